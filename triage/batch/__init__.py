@@ -1,0 +1,1 @@
+"""batch layer of triage (see triage/__init__.py for the data flow)."""

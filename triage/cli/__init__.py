@@ -1,0 +1,84 @@
+"""The `triage` command line: a click group whose subcommands load lazily.
+
+Subcommand modules are imported only when invoked, so `triage dmesg` does not
+pay for the signature engine or the batch machinery at start-up.
+This is the only place where TriageError becomes a message and an exit code.
+"""
+
+import importlib
+import sys
+from typing import Dict, List, Optional, Tuple
+
+import click
+
+from triage import __version__
+from triage.errors import EXIT_INTERNAL, TriageError
+
+# name -> (module, attribute, one-line help)
+_COMMANDS: Dict[str, Tuple[str, str, str]] = {
+    "dmesg": ("triage.cli.dmesg", "dmesg", "Print the kernel log held in a dump (no debuginfo needed)."),
+    "info": ("triage.cli.info", "info", "Describe a dump: format, kernel, crash time, completeness."),
+    "analyze": ("triage.cli.analyze", "analyze", "Classify the crash and summarise it for an OS expert."),
+    "signatures": ("triage.cli.signatures", "signatures", "List, show, test and lint crash signatures."),
+    "batch": ("triage.cli.batch", "batch", "Triage a whole archive of dumps, resumably and in parallel."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        spec = _COMMANDS.get(name)
+        if spec is None:
+            return None
+        module, attr, _ = spec
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="triage")
+@click.option("--debug", is_flag=True, envvar="TRIAGE_DEBUG", help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Turn a Linux crash dump or kernel log into a diagnosis."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: run the CLI, mapping TriageError to one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rv = cli.main(args=argv, prog_name="triage", standalone_mode=False)
+    except TriageError as exc:
+        if debug:
+            raise
+        click.echo(f"triage: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("triage: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        # `triage dmesg vmcore | head` must end quietly.
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary: never a traceback for users
+        if debug:
+            raise
+        click.echo(f"triage: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    # Commands signal partial results etc. with ctx.exit(code); click returns it here.
+    sys.exit(rv if isinstance(rv, int) else 0)

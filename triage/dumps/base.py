@@ -1,0 +1,78 @@
+"""The one interface every dump-format reader implements.
+
+A reader gives physical memory reads, a page-presence test, the VMCOREINFO text,
+the ELF notes (for PRSTATUS registers) and facts about the file. Readers open
+their files read-only and memory-map them; they never read a whole dump.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+
+@dataclass
+class Note:
+    """One ELF note: name (without NUL), type, and descriptor bytes."""
+
+    name: str
+    type: int
+    desc: bytes
+
+
+@dataclass
+class DumpFacts:
+    """What a reader knows about its file, for `triage info`."""
+
+    format: str                        # "elf", "kdump", "flattened-kdump", "flattened-elf", "text"
+    compression: Optional[str] = None  # "zlib", "lzo", "snappy", "zstd", "mixed", "none"
+    arch: Optional[str] = None         # "x86_64", "aarch64", ...
+    page_size: Optional[int] = None
+    dump_level: Optional[int] = None   # makedumpfile -d value, when the file records it
+    pages_present: Optional[int] = None
+    pages_total: Optional[int] = None
+    complete: bool = True              # False when truncated or flagged incomplete
+    problems: List[str] = field(default_factory=list)   # why it is partial, for users
+    vmcoreinfo_source: Optional[str] = None              # e.g. "ELF PT_NOTE", "kdump sub-header"
+    writer: Optional[str] = None       # "qemu", "kexec /proc/vmcore", "makedumpfile", ...
+    header: Dict[str, object] = field(default_factory=dict)  # format-specific header fields
+
+
+class DumpReader:
+    """Physical-memory view of one dump (possibly several split files)."""
+
+    paths: List[str]
+
+    def facts(self) -> DumpFacts:
+        raise NotImplementedError
+
+    def vmcoreinfo(self) -> Optional[str]:
+        """The raw VMCOREINFO text, or None when the dump carries none."""
+        raise NotImplementedError
+
+    def notes(self) -> List[Note]:
+        """All ELF notes (PRSTATUS per CPU, VMCOREINFO, QEMU, ...)."""
+        raise NotImplementedError
+
+    def read_phys(self, paddr: int, size: int) -> bytes:
+        """Read `size` bytes at physical address `paddr`.
+
+        Raises triage.errors.MemoryReadError when any page is absent
+        (excluded by filtering, beyond a truncation, or never dumped).
+        """
+        raise NotImplementedError
+
+    def has_page(self, pfn: int) -> bool:
+        """True when the page frame is present in the dump."""
+        raise NotImplementedError
+
+    def virtual_segments(self) -> List[tuple]:
+        """(vaddr, paddr, size) ranges the file itself maps, if any (ELF PT_LOAD vaddrs)."""
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "DumpReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

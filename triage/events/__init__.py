@@ -1,0 +1,1 @@
+"""events layer of triage (see triage/__init__.py for the data flow)."""

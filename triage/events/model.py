@@ -1,0 +1,104 @@
+"""Log events: what the kernel log says happened, as data.
+
+The parser (triage.events.parser) turns raw kernel-log text lines into a
+KernelLog: the normalised lines plus an ordered list of Events. Signatures
+(triage.classify) match over Events and their fields; nothing here prints.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class LogLine:
+    """One line of the log with its console prefixes removed."""
+
+    number: int                 # 1-based line number in the input
+    text: str                   # message text (syslog/timestamp/caller prefixes stripped)
+    ts: Optional[float] = None  # seconds since boot from the `[ s.us]` prefix
+    caller: Optional[str] = None  # "T123" / "C3" when the log carries caller ids
+    host: Optional[str] = None    # syslog host field, when the line came from syslog
+
+
+@dataclass
+class Frame:
+    """One stack frame or faulting location: func+0xoff/0xsize [module]."""
+
+    function: str
+    offset: Optional[int] = None
+    size: Optional[int] = None
+    module: Optional[str] = None
+    reliable: bool = True       # False for frames printed with "? "
+    context: str = "task"       # "task", "irq", "softirq", "nmi", "exception" stack
+
+    def __str__(self) -> str:
+        s = self.function
+        if self.offset is not None and self.size is not None:
+            s += f"+{self.offset:#x}/{self.size:#x}"
+        if self.module:
+            s += f" [{self.module}]"
+        return s
+
+
+@dataclass
+class Event:
+    """One thing the kernel reported: an oops, a panic, an OOM kill, a warning...
+
+    `kind` is a stable identifier signatures match on (e.g. "null_deref",
+    "paging_fault", "gpf", "kernel_bug", "warning", "panic", "oom_invoked",
+    "oom_kill", "alloc_failure", "vmalloc_failure", "soft_lockup",
+    "hard_lockup", "hung_task", "rcu_stall", "kasan", "ubsan", "kfence",
+    "kcsan", "kmsan", "lockdep", "mce", "hw_error", "nvrm_xid", "gpu_fault",
+    "sysrq", "bad_page", "list_corruption", "stack_corruption", "meminfo").
+    `fields` holds kind-specific values (address, gfp_mask, order, comm, pid,
+    reason, xid, seconds, ...).
+    """
+
+    kind: str
+    line: int                       # line number of the header line
+    text: str                       # the header line text
+    ts: Optional[float] = None
+    end_line: Optional[int] = None  # last line belonging to this event's block
+    fields: Dict[str, Any] = field(default_factory=dict)
+    ip: Optional[Frame] = None      # faulting RIP/IP/pc, when the block has one
+    frames: List[Frame] = field(default_factory=list)  # call trace, innermost first
+    cpu: Optional[int] = None
+    pid: Optional[int] = None
+    comm: Optional[str] = None
+    taint: Optional[str] = None     # the raw taint string of this block ("G    W  O")
+
+
+@dataclass
+class Module:
+    """A loaded module from `Modules linked in:` with its per-module taint letters."""
+
+    name: str
+    taint: str = ""                 # e.g. "POE"
+    version: Optional[str] = None
+
+
+@dataclass
+class SystemFacts:
+    """Facts about the machine and kernel the log reveals."""
+
+    kernel_release: Optional[str] = None
+    kernel_version: Optional[str] = None   # the full "Linux version ..." banner
+    hardware: Optional[str] = None         # "Hardware name:" value
+    cmdline: Optional[str] = None
+    taint: Optional[str] = None            # the most recent taint string
+    modules: List[Module] = field(default_factory=list)
+    last_unloaded: Optional[str] = None
+    mem_total_kb: Optional[int] = None
+    cpus: Optional[int] = None
+    arch: Optional[str] = None             # inferred from wording: "x86_64", "arm64"
+    uptime_s: Optional[float] = None       # timestamp of the last line
+
+
+@dataclass
+class KernelLog:
+    """A parsed kernel log: its lines, events in order, and system facts."""
+
+    lines: List[LogLine]
+    events: List[Event]
+    facts: SystemFacts
+    truncated_lines: int = 0        # lines cut because they exceeded the line limit

@@ -1,0 +1,1 @@
+"""printk layer of triage (see triage/__init__.py for the data flow)."""
