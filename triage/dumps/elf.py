@@ -1,0 +1,330 @@
+"""Reader for ELF vmcores: kexec /proc/vmcore copies, `makedumpfile -E`, QEMU dump-guest-memory.
+
+Parsed with `struct` straight from a read-only mmap: the ELF header, the program
+headers (wherever e_phoff puts them: QEMU 7.2 writes them after the section
+headers), the PN_XNUM extended count from section header 0, the notes, and the
+PT_LOAD map from physical address to file offset. Nothing else is read until a
+caller asks for memory.
+"""
+
+import bisect
+import mmap
+import os
+import struct
+from typing import List, Optional, Tuple
+
+from triage.dumps.base import DumpFacts, DumpReader, Note
+from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError
+
+ELFMAG = b"\x7fELF"
+ET_CORE = 4
+PT_LOAD = 1
+PT_NOTE = 4
+PN_XNUM = 0xFFFF
+NT_PRSTATUS = 1
+# makedumpfile sets this e_flags bit when it could not write the whole dump.
+EF_MAKEDUMPFILE_INCOMPLETE = 0x1
+
+MACHINES = {62: "x86_64", 183: "aarch64", 3: "i386", 40: "arm", 22: "s390x", 21: "ppc64", 243: "riscv64"}
+
+_MAX_NOTES_BYTES = 64 << 20   # a note segment larger than this is a damaged header
+
+
+class _Segment:
+    """One PT_LOAD clipped so that segments never overlap in physical space."""
+
+    __slots__ = ("paddr", "vaddr", "offset", "filesz", "memsz", "avail")
+
+    def __init__(self, paddr: int, vaddr: int, offset: int, filesz: int, memsz: int, avail: int):
+        self.paddr = paddr
+        self.vaddr = vaddr
+        self.offset = offset
+        self.filesz = filesz      # bytes the header says are in the file
+        self.memsz = memsz
+        self.avail = avail        # bytes really present (less than filesz when truncated)
+
+
+def open_source(path: str) -> Tuple[object, int, object]:
+    """Open `path` read-only and mmap it; returns (file, size, mmap). Raises InputError."""
+    if os.path.isdir(path):
+        raise InputError("is a directory, not a dump or log file", path=path)
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}", path=path) from None
+    size = os.fstat(f.fileno()).st_size
+    if size == 0:
+        f.close()
+        raise InputError("file is empty", path=path)
+    try:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        f.close()
+        raise InputError(f"cannot map file: {exc}", path=path) from None
+    if hasattr(mm, "madvise"):
+        # Dump reads are scattered; kernel read-ahead would only inflate I/O.
+        try:
+            mm.madvise(mmap.MADV_RANDOM)
+        except (OSError, AttributeError):
+            pass
+    return f, size, mm
+
+
+class ElfReader(DumpReader):
+    """Physical-memory view of one ELF core file.
+
+    `data` may be given instead of opening `path` (any object supporting
+    len() and slicing, e.g. another reader's reassembled view); the reader
+    then never touches the file system.
+    """
+
+    def __init__(self, path: str, data: Optional[object] = None, format_name: str = "elf"):
+        self.paths = [path]
+        self.path = path
+        self._file = None
+        if data is None:
+            self._file, self._size, self._buf = open_source(path)
+        else:
+            self._buf, self._size = data, len(data)
+        self._format_name = format_name
+        self._problems: List[str] = []
+        self._notes: Optional[List[Note]] = None
+        try:
+            self._parse_headers()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- header parsing ---------------------------------------------------
+    def _read(self, off: int, size: int, what: str) -> bytes:
+        if off < 0 or off + size > self._size:
+            raise CorruptDumpError(f"{what} lies beyond the end of the file ({self._size} bytes)",
+                                   path=self.path, offset=off)
+        return bytes(self._buf[off:off + size])
+
+    def _parse_headers(self) -> None:
+        if self._size < 16 or bytes(self._buf[:4]) != ELFMAG:
+            raise FormatError("not an ELF file", path=self.path)
+        ei_class, ei_data = self._buf[4], self._buf[5]
+        if ei_class not in (1, 2):
+            raise CorruptDumpError(f"bad ELF class byte {ei_class}", path=self.path, offset=4)
+        if ei_data not in (1, 2):
+            raise CorruptDumpError(f"bad ELF data-encoding byte {ei_data}", path=self.path, offset=5)
+        self.elf64 = ei_class == 2
+        e = "<" if ei_data == 1 else ">"
+        self._endian = e
+        if self.elf64:
+            hdr = struct.unpack(e + "HHIQQQIHHHHHH", self._read(16, 48, "ELF header"))
+        else:
+            hdr = struct.unpack(e + "HHIIIIIHHHHHH", self._read(16, 36, "ELF header"))
+        (e_type, e_machine, _ver, _entry, e_phoff, e_shoff, e_flags,
+         _ehsize, e_phentsize, e_phnum, e_shentsize, _shnum, _shstrndx) = hdr
+        if e_type != ET_CORE:
+            raise FormatError(f"ELF file of type {e_type}, not a core dump (ET_CORE)", path=self.path)
+        self.e_machine = e_machine
+        self.e_flags = e_flags
+        phent = 56 if self.elf64 else 32
+        if e_phentsize != phent:
+            raise CorruptDumpError(f"program header size {e_phentsize}, expected {phent}",
+                                   path=self.path, offset=54 if self.elf64 else 42)
+        phnum = e_phnum
+        if phnum == PN_XNUM:
+            # Large machines: the real count lives in section header 0's sh_info.
+            if e_shoff == 0:
+                raise CorruptDumpError("e_phnum is PN_XNUM but there is no section header",
+                                       path=self.path)
+            info_off = 44 if self.elf64 else 28
+            (phnum,) = struct.unpack(e + "I", self._read(e_shoff + info_off, 4, "section header 0"))
+        if phnum == 0:
+            raise CorruptDumpError("ELF core has no program headers", path=self.path)
+        table = self._read(e_phoff, phnum * phent, f"program header table ({phnum} entries)")
+        fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
+        loads = []
+        self._note_ranges: List[Tuple[int, int]] = []
+        self.has_virtual = False
+        for i in range(phnum):
+            f = struct.unpack_from(fmt, table, i * phent)
+            if self.elf64:
+                p_type, _flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = f
+            else:
+                p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _flags, _align = f
+            if p_type == PT_NOTE:
+                self._note_ranges.append((p_offset, p_filesz))
+            elif p_type == PT_LOAD:
+                if p_filesz > p_memsz:
+                    raise CorruptDumpError(f"PT_LOAD {i} has p_filesz > p_memsz",
+                                           path=self.path, offset=e_phoff + i * phent)
+                loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
+        self._raw_loads = loads
+        self._build_segments(loads)
+        if e_flags & EF_MAKEDUMPFILE_INCOMPLETE:
+            self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
+
+    def _build_segments(self, loads: list) -> None:
+        segs: List[_Segment] = []
+        cover_end = -1
+        missing = 0
+        for paddr, vaddr, off, filesz, memsz in sorted(loads, key=lambda s: (s[0], -s[4])):
+            if memsz == 0:
+                continue
+            if paddr < cover_end:
+                # Overlap (QEMU paging dumps map one frame at several vaddrs): same bytes.
+                delta = cover_end - paddr
+                if delta >= memsz:
+                    continue
+                paddr, vaddr, off = paddr + delta, vaddr + delta, off + delta
+                filesz, memsz = max(0, filesz - delta), memsz - delta
+            avail = max(0, min(filesz, self._size - off)) if filesz else 0
+            missing += filesz - avail
+            segs.append(_Segment(paddr, vaddr, off, filesz, memsz, avail))
+            cover_end = paddr + memsz
+        self._segs = segs
+        self._starts = [s.paddr for s in segs]
+        if missing:
+            self._problems.append(
+                f"file is truncated: {missing} bytes of memory listed in the program headers "
+                f"are missing (file is {self._size} bytes)")
+
+    # -- notes --------------------------------------------------------------
+    def notes(self) -> List[Note]:
+        if self._notes is None:
+            self._notes = self._parse_notes()
+        return self._notes
+
+    def _parse_notes(self) -> List[Note]:
+        out: List[Note] = []
+        e = self._endian
+        for off, size in self._note_ranges:
+            if size > _MAX_NOTES_BYTES:
+                self._problems.append(f"note segment at {off:#x} claims {size} bytes; ignored")
+                continue
+            end = min(off + size, self._size)
+            if end < off + size:
+                self._problems.append(f"note segment at {off:#x} is cut short by the end of the file")
+            pos = off
+            while pos + 12 <= end:
+                namesz, descsz, ntype = struct.unpack(e + "III", bytes(self._buf[pos:pos + 12]))
+                if namesz == 0 and descsz == 0 and ntype == 0:
+                    break   # zero padding after the last note
+                name_off = pos + 12
+                desc_off = name_off + ((namesz + 3) & ~3)
+                nxt = desc_off + ((descsz + 3) & ~3)
+                if desc_off + descsz > end:
+                    self._problems.append(f"note at {pos:#x} runs past its segment; notes after it ignored")
+                    break
+                name = bytes(self._buf[name_off:name_off + namesz]).rstrip(b"\0").decode("ascii", "replace")
+                out.append(Note(name, ntype, bytes(self._buf[desc_off:desc_off + descsz])))
+                pos = nxt
+        return out
+
+    def vmcoreinfo(self) -> Optional[str]:
+        for n in self.notes():
+            if n.name == "VMCOREINFO":
+                return n.desc.rstrip(b"\0").decode("utf-8", "replace")
+        return None
+
+    # -- memory ---------------------------------------------------------------
+    def _segment_at(self, paddr: int) -> Optional[_Segment]:
+        i = bisect.bisect_right(self._starts, paddr) - 1
+        if i < 0:
+            return None
+        s = self._segs[i]
+        return s if paddr < s.paddr + s.memsz else None
+
+    def read_phys(self, paddr: int, size: int) -> bytes:
+        parts = []
+        addr, left = paddr, size
+        while left > 0:
+            s = self._segment_at(addr)
+            if s is None:
+                raise MemoryReadError(f"physical address {addr:#x} is not in the dump", address=addr)
+            rel = addr - s.paddr
+            if rel >= s.filesz:
+                raise MemoryReadError(f"physical address {addr:#x} was excluded from the dump", address=addr)
+            if rel >= s.avail:
+                raise MemoryReadError(f"physical address {addr:#x} lies beyond the truncated end of the file",
+                                      address=addr)
+            n = min(left, s.avail - rel)
+            parts.append(self._buf[s.offset + rel:s.offset + rel + n])
+            addr += n
+            left -= n
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def has_page(self, pfn: int) -> bool:
+        ps = self.page_size
+        addr = pfn * ps
+        s = self._segment_at(addr)
+        return s is not None and addr - s.paddr + ps <= s.avail
+
+    def virtual_segments(self) -> List[tuple]:
+        """(vaddr, paddr, size) of PT_LOADs that carry real kernel virtual addresses."""
+        out = []
+        for paddr, vaddr, _off, _filesz, memsz in self._raw_loads:
+            if vaddr and vaddr != paddr and memsz:
+                out.append((vaddr, paddr, memsz))
+        return out
+
+    # -- facts ------------------------------------------------------------------
+    @property
+    def page_size(self) -> int:
+        if not hasattr(self, "_page_size"):
+            ps = None
+            text = self.vmcoreinfo()
+            if text:
+                for line in text.splitlines():
+                    if line.startswith("PAGESIZE="):
+                        try:
+                            ps = int(line[9:])
+                        except ValueError:
+                            pass
+            self._page_size = ps if ps and ps & (ps - 1) == 0 else 4096
+        return self._page_size
+
+    def writer(self) -> str:
+        names = {n.name for n in self.notes()}
+        if "QEMU" in names:
+            return "qemu dump-guest-memory"
+        if self.virtual_segments():
+            return "kexec /proc/vmcore or makedumpfile -E"
+        return "unknown (physical-only ELF)"
+
+    def facts(self) -> DumpFacts:
+        notes = self.notes()
+        ps = self.page_size
+        present = sum(s.avail // ps for s in self._segs)
+        total = sum((s.memsz + ps - 1) // ps for s in self._segs)
+        truncated = any(s.avail < s.filesz for s in self._segs)
+        excluded = sum(1 for s in self._segs if s.filesz < s.memsz)
+        return DumpFacts(
+            format=self._format_name,
+            compression="none",
+            arch=MACHINES.get(self.e_machine, f"e_machine {self.e_machine}"),
+            page_size=ps,
+            pages_present=present,
+            pages_total=total,
+            complete=not truncated and not (self.e_flags & EF_MAKEDUMPFILE_INCOMPLETE),
+            problems=list(self._problems),
+            vmcoreinfo_source="ELF PT_NOTE" if any(n.name == "VMCOREINFO" for n in notes) else None,
+            writer=self.writer(),
+            header={
+                "elf_class": 64 if self.elf64 else 32,
+                "endian": "little" if self._endian == "<" else "big",
+                "pt_load": len(self._raw_loads),
+                "segments_with_excluded_tail": excluded,
+                "cpus_prstatus": sum(1 for n in notes if n.name == "CORE" and n.type == NT_PRSTATUS),
+                "e_flags": self.e_flags,
+            },
+        )
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self._buf.close()
+            except (AttributeError, BufferError, ValueError):
+                pass
+            self._file.close()
+            self._file = None

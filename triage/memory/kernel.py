@@ -1,0 +1,110 @@
+"""KernelMemory: read kernel virtual memory of a dump, page by page.
+
+Addresses are tried, in order, against the dump's own virtual PT_LOADs (kexec
+/proc/vmcore and makedumpfile -E record them) and then the architecture
+translator (kernel image formula, page-table walk). Physical runs that happen
+to be contiguous are read with one call.
+"""
+
+import bisect
+import struct
+from typing import List, Optional, Tuple
+
+from triage.dumps.base import DumpReader
+from triage.dumps.vmcoreinfo import VmcoreInfo
+from triage.errors import MemoryReadError
+from triage.memory.arch import Translator, make_translator
+
+
+class KernelMemory:
+    """Virtual-address reads over a DumpReader, configured from VMCOREINFO."""
+
+    def __init__(self, reader: DumpReader, info: VmcoreInfo, arch: Optional[str] = None,
+                 use_segments: bool = True):
+        self.reader = reader
+        self.info = info
+        self.translator: Translator = make_translator(arch, info, reader.read_phys)
+        self.pointer_size = self.translator.pointer_size
+        segs = sorted(reader.virtual_segments()) if use_segments else []
+        self._vstarts = [s[0] for s in segs]
+        self._vsegs: List[Tuple[int, int, int]] = segs
+
+    def translate(self, vaddr: int) -> Tuple[int, int]:
+        """(paddr, bytes left in this mapping) for one virtual address."""
+        i = bisect.bisect_right(self._vstarts, vaddr) - 1
+        if i >= 0:
+            v, p, size = self._vsegs[i]
+            if vaddr < v + size:
+                return p + (vaddr - v), v + size - vaddr
+        return self.translator.translate(vaddr)
+
+    def read(self, vaddr: int, size: int) -> bytes:
+        """Read `size` bytes at kernel virtual address `vaddr`; MemoryReadError when absent."""
+        if size < 0 or vaddr < 0 or vaddr + size > 1 << 64:
+            raise MemoryReadError(f"bad virtual range {vaddr:#x}+{size}", address=vaddr)
+        parts = []
+        addr, left = vaddr, size
+        while left > 0:
+            paddr, span = self.translate(addr)
+            n = min(left, span)
+            try:
+                parts.append(self.reader.read_phys(paddr, n))
+            except MemoryReadError as exc:
+                raise MemoryReadError(f"cannot read virtual {addr:#x} (physical {paddr:#x}): {exc.message}",
+                                      address=addr) from None
+            addr += n
+            left -= n
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(parts)
+
+    def read_tolerant(self, vaddr: int, size: int) -> Tuple[bytes, List[Tuple[int, int]]]:
+        """Read a range, zero-filling pages that are absent.
+
+        Returns (bytes, missing) where missing lists (start, end) offsets relative to
+        vaddr that could not be read, so callers can drop only what they lost.
+        """
+        parts = []
+        missing: List[Tuple[int, int]] = []
+        addr, left = vaddr, size
+        page = self.translator.page_size
+        while left > 0:
+            chunk = None
+            n = min(left, page - (addr % page))
+            try:
+                paddr, span = self.translate(addr)
+                n = min(left, span)
+                try:
+                    chunk = self.reader.read_phys(paddr, n)
+                except MemoryReadError:
+                    # Part of a large mapping is absent: retry just this page.
+                    n = min(n, page - (addr % page))
+                    chunk = self.reader.read_phys(paddr, n)
+            except MemoryReadError:
+                chunk = None
+            if chunk is None:
+                chunk = bytes(n)
+                start = addr - vaddr
+                if missing and missing[-1][1] == start:
+                    missing[-1] = (missing[-1][0], start + n)
+                else:
+                    missing.append((start, start + n))
+            parts.append(chunk)
+            addr += n
+            left -= n
+        return b"".join(parts), missing
+
+    def read_u8(self, vaddr: int) -> int:
+        return self.read(vaddr, 1)[0]
+
+    def read_u16(self, vaddr: int) -> int:
+        return struct.unpack("<H", self.read(vaddr, 2))[0]
+
+    def read_u32(self, vaddr: int) -> int:
+        return struct.unpack("<I", self.read(vaddr, 4))[0]
+
+    def read_u64(self, vaddr: int) -> int:
+        return struct.unpack("<Q", self.read(vaddr, 8))[0]
+
+    def read_pointer(self, vaddr: int) -> int:
+        return self.read_u64(vaddr) if self.pointer_size == 8 else self.read_u32(vaddr)

@@ -1,0 +1,51 @@
+"""Print records the way `makedumpfile --dump-dmesg` does.
+
+Each record is `[%5llu.%06llu] ` (seconds, microseconds of ts_nsec), an optional
+caller column (`[%8s] ` in makedumpfile 1.7.4+), then the text: an embedded
+newline starts a new output line indented by the prefix width; bytes that are
+neither printable ASCII nor whitespace become `\\xNN` (makedumpfile writes
+`\\xffffffNN` for bytes >= 0x80 because its char is signed; we write the byte).
+"""
+
+import re
+from typing import Iterable, Iterator
+
+from triage.printk.record import PrintkRecord
+
+_SPECIAL = re.compile(rb"[^\x20-\x7e\t\x0b\x0c\r]")
+
+
+def _escape(m: "re.Match[bytes]") -> bytes:
+    return b"\\x%02x" % m.group(0)[0]
+
+
+def prefix(rec: PrintkRecord, caller: bool = False) -> bytes:
+    """The timestamp (and caller) prefix of one record."""
+    secs, rem = divmod(rec.ts_nsec, 1_000_000_000)
+    p = b"[%5d.%06d] " % (secs, rem // 1000)
+    if caller and rec.caller_id is not None:
+        p += b"[%8s] " % rec.caller.encode()
+    return p
+
+
+def format_record(rec: PrintkRecord, caller: bool = False) -> bytes:
+    """One record as makedumpfile prints it, with its trailing newline."""
+    p = prefix(rec, caller)
+    text = rec.text
+    if _SPECIAL.search(text) is None:
+        return p + text + b"\n"
+    indent = b"\n" + b" " * len(p)
+    lines = text.split(b"\n")
+    return p + indent.join(_SPECIAL.sub(_escape, line) for line in lines) + b"\n"
+
+
+def format_records(records: Iterable[PrintkRecord], caller: bool = False) -> Iterator[bytes]:
+    for rec in records:
+        yield format_record(rec, caller)
+
+
+def record_lines(rec: PrintkRecord) -> Iterator[str]:
+    """Console-style text lines of one record (`[ s.us] text`, one per embedded line), for log consumers."""
+    p = prefix(rec).decode()
+    for line in rec.text.split(b"\n"):
+        yield p + _SPECIAL.sub(_escape, line).decode("ascii")

@@ -1,0 +1,297 @@
+"""The lockless printk ring buffer (Linux 5.10+), decoded from VMCOREINFO offsets alone.
+
+`read_lockless` fetches the ring struct, the descriptor and info arrays and the
+text data ring through KernelMemory; `decode_lockless` is a pure function over
+those bytes (so it can be fuzzed). Records are walked from tail_id to head_id;
+only committed and finalized descriptors whose state_var carries the expected id
+are kept, as makedumpfile and the kernel's readers do. Data blocks that wrap
+start at offset 0 of the text ring; each begins with the descriptor id (one
+unsigned long) before the text.
+"""
+
+import struct
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from triage.dumps.vmcoreinfo import VmcoreInfo
+from triage.errors import CorruptDumpError
+from triage.printk.layout import require
+from triage.printk.record import PrintkRecord
+
+DESC_COMMITTED = 1
+DESC_FINALIZED = 2
+EMPTY_LINE_LPOS = 0x3     # dataless record that is a real empty line (NO_LPOS)
+MAX_COUNT_BITS = 28       # kernel caps log_buf_len at 2 GiB; descs are ~1 per 32 bytes
+MAX_SIZE_BITS = 31
+
+
+@dataclass
+class LocklessLayout:
+    """Sizes and offsets of the ring structures, taken from VMCOREINFO."""
+
+    ring_size: int
+    desc_ring: int
+    text_ring: int
+    count_bits: int
+    descs: int
+    infos: int
+    head_id: int
+    tail_id: int
+    counter: int
+    desc_size: int
+    state_var: int
+    text_blk_lpos: int
+    lpos_begin: int
+    lpos_next: int
+    info_size: int
+    ts_nsec: int
+    text_len: int
+    size_bits: int
+    data: int
+    seq: Optional[int] = None
+    caller_id: Optional[int] = None
+    dev_info: Optional[int] = None
+    subsystem: Optional[int] = None
+    device: Optional[int] = None
+    subsystem_len: int = 16
+    device_len: int = 48
+    # facility (u8) at text_len+2 and flags:5/level:3 at text_len+3: the layout of
+    # struct printk_info in every lockless kernel. Only trusted when caller_id sits
+    # right after them (text_len+4), which VMCOREINFO does export.
+    level_byte: Optional[int] = None
+    pointer_size: int = 8
+
+    @classmethod
+    def from_vmcoreinfo(cls, info: VmcoreInfo, pointer_size: int = 8) -> "LocklessLayout":
+        r = require(
+            info, "lockless printk ring buffer",
+            sizes=("printk_ringbuffer", "prb_desc", "printk_info"),
+            offsets=("printk_ringbuffer.desc_ring", "printk_ringbuffer.text_data_ring",
+                     "prb_desc_ring.count_bits", "prb_desc_ring.descs", "prb_desc_ring.infos",
+                     "prb_desc_ring.head_id", "prb_desc_ring.tail_id",
+                     "prb_desc.state_var", "prb_desc.text_blk_lpos",
+                     "prb_data_blk_lpos.begin", "prb_data_blk_lpos.next",
+                     "printk_info.ts_nsec", "printk_info.text_len",
+                     "prb_data_ring.size_bits", "prb_data_ring.data"),
+            symbols=("prb",))
+        caller = info.offset("printk_info.caller_id")
+        text_len = r["printk_info.text_len"]
+        dev = info.offset("printk_info.dev_info")
+        return cls(
+            ring_size=r["printk_ringbuffer"], desc_ring=r["printk_ringbuffer.desc_ring"],
+            text_ring=r["printk_ringbuffer.text_data_ring"],
+            count_bits=r["prb_desc_ring.count_bits"], descs=r["prb_desc_ring.descs"],
+            infos=r["prb_desc_ring.infos"], head_id=r["prb_desc_ring.head_id"],
+            tail_id=r["prb_desc_ring.tail_id"], counter=info.offset("atomic_long_t.counter") or 0,
+            desc_size=r["prb_desc"], state_var=r["prb_desc.state_var"],
+            text_blk_lpos=r["prb_desc.text_blk_lpos"], lpos_begin=r["prb_data_blk_lpos.begin"],
+            lpos_next=r["prb_data_blk_lpos.next"], info_size=r["printk_info"],
+            ts_nsec=r["printk_info.ts_nsec"], text_len=text_len,
+            size_bits=r["prb_data_ring.size_bits"], data=r["prb_data_ring.data"],
+            seq=info.offset("printk_info.seq"), caller_id=caller,
+            dev_info=dev,
+            subsystem=info.offset("dev_printk_info.subsystem"),
+            device=info.offset("dev_printk_info.device"),
+            subsystem_len=info.length("printk_info_subsystem") or 16,
+            device_len=info.length("printk_info_device") or 48,
+            level_byte=text_len + 3 if caller is not None and caller == text_len + 4 else None,
+            pointer_size=pointer_size,
+        )
+
+
+@dataclass
+class RingHeader:
+    """The variable part of struct printk_ringbuffer: where the arrays are and the id range."""
+
+    count_bits: int
+    descs: int
+    infos: int
+    head_id: int
+    tail_id: int
+    size_bits: int
+    data: int
+
+
+def parse_ring_header(lay: LocklessLayout, raw: bytes) -> RingHeader:
+    """Decode struct printk_ringbuffer bytes; CorruptDumpError when sizes are impossible."""
+    p = "<Q" if lay.pointer_size == 8 else "<I"
+
+    def field(off: int, fmt: str) -> int:
+        if off < 0 or off + struct.calcsize(fmt) > len(raw):
+            raise CorruptDumpError(f"printk_ringbuffer field at {off} outside its {len(raw)} bytes")
+        return struct.unpack_from(fmt, raw, off)[0]
+
+    d, t = lay.desc_ring, lay.text_ring
+    hdr = RingHeader(
+        count_bits=field(d + lay.count_bits, "<I"), descs=field(d + lay.descs, p),
+        infos=field(d + lay.infos, p), head_id=field(d + lay.head_id + lay.counter, p),
+        tail_id=field(d + lay.tail_id + lay.counter, p),
+        size_bits=field(t + lay.size_bits, "<I"), data=field(t + lay.data, p))
+    if hdr.count_bits > MAX_COUNT_BITS or hdr.size_bits > MAX_SIZE_BITS or hdr.size_bits < 4:
+        raise CorruptDumpError(f"printk ring sizes are impossible (count_bits={hdr.count_bits}, "
+                               f"size_bits={hdr.size_bits})")
+    return hdr
+
+
+def _struct_for(fields: Sequence[Tuple[int, str]], size: int) -> struct.Struct:
+    """A Struct reading (offset, code) fields from a record of `size` bytes, padding the rest."""
+    fmt, pos = "<", 0
+    for off, code in sorted(fields):
+        if off < pos or off + struct.calcsize(code) > size:
+            raise CorruptDumpError("VMCOREINFO offsets overlap or exceed their struct size")
+        fmt += "x" * (off - pos) + code
+        pos = off + struct.calcsize(code)
+    fmt += "x" * (size - pos)
+    return struct.Struct(fmt)
+
+
+def _missing(ranges: Sequence[Tuple[int, int]], start: int, end: int) -> bool:
+    for a, b in ranges:
+        if a < end and start < b:
+            return True
+    return False
+
+
+def _cstr(raw: bytes, off: int, length: int) -> str:
+    s = raw[off:off + length]
+    nul = s.find(b"\0")
+    if nul >= 0:
+        s = s[:nul]
+    return s.decode("utf-8", "replace")
+
+
+def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: bytes, data: bytes,
+                    missing_descs: Sequence[Tuple[int, int]] = (),
+                    missing_infos: Sequence[Tuple[int, int]] = (),
+                    missing_data: Sequence[Tuple[int, int]] = ()) -> Tuple[List[PrintkRecord], List[str]]:
+    """Records in id order from the raw arrays, plus a list of problems met on the way."""
+    problems: List[str] = []
+    count = 1 << hdr.count_bits
+    size = 1 << hdr.size_bits
+    ps = lay.pointer_size
+    bits = ps * 8
+    id_mask = (1 << (bits - 2)) - 1
+    if len(descs) < count * lay.desc_size or len(infos) < count * lay.info_size or len(data) < size:
+        raise CorruptDumpError("printk ring arrays are shorter than the ring header says")
+    pcode = "Q" if ps == 8 else "I"
+    dfields = [(lay.state_var + lay.counter, pcode), (lay.text_blk_lpos + lay.lpos_begin, pcode),
+               (lay.text_blk_lpos + lay.lpos_next, pcode)]
+    dstruct = _struct_for(dfields, lay.desc_size)
+    order = sorted(range(3), key=lambda i: dfields[i][0])
+    ifields = [(lay.ts_nsec, "Q"), (lay.text_len, "H")]
+    if lay.seq is not None:
+        ifields.append((lay.seq, "Q"))
+    if lay.caller_id is not None:
+        ifields.append((lay.caller_id, "I"))
+    if lay.level_byte is not None:
+        ifields += [(lay.level_byte - 1, "B"), (lay.level_byte, "B")]
+    istruct = _struct_for(ifields, lay.info_size)
+    iorder = sorted(range(len(ifields)), key=lambda i: ifields[i][0])
+    inv = [0] * len(ifields)
+    for pos, i in enumerate(iorder):
+        inv[i] = pos
+    dinv = [0] * 3
+    for pos, i in enumerate(order):
+        dinv[i] = pos
+    dunpack = dstruct.unpack_from
+    iunpack = istruct.unpack_from
+    dsz, isz = lay.desc_size, lay.info_size
+    has_dev = lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
+
+    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
+    first = hdr.tail_id
+    if n > count:
+        problems.append(f"printk descriptor ids span {n} entries but the ring holds {count}; "
+                        "reading the newest ones")
+        n = count
+        first = (hdr.head_id - count + 1) & id_mask
+    records: List[PrintkRecord] = []
+    lost = invalid = 0
+    for k in range(n):
+        rid = (first + k) & id_mask
+        slot = rid % count
+        doff = slot * dsz
+        if missing_descs and _missing(missing_descs, doff, doff + dsz):
+            lost += 1
+            continue
+        dv = dunpack(descs, doff)
+        sv, begin, nxt = dv[dinv[0]], dv[dinv[1]], dv[dinv[2]]
+        if (sv & id_mask) != rid:
+            continue
+        state = (sv >> (bits - 2)) & 3
+        if state != DESC_COMMITTED and state != DESC_FINALIZED:
+            continue
+        ioff = slot * isz
+        if missing_infos and _missing(missing_infos, ioff, ioff + isz):
+            lost += 1
+            continue
+        iv = iunpack(infos, ioff)
+        ts = iv[inv[0]]
+        text_len = iv[inv[1]]
+        j = 2
+        seq = caller = level = facility = flags = None
+        if lay.seq is not None:
+            seq = iv[inv[j]]
+            j += 1
+        if lay.caller_id is not None:
+            caller = iv[inv[j]]
+            j += 1
+        if lay.level_byte is not None:
+            facility = iv[inv[j]]
+            lf = iv[inv[j + 1]]
+            flags, level = lf & 0x1F, lf >> 5
+        if begin & 1 and nxt & 1:
+            # Dataless: an empty line is a real record; anything else lost its text.
+            if begin == EMPTY_LINE_LPOS and nxt == EMPTY_LINE_LPOS:
+                text = b""
+            else:
+                continue
+        else:
+            if (begin >> hdr.size_bits) == (nxt >> hdr.size_bits) and begin < nxt:
+                off, length = begin & (size - 1), nxt - begin
+            elif ((begin + size) >> hdr.size_bits) == (nxt >> hdr.size_bits):
+                off, length = 0, nxt & (size - 1)
+            else:
+                invalid += 1
+                continue
+            if length < ps or off + length > size:
+                invalid += 1
+                continue
+            off += ps
+            length -= ps
+            if text_len > length:
+                text_len = length
+            if missing_data and _missing(missing_data, off, off + text_len):
+                lost += 1
+                continue
+            text = data[off:off + text_len]
+        rec = PrintkRecord(seq=seq, ts_nsec=ts, text=bytes(text), caller_id=caller,
+                           level=level, facility=facility, flags=flags)
+        if has_dev:
+            base = ioff + lay.dev_info
+            sub = _cstr(infos, base + lay.subsystem, lay.subsystem_len)
+            if sub:
+                rec.dict["SUBSYSTEM"] = sub
+            dev = _cstr(infos, base + lay.device, lay.device_len)
+            if dev:
+                rec.dict["DEVICE"] = dev
+        records.append(rec)
+    if lost:
+        problems.append(f"{lost} printk records lie in pages missing from the dump")
+    if invalid:
+        problems.append(f"{invalid} printk records have impossible data positions; skipped")
+    return records, problems
+
+
+def read_lockless(mem, info: VmcoreInfo) -> Tuple[List[PrintkRecord], List[str], bool]:
+    """Read and decode the ring of the dumped kernel: (records, problems, partial)."""
+    lay = LocklessLayout.from_vmcoreinfo(info, mem.pointer_size)
+    prb = mem.read_pointer(info.symbol("prb"))
+    hdr = parse_ring_header(lay, mem.read(prb, lay.ring_size))
+    count, size = 1 << hdr.count_bits, 1 << hdr.size_bits
+    descs, md = mem.read_tolerant(hdr.descs, count * lay.desc_size)
+    infos, mi = mem.read_tolerant(hdr.infos, count * lay.info_size)
+    data, mdata = mem.read_tolerant(hdr.data, size)
+    records, problems = decode_lockless(lay, hdr, descs, infos, data, md, mi, mdata)
+    partial = bool(md or mi or mdata)
+    return records, problems, partial
