@@ -1,0 +1,134 @@
+"""The kernel log of ANY input: a vmcore (any format triage reads) or a plain-text log.
+
+API for the analysis layer (kept small on purpose):
+
+    src = open_log(["/var/crash/.../vmcore"])   # or a dmesg / serial / journal text file
+    src.lines      -> List[str]   console-style lines, "[    1.234567] text" for dumps,
+                                  the file's own lines (newline stripped) for text input
+    src.kind       -> "dump" | "text"
+    src.records    -> List[PrintkRecord] (dumps only; [] for text)
+    src.facts      -> DumpFacts or None
+    src.vmcoreinfo -> VmcoreInfo or None
+    src.partial    -> True when the dump is truncated/incomplete or log pages were missing
+    src.problems   -> List[str], human-readable reasons
+
+It raises the triage.errors exceptions (InputError, FormatError, NoLogError...).
+"""
+
+import os
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Union
+
+from triage.dumps.base import DumpFacts, DumpReader
+from triage.errors import FormatError, InputError
+
+_DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
+_TEXT_PROBE = 65536
+
+
+@dataclass
+class LogSource:
+    """The kernel log of one input plus what is known about where it came from."""
+
+    path: str
+    kind: str
+    lines: List[str] = field(default_factory=list)
+    records: list = field(default_factory=list)
+    facts: Optional[DumpFacts] = None
+    vmcoreinfo: object = None
+    partial: bool = False
+    problems: List[str] = field(default_factory=list)
+    buffer_kind: Optional[str] = None      # "lockless", "printk_log", "plain" for dumps
+    raw_text: Optional[bytes] = None       # plain (<3.5) buffers: the text as stored
+
+
+def _sniff(path: str) -> bytes:
+    if os.path.isdir(path):
+        raise InputError("is a directory, not a dump or log file", path=path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_TEXT_PROBE)
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if not head:
+        raise InputError("file is empty", path=path)
+    return head
+
+
+def is_dump(head: bytes) -> bool:
+    return head.startswith(_DUMP_MAGICS)
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Kernel-log text: no NUL bytes and mostly printable."""
+    if b"\0" in head:
+        return False
+    printable = sum(1 for b in head if 32 <= b < 127 or b in (9, 10, 13) or b >= 0x80)
+    return printable >= 0.95 * len(head)
+
+
+def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
+    """Open a dump (several paths for a --split dump) with the reader its content calls for."""
+    if isinstance(paths, str):
+        paths = [paths]
+    try:
+        from triage.dumps import open_dump  # owned by the dump-format layer
+    except ImportError:
+        open_dump = None
+    if open_dump is not None:
+        return open_dump(list(paths))
+    head = _sniff(paths[0])
+    if head.startswith(b"\x7fELF"):
+        from triage.dumps.elf import ElfReader
+        return ElfReader(paths[0])
+    raise FormatError("not a dump format this build can read", path=paths[0])
+
+
+def read_dump_log(reader: DumpReader):
+    """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.errors import NoLogError
+    from triage.memory.kernel import KernelMemory
+    from triage.printk.reader import read_printk
+    text = reader.vmcoreinfo()
+    if not text:
+        raise NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
+                         path=reader.paths[0])
+    info = parse_vmcoreinfo(text)
+    facts = reader.facts()
+    mem = KernelMemory(reader, info, facts.arch)
+    return read_printk(mem, info), info, mem
+
+
+def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
+    """The kernel log of a dump or a text log (see the module docstring)."""
+    if isinstance(paths, str):
+        paths = [paths]
+    path = paths[0]
+    head = _sniff(path)
+    if not is_dump(head):
+        if not looks_like_text(head):
+            raise FormatError("neither a vmcore nor a text kernel log", path=path)
+        with open(path, "rb") as f:
+            data = f.read()
+        text = data.decode("utf-8", "replace")
+        return LogSource(path=path, kind="text", lines=text.splitlines())
+    from triage.printk.format import record_lines
+    with open_reader(paths) as reader:
+        facts = reader.facts()
+        log, info, _mem = read_dump_log(reader)
+        facts = reader.facts()   # reading may have uncovered more problems
+    lines: List[str] = []
+    if log.kind == "plain" and log.raw_text is not None:
+        lines = log.raw_text.decode("utf-8", "replace").splitlines()
+    else:
+        for rec in log.records:
+            lines.extend(record_lines(rec))
+    problems = list(facts.problems) + list(log.problems)
+    return LogSource(path=path, kind="dump", lines=lines, records=log.records, facts=facts,
+                     vmcoreinfo=info, partial=(not facts.complete) or log.partial,
+                     problems=problems, buffer_kind=log.kind, raw_text=log.raw_text)
