@@ -1,0 +1,163 @@
+"""The Diagnosis built from a parsed log and rule matches.
+
+Oracle: the scenario each log comes from (sample_dumps/dumpgen/scenarios.py
+states the expected category and culprit module) and the kernel's own
+meaning of the lines (taint letters from kernel/panic.c, zone watermarks
+from show_mem()).
+"""
+
+from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of, match
+from triage.events.model import Event, Frame, KernelLog, Module, SystemFacts
+from triage.report.diagnose import SourceInfo, diagnose
+from triage.report.timeline import story
+
+
+def _h(d, name):
+    return next(h for h in d.hypotheses if h.name == name)
+
+
+def test_gpu_alloc_fail_null_deref_verdict_and_culprit():
+    log, matches = gpu_alloc_null_log()
+    d = diagnose(log, matches, SourceInfo(path="serial.log"))
+    v = d.verdict
+    assert v.category == "gpu_alloc_fail_null_deref" and v.panicked
+    c = v.culprit
+    assert (c.module, c.function, c.taint) == ("nvidia", "nv_gpu_init_channel", "POE")
+    assert c.proprietary and c.out_of_tree and c.unsigned and c.is_gpu_driver
+    assert [e.line for e in d.evidence] == [2, 12, 16, 17]
+    assert d.evidence[0].ts == 3.11
+    assert [e.kind for e in d.contributing] == ["vmalloc_failure"]
+    assert d.contributing[0].module == "nvidia"      # the caller that asked for memory
+
+
+def test_memory_exhaustion_ruled_out_by_watermarks():
+    log, matches = gpu_alloc_null_log()
+    mem = _h(diagnose(log, matches), "memory_exhaustion")
+    assert mem.status == "ruled_out"
+    assert "above its min watermark" in mem.reason and "DMA32 free 59.9 MiB vs min 2.2 MiB" in mem.reason
+    assert "OOM killer never ran" in mem.reason
+    assert any(e.line == 11 for e in mem.evidence)   # the DMA32 zone line
+
+
+def test_memory_exhaustion_supported_below_min():
+    rows = list(GPU_ALLOC_ROWS)
+    rows[10] = (3.11, "Node 0 DMA32 free:1800kB boost:0kB min:2260kB low:2824kB high:3388kB")
+    log, matches = gpu_alloc_null_log()
+    log.lines = lines_of(rows)
+    mem = _h(diagnose(log, matches), "memory_exhaustion")
+    assert mem.status == "supported" and "at or below the min watermark" in mem.reason
+
+
+def test_memory_inconclusive_without_meminfo():
+    log, matches = gpu_alloc_null_log()
+    log.lines = [ln for ln in log.lines if not ln.text.startswith("Node ")]
+    mem = _h(diagnose(log, matches), "memory_exhaustion")
+    assert mem.status == "inconclusive" and "no Mem-Info" in mem.reason
+
+
+def test_gpu_and_other_hypotheses():
+    log, matches = gpu_alloc_null_log()
+    d = diagnose(log, matches)
+    assert _h(d, "gpu_driver_fault").status == "supported"
+    assert _h(d, "hardware").status == "ruled_out"
+    assert _h(d, "intentional").status == "ruled_out"
+
+
+def test_timeline_tells_the_chain():
+    log, matches = gpu_alloc_null_log()
+    d = diagnose(log, matches)
+    assert [e.kind for e in d.timeline] == ["vmalloc_failure", "null_deref", "panic"]
+    s = story(d.timeline)
+    assert s.startswith("Vmalloc failure in GPU driver nvidia at 3.11 s, then NULL pointer dereference "
+                        "in the same module 0.20 s later")
+
+
+def test_system_summary():
+    log, matches = gpu_alloc_null_log()
+    d = diagnose(log, matches, SourceInfo(path="x", hostname="gpu-node-7", crash_time="2026-11-29T15:02:11Z"))
+    s = d.system
+    assert s.kernel_release == "6.1.0-57-amd64" and s.hostname == "gpu-node-7"
+    assert s.taint_flags == ["P: proprietary module loaded", "O: out-of-tree module loaded",
+                             "E: unsigned module loaded"]
+    assert s.uptime_s == 3.32 and s.crash_time == "2026-11-29T15:02:11Z"
+    assert [m["name"] for m in s.modules_of_interest] == ["nvidia"]   # acme_storage is neither GPU nor culprit
+    assert any("nvidia-bug-report" in x for x in d.verdict.next_steps)
+    assert any("Adding memory will not help" in x for x in d.verdict.next_steps)
+
+
+def test_gpu_loaded_but_fault_elsewhere_is_not_blamed():
+    lines = lines_of([(5.0, "BUG: kernel NULL pointer dereference, address: 0000000000000000"),
+                      (5.0, "RIP: 0010:acme_kick+0x10/0x30 [acme_storage]"),
+                      (5.1, "Kernel panic - not syncing: Fatal exception")])
+    oops = Event("null_deref", 1, lines[0].text, 5.0, end_line=2, ip=Frame("acme_kick", 0x10, 0x30, "acme_storage"))
+    panic = Event("panic", 3, lines[2].text, 5.1, fields={"reason": "Fatal exception"})
+    facts = SystemFacts(modules=[Module("nvidia", "POE"), Module("acme_storage", "OE")], taint="P           OE")
+    d = diagnose(KernelLog(lines, [oops, panic], facts),
+                 [match(oops, "null_deref", module="acme_storage", function="acme_kick", severity="high")])
+    assert not d.verdict.culprit.is_gpu_driver
+    g = _h(d, "gpu_driver_fault")
+    assert g.status == "ruled_out" and "nvidia" in g.reason and "acme_storage" in g.reason
+
+
+def test_unknown_crash_without_rule():
+    lines = lines_of([(7.0, "BUG: unable to handle page fault for address: ffffc90000123000"),
+                      (7.0, "RIP: 0010:frobnicate+0x1/0x2"),
+                      (7.1, "Kernel panic - not syncing: Fatal exception")])
+    fault = Event("paging_fault", 1, lines[0].text, 7.0, ip=Frame("frobnicate", 1, 2))
+    panic = Event("panic", 3, lines[2].text, 7.1, fields={"reason": "Fatal exception"})
+    d = diagnose(KernelLog(lines, [fault, panic], SystemFacts()), [])
+    assert d.verdict.category == "unknown"
+    assert d.verdict.title == "BUG: unable to handle page fault for address: NUM in frobnicate"
+    assert d.verdict.culprit.function == "frobnicate" and d.verdict.culprit.module is None
+
+
+def test_no_crash_is_none():
+    lines = lines_of([(0.0, "Linux version 6.1.0"), (1.0, "random: crng init done")])
+    d = diagnose(KernelLog(lines, [], SystemFacts()), [])
+    assert d.verdict.category == "none" and not d.verdict.panicked
+    assert _h(d, "memory_exhaustion").status == "ruled_out"
+
+
+def test_without_panic_most_severe_event_wins():
+    lines = lines_of([(1.0, "WARNING: CPU: 0 PID: 1 at fs/x.c:1 f+0x1/0x2"),
+                      (2.0, "sh invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"),
+                      (2.1, "Out of memory: Killed process 99 (hog) total-vm:1kB, anon-rss:1kB")])
+    warn = Event("warning", 1, lines[0].text, 1.0)
+    inv = Event("oom_invoked", 2, lines[1].text, 2.0, fields={"order": 0})
+    kill = Event("oom_kill", 3, lines[2].text, 2.1)
+    ms = [match(warn, "warning", severity="medium"), match(kill, "oom_kill", severity="high")]
+    d = diagnose(KernelLog(lines, [warn, inv, kill], SystemFacts()), ms)
+    assert d.verdict.category == "oom_kill" and not d.verdict.panicked
+    assert _h(d, "memory_exhaustion").status == "supported"
+    assert d.other_matches[0]["category"] == "warning"
+
+
+def test_sysrq_is_intentional():
+    lines = lines_of([(3.779624, "sysrq: Trigger a crash"),
+                      (3.779974, "Kernel panic - not syncing: sysrq triggered crash")])
+    sq = Event("sysrq", 1, lines[0].text, 3.779624)
+    panic = Event("panic", 2, lines[1].text, 3.779974, fields={"reason": "sysrq triggered crash"})
+    d = diagnose(KernelLog(lines, [sq, panic], SystemFacts()), [match(panic, "sysrq", severity="info")])
+    assert _h(d, "intentional").status == "supported"
+    assert d.verdict.culprit.module is None
+
+
+def test_old_oom_then_later_crash_is_inconclusive_for_memory():
+    lines = lines_of([(10.0, "hog invoked oom-killer: gfp_mask=0x0, order=0, oom_score_adj=0"),
+                      (10.2, "Out of memory: Killed process 5 (hog)"),
+                      (900.0, "BUG: kernel NULL pointer dereference, address: 0000000000000000"),
+                      (900.1, "Kernel panic - not syncing: Fatal exception")])
+    evs = [Event("oom_invoked", 1, lines[0].text, 10.0), Event("oom_kill", 2, lines[1].text, 10.2),
+           Event("null_deref", 3, lines[2].text, 900.0, ip=Frame("acme_kick", 1, 2, "acme_storage")),
+           Event("panic", 4, lines[3].text, 900.1)]
+    d = diagnose(KernelLog(lines, evs, SystemFacts()), [match(evs[2], "null_deref", module="acme_storage")])
+    mem = _h(d, "memory_exhaustion")
+    assert mem.status == "inconclusive" and "recovered" in mem.reason
+    assert [e.kind for e in d.contributing] == ["oom_invoked", "oom_kill"]
+
+
+def test_partial_source_is_reported():
+    log, matches = gpu_alloc_null_log()
+    d = diagnose(log, matches, SourceInfo(path="v", kind="vmcore", partial=True, problems=["truncated at 0x4000"]))
+    assert d.source.partial and d.source.problems == ["truncated at 0x4000"]
+    assert any("incomplete" in s for s in d.verdict.next_steps)

@@ -1,0 +1,85 @@
+"""The analysis pipeline in one call: input -> log lines -> events -> rule
+matches -> Diagnosis.
+
+`analyze_path` is the stable entry point `triage analyze` and `triage batch`
+use; `analyze_lines` does the same for log lines already in memory.
+Both raise triage.errors exceptions (InputError, FormatError, NoLogError,
+SignatureError, ...) and never print.
+"""
+
+from typing import Any, Iterable, Optional, Sequence
+
+from triage.report.diagnose import SourceInfo, diagnose
+from triage.report.model import Diagnosis
+
+__all__ = ["analyze_path", "analyze_lines", "load_ruleset", "SourceInfo"]
+
+
+def load_ruleset(signature_dirs: Sequence[str] = ()):
+    """The built-in signatures plus those in `signature_dirs` (and the
+    directories the signature layer adds itself: environment, /etc)."""
+    from triage.classify import load_rules
+    return load_rules(extra_dirs=tuple(signature_dirs))
+
+
+def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rules: Any = None) -> Diagnosis:
+    """Diagnose kernel-log `lines` (text, one record per line).
+
+    `source` says where they came from (path, partial, crash time...);
+    `rules` is a RuleSet from load_ruleset(), the built-in rules when None.
+    """
+    from triage.classify import classify
+    from triage.events import parse_log
+    if rules is None:
+        rules = load_ruleset()
+    log = parse_log(lines)
+    matches = classify(log, rules)
+    return diagnose(log, matches, source or SourceInfo())
+
+
+def analyze_path(path: str, rules: Any = None) -> Diagnosis:
+    """Diagnose one input: a vmcore in any supported format or a kernel-log text.
+
+    A truncated or incomplete dump still yields a Diagnosis, with
+    `source.partial` set and `source.problems` saying why. `rules` is a
+    RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
+    when analysing many inputs so the rules are loaded once.
+    """
+    from triage.logsource import open_log
+    opened = open_log(path)
+    return analyze_lines(opened.lines, source_info(path, opened), rules)
+
+
+def source_info(path: str, opened: Any) -> SourceInfo:
+    """SourceInfo from what open_log() learned about the input."""
+    g = lambda name, default=None: getattr(opened, name, default)  # noqa: E731
+    problems = g("problems") or []
+    return SourceInfo(
+        path=str(path),
+        kind=g("kind") or "log",
+        format=g("format"),
+        partial=bool(g("partial", False)),
+        problems=[str(p) for p in problems],
+        kernel_release=g("kernel_release"),
+        kernel_version=g("kernel_version"),
+        hostname=g("hostname"),
+        crash_time=_iso(g("crash_time")),
+        arch=g("arch"),
+        module_versions=dict(g("module_versions") or {}),
+    )
+
+
+def _iso(t: Any) -> Optional[str]:
+    """Crash time as ISO 8601 UTC text, from epoch seconds, a datetime or a string."""
+    if t is None:
+        return None
+    if isinstance(t, str):
+        return t
+    import datetime
+    if isinstance(t, (int, float)):
+        return datetime.datetime.fromtimestamp(t, tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(t, datetime.datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=datetime.timezone.utc)
+        return t.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    return str(t)

@@ -1,0 +1,63 @@
+"""`triage analyze PATH`: the verdict, culprit, evidence, hypotheses and timeline."""
+
+import os
+import tempfile
+from typing import Optional, Tuple
+
+import click
+
+from triage.errors import EXIT_PARTIAL, InputError
+from triage.report.render import FORMATS
+
+
+@click.command("analyze")
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--signatures", "signature_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=str),
+              help="Extra directory of signature rules (*.toml); repeatable.")
+@click.pass_context
+def analyze(ctx: click.Context, path: str, fmt: str, output: Optional[str], signature_dirs: Tuple[str, ...]) -> None:
+    """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
+
+    Exit status 6 means the input was partial: the report is printed, from
+    what could be read.
+    """
+    from triage.analysis import analyze_path, load_ruleset
+    from triage.report.render import render
+
+    rules = load_ruleset(signature_dirs)
+    diag = analyze_path(path, rules=rules)
+    text = render(diag, fmt)
+    if output:
+        _write(output, text)
+    else:
+        click.echo(text, nl=False)
+    if diag.source.partial:
+        click.echo(f"triage: warning: {path}: partial input; the diagnosis uses what could be read", err=True)
+        ctx.exit(EXIT_PARTIAL)
+
+
+def _write(path: str, text: str) -> None:
+    """Write atomically so a reader never sees half a report."""
+    d = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".triage-", dir=d)
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror}", path=path) from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)   # mkstemp makes 0600; a report is an ordinary file
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise InputError(f"cannot write the report: {exc.strerror}", path=path) from None

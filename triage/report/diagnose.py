@@ -1,0 +1,387 @@
+"""Build the Diagnosis from a parsed log, the ranked rule matches and source facts.
+
+This is where the verdict is chosen (best match; the most severe event when the
+kernel did not panic; `unknown` for a crash no rule knows; `none` for a log
+without a crash), the culprit is enriched from `Modules linked in:`, and the
+evidence, contributing events, timeline, hypotheses, system summary and next
+steps are assembled. Findings only: renderers do the printing.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from triage.report import hypotheses as hyp
+from triage.report.escape import clip
+from triage.report.gpu import is_gpu_module
+from triage.report.model import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
+                                 Verdict)
+from triage.report.taint import decode_taint, module_taint, taint_letters
+from triage.report.timeline import build_contributing, build_timeline, label
+
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+
+# Event kinds that are a crash (or a crash-like report) even if no rule knows them.
+CRASH_KINDS = frozenset({
+    "panic", "null_deref", "paging_fault", "gpf", "kernel_bug", "warning", "soft_lockup",
+    "hard_lockup", "hung_task", "rcu_stall", "kasan", "ubsan", "kfence", "kcsan", "kmsan",
+    "lockdep", "mce", "sysrq", "bad_page", "list_corruption", "stack_corruption",
+})
+# Preferred as the "main" event of an unrecognised crash: the oops, not the panic after it.
+_OOPS_FIRST = ("null_deref", "paging_fault", "gpf", "kernel_bug", "kasan", "kfence", "kmsan",
+               "ubsan", "kcsan", "list_corruption", "stack_corruption", "soft_lockup",
+               "hard_lockup", "hung_task", "rcu_stall", "mce", "lockdep", "bad_page", "warning")
+
+MAX_EVIDENCE = 30
+
+
+@dataclass
+class SourceInfo:
+    """Facts about the input that the log itself may not hold."""
+
+    path: str = "-"
+    kind: str = "log"                  # "vmcore" or "log"
+    format: Optional[str] = None
+    partial: bool = False
+    problems: List[str] = field(default_factory=list)
+    kernel_release: Optional[str] = None
+    kernel_version: Optional[str] = None
+    hostname: Optional[str] = None
+    crash_time: Optional[str] = None   # ISO 8601 UTC
+    arch: Optional[str] = None
+    module_versions: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _MatchView:
+    """The fields of a classify Match this module uses (tolerant of its shape)."""
+
+    rule_id: Optional[str]
+    category: str
+    severity: Optional[str]
+    meaning: Optional[str]
+    next_steps: List[str]
+    title: str
+    event: Any
+    related: List[Any]
+    module: Optional[str]
+    function: Optional[str]
+    taint: Optional[str]
+    confidence: float
+    evidence: List[int]
+    raw: Any = None
+
+
+def _view(m) -> _MatchView:
+    rule = getattr(m, "rule", None)
+    cul = getattr(m, "culprit", None)
+    steps = list(getattr(rule, "next_steps", None) or [])
+    if isinstance(getattr(rule, "next_steps", None), str):
+        steps = [rule.next_steps]
+    ev_lines = []
+    for x in getattr(m, "evidence", None) or []:
+        if isinstance(x, int):
+            ev_lines.append(x)
+        elif hasattr(x, "number"):
+            ev_lines.append(x.number)
+        elif hasattr(x, "line"):
+            ev_lines.append(x.line)
+    return _MatchView(
+        rule_id=getattr(rule, "id", None),
+        category=getattr(rule, "category", None) or "unknown",
+        severity=getattr(rule, "severity", None),
+        meaning=getattr(rule, "meaning", None),
+        next_steps=steps,
+        title=getattr(m, "title", None) or getattr(rule, "title", None) or "",
+        event=getattr(m, "event", None),
+        related=list(getattr(m, "related", None) or []),
+        module=getattr(cul, "module", None),
+        function=getattr(cul, "function", None),
+        taint=getattr(cul, "taint", None),
+        confidence=float(getattr(m, "confidence", 0.0) or 0.0),
+        evidence=ev_lines,
+        raw=m,
+    )
+
+
+def _pick(views: List[_MatchView], panicked: bool) -> Optional[_MatchView]:
+    """classify ranks best first; without a panic the most severe event wins."""
+    if not views:
+        return None
+    if panicked:
+        return views[0]
+    best = views[0]
+    for v in views[1:]:
+        if SEVERITY_RANK.get(v.severity or "", -1) > SEVERITY_RANK.get(best.severity or "", -1):
+            best = v
+    return best
+
+
+_NUM = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+
+
+def _generic_title(ev) -> str:
+    """A stable title for an unrecognised crash: its header, numbers replaced."""
+    text = clip(ev.text.strip(), 160)
+    text = _NUM.sub("NUM", text)
+    fn = ev.ip.function if getattr(ev, "ip", None) else None
+    mod = ev.ip.module if getattr(ev, "ip", None) else None
+    if fn:
+        text += f" in {fn}" + (f" [{mod}]" if mod else "")
+    return text
+
+
+def _main_event_without_rule(events: Sequence) -> Optional[Any]:
+    crash = [e for e in events if e.kind in CRASH_KINDS]
+    if not crash:
+        return None
+    panics = [e for e in crash if e.kind == "panic"]
+    stop = panics[-1].line if panics else None
+    for kind in _OOPS_FIRST:
+        # the last oops before the (last) panic, else the first such report
+        cands = [e for e in crash if e.kind == kind and (stop is None or e.line <= stop)]
+        if cands:
+            return cands[-1] if stop is not None else cands[0]
+    return crash[-1]
+
+
+def _find_module(facts, name: Optional[str]):
+    if not name:
+        return None
+    want = name.replace("-", "_")
+    for m in getattr(facts, "modules", None) or []:
+        if m.name.replace("-", "_") == want:
+            return m
+    return None
+
+
+def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Culprit:
+    module = function = taint = None
+    if view is not None:
+        module, function, taint = view.module, view.function, view.taint
+    elif main is not None and getattr(main, "ip", None) is not None:
+        module, function = main.ip.module, main.ip.function
+    mod = _find_module(facts, module)
+    if taint is None and mod is not None:
+        taint = mod.taint
+    marks = module_taint(taint) if module else module_taint(None)
+    if module and taint is None and mod is not None:
+        marks = module_taint("")
+    version = None
+    if module:
+        version = (mod.version if mod is not None else None) or source.module_versions.get(module)
+    return Culprit(module=module, function=function, taint=taint or None,
+                   out_of_tree=marks["out_of_tree"], proprietary=marks["proprietary"],
+                   unsigned=marks["unsigned"], version=version, is_gpu_driver=is_gpu_module(module))
+
+
+def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine]:
+    numbers: List[int] = list(view.evidence) if view is not None else []
+    if not numbers:
+        for ev in (main, panic):
+            if ev is None:
+                continue
+            numbers.append(ev.line)
+            # the faulting-IP line and the first lines of the block identify the fault
+            end = ev.end_line or ev.line
+            for ln in _lines_between(log, ev.line + 1, min(end, ev.line + 40)):
+                t = ln.text.lstrip()
+                if t.startswith(("RIP:", "IP:", "pc :", "PC is at", "#PF:", "Oops", "Internal error",
+                                 "Kernel panic", "CPU:", "Modules linked in")):
+                    numbers.append(ln.number)
+    by_number = _line_index(log, set(numbers))
+    out = []
+    for n in sorted(set(numbers))[:MAX_EVIDENCE]:
+        ln = by_number.get(n)
+        if ln is not None:
+            out.append(EvidenceLine(line=n, text=clip(ln.text, 1000), ts=ln.ts))
+    return out
+
+
+def _line_index(log, wanted: set) -> Dict[int, Any]:
+    if not wanted:
+        return {}
+    lines = log.lines
+    out = {}
+    for n in wanted:
+        # lines are numbered from 1 in order; check the direct slot first
+        if 0 < n <= len(lines) and lines[n - 1].number == n:
+            out[n] = lines[n - 1]
+    missing = wanted - set(out)
+    if missing:
+        for ln in lines:
+            if ln.number in missing:
+                out[ln.number] = ln
+    return out
+
+
+def _lines_between(log, first: int, last: int):
+    lines = log.lines
+    if 0 < first <= len(lines) and lines[first - 1].number == first:
+        return lines[first - 1:last]
+    return [ln for ln in lines if first <= ln.number <= last]
+
+
+def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo) -> List[Dict[str, Any]]:
+    out = []
+    seen = set()
+    for m in getattr(facts, "modules", None) or []:
+        is_culprit = culprit.module is not None and m.name.replace("-", "_") == culprit.module.replace("-", "_")
+        gpu = is_gpu_module(m.name)
+        if not (gpu or is_culprit) or m.name in seen:
+            continue
+        seen.add(m.name)
+        marks = module_taint(m.taint)
+        out.append({"name": m.name, "taint": m.taint or "", "gpu": gpu, "culprit": is_culprit,
+                    "version": m.version or source.module_versions.get(m.name), **marks})
+    if culprit.module and culprit.module not in seen:
+        out.insert(0, {"name": culprit.module, "taint": culprit.taint or "", "gpu": culprit.is_gpu_driver,
+                       "culprit": True, "version": culprit.version, "out_of_tree": culprit.out_of_tree,
+                       "proprietary": culprit.proprietary, "unsigned": culprit.unsigned})
+    out.sort(key=lambda d: (not d["culprit"], d["name"]))
+    return out
+
+
+def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, category: str) -> List[str]:
+    steps = list(verdict.next_steps)
+    c = verdict.culprit
+    byname = {h.name: h for h in hyps}
+    if c.module and c.is_gpu_driver and c.module.startswith("nvidia"):
+        steps.append("Collect `nvidia-bug-report.sh` and the driver version (`modinfo nvidia`, "
+                     "`cat /proc/driver/nvidia/version`); check NVIDIA's release notes for a fix in a newer driver "
+                     "and report the oops to NVIDIA with this summary.")
+    elif c.module and c.is_gpu_driver:
+        steps.append(f"Check the {c.module} driver and GPU firmware versions against the upstream/vendor fixes "
+                     "for this function; report the oops upstream with this summary.")
+    elif c.module and c.out_of_tree:
+        steps.append(f"{c.module} is an out-of-tree module (taint O): check its version and its vendor's fixes "
+                     "before suspecting the kernel.")
+    mem = byname.get("memory_exhaustion")
+    if mem and mem.status == hyp.SUPPORTED:
+        steps.append("Find what used the memory: the OOM task table and Mem-Info in the log; check cgroup "
+                     "limits, recent workload changes, and whether vm.panic_on_oom is intended.")
+    elif mem and mem.status == hyp.RULED_OUT and any(e.kind in hyp.ALLOC_KINDS for e in events):
+        steps.append("Adding memory will not help: the allocation failed with free memory above the watermarks. "
+                     "The caller must handle a failed allocation (check for NULL) or ask for less "
+                     "(smaller order, kvmalloc/vmalloc for large buffers).")
+    hw = byname.get("hardware")
+    if hw and hw.status == hyp.SUPPORTED:
+        steps.append("Check the hardware: `ras-mc-ctl --errors`/mcelog, the BMC event log, and for GPUs "
+                     "`nvidia-smi -q -d ECC,PAGE_RETIREMENT`; plan a reseat or RMA if errors repeat.")
+    it = byname.get("intentional")
+    if it and it.status == hyp.SUPPORTED:
+        steps.append("Find who triggered sysrq (audit log, automation, a watchdog or a hung-task policy) "
+                     "before treating this as a kernel bug.")
+    if category == "unknown":
+        steps.append("No signature knows this crash: read the evidence lines, and add a rule in a "
+                     "`--signatures DIR` directory so the next one is recognised.")
+    earlier = [e for e in events if main is not None and e.line < main.line
+               and e.kind in ("null_deref", "paging_fault", "gpf", "kernel_bug")]
+    if earlier:
+        steps.append(f"An earlier oops at line {earlier[0].line} may be the root cause "
+                     f"({label(earlier[0].kind)}); read it first.")
+    if source.partial:
+        steps.append("The input is incomplete (" + "; ".join(source.problems[:3] or ["partial dump"]) +
+                     "): the last records may be missing; keep the original dump and recapture if possible.")
+    seen, uniq = set(), []
+    for s in steps:
+        if s not in seen:
+            seen.add(s)
+            uniq.append(s)
+    return uniq
+
+
+def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Diagnosis:
+    """The Diagnosis of one input from its parsed log and its ranked rule matches.
+
+    `matches` are classify's Match objects, best first. `source` adds what the
+    input (a dump) knows beyond the log: path, partial, crash time, hostname.
+    """
+    source = source or SourceInfo()
+    facts = log.facts
+    events = list(log.events)
+    panics = [e for e in events if e.kind == "panic"]
+    panicked = bool(panics)
+    views = [_view(m) for m in matches]
+    best = _pick(views, panicked)
+
+    if best is not None:
+        main = best.event
+        category = best.category
+        title = best.title or (best.rule_id or category)
+        confidence = best.confidence
+    else:
+        main = _main_event_without_rule(events)
+        if main is not None:
+            category, title, confidence = "unknown", _generic_title(main), 0.2
+        else:
+            category, title = "none", "no crash found in the log"
+            confidence = 0.5 if source.partial else 0.9
+
+    panic = None
+    if main is not None:
+        after = [p for p in panics if p.line >= main.line]
+        panic = after[0] if after else (panics[-1] if panics else None)
+    elif panics:
+        panic = panics[-1]
+    crash_ev = panic or main
+    crash_line = crash_ev.end_line or crash_ev.line if crash_ev is not None else None
+    crash_ts = crash_ev.ts if crash_ev is not None else None
+
+    culprit = _culprit(best, main, facts, source)
+    verdict = Verdict(
+        category=category, title=title, signature=best.rule_id if best else None,
+        confidence=round(max(0.0, min(1.0, confidence)), 3),
+        severity=best.severity if best else ("high" if main is not None else "info"),
+        panicked=panicked, culprit=culprit,
+        meaning=best.meaning if best else (
+            "the log holds a crash report that no signature recognises" if main is not None
+            else "the log holds no panic, oops, lockup or other crash report"),
+        next_steps=list(best.next_steps) if best else [],
+    )
+
+    taint = (main.taint if main is not None and main.taint else None) or facts.taint
+    loaded_gpu = sorted({m.name for m in (facts.modules or []) if is_gpu_module(m.name)})
+    ctx = hyp.Context(events=events, lines=log.lines, main=main, crash_ts=crash_ts,
+                      crash_line=crash_line, category=category, culprit=culprit, taint=taint,
+                      loaded_gpu=loaded_gpu,
+                      panic_reason=(panic.fields or {}).get("reason") if panic is not None else None)
+    hyps = hyp.assess_all(ctx)
+    verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)
+
+    system = SystemSummary(
+        kernel_release=source.kernel_release or facts.kernel_release,
+        kernel_version=source.kernel_version or facts.kernel_version,
+        hostname=source.hostname or _syslog_host(log),
+        arch=source.arch or facts.arch,
+        hardware=facts.hardware,
+        taint=taint,
+        taint_flags=decode_taint(taint),
+        uptime_s=crash_ts if crash_ts is not None else facts.uptime_s,
+        crash_time=source.crash_time,
+        mem_total_kb=facts.mem_total_kb,
+        modules_of_interest=_modules_of_interest(facts, culprit, source),
+    )
+    related = best.related if best else []
+    stop = crash_line if crash_line is not None else (events[-1].line if events else 0)
+    other = [{"signature": v.rule_id, "category": v.category, "title": v.title,
+              "confidence": round(v.confidence, 3),
+              "line": getattr(v.event, "line", None)} for v in views if v is not best][:10]
+    return Diagnosis(
+        source=Source(path=source.path, kind=source.kind, format=source.format,
+                      partial=source.partial, problems=list(source.problems)),
+        verdict=verdict,
+        system=system,
+        evidence=_evidence(log, best, main, panic),
+        contributing=build_contributing(events, main, related) if main is not None else build_contributing(events, None, related)[-10:],
+        hypotheses=hyps,
+        timeline=build_timeline(events, stop) if main is not None or events else [],
+        other_matches=other,
+    )
+
+
+def _syslog_host(log) -> Optional[str]:
+    for ln in log.lines[:50]:
+        if ln.host:
+            return ln.host
+    return None

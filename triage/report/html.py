@@ -1,0 +1,89 @@
+"""One self-contained HTML page: inline CSS, no scripts, no external resources.
+Every log-derived string is control-character-escaped, then HTML-escaped."""
+
+from typing import List
+
+from triage.report.escape import safe_html as h
+from triage.report.model import Diagnosis
+from triage.report.text import culprit_words, system_rows
+from triage.report.timeline import deltas, label, story
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
+h1{font-size:1.4em;font-family:ui-monospace,monospace;background:#fde8e8;padding:.5em;border-left:6px solid #c00}
+h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;vertical-align:top;text-align:left}
+td.log,pre{font-family:ui-monospace,monospace;font-size:.9em;white-space:pre-wrap;word-break:break-all}
+.supported{color:#a00;font-weight:bold}.ruled_out{color:#070}.inconclusive{color:#a60}
+.meta{color:#555}.partial{background:#fff3cd;padding:.5em;border-left:6px solid #e0a800}
+"""
+
+
+def _ts(ts) -> str:
+    return f"{ts:.3f}" if ts is not None else "-"
+
+
+def _table(headers: List[str], rows: List[List[str]], log_col: int = -1) -> str:
+    """rows hold already-escaped HTML fragments."""
+    head = "".join(f"<th>{x}</th>" for x in headers)
+    body = []
+    for r in rows:
+        cells = "".join(f'<td class="log">{c}</td>' if i == log_col else f"<td>{c}</td>" for i, c in enumerate(r))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(d: Diagnosis) -> str:
+    """The whole summary as a standalone HTML document."""
+    v = d.verdict
+    c = v.culprit
+    p: List[str] = []
+    p.append(f"<h1>{h(v.title, 300)}</h1>")
+    p.append(f'<p class="meta">category <code>{h(v.category)}</code> · severity {h(v.severity or "-")} · '
+             f"confidence {v.confidence:.0%} · {'kernel panicked' if v.panicked else 'no panic'}"
+             + (f" · rule <code>{h(v.signature)}</code>" if v.signature else "") + "</p>")
+    if d.source.partial:
+        probs = "; ".join(h(x, 200) for x in d.source.problems[:3]) or "incomplete input"
+        p.append(f'<p class="partial"><b>Partial input:</b> {probs}</p>')
+    p.append("<h2>Culprit</h2><ul>")
+    p.append(f"<li>module: {h(culprit_words(c))}</li>")
+    if c.function:
+        p.append(f"<li>function: <code>{h(c.function)}</code></li>")
+    if v.meaning:
+        p.append(f"<li>meaning: {h(v.meaning)}</li>")
+    p.append("</ul>")
+    p.append("<h2>Why (evidence)</h2>")
+    p.append(_table(["line", "time s", "log text"], [[str(e.line), _ts(e.ts), h(e.text, 1000)] for e in d.evidence], 2))
+    p.append("<h2>Hypotheses</h2>")
+    p.append(_table(["hypothesis", "verdict", "reason"],
+                    [[h(x.name.replace("_", " ")), f'<span class="{h(x.status)}">{h(x.status.replace("_", " "))}</span>',
+                      h(x.reason, 1000)] for x in d.hypotheses]))
+    if d.timeline:
+        p.append("<h2>Timeline</h2>")
+        p.append(f"<p>{h(story(d.timeline))}</p>")
+        rows = [[_ts(e.ts), f"+{dt:.3f}" if dt is not None else "", str(e.line), h(label(e.kind)),
+                 h(e.module or ""), h(e.text, 400)] for e, dt in zip(d.timeline, deltas(d.timeline))]
+        p.append(_table(["time s", "delta", "line", "event", "module", "log text"], rows, 5))
+    in_timeline = {e.line for e in d.timeline}
+    extra = [e for e in d.contributing if e.line not in in_timeline]
+    if extra:
+        p.append("<h2>Earlier events that matter</h2>")
+        p.append(_table(["time s", "line", "event", "module", "log text"],
+                        [[_ts(e.ts), str(e.line), h(label(e.kind)), h(e.module or ""), h(e.text, 400)] for e in extra], 4))
+    p.append("<h2>System</h2>")
+    # system_rows are terminal-safe text; HTML-escape them here
+    p.append(_table(["", ""], [[h(k), h(val)] for k, val in system_rows(d)]))
+    if d.system.modules_of_interest:
+        p.append(_table(["module", "taint", "GPU", "culprit", "version"],
+                        [[h(x["name"]), h(x.get("taint") or ""), "yes" if x.get("gpu") else "",
+                          "yes" if x.get("culprit") else "", h(x.get("version") or "")]
+                         for x in d.system.modules_of_interest]))
+    if v.next_steps:
+        p.append("<h2>Next steps</h2><ol>")
+        p.extend(f"<li>{h(x, 1000)}</li>" for x in v.next_steps)
+        p.append("</ol>")
+    p.append(f'<p class="meta">Source: {h(d.source.path, 500)} ({h(d.source.kind)})</p>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            f"<title>{h(v.title, 200)}</title><style>{_CSS}</style></head><body>\n"
+            + "\n".join(p) + "\n</body></html>\n")

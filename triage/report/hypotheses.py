@@ -1,0 +1,254 @@
+"""The explanations an expert weighs, each with a verdict and its reason.
+
+memory_exhaustion, gpu_driver_fault, hardware and intentional are assessed
+from the events of the whole log, independently of the rule that matched,
+so the summary says why "not enough memory" is or is not supported.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+from triage.report.escape import clip
+from triage.report.gpu import is_gpu_module
+from triage.report.meminfo import ZoneFree, usable, zone_blocks
+from triage.report.taint import taint_letters
+from triage.report.model import Culprit, EvidenceLine, Hypothesis
+
+SUPPORTED, RULED_OUT, INCONCLUSIVE = "supported", "ruled_out", "inconclusive"
+
+OOM_KINDS = ("oom_invoked", "oom_kill")
+ALLOC_KINDS = ("alloc_failure", "vmalloc_failure")
+# OOM activity this close before the crash is part of the same episode.
+RECENT_S = 120.0
+# NVIDIA Xids that point at the GPU hardware, the bus or its memory rather than software.
+HW_XIDS = {48: "double-bit ECC error", 63: "ECC page retirement recorded",
+           64: "ECC page retirement failed", 74: "NVLink error", 79: "GPU has fallen off the bus",
+           92: "high single-bit ECC error rate", 94: "contained ECC error",
+           95: "uncontained ECC error"}
+HW_KINDS = ("mce", "hw_error")
+
+
+@dataclass
+class Context:
+    """What the assessments look at."""
+
+    events: List
+    lines: List            # LogLine list (for Mem-Info zone lines)
+    main: Optional[object]  # the event the verdict is about
+    crash_ts: Optional[float]
+    crash_line: Optional[int]
+    category: str
+    culprit: Culprit
+    taint: Optional[str]
+    loaded_gpu: List[str]
+    panic_reason: Optional[str]
+
+
+def _ev(e) -> EvidenceLine:
+    return EvidenceLine(line=e.line, text=clip(e.text, 400), ts=e.ts)
+
+
+def _before(ctx: Context, kinds) -> List:
+    stop = ctx.crash_line if ctx.crash_line is not None else float("inf")
+    return [e for e in ctx.events if e.kind in kinds and e.line <= stop]
+
+
+def _kb(kb: int) -> str:
+    return f"{kb / 1024:.1f} MiB" if kb >= 1024 else f"{kb} kB"
+
+
+def _alloc_desc(e) -> str:
+    f = e.fields or {}
+    bits = []
+    if f.get("order") is not None:
+        bits.append(f"order {f['order']}")
+    if f.get("size") is not None:
+        bits.append(f"size {f['size']}")
+    if f.get("gfp_mask") or f.get("mode"):
+        bits.append(f"gfp {f.get('gfp_mask') or f.get('mode')}")
+    where = ""
+    from triage.report.timeline import event_module
+    mod = event_module(e)
+    if mod:
+        where = f" by {mod}"
+    ts = f" at {e.ts:.2f} s" if e.ts is not None else ""
+    return f"{'vmalloc' if e.kind == 'vmalloc_failure' else 'page allocation'} failure{where}{ts}" + \
+        (f" ({', '.join(bits)})" if bits else "")
+
+
+def _zones_desc(zones: List[ZoneFree]) -> str:
+    return ", ".join(f"{z.zone} free {_kb(z.free_kb)} vs min {_kb(z.min_kb)}" for z in zones)
+
+
+def memory_exhaustion(ctx: Context) -> Hypothesis:
+    """Was the system out of memory? OOM kills, allocation failures and the
+    Mem-Info free pages against the min watermark decide."""
+    name = "memory_exhaustion"
+    if ctx.category == "oom_panic" or (ctx.panic_reason and "out of memory" in ctx.panic_reason.lower()):
+        ev = [_ev(e) for e in _before(ctx, OOM_KINDS + ("panic",))][-5:]
+        return Hypothesis(name, SUPPORTED, "the kernel panicked in the OOM killer (vm.panic_on_oom): "
+                          "memory ran out and the configuration turned that into a crash", ev)
+    ooms = _before(ctx, OOM_KINDS)
+    allocs = _before(ctx, ALLOC_KINDS)
+    blocks = [usable(b) for b in zone_blocks(_lines_before(ctx))]
+    blocks = [b for b in blocks if b]
+    last_zones = blocks[-1] if blocks else []
+    low = [z for z in last_zones if z.below_min]
+    kills = [e for e in ooms if e.kind == "oom_kill"]
+    if ooms:
+        last = ooms[-1]
+        n = len(kills) or len(ooms)
+        what = f"{n} OOM kill{'s' if n != 1 else ''}" if kills else f"the OOM killer ran {len(ooms)} time(s)"
+        gap = (ctx.crash_ts - last.ts) if (ctx.crash_ts is not None and last.ts is not None) else None
+        ev = [_ev(e) for e in ooms[-4:]]
+        if ctx.main is None:
+            return Hypothesis(name, SUPPORTED, f"{what}, the last at line {last.line}; the kernel did not crash", ev)
+        if gap is not None and gap > RECENT_S and not low:
+            return Hypothesis(name, INCONCLUSIVE,
+                              f"{what}, but the last was {gap:.0f} s before the crash and the system "
+                              "recovered from it; memory pressure may have contributed, it did not cause the crash directly", ev)
+        zs = f"; Mem-Info: {_zones_desc(last_zones)}" if last_zones else ""
+        when = f" {gap:.1f} s before the crash" if gap is not None else " before the crash"
+        return Hypothesis(name, SUPPORTED, f"{what}, the last{when}{zs}", ev)
+    if allocs:
+        ev = [_ev(e) for e in allocs[-4:]]
+        desc = _alloc_desc(allocs[-1])
+        if not last_zones:
+            return Hypothesis(name, INCONCLUSIVE,
+                              f"{desc} and no OOM kill, but the log has no Mem-Info zone report to tell "
+                              "whether free memory was below the min watermark", ev)
+        ev += [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB") for z in last_zones]
+        if low:
+            return Hypothesis(name, SUPPORTED,
+                              f"{desc}; free memory was at or below the min watermark "
+                              f"({_zones_desc(low)}): the system was short of memory", ev)
+        return Hypothesis(name, RULED_OUT,
+                          f"{desc}, but every zone had free memory above its min watermark "
+                          f"({_zones_desc(last_zones)}) and the OOM killer never ran: the request itself "
+                          "could not be met (its size, order or GFP flags), the machine was not out of memory", ev)
+    if last_zones and low:
+        ev = [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB") for z in low]
+        return Hypothesis(name, INCONCLUSIVE,
+                          f"no OOM kill or allocation failure, but a Mem-Info report shows free memory at or "
+                          f"below the min watermark ({_zones_desc(low)})", ev)
+    return Hypothesis(name, RULED_OUT, "no OOM killer run, no OOM kill and no allocation failure in the log"
+                      + _coverage(ctx))
+
+
+def _lines_before(ctx: Context):
+    if ctx.crash_line is None:
+        return ctx.lines
+    stop = ctx.crash_line
+    return (ln for ln in ctx.lines if ln.number <= stop)
+
+
+def _coverage(ctx: Context) -> str:
+    first = next((ln.ts for ln in ctx.lines if ln.ts is not None), None)
+    if first is None or ctx.crash_ts is None:
+        return ""
+    if first > 5.0:
+        return f" (but the log starts at {first:.1f} s: earlier records were lost)"
+    return f" (the log covers {first:.1f} s to {ctx.crash_ts:.1f} s)"
+
+
+def _xid(e) -> Optional[int]:
+    x = (e.fields or {}).get("xid")
+    try:
+        return int(x) if x is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def gpu_driver_fault(ctx: Context) -> Hypothesis:
+    """Is a GPU driver to blame? Only when the fault is in its code."""
+    name = "gpu_driver_fault"
+    mod = ctx.culprit.module
+    gpu_evs = _before(ctx, ("nvrm_xid", "gpu_fault"))
+    sw_xids = [e for e in gpu_evs if e.kind == "nvrm_xid" and _xid(e) not in HW_XIDS]
+    ev = [_ev(e) for e in gpu_evs[-3:]]
+    if ctx.main is not None and ctx.main.kind in ("nvrm_xid", "gpu_fault") and ctx.category in ("gpu_xid", "gpu_fault"):
+        return Hypothesis(name, SUPPORTED, f"the most severe event is a GPU driver error: {clip(ctx.main.text, 160)}", ev)
+    if mod and is_gpu_module(mod):
+        marks = []
+        if ctx.culprit.proprietary:
+            marks.append("proprietary")
+        if ctx.culprit.out_of_tree:
+            marks.append("out of tree")
+        m = f" ({', '.join(marks)})" if marks else ""
+        fn = f" function {ctx.culprit.function}" if ctx.culprit.function else ""
+        where = "" if ctx.main is None else f" at line {ctx.main.line}"
+        return Hypothesis(name, SUPPORTED, f"the fault is in GPU driver {mod}{m},{fn}{where}",
+                          [_ev(ctx.main)] + ev if ctx.main is not None else ev)
+    gpu_in_trace = []
+    if ctx.main is not None:
+        gpu_in_trace = sorted({f.module for f in (ctx.main.frames or []) if f.module and is_gpu_module(f.module)})
+    where = f"in {mod}" if mod else "in the core kernel"
+    if ctx.culprit.function:
+        where += f" ({ctx.culprit.function})"
+    if gpu_in_trace:
+        return Hypothesis(name, INCONCLUSIVE,
+                          f"the fault is {where}, but GPU driver {', '.join(gpu_in_trace)} is in the call trace "
+                          "below it: it may have passed bad data", [_ev(ctx.main)])
+    if ctx.main is None:
+        if sw_xids or gpu_evs:
+            return Hypothesis(name, INCONCLUSIVE, f"no crash, but {len(gpu_evs)} GPU driver error(s) were logged", ev)
+        return Hypothesis(name, RULED_OUT, "no crash and no GPU driver error in the log")
+    if ctx.loaded_gpu:
+        extra = f"; {len(gpu_evs)} earlier GPU error(s) logged" if gpu_evs else ""
+        return Hypothesis(name, RULED_OUT if not gpu_evs else INCONCLUSIVE,
+                          f"GPU driver(s) {', '.join(ctx.loaded_gpu)} loaded, but the fault is {where} and no GPU "
+                          f"module is in its call trace{extra}", ev)
+    if gpu_evs:
+        return Hypothesis(name, INCONCLUSIVE, f"the fault is {where}; GPU errors were logged earlier", ev)
+    return Hypothesis(name, RULED_OUT, f"no GPU driver module is loaded and the fault is {where}")
+
+
+def hardware(ctx: Context) -> Hypothesis:
+    """Did the hardware fail? Machine checks, hardware error reports, hardware Xids."""
+    name = "hardware"
+    hw = _before(ctx, HW_KINDS)
+    hw_xids = [e for e in _before(ctx, ("nvrm_xid",)) if _xid(e) in HW_XIDS]
+    bus = [e for e in _before(ctx, ("gpu_fault",)) if "fallen off the bus" in (e.text or "").lower()]
+    if hw or hw_xids or bus:
+        parts = []
+        if hw:
+            parts.append(f"{len(hw)} machine check / hardware error report(s), the first at line {hw[0].line}")
+        for e in hw_xids[-3:]:
+            parts.append(f"NVIDIA Xid {_xid(e)} ({HW_XIDS[_xid(e)]}) at line {e.line}")
+        if bus:
+            parts.append(f"GPU fell off the bus at line {bus[0].line}")
+        return Hypothesis(name, SUPPORTED, "; ".join(parts), [_ev(e) for e in (hw + hw_xids + bus)[-5:]])
+    letters = set(taint_letters(ctx.taint))
+    if "M" in letters:
+        return Hypothesis(name, INCONCLUSIVE, "the kernel is tainted M (a machine check happened) but its report is not in the log")
+    if ctx.category in ("mce",):
+        return Hypothesis(name, SUPPORTED, "the verdict is a machine check")
+    bad = _before(ctx, ("bad_page",))
+    if bad or "B" in letters:
+        return Hypothesis(name, INCONCLUSIVE, "bad page state reported: memory corruption by software or failing RAM",
+                          [_ev(e) for e in bad[-2:]])
+    return Hypothesis(name, RULED_OUT, "no machine check, hardware error report, hardware Xid (48, 63, 64, 74, 79, 92, 94, 95) "
+                      "or M taint in the log")
+
+
+_SYSRQ = re.compile(r"sysrq", re.I)
+
+
+def intentional(ctx: Context) -> Hypothesis:
+    """Was the crash asked for (sysrq-trigger c)?"""
+    name = "intentional"
+    sysrq = _before(ctx, ("sysrq",))
+    if sysrq or ctx.category == "sysrq" or (ctx.panic_reason and _SYSRQ.search(ctx.panic_reason)):
+        ev = [_ev(e) for e in sysrq[-2:]]
+        return Hypothesis(name, SUPPORTED, "the crash was triggered on purpose through sysrq "
+                          "(`echo c > /proc/sysrq-trigger` or the SysRq key)", ev)
+    letters = set(taint_letters(ctx.taint))
+    if "U" in letters:
+        return Hypothesis(name, INCONCLUSIVE, "no sysrq trigger, but userspace set the U taint flag")
+    return Hypothesis(name, RULED_OUT, "no sysrq crash trigger in the log")
+
+
+def assess_all(ctx: Context) -> List[Hypothesis]:
+    """Every hypothesis, in the order the summary shows them."""
+    return [memory_exhaustion(ctx), gpu_driver_fault(ctx), hardware(ctx), intentional(ctx)]
