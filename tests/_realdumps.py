@@ -1,0 +1,82 @@
+"""Find the real dumps the generator made (sample_dumps/out, sample_dumps/committed) for tests.
+
+Each dump lives in a directory with `serial.log`, the serial console captured with
+ignore_loglevel: the oracle of every record the kernel printed.
+"""
+
+import os
+import re
+from pathlib import Path
+from typing import List, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+DUMP_DIRS = [ROOT / "sample_dumps" / "committed", ROOT / "sample_dumps" / "out"]
+KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d{6}\] ")
+
+
+def _magic(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16)
+    except OSError:
+        return b""
+
+
+def dump_files(kind: str = "elf") -> List[Path]:
+    """Real dump files of one format family ("elf", "kdump", "flattened", "any")."""
+    magics = {"elf": (b"\x7fELF",), "kdump": (b"KDUMP   ", b"DISKDUMP"), "flattened": (b"makedumpfile",)}
+    out = []
+    for top in DUMP_DIRS:
+        if not top.is_dir():
+            continue
+        for dirpath, _dirs, files in os.walk(top):
+            for name in sorted(files):
+                if not (name.startswith("vmcore") or name.startswith("dump")):
+                    continue
+                p = Path(dirpath) / name
+                if p.stat().st_size < 4096:
+                    continue
+                m = _magic(p)
+                wanted = sum(magics.values(), ()) if kind == "any" else magics[kind]
+                if m.startswith(wanted):
+                    out.append(p)
+    return sorted(out)
+
+
+def serial_log_for(dump: Path) -> Path:
+    """The serial.log of the scenario directory a dump belongs to (searching upward)."""
+    for d in [dump.parent, *dump.parents]:
+        if (d / "serial.log").is_file() and (d / "serial.log").stat().st_size > 0:
+            return d / "serial.log"
+        if d in DUMP_DIRS:
+            break
+    return None
+
+
+def serial_kernel_lines(path: Path) -> List[str]:
+    """Kernel lines of a serial console capture, CRs removed, user-space lines dropped."""
+    text = path.read_bytes().decode("utf-8", "replace").replace("\r", "")
+    return [ln for ln in text.split("\n") if KERNEL_LINE.match(ln)]
+
+
+def dump_ids(paths: List[Path]) -> List[str]:
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def is_suffix_run(sub: List[str], full: List[str]) -> Tuple[bool, str]:
+    """True when `sub` equals a contiguous run of `full` that ends at full's last line... or at the
+    last line `sub` itself has (the console may print after the dump was taken)."""
+    if not sub:
+        return False, "no lines"
+    try:
+        start = max(i for i, ln in enumerate(full) if ln == sub[0] and full[i:i + len(sub)] == sub)
+    except ValueError:
+        # report the first mismatch against the best alignment
+        first = full.index(sub[0]) if sub[0] in full else -1
+        if first < 0:
+            return False, f"first dump line not in serial log: {sub[0]!r}"
+        for k, (a, b) in enumerate(zip(sub, full[first:])):
+            if a != b:
+                return False, f"line {k}: dump {a!r} != serial {b!r}"
+        return False, f"dump has {len(sub)} lines, serial run only {len(full) - first}"
+    return True, f"matches serial lines {start}..{start + len(sub)}"

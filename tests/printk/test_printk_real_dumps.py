@@ -1,0 +1,60 @@
+"""printk records from real dumps, checked against the serial console (ignore_loglevel).
+
+Oracle: serial.log captured by QEMU while the guest ran, which shows every record
+the kernel printed, one line per embedded line, each with the record's timestamp.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _realdumps import dump_files, dump_ids, is_suffix_run, serial_kernel_lines, serial_log_for  # noqa: E402
+
+from triage.dumps.elf import ElfReader  # noqa: E402
+from triage.logsource import read_dump_log  # noqa: E402
+from triage.printk.format import record_lines  # noqa: E402
+
+ELF = dump_files("elf")
+pytestmark = pytest.mark.skipif(not ELF, reason="no real ELF dumps generated (sample_dumps/out)")
+
+
+@pytest.mark.parametrize("dump", ELF, ids=dump_ids(ELF))
+def test_records_equal_serial_console(dump):
+    serial = serial_log_for(dump)
+    assert serial is not None, f"{dump} has no serial.log oracle"
+    with ElfReader(str(dump)) as r:
+        log, info, _ = read_dump_log(r)
+    assert log.kind == "lockless"
+    assert not log.partial and not log.problems
+    lines = [ln for rec in log.records for ln in record_lines(rec)]
+    ok, why = is_suffix_run(lines, serial_kernel_lines(serial))
+    assert ok, why
+    # The crash itself is the last thing the crashed kernel logged.
+    assert "Kernel panic" in lines[-1] or "end Kernel panic" in lines[-1] or "Kernel panic" in "".join(lines[-5:])
+
+
+@pytest.mark.parametrize("dump", ELF, ids=dump_ids(ELF))
+def test_records_are_in_sequence(dump):
+    """seq numbers rise by one and timestamps never go backwards (kernel invariants)."""
+    with ElfReader(str(dump)) as r:
+        log, _, _ = read_dump_log(r)
+    seqs = [rec.seq for rec in log.records]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    ts = [rec.ts_nsec for rec in log.records]
+    assert ts == sorted(ts)
+    assert log.records[0].text.startswith(b"Linux version") or seqs[0] > 0
+
+
+@pytest.mark.parametrize("dump", ELF, ids=dump_ids(ELF))
+def test_dev_info_dict_present(dump):
+    """dev_printk records carry SUBSYSTEM/DEVICE; the serial line is the same text."""
+    with ElfReader(str(dump)) as r:
+        log, _, _ = read_dump_log(r)
+    with_dict = [rec for rec in log.records if rec.dict]
+    assert with_dict, "a booted kernel always logs some dev_printk records"
+    for rec in with_dict:
+        assert set(rec.dict) <= {"SUBSYSTEM", "DEVICE"}
+        if "DEVICE" in rec.dict:
+            assert rec.dict["DEVICE"][0] in "+cbn"   # kernel's device key kinds
