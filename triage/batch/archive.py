@@ -1,0 +1,127 @@
+"""Read tar archives of crash directories in place, as streams.
+
+Compressed tars (gzip, xz, zstd) cannot be seeked, so every operation is one
+forward pass: listing reads the headers, reading a log member stops at it,
+and extracting a vmcore member copies it in chunks into a size-checked file.
+Nothing is ever held whole in memory except a log member under a size cap.
+"""
+
+import bz2  # noqa: F401 - tarfile's "r|*" needs it importable
+import contextlib
+import lzma
+import os
+import tarfile
+import zlib
+from typing import IO, Iterator, List, Optional, Tuple
+
+from triage.errors import FormatError, InputError
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.bz2", ".tar")
+_CHUNK = 1 << 20
+_STREAM_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError)
+
+
+def is_archive(name: str) -> bool:
+    """True for the tar archive names batch reads."""
+    return name.endswith(ARCHIVE_SUFFIXES)
+
+
+@contextlib.contextmanager
+def _open_stream(path: str) -> Iterator[tarfile.TarFile]:
+    f = open(path, "rb")
+    try:
+        if path.endswith((".tar.zst", ".tzst")):
+            try:
+                import zstandard
+            except ImportError as exc:    # pragma: no cover - a declared dependency
+                raise FormatError("reading .tar.zst needs the 'zstandard' package", path=path) from exc
+            reader = zstandard.ZstdDecompressor().stream_reader(f)
+            with tarfile.open(fileobj=reader, mode="r|") as tf:
+                yield tf
+        else:
+            with tarfile.open(fileobj=f, mode="r|*") as tf:
+                yield tf
+    except _STREAM_ERRORS as exc:
+        raise FormatError(f"not a readable tar archive: {exc}", path=path) from exc
+    except Exception as exc:
+        if type(exc).__name__ == "ZstdError":
+            raise FormatError(f"not a readable tar archive: zstd: {exc}", path=path) from exc
+        raise
+    finally:
+        f.close()
+
+
+def list_members(path: str) -> List[Tuple[str, int]]:
+    """(name, size) of every regular file in the archive, in archive order."""
+    members, err = scan_members(path)
+    if err is not None:
+        raise err
+    return members
+
+
+def scan_members(path: str) -> Tuple[List[Tuple[str, int]], Optional[FormatError]]:
+    """Like list_members, but a damaged archive gives the members read before
+    the damage and the error, instead of nothing."""
+    out: List[Tuple[str, int]] = []
+    try:
+        with _open_stream(path) as tf:
+            for m in tf:
+                if m.isfile():
+                    out.append((m.name, m.size))
+    except FormatError as exc:
+        return out, exc
+    except OSError as exc:
+        return out, FormatError(f"cannot read archive: {exc.strerror or exc}", path=path)
+    return out, None
+
+
+def _find(tf: tarfile.TarFile, member: str, path: str) -> Tuple[tarfile.TarInfo, IO[bytes]]:
+    for m in tf:
+        if m.name == member and m.isfile():
+            fo = tf.extractfile(m)
+            if fo is None:
+                break
+            return m, fo
+    raise InputError(f"member {member!r} not found in archive", path=path)
+
+
+def read_member(path: str, member: str, limit: int) -> bytes:
+    """The bytes of one member, read from the stream; InputError above `limit` bytes."""
+    with _open_stream(path) as tf:
+        info, fo = _find(tf, member, path)
+        if info.size > limit:
+            raise InputError(f"member {member!r} is {info.size} bytes, over the {limit}-byte log limit", path=path)
+        return fo.read()
+
+
+def extract_member(path: str, member: str, dest: str, limit: int) -> str:
+    """Copy one member into the new file `dest`; InputError when it exceeds `limit` bytes.
+
+    The check is made on the header size before any byte is written, and again
+    while copying (a lying header cannot overrun the temporary space).
+    """
+    with _open_stream(path) as tf:
+        info, fo = _find(tf, member, path)
+        if info.size > limit:
+            raise InputError(f"member {member!r} needs {info.size >> 20} MiB, over the "
+                             f"{limit >> 20} MiB temporary-space limit", path=path)
+        written = 0
+        with open(dest, "xb") as out:
+            while True:
+                chunk = fo.read(_CHUNK)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit:
+                    raise InputError(f"member {member!r} exceeds the temporary-space limit", path=path)
+                out.write(chunk)
+    return dest
+
+
+def member_display(path: str, member: Optional[str]) -> str:
+    return f"{path}::{member}" if member else path
+
+
+def safe_unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,299 @@
+"""Find the dumps in an archive of crash directories, whatever tool wrote them.
+
+Layouts recognised (see docs/batch.md):
+  * RHEL/CentOS/Fedora kdump: ``<ip>-<YYYY-MM-DD-HH:MM:SS>/`` holding ``vmcore``
+    (or ``vmcore.flat``, ``vmcore-incomplete``), ``vmcore-dmesg.txt`` and
+    ``kexec-dmesg.log`` (the capture kernel's own log, kept as an extra).
+  * Debian/Ubuntu kdump-tools: ``[host-]<YYYYMMDDHHMM>/`` holding
+    ``dump.<stamp>[.xz|.gz|.lz4|.bz2|.zst]`` and ``dmesg.<stamp>``.
+  * SUSE: ``<YYYY-MM-DD-HH:MM>/`` holding ``vmcore`` and ``README.txt``.
+  * bare vmcore files and bare kernel log files, recognised by content.
+  * ``.tar``/``.tar.gz``/``.tar.xz``/``.tar.zst`` archives of such directories,
+    listed without extracting anything.
+
+Discovery only reads names, sizes and the first bytes of unknown files; it
+never opens a dump's body.
+"""
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members
+from triage.errors import InputError
+
+_COMPRESSED = r"(?:\.(?:xz|gz|lz4|bz2|zst))?"
+# Names the kdump tools give a dump file.
+_DUMP_NAME = re.compile(
+    r"^(?:vmcore|vmcore\.flat|vmcore-incomplete|vmcore\.\d{12}|"
+    r"dump\.\d{12}" + _COMPRESSED + r"|dump-incomplete" + _COMPRESSED + r"|"
+    r"vmcore" + _COMPRESSED + r")$")
+# Names the kdump tools give the crashed kernel's log.
+_LOG_NAME = re.compile(r"^(?:vmcore-dmesg\.txt|vmcore-dmesg-incomplete\.txt|dmesg\.\d{12}|dmesg|dmesg\.txt)$")
+# Files that belong to a crash directory but are not the crashed kernel's log.
+_EXTRA_NAME = re.compile(r"^(?:kexec-dmesg\.log|README\.txt|kernel_link|system\.map_link|config_link)$")
+
+# Crash directory names, used for the crash time and the host fallback.
+_RHEL_DIR = re.compile(r"^(?P<host>.+)-(?P<date>\d{4}[-.]\d{2}[-.]\d{2}-\d{2}:\d{2}:\d{2})$")
+_DEBIAN_DIR = re.compile(r"^(?:(?P<host>.+)-)?(?P<stamp>\d{12})$")
+_SUSE_DIR = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}-\d{2}:\d{2})$")
+_STAMP_ONLY = re.compile(r"^[\d:.\-]+$")
+_GENERIC_DIRS = {"crash", "var", "kdump", "dumps", "dump", "vmcores", "tmp", ""}
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+# A kernel log shows itself in its first lines by these marks.
+_LOG_MARK = re.compile(
+    rb"(?:^|\n)(?:<\d>)?(?:\[\s*\d+\.\d+\]|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel:|"
+    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ kernel:)|Linux version \d|Kernel panic - not syncing|"
+    rb"BUG: |Oops: ")
+_SNIFF = 65536
+
+
+@dataclass
+class Location:
+    """One file of a dump: a path on disk, or a member inside a tar archive."""
+
+    path: str                       # the file, or the archive holding it
+    member: Optional[str] = None    # member name inside the archive
+    size: int = 0
+
+    def display(self) -> str:
+        """How users see it: ``path`` or ``archive::member``."""
+        return f"{self.path}::{self.member}" if self.member else self.path
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.member or self.path)
+
+
+@dataclass
+class DumpItem:
+    """One crash to triage: its vmcore and/or its kernel log, plus where it was found."""
+
+    id: str                                   # stable identity: display() of the main file
+    layout: str                               # "rhel", "debian", "suse", "bare", ... (+ "/tar")
+    vmcore: Optional[Location] = None
+    log: Optional[Location] = None            # the crashed kernel's log beside it, if any
+    extras: List[Location] = field(default_factory=list)
+    host_hint: Optional[str] = None           # from the directory's IP or name
+    dir_time: Optional[str] = None            # ISO 8601 from the directory's stamp
+    note: Optional[str] = None                # why an item cannot be analysed, found at discovery
+
+    def locations(self) -> List[Location]:
+        """Every file whose change means the result must be recomputed."""
+        return [loc for loc in (self.vmcore, self.log) if loc is not None]
+
+    def paths(self) -> List[str]:
+        return [loc.display() for loc in self.locations()]
+
+
+@dataclass
+class Discovery:
+    """What a walk found: the items, and files it saw but could not place."""
+
+    items: List[DumpItem]
+    skipped: List[Tuple[str, str]]            # (path, reason)
+
+
+def dir_facts(parts: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
+    """(layout, host hint, ISO time) from a dump's directory chain, innermost last."""
+    layout, host, when = "bare", None, None
+    name = parts[-1] if parts else ""
+    m = _RHEL_DIR.match(name)
+    if m:
+        layout, host = "rhel", m.group("host")
+        date = m.group("date").replace(".", "-")
+        when = _iso(date, "%Y-%m-%d-%H:%M:%S")
+    else:
+        m = _DEBIAN_DIR.match(name)
+        if m:
+            layout, host, when = "debian", m.group("host"), _iso(m.group("stamp"), "%Y%m%d%H%M")
+        else:
+            m = _SUSE_DIR.match(name)
+            if m:
+                layout, when = "suse", _iso(m.group("date"), "%Y-%m-%d-%H:%M")
+    if host is None or host in _LOOPBACK:
+        # A local dump (127.0.0.1) or a date-only directory: the nearest
+        # ancestor with a real name is the best guess for the host.
+        start = len(parts) - 1 if layout != "bare" else len(parts)
+        for anc in reversed(parts[:start]):
+            if anc.lower() not in _GENERIC_DIRS and not _STAMP_ONLY.match(anc):
+                host = anc
+                break
+    return layout, host, when
+
+
+def _iso(text: str, fmt: str) -> Optional[str]:
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).isoformat()
+    except ValueError:
+        return None
+
+
+def sniff(head: bytes) -> Optional[str]:
+    """'vmcore', 'log' or None, from a file's first bytes (unknown names only)."""
+    if head.startswith(b"\x7fELF") and len(head) > 17 and head[16] == 4:   # ET_CORE
+        return "vmcore"
+    if head.startswith(b"KDUMP   ") or head.startswith(b"makedumpfile") or head.startswith(b"DISKDUMP"):
+        return "vmcore"
+    if b"\0" in head[:4096]:
+        return None
+    if _LOG_MARK.search(head):
+        return "log"
+    return None
+
+
+def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> Iterator[DumpItem]:
+    """Turn the files of one directory into items: pair each dump with its log."""
+    layout, host, when = dir_facts(dirparts)
+    layout += layout_suffix
+    dumps = [f for f in files if _DUMP_NAME.match(f.name)]
+    logs = [f for f in files if _LOG_NAME.match(f.name)]
+    extras = [f for f in files if _EXTRA_NAME.match(f.name)]
+    # vmcore-dmesg.txt beats the 0-byte vmcore-dmesg-incomplete.txt left by a failed run
+    logs.sort(key=lambda f: (f.size == 0, "incomplete" in f.name, f.name))
+    used_logs = set()
+    for d in sorted(dumps, key=lambda f: f.name):
+        stamp = _stamp_of(d.name)
+        log = None
+        for cand in logs:
+            if id(cand) in used_logs or cand.size == 0:
+                continue
+            if stamp is None or _stamp_of(cand.name) in (None, stamp):
+                log = cand
+                break
+        if log is not None:
+            used_logs.add(id(log))
+        yield DumpItem(id=d.display(), layout=layout, vmcore=d, log=log, extras=list(extras),
+                       host_hint=host, dir_time=when)
+    for lg in logs:
+        if id(lg) in used_logs:
+            continue
+        if lg.size == 0 and dumps:
+            continue            # an empty leftover beside a dump adds nothing
+        yield DumpItem(id=lg.display(), layout=layout, log=lg, extras=list(extras),
+                       host_hint=host, dir_time=when,
+                       note="empty log file" if lg.size == 0 else None)
+
+
+def _stamp_of(name: str) -> Optional[str]:
+    m = re.search(r"\.(\d{12})", name)
+    return m.group(1) if m else None
+
+
+def _read_head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(_SNIFF)
+    except OSError:
+        return b""
+
+
+def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]]) -> Iterator[DumpItem]:
+    root_parent = os.path.dirname(os.path.abspath(root).rstrip("/"))
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        if exclude and os.path.abspath(dirpath) == exclude:
+            dirnames[:] = []
+            continue
+        dirnames[:] = [d for d in dirnames
+                       if not (exclude and os.path.abspath(os.path.join(dirpath, d)) == exclude)]
+        known: List[Location] = []
+        for fn in sorted(filenames):
+            path = os.path.join(dirpath, fn)
+            try:
+                st = os.stat(path)          # follows symlinks: a linked dump counts
+            except OSError as exc:
+                skipped.append((path, f"cannot stat: {exc.strerror}"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            loc = Location(path=path, size=st.st_size)
+            if is_archive(fn):
+                yield from _walk_archive(path, skipped)
+            elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
+                known.append(loc)
+            else:
+                kind = sniff(_read_head(path))
+                if kind == "vmcore":
+                    yield _bare(loc, "vmcore", path, root_parent)
+                elif kind == "log":
+                    yield _bare(loc, "log", path, root_parent)
+                else:
+                    skipped.append((path, "not a dump or kernel log"))
+        if known:
+            rel = os.path.relpath(os.path.abspath(dirpath), root_parent)
+            yield from _group(rel.split(os.sep), known, "")
+
+
+def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:
+    rel = os.path.relpath(os.path.abspath(os.path.dirname(path)), root_parent)
+    _, host, when = dir_facts(rel.split(os.sep) + [""])
+    item = DumpItem(id=loc.display(), layout="bare", host_hint=host, dir_time=when)
+    if kind == "vmcore":
+        item.vmcore = loc
+    else:
+        item.log = loc
+    return item
+
+
+def _walk_archive(path: str, skipped: List[Tuple[str, str]]) -> Iterator[DumpItem]:
+    members, err = scan_members(path)
+    if err is not None:
+        # A damaged archive is a result the user must see, not a skip.
+        size = os.path.getsize(path)
+        yield DumpItem(id=path, layout="archive", log=None, vmcore=Location(path=path, size=size),
+                       note=f"damaged archive ({err.message}); {len(members)} members readable before it")
+    base = os.path.basename(path)
+    for suf in ARCHIVE_SUFFIXES:
+        if base.endswith(suf):
+            base = base[: -len(suf)]
+            break
+    bydir: Dict[str, List[Location]] = {}
+    for name, size in members:
+        fn = os.path.basename(name)
+        if _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
+            bydir.setdefault(os.path.dirname(name), []).append(Location(path=path, member=name, size=size))
+        else:
+            skipped.append((f"{path}::{name}", "not a known dump or log name inside an archive"))
+    for d in sorted(bydir):
+        parts = [base] + [p for p in d.split("/") if p and p != "."]
+        yield from _group(parts, bydir[d], "/tar")
+
+
+def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
+    """Walk files and directories, return every dump item found, in a stable order.
+
+    `exclude` is a directory never entered (the batch's own output directory).
+    A root that does not exist raises InputError.
+    """
+    items: List[DumpItem] = []
+    skipped: List[Tuple[str, str]] = []
+    exclude = os.path.abspath(exclude) if exclude else None
+    for root in roots:
+        if not os.path.exists(root):
+            raise InputError("no such file or directory", path=root)
+        if os.path.isdir(root):
+            items.extend(_walk_dir(root, exclude, skipped))
+            continue
+        fn = os.path.basename(root)
+        loc = Location(path=root, size=os.path.getsize(root))
+        if is_archive(fn):
+            items.extend(_walk_archive(root, skipped))
+        elif _LOG_NAME.match(fn):
+            items.append(_bare(loc, "log", root, os.path.dirname(os.path.abspath(root))))
+        elif _DUMP_NAME.match(fn):
+            items.append(_bare(loc, "vmcore", root, os.path.dirname(os.path.abspath(root))))
+        else:
+            kind = sniff(_read_head(root)) or "vmcore"   # named explicitly: let analysis decide
+            items.append(_bare(loc, kind, root, os.path.dirname(os.path.abspath(root))))
+    seen = set()
+    unique = []
+    for it in items:
+        if it.id not in seen:
+            seen.add(it.id)
+            unique.append(it)
+    return Discovery(items=unique, skipped=skipped)

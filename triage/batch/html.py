@@ -1,0 +1,136 @@
+"""The batch report as one self-contained HTML file with inline SVG charts.
+
+No script, no external stylesheet, font or image: it opens offline, and a
+Content-Security-Policy forbids anything else from loading. Every string
+from a dump or log goes through safe_html.
+"""
+
+from collections import OrderedDict
+from typing import Any, Dict, List
+
+from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, dump_rows
+from triage.report.escape import safe_html
+
+_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+            "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;max-width:38em;overflow-wrap:anywhere}
+th{background:#f0f0f0}.error{color:#b00}.partial{color:#a60}.ok{color:#070}
+.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.5em 1em}
+.card b{font-size:1.4em;display:block}svg text{font:11px system-ui,sans-serif}
+"""
+
+
+def _e(v: Any, limit: int = 300) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (list, tuple)):
+        v = ", ".join(str(x) for x in v)
+    return safe_html(str(v), limit)
+
+
+def _table(rows: List[Dict[str, Any]], cols: List[str], link: Dict[str, str] = None) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            val = _e(r.get(c))
+            if c == "status":
+                val = f'<span class="{_e(r.get(c))}">{val}</span>'
+            if c == "dump" and link and r.get("dump") in link:
+                val = f'<a href="{_e(link[r["dump"]], 4000)}">{val}</a>'
+            cells.append(f"<td>{val}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def chart_over_time(rows: List[Dict[str, Any]]) -> str:
+    """Stacked bars: crashes per day, one colour per category."""
+    if not rows:
+        return "<p>No crash times known.</p>"
+    days: "OrderedDict[str, Dict[str, int]]" = OrderedDict()
+    cats: List[str] = []
+    for r in rows:
+        days.setdefault(r["day"], {})[r["category"]] = r["dumps"]
+        if r["category"] not in cats:
+            cats.append(r["category"])
+    peak = max(sum(d.values()) for d in days.values())
+    bw, gap, h, left, top = 26, 8, 180, 34, 10
+    width = left + len(days) * (bw + gap) + 20
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 110}" '
+             f'role="img" aria-label="crashes over time by category">']
+    for i in range(0, peak + 1, max(1, peak // 5)):
+        y = top + h - h * i / peak
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{i}</text>')
+    for n, (day, counts) in enumerate(days.items()):
+        x = left + n * (bw + gap) + gap
+        y = top + h
+        for cat in cats:
+            c = counts.get(cat, 0)
+            if not c:
+                continue
+            bh = h * c / peak
+            y -= bh
+            col = _PALETTE[cats.index(cat) % len(_PALETTE)]
+            parts.append(f'<rect x="{x}" y="{y:.1f}" width="{bw}" height="{bh:.1f}" fill="{col}">'
+                         f'<title>{_e(day)} {_e(cat)}: {c}</title></rect>')
+        parts.append(f'<text x="{x + bw / 2}" y="{top + h + 12}" text-anchor="end" '
+                     f'transform="rotate(-45 {x + bw / 2} {top + h + 12})">{_e(day)}</text>')
+    parts.append("</svg>")
+    legend = "".join(f'<span style="margin-right:1em"><span style="display:inline-block;width:10px;'
+                     f'height:10px;background:{_PALETTE[i % len(_PALETTE)]}"></span> {_e(c)}</span>'
+                     for i, c in enumerate(cats))
+    return "".join(parts) + f"<div>{legend}</div>"
+
+
+def chart_top_titles(rows: List[Dict[str, Any]], top: int = 10) -> str:
+    """Horizontal bars: the most frequent verdict titles."""
+    rows = rows[:top]
+    if not rows:
+        return "<p>No classified dumps.</p>"
+    peak = max(r["dumps"] for r in rows)
+    bar_h, label_w, plot_w = 22, 430, 260
+    height = len(rows) * (bar_h + 6) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 60}" height="{height}" '
+             f'role="img" aria-label="top crash titles">']
+    for i, r in enumerate(rows):
+        y = 5 + i * (bar_h + 6)
+        w = max(2.0, plot_w * r["dumps"] / peak)
+        parts.append(f'<text x="{label_w - 6}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">'
+                     f'{_e(r["title"], 70)}</text>'
+                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{_PALETTE[0]}">'
+                     f'<title>{_e(r["title"])}: {r["dumps"]} dumps on {r["hosts"]} hosts</title></rect>'
+                     f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h * 0.7:.1f}">{r["dumps"]} '
+                     f'({r["hosts"]} hosts)</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str:
+    """The whole report: summary cards, two charts, the dump table and every view."""
+    s = views["summary"]
+    links = {r["id"]: r["report"] + "/report.html" for r in records
+             if r.get("report") and "report.html" in (r.get("report_files") or [])}
+    cards = "".join(f'<div class="card"><b>{_e(s[k])}</b>{_e(label)}</div>'
+                    for k, label in (("dumps", "dumps"), ("ok", "ok"), ("partial", "partial"),
+                                     ("error", "errors"), ("hosts", "hosts"), ("titles", "distinct crashes")))
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+           "style-src 'unsafe-inline'; img-src data:\">",
+           "<title>triage batch report</title>", f"<style>{_CSS}</style></head><body>",
+           "<h1>triage batch report</h1>", f'<div class="cards">{cards}</div>',
+           "<h2>Crashes over time, by category</h2>", chart_over_time(views.get("over_time") or []),
+           "<h2>Top crash titles</h2>", chart_top_titles(views.get("by_title") or []),
+           "<h2>Dumps</h2>", _table(dump_rows(records), DUMP_COLUMNS, links)]
+    for key, heading, cols in VIEW_TABLES:
+        if views.get(key):
+            out += [f"<h2>{_e(heading)}</h2>", _table(views[key], cols)]
+    out.append("</body></html>\n")
+    return "\n".join(out)

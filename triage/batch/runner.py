@@ -1,0 +1,162 @@
+"""Run one function per item in isolated worker processes, a few at a time.
+
+Each item gets a fresh forked process (the parent has already imported the
+analysis code, so a fork costs milliseconds). The worker caps its address
+space with RLIMIT_AS, disables core files, and dies with the parent
+(PR_SET_PDEATHSIG). The parent enforces a wall-clock limit with SIGKILL.
+Whatever happens to a worker - a hang, a segfault, os._exit, MemoryError, an
+exception - becomes an error record for that item and the batch goes on.
+"""
+
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from triage.errors import TriageError
+
+WorkFn = Callable[[Any], Dict[str, Any]]
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Limits:
+    """Per-item limits: wall seconds, address-space MiB (0 = auto), jobs in flight."""
+
+    jobs: int = 1
+    timeout_s: float = 300.0
+    memory_mb: int = 0          # 0: 2048 MiB plus the size of the item's files (mmap counts)
+    temp_budget: int = 0        # bytes of temporary space shared by running items (0 = no check)
+
+
+def error_record(message: str, kind: str = "error") -> Dict[str, Any]:
+    return {"status": "error", "error": message, "error_kind": kind}
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):   # pragma: no cover - not Linux
+        pass
+
+
+def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if mem_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+    try:
+        rec = fn(payload)
+    except MemoryError:
+        rec = error_record(f"memory limit exceeded ({mem_bytes >> 20} MiB address space)", "memory")
+    except TriageError as exc:
+        rec = error_record(str(exc), type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001 - one bad dump must not stop the batch
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""
+        rec = error_record(f"internal error: {type(exc).__name__}: {exc}{where}", "internal")
+    try:
+        conn.send(rec)
+        conn.close()
+    finally:
+        os._exit(0)     # skip the parent's atexit handlers and buffered output
+
+
+@dataclass
+class _Running:
+    key: Any
+    proc: multiprocessing.Process
+    conn: Connection
+    deadline: float
+    started: float
+    temp: int
+
+
+def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
+        on_kill: Optional[Callable[[Any], None]] = None) -> Iterator[Tuple[Any, Dict[str, Any]]]:
+    """Yield (key, record) as each task finishes, in completion order.
+
+    `tasks` are (key, payload, file_bytes, temp_bytes): file_bytes feeds the
+    automatic memory limit, temp_bytes the shared temporary-space budget.
+    `on_kill(key)` runs in the parent after a worker was killed or died, to
+    clean what it left behind.
+    """
+    ctx = multiprocessing.get_context("fork")
+    queue = list(tasks)
+    running: List[_Running] = []
+    temp_used = 0
+    try:
+        while queue or running:
+            # Start what fits. An item larger than the whole budget runs alone.
+            i = 0
+            while len(running) < max(1, limits.jobs) and i < len(queue):
+                key, payload, file_bytes, temp_bytes = queue[i]
+                if limits.temp_budget and temp_bytes and running and temp_used + temp_bytes > limits.temp_budget:
+                    i += 1
+                    continue
+                queue.pop(i)
+                mem = limits.memory_mb << 20 if limits.memory_mb else (2048 << 20) + file_bytes
+                parent_end, child_end = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(child_end, fn, payload, mem), daemon=True)
+                proc.start()
+                child_end.close()
+                now = time.monotonic()
+                running.append(_Running(key, proc, parent_end, now + limits.timeout_s, now, temp_bytes))
+                temp_used += temp_bytes
+            if not running:
+                continue
+            timeout = max(0.0, min(r.deadline for r in running) - time.monotonic())
+            ready = wait([r.conn for r in running] + [r.proc.sentinel for r in running], timeout)
+            now = time.monotonic()
+            for r in list(running):
+                rec: Optional[Dict[str, Any]] = None
+                if r.conn in ready or r.proc.sentinel in ready:
+                    try:
+                        if r.conn.poll():
+                            rec = r.conn.recv()
+                    except (EOFError, OSError):
+                        rec = None
+                    if rec is None:
+                        r.proc.join(5)
+                        code = r.proc.exitcode
+                        if code is None:
+                            continue            # readable but not finished: wait more
+                        rec = error_record(_death(code), "crash")
+                        if on_kill:
+                            on_kill(r.key)
+                elif now >= r.deadline:
+                    r.proc.kill()
+                    rec = error_record(f"timed out after {limits.timeout_s:g} s", "timeout")
+                    if on_kill:
+                        r.proc.join(5)
+                        on_kill(r.key)
+                else:
+                    continue
+                r.proc.join(5)
+                r.conn.close()
+                running.remove(r)
+                temp_used -= r.temp
+                rec.setdefault("duration_s", round(now - r.started, 3))
+                yield r.key, rec
+    finally:
+        for r in running:
+            r.proc.kill()
+            r.proc.join(5)
+
+
+def _death(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"worker crashed ({name})"
+    return f"worker exited with status {code} before reporting a result"

@@ -1,0 +1,120 @@
+"""The batch's memory: one SQLite row per finished dump, in the output directory.
+
+Each row is keyed by the item's identity (its main path) and carries a
+change key built from every file's path, size, mtime and a content
+fingerprint (a hash of the first and last chunks plus the size, so a 40 GiB
+vmcore costs two small reads). A re-run skips an item whose change key is
+unchanged. The database runs in WAL mode and each result is written in its
+own transaction under a UNIQUE constraint, so a kill -9 at any moment loses
+nothing committed and no item is ever recorded twice.
+"""
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from typing import Any, Dict, Iterable, List, Optional
+
+from triage.batch.discover import DumpItem, Location
+
+DB_NAME = "triage-batch.sqlite"
+_CHUNK = 65536
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    item_id     TEXT NOT NULL UNIQUE,
+    change_key  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    finished_at REAL NOT NULL,
+    record      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    path        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    UNIQUE (path, size, mtime_ns)
+);
+"""
+
+
+def fingerprint(path: str, size: int) -> str:
+    """Hash of the size, the first and the last 64 KiB of a file."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str(size).encode())
+    with open(path, "rb") as f:
+        h.update(f.read(_CHUNK))
+        if size > 2 * _CHUNK:
+            f.seek(size - _CHUNK)
+            h.update(f.read(_CHUNK))
+        elif size > _CHUNK:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+class Store:
+    """The results database of one output directory."""
+
+    def __init__(self, outdir: str):
+        os.makedirs(outdir, exist_ok=True)
+        self.path = os.path.join(outdir, DB_NAME)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- change keys ---------------------------------------------------------
+
+    def _file_key(self, loc: Location) -> str:
+        """path|size|mtime|fingerprint of one file (archive members: of the archive)."""
+        st = os.stat(loc.path)
+        row = self.db.execute("SELECT fingerprint FROM files WHERE path=? AND size=? AND mtime_ns=?",
+                              (loc.path, st.st_size, st.st_mtime_ns)).fetchone()
+        if row:
+            fp = row[0]
+        else:
+            fp = fingerprint(loc.path, st.st_size)
+            self.db.execute("INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
+                            (loc.path, st.st_size, st.st_mtime_ns, fp))
+        # The cached fingerprint saves re-reading only when size+mtime match;
+        # it is still part of the key so a same-size same-mtime rewrite of a
+        # new file (fresh cache) is caught.
+        return f"{loc.display()}|{loc.size}|{st.st_size}|{st.st_mtime_ns}|{fp}"
+
+    def change_key(self, item: DumpItem) -> str:
+        """What must stay equal for a stored result to still hold."""
+        parts = [self._file_key(loc) for loc in item.locations()]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    # -- results -------------------------------------------------------------
+
+    def done(self) -> Dict[str, str]:
+        """item_id -> change_key of every stored result."""
+        return dict(self.db.execute("SELECT item_id, change_key FROM results"))
+
+    def statuses(self) -> Dict[str, str]:
+        return dict(self.db.execute("SELECT item_id, status FROM results"))
+
+    def put(self, item_id: str, change_key: str, record: Dict[str, Any]) -> None:
+        """Record one finished item in its own transaction (replacing an outdated row)."""
+        blob = json.dumps(record, sort_keys=True, default=str)
+        with self.db:   # BEGIN ... COMMIT; rolled back if anything fails
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "INSERT INTO results (item_id, change_key, status, finished_at, record) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(item_id) DO UPDATE SET change_key=excluded.change_key, "
+                "status=excluded.status, finished_at=excluded.finished_at, record=excluded.record",
+                (item_id, change_key, record.get("status", "error"), time.time(), blob))
+
+    def records(self, item_ids: Optional[Iterable[str]] = None) -> List[Dict[str, Any]]:
+        """Stored records, for the given items (in that order) or all of them."""
+        if item_ids is None:
+            return [json.loads(r) for (r,) in self.db.execute("SELECT record FROM results ORDER BY item_id")]
+        rows = dict(self.db.execute("SELECT item_id, record FROM results"))
+        return [json.loads(rows[i]) for i in item_ids if i in rows]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]

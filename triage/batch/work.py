@@ -1,0 +1,256 @@
+"""What a worker does with one item: analyse it and describe the result as a record.
+
+This runs inside a worker process (triage.batch.runner). The record is plain
+JSON data: it travels through a pipe to the parent and is stored as is.
+When a vmcore and the log written beside it are both present, the vmcore is
+analysed and the log is analysed too, only to say where the two disagree.
+Archive members are read from the archive: a log member in memory (under a
+cap), a vmcore member extracted into the item's temporary directory, only
+when no log accompanies it.
+"""
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from triage.batch.archive import extract_member, read_member
+from triage.batch.discover import DumpItem, Location
+from triage.errors import InputError, TriageError
+
+AnalyzeFn = Callable[[str], Any]        # path -> triage.report.model.Diagnosis
+_NO_HOST = {"", "(none)", "localhost", "localhost.localdomain", "(unknown)"}
+LOG_LIMIT = 256 << 20                   # a kernel log bigger than this is not a kernel log
+
+
+@dataclass
+class WorkContext:
+    """What every worker needs besides its item."""
+
+    outdir: str
+    tempdir: str                        # per-batch; each item gets a subdirectory
+    temp_limit: int                     # bytes one extracted vmcore may take
+    analyze: Optional[AnalyzeFn] = None  # default: triage.analysis.analyze_path
+    reports: bool = True
+    # (display name, bytes) -> Diagnosis, for log members; default: analyze_lines
+    analyze_lines: Optional[Callable[[str, bytes], Any]] = None
+
+
+def item_slug(item_id: str) -> str:
+    """A file-system-safe, unique, recognisable name for an item's outputs."""
+    import hashlib
+    h = hashlib.sha1(item_id.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    tail = "_".join(item_id.replace("::", "/").split("/")[-3:])
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", tail)[-80:].strip("._") or "dump"
+    return f"{tail}-{h}"
+
+
+def item_tempdir(ctx: WorkContext, item: DumpItem) -> str:
+    return os.path.join(ctx.tempdir, item_slug(item.id))
+
+
+_RULES: Any = None
+
+
+def warm() -> None:
+    """Import the analysis and load the signature rules once, in the parent:
+    every forked worker then starts with them in memory."""
+    global _RULES
+    from triage.analysis import load_ruleset
+    if _RULES is None:
+        _RULES = load_ruleset()
+
+
+def _default_analyze(path: str) -> Any:
+    from triage.analysis import analyze_path
+    return analyze_path(path, rules=_RULES)
+
+
+def _diag_dict(diag: Any) -> Dict[str, Any]:
+    return diag.to_dict() if hasattr(diag, "to_dict") else dict(diag)
+
+
+def _log_shape(path: str) -> Optional[Tuple[int, Optional[float]]]:
+    """(lines, last timestamp) of a dump's or log's kernel log, for the cross-check."""
+    try:
+        from triage.logsource import open_log
+    except ImportError:
+        return None
+    try:
+        src = open_log(path)
+    except TriageError:
+        return None
+    lines = getattr(src, "lines", src)
+    n, last = 0, None
+    for ln in lines:
+        n += 1
+        ts = getattr(ln, "ts", None)
+        if ts is not None:
+            last = ts
+    return n, last
+
+
+def _materialise(loc: Location, ctx: WorkContext, tmp: str) -> str:
+    """A path the analysis can open: the file itself, or the vmcore member extracted into `tmp`."""
+    if loc.member is None:
+        return loc.path
+    os.makedirs(tmp, exist_ok=True)
+    dest = os.path.join(tmp, os.path.basename(loc.member) or "member")
+    return extract_member(loc.path, loc.member, dest, ctx.temp_limit)
+
+
+def _analyze_log(loc: Location, ctx: WorkContext, analyze: AnalyzeFn) -> Any:
+    """Analyse a log file, or a log member read from its archive in place."""
+    if loc.member is None:
+        return analyze(loc.path)
+    data = read_member(loc.path, loc.member, LOG_LIMIT)
+    if ctx.analyze_lines is not None:
+        return ctx.analyze_lines(loc.display(), data)
+    from triage.analysis import SourceInfo, analyze_lines
+    text = data.decode("utf-8", "surrogateescape")
+    return analyze_lines(text.splitlines(), SourceInfo(path=loc.display(), kind="log", format="text"),
+                         rules=_RULES)
+
+
+def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
+    """Analyse one item and return its record (errors become records too)."""
+    analyze = ctx.analyze or _default_analyze
+    t0 = time.monotonic()
+    rec = base_record(item)
+    if item.note:
+        rec.update(status="error", error=item.note)
+        return rec
+    tmp = item_tempdir(ctx, item)
+    try:
+        diag, used, problems, disagree = _analyze(item, ctx, analyze, tmp)
+    except TriageError as exc:
+        rec.update(status="error", error=str(exc), error_kind=type(exc).__name__)
+        return rec
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    d = _diag_dict(diag)
+    fill_from_diagnosis(rec, d, item)
+    rec["analyzed"] = used.display()
+    rec["problems"] = list(dict.fromkeys((d.get("source") or {}).get("problems", []) + problems))
+    rec["disagreements"] = disagree
+    partial = bool((d.get("source") or {}).get("partial")) or bool(problems)
+    rec["status"] = "partial" if partial else "ok"
+    if ctx.reports:
+        rec["report"], rec["report_files"] = write_reports(ctx.outdir, item, diag, d)
+    rec["analysis_s"] = round(time.monotonic() - t0, 3)
+    return rec
+
+
+def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
+    problems: List[str] = []
+    disagree: List[str] = []
+    log_ok = item.log is not None and item.log.size > 0
+    # Inside an archive the log is read in place and the vmcore left packed.
+    if item.vmcore is not None and not (item.vmcore.member and log_ok):
+        vpath = _materialise(item.vmcore, ctx, os.path.join(tmp, "v"))
+        try:
+            diag = analyze(vpath)
+        except TriageError as exc:
+            if not log_ok:
+                raise
+            # The vmcore is beyond use but the log written at crash time is not.
+            diag = _analyze_log(item.log, ctx, analyze)
+            problems.append(f"vmcore unusable ({exc}); verdict taken from {item.log.name}")
+            return diag, item.log, problems, disagree
+        if log_ok:
+            disagree = _cross_check(diag, vpath, item, ctx, analyze, tmp)
+        return diag, item.vmcore, problems, disagree
+    if item.log is None:
+        raise InputError("nothing to analyse", path=item.id)
+    diag = _analyze_log(item.log, ctx, analyze)
+    return diag, item.log, problems, disagree
+
+
+def _cross_check(diag: Any, vpath: str, item: DumpItem, ctx: WorkContext,
+                 analyze: AnalyzeFn, tmp: str) -> List[str]:
+    """Where the vmcore and the log saved beside it tell different stories."""
+    out: List[str] = []
+    try:
+        other = _diag_dict(_analyze_log(item.log, ctx, analyze))
+    except TriageError as exc:
+        return [f"{item.log.name} could not be analysed: {exc}"]
+    mine = _diag_dict(diag)
+    t1, t2 = mine["verdict"].get("title"), other["verdict"].get("title")
+    if t1 != t2:
+        out.append(f"verdict title differs: vmcore says {t1!r}, {item.log.name} says {t2!r}")
+    if item.log.member is not None:
+        return out
+    s1, s2 = _log_shape(vpath), _log_shape(item.log.path)
+    if s1 and s2:
+        if s1[0] != s2[0]:
+            out.append(f"log line count differs: vmcore has {s1[0]}, {item.log.name} has {s2[0]}")
+        if s1[1] is not None and s2[1] is not None and abs(s1[1] - s2[1]) > 0.001:
+            out.append(f"last timestamp differs: vmcore {s1[1]:.6f}, {item.log.name} {s2[1]:.6f}")
+    return out
+
+
+def base_record(item: DumpItem) -> Dict[str, Any]:
+    """The fields every record has, before (or without) any analysis."""
+    return {
+        "id": item.id,
+        "layout": item.layout,
+        "paths": item.paths(),
+        "vmcore": item.vmcore.display() if item.vmcore else None,
+        "log": item.log.display() if item.log else None,
+        "extras": [x.display() for x in item.extras],
+        "origin": item.host_hint,
+        "host": item.host_hint or "unknown",
+        "host_source": "directory" if item.host_hint else "none",
+        "crash_time": item.dir_time,
+        "crash_time_source": "directory" if item.dir_time else None,
+        "status": "error",
+        "error": None,
+        "verdict": None,
+        "kernel_release": None,
+        "uptime_s": None,
+        "problems": [],
+        "disagreements": [],
+    }
+
+
+def fill_from_diagnosis(rec: Dict[str, Any], d: Dict[str, Any], item: DumpItem) -> None:
+    """Copy host, kernel, time and verdict from a Diagnosis dict into the record."""
+    system = d.get("system") or {}
+    hostname = (system.get("hostname") or "").strip()
+    if hostname.lower() not in _NO_HOST:
+        rec["host"], rec["host_source"] = hostname, "utsname"
+    rec["kernel_release"] = system.get("kernel_release")
+    rec["uptime_s"] = system.get("uptime_s")
+    if system.get("crash_time"):
+        rec["crash_time"], rec["crash_time_source"] = system["crash_time"], "dump"
+    rec["verdict"] = d.get("verdict")
+    rec["source"] = d.get("source")
+
+
+def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any]) -> Tuple[str, List[str]]:
+    """Write the item's report files the way `triage analyze` renders them; return the dir."""
+    rel = os.path.join("reports", item_slug(item.id))
+    target = os.path.join(outdir, rel)
+    os.makedirs(target, exist_ok=True)
+    outputs = {"report.json": json.dumps(d, indent=2, sort_keys=True, default=str) + "\n"}
+    for fmt, name in (("text", "report.txt"), ("markdown", "report.md"), ("html", "report.html")):
+        text = render_single(diag, fmt)
+        if text is not None:
+            outputs[name] = text
+    for name, text in outputs.items():
+        tmp = os.path.join(target, f".{name}.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(target, name))    # a kill never leaves half a report
+    return rel, sorted(outputs)
+
+
+def render_single(diag: Any, fmt: str) -> Optional[str]:
+    """One Diagnosis rendered exactly as `triage analyze --format fmt` renders it."""
+    if not hasattr(diag, "verdict"):
+        return None             # a test's stand-in analysis returns plain dicts
+    from triage.report.render import render
+    return render(diag, fmt)
