@@ -29,7 +29,7 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     `rules` is a RuleSet from load_ruleset(), the built-in rules when None.
     """
     from triage.classify import classify
-    from triage.events import parse_log
+    from triage.events.parser import parse_log
     if rules is None:
         rules = load_ruleset()
     log = parse_log(lines)
@@ -51,21 +51,24 @@ def analyze_path(path: str, rules: Any = None) -> Diagnosis:
 
 
 def source_info(path: str, opened: Any) -> SourceInfo:
-    """SourceInfo from what open_log() learned about the input."""
-    g = lambda name, default=None: getattr(opened, name, default)  # noqa: E731
-    problems = g("problems") or []
+    """SourceInfo from what open_log() learned about the input (a LogSource)."""
+    g = lambda obj, name, default=None: getattr(obj, name, default) if obj is not None else default  # noqa: E731
+    facts = g(opened, "facts")            # DumpFacts for dumps, None for text
+    info = g(opened, "vmcoreinfo")        # VmcoreInfo for dumps
+    kind = g(opened, "kind") or "text"
+    problems = list(g(opened, "problems") or [])
     return SourceInfo(
         path=str(path),
-        kind=g("kind") or "log",
-        format=g("format"),
-        partial=bool(g("partial", False)),
+        kind="vmcore" if kind == "dump" else "log",
+        format=g(facts, "format") or ("text" if kind != "dump" else None),
+        partial=bool(g(opened, "partial", False)),
         problems=[str(p) for p in problems],
-        kernel_release=g("kernel_release"),
-        kernel_version=g("kernel_version"),
-        hostname=g("hostname"),
-        crash_time=_iso(g("crash_time")),
-        arch=g("arch"),
-        module_versions=dict(g("module_versions") or {}),
+        kernel_release=g(opened, "kernel_release") or g(info, "osrelease"),
+        kernel_version=g(opened, "kernel_version"),
+        hostname=g(opened, "hostname"),
+        crash_time=_iso(g(opened, "crash_time") or g(info, "crash_time")),
+        arch=g(opened, "arch") or g(facts, "arch"),
+        module_versions=dict(g(opened, "module_versions") or {}),
     )
 
 

@@ -26,11 +26,13 @@ CRASH_KINDS = frozenset({
     "panic", "null_deref", "paging_fault", "gpf", "kernel_bug", "warning", "soft_lockup",
     "hard_lockup", "hung_task", "rcu_stall", "kasan", "ubsan", "kfence", "kcsan", "kmsan",
     "lockdep", "mce", "sysrq", "bad_page", "list_corruption", "stack_corruption",
+    "oops_other", "kernel_bug_other", "hw_error",
 })
 # Preferred as the "main" event of an unrecognised crash: the oops, not the panic after it.
 _OOPS_FIRST = ("null_deref", "paging_fault", "gpf", "kernel_bug", "kasan", "kfence", "kmsan",
                "ubsan", "kcsan", "list_corruption", "stack_corruption", "soft_lockup",
-               "hard_lockup", "hung_task", "rcu_stall", "mce", "lockdep", "bad_page", "warning")
+               "hard_lockup", "hung_task", "rcu_stall", "mce", "hw_error", "oops_other", "kernel_bug_other",
+               "lockdep", "bad_page", "warning")
 
 MAX_EVIDENCE = 30
 

@@ -73,6 +73,8 @@ def _alloc_desc(e) -> str:
     if mod:
         where = f" by {mod}"
     ts = f" at {e.ts:.2f} s" if e.ts is not None else ""
+    if "exceeds total pages" in (e.text or ""):
+        bits.append("larger than all of RAM")
     return f"{'vmalloc' if e.kind == 'vmalloc_failure' else 'page allocation'} failure{where}{ts}" + \
         (f" ({', '.join(bits)})" if bits else "")
 
@@ -91,7 +93,7 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
                           "memory ran out and the configuration turned that into a crash", ev)
     ooms = _before(ctx, OOM_KINDS)
     allocs = _before(ctx, ALLOC_KINDS)
-    blocks = [usable(b) for b in zone_blocks(_lines_before(ctx))]
+    blocks = [usable(b) for b in _zone_blocks(ctx)]
     blocks = [b for b in blocks if b]
     last_zones = blocks[-1] if blocks else []
     low = [z for z in last_zones if z.below_min]
@@ -134,6 +136,24 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
                           f"below the min watermark ({_zones_desc(low)})", ev)
     return Hypothesis(name, RULED_OUT, "no OOM killer run, no OOM kill and no allocation failure in the log"
                       + _coverage(ctx))
+
+
+def _zone_blocks(ctx: Context) -> List[List[ZoneFree]]:
+    """Mem-Info zone reports before the crash: from the parser's meminfo
+    events when it kept them, else read from the log lines."""
+    blocks = []
+    for e in _before(ctx, ("meminfo",)):
+        zones = ((e.fields or {}).get("meminfo") or {}).get("zones") or []
+        block = []
+        for z in zones:
+            try:
+                block.append(ZoneFree(int(z["node"]), str(z["zone"]), int(z["free_kb"]), int(z["min_kb"]),
+                                      z.get("low_kb"), z.get("high_kb"), e.line))
+            except (KeyError, TypeError, ValueError):
+                continue
+        if block:
+            blocks.append(block)
+    return blocks or zone_blocks(_lines_before(ctx))
 
 
 def _lines_before(ctx: Context):

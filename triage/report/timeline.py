@@ -41,6 +41,12 @@ KIND_LABELS = {
     "list_corruption": "list corruption",
     "stack_corruption": "stack corruption",
     "meminfo": "Mem-Info report",
+    "oom_summary": "OOM kill summary",
+    "oom_reaper": "OOM reaper",
+    "alloc_stall": "page allocation stall",
+    "oops_other": "oops",
+    "kernel_bug_other": "kernel BUG",
+    "leak": "memory leak",
 }
 
 # Earlier events that can explain or precede a crash.
@@ -49,8 +55,10 @@ CONTRIBUTING_KINDS = frozenset({
     "gpu_fault", "mce", "hw_error", "bad_page", "warning", "soft_lockup",
     "hard_lockup", "hung_task", "rcu_stall", "null_deref", "paging_fault", "gpf",
     "kernel_bug", "list_corruption", "stack_corruption", "kasan", "ubsan",
-    "kfence", "kcsan", "kmsan", "lockdep",
+    "kfence", "kcsan", "kmsan", "lockdep", "alloc_stall", "oops_other", "kernel_bug_other",
 })
+# Lines of a report that are not events of their own in the chain.
+_NOT_IN_CHAIN = frozenset({"meminfo", "oom_summary"})
 
 MAX_TIMELINE = 25
 MAX_CONTRIBUTING = 20
@@ -88,7 +96,7 @@ def entry(ev) -> TimelineEntry:
 def build_timeline(events: List, stop_line: int) -> List[TimelineEntry]:
     """Events up to and including line `stop_line`, Mem-Info blocks left out,
     the last MAX_TIMELINE of them."""
-    chain = [e for e in events if e.line <= stop_line and e.kind != "meminfo"]
+    chain = [e for e in events if e.line <= stop_line and e.kind not in _NOT_IN_CHAIN]
     return [entry(e) for e in chain[-MAX_TIMELINE:]]
 
 
