@@ -9,6 +9,7 @@ exception - becomes an error record for that item and the batch goes on.
 """
 
 import ctypes
+import faulthandler
 import multiprocessing
 import os
 import resource
@@ -49,6 +50,7 @@ def _die_with_parent() -> None:
 
 def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
     _die_with_parent()
+    faulthandler.disable()      # a crashing dump is a result, not a traceback on stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if mem_bytes > 0:

@@ -1,0 +1,79 @@
+"""Isolation: a dump that hangs, crashes its worker or eats memory becomes an
+error row and the batch goes on.
+
+Oracle: the misbehaviour is caused on purpose by the work function (these
+are the only tests that use a stand-in for the analysis); the runner must
+name it (timeout, the signal, the exit, the memory limit) and still deliver
+every other item's result.
+"""
+
+import ctypes
+import os
+import signal
+import time
+
+from triage.batch.runner import Limits, run
+
+
+def work(payload):
+    kind = payload
+    if kind == "hang":
+        time.sleep(3600)
+    if kind == "segv":
+        ctypes.string_at(0)                     # a real SIGSEGV in C code
+    if kind == "exit":
+        os._exit(3)
+    if kind == "abort":
+        os.kill(os.getpid(), signal.SIGABRT)
+    if kind == "oom":
+        blocks = []
+        while True:
+            blocks.append(bytearray(64 << 20))
+    if kind == "raise":
+        raise KeyError("boom")
+    if kind == "big":
+        return {"status": "ok", "blob": "x" * (4 << 20)}   # larger than a pipe buffer
+    return {"status": "ok", "value": kind}
+
+
+def test_every_misbehaviour_becomes_an_error_row_and_the_rest_finish():
+    kinds = ["good1", "hang", "segv", "good2", "exit", "abort", "oom", "raise", "big", "good3"]
+    tasks = [(k, k, 0, 0) for k in kinds]
+    t0 = time.monotonic()
+    out = dict(run(tasks, work, Limits(jobs=2, timeout_s=3, memory_mb=256)))
+    elapsed = time.monotonic() - t0
+    assert set(out) == set(kinds)
+    for k in ("good1", "good2", "good3"):
+        assert out[k]["status"] == "ok" and out[k]["value"] == k
+    assert len(out["big"]["blob"]) == 4 << 20
+    assert out["hang"]["error_kind"] == "timeout" and "timed out after 3 s" in out["hang"]["error"]
+    assert out["segv"]["error"] == "worker crashed (SIGSEGV)"
+    assert out["abort"]["error"] == "worker crashed (SIGABRT)"
+    assert out["exit"]["error"] == "worker exited with status 3 before reporting a result"
+    assert out["oom"]["error_kind"] == "memory" and "256 MiB" in out["oom"]["error"]
+    assert out["raise"]["error_kind"] == "internal" and "KeyError" in out["raise"]["error"]
+    assert elapsed < 30
+
+
+def test_jobs_run_in_parallel():
+    def sleepy(p):
+        time.sleep(1)
+        return {"status": "ok", "pid": os.getpid()}
+    t0 = time.monotonic()
+    out = dict(run([(i, i, 0, 0) for i in range(4)], sleepy, Limits(jobs=2, timeout_s=10)))
+    assert len({r["pid"] for r in out.values()}) == 4       # one fresh process per item
+    assert time.monotonic() - t0 < 3.5                      # 4 x 1 s on 2 workers
+
+
+def test_temp_budget_keeps_big_extractions_apart():
+    seen = []
+
+    def record(p):
+        return {"status": "ok", "start": time.time(), "end": time.time() + 0.5, "sleep": time.sleep(0.5)}
+    tasks = [("a", "a", 0, 600), ("b", "b", 0, 600), ("c", "c", 0, 0)]
+    out = dict(run(tasks, record, Limits(jobs=3, timeout_s=10, temp_budget=1000)))
+    # a and b each need 600 of a 1000 budget: never at the same time
+    a, b = out["a"], out["b"]
+    assert a["end"] <= b["start"] + 0.05 or b["end"] <= a["start"] + 0.05
+    seen.append(out["c"])
+    assert out["c"]["status"] == "ok"
