@@ -30,8 +30,10 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
+    from triage.report import gpu
     if rules is None:
         rules = load_ruleset()
+    gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     log = parse_log(lines)
     matches = classify(log, rules)
     return diagnose(log, matches, source or SourceInfo())

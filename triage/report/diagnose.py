@@ -71,6 +71,8 @@ class _MatchView:
     taint: Optional[str]
     confidence: float
     evidence: List[int]
+    is_gpu: bool = False
+    version: Optional[str] = None
     raw: Any = None
 
 
@@ -102,6 +104,8 @@ def _view(m) -> _MatchView:
         taint=getattr(cul, "taint", None),
         confidence=float(getattr(m, "confidence", 0.0) or 0.0),
         evidence=ev_lines,
+        is_gpu=bool(getattr(cul, "is_gpu_driver", False)),
+        version=getattr(cul, "version", None),
         raw=m,
     )
 
@@ -171,10 +175,13 @@ def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Cul
         marks = module_taint("")
     version = None
     if module:
-        version = (mod.version if mod is not None else None) or source.module_versions.get(module)
+        version = ((view.version if view is not None else None) or (mod.version if mod is not None else None)
+                   or source.module_versions.get(module))
+    # the signature layer may know the module is a GPU driver from its own list
+    gpu = is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
     return Culprit(module=module, function=function, taint=taint or None,
                    out_of_tree=marks["out_of_tree"], proprietary=marks["proprietary"],
-                   unsigned=marks["unsigned"], version=version, is_gpu_driver=is_gpu_module(module))
+                   unsigned=marks["unsigned"], version=version, is_gpu_driver=gpu)
 
 
 def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine]:

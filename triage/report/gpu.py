@@ -1,29 +1,30 @@
-"""Which modules are GPU drivers: read from the shared list in signature data.
+"""Which modules are GPU drivers.
 
-The list lives with the signatures (data, not code) so users can extend it;
-until the signature layer exposes it, the names from issue 4 are the base.
+The authoritative list is data: `[lists] gpu_modules` in the signature files
+(signatures/lists.toml, extensible from user signature directories). The
+analysis pipeline registers the list of the RuleSet it uses; the names the
+project requires (issue 4) are always included.
 """
 
-from functools import lru_cache
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Iterable, Optional
 
-# The base list named by the project (issue 4); the signature data extends it.
+# Always GPU drivers, whatever the signature data says.
 _BASE = frozenset({
     "nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nvidia_peermem",
     "amdgpu", "radeon", "i915", "xe", "nouveau",
 })
+_registered: FrozenSet[str] = frozenset()
 
 
-@lru_cache(maxsize=1)
+def register(names: Iterable[str]) -> None:
+    """Add the GPU module list of the signature data in use (RuleSet.lists["gpu_modules"])."""
+    global _registered
+    _registered = _registered | frozenset(n.replace("-", "_") for n in names)
+
+
 def gpu_modules() -> FrozenSet[str]:
-    """Names of GPU driver modules (the shared list in the signature data)."""
-    names = set(_BASE)
-    try:  # the signature layer owns the list; use it when present
-        from triage.classify import gpu as _gpu  # type: ignore[attr-defined]
-        names |= set(_gpu.gpu_modules())
-    except Exception:  # noqa: BLE001 - layer not available yet: base list only
-        pass
-    return frozenset(names)
+    """Names of GPU driver modules known to this process."""
+    return _BASE | _registered
 
 
 def is_gpu_module(name: Optional[str]) -> bool:
