@@ -90,8 +90,10 @@ class ElfReader(DumpReader):
             self._file, self._size, self._buf = open_source(path)
         else:
             self._buf, self._size = data, len(data)
+        # A store over a flattened stream knows which bytes really came from the file.
+        self._read_present = getattr(data, "read_present", None)
         self._format_name = format_name
-        self._problems: List[str] = []
+        self._problems: List[str] = list(getattr(data, "problems", []) or [])
         self._notes: Optional[List[Note]] = None
         try:
             self._parse_headers()
@@ -249,7 +251,14 @@ class ElfReader(DumpReader):
                 raise MemoryReadError(f"physical address {addr:#x} lies beyond the truncated end of the file",
                                       address=addr)
             n = min(left, s.avail - rel)
-            parts.append(self._buf[s.offset + rel:s.offset + rel + n])
+            if self._read_present is not None:
+                chunk = self._read_present(s.offset + rel, n)
+                if chunk is None:
+                    raise MemoryReadError(f"physical address range {addr:#x}+{n:#x} is missing from the "
+                                          "flattened stream", address=addr)
+                parts.append(chunk)
+            else:
+                parts.append(self._buf[s.offset + rel:s.offset + rel + n])
             addr += n
             left -= n
         return parts[0] if len(parts) == 1 else b"".join(parts)
@@ -306,7 +315,8 @@ class ElfReader(DumpReader):
             page_size=ps,
             pages_present=present,
             pages_total=total,
-            complete=not truncated and not (self.e_flags & EF_MAKEDUMPFILE_INCOMPLETE),
+            complete=(not truncated and not (self.e_flags & EF_MAKEDUMPFILE_INCOMPLETE)
+                      and getattr(self._buf, "complete", True)),
             problems=list(self._problems),
             vmcoreinfo_source="ELF PT_NOTE" if any(n.name == "VMCOREINFO" for n in notes) else None,
             writer=self.writer(),
@@ -321,6 +331,10 @@ class ElfReader(DumpReader):
         )
 
     def close(self) -> None:
+        """Release the mapping (or the store handed over by open_dump)."""
+        if self._file is None and self._buf is not None and hasattr(self._buf, "close"):
+            self._buf.close()
+            self._buf = None
         if self._file is not None:
             try:
                 self._buf.close()
