@@ -58,3 +58,19 @@ def test_dev_info_dict_present(dump):
         assert set(rec.dict) <= {"SUBSYSTEM", "DEVICE"}
         if "DEVICE" in rec.dict:
             assert rec.dict["DEVICE"][0] in "+cbn"   # kernel's device key kinds
+
+
+@pytest.mark.parametrize("dump", ELF[:1], ids=dump_ids(ELF[:1]))
+def test_live_window_read_equals_whole_ring_read(dump):
+    """Reading only tail..head of the rings gives the same records as reading them whole."""
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.memory.kernel import KernelMemory
+    from triage.printk.lockless import read_lockless
+    with ElfReader(str(dump)) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+        mem = KernelMemory(r, info, "x86_64")
+        sparse, _, _ = read_lockless(mem, info)
+        for k in ("prb_data_ring.head_lpos", "prb_data_ring.tail_lpos"):
+            info.offsets.pop(k, None)
+        whole, _, _ = read_lockless(mem, info)
+    assert sparse == whole and len(sparse) > 100

@@ -283,15 +283,69 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
     return records, problems
 
 
+def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
+    """(first id, number of ids) the walk from tail_id to head_id visits."""
+    id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
+    count = 1 << hdr.count_bits
+    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
+    if n > count:
+        return (hdr.head_id - count + 1) & id_mask, count
+    return hdr.tail_id, n
+
+
+def _read_window(mem, base: int, total: int, start: int, length: int):
+    """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
+    buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
+    if length >= total:
+        data, missing = mem.read_tolerant(base, total)
+        return data, missing, []
+    buf = bytearray(total)
+    missing: List[Tuple[int, int]] = []
+    pieces = [(start, min(length, total - start))]
+    if start + length > total:
+        pieces.append((0, start + length - total))
+    for off, n in pieces:
+        chunk, miss = mem.read_tolerant(base + off, n)
+        buf[off:off + n] = chunk
+        missing += [(a + off, b + off) for a, b in miss]
+    end = (start + length) % total
+    unread = [(end, start)] if end <= start else [(end, total), (0, start)]
+    return buf, missing, [(a, b) for a, b in unread if a < b]
+
+
 def read_lockless(mem, info: VmcoreInfo) -> Tuple[List[PrintkRecord], List[str], bool]:
-    """Read and decode the ring of the dumped kernel: (records, problems, partial)."""
+    """Read and decode the ring of the dumped kernel: (records, problems, partial).
+
+    Only the descriptor slots between tail_id and head_id and the live part of the
+    text ring (tail_lpos..head_lpos, when exported) are read, so a large, mostly
+    empty log_buf costs what it holds, not its size.
+    """
     lay = LocklessLayout.from_vmcoreinfo(info, mem.pointer_size)
     prb = mem.read_pointer(info.symbol("prb"))
-    hdr = parse_ring_header(lay, mem.read(prb, lay.ring_size))
+    raw = mem.read(prb, lay.ring_size)
+    hdr = parse_ring_header(lay, raw)
     count, size = 1 << hdr.count_bits, 1 << hdr.size_bits
-    descs, md = mem.read_tolerant(hdr.descs, count * lay.desc_size)
-    infos, mi = mem.read_tolerant(hdr.infos, count * lay.info_size)
-    data, mdata = mem.read_tolerant(hdr.data, size)
-    records, problems = decode_lockless(lay, hdr, descs, infos, data, md, mi, mdata)
+    first, n = _id_range(lay, hdr)
+    slot = first % count
+    descs, md, _ = _read_window(mem, hdr.descs, count * lay.desc_size, slot * lay.desc_size, n * lay.desc_size)
+    infos, mi, _ = _read_window(mem, hdr.infos, count * lay.info_size, slot * lay.info_size, n * lay.info_size)
+    head_off = info.offset("prb_data_ring.head_lpos")
+    tail_off = info.offset("prb_data_ring.tail_lpos")
+    unread: List[Tuple[int, int]] = []
+    pfmt = "<Q" if lay.pointer_size == 8 else "<I"
+    psz = lay.pointer_size
+    t = lay.text_ring
+    if (head_off is not None and tail_off is not None
+            and t + max(head_off, tail_off) + lay.counter + psz <= len(raw)):
+        head_lpos = struct.unpack_from(pfmt, raw, t + head_off + lay.counter)[0]
+        tail_lpos = struct.unpack_from(pfmt, raw, t + tail_off + lay.counter)[0]
+        live = (head_lpos - tail_lpos) & ((1 << (psz * 8)) - 1)
+        data, mdata, unread = _read_window(mem, hdr.data, size, tail_lpos % size, live)
+    else:
+        data, mdata = mem.read_tolerant(hdr.data, size)
+    records, problems = decode_lockless(lay, hdr, descs, infos, data, md, mi, mdata + unread)
     partial = bool(md or mi or mdata)
+    if not partial:
+        # Records outside the live text range would be stale; the kernel never has them.
+        problems = [p for p in problems if "missing from the dump" not in p]
     return records, problems, partial
