@@ -1,0 +1,88 @@
+"""A page bitmap inside a dump, with a lazily built prefix-popcount (rank) index.
+
+kdump-compressed files store one page descriptor per dumpable pfn, so finding a
+pfn's descriptor needs the number of set bits before it. The bitmap stays in the
+backing store (memory-mapped); only one cumulative count per chunk is kept, and
+chunks are counted the first time a lookup reaches them. For a 1 TiB machine
+(32 MiB bitmap, 64 KiB chunks) the index is 512 integers.
+"""
+
+from array import array
+from typing import Optional
+
+from triage.dumps.store import Store
+
+CHUNK = 1 << 16          # bytes per index entry
+
+if hasattr(int, "bit_count"):
+    def _popcount(data: bytes) -> int:
+        return int.from_bytes(data, "little").bit_count()
+else:  # Python 3.9
+    def _popcount(data: bytes) -> int:
+        return bin(int.from_bytes(data, "little")).count("1")
+
+
+class Bitmap:
+    """Bits [0, nbits) stored LSB-first at `offset` in `store`."""
+
+    def __init__(self, store: Store, offset: int, nbytes: int):
+        self.store = store
+        self.offset = offset
+        self.nbytes = nbytes
+        self._prefix = array("q", [0])   # set bits before chunk i
+        self._chunk_no = -1
+        self._chunk = b""
+        # Bytes past the end of a truncated file read as absent, not as zero pages.
+        avail = max(0, min(nbytes, store.size - offset))
+        self.available_bytes = avail
+
+    def _get_chunk(self, i: int) -> bytes:
+        if i != self._chunk_no:
+            start = i * CHUNK
+            n = min(CHUNK, self.available_bytes - start)
+            self._chunk = self.store.read(self.offset + start, n) if n > 0 else b""
+            self._chunk_no = i
+        return self._chunk
+
+    def test(self, bit: int) -> bool:
+        """True when the bit is set; bits beyond the (possibly truncated) bitmap are clear."""
+        byte = bit >> 3
+        if bit < 0 or byte >= self.available_bytes:
+            return False
+        chunk = self._get_chunk(byte // CHUNK)
+        i = byte % CHUNK
+        return i < len(chunk) and bool(chunk[i] >> (bit & 7) & 1)
+
+    def _prefix_upto(self, chunk_no: int) -> int:
+        p = self._prefix
+        while len(p) <= chunk_no:
+            i = len(p) - 1
+            start = i * CHUNK
+            n = min(CHUNK, self.available_bytes - start)
+            data = self.store.read(self.offset + start, n) if n > 0 else b""
+            p.append(p[i] + _popcount(data))
+        return p[chunk_no]
+
+    def rank(self, bit: int) -> int:
+        """Number of set bits in [0, bit)."""
+        if bit <= 0:
+            return 0
+        byte = bit >> 3
+        if byte >= self.available_bytes:
+            return self.count()
+        chunk_no = byte // CHUNK
+        total = self._prefix_upto(chunk_no)
+        chunk = self._get_chunk(chunk_no)
+        i = byte % CHUNK
+        total += _popcount(chunk[:i])
+        rem = bit & 7
+        if rem and i < len(chunk):
+            total += bin(chunk[i] & ((1 << rem) - 1)).count("1")
+        return total
+
+    def count(self, nbits: Optional[int] = None) -> int:
+        """Set bits in [0, nbits) (the whole available bitmap by default)."""
+        if nbits is not None and (nbits >> 3) < self.available_bytes:
+            return self.rank(nbits)
+        last = (self.available_bytes + CHUNK - 1) // CHUNK
+        return self._prefix_upto(last)

@@ -1,0 +1,83 @@
+"""Page codecs of makedumpfile's kdump-compressed format.
+
+zlib comes from the standard library; lzo (lzallright), snappy and zstd (cramjam)
+are imported on first use so that reading an uncompressed or zlib dump pays
+nothing for them. A missing library is a FormatError that names the package.
+"""
+
+import zlib
+from typing import Callable, Dict
+
+from triage.errors import CorruptDumpError, FormatError
+
+# page_desc.flags bits (makedumpfile diskdump_mod.h)
+DUMP_DH_COMPRESSED_ZLIB = 0x1
+DUMP_DH_COMPRESSED_LZO = 0x2
+DUMP_DH_COMPRESSED_SNAPPY = 0x4
+DUMP_DH_COMPRESSED_INCOMPLETE = 0x8   # header status bit, not a page flag
+DUMP_DH_EXCLUDED_VMEMMAP = 0x10
+DUMP_DH_COMPRESSED_ZSTD = 0x20
+
+CODEC_FLAGS = {
+    DUMP_DH_COMPRESSED_ZLIB: "zlib",
+    DUMP_DH_COMPRESSED_LZO: "lzo",
+    DUMP_DH_COMPRESSED_SNAPPY: "snappy",
+    DUMP_DH_COMPRESSED_ZSTD: "zstd",
+}
+_PACKAGES = {"lzo": "lzallright", "snappy": "cramjam", "zstd": "cramjam"}
+
+_cache: Dict[str, Callable[[bytes, int], bytes]] = {}
+
+
+def codec_name(flags: int) -> str:
+    """Name of the compression a page_desc.flags value announces ("none" if none)."""
+    for bit, name in CODEC_FLAGS.items():
+        if flags & bit:
+            return name
+    return "none"
+
+
+def _zlib(data: bytes, size: int) -> bytes:
+    return zlib.decompress(data)
+
+
+def _load(name: str) -> Callable[[bytes, int], bytes]:
+    if name == "zlib":
+        return _zlib
+    try:
+        if name == "lzo":
+            import lzallright
+            comp = lzallright.LZOCompressor
+
+            def _lzo(data: bytes, size: int) -> bytes:
+                return comp.decompress(data, output_size_hint=size)
+            return _lzo
+        import cramjam
+        if name == "snappy":
+            return lambda data, size: bytes(cramjam.snappy.decompress_raw(data))
+        if name == "zstd":
+            return lambda data, size: bytes(cramjam.zstd.decompress(data, output_len=size))
+    except ImportError:
+        raise FormatError(f"pages are {name}-compressed; install the Python package "
+                          f"'{_PACKAGES[name]}' to read them") from None
+    raise FormatError(f"unknown page compression {name}")
+
+
+def decompress(name: str, data: bytes, page_size: int, *, offset: int = None) -> bytes:
+    """Decompress one page; the result must be exactly page_size bytes.
+
+    Raises CorruptDumpError (with the file offset) when the data does not decode.
+    """
+    fn = _cache.get(name)
+    if fn is None:
+        fn = _cache[name] = _load(name)
+    try:
+        out = fn(data, page_size)
+    except FormatError:
+        raise
+    except Exception as exc:  # each library has its own error type
+        raise CorruptDumpError(f"{name} page data does not decompress ({exc})", offset=offset) from None
+    if len(out) != page_size:
+        raise CorruptDumpError(f"{name} page decompressed to {len(out)} bytes, expected {page_size}",
+                               offset=offset)
+    return out

@@ -1,0 +1,189 @@
+"""makedumpfile's flattened format (`makedumpfile -F`, QEMU's kdump-* output), read in place.
+
+The file is a 4096-byte header (`makedumpfile` signature, big-endian type and
+version) followed by records {be64 offset, be64 size, data}: "write these bytes at
+this offset of the real file". An offset of -1 ends the stream. One pass reads only
+the record headers (seeking over the data) and builds a sorted map from offsets in
+the real file to offsets in this one; reads are then served straight from the
+memory-mapped flattened file. Nothing is reassembled or copied.
+
+Later records override earlier ones where they overlap (writers re-write headers).
+A stream without its end marker, or whose last record is cut short, is truncated.
+"""
+
+import bisect
+import heapq
+import struct
+from array import array
+from typing import List, Optional
+
+from triage.dumps.store import FileStore, Store
+from triage.errors import CorruptDumpError, FormatError
+
+SIGNATURE = b"makedumpfile"
+HEADER_SIZE = 4096
+_REC = struct.Struct(">qq")
+_MAX_OFFSET = 1 << 56          # larger offsets are damage, not a real dump
+
+
+def is_flattened(head: bytes) -> bool:
+    return head[:16].rstrip(b"\0") == SIGNATURE
+
+
+class FlatStore(Store):
+    """The file a flattened stream describes, served from the stream in place."""
+
+    def __init__(self, raw: FileStore):
+        self.path = raw.path
+        self.raw = raw
+        self.problems: List[str] = []
+        self.complete = True
+        head = raw.read(0, 32)
+        if not is_flattened(head):
+            raise FormatError("not a makedumpfile flattened file", path=self.path)
+        if len(head) < 32:
+            raise CorruptDumpError("file ends inside the flattened header", path=self.path, offset=len(head))
+        self.type, self.version = struct.unpack_from(">qq", head, 16)
+        if self.type != 1:
+            raise CorruptDumpError(f"flattened header type {self.type}, expected 1", path=self.path, offset=16)
+        self._index()
+
+    def _index(self) -> None:
+        raw = self.raw
+        size = raw.size
+        pos = HEADER_SIZE
+        starts, lens, where = array("q"), array("q"), array("q")
+        ended = False
+        while pos + 16 <= size:
+            off, n = _REC.unpack(raw.read(pos, 16))
+            if off == -1:
+                ended = True
+                break
+            if off < 0 or n < 0 or off > _MAX_OFFSET or n > _MAX_OFFSET:
+                raise CorruptDumpError(f"bad flattened record header (offset {off}, size {n})",
+                                       path=self.path, offset=pos)
+            avail = min(n, size - pos - 16)
+            if avail < n:
+                self._truncated(f"the last record ({n} bytes for offset {off:#x}) is cut short")
+            if avail > 0:
+                starts.append(off)
+                lens.append(avail)
+                where.append(pos + 16)
+            pos += 16 + n
+        if not ended and self.complete:
+            if pos < size:
+                self._truncated("the file ends inside a record header")
+            else:
+                self._truncated("the end-of-stream marker is missing")
+        self._build_map(starts, lens, where)
+
+    def _truncated(self, why: str) -> None:
+        self.complete = False
+        self.problems.append(f"{self.path}: flattened stream is truncated: {why}")
+
+    def _build_map(self, starts: array, lens: array, where: array) -> None:
+        n = len(starts)
+        order = sorted(range(n), key=starts.__getitem__)
+        ordered = all(order[i] < order[i + 1] for i in range(n - 1)) if n > 1 else True
+        overlap = any(starts[order[i]] + lens[order[i]] > starts[order[i + 1]] for i in range(n - 1))
+        if not overlap:
+            if not ordered:
+                starts = array("q", (starts[i] for i in order))
+                lens = array("q", (lens[i] for i in order))
+                where = array("q", (where[i] for i in order))
+            self._starts, self._lens, self._where = starts, lens, where
+        else:
+            self._starts, self._lens, self._where = _resolve_overlaps(starts, lens, where, order)
+        self.size = max((s + l for s, l in zip(self._starts, self._lens)), default=0)
+
+    def _segment(self, offset: int) -> int:
+        """Index of the last segment starting at or before offset (-1 if none)."""
+        return bisect.bisect_right(self._starts, offset) - 1
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0 or offset >= self.size:
+            return b""
+        length = min(length, self.size - offset)
+        out = bytearray(length)
+        i = max(0, self._segment(offset))
+        starts, lens, where = self._starts, self._lens, self._where
+        end = offset + length
+        while i < len(starts) and starts[i] < end:
+            s, l = starts[i], lens[i]
+            lo, hi = max(s, offset), min(s + l, end)
+            if lo < hi:
+                out[lo - offset:hi - offset] = self.raw.read(where[i] + lo - s, hi - lo)
+            i += 1
+        return bytes(out)
+
+    def read_present(self, offset: int, length: int) -> Optional[bytes]:
+        if offset < 0 or length <= 0:
+            return None if length > 0 else b""
+        i = self._segment(offset)
+        if i < 0:
+            return None
+        parts = []
+        pos, end = offset, offset + length
+        starts, lens, where = self._starts, self._lens, self._where
+        while pos < end:
+            if i >= len(starts) or not starts[i] <= pos < starts[i] + lens[i]:
+                return None
+            n = min(end, starts[i] + lens[i]) - pos
+            parts.append(self.raw.read(where[i] + pos - starts[i], n))
+            pos += n
+            i += 1
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    @property
+    def records(self) -> int:
+        return len(self._starts)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _resolve_overlaps(starts: array, lens: array, where: array, order: List[int]):
+    """Disjoint segments where, for every byte, the last-written record wins.
+
+    Only clusters of mutually overlapping records are swept (with a heap of the
+    records covering the current point); the common non-overlapping runs are copied.
+    """
+    out_s, out_l, out_w = array("q"), array("q"), array("q")
+
+    def emit(s: int, e: int, rec: int) -> None:
+        if e <= s:
+            return
+        w = where[rec] + s - starts[rec]
+        if out_s and out_s[-1] + out_l[-1] == s and out_w[-1] + out_l[-1] == w:
+            out_l[-1] += e - s
+        else:
+            out_s.append(s)
+            out_l.append(e - s)
+            out_w.append(w)
+
+    i, n = 0, len(order)
+    while i < n:
+        j, cluster_end = i + 1, starts[order[i]] + lens[order[i]]
+        while j < n and starts[order[j]] < cluster_end:
+            cluster_end = max(cluster_end, starts[order[j]] + lens[order[j]])
+            j += 1
+        cluster = order[i:j]
+        if len(cluster) == 1:
+            r = cluster[0]
+            emit(starts[r], starts[r] + lens[r], r)
+        else:
+            points = sorted({starts[r] for r in cluster} | {starts[r] + lens[r] for r in cluster})
+            by_start = sorted(cluster, key=starts.__getitem__)
+            heap: list = []
+            k = 0
+            for a, b in zip(points, points[1:]):
+                while k < len(by_start) and starts[by_start[k]] <= a:
+                    r = by_start[k]
+                    heapq.heappush(heap, (-r, r))
+                    k += 1
+                while heap and starts[heap[0][1]] + lens[heap[0][1]] <= a:
+                    heapq.heappop(heap)
+                if heap:
+                    emit(a, b, heap[0][1])
+        i = j
+    return out_s, out_l, out_w

@@ -1,0 +1,149 @@
+"""The headers of makedumpfile's kdump-compressed format (and the older DISKDUMP).
+
+Layout (x86_64 / LP64 writers), from makedumpfile's IMPLEMENTATION and
+diskdump_mod.h:
+
+  block 0            struct disk_dump_header (signature, header_version, utsname,
+                     timestamp, status, block_size, sub_hdr_size, bitmap_blocks,
+                     max_mapnr, ...)
+  block 1..          struct kdump_sub_header (KDUMP only; fields by version:
+                     v1 phys_base/dump_level, v2 split/start_pfn/end_pfn,
+                     v3 vmcoreinfo, v4 ELF notes, v5 eraseinfo, v6 64-bit pfns)
+  1+sub_hdr_size     bitmap_blocks blocks: 1st bitmap (RAM) then 2nd (dumpable)
+  then               page_desc[] {i64 offset; u32 size; u32 flags; u64 page_flags},
+                     one per dumpable pfn, then the page data.
+"""
+
+import struct
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+from triage.dumps.store import Store
+from triage.errors import CorruptDumpError, FormatError
+
+KDUMP_SIGNATURE = b"KDUMP   "
+DISKDUMP_SIGNATURE = b"DISKDUMP"
+SIGNATURES = (KDUMP_SIGNATURE, DISKDUMP_SIGNATURE)
+
+DUMP_HEADER_SIZE = 464
+PAGE_DESC_SIZE = 24
+PAGE_DESC = struct.Struct("<qIIQ")
+STATUS_INCOMPLETE = 0x8   # DUMP_DH_COMPRESSED_INCOMPLETE
+UTS_FIELDS = ("sysname", "nodename", "release", "version", "machine", "domainname")
+
+_HDR = struct.Struct("<8si390s6xqqIiiIIIIIIi")   # up to nr_cpus, LP64 alignment
+_SUB = struct.Struct("<QiiQQqQqQqQQQQ")          # all fields of a v6 kdump_sub_header
+_SUB_FIELDS_BY_VERSION = ((1, 16), (2, 32), (3, 48), (4, 64), (5, 80), (6, 104))
+
+
+@dataclass
+class KdumpHeader:
+    """Parsed header and sub-header of one kdump-compressed file."""
+
+    signature: str
+    header_version: int
+    utsname: Dict[str, str]
+    timestamp: float
+    status: int
+    block_size: int
+    sub_hdr_size: int
+    bitmap_blocks: int
+    max_mapnr: int
+    nr_cpus: int
+    phys_base: Optional[int] = None
+    dump_level: Optional[int] = None
+    split: bool = False
+    start_pfn: int = 0
+    end_pfn: int = 0
+    offset_vmcoreinfo: int = 0
+    size_vmcoreinfo: int = 0
+    offset_note: int = 0
+    size_note: int = 0
+    offset_eraseinfo: int = 0
+    size_eraseinfo: int = 0
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.status & STATUS_INCOMPLETE)
+
+    @property
+    def bitmap_offset(self) -> int:
+        return (1 + self.sub_hdr_size) * self.block_size
+
+    @property
+    def bitmap_bytes(self) -> int:
+        """Bytes of one bitmap (KDUMP has two of them back to back, DISKDUMP one)."""
+        total = self.bitmap_blocks * self.block_size
+        return total // 2 if self.signature == "KDUMP" else total
+
+    @property
+    def page_desc_offset(self) -> int:
+        return (1 + self.sub_hdr_size + self.bitmap_blocks) * self.block_size
+
+
+def _cstr(raw: bytes) -> str:
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def parse_header(store: Store) -> KdumpHeader:
+    """Parse block 0 and the kdump sub-header; FormatError / CorruptDumpError on damage."""
+    path = store.path
+    raw = store.read(0, DUMP_HEADER_SIZE)
+    if raw[:8] not in SIGNATURES:
+        raise FormatError("not a kdump-compressed file (no KDUMP/DISKDUMP signature)", path=path)
+    if len(raw) < DUMP_HEADER_SIZE:
+        raise CorruptDumpError("file ends inside the disk_dump_header", path=path, offset=len(raw))
+    (sig, version, uts, tv_sec, tv_usec, status, block_size, sub_hdr_size, bitmap_blocks,
+     max_mapnr, _ram_blocks, _dev_blocks, _written, _cur_cpu, nr_cpus) = _HDR.unpack_from(raw)
+    if not 0 < version < 64:
+        raise CorruptDumpError(f"implausible header_version {version}", path=path, offset=8)
+    if block_size < 512 or block_size > (1 << 20) or block_size & (block_size - 1):
+        raise CorruptDumpError(f"implausible block_size {block_size}", path=path, offset=428)
+    if not 0 <= sub_hdr_size < (1 << 16):
+        raise CorruptDumpError(f"implausible sub_hdr_size {sub_hdr_size}", path=path, offset=432)
+    if bitmap_blocks == 0:
+        raise CorruptDumpError("bitmap_blocks is 0", path=path, offset=436)
+    utsname = {name: _cstr(uts[i * 65:(i + 1) * 65]) for i, name in enumerate(UTS_FIELDS)}
+    hdr = KdumpHeader(
+        signature=sig.decode("ascii").strip(), header_version=version, utsname=utsname,
+        timestamp=tv_sec + tv_usec / 1e6, status=status, block_size=block_size,
+        sub_hdr_size=sub_hdr_size, bitmap_blocks=bitmap_blocks, max_mapnr=max_mapnr,
+        nr_cpus=nr_cpus, end_pfn=max_mapnr)
+    if hdr.signature == "KDUMP" and sub_hdr_size > 0:
+        _parse_sub_header(store, hdr)
+    if hdr.bitmap_bytes * 8 < hdr.max_mapnr:
+        raise CorruptDumpError(f"bitmap ({hdr.bitmap_bytes} bytes) too small for max_mapnr "
+                               f"{hdr.max_mapnr}", path=path, offset=436)
+    return hdr
+
+
+def _parse_sub_header(store: Store, hdr: KdumpHeader) -> None:
+    path = store.path
+    off = hdr.block_size
+    want = dict(_SUB_FIELDS_BY_VERSION).get(min(hdr.header_version, 6), 104)
+    raw = store.read(off, _SUB.size)
+    if len(raw) < want:
+        raise CorruptDumpError("file ends inside the kdump sub-header", path=path, offset=off + len(raw))
+    raw = raw.ljust(_SUB.size, b"\0")
+    (phys_base, dump_level, split, start_pfn, end_pfn, off_vmci, size_vmci, off_note, size_note,
+     off_erase, size_erase, start_pfn64, end_pfn64, max_mapnr64) = _SUB.unpack(raw)
+    v = hdr.header_version
+    hdr.phys_base = phys_base
+    hdr.dump_level = dump_level
+    if v >= 6:
+        hdr.max_mapnr = max_mapnr64 or hdr.max_mapnr
+        start_pfn, end_pfn = start_pfn64, end_pfn64
+    if v >= 2 and split:
+        hdr.split = True
+        if not start_pfn <= end_pfn <= hdr.max_mapnr:
+            raise CorruptDumpError(f"split range {start_pfn:#x}-{end_pfn:#x} outside max_mapnr "
+                                   f"{hdr.max_mapnr:#x}", path=path, offset=off + 16)
+        hdr.start_pfn, hdr.end_pfn = start_pfn, end_pfn
+    else:
+        hdr.start_pfn, hdr.end_pfn = 0, hdr.max_mapnr
+    if v >= 3:
+        hdr.offset_vmcoreinfo, hdr.size_vmcoreinfo = off_vmci, size_vmci
+    if v >= 4:
+        hdr.offset_note, hdr.size_note = off_note, size_note
+    if v >= 5:
+        hdr.offset_eraseinfo, hdr.size_eraseinfo = off_erase, size_erase

@@ -1,0 +1,152 @@
+"""Backing stores: the byte space a dump reader parses, independent of how it is stored.
+
+A plain file is a memory-mapped `FileStore`. A makedumpfile flattened stream is a
+`FlatStore` (triage.dumps.flattened) that presents the file the stream describes,
+read in place. Readers only use the small interface below, so every format reader
+works on both.
+"""
+
+import io
+import mmap
+import os
+import stat
+from typing import List, Optional
+
+from triage.errors import InputError
+
+
+class Store:
+    """Random-access, read-only bytes of one (possibly virtual) dump file."""
+
+    path: str
+    size: int                     # logical size of the file the store presents
+    complete: bool = True         # False when the underlying data is known to be cut short
+    problems: List[str]
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Bytes at offset; holes read as zeros; short only past `size`."""
+        raise NotImplementedError
+
+    def read_present(self, offset: int, length: int) -> Optional[bytes]:
+        """Bytes at offset when every byte is backed by data in the file, else None."""
+        raise NotImplementedError
+
+    # Sequence-style access (len, [i], [a:b]) so readers written against an mmap,
+    # such as triage.dumps.elf.ElfReader(data=...), can parse a store directly.
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.size)
+            if step != 1:
+                raise ValueError("stores support only contiguous slices")
+            return self.read(start, stop - start)
+        if key < 0:
+            key += self.size
+        b = self.read(key, 1)
+        if not b:
+            raise IndexError("store offset out of range")
+        return b[0]
+
+    def fileobj(self) -> io.RawIOBase:
+        """A seekable read-only file object over the store (for pyelftools and the like)."""
+        return StoreFile(self)
+
+    def close(self) -> None:
+        pass
+
+
+class StoreFile(io.RawIOBase):
+    """File-object view of a Store."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self._store.size + offset
+        else:
+            raise ValueError("bad whence")
+        if pos < 0:
+            raise ValueError("negative seek position")
+        self._pos = pos
+        return pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buf) -> int:
+        data = self._store.read(self._pos, len(buf))
+        buf[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = max(0, self._store.size - self._pos)
+        data = self._store.read(self._pos, size)
+        self._pos += len(data)
+        return data
+
+
+def open_checked(path: str) -> int:
+    """Open `path` read-only; InputError for missing, unreadable, directory or empty files."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot stat: {exc.strerror}", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a directory, not a dump file", path=path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("not a regular file", path=path)
+    if st.st_size == 0:
+        raise InputError("file is empty", path=path)
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", path=path) from None
+
+
+class FileStore(Store):
+    """A regular file, memory-mapped read-only."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems = []
+        fd = open_checked(path)
+        try:
+            self.size = os.fstat(fd).st_size
+            self._mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot map file: {exc}", path=path) from None
+        finally:
+            os.close(fd)
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length <= 0 or offset >= self.size:
+            return b""
+        return self._mm[offset:offset + length]
+
+    def read_present(self, offset: int, length: int) -> Optional[bytes]:
+        if offset < 0 or offset + length > self.size:
+            return None
+        return self._mm[offset:offset + length]
+
+    def close(self) -> None:
+        mm, self._mm = getattr(self, "_mm", None), None
+        if mm is not None:
+            mm.close()
