@@ -14,7 +14,7 @@ import tarfile
 import zlib
 from typing import IO, Iterator, List, Optional, Tuple
 
-from triage.errors import FormatError, InputError
+from triage.errors import CorruptDumpError, FormatError, InputError
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.bz2", ".tar")
 _CHUNK = 1 << 20
@@ -125,3 +125,51 @@ def member_display(path: str, member: Optional[str]) -> str:
 def safe_unlink(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
+
+
+_OUTER = {b"\xfd7zXZ\x00": "xz", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd",
+          b"\x04\x22\x4d\x18": "lz4"}
+
+
+def outer_compression(path: str) -> Optional[str]:
+    """The whole-file compression kdump-tools may add to a dump (KDUMP_COMPRESSION), or None."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, name in _OUTER.items():
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def decompress_file(path: str, dest: str, limit: int) -> str:
+    """Stream-decompress a whole-file-compressed dump into `dest`, at most `limit` bytes."""
+    kind = outer_compression(path)
+    with open(path, "rb") as raw:
+        if kind == "xz":
+            src = lzma.open(raw)
+        elif kind == "gzip":
+            import gzip
+            src = gzip.open(raw)
+        elif kind == "bzip2":
+            src = bz2.open(raw)
+        elif kind == "zstd":
+            import zstandard
+            src = zstandard.ZstdDecompressor().stream_reader(raw)
+        else:
+            raise FormatError(f"outer {kind or 'unknown'} compression is not supported; "
+                              "decompress the file first", path=path)
+        written = 0
+        try:
+            with src, open(dest, "xb") as out:
+                while True:
+                    chunk = src.read(_CHUNK)
+                    if not chunk:
+                        break
+                    written += len(chunk)
+                    if written > limit:
+                        raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
+                                         "temporary-space limit", path=path)
+                    out.write(chunk)
+        except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+            raise CorruptDumpError(f"{kind} stream is damaged: {exc}", path=path) from exc
+    return dest

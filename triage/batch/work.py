@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from triage.batch.archive import extract_member, read_member
+from triage.batch.archive import decompress_file, extract_member, outer_compression, read_member
 from triage.batch.discover import DumpItem, Location
-from triage.errors import InputError, TriageError
+from triage.errors import FormatError, InputError, TriageError
 
 AnalyzeFn = Callable[[str], Any]        # path -> triage.report.model.Diagnosis
 _NO_HOST = {"", "(none)", "localhost", "localhost.localdomain", "(unknown)"}
@@ -131,6 +131,8 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
         return rec
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if hasattr(diag, "source") and hasattr(diag.source, "path"):
+        diag.source.path = used.display()    # not the temporary copy it was read from
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()
@@ -152,7 +154,15 @@ def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
     if item.vmcore is not None and not (item.vmcore.member and log_ok):
         vpath = _materialise(item.vmcore, ctx, os.path.join(tmp, "v"))
         try:
-            diag = analyze(vpath)
+            try:
+                diag = analyze(vpath)
+            except FormatError:
+                # dump.<stamp>.xz and friends: kdump-tools' whole-file compression
+                if outer_compression(vpath) is None:
+                    raise
+                os.makedirs(os.path.join(tmp, "z"), exist_ok=True)
+                vpath = decompress_file(vpath, os.path.join(tmp, "z", "vmcore"), ctx.temp_limit)
+                diag = analyze(vpath)
         except TriageError as exc:
             if not log_ok:
                 raise
