@@ -267,22 +267,45 @@ class KdumpReader(DumpReader):
         return comp.pop() if comp else "none"
 
     def _truncation(self) -> List[str]:
-        """Problems found by checking that the last descriptor and its page are in the file."""
+        """Problems found by checking that the end of the page data is in the file.
+
+        Pages are stored in pfn order after the descriptor table, except that zero
+        pages share the first stored page; so the data end is found among the last
+        descriptors that point past that first page (scanned backwards, bounded).
+        """
         out = []
         for p in self._parts:
             n = p.dumpable_count()
             if n == 0:
                 continue
             base = p.hdr.page_desc_offset
-            last = base + (n - 1) * PAGE_DESC_SIZE
-            raw = p.store.read_present(last, PAGE_DESC_SIZE)
-            if raw is None:
+            data_start = base + n * PAGE_DESC_SIZE
+            max_end, found, unwritten, cut = 0, False, False, False
+            hi = n
+            for _ in range(64):
+                if hi <= 0 or found:
+                    break
+                lo = max(0, hi - 1024)
+                raw = p.store.read_present(base + lo * PAGE_DESC_SIZE, (hi - lo) * PAGE_DESC_SIZE)
+                if raw is None:
+                    cut = True
+                    break
+                for offset, size, _f, _pf in PAGE_DESC.iter_unpack(raw):
+                    if offset <= 0 or size == 0:
+                        unwritten = True
+                        continue
+                    max_end = max(max_end, offset + size)
+                    found = found or offset > data_start
+                hi = lo
+            if cut:
                 out.append(f"{p.store.path}: file is truncated inside the page descriptor table "
                            f"({n} descriptors expected)")
-                continue
-            offset, size, _f, _pf = PAGE_DESC.unpack(raw)
-            if offset <= 0 or size == 0 or p.store.read_present(offset, size) is None:
-                out.append(f"{p.store.path}: file is truncated: the last pages are missing")
+            elif unwritten:
+                out.append(f"{p.store.path}: the last page descriptors were never written "
+                           f"(dump incomplete)")
+            elif max_end and p.store.read_present(max_end - 1, 1) is None:
+                out.append(f"{p.store.path}: file is truncated: page data should extend to "
+                           f"offset {max_end:#x}")
         return out
 
     def writer(self) -> str:
