@@ -1,1 +1,19 @@
-"""events layer of triage (see triage/__init__.py for the data flow)."""
+"""events layer of triage: kernel log text -> KernelLog (lines, events, facts).
+
+Public API:
+    parse_log(lines: Iterable[str]) -> KernelLog
+    parse_text(text: str) -> KernelLog
+    read_log_file(path) -> KernelLog           (streamed, bounded line length)
+    iter_lines(binary_fp) -> Iterator[str]     (decode any bytes safely)
+    decode_taint(taint: str) -> List[str]      ("P: proprietary module loaded", ...)
+
+Event.kind values and their fields are listed in docs/events.md.
+Every Event carries fields["headline"], the crash kind as syzkaller-style
+titles spell it ("KASAN: use-after-free Read", "BUG: soft lockup", ...).
+"""
+
+from triage.events.parser import LogParser, parse_log, parse_text
+from triage.events.reader import iter_lines, read_log_file
+from triage.events.taint import decode_taint
+
+__all__ = ["LogParser", "parse_log", "parse_text", "iter_lines", "read_log_file", "decode_taint"]

@@ -1,0 +1,339 @@
+"""Match signature rules against a parsed log and rank the results.
+
+For every event, every rule whose `match.kind` lists the event's kind is
+tried; the highest-priority rule that matches an event wins for that event.
+Matches are ranked: the report that made the kernel panic first, then by
+severity, rule priority and position in the log. A crash no rule recognises
+becomes category `unknown`; a log with no crash at all becomes `none`.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from triage.classify.guilty import event_modules, guilty_frame
+from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
+from triage.events.model import Event, KernelLog, Module
+from triage.report.model import Culprit
+
+# Event kinds that are a crash or a bug report (not memory bookkeeping).
+CRASH_KINDS = frozenset({
+    "null_deref", "paging_fault", "gpf", "kernel_bug", "kernel_bug_other", "oops_other", "warning", "panic",
+    "soft_lockup", "hard_lockup", "hung_task", "rcu_stall", "kasan", "kmsan", "kcsan", "kfence", "ubsan",
+    "lockdep", "atomic_sleep", "mce", "hw_error", "sysrq", "bad_page", "list_corruption", "stack_corruption",
+    "leak", "gpu_fault", "nvrm_xid",
+})
+# Kinds that are findings but not crashes: they become the verdict only when nothing worse happened.
+NOTABLE_KINDS = frozenset({"oom_kill", "oom_invoked", "alloc_failure", "vmalloc_failure", "alloc_stall"})
+MEMORY_KINDS = frozenset({"oom_invoked", "oom_kill", "alloc_failure", "vmalloc_failure", "alloc_stall", "oom_reaper"})
+# How far back a panic looks for the report that caused it.
+CAUSE_WINDOW_LINES = 3000
+CAUSE_WINDOW_S = 300.0
+
+_SUFFIX = re.compile(r"^(__pfx_)")
+
+UNKNOWN_RULE = Rule(
+    "unknown", "{headline} in {function}", "unknown", "high", 0,
+    "The kernel reported a crash that no signature recognises.",
+    ["Read the evidence lines and the call trace; consider adding a signature rule for this report."],
+    Condition(kinds=[]), title_nofunc="{headline}", confidence=0.3)
+NONE_RULE = Rule(
+    "none", "no crash found", "none", "info", 0,
+    "The log holds no panic, oops, warning or memory-exhaustion report.",
+    ["If the host rebooted unexpectedly, the crash record may be missing: check kdump, "
+     "the serial console, pstore (/sys/fs/pstore) and the BMC/IPMI event log."],
+    Condition(kinds=[]), confidence=0.5)
+
+
+@dataclass
+class Match:
+    """One rule matched against one event."""
+
+    rule: Rule
+    title: str
+    event: Optional[Event]
+    related: List[Event] = field(default_factory=list)
+    culprit: Culprit = field(default_factory=Culprit)
+    confidence: float = 0.0
+    evidence: List[int] = field(default_factory=list)
+    panicked: bool = False
+
+    @property
+    def category(self) -> str:
+        if self.panicked and self.rule.panic_category:
+            return self.rule.panic_category
+        return self.rule.category
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+
+@dataclass
+class _Scope:
+    log: KernelLog
+    rules: RuleSet
+    cause: Optional[Event]
+    panic: Optional[Event]
+    index: Dict[int, int]
+
+
+def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
+    """(the report that led to the first panic, the panic event); (None, None) without a panic."""
+    evs = log.events
+    for i, ev in enumerate(evs):
+        if ev.kind != "panic":
+            continue
+        for j in range(i - 1, -1, -1):
+            prev = evs[j]
+            if ev.line - prev.line > CAUSE_WINDOW_LINES:
+                break
+            if ev.ts is not None and prev.ts is not None and ev.ts - prev.ts > CAUSE_WINDOW_S:
+                break
+            if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault"):
+                if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and j < i - 1 \
+                        and any(e.kind in CRASH_KINDS and e.kind != "warning" for e in evs[j + 1:i]):
+                    continue
+                return prev, ev
+        return ev, ev
+    return None, None
+
+
+def _module_taint(log: KernelLog, ev: Optional[Event], module: Optional[str]) -> Optional[Module]:
+    if not module:
+        return None
+    mods = (ev.fields.get("modules") if ev is not None else None) or log.facts.modules
+    for m in mods or ():
+        if m.name == module:
+            return m
+    return None
+
+
+def make_culprit(log: KernelLog, rules: RuleSet, ev: Optional[Event], module: Optional[str],
+                 function: Optional[str]) -> Culprit:
+    """Module/function plus what the module's taint markers say about it."""
+    c = Culprit(module=module, function=function, is_gpu_driver=rules.in_list("gpu_modules", module))
+    m = _module_taint(log, ev, module)
+    if m is not None:
+        c.taint = m.taint
+        c.proprietary = "P" in m.taint
+        c.out_of_tree = "O" in m.taint
+        c.unsigned = "E" in m.taint
+        c.version = m.version
+    return c
+
+
+def _value(ev: Event, name: str, guilty: Tuple[Optional[str], Optional[str]]) -> Optional[str]:
+    if name == "text":
+        return ev.text
+    if name == "function":
+        return guilty[0]
+    if name == "module":
+        return guilty[1]
+    if name == "ip_function":
+        return ev.ip.function if ev.ip else None
+    if name == "ip_module":
+        return ev.ip.module if ev.ip else None
+    if name == "comm":
+        return ev.comm if ev.comm is not None else ev.fields.get("comm")
+    if name == "frames":
+        return " ".join(f.function for f in ([ev.ip] if ev.ip else []) + ev.frames if f.reliable)
+    if name == "all_frames":
+        return " ".join(f.function for f in ([ev.ip] if ev.ip else []) + ev.frames)
+    v = ev.fields.get(name)
+    if v is None:
+        return None
+    return str(v)
+
+
+def _fields_ok(ev: Event, cond_fields, guilty, negate: bool = False) -> bool:
+    for name, pat in cond_fields.items():
+        v = _value(ev, name, guilty)
+        hit = v is not None and pat.search(v) is not None
+        if negate and hit:
+            return False
+        if not negate and not hit:
+            return False
+    return True
+
+
+def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], before: bool) -> List[Event]:
+    evs = scope.log.events
+    i = scope.index[id(ev)]
+    rng = range(i - 1, -1, -1) if before else range(i + 1, len(evs))
+    out = []
+    max_lines = rel.within_lines if rel.within_lines is not None else CAUSE_WINDOW_LINES
+    for j in rng:
+        other = evs[j]
+        if abs(other.line - ev.line) > max_lines:
+            break
+        if rel.within_s is not None and other.ts is not None and ev.ts is not None \
+                and abs(ev.ts - other.ts) > rel.within_s:
+            break
+        if other.kind not in rel.kinds:
+            continue
+        if not _fields_ok(other, rel.fields, _guilty_of(other)):
+            continue
+        mods = event_modules(other)
+        if rel.same_module:
+            comm = other.comm or other.fields.get("comm") or ""
+            if not module or (module not in mods and not str(comm).startswith(module)):
+                continue
+        if rel.module_in and not any(scope.rules.in_list(rel.module_in, m) for m in mods):
+            continue
+        out.append(other)
+        if len(out) >= 8:
+            break
+    return out
+
+
+def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
+    fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
+    return (fr.function, fr.module) if fr else (None, None)
+
+
+def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
+    cond = rule.match
+    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip))
+    function = fr.function if fr else None
+    module = fr.module.replace("-", "_") if fr and fr.module else None
+    if module is None and isinstance(ev.fields.get("module"), str):
+        module = ev.fields["module"]
+    guilty = (function, module)
+    if not _fields_ok(ev, cond.fields, guilty):
+        return None
+    if cond.not_fields and not _fields_ok(ev, cond.not_fields, guilty, negate=True):
+        return None
+    rules = scope.rules
+    if cond.culprit_module_in and not rules.in_list(cond.culprit_module_in, module):
+        return None
+    if cond.culprit_module_not_in and rules.in_list(cond.culprit_module_not_in, module):
+        return None
+    if cond.any_frame_module_in and not any(rules.in_list(cond.any_frame_module_in, m) for m in event_modules(ev)):
+        return None
+    panicked = ev is scope.cause or ev is scope.panic
+    if cond.panicked is not None and cond.panicked != panicked:
+        return None
+    related: List[Event] = []
+    if cond.preceded_by is not None:
+        hits = _related(scope, ev, cond.preceded_by, module, before=True)
+        if not hits:
+            return None
+        related += hits
+    if cond.not_preceded_by is not None and _related(scope, ev, cond.not_preceded_by, module, before=True):
+        return None
+    if cond.followed_by is not None:
+        hits = _related(scope, ev, cond.followed_by, module, before=False)
+        if not hits:
+            return None
+        related += hits
+    return _build(scope, rule, ev, function, module, related, panicked)
+
+
+def _memory_context(scope: _Scope, ev: Event) -> List[Event]:
+    """Memory events before the matched one: what an expert weighs for 'was it memory?'."""
+    out = []
+    for other in scope.log.events:
+        if other.line >= ev.line:
+            break
+        if other.kind in MEMORY_KINDS:
+            out.append(other)
+    return out[-10:]
+
+
+def _headline(ev: Event) -> str:
+    h = str(ev.fields.get("headline") or ev.kind)
+    if ev.kind in ("kasan", "kfence") and ev.fields.get("access") and not h.endswith(("read", "write")):
+        h += " " + str(ev.fields["access"])
+    return h
+
+
+def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str]) -> str:
+    """Fill a rule's title template; drop the function part when no function is known."""
+    values = {
+        "function": function or "",
+        "module": module or "",
+        "module_suffix": f" [{module}]" if module else "",
+        "headline": _headline(ev) if ev is not None else "",
+        "reason": "",
+        "xid": "",
+        "comm": "",
+        "access": "",
+        "category": rule.category,
+    }
+    if ev is not None:
+        reason = str(ev.fields.get("headline", ""))
+        values["reason"] = reason[len("kernel panic: "):] if reason.startswith("kernel panic: ") else reason
+        values["xid"] = str(ev.fields.get("xid", ""))
+        values["comm"] = str(ev.comm or ev.fields.get("comm") or "")
+        values["access"] = str(ev.fields.get("access", ""))
+    tmpl = rule.title
+    if not function and "{function}" in tmpl:
+        tmpl = rule.title_nofunc or tmpl.replace(" in {function}", "").replace("{function}", "")
+    out = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), tmpl)
+    return " ".join(out.split())
+
+
+def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
+           related: List[Event], panicked: bool) -> Match:
+    title = render_title(rule, ev, function, module)
+    conf = rule.confidence
+    if ev is not None:
+        if ev.fields.get("corrupted"):
+            conf *= 0.6
+        if function is None and "{function}" in rule.title:
+            conf *= 0.8
+        if panicked:
+            conf = min(1.0, conf + 0.05)
+    ctx = _memory_context(scope, ev) if ev is not None else []
+    rel = list(related)
+    for e in ctx:
+        if e not in rel:
+            rel.append(e)
+    rel.sort(key=lambda e: e.line)
+    evidence = sorted({e.line for e in rel} | ({ev.line} if ev is not None else set())
+                      | ({scope.panic.line} if panicked and scope.panic is not None else set()))
+    culprit = make_culprit(scope.log, scope.rules, ev, module, function)
+    return Match(rule, title, ev, rel, culprit, round(conf, 3), evidence, panicked)
+
+
+def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
+    """All matches for a parsed log, best first; never empty (falls back to unknown / none)."""
+    cause, panic = panic_cause(log)
+    scope = _Scope(log, rules, cause, panic, {id(e): i for i, e in enumerate(log.events)})
+    by_kind: Dict[str, List[Rule]] = {}
+    for r in sorted(rules.rules, key=lambda r: -r.priority):
+        for k in r.match.kinds:
+            by_kind.setdefault(k, []).append(r)
+    matches: List[Match] = []
+    for ev in log.events:
+        cands = by_kind.get(ev.kind)
+        got = None
+        for r in cands or ():
+            got = _evaluate(scope, r, ev)
+            if got is not None:
+                break
+        if got is None and ev.kind in CRASH_KINDS:
+            fr = guilty_frame(ev, "ip_then_trace", rules.skip_patterns(list(rules.skip)))
+            got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None,
+                         fr.module if fr else None, [], ev is cause or ev is panic)
+        if got is not None:
+            matches.append(got)
+    if not matches:
+        return [_build(scope, NONE_RULE, None, None, None, [], False)]
+    sev = {s: i for i, s in enumerate(SEVERITIES)}
+
+    def key(m: Match):
+        ev = m.event
+        rank = 2 if ev is cause else (1 if ev is panic else 0)
+        # a bare panic line ranks below the report that caused it
+        return (-rank, sev.get(m.severity, 9), -m.rule.priority, ev.line if ev else 0)
+
+    matches.sort(key=key)
+    # The panic record itself is evidence for the cause, not a second verdict.
+    if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
+        top = matches[0]
+        if panic not in top.related:
+            top.related.append(panic)
+            top.evidence = sorted(set(top.evidence) | {panic.line})
+    return matches

@@ -1,0 +1,65 @@
+"""Choose the guilty frame of a report: the first frame that is not a helper.
+
+Like syzkaller's guilty-frame logic: start from the faulting location
+(RIP/pc or the function a KASAN/WARNING header names) and walk the reliable
+call-trace frames, skipping helpers that only report or propagate a bug
+(dump_stack, warn_slowpath, __kasan_*, lock primitives, memcpy, ...). The
+skip lists are data (signatures/lists.toml, [skip]).
+"""
+
+from typing import Iterable, List, Optional, Pattern
+
+from triage.events.model import Event, Frame
+
+
+def _skipped(fr: Frame, skip: List[Pattern]) -> bool:
+    name = fr.function
+    return any(p.search(name) for p in skip)
+
+
+def candidates(ev: Event, strategy: str) -> List[Frame]:
+    """Frames in the order the strategy considers them (questionable '?' frames excluded)."""
+    reliable = [f for f in ev.frames if f.reliable]
+    if strategy == "none":
+        return []
+    if strategy == "trace":
+        return reliable
+    if strategy == "interrupted":
+        # Frames of the code an interrupt (timer/NMI) found running: after the
+        # IRQ section of the trace; else the RIP; else the whole trace.
+        seen_irq = False
+        after: List[Frame] = []
+        for f in ev.frames:
+            if f.context in ("irq", "nmi", "softirq", "exception"):
+                seen_irq = True
+            elif seen_irq and f.reliable:
+                after.append(f)
+        head = [ev.ip] if ev.ip is not None else []
+        if after:
+            return head + after
+        return head + reliable
+    out = [ev.ip] if ev.ip is not None else []
+    return out + reliable
+
+
+def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern]) -> Optional[Frame]:
+    """The first non-helper frame; the first candidate when every frame is a helper."""
+    skip = list(skip)
+    cands = candidates(ev, strategy)
+    for f in cands:
+        if not _skipped(f, skip):
+            return f
+    return None
+
+
+def event_modules(ev: Event) -> List[str]:
+    """Modules named by an event's faulting location and reliable frames (call chain order)."""
+    mods: List[str] = []
+    frames = ([ev.ip] if ev.ip is not None else []) + [f for f in ev.frames if f.reliable]
+    for f in frames:
+        if f.module and f.module not in mods:
+            mods.append(f.module.replace("-", "_"))
+    m = ev.fields.get("module")
+    if isinstance(m, str) and m not in mods:
+        mods.append(m)
+    return mods

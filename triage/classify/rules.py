@@ -1,0 +1,300 @@
+"""Signature rules as data: load, validate and hold `signatures/*.toml`.
+
+A rule file holds `[[rule]]` tables; `lists.toml` (any file may) holds
+`[lists]` (named module lists such as gpu_modules) and `[skip]` (named
+guilty-frame skip lists of regexes). Search order: built-ins, then every
+`--signatures DIR`, then $TRIAGE_SIGNATURES (colon-separated), then
+/etc/triage/signatures.d. A later rule with the same id replaces the earlier.
+The rule schema is documented in docs/signatures.md.
+"""
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence
+
+from triage.errors import SignatureError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+CATEGORIES = (
+    "oom_panic", "oom_kill", "alloc_failure", "gpu_alloc_fail_null_deref", "gpu_null_deref", "gpu_fault", "gpu_xid",
+    "null_deref", "paging_fault", "gpf", "kernel_bug", "warn_panic", "warning", "soft_lockup", "hard_lockup",
+    "hung_task", "rcu_stall", "lockdep", "kasan", "sanitizer", "mce", "sysrq", "panic_other", "unknown", "none",
+)
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+GUILTY_STRATEGIES = ("ip_then_trace", "trace", "header_then_trace", "interrupted", "none")
+PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "comm", "access", "category")
+SYSTEM_DIR = "/etc/triage/signatures.d"
+ENV_VAR = "TRIAGE_SIGNATURES"
+
+_RULE_KEYS = {"id", "title", "title_nofunc", "category", "panic_category", "severity", "priority", "meaning", "next_steps", "match",
+              "skip", "guilty", "confidence", "example", "description"}
+_MATCH_KEYS = {"kind", "fields", "not_fields", "culprit_module_in", "culprit_module_not_in", "panicked",
+               "preceded_by", "followed_by", "not_preceded_by", "any_frame_module_in"}
+_REL_KEYS = {"kind", "fields", "within_s", "within_lines", "same_module", "module_in"}
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass
+class Relation:
+    """`preceded_by` / `followed_by`: another event near the matched one."""
+
+    kinds: List[str]
+    fields: Dict[str, Pattern] = field(default_factory=dict)
+    within_s: Optional[float] = None
+    within_lines: Optional[int] = None
+    same_module: bool = False
+    module_in: Optional[str] = None
+
+
+@dataclass
+class Condition:
+    kinds: List[str]
+    fields: Dict[str, Pattern] = field(default_factory=dict)
+    not_fields: Dict[str, Pattern] = field(default_factory=dict)
+    culprit_module_in: Optional[str] = None
+    culprit_module_not_in: Optional[str] = None
+    any_frame_module_in: Optional[str] = None
+    panicked: Optional[bool] = None
+    preceded_by: Optional[Relation] = None
+    not_preceded_by: Optional[Relation] = None
+    followed_by: Optional[Relation] = None
+
+
+@dataclass
+class Example:
+    log: str
+    expect: str                       # "match" or "no_match"
+    title: Optional[str] = None       # expected rendered title
+    module: Optional[str] = None      # expected culprit module ("" = core kernel)
+    label: str = ""                   # what the log is (kernel version, arch, source)
+
+
+@dataclass
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: str
+    priority: int
+    meaning: str
+    next_steps: List[str]
+    match: Condition
+    skip: List[str] = field(default_factory=list)
+    guilty: str = "ip_then_trace"
+    title_nofunc: Optional[str] = None
+    panic_category: Optional[str] = None   # category when the matched report made the kernel panic
+    confidence: float = 0.9
+    examples: List[Example] = field(default_factory=list)
+    source: str = ""                  # file the rule came from
+
+
+@dataclass
+class RuleSet:
+    rules: List[Rule]
+    lists: Dict[str, List[str]]
+    skip: Dict[str, List[Pattern]]
+    files: List[str]
+
+    def rule(self, rule_id: str) -> Optional[Rule]:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
+
+    def in_list(self, name: str, module: Optional[str]) -> bool:
+        if not module:
+            return False
+        return module.replace("-", "_") in self.lists.get(name, ())
+
+    def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
+        out: List[Pattern] = []
+        for n in names:
+            out.extend(self.skip.get(n, ()))
+        return out
+
+
+def builtin_dir() -> Path:
+    """signatures/ of the checkout, else the installed share/triage/signatures."""
+    here = Path(__file__).resolve().parent.parent.parent / "signatures"
+    if here.is_dir() and any(here.glob("*.toml")):
+        return here
+    return Path(sys.prefix) / "share" / "triage" / "signatures"
+
+
+def search_dirs(extra_dirs: Iterable[str] = ()) -> List[Path]:
+    dirs = [builtin_dir()]
+    dirs += [Path(d) for d in extra_dirs]
+    env = os.environ.get(ENV_VAR, "")
+    dirs += [Path(d) for d in env.split(":") if d]
+    dirs.append(Path(SYSTEM_DIR))
+    return dirs
+
+
+def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
+    """Load built-in and user rules; SignatureError names the file and rule on any defect."""
+    extra = list(extra_dirs)
+    for d in extra:
+        if not Path(d).is_dir():
+            raise SignatureError(f"signature directory not found: {d}", path=str(d))
+    files: List[Path] = []
+    for d in search_dirs(extra):
+        if d.is_dir():
+            files.extend(sorted(d.glob("*.toml")))
+    return load_files(files)
+
+
+def load_files(files: Sequence[Path]) -> RuleSet:
+    docs = []
+    for f in files:
+        try:
+            with open(f, "rb") as fp:
+                docs.append((str(f), tomllib.load(fp)))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SignatureError(f"cannot read rule file: {exc}", path=str(f)) from None
+    lists: Dict[str, List[str]] = {}
+    skip: Dict[str, List[Pattern]] = {}
+    for path, doc in docs:
+        for name, items in (doc.get("lists") or {}).items():
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise SignatureError(f"list '{name}' must be a list of strings", path=path)
+            lists.setdefault(name, [])
+            lists[name].extend(i.replace("-", "_") for i in items)
+        for name, items in (doc.get("skip") or {}).items():
+            if not isinstance(items, list):
+                raise SignatureError(f"skip list '{name}' must be a list of regexes", path=path)
+            pats = skip.setdefault(name, [])
+            for i in items:
+                pats.append(_regex(i, path, f"skip.{name}"))
+    rules: Dict[str, Rule] = {}
+    for path, doc in docs:
+        unknown = set(doc) - {"rule", "lists", "skip"}
+        if unknown:
+            raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
+        for i, raw in enumerate(doc.get("rule") or []):
+            rule = _rule(raw, path, i, lists, skip)
+            rules[rule.id] = rule
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs])
+
+
+def _err(path: str, rid: str, msg: str) -> SignatureError:
+    return SignatureError(f"rule '{rid}': {msg}", path=path)
+
+
+def _regex(s: Any, path: str, rid: str) -> Pattern:
+    if not isinstance(s, str):
+        raise _err(path, rid, f"expected a regex string, got {s!r}")
+    try:
+        return re.compile(s)
+    except re.error as exc:
+        raise _err(path, rid, f"bad regex {s!r}: {exc}") from None
+
+
+def _str_list(v: Any, path: str, rid: str, key: str) -> List[str]:
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list) or not all(isinstance(i, str) for i in v):
+        raise _err(path, rid, f"'{key}' must be a string or a list of strings")
+    return list(v)
+
+
+def _fields(v: Any, path: str, rid: str, key: str) -> Dict[str, Pattern]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise _err(path, rid, f"'{key}' must be a table of field = regex")
+    return {k: _regex(p, path, rid) for k, p in v.items()}
+
+
+def _relation(v: Any, path: str, rid: str, key: str, lists: Dict[str, List[str]]) -> Optional[Relation]:
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise _err(path, rid, f"'{key}' must be a table")
+    bad = set(v) - _REL_KEYS
+    if bad:
+        raise _err(path, rid, f"unknown keys in '{key}': {sorted(bad)}")
+    if "kind" not in v:
+        raise _err(path, rid, f"'{key}' needs 'kind'")
+    if v.get("module_in") and v["module_in"] not in lists:
+        raise _err(path, rid, f"'{key}.module_in' names unknown list '{v['module_in']}'")
+    return Relation(_str_list(v["kind"], path, rid, key + ".kind"), _fields(v.get("fields"), path, rid, key + ".fields"),
+                    v.get("within_s"), v.get("within_lines"), bool(v.get("same_module", False)), v.get("module_in"))
+
+
+def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Dict[str, Any]) -> Rule:
+    if not isinstance(raw, dict):
+        raise SignatureError(f"rule #{index + 1} is not a table", path=path)
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,80}", rid):
+        raise SignatureError(f"rule #{index + 1}: missing or malformed 'id' ({rid!r})", path=path)
+    bad = set(raw) - _RULE_KEYS
+    if bad:
+        raise _err(path, rid, f"unknown keys {sorted(bad)}")
+    for key in ("title", "category", "severity", "meaning", "match"):
+        if key not in raw:
+            raise _err(path, rid, f"missing '{key}'")
+    if raw["category"] not in CATEGORIES:
+        raise _err(path, rid, f"unknown category '{raw['category']}' (one of {', '.join(CATEGORIES)})")
+    if raw.get("panic_category") is not None and raw["panic_category"] not in CATEGORIES:
+        raise _err(path, rid, f"unknown panic_category '{raw['panic_category']}'")
+    if raw["severity"] not in SEVERITIES:
+        raise _err(path, rid, f"unknown severity '{raw['severity']}'")
+    for tkey in ("title", "title_nofunc"):
+        if tkey in raw:
+            if not isinstance(raw[tkey], str):
+                raise _err(path, rid, f"'{tkey}' must be a string")
+            for ph in _PLACEHOLDER_RE.findall(raw[tkey]):
+                if ph not in PLACEHOLDERS:
+                    raise _err(path, rid, f"unknown placeholder {{{ph}}} in {tkey} (one of {', '.join(PLACEHOLDERS)})")
+    m = raw["match"]
+    if not isinstance(m, dict):
+        raise _err(path, rid, "'match' must be a table")
+    badm = set(m) - _MATCH_KEYS
+    if badm:
+        raise _err(path, rid, f"unknown keys in 'match': {sorted(badm)}")
+    if "kind" not in m:
+        raise _err(path, rid, "'match' needs 'kind'")
+    for lk in ("culprit_module_in", "culprit_module_not_in", "any_frame_module_in"):
+        if m.get(lk) is not None and m[lk] not in lists:
+            raise _err(path, rid, f"'match.{lk}' names unknown list '{m[lk]}'")
+    cond = Condition(
+        kinds=_str_list(m["kind"], path, rid, "match.kind"),
+        fields=_fields(m.get("fields"), path, rid, "match.fields"),
+        not_fields=_fields(m.get("not_fields"), path, rid, "match.not_fields"),
+        culprit_module_in=m.get("culprit_module_in"),
+        culprit_module_not_in=m.get("culprit_module_not_in"),
+        any_frame_module_in=m.get("any_frame_module_in"),
+        panicked=m.get("panicked"),
+        preceded_by=_relation(m.get("preceded_by"), path, rid, "preceded_by", lists),
+        not_preceded_by=_relation(m.get("not_preceded_by"), path, rid, "not_preceded_by", lists),
+        followed_by=_relation(m.get("followed_by"), path, rid, "followed_by", lists),
+    )
+    skips = _str_list(raw.get("skip", []), path, rid, "skip")
+    for s in skips:
+        if s not in skip:
+            raise _err(path, rid, f"unknown skip list '{s}'")
+    guilty = raw.get("guilty", "ip_then_trace")
+    if guilty not in GUILTY_STRATEGIES:
+        raise _err(path, rid, f"unknown guilty strategy '{guilty}' (one of {', '.join(GUILTY_STRATEGIES)})")
+    steps = _str_list(raw.get("next_steps", []), path, rid, "next_steps")
+    prio = raw.get("priority", 50)
+    conf = raw.get("confidence", 0.9)
+    if not isinstance(prio, int) or not isinstance(conf, (int, float)) or not 0 <= conf <= 1:
+        raise _err(path, rid, "'priority' must be an integer and 'confidence' a number in 0..1")
+    examples = []
+    for j, ex in enumerate(raw.get("example", []) or []):
+        if not isinstance(ex, dict) or not isinstance(ex.get("log"), str):
+            raise _err(path, rid, f"example #{j + 1} needs a 'log' string")
+        exp = ex.get("expect", "match")
+        if exp not in ("match", "no_match"):
+            raise _err(path, rid, f"example #{j + 1}: expect must be 'match' or 'no_match'")
+        examples.append(Example(ex["log"], exp, ex.get("title"), ex.get("module"), ex.get("label", "")))
+    return Rule(rid, raw["title"], raw["category"], raw["severity"], prio, raw["meaning"].strip(), steps, cond,
+                skips, guilty, raw.get("title_nofunc"), raw.get("panic_category"), float(conf), examples, path)

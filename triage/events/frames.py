@@ -1,0 +1,82 @@
+"""Stack frames: turn `func+0xoff/0xsize [module]` text into Frame objects.
+
+Handles x86 (`[<addr>] ? func+..`), arm64 (`func+0x14/0x30 [mod]`), arm32
+unwinder (`[<addr>] (func) from [<addr>] (caller+0x..)`), syzkaller-symbolised
+frames (`func+0x1/0x2 net/core/dev.c:12`, `func net/x.c:3 [inline]`) and the
+faulting-location lines RIP/IP/pc/PC is at/EIP.
+"""
+
+import re
+from typing import Optional
+
+from triage.events.model import Frame
+
+_NAME = r"[A-Za-z_.$][\w.$]{0,255}"
+_SYM = re.compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: \[([\w-]{1,64})\])?")
+# One call-trace line (anchored). Either an offset/size or a source location is
+# required so ordinary words are not taken for frames.
+_TRACE = re.compile(
+    r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
+    r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
+    r"(?: \[([\w-]{1,64})\])?"
+    r"(?: ((?:[\w.-]{1,128}/){0,16}[\w.-]{1,128}:\d{1,7}))?"
+    r"(?: \[inline\])?"
+    r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
+_ARM32 = re.compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
+_ADDR_ONLY = re.compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
+
+# Stack boundary markers printed inside call traces.
+CONTEXT_MARKERS = {
+    "<IRQ>": "irq", "</IRQ>": "task", "<NMI>": "nmi", "</NMI>": "task",
+    "<EOI>": "task", "<TASK>": "task", "</TASK>": "task", "<SOFTIRQ>": "softirq",
+    "</SOFTIRQ>": "task", "<#DF>": "exception", "</#DF>": "task", "<<EOE>>": "task",
+    "<EOE>": "task", "<#MC>": "exception", "</#MC>": "task", "<#DB>": "exception", "</#DB>": "task",
+}
+
+
+def _int(s: Optional[str]) -> Optional[int]:
+    return int(s, 16) if s else None
+
+
+def parse_symbol(text: str) -> Optional[Frame]:
+    """The first `func+0xoff/0xsize [mod]` anywhere in text (RIP:, pc :, WARNING ... lines)."""
+    m = _SYM.search(text)
+    if not m:
+        return None
+    return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4))
+
+
+def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
+    """A call-trace frame, or None when the line is not one."""
+    if len(text) > 600:
+        return None
+    m = _TRACE.match(text)
+    if m:
+        if m.group(3) is None and m.group(6) is None:
+            return None
+        name = m.group(2)
+        if name.startswith(".") or name[0].isdigit():
+            return None
+        return Frame(name, _int(m.group(3)), _int(m.group(4)), m.group(5) or m.group(7),
+                     reliable=m.group(1) is None, context=context)
+    if "] (" in text:
+        m = _ARM32.match(text)
+        if m:
+            return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)
+    return None
+
+
+def is_address_only(text: str) -> bool:
+    """A raw address with no symbol (user-space frames, unsymbolised kernels)."""
+    return bool(_ADDR_ONLY.match(text))
+
+
+def parse_ip_line(text: str) -> Optional[Frame]:
+    """The faulting location from RIP:/IP:/EIP:/pc :/PC is at/NIP lines."""
+    head = text.lstrip()[:12]
+    if head.startswith(("RIP: ", "IP: ", "EIP: ", "pc : ", "PC is at ", "EIP is at ", "NIP [", "epc   : ",
+                        "RIP:", "Hardware name")):
+        if head.startswith("Hardware name"):
+            return None
+        return parse_symbol(text)
+    return None

@@ -1,0 +1,540 @@
+"""Report headers: the first line of each thing the kernel reports.
+
+`match_header(text)` recognises the opening line of an oops, panic, warning,
+lockup, sanitizer report, memory event or GPU error and returns a Header:
+the event kind, a syzkaller-style `headline` (the crash kind as titles spell
+it, e.g. "KASAN: use-after-free Read"), fields and, when the header names it,
+the faulting function.
+
+Dispatch is by cheap string tests (startswith / `in`) first; a regex runs
+only on lines that already look like a header, so a line costs O(length).
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from triage.events.frames import parse_symbol
+from triage.events.model import Frame
+
+
+@dataclass
+class Header:
+    kind: str
+    headline: str
+    fields: Dict[str, Any] = field(default_factory=dict)
+    ip: Optional[Frame] = None
+    # "secondary" headers (Oops:, invalid opcode after kernel BUG, Internal
+    # error after Unable to handle...) enrich an open event instead of
+    # starting a new one, when one is open.
+    secondary: bool = False
+
+
+_HEX = r"(?:0x)?[0-9a-fA-F]{1,16}"
+_NULL_OLD = re.compile(r"BUG: unable to handle kernel NULL pointer dereference(?: at\s{0,32}(\S{1,40}))?")
+_PAGING_OLD = re.compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
+_NULL_NEW = re.compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
+_PAGING_NEW = re.compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
+_ARM_UNABLE = re.compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
+_GPF = re.compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
+_KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
+_WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+_WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+_SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
+_HARD = re.compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
+_HUNG = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
+_SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300}))?$")
+_UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
+_PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
+_OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
+_OOM_KILL_OLD = re.compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
+_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
+_OOM_CONSTRAINT = re.compile(r"oom-kill:constraint=(\w{1,40})")
+_KV = re.compile(r"(\w{1,40})=([^,]{0,200})")
+_OOM_REAPER = re.compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
+_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure: order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+_ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
+_VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
+_VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
+_XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
+_NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
+_DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
+_BAD_PAGE = re.compile(r"BUG: Bad page (state|map) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
+_BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
+_INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
+_RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected stalls?)")
+_MCE = re.compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
+_STACKPROT = re.compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
+
+# Where a generic "BUG: <what>" headline ends.
+_BUG_CUTS = (" on CPU", " at ", " in process", " in preemptible", " in non-preemptible", " detected", " suspected",
+             " ffff", " (", " - ", "  ")
+
+
+def _cut_headline(what: str) -> str:
+    for cut in _BUG_CUTS:
+        i = what.find(cut)
+        if i > 0:
+            if cut in (" detected", " suspected"):
+                i += len(cut)
+            what = what[:i]
+    return what.strip().rstrip(".!:,")
+
+
+def _addr(s: Optional[str]) -> Optional[int]:
+    if not s:
+        return None
+    s = s.strip()
+    if s == "(null)":
+        return 0
+    try:
+        return int(s, 16)
+    except ValueError:
+        return None
+
+
+def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
+    if not rest:
+        return None
+    f = parse_symbol(rest)
+    if f:
+        return f
+    name = rest.split()[0] if rest.split() else ""
+    name = name.split("+", 1)[0]
+    if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
+        return Frame(name)
+    return None
+
+
+def _match_bug(text: str) -> Optional[Header]:
+    """Headers that start with "BUG: "."""
+    if text.startswith("BUG: unable to handle kernel NULL"):
+        m = _NULL_OLD.match(text)
+        return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
+    if text.startswith("BUG: unable to handle kernel paging"):
+        m = _PAGING_OLD.match(text)
+        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+    if text.startswith("BUG: kernel NULL pointer dereference"):
+        m = _NULL_NEW.match(text)
+        return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
+    if text.startswith("BUG: unable to handle page fault"):
+        m = _PAGING_NEW.match(text)
+        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+    if text.startswith("BUG: unable to handle kernel"):
+        return Header("paging_fault", "BUG: unable to handle kernel", {"corrupted": True})
+    if text.startswith("BUG: soft lockup"):
+        return _soft(text)
+    if text.startswith(("BUG: KASAN:", "BUG: KMSAN:", "BUG: KCSAN:", "BUG: KFENCE:")):
+        return _sanitizer(text)
+    if text.startswith("BUG: Bad page"):
+        m = _BAD_PAGE.match(text)
+        f: Dict[str, Any] = {}
+        if m:
+            f = {"comm": m.group(2), "pfn": int(m.group(3), 16)}
+        what = "map" if text.startswith("BUG: Bad page map") else "state"
+        return Header("bad_page", f"BUG: Bad page {what}", f)
+    if text.startswith("BUG: memory leak"):
+        return Header("leak", "memory leak")
+    if text.startswith("BUG: Dentry "):
+        return Header("kernel_bug_other", "BUG: Dentry still in use")
+    if text.startswith("BUG: stack guard page was hit"):
+        return Header("stack_corruption", "BUG: stack guard page was hit")
+    if text.startswith("BUG: workqueue lockup"):
+        return Header("hung_task", "BUG: workqueue lockup")
+    if text.startswith("BUG: spinlock lockup"):
+        return Header("soft_lockup", "BUG: spinlock lockup suspected")
+    m = _BUG_GENERIC.match(text)
+    if m:
+        what = _cut_headline(m.group(1))
+        kind = "kernel_bug_other"
+        if what.startswith(("sleeping function", "scheduling while atomic")):
+            kind = "atomic_sleep"
+        elif what.startswith(("spinlock", "rwlock", "held lock", "bad unlock", "lock held", "MAX_LOCK", "MAX_STACK",
+                              "workqueue leaked lock", "looking up invalid subclass")):
+            kind = "lockdep"
+        return Header(kind, "BUG: " + what)
+    return None
+
+
+def _soft(text: str) -> Header:
+    m = _SOFT.match(text)
+    f: Dict[str, Any] = {}
+    if m:
+        f = {"cpu": int(m.group(1)), "seconds": int(m.group(2)), "comm": m.group(3), "pid": int(m.group(4))}
+    return Header("soft_lockup", "BUG: soft lockup", f)
+
+
+def _sanitizer(text: str) -> Header:
+    m = _SANITIZER.match(text)
+    if not m:
+        tool = text[5:10]
+        return Header(tool.lower(), f"{tool}: corrupted", {"corrupted": True})
+    tool, what, rest = m.group(1), m.group(2).strip(), m.group(3)
+    ip = None
+    fields: Dict[str, Any] = {"bug_type": what}
+    if tool == "KCSAN" and rest and " / " in rest:
+        a, b = rest.split(" / ", 1)
+        fields["functions"] = [a.strip(), b.strip()]
+        ip = _sym_from_header(a)
+    else:
+        ip = _sym_from_header(rest)
+    return Header(tool.lower(), f"{tool}: {what}", fields, ip=ip)
+
+
+def _match_warning(text: str) -> Optional[Header]:
+    m = _WARN_NEW.match(text)
+    if m:
+        fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
+        return Header("warning", "WARNING", fields, ip=_sym_from_header(m.group(5)))
+    m = _WARN_OLD.match(text)
+    if m:
+        rest = m.group(3).replace("()", "")
+        return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))}, ip=_sym_from_header(rest))
+    what = text[len("WARNING: "):]
+    if what.startswith(("possible circular locking", "possible recursive locking", "possible irq lock inversion")):
+        return Header("lockdep", "possible deadlock", {"lockdep": what.strip()})
+    if what.startswith(("inconsistent lock state", "suspicious RCU usage", "bad unlock balance", "held lock freed",
+                        "nested lock was not taken", "lock held when returning", "bad contention",
+                        "HARDIRQ-safe -> HARDIRQ-unsafe", "SOFTIRQ-safe -> SOFTIRQ-unsafe",
+                        "possible irq lock inversion", "lock is not held")):
+        what = what.strip().rstrip(".!")
+        if what.startswith(("inconsistent lock state")):
+            return Header("lockdep", "inconsistent lock state", {"lockdep": what})
+        if what.startswith(("bad unlock balance", "held lock freed")) and " detected" in what:
+            what = what.replace(" detected", "")
+        if what.startswith("bad unlock balance"):
+            return Header("lockdep", "BUG: bad unlock balance", {"lockdep": what})
+        if what.startswith("held lock freed"):
+            return Header("lockdep", "BUG: held lock freed", {"lockdep": what})
+        return Header("lockdep", "WARNING: " + _cut_headline(what), {"lockdep": what})
+    if what.startswith(("kernel stack regs", "kernel stack frame pointer")):
+        # "kernel stack regs at ffff... in comm:pid has bad 'bp' value 0" -> stable part only
+        i = what.find(" has bad ")
+        bad = what[i + 9:].split(" value", 1)[0] if i > 0 else ""
+        head = "WARNING: kernel stack regs has bad " + (bad + " " if bad.startswith("'") else "") + "value"
+        return Header("warning", head, {"no_function": True})
+    if what and not what[0].isspace():
+        return Header("warning", "WARNING: " + _cut_headline(what), {})
+    return None
+
+
+def _match_info(text: str) -> Optional[Header]:
+    if text.startswith("INFO: task "):
+        m = _HUNG.match(text)
+        if m:
+            return Header("hung_task", "INFO: task hung",
+                          {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+    m = _RCU.match(text)
+    if m:
+        return Header("rcu_stall", "INFO: rcu detected stall", {"flavor": m.group(1), "self_detected": m.group(2).startswith("self")})
+    if text.startswith(("INFO: possible circular locking", "INFO: possible recursive locking", "INFO: possible irq lock inversion")):
+        return Header("lockdep", "possible deadlock", {"lockdep": text[6:].strip()})
+    if text.startswith("INFO: inconsistent lock state"):
+        return Header("lockdep", "inconsistent lock state", {"lockdep": text[6:].strip()})
+    if text.startswith("INFO: trying to register non-static key"):
+        return Header("lockdep", "INFO: trying to register non-static key", {})
+    if text.startswith("INFO: NMI handler") or text.startswith("INFO: lockdep is turned off") \
+            or text.startswith("INFO: Slab 0x") or text.startswith("INFO: Object 0x") \
+            or text.startswith("INFO: Allocated in") or text.startswith("INFO: Stack ") \
+            or text.startswith("INFO: rcu_") or text.startswith("INFO: Freed in"):
+        if text.startswith("INFO: Freed in"):
+            return Header("kernel_bug_other", "INFO: Freed", {}, ip=_sym_from_header(text[len("INFO: Freed in "):]), secondary=True)
+        return None
+    return None
+
+
+def _match_panic(text: str) -> Header:
+    m = _PANIC.match(text)
+    reason = m.group(1).strip() if m else ""
+    fields: Dict[str, Any] = {"reason": reason}
+    low = reason.lower()
+    if low.startswith("out of memory"):
+        fields["oom"] = True
+    if "panic_on_warn" in low:
+        fields["panic_on_warn"] = True
+    if low.startswith("sysrq"):
+        fields["sysrq"] = True
+    if "hard lockup" in low:
+        fields["hard_lockup"] = True
+    if "softlockup" in low or "soft lockup" in low:
+        fields["soft_lockup"] = True
+    if "hung_task" in low or "hung task" in low:
+        fields["hung_task"] = True
+    if "machine check" in low:
+        fields["mce"] = True
+    ip = None
+    m2 = _STACKPROT.match(reason)
+    if m2:
+        fields["stack_protector"] = True
+        ip = _sym_from_header(m2.group(1))
+    return Header("panic", "kernel panic: " + _panic_headline(reason), fields, ip=ip)
+
+
+def _panic_headline(reason: str) -> str:
+    """The stable part of a panic reason (no addresses, pids or trailing dots)."""
+    r = reason
+    if r.startswith("stack-protector: Kernel stack is corrupted in"):
+        return "stack is corrupted"
+    if r.startswith("corrupted stack end detected"):
+        return "corrupted stack end"
+    if r.startswith("Attempted to kill init"):
+        return "Attempted to kill init!"
+    for cut in (" exitcode=", " - ", "  ", " in: ", ": 0x", " 0x", " ..."):
+        i = r.find(cut)
+        if i > 0:
+            r = r[:i]
+    return r.strip().rstrip(".!: ")
+
+
+def _match_memory(text: str) -> Optional[Header]:
+    if " invoked oom-killer: " in text:
+        m = _OOM_INVOKED.match(text)
+        f: Dict[str, Any] = {}
+        if m:
+            f = {"comm": m.group(1), "gfp_mask": m.group(2), "gfp_flags": m.group(3), "order": int(m.group(4))}
+            if m.group(5) is not None:
+                f["oom_score_adj"] = int(m.group(5))
+        return Header("oom_invoked", "invoked oom-killer", f)
+    if "of memory" in text and ("Kill process" in text or "Killed process" in text):
+        m = _OOM_KILL_OLD.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Kill process",
+                          {"memcg": m.group(1).startswith("Memory cgroup"), "victim_pid": int(m.group(2)),
+                           "victim_comm": m.group(3), "score": int(m.group(4)), "selected_only": True})
+    if "Killed process " in text:
+        m = _OOM_KILLED.match(text)
+        if m:
+            f = {"victim_pid": int(m.group(2)), "victim_comm": m.group(3), "total_vm_kb": int(m.group(4)),
+                 "anon_rss_kb": int(m.group(5)), "file_rss_kb": int(m.group(6))}
+            if m.group(7):
+                f["shmem_rss_kb"] = int(m.group(7))
+            if m.group(1):
+                f["memcg"] = m.group(1).startswith("Memory cgroup")
+            return Header("oom_kill", "Out of memory: Killed process", f)
+    if text.startswith("oom-kill:constraint="):
+        f = {}
+        for km in _KV.finditer(text[len("oom-kill:"):]):
+            f[km.group(1)] = km.group(2)
+        return Header("oom_summary", "oom-kill", f, secondary=True)
+    if text.startswith("oom_reaper: reaped process"):
+        m = _OOM_REAPER.match(text)
+        f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
+        return Header("oom_reaper", "oom_reaper", f)
+    if ": page allocation failure: " in text:
+        m = _ALLOC_FAIL.match(text)
+        f = {}
+        if m:
+            f = {"comm": m.group(1), "order": int(m.group(2)), "gfp_mask": m.group(3), "gfp_flags": m.group(4)}
+        return Header("alloc_failure", "page allocation failure", f)
+    if ": page allocation stall" in text:
+        m = _ALLOC_STALL.match(text)
+        f = {"comm": m.group(1), "stall_ms": int(m.group(2)), "order": int(m.group(3)), "gfp_mask": m.group(4)} if m else {}
+        return Header("alloc_stall", "page allocation stall", f)
+    if "vmalloc error: size " in text:
+        m = _VMALLOC_ERR.match(text)
+        f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
+        return Header("vmalloc_failure", "vmalloc error", f)
+    if "vmalloc: allocation failure" in text:
+        m = _VMALLOC_FAIL.match(text)
+        f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
+        return Header("vmalloc_failure", "vmalloc error", f)
+    return None
+
+
+def _match_gpu(text: str) -> Optional[Header]:
+    if text.startswith("NVRM: "):
+        m = _XID.match(text)
+        if m:
+            xid = int(m.group(2))
+            detail = m.group(3) or ""
+            f = {"pci": m.group(1), "xid": xid, "detail": detail, "module": "nvidia"}
+            if xid == 79 or "fallen off the bus" in detail:
+                f["fallen_off_bus"] = True
+            return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
+        m = _NV_BUS.match(text)
+        if m or "fallen off the bus" in text:
+            return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
+                          {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
+        return None
+    m = _DEV_PREFIX.match(text)
+    if m:
+        drv = m.group(1).replace("-", "_")
+        rest = text[m.end():]
+        low = rest.lower()
+        if "page fault" in low or "gpu hang" in low or "ring " in low and "timeout" in low or \
+                "fifo: fault" in low or "fifo: read fault" in low or "fifo: write fault" in low or \
+                "gpu reset" in low and "fail" in low or "mmu fault" in low or "gr: trap" in low:
+            kind_word = "page fault" if "fault" in low else "hang"
+            return Header("gpu_fault", f"{drv}: GPU {kind_word}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+    return None
+
+
+# Two-way dispatch: exact first-token prefixes and substring triggers.
+def match_header(text: str) -> Optional[Header]:
+    """Recognise a report header; None for every other line."""
+    if not text:
+        return None
+    c = text[0]
+    if c == " " or c == "\t":
+        return None
+    hit = _by_first_char(text, c)
+    if hit is not None:
+        return hit
+    return _anywhere(text)
+
+
+def _by_first_char(text: str, c: str) -> Optional[Header]:
+    """Headers recognised by their first character and prefix."""
+    if c == "B":
+        if text.startswith("BUG: "):
+            return _match_bug(text)
+        return None
+    if c == "W":
+        if text.startswith("WARNING: "):
+            return _match_warning(text)
+        if text.startswith("Watchdog detected hard LOCKUP"):
+            return _hard(text)
+        return None
+    if c == "K":
+        if text.startswith("Kernel panic - not syncing"):
+            return _match_panic(text)
+        if text.startswith("Kernel BUG at"):
+            return _kbug(text)
+        if text.startswith("Kernel panic"):
+            return _match_panic(text)
+        return None
+    if c == "k":
+        if text.startswith("kernel BUG at "):
+            return _kbug(text)
+        if text.startswith("kasan: "):
+            return None
+        if text.startswith("kernel tried to execute NX-protected page"):
+            return Header("paging_fault", "BUG: unable to handle kernel paging request", {"nx": True}, secondary=True)
+        return None
+    if c == "I":
+        if text.startswith("INFO: "):
+            return _match_info(text)
+        if text.startswith("Internal error: "):
+            return Header("oops_other", "Internal error", {"detail": text[16:80]}, secondary=True)
+        return None
+    if c == "U":
+        if text.startswith("Unable to handle kernel "):
+            m = _ARM_UNABLE.match(text)
+            if m and m.group(1).startswith("NULL"):
+                return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(2))})
+            return Header("paging_fault", "BUG: unable to handle kernel paging request",
+                          {"address": _addr(m.group(2)) if m else None, "what": m.group(1) if m else None})
+        if text.startswith("UBSAN: "):
+            m = _UBSAN.match(text)
+            what = m.group(1).strip() if m else "corrupted"
+            if what.lower() == "undefined behaviour":
+                what = "undefined-behaviour"
+            f = {"bug_type": what}
+            if m:
+                f["file"] = m.group(2)
+            return Header("ubsan", f"UBSAN: {what}", f)
+        if text.startswith("Unhandled fault"):
+            return Header("oops_other", "Unhandled fault", {})
+        return None
+    if c == "O":
+        if text.startswith("Oops: general protection fault"):
+            return _gpf(text)
+        if text.startswith("Oops"):
+            return Header("oops_other", "Oops", {"detail": text[:80]}, secondary=True)
+        if text.startswith("Out of memory") and ("Kill" in text):
+            return _match_memory(text)
+        return None
+    if c == "g":
+        if text.startswith("general protection fault"):
+            return _gpf(text)
+        return None
+    if c == "s":
+        if text.startswith("sysrq: Trigger a crash") or text.startswith("sysrq: SysRq : Trigger a crash"):
+            return Header("sysrq", "sysrq: Trigger a crash", {})
+        if text.startswith("stack segment: "):
+            return Header("gpf", "stack segment fault", {})
+        return None
+    if c == "S":
+        if text.startswith("SysRq : Trigger a crash"):
+            return Header("sysrq", "sysrq: Trigger a crash", {})
+        return None
+    if c == "i":
+        if text.startswith("invalid opcode: "):
+            return Header("oops_other", "invalid opcode", {}, secondary=True)
+        if text.startswith("int3: "):
+            return Header("oops_other", "int3", {})
+        return None
+    if c == "d":
+        if text.startswith(("divide error: ", "divide_error: ")):
+            return Header("oops_other", "divide error", {})
+        return None
+    if c == "P":
+        if text.startswith("PANIC: double fault"):
+            return Header("oops_other", "PANIC: double fault", {})
+        return None
+    if c == "l":
+        if text.startswith(("list_add corruption", "list_del corruption")):
+            return Header("list_corruption", "BUG: corrupted list", {"detail": text[:200]})
+        return None
+    if c == "N":
+        if text.startswith("NMI watchdog: ") and "hard LOCKUP" in text:
+            return _hard(text)
+        if text.startswith("NMI watchdog: BUG: soft lockup"):
+            return _soft(text)
+        if text.startswith("NVRM: "):
+            return _match_gpu(text)
+        return None
+    if c == "w":
+        if text.startswith("watchdog: BUG: soft lockup"):
+            return _soft(text)
+        if text.startswith("watchdog: ") and "hard LOCKUP" in text:
+            return _hard(text)
+        return None
+    if c == "r":
+        if text.startswith("rcu: INFO: "):
+            m = _RCU.match(text)
+            if m:
+                return Header("rcu_stall", "INFO: rcu detected stall",
+                              {"flavor": m.group(1), "self_detected": m.group(2).startswith("self")})
+        return None
+    return None
+
+
+def _anywhere(text: str) -> Optional[Header]:
+    """Headers that follow a device or process name, or a syslog-style tag."""
+    if "[Hardware Error]: " in text:
+        m = _MCE.search(text)
+        detail = m.group(1) if m else ""
+        kind = "mce" if text.startswith("mce:") or "Machine Check" in detail or "Machine check" in detail else "hw_error"
+        if "Corrected error" in detail or "corrected error" in detail and "Uncorrected" not in detail:
+            return None
+        return Header(kind, "Hardware Error", {"detail": detail[:200]})
+    if text.startswith("mce: ") and ("Machine check" in text or "Machine Check" in text) and "events logged" not in text:
+        return Header("mce", "Machine check", {"detail": text[5:200]})
+    if text.startswith(("Machine check: ", "Machine Check Exception: ")):
+        return Header("mce", "Machine check", {"detail": text[:200]})
+    if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
+        return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
+    hit = _match_memory(text) if ("oom" in text or "allocation" in text or "Kill" in text or "vmalloc" in text) else None
+    if hit:
+        return hit
+    return _match_gpu(text)
+
+
+def _kbug(text: str) -> Header:
+    m = _KBUG.match(text)
+    f = {"file": m.group(1), "src_line": int(m.group(2))} if m else {}
+    return Header("kernel_bug", "kernel BUG", f)
+
+
+def _hard(text: str) -> Header:
+    m = _HARD.search(text)
+    return Header("hard_lockup", "Hard LOCKUP", {"cpu": int(m.group(1))} if m else {})
+
+
+def _gpf(text: str) -> Header:
+    m = _GPF.match(text)
+    f: Dict[str, Any] = {}
+    if m and m.group(1):
+        f["address"] = int(m.group(1), 16)
+    return Header("gpf", "general protection fault", f)

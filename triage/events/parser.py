@@ -1,0 +1,462 @@
+"""Kernel log text -> KernelLog (lines, ordered events, system facts).
+
+One pass, one line at a time: prefixes are stripped (triage.events.prefix),
+headers open events (triage.events.headers), and the lines that follow a
+header enrich the open event (CPU/PID/Comm, RIP, Code:, call trace, modules,
+Mem-Info, task table) until the block ends. When the log carries caller ids
+(`[ T123]`/`[ C3]`) each caller has its own open event, so interleaved output
+from two tasks does not mix.
+
+Memory stays bounded: lines are capped at MAX_LINE characters, frames per
+trace, traces per event and table rows are capped, and past MAX_KEPT_LINES
+only the lines inside event blocks are kept in KernelLog.lines.
+"""
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from triage.events import blockinfo, meminfo
+from triage.events.frames import CONTEXT_MARKERS, parse_ip_line, parse_trace_line
+from triage.events.headers import Header, match_header
+from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
+from triage.events.prefix import sanitize, strip_prefix
+
+MAX_FRAMES = 128
+MAX_TRACES = 8
+MAX_KEPT_LINES = 200_000
+# Lines after a header during which a secondary header (Oops:, invalid
+# opcode, Internal error) still belongs to the same report.
+SECONDARY_WINDOW = 40
+# A block ends after this many lines that add nothing to it.
+IDLE_LIMIT = 60
+
+# Markers that may appear after junk on the same line ("syzkaller login: BUG: ...").
+_MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protection fault", "kernel BUG at ",
+            "INFO: task ", "Unable to handle kernel ", "------------[ cut here")
+
+_TRACE_STARTS = ("Call Trace:", "Call trace:", "Backtrace:", "Call Trace", "[<")
+
+
+class _Ctx:
+    """Parser state of one printing context (one caller id)."""
+
+    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last")
+
+    def __init__(self) -> None:
+        self.event: Optional[Event] = None
+        self.mode = ""
+        self.stack = "task"
+        self.traces = 0
+        self.idle = 0
+        self.share: Optional[Event] = None
+        self.meminfo: Optional[Dict[str, Any]] = None
+        self.tasks: Optional[Dict[str, Any]] = None
+        self.last = 0
+
+
+class LogParser:
+    """Incremental parser; feed() lines, then result()."""
+
+    def __init__(self) -> None:
+        self.lines: List[LogLine] = []
+        self.events: List[Event] = []
+        self.facts = SystemFacts()
+        self.truncated = 0
+        self.number = 0
+        self._ctx: Dict[Optional[str], _Ctx] = {}
+        self._has_callers = False
+        self._prev_ts: Optional[float] = None
+        self._prev_caller: Optional[str] = None
+        self._prev_prefix = 0
+        self._last_ts: Optional[float] = None
+
+    # -- input ---------------------------------------------------------
+    def feed(self, raw: str) -> None:
+        self.number += 1
+        text, cut = sanitize(raw)
+        if cut:
+            self.truncated += 1
+        msg, ts, caller, host, plen = strip_prefix(text)
+        if ts is None and caller is None and self._prev_ts is not None and self._prev_prefix \
+                and msg.startswith(" " * self._prev_prefix) and not msg.startswith(" " * (self._prev_prefix + 8)):
+            # makedumpfile/vmcore-dmesg continuation of a multi-line record:
+            # indented by the width of the printk prefix, same timestamp.
+            msg = msg[self._prev_prefix:]
+            ts, caller = self._prev_ts, self._prev_caller
+        elif ts is not None:
+            self._prev_ts, self._prev_caller, self._prev_prefix = ts, caller, plen
+        if caller is not None:
+            self._has_callers = True
+        if ts is not None:
+            self._last_ts = ts
+        if host is not None and "#012" in msg:
+            # rsyslog escapes the newlines of a multi-line record as "#012"
+            parts = msg.split("#012")[:64]
+        else:
+            parts = [msg]
+        for part in parts:
+            ll = LogLine(self.number, part, ts, caller, host)
+            kept = self._line(ll)
+            if kept or len(self.lines) < MAX_KEPT_LINES:
+                self.lines.append(ll)
+
+    # -- per line --------------------------------------------------------
+    def _context(self, ll: LogLine) -> _Ctx:
+        key = ll.caller if self._has_callers else None
+        if key is None and self._has_callers:
+            key = self._prev_caller
+        ctx = self._ctx.get(key)
+        if ctx is None:
+            if len(self._ctx) > 4096:
+                # pathological number of callers: forget idle ones
+                self._ctx = {k: v for k, v in self._ctx.items() if v.event is not None}
+            ctx = self._ctx[key] = _Ctx()
+        return ctx
+
+    def _line(self, ll: LogLine) -> bool:
+        """Process one line; True when it belongs to an event block."""
+        text = ll.text
+        self._facts(text)
+        ctx = self._context(ll)
+        hdr = match_header(text) if text else None
+        if hdr is None and text and not text.startswith(" "):
+            for mark in _MIDLINE:
+                i = text.find(mark, 1)
+                if i > 0:
+                    if mark.startswith("-----"):
+                        break
+                    hdr = match_header(text[i:])
+                    if hdr is not None:
+                        break
+        if hdr is not None:
+            return self._header(ctx, ll, hdr)
+        ev = ctx.event
+        if ev is None:
+            self._loose(text)
+            return False
+        if self._enrich(ctx, ev, ll):
+            ev.end_line = ll.number
+            ctx.idle = 0
+            return True
+        ctx.idle += 1
+        if ctx.idle > IDLE_LIMIT:
+            self._close(ctx)
+        return False
+
+    def _facts(self, text: str) -> None:
+        f = self.facts
+        if text.startswith("Linux version "):
+            rel = blockinfo.linux_version(text)
+            if rel:
+                f.kernel_release = rel
+                f.kernel_version = text[:400]
+                if "aarch64" in text or "arm64" in text:
+                    f.arch = f.arch or "arm64"
+                elif "x86_64" in text or "x86-64" in text:
+                    f.arch = f.arch or "x86_64"
+        elif text.startswith(("Command line: ", "Kernel command line: ")):
+            f.cmdline = text.split(": ", 1)[1][:2000]
+        elif text.startswith("Memory: ") and "available" in text:
+            f.mem_total_kb = blockinfo.memory_total_kb(text) or f.mem_total_kb
+        elif text.startswith(("smp: Brought up", "smpboot: Allowing")):
+            f.cpus = blockinfo.cpu_count(text) or f.cpus
+        elif text.startswith("Hardware name: "):
+            f.hardware = text[15:].strip()[:300]
+        elif text.startswith("DMI: ") and f.hardware is None:
+            f.hardware = text[5:].strip()[:300]
+        elif text.startswith("Machine model: ") and f.hardware is None:
+            f.hardware = text[15:].strip()[:300]
+            f.arch = f.arch or "arm64"
+        elif f.arch is None:
+            if text.startswith(("RIP: ", "x86/", "x86: ")):
+                f.arch = "x86_64"
+            elif text.startswith(("pc : ", "ESR = ", "Internal error: Oops")):
+                f.arch = "arm64"
+
+    def _loose(self, text: str) -> None:
+        """Lines outside any block that still carry facts."""
+        if text.startswith("Modules linked in:"):
+            mods, last = blockinfo.parse_modules(text[len("Modules linked in:"):])
+            self.facts.modules = mods
+            if last:
+                self.facts.last_unloaded = last
+        elif text.startswith(("CPU: ", "Pid: ")):
+            info = blockinfo.parse_cpu_line(text)
+            if info:
+                self._taint(info[3], info[4])
+
+    def _taint(self, taint: Optional[str], release: str) -> None:
+        self.facts.taint = taint if taint is not None else "G"
+        if release and not self.facts.kernel_release:
+            self.facts.kernel_release = release
+
+    # -- headers ---------------------------------------------------------
+    def _header(self, ctx: _Ctx, ll: LogLine, hdr: Header) -> bool:
+        ev = ctx.event
+        if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
+            self._merge_secondary(ev, hdr, ll)
+            ev.end_line = ll.number
+            return True
+        if hdr.kind == "oom_summary":
+            ev2 = self._recent("oom_invoked", ctx)
+            if ev2 is not None:
+                self._merge_secondary(ev2, hdr, ll)
+                return True
+        if hdr.kind == "oom_kill" and not hdr.fields.get("selected_only"):
+            prev = self._recent("oom_kill", ctx, within=20)
+            if prev is not None and prev.fields.get("selected_only") and \
+                    prev.fields.get("victim_pid") == hdr.fields.get("victim_pid"):
+                # two-line form (<= 5.0): "Kill process N ... or sacrifice child" then "Killed process N ..."
+                prev.fields.update(hdr.fields)
+                prev.fields["selected_only"] = False
+                prev.end_line = ll.number
+                return True
+        if ev is not None and ev.kind == "list_corruption" and hdr.kind in ("kernel_bug", "warning", "oops_other") \
+                and ll.number - ev.line <= 8:
+            # CONFIG_DEBUG_LIST prints the corruption, then BUG()/WARN(): one report
+            self._merge_secondary(ev, hdr, ll)
+            ev.end_line = ll.number
+            return True
+        fields = dict(hdr.fields)
+        fields["headline"] = hdr.headline
+        if ll.caller:
+            fields["caller"] = ll.caller
+        new = Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number, fields=fields, ip=hdr.ip)
+        for k in ("cpu", "pid", "comm"):
+            if k in hdr.fields and isinstance(hdr.fields[k], (int, str)):
+                setattr(new, k, hdr.fields[k])
+        share = None
+        if hdr.kind == "panic" and ev is not None and not ev.frames and ev.kind != "panic" \
+                and ll.number - ev.line <= SECONDARY_WINDOW:
+            # 4.x panic_on_warn/-oops: the report's stack is printed after the panic line.
+            share = ev
+        elif hdr.kind == "panic" and ev is not None:
+            share = None
+        self._close(ctx)
+        ctx.event = new
+        ctx.share = share
+        self.events.append(new)
+        return True
+
+    def _recent(self, kind: str, ctx: _Ctx, within: int = 2000) -> Optional[Event]:
+        for ev in reversed(self.events[-16:]):
+            if self.number - ev.line > within:
+                return None
+            if ev.kind == kind:
+                return ev
+        return None
+
+    def _merge_secondary(self, ev: Event, hdr: Header, ll: LogLine) -> None:
+        for k, v in hdr.fields.items():
+            ev.fields.setdefault(k, v)
+        if hdr.ip is not None and ev.ip is None:
+            ev.ip = hdr.ip
+        if hdr.headline.startswith(("Oops", "Internal error")):
+            ev.fields.setdefault("oops", ll.text[:120])
+        if hdr.kind == "paging_fault" and ev.kind == "paging_fault":
+            ev.fields["nx"] = True
+
+    def _close(self, ctx: _Ctx) -> None:
+        if ctx.tasks is not None:
+            meminfo.finish_tasks(ctx.tasks)
+        ctx.event = None
+        ctx.mode = ""
+        ctx.stack = "task"
+        ctx.traces = 0
+        ctx.idle = 0
+        ctx.share = None
+        ctx.meminfo = None
+        ctx.tasks = None
+
+    # -- block bodies ----------------------------------------------------
+    def _enrich(self, ctx: _Ctx, ev: Event, ll: LogLine) -> bool:
+        text = ll.text
+        s = text.strip()
+        if not s:
+            return False
+        if s.startswith("---[ end "):
+            ev.end_line = ll.number
+            self._close(ctx)
+            return True
+        mode = ctx.mode
+        if mode == "meminfo":
+            if meminfo.feed_meminfo(ctx.meminfo, text):  # type: ignore[arg-type]
+                return True
+            ctx.mode = mode = ""
+        if mode == "tasks":
+            if meminfo.feed_task_row(ctx.tasks, text):  # type: ignore[arg-type]
+                return True
+            meminfo.finish_tasks(ctx.tasks)
+            ctx.mode = mode = ""
+        if mode == "modules":
+            if blockinfo.looks_like_module_list(text):
+                mods, last = blockinfo.parse_modules(text)
+                ev.fields.setdefault("modules", []).extend(mods)
+                self.facts.modules = ev.fields["modules"]
+                if last:
+                    self.facts.last_unloaded = last
+                    ev.fields["last_unloaded"] = last
+                return True
+            ctx.mode = mode = ""
+        if mode == "trace":
+            marker = CONTEXT_MARKERS.get(s)
+            if marker is not None:
+                ctx.stack = marker
+                return True
+            fr = parse_trace_line(text, ctx.stack)
+            if fr is not None:
+                self._add_frame(ctx, ev, fr)
+                return True
+        c = s[0]
+        if c == "C":
+            if s.startswith(("CPU: ", "Comm: ")):
+                info = blockinfo.parse_cpu_line(s)
+                if info:
+                    cpu, pid, comm, taint, rel = info
+                    if ev.pid is None or "cpu_line" not in ev.fields:
+                        if cpu >= 0:
+                            ev.cpu = cpu
+                        ev.pid, ev.comm, ev.taint = pid, comm, taint if taint is not None else "G"
+                        ev.fields["cpu_line"] = True
+                    self._taint(taint, rel)
+                    return True
+            if s.startswith(("Call Trace", "Call trace:")):
+                self._start_trace(ctx)
+                return True
+            if s.startswith("Code: "):
+                ev.fields.setdefault("code", s[6:300])
+                return True
+        elif c == "M":
+            if s.startswith("Modules linked in:"):
+                mods, last = blockinfo.parse_modules(s[len("Modules linked in:"):])
+                ev.fields["modules"] = mods
+                self.facts.modules = mods
+                if last:
+                    ev.fields["last_unloaded"] = last
+                    self.facts.last_unloaded = last
+                ctx.mode = "modules"
+                return True
+            if s.startswith("Mem-Info:"):
+                info = meminfo.new_meminfo()
+                ctx.meminfo = info
+                ctx.mode = "meminfo"
+                ev.fields["meminfo"] = info
+                mev = Event("meminfo", ll.number, text, ll.ts, end_line=ll.number,
+                            fields={"headline": "Mem-Info", "meminfo": info, "parent_line": ev.line})
+                self.events.append(mev)
+                return True
+        elif c == "H":
+            if s.startswith("Hardware name: "):
+                ev.fields.setdefault("hardware", s[15:300])
+                return True
+        elif c == "B":
+            if s.startswith("Backtrace:"):
+                self._start_trace(ctx)
+                return True
+        elif c == "b":
+            if s.startswith("backtrace:"):
+                self._start_trace(ctx)
+                return True
+        elif c == "#":
+            if s.startswith("#PF: "):
+                ev.fields.setdefault("pf", []).append(s[5:120])
+                return True
+        elif c == "T":
+            if s.startswith(("Tasks state", "Tainted: [")):
+                return True
+        elif c == "[" and meminfo.is_task_header(s):
+            ctx.tasks = {"columns": meminfo.task_columns(s)}
+            ev.fields["tasks"] = ctx.tasks
+            ctx.mode = "tasks"
+            return True
+        elif c in "RW" and ev.kind in ("kasan", "kfence") and s.startswith(("Read of size", "Write of size",
+                                                                            "Read at addr", "Write at addr")):
+            access = s.split(" ", 1)[0]
+            ev.fields.setdefault("access", access)
+            return True
+        elif c == "<":
+            marker = CONTEXT_MARKERS.get(s)
+            if marker is not None:
+                if ctx.mode != "trace":
+                    self._start_trace(ctx)
+                ctx.stack = marker
+                return True
+        if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
+                                                  "Out-of-bounds write", "Invalid read", "Invalid write")):
+            return True
+        ip = parse_ip_line(s)
+        if ip is not None:
+            if ev.ip is None:
+                ev.ip = ip
+            ev.fields.setdefault("rip", str(ip))
+            if ctx.share is not None and ctx.share.ip is None:
+                ctx.share.ip = ip
+            return True
+        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
+                         "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
+                         "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
+                         "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
+                         "Oops", "Kernel Offset", "Dumping ftrace", "(ftrace buffer", "Stack:", "Stack ",
+                         "Showing ", "Sending NMI", "NMI backtrace", "Read of size", "Write of size",
+                         "The buggy address", "Memory state", "Allocated by", "Freed by", "Last potentially",
+                         "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
+                         "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
+            if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
+                # later stacks in a KASAN/KMSAN report are not the crash stack
+                ctx.mode = "aux"
+            elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
+                ctx.mode = ""
+            if s.startswith(("ESR = ", "CR2:")):
+                ev.fields.setdefault("esr" if s.startswith("ESR") else "cr2", s.split(None, 2)[-1][:40])
+            return True
+        if ctx.mode == "aux":
+            return parse_trace_line(text) is not None
+        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
+            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
+            fr = parse_trace_line(text, ctx.stack)
+            if fr is not None and (s.startswith("[<") or fr.offset is not None):
+                self._start_trace(ctx)
+                self._add_frame(ctx, ev, fr)
+                return True
+        if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
+            return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
+        return False
+
+    def _start_trace(self, ctx: _Ctx) -> None:
+        ctx.mode = "trace"
+        ctx.stack = "task"
+        ctx.traces += 1
+
+    def _add_frame(self, ctx: _Ctx, ev: Event, fr: Frame) -> None:
+        if ctx.traces <= 1:
+            if len(ev.frames) < MAX_FRAMES:
+                ev.frames.append(fr)
+                if ctx.share is not None and len(ctx.share.frames) < MAX_FRAMES:
+                    ctx.share.frames.append(fr)
+        elif ctx.traces <= MAX_TRACES:
+            extra = ev.fields.setdefault("extra_traces", [])
+            while len(extra) < ctx.traces - 1:
+                extra.append([])
+            if len(extra[-1]) < MAX_FRAMES:
+                extra[-1].append(fr)
+
+    # -- output ----------------------------------------------------------
+    def result(self) -> KernelLog:
+        for ctx in self._ctx.values():
+            if ctx.tasks is not None:
+                meminfo.finish_tasks(ctx.tasks)
+        if self._last_ts is not None:
+            self.facts.uptime_s = self._last_ts
+        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
+
+
+def parse_log(lines: Iterable[str]) -> KernelLog:
+    """Parse kernel log lines (any console/syslog/journal form) into a KernelLog."""
+    p = LogParser()
+    for raw in lines:
+        p.feed(raw)
+    return p.result()
+
+
+def parse_text(text: str) -> KernelLog:
+    """Parse a whole log held in a string."""
+    return parse_log(text.splitlines())

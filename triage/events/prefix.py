@@ -1,0 +1,104 @@
+"""Console prefixes: strip what syslog, journald, printk and makedumpfile put
+in front of a kernel message, and sanitise hostile text.
+
+Every regex here is anchored and free of nested quantifiers, so a line costs
+time linear in its (capped) length.
+"""
+
+import re
+from typing import Optional, Tuple
+
+# Longest message text kept per line; longer lines are cut and counted.
+MAX_LINE = 4096
+
+# ANSI/VT escape sequences (CSI ... final byte, OSC ... BEL/ST, two-byte ESC x).
+_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?<=>]{0,64}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# C0/C1 control characters other than tab; replaced by "?" so offsets stay visible.
+_CONTROL_TABLE = {c: "?" for c in list(range(0, 9)) + list(range(10, 32)) + [127] + list(range(0x80, 0xA0))}
+
+_SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
+_PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
+_CALLER = re.compile(r"\[ *([TC]\d{1,10})\]")
+# "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise.
+_SYSLOG_DATE = re.compile(
+    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+# rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
+_ISO_DATE = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
+# journal -o short-monotonic: "[  123.456789] host kernel: "
+_MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
+
+
+def sanitize(raw: str) -> Tuple[str, bool]:
+    """Drop terminal escapes and control characters; cap the length.
+
+    Returns (text, truncated)."""
+    truncated = False
+    # Cap before the regex work so a 100 MB line costs at most a few KiB here.
+    if len(raw) > MAX_LINE * 2:
+        raw = raw[: MAX_LINE * 2]
+        truncated = True
+    raw = raw.rstrip("\r\n")
+    if "\x1b" in raw:
+        raw = _ESCAPE.sub("", raw)
+    raw = raw.translate(_CONTROL_TABLE)
+    if len(raw) > MAX_LINE:
+        raw = raw[:MAX_LINE]
+        truncated = True
+    return raw, truncated
+
+
+def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Optional[str], int]:
+    """Remove console prefixes from one sanitised line.
+
+    Returns (message, timestamp, caller id, syslog host, length of the printk
+    prefix that was removed — used to recognise makedumpfile's indented
+    continuation lines)."""
+    ts: Optional[float] = None
+    caller: Optional[str] = None
+    host: Optional[str] = None
+    pos = 0
+    m = _SYSLOG_PRI.match(text)
+    if m:
+        pos = m.end()
+    c = text[pos:pos + 1]
+    if c.isalpha() and c.isupper():
+        m = _SYSLOG_DATE.match(text, pos)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    elif c.isdigit():
+        m = _ISO_DATE.match(text, pos)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    elif c == "[":
+        m = _MONO_HOST.match(text, pos)
+        if m:
+            ts = float(f"{m.group(1)}.{m.group(2)}")
+            host = m.group(3)
+            pos = m.end()
+    if host is not None:
+        m = _SYSLOG_PRI.match(text, pos)
+        if m:
+            pos = m.end()
+    ts_start = pos
+    if text.startswith("[", pos):
+        m = _PRINTK_TS.match(text, pos)
+        if m:
+            ts = float(f"{m.group(1)}.{m.group(2)}")
+            pos = m.end()
+            m = _CALLER.match(text, pos)
+            if not m and text.startswith(" [", pos):
+                m = _CALLER.match(text, pos + 1)
+            if m:
+                caller = m.group(1)
+                pos = m.end()
+            if text.startswith(" ", pos):
+                pos += 1
+        else:
+            m = _CALLER.match(text, pos)
+            if m and text.startswith(" ", m.end()):
+                caller = m.group(1)
+                pos = m.end() + 1
+    return text[pos:], ts, caller, host, pos - ts_start

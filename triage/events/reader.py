@@ -1,0 +1,57 @@
+"""Read kernel log text from a file without trusting it: bounded line length,
+any bytes (invalid UTF-8 decoded with replacement characters)."""
+
+from typing import BinaryIO, Iterator
+
+from triage.events.prefix import MAX_LINE
+
+_CHUNK = 1 << 16
+# Bytes kept of one line; the rest is skipped (the parser counts the cut).
+_KEEP = MAX_LINE * 4
+
+
+def iter_lines(fp: BinaryIO) -> Iterator[str]:
+    """Yield decoded lines from a binary stream; memory stays O(_KEEP + _CHUNK)."""
+    buf = bytearray()
+    overflow = False
+    while True:
+        chunk = fp.read(_CHUNK)
+        if not chunk:
+            break
+        start = 0
+        while True:
+            nl = chunk.find(b"\n", start)
+            if nl < 0:
+                room = _KEEP - len(buf)
+                if room > 0:
+                    buf += chunk[start:start + room]
+                if len(chunk) - start > max(room, 0):
+                    overflow = True
+                break
+            room = _KEEP - len(buf)
+            piece = chunk[start:nl]
+            if len(piece) > room:
+                piece = piece[:max(room, 0)]
+                overflow = True
+            buf += piece
+            yield _decode(buf, overflow)
+            buf = bytearray()
+            overflow = False
+            start = nl + 1
+    if buf or overflow:
+        yield _decode(buf, overflow)
+
+
+def _decode(buf: bytearray, overflow: bool) -> str:
+    s = buf.decode("utf-8", errors="replace")
+    if overflow:
+        # pad past the sanitiser's limit so the line is counted as truncated
+        s = s + " " * (MAX_LINE * 2 + 1 - len(s)) if len(s) <= MAX_LINE * 2 else s
+    return s
+
+
+def read_log_file(path: str):
+    """Parse a kernel log file (read-only, streamed) into a KernelLog."""
+    from triage.events.parser import parse_log
+    with open(path, "rb") as fp:
+        return parse_log(iter_lines(fp))
