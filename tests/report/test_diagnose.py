@@ -24,7 +24,8 @@ def test_gpu_alloc_fail_null_deref_verdict_and_culprit():
     c = v.culprit
     assert (c.module, c.function, c.taint) == ("nvidia", "nv_gpu_init_channel", "POE")
     assert c.proprietary and c.out_of_tree and c.unsigned and c.is_gpu_driver
-    assert [e.line for e in d.evidence] == [2, 12, 16, 17]
+    # the rule's lines plus the CPU/PID/Comm line of the oops (15)
+    assert [e.line for e in d.evidence] == [2, 12, 15, 16, 17]
     assert d.evidence[0].ts == 3.11
     assert [e.kind for e in d.contributing] == ["vmalloc_failure"]
     assert d.contributing[0].module == "nvidia"      # the caller that asked for memory

@@ -92,10 +92,11 @@ def _view(m) -> _MatchView:
             ev_lines.append(x.line)
     return _MatchView(
         rule_id=getattr(rule, "id", None),
-        category=getattr(rule, "category", None) or "unknown",
-        severity=getattr(rule, "severity", None),
-        meaning=getattr(rule, "meaning", None),
-        next_steps=steps,
+        # a match may refine its rule's category (warning -> warn_panic when it panicked)
+        category=getattr(m, "category", None) or getattr(rule, "category", None) or "unknown",
+        severity=getattr(m, "severity", None) or getattr(rule, "severity", None),
+        meaning=_prose(getattr(rule, "meaning", None)),
+        next_steps=[_prose(x) for x in steps if x and x.strip()],
         title=getattr(m, "title", None) or getattr(rule, "title", None) or "",
         event=getattr(m, "event", None),
         related=list(getattr(m, "related", None) or []),
@@ -108,6 +109,11 @@ def _view(m) -> _MatchView:
         version=getattr(cul, "version", None),
         raw=m,
     )
+
+
+def _prose(text: Optional[str]) -> Optional[str]:
+    """Rule prose (TOML multi-line strings) as one line of single spaces."""
+    return " ".join(text.split()) if text else text
 
 
 def _pick(views: List[_MatchView], panicked: bool) -> Optional[_MatchView]:
@@ -184,20 +190,30 @@ def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Cul
                    unsigned=marks["unsigned"], version=version, is_gpu_driver=gpu)
 
 
+_KEY_PREFIXES = ("RIP: 0010:", "IP:", "pc :", "PC is at", "CPU: ")
+
+
+def _key_lines(log, ev) -> List[int]:
+    """The faulting-IP line and the CPU/PID/Comm line of an event's block:
+    where it crashed and in which task."""
+    if ev is None:
+        return []
+    end = min(ev.end_line or ev.line, ev.line + 80)
+    found: Dict[str, int] = {}
+    for ln in _lines_between(log, ev.line + 1, end):
+        t = ln.text.lstrip()
+        for p in _KEY_PREFIXES:
+            if t.startswith(p):
+                key = "cpu" if p == "CPU: " else "ip"
+                found.setdefault(key, ln.number)
+    return sorted(found.values())
+
+
 def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine]:
     numbers: List[int] = list(view.evidence) if view is not None else []
     if not numbers:
-        for ev in (main, panic):
-            if ev is None:
-                continue
-            numbers.append(ev.line)
-            # the faulting-IP line and the first lines of the block identify the fault
-            end = ev.end_line or ev.line
-            for ln in _lines_between(log, ev.line + 1, min(end, ev.line + 40)):
-                t = ln.text.lstrip()
-                if t.startswith(("RIP:", "IP:", "pc :", "PC is at", "#PF:", "Oops", "Internal error",
-                                 "Kernel panic", "CPU:", "Modules linked in")):
-                    numbers.append(ln.number)
+        numbers = [ev.line for ev in (main, panic) if ev is not None]
+    numbers += _key_lines(log, main)
     by_number = _line_index(log, set(numbers))
     out = []
     for n in sorted(set(numbers))[:MAX_EVIDENCE]:
@@ -353,7 +369,7 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     loaded_gpu = sorted({m.name for m in (facts.modules or []) if is_gpu_module(m.name)})
     ctx = hyp.Context(events=events, lines=log.lines, main=main, crash_ts=crash_ts,
                       crash_line=crash_line, category=category, culprit=culprit, taint=taint,
-                      loaded_gpu=loaded_gpu,
+                      loaded_gpu=loaded_gpu, modules_known=bool(facts.modules),
                       panic_reason=(panic.fields or {}).get("reason") if panic is not None else None)
     hyps = hyp.assess_all(ctx)
     verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)

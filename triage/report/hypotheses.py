@@ -43,6 +43,7 @@ class Context:
     taint: Optional[str]
     loaded_gpu: List[str]
     panic_reason: Optional[str]
+    modules_known: bool = True   # the log has a `Modules linked in:` list
 
 
 def _ev(e) -> EvidenceLine:
@@ -206,6 +207,10 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
     where = f"in {mod}" if mod else "in the core kernel"
     if ctx.culprit.function:
         where += f" ({ctx.culprit.function})"
+    if ctx.category in ("sysrq", "oom_panic") and not gpu_evs:
+        why = "requested through sysrq" if ctx.category == "sysrq" else "the OOM killer's panic"
+        return Hypothesis(name, RULED_OUT, f"the crash was {why}, not a fault in driver code, "
+                          "and no GPU driver error is in the log")
     if gpu_in_trace:
         return Hypothesis(name, INCONCLUSIVE,
                           f"the fault is {where}, but GPU driver {', '.join(gpu_in_trace)} is in the call trace "
@@ -221,7 +226,8 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
                           f"module is in its call trace{extra}", ev)
     if gpu_evs:
         return Hypothesis(name, INCONCLUSIVE, f"the fault is {where}; GPU errors were logged earlier", ev)
-    return Hypothesis(name, RULED_OUT, f"no GPU driver module is loaded and the fault is {where}")
+    loaded = "no GPU driver module is loaded" if ctx.modules_known else "the log lists no GPU driver module"
+    return Hypothesis(name, RULED_OUT, f"{loaded} and the fault is {where}")
 
 
 def hardware(ctx: Context) -> Hypothesis:

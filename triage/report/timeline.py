@@ -103,7 +103,7 @@ def build_timeline(events: List, stop_line: int) -> List[TimelineEntry]:
 def build_contributing(events: List, main, related: Iterable = ()) -> List[TimelineEntry]:
     """Earlier events that matter for the verdict: memory pressure, GPU and
     hardware errors, earlier oopses and warnings, plus what the rule related."""
-    picked = {id(e): e for e in related if e is not main}
+    picked = {id(e): e for e in related if e is not main and (main is None or e.line < main.line)}
     for e in events:
         if main is not None and e.line >= main.line:
             break
