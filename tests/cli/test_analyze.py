@@ -79,17 +79,14 @@ def test_serial_logs_category_and_culprit(d):
     assert (v["category"], v["culprit"]["module"]) == exp
 
 
-def _gpu_alloc_dir():
-    for d in DIRS:
-        if _scenario_of(d) == "gpu_alloc_null":
-            return d
-    return None
+DATA = ROOT / "tests" / "data" / "analyze"
+GPU_ALLOC_LOGS = [DATA / "gpu_alloc_null.serial.log"] + [d / "serial.log" for d in DIRS
+                                                          if _scenario_of(d) == "gpu_alloc_null"]
 
 
-@pytest.mark.skipif(_gpu_alloc_dir() is None, reason="gpu_alloc_null scenario not generated")
-def test_gpu_alloc_null_story():
-    d = _gpu_alloc_dir()
-    r = _analyze(d / "serial.log", "--format", "json")
+@pytest.mark.parametrize("log", GPU_ALLOC_LOGS, ids=[str(p.relative_to(ROOT)) for p in GPU_ALLOC_LOGS])
+def test_gpu_alloc_null_story(log):
+    r = _analyze(log, "--format", "json")
     data = json.loads(r.output)
     v = data["verdict"]
     assert v["category"] == "gpu_alloc_fail_null_deref"
@@ -102,7 +99,7 @@ def test_gpu_alloc_null_story():
     kinds = [e["kind"] for e in data["timeline"]]
     assert kinds.index("vmalloc_failure") < kinds.index("null_deref")
     assert data["contributing"] and data["contributing"][-1]["module"] == "nvidia"
-    text = _analyze(d / "serial.log").output
+    text = _analyze(log).output
     assert text.splitlines()[0] == v["title"]
     assert "in the same module" in text.replace("\n  ", " ")
 
@@ -182,3 +179,23 @@ def test_partial_dump_exit_6(tmp_path):
     assert r.returncode in (6, 5, 7), r.stderr
     if r.returncode == 6:
         assert r.stdout.strip() and "partial" in r.stderr
+
+
+def test_sysrq_fixture():
+    data = json.loads(_analyze(DATA / "sysrq.serial.log", "--format", "json").output)
+    assert data["verdict"]["category"] == "sysrq" and data["verdict"]["culprit"]["module"] is None
+    hyp = {h["name"]: h["status"] for h in data["hypotheses"]}
+    assert hyp == {"memory_exhaustion": "ruled_out", "gpu_driver_fault": "ruled_out",
+                   "hardware": "ruled_out", "intentional": "supported"}
+
+
+def test_syslog_copy_of_the_crash(tmp_path):
+    """The same crash as /var/log/messages holds it after a reboot (syslog prefixes)."""
+    src = (DATA / "gpu_alloc_null.serial.log").read_text(errors="replace").splitlines()
+    p = tmp_path / "messages"
+    p.write_text("".join(f"Nov 29 15:13:{i % 60:02d} gpu-node-7 kernel: {ln}\n"
+                         for i, ln in enumerate(src) if ln.startswith("[")))
+    data = json.loads(_analyze(p, "--format", "json").output)
+    assert data["verdict"]["category"] == "gpu_alloc_fail_null_deref"
+    assert data["verdict"]["culprit"]["module"] == "nvidia"
+    assert data["system"]["hostname"] == "gpu-node-7"
