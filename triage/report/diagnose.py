@@ -343,6 +343,11 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
             category, title = "none", "no crash found in the log"
             confidence = 0.5 if source.partial else 0.9
 
+    if category == "none" and source.partial:
+        # the crash records may be among the pages that could not be read
+        title = "no crash found in the readable part of a partial input"
+        confidence = min(confidence, 0.5)
+
     panic = None
     if main is not None:
         after = [p for p in panics if p.line >= main.line]
