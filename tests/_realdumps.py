@@ -11,6 +11,8 @@ from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP_DIRS = [ROOT / "sample_dumps" / "committed", ROOT / "sample_dumps" / "out"]
+# Extra directories of real dumps (e.g. bench/make_logflood_dump.py output), colon-separated.
+DUMP_DIRS += [Path(p) for p in os.environ.get("TRIAGE_EXTRA_DUMP_DIRS", "").split(":") if p]
 KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d{6}\] ")
 
 
@@ -60,7 +62,13 @@ def serial_kernel_lines(path: Path) -> List[str]:
 
 
 def dump_ids(paths: List[Path]) -> List[str]:
-    return [str(p.relative_to(ROOT)) for p in paths]
+    out = []
+    for p in paths:
+        try:
+            out.append(str(p.relative_to(ROOT)))
+        except ValueError:
+            out.append(str(p))
+    return out
 
 
 def is_suffix_run(sub: List[str], full: List[str]) -> Tuple[bool, str]:

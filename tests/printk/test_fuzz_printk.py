@@ -53,15 +53,21 @@ LAY = LocklessLayout.from_vmcoreinfo(parse_vmcoreinfo(VMCOREINFO_61))
 COUNT_BITS, SIZE_BITS = 4, 9
 
 
-def _valid_ring(texts):
-    """A small well-formed ring holding `texts`, built to the kernel's layout rules."""
+M64 = (1 << 64) - 1
+
+
+def _valid_ring(texts, base=0):
+    """A small well-formed ring holding `texts`, built to the kernel's layout rules.
+
+    Logical positions start at `base`; the kernel starts at -(ring size), so they
+    cross 2**64 early in every boot."""
     count, size = 1 << COUNT_BITS, 1 << SIZE_BITS
     descs, infos, data = bytearray(count * 24), bytearray(count * 88), bytearray(size)
-    lpos = 0
+    lpos = base
     for i, t in enumerate(texts[:count]):
         blk = 8 + len(t)
         blk = (blk + 7) & ~7
-        if (lpos % size) + blk > size:          # wrap: the block restarts at offset 0
+        if (lpos % size) + blk >= size:         # wrap (as the kernel: ending at the edge wraps too)
             begin, lpos = lpos, lpos + (size - lpos % size)
         else:
             begin = lpos
@@ -69,7 +75,7 @@ def _valid_ring(texts):
         data[start:start + 8] = struct.pack("<Q", i)
         data[start + 8:start + 8 + len(t)] = t
         nxt = lpos + blk
-        struct.pack_into("<QQQ", descs, i * 24, (2 << 62) | i, begin, nxt)
+        struct.pack_into("<QQQ", descs, i * 24, (2 << 62) | i, begin & M64, nxt & M64)
         struct.pack_into("<QQHBBI", infos, i * 88, i, i * 1000, len(t), 0, 6 << 5, i)
         lpos = nxt
     hdr = RingHeader(COUNT_BITS, 0, 0, max(0, min(len(texts), count) - 1), 0, SIZE_BITS, 0)
@@ -77,9 +83,11 @@ def _valid_ring(texts):
 
 
 @FUZZ
-@given(st.lists(st.binary(min_size=0, max_size=40), min_size=1, max_size=16))
-def test_wellformed_ring_roundtrip(texts):
-    hdr, d, i, data = _valid_ring(texts)
+@given(st.lists(st.binary(min_size=0, max_size=40), min_size=1, max_size=16),
+       st.one_of(st.just(0), st.just((1 << 64) - (1 << SIZE_BITS)),
+                 st.integers((1 << 64) - 4 * (1 << SIZE_BITS), (1 << 64) - 8).map(lambda v: v & ~7)))
+def test_wellformed_ring_roundtrip(texts, base):
+    hdr, d, i, data = _valid_ring(texts, base)
     recs, problems = decode_lockless(LAY, hdr, d, i, data)
     fitting = texts[:16]
     # texts that do not fit in the 512-byte ring overwrite older ones; compare what survives

@@ -15,18 +15,48 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _realdumps import dump_files, dump_ids  # noqa: E402
-from drgn_oracle import oracle_path  # noqa: E402
+from drgn_oracle import default_vmlinux, drgn_records, oracle_path  # noqa: E402
 
 from triage.dumps.elf import ElfReader  # noqa: E402
 from triage.logsource import read_dump_log  # noqa: E402
 
-WITH_ORACLE = [d for d in dump_files("elf") if oracle_path(d).is_file()]
+
+
+def _recorded(d):
+    try:
+        return oracle_path(d).is_file()
+    except ValueError:        # outside sample_dumps
+        return False
+
+
+def _live_possible():
+    try:
+        import drgn  # noqa: F401
+    except ImportError:
+        return False
+    return any(Path("/usr/lib/debug/boot").glob("vmlinux-*"))
+
+
+WITH_ORACLE = [d for d in dump_files("elf") if _recorded(d) or _live_possible()]
+
+
+def _oracle(dump):
+    """The recorded oracle, or drgn run now when debuginfo for the dump's kernel is installed."""
+    if _recorded(dump):
+        return json.loads(oracle_path(dump).read_text())
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    with ElfReader(str(dump)) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+    vmlinux = default_vmlinux(info.osrelease)
+    if vmlinux is None:
+        pytest.skip(f"no recorded drgn oracle and no debuginfo for {info.osrelease}")
+    return {"build_id": info.build_id, "records": drgn_records(dump, vmlinux)}
 
 
 @pytest.mark.skipif(not WITH_ORACLE, reason="no dump with a recorded drgn oracle")
 @pytest.mark.parametrize("dump", WITH_ORACLE, ids=dump_ids(WITH_ORACLE))
 def test_fields_equal_drgn(dump):
-    oracle = json.loads(oracle_path(dump).read_text())
+    oracle = _oracle(dump)
     with ElfReader(str(dump)) as r:
         log, info, _ = read_dump_log(r)
     assert info.build_id == oracle["build_id"]
@@ -37,7 +67,16 @@ def test_fields_equal_drgn(dump):
     theirs = oracle["records"]
     assert len(ours) == len(theirs)
     levels = set()
+    drgn_wrap_bug = 0
     for a, b in zip(ours, theirs):
+        if a["text"] != b["text"] and b["text"][8:] == a["text"][:-8] and len(a["text"]) >= 8:
+            # drgn 0.3.0 reads a data block that wraps to the start of the text ring
+            # from the wrong place: its text begins with the 8-byte block id and
+            # loses 8 bytes at the end. makedumpfile and the kernel agree with us.
+            drgn_wrap_bug += 1
+            b = dict(b, text=a["text"])
         assert a == b
         levels.add(a["level"])
+    # at most one wrapping block per pass over the text ring
+    assert drgn_wrap_bug <= max(1, len(ours) // 1000)
     assert len(levels) >= 3      # a boot log mixes levels; a constant would not prove the offset

@@ -171,6 +171,7 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
     ps = lay.pointer_size
     bits = ps * 8
     id_mask = (1 << (bits - 2)) - 1
+    lpos_mask = (1 << bits) - 1
     if len(descs) < count * lay.desc_size or len(infos) < count * lay.info_size or len(data) < size:
         raise CorruptDumpError("printk ring arrays are shorter than the ring header says")
     pcode = "Q" if ps == 8 else "I"
@@ -249,7 +250,8 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
         else:
             if (begin >> hdr.size_bits) == (nxt >> hdr.size_bits) and begin < nxt:
                 off, length = begin & (size - 1), nxt - begin
-            elif ((begin + size) >> hdr.size_bits) == (nxt >> hdr.size_bits):
+            elif (((begin + size) & lpos_mask) >> hdr.size_bits) == (nxt >> hdr.size_bits):
+                # unsigned long arithmetic: lpos starts just below 2**bits and wraps past it
                 off, length = 0, nxt & (size - 1)
             else:
                 invalid += 1
