@@ -8,11 +8,12 @@ triage.batch.html.
 import csv
 import io
 import json
+import re
 from typing import Any, Callable, Dict, List, Optional
 
 from tabulate import tabulate
 
-from triage.report.escape import clean_json_value, safe_markdown, safe_text
+from triage.report.escape import clean_json_value, safe_text
 
 BATCH_SCHEMA_VERSION = 1
 
@@ -32,6 +33,18 @@ VIEW_TABLES = [
     ("errors", "Dumps that could not be analysed", ["dump", "host", "error"]),
 ]
 DUMP_COLUMNS = ["dump", "host", "status", "kernel", "crash_time", "uptime_s", "title", "culprit", "note"]
+
+
+_MD_CELL = re.compile(r"([\\`*_\[\]|~#])")
+
+
+def md_cell(text: Optional[str], limit: int) -> str:
+    """Text for a Markdown table cell: no markup, no raw HTML, no column break.
+
+    Lighter than triage.report.escape.safe_markdown (which also escapes '.',
+    '-', '(' ...), so versions and paths stay readable in a table."""
+    s = safe_text(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_CELL.sub(r"\\\1", s)
 
 
 def dump_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -83,10 +96,10 @@ def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str
     out = ["# triage batch", "",
            f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
            f"{s['hosts']} hosts, {s['titles']} distinct crashes.", "", "## Dumps", "",
-           _table(dump_rows(records), DUMP_COLUMNS, "pipe", safe_markdown, 300)]
+           _table(dump_rows(records), DUMP_COLUMNS, "pipe", md_cell, 300)]
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
-            out += ["", f"## {heading}", "", _table(views[key], cols, "pipe", safe_markdown, 300)]
+            out += ["", f"## {heading}", "", _table(views[key], cols, "pipe", md_cell, 300)]
     return "\n".join(out) + "\n"
 
 

@@ -30,7 +30,23 @@ MEMORY_KINDS = frozenset({"oom_invoked", "oom_kill", "alloc_failure", "vmalloc_f
 CAUSE_WINDOW_LINES = 3000
 CAUSE_WINDOW_S = 300.0
 
-_SUFFIX = re.compile(r"^(__pfx_)")
+# Compiler clones and syscall wrappers differ between builds and architectures;
+# titles drop them so the same bug gets the same title everywhere.
+_CLONE_SUFFIX = re.compile(r"(\.(?:isra|constprop|part|cold|llvm|lto_priv|clone)(?:\.\d+)?)+$")
+_SYSCALL_WRAPPER = re.compile(r"^(?:__x64_sys_|__ia32_sys_|__ia32_compat_sys_|__x32_compat_sys_|__arm64_sys_|"
+                              r"__arm64_compat_sys_|__se_sys_|__do_sys_|__riscv_sys_|__s390x_sys_|SyS_|__do_compat_sys_|"
+                              r"__se_compat_sys_|compat_SyS_)")
+
+
+def stable_function(name: Optional[str]) -> Optional[str]:
+    """A function name without compiler-clone suffixes; syscall wrappers as sys_<name>."""
+    if not name:
+        return name
+    name = _CLONE_SUFFIX.sub("", name)
+    m = _SYSCALL_WRAPPER.match(name)
+    if m:
+        name = "sys_" + name[m.end():]
+    return name
 
 UNKNOWN_RULE = Rule(
     "unknown", "{headline} in {function}", "unknown", "high", 0,
@@ -194,7 +210,7 @@ def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
 
 def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     cond = rule.match
-    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip))
+    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor))
     function = fr.function if fr else None
     module = fr.module.replace("-", "_") if fr and fr.module else None
     if module is None and isinstance(ev.fields.get("module"), str):
@@ -250,6 +266,7 @@ def _headline(ev: Event) -> str:
 
 def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str]) -> str:
     """Fill a rule's title template; drop the function part when no function is known."""
+    function = stable_function(function)
     values = {
         "function": function or "",
         "module": module or "",

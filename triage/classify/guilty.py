@@ -42,10 +42,24 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
     return out + reliable
 
 
-def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern]) -> Optional[Frame]:
-    """The first non-helper frame; the first candidate when every frame is a helper."""
+def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
+                 anchors: Iterable[Pattern] = ()) -> Optional[Frame]:
+    """The first non-helper frame, or None when every frame is a helper.
+
+    With anchors (entry points such as vfs_write, do_syscall_64,
+    call_timer_fn), the callee of the innermost anchor frame is preferred:
+    for stalls and lockups the code that looped is better named by the
+    operation it serves than by the helper it spun in."""
     skip = list(skip)
+    anchors = list(anchors)
     cands = candidates(ev, strategy)
+    if anchors:
+        for k, f in enumerate(cands):
+            if k > 0 and any(p.search(f.function) for p in anchors):
+                for g in reversed(cands[:k]):
+                    if not _skipped(g, skip) and not any(p.search(g.function) for p in anchors):
+                        return g
+                break
     for f in cands:
         if not _skipped(f, skip):
             return f

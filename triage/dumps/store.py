@@ -135,6 +135,12 @@ class FileStore(Store):
             raise InputError(f"cannot map file: {exc}", path=path) from None
         finally:
             os.close(fd)
+        try:
+            # Dump reads are scattered (record headers, descriptors, single pages):
+            # read-ahead would only multiply the bytes brought in from disk.
+            self._mm.madvise(mmap.MADV_RANDOM)
+        except (AttributeError, OSError, ValueError):
+            pass
 
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length <= 0 or offset >= self.size:

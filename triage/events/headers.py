@@ -39,11 +39,12 @@ _ARM_UNABLE = re.compile(r"Unable to handle kernel (NULL pointer dereference|pag
 _GPF = re.compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 _KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
 _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+_WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
 _WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _HARD = re.compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
 _HUNG = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
-_SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300}))?$")
+_SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
 _UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
 _OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
@@ -67,7 +68,7 @@ _MCE = re.compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 _STACKPROT = re.compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
 # Where a generic "BUG: <what>" headline ends.
-_BUG_CUTS = (" on CPU", " at ", " in process", " in preemptible", " in non-preemptible", " detected", " suspected",
+_BUG_CUTS = (" mm:", " on CPU", " at ", " in process", " in preemptible", " in non-preemptible", " detected", " suspected",
              " ffff", " (", " - ", "  ")
 
 
@@ -143,6 +144,15 @@ def _match_bug(text: str) -> Optional[Header]:
         return Header("hung_task", "BUG: workqueue lockup")
     if text.startswith("BUG: spinlock lockup"):
         return Header("soft_lockup", "BUG: spinlock lockup suspected")
+    if text.startswith(("BUG: bad unlock balance", "BUG: held lock freed")):
+        what = "bad unlock balance" if "unlock" in text[:30] else "held lock freed"
+        return Header("lockdep", "BUG: " + what, {})
+    if text.startswith("BUG: Invalid wait context"):
+        return Header("lockdep", "WARNING: locking bug", {})
+    if text.startswith("BUG: using ") and " in preemptible" in text:
+        return Header("atomic_sleep", text[:text.index(" in preemptible")] + " in preemptible code", {})
+    if text.startswith("BUG: MAX_"):
+        return Header("lockdep", text.split("!", 1)[0].strip() + "!", {"no_function": True})
     m = _BUG_GENERIC.match(text)
     if m:
         what = _cut_headline(m.group(1))
@@ -170,6 +180,8 @@ def _sanitizer(text: str) -> Header:
         tool = text[5:10]
         return Header(tool.lower(), f"{tool}: corrupted", {"corrupted": True})
     tool, what, rest = m.group(1), m.group(2).strip(), m.group(3)
+    if what in ("double-free or invalid-free", "double-free"):
+        what = "invalid-free"
     ip = None
     fields: Dict[str, Any] = {"bug_type": what}
     if tool == "KCSAN" and rest and " / " in rest:
@@ -186,6 +198,11 @@ def _match_warning(text: str) -> Optional[Header]:
     if m:
         fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
         return Header("warning", "WARNING", fields, ip=_sym_from_header(m.group(5)))
+    m = _WARN_NEW2.match(text)
+    if m:
+        # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
+        return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "cpu": int(m.group(4))},
+                      ip=_sym_from_header(m.group(3)))
     m = _WARN_OLD.match(text)
     if m:
         rest = m.group(3).replace("()", "")
@@ -205,7 +222,7 @@ def _match_warning(text: str) -> Optional[Header]:
         if what.startswith("bad unlock balance"):
             return Header("lockdep", "BUG: bad unlock balance", {"lockdep": what})
         if what.startswith("held lock freed"):
-            return Header("lockdep", "BUG: held lock freed", {"lockdep": what})
+            return Header("lockdep", "WARNING: held lock freed", {"lockdep": what})
         return Header("lockdep", "WARNING: " + _cut_headline(what), {"lockdep": what})
     if what.startswith(("kernel stack regs", "kernel stack frame pointer")):
         # "kernel stack regs at ffff... in comm:pid has bad 'bp' value 0" -> stable part only
@@ -439,6 +456,11 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
     if c == "O":
         if text.startswith("Oops: general protection fault"):
             return _gpf(text)
+        if text.startswith("Oops: ") and len(text) > 6 and not text[6].isdigit() and not text.startswith("Oops: Oops"):
+            # 6.10+: die() prefixes "Oops: " to the exception name ("Oops: int3: 0000 [#1]")
+            inner = _by_first_char(text[6:], text[6])
+            if inner is not None:
+                return inner
         if text.startswith("Oops"):
             return Header("oops_other", "Oops", {"detail": text[:80]}, secondary=True)
         if text.startswith("Out of memory") and ("Kill" in text):
@@ -502,6 +524,10 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
 
 def _anywhere(text: str) -> Optional[Header]:
     """Headers that follow a device or process name, or a syslog-style tag."""
+    if text.startswith("[ ") and text.endswith(" ]") and ("BUG: " in text[:8] or "INFO: " in text[:9]):
+        # 4.x lockdep banners: "[ INFO: possible circular locking dependency detected ]"
+        inner = text[2:-2].strip()
+        return _by_first_char(inner, inner[0]) if inner else None
     if "[Hardware Error]: " in text:
         m = _MCE.search(text)
         detail = m.group(1) if m else ""

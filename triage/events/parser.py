@@ -31,7 +31,7 @@ IDLE_LIMIT = 60
 
 # Markers that may appear after junk on the same line ("syzkaller login: BUG: ...").
 _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protection fault", "kernel BUG at ",
-            "INFO: task ", "Unable to handle kernel ", "------------[ cut here")
+            "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _TRACE_STARTS = ("Call Trace:", "Call trace:", "Backtrace:", "Call Trace", "[<")
 
@@ -121,7 +121,7 @@ class LogParser:
         if hdr is None and text and not text.startswith(" "):
             for mark in _MIDLINE:
                 i = text.find(mark, 1)
-                if i > 0:
+                if i > 0 and text[i - 1] in " ]>\t":
                     if mark.startswith("-----"):
                         break
                     hdr = match_header(text[i:])
