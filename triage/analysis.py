@@ -9,6 +9,7 @@ SignatureError, ...) and never print.
 
 from typing import Any, Iterable, Optional, Sequence
 
+from triage.errors import FormatError
 from triage.report.diagnose import SourceInfo, diagnose
 from triage.report.model import Diagnosis
 
@@ -47,7 +48,16 @@ def analyze_path(path: str, rules: Any = None) -> Diagnosis:
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
     """
-    from triage.logsource import open_log
+    from triage.logsource import _sniff, is_dump, looks_like_text, open_log
+    head = _sniff(path)          # InputError for missing, unreadable, directory, empty
+    if not is_dump(head):
+        if not looks_like_text(head):
+            raise FormatError("neither a vmcore nor a text kernel log", path=path)
+        # Text logs are streamed: memory stays bounded whatever the file's size
+        # or line lengths (iter_lines caps each line).
+        from triage.events.reader import iter_lines
+        with open(path, "rb") as fp:
+            return analyze_lines(iter_lines(fp), SourceInfo(path=str(path), kind="log", format="text"), rules)
     opened = open_log(path)
     return analyze_lines(opened.lines, source_info(path, opened), rules)
 
