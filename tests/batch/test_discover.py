@@ -159,6 +159,7 @@ def test_archives_listed_and_read_in_place(tmp_path, suffix, mode):
     assert rh.layout == "rhel/tar" and rh.host_hint == "10.0.0.5"
     assert rh.log.member.endswith("vmcore-dmesg.txt") and rh.vmcore.size == len(ENTRIES[0][1])
     assert read_member(str(arc), rh.log.member, 1 << 20) == LOG
+    assert rh.log.data == LOG           # read during the listing pass: no second decompression
     deb = items["crash/202611201011/dump.202611201011"]
     dest = tmp_path / "x"
     extract_member(str(arc), deb.vmcore.member, str(dest), 1 << 20)

@@ -12,7 +12,7 @@ import lzma
 import os
 import tarfile
 import zlib
-from typing import IO, Iterator, List, Optional, Tuple
+from typing import IO, Callable, Dict, Iterator, List, Optional, Tuple
 
 from triage.errors import CorruptDumpError, FormatError, InputError
 
@@ -38,6 +38,10 @@ def _open_stream(path: str) -> Iterator[tarfile.TarFile]:
             reader = zstandard.ZstdDecompressor().stream_reader(f)
             with tarfile.open(fileobj=reader, mode="r|") as tf:
                 yield tf
+        elif path.endswith(".tar"):
+            # An uncompressed tar can be seeked: member bodies are skipped, not read.
+            with tarfile.open(fileobj=f, mode="r:") as tf:
+                yield tf
         else:
             with tarfile.open(fileobj=f, mode="r|*") as tf:
                 yield tf
@@ -53,26 +57,39 @@ def _open_stream(path: str) -> Iterator[tarfile.TarFile]:
 
 def list_members(path: str) -> List[Tuple[str, int]]:
     """(name, size) of every regular file in the archive, in archive order."""
-    members, err = scan_members(path)
+    members, err, _ = scan_members(path)
     if err is not None:
         raise err
     return members
 
 
-def scan_members(path: str) -> Tuple[List[Tuple[str, int]], Optional[FormatError]]:
+def scan_members(path: str, keep: Optional[Callable[[str, int], bool]] = None,
+                 budget: int = 0) -> Tuple[List[Tuple[str, int]], Optional[FormatError], Dict[str, bytes]]:
     """Like list_members, but a damaged archive gives the members read before
-    the damage and the error, instead of nothing."""
+    the damage and the error, instead of nothing.
+
+    Members for which `keep(name, size)` is true are read in the same pass
+    (a compressed tar cannot be seeked: reading a log now saves decompressing
+    the archive again for it), up to `budget` bytes in all.
+    """
     out: List[Tuple[str, int]] = []
+    kept: Dict[str, bytes] = {}
     try:
         with _open_stream(path) as tf:
             for m in tf:
-                if m.isfile():
-                    out.append((m.name, m.size))
+                if not m.isfile():
+                    continue
+                out.append((m.name, m.size))
+                if keep is not None and m.size <= budget and keep(m.name, m.size):
+                    fo = tf.extractfile(m)
+                    if fo is not None:
+                        kept[m.name] = fo.read()
+                        budget -= m.size
     except FormatError as exc:
-        return out, exc
+        return out, exc, kept
     except OSError as exc:
-        return out, FormatError(f"cannot read archive: {exc.strerror or exc}", path=path)
-    return out, None
+        return out, FormatError(f"cannot read archive: {exc.strerror or exc}", path=path), kept
+    return out, None, kept
 
 
 def _find(tf: tarfile.TarFile, member: str, path: str) -> Tuple[tarfile.TarInfo, IO[bytes]]:

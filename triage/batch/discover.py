@@ -50,6 +50,7 @@ _LOG_MARK = re.compile(
     rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ kernel:)|Linux version \d|Kernel panic - not syncing|"
     rb"BUG: |Oops: ")
 _SNIFF = 65536
+LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Location:
     path: str                       # the file, or the archive holding it
     member: Optional[str] = None    # member name inside the archive
     size: int = 0
+    data: Optional[bytes] = field(default=None, repr=False, compare=False)  # a log member read at discovery
 
     def display(self) -> str:
         """How users see it: ``path`` or ``archive::member``."""
@@ -192,7 +194,8 @@ def _read_head(path: str) -> bytes:
         return b""
 
 
-def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]]) -> Iterator[DumpItem]:
+def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
+              budget: List[int]) -> Iterator[DumpItem]:
     root_parent = os.path.dirname(os.path.abspath(root).rstrip("/"))
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
@@ -213,7 +216,7 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]])
                 continue
             loc = Location(path=path, size=st.st_size)
             if is_archive(fn):
-                yield from _walk_archive(path, skipped)
+                yield from _walk_archive(path, skipped, budget)
             elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
                 known.append(loc)
             else:
@@ -240,8 +243,10 @@ def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:
     return item
 
 
-def _walk_archive(path: str, skipped: List[Tuple[str, str]]) -> Iterator[DumpItem]:
-    members, err = scan_members(path)
+def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int]) -> Iterator[DumpItem]:
+    members, err, logs = scan_members(path, keep=lambda name, size: bool(_LOG_NAME.match(os.path.basename(name))),
+                                      budget=budget[0])
+    budget[0] -= sum(len(b) for b in logs.values())
     if err is not None:
         # A damaged archive is a result the user must see, not a skip.
         size = os.path.getsize(path)
@@ -256,7 +261,8 @@ def _walk_archive(path: str, skipped: List[Tuple[str, str]]) -> Iterator[DumpIte
     for name, size in members:
         fn = os.path.basename(name)
         if _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
-            bydir.setdefault(os.path.dirname(name), []).append(Location(path=path, member=name, size=size))
+            bydir.setdefault(os.path.dirname(name), []).append(
+                Location(path=path, member=name, size=size, data=logs.get(name)))
         else:
             skipped.append((f"{path}::{name}", "not a known dump or log name inside an archive"))
     for d in sorted(bydir):
@@ -273,16 +279,17 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
     items: List[DumpItem] = []
     skipped: List[Tuple[str, str]] = []
     exclude = os.path.abspath(exclude) if exclude else None
+    budget = [LOG_PREFETCH]
     for root in roots:
         if not os.path.exists(root):
             raise InputError("no such file or directory", path=root)
         if os.path.isdir(root):
-            items.extend(_walk_dir(root, exclude, skipped))
+            items.extend(_walk_dir(root, exclude, skipped, budget))
             continue
         fn = os.path.basename(root)
         loc = Location(path=root, size=os.path.getsize(root))
         if is_archive(fn):
-            items.extend(_walk_archive(root, skipped))
+            items.extend(_walk_archive(root, skipped, budget))
         elif _LOG_NAME.match(fn):
             items.append(_bare(loc, "log", root, os.path.dirname(os.path.abspath(root))))
         elif _DUMP_NAME.match(fn):

@@ -106,7 +106,7 @@ def _analyze_log(loc: Location, ctx: WorkContext, analyze: AnalyzeFn) -> Any:
     """Analyse a log file, or a log member read from its archive in place."""
     if loc.member is None:
         return analyze(loc.path)
-    data = read_member(loc.path, loc.member, LOG_LIMIT)
+    data = loc.data if loc.data is not None else read_member(loc.path, loc.member, LOG_LIMIT)
     if ctx.analyze_lines is not None:
         return ctx.analyze_lines(loc.display(), data)
     from triage.analysis import SourceInfo, analyze_lines
