@@ -205,3 +205,29 @@ def test_syslog_copy_of_the_crash(tmp_path):
     assert data["verdict"]["category"] == "gpu_alloc_fail_null_deref"
     assert data["verdict"]["culprit"]["module"] == "nvidia"
     assert data["system"]["hostname"] == "gpu-node-7"
+
+
+@pytest.mark.slow
+def test_hostile_big_log_bounded_memory(tmp_path):
+    """200k lines of escape sequences and invalid UTF-8 plus one 50 MB line around a real crash:
+    same verdict as the clean log, escaped output, child peak RSS bounded."""
+    base = (DATA / "gpu_alloc_null.serial.log").read_bytes().split(b"\n")
+    p = tmp_path / "hostile.log"
+    with open(p, "wb") as f:
+        f.write(b"\n".join(base[:300]) + b"\n")
+        for i in range(200_000):
+            f.write(b"[%12.6f] usb 1-1: \x1b[31mx\x1b]0;t\x07 <script>x</script> \xff\xfe %d\n" % (6 + i / 1e7, i))
+        f.write(b"[    6.100000] " + b"A" * 50_000_000 + b"\n")
+        f.write(b"\n".join(base[300:]) + b"\n")
+    # the child reports its own peak RSS (RUSAGE_SELF), independent of other tests' children
+    code = ("import resource, sys\nfrom triage.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit as e:\n    rc = e.code\n"
+            "sys.stderr.write('PEAK_KB=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "sys.exit(rc)\n")
+    r = subprocess.run([sys.executable, "-c", code, "analyze", str(p)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    peak_kb = int(r.stderr.split("PEAK_KB=")[1].split()[0])
+    assert r.stdout.splitlines()[0].startswith("BUG: kernel NULL pointer dereference in nv_gpu_init_channel")
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    # the file is ~70 MB; streaming keeps the process far below that plus the interpreter
+    assert peak_kb < 200_000, peak_kb
