@@ -1,0 +1,108 @@
+"""kill -9 the batch at random points, re-run: the final table equals one clean run.
+
+Oracle: a clean, uninterrupted `triage batch` run over the same tree (real
+dumps and real logs, real analysis). After several SIGKILLs and a final
+re-run, the fleet table and every per-dump entry must be identical, and the
+store must hold exactly one row per dump.
+"""
+
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _realdumps import dump_files  # noqa: E402
+
+TRIAGE = [sys.executable, "-m", "triage"]
+
+
+def build_tree(root: Path):
+    dumps = sorted(dump_files("any"), key=lambda p: p.stat().st_size)[:2]
+    assert dumps, "no real dumps under sample_dumps/committed or sample_dumps/out"
+    n = 0
+    for i in range(10):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-{10 + i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dumps[i % len(dumps)])
+        n += 1
+    for serial in sorted({d.parent / "serial.log" for d in dumps}):
+        if serial.is_file():
+            for i in range(8):
+                d = root / f"node{i}-{serial.parent.name}" / f"2026112{i}0900"
+                d.mkdir(parents=True)
+                (d / f"dmesg.2026112{i}0900").write_bytes(serial.read_bytes())
+                n += 1
+    return n
+
+
+def run(root, out, **kw):
+    return subprocess.Popen(TRIAGE + ["batch", str(root), "--output", str(out), "--jobs", "2",
+                                      "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def comparable(doc):
+    dumps = [{k: v for k, v in d.items() if k != "duration_s"} for d in doc["dumps"]]
+    return dumps, doc["fleet"], doc["summary"]
+
+
+def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path):
+    root = tmp_path / "crash"
+    n = build_tree(root)
+    t0 = time.monotonic()
+    p = run(root, tmp_path / "clean")
+    out, err = p.communicate(timeout=900)
+    clean_s = time.monotonic() - t0
+    assert p.returncode == 0, err
+    clean = json.loads(out)
+    assert clean["summary"]["dumps"] == n
+
+    rnd = random.Random(int(os.environ.get("BATCH_KILL_SEED", "5")))
+    killed_out = tmp_path / "killed"
+    kills = 0
+    reported = set()
+    for attempt in range(5):
+        p = run(root, killed_out)
+        if attempt == 0:
+            time.sleep(rnd.uniform(0.05, 0.4))         # during start-up and discovery
+        else:
+            # after a random number of finished dumps, plus a random sliver
+            want, seen = rnd.randint(1, 4), 0
+            for line in p.stderr:
+                if re.match(r"^\[\d+/\d+\] ", line):
+                    reported.update(re.findall(r"^\[\d+/\d+\] \w+ (.+?): ", line))
+                    seen += 1
+                    if seen >= want:
+                        break
+            time.sleep(rnd.uniform(0.0, 0.1))
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)      # only the batch parent; workers die with it
+            kills += 1
+        _, err = p.communicate(timeout=60)
+        # a progress line is printed only after its result was committed
+        reported |= set(re.findall(r"^\[\d+/\d+\] \w+ (.+?): ", err, re.M))
+        stored = set()
+        if (killed_out / "triage-batch.sqlite").exists():     # a kill at start-up precedes it
+            db = sqlite3.connect(killed_out / "triage-batch.sqlite")
+            stored = {r[0] for r in db.execute("SELECT item_id FROM results")}
+            db.close()
+        assert reported <= stored                       # nothing finished was lost
+    assert kills >= 3, "the batch finished before it could be killed; tree too small"
+    partial_rows = len(stored)
+    p = run(root, killed_out)
+    out, err = p.communicate(timeout=900)
+    assert p.returncode == 0, err
+    final = json.loads(out)
+    assert final["stats"]["reused"] == partial_rows       # none of it was redone
+    # report paths are relative to each output directory, so they compare equal
+    assert comparable(final) == comparable(clean)
+    db = sqlite3.connect(killed_out / "triage-batch.sqlite")
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM results").fetchone() == (n, n)
+    assert not (killed_out / ".triage-tmp").exists()
