@@ -104,6 +104,22 @@ def read_dump_log(reader: DumpReader):
     return read_printk(mem, info), info, mem
 
 
+def stream_dump_log(reader: DumpReader):
+    """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo)."""
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.errors import NoLogError
+    from triage.memory.kernel import KernelMemory
+    from triage.printk.reader import stream_printk
+    text = reader.vmcoreinfo()
+    if not text:
+        raise NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
+                         path=reader.paths[0])
+    info = parse_vmcoreinfo(text)
+    mem = KernelMemory(reader, info, reader.facts().arch)
+    log, it = stream_printk(mem, info)
+    return log, it, info
+
+
 def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
     """The kernel log of a dump or a text log (see the module docstring)."""
     if isinstance(paths, str):

@@ -264,9 +264,12 @@ def _headline(ev: Event) -> str:
     return h
 
 
-def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str]) -> str:
+def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
+                 aliases: Optional[Dict[str, str]] = None) -> str:
     """Fill a rule's title template; drop the function part when no function is known."""
     function = stable_function(function)
+    if function and aliases:
+        function = aliases.get(function, function)
     values = {
         "function": function or "",
         "module": module or "",
@@ -293,7 +296,7 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
 
 def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
            related: List[Event], panicked: bool) -> Match:
-    title = render_title(rule, ev, function, module)
+    title = render_title(rule, ev, function, module, scope.rules.aliases)
     conf = rule.confidence
     if ev is not None:
         if ev.fields.get("corrupted"):

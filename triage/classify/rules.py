@@ -102,6 +102,7 @@ class RuleSet:
     lists: Dict[str, List[str]]
     skip: Dict[str, List[Pattern]]
     files: List[str]
+    aliases: Dict[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -173,15 +174,21 @@ def load_files(files: Sequence[Path]) -> RuleSet:
             pats = skip.setdefault(name, [])
             for i in items:
                 pats.append(_regex(i, path, f"skip.{name}"))
+    aliases: Dict[str, str] = {}
+    for path, doc in docs:
+        for name, canon in (doc.get("alias") or {}).items():
+            if not isinstance(canon, str):
+                raise SignatureError(f"alias '{name}' must map to a function name", path=path)
+            aliases[name] = canon
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs])
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases)
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:

@@ -1,25 +1,40 @@
 """`triage dmesg PATH...`: the kernel log of a dump, as makedumpfile --dump-dmesg prints it.
 
-A text log is passed through unchanged. `--json` prints one JSON object per record.
-A truncated or incomplete dump prints every record it could read, says so in one
-line on stderr and exits with EXIT_PARTIAL (6).
+A text log is passed through unchanged. `--json` prints one JSON object per record
+(level and facility included: their position beside text_len is checked against
+drgn with debuginfo in tests/printk/test_printk_vs_drgn.py). A truncated or
+incomplete dump prints every record it could read, says so in one line on
+stderr and exits with EXIT_PARTIAL (6).
 """
 
-import json
 import sys
 
 import click
 
 from triage.errors import EXIT_PARTIAL
 
+_BATCH = 2048
+
 
 def _json_record(rec, with_levels: bool) -> dict:
     obj = {"seq": rec.seq, "ts_nsec": rec.ts_nsec, "caller": rec.caller,
-           "text": rec.text.decode("utf-8", "backslashreplace"), "dict": rec.dict}
+           "text": rec.text.decode("utf-8", "backslashreplace"), "dict": dict(rec.dict)}
     if with_levels and rec.level is not None:
         obj["level"] = rec.level
         obj["facility"] = rec.facility
     return obj
+
+
+def _write_text_log(path: str, as_json: bool, out) -> None:
+    import json
+    with open(path, "rb") as f:
+        if not as_json:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                out.write(block)
+            return
+        for n, line in enumerate(f, 1):
+            text = line.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+            out.write(json.dumps({"line": n, "text": text}).encode() + b"\n")
 
 
 @click.command("dmesg")
@@ -30,33 +45,42 @@ def _json_record(rec, with_levels: bool) -> dict:
 @click.pass_context
 def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
     """Print the kernel log held in PATHS (one dump, its --split parts, or a text log)."""
-    from triage.logsource import open_log
-    src = open_log(list(paths))
+    from triage.logsource import _sniff, is_dump, looks_like_text, open_reader, stream_dump_log
+    from triage.errors import FormatError
     out = sys.stdout.buffer
-    if src.kind == "text":
-        if as_json:
-            for n, line in enumerate(src.lines, 1):
-                out.write(json.dumps({"line": n, "text": line}).encode() + b"\n")
-        else:
-            for line in src.lines:
-                out.write(line.encode("utf-8", "replace") + b"\n")
-    elif src.buffer_kind == "plain" and not as_json:
-        out.write(src.raw_text or b"")
-    elif as_json:
-        levels = src.buffer_kind == "lockless"
-        chunk = []
-        for rec in src.records:
-            chunk.append(json.dumps(_json_record(rec, levels)))
-            if len(chunk) >= 4096:
+    head = _sniff(paths[0])
+    if not is_dump(head):
+        if not looks_like_text(head):
+            raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
+        _write_text_log(paths[0], as_json, out)
+        return
+    with open_reader(list(paths)) as reader:
+        log, records, _info = stream_dump_log(reader)
+        if log.kind == "plain" and not as_json:
+            out.write(log.raw_text or b"")
+        elif as_json:
+            import json
+            levels = log.kind == "lockless"
+            chunk = []
+            for rec in records:
+                chunk.append(json.dumps(_json_record(rec, levels)))
+                if len(chunk) >= _BATCH:
+                    out.write(("\n".join(chunk) + "\n").encode())
+                    chunk = []
+            if chunk:
                 out.write(("\n".join(chunk) + "\n").encode())
-                chunk = []
-        if chunk:
-            out.write(("\n".join(chunk) + "\n").encode())
-    else:
-        from triage.printk.format import format_record
-        out.write(b"".join(format_record(rec, caller) for rec in src.records))
-    out.flush()
-    if src.partial:
-        why = "; ".join(src.problems) or "some log pages are missing"
-        click.echo(f"triage: warning: {src.path}: partial dump, printed what could be read ({why})", err=True)
+        else:
+            from triage.printk.format import format_record
+            chunk = []
+            for rec in records:
+                chunk.append(format_record(rec, caller))
+                if len(chunk) >= _BATCH:
+                    out.write(b"".join(chunk))
+                    chunk = []
+            out.write(b"".join(chunk))
+        out.flush()
+        facts = reader.facts()
+    if log.partial or not facts.complete:
+        why = "; ".join(facts.problems + log.problems) or "some log pages are missing"
+        click.echo(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})", err=True)
         ctx.exit(EXIT_PARTIAL)

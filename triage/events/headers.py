@@ -147,6 +147,12 @@ def _match_bug(text: str) -> Optional[Header]:
     if text.startswith(("BUG: bad unlock balance", "BUG: held lock freed")):
         what = "bad unlock balance" if "unlock" in text[:30] else "held lock freed"
         return Header("lockdep", "BUG: " + what, {})
+    if text.startswith("BUG: Unable to handle kernel"):
+        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"what": text[29:80]})
+    if text.startswith("BUG: Bad rss-counter state"):
+        return Header("kernel_bug_other", "BUG: Bad rss-counter state", {})
+    if text.startswith("BUG: TASK stack guard page was hit"):
+        return Header("stack_corruption", "BUG: stack guard page was hit")
     if text.startswith("BUG: Invalid wait context"):
         return Header("lockdep", "WARNING: locking bug", {})
     if text.startswith("BUG: using ") and " in preemptible" in text:
@@ -208,7 +214,8 @@ def _match_warning(text: str) -> Optional[Header]:
         rest = m.group(3).replace("()", "")
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))}, ip=_sym_from_header(rest))
     what = text[len("WARNING: "):]
-    if what.startswith(("possible circular locking", "possible recursive locking", "possible irq lock inversion")):
+    if what.startswith(("possible circular locking", "possible recursive locking", "possible irq lock inversion",
+                        "HARDIRQ-safe -> HARDIRQ-unsafe", "SOFTIRQ-safe -> SOFTIRQ-unsafe")):
         return Header("lockdep", "possible deadlock", {"lockdep": what.strip()})
     if what.startswith(("inconsistent lock state", "suspicious RCU usage", "bad unlock balance", "held lock freed",
                         "nested lock was not taken", "lock held when returning", "bad contention",
@@ -231,7 +238,9 @@ def _match_warning(text: str) -> Optional[Header]:
         head = "WARNING: kernel stack regs has bad " + (bad + " " if bad.startswith("'") else "") + "value"
         return Header("warning", head, {"no_function": True})
     if what and not what[0].isspace():
-        return Header("warning", "WARNING: " + _cut_headline(what), {})
+        # "WARNING: <free text>" without CPU/PID/file:line is a printk notice
+        # (deprecations, mitigations), not a WARN_ON report.
+        return Header("notice", "WARNING: " + _cut_headline(what), {})
     return None
 
 
@@ -284,7 +293,8 @@ def _match_panic(text: str) -> Header:
     if m2:
         fields["stack_protector"] = True
         ip = _sym_from_header(m2.group(1))
-    return Header("panic", "kernel panic: " + _panic_headline(reason), fields, ip=ip)
+    head = _panic_headline(reason)
+    return Header("panic", head if head == "kernel stack overflow" else "kernel panic: " + head, fields, ip=ip)
 
 
 def _panic_headline(reason: str) -> str:
@@ -294,6 +304,8 @@ def _panic_headline(reason: str) -> str:
         return "stack is corrupted"
     if r.startswith("corrupted stack end detected"):
         return "corrupted stack end"
+    if r.startswith("kernel stack overflow"):
+        return "kernel stack overflow"
     if r.startswith("Attempted to kill init"):
         return "Attempted to kill init!"
     for cut in (" exitcode=", " - ", "  ", " in: ", ": 0x", " 0x", " ..."):
@@ -425,6 +437,8 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _kbug(text)
         if text.startswith("kasan: "):
             return None
+        if text.startswith("kernel stack overflow"):
+            return Header("oops_other", "kernel stack overflow", {}, secondary=True)
         if text.startswith("kernel tried to execute NX-protected page"):
             return Header("paging_fault", "BUG: unable to handle kernel paging request", {"nx": True}, secondary=True)
         return None
@@ -494,9 +508,13 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("PANIC: double fault"):
             return Header("oops_other", "PANIC: double fault", {})
         return None
+    if c == "u":
+        if text.startswith("usercopy: Kernel memory"):
+            return Header("kernel_bug_other", "BUG: bad usercopy", {"absorbs_bug": True})
+        return None
     if c == "l":
         if text.startswith(("list_add corruption", "list_del corruption")):
-            return Header("list_corruption", "BUG: corrupted list", {"detail": text[:200]})
+            return Header("list_corruption", "BUG: corrupted list", {"detail": text[:200], "absorbs_bug": True})
         return None
     if c == "N":
         if text.startswith("NMI watchdog: ") and "hard LOCKUP" in text:

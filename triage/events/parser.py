@@ -27,7 +27,7 @@ MAX_KEPT_LINES = 200_000
 # opcode, Internal error) still belongs to the same report.
 SECONDARY_WINDOW = 40
 # A block ends after this many lines that add nothing to it.
-IDLE_LIMIT = 60
+IDLE_LIMIT = 150
 
 # Markers that may appear after junk on the same line ("syzkaller login: BUG: ...").
 _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protection fault", "kernel BUG at ",
@@ -118,10 +118,11 @@ class LogParser:
         self._facts(text)
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
-        if hdr is None and text and not text.startswith(" "):
+        if hdr is None and text and not text.startswith((" ", "traps: ")):
             for mark in _MIDLINE:
                 i = text.find(mark, 1)
-                if i > 0 and text[i - 1] in " ]>\t":
+                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
+                if i > 0 and (text[i - 1] in " ]>\t" or mark[0] in "gKk"):
                     if mark.startswith("-----"):
                         break
                     hdr = match_header(text[i:])
@@ -210,7 +211,7 @@ class LogParser:
                 prev.fields["selected_only"] = False
                 prev.end_line = ll.number
                 return True
-        if ev is not None and ev.kind == "list_corruption" and hdr.kind in ("kernel_bug", "warning", "oops_other") \
+        if ev is not None and ev.fields.get("absorbs_bug") and hdr.kind in ("kernel_bug", "warning", "oops_other") \
                 and ll.number - ev.line <= 8:
             # CONFIG_DEBUG_LIST prints the corruption, then BUG()/WARN(): one report
             self._merge_secondary(ev, hdr, ll)

@@ -64,16 +64,26 @@ class KernelMemory:
         Returns (bytes, missing) where missing lists (start, end) offsets relative to
         vaddr that could not be read, so callers can drop only what they lost.
         """
-        parts = []
+        buf = bytearray(size)
+        missing = self.read_into(vaddr, size, buf, 0)
+        return buf, missing
+
+    _CHUNK = 1 << 20   # bounded copies: a 1 GiB direct-map page is not read in one piece
+
+    def read_into(self, vaddr: int, size: int, buf: bytearray, at: int) -> List[Tuple[int, int]]:
+        """Copy `size` bytes at `vaddr` into buf[at:at+size]; absent pages stay zero.
+
+        Returns the (start, end) ranges, relative to `at`, that were absent.
+        """
         missing: List[Tuple[int, int]] = []
         addr, left = vaddr, size
         page = self.translator.page_size
         while left > 0:
-            chunk = None
             n = min(left, page - (addr % page))
+            chunk = None
             try:
                 paddr, span = self.translate(addr)
-                n = min(left, span)
+                n = min(left, span, self._CHUNK)
                 try:
                     chunk = self.reader.read_phys(paddr, n)
                 except MemoryReadError:
@@ -82,17 +92,17 @@ class KernelMemory:
                     chunk = self.reader.read_phys(paddr, n)
             except MemoryReadError:
                 chunk = None
+            start = addr - vaddr
             if chunk is None:
-                chunk = bytes(n)
-                start = addr - vaddr
                 if missing and missing[-1][1] == start:
                     missing[-1] = (missing[-1][0], start + n)
                 else:
                     missing.append((start, start + n))
-            parts.append(chunk)
+            else:
+                buf[at + start:at + start + n] = chunk
             addr += n
             left -= n
-        return b"".join(parts), missing
+        return missing
 
     def read_u8(self, vaddr: int) -> int:
         return self.read(vaddr, 1)[0]

@@ -11,7 +11,7 @@ unsigned long) before the text.
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import CorruptDumpError
@@ -166,6 +166,15 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
                     missing_data: Sequence[Tuple[int, int]] = ()) -> Tuple[List[PrintkRecord], List[str]]:
     """Records in id order from the raw arrays, plus a list of problems met on the way."""
     problems: List[str] = []
+    records = list(iter_lockless(lay, hdr, descs, infos, data, missing_descs, missing_infos,
+                                 missing_data, problems))
+    return records, problems
+
+
+def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: bytes, data: bytes,
+                  missing_descs: Sequence[Tuple[int, int]], missing_infos: Sequence[Tuple[int, int]],
+                  missing_data: Sequence[Tuple[int, int]], problems: List[str]) -> Iterator[PrintkRecord]:
+    """Generator form of decode_lockless; appends to `problems` when it finishes."""
     count = 1 << hdr.count_bits
     size = 1 << hdr.size_bits
     ps = lay.pointer_size
@@ -197,7 +206,9 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
     dunpack = dstruct.unpack_from
     iunpack = istruct.unpack_from
     dsz, isz = lay.desc_size, lay.info_size
-    has_dev = lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
+    has_dev = (lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
+               and lay.dev_info + max(lay.subsystem + lay.subsystem_len, lay.device + lay.device_len)
+               <= lay.info_size)
 
     n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
     first = hdr.tail_id
@@ -206,7 +217,6 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
                         "reading the newest ones")
         n = count
         first = (hdr.head_id - count + 1) & id_mask
-    records: List[PrintkRecord] = []
     lost = invalid = 0
     for k in range(n):
         rid = (first + k) & id_mask
@@ -271,18 +281,15 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
                            level=level, facility=facility, flags=flags)
         if has_dev:
             base = ioff + lay.dev_info
-            sub = _cstr(infos, base + lay.subsystem, lay.subsystem_len)
-            if sub:
-                rec.dict["SUBSYSTEM"] = sub
-            dev = _cstr(infos, base + lay.device, lay.device_len)
-            if dev:
-                rec.dict["DEVICE"] = dev
-        records.append(rec)
+            if infos[base + lay.subsystem]:
+                rec.dict["SUBSYSTEM"] = _cstr(infos, base + lay.subsystem, lay.subsystem_len)
+            if infos[base + lay.device]:
+                rec.dict["DEVICE"] = _cstr(infos, base + lay.device, lay.device_len)
+        yield rec
     if lost:
         problems.append(f"{lost} printk records lie in pages missing from the dump")
     if invalid:
         problems.append(f"{invalid} printk records have impossible data positions; skipped")
-    return records, problems
 
 
 def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
@@ -298,25 +305,24 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
 def _read_window(mem, base: int, total: int, start: int, length: int):
     """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
     buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
-    if length >= total:
-        data, missing = mem.read_tolerant(base, total)
-        return data, missing, []
     buf = bytearray(total)
+    if length >= total:
+        return buf, mem.read_into(base, total, buf, 0), []
     missing: List[Tuple[int, int]] = []
     pieces = [(start, min(length, total - start))]
     if start + length > total:
         pieces.append((0, start + length - total))
     for off, n in pieces:
-        chunk, miss = mem.read_tolerant(base + off, n)
-        buf[off:off + n] = chunk
-        missing += [(a + off, b + off) for a, b in miss]
+        missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, off)]
     end = (start + length) % total
     unread = [(end, start)] if end <= start else [(end, total), (0, start)]
     return buf, missing, [(a, b) for a, b in unread if a < b]
 
 
-def read_lockless(mem, info: VmcoreInfo) -> Tuple[List[PrintkRecord], List[str], bool]:
+def read_lockless(mem, info: VmcoreInfo, stream: bool = False):
     """Read and decode the ring of the dumped kernel: (records, problems, partial).
+
+    With stream=True `records` is an iterator and `problems` fills in as it runs.
 
     Only the descriptor slots between tail_id and head_id and the live part of the
     text ring (tail_lpos..head_lpos, when exported) are read, so a large, mostly
@@ -345,9 +351,13 @@ def read_lockless(mem, info: VmcoreInfo) -> Tuple[List[PrintkRecord], List[str],
         data, mdata, unread = _read_window(mem, hdr.data, size, tail_lpos % size, live)
     else:
         data, mdata = mem.read_tolerant(hdr.data, size)
-    records, problems = decode_lockless(lay, hdr, descs, infos, data, md, mi, mdata + unread)
     partial = bool(md or mi or mdata)
+    problems: List[str] = []
+    it = iter_lockless(lay, hdr, descs, infos, data, md, mi, mdata + unread, problems)
+    if stream:
+        return it, problems, partial
+    records = list(it)
     if not partial:
         # Records outside the live text range would be stale; the kernel never has them.
-        problems = [p for p in problems if "missing from the dump" not in p]
+        problems[:] = [p for p in problems if "missing from the dump" not in p]
     return records, problems, partial

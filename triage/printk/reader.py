@@ -5,7 +5,7 @@ printk_log buffer (3.5-5.9); SYMBOL(log_end) the plain character ring (<3.5).
 """
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import NoLogError
@@ -49,3 +49,18 @@ def read_printk(mem, info: VmcoreInfo) -> PrintkLog:
     from triage.printk.plain import read_plain, split_plain
     text, problems, partial = read_plain(mem, info)
     return PrintkLog(kind, split_plain(text), raw_text=text, problems=problems, partial=partial)
+
+
+def stream_printk(mem, info: VmcoreInfo):
+    """(PrintkLog without records, iterator of records): the lean path of `triage dmesg`.
+
+    The log's `problems` list fills in while the iterator runs; read it afterwards.
+    """
+    kind = buffer_kind(info)
+    if kind == "lockless":
+        from triage.printk.lockless import read_lockless
+        it, problems, partial = read_lockless(mem, info, stream=True)
+        return PrintkLog(kind, problems=problems, partial=partial), it
+    log = read_printk(mem, info)
+    records, log.records = log.records, []
+    return log, iter(records)

@@ -324,7 +324,8 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     """
     source = source or SourceInfo()
     facts = log.facts
-    events = list(log.events)
+    # the "---[ end Kernel panic ... ]---" trailer repeats the panic; it is not a new event
+    events = [e for e in log.events if not (e.kind == "panic" and e.text.lstrip().startswith("---[ end "))]
     panics = [e for e in events if e.kind == "panic"]
     panicked = bool(panics)
     views = [_view(m) for m in matches]
@@ -396,7 +397,8 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     stop = crash_line if crash_line is not None else (events[-1].line if events else 0)
     other = [{"signature": v.rule_id, "category": v.category, "title": v.title,
               "confidence": round(v.confidence, 3),
-              "line": getattr(v.event, "line", None)} for v in views if v is not best][:10]
+              "line": getattr(v.event, "line", None)} for v in views
+             if v is not best and not _consequence(v.event, main)][:10]
     return Diagnosis(
         source=Source(path=source.path, kind=source.kind, format=source.format,
                       partial=source.partial, problems=list(source.problems)),
@@ -408,6 +410,11 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
         timeline=build_timeline(events, stop) if main is not None or events else [],
         other_matches=other,
     )
+
+
+def _consequence(ev, main) -> bool:
+    """A panic printed after the verdict's report is that report's consequence, not another finding."""
+    return ev is not None and main is not None and ev.kind == "panic" and ev.line >= main.line
 
 
 def _syslog_host(log) -> Optional[str]:
