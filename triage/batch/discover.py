@@ -280,9 +280,11 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
     skipped: List[Tuple[str, str]] = []
     exclude = os.path.abspath(exclude) if exclude else None
     budget = [LOG_PREFETCH]
-    for root in roots:
-        if not os.path.exists(root):
-            raise InputError("no such file or directory", path=root)
+    for given in roots:
+        if not os.path.exists(given):
+            raise InputError("no such file or directory", path=given)
+        # absolute ids: a re-run from another directory finds its stored results
+        root = os.path.abspath(given)
         if os.path.isdir(root):
             items.extend(_walk_dir(root, exclude, skipped, budget))
             continue

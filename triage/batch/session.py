@@ -52,8 +52,6 @@ def _task_sizes(item: DumpItem) -> Tuple[int, int]:
     has_log = item.log is not None and item.log.size > 0
     if item.vmcore is not None and item.vmcore.member and not has_log:
         temp = item.vmcore.size
-    if item.log is not None and item.log.member:
-        temp += item.log.size
     return files + temp, temp
 
 
