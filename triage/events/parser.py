@@ -118,7 +118,7 @@ class LogParser:
         self._facts(text)
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
-        if hdr is None and text and not text.startswith((" ", "traps: ")):
+        if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")):
             for mark in _MIDLINE:
                 i = text.find(mark, 1)
                 # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)

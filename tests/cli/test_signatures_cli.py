@@ -1,0 +1,103 @@
+"""`triage signatures list|show|test|lint` (oracle: the rule files in signatures/
+and deliberately broken rule files written by the test)."""
+
+
+from triage.cli import main
+from triage.errors import EXIT_SIGNATURES
+import pytest
+
+
+
+
+def invoke(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_list_shows_every_builtin_rule(capsys):
+    from triage.classify import load_rules
+    code, out, _ = invoke(["signatures", "list"], capsys)
+    assert code == 0
+    for r in load_rules().rules:
+        assert r.id in out
+
+
+def test_show_prints_meaning_and_conditions(capsys):
+    code, out, _ = invoke(["signatures", "show", "gpu-alloc-fail-null-deref"], capsys)
+    assert code == 0
+    assert "culprit module in gpu_modules" in out
+    assert "preceded by alloc_failure" in out
+    assert "next steps:" in out
+
+
+def test_show_unknown_rule(capsys):
+    code, _, err = invoke(["signatures", "show", "no-such-rule"], capsys)
+    assert code == 2
+    assert "no rule" in err
+
+
+def test_test_passes_on_builtins(capsys):
+    code, out, _ = invoke(["signatures", "test"], capsys)
+    assert code == 0
+    assert "examples passed" in out
+
+
+def test_test_fails_on_a_wrong_example(tmp_path, capsys):
+    (tmp_path / "mine.toml").write_text('''
+[[rule]]
+id = "my-gpf"
+title = "my gpf in {function}"
+category = "gpf"
+severity = "high"
+priority = 99
+meaning = "A site-specific rule whose example is wrong on purpose."
+next_steps = ["none"]
+[rule.match]
+kind = "gpf"
+[[rule.example]]
+log = """
+[ 1.0] kernel BUG at mm/slub.c:1!
+"""
+[[rule.example]]
+expect = "no_match"
+log = "[ 1.0] hello"
+''')
+    code, out, _ = invoke(["signatures", "test", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "FAIL my-gpf example #1" in out
+
+
+def test_lint_and_broken_file_name_file_and_rule(tmp_path, capsys):
+    code, out, _ = invoke(["signatures", "lint"], capsys)
+    assert code == 0, out
+    (tmp_path / "bad.toml").write_text('[[rule]]\nid = "broken-one"\ntitle = "t"\ncategory = "no_such"\n'
+                                        'severity = "high"\nmeaning = "m"\n[rule.match]\nkind = "gpf"\n')
+    code, _, err = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "bad.toml" in err and "broken-one" in err
+
+
+def test_user_rule_overrides_and_env_var(tmp_path, monkeypatch):
+    from triage.classify import classify, load_rules
+    from triage.events import parse_text
+    (tmp_path / "site.toml").write_text('''
+[[rule]]
+id = "site-mlx5"
+title = "mlx5 driver crash in {function}"
+category = "null_deref"
+severity = "critical"
+priority = 99
+meaning = "Our site tracks mlx5 crashes separately."
+next_steps = ["Open a ticket with the NIC vendor."]
+[rule.match]
+kind = "null_deref"
+fields = { module = '^mlx5_core$' }
+''')
+    monkeypatch.setenv("TRIAGE_SIGNATURES", str(tmp_path))
+    rules = load_rules()
+    log = parse_text(open("tests/data/logs/arm64-5.10-null-deref-mlx5.log").read())
+    top = classify(log, rules)[0]
+    assert top.rule.id == "site-mlx5"
+    assert top.title == "mlx5 driver crash in mlx5e_tx_reporter_timeout_recover"

@@ -1,0 +1,157 @@
+"""`triage signatures list|show|test|lint`: inspect and check signature rules."""
+
+import re
+from typing import List, Tuple
+
+import click
+from tabulate import tabulate
+
+from triage.errors import EXIT_SIGNATURES
+from triage.report.escape import safe_text
+
+_SIG_OPTION = click.option(
+    "--signatures", "signature_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=str),
+    help="Extra directory of signature rules (*.toml); repeatable.")
+
+
+def _load(signature_dirs: Tuple[str, ...]):
+    from triage.classify import load_rules
+    return load_rules(extra_dirs=signature_dirs)
+
+
+@click.group("signatures")
+def signatures() -> None:
+    """List, show, test and lint crash signatures (signatures/*.toml)."""
+
+
+@signatures.command("list")
+@_SIG_OPTION
+def list_rules(signature_dirs: Tuple[str, ...]) -> None:
+    """One line per rule: id, category, severity, priority, examples, file."""
+    rs = _load(signature_dirs)
+    rows = [(safe_text(r.id), r.category, r.severity, r.priority, len(r.examples), safe_text(r.source))
+            for r in sorted(rs.rules, key=lambda r: (-r.priority, r.id))]
+    click.echo(tabulate(rows, headers=["id", "category", "severity", "priority", "examples", "file"]))
+
+
+@signatures.command("show")
+@click.argument("rule_id")
+@_SIG_OPTION
+@click.pass_context
+def show(ctx: click.Context, rule_id: str, signature_dirs: Tuple[str, ...]) -> None:
+    """Everything about one rule: title, match conditions, meaning, next steps, examples."""
+    rs = _load(signature_dirs)
+    r = rs.rule(rule_id)
+    if r is None:
+        click.echo(f"triage: error: no rule with id {safe_text(rule_id)!r}", err=True)
+        ctx.exit(2)
+    m = r.match
+    lines = [
+        f"id:         {safe_text(r.id)}",
+        f"file:       {safe_text(r.source)}",
+        f"title:      {safe_text(r.title)}",
+        f"category:   {r.category}" + (f" (panicked: {r.panic_category})" if r.panic_category else ""),
+        f"severity:   {r.severity}    priority: {r.priority}    confidence: {r.confidence}",
+        f"guilty:     {r.guilty}; skip {', '.join(r.skip) or '-'}" + (f"; anchors {', '.join(r.anchor)}" if r.anchor else ""),
+        f"match:      kind in {', '.join(m.kinds)}",
+    ]
+    for name, pat in m.fields.items():
+        lines.append(f"            {name} =~ {safe_text(pat.pattern)}")
+    for name, pat in m.not_fields.items():
+        lines.append(f"            {name} !~ {safe_text(pat.pattern)}")
+    for label, val in (("culprit module in", m.culprit_module_in), ("culprit module not in", m.culprit_module_not_in),
+                       ("any frame module in", m.any_frame_module_in), ("panicked", m.panicked)):
+        if val is not None:
+            lines.append(f"            {label} {val}")
+    for label, rel in (("preceded by", m.preceded_by), ("not preceded by", m.not_preceded_by),
+                       ("followed by", m.followed_by)):
+        if rel is not None:
+            extra = []
+            if rel.same_module:
+                extra.append("same module")
+            if rel.within_s is not None:
+                extra.append(f"within {rel.within_s} s")
+            if rel.within_lines is not None:
+                extra.append(f"within {rel.within_lines} lines")
+            lines.append(f"            {label} {', '.join(rel.kinds)}" + (f" ({', '.join(extra)})" if extra else ""))
+    lines.append("meaning:")
+    lines += ["  " + safe_text(x) for x in r.meaning.splitlines()]
+    lines.append("next steps:")
+    lines += [f"  - {safe_text(s)}" for s in r.next_steps]
+    lines.append(f"examples:   {sum(e.expect == 'match' for e in r.examples)} positive, "
+                 f"{sum(e.expect == 'no_match' for e in r.examples)} negative")
+    for e in r.examples:
+        if e.label:
+            lines.append(f"  - [{e.expect}] {safe_text(e.label)}")
+    click.echo("\n".join(lines))
+
+
+@signatures.command("test")
+@click.argument("rule_id", required=False)
+@_SIG_OPTION
+@click.option("--verbose", "-v", is_flag=True, help="Print passing examples too.")
+@click.pass_context
+def test(ctx: click.Context, rule_id: str, signature_dirs: Tuple[str, ...], verbose: bool) -> None:
+    """Run every rule's inline example logs (or RULE_ID's); exit 8 when one fails."""
+    from triage.classify import run_examples
+    rs = _load(signature_dirs)
+    results = run_examples(rs, only=rule_id)
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        if verbose or not r.ok:
+            label = f" ({safe_text(r.example.label)})" if r.example.label else ""
+            status = "ok  " if r.ok else "FAIL"
+            click.echo(f"{status} {safe_text(r.rule)} example #{r.index + 1}{label}"
+                       + (f": {safe_text(r.message)}" if r.message else ""))
+    click.echo(f"{len(results) - len(failed)}/{len(results)} examples passed")
+    if failed or (rule_id and not results):
+        ctx.exit(EXIT_SIGNATURES)
+
+
+_UNSTABLE = re.compile(r"\{(comm)\}")
+
+
+def lint_problems(rs) -> List[str]:
+    """Problems that make rules hard to trust even though they load."""
+    problems: List[str] = []
+    used_lists = set()
+    for r in rs.rules:
+        where = f"{r.source}: rule '{r.id}'"
+        if not any(e.expect == "match" for e in r.examples):
+            problems.append(f"{where}: no positive example")
+        if not any(e.expect == "no_match" for e in r.examples):
+            problems.append(f"{where}: no negative example")
+        if not r.next_steps:
+            problems.append(f"{where}: no next_steps")
+        if len(r.meaning) < 20:
+            problems.append(f"{where}: meaning is too short to help an expert")
+        if _UNSTABLE.search(r.title):
+            problems.append(f"{where}: title uses a per-host value ({{comm}}); titles must be stable across hosts")
+        if re.search(r"0x[0-9a-f]{4,}|\d{4,}", r.title):
+            problems.append(f"{where}: title contains a number or address; titles must be stable")
+        if "{function}" in r.title and r.guilty == "none":
+            problems.append(f"{where}: title needs {{function}} but guilty = 'none'")
+        for name in (r.match.culprit_module_in, r.match.culprit_module_not_in, r.match.any_frame_module_in):
+            if name:
+                used_lists.add(name)
+        for rel in (r.match.preceded_by, r.match.not_preceded_by, r.match.followed_by):
+            if rel is not None and rel.module_in:
+                used_lists.add(rel.module_in)
+    for name in rs.lists:
+        if name not in used_lists and name != "gpu_modules":
+            problems.append(f"list '{name}' is not used by any rule")
+    return problems
+
+
+@signatures.command("lint")
+@_SIG_OPTION
+@click.pass_context
+def lint(ctx: click.Context, signature_dirs: Tuple[str, ...]) -> None:
+    """Check rule files: they load, and every rule has examples, prose and a stable title."""
+    rs = _load(signature_dirs)       # a broken file raises SignatureError naming file and rule
+    problems = lint_problems(rs)
+    for p in problems:
+        click.echo(f"lint: {safe_text(p)}")
+    click.echo(f"{len(rs.rules)} rules in {len(rs.files)} files, {len(problems)} problems")
+    if problems:
+        ctx.exit(EXIT_SIGNATURES)
