@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
-_ZONE = re.compile(r"^Node (\d+) (\w+) free:(\d+)kB\b.*?\bmin:(\d+)kB\b(?:.*?\blow:(\d+)kB)?(?:.*?\bhigh:(\d+)kB)?")
+# "Node 0 " may be printed as a separate record when other output interleaves.
+_ZONE = re.compile(r"^(?:Node (\d+) )?(DMA|DMA32|Normal|HighMem|Movable|Device) free:(\d+)kB\b.*?\bmin:(\d+)kB\b"
+                   r"(?:.*?\blow:(\d+)kB)?(?:.*?\bhigh:(\d+)kB)?")
 
 
 @dataclass
@@ -36,13 +38,13 @@ class ZoneFree:
 
 def parse_zone_line(number: int, text: str) -> Optional[ZoneFree]:
     """A ZoneFree from one log line, or None when the line is not a zone line."""
-    if not text.startswith("Node "):
+    if " free:" not in text[:40]:
         return None
     m = _ZONE.match(text[:600])
     if not m:
         return None
     node, zone, free, mn, low, high = m.groups()
-    return ZoneFree(int(node), zone, int(free), int(mn),
+    return ZoneFree(int(node or 0), zone, int(free), int(mn),
                     int(low) if low else None, int(high) if high else None, number)
 
 
@@ -71,7 +73,7 @@ def zone_blocks(lines: Iterable) -> List[List[ZoneFree]]:
         key = (z.node, z.zone)
         # lowmem_reserve lines sit between zone lines; a gap of more than a
         # few lines or a repeated zone means a new report
-        if not blocks or key in seen or z.line - last_line > 8:
+        if not blocks or key in seen or z.line - last_line > 40:
             blocks.append([])
             seen = set()
         blocks[-1].append(z)
