@@ -10,6 +10,11 @@ driver and `-device vmcoreinfo`) writes OUTDIR/vmcore.qemu-elf. The numbered lin
 their own oracle: the dump must hold a contiguous run of them ending at the last.
 loglevel=1 keeps the flood off the serial console so the run stays short.
 --la57 boots with 5-level paging (tests the 5-level walk).
+--kdump instead arms an in-guest kdump (crashkernel=) whose capture kernel saves
+/proc/vmcore three ways: a plain copy (kexec ELF with virtual PT_LOADs,
+vmcore.kexec-elf), `makedumpfile -E -d 31` (vmcore.mdf-E-d31) and `makedumpfile
+-l -d 31` (vmcore.mdf-l-d31), plus vmcore-dmesg and makedumpfile --dump-dmesg
+output from /proc/vmcore as oracles, written as a tar onto a virtio disk.
 """
 
 import argparse
@@ -39,8 +44,37 @@ while [ $i -lt {lines} ]; do
   i=$((i+1))
 done
 echo "triage-bench: flood done"
+{arm_kdump}
 echo c > /proc/sysrq-trigger
 while true; do sleep 60; done
+"""
+
+
+ARM_KDUMP = ('kexec -p /boot/vmlinuz --initrd=/boot/capture-flood.img '
+             '--append="console=ttyS0,115200 irqpoll nr_cpus=1 reset_devices panic=1" '
+             '&& echo "triage-bench: kdump armed"')
+CAPTURE_INIT = """#!/bin/busybox sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+  insmod /lib/modules/$m.ko
+done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+cd /out
+mkdir -p d
+cp /proc/vmcore d/vmcore.kexec-elf
+makedumpfile -E -d 31 /proc/vmcore d/vmcore.mdf-E-d31 > d/mdf-E.log 2>&1
+makedumpfile -l -d 31 /proc/vmcore d/vmcore.mdf-l-d31 > d/mdf-l.log 2>&1
+vmcore-dmesg /proc/vmcore > d/vmcore-dmesg.txt 2>&1
+makedumpfile --dump-dmesg /proc/vmcore d/makedumpfile-dmesg.txt > d/mdf-dmesg.log 2>&1
+tar -cf /dev/vda d
+sync
+echo "triage-bench: capture done"
+poweroff -f
 """
 
 
@@ -68,18 +102,26 @@ def main() -> int:
     ap.add_argument("--ram", type=int, default=256)
     ap.add_argument("--la57", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--kdump", action="store_true")
     a = ap.parse_args()
     kdir = sorted(CACHE.glob("kernel-*"))[-1]
     vmlinuz = sorted((kdir / "boot").glob("vmlinuz-*"))[-1]
     base = CACHE / "initramfs" / "main.img"
     a.outdir.mkdir(parents=True, exist_ok=True)
     initrd = a.outdir / "flood-initrd.img"
-    layer = gzip.compress(cpio_newc({"init": (0o100755, FLOOD_INIT.format(lines=a.lines).encode())}))
+    files = {"init": (0o100755, FLOOD_INIT.format(lines=a.lines, arm_kdump=ARM_KDUMP if a.kdump else "").encode())}
+    if a.kdump:
+        cap = (CACHE / "initramfs" / "capture.img").read_bytes()
+        cap += gzip.compress(cpio_newc({"init": (0o100755, CAPTURE_INIT.encode())}))
+        files["boot/capture-flood.img"] = (0o100644, cap)
+    layer = gzip.compress(cpio_newc(files))
     initrd.write_bytes(base.read_bytes() + layer)
     serial = a.outdir / "serial.log"
     serial.unlink(missing_ok=True)
     cmdline = (f"console=ttyS0,115200 loglevel=1 oops=panic panic=0 log_buf_len={a.log_buf_len} "
                "triage.scenario=logflood")
+    if a.kdump:
+        return run_kdump(a, vmlinuz, initrd, serial, cmdline + " crashkernel=160M")
     with tempfile.TemporaryDirectory() as td:
         sock = Path(td) / "qmp.sock"
         argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(a.ram), "-smp", "2",
@@ -112,6 +154,26 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     initrd.unlink()
+    return 0
+
+
+def run_kdump(a, vmlinuz, initrd, serial, cmdline) -> int:
+    disk = a.outdir / "capture-disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(1 << 30)
+    argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(a.ram), "-smp", "2",
+            "-display", "none", "-monitor", "none", "-no-reboot", "-kernel", str(vmlinuz),
+            "-initrd", str(initrd), "-append", cmdline, "-serial", f"file:{serial}",
+            "-device", "vmcoreinfo", "-nic", "none", "-cpu", "max,la57=off",
+            "-drive", f"file={disk},format=raw,if=virtio"]
+    (a.outdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
+    t0 = time.monotonic()
+    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=a.timeout, check=True)
+    subprocess.run(["tar", "-xf", str(disk), "-C", str(a.outdir), "--strip-components=1"], check=True)
+    disk.unlink()
+    initrd.unlink()
+    print(f"kdump capture in {a.outdir} after {time.monotonic() - t0:.0f}s")
     return 0
 
 
