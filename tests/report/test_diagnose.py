@@ -162,3 +162,17 @@ def test_partial_source_is_reported():
     d = diagnose(log, matches, SourceInfo(path="v", kind="vmcore", partial=True, problems=["truncated at 0x4000"]))
     assert d.source.partial and d.source.problems == ["truncated at 0x4000"]
     assert any("incomplete" in s for s in d.verdict.next_steps)
+
+
+def test_nvidia_version_from_load_banner():
+    # the banner the proprietary and the open NVIDIA drivers print when they load
+    for banner in ("NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023",
+                   "NVRM: loading NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build  "
+                   "(dvs-builder@U16-I3-B03-4-3)  Tue Mar  5 22:15:33 UTC 2024"):
+        log, matches = gpu_alloc_null_log(extra_modules=[Module("nvidia_uvm", "POE")])
+        log.lines.insert(0, type(log.lines[0])(0, banner, 1.0))
+        d = diagnose(log, matches)
+        want = banner.split()[7] if "Open" not in banner else "550.54.15"
+        assert d.verdict.culprit.version == want
+        mods = {m["name"]: m["version"] for m in d.system.modules_of_interest}
+        assert mods == {"nvidia": want, "nvidia_uvm": want}

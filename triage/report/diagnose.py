@@ -7,6 +7,7 @@ evidence, contributing events, timeline, hypotheses, system summary and next
 steps are assembled. Findings only: renderers do the printing.
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -155,6 +156,22 @@ def _main_event_without_rule(events: Sequence) -> Optional[Any]:
         if cands:
             return cands[-1] if stop is not None else cands[0]
     return crash[-1]
+
+
+_NVRM_VERSION = re.compile(r"NVRM: loading NVIDIA UNIX.*?Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)*)")
+
+
+def log_module_versions(log) -> Dict[str, str]:
+    """Module versions the log itself announces (the NVIDIA driver prints its
+    version when it loads: `NVRM: loading NVIDIA UNIX x86_64 Kernel Module  550.54.15 ...`)."""
+    out: Dict[str, str] = {}
+    for ln in log.lines:
+        if "NVRM: loading" in ln.text[:40]:
+            m = _NVRM_VERSION.search(ln.text[:300])
+            if m:
+                # every nvidia* module of one driver install shares the version
+                out["nvidia"] = m.group(1)
+    return out
 
 
 def _find_module(facts, name: Optional[str]):
@@ -324,6 +341,10 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     """
     source = source or SourceInfo()
     facts = log.facts
+    announced = log_module_versions(log)
+    if announced:
+        source = dataclasses.replace(source, module_versions={**_nvidia_family(announced, facts),
+                                                              **source.module_versions})
     # the "---[ end Kernel panic ... ]---" trailer repeats the panic; it is not a new event
     events = [e for e in log.events if not (e.kind == "panic" and e.text.lstrip().startswith("---[ end "))]
     panics = [e for e in events if e.kind == "panic"]
@@ -415,6 +436,16 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
 def _consequence(ev, main) -> bool:
     """A panic printed after the verdict's report is that report's consequence, not another finding."""
     return ev is not None and main is not None and ev.kind == "panic" and ev.line >= main.line
+
+
+def _nvidia_family(versions: Dict[str, str], facts) -> Dict[str, str]:
+    """Spread the NVIDIA driver version to nvidia_uvm, nvidia_drm, ... of the same install."""
+    out = dict(versions)
+    if "nvidia" in versions:
+        for m in getattr(facts, "modules", None) or []:
+            if m.name.replace("-", "_").startswith("nvidia"):
+                out.setdefault(m.name, versions["nvidia"])
+    return out
 
 
 def _syslog_host(log) -> Optional[str]:
