@@ -31,6 +31,13 @@ from _realdumps import dump_files  # noqa: E402
 TRIAGE = [sys.executable, "-m", "triage"]
 
 
+def _rel(p: Path) -> str:
+    try:
+        return str(p.relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
 def makedumpfile_reads(dump: Path, tmp: Path) -> bool:
     out = tmp / "probe.txt"
     out.unlink(missing_ok=True)
@@ -66,23 +73,26 @@ def main() -> int:
     ap.add_argument("--dumps", type=int, default=24)
     ap.add_argument("--sizes", default="6,24,96")
     ap.add_argument("--json", help="write the numbers here too")
+    ap.add_argument("--dump", action="append", default=[],
+                    help="use this dump (repeatable) instead of the real ones under sample_dumps/")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="batch-bench-"))
     try:
-        candidates = sorted(dump_files("any"), key=lambda p: p.stat().st_size)
+        candidates = ([Path(d).resolve() for d in args.dump] if args.dump
+                      else sorted(dump_files("any"), key=lambda p: p.stat().st_size))
         dumps = [d for d in candidates if makedumpfile_reads(d, tmp)][:4]
         if not dumps:
             print("no real dump that makedumpfile --dump-dmesg reads; generate sample_dumps first", file=sys.stderr)
             return 2
         print("dumps used (makedumpfile reads them):")
         for d in dumps:
-            print(f"  {d.relative_to(ROOT)}  {d.stat().st_size >> 20} MiB")
+            print(f"  {_rel(d)}  {d.stat().st_size / 1048576:.1f} MiB")
         root = tmp / "tree"
         build_tree(root, dumps, args.dumps)
         n = args.dumps
         work = tmp / "loop"
         work.mkdir()
-        res = {"dumps": n, "files": [str(d.relative_to(ROOT)) for d in dumps], "cpus": os.cpu_count()}
+        res = {"dumps": n, "files": [_rel(d) for d in dumps], "cpus": os.cpu_count()}
         t, r = timed(["bash", "-c", SHELL_LOOP, "loop", str(root), str(work), sys.executable])
         assert "FAIL" not in r.stderr, r.stderr
         res["shell_loop_s"] = round(t, 2)

@@ -55,13 +55,46 @@ def item_tempdir(ctx: WorkContext, item: DumpItem) -> str:
 _RULES: Any = None
 
 
+_WARM_LOG = [
+    "[    0.000000] Linux version 6.1.0-0-amd64 (warm-up) #1 SMP PREEMPT_DYNAMIC",
+    "[    5.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000",
+    "[    5.000001] CPU: 0 PID: 1 Comm: init Tainted: P           OE      6.1.0-0-amd64 #1",
+    "[    5.000002] RIP: 0010:warm_up+0x1/0x2 [warm]",
+    "[    5.000003] Modules linked in: warm(POE)",
+    "[    5.000004] Kernel panic - not syncing: Fatal exception",
+]
+
+
 def warm() -> None:
-    """Import the analysis and load the signature rules once, in the parent:
-    every forked worker then starts with them in memory."""
+    """Do once, in the parent, what every analysis would otherwise repeat: import
+    the readers, load the signature rules, compile the parsers' patterns (by
+    analysing and rendering a tiny log). Forked workers start with all of it."""
     global _RULES
-    from triage.analysis import load_ruleset
+    import importlib
+    import pkgutil
+    from triage.analysis import analyze_lines, load_ruleset
     if _RULES is None:
         _RULES = load_ruleset()
+    import triage
+    for pkg in ("dumps", "memory", "printk", "events", "classify", "report"):
+        mod = importlib.import_module(f"triage.{pkg}")
+        for info in pkgutil.iter_modules(mod.__path__):
+            try:
+                importlib.import_module(f"triage.{pkg}.{info.name}")
+            except ImportError:
+                pass        # an optional codec library that is not installed
+    for name in ("triage.logsource", "lzallright", "cramjam"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    try:
+        diag = analyze_lines(_WARM_LOG, rules=_RULES)
+        for fmt in ("text", "markdown", "html"):
+            render_single(diag, fmt)
+    except Exception:   # noqa: BLE001 - only a warm-up: the real analyses report their own errors
+        pass
+    del triage
 
 
 def _default_analyze(path: str) -> Any:
