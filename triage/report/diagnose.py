@@ -382,7 +382,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
 
     culprit = _culprit(best, main, facts, source)
     verdict = Verdict(
-        category=category, title=title, signature=best.rule_id if best else None,
+        category=category, title=title,
+        # unknown/none come from the engine's built-in fallbacks, not from a signature
+        signature=best.rule_id if best and category not in ("unknown", "none") else None,
         confidence=round(max(0.0, min(1.0, confidence)), 3),
         severity=best.severity if best else ("high" if main is not None else "info"),
         panicked=panicked, culprit=culprit,

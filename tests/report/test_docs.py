@@ -1,0 +1,42 @@
+"""The documentation lists what the code produces.
+
+Oracles: triage.classify.rules.CATEGORIES (every category a rule may carry)
+against docs/categories.md; Diagnosis.to_dict() keys against docs/json-schema.md.
+"""
+
+import re
+from pathlib import Path
+
+from _diag_helpers import gpu_alloc_null_log
+from triage.classify.rules import CATEGORIES
+from triage.report.diagnose import diagnose
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_category_documented():
+    text = (DOCS / "categories.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.M))
+    assert set(CATEGORIES) <= documented, set(CATEGORIES) - documented
+
+
+def _keys(d, prefix=""):
+    for k, v in d.items():
+        yield prefix + k
+        if isinstance(v, dict) and k not in ("modules_of_interest",):
+            yield from _keys(v, prefix + k + ".")
+
+
+def test_every_json_field_documented():
+    text = (DOCS / "json-schema.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.M))
+    log, matches = gpu_alloc_null_log()
+    data = diagnose(log, matches).to_dict()
+    fields = set()
+    for k in _keys(data):
+        fields.add(k.split(".")[-1])
+    for lst in ("evidence", "contributing", "hypotheses", "timeline"):
+        for item in data[lst]:
+            fields |= set(item)
+    missing = fields - documented
+    assert not missing, missing
