@@ -17,16 +17,33 @@ _MEMORY = re.compile(r"Memory: (\d{1,14})K/(\d{1,14})K available")
 _CPUS = re.compile(r"(?:smp: Brought up \d{1,4} nodes?, (\d{1,5}) CPUs?|smpboot: Allowing (\d{1,5}) CPUs)")
 
 
+_RELEASE = re.compile(r"\s(\d{1,3}\.\d{1,3}[\w.+~-]{0,100})")
+
+
+def _split_taint(text: str, taint: str, release: str) -> Tuple[str, str]:
+    """RHEL prints " ------------ " between the taint letters and the release."""
+    i = text.find("Tainted: ")
+    if i >= 0:
+        rest = text[i + 9:]
+        m = _RELEASE.search(rest)
+        if m:
+            return rest[: m.start()].rstrip(" -"), m.group(1)
+    return taint.rstrip(" -"), release
+
+
 def parse_cpu_line(text: str) -> Optional[Tuple[int, int, str, Optional[str], str]]:
     """(cpu, pid, comm, taint string or None when "Not tainted", release)."""
     if text.startswith("CPU: "):
         m = _CPU_LINE.match(text)
         if m:
             taint = None if m.group(4) == "Not tainted" else (m.group(5) or "").rstrip()
+            rel = m.group(6)
+            if taint is not None:
+                taint, rel = _split_taint(text, taint, rel)
             comm = m.group(3)
             if comm.endswith(" Kdump: loaded"):     # RHEL/CentOS insert this between Comm and Tainted
                 comm = comm[: -len(" Kdump: loaded")]
-            return int(m.group(1)), int(m.group(2)), comm, taint, m.group(6)
+            return int(m.group(1)), int(m.group(2)), comm, taint, rel
     elif text.startswith("Pid: "):
         m = _PID_OLD.match(text)
         if m:

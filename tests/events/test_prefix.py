@@ -1,0 +1,53 @@
+"""Console prefix stripping (oracle: the prefix formats printk, syslog, journald
+and makedumpfile produce, written out by hand below)."""
+
+import pytest
+
+from triage.events import parse_log
+from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
+
+
+@pytest.mark.parametrize("line,text,ts,caller,host", [
+    ("[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
+    ("[    0.000000] Linux version 6.1.0", "Linux version 6.1.0", 0.0, None, None),
+    ("<4>[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
+    ("[ 1992.224966][   T28] INFO: x", "INFO: x", 1992.224966, "T28", None),
+    ("[   20.143962][T17530] WARNING: x", "WARNING: x", 20.143962, "T17530", None),
+    ("[  150.665887][    C0] CPU: 0", "CPU: 0", 150.665887, "C0", None),
+    ("[  150.665887] [    C0] CPU: 0", "CPU: 0", 150.665887, "C0", None),          # makedumpfile width 8
+    ("[  150.665887] [  T123] CPU: 0", "CPU: 0", 150.665887, "T123", None),
+    ("Jan  3 22:06:01 gpu-node-17 kernel: Out of memory", "Out of memory", None, None, "gpu-node-17"),
+    ("Jan 13 22:06:01 h kernel: [ 5.5] BUG: x", "BUG: x", 5.5, None, "h"),
+    ("Jan 03 22:06:01.123456 h kernel: BUG: x", "BUG: x", None, None, "h"),           # journal short-precise
+    ("[  123.456789] myhost kernel: BUG: x", "BUG: x", 123.456789, None, "myhost"),   # journal short-monotonic
+    ("2024-01-03T22:06:01.123456+00:00 h kernel: BUG: x", "BUG: x", None, None, "h"),  # rsyslog RFC 3339
+    ("2024-01-03T22:06:01+0000 h kernel: BUG: x", "BUG: x", None, None, "h"),         # journal short-iso
+    (" dump_stack+0x5c/0x80", " dump_stack+0x5c/0x80", None, None, None),
+])
+def test_strip_prefix(line, text, ts, caller, host):
+    got_text, got_ts, got_caller, got_host, _ = strip_prefix(line)
+    assert (got_text, got_ts, got_caller, got_host) == (text, ts, caller, host)
+
+
+def test_makedumpfile_continuation_lines_inherit_timestamp():
+    log = parse_log([
+        "[  312.601234] BUG: kernel NULL pointer dereference, address: 0000000000000010",
+        "               #PF: supervisor read access in kernel mode",
+        "[  312.601300] RIP: 0010:foo+0x1/0x2 [bar]",
+    ])
+    assert log.lines[1].text == "#PF: supervisor read access in kernel mode"
+    assert log.lines[1].ts == 312.601234
+    assert log.events[0].fields["pf"] == ["supervisor read access in kernel mode"]
+
+
+def test_sanitize_escapes_controls_and_caps_length():
+    text, cut = sanitize("\x1b[31mBUG:\x1b[0m a\x00b\x07c")
+    assert text == "BUG: a?b?c" and not cut
+    text, cut = sanitize("x" * (MAX_LINE * 10))
+    assert len(text) == MAX_LINE and cut
+
+
+def test_rsyslog_escaped_newlines_are_split():
+    log = parse_log(["Jan  3 22:06:01 h kernel: Mem-Info:",
+                     "Jan  3 22:06:01 h kernel: active_anon:5 inactive_anon:6#012 free:7 free_pcp:1"])
+    assert [ln.text for ln in log.lines][-2:] == ["active_anon:5 inactive_anon:6", " free:7 free_pcp:1"]
