@@ -176,3 +176,30 @@ def test_nvidia_version_from_load_banner():
         assert d.verdict.culprit.version == want
         mods = {m["name"]: m["version"] for m in d.system.modules_of_interest}
         assert mods == {"nvidia": want, "nvidia_uvm": want}
+
+
+def _oom_then(crash_ts, extra_events=(), category="null_deref", module="acme_storage"):
+    lines = lines_of([(10.0, "hog invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0"),
+                      (10.2, "Out of memory: Killed process 5 (hog) total-vm:120000kB, anon-rss:90000kB"),
+                      (crash_ts, "BUG: kernel NULL pointer dereference, address: 0000000000000000"),
+                      (crash_ts + 0.1, "Kernel panic - not syncing: Fatal exception")])
+    evs = [Event("oom_invoked", 1, lines[0].text, 10.0), Event("oom_kill", 2, lines[1].text, 10.2),
+           Event("null_deref", 3, lines[2].text, crash_ts, ip=Frame("acme_kick", 1, 2, module)),
+           Event("panic", 4, lines[3].text, crash_ts + 0.1)]
+    evs[2:2] = list(extra_events)
+    return diagnose(KernelLog(lines, evs, SystemFacts()),
+                    [match(evs[-2], category, module=module, related=list(extra_events))])
+
+
+def test_recent_oom_then_unrelated_crash_is_inconclusive():
+    """The oom_kill_then_null scenario: a hog is OOM-killed, 3 s later a NULL deref elsewhere."""
+    mem = _h(_oom_then(13.5), "memory_exhaustion")
+    assert mem.status == "inconclusive"
+    assert "3.4 s before the crash" in mem.reason and "not an out-of-memory failure" in mem.reason
+
+
+def test_oom_then_alloc_failure_then_gpu_null_is_supported():
+    alloc = Event("alloc_failure", 3, "Xorg: page allocation failure: order:4, mode:0x40cc0", 13.0,
+                  fields={"order": 4}, frames=[Frame("nv_alloc_pages", 1, 2, "nvidia")])
+    mem = _h(_oom_then(13.5, [alloc], "gpu_alloc_fail_null_deref", "nvidia"), "memory_exhaustion")
+    assert mem.status == "supported" and "failed allocation" in mem.reason and "nvidia" in mem.reason

@@ -27,6 +27,8 @@ HW_XIDS = {48: "double-bit ECC error", 63: "ECC page retirement recorded",
            92: "high single-bit ECC error rate", 94: "contained ECC error",
            95: "uncontained ECC error"}
 HW_KINDS = ("mce", "hw_error")
+# Verdicts that are themselves about memory running out or an allocation failing.
+MEMORY_CATEGORIES = frozenset({"oom_panic", "oom_kill", "alloc_failure", "gpu_alloc_fail_null_deref"})
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Context:
     loaded_gpu: List[str]
     panic_reason: Optional[str]
     modules_known: bool = True   # the log has a `Modules linked in:` list
+    panicked: bool = True
 
 
 def _ev(e) -> EvidenceLine:
@@ -80,6 +83,12 @@ def _alloc_desc(e) -> str:
         (f" ({', '.join(bits)})" if bits else "")
 
 
+def _crash_words(ctx: "Context") -> str:
+    from triage.report.timeline import label
+    m = ctx.culprit.module
+    return label(ctx.main.kind) + (f" in {m}" if m else "")
+
+
 def _zones_desc(zones: List[ZoneFree]) -> str:
     return ", ".join(f"{z.zone} free {_kb(z.free_kb)} vs min {_kb(z.min_kb)}" for z in zones)
 
@@ -105,15 +114,24 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
         what = f"{n} OOM kill{'s' if n != 1 else ''}" if kills else f"the OOM killer ran {len(ooms)} time(s)"
         gap = (ctx.crash_ts - last.ts) if (ctx.crash_ts is not None and last.ts is not None) else None
         ev = [_ev(e) for e in ooms[-4:]]
-        if ctx.main is None:
-            return Hypothesis(name, SUPPORTED, f"{what}, the last at line {last.line}; the kernel did not crash", ev)
-        if gap is not None and gap > RECENT_S and not low:
-            return Hypothesis(name, INCONCLUSIVE,
-                              f"{what}, but the last was {gap:.0f} s before the crash and the system "
-                              "recovered from it; memory pressure may have contributed, it did not cause the crash directly", ev)
+        if ctx.main is None or ctx.category in ("oom_kill", "oom_panic"):
+            return Hypothesis(name, SUPPORTED, f"{what}, the last at line {last.line}"
+                              + ("; the kernel did not crash" if not ctx.panicked else ""), ev)
         zs = f"; Mem-Info: {_zones_desc(last_zones)}" if last_zones else ""
-        when = f" {gap:.1f} s before the crash" if gap is not None else " before the crash"
-        return Hypothesis(name, SUPPORTED, f"{what}, the last{when}{zs}", ev)
+        when = f"{gap:.1f} s before the crash" if gap is not None else "before the crash"
+        if ctx.category in MEMORY_CATEGORIES or (allocs and allocs[-1].line > last.line):
+            # the crash followed a failed allocation made while the OOM killer was busy
+            return Hypothesis(name, SUPPORTED, f"{what}, the last {when}, and the crash followed a failed "
+                              f"allocation ({_alloc_desc(allocs[-1]) if allocs else 'see timeline'}){zs}", ev)
+        crash = _crash_words(ctx)
+        if gap is not None and gap > RECENT_S:
+            return Hypothesis(name, INCONCLUSIVE,
+                              f"{what}, but the last was {gap:.0f} s before the crash and the system recovered "
+                              f"from it; the crash ({crash}) is not an out-of-memory failure{zs}", ev)
+        return Hypothesis(name, INCONCLUSIVE,
+                          f"{what}, the last {when}{zs}; the crash itself ({crash}) is not an out-of-memory "
+                          "failure and no allocation failure led to it: memory pressure may have contributed, "
+                          "it is not shown to be the cause", ev)
     if allocs:
         ev = [_ev(e) for e in allocs[-4:]]
         desc = _alloc_desc(allocs[-1])
