@@ -263,6 +263,16 @@ class ElfReader(DumpReader):
             left -= n
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def view_phys(self, paddr: int, size: int) -> Optional[memoryview]:
+        """A zero-copy view of a physical range held whole by one segment, else None."""
+        if self._read_present is not None or self._file is None:
+            return None
+        s = self._segment_at(paddr)
+        if s is None or paddr - s.paddr + size > s.avail:
+            return None
+        off = s.offset + paddr - s.paddr
+        return memoryview(self._buf)[off:off + size]
+
     def has_page(self, pfn: int) -> bool:
         ps = self.page_size
         addr = pfn * ps

@@ -68,6 +68,24 @@ class KernelMemory:
         missing = self.read_into(vaddr, size, buf, 0)
         return buf, missing
 
+    def view(self, vaddr: int, size: int) -> Optional[memoryview]:
+        """Zero-copy view of a virtual range when it is one physically contiguous run the
+        reader can map directly (ELF dumps); None otherwise (callers then copy)."""
+        viewer = getattr(self.reader, "view_phys", None)
+        if viewer is None or size <= 0:
+            return None
+        try:
+            start, span = self.translate(vaddr)
+            covered = span
+            while covered < size:
+                p, span = self.translate(vaddr + covered)
+                if p != start + covered:
+                    return None
+                covered += span
+        except MemoryReadError:
+            return None
+        return viewer(start, size)
+
     _CHUNK = 1 << 20   # bounded copies: a 1 GiB direct-map page is not read in one piece
 
     def read_into(self, vaddr: int, size: int, buf: bytearray, at: int) -> List[Tuple[int, int]]:

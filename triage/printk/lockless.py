@@ -153,7 +153,7 @@ def _missing(ranges: Sequence[Tuple[int, int]], start: int, end: int) -> bool:
 
 
 def _cstr(raw: bytes, off: int, length: int) -> str:
-    s = raw[off:off + length]
+    s = bytes(raw[off:off + length])
     nul = s.find(b"\0")
     if nul >= 0:
         s = s[:nul]
@@ -200,9 +200,20 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     inv = [0] * len(ifields)
     for pos, i in enumerate(iorder):
         inv[i] = pos
+    # tuple positions of each field (-1: not exported)
+    i_ts, i_tl = inv[0], inv[1]
+    j = 2
+    i_seq = i_caller = i_fac = i_lf = -1
+    if lay.seq is not None:
+        i_seq, j = inv[j], j + 1
+    if lay.caller_id is not None:
+        i_caller, j = inv[j], j + 1
+    if lay.level_byte is not None:
+        i_fac, i_lf = inv[j], inv[j + 1]
     dinv = [0] * 3
     for pos, i in enumerate(order):
         dinv[i] = pos
+    d_sv, d_begin, d_next = dinv
     dunpack = dstruct.unpack_from
     iunpack = istruct.unpack_from
     dsz, isz = lay.desc_size, lay.info_size
@@ -226,31 +237,28 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
             lost += 1
             continue
         dv = dunpack(descs, doff)
-        sv, begin, nxt = dv[dinv[0]], dv[dinv[1]], dv[dinv[2]]
+        sv = dv[d_sv]
         if (sv & id_mask) != rid:
             continue
         state = (sv >> (bits - 2)) & 3
         if state != DESC_COMMITTED and state != DESC_FINALIZED:
             continue
+        begin, nxt = dv[d_begin], dv[d_next]
         ioff = slot * isz
         if missing_infos and _missing(missing_infos, ioff, ioff + isz):
             lost += 1
             continue
         iv = iunpack(infos, ioff)
-        ts = iv[inv[0]]
-        text_len = iv[inv[1]]
-        j = 2
-        seq = caller = level = facility = flags = None
-        if lay.seq is not None:
-            seq = iv[inv[j]]
-            j += 1
-        if lay.caller_id is not None:
-            caller = iv[inv[j]]
-            j += 1
-        if lay.level_byte is not None:
-            facility = iv[inv[j]]
-            lf = iv[inv[j + 1]]
+        ts = iv[i_ts]
+        text_len = iv[i_tl]
+        seq = iv[i_seq] if i_seq >= 0 else None
+        caller = iv[i_caller] if i_caller >= 0 else None
+        if i_lf >= 0:
+            facility = iv[i_fac]
+            lf = iv[i_lf]
             flags, level = lf & 0x1F, lf >> 5
+        else:
+            facility = flags = level = None
         if begin & 1 and nxt & 1:
             # Dataless: an empty line is a real record; anything else lost its text.
             if begin == EMPTY_LINE_LPOS and nxt == EMPTY_LINE_LPOS:
@@ -277,8 +285,7 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
                 lost += 1
                 continue
             text = data[off:off + text_len]
-        rec = PrintkRecord(seq=seq, ts_nsec=ts, text=bytes(text), caller_id=caller,
-                           level=level, facility=facility, flags=flags)
+        rec = PrintkRecord(seq, ts, bytes(text), caller, level, facility, flags)
         if has_dev:
             base = ioff + lay.dev_info
             if infos[base + lay.subsystem]:
@@ -305,6 +312,10 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
 def _read_window(mem, base: int, total: int, start: int, length: int):
     """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
     buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
+    view = mem.view(base, total) if hasattr(mem, "view") else None
+    if view is not None:
+        # Mapped in place: only the pages the walk touches are ever read.
+        return view, [], []
     buf = bytearray(total)
     if length >= total:
         return buf, mem.read_into(base, total, buf, 0), []
