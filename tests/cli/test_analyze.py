@@ -231,3 +231,26 @@ def test_hostile_big_log_bounded_memory(tmp_path):
     assert "\x1b" not in r.stdout and "\x07" not in r.stdout
     # the file is ~70 MB; streaming keeps the process far below that plus the interpreter
     assert peak_kb < 200_000, peak_kb
+
+
+def test_user_signature_dir_overrides_a_rule(tmp_path):
+    """A rule in --signatures DIR with a built-in id replaces it (site policy: fencing crashes)."""
+    sig = tmp_path / "site"
+    sig.mkdir()
+    (sig / "fencing.toml").write_text('''
+[[rule]]
+id = "sysrq-crash"
+title = "fenced by the cluster manager (sysrq crash)"
+category = "sysrq"
+severity = "info"
+priority = 95
+guilty = "none"
+meaning = "Our pacemaker fencing agent crashes hosts through sysrq."
+next_steps = ["Read the pacemaker log of the surviving node."]
+[rule.match]
+kind = "sysrq"
+''')
+    r = _analyze(DATA / "sysrq.serial.log", "--signatures", sig, "--format", "json")
+    v = json.loads(r.output)["verdict"]
+    assert v["title"] == "fenced by the cluster manager (sysrq crash)" and v["severity"] == "info"
+    assert v["next_steps"][0] == "Read the pacemaker log of the surviving node."
