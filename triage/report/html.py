@@ -25,12 +25,13 @@ def _ts(ts) -> str:
 
 def _table(headers: List[str], rows: List[List[str]], log_col: int = -1) -> str:
     """rows hold already-escaped HTML fragments."""
-    head = "".join(f"<th>{x}</th>" for x in headers)
+    head = "".join(f"<th>{x}</th>" for x in headers) if any(headers) else ""
     body = []
     for r in rows:
         cells = "".join(f'<td class="log">{c}</td>' if i == log_col else f"<td>{c}</td>" for i, c in enumerate(r))
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def render_html(d: Diagnosis) -> str:
