@@ -18,7 +18,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;max-width:38em;overflow-wrap:anywhere}
-th{background:#f0f0f0}.error{color:#b00}.partial{color:#a60}.ok{color:#070}
+th{background:#f0f0f0;white-space:nowrap}td.n{white-space:nowrap}.error{color:#b00}.partial{color:#a60}.ok{color:#070}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.5em 1em}
 .card b{font-size:1.4em;display:block}svg text{font:11px system-ui,sans-serif}
 """
@@ -34,6 +34,10 @@ def _e(v: Any, limit: int = 300) -> str:
     return safe_html(str(v), limit)
 
 
+# columns whose text may wrap; the others (hosts, dates, counts) stay on one line
+_WRAP = {"dump", "title", "note", "titles", "error", "top_title", "kernels", "host_list"}
+
+
 def _table(rows: List[Dict[str, Any]], cols: List[str], link: Dict[str, str] = None) -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in cols)
     body = []
@@ -45,7 +49,8 @@ def _table(rows: List[Dict[str, Any]], cols: List[str], link: Dict[str, str] = N
                 val = f'<span class="{_e(r.get(c))}">{val}</span>'
             if c == "dump" and link and r.get("dump") in link:
                 val = f'<a href="{_e(link[r["dump"]], 4000)}">{val}</a>'
-            cells.append(f"<td>{val}</td>")
+            wide = c in _WRAP
+            cells.append(f"<td>{val}</td>" if wide else f'<td class="n">{val}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -56,8 +61,12 @@ def chart_over_time(rows: List[Dict[str, Any]]) -> str:
         return "<p>No crash times known.</p>"
     days: "OrderedDict[str, Dict[str, int]]" = OrderedDict()
     cats: List[str] = []
+    # months of data: one bar per month instead of one per day
+    span = len({r["day"] for r in rows})
     for r in rows:
-        days.setdefault(r["day"], {})[r["category"]] = r["dumps"]
+        key = r["day"][:7] if span > 60 else r["day"]
+        bucket = days.setdefault(key, {})
+        bucket[r["category"]] = bucket.get(r["category"], 0) + r["dumps"]
         if r["category"] not in cats:
             cats.append(r["category"])
     peak = max(sum(d.values()) for d in days.values())
@@ -90,21 +99,25 @@ def chart_over_time(rows: List[Dict[str, Any]]) -> str:
     return "".join(parts) + f"<div>{legend}</div>"
 
 
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def chart_top_titles(rows: List[Dict[str, Any]], top: int = 10) -> str:
     """Horizontal bars: the most frequent verdict titles."""
     rows = rows[:top]
     if not rows:
         return "<p>No classified dumps.</p>"
     peak = max(r["dumps"] for r in rows)
-    bar_h, label_w, plot_w = 22, 430, 260
+    bar_h, label_w, plot_w = 22, 450, 260
     height = len(rows) * (bar_h + 6) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 60}" height="{height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 120}" height="{height}" '
              f'role="img" aria-label="top crash titles">']
     for i, r in enumerate(rows):
         y = 5 + i * (bar_h + 6)
         w = max(2.0, plot_w * r["dumps"] / peak)
         parts.append(f'<text x="{label_w - 6}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">'
-                     f'{_e(r["title"], 70)}</text>'
+                     f'{_e(_short(r["title"], 60))}</text>'
                      f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{_PALETTE[0]}">'
                      f'<title>{_e(r["title"])}: {r["dumps"]} dumps on {r["hosts"]} hosts</title></rect>'
                      f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h * 0.7:.1f}">{r["dumps"]} '
