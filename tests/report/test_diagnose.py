@@ -203,3 +203,23 @@ def test_oom_then_alloc_failure_then_gpu_null_is_supported():
                   fields={"order": 4}, frames=[Frame("nv_alloc_pages", 1, 2, "nvidia")])
     mem = _h(_oom_then(13.5, [alloc], "gpu_alloc_fail_null_deref", "nvidia"), "memory_exhaustion")
     assert mem.status == "supported" and "failed allocation" in mem.reason and "nvidia" in mem.reason
+
+
+def _xid_diag(xid, detail):
+    text = f"NVRM: Xid (PCI:0000:3b:00): {xid}, pid=1234, name=python3, {detail}"
+    lines = lines_of([(9912.1, text)])
+    ev = Event("nvrm_xid", 1, text, 9912.1, fields={"xid": xid, "module": "nvidia", "fallen_off_bus": xid == 79})
+    facts = SystemFacts(modules=[Module("nvidia", "POE")])
+    return diagnose(KernelLog(lines, [ev], facts), [match(ev, "gpu_xid", module="nvidia", severity="high")])
+
+
+def test_xid_classes():
+    """NVIDIA's Xid catalogue: 79/48 hardware, 31 usually the application, 119 the driver (GSP RPC timeout)."""
+    d = _xid_diag(79, "GPU has fallen off the bus.")
+    assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("ruled_out", "supported")
+    d = _xid_diag(48, "An uncorrectable double bit error (DBE) has been detected on GPU in the framebuffer")
+    assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("ruled_out", "supported")
+    d = _xid_diag(31, "Ch 00000008, intr 00000000. MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_0 faulted @ 0x7f_12340000")
+    assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("inconclusive", "ruled_out")
+    d = _xid_diag(119, "Timeout waiting for RPC from GSP! Expected function 76 (GSP_RM_CONTROL)")
+    assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("supported", "ruled_out")

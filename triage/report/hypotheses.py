@@ -26,6 +26,11 @@ HW_XIDS = {48: "double-bit ECC error", 63: "ECC page retirement recorded",
            64: "ECC page retirement failed", 74: "NVLink error", 79: "GPU has fallen off the bus",
            92: "high single-bit ECC error rate", 94: "contained ECC error",
            95: "uncontained ECC error"}
+# Xids NVIDIA attributes mostly to the application (a bad GPU address, an
+# exception in the user's kernel), not to the driver.
+APP_XIDS = {13: "graphics engine exception", 31: "GPU memory page fault", 43: "GPU stopped processing",
+            45: "preemptive cleanup after earlier errors", 68: "video decoder exception",
+            69: "graphics class error"}
 HW_KINDS = ("mce", "hw_error")
 # Verdicts that are themselves about memory running out or an allocation failing.
 MEMORY_CATEGORIES = frozenset({"oom_panic", "oom_kill", "alloc_failure", "gpu_alloc_fail_null_deref"})
@@ -207,7 +212,18 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
     sw_xids = [e for e in gpu_evs if e.kind == "nvrm_xid" and _xid(e) not in HW_XIDS]
     ev = [_ev(e) for e in gpu_evs[-3:]]
     if ctx.main is not None and ctx.main.kind in ("nvrm_xid", "gpu_fault") and ctx.category in ("gpu_xid", "gpu_fault"):
+        xid = _xid(ctx.main) if ctx.main.kind == "nvrm_xid" else None
+        if xid in HW_XIDS or (ctx.main.fields or {}).get("fallen_off_bus"):
+            what = HW_XIDS.get(xid, "GPU has fallen off the bus")
+            return Hypothesis(name, RULED_OUT, f"the GPU error is Xid {xid} ({what}): a hardware, bus or "
+                              "memory fault of the GPU, not a bug in the driver's code", ev)
+        if xid in APP_XIDS:
+            return Hypothesis(name, INCONCLUSIVE, f"the GPU error is Xid {xid} ({APP_XIDS[xid]}), which NVIDIA "
+                              "attributes mostly to the application running on the GPU, less often to the driver", ev)
         return Hypothesis(name, SUPPORTED, f"the most severe event is a GPU driver error: {clip(ctx.main.text, 160)}", ev)
+    if ctx.category == "mce":
+        return Hypothesis(name, RULED_OUT, "the crash is a machine check: the hardware reported the error, "
+                          "not driver code")
     if mod and is_gpu_module(mod):
         marks = []
         if ctx.culprit.proprietary:
