@@ -11,6 +11,8 @@ API for the analysis layer (kept small on purpose):
     src.vmcoreinfo -> VmcoreInfo or None
     src.partial    -> True when the dump is truncated/incomplete or log pages were missing
     src.problems   -> List[str], human-readable reasons
+    src.kernel_release, .kernel_version, .hostname, .arch, .crash_time (epoch seconds)
+                   -> from VMCOREINFO and init_uts_ns (dumps only; None when unknown)
 
 It raises the triage.errors exceptions (InputError, FormatError, NoLogError...).
 """
@@ -40,6 +42,11 @@ class LogSource:
     problems: List[str] = field(default_factory=list)
     buffer_kind: Optional[str] = None      # "lockless", "printk_log", "plain" for dumps
     raw_text: Optional[bytes] = None       # plain (<3.5) buffers: the text as stored
+    kernel_release: Optional[str] = None
+    kernel_version: Optional[str] = None   # "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (...)"
+    hostname: Optional[str] = None
+    arch: Optional[str] = None
+    crash_time: Optional[int] = None
 
 
 def _sniff(path: str) -> bytes:
@@ -134,10 +141,11 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
         text = data.decode("utf-8", "replace")
         return LogSource(path=path, kind="text", lines=text.splitlines())
     from triage.printk.format import record_lines
+    from triage.memory.utsname import read_utsname
     with open_reader(paths) as reader:
-        facts = reader.facts()
-        log, info, _mem = read_dump_log(reader)
-        facts = reader.facts()   # reading may have uncovered more problems
+        log, info, mem = read_dump_log(reader)
+        host, version, _machine = read_utsname(mem, info)
+        facts = reader.facts()   # after reading: it may have uncovered more problems
     lines: List[str] = []
     if log.kind == "plain" and log.raw_text is not None:
         lines = log.raw_text.decode("utf-8", "replace").splitlines()
@@ -147,4 +155,6 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
     problems = list(facts.problems) + list(log.problems)
     return LogSource(path=path, kind="dump", lines=lines, records=log.records, facts=facts,
                      vmcoreinfo=info, partial=(not facts.complete) or log.partial,
-                     problems=problems, buffer_kind=log.kind, raw_text=log.raw_text)
+                     problems=problems, buffer_kind=log.kind, raw_text=log.raw_text,
+                     kernel_release=info.osrelease, kernel_version=version, hostname=host,
+                     arch=facts.arch, crash_time=info.crash_time)

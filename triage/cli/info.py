@@ -18,27 +18,6 @@ def excluded_classes(level):
     return [name for bit, name in _DUMP_LEVEL_CLASSES if level & bit]
 
 
-def read_utsname(mem, info):
-    """(hostname, version string, machine) from init_uts_ns, or Nones when unreadable."""
-    from triage.errors import TriageError
-    base = info.symbol("init_uts_ns")
-    if base is None:
-        return None, None, None
-    off = info.offset("uts_namespace.name")
-    try:
-        if off is None:
-            # Older layouts put a kref before the name; find the sysname "Linux".
-            probe = mem.read(base, 64)
-            off = probe.find(b"Linux\0")
-            if off < 0:
-                return None, None, None
-        raw = mem.read(base + off, 6 * 65)
-    except TriageError:
-        return None, None, None
-    fields = [raw[i * 65:(i + 1) * 65].split(b"\0", 1)[0].decode("utf-8", "replace") for i in range(6)]
-    return fields[1], fields[3], fields[4]
-
-
 def gather(paths):
     """Everything `info` reports, as a dict, plus the partial flag."""
     from triage.logsource import open_reader
@@ -52,6 +31,7 @@ def gather(paths):
         if info is not None:
             try:
                 from triage.memory.kernel import KernelMemory
+                from triage.memory.utsname import read_utsname
                 mem = KernelMemory(reader, info, facts.arch)
                 hostname, version, machine = read_utsname(mem, info)
             except TriageError as exc:
