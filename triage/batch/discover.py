@@ -197,7 +197,10 @@ def _read_head(path: str) -> bytes:
 def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
               budget: List[int]) -> Iterator[DumpItem]:
     root_parent = os.path.dirname(os.path.abspath(root).rstrip("/"))
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    def unreadable(err: OSError) -> None:
+        skipped.append((err.filename or root, f"cannot list directory: {err.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
         if exclude and os.path.abspath(dirpath) == exclude:
             dirnames[:] = []
