@@ -47,7 +47,7 @@ def render_html(d: Diagnosis) -> str:
         probs = "; ".join(h(x, 200) for x in d.source.problems[:3]) or "incomplete input"
         p.append(f'<p class="partial"><b>Partial input:</b> {probs}</p>')
     p.append("<h2>Culprit</h2><ul>")
-    p.append(f"<li>module: {h(culprit_words(c))}</li>")
+    p.append(f"<li>module: {h(culprit_words(c, v.category))}</li>")
     if c.function:
         p.append(f"<li>function: <code>{h(c.function)}</code></li>")
     if v.meaning:

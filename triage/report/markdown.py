@@ -39,7 +39,7 @@ def render_markdown(d: Diagnosis) -> str:
         probs = "; ".join(m(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out += [f"> **Partial input:** {probs}", ""]
     c = v.culprit
-    out += ["## Culprit", "", f"- module: {m(culprit_words(c))}"]
+    out += ["## Culprit", "", f"- module: {m(culprit_words(c, v.category))}"]
     if c.function:
         out.append(f"- function: {m(c.function)}")
     if v.meaning:

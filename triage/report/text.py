@@ -25,10 +25,20 @@ def _ts(ts: Optional[float]) -> str:
     return f"{ts:.3f}" if ts is not None else "-"
 
 
-def culprit_words(c: Culprit) -> str:
+_NO_CULPRIT = {
+    "sysrq": "none: the crash was requested on purpose (sysrq)",
+    "oom_panic": "none in code: memory ran out and panic_on_oom made it fatal",
+    "mce": "the hardware (machine check)",
+    "none": "none (no crash in the log)",
+}
+
+
+def culprit_words(c: Culprit, category: Optional[str] = None) -> str:
     """"nvidia (GPU driver; proprietary, out of tree, unsigned; taint POE)"."""
     if not c.module:
-        return "core kernel (no module)" if c.function else "not determined"
+        if c.function:
+            return "core kernel (no module)"
+        return _NO_CULPRIT.get(category or "", "not determined")
     marks = []
     if c.is_gpu_driver:
         marks.append("GPU driver")
@@ -65,7 +75,7 @@ def render_text(d: Diagnosis) -> str:
 
     c = v.culprit
     out.append("Culprit")
-    out.append(f"  module:   {s(culprit_words(c))}")
+    out.append(f"  module:   {s(culprit_words(c, v.category))}")
     if c.function:
         out.append(f"  function: {s(c.function)}")
     if v.meaning:
