@@ -54,8 +54,10 @@ class FlatStore(Store):
         pos = HEADER_SIZE
         starts, lens, where = array("q"), array("q"), array("q")
         ended = False
+        unpack = _REC.unpack_from
+        buf = raw.buffer()
         while pos + 16 <= size:
-            off, n = _REC.unpack(raw.read(pos, 16))
+            off, n = unpack(buf, pos)
             if off == -1:
                 ended = True
                 break

@@ -353,6 +353,7 @@ class KdumpReader(DumpReader):
             else first.phys_base,
             "phys_base_source": "VMCOREINFO" if vmci_phys_base and _is_int(vmci_phys_base) else "header",
             "split_files": len(self._parts) if first.split else 0,
+            "eraseinfo_bytes": first.size_eraseinfo,   # makedumpfile --eraseinfo filtering record
         }
         records = sum(getattr(p.store, "records", 0) for p in self._parts)
         if records:

@@ -152,6 +152,10 @@ class FileStore(Store):
             return None
         return self._mm[offset:offset + length]
 
+    def buffer(self):
+        """The read-only mapping itself, for struct.unpack_from over many small fields."""
+        return self._mm
+
     def close(self) -> None:
         mm, self._mm = getattr(self, "_mm", None), None
         if mm is not None:
