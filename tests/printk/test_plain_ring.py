@@ -24,7 +24,7 @@ def test_unwrapped_and_wrapped():
     text = decode_plain(buf, end)
     assert len(text) == 512 and lines.endswith(text)
     recs = split_plain(text)
-    assert recs[-1].text == b"<6>[   39.000000] line 39" and recs[-1].level == 6
+    assert recs[-1].text == b"<6>[    39.000000] line 39" and recs[-1].level == 6
     assert recs[-1].ts_nsec == 39 * 10**9
 
 
