@@ -405,8 +405,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
 
     system = SystemSummary(
         kernel_release=source.kernel_release or facts.kernel_release,
-        kernel_version=source.kernel_version or facts.kernel_version,
-        hostname=source.hostname or _syslog_host(log),
+        # the log's "Linux version ..." banner is the fuller string; utsname holds its "#1 SMP ..." part
+        kernel_version=facts.kernel_version or source.kernel_version,
+        hostname=_real_host(source.hostname) or _real_host(_syslog_host(log)),
         arch=source.arch or facts.arch,
         hardware=facts.hardware,
         taint=taint,
@@ -448,6 +449,13 @@ def _nvidia_family(versions: Dict[str, str], facts) -> Dict[str, str]:
             if m.name.replace("-", "_").startswith("nvidia"):
                 out.setdefault(m.name, versions["nvidia"])
     return out
+
+
+def _real_host(name: Optional[str]) -> Optional[str]:
+    """None for the kernel's placeholder "(none)" (no hostname was set) and blanks."""
+    if not name or not name.strip() or name.strip() in ("(none)", "localhost", "localhost.localdomain"):
+        return None
+    return name.strip()
 
 
 def _syslog_host(log) -> Optional[str]:
