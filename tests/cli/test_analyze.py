@@ -254,3 +254,27 @@ kind = "sysrq"
     v = json.loads(r.output)["verdict"]
     assert v["title"] == "fenced by the cluster manager (sysrq crash)" and v["severity"] == "info"
     assert v["next_steps"][0] == "Read the pacemaker log of the surviving node."
+
+
+from _realdumps import dump_files, serial_log_for  # noqa: E402
+
+DUMPS = dump_files("any")
+
+
+@pytest.mark.skipif(not DUMPS, reason="no real dumps generated (sample_dumps generator)")
+@pytest.mark.parametrize("dump", DUMPS, ids=[str(p.relative_to(ROOT)) for p in DUMPS])
+def test_dump_gets_the_serial_logs_verdict(dump):
+    """Oracle: the scenario's expected category/culprit and the kernel release the serial console printed."""
+    import re
+    serial = serial_log_for(dump)
+    assert serial is not None, f"no serial.log next to {dump}"
+    scen = _scenario_of(serial.parent)
+    r = _run("analyze", dump, "--format", "json")
+    assert r.returncode in (0, 6), r.stderr
+    data = json.loads(r.stdout)
+    exp = _expected().get(scen)
+    assert exp is not None, scen
+    assert (data["verdict"]["category"], data["verdict"]["culprit"]["module"]) == exp
+    release = re.search(r"Linux version (\S+)", serial.read_text(errors="replace")).group(1)
+    assert data["system"]["kernel_release"] == release
+    assert data["source"]["kind"] == "vmcore"
