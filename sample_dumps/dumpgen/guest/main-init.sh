@@ -1,0 +1,38 @@
+#!/bin/busybox sh
+# init of the crashing guest: load the test modules, optionally arm kdump,
+# then run the scenario named by triage.scenario= on the kernel command line.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+insmod /lib/modules/qemu_fw_cfg.ko
+insmod /lib/modules/nvidia.ko
+insmod /lib/modules/acme_storage.ko
+ip link set lo up 2>/dev/null
+scenario=
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    triage.scenario=*) scenario=${arg#triage.scenario=} ;;
+    triage.kdump=1) kdump=1 ;;
+  esac
+done
+if [ -n "$kdump" ]; then
+  append="console=ttyS0,115200 ignore_loglevel irqpoll nr_cpus=1 reset_devices panic=1 triage.capture=1"
+  # kexec_file_load first (what current RHEL kdump uses), then kexec_load.
+  kexec -s -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append" ||
+    kexec -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append"
+  if [ "$(cat /sys/kernel/kexec_crash_loaded)" != 1 ]; then
+    echo "triage-gen: kdump NOT armed"
+    poweroff -f
+  fi
+  echo "triage-gen: kdump armed"
+fi
+echo "triage-gen: scenario=$scenario start"
+sleep 1
+case "$scenario" in
+@SCENARIO_CASES@
+  *) echo "triage-gen: unknown scenario '$scenario'" ;;
+esac
+echo "triage-gen: scenario returned, idling"
+while true; do sleep 60; done

@@ -1,0 +1,107 @@
+"""Build the busybox initramfs images: the crashing system and the kdump capture system."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Iterable, List
+
+from .host import Kernel, run
+from .scenarios import SCENARIOS
+
+# Loaded in this order (modules.dep is not shipped in the kernel deb).
+VIRTIO_BLK_CHAIN = ["virtio_ring", "virtio", "virtio_pci_modern_dev",
+                    "virtio_pci_legacy_dev", "virtio_pci", "virtio_blk"]
+
+
+def _find_module(kernel: Kernel, name: str) -> Path:
+    for p in kernel.moddir.rglob(name + ".ko*"):
+        return p
+    raise FileNotFoundError(f"module {name} not in {kernel.moddir}")
+
+
+def _shared_libs(binaries: Iterable[str]) -> List[str]:
+    """Shared objects the binaries need, from ldd (the guest runs Debian 12 too)."""
+    libs = set()
+    for b in binaries:
+        out = subprocess.run(["ldd", b], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            for tok in parts:
+                if tok.startswith("/"):
+                    libs.add(tok)
+    return sorted(libs)
+
+
+def _copy_real(src: str, root: Path) -> None:
+    dst = root / src.lstrip("/")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(os.path.realpath(src), dst)
+
+
+def _skeleton(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    for d in ("bin", "sbin", "dev", "proc", "sys", "tmp", "lib/modules", "boot", "out",
+              "lib64", "lib/x86_64-linux-gnu"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2("/bin/busybox", root / "bin" / "busybox")
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True,
+                             text=True, check=True).stdout.split()
+    for a in applets:
+        if a != "busybox":
+            (root / "bin" / a).symlink_to("busybox")
+    # The kernel opens /dev/console before init runs; devtmpfs is not auto-mounted.
+    os.mknod(root / "dev" / "console", 0o600 | 0o020000, os.makedev(5, 1))
+
+
+def _pack(root: Path, out: Path) -> Path:
+    files = subprocess.run(["find", "."], cwd=root, capture_output=True,
+                           check=True).stdout
+    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet", "-R", "0:0"],
+                          cwd=root, input=files, capture_output=True, check=True).stdout
+    tmp = out.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        subprocess.run(["gzip", "-6", "-n"], input=cpio, stdout=f, check=True)
+    tmp.rename(out)
+    return out
+
+
+def build_capture(kernel: Kernel, work: Path) -> Path:
+    """The kdump capture initramfs: virtio disk, makedumpfile, vmcore-dmesg."""
+    root = work / "capture-root"
+    _skeleton(root)
+    tools = ["/usr/bin/makedumpfile", "/usr/sbin/vmcore-dmesg"]
+    for t in tools:
+        _copy_real(t, root)
+        shutil.copy2(t, root / "bin" / os.path.basename(t))
+    for lib in _shared_libs(tools):
+        _copy_real(lib, root)
+    for m in VIRTIO_BLK_CHAIN:
+        shutil.copy2(_find_module(kernel, m), root / "lib" / "modules" / f"{m}.ko")
+    init = (Path(__file__).parent / "guest" / "capture-init.sh").read_text()
+    (root / "init").write_text(init)
+    (root / "init").chmod(0o755)
+    return _pack(root, work / "capture.img")
+
+
+def build_main(kernel: Kernel, modules: Path, capture_img: Path, work: Path) -> Path:
+    """The crashing system's initramfs: test modules, hog, kexec, capture kernel."""
+    root = work / "main-root"
+    _skeleton(root)
+    for name in ("nvidia", "acme_storage"):
+        shutil.copy2(modules / f"{name}.ko", root / "lib" / "modules" / f"{name}.ko")
+    shutil.copy2(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
+    shutil.copy2(modules / "hog", root / "bin" / "hog")
+    _copy_real("/usr/sbin/kexec", root)
+    shutil.copy2("/usr/sbin/kexec", root / "bin" / "kexec")
+    for lib in _shared_libs(["/usr/sbin/kexec"]):
+        _copy_real(lib, root)
+    shutil.copy2(kernel.vmlinuz, root / "boot" / "vmlinuz")
+    shutil.copy2(capture_img, root / "boot" / "capture.img")
+    guest = Path(__file__).parent / "guest"
+    init = (guest / "main-init.sh").read_text()
+    cases = "\n".join(f"  {s.name}) {s.guest_cmd} ;;" for s in SCENARIOS.values())
+    (root / "init").write_text(init.replace("@SCENARIO_CASES@", cases))
+    (root / "init").chmod(0o755)
+    return _pack(root, work / "main.img")
