@@ -12,6 +12,7 @@ trace, traces per event and table rows are capped, and past MAX_KEPT_LINES
 only the lines inside event blocks are kept in KernelLog.lines.
 """
 
+import re
 from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
@@ -33,7 +34,7 @@ IDLE_LIMIT = 150
 _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protection fault", "kernel BUG at ",
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
-_TRACE_STARTS = ("Call Trace:", "Call trace:", "Backtrace:", "Call Trace", "[<")
+_MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 
 
 class _Ctx:
@@ -67,6 +68,8 @@ class LogParser:
         self._prev_ts: Optional[float] = None
         self._prev_caller: Optional[str] = None
         self._prev_prefix = 0
+        self._indent = ""
+        self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
     # -- input ---------------------------------------------------------
@@ -77,13 +80,17 @@ class LogParser:
             self.truncated += 1
         msg, ts, caller, host, plen = strip_prefix(text)
         if ts is None and caller is None and self._prev_ts is not None and self._prev_prefix \
-                and msg.startswith(" " * self._prev_prefix) and not msg.startswith(" " * (self._prev_prefix + 8)):
+                and msg[:1] == " " and msg.startswith(self._indent) and not msg.startswith(self._indent8):
             # makedumpfile/vmcore-dmesg continuation of a multi-line record:
             # indented by the width of the printk prefix, same timestamp.
             msg = msg[self._prev_prefix:]
             ts, caller = self._prev_ts, self._prev_caller
         elif ts is not None:
-            self._prev_ts, self._prev_caller, self._prev_prefix = ts, caller, plen
+            self._prev_ts, self._prev_caller = ts, caller
+            if plen != self._prev_prefix:
+                self._prev_prefix = plen
+                self._indent = " " * plen
+                self._indent8 = " " * (plen + 8)
         if caller is not None:
             self._has_callers = True
         if ts is not None:
@@ -119,15 +126,18 @@ class LogParser:
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")):
-            for mark in _MIDLINE:
-                i = text.find(mark, 1)
+            m = _MIDLINE_RE.search(text, 1)
+            while m is not None:
+                i = m.start()
+                mark = m.group(0)
+                if mark.startswith("-----"):
+                    break
                 # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
-                if i > 0 and (text[i - 1] in " ]>\t" or mark[0] in "gKk"):
-                    if mark.startswith("-----"):
-                        break
+                if text[i - 1] in " ]>\t" or mark[0] in "gKk":
                     hdr = match_header(text[i:])
                     if hdr is not None:
                         break
+                m = _MIDLINE_RE.search(text, i + 1)
         if hdr is not None:
             return self._header(ctx, ll, hdr)
         ev = ctx.event
@@ -143,7 +153,11 @@ class LogParser:
             self._close(ctx)
         return False
 
+    _FACT_CHARS = frozenset("LCKMsHDRxpEI")
+
     def _facts(self, text: str) -> None:
+        if text[:1] not in self._FACT_CHARS:
+            return
         f = self.facts
         if text.startswith("Linux version "):
             rel = blockinfo.linux_version(text)

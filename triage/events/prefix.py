@@ -15,6 +15,7 @@ MAX_LINE = 4096
 _ESCAPE = re.compile(r"\x1b(?:\[[0-9;?<=>]{0,64}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?|[@-Z\\-_])")
 # C0/C1 control characters other than tab; replaced by "?" so offsets stay visible.
 _CONTROL_TABLE = {c: "?" for c in list(range(0, 9)) + list(range(10, 32)) + [127] + list(range(0x80, 0xA0))}
+_HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 _SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
 _PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
@@ -41,7 +42,8 @@ def sanitize(raw: str) -> Tuple[str, bool]:
     raw = raw.rstrip("\r\n")
     if "\x1b" in raw:
         raw = _ESCAPE.sub("", raw)
-    raw = raw.translate(_CONTROL_TABLE)
+    if _HAS_CONTROL.search(raw):
+        raw = raw.translate(_CONTROL_TABLE)
     if len(raw) > MAX_LINE:
         raw = raw[:MAX_LINE]
         truncated = True
