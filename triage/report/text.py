@@ -151,7 +151,7 @@ def system_rows(d: Diagnosis) -> List[List[str]]:
     add("arch", s(sy.arch))
     add("hardware", s(sy.hardware, 200))
     add("crash time", s(sy.crash_time))
-    add("uptime at crash", _uptime(sy.uptime_s))
+    add("uptime at crash" if d.verdict.category != "none" else "uptime at log end", _uptime(sy.uptime_s))
     if sy.mem_total_kb:
         add("memory", f"{sy.mem_total_kb // 1024} MiB")
     add("taint", s(sy.taint.strip()) if sy.taint and sy.taint.strip() else ("not tainted" if sy.taint is not None else None))
