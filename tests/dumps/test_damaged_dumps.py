@@ -153,3 +153,27 @@ def test_corrupt_error_carries_offset(tmp_path):
     with pytest.raises(CorruptDumpError) as exc:
         open_dump(str(p))
     assert exc.value.offset == 428 and "block_size" in str(exc.value)
+
+
+def test_damaged_page_data_makes_only_that_page_unreadable(tmp_path):
+    from triage.dumps.kdump_header import PAGE_DESC, parse_header
+    from triage.dumps.store import FileStore
+    name = DATA / "centos7-wrapped.kdump-zstd"
+    src = bytearray(name.read_bytes())
+    h = parse_header(FileStore(str(name)))
+    with open_dump(str(name)) as good:
+        pfn = 0x1000                                   # first page of the kernel image
+        want_other = good.read_phys(0x1001 * 4096, 4096)
+        desc = good._parts[0].desc_offset(pfn)
+    off, size, flags, _ = PAGE_DESC.unpack_from(src, desc)
+    assert flags == 0x20 and off > h.page_desc_offset
+    src[off:off + size] = b"\xa5" * size               # garbage instead of a zstd frame
+    p = tmp_path / "badpage"
+    p.write_bytes(src)
+    with open_dump(str(p)) as r:
+        with pytest.raises(MemoryReadError) as exc:
+            r.read_phys(pfn * 4096, 16)
+        assert exc.value.offset == off and "damaged page data" in str(exc.value)
+        assert r.read_phys(0x1001 * 4096, 4096) == want_other
+        f = r.facts()
+        assert not f.complete and any("damaged page data" in x for x in f.problems)

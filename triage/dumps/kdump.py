@@ -198,6 +198,14 @@ class KdumpReader(DumpReader):
         addr = pfn * self.page_size
         return MemoryReadError(f"physical address {addr:#x} (pfn {pfn:#x}) {why}", address=addr)
 
+    def _damaged(self, part: _Part, pfn: int, why: str, offset: int) -> MemoryReadError:
+        """One damaged page makes that page unreadable (and the dump partial), not the dump."""
+        addr = pfn * self.page_size
+        msg = f"physical address {addr:#x} (pfn {pfn:#x}) {why}"
+        if len(self._problems) < 50:
+            self._problems.append(f"{part.store.path}: {msg} (at offset {offset:#x})")
+        return MemoryReadError(msg, address=addr, path=part.store.path, offset=offset)
+
     def read_page(self, pfn: int) -> bytes:
         """The decompressed page `pfn`; MemoryReadError when it is not in the dump."""
         page = self._cache.get(pfn)
@@ -218,12 +226,15 @@ class KdumpReader(DumpReader):
         ps = self.page_size
         name = codec_name(flags)
         if name == "none" and size != ps or size > 2 * ps + 64:
-            raise CorruptDumpError(f"page descriptor of pfn {pfn:#x} has size {size} (flags {flags:#x})",
-                                   path=p.store.path, offset=p.desc_offset(pfn))
+            raise self._damaged(p, pfn, f"has a damaged page descriptor (size {size}, flags {flags:#x})",
+                                p.desc_offset(pfn))
         data = p.store.read_present(offset, size)
         if data is None:
             raise self._missing(pfn, "lies beyond the truncated end of the file")
-        page = data if name == "none" else decompress(name, data, ps, offset=offset)
+        try:
+            page = data if name == "none" else decompress(name, data, ps, offset=offset)
+        except CorruptDumpError as exc:
+            raise self._damaged(p, pfn, f"has damaged page data: {exc.message}", offset) from None
         self._codecs_seen[name] = self._codecs_seen.get(name, 0) + 1
         self._cache[pfn] = page
         if len(self._cache) > _PAGE_CACHE:
