@@ -278,3 +278,18 @@ def test_dump_gets_the_serial_logs_verdict(dump):
     release = re.search(r"Linux version (\S+)", serial.read_text(errors="replace")).group(1)
     assert data["system"]["kernel_release"] == release
     assert data["source"]["kind"] == "vmcore"
+
+
+def test_output_to_missing_directory_is_one_line_exit_3(tmp_path):
+    r = _run("analyze", DATA / "sysrq.serial.log", "--output", tmp_path / "no" / "such" / "r.txt")
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.count("\n") == 1 and "cannot write the report" in r.stderr
+
+
+def test_output_file_is_complete_and_readable(tmp_path):
+    out = tmp_path / "r.json"
+    r = _run("analyze", DATA / "gpu_alloc_null.serial.log", "--format", "json", "--output", out)
+    assert r.returncode == 0 and r.stdout == ""
+    assert json.loads(out.read_text())["verdict"]["category"] == "gpu_alloc_fail_null_deref"
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)    # an ordinary file, not mkstemp's 0600
+    assert not list(tmp_path.glob(".triage-*"))              # no temporary left behind
