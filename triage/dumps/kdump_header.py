@@ -114,6 +114,12 @@ def parse_header(store: Store) -> KdumpHeader:
     if hdr.bitmap_bytes * 8 < hdr.max_mapnr:
         raise CorruptDumpError(f"bitmap ({hdr.bitmap_bytes} bytes) too small for max_mapnr "
                                f"{hdr.max_mapnr}", path=path, offset=436)
+    # Writers size each bitmap to max_mapnr bits rounded up to whole blocks; far more
+    # than that is a damaged bitmap_blocks (or max_mapnr), not a big machine.
+    needed = -(-(-(-hdr.max_mapnr // 8)) // block_size) * block_size
+    if hdr.bitmap_bytes > 8 * needed + 16 * block_size:
+        raise CorruptDumpError(f"bitmap_blocks {bitmap_blocks} does not fit max_mapnr {hdr.max_mapnr}",
+                               path=path, offset=436)
     return hdr
 
 

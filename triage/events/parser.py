@@ -16,7 +16,7 @@ import re
 from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
-from triage.events.frames import CONTEXT_MARKERS, parse_ip_line, parse_trace_line
+from triage.events.frames import CONTEXT_MARKERS, parse_ip_line, parse_symbol, parse_trace_line
 from triage.events.headers import Header, match_header
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
 from triage.events.prefix import sanitize, strip_prefix
@@ -34,6 +34,9 @@ IDLE_LIMIT = 150
 _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protection fault", "kernel BUG at ",
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
+_STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
+_IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
+_AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 
 
@@ -141,6 +144,15 @@ class LogParser:
         if hdr is not None:
             return self._header(ctx, ll, hdr)
         ev = ctx.event
+        if text.startswith("NMI backtrace for cpu") and (ev is None or ev.kind not in _STALL_KINDS):
+            # The stalled CPU's stack is printed from that CPU's context (another
+            # caller id): it belongs to the open stall report.
+            stall = self._recent_any(_STALL_KINDS, within=3000)
+            if stall is not None:
+                self._close(ctx)
+                ctx.event = ev = stall
+                ctx.traces = 1 if stall.frames else 0
+                return True
         if ev is None:
             self._loose(text)
             return False
@@ -252,6 +264,14 @@ class LogParser:
         self.events.append(new)
         return True
 
+    def _recent_any(self, kinds, within: int) -> Optional[Event]:
+        for ev in reversed(self.events[-8:]):
+            if self.number - ev.line > within:
+                return None
+            if ev.kind in kinds:
+                return ev
+        return None
+
     def _recent(self, kind: str, ctx: _Ctx, within: int = 2000) -> Optional[Event]:
         for ev in reversed(self.events[-16:]):
             if self.number - ev.line > within:
@@ -312,7 +332,18 @@ class LogParser:
                     ev.fields["last_unloaded"] = last
                 return True
             ctx.mode = mode = ""
+        if mode == "kthread":
+            if s.startswith(("NMI backtrace", "Sending NMI", "CPU: ", "rcu: ", "INFO: ")):
+                ctx.mode = mode = ""
+            else:
+                return parse_trace_line(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
+                                                                            "task:", "<", "r"))
         if mode == "trace":
+            if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
+                # arm32: frames so far ran in the interrupt; what follows is the interrupted code
+                for f in ev.frames:
+                    f.context = "irq"
+                return True
             marker = CONTEXT_MARKERS.get(s)
             if marker is not None:
                 ctx.stack = marker
@@ -395,6 +426,18 @@ class LogParser:
                     self._start_trace(ctx)
                 ctx.stack = marker
                 return True
+        if ev.kind == "lockdep" and ev.ip is None and ", at: " in s:
+            # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
+            fr = parse_symbol(s[s.index(", at: "):])
+            if fr is None:
+                m = _AT_SYM.search(s)
+                fr = Frame(m.group(1)) if m else None
+            if fr is not None:
+                ev.ip = fr
+                return True
+        if s.startswith(("RCU grace-period kthread stack dump", "rcu: RCU grace-period kthread stack dump")):
+            ctx.mode = "kthread"
+            return True
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
@@ -437,6 +480,8 @@ class LogParser:
         return False
 
     def _start_trace(self, ctx: _Ctx) -> None:
+        if ctx.mode == "kthread":
+            return      # the RCU grace-period kthread's own stack is not the stalled code
         ctx.mode = "trace"
         ctx.stack = "task"
         ctx.traces += 1

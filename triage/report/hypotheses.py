@@ -149,10 +149,16 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
             return Hypothesis(name, SUPPORTED,
                               f"{desc}; free memory was at or below the min watermark "
                               f"({_zones_desc(low)}): the system was short of memory", ev)
+        order = (allocs[-1].fields or {}).get("order")
+        why = "the request itself could not be met (its size, order or GFP flags)"
+        if isinstance(order, int) and order > 3:
+            # beyond PAGE_ALLOC_COSTLY_ORDER the allocator gives up early instead of reclaiming hard
+            why = (f"an order-{order} request needs {4 << order} KiB physically contiguous, which "
+                   "fragmented memory may not have: fragmentation, not a lack of memory")
         return Hypothesis(name, RULED_OUT,
                           f"{desc}, but every zone had free memory above its min watermark "
-                          f"({_zones_desc(last_zones)}) and the OOM killer never ran: the request itself "
-                          "could not be met (its size, order or GFP flags), the machine was not out of memory", ev)
+                          f"({_zones_desc(last_zones)}) and the OOM killer never ran: {why}; "
+                          "the machine was not out of memory", ev)
     if last_zones and low:
         ev = [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB") for z in low]
         return Hypothesis(name, INCONCLUSIVE,
@@ -245,6 +251,11 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
         why = "requested through sysrq" if ctx.category == "sysrq" else "the OOM killer's panic"
         return Hypothesis(name, RULED_OUT, f"the crash was {why}, not a fault in driver code, "
                           "and no GPU driver error is in the log")
+    if ctx.main is not None and ctx.main.kind in OOM_KINDS + ALLOC_KINDS + ("alloc_stall",) and not gpu_evs \
+            and not (mod and is_gpu_module(mod)):
+        from triage.report.timeline import label
+        return Hypothesis(name, RULED_OUT, f"the verdict is a memory event ({label(ctx.main.kind)}), "
+                          "not a fault in driver code, and no GPU driver error is in the log")
     if gpu_in_trace:
         return Hypothesis(name, INCONCLUSIVE,
                           f"the fault is {where}, but GPU driver {', '.join(gpu_in_trace)} is in the call trace "
