@@ -182,7 +182,11 @@ def test_partial_dump_exit_6(tmp_path):
     assert r.stderr.count("\n") == 1 and "partial" in r.stderr
     data = json.loads(r.stdout)
     assert data["source"]["partial"] and data["source"]["problems"]
-    assert data["verdict"]["category"] == full["verdict"]["category"]
+    if data["verdict"]["category"] != full["verdict"]["category"]:
+        # the cut took the log's own pages (kdump files store pages in physical order): the
+        # report must then say that nothing was found only in what could be read
+        assert data["verdict"]["category"] == "none", data["verdict"]
+        assert "partial" in data["verdict"]["title"]
     text = _run("analyze", cut).stdout
     assert "PARTIAL INPUT:" in text.splitlines()[2]
 
