@@ -79,6 +79,8 @@ def source_info(path: str, opened: Any) -> SourceInfo:
         kernel_version=g(opened, "kernel_version"),
         hostname=g(opened, "hostname"),
         crash_time=_iso(g(opened, "crash_time") or g(info, "crash_time")),
+        # CRASHTIME is written only by crash_kexec(): the kernel crashed into kdump
+        crashed=kind == "dump" and (g(opened, "crash_time") or g(info, "crash_time")) is not None,
         arch=g(opened, "arch") or g(facts, "arch"),
         module_versions=dict(g(opened, "module_versions") or {}),
     )

@@ -223,3 +223,13 @@ def test_xid_classes():
     assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("inconclusive", "ruled_out")
     d = _xid_diag(119, "Timeout waiting for RPC from GSP! Expected function 76 (GSP_RM_CONTROL)")
     assert (_h(d, "gpu_driver_fault").status, _h(d, "hardware").status) == ("supported", "ruled_out")
+
+
+def test_kdump_vmcore_without_panic_line_counts_as_panicked():
+    """With kdump loaded, oops=panic enters crash_kexec() before panic() prints (real 6.1 kdump capture)."""
+    log, matches = gpu_alloc_null_log()
+    log.events = [e for e in log.events if e.kind != "panic"]
+    assert not diagnose(log, matches).verdict.panicked
+    d = diagnose(log, matches, SourceInfo(path="vmcore", kind="vmcore", crashed=True,
+                                          crash_time="2026-11-29T15:20:25Z"))
+    assert d.verdict.panicked and d.system.crash_time == "2026-11-29T15:20:25Z"

@@ -51,6 +51,7 @@ class SourceInfo:
     kernel_version: Optional[str] = None
     hostname: Optional[str] = None
     crash_time: Optional[str] = None   # ISO 8601 UTC
+    crashed: bool = False              # the dump was written at a kernel crash (kdump: CRASHTIME set)
     arch: Optional[str] = None
     module_versions: Dict[str, str] = field(default_factory=dict)
 
@@ -348,7 +349,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     # the "---[ end Kernel panic ... ]---" trailer repeats the panic; it is not a new event
     events = [e for e in log.events if not (e.kind == "panic" and e.text.lstrip().startswith("---[ end "))]
     panics = [e for e in events if e.kind == "panic"]
-    panicked = bool(panics)
+    # with kdump loaded, an oops under panic_on_oops enters crash_kexec() before panic()
+    # prints anything: the dump itself is the proof the kernel went down
+    panicked = bool(panics) or source.crashed
     views = [_view(m) for m in matches]
     best = _pick(views, panicked)
 
