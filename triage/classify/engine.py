@@ -110,9 +110,31 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
                 if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and j < i - 1 \
                         and any(e.kind in CRASH_KINDS and e.kind != "warning" for e in evs[j + 1:i]):
                     continue
-                return prev, ev
+                return _first_of_burst(evs, j), ev
         return ev, ev
     return None, None
+
+
+BURST_LINES = 10
+
+
+def _first_of_burst(evs: List[Event], j: int) -> Event:
+    """Reports that start within a few lines of each other come from CPUs
+    crashing together; the first one is the root, the rest its fallout."""
+    k = j
+    while k > 0:
+        prev = evs[k - 1]
+        if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault") \
+                and evs[k].line - prev.line <= BURST_LINES:
+            k -= 1
+            continue
+        if prev.kind == "meminfo" and evs[k].line - prev.line <= BURST_LINES:
+            k -= 1
+            continue
+        break
+    while evs[k].kind not in CRASH_KINDS:
+        k += 1
+    return evs[k]
 
 
 def _module_taint(log: KernelLog, ev: Optional[Event], module: Optional[str]) -> Optional[Module]:

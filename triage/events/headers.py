@@ -101,6 +101,8 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     if f:
         return f
     name = rest.split()[0] if rest.split() else ""
+    if re.fullmatch(r"(0x)?[0-9a-fA-F]{8,16}", name):
+        return None         # an unsymbolised address is not a function name
     name = name.split("+", 1)[0]
     if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
         return Frame(name)

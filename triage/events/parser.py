@@ -35,6 +35,7 @@ _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protect
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
+_MERGED = re.compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
@@ -72,6 +73,7 @@ class LogParser:
         self._prev_caller: Optional[str] = None
         self._prev_prefix = 0
         self._indent = ""
+        self._pending = None
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -103,11 +105,24 @@ class LogParser:
             parts = msg.split("#012")[:64]
         else:
             parts = [msg]
+            m = _MERGED.search(msg, 1) if "[" in msg[1:] else None
+            if m is not None:
+                # two console records on one line (concurrent printk on a serial console)
+                rest, rts, rcaller, _, _ = strip_prefix(msg[m.start():])
+                if rts is not None:
+                    parts = [msg[:m.start()]]
+                    self._pending = (rest, rts, rcaller)
         for part in parts:
-            ll = LogLine(self.number, part, ts, caller, host)
-            kept = self._line(ll)
-            if kept or len(self.lines) < MAX_KEPT_LINES:
-                self.lines.append(ll)
+            self._emit(LogLine(self.number, part, ts, caller, host))
+        if self._pending is not None:
+            rest, rts, rcaller = self._pending
+            self._pending = None
+            self._emit(LogLine(self.number, rest, rts, rcaller, host))
+
+    def _emit(self, ll: LogLine) -> None:
+        kept = self._line(ll)
+        if kept or len(self.lines) < MAX_KEPT_LINES:
+            self.lines.append(ll)
 
     # -- per line --------------------------------------------------------
     def _context(self, ll: LogLine) -> _Ctx:
@@ -426,7 +441,8 @@ class LogParser:
                     self._start_trace(ctx)
                 ctx.stack = marker
                 return True
-        if ev.kind == "lockdep" and ev.ip is None and ", at: " in s:
+        if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
+                and not str(ev.fields.get("headline", "")).startswith("WARNING: suspicious RCU"):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
