@@ -23,14 +23,20 @@ from triage.cli import cli  # noqa: E402
 
 
 def _scenario_dirs():
-    """(scenario name, directory holding serial.log) for every generated scenario."""
+    """Directories holding a finished scenario's serial.log: every committed one, and those of
+    sample_dumps/out that the generator lists in its READY file (others may still be running)."""
     out = []
     for top in DUMP_DIRS:
         if not top.is_dir():
             continue
+        ready = None
+        if top.name == "out":
+            r = top / "READY"
+            ready = {ln.split("/", 1)[0] for ln in r.read_text().splitlines()
+                     if ln.strip() and not ln.startswith("#")} if r.is_file() else set()
         for d in sorted(top.iterdir()):
             log = d / "serial.log"
-            if log.is_file() and b"Kernel panic - not syncing" in log.read_bytes():
+            if log.is_file() and (ready is None or d.name in ready):
                 out.append(d)
     return out
 
