@@ -303,3 +303,18 @@ def test_output_file_is_complete_and_readable(tmp_path):
     assert json.loads(out.read_text())["verdict"]["category"] == "gpu_alloc_fail_null_deref"
     assert oct(out.stat().st_mode & 0o777) != oct(0o600)    # an ordinary file, not mkstemp's 0600
     assert not list(tmp_path.glob(".triage-*"))              # no temporary left behind
+
+
+DMESG_TEXTS = sorted(p for d in DIRS for p in d.rglob("*dmesg*.txt") if p.stat().st_size > 0)
+
+
+@pytest.mark.skipif(not DMESG_TEXTS, reason="no vmcore-dmesg / makedumpfile --dump-dmesg outputs generated")
+@pytest.mark.parametrize("path", DMESG_TEXTS, ids=[str(p.relative_to(ROOT)) for p in DMESG_TEXTS])
+def test_peer_dmesg_text_gets_the_same_verdict(path):
+    """vmcore-dmesg.txt (kexec-tools) and makedumpfile --dump-dmesg output of a real crash are
+    analysed like the dump: the scenario's category and culprit module."""
+    scen_dir = next(d for d in DIRS if d in path.parents)
+    exp = _expected()[_scenario_of(scen_dir)]
+    r = _analyze(path, "--format", "json")
+    v = json.loads(r.output)["verdict"]
+    assert (v["category"], v["culprit"]["module"]) == exp
