@@ -139,7 +139,9 @@ def _match_bug(text: str) -> Optional[Header]:
     if text.startswith("BUG: memory leak"):
         return Header("leak", "memory leak")
     if text.startswith("BUG: Dentry "):
-        return Header("kernel_bug_other", "BUG: Dentry still in use")
+        # "BUG: Dentry ffff..{i=0,n=x}  still in use (1) [unmount of ramfs ramfs]": the operation is the unmount
+        return Header("kernel_bug_other", "BUG: Dentry still in use", {},
+                      ip=Frame("unmount") if "[unmount of " in text else None)
     if text.startswith("BUG: stack guard page was hit"):
         return Header("stack_corruption", "BUG: stack guard page was hit")
     if text.startswith("BUG: workqueue lockup"):

@@ -61,7 +61,10 @@ def safe_html(text: Optional[str], limit: int = MAX_TEXT) -> str:
     return html.escape(safe_text(text, limit), quote=True)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Inline Markdown: emphasis, code, links/images ([...] and the "![" prefix), tables,
+# strikethrough. Line-start markers (#, -, +, 1.) cannot occur: log text is
+# always placed after a renderer's own prefix.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def safe_markdown(text: Optional[str], limit: int = MAX_TEXT) -> str:
