@@ -18,6 +18,7 @@ output from /proc/vmcore as oracles, written as a tar onto a virtio disk.
 """
 
 import argparse
+import os
 import gzip
 import io
 import subprocess
@@ -34,6 +35,7 @@ CACHE = ROOT / "sample_dumps" / "cache"
 FLOOD_INIT = """#!/bin/busybox sh
 export PATH=/bin
 mount -t proc proc /proc
+mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 exec </dev/console >/dev/console 2>&1
 insmod /lib/modules/qemu_fw_cfg.ko
@@ -64,9 +66,12 @@ for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 done
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+while [ ! -b /dev/vdb ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
 cd /out
 mkdir -p d
-cp /proc/vmcore d/vmcore.kexec-elf
+# the plain copy goes straight onto its own disk: it does not fit in the capture kernel's RAM
+cat /proc/vmcore > /dev/vdb
+wc -c < /proc/vmcore > d/vmcore.kexec-elf.size
 makedumpfile -E -d 31 /proc/vmcore d/vmcore.mdf-E-d31 > d/mdf-E.log 2>&1
 makedumpfile -l -d 31 /proc/vmcore d/vmcore.mdf-l-d31 > d/mdf-l.log 2>&1
 vmcore-dmesg /proc/vmcore > d/vmcore-dmesg.txt 2>&1
@@ -103,6 +108,7 @@ def main() -> int:
     ap.add_argument("--la57", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--kdump", action="store_true")
+    ap.add_argument("--crashkernel", type=int, default=256, help="MiB reserved for the capture kernel")
     a = ap.parse_args()
     kdir = sorted(CACHE.glob("kernel-*"))[-1]
     vmlinuz = sorted((kdir / "boot").glob("vmlinuz-*"))[-1]
@@ -121,7 +127,7 @@ def main() -> int:
     cmdline = (f"console=ttyS0,115200 loglevel=1 oops=panic panic=0 log_buf_len={a.log_buf_len} "
                "triage.scenario=logflood")
     if a.kdump:
-        return run_kdump(a, vmlinuz, initrd, serial, cmdline + " crashkernel=160M")
+        return run_kdump(a, vmlinuz, initrd, serial, cmdline + f" crashkernel={a.crashkernel}M")
     with tempfile.TemporaryDirectory() as td:
         sock = Path(td) / "qmp.sock"
         argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(a.ram), "-smp", "2",
@@ -159,18 +165,24 @@ def main() -> int:
 
 def run_kdump(a, vmlinuz, initrd, serial, cmdline) -> int:
     disk = a.outdir / "capture-disk.img"
+    raw = a.outdir / "vmcore.kexec-elf"
     with open(disk, "wb") as f:
         f.truncate(1 << 30)
+    with open(raw, "wb") as f:
+        f.truncate((a.ram + 64) << 20)
     argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(a.ram), "-smp", "2",
             "-display", "none", "-monitor", "none", "-no-reboot", "-kernel", str(vmlinuz),
             "-initrd", str(initrd), "-append", cmdline, "-serial", f"file:{serial}",
             "-device", "vmcoreinfo", "-nic", "none", "-cpu", "max,la57=off",
-            "-drive", f"file={disk},format=raw,if=virtio"]
+            "-drive", f"file={disk},format=raw,if=virtio",
+            "-drive", f"file={raw},format=raw,if=virtio"]
     (a.outdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
     t0 = time.monotonic()
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=a.timeout, check=True)
     subprocess.run(["tar", "-xf", str(disk), "-C", str(a.outdir), "--strip-components=1"], check=True)
+    size = int((a.outdir / "vmcore.kexec-elf.size").read_text().split()[0])
+    os.truncate(raw, size)
     disk.unlink()
     initrd.unlink()
     print(f"kdump capture in {a.outdir} after {time.monotonic() - t0:.0f}s")
