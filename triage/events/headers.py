@@ -421,6 +421,10 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
     if c == "B":
         if text.startswith("BUG: "):
             return _match_bug(text)
+        if text.startswith("BUG ") and "): " in text[:120]:
+            # SLUB debug: "BUG kmalloc-8 (Tainted: G B): Object already free"
+            what = _cut_headline(text[text.index("): ") + 3:])
+            return Header("bad_page", "BUG: " + what, {"slab": text[4:text.find(" (")][:64]})
         return None
     if c == "W":
         if text.startswith("WARNING: "):

@@ -442,7 +442,8 @@ class LogParser:
                 ctx.stack = marker
                 return True
         if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
-                and not str(ev.fields.get("headline", "")).startswith("WARNING: suspicious RCU"):
+                and str(ev.fields.get("headline", "")).startswith(("possible deadlock", "BUG: held lock", "WARNING: held lock",
+                                                               "inconsistent lock state")):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
@@ -451,6 +452,9 @@ class LogParser:
             if fr is not None:
                 ev.ip = fr
                 return True
+        if s.startswith("Preemption disabled at:"):
+            ctx.mode = "aux"        # one frame naming where preemption was disabled, not the crash stack
+            return True
         if s.startswith(("RCU grace-period kthread stack dump", "rcu: RCU grace-period kthread stack dump")):
             ctx.mode = "kthread"
             return True
