@@ -177,3 +177,12 @@ def test_damaged_page_data_makes_only_that_page_unreadable(tmp_path):
         assert r.read_phys(0x1001 * 4096, 4096) == want_other
         f = r.facts()
         assert not f.complete and any("damaged page data" in x for x in f.problems)
+
+
+def test_big_endian_header_is_named(tmp_path):
+    src = bytearray((DATA / "centos7-wrapped.kdump-zstd").read_bytes())
+    src[8:12] = (6).to_bytes(4, "big")
+    p = tmp_path / "be"
+    p.write_bytes(src)
+    with pytest.raises(FormatError, match="big-endian"):
+        open_dump(str(p))

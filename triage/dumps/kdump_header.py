@@ -95,6 +95,9 @@ def parse_header(store: Store) -> KdumpHeader:
         raise CorruptDumpError("file ends inside the disk_dump_header", path=path, offset=len(raw))
     (sig, version, uts, tv_sec, tv_usec, status, block_size, sub_hdr_size, bitmap_blocks,
      max_mapnr, _ram_blocks, _dev_blocks, _written, _cur_cpu, nr_cpus) = _HDR.unpack_from(raw)
+    if not 0 < version < 64 and 0 < int.from_bytes(raw[8:12], "big") < 64:
+        raise FormatError("big-endian kdump-compressed file (s390x/ppc64 BE writer); only "
+                          "little-endian dumps are supported", path=path)
     if not 0 < version < 64:
         raise CorruptDumpError(f"implausible header_version {version}", path=path, offset=8)
     if block_size < 512 or block_size > (1 << 20) or block_size & (block_size - 1):
