@@ -68,6 +68,8 @@ def render_text(d: Diagnosis) -> str:
     if v.signature:
         head.append(f"rule {s(v.signature)}")
     out.append("  " + " | ".join(head))
+    if d.hypotheses:
+        out.append("  " + hypothesis_line(d))
     if d.source.partial:
         probs = "; ".join(s(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out.append(f"  PARTIAL INPUT: {probs} (the diagnosis uses what could be read)")
@@ -135,6 +137,13 @@ def render_text(d: Diagnosis) -> str:
         out.append("")
     out.append(f"Source: {s(d.source.path, 500)} ({s(d.source.kind)}{', ' + s(d.source.format) if d.source.format else ''})")
     return "\n".join(out) + "\n"
+
+
+def hypothesis_line(d: Diagnosis) -> str:
+    """One line with every hypothesis' verdict, supported ones first."""
+    order = {"supported": 0, "inconclusive": 1, "ruled_out": 2}
+    hs = sorted(d.hypotheses, key=lambda h: order.get(h.status, 3))
+    return "; ".join(f"{h.name.replace('_', ' ')}: {_STATUS.get(h.status, h.status)}" for h in hs)
 
 
 def system_rows(d: Diagnosis) -> List[List[str]]:
