@@ -143,7 +143,7 @@ class LogParser:
         self._facts(text)
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
-        if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")):
+        if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
             while m is not None:
                 i = m.start()
@@ -443,7 +443,7 @@ class LogParser:
                 return True
         if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
                 and str(ev.fields.get("headline", "")).startswith(("possible deadlock", "BUG: held lock", "WARNING: held lock",
-                                                               "inconsistent lock state")):
+                                                               "inconsistent lock state", "BUG: lock held")):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
@@ -452,6 +452,10 @@ class LogParser:
             if fr is not None:
                 ev.ip = fr
                 return True
+        if s.startswith("last function: ") and ev.ip is None:
+            # "BUG: workqueue leaked lock or atomic": the work function that leaked
+            ev.ip = Frame(s[15:].split()[0].split("+", 1)[0][:200]) if len(s) > 15 else None
+            return True
         if s.startswith("Preemption disabled at:"):
             ctx.mode = "aux"        # one frame naming where preemption was disabled, not the crash stack
             return True
