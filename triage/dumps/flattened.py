@@ -54,10 +54,10 @@ class FlatStore(Store):
         pos = HEADER_SIZE
         starts, lens, where = array("q"), array("q"), array("q")
         ended = False
-        unpack = _REC.unpack_from
-        buf = raw.buffer()
+        unpack = _REC.unpack
+        pread = getattr(raw, "read_unmapped", raw.read)
         while pos + 16 <= size:
-            off, n = unpack(buf, pos)
+            off, n = unpack(pread(pos, 16))
             if off == -1:
                 ended = True
                 break

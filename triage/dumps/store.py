@@ -132,9 +132,9 @@ class FileStore(Store):
             self.size = os.fstat(fd).st_size
             self._mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot map file: {exc}", path=path) from None
-        finally:
             os.close(fd)
+            raise InputError(f"cannot map file: {exc}", path=path) from None
+        self._fd = fd
         try:
             # Dump reads are scattered (record headers, descriptors, single pages):
             # read-ahead would only multiply the bytes brought in from disk.
@@ -152,11 +152,18 @@ class FileStore(Store):
             return None
         return self._mm[offset:offset + length]
 
-    def buffer(self):
-        """The read-only mapping itself, for struct.unpack_from over many small fields."""
-        return self._mm
+    def read_unmapped(self, offset: int, length: int) -> bytes:
+        """pread(2): for many tiny reads spread over the file (flattened record headers),
+        which through the mapping would each pull a whole page into our RSS."""
+        try:
+            return os.pread(self._fd, length, offset)
+        except OSError as exc:
+            raise InputError(f"read error at offset {offset:#x}: {exc.strerror}", path=self.path) from None
 
     def close(self) -> None:
         mm, self._mm = getattr(self, "_mm", None), None
         if mm is not None:
             mm.close()
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)

@@ -21,7 +21,7 @@ from triage.events.headers import Header, match_header
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
 from triage.events.prefix import sanitize, strip_prefix
 
-MAX_FRAMES = 128
+MAX_FRAMES = 256
 MAX_TRACES = 8
 MAX_KEPT_LINES = 200_000
 # Lines after a header during which a secondary header (Oops:, invalid
