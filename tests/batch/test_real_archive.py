@@ -135,7 +135,9 @@ def fleet_tree(tmp_path_factory):
     gz = root / "old-hosts.tar.gz"
     with tarfile.open(gz, "w:gz", compresslevel=1) as tf:
         tf.add(arc_dir / "crash", arcname="crash")
-    plan[f"{gz}::crash/10.0.0.7-2026-10-01-10:00:00/vmcore"] = (a, "10.0.0.7")
+    # the verdict of this item comes from the log (read in place), so its oracle is the log
+    dmesg_a_file = put(tmp / "oracle" / "vmcore-dmesg.txt", dmesg_a)
+    plan[f"{gz}::crash/10.0.0.7-2026-10-01-10:00:00/vmcore"] = (dmesg_a_file, "10.0.0.7")
     zdir = tmp / "zsrc"
     put(zdir / "var/crash/mail3-202610020900/dump.202610020900", b.read_bytes())
     plain = tmp / "older.tar"
@@ -146,10 +148,20 @@ def fleet_tree(tmp_path_factory):
     with open(plain, "rb") as i, open(zst, "wb") as o:
         zstandard.ZstdCompressor(level=1).copy_stream(i, o)
     plan[f"{zst}::var/crash/mail3-202610020900/dump.202610020900"] = (b, "mail3")
+    # crash directories exactly as the kdump tools wrote them in the generator's guests
+    real_dirs = []
+    for vmcore in dump_files("any"):
+        d = vmcore.parent
+        if vmcore.name == "vmcore" and (d / "vmcore-dmesg.txt").is_file():
+            dest = root / f"rhel-{len(real_dirs)}" / d.name
+            for f in d.iterdir():
+                put(dest / f.name, link=f)
+            plan[str(dest / "vmcore")] = (vmcore, f"rhel-{len(real_dirs)}")
+            real_dirs.append(str(dest / "vmcore"))
     bad = root / "cut.tar.gz"
     bad.write_bytes(gz.read_bytes()[:2000])
     plan[str(bad)] = (None, None)
-    return {"root": root, "plan": plan, "a": a, "b": b, "tmp": tmp, "mismatch": str(mis)}
+    return {"root": root, "plan": plan, "a": a, "b": b, "tmp": tmp, "mismatch": str(mis), "real_dirs": real_dirs}
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +244,20 @@ def test_vmcore_and_log_disagreement_is_reported(fleet_tree, batch_run):
     assert mis["disagreements"], mis
     agree = byid[str(fleet_tree["root"] / "web1/127.0.0.1-2026-11-20-10:00:00/vmcore")]
     assert agree["disagreements"] == [] and agree["log"].endswith("vmcore-dmesg.txt")
+
+
+def test_real_kdump_dirs_pair_vmcore_with_vmcore_dmesg(fleet_tree, batch_run):
+    """vmcore-dmesg (kexec-tools, run in the capture kernel) is an independent
+    reader of the same log: the verdict it leads to must not differ."""
+    doc, _ = batch_run
+    if not fleet_tree["real_dirs"]:
+        pytest.skip("no in-guest kdump directory (vmcore + vmcore-dmesg.txt) among the real dumps")
+    byid = {d["id"]: d for d in doc["dumps"]}
+    for item_id in fleet_tree["real_dirs"]:
+        d = byid[item_id]
+        assert d["log"].endswith("/vmcore-dmesg.txt") and d["analyzed"] == item_id
+        assert any(x.endswith("/kexec-dmesg.log") for x in d["extras"])
+        assert not [x for x in d["disagreements"] if x.startswith("verdict title differs")], d["disagreements"]
 
 
 def test_archives_read_in_place(fleet_tree, batch_run):

@@ -53,6 +53,23 @@ def comparable(doc):
     return dumps, doc["fleet"], doc["summary"]
 
 
+def first_difference(a, b, where="$"):
+    """Path and values of the first place two JSON values differ (None if equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            d = first_difference(a.get(k), b.get(k), f"{where}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{where}[{i}]")
+            if d:
+                return d
+        return None
+    return None if a == b else (where, a, b)
+
+
 def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path):
     root = tmp_path / "crash"
     n = build_tree(root)
@@ -102,7 +119,7 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path):
     final = json.loads(out)
     assert final["stats"]["reused"] == partial_rows       # none of it was redone
     # report paths are relative to each output directory, so they compare equal
-    assert comparable(final) == comparable(clean)
+    assert first_difference(comparable(final), comparable(clean)) is None
     db = sqlite3.connect(killed_out / "triage-batch.sqlite")
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM results").fetchone() == (n, n)
     assert not (killed_out / ".triage-tmp").exists()
