@@ -120,12 +120,18 @@ BURST_LINES = 10
 
 def _first_of_burst(evs: List[Event], j: int) -> Event:
     """Reports that start within a few lines of each other come from CPUs
-    crashing together; the first one is the root, the rest its fallout."""
+    crashing together, and hung-task/stall reports come in runs; the first
+    one is the root, the rest its fallout."""
     k = j
     while k > 0:
         prev = evs[k - 1]
         if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault") \
                 and evs[k].line - prev.line <= BURST_LINES:
+            k -= 1
+            continue
+        if prev.kind == evs[k].kind and prev.kind in ("hung_task", "rcu_stall", "soft_lockup") \
+                and evs[k].line - prev.line <= CAUSE_WINDOW_LINES:
+            # a run of hung-task/stall reports: the first one names what blocked first
             k -= 1
             continue
         if prev.kind == "meminfo" and evs[k].line - prev.line <= BURST_LINES:
