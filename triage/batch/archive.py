@@ -10,6 +10,8 @@ import bz2  # noqa: F401 - tarfile's "r|*" needs it importable
 import contextlib
 import lzma
 import os
+import shutil
+import subprocess
 import tarfile
 import zlib
 from typing import IO, Callable, Dict, Iterator, List, Optional, Tuple
@@ -158,6 +160,29 @@ def outer_compression(path: str) -> Optional[str]:
     return None
 
 
+def _lz4_tool(path: str, dest: str, limit: int) -> str:
+    proc = subprocess.Popen(["lz4", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    written = 0
+    try:
+        with open(dest, "xb") as out:
+            while True:
+                chunk = proc.stdout.read(_CHUNK)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit:
+                    raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
+                                     "temporary-space limit", path=path)
+                out.write(chunk)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        err = proc.communicate()[1]
+    if proc.returncode:
+        raise CorruptDumpError(f"lz4 stream is damaged: {err.decode(errors='replace').strip()}", path=path)
+    return dest
+
+
 def decompress_file(path: str, dest: str, limit: int) -> str:
     """Stream-decompress a whole-file-compressed dump into `dest`, at most `limit` bytes."""
     kind = outer_compression(path)
@@ -172,6 +197,9 @@ def decompress_file(path: str, dest: str, limit: int) -> str:
         elif kind == "zstd":
             import zstandard
             src = zstandard.ZstdDecompressor().stream_reader(raw)
+        elif kind == "lz4" and shutil.which("lz4"):
+            # no lz4 frame reader in the standard library: the lz4 tool streams it
+            return _lz4_tool(path, dest, limit)
         else:
             raise FormatError(f"outer {kind or 'unknown'} compression is not supported; "
                               "decompress the file first", path=path)

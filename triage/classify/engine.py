@@ -238,7 +238,8 @@ def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
 
 def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     cond = rule.match
-    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor))
+    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor),
+                      scope.rules.skip_patterns(rule.prefer))
     function = fr.function if fr else None
     module = fr.module.replace("-", "_") if fr and fr.module else None
     if module is None and isinstance(ev.fields.get("module"), str):

@@ -43,16 +43,22 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
 
 
 def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
-                 anchors: Iterable[Pattern] = ()) -> Optional[Frame]:
+                 anchors: Iterable[Pattern] = (), prefer: Iterable[Pattern] = ()) -> Optional[Frame]:
     """The first non-helper frame, or None when every frame is a helper.
 
     With anchors (entry points such as vfs_write, do_syscall_64,
-    call_timer_fn), the callee of the innermost anchor frame is preferred:
+    call_timer_fn), the callee of the innermost anchor frame is preferred
+    (after any frame matching `prefer`, e.g. a CPU stuck in an IPI call):
     for stalls and lockups the code that looped is better named by the
     operation it serves than by the helper it spun in."""
     skip = list(skip)
     anchors = list(anchors)
     cands = candidates(ev, strategy)
+    prefer = list(prefer)
+    if prefer:
+        for f in cands:
+            if any(p.search(f.function) for p in prefer):
+                return f
     if anchors:
         for k, f in enumerate(cands):
             if k > 0 and any(p.search(f.function) for p in anchors):

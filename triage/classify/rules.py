@@ -33,7 +33,7 @@ PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xi
 SYSTEM_DIR = "/etc/triage/signatures.d"
 ENV_VAR = "TRIAGE_SIGNATURES"
 
-_RULE_KEYS = {"id", "title", "title_nofunc", "category", "panic_category", "anchor", "severity", "priority", "meaning", "next_steps", "match",
+_RULE_KEYS = {"id", "title", "title_nofunc", "category", "panic_category", "anchor", "prefer", "severity", "priority", "meaning", "next_steps", "match",
               "skip", "guilty", "confidence", "example", "description"}
 _MATCH_KEYS = {"kind", "fields", "not_fields", "culprit_module_in", "culprit_module_not_in", "panicked",
                "preceded_by", "followed_by", "not_preceded_by", "any_frame_module_in"}
@@ -91,6 +91,7 @@ class Rule:
     title_nofunc: Optional[str] = None
     panic_category: Optional[str] = None   # category when the matched report made the kernel panic
     anchor: List[str] = field(default_factory=list)  # [skip]-style lists of anchor frames (guilty = callee of the innermost)
+    prefer: List[str] = field(default_factory=list)  # [skip]-style lists of frames that are guilty whenever present
     confidence: float = 0.9
     examples: List[Example] = field(default_factory=list)
     source: str = ""                  # file the rule came from
@@ -289,9 +290,10 @@ def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Di
         if s not in skip:
             raise _err(path, rid, f"unknown skip list '{s}'")
     anchors = _str_list(raw.get("anchor", []), path, rid, "anchor")
-    for s_ in anchors:
+    prefer = _str_list(raw.get("prefer", []), path, rid, "prefer")
+    for s_ in anchors + prefer:
         if s_ not in skip:
-            raise _err(path, rid, f"unknown anchor list '{s_}'")
+            raise _err(path, rid, f"unknown anchor/prefer list '{s_}'")
     guilty = raw.get("guilty", "ip_then_trace")
     if guilty not in GUILTY_STRATEGIES:
         raise _err(path, rid, f"unknown guilty strategy '{guilty}' (one of {', '.join(GUILTY_STRATEGIES)})")
@@ -309,4 +311,4 @@ def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Di
             raise _err(path, rid, f"example #{j + 1}: expect must be 'match' or 'no_match'")
         examples.append(Example(ex["log"], exp, ex.get("title"), ex.get("module"), ex.get("label", "")))
     return Rule(rid, raw["title"], raw["category"], raw["severity"], prio, raw["meaning"].strip(), steps, cond,
-                skips, guilty, raw.get("title_nofunc"), raw.get("panic_category"), anchors, float(conf), examples, path)
+                skips, guilty, raw.get("title_nofunc"), raw.get("panic_category"), anchors, prefer, float(conf), examples, path)
