@@ -7,9 +7,14 @@ call-trace frames, skipping helpers that only report or propagate a bug
 skip lists are data (signatures/lists.toml, [skip]).
 """
 
+import re
 from typing import Iterable, List, Optional, Pattern
 
 from triage.events.model import Event, Frame
+
+
+# The timer interrupt through which stall reports are printed.
+_TIMER_ENTRY = re.compile(r"^(smp_|__sysvec_|sysvec_|smp_trace_)?apic_timer_interrupt|^arch_timer_handler|^tick_handle_periodic")
 
 
 def _skipped(fr: Frame, skip: List[Pattern]) -> bool:
@@ -26,7 +31,15 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
         return reliable
     if strategy == "interrupted":
         # Frames of the code an interrupt (timer/NMI) found running: after the
-        # IRQ section of the trace; else the RIP; else the whole trace.
+        # timer-interrupt entry frame (which may itself have interrupted a
+        # softirq on the IRQ stack), else after the IRQ section; else the RIP;
+        # else the whole trace.
+        for i, f in enumerate(ev.frames):
+            if _TIMER_ENTRY.search(f.function):
+                after_entry = [g for g in ev.frames[i + 1:] if g.reliable]
+                if after_entry:
+                    return after_entry
+                break
         seen_irq = False
         after: List[Frame] = []
         for f in ev.frames:

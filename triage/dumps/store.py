@@ -136,6 +136,10 @@ class FileStore(Store):
             raise InputError(f"cannot map file: {exc}", path=path) from None
         self._fd = fd
         try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)   # for read_unmapped
+        except (AttributeError, OSError):
+            pass
+        try:
             # Dump reads are scattered (record headers, descriptors, single pages):
             # read-ahead would only multiply the bytes brought in from disk.
             self._mm.madvise(mmap.MADV_RANDOM)
