@@ -24,6 +24,7 @@ SIGNATURE = b"makedumpfile"
 HEADER_SIZE = 4096
 _REC = struct.Struct(">qq")
 _MAX_OFFSET = 1 << 56          # larger offsets are damage, not a real dump
+_RELEASE_EVERY = 32 << 20      # unmap walked header pages every 32 MiB of stream
 
 
 def is_flattened(head: bytes) -> bool:
@@ -54,10 +55,14 @@ class FlatStore(Store):
         pos = HEADER_SIZE
         starts, lens, where = array("q"), array("q"), array("q")
         ended = False
-        unpack = _REC.unpack
-        pread = getattr(raw, "read_unmapped", raw.read)
+        buf = raw.buffer() if hasattr(raw, "buffer") else None
+        release = getattr(raw, "release", None)
+        released = pos
         while pos + 16 <= size:
-            off, n = unpack(pread(pos, 16))
+            off, n = _REC.unpack_from(buf, pos) if buf is not None else _REC.unpack(raw.read(pos, 16))
+            if release is not None and pos - released >= _RELEASE_EVERY:
+                release(released, pos - released)
+                released = pos
             if off == -1:
                 ended = True
                 break
@@ -72,6 +77,8 @@ class FlatStore(Store):
                 lens.append(avail)
                 where.append(pos + 16)
             pos += 16 + n
+        if release is not None:
+            release(released, min(pos, size) - released)
         if not ended and self.complete:
             if pos < size:
                 self._truncated("the file ends inside a record header")

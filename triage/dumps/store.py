@@ -134,11 +134,7 @@ class FileStore(Store):
         except (OSError, ValueError) as exc:
             os.close(fd)
             raise InputError(f"cannot map file: {exc}", path=path) from None
-        self._fd = fd
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)   # for read_unmapped
-        except (AttributeError, OSError):
-            pass
+        os.close(fd)
         try:
             # Dump reads are scattered (record headers, descriptors, single pages):
             # read-ahead would only multiply the bytes brought in from disk.
@@ -156,18 +152,28 @@ class FileStore(Store):
             return None
         return self._mm[offset:offset + length]
 
-    def read_unmapped(self, offset: int, length: int) -> bytes:
-        """pread(2): for many tiny reads spread over the file (flattened record headers),
-        which through the mapping would each pull a whole page into our RSS."""
-        try:
-            return os.pread(self._fd, length, offset)
-        except OSError as exc:
-            raise InputError(f"read error at offset {offset:#x}: {exc.strerror}", path=self.path) from None
+    def buffer(self):
+        """The read-only mapping itself, for struct.unpack_from over many small fields."""
+        return self._mm
+
+    def release(self, offset: int, length: int) -> None:
+        """Drop our mapping of a range we walked (the page cache keeps it): a walk that
+        touches one small field per page would otherwise grow RSS by a page each time.
+
+        The walk goes through the mapping rather than pread(2) because MADV_RANDOM
+        also stops the kernel's asynchronous read-ahead, which a pread walk would
+        trigger from the marker pages left by an earlier buffered read of the file head.
+        """
+        start = offset - offset % mmap.PAGESIZE
+        end = offset + length - (offset + length) % mmap.PAGESIZE
+        if end > start:
+            try:
+                self._mm.madvise(mmap.MADV_DONTNEED, start, end - start)
+            except (AttributeError, OSError, ValueError):
+                pass
 
     def close(self) -> None:
         mm, self._mm = getattr(self, "_mm", None), None
         if mm is not None:
             mm.close()
-        fd, self._fd = getattr(self, "_fd", None), None
-        if fd is not None:
-            os.close(fd)
+
