@@ -24,8 +24,11 @@ def _magic(path: Path) -> bytes:
         return b""
 
 
-def dump_files(kind: str = "elf") -> List[Path]:
-    """Real dump files of one format family ("elf", "kdump", "flattened", "any")."""
+def dump_files(kind: str = "elf", incomplete: bool = False) -> List[Path]:
+    """Real dump files of one format family ("elf", "kdump", "flattened", "any").
+
+    Dumps whose name says "incomplete" (a capture that ran out of space) are
+    returned only when `incomplete` is True, and then only those."""
     magics = {"elf": (b"\x7fELF",), "kdump": (b"KDUMP   ", b"DISKDUMP"), "flattened": (b"makedumpfile",)}
     out = []
     for top in DUMP_DIRS:
@@ -34,6 +37,8 @@ def dump_files(kind: str = "elf") -> List[Path]:
         for dirpath, _dirs, files in os.walk(top):
             for name in sorted(files):
                 if not (name.startswith("vmcore") or name.startswith("dump")):
+                    continue
+                if ("incomplete" in name) != incomplete:
                     continue
                 p = Path(dirpath) / name
                 if p.stat().st_size < 4096:

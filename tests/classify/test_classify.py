@@ -176,4 +176,20 @@ def test_panic_cause_is_first_report_of_a_burst():
 def test_builtin_rules_cover_every_category():
     from triage.classify import CATEGORIES
     have = {r.category for r in RULES.rules} | {r.panic_category for r in RULES.rules}
-    assert set(CATEGORIES) - have == {"unknown", "none"}
+    assert set(CATEGORIES) - have == {"none"}       # "unknown" also comes from the unexpected-reboot rule
+
+
+def test_unexpected_reboot_only_without_crash_or_clean_shutdown():
+    m = top("""
+        [  5.0] random: crng init done
+        [  0.000000] Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP
+        [  0.100000] Command line: ro quiet
+        """)
+    assert m.category == "unknown" and m.title == "unexpected kernel reboot"
+    m = top("""
+        [  0.000000] Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP
+        [  0.100000] Command line: ro quiet
+        [  9.000000] reboot: Restarting system
+        [  0.000000] Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP
+        """)
+    assert m.category == "none"

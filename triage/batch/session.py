@@ -31,6 +31,7 @@ class BatchOptions:
     retry_errors: bool = False
     reports: bool = True
     analyze: Optional[Callable[[str], Any]] = None   # default: triage.analysis.analyze_path
+    analysis_key: str = ""      # triage version + rules hash (work.analysis_key); part of the change key
 
 
 @dataclass
@@ -73,7 +74,7 @@ def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress]
         by_id = {it.id: it for it in found.items}
         for it in found.items:
             try:
-                key = store.change_key(it)
+                key = store.change_key(it, opts.analysis_key)
             except OSError as exc:
                 key = f"unreadable:{exc.errno}"
                 if done.get(it.id) != key:

@@ -84,9 +84,10 @@ class Store:
         # new file (fresh cache) is caught.
         return f"{loc.display()}|{loc.size}|{st.st_size}|{st.st_mtime_ns}|{fp}"
 
-    def change_key(self, item: DumpItem) -> str:
-        """What must stay equal for a stored result to still hold."""
-        parts = [self._file_key(loc) for loc in item.locations()]
+    def change_key(self, item: DumpItem, salt: str = "") -> str:
+        """What must stay equal for a stored result to still hold (`salt`: the
+        analysis itself, e.g. triage version and rules)."""
+        parts = [salt] + [self._file_key(loc) for loc in item.locations()]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     # -- results -------------------------------------------------------------

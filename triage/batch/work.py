@@ -65,7 +65,21 @@ _WARM_LOG = [
 ]
 
 
-def warm() -> None:
+def analysis_key(signature_dirs: Tuple[str, ...] = ()) -> str:
+    """What else a stored result depends on: the triage version and every signature
+    rule file's content. A new release or an edited rule makes results stale."""
+    import hashlib
+    import triage
+    from triage.classify.rules import search_dirs
+    h = hashlib.sha256(f"triage {triage.__version__}".encode())
+    for d in search_dirs(signature_dirs):
+        if d.is_dir():
+            for f in sorted(d.glob("*.toml")):
+                h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
     """Do once, in the parent, what every analysis would otherwise repeat: import
     the readers, load the signature rules, compile the parsers' patterns (by
     analysing and rendering a tiny log). Forked workers start with all of it."""
@@ -73,8 +87,7 @@ def warm() -> None:
     import importlib
     import pkgutil
     from triage.analysis import analyze_lines, load_ruleset
-    if _RULES is None:
-        _RULES = load_ruleset()
+    _RULES = load_ruleset(signature_dirs)
     import triage
     for pkg in ("dumps", "memory", "printk", "events", "classify", "report"):
         mod = importlib.import_module(f"triage.{pkg}")

@@ -21,7 +21,7 @@ CRASH_KINDS = frozenset({
     "null_deref", "paging_fault", "gpf", "kernel_bug", "kernel_bug_other", "oops_other", "warning", "panic",
     "soft_lockup", "hard_lockup", "hung_task", "rcu_stall", "kasan", "kmsan", "kcsan", "kfence", "ubsan",
     "lockdep", "atomic_sleep", "mce", "hw_error", "sysrq", "bad_page", "list_corruption", "stack_corruption",
-    "leak", "gpu_fault", "nvrm_xid",
+    "leak", "gpu_fault", "nvrm_xid", "reboot",
 })
 # Kinds that are findings but not crashes: they become the verdict only when nothing worse happened.
 NOTABLE_KINDS = frozenset({"oom_kill", "oom_invoked", "alloc_failure", "vmalloc_failure", "alloc_stall"})
@@ -106,7 +106,7 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
                 break
             if ev.ts is not None and prev.ts is not None and ev.ts - prev.ts > CAUSE_WINDOW_S:
                 break
-            if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault"):
+            if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault", "reboot"):
                 if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and j < i - 1 \
                         and any(e.kind in CRASH_KINDS and e.kind != "warning" for e in evs[j + 1:i]):
                     continue
@@ -125,7 +125,7 @@ def _first_of_burst(evs: List[Event], j: int) -> Event:
     k = j
     while k > 0:
         prev = evs[k - 1]
-        if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault") \
+        if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault", "reboot") \
                 and evs[k].line - prev.line <= BURST_LINES:
             k -= 1
             continue

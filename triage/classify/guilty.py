@@ -14,7 +14,7 @@ from triage.events.model import Event, Frame
 
 
 # The timer interrupt through which stall reports are printed.
-_TIMER_ENTRY = re.compile(r"^(smp_|__sysvec_|sysvec_|smp_trace_)?apic_timer_interrupt|^arch_timer_handler|^tick_handle_periodic")
+_TIMER_ENTRY = re.compile(r"^(smp_|__sysvec_|sysvec_|smp_trace_)?apic_timer_interrupt")
 
 
 def _skipped(fr: Frame, skip: List[Pattern]) -> bool:

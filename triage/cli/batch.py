@@ -48,11 +48,14 @@ class _Progress:
               help="Address-space limit of a worker in MiB (0: 2048 plus the dump's size).")
 @click.option("--temp-limit", default=4096, show_default=True, type=click.IntRange(min=1),
               help="MiB of temporary space for vmcores extracted from archives.")
+@click.option("--signatures", "signature_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=str),
+              help="Extra directory of signature rules (*.toml); repeatable. Changed rules re-analyse.")
 @click.option("--retry-errors", is_flag=True, help="Analyse again the dumps that ended as errors.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr.")
 @click.pass_context
 def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: float, memory_limit: int,
-          temp_limit: int, retry_errors: bool, progress: bool) -> None:
+          temp_limit: int, signature_dirs, retry_errors: bool, progress: bool) -> None:
     """Triage every dump and kernel log under ROOT... (directories, files, tar archives).
 
     Finished results are kept in DIR; a re-run analyses only new or changed
@@ -62,11 +65,12 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     from triage.batch import html, render
 
     # Import the analysis once in the parent: forked workers then start warm.
-    from triage.batch.work import warm
-    warm()
+    from triage.batch.work import analysis_key, warm
+    warm(tuple(signature_dirs))
 
     opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
-                        memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors)
+                        memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
+                        analysis_key=analysis_key(tuple(signature_dirs)))
     res = run_batch(list(roots), opts, _Progress(sys.stderr) if progress else None)
     doc_json = render.render_json(res.records, res.views, res.skipped, res.stats)
     if fmt == "text":

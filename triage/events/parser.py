@@ -35,6 +35,13 @@ _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protect
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
+_BOOT_BANNERS = ("Linux version ", "Booting the kernel", "Booting Linux on physical CPU", "SeaBIOS (version",
+                 "early console in extract_kernel")
+_SHUTDOWN = ("reboot: Restarting system", "reboot: Power down", "reboot: System halted", "systemd-shutdown",
+             "kexec_core: Starting new kernel", "Starting new kernel", "Restarting system", "sysrq: Resetting",
+             "Kernel panic - not syncing", "---[ end Kernel panic", "kvm: exiting hardware virtualization",
+             "ACPI: Preparing to enter system sleep state S5", "ACPI: PM: Preparing to enter system sleep state S5",
+             "Power down", "Synchronizing SCSI cache", "reboot: ")
 _MERGED = re.compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
@@ -74,6 +81,9 @@ class LogParser:
         self._prev_prefix = 0
         self._indent = ""
         self._pending = None
+        self._content = False       # saw log content (not a boot banner) since the start
+        self._booting = False       # inside the early boot messages of a (re)boot
+        self._shutdown = False      # a clean shutdown/restart was logged
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -141,6 +151,22 @@ class LogParser:
         """Process one line; True when it belongs to an event block."""
         text = ll.text
         self._facts(text)
+        if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
+            if self._content and not self._shutdown and not self._booting:
+                # a new boot with no crash record or clean shutdown before it
+                ev = Event("reboot", ll.number, text[:200], ll.ts, end_line=ll.number,
+                           fields={"headline": "unexpected kernel reboot"})
+                self.events.append(ev)
+            self._booting = True
+            self._shutdown = False
+            return False
+        if text and not self._booting and not text.startswith("-- "):     # journal separators are not content
+            self._content = True
+        elif text and self._booting and ll.ts is not None and ll.ts > 5.0:
+            self._booting = False
+            self._content = True
+        if text.startswith(_SHUTDOWN):
+            self._shutdown = True
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
