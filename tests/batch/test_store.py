@@ -128,3 +128,22 @@ def test_errors_kept_and_retried_on_request(tmp_path, monkeypatch):
     run_batch([str(root)], opts)
     assert len(_calls(tmp_path)) == n       # partial is not an error: nothing to retry
     json.dumps(r.records)
+
+
+def test_new_rules_or_version_make_results_stale(tmp_path, monkeypatch):
+    from triage.batch.work import analysis_key
+    monkeypatch.setenv("BATCH_TEST_CALLS", str(tmp_path / CALLS))
+    root, out = tmp_path / "crash", tmp_path / "out"
+    _tree(root)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    k0 = analysis_key()
+    assert analysis_key((str(rules),)) == k0           # an empty rule directory changes nothing
+    (rules / "site.toml").write_text("# site rules\n")
+    k1 = analysis_key((str(rules),))
+    assert k1 != k0
+    run_batch([str(root)], BatchOptions(outdir=str(out), analyze=fake_analyze, analysis_key=k0))
+    run_batch([str(root)], BatchOptions(outdir=str(out), analyze=fake_analyze, analysis_key=k0))
+    assert len(_calls(tmp_path)) == 3
+    run_batch([str(root)], BatchOptions(outdir=str(out), analyze=fake_analyze, analysis_key=k1))
+    assert len(_calls(tmp_path)) == 6
