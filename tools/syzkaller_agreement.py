@@ -105,6 +105,8 @@ def compare(case: Case, ours: str, category: str) -> Tuple[bool, str]:
         return False, "triage found no crash"
     sk, sf = normalize(case.title)
     ok, of = normalize(ours)
+    if case.corrupted and sf is None and ours.startswith(case.title):
+        return True, "kind only (syzkaller: corrupted report, truncated title)"
     if sk != ok:
         return False, f"kind {ok!r} != {sk!r}"
     if sf in (None, "corrupted") or case.corrupted:
@@ -160,7 +162,8 @@ def write_report(outcomes: List[Outcome], path: str, corpus: str) -> float:
         "are dropped. The NULL-dereference wordings of all kernel generations are one kind (syzkaller keeps the",
         "pre-5.2 wording `BUG: unable to handle kernel NULL pointer dereference`, triage titles it",
         "`BUG: kernel NULL pointer dereference`), likewise the paging-request wordings.",
-        "When syzkaller marks the report corrupted (function `corrupted`), only the kind is compared.",
+        "When syzkaller marks the report corrupted (function `corrupted`), only the kind is compared; a corrupted",
+        "title that syzkaller truncated (`BUG: unable to handle kernel`) agrees when it is a prefix of ours.",
         "An empty syzkaller title means no crash; triage agrees when it reports category `none`.",
         "",
         "OOM: syzkaller suppresses OOM-killer reports because fuzzing causes them on purpose; triage reports",

@@ -23,6 +23,9 @@ CRASH_KINDS = frozenset({
     "lockdep", "atomic_sleep", "mce", "hw_error", "sysrq", "bad_page", "list_corruption", "stack_corruption",
     "leak", "gpu_fault", "nvrm_xid", "reboot",
 })
+# Reports that end in die() and so in "Kernel panic - not syncing: Fatal exception".
+OOPS_KINDS = frozenset({"null_deref", "paging_fault", "gpf", "kernel_bug", "kernel_bug_other", "oops_other",
+                        "list_corruption", "stack_corruption", "bad_page", "sysrq", "mce"})
 # Kinds that are findings but not crashes: they become the verdict only when nothing worse happened.
 NOTABLE_KINDS = frozenset({"oom_kill", "oom_invoked", "alloc_failure", "vmalloc_failure", "alloc_stall"})
 MEMORY_KINDS = frozenset({"oom_invoked", "oom_kill", "alloc_failure", "vmalloc_failure", "alloc_stall", "oom_reaper"})
@@ -106,6 +109,8 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
                 break
             if ev.ts is not None and prev.ts is not None and ev.ts - prev.ts > CAUSE_WINDOW_S:
                 break
+            if str(ev.fields.get("reason", "")).startswith(("Fatal exception", "Oops")) and prev.kind not in OOPS_KINDS:
+                continue    # die() panicked: the cause is an oops, not a warning printed while handling it
             if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault", "reboot"):
                 if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and j < i - 1 \
                         and any(e.kind in CRASH_KINDS and e.kind != "warning" for e in evs[j + 1:i]):

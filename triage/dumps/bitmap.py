@@ -61,6 +61,9 @@ class Bitmap:
             n = min(CHUNK, self.available_bytes - start)
             data = self.store.read(self.offset + start, n) if n > 0 else b""
             p.append(p[i] + _popcount(data))
+            if n > 0:
+                # Counted once; keep RSS flat on huge bitmaps (32 MiB each for 1 TiB).
+                self.store.release(self.offset + start, n)
         return p[chunk_no]
 
     def rank(self, bit: int) -> int:

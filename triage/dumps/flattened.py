@@ -143,6 +143,16 @@ class FlatStore(Store):
             i += 1
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def release(self, offset: int, length: int) -> None:
+        i = max(0, self._segment(offset))
+        end = offset + length
+        starts, lens, where = self._starts, self._lens, self._where
+        while i < len(starts) and starts[i] < end:
+            lo, hi = max(starts[i], offset), min(starts[i] + lens[i], end)
+            if lo < hi:
+                self.raw.release(where[i] + lo - starts[i], hi - lo)
+            i += 1
+
     @property
     def records(self) -> int:
         return len(self._starts)

@@ -49,6 +49,9 @@ class Store:
             raise IndexError("store offset out of range")
         return b[0]
 
+    def release(self, offset: int, length: int) -> None:
+        """Hint that a range read once (a bitmap being counted) will not be needed soon."""
+
     def fileobj(self) -> io.RawIOBase:
         """A seekable read-only file object over the store (for pyelftools and the like)."""
         return StoreFile(self)

@@ -63,7 +63,7 @@ _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
-_RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected stalls?)")
+_RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
 _MCE = re.compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 _STACKPROT = re.compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
