@@ -9,8 +9,11 @@ Oracles:
   of the flattened stream.
 """
 
+import os
 import random
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -109,7 +112,6 @@ def test_flattened_view_equals_makedumpfile_rearranged(mdf_set, tmp_path):
     for key in ("cF", "EF"):
         rearranged = tmp_path / f"{key}.R"
         with open(mdf_set[key], "rb") as src:
-            import subprocess
             from _synthetic import MAKEDUMPFILE
             subprocess.run([MAKEDUMPFILE, "-R", str(rearranged)], stdin=src, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -223,3 +225,60 @@ def test_incomplete_status_bit_is_partial(tmp_path):
         f = r.facts()
         assert not f.complete
         assert any("incomplete" in x for x in f.problems)
+
+
+def _sparse_terabyte_kdump(path):
+    """A kdump file for a 1 TiB machine (2**28 pfns: two 32 MiB bitmaps, sparse on disk)
+    holding pfns 0-1023 and the very last pfn."""
+    bs, max_mapnr = 4096, 1 << 28
+    one = max_mapnr // 8
+    uts = b"".join(x.ljust(65, b"\0") for x in [b"Linux", b"big", b"6.1.0", b"#1", b"x86_64", b""])
+    hdr = struct.pack("<8si390s6xqqIiiIIIIIIi", b"KDUMP   ", 6, uts, 0, 0, 0, bs, 1, 2 * one // bs,
+                      max_mapnr & 0xFFFFFFFF, 0, 0, 0, 0, 1)
+    vmci = b"OSRELEASE=6.1.0\nPAGESIZE=4096\n"
+    sub = struct.pack("<QiiQQqQqQqQQQQ", 0, 31, 0, 0, 0, bs + 104, len(vmci), 0, 0, 0, 0, 0, 0, max_mapnr)
+    bm_off = 2 * bs
+    pd_off = bm_off + 2 * one
+    pfns = list(range(1024)) + [max_mapnr - 1]
+    data_off = pd_off + 24 * len(pfns)
+    with open(path, "wb") as f:
+        f.write(hdr.ljust(bs, b"\0"))
+        f.write((sub + vmci).ljust(bs, b"\0"))
+        f.truncate(pd_off)
+        for base in (bm_off, bm_off + one):
+            f.seek(base)
+            f.write(b"\xff" * 128)
+            f.seek(base + one - 1)
+            f.write(b"\x80")
+        f.seek(pd_off)
+        for i, _pfn in enumerate(pfns):
+            f.write(struct.pack("<qIIQ", data_off + (bs if i == len(pfns) - 1 else 0), bs, 0, 0))
+        f.write(b"\0" * bs + b"last page".ljust(bs, b"\0"))
+    return max_mapnr
+
+
+def test_terabyte_bitmap_rank(tmp_path):
+    """Oracle: the layout written above (ranks known by construction)."""
+    p = tmp_path / "tb.kdump"
+    max_mapnr = _sparse_terabyte_kdump(p)
+    with open_dump(str(p)) as r:
+        f = r.facts()
+        assert (f.pages_present, f.pages_total, f.complete) == (1025, 1025, True)
+        assert r.read_phys((max_mapnr - 1) * 4096, 9) == b"last page"
+        assert not r.has_page(5000)
+        with pytest.raises(MemoryReadError):
+            r.read_phys((max_mapnr - 2) * 4096, 1)
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/time"), reason="GNU time is not installed")
+def test_terabyte_bitmap_memory_stays_bounded(tmp_path):
+    """Counting two 32 MiB bitmaps must not map them all into RSS (GNU time measures
+    a separate process: a child of this one would inherit its RSS high-water mark)."""
+    p = tmp_path / "tb.kdump"
+    max_mapnr = _sparse_terabyte_kdump(p)
+    code = ("from triage.dumps import open_dump\n"
+            f"r = open_dump({str(p)!r}); r.facts(); r.read_phys({(max_mapnr - 1) * 4096}, 9)\n")
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-c", code],
+                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, timeout=120)
+    peak_kb = int(out.stderr.split()[-1])
+    assert peak_kb < 60_000, f"peak RSS {peak_kb} KB while counting two 32 MiB bitmaps"
