@@ -1,12 +1,10 @@
 """`triage signatures list|show|test|lint` (oracle: the rule files in signatures/
 and deliberately broken rule files written by the test)."""
 
+import pytest
 
 from triage.cli import main
 from triage.errors import EXIT_SIGNATURES
-import pytest
-
-
 
 
 def invoke(args, capsys):
