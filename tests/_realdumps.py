@@ -60,6 +60,26 @@ def serial_log_for(dump: Path) -> Path:
     return None
 
 
+def scenario_file(dump: Path, name: str) -> Path:
+    """A file (qemu-cmdline.txt, serial.log...) of the scenario directory holding `dump`."""
+    for d in [dump.parent, *dump.parents]:
+        if (d / name).is_file():
+            return d / name
+        if d in DUMP_DIRS or d == ROOT:
+            break
+    return None
+
+
+def cmdline_of(dump: Path) -> str:
+    p = scenario_file(dump, "qemu-cmdline.txt")
+    return p.read_text(errors="replace") if p else ""
+
+
+def serial_is_oracle(dump: Path) -> bool:
+    """The serial log shows every record only when the guest ran with ignore_loglevel."""
+    return serial_log_for(dump) is not None and "ignore_loglevel" in cmdline_of(dump)
+
+
 def serial_kernel_lines(path: Path) -> List[str]:
     """Kernel lines of a serial console capture, CRs removed, user-space lines dropped."""
     text = path.read_bytes().decode("utf-8", "replace").replace("\r", "")
@@ -93,3 +113,8 @@ def is_suffix_run(sub: List[str], full: List[str]) -> Tuple[bool, str]:
                 return False, f"line {k}: dump {a!r} != serial {b!r}"
         return False, f"dump has {len(sub)} lines, serial run only {len(full) - first}"
     return True, f"matches serial lines {start}..{start + len(sub)}"
+
+
+def boot_dumps(kind: str = "elf") -> List[Path]:
+    """Dumps whose serial console is a full oracle (ignore_loglevel, boot log kept)."""
+    return [d for d in dump_files(kind) if serial_is_oracle(d)]

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdumps import dump_files, is_suffix_run, serial_kernel_lines, serial_log_for  # noqa: E402
+from _realdumps import boot_dumps, is_suffix_run, serial_kernel_lines, serial_log_for  # noqa: E402
 
 from triage.errors import FormatError, InputError  # noqa: E402
 from triage.logsource import open_log  # noqa: E402
 
-ELF = dump_files("elf")
+ELF = boot_dumps("elf")
 
 
 @pytest.mark.skipif(not ELF, reason="no real dumps generated")

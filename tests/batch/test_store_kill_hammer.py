@@ -35,7 +35,15 @@ def test_many_kills_never_lose_or_duplicate(tmp_path):
     for _ in range(8):
         p = subprocess.Popen([sys.executable, str(HELPER), str(root), str(out)], stdout=subprocess.PIPE,
                              text=True, env=env)
-        time.sleep(rnd.uniform(0.3, 1.2))
+        # after a random number of commits, plus a random sliver of time
+        want = rnd.randint(1, 12)
+        for line in p.stdout:
+            if line.startswith("done "):
+                printed.add(line[5:].rstrip("\n"))
+                want -= 1
+                if want == 0:
+                    break
+        time.sleep(rnd.uniform(0, 0.02))
         if p.poll() is None:
             kills += 1
         p.send_signal(signal.SIGKILL)
