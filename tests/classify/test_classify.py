@@ -193,3 +193,10 @@ def test_unexpected_reboot_only_without_crash_or_clean_shutdown():
         [  0.000000] Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP
         """)
     assert m.category == "none"
+
+
+def test_real_61_oom_panic_serial_console():
+    m = classify(read_log_file(str(DATA / "logs" / "real-6.1-oom-panic.serial.log")), RULES)[0]
+    assert m.category == "oom_panic" and m.panicked
+    assert m.title == "kernel panic: Out of memory: system-wide panic_on_oom is enabled"
+    assert [e.kind for e in m.related] == ["oom_invoked"]

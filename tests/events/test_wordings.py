@@ -212,3 +212,17 @@ def test_real_61_serial_console_sysrq():
     log = read_log_file(os.path.join(REAL, "sysrq.serial.log"))
     assert [e.kind for e in log.events][:2] == ["sysrq", "panic"]
     assert log.events[1].fields["sysrq"] is True
+
+
+def test_real_61_oom_panic_serial_console():
+    """Real QEMU 6.1 crash with vm.panic_on_oom=1 (sample_dumps/dumpgen scenario oom_panic)."""
+    log = read_log_file(os.path.join(LOGS, "real-6.1-oom-panic.serial.log"))
+    assert [e.kind for e in log.events] == ["oom_invoked", "meminfo", "panic"]
+    inv = log.events[0]
+    assert (inv.fields["comm"], inv.fields["gfp_mask"], inv.fields["order"]) == ("hog", "0x140dca", 0)
+    info = inv.fields["meminfo"]
+    assert info["counters"]["free"] == 429
+    dma32 = [z for z in info["zones"] if z["zone"] == "DMA32"][0]
+    assert dma32["free_kb"] == 820 and dma32["min_kb"] == 840          # below the min watermark
+    assert inv.fields["tasks"]["top"][0]["name"] == "hog" and inv.fields["tasks"]["top"][0]["rss"] == 13282
+    assert log.events[2].fields["oom"] is True
