@@ -23,6 +23,9 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("2024-01-03T22:06:01.123456+00:00 h kernel: BUG: x", "BUG: x", None, None, "h"),  # rsyslog RFC 3339
     ("2024-01-03T22:06:01+0000 h kernel: BUG: x", "BUG: x", None, None, "h"),         # journal short-iso
     (" dump_stack+0x5c/0x80", " dump_stack+0x5c/0x80", None, None, None),
+    ("Wed 2024-01-03 22:06:01 UTC h kernel: BUG: x", "BUG: x", None, None, "h"),      # journal short-full
+    ("[Wed Jan  3 22:06:01 2024] BUG: x", "BUG: x", None, None, None),                 # dmesg -T
+    ("2024-01-03T22:06:01,123456+00:00 BUG: x", "BUG: x", None, None, None),           # dmesg --time-format iso
 ])
 def test_strip_prefix(line, text, ts, caller, host):
     got_text, got_ts, got_caller, got_host, _ = strip_prefix(line)

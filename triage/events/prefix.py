@@ -26,6 +26,12 @@ _SYSLOG_DATE = re.compile(
 # rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
 _ISO_DATE = re.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
+# journal -o short-full: "Wed 2024-01-03 22:06:01 UTC host kernel: "
+_FULL_DATE = re.compile(r"[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: [A-Z]{1,5})? (\S{1,255}) kernel: ?")
+# dmesg -T: "[Wed Jan  3 22:06:01 2024] "
+_CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?")
+# dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "
+_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d{1,9}[+-]\d\d:?\d\d ")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 
@@ -65,7 +71,7 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         pos = m.end()
     c = text[pos:pos + 1]
     if c.isalpha() and c.isupper():
-        m = _SYSLOG_DATE.match(text, pos)
+        m = _SYSLOG_DATE.match(text, pos) or _FULL_DATE.match(text, pos)
         if m:
             host = m.group(1)
             pos = m.end()
@@ -74,12 +80,20 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         if m:
             host = m.group(1)
             pos = m.end()
+        else:
+            m = _DMESG_ISO.match(text, pos)
+            if m:
+                pos = m.end()
     elif c == "[":
         m = _MONO_HOST.match(text, pos)
         if m:
             ts = float(f"{m.group(1)}.{m.group(2)}")
             host = m.group(3)
             pos = m.end()
+        elif text[pos + 1:pos + 2].isalpha():
+            m = _CTIME.match(text, pos)
+            if m:
+                pos = m.end()
     if host is not None:
         m = _SYSLOG_PRI.match(text, pos)
         if m:
