@@ -225,8 +225,8 @@ def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], bef
             continue
         mods = event_modules(other)
         if rel.same_module:
-            comm = other.comm or other.fields.get("comm") or ""
-            if not module or (module not in mods and not str(comm).startswith(module)):
+            comm = str(other.comm or other.fields.get("comm") or "").replace("-", "_")
+            if not module or (module not in mods and not comm.startswith(module)):
                 continue
         if rel.module_in and not any(scope.rules.in_list(rel.module_in, m) for m in mods):
             continue
