@@ -325,9 +325,12 @@ class KdumpReader(DumpReader):
         return out
 
     def writer(self) -> str:
-        if any(n.name == "QEMU" for n in self.notes()) or not self._parts[0].hdr.utsname.get("sysname"):
-            return "qemu dump-guest-memory"
-        return "makedumpfile"
+        # QEMU leaves utsname empty; makedumpfile fills it (and keeps QEMU's notes
+        # when it converts a QEMU dump).
+        qemu_notes = any(n.name == "QEMU" for n in self.notes())
+        if self._parts[0].hdr.utsname.get("sysname"):
+            return "makedumpfile (from a QEMU dump)" if qemu_notes else "makedumpfile"
+        return "qemu dump-guest-memory"
 
     def arch(self) -> Optional[str]:
         machine = self._parts[0].hdr.utsname.get("machine")
