@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from triage.classify import classify, load_rules  # noqa: E402
 from triage.events import parse_log  # noqa: E402
 
-DEFAULT_CORPUS = "/work/shared/corpus/syzkaller"
+DEFAULT_CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "syzkaller")
 MEMORY_CATEGORIES = {"oom_kill", "oom_panic", "alloc_failure"}
 
 _KIND_ALIASES = {
