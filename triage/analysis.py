@@ -7,9 +7,10 @@ Both raise triage.errors exceptions (InputError, FormatError, NoLogError,
 SignatureError, ...) and never print.
 """
 
-from typing import Any, Iterable, Optional, Sequence
+import os
+from typing import Any, Iterable, Optional, Sequence, Union
 
-from triage.errors import FormatError
+from triage.errors import FormatError, InputError
 from triage.report.diagnose import SourceInfo, diagnose
 from triage.report.model import Diagnosis
 
@@ -40,26 +41,34 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     return diagnose(log, matches, source or SourceInfo())
 
 
-def analyze_path(path: str, rules: Any = None) -> Diagnosis:
+def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
-    A truncated or incomplete dump still yields a Diagnosis, with
+    `path` is one file, or the parts of one `makedumpfile --split` dump in
+    any order. A truncated or incomplete dump still yields a Diagnosis, with
     `source.partial` set and `source.problems` saying why. `rules` is a
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
     """
     from triage.logsource import _sniff, is_dump, looks_like_text, open_log
-    head = _sniff(path)          # InputError for missing, unreadable, directory, empty
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    if not paths:
+        raise InputError("no input path given")
+    first = str(paths[0])
+    head = _sniff(first)          # InputError for missing, unreadable, directory, empty
     if not is_dump(head):
         if not looks_like_text(head):
-            raise FormatError("neither a vmcore nor a text kernel log", path=path)
+            raise FormatError("neither a vmcore nor a text kernel log", path=first)
+        if len(paths) > 1:
+            raise InputError("several paths are accepted only as the parts of one split dump", path=first)
         # Text logs are streamed: memory stays bounded whatever the file's size
         # or line lengths (iter_lines caps each line).
         from triage.events.reader import iter_lines
-        with open(path, "rb") as fp:
-            return analyze_lines(iter_lines(fp), SourceInfo(path=str(path), kind="log", format="text"), rules)
-    opened = open_log(path)
-    return analyze_lines(opened.lines, source_info(path, opened), rules)
+        with open(first, "rb") as fp:
+            return analyze_lines(iter_lines(fp), SourceInfo(path=first, kind="log", format="text"), rules)
+    opened = open_log([str(p) for p in paths])
+    shown = first if len(paths) == 1 else " + ".join(str(p) for p in paths)
+    return analyze_lines(opened.lines, source_info(shown, opened), rules)
 
 
 def source_info(path: str, opened: Any) -> SourceInfo:

@@ -11,7 +11,7 @@ from triage.report.render import FORMATS
 
 
 @click.command("analyze")
-@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
@@ -20,8 +20,11 @@ from triage.report.render import FORMATS
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
 @click.pass_context
-def analyze(ctx: click.Context, path: str, fmt: str, output: Optional[str], signature_dirs: Tuple[str, ...]) -> None:
+def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
+            signature_dirs: Tuple[str, ...]) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
+
+    Give several paths only for the parts of one `makedumpfile --split` dump.
 
     Exit status 6 means the input was partial: the report is printed, from
     what could be read.
@@ -30,14 +33,14 @@ def analyze(ctx: click.Context, path: str, fmt: str, output: Optional[str], sign
     from triage.report.render import render
 
     rules = load_ruleset(signature_dirs)
-    diag = analyze_path(path, rules=rules)
+    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules)
     text = render(diag, fmt)
     if output:
         _write(output, text)
     else:
         click.echo(text, nl=False)
     if diag.source.partial:
-        click.echo(f"triage: warning: {path}: partial input; the diagnosis uses what could be read", err=True)
+        click.echo(f"triage: warning: {paths[0]}: partial input; the diagnosis uses what could be read", err=True)
         ctx.exit(EXIT_PARTIAL)
 
 
