@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 from .host import Kernel, run
 from .scenarios import SCENARIOS
@@ -85,23 +85,29 @@ def build_capture(kernel: Kernel, work: Path) -> Path:
     return _pack(root, work / "capture.img")
 
 
-def build_main(kernel: Kernel, modules: Path, capture_img: Path, work: Path) -> Path:
-    """The crashing system's initramfs: test modules, hog, kexec, capture kernel."""
-    root = work / "main-root"
+def build_main(kernel: Kernel, modules: Path, capture_img: Optional[Path], work: Path) -> Path:
+    """The crashing system's initramfs: test modules, hog and, when capture_img
+    is given (kdump runs), kexec plus the capture kernel and its initramfs.
+
+    QEMU-captured runs get the lean image: everything in it stays in guest
+    RAM and so in the dump."""
+    name = "main-kdump" if capture_img else "main-lean"
+    root = work / (name + "-root")
     _skeleton(root)
-    for name in ("nvidia", "acme_storage"):
-        shutil.copy2(modules / f"{name}.ko", root / "lib" / "modules" / f"{name}.ko")
+    for mod in ("nvidia", "acme_storage"):
+        shutil.copy2(modules / f"{mod}.ko", root / "lib" / "modules" / f"{mod}.ko")
     shutil.copy2(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
     shutil.copy2(modules / "hog", root / "bin" / "hog")
-    _copy_real("/usr/sbin/kexec", root)
-    shutil.copy2("/usr/sbin/kexec", root / "bin" / "kexec")
-    for lib in _shared_libs(["/usr/sbin/kexec"]):
-        _copy_real(lib, root)
-    shutil.copy2(kernel.vmlinuz, root / "boot" / "vmlinuz")
-    shutil.copy2(capture_img, root / "boot" / "capture.img")
+    if capture_img:
+        _copy_real("/usr/sbin/kexec", root)
+        shutil.copy2("/usr/sbin/kexec", root / "bin" / "kexec")
+        for lib in _shared_libs(["/usr/sbin/kexec"]):
+            _copy_real(lib, root)
+        shutil.copy2(kernel.vmlinuz, root / "boot" / "vmlinuz")
+        shutil.copy2(capture_img, root / "boot" / "capture.img")
     guest = Path(__file__).parent / "guest"
     init = (guest / "main-init.sh").read_text()
     cases = "\n".join(f"  {s.name}) {s.guest_cmd} ;;" for s in SCENARIOS.values())
     (root / "init").write_text(init.replace("@SCENARIO_CASES@", cases))
     (root / "init").chmod(0o755)
-    return _pack(root, work / "main.img")
+    return _pack(root, work / f"{name}.img")

@@ -28,6 +28,7 @@ class BootConfig:
     smp: int = 2
     kaslr: bool = True
     crashkernel_mib: Optional[int] = None
+    init_on_free: bool = False
 
 
 def kvm_usable() -> bool:
@@ -37,11 +38,15 @@ def kvm_usable() -> bool:
         os.close(fd)
     except OSError:
         return False
-    r = subprocess.run(["qemu-system-x86_64", "-accel", "kvm", "-machine", "none",
-                        "-display", "none", "-S", "-qmp", "stdio"],
-                       input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
-                       capture_output=True, timeout=30)
-    return r.returncode == 0
+    # Opening /dev/kvm is not enough: nested setups fail at the first vCPU run
+    # (e.g. "failed to set MSR"), so run the real CPU model for a few seconds.
+    try:
+        subprocess.run(["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "64",
+                        "-display", "none", "-monitor", "none", "-serial", "none",
+                        "-nodefaults"], capture_output=True, timeout=4)
+    except subprocess.TimeoutExpired:
+        return True  # still running: the vCPU works
+    return False
 
 
 def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
@@ -49,13 +54,17 @@ def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
             f"triage.scenario={sc.name}", *sc.cmdline]
     if not cfg.kaslr:
         args.append("nokaslr")
+    if cfg.init_on_free:
+        # Zero pages as they are freed: QEMU's kdump format stores zero pages
+        # once, so stale data in free memory stops bloating unfiltered dumps.
+        args.append("init_on_free=1")
     if cfg.crashkernel_mib:
         args += [f"crashkernel={cfg.crashkernel_mib}M", "triage.kdump=1"]
     return " ".join(args)
 
 
 def qemu_argv(cfg: BootConfig, cmdline: str, serial: Path, qmp_sock: Optional[Path],
-              disk: Optional[Path], accel: str) -> List[str]:
+              disks: List[Path], accel: str) -> List[str]:
     argv = ["qemu-system-x86_64", "-accel", accel, "-m", str(cfg.ram_mib),
             "-smp", str(cfg.smp), "-display", "none", "-monitor", "none",
             "-no-reboot", "-kernel", str(cfg.vmlinuz), "-initrd", str(cfg.initrd),
@@ -64,7 +73,7 @@ def qemu_argv(cfg: BootConfig, cmdline: str, serial: Path, qmp_sock: Optional[Pa
     argv += ["-cpu", "host" if accel == "kvm" else "max,la57=off"]
     if qmp_sock:
         argv += ["-qmp", f"unix:{qmp_sock},server=on,wait=off"]
-    if disk:
+    for disk in disks:
         argv += ["-drive", f"file={disk},format=raw,if=virtio"]
     return argv
 
@@ -97,7 +106,7 @@ def boot_and_dump(sc: Scenario, cfg: BootConfig, outdir: Path, formats: List[str
     with tempfile.TemporaryDirectory() as td:
         sock = Path(td) / "qmp.sock"
         cmdline = kernel_cmdline(sc, cfg)
-        argv = qemu_argv(cfg, cmdline, serial, sock, None, accel)
+        argv = qemu_argv(cfg, cmdline, serial, sock, [], accel)
         (outdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                 stdout=open(outdir / "qemu.log", "wb"),
@@ -152,6 +161,11 @@ def _run_kdump_once(argv: List[str], serial: Path, outdir: Path, timeout: int) -
             data = serial.read_bytes() if serial.exists() else b""
             if RESERVE_FAIL_RE.search(data):
                 return "no-reservation"
+            banners = [m.start() for m in re.finditer(rb"\] Linux version ", data)]
+            if len(banners) > 1 and PANIC_RE.search(data, banners[1]):
+                # The capture kernel itself died (under TCG it sometimes finds
+                # "IO-APIC + timer doesn't work"); a fresh boot usually succeeds.
+                return "capture-panic"
             if proc.poll() is not None:
                 if b"triage-gen: kdump NOT armed" in data:
                     raise RuntimeError(f"kexec -p failed in the guest; see {serial}")
@@ -182,25 +196,33 @@ def boot_kdump(sc: Scenario, cfg: BootConfig, outdir: Path, accel: str,
     outdir.mkdir(parents=True, exist_ok=True)
     serial = outdir / "serial.log"
     disk = outdir / "capture-disk.img"
+    elf_disk = outdir / "capture-elf.img"
     cmdline = kernel_cmdline(sc, cfg)
-    argv = qemu_argv(cfg, cmdline, serial, None, disk, accel)
+    argv = qemu_argv(cfg, cmdline, serial, None, [disk, elf_disk], accel)
     (outdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
     t0 = time.monotonic()
     try:
         for attempt in range(attempts):
             serial.unlink(missing_ok=True)
-            with open(disk, "wb") as f:
-                f.truncate(disk_mib << 20)
+            for d in (disk, elf_disk):
+                d.unlink(missing_ok=True)
+                with open(d, "wb") as f:
+                    f.truncate(disk_mib << 20)
             status = _run_kdump_once(argv, serial, outdir, sc.timeout + 120)
             if status == "ok":
                 break
-            print(f"{sc.name}: crashkernel= not reserved (attempt {attempt + 1}); rebooting")
+            print(f"{sc.name}: {status} (attempt {attempt + 1}); rebooting")
+            os.replace(serial, outdir / f"serial.attempt{attempt + 1}-{status}.log")
         else:
-            raise RuntimeError(f"crashkernel= never reserved in {attempts} boots")
+            raise RuntimeError(f"no capture in {attempts} boots (see serial.attempt*.log)")
         print(f"{sc.name}: kdump run took {time.monotonic() - t0:.1f}s")
         tree = outdir / "capture"
         tree.mkdir(exist_ok=True)
         subprocess.run(["tar", "-xf", str(disk), "-C", str(tree)], check=True)
+        with open(elf_disk, "rb") as f:
+            subprocess.run(["makedumpfile", "-R", str(tree / "vmcore-elf")], stdin=f,
+                           stdout=subprocess.DEVNULL, check=True)
     finally:
         disk.unlink(missing_ok=True)
+        elf_disk.unlink(missing_ok=True)
     return tree

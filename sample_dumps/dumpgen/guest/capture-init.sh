@@ -26,8 +26,14 @@ fi
 makedumpfile -l --message-level 7 -d 31 /proc/vmcore $d/vmcore-incomplete > makedumpfile.log 2>&1
 echo "makedumpfile exit $?" >> makedumpfile.log
 [ -s $d/vmcore-incomplete ] && mv $d/vmcore-incomplete $d/vmcore
+# Second copy as ELF (-E), streamed in makedumpfile's flattened form onto
+# /dev/vdb; the host rearranges it with makedumpfile -R.
+if [ -b /dev/vdb ]; then
+  makedumpfile -F -E -d 31 /proc/vmcore > /dev/vdb 2> makedumpfile-elf.log
+  echo "makedumpfile -F -E exit $?" >> makedumpfile-elf.log
+fi
 dmesg > $d/kexec-dmesg.log
-tar -cf /dev/vda var makedumpfile.log vmcore-dmesg.err
+tar -cf /dev/vda var makedumpfile*.log vmcore-dmesg.err
 sync
 echo "triage-capture: done"
 poweroff -f

@@ -10,6 +10,8 @@ insmod /lib/modules/qemu_fw_cfg.ko
 insmod /lib/modules/nvidia.ko
 insmod /lib/modules/acme_storage.ko
 ip link set lo up 2>/dev/null
+# The kernel keeps its own copy of loaded modules: free the tmpfs pages.
+rm -f /lib/modules/*.ko
 scenario=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
@@ -27,7 +29,11 @@ if [ -n "$kdump" ]; then
     poweroff -f
   fi
   echo "triage-gen: kdump armed"
+  # kexec copied what it needs into the crashkernel region; drop the files so
+  # their pages are free (and filtered out of the dump) rather than tmpfs data.
+  rm -rf /boot /lib/x86_64-linux-gnu /lib64 /bin/kexec /usr
 fi
+case "$scenario" in oom*) ;; *) rm -f /bin/hog ;; esac
 echo "triage-gen: scenario=$scenario start"
 sleep 1
 case "$scenario" in

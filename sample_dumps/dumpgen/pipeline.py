@@ -1,0 +1,237 @@
+"""The generate command: plan runs, boot them, capture dumps, write oracles and manifests."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from . import host, initramfs, qemu
+from .convert import CONVERSIONS, convert
+from .manifest import dump_entry, write_manifest
+from .oracles import run_oracles
+from .scenarios import SCENARIOS
+
+SAMPLE = host.HERE
+QEMU_CAPTURES = {"qemu-elf": "elf", "qemu-zlib": "kdump-zlib", "qemu-lzo": "kdump-lzo",
+                 "qemu-snappy": "kdump-snappy"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One boot: a scenario, guest shape and how its memory is captured."""
+    scenario: str
+    kaslr: bool
+    kdump: bool
+    ram_mib: int
+    crashkernel_mib: Optional[int] = None
+
+    @property
+    def run_id(self) -> str:
+        k = "kaslr" if self.kaslr else "nokaslr"
+        if self.kdump:
+            return f"{self.scenario}-{self.ram_mib}M-ck{self.crashkernel_mib}M-{k}-kdump"
+        return f"{self.scenario}-{self.ram_mib}M-{k}-qemu"
+
+
+def _rhel_vmcore(tree: Path) -> Path:
+    found = sorted(tree.glob("var/crash/*/vmcore"))
+    if not found:
+        log = (tree / "makedumpfile.log")
+        raise RuntimeError("in-guest kdump wrote no vmcore: "
+                           + (log.read_text()[-500:] if log.exists() else "no log"))
+    return found[0]
+
+
+def do_qemu_run(run: Run, env: Dict[str, Any], out: Path, captures: List[str],
+                paging: bool) -> List[Dict[str, Any]]:
+    sc = SCENARIOS[run.scenario]
+    rdir = out / run.run_id
+    shutil.rmtree(rdir, ignore_errors=True)
+    cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["lean_img"], run.ram_mib,
+                          kaslr=run.kaslr, init_on_free=env["init_on_free"],
+                          smp=env["smp"])
+    fmts = [QEMU_CAPTURES[c] for c in captures]
+    dumps = qemu.boot_and_dump(sc, cfg, rdir, fmts, env["accel"], paging_elf=paging)
+    entries = []
+    for fmt, path in dumps.items():
+        oracles = run_oracles(path)
+        args = ["dump-guest-memory", "-p" if fmt == "elf-paging" else "",
+                "" if fmt.startswith("elf") else f"-z/{fmt}"]
+        entries.append(dump_entry(path, out, scenario=run.scenario,
+                                  capture="qemu-dump-guest-memory",
+                                  args=[a for a in args if a] + [f"format={fmt.replace('-paging', '')}",
+                                                                  f"paging={fmt == 'elf-paging'}"],
+                                  serial=rdir / "serial.log", guest_ram_mib=run.ram_mib,
+                                  crashkernel_mib=None, oracles=oracles))
+    return entries
+
+
+def do_kdump_run(run: Run, env: Dict[str, Any], out: Path, conversions: List[str]
+                 ) -> List[Dict[str, Any]]:
+    sc = SCENARIOS[run.scenario]
+    rdir = out / run.run_id
+    shutil.rmtree(rdir, ignore_errors=True)
+    cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["kdump_img"], run.ram_mib,
+                          kaslr=run.kaslr, crashkernel_mib=run.crashkernel_mib)
+    tree = qemu.boot_kdump(sc, cfg, rdir, env["accel"])
+    vmcore = _rhel_vmcore(tree)
+    serial = rdir / "serial.log"
+    entries = []
+    guest_oracle = {"vmcore-dmesg-in-guest": {"status": "ok", "output": "vmcore-dmesg.txt"}} \
+        if (vmcore.parent / "vmcore-dmesg.txt").exists() else \
+        {"vmcore-dmesg-in-guest": {"status": "failed", "error": "no vmcore-dmesg.txt"}}
+    oracles = dict(run_oracles(vmcore), **guest_oracle)
+    entries.append(dump_entry(vmcore, out, scenario=run.scenario, capture="in-guest-kdump",
+                              args=["makedumpfile", "-l", "--message-level", "7", "-d", "31",
+                                    "/proc/vmcore"],
+                              serial=serial, guest_ram_mib=run.ram_mib,
+                              crashkernel_mib=run.crashkernel_mib, oracles=oracles,
+                              extra={"layout": "rhel"}))
+    elf = tree / "vmcore-elf"
+    entries.append(dump_entry(elf, out, scenario=run.scenario, capture="in-guest-kdump",
+                              args=["makedumpfile", "-F", "-E", "-d", "31", "/proc/vmcore",
+                                    "|", "makedumpfile", "-R"],
+                              serial=serial, guest_ram_mib=run.ram_mib,
+                              crashkernel_mib=run.crashkernel_mib, oracles=run_oracles(elf)))
+    # makedumpfile refuses -E on kdump-compressed input, so convert from the ELF.
+    conv = convert(elf, rdir / "converted", conversions)
+    (rdir / "converted" / "conversions.json").write_text(json.dumps(
+        {k: {**v, "path": v["path"].name} for k, v in conv.items()}, indent=1))
+    for name, res in conv.items():
+        if res["status"] != "ok":
+            print(f"{run.run_id}: conversion {name} failed: {res['message']}")
+            continue
+        entries.append(dump_entry(res["path"], out, scenario=run.scenario,
+                                  capture="makedumpfile-convert",
+                                  args=res["args"] + ["<in-guest ELF vmcore>"], serial=serial,
+                                  guest_ram_mib=run.ram_mib,
+                                  crashkernel_mib=run.crashkernel_mib,
+                                  oracles=run_oracles(res["path"]),
+                                  extra={"converted_from": str(elf.relative_to(out))}))
+    return entries
+
+
+def prepare(args: argparse.Namespace) -> Dict[str, Any]:
+    """Host packages, kernel, modules and both initramfs images."""
+    if not args.no_apt:
+        host.apt_install([])
+    cache = Path(args.cache)
+    abi = args.kernel_abi or host.default_kernel_abi()
+    kernel = host.fetch_kernel(cache, abi)
+    mods = host.build_modules(cache, abi)
+    work = cache / f"initramfs-{abi}"
+    work.mkdir(parents=True, exist_ok=True)
+    cap = initramfs.build_capture(kernel, work)
+    env = {"kernel": kernel,
+           "lean_img": initramfs.build_main(kernel, mods, None, work),
+           "kdump_img": initramfs.build_main(kernel, mods, cap, work),
+           "init_on_free": args.init_on_free, "smp": args.smp}
+    if args.accel == "auto":
+        env["accel"] = "kvm" if qemu.kvm_usable() else "tcg"
+    else:
+        env["accel"] = args.accel
+    print(f"kernel {abi}, accel {env['accel']}")
+    return env
+
+
+def plan(args: argparse.Namespace) -> List[Run]:
+    names = args.scenarios.split(",") if args.scenarios else list(SCENARIOS)
+    for n in names:
+        if n not in SCENARIOS:
+            raise SystemExit(f"unknown scenario {n}; known: {', '.join(SCENARIOS)}")
+    kaslrs = {"on": [True], "off": [False], "both": [True, False]}[args.kaslr]
+    runs = []
+    for n in names:
+        for k in kaslrs:
+            if args.qemu_captures:
+                runs.append(Run(n, k, False, args.ram))
+            if args.kdump:
+                runs.append(Run(n, k, True, args.kdump_ram, args.crashkernel))
+    return runs
+
+
+def collect_manifest(out: Path) -> Path:
+    """Union of every run's entries under out/ into out/manifest.json."""
+    entries = []
+    for rj in sorted(out.glob("*/run.json")):
+        entries += json.loads(rj.read_text())["entries"]
+    path = out / "manifest.json"
+    write_manifest(path, entries, "Generated; paths are relative to this file.")
+    return path
+
+
+def execute(args: argparse.Namespace) -> Path:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = plan(args)
+    env = prepare(args)
+    failures = []
+    for run in runs:
+        t0 = time.monotonic()
+        print(f"=== {run.run_id}", flush=True)
+        try:
+            if run.kdump:
+                entries = do_kdump_run(run, env, out, args.conversions)
+            else:
+                entries = do_qemu_run(run, env, out, args.qemu_captures, args.paging)
+        except Exception as e:  # one failed boot must not lose the rest of the matrix
+            print(f"{run.run_id}: FAILED: {e}")
+            failures.append((run.run_id, str(e)))
+            continue
+        (out / run.run_id / "run.json").write_text(json.dumps(
+            {"run": run.__dict__, "seconds": round(time.monotonic() - t0, 1),
+             "entries": entries}, indent=1))
+    path = collect_manifest(out)
+    if failures:
+        (out / "FAILURES").write_text("".join(f"{r}: {e}\n" for r, e in failures))
+        raise SystemExit(f"{len(failures)} run(s) failed: see {out / 'FAILURES'}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sample_dumps/generate", description=__doc__)
+    p.add_argument("--scenarios", help="comma list; default all: " + ",".join(SCENARIOS))
+    p.add_argument("--kaslr", choices=["on", "off", "both"], default="on")
+    p.add_argument("--ram", type=int, default=128, help="MiB for QEMU-captured guests")
+    p.add_argument("--kdump-ram", type=int, default=384,
+                   help="MiB for in-guest kdump guests (the capture kernel needs room)")
+    p.add_argument("--crashkernel", type=int, default=128, help="crashkernel= MiB")
+    p.add_argument("--qemu-captures", default="qemu-elf,qemu-zlib",
+                   type=lambda s: [x for x in s.split(",") if x],
+                   help="comma list of " + ",".join(QEMU_CAPTURES) + " ('' for none)")
+    p.add_argument("--paging", action="store_true", help="also a QEMU ELF with paging=true")
+    p.add_argument("--smp", type=int, default=2, help="vCPUs of QEMU-captured guests")
+    p.add_argument("--init-on-free", action="store_true",
+                   help="boot QEMU-captured guests with init_on_free=1 (much smaller dumps)")
+    p.add_argument("--no-kdump", dest="kdump", action="store_false",
+                   help="skip the in-guest kdump runs")
+    p.add_argument("--conversions", default=",".join(CONVERSIONS),
+                   type=lambda s: [x for x in s.split(",") if x],
+                   help="makedumpfile conversions of each in-guest vmcore")
+    p.add_argument("--out", default=str(SAMPLE / "out"))
+    p.add_argument("--cache", default=str(SAMPLE / "cache"))
+    p.add_argument("--kernel-abi", help="e.g. 6.1.0-57-amd64 (default: linux-image-amd64's)")
+    p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
+    p.add_argument("--no-apt", action="store_true", help="do not apt-get install anything")
+    p.add_argument("--ci", action="store_true",
+                   help="reduced matrix for CI: gpu_alloc_null, oom_panic, sysrq")
+    p.add_argument("--committed", action="store_true",
+                   help="regenerate the small committed set in sample_dumps/committed")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.ci and not args.scenarios:
+        args.scenarios = "gpu_alloc_null,oom_panic,sysrq"
+    if args.committed:
+        from .committed import make_committed
+        make_committed(args)
+        return 0
+    path = execute(args)
+    print(f"manifest: {path}")
+    return 0
