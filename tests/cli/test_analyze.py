@@ -54,16 +54,14 @@ def _manifests():
 def _expected():
     """scenario name -> (category, module) from the manifests (filled from the serial logs),
     else the generator's declared intent."""
-    exp = {}
+    sys.path.insert(0, str(ROOT / "sample_dumps"))
+    from dumpgen.scenarios import SCENARIOS
+    exp = {n: (s.expected_category, s.expected_module) for n, s in SCENARIOS.items()}
     for _man, doc in _manifests():
         for it in doc.get("dumps", []):
             e = it.get("expected") or {}
             if it.get("scenario") and e.get("category"):
                 exp[it["scenario"]] = (e["category"], e.get("culprit_module"))
-    if not exp:
-        sys.path.insert(0, str(ROOT / "sample_dumps"))
-        from dumpgen.scenarios import SCENARIOS
-        exp = {n: (s.expected_category, s.expected_module) for n, s in SCENARIOS.items()}
     return exp
 
 
