@@ -35,6 +35,7 @@ def dump_entry(dump: Path, base: Path, *, scenario: str, capture: str, args: Lis
         "guest_ram_mib": guest_ram_mib,
         "crashkernel_mib": crashkernel_mib,
         "kaslr": facts.kaslr,
+        "kernel_cmdline": facts.cmdline,
         "expected": {
             "category": facts.category,
             "culprit_module": facts.culprit_module,

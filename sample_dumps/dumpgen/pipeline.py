@@ -59,12 +59,10 @@ def do_qemu_run(run: Run, env: Dict[str, Any], out: Path, captures: List[str],
     entries = []
     for fmt, path in dumps.items():
         oracles = run_oracles(path)
-        args = ["dump-guest-memory", "-p" if fmt == "elf-paging" else "",
-                "" if fmt.startswith("elf") else f"-z/{fmt}"]
+        args = ["dump-guest-memory", f"format={fmt.replace('-paging', '')}",
+                f"paging={'true' if fmt == 'elf-paging' else 'false'}"]
         entries.append(dump_entry(path, out, scenario=run.scenario,
-                                  capture="qemu-dump-guest-memory",
-                                  args=[a for a in args if a] + [f"format={fmt.replace('-paging', '')}",
-                                                                  f"paging={fmt == 'elf-paging'}"],
+                                  capture="qemu-dump-guest-memory", args=args,
                                   serial=rdir / "serial.log", guest_ram_mib=run.ram_mib,
                                   crashkernel_mib=None, oracles=oracles))
     return entries

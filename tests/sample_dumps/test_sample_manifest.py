@@ -113,3 +113,22 @@ def test_matrix_covers_every_category():
         pytest.skip(f"partial matrix (e.g. --ci): {sorted(got)}")
     cats = {e["expected"]["category"] for e in es}
     assert {s.expected_category for s in SCENARIOS.values()} <= cats
+
+
+def test_check_catches_a_manifest_that_disagrees(tmp_path):
+    """The check is not vacuous: a wrong category, culprit or KASLR flag in an
+    otherwise real entry is reported."""
+    import copy
+    from dumpgen.check import check_entry
+    good = next(e for e in _entries(COMMITTED_MANIFEST) if e["capture"] == "in-guest-kdump")
+    assert check_entry(good, SAMPLE) == []
+    for field, value in (("category", "gpf"), ("culprit_module", "acme_storage")):
+        bad = copy.deepcopy(good)
+        bad["expected"][field] = value
+        assert any(field in msg for msg in check_entry(bad, SAMPLE))
+    bad = copy.deepcopy(good)
+    bad["kaslr"] = not good["kaslr"]
+    assert any("kaslr" in msg for msg in check_entry(bad, SAMPLE))
+    bad = copy.deepcopy(good)
+    bad["compression"] = "zlib"
+    assert any("header says" in msg for msg in check_entry(bad, SAMPLE))
