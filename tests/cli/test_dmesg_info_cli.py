@@ -59,7 +59,8 @@ def test_dmesg_json_records():
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert recs[0]["text"].startswith("Linux version") and recs[0]["seq"] == 0
     assert {"seq", "ts_nsec", "caller", "text", "dict", "level", "facility"} <= set(recs[-1])
-    assert recs[-1]["level"] == 0          # the panic line is KERN_EMERG
+    assert recs[0]["level"] == 5           # the banner is pr_notice (KERN_NOTICE)
+    assert all(x["level"] == 0 for x in recs if x["text"].startswith("Kernel panic - not syncing"))
     assert any(x["dict"].get("SUBSYSTEM") for x in recs)
 
 

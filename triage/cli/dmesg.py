@@ -70,14 +70,9 @@ def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
             if chunk:
                 out.write(("\n".join(chunk) + "\n").encode())
         else:
-            from triage.printk.format import format_record
-            chunk = []
-            for rec in records:
-                chunk.append(format_record(rec, caller))
-                if len(chunk) >= _BATCH:
-                    out.write(b"".join(chunk))
-                    chunk = []
-            out.write(b"".join(chunk))
+            from triage.printk.format import format_records
+            for block in format_records(records, caller, _BATCH):
+                out.write(block)
         out.flush()
         facts = reader.facts()
     if log.partial or not facts.complete:

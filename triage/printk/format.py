@@ -39,9 +39,33 @@ def format_record(rec: PrintkRecord, caller: bool = False) -> bytes:
     return p + indent.join(_SPECIAL.sub(_escape, line) for line in lines) + b"\n"
 
 
-def format_records(records: Iterable[PrintkRecord], caller: bool = False) -> Iterator[bytes]:
+def format_records(records: Iterable[PrintkRecord], caller: bool = False,
+                   batch: int = 2048) -> Iterator[bytes]:
+    """Formatted output in chunks of `batch` records (the hot path of `triage dmesg`)."""
+    if caller:
+        out = []
+        for rec in records:
+            out.append(format_record(rec, True))
+            if len(out) >= batch:
+                yield b"".join(out)
+                out = []
+        yield b"".join(out)
+        return
+    special = _SPECIAL.search
+    out = []
+    append = out.append
     for rec in records:
-        yield format_record(rec, caller)
+        ns = rec.ts_nsec
+        text = rec.text
+        if special(text) is None:
+            append(b"[%5d.%06d] %s\n" % (ns // 1_000_000_000, ns % 1_000_000_000 // 1000, text))
+        else:
+            append(format_record(rec))
+        if len(out) >= batch:
+            yield b"".join(out)
+            out = []
+            append = out.append
+    yield b"".join(out)
 
 
 def record_lines(rec: PrintkRecord) -> Iterator[str]:

@@ -214,12 +214,15 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     for pos, i in enumerate(order):
         dinv[i] = pos
     d_sv, d_begin, d_next = dinv
-    dunpack = dstruct.unpack_from
-    iunpack = istruct.unpack_from
+    size_bits, size_mask = hdr.size_bits, size - 1
+    if not isinstance(data, bytes):
+        # one copy of the text ring makes every per-record slice a single bytes allocation
+        data = bytes(data)
     dsz, isz = lay.desc_size, lay.info_size
     has_dev = (lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
                and lay.dev_info + max(lay.subsystem + lay.subsystem_len, lay.device + lay.device_len)
                <= lay.info_size)
+    dev_base, sub_off, dev_off = lay.dev_info, lay.subsystem, lay.device
 
     n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
     first = hdr.tail_id
@@ -229,70 +232,74 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
         n = count
         first = (hdr.head_id - count + 1) & id_mask
     lost = invalid = 0
-    for k in range(n):
-        rid = (first + k) & id_mask
-        slot = rid % count
-        doff = slot * dsz
-        if missing_descs and _missing(missing_descs, doff, doff + dsz):
-            lost += 1
-            continue
-        dv = dunpack(descs, doff)
-        sv = dv[d_sv]
-        if (sv & id_mask) != rid:
-            continue
-        state = (sv >> (bits - 2)) & 3
-        if state != DESC_COMMITTED and state != DESC_FINALIZED:
-            continue
-        begin, nxt = dv[d_begin], dv[d_next]
-        ioff = slot * isz
-        if missing_infos and _missing(missing_infos, ioff, ioff + isz):
-            lost += 1
-            continue
-        iv = iunpack(infos, ioff)
-        ts = iv[i_ts]
-        text_len = iv[i_tl]
-        seq = iv[i_seq] if i_seq >= 0 else None
-        caller = iv[i_caller] if i_caller >= 0 else None
-        if i_lf >= 0:
-            facility = iv[i_fac]
-            lf = iv[i_lf]
-            flags, level = lf & 0x1F, lf >> 5
-        else:
-            facility = flags = level = None
-        if begin & 1 and nxt & 1:
-            # Dataless: an empty line is a real record; anything else lost its text.
-            if begin == EMPTY_LINE_LPOS and nxt == EMPTY_LINE_LPOS:
-                text = b""
-            else:
+    # ids first..first+n-1 sit in consecutive slots (wrapping once at the end of the
+    # arrays), so each run is unpacked in one C-level pass.
+    slot0 = first % count
+    runs = [(slot0, min(n, count - slot0))]
+    if n > count - slot0:
+        runs.append((0, n - (count - slot0)))
+    rid = first
+    sv_shift = bits - 2
+    for s0, k in runs:
+        dts = dstruct.iter_unpack(descs[s0 * dsz:(s0 + k) * dsz])
+        its = istruct.iter_unpack(infos[s0 * isz:(s0 + k) * isz])
+        for slot, dv, iv in zip(range(s0, s0 + k), dts, its):
+            expect = rid
+            rid = (rid + 1) & id_mask
+            sv = dv[d_sv]
+            if (sv & id_mask) != expect:
                 continue
-        else:
-            if (begin >> hdr.size_bits) == (nxt >> hdr.size_bits) and begin < nxt:
-                off, length = begin & (size - 1), nxt - begin
-            elif (((begin + size) & lpos_mask) >> hdr.size_bits) == (nxt >> hdr.size_bits):
-                # unsigned long arithmetic: lpos starts just below 2**bits and wraps past it
-                off, length = 0, nxt & (size - 1)
-            else:
-                invalid += 1
+            state = sv >> sv_shift
+            if state != DESC_COMMITTED and state != DESC_FINALIZED:
                 continue
-            if length < ps or off + length > size:
-                invalid += 1
-                continue
-            off += ps
-            length -= ps
-            if text_len > length:
-                text_len = length
-            if missing_data and _missing(missing_data, off, off + text_len):
+            if missing_descs and _missing(missing_descs, slot * dsz, slot * dsz + dsz):
                 lost += 1
                 continue
-            text = data[off:off + text_len]
-        rec = PrintkRecord(seq, ts, bytes(text), caller, level, facility, flags)
-        if has_dev:
-            base = ioff + lay.dev_info
-            if infos[base + lay.subsystem]:
-                rec.dict["SUBSYSTEM"] = _cstr(infos, base + lay.subsystem, lay.subsystem_len)
-            if infos[base + lay.device]:
-                rec.dict["DEVICE"] = _cstr(infos, base + lay.device, lay.device_len)
-        yield rec
+            ioff = slot * isz
+            if missing_infos and _missing(missing_infos, ioff, ioff + isz):
+                lost += 1
+                continue
+            begin, nxt = dv[d_begin], dv[d_next]
+            if begin & 1 and nxt & 1:
+                # Dataless: an empty line is a real record; anything else lost its text.
+                if begin != EMPTY_LINE_LPOS or nxt != EMPTY_LINE_LPOS:
+                    continue
+                text = b""
+            else:
+                if (begin >> size_bits) == (nxt >> size_bits) and begin < nxt:
+                    off, length = begin & size_mask, nxt - begin
+                elif (((begin + size) & lpos_mask) >> size_bits) == (nxt >> size_bits):
+                    # unsigned long arithmetic: lpos starts just below 2**bits and wraps past it
+                    off, length = 0, nxt & size_mask
+                else:
+                    invalid += 1
+                    continue
+                if length < ps or off + length > size:
+                    invalid += 1
+                    continue
+                off += ps
+                length -= ps
+                text_len = iv[i_tl]
+                if text_len > length:
+                    text_len = length
+                if missing_data and _missing(missing_data, off, off + text_len):
+                    lost += 1
+                    continue
+                text = data[off:off + text_len]
+            if i_lf >= 0:
+                lf = iv[i_lf]
+                rec = PrintkRecord(iv[i_seq] if i_seq >= 0 else None, iv[i_ts], text,
+                                   iv[i_caller] if i_caller >= 0 else None, lf >> 5, iv[i_fac], lf & 0x1F)
+            else:
+                rec = PrintkRecord(iv[i_seq] if i_seq >= 0 else None, iv[i_ts], text,
+                                   iv[i_caller] if i_caller >= 0 else None)
+            if has_dev:
+                base = ioff + dev_base
+                if infos[base + sub_off]:
+                    rec.dict["SUBSYSTEM"] = _cstr(infos, base + sub_off, lay.subsystem_len)
+                if infos[base + dev_off]:
+                    rec.dict["DEVICE"] = _cstr(infos, base + dev_off, lay.device_len)
+            yield rec
     if lost:
         problems.append(f"{lost} printk records lie in pages missing from the dump")
     if invalid:
