@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from _realdumps import dump_files  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests" / "batch"))
+from _dumps import finished_dumps  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
 
@@ -79,7 +80,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="batch-bench-"))
     try:
         candidates = ([Path(d).resolve() for d in args.dump] if args.dump
-                      else sorted(dump_files("any"), key=lambda p: p.stat().st_size))
+                      else finished_dumps())
         dumps = [d for d in candidates if makedumpfile_reads(d, tmp)][:4]
         if not dumps:
             print("no real dump that makedumpfile --dump-dmesg reads; generate sample_dumps first", file=sys.stderr)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _realdumps import dump_files  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _dumps import finished_dumps  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
 PLANT = '<script>alert("pwned")</script><img src=x onerror=alert(2)>'
@@ -53,7 +54,7 @@ def report(tmp_path_factory):
         d = root / host / "202611201000"
         d.mkdir(parents=True)
         (d / "dmesg.202611201000").write_text(LOG)
-    dumps = sorted(dump_files("any"), key=lambda p: p.stat().st_size)
+    dumps = finished_dumps()
     if dumps:
         d = root / "web1" / "127.0.0.1-2026-11-21-10:00:00"
         d.mkdir(parents=True)
@@ -75,6 +76,14 @@ def test_planted_markup_is_escaped(report):
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", html, re.I)
     assert "default-src 'none'" in html
     assert "<svg" in html                             # the charts are inline
+
+
+def test_links_reach_the_per_dump_reports(report):
+    _, path, html = report
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert len(hrefs) >= 2
+    for h in hrefs:
+        assert not h.startswith(("/", "http")) and (path.parent / h).is_file(), h
 
 
 def test_per_dump_html_reports_escape_too(report):

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _realdumps import dump_files  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _dumps import finished_dumps  # noqa: E402
 
 from triage.batch.archive import decompress_file  # noqa: E402
 from triage.batch.session import BatchOptions, run_batch  # noqa: E402
@@ -26,7 +27,7 @@ from triage.errors import CorruptDumpError, InputError  # noqa: E402
 
 
 def smallest_dump() -> Path:
-    dumps = sorted(dump_files("any"), key=lambda p: p.stat().st_size)
+    dumps = finished_dumps()
     if not dumps:
         pytest.fail("no real dumps under sample_dumps/committed or sample_dumps/out")
     return dumps[0]

@@ -16,7 +16,6 @@ Oracles:
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -25,14 +24,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _realdumps import ROOT, dump_files  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _realdumps import ROOT  # noqa: E402
+from _dumps import finished_dumps  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
 
 
 def pick_dumps(n=2):
     """The smallest real dumps, preferring different crash scenarios."""
-    files = sorted(dump_files("any"), key=lambda p: p.stat().st_size)
+    files = finished_dumps()
     chosen, scen = [], set()
     for p in files:
         s = scenario_of(p)
@@ -150,13 +151,16 @@ def fleet_tree(tmp_path_factory):
     plan[f"{zst}::var/crash/mail3-202610020900/dump.202610020900"] = (b, "mail3")
     # crash directories exactly as the kdump tools wrote them in the generator's guests
     real_dirs = []
-    for vmcore in dump_files("any"):
+    for vmcore in finished_dumps():
         d = vmcore.parent
         if vmcore.name == "vmcore" and (d / "vmcore-dmesg.txt").is_file():
-            dest = root / f"rhel-{len(real_dirs)}" / d.name
+            n = len(real_dirs)
+            dest = root / f"rhel-{n}" / f"127.0.0.1-2026-11-0{n + 1}-09:00:00"
             for f in d.iterdir():
-                put(dest / f.name, link=f)
-            plan[str(dest / "vmcore")] = (vmcore, f"rhel-{len(real_dirs)}")
+                # only what kdump writes; the generator keeps its oracles here too
+                if f.name in ("vmcore", "vmcore-dmesg.txt", "kexec-dmesg.log"):
+                    put(dest / f.name, link=f)
+            plan[str(dest / "vmcore")] = (vmcore, f"rhel-{n}")
             real_dirs.append(str(dest / "vmcore"))
     bad = root / "cut.tar.gz"
     bad.write_bytes(gz.read_bytes()[:2000])

@@ -9,7 +9,6 @@ Nothing is ever held whole in memory except a log member under a size cap.
 import bz2  # noqa: F401 - tarfile's "r|*" needs it importable
 import contextlib
 import lzma
-import os
 import shutil
 import subprocess
 import tarfile
@@ -137,13 +136,6 @@ def extract_member(path: str, member: str, dest: str, limit: int) -> str:
     return dest
 
 
-def member_display(path: str, member: Optional[str]) -> str:
-    return f"{path}::{member}" if member else path
-
-
-def safe_unlink(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 _OUTER = {b"\xfd7zXZ\x00": "xz", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd",
@@ -174,10 +166,11 @@ def _lz4_tool(path: str, dest: str, limit: int) -> str:
                     raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
                                      "temporary-space limit", path=path)
                 out.write(chunk)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        err = proc.communicate()[1]
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    err = proc.communicate()[1]     # end of output: let the tool finish and report
     if proc.returncode:
         raise CorruptDumpError(f"lz4 stream is damaged: {err.decode(errors='replace').strip()}", path=path)
     return dest
