@@ -402,6 +402,7 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     ctx = hyp.Context(events=events, lines=log.lines, main=main, crash_ts=crash_ts,
                       crash_line=crash_line, category=category, culprit=culprit, taint=taint,
                       loaded_gpu=loaded_gpu, modules_known=bool(facts.modules), panicked=panicked,
+                      arch=source.arch or facts.arch,
                       panic_reason=(panic.fields or {}).get("reason") if panic is not None else None)
     hyps = hyp.assess_all(ctx)
     verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)

@@ -52,6 +52,7 @@ class Context:
     panic_reason: Optional[str]
     modules_known: bool = True   # the log has a `Modules linked in:` list
     panicked: bool = True
+    arch: Optional[str] = None
 
 
 def _ev(e) -> EvidenceLine:
@@ -95,23 +96,76 @@ def _crash_words(ctx: "Context") -> str:
 
 
 def _zones_desc(zones: List[ZoneFree]) -> str:
-    return ", ".join(f"{z.zone} free {_kb(z.free_kb)} vs min {_kb(z.min_kb)}" for z in zones)
+    out = []
+    for z in zones:
+        marks = f"min {_kb(z.min_kb)}"
+        if z.low_kb is not None:
+            marks += f", low {_kb(z.low_kb)}"
+        if z.high_kb is not None:
+            marks += f", high {_kb(z.high_kb)}"
+        out.append(f"{z.zone} free {_kb(z.free_kb)} ({marks})")
+    return "; ".join(out)
+
+
+_ZONE_ORDER = {"DMA": 0, "DMA32": 1, "Normal": 2, "HighMem": 3, "Movable": 4}
+
+
+def zone_state(zones: List[ZoneFree]) -> Optional[str]:
+    """"exhausted", "tight" or "ample" for one Mem-Info report, judged on the
+    highest zone present: most allocations start there, and the lower zones keep
+    a lowmem_reserve against them, so their free pages are not available.
+    At or below the low watermark the allocator reclaims and, failing that,
+    runs the OOM killer; above the high watermark it has nothing to do."""
+    if not zones:
+        return None
+    top = max(zones, key=lambda z: (_ZONE_ORDER.get(z.zone, 2), z.node))
+    tops = [z for z in zones if z.zone == top.zone]
+    low = [z for z in tops if z.free_kb <= (z.low_kb if z.low_kb is not None else z.min_kb * 5 // 4)]
+    if len(low) == len(tops):
+        return "exhausted"
+    ample = [z for z in tops if z.free_kb > (z.high_kb if z.high_kb is not None else z.min_kb * 3 // 2)]
+    return "ample" if len(ample) == len(tops) else "tight"
+
+
+def _top_task(ctx: Context) -> str:
+    """", largest task: hog (pid 95) rss 52.9 MiB" from the OOM report's task table."""
+    for e in reversed(_before(ctx, ("oom_invoked",))):
+        top = ((e.fields or {}).get("tasks") or {}).get("top") or []
+        rows = [r for r in top if isinstance(r.get("rss"), int)]
+        if rows:
+            r = max(rows, key=lambda r: r["rss"])
+            # the table counts pages; x86_64 pages are 4 KiB, other arches vary (arm64: 4/16/64 KiB)
+            size = _kb(r["rss"] * 4) if ctx.arch in (None, "x86_64") else f"{r['rss']} pages"
+            return f"; largest task in the OOM report: {r.get('name')} (pid {r.get('pid')}) rss {size}"
+    for e in reversed(_before(ctx, ("oom_kill",))):
+        f = e.fields or {}
+        if f.get("victim_comm") and f.get("anon_rss_kb") is not None:
+            return f"; killed: {f['victim_comm']} (pid {f.get('victim_pid')}) anon-rss {_kb(f['anon_rss_kb'])}"
+    return ""
+
+
+def _zone_evidence(zones: List[ZoneFree]) -> List[EvidenceLine]:
+    return [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB"
+                         + (f" low:{z.low_kb}kB" if z.low_kb is not None else "")
+                         + (f" high:{z.high_kb}kB" if z.high_kb is not None else "")) for z in zones]
 
 
 def memory_exhaustion(ctx: Context) -> Hypothesis:
     """Was the system out of memory? OOM kills, allocation failures and the
-    Mem-Info free pages against the min watermark decide."""
+    Mem-Info free pages against the zone watermarks decide."""
     name = "memory_exhaustion"
-    if ctx.category == "oom_panic" or (ctx.panic_reason and "out of memory" in ctx.panic_reason.lower()):
-        ev = [_ev(e) for e in _before(ctx, OOM_KINDS + ("panic",))][-5:]
-        return Hypothesis(name, SUPPORTED, "the kernel panicked in the OOM killer (vm.panic_on_oom): "
-                          "memory ran out and the configuration turned that into a crash", ev)
     ooms = _before(ctx, OOM_KINDS)
     allocs = _before(ctx, ALLOC_KINDS)
     blocks = [usable(b) for b in _zone_blocks(ctx)]
     blocks = [b for b in blocks if b]
     last_zones = blocks[-1] if blocks else []
-    low = [z for z in last_zones if z.below_min]
+    state = zone_state(last_zones)
+    zs = f"; Mem-Info: {_zones_desc(last_zones)}" if last_zones else ""
+    if ctx.category == "oom_panic" or (ctx.panic_reason and "out of memory" in ctx.panic_reason.lower()):
+        ev = [_ev(e) for e in _before(ctx, OOM_KINDS + ("panic",))][-5:] + _zone_evidence(last_zones)
+        return Hypothesis(name, SUPPORTED, "the kernel panicked in the OOM killer (vm.panic_on_oom): "
+                          "memory ran out and the configuration turned that into a crash"
+                          + zs + _top_task(ctx), ev)
     kills = [e for e in ooms if e.kind == "oom_kill"]
     if ooms:
         last = ooms[-1]
@@ -121,8 +175,7 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
         ev = [_ev(e) for e in ooms[-4:]]
         if ctx.main is None or ctx.category in ("oom_kill", "oom_panic"):
             return Hypothesis(name, SUPPORTED, f"{what}, the last at line {last.line}"
-                              + ("; the kernel did not crash" if not ctx.panicked else ""), ev)
-        zs = f"; Mem-Info: {_zones_desc(last_zones)}" if last_zones else ""
+                              + ("; the kernel did not crash" if not ctx.panicked else "") + zs + _top_task(ctx), ev)
         when = f"{gap:.1f} s before the crash" if gap is not None else "before the crash"
         if ctx.category in MEMORY_CATEGORIES or (allocs and allocs[-1].line > last.line):
             # the crash followed a failed allocation made while the OOM killer was busy
@@ -143,12 +196,17 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
         if not last_zones:
             return Hypothesis(name, INCONCLUSIVE,
                               f"{desc} and no OOM kill, but the log has no Mem-Info zone report to tell "
-                              "whether free memory was below the min watermark", ev)
-        ev += [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB") for z in last_zones]
-        if low:
+                              "whether free memory was at the watermarks", ev)
+        ev += _zone_evidence(last_zones)
+        if state == "exhausted":
             return Hypothesis(name, SUPPORTED,
-                              f"{desc}; free memory was at or below the min watermark "
-                              f"({_zones_desc(low)}): the system was short of memory", ev)
+                              f"{desc}; free memory was at or below the low watermark ({_zones_desc(last_zones)}): "
+                              "the system was short of memory", ev)
+        if state == "tight":
+            return Hypothesis(name, INCONCLUSIVE,
+                              f"{desc}; free memory was between the low and high watermarks "
+                              f"({_zones_desc(last_zones)}): memory was tight but not exhausted, and the OOM "
+                              "killer never ran", ev)
         order = (allocs[-1].fields or {}).get("order")
         why = "the request itself could not be met (its size, order or GFP flags)"
         if isinstance(order, int) and order > 3:
@@ -156,14 +214,13 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
             why = (f"an order-{order} request needs {4 << order} KiB physically contiguous, which "
                    "fragmented memory may not have: fragmentation, not a lack of memory")
         return Hypothesis(name, RULED_OUT,
-                          f"{desc}, but every zone had free memory above its min watermark "
-                          f"({_zones_desc(last_zones)}) and the OOM killer never ran: {why}; "
+                          f"{desc}, but free memory was above the high watermark, far from the min watermark "
+                          f"({_zones_desc(last_zones)}), and the OOM killer never ran: {why}; "
                           "the machine was not out of memory", ev)
-    if last_zones and low:
-        ev = [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB") for z in low]
+    if state == "exhausted":
         return Hypothesis(name, INCONCLUSIVE,
                           f"no OOM kill or allocation failure, but a Mem-Info report shows free memory at or "
-                          f"below the min watermark ({_zones_desc(low)})", ev)
+                          f"below the low watermark ({_zones_desc(last_zones)})", _zone_evidence(last_zones))
     return Hypothesis(name, RULED_OUT, "no OOM killer run, no OOM kill and no allocation failure in the log"
                       + _coverage(ctx))
 
