@@ -137,3 +137,20 @@ def test_text_log_passthrough(tmp_path):
     log.write_text(text)
     r = triage("dmesg", log)
     assert r.returncode == 0 and r.stdout.decode() == text
+
+
+INCOMPLETE = dump_files("any", incomplete=True)
+
+
+@pytest.mark.skipif(not INCOMPLETE, reason="no real incomplete capture (makedumpfile ran out of space)")
+@pytest.mark.parametrize("dump", INCOMPLETE, ids=dump_ids(INCOMPLETE))
+def test_real_incomplete_capture(dump):
+    """A makedumpfile -E that ran out of space in the capture kernel: flagged and cut short."""
+    r = triage("info", "--json", dump)
+    assert r.returncode == 6
+    d = json.loads(r.stdout)
+    assert d["complete"] is False and any("incomplete" in p for p in d["problems"])
+    r = triage("dmesg", dump)
+    assert r.returncode == 6
+    err = r.stderr.decode()
+    assert err.count("\n") == 1 and "partial" in err and "Traceback" not in err

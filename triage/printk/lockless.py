@@ -246,14 +246,14 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
         for slot, dv, iv in zip(range(s0, s0 + k), dts, its):
             expect = rid
             rid = (rid + 1) & id_mask
+            if missing_descs and _missing(missing_descs, slot * dsz, slot * dsz + dsz):
+                lost += 1
+                continue
             sv = dv[d_sv]
             if (sv & id_mask) != expect:
                 continue
             state = sv >> sv_shift
             if state != DESC_COMMITTED and state != DESC_FINALIZED:
-                continue
-            if missing_descs and _missing(missing_descs, slot * dsz, slot * dsz + dsz):
-                lost += 1
                 continue
             ioff = slot * isz
             if missing_infos and _missing(missing_infos, ioff, ioff + isz):
