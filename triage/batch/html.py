@@ -8,7 +8,7 @@ from a dump or log goes through safe_html.
 from collections import OrderedDict
 from typing import Any, Dict, List
 
-from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, dump_rows
+from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, dump_rows, short_id
 from triage.report.escape import safe_html
 
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -126,10 +126,10 @@ def chart_top_titles(rows: List[Dict[str, Any]], top: int = 10) -> str:
     return "".join(parts)
 
 
-def render_html(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str:
+def render_html(records: List[Dict[str, Any]], views: Dict[str, Any], base: str = None) -> str:
     """The whole report: summary cards, two charts, the dump table and every view."""
     s = views["summary"]
-    links = {r["id"]: r["report"] + "/report.html" for r in records
+    links = {short_id(r["id"], base): r["report"] + "/report.html" for r in records
              if r.get("report") and "report.html" in (r.get("report_files") or [])}
     cards = "".join(f'<div class="card"><b>{_e(s[k])}</b>{_e(label)}</div>'
                     for k, label in (("dumps", "dumps"), ("ok", "ok"), ("partial", "partial"),
@@ -141,7 +141,8 @@ def render_html(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str:
            "<h1>triage batch report</h1>", f'<div class="cards">{cards}</div>',
            "<h2>Crashes over time, by category</h2>", chart_over_time(views.get("over_time") or []),
            "<h2>Top crash titles</h2>", chart_top_titles(views.get("by_title") or []),
-           "<h2>Dumps</h2>", _table(dump_rows(records), DUMP_COLUMNS, links)]
+           "<h2>Dumps</h2>" + (f"<p>Paths under {_e(base, 4000)}</p>" if base else ""),
+           _table(dump_rows(records, base), DUMP_COLUMNS, links)]
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
             out += [f"<h2>{_e(heading)}</h2>", _table(views[key], cols)]

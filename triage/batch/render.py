@@ -47,7 +47,14 @@ def md_cell(text: Optional[str], limit: int) -> str:
     return _MD_CELL.sub(r"\\\1", s)
 
 
-def dump_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def short_id(item_id: str, base: Optional[str]) -> str:
+    """An item id relative to the batch's common root, for tables (JSON keeps it whole)."""
+    if base and item_id.startswith(base.rstrip("/") + "/"):
+        return item_id[len(base.rstrip("/")) + 1:]
+    return item_id
+
+
+def dump_rows(records: List[Dict[str, Any]], base: Optional[str] = None) -> List[Dict[str, Any]]:
     """One flat row per dump, for the tables."""
     rows = []
     for r in records:
@@ -57,7 +64,7 @@ def dump_rows(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         if culprit and c.get("version"):
             culprit += f" {c['version']}"
         note = r.get("error") or "; ".join(r.get("disagreements") or r.get("problems") or [])
-        rows.append({"dump": r["id"], "host": r.get("host"), "status": r.get("status"),
+        rows.append({"dump": short_id(r["id"], base), "host": r.get("host"), "status": r.get("status"),
                      "kernel": r.get("kernel_release"), "crash_time": r.get("crash_time"),
                      "uptime_s": None if r.get("uptime_s") is None else round(r["uptime_s"], 1),
                      "title": v.get("title"), "culprit": culprit, "note": note or None})
@@ -80,23 +87,24 @@ def _table(rows: List[Dict[str, Any]], cols: List[str], fmt: str,
     return tabulate(body, headers=cols, tablefmt=fmt, disable_numparse=True)
 
 
-def render_text(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str:
+def render_text(records: List[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
     s = views["summary"]
     out = [f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
-           f"{s['hosts']} hosts, {s['titles']} distinct crashes", "",
-           _table(dump_rows(records), DUMP_COLUMNS, "simple", safe_text, 90)]
+           f"{s['hosts']} hosts, {s['titles']} distinct crashes" + (f" (paths under {safe_text(base)})" if base else ""),
+           "",
+           _table(dump_rows(records, base), DUMP_COLUMNS, "simple", safe_text, 90)]
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
             out += ["", heading, _table(views[key], cols, "simple", safe_text, 90)]
     return "\n".join(out) + "\n"
 
 
-def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any]) -> str:
+def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
     s = views["summary"]
     out = ["# triage batch", "",
            f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
            f"{s['hosts']} hosts, {s['titles']} distinct crashes.", "", "## Dumps", "",
-           _table(dump_rows(records), DUMP_COLUMNS, "pipe", md_cell, 300)]
+           _table(dump_rows(records, base), DUMP_COLUMNS, "pipe", md_cell, 300)]
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
             out += ["", f"## {heading}", "", _table(views[key], cols, "pipe", md_cell, 300)]

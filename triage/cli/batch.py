@@ -73,8 +73,9 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
                         analysis_key=analysis_key(tuple(signature_dirs)))
     res = run_batch(list(roots), opts, _Progress(sys.stderr) if progress else None)
     doc_json = render.render_json(res.records, res.views, res.skipped, res.stats)
+    base = _common_dir(roots)
     if fmt == "text":
-        out = render.render_text(res.records, res.views)
+        out = render.render_text(res.records, res.views, base)
     elif fmt == "json":
         out = doc_json
     elif fmt == "csv":
@@ -82,15 +83,25 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
         for key, _, cols in render.VIEW_TABLES:
             _write(os.path.join(outdir, f"fleet-{key}.csv"), render.render_csv_rows(res.views[key], cols))
     elif fmt == "markdown":
-        out = render.render_markdown(res.records, res.views)
+        out = render.render_markdown(res.records, res.views, base)
     else:
-        out = html.render_html(res.records, res.views)
+        out = html.render_html(res.records, res.views, base)
     _write(os.path.join(outdir, "batch.json"), doc_json)
     _write(os.path.join(outdir, f"fleet.{_EXT[fmt]}"), out)
     click.echo(out, nl=False)
     if res.errors:
         click.echo(f"triage: {res.errors} of {len(res.records)} dumps ended as errors", err=True)
         ctx.exit(EXIT_BATCH_ERRORS)
+
+
+def _common_dir(roots) -> str:
+    """The directory all roots share, so tables can show shorter paths."""
+    dirs = [os.path.abspath(r) if os.path.isdir(r) else os.path.dirname(os.path.abspath(r)) for r in roots]
+    try:
+        common = os.path.commonpath(dirs)
+    except ValueError:
+        return ""
+    return "" if common == os.sep else common
 
 
 def _write(path: str, text: str) -> None:
