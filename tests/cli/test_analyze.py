@@ -173,7 +173,7 @@ def test_hostile_log_text_and_html_are_escaped(tmp_path):
     """A crash line carrying ESC sequences, <script>, C0/C1 controls and invalid UTF-8."""
     evil = (b"[    5.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000\n"
             b"[    5.000000] RIP: 0010:evil\x1b[2J\x1b]0;owned\x07+0x1/0x2 [m<script>alert(1)</script>]\n"
-            b"[    5.000001] \xff\xfe\x9b31m comm <img src=x onerror=alert(1)> \x7f\x08\n"
+            b"[    5.000001] \xff\xfe\x9b31m comm <img src=x onerror=alert(1)> \x7f\x08\x00\n"
             b"[    5.100000] Kernel panic - not syncing: Fatal exception \x1b[31mred\xc3\n")
     p = tmp_path / "evil.log"
     p.write_bytes(evil)
@@ -386,3 +386,12 @@ def test_split_dump_parts(tmp_path):
         v = json.loads(res.stdout)["verdict"]
         assert (v["category"], v["title"], v["culprit"]["module"]) == \
             (whole["category"], whole["title"], whole["culprit"]["module"])
+
+
+def test_serial_capture_with_stray_nuls(tmp_path):
+    """Serial captures pick up NUL bytes (line noise at reset); the log is still a log."""
+    data = (DATA / "gpu_alloc_null.serial.log").read_bytes()
+    p = tmp_path / "serial.log"
+    p.write_bytes(b"\0\0" + data[:5000] + b"\0" + data[5000:])
+    v = json.loads(_analyze(p, "--format", "json").output)["verdict"]
+    assert (v["category"], v["culprit"]["module"]) == ("gpu_alloc_fail_null_deref", "nvidia")
