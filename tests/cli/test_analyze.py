@@ -395,3 +395,17 @@ def test_serial_capture_with_stray_nuls(tmp_path):
     p.write_bytes(b"\0\0" + data[:5000] + b"\0" + data[5000:])
     v = json.loads(_analyze(p, "--format", "json").output)["verdict"]
     assert (v["category"], v["culprit"]["module"]) == ("gpu_alloc_fail_null_deref", "nvidia")
+
+
+def test_format_from_output_extension(tmp_path):
+    for name, check in (("r.json", lambda t: json.loads(t)["schema_version"] == 1),
+                        ("r.html", lambda t: t.startswith("<!DOCTYPE html>")),
+                        ("r.md", lambda t: t.startswith("# ")),
+                        ("r.txt", lambda t: t.startswith("sysrq"))):
+        out = tmp_path / name
+        assert _analyze(DATA / "sysrq.serial.log", "-o", out).exit_code == 0
+        assert check(out.read_text()), name
+    # an explicit --format wins over the extension
+    out = tmp_path / "x.html"
+    _analyze(DATA / "sysrq.serial.log", "-o", out, "--format", "json")
+    assert json.loads(out.read_text())

@@ -12,8 +12,8 @@ from triage.report.render import FORMATS
 
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the --output file's extension, else text).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
               help="Write the report to FILE instead of standard output.")
 @click.option("--signatures", "signature_dirs", multiple=True,
@@ -32,6 +32,8 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     from triage.analysis import analyze_path, load_ruleset
     from triage.report.render import render
 
+    if fmt is None:
+        fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
     diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules)
     text = render(diag, fmt)
@@ -42,6 +44,16 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     if diag.source.partial:
         click.echo(f"triage: warning: {paths[0]}: partial input; the diagnosis uses what could be read", err=True)
         ctx.exit(EXIT_PARTIAL)
+
+
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def _format_for(output: Optional[str]) -> str:
+    """The format a report file's extension asks for; text otherwise."""
+    if not output:
+        return "text"
+    return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "text")
 
 
 def _write(path: str, text: str) -> None:
