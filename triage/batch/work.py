@@ -156,7 +156,7 @@ def _analyze_log(loc: Location, ctx: WorkContext, analyze: AnalyzeFn) -> Any:
     if ctx.analyze_lines is not None:
         return ctx.analyze_lines(loc.display(), data)
     from triage.analysis import SourceInfo, analyze_lines
-    text = data.decode("utf-8", "surrogateescape")
+    text = data.decode("utf-8", "replace")      # as open_log decodes a log file
     return analyze_lines(text.splitlines(), SourceInfo(path=loc.display(), kind="log", format="text"),
                          rules=_RULES)
 
@@ -292,7 +292,8 @@ def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any]) -> 
     target = os.path.join(outdir, rel)
     os.makedirs(target, exist_ok=True)
     outputs = {"report.json": json.dumps(d, indent=2, sort_keys=True, default=str) + "\n"}
-    for fmt, name in (("text", "report.txt"), ("markdown", "report.md"), ("html", "report.html")):
+    for fmt, name in (("json", "report.json"), ("text", "report.txt"), ("markdown", "report.md"),
+                      ("html", "report.html")):
         text = render_single(diag, fmt)
         if text is not None:
             outputs[name] = text
