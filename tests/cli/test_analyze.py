@@ -7,7 +7,6 @@ exists, sample_dumps/dumpgen/scenarios.py), the documented exit codes
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys

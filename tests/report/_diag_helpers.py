@@ -7,7 +7,7 @@ confidence, evidence line numbers.
 """
 
 from types import SimpleNamespace as NS
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 from triage.events.model import Event, Frame, KernelLog, LogLine, Module, SystemFacts
 

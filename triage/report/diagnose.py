@@ -17,7 +17,7 @@ from triage.report.escape import clip
 from triage.report.gpu import is_gpu_module
 from triage.report.model import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
                                  Verdict)
-from triage.report.taint import decode_taint, module_taint, taint_letters
+from triage.report.taint import decode_taint, module_taint
 from triage.report.timeline import build_contributing, build_timeline, label
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
@@ -433,9 +433,11 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
         verdict=verdict,
         system=system,
         evidence=_evidence(log, best, main, panic),
-        contributing=build_contributing(events, main, related) if main is not None else build_contributing(events, None, related)[-10:],
+        # without a crash every notable event "contributes"; keep the latest few
+        contributing=build_contributing(events, main, related) if main is not None
+        else build_contributing(events, None, related)[-10:],
         hypotheses=hyps,
-        timeline=build_timeline(events, stop) if main is not None or events else [],
+        timeline=build_timeline(events, stop),
         other_matches=other,
     )
 

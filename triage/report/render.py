@@ -1,6 +1,6 @@
 """Pick a renderer by name: text (default), json, markdown, html."""
 
-from typing import Callable, Dict
+from typing import Callable
 
 from triage.report.model import Diagnosis
 
