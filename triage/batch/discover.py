@@ -223,7 +223,13 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
             elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
                 known.append(loc)
             else:
-                kind = sniff(_read_head(path))
+                try:
+                    with open(path, "rb") as f:
+                        head = f.read(_SNIFF)
+                except OSError as exc:
+                    skipped.append((path, f"cannot read: {exc.strerror}"))
+                    continue
+                kind = sniff(head)
                 if kind == "vmcore":
                     yield _bare(loc, "vmcore", path, root_parent)
                 elif kind == "log":
