@@ -50,6 +50,21 @@ def dump_entry(dump: Path, base: Path, *, scenario: str, capture: str, args: Lis
     return entry
 
 
+def refresh_entry(e: Dict[str, Any], base: Path) -> Dict[str, Any]:
+    """Re-derive an entry's file and serial-log facts (after a parser fix),
+    keeping how it was captured and its oracle results."""
+    dump = base / e["path"]
+    fmt, comp = identify(dump)
+    facts = parse_serial_file(base / e["oracles"]["serial_log"])
+    e = dict(e, format=fmt, compression=comp, size_bytes=dump.stat().st_size,
+             kernel_release=facts.kernel_release, kaslr=facts.kaslr,
+             kernel_cmdline=facts.cmdline)
+    e["expected"] = {"category": facts.category, "culprit_module": facts.culprit_module,
+                     "panic_message": facts.panic_message,
+                     "events": [x.name for x in facts.events]}
+    return e
+
+
 def write_manifest(path: Path, entries: List[Dict[str, Any]], note: str) -> None:
     doc = {"generator": "sample_dumps/generate", "note": note,
            "dumps": sorted(entries, key=lambda e: e["path"])}

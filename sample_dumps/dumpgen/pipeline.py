@@ -219,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reduced matrix for CI: gpu_alloc_null, oom_panic, sysrq")
     p.add_argument("--committed", action="store_true",
                    help="regenerate the small committed set in sample_dumps/committed")
+    p.add_argument("--refresh", action="store_true",
+                   help="re-derive the manifests from existing dumps and serial logs, no boots")
     return p
 
 
@@ -226,6 +228,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.ci and not args.scenarios:
         args.scenarios = "gpu_alloc_null,oom_panic,sysrq"
+    if args.refresh:
+        from .manifest import load_manifest, refresh_entry
+        out = Path(args.out)
+        for rj in sorted(out.glob("*/run.json")):
+            doc = json.loads(rj.read_text())
+            doc["entries"] = [refresh_entry(e, out) for e in doc["entries"]]
+            rj.write_text(json.dumps(doc, indent=1))
+        if out.is_dir():
+            print(f"manifest: {collect_manifest(out)}")
+        cm = SAMPLE / "manifest.json"
+        if cm.exists():
+            doc = load_manifest(cm)
+            write_manifest(cm, [refresh_entry(e, SAMPLE) for e in doc["dumps"]], doc["note"])
+            print(f"manifest: {cm}")
+        return 0
     if args.committed:
         from .committed import make_committed
         make_committed(args)

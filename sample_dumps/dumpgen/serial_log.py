@@ -20,7 +20,8 @@ _PANIC = re.compile(r"Kernel panic - not syncing: (.*)$")
 # (event name, pattern) checked in this order on each kernel record.
 _EVENT_PATTERNS: List[Tuple[str, re.Pattern]] = [
     ("alloc_failure", re.compile(r"page allocation failure: |vmalloc error: ")),
-    ("oom_kill", re.compile(r"Out of memory: Killed process|oom-kill:constraint=")),
+    # One record per kill (the "oom-kill:constraint=" line precedes it).
+    ("oom_kill", re.compile(r"[Oo]ut of memory: Killed process")),
     ("null_deref", re.compile(r"BUG: kernel NULL pointer dereference")),
     ("gpf", re.compile(r"general protection fault")),
     ("kernel_bug", re.compile(r"kernel BUG at ")),
