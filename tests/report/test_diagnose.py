@@ -255,3 +255,14 @@ def test_kdump_vmcore_without_panic_line_counts_as_panicked():
     d = diagnose(log, matches, SourceInfo(path="vmcore", kind="vmcore", crashed=True,
                                           crash_time="2026-11-29T15:20:25Z"))
     assert d.verdict.panicked and d.system.crash_time == "2026-11-29T15:20:25Z"
+
+
+def test_timeline_across_a_reboot():
+    """A syslog file spanning two boots: timestamps restart, no negative delta is shown."""
+    from triage.report.model import TimelineEntry
+    from triage.report.timeline import deltas
+    es = [TimelineEntry(5000.0, 1, "oom_kill", "Out of memory: Killed process 1 (x)"),
+          TimelineEntry(12.0, 900, "null_deref", "BUG: kernel NULL pointer dereference", "acme_storage"),
+          TimelineEntry(12.1, 905, "panic", "Kernel panic - not syncing: Fatal exception")]
+    assert deltas(es)[1] is None and abs(deltas(es)[2] - 0.1) < 1e-9
+    assert "then (after a reboot?) NULL pointer dereference in acme_storage at 12.00 s" in story(es)

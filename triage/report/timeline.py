@@ -144,8 +144,10 @@ def story(entries: List[TimelineEntry], limit: int = 6) -> str:
                 where = f" in {kind}{e.module}"
         if prev is None:
             parts.append(f"{label(e.kind)}{where} at {_fmt_ts(e.ts)}")
+        elif e.ts is not None and prev.ts is not None and e.ts >= prev.ts:
+            parts.append(f"then {label(e.kind)}{where} {_fmt_delta(e.ts - prev.ts)} later")
         elif e.ts is not None and prev.ts is not None:
-            parts.append(f"then {label(e.kind)}{where} {_fmt_delta(max(0.0, e.ts - prev.ts))} later")
+            parts.append(f"then (after a reboot?) {label(e.kind)}{where} at {_fmt_ts(e.ts)}")
         else:
             parts.append(f"then {label(e.kind)}{where}")
         prev = e
@@ -159,9 +161,10 @@ def deltas(entries: List[TimelineEntry]) -> List[Optional[float]]:
     out: List[Optional[float]] = []
     prev = None
     for e in entries:
-        if prev is not None and e.ts is not None and prev.ts is not None:
+        if prev is not None and e.ts is not None and prev.ts is not None and e.ts >= prev.ts:
             out.append(e.ts - prev.ts)
         else:
+            # no timestamps, or time went backwards (a reboot inside a syslog file)
             out.append(None)
         prev = e
     return out
