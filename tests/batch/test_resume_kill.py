@@ -122,3 +122,11 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path):
     db = sqlite3.connect(killed_out / "triage-batch.sqlite")
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM results").fetchone() == (n, n)
     assert not (killed_out / ".triage-tmp").exists()
+    # the printed fleet table, too: both stores answer without analysing anything
+    tables = []
+    for out_dir in (tmp_path / "clean", killed_out):
+        r = subprocess.run(TRIAGE + ["batch", str(root), "--output", str(out_dir), "--format", "text"],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        tables.append(r.stdout)
+    assert tables[0] == tables[1] and "Same bug across hosts" in tables[0]
