@@ -10,6 +10,8 @@ import json
 import os
 import sqlite3
 
+import pytest
+
 from triage.batch.discover import DumpItem, Location
 from triage.batch.session import BatchOptions, run_batch
 from triage.batch.store import DB_NAME, Store, fingerprint
@@ -147,3 +149,14 @@ def test_new_rules_or_version_make_results_stale(tmp_path, monkeypatch):
     assert len(_calls(tmp_path)) == 3
     run_batch([str(root)], BatchOptions(outdir=str(out), analyze=fake_analyze, analysis_key=k1))
     assert len(_calls(tmp_path)) == 6
+
+
+def test_one_batch_per_output_directory(tmp_path, monkeypatch):
+    import fcntl
+    from triage.errors import InputError
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(InputError, match="another triage batch"):
+            run_batch([str(tmp_path)], BatchOptions(outdir=str(out), analyze=fake_analyze))

@@ -4,6 +4,7 @@ This ties discover -> store -> runner -> work -> fleet together. The CLI
 (triage.cli.batch) only parses options, shows progress and renders.
 """
 
+import fcntl
 import os
 import resource
 import shutil
@@ -16,6 +17,7 @@ from triage.batch import runner
 from triage.batch.discover import DumpItem, discover
 from triage.batch.store import Store
 from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir
+from triage.errors import InputError
 
 Progress = Callable[[int, int, DumpItem, Dict[str, Any]], None]
 TEMP_DIRNAME = ".triage-tmp"
@@ -60,7 +62,31 @@ def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress]
     """Triage every dump under `roots`, resuming from the store in opts.outdir."""
     t0 = time.monotonic()
     outdir = os.path.abspath(opts.outdir)
-    os.makedirs(outdir, exist_ok=True)
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
+    lock = _lock(outdir)
+    try:
+        return _run_locked(roots, opts, outdir, progress, t0)
+    finally:
+        lock.close()
+
+
+def _lock(outdir: str):
+    """Hold DIR/.lock for the whole run: a second batch on the same directory
+    would remove the first one's temporary files."""
+    f = open(os.path.join(outdir, ".lock"), "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise InputError("another triage batch is using this output directory", path=outdir) from None
+    return f
+
+
+def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
+                t0: float) -> BatchResult:
     found = discover(roots, exclude=outdir)
     tempdir = os.path.join(outdir, TEMP_DIRNAME)
     shutil.rmtree(tempdir, ignore_errors=True)    # left by a killed run; ours alone
