@@ -111,8 +111,10 @@ def read_dump_log(reader: DumpReader):
     return read_printk(mem, info), info, mem
 
 
-def stream_dump_log(reader: DumpReader):
-    """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo)."""
+def stream_dump_log(reader: DumpReader, raw: bool = False):
+    """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo).
+
+    raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords."""
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import NoLogError
     from triage.memory.kernel import KernelMemory
@@ -123,7 +125,7 @@ def stream_dump_log(reader: DumpReader):
                          path=reader.paths[0])
     info = parse_vmcoreinfo(text)
     mem = KernelMemory(reader, info, reader.facts().arch)
-    log, it = stream_printk(mem, info)
+    log, it = stream_printk(mem, info, raw=raw)
     return log, it, info
 
 

@@ -72,3 +72,27 @@ def test_live_window_read_equals_whole_ring_read(dump):
             info.offsets.pop(k, None)
         whole, _, _ = read_lockless(mem, info)
     assert sparse == whole and len(sparse) > 100
+
+
+@pytest.mark.parametrize("dump", ELF[:2], ids=dump_ids(ELF[:2]))
+def test_raw_fast_path_equals_record_path(dump):
+    """`triage dmesg`'s (ts, text) fast path prints exactly what the full records print."""
+    from triage.logsource import stream_dump_log
+    from triage.printk.format import format_raw, format_records
+    with ElfReader(str(dump)) as r:
+        log, recs, _ = stream_dump_log(r)
+        full = b"".join(format_records(recs))
+    with ElfReader(str(dump)) as r:
+        log, pairs, _ = stream_dump_log(r, raw=True)
+        fast = b"".join(format_raw(pairs))
+    assert fast == full and fast.count(b"\n") >= 400
+
+
+def test_caller_column():
+    """makedumpfile 1.7.4+ prints `[%*s] ` with PID_CHARS_DEFAULT (8) after the timestamp."""
+    from triage.printk.format import format_record
+    from triage.printk.record import PrintkRecord
+    assert format_record(PrintkRecord(1, 1_500_000_000, b"x", caller_id=42), caller=True) == b"[    1.500000] [     T42] x\n"
+    assert format_record(PrintkRecord(1, 0, b"a\nb", caller_id=0x80000003), caller=True) == \
+        b"[    0.000000] [      C3] a\n                          b\n"
+    assert format_record(PrintkRecord(1, 0, b"\xff\x01\t"), caller=True) == b"[    0.000000] \\xff\\x01\t\n"

@@ -54,8 +54,9 @@ def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
             raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
         _write_text_log(paths[0], as_json, out)
         return
+    raw = not as_json and not caller
     with open_reader(list(paths)) as reader:
-        log, records, _info = stream_dump_log(reader)
+        log, records, _info = stream_dump_log(reader, raw=raw)
         if log.kind == "plain" and not as_json:
             out.write(log.raw_text or b"")
         elif as_json:
@@ -70,8 +71,9 @@ def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
             if chunk:
                 out.write(("\n".join(chunk) + "\n").encode())
         else:
-            from triage.printk.format import format_records
-            for block in format_records(records, caller, _BATCH):
+            from triage.printk.format import format_raw, format_records
+            blocks = format_raw(records, _BATCH) if raw else format_records(records, caller, _BATCH)
+            for block in blocks:
                 out.write(block)
         out.flush()
         facts = reader.facts()

@@ -73,3 +73,20 @@ def record_lines(rec: PrintkRecord) -> Iterator[str]:
     p = prefix(rec).decode()
     for line in rec.text.split(b"\n"):
         yield p + _SPECIAL.sub(_escape, line).decode("ascii")
+
+
+def format_raw(pairs: Iterable[tuple], batch: int = 2048) -> Iterator[bytes]:
+    """makedumpfile-style output of (ts_nsec, text) pairs, in chunks of `batch` records."""
+    special = _SPECIAL.search
+    out: list = []
+    append = out.append
+    for ns, text in pairs:
+        if special(text) is None:
+            append(b"[%5d.%06d] %s\n" % (ns // 1_000_000_000, ns % 1_000_000_000 // 1000, text))
+        else:
+            append(format_record(PrintkRecord(None, ns, text)))
+        if len(out) >= batch:
+            yield b"".join(out)
+            out = []
+            append = out.append
+    yield b"".join(out)

@@ -51,16 +51,19 @@ def read_printk(mem, info: VmcoreInfo) -> PrintkLog:
     return PrintkLog(kind, split_plain(text), raw_text=text, problems=problems, partial=partial)
 
 
-def stream_printk(mem, info: VmcoreInfo):
+def stream_printk(mem, info: VmcoreInfo, raw: bool = False):
     """(PrintkLog without records, iterator of records): the lean path of `triage dmesg`.
 
-    The log's `problems` list fills in while the iterator runs; read it afterwards.
+    raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords. The log's
+    `problems` list fills in while the iterator runs; read it afterwards.
     """
     kind = buffer_kind(info)
     if kind == "lockless":
         from triage.printk.lockless import read_lockless
-        it, problems, partial = read_lockless(mem, info, stream=True)
+        it, problems, partial = read_lockless(mem, info, stream=True, raw=raw)
         return PrintkLog(kind, problems=problems, partial=partial), it
     log = read_printk(mem, info)
     records, log.records = log.records, []
+    if raw:
+        return log, ((r.ts_nsec, r.text) for r in records)
     return log, iter(records)
