@@ -109,6 +109,8 @@ def main() -> int:
     ap.add_argument("--la57", action="store_true")
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--kdump", action="store_true")
+    ap.add_argument("--paging", action="store_true",
+                    help="also write vmcore.qemu-elf-paging (QEMU's own page walk: an oracle for ours)")
     ap.add_argument("--crashkernel", type=int, default=256, help="MiB reserved for the capture kernel")
     a = ap.parse_args()
     kdir = sorted(CACHE.glob("kernel-*"))[-1]
@@ -153,6 +155,9 @@ def main() -> int:
             qmp.execute("stop")
             out = a.outdir / "vmcore.qemu-elf"
             qmp.execute("dump-guest-memory", {"paging": False, "protocol": f"file:{out}"}, timeout=600)
+            if a.paging:
+                qmp.execute("dump-guest-memory", {"paging": True, "protocol": f"file:{out}-paging"},
+                            timeout=600)
             qmp.execute("quit")
             print(f"{out} after {time.monotonic() - t0:.0f}s")
         finally:
