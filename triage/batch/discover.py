@@ -130,7 +130,7 @@ def dir_facts(parts: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
 
 def _iso(text: str, fmt: str) -> Optional[str]:
     try:
-        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).isoformat()
+        return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
     except ValueError:
         return None
 
