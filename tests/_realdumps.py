@@ -76,8 +76,13 @@ def cmdline_of(dump: Path) -> str:
 
 
 def serial_is_oracle(dump: Path) -> bool:
-    """The serial log shows every record only when the guest ran with ignore_loglevel."""
-    return serial_log_for(dump) is not None and "ignore_loglevel" in cmdline_of(dump)
+    """The serial log shows every record only when the crashed kernel booted with
+    ignore_loglevel (its first "Command line:" line says so)."""
+    serial = serial_log_for(dump)
+    if serial is None:
+        return False
+    m = re.search(rb"Command line: ([^\r\n]*)", serial.read_bytes())
+    return bool(m) and b"ignore_loglevel" in m.group(1).split()
 
 
 def serial_kernel_lines(path: Path) -> List[str]:

@@ -16,7 +16,7 @@ from _realdumps import boot_dumps, is_suffix_run, serial_kernel_lines, serial_lo
 from triage.errors import FormatError, InputError  # noqa: E402
 from triage.logsource import open_log  # noqa: E402
 
-ELF = boot_dumps("elf")
+ELF = boot_dumps("any")
 
 
 @pytest.mark.skipif(not ELF, reason="no real dumps generated")
@@ -29,7 +29,7 @@ def test_dump_source():
     assert ok, why
     m = re.search(r"Linux version (\S+) .*?(#\d+ .*)", serial.read_text(errors="replace"))
     assert src.kernel_release == m.group(1) and src.kernel_version == m.group(2).strip()
-    assert src.arch == "x86_64" and src.facts.format == "elf"
+    assert src.arch == "x86_64" and src.facts.format
     assert len(src.records) <= len(src.lines)
 
 

@@ -49,9 +49,9 @@ def drgn_records(dump: Path, vmlinux: Path) -> List[dict]:
 
 def main(argv: List[str]) -> int:
     dump = Path(argv[1])
-    from triage.dumps.elf import ElfReader
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
-    with ElfReader(str(dump)) as r:
+    from triage.logsource import open_reader
+    with open_reader([str(dump)]) as r:
         info = parse_vmcoreinfo(r.vmcoreinfo())
     vmlinux = Path(argv[2]) if len(argv) > 2 else default_vmlinux(info.osrelease)
     if vmlinux is None:
