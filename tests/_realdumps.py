@@ -11,6 +11,8 @@ from typing import List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 DUMP_DIRS = [ROOT / "sample_dumps" / "committed", ROOT / "sample_dumps" / "out"]
+if os.environ.get("TRIAGE_REAL_DUMP_DIRS"):      # e.g. only sample_dumps/committed, as CI has
+    DUMP_DIRS = [Path(p).resolve() for p in os.environ["TRIAGE_REAL_DUMP_DIRS"].split(":") if p]
 # Extra directories of real dumps (e.g. bench/make_logflood_dump.py output), colon-separated.
 DUMP_DIRS += [Path(p) for p in os.environ.get("TRIAGE_EXTRA_DUMP_DIRS", "").split(":") if p]
 KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d{6}\] ")
