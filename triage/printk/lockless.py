@@ -194,11 +194,14 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     dstruct = _struct_for(dfields, lay.desc_size)
     order = sorted(range(3), key=lambda i: dfields[i][0])
     ifields = [(lay.ts_nsec, "Q"), (lay.text_len, "H")]
-    if lay.seq is not None:
+    want_seq = lay.seq is not None and not raw          # raw output needs ts and text only
+    want_caller = lay.caller_id is not None and not raw
+    want_level = lay.level_byte is not None and not raw
+    if want_seq:
         ifields.append((lay.seq, "Q"))
-    if lay.caller_id is not None:
+    if want_caller:
         ifields.append((lay.caller_id, "I"))
-    if lay.level_byte is not None:
+    if want_level:
         ifields += [(lay.level_byte - 1, "B"), (lay.level_byte, "B")]
     istruct = _struct_for(ifields, lay.info_size)
     iorder = sorted(range(len(ifields)), key=lambda i: ifields[i][0])
@@ -209,11 +212,11 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     i_ts, i_tl = inv[0], inv[1]
     j = 2
     i_seq = i_caller = i_fac = i_lf = -1
-    if lay.seq is not None:
+    if want_seq:
         i_seq, j = inv[j], j + 1
-    if lay.caller_id is not None:
+    if want_caller:
         i_caller, j = inv[j], j + 1
-    if lay.level_byte is not None:
+    if want_level:
         i_fac, i_lf = inv[j], inv[j + 1]
     dinv = [0] * 3
     for pos, i in enumerate(order):
