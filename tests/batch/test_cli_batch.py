@@ -92,3 +92,24 @@ def test_missing_root_is_exit_3(tmp_path):
     r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 3 and "no such file" in r.stderr
+
+
+def test_memory_limit_is_enforced_on_a_real_dump(tmp_path):
+    """--memory-limit caps the worker's address space: 40 MiB cannot map a 20 MiB
+    dump plus Python; the item must not come back ok, and must say why."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _dumps import finished_dumps
+    dump = finished_dumps()[0]
+    d = tmp_path / "crash" / "web1" / "127.0.0.1-2026-11-20-10:00:00"
+    d.mkdir(parents=True)
+    (d / "vmcore").symlink_to(dump)
+    r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "tight"),
+                                 "--memory-limit", "40", "--format", "json", "--no-progress"],
+                       capture_output=True, text=True, timeout=300)
+    [item] = json.loads(r.stdout)["dumps"]
+    assert item["status"] == "error" and r.returncode == 9
+    assert "memory" in item["error"].lower(), item["error"]
+    r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "roomy"),
+                                 "--format", "json", "--no-progress"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and json.loads(r.stdout)["dumps"][0]["status"] in ("ok", "partial")
