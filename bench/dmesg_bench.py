@@ -18,7 +18,6 @@ A tool that cannot read a dump is reported as failing (its exit status), not tim
 """
 
 import argparse
-import hashlib
 import os
 import shutil
 import statistics
@@ -50,11 +49,8 @@ def commands(dump: str, tmp: str) -> Dict[str, List[str]]:
         cmds["vmcore-dmesg"] = ["vmcore-dmesg", dump]
     rel = osrelease(dump)
     vmlinux = f"/usr/lib/debug/boot/vmlinux-{rel}"
-    try:
-        import drgn  # noqa: F401
-        have_drgn = True
-    except ImportError:
-        have_drgn = False
+    import importlib.util
+    have_drgn = importlib.util.find_spec("drgn") is not None
     if have_drgn and os.path.isfile(vmlinux):
         code = ("import sys,drgn\nfrom drgn.helpers.linux.printk import get_dmesg\n"
                 "p=drgn.Program();p.set_core_dump(sys.argv[1]);p.load_debug_info([sys.argv[2]])\n"

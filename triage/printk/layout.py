@@ -1,6 +1,6 @@
 """Read struct layouts for the printk buffers out of VMCOREINFO, failing with the missing keys."""
 
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import NoLogError
@@ -23,7 +23,3 @@ def require(info: VmcoreInfo, what: str, sizes: Iterable[str] = (), offsets: Ite
     if missing:
         raise NoLogError(f"VMCOREINFO lacks what the {what} needs: {', '.join(missing)}")
     return out
-
-
-def optional_offset(info: VmcoreInfo, name: str) -> Optional[int]:
-    return info.offset(name)

@@ -5,7 +5,7 @@ printk_log buffer (3.5-5.9); SYMBOL(log_end) the plain character ring (<3.5).
 """
 
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import NoLogError
