@@ -5,6 +5,7 @@ Usage: python3 -m dumpgen.peer_table sample_dumps/out/manifest.json
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -26,7 +27,8 @@ def table(manifest: Path) -> str:
         row = rows.setdefault(_kind(e), {t: [] for t in TOOLS})
         for t in TOOLS:
             res = e["oracles"].get(t, {})
-            cell = "ok" if res.get("status") == "ok" else f"fails: {res.get('error', '?')}"
+            err = re.sub(r"0x[0-9a-f]+", "0x...", res.get("error", "?"))
+            cell = "ok" if res.get("status") == "ok" else f"fails: {err}"
             if cell not in row[t]:
                 row[t].append(cell)
     out = ["| dump kind | " + " | ".join(TOOLS) + " |", "|---|" + "---|" * len(TOOLS)]
