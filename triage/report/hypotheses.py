@@ -144,6 +144,26 @@ def _top_task(ctx: Context) -> str:
     return ""
 
 
+def _killed(kills: List) -> str:
+    """"; the OOM killer freed memory by killing hog (pid 97, anon-rss 52.3 MiB)"."""
+    for e in reversed(kills):
+        f = e.fields or {}
+        if f.get("victim_comm"):
+            rss = f" anon-rss {_kb(f['anon_rss_kb'])}" if isinstance(f.get("anon_rss_kb"), int) else ""
+            return f"; the OOM killer freed memory by killing {f['victim_comm']} (pid {f.get('victim_pid')},{rss})"
+    return ""
+
+
+def _line_ts(ctx: Context, number: int) -> Optional[float]:
+    for e in ctx.events:
+        if e.line <= number <= (e.end_line or e.line) and e.ts is not None:
+            return e.ts
+    lines = ctx.lines
+    if 0 < number <= len(lines) and lines[number - 1].number == number:
+        return lines[number - 1].ts
+    return None
+
+
 def _zone_evidence(zones: List[ZoneFree]) -> List[EvidenceLine]:
     return [EvidenceLine(z.line, f"Node {z.node} {z.zone} free:{z.free_kb}kB min:{z.min_kb}kB"
                          + (f" low:{z.low_kb}kB" if z.low_kb is not None else "")
@@ -161,6 +181,11 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
     last_zones = blocks[-1] if blocks else []
     state = zone_state(last_zones)
     zs = f"; Mem-Info: {_zones_desc(last_zones)}" if last_zones else ""
+    if last_zones and ctx.crash_ts is not None:
+        when_mi = _line_ts(ctx, last_zones[0].line)
+        if when_mi is not None and ctx.crash_ts - when_mi >= 1.0:
+            # the report describes memory then, not at the crash
+            zs = f"; Mem-Info {ctx.crash_ts - when_mi:.1f} s before the crash: {_zones_desc(last_zones)}"
     if ctx.category == "oom_panic" or (ctx.panic_reason and "out of memory" in ctx.panic_reason.lower()):
         ev = [_ev(e) for e in _before(ctx, OOM_KINDS + ("panic",))][-5:] + _zone_evidence(last_zones)
         return Hypothesis(name, SUPPORTED, "the kernel panicked in the OOM killer (vm.panic_on_oom): "
@@ -182,6 +207,7 @@ def memory_exhaustion(ctx: Context) -> Hypothesis:
             return Hypothesis(name, SUPPORTED, f"{what}, the last {when}, and the crash followed a failed "
                               f"allocation ({_alloc_desc(allocs[-1]) if allocs else 'see timeline'}){zs}", ev)
         crash = _crash_words(ctx)
+        zs += _killed(kills)
         if gap is not None and gap > RECENT_S:
             return Hypothesis(name, INCONCLUSIVE,
                               f"{what}, but the last was {gap:.0f} s before the crash and the system recovered "
@@ -296,7 +322,12 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
         m = f" ({', '.join(marks)})" if marks else ""
         fn = f" function {ctx.culprit.function}" if ctx.culprit.function else ""
         where = "" if ctx.main is None else f" at line {ctx.main.line}"
-        return Hypothesis(name, SUPPORTED, f"the fault is in GPU driver {mod}{m},{fn}{where}",
+        null = ""
+        addr = (ctx.main.fields or {}).get("address") if ctx.main is not None else None
+        if ctx.main is not None and ctx.main.kind == "null_deref" and isinstance(addr, int) and addr < 4096:
+            null = (f"; it dereferenced address {addr:#x}, i.e. NULL + {addr:#x}: a field of a structure "
+                    "whose pointer was NULL")
+        return Hypothesis(name, SUPPORTED, f"the fault is in GPU driver {mod}{m},{fn}{where}{null}",
                           [_ev(ctx.main)] + ev if ctx.main is not None else ev)
     gpu_in_trace = []
     if ctx.main is not None:
