@@ -72,7 +72,8 @@ def test_absent_physical_address(dump):
         with pytest.raises(MemoryReadError):
             r.read_phys(1 << 50, 16)
         assert not r.has_page((1 << 50) >> 12)
-        assert r.has_page(0x100000 >> 12)
+        seg = max(r._segs, key=lambda x: x.filesz)
+        assert r.has_page((seg.paddr + seg.filesz // 2) >> 12)
 
 
 @pytest.mark.parametrize("dump", ELF[:1], ids=dump_ids(ELF[:1]))
