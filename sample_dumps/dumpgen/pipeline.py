@@ -53,7 +53,7 @@ def do_qemu_run(run: Run, env: Dict[str, Any], out: Path, captures: List[str],
     shutil.rmtree(rdir, ignore_errors=True)
     cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["lean_img"], run.ram_mib,
                           kaslr=run.kaslr, init_on_free=env["init_on_free"],
-                          smp=env["smp"])
+                          smp=env["smp"], extra_cmdline=env["extra_cmdline"])
     fmts = [QEMU_CAPTURES[c] for c in captures]
     dumps = qemu.boot_and_dump(sc, cfg, rdir, fmts, env["accel"], paging_elf=paging)
     entries = []
@@ -74,7 +74,8 @@ def do_kdump_run(run: Run, env: Dict[str, Any], out: Path, conversions: List[str
     rdir = out / run.run_id
     shutil.rmtree(rdir, ignore_errors=True)
     cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["kdump_img"], run.ram_mib,
-                          kaslr=run.kaslr, crashkernel_mib=run.crashkernel_mib)
+                          kaslr=run.kaslr, crashkernel_mib=run.crashkernel_mib,
+                          extra_cmdline=env["extra_cmdline"])
     tree = qemu.boot_kdump(sc, cfg, rdir, env["accel"])
     vmcore = _rhel_vmcore(tree)
     serial = rdir / "serial.log"
@@ -127,7 +128,8 @@ def prepare(args: argparse.Namespace) -> Dict[str, Any]:
     env = {"kernel": kernel,
            "lean_img": initramfs.build_main(kernel, mods, None, work),
            "kdump_img": initramfs.build_main(kernel, mods, cap, work),
-           "init_on_free": args.init_on_free, "smp": args.smp}
+           "init_on_free": args.init_on_free, "smp": args.smp,
+           "extra_cmdline": tuple(args.extra_cmdline.split())}
     if args.accel == "auto":
         env["accel"] = "kvm" if qemu.kvm_usable() else "tcg"
     else:
@@ -202,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                    type=lambda s: [x for x in s.split(",") if x],
                    help="comma list of " + ",".join(QEMU_CAPTURES) + " ('' for none)")
     p.add_argument("--paging", action="store_true", help="also a QEMU ELF with paging=true")
+    p.add_argument("--extra-cmdline", default="", help="more kernel parameters for every guest")
     p.add_argument("--smp", type=int, default=2, help="vCPUs of QEMU-captured guests")
     p.add_argument("--init-on-free", action="store_true",
                    help="boot QEMU-captured guests with init_on_free=1 (much smaller dumps)")

@@ -8,7 +8,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .qmp import QMP
 from .scenarios import Scenario
@@ -29,6 +29,7 @@ class BootConfig:
     kaslr: bool = True
     crashkernel_mib: Optional[int] = None
     init_on_free: bool = False
+    extra_cmdline: Tuple[str, ...] = ()
 
 
 def kvm_usable() -> bool:
@@ -58,6 +59,7 @@ def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
         # Zero pages as they are freed: QEMU's kdump format stores zero pages
         # once, so stale data in free memory stops bloating unfiltered dumps.
         args.append("init_on_free=1")
+    args += list(cfg.extra_cmdline)
     if cfg.crashkernel_mib:
         args += [f"crashkernel={cfg.crashkernel_mib}M", "triage.kdump=1"]
     return " ".join(args)

@@ -132,3 +132,30 @@ def test_check_catches_a_manifest_that_disagrees(tmp_path):
     bad = copy.deepcopy(good)
     bad["compression"] = "zlib"
     assert any("header says" in msg for msg in check_entry(bad, SAMPLE))
+
+
+def _has_vmcoreinfo(path: Path) -> bool:
+    """VMCOREINFO text sits in the ELF notes or the kdump sub-header, both near the
+    start of the file (a flattened file adds a 4 KiB header and record heads; a
+    QEMU paging=true ELF has ~65k program headers, 3.5 MiB, before its notes)."""
+    with open(path, "rb") as f:
+        head = f.read(8 << 20)
+    return b"OSRELEASE=" in head and b"SYMBOL(prb)=" in head
+
+
+def test_committed_dumps_carry_vmcoreinfo():
+    """QEMU needs -device vmcoreinfo plus the guest's qemu_fw_cfg module for this."""
+    for e in _entries(COMMITTED_MANIFEST):
+        p = SAMPLE / e["path"]
+        assert _has_vmcoreinfo(p), e["path"]
+        with open(p, "rb") as f:
+            assert f"OSRELEASE={e['kernel_release']}".encode() in f.read(1 << 20)
+
+
+@pytest.mark.matrix
+def test_matrix_dumps_carry_vmcoreinfo():
+    if not MATRIX_MANIFEST.is_file():
+        pytest.skip("no regenerated matrix (run sample_dumps/generate)")
+    missing = [e["path"] for e in _entries(MATRIX_MANIFEST)
+               if not _has_vmcoreinfo(MATRIX_MANIFEST.parent / e["path"])]
+    assert missing == []
