@@ -71,3 +71,23 @@ def test_kernel_reads(dump):
             mem.read(0x1000, 8)   # user half of init_top_pgt is empty
         data, missing = mem.read_tolerant(base, 8192)
         assert data[:6] == b"Linux\0" and missing == []
+
+
+KEXEC = [d for d in ELF if d.name.startswith("vmcore-elf") or "kexec" in d.name][:1]
+
+
+@pytest.mark.skipif(not KEXEC, reason="no in-guest /proc/vmcore copy generated")
+@pytest.mark.parametrize("dump", KEXEC, ids=dump_ids(KEXEC))
+def test_phys_base_from_kernel_text_segment(dump):
+    """Without NUMBER(phys_base) the kexec ELF's kernel-text PT_LOAD gives the same value."""
+    with ElfReader(str(dump)) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+        expected = info.number("phys_base")
+        info.numbers.pop("phys_base")
+        mem = KernelMemory(r, info, "x86_64")
+        assert mem.translator.phys_base == expected
+        mem_walk = KernelMemory(r, info, "x86_64", use_segments=False)
+        assert mem_walk.translator.phys_base is None
+        with pytest.raises(Exception) as ei:
+            mem_walk.translator.walk(info.symbol("prb"))
+        assert "phys_base" in str(ei.value)

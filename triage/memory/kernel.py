@@ -28,6 +28,19 @@ class KernelMemory:
         segs = sorted(reader.virtual_segments()) if use_segments else []
         self._vstarts = [s[0] for s in segs]
         self._vsegs: List[Tuple[int, int, int]] = segs
+        self._derive_phys_base()
+
+    def _derive_phys_base(self) -> None:
+        """Kernels whose VMCOREINFO lacks NUMBER(phys_base): take it from the kernel-text
+        PT_LOAD a kexec ELF carries (paddr - (vaddr - __START_KERNEL_map))."""
+        t = self.translator
+        if getattr(t, "phys_base", 0) is not None or not self._vsegs:
+            return
+        from triage.memory.x86_64 import START_KERNEL_MAP
+        for v, p, size in self._vsegs:
+            if START_KERNEL_MAP <= v < START_KERNEL_MAP + (1 << 31) and size:
+                t.phys_base = p - (v - START_KERNEL_MAP)
+                return
 
     def translate(self, vaddr: int) -> Tuple[int, int]:
         """(paddr, bytes left in this mapping) for one virtual address."""
