@@ -16,6 +16,7 @@ from .oracles import run_oracles
 from .scenarios import SCENARIOS
 
 SAMPLE = host.HERE
+NOKASLR_SUBSET = ("gpu_alloc_null", "sysrq", "null_deref", "hung_task")
 QEMU_CAPTURES = {"qemu-elf": "elf", "qemu-zlib": "kdump-zlib", "qemu-lzo": "kdump-lzo",
                  "qemu-snappy": "kdump-snappy"}
 
@@ -28,6 +29,7 @@ class Run:
     kdump: bool
     ram_mib: int
     crashkernel_mib: Optional[int] = None
+    paging: bool = False
 
     @property
     def run_id(self) -> str:
@@ -143,12 +145,18 @@ def plan(args: argparse.Namespace) -> List[Run]:
     for n in names:
         if n not in SCENARIOS:
             raise SystemExit(f"unknown scenario {n}; known: {', '.join(SCENARIOS)}")
-    kaslrs = {"on": [True], "off": [False], "both": [True, False]}[args.kaslr]
     runs = []
     for n in names:
+        if args.kaslr == "matrix":
+            # Every scenario with KASLR on; a few also with it off (plus a
+            # paging=true QEMU ELF) so readers meet both layouts.
+            kaslrs = [True, False] if n in NOKASLR_SUBSET else [True]
+        else:
+            kaslrs = {"on": [True], "off": [False], "both": [True, False]}[args.kaslr]
         for k in kaslrs:
+            paging = args.paging or (args.kaslr == "matrix" and not k)
             if args.qemu_captures:
-                runs.append(Run(n, k, False, args.ram))
+                runs.append(Run(n, k, False, args.ram, paging=paging))
             if args.kdump:
                 runs.append(Run(n, k, True, args.kdump_ram, args.crashkernel))
     return runs
@@ -177,7 +185,7 @@ def execute(args: argparse.Namespace) -> Path:
             if run.kdump:
                 entries = do_kdump_run(run, env, out, args.conversions)
             else:
-                entries = do_qemu_run(run, env, out, args.qemu_captures, args.paging)
+                entries = do_qemu_run(run, env, out, args.qemu_captures, run.paging)
         except Exception as e:  # one failed boot must not lose the rest of the matrix
             print(f"{run.run_id}: FAILED: {e}")
             failures.append((run.run_id, str(e)))
@@ -195,7 +203,9 @@ def execute(args: argparse.Namespace) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sample_dumps/generate", description=__doc__)
     p.add_argument("--scenarios", help="comma list; default all: " + ",".join(SCENARIOS))
-    p.add_argument("--kaslr", choices=["on", "off", "both"], default="on")
+    p.add_argument("--kaslr", choices=["matrix", "on", "off", "both"], default="matrix",
+                   help="matrix (default): all scenarios with KASLR on, "
+                        + ",".join(NOKASLR_SUBSET) + " also off (with a paging ELF)")
     p.add_argument("--ram", type=int, default=128, help="MiB for QEMU-captured guests")
     p.add_argument("--kdump-ram", type=int, default=384,
                    help="MiB for in-guest kdump guests (the capture kernel needs room)")
@@ -222,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reduced matrix for CI: gpu_alloc_null, oom_panic, sysrq")
     p.add_argument("--committed", action="store_true",
                    help="regenerate the small committed set in sample_dumps/committed")
+    p.add_argument("--all", action="store_true",
+                   help="everything: the full matrix, then the committed set")
     p.add_argument("--refresh", action="store_true",
                    help="re-derive the manifests from existing dumps and serial logs, no boots")
     return p
@@ -252,4 +264,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     path = execute(args)
     print(f"manifest: {path}")
+    if args.all:
+        from .committed import make_committed
+        args.no_apt = True
+        make_committed(args)
     return 0
