@@ -9,6 +9,8 @@ as the serial console.
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -32,7 +34,7 @@ CATEGORY_TEXT = {
     "hung_task": ["blocked for more than", "hung_task: blocked tasks"],
     "sysrq": ["sysrq: Trigger a crash"],
 }
-_STRIP_TS = __import__("re").compile(r"^\[\s*\d+\.\d+\] ")
+_STRIP_TS = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
 def _oracle_lines(text: str) -> List[str]:

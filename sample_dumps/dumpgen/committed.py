@@ -7,7 +7,6 @@ only a few dumps fit in the 40 MB budget (see README.md).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterable, List, Optional
 
-from .host import Kernel, run
+from .host import Kernel
 from .scenarios import SCENARIOS
 
 # Loaded in this order (modules.dep is not shipped in the kernel deb).

@@ -9,7 +9,7 @@ import re
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 from .manifest import load_manifest
 

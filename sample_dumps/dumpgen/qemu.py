@@ -110,8 +110,8 @@ def boot_and_dump(sc: Scenario, cfg: BootConfig, outdir: Path, formats: List[str
         cmdline = kernel_cmdline(sc, cfg)
         argv = qemu_argv(cfg, cmdline, serial, sock, [], accel)
         (outdir / "qemu-cmdline.txt").write_text(" ".join(argv) + "\n")
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                stdout=open(outdir / "qemu.log", "wb"),
+        log = open(outdir / "qemu.log", "wb")
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT)
         try:
             qmp = QMP(str(sock))
@@ -145,6 +145,7 @@ def boot_and_dump(sc: Scenario, cfg: BootConfig, outdir: Path, formats: List[str
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            log.close()
     return dumps
 
 
@@ -154,8 +155,9 @@ CAPTURE_DONE_RE = re.compile(rb"triage-capture: done")
 
 def _run_kdump_once(argv: List[str], serial: Path, outdir: Path, timeout: int) -> str:
     """One boot; returns 'ok', 'no-reservation' or raises."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                            stdout=open(outdir / "qemu.log", "wb"), stderr=subprocess.STDOUT)
+    log = open(outdir / "qemu.log", "wb")
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     panic_at = None
     try:
@@ -185,6 +187,7 @@ def _run_kdump_once(argv: List[str], serial: Path, outdir: Path, timeout: int) -
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+        log.close()
 
 
 def boot_kdump(sc: Scenario, cfg: BootConfig, outdir: Path, accel: str,
