@@ -36,6 +36,8 @@ SCENARIOS: Dict[str, Scenario] = {s.name: s for s in [
              "null_deref", "acme_storage", expected_events=["oom_kill"]),
     Scenario("gpu_alloc_null", f"echo alloc_null > {NV}",
              "gpu_alloc_fail_null_deref", "nvidia", expected_events=["alloc_failure"]),
+    Scenario("gpu_pagealloc_null", f"echo dma_null > {NV}",
+             "gpu_alloc_fail_null_deref", "nvidia", expected_events=["alloc_failure"]),
     Scenario("gpu_null", f"echo null > {NV}", "gpu_null_deref", "nvidia"),
     Scenario("null_deref", _acme("null"), "null_deref", "acme_storage"),
     Scenario("gpf", _acme("gpf"), "gpf", "acme_storage"),

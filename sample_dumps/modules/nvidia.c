@@ -7,6 +7,10 @@
  *                 __GFP_NOWARN (the kernel prints a real "vmalloc error"
  *                 report with Mem-Info), forget to check the result and
  *                 write through the NULL it got;
+ *   dma_null    - allocate 4 MiB DMA rings (order-10 __get_free_pages with
+ *                 __GFP_NORETRY, no __GFP_NOWARN) until one really fails
+ *                 (a real "page allocation failure: order:10" report with
+ *                 Mem-Info), then write through the 0 it got;
  *   null        - dereference a NULL channel pointer.
  * The module is named "nvidia" so that crash triage sees a GPU driver.
  */
@@ -51,6 +55,20 @@ static noinline int nv_gpu_init_channel(int id)
 	return 0;
 }
 
+static unsigned long nv_dma_rings[64];
+
+static noinline int nv_alloc_dma_rings(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(nv_dma_rings); i++) {
+		nv_dma_rings[i] = __get_free_pages(GFP_KERNEL | __GFP_NORETRY, 10);
+		/* The bug: a failed allocation is used as if it had succeeded. */
+		WRITE_ONCE(((struct nv_pushbuf *)nv_dma_rings[i])->put, 0);
+	}
+	return 0;
+}
+
 static noinline int nv_channel_kick(int id)
 {
 	struct nv_channel *ch = READ_ONCE(nv_channels[id]);
@@ -71,6 +89,8 @@ static ssize_t nv_trigger_write(struct file *file, const char __user *ubuf,
 	pr_info("nvidia: trigger '%s'\n", cmd);
 	if (!strcmp(cmd, "alloc_null"))
 		nv_gpu_init_channel(1);
+	else if (!strcmp(cmd, "dma_null"))
+		nv_alloc_dma_rings();
 	else if (!strcmp(cmd, "null"))
 		nv_channel_kick(2);
 	else
