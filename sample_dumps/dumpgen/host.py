@@ -42,8 +42,15 @@ def apt_install(extra: List[str]) -> None:
 
 def default_kernel_abi() -> str:
     """The ABI name (e.g. 6.1.0-57-amd64) of Debian's current amd64 kernel."""
-    out = subprocess.run(["apt-cache", "depends", "linux-image-amd64"],
-                         capture_output=True, text=True, check=True).stdout
+    def lookup() -> str:
+        return subprocess.run(["apt-cache", "depends", "linux-image-amd64"],
+                              capture_output=True, text=True).stdout
+
+    out = lookup()
+    if "Depends: linux-image-" not in out:
+        # Fresh containers often ship without package lists.
+        run(["apt-get", "update", "-qq"])
+        out = lookup()
     m = re.search(r"Depends: linux-image-(\S+)", out)
     if not m:
         raise RuntimeError("cannot find the kernel linux-image-amd64 depends on")
