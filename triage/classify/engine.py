@@ -7,9 +7,11 @@ severity, rule priority and position in the log. A crash no rule recognises
 becomes category `unknown`; a log with no crash at all becomes `none`.
 """
 
+import heapq
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
@@ -88,13 +90,65 @@ class Match:
         return self.rule.severity
 
 
+# A clock that goes back by more than this starts a new epoch (a reboot or a
+# second log appended): `within_s` never pairs events across it.
+EPOCH_BACKSTEP_S = 1.0
+
+
+class EventIndex:
+    """Positions of a log's events by line, kind and clock epoch, built once
+    per classify() so that every per-match lookup is a bisect, not a rescan.
+    Events are in log order, so their line numbers are non-decreasing."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.events = events
+        self.position: Dict[int, int] = {}
+        self.lines: List[int] = []
+        self.epoch: List[int] = []
+        self.by_kind: Dict[str, List[int]] = {}
+        self.memory: List[int] = []          # positions of MEMORY_KINDS events
+        self.memory_lines: List[int] = []
+        epoch, last_ts = 0, None
+        for i, ev in enumerate(events):
+            self.position[id(ev)] = i
+            self.lines.append(ev.line)
+            if ev.ts is not None:
+                if last_ts is not None and ev.ts < last_ts - EPOCH_BACKSTEP_S:
+                    epoch += 1
+                last_ts = ev.ts
+            self.epoch.append(epoch)
+            self.by_kind.setdefault(ev.kind, []).append(i)
+            if ev.kind in MEMORY_KINDS:
+                self.memory.append(i)
+                self.memory_lines.append(ev.line)
+
+    def memory_before(self, line: int, limit: int) -> List[Event]:
+        """The last `limit` memory events on lines before `line`."""
+        k = bisect_left(self.memory_lines, line)
+        return [self.events[p] for p in self.memory[max(0, k - limit):k]]
+
+    def of_kinds(self, kinds: Sequence[str], lo: int, hi: int, reverse: bool) -> Iterator[int]:
+        """Positions in [lo, hi) of events of the given kinds, in log order or reversed."""
+        runs = []
+        for k in dict.fromkeys(kinds):
+            pos = self.by_kind.get(k)
+            if not pos:
+                continue
+            a, b = bisect_left(pos, lo), bisect_left(pos, hi)
+            if a < b:
+                runs.append(reversed(pos[a:b]) if reverse else iter(pos[a:b]))
+        if len(runs) == 1:
+            return runs[0]
+        return heapq.merge(*runs, key=(lambda p: -p) if reverse else None)
+
+
 @dataclass
 class _Scope:
     log: KernelLog
     rules: RuleSet
     cause: Optional[Event]
     panic: Optional[Event]
-    index: Dict[int, int]
+    index: EventIndex
 
 
 def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
@@ -103,8 +157,12 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
     for i, ev in enumerate(evs):
         if ev.kind != "panic":
             continue
+        worse_after = False     # a crash report other than a warning lies between evs[j] and the panic
         for j in range(i - 1, -1, -1):
             prev = evs[j]
+            if j < i - 1:
+                nxt = evs[j + 1]
+                worse_after = worse_after or (nxt.kind in CRASH_KINDS and nxt.kind != "warning")
             if ev.line - prev.line > CAUSE_WINDOW_LINES:
                 break
             if ev.ts is not None and prev.ts is not None and ev.ts - prev.ts > CAUSE_WINDOW_S:
@@ -112,8 +170,7 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
             if str(ev.fields.get("reason", "")).startswith(("Fatal exception", "Oops")) and prev.kind not in OOPS_KINDS:
                 continue    # die() panicked: the cause is an oops, not a warning printed while handling it
             if prev.kind in CRASH_KINDS and prev.kind not in ("panic", "nvrm_xid", "gpu_fault", "reboot"):
-                if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and j < i - 1 \
-                        and any(e.kind in CRASH_KINDS and e.kind != "warning" for e in evs[j + 1:i]):
+                if prev.kind == "warning" and not ev.fields.get("panic_on_warn") and worse_after:
                     continue
                 return _first_of_burst(evs, j), ev
         return ev, ev
@@ -207,20 +264,24 @@ def _fields_ok(ev: Event, cond_fields, guilty, negate: bool = False) -> bool:
 
 
 def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], before: bool) -> List[Event]:
-    evs = scope.log.events
-    i = scope.index[id(ev)]
-    rng = range(i - 1, -1, -1) if before else range(i + 1, len(evs))
-    out = []
+    idx = scope.index
+    evs = idx.events
+    i = idx.position[id(ev)]
     max_lines = rel.within_lines if rel.within_lines is not None else CAUSE_WINDOW_LINES
-    for j in rng:
+    if before:
+        cands = idx.of_kinds(rel.kinds, bisect_left(idx.lines, ev.line - max_lines), i, reverse=True)
+    else:
+        cands = idx.of_kinds(rel.kinds, i + 1, bisect_right(idx.lines, ev.line + max_lines), reverse=False)
+    out = []
+    for j in cands:
         other = evs[j]
-        if abs(other.line - ev.line) > max_lines:
-            break
-        if rel.within_s is not None and other.ts is not None and ev.ts is not None \
-                and abs(ev.ts - other.ts) > rel.within_s:
-            break
-        if other.kind not in rel.kinds:
-            continue
+        if rel.within_s is not None:
+            # the kernel clock only moves forward within one boot, so the
+            # first event out of reach ends the search
+            if idx.epoch[j] != idx.epoch[i]:
+                break
+            if other.ts is not None and ev.ts is not None and abs(ev.ts - other.ts) > rel.within_s:
+                break
         if not _fields_ok(other, rel.fields, _guilty_of(other)):
             continue
         mods = event_modules(other)
@@ -282,13 +343,7 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
 
 def _memory_context(scope: _Scope, ev: Event) -> List[Event]:
     """Memory events before the matched one: what an expert weighs for 'was it memory?'."""
-    out = []
-    for other in scope.log.events:
-        if other.line >= ev.line:
-            break
-        if other.kind in MEMORY_KINDS:
-            out.append(other)
-    return out[-10:]
+    return scope.index.memory_before(ev.line, 10)
 
 
 def _headline(ev: Event) -> str:
@@ -341,8 +396,9 @@ def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[st
             conf = min(1.0, conf + 0.05)
     ctx = _memory_context(scope, ev) if ev is not None else []
     rel = list(related)
+    seen = {id(e) for e in rel}
     for e in ctx:
-        if e not in rel:
+        if id(e) not in seen:     # identity: two reports may print the same text
             rel.append(e)
     rel.sort(key=lambda e: e.line)
     evidence = sorted({e.line for e in rel} | ({ev.line} if ev is not None else set())
@@ -354,7 +410,7 @@ def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[st
 def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
     """All matches for a parsed log, best first; never empty (falls back to unknown / none)."""
     cause, panic = panic_cause(log)
-    scope = _Scope(log, rules, cause, panic, {id(e): i for i, e in enumerate(log.events)})
+    scope = _Scope(log, rules, cause, panic, EventIndex(log.events))
     by_kind: Dict[str, List[Rule]] = {}
     for r in sorted(rules.rules, key=lambda r: -r.priority):
         for k in r.match.kinds:
@@ -387,7 +443,7 @@ def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
         top = matches[0]
-        if panic not in top.related:
+        if all(e is not panic for e in top.related):
             top.related.append(panic)
             top.evidence = sorted(set(top.evidence) | {panic.line})
     return matches

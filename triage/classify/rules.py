@@ -104,6 +104,7 @@ class RuleSet:
     skip: Dict[str, List[Pattern]]
     files: List[str]
     aliases: Dict[str, str] = field(default_factory=dict)
+    _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -117,10 +118,29 @@ class RuleSet:
         return module.replace("-", "_") in self.lists.get(name, ())
 
     def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
-        out: List[Pattern] = []
-        for n in names:
-            out.extend(self.skip.get(n, ()))
-        return out
+        """The regexes of the named [skip] lists, joined into one alternation where
+        that keeps their meaning: a frame is tested against hundreds of them."""
+        key = tuple(names)
+        got = self._joined.get(key)
+        if got is None:
+            out: List[Pattern] = []
+            for n in names:
+                out.extend(self.skip.get(n, ()))
+            got = self._joined[key] = _join(out)
+        return got
+
+
+# Inline flags, backreferences and named groups change meaning (or fail) inside an alternation.
+_UNJOINABLE = re.compile(r"\\[1-9]|\(\?[aiLmsux]|\(\?P[<=]")
+
+
+def _join(patterns: List[Pattern]) -> List[Pattern]:
+    if len(patterns) < 2 or any(_UNJOINABLE.search(p.pattern) or p.flags & ~re.UNICODE for p in patterns):
+        return patterns
+    try:
+        return [re.compile("|".join(f"(?:{p.pattern})" for p in patterns))]
+    except re.error:
+        return patterns
 
 
 def builtin_dir() -> Path:
