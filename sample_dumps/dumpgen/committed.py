@@ -27,7 +27,8 @@ def _fresh(d: Path) -> Path:
     return d
 
 
-def _kdump_lzo(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> Dict[str, Any]:
+def _kdump_lzo(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool,
+               top: Path, base: Path) -> Dict[str, Any]:
     """In-guest kdump, RHEL files (vmcore, vmcore-dmesg.txt, kexec-dmesg.log) kept as written."""
     run = Run(scenario, kaslr, True, 384, 128)
     sc = SCENARIOS[scenario]
@@ -37,7 +38,7 @@ def _kdump_lzo(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> D
                           kaslr=kaslr, crashkernel_mib=run.crashkernel_mib)
     tree = qemu.boot_kdump(sc, cfg, rdir, env["accel"])
     vmcore = _rhel_vmcore(tree)
-    dst = _fresh(COMMITTED / (f"{scenario}-kdump-lzo" + ("" if kaslr else "-nokaslr")))
+    dst = _fresh(top / (f"{scenario}-kdump-lzo" + ("" if kaslr else "-nokaslr")))
     for name in ("vmcore", "vmcore-dmesg.txt", "kexec-dmesg.log"):
         if (vmcore.parent / name).exists():
             shutil.copy2(vmcore.parent / name, dst / name)
@@ -46,7 +47,7 @@ def _kdump_lzo(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> D
     oracles["vmcore-dmesg-in-guest"] = (
         {"status": "ok", "output": "vmcore-dmesg.txt"} if (dst / "vmcore-dmesg.txt").exists()
         else {"status": "failed", "error": "capture kernel wrote no vmcore-dmesg.txt"})
-    return dump_entry(dst / "vmcore", SAMPLE, scenario=scenario, capture="in-guest-kdump",
+    return dump_entry(dst / "vmcore", base, scenario=scenario, capture="in-guest-kdump",
                       args=["makedumpfile", "-l", "--message-level", "7", "-d", "31",
                             "/proc/vmcore"],
                       serial=dst / "serial.log", guest_ram_mib=run.ram_mib,
@@ -54,7 +55,8 @@ def _kdump_lzo(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> D
                       extra={"layout": "rhel", "rhel_dir": vmcore.parent.name})
 
 
-def _qemu_zlib(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> Dict[str, Any]:
+def _qemu_zlib(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool,
+               top: Path, base: Path) -> Dict[str, Any]:
     """QEMU dump-guest-memory kdump-zlib (flattened) of a 128 MiB init_on_free=1 guest."""
     run = Run(scenario, kaslr, False, 128)
     rdir = work / run.run_id
@@ -62,11 +64,11 @@ def _qemu_zlib(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> D
     cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["lean_img"], 128, kaslr=kaslr,
                           init_on_free=True)
     dumps = qemu.boot_and_dump(SCENARIOS[scenario], cfg, rdir, ["kdump-zlib"], env["accel"])
-    dst = _fresh(COMMITTED / (f"{scenario}-qemu-flat-zlib" + ("" if kaslr else "-nokaslr")))
+    dst = _fresh(top / (f"{scenario}-qemu-flat-zlib" + ("" if kaslr else "-nokaslr")))
     shutil.copy2(dumps["kdump-zlib"], dst / "vmcore.flat")
     (dst / "vmcore.flat").chmod(0o644)
     shutil.copy2(rdir / "serial.log", dst / "serial.log")
-    return dump_entry(dst / "vmcore.flat", SAMPLE, scenario=scenario,
+    return dump_entry(dst / "vmcore.flat", base, scenario=scenario,
                       capture="qemu-dump-guest-memory",
                       args=["dump-guest-memory", "format=kdump-zlib", "paging=false"],
                       serial=dst / "serial.log", guest_ram_mib=128, crashkernel_mib=None,
@@ -74,22 +76,26 @@ def _qemu_zlib(env: Dict[str, Any], work: Path, scenario: str, kaslr: bool) -> D
                       extra={"kernel_cmdline_extra": ["init_on_free=1"]})
 
 
-def committed_size() -> int:
-    return sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file())
+def committed_size(top: Path = COMMITTED) -> int:
+    return sum(p.stat().st_size for p in top.rglob("*") if p.is_file())
 
 
 def make_committed(args: argparse.Namespace) -> None:
     env = prepare(args)
     work = Path(args.out) / "committed-work"
     work.mkdir(parents=True, exist_ok=True)
+    # --committed-dir lets a trial run land elsewhere; its manifest sits in the
+    # parent directory, as sample_dumps/manifest.json does for committed/.
+    top = Path(args.committed_dir) if args.committed_dir else COMMITTED
+    base = top.parent
     entries: List[Dict[str, Any]] = [
-        _kdump_lzo(env, work, "gpu_alloc_null", kaslr=True),
-        _qemu_zlib(env, work, "oom_panic", kaslr=False),
+        _kdump_lzo(env, work, "gpu_alloc_null", True, top, base),
+        _qemu_zlib(env, work, "oom_panic", False, top, base),
     ]
-    write_manifest(SAMPLE / "manifest.json", entries,
+    write_manifest(base / "manifest.json", entries,
                    "Committed real dumps used by the default tests; paths are relative "
                    "to this file. Regenerate with: sample_dumps/generate --committed")
-    size = committed_size()
+    size = committed_size(top)
     print(f"committed set: {size} bytes")
     if size > BUDGET_BYTES:
         raise SystemExit(f"committed set is {size} bytes, over the {BUDGET_BYTES} budget")

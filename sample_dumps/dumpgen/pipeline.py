@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reduced matrix for CI: gpu_alloc_null, oom_panic, sysrq")
     p.add_argument("--committed", action="store_true",
                    help="regenerate the small committed set in sample_dumps/committed")
+    p.add_argument("--committed-dir", help="write the committed set here instead "
+                   "(trial runs; the manifest goes to its parent directory)")
     p.add_argument("--all", action="store_true",
                    help="everything: the full matrix, then the committed set")
     p.add_argument("--refresh", action="store_true",
