@@ -59,6 +59,12 @@ def refresh_entry(e: Dict[str, Any], base: Path) -> Dict[str, Any]:
     e = dict(e, format=fmt, compression=comp, size_bytes=dump.stat().st_size,
              kernel_release=facts.kernel_release, kaslr=facts.kaslr,
              kernel_cmdline=facts.cmdline)
+    if e["capture"] == "qemu-dump-guest-memory":
+        # Older runs recorded these arguments in another spelling.
+        paging = dump.name.endswith("-paging")
+        e["capture_args"] = ["dump-guest-memory",
+                             "format=elf" if fmt == "elf" else "format=kdump-" + comp,
+                             f"paging={'true' if paging else 'false'}"]
     e["expected"] = {"category": facts.category, "culprit_module": facts.culprit_module,
                      "panic_message": facts.panic_message,
                      "events": [x.name for x in facts.events]}
