@@ -200,3 +200,37 @@ def test_real_61_oom_panic_serial_console():
     assert m.category == "oom_panic" and m.panicked
     assert m.title == "kernel panic: Out of memory: system-wide panic_on_oom is enabled"
     assert [e.kind for e in m.related] == ["oom_invoked"]
+
+
+def test_real_61_soft_lockup_names_the_spinning_rip_not_a_trace_frame():
+    # Real serial console of sample_dumps scenario softlockup (Debian 6.1.0-57,
+    # QEMU): the test module acme_storage spins in acme_poll_hw, reached from a
+    # write() to /proc; the stuck CPU's RIP is acme_poll_hw [acme_storage].
+    m = classify(read_log_file(str(DATA / "logs" / "real-6.1-softlockup.serial.log")), RULES)[0]
+    assert m.category == "soft_lockup" and m.panicked
+    assert m.title == "BUG: soft lockup in acme_poll_hw [acme_storage]"
+    assert (m.culprit.module, m.culprit.function) == ("acme_storage", "acme_poll_hw")
+    assert m.culprit.out_of_tree and not m.culprit.is_gpu_driver
+
+
+def test_soft_lockup_in_a_lock_helper_names_the_operation_that_spun():
+    # RIP in a generic spinlock helper: the culprit is the code that took the lock
+    # (the callee of the innermost syscall/VFS entry point), not the helper.
+    m = top("""\
+        [  130.000100] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [sh:340]
+        [  130.000200] Modules linked in: acme_storage(OE) ext4
+        [  130.000300] CPU: 1 PID: 340 Comm: sh Tainted: G           OE      6.1.0-18-amd64 #1  Debian 6.1.76-1
+        [  130.000400] RIP: 0010:native_queued_spin_lock_slowpath+0x60/0x2a0
+        [  130.000500] Call Trace:
+        [  130.000501]  <TASK>
+        [  130.000502]  _raw_spin_lock+0x29/0x30
+        [  130.000503]  acme_lock_dev+0x13/0x40 [acme_storage]
+        [  130.000504]  acme_write+0x1b/0x90 [acme_storage]
+        [  130.000505]  vfs_write+0xc7/0x3f0
+        [  130.000506]  ksys_write+0x6b/0xf0
+        [  130.000507]  do_syscall_64+0x5d/0xb0
+        [  130.000508]  entry_SYSCALL_64_after_hwframe+0x6e/0xd8
+        [  130.000509]  </TASK>
+        """)
+    assert m.category == "soft_lockup"
+    assert (m.culprit.module, m.culprit.function) == ("acme_storage", "acme_write")

@@ -72,6 +72,10 @@ def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
         for f in cands:
             if any(p.search(f.function) for p in prefer):
                 return f
+    if strategy == "spinning_ip" and ev.ip is not None and ev.ip.function and not _skipped(ev.ip, skip):
+        # a lockup's register dump is the stuck CPU's: its RIP is the code
+        # that spun, unless that is a generic helper (a lock, a delay loop)
+        return ev.ip
     if anchors:
         for k, f in enumerate(cands):
             if k > 0 and any(p.search(f.function) for p in anchors):

@@ -28,7 +28,7 @@ CATEGORIES = (
     "hung_task", "rcu_stall", "lockdep", "kasan", "sanitizer", "mce", "sysrq", "panic_other", "unknown", "none",
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-GUILTY_STRATEGIES = ("ip_then_trace", "trace", "header_then_trace", "interrupted", "none")
+GUILTY_STRATEGIES = ("ip_then_trace", "spinning_ip", "trace", "header_then_trace", "interrupted", "none")
 PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "comm", "access", "category")
 SYSTEM_DIR = "/etc/triage/signatures.d"
 ENV_VAR = "TRIAGE_SIGNATURES"
