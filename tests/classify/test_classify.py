@@ -234,3 +234,17 @@ def test_soft_lockup_in_a_lock_helper_names_the_operation_that_spun():
         """)
     assert m.category == "soft_lockup"
     assert (m.culprit.module, m.culprit.function) == ("acme_storage", "acme_write")
+
+
+def test_gpu_alloc_fail_text_holds_whether_or_not_memory_was_short():
+    # Oracle: the real 6.1 serial console tests/data/analyze/gpu_alloc_null.serial.log,
+    # where a 64 GiB vmalloc fails on a 256 MiB guest with free memory above the
+    # watermarks (memory exhaustion ruled out). The rule text must not claim that
+    # memory pressure caused it nor advise reducing it unconditionally; it must send
+    # the reader to the failed request and the Mem-Info report beside it.
+    m = classify(read_log_file(str(DATA / "analyze" / "gpu_alloc_null.serial.log")), RULES)[0]
+    assert m.rule.id == "gpu-alloc-fail-null-deref"
+    text = (m.rule.meaning + " ".join(m.rule.next_steps)).lower()
+    assert "triggered it" not in text and "reduce memory pressure" not in text
+    assert "mem-info" in text and "driver bug in any case" in text
+    assert "can never succeed" in text
