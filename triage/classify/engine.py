@@ -149,6 +149,7 @@ class _Scope:
     cause: Optional[Event]
     panic: Optional[Event]
     index: EventIndex
+    split: Dict[int, tuple] = field(default_factory=dict)   # per rule: its field conditions, split by _split
 
 
 def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
@@ -302,8 +303,27 @@ def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     return (fr.function, fr.module) if fr else (None, None)
 
 
+_GUILTY_FIELDS = ("function", "module")
+
+
+def _split(cond_fields: Dict) -> Tuple[Dict, Dict]:
+    """(conditions on the event itself, conditions on its guilty frame)."""
+    return ({k: v for k, v in cond_fields.items() if k not in _GUILTY_FIELDS},
+            {k: v for k, v in cond_fields.items() if k in _GUILTY_FIELDS})
+
+
 def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     cond = rule.match
+    split = scope.split.get(id(rule))
+    if split is None:
+        split = scope.split[id(rule)] = (_split(cond.fields), _split(cond.not_fields or {}))
+    (fields_ev, fields_guilty), (not_ev, not_guilty) = split
+    # Most rules tried on an event fail on its own fields: test those before
+    # the costlier walk for the guilty frame.
+    if not _fields_ok(ev, fields_ev, (None, None)):
+        return None
+    if not_ev and not _fields_ok(ev, not_ev, (None, None), negate=True):
+        return None
     fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor),
                       scope.rules.skip_patterns(rule.prefer))
     function = fr.function if fr else None
@@ -311,9 +331,9 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
     guilty = (function, module)
-    if not _fields_ok(ev, cond.fields, guilty):
+    if not _fields_ok(ev, fields_guilty, guilty):
         return None
-    if cond.not_fields and not _fields_ok(ev, cond.not_fields, guilty, negate=True):
+    if not_guilty and not _fields_ok(ev, not_guilty, guilty, negate=True):
         return None
     rules = scope.rules
     if cond.culprit_module_in and not rules.in_list(cond.culprit_module_in, module):
