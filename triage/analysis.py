@@ -50,14 +50,14 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosi
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
     """
-    from triage.logsource import _sniff, is_dump, looks_like_text, open_log
+    from triage.logsource import is_dump, looks_like_text, open_log, sniff
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
         raise InputError("no input path given")
     first = str(paths[0])
-    head = _sniff(first)          # InputError for missing, unreadable, directory, empty
+    head = sniff(first)          # InputError for missing, unreadable, directory, empty
     if not is_dump(head):
-        if not _text_log(head, looks_like_text):
+        if not looks_like_text(head):
             raise FormatError("neither a vmcore nor a text kernel log", path=first)
         if len(paths) > 1:
             raise InputError("several paths are accepted only as the parts of one split dump", path=first)
@@ -69,15 +69,6 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosi
     opened = open_log([str(p) for p in paths])
     shown = first if len(paths) == 1 else " + ".join(str(p) for p in paths)
     return analyze_lines(opened.lines, source_info(shown, opened), rules)
-
-
-def _text_log(head: bytes, looks_like_text) -> bool:
-    """Kernel-log text, tolerating the stray NUL bytes serial consoles pick up
-    (line noise, a reset mid-character): rare NULs do not make a log binary."""
-    nuls = head.count(b"\0")
-    if nuls == 0:
-        return looks_like_text(head)
-    return nuls * 100 <= len(head) and looks_like_text(head.replace(b"\0", b""))
 
 
 def source_info(path: str, opened: Any) -> SourceInfo:

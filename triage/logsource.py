@@ -49,7 +49,8 @@ class LogSource:
     crash_time: Optional[int] = None
 
 
-def _sniff(path: str) -> bytes:
+def sniff(path: str) -> bytes:
+    """The first 64 KiB of `path`; InputError for missing, unreadable, directory, empty."""
     if os.path.isdir(path):
         raise InputError("is a directory, not a dump or log file", path=path)
     try:
@@ -71,43 +72,43 @@ def is_dump(head: bytes) -> bool:
 
 
 def looks_like_text(head: bytes) -> bool:
-    """Kernel-log text: no NUL bytes and mostly printable."""
-    if b"\0" in head:
+    """Kernel-log text: mostly printable, with at most 1% NUL bytes.
+
+    Serial consoles pick up stray NULs (line noise, a reset mid-character);
+    rare NULs do not make a log binary."""
+    nuls = head.count(b"\0")
+    if nuls * 100 > len(head):
         return False
+    head = head.replace(b"\0", b"")
     printable = sum(1 for b in head if 32 <= b < 127 or b in (9, 10, 13) or b >= 0x80)
     return printable >= 0.95 * len(head)
 
 
 def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
     """Open a dump (several paths for a --split dump) with the reader its content calls for."""
+    from triage.dumps import open_dump
     if isinstance(paths, str):
         paths = [paths]
-    try:
-        from triage.dumps import open_dump  # owned by the dump-format layer
-    except ImportError:
-        open_dump = None
-    if open_dump is not None:
-        return open_dump(list(paths))
-    head = _sniff(paths[0])
-    if head.startswith(b"\x7fELF"):
-        from triage.dumps.elf import ElfReader
-        return ElfReader(paths[0])
-    raise FormatError("not a dump format this build can read", path=paths[0])
+    return open_dump(list(paths))
 
 
-def read_dump_log(reader: DumpReader):
-    """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
+def _kernel_memory(reader: DumpReader):
+    """(VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import NoLogError
     from triage.memory.kernel import KernelMemory
-    from triage.printk.reader import read_printk
     text = reader.vmcoreinfo()
     if not text:
         raise NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
                          path=reader.paths[0])
     info = parse_vmcoreinfo(text)
-    facts = reader.facts()
-    mem = KernelMemory(reader, info, facts.arch)
+    return info, KernelMemory(reader, info, reader.facts().arch)
+
+
+def read_dump_log(reader: DumpReader):
+    """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
+    from triage.printk.reader import read_printk
+    info, mem = _kernel_memory(reader)
     return read_printk(mem, info), info, mem
 
 
@@ -115,16 +116,8 @@ def stream_dump_log(reader: DumpReader, raw: bool = False):
     """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo).
 
     raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords."""
-    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
-    from triage.errors import NoLogError
-    from triage.memory.kernel import KernelMemory
     from triage.printk.reader import stream_printk
-    text = reader.vmcoreinfo()
-    if not text:
-        raise NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
-                         path=reader.paths[0])
-    info = parse_vmcoreinfo(text)
-    mem = KernelMemory(reader, info, reader.facts().arch)
+    info, mem = _kernel_memory(reader)
     log, it = stream_printk(mem, info, raw=raw)
     return log, it, info
 
@@ -134,7 +127,7 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
     if isinstance(paths, str):
         paths = [paths]
     path = paths[0]
-    head = _sniff(path)
+    head = sniff(path)
     if not is_dump(head):
         if not looks_like_text(head):
             raise FormatError("neither a vmcore nor a text kernel log", path=path)

@@ -45,10 +45,10 @@ def _write_text_log(path: str, as_json: bool, out) -> None:
 @click.pass_context
 def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
     """Print the kernel log held in PATHS (one dump, its --split parts, or a text log)."""
-    from triage.logsource import _sniff, is_dump, looks_like_text, open_reader, stream_dump_log
+    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log
     from triage.errors import FormatError
     out = sys.stdout.buffer
-    head = _sniff(paths[0])
+    head = sniff(paths[0])
     if not is_dump(head):
         if not looks_like_text(head):
             raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
