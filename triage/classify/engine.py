@@ -108,10 +108,12 @@ class EventIndex:
         self.by_kind: Dict[str, List[int]] = {}
         self.memory: List[int] = []          # positions of MEMORY_KINDS events
         self.memory_lines: List[int] = []
-        epoch, last_ts = 0, None
+        epoch, last_ts, top = 0, None, 0
         for i, ev in enumerate(events):
             self.position[id(ev)] = i
-            self.lines.append(ev.line)
+            # the running maximum keeps the bisects sound should a parser ever emit out of order
+            top = max(top, ev.line)
+            self.lines.append(top)
             if ev.ts is not None:
                 if last_ts is not None and ev.ts < last_ts - EPOCH_BACKSTEP_S:
                     epoch += 1
@@ -120,7 +122,7 @@ class EventIndex:
             self.by_kind.setdefault(ev.kind, []).append(i)
             if ev.kind in MEMORY_KINDS:
                 self.memory.append(i)
-                self.memory_lines.append(ev.line)
+                self.memory_lines.append(top)
 
     def memory_before(self, line: int, limit: int) -> List[Event]:
         """The last `limit` memory events on lines before `line`."""
