@@ -3,6 +3,7 @@
 from click.testing import CliRunner
 
 from triage.cli import cli
+from triage.errors import TriageError
 
 
 def test_help_lists_commands():
@@ -16,3 +17,18 @@ def test_version():
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert "triage" in result.output
+
+
+def test_deep_read_error_names_the_input(tmp_path):
+    """A dump cut before its log pages: the memory layer's error gets the file name at the CLI."""
+    import pathlib
+
+    src = pathlib.Path(__file__).parent.parent / "sample_dumps/committed/gpu_alloc_null-kdump-lzo/vmcore"
+    cut = tmp_path / "cut.vmcore"
+    with open(src, "rb") as f:
+        cut.write_bytes(f.read(1_000_000))
+    result = CliRunner().invoke(cli, ["dmesg", str(cut)])
+    exc = result.exception
+    assert isinstance(exc, TriageError), exc
+    assert exc.exit_code == 5
+    assert str(exc).startswith(f"{cut}: cannot read virtual")

@@ -5,7 +5,8 @@ one-line message on stderr and an exit code. The codes are documented in
 docs/exit-codes.md.
 """
 
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1       # a bug in triage (message asks for a report)
@@ -76,3 +77,17 @@ class SignatureError(TriageError):
     """A signature rule file is malformed; the message names the file and rule."""
 
     exit_code = EXIT_SIGNATURES
+
+
+@contextmanager
+def about_input(path: str) -> Iterator[None]:
+    """Name `path` in any TriageError raised inside that does not name a file yet.
+
+    Deep layers (memory reads, printk walks) know addresses, not file names;
+    the user needs both."""
+    try:
+        yield
+    except TriageError as exc:
+        if exc.path is None:
+            exc.path = str(path)
+        raise

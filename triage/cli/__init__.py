@@ -5,14 +5,15 @@ pay for the signature engine or the batch machinery at start-up.
 This is the only place where TriageError becomes a message and an exit code.
 """
 
+import functools
 import importlib
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import click
 
 from triage import __version__
-from triage.errors import EXIT_INTERNAL, TriageError
+from triage.errors import EXIT_INTERNAL, TriageError, about_input
 
 # name -> (module, attribute, one-line help)
 _COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -22,6 +23,18 @@ _COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "signatures": ("triage.cli.signatures", "signatures", "List, show, test and lint crash signatures."),
     "batch": ("triage.cli.batch", "batch", "Triage a whole archive of dumps, resumably and in parallel."),
 }
+
+
+def names_input(func: Callable) -> Callable:
+    """Decorate a command taking `paths` so its errors name the first input file."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        paths = kwargs.get("paths") or ("",)
+        with about_input(paths[0]):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 class LazyGroup(click.Group):

@@ -6,6 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
+from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL, InputError
 from triage.report.render import FORMATS
 
@@ -20,6 +21,7 @@ from triage.report.render import FORMATS
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
 @click.pass_context
+@names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
             signature_dirs: Tuple[str, ...]) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL
 
 _BATCH = 2048
@@ -43,6 +44,7 @@ def _write_text_log(path: str, as_json: bool, out) -> None:
 @click.option("--caller", is_flag=True,
               help="Add the caller column ([T123]/[C1]) as makedumpfile 1.7.4+ prints it.")
 @click.pass_context
+@names_input
 def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
     """Print the kernel log held in PATHS (one dump, its --split parts, or a text log)."""
     from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log

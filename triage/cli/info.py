@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL
 
 # makedumpfile -d bits: which page classes a filtered dump left out.
@@ -69,6 +70,7 @@ def gather(paths):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
+@names_input
 def info(ctx: click.Context, paths, as_json: bool) -> None:
     """Describe the dump in PATHS (several paths for a --split dump)."""
     d, partial = gather(paths)
