@@ -32,20 +32,6 @@ LOG = f"""[    0.000000] Linux version 6.1.0-57-amd64 (debian-kernel@lists.debia
 """
 
 
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    pytest.fail("chromium is not installed (apt-get install chromium; .ci/run installs it)")
-
-
-def chromium_args(tmp_path):
-    return [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}"]
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("html")
@@ -94,16 +80,16 @@ def test_per_dump_html_reports_escape_too(report):
     assert not re.search(r"<\s*script", page, re.I)
 
 
-def test_renders_in_headless_chromium(report, tmp_path):
+def test_renders_in_headless_chromium(report, tmp_path, chromium_cmd):
     tmp, path, _ = report
-    dom = subprocess.run(chromium_args(tmp_path) + ["--dump-dom", path.as_uri()],
+    dom = subprocess.run(chromium_cmd + ["--dump-dom", path.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "triage batch report" in dom.stdout
     assert not re.search(r"<\s*(script|img)\b", dom.stdout, re.I)
     assert "<svg" in dom.stdout and "<table>" in dom.stdout
     png = tmp_path / "fleet.png"
-    r = subprocess.run(chromium_args(tmp_path) + ["--window-size=1000,1200", f"--screenshot={png}",
+    r = subprocess.run(chromium_cmd + ["--window-size=1000,1200", f"--screenshot={png}",
                                                   path.as_uri()],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and png.exists(), r.stderr[-2000:]

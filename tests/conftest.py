@@ -1,0 +1,22 @@
+"""Fixtures shared across the test layers."""
+
+import shutil
+
+import pytest
+
+
+@pytest.fixture
+def chromium_cmd(tmp_path):
+    """Headless Chromium's command line with a fresh profile and no network chatter.
+
+    Fails (not skips) without Chromium: .ci/run installs it, and the HTML
+    reports' escaping is judged in a real browser."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        exe = shutil.which(name)
+        if exe:
+            break
+    else:
+        pytest.fail("chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    return [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}"]
