@@ -34,6 +34,11 @@ MEMORY_KINDS = frozenset({"oom_invoked", "oom_kill", "alloc_failure", "vmalloc_f
 # How far back a panic looks for the report that caused it.
 CAUSE_WINDOW_LINES = 3000
 CAUSE_WINDOW_S = 300.0
+# Matches kept per rule. A log with 100k reports of one kind would otherwise
+# hold 100k Match objects; the ranking keeps a rule's matches in log order
+# (after the panic's cause), so the first ones kept are the ones that can rank
+# first. The rest are counted in Matches.counts.
+MAX_MATCHES_PER_RULE = 1000
 
 # Compiler clones and syscall wrappers differ between builds and architectures;
 # titles drop them so the same bug gets the same title everywhere.
@@ -429,8 +434,22 @@ def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[st
     return Match(rule, title, ev, rel, culprit, round(conf, 3), evidence, panicked)
 
 
-def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
-    """All matches for a parsed log, best first; never empty (falls back to unknown / none)."""
+class Matches(List[Match]):
+    """classify()'s ranked list of matches, plus `counts`: how many events
+    each rule matched (rule id -> count), including the matches beyond
+    MAX_MATCHES_PER_RULE that were not kept."""
+
+    def __init__(self, items=(), counts: Optional[Dict[str, int]] = None) -> None:
+        super().__init__(items)
+        self.counts: Dict[str, int] = dict(counts or {})
+
+
+def classify(log: KernelLog, rules: RuleSet) -> Matches:
+    """Matches for a parsed log, best first; never empty (falls back to unknown / none).
+
+    Per rule, the first MAX_MATCHES_PER_RULE matches in log order are kept
+    (and always the matches of the panic and its cause); `counts` has them all.
+    """
     cause, panic = panic_cause(log)
     scope = _Scope(log, rules, cause, panic, EventIndex(log.events))
     by_kind: Dict[str, List[Rule]] = {}
@@ -438,6 +457,7 @@ def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
         for k in r.match.kinds:
             by_kind.setdefault(k, []).append(r)
     matches: List[Match] = []
+    counts: Dict[str, int] = {}
     for ev in log.events:
         cands = by_kind.get(ev.kind)
         got = None
@@ -450,9 +470,11 @@ def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
             got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None,
                          fr.module if fr else None, [], ev is cause or ev is panic)
         if got is not None:
-            matches.append(got)
+            n = counts[got.rule.id] = counts.get(got.rule.id, 0) + 1
+            if n <= MAX_MATCHES_PER_RULE or ev is cause or ev is panic:
+                matches.append(got)
     if not matches:
-        return [_build(scope, NONE_RULE, None, None, None, [], False)]
+        return Matches([_build(scope, NONE_RULE, None, None, None, [], False)], {NONE_RULE.id: 1})
     sev = {s: i for i, s in enumerate(SEVERITIES)}
 
     def key(m: Match):
@@ -468,4 +490,4 @@ def classify(log: KernelLog, rules: RuleSet) -> List[Match]:
         if all(e is not panic for e in top.related):
             top.related.append(panic)
             top.evidence = sorted(set(top.evidence) | {panic.line})
-    return matches
+    return Matches(matches, counts)

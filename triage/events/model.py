@@ -6,18 +6,39 @@ KernelLog: the normalised lines plus an ordered list of Events. Signatures
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 
-@dataclass
 class LogLine:
-    """One line of the log with its console prefixes removed."""
+    """One line of the log with its console prefixes removed.
 
-    number: int                 # 1-based line number in the input
-    text: str                   # message text (syslog/timestamp/caller prefixes stripped)
-    ts: Optional[float] = None  # seconds since boot from the `[ s.us]` prefix
-    caller: Optional[str] = None  # "T123" / "C3" when the log carries caller ids
-    host: Optional[str] = None    # syslog host field, when the line came from syslog
+    A plain class with __slots__ (not a dataclass: Python 3.9 has no
+    dataclass(slots=True)); a log holds hundreds of thousands of these.
+    """
+
+    __slots__ = ("number", "text", "ts", "caller", "host")
+
+    def __init__(self, number: int, text: str, ts: Optional[float] = None, caller: Optional[str] = None,
+                 host: Optional[str] = None) -> None:
+        self.number = number    # 1-based line number in the input
+        self.text = text        # message text (syslog/timestamp/caller prefixes stripped)
+        self.ts = ts            # seconds since boot from the `[ s.us]` prefix
+        self.caller = caller    # "T123" / "C3" when the log carries caller ids
+        self.host = host        # syslog host field, when the line came from syslog
+
+    def _key(self):
+        return (self.number, self.text, self.ts, self.caller, self.host)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogLine):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return (f"LogLine(number={self.number!r}, text={self.text!r}, ts={self.ts!r}, "
+                f"caller={self.caller!r}, host={self.host!r})")
 
 
 @dataclass
@@ -96,9 +117,29 @@ class SystemFacts:
 
 @dataclass
 class KernelLog:
-    """A parsed kernel log: its lines, events in order, and system facts."""
+    """A parsed kernel log: its lines, events in order, and system facts.
 
-    lines: List[LogLine]
+    `lines` is a sequence of LogLine in input order. The parser fills it with
+    a compact LineStore (triage.events.linestore) that keeps the head of the
+    log and the lines of event blocks, not every line: use `line_at()` to
+    look a line up by number (None when it was not kept).
+    """
+
+    lines: Sequence[LogLine]
     events: List[Event]
     facts: SystemFacts
     truncated_lines: int = 0        # lines cut because they exceeded the line limit
+
+
+def line_at(lines: Sequence[LogLine], number: int) -> Optional[LogLine]:
+    """The line numbered `number` in `lines` (a LineStore or a plain list of
+    LogLine in order), None when it is not there."""
+    get = getattr(lines, "line", None)
+    if get is not None:
+        return get(number)
+    if 0 < number <= len(lines) and lines[number - 1].number == number:
+        return lines[number - 1]
+    for ln in lines:
+        if ln.number == number:
+            return ln
+    return None

@@ -9,21 +9,30 @@ from two tasks does not mix.
 
 Memory stays bounded: lines are capped at MAX_LINE characters, frames per
 trace, traces per event and table rows are capped, and past MAX_KEPT_LINES
-only the lines inside event blocks are kept in KernelLog.lines.
+only the lines inside event blocks (and the few ordinary lines the report
+reads: Mem-Info zone lines, driver load banners) are kept in KernelLog.lines,
+a compact LineStore. Frames and module lists that repeat from report to
+report are parsed once and shared (triage.events.shared), so a log with a
+hundred thousand reports of one kind does not hold a hundred thousand copies.
 """
 
 import re
+from dataclasses import replace
 from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
-from triage.events.frames import CONTEXT_MARKERS, parse_ip_line, parse_symbol, parse_trace_line
+from triage.events.frames import CONTEXT_MARKERS, parse_symbol
 from triage.events.headers import Header, match_header
+from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
 from triage.events.prefix import sanitize, strip_prefix
+from triage.events.shared import Shared
 
 MAX_FRAMES = 256
 MAX_TRACES = 8
 MAX_KEPT_LINES = 200_000
+# Ordinary lines past MAX_KEPT_LINES that the report still reads.
+_ALWAYS_KEEP = ("NVRM: loading",)
 # Lines after a header during which a secondary header (Oops:, invalid
 # opcode, Internal error) still belongs to the same report.
 SECONDARY_WINDOW = 40
@@ -69,7 +78,8 @@ class LogParser:
     """Incremental parser; feed() lines, then result()."""
 
     def __init__(self) -> None:
-        self.lines: List[LogLine] = []
+        self.lines = LineStore()
+        self._shared = Shared()
         self.events: List[Event] = []
         self.facts = SystemFacts()
         self.truncated = 0
@@ -131,8 +141,14 @@ class LogParser:
 
     def _emit(self, ll: LogLine) -> None:
         kept = self._line(ll)
-        if kept or len(self.lines) < MAX_KEPT_LINES:
+        if kept or ll.number <= MAX_KEPT_LINES or self._wanted(ll.text):
             self.lines.append(ll)
+
+    @staticmethod
+    def _wanted(text: str) -> bool:
+        """Ordinary lines kept past the head: Mem-Info zone lines printed outside
+        a block and driver load banners (module versions)."""
+        return (" free:" in text[:40]) or text.startswith(_ALWAYS_KEEP)
 
     # -- per line --------------------------------------------------------
     def _context(self, ll: LogLine) -> _Ctx:
@@ -243,7 +259,7 @@ class LogParser:
     def _loose(self, text: str) -> None:
         """Lines outside any block that still carry facts."""
         if text.startswith("Modules linked in:"):
-            mods, last = blockinfo.parse_modules(text[len("Modules linked in:"):])
+            mods, last = self._shared.modules(text[len("Modules linked in:"):])
             self.facts.modules = mods
             if last:
                 self.facts.last_unloaded = last
@@ -284,14 +300,16 @@ class LogParser:
             self._merge_secondary(ev, hdr, ll)
             ev.end_line = ll.number
             return True
-        fields = dict(hdr.fields)
-        fields["headline"] = hdr.headline
+        text_of = self._shared.text
+        # values repeat from report to report (file names, comms, headlines): share them
+        fields = {k: text_of(v) if type(v) is str else v for k, v in hdr.fields.items()}
+        fields["headline"] = text_of(hdr.headline)
         if ll.caller:
             fields["caller"] = ll.caller
-        new = Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number, fields=fields, ip=hdr.ip)
+        new = Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number, fields=fields, ip=self._shared.frame(hdr.ip))
         for k in ("cpu", "pid", "comm"):
             if k in hdr.fields and isinstance(hdr.fields[k], (int, str)):
-                setattr(new, k, hdr.fields[k])
+                setattr(new, k, fields[k])
         share = None
         if hdr.kind == "panic" and ev is not None and not ev.frames and ev.kind != "panic" \
                 and ll.number - ev.line <= SECONDARY_WINDOW:
@@ -365,7 +383,7 @@ class LogParser:
             ctx.mode = mode = ""
         if mode == "modules":
             if blockinfo.looks_like_module_list(text):
-                mods, last = blockinfo.parse_modules(text)
+                mods, last = self._shared.modules(text)
                 ev.fields.setdefault("modules", []).extend(mods)
                 self.facts.modules = ev.fields["modules"]
                 if last:
@@ -377,19 +395,22 @@ class LogParser:
             if s.startswith(("NMI backtrace", "Sending NMI", "CPU: ", "rcu: ", "INFO: ")):
                 ctx.mode = mode = ""
             else:
-                return parse_trace_line(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
+                return self._shared.trace_frame(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
                                                                             "task:", "<", "r"))
         if mode == "trace":
             if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
-                for f in ev.frames:
-                    f.context = "irq"
+                # frames may be shared with other reports (triage.events.shared): replace, not modify
+                new = {id(f): replace(f, context="irq") for f in ev.frames}
+                for owner in (ev, ctx.share):
+                    if owner is not None:
+                        owner.frames[:] = [new.get(id(f), f) for f in owner.frames]
                 return True
             marker = CONTEXT_MARKERS.get(s)
             if marker is not None:
                 ctx.stack = marker
                 return True
-            fr = parse_trace_line(text, ctx.stack)
+            fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None:
                 self._add_frame(ctx, ev, fr)
                 return True
@@ -402,7 +423,8 @@ class LogParser:
                     if ev.pid is None or "cpu_line" not in ev.fields:
                         if cpu >= 0:
                             ev.cpu = cpu
-                        ev.pid, ev.comm, ev.taint = pid, comm, taint if taint is not None else "G"
+                        ev.pid, ev.comm = pid, self._shared.text(comm) if comm else comm
+                        ev.taint = self._shared.text(taint) if taint is not None else "G"
                         ev.fields["cpu_line"] = True
                     self._taint(taint, rel)
                     return True
@@ -414,7 +436,7 @@ class LogParser:
                 return True
         elif c == "M":
             if s.startswith("Modules linked in:"):
-                mods, last = blockinfo.parse_modules(s[len("Modules linked in:"):])
+                mods, last = self._shared.modules(s[len("Modules linked in:"):])
                 ev.fields["modules"] = mods
                 self.facts.modules = mods
                 if last:
@@ -491,11 +513,11 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
-        ip = parse_ip_line(s)
+        ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
                 ev.ip = ip
-            ev.fields.setdefault("rip", str(ip))
+            ev.fields.setdefault("rip", rip)
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
             return True
@@ -517,10 +539,10 @@ class LogParser:
                 ev.fields.setdefault("esr" if s.startswith("ESR") else "cr2", s.split(None, 2)[-1][:40])
             return True
         if ctx.mode == "aux":
-            return parse_trace_line(text) is not None
+            return self._shared.trace_frame(text) is not None
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
-            fr = parse_trace_line(text, ctx.stack)
+            fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None):
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr)
