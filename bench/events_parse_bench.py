@@ -11,7 +11,6 @@ Usage: python3 bench/events_parse_bench.py [--sizes 100000,400000,1600000]
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile

@@ -8,7 +8,7 @@ pages share one stored page, as makedumpfile does.
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Dict, Iterable, Optional, Tuple
+from typing import BinaryIO, Callable, Iterable, Optional, Tuple
 
 PAGE = 4096
 
@@ -99,7 +99,6 @@ def write_kdump(out: BinaryIO, max_mapnr: int, ram: Iterable[int], pages: Callab
     descs = bytearray()
     body = []
     zero_at: Optional[Tuple[int, int, int]] = None
-    cache: Dict[int, int] = {}
     for pfn, data in dumpable:
         if not any(data):
             if zero_at is None:

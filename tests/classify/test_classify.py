@@ -3,7 +3,6 @@ fixture logs (tests/data/logs, hand-written in each kernel generation's
 wording), the real 6.1 serial console captures (tests/data/analyze), and
 hand-built logs whose expected verdict is stated in each test."""
 
-import os
 import textwrap
 from pathlib import Path
 

@@ -5,7 +5,6 @@ are known; makedumpfile (Debian 1.7.2) converts them into its own formats, and
 pyelftools reads makedumpfile's ELF output (-E) as an independent oracle.
 """
 
-import os
 import shutil
 import subprocess
 import sys
