@@ -384,7 +384,8 @@ class LogParser:
         if mode == "modules":
             if blockinfo.looks_like_module_list(text):
                 mods, last = self._shared.modules(text)
-                ev.fields.setdefault("modules", []).extend(mods)
+                # module lists are shared between reports (triage.events.shared): build a new one
+                ev.fields["modules"] = ev.fields.get("modules", []) + mods
                 self.facts.modules = ev.fields["modules"]
                 if last:
                     self.facts.last_unloaded = last

@@ -7,8 +7,8 @@ such a log proportional to what is distinct in it, not to its length. The
 tables are bounded (TABLE entries each): past that, lines are parsed afresh,
 which costs time, never correctness.
 
-Shared Frame and Module objects must not be modified by their users: build a
-new one (dataclasses.replace) instead.
+Shared Frame and Module objects and module lists must not be modified by
+their users: build a new one (dataclasses.replace, list + list) instead.
 """
 
 from typing import Dict, List, Optional, Tuple
@@ -28,7 +28,7 @@ class Shared:
     def __init__(self) -> None:
         self._trace: Dict[Tuple[str, str], Optional[Frame]] = {}
         self._ip: Dict[str, Tuple[Optional[Frame], Optional[str]]] = {}
-        self._modules: Dict[str, Tuple[Tuple[Module, ...], Optional[str]]] = {}
+        self._modules: Dict[str, Tuple[List[Module], Optional[str]]] = {}
         self._frames: Dict[Tuple, Frame] = {}
         self._texts: Dict[str, str] = {}
 
@@ -77,11 +77,10 @@ class Shared:
         return got
 
     def modules(self, text: str) -> Tuple[List[Module], Optional[str]]:
-        """blockinfo.parse_modules(text): a new list of shared Module objects."""
+        """blockinfo.parse_modules(text), shared: the list itself is shared too."""
         got = self._modules.get(text)
         if got is None:
-            mods, last = blockinfo.parse_modules(text)
-            got = (tuple(mods), last)
+            got = blockinfo.parse_modules(text)
             if len(self._modules) < TABLE:
                 self._modules[text] = got
-        return list(got[0]), got[1]
+        return got
