@@ -152,20 +152,25 @@ def outer_compression(path: str) -> Optional[str]:
     return None
 
 
+def _copy_bounded(src, out, limit: int, path: str) -> None:
+    """Copy the stream `src` to `out`; InputError once more than `limit` bytes came."""
+    written = 0
+    while True:
+        chunk = src.read(_CHUNK)
+        if not chunk:
+            return
+        written += len(chunk)
+        if written > limit:
+            raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
+                             "temporary-space limit", path=path)
+        out.write(chunk)
+
+
 def _lz4_tool(path: str, dest: str, limit: int) -> str:
     proc = subprocess.Popen(["lz4", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    written = 0
     try:
         with open(dest, "xb") as out:
-            while True:
-                chunk = proc.stdout.read(_CHUNK)
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limit:
-                    raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
-                                     "temporary-space limit", path=path)
-                out.write(chunk)
+            _copy_bounded(proc.stdout, out, limit, path)
     except BaseException:
         proc.kill()
         proc.wait()
@@ -196,18 +201,9 @@ def decompress_file(path: str, dest: str, limit: int) -> str:
         else:
             raise FormatError(f"outer {kind or 'unknown'} compression is not supported; "
                               "decompress the file first", path=path)
-        written = 0
         try:
             with src, open(dest, "xb") as out:
-                while True:
-                    chunk = src.read(_CHUNK)
-                    if not chunk:
-                        break
-                    written += len(chunk)
-                    if written > limit:
-                        raise InputError(f"decompressed dump exceeds the {limit >> 20} MiB "
-                                         "temporary-space limit", path=path)
-                    out.write(chunk)
+                _copy_bounded(src, out, limit, path)
         except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
             raise CorruptDumpError(f"{kind} stream is damaged: {exc}", path=path) from exc
     return dest

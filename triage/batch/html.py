@@ -8,7 +8,7 @@ from a dump or log goes through safe_html.
 from collections import OrderedDict
 from typing import Any, Dict, List
 
-from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, dump_rows, short_id
+from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, format_cell, dump_rows, short_id
 from triage.report.escape import safe_html
 
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -25,13 +25,7 @@ th{background:#f0f0f0;white-space:nowrap}td.n{white-space:nowrap}.error{color:#b
 
 
 def _e(v: Any, limit: int = 300) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, (list, tuple)):
-        v = ", ".join(str(x) for x in v)
-    return safe_html(str(v), limit)
+    return format_cell(v, safe_html, limit)
 
 
 # columns whose text may wrap; the others (hosts, dates, counts) stay on one line

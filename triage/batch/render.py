@@ -71,7 +71,7 @@ def dump_rows(records: List[Dict[str, Any]], base: Optional[str] = None) -> List
     return rows
 
 
-def _cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
+def format_cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -83,7 +83,7 @@ def _cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
 
 def _table(rows: List[Dict[str, Any]], cols: List[str], fmt: str,
            esc: Callable[..., str], limit: int) -> str:
-    body = [[_cell(r.get(c), esc, limit) for c in cols] for r in rows]
+    body = [[format_cell(r.get(c), esc, limit) for c in cols] for r in rows]
     return tabulate(body, headers=cols, tablefmt=fmt, disable_numparse=True)
 
 
