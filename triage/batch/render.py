@@ -72,6 +72,7 @@ def dump_rows(records: List[Dict[str, Any]], base: Optional[str] = None) -> List
 
 
 def format_cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
+    """One table cell as text: None empty, booleans yes/no, lists joined, then `esc` applied."""
     if v is None:
         return ""
     if isinstance(v, bool):
