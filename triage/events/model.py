@@ -143,3 +143,14 @@ def line_at(lines: Sequence[LogLine], number: int) -> Optional[LogLine]:
         if ln.number == number:
             return ln
     return None
+
+
+def lines_between(lines: Sequence[LogLine], first: int, last: int) -> List[LogLine]:
+    """The lines numbered first..last in `lines` (a LineStore or a plain list
+    of LogLine in order), in order; lines that were not kept are absent."""
+    get = getattr(lines, "between", None)
+    if get is not None:
+        return get(first, last)
+    if 0 < first <= len(lines) and lines[first - 1].number == first:
+        return list(lines[first - 1:last])
+    return [ln for ln in lines if first <= ln.number <= last]

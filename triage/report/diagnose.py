@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+from triage.events.model import line_at, lines_between
 from triage.report import hypotheses as hyp
 from triage.report.escape import clip
 from triage.report.gpu import is_gpu_module
@@ -218,7 +219,7 @@ def _key_lines(log, ev) -> List[int]:
         return []
     end = min(ev.end_line or ev.line, ev.line + 80)
     found: Dict[str, int] = {}
-    for ln in _lines_between(log, ev.line + 1, end):
+    for ln in lines_between(log.lines, ev.line + 1, end):
         t = ln.text.lstrip()
         for p in _KEY_PREFIXES:
             if t.startswith(p):
@@ -232,37 +233,12 @@ def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine
     if not numbers:
         numbers = [ev.line for ev in (main, panic) if ev is not None]
     numbers += _key_lines(log, main)
-    by_number = _line_index(log, set(numbers))
     out = []
     for n in sorted(set(numbers))[:MAX_EVIDENCE]:
-        ln = by_number.get(n)
+        ln = line_at(log.lines, n)
         if ln is not None:
             out.append(EvidenceLine(line=n, text=clip(ln.text, 1000), ts=ln.ts))
     return out
-
-
-def _line_index(log, wanted: set) -> Dict[int, Any]:
-    if not wanted:
-        return {}
-    lines = log.lines
-    out = {}
-    for n in wanted:
-        # lines are numbered from 1 in order; check the direct slot first
-        if 0 < n <= len(lines) and lines[n - 1].number == n:
-            out[n] = lines[n - 1]
-    missing = wanted - set(out)
-    if missing:
-        for ln in lines:
-            if ln.number in missing:
-                out[ln.number] = ln
-    return out
-
-
-def _lines_between(log, first: int, last: int):
-    lines = log.lines
-    if 0 < first <= len(lines) and lines[first - 1].number == first:
-        return lines[first - 1:last]
-    return [ln for ln in lines if first <= ln.number <= last]
 
 
 def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo) -> List[Dict[str, Any]]:

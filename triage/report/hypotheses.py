@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
+from triage.events.model import line_at
 from triage.report.escape import clip
 from triage.report.gpu import is_gpu_module
 from triage.report.meminfo import ZoneFree, usable, zone_blocks
@@ -158,10 +159,8 @@ def _line_ts(ctx: Context, number: int) -> Optional[float]:
     for e in ctx.events:
         if e.line <= number <= (e.end_line or e.line) and e.ts is not None:
             return e.ts
-    lines = ctx.lines
-    if 0 < number <= len(lines) and lines[number - 1].number == number:
-        return lines[number - 1].ts
-    return None
+    ln = line_at(ctx.lines, number)
+    return ln.ts if ln is not None else None
 
 
 def _zone_evidence(zones: List[ZoneFree]) -> List[EvidenceLine]:
