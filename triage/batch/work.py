@@ -121,22 +121,19 @@ def _diag_dict(diag: Any) -> Dict[str, Any]:
 
 def _log_shape(path: str) -> Optional[Tuple[int, Optional[float]]]:
     """(lines, last timestamp) of a dump's or log's kernel log, for the cross-check."""
-    try:
-        from triage.logsource import open_log
-    except ImportError:
-        return None
+    from triage.events.prefix import strip_prefix
+    from triage.logsource import open_log
     try:
         src = open_log(path)
     except TriageError:
         return None
-    lines = getattr(src, "lines", src)
-    n, last = 0, None
-    for ln in lines:
-        n += 1
-        ts = getattr(ln, "ts", None)
+    # open_log gives console-style text lines: the timestamp is in their prefix
+    last = None
+    for text in src.lines:
+        ts = strip_prefix(text)[1]
         if ts is not None:
             last = ts
-    return n, last
+    return len(src.lines), last
 
 
 def _materialise(loc: Location, ctx: WorkContext, tmp: str) -> str:
