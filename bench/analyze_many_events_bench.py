@@ -28,29 +28,14 @@ REPO = os.path.dirname(HERE)
 TAIL = open(os.path.join(REPO, "tests", "data", "logs", "centos8-4.18-nvidia-alloc-fail-null-deref.log"),
             "rb").read()
 # Run the CLI of a given checkout (cwd first on sys.path), not whatever `triage` is installed.
+sys.path.insert(0, os.path.join(REPO, "tests", "data"))
+from hostile_reports import write_warnings  # noqa: E402
+
 CLI = "import sys; sys.path.insert(0, '.'); from triage.cli import main; sys.argv = ['triage'] + sys.argv[1:]; main()"
-
-WARN = (b"[%(ts)12.6f] ------------[ cut here ]------------\n"
-        b"[%(ts)12.6f] WARNING: CPU: 3 PID: %(pid)d at drivers/gpu/drm/acme/acme_drv.c:%(ln)d acme_submit+0x%(off)x/0x200 [acme]\n"
-        b"[%(ts)12.6f] Modules linked in: acme(OE) nvidia(POE) ext4\n"
-        b"[%(ts)12.6f] RIP: 0010:acme_submit+0x%(off)x/0x200 [acme]\n"
-        b"[%(ts)12.6f] Call Trace:\n"
-        b"[%(ts)12.6f]  acme_ioctl+0x55/0x90 [acme]\n"
-        b"[%(ts)12.6f]  __x64_sys_ioctl+0x8d/0xd0\n"
-        b"[%(ts)12.6f] ---[ end trace %(pid)016x ]---\n"
-        b"[%(ts)12.6f] acme: \x1b[31mred\x1b]0;title\x07 \x00\x08\x7f ctl %(pid)d\n"
-        b"[%(ts)12.6f] acme: bad utf-8 \xff\xfe\xc3\x28 %(pid)d\n")
-ALLOC = (b"[%(ts)12.6f] python3: page allocation failure: order:4, mode:0x6040c0(GFP_KERNEL|__GFP_COMP), "
-         b"nodemask=(null)\n")
-
 
 def make(path: str, lines: int) -> None:
     with open(path, "wb") as fp:
-        for i in range(lines // 10):
-            v = {b"ts": 100 + i * 0.001, b"pid": 1000 + i, b"ln": i % 5000, b"off": 16 + i % 256}
-            fp.write(WARN % v)
-            if i % 50 == 0:
-                fp.write(ALLOC % v)
+        write_warnings(fp, lines // 10, alloc_every=50)
         fp.write(TAIL.replace(b"[  312.", b"[99312."))
 
 

@@ -15,6 +15,9 @@ from triage.classify import classify, load_rules
 from triage.events import iter_lines, parse_log
 from triage.events.prefix import MAX_LINE
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+from hostile_reports import write_warnings  # noqa: E402
+
 OOPS = [b"[  52.001122] BUG: kernel NULL pointer dereference, address: 0000000000000000\n",
         b"[  52.001600] CPU: 0 PID: 301 Comm: sh Not tainted 6.1.0-18-amd64 #1\n",
         b"[  52.001800] RIP: 0010:crashme_write+0x1a/0x40 [crashme]\n"]
@@ -128,20 +131,8 @@ def test_million_event_dense_lines_bounded_memory(tmp_path):
     Before the compact line store, shared frames/modules and the per-rule match
     cap this peaked at ~560 MB; now ~160 MB."""
     path = tmp_path / "dense.log"
-    warn = (b"[%(ts)12.6f] ------------[ cut here ]------------\n"
-            b"[%(ts)12.6f] WARNING: CPU: 3 PID: %(pid)d at drivers/gpu/drm/acme/acme_drv.c:%(ln)d "
-            b"acme_submit+0x%(off)x/0x200 [acme]\n"
-            b"[%(ts)12.6f] Modules linked in: acme(OE) nvidia(POE) ext4\n"
-            b"[%(ts)12.6f] RIP: 0010:acme_submit+0x%(off)x/0x200 [acme]\n"
-            b"[%(ts)12.6f] Call Trace:\n"
-            b"[%(ts)12.6f]  acme_ioctl+0x55/0x90 [acme]\n"
-            b"[%(ts)12.6f]  __x64_sys_ioctl+0x8d/0xd0\n"
-            b"[%(ts)12.6f] ---[ end trace %(pid)016x ]---\n"
-            b"[%(ts)12.6f] acme: \x1b[31mred\x1b]0;title\x07 \x00\x08\x7f ctl %(pid)d\n"
-            b"[%(ts)12.6f] acme: bad utf-8 \xff\xfe\xc3\x28 %(pid)d\n")
     with open(path, "wb") as fp:
-        for i in range(100_000):
-            fp.write(warn % {b"ts": 100 + i * 0.001, b"pid": 1000 + i, b"ln": i % 5000, b"off": 16 + i % 256})
+        write_warnings(fp, 100_000)
         fp.write(b"".join(OOPS))
     code = ("import sys; from triage.events import read_log_file; from triage.classify import classify, load_rules; "
             "log=read_log_file(sys.argv[1]); m=classify(log, load_rules()); "
