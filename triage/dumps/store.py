@@ -6,7 +6,6 @@ read in place. Readers only use the small interface below, so every format reade
 works on both.
 """
 
-import io
 import mmap
 import os
 import stat
@@ -52,56 +51,8 @@ class Store:
     def release(self, offset: int, length: int) -> None:
         """Hint that a range read once (a bitmap being counted) will not be needed soon."""
 
-    def fileobj(self) -> io.RawIOBase:
-        """A seekable read-only file object over the store (for pyelftools and the like)."""
-        return StoreFile(self)
-
     def close(self) -> None:
         pass
-
-
-class StoreFile(io.RawIOBase):
-    """File-object view of a Store."""
-
-    def __init__(self, store: Store):
-        self._store = store
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            pos = offset
-        elif whence == io.SEEK_CUR:
-            pos = self._pos + offset
-        elif whence == io.SEEK_END:
-            pos = self._store.size + offset
-        else:
-            raise ValueError("bad whence")
-        if pos < 0:
-            raise ValueError("negative seek position")
-        self._pos = pos
-        return pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buf) -> int:
-        data = self._store.read(self._pos, len(buf))
-        buf[:len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = max(0, self._store.size - self._pos)
-        data = self._store.read(self._pos, size)
-        self._pos += len(data)
-        return data
 
 
 def open_checked(path: str) -> int:
