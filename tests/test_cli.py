@@ -32,3 +32,20 @@ def test_deep_read_error_names_the_input(tmp_path):
     assert isinstance(exc, TriageError), exc
     assert exc.exit_code == 5
     assert str(exc).startswith(f"{cut}: cannot read virtual")
+
+
+def test_triage_debug_env_shows_the_traceback(tmp_path, monkeypatch):
+    """docs/exit-codes.md: TRIAGE_DEBUG=1 works like --debug."""
+    import pytest
+
+    from triage.cli import main
+    from triage.errors import InputError
+
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(SystemExit) as plain:
+        main(["info", str(empty)])
+    assert plain.value.code == 3
+    monkeypatch.setenv("TRIAGE_DEBUG", "1")
+    with pytest.raises(InputError):
+        main(["info", str(empty)])

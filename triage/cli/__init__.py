@@ -7,6 +7,7 @@ This is the only place where TriageError becomes a message and an exit code.
 
 import functools
 import importlib
+import os
 import sys
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -68,7 +69,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: run the CLI, mapping TriageError to one line and an exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    # decided before parsing: a parse error must obey it too (the option's envvar alone would not)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("TRIAGE_DEBUG"))
     try:
         rv = cli.main(args=argv, prog_name="triage", standalone_mode=False)
     except TriageError as exc:
