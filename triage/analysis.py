@@ -11,8 +11,8 @@ import os
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from triage.errors import FormatError, InputError
-from triage.report.diagnose import SourceInfo, diagnose
-from triage.report.model import Diagnosis
+from triage.diagnosis.diagnose import SourceInfo, diagnose
+from triage.findings import Diagnosis
 
 __all__ = ["analyze_path", "analyze_lines", "load_ruleset", "SourceInfo"]
 
@@ -32,7 +32,7 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
-    from triage.report import gpu
+    from triage.diagnosis import gpu
     if rules is None:
         rules = load_ruleset()
     gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))

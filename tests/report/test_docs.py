@@ -9,7 +9,7 @@ from pathlib import Path
 
 from _diag_helpers import gpu_alloc_null_log
 from triage.classify.rules import CATEGORIES
-from triage.report.diagnose import diagnose
+from triage.diagnosis.diagnose import diagnose
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -10,7 +10,7 @@ import subprocess
 
 
 from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of
-from triage.report.diagnose import SourceInfo, diagnose
+from triage.diagnosis.diagnose import SourceInfo, diagnose
 from triage.report.render import render
 
 MARK = "document.body.setAttribute('data-pwned','1')"

@@ -11,8 +11,8 @@ import re
 from html.parser import HTMLParser
 
 from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of
-from triage.report.diagnose import SourceInfo, diagnose
-from triage.report.model import SCHEMA_VERSION
+from triage.diagnosis.diagnose import SourceInfo, diagnose
+from triage.findings import SCHEMA_VERSION
 from triage.report.render import render
 
 EVIL = "\x1b[2J\x1b]8;;http://evil\x07<script>alert('x')</script><img src=x onerror=alert(1)>\x00\x9b6n\u202e\udcfe|**md**|```"

@@ -21,7 +21,7 @@ from triage.batch.archive import decompress_file, extract_member, outer_compress
 from triage.batch.discover import DumpItem, Location
 from triage.errors import FormatError, InputError, TriageError
 
-AnalyzeFn = Callable[[str], Any]        # path -> triage.report.model.Diagnosis
+AnalyzeFn = Callable[[str], Any]        # path -> triage.findings.Diagnosis
 _NO_HOST = {"", "(none)", "localhost", "localhost.localdomain", "(unknown)"}
 LOG_LIMIT = 256 << 20                   # a kernel log bigger than this is not a kernel log
 

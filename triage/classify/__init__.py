@@ -23,7 +23,7 @@ API for the report/CLI layers:
           related     earlier/later Events that matter: the allocation
                       failure before a GPU NULL dereference, OOM kills,
                       the panic line, ... in log order
-          culprit     triage.report.model.Culprit: module (None = core
+          culprit     triage.findings.Culprit: module (None = core
                       kernel), function, taint letters of the module from
                       `Modules linked in:`, proprietary/out_of_tree/
                       unsigned, is_gpu_driver

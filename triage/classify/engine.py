@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
 from triage.events.model import Event, KernelLog, Module
-from triage.report.model import Culprit
+from triage.findings import Culprit
 
 # Event kinds that are a crash or a bug report (not memory bookkeeping).
 CRASH_KINDS = frozenset({

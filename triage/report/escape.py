@@ -10,8 +10,8 @@ import html
 import re
 from typing import Optional
 
-# Longest log-derived string a renderer shows; a 100 MB line stays bounded.
-MAX_TEXT = 2000
+from triage.textclip import MAX_TEXT, clip  # noqa: F401  (re-exported for renderers)
+
 
 _BIDI = {0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
          0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF}
@@ -38,13 +38,6 @@ def _escape_char(ch: str) -> str:
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
-def clip(text: Optional[str], limit: int = MAX_TEXT) -> str:
-    """Cut `text` to `limit` characters, saying how much was dropped."""
-    if text is None:
-        return ""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}…[{len(text) - limit} more chars]"
 
 
 def safe_text(text: Optional[str], limit: int = MAX_TEXT) -> str:

@@ -4,9 +4,9 @@ Every log-derived string is control-character-escaped, then HTML-escaped."""
 from typing import List
 
 from triage.report.escape import safe_html as h
-from triage.report.model import Diagnosis
+from triage.findings import Diagnosis
 from triage.report.text import culprit_words, system_rows
-from triage.report.timeline import deltas, label, story
+from triage.diagnosis.timeline import deltas, label, story
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}

@@ -3,7 +3,7 @@
 import json
 
 from triage.report.escape import clean_json_value
-from triage.report.model import Diagnosis
+from triage.findings import Diagnosis
 
 
 def render_json(d: Diagnosis) -> str:

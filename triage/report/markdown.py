@@ -4,9 +4,9 @@ blocks whose fence is longer than any backtick run inside, or is escaped."""
 from typing import List
 
 from triage.report.escape import markdown_fence, safe_markdown as m, safe_text
-from triage.report.model import Diagnosis
+from triage.findings import Diagnosis
 from triage.report.text import culprit_words, system_rows
-from triage.report.timeline import deltas, label, story
+from triage.diagnosis.timeline import deltas, label, story
 
 _STATUS = {"supported": "**supported**", "ruled_out": "ruled out", "inconclusive": "inconclusive"}
 

@@ -2,7 +2,7 @@
 
 from typing import Callable
 
-from triage.report.model import Diagnosis
+from triage.findings import Diagnosis
 
 FORMATS = ("text", "json", "markdown", "html")
 

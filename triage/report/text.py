@@ -9,8 +9,8 @@ from typing import List, Optional
 from tabulate import tabulate
 
 from triage.report.escape import safe_text as s
-from triage.report.model import Culprit, Diagnosis
-from triage.report.timeline import deltas, label, story
+from triage.findings import Culprit, Diagnosis
+from triage.diagnosis.timeline import deltas, label, story
 
 WIDTH = 100
 _STATUS = {"supported": "SUPPORTED", "ruled_out": "ruled out", "inconclusive": "inconclusive"}

@@ -8,8 +8,8 @@ from show_mem()).
 
 from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of, match
 from triage.events.model import Event, Frame, KernelLog, Module, SystemFacts
-from triage.report.diagnose import SourceInfo, diagnose
-from triage.report.timeline import story
+from triage.diagnosis.diagnose import SourceInfo, diagnose
+from triage.diagnosis.timeline import story
 
 
 def _h(d, name):
@@ -62,8 +62,8 @@ def test_memory_tight_between_low_and_high_is_inconclusive():
 
 def test_highest_zone_decides():
     """DMA32 above high does not help a Normal zone at low: lowmem_reserve keeps it from Normal's users."""
-    from triage.report.hypotheses import zone_state
-    from triage.report.meminfo import parse_zone_line
+    from triage.diagnosis.hypotheses import zone_state
+    from triage.diagnosis.meminfo import parse_zone_line
     zs = [parse_zone_line(1, "Node 0 DMA32 free:400000kB boost:0kB min:1000kB low:1200kB high:1400kB"),
           parse_zone_line(2, "Node 0 Normal free:40000kB boost:0kB min:45000kB low:56000kB high:67000kB")]
     assert zone_state(zs) == "exhausted"
@@ -259,8 +259,8 @@ def test_kdump_vmcore_without_panic_line_counts_as_panicked():
 
 def test_timeline_across_a_reboot():
     """A syslog file spanning two boots: timestamps restart, no negative delta is shown."""
-    from triage.report.model import TimelineEntry
-    from triage.report.timeline import deltas
+    from triage.findings import TimelineEntry
+    from triage.diagnosis.timeline import deltas
     es = [TimelineEntry(5000.0, 1, "oom_kill", "Out of memory: Killed process 1 (x)"),
           TimelineEntry(12.0, 900, "null_deref", "BUG: kernel NULL pointer dereference", "acme_storage"),
           TimelineEntry(12.1, 905, "panic", "Kernel panic - not syncing: Fatal exception")]

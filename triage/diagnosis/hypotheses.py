@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 from triage.events.model import line_at
-from triage.report.escape import clip
-from triage.report.gpu import is_gpu_module
-from triage.report.meminfo import ZoneFree, usable, zone_blocks
-from triage.report.taint import taint_letters
-from triage.report.model import Culprit, EvidenceLine, Hypothesis
+from triage.textclip import clip
+from triage.diagnosis.gpu import is_gpu_module
+from triage.diagnosis.meminfo import ZoneFree, usable, zone_blocks
+from triage.diagnosis.taint import taint_letters
+from triage.findings import Culprit, EvidenceLine, Hypothesis
 
 SUPPORTED, RULED_OUT, INCONCLUSIVE = "supported", "ruled_out", "inconclusive"
 
@@ -79,7 +79,7 @@ def _alloc_desc(e) -> str:
     if f.get("gfp_mask") or f.get("mode"):
         bits.append(f"gfp {f.get('gfp_mask') or f.get('mode')}")
     where = ""
-    from triage.report.timeline import event_module
+    from triage.diagnosis.timeline import event_module
     mod = event_module(e)
     if mod:
         where = f" by {mod}"
@@ -91,7 +91,7 @@ def _alloc_desc(e) -> str:
 
 
 def _crash_words(ctx: "Context") -> str:
-    from triage.report.timeline import label
+    from triage.diagnosis.timeline import label
     m = ctx.culprit.module
     return label(ctx.main.kind) + (f" in {m}" if m else "")
 
@@ -340,7 +340,7 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
                           "and no GPU driver error is in the log")
     if ctx.main is not None and ctx.main.kind in OOM_KINDS + ALLOC_KINDS + ("alloc_stall",) and not gpu_evs \
             and not (mod and is_gpu_module(mod)):
-        from triage.report.timeline import label
+        from triage.diagnosis.timeline import label
         return Hypothesis(name, RULED_OUT, f"the verdict is a memory event ({label(ctx.main.kind)}), "
                           "not a fault in driver code, and no GPU driver error is in the log")
     if gpu_in_trace:

@@ -9,7 +9,7 @@ output interleaves and `Node 0 ` is printed as its own record.
 from pathlib import Path
 
 from triage.events.model import LogLine
-from triage.report.meminfo import parse_zone_line, usable, zone_blocks
+from triage.diagnosis.meminfo import parse_zone_line, usable, zone_blocks
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "analyze"
 

@@ -7,9 +7,9 @@ dereference in the same module 0.20 s later").
 
 from typing import Iterable, List, Optional
 
-from triage.report.escape import clip
-from triage.report.gpu import is_gpu_module
-from triage.report.model import TimelineEntry
+from triage.textclip import clip
+from triage.diagnosis.gpu import is_gpu_module
+from triage.findings import TimelineEntry
 
 KIND_LABELS = {
     "null_deref": "NULL pointer dereference",

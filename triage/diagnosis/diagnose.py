@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from triage.events.model import line_at, lines_between
-from triage.report import hypotheses as hyp
-from triage.report.escape import clip
-from triage.report.gpu import is_gpu_module
-from triage.report.model import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
+from triage.diagnosis import hypotheses as hyp
+from triage.textclip import clip
+from triage.diagnosis.gpu import is_gpu_module
+from triage.findings import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
                                  Verdict)
-from triage.report.taint import decode_taint, module_taint
-from triage.report.timeline import build_contributing, build_timeline, label
+from triage.diagnosis.taint import decode_taint, module_taint
+from triage.diagnosis.timeline import build_contributing, build_timeline, label
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
