@@ -12,7 +12,8 @@ from typing import Optional
 
 from triage.dumps.store import Store
 
-CHUNK = 1 << 16          # bytes per index entry
+CHUNK = 1 << 16          # bytes per index entry (more for bitmaps past 64 GiB)
+_MAX_ENTRIES = 1 << 20   # index entries at most: 8 MiB however large a bitmap is claimed
 
 if hasattr(int, "bit_count"):
     def _popcount(data: bytes) -> int:
@@ -32,14 +33,18 @@ class Bitmap:
         self._prefix = array("q", [0])   # set bits before chunk i
         self._chunk_no = -1
         self._chunk = b""
-        # Bytes past the end of a truncated file read as absent, not as zero pages.
-        avail = max(0, min(nbytes, store.size - offset))
-        self.available_bytes = avail
+        # Bytes past the end of a truncated file (or a hole in a flattened stream) read
+        # as absent, not as zero pages; and every loop over the bitmap is bounded by them.
+        self.available_bytes = store.present_extent(offset, nbytes)
+        chunk = CHUNK
+        while nbytes // chunk > _MAX_ENTRIES:
+            chunk <<= 1
+        self.chunk = chunk
 
     def _get_chunk(self, i: int) -> bytes:
         if i != self._chunk_no:
-            start = i * CHUNK
-            n = min(CHUNK, self.available_bytes - start)
+            start = i * self.chunk
+            n = min(self.chunk, self.available_bytes - start)
             self._chunk = self.store.read(self.offset + start, n) if n > 0 else b""
             self._chunk_no = i
         return self._chunk
@@ -49,16 +54,25 @@ class Bitmap:
         byte = bit >> 3
         if bit < 0 or byte >= self.available_bytes:
             return False
-        chunk = self._get_chunk(byte // CHUNK)
-        i = byte % CHUNK
+        chunk = self._get_chunk(byte // self.chunk)
+        i = byte % self.chunk
         return i < len(chunk) and bool(chunk[i] >> (bit & 7) & 1)
 
     def _prefix_upto(self, chunk_no: int) -> int:
         p = self._prefix
         while len(p) <= chunk_no:
             i = len(p) - 1
-            start = i * CHUNK
-            n = min(CHUNK, self.available_bytes - start)
+            start = i * self.chunk
+            nxt = self.store.next_present(self.offset + start)
+            if nxt is None or nxt >= self.offset + start + self.chunk:
+                # A hole (a flattened stream skips zero blocks, or a header claims far
+                # more bitmap than was written): its chunks add no bits, in one step, so
+                # time follows the bytes present, not the size claimed.
+                hole_end = self.offset + self.available_bytes if nxt is None else nxt
+                k = max(1, min(chunk_no + 1 - len(p), (hole_end - self.offset - start) // self.chunk))
+                p.extend(array("q", [p[i]]) * k)
+                continue
+            n = min(self.chunk, self.available_bytes - start)
             data = self.store.read(self.offset + start, n) if n > 0 else b""
             p.append(p[i] + _popcount(data))
             if n > 0:
@@ -73,10 +87,10 @@ class Bitmap:
         byte = bit >> 3
         if byte >= self.available_bytes:
             return self.count()
-        chunk_no = byte // CHUNK
+        chunk_no = byte // self.chunk
         total = self._prefix_upto(chunk_no)
         chunk = self._get_chunk(chunk_no)
-        i = byte % CHUNK
+        i = byte % self.chunk
         total += _popcount(chunk[:i])
         rem = bit & 7
         if rem and i < len(chunk):
@@ -87,5 +101,5 @@ class Bitmap:
         """Set bits in [0, nbits) (the whole available bitmap by default)."""
         if nbits is not None and (nbits >> 3) < self.available_bytes:
             return self.rank(nbits)
-        last = (self.available_bytes + CHUNK - 1) // CHUNK
+        last = (self.available_bytes + self.chunk - 1) // self.chunk
         return self._prefix_upto(last)

@@ -3,6 +3,13 @@
 zlib comes from the standard library; lzo (lzallright), snappy and zstd (cramjam)
 are imported on first use so that reading an uncompressed or zlib dump pays
 nothing for them. A missing library is a FormatError that names the package.
+
+No decoder may allocate more than one page from an untrusted length: zlib streams
+through a decompressobj capped at the page size; snappy and zstd decode into a
+page-sized buffer (cramjam's *_into calls fail instead of growing it); lzo has no
+capped call in lzallright, so its output is bounded by its input, which the
+readers keep under one page (writers only store a page compressed when that makes
+it smaller), and by LZO1X's maximum expansion of about 256 times.
 """
 
 import zlib
@@ -38,7 +45,20 @@ def codec_name(flags: int) -> str:
 
 
 def _zlib(data: bytes, size: int) -> bytes:
-    return zlib.decompress(data)
+    d = zlib.decompressobj()
+    out = d.decompress(data, size + 1)   # one byte more than a page tells "too long"
+    if len(out) > size:
+        raise ValueError(f"inflates past {size} bytes")
+    return out
+
+
+def _capped(fn: Callable) -> Callable[[bytes, int], bytes]:
+    """A cramjam *_into decoder run into a buffer of exactly one page."""
+    def run(data: bytes, size: int) -> bytes:
+        out = bytearray(size)
+        n = fn(data, out)
+        return bytes(out[:n])
+    return run
 
 
 def _load(name: str) -> Callable[[bytes, int], bytes]:
@@ -54,9 +74,9 @@ def _load(name: str) -> Callable[[bytes, int], bytes]:
             return _lzo
         import cramjam
         if name == "snappy":
-            return lambda data, size: bytes(cramjam.snappy.decompress_raw(data))
+            return _capped(cramjam.snappy.decompress_raw_into)
         if name == "zstd":
-            return lambda data, size: bytes(cramjam.zstd.decompress(data, output_len=size))
+            return _capped(cramjam.zstd.decompress_into)
     except ImportError:
         raise FormatError(f"pages are {name}-compressed; install the Python package "
                           f"'{_PACKAGES[name]}' to read them") from None

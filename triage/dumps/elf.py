@@ -27,7 +27,16 @@ EF_MAKEDUMPFILE_INCOMPLETE = 0x1
 
 MACHINES = {62: "x86_64", 183: "aarch64", 3: "i386", 40: "arm", 22: "s390x", 21: "ppc64", 243: "riscv64"}
 
-_MAX_NOTES_BYTES = 64 << 20   # a note segment larger than this is a damaged header
+# Limits from the kernel's own maxima; a header past them is damaged (docs/dump-formats.md).
+# Notes: one PRSTATUS of a few hundred bytes per CPU (NR_CPUS max 8192), VMCOREINFO
+# (one page, 256 KiB at most) and writer notes (QEMU's are under 1 KiB).
+MAX_NOTE_DESC = 1 << 20           # one note's descsz
+MAX_NOTES_BYTES = 16 << 20        # all PT_NOTE segments together
+# Program headers: a note per CPU plus one PT_LOAD per memory range; 2**22 is far
+# beyond the largest machines (PN_XNUM exists for more than 65534).
+MAX_PHNUM = 1 << 22
+# Physical addresses: MAX_PHYSMEM_BITS is at most 56 (riscv64 sv57; 52 on x86_64/arm64).
+MAX_PHYS = 1 << 56
 
 
 class _Segment:
@@ -108,6 +117,14 @@ class ElfReader(DumpReader):
                                    path=self.path, offset=off)
         return bytes(self._buf[off:off + size])
 
+    def _read_table(self, off: int, size: int, what: str) -> bytes:
+        """Like _read, but the bytes must really be in the file: a flattened stream's
+        holes would otherwise let a header claim gigabytes of zeros."""
+        if self._read_present is not None and off >= 0:
+            if off + size > self._size or self._buf.present_extent(off, size) < size:
+                raise CorruptDumpError(f"{what} is not in the file", path=self.path, offset=off)
+        return self._read(off, size, what)
+
     def _parse_headers(self) -> None:
         if self._size < 16 or bytes(self._buf[:4]) != ELFMAG:
             raise FormatError("not an ELF file", path=self.path)
@@ -141,13 +158,20 @@ class ElfReader(DumpReader):
                                        path=self.path)
             info_off = 44 if self.elf64 else 28
             (phnum,) = struct.unpack(e + "I", self._read(e_shoff + info_off, 4, "section header 0"))
+            if phnum > MAX_PHNUM:
+                raise CorruptDumpError(f"section header 0 sh_info (the PN_XNUM program header count) "
+                                       f"is {phnum}, more than {MAX_PHNUM}", path=self.path,
+                                       offset=e_shoff + info_off)
         if phnum == 0:
-            raise CorruptDumpError("ELF core has no program headers", path=self.path)
-        table = self._read(e_phoff, phnum * phent, f"program header table ({phnum} entries)")
+            raise CorruptDumpError("ELF core has no program headers (e_phnum is 0)", path=self.path,
+                                   offset=56 if self.elf64 else 44)
+        table = self._read_table(e_phoff, phnum * phent, f"program header table ({phnum} entries at "
+                                 f"e_phoff {e_phoff:#x})")
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
+        note_bytes = 0
         for i in range(phnum):
             f = struct.unpack_from(fmt, table, i * phent)
             if self.elf64:
@@ -155,10 +179,20 @@ class ElfReader(DumpReader):
             else:
                 p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _flags, _align = f
             if p_type == PT_NOTE:
-                self._note_ranges.append((p_offset, p_filesz))
+                if (p_offset, p_filesz) not in self._note_ranges:
+                    self._note_ranges.append((p_offset, p_filesz))
+                    note_bytes += p_filesz
+                    if note_bytes > MAX_NOTES_BYTES:
+                        raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
+                                               f"the notes past {MAX_NOTES_BYTES} bytes",
+                                               path=self.path, offset=e_phoff + i * phent)
             elif p_type == PT_LOAD:
                 if p_filesz > p_memsz:
-                    raise CorruptDumpError(f"PT_LOAD {i} has p_filesz > p_memsz",
+                    raise CorruptDumpError(f"program header {i} (PT_LOAD) has p_filesz {p_filesz} > "
+                                           f"p_memsz {p_memsz}", path=self.path, offset=e_phoff + i * phent)
+                if p_paddr + p_memsz > MAX_PHYS:
+                    raise CorruptDumpError(f"program header {i} (PT_LOAD) p_paddr {p_paddr:#x} + p_memsz "
+                                           f"{p_memsz:#x} is past the largest physical address (2**56)",
                                            path=self.path, offset=e_phoff + i * phent)
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
         self._raw_loads = loads
@@ -201,9 +235,6 @@ class ElfReader(DumpReader):
         out: List[Note] = []
         e = self._endian
         for off, size in self._note_ranges:
-            if size > _MAX_NOTES_BYTES:
-                self._problems.append(f"note segment at {off:#x} claims {size} bytes; ignored")
-                continue
             end = min(off + size, self._size)
             if end < off + size:
                 self._problems.append(f"note segment at {off:#x} is cut short by the end of the file")
@@ -215,6 +246,10 @@ class ElfReader(DumpReader):
                 name_off = pos + 12
                 desc_off = name_off + ((namesz + 3) & ~3)
                 nxt = desc_off + ((descsz + 3) & ~3)
+                if descsz > MAX_NOTE_DESC or namesz > MAX_NOTE_DESC:
+                    raise CorruptDumpError(f"ELF note at {pos:#x} claims n_namesz {namesz} / n_descsz "
+                                           f"{descsz}; no kernel note exceeds {MAX_NOTE_DESC} bytes",
+                                           path=self.path, offset=pos)
                 if desc_off + descsz > end:
                     self._problems.append(f"note at {pos:#x} runs past its segment; notes after it ignored")
                     break
@@ -246,7 +281,15 @@ class ElfReader(DumpReader):
                 raise MemoryReadError(f"physical address {addr:#x} is not in the dump", address=addr)
             rel = addr - s.paddr
             if rel >= s.filesz:
-                raise MemoryReadError(f"physical address {addr:#x} was excluded from the dump", address=addr)
+                # Between p_filesz and p_memsz: bytes the writer left out as zeros
+                # (makedumpfile -E writes excluded zero pages this way); crash reads them
+                # as zeros too. Only up to the page end, so a 2**46-byte tail costs nothing
+                # until asked for.
+                n = min(left, s.memsz - rel)
+                parts.append(bytes(n))
+                addr += n
+                left -= n
+                continue
             if rel >= s.avail:
                 raise MemoryReadError(f"physical address {addr:#x} lies beyond the truncated end of the file",
                                       address=addr)

@@ -143,6 +143,23 @@ class FlatStore(Store):
             i += 1
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def present_extent(self, offset: int, length: int) -> int:
+        """Up to the end of the last record inside [offset, offset+length): holes between
+        records are zeros the writer skipped (makedumpfile -F seeks over zero blocks)."""
+        end = offset + length
+        i = bisect.bisect_left(self._starts, end) - 1
+        if i < 0:
+            return 0
+        last = min(self._starts[i] + self._lens[i], end)
+        return max(0, last - offset)
+
+    def next_present(self, offset: int) -> Optional[int]:
+        i = self._segment(offset)
+        if i >= 0 and offset < self._starts[i] + self._lens[i]:
+            return offset
+        i += 1
+        return self._starts[i] if i < len(self._starts) else None
+
     def release(self, offset: int, length: int) -> None:
         i = max(0, self._segment(offset))
         end = offset + length

@@ -23,7 +23,11 @@ from triage.dumps.store import Store
 from triage.errors import CorruptDumpError, FormatError, MemoryReadError
 
 _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
-_MAX_META = 64 << 20        # larger VMCOREINFO / note areas are damaged headers
+# The kernel's VMCOREINFO is one page (VMCOREINFO_BYTES = PAGE_SIZE, 256 KiB at most);
+# its ELF notes are a PRSTATUS of a few hundred bytes per CPU (NR_CPUS max 8192) plus
+# VMCOREINFO and writer notes. Areas past these limits are damaged header fields.
+MAX_VMCOREINFO = 1 << 20
+MAX_NOTES = 16 << 20
 
 
 def parse_elf_notes(data: bytes) -> List[Note]:
@@ -57,8 +61,11 @@ class _Part:
         self.bitmap2 = Bitmap(store, bm + h.bitmap_bytes, h.bitmap_bytes) if h.signature == "KDUMP" \
             else self.bitmap1
         self.base_rank = self.bitmap2.rank(h.start_pfn)
-        self.truncated_meta = self.bitmap1.available_bytes < h.bitmap_bytes or \
-            self.bitmap2.available_bytes < h.bitmap_bytes
+        # Only the bytes max_mapnr needs: writers may leave the block padding unwritten
+        # (makedumpfile -F does not write the bitmap's last partial block in full).
+        needed = min(h.bitmap_bytes, -(-h.max_mapnr // 8))
+        self.truncated_meta = self.bitmap1.available_bytes < needed or \
+            self.bitmap2.available_bytes < needed
 
     def dumpable(self, pfn: int) -> bool:
         h = self.hdr
@@ -145,21 +152,22 @@ class KdumpReader(DumpReader):
         return p if pfn < p.hdr.end_pfn else None
 
     # -- metadata --------------------------------------------------------------
-    def _meta(self, part: _Part, offset: int, size: int, what: str) -> Optional[bytes]:
+    def _meta(self, part: _Part, offset: int, size: int, what: str, limit: int) -> Optional[bytes]:
         if offset <= 0 or size <= 0:
             return None
-        if size > _MAX_META:
-            self._problems.append(f"{what} size {size} is implausible; ignored")
-            return None
+        if size > limit:
+            raise CorruptDumpError(f"sub-header field size_{what} is {size} bytes, more than the "
+                                   f"{limit} any kernel writes", path=part.store.path,
+                                   offset=part.hdr.block_size + (40 if what == "vmcoreinfo" else 56))
         data = part.store.read_present(offset, size)
         if data is None:
-            self._problems.append(f"{what} at {offset:#x} lies beyond the end of the file")
+            self._problems.append(f"the {what} area at {offset:#x} lies beyond the end of the file")
         return data
 
     def notes(self) -> List[Note]:
         if self._notes is None:
             p = self._parts[0]
-            raw = self._meta(p, p.hdr.offset_note, p.hdr.size_note, "ELF note area")
+            raw = self._meta(p, p.hdr.offset_note, p.hdr.size_note, "note", MAX_NOTES)
             self._notes = parse_elf_notes(raw) if raw else []
         return self._notes
 
@@ -167,7 +175,7 @@ class KdumpReader(DumpReader):
         if not self._vmci_loaded:
             self._vmci_loaded = True
             p = self._parts[0]
-            raw = self._meta(p, p.hdr.offset_vmcoreinfo, p.hdr.size_vmcoreinfo, "VMCOREINFO")
+            raw = self._meta(p, p.hdr.offset_vmcoreinfo, p.hdr.size_vmcoreinfo, "vmcoreinfo", MAX_VMCOREINFO)
             if raw and raw.strip(b"\0"):
                 self._vmcoreinfo = raw.rstrip(b"\0").decode("utf-8", "replace")
                 self._vmcoreinfo_source = "kdump sub-header"
@@ -225,7 +233,10 @@ class KdumpReader(DumpReader):
         offset, size, flags = d
         ps = self.page_size
         name = codec_name(flags)
-        if name == "none" and size != ps or size > 2 * ps + 64:
+        # Writers store a page compressed only when that makes it smaller (makedumpfile
+        # and QEMU both test size_out < page_size), else raw: so a compressed size of a
+        # page or more is damage, and it also bounds what a decoder can be fed.
+        if size != ps if name == "none" else size >= ps:
             raise self._damaged(p, pfn, f"has a damaged page descriptor (size {size}, flags {flags:#x})",
                                 p.desc_offset(pfn))
         data = p.store.read_present(offset, size)

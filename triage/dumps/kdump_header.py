@@ -31,6 +31,12 @@ PAGE_DESC = struct.Struct("<qIIQ")
 STATUS_INCOMPLETE = 0x8   # DUMP_DH_COMPRESSED_INCOMPLETE
 UTS_FIELDS = ("sysname", "nodename", "release", "version", "machine", "domainname")
 
+# The largest page any Linux port uses is 256 KiB (hexagon, powerpc 44x
+# PPC_256K_PAGES); makedumpfile's block_size is the page size.
+MAX_BLOCK_SIZE = 256 << 10
+# Physical addresses: MAX_PHYSMEM_BITS is at most 56 (riscv64 sv57; 52 on x86_64/arm64).
+MAX_PHYS = 1 << 56
+
 _HDR = struct.Struct("<8si390s6xqqIiiIIIIIIi")   # up to nr_cpus, LP64 alignment
 _SUB = struct.Struct("<QiiQQqQqQqQQQQ")          # all fields of a v6 kdump_sub_header
 _SUB_FIELDS_BY_VERSION = ((1, 16), (2, 32), (3, 48), (4, 64), (5, 80), (6, 104))
@@ -99,13 +105,16 @@ def parse_header(store: Store) -> KdumpHeader:
         raise FormatError("big-endian kdump-compressed file (s390x/ppc64 BE writer); only "
                           "little-endian dumps are supported", path=path)
     if not 0 < version < 64:
-        raise CorruptDumpError(f"implausible header_version {version}", path=path, offset=8)
-    if block_size < 512 or block_size > (1 << 20) or block_size & (block_size - 1):
-        raise CorruptDumpError(f"implausible block_size {block_size}", path=path, offset=428)
+        raise CorruptDumpError(f"header field header_version is {version}: makedumpfile writes 1-6",
+                               path=path, offset=8)
+    if block_size < 512 or block_size > MAX_BLOCK_SIZE or block_size & (block_size - 1):
+        raise CorruptDumpError(f"header field block_size is {block_size}: not a power of two between "
+                               f"512 and {MAX_BLOCK_SIZE} (the largest page size of any Linux port)",
+                               path=path, offset=428)
     if not 0 <= sub_hdr_size < (1 << 16):
-        raise CorruptDumpError(f"implausible sub_hdr_size {sub_hdr_size}", path=path, offset=432)
+        raise CorruptDumpError(f"header field sub_hdr_size is {sub_hdr_size} blocks", path=path, offset=432)
     if bitmap_blocks == 0:
-        raise CorruptDumpError("bitmap_blocks is 0", path=path, offset=436)
+        raise CorruptDumpError("header field bitmap_blocks is 0", path=path, offset=436)
     utsname = {name: _cstr(uts[i * 65:(i + 1) * 65]) for i, name in enumerate(UTS_FIELDS)}
     hdr = KdumpHeader(
         signature=sig.decode("ascii").strip(), header_version=version, utsname=utsname,
@@ -114,15 +123,20 @@ def parse_header(store: Store) -> KdumpHeader:
         nr_cpus=nr_cpus, end_pfn=max_mapnr)
     if hdr.signature == "KDUMP" and sub_hdr_size > 0:
         _parse_sub_header(store, hdr)
+    if hdr.max_mapnr * block_size > MAX_PHYS:
+        raise CorruptDumpError(f"header field max_mapnr is {hdr.max_mapnr}: {hdr.max_mapnr} pages of "
+                               f"{block_size} bytes pass the largest physical address (2**56)",
+                               path=path, offset=440 if hdr.header_version < 6 else block_size + 96)
     if hdr.bitmap_bytes * 8 < hdr.max_mapnr:
-        raise CorruptDumpError(f"bitmap ({hdr.bitmap_bytes} bytes) too small for max_mapnr "
-                               f"{hdr.max_mapnr}", path=path, offset=436)
+        raise CorruptDumpError(f"header fields disagree: bitmap_blocks {bitmap_blocks} give a bitmap of "
+                               f"{hdr.bitmap_bytes} bytes, too small for max_mapnr {hdr.max_mapnr}",
+                               path=path, offset=436)
     # Writers size each bitmap to max_mapnr bits rounded up to whole blocks; far more
     # than that is a damaged bitmap_blocks (or max_mapnr), not a big machine.
     needed = -(-(-(-hdr.max_mapnr // 8)) // block_size) * block_size
     if hdr.bitmap_bytes > 8 * needed + 16 * block_size:
-        raise CorruptDumpError(f"bitmap_blocks {bitmap_blocks} does not fit max_mapnr {hdr.max_mapnr}",
-                               path=path, offset=436)
+        raise CorruptDumpError(f"header fields disagree: bitmap_blocks {bitmap_blocks} is far more than "
+                               f"max_mapnr {hdr.max_mapnr} needs", path=path, offset=436)
     return hdr
 
 

@@ -30,6 +30,18 @@ class Store:
         """Bytes at offset when every byte is backed by data in the file, else None."""
         raise NotImplementedError
 
+    def present_extent(self, offset: int, length: int) -> int:
+        """Bytes from `offset` (at most `length`) up to the last one backed by data.
+
+        Holes before that read as zeros, as in the file the store presents; past it the
+        data is missing (a truncated file). Bounds loops over ranges a header claims."""
+        return max(0, min(length, self.size - offset))
+
+    def next_present(self, offset: int) -> Optional[int]:
+        """The first offset at or after `offset` backed by data, None when there is none:
+        lets a walk over a hole-riddled range skip the holes in one step."""
+        return max(0, offset) if offset < self.size else None
+
     # Sequence-style access (len, [i], [a:b]) so readers written against an mmap,
     # such as triage.dumps.elf.ElfReader(data=...), can parse a store directly.
     def __len__(self) -> int:

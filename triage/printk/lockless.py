@@ -21,8 +21,18 @@ from triage.printk.record import PrintkRecord
 DESC_COMMITTED = 1
 DESC_FINALIZED = 2
 EMPTY_LINE_LPOS = 0x3     # dataless record that is a real empty line (NO_LPOS)
-MAX_COUNT_BITS = 28       # kernel caps log_buf_len at 2 GiB; descs are ~1 per 32 bytes
+# The kernel's maxima: log_buf_len is at most 2 GiB (LOG_BUF_LEN_MAX, kernel/printk/
+# printk.c) and the descriptor ring has one slot per 32 bytes of text (PRB_AVGBITS 5):
+# a header past them is damaged.
 MAX_SIZE_BITS = 31
+MAX_COUNT_BITS = MAX_SIZE_BITS - 5
+# What triage reads: the newest 32 MiB of text and 2**20 descriptors, i.e. all of the
+# largest ring a kernel config builds (CONFIG_LOG_BUF_SHIFT max 25). Only a log_buf_len=
+# boot parameter makes a larger ring; of that, the newest part is read (partial).
+READ_TEXT_BITS = 25
+READ_COUNT_BITS = READ_TEXT_BITS - 5
+_FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
+_RUN = 1 << 16               # descriptors unpacked per pass (bounds the temporary copies)
 
 
 @dataclass
@@ -127,10 +137,36 @@ def parse_ring_header(lay: LocklessLayout, raw: bytes) -> RingHeader:
         infos=field(d + lay.infos, p), head_id=field(d + lay.head_id + lay.counter, p),
         tail_id=field(d + lay.tail_id + lay.counter, p),
         size_bits=field(t + lay.size_bits, "<I"), data=field(t + lay.data, p))
-    if hdr.count_bits > MAX_COUNT_BITS or hdr.size_bits > MAX_SIZE_BITS or hdr.size_bits < 4:
-        raise CorruptDumpError(f"printk ring sizes are impossible (count_bits={hdr.count_bits}, "
-                               f"size_bits={hdr.size_bits})")
+    if hdr.size_bits > MAX_SIZE_BITS or hdr.size_bits < 4:
+        raise CorruptDumpError(f"printk ring header field prb_data_ring.size_bits is {hdr.size_bits}: "
+                               f"the kernel's text ring is 2**4 to 2**{MAX_SIZE_BITS} bytes")
+    if hdr.count_bits > MAX_COUNT_BITS or hdr.count_bits > hdr.size_bits:
+        raise CorruptDumpError(f"printk ring header field prb_desc_ring.count_bits is {hdr.count_bits}: "
+                               f"the kernel makes one descriptor per 32 text bytes (size_bits is "
+                               f"{hdr.size_bits}, at most {MAX_COUNT_BITS})")
     return hdr
+
+
+class RingWindow:
+    """Part of a ring of `total` bytes: `buf` holds ring offsets [start, start + len(buf))
+    (wrapping at the end). Slices outside it read as zeros; the reader lists them as
+    unread, so records there are counted, never decoded from the zeros."""
+
+    def __init__(self, total: int, start: int, buf: bytearray):
+        self.total, self.start, self.buf = total, start, buf
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            a, b = key.start or 0, key.stop
+            rel = (a - self.start) % self.total
+            if rel + (b - a) <= len(self.buf):
+                return bytes(self.buf[rel:rel + b - a])
+            return bytes(max(0, b - a))
+        rel = (key - self.start) % self.total
+        return self.buf[rel] if rel < len(self.buf) else 0
 
 
 def _struct_for(fields: Sequence[Tuple[int, str]], size: int) -> struct.Struct:
@@ -223,8 +259,9 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
         dinv[i] = pos
     d_sv, d_begin, d_next = dinv
     size_bits, size_mask = hdr.size_bits, size - 1
-    if not isinstance(data, bytes):
-        # one copy of the text ring makes every per-record slice a single bytes allocation
+    if isinstance(data, (bytearray, memoryview)):
+        # one copy of the text ring (at most 2**READ_TEXT_BITS: larger rings come as a
+        # RingWindow) makes every per-record slice a single bytes allocation
         data = bytes(data)
     dsz, isz = lay.desc_size, lay.info_size
     has_dev = (lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
@@ -239,6 +276,11 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
                         "reading the newest ones")
         n = count
         first = (hdr.head_id - count + 1) & id_mask
+    if n > 1 << READ_COUNT_BITS:
+        # only the newest part of a ring larger than any kernel config builds (read_lockless
+        # names the cut)
+        n = 1 << READ_COUNT_BITS
+        first = (hdr.head_id - n + 1) & id_mask
     lost = invalid = 0
     # ids first..first+n-1 sit in consecutive slots (wrapping once at the end of the
     # arrays), so each run is unpacked in one C-level pass.
@@ -246,6 +288,7 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     runs = [(slot0, min(n, count - slot0))]
     if n > count - slot0:
         runs.append((0, n - (count - slot0)))
+    runs = [(a + i, min(_RUN, k - i)) for a, k in runs for i in range(0, k, _RUN)]
     rid = first
     sv_shift = bits - 2
     for s0, k in runs:
@@ -318,9 +361,10 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
 
 
 def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
-    """(first id, number of ids) the walk from tail_id to head_id visits."""
+    """(first id, number of ids) the walk from tail_id to head_id visits, at most the
+    newest 2**READ_COUNT_BITS."""
     id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
-    count = 1 << hdr.count_bits
+    count = min(1 << hdr.count_bits, 1 << READ_COUNT_BITS)
     n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
     if n > count:
         return (hdr.head_id - count + 1) & id_mask, count
@@ -330,6 +374,19 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
 def _read_window(mem, base: int, total: int, start: int, length: int):
     """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
     buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
+    if total > _FULL_BUFFER_MAX:
+        # A ring this large (or a damaged header claiming one) is read only where the
+        # walk goes: a buffer of `length` bytes, never one of `total`.
+        length = min(length, total)
+        buf = bytearray(length)
+        missing = []
+        first = min(length, total - start)
+        for off, n, at in ((start, first, 0), (0, length - first, first)):
+            if n > 0:
+                missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, at)]
+        end = (start + length) % total
+        unread = [(end, start)] if end <= start else [(end, total), (0, start)]
+        return RingWindow(total, start, buf), missing, [(a, b) for a, b in unread if a < b]
     view = mem.view(base, total) if hasattr(mem, "view") else None
     if view is not None:
         # Mapped in place: only the pages the walk touches are ever read.
@@ -376,12 +433,18 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, raw: bool = False
             and t + max(head_off, tail_off) + lay.counter + psz <= len(ring)):
         head_lpos = struct.unpack_from(pfmt, ring, t + head_off + lay.counter)[0]
         tail_lpos = struct.unpack_from(pfmt, ring, t + tail_off + lay.counter)[0]
-        live = (head_lpos - tail_lpos) & ((1 << (psz * 8)) - 1)
-        data, mdata, unread = _read_window(mem, hdr.data, size, tail_lpos % size, live)
+        live = min((head_lpos - tail_lpos) & ((1 << (psz * 8)) - 1), size)
+        keep = min(live, 1 << READ_TEXT_BITS)
+        data, mdata, unread = _read_window(mem, hdr.data, size, (head_lpos - keep) % size, keep)
     else:
-        data, mdata = mem.read_tolerant(hdr.data, size)
-    partial = bool(md or mi or mdata)
+        keep = live = min(size, 1 << READ_TEXT_BITS)
+        data, mdata, unread = _read_window(mem, hdr.data, size, 0, keep)
     problems: List[str] = []
+    span = min(((hdr.head_id - hdr.tail_id) & ((1 << (psz * 8 - 2)) - 1)) + 1, count)
+    if n < span or keep < live:
+        problems.append(f"the printk ring holds {size} bytes of text; only the newest "
+                        f"{1 << READ_TEXT_BITS} bytes and {1 << READ_COUNT_BITS} records are read")
+    partial = bool(md or mi or mdata or problems)
     it = iter_lockless(lay, hdr, descs, infos, data, md, mi, mdata + unread, problems, raw=raw)
     if stream:
         return it, problems, partial

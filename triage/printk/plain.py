@@ -9,12 +9,15 @@ import re
 from typing import List, Tuple
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
-from triage.errors import NoLogError
+from triage.errors import CorruptDumpError
 from triage.printk.layout import require
 from triage.printk.record import PrintkRecord
 
 _PREFIX = re.compile(rb"^<(\d)>(?:\[\s*(\d+)\.(\d+)\] ?)?")
+# log_buf_len is a power of two of at most 2 GiB (LOG_BUF_LEN_MAX); the newest 32 MiB
+# (the largest CONFIG_LOG_BUF_SHIFT, 25) are read.
 MAX_LOG_BUF = 1 << 31
+READ_LOG_BUF = 1 << 25
 
 
 def decode_plain(buf: bytes, log_end: int) -> bytes:
@@ -48,8 +51,24 @@ def read_plain(mem, info: VmcoreInfo) -> Tuple[bytes, List[str], bool]:
     log_buf = mem.read_pointer(sym["log_buf"])
     length = mem.read_u32(sym["log_buf_len"])
     if length == 0 or length > MAX_LOG_BUF or length & (length - 1):
-        raise NoLogError(f"log_buf_len is {length}; no usable log buffer")
+        raise CorruptDumpError(f"log_buf_len is {length}: the kernel's log buffer is a power of two "
+                               "of at most 2 GiB")
     log_end = mem.read_u32(sym["log_end"])
-    buf, missing = mem.read_tolerant(log_buf, length)
-    problems = [f"{sum(b - a for a, b in missing)} bytes of log_buf are missing from the dump"] if missing else []
-    return decode_plain(buf, log_end), problems, bool(missing)
+    problems: List[str] = []
+    if length > READ_LOG_BUF:
+        # Only the newest READ_LOG_BUF bytes: ring offsets [log_end - READ, log_end).
+        keep = min(READ_LOG_BUF, log_end)
+        start = (log_end - keep) & (length - 1)
+        buf = bytearray(keep)
+        first = min(keep, length - start)
+        missing = mem.read_into(log_buf + start, first, buf, 0)
+        if keep > first:
+            missing += [(a + first, b + first) for a, b in mem.read_into(log_buf, keep - first, buf, first)]
+        problems.append(f"log_buf_len is {length}; only the newest {keep} bytes are read")
+        text = bytes(buf)
+    else:
+        buf, missing = mem.read_tolerant(log_buf, length)
+        text = decode_plain(buf, log_end)
+    if missing:
+        problems.append(f"{sum(b - a for a, b in missing)} bytes of log_buf are missing from the dump")
+    return text, problems, bool(missing) or length > READ_LOG_BUF

@@ -16,7 +16,13 @@ from triage.errors import CorruptDumpError, NoLogError
 from triage.printk.layout import require
 from triage.printk.record import PrintkRecord
 
+# log_buf_len is at most 2 GiB (the kernel's LOG_BUF_LEN_MAX); more is a damaged value.
 MAX_LOG_BUF = 1 << 31
+# What triage reads whole: 32 MiB, the largest buffer a kernel config builds
+# (CONFIG_LOG_BUF_SHIFT max 25). Only a log_buf_len= boot parameter goes past it, and a
+# struct printk_log walk cannot start mid-buffer, so such a log is left to
+# makedumpfile --dump-dmesg (see docs/dump-formats.md, "Limits").
+READ_LOG_BUF = 1 << 25
 
 
 @dataclass
@@ -118,9 +124,14 @@ def read_printk_log(mem, info: VmcoreInfo) -> Tuple[List[PrintkRecord], List[str
     log_buf = mem.read_pointer(sym["log_buf"])
     length = mem.read_u32(sym["log_buf_len"])
     if length == 0 or length > MAX_LOG_BUF:
-        raise NoLogError(f"log_buf_len is {length}; no usable log buffer")
+        raise CorruptDumpError(f"log_buf_len is {length}: the kernel's log buffer is 1 byte to 2 GiB")
+    if length > READ_LOG_BUF:
+        raise NoLogError(f"log_buf_len is {length} (set by a log_buf_len= boot parameter): triage reads "
+                         f"struct printk_log buffers of up to {READ_LOG_BUF} bytes; use "
+                         "makedumpfile --dump-dmesg")
     first = mem.read_u32(sym["log_first_idx"])
     nxt = mem.read_u32(sym["log_next_idx"])
     buf, missing = mem.read_tolerant(log_buf, length)
     records, problems = decode_printk_log(lay, buf, first, nxt, missing)
-    return records, problems, bool(missing)
+    # a walk stopped by damage printed only part of the log: say so (exit 6)
+    return records, problems, bool(missing) or bool(problems)
