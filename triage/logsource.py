@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Union
 
 from triage.dumps.base import DumpFacts, DumpReader
-from triage.errors import FormatError, InputError
+from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, TriageError
 
 _DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
 _TEXT_PROBE = 65536
@@ -105,11 +105,47 @@ def _kernel_memory(reader: DumpReader):
     return info, KernelMemory(reader, info, reader.facts().arch)
 
 
+def sibling_log(path: str) -> Optional[str]:
+    """The kernel log a kdump tool saved beside the dump (vmcore-dmesg.txt, dmesg.<stamp>,
+    ...), when there is a non-empty one: what to read when the dump itself is cut short."""
+    from triage.batch.discover import log_names_beside
+    for cand in log_names_beside(path):
+        try:
+            if os.path.getsize(cand) > 0:
+                return cand
+        except OSError:
+            continue
+    return None
+
+
+def _cut_before_log(reader: DumpReader, exc: MemoryReadError) -> TriageError:
+    """The error for a log that cannot be read: when the dump is truncated or incomplete,
+    say that it was cut before its log, and point at the log saved beside it."""
+    try:
+        facts = reader.facts()
+    except TriageError:
+        return exc
+    if facts.complete:
+        return exc
+    why = facts.problems[0] if facts.problems else "the dump is incomplete"
+    why = why[len(reader.paths[0]) + 2:] if why.startswith(reader.paths[0] + ": ") else why
+    beside = sibling_log(reader.paths[0])
+    hint = f"; the kernel log saved beside it is {beside}" if beside else \
+        "; no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
+    err = CorruptDumpError(f"the dump is cut short before its kernel log ({why}){hint}",
+                           path=reader.paths[0])
+    err.exit_code = exc.exit_code
+    return err
+
+
 def read_dump_log(reader: DumpReader):
     """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
     from triage.printk.reader import read_printk
     info, mem = _kernel_memory(reader)
-    return read_printk(mem, info), info, mem
+    try:
+        return read_printk(mem, info), info, mem
+    except MemoryReadError as exc:
+        raise _cut_before_log(reader, exc) from None
 
 
 def stream_dump_log(reader: DumpReader, raw: bool = False):
@@ -118,7 +154,10 @@ def stream_dump_log(reader: DumpReader, raw: bool = False):
     raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords."""
     from triage.printk.reader import stream_printk
     info, mem = _kernel_memory(reader)
-    log, it = stream_printk(mem, info, raw=raw)
+    try:
+        log, it = stream_printk(mem, info, raw=raw)
+    except MemoryReadError as exc:
+        raise _cut_before_log(reader, exc) from None
     return log, it, info
 
 

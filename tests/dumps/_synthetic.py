@@ -68,7 +68,8 @@ def mdf_set(synthetic_elf, tmp_path_factory) -> Dict[str, Path]:
     out = tmp_path_factory.mktemp("mdf")
     files = {}
     for key, args in {"E": ["-E", "-d", "31"], "c": ["-c", "-d", "31"], "l": ["-l", "-d", "31"],
-                      "raw": ["-d", "31"], "c0": ["-c", "-d", "0"]}.items():
+                      "raw": ["-d", "31"], "c0": ["-c", "-d", "0"],
+                      "c30": ["-c", "-d", "30"]}.items():
         files[key] = out / f"dump.{key}"
         makedumpfile(*args, src, str(files[key]))
     for key, args in {"cF": ["-c", "-d", "31", "-F"], "EF": ["-E", "-d", "31", "-F"]}.items():

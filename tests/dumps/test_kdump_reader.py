@@ -22,7 +22,6 @@ from _synthetic import (DATA, elf_oracle_pages, generate, mdf_set, needs_makedum
 from triage.dumps import detect, open_dump
 from triage.dumps.flattened import FlatStore
 from triage.dumps.store import FileStore
-from triage.dumps.elf import ElfReader
 from triage.errors import FormatError, MemoryReadError
 
 
@@ -37,15 +36,13 @@ def _compare_with_oracle(reader, oracle, max_pfn):
         elif reader.has_page(pfn):
             # makedumpfile -E drops zero pages; kdump files keep them as one shared page
             assert not any(reader.read_phys(pfn * 4096, 4096)), f"pfn {pfn:#x} not zero"
-        elif isinstance(reader, ElfReader):
-            # ELF: absent, or between p_filesz and p_memsz, which reads as zeros (as crash)
+        else:
+            # absent, or left out as zeros (ELF p_filesz..p_memsz; kdump dump level bit 1):
+            # then it reads as zeros, as crash reads it
             try:
                 assert not any(reader.read_phys(pfn * 4096, 4096)), f"pfn {pfn:#x} not zero"
             except MemoryReadError:
                 pass
-        else:
-            with pytest.raises(MemoryReadError):
-                reader.read_phys(pfn * 4096, 8)
     return checked
 
 
@@ -70,13 +67,26 @@ def test_makedumpfile_outputs_match_its_elf_conversion(mdf_set, key, fmt, comp):
 
 @needs_makedumpfile
 def test_excluded_free_pages_raise(mdf_set):
-    # The generator marks 0x1a00000-0x1c00000 as buddy-free with stale contents: -d 31 drops them.
-    with open_dump(str(mdf_set["c"])) as r:
+    # The generator marks 0x1a00000-0x1c00000 as buddy-free with stale contents: -d 30
+    # drops them, and without dump level bit 1 (zero pages) an excluded page is absent.
+    with open_dump(str(mdf_set["c30"])) as r:
+        assert r.facts().dump_level == 30
         assert not r.has_page(0x1a00)
         with pytest.raises(MemoryReadError, match="excluded"):
             r.read_phys(0x1a00000 + 100, 10)
     with open_dump(str(mdf_set["c0"])) as r:
         assert r.read_phys(0x1a00000, 16) == b"stale free page "
+
+
+@needs_makedumpfile
+def test_excluded_pages_read_as_zeros_at_dump_level_with_bit_1(mdf_set):
+    # -d 31 includes bit 1 (zero pages): excluded RAM reads as zeros, as crash does;
+    # the page is still not "present", and memory outside RAM is still absent.
+    with open_dump(str(mdf_set["c"])) as r:
+        assert not r.has_page(0x1a00)
+        assert r.read_phys(0x1a00000 + 100, 10) == bytes(10)
+        with pytest.raises(MemoryReadError):
+            r.read_phys(r.facts().header["max_mapnr"] * 4096 + 4096, 8)
 
 
 @needs_makedumpfile

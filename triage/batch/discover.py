@@ -181,6 +181,20 @@ def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> It
                        note="empty log file" if lg.size == 0 else None)
 
 
+def log_names_beside(dump_path: str) -> List[str]:
+    """Paths of the kernel logs kdump tools save next to `dump_path` (vmcore-dmesg.txt,
+    dmesg.<stamp>, ...), best first: same stamp as the dump, complete before incomplete."""
+    folder = os.path.dirname(os.path.abspath(dump_path))
+    try:
+        names = [n for n in os.listdir(folder) if _LOG_NAME.match(n)]
+    except OSError:
+        return []
+    stamp = _stamp_of(os.path.basename(dump_path))
+    names = [n for n in names if stamp is None or _stamp_of(n) in (None, stamp)]
+    names.sort(key=lambda n: ("incomplete" in n, n))
+    return [os.path.join(folder, n) for n in names]
+
+
 def _stamp_of(name: str) -> Optional[str]:
     m = re.search(r"\.(\d{12})", name)
     return m.group(1) if m else None

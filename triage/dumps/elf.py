@@ -140,12 +140,29 @@ class ElfReader(DumpReader):
             hdr = struct.unpack(e + "HHIQQQIHHHHHH", self._read(16, 48, "ELF header"))
         else:
             hdr = struct.unpack(e + "HHIIIIIHHHHHH", self._read(16, 36, "ELF header"))
-        (e_type, e_machine, _ver, _entry, e_phoff, e_shoff, e_flags,
-         _ehsize, e_phentsize, e_phnum, e_shentsize, _shnum, _shstrndx) = hdr
+        (e_type, e_machine, e_version, _entry, e_phoff, e_shoff, e_flags,
+         e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, _shstrndx) = hdr
         if e_type != ET_CORE:
             raise FormatError(f"ELF file of type {e_type}, not a core dump (ET_CORE)", path=self.path)
         self.e_machine = e_machine
         self.e_flags = e_flags
+        # Fields no reader needs but every writer sets the same way: a flipped byte
+        # shows here, so name it (the dump is then reported partial).
+        bad = self._header_problems = []
+        if self._buf[6] != 1:
+            bad.append(f"ELF header field e_ident[EI_VERSION] is {self._buf[6]}, not 1")
+        if self._buf[7] not in (0, 3):
+            bad.append(f"ELF header field e_ident[EI_OSABI] is {self._buf[7]}, not 0 (System V) or 3 (Linux)")
+        if e_version != 1:
+            bad.append(f"ELF header field e_version is {e_version}, not 1")
+        ehsize = 64 if self.elf64 else 52
+        # QEMU 7.2's dump-guest-memory writes e_ehsize 8 (a sizeof of a pointer): a real writer
+        if e_ehsize not in (ehsize, 8):
+            bad.append(f"ELF header field e_ehsize is {e_ehsize}, not {ehsize}")
+        if e_machine not in MACHINES:
+            bad.append(f"ELF header field e_machine is {e_machine}, no architecture Linux dumps")
+        if e_shnum and e_shentsize != (64 if self.elf64 else 40):
+            bad.append(f"ELF header field e_shentsize is {e_shentsize}, not {64 if self.elf64 else 40}")
         phent = 56 if self.elf64 else 32
         if e_phentsize != phent:
             raise CorruptDumpError(f"program header size {e_phentsize}, expected {phent}",
@@ -186,7 +203,10 @@ class ElfReader(DumpReader):
                         raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
-            elif p_type == PT_LOAD:
+            if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
+                    p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
+                bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
+            if p_type == PT_LOAD:
                 if p_filesz > p_memsz:
                     raise CorruptDumpError(f"program header {i} (PT_LOAD) has p_filesz {p_filesz} > "
                                            f"p_memsz {p_memsz}", path=self.path, offset=e_phoff + i * phent)
@@ -197,6 +217,7 @@ class ElfReader(DumpReader):
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
         self._raw_loads = loads
         self._build_segments(loads)
+        self._problems.extend(bad)
         if e_flags & EF_MAKEDUMPFILE_INCOMPLETE:
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
 
@@ -369,7 +390,7 @@ class ElfReader(DumpReader):
             pages_present=present,
             pages_total=total,
             complete=(not truncated and not (self.e_flags & EF_MAKEDUMPFILE_INCOMPLETE)
-                      and getattr(self._buf, "complete", True)),
+                      and getattr(self._buf, "complete", True) and not self._header_problems),
             problems=list(self._problems),
             vmcoreinfo_source="ELF PT_NOTE" if any(n.name == "VMCOREINFO" for n in notes) else None,
             writer=self.writer(),

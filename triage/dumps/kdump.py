@@ -226,6 +226,13 @@ class KdumpReader(DumpReader):
         if not p.dumpable(pfn):
             if p.bitmap2.available_bytes * 8 <= pfn:
                 raise self._missing(pfn, "lies beyond the truncated end of the page bitmap")
+            if p.hdr.dump_level is not None and p.hdr.dump_level & 1 and p.bitmap1.test(pfn):
+                # RAM left out of a dump made with dump level bit 1 (exclude zero pages):
+                # read as zeros, as crash reads an ELF's p_filesz..p_memsz. The bitmaps do
+                # not say why a page was left out, so with other exclusion bits a cache,
+                # user or free page reads as zeros too; the kernel data triage reads
+                # (log buffer, ring descriptors) is never of those kinds.
+                return self._zero_page()
             raise self._missing(pfn, "was excluded from the dump")
         d = p.descriptor(pfn)
         if d is None:
@@ -251,6 +258,12 @@ class KdumpReader(DumpReader):
         if len(self._cache) > _PAGE_CACHE:
             self._cache.popitem(last=False)
         return page
+
+    def _zero_page(self) -> bytes:
+        zp = getattr(self, "_zero", None)
+        if zp is None:
+            zp = self._zero = bytes(self.page_size)
+        return zp
 
     def read_phys(self, paddr: int, size: int) -> bytes:
         ps = self.page_size
@@ -354,9 +367,55 @@ class KdumpReader(DumpReader):
             return "aarch64"
         return None
 
+    def _header_problems(self) -> List[str]:
+        """Header fields that contradict VMCOREINFO, the notes or the file's own layout:
+        what a flipped byte looks like. Each names the field (docs/dump-formats.md)."""
+        out: List[str] = []
+        notes = self.notes()
+        release = self._vmci_value("OSRELEASE")
+        cpus = sum(1 for n in notes if n.name == "CORE" and n.type == 1)
+        crash_time = self._vmci_value("CRASHTIME")
+        for p in self._parts:
+            h, name = p.hdr, p.store.path
+            bad = lambda field, why: out.append(f"{name}: header field {field} {why}")  # noqa: E731
+            if h.status & ~0x2F:
+                bad("status", f"has unknown bits set ({h.status:#x})")
+            uts = h.utsname
+            if uts.get("sysname") not in ("", "Linux"):
+                bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
+            if uts.get("release") and release and uts["release"] != release:
+                bad("utsname.release", f"is {uts['release']!r} but VMCOREINFO OSRELEASE is {release!r}")
+            if uts.get("machine") and uts["machine"] not in ("x86_64", "aarch64", "arm64", "i686", "i386",
+                                                             "s390x", "ppc64", "ppc64le", "riscv64", "arm"):
+                bad("utsname.machine", f"is {uts['machine']!r}, no Linux architecture")
+            if cpus and h.nr_cpus != cpus:
+                bad("nr_cpus", f"is {h.nr_cpus} but the notes hold {cpus} CPU register sets (PRSTATUS)")
+            if h.dump_level is not None and not 0 <= h.dump_level <= 31:
+                bad("dump_level", f"is {h.dump_level}; makedumpfile's -d is 0-31")
+            if h.header_version >= 6 and h.max_mapnr_32 != min(h.max_mapnr, 0xFFFFFFFF):
+                bad("max_mapnr", f"of block 0 ({h.max_mapnr_32}) disagrees with the sub-header's "
+                    f"max_mapnr_64 ({h.max_mapnr})")
+            if uts.get("sysname") and crash_time and crash_time.isdigit() \
+                    and int(h.timestamp) != int(crash_time):
+                # makedumpfile (not QEMU, which leaves utsname empty) stamps the crash time
+                bad("timestamp", f"is {int(h.timestamp)} but VMCOREINFO CRASHTIME is {crash_time}")
+            # The first descriptor points at the start of the page data (or one page past
+            # it, after the shared zero page): anything else means the bitmaps or the
+            # block counts that place the descriptor table are damaged.
+            n = p.dumpable_count()
+            raw = p.store.read_present(h.page_desc_offset, PAGE_DESC_SIZE) if n else None
+            if raw is not None and any(raw):        # all zeros: never written (incomplete)
+                d_off = PAGE_DESC.unpack(raw)[0]
+                data_start = h.page_desc_offset + n * PAGE_DESC_SIZE
+                if not 0 <= d_off - data_start <= h.block_size:
+                    bad("bitmap_blocks/sub_hdr_size or the 2nd bitmap",
+                        f"place the page data at {data_start:#x}, but the first page descriptor "
+                        f"points at {d_off:#x}")
+        return out
+
     def facts(self) -> DumpFacts:
         first = self._parts[0].hdr
-        problems = list(self._problems) + self._truncation()
+        problems = list(self._problems) + self._header_problems() + self._truncation()
         vmci_ps = self._vmci_value("PAGESIZE")
         if vmci_ps and vmci_ps.isdigit() and int(vmci_ps) != self.page_size:
             problems.append(f"block_size {self.page_size} differs from VMCOREINFO PAGESIZE {vmci_ps}")

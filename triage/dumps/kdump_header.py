@@ -67,6 +67,7 @@ class KdumpHeader:
     size_note: int = 0
     offset_eraseinfo: int = 0
     size_eraseinfo: int = 0
+    max_mapnr_32: int = 0        # the 32-bit max_mapnr of block 0 (v6 writers clamp it)
 
     @property
     def incomplete(self) -> bool:
@@ -120,7 +121,7 @@ def parse_header(store: Store) -> KdumpHeader:
         signature=sig.decode("ascii").strip(), header_version=version, utsname=utsname,
         timestamp=tv_sec + tv_usec / 1e6, status=status, block_size=block_size,
         sub_hdr_size=sub_hdr_size, bitmap_blocks=bitmap_blocks, max_mapnr=max_mapnr,
-        nr_cpus=nr_cpus, end_pfn=max_mapnr)
+        nr_cpus=nr_cpus, end_pfn=max_mapnr, max_mapnr_32=max_mapnr)
     if hdr.signature == "KDUMP" and sub_hdr_size > 0:
         _parse_sub_header(store, hdr)
     if hdr.max_mapnr * block_size > MAX_PHYS:
