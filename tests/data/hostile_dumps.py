@@ -2,7 +2,7 @@
 
 Every builder returns the bytes of one file. The base is a small but well-formed
 x86_64 ELF vmcore: one PT_NOTE holding VMCOREINFO (the key set and struct
-layout a Debian 6.1 kernel exports), one PT_LOAD mapping a 64 KiB kernel-image
+layout a Debian 6.1 kernel exports), one PT_LOAD mapping a 20 KiB kernel-image
 window at its virtual address, and in it a lockless printk ring with a few records.
 `triage dmesg` reads that base cleanly; each hostile variant changes one claim.
 
@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Tuple
 
 KBASE = 0xFFFFFFFF82000000        # virtual address of the mapped window
 PBASE = 0x2000000                 # its physical address
-WINDOW = 0x10000                  # 64 KiB mapped
+WINDOW = 0x5000                   # 20 KiB mapped
 PRB_PTR = KBASE                   # SYMBOL(prb): a pointer to the ring struct
 RING = KBASE + 0x100              # struct printk_ringbuffer (88 bytes)
 UTS = KBASE + 0x200               # init_uts_ns
@@ -115,7 +115,7 @@ def _note(name: bytes, ntype: int, desc: bytes) -> bytes:
 def window(count_bits: int = COUNT_BITS, size_bits: int = SIZE_BITS, head_id=None, tail_id: int = 0,
            descs: int = DESCS, infos: int = INFOS, data: int = DATA,
            log_buf_len: int = 0x400, printk_log: bytes = b"", log_end: int = 0) -> bytearray:
-    """The 64 KiB of kernel memory the base dump maps (ring, uts name, log_buf variables)."""
+    """The 20 KiB of kernel memory the base dump maps (ring, uts name, log_buf variables)."""
     w = bytearray(WINDOW)
     struct.pack_into("<Q", w, PRB_PTR - KBASE, RING)
     n = len(TEXTS)
@@ -270,7 +270,7 @@ def elf_many_notes(copies: int = 20, size: int = 32 << 20) -> bytes:
 
 
 def elf_huge_memsz() -> bytes:
-    """A PT_LOAD whose p_memsz claims 2**46 bytes past a 64 KiB p_filesz (zero-filled,
+    """A PT_LOAD whose p_memsz claims 2**46 bytes past a 20 KiB p_filesz (zero-filled,
     as makedumpfile -E writes excluded pages) and a log_buf_len pointing into it."""
     w = window(log_buf_len=1 << 31)
     struct.pack_into("<Q", w, LOG_BUF_PTR - KBASE, KBASE + WINDOW)   # log_buf in the zero tail
