@@ -31,7 +31,8 @@ def test_deep_read_error_names_the_input(tmp_path):
     exc = result.exception
     assert isinstance(exc, TriageError), exc
     assert exc.exit_code == 5
-    assert str(exc).startswith(f"{cut}: cannot read virtual")
+    # the file name first, then what happened in words (issue 11: "says so")
+    assert str(exc).startswith(f"{cut}: the dump is cut short before its kernel log (file is truncated")
 
 
 def test_triage_debug_env_shows_the_traceback(tmp_path, monkeypatch):
