@@ -269,6 +269,22 @@ def elf_many_notes(copies: int = 20, size: int = 32 << 20) -> bytes:
     return elf(notes=[(base, len(big))] * copies) + big
 
 
+def elf_million_notes() -> bytes:
+    """One PT_NOTE of 16 MB holding a million empty notes (type 1, name "", no desc)."""
+    blob = _note(b"", 1, b"") * 1_000_000 + _note(b"VMCOREINFO", 0, VMCOREINFO_LOCKLESS.encode())
+    return elf(note_blob=blob)
+
+
+def kdump_million_notes() -> bytes:
+    """A kdump note area (size_note) of 16 MB holding a million empty notes."""
+    base = kdump()
+    notes = _note(b"", 1, b"") * 1_000_000
+    data = bytearray(base)
+    off = len(data)
+    struct.pack_into("<qQ", data, 4096 + 48, off, len(notes))    # offset_note, size_note
+    return bytes(data) + notes
+
+
 def elf_huge_memsz() -> bytes:
     """A PT_LOAD whose p_memsz claims 2**46 bytes past a 20 KiB p_filesz (zero-filled,
     as makedumpfile -E writes excluded pages) and a log_buf_len pointing into it."""
@@ -378,6 +394,8 @@ HOSTILE: Dict[str, Callable[[], bytes]] = {
     "pn-xnum-2e31.elf": elf_pn_xnum,
     "notes-20x32M.elf": elf_many_notes,
     "memsz-2e46.elf": elf_huge_memsz,
+    "notes-1M-empty.elf": elf_million_notes,
+    "notes-1M-empty.kdump": kdump_million_notes,
     "log-buf-len-2e31.printk_log.elf": lambda: elf_log_buf_len("printk_log", 1 << 31),
     "log-buf-len-2e32.printk_log.elf": lambda: elf_log_buf_len("printk_log", (1 << 32) - 1),
     "log-buf-len-2e31.plain.elf": lambda: elf_log_buf_len("plain", 1 << 31),

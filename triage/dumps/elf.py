@@ -32,6 +32,9 @@ MACHINES = {62: "x86_64", 183: "aarch64", 3: "i386", 40: "arm", 22: "s390x", 21:
 # (one page, 256 KiB at most) and writer notes (QEMU's are under 1 KiB).
 MAX_NOTE_DESC = 1 << 20           # one note's descsz
 MAX_NOTES_BYTES = 16 << 20        # all PT_NOTE segments together
+# s390x writes the most notes per CPU (9): 8192 CPUs make 73728; past 2**17 is damage
+# (and a million empty notes would cost hundreds of MB of Note objects).
+MAX_NOTES = 1 << 17
 # Program headers: a note per CPU plus one PT_LOAD per memory range; 2**22 is far
 # beyond the largest machines (PN_XNUM exists for more than 65534).
 MAX_PHNUM = 1 << 22
@@ -274,6 +277,9 @@ class ElfReader(DumpReader):
                 if desc_off + descsz > end:
                     self._problems.append(f"note at {pos:#x} runs past its segment; notes after it ignored")
                     break
+                if len(out) >= MAX_NOTES:
+                    raise CorruptDumpError(f"PT_NOTE segments hold more than {MAX_NOTES} notes",
+                                           path=self.path, offset=pos)
                 name = bytes(self._buf[name_off:name_off + namesz]).rstrip(b"\0").decode("ascii", "replace")
                 out.append(Note(name, ntype, bytes(self._buf[desc_off:desc_off + descsz])))
                 pos = nxt

@@ -28,10 +28,12 @@ _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
 # VMCOREINFO and writer notes. Areas past these limits are damaged header fields.
 MAX_VMCOREINFO = 1 << 20
 MAX_NOTES = 16 << 20
+MAX_NOTE_COUNT = 1 << 17    # s390x: 9 notes per CPU * 8192 CPUs = 73728
 
 
-def parse_elf_notes(data: bytes) -> List[Note]:
-    """ELF notes (little-endian, 4-byte aligned) from a buffer; stops at damage."""
+def parse_elf_notes(data: bytes, base: int = 0) -> List[Note]:
+    """ELF notes (little-endian, 4-byte aligned) from a buffer read at file offset `base`;
+    stops at damage."""
     out: List[Note] = []
     pos, end = 0, len(data)
     while pos + 12 <= end:
@@ -42,6 +44,9 @@ def parse_elf_notes(data: bytes) -> List[Note]:
         desc_off = name_off + ((namesz + 3) & ~3)
         if desc_off + descsz > end:
             break
+        if len(out) >= MAX_NOTE_COUNT:
+            raise CorruptDumpError(f"the note area holds more than {MAX_NOTE_COUNT} notes",
+                                   offset=base + pos)
         name = data[name_off:name_off + namesz].rstrip(b"\0").decode("ascii", "replace")
         out.append(Note(name, ntype, data[desc_off:desc_off + descsz]))
         pos = desc_off + ((descsz + 3) & ~3)
@@ -168,7 +173,11 @@ class KdumpReader(DumpReader):
         if self._notes is None:
             p = self._parts[0]
             raw = self._meta(p, p.hdr.offset_note, p.hdr.size_note, "note", MAX_NOTES)
-            self._notes = parse_elf_notes(raw) if raw else []
+            try:
+                self._notes = parse_elf_notes(raw, p.hdr.offset_note) if raw else []
+            except CorruptDumpError as exc:
+                exc.path = p.store.path
+                raise
         return self._notes
 
     def vmcoreinfo(self) -> Optional[str]:
