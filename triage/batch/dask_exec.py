@@ -125,7 +125,8 @@ class DaskPool:
         queue.reverse()
         keys: Dict[Any, Any] = {}
         pending: Dict[Any, Any] = {}
-        done = distributed.as_completed()
+        # our client is not the process-wide default: give as_completed its loop
+        done = distributed.as_completed(loop=self.client.loop)
         serial = [0]
         # Dask would retry a task whose worker died; the runner already isolates
         # crashes, so a lost worker is a machine problem: report it, do not loop.
