@@ -50,6 +50,9 @@ _LOG_MARK = re.compile(
     rb"(?:^|\n)(?:<\d>)?(?:\[\s*\d+\.\d+\]|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel:|"
     rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ kernel:)|Linux version \d|Kernel panic - not syncing|"
     rb"BUG: |Oops: ")
+# The reports `triage harvest` writes beside a dump: they quote the kernel log, but
+# they are ours, not the crashed kernel's.
+_OWN_REPORTS = {"triage.txt", "triage.json"}
 _SNIFF = 65536
 LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
 
@@ -310,7 +313,9 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
             if not stat.S_ISREG(st.st_mode):
                 continue
             loc = Location(path=path, size=st.st_size)
-            if is_archive(fn):
+            if fn in _OWN_REPORTS:
+                skipped.append((path, "a report written by triage harvest"))
+            elif is_archive(fn):
                 yield from _walk_archive(path, skipped, budget)
             elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
                 known.append(loc)
