@@ -21,12 +21,14 @@ from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from triage.batch import runner
-from triage.batch.work import WorkContext, analysis_key, analyze_item, item_tempdir, warm
+from triage.batch.work import (WorkContext, analysis_key, analyze_item, current_rules, item_tempdir, use_rules,
+                               warm)
 from triage.errors import InputError
 
-# What a worker process has loaded: (signature dirs, analysis key). Warming once per
-# worker process is what keeps a task as cheap as a local fork.
-_WARM: Dict[Tuple[str, ...], str] = {}
+# What a worker process has loaded: signature dirs -> (analysis key, ruleset). Warming
+# once per worker process is what keeps a task as cheap as a local fork; a worker
+# process is ours alone, so this cache is its state by design.
+_WARM: Dict[Tuple[str, ...], Tuple[str, Any]] = {}
 
 
 def _import_distributed():
@@ -43,10 +45,11 @@ def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits,
     """Run on a Dask worker: analyse one item in an isolated fork, return its record."""
     from distributed import get_worker
     address = get_worker().address
-    key = _WARM.get(signature_dirs)
-    if key is None:
+    if signature_dirs not in _WARM:
         warm(signature_dirs)
-        key = _WARM[signature_dirs] = analysis_key(signature_dirs)
+        _WARM[signature_dirs] = (analysis_key(signature_dirs), current_rules())
+    key, rules = _WARM[signature_dirs]
+    use_rules(rules)
     if key != want_key:
         # Another triage release or other rules on this worker: its verdict would
         # be stored under the client's change key and never be redone.

@@ -146,9 +146,11 @@ class Store:
         other = sqlite3.connect(f"file:{other_path}?mode=ro", uri=True, timeout=30)
         taken = 0
         try:
+            cols = {row[1] for row in other.execute("PRAGMA table_info(results)")}
+            crash = "crash_key" if "crash_key" in cols else "NULL"     # a store from before crash keys
             mine = dict(self.db.execute("SELECT item_id, finished_at FROM results"))
             for item_id, change_key, status, finished_at, record, crash_key in other.execute(
-                    "SELECT item_id, change_key, status, finished_at, record, crash_key FROM results"):
+                    f"SELECT item_id, change_key, status, finished_at, record, {crash} FROM results"):
                 if item_id in mine and mine[item_id] >= finished_at:
                     continue
                 self.put(item_id, change_key, json.loads(record), crash_key, finished_at)

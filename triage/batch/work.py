@@ -82,6 +82,17 @@ def analysis_key(signature_dirs: Tuple[str, ...] = ()) -> str:
     return h.hexdigest()[:16]
 
 
+def use_rules(rules: Any) -> None:
+    """Make `rules` the ruleset this process's analyses use (a Dask worker serves
+    batches with different --signatures one after the other)."""
+    global _RULES
+    _RULES = rules
+
+
+def current_rules() -> Any:
+    return _RULES
+
+
 def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
     """Do once, in the parent, what every analysis would otherwise repeat: import
     the readers, load the signature rules, compile the parsers' patterns (by

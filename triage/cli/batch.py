@@ -34,7 +34,8 @@ class _Progress:
             if n == total:
                 self.stream.write("\n")
         else:
-            self.stream.write(f"[{n}/{total}] {status} {safe_text(item.id, 300)}: {safe_text(title, 200)}\n")
+            path = shorten_path(safe_text(item.id, 4000), 300)
+            self.stream.write(f"[{n}/{total}] {status} {path}: {safe_text(title, 200)}\n")
         self.stream.flush()
 
 
@@ -121,7 +122,8 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
         opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
                             memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
                             analysis_key=analysis_key(tuple(signature_dirs)),
-                            signature_dirs=tuple(signature_dirs), scheduler=scheduler, shard=shard)
+                            signature_dirs=tuple(os.path.abspath(d) for d in signature_dirs),
+                            scheduler=scheduler, shard=shard)
         try:
             res = run_batch(list(roots), opts, _Progress(sys.stderr, base) if progress else None)
         except BatchInterrupted as exc:
