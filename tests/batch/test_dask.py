@@ -133,3 +133,23 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
                        env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s"))
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert "cannot reach the Dask scheduler" in r.stderr
+
+
+@pytest.mark.slow
+def test_local_cluster_option(tmp_path):
+    """--scheduler local:N starts (and stops) a LocalCluster of N worker processes."""
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:2]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:2",
+                                 "--format", "json", "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    assert all(d["status"] in ("ok", "partial") and d["worker"].startswith("tcp://127.0.0.1:") for d in doc["dumps"])
+    bad = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o2"), "--scheduler", "local:0"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 3 and "local:N needs N >= 1" in bad.stderr
