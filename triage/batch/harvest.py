@@ -48,6 +48,7 @@ class HarvestOptions:
     memory_mb: int = 0
     temp_limit_mb: int = 4096
     analyze: Optional[Callable[[Any], Any]] = None
+    before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
 
 
 @dataclass
@@ -244,6 +245,8 @@ def harvest(dirs: List[str], opts: HarvestOptions,
             files = sum(loc.size for loc in item.locations())
             todo.append((item.id, item, files, 0))
 
+        if todo and opts.before_work:
+            opts.before_work()
         tmp = tempfile.mkdtemp(prefix="triage-harvest-")
         try:
             ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,

@@ -45,9 +45,10 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
         if not roots:
             click.echo(f"triage: harvest: none of {', '.join(DEFAULT_DIRS)} exists; nothing to do", err=True)
             return
-    warm(tuple(signature_dirs))
     opts = HarvestOptions(analysis_key=analysis_key(tuple(signature_dirs)), jobs=jobs, timeout_s=timeout,
-                          memory_mb=memory_limit, temp_limit_mb=temp_limit)
+                          memory_mb=memory_limit, temp_limit_mb=temp_limit,
+                          # only when there is work: a boot with no new dump stays cheap
+                          before_work=lambda: warm(tuple(signature_dirs)))
 
     def show(o) -> None:
         where = safe_text(o.item_id or o.directory, 1000)
