@@ -14,6 +14,7 @@ the single writer of the SQLite store.
 Python >= 3.10); it is imported only here.
 """
 
+import logging
 import os
 import shutil
 import tempfile
@@ -91,8 +92,9 @@ class DaskPool:
                 n = 0
             if n < 1:
                 raise InputError(f"--scheduler {scheduler}: local:N needs N >= 1 workers")
+            # its workers' log lines (a cancelled task on Ctrl-C, ...) are not the user's business
             self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                    dashboard_address=None)
+                                                    dashboard_address=None, silence_logs=logging.ERROR)
             address: Any = self.cluster
         else:
             address = scheduler
