@@ -236,14 +236,19 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
 
 
 def test_abrt_problem_directory(tmp_path):
-    """ABRT's abrt-harvest-vmcore moves /var/crash/<dir> to /var/spool/abrt/vmcore-<dir>
-    and adds its own small files (analyzer, type, time...)."""
+    """ABRT's abrt-harvest-vmcore copies /var/crash/<dir> to /var/spool/abrt/vmcore-<dir>.new,
+    adds its own small files (analyzer, type, component, time, uuid...) and renames it to
+    vmcore-<dir> when done (abrt/abrt src/hooks/abrt_harvest_vmcore.py.in)."""
     src = kdump_dirs(1)[0]
     d = copy_dir(src, tmp_path / "abrt" / "vmcore-127.0.0.1-2026-12-01-10:00:00")
-    for name, text in (("analyzer", "vmcore"), ("type", "vmcore"), ("time", "1796000000")):
+    for name, text in (("analyzer", "vmcore"), ("type", "vmcore"), ("component", "kernel"),
+                       ("time", "1796000000"), ("uuid", "0" * 40)):
         (d / name).write_text(text)
+    copying = copy_dir(src, tmp_path / "abrt" / "vmcore-127.0.0.1-2026-12-02-10:00:00.new",
+                       files=("vmcore-dmesg.txt",))
     r = harvest(tmp_path / "abrt")
     assert r.returncode == 0, r.stderr
+    assert not (copying / "triage.json").exists()         # ABRT is still copying it
     doc = json.loads((d / "triage.json").read_text())
     assert doc["verdict"]["category"] == analyze_oracle(d / "vmcore")[1]["verdict"]["category"]
 

@@ -174,6 +174,13 @@ def _report_mode(item: DumpItem) -> int:
     return (mode & 0o644) | 0o600
 
 
+def _abrt_in_progress(directory: str) -> bool:
+    """ABRT's abrt-harvest-vmcore copies a kdump directory to vmcore-<name>.new and
+    renames it when complete: the .new directory is not finished yet."""
+    name = os.path.basename(directory)
+    return name.startswith("vmcore-") and name.endswith(".new")
+
+
 def _pick(items: List[DumpItem]) -> Tuple[DumpItem, List[DumpItem]]:
     """The item a directory's report is about (its dump, else its log), and the rest."""
     ordered = sorted(items, key=lambda it: (it.vmcore is None, it.note is not None, it.id))
@@ -196,7 +203,10 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         main = (it.vmcore or it.log)
         if main is None or main.member is not None:
             continue            # inside an archive: no directory to write beside (use `triage batch`)
-        bydir.setdefault(os.path.dirname(main.path), []).append(it)
+        where = os.path.dirname(main.path)
+        if _abrt_in_progress(where):
+            continue
+        bydir.setdefault(where, []).append(it)
 
     todo: List[Tuple[str, DumpItem, int, int]] = []
     pending: Dict[str, Tuple[_Dir, DumpItem, Dict[str, Any], Outcome]] = {}
