@@ -9,12 +9,10 @@ the --split parts), the directory tree (which links lead where).
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest

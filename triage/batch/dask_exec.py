@@ -15,9 +15,9 @@ Python >= 3.10); it is imported only here.
 """
 
 import logging
-import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -133,13 +133,16 @@ class DaskPool:
         # our client is not the process-wide default: give as_completed its loop
         done = distributed.as_completed(loop=self.client.loop)
         serial = [0]
-        # Dask would retry a task whose worker died; the runner already isolates
-        # crashes, so a lost worker is a machine problem: report it, do not loop.
+        run_id = uuid.uuid4().hex      # task keys unique among every client of a shared scheduler
+
+        # retries=0: the runner already turns every failure of an analysis into a
+        # record; a worker lost mid-task is rescheduled by Dask up to its
+        # allowed-failures, then comes back here as KilledWorker (an error row).
         def submit() -> None:
             key, item, file_bytes, temp_bytes = queue.pop()
             fut = self.client.submit(remote_task, item, temp_limit, analyze, limits, file_bytes, temp_bytes,
                                      signature_dirs, want_key, pure=False, retries=0,
-                                     key=f"triage-{os.getpid()}-{id(self)}-{serial[0]}")
+                                     key=f"triage-{run_id}-{serial[0]}")
             serial[0] += 1
             keys[fut.key] = key
             pending[fut.key] = fut

@@ -17,7 +17,7 @@ from triage.batch import fleet as fleet_views
 from triage.batch import runner
 from triage.batch.discover import DumpItem, discover
 from triage.batch.identity import crash_identity
-from triage.batch.store import DB_NAME, Store
+from triage.batch.store import Store
 from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir, save_reports
 from triage.errors import InputError, TriageError
 
@@ -88,14 +88,14 @@ def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress]
         os.makedirs(outdir, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
-    lock = _lock(outdir)
+    lock = lock_outdir(outdir)
     try:
         return _run_locked(roots, opts, outdir, progress, t0)
     finally:
         lock.close()
 
 
-def _lock(outdir: str):
+def lock_outdir(outdir: str):
     """Hold DIR/.lock for the whole run: a second batch on the same directory
     would remove the first one's temporary files."""
     f = open(os.path.join(outdir, ".lock"), "a+")
@@ -256,42 +256,3 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         raise BatchInterrupted(len(plan.by_id) - left, left) from None
     return n
 
-
-def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
-    """Merge the result stores of several batch directories (the shards of one
-    archive) into `outdir`, with their per-dump reports; the fleet views then
-    cover every shard."""
-    t0 = time.monotonic()
-    outdir = os.path.abspath(outdir)
-    sources = []
-    for d in dirs:
-        db = os.path.join(d, DB_NAME)
-        if not os.path.isfile(db):
-            raise InputError(f"not a triage batch directory (no {DB_NAME})", path=d)
-        if os.path.abspath(d) == outdir:
-            raise InputError("a shard directory cannot also be the --output directory", path=d)
-        sources.append((d, db))
-    try:
-        os.makedirs(outdir, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
-    lock = _lock(outdir)
-    try:
-        store = Store(outdir)
-        try:
-            taken = 0
-            for d, db in sources:
-                n = store.merge_from(db)
-                taken += n
-                reports = os.path.join(d, "reports")
-                if n and os.path.isdir(reports):
-                    shutil.copytree(reports, os.path.join(outdir, "reports"), dirs_exist_ok=True,
-                                    symlinks=True)
-            records = store.records()
-        finally:
-            store.close()
-    finally:
-        lock.close()
-    stats = {"discovered": len(records), "merged_from": len(sources), "rows_taken": taken,
-             "analysed_now": 0, "reused": len(records), "wall_s": round(time.monotonic() - t0, 3)}
-    return BatchResult(records=records, views=fleet_views.fleet(records), skipped=[], stats=stats)

@@ -105,7 +105,8 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     dumps. Exits 9 when some dumps ended as errors, 130 when interrupted
     (finished results are kept: run again to resume).
     """
-    from triage.batch.session import BatchInterrupted, BatchOptions, merge_stores, run_batch
+    from triage.batch.merge import merge_stores
+    from triage.batch.session import BatchInterrupted, BatchOptions, run_batch
     from triage.batch import html, render
 
     shard = _parse_shard(shard_text)
