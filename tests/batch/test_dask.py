@@ -153,3 +153,30 @@ def test_local_cluster_option(tmp_path):
     bad = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o2"), "--scheduler", "local:0"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 3 and "local:N needs N >= 1" in bad.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
+    """SIGINT while tasks run on a LocalCluster: the finished results are stored, the
+    message says what is left, the cluster goes away, a re-run finishes the rest."""
+    import signal
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:8]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:1",
+                                   "--format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = p.stderr.readline()
+    assert first.startswith("[1/"), first
+    p.send_signal(signal.SIGINT)
+    err = p.stderr.read()
+    p.wait(120)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    [line] = [ln for ln in err.splitlines() if "run again to resume" in ln]
+    left = int(line.split(", ")[1].split()[0])
+    r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--format", "json",
+                                 "--no-progress"], capture_output=True, text=True, timeout=600)
+    doc = json.loads(r.stdout)
+    assert doc["stats"]["analysed_now"] == left and len(doc["dumps"]) == len(dumps)

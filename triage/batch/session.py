@@ -46,8 +46,11 @@ class BatchInterrupted(TriageError):
 
     exit_code = 130
 
-    def __init__(self, done: int, left: int):
-        super().__init__(f"{done} done, {left} left; run again to resume")
+    def __init__(self, done: Optional[int], left: Optional[int]):
+        if done is None or left is None:     # before the dumps were even counted
+            super().__init__("stopped while looking for dumps; nothing analysed yet; run again to resume")
+        else:
+            super().__init__(f"{done} done, {left} left; run again to resume")
         self.done, self.left = done, left
 
 
@@ -109,7 +112,10 @@ def lock_outdir(outdir: str):
 
 def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
                 t0: float) -> BatchResult:
-    found = discover(roots, exclude=outdir)
+    try:
+        found = discover(roots, exclude=outdir)
+    except KeyboardInterrupt:
+        raise BatchInterrupted(None, None) from None
     if opts.shard:
         k, n = opts.shard
         found.items = [it for it in found.items if shard_of(it.id, n) == k]
@@ -118,7 +124,10 @@ def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Opt
     os.makedirs(tempdir, exist_ok=True)
     store = Store(outdir)
     try:
-        plan = _plan(found.items, store, opts)
+        try:
+            plan = _plan(found.items, store, opts)
+        except KeyboardInterrupt:
+            raise BatchInterrupted(None, None) from None
         _execute(plan, store, opts, outdir, tempdir, progress)
         records = store.records([it.id for it in found.items])
     finally:
