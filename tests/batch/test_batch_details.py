@@ -144,11 +144,16 @@ def test_ctrl_c_says_how_many_are_done_and_a_rerun_resumes(tmp_path):
         (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
     p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "out"), "-j", "1", "--format", "json"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    first = p.stderr.readline()             # one progress line per finished dump
-    assert first.startswith("[1/"), first
-    p.send_signal(signal.SIGINT)
-    err = p.stderr.read()
-    p.wait(120)
+    try:
+        first = p.stderr.readline()             # one progress line per finished dump
+        assert first.startswith("[1/"), first
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(30)
     assert p.returncode == 130, err
     line = [ln for ln in err.splitlines() if "run again to resume" in ln]
     assert line and "Traceback" not in err, err

@@ -168,11 +168,18 @@ def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
         (d / "vmcore").symlink_to(dump)
     p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:1",
                                    "--format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    first = p.stderr.readline()
-    assert first.startswith("[1/"), first
-    p.send_signal(signal.SIGINT)
-    err = p.stderr.read()
-    p.wait(120)
+    try:
+        first = p.stderr.readline()
+        while first and not first.startswith("["):     # Dask's own start-up warnings, if any
+            first = p.stderr.readline()
+        assert first.startswith("[1/"), first
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(30)
     assert p.returncode == 130 and "Traceback" not in err, err
     [line] = [ln for ln in err.splitlines() if "run again to resume" in ln]
     left = int(line.split(", ")[1].split()[0])
