@@ -99,8 +99,9 @@ def _kernel_memory(reader: DumpReader):
     from triage.memory.kernel import KernelMemory
     text = reader.vmcoreinfo()
     if not text:
-        raise NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
-                         path=reader.paths[0])
+        missing = NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
+                             path=reader.paths[0])
+        raise _cut_before_log(reader, missing, "its VMCOREINFO")
     info = parse_vmcoreinfo(text)
     return info, KernelMemory(reader, info, reader.facts().arch)
 
@@ -118,7 +119,7 @@ def sibling_log(path: str) -> Optional[str]:
     return None
 
 
-def _cut_before_log(reader: DumpReader, exc: MemoryReadError) -> TriageError:
+def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kernel log") -> TriageError:
     """The error for a log that cannot be read: when the dump is truncated or incomplete,
     say that it was cut before its log, and point at the log saved beside it."""
     try:
@@ -127,15 +128,14 @@ def _cut_before_log(reader: DumpReader, exc: MemoryReadError) -> TriageError:
         return exc
     if facts.complete:
         return exc
-    why = facts.problems[0] if facts.problems else "the dump is incomplete"
+    # the problem about the missing thing itself, when a reader named it
+    named = [p for p in facts.problems if "vmcoreinfo" in p.lower()] if "VMCOREINFO" in what else []
+    why = (named or facts.problems or ["the dump is incomplete"])[0]
     why = why[len(reader.paths[0]) + 2:] if why.startswith(reader.paths[0] + ": ") else why
     beside = sibling_log(reader.paths[0])
     hint = f"; the kernel log saved beside it is {beside}" if beside else \
         "; no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
-    err = CorruptDumpError(f"the dump is cut short before its kernel log ({why}){hint}",
-                           path=reader.paths[0])
-    err.exit_code = exc.exit_code
-    return err
+    return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
 
 
 def read_dump_log(reader: DumpReader):

@@ -208,3 +208,22 @@ def test_dump_cut_before_log_points_at_the_log_beside_it(tmp_path, beside):
         assert line.endswith(f"the kernel log saved beside it is {d / beside}")
     else:
         assert "no vmcore-dmesg.txt or dmesg.<stamp> lies beside it" in line
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+@pytest.mark.parametrize("cut,says", [
+    (300, "file ends inside the disk_dump_header"),
+    (5000, "cut short before its VMCOREINFO (the vmcoreinfo area at 0x1348 lies beyond the end of the file)"),
+    (20000, "cut short before its kernel log (file ends inside the page bitmaps)"),
+    (400000, "cut short before its kernel log (file is truncated inside the page descriptor table"),
+    (15000000, "cut short before its kernel log (file is truncated: page data should extend to offset"),
+])
+def test_truncated_real_dump_names_where_it_was_cut(tmp_path, cut, says):
+    p = tmp_path / "vmcore"
+    with open(KDUMP, "rb") as src:
+        p.write_bytes(src.read(cut))
+    r = subprocess.run([sys.executable, "-m", "triage", "dmesg", str(p)], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 5
+    line, = r.stderr.splitlines()
+    assert line.startswith(f"triage: error: {p}: ") and says in line, line

@@ -424,6 +424,7 @@ class KdumpReader(DumpReader):
 
     def facts(self) -> DumpFacts:
         first = self._parts[0].hdr
+        self.vmcoreinfo()          # first: a VMCOREINFO beyond the end of the file is a problem
         problems = list(self._problems) + self._header_problems() + self._truncation()
         vmci_ps = self._vmci_value("PAGESIZE")
         if vmci_ps and vmci_ps.isdigit() and int(vmci_ps) != self.page_size:
