@@ -20,14 +20,20 @@ TYPE_FINDER = "triage-btf"
 OBJECT_FINDER = "triage-btf"
 
 # name -> (C type as drgn parses it, array length: None = not an array,
-#          "" = length unknown (incomplete array), str = a BTF enumerator's value, int = fixed)
+#          "" = length unknown (incomplete array; drgn still indexes it),
+#          SYM = the kallsyms size over the element size, trailing all-zero elements
+#                dropped (the linker pads const tables to alignment with zeros;
+#                used for tables a helper iterates whose length is a #define),
+#          other str = a BTF enumerator's value)
 Length = Union[None, str, int]
+SYM = "<symbol size>"
+MAX_SYM_ELEMS = 1 << 16
 GLOBALS: Dict[str, Tuple[str, Length]] = {
     "init_task": ("struct task_struct", None),
     "init_pid_ns": ("struct pid_namespace", None),
     "init_uts_ns": ("struct uts_namespace", None),
     "init_mm": ("struct mm_struct", None),
-    "node_data": ("struct pglist_data *", ""),
+    "node_data": ("pg_data_t *", ""),
     "contig_page_data": ("struct pglist_data", None),
     "node_states": ("nodemask_t", "NR_NODE_STATES"),
     "mem_section": ("struct mem_section **", None),
@@ -43,16 +49,18 @@ GLOBALS: Dict[str, Tuple[str, Length]] = {
     "panic_cpu": ("atomic_t", None),
     "crash_notes": ("note_buf_t *", None),
     "tainted_mask": ("unsigned long", None),
-    "taint_flags": ("const struct taint_flag", "TAINT_FLAGS_COUNT"),
+    "taint_flags": ("const struct taint_flag", SYM),
+    "task_state_array": ("const char * const", SYM),
     "vmap_area_list": ("struct list_head", None),
     "vmap_area_root": ("struct rb_root", None),
     "__per_cpu_offset": ("unsigned long", ""),
     "nr_cpu_ids": ("unsigned int", None),
+    "nr_node_ids": ("unsigned int", None),
     "__cpu_online_mask": ("struct cpumask", None),
     "__cpu_possible_mask": ("struct cpumask", None),
     "__cpu_present_mask": ("struct cpumask", None),
     "hstates": ("struct hstate", ""),
-    "hugetlb_max_hstate": ("unsigned int", None),
+    "hugetlb_max_hstate": ("int", None),
     "default_hstate_idx": ("int", None),
     "jiffies": ("volatile unsigned long", None),
     "totalreserve_pages": ("unsigned long", None),
@@ -140,6 +148,8 @@ class BtfFinders:
             return typ
         if length == "":
             return prog.array_type(typ)
+        if length == SYM:
+            return prog.array_type(typ, _symbol_length(prog, name, typ.size))
         if isinstance(length, str):
             hit = self.btf.enumerator(length)
             if hit is None:
@@ -153,6 +163,16 @@ def _address(prog: Any, name: str) -> Optional[int]:
         return prog.symbol(name).address
     except LookupError:
         return None
+
+
+def _symbol_length(prog: Any, name: str, elem: int) -> int:
+    """Elements in the table `name`: kallsyms size / element size, minus zero padding."""
+    n = min(prog.symbol(name).size // elem, MAX_SYM_ELEMS) if elem else 0
+    data = prog.read(prog.symbol(name).address, n * elem) if n else b""
+    zero = bytes(elem)
+    while n and data[(n - 1) * elem:n * elem] == zero:
+        n -= 1
+    return n
 
 
 def install_btf(prog: Any, blob: bytes) -> B.Btf:
