@@ -110,6 +110,9 @@ class Diagnosis:
     hypotheses: List[Hypothesis] = field(default_factory=list)
     timeline: List[TimelineEntry] = field(default_factory=list)
     other_matches: List[Dict[str, Any]] = field(default_factory=list)  # lower-ranked rule matches
+    # The machine's state read from the dump (triage.facts): {source, memory, tasks,
+    # modules}; None for text logs and when facts were not asked for.
+    dump: Optional[Dict[str, Any]] = None
 
     def to_dict(self) -> Dict[str, Any]:
         """The versioned JSON form (docs/json-schema.md)."""

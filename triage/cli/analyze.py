@@ -20,10 +20,14 @@ from triage.report.render import FORMATS
 @click.option("--signatures", "signature_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
+@click.option("--facts/--no-facts", default=True,
+              help="Read memory, task and module facts from a dump through drgn (default: on).")
+@click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="A DWARF vmlinux for the dump facts instead of the dump's own BTF.")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
-            signature_dirs: Tuple[str, ...]) -> None:
+            signature_dirs: Tuple[str, ...], facts: bool, vmlinux: Optional[str]) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump.
@@ -37,7 +41,8 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     if fmt is None:
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
-    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules)
+    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules,
+                        facts=facts, vmlinux=vmlinux)
     text = render(diag, fmt)
     if output:
         _write(output, text)

@@ -34,6 +34,20 @@ def _table(headers: List[str], rows: List[List[str]], log_col: int = -1) -> str:
     return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
+def _dump_facts(d: Diagnosis) -> List[str]:
+    """The machine-state section (triage.report.dumpfacts); [] without facts."""
+    from triage.report.dumpfacts import sections, status_line
+    line = status_line(d)
+    if line is None:
+        return []
+    out: List[str] = []
+    for title, headers, rows in sections(d):
+        out.append(f"<h2>{h(title)}</h2>")
+        out.append(_table([h(x) for x in headers] if headers else ["", ""], [[h(c, 200) for c in r] for r in rows]))
+    out.append(f'<p class="meta">Dump facts: {h(line, 600)}</p>')
+    return out
+
+
 def render_html(d: Diagnosis) -> str:
     """The whole summary as a standalone HTML document."""
     v = d.verdict
@@ -79,6 +93,7 @@ def render_html(d: Diagnosis) -> str:
                         [[h(x["name"]), h(x.get("taint") or ""), "yes" if x.get("gpu") else "",
                           "yes" if x.get("culprit") else "", h(x.get("version") or "")]
                          for x in d.system.modules_of_interest]))
+    p.extend(_dump_facts(d))
     if v.next_steps:
         p.append("<h2>Next steps</h2><ol>")
         p.extend(f"<li>{h(x, 1000)}</li>" for x in v.next_steps)

@@ -27,6 +27,20 @@ def _ts(ts) -> str:
     return f"{ts:.3f}" if ts is not None else "-"
 
 
+def _dump_facts(d: Diagnosis) -> List[str]:
+    """The machine-state section (triage.report.dumpfacts); [] without facts."""
+    from triage.report.dumpfacts import sections, status_line
+    line = status_line(d)
+    if line is None:
+        return []
+    out: List[str] = []
+    for title, headers, rows in sections(d):
+        out += [f"## {m(title)}", ""]
+        out += _table([m(x) for x in headers] if headers else ["", ""], [[m(c, 200) for c in r] for r in rows])
+        out.append("")
+    return out + [f"Dump facts: {m(line, 600)}", ""]
+
+
 def render_markdown(d: Diagnosis) -> str:
     """The whole summary as GitHub-flavoured Markdown."""
     v = d.verdict
@@ -78,6 +92,7 @@ def render_markdown(d: Diagnosis) -> str:
                         "yes" if x.get("culprit") else "", m(x.get("version") or "")]
                        for x in d.system.modules_of_interest])
     out.append("")
+    out += _dump_facts(d)
     if v.next_steps:
         out += ["## Next steps", ""]
         out += [f"{i}. {m(step, 1000)}" for i, step in enumerate(v.next_steps, 1)]

@@ -123,6 +123,7 @@ def render_text(d: Diagnosis) -> str:
         out.append("")
         out.append(_indent(_table(rows, ["module", "taint", "GPU", "culprit", "kind", "version"])))
     out.append("")
+    out.extend(dump_facts_text(d))
 
     if v.next_steps:
         out.append("Next steps")
@@ -137,6 +138,23 @@ def render_text(d: Diagnosis) -> str:
         out.append("")
     out.append(f"Source: {s(d.source.path, 500)} ({s(d.source.kind)}{', ' + s(d.source.format) if d.source.format else ''})")
     return "\n".join(out) + "\n"
+
+
+def dump_facts_text(d: Diagnosis) -> List[str]:
+    """The machine-state section (triage.report.dumpfacts), escaped; [] without facts."""
+    from triage.report.dumpfacts import sections, status_line
+    line = status_line(d)
+    if line is None:
+        return []
+    out = []
+    for title, headers, rows in sections(d):
+        out.append(title)
+        out.append(_indent(_table([[s(c, 200) for c in r] for r in rows], headers, [None] * (len(headers) - 1) + [60]
+                                  if headers else [None, 80])))
+        out.append("")
+    out.append(f"  Dump facts: {s(line, 600)}")
+    out.append("")
+    return out
 
 
 def hypothesis_line(d: Diagnosis) -> str:
