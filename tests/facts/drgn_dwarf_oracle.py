@@ -3,8 +3,9 @@
     python3 tests/facts/drgn_dwarf_oracle.py DUMP [VMLINUX]          # writes DUMP's oracle JSON
     python3 tests/facts/drgn_dwarf_oracle.py --trace DUMP [VMLINUX]  # globals/types looked up
 
-The oracle goes beside the dump: <dump>.facts-oracle.json (small; committed for
-sample_dumps/committed so CI, which has no debuginfo, compares against it).
+The oracle goes beside a committed dump (<dump>.facts-oracle.json) and, for the
+generated matrix in sample_dumps/out, to tests/data/facts-oracle/ (small JSON,
+committed, so CI, which has no debuginfo, compares against it).
 VMLINUX defaults to /usr/lib/debug/boot/vmlinux-<OSRELEASE> or
 /work/dbg/usr/lib/debug/boot/vmlinux-<OSRELEASE> (package linux-image-<release>-dbg).
 
@@ -26,7 +27,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def oracle_path(dump: Path) -> Path:
-    return Path(str(dump) + ".facts-oracle.json")
+    """Beside a committed dump; under tests/data/facts-oracle/ for generated ones
+    (sample_dumps/out is not in git), named after the path below sample_dumps/."""
+    dump = Path(dump).absolute()
+    committed = ROOT / "sample_dumps" / "committed"
+    if committed in dump.parents:
+        return Path(str(dump) + ".facts-oracle.json")
+    rel = dump.relative_to(ROOT / "sample_dumps")
+    return ROOT / "tests" / "data" / "facts-oracle" / (str(rel).replace("/", "__") + ".json")
 
 
 def default_vmlinux(osrelease: str) -> Optional[Path]:
@@ -157,6 +165,7 @@ def main(argv: List[str]) -> int:
         return 0
     facts = dwarf_facts(prog)
     out = oracle_path(dump)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"tool": "drgn %s + DWARF %s" % (__import__("drgn").__version__, vmlinux.name),
                                "build_id": info.build_id, "osrelease": info.osrelease,
                                "memory_source": opened.memory, "facts": facts}, indent=1) + "\n")
