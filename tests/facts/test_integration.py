@@ -1,0 +1,77 @@
+"""Dump facts in `triage analyze`: present in every format, optional, and degrading
+to a stated reason (never a traceback) when drgn, kallsyms or BTF fail."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("drgn")
+
+from triage.analysis import analyze_path  # noqa: E402
+from triage.facts import read_dump_facts  # noqa: E402
+from triage.report.render import render  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+LZO = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
+FLAT = ROOT / "sample_dumps" / "committed" / "oom_panic-qemu-flat-zlib-nokaslr" / "vmcore.flat"
+
+
+@pytest.fixture(scope="module")
+def diag():
+    return analyze_path(str(LZO), facts=True)
+
+
+def test_analyze_json_carries_dump_and_verdict_is_unchanged(diag):
+    plain = analyze_path(str(LZO))
+    assert plain.dump is None
+    assert plain.verdict == diag.verdict and plain.hypotheses == diag.hypotheses
+    d = json.loads(render(diag, "json"))["dump"]
+    assert d["source"]["method"] == "btf+kallsyms" and d["source"]["btf"]["types"] > 50000
+    assert [z["name"] for z in d["memory"]["zones"]] == ["DMA", "DMA32"]
+    assert {m["name"] for m in d["modules"]} >= {"nvidia"}
+
+
+@pytest.mark.parametrize("fmt,marker", [("text", "Memory zones (pages)"), ("markdown", "## Memory zones (pages)"),
+                                        ("html", "<h2>Memory zones (pages)</h2>")])
+def test_every_format_shows_the_facts(diag, fmt, marker):
+    out = render(diag, fmt)
+    assert marker in out and "nvidia" in out and "DMA32" in out
+
+
+def test_hostile_task_names_are_escaped(diag):
+    import copy
+    d = copy.deepcopy(diag)
+    d.dump["tasks"]["top_rss"] = [{"pid": 7, "comm": "\x1b[2Jevil<script>", "rss_pages": 1}]
+    assert "\x1b" not in render(d, "text")
+    html = render(d, "html")
+    assert "<script>" not in html and "\x1b" not in html
+
+
+def test_corrupt_btf_degrades_with_a_reason(monkeypatch):
+    import triage.facts.program as P
+    monkeypatch.setattr(P, "read_btf", lambda prog: b"\x9f\xeb\x01\x00" + b"\xff" * 100)
+    got = read_dump_facts([str(LZO)])
+    assert got["memory"] is None and got["tasks"] is None
+    assert "BTF" in got["source"]["unavailable"]
+
+
+def test_no_drgn_degrades_with_a_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "drgn", None)
+    got = read_dump_facts([str(LZO)])
+    assert got["source"]["unavailable"].startswith("drgn is not installed")
+
+
+def test_flattened_dump_is_served_by_triage_reader():
+    got = read_dump_facts([str(FLAT)])
+    assert got["source"]["memory"] == "triage reader" and got["tasks"]["panic"]["comm"] == "hog"
+
+
+def test_cli_no_facts_and_exit_code():
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "triage", "analyze", "--no-facts", "--format", "json", str(LZO)],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["dump"] is None
