@@ -75,3 +75,22 @@ def test_cli_no_facts_and_exit_code():
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["dump"] is None
+
+
+def test_shell_runs_drgn_on_the_dump():
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    r = subprocess.run([sys.executable, "-m", "triage", "shell", str(FLAT)], env=env, capture_output=True,
+                       text=True, timeout=120,
+                       input='print(prog["init_task"].comm.string_())\n'
+                             'print("tasks", len(list(for_each_task(prog))))\n')
+    assert r.returncode == 0, r.stderr
+    assert "b'swapper/0'" in r.stdout and "BTF + kallsyms" in r.stderr      # the banner goes to stderr
+    want = json.loads(Path(str(FLAT) + ".facts-oracle.json").read_text())["facts"]["tasks"]["count"]
+    assert f"tasks {want}" in r.stdout
+
+
+def test_shell_refuses_a_text_log():
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    log = LZO.parent / "vmcore-dmesg.txt"
+    r = subprocess.run([sys.executable, "-m", "triage", "shell", str(log)], env=env, capture_output=True, text=True)
+    assert r.returncode == 4 and "not a vmcore" in r.stderr and "Traceback" not in r.stderr

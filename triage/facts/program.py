@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from triage.errors import TriageError
+from triage.errors import EXIT_NO_LOG, TriageError
 from triage.memory.x86_64 import DEFAULT_KERNEL_IMAGE_SIZE, START_KERNEL_MAP
 
 MAX_PHYS_BITS = 52            # x86_64 MAXPHYSADDR: the physical segment's upper bound
@@ -24,7 +24,11 @@ MAX_CACHED_PAGES = 4096       # 16 MiB of kernel-image pages at most
 
 
 class FactsUnavailable(TriageError):
-    """Dump facts cannot be read; the message is the reason shown in dump.source."""
+    """Dump facts cannot be read; the message is the reason shown in dump.source
+    (`triage analyze`) or the error of `triage shell` (exit 7: the dump lacks what
+    drgn needs without debuginfo, e.g. kallsyms in VMCOREINFO or BTF)."""
+
+    exit_code = EXIT_NO_LOG
 
 
 @dataclass
