@@ -118,6 +118,49 @@ def dwarf_facts(prog: Any) -> Dict[str, Any]:
     return {"memory": memory, "tasks": tasks, "modules": mods}
 
 
+# Types drgn's helpers use for the facts (from --trace plus what they touch),
+# recorded with their members so tests compare the BTF-built drgn types to DWARF.
+LAYOUT_TYPES = ["struct task_struct", "struct zone", "struct pglist_data", "struct module",
+                "struct mm_struct", "struct free_area", "struct hstate", "struct rq",
+                "struct list_head", "struct pid", "struct upid", "struct pid_namespace",
+                "struct cpumask", "struct taint_flag", "atomic_long_t", "atomic_t",
+                "struct percpu_counter", "struct kmem_cache", "struct vmap_area", "struct vm_struct",
+                "enum zone_stat_item", "enum node_stat_item", "enum zone_watermarks",
+                "struct uts_namespace", "struct new_utsname", "struct printk_ringbuffer",
+                "struct page", "struct folio", "struct mem_section", "struct module_memory",
+                "struct module_layout", "struct pt_regs", "struct inactive_task_frame",
+                "struct thread_struct", "struct kernel_symbol", "struct idr", "struct xarray",
+                "struct xa_node", "struct hlist_node", "struct rb_node", "struct callback_head",
+                "struct kobject", "struct orc_entry", "struct desc_struct"]   # trailing bitfields
+
+
+def describe(t: Any) -> Dict[str, Any]:
+    """A type's shape as drgn sees it: kind, name, size, members or enumerators."""
+    import drgn
+    d: Dict[str, Any] = {"kind": t.kind.name, "name": t.type_name()}
+    u = t
+    while u.kind == drgn.TypeKind.TYPEDEF:
+        u = u.type
+    if u.kind in (drgn.TypeKind.STRUCT, drgn.TypeKind.UNION):
+        d["size"] = u.size
+        d["members"] = [[m.name, m.bit_offset, m.bit_field_size, m.type.type_name()] for m in u.members]
+    elif u.kind == drgn.TypeKind.ENUM:
+        d["enumerators"] = [[e.name, e.value] for e in u.enumerators]
+    elif u.size is not None:
+        d["size"] = u.size
+    return d
+
+
+def layouts(prog: Any) -> Dict[str, Any]:
+    out = {}
+    for name in LAYOUT_TYPES:
+        try:
+            out[name] = describe(prog.type(name))
+        except LookupError:
+            out[name] = None          # not in this kernel (e.g. struct module_memory before 6.4)
+    return out
+
+
 class Recorder:
     """Finders placed first that record every lookup and find nothing."""
 
@@ -164,11 +207,13 @@ def main(argv: List[str]) -> int:
         print("types:", ", ".join(sorted(set(rec.types))))
         return 0
     facts = dwarf_facts(prog)
+    types = layouts(prog) if "committed" in str(dump) else None
     out = oracle_path(dump)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"tool": "drgn %s + DWARF %s" % (__import__("drgn").__version__, vmlinux.name),
                                "build_id": info.build_id, "osrelease": info.osrelease,
-                               "memory_source": opened.memory, "facts": facts}, indent=1) + "\n")
+                               "memory_source": opened.memory, "facts": facts,
+                               **({"types": types} if types else {})}, indent=1) + "\n")
     print(f"{out}: {facts['tasks']['count']} tasks, {len(facts['modules'])} modules, "
           f"{len(facts['memory']['zones'])} zones")
     return 0

@@ -78,3 +78,30 @@ def test_compare_reports_differences():
     assert compare({"a": [1, 2]}, {"a": [1, 3]}) == ["dump.a[1]: 2 != 3"]
     assert compare({"a": {"b": None}}, {"a": {"b": 0}}) == ["dump.a.b: None != 0"]
     assert compare({}, {"a": []})
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_btf_types_equal_dwarf_types(oracle):
+    """The drgn types built from BTF have DWARF's names, sizes, member names, bit
+    offsets, bitfield sizes and member type names (and enumerators), for every type
+    the facts' helpers use (drgn_dwarf_oracle.LAYOUT_TYPES)."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from drgn_dwarf_oracle import describe
+    from triage.facts.program import open_program
+    want = json.loads(oracle.read_text())["types"]
+    opened = open_program([str(oracle)[:-len(".facts-oracle.json")]])
+    try:
+        diffs = []
+        for name, w in want.items():
+            try:
+                got = describe(opened.prog.type(name))
+            except LookupError:
+                got = None
+            diffs += compare(got, w, name)
+            if w is not None:
+                assert got == w or diffs
+    finally:
+        opened.close()
+    assert not diffs, "\n".join(diffs[:30])
+    assert sum(1 for w in want.values() if w) > 30

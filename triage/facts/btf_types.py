@@ -56,8 +56,9 @@ class TypeBuilder:
             elem, _index, n = self.btf.array(t)
             return prog.array_type(self.type(elem), n)
         if k in (B.STRUCT, B.UNION):
-            members = [self._member(name, mtid, bit_off, bits)
-                       for name, mtid, bit_off, bits in self.btf.members(t)]
+            ms = self.btf.members(t)
+            members = [self._member(name, mtid, bit_off, bits, last=i == len(ms) - 1)
+                       for i, (name, mtid, bit_off, bits) in enumerate(ms)]
             make = prog.struct_type if k == B.STRUCT else prog.union_type
             return make(t.name or None, t.size_or_type, members)
         if k in (B.ENUM, B.ENUM64):
@@ -95,11 +96,23 @@ class TypeBuilder:
     def _lazy(self, tid: int):
         return lambda: self.type(tid)
 
-    def _member(self, name: str, tid: int, bit_off: int, bits: int) -> Any:
+    def _flexible(self, tid: int) -> Any:
+        """`elem []` for a trailing zero-length array member: BTF writes C's flexible
+        array `x[]` as 0 elements, and DWARF (and drgn with it) as no length."""
+        t = self.btf.type(tid)
+        if t.kind == B.ARRAY:
+            elem, _index, n = self.btf.array(t)
+            if n == 0:
+                return self.prog.array_type(self.type(elem))
+        return self.type(tid)
+
+    def _member(self, name: str, tid: int, bit_off: int, bits: int, last: bool = False) -> Any:
         drgn = self._drgn
         if bits:
             return drgn.TypeMember(lambda: drgn.Object(self.prog, self.type(tid), bit_field_size=bits),
                                    name or None, bit_off)
+        if last:
+            return drgn.TypeMember(lambda: self._flexible(tid), name or None, bit_off)
         return drgn.TypeMember(self._lazy(tid), name or None, bit_off)
 
     def _complete(self, name: str, kind: int) -> Optional[int]:
