@@ -161,6 +161,21 @@ def layouts(prog: Any) -> Dict[str, Any]:
     return out
 
 
+def dwarf_stacks(prog: Any) -> Dict[str, List[str]]:
+    """pid -> return addresses (hex) of every task's kernel stack as drgn unwinds it
+    with DWARF CFI from the vmlinux (inlined frames left out: they repeat their
+    caller's pc). Tasks drgn cannot unwind on this file are left out."""
+    from drgn.helpers.linux.pid import for_each_task
+    out = {}
+    for t in for_each_task(prog):
+        try:
+            pcs = [hex(f.pc) for f in prog.stack_trace(t) if not f.is_inline]
+        except (LookupError, ValueError, __import__("drgn").FaultError):
+            continue
+        out[str(t.pid.value_())] = pcs[:64]
+    return out
+
+
 class Recorder:
     """Finders placed first that record every lookup and find nothing."""
 
@@ -208,11 +223,12 @@ def main(argv: List[str]) -> int:
         return 0
     facts = dwarf_facts(prog)
     types = layouts(prog) if "committed" in str(dump) else None
+    stacks = dwarf_stacks(prog)
     out = oracle_path(dump)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"tool": "drgn %s + DWARF %s" % (__import__("drgn").__version__, vmlinux.name),
                                "build_id": info.build_id, "osrelease": info.osrelease,
-                               "memory_source": opened.memory, "facts": facts,
+                               "memory_source": opened.memory, "facts": facts, "stacks": stacks,
                                **({"types": types} if types else {})}, indent=1) + "\n")
     print(f"{out}: {facts['tasks']['count']} tasks, {len(facts['modules'])} modules, "
           f"{len(facts['memory']['zones'])} zones")

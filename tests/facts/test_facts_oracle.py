@@ -105,3 +105,50 @@ def test_btf_types_equal_dwarf_types(oracle):
         opened.close()
     assert not diffs, "\n".join(diffs[:30])
     assert sum(1 for w in want.values() if w) > 30
+
+
+def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
+    """Every task's kernel stack (return addresses) unwound with the dump's own
+    ORC tables equals drgn's DWARF-CFI unwinding with the vmlinux."""
+    from triage.facts.collect import stack_pcs
+    from triage.facts.orc import OrcTable
+    from triage.facts.program import open_program
+    from drgn.helpers.linux.pid import find_task
+    want = json.loads(oracle.read_text())["stacks"]
+    opened = open_program([str(dump)], triage_reader=triage_reader)
+    try:
+        diffs = []
+        orc = OrcTable(opened.prog)
+        for pid, pcs in want.items():
+            task = find_task(opened.prog, int(pid))
+            got = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, orc)]
+            if got != pcs:
+                diffs.append(f"pid {pid}: {got} != {pcs}")
+    finally:
+        opened.close()
+    assert not diffs, "\n".join(diffs[:10])
+    assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_stacks_equal_dwarf(oracle):
+    _stacks_match(Path(str(oracle)[:-len(".facts-oracle.json")]), oracle)
+
+
+def test_running_task_unwound_from_prstatus_like_drgn():
+    """The kdump file read through triage's reader (drgn then has no PRSTATUS
+    registers): the crashed task is unwound from the note's pt_regs, with the same
+    addresses drgn gets from the notes itself (and DWARF)."""
+    oracle = COMMITTED[0]
+    assert oracle.parent.name == "gpu_alloc_null-kdump-lzo"
+    _stacks_match(Path(str(oracle)[:-len(".facts-oracle.json")]), oracle, triage_reader=True)
+
+
+@pytest.mark.matrix
+@pytest.mark.slow
+@pytest.mark.parametrize("oracle", MATRIX_ORACLES, ids=lambda p: p.name[:-5])
+def test_matrix_stacks_equal_dwarf(oracle):
+    dump = _dump_of_matrix_oracle(oracle)
+    if not dump.is_file():
+        pytest.skip("generated dump absent (sample_dumps/generate --ci makes it)")
+    _stacks_match(dump, oracle)

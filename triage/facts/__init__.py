@@ -20,7 +20,7 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict
     from triage.errors import TriageError
     from triage.facts.program import open_program
     source: Dict[str, Any] = {"method": None, "memory": None, "btf": None,
-                              "unavailable": None, "missing": []}
+                              "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     try:
         opened = open_program(paths, vmlinux=vmlinux)
@@ -36,9 +36,10 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict
         source["memory"] = opened.memory
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
-        got = Collector(opened.prog, with_stacks=opened.method == "dwarf").collect()
+        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf").collect()
         out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
         source["missing"] = got["missing"]
+        source["notes"] = list(opened.notes)
     finally:
         opened.close()
     return out

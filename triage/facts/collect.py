@@ -12,6 +12,7 @@ TOP_RSS = 5
 MAX_TASKS = 1_000_000        # a task list longer than this is corrupt (pid_max is 4M, real hosts far fewer)
 MAX_MODULES = 10_000
 MAX_ORDERS = 64
+MAX_FRAMES = 64
 
 
 def _has(obj: Any, member: str) -> bool:
@@ -45,9 +46,12 @@ def _const(prog: Any, *names: str) -> Optional[int]:
 class Collector:
     """Collects the facts of one Program; `missing` lists what could not be read, and why."""
 
-    def __init__(self, prog: Any, with_stacks: bool = False):
+    def __init__(self, prog: Any, with_stacks: bool = True, cpu_regs: Optional[Dict[int, bytes]] = None,
+                 orc: bool = True):
         self.prog = prog
         self.with_stacks = with_stacks
+        self.cpu_regs = cpu_regs or {}
+        self.orc = orc               # unwinding uses the dump's ORC tables (no DWARF CFI)
         self.missing: List[Dict[str, str]] = []
 
     def _try(self, fact: str, fn: Callable[[], Any], default: Any = None) -> Any:
@@ -176,7 +180,7 @@ class Collector:
         task = panic_task(self.prog)
         if not task.value_():
             return None
-        return {"pid": task.pid.value_(), "comm": _comm(task)}
+        return self._with_stack({"pid": task.pid.value_(), "comm": _comm(task)}, task)
 
     def _cpus(self) -> List[Dict[str, Any]]:
         from drgn.helpers.linux.cpumask import for_each_online_cpu
@@ -188,16 +192,34 @@ class Collector:
         return out
 
     def _d_task(self, task: Any) -> Dict[str, Any]:
-        d: Dict[str, Any] = {"pid": task.pid.value_(), "comm": _comm(task), "stack": []}
+        return self._with_stack({"pid": task.pid.value_(), "comm": _comm(task)}, task)
+
+    def _with_stack(self, d: Dict[str, Any], task: Any) -> Dict[str, Any]:
+        """Add `stack` (and `stack_reason` when it could not be unwound) to d."""
+        d["stack"] = []
         if not self.with_stacks:
-            d["stack_reason"] = ("not unwound: kernel frames need the vmlinux ORC tables, "
-                                 "which drgn does not read from memory yet")
+            d["stack_reason"] = "stacks not asked for"
             return d
+        from triage.facts.orc import StackCut
         try:
-            d["stack"] = [_frame_name(f) for f in self.prog.stack_trace(task)]
-        except Exception as exc:   # noqa: BLE001
+            pcs = stack_pcs(self.prog, task, self.cpu_regs, self._orc_table())
+        except StackCut as cut:
+            pcs = cut.pcs
+            d["stack_reason"] = str(cut)[:300]
+        except Exception as exc:   # noqa: BLE001 - no registers for the task, missing stack pages, ...
             d["stack_reason"] = f"{type(exc).__name__}: {exc}"[:200]
+            return d
+        d["stack"] = [frame_text(self.prog, pc) for pc in pcs]
         return d
+
+    def _orc_table(self) -> Any:
+        """The kernel's ORC tables (read once), or None for DWARF unwinding or when unreadable."""
+        if not self.orc:
+            return None
+        if not hasattr(self, "_orc"):
+            from triage.facts.orc import OrcTable
+            self._orc = self._try("tasks.orc_tables", lambda: OrcTable(self.prog))
+        return self._orc
 
     # -- modules --------------------------------------------------------------
     def modules(self) -> List[Dict[str, Any]]:
@@ -235,11 +257,46 @@ def _comm(task: Any) -> str:
     return task.comm.string_().decode("latin-1")
 
 
-def _frame_name(frame: Any) -> str:
-    name = frame.name
-    if name:
-        return name
+def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None, orc: Any = None) -> List[int]:
+    """Return addresses of the task's kernel stack, innermost first, as crash's `bt`
+    lists them: one per real frame (inlined-function frames share their caller's pc
+    and are left out), at most MAX_FRAMES.
+
+    A task running on a CPU is unwound from that CPU's saved registers: drgn's
+    own (the dump's PRSTATUS notes) when it opened the file, else `cpu_regs`.
+    With `orc` (triage.facts.orc.OrcTable), frames the kernel's ORC tables leave
+    undefined are repaired or cut (StackCut), never guessed."""
     try:
-        return frame.symbol().name
+        trace = prog.stack_trace(task)
     except LookupError:
-        return hex(frame.pc)
+        regs = _running_regs(prog, task, cpu_regs or {})
+        if regs is None:
+            raise
+        trace = prog.stack_trace(regs)
+    from triage.facts.orc import repaired_pcs
+    return repaired_pcs(prog, trace, orc, MAX_FRAMES)
+
+
+def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[Any]:
+    """struct pt_regs of the CPU `task` is current on, from `cpu_regs`; None if not running."""
+    import drgn
+    from drgn.helpers.linux.sched import cpu_curr
+    from drgn.helpers.linux.cpumask import for_each_online_cpu
+    for cpu in for_each_online_cpu(prog):
+        if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
+            return drgn.Object.from_bytes_(prog, "struct pt_regs", cpu_regs[cpu])
+    return None
+
+
+def frame_text(prog: Any, pc: int) -> str:
+    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown)."""
+    try:
+        sym = prog.symbol(pc)
+    except LookupError:
+        return hex(pc)
+    text = f"{sym.name}+{pc - sym.address:#x}"
+    try:
+        mod = prog.module(pc)
+    except (LookupError, AttributeError):
+        return text
+    return text if mod.name == "kernel" else f"{text} [{mod.name}]"

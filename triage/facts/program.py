@@ -41,6 +41,9 @@ class OpenedProgram:
     btf: Any = None                    # triage.facts.btf.Btf when types come from BTF
     notes: List[str] = field(default_factory=list)
     reader: Any = None                 # kept open while the Program serves reads from it
+    # CPU -> struct pt_regs bytes from the dump's PRSTATUS notes, for Programs drgn
+    # did not open itself (it then has no saved registers for the running tasks)
+    cpu_regs: Dict[int, bytes] = field(default_factory=dict)
 
     def close(self) -> None:
         if self.reader is not None:
@@ -60,10 +63,13 @@ def _import_drgn():
     return drgn
 
 
-def open_program(paths: Sequence[str], vmlinux: Optional[str] = None) -> OpenedProgram:
+def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
+                 triage_reader: bool = False) -> OpenedProgram:
     """A drgn Program over the dump `paths` (several for a split dump).
 
     Types come from `vmlinux` (DWARF) when given, else from the dump's BTF.
+    `triage_reader=True` serves memory through triage's reader even where drgn
+    could open the file (tests compare the two paths on the same dump).
     Raises FactsUnavailable with the reason when no usable Program results.
     """
     drgn = _import_drgn()
@@ -78,10 +84,11 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None) -> OpenedP
         facts = reader.facts()
         if (facts.arch or "x86_64") != "x86_64":
             raise FactsUnavailable(f"dump facts are read only for x86_64 dumps, not {facts.arch}")
-        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths)
+        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader)
         _add_kernel_image_segment(prog, info, reader.read_phys if keep else None)
         opened = OpenedProgram(prog, "dwarf" if vmlinux else "btf+kallsyms", memory,
-                               reader=reader if keep else None)
+                               reader=reader if keep else None,
+                               cpu_regs=prstatus_regs(reader.notes()) if keep else {})
         if not keep:
             reader.close()
         if vmlinux:
@@ -90,15 +97,16 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None) -> OpenedP
         _add_kallsyms(drgn, prog, info)
         from triage.facts.finders import install_btf
         opened.btf = install_btf(prog, read_btf(prog))
+        opened.notes += _enable_orc(drgn, prog)
         return opened
     except BaseException:
         reader.close()
         raise
 
 
-def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str]):
+def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False):
     """(Program with memory, how memory is read, keep the reader open?)."""
-    if len(paths) == 1 and facts.format in ("elf", "kdump"):
+    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader:
         prog = drgn.Program()
         try:
             prog.set_core_dump(str(paths[0]))
@@ -170,6 +178,21 @@ def _add_kernel_image_segment(prog, info, read_phys: Optional[Callable[[int, int
     prog.add_memory_segment(START_KERNEL_MAP, size, read_fn)
 
 
+PRSTATUS_REG_OFFSET = 112     # x86_64 struct elf_prstatus: pr_reg follows 112 bytes of header
+PT_REGS_SIZE = 21 * 8         # struct pt_regs = the first 21 slots of user_regs_struct (r15..ss)
+MAX_CPUS = 8192
+
+
+def prstatus_regs(notes: Sequence[Any]) -> Dict[int, bytes]:
+    """CPU number -> pt_regs bytes of each NT_PRSTATUS note, in note order (the order
+    kdump and QEMU write them: one per CPU, ascending)."""
+    out: Dict[int, bytes] = {}
+    for n in notes:
+        if n.type == 1 and len(n.desc) >= PRSTATUS_REG_OFFSET + PT_REGS_SIZE and len(out) < MAX_CPUS:
+            out[len(out)] = bytes(n.desc[PRSTATUS_REG_OFFSET:PRSTATUS_REG_OFFSET + PT_REGS_SIZE])
+    return out
+
+
 def _add_kallsyms(drgn, prog, info) -> None:
     """Symbols from the kernel's own kallsyms tables (located through VMCOREINFO)."""
     if info.symbol("kallsyms_names") is None or info.symbol("kallsyms_num_syms") is None:
@@ -180,6 +203,29 @@ def _add_kallsyms(drgn, prog, info) -> None:
     except Exception as exc:    # noqa: BLE001 - a damaged table must degrade, not crash
         raise FactsUnavailable(f"kallsyms could not be decoded: {exc}") from None
     prog.register_symbol_finder("kallsyms", index, enable_index=0)
+
+
+def _enable_orc(drgn, prog) -> List[str]:
+    """Let drgn unwind kernel stacks with the ORC tables in the dump's memory.
+
+    drgn reads a module's built-in ORC (__start_orc_unwind_ip ... found through
+    kallsyms) once the module has an address range; for the main kernel module
+    that range normally comes from the vmlinux file. Giving it the kernel text
+    (_stext.._etext from kallsyms) through drgn's module API is enough, and
+    module symbols (load_module_kallsyms) name the frames in modules.
+    Returns notes for dump.source; stacks stay empty, with a reason, on failure."""
+    from drgn.helpers.linux.kallsyms import load_module_kallsyms
+    notes = []
+    try:
+        prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
+    except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
+        notes.append(f"module symbols not loaded: {exc}"[:200])
+    try:
+        prog.create_loaded_modules()
+        prog.main_module().address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
+    except Exception as exc:    # noqa: BLE001
+        notes.append(f"kernel ORC not enabled: {exc}"[:200])
+    return notes
 
 
 def read_btf(prog) -> bytes:
