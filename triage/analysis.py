@@ -75,6 +75,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     if facts:
         from triage.facts import read_dump_facts
         diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux)
+        from triage.diagnosis.dumpstate import apply_dump_facts
+        apply_dump_facts(diag, opened.lines)
     return diag
 
 

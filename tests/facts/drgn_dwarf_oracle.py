@@ -47,7 +47,7 @@ def default_vmlinux(osrelease: str) -> Optional[Path]:
 
 def dwarf_facts(prog: Any) -> Dict[str, Any]:
     """The facts, read with DWARF types (struct layouts from debuginfo, not BTF)."""
-    from drgn.helpers.linux.cpumask import for_each_online_cpu
+    from drgn.helpers.linux.cpumask import for_each_present_cpu
     from drgn.helpers.linux.mm import task_rss
     from drgn.helpers.linux.mmzone import for_each_online_pgdat
     from drgn.helpers.linux.module import for_each_module, module_taints
@@ -104,7 +104,7 @@ def dwarf_facts(prog: Any) -> Dict[str, Any]:
     tasks = {"count": count,
              "panic": {"pid": pt.pid.value_(), "comm": s(pt.comm)} if pt else None,
              "cpus": [{"cpu": c, "pid": cpu_curr(prog, c).pid.value_(), "comm": s(cpu_curr(prog, c).comm)}
-                      for c in for_each_online_cpu(prog)],
+                      for c in for_each_present_cpu(prog)],
              "top_rss": [{"pid": p, "comm": c, "rss_pages": r} for r, p, c in rss[:5]],
              "d_state": sorted(dstate, key=lambda d: d["pid"])}
     mods = []

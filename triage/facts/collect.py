@@ -183,10 +183,12 @@ class Collector:
         return self._with_stack({"pid": task.pid.value_(), "comm": _comm(task)}, task)
 
     def _cpus(self) -> List[Dict[str, Any]]:
-        from drgn.helpers.linux.cpumask import for_each_online_cpu
+        """The current task of every present CPU: panic() takes the other CPUs
+        offline before kdump, so the online mask would show only the panicking one."""
+        from drgn.helpers.linux.cpumask import for_each_present_cpu
         from drgn.helpers.linux.sched import cpu_curr
         out = []
-        for cpu in for_each_online_cpu(self.prog):
+        for cpu in for_each_present_cpu(self.prog):
             t = cpu_curr(self.prog, cpu)
             out.append({"cpu": cpu, "pid": t.pid.value_(), "comm": _comm(t)})
         return out
@@ -281,8 +283,8 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     """struct pt_regs of the CPU `task` is current on, from `cpu_regs`; None if not running."""
     import drgn
     from drgn.helpers.linux.sched import cpu_curr
-    from drgn.helpers.linux.cpumask import for_each_online_cpu
-    for cpu in for_each_online_cpu(prog):
+    from drgn.helpers.linux.cpumask import for_each_present_cpu
+    for cpu in for_each_present_cpu(prog):
         if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
             return drgn.Object.from_bytes_(prog, "struct pt_regs", cpu_regs[cpu])
     return None

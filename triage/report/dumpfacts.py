@@ -56,6 +56,11 @@ def sections(d: Diagnosis) -> List[Section]:
     for c in tasks.get("cpus") or []:
         rows.append([f"CPU {c['cpu']} running", f"{c['comm']} (pid {c['pid']})"])
     out: List[Section] = [("Machine state (from the dump)", [], rows)]
+    if p and p.get("stack"):
+        out.append((f"Stack of the panicking task ({p['comm']}, pid {p['pid']})", ["#", "frame"],
+                    [[str(i), f] for i, f in enumerate(p["stack"])]))
+    if p and p.get("stack_reason"):
+        out[-1][2].append(["", "(" + p["stack_reason"] + ")"])
     zones = mem.get("zones") or []
     if zones:
         out.append(("Memory zones (pages)", ["node", "zone", "managed", "free", "min", "low", "high",
