@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 pytest.importorskip("drgn")
 
@@ -98,3 +99,56 @@ def test_shell_refuses_a_text_log():
     log = LZO.parent / "vmcore-dmesg.txt"
     r = subprocess.run([sys.executable, "-m", "triage", "shell", str(log)], env=env, capture_output=True, text=True)
     assert r.returncode == 4 and "not a vmcore" in r.stderr and "Traceback" not in r.stderr
+
+
+KALLSYMS_KEYS = ["kallsyms_num_syms", "kallsyms_names", "kallsyms_token_table", "kallsyms_token_index",
+                 "kallsyms_offsets", "kallsyms_relative_base", "kallsyms_markers", "_stext"]
+
+
+def _with_vmcoreinfo_symbol_moved(monkeypatch, key, delta):
+    import re
+    import triage.logsource as L
+    orig = L.open_reader
+
+    def patched(paths):
+        r = orig(paths)
+        raw = r.vmcoreinfo()
+        moved = re.sub(rf"SYMBOL\({key}\)=([0-9a-f]+)",
+                       lambda m: f"SYMBOL({key})={(int(m.group(1), 16) + delta) % (1 << 64):x}", raw)
+        r.vmcoreinfo = lambda: moved
+        return r
+    monkeypatch.setattr(L, "open_reader", patched)
+
+
+def test_num_syms_is_bounded_before_drgn_allocates(monkeypatch):
+    # kallsyms_num_syms pointed at a word holding a huge count
+    import struct
+    from triage.facts.program import open_program
+    o = open_program([str(FLAT)])
+    try:
+        from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+        from triage.logsource import open_reader
+        with open_reader([str(FLAT)]) as r:
+            addr = parse_vmcoreinfo(r.vmcoreinfo()).symbol("kallsyms_num_syms")
+        words = struct.unpack("<2048I", o.prog.read(addr - 4096, 8192))
+    finally:
+        o.close()
+    i = next(i for i in range(2048) if words[i] > (1 << 22))
+    _with_vmcoreinfo_symbol_moved(monkeypatch, "kallsyms_num_syms", -4096 + 4 * i)
+    got = read_dump_facts([str(FLAT)])
+    assert "kallsyms_num_syms" in got["source"]["unavailable"] and "not plausible" in got["source"]["unavailable"]
+
+
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from(KALLSYMS_KEYS),
+       delta=st.one_of(st.integers(-4096, 4096), st.integers(-(1 << 40), 1 << 40)))
+def test_damaged_kallsyms_tables_degrade(monkeypatch, key, delta):
+    """VMCOREINFO's kallsyms pointers moved (the tables then read as garbage):
+    read_dump_facts returns, facts or a stated reason, never raises."""
+    import time
+    with monkeypatch.context() as m:
+        _with_vmcoreinfo_symbol_moved(m, key, delta)
+        t = time.monotonic()
+        got = read_dump_facts([str(FLAT)])
+        assert time.monotonic() - t < 60
+    assert got["source"]["unavailable"] or got["tasks"] is not None

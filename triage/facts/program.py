@@ -11,6 +11,7 @@ vmlinux when one is given (the oracle and `--vmlinux` path).
 """
 
 import os
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -20,6 +21,7 @@ from triage.memory.x86_64 import DEFAULT_KERNEL_IMAGE_SIZE, START_KERNEL_MAP
 MAX_PHYS_BITS = 52            # x86_64 MAXPHYSADDR: the physical segment's upper bound
 MAX_BTF_BYTES = 64 << 20
 PAGE = 4096
+MAX_KALLSYMS = 1 << 22        # vmlinux has ~100k-250k symbols
 MAX_CACHED_PAGES = 4096       # 16 MiB of kernel-image pages at most
 
 
@@ -198,6 +200,16 @@ def _add_kallsyms(drgn, prog, info) -> None:
     if info.symbol("kallsyms_names") is None or info.symbol("kallsyms_num_syms") is None:
         raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols (kernel before 6.0 or no backport)")
     from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+    # drgn sizes its tables by kallsyms_num_syms: bound it before drgn allocates
+    try:
+        (n,) = struct.unpack("<I", prog.read(info.symbol("kallsyms_num_syms"), 4))
+    except Exception as exc:    # noqa: BLE001 - FaultError: the page is not in the dump
+        raise FactsUnavailable(f"kallsyms_num_syms not readable: {exc}") from None
+    if not 0 < n <= MAX_KALLSYMS:
+        raise FactsUnavailable(f"kallsyms_num_syms {n} is not plausible (1..{MAX_KALLSYMS})")
+    problem = _kallsyms_tables_problem(prog, info, n)
+    if problem:
+        raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
     try:
         index = load_vmlinux_kallsyms(prog)
     except Exception as exc:    # noqa: BLE001 - a damaged table must degrade, not crash
@@ -226,6 +238,50 @@ def _enable_orc(drgn, prog) -> List[str]:
     except Exception as exc:    # noqa: BLE001
         notes.append(f"kernel ORC not enabled: {exc}"[:200])
     return notes
+
+
+MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Debian 6.1: at most 19)
+MAX_NAMES_BYTES = 32 << 20
+
+
+def _kallsyms_tables_problem(prog, info, n: int) -> Optional[str]:
+    """Why drgn's decoder should not be run on these tables, or None.
+
+    drgn expands every name through the 256-entry token table; garbage there
+    (long "tokens") or in the names' length prefixes makes it run for minutes
+    (measured: 187 s with the token table pointer moved by 400 KB). The tokens
+    must be short NUL-terminated strings in increasing order, and the n
+    length-prefixed names must fit before the token table that follows them."""
+    try:
+        index = struct.unpack("<256H", prog.read(info.symbol("kallsyms_token_index"), 512))
+        table = prog.read(info.symbol("kallsyms_token_table"), index[255] + MAX_TOKEN + 1)
+    except Exception as exc:    # noqa: BLE001 - FaultError, missing symbol
+        return f"token table not readable ({exc})"
+    if any(b <= a for a, b in zip(index, index[1:])):
+        return "token index is not increasing"
+    for i, start in enumerate(index):
+        end = table.find(b"\0", start, start + MAX_TOKEN + 1)
+        if end <= start:
+            return f"token {i} is empty or longer than {MAX_TOKEN} bytes"
+    names, tokens = info.symbol("kallsyms_names"), info.symbol("kallsyms_token_table")
+    if names is None or tokens is None or not 0 < tokens - names <= MAX_NAMES_BYTES:
+        return None             # another table order: nothing to bound the names by
+    try:
+        data = prog.read(names, tokens - names)
+    except Exception as exc:    # noqa: BLE001
+        return f"names not readable ({exc})"
+    pos = 0
+    for _ in range(n):
+        if pos >= len(data):
+            return "names run past the token table"
+        length = data[pos]
+        if length & 0x80:       # "big" symbols: a second length byte (7 bits + 8)
+            if pos + 1 >= len(data):
+                return "names run past the token table"
+            length = (length & 0x7F) | (data[pos + 1] << 7)
+            pos += 1
+        pos += 1 + length
+    return None if pos <= len(data) else "names run past the token table"
 
 
 def read_btf(prog) -> bytes:
