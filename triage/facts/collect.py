@@ -158,11 +158,13 @@ class Collector:
         out["cpus"] = self._try("tasks.cpus", self._cpus, [])
 
         def walk() -> None:
-            count, rss, dstate = 0, [], []
+            count, rss, dstate, seen = 0, [], [], set()
             for task in for_each_task(prog):
                 count += 1
-                if count > MAX_TASKS:
-                    raise ValueError(f"task list longer than {MAX_TASKS}: corrupt")
+                addr = task.value_()
+                if count > MAX_TASKS or addr in seen:
+                    raise ValueError("task list loops or is longer than %d: corrupt" % MAX_TASKS)
+                seen.add(addr)
                 pid = task.pid.value_()
                 if task.mm.value_() and pid == task.tgid.value_():
                     rss.append((task_rss(prog, task).total, pid, _comm(task)))
@@ -226,10 +228,11 @@ class Collector:
     # -- modules --------------------------------------------------------------
     def modules(self) -> List[Dict[str, Any]]:
         from drgn.helpers.linux.module import for_each_module, module_taints
-        out = []
+        out, seen = [], set()
         for i, mod in enumerate(for_each_module(self.prog)):
-            if i >= MAX_MODULES:
-                raise ValueError(f"module list longer than {MAX_MODULES}: corrupt")
+            if i >= MAX_MODULES or mod.value_() in seen:
+                raise ValueError(f"module list loops or is longer than {MAX_MODULES}: corrupt")
+            seen.add(mod.value_())
             version = None
             if _has(mod, "version") and mod.version.value_():
                 version = mod.version.string_().decode("latin-1")
