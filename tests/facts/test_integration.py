@@ -152,3 +152,19 @@ def test_damaged_kallsyms_tables_degrade(monkeypatch, key, delta):
         got = read_dump_facts([str(FLAT)])
         assert time.monotonic() - t < 60
     assert got["source"]["unavailable"] or got["tasks"] is not None
+
+
+def test_html_memory_picture_is_inline_svg_with_escaped_names(diag):
+    import copy
+    import xml.dom.minidom
+    from triage.report.memsvg import memory_svg
+    from triage.report.escape import safe_html
+    html = render(diag, "html")
+    assert html.count("<svg") == 2 and "free blocks by order" in html
+    d = copy.deepcopy(diag.dump)
+    d["memory"]["zones"][0]["name"] = "<script>x</script>"
+    svg = memory_svg(d, safe_html)
+    assert "<script>" not in svg
+    for part in svg.split("</svg>")[:-1]:        # each chart is well-formed XML
+        xml.dom.minidom.parseString(part[part.index("<svg"):] + "</svg>")
+    assert memory_svg({"memory": {"zones": []}}, safe_html) == ""

@@ -40,9 +40,12 @@ def _dump_facts(d: Diagnosis) -> List[str]:
     line = status_line(d)
     if line is None:
         return []
+    from triage.report.memsvg import memory_svg
     out: List[str] = []
     for title, headers, rows in sections(d):
         out.append(f"<h2>{h(title)}</h2>")
+        if title.startswith("Memory zones"):
+            out.append(memory_svg(d.dump, h))
         out.append(_table([h(x) for x in headers] if headers else ["", ""], [[h(c, 200) for c in r] for r in rows]))
     out.append(f'<p class="meta">Dump facts: {h(line, 600)}</p>')
     return out
