@@ -32,13 +32,12 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
-    from triage.diagnosis import gpu
+    from triage.diagnosis.gpu import GpuKnowledge
     if rules is None:
         rules = load_ruleset()
-    gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     log = parse_log(lines)
     matches = classify(log, rules)
-    return diagnose(log, matches, source or SourceInfo())
+    return diagnose(log, matches, source or SourceInfo(), GpuKnowledge.from_rules(rules))
 
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:

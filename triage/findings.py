@@ -68,6 +68,7 @@ class TimelineEntry:
     kind: str
     text: str
     module: Optional[str] = None
+    gpu: bool = False                  # module is a GPU driver
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from triage.events.model import line_at, lines_between
 from triage.diagnosis import hypotheses as hyp
 from triage.textclip import clip
-from triage.diagnosis.gpu import is_gpu_module
+from triage.diagnosis.gpu import GpuKnowledge, builtin_knowledge
 from triage.findings import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
                                  Verdict)
 from triage.diagnosis.taint import decode_taint, module_taint
@@ -186,7 +186,7 @@ def _find_module(facts, name: Optional[str]):
     return None
 
 
-def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Culprit:
+def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo, gpu: GpuKnowledge) -> Culprit:
     module = function = taint = None
     if view is not None:
         module, function, taint = view.module, view.function, view.taint
@@ -203,10 +203,13 @@ def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Cul
         version = ((view.version if view is not None else None) or (mod.version if mod is not None else None)
                    or source.module_versions.get(module))
     # the signature layer may know the module is a GPU driver from its own list
-    gpu = is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
+    is_gpu = gpu.is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
+    if module is None and gpu.builtin_driver(function):
+        # a built-in GPU driver prints no [module] tag: its function prefix names it
+        module, is_gpu = gpu.builtin_driver(function), True
     return Culprit(module=module, function=function, taint=taint or None,
                    out_of_tree=marks["out_of_tree"], proprietary=marks["proprietary"],
-                   unsigned=marks["unsigned"], version=version, is_gpu_driver=gpu)
+                   unsigned=marks["unsigned"], version=version, is_gpu_driver=is_gpu)
 
 
 _KEY_PREFIXES = ("RIP: 0010:", "IP:", "pc :", "PC is at", "CPU: ")
@@ -241,17 +244,17 @@ def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine
     return out
 
 
-def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo) -> List[Dict[str, Any]]:
+def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo, gpu: GpuKnowledge) -> List[Dict[str, Any]]:
     out = []
     seen = set()
     for m in getattr(facts, "modules", None) or []:
         is_culprit = culprit.module is not None and m.name.replace("-", "_") == culprit.module.replace("-", "_")
-        gpu = is_gpu_module(m.name)
-        if not (gpu or is_culprit) or m.name in seen:
+        is_gpu = gpu.is_gpu_module(m.name)
+        if not (is_gpu or is_culprit) or m.name in seen:
             continue
         seen.add(m.name)
         marks = module_taint(m.taint)
-        out.append({"name": m.name, "taint": m.taint or "", "gpu": gpu, "culprit": is_culprit,
+        out.append({"name": m.name, "taint": m.taint or "", "gpu": is_gpu, "culprit": is_culprit,
                     "version": m.version or source.module_versions.get(m.name), **marks})
     if culprit.module and culprit.module not in seen:
         out.insert(0, {"name": culprit.module, "taint": culprit.taint or "", "gpu": culprit.is_gpu_driver,
@@ -265,7 +268,7 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     steps = list(verdict.next_steps)
     c = verdict.culprit
     byname = {h.name: h for h in hyps}
-    if c.module and c.is_gpu_driver and c.module.startswith("nvidia"):
+    if c.module and c.is_gpu_driver and _nvidia_module(c.module):
         steps.append("Collect `nvidia-bug-report.sh` and the driver version (`modinfo nvidia`, "
                      "`cat /proc/driver/nvidia/version`); check NVIDIA's release notes for a fix in a newer driver "
                      "and report the oops to NVIDIA with this summary.")
@@ -310,13 +313,17 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     return uniq
 
 
-def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Diagnosis:
+def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
+             gpu: Optional[GpuKnowledge] = None) -> Diagnosis:
     """The Diagnosis of one input from its parsed log and its ranked rule matches.
 
     `matches` are classify's Match objects, best first. `source` adds what the
     input (a dump) knows beyond the log: path, partial, crash time, hostname.
+    `gpu` is the GPU knowledge of the RuleSet the matches came from
+    (GpuKnowledge.from_rules); the built-in signature data when None.
     """
     source = source or SourceInfo()
+    gpu = gpu if gpu is not None else builtin_knowledge()
     facts = log.facts
     announced = log_module_versions(log)
     if announced:
@@ -359,7 +366,7 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     crash_line = crash_ev.end_line or crash_ev.line if crash_ev is not None else None
     crash_ts = crash_ev.ts if crash_ev is not None else None
 
-    culprit = _culprit(best, main, facts, source)
+    culprit = _culprit(best, main, facts, source, gpu)
     verdict = Verdict(
         category=category, title=title,
         # unknown/none come from the engine's built-in fallbacks, not from a signature
@@ -374,12 +381,12 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     )
 
     taint = (main.taint if main is not None and main.taint else None) or facts.taint
-    loaded_gpu = sorted({m.name for m in (facts.modules or []) if is_gpu_module(m.name)})
+    loaded_gpu = sorted({m.name for m in (facts.modules or []) if gpu.is_gpu_module(m.name)})
     ctx = hyp.Context(events=events, lines=log.lines, main=main, crash_ts=crash_ts,
                       crash_line=crash_line, category=category, culprit=culprit, taint=taint,
                       loaded_gpu=loaded_gpu, modules_known=bool(facts.modules), panicked=panicked,
                       arch=source.arch or facts.arch,
-                      panic_reason=(panic.fields or {}).get("reason") if panic is not None else None)
+                      panic_reason=(panic.fields or {}).get("reason") if panic is not None else None, gpu=gpu)
     hyps = hyp.assess_all(ctx)
     verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)
 
@@ -395,7 +402,7 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
         uptime_s=crash_ts if crash_ts is not None else facts.uptime_s,
         crash_time=source.crash_time,
         mem_total_kb=facts.mem_total_kb,
-        modules_of_interest=_modules_of_interest(facts, culprit, source),
+        modules_of_interest=_modules_of_interest(facts, culprit, source, gpu),
     )
     related = best.related if best else []
     stop = crash_line if crash_line is not None else (events[-1].line if events else 0)
@@ -410,10 +417,10 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
         system=system,
         evidence=_evidence(log, best, main, panic),
         # without a crash every notable event "contributes"; keep the latest few
-        contributing=build_contributing(events, main, related) if main is not None
-        else build_contributing(events, None, related)[-10:],
+        contributing=build_contributing(events, main, related, gpu) if main is not None
+        else build_contributing(events, None, related, gpu)[-10:],
         hypotheses=hyps,
-        timeline=build_timeline(events, stop),
+        timeline=build_timeline(events, stop, gpu),
         other_matches=other,
     )
 
@@ -428,9 +435,15 @@ def _nvidia_family(versions: Dict[str, str], facts) -> Dict[str, str]:
     out = dict(versions)
     if "nvidia" in versions:
         for m in getattr(facts, "modules", None) or []:
-            if m.name.replace("-", "_").startswith("nvidia"):
+            if _nvidia_module(m.name):
                 out.setdefault(m.name, versions["nvidia"])
     return out
+
+
+def _nvidia_module(name: str) -> bool:
+    """nvidia and its companions (nvidia_uvm, nvidia_drm, ...): one driver install."""
+    n = name.replace("-", "_")
+    return n == "nvidia" or n.startswith("nvidia_")
 
 
 def _real_host(name: Optional[str]) -> Optional[str]:
