@@ -91,7 +91,7 @@ def test_html_escapes_everything():
     assert not any(k.startswith("on") for k, _ in p.attrs)
     assert not any(k in ("src", "href") for k, _ in p.attrs)   # no external resources
     assert set(p.tags) <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code", "b",
-                           "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "span"}
+                           "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "span", "pre", "br"}
     assert "&lt;script&gt;" in out
     assert not _RAW.search(out)
     assert "default-src 'none'" in out

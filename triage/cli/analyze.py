@@ -1,6 +1,7 @@
 """`triage analyze PATH`: the verdict, culprit, evidence, hypotheses and timeline."""
 
 import os
+import shutil
 import tempfile
 from typing import Optional, Tuple
 
@@ -9,6 +10,7 @@ import click
 from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL, InputError
 from triage.report.render import FORMATS
+from triage.report.text import WIDTH
 
 
 @click.command("analyze")
@@ -38,7 +40,10 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
     diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules)
-    text = render(diag, fmt)
+    # on a terminal the text fits its width (COLUMNS or the tty's; at least 80 columns);
+    # a report written to a file keeps the default width
+    width = None if output else shutil.get_terminal_size((WIDTH, 24)).columns
+    text = render(diag, fmt, width=width)
     if output:
         _write(output, text)
     else:

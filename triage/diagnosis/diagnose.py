@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from triage.events.model import line_at, lines_between
 from triage.diagnosis import hypotheses as hyp
 from triage.textclip import clip
+from triage.diagnosis.crash import build_crash
 from triage.diagnosis.gpu import GpuKnowledge, builtin_knowledge
 from triage.findings import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
                                  Verdict)
@@ -337,6 +338,13 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
     panicked = bool(panics) or source.crashed
     views = [_view(m) for m in matches]
     best = _pick(views, panicked)
+    if not panicked:
+        # the same crash read from the vmcore-dmesg.txt or the serial log: the
+        # log itself shows the kernel went into kdump (no panic line is printed)
+        cand = best.event if best is not None else _main_event_without_rule(events)
+        if _crashed_into_kdump(log, cand, facts):
+            panicked = True
+            best = _pick(views, panicked)
 
     if best is not None:
         main = best.event
@@ -410,10 +418,13 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
               "confidence": round(v.confidence, 3),
               "line": getattr(v.event, "line", None)} for v in views
              if v is not best and not _consequence(v.event, main)][:10]
+    dump_values = {"kernel_release": source.kernel_release, "arch": source.arch} if source.kind == "vmcore" else {}
+    crash = build_crash(log, main, panic, events, crash_line, source.arch or facts.arch, dump_values)
     return Diagnosis(
         source=Source(path=source.path, kind=source.kind, format=source.format,
                       partial=source.partial, problems=list(source.problems)),
         verdict=verdict,
+        crash=crash,
         system=system,
         evidence=_evidence(log, best, main, panic),
         # without a crash every notable event "contributes"; keep the latest few
@@ -423,6 +434,38 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
         timeline=build_timeline(events, stop, gpu),
         other_matches=other,
     )
+
+
+# Header lines printed by die(): the report is an oops, which ends in oops_end().
+_DIE_LINES = ("Oops: ", "Internal error: ", "invalid opcode: ", "general protection fault", "stack segment: ",
+              "divide error: ", "Oops - ")
+_PANIC_ON_OOPS = re.compile(r"(?:^|\s)(?:oops=panic|panic_on_oops=1)(?:\s|$)")
+
+
+def _crashed_into_kdump(log, ev, facts) -> bool:
+    """True when an oops in the log went straight into the kdump kernel.
+
+    With a crash kernel loaded, oops_end() calls crash_kexec() before panic()
+    would print anything when the oops is fatal: in an interrupt, in the idle
+    task (pid 0) or init (pid 1), or with panic_on_oops. The log then shows the
+    oops with "Kdump: loaded" on its CPU: line and no "Kernel panic" record,
+    while the vmcore written at that moment proves the crash. panic_on_oops set
+    at run time (sysctl) leaves no trace in the log, so such a log stays
+    "not panicked"."""
+    if ev is None:
+        return False
+    end = min(ev.end_line or ev.line, ev.line + 80)
+    died = kdump = False
+    for ln in lines_between(log.lines, ev.line, end):
+        t = ln.text.lstrip()
+        if t.startswith(_DIE_LINES):
+            died = True
+        elif t.startswith("CPU: ") and "Kdump: loaded" in t:
+            kdump = True
+    if not (died and kdump):
+        return False
+    in_irq = any(getattr(f, "context", "task") in ("irq", "softirq", "nmi") for f in ev.frames or ())
+    return ev.pid in (0, 1) or in_irq or bool(_PANIC_ON_OOPS.search(getattr(facts, "cmdline", None) or ""))
 
 
 def _consequence(ev, main) -> bool:
