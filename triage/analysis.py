@@ -91,6 +91,7 @@ def source_info(path: str, opened: Any) -> SourceInfo:
         crashed=kind == "dump" and (g(opened, "crash_time") or g(info, "crash_time")) is not None,
         arch=g(opened, "arch") or g(facts, "arch"),
         module_versions=dict(g(opened, "module_versions") or {}),
+        build_id=g(info, "build_id"),
     )
 
 

@@ -85,6 +85,7 @@ class SystemSummary:
     uptime_s: Optional[float] = None
     crash_time: Optional[str] = None                       # ISO 8601 UTC, from CRASHTIME when known
     mem_total_kb: Optional[int] = None
+    build_id: Optional[str] = None                         # VMCOREINFO BUILD-ID (dumps of 5.9+ kernels)
     modules_of_interest: List[Dict[str, Any]] = field(default_factory=list)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from triage.events.model import line_at, lines_between
 from triage.diagnosis import hypotheses as hyp
 from triage.textclip import clip
+from triage.diagnosis import debuginfo
 from triage.diagnosis.crash import build_crash
 from triage.diagnosis.gpu import GpuKnowledge, builtin_knowledge
 from triage.findings import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
@@ -56,6 +57,7 @@ class SourceInfo:
     crashed: bool = False              # the dump was written at a kernel crash (kdump: CRASHTIME set)
     arch: Optional[str] = None
     module_versions: Dict[str, str] = field(default_factory=dict)
+    build_id: Optional[str] = None     # VMCOREINFO BUILD-ID of the crashed kernel
 
 
 @dataclass
@@ -265,7 +267,8 @@ def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo, gpu: GpuKn
     return out
 
 
-def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, category: str) -> List[str]:
+def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, category: str,
+                system: Optional[SystemSummary] = None) -> List[str]:
     steps = list(verdict.next_steps)
     c = verdict.culprit
     byname = {h.name: h for h in hyps}
@@ -303,6 +306,13 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     if earlier:
         steps.append(f"An earlier oops at line {earlier[0].line} may be the root cause "
                      f"({label(earlier[0].kind)}); read it first.")
+    intentional = it is not None and it.status == hyp.SUPPORTED
+    hardware = hw is not None and hw.status == hyp.SUPPORTED and not c.module
+    if category != "none" and not intentional and not hardware and system is not None:
+        # a crash in code: symbols turn the trace's offsets into source lines, and the dump
+        # holds the state (task list, memory, locks) the log does not print
+        steps += debuginfo.next_steps(system.kernel_release, system.kernel_version, source.build_id,
+                                      source.path, source.kind == "vmcore", c.module, bool(c.out_of_tree))
     if source.partial:
         steps.append("The input is incomplete (" + "; ".join(source.problems[:3] or ["partial dump"]) +
                      "): the last records may be missing; keep the original dump and recapture if possible.")
@@ -396,7 +406,6 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
                       arch=source.arch or facts.arch,
                       panic_reason=(panic.fields or {}).get("reason") if panic is not None else None, gpu=gpu)
     hyps = hyp.assess_all(ctx)
-    verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)
 
     system = SystemSummary(
         kernel_release=source.kernel_release or facts.kernel_release,
@@ -411,7 +420,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
         crash_time=source.crash_time,
         mem_total_kb=facts.mem_total_kb,
         modules_of_interest=_modules_of_interest(facts, culprit, source, gpu),
+        build_id=source.build_id,
     )
+    verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category, system)
     related = best.related if best else []
     stop = crash_line if crash_line is not None else (events[-1].line if events else 0)
     other = [{"signature": v.rule_id, "category": v.category, "title": v.title,

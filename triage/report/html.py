@@ -117,7 +117,10 @@ def render_html(d: Diagnosis) -> str:
                          for x in d.system.modules_of_interest]))
     if v.next_steps:
         p.append("<h2>Next steps</h2><ol>")
-        p.extend(f"<li>{h(x, 1000)}</li>" for x in v.next_steps)
+        for x in v.next_steps:
+            first, *commands = x.split("\n")
+            cmd = "<pre>" + "\n".join(h(c, 1000) for c in commands) + "</pre>" if commands else ""
+            p.append(f"<li>{h(first, 1000)}{cmd}</li>")
         p.append("</ol>")
     p.append(f'<p class="meta">Source: {h(d.source.path, 500)} ({h(d.source.kind)})</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

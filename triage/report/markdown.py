@@ -113,7 +113,13 @@ def render_markdown(d: Diagnosis) -> str:
     out.append("")
     if v.next_steps:
         out += ["## Next steps", ""]
-        out += [f"{i}. {m(step, 1000)}" for i, step in enumerate(v.next_steps, 1)]
+        for i, step in enumerate(v.next_steps, 1):
+            first, *commands = step.split("\n")
+            out.append(f"{i}. {m(first, 1000)}")
+            if commands:
+                # indented under the list item, the commands stay copy-pasteable
+                block = "\n".join(_code(commands))
+                out += ["", *("   " + x for x in block.split("\n")), ""]
         out.append("")
     out.append(f"Source: {m(d.source.path, 500)} ({m(d.source.kind)})")
     return "\n".join(out) + "\n"

@@ -174,7 +174,7 @@ def _render(d: Diagnosis, width: int) -> str:
     if v.next_steps:
         out.append("Next steps")
         for i, step in enumerate(v.next_steps, 1):
-            out.extend(_step_lines(s(step, 1000), i, width))
+            out.extend(_step_lines(step, i, width))
         out.append("")
     if d.other_matches:
         out.append("Other matching signatures")
@@ -187,9 +187,13 @@ def _render(d: Diagnosis, width: int) -> str:
 
 
 def _step_lines(step: str, i: int, width: int) -> List[str]:
-    """A numbered next step; a command (in backticks) keeps a line of its own, unbroken."""
-    return textwrap.wrap(step, width, initial_indent=f"  {i}. ", subsequent_indent="     ",
-                         break_on_hyphens=False)
+    """A numbered next step: its first line wrapped as prose; the lines after
+    it are commands, one per line as given (fit_lines wraps one only if it
+    is wider than the terminal)."""
+    first, *commands = step.split("\n")
+    out = textwrap.wrap(s(first, 1000), width, initial_indent=f"  {i}. ", subsequent_indent="     ",
+                        break_on_hyphens=False)
+    return out + [f"       {s(c, 1000)}" for c in commands]
 
 
 def frame_text(e: TraceEntry) -> str:
@@ -303,6 +307,7 @@ def system_rows(d: Diagnosis) -> List[List[str]]:
     add("kernel", s(sy.kernel_release))
     add("arch", s(sy.arch))
     add("hardware", s(sy.hardware, 200))
+    add("build ID", s(sy.build_id))
     add("crash time", s(sy.crash_time))
     add("uptime at crash" if d.verdict.category != "none" else "uptime at log end", _uptime(sy.uptime_s))
     if sy.mem_total_kb:
