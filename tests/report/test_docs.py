@@ -49,3 +49,18 @@ def test_every_json_field_documented():
     fields |= set(crash["task"]) | set(crash["ip"] or {})
     missing = fields - documented
     assert not missing, missing
+
+
+def test_analyze_worked_example_is_current():
+    """docs/analyze.md is what tools/analyze_example.py prints for the committed dump."""
+    import subprocess
+    import sys
+    root = DOCS.parent
+    if not REAL_DUMP.is_file():
+        import pytest
+        pytest.skip("committed dump missing")
+    out = subprocess.run([sys.executable, "tools/analyze_example.py", str(REAL_DUMP.relative_to(root))],
+                         cwd=root, capture_output=True, text=True, check=True, timeout=300).stdout
+    assert out == (DOCS / "analyze.md").read_text(), \
+        "docs/analyze.md is stale: python3 tools/analyze_example.py " \
+        "sample_dumps/committed/gpu_alloc_null-kdump-lzo/vmcore > docs/analyze.md"

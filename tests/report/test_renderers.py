@@ -8,6 +8,8 @@ attribute comes from log text), and the absence of raw control bytes.
 
 import json
 import re
+
+import pytest
 from html.parser import HTMLParser
 
 from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of
@@ -107,3 +109,15 @@ def test_markdown_escapes_and_fences():
     fences = re.findall(r"^(`{3,})text$", out, re.M)
     assert fences and len(fences[0]) >= 4
     assert out.startswith("# BUG: ")
+
+
+@pytest.mark.parametrize("width", [40, 80, 97, 160])
+def test_text_fits_the_width(width):
+    """No line is wider than the width asked for (never narrower than 80), whatever the
+    log holds: a hostile title, a 5000-character unbreakable token, a long path."""
+    d = _diag(evil_title=True, partial=True)
+    d.evidence[0].text = "x" * 5000
+    d.source.path = "/" + "very-long-directory-name" * 20 + "/vmcore"
+    out = render(d, "text", width=width)
+    assert max(len(ln) for ln in out.splitlines()) <= max(80, width)
+    assert "x" * 60 in out                  # wrapped, not dropped

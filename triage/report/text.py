@@ -110,9 +110,9 @@ def _render(d: Diagnosis, width: int) -> str:
     head.append("kernel panicked" if v.panicked else "no panic")
     if v.signature:
         head.append(f"rule {s(v.signature)}")
-    out.append("  " + " | ".join(head))
+    out.extend(textwrap.wrap(" | ".join(head), width, initial_indent="  ", subsequent_indent="    "))
     if d.hypotheses:
-        out.append("  " + hypothesis_line(d))
+        out.extend(textwrap.wrap(hypothesis_line(d), width, initial_indent="  ", subsequent_indent="    "))
     if d.source.partial:
         probs = "; ".join(s(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out.append(f"  PARTIAL INPUT: {probs} (the diagnosis uses what could be read)")
