@@ -426,9 +426,10 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
     tmpl = rule.title
     if not function and "{function}" in tmpl:
         tmpl = rule.title_nofunc or tmpl.replace(" in {function}", "").replace("{function}", "")
+    if not values["xid_name"]:
+        # an Xid the taxonomy does not list: "NVRM: Xid 999", not "NVRM: Xid 999 ()"
+        tmpl = tmpl.replace("({xid_name})", "")
     out = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), tmpl)
-    # an empty placeholder in parentheses ("Xid 999 ({xid_name})" for an Xid the taxonomy lacks)
-    out = out.replace("()", "")
     return " ".join(out.split())
 
 
