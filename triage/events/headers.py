@@ -398,6 +398,9 @@ def _match_gpu(text: str) -> Optional[Header]:
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
+    if text.startswith("[drm] GPU HANG: ecode "):
+        # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
     if text.startswith("[drm:"):
         # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=..."
         m = _DRM_ERROR.match(text)
@@ -418,7 +421,8 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU hang"
     if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma")):
         return "GPU fifo fault"
-    if "page fault" in low or "mmu fault" in low:
+    if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
+        # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
         return "GPU page fault"
     if "gr: trap" in low:
         return "GPU engine trap"
