@@ -9,6 +9,7 @@ steps are assembled. Findings only: renderers do the printing.
 
 import dataclasses
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -512,3 +513,15 @@ def _syslog_host(log) -> Optional[str]:
         if ln.host:
             return ln.host
     return None
+
+
+def relocate(diag: Diagnosis, path: str) -> Diagnosis:
+    """Say that `diag` was read from `path` (e.g. batch's archive member instead
+    of the temporary copy it analysed): source.path and the dump path in the
+    next steps' command lines."""
+    old = diag.source.path
+    if old and old != path:
+        q_old, q_new = shlex.quote(old), shlex.quote(path)
+        diag.verdict.next_steps = [x.replace(q_old, q_new) if q_old in x else x for x in diag.verdict.next_steps]
+    diag.source.path = path
+    return diag
