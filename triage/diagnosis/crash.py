@@ -7,6 +7,7 @@ Where the log and the dump's own data (VMCOREINFO, utsname) both give a
 value, `crosscheck` records both and whether they agree.
 """
 
+import re
 from typing import Any, Iterable, List, Optional, Sequence
 
 from triage.events.model import lines_between
@@ -30,14 +31,26 @@ TOP_CONSUMERS = 5
 _BLOCK_LINES = 80     # how far into an event's block the header lines are looked for
 
 
-def _task(events: Sequence[Any]) -> Optional[CrashTask]:
-    """The CPU:/Comm: of the first of `events` (the oops, then the panic) that names one."""
+_CPU_LINE = re.compile(r"CPU: ?(\d{1,5}) PID: (\d{1,10}) Comm: (\S{1,64})")
+
+
+def _task(log: Any, events: Sequence[Any]) -> Optional[CrashTask]:
+    """The CPU:/Comm: of the first of `events` (the oops, then the panic, then
+    the OOM report) that names one; else a `CPU: N PID: P Comm: C` line of their
+    blocks that the parser could not take apart (text pasted into the line)."""
     for ev in events:
         if ev is None:
             continue
         comm = ev.comm if ev.comm is not None else (ev.fields or {}).get("comm")
         if comm is not None or ev.pid is not None:
             return CrashTask(comm=comm, pid=ev.pid, cpu=ev.cpu)
+    for ev in events:
+        if ev is None:
+            continue
+        for ln in lines_between(log.lines, ev.line, min(ev.end_line or ev.line, ev.line + _BLOCK_LINES)):
+            m = _CPU_LINE.search(ln.text[:300])
+            if m:
+                return CrashTask(comm=m.group(3), pid=int(m.group(2)), cpu=int(m.group(1)))
     return None
 
 
@@ -160,7 +173,7 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     oom_panic = any(ev is not None and (ev.fields or {}).get("oom") for ev in (main, panic))
     invoked = [e for e in events if e.kind == "oom_invoked" and (stop is None or e.line <= stop)]
     return Crash(
-        task=_task((main, panic)),
+        task=_task(log, (main, panic, invoked[-1] if invoked else None)),
         header=_header(log, main, panic, invoked[-1] if oom_panic and invoked else None),
         ip=ip,
         trace=trace_entries(src.frames) if src is not None else [],
