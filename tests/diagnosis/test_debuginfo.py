@@ -63,3 +63,12 @@ def test_intentional_crash_gets_no_debuginfo_step():
     d = analyze_path(str(log))
     assert d.verdict.category == "sysrq"
     assert not any("debug symbols" in x for x in d.verdict.next_steps)
+
+
+def test_gpu_hardware_error_gets_no_debuginfo_step():
+    from triage.analysis import analyze_lines
+    line = "[ 9912.112233] NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, name=python3, GPU has fallen off the bus."
+    d = analyze_lines(["[    0.000000] Linux version 6.1.0-57-amd64 (debian-kernel@lists.debian.org) #1 SMP "
+                       "PREEMPT_DYNAMIC Debian 6.1.192-3", line])
+    assert d.verdict.category == "gpu_xid"
+    assert not any("debug symbols" in x for x in d.verdict.next_steps)

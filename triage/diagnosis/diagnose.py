@@ -308,8 +308,8 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
         steps.append(f"An earlier oops at line {earlier[0].line} may be the root cause "
                      f"({label(earlier[0].kind)}); read it first.")
     intentional = it is not None and it.status == hyp.SUPPORTED
-    hardware = hw is not None and hw.status == hyp.SUPPORTED and not c.module
-    if category != "none" and not intentional and not hardware and system is not None:
+    hardware = hw is not None and hw.status == hyp.SUPPORTED
+    if category not in ("none", "gpu_xid", "mce") and not intentional and not hardware and system is not None:
         # a crash in code: symbols turn the trace's offsets into source lines, and the dump
         # holds the state (task list, memory, locks) the log does not print
         steps += debuginfo.next_steps(system.kernel_release, system.kernel_version, source.build_id,
