@@ -74,3 +74,12 @@ def test_disagreement_is_flagged_in_every_format():
         out = render(d, fmt)
         assert "DISAGREE" in out and "6.1.0-99-amd64" in out, fmt
     assert '"agree": false' in render(d, "json")
+
+
+def test_no_crash_no_crash_section():
+    from triage.analysis import analyze_lines
+    d = analyze_lines(["[    1.000000] Linux version 6.1.0-57-amd64 #1 SMP Debian 6.1.192-3",
+                       "[    2.000000] Modules linked in: nvidia(POE) qemu_fw_cfg"])
+    assert d.verdict.category == "none"
+    assert d.crash.task is None and not d.crash.modules and not d.crash.trace
+    assert "\nCrash\n" not in render(d, "text")

@@ -157,6 +157,8 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     it led to, `stop` the last line of the crash. `dump_values` maps a field name
     ("kernel_release", "hostname", ...) to the dump's own value, compared with
     the log's in `checks`."""
+    if main is None and panic is None:
+        return Crash()           # no crash in the log: nothing to show
     src = _trace_source(main, panic, events)
     ip = None
     for ev in (main, panic):
