@@ -15,7 +15,7 @@ IP addresses are recognised anywhere by pattern and checked with `ipaddress`.
 import dataclasses
 import ipaddress
 import re
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict, Iterable, Iterator
 
 # Wordings of the kernel (and of tools' paths) that name a process, a user or a host.
 _COMM_PATTERNS = [
@@ -46,10 +46,14 @@ _NOT_NAMES = frozenset({"", "-", "?", "(none)", "<unknown>", "'<unknown>'", "unk
 
 
 class Redactor:
-    """One report's mapping from original values to placeholders."""
+    """One report's mapping from original values to placeholders. `keep` holds
+    names never taken for a process name: the kernel functions of the report
+    (a kernel thread named like its function, khugepaged, is not user data,
+    and its function must stay readable in the trace)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Iterable[str] = ()) -> None:
         self.maps: Dict[str, Dict[str, str]] = {"host": {}, "ip": {}, "user": {}, "comm": {}}
+        self.keep = frozenset(keep)
 
     def placeholder(self, kind: str, value: str) -> str:
         m = self.maps[kind]
@@ -60,7 +64,8 @@ class Redactor:
     def learn(self, kind: str, value: Any) -> None:
         if isinstance(value, str):
             v = value.strip()
-            if v not in _NOT_NAMES and not v.startswith(("host-", "ip-", "user-", "comm-")):
+            if v not in _NOT_NAMES and not v.startswith(("host-", "ip-", "user-", "comm-")) \
+                    and not (kind == "comm" and v in self.keep):
                 self.placeholder(kind, v)
 
     def learn_text(self, text: str) -> None:
@@ -139,12 +144,14 @@ def _map(obj: Any, fn: Callable[[str], str]) -> Any:
 def redact(diag: Any) -> Any:
     """A copy of `diag` (a Diagnosis) with host names, IP addresses, user
     names and process names replaced by stable placeholders."""
-    r = Redactor()
+    c = diag.crash
+    functions = {e.function for e in c.trace if e.function} | {x for x in (
+        c.ip.function if c.ip else None, diag.verdict.culprit.function) if x}
+    r = Redactor(keep=functions)
     sy = diag.system
     if sy.hostname:
         r.learn("host", sy.hostname)
         r.learn("host", sy.hostname.split(".")[0])
-    c = diag.crash
     if c.task is not None:
         r.learn("comm", c.task.comm)
     if c.oom is not None:

@@ -96,3 +96,11 @@ def test_redactor_leaves_kernel_numbers_alone():
     r.learn("comm", "sh")
     assert r.apply("Comm: sh Tainted") == "Comm: comm-1 Tainted"
     assert r.apply("run nvidia-bug-report.sh; shmem") == "run nvidia-bug-report.sh; shmem"
+
+
+def test_kernel_thread_named_like_its_function_keeps_the_trace_readable():
+    r = Redactor(keep={"khugepaged"})
+    r.learn_text("CPU: 3 PID: 61 Comm: khugepaged Not tainted 6.1.0-57-amd64 #1")
+    r.learn_text("CPU: 0 PID: 812 Comm: trainer Not tainted 6.1.0-57-amd64 #1")
+    assert r.apply(" khugepaged+0x12/0x40") == " khugepaged+0x12/0x40"
+    assert r.apply("Comm: trainer") == "Comm: comm-1"
