@@ -94,7 +94,8 @@ def trace_entries(frames: Iterable[Any]) -> List[TraceEntry]:
     return out
 
 
-def _trace_source(main: Any, panic: Any, events: Sequence[Any]) -> Any:
+def _trace_source(main: Any, panic: Any) -> Any:
+    """The event whose call trace is the crash's: the report's, else the panic's."""
     for ev in (main, panic):
         if ev is not None and ev.frames:
             return ev
@@ -159,7 +160,7 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     the log's in `checks`."""
     if main is None and panic is None:
         return Crash()           # no crash in the log: nothing to show
-    src = _trace_source(main, panic, events)
+    src = _trace_source(main, panic)
     ip = None
     for ev in (main, panic):
         if ev is not None and getattr(ev, "ip", None) is not None:
