@@ -149,3 +149,16 @@ def test_gpu_knowledge_from_rules_is_plain_data():
     a = GpuKnowledge.from_rules(load_rules())
     b = GpuKnowledge.from_rules(load_rules())
     assert a.modules == b.modules and dict(a.prefixes) == dict(b.prefixes)
+
+
+@pytest.mark.parametrize("body,why", [
+    ('[xid]\n13 = { name = "x", cause = "cosmic rays" }\n', "cause"),
+    ('[xid]\nabc = { name = "x", cause = "driver" }\n', "number"),
+    ('[xid]\n13 = { name = "x", cause = "driver", also = ["gremlins"] }\n', "also"),
+    ('[gpu_prefixes]\namdgpu = [""]\n', "non-empty"),
+])
+def test_bad_gpu_data_is_a_signature_error(tmp_path, body, why):
+    from triage.errors import SignatureError
+    (tmp_path / "bad.toml").write_text(body)
+    with pytest.raises(SignatureError, match=why):
+        load_ruleset([str(tmp_path)])

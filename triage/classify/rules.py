@@ -241,7 +241,8 @@ def load_files(files: Sequence[Path]) -> RuleSet:
                 raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
             prefixes.setdefault(name.replace("-", "_"), []).extend(items)
         for key, raw in (doc.get("xid") or {}).items():
-            xids[_xid_number(key, path)] = _xid_info(key, raw, path)
+            number = _xid_number(key, path)
+            xids[number] = _xid_info(number, raw, path)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid"}
@@ -259,7 +260,7 @@ def _xid_number(key: str, path: str) -> int:
     return int(key)
 
 
-def _xid_info(key: str, raw: Any, path: str) -> XidInfo:
+def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or raw.get("cause") not in XID_CAUSES:
         raise SignatureError(f"xid {key}: needs name = \"...\" and cause = one of {', '.join(XID_CAUSES)}", path=path)
     also = raw.get("also") or []
@@ -268,7 +269,7 @@ def _xid_info(key: str, raw: Any, path: str) -> XidInfo:
     unknown = set(raw) - {"name", "cause", "also"}
     if unknown:
         raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
-    return XidInfo(int(key), raw["name"], raw["cause"], tuple(also))
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:
