@@ -25,6 +25,7 @@ from triage.events.frames import CONTEXT_MARKERS, parse_symbol
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
+from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
 from triage.events.shared import Shared
 
@@ -98,8 +99,9 @@ class LogParser:
         self._last_ts: Optional[float] = None
 
     # -- input ---------------------------------------------------------
-    def feed(self, raw: str) -> None:
-        self.number += 1
+    def feed(self, raw: str, number: Optional[int] = None) -> None:
+        """Parse one line; `number` is its line number in the input (default: the next one)."""
+        self.number = self.number + 1 if number is None else max(number, self.number)
         text, cut = sanitize(raw)
         if cut:
             self.truncated += 1
@@ -583,10 +585,11 @@ class LogParser:
 
 
 def parse_log(lines: Iterable[str]) -> KernelLog:
-    """Parse kernel log lines (any console/syslog/journal form) into a KernelLog."""
+    """Parse kernel log lines (any console/syslog/journal form, as pasted into
+    mails, forums and bug trackers: triage.events.paste) into a KernelLog."""
     p = LogParser()
-    for raw in lines:
-        p.feed(raw)
+    for number, raw in normalise(lines):
+        p.feed(raw, number)
     return p.result()
 
 
