@@ -310,6 +310,11 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     return uniq
 
 
+# Said when the input starts after the crash report's first line (an excerpt).
+HEADER_MISSING = ("the log starts after the crash report's header; the crash kind was read from what "
+                  "remains (RIP/pc, #PF:, Code:, call trace)")
+
+
 def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Diagnosis:
     """The Diagnosis of one input from its parsed log and its ranked rule matches.
 
@@ -403,9 +408,12 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
               "confidence": round(v.confidence, 3),
               "line": getattr(v.event, "line", None)} for v in views
              if v is not best and not _consequence(v.event, main)][:10]
+    problems = list(source.problems)
+    if main is not None and (main.fields or {}).get("header_missing"):
+        problems.append(HEADER_MISSING)
     return Diagnosis(
         source=Source(path=source.path, kind=source.kind, format=source.format,
-                      partial=source.partial, problems=list(source.problems)),
+                      partial=source.partial, problems=problems),
         verdict=verdict,
         system=system,
         evidence=_evidence(log, best, main, panic),

@@ -56,6 +56,12 @@ _MERGED = re.compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
+# An excerpt pasted from after the report's header starts with what remains of
+# the report: the faulting location, the page-fault decode, the code bytes or
+# the trace. Read only near the start of the input, before any event, so a
+# dump_stack() or sysrq register dump inside a full log is never taken for a crash.
+_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
+HEADERLESS_WINDOW = 30
 
 
 class _Ctx:
@@ -212,6 +218,9 @@ class LogParser:
                 ctx.event = ev = stall
                 ctx.traces = 1 if stall.frames else 0
                 return True
+        if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW \
+                and text.startswith(_HEADERLESS_STARTS):
+            ev = self._headerless(ctx, ll)
         if ev is None:
             self._loose(text)
             return False
@@ -324,6 +333,18 @@ class LogParser:
         ctx.share = share
         self.events.append(new)
         return True
+
+    def _headerless(self, ctx: _Ctx, ll: LogLine) -> Event:
+        """Open a report whose header is not in the input; result() names its
+        kind from what the body shows (#PF: and CR2 for a NULL dereference)."""
+        ev = Event("oops_other", ll.number, ll.text, ll.ts, end_line=ll.number,
+                   fields={"headline": "Oops", "header_missing": True})
+        if ll.caller:
+            ev.fields["caller"] = ll.caller
+        self._close(ctx)
+        ctx.event = ev
+        self.events.append(ev)
+        return ev
 
     def _recent_any(self, kinds, within: int) -> Optional[Event]:
         for ev in reversed(self.events[-8:]):
@@ -538,8 +559,11 @@ class LogParser:
                 ctx.mode = "aux"
             elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
                 ctx.mode = ""
-            if s.startswith(("ESR = ", "CR2:")):
-                ev.fields.setdefault("esr" if s.startswith("ESR") else "cr2", s.split(None, 2)[-1][:40])
+            if s.startswith("ESR = "):
+                ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
+            elif s.startswith("CR2:") and len(s.split()) > 1:
+                # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
+                ev.fields.setdefault("cr2", s.split()[1][:40])
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -579,9 +603,49 @@ class LogParser:
         for ctx in self._ctx.values():
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
+        if self.events and self.events[0].fields.get("header_missing"):
+            if _headerless_is_leftover(self.events):
+                del self.events[0]
+            else:
+                _name_headerless(self.events[0])
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
+
+
+# Panic reasons die() gives after an oops: the consequence of the report before them.
+_DIE_PANICS = ("Fatal exception", "Oops")
+
+
+def _headerless_is_leftover(events: List[Event]) -> bool:
+    """A headerless start is the tail of an earlier report the log was cut from,
+    not the crash the input is about, when a report with its own header follows;
+    except the panic die() prints after an oops, when the headerless part holds
+    a call trace (the report proper, not a few stray register lines)."""
+    first = events[0]
+    for ev in events[1:]:
+        if ev.kind in ("meminfo", "reboot"):
+            continue
+        if ev.kind == "panic" and first.frames and str(ev.fields.get("reason", "")).startswith(_DIE_PANICS):
+            continue
+        return True
+    return False
+
+
+def _name_headerless(ev: Event) -> None:
+    """The kind of a report without its header, from the x86 page-fault decode:
+    `#PF:` lines mean a kernel page fault, a CR2 in the first page a NULL dereference."""
+    if not ev.fields.get("pf"):
+        return
+    cr2 = str(ev.fields.get("cr2") or "")
+    try:
+        addr: Optional[int] = int(cr2, 16) if cr2 else None
+    except ValueError:
+        addr = None
+    if addr is not None and addr < 4096:
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
 
 
 def parse_log(lines: Iterable[str]) -> KernelLog:

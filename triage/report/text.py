@@ -73,6 +73,8 @@ def render_text(d: Diagnosis) -> str:
     if d.source.partial:
         probs = "; ".join(s(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out.append(f"  PARTIAL INPUT: {probs} (the diagnosis uses what could be read)")
+    elif d.source.problems:
+        out.append("  NOTE: " + "; ".join(s(p, 200) for p in d.source.problems[:3]))
     out.append("")
 
     c = v.culprit
