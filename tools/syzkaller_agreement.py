@@ -180,6 +180,9 @@ HISTORY = [
     # Both halves were seen while the earlier rules were written, so this baseline is not a blind
     # figure; issue 8 quotes 81% kind / 62% kind+function on syzkaller logs outside this corpus.
     ("baseline (56c2f71): rules tuned on the whole corpus before the split", (175, 168, 160), (185, 179, 167)),
+    ("[section] per report type in lists.toml; per-log skip entries replaced by their principle", (175, 168, 160), (185, 179, 167)),
+    ("stall anchors by category (kthreads, timers, softirqs, task work, fault entry, file/socket ops); "
+     "helper categories (tracing hooks, atomics, MMIO, teardown, page cache)", (175, 168, 160), (185, 179, 170)),
 ]
 
 

@@ -52,6 +52,10 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
             return head + after
         return head + reliable
     out = [ev.ip] if ev.ip is not None else []
+    # further code sites the report names itself (a deadlock's held-lock site) come before the trace
+    sites = ev.fields.get("sites")
+    if isinstance(sites, list):
+        out += [f for f in sites if isinstance(f, Frame)]
     return out + reliable
 
 

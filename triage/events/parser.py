@@ -524,6 +524,13 @@ class LogParser:
             if fr is not None:
                 ev.ip = fr
                 return True
+        if ev.kind == "lockdep" and ev.ip is not None and ", at: " in s and "sites" not in ev.fields \
+                and str(ev.fields.get("headline", "")).startswith("possible ") and ctx.mode != "trace":
+            # the second lock site a deadlock report names: where the lock already held was taken
+            fr = parse_symbol(s[s.index(", at: "):])
+            if fr is not None:
+                ev.fields["sites"] = [fr]
+                return True
         if s.startswith("last function: ") and ev.ip is None:
             # "BUG: workqueue leaked lock or atomic": the work function that leaked
             ev.ip = Frame(s[15:].split()[0].split("+", 1)[0][:200]) if len(s) > 15 else None
