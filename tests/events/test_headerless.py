@@ -68,3 +68,18 @@ def test_tail_of_an_earlier_report_is_not_the_crash():
              "[ 2.1] RIP: 0010:new_func+0x5/0x10"]
     kinds = [e.kind for e in parse_log(lines).events]
     assert kinds == ["warning"]
+
+
+def test_oom_task_table_excerpt():
+    # a real posted excerpt: the OOM killer's task table, the header above it not pasted
+    lines = _lines("posted/069-oom-task-table-dmesg-T-rss-breakdown.log")
+    log = parse_log(lines)
+    assert [e.kind for e in log.events] == ["oom_invoked"] and log.events[0].fields["header_missing"]
+    assert classify(log, load_rules())[0].category == "oom_kill"
+    assert HEADER_MISSING in analyze_lines(lines).source.problems
+
+
+def test_warning_tail_is_named_by_the_warn_frames():
+    # a real posted excerpt (3.18): CPU line, stack words and a trace through warn_slowpath_fmt
+    log = parse_log(_lines("posted/039-drm-setversion-warning-tail-3.18.log"))
+    assert [e.kind for e in log.events] == ["warning"]

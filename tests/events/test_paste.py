@@ -121,6 +121,8 @@ def test_strip_cr():
 
 def test_unquote_only_when_most_lines_are_quoted():
     assert _run(paste.unquote, ["> a", ">> b", "> > c", "reply"]) == [(1, "a"), (2, "b"), (3, "c"), (4, "reply")]
+    # a diff (patch, pull request) that adds a quoted log
+    assert _run(paste.unquote, ["+> a", "+> b"]) == [(1, "a"), (2, "b")]
     # a log with the odd ">" line is not a quoted mail
     text = ["[ 1.0] a", "[ 1.1] b", "> c"]
     assert _run(paste.unquote, text) == list(enumerate(text, 1))

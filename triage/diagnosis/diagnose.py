@@ -311,8 +311,8 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
 
 
 # Said when the input starts after the crash report's first line (an excerpt).
-HEADER_MISSING = ("the log starts after the crash report's header; the crash kind was read from what "
-                  "remains (RIP/pc, #PF:, Code:, call trace)")
+HEADER_MISSING = ("the log starts after the report's header; its kind was read from what remains "
+                  "(RIP/pc, #PF:, Code:, call trace, OOM task table)")
 
 
 def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Diagnosis:

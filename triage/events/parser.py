@@ -61,6 +61,7 @@ _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
+# (An OOM report's tail is recognised by the task table only the OOM killer prints.)
 HEADERLESS_WINDOW = 30
 
 
@@ -218,9 +219,12 @@ class LogParser:
                 ctx.event = ev = stall
                 ctx.traces = 1 if stall.frames else 0
                 return True
-        if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW \
-                and text.startswith(_HEADERLESS_STARTS):
-            ev = self._headerless(ctx, ll)
+        if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
+            if text.startswith(_HEADERLESS_STARTS):
+                ev = self._headerless(ctx, ll)
+            elif text.startswith("Tasks state") or (text[:1] == "[" and meminfo.is_task_header(text)):
+                # the task table only the OOM killer prints (dump_tasks): an OOM report's tail
+                ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
             self._loose(text)
             return False
@@ -334,11 +338,11 @@ class LogParser:
         self.events.append(new)
         return True
 
-    def _headerless(self, ctx: _Ctx, ll: LogLine) -> Event:
-        """Open a report whose header is not in the input; result() names its
-        kind from what the body shows (#PF: and CR2 for a NULL dereference)."""
-        ev = Event("oops_other", ll.number, ll.text, ll.ts, end_line=ll.number,
-                   fields={"headline": "Oops", "header_missing": True})
+    def _headerless(self, ctx: _Ctx, ll: LogLine, kind: str = "oops_other", headline: str = "Oops") -> Event:
+        """Open a report whose header is not in the input; result() names an
+        oops's kind from what the body shows (#PF: and CR2 for a NULL dereference)."""
+        ev = Event(kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+                   fields={"headline": headline, "header_missing": True})
         if ll.caller:
             ev.fields["caller"] = ll.caller
         self._close(ctx)
@@ -639,10 +643,20 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
+# Frames of the WARN() machinery (pre-4.x warn_slowpath_*, later __warn).
+_WARN_FRAMES = ("warn_slowpath", "__warn", "__WARN")
+
+
 def _name_headerless(ev: Event) -> None:
-    """The kind of a report without its header, from the x86 page-fault decode:
-    `#PF:` lines mean a kernel page fault, a CR2 in the first page a NULL dereference."""
+    """The kind of an oops without its header, from what the body shows: the x86
+    page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
+    a NULL dereference) or a trace that starts in the WARN() machinery (a WARNING)."""
+    if ev.kind != "oops_other":
+        return
     if not ev.fields.get("pf"):
+        if any(f.function.startswith(_WARN_FRAMES) for f in ev.frames[:12]):
+            # the trace starts in the WARN() machinery: the tail of a WARNING
+            ev.kind, ev.fields["headline"] = "warning", "WARNING"
         return
     cr2 = str(ev.fields.get("cr2") or "")
     try:

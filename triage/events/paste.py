@@ -7,7 +7,7 @@ keeps numbering lines as they are in the file, and each has its own tests
 
 * `strip_cr`         CRLF and stray CR line ends;
 * `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
-* `unquote`          mail quoting (`> `, `>> `, `> > `) when most of the text is quoted;
+* `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
                      the continuation is unmistakably the tail of the previous line.
@@ -214,7 +214,9 @@ def _verbose(n: int, first: str, it: Numbered) -> Numbered:
 
 # -- mail quoting and whole-paste indentation ----------------------------------------
 
-_QUOTE = re.compile(r"(?:> ?){1,16}")
+# Quote markers, optionally behind the "+" of a diff that adds the quoted text (a patch or PR
+# that pastes a quoted log).
+_QUOTE = re.compile(r"\+?(?:> ?){1,16}")
 _INDENT = re.compile(r"[ \t]{1,32}")
 
 
@@ -237,13 +239,13 @@ def unquote(lines: Numbered) -> Numbered:
     are quoted (a reply that quotes a log); otherwise change nothing."""
     head, rest = _window(lines)
     body = [s for _, s in head if s.strip()]
-    quoted = sum(1 for s in body if s.startswith(">"))
+    quoted = sum(1 for s in body if s.startswith((">", "+>")))
     if not body or quoted * 2 < len(body):
         yield from head
         yield from rest
         return
     for n, s in chain(head, rest):
-        if s.startswith(">"):
+        if s.startswith((">", "+>")):
             m = _QUOTE.match(s)
             s = s[m.end():] if m else s
         yield n, s
