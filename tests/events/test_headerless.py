@@ -83,3 +83,10 @@ def test_warning_tail_is_named_by_the_warn_frames():
     # a real posted excerpt (3.18): CPU line, stack words and a trace through warn_slowpath_fmt
     log = parse_log(_lines("posted/039-drm-setversion-warning-tail-3.18.log"))
     assert [e.kind for e in log.events] == ["warning"]
+
+
+def test_bare_stack_is_named_by_its_reporting_frames():
+    # a real posted excerpt: the NMI watchdog's stack only, with <4> level prefixes
+    lines = _lines("posted/103-hard-lockup-nmi-trace-level-prefix-coreos.log")
+    top = classify(parse_log(lines), load_rules())[0]
+    assert top.category == "hard_lockup" and top.event.fields["header_missing"]

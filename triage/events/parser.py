@@ -222,6 +222,9 @@ class LogParser:
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
             if text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
+            elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
+                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
+                ev = self._headerless(ctx, ll)
             elif text.startswith("Tasks state") or (text[:1] == "[" and meminfo.is_task_header(text)):
                 # the task table only the OOM killer prints (dump_tasks): an OOM report's tail
                 ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
@@ -643,20 +646,30 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
-# Frames of the WARN() machinery (pre-4.x warn_slowpath_*, later __warn).
-_WARN_FRAMES = ("warn_slowpath", "__warn", "__WARN")
+# Frames that only one kind of report has at the top of its stack: the WARN()
+# machinery, the NMI and timer watchdogs, the OOM killer, the allocation-failure warning.
+_REPORTING_FRAMES = (
+    ("warn_slowpath", "warning", "WARNING"), ("__warn", "warning", "WARNING"),
+    ("watchdog_overflow_callback", "hard_lockup", "Hard LOCKUP"),
+    ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
+    ("warn_alloc", "alloc_failure", "page allocation failure"),
+    ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
+)
 
 
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
-    a NULL dereference) or a trace that starts in the WARN() machinery (a WARNING)."""
+    a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
     if ev.kind != "oops_other":
         return
     if not ev.fields.get("pf"):
-        if any(f.function.startswith(_WARN_FRAMES) for f in ev.frames[:12]):
-            # the trace starts in the WARN() machinery: the tail of a WARNING
-            ev.kind, ev.fields["headline"] = "warning", "WARNING"
+        # the reporting frames at the top of the trace say which report it was
+        for f in ev.frames[:12]:
+            for prefix, kind, headline in _REPORTING_FRAMES:
+                if f.function.startswith(prefix):
+                    ev.kind, ev.fields["headline"] = kind, headline
+                    return
         return
     cr2 = str(ev.fields.get("cr2") or "")
     try:
