@@ -113,6 +113,10 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
     ("INFO: rcu_sched self-detected stall on CPU", "rcu_stall", {"self_detected": True}),
     ("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:", "rcu_stall", {"flavor": "rcu_preempt"}),
     ("BUG: KASAN: slab-use-after-free in tcp_sendmsg+0x1/0x2", "kasan", {"bug_type": "slab-use-after-free"}),
+    # 4.0-4.3 spelling (lib/kasan/report.c of those kernels)
+    ("BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [tempesta_fw] at addr ffff880d59947040", "kasan",
+     {"bug_type": "use-after-free"}),
+    ("BUG: KASan: out of bounds access in foo+0x1/0x2 at addr ffff880d59947040", "kasan", {"bug_type": "out-of-bounds"}),
     ("BUG: KMSAN: uninit-value in foo+0x1/0x2", "kmsan", {}),
     ("BUG: KCSAN: data-race in foo / bar", "kcsan", {"functions": ["foo", "bar"]}),
     ("BUG: KFENCE: out-of-bounds read in foo+0x1/0x2", "kfence", {}),

@@ -129,6 +129,10 @@ def _match_bug(text: str) -> Optional[Header]:
         return _soft(text)
     if text.startswith(("BUG: KASAN:", "BUG: KMSAN:", "BUG: KCSAN:", "BUG: KFENCE:")):
         return _sanitizer(text)
+    if text.startswith("BUG: KASan: "):
+        # 4.0-4.3 spelling: "BUG: KASan: use after free in f+0x../0x.. at addr ..."
+        what = text[12:].replace("use after free", "use-after-free").replace("out of bounds access", "out-of-bounds")
+        return _sanitizer("BUG: KASAN: " + what)
     if text.startswith("BUG: Bad page"):
         m = _BAD_PAGE.match(text)
         f: Dict[str, Any] = {}
