@@ -74,6 +74,9 @@ PASTES = {
     "dmesg-T-fr": lambda ls: [_TS.sub("[dim. 19 avril 18:03:30 2026] ", s) for s in ls],
     "dmesg-T-de": lambda ls: [_TS.sub("[So Apr 19 18:03:30 2026] ", s) for s in ls],
     "dmesg-T-en": lambda ls: [_TS.sub("[Sun Apr 19 18:03:30 2026] ", s) for s in ls],
+    "dmesg-H-comma": lambda ls: [_TS.sub("[  +0,006982] ", s) for s in ls],
+    "grep-n": lambda ls: [f"{1000 + i}{':' if i % 3 else '-'}{s}" for i, s in enumerate(ls)],
+    "markdown-bold": lambda ls: ["**" + s + "**" if _TS.match(s) and i % 5 == 0 else s for i, s in enumerate(ls)],
     "dmesg-H": lambda ls: [_TS.sub("[  +0.006982] ", s) if i % 7 else _TS.sub("[Apr19 18:03] ", s)
                            for i, s in enumerate(ls)],
     "syslog-fr": lambda ls: [_TS.sub("avril 19 18:03:30 gpu-node-7 kernel: ", s) for s in ls],
@@ -128,6 +131,23 @@ def test_unquote_only_when_most_lines_are_quoted():
     assert _run(paste.unquote, text) == list(enumerate(text, 1))
 
 
+def test_strip_line_numbers_of_grep_n():
+    text = ["1261929:Apr 13 18:52:32 ifserv kernel: BUG: unable to handle kernel paging request at ffffea0003d852",
+            "1262024-Apr 13 18:52:32 ifserv kernel: IP: [<ffffffff81116e22>] unmap_single_vma+0x2d9/0x6b8", "--"]
+    assert [s for _, s in _run(paste.strip_line_numbers, text)] == [t.split(":", 1)[1] if i == 0 else t.split("-", 1)[1]
+                                                                   for i, t in enumerate(text[:2])]
+    # times, ISO dates and stack words at line start are not line numbers
+    for text in (["18:03:30 h kernel: a", "18:03:31 h kernel: b"], ["2024-01-03T22:06:01 h kernel: a"] * 2):
+        assert _run(paste.strip_line_numbers, text) == list(enumerate(text, 1))
+
+
+def test_strip_markup_only_around_console_lines():
+    assert _run(paste.strip_markup, ["**[   29.775289] BUG: x**"]) == [(1, "[   29.775289] BUG: x")]
+    # the kernel's own line (syzkaller corpus 132.txt) stays as it is
+    own = "** 2395 printk messages dropped ** [   96.027166] BUG fasync_cache (Tainted: G    B          ): kasan"
+    assert _run(paste.strip_markup, [own]) == [(1, own)]
+
+
 def test_dedent_removes_only_shared_indentation():
     assert _run(paste.dedent, ["    a", "      b", "    c"]) == [(1, "a"), (2, "  b"), (3, "c")]
     text = ["[ 1.0] Call Trace:", " dump_stack+0x1/0x2"]
@@ -170,7 +190,8 @@ def test_no_step_changes_the_real_logs_in_the_repo():
         if "/syzkaller/" in f:
             text = text.partition("\n\n")[2]
         raw = list(enumerate(text.replace("\r", "").split("\n"), 1))
-        out = list(paste.rejoin_wrapped(paste.dedent(paste.unquote(paste.decode_journal(iter(raw))))))
+        out = list(paste.rejoin_wrapped(paste.dedent(paste.strip_markup(paste.strip_line_numbers(
+            paste.unquote(paste.decode_journal(iter(raw))))))))
         if out != raw:
             changed.append(os.path.basename(f))
     assert len(files) > 350 and changed == []

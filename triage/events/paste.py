@@ -8,6 +8,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `strip_cr`         CRLF and stray CR line ends;
 * `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
 * `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
+* `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
+* `strip_markup`     markdown emphasis a user put around a line (`**...**`);
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
                      the continuation is unmistakably the tail of the previous line.
@@ -39,7 +41,7 @@ MAX_RECORD_CHARS = 1 << 16
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = ((i, s) for i, s in enumerate(lines, 1))
-    return rejoin_wrapped(dedent(unquote(decode_journal(strip_cr(numbered)))))
+    return rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(strip_cr(numbered)))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -248,6 +250,48 @@ def unquote(lines: Numbered) -> Numbered:
         if s.startswith((">", "+>")):
             m = _QUOTE.match(s)
             s = s[m.end():] if m else s
+        yield n, s
+
+
+_LINE_NUMBER = re.compile(r"\d{1,10}[:-]")
+
+
+def strip_line_numbers(lines: Numbered) -> Numbered:
+    """Drop `grep -n` line-number prefixes ("1261929:" on matches, "1262024-" on
+    -A/-B/-C context lines, "--" between groups) when most non-blank lines of the
+    first window carry one; otherwise change nothing."""
+    head, rest = _window(lines)
+    body = [s for _, s in head if s.strip()]
+    numbered = sum(1 for s in body if s[:1].isdigit() and _LINE_NUMBER.match(s) and _numbered_text(s))
+    if not body or numbered * 2 < len(body):
+        yield from head
+        yield from rest
+        return
+    for n, s in chain(head, rest):
+        if s == "--":
+            continue
+        m = _LINE_NUMBER.match(s) if s[:1].isdigit() else None
+        yield n, s[m.end():] if m else s
+
+
+def _numbered_text(s: str) -> bool:
+    """What follows a line number is a log line: it has a console prefix, or is not itself a number."""
+    m = _LINE_NUMBER.match(s)
+    rest = s[m.end():] if m else s
+    return bool(rest) and (len(strip_prefix(rest)[0]) != len(rest) or not rest[:1].isdigit())
+
+
+def strip_markup(lines: Numbered) -> Numbered:
+    """Remove markdown emphasis a user wrapped around a console line (`**[ 12.3] BUG: ...**`).
+
+    Only around a line that starts with a console prefix: the kernel prints
+    lines of its own that start with "**" ("** 2395 printk messages dropped **")."""
+    for n, s in lines:
+        if s[:3] in ("**[", "**<"):
+            t = s.rstrip()
+            inner = t[2:-2] if len(t) > 4 and t.endswith("**") else t[2:]
+            if len(strip_prefix(inner)[0]) != len(inner):
+                s = inner
         yield n, s
 
 

@@ -43,8 +43,9 @@ _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
-# dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]".
-_RELTIME = re.compile(r"\[(?: {0,12}[+-]\d{1,12}\.\d{1,9}|< {0,12}\d{1,12}\.\d{1,9}>)\] ?")
+# dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
+# (a decimal comma in locales that write one: "[  +0,006982]").
+_RELTIME = re.compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
 _DELTA_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9}) <[ \d.]{1,24}>\] ?")
 # Any other bracketed stamp holding a clock time ("[dim. 19 avril 18:03:30 2026]", "[Apr19 18:03]"):
 # opaque, dropped, not parsed. Kernel text never opens a line with a bracket around a clock time.
