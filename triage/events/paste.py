@@ -49,7 +49,7 @@ def normalise(lines: Iterable[str]) -> Numbered:
 def strip_cr(lines: Numbered) -> Numbered:
     """Drop the CR of CRLF line ends (and trailing CRs a serial console doubles)."""
     for n, s in lines:
-        yield n, s.rstrip("\r") if s.endswith("\r") else s
+        yield (n, s.rstrip("\r")) if s[-1:] == "\r" else (n, s)
 
 
 # -- journal structured modes ----------------------------------------------------
@@ -113,6 +113,10 @@ def decode_journal(lines: Numbered) -> Numbered:
 def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
     it = iter(lines)
     for n, s in it:
+        c = s[:1]
+        if c not in ("{", "\x1e", "_") and s.find("[s=", 0, 90) < 0:
+            yield n, s          # the common case: a plain line
+            continue
         head = s.lstrip("\x1e")
         if head.startswith("{"):
             if head.rstrip().endswith("}") and '"MESSAGE"' in head:
@@ -130,7 +134,7 @@ def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
             multi[0] = True
             yield from _export(n, s, it)
             continue
-        elif "[s=" in s[:90] and _VERBOSE_HEAD.match(s):
+        elif _VERBOSE_HEAD.match(s):
             multi[0] = True
             yield from _verbose(n, s, it)
             continue
@@ -343,7 +347,9 @@ def _tail_shaped(s: str) -> bool:
         return False
     c = s[0]
     if c == "[":
-        return _MOD_TAG.fullmatch(s.rstrip()) is not None
+        # "[mod]" alone; a console stamp "[  12.3]" starts with a blank or a digit
+        return len(s) <= 80 and s[1:2] not in (" ", "") and not s[1].isdigit() \
+            and _MOD_TAG.fullmatch(s.rstrip()) is not None
     return c in "0123456789abcdef<(" or _MODULE_RUN.fullmatch(s.rstrip()) is not None
 
 
