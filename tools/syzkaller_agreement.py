@@ -267,7 +267,7 @@ def write_report(outcomes: List[Outcome], path: str, corpus: str) -> float:
         "  categories of frames and do not skip a function for containing a word;",
         "* a report syzkaller marks corrupted (132), non-kernel titles (716 `SYZFAIL`, 749 a Rust panic);",
         "* not yet explained by a principle (so left alone rather than fitted): 334 (a corrupted stack end whose",
-        "  own trace is cut short), 502 (an RCU stall whose stalled CPU shows only `?` frames), 549 (syzkaller",
+        "  own trace is cut short), 502 (an RCU stall report that carries no stack of its own), 549 (syzkaller",
         "  drops the `sys_` of a syscall entry), 614 (a stack-overflow trace cut before the anchor), 657, 679.",
         "",
         f"## Tuning-half disagreements ({tn - tg})",
