@@ -418,7 +418,10 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
 
 def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
            related: List[Event], panicked: bool) -> Match:
-    title = render_title(rule, ev, function, module, scope.rules.aliases)
+    # some report types name no function (a workqueue pool stuck, busy inodes after unmount):
+    # the title leaves it out, the culprit still shows the guilty frame
+    named = None if ev is not None and ev.fields.get("no_function") else function
+    title = render_title(rule, ev, named, module if named else None, scope.rules.aliases)
     conf = rule.confidence
     if ev is not None:
         if ev.fields.get("corrupted"):

@@ -318,6 +318,12 @@ class LogParser:
             self._merge_secondary(ev, hdr, ll)
             ev.end_line = ll.number
             return True
+        if hdr.fields.get("oneline"):
+            # a one-line report another task prints in the middle of a block (netdev_wait_allrefs
+            # every 10 s): an event of its own that leaves the open block as it is
+            self.events.append(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+                                     fields={**hdr.fields, "headline": self._shared.text(hdr.headline)}))
+            return True
         text_of = self._shared.text
         # values repeat from report to report (file names, comms, headlines): share them
         fields = {k: text_of(v) if type(v) is str else v for k, v in hdr.fields.items()}
