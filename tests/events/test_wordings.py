@@ -122,6 +122,10 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
     ("VFS: Busy inodes after unmount of sda1. Self-destruct in 5 seconds.  Have a nice day...", "kernel_bug_other",
      {"no_function": True}),
     ("WARNING: bad unlock balance detected!", "lockdep", {}),
+    ("BUG: Bad page cache in process syz  pfn:12345", "bad_page", {"pfn": 0x12345}),
+    ("INFO: suspicious RCU usage.", "lockdep", {}),
+    ("[ INFO: suspicious RCU usage. ]", "lockdep", {}),
+    ("unreferenced object 0xffff888012345678 (size 32):", "leak", {}),
     # 4.0-4.3 spelling (lib/kasan/report.c of those kernels)
     ("BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [tempesta_fw] at addr ffff880d59947040", "kasan",
      {"bug_type": "use-after-free"}),
@@ -261,3 +265,10 @@ def test_one_line_report_does_not_cut_the_open_block():
     ]))
     assert [e.kind for e in log.events] == ["hung_task", "hung_task"]
     assert [f.function for f in log.events[0].frames] == ["__schedule", "copy_net_ns"]
+
+
+def test_kcsan_title_names_both_racing_functions():
+    from triage.classify import classify, load_rules
+    log = parse_text("BUG: KCSAN: data-race in tcp_poll / tcp_set_state\n\nwrite to 0xffff888 of 1 bytes by task 1 on cpu 0:\n"
+                     " tcp_set_state+0x1/0x2\n")
+    assert classify(log, load_rules())[0].title == "KCSAN: data-race in tcp_poll / tcp_set_state"

@@ -421,6 +421,10 @@ def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[st
     # some report types name no function (a workqueue pool stuck, busy inodes after unmount):
     # the title leaves it out, the culprit still shows the guilty frame
     named = None if ev is not None and ev.fields.get("no_function") else function
+    pair = ev.fields.get("functions") if ev is not None and ev.kind == "kcsan" else None
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(f, str) and f for f in pair):
+        # a data race names both racing accesses ("KCSAN: data-race in tcp_poll / tcp_set_state")
+        named = " / ".join(stable_function(f.split("+", 1)[0]) or f for f in pair)
     title = render_title(rule, ev, named, module if named else None, scope.rules.aliases)
     conf = rule.confidence
     if ev is not None:

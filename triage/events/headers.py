@@ -60,7 +60,7 @@ _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
-_BAD_PAGE = re.compile(r"BUG: Bad page (state|map) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
+_BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
 _RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
@@ -141,7 +141,8 @@ def _match_bug(text: str) -> Optional[Header]:
         f: Dict[str, Any] = {}
         if m:
             f = {"comm": m.group(2), "pfn": int(m.group(3), 16)}
-        what = "map" if text.startswith("BUG: Bad page map") else "state"
+        what = "map" if text.startswith("BUG: Bad page map") else \
+            "cache" if text.startswith("BUG: Bad page cache") else "state"
         return Header("bad_page", f"BUG: Bad page {what}", f)
     if text.startswith("BUG: memory leak"):
         return Header("leak", "memory leak")
@@ -280,6 +281,9 @@ def _match_info(text: str) -> Optional[Header]:
         return Header("lockdep", "possible deadlock", {"lockdep": text[6:].strip()})
     if text.startswith("INFO: inconsistent lock state"):
         return Header("lockdep", "inconsistent lock state", {"lockdep": text[6:].strip()})
+    if text.startswith("INFO: suspicious RCU usage"):
+        # before 4.x lockdep said INFO: where it now says WARNING:
+        return Header("lockdep", "INFO: suspicious RCU usage", {"lockdep": "suspicious RCU usage"})
     if text.startswith("INFO: trying to register non-static key"):
         return Header("lockdep", "INFO: trying to register non-static key", {})
     if text.startswith("INFO: NMI handler") or text.startswith("INFO: lockdep is turned off") \
@@ -542,6 +546,10 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return Header("oops_other", "PANIC: double fault", {})
         return None
     if c == "u":
+        if text.startswith("unreferenced object 0x") and "(size " in text:
+            # kmemleak's record of one leaked object; its "backtrace:" is the allocation stack.
+            # After "BUG: memory leak" it belongs to that report.
+            return Header("leak", "memory leak", {}, secondary=True)
         if text.startswith("usercopy: Kernel memory"):
             return Header("kernel_bug_other", "BUG: bad usercopy", {"absorbs_bug": True})
         if text.startswith("unregister_netdevice: waiting for ") and " to become free" in text:
