@@ -90,3 +90,9 @@ def test_bare_stack_is_named_by_its_reporting_frames():
     lines = _lines("posted/103-hard-lockup-nmi-trace-level-prefix-coreos.log")
     top = classify(parse_log(lines), load_rules())[0]
     assert top.category == "hard_lockup" and top.event.fields["header_missing"]
+
+
+def test_work_function_is_the_last_resort_section():
+    # a real posted excerpt cut before its trace: RIP in an rbtree helper, "Workqueue: i915 __i915_gem_free_work [i915]"
+    top = classify(parse_log(_lines("posted/093-i915-gem-free-work-rb-erase-null-journal-precise.log")), load_rules())[0]
+    assert (top.culprit.module, top.culprit.function) == ("i915", "__i915_gem_free_work")

@@ -490,6 +490,16 @@ class LogParser:
                             fields={"headline": "Mem-Info", "meminfo": info, "parent_line": ev.line})
                 self.events.append(mev)
                 return True
+        elif c == "W" and s.startswith("Workqueue: "):
+            if "workqueue" not in ev.fields:
+                # "Workqueue: events_unbound __i915_gem_free_work [i915]": the work function this worker ran
+                parts = s.split()
+                if len(parts) >= 3:
+                    mod = parts[3][1:-1] if len(parts) >= 4 and parts[3].startswith("[") and parts[3].endswith("]") else None
+                    name = parts[2].split("+", 1)[0][:200]
+                    if name[:1].isalpha() or name[:1] == "_":
+                        ev.fields["workqueue"] = Frame(name, module=mod)
+                return True
         elif c == "H":
             if s.startswith("Hardware name: "):
                 ev.fields.setdefault("hardware", s[15:300])
