@@ -211,3 +211,9 @@ def test_unclosed_json_pretty_record_passes_through_bounded():
     lines = ["{"] + ['\t"X" : "y",'] * (paste.MAX_RECORD_LINES + 10)
     out = _run(paste.decode_journal, lines)
     assert [s for _, s in out] == lines
+
+
+def test_windows_stay_bounded_on_blank_runs():
+    # a million blank lines before any text: the look-ahead window holds a bounded number of them
+    head, _ = paste._window(iter(enumerate([""] * 1_000_000, 1)))
+    assert len(head) <= paste.WINDOW * 16

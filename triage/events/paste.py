@@ -237,6 +237,8 @@ def _window(lines: Numbered, size: int = WINDOW) -> Tuple[List[Tuple[int, str]],
             seen += 1
             if seen >= size:
                 break
+        elif len(head) >= size * 16:
+            break       # a run of blank lines: decide from what there is (memory stays bounded)
     return head, it
 
 
