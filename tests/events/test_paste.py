@@ -217,3 +217,11 @@ def test_windows_stay_bounded_on_blank_runs():
     # a million blank lines before any text: the look-ahead window holds a bounded number of them
     head, _ = paste._window(iter(enumerate([""] * 1_000_000, 1)))
     assert len(head) <= paste.WINDOW * 16
+
+
+def test_frame_whose_module_tag_a_terminal_cut():
+    from triage.events.frames import parse_trace_line
+    # the last line of a real posted excerpt (042-...): cut inside "[nvidia]"
+    fr = parse_trace_line("[<ffffffffc10610c0>] _nv043989rm+0x10/0x40 [nv")
+    assert fr is not None and (fr.function, fr.offset, fr.module) == ("_nv043989rm", 0x10, None)
+    assert parse_trace_line(" foo+0x10/0x40 [nvidia>").module is None
