@@ -99,15 +99,27 @@ def decode_journal(lines: Numbered) -> Numbered:
     Once a record spanning several lines (json-pretty, export, verbose) is
     seen, lines are numbered by record from there on: the parser's windows
     ("within 40 lines") count log records, and one record is 10-20 lines there."""
+    head, rest = _window(lines, WRAP_WINDOW)
+    if not any(_journal_like(x) for _, x in head):
+        # journal output is one format from its first line on: a plain log passes untouched
+        yield from chain(head, rest)
+        return
     multi = [False]
     out_n, last_in = 0, None
-    for n, s in _decode_journal(lines, multi):
+    for n, s in _decode_journal(chain(head, rest), multi):
         if not multi[0]:
             out_n = n
         elif n != last_in:
             out_n += 1
         last_in = n
         yield out_n, s
+
+
+def _journal_like(s: str) -> bool:
+    """A line that may start a json, json-seq, json-pretty, export or verbose record."""
+    c = s[:1]
+    return c in ("{", "\x1e") or s.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")) \
+        or (s.find("[s=", 0, 90) >= 0 and _VERBOSE_HEAD.match(s) is not None)
 
 
 def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
@@ -249,10 +261,12 @@ def unquote(lines: Numbered) -> Numbered:
     body = [s for _, s in head if s.strip()]
     quoted = sum(1 for s in body if s.startswith((">", "+>")))
     if not body or quoted * 2 < len(body):
-        yield from head
-        yield from rest
-        return
-    for n, s in chain(head, rest):
+        return chain(head, rest)        # no extra generator per line when the step does nothing
+    return _unquote(chain(head, rest))
+
+
+def _unquote(lines: Numbered) -> Numbered:
+    for n, s in lines:
         if s.startswith((">", "+>")):
             m = _QUOTE.match(s)
             s = s[m.end():] if m else s
@@ -270,10 +284,12 @@ def strip_line_numbers(lines: Numbered) -> Numbered:
     body = [s for _, s in head if s.strip()]
     numbered = sum(1 for s in body if s[:1].isdigit() and _LINE_NUMBER.match(s) and _numbered_text(s))
     if not body or numbered * 2 < len(body):
-        yield from head
-        yield from rest
-        return
-    for n, s in chain(head, rest):
+        return chain(head, rest)
+    return _strip_line_numbers(chain(head, rest))
+
+
+def _strip_line_numbers(lines: Numbered) -> Numbered:
+    for n, s in lines:
         if s == "--":
             continue
         m = _LINE_NUMBER.match(s) if s[:1].isdigit() else None
@@ -323,10 +339,12 @@ def dedent(lines: Numbered) -> Numbered:
         if not common:
             break
     if not common or len(body) < 2:
-        yield from head
-        yield from rest
-        return
-    for n, s in chain(head, rest):
+        return chain(head, rest)
+    return _dedent(chain(head, rest), common)
+
+
+def _dedent(lines: Numbered, common: str) -> Numbered:
+    for n, s in lines:
         yield n, s[len(common):] if s.startswith(common) else s
 
 

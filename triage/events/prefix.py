@@ -109,14 +109,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         # recognised prefix are not the message's own indentation
         body = text.lstrip(" \t")
         if body[:1] in ("[", "<") or body[:1].isalnum():
-            got = _strip_prefix(body)
+            got = strip_prefix(body)
             if len(got[0]) < len(body):
                 return got
         return text, None, None, None, 0
-    return _strip_prefix(text)
-
-
-def _strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Optional[str], int]:
     ts: Optional[float] = None
     caller: Optional[str] = None
     host: Optional[str] = None
