@@ -143,6 +143,12 @@ def lint_problems(rs) -> List[str]:
         for rel in (r.match.preceded_by, r.match.not_preceded_by, r.match.followed_by):
             if rel is not None and rel.module_in:
                 used_lists.add(rel.module_in)
+    for name, pats in rs.skip.items():
+        for pat in pats:
+            if not pat.pattern.startswith("^"):
+                # a skip list is joined into one alternation: one unanchored member makes it
+                # search every position of every frame name
+                problems.append(f"skip list '{name}': regex {pat.pattern!r} is not anchored with '^'")
     for name in rs.lists:
         if name not in used_lists and name != "gpu_modules":
             problems.append(f"list '{name}' is not used by any rule")
