@@ -29,7 +29,8 @@ CATEGORIES = (
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 GUILTY_STRATEGIES = ("ip_then_trace", "spinning_ip", "trace", "header_then_trace", "interrupted", "none")
-PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "comm", "access", "category")
+PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "xid_name", "comm", "access",
+                "category")
 SYSTEM_DIR = "/etc/triage/signatures.d"
 ENV_VAR = "TRIAGE_SIGNATURES"
 
@@ -112,6 +113,31 @@ class Section:
 DEFAULT_SECTION = Section("ip_then_trace", ("report", "helpers", "sanitizer", "locking"))
 
 
+def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) -> Optional[str]:
+    """The driver whose function prefix (longest first) starts `function`."""
+    if not function:
+        return None
+    best: Optional[Tuple[int, str]] = None
+    for drv, ps in prefixes.items():
+        for p in ps:
+            if function.startswith(p) and (best is None or len(p) > best[0]):
+                best = (len(p), drv)
+    return best[1] if best else None
+
+
+XID_CAUSES = ("application", "driver", "hardware", "memory", "bus", "thermal")
+
+
+@dataclass(frozen=True)
+class XidInfo:
+    """One NVIDIA Xid: NVIDIA's description and its likely cause (signatures/xid.toml)."""
+
+    number: int
+    name: str
+    cause: str                       # one of XID_CAUSES
+    also: Tuple[str, ...] = ()       # other possible causes
+
+
 @dataclass
 class RuleSet:
     rules: List[Rule]
@@ -119,6 +145,8 @@ class RuleSet:
     skip: Dict[str, List[Pattern]]
     files: List[str]
     aliases: Dict[str, str] = field(default_factory=dict)
+    gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
+    xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
     sections: Dict[str, Section] = field(default_factory=dict)
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -127,6 +155,10 @@ class RuleSet:
             if r.id == rule_id:
                 return r
         return None
+
+    def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
+        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
+        return driver_by_prefix(self.gpu_prefixes, function)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -228,19 +260,29 @@ def load_files(files: Sequence[Path]) -> RuleSet:
             if not isinstance(canon, str):
                 raise SignatureError(f"alias '{name}' must map to a function name", path=path)
             aliases[name] = canon
+    prefixes: Dict[str, List[str]] = {}
+    xids: Dict[int, XidInfo] = {}
+    for path, doc in docs:
+        for name, items in (doc.get("gpu_prefixes") or {}).items():
+            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
+            prefixes.setdefault(name.replace("-", "_"), []).extend(items)
+        for key, raw in (doc.get("xid") or {}).items():
+            number = _xid_number(key, path)
+            xids[number] = _xid_info(number, raw, path)
     sections: Dict[str, Section] = {}
     for path, doc in docs:
         for kind, spec in (doc.get("section") or {}).items():
             sections[kind] = _section(spec, path, kind, skip)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias", "section"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid", "section"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, sections)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
@@ -258,6 +300,24 @@ def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
     return Section(read, lists["skip"], lists["anchor"], lists["prefer"])
+
+
+def _xid_number(key: str, path: str) -> int:
+    if not key.isdigit() or len(key) > 5:
+        raise SignatureError(f"xid '{key}' must be a number", path=path)
+    return int(key)
+
+
+def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or raw.get("cause") not in XID_CAUSES:
+        raise SignatureError(f"xid {key}: needs name = \"...\" and cause = one of {', '.join(XID_CAUSES)}", path=path)
+    also = raw.get("also") or []
+    if not isinstance(also, list) or any(a not in XID_CAUSES for a in also):
+        raise SignatureError(f"xid {key}: 'also' must list causes among {', '.join(XID_CAUSES)}", path=path)
+    unknown = set(raw) - {"name", "cause", "also"}
+    if unknown:
+        raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:
