@@ -168,3 +168,12 @@ def test_html_memory_picture_is_inline_svg_with_escaped_names(diag):
     for part in svg.split("</svg>")[:-1]:        # each chart is well-formed XML
         xml.dom.minidom.parseString(part[part.index("<svg"):] + "</svg>")
     assert memory_svg({"memory": {"zones": []}}, safe_html) == ""
+
+
+def test_redact_covers_the_dump_task_names(diag):
+    from triage.redact import redact
+    r = redact(diag)
+    comms = [t["comm"] for t in r.dump["tasks"]["top_rss"]] + [r.dump["tasks"]["panic"]["comm"]]
+    assert comms and all(c.startswith("comm-") for c in comms), comms
+    assert '"init"' not in json.dumps(r.dump["tasks"])
+    assert "nv_gpu_init_channel" in r.dump["tasks"]["panic"]["stack"][0]     # functions stay readable
