@@ -17,10 +17,15 @@ for arg in $(cat /proc/cmdline); do
   case "$arg" in
     triage.scenario=*) scenario=${arg#triage.scenario=} ;;
     triage.kdump=1) kdump=1 ;;
+    console=*) console=${arg%%,*} ;;
   esac
 done
 if [ -n "$kdump" ]; then
-  append="console=ttyS0,115200 ignore_loglevel irqpoll nr_cpus=1 reset_devices panic=1 triage.capture=1"
+  append="$console,115200 ignore_loglevel irqpoll nr_cpus=1 reset_devices panic=1 triage.capture=1"
+  # arm64 kexec-tools reads _text from /proc/kallsyms to place the kernel's
+  # segment in the crash ELF header: let it see the real addresses.
+  echo 0 > /proc/sys/kernel/kptr_restrict
+  echo "triage-gen: $(grep -w -e _text -e _stext /proc/kallsyms | tr '\n' ' ')"
   # kexec_file_load first (what current RHEL kdump uses), then kexec_load.
   kexec -s -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append" ||
     kexec -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append"
@@ -31,7 +36,8 @@ if [ -n "$kdump" ]; then
   echo "triage-gen: kdump armed"
   # kexec copied what it needs into the crashkernel region; drop the files so
   # their pages are free (and filtered out of the dump) rather than tmpfs data.
-  rm -rf /boot /lib/x86_64-linux-gnu /lib64 /bin/kexec /usr
+  rm -rf /boot /lib/x86_64-linux-gnu /lib/aarch64-linux-gnu /lib/ld-linux-aarch64.so.1 /lib64 \
+    /bin/kexec /sbin/kexec /usr
 fi
 case "$scenario" in oom*) ;; *) rm -f /bin/hog ;; esac
 echo "triage-gen: scenario=$scenario start"
