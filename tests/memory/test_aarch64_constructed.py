@@ -4,9 +4,13 @@ Only the layouts no Debian kernel here produces (see aarch64_tables.py). The
 oracle is drgn's own aarch64 page-table walker reading the same physical bytes
 through set_linux_kernel_custom (no debuginfo needed)."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from tests.memory.aarch64_tables import CONFIGS, build
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from aarch64_tables import CONFIGS, build  # noqa: E402
 from triage.dumps.vmcoreinfo import parse_vmcoreinfo
 from triage.errors import MemoryReadError
 from triage.memory.arch import make_translator

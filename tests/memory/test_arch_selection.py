@@ -6,10 +6,12 @@ and docs/exit-codes.md (10: unknown or unsupported architecture)."""
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.dumps.test_elf_structures import build_core
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dumps"))
+from test_elf_structures import build_core  # noqa: E402
 from triage.dumps.vmcoreinfo import parse_vmcoreinfo
 from triage.errors import EXIT_ARCH, UnsupportedArchError
 from triage.memory.arch import arch_from_vmcoreinfo, make_translator
