@@ -222,9 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="matrix (default): all scenarios with KASLR on, "
                         + ",".join(NOKASLR_SUBSET) + " also off (with a paging ELF)")
     p.add_argument("--ram", type=int, default=128, help="MiB for QEMU-captured guests")
-    p.add_argument("--kdump-ram", type=int, default=384,
-                   help="MiB for in-guest kdump guests (the capture kernel needs room)")
-    p.add_argument("--crashkernel", type=int, default=128, help="crashkernel= MiB")
+    p.add_argument("--kdump-ram", type=int,
+                   help="MiB for in-guest kdump guests (the capture kernel needs room; "
+                        "default 384, arm64 512)")
+    p.add_argument("--crashkernel", type=int, help="crashkernel= MiB (default 128, arm64 256)")
     p.add_argument("--qemu-captures", default="qemu-elf,qemu-zlib",
                    type=lambda s: [x for x in s.split(",") if x],
                    help="comma list of " + ",".join(QEMU_CAPTURES) + " ('' for none)")
@@ -264,6 +265,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.out is None:
         args.out = str(SAMPLE / ("out" if args.arch == "x86_64" else f"out-{args.arch}"))
+    target = TARGETS[args.arch]
+    if args.kdump_ram is None:
+        args.kdump_ram = target.kdump_ram_mib
+    if args.crashkernel is None:
+        args.crashkernel = target.crashkernel_mib
     if args.ci and not args.scenarios:
         args.scenarios = "gpu_alloc_null,oom_panic,sysrq"
     if args.refresh:

@@ -30,6 +30,11 @@ class Target:
     host_packages: Tuple[str, ...]  # extra host packages it needs
     # Guest user-space packages unpacked into the sysroot (foreign targets only).
     sysroot_packages: Tuple[str, ...] = field(default=())
+    # In-guest kdump guests: RAM and crashkernel= MiB. arm64's capture kernel
+    # and its tmpfs need more than 128M to hold makedumpfile's output
+    # ("No space left on device" at 128M).
+    kdump_ram_mib: int = 384
+    crashkernel_mib: int = 128
 
     @property
     def foreign(self) -> bool:
@@ -45,7 +50,8 @@ ARM64 = Target(
      "libelf1", "liblzma5", "libbz2-1.0", "libzstd1", "libxenmisc4.17", "libxentoollog1",
      "libxencall1", "libxenevtchn1", "libxengnttab1", "libxenforeignmemory1",
      "libxendevicemodel1", "libxentoolcore1", "libxenstore4", "libxenhypfs1", "libyajl2",
-     "libext2fs2", "libfdt1", "libuuid1", "libcom-err2"))
+     "libext2fs2", "libfdt1", "libuuid1", "libcom-err2"),
+    kdump_ram_mib=512, crashkernel_mib=256)
 TARGETS = {"x86_64": X86_64, "amd64": X86_64, "arm64": ARM64, "aarch64": ARM64}
 
 

@@ -30,6 +30,7 @@ _VA_BITS = (36, 39, 42, 47, 48, 52)      # what the Kconfig choices can produce
 _PA_LOW = 0x0000FFFFFFFFFFFF              # descriptor bits [47:0]
 _TABLE_CACHE_MAX = 4096                   # table pages kept (bounded memory)
 _U64 = (1 << 64) - 1
+_IMAGE_TAIL_MAX = 256 << 20              # image data+bss after swapper_pg_dir (fallback bound)
 
 
 class AArch64Translator(Translator):
@@ -173,7 +174,17 @@ class AArch64Translator(Translator):
         lo = self._image_lo
         if lo is not None and lo <= vaddr < self._image_hi:
             return vaddr - self.kimage_voffset, self._image_hi - vaddr
-        return self.walk(vaddr)
+        try:
+            return self.walk(vaddr)
+        except MemoryReadError as exc:
+            # A filtered or cut-off dump can lack the page tables while keeping the
+            # image's data and bss (the printk ring lives there). The image is one
+            # physically contiguous run, so its formula still holds just past
+            # swapper_pg_dir; only used when the tables cannot be read at all.
+            if (exc.address != vaddr and lo is not None
+                    and self._image_hi <= vaddr < self._image_hi + _IMAGE_TAIL_MAX):
+                return vaddr - self.kimage_voffset, self.page_size - (vaddr & (self.page_size - 1))
+            raise
 
     def _table(self, paddr: int) -> bytes:
         t = self._tables.get(paddr)

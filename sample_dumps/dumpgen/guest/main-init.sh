@@ -22,10 +22,23 @@ for arg in $(cat /proc/cmdline); do
 done
 if [ -n "$kdump" ]; then
   append="$console,115200 ignore_loglevel irqpoll nr_cpus=1 reset_devices panic=1 triage.capture=1"
-  # arm64 kexec-tools reads _text from /proc/kallsyms to place the kernel's
-  # segment in the crash ELF header: let it see the real addresses.
+  # arm64: kexec-tools 2.0.25 computes PAGE_OFFSET for the crash ELF header
+  # from _text in /proc/kallsyms, which Debian's 6.1 arm64 kernel does not list
+  # ("Can't get the symbol of _text": the header's linear-map PT_LOADs are then
+  # wrong and makedumpfile/vmcore-dmesg cannot read /proc/vmcore). _text is
+  # _stext - 64K (the image header) and KASLR moves the image in 2M steps, so
+  # add that one line to a copy of kallsyms bound over the original.
   echo 0 > /proc/sys/kernel/kptr_restrict
-  echo "triage-gen: $(grep -w -e _text -e _stext /proc/kallsyms | tr '\n' ' ')"
+  if ! grep -qw _text /proc/kallsyms; then
+    stext=$(grep -w _stext /proc/kallsyms | cut -d' ' -f1)
+    case "$stext" in
+      *10000)
+        cat /proc/kallsyms > /tmp/kallsyms
+        echo "${stext%10000}00000 T _text" >> /tmp/kallsyms
+        mount --bind /tmp/kallsyms /proc/kallsyms
+        echo "triage-gen: added _text ${stext%10000}00000 (from _stext $stext) to kallsyms for kexec" ;;
+    esac
+  fi
   # kexec_file_load first (what current RHEL kdump uses), then kexec_load.
   kexec -s -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append" ||
     kexec -p /boot/vmlinuz --initrd=/boot/capture.img --append="$append"
