@@ -184,7 +184,10 @@ def build(cfg: Config) -> Kernel:
         below = neg(cfg.va_bits)
     else:
         page_offset = neg(cfg.va_bits)
-        below = neg((48 if cfg.va_bits == 52 else cfg.va_bits) - 1)   # PAGE_END
+        # PAGE_END = -(1 << (VA_BITS_MIN - 1)); VA_BITS_MIN of a 52-bit kernel is
+        # 47 with 16K pages, 48 otherwise (arch/arm64/include/asm/memory.h)
+        va_min = (47 if cfg.page_size == 16384 else 48) if cfg.va_bits == 52 else cfg.va_bits
+        below = neg(va_min - 1)
     # Linear map of 1 GiB of RAM with the level-2 block size (512M with 64K pages).
     lvl2 = 1 << cfg.shift(2)
     ram = max(1 << 30, lvl2 * 2)

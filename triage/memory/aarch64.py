@@ -72,7 +72,7 @@ class AArch64Translator(Translator):
         if t1sz is not None:
             actual = [64 - t1sz]
         else:
-            actual = [va_bits] + ([48] if va_bits == 52 else [])
+            actual = [va_bits] + ([self._va_bits_min] if va_bits == 52 else [])
         self._image_lo = info.symbol("_stext")
         self._image_hi = self.pgd_vaddr + page_size
         self.layout: Dict[str, object] = {}
@@ -102,7 +102,7 @@ class AArch64Translator(Translator):
 
     def _candidates(self, actual: List[int], flipped_known: bool) -> List[Tuple[str, int, int, int]]:
         """(name, vabits_actual, PAGE_OFFSET, PAGE_END) layouts, most likely first."""
-        va_min = 48 if self.va_bits == 52 else self.va_bits
+        va_min = self._va_bits_min
         out = []
         for a in actual:
             out.append(("flipped (5.4+)", a, _neg(self.va_bits), _neg(va_min - 1)))
@@ -160,6 +160,14 @@ class AArch64Translator(Translator):
                 return False
             tested = True
         return True if tested else None
+
+    @property
+    def _va_bits_min(self) -> int:
+        """VA_BITS_MIN: what a 52-bit kernel falls back to on hardware without
+        52-bit VAs (47 with 16K pages, 48 otherwise); PAGE_END derives from it."""
+        if self.va_bits != 52:
+            return self.va_bits
+        return 47 if self.page_shift == 14 else 48
 
     # -- translation -----------------------------------------------------
     def _in_linear(self, vaddr: int) -> bool:
