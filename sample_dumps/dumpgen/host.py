@@ -100,15 +100,22 @@ def fetch_kernel(cache: Path, abi: str, target: Target = X86_64) -> Kernel:
 
 def _foreign_headers(cache: Path, abi: str, target: Target) -> Path:
     """The target's linux-headers-<abi> unpacked under cache, its kbuild scripts
-    pointed at the host's linux-kbuild of the same release (those are host binaries)."""
+    pointed at the host's linux-kbuild of the same release (those are host binaries).
+
+    What it depends on (linux-headers-<ver>-common, arch all, and
+    linux-kbuild-<ver>) is installed on the host from the deb's own Depends."""
     root = cache / f"headers-{abi}"
     build = root / "usr" / "src" / f"linux-headers-{abi}"
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    pattern = str(debs / f"linux-headers-{abi}_*_{target.deb_arch}.deb")
+    if not glob.glob(pattern):
+        run(["apt-get", "download", f"linux-headers-{abi}:{target.deb_arch}"], cwd=debs)
+    depends = subprocess.run(["dpkg-deb", "-f", glob.glob(pattern)[0], "Depends"],
+                             capture_output=True, text=True, check=True).stdout
+    apt_install([d.split()[0] for d in depends.split(",")
+                 if d.split() and d.split()[0].startswith(("linux-headers-", "linux-kbuild-"))])
     if not build.exists():
-        debs = cache / "debs"
-        debs.mkdir(parents=True, exist_ok=True)
-        pattern = str(debs / f"linux-headers-{abi}_*_{target.deb_arch}.deb")
-        if not glob.glob(pattern):
-            run(["apt-get", "download", f"linux-headers-{abi}:{target.deb_arch}"], cwd=debs)
         tmp = root.parent / (root.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         run(["dpkg-deb", "-x", glob.glob(pattern)[0], str(tmp)])
@@ -124,10 +131,8 @@ def _foreign_headers(cache: Path, abi: str, target: Target) -> Path:
 def build_modules(cache: Path, abi: str, target: Target = X86_64) -> Path:
     """Build the test modules and the static memory hog; return the build dir."""
     if target.foreign:
-        # The common headers (arch: all) and the host kbuild come with the host's
-        # own headers of the same release; the arm64 part is unpacked, not installed.
-        host_abi = abi.rsplit("-", 1)[0] + "-amd64"
-        apt_install([f"linux-headers-{host_abi}", *target.host_packages])
+        # The arm64 headers are unpacked, not installed (see _foreign_headers).
+        apt_install(list(target.host_packages))
         kdir = str(_foreign_headers(cache, abi, target))
     else:
         apt_install([f"linux-headers-{abi}"])

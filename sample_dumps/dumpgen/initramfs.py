@@ -24,6 +24,16 @@ def _find_module(kernel: Kernel, name: str) -> Path:
     raise FileNotFoundError(f"module {name} not in {kernel.moddir}")
 
 
+def _copy_module(src: Path, dst: Path) -> None:
+    """Copy a kernel module, uncompressed (Debian's 6.12 packages ship .ko.xz;
+    busybox insmod loads plain .ko)."""
+    if src.suffix == ".xz":
+        with open(dst, "wb") as f:
+            subprocess.run(["xz", "-dc", str(src)], stdout=f, check=True)
+    else:
+        shutil.copy2(src, dst)
+
+
 def _shared_libs(binaries: Iterable[str], sysroot: Sysroot = _NATIVE) -> List[str]:
     """Shared objects the binaries need (the guest runs Debian 12 too)."""
     return sysroot.shared_libs(list(binaries))
@@ -78,7 +88,7 @@ def build_capture(kernel: Kernel, work: Path, sysroot: Sysroot = _NATIVE) -> Pat
         _copy_real(lib, root, sysroot)
     for m in VIRTIO_BLK_CHAIN:
         try:
-            shutil.copy2(_find_module(kernel, m), root / "lib" / "modules" / f"{m}.ko")
+            _copy_module(_find_module(kernel, m), root / "lib" / "modules" / f"{m}.ko")
         except FileNotFoundError:
             if sysroot.root is None:
                 raise
@@ -101,7 +111,7 @@ def build_main(kernel: Kernel, modules: Path, capture_img: Optional[Path], work:
     _skeleton(root, sysroot)
     for mod in ("nvidia", "acme_storage"):
         shutil.copy2(modules / f"{mod}.ko", root / "lib" / "modules" / f"{mod}.ko")
-    shutil.copy2(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
+    _copy_module(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
     shutil.copy2(modules / "hog", root / "bin" / "hog")
     if capture_img:
         _copy_real("/usr/sbin/kexec", root, sysroot)

@@ -57,3 +57,38 @@ def test_high_physical_addresses_are_reached():
         kernel = build(cfg)
         tr = make_translator("aarch64", parse_vmcoreinfo(kernel.vmcoreinfo), kernel.tables.read_phys)
         assert max(tr.translate(v)[0] for v in kernel.probes) >= 1 << 48, cfg.name
+
+
+BASE = {"PAGESIZE": "4096", "NUMBER(VA_BITS)": "48", "NUMBER(kimage_voffset)": "0xffff7fffc8000000",
+        "NUMBER(PHYS_OFFSET)": "0x40000000", "SYMBOL(swapper_pg_dir)": "ffff800009650000",
+        "NUMBER(TCR_EL1_T1SZ)": "16"}
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("PAGESIZE", "8192", "PAGESIZE"),
+    ("NUMBER(VA_BITS)", "64", "VA_BITS"),
+    ("NUMBER(VA_BITS)", None, "VA_BITS"),
+    ("NUMBER(TCR_EL1_T1SZ)", "40", "TCR_EL1_T1SZ"),
+    ("NUMBER(kimage_voffset)", None, "kimage_voffset"),
+    ("NUMBER(PHYS_OFFSET)", None, "PHYS_OFFSET"),
+    ("SYMBOL(swapper_pg_dir)", None, "swapper_pg_dir"),
+])
+def test_implausible_or_missing_values_are_refused_by_name(key, value, words):
+    """Every value from the dump is bounded before it sizes a loop or a table."""
+    from triage.errors import NoLogError
+    d = dict(BASE)
+    if value is None:
+        del d[key]
+    else:
+        d[key] = value
+    text = "OSRELEASE=6.1.0\n" + "".join(f"{k}={v}\n" for k, v in d.items())
+    with pytest.raises(NoLogError, match=words):
+        make_translator("aarch64", parse_vmcoreinfo(text), lambda a, n: bytes(n))
+
+
+def test_tables_that_map_nothing_leave_the_layout_unverified_not_wrong():
+    text = "OSRELEASE=6.1.0\n" + "".join(f"{k}={v}\n" for k, v in BASE.items())
+    tr = make_translator("aarch64", parse_vmcoreinfo(text), lambda a, n: bytes(n))
+    assert tr.layout["check"].startswith("unverified")
+    with pytest.raises(MemoryReadError):
+        tr.translate(0xffff800010000000)      # not linear, not image: needs the (empty) tables
