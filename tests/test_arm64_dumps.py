@@ -22,7 +22,7 @@ from _realdumps import is_suffix_run, serial_kernel_lines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":") if p] \
-    or [ROOT / "sample_dumps" / "out-arm64", ROOT / "sample_dumps" / "out-arm64-16k"]
+    or sorted((ROOT / "sample_dumps").glob("out-arm64*"))
 
 
 def _entries():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import time
@@ -125,6 +126,8 @@ def do_kdump_run(run: Run, env: Dict[str, Any], out: Path, conversions: List[str
 def prepare(args: argparse.Namespace) -> Dict[str, Any]:
     """Host packages, kernel, modules and both initramfs images."""
     target = TARGETS[args.arch]
+    if args.tcg_cpu:
+        target = dataclasses.replace(target, tcg_cpu=args.tcg_cpu)
     if not args.no_apt:
         host.apt_install(list(target.host_packages))
         ensure_foreign_arch(target)
@@ -232,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paging", action="store_true", help="also a QEMU ELF with paging=true")
     p.add_argument("--extra-cmdline", default="", help="more kernel parameters for every guest")
     p.add_argument("--smp", type=int, default=2, help="vCPUs of QEMU-captured guests")
+    p.add_argument("--tcg-cpu", help="-cpu model under TCG (default max,la57=off for x86_64, max for "
+                                     "arm64; e.g. max,lpa2=off: a 52-bit-VA arm64 kernel then runs "
+                                     "with 47/48-bit VAs)")
     p.add_argument("--init-on-free", action="store_true",
                    help="boot QEMU-captured guests with init_on_free=1 (much smaller dumps)")
     p.add_argument("--no-kdump", dest="kdump", action="store_false",
