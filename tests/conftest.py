@@ -1,8 +1,14 @@
 """Fixtures shared across the test layers."""
 
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
+
+# Helper modules shared by several test folders (_diag_helpers, _realdumps) live in
+# tests/ itself; make them importable whichever folder pytest collects first.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture

@@ -32,13 +32,12 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
-    from triage.diagnosis import gpu
+    from triage.diagnosis.gpu import GpuKnowledge
     if rules is None:
         rules = load_ruleset()
-    gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     log = parse_log(lines)
     matches = classify(log, rules)
-    return diagnose(log, matches, source or SourceInfo())
+    return diagnose(log, matches, source or SourceInfo(), GpuKnowledge.from_rules(rules))
 
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:
@@ -92,6 +91,7 @@ def source_info(path: str, opened: Any) -> SourceInfo:
         crashed=kind == "dump" and (g(opened, "crash_time") or g(info, "crash_time")) is not None,
         arch=g(opened, "arch") or g(facts, "arch"),
         module_versions=dict(g(opened, "module_versions") or {}),
+        build_id=g(info, "build_id"),
     )
 
 

@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 
@@ -29,7 +29,8 @@ CATEGORIES = (
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 GUILTY_STRATEGIES = ("ip_then_trace", "spinning_ip", "trace", "header_then_trace", "interrupted", "none")
-PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "comm", "access", "category")
+PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "xid_name", "comm", "access",
+                "category")
 SYSTEM_DIR = "/etc/triage/signatures.d"
 ENV_VAR = "TRIAGE_SIGNATURES"
 
@@ -97,6 +98,31 @@ class Rule:
     source: str = ""                  # file the rule came from
 
 
+def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) -> Optional[str]:
+    """The driver whose function prefix (longest first) starts `function`."""
+    if not function:
+        return None
+    best: Optional[Tuple[int, str]] = None
+    for drv, ps in prefixes.items():
+        for p in ps:
+            if function.startswith(p) and (best is None or len(p) > best[0]):
+                best = (len(p), drv)
+    return best[1] if best else None
+
+
+XID_CAUSES = ("application", "driver", "hardware", "memory", "bus", "thermal")
+
+
+@dataclass(frozen=True)
+class XidInfo:
+    """One NVIDIA Xid: NVIDIA's description and its likely cause (signatures/xid.toml)."""
+
+    number: int
+    name: str
+    cause: str                       # one of XID_CAUSES
+    also: Tuple[str, ...] = ()       # other possible causes
+
+
 @dataclass
 class RuleSet:
     rules: List[Rule]
@@ -104,6 +130,8 @@ class RuleSet:
     skip: Dict[str, List[Pattern]]
     files: List[str]
     aliases: Dict[str, str] = field(default_factory=dict)
+    gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
+    xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
@@ -111,6 +139,10 @@ class RuleSet:
             if r.id == rule_id:
                 return r
         return None
+
+    def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
+        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
+        return driver_by_prefix(self.gpu_prefixes, function)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -201,15 +233,43 @@ def load_files(files: Sequence[Path]) -> RuleSet:
             if not isinstance(canon, str):
                 raise SignatureError(f"alias '{name}' must map to a function name", path=path)
             aliases[name] = canon
+    prefixes: Dict[str, List[str]] = {}
+    xids: Dict[int, XidInfo] = {}
+    for path, doc in docs:
+        for name, items in (doc.get("gpu_prefixes") or {}).items():
+            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
+            prefixes.setdefault(name.replace("-", "_"), []).extend(items)
+        for key, raw in (doc.get("xid") or {}).items():
+            number = _xid_number(key, path)
+            xids[number] = _xid_info(number, raw, path)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids)
+
+
+def _xid_number(key: str, path: str) -> int:
+    if not key.isdigit() or len(key) > 5:
+        raise SignatureError(f"xid '{key}' must be a number", path=path)
+    return int(key)
+
+
+def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or raw.get("cause") not in XID_CAUSES:
+        raise SignatureError(f"xid {key}: needs name = \"...\" and cause = one of {', '.join(XID_CAUSES)}", path=path)
+    also = raw.get("also") or []
+    if not isinstance(also, list) or any(a not in XID_CAUSES for a in also):
+        raise SignatureError(f"xid {key}: 'also' must list causes among {', '.join(XID_CAUSES)}", path=path)
+    unknown = set(raw) - {"name", "cause", "also"}
+    if unknown:
+        raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:

@@ -59,6 +59,7 @@ _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
+_DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
@@ -393,12 +394,40 @@ def _match_gpu(text: str) -> Optional[Header]:
     if m:
         drv = m.group(1).replace("-", "_")
         rest = text[m.end():]
-        low = rest.lower()
-        if "page fault" in low or "gpu hang" in low or "ring " in low and "timeout" in low or \
-                "fifo: fault" in low or "fifo: read fault" in low or "fifo: write fault" in low or \
-                "gpu reset" in low and "fail" in low or "mmu fault" in low or "gr: trap" in low:
-            kind_word = "page fault" if "fault" in low else "hang"
-            return Header("gpu_fault", f"{drv}: GPU {kind_word}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+        what = _gpu_fault_kind(rest.lower())
+        if what:
+            return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+        return None
+    if text.startswith("[drm] GPU HANG: ecode "):
+        # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith("[drm:"):
+        # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=..."
+        m = _DRM_ERROR.match(text)
+        if m:
+            what = _gpu_fault_kind(m.group(3).lower())
+            if what == "GPU ring timeout":
+                drv = m.group(2).replace("-", "_")
+                return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
+                                                              "detail": m.group(3)[:300]})
+    return None
+
+
+def _gpu_fault_kind(low: str) -> Optional[str]:
+    """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
+    if "ring " in low and "timeout" in low and "test" not in low:
+        return "GPU ring timeout"
+    if "gpu hang" in low:
+        return "GPU hang"
+    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma")):
+        return "GPU fifo fault"
+    if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
+        # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
+        return "GPU page fault"
+    if "gr: trap" in low:
+        return "GPU engine trap"
+    if "gpu reset" in low and "fail" in low:
+        return "GPU reset failed"
     return None
 
 
