@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
-from triage.events.model import Event, KernelLog, Module
+from triage.events.model import Event, Frame, KernelLog, Module
 from triage.findings import Culprit
 
 # Event kinds that are a crash or a bug report (not memory bookkeeping).
@@ -320,6 +320,13 @@ def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], bef
     return out
 
 
+def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
+    """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
+    sec = rules.section(ev.kind, rule)
+    return guilty_frame(ev, sec.read, rules.skip_patterns(sec.skip), rules.skip_patterns(sec.anchor),
+                        rules.skip_patterns(sec.prefer))
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -346,8 +353,7 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
         return None
     if not_ev and not _fields_ok(ev, not_ev, (None, None), negate=True, rules=scope.rules):
         return None
-    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor),
-                      scope.rules.skip_patterns(rule.prefer))
+    fr = _guilty(scope.rules, ev, rule)
     function = fr.function if fr else None
     module = fr.module.replace("-", "_") if fr and fr.module else None
     if module is None and fr is not None:
@@ -435,7 +441,14 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
 
 def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
            related: List[Event], panicked: bool) -> Match:
-    title = render_title(rule, ev, function, module, scope.rules.aliases, scope.rules)
+    # some report types name no function (a workqueue pool stuck, busy inodes after unmount):
+    # the title leaves it out, the culprit still shows the guilty frame
+    named = None if ev is not None and ev.fields.get("no_function") else function
+    pair = ev.fields.get("functions") if ev is not None and ev.kind == "kcsan" else None
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(f, str) and f for f in pair):
+        # a data race names both racing accesses ("KCSAN: data-race in tcp_poll / tcp_set_state")
+        named = " / ".join(stable_function(f.split("+", 1)[0]) or f for f in pair)
+    title = render_title(rule, ev, named, module if named else None, scope.rules.aliases, scope.rules)
     conf = rule.confidence
     if ev is not None:
         if ev.fields.get("corrupted"):
@@ -489,7 +502,7 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
             if got is not None:
                 break
         if got is None and ev.kind in CRASH_KINDS:
-            fr = guilty_frame(ev, "ip_then_trace", rules.skip_patterns(list(rules.skip)))
+            fr = _guilty(rules, ev, None)
             mod = (fr.module or rules.builtin_gpu_driver(fr.function)) if fr else None
             got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None, mod, [], ev is cause or ev is panic)
         if got is not None:

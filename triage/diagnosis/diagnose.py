@@ -325,6 +325,11 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     return uniq
 
 
+# Said when the input starts after the crash report's first line (an excerpt).
+HEADER_MISSING = ("the log starts after the report's header; its kind was read from what remains "
+                  "(RIP/pc, #PF:, Code:, call trace, OOM task table)")
+
+
 def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
              gpu: Optional[GpuKnowledge] = None) -> Diagnosis:
     """The Diagnosis of one input from its parsed log and its ranked rule matches.
@@ -430,11 +435,14 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
               "confidence": round(v.confidence, 3),
               "line": getattr(v.event, "line", None)} for v in views
              if v is not best and not _consequence(v.event, main)][:10]
+    problems = list(source.problems)
+    if main is not None and (main.fields or {}).get("header_missing"):
+        problems.append(HEADER_MISSING)
     dump_values = {"kernel_release": source.kernel_release, "arch": source.arch} if source.kind == "vmcore" else {}
     crash = build_crash(log, main, panic, events, crash_line, source.arch or facts.arch, dump_values)
     return Diagnosis(
         source=Source(path=source.path, kind=source.kind, format=source.format,
-                      partial=source.partial, problems=list(source.problems)),
+                      partial=source.partial, problems=problems),
         verdict=verdict,
         crash=crash,
         system=system,

@@ -81,6 +81,8 @@ def render_html(d: Diagnosis) -> str:
     if d.source.partial:
         probs = "; ".join(h(x, 200) for x in d.source.problems[:3]) or "incomplete input"
         p.append(f'<p class="partial"><b>Partial input:</b> {probs}</p>')
+    elif d.source.problems:
+        p.append("<p class=\"partial\"><b>Note:</b> " + "; ".join(h(x, 200) for x in d.source.problems[:3]) + "</p>")
     p.append("<h2>Culprit</h2><ul>")
     p.append(f"<li>module: {h(culprit_words(c, v.category))}</li>")
     if c.function:

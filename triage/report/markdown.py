@@ -70,6 +70,8 @@ def render_markdown(d: Diagnosis) -> str:
     if d.source.partial:
         probs = "; ".join(m(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out += [f"> **Partial input:** {probs}", ""]
+    elif d.source.problems:
+        out += ["> **Note:** " + "; ".join(m(p, 200) for p in d.source.problems[:3]), ""]
     c = v.culprit
     out += ["## Culprit", "", f"- module: {m(culprit_words(c, v.category))}"]
     if c.function:

@@ -116,6 +116,8 @@ def _render(d: Diagnosis, width: int) -> str:
     if d.source.partial:
         probs = "; ".join(s(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out.append(f"  PARTIAL INPUT: {probs} (the diagnosis uses what could be read)")
+    elif d.source.problems:
+        out.append("  NOTE: " + "; ".join(s(p, 200) for p in d.source.problems[:3]))
     out.append("")
 
     c = v.culprit
