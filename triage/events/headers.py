@@ -49,11 +49,13 @@ _UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
 _OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
 _OOM_KILL_OLD = re.compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
-_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
+_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
 _OOM_CONSTRAINT = re.compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = re.compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = re.compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
-_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure: order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+# "%s: page allocation failure: order:%u, mode:%#x(%pGg)"; 2.6 kernels wrote
+# "%s: page allocation failure. order:%d, mode:0x%x" (mm/page_alloc.c, 2.6.x)
+_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
@@ -377,7 +379,7 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_REAPER.match(text)
         f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
         return Header("oom_reaper", "oom_reaper", f)
-    if ": page allocation failure: " in text:
+    if ": page allocation failure: " in text or ": page allocation failure. order:" in text:
         m = _ALLOC_FAIL.match(text)
         f = {}
         if m:

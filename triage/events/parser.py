@@ -61,7 +61,12 @@ _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
-# (An OOM report's tail is recognised by the task table only the OOM killer prints.)
+# (An OOM report's tail is recognised by the task table only the OOM killer prints,
+# and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
+# mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
+_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup stats for ", "Task in /")
+# A task-table row of dump_tasks() has at least six numeric columns after the pid.
+_OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
 
 
@@ -102,6 +107,7 @@ class LogParser:
         self._content = False       # saw log content (not a boot banner) since the start
         self._booting = False       # inside the early boot messages of a (re)boot
         self._shutdown = False      # a clean shutdown/restart was logged
+        self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -220,17 +226,31 @@ class LogParser:
                 ctx.traces = 1 if stall.frames else 0
                 return True
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
-            if text.startswith(_HEADERLESS_STARTS):
+            if text.startswith("RIP: ") and not text.startswith(("RIP: 0010:", "RIP: 0060:")):
+                # a user-mode register dump (CS 0033/0023): the interrupted user
+                # context that OOM, hung-task and warning reports print, not an oops
+                self._user_regs = ll.number
+            elif text.startswith("Code: ") and 0 <= ll.number - self._user_regs <= 2:
+                pass    # the user code bytes of that dump
+            elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
                 ev = self._headerless(ctx, ll)
-            elif text.startswith("Tasks state") or (text[:1] == "[" and meminfo.is_task_header(text)):
-                # the task table only the OOM killer prints (dump_tasks): an OOM report's tail
+            elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
+                  or (text[:1] == "[" and (meminfo.is_task_header(text)
+                                           or meminfo.task_row_columns(text) >= _OOM_ROW_MIN_COLUMNS))):
+                # the task table (or a row of it) only the OOM killer prints (dump_tasks),
+                # or a memory cgroup's usage/limit lines: an OOM report's tail
                 ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
             self._loose(text)
             return False
+        if (ev.kind == "oops_other" and ev.fields.get("header_missing") and ev.ip is None
+                and not ev.fields.get("pf") and text.startswith(_MEMCG_OOM_STARTS)):
+            # the headerless stack was an OOM report's (mm/memcontrol.c prints these
+            # lines right after it), not an oops: no kernel RIP, no page-fault decode
+            ev.kind, ev.fields["headline"] = "oom_invoked", "invoked oom-killer"
         if self._enrich(ctx, ev, ll):
             ev.end_line = ll.number
             ctx.idle = 0

@@ -20,9 +20,11 @@ _HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
 _PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
 _CALLER = re.compile(r"\[ *([TC]\d{1,10})\]")
-# "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise.
+# "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
+# is absent where syslogd is told not to log it or the poster cut it out
+# ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware).
 _SYSLOG_DATE = re.compile(
-    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (?:(\S{1,255}) )?kernel: ?")
 # rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
 _ISO_DATE = re.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
