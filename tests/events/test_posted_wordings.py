@@ -84,3 +84,23 @@ def test_all_questionable_trace_falls_back_to_module_frames():
     names = [f.function for f in candidates(log.events[0], "trace")]
     assert names and all(f.module for f in candidates(log.events[0], "trace"))
     assert "hrtimer_forward" not in names    # a questionable core frame is not a caller
+
+
+def test_bare_syslog_tag_is_stripped():
+    # 017: journal lines whose date and host columns the poster cut
+    assert strip_prefix("kernel: systemd invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0")[0] \
+        .startswith("systemd invoked oom-killer")
+    assert strip_prefix("kernel:  dump_stack_lvl+0x5d/0x80")[0] == " dump_stack_lvl+0x5d/0x80"
+    assert strip_prefix("kernelx: foo")[0] == "kernelx: foo"
+
+
+def test_time_only_stamp_without_host_is_stripped():
+    msg = strip_prefix("22:39:31 kernel: i915 0000:00:02.0: [drm] GPU HANG: ecode 12:1:0020fffe, in Xorg [1676]")[0]
+    assert msg.startswith("i915 0000:00:02.0: ")
+
+
+def test_nouveau_dma_pusher_is_a_fifo_fault():
+    # nvkm/engine/fifo: "DMA_PUSHER - ch %d [%s] get ... (err: %s) push ..."
+    h = match_header("nouveau 0000:01:00.0: fifo: DMA_PUSHER - ch 4 [sddm-greeter[429]] get 0000216000 put "
+                     "0000216088 ib_get 00000007 ib_put 00000008 state 80000024 (err: INVALID_CMD) push 00406040")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau"

@@ -444,7 +444,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU ring timeout"
     if "gpu hang" in low:
         return "GPU hang"
-    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma")):
+    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
+                       # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
+                       # "CACHE_ERROR - ch %d [%s] subc %d mthd ...", gk104 "CHSW_ERROR %08x"
+                       "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")):
         return "GPU fifo fault"
     if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
         # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
