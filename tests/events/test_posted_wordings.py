@@ -104,3 +104,13 @@ def test_nouveau_dma_pusher_is_a_fifo_fault():
     h = match_header("nouveau 0000:01:00.0: fifo: DMA_PUSHER - ch 4 [sddm-greeter[429]] get 0000216000 put "
                      "0000216088 ib_get 00000007 ib_put 00000008 state 80000024 (err: INVALID_CMD) push 00406040")
     assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau"
+
+
+def test_near_null_paging_request_is_a_null_dereference():
+    # an address below vm.mmap_min_addr (65536) is NULL plus a member offset
+    h = match_header("BUG: unable to handle page fault for address: 0000000000001a81")
+    assert h.kind == "null_deref" and h.fields["address"] == 0x1a81
+    h = match_header("BUG: unable to handle kernel paging request at 0000000000010000")
+    assert h.kind == "paging_fault"
+    h = match_header("BUG: unable to handle kernel paging request at ffffc90019ecd000")
+    assert h.kind == "paging_fault"

@@ -115,6 +115,21 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     return None
 
 
+# Fault addresses below this are a NULL pointer plus an offset (a member of a
+# struct reached through NULL), even when the kernel words the fault as a paging
+# request because the address is past the first page: user space can never map
+# them (vm.mmap_min_addr, 65536 by default on x86 and the major distributions),
+# so nothing but a NULL-based access reaches them.
+NEAR_NULL_LIMIT = 65536
+
+
+def _paging(addr: Optional[int]) -> Header:
+    """A kernel page fault at `addr`: a NULL dereference when the address is near NULL."""
+    if addr is not None and 0 <= addr < NEAR_NULL_LIMIT:
+        return Header("null_deref", "BUG: unable to handle kernel paging request", {"address": addr, "near_null": True})
+    return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": addr})
+
+
 def _match_bug(text: str) -> Optional[Header]:
     """Headers that start with "BUG: "."""
     if text.startswith("BUG: unable to handle kernel NULL"):
@@ -122,13 +137,13 @@ def _match_bug(text: str) -> Optional[Header]:
         return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: unable to handle kernel paging"):
         m = _PAGING_OLD.match(text)
-        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+        return _paging(_addr(m.group(1)) if m else None)
     if text.startswith("BUG: kernel NULL pointer dereference"):
         m = _NULL_NEW.match(text)
         return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: unable to handle page fault"):
         m = _PAGING_NEW.match(text)
-        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+        return _paging(_addr(m.group(1)) if m else None)
     if text.startswith("BUG: unable to handle kernel"):
         return Header("paging_fault", "BUG: unable to handle kernel", {"corrupted": True})
     if text.startswith("BUG: soft lockup"):
