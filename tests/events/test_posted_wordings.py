@@ -114,3 +114,11 @@ def test_near_null_paging_request_is_a_null_dereference():
     assert h.kind == "paging_fault"
     h = match_header("BUG: unable to handle kernel paging request at ffffc90019ecd000")
     assert h.kind == "paging_fault"
+
+
+def test_amdgpu_vm_fault_status_line_alone_is_a_gpu_page_fault():
+    # gfxhub_v2+: "GCVM_L2_PROTECTION_FAULT_STATUS:0x%08X", gmc_v9: "VM_L2_PROTECTION_FAULT_STATUS:0x%08X"
+    for line in ("amdgpu 0000:2b:00.0: amdgpu: GCVM_L2_PROTECTION_FAULT_STATUS:0x00701031",
+                 "amdgpu 0000:c6:00.0: amdgpu: VM_L2_PROTECTION_FAULT_STATUS:0x00301031"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "amdgpu"

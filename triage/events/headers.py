@@ -464,7 +464,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
                        # "CACHE_ERROR - ch %d [%s] subc %d mthd ...", gk104 "CHSW_ERROR %08x"
                        "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")):
         return "GPU fifo fault"
-    if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
+    if ("page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:")
+            # gmc_v9 / gfxhub_v2+ print "[GC|MM]VM_L2_PROTECTION_FAULT_STATUS:0x%08X" only for a
+            # GPU VM fault: the report's tail still says what it was when its first line is cut
+            or "vm_l2_protection_fault_status:" in low):
         # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
         return "GPU page fault"
     if "gr: trap" in low:
