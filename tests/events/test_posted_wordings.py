@@ -122,3 +122,10 @@ def test_amdgpu_vm_fault_status_line_alone_is_a_gpu_page_fault():
                  "amdgpu 0000:c6:00.0: amdgpu: VM_L2_PROTECTION_FAULT_STATUS:0x00301031"):
         h = match_header(line)
         assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "amdgpu"
+
+
+def test_arm32_alloc_failure_blames_the_first_frame_outside_the_allocator():
+    # 186: unwind_backtrace (arm32's dump_stack bottom) <- warn_alloc_failed <- __alloc_pages_nodemask
+    # <- __netdev_alloc_frag <- __netdev_alloc_skb <- rx_submit: the request came from rx_submit
+    top = _top(_posted("186"))[1]
+    assert top.category == "alloc_failure" and top.culprit.function == "rx_submit"
