@@ -235,7 +235,9 @@ def write_markdown(outcomes: List[Outcome], path: str) -> None:
     lines += [
         "",
         "A batch is a set of logs collected together after the rules existed (labels.toml `batch`); its rows",
-        "count the same logs as the half rows above and show how the rules did on logs new to everyone.",
+        "count the same logs as the half rows above. Its figures at arrival, before any rule was changed for",
+        "it (the closest thing to logs nobody has seen), are in `tests/data/posted/README.md`; the rows here",
+        "are with the current rules, after its tuning-half logs may have been read.",
         "",
         "\"GPU/OOM logs\" are those labelled with a GPU category or GPU culprit module, or with",
         "`oom_kill`/`oom_panic`/`alloc_failure`. \"GPU blamed for a non-GPU crash\" counts logs whose label has",
