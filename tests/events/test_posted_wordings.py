@@ -129,3 +129,10 @@ def test_arm32_alloc_failure_blames_the_first_frame_outside_the_allocator():
     # <- __netdev_alloc_frag <- __netdev_alloc_skb <- rx_submit: the request came from rx_submit
     top = _top(_posted("186"))[1]
     assert top.category == "alloc_failure" and top.culprit.function == "rx_submit"
+
+
+def test_powerpc_watchdog_hard_lockup():
+    # arch/powerpc/kernel/watchdog.c: "Watchdog CPU:%d Hard LOCKUP" (105, POWER9)
+    h = match_header("Watchdog CPU:59 Hard LOCKUP")
+    assert h is not None and h.kind == "hard_lockup" and h.fields["cpu"] == 59
+    assert _top(_posted("105"))[1].category == "hard_lockup"

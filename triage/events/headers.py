@@ -42,6 +42,7 @@ _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,
 _WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
 _WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
+_PPC_HARD = re.compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = re.compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
 _HUNG = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
 _SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
@@ -506,6 +507,10 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _match_warning(text)
         if text.startswith("Watchdog detected hard LOCKUP"):
             return _hard(text)
+        if text.startswith("Watchdog CPU:") and text.endswith("Hard LOCKUP"):
+            # powerpc's watchdog (arch/powerpc/kernel/watchdog.c): "Watchdog CPU:%d Hard LOCKUP"
+            m = _PPC_HARD.match(text)
+            return Header("hard_lockup", "Hard LOCKUP", {"cpu": int(m.group(1))} if m else {})
         return None
     if c == "K":
         if text.startswith("Kernel panic - not syncing"):
