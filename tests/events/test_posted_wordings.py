@@ -136,3 +136,11 @@ def test_powerpc_watchdog_hard_lockup():
     h = match_header("Watchdog CPU:59 Hard LOCKUP")
     assert h is not None and h.kind == "hard_lockup" and h.fields["cpu"] == 59
     assert _top(_posted("105"))[1].category == "hard_lockup"
+
+
+def test_user_cs_is_told_by_its_privilege_level():
+    from triage.events.parser import _user_cs
+    assert _user_cs("RIP: 0033:0x7fdc36338205") and _user_cs("RIP: 0023:0xf7f1c549")
+    assert not _user_cs("RIP: 0010:exit_thread+0x12/0xc0")
+    assert not _user_cs("RIP: e030:xen_hypercall_xen_version+0xa/0x20")    # Xen PV kernel CS
+    assert not _user_cs("RIP: 0010:[<ffffffff8003ab2c>]  [<ffffffff8003ab2c>] foo+0x1c/0x40")

@@ -70,6 +70,18 @@ _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
 
 
+def _user_cs(rip_line: str) -> bool:
+    """An x86 "RIP: cccc:..." line of user mode: the code segment's privilege
+    level (its low two bits) is 3 (0033, 0023); kernel CS is 0010, 0060 or Xen PV's e030."""
+    cs = rip_line[5:9]
+    if rip_line[9:10] != ":":
+        return False
+    try:
+        return int(cs, 16) & 3 == 3
+    except ValueError:
+        return False
+
+
 class _Ctx:
     """Parser state of one printing context (one caller id)."""
 
@@ -226,7 +238,7 @@ class LogParser:
                 ctx.traces = 1 if stall.frames else 0
                 return True
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
-            if text.startswith("RIP: ") and not text.startswith(("RIP: 0010:", "RIP: 0060:")):
+            if text.startswith("RIP: ") and _user_cs(text):
                 # a user-mode register dump (CS 0033/0023): the interrupted user
                 # context that OOM, hung-task and warning reports print, not an oops
                 self._user_regs = ll.number
