@@ -185,6 +185,9 @@ HISTORY = [
      "helper categories (tracing hooks, atomics, MMIO, teardown, page cache)", (175, 168, 160), (185, 179, 170)),
     ("a deadlock's held-lock site read before the trace; fence/reservation waits are wait primitives",
      (175, 168, 161), (185, 179, 170)),
+    ("posted GPU/OOM round (branch tune): hostless stamps, OOM tails, all-'?' traces fall back to module "
+     "frames, near-NULL below mmap_min_addr, arm32 unwind_backtrace, page-fragment allocators",
+     (175, 168, 161), (185, 179, 170)),
 ]
 
 

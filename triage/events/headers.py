@@ -42,6 +42,7 @@ _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,
 _WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
 _WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
+_PPC_HARD = re.compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = re.compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
 _HUNG = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
 _SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
@@ -49,11 +50,13 @@ _UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
 _OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
 _OOM_KILL_OLD = re.compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
-_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
+_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
 _OOM_CONSTRAINT = re.compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = re.compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = re.compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
-_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure: order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+# "%s: page allocation failure: order:%u, mode:%#x(%pGg)"; 2.6 kernels wrote
+# "%s: page allocation failure. order:%d, mode:0x%x" (mm/page_alloc.c, 2.6.x)
+_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
@@ -113,6 +116,21 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     return None
 
 
+# Fault addresses below this are a NULL pointer plus an offset (a member of a
+# struct reached through NULL), even when the kernel words the fault as a paging
+# request because the address is past the first page: user space can never map
+# them (vm.mmap_min_addr, 65536 by default on x86 and the major distributions),
+# so nothing but a NULL-based access reaches them.
+NEAR_NULL_LIMIT = 65536
+
+
+def _paging(addr: Optional[int]) -> Header:
+    """A kernel page fault at `addr`: a NULL dereference when the address is near NULL."""
+    if addr is not None and 0 <= addr < NEAR_NULL_LIMIT:
+        return Header("null_deref", "BUG: unable to handle kernel paging request", {"address": addr, "near_null": True})
+    return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": addr})
+
+
 def _match_bug(text: str) -> Optional[Header]:
     """Headers that start with "BUG: "."""
     if text.startswith("BUG: unable to handle kernel NULL"):
@@ -120,13 +138,13 @@ def _match_bug(text: str) -> Optional[Header]:
         return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: unable to handle kernel paging"):
         m = _PAGING_OLD.match(text)
-        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+        return _paging(_addr(m.group(1)) if m else None)
     if text.startswith("BUG: kernel NULL pointer dereference"):
         m = _NULL_NEW.match(text)
         return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: unable to handle page fault"):
         m = _PAGING_NEW.match(text)
-        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": _addr(m.group(1)) if m else None})
+        return _paging(_addr(m.group(1)) if m else None)
     if text.startswith("BUG: unable to handle kernel"):
         return Header("paging_fault", "BUG: unable to handle kernel", {"corrupted": True})
     if text.startswith("BUG: soft lockup"):
@@ -377,7 +395,7 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_REAPER.match(text)
         f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
         return Header("oom_reaper", "oom_reaper", f)
-    if ": page allocation failure: " in text:
+    if ": page allocation failure: " in text or ": page allocation failure. order:" in text:
         m = _ALLOC_FAIL.match(text)
         f = {}
         if m:
@@ -442,9 +460,15 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU ring timeout"
     if "gpu hang" in low:
         return "GPU hang"
-    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma")):
+    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
+                       # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
+                       # "CACHE_ERROR - ch %d [%s] subc %d mthd ...", gk104 "CHSW_ERROR %08x"
+                       "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")):
         return "GPU fifo fault"
-    if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
+    if ("page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:")
+            # gmc_v9 / gfxhub_v2+ print "[GC|MM]VM_L2_PROTECTION_FAULT_STATUS:0x%08X" only for a
+            # GPU VM fault: the report's tail still says what it was when its first line is cut
+            or "vm_l2_protection_fault_status:" in low):
         # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
         return "GPU page fault"
     if "gr: trap" in low:
@@ -483,6 +507,10 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _match_warning(text)
         if text.startswith("Watchdog detected hard LOCKUP"):
             return _hard(text)
+        if text.startswith("Watchdog CPU:") and text.endswith("Hard LOCKUP"):
+            # powerpc's watchdog (arch/powerpc/kernel/watchdog.c): "Watchdog CPU:%d Hard LOCKUP"
+            m = _PPC_HARD.match(text)
+            return Header("hard_lockup", "Hard LOCKUP", {"cpu": int(m.group(1))} if m else {})
         return None
     if c == "K":
         if text.startswith("Kernel panic - not syncing"):

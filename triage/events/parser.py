@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, parse_symbol
-from triage.events.headers import Header, match_header
+from triage.events.headers import NEAR_NULL_LIMIT, Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
 from triage.events.paste import normalise
@@ -61,8 +61,25 @@ _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
-# (An OOM report's tail is recognised by the task table only the OOM killer prints.)
+# (An OOM report's tail is recognised by the task table only the OOM killer prints,
+# and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
+# mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
+_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup stats for ", "Task in /")
+# A task-table row of dump_tasks() has at least six numeric columns after the pid.
+_OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
+
+
+def _user_cs(rip_line: str) -> bool:
+    """An x86 "RIP: cccc:..." line of user mode: the code segment's privilege
+    level (its low two bits) is 3 (0033, 0023); kernel CS is 0010, 0060 or Xen PV's e030."""
+    cs = rip_line[5:9]
+    if rip_line[9:10] != ":":
+        return False
+    try:
+        return int(cs, 16) & 3 == 3
+    except ValueError:
+        return False
 
 
 class _Ctx:
@@ -102,6 +119,7 @@ class LogParser:
         self._content = False       # saw log content (not a boot banner) since the start
         self._booting = False       # inside the early boot messages of a (re)boot
         self._shutdown = False      # a clean shutdown/restart was logged
+        self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -220,17 +238,31 @@ class LogParser:
                 ctx.traces = 1 if stall.frames else 0
                 return True
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
-            if text.startswith(_HEADERLESS_STARTS):
+            if text.startswith("RIP: ") and _user_cs(text):
+                # a user-mode register dump (CS 0033/0023): the interrupted user
+                # context that OOM, hung-task and warning reports print, not an oops
+                self._user_regs = ll.number
+            elif text.startswith("Code: ") and 0 <= ll.number - self._user_regs <= 2:
+                pass    # the user code bytes of that dump
+            elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
                 ev = self._headerless(ctx, ll)
-            elif text.startswith("Tasks state") or (text[:1] == "[" and meminfo.is_task_header(text)):
-                # the task table only the OOM killer prints (dump_tasks): an OOM report's tail
+            elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
+                  or (text[:1] == "[" and (meminfo.is_task_header(text)
+                                           or meminfo.task_row_columns(text) >= _OOM_ROW_MIN_COLUMNS))):
+                # the task table (or a row of it) only the OOM killer prints (dump_tasks),
+                # or a memory cgroup's usage/limit lines: an OOM report's tail
                 ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
             self._loose(text)
             return False
+        if (ev.kind == "oops_other" and ev.fields.get("header_missing") and ev.ip is None
+                and not ev.fields.get("pf") and text.startswith(_MEMCG_OOM_STARTS)):
+            # the headerless stack was an OOM report's (mm/memcontrol.c prints these
+            # lines right after it), not an oops: no kernel RIP, no page-fault decode
+            ev.kind, ev.fields["headline"] = "oom_invoked", "invoked oom-killer"
         if self._enrich(ctx, ev, ll):
             ev.end_line = ll.number
             ctx.idle = 0
@@ -692,7 +724,7 @@ def _name_headerless(ev: Event) -> None:
         addr: Optional[int] = int(cr2, 16) if cr2 else None
     except ValueError:
         addr = None
-    if addr is not None and addr < 4096:
+    if addr is not None and addr < NEAR_NULL_LIMIT:
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"

@@ -20,9 +20,11 @@ _HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
 _PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
 _CALLER = re.compile(r"\[ *([TC]\d{1,10})\]")
-# "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise.
+# "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
+# is absent where syslogd is told not to log it or the poster cut it out
+# ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware).
 _SYSLOG_DATE = re.compile(
-    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (?:(\S{1,255}) )?kernel: ?")
 # rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
 _ISO_DATE = re.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
@@ -35,9 +37,10 @@ _DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d{1,9}[+-]\d\d:?\d\
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
-# "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:".
+# "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:";
+# or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
 _LOCALE_DATE = re.compile(
-    r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) kernel: ?")
+    r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
 # journal -o short-unix: "1713542610.123456 host kernel: "
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
@@ -157,9 +160,14 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
     if pos == 0 and c and c in "kudalnscf":
-        m = _DECODE.match(text, pos)
-        if m:
-            pos = m.end()
+        if text.startswith("kernel: "):
+            # the syslog tag alone: journal or syslog output whose date and host
+            # columns the poster cut ("kernel: NVRM: Xid ...", "kernel:  dump_stack+0x..")
+            pos = len("kernel: ")
+        else:
+            m = _DECODE.match(text, pos)
+            if m:
+                pos = m.end()
     if host is not None:
         m = _SYSLOG_PRI.match(text, pos)
         if m:
