@@ -32,16 +32,16 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
-    from triage.diagnosis import gpu
+    from triage.diagnosis.gpu import GpuKnowledge
     if rules is None:
         rules = load_ruleset()
-    gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     log = parse_log(lines)
     matches = classify(log, rules)
-    return diagnose(log, matches, source or SourceInfo())
+    return diagnose(log, matches, source or SourceInfo(), GpuKnowledge.from_rules(rules))
 
 
-def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:
+def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
+                 vmlinux: Optional[str] = None) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
@@ -49,6 +49,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosi
     `source.partial` set and `source.problems` saying why. `rules` is a
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
+    `facts=True` also reads the machine's state from a dump into
+    Diagnosis.dump (triage.facts; types from `vmlinux` when given, else BTF).
     """
     from triage.logsource import is_dump, looks_like_text, open_log, sniff
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
@@ -68,7 +70,13 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosi
             return analyze_lines(iter_lines(fp), SourceInfo(path=first, kind="log", format="text"), rules)
     opened = open_log([str(p) for p in paths])
     shown = first if len(paths) == 1 else " + ".join(str(p) for p in paths)
-    return analyze_lines(opened.lines, source_info(shown, opened), rules)
+    diag = analyze_lines(opened.lines, source_info(shown, opened), rules)
+    if facts:
+        from triage.facts import read_dump_facts
+        diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux)
+        from triage.diagnosis.dumpstate import apply_dump_facts
+        apply_dump_facts(diag, opened.lines)
+    return diag
 
 
 def source_info(path: str, opened: Any) -> SourceInfo:
@@ -92,6 +100,7 @@ def source_info(path: str, opened: Any) -> SourceInfo:
         crashed=kind == "dump" and (g(opened, "crash_time") or g(info, "crash_time")) is not None,
         arch=g(opened, "arch") or g(facts, "arch"),
         module_versions=dict(g(opened, "module_versions") or {}),
+        build_id=g(info, "build_id"),
     )
 
 

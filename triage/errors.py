@@ -18,6 +18,7 @@ EXIT_PARTIAL = 6        # output printed, but the dump is truncated/incomplete
 EXIT_NO_LOG = 7         # dump readable but holds no usable kernel log / VMCOREINFO
 EXIT_SIGNATURES = 8     # a signature rule file is invalid
 EXIT_BATCH_ERRORS = 9   # batch finished, but some dumps ended as errors
+EXIT_ARCH = 10          # the dump's CPU architecture is unknown or not supported
 
 
 class TriageError(Exception):
@@ -71,6 +72,13 @@ class NoLogError(TriageError):
     """The dump has no VMCOREINFO or no printk buffer triage can find."""
 
     exit_code = EXIT_NO_LOG
+
+
+class UnsupportedArchError(TriageError):
+    """The dump is from an architecture triage cannot translate addresses for (or
+    whose architecture it cannot tell); the message names it."""
+
+    exit_code = EXIT_ARCH
 
 
 class SignatureError(TriageError):

@@ -188,8 +188,12 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
         return rec
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if hasattr(diag, "source") and hasattr(diag.source, "path") and not (item.parts and used is item.vmcore):
-        diag.source.path = used.display()    # not the temporary copy it was read from
+    if hasattr(diag, "source") and not (item.parts and used is item.vmcore):
+        if hasattr(diag, "verdict"):
+            from triage.diagnosis.diagnose import relocate
+            relocate(diag, used.display())   # not the temporary copy it was read from
+        elif hasattr(diag.source, "path"):
+            diag.source.path = used.display()
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()

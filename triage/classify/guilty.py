@@ -22,13 +22,27 @@ def _skipped(fr: Frame, skip: List[Pattern]) -> bool:
     return any(p.search(name) for p in skip)
 
 
-def candidates(ev: Event, strategy: str) -> List[Frame]:
-    """Frames in the order the strategy considers them (questionable '?' frames excluded)."""
+def _reliable(ev: Event) -> List[Frame]:
+    """The trace frames the unwinder vouched for. When it vouched for none (every
+    frame printed with '?': an unwinder that lost the frame chain, as 4.x kernels
+    without frame pointers often did), fall back to the questionable frames that
+    are in a module, as syzkaller does for stacks without reliable frames: a
+    module's code on the stack is the best clue left, while questionable core
+    frames are as likely stale stack words as callers."""
     reliable = [f for f in ev.frames if f.reliable]
+    if reliable or not ev.frames:
+        return reliable
+    return [f for f in ev.frames if f.module]
+
+
+def candidates(ev: Event, strategy: str) -> List[Frame]:
+    """Frames in the order the strategy considers them (questionable '?' frames excluded,
+    unless no frame is reliable: see _reliable)."""
+    reliable = _reliable(ev)
     if strategy == "none":
         return []
     if strategy == "trace":
-        return reliable
+        return reliable + _work(ev)
     if strategy == "interrupted":
         # Frames of the code an interrupt (timer/NMI) found running: after the
         # timer-interrupt entry frame (which may itself have interrupted a
@@ -52,7 +66,18 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
             return head + after
         return head + reliable
     out = [ev.ip] if ev.ip is not None else []
-    return out + reliable
+    # further code sites the report names itself (a deadlock's held-lock site) come before the trace
+    sites = ev.fields.get("sites")
+    if isinstance(sites, list):
+        out += [f for f in sites if isinstance(f, Frame)]
+    return out + reliable + _work(ev)
+
+
+def _work(ev: Event) -> List[Frame]:
+    """Last resort: the work function a kworker ran ("Workqueue: wq func [mod]"), for a
+    report whose faulting location is a helper and whose trace is missing or all helpers."""
+    wq = ev.fields.get("workqueue")
+    return [wq] if isinstance(wq, Frame) else []
 
 
 def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
@@ -92,7 +117,7 @@ def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
 def event_modules(ev: Event) -> List[str]:
     """Modules named by an event's faulting location and reliable frames (call chain order)."""
     mods: List[str] = []
-    frames = ([ev.ip] if ev.ip is not None else []) + [f for f in ev.frames if f.reliable]
+    frames = ([ev.ip] if ev.ip is not None else []) + _reliable(ev)
     for f in frames:
         if f.module and f.module not in mods:
             mods.append(f.module.replace("-", "_"))

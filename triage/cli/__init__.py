@@ -24,6 +24,7 @@ _COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "signatures": ("triage.cli.signatures", "signatures", "List, show, test and lint crash signatures."),
     "batch": ("triage.cli.batch", "batch", "Triage a whole archive of dumps, resumably and in parallel."),
     "harvest": ("triage.cli.harvest", "harvest", "Write a report beside every new dump (at boot)."),
+    "shell": ("triage.cli.shell", "shell", "Open drgn's interactive shell on a dump, with no debuginfo."),
 }
 
 

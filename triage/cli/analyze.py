@@ -1,6 +1,7 @@
 """`triage analyze PATH`: the verdict, culprit, evidence, hypotheses and timeline."""
 
 import os
+import shutil
 import tempfile
 from typing import Optional, Tuple
 
@@ -9,6 +10,7 @@ import click
 from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL, InputError
 from triage.report.render import FORMATS
+from triage.report.text import WIDTH
 
 
 @click.command("analyze")
@@ -20,10 +22,17 @@ from triage.report.render import FORMATS
 @click.option("--signatures", "signature_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
+@click.option("--redact", is_flag=True,
+              help="Replace host names, IP addresses, user names and process names with stable "
+                   "placeholders (host-1, ip-1, user-1, comm-1) so the report can be shared.")
+@click.option("--facts/--no-facts", default=True,
+              help="Read memory, task and module facts from a dump through drgn (default: on).")
+@click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="A DWARF vmlinux for the dump facts instead of the dump's own BTF.")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
-            signature_dirs: Tuple[str, ...]) -> None:
+            signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str]) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump.
@@ -37,14 +46,22 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     if fmt is None:
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
-    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules)
-    text = render(diag, fmt)
+    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules,
+                        facts=facts, vmlinux=vmlinux)
+    if redact:
+        from triage.redact import redact as redact_diagnosis
+        diag = redact_diagnosis(diag)
+    # on a terminal the text fits its width (COLUMNS or the tty's; at least 80 columns);
+    # a report written to a file keeps the default width
+    width = None if output else shutil.get_terminal_size((WIDTH, 24)).columns
+    text = render(diag, fmt, width=width)
     if output:
         _write(output, text)
     else:
         click.echo(text, nl=False)
     if diag.source.partial:
-        click.echo(f"triage: warning: {paths[0]}: partial input; the diagnosis uses what could be read", err=True)
+        where = diag.source.path if redact else paths[0]
+        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read", err=True)
         ctx.exit(EXIT_PARTIAL)
 
 

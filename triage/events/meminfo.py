@@ -54,6 +54,13 @@ def is_task_header(text: str) -> bool:
     return s.startswith("[ pid ]") or s.startswith("[  pid  ]")
 
 
+def task_row_columns(text: str) -> int:
+    """How many numeric columns follow the pid of a `[  pid]  uid tgid total_vm rss ... name`
+    row (0 when the line is not such a row)."""
+    m = _TASK_ROW.match(text.strip())
+    return len(m.group(2).split()) if m else 0
+
+
 def task_columns(text: str) -> List[str]:
     return text.strip().replace("[ pid ]", "pid").replace("[  pid  ]", "pid").split()
 

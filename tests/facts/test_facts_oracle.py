@@ -1,0 +1,154 @@
+"""Dump facts read with BTF + kallsyms equal drgn's with Debian's DWARF vmlinux.
+
+Oracle: tests/facts/drgn_dwarf_oracle.py ran drgn 0.3.0 with the -dbg package's
+vmlinux on the same files and wrote the JSON beside the committed dumps and in
+tests/data/facts-oracle/ for the generated matrix (CI has no debuginfo).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("drgn")
+
+from triage.facts import read_dump_facts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = sorted((ROOT / "sample_dumps" / "committed").glob("*/*.facts-oracle.json"))
+MATRIX_ORACLES = sorted((ROOT / "tests" / "data" / "facts-oracle").glob("*.json"))
+
+
+def _dump_of_matrix_oracle(p: Path) -> Path:
+    return ROOT / "sample_dumps" / p.name[:-len(".json")].replace("__", "/")
+
+
+def compare(got, want, path="dump"):
+    """Every leaf of `want` equals the same leaf of `got`; returns the differences."""
+    diffs = []
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return [f"{path}: {got!r} is not an object"]
+        for k, v in want.items():
+            diffs += compare(got.get(k), v, f"{path}.{k}")
+    elif isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return [f"{path}: {got!r} != {want!r}"]
+        for i, (g, w) in enumerate(zip(got, want)):
+            diffs += compare(g, w, f"{path}[{i}]")
+    elif got != want:
+        diffs.append(f"{path}: {got!r} != {want!r}")
+    return diffs
+
+
+def _check(dump: Path, oracle: Path):
+    want = json.loads(oracle.read_text())
+    got = read_dump_facts([str(dump)])
+    assert got["source"]["unavailable"] is None, got["source"]
+    assert got["source"]["missing"] == []
+    assert got["source"]["method"] == "btf+kallsyms"
+    diffs = compare(got, want["facts"])
+    assert not diffs, "\n".join(diffs[:20])
+    # the comparison covered the facts that matter (not an empty oracle)
+    f = want["facts"]
+    assert f["tasks"]["count"] > 10 and f["memory"]["zones"] and f["modules"]
+    assert f["tasks"]["panic"] is not None
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_committed_dump_facts_equal_dwarf(oracle):
+    _check(Path(str(oracle)[:-len(".facts-oracle.json")]), oracle)
+
+
+def test_committed_oracles_present():
+    assert len(COMMITTED) == 2
+
+
+@pytest.mark.matrix
+@pytest.mark.slow
+@pytest.mark.parametrize("oracle", MATRIX_ORACLES, ids=lambda p: p.name[:-5])
+def test_matrix_dump_facts_equal_dwarf(oracle):
+    dump = _dump_of_matrix_oracle(oracle)
+    if not dump.is_file():
+        pytest.skip("generated dump absent (sample_dumps/generate --ci makes it)")
+    _check(dump, oracle)
+
+
+def test_compare_reports_differences():
+    assert compare({"a": [1, 2]}, {"a": [1, 3]}) == ["dump.a[1]: 2 != 3"]
+    assert compare({"a": {"b": None}}, {"a": {"b": 0}}) == ["dump.a.b: None != 0"]
+    assert compare({}, {"a": []})
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_btf_types_equal_dwarf_types(oracle):
+    """The drgn types built from BTF have DWARF's names, sizes, member names, bit
+    offsets, bitfield sizes and member type names (and enumerators), for every type
+    the facts' helpers use (drgn_dwarf_oracle.LAYOUT_TYPES)."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from drgn_dwarf_oracle import describe
+    from triage.facts.program import open_program
+    want = json.loads(oracle.read_text())["types"]
+    opened = open_program([str(oracle)[:-len(".facts-oracle.json")]])
+    try:
+        diffs = []
+        for name, w in want.items():
+            try:
+                got = describe(opened.prog.type(name))
+            except LookupError:
+                got = None
+            diffs += compare(got, w, name)
+            if w is not None:
+                assert got == w or diffs
+    finally:
+        opened.close()
+    assert not diffs, "\n".join(diffs[:30])
+    assert sum(1 for w in want.values() if w) > 30
+
+
+def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
+    """Every task's kernel stack (return addresses) unwound with the dump's own
+    ORC tables equals drgn's DWARF-CFI unwinding with the vmlinux."""
+    from triage.facts.collect import stack_pcs
+    from triage.facts.orc import OrcTable
+    from triage.facts.program import open_program
+    from drgn.helpers.linux.pid import find_task
+    want = json.loads(oracle.read_text())["stacks"]
+    opened = open_program([str(dump)], triage_reader=triage_reader)
+    try:
+        diffs = []
+        orc = OrcTable(opened.prog)
+        for pid, pcs in want.items():
+            task = find_task(opened.prog, int(pid))
+            got = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, orc)]
+            if got != pcs:
+                diffs.append(f"pid {pid}: {got} != {pcs}")
+    finally:
+        opened.close()
+    assert not diffs, "\n".join(diffs[:10])
+    assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_stacks_equal_dwarf(oracle):
+    _stacks_match(Path(str(oracle)[:-len(".facts-oracle.json")]), oracle)
+
+
+def test_running_task_unwound_from_prstatus_like_drgn():
+    """The kdump file read through triage's reader (drgn then has no PRSTATUS
+    registers): the crashed task is unwound from the note's pt_regs, with the same
+    addresses drgn gets from the notes itself (and DWARF)."""
+    oracle = COMMITTED[0]
+    assert oracle.parent.name == "gpu_alloc_null-kdump-lzo"
+    _stacks_match(Path(str(oracle)[:-len(".facts-oracle.json")]), oracle, triage_reader=True)
+
+
+@pytest.mark.matrix
+@pytest.mark.slow
+@pytest.mark.parametrize("oracle", MATRIX_ORACLES, ids=lambda p: p.name[:-5])
+def test_matrix_stacks_equal_dwarf(oracle):
+    dump = _dump_of_matrix_oracle(oracle)
+    if not dump.is_file():
+        pytest.skip("generated dump absent (sample_dumps/generate --ci makes it)")
+    _stacks_match(dump, oracle)

@@ -1,0 +1,307 @@
+"""Read dump facts (memory, tasks, modules) from a drgn Program with drgn's own helpers.
+
+Works the same on a BTF+kallsyms Program and on a DWARF one. Each fact is read
+on its own: one that fails (a missing global, an excluded page) is recorded in
+`missing` with the reason and the others still come out. Kernel layouts are
+detected from the types (a member present or not), never from versions.
+"""
+
+from typing import Any, Callable, Dict, List, Optional
+
+TOP_RSS = 5
+MAX_TASKS = 1_000_000        # a task list longer than this is corrupt (pid_max is 4M, real hosts far fewer)
+MAX_MODULES = 10_000
+MAX_ORDERS = 64
+MAX_FRAMES = 64
+
+
+def _has(obj: Any, member: str) -> bool:
+    try:
+        obj.type_.member(member) if obj.type_.kind.name != "POINTER" else obj.type_.type.member(member)
+        return True
+    except (LookupError, ValueError, AttributeError):
+        return False
+
+
+def _count(obj: Any) -> int:
+    """Value of an integer or of an atomic_t/atomic_long_t wrapper."""
+    t = obj.type_
+    while t.kind.name == "TYPEDEF":
+        t = t.type
+    if t.kind.name in ("STRUCT", "UNION"):
+        return obj.counter.value_()
+    return obj.value_()
+
+
+def _const(prog: Any, *names: str) -> Optional[int]:
+    """The first of `names` that is an enumerator in this kernel (layouts differ by name)."""
+    for n in names:
+        try:
+            return prog.constant(n).value_()
+        except LookupError:
+            continue
+    return None
+
+
+class Collector:
+    """Collects the facts of one Program; `missing` lists what could not be read, and why."""
+
+    def __init__(self, prog: Any, with_stacks: bool = True, cpu_regs: Optional[Dict[int, bytes]] = None,
+                 orc: bool = True):
+        self.prog = prog
+        self.with_stacks = with_stacks
+        self.cpu_regs = cpu_regs or {}
+        self.orc = orc               # unwinding uses the dump's ORC tables (no DWARF CFI)
+        self.missing: List[Dict[str, str]] = []
+
+    def _try(self, fact: str, fn: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return fn()
+        except Exception as exc:   # noqa: BLE001 - any drgn failure makes this one fact missing
+            self.missing.append({"fact": fact, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            return default
+
+    # -- memory ---------------------------------------------------------------
+    def memory(self) -> Dict[str, Any]:
+        from drgn.helpers.linux.mm import totalram_pages
+        from drgn.helpers.linux.vmstat import nr_free_pages
+        prog = self.prog
+        return {
+            "page_size": self._try("memory.page_size", lambda: prog["PAGE_SIZE"].value_()),
+            "totalram_pages": self._try("memory.totalram_pages", lambda: totalram_pages(prog)),
+            "free_pages": self._try("memory.free_pages", lambda: nr_free_pages(prog)),
+            "zones": self._try("memory.zones", self.zones, []),
+            "totals": self.totals(),
+        }
+
+    def zones(self) -> List[Dict[str, Any]]:
+        from drgn.helpers.linux.mmzone import (for_each_online_pgdat, high_wmark_pages,
+                                               low_wmark_pages, min_wmark_pages)
+        from drgn.helpers.linux.vmstat import zone_page_state
+        prog = self.prog
+        nr_free = prog.constant("NR_FREE_PAGES")
+        out = []
+        for pgdat in for_each_online_pgdat(prog):
+            node = pgdat.node_id.value_()
+            for zone in pgdat.node_zones:
+                spanned = zone.spanned_pages.value_()
+                if not spanned:
+                    continue            # an empty zone type (e.g. Movable) on this node
+                orders = min(len(zone.free_area), MAX_ORDERS)
+                out.append({
+                    "node": node,
+                    "name": zone.name.string_().decode("latin-1"),
+                    "managed_pages": _count(zone.managed_pages),
+                    "spanned_pages": spanned,
+                    "present_pages": zone.present_pages.value_(),
+                    "free_pages": zone_page_state(zone.address_of_(), nr_free),
+                    "wmark_min": min_wmark_pages(zone),
+                    "wmark_low": low_wmark_pages(zone),
+                    "wmark_high": high_wmark_pages(zone),
+                    "free_blocks_by_order": [zone.free_area[o].nr_free.value_() for o in range(orders)],
+                })
+        return out
+
+    def totals(self) -> Dict[str, Optional[int]]:
+        """Kernel-wide page counts, as /proc/meminfo derives them (pages)."""
+        from drgn.helpers.linux.vmstat import global_node_page_state, global_zone_page_state
+        prog = self.prog
+
+        def node(*names: str) -> Callable[[], int]:
+            def f() -> int:
+                item = _const(prog, *names)
+                if item is None:
+                    raise LookupError(f"no enumerator {' or '.join(names)}")
+                return global_node_page_state(prog, item)
+            return f
+
+        def zone(*names: str) -> Callable[[], int]:
+            def f() -> int:
+                item = _const(prog, *names)
+                if item is None:
+                    raise LookupError(f"no enumerator {' or '.join(names)}")
+                return global_zone_page_state(prog, item)
+            return f
+
+        t = {
+            "slab_reclaimable": ("NR_SLAB_RECLAIMABLE_B", "NR_SLAB_RECLAIMABLE"),
+            "slab_unreclaimable": ("NR_SLAB_UNRECLAIMABLE_B", "NR_SLAB_UNRECLAIMABLE"),
+            "file_pages": ("NR_FILE_PAGES",),
+            "anon_pages": ("NR_ANON_MAPPED",),
+            "shmem": ("NR_SHMEM",),
+            "unevictable": ("NR_UNEVICTABLE",),
+        }
+        out: Dict[str, Optional[int]] = {k: self._try(f"memory.totals.{k}", node(*v)) for k, v in t.items()}
+        out["mlocked"] = self._try("memory.totals.mlocked", zone("NR_MLOCK"))
+        out["hugetlb"] = self._try("memory.totals.hugetlb", self._hugetlb)
+        out["vmalloc"] = self._try("memory.totals.vmalloc", lambda: _count(prog["nr_vmalloc_pages"]))
+        return out
+
+    def _hugetlb(self) -> int:
+        """Pages held by hugetlb pools (meminfo's Hugetlb), over every hstate."""
+        prog = self.prog
+        n = prog["hugetlb_max_hstate"].value_()
+        total = 0
+        for i in range(min(n, 16)):
+            h = prog["hstates"][i]
+            total += h.nr_huge_pages.value_() << h.order.value_()
+        return total
+
+    # -- tasks ----------------------------------------------------------------
+    def tasks(self) -> Dict[str, Any]:
+        from drgn.helpers.linux.pid import for_each_task
+        from drgn.helpers.linux.sched import task_state_to_char
+        from drgn.helpers.linux.mm import task_rss
+        prog = self.prog
+        out: Dict[str, Any] = {"count": None, "panic": None, "cpus": [], "top_rss": [], "d_state": []}
+        out["panic"] = self._try("tasks.panic", self._panic)
+        out["cpus"] = self._try("tasks.cpus", self._cpus, [])
+
+        def walk() -> None:
+            count, rss, dstate, seen = 0, [], [], set()
+            for task in for_each_task(prog):
+                count += 1
+                addr = task.value_()
+                if count > MAX_TASKS or addr in seen:
+                    raise ValueError("task list loops or is longer than %d: corrupt" % MAX_TASKS)
+                seen.add(addr)
+                pid = task.pid.value_()
+                if task.mm.value_() and pid == task.tgid.value_():
+                    rss.append((task_rss(prog, task).total, pid, _comm(task)))
+                if task_state_to_char(task) == "D":
+                    dstate.append(self._d_task(task))
+            out["count"] = count
+            rss.sort(key=lambda r: (-r[0], r[1]))
+            out["top_rss"] = [{"pid": p, "comm": c, "rss_pages": r} for r, p, c in rss[:TOP_RSS]]
+            out["d_state"] = sorted(dstate, key=lambda d: d["pid"])
+        self._try("tasks.list", walk)
+        return out
+
+    def _panic(self) -> Optional[Dict[str, Any]]:
+        from drgn.helpers.linux.panic import panic_task
+        task = panic_task(self.prog)
+        if not task.value_():
+            return None
+        return self._with_stack({"pid": task.pid.value_(), "comm": _comm(task)}, task)
+
+    def _cpus(self) -> List[Dict[str, Any]]:
+        """The current task of every present CPU: panic() takes the other CPUs
+        offline before kdump, so the online mask would show only the panicking one."""
+        from drgn.helpers.linux.cpumask import for_each_present_cpu
+        from drgn.helpers.linux.sched import cpu_curr
+        out = []
+        for cpu in for_each_present_cpu(self.prog):
+            t = cpu_curr(self.prog, cpu)
+            out.append({"cpu": cpu, "pid": t.pid.value_(), "comm": _comm(t)})
+        return out
+
+    def _d_task(self, task: Any) -> Dict[str, Any]:
+        return self._with_stack({"pid": task.pid.value_(), "comm": _comm(task)}, task)
+
+    def _with_stack(self, d: Dict[str, Any], task: Any) -> Dict[str, Any]:
+        """Add `stack` (and `stack_reason` when it could not be unwound) to d."""
+        d["stack"] = []
+        if not self.with_stacks:
+            d["stack_reason"] = "stacks not asked for"
+            return d
+        from triage.facts.orc import StackCut
+        try:
+            pcs = stack_pcs(self.prog, task, self.cpu_regs, self._orc_table())
+        except StackCut as cut:
+            pcs = cut.pcs
+            d["stack_reason"] = str(cut)[:300]
+        except Exception as exc:   # noqa: BLE001 - no registers for the task, missing stack pages, ...
+            d["stack_reason"] = f"{type(exc).__name__}: {exc}"[:200]
+            return d
+        d["stack"] = [frame_text(self.prog, pc) for pc in pcs]
+        return d
+
+    def _orc_table(self) -> Any:
+        """The kernel's ORC tables (read once), or None for DWARF unwinding or when unreadable."""
+        if not self.orc:
+            return None
+        if not hasattr(self, "_orc"):
+            from triage.facts.orc import OrcTable
+            self._orc = self._try("tasks.orc_tables", lambda: OrcTable(self.prog))
+        return self._orc
+
+    # -- modules --------------------------------------------------------------
+    def modules(self) -> List[Dict[str, Any]]:
+        from drgn.helpers.linux.module import for_each_module, module_taints
+        out, seen = [], set()
+        for i, mod in enumerate(for_each_module(self.prog)):
+            if i >= MAX_MODULES or mod.value_() in seen:
+                raise ValueError(f"module list loops or is longer than {MAX_MODULES}: corrupt")
+            seen.add(mod.value_())
+            version = None
+            if _has(mod, "version") and mod.version.value_():
+                version = mod.version.string_().decode("latin-1")
+            out.append({"name": mod.name.string_().decode("latin-1"),
+                        "core_size": _core_size(mod),
+                        "taint": module_taints(mod),
+                        "version": version})
+        return out
+
+    def collect(self) -> Dict[str, Any]:
+        """{memory, tasks, modules, missing}: every fact this Program gives."""
+        return {"memory": self.memory(), "tasks": self.tasks(),
+                "modules": self._try("modules", self.modules, []), "missing": self.missing}
+
+
+def _core_size(mod: Any) -> int:
+    """Bytes of the module's core: sum of mem[] regions (6.4+), else core_layout.size,
+    else core_size (before 4.5); chosen by which member the type has."""
+    if _has(mod, "mem"):
+        return sum(m.size.value_() for m in mod.mem)
+    if _has(mod, "core_layout"):
+        return mod.core_layout.size.value_()
+    return mod.core_size.value_()
+
+
+def _comm(task: Any) -> str:
+    return task.comm.string_().decode("latin-1")
+
+
+def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None, orc: Any = None) -> List[int]:
+    """Return addresses of the task's kernel stack, innermost first, as crash's `bt`
+    lists them: one per real frame (inlined-function frames share their caller's pc
+    and are left out), at most MAX_FRAMES.
+
+    A task running on a CPU is unwound from that CPU's saved registers: drgn's
+    own (the dump's PRSTATUS notes) when it opened the file, else `cpu_regs`.
+    With `orc` (triage.facts.orc.OrcTable), frames the kernel's ORC tables leave
+    undefined are repaired or cut (StackCut), never guessed."""
+    try:
+        trace = prog.stack_trace(task)
+    except LookupError:
+        regs = _running_regs(prog, task, cpu_regs or {})
+        if regs is None:
+            raise
+        trace = prog.stack_trace(regs)
+    from triage.facts.orc import repaired_pcs
+    return repaired_pcs(prog, trace, orc, MAX_FRAMES)
+
+
+def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[Any]:
+    """struct pt_regs of the CPU `task` is current on, from `cpu_regs`; None if not running."""
+    import drgn
+    from drgn.helpers.linux.sched import cpu_curr
+    from drgn.helpers.linux.cpumask import for_each_present_cpu
+    for cpu in for_each_present_cpu(prog):
+        if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
+            return drgn.Object.from_bytes_(prog, "struct pt_regs", cpu_regs[cpu])
+    return None
+
+
+def frame_text(prog: Any, pc: int) -> str:
+    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown)."""
+    try:
+        sym = prog.symbol(pc)
+    except LookupError:
+        return hex(pc)
+    text = f"{sym.name}+{pc - sym.address:#x}"
+    try:
+        mod = prog.module(pc)
+    except (LookupError, AttributeError):
+        return text
+    return text if mod.name == "kernel" else f"{text} [{mod.name}]"

@@ -1,0 +1,300 @@
+"""Build a drgn.Program over a dump triage can open, with no debuginfo.
+
+Memory: drgn's own core-dump reader (`set_core_dump`) where it opens the file
+(ELF, kdump-compressed through its bundled libkdumpfile); otherwise (QEMU's
+flattened kdump, split dumps, anything drgn rejects) physical memory is served
+by triage's reader through `add_memory_segment(..., physical=True)` and the
+kernel is declared with `set_linux_kernel_custom(vmcoreinfo)`.
+Symbols: drgn's kallsyms loader (VMCOREINFO carries kallsyms_* since 6.0).
+Types and globals: the BTF finders of triage.facts.finders, or a DWARF
+vmlinux when one is given (the oracle and `--vmlinux` path).
+"""
+
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from triage.errors import EXIT_NO_LOG, TriageError
+from triage.memory.x86_64 import DEFAULT_KERNEL_IMAGE_SIZE, START_KERNEL_MAP
+
+MAX_PHYS_BITS = 52            # x86_64 MAXPHYSADDR: the physical segment's upper bound
+MAX_BTF_BYTES = 64 << 20
+PAGE = 4096
+MAX_KALLSYMS = 1 << 22        # vmlinux has ~100k-250k symbols
+MAX_CACHED_PAGES = 4096       # 16 MiB of kernel-image pages at most
+
+
+class FactsUnavailable(TriageError):
+    """Dump facts cannot be read; the message is the reason shown in dump.source
+    (`triage analyze`) or the error of `triage shell` (exit 7: the dump lacks what
+    drgn needs without debuginfo, e.g. kallsyms in VMCOREINFO or BTF)."""
+
+    exit_code = EXIT_NO_LOG
+
+
+@dataclass
+class OpenedProgram:
+    """A drgn Program plus how it was built (for dump.source)."""
+
+    prog: Any
+    method: str                        # "btf+kallsyms" or "dwarf"
+    memory: str                        # "drgn core dump" or "triage reader"
+    btf: Any = None                    # triage.facts.btf.Btf when types come from BTF
+    notes: List[str] = field(default_factory=list)
+    reader: Any = None                 # kept open while the Program serves reads from it
+    # CPU -> struct pt_regs bytes from the dump's PRSTATUS notes, for Programs drgn
+    # did not open itself (it then has no saved registers for the running tasks)
+    cpu_regs: Dict[int, bytes] = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+
+def _import_drgn():
+    # drgn loads third-party plugins (importlib.metadata entry points) when the
+    # first Program is made: that scan costs ~0.3 s, and no plugin should run
+    # while triage reads an untrusted dump. Respect a user's own setting.
+    os.environ.setdefault("DRGN_DISABLE_PLUGINS", "*")
+    try:
+        import drgn
+    except ImportError:
+        raise FactsUnavailable("drgn is not installed (pip install drgn) so dump facts were not read") from None
+    return drgn
+
+
+def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
+                 triage_reader: bool = False) -> OpenedProgram:
+    """A drgn Program over the dump `paths` (several for a split dump).
+
+    Types come from `vmlinux` (DWARF) when given, else from the dump's BTF.
+    `triage_reader=True` serves memory through triage's reader even where drgn
+    could open the file (tests compare the two paths on the same dump).
+    Raises FactsUnavailable with the reason when no usable Program results.
+    """
+    drgn = _import_drgn()
+    from triage.logsource import open_reader
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    reader = open_reader(list(paths))
+    try:
+        raw = reader.vmcoreinfo()
+        if not raw:
+            raise FactsUnavailable("the dump carries no VMCOREINFO")
+        info = parse_vmcoreinfo(raw)
+        facts = reader.facts()
+        if (facts.arch or "x86_64") != "x86_64":
+            raise FactsUnavailable(f"dump facts are read only for x86_64 dumps, not {facts.arch}")
+        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader)
+        _add_kernel_image_segment(prog, info, reader.read_phys if keep else None)
+        opened = OpenedProgram(prog, "dwarf" if vmlinux else "btf+kallsyms", memory,
+                               reader=reader if keep else None,
+                               cpu_regs=prstatus_regs(reader.notes()) if keep else {})
+        if not keep:
+            reader.close()
+        if vmlinux:
+            prog.load_debug_info([vmlinux])
+            return opened
+        _add_kallsyms(drgn, prog, info)
+        from triage.facts.finders import install_btf
+        opened.btf = install_btf(prog, read_btf(prog))
+        opened.notes += _enable_orc(drgn, prog)
+        return opened
+    except BaseException:
+        reader.close()
+        raise
+
+
+def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False):
+    """(Program with memory, how memory is read, keep the reader open?)."""
+    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader:
+        prog = drgn.Program()
+        try:
+            prog.set_core_dump(str(paths[0]))
+            return prog, "drgn core dump", False
+        except Exception:       # noqa: BLE001 - drgn rejects some files; triage's reader serves them
+            pass
+    from triage.errors import MemoryReadError
+    prog = drgn.Program(drgn.Platform(drgn.Architecture.X86_64,
+                                      drgn.PlatformFlags.IS_64_BIT | drgn.PlatformFlags.IS_LITTLE_ENDIAN))
+    read_phys = reader.read_phys
+
+    def read_fn(address: int, count: int, offset: int, physical: bool) -> bytes:
+        try:
+            return read_phys(address, count)
+        except MemoryReadError as exc:
+            raise drgn.FaultError(str(exc.message), address) from None
+
+    prog.add_memory_segment(0, 1 << MAX_PHYS_BITS, read_fn, physical=True)
+    prog.set_linux_kernel_custom(raw.encode() if isinstance(raw, str) else raw, False)
+    return prog, "triage reader", True
+
+
+class _PageCache:
+    """Page-sized reads of physical memory, remembered (bounded) for small reads."""
+
+    def __init__(self, read_phys: Callable[[int, int], bytes], limit: int = MAX_CACHED_PAGES):
+        self._read = read_phys
+        self._pages: Dict[int, bytes] = {}
+        self._limit = limit
+
+    def read(self, paddr: int, count: int) -> bytes:
+        off = paddr & (PAGE - 1)
+        if off + count > PAGE:
+            return self._read(paddr, count)
+        page = self._pages.get(paddr - off)
+        if page is None:
+            page = self._read(paddr - off, PAGE)
+            if len(self._pages) >= self._limit:
+                self._pages.clear()
+            self._pages[paddr - off] = page
+        return page[off:off + count]
+
+
+def _add_kernel_image_segment(prog, info, read_phys: Optional[Callable[[int, int], bytes]]) -> None:
+    """Serve the kernel image's virtual range (x86_64: vaddr - __START_KERNEL_map +
+    phys_base, the same window triage's translator uses) without page-table walks.
+
+    drgn's kallsyms loader makes ~100k small reads; through a page walk each
+    (QEMU ELF has no virtual addresses, flattened dumps go through Python for
+    every table level) they cost 0.25-0.4 s, through this cached segment ~0.1 s.
+    Without NUMBER(phys_base) drgn's own page walk stays in charge."""
+    import drgn
+    phys_base = info.number("phys_base")
+    if phys_base is None:
+        return
+    size = info.number("KERNEL_IMAGE_SIZE") or DEFAULT_KERNEL_IMAGE_SIZE
+    if read_phys is None:
+        def read_phys(paddr: int, count: int) -> bytes:
+            return prog.read(paddr, count, True)
+    cache = _PageCache(read_phys)
+    from triage.errors import MemoryReadError
+
+    def read_fn(address: int, count: int, offset: int, physical: bool) -> bytes:
+        try:
+            return cache.read(address - START_KERNEL_MAP + phys_base, count)
+        except MemoryReadError as exc:
+            raise drgn.FaultError(str(exc.message), address) from None
+
+    prog.add_memory_segment(START_KERNEL_MAP, size, read_fn)
+
+
+PRSTATUS_REG_OFFSET = 112     # x86_64 struct elf_prstatus: pr_reg follows 112 bytes of header
+PT_REGS_SIZE = 21 * 8         # struct pt_regs = the first 21 slots of user_regs_struct (r15..ss)
+MAX_CPUS = 8192
+
+
+def prstatus_regs(notes: Sequence[Any]) -> Dict[int, bytes]:
+    """CPU number -> pt_regs bytes of each NT_PRSTATUS note, in note order (the order
+    kdump and QEMU write them: one per CPU, ascending)."""
+    out: Dict[int, bytes] = {}
+    for n in notes:
+        if n.type == 1 and len(n.desc) >= PRSTATUS_REG_OFFSET + PT_REGS_SIZE and len(out) < MAX_CPUS:
+            out[len(out)] = bytes(n.desc[PRSTATUS_REG_OFFSET:PRSTATUS_REG_OFFSET + PT_REGS_SIZE])
+    return out
+
+
+def _add_kallsyms(drgn, prog, info) -> None:
+    """Symbols from the kernel's own kallsyms tables (located through VMCOREINFO)."""
+    if info.symbol("kallsyms_names") is None or info.symbol("kallsyms_num_syms") is None:
+        raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols (kernel before 6.0 or no backport)")
+    from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+    # drgn sizes its tables by kallsyms_num_syms: bound it before drgn allocates
+    try:
+        (n,) = struct.unpack("<I", prog.read(info.symbol("kallsyms_num_syms"), 4))
+    except Exception as exc:    # noqa: BLE001 - FaultError: the page is not in the dump
+        raise FactsUnavailable(f"kallsyms_num_syms not readable: {exc}") from None
+    if not 0 < n <= MAX_KALLSYMS:
+        raise FactsUnavailable(f"kallsyms_num_syms {n} is not plausible (1..{MAX_KALLSYMS})")
+    problem = _kallsyms_tables_problem(prog, info, n)
+    if problem:
+        raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
+    try:
+        index = load_vmlinux_kallsyms(prog)
+    except Exception as exc:    # noqa: BLE001 - a damaged table must degrade, not crash
+        raise FactsUnavailable(f"kallsyms could not be decoded: {exc}") from None
+    prog.register_symbol_finder("kallsyms", index, enable_index=0)
+
+
+def _enable_orc(drgn, prog) -> List[str]:
+    """Let drgn unwind kernel stacks with the ORC tables in the dump's memory.
+
+    drgn reads a module's built-in ORC (__start_orc_unwind_ip ... found through
+    kallsyms) once the module has an address range; for the main kernel module
+    that range normally comes from the vmlinux file. Giving it the kernel text
+    (_stext.._etext from kallsyms) through drgn's module API is enough, and
+    module symbols (load_module_kallsyms) name the frames in modules.
+    Returns notes for dump.source; stacks stay empty, with a reason, on failure."""
+    from drgn.helpers.linux.kallsyms import load_module_kallsyms
+    notes = []
+    try:
+        prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
+    except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
+        notes.append(f"module symbols not loaded: {exc}"[:200])
+    try:
+        prog.create_loaded_modules()
+        prog.main_module().address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
+    except Exception as exc:    # noqa: BLE001
+        notes.append(f"kernel ORC not enabled: {exc}"[:200])
+    return notes
+
+
+MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Debian 6.1: at most 19)
+MAX_NAMES_BYTES = 32 << 20
+
+
+def _kallsyms_tables_problem(prog, info, n: int) -> Optional[str]:
+    """Why drgn's decoder should not be run on these tables, or None.
+
+    drgn expands every name through the 256-entry token table; garbage there
+    (long "tokens") or in the names' length prefixes makes it run for minutes
+    (measured: 187 s with the token table pointer moved by 400 KB). The tokens
+    must be short NUL-terminated strings in increasing order, and the n
+    length-prefixed names must fit before the token table that follows them."""
+    try:
+        index = struct.unpack("<256H", prog.read(info.symbol("kallsyms_token_index"), 512))
+        table = prog.read(info.symbol("kallsyms_token_table"), index[255] + MAX_TOKEN + 1)
+    except Exception as exc:    # noqa: BLE001 - FaultError, missing symbol
+        return f"token table not readable ({exc})"
+    if any(b <= a for a, b in zip(index, index[1:])):
+        return "token index is not increasing"
+    for i, start in enumerate(index):
+        end = table.find(b"\0", start, start + MAX_TOKEN + 1)
+        if end <= start:
+            return f"token {i} is empty or longer than {MAX_TOKEN} bytes"
+    names, tokens = info.symbol("kallsyms_names"), info.symbol("kallsyms_token_table")
+    if names is None or tokens is None or not 0 < tokens - names <= MAX_NAMES_BYTES:
+        return None             # another table order: nothing to bound the names by
+    try:
+        data = prog.read(names, tokens - names)
+    except Exception as exc:    # noqa: BLE001
+        return f"names not readable ({exc})"
+    pos = 0
+    for _ in range(n):
+        if pos >= len(data):
+            return "names run past the token table"
+        length = data[pos]
+        if length & 0x80:       # "big" symbols: a second length byte (7 bits + 8)
+            if pos + 1 >= len(data):
+                return "names run past the token table"
+            length = (length & 0x7F) | (data[pos + 1] << 7)
+            pos += 1
+        pos += 1 + length
+    return None if pos <= len(data) else "names run past the token table"
+
+
+def read_btf(prog) -> bytes:
+    """The bytes between __start_BTF and __stop_BTF (bounded), read from the dump."""
+    try:
+        start = prog.symbol("__start_BTF").address
+        stop = prog.symbol("__stop_BTF").address
+    except LookupError:
+        raise FactsUnavailable("kernel has no BTF (__start_BTF/__stop_BTF not in kallsyms)") from None
+    size = stop - start
+    if not 0 < size <= MAX_BTF_BYTES:
+        raise FactsUnavailable(f"BTF section size {size} is not plausible")
+    try:
+        return prog.read(start, size)
+    except Exception as exc:    # noqa: BLE001 - FaultError: BTF pages missing from the dump
+        raise FactsUnavailable(f"BTF section not readable from the dump: {exc}") from None
