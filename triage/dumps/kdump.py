@@ -394,8 +394,10 @@ class KdumpReader(DumpReader):
                 bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
             if uts.get("release") and release and uts["release"] != release:
                 bad("utsname.release", f"is {uts['release']!r} but VMCOREINFO OSRELEASE is {release!r}")
+            # "Unknown": QEMU's word for an arm64 guest's machine
             if uts.get("machine") and uts["machine"] not in ("x86_64", "aarch64", "arm64", "i686", "i386",
-                                                             "s390x", "ppc64", "ppc64le", "riscv64", "arm"):
+                                                             "s390x", "ppc64", "ppc64le", "riscv64", "arm",
+                                                             "Unknown"):
                 bad("utsname.machine", f"is {uts['machine']!r}, no Linux architecture")
             if cpus and h.nr_cpus != cpus:
                 bad("nr_cpus", f"is {h.nr_cpus} but the notes hold {cpus} CPU register sets (PRSTATUS)")
