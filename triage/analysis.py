@@ -37,8 +37,21 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
         rules = load_ruleset()
     gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     log = parse_log(lines)
+    if source is not None and source.kind == "log" and not _is_kernel_log(log):
+        raise FormatError("no kernel log line in it (no printk timestamp, no 'kernel:' syslog or journal "
+                          "line, no kernel message): not a kernel log", path=source.path)
     matches = classify(log, rules)
     return diagnose(log, matches, source or SourceInfo())
+
+
+def _is_kernel_log(log: Any) -> bool:
+    """Whether a parsed text holds kernel log lines: a console prefix (printk
+    timestamp, `kernel:` syslog/journal field), a kernel report, or a fact only
+    the kernel prints (the `Linux version` banner, taint, module list)."""
+    if log.events or log.facts.uptime_s is not None or log.prefixed_lines:
+        return True
+    f = log.facts
+    return bool(f.kernel_version or f.kernel_release or f.taint or f.modules)
 
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:

@@ -18,6 +18,7 @@ EXIT_PARTIAL = 6        # output printed, but the dump is truncated/incomplete
 EXIT_NO_LOG = 7         # dump readable but holds no usable kernel log / VMCOREINFO
 EXIT_SIGNATURES = 8     # a signature rule file is invalid
 EXIT_BATCH_ERRORS = 9   # batch finished, but some dumps ended as errors
+EXIT_OUTPUT = 10        # the output could not be written (disk full, broken pipe, unwritable file)
 
 
 class TriageError(Exception):
@@ -71,6 +72,12 @@ class NoLogError(TriageError):
     """The dump has no VMCOREINFO or no printk buffer triage can find."""
 
     exit_code = EXIT_NO_LOG
+
+
+class OutputError(TriageError):
+    """The report or log could not be written: disk full, unwritable file, closed pipe."""
+
+    exit_code = EXIT_OUTPUT
 
 
 class SignatureError(TriageError):
