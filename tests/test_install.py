@@ -159,3 +159,26 @@ def test_install_zipapp(work, tmp_path):
     r = _run(tmp_path, [sys.executable, "-S", str(pyz), "analyze", "--format", "json", str(DUMP)], env_extra=env)
     assert r.returncode == 0, r.stderr[-2000:]
     _check(type(r)(r.args, 0, where.stdout.strip() + "\n" + r.stdout, r.stderr))
+
+
+def _readme_setup_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Set up and run", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_setup_block_with_the_system_python(work, tmp_path):
+    """The README's first block, run as written from a fresh copy with the distribution's
+    /usr/bin/python3 first on PATH (Debian 12: PEP 668, externally managed), prints the verdict."""
+    sys_py = Path("/usr/bin/python3")
+    if not sys_py.exists() or subprocess.run([str(sys_py), "-c", "import ensurepip, venv"]).returncode:
+        pytest.skip("no /usr/bin/python3 with the venv module (Debian: apt-get install python3-venv)")
+    src = tmp_path / "clone"
+    shutil.copytree(work[0], src)
+    shutil.copytree(DUMP.parent, src / "sample_dumps" / "committed" / DUMP.parent.name)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_setup_block()], cwd=src, env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = r.stdout[r.stdout.index("BUG: kernel NULL pointer dereference in nv_gpu_init_channel"):]   # after pip's output
+    assert "category gpu_alloc_fail_null_deref" in report.splitlines()[1]
