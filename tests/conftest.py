@@ -2,8 +2,14 @@
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
+
+# Helper modules shared by several test folders (_diag_helpers, _realdumps) live in
+# tests/ itself; make them importable whichever folder pytest collects first.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture
