@@ -8,6 +8,7 @@ SignatureError, ...) and never print.
 """
 
 import os
+import re
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from triage.errors import FormatError, InputError
@@ -36,19 +37,47 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     if rules is None:
         rules = load_ruleset()
     gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
-    log = parse_log(lines)
-    if source is not None and source.kind == "log" and not _is_kernel_log(log):
+    watch = _KernelLineWatch(lines)
+    log = parse_log(watch)
+    if source is not None and source.kind == "log" and not _is_kernel_log(log, watch):
         raise FormatError("no kernel log line in it (no printk timestamp, no 'kernel:' syslog or journal "
                           "line, no kernel message): not a kernel log", path=source.path)
     matches = classify(log, rules)
     return diagnose(log, matches, source or SourceInfo())
 
 
-def _is_kernel_log(log: Any) -> bool:
-    """Whether a parsed text holds kernel log lines: a console prefix (printk
-    timestamp, `kernel:` syslog/journal field), a kernel report, or a fact only
-    the kernel prints (the `Linux version` banner, taint, module list)."""
-    if log.events or log.facts.uptime_s is not None or log.prefixed_lines:
+# One line that only a kernel log holds: a printk timestamp anywhere on it (quoted,
+# indented, after a syslog or VM prefix), dmesg -T/-H stamps, a `kernel:` field, a
+# backtrace frame, or the wording of a kernel report or driver. Generous on purpose:
+# it only has to tell a kernel log from other text.
+_KERNEL_LINE = re.compile(
+    r"\[\s*\d{1,12}\.\d{3,9}\]|\[\s*\+\d{1,6}\.\d{3,9}\]|\[[A-Z][a-z]{2}\s?\d{1,2} \d\d:\d\d\]"
+    r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\]|\bkernel: "
+    r"|\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}"
+    r"|Call Trace|Modules linked in|Tainted: |Hardware name: |Kernel panic|BUG: |WARNING: |Oops|RIP: |\bEIP: "
+    r"|\bpc : |NVRM: |oom-killer|[Oo]ut of memory|Killed process|page allocation failure|blocked for more than"
+    r"|soft lockup|hard LOCKUP|rcu_sched|rcu: |general protection fault|segfault at|traps: |Machine [Cc]heck"
+    r"|Linux version \d|\b(?:amdgpu|i915|nouveau|radeon|drm|nvidia|EDAC|mce|EXT4-fs|XFS)\b")
+
+
+class _KernelLineWatch:
+    """Pass lines through, noting whether one of them looks like a kernel log line."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = lines
+        self.seen = False
+
+    def __iter__(self):
+        for line in self._lines:
+            if not self.seen and _KERNEL_LINE.search(line):
+                self.seen = True
+            yield line
+
+
+def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
+    """Whether a parsed text is a kernel log: a kernel-looking line, a kernel report
+    the parser found, or a fact only the kernel prints."""
+    if watch.seen or log.events or log.facts.uptime_s is not None:
         return True
     f = log.facts
     return bool(f.kernel_version or f.kernel_release or f.taint or f.modules)

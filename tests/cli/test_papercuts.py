@@ -158,12 +158,22 @@ def test_triage_signatures_naming_a_missing_dir(tmp_path):
 
 # -- what counts as a kernel log -------------------------------------------------------
 
-def test_text_that_is_not_a_kernel_log_is_exit_4(tmp_path):
-    p = tmp_path / "notes.txt"
-    p.write_text((ROOT / "README.md").read_text().replace("kernel:", "kernel"))
-    r = _run("analyze", p)
-    _one_line(r, 4)
-    assert "not a kernel log" in r.stderr and str(p) in r.stderr
+def test_text_that_is_not_a_kernel_log_is_exit_4():
+    for p in (ROOT / "setup.cfg", ROOT / ".ci" / "run"):
+        r = _run("analyze", p)
+        _one_line(r, 4)
+        assert "not a kernel log" in r.stderr and str(p) in r.stderr
+
+
+def test_every_posted_kernel_log_is_a_kernel_log():
+    """The posted-log corpus (real kernel logs as people pasted them: quoted, indented,
+    dmesg -T/-H, journal, no timestamps) is never taken for "not a kernel log"."""
+    from triage.analysis import analyze_path, load_ruleset
+    rules = load_ruleset()
+    logs = sorted((ROOT / "tests" / "data" / "posted").glob("*.log"))
+    assert len(logs) > 100
+    for p in logs:
+        analyze_path(str(p), rules=rules)       # FormatError would fail the test
 
 
 def test_unprefixed_kernel_log_is_still_a_log(tmp_path):

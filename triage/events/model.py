@@ -129,7 +129,6 @@ class KernelLog:
     events: List[Event]
     facts: SystemFacts
     truncated_lines: int = 0        # lines cut because they exceeded the line limit
-    prefixed_lines: int = 0         # lines with a kernel console prefix (printk timestamp, syslog `kernel:`)
 
 
 def line_at(lines: Sequence[LogLine], number: int) -> Optional[LogLine]:

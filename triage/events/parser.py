@@ -83,7 +83,6 @@ class LogParser:
         self.events: List[Event] = []
         self.facts = SystemFacts()
         self.truncated = 0
-        self.prefixed = 0           # lines with a kernel console prefix: the input is a kernel log
         self.number = 0
         self._ctx: Dict[Optional[str], _Ctx] = {}
         self._has_callers = False
@@ -121,8 +120,6 @@ class LogParser:
             self._has_callers = True
         if ts is not None:
             self._last_ts = ts
-        if ts is not None or host is not None:
-            self.prefixed += 1
         if host is not None and "#012" in msg:
             # rsyslog escapes the newlines of a multi-line record as "#012"
             parts = msg.split("#012")[:64]
@@ -582,8 +579,7 @@ class LogParser:
                 meminfo.finish_tasks(ctx.tasks)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
-        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated,
-                         prefixed_lines=self.prefixed)
+        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
 
 
 def parse_log(lines: Iterable[str]) -> KernelLog:
