@@ -79,6 +79,10 @@ class OutputError(TriageError):
 
     exit_code = EXIT_OUTPUT
 
+    def __init__(self, message: str, *, errno: Optional[int] = None, **kw):
+        super().__init__(message, **kw)
+        self.errno = errno      # EPIPE: the reader went away on purpose, the CLI stays quiet
+
 
 class SignatureError(TriageError):
     """A signature rule file is malformed; the message names the file and rule."""

@@ -94,9 +94,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _output_error(exc: OSError) -> OutputError:
-    err = OutputError(f"cannot write the output: {exc.strerror or exc}")
-    err.errno = exc.errno
-    return err
+    return OutputError(f"cannot write the output: {exc.strerror or exc}", errno=exc.errno)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -118,7 +116,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             raise
         _quiet_stdout()
         # `triage dmesg vmcore | head` closes the pipe on purpose: no message then
-        if getattr(exc, "errno", None) != errno.EPIPE:
+        if exc.errno != errno.EPIPE:
             click.echo(f"triage: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except TriageError as exc:
