@@ -6,6 +6,7 @@ Oracles: the documented exit codes; for the inputs that must still analyse
 """
 
 import bz2
+import functools
 import gzip
 import json
 import lzma
@@ -49,6 +50,11 @@ def _verdict(*args):
     r = _run("analyze", "--format", "json", *args)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_verdict(path: Path):
+    return _verdict(path)
 
 
 # -- unreadable input ------------------------------------------------------------------
@@ -195,7 +201,7 @@ def test_runs_of_nuls_in_a_log(tmp_path):
     p = tmp_path / "serial.log"
     p.write_bytes(nul + dirty)
     assert dirty.count(b"\0") * 100 > len(dirty)
-    want = _verdict(GPU_LOG)["verdict"]
+    want = _plain_verdict(GPU_LOG)["verdict"]
     got = _verdict(p)["verdict"]
     assert (got["category"], got["title"], got["culprit"]) == (want["category"], want["title"], want["culprit"])
 
@@ -210,18 +216,20 @@ def test_all_nul_file_is_not_text(tmp_path):
 
 def _compressors():
     import zstandard
-    return {".gz": gzip.compress, ".xz": lzma.compress, ".bz2": bz2.compress,
+    return {".gz": lambda b: gzip.compress(b, 1), ".xz": lzma.compress, ".bz2": bz2.compress,
             ".zst": lambda b: zstandard.ZstdCompressor(level=1).compress(b)}
 
 
 @pytest.mark.parametrize("suffix", [".gz", ".xz", ".bz2", ".zst"])
 def test_compressed_inputs(tmp_path, suffix):
-    """A whole-file-compressed dump and log analyse as the plain ones do, under their own name."""
+    """A whole-file-compressed dump and log analyse as the plain ones do, under their own name.
+    (The 22 MB dump only for the fast codecs: xz and bz2 take minutes to compress it here;
+    the decompression path is the same for a dump and a log.)"""
     comp = _compressors()[suffix]
-    for src in (GPU_DUMP, GPU_LOG):
+    for src in ((GPU_DUMP, GPU_LOG) if suffix in (".gz", ".zst") else (GPU_LOG,)):
         p = tmp_path / (src.name + suffix)
         p.write_bytes(comp(src.read_bytes()))
-        want, got = _verdict(src), _verdict(p)
+        want, got = _plain_verdict(src), _verdict(p)
         assert got["verdict"] == want["verdict"]
         assert got["source"]["path"] == str(p)
         assert (got["source"]["kind"], got["source"]["format"]) == (want["source"]["kind"], want["source"]["format"])
