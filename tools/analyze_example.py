@@ -7,13 +7,16 @@ excerpt), so the document cannot drift from what the tool prints.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 
 def run(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "triage", "analyze", *args], capture_output=True, text=True)
+    # the text report fits the terminal; the document shows it at the default width
+    env = {**os.environ, "COLUMNS": "100"}
+    r = subprocess.run([sys.executable, "-m", "triage", "analyze", *args], capture_output=True, text=True, env=env)
     if r.returncode not in (0, 6):
         sys.exit(f"triage analyze failed ({r.returncode}): {r.stderr.strip()}")
     return r.stdout
@@ -25,6 +28,10 @@ def main() -> None:
     data = json.loads(run(path, "--format", "json"))
     excerpt = {"schema_version": data["schema_version"]}
     excerpt["verdict"] = {k: data["verdict"][k] for k in ("category", "title", "signature", "confidence", "culprit")}
+    crash = data["crash"]
+    excerpt["crash"] = {"task": crash["task"], "header": [h["text"] for h in crash["header"]], "ip": crash["ip"],
+                        "trace": crash["trace"][:3] + (["..."] if len(crash["trace"]) > 3 else []),
+                        "modules": crash["modules"], "checks": crash["checks"]}
     excerpt["hypotheses"] = [{"name": h["name"], "status": h["status"]} for h in data["hypotheses"]]
     excerpt["timeline"] = [{k: e[k] for k in ("ts", "line", "kind", "module")} for e in data["timeline"]]
     tpl = (Path(__file__).parent / "analyze_example.md.in").read_text()

@@ -33,17 +33,16 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     """
     from triage.classify import classify
     from triage.events.parser import parse_log
-    from triage.diagnosis import gpu
+    from triage.diagnosis.gpu import GpuKnowledge
     if rules is None:
         rules = load_ruleset()
-    gpu.register((getattr(rules, "lists", None) or {}).get("gpu_modules", ()))
     watch = _KernelLineWatch(lines)
     log = parse_log(watch)
     if source is not None and source.kind == "log" and not _is_kernel_log(log, watch):
         raise FormatError("no kernel log line in it (no printk timestamp, no 'kernel:' syslog or journal "
                           "line, no kernel message): not a kernel log", path=source.path)
     matches = classify(log, rules)
-    return diagnose(log, matches, source or SourceInfo())
+    return diagnose(log, matches, source or SourceInfo(), GpuKnowledge.from_rules(rules))
 
 
 # One line that only a kernel log holds: a printk timestamp anywhere on it (quoted,
@@ -134,6 +133,7 @@ def source_info(path: str, opened: Any) -> SourceInfo:
         crashed=kind == "dump" and (g(opened, "crash_time") or g(info, "crash_time")) is not None,
         arch=g(opened, "arch") or g(facts, "arch"),
         module_versions=dict(g(opened, "module_versions") or {}),
+        build_id=g(info, "build_id"),
     )
 
 

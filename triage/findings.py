@@ -8,7 +8,7 @@ JSON schema documented in docs/json-schema.md (SCHEMA_VERSION below).
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -68,6 +68,7 @@ class TimelineEntry:
     kind: str
     text: str
     module: Optional[str] = None
+    gpu: bool = False                  # module is a GPU driver
 
 
 @dataclass
@@ -84,6 +85,7 @@ class SystemSummary:
     uptime_s: Optional[float] = None
     crash_time: Optional[str] = None                       # ISO 8601 UTC, from CRASHTIME when known
     mem_total_kb: Optional[int] = None
+    build_id: Optional[str] = None                         # VMCOREINFO BUILD-ID (dumps of 5.9+ kernels)
     modules_of_interest: List[Dict[str, Any]] = field(default_factory=list)
 
 
@@ -99,11 +101,84 @@ class Source:
 
 
 @dataclass
+class CrashTask:
+    """The task that was running when the kernel crashed (the report's CPU:/Comm: line)."""
+
+    comm: Optional[str] = None
+    pid: Optional[int] = None
+    cpu: Optional[int] = None
+
+
+@dataclass
+class TraceEntry:
+    """One entry of the crash's call trace: a frame, or (boundary set, no function)
+    the point where the trace crosses into another stack (irq, softirq, nmi, exception, task)."""
+
+    function: Optional[str] = None
+    offset: Optional[int] = None
+    module: Optional[str] = None
+    reliable: bool = True              # False for frames printed with "? " (stale stack words)
+    boundary: Optional[str] = None     # stack entered here: "irq", "softirq", "nmi", "exception", "task"
+
+
+@dataclass
+class CrashModule:
+    """A module from `Modules linked in:` with its taint letters."""
+
+    name: str
+    taint: str = ""
+
+
+@dataclass
+class OomTask:
+    """A task of the OOM report: the victim, or one of the largest memory consumers."""
+
+    comm: Optional[str] = None
+    pid: Optional[int] = None
+    rss_kb: Optional[int] = None       # resident memory (the task table counts pages; kB when the page size is known)
+    rss_pages: Optional[int] = None
+
+
+@dataclass
+class OomPicture:
+    """Who the OOM killer killed and who held the memory (the OOM report's task table)."""
+
+    victim: Optional[OomTask] = None
+    consumers: List[OomTask] = field(default_factory=list)   # largest rss first
+    tasks_listed: Optional[int] = None                        # rows in the task table
+
+
+@dataclass
+class Crosscheck:
+    """One value both the log and the dump's own data give, and whether they agree."""
+
+    field: str
+    log: Optional[str]
+    dump: Optional[str]
+    agree: bool
+
+
+@dataclass
+class Crash:
+    """What a kernel engineer reads first: task, oops header, faulting location,
+    call trace, loaded modules, and for an OOM the victim and the consumers."""
+
+    task: Optional[CrashTask] = None
+    header: List[EvidenceLine] = field(default_factory=list)
+    ip: Optional[TraceEntry] = None    # faulting location (RIP:/pc :), when the report has one
+    trace: List[TraceEntry] = field(default_factory=list)
+    modules: List[CrashModule] = field(default_factory=list)
+    oom: Optional[OomPicture] = None
+    checks: List[Crosscheck] = field(default_factory=list)
+
+
+@dataclass
 class Diagnosis:
     """Everything triage concludes about one input."""
 
     source: Source
     verdict: Verdict
+    crash: Crash = field(default_factory=Crash)
     system: SystemSummary = field(default_factory=SystemSummary)
     evidence: List[EvidenceLine] = field(default_factory=list)
     contributing: List[TimelineEntry] = field(default_factory=list)

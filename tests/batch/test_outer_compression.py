@@ -48,6 +48,10 @@ def compress(src: Path, dst: Path, kind: str) -> None:
         subprocess.run(["lz4", "-q", "-1", str(src), str(dst)], check=True)
 
 
+def without_next_steps(verdict: dict) -> dict:
+    return {k: v for k, v in verdict.items() if k != "next_steps"}
+
+
 def test_compressed_dumps_get_the_verdict_of_the_plain_dump(tmp_path):
     dump = smallest_dump()
     oracle = json.loads(subprocess.run([sys.executable, "-m", "triage", "analyze", str(dump), "--format", "json"],
@@ -62,7 +66,8 @@ def test_compressed_dumps_get_the_verdict_of_the_plain_dump(tmp_path):
     res = run_batch([str(root)], BatchOptions(outdir=str(tmp_path / "out"), jobs=2))
     assert [r["status"] for r in res.records] == ["ok"] * len(kinds), [r.get("error") for r in res.records]
     for r in res.records:
-        assert r["verdict"] == oracle["verdict"], r["id"]
+        # next steps' crash/drgn command lines name the file analysed (here the compressed copy)
+        assert without_next_steps(r["verdict"]) == without_next_steps(oracle["verdict"]), r["id"]
         assert r["source"]["path"] == r["id"]          # the report names the file, not the temp copy
     assert not (tmp_path / "out" / ".triage-tmp").exists()
 

@@ -118,7 +118,10 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(tmp_path):
     out, err = p.communicate(timeout=900)
     assert p.returncode == 0, err
     final = json.loads(out)
-    assert final["stats"]["reused"] == partial_rows       # none of it was redone
+    # none of it was redone; copies of a stored crash found now are settled from
+    # the store too (same_crash), so reused may exceed the rows stored before
+    assert final["stats"]["reused"] >= partial_rows
+    assert final["stats"]["analysed_now"] + final["stats"]["reused"] == n
     # report paths are relative to each output directory, so they compare equal
     assert first_difference(comparable(final), comparable(clean)) is None
     db = sqlite3.connect(killed_out / "triage-batch.sqlite")

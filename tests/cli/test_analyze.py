@@ -403,7 +403,8 @@ def test_serial_capture_with_stray_nuls(tmp_path):
 
 
 def test_format_from_output_extension(tmp_path):
-    for name, check in (("r.json", lambda t: json.loads(t)["schema_version"] == 1),
+    from triage.findings import SCHEMA_VERSION
+    for name, check in (("r.json", lambda t: json.loads(t)["schema_version"] == SCHEMA_VERSION),
                         ("r.html", lambda t: t.startswith("<!DOCTYPE html>")),
                         ("r.md", lambda t: t.startswith("# ")),
                         ("r.txt", lambda t: t.startswith("sysrq"))):

@@ -77,6 +77,12 @@ def test_lint_and_broken_file_name_file_and_rule(tmp_path, capsys):
     assert "bad.toml" in err and "broken-one" in err
 
 
+def test_lint_wants_anchored_skip_regexes(tmp_path, capsys):
+    (tmp_path / "skip.toml").write_text("[skip]\nmine = ['lock_wrapper']\n")
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert "lock_wrapper" in out and "not anchored" in out
+
+
 def test_user_rule_overrides_and_env_var(tmp_path, monkeypatch):
     from triage.classify import classify, load_rules
     from triage.events import parse_text

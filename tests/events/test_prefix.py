@@ -26,6 +26,27 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("Wed 2024-01-03 22:06:01 UTC h kernel: BUG: x", "BUG: x", None, None, "h"),      # journal short-full
     ("[Wed Jan  3 22:06:01 2024] BUG: x", "BUG: x", None, None, None),                 # dmesg -T
     ("2024-01-03T22:06:01,123456+00:00 BUG: x", "BUG: x", None, None, None),           # dmesg --time-format iso
+    # dmesg -T in other locales: opaque, dropped, not parsed
+    ("[dim. 19 avril 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
+    ("[Sa Apr 19 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
+    ("[2026年04月19日 18:03:30] BUG: x", "BUG: x", None, None, None),
+    # dmesg -H / --reltime / -d
+    ("[  +0.006982] BUG: x", "BUG: x", None, None, None),
+    ("[Apr19 18:03] BUG: x", "BUG: x", None, None, None),
+    ("[<    0.006982>] BUG: x", "BUG: x", None, None, None),
+    ("[    5.123456 <    0.006982>] BUG: x", "BUG: x", 5.123456, None, None),
+    # dmesg -x
+    ("kern  :warn  : [    1.500000] BUG: x", "BUG: x", 1.5, None, None),
+    # journal/syslog stamps in any locale, -o short-unix
+    ("avril 19 18:03:30 h kernel: BUG: x", "BUG: x", None, None, "h"),
+    ("dim. 2026-04-19 18:03:30 CEST h kernel: BUG: x", "BUG: x", None, None, "h"),
+    ("1776614407.133267 h kernel: BUG: x", "BUG: x", None, None, "h"),
+    # leading blanks before a prefix are the paste's, not the message's
+    ("    [  12.500000] BUG: x", "BUG: x", 12.5, None, None),
+    # kernel text that opens with a bracket stays as it is
+    ("[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout", "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout", None, None, None),
+    ("[  123]     0   123     1234", "[  123]     0   123     1234", None, None, None),
+    ("[drm] amdgpu: 12:30", "[drm] amdgpu: 12:30", None, None, None),
 ])
 def test_strip_prefix(line, text, ts, caller, host):
     got_text, got_ts, got_caller, got_host, _ = strip_prefix(line)

@@ -113,6 +113,23 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
     ("INFO: rcu_sched self-detected stall on CPU", "rcu_stall", {"self_detected": True}),
     ("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:", "rcu_stall", {"flavor": "rcu_preempt"}),
     ("BUG: KASAN: slab-use-after-free in tcp_sendmsg+0x1/0x2", "kasan", {"bug_type": "slab-use-after-free"}),
+    # lockdep print_held_locks_bug(), check_hung_task()'s can't-die wording, netdev_wait_allrefs(),
+    # generic_shutdown_super(), print_unlock_imbalance_bug() since 4.x
+    ("WARNING: syz-executor.0/1234 still has locks held!", "lockdep", {}),
+    ("BUG: kworker/0:1/77 still has locks held!", "lockdep", {}),
+    ("INFO: task syz-executor:1234 can't die for more than 143 seconds.", "hung_task", {"pid": 1234}),
+    ("unregister_netdevice: waiting for lo to become free. Usage count = 2", "hung_task", {"no_function": True}),
+    ("VFS: Busy inodes after unmount of sda1. Self-destruct in 5 seconds.  Have a nice day...", "kernel_bug_other",
+     {"no_function": True}),
+    ("WARNING: bad unlock balance detected!", "lockdep", {}),
+    ("BUG: Bad page cache in process syz  pfn:12345", "bad_page", {"pfn": 0x12345}),
+    ("INFO: suspicious RCU usage.", "lockdep", {}),
+    ("[ INFO: suspicious RCU usage. ]", "lockdep", {}),
+    ("unreferenced object 0xffff888012345678 (size 32):", "leak", {}),
+    # 4.0-4.3 spelling (lib/kasan/report.c of those kernels)
+    ("BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [tempesta_fw] at addr ffff880d59947040", "kasan",
+     {"bug_type": "use-after-free"}),
+    ("BUG: KASan: out of bounds access in foo+0x1/0x2 at addr ffff880d59947040", "kasan", {"bug_type": "out-of-bounds"}),
     ("BUG: KMSAN: uninit-value in foo+0x1/0x2", "kmsan", {}),
     ("BUG: KCSAN: data-race in foo / bar", "kcsan", {"functions": ["foo", "bar"]}),
     ("BUG: KFENCE: out-of-bounds read in foo+0x1/0x2", "kfence", {}),
@@ -226,3 +243,32 @@ def test_real_61_oom_panic_serial_console():
     assert dma32["free_kb"] == 820 and dma32["min_kb"] == 840          # below the min watermark
     assert inv.fields["tasks"]["top"][0]["name"] == "hog" and inv.fields["tasks"]["top"][0]["rss"] == 13282
     assert log.events[2].fields["oom"] is True
+
+
+def test_headlines_keep_the_kernels_wording():
+    # the WARNING: prefix lockdep prints since 4.x stays (BUG: before), as syzkaller titles them
+    assert parse_text("WARNING: bad unlock balance detected!").events[0].fields["headline"] == \
+        "WARNING: bad unlock balance"
+    assert parse_text("BUG: bad unlock balance detected!").events[0].fields["headline"] == "BUG: bad unlock balance"
+    assert parse_text("INFO: task a.out:12 can't die for more than 143 seconds.").events[0].fields["headline"] == \
+        "INFO: task can't die"
+
+
+def test_one_line_report_does_not_cut_the_open_block():
+    # netdev_wait_allrefs() prints every 10 s, also in the middle of a hung-task report
+    log = parse_text("\n".join([
+        "INFO: task syz:12 blocked for more than 143 seconds.",
+        "Call Trace:",
+        " __schedule+0x1/0x2",
+        "unregister_netdevice: waiting for lo to become free. Usage count = 2",
+        " copy_net_ns+0x1/0x2",
+    ]))
+    assert [e.kind for e in log.events] == ["hung_task", "hung_task"]
+    assert [f.function for f in log.events[0].frames] == ["__schedule", "copy_net_ns"]
+
+
+def test_kcsan_title_names_both_racing_functions():
+    from triage.classify import classify, load_rules
+    log = parse_text("BUG: KCSAN: data-race in tcp_poll / tcp_set_state\n\nwrite to 0xffff888 of 1 bytes by task 1 on cpu 0:\n"
+                     " tcp_set_state+0x1/0x2\n")
+    assert classify(log, load_rules())[0].title == "KCSAN: data-race in tcp_poll / tcp_set_state"

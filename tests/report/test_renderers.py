@@ -8,6 +8,8 @@ attribute comes from log text), and the absence of raw control bytes.
 
 import json
 import re
+
+import pytest
 from html.parser import HTMLParser
 
 from _diag_helpers import GPU_ALLOC_ROWS, gpu_alloc_null_log, lines_of
@@ -91,7 +93,7 @@ def test_html_escapes_everything():
     assert not any(k.startswith("on") for k, _ in p.attrs)
     assert not any(k in ("src", "href") for k, _ in p.attrs)   # no external resources
     assert set(p.tags) <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code", "b",
-                           "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "span"}
+                           "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "span", "pre", "br"}
     assert "&lt;script&gt;" in out
     assert not _RAW.search(out)
     assert "default-src 'none'" in out
@@ -107,3 +109,15 @@ def test_markdown_escapes_and_fences():
     fences = re.findall(r"^(`{3,})text$", out, re.M)
     assert fences and len(fences[0]) >= 4
     assert out.startswith("# BUG: ")
+
+
+@pytest.mark.parametrize("width", [40, 80, 97, 160])
+def test_text_fits_the_width(width):
+    """No line is wider than the width asked for (never narrower than 80), whatever the
+    log holds: a hostile title, a 5000-character unbreakable token, a long path."""
+    d = _diag(evil_title=True, partial=True)
+    d.evidence[0].text = "x" * 5000
+    d.source.path = "/" + "very-long-directory-name" * 20 + "/vmcore"
+    out = render(d, "text", width=width)
+    assert max(len(ln) for ln in out.splitlines()) <= max(80, width)
+    assert "x" * 60 in out                  # wrapped, not dropped

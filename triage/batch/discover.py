@@ -40,8 +40,9 @@ _EXTRA_NAME = re.compile(r"^(?:kexec-dmesg\.log|README\.txt|kernel_link|system\.
 _RHEL_DIR = re.compile(r"^(?P<host>.+)-(?P<date>\d{4}[-.]\d{2}[-.]\d{2}-\d{2}:\d{2}:\d{2})$")
 _DEBIAN_DIR = re.compile(r"^(?:(?P<host>.+)-)?(?P<stamp>\d{12})$")
 _SUSE_DIR = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}-\d{2}:\d{2})$")
+_ABRT_PREFIX = "vmcore-"
 _STAMP_ONLY = re.compile(r"^[\d:.\-]+$")
-_GENERIC_DIRS = {"crash", "var", "kdump", "dumps", "dump", "vmcores", "tmp", ""}
+_GENERIC_DIRS = {"crash", "var", "kdump", "dumps", "dump", "vmcores", "tmp", "spool", "abrt", ""}
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 # A kernel log shows itself in its first lines by these marks.
@@ -49,6 +50,9 @@ _LOG_MARK = re.compile(
     rb"(?:^|\n)(?:<\d>)?(?:\[\s*\d+\.\d+\]|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ kernel:|"
     rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ kernel:)|Linux version \d|Kernel panic - not syncing|"
     rb"BUG: |Oops: ")
+# The reports `triage harvest` writes beside a dump: they quote the kernel log, but
+# they are ours, not the crashed kernel's.
+_OWN_REPORTS = {"triage.txt", "triage.json"}
 _SNIFF = 65536
 LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
 
@@ -83,10 +87,11 @@ class DumpItem:
     host_hint: Optional[str] = None           # from the directory's IP or name
     dir_time: Optional[str] = None            # ISO 8601 from the directory's stamp
     note: Optional[str] = None                # why an item cannot be analysed, found at discovery
+    parts: List[Location] = field(default_factory=list)  # the other files of a --split dump
 
     def locations(self) -> List[Location]:
         """Every file whose change means the result must be recomputed."""
-        return [loc for loc in (self.vmcore, self.log) if loc is not None]
+        return [loc for loc in (self.vmcore, *self.parts, self.log) if loc is not None]
 
     def paths(self) -> List[str]:
         return [loc.display() for loc in self.locations()]
@@ -104,6 +109,11 @@ def dir_facts(parts: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
     """(layout, host hint, ISO time) from a dump's directory chain, innermost last."""
     layout, host, when = "bare", None, None
     name = parts[-1] if parts else ""
+    abrt = name.startswith(_ABRT_PREFIX) and len(name) > len(_ABRT_PREFIX)
+    if abrt:
+        # ABRT's problem directory for a kdump directory it moved or copied
+        # from /var/crash: "vmcore-" + the kdump directory's own name.
+        name = name[len(_ABRT_PREFIX):]
     m = _RHEL_DIR.match(name)
     if m:
         layout, host = "rhel", m.group("host")
@@ -117,6 +127,8 @@ def dir_facts(parts: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
             m = _SUSE_DIR.match(name)
             if m:
                 layout, when = "suse", _iso(m.group("date"), "%Y-%m-%d-%H:%M")
+    if abrt:
+        layout = "abrt"
     if host is None or host in _LOOPBACK:
         # A local dump (127.0.0.1) or a date-only directory: the nearest
         # ancestor with a real name is the best guess for the host.
@@ -148,6 +160,58 @@ def sniff(head: bytes) -> Optional[str]:
     return None
 
 
+def _split_key(loc: Location) -> Optional[tuple]:
+    """What the parts of one `makedumpfile --split` dump share (None: not a split part).
+
+    Reads only the kdump header and sub-header (two blocks)."""
+    if loc.member is not None:
+        return None
+    from triage.dumps.kdump_header import parse_header
+    from triage.dumps.store import FileStore
+    from triage.errors import TriageError
+    try:
+        store = FileStore(loc.path)
+    except (TriageError, OSError):
+        return None
+    try:
+        if store.read(0, 8) != b"KDUMP   ":
+            return None
+        hdr = parse_header(store)
+    except (TriageError, OSError):
+        return None
+    finally:
+        store.close()
+    if not hdr.split:
+        return None
+    return (tuple(sorted(hdr.utsname.items())), hdr.timestamp, hdr.max_mapnr, hdr.block_size,
+            hdr.start_pfn)
+
+
+def split_sets(dumps: List[Location]) -> List[List[Location]]:
+    """The dumps of one directory as sets: the parts of one --split dump (same
+    header time, utsname and size, ordered by their first page frame) form one
+    set, every other file a set of its own. Discovery order is kept."""
+    keyed: Dict[tuple, List[Tuple[int, Location]]] = {}
+    order: List[object] = []
+    for d in dumps:
+        k = _split_key(d)
+        if k is None:
+            order.append(d)
+            continue
+        group = k[:-1]
+        if group not in keyed:
+            keyed[group] = []
+            order.append(group)
+        keyed[group].append((k[-1], d))
+    out: List[List[Location]] = []
+    for entry in order:
+        if isinstance(entry, Location):
+            out.append([entry])
+        else:
+            out.append([loc for _, loc in sorted(keyed[entry], key=lambda x: (x[0], x[1].name))])
+    return out
+
+
 def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> Iterator[DumpItem]:
     """Turn the files of one directory into items: pair each dump with its log."""
     layout, host, when = dir_facts(dirparts)
@@ -158,7 +222,8 @@ def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> It
     # vmcore-dmesg.txt beats the 0-byte vmcore-dmesg-incomplete.txt left by a failed run
     logs.sort(key=lambda f: (f.size == 0, "incomplete" in f.name, f.name))
     used_logs = set()
-    for d in sorted(dumps, key=lambda f: f.name):
+    for parts in split_sets(sorted(dumps, key=lambda f: f.name)):
+        d = parts[0]
         stamp = _stamp_of(d.name)
         log = None
         for cand in logs:
@@ -170,7 +235,7 @@ def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> It
         if log is not None:
             used_logs.add(id(log))
         yield DumpItem(id=d.display(), layout=layout, vmcore=d, log=log, extras=list(extras),
-                       host_hint=host, dir_time=when)
+                       host_hint=host, dir_time=when, parts=parts[1:])
     for lg in logs:
         if id(lg) in used_logs:
             continue
@@ -195,19 +260,49 @@ def _read_head(path: str) -> bytes:
 
 
 def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
-              budget: List[int]) -> Iterator[DumpItem]:
+              budget: List[int], seen_dirs: Dict[Tuple[int, int], str]) -> Iterator[DumpItem]:
+    """Walk `root`, following symbolic links to directories. `seen_dirs` maps each
+    directory entered (device, inode) to the path it was first entered by: a link
+    back to an ancestor (a cycle) or to a directory already walked is not entered
+    again, so every directory is read once whatever links point at it."""
     root_parent = os.path.dirname(os.path.abspath(root).rstrip("/"))
     def unreadable(err: OSError) -> None:
         skipped.append((err.filename or root, f"cannot list directory: {err.strerror}"))
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        unreadable(exc)
+        return
+    if (st.st_dev, st.st_ino) in seen_dirs:
+        skipped.append((root, f"directory already walked as {seen_dirs[(st.st_dev, st.st_ino)]}"))
+        return
+    seen_dirs[(st.st_dev, st.st_ino)] = root
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
         dirnames.sort()
-        if exclude and os.path.abspath(dirpath) == exclude:
+        if exclude and _same_dir(dirpath, exclude):
             dirnames[:] = []
             continue
-        dirnames[:] = [d for d in dirnames
-                       if not (exclude and os.path.abspath(os.path.join(dirpath, d)) == exclude)]
+        keep = []
+        for d in dirnames:
+            sub = os.path.join(dirpath, d)
+            if exclude and _same_dir(sub, exclude):
+                continue
+            try:
+                dst = os.stat(sub)
+            except OSError as exc:
+                skipped.append((sub, f"cannot stat: {exc.strerror}"))
+                continue
+            key = (dst.st_dev, dst.st_ino)
+            if key in seen_dirs:
+                why = "a link back to" if _is_ancestor(seen_dirs[key], sub) else "already walked as"
+                skipped.append((sub, f"directory {why} {seen_dirs[key]}"))
+                continue
+            seen_dirs[key] = sub
+            keep.append(d)
+        dirnames[:] = keep
         known: List[Location] = []
+        bare_dumps: List[Location] = []
         for fn in sorted(filenames):
             path = os.path.join(dirpath, fn)
             try:
@@ -218,7 +313,9 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
             if not stat.S_ISREG(st.st_mode):
                 continue
             loc = Location(path=path, size=st.st_size)
-            if is_archive(fn):
+            if fn in _OWN_REPORTS:
+                skipped.append((path, "a report written by triage harvest"))
+            elif is_archive(fn):
                 yield from _walk_archive(path, skipped, budget)
             elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
                 known.append(loc)
@@ -231,14 +328,27 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                     continue
                 kind = sniff(head)
                 if kind == "vmcore":
-                    yield _bare(loc, "vmcore", path, root_parent)
+                    bare_dumps.append(loc)
                 elif kind == "log":
                     yield _bare(loc, "log", path, root_parent)
                 else:
                     skipped.append((path, "not a dump or kernel log"))
+        for parts in split_sets(bare_dumps):
+            item = _bare(parts[0], "vmcore", parts[0].path, root_parent)
+            item.parts = parts[1:]
+            yield item
         if known:
             rel = os.path.relpath(os.path.abspath(dirpath), root_parent)
             yield from _group(rel.split(os.sep), known, "")
+
+
+def _same_dir(path: str, other: str) -> bool:
+    return os.path.abspath(path) == other or os.path.realpath(path) == other
+
+
+def _is_ancestor(anc: str, path: str) -> bool:
+    """True when `path` lies under `anc` in the walk (so a link at `path` to `anc` is a cycle)."""
+    return os.path.commonpath([os.path.abspath(anc), os.path.abspath(path)]) == os.path.abspath(anc)
 
 
 def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:
@@ -287,15 +397,16 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
     """
     items: List[DumpItem] = []
     skipped: List[Tuple[str, str]] = []
-    exclude = os.path.abspath(exclude) if exclude else None
+    exclude = os.path.realpath(exclude) if exclude else None
     budget = [LOG_PREFETCH]
+    seen_dirs: Dict[Tuple[int, int], str] = {}
     for given in roots:
         if not os.path.exists(given):
             raise InputError("no such file or directory", path=given)
         # absolute ids: a re-run from another directory finds its stored results
         root = os.path.abspath(given)
         if os.path.isdir(root):
-            items.extend(_walk_dir(root, exclude, skipped, budget))
+            items.extend(_walk_dir(root, exclude, skipped, budget, seen_dirs))
             continue
         fn = os.path.basename(root)
         loc = Location(path=root, size=os.path.getsize(root))

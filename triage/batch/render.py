@@ -118,7 +118,7 @@ def batch_document(records: List[Dict[str, Any]], views: Dict[str, Any],
     keep = ("id", "paths", "layout", "vmcore", "log", "extras", "host", "host_source", "origin",
             "status", "error", "error_kind", "verdict", "kernel_release", "crash_time",
             "crash_time_source", "uptime_s", "analyzed", "problems", "disagreements", "report", "report_files",
-            "duration_s")
+            "duration_s", "same_crash_as", "worker")
     dumps = [{k: r.get(k) for k in keep} for r in records]
     doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": dumps,
            "fleet": {k: v for k, v in views.items() if k != "summary"},

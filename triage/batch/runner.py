@@ -1,7 +1,9 @@
 """Run one function per item in isolated worker processes, a few at a time.
 
 Each item gets a fresh forked process (the parent has already imported the
-analysis code, so a fork costs milliseconds). The worker caps its address
+analysis code, so a fork costs milliseconds). The fork is a plain os.fork, not
+multiprocessing.Process, so the runner also works inside daemonic processes
+(a Dask worker), where multiprocessing refuses to start children. The worker caps its address
 space with RLIMIT_AS, disables core files, and dies with the parent
 (PR_SET_PDEATHSIG). The parent enforces a wall-clock limit with SIGKILL.
 Whatever happens to a worker - a hang, a segfault, os._exit, MemoryError, an
@@ -72,10 +74,54 @@ def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
         os._exit(0)     # skip the parent's atexit handlers and buffered output
 
 
+class _Forked:
+    """One forked child running `target(*args)`; the parent's handle on it."""
+
+    def __init__(self, target: Callable[..., None], args: tuple):
+        self.exitcode: Optional[int] = None
+        self.pid = os.fork()
+        if self.pid == 0:       # the child: never returns into the parent's code
+            try:
+                target(*args)
+            finally:
+                os._exit(1)
+        try:
+            # readable when the child exits (Linux 5.3+); else the pipe's EOF tells
+            self.sentinel: Optional[int] = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            self.sentinel = None
+
+    def poll(self) -> Optional[int]:
+        """The exit code (negative: killed by that signal) once the child is reaped."""
+        if self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = self.pid, 0
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+                if self.sentinel is not None:
+                    os.close(self.sentinel)
+                    self.sentinel = None
+        return self.exitcode
+
+    def join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < end:
+            time.sleep(0.005)
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 @dataclass
 class _Running:
     key: Any
-    proc: multiprocessing.Process
+    proc: _Forked
     conn: Connection
     deadline: float
     started: float
@@ -91,7 +137,6 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
     `on_kill(key)` runs in the parent after a worker was killed or died, to
     clean what it left behind.
     """
-    ctx = multiprocessing.get_context("fork")
     queue = list(tasks)
     running: List[_Running] = []
     temp_used = 0
@@ -106,21 +151,23 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
                     continue
                 queue.pop(i)
                 mem = limits.memory_mb << 20 if limits.memory_mb else (2048 << 20) + file_bytes
-                parent_end, child_end = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(child_end, fn, payload, mem), daemon=True)
-                proc.start()
-                child_end.close()
+                parent_end, child_end = multiprocessing.Pipe(duplex=False)
+                try:
+                    proc = _Forked(_child, (child_end, fn, payload, mem))
+                finally:
+                    child_end.close()
                 now = time.monotonic()
                 running.append(_Running(key, proc, parent_end, now + limits.timeout_s, now, temp_bytes))
                 temp_used += temp_bytes
             if not running:
                 continue
             timeout = max(0.0, min(r.deadline for r in running) - time.monotonic())
-            ready = wait([r.conn for r in running] + [r.proc.sentinel for r in running], timeout)
+            ready = wait([r.conn for r in running] + [r.proc.sentinel for r in running
+                                                      if r.proc.sentinel is not None], timeout)
             now = time.monotonic()
             for r in list(running):
                 rec: Optional[Dict[str, Any]] = None
-                if r.conn in ready or r.proc.sentinel in ready:
+                if r.conn in ready or (r.proc.sentinel is not None and r.proc.sentinel in ready):
                     try:
                         if r.conn.poll():
                             rec = r.conn.recv()

@@ -5,6 +5,7 @@ This ties discover -> store -> runner -> work -> fleet together. The CLI
 """
 
 import fcntl
+import hashlib
 import os
 import resource
 import shutil
@@ -15,9 +16,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from triage.batch import fleet as fleet_views
 from triage.batch import runner
 from triage.batch.discover import DumpItem, discover
+from triage.batch.identity import crash_identity
 from triage.batch.store import Store
-from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir
-from triage.errors import InputError
+from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir, save_reports
+from triage.errors import InputError, TriageError
 
 Progress = Callable[[int, int, DumpItem, Dict[str, Any]], None]
 TEMP_DIRNAME = ".triage-tmp"
@@ -34,6 +36,29 @@ class BatchOptions:
     reports: bool = True
     analyze: Optional[Callable[[str], Any]] = None   # default: triage.analysis.analyze_path
     analysis_key: str = ""      # triage version + rules hash (work.analysis_key); part of the change key
+    signature_dirs: Tuple[str, ...] = ()     # extra rule directories (Dask workers load them too)
+    scheduler: Optional[str] = None          # Dask scheduler address, "local:N", or None: local forks
+    shard: Optional[Tuple[int, int]] = None  # (K, N): only the items whose path hashes to K mod N
+
+
+class BatchInterrupted(TriageError):
+    """Ctrl-C: finished results are stored; a re-run resumes from them."""
+
+    exit_code = 130
+
+    def __init__(self, done: Optional[int], left: Optional[int]):
+        if done is None or left is None:     # before the dumps were even counted
+            super().__init__("stopped while looking for dumps; nothing analysed yet; run again to resume")
+        else:
+            super().__init__(f"{done} done, {left} left; run again to resume")
+        self.done, self.left = done, left
+
+
+def shard_of(item_id: str, n: int) -> int:
+    """The shard (0..n-1) an item belongs to: a stable hash of its path, the same on
+    every machine and Python run (unlike hash())."""
+    digest = hashlib.sha256(item_id.encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % n
 
 
 @dataclass
@@ -66,14 +91,14 @@ def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress]
         os.makedirs(outdir, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
-    lock = _lock(outdir)
+    lock = lock_outdir(outdir)
     try:
         return _run_locked(roots, opts, outdir, progress, t0)
     finally:
         lock.close()
 
 
-def _lock(outdir: str):
+def lock_outdir(outdir: str):
     """Hold DIR/.lock for the whole run: a second batch on the same directory
     would remove the first one's temporary files."""
     f = open(os.path.join(outdir, ".lock"), "a+")
@@ -87,61 +112,156 @@ def _lock(outdir: str):
 
 def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
                 t0: float) -> BatchResult:
-    found = discover(roots, exclude=outdir)
+    try:
+        found = discover(roots, exclude=outdir)
+    except KeyboardInterrupt:
+        raise BatchInterrupted(None, None) from None
+    if opts.shard:
+        k, n = opts.shard
+        found.items = [it for it in found.items if shard_of(it.id, n) == k]
     tempdir = os.path.join(outdir, TEMP_DIRNAME)
     shutil.rmtree(tempdir, ignore_errors=True)    # left by a killed run; ours alone
     os.makedirs(tempdir, exist_ok=True)
     store = Store(outdir)
     try:
-        done = store.done()
-        statuses = store.statuses()
-        tasks = []
-        keys: Dict[str, str] = {}
-        by_id = {it.id: it for it in found.items}
-        for it in found.items:
-            try:
-                key = store.change_key(it, opts.analysis_key)
-            except OSError as exc:
-                key = f"unreadable:{exc.errno}"
-                if done.get(it.id) != key:
-                    rec = base_record(it)
-                    rec.update(error=f"cannot read: {exc.strerror}", error_kind="InputError")
-                    store.put(it.id, key, rec)
-                continue
-            keys[it.id] = key
-            if done.get(it.id) == key and not (opts.retry_errors and statuses.get(it.id) == "error"):
-                continue
-            file_bytes, temp_bytes = _task_sizes(it)
-            tasks.append((it.id, it, file_bytes, temp_bytes))
-        ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
-                          analyze=opts.analyze, reports=opts.reports)
-        limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
-                               temp_budget=opts.temp_limit_mb << 20)
-
-        def work(item: DumpItem) -> Dict[str, Any]:
-            return analyze_item(item, ctx)
-
-        def cleanup(item_id: str) -> None:
-            shutil.rmtree(item_tempdir(ctx, by_id[item_id]), ignore_errors=True)
-
-        n = 0
-        for item_id, rec in runner.run(tasks, work, limits, on_kill=cleanup):
-            item = by_id[item_id]
-            if "id" not in rec:           # the worker died: only the runner's error fields
-                full = base_record(item)
-                full.update(rec)
-                rec = full
-            store.put(item_id, keys[item_id], rec)
-            n += 1
-            if progress:
-                progress(n, len(tasks), item, rec)
+        try:
+            plan = _plan(found.items, store, opts)
+        except KeyboardInterrupt:
+            raise BatchInterrupted(None, None) from None
+        _execute(plan, store, opts, outdir, tempdir, progress)
         records = store.records([it.id for it in found.items])
     finally:
         store.close()
         shutil.rmtree(tempdir, ignore_errors=True)
+    tasks = plan.tasks
+    analysed_now = len(tasks) + sum(len(v) for v in plan.dups.values())
     views = fleet_views.fleet(records)
-    stats = {"discovered": len(found.items), "analysed_now": len(tasks),
-             "reused": len(found.items) - len(tasks), "wall_s": round(time.monotonic() - t0, 3),
+    stats = {"discovered": len(found.items), "analysed_now": analysed_now,
+             "reused": len(found.items) - analysed_now, "same_crash": plan.same_crash,
+             "wall_s": round(time.monotonic() - t0, 3),
              "peak_rss_kb": {"batch": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                              "largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}
     return BatchResult(records=records, views=views, skipped=found.skipped, stats=stats)
+
+
+@dataclass
+class _Plan:
+    tasks: List[Tuple[str, DumpItem, int, int]]          # (item id, item, file bytes, temp bytes)
+    keys: Dict[str, str]                                 # item id -> change key
+    crash: Dict[str, Optional[str]]                      # item id -> crash key
+    dups: Dict[str, List[DumpItem]]                      # task id -> other items of the same crash
+    by_id: Dict[str, DumpItem]
+    same_crash: int = 0                                  # items settled from another copy's result
+
+
+def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
+    """What must be analysed: items new or changed since their stored result, with
+    the copies of one crash folded onto a single task (or onto a stored result)."""
+    done = store.done()
+    statuses = store.statuses()
+    plan = _Plan(tasks=[], keys={}, crash={}, dups={}, by_id={it.id: it for it in items})
+    first_of: Dict[str, str] = {}        # crash key -> the task analysing it
+    for it in items:
+        try:
+            key = store.change_key(it, opts.analysis_key)
+        except OSError as exc:
+            key = f"unreadable:{exc.errno}"
+            if done.get(it.id) != key:
+                rec = base_record(it)
+                rec.update(error=f"cannot read: {exc.strerror}", error_kind="InputError")
+                store.put(it.id, key, rec)
+            continue
+        plan.keys[it.id] = key
+        if done.get(it.id) == key and not (opts.retry_errors and statuses.get(it.id) == "error"):
+            continue
+        ident = crash_identity(it, store.fingerprint)
+        ck = hashlib.sha256(f"{opts.analysis_key}\n{ident}".encode()).hexdigest() if ident else None
+        plan.crash[it.id] = ck
+        if ck is not None:
+            if ck in first_of:
+                plan.dups[first_of[ck]].append(it)
+                plan.same_crash += 1
+                continue
+            prev = store.by_crash(ck)
+            if prev is not None:
+                store.put(it.id, key, same_crash_record(prev, it), ck)
+                plan.same_crash += 1
+                continue
+            first_of[ck] = it.id
+            plan.dups[it.id] = []
+        file_bytes, temp_bytes = _task_sizes(it)
+        plan.tasks.append((it.id, it, file_bytes, temp_bytes))
+    return plan
+
+
+def same_crash_record(rec: Dict[str, Any], item: DumpItem) -> Dict[str, Any]:
+    """`rec` (another copy's result) as the record of `item`: the analysis is shared,
+    the paths, directory facts and anything taken from the directory are the item's."""
+    out = dict(rec)
+    base = base_record(item)
+    for k in ("id", "layout", "paths", "vmcore", "log", "extras", "origin"):
+        out[k] = base[k]
+    if rec.get("host_source") != "utsname":
+        out["host"], out["host_source"] = base["host"], base["host_source"]
+    if rec.get("crash_time_source") != "dump":
+        out["crash_time"], out["crash_time_source"] = base["crash_time"], base["crash_time_source"]
+    if rec.get("analyzed"):
+        used = item.vmcore if rec.get("analyzed") == rec.get("vmcore") else item.log
+        out["analyzed"] = used.display() if used is not None else rec["analyzed"]
+    out["same_crash_as"] = rec.get("same_crash_as") or rec.get("id")
+    return out
+
+
+def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,
+             progress: Optional[Progress]) -> int:
+    """Run the plan's tasks, locally or on Dask, storing each result as it arrives."""
+    total = len(plan.tasks) + sum(len(v) for v in plan.dups.values())
+    limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
+                           temp_budget=opts.temp_limit_mb << 20)
+    n = 0
+
+    def settle(item_id: str, rec: Dict[str, Any]) -> None:
+        nonlocal n
+        item = plan.by_id[item_id]
+        if "id" not in rec:           # the worker died: only the runner's error fields
+            full = base_record(item)
+            full.update(rec)
+            rec = full
+        inline = rec.pop("_reports", None)
+        if inline is not None:        # rendered on a Dask worker: written here
+            rec["report"], rec["report_files"] = save_reports(outdir, item, inline)
+        store.put(item_id, plan.keys[item_id], rec, plan.crash.get(item_id))
+        n += 1
+        if progress:
+            progress(n, total, item, rec)
+        for dup in plan.dups.get(item_id, ()):
+            copy = same_crash_record(rec, dup)
+            store.put(dup.id, plan.keys[dup.id], copy, plan.crash.get(dup.id))
+            n += 1
+            if progress:
+                progress(n, total, dup, copy)
+
+    try:
+        if opts.scheduler:
+            from triage.batch.dask_exec import DaskPool
+            with DaskPool(opts.scheduler) as pool:
+                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze, limits,
+                                             tuple(opts.signature_dirs), opts.analysis_key):
+                    settle(item_id, rec)
+        else:
+            ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
+                              analyze=opts.analyze, reports=opts.reports)
+
+            def work(item: DumpItem) -> Dict[str, Any]:
+                return analyze_item(item, ctx)
+
+            def cleanup(item_id: str) -> None:
+                shutil.rmtree(item_tempdir(ctx, plan.by_id[item_id]), ignore_errors=True)
+
+            for item_id, rec in runner.run(plan.tasks, work, limits, on_kill=cleanup):
+                settle(item_id, rec)
+    except KeyboardInterrupt:
+        left = total - n
+        raise BatchInterrupted(len(plan.by_id) - left, left) from None
+    return n
+

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS results (
     change_key  TEXT NOT NULL,
     status      TEXT NOT NULL,
     finished_at REAL NOT NULL,
-    record      TEXT NOT NULL
+    record      TEXT NOT NULL,
+    crash_key   TEXT
 );
 CREATE TABLE IF NOT EXISTS files (
     path        TEXT NOT NULL,
@@ -62,23 +63,34 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        cols = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+        if "crash_key" not in cols:     # a store written before crash identities
+            self.db.execute("ALTER TABLE results ADD COLUMN crash_key TEXT")
+        self.db.execute("CREATE INDEX IF NOT EXISTS results_crash ON results (crash_key)")
 
     def close(self) -> None:
         self.db.close()
 
     # -- change keys ---------------------------------------------------------
 
+    def fingerprint(self, loc: Location) -> str:
+        """The content fingerprint of a file (archive members: of the archive), cached
+        per path, size and mtime."""
+        return self._fingerprint(loc.path, os.stat(loc.path))
+
+    def _fingerprint(self, path: str, st: os.stat_result) -> str:
+        row = self.db.execute("SELECT fingerprint FROM files WHERE path=? AND size=? AND mtime_ns=?",
+                              (path, st.st_size, st.st_mtime_ns)).fetchone()
+        if row:
+            return row[0]
+        fp = fingerprint(path, st.st_size)
+        self.db.execute("INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (path, st.st_size, st.st_mtime_ns, fp))
+        return fp
+
     def _file_key(self, loc: Location) -> str:
         """path|size|mtime|fingerprint of one file (archive members: of the archive)."""
         st = os.stat(loc.path)
-        row = self.db.execute("SELECT fingerprint FROM files WHERE path=? AND size=? AND mtime_ns=?",
-                              (loc.path, st.st_size, st.st_mtime_ns)).fetchone()
-        if row:
-            fp = row[0]
-        else:
-            fp = fingerprint(loc.path, st.st_size)
-            self.db.execute("INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
-                            (loc.path, st.st_size, st.st_mtime_ns, fp))
+        fp = self._fingerprint(loc.path, st)
         # The cached fingerprint saves re-reading only when size+mtime match;
         # it is still part of the key so a same-size same-mtime rewrite of a
         # new file (fresh cache) is caught.
@@ -99,16 +111,53 @@ class Store:
     def statuses(self) -> Dict[str, str]:
         return dict(self.db.execute("SELECT item_id, status FROM results"))
 
-    def put(self, item_id: str, change_key: str, record: Dict[str, Any]) -> None:
+    def put(self, item_id: str, change_key: str, record: Dict[str, Any],
+            crash_key: Optional[str] = None, finished_at: Optional[float] = None) -> None:
         """Record one finished item in its own transaction (replacing an outdated row)."""
         blob = json.dumps(record, sort_keys=True, default=str)
         with self.db:   # BEGIN ... COMMIT; rolled back if anything fails
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
-                "INSERT INTO results (item_id, change_key, status, finished_at, record) VALUES (?,?,?,?,?) "
+                "INSERT INTO results (item_id, change_key, status, finished_at, record, crash_key) "
+                "VALUES (?,?,?,?,?,?) "
                 "ON CONFLICT(item_id) DO UPDATE SET change_key=excluded.change_key, "
-                "status=excluded.status, finished_at=excluded.finished_at, record=excluded.record",
-                (item_id, change_key, record.get("status", "error"), time.time(), blob))
+                "status=excluded.status, finished_at=excluded.finished_at, record=excluded.record, "
+                "crash_key=excluded.crash_key",
+                (item_id, change_key, record.get("status", "error"),
+                 time.time() if finished_at is None else finished_at, blob, crash_key))
+
+    def by_crash(self, crash_key: str) -> Optional[Dict[str, Any]]:
+        """A stored record of the same crash (same identity and analysis), if any.
+
+        Errors are not reused: a timeout or a crash of one copy's worker may not
+        happen to the next."""
+        row = self.db.execute("SELECT record FROM results WHERE crash_key=? AND status != 'error' "
+                              "ORDER BY finished_at LIMIT 1", (crash_key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def rows(self) -> Iterable[tuple]:
+        """Every stored row: (item_id, change_key, status, finished_at, record, crash_key)."""
+        return self.db.execute("SELECT item_id, change_key, status, finished_at, record, crash_key "
+                               "FROM results ORDER BY item_id")
+
+    def merge_from(self, other_path: str) -> int:
+        """Copy the rows of another store (a shard's) into this one; where both hold an
+        item, the one finished last wins. Returns the number of rows taken."""
+        other = sqlite3.connect(f"file:{other_path}?mode=ro", uri=True, timeout=30)
+        taken = 0
+        try:
+            cols = {row[1] for row in other.execute("PRAGMA table_info(results)")}
+            crash = "crash_key" if "crash_key" in cols else "NULL"     # a store from before crash keys
+            mine = dict(self.db.execute("SELECT item_id, finished_at FROM results"))
+            for item_id, change_key, status, finished_at, record, crash_key in other.execute(
+                    f"SELECT item_id, change_key, status, finished_at, record, {crash} FROM results"):
+                if item_id in mine and mine[item_id] >= finished_at:
+                    continue
+                self.put(item_id, change_key, json.loads(record), crash_key, finished_at)
+                taken += 1
+        finally:
+            other.close()
+        return taken
 
     def records(self, item_ids: Optional[Iterable[str]] = None) -> List[Dict[str, Any]]:
         """Stored records, for the given items (in that order) or all of them."""

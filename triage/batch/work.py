@@ -15,13 +15,13 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from triage.batch.archive import decompress_file, extract_member, outer_compression, read_member
 from triage.batch.discover import DumpItem, Location
 from triage.errors import FormatError, InputError, TriageError
 
-AnalyzeFn = Callable[[str], Any]        # path -> triage.findings.Diagnosis
+AnalyzeFn = Callable[[Any], Any]        # path (or the files of a --split dump) -> Diagnosis
 _NO_HOST = {"", "(none)", "localhost", "localhost.localdomain", "(unknown)"}
 LOG_LIMIT = 256 << 20                   # a kernel log bigger than this is not a kernel log
 
@@ -35,6 +35,9 @@ class WorkContext:
     temp_limit: int                     # bytes one extracted vmcore may take
     analyze: Optional[AnalyzeFn] = None  # default: triage.analysis.analyze_path
     reports: bool = True
+    # Return the rendered reports in the record ("_reports": name -> text) instead of
+    # writing them: a Dask worker's or harvest's caller writes them itself.
+    inline_reports: bool = False
     # (display name, bytes) -> Diagnosis, for log members; default: analyze_lines
     analyze_lines: Optional[Callable[[str, bytes], Any]] = None
 
@@ -77,6 +80,17 @@ def analysis_key(signature_dirs: Tuple[str, ...] = ()) -> str:
     return h.hexdigest()[:16]
 
 
+def use_rules(rules: Any) -> None:
+    """Make `rules` the ruleset this process's analyses use (a Dask worker serves
+    batches with different --signatures one after the other)."""
+    global _RULES
+    _RULES = rules
+
+
+def current_rules() -> Any:
+    return _RULES
+
+
 def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
     """Do once, in the parent, what every analysis would otherwise repeat: import
     the readers, load the signature rules, compile the parsers' patterns (by
@@ -117,7 +131,7 @@ def _diag_dict(diag: Any) -> Dict[str, Any]:
     return diag.to_dict() if hasattr(diag, "to_dict") else dict(diag)
 
 
-def _log_shape(path: str) -> Optional[Tuple[int, Optional[float]]]:
+def _log_shape(path: Union[str, List[str]]) -> Optional[Tuple[int, Optional[float]]]:
     """(lines, last timestamp) of a dump's or log's kernel log, for the cross-check."""
     from triage.events.prefix import strip_prefix
     from triage.logsource import open_log
@@ -172,8 +186,12 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
         return rec
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if hasattr(diag, "source") and hasattr(diag.source, "path"):
-        diag.source.path = used.display()    # not the temporary copy it was read from
+    if hasattr(diag, "source") and not (item.parts and used is item.vmcore):
+        if hasattr(diag, "verdict"):
+            from triage.diagnosis.diagnose import relocate
+            relocate(diag, used.display())   # not the temporary copy it was read from
+        elif hasattr(diag.source, "path"):
+            diag.source.path = used.display()
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()
@@ -181,7 +199,9 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     rec["disagreements"] = disagree
     partial = bool((d.get("source") or {}).get("partial")) or bool(problems)
     rec["status"] = "partial" if partial else "ok"
-    if ctx.reports:
+    if ctx.inline_reports:
+        rec["_reports"] = render_reports(diag, d)
+    elif ctx.reports:
         rec["report"], rec["report_files"] = write_reports(ctx.outdir, item, diag, d)
     rec["analysis_s"] = round(time.monotonic() - t0, 3)
     return rec
@@ -194,12 +214,14 @@ def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
     # Inside an archive the log is read in place and the vmcore left packed.
     if item.vmcore is not None and not (item.vmcore.member and log_ok):
         vpath = _materialise(item.vmcore, ctx, os.path.join(tmp, "v"))
+        if item.parts:      # the files of one --split dump are read together
+            vpath = [vpath] + [p.path for p in item.parts]
         try:
             try:
                 diag = analyze(vpath)
             except FormatError:
                 # dump.<stamp>.xz and friends: kdump-tools' whole-file compression
-                if outer_compression(vpath) is None:
+                if not isinstance(vpath, str) or outer_compression(vpath) is None:
                     raise
                 os.makedirs(os.path.join(tmp, "z"), exist_ok=True)
                 vpath = decompress_file(vpath, os.path.join(tmp, "z", "vmcore"), ctx.temp_limit)
@@ -281,17 +303,27 @@ def fill_from_diagnosis(rec: Dict[str, Any], d: Dict[str, Any], item: DumpItem) 
     rec["source"] = d.get("source")
 
 
-def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any]) -> Tuple[str, List[str]]:
-    """Write the item's report files the way `triage analyze` renders them; return the dir."""
-    rel = os.path.join("reports", item_slug(item.id))
-    target = os.path.join(outdir, rel)
-    os.makedirs(target, exist_ok=True)
+def render_reports(diag: Any, d: Dict[str, Any]) -> Dict[str, str]:
+    """report.{json,txt,md,html}: the item's reports as `triage analyze` renders them."""
     outputs = {"report.json": json.dumps(d, indent=2, sort_keys=True, default=str) + "\n"}
     for fmt, name in (("json", "report.json"), ("text", "report.txt"), ("markdown", "report.md"),
                       ("html", "report.html")):
         text = render_single(diag, fmt)
         if text is not None:
             outputs[name] = text
+    return outputs
+
+
+def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any]) -> Tuple[str, List[str]]:
+    """Write the item's report files the way `triage analyze` renders them; return the dir."""
+    return save_reports(outdir, item, render_reports(diag, d))
+
+
+def save_reports(outdir: str, item: DumpItem, outputs: Dict[str, str]) -> Tuple[str, List[str]]:
+    """Write rendered reports under outdir/reports/<slug>/; return (that dir, file names)."""
+    rel = os.path.join("reports", item_slug(item.id))
+    target = os.path.join(outdir, rel)
+    os.makedirs(target, exist_ok=True)
     for name, text in outputs.items():
         tmp = os.path.join(target, f".{name}.{os.getpid()}")
         with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:

@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
-from triage.events.model import Event, KernelLog, Module
+from triage.events.model import Event, Frame, KernelLog, Module
 from triage.findings import Culprit
 
 # Event kinds that are a crash or a bug report (not memory bookkeeping).
@@ -237,7 +237,21 @@ def make_culprit(log: KernelLog, rules: RuleSet, ev: Optional[Event], module: Op
     return c
 
 
-def _value(ev: Event, name: str, guilty: Tuple[Optional[str], Optional[str]]) -> Optional[str]:
+def _xid_value(ev: Event, name: str, rules: Optional[RuleSet]) -> Optional[str]:
+    """xid_cause / xid_name of an Xid event, from the taxonomy (signatures/xid.toml)."""
+    try:
+        info = rules.xids.get(int(ev.fields.get("xid"))) if rules is not None else None
+    except (TypeError, ValueError):
+        info = None
+    if info is None:
+        return None
+    return info.cause if name == "xid_cause" else info.name
+
+
+def _value(ev: Event, name: str, guilty: Tuple[Optional[str], Optional[str]],
+           rules: Optional[RuleSet] = None) -> Optional[str]:
+    if name in ("xid_cause", "xid_name"):
+        return _xid_value(ev, name, rules)
     if name == "text":
         return ev.text
     if name == "function":
@@ -260,9 +274,9 @@ def _value(ev: Event, name: str, guilty: Tuple[Optional[str], Optional[str]]) ->
     return str(v)
 
 
-def _fields_ok(ev: Event, cond_fields, guilty, negate: bool = False) -> bool:
+def _fields_ok(ev: Event, cond_fields, guilty, negate: bool = False, rules: Optional[RuleSet] = None) -> bool:
     for name, pat in cond_fields.items():
-        v = _value(ev, name, guilty)
+        v = _value(ev, name, guilty, rules)
         hit = v is not None and pat.search(v) is not None
         if negate and hit:
             return False
@@ -290,12 +304,13 @@ def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], bef
                 break
             if other.ts is not None and ev.ts is not None and abs(ev.ts - other.ts) > rel.within_s:
                 break
-        if not _fields_ok(other, rel.fields, _guilty_of(other)):
+        if not _fields_ok(other, rel.fields, _guilty_of(other), rules=scope.rules):
             continue
         mods = event_modules(other)
         if rel.same_module:
+            # exact names only: a task named "nvidia-smi" or "nvidia_uvm_worker" is not module nvidia
             comm = str(other.comm or other.fields.get("comm") or "").replace("-", "_")
-            if not module or (module not in mods and not comm.startswith(module)):
+            if not module or (module not in mods and comm != module):
                 continue
         if rel.module_in and not any(scope.rules.in_list(rel.module_in, m) for m in mods):
             continue
@@ -303,6 +318,13 @@ def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], bef
         if len(out) >= 8:
             break
     return out
+
+
+def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
+    """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
+    sec = rules.section(ev.kind, rule)
+    return guilty_frame(ev, sec.read, rules.skip_patterns(sec.skip), rules.skip_patterns(sec.anchor),
+                        rules.skip_patterns(sec.prefer))
 
 
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
@@ -327,20 +349,22 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     (fields_ev, fields_guilty), (not_ev, not_guilty) = split
     # Most rules tried on an event fail on its own fields: test those before
     # the costlier walk for the guilty frame.
-    if not _fields_ok(ev, fields_ev, (None, None)):
+    if not _fields_ok(ev, fields_ev, (None, None), rules=scope.rules):
         return None
-    if not_ev and not _fields_ok(ev, not_ev, (None, None), negate=True):
+    if not_ev and not _fields_ok(ev, not_ev, (None, None), negate=True, rules=scope.rules):
         return None
-    fr = guilty_frame(ev, rule.guilty, scope.rules.skip_patterns(rule.skip), scope.rules.skip_patterns(rule.anchor),
-                      scope.rules.skip_patterns(rule.prefer))
+    fr = _guilty(scope.rules, ev, rule)
     function = fr.function if fr else None
     module = fr.module.replace("-", "_") if fr and fr.module else None
+    if module is None and fr is not None:
+        # a built-in GPU driver prints no [module] tag; its function prefix names it
+        module = scope.rules.builtin_gpu_driver(fr.function)
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
     guilty = (function, module)
-    if not _fields_ok(ev, fields_guilty, guilty):
+    if not _fields_ok(ev, fields_guilty, guilty, rules=scope.rules):
         return None
-    if not_guilty and not _fields_ok(ev, not_guilty, guilty, negate=True):
+    if not_guilty and not _fields_ok(ev, not_guilty, guilty, negate=True, rules=scope.rules):
         return None
     rules = scope.rules
     if cond.culprit_module_in and not rules.in_list(cond.culprit_module_in, module):
@@ -381,7 +405,7 @@ def _headline(ev: Event) -> str:
 
 
 def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
-                 aliases: Optional[Dict[str, str]] = None) -> str:
+                 aliases: Optional[Dict[str, str]] = None, rules: Optional[RuleSet] = None) -> str:
     """Fill a rule's title template; drop the function part when no function is known."""
     function = stable_function(function)
     if function and aliases:
@@ -393,6 +417,7 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
         "headline": _headline(ev) if ev is not None else "",
         "reason": "",
         "xid": "",
+        "xid_name": "",
         "comm": "",
         "access": "",
         "category": rule.category,
@@ -401,18 +426,29 @@ def render_title(rule: Rule, ev: Optional[Event], function: Optional[str], modul
         reason = str(ev.fields.get("headline", ""))
         values["reason"] = reason[len("kernel panic: "):] if reason.startswith("kernel panic: ") else reason
         values["xid"] = str(ev.fields.get("xid", ""))
+        values["xid_name"] = _xid_value(ev, "xid_name", rules) or ""
         values["comm"] = str(ev.comm or ev.fields.get("comm") or "")
         values["access"] = str(ev.fields.get("access", ""))
     tmpl = rule.title
     if not function and "{function}" in tmpl:
         tmpl = rule.title_nofunc or tmpl.replace(" in {function}", "").replace("{function}", "")
+    if not values["xid_name"]:
+        # an Xid the taxonomy does not list: "NVRM: Xid 999", not "NVRM: Xid 999 ()"
+        tmpl = tmpl.replace("({xid_name})", "")
     out = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), ""), tmpl)
     return " ".join(out.split())
 
 
 def _build(scope: _Scope, rule: Rule, ev: Optional[Event], function: Optional[str], module: Optional[str],
            related: List[Event], panicked: bool) -> Match:
-    title = render_title(rule, ev, function, module, scope.rules.aliases)
+    # some report types name no function (a workqueue pool stuck, busy inodes after unmount):
+    # the title leaves it out, the culprit still shows the guilty frame
+    named = None if ev is not None and ev.fields.get("no_function") else function
+    pair = ev.fields.get("functions") if ev is not None and ev.kind == "kcsan" else None
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(f, str) and f for f in pair):
+        # a data race names both racing accesses ("KCSAN: data-race in tcp_poll / tcp_set_state")
+        named = " / ".join(stable_function(f.split("+", 1)[0]) or f for f in pair)
+    title = render_title(rule, ev, named, module if named else None, scope.rules.aliases, scope.rules)
     conf = rule.confidence
     if ev is not None:
         if ev.fields.get("corrupted"):
@@ -466,9 +502,9 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
             if got is not None:
                 break
         if got is None and ev.kind in CRASH_KINDS:
-            fr = guilty_frame(ev, "ip_then_trace", rules.skip_patterns(list(rules.skip)))
-            got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None,
-                         fr.module if fr else None, [], ev is cause or ev is panic)
+            fr = _guilty(rules, ev, None)
+            mod = (fr.module or rules.builtin_gpu_driver(fr.function)) if fr else None
+            got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None, mod, [], ev is cause or ev is panic)
         if got is not None:
             n = counts[got.rule.id] = counts.get(got.rule.id, 0) + 1
             if n <= MAX_MATCHES_PER_RULE or ev is cause or ev is panic:

@@ -28,7 +28,7 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
     if strategy == "none":
         return []
     if strategy == "trace":
-        return reliable
+        return reliable + _work(ev)
     if strategy == "interrupted":
         # Frames of the code an interrupt (timer/NMI) found running: after the
         # timer-interrupt entry frame (which may itself have interrupted a
@@ -52,7 +52,18 @@ def candidates(ev: Event, strategy: str) -> List[Frame]:
             return head + after
         return head + reliable
     out = [ev.ip] if ev.ip is not None else []
-    return out + reliable
+    # further code sites the report names itself (a deadlock's held-lock site) come before the trace
+    sites = ev.fields.get("sites")
+    if isinstance(sites, list):
+        out += [f for f in sites if isinstance(f, Frame)]
+    return out + reliable + _work(ev)
+
+
+def _work(ev: Event) -> List[Frame]:
+    """Last resort: the work function a kworker ran ("Workqueue: wq func [mod]"), for a
+    report whose faulting location is a helper and whose trace is missing or all helpers."""
+    wq = ev.fields.get("workqueue")
+    return [wq] if isinstance(wq, Frame) else []
 
 
 def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],

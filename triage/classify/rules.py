@@ -19,7 +19,7 @@ import sys
 from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 
@@ -40,7 +40,8 @@ CATEGORIES = (
 )
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 GUILTY_STRATEGIES = ("ip_then_trace", "spinning_ip", "trace", "header_then_trace", "interrupted", "none")
-PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "comm", "access", "category")
+PLACEHOLDERS = ("function", "module", "module_suffix", "headline", "reason", "xid", "xid_name", "comm", "access",
+                "category")
 SYSTEM_DIR = "/etc/triage/signatures.d"
 ENV_VAR = "TRIAGE_SIGNATURES"
 
@@ -97,15 +98,55 @@ class Rule:
     meaning: str
     next_steps: List[str]
     match: Condition
-    skip: List[str] = field(default_factory=list)
-    guilty: str = "ip_then_trace"
+    skip: Optional[List[str]] = None      # None: the [section] of the event's kind says
+    guilty: Optional[str] = None          # None: the [section] of the event's kind says
     title_nofunc: Optional[str] = None
     panic_category: Optional[str] = None   # category when the matched report made the kernel panic
-    anchor: List[str] = field(default_factory=list)  # [skip]-style lists of anchor frames (guilty = callee of the innermost)
-    prefer: List[str] = field(default_factory=list)  # [skip]-style lists of frames that are guilty whenever present
+    anchor: Optional[List[str]] = None  # [skip]-style lists of anchor frames (guilty = callee of the innermost)
+    prefer: Optional[List[str]] = None  # [skip]-style lists of frames that are guilty whenever present
     confidence: float = 0.9
     examples: List[Example] = field(default_factory=list)
     source: str = ""                  # file the rule came from
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where the guilty function of one report type is read (a GUILTY_STRATEGIES
+    name) and which [skip] lists name frames that are never guilty there."""
+
+    read: str = "ip_then_trace"
+    skip: Tuple[str, ...] = ()
+    anchor: Tuple[str, ...] = ()
+    prefer: Tuple[str, ...] = ()
+
+
+# Kinds with no [section] entry: the faulting location, then the call trace.
+DEFAULT_SECTION = Section("ip_then_trace", ("report", "helpers", "sanitizer", "locking"))
+
+
+def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) -> Optional[str]:
+    """The driver whose function prefix (longest first) starts `function`."""
+    if not function:
+        return None
+    best: Optional[Tuple[int, str]] = None
+    for drv, ps in prefixes.items():
+        for p in ps:
+            if function.startswith(p) and (best is None or len(p) > best[0]):
+                best = (len(p), drv)
+    return best[1] if best else None
+
+
+XID_CAUSES = ("application", "driver", "hardware", "memory", "bus", "thermal")
+
+
+@dataclass(frozen=True)
+class XidInfo:
+    """One NVIDIA Xid: NVIDIA's description and its likely cause (signatures/xid.toml)."""
+
+    number: int
+    name: str
+    cause: str                       # one of XID_CAUSES
+    also: Tuple[str, ...] = ()       # other possible causes
 
 
 @dataclass
@@ -115,6 +156,9 @@ class RuleSet:
     skip: Dict[str, List[Pattern]]
     files: List[str]
     aliases: Dict[str, str] = field(default_factory=dict)
+    gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
+    xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
+    sections: Dict[str, Section] = field(default_factory=dict)
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
@@ -123,10 +167,25 @@ class RuleSet:
                 return r
         return None
 
+    def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
+        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
+        return driver_by_prefix(self.gpu_prefixes, function)
+
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
             return False
         return module.replace("-", "_") in self.lists.get(name, ())
+
+    def section(self, kind: str, rule: Optional[Rule] = None) -> Section:
+        """Where to read the guilty frame of a `kind` report: the kind's [section]
+        entry, with what `rule` sets itself taking precedence."""
+        sec = self.sections.get(kind, DEFAULT_SECTION)
+        if rule is None or (rule.guilty is None and rule.skip is None and rule.anchor is None and rule.prefer is None):
+            return sec
+        return Section(rule.guilty if rule.guilty is not None else sec.read,
+                       tuple(rule.skip) if rule.skip is not None else sec.skip,
+                       tuple(rule.anchor) if rule.anchor is not None else sec.anchor,
+                       tuple(rule.prefer) if rule.prefer is not None else sec.prefer)
 
     def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
         """The regexes of the named [skip] lists, joined into one alternation where
@@ -236,15 +295,64 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             if not isinstance(canon, str):
                 raise SignatureError(f"alias '{name}' must map to a function name", path=path)
             aliases[name] = canon
+    prefixes: Dict[str, List[str]] = {}
+    xids: Dict[int, XidInfo] = {}
+    for path, doc in docs:
+        for name, items in (doc.get("gpu_prefixes") or {}).items():
+            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
+            prefixes.setdefault(name.replace("-", "_"), []).extend(items)
+        for key, raw in (doc.get("xid") or {}).items():
+            number = _xid_number(key, path)
+            xids[number] = _xid_info(number, raw, path)
+    sections: Dict[str, Section] = {}
+    for path, doc in docs:
+        for kind, spec in (doc.get("section") or {}).items():
+            sections[kind] = _section(spec, path, kind, skip)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid", "section"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections)
+
+
+def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
+    where = f"section.{kind}"
+    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer"}:
+        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer", path=path)
+    read = spec.get("read", "ip_then_trace")
+    if read not in GUILTY_STRATEGIES:
+        raise SignatureError(f"'{where}.read': unknown '{read}' (one of {', '.join(GUILTY_STRATEGIES)})", path=path)
+    lists = {}
+    for key in ("skip", "anchor", "prefer"):
+        names = _str_list(spec.get(key, []), path, where, key)
+        for n in names:
+            if n not in skip:
+                raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
+        lists[key] = tuple(names)
+    return Section(read, lists["skip"], lists["anchor"], lists["prefer"])
+
+
+def _xid_number(key: str, path: str) -> int:
+    if not key.isdigit() or len(key) > 5:
+        raise SignatureError(f"xid '{key}' must be a number", path=path)
+    return int(key)
+
+
+def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or raw.get("cause") not in XID_CAUSES:
+        raise SignatureError(f"xid {key}: needs name = \"...\" and cause = one of {', '.join(XID_CAUSES)}", path=path)
+    also = raw.get("also") or []
+    if not isinstance(also, list) or any(a not in XID_CAUSES for a in also):
+        raise SignatureError(f"xid {key}: 'also' must list causes among {', '.join(XID_CAUSES)}", path=path)
+    unknown = set(raw) - {"name", "cause", "also"}
+    if unknown:
+        raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:
@@ -340,17 +448,14 @@ def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Di
         not_preceded_by=_relation(m.get("not_preceded_by"), path, rid, "not_preceded_by", lists),
         followed_by=_relation(m.get("followed_by"), path, rid, "followed_by", lists),
     )
-    skips = _str_list(raw.get("skip", []), path, rid, "skip")
-    for s in skips:
-        if s not in skip:
-            raise _err(path, rid, f"unknown skip list '{s}'")
-    anchors = _str_list(raw.get("anchor", []), path, rid, "anchor")
-    prefer = _str_list(raw.get("prefer", []), path, rid, "prefer")
-    for s_ in anchors + prefer:
+    skips = _str_list(raw["skip"], path, rid, "skip") if "skip" in raw else None
+    anchors = _str_list(raw["anchor"], path, rid, "anchor") if "anchor" in raw else None
+    prefer = _str_list(raw["prefer"], path, rid, "prefer") if "prefer" in raw else None
+    for s_ in (skips or []) + (anchors or []) + (prefer or []):
         if s_ not in skip:
-            raise _err(path, rid, f"unknown anchor/prefer list '{s_}'")
-    guilty = raw.get("guilty", "ip_then_trace")
-    if guilty not in GUILTY_STRATEGIES:
+            raise _err(path, rid, f"unknown skip/anchor/prefer list '{s_}'")
+    guilty = raw.get("guilty")
+    if guilty is not None and guilty not in GUILTY_STRATEGIES:
         raise _err(path, rid, f"unknown guilty strategy '{guilty}' (one of {', '.join(GUILTY_STRATEGIES)})")
     steps = _str_list(raw.get("next_steps", []), path, rid, "next_steps")
     prio = raw.get("priority", 50)

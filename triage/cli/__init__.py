@@ -27,6 +27,7 @@ _COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "analyze": ("triage.cli.analyze", "analyze", "Classify the crash and summarise it for an OS expert."),
     "signatures": ("triage.cli.signatures", "signatures", "List, show, test and lint crash signatures."),
     "batch": ("triage.cli.batch", "batch", "Triage a whole archive of dumps, resumably and in parallel."),
+    "harvest": ("triage.cli.harvest", "harvest", "Write a report beside every new dump (at boot)."),
 }
 
 

@@ -11,6 +11,7 @@ import click
 from triage.cli import names_input
 from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
 from triage.report.render import FORMATS
+from triage.report.text import WIDTH
 
 # Temporary space a whole-file-compressed input may take once decompressed (batch's default).
 TEMP_LIMIT = 4096 << 20
@@ -28,10 +29,13 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
 @click.option("--signatures", "signature_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
+@click.option("--redact", is_flag=True,
+              help="Replace host names, IP addresses, user names and process names with stable "
+                   "placeholders (host-1, ip-1, user-1, comm-1) so the report can be shared.")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
-            signature_dirs: Tuple[str, ...]) -> None:
+            signature_dirs: Tuple[str, ...], redact: bool) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump
@@ -52,13 +56,21 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         diag = _analyze_parts(paths, rules)
     else:
         diag = _analyze_one(paths[0], rules)
-    text = render(diag, fmt)
-    if output and output != "-":
+    if redact:
+        from triage.redact import redact as redact_diagnosis
+        diag = redact_diagnosis(diag)
+    to_file = bool(output) and output != "-"
+    # on a terminal the text fits its width (COLUMNS or the tty's; at least 80 columns);
+    # a report written to a file keeps the default width
+    width = None if to_file else shutil.get_terminal_size((WIDTH, 24)).columns
+    text = render(diag, fmt, width=width)
+    if to_file:
         _write(output, text)
     else:
         click.echo(text, nl=False)
     if diag.source.partial:
-        click.echo(f"triage: warning: {paths[0]}: partial input; the diagnosis uses what could be read", err=True)
+        where = diag.source.path if redact else paths[0]
+        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read", err=True)
         ctx.exit(EXIT_PARTIAL)
 
 

@@ -1,8 +1,9 @@
 """`triage batch ROOT...`: triage a whole archive of dumps, in parallel and resumably."""
 
 import os
+import re
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 import click
 
@@ -15,9 +16,10 @@ _EXT = {"text": "txt", "json": "json", "csv": "csv", "markdown": "md", "html": "
 class _Progress:
     """A one-line progress bar on a terminal, plain lines otherwise (on stderr)."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream, base: str = "") -> None:
         self.stream = stream
         self.tty = stream.isatty()
+        self.base = base
 
     def __call__(self, n: int, total: int, item, rec: Dict[str, Any]) -> None:
         from triage.report.escape import safe_text
@@ -26,20 +28,52 @@ class _Progress:
         if self.tty:
             width = 30
             fill = int(width * n / max(total, 1))
-            line = f"\r[{'#' * fill}{'.' * (width - fill)}] {n}/{total} {status:<7} {safe_text(item.id, 60)}"
+            path = shorten_path(safe_text(_relative(item.id, self.base), 4000), 60)
+            line = f"\r[{'#' * fill}{'.' * (width - fill)}] {n}/{total} {status:<7} {path}"
             self.stream.write(line[:150].ljust(150))
             if n == total:
                 self.stream.write("\n")
         else:
-            self.stream.write(f"[{n}/{total}] {status} {safe_text(item.id, 300)}: {safe_text(title, 200)}\n")
+            path = shorten_path(safe_text(item.id, 4000), 300)
+            self.stream.write(f"[{n}/{total}] {status} {path}: {safe_text(title, 200)}\n")
         self.stream.flush()
+
+
+def shorten_path(path: str, width: int) -> str:
+    """`path` cut from the left to at most `width` characters ("…" + its tail, on a
+    component boundary when one is near), never longer than it was."""
+    if len(path) <= width:
+        return path
+    tail = path[len(path) - (width - 1):]
+    cut = tail.find("/")
+    if 0 <= cut < width // 3:
+        tail = tail[cut:]
+    return "…" + tail
+
+
+def _relative(path: str, base: str) -> str:
+    if base and path.startswith(base.rstrip("/") + "/"):
+        return path[len(base.rstrip("/")) + 1:]
+    return path
+
+
+def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 0 < int(m.group(2)) or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise click.BadParameter(f"{text!r}: expected K/N with 0 <= K < N (e.g. 0/4 .. 3/4)",
+                                 param_hint="--shard")
+    return int(m.group(1)), int(m.group(2))
 
 
 @click.command("batch")
 @click.argument("roots", nargs=-1, required=True, type=click.Path())
 @click.option("--output", "-o", "outdir", default="triage-batch", show_default=True,
               type=click.Path(file_okay=False), help="Directory for the result store, per-dump reports and fleet files.")
-@click.option("--jobs", "-j", default=0, type=click.IntRange(min=0), help="Worker processes (default: CPU count).")
+@click.option("--jobs", "-j", default=0, type=click.IntRange(min=0),
+              help="Dumps analysed at once, each in its own process; 0 (the default) means one per CPU. "
+                   "Ignored with --scheduler (the Dask workers' threads decide).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Form of the fleet report on stdout (also written to DIR/fleet.<ext>).")
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
@@ -53,27 +87,52 @@ class _Progress:
               help="Extra directory of signature rules (*.toml); repeatable. Changed rules re-analyse.")
 @click.option("--retry-errors", is_flag=True, help="Analyse again the dumps that ended as errors.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run each dump as a task on a Dask cluster: tcp://HOST:PORT of a `dask scheduler`, "
+                   "or local:N for a local cluster of N workers. Needs triage[distributed].")
+@click.option("--shard", "shard_text", metavar="K/N",
+              help="Analyse only shard K of N (0 <= K < N): a stable slice of the dumps by path, "
+                   "for job arrays. Merge the shards' directories with --merge.")
+@click.option("--merge", is_flag=True,
+              help="ROOT... are batch output directories (shards) to merge into --output; nothing is analysed.")
 @click.pass_context
 def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: float, memory_limit: int,
-          temp_limit: int, signature_dirs, retry_errors: bool, progress: bool) -> None:
+          temp_limit: int, signature_dirs, retry_errors: bool, progress: bool, scheduler: Optional[str],
+          shard_text: Optional[str], merge: bool) -> None:
     """Triage every dump and kernel log under ROOT... (directories, files, tar archives).
 
     Finished results are kept in DIR; a re-run analyses only new or changed
-    dumps. Exits 9 when some dumps ended as errors.
+    dumps. Exits 9 when some dumps ended as errors, 130 when interrupted
+    (finished results are kept: run again to resume).
     """
-    from triage.batch.session import BatchOptions, run_batch
+    from triage.batch.merge import merge_stores
+    from triage.batch.session import BatchInterrupted, BatchOptions, run_batch
     from triage.batch import html, render
 
-    # Import the analysis once in the parent: forked workers then start warm.
-    from triage.batch.work import analysis_key, warm
-    warm(tuple(signature_dirs))
-
-    opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
-                        memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
-                        analysis_key=analysis_key(tuple(signature_dirs)))
-    res = run_batch(list(roots), opts, _Progress(sys.stderr) if progress else None)
+    shard = _parse_shard(shard_text)
+    if merge:
+        if shard or scheduler:
+            raise click.UsageError("--merge only merges finished shards: no --shard or --scheduler")
+        res = merge_stores(list(roots), outdir)
+        base = _common_dir([os.path.dirname(r["id"].split("::")[0]) for r in res.records] or ["/"])
+    else:
+        # Import the analysis once in the parent: forked workers then start warm.
+        from triage.batch.work import analysis_key, warm
+        warm(tuple(signature_dirs))
+        base = _common_dir(roots)
+        opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
+                            memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
+                            analysis_key=analysis_key(tuple(signature_dirs)),
+                            signature_dirs=tuple(os.path.abspath(d) for d in signature_dirs),
+                            scheduler=scheduler, shard=shard)
+        try:
+            res = run_batch(list(roots), opts, _Progress(sys.stderr, base) if progress else None)
+        except BatchInterrupted as exc:
+            if progress and sys.stderr.isatty():
+                click.echo("", err=True)        # end the progress bar's line
+            click.echo(f"triage: interrupted: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
     doc_json = render.render_json(res.records, res.views, res.skipped, res.stats)
-    base = _common_dir(roots)
     if fmt == "text":
         out = render.render_text(res.records, res.views, base)
     elif fmt == "json":

@@ -52,7 +52,13 @@ def show(ctx: click.Context, rule_id: str, signature_dirs: Tuple[str, ...]) -> N
         f"title:      {safe_text(r.title)}",
         f"category:   {r.category}" + (f" (panicked: {r.panic_category})" if r.panic_category else ""),
         f"severity:   {r.severity}    priority: {r.priority}    confidence: {r.confidence}",
-        f"guilty:     {r.guilty}; skip {', '.join(r.skip) or '-'}" + (f"; anchors {', '.join(r.anchor)}" if r.anchor else ""),
+    ]
+    for kind in m.kinds:
+        sec = rs.section(kind, r)
+        lines.append(f"guilty:     {kind}: read {sec.read}; skip {', '.join(sec.skip) or '-'}"
+                     + (f"; anchors {', '.join(sec.anchor)}" if sec.anchor else "")
+                     + (f"; prefer {', '.join(sec.prefer)}" if sec.prefer else ""))
+    lines += [
         f"match:      kind in {', '.join(m.kinds)}",
     ]
     for name, pat in m.fields.items():
@@ -132,14 +138,20 @@ def lint_problems(rs) -> List[str]:
             problems.append(f"{where}: title uses a per-host value ({{comm}}); titles must be stable across hosts")
         if re.search(r"0x[0-9a-f]{4,}|\d{4,}", r.title):
             problems.append(f"{where}: title contains a number or address; titles must be stable")
-        if "{function}" in r.title and r.guilty == "none":
-            problems.append(f"{where}: title needs {{function}} but guilty = 'none'")
+        if "{function}" in r.title and any(rs.section(k, r).read == "none" for k in r.match.kinds):
+            problems.append(f"{where}: title needs {{function}} but the guilty section is 'none'")
         for name in (r.match.culprit_module_in, r.match.culprit_module_not_in, r.match.any_frame_module_in):
             if name:
                 used_lists.add(name)
         for rel in (r.match.preceded_by, r.match.not_preceded_by, r.match.followed_by):
             if rel is not None and rel.module_in:
                 used_lists.add(rel.module_in)
+    for name, pats in rs.skip.items():
+        for pat in pats:
+            if not pat.pattern.startswith("^"):
+                # a skip list is joined into one alternation: one unanchored member makes it
+                # search every position of every frame name
+                problems.append(f"skip list '{name}': regex {pat.pattern!r} is not anchored with '^'")
     for name in rs.lists:
         if name not in used_lists and name != "gpu_modules":
             problems.append(f"list '{name}' is not used by any rule")

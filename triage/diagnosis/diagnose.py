@@ -9,13 +9,16 @@ steps are assembled. Findings only: renderers do the printing.
 
 import dataclasses
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from triage.events.model import line_at, lines_between
 from triage.diagnosis import hypotheses as hyp
 from triage.textclip import clip
-from triage.diagnosis.gpu import is_gpu_module
+from triage.diagnosis import debuginfo
+from triage.diagnosis.crash import build_crash
+from triage.diagnosis.gpu import GpuKnowledge, builtin_knowledge
 from triage.findings import (Culprit, Diagnosis, EvidenceLine, Source, SystemSummary,
                                  Verdict)
 from triage.diagnosis.taint import decode_taint, module_taint
@@ -55,6 +58,7 @@ class SourceInfo:
     crashed: bool = False              # the dump was written at a kernel crash (kdump: CRASHTIME set)
     arch: Optional[str] = None
     module_versions: Dict[str, str] = field(default_factory=dict)
+    build_id: Optional[str] = None     # VMCOREINFO BUILD-ID of the crashed kernel
 
 
 @dataclass
@@ -186,7 +190,7 @@ def _find_module(facts, name: Optional[str]):
     return None
 
 
-def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Culprit:
+def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo, gpu: GpuKnowledge) -> Culprit:
     module = function = taint = None
     if view is not None:
         module, function, taint = view.module, view.function, view.taint
@@ -203,10 +207,13 @@ def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo) -> Cul
         version = ((view.version if view is not None else None) or (mod.version if mod is not None else None)
                    or source.module_versions.get(module))
     # the signature layer may know the module is a GPU driver from its own list
-    gpu = is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
+    is_gpu = gpu.is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
+    if module is None and gpu.builtin_driver(function):
+        # a built-in GPU driver prints no [module] tag: its function prefix names it
+        module, is_gpu = gpu.builtin_driver(function), True
     return Culprit(module=module, function=function, taint=taint or None,
                    out_of_tree=marks["out_of_tree"], proprietary=marks["proprietary"],
-                   unsigned=marks["unsigned"], version=version, is_gpu_driver=gpu)
+                   unsigned=marks["unsigned"], version=version, is_gpu_driver=is_gpu)
 
 
 _KEY_PREFIXES = ("RIP: 0010:", "IP:", "pc :", "PC is at", "CPU: ")
@@ -241,17 +248,17 @@ def _evidence(log, view: Optional[_MatchView], main, panic) -> List[EvidenceLine
     return out
 
 
-def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo) -> List[Dict[str, Any]]:
+def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo, gpu: GpuKnowledge) -> List[Dict[str, Any]]:
     out = []
     seen = set()
     for m in getattr(facts, "modules", None) or []:
         is_culprit = culprit.module is not None and m.name.replace("-", "_") == culprit.module.replace("-", "_")
-        gpu = is_gpu_module(m.name)
-        if not (gpu or is_culprit) or m.name in seen:
+        is_gpu = gpu.is_gpu_module(m.name)
+        if not (is_gpu or is_culprit) or m.name in seen:
             continue
         seen.add(m.name)
         marks = module_taint(m.taint)
-        out.append({"name": m.name, "taint": m.taint or "", "gpu": gpu, "culprit": is_culprit,
+        out.append({"name": m.name, "taint": m.taint or "", "gpu": is_gpu, "culprit": is_culprit,
                     "version": m.version or source.module_versions.get(m.name), **marks})
     if culprit.module and culprit.module not in seen:
         out.insert(0, {"name": culprit.module, "taint": culprit.taint or "", "gpu": culprit.is_gpu_driver,
@@ -261,11 +268,12 @@ def _modules_of_interest(facts, culprit: Culprit, source: SourceInfo) -> List[Di
     return out
 
 
-def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, category: str) -> List[str]:
+def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, category: str,
+                system: Optional[SystemSummary] = None) -> List[str]:
     steps = list(verdict.next_steps)
     c = verdict.culprit
     byname = {h.name: h for h in hyps}
-    if c.module and c.is_gpu_driver and c.module.startswith("nvidia"):
+    if c.module and c.is_gpu_driver and _nvidia_module(c.module):
         steps.append("Collect `nvidia-bug-report.sh` and the driver version (`modinfo nvidia`, "
                      "`cat /proc/driver/nvidia/version`); check NVIDIA's release notes for a fix in a newer driver "
                      "and report the oops to NVIDIA with this summary.")
@@ -299,6 +307,13 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     if earlier:
         steps.append(f"An earlier oops at line {earlier[0].line} may be the root cause "
                      f"({label(earlier[0].kind)}); read it first.")
+    intentional = it is not None and it.status == hyp.SUPPORTED
+    hardware = hw is not None and hw.status == hyp.SUPPORTED
+    if category not in ("none", "gpu_xid", "mce") and not intentional and not hardware and system is not None:
+        # a crash in code: symbols turn the trace's offsets into source lines, and the dump
+        # holds the state (task list, memory, locks) the log does not print
+        steps += debuginfo.next_steps(system.kernel_release, system.kernel_version, source.build_id,
+                                      source.path, source.kind == "vmcore", c.module, bool(c.out_of_tree))
     if source.partial:
         steps.append("The input is incomplete (" + "; ".join(source.problems[:3] or ["partial dump"]) +
                      "): the last records may be missing; keep the original dump and recapture if possible.")
@@ -310,13 +325,22 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
     return uniq
 
 
-def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Diagnosis:
+# Said when the input starts after the crash report's first line (an excerpt).
+HEADER_MISSING = ("the log starts after the report's header; its kind was read from what remains "
+                  "(RIP/pc, #PF:, Code:, call trace, OOM task table)")
+
+
+def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
+             gpu: Optional[GpuKnowledge] = None) -> Diagnosis:
     """The Diagnosis of one input from its parsed log and its ranked rule matches.
 
     `matches` are classify's Match objects, best first. `source` adds what the
     input (a dump) knows beyond the log: path, partial, crash time, hostname.
+    `gpu` is the GPU knowledge of the RuleSet the matches came from
+    (GpuKnowledge.from_rules); the built-in signature data when None.
     """
     source = source or SourceInfo()
+    gpu = gpu if gpu is not None else builtin_knowledge()
     facts = log.facts
     announced = log_module_versions(log)
     if announced:
@@ -330,6 +354,13 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     panicked = bool(panics) or source.crashed
     views = [_view(m) for m in matches]
     best = _pick(views, panicked)
+    if not panicked:
+        # the same crash read from the vmcore-dmesg.txt or the serial log: the
+        # log itself shows the kernel went into kdump (no panic line is printed)
+        cand = best.event if best is not None else _main_event_without_rule(events)
+        if _crashed_into_kdump(log, cand, facts):
+            panicked = True
+            best = _pick(views, panicked)
 
     if best is not None:
         main = best.event
@@ -359,7 +390,7 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     crash_line = crash_ev.end_line or crash_ev.line if crash_ev is not None else None
     crash_ts = crash_ev.ts if crash_ev is not None else None
 
-    culprit = _culprit(best, main, facts, source)
+    culprit = _culprit(best, main, facts, source, gpu)
     verdict = Verdict(
         category=category, title=title,
         # unknown/none come from the engine's built-in fallbacks, not from a signature
@@ -374,14 +405,13 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
     )
 
     taint = (main.taint if main is not None and main.taint else None) or facts.taint
-    loaded_gpu = sorted({m.name for m in (facts.modules or []) if is_gpu_module(m.name)})
+    loaded_gpu = sorted({m.name for m in (facts.modules or []) if gpu.is_gpu_module(m.name)})
     ctx = hyp.Context(events=events, lines=log.lines, main=main, crash_ts=crash_ts,
                       crash_line=crash_line, category=category, culprit=culprit, taint=taint,
                       loaded_gpu=loaded_gpu, modules_known=bool(facts.modules), panicked=panicked,
                       arch=source.arch or facts.arch,
-                      panic_reason=(panic.fields or {}).get("reason") if panic is not None else None)
+                      panic_reason=(panic.fields or {}).get("reason") if panic is not None else None, gpu=gpu)
     hyps = hyp.assess_all(ctx)
-    verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category)
 
     system = SystemSummary(
         kernel_release=source.kernel_release or facts.kernel_release,
@@ -395,27 +425,67 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None) -> Dia
         uptime_s=crash_ts if crash_ts is not None else facts.uptime_s,
         crash_time=source.crash_time,
         mem_total_kb=facts.mem_total_kb,
-        modules_of_interest=_modules_of_interest(facts, culprit, source),
+        modules_of_interest=_modules_of_interest(facts, culprit, source, gpu),
+        build_id=source.build_id,
     )
+    verdict.next_steps = _next_steps(verdict, hyps, source, main, events, category, system)
     related = best.related if best else []
     stop = crash_line if crash_line is not None else (events[-1].line if events else 0)
     other = [{"signature": v.rule_id, "category": v.category, "title": v.title,
               "confidence": round(v.confidence, 3),
               "line": getattr(v.event, "line", None)} for v in views
              if v is not best and not _consequence(v.event, main)][:10]
+    problems = list(source.problems)
+    if main is not None and (main.fields or {}).get("header_missing"):
+        problems.append(HEADER_MISSING)
+    dump_values = {"kernel_release": source.kernel_release, "arch": source.arch} if source.kind == "vmcore" else {}
+    crash = build_crash(log, main, panic, events, crash_line, source.arch or facts.arch, dump_values)
     return Diagnosis(
         source=Source(path=source.path, kind=source.kind, format=source.format,
-                      partial=source.partial, problems=list(source.problems)),
+                      partial=source.partial, problems=problems),
         verdict=verdict,
+        crash=crash,
         system=system,
         evidence=_evidence(log, best, main, panic),
         # without a crash every notable event "contributes"; keep the latest few
-        contributing=build_contributing(events, main, related) if main is not None
-        else build_contributing(events, None, related)[-10:],
+        contributing=build_contributing(events, main, related, gpu) if main is not None
+        else build_contributing(events, None, related, gpu)[-10:],
         hypotheses=hyps,
-        timeline=build_timeline(events, stop),
+        timeline=build_timeline(events, stop, gpu),
         other_matches=other,
     )
+
+
+# Header lines printed by die(): the report is an oops, which ends in oops_end().
+_DIE_LINES = ("Oops: ", "Internal error: ", "invalid opcode: ", "general protection fault", "stack segment: ",
+              "divide error: ", "Oops - ")
+_PANIC_ON_OOPS = re.compile(r"(?:^|\s)(?:oops=panic|panic_on_oops=1)(?:\s|$)")
+
+
+def _crashed_into_kdump(log, ev, facts) -> bool:
+    """True when an oops in the log went straight into the kdump kernel.
+
+    With a crash kernel loaded, oops_end() calls crash_kexec() before panic()
+    would print anything when the oops is fatal: in an interrupt, in the idle
+    task (pid 0) or init (pid 1), or with panic_on_oops. The log then shows the
+    oops with "Kdump: loaded" on its CPU: line and no "Kernel panic" record,
+    while the vmcore written at that moment proves the crash. panic_on_oops set
+    at run time (sysctl) leaves no trace in the log, so such a log stays
+    "not panicked"."""
+    if ev is None:
+        return False
+    end = min(ev.end_line or ev.line, ev.line + 80)
+    died = kdump = False
+    for ln in lines_between(log.lines, ev.line, end):
+        t = ln.text.lstrip()
+        if t.startswith(_DIE_LINES):
+            died = True
+        elif t.startswith("CPU: ") and "Kdump: loaded" in t:
+            kdump = True
+    if not (died and kdump):
+        return False
+    in_irq = any(getattr(f, "context", "task") in ("irq", "softirq", "nmi") for f in ev.frames or ())
+    return ev.pid in (0, 1) or in_irq or bool(_PANIC_ON_OOPS.search(getattr(facts, "cmdline", None) or ""))
 
 
 def _consequence(ev, main) -> bool:
@@ -428,9 +498,15 @@ def _nvidia_family(versions: Dict[str, str], facts) -> Dict[str, str]:
     out = dict(versions)
     if "nvidia" in versions:
         for m in getattr(facts, "modules", None) or []:
-            if m.name.replace("-", "_").startswith("nvidia"):
+            if _nvidia_module(m.name):
                 out.setdefault(m.name, versions["nvidia"])
     return out
+
+
+def _nvidia_module(name: str) -> bool:
+    """nvidia and its companions (nvidia_uvm, nvidia_drm, ...): one driver install."""
+    n = name.replace("-", "_")
+    return n == "nvidia" or n.startswith("nvidia_")
 
 
 def _real_host(name: Optional[str]) -> Optional[str]:
@@ -445,3 +521,15 @@ def _syslog_host(log) -> Optional[str]:
         if ln.host:
             return ln.host
     return None
+
+
+def relocate(diag: Diagnosis, path: str) -> Diagnosis:
+    """Say that `diag` was read from `path` (e.g. batch's archive member instead
+    of the temporary copy it analysed): source.path and the dump path in the
+    next steps' command lines."""
+    old = diag.source.path
+    if old and old != path:
+        q_old, q_new = shlex.quote(old), shlex.quote(path)
+        diag.verdict.next_steps = [x.replace(q_old, q_new) if q_old in x else x for x in diag.verdict.next_steps]
+    diag.source.path = path
+    return diag

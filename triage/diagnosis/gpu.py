@@ -1,34 +1,79 @@
-"""Which modules are GPU drivers.
+"""Which code is a GPU driver, and what an NVIDIA Xid means.
 
-The authoritative list is data: `[lists] gpu_modules` in the signature files
-(signatures/lists.toml, extensible from user signature directories). The
-analysis pipeline registers the list of the RuleSet it uses; the names the
-project requires (issue 4) are always included.
+All of it is signature data, passed in, never held by the process:
+`[lists] gpu_modules` and `[gpu_prefixes]` (signatures/lists.toml) and the
+`[xid]` taxonomy (signatures/xid.toml), extensible from user signature
+directories. `GpuKnowledge.from_rules(rules)` builds the view a diagnosis
+uses, so diagnose() answers the same whatever was analysed before.
 """
 
-from typing import FrozenSet, Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
-# Always GPU drivers, whatever the signature data says.
-_BASE = frozenset({
-    "nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nvidia_peermem",
-    "amdgpu", "radeon", "i915", "xe", "nouveau",
-})
-_registered: FrozenSet[str] = frozenset()
+from triage.classify.rules import driver_by_prefix
 
-
-def register(names: Iterable[str]) -> None:
-    """Add the GPU module list of the signature data in use (RuleSet.lists["gpu_modules"])."""
-    global _registered
-    _registered = _registered | frozenset(n.replace("-", "_") for n in names)
+# Xid causes that point at the GPU hardware, its memory, its bus or cooling, not at code.
+HARDWARE_CAUSES = frozenset({"hardware", "memory", "bus", "thermal"})
 
 
-def gpu_modules() -> FrozenSet[str]:
-    """Names of GPU driver modules known to this process."""
-    return _BASE | _registered
+def _norm(name: str) -> str:
+    return name.replace("-", "_")
 
 
-def is_gpu_module(name: Optional[str]) -> bool:
-    """True when `name` is a GPU driver module (nvidia_uvm and nvidia-uvm alike)."""
-    if not name:
-        return False
-    return name.replace("-", "_") in gpu_modules()
+@dataclass(frozen=True)
+class GpuKnowledge:
+    """GPU driver modules, built-in driver function prefixes and the Xid taxonomy."""
+
+    modules: FrozenSet[str] = frozenset()
+    prefixes: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)   # driver -> function prefixes
+    xids: Mapping[int, Any] = field(default_factory=dict)   # number -> XidInfo (name, cause, also)
+
+    @classmethod
+    def from_rules(cls, rules: Any) -> "GpuKnowledge":
+        """The knowledge in a RuleSet (triage.classify.load_rules())."""
+        lists: Dict = getattr(rules, "lists", None) or {}
+        pref = {_norm(drv): tuple(ps) for drv, ps in (getattr(rules, "gpu_prefixes", None) or {}).items()}
+        return cls(modules=frozenset(_norm(n) for n in lists.get("gpu_modules", ())),
+                   prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}))
+
+    def is_gpu_module(self, name: Optional[str]) -> bool:
+        """True when `name` is a GPU driver module (exact name; nvidia-uvm and nvidia_uvm alike)
+        or a built-in GPU driver named by [gpu_prefixes]."""
+        return bool(name) and (_norm(name) in self.modules or _norm(name) in self.prefixes)
+
+    def builtin_driver(self, function: Optional[str]) -> Optional[str]:
+        """The GPU driver a function of a built-in driver belongs to, from its prefix."""
+        return driver_by_prefix(self.prefixes, function)
+
+    def frame_driver(self, frame: Any) -> Optional[str]:
+        """The GPU driver of a frame: its `[module]` when that is a GPU module,
+        else (no module tag: built-in code) the driver its function prefix names."""
+        if frame is None:
+            return None
+        mod = getattr(frame, "module", None)
+        if mod:
+            return _norm(mod) if self.is_gpu_module(mod) else None
+        return self.builtin_driver(getattr(frame, "function", None))
+
+    def xid(self, number: Any) -> Optional[Any]:
+        """The XidInfo of an Xid number, None when the taxonomy does not list it."""
+        try:
+            return self.xids.get(int(number))
+        except (TypeError, ValueError):
+            return None
+
+    def xid_cause(self, number: Any) -> Optional[str]:
+        info = self.xid(number)
+        return info.cause if info is not None else None
+
+    def is_hardware_xid(self, number: Any) -> bool:
+        """An Xid whose likely cause is the GPU hardware, memory, bus or temperature."""
+        return self.xid_cause(number) in HARDWARE_CAUSES
+
+
+def builtin_knowledge() -> GpuKnowledge:
+    """The knowledge of the built-in signature data alone (signatures/lists.toml
+    and xid.toml), read afresh: for callers that have no RuleSet at hand."""
+    from triage.classify.rules import builtin_dir, load_files
+    d = builtin_dir()
+    return GpuKnowledge.from_rules(load_files([p for p in (d / "lists.toml", d / "xid.toml") if p.is_file()]))

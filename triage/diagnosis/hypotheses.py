@@ -6,12 +6,12 @@ so the summary says why "not enough memory" is or is not supported.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional
 
 from triage.events.model import line_at
 from triage.textclip import clip
-from triage.diagnosis.gpu import is_gpu_module
+from triage.diagnosis.gpu import GpuKnowledge
 from triage.diagnosis.meminfo import ZoneFree, usable, zone_blocks
 from triage.diagnosis.taint import taint_letters
 from triage.findings import Culprit, EvidenceLine, Hypothesis
@@ -22,16 +22,6 @@ OOM_KINDS = ("oom_invoked", "oom_kill")
 ALLOC_KINDS = ("alloc_failure", "vmalloc_failure")
 # OOM activity this close before the crash is part of the same episode.
 RECENT_S = 120.0
-# NVIDIA Xids that point at the GPU hardware, the bus or its memory rather than software.
-HW_XIDS = {48: "double-bit ECC error", 63: "ECC page retirement recorded",
-           64: "ECC page retirement failed", 74: "NVLink error", 79: "GPU has fallen off the bus",
-           92: "high single-bit ECC error rate", 94: "contained ECC error",
-           95: "uncontained ECC error"}
-# Xids NVIDIA attributes mostly to the application (a bad GPU address, an
-# exception in the user's kernel), not to the driver.
-APP_XIDS = {13: "graphics engine exception", 31: "GPU memory page fault", 43: "GPU stopped processing",
-            45: "preemptive cleanup after earlier errors", 68: "video decoder exception",
-            69: "graphics class error"}
 HW_KINDS = ("mce", "hw_error")
 # Verdicts that are themselves about memory running out or an allocation failing.
 MEMORY_CATEGORIES = frozenset({"oom_panic", "oom_kill", "alloc_failure", "gpu_alloc_fail_null_deref"})
@@ -54,6 +44,7 @@ class Context:
     modules_known: bool = True   # the log has a `Modules linked in:` list
     panicked: bool = True
     arch: Optional[str] = None
+    gpu: GpuKnowledge = field(default_factory=GpuKnowledge)   # GPU modules, prefixes, Xid taxonomy
 
 
 def _ev(e) -> EvidenceLine:
@@ -297,22 +288,27 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
     name = "gpu_driver_fault"
     mod = ctx.culprit.module
     gpu_evs = _before(ctx, ("nvrm_xid", "gpu_fault"))
-    sw_xids = [e for e in gpu_evs if e.kind == "nvrm_xid" and _xid(e) not in HW_XIDS]
+    sw_xids = [e for e in gpu_evs if e.kind == "nvrm_xid" and not ctx.gpu.is_hardware_xid(_xid(e))]
     ev = [_ev(e) for e in gpu_evs[-3:]]
     if ctx.main is not None and ctx.main.kind in ("nvrm_xid", "gpu_fault") and ctx.category in ("gpu_xid", "gpu_fault"):
         xid = _xid(ctx.main) if ctx.main.kind == "nvrm_xid" else None
-        if xid in HW_XIDS or (ctx.main.fields or {}).get("fallen_off_bus"):
-            what = HW_XIDS.get(xid, "GPU has fallen off the bus")
-            return Hypothesis(name, RULED_OUT, f"the GPU error is Xid {xid} ({what}): a hardware, bus or "
-                              "memory fault of the GPU, not a bug in the driver's code", ev)
-        if xid in APP_XIDS:
-            return Hypothesis(name, INCONCLUSIVE, f"the GPU error is Xid {xid} ({APP_XIDS[xid]}), which NVIDIA "
+        info = ctx.gpu.xid(xid)
+        if ctx.gpu.is_hardware_xid(xid) or (ctx.main.fields or {}).get("fallen_off_bus"):
+            what = info.name if info is not None else "GPU has fallen off the bus"
+            cause = info.cause if info is not None else "bus"
+            return Hypothesis(name, RULED_OUT, f"the GPU error is Xid {xid} ({what}), which NVIDIA's Xid catalogue "
+                              f"attributes to the GPU's {cause}: not a bug in the driver's code", ev)
+        if info is not None and info.cause == "application":
+            return Hypothesis(name, INCONCLUSIVE, f"the GPU error is Xid {xid} ({info.name}), which NVIDIA "
                               "attributes mostly to the application running on the GPU, less often to the driver", ev)
+        if info is not None:
+            return Hypothesis(name, SUPPORTED, f"the GPU error is Xid {xid} ({info.name}), which NVIDIA's Xid "
+                              "catalogue attributes to the driver or its firmware", ev)
         return Hypothesis(name, SUPPORTED, f"the most severe event is a GPU driver error: {clip(ctx.main.text, 160)}", ev)
     if ctx.category == "mce":
         return Hypothesis(name, RULED_OUT, "the crash is a machine check: the hardware reported the error, "
                           "not driver code")
-    if mod and is_gpu_module(mod):
+    if mod and (ctx.gpu.is_gpu_module(mod) or ctx.culprit.is_gpu_driver):
         marks = []
         if ctx.culprit.proprietary:
             marks.append("proprietary")
@@ -330,7 +326,8 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
                           [_ev(ctx.main)] + ev if ctx.main is not None else ev)
     gpu_in_trace = []
     if ctx.main is not None:
-        gpu_in_trace = sorted({f.module for f in (ctx.main.frames or []) if f.module and is_gpu_module(f.module)})
+        gpu_in_trace = sorted({d for d in (ctx.gpu.frame_driver(f) for f in (ctx.main.frames or []) if f.reliable)
+                               if d})
     where = f"in {mod}" if mod else "in the core kernel"
     if ctx.culprit.function:
         where += f" ({ctx.culprit.function})"
@@ -339,7 +336,7 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
         return Hypothesis(name, RULED_OUT, f"the crash was {why}, not a fault in driver code, "
                           "and no GPU driver error is in the log")
     if ctx.main is not None and ctx.main.kind in OOM_KINDS + ALLOC_KINDS + ("alloc_stall",) and not gpu_evs \
-            and not (mod and is_gpu_module(mod)):
+            and not (mod and ctx.gpu.is_gpu_module(mod)):
         from triage.diagnosis.timeline import label
         return Hypothesis(name, RULED_OUT, f"the verdict is a memory event ({label(ctx.main.kind)}), "
                           "not a fault in driver code, and no GPU driver error is in the log")
@@ -366,14 +363,15 @@ def hardware(ctx: Context) -> Hypothesis:
     """Did the hardware fail? Machine checks, hardware error reports, hardware Xids."""
     name = "hardware"
     hw = _before(ctx, HW_KINDS)
-    hw_xids = [e for e in _before(ctx, ("nvrm_xid",)) if _xid(e) in HW_XIDS]
+    hw_xids = [e for e in _before(ctx, ("nvrm_xid",)) if ctx.gpu.is_hardware_xid(_xid(e))]
     bus = [e for e in _before(ctx, ("gpu_fault",)) if "fallen off the bus" in (e.text or "").lower()]
     if hw or hw_xids or bus:
         parts = []
         if hw:
             parts.append(f"{len(hw)} machine check / hardware error report(s), the first at line {hw[0].line}")
         for e in hw_xids[-3:]:
-            parts.append(f"NVIDIA Xid {_xid(e)} ({HW_XIDS[_xid(e)]}) at line {e.line}")
+            info = ctx.gpu.xid(_xid(e))
+            parts.append(f"NVIDIA Xid {_xid(e)} ({info.name}; {info.cause}) at line {e.line}")
         if bus:
             parts.append(f"GPU fell off the bus at line {bus[0].line}")
         return Hypothesis(name, SUPPORTED, "; ".join(parts), [_ev(e) for e in (hw + hw_xids + bus)[-5:]])
@@ -386,7 +384,7 @@ def hardware(ctx: Context) -> Hypothesis:
     if bad or "B" in letters:
         return Hypothesis(name, INCONCLUSIVE, "bad page state reported: memory corruption by software or failing RAM",
                           [_ev(e) for e in bad[-2:]])
-    return Hypothesis(name, RULED_OUT, "no machine check, hardware error report, hardware Xid (48, 63, 64, 74, 79, 92, 94, 95) "
+    return Hypothesis(name, RULED_OUT, "no machine check, hardware error report, hardware-class NVIDIA Xid "
                       "or M taint in the log")
 
 

@@ -8,7 +8,7 @@ dereference in the same module 0.20 s later").
 from typing import Iterable, List, Optional
 
 from triage.textclip import clip
-from triage.diagnosis.gpu import is_gpu_module
+from triage.diagnosis.gpu import GpuKnowledge
 from triage.findings import TimelineEntry
 
 KIND_LABELS = {
@@ -69,8 +69,9 @@ def label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " "))
 
 
-def event_module(ev) -> Optional[str]:
-    """The module an event points at: the faulting IP's, else the first
+def event_module(ev, gpu: Optional[GpuKnowledge] = None) -> Optional[str]:
+    """The module an event points at: the faulting IP's (or, for a built-in
+    GPU driver, the driver its function prefix names), else the first
     reliable call-trace frame in a module (for allocation-failure stacks the
     caller that asked for memory), else the GPU driver an Xid comes from."""
     if ev.kind == "nvrm_xid":
@@ -78,6 +79,8 @@ def event_module(ev) -> Optional[str]:
     ip = getattr(ev, "ip", None)
     if ip is not None and ip.module:
         return ip.module
+    if ip is not None and gpu is not None and gpu.builtin_driver(ip.function):
+        return gpu.builtin_driver(ip.function)
     if ev.kind in ("panic", "meminfo", "oom_kill", "sysrq"):
         return None
     for fr in getattr(ev, "frames", None) or ():
@@ -87,20 +90,22 @@ def event_module(ev) -> Optional[str]:
     return mod if isinstance(mod, str) else None
 
 
-def entry(ev) -> TimelineEntry:
+def entry(ev, gpu: Optional[GpuKnowledge] = None) -> TimelineEntry:
     """A TimelineEntry for one event (text clipped: log lines can be huge)."""
-    return TimelineEntry(ts=ev.ts, line=ev.line, kind=ev.kind, text=clip(ev.text, 400),
-                         module=event_module(ev))
+    module = event_module(ev, gpu)
+    return TimelineEntry(ts=ev.ts, line=ev.line, kind=ev.kind, text=clip(ev.text, 400), module=module,
+                         gpu=bool(gpu is not None and gpu.is_gpu_module(module)))
 
 
-def build_timeline(events: List, stop_line: int) -> List[TimelineEntry]:
+def build_timeline(events: List, stop_line: int, gpu: Optional[GpuKnowledge] = None) -> List[TimelineEntry]:
     """Events up to and including line `stop_line`, Mem-Info blocks left out,
     the last MAX_TIMELINE of them."""
     chain = [e for e in events if e.line <= stop_line and e.kind not in _NOT_IN_CHAIN]
-    return [entry(e) for e in chain[-MAX_TIMELINE:]]
+    return [entry(e, gpu) for e in chain[-MAX_TIMELINE:]]
 
 
-def build_contributing(events: List, main, related: Iterable = ()) -> List[TimelineEntry]:
+def build_contributing(events: List, main, related: Iterable = (),
+                       gpu: Optional[GpuKnowledge] = None) -> List[TimelineEntry]:
     """Earlier events that matter for the verdict: memory pressure, GPU and
     hardware errors, earlier oopses and warnings, plus what the rule related."""
     picked = {id(e): e for e in related if e is not main and (main is None or e.line < main.line)}
@@ -110,7 +115,7 @@ def build_contributing(events: List, main, related: Iterable = ()) -> List[Timel
         if e.kind in CONTRIBUTING_KINDS:
             picked[id(e)] = e
     chosen = sorted(picked.values(), key=lambda e: e.line)[-MAX_CONTRIBUTING:]
-    return [entry(e) for e in chosen]
+    return [entry(e, gpu) for e in chosen]
 
 
 def _fmt_ts(ts: Optional[float]) -> str:
@@ -140,7 +145,7 @@ def story(entries: List[TimelineEntry], limit: int = 6) -> str:
             if prev is not None and prev.module == e.module:
                 where = " in the same module"
             else:
-                kind = "GPU driver " if is_gpu_module(e.module) else ""
+                kind = "GPU driver " if e.gpu else ""
                 where = f" in {kind}{e.module}"
         if prev is None:
             parts.append(f"{label(e.kind)}{where} at {_fmt_ts(e.ts)}")

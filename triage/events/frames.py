@@ -46,11 +46,20 @@ def parse_symbol(text: str) -> Optional[Frame]:
     return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4))
 
 
+# A module tag cut by a terminal or a pager ("... [nvid", "... [nvidia>"): the frame is
+# still a frame, its module unknown.
+_CUT_TAG = re.compile(r" \[[\w-]{0,63}[>\u2026]?$")
+
+
 def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
     """A call-trace frame, or None when the line is not one."""
     if len(text) > 600:
         return None
     m = _TRACE.match(text)
+    if m is None and text[-1:] != "]" and " [" in text[-66:]:
+        cut = _CUT_TAG.search(text)
+        if cut is not None:
+            m = _TRACE.match(text[:cut.start()])
     if m:
         if m.group(3) is None and m.group(6) is None:
             return None

@@ -59,12 +59,16 @@ _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
+_DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
-_BAD_PAGE = re.compile(r"BUG: Bad page (state|map) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
+_BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
 _RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
 _MCE = re.compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
+# lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
+_LOCKS_HELD = re.compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
+_CANT_DIE = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
 _STACKPROT = re.compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
 # Where a generic "BUG: <what>" headline ends.
@@ -129,12 +133,17 @@ def _match_bug(text: str) -> Optional[Header]:
         return _soft(text)
     if text.startswith(("BUG: KASAN:", "BUG: KMSAN:", "BUG: KCSAN:", "BUG: KFENCE:")):
         return _sanitizer(text)
+    if text.startswith("BUG: KASan: "):
+        # 4.0-4.3 spelling: "BUG: KASan: use after free in f+0x../0x.. at addr ..."
+        what = text[12:].replace("use after free", "use-after-free").replace("out of bounds access", "out-of-bounds")
+        return _sanitizer("BUG: KASAN: " + what)
     if text.startswith("BUG: Bad page"):
         m = _BAD_PAGE.match(text)
         f: Dict[str, Any] = {}
         if m:
             f = {"comm": m.group(2), "pfn": int(m.group(3), 16)}
-        what = "map" if text.startswith("BUG: Bad page map") else "state"
+        what = "map" if text.startswith("BUG: Bad page map") else \
+            "cache" if text.startswith("BUG: Bad page cache") else "state"
         return Header("bad_page", f"BUG: Bad page {what}", f)
     if text.startswith("BUG: memory leak"):
         return Header("leak", "memory leak")
@@ -145,7 +154,8 @@ def _match_bug(text: str) -> Optional[Header]:
     if text.startswith("BUG: stack guard page was hit"):
         return Header("stack_corruption", "BUG: stack guard page was hit")
     if text.startswith("BUG: workqueue lockup"):
-        return Header("hung_task", "BUG: workqueue lockup")
+        # a pool stuck, not one task: the report names no function
+        return Header("hung_task", "BUG: workqueue lockup", {"no_function": True})
     if text.startswith("BUG: spinlock lockup"):
         return Header("soft_lockup", "BUG: spinlock lockup suspected")
     if text.startswith(("BUG: bad unlock balance", "BUG: held lock freed")):
@@ -161,6 +171,8 @@ def _match_bug(text: str) -> Optional[Header]:
         return Header("lockdep", "WARNING: locking bug", {})
     if text.startswith("BUG: using ") and " in preemptible" in text:
         return Header("atomic_sleep", text[:text.index(" in preemptible")] + " in preemptible code", {})
+    if text.endswith("still has locks held!") and _LOCKS_HELD.match(text):
+        return Header("lockdep", "BUG: still has locks held", {})
     if text.startswith("BUG: MAX_"):
         return Header("lockdep", text.split("!", 1)[0].strip() + "!", {"no_function": True})
     m = _BUG_GENERIC.match(text)
@@ -204,6 +216,8 @@ def _sanitizer(text: str) -> Header:
 
 
 def _match_warning(text: str) -> Optional[Header]:
+    if text.endswith("still has locks held!") and _LOCKS_HELD.match(text):
+        return Header("lockdep", "WARNING: still has locks held", {})
     m = _WARN_NEW.match(text)
     if m:
         fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
@@ -231,7 +245,8 @@ def _match_warning(text: str) -> Optional[Header]:
         if what.startswith(("bad unlock balance", "held lock freed")) and " detected" in what:
             what = what.replace(" detected", "")
         if what.startswith("bad unlock balance"):
-            return Header("lockdep", "BUG: bad unlock balance", {"lockdep": what})
+            # the kernel's own prefix: BUG: before 4.x, WARNING: since
+            return Header("lockdep", "WARNING: bad unlock balance", {"lockdep": what})
         if what.startswith("held lock freed"):
             return Header("lockdep", "WARNING: held lock freed", {"lockdep": what})
         return Header("lockdep", "WARNING: " + _cut_headline(what), {"lockdep": what})
@@ -239,7 +254,8 @@ def _match_warning(text: str) -> Optional[Header]:
         # "kernel stack regs at ffff... in comm:pid has bad 'bp' value 0" -> stable part only
         i = what.find(" has bad ")
         bad = what[i + 9:].split(" value", 1)[0] if i > 0 else ""
-        head = "WARNING: kernel stack regs has bad " + (bad + " " if bad.startswith("'") else "") + "value"
+        what_regs = "frame pointer" if what.startswith("kernel stack frame pointer") else "regs"
+        head = f"WARNING: kernel stack {what_regs} has bad " + (bad + " " if bad.startswith("'") else "") + "value"
         return Header("warning", head, {"no_function": True})
     if what and not what[0].isspace():
         # "WARNING: <free text>" without CPU/PID/file:line is a printk notice
@@ -254,6 +270,11 @@ def _match_info(text: str) -> Optional[Header]:
         if m:
             return Header("hung_task", "INFO: task hung",
                           {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+        m = _CANT_DIE.match(text)
+        if m:
+            # a killed task stuck in the kernel: check_hung_task()'s other wording
+            return Header("hung_task", "INFO: task can't die",
+                          {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
     m = _RCU.match(text)
     if m:
         return Header("rcu_stall", "INFO: rcu detected stall", {"flavor": m.group(1), "self_detected": m.group(2).startswith("self")})
@@ -261,6 +282,9 @@ def _match_info(text: str) -> Optional[Header]:
         return Header("lockdep", "possible deadlock", {"lockdep": text[6:].strip()})
     if text.startswith("INFO: inconsistent lock state"):
         return Header("lockdep", "inconsistent lock state", {"lockdep": text[6:].strip()})
+    if text.startswith("INFO: suspicious RCU usage"):
+        # before 4.x lockdep said INFO: where it now says WARNING:
+        return Header("lockdep", "INFO: suspicious RCU usage", {"lockdep": "suspicious RCU usage"})
     if text.startswith("INFO: trying to register non-static key"):
         return Header("lockdep", "INFO: trying to register non-static key", {})
     if text.startswith("INFO: NMI handler") or text.startswith("INFO: lockdep is turned off") \
@@ -393,12 +417,40 @@ def _match_gpu(text: str) -> Optional[Header]:
     if m:
         drv = m.group(1).replace("-", "_")
         rest = text[m.end():]
-        low = rest.lower()
-        if "page fault" in low or "gpu hang" in low or "ring " in low and "timeout" in low or \
-                "fifo: fault" in low or "fifo: read fault" in low or "fifo: write fault" in low or \
-                "gpu reset" in low and "fail" in low or "mmu fault" in low or "gr: trap" in low:
-            kind_word = "page fault" if "fault" in low else "hang"
-            return Header("gpu_fault", f"{drv}: GPU {kind_word}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+        what = _gpu_fault_kind(rest.lower())
+        if what:
+            return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+        return None
+    if text.startswith("[drm] GPU HANG: ecode "):
+        # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith("[drm:"):
+        # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=..."
+        m = _DRM_ERROR.match(text)
+        if m:
+            what = _gpu_fault_kind(m.group(3).lower())
+            if what == "GPU ring timeout":
+                drv = m.group(2).replace("-", "_")
+                return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
+                                                              "detail": m.group(3)[:300]})
+    return None
+
+
+def _gpu_fault_kind(low: str) -> Optional[str]:
+    """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
+    if "ring " in low and "timeout" in low and "test" not in low:
+        return "GPU ring timeout"
+    if "gpu hang" in low:
+        return "GPU hang"
+    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma")):
+        return "GPU fifo fault"
+    if "page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:"):
+        # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
+        return "GPU page fault"
+    if "gr: trap" in low:
+        return "GPU engine trap"
+    if "gpu reset" in low and "fail" in low:
+        return "GPU reset failed"
     return None
 
 
@@ -449,6 +501,12 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return Header("oops_other", "kernel stack overflow", {}, secondary=True)
         if text.startswith("kernel tried to execute NX-protected page"):
             return Header("paging_fault", "BUG: unable to handle kernel paging request", {"nx": True}, secondary=True)
+        return None
+    if c == "V":
+        if text.startswith("VFS: Busy inodes after unmount"):
+            # generic_shutdown_super(): inodes still referenced after the superblock went away
+            return Header("kernel_bug_other", "VFS: Busy inodes after unmount (use-after-free)",
+                          {"no_function": True, "oneline": True})
         return None
     if c == "I":
         if text.startswith("INFO: "):
@@ -517,8 +575,16 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return Header("oops_other", "PANIC: double fault", {})
         return None
     if c == "u":
+        if text.startswith("unreferenced object 0x") and "(size " in text:
+            # kmemleak's record of one leaked object; its "backtrace:" is the allocation stack.
+            # After "BUG: memory leak" it belongs to that report.
+            return Header("leak", "memory leak", {}, secondary=True)
         if text.startswith("usercopy: Kernel memory"):
             return Header("kernel_bug_other", "BUG: bad usercopy", {"absorbs_bug": True})
+        if text.startswith("unregister_netdevice: waiting for ") and " to become free" in text:
+            # netdev_wait_allrefs(): a reference to the device is never dropped
+            return Header("hung_task", "unregister_netdevice: waiting for DEV to become free",
+                          {"no_function": True, "oneline": True})
         return None
     if c == "l":
         if text.startswith(("list_add corruption", "list_del corruption")):

@@ -25,6 +25,7 @@ from triage.events.frames import CONTEXT_MARKERS, parse_symbol
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
+from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
 from triage.events.shared import Shared
 
@@ -55,6 +56,13 @@ _MERGED = re.compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
+# An excerpt pasted from after the report's header starts with what remains of
+# the report: the faulting location, the page-fault decode, the code bytes or
+# the trace. Read only near the start of the input, before any event, so a
+# dump_stack() or sysrq register dump inside a full log is never taken for a crash.
+_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
+# (An OOM report's tail is recognised by the task table only the OOM killer prints.)
+HEADERLESS_WINDOW = 30
 
 
 class _Ctx:
@@ -98,8 +106,9 @@ class LogParser:
         self._last_ts: Optional[float] = None
 
     # -- input ---------------------------------------------------------
-    def feed(self, raw: str) -> None:
-        self.number += 1
+    def feed(self, raw: str, number: Optional[int] = None) -> None:
+        """Parse one line; `number` is its line number in the input (default: the next one)."""
+        self.number = self.number + 1 if number is None else max(number, self.number)
         text, cut = sanitize(raw)
         if cut:
             self.truncated += 1
@@ -210,6 +219,15 @@ class LogParser:
                 ctx.event = ev = stall
                 ctx.traces = 1 if stall.frames else 0
                 return True
+        if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
+            if text.startswith(_HEADERLESS_STARTS):
+                ev = self._headerless(ctx, ll)
+            elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
+                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
+                ev = self._headerless(ctx, ll)
+            elif text.startswith("Tasks state") or (text[:1] == "[" and meminfo.is_task_header(text)):
+                # the task table only the OOM killer prints (dump_tasks): an OOM report's tail
+                ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
             self._loose(text)
             return False
@@ -300,6 +318,12 @@ class LogParser:
             self._merge_secondary(ev, hdr, ll)
             ev.end_line = ll.number
             return True
+        if hdr.fields.get("oneline"):
+            # a one-line report another task prints in the middle of a block (netdev_wait_allrefs
+            # every 10 s): an event of its own that leaves the open block as it is
+            self.events.append(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+                                     fields={**hdr.fields, "headline": self._shared.text(hdr.headline)}))
+            return True
         text_of = self._shared.text
         # values repeat from report to report (file names, comms, headlines): share them
         fields = {k: text_of(v) if type(v) is str else v for k, v in hdr.fields.items()}
@@ -322,6 +346,18 @@ class LogParser:
         ctx.share = share
         self.events.append(new)
         return True
+
+    def _headerless(self, ctx: _Ctx, ll: LogLine, kind: str = "oops_other", headline: str = "Oops") -> Event:
+        """Open a report whose header is not in the input; result() names an
+        oops's kind from what the body shows (#PF: and CR2 for a NULL dereference)."""
+        ev = Event(kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+                   fields={"headline": headline, "header_missing": True})
+        if ll.caller:
+            ev.fields["caller"] = ll.caller
+        self._close(ctx)
+        ctx.event = ev
+        self.events.append(ev)
+        return ev
 
     def _recent_any(self, kinds, within: int) -> Optional[Event]:
         for ev in reversed(self.events[-8:]):
@@ -454,6 +490,16 @@ class LogParser:
                             fields={"headline": "Mem-Info", "meminfo": info, "parent_line": ev.line})
                 self.events.append(mev)
                 return True
+        elif c == "W" and s.startswith("Workqueue: "):
+            if "workqueue" not in ev.fields:
+                # "Workqueue: events_unbound __i915_gem_free_work [i915]": the work function this worker ran
+                parts = s.split()
+                if len(parts) >= 3:
+                    mod = parts[3][1:-1] if len(parts) >= 4 and parts[3].startswith("[") and parts[3].endswith("]") else None
+                    name = parts[2].split("+", 1)[0][:200]
+                    if name[:1].isalpha() or name[:1] == "_":
+                        ev.fields["workqueue"] = Frame(name, module=mod)
+                return True
         elif c == "H":
             if s.startswith("Hardware name: "):
                 ev.fields.setdefault("hardware", s[15:300])
@@ -501,6 +547,13 @@ class LogParser:
             if fr is not None:
                 ev.ip = fr
                 return True
+        if ev.kind == "lockdep" and ev.ip is not None and ", at: " in s and "sites" not in ev.fields \
+                and str(ev.fields.get("headline", "")).startswith("possible ") and ctx.mode != "trace":
+            # the second lock site a deadlock report names: where the lock already held was taken
+            fr = parse_symbol(s[s.index(", at: "):])
+            if fr is not None:
+                ev.fields["sites"] = [fr]
+                return True
         if s.startswith("last function: ") and ev.ip is None:
             # "BUG: workqueue leaked lock or atomic": the work function that leaked
             ev.ip = Frame(s[15:].split()[0].split("+", 1)[0][:200]) if len(s) > 15 else None
@@ -536,8 +589,11 @@ class LogParser:
                 ctx.mode = "aux"
             elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
                 ctx.mode = ""
-            if s.startswith(("ESR = ", "CR2:")):
-                ev.fields.setdefault("esr" if s.startswith("ESR") else "cr2", s.split(None, 2)[-1][:40])
+            if s.startswith("ESR = "):
+                ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
+            elif s.startswith("CR2:") and len(s.split()) > 1:
+                # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
+                ev.fields.setdefault("cr2", s.split()[1][:40])
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -577,16 +633,77 @@ class LogParser:
         for ctx in self._ctx.values():
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
+        if self.events and self.events[0].fields.get("header_missing"):
+            if _headerless_is_leftover(self.events):
+                del self.events[0]
+            else:
+                _name_headerless(self.events[0])
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
 
 
+# Panic reasons die() gives after an oops: the consequence of the report before them.
+_DIE_PANICS = ("Fatal exception", "Oops")
+
+
+def _headerless_is_leftover(events: List[Event]) -> bool:
+    """A headerless start is the tail of an earlier report the log was cut from,
+    not the crash the input is about, when a report with its own header follows;
+    except the panic die() prints after an oops, when the headerless part holds
+    a call trace (the report proper, not a few stray register lines)."""
+    first = events[0]
+    for ev in events[1:]:
+        if ev.kind in ("meminfo", "reboot"):
+            continue
+        if ev.kind == "panic" and first.frames and str(ev.fields.get("reason", "")).startswith(_DIE_PANICS):
+            continue
+        return True
+    return False
+
+
+# Frames that only one kind of report has at the top of its stack: the WARN()
+# machinery, the NMI and timer watchdogs, the OOM killer, the allocation-failure warning.
+_REPORTING_FRAMES = (
+    ("warn_slowpath", "warning", "WARNING"), ("__warn", "warning", "WARNING"),
+    ("watchdog_overflow_callback", "hard_lockup", "Hard LOCKUP"),
+    ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
+    ("warn_alloc", "alloc_failure", "page allocation failure"),
+    ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
+)
+
+
+def _name_headerless(ev: Event) -> None:
+    """The kind of an oops without its header, from what the body shows: the x86
+    page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
+    a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
+    if ev.kind != "oops_other":
+        return
+    if not ev.fields.get("pf"):
+        # the reporting frames at the top of the trace say which report it was
+        for f in ev.frames[:12]:
+            for prefix, kind, headline in _REPORTING_FRAMES:
+                if f.function.startswith(prefix):
+                    ev.kind, ev.fields["headline"] = kind, headline
+                    return
+        return
+    cr2 = str(ev.fields.get("cr2") or "")
+    try:
+        addr: Optional[int] = int(cr2, 16) if cr2 else None
+    except ValueError:
+        addr = None
+    if addr is not None and addr < 4096:
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
+
+
 def parse_log(lines: Iterable[str]) -> KernelLog:
-    """Parse kernel log lines (any console/syslog/journal form) into a KernelLog."""
+    """Parse kernel log lines (any console/syslog/journal form, as pasted into
+    mails, forums and bug trackers: triage.events.paste) into a KernelLog."""
     p = LogParser()
-    for raw in lines:
-        p.feed(raw)
+    for number, raw in normalise(lines):
+        p.feed(raw, number)
     return p.result()
 
 

@@ -34,6 +34,22 @@ _CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}
 _DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d{1,9}[+-]\d\d:?\d\d ")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
+# Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
+# "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:".
+_LOCALE_DATE = re.compile(
+    r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) kernel: ?")
+# journal -o short-unix: "1713542610.123456 host kernel: "
+_UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+# dmesg -x / --decode: "kern  :warn  : "
+_DECODE = re.compile(r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) {0,4}:"
+                     r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
+# dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
+# (a decimal comma in locales that write one: "[  +0,006982]").
+_RELTIME = re.compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
+_DELTA_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9}) <[ \d.]{1,24}>\] ?")
+# Any other bracketed stamp holding a clock time ("[dim. 19 avril 18:03:30 2026]", "[Apr19 18:03]"):
+# opaque, dropped, not parsed. Kernel text never opens a line with a bracket around a clock time.
+_OPAQUE_STAMP = re.compile(r"\[[^\[\]]{0,40}?\d:\d\d[^\[\]]{0,40}\] ?")
 
 
 def sanitize(raw: str) -> Tuple[str, bool]:
@@ -56,12 +72,47 @@ def sanitize(raw: str) -> Tuple[str, bool]:
     return raw, truncated
 
 
+def _stamp_like(text: str, pos: int) -> bool:
+    """Cheap test before the stamp regexes: a printk timestamp "[  12.345678]"
+    holds none of the characters every other stamp has."""
+    seg = text[pos + 1:pos + 48]
+    j = seg.find("]")
+    if j >= 0:
+        seg = seg[:j]
+    return ":" in seg or "+" in seg or "<" in seg or "-" in seg
+
+
+def strip_stamp(text: str, pos: int = 0) -> Tuple[int, Optional[float]]:
+    """Skip a `dmesg -H`/`--reltime`/`-d` stamp or an opaque bracketed date at `pos`.
+
+    Returns (end position, timestamp when the stamp carries the time since boot);
+    (pos, None) when there is none."""
+    if not text.startswith("[", pos):
+        return pos, None
+    m = _DELTA_TS.match(text, pos)
+    if m:
+        return m.end(), float(f"{m.group(1)}.{m.group(2)}")
+    m = _RELTIME.match(text, pos) or _OPAQUE_STAMP.match(text, pos)
+    if m:
+        return m.end(), None
+    return pos, None
+
+
 def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Optional[str], int]:
     """Remove console prefixes from one sanitised line.
 
     Returns (message, timestamp, caller id, syslog host, length of the printk
     prefix that was removed — used to recognise makedumpfile's indented
     continuation lines)."""
+    if text[:1] in (" ", "\t"):
+        # a paste indented as a whole ("    [  12.3] BUG: ..."): blanks before a
+        # recognised prefix are not the message's own indentation
+        body = text.lstrip(" \t")
+        if body[:1] in ("[", "<") or body[:1].isalnum():
+            got = strip_prefix(body)
+            if len(got[0]) < len(body):
+                return got
+        return text, None, None, None, 0
     ts: Optional[float] = None
     caller: Optional[str] = None
     host: Optional[str] = None
@@ -81,8 +132,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
         else:
-            m = _DMESG_ISO.match(text, pos)
+            m = _DMESG_ISO.match(text, pos) or _UNIX_DATE.match(text, pos)
             if m:
+                if m.re is _UNIX_DATE:
+                    host = m.group(1)
                 pos = m.end()
     elif c == "[":
         m = _MONO_HOST.match(text, pos)
@@ -94,6 +147,19 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             m = _CTIME.match(text, pos)
             if m:
                 pos = m.end()
+        if not m and _stamp_like(text, pos):
+            end, stamp_ts = strip_stamp(text, pos)
+            if end > pos:
+                pos, ts = end, stamp_ts
+    if host is None and pos == 0 and c and not c.isspace() and c != "[" and " kernel:" in text[:300]:
+        m = _LOCALE_DATE.match(text, pos)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    if pos == 0 and c and c in "kudalnscf":
+        m = _DECODE.match(text, pos)
+        if m:
+            pos = m.end()
     if host is not None:
         m = _SYSLOG_PRI.match(text, pos)
         if m:

@@ -4,8 +4,9 @@ Every log-derived string is control-character-escaped, then HTML-escaped."""
 from typing import List
 
 from triage.report.escape import safe_html as h
-from triage.findings import Diagnosis
-from triage.report.text import culprit_words, system_rows
+from triage.findings import Crash, Diagnosis
+from triage.report.text import (check_texts, culprit_words, frame_text, modules_text, oom_task_text, shown_trace,
+                                system_rows, task_text)
 from triage.diagnosis.timeline import deltas, label, story
 
 _CSS = """
@@ -34,6 +35,40 @@ def _table(headers: List[str], rows: List[List[str]], log_col: int = -1) -> str:
     return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
+def _crash(c: Crash) -> List[str]:
+    """The crash section: task, modules, OOM, log-vs-dump checks, then header, location and trace."""
+    rows = []
+    tt = task_text(c)
+    if tt:
+        rows.append(["task", h(tt)])
+    if c.modules:
+        rows.append(["modules", h(modules_text(c))])
+    if c.oom is not None:
+        if c.oom.victim is not None:
+            rows.append(["OOM victim", h(oom_task_text(c.oom.victim))])
+        if c.oom.consumers:
+            rows.append(["largest memory users", "<br>".join(h(oom_task_text(t)) for t in c.oom.consumers)])
+    for t in check_texts(c):
+        rows.append(["log vs dump", h(t)])
+    code = [x.text for x in c.header]
+    if c.ip is not None:
+        code.append("at " + frame_text(c.ip))
+    shown = shown_trace(c.trace)
+    if shown:
+        code.append("Call trace:")
+        code += ["  " + frame_text(e) for e in shown]
+        if len(shown) < len(c.trace):
+            code.append(f"  (+{len(c.trace) - len(shown)} more entries in --format json)")
+    if not rows and not code:
+        return []
+    out = ["<h2>Crash</h2>"]
+    if rows:
+        out.append(_table(["", ""], rows))
+    if code:
+        out.append("<pre>" + "\n".join(h(x, 400) for x in code) + "</pre>")
+    return out
+
+
 def render_html(d: Diagnosis) -> str:
     """The whole summary as a standalone HTML document."""
     v = d.verdict
@@ -46,6 +81,8 @@ def render_html(d: Diagnosis) -> str:
     if d.source.partial:
         probs = "; ".join(h(x, 200) for x in d.source.problems[:3]) or "incomplete input"
         p.append(f'<p class="partial"><b>Partial input:</b> {probs}</p>')
+    elif d.source.problems:
+        p.append("<p class=\"partial\"><b>Note:</b> " + "; ".join(h(x, 200) for x in d.source.problems[:3]) + "</p>")
     p.append("<h2>Culprit</h2><ul>")
     p.append(f"<li>module: {h(culprit_words(c, v.category))}</li>")
     if c.function:
@@ -53,6 +90,7 @@ def render_html(d: Diagnosis) -> str:
     if v.meaning:
         p.append(f"<li>meaning: {h(v.meaning)}</li>")
     p.append("</ul>")
+    p.extend(_crash(d.crash))
     p.append("<h2>Why (evidence)</h2>")
     p.append(_table(["line", "time s", "log text"], [[str(e.line), _ts(e.ts), h(e.text, 1000)] for e in d.evidence], 2))
     p.append("<h2>Hypotheses</h2>")
@@ -81,7 +119,10 @@ def render_html(d: Diagnosis) -> str:
                          for x in d.system.modules_of_interest]))
     if v.next_steps:
         p.append("<h2>Next steps</h2><ol>")
-        p.extend(f"<li>{h(x, 1000)}</li>" for x in v.next_steps)
+        for x in v.next_steps:
+            first, *commands = x.split("\n")
+            cmd = "<pre>" + "\n".join(h(c, 1000) for c in commands) + "</pre>" if commands else ""
+            p.append(f"<li>{h(first, 1000)}{cmd}</li>")
         p.append("</ol>")
     p.append(f'<p class="meta">Source: {h(d.source.path, 500)} ({h(d.source.kind)})</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -4,8 +4,9 @@ blocks whose fence is longer than any backtick run inside, or is escaped."""
 from typing import List
 
 from triage.report.escape import markdown_fence, safe_markdown as m, safe_text
-from triage.findings import Diagnosis
-from triage.report.text import culprit_words, system_rows
+from triage.findings import Crash, Diagnosis
+from triage.report.text import (check_texts, culprit_words, frame_text, modules_text, oom_task_text, shown_trace,
+                                system_rows, task_text)
 from triage.diagnosis.timeline import deltas, label, story
 
 _STATUS = {"supported": "**supported**", "ruled_out": "ruled out", "inconclusive": "inconclusive"}
@@ -27,6 +28,37 @@ def _ts(ts) -> str:
     return f"{ts:.3f}" if ts is not None else "-"
 
 
+def _crash(c: Crash) -> List[str]:
+    """The crash section: task, modules, OOM as bullets; header, location and trace as a code block."""
+    bullets = []
+    tt = task_text(c)
+    if tt:
+        bullets.append(f"- task: {m(tt)}")
+    if c.modules:
+        bullets.append(f"- modules: {m(modules_text(c))}")
+    if c.oom is not None:
+        if c.oom.victim is not None:
+            bullets.append(f"- OOM victim: {m(oom_task_text(c.oom.victim))}")
+        if c.oom.consumers:
+            bullets.append("- largest memory users: " + "; ".join(m(oom_task_text(t)) for t in c.oom.consumers))
+    bullets += [f"- log vs dump: {m(t)}" for t in check_texts(c)]
+    code = [h.text for h in c.header]
+    if c.ip is not None:
+        code.append("at " + frame_text(c.ip))
+    shown = shown_trace(c.trace)
+    if shown:
+        code.append("Call trace:")
+        code += ["  " + frame_text(e) for e in shown]
+        if len(shown) < len(c.trace):
+            code.append(f"  (+{len(c.trace) - len(shown)} more entries in --format json)")
+    if not bullets and not code:
+        return []
+    out = ["## Crash", ""] + bullets
+    if code:
+        out += ([""] if bullets else []) + _code(code)
+    return out + [""]
+
+
 def render_markdown(d: Diagnosis) -> str:
     """The whole summary as GitHub-flavoured Markdown."""
     v = d.verdict
@@ -38,6 +70,8 @@ def render_markdown(d: Diagnosis) -> str:
     if d.source.partial:
         probs = "; ".join(m(p, 200) for p in d.source.problems[:3]) or "incomplete input"
         out += [f"> **Partial input:** {probs}", ""]
+    elif d.source.problems:
+        out += ["> **Note:** " + "; ".join(m(p, 200) for p in d.source.problems[:3]), ""]
     c = v.culprit
     out += ["## Culprit", "", f"- module: {m(culprit_words(c, v.category))}"]
     if c.function:
@@ -45,6 +79,7 @@ def render_markdown(d: Diagnosis) -> str:
     if v.meaning:
         out.append(f"- meaning: {m(v.meaning)}")
     out.append("")
+    out += _crash(d.crash)
     out += ["## Why (evidence)", ""]
     out += _code([f"{e.line:>6} [{_ts(e.ts):>12}] {e.text}" for e in d.evidence] or ["(no crash lines)"])
     out.append("")
@@ -80,7 +115,13 @@ def render_markdown(d: Diagnosis) -> str:
     out.append("")
     if v.next_steps:
         out += ["## Next steps", ""]
-        out += [f"{i}. {m(step, 1000)}" for i, step in enumerate(v.next_steps, 1)]
+        for i, step in enumerate(v.next_steps, 1):
+            first, *commands = step.split("\n")
+            out.append(f"{i}. {m(first, 1000)}")
+            if commands:
+                # indented under the list item, the commands stay copy-pasteable
+                block = "\n".join(_code(commands))
+                out += ["", *("   " + x for x in block.split("\n")), ""]
         out.append("")
     out.append(f"Source: {m(d.source.path, 500)} ({m(d.source.kind)})")
     return "\n".join(out) + "\n"

@@ -1,6 +1,6 @@
 """Pick a renderer by name: text (default), json, markdown, html."""
 
-from typing import Callable
+from typing import Callable, Optional
 
 from triage.findings import Diagnosis
 
@@ -22,6 +22,9 @@ def renderer(fmt: str) -> Callable[[Diagnosis], str]:
     return fn
 
 
-def render(d: Diagnosis, fmt: str = "text") -> str:
-    """`d` rendered in `fmt`."""
+def render(d: Diagnosis, fmt: str = "text", width: Optional[int] = None) -> str:
+    """`d` rendered in `fmt`; `width` (columns) bounds the text format's lines."""
+    if fmt == "text" and width is not None:
+        from triage.report.text import render_text
+        return render_text(d, width)
     return renderer(fmt)(d)

@@ -1,0 +1,238 @@
+"""Batch details on real dumps and logs: the same crash at several paths is analysed
+once, --split parts are one dump, symlinked directories are followed without
+looping, Ctrl-C says how to resume, shards merge into the full run, the
+progress line never grows a path.
+
+Oracles: `triage analyze` on the same files (verdicts), a plain full batch run
+(rows of the shards' merge, the resumed run), makedumpfile itself (it writes
+the --split parts), the directory tree (which links lead where).
+"""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _dumps import finished_dumps  # noqa: E402
+from _realdumps import ROOT  # noqa: E402
+
+TRIAGE = [sys.executable, "-m", "triage"]
+COMMITTED = ROOT / "sample_dumps" / "committed"
+
+
+def batch(*args, timeout=900, **kw):
+    return subprocess.run(TRIAGE + ["batch", *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def analyze_json(*paths):
+    r = subprocess.run(TRIAGE + ["analyze", *map(str, paths), "--format", "json"], capture_output=True, text=True,
+                       timeout=600)
+    return json.loads(r.stdout)
+
+
+def rows(doc):
+    return sorted((d["id"], d["status"], (d["verdict"] or {}).get("category"), (d["verdict"] or {}).get("title"))
+                  for d in doc["dumps"])
+
+
+def serial_log() -> Path:
+    for p in finished_dumps():
+        s = p.parent / "serial.log"
+        if s.is_file() and s.stat().st_size > 1000:
+            return s
+    pytest.skip("no serial.log beside the real dumps")
+
+
+def core(verdict: dict) -> dict:
+    """A verdict without its next steps, whose crash/drgn command lines name the
+    path that was analysed (the first copy's for a crash found again)."""
+    return {k: v for k, v in verdict.items() if k != "next_steps"}
+
+
+def identifiable_dump() -> Path:
+    """The smallest real dump whose crash identity can be read from its headers
+    (ELF or kdump-compressed, with BUILD-ID and CRASHTIME): flattened streams
+    and QEMU dumps without CRASHTIME are keyed by path alone."""
+    from triage.dumps import detect, open_dump
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    for p in finished_dumps():
+        if detect(str(p)) not in ("elf", "kdump"):
+            continue
+        with open_dump(str(p)) as reader:
+            info = parse_vmcoreinfo(reader.vmcoreinfo() or "")
+        if info.build_id and info.crash_time is not None:
+            return p
+    pytest.skip("no real dump with BUILD-ID and CRASHTIME")
+
+
+def test_same_crash_at_several_paths_is_analysed_once(tmp_path):
+    dump = identifiable_dump()
+    root = tmp_path / "crash"
+    for host in ("web1", "web2", "web3"):
+        d = root / host / "127.0.0.1-2026-11-20-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    cut = root / "web4" / "127.0.0.1-2026-11-21-10:00:00"
+    cut.mkdir(parents=True)
+    (cut / "vmcore").write_bytes(dump.read_bytes()[: dump.stat().st_size // 2])   # a different input
+    log = serial_log().read_bytes()
+    for host in ("node1", "node2"):
+        d = root / host / "202611200900"
+        d.mkdir(parents=True)
+        (d / "dmesg.202611200900").write_bytes(log)
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress", "-j", "1")
+    doc = json.loads(r.stdout)
+    by = {d["id"]: d for d in doc["dumps"]}
+    assert doc["stats"]["same_crash"] == 3 and doc["stats"]["analysed_now"] == 6
+    # three analyses ran (dump, its cut copy, the log); the cut copy ends as its own
+    # row (an error: no report), the other two wrote the only report directories
+    cut_row = by[str(cut / "vmcore")]
+    reports = 2 + (cut_row["status"] != "error")
+    assert len(list((tmp_path / "out" / "reports").iterdir())) == reports
+    first = str(root / "web1/127.0.0.1-2026-11-20-10:00:00/vmcore")
+    oracle = analyze_json(dump)
+    for host in ("web2", "web3"):
+        d = by[str(root / host / "127.0.0.1-2026-11-20-10:00:00/vmcore")]
+        assert d["same_crash_as"] == first and core(d["verdict"]) == core(oracle["verdict"])
+        assert d["analyzed"] == d["id"] and d["host"] in (host, oracle["system"]["hostname"])
+    assert cut_row["same_crash_as"] is None
+    assert by[str(root / "node2/202611200900/dmesg.202611200900")]["same_crash_as"] == \
+        str(root / "node1/202611200900/dmesg.202611200900")
+    # a fourth copy found on a later run is settled from the store, not analysed
+    d = root / "web5" / "127.0.0.1-2026-11-22-10:00:00"
+    d.mkdir(parents=True)
+    (d / "vmcore").symlink_to(dump)
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress")
+    again = json.loads(r.stdout)
+    assert again["stats"]["analysed_now"] == 0 and again["stats"]["same_crash"] == 1
+    assert core({x["id"]: x for x in again["dumps"]}[str(d / "vmcore")]["verdict"]) == core(oracle["verdict"])
+
+
+def test_split_parts_in_one_directory_are_one_dump(tmp_path):
+    if not shutil.which("makedumpfile"):
+        pytest.skip("makedumpfile not installed")
+    src = COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore"
+    d = tmp_path / "crash" / "127.0.0.1-2026-11-20-10:00:00"
+    d.mkdir(parents=True)
+    r = subprocess.run(["makedumpfile", "-l", "-d", "31", "--split", str(src), str(d / "vmcore-1"),
+                        str(d / "vmcore-2"), str(d / "vmcore-3")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    shutil.copy(COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore-dmesg.txt", d / "vmcore-dmesg.txt")
+    r = batch(tmp_path / "crash", "-o", tmp_path / "out", "--format", "json", "--no-progress")
+    doc = json.loads(r.stdout)
+    dumps = [x for x in doc["dumps"] if x["vmcore"]]
+    assert len(dumps) == 1, [x["id"] for x in doc["dumps"]]
+    [item] = dumps
+    assert item["paths"][:3] == [str(d / f"vmcore-{i}") for i in (1, 2, 3)]
+    assert item["status"] == "ok" and item["disagreements"] == []
+    assert core(item["verdict"]) == core(analyze_json(d / "vmcore-2", d / "vmcore-1", d / "vmcore-3")["verdict"])
+
+
+def test_symlinked_directories_followed_with_cycles_detected(tmp_path):
+    log = serial_log().read_bytes()
+    real = tmp_path / "nfs" / "node7" / "202611200900"
+    real.mkdir(parents=True)
+    (real / "dmesg.202611200900").write_bytes(log)
+    root = tmp_path / "crash"
+    root.mkdir()
+    (root / "node7").symlink_to(tmp_path / "nfs" / "node7")          # followed
+    (root / "again").symlink_to(tmp_path / "nfs" / "node7")          # the same directory: once
+    (real / "up").symlink_to(root)                                   # a cycle back to the root
+    (root / "self").symlink_to(".")                                  # a cycle onto itself
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress", timeout=300)
+    doc = json.loads(r.stdout)
+    assert [d["id"] for d in doc["dumps"]] == [str(root / "again/202611200900/dmesg.202611200900")] or \
+        [d["id"] for d in doc["dumps"]] == [str(root / "node7/202611200900/dmesg.202611200900")]
+    reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert any("link back to" in why for why in reasons.values()), reasons
+    assert any("already walked" in why for why in reasons.values()), reasons
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_many_are_done_and_a_rerun_resumes(tmp_path):
+    log = serial_log().read_bytes()
+    root = tmp_path / "crash"
+    n = 12
+    for i in range(n):
+        d = root / f"node{i:02d}" / "202611200900"
+        d.mkdir(parents=True)
+        # distinct logs (one extra line each): distinct crashes, none folded onto another
+        (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
+    p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "out"), "-j", "1", "--format", "json"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stderr.readline()             # one progress line per finished dump
+        assert first.startswith("[1/"), first
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(30)
+    assert p.returncode == 130, err
+    line = [ln for ln in err.splitlines() if "run again to resume" in ln]
+    assert line and "Traceback" not in err, err
+    done, left = (int(x.split()[0]) for x in line[0].split(": ")[-1].split(";")[0].split(", "))
+    assert done >= 1 and done + left == n and left >= 1
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["stats"]["analysed_now"] == left and len(doc["dumps"]) == n
+
+
+def test_shards_merge_into_the_full_run(tmp_path):
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:3]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-2{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    log = serial_log().read_bytes()
+    for i in range(4):
+        d = root / f"node{i}" / "202611200900"
+        d.mkdir(parents=True)
+        (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
+    full = json.loads(batch(root, "-o", tmp_path / "full", "--format", "json", "--no-progress").stdout)
+    ids = set()
+    for k in range(3):
+        part = json.loads(batch(root, "-o", tmp_path / f"shard{k}", "--shard", f"{k}/3", "--format", "json",
+                                "--no-progress").stdout)
+        mine = {d["id"] for d in part["dumps"]}
+        assert not (mine & ids)                       # the slices do not overlap
+        ids |= mine
+        again = json.loads(batch(root, "-o", tmp_path / f"again{k}", "--shard", f"{k}/3", "--format", "json",
+                                 "--no-progress").stdout)
+        assert {d["id"] for d in again["dumps"]} == mine      # deterministic
+    assert ids == {d["id"] for d in full["dumps"]}
+    r = batch("--merge", *[tmp_path / f"shard{k}" for k in range(3)], "-o", tmp_path / "merged",
+              "--format", "json")
+    merged = json.loads(r.stdout)
+    assert rows(merged) == rows(full)
+    assert merged["fleet"]["by_title"] == full["fleet"]["by_title"]
+    for d in merged["dumps"]:
+        assert (tmp_path / "merged" / d["report"] / "report.txt").is_file()
+    bad = batch("--merge", root, "-o", tmp_path / "m2")
+    assert bad.returncode == 3 and "not a triage batch directory" in bad.stderr
+    assert batch(root, "--shard", "3/3", "-o", tmp_path / "x").returncode == 2
+
+
+def test_progress_path_is_cut_from_the_left_and_never_grows():
+    from triage.cli.batch import shorten_path
+    for p in ("/var/crash/a/vmcore", "x" * 60, "/" + "d/" * 50 + "vmcore"):
+        s = shorten_path(p, 60)
+        assert len(s) <= min(len(p), 60)
+        assert p.endswith(s.lstrip("…"))
+    assert shorten_path("/var/crash/a/vmcore", 60) == "/var/crash/a/vmcore"
+    long = "/archive/" + "sub/" * 30 + "10.0.0.7-2026-11-20-10:00:00/vmcore"
+    assert shorten_path(long, 60).endswith("/10.0.0.7-2026-11-20-10:00:00/vmcore")
+
+
+def test_jobs_zero_is_explained():
+    r = subprocess.run(TRIAGE + ["batch", "--help"], capture_output=True, text=True, timeout=60)
+    assert "0 (the default) means one per CPU" in " ".join(r.stdout.split())

@@ -1,0 +1,189 @@
+"""`triage batch --scheduler tcp://...` on a REAL Dask cluster started with the `dask` CLI.
+
+One `dask scheduler` and two `dask worker --nthreads 1` processes on 127.0.0.1,
+torn down at the end. Oracle: a plain local `triage batch` over the same tree
+(real dumps of different crashes and formats, real logs, one garbage vmcore):
+the rows (path, status, category, title) must be identical, each entry must
+name the worker that analysed it, and both workers must have done work.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _dumps import finished_dumps  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TRIAGE = [sys.executable, "-m", "triage"]
+distributed = pytest.importorskip("distributed", reason="Dask distributed not installed: pip install 'triage[distributed]'")
+DASK = shutil.which("dask") or (str(Path(sys.executable).parent / "dask")
+                               if (Path(sys.executable).parent / "dask").exists() else None)
+if DASK is None:
+    pytest.skip("the dask command line is not installed", allow_module_level=True)
+
+
+def build_tree(root: Path) -> int:
+    n = 0
+    for i, dump in enumerate(finished_dumps()[:6]):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-{10 + i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+        n += 1
+    serials = sorted({p.parent / "serial.log" for p in finished_dumps()[:6]} - {None})
+    for i, serial in enumerate(s for s in serials if s.is_file()):
+        d = root / f"node{i}" / f"2026112{i % 10}0900"
+        d.mkdir(parents=True)
+        (d / f"dmesg.2026112{i % 10}0900").write_bytes(serial.read_bytes())
+        n += 1
+    bad = root / "bad" / "127.0.0.1-2026-11-30-10:00:00"
+    bad.mkdir(parents=True)
+    (bad / "vmcore").write_bytes(b"\x7fELF" + os.urandom(5000))
+    return n + 1
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dask")
+    # daemonic workers (the default, said explicitly): multiprocessing cannot start
+    # children there, the runner forks with os.fork instead
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__DAEMON="True")
+    sched_file = tmp / "scheduler.json"
+    procs = []
+    try:
+        procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                       "--scheduler-file", str(sched_file)], env=env, cwd=tmp,
+                                      stdout=subprocess.DEVNULL, stderr=open(tmp / "scheduler.log", "w")))
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sched_file.exists(), (tmp / "scheduler.log").read_text()
+        for i in range(2):
+            procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
+                                           "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}",
+                                           "--local-directory", str(tmp / f"w{i}")], env=env, cwd=tmp,
+                                          stdout=subprocess.DEVNULL, stderr=open(tmp / f"worker{i}.log", "w")))
+        address = json.loads(sched_file.read_text())["address"]
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=120)
+            workers = sorted(client.scheduler_info()["workers"])
+        yield address, workers, tmp
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
+
+
+def rows(doc):
+    return sorted((d["id"], d["status"], (d["verdict"] or {}).get("category"), (d["verdict"] or {}).get("title"))
+                  for d in doc["dumps"])
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_rows_of_a_local_run(cluster, tmp_path):
+    address, workers, _ = cluster
+    assert len(workers) == 2
+    n = build_tree(tmp_path / "crash")
+    local = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "local"),
+                                     "--format", "json", "--no-progress"], capture_output=True, text=True,
+                           timeout=900)
+    assert local.returncode == 9, local.stderr          # the garbage vmcore is an error row
+    dask = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "dask"),
+                                    "--scheduler", address, "--format", "json", "--no-progress"],
+                          capture_output=True, text=True, timeout=900)
+    assert dask.returncode == 9, dask.stderr
+    a, b = json.loads(local.stdout), json.loads(dask.stdout)
+    assert len(a["dumps"]) == n
+    assert rows(a) == rows(b)
+    # every entry analysed now names the worker that did it; both did some
+    analysed = [d for d in b["dumps"] if d.get("same_crash_as") is None]
+    assert all(d["worker"] in workers for d in analysed), [d["worker"] for d in analysed]
+    assert {d["worker"] for d in analysed} == set(workers)
+    assert all(d["worker"] is None for d in a["dumps"])
+    # reports written by the client from what the workers rendered, as a local run writes them
+    for d in b["dumps"]:
+        if d["status"] != "error":
+            rep = tmp_path / "dask" / d["report"] / "report.json"
+            assert json.loads(rep.read_text())["verdict"] == d["verdict"]
+    # the store works as before: a re-run on the cluster analyses nothing
+    again = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "dask"),
+                                     "--scheduler", address, "--format", "json", "--no-progress"],
+                           capture_output=True, text=True, timeout=900)
+    assert json.loads(again.stdout)["stats"]["analysed_now"] == 0
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path):
+    (tmp_path / "crash").mkdir()
+    (tmp_path / "crash" / "dmesg.txt").write_text("[    0.000000] Linux version 6.1.0\n")
+    r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "o"),
+                                 "--scheduler", "tcp://127.0.0.1:9", "--no-progress"],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s"))
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert "cannot reach the Dask scheduler" in r.stderr
+
+
+@pytest.mark.slow
+def test_local_cluster_option(tmp_path):
+    """--scheduler local:N starts (and stops) a LocalCluster of N worker processes."""
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:2]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:2",
+                                 "--format", "json", "--no-progress"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    assert all(d["status"] in ("ok", "partial") and d["worker"].startswith("tcp://127.0.0.1:") for d in doc["dumps"])
+    bad = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o2"), "--scheduler", "local:0"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 3 and "local:N needs N >= 1" in bad.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
+    """SIGINT while tasks run on a LocalCluster: the finished results are stored, the
+    message says what is left, the cluster goes away, a re-run finishes the rest."""
+    import signal
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:8]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:1",
+                                   "--format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stderr.readline()
+        while first and not first.startswith("["):     # Dask's own start-up warnings, if any
+            first = p.stderr.readline()
+        assert first.startswith("[1/"), first
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(30)
+    assert p.returncode == 130 and "Traceback" not in err, err
+    [line] = [ln for ln in err.splitlines() if "run again to resume" in ln]
+    left = int(line.split(", ")[1].split()[0])
+    r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--format", "json",
+                                 "--no-progress"], capture_output=True, text=True, timeout=600)
+    doc = json.loads(r.stdout)
+    assert doc["stats"]["analysed_now"] == left and len(doc["dumps"]) == len(dumps)

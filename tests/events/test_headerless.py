@@ -1,0 +1,98 @@
+"""An excerpt that starts after the oops header is still classified, and the
+diagnosis says the header is missing. Oracle: the same real log with its
+header (Debian 6.1 NVIDIA NULL dereference from sample_dumps/generate; the
+arm64 5.10 mlx5 oops in tests/data/logs)."""
+
+import os
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.classify import classify, load_rules
+from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.events import parse_log
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "data")
+
+
+def _lines(name):
+    with open(os.path.join(DATA, name), encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def _after(lines, marker):
+    """The lines from the first `marker` after the crash header on."""
+    h = next(k for k, s in enumerate(lines) if "BUG: kernel NULL" in s or "Unable to handle" in s)
+    i = next(k for k, s in enumerate(lines) if k > h and marker in s)
+    return lines[i:]
+
+
+@pytest.mark.parametrize("start,kind,function", [
+    ("#PF: supervisor", "null_deref", "nv_gpu_init_channel"),      # #PF: and CR2 < 4096: a NULL dereference
+    ("RIP: 0010:nv_gpu", "oops_other", "nv_gpu_init_channel"),      # the faulting location
+    ("Call Trace:", "oops_other", "nv_trigger_write"),              # only the trace remains
+])
+def test_x86_excerpt_without_header(start, kind, function):
+    lines = _after(_lines("journal/gpu_alloc_null.vmcore-dmesg.txt"), start)
+    log = parse_log(lines)
+    ev = log.events[0]
+    assert ev.kind == kind and ev.fields["header_missing"]
+    top = classify(log, load_rules())[0]
+    assert top.culprit.module == "nvidia" and top.culprit.function.startswith(function)
+    d = analyze_lines(lines)
+    assert HEADER_MISSING in d.source.problems
+
+
+def test_arm64_excerpt_from_pc():
+    lines = _after(_lines("logs/arm64-5.10-null-deref-mlx5.log"), "pc : ")
+    top = classify(parse_log(lines), load_rules())[0]
+    assert top.culprit.module == "mlx5_core"
+    assert top.culprit.function == "mlx5e_tx_reporter_timeout_recover"
+
+
+def test_full_log_has_no_missing_header():
+    d = analyze_lines(_lines("journal/gpu_alloc_null.vmcore-dmesg.txt"))
+    assert HEADER_MISSING not in d.source.problems
+
+
+def test_register_dump_deep_in_a_log_is_not_a_crash():
+    # sysrq/dump_stack output far from the start, with no report header: not an excerpt
+    lines = ["[ 1.0] booting"] * 40 + ["[ 9.0] RIP: 0010:default_idle+0x1/0x2", "[ 9.0] Code: 90 90 <c3>"]
+    assert [e.kind for e in parse_log(lines).events] == []
+
+
+def test_tail_of_an_earlier_report_is_not_the_crash():
+    # the log was cut inside an earlier report; the report with a header that follows is the crash
+    lines = ["[ 1.0] RIP: 0010:old_func+0x1/0x2", "[ 1.1] Code: 90 90 <c3>",
+             "[ 2.0] WARNING: CPU: 0 PID: 1 at net/x.c:10 new_func+0x5/0x10",
+             "[ 2.1] RIP: 0010:new_func+0x5/0x10"]
+    kinds = [e.kind for e in parse_log(lines).events]
+    assert kinds == ["warning"]
+
+
+def test_oom_task_table_excerpt():
+    # a real posted excerpt: the OOM killer's task table, the header above it not pasted
+    lines = _lines("posted/069-oom-task-table-dmesg-T-rss-breakdown.log")
+    log = parse_log(lines)
+    assert [e.kind for e in log.events] == ["oom_invoked"] and log.events[0].fields["header_missing"]
+    assert classify(log, load_rules())[0].category == "oom_kill"
+    assert HEADER_MISSING in analyze_lines(lines).source.problems
+
+
+def test_warning_tail_is_named_by_the_warn_frames():
+    # a real posted excerpt (3.18): CPU line, stack words and a trace through warn_slowpath_fmt
+    log = parse_log(_lines("posted/039-drm-setversion-warning-tail-3.18.log"))
+    assert [e.kind for e in log.events] == ["warning"]
+
+
+def test_bare_stack_is_named_by_its_reporting_frames():
+    # a real posted excerpt: the NMI watchdog's stack only, with <4> level prefixes
+    lines = _lines("posted/103-hard-lockup-nmi-trace-level-prefix-coreos.log")
+    top = classify(parse_log(lines), load_rules())[0]
+    assert top.category == "hard_lockup" and top.event.fields["header_missing"]
+
+
+def test_work_function_is_the_last_resort_section():
+    # a real posted excerpt cut before its trace: RIP in an rbtree helper, "Workqueue: i915 __i915_gem_free_work [i915]"
+    top = classify(parse_log(_lines("posted/093-i915-gem-free-work-rb-erase-null-journal-precise.log")), load_rules())[0]
+    assert (top.culprit.module, top.culprit.function) == ("i915", "__i915_gem_free_work")

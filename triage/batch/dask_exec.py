@@ -1,0 +1,167 @@
+"""Run a batch's dumps as Dask tasks: one dump, one task, on any worker of a cluster.
+
+`triage batch --scheduler tcp://HOST:PORT` (or `local:N` for a LocalCluster).
+On the worker, each task goes through the same isolated, limited runner as a
+local batch (triage.batch.runner: a forked process with RLIMIT_AS, a wall-clock
+limit, crash isolation), so one bad dump kills only its own fork, never the
+Dask worker. The worker reads the dump at the path the client discovered, so
+the dumps must be on a filesystem every worker mounts at the same path; the
+rendered reports travel back in the result and the client writes them, so the
+output directory needs to exist only where the client runs. The client stays
+the single writer of the SQLite store.
+
+`distributed` is an optional dependency (`pip install 'triage[distributed]'`,
+Python >= 3.10); it is imported only here.
+"""
+
+import logging
+import shutil
+import tempfile
+import uuid
+from dataclasses import replace
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from triage.batch import runner
+from triage.batch.work import (WorkContext, analysis_key, analyze_item, current_rules, item_tempdir, use_rules,
+                               warm)
+from triage.errors import InputError
+
+# What a worker process has loaded: signature dirs -> (analysis key, ruleset). Warming
+# once per worker process is what keeps a task as cheap as a local fork; a worker
+# process is ours alone, so this cache is its state by design.
+_WARM: Dict[Tuple[str, ...], Tuple[str, Any]] = {}
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise InputError("--scheduler needs Dask distributed: pip install 'triage[distributed]' "
+                         "(Python 3.10 or later)") from None
+    return distributed
+
+
+def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits, file_bytes: int,
+                temp_bytes: int, signature_dirs: Tuple[str, ...], want_key: str) -> Dict[str, Any]:
+    """Run on a Dask worker: analyse one item in an isolated fork, return its record."""
+    from distributed import get_worker
+    address = get_worker().address
+    if signature_dirs not in _WARM:
+        warm(signature_dirs)
+        _WARM[signature_dirs] = (analysis_key(signature_dirs), current_rules())
+    key, rules = _WARM[signature_dirs]
+    use_rules(rules)
+    if key != want_key:
+        # Another triage release or other rules on this worker: its verdict would
+        # be stored under the client's change key and never be redone.
+        rec = runner.error_record(f"worker {address} runs another triage version or other signature "
+                                  f"rules (analysis key {key}, client {want_key})", "worker-mismatch")
+        rec["worker"] = address
+        return rec
+    tmp = tempfile.mkdtemp(prefix="triage-dask-")
+    ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=temp_limit, analyze=analyze,
+                      reports=False, inline_reports=True)
+    try:
+        def work(it: Any) -> Dict[str, Any]:
+            return analyze_item(it, ctx)
+
+        def cleanup(_key: Any) -> None:
+            shutil.rmtree(item_tempdir(ctx, item), ignore_errors=True)
+
+        rec: Optional[Dict[str, Any]] = None
+        for _, rec in runner.run([(item.id, item, file_bytes, temp_bytes)], work, replace(limits, jobs=1),
+                                 on_kill=cleanup):
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert rec is not None
+    rec["worker"] = address
+    return rec
+
+
+class DaskPool:
+    """A connection to a Dask scheduler (or a LocalCluster it started), closed on exit."""
+
+    def __init__(self, scheduler: str):
+        distributed = _import_distributed()
+        self.cluster = None
+        if scheduler.startswith("local:"):
+            try:
+                n = int(scheduler[len("local:"):])
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise InputError(f"--scheduler {scheduler}: local:N needs N >= 1 workers")
+            # its workers' log lines (a cancelled task on Ctrl-C, ...) are not the user's business
+            self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                    dashboard_address=None, silence_logs=logging.ERROR)
+            address: Any = self.cluster
+        else:
+            address = scheduler
+        try:
+            self.client = distributed.Client(address, timeout="30s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise InputError(f"cannot reach the Dask scheduler: {exc}", path=scheduler) from None
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+    def __enter__(self) -> "DaskPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, tasks: List[Tuple[Any, Any, int, int]], temp_limit: int, analyze: Any,
+            limits: runner.Limits, signature_dirs: Tuple[str, ...],
+            want_key: str) -> Iterator[Tuple[Any, Dict[str, Any]]]:
+        """Yield (key, record) as tasks finish. At most a few tasks per worker thread are
+        in flight, so a million-dump archive is not one million futures at once."""
+        distributed = _import_distributed()
+        threads = sum(self.client.nthreads().values()) or 1
+        window = max(4, 2 * threads)
+        queue = list(tasks)
+        queue.reverse()
+        keys: Dict[Any, Any] = {}
+        pending: Dict[Any, Any] = {}
+        # our client is not the process-wide default: give as_completed its loop
+        done = distributed.as_completed(loop=self.client.loop)
+        serial = [0]
+        run_id = uuid.uuid4().hex      # task keys unique among every client of a shared scheduler
+
+        # retries=0: the runner already turns every failure of an analysis into a
+        # record; a worker lost mid-task is rescheduled by Dask up to its
+        # allowed-failures, then comes back here as KilledWorker (an error row).
+        def submit() -> None:
+            key, item, file_bytes, temp_bytes = queue.pop()
+            fut = self.client.submit(remote_task, item, temp_limit, analyze, limits, file_bytes, temp_bytes,
+                                     signature_dirs, want_key, pure=False, retries=0,
+                                     key=f"triage-{run_id}-{serial[0]}")
+            serial[0] += 1
+            keys[fut.key] = key
+            pending[fut.key] = fut
+            done.add(fut)
+
+        try:
+            for _ in range(min(window, len(queue))):
+                submit()
+            for fut in done:
+                key = keys.pop(fut.key)
+                pending.pop(fut.key, None)
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker or a task Dask could not run
+                    rec = runner.error_record(f"Dask task failed: {type(exc).__name__}: {exc}", "dask")
+                fut.release()
+                if queue:
+                    submit()
+                yield key, rec
+        finally:
+            for f in pending.values():      # Ctrl-C or an error: leave nothing running
+                f.cancel()

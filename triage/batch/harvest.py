@@ -1,0 +1,317 @@
+"""`triage harvest`: a report beside every new dump, at boot.
+
+For every crash directory under the given kdump directories (found as `triage
+batch` finds them), write `triage.txt` and `triage.json` beside the dump. The
+JSON records the triage version, the rules in use and each dump file's size
+and mtime; a directory whose record still matches is left alone, so a second
+run writes nothing.
+
+It runs as root in directories other users may write to, so every output is
+created with O_NOFOLLOW|O_EXCL as a temporary name through a descriptor of the
+crash directory itself (opened with O_NOFOLLOW) and renamed into place: a
+planted `triage.json` symlink is replaced, never followed, and the directory
+cannot be swapped for a link mid-way. Group- or world-writable crash
+directories, directories owned by another user and crash directories that are
+symbolic links are skipped with a warning. Dumps are only ever opened
+read-only. Each dump is analysed by the batch's isolated runner (time and
+memory limits, crash isolation), so one bad dump cannot stall boot. Nothing
+here prints: outcomes are data for the CLI.
+"""
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import triage
+from triage.batch import runner
+from triage.batch.discover import DumpItem, discover
+from triage.batch.work import WorkContext, analyze_item, base_record
+
+REPORT_TXT = "triage.txt"
+REPORT_JSON = "triage.json"
+DEFAULT_DIRS = ("/var/crash", "/var/spool/abrt")
+_STATE_MAX = 64 << 20       # a triage.json bigger than this is not ours
+
+
+@dataclass
+class HarvestOptions:
+    analysis_key: str                       # triage version + rules (work.analysis_key)
+    jobs: int = 1
+    timeout_s: float = 300.0
+    memory_mb: int = 0
+    temp_limit_mb: int = 4096
+    analyze: Optional[Callable[[Any], Any]] = None
+    before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
+
+
+@dataclass
+class Outcome:
+    """What harvest did in one crash directory."""
+
+    directory: str
+    action: str                              # "new", "updated", "unchanged", "skipped", "failed"
+    item_id: Optional[str] = None
+    status: Optional[str] = None             # ok / partial / error (of the analysis)
+    title: Optional[str] = None
+    category: Optional[str] = None
+    message: Optional[str] = None            # why skipped or failed, or the analysis error
+    warnings: List[str] = field(default_factory=list)
+
+
+def file_state(item: DumpItem) -> List[List[Any]]:
+    """[name, size, mtime_ns] of every file the item's analysis read."""
+    out = []
+    for loc in item.locations():
+        st = os.stat(loc.path)
+        out.append([os.path.basename(loc.path), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def wanted_state(item: DumpItem, opts: HarvestOptions) -> Dict[str, Any]:
+    return {"triage_version": triage.__version__, "rules": opts.analysis_key, "files": file_state(item)}
+
+
+class _Dir:
+    """An open crash directory: its descriptor (no symlink followed) and lock."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        self.st = os.fstat(self.fd)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def lock(self) -> bool:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def read_state(self) -> Tuple[Optional[Dict[str, Any]], List[str]]:
+        """The `harvest` record of the triage.json here, if one is there and ours."""
+        warnings = []
+        try:
+            fd = os.open(REPORT_JSON, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=self.fd)
+        except FileNotFoundError:
+            return None, warnings
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                warnings.append(f"{REPORT_JSON} is a symbolic link; not followed, it will be replaced")
+            return None, warnings
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _STATE_MAX:
+                return None, warnings
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                doc = json.loads(f.read(_STATE_MAX))
+        except (OSError, ValueError):
+            return None, warnings
+        finally:
+            os.close(fd)
+        state = doc.get("harvest") if isinstance(doc, dict) else None
+        return (state if isinstance(state, dict) else None), warnings
+
+    def is_regular(self, name: str) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            return False
+
+    def write(self, name: str, data: bytes, mode: int) -> None:
+        """Write `name` here atomically: a new temporary file (O_EXCL|O_NOFOLLOW),
+        fsync, rename over `name` (which replaces a symlink rather than following it)."""
+        tmp = f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
+                     dir_fd=self.fd)
+        try:
+            try:
+                os.fchmod(fd, mode)          # not widened by the umask, not narrowed either
+                view = memoryview(data)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=self.fd)
+            except OSError:
+                pass
+            raise
+        try:
+            os.fsync(self.fd)           # the rename itself survives a crash
+        except OSError:
+            pass
+
+
+def _dir_problem(d: _Dir) -> Optional[str]:
+    """Why harvest must not write in this directory (None: it may)."""
+    if d.st.st_mode & 0o022:
+        return (f"crash directory is group- or world-writable (mode {stat.S_IMODE(d.st.st_mode):04o}); "
+                "skipped: another user could plant files there")
+    if d.st.st_uid not in (0, os.geteuid()):
+        return f"crash directory is owned by uid {d.st.st_uid}, not by root or this user; skipped"
+    return None
+
+
+def _report_mode(item: DumpItem) -> int:
+    """A report is no more readable than the dump it describes."""
+    try:
+        mode = stat.S_IMODE(os.stat(item.locations()[0].path).st_mode)
+    except (OSError, IndexError):
+        mode = 0o600
+    return (mode & 0o644) | 0o600
+
+
+def _abrt_in_progress(directory: str) -> bool:
+    """ABRT's abrt-harvest-vmcore copies a kdump directory to vmcore-<name>.new and
+    renames it when complete: the .new directory is not finished yet."""
+    name = os.path.basename(directory)
+    return name.startswith("vmcore-") and name.endswith(".new")
+
+
+def _pick(items: List[DumpItem]) -> Tuple[DumpItem, List[DumpItem]]:
+    """The item a directory's report is about (its dump, else its log), and the rest."""
+    ordered = sorted(items, key=lambda it: (it.vmcore is None, it.note is not None, it.id))
+    return ordered[0], ordered[1:]
+
+
+def harvest(dirs: List[str], opts: HarvestOptions,
+            on_outcome: Optional[Callable[[Outcome], None]] = None) -> List[Outcome]:
+    """Write a report beside every dump under `dirs` that has none or an outdated one."""
+    found = discover(dirs)
+    bydir: Dict[str, List[DumpItem]] = {}
+    outcomes: List[Outcome] = []
+
+    def emit(o: Outcome) -> None:
+        outcomes.append(o)
+        if on_outcome:
+            on_outcome(o)
+
+    for it in found.items:
+        main = (it.vmcore or it.log)
+        if main is None or main.member is not None:
+            continue            # inside an archive: no directory to write beside (use `triage batch`)
+        where = os.path.dirname(main.path)
+        if _abrt_in_progress(where):
+            continue
+        bydir.setdefault(where, []).append(it)
+
+    todo: List[Tuple[str, DumpItem, int, int]] = []
+    pending: Dict[str, Tuple[_Dir, DumpItem, Dict[str, Any], Outcome]] = {}
+    try:
+        for path in sorted(bydir):
+            item, others = _pick(bydir[path])
+            out = Outcome(directory=path, action="skipped", item_id=item.id)
+            others = [o for o in others if o.vmcore is not None]
+            if others:
+                out.warnings.append(f"{len(others)} other dump(s) here not reported: "
+                                    + ", ".join(os.path.basename(o.id) for o in others))
+            try:
+                d = _Dir(path)
+            except OSError as exc:
+                link = exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path)
+                out.message = ("crash directory is a symbolic link; skipped: harvest writes only in "
+                               "real directories" if link else f"cannot open the crash directory: {exc.strerror}")
+                emit(out)
+                continue
+            why = _dir_problem(d)
+            if why is None and not d.lock():
+                why = "another triage harvest is writing here; skipped"
+            if why is not None:
+                out.message = why
+                d.close()
+                emit(out)
+                continue
+            try:
+                want = wanted_state(item, opts)
+            except OSError as exc:
+                out.action, out.status, out.message = "failed", "error", f"cannot stat the dump: {exc.strerror}"
+                d.close()
+                emit(out)
+                continue
+            have, warns = d.read_state()
+            out.warnings += warns
+            if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
+                out.action = "unchanged"
+                out.status = have.get("status")
+                out.title, out.category = have.get("title"), have.get("category")
+                d.close()
+                emit(out)
+                continue
+            out.action = "updated" if have is not None else "new"
+            pending[item.id] = (d, item, want, out)
+            files = sum(loc.size for loc in item.locations())
+            todo.append((item.id, item, files, 0))
+
+        if todo and opts.before_work:
+            opts.before_work()
+        tmp = tempfile.mkdtemp(prefix="triage-harvest-")
+        try:
+            ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
+                              analyze=opts.analyze, reports=False, inline_reports=True)
+            limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
+                                   temp_budget=opts.temp_limit_mb << 20)
+
+            def work(it: DumpItem) -> Dict[str, Any]:
+                return analyze_item(it, ctx)
+
+            for item_id, rec in runner.run(todo, work, limits):
+                d, item, want, out = pending.pop(item_id)
+                try:
+                    _finish(d, item, want, rec, out)
+                finally:
+                    d.close()
+                emit(out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        for d, _, _, _ in pending.values():
+            d.close()
+    return outcomes
+
+
+def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], out: Outcome) -> None:
+    """Write the two reports of one analysed item and fill its outcome."""
+    if "id" not in rec:             # the worker died: only the runner's error fields
+        full = base_record(item)
+        full.update(rec)
+        rec = full
+    reports = rec.pop("_reports", None) or {}
+    verdict = rec.get("verdict") or {}
+    out.status = rec.get("status", "error")
+    out.title, out.category = verdict.get("title"), verdict.get("category")
+    if out.status == "error":
+        out.message = rec.get("error") or "analysis failed"
+    state = dict(want, status=out.status, title=out.title, category=out.category,
+                 analyzed=rec.get("analyzed"), problems=rec.get("problems") or [],
+                 disagreements=rec.get("disagreements") or [], error=rec.get("error"),
+                 written_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    if "report.json" in reports and out.status != "error":
+        doc = json.loads(reports["report.json"])
+        text = reports.get("report.txt", "")
+    else:
+        doc = {}
+        text = f"triage could not analyse {item.id}: {out.message}\n"
+    doc["harvest"] = state
+    mode = _report_mode(item)
+    try:
+        # text first: triage.json carries the state, so a run cut between the two redoes both
+        d.write(REPORT_TXT, text.encode("utf-8", "surrogateescape"), mode)
+        d.write(REPORT_JSON, (json.dumps(doc, indent=2, default=str) + "\n").encode("utf-8", "surrogateescape"),
+                mode)
+    except OSError as exc:
+        out.action = "failed"
+        out.message = f"cannot write the report here: {exc.strerror}" + (
+            f" (analysis: {out.status})" if out.status else "")

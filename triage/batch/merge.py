@@ -1,0 +1,52 @@
+"""`triage batch --merge DIR...`: the result stores of several batch directories
+(the shards of one archive, `--shard K/N`) merged into one, with their reports."""
+
+import os
+import shutil
+import time
+from typing import List
+
+from triage.batch import fleet as fleet_views
+from triage.batch.session import BatchResult, lock_outdir
+from triage.batch.store import DB_NAME, Store
+from triage.errors import InputError
+
+
+def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
+    """Merge the result stores of several batch directories (the shards of one
+    archive) into `outdir`, with their per-dump reports; the fleet views then
+    cover every shard."""
+    t0 = time.monotonic()
+    outdir = os.path.abspath(outdir)
+    sources = []
+    for d in dirs:
+        db = os.path.join(d, DB_NAME)
+        if not os.path.isfile(db):
+            raise InputError(f"not a triage batch directory (no {DB_NAME})", path=d)
+        if os.path.abspath(d) == outdir:
+            raise InputError("a shard directory cannot also be the --output directory", path=d)
+        sources.append((d, db))
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
+    lock = lock_outdir(outdir)
+    try:
+        store = Store(outdir)
+        try:
+            taken = 0
+            for d, db in sources:
+                n = store.merge_from(db)
+                taken += n
+                reports = os.path.join(d, "reports")
+                if n and os.path.isdir(reports):
+                    shutil.copytree(reports, os.path.join(outdir, "reports"), dirs_exist_ok=True,
+                                    symlinks=True)
+            records = store.records()
+        finally:
+            store.close()
+    finally:
+        lock.close()
+    stats = {"discovered": len(records), "merged_from": len(sources), "rows_taken": taken,
+             "analysed_now": 0, "reused": len(records), "wall_s": round(time.monotonic() - t0, 3)}
+    return BatchResult(records=records, views=fleet_views.fleet(records), skipped=[], stats=stats)

@@ -1,0 +1,74 @@
+"""`triage harvest [DIR...]`: write triage.txt and triage.json beside every new dump (at boot)."""
+
+import os
+from typing import Tuple
+
+import click
+
+from triage.errors import EXIT_BATCH_ERRORS, InputError
+
+
+@click.command("harvest")
+@click.argument("dirs", nargs=-1, type=click.Path(path_type=str))
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Dumps analysed at once (1 keeps boot light).")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds one dump may take before its analysis is killed.")
+@click.option("--memory-limit", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Address-space limit of an analysis in MiB (0: 2048 plus the dump's size).")
+@click.option("--temp-limit", default=4096, show_default=True, type=click.IntRange(min=1),
+              help="MiB of temporary space for decompressing whole-file-compressed dumps.")
+@click.option("--signatures", "signature_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=str),
+              help="Extra directory of signature rules (*.toml); repeatable. Changed rules re-analyse.")
+@click.pass_context
+def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float, memory_limit: int,
+            temp_limit: int, signature_dirs: Tuple[str, ...]) -> None:
+    """Write triage.txt and triage.json beside every dump under DIR... that has no
+    up-to-date report (default: /var/crash and /var/spool/abrt, those that exist).
+
+    Prints one line per newly reported dump. A second run over unchanged dumps
+    writes nothing. Exits 9 when some dumps ended as errors or their reports
+    could not be written.
+    """
+    from triage.batch.harvest import DEFAULT_DIRS, HarvestOptions, harvest as run_harvest
+    from triage.batch.work import analysis_key, warm
+    from triage.report.escape import safe_text
+
+    if dirs:
+        for d in dirs:
+            if not os.path.isdir(d):
+                raise InputError("no such directory", path=d)
+        roots = list(dirs)
+    else:
+        roots = [d for d in DEFAULT_DIRS if os.path.isdir(d)]
+        if not roots:
+            click.echo(f"triage: harvest: none of {', '.join(DEFAULT_DIRS)} exists; nothing to do", err=True)
+            return
+    opts = HarvestOptions(analysis_key=analysis_key(tuple(signature_dirs)), jobs=jobs, timeout_s=timeout,
+                          memory_mb=memory_limit, temp_limit_mb=temp_limit,
+                          # only when there is work: a boot with no new dump stays cheap
+                          before_work=lambda: warm(tuple(signature_dirs)))
+
+    def show(o) -> None:
+        where = safe_text(o.item_id or o.directory, 1000)
+        for w in o.warnings:
+            click.echo(f"triage: harvest: warning: {safe_text(o.directory, 1000)}: {safe_text(w, 1000)}", err=True)
+        if o.action in ("new", "updated"):
+            if o.status == "error":
+                line = f"{where}: error: {safe_text(o.message, 500)}"
+            else:
+                tag = " (partial)" if o.status == "partial" else ""
+                line = f"{where}: {safe_text(o.title, 300)} [{safe_text(o.category, 80)}]{tag}"
+            click.echo(line)
+        elif o.action in ("skipped", "failed"):
+            label = "warning" if o.action == "skipped" else "error"
+            click.echo(f"triage: harvest: {label}: {safe_text(o.directory, 1000)}: {safe_text(o.message, 500)}",
+                       err=True)
+
+    outcomes = run_harvest(roots, opts, show)
+    bad = [o for o in outcomes if o.action == "failed" or o.status == "error"]
+    if bad:
+        click.echo(f"triage: harvest: {len(bad)} of {len(outcomes)} dumps ended as errors "
+                   "or without a report", err=True)
+        ctx.exit(EXIT_BATCH_ERRORS)

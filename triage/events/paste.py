@@ -1,0 +1,480 @@
+"""Undo what copying a kernel log into a mail, a forum post or a bug tracker
+does to it, before the event parser sees it.
+
+Each step is a generator over (input line number, text) pairs, so the parser
+keeps numbering lines as they are in the file, and each has its own tests
+(tests/events/test_paste.py):
+
+* `strip_cr`         CRLF and stray CR line ends;
+* `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
+* `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
+* `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
+* `strip_markup`     markdown emphasis a user put around a line (`**...**`);
+* `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
+* `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
+                     the continuation is unmistakably the tail of the previous line.
+
+Console prefixes on single lines (dmesg -T in any locale, dmesg -H/--reltime, journal
+short-* modes) are handled by triage.events.prefix, which the parser calls per line.
+
+Memory stays bounded: the steps that decide from a window of lines look ahead at most
+WINDOW lines; a JSON record is held only up to MAX_RECORD_LINES lines.
+"""
+
+import json
+import re
+from itertools import chain
+from typing import Iterable, Iterator, List, Optional, Tuple
+
+from triage.events.frames import parse_trace_line
+from triage.events.prefix import MAX_LINE, strip_prefix
+
+Numbered = Iterator[Tuple[int, str]]
+
+# Lines looked at to decide whether a paste is quoted or indented as a whole.
+WINDOW = 64
+# Lines (and characters) one json-pretty or export/verbose record may span.
+MAX_RECORD_LINES = 400
+MAX_RECORD_CHARS = 1 << 16
+
+
+def normalise(lines: Iterable[str]) -> Numbered:
+    """All the steps, in order, over raw lines; yields (line number, text)."""
+    numbered: Numbered = ((i, s) for i, s in enumerate(lines, 1))
+    return rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(strip_cr(numbered)))))))
+
+
+# -- CR ------------------------------------------------------------------------
+
+def strip_cr(lines: Numbered) -> Numbered:
+    """Drop the CR of CRLF line ends (and trailing CRs a serial console doubles)."""
+    for n, s in lines:
+        yield (n, s.rstrip("\r")) if s[-1:] == "\r" else (n, s)
+
+
+# -- journal structured modes ----------------------------------------------------
+
+_VERBOSE_HEAD = re.compile(r"\S.{0,80} \[s=[0-9a-f]{32};i=[0-9a-f]{1,16};")
+_FIELD = re.compile(r"([A-Z0-9_]{1,64})=(.*)", re.S)
+
+
+def _console(fields: dict) -> List[str]:
+    """A journal record as the console lines it stands for."""
+    msg = fields.get("MESSAGE")
+    if isinstance(msg, list):               # non-UTF-8 messages are arrays of byte values
+        try:
+            msg = bytes(b & 0xFF for b in msg[:MAX_LINE * 2] if isinstance(b, int)).decode("utf-8", "replace")
+        except (TypeError, ValueError):
+            msg = None
+    if not isinstance(msg, str):
+        return []
+    kernel = fields.get("_TRANSPORT") == "kernel" or fields.get("SYSLOG_IDENTIFIER") == "kernel"
+    if not kernel:
+        # user-space records keep a syslog-like shape so they are not read as kernel text
+        ident = str(fields.get("SYSLOG_IDENTIFIER") or fields.get("_COMM") or "unknown")[:64]
+        return [f"{ident}: {line}" for line in msg.split("\n")[:64]]
+    usec = fields.get("_SOURCE_MONOTONIC_TIMESTAMP") or fields.get("__MONOTONIC_TIMESTAMP")
+    prefix = ""
+    if isinstance(usec, str) and usec.isdigit() and len(usec) <= 18:
+        v = int(usec)
+        prefix = f"[{v // 1000000:5d}.{v % 1000000:06d}] "
+    return [prefix + line for line in msg.split("\n")[:64]]
+
+
+def _json_record(text: str) -> Optional[List[str]]:
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or "MESSAGE" not in obj:
+        return None
+    return _console(obj)
+
+
+def decode_journal(lines: Numbered) -> Numbered:
+    """`journalctl -o json`, `json-pretty`, `json-seq`, `export` and `verbose`
+    records become console lines ("[ sec.usec] message" for kernel records);
+    any other line passes through unchanged.
+
+    Once a record spanning several lines (json-pretty, export, verbose) is
+    seen, lines are numbered by record from there on: the parser's windows
+    ("within 40 lines") count log records, and one record is 10-20 lines there."""
+    head, rest = _window(lines, WRAP_WINDOW)
+    if not any(_journal_like(x) for _, x in head):
+        # journal output is one format from its first line on: a plain log passes untouched
+        yield from chain(head, rest)
+        return
+    multi = [False]
+    out_n, last_in = 0, None
+    for n, s in _decode_journal(chain(head, rest), multi):
+        if not multi[0]:
+            out_n = n
+        elif n != last_in:
+            out_n += 1
+        last_in = n
+        yield out_n, s
+
+
+def _journal_like(s: str) -> bool:
+    """A line that may start a json, json-seq, json-pretty, export or verbose record."""
+    c = s[:1]
+    return c in ("{", "\x1e") or s.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")) \
+        or (s.find("[s=", 0, 90) >= 0 and _VERBOSE_HEAD.match(s) is not None)
+
+
+def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
+    it = iter(lines)
+    for n, s in it:
+        c = s[:1]
+        if c not in ("{", "\x1e", "_") and s.find("[s=", 0, 90) < 0:
+            yield n, s          # the common case: a plain line
+            continue
+        head = s.lstrip("\x1e")
+        if head.startswith("{"):
+            if head.rstrip().endswith("}") and '"MESSAGE"' in head:
+                got = _json_record(head)
+                if got is not None:
+                    for line in got:
+                        yield n, line
+                    continue
+            elif head.rstrip() == "{":
+                held = [(n, s)]
+                multi[0] = True
+                yield from _json_pretty(held, it)
+                continue
+        elif head.startswith("__CURSOR=") or head.startswith("__REALTIME_TIMESTAMP="):
+            multi[0] = True
+            yield from _export(n, s, it)
+            continue
+        elif _VERBOSE_HEAD.match(s):
+            multi[0] = True
+            yield from _verbose(n, s, it)
+            continue
+        yield n, s
+
+
+def _json_pretty(held: List[Tuple[int, str]], it: Numbered) -> Numbered:
+    """Gather a json-pretty object ("{" ... "}" at column 0); give the lines
+    back unchanged when it does not close in time or is not a journal record."""
+    size = 0
+    for n, s in it:
+        held.append((n, s))
+        size += len(s)
+        if s.rstrip() == "}":
+            got = _json_record("\n".join(x for _, x in held))
+            if got is not None:
+                for line in got:
+                    yield held[0][0], line
+                return
+            break
+        if len(held) > MAX_RECORD_LINES or size > MAX_RECORD_CHARS:
+            break
+    yield from held
+
+
+def _export(n: int, first: str, it: Numbered) -> Numbered:
+    """Export format: KEY=value lines, a blank line ends a record. Binary-safe
+    fields (a bare KEY, then a 64-bit length and the data) are read best-effort."""
+    fields: dict = {}
+    start = n
+    pending: Optional[str] = None
+    for n, s in chain([(n, first)], it):
+        if pending is not None:
+            # the 8 length bytes decode to up to 8 characters before the data
+            fields[pending] = s[8:] if len(s) >= 8 else ""
+            pending = None
+            continue
+        if not s:
+            yield from ((start, line) for line in _console(fields))
+            fields, start = {}, n + 1
+            continue
+        m = _FIELD.match(s)
+        if m:
+            if len(fields) < 256:
+                fields[m.group(1)] = m.group(2)
+        elif re.fullmatch(r"[A-Z0-9_]{1,64}", s):
+            pending = s
+        else:
+            # not export data after all: flush what we have and go on as plain text
+            yield from ((start, line) for line in _console(fields))
+            yield n, s
+            fields, start = {}, n + 1
+    if fields:
+        yield from ((start, line) for line in _console(fields))
+
+
+def _verbose(n: int, first: str, it: Numbered) -> Numbered:
+    """Verbose format: a header line with the cursor, then indented KEY=value lines."""
+    fields: dict = {}
+    start = n
+    for n, s in it:
+        if s.startswith((" ", "\t")):
+            m = _FIELD.match(s.strip())
+            if m and len(fields) < 256:
+                fields[m.group(1)] = m.group(2)
+            continue
+        yield from ((start, line) for line in _console(fields))
+        fields, start = {}, n
+        if not (_VERBOSE_HEAD.match(s)):
+            yield n, s
+            start = -1
+            # back to plain text; a later header starts a new record
+            for n2, s2 in it:
+                if "[s=" in s2[:90] and _VERBOSE_HEAD.match(s2):
+                    start = n2
+                    break
+                yield n2, s2
+            if start < 0:
+                return
+    if fields:
+        yield from ((start, line) for line in _console(fields))
+
+
+# -- mail quoting and whole-paste indentation ----------------------------------------
+
+# Quote markers, optionally behind the "+" of a diff that adds the quoted text (a patch or PR
+# that pastes a quoted log).
+_QUOTE = re.compile(r"\+?(?:> ?){1,16}")
+_INDENT = re.compile(r"[ \t]{1,32}")
+
+
+def _window(lines: Numbered, size: int = WINDOW) -> Tuple[List[Tuple[int, str]], Numbered]:
+    """The first `size` non-blank lines (with the blank ones among them) and the rest."""
+    it = iter(lines)
+    head: List[Tuple[int, str]] = []
+    seen = 0
+    for item in it:
+        head.append(item)
+        if item[1].strip():
+            seen += 1
+            if seen >= size:
+                break
+        elif len(head) >= size * 16:
+            break       # a run of blank lines: decide from what there is (memory stays bounded)
+    return head, it
+
+
+def unquote(lines: Numbered) -> Numbered:
+    """Strip mail quote markers when most non-blank lines of the first window
+    are quoted (a reply that quotes a log); otherwise change nothing."""
+    head, rest = _window(lines)
+    body = [s for _, s in head if s.strip()]
+    quoted = sum(1 for s in body if s.startswith((">", "+>")))
+    if not body or quoted * 2 < len(body):
+        return chain(head, rest)        # no extra generator per line when the step does nothing
+    return _unquote(chain(head, rest))
+
+
+def _unquote(lines: Numbered) -> Numbered:
+    for n, s in lines:
+        if s.startswith((">", "+>")):
+            m = _QUOTE.match(s)
+            s = s[m.end():] if m else s
+        yield n, s
+
+
+_LINE_NUMBER = re.compile(r"\d{1,10}[:-]")
+
+
+def strip_line_numbers(lines: Numbered) -> Numbered:
+    """Drop `grep -n` line-number prefixes ("1261929:" on matches, "1262024-" on
+    -A/-B/-C context lines, "--" between groups) when most non-blank lines of the
+    first window carry one; otherwise change nothing."""
+    head, rest = _window(lines)
+    body = [s for _, s in head if s.strip()]
+    numbered = sum(1 for s in body if s[:1].isdigit() and _LINE_NUMBER.match(s) and _numbered_text(s))
+    if not body or numbered * 2 < len(body):
+        return chain(head, rest)
+    return _strip_line_numbers(chain(head, rest))
+
+
+def _strip_line_numbers(lines: Numbered) -> Numbered:
+    for n, s in lines:
+        if s == "--":
+            continue
+        m = _LINE_NUMBER.match(s) if s[:1].isdigit() else None
+        yield n, s[m.end():] if m else s
+
+
+def _numbered_text(s: str) -> bool:
+    """What follows a line number is a log line: it has a console prefix, or is not itself a number."""
+    m = _LINE_NUMBER.match(s)
+    rest = s[m.end():] if m else s
+    return bool(rest) and (len(strip_prefix(rest)[0]) != len(rest) or not rest[:1].isdigit())
+
+
+def strip_markup(lines: Numbered) -> Numbered:
+    """Remove markdown emphasis a user wrapped around a console line (`**[ 12.3] BUG: ...**`).
+
+    Only around a line that starts with a console prefix: the kernel prints
+    lines of its own that start with "**" ("** 2395 printk messages dropped **")."""
+    for n, s in lines:
+        if s[:3] in ("**[", "**<"):
+            t = s.rstrip()
+            inner = t[2:-2] if len(t) > 4 and t.endswith("**") else t[2:]
+            if len(strip_prefix(inner)[0]) != len(inner):
+                s = inner
+        yield n, s
+
+
+def dedent(lines: Numbered) -> Numbered:
+    """Remove the indentation every non-blank line of the first window shares
+    (a paste indented as a whole), from every line that has it."""
+    head, rest = _window(lines)
+    body = [s for _, s in head if s.strip()]
+    common: Optional[str] = None
+    for s in body:
+        m = _INDENT.match(s)
+        if not m:
+            common = ""
+            break
+        ind = m.group(0)
+        if common is None:
+            common = ind
+        else:
+            k = 0
+            while k < min(len(common), len(ind)) and common[k] == ind[k]:
+                k += 1
+            common = common[:k]
+        if not common:
+            break
+    if not common or len(body) < 2:
+        return chain(head, rest)
+    return _dedent(chain(head, rest), common)
+
+
+def _dedent(lines: Numbered, common: str) -> Numbered:
+    for n, s in lines:
+        yield n, s[len(common):] if s.startswith(common) else s
+
+
+# -- wrapped lines ------------------------------------------------------------
+
+# Tails a wrapping client leaves on the next line.
+_HEX_RUN = re.compile(r"(?:[<(]?[0-9a-f]{2,16}[>)]?(?: |$)){1,64}")
+_MODULE_RUN = re.compile(r"(?:[\w-]{1,64}(?:\([A-Z+-]{1,12}\))?(?: |$)){1,64}(?:\[last unloaded: [\w-]{1,64}\] ?)?")
+_MOD_TAG = re.compile(r"\[[\w-]{1,64}\]")
+_PARTIAL_FRAME = re.compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
+_FRAME_TAIL = re.compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
+_WHOLE_FRAME_END = re.compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+# Only a line at least this long can have been wrapped by a 72-80 column client.
+MIN_WRAPPED = 60
+
+
+def _tail_shaped(s: str) -> bool:
+    """Cheap test: `s` could be the tail of a wrapped Code:, module list or frame."""
+    if len(s) > 200:
+        return False
+    c = s[0]
+    if c == "[":
+        # "[mod]" alone; a console stamp "[  12.3]" starts with a blank or a digit
+        return len(s) <= 80 and s[1:2] not in (" ", "") and not s[1].isdigit() \
+            and _MOD_TAG.fullmatch(s.rstrip()) is not None
+    return c in "0123456789abcdef<(" or _MODULE_RUN.fullmatch(s.rstrip()) is not None
+
+
+def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> Optional[str]:
+    """The separator to join `cur` to the previous line with, None to keep them apart."""
+    if cur_has_prefix or not cur or cur[0].isspace() or len(cur) > 200:
+        return None
+    tail = cur.rstrip()
+    body = prev_msg.strip()
+    if not body:
+        return None
+    if prev_len >= MIN_WRAPPED and "Code: " in body[:12] and _HEX_RUN.fullmatch(tail) \
+            and _HEX_RUN.fullmatch(body.rsplit(" ", 1)[-1] + " "):
+        return " "
+    if prev_len >= MIN_WRAPPED and body.startswith("Modules linked in:") and ":" not in tail \
+            and _MODULE_RUN.fullmatch(tail):
+        return " "
+    if _WHOLE_FRAME_END.search(body) and _MOD_TAG.fullmatch(tail):
+        return " "
+    m = _PARTIAL_FRAME.search(body)
+    if m and _FRAME_TAIL.fullmatch(tail) and (m.start() == 0 or body[m.start() - 1] in " :?"):
+        joined = body[m.start():] + tail
+        fr = parse_trace_line(joined)
+        if fr is not None and fr.offset is not None and fr.size is not None:
+            return ""
+    return None
+
+
+# A general wrap: the client breaks at the last blank before its width, so the first word
+# of the tail would not have fitted on the line. Clients wrap at 72-80 columns.
+WRAP_MIN, WRAP_MAX = 64, 80
+
+
+# Lines looked at to decide whether a client word-wrapped the whole paste.
+WRAP_WINDOW = 200
+
+
+def _looks_wrapped(lines: List[str]) -> bool:
+    """A word-wrapping client leaves no line longer than its width that it could
+    have broken at a blank, and leaves many near-width prefixed lines followed
+    by an unindented line without a prefix (the tails)."""
+    near = pairs = 0
+    prev_near = False
+    for s in lines:
+        if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip():
+            return False
+        prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
+        if prev_near and s and not s[0].isspace() and not prefixed:
+            pairs += 1
+        prev_near = prefixed and WRAP_MIN <= len(s)
+        near += prev_near
+    return pairs >= 3 and pairs * 4 >= near
+
+
+def _word_wrapped(last_len: int, cur: str) -> bool:
+    """`cur` (no prefix, no indentation) is what a greedy word wrap moved off a
+    WRAP_MIN..WRAP_MAX column line of length `last_len`."""
+    if last_len > WRAP_MAX or not cur or cur[0].isspace():
+        return False
+    first = cur.split(" ", 1)[0]
+    return last_len + 1 + len(first) > WRAP_MIN
+
+
+def rejoin_wrapped(lines: Numbered) -> Numbered:
+    """Join a continuation line to the line a mail or forum client wrapped it from.
+
+    Joined when the previous line is a `Code:` byte run, a `Modules linked in:`
+    list, or ends in a frame, and the continuation is nothing but the rest of it
+    (hex bytes; module names; `0x../0x.. [mod]` or `[mod]`) and carries no console
+    prefix of its own; or, in a log whose lines carry console prefixes, when an
+    unindented line without one follows a line that a greedy 64-80 column word
+    wrap would have broken before it. The joined line keeps the first line's number."""
+    head, rest = _window(lines, WRAP_WINDOW)
+    wrapped = _looks_wrapped([s for _, s in head])
+    held: Optional[Tuple[int, str]] = None
+    held_msg: Optional[str] = None     # `held` without its console prefix, computed when needed
+    last_len = 0          # length of the last physical line in `held`
+    held_prefixed = False  # `held` starts with a console prefix
+    marked = False        # `held` may end in a Code: run, a module list or a frame
+    for n, s in chain(head, rest):
+        if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
+            sep = None
+            has_prefix = None
+            # cheap tests first: most lines cannot be a tail
+            if marked and _tail_shaped(s):
+                if held_msg is None:
+                    held_msg = strip_prefix(held[1])[0]
+                has_prefix = len(strip_prefix(s)[0]) != len(s)
+                sep = _joinable(held_msg, last_len, s, has_prefix)
+            if sep is None and wrapped and held_prefixed and _word_wrapped(last_len, s):
+                if has_prefix is None:
+                    has_prefix = len(strip_prefix(s)[0]) != len(s)
+                if not has_prefix:
+                    sep = " "
+            if sep is not None:
+                held = (held[0], held[1].rstrip() + sep + s.rstrip())
+                held_msg = None
+                last_len = len(s)
+                continue
+        if held is not None:
+            yield held
+        held = (n, s)
+        held_msg = None
+        last_len = len(s)
+        marked = "Code: " in s or "Modules linked in:" in s or "+0x" in s or "+" in s[-3:]
+        held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
+    if held is not None:
+        yield held
