@@ -82,14 +82,16 @@ def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
     return bool(f.kernel_version or f.kernel_release or f.taint or f.modules)
 
 
-def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosis:
+def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, display_path: Optional[str] = None) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
     any order. A truncated or incomplete dump still yields a Diagnosis, with
     `source.partial` set and `source.problems` saying why. `rules` is a
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
-    when analysing many inputs so the rules are loaded once.
+    when analysing many inputs so the rules are loaded once. `display_path`
+    names the input in the Diagnosis when `path` is a stand-in for it (the
+    decompressed temporary copy of a .gz dump).
     """
     from triage.logsource import is_dump, looks_like_text, open_log, sniff
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
@@ -106,9 +108,10 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None) -> Diagnosi
         # or line lengths (iter_lines caps each line).
         from triage.events.reader import iter_lines
         with open(first, "rb") as fp:
-            return analyze_lines(iter_lines(fp), SourceInfo(path=first, kind="log", format="text"), rules)
+            return analyze_lines(iter_lines(fp), SourceInfo(path=display_path or first, kind="log", format="text"),
+                                 rules)
     opened = open_log([str(p) for p in paths])
-    shown = first if len(paths) == 1 else " + ".join(str(p) for p in paths)
+    shown = display_path or (first if len(paths) == 1 else " + ".join(str(p) for p in paths))
     return analyze_lines(opened.lines, source_info(shown, opened), rules)
 
 

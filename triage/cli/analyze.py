@@ -113,14 +113,13 @@ def _analyze_one(path: str, rules):
         plain = os.path.join(tmp, os.path.basename(path) or "input")
         try:
             decompress_file(path, plain, limit)
-            diag = analyze_path(plain, rules=rules)
+            diag = analyze_path(plain, rules=rules, display_path=path)
         except TriageError as exc:
             if exc.path in (None, plain):
                 exc.path = path
             raise
         except OSError as exc:       # ENOSPC in the temporary directory
             raise InputError(f"cannot decompress into {tmp}: {exc.strerror or exc}", path=path) from None
-    diag.source.path = path
     return diag
 
 
