@@ -18,7 +18,8 @@ EXIT_PARTIAL = 6        # output printed, but the dump is truncated/incomplete
 EXIT_NO_LOG = 7         # dump readable but holds no usable kernel log / VMCOREINFO
 EXIT_SIGNATURES = 8     # a signature rule file is invalid
 EXIT_BATCH_ERRORS = 9   # batch finished, but some dumps ended as errors
-EXIT_OUTPUT = 10        # the output could not be written (disk full, broken pipe, unwritable file)
+EXIT_ARCH = 10          # the dump's CPU architecture is unknown or not supported
+EXIT_OUTPUT = 11        # the output could not be written (disk full, broken pipe, unwritable file)
 
 
 class TriageError(Exception):
@@ -82,6 +83,13 @@ class OutputError(TriageError):
     def __init__(self, message: str, *, errno: Optional[int] = None, **kw):
         super().__init__(message, **kw)
         self.errno = errno      # EPIPE: the reader went away on purpose, the CLI stays quiet
+
+
+class UnsupportedArchError(TriageError):
+    """The dump is from an architecture triage cannot translate addresses for (or
+    whose architecture it cannot tell); the message names it."""
+
+    exit_code = EXIT_ARCH
 
 
 class SignatureError(TriageError):

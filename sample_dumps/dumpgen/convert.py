@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 # name -> makedumpfile options; the output file is vmcore.<name>.
 CONVERSIONS: Dict[str, List[str]] = {
@@ -16,15 +16,18 @@ CONVERSIONS: Dict[str, List[str]] = {
 }
 
 
-def convert(src: Path, outdir: Path, names: List[str]) -> Dict[str, Dict]:
-    """Run each conversion; return {name: {path, args, status, message}}."""
+def convert(src: Path, outdir: Path, names: List[str],
+            makedumpfile: Sequence[str] = ("makedumpfile",)) -> Dict[str, Dict]:
+    """Run each conversion; return {name: {path, args, status, message}}.
+
+    `makedumpfile` is the command to run (arm64's runs under qemu-user)."""
     results: Dict[str, Dict] = {}
     outdir.mkdir(parents=True, exist_ok=True)
     for name in names:
         args = CONVERSIONS[name]
         dst = outdir / f"vmcore.{name}"
         dst.unlink(missing_ok=True)
-        argv = ["makedumpfile", *args, str(src)]
+        argv = [*makedumpfile, *args, str(src)]
         if "-F" in args:
             with open(dst, "wb") as f:
                 r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, text=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
+from .target import X86_64, Target
+
 # Everything the generator runs on the host.
 APT_PACKAGES = [
     "qemu-system-x86", "busybox-static", "makedumpfile", "kexec-tools",
@@ -40,10 +42,14 @@ def apt_install(extra: List[str]) -> None:
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
-def default_kernel_abi() -> str:
-    """The ABI name (e.g. 6.1.0-57-amd64) of Debian's current amd64 kernel."""
+def default_kernel_abi(target: Target = X86_64) -> str:
+    """The ABI name (e.g. 6.1.0-57-amd64) of Debian's current kernel for the target."""
+    meta = f"linux-image-{target.deb_arch}"
+    if target.foreign:
+        meta += f":{target.deb_arch}"
+
     def lookup() -> str:
-        return subprocess.run(["apt-cache", "depends", "linux-image-amd64"],
+        return subprocess.run(["apt-cache", "depends", meta],
                               capture_output=True, text=True).stdout
 
     out = lookup()
@@ -51,9 +57,9 @@ def default_kernel_abi() -> str:
         # Fresh containers often ship without package lists.
         run(["apt-get", "update", "-qq"])
         out = lookup()
-    m = re.search(r"Depends: linux-image-(\S+)", out)
+    m = re.search(r"Depends: linux-image-([^\s:]+)", out)
     if not m:
-        raise RuntimeError("cannot find the kernel linux-image-amd64 depends on")
+        raise RuntimeError(f"cannot find the kernel {meta} depends on")
     return m.group(1)
 
 
@@ -66,20 +72,22 @@ class Kernel:
     system_map: Path
 
 
-def fetch_kernel(cache: Path, abi: str) -> Kernel:
+def fetch_kernel(cache: Path, abi: str, target: Target = X86_64) -> Kernel:
     """apt-get download the kernel deb and unpack it under cache (never install)."""
     root = cache / f"kernel-{abi}"
     vmlinuz = root / "boot" / f"vmlinuz-{abi}"
     if not vmlinuz.exists():
         debs = cache / "debs"
         debs.mkdir(parents=True, exist_ok=True)
-        found = glob.glob(str(debs / f"linux-image-{abi}*_amd64.deb"))
+        pattern = str(debs / f"linux-image-{abi}*_{target.deb_arch}.deb")
+        found = glob.glob(pattern)
         if not found:
+            suffix = f":{target.deb_arch}" if target.foreign else ""
             for name in (f"linux-image-{abi}-unsigned", f"linux-image-{abi}"):
-                r = subprocess.run(["apt-get", "download", name], cwd=debs)
+                r = subprocess.run(["apt-get", "download", name + suffix], cwd=debs)
                 if r.returncode == 0:
                     break
-            found = glob.glob(str(debs / f"linux-image-{abi}*_amd64.deb"))
+            found = glob.glob(pattern)
         if not found:
             raise RuntimeError(f"could not download linux-image-{abi}")
         tmp = root.parent / (root.name + ".tmp")
@@ -90,9 +98,45 @@ def fetch_kernel(cache: Path, abi: str) -> Kernel:
                   root / "boot" / f"System.map-{abi}")
 
 
-def build_modules(cache: Path, abi: str) -> Path:
+def _foreign_headers(cache: Path, abi: str, target: Target) -> Path:
+    """The target's linux-headers-<abi> unpacked under cache, its kbuild scripts
+    pointed at the host's linux-kbuild of the same release (those are host binaries).
+
+    What it depends on (linux-headers-<ver>-common, arch all, and
+    linux-kbuild-<ver>) is installed on the host from the deb's own Depends."""
+    root = cache / f"headers-{abi}"
+    build = root / "usr" / "src" / f"linux-headers-{abi}"
+    debs = cache / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    pattern = str(debs / f"linux-headers-{abi}_*_{target.deb_arch}.deb")
+    if not glob.glob(pattern):
+        run(["apt-get", "download", f"linux-headers-{abi}:{target.deb_arch}"], cwd=debs)
+    depends = subprocess.run(["dpkg-deb", "-f", glob.glob(pattern)[0], "Depends"],
+                             capture_output=True, text=True, check=True).stdout
+    apt_install([d.split()[0] for d in depends.split(",")
+                 if d.split() and d.split()[0].startswith(("linux-headers-", "linux-kbuild-"))])
+    if not build.exists():
+        tmp = root.parent / (root.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(["dpkg-deb", "-x", glob.glob(pattern)[0], str(tmp)])
+        kbuild = os.readlink(tmp / "usr" / "src" / f"linux-headers-{abi}" / "scripts")
+        # ../../lib/linux-kbuild-6.1/scripts -> the host's /usr/lib/linux-kbuild-6.1
+        kb_name = Path(kbuild).parent.name
+        (tmp / "usr" / "lib").mkdir(parents=True, exist_ok=True)
+        (tmp / "usr" / "lib" / kb_name).symlink_to(f"/usr/lib/{kb_name}")
+        tmp.rename(root)
+    return build
+
+
+def build_modules(cache: Path, abi: str, target: Target = X86_64) -> Path:
     """Build the test modules and the static memory hog; return the build dir."""
-    apt_install([f"linux-headers-{abi}"])
+    if target.foreign:
+        # The arm64 headers are unpacked, not installed (see _foreign_headers).
+        apt_install(list(target.host_packages))
+        kdir = str(_foreign_headers(cache, abi, target))
+    else:
+        apt_install([f"linux-headers-{abi}"])
+        kdir = f"/lib/modules/{abi}/build"
     src = HERE / "modules"
     out = cache / f"modules-{abi}"
     stamp = out / ".stamp"
@@ -101,7 +145,8 @@ def build_modules(cache: Path, abi: str) -> Path:
         return out
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(src, out)
-    run(["make", "-s", "-C", f"/lib/modules/{abi}/build", f"M={out}", "modules"])
-    run(["gcc", "-static", "-O2", "-o", str(out / "hog"), str(out / "hog.c")])
+    cross = [f"CROSS_COMPILE={target.cross_prefix}"] if target.foreign else []
+    run(["make", "-s", "-C", kdir, f"M={out}", *cross, "modules"])
+    run([f"{target.cross_prefix}gcc", "-static", "-O2", "-o", str(out / "hog"), str(out / "hog.c")])
     stamp.touch()
     return out

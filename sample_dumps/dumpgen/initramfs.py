@@ -9,6 +9,9 @@ from typing import Iterable, List, Optional
 
 from .host import Kernel
 from .scenarios import SCENARIOS
+from .target import Sysroot, X86_64
+
+_NATIVE = Sysroot(X86_64, None)
 
 # Loaded in this order (modules.dep is not shipped in the kernel deb).
 VIRTIO_BLK_CHAIN = ["virtio_ring", "virtio", "virtio_pci_modern_dev",
@@ -21,32 +24,38 @@ def _find_module(kernel: Kernel, name: str) -> Path:
     raise FileNotFoundError(f"module {name} not in {kernel.moddir}")
 
 
-def _shared_libs(binaries: Iterable[str]) -> List[str]:
-    """Shared objects the binaries need, from ldd (the guest runs Debian 12 too)."""
-    libs = set()
-    for b in binaries:
-        out = subprocess.run(["ldd", b], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            parts = line.split()
-            for tok in parts:
-                if tok.startswith("/"):
-                    libs.add(tok)
-    return sorted(libs)
+def _copy_module(src: Path, dst: Path) -> None:
+    """Copy a kernel module, uncompressed (Debian's 6.12 packages ship .ko.xz;
+    busybox insmod loads plain .ko)."""
+    if src.suffix == ".xz":
+        with open(dst, "wb") as f:
+            subprocess.run(["xz", "-dc", str(src)], stdout=f, check=True)
+    else:
+        shutil.copy2(src, dst)
 
 
-def _copy_real(src: str, root: Path) -> None:
+def _shared_libs(binaries: Iterable[str], sysroot: Sysroot = _NATIVE) -> List[str]:
+    """Shared objects the binaries need (the guest runs Debian 12 too)."""
+    return sysroot.shared_libs(list(binaries))
+
+
+def _copy_real(src: str, root: Path, sysroot: Sysroot = _NATIVE) -> None:
+    if sysroot.root is not None:
+        # Debian moves binaries between /sbin and /usr/sbin across architectures' packages.
+        src = "/" + os.path.relpath(sysroot.path(src), sysroot.root)
     dst = root / src.lstrip("/")
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(os.path.realpath(src), dst)
+    shutil.copy2(sysroot.host_file(src), dst)
 
 
-def _skeleton(root: Path) -> None:
+def _skeleton(root: Path, sysroot: Sysroot = _NATIVE) -> None:
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "sbin", "dev", "proc", "sys", "tmp", "lib/modules", "boot", "out",
               "lib64", "lib/x86_64-linux-gnu"):
         (root / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2("/bin/busybox", root / "bin" / "busybox")
-    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True,
+    busybox = sysroot.path("/bin/busybox")
+    shutil.copy2(busybox, root / "bin" / "busybox")
+    applets = subprocess.run(sysroot.runner() + [busybox, "--list"], capture_output=True,
                              text=True, check=True).stdout.split()
     for a in applets:
         if a != "busybox":
@@ -67,25 +76,31 @@ def _pack(root: Path, out: Path) -> Path:
     return out
 
 
-def build_capture(kernel: Kernel, work: Path) -> Path:
+def build_capture(kernel: Kernel, work: Path, sysroot: Sysroot = _NATIVE) -> Path:
     """The kdump capture initramfs: virtio disk, makedumpfile, vmcore-dmesg."""
     root = work / "capture-root"
-    _skeleton(root)
+    _skeleton(root, sysroot)
     tools = ["/usr/bin/makedumpfile", "/usr/sbin/vmcore-dmesg"]
     for t in tools:
-        _copy_real(t, root)
-        shutil.copy2(t, root / "bin" / os.path.basename(t))
-    for lib in _shared_libs(tools):
-        _copy_real(lib, root)
+        _copy_real(t, root, sysroot)
+        shutil.copy2(sysroot.path(t), root / "bin" / os.path.basename(t))
+    for lib in _shared_libs(tools, sysroot):
+        _copy_real(lib, root, sysroot)
     for m in VIRTIO_BLK_CHAIN:
-        shutil.copy2(_find_module(kernel, m), root / "lib" / "modules" / f"{m}.ko")
+        try:
+            _copy_module(_find_module(kernel, m), root / "lib" / "modules" / f"{m}.ko")
+        except FileNotFoundError:
+            if sysroot.root is None:
+                raise
+            # arm64 builds virtio and virtio_ring into the kernel.
     init = (Path(__file__).parent / "guest" / "capture-init.sh").read_text()
     (root / "init").write_text(init)
     (root / "init").chmod(0o755)
     return _pack(root, work / "capture.img")
 
 
-def build_main(kernel: Kernel, modules: Path, capture_img: Optional[Path], work: Path) -> Path:
+def build_main(kernel: Kernel, modules: Path, capture_img: Optional[Path], work: Path,
+               sysroot: Sysroot = _NATIVE) -> Path:
     """The crashing system's initramfs: test modules, hog and, when capture_img
     is given (kdump runs), kexec plus the capture kernel and its initramfs.
 
@@ -93,16 +108,16 @@ def build_main(kernel: Kernel, modules: Path, capture_img: Optional[Path], work:
     RAM and so in the dump."""
     name = "main-kdump" if capture_img else "main-lean"
     root = work / (name + "-root")
-    _skeleton(root)
+    _skeleton(root, sysroot)
     for mod in ("nvidia", "acme_storage"):
         shutil.copy2(modules / f"{mod}.ko", root / "lib" / "modules" / f"{mod}.ko")
-    shutil.copy2(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
+    _copy_module(_find_module(kernel, "qemu_fw_cfg"), root / "lib" / "modules" / "qemu_fw_cfg.ko")
     shutil.copy2(modules / "hog", root / "bin" / "hog")
     if capture_img:
-        _copy_real("/usr/sbin/kexec", root)
-        shutil.copy2("/usr/sbin/kexec", root / "bin" / "kexec")
-        for lib in _shared_libs(["/usr/sbin/kexec"]):
-            _copy_real(lib, root)
+        _copy_real("/usr/sbin/kexec", root, sysroot)
+        shutil.copy2(sysroot.path("/usr/sbin/kexec"), root / "bin" / "kexec")
+        for lib in _shared_libs(["/usr/sbin/kexec"], sysroot):
+            _copy_real(lib, root, sysroot)
         shutil.copy2(kernel.vmlinuz, root / "boot" / "vmlinuz")
         shutil.copy2(capture_img, root / "boot" / "capture.img")
     guest = Path(__file__).parent / "guest"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Sequence
 
 TOOLS = ("makedumpfile-dmesg", "vmcore-dmesg")
 
@@ -23,8 +23,12 @@ def _last_error(text: str) -> str:
     return bad[-1] if bad else (lines[-1] if lines else "")
 
 
-def run_oracles(dump: Path) -> Dict[str, Dict[str, str]]:
+def run_oracles(dump: Path, makedumpfile: Sequence[str] = ("makedumpfile",)
+                ) -> Dict[str, Dict[str, str]]:
     """Run each peer tool on `dump`; return {tool: {status, output|error}}.
+
+    `makedumpfile` is the command to run: a dump is read by the makedumpfile
+    built for its architecture (arm64's under qemu-user on an x86_64 host).
 
     Outputs land in `<dump>.<tool>.txt`; failures in `<dump>.<tool>.err`.
     """
@@ -35,7 +39,7 @@ def run_oracles(dump: Path) -> Dict[str, Dict[str, str]]:
         out.unlink(missing_ok=True)
         err.unlink(missing_ok=True)
         if tool == "makedumpfile-dmesg":
-            r = _run(["makedumpfile", "--dump-dmesg", str(dump), str(out)])
+            r = _run([*makedumpfile, "--dump-dmesg", str(dump), str(out)])
             ok = r.returncode == 0 and out.exists() and out.stat().st_size > 0
             msg = r.stdout + r.stderr
         else:

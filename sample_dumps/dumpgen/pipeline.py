@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import time
@@ -14,6 +15,7 @@ from .convert import CONVERSIONS, convert
 from .manifest import dump_entry, write_manifest
 from .oracles import run_oracles
 from .scenarios import SCENARIOS
+from .target import TARGETS, ensure_foreign_arch, make_sysroot
 
 SAMPLE = host.HERE
 NOKASLR_SUBSET = ("gpu_alloc_null", "sysrq", "null_deref", "hung_task")
@@ -55,18 +57,20 @@ def do_qemu_run(run: Run, env: Dict[str, Any], out: Path, captures: List[str],
     shutil.rmtree(rdir, ignore_errors=True)
     cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["lean_img"], run.ram_mib,
                           kaslr=run.kaslr, init_on_free=env["init_on_free"],
-                          smp=env["smp"], extra_cmdline=env["extra_cmdline"])
+                          smp=env["smp"], extra_cmdline=env["extra_cmdline"],
+                          target=env["target"])
     fmts = [QEMU_CAPTURES[c] for c in captures]
     dumps = qemu.boot_and_dump(sc, cfg, rdir, fmts, env["accel"], paging_elf=paging)
     entries = []
     for fmt, path in dumps.items():
-        oracles = run_oracles(path)
+        oracles = run_oracles(path, env["makedumpfile"])
         args = ["dump-guest-memory", f"format={fmt.replace('-paging', '')}",
                 f"paging={'true' if fmt == 'elf-paging' else 'false'}"]
         entries.append(dump_entry(path, out, scenario=run.scenario,
                                   capture="qemu-dump-guest-memory", args=args,
                                   serial=rdir / "serial.log", guest_ram_mib=run.ram_mib,
-                                  crashkernel_mib=None, oracles=oracles))
+                                  crashkernel_mib=None, oracles=oracles,
+                                  extra=env["arch_extra"]))
     return entries
 
 
@@ -77,29 +81,31 @@ def do_kdump_run(run: Run, env: Dict[str, Any], out: Path, conversions: List[str
     shutil.rmtree(rdir, ignore_errors=True)
     cfg = qemu.BootConfig(env["kernel"].vmlinuz, env["kdump_img"], run.ram_mib,
                           kaslr=run.kaslr, crashkernel_mib=run.crashkernel_mib,
-                          extra_cmdline=env["extra_cmdline"])
-    tree = qemu.boot_kdump(sc, cfg, rdir, env["accel"])
+                          extra_cmdline=env["extra_cmdline"], target=env["target"])
+    tree = qemu.boot_kdump(sc, cfg, rdir, env["accel"], makedumpfile=env["makedumpfile"])
+    mdf = env["makedumpfile"]
     vmcore = _rhel_vmcore(tree)
     serial = rdir / "serial.log"
     entries = []
     guest_oracle = {"vmcore-dmesg-in-guest": {"status": "ok", "output": "vmcore-dmesg.txt"}} \
         if (vmcore.parent / "vmcore-dmesg.txt").exists() else \
         {"vmcore-dmesg-in-guest": {"status": "failed", "error": "no vmcore-dmesg.txt"}}
-    oracles = dict(run_oracles(vmcore), **guest_oracle)
+    oracles = dict(run_oracles(vmcore, mdf), **guest_oracle)
     entries.append(dump_entry(vmcore, out, scenario=run.scenario, capture="in-guest-kdump",
                               args=["makedumpfile", "-l", "--message-level", "7", "-d", "31",
                                     "/proc/vmcore"],
                               serial=serial, guest_ram_mib=run.ram_mib,
                               crashkernel_mib=run.crashkernel_mib, oracles=oracles,
-                              extra={"layout": "rhel"}))
+                              extra={"layout": "rhel", **env["arch_extra"]}))
     elf = tree / "vmcore-elf"
     entries.append(dump_entry(elf, out, scenario=run.scenario, capture="in-guest-kdump",
                               args=["makedumpfile", "-F", "-E", "-d", "31", "/proc/vmcore",
                                     "|", "makedumpfile", "-R"],
                               serial=serial, guest_ram_mib=run.ram_mib,
-                              crashkernel_mib=run.crashkernel_mib, oracles=run_oracles(elf)))
+                              crashkernel_mib=run.crashkernel_mib, oracles=run_oracles(elf, mdf),
+                              extra=env["arch_extra"]))
     # makedumpfile refuses -E on kdump-compressed input, so convert from the ELF.
-    conv = convert(elf, rdir / "converted", conversions)
+    conv = convert(elf, rdir / "converted", conversions, mdf)
     (rdir / "converted" / "conversions.json").write_text(json.dumps(
         {k: {**v, "path": v["path"].name} for k, v in conv.items()}, indent=1))
     for name, res in conv.items():
@@ -111,28 +117,40 @@ def do_kdump_run(run: Run, env: Dict[str, Any], out: Path, conversions: List[str
                                   args=res["args"] + ["<in-guest ELF vmcore>"], serial=serial,
                                   guest_ram_mib=run.ram_mib,
                                   crashkernel_mib=run.crashkernel_mib,
-                                  oracles=run_oracles(res["path"]),
-                                  extra={"converted_from": str(elf.relative_to(out))}))
+                                  oracles=run_oracles(res["path"], mdf),
+                                  extra={"converted_from": str(elf.relative_to(out)),
+                                         **env["arch_extra"]}))
     return entries
 
 
 def prepare(args: argparse.Namespace) -> Dict[str, Any]:
     """Host packages, kernel, modules and both initramfs images."""
+    target = TARGETS[args.arch]
+    if args.tcg_cpu:
+        target = dataclasses.replace(target, tcg_cpu=args.tcg_cpu)
     if not args.no_apt:
-        host.apt_install([])
+        host.apt_install(list(target.host_packages))
+        ensure_foreign_arch(target)
     cache = Path(args.cache)
-    abi = args.kernel_abi or host.default_kernel_abi()
-    kernel = host.fetch_kernel(cache, abi)
-    mods = host.build_modules(cache, abi)
+    abi = args.kernel_abi or host.default_kernel_abi(target)
+    kernel = host.fetch_kernel(cache, abi, target)
+    mods = host.build_modules(cache, abi, target)
+    sysroot = make_sysroot(target, cache)
     work = cache / f"initramfs-{abi}"
     work.mkdir(parents=True, exist_ok=True)
-    cap = initramfs.build_capture(kernel, work)
-    env = {"kernel": kernel,
-           "lean_img": initramfs.build_main(kernel, mods, None, work),
-           "kdump_img": initramfs.build_main(kernel, mods, cap, work),
+    cap = initramfs.build_capture(kernel, work, sysroot)
+    env = {"kernel": kernel, "target": target,
+           "lean_img": initramfs.build_main(kernel, mods, None, work, sysroot),
+           "kdump_img": initramfs.build_main(kernel, mods, cap, work, sysroot),
            "init_on_free": args.init_on_free, "smp": args.smp,
-           "extra_cmdline": tuple(args.extra_cmdline.split())}
-    if args.accel == "auto":
+           "extra_cmdline": tuple(args.extra_cmdline.split()),
+           # The dump's own architecture's makedumpfile reads it (arm64's under qemu-user).
+           "makedumpfile": tuple(sysroot.runner() + [sysroot.path("/usr/bin/makedumpfile")]),
+           # x86_64 entries keep their historical shape; others say what they are.
+           "arch_extra": {} if target.name == "x86_64" else {"arch": target.name}}
+    if target.foreign:
+        env["accel"] = "tcg"     # a foreign guest never runs under KVM here
+    elif args.accel == "auto":
         env["accel"] = "kvm" if qemu.kvm_usable() else "tcg"
     else:
         env["accel"] = args.accel
@@ -207,15 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="matrix (default): all scenarios with KASLR on, "
                         + ",".join(NOKASLR_SUBSET) + " also off (with a paging ELF)")
     p.add_argument("--ram", type=int, default=128, help="MiB for QEMU-captured guests")
-    p.add_argument("--kdump-ram", type=int, default=384,
-                   help="MiB for in-guest kdump guests (the capture kernel needs room)")
-    p.add_argument("--crashkernel", type=int, default=128, help="crashkernel= MiB")
+    p.add_argument("--kdump-ram", type=int,
+                   help="MiB for in-guest kdump guests (the capture kernel needs room; "
+                        "default 384, arm64 512)")
+    p.add_argument("--crashkernel", type=int, help="crashkernel= MiB (default 128, arm64 256)")
     p.add_argument("--qemu-captures", default="qemu-elf,qemu-zlib",
                    type=lambda s: [x for x in s.split(",") if x],
                    help="comma list of " + ",".join(QEMU_CAPTURES) + " ('' for none)")
     p.add_argument("--paging", action="store_true", help="also a QEMU ELF with paging=true")
     p.add_argument("--extra-cmdline", default="", help="more kernel parameters for every guest")
     p.add_argument("--smp", type=int, default=2, help="vCPUs of QEMU-captured guests")
+    p.add_argument("--tcg-cpu", help="-cpu model under TCG (default max,la57=off for x86_64, max for "
+                                     "arm64; e.g. max,lpa2=off: a 52-bit-VA arm64 kernel then runs "
+                                     "with 47/48-bit VAs)")
     p.add_argument("--init-on-free", action="store_true",
                    help="boot QEMU-captured guests with init_on_free=1 (much smaller dumps)")
     p.add_argument("--no-kdump", dest="kdump", action="store_false",
@@ -223,7 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversions", default=",".join(CONVERSIONS),
                    type=lambda s: [x for x in s.split(",") if x],
                    help="makedumpfile conversions of each in-guest vmcore")
-    p.add_argument("--out", default=str(SAMPLE / "out"))
+    p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64",
+                   help="guest architecture: Debian's amd64 kernel, or its arm64 kernel under "
+                        "qemu-system-aarch64 -machine virt (TCG) with arm64 makedumpfile "
+                        "run under qemu-user; arm64 defaults to --out out-arm64")
+    p.add_argument("--out", help="default sample_dumps/out (out-arm64 for --arch arm64)")
     p.add_argument("--cache", default=str(SAMPLE / "cache"))
     p.add_argument("--kernel-abi", help="e.g. 6.1.0-57-amd64 (default: linux-image-amd64's)")
     p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto")
@@ -243,8 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.out is None:
+        args.out = str(SAMPLE / ("out" if args.arch == "x86_64" else f"out-{args.arch}"))
+    target = TARGETS[args.arch]
+    if args.kdump_ram is None:
+        args.kdump_ram = target.kdump_ram_mib
+    if args.crashkernel is None:
+        args.crashkernel = target.crashkernel_mib
     if args.ci and not args.scenarios:
         args.scenarios = "gpu_alloc_null,oom_panic,sysrq"
+    if args.ci and args.arch != "x86_64" and args.kaslr == "matrix":
+        # A TCG arm64 kdump boot takes 3-5 min here: KASLR on only (6 boots).
+        args.kaslr = "on"
     if args.refresh:
         from .manifest import load_manifest, refresh_entry
         out = Path(args.out)
@@ -260,6 +296,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             write_manifest(cm, [refresh_entry(e, SAMPLE) for e in doc["dumps"]], doc["note"])
             print(f"manifest: {cm}")
         return 0
+    if args.arch != "x86_64" and (args.committed or args.all):
+        raise SystemExit("--committed/--all make the x86_64 committed set only")
     if args.committed:
         from .committed import make_committed
         make_committed(args)

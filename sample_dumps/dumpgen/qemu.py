@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .qmp import QMP
 from .scenarios import Scenario
+from .target import X86_64, Target
 
 PANIC_RE = re.compile(rb"Kernel panic - not syncing")
 END_RE = re.compile(rb"---\[ end Kernel panic")
@@ -30,6 +31,7 @@ class BootConfig:
     crashkernel_mib: Optional[int] = None
     init_on_free: bool = False
     extra_cmdline: Tuple[str, ...] = ()
+    target: Target = X86_64
 
 
 def kvm_usable() -> bool:
@@ -51,7 +53,7 @@ def kvm_usable() -> bool:
 
 
 def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
-    args = ["console=ttyS0,115200", "ignore_loglevel", "oops=panic", "panic=0",
+    args = [f"console={cfg.target.console},115200", "ignore_loglevel", "oops=panic", "panic=0",
             f"triage.scenario={sc.name}", *sc.cmdline]
     if not cfg.kaslr:
         args.append("nokaslr")
@@ -67,12 +69,13 @@ def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
 
 def qemu_argv(cfg: BootConfig, cmdline: str, serial: Path, qmp_sock: Optional[Path],
               disks: List[Path], accel: str) -> List[str]:
-    argv = ["qemu-system-x86_64", "-accel", accel, "-m", str(cfg.ram_mib),
+    t = cfg.target
+    argv = [t.qemu, *t.machine, "-accel", accel, "-m", str(cfg.ram_mib),
             "-smp", str(cfg.smp), "-display", "none", "-monitor", "none",
             "-no-reboot", "-kernel", str(cfg.vmlinuz), "-initrd", str(cfg.initrd),
             "-append", cmdline, "-serial", f"file:{serial}",
             "-device", "vmcoreinfo", "-nic", "none"]
-    argv += ["-cpu", "host" if accel == "kvm" else "max,la57=off"]
+    argv += ["-cpu", "host" if accel == "kvm" else t.tcg_cpu]
     if qmp_sock:
         argv += ["-qmp", f"unix:{qmp_sock},server=on,wait=off"]
     for disk in disks:
@@ -191,7 +194,8 @@ def _run_kdump_once(argv: List[str], serial: Path, outdir: Path, timeout: int) -
 
 
 def boot_kdump(sc: Scenario, cfg: BootConfig, outdir: Path, accel: str,
-               disk_mib: int = 512, attempts: int = 8) -> Path:
+               disk_mib: int = 512, attempts: int = 8,
+               makedumpfile: Tuple[str, ...] = ("makedumpfile",)) -> Path:
     """Boot with crashkernel=, let the in-guest kdump save the dump to a raw
     disk as a tar archive, extract it into outdir; return the extracted tree.
 
@@ -225,7 +229,7 @@ def boot_kdump(sc: Scenario, cfg: BootConfig, outdir: Path, accel: str,
         tree.mkdir(exist_ok=True)
         subprocess.run(["tar", "-xf", str(disk), "-C", str(tree)], check=True)
         with open(elf_disk, "rb") as f:
-            subprocess.run(["makedumpfile", "-R", str(tree / "vmcore-elf")], stdin=f,
+            subprocess.run([*makedumpfile, "-R", str(tree / "vmcore-elf")], stdin=f,
                            stdout=subprocess.DEVNULL, check=True)
     finally:
         disk.unlink(missing_ok=True)

@@ -22,7 +22,9 @@ _EVENT_PATTERNS: List[Tuple[str, re.Pattern]] = [
     ("alloc_failure", re.compile(r"page allocation failure: |vmalloc error: ")),
     # One record per kill (the "oom-kill:constraint=" line precedes it).
     ("oom_kill", re.compile(r"[Oo]ut of memory: Killed process")),
-    ("null_deref", re.compile(r"BUG: kernel NULL pointer dereference")),
+    # x86_64 wording, then arm64's (arch/arm64/mm/fault.c die_kernel_fault).
+    ("null_deref", re.compile(r"BUG: kernel NULL pointer dereference|"
+                              r"Unable to handle kernel NULL pointer dereference at virtual address")),
     ("gpf", re.compile(r"general protection fault")),
     ("kernel_bug", re.compile(r"kernel BUG at ")),
     ("warn", re.compile(r"WARNING: CPU: \d+ PID: \d+ at ")),
@@ -75,7 +77,8 @@ def _module_after(records: List[str], start: int, want_rip: bool, span: int = 80
     """Module named on the RIP line (want_rip) or the first call-trace frame
     that names a module, within `span` records after `start`."""
     for msg in records[start:start + span]:
-        if want_rip and msg.startswith("RIP: 0010:"):
+        # x86_64 names the faulting function on its RIP line, arm64 on "pc : ".
+        if want_rip and msg.startswith(("RIP: 0010:", "pc : ")):
             m = _MOD.search(msg)
             return m.group(1) if m else None
         if not want_rip and msg.startswith(" ") and _MOD.search(msg):
@@ -114,7 +117,8 @@ def _category(panic: Optional[str], events: List[Event]) -> Tuple[Optional[str],
     if "hung_task" in panic and "hung_task" in last:
         return "hung_task", last["hung_task"].module
     oopses = [e for e in events if e.name in ("null_deref", "gpf", "kernel_bug")]
-    if (not panic or panic.startswith("Fatal exception")) and oopses:
+    # arm64's die() panics with "Oops: Fatal exception".
+    if (not panic or panic.startswith(("Fatal exception", "Oops: Fatal exception"))) and oopses:
         first = oopses[0]
         mod = first.module
         if first.name == "null_deref" and mod in GPU_MODULES:
@@ -137,6 +141,9 @@ def parse_serial(text: str) -> SerialFacts:
             release = msg.split()[2]
         elif cmdline is None and msg.startswith("Command line: "):
             cmdline = msg[len("Command line: "):]
+        elif cmdline is None and msg.startswith("Kernel command line: "):
+            # arm64 prints only this form (x86_64 prints "Command line: " first).
+            cmdline = msg[len("Kernel command line: "):]
         elif msg.startswith("Kernel Offset: "):
             kaslr = not msg.startswith("Kernel Offset: disabled")
         m = _PANIC.search(msg)

@@ -313,7 +313,7 @@ def test_dump_gets_the_serial_logs_verdict(dump):
 
 def test_output_to_missing_directory_is_one_line_output_error(tmp_path):
     r = _run("analyze", DATA / "sysrq.serial.log", "--output", tmp_path / "no" / "such" / "r.txt")
-    assert r.returncode == 10, r.stderr     # docs/exit-codes.md: the output could not be written
+    assert r.returncode == 11, r.stderr     # docs/exit-codes.md: the output could not be written
     assert r.stderr.count("\n") == 1 and "cannot write the report" in r.stderr
 
 

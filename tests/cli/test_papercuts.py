@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import cli
+from triage.errors import EXIT_OUTPUT
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "analyze"
@@ -120,7 +121,7 @@ def test_disk_full_on_stdout_is_an_output_error(args):
     with open("/dev/full", "w") as full:
         r = subprocess.run([sys.executable, "-m", "triage", *map(str, args)], stdout=full, stderr=subprocess.PIPE,
                            text=True, env=_env(), timeout=300)
-    assert r.returncode == 10, r.stderr
+    assert r.returncode == EXIT_OUTPUT, r.stderr
     assert r.stderr.count("\n") == 1 and "No space left on device" in r.stderr and "internal" not in r.stderr
 
 
@@ -129,20 +130,20 @@ def test_disk_full_on_output_file_keeps_the_device():
     if not stat.S_ISCHR(os.stat("/dev/full").st_mode):
         pytest.skip("/dev/full is not the full device here")
     r = _run("analyze", "-o", "/dev/full", GPU_LOG)
-    _one_line(r, 10)
+    _one_line(r, EXIT_OUTPUT)
     assert "No space left on device" in r.stderr
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
 def test_closed_pipe_is_an_output_error_and_quiet(tmp_path):
-    """`triage dmesg big.log | head -1`: exit 10 (docs/exit-codes.md), no traceback, no message."""
+    """`triage dmesg big.log | head -1`: EXIT_OUTPUT (docs/exit-codes.md), no traceback, no message."""
     big = tmp_path / "big.log"
     line = GPU_LOG.read_bytes().splitlines(keepends=True)[0]
     big.write_bytes(line * ((4 << 20) // len(line) + 1))      # far more than a pipe buffer
     r = subprocess.run(f"set -o pipefail; {sys.executable} -m triage dmesg {big} | head -1",
                        shell=True, executable="/bin/bash", capture_output=True, env=_env(), timeout=300)
     assert r.stdout == line
-    assert r.returncode == 10, r.stderr
+    assert r.returncode == EXIT_OUTPUT, r.stderr
     assert r.stderr == b""
 
 

@@ -23,18 +23,22 @@ def gather(paths):
     """Everything `info` reports, as a dict, plus the partial flag."""
     from triage.logsource import open_reader
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
-    from triage.errors import TriageError
+    from triage.errors import TriageError, UnsupportedArchError
     with open_reader(list(paths)) as reader:
         facts = reader.facts()
         text = reader.vmcoreinfo()
         info = parse_vmcoreinfo(text) if text else None
         hostname = version = machine = None
+        layout = None
         if info is not None:
             try:
                 from triage.memory.kernel import KernelMemory
                 from triage.memory.utsname import read_utsname
                 mem = KernelMemory(reader, info, facts.arch)
+                layout = mem.translator.layout or None
                 hostname, version, machine = read_utsname(mem, info)
+            except UnsupportedArchError:
+                raise                   # exit 10: what the dump is cannot be described further
             except TriageError as exc:
                 facts.problems.append(f"utsname unreadable: {exc.message}")
         prstatus = sum(1 for n in reader.notes() if n.name == "CORE" and n.type == 1)
@@ -62,6 +66,7 @@ def gather(paths):
         "complete": facts.complete,
         "problems": facts.problems,
         "vmcoreinfo_source": facts.vmcoreinfo_source,
+        "address_layout": layout,
     }
     return d, not facts.complete
 
@@ -84,13 +89,15 @@ def info(ctx: click.Context, paths, as_json: bool) -> None:
                   ("dump_level", "dump level"), ("excluded_classes", "excluded pages"),
                   ("pages_present", "pages present"), ("pages_total", "pages total"),
                   ("cpus_prstatus", "CPUs (PRSTATUS)"), ("complete", "complete"),
-                  ("vmcoreinfo_source", "VMCOREINFO from")]
+                  ("vmcoreinfo_source", "VMCOREINFO from"), ("address_layout", "address layout")]
         for key, label in labels:
             v = d[key]
             if v is None:
                 v = "-"
             elif isinstance(v, list):
                 v = ", ".join(v) or "none"
+            elif isinstance(v, dict):
+                v = "; ".join(f"{k} {x}" for k, x in v.items())
             elif isinstance(v, bool):
                 v = "yes" if v else "no"
             click.echo(f"{label + ':':18} {click.unstyle(str(v))}")

@@ -334,7 +334,7 @@ class KdumpReader(DumpReader):
 
     def arch(self) -> Optional[str]:
         machine = self._parts[0].hdr.utsname.get("machine")
-        if machine:
+        if machine and machine != "Unknown":     # QEMU writes "Unknown" for arm64 guests
             return machine
         text = self.vmcoreinfo() or ""
         if "SYMBOL(init_top_pgt)" in text or "SYMBOL(init_level4_pgt)" in text:
@@ -347,7 +347,9 @@ class KdumpReader(DumpReader):
         first = self._parts[0].hdr
         problems = list(self._problems) + self._truncation()
         vmci_ps = self._vmci_value("PAGESIZE")
-        if vmci_ps and vmci_ps.isdigit() and int(vmci_ps) != self.page_size:
+        # QEMU writes arm64 guests' dumps in 64K blocks (its largest target page) whatever
+        # the guest's granule: a block that is a whole number of pages is no problem.
+        if vmci_ps and vmci_ps.isdigit() and int(vmci_ps) and self.page_size % int(vmci_ps):
             problems.append(f"block_size {self.page_size} differs from VMCOREINFO PAGESIZE {vmci_ps}")
         self.vmcoreinfo()
         present = sum(p.dumpable_count() for p in self._parts)

@@ -1,24 +1,22 @@
 """The architecture interface of address translation, and the factory that picks one.
 
 A translator turns one kernel virtual address into a physical address using only
-VMCOREINFO and physical reads. x86_64 is implemented (triage.memory.x86_64).
-
-arm64 (next step, design only): keys NUMBER(VA_BITS), NUMBER(TCR_EL1_T1SZ)
-(vabits_actual = 64 - T1SZ), NUMBER(kimage_voffset), NUMBER(PHYS_OFFSET),
-KERNELOFFSET, SYMBOL(swapper_pg_dir) and PAGESIZE (4K/16K/64K granule).
-Image addresses translate as vaddr - kimage_voffset; linear-map addresses as
-(vaddr - PAGE_OFFSET) + PHYS_OFFSET with PAGE_OFFSET = -(1 << vabits_actual) on
-5.4+ "flipped" layouts; anything else walks swapper_pg_dir (levels from granule
-and VA bits, block descriptors at levels 1 and 2, NUMBER(KERNELPACMASK) stripped).
-It would be a second subclass of Translator registered in `make_translator`.
+VMCOREINFO and physical reads: triage.memory.x86_64 and triage.memory.aarch64.
+The architecture comes from the dump (ELF e_machine, the kdump header's utsname)
+and, when the file does not say, from VMCOREINFO keys only one architecture
+exports. An unknown or unsupported one is an UnsupportedArchError (exit 10):
+translating an arm64 dump as x86_64 would only produce garbage.
 """
 
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
-from triage.errors import NoLogError
+from triage.errors import UnsupportedArchError
 
 PhysReader = Callable[[int, int], bytes]
+
+SUPPORTED = ("x86_64", "aarch64")
+_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 
 
 class Translator:
@@ -27,6 +25,8 @@ class Translator:
     arch = "generic"
     pointer_size = 8
     page_size = 4096
+    # How the translator configured itself (layout, levels, ...), for `triage info`.
+    layout: Dict[str, object] = {}
 
     def translate(self, vaddr: int) -> Tuple[int, int]:
         """Return (paddr, bytes of the same mapping left from vaddr).
@@ -36,9 +36,26 @@ class Translator:
         raise NotImplementedError
 
 
+def arch_from_vmcoreinfo(info: VmcoreInfo) -> Optional[str]:
+    """The architecture whose own VMCOREINFO keys are present, or None."""
+    if info.symbol("init_top_pgt") is not None or info.symbol("init_level4_pgt") is not None:
+        return "x86_64"
+    if info.number("kimage_voffset") is not None:
+        return "aarch64"
+    return None
+
+
 def make_translator(arch: Optional[str], info: VmcoreInfo, read_phys: PhysReader) -> Translator:
-    """The translator for `arch` ("x86_64", ...), configured from VMCOREINFO."""
-    if arch in (None, "x86_64"):
+    """The translator for `arch` ("x86_64", "aarch64"; None: ask VMCOREINFO)."""
+    name = _ALIASES.get(arch) if arch else arch_from_vmcoreinfo(info)
+    if name == "x86_64":
         from triage.memory.x86_64 import X86_64Translator
         return X86_64Translator(info, read_phys)
-    raise NoLogError(f"virtual address translation for {arch} is not implemented yet (x86_64 only)")
+    if name == "aarch64":
+        from triage.memory.aarch64 import AArch64Translator
+        return AArch64Translator(info, read_phys)
+    if arch:
+        raise UnsupportedArchError(f"the dump is from a {arch} machine; triage translates "
+                                   f"addresses for {' and '.join(SUPPORTED)} only")
+    raise UnsupportedArchError("the dump names no CPU architecture and its VMCOREINFO matches none "
+                               f"triage supports ({', '.join(SUPPORTED)})")

@@ -34,7 +34,7 @@ class KernelMemory:
         """Kernels whose VMCOREINFO lacks NUMBER(phys_base): take it from the kernel-text
         PT_LOAD a kexec ELF carries (paddr - (vaddr - __START_KERNEL_map))."""
         t = self.translator
-        if getattr(t, "phys_base", 0) is not None or not self._vsegs:
+        if t.arch != "x86_64" or getattr(t, "phys_base", 0) is not None or not self._vsegs:
             return
         from triage.memory.x86_64 import START_KERNEL_MAP
         for v, p, size in self._vsegs:

@@ -1,0 +1,134 @@
+"""Real arm64 dumps (Debian's 6.1 arm64 kernel under qemu-system-aarch64), read on this host.
+
+They come from `sample_dumps/generate --arch arm64` (sample_dumps/out-arm64, or
+the directories in TRIAGE_ARM64_DUMP_DIRS). Oracles: the arm64 makedumpfile's
+--dump-dmesg output recorded next to each dump where it reads the dump (the
+makedumpfile formats), else the serial console (ignore_loglevel); the
+manifest's expected category and culprit module (from the serial log); the
+serial log's `Linux version` line for info.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _realdumps import is_suffix_run, serial_kernel_lines  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":") if p] \
+    or sorted((ROOT / "sample_dumps").glob("out-arm64*"))
+
+
+def _entries():
+    out = []
+    for d in DIRS:
+        man = d / "manifest.json"
+        if not man.is_file():
+            continue
+        for e in json.loads(man.read_text())["dumps"]:
+            if e.get("arch") == "arm64" and (d / e["path"]).is_file():
+                out.append((d, e))
+    return out
+
+
+ENTRIES = _entries()
+IDS = [e["path"] for _d, e in ENTRIES]
+needs_dumps = pytest.mark.skipif(not ENTRIES, reason="no arm64 dumps (sample_dumps/generate --arch arm64)")
+
+
+def triage(*args):
+    return subprocess.run([sys.executable, "-m", "triage", *map(str, args)], capture_output=True,
+                          timeout=600)
+
+
+def _normalise_mdf(text: bytes) -> bytes:
+    return re.sub(rb"\\xffffff([0-9a-f]{2})", rb"\\x\1", text)
+
+
+def _drop_empty(text: bytes) -> bytes:
+    return re.sub(rb"(?m)^\[\s*\d+\.\d{6}\] \n", b"", text)
+
+
+def _unindent(out: bytes):
+    prefix_re = re.compile(rb"^\[\s*\d+\.\d{6}\] ")
+    lines, prefix = [], b""
+    for ln in out.split(b"\n")[:-1]:
+        m = prefix_re.match(ln)
+        if m:
+            prefix = m.group(0)
+            lines.append(ln.decode())
+        else:
+            lines.append((prefix + ln[len(prefix):]).decode())
+    return lines
+
+
+@needs_dumps
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_dmesg_equals_arm64_makedumpfile_or_serial(entry):
+    base, e = entry
+    r = triage("dmesg", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    mdf = e["oracles"].get("makedumpfile-dmesg", {})
+    if mdf.get("status") == "ok":
+        want = (base / mdf["output"]).read_bytes()
+        assert _drop_empty(r.stdout) == _normalise_mdf(want)
+    else:
+        # QEMU's own formats: no makedumpfile reads them; the console printed every record.
+        ok, why = is_suffix_run(_unindent(r.stdout), serial_kernel_lines(base / e["oracles"]["serial_log"]))
+        assert ok, why
+
+
+@needs_dumps
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_info_says_aarch64_and_verified_layout(entry):
+    base, e = entry
+    r = triage("info", "--json", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["arch"] == "aarch64" and d["osrelease"] == e["kernel_release"]
+    serial = (base / e["oracles"]["serial_log"]).read_text(errors="replace")
+    assert d["version"] == re.search(r"Linux version \S+ .*?(#\d+ .*)", serial).group(1).strip()
+    lay = d["address_layout"]
+    assert lay["check"] == "verified against swapper_pg_dir"
+    assert lay["page_size"] == d["page_size"] in (4096, 16384, 65536)
+    if lay["page_size"] == 4096:          # Debian's arm64 flavour: 48-bit VA, 4 levels
+        assert (lay["va_bits"], lay["levels"], lay["entry_format"]) == (48, 4, "48-bit")
+    # the console's own account of the layout (panic prints PHYS_OFFSET on arm64)
+    m = re.search(r"PHYS_OFFSET: (0x[0-9a-f]+)", serial)
+    if m:
+        assert int(lay["phys_offset"], 16) == int(m.group(1), 16)
+
+
+@needs_dumps
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_analyze_category_and_culprit(entry):
+    base, e = entry
+    r = triage("analyze", "--format", "json", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)["verdict"]
+    assert (v["category"], v["culprit"]["module"]) == (e["expected"]["category"],
+                                                       e["expected"]["culprit_module"])
+
+
+@needs_dumps
+def test_batch_over_an_arm64_dump_dir(tmp_path):
+    base = ENTRIES[0][0]
+    # one scenario directory: every format of one crash
+    run_dir = (base / ENTRIES[0][1]["path"]).parents[0]
+    while run_dir.parent != base:
+        run_dir = run_dir.parent
+    r = subprocess.run([sys.executable, "-m", "triage", "batch", "-o", str(tmp_path / "b"), "-j", "1",
+                        "--format", "json", "--no-progress", str(run_dir)],
+                       capture_output=True, timeout=1800)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    fleet = json.loads(r.stdout)
+    expected = {e["expected"]["category"] for d, e in ENTRIES if (d / e["path"]).is_relative_to(run_dir)}
+    assert len(expected) == 1
+    text = json.dumps(fleet)
+    assert next(iter(expected)) in text
