@@ -50,3 +50,15 @@ def test_triage_debug_env_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("TRIAGE_DEBUG", "1")
     with pytest.raises(InputError):
         main(["info", str(empty)])
+
+
+def test_every_exit_code_is_documented():
+    """docs/exit-codes.md has a row for each EXIT_* code triage.errors defines."""
+    import pathlib
+    import re
+
+    import triage.errors as errors
+    doc = (pathlib.Path(__file__).parent.parent / "docs" / "exit-codes.md").read_text()
+    rows = {int(m) for m in re.findall(r"^\| (\d+) \|", doc, re.M)}
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    assert codes <= rows, codes - rows

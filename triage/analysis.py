@@ -8,6 +8,7 @@ SignatureError, ...) and never print.
 """
 
 import os
+import re
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from triage.errors import FormatError, InputError
@@ -35,13 +36,54 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
     from triage.diagnosis.gpu import GpuKnowledge
     if rules is None:
         rules = load_ruleset()
-    log = parse_log(lines)
+    watch = _KernelLineWatch(lines)
+    log = parse_log(watch)
+    if source is not None and source.kind == "log" and not _is_kernel_log(log, watch):
+        raise FormatError("no kernel log line in it (no printk timestamp, no 'kernel:' syslog or journal "
+                          "line, no kernel message): not a kernel log", path=source.path)
     matches = classify(log, rules)
     return diagnose(log, matches, source or SourceInfo(), GpuKnowledge.from_rules(rules))
 
 
+# One line that only a kernel log holds: a printk timestamp anywhere on it (quoted,
+# indented, after a syslog or VM prefix), dmesg -T/-H stamps, a `kernel:` field, a
+# backtrace frame, or the wording of a kernel report or driver. Generous on purpose:
+# it only has to tell a kernel log from other text.
+_KERNEL_LINE = re.compile(
+    r"\[\s*\d{1,12}\.\d{3,9}\]|\[\s*\+\d{1,6}\.\d{3,9}\]|\[[A-Z][a-z]{2}\s?\d{1,2} \d\d:\d\d\]"
+    r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\]|\bkernel: "
+    r"|\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}"
+    r"|Call Trace|Modules linked in|Tainted: |Hardware name: |Kernel panic|BUG: |WARNING: |Oops|RIP: |\bEIP: "
+    r"|\bpc : |NVRM: |oom-killer|[Oo]ut of memory|Killed process|page allocation failure|blocked for more than"
+    r"|soft lockup|hard LOCKUP|rcu_sched|rcu: |general protection fault|segfault at|traps: |Machine [Cc]heck"
+    r"|Linux version \d|\b(?:amdgpu|i915|nouveau|radeon|drm|nvidia|EDAC|mce|EXT4-fs|XFS)\b")
+
+
+class _KernelLineWatch:
+    """Pass lines through, noting whether one of them looks like a kernel log line."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = lines
+        self.seen = False
+
+    def __iter__(self):
+        for line in self._lines:
+            if not self.seen and _KERNEL_LINE.search(line):
+                self.seen = True
+            yield line
+
+
+def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
+    """Whether a parsed text is a kernel log: a kernel-looking line, a kernel report
+    the parser found, or a fact only the kernel prints."""
+    if watch.seen or log.events or log.facts.uptime_s is not None:
+        return True
+    f = log.facts
+    return bool(f.kernel_version or f.kernel_release or f.taint or f.modules)
+
+
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
-                 vmlinux: Optional[str] = None) -> Diagnosis:
+                 vmlinux: Optional[str] = None, display_path: Optional[str] = None) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
@@ -51,6 +93,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     when analysing many inputs so the rules are loaded once.
     `facts=True` also reads the machine's state from a dump into
     Diagnosis.dump (triage.facts; types from `vmlinux` when given, else BTF).
+    `display_path` names the input in the Diagnosis when `path` is a stand-in
+    for it (the decompressed temporary copy of a .gz dump).
     """
     from triage.logsource import is_dump, looks_like_text, open_log, sniff
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
@@ -67,9 +111,10 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
         # or line lengths (iter_lines caps each line).
         from triage.events.reader import iter_lines
         with open(first, "rb") as fp:
-            return analyze_lines(iter_lines(fp), SourceInfo(path=first, kind="log", format="text"), rules)
+            return analyze_lines(iter_lines(fp), SourceInfo(path=display_path or first, kind="log", format="text"),
+                                 rules)
     opened = open_log([str(p) for p in paths])
-    shown = first if len(paths) == 1 else " + ".join(str(p) for p in paths)
+    shown = display_path or (first if len(paths) == 1 else " + ".join(str(p) for p in paths))
     diag = analyze_lines(opened.lines, source_info(shown, opened), rules)
     if facts:
         from triage.facts import read_dump_facts

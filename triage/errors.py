@@ -19,6 +19,7 @@ EXIT_NO_LOG = 7         # dump readable but holds no usable kernel log / VMCOREI
 EXIT_SIGNATURES = 8     # a signature rule file is invalid
 EXIT_BATCH_ERRORS = 9   # batch finished, but some dumps ended as errors
 EXIT_ARCH = 10          # the dump's CPU architecture is unknown or not supported
+EXIT_OUTPUT = 11        # the output could not be written (disk full, broken pipe, unwritable file)
 
 
 class TriageError(Exception):
@@ -72,6 +73,16 @@ class NoLogError(TriageError):
     """The dump has no VMCOREINFO or no printk buffer triage can find."""
 
     exit_code = EXIT_NO_LOG
+
+
+class OutputError(TriageError):
+    """The report or log could not be written: disk full, unwritable file, closed pipe."""
+
+    exit_code = EXIT_OUTPUT
+
+    def __init__(self, message: str, *, errno: Optional[int] = None, **kw):
+        super().__init__(message, **kw)
+        self.errno = errno      # EPIPE: the reader went away on purpose, the CLI stays quiet
 
 
 class UnsupportedArchError(TriageError):

@@ -72,14 +72,14 @@ def is_dump(head: bytes) -> bool:
 
 
 def looks_like_text(head: bytes) -> bool:
-    """Kernel-log text: mostly printable, with at most 1% NUL bytes.
+    """Kernel-log text: what is not NUL is mostly printable.
 
-    Serial consoles pick up stray NULs (line noise, a reset mid-character);
-    rare NULs do not make a log binary."""
-    nuls = head.count(b"\0")
-    if nuls * 100 > len(head):
-        return False
+    NUL bytes are left out of the count, however many: serial consoles pick up
+    runs of them (line noise, a reset mid-character) and a log file cut by a
+    crash ends in zero-filled blocks. A head of nothing but NULs is not text."""
     head = head.replace(b"\0", b"")
+    if not head:
+        return False
     printable = sum(1 for b in head if 32 <= b < 127 or b in (9, 10, 13) or b >= 0x80)
     return printable >= 0.95 * len(head)
 

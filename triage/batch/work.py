@@ -73,12 +73,10 @@ def analysis_key(signature_dirs: Tuple[str, ...] = ()) -> str:
     rule file's content. A new release or an edited rule makes results stale."""
     import hashlib
     import triage
-    from triage.classify.rules import search_dirs
+    from triage.classify.rules import rule_files
     h = hashlib.sha256(f"triage {triage.__version__}".encode())
-    for d in search_dirs(signature_dirs):
-        if d.is_dir():
-            for f in sorted(d.glob("*.toml")):
-                h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    for f in rule_files(signature_dirs):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 

@@ -4,11 +4,13 @@ a parsed KernelLog and rank the results.
 API for the report/CLI layers:
 
     load_rules(extra_dirs=()) -> RuleSet
-        Built-in rules (the checkout's top-level signatures/, else
-        sys.prefix/share/triage/signatures), then each extra dir
-        (`--signatures DIR`), then $TRIAGE_SIGNATURES (colon-separated), then
-        /etc/triage/signatures.d. A later rule with the same id replaces an
-        earlier one. Raises SignatureError naming the file and rule id.
+        Built-in rules (package data of triage.signatures, mapped from the
+        top-level signatures/ by setup.py; that directory itself in a
+        checkout), then each extra dir (`--signatures DIR`), then
+        $TRIAGE_SIGNATURES (colon-separated), then /etc/triage/signatures.d.
+        A later rule with the same id replaces an earlier one. Raises
+        SignatureError naming the file and rule id, when a named directory
+        is missing, and when no rule loads.
 
     classify(log: KernelLog, rules: RuleSet) -> List[Match]
         Ranked best first, never empty. Match fields:

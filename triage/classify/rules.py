@@ -6,11 +6,17 @@ guilty-frame skip lists of regexes). Search order: built-ins, then every
 `--signatures DIR`, then $TRIAGE_SIGNATURES (colon-separated), then
 /etc/triage/signatures.d. A later rule with the same id replaces the earlier.
 The rule schema is documented in docs/signatures.md.
+
+The built-ins are the package data of `triage.signatures` (setup.py maps the
+top-level signatures/ directory onto that package), read through
+importlib.resources so that a wheel, a venv, `--user`, `--prefix`, an
+editable install and a zipapp all find them.
 """
 
 import os
 import re
 import sys
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
@@ -21,6 +27,11 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
     import tomli as tomllib
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    from importlib.abc import Traversable
 
 CATEGORIES = (
     "oom_panic", "oom_kill", "alloc_failure", "gpu_alloc_fail_null_deref", "gpu_null_deref", "gpu_fault", "gpu_xid",
@@ -202,43 +213,67 @@ def _join(patterns: List[Pattern]) -> List[Pattern]:
         return patterns
 
 
-def builtin_dir() -> Path:
-    """signatures/ of the checkout, else the installed share/triage/signatures."""
-    here = Path(__file__).resolve().parent.parent.parent / "signatures"
-    if here.is_dir() and any(here.glob("*.toml")):
-        return here
-    return Path(sys.prefix) / "share" / "triage" / "signatures"
+def builtin_dir() -> Traversable:
+    """The built-in rules: package data of triage.signatures when installed, else
+    the signatures/ directory of the source checkout this triage runs from."""
+    try:
+        return resources.files("triage.signatures")
+    except ModuleNotFoundError:
+        # A checkout on PYTHONPATH (or an editable install): triage/ has no
+        # signatures/ package there, the rules sit beside it.
+        return Path(__file__).resolve().parent.parent.parent / "signatures"
 
 
-def search_dirs(extra_dirs: Iterable[str] = ()) -> List[Path]:
-    dirs = [builtin_dir()]
+def search_dirs(extra_dirs: Iterable[str] = ()) -> List[Traversable]:
+    """Every directory rules are read from, in order (some may not exist)."""
+    dirs: List[Traversable] = [builtin_dir()]
     dirs += [Path(d) for d in extra_dirs]
-    env = os.environ.get(ENV_VAR, "")
-    dirs += [Path(d) for d in env.split(":") if d]
+    dirs += [Path(d) for d in os.environ.get(ENV_VAR, "").split(":") if d]
     dirs.append(Path(SYSTEM_DIR))
     return dirs
 
 
-def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
-    """Load built-in and user rules; SignatureError names the file and rule on any defect."""
+def _toml_files(d: Traversable) -> List[Traversable]:
+    return sorted((f for f in d.iterdir() if f.name.endswith(".toml") and f.is_file()), key=lambda f: f.name)
+
+
+def rule_files(extra_dirs: Iterable[str] = ()) -> List[Traversable]:
+    """The rule files to load, in order. SignatureError when the built-in rules are
+    missing (a broken install) or a directory the user named does not exist."""
     extra = list(extra_dirs)
     for d in extra:
         if not Path(d).is_dir():
-            raise SignatureError(f"signature directory not found: {d}", path=str(d))
-    files: List[Path] = []
-    for d in search_dirs(extra):
+            raise SignatureError("signature directory not found", path=str(d))
+    for d in (d for d in os.environ.get(ENV_VAR, "").split(":") if d):
+        if not Path(d).is_dir():
+            raise SignatureError(f"signature directory not found (named in ${ENV_VAR})", path=d)
+    builtin, *rest = search_dirs(extra)
+    files = _toml_files(builtin) if builtin.is_dir() else []
+    if not files:
+        raise SignatureError("the built-in signature rules are missing; the installation is incomplete "
+                             "(reinstall triage)", path=str(builtin))
+    for d in rest:
         if d.is_dir():
-            files.extend(sorted(d.glob("*.toml")))
-    return load_files(files)
+            files.extend(_toml_files(d))
+    return files
 
 
-def load_files(files: Sequence[Path]) -> RuleSet:
+def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
+    """Load built-in and user rules; SignatureError names the file and rule on any
+    defect, and says so when no rule at all loaded (every verdict would be "unknown")."""
+    rs = load_files(rule_files(extra_dirs))
+    if not rs.rules:
+        raise SignatureError("no signature rules loaded from " + ", ".join(rs.files))
+    return rs
+
+
+def load_files(files: Sequence[Traversable]) -> RuleSet:
+    """Load the given rule files (paths or importlib.resources Traversables) in order."""
     docs = []
     for f in files:
         try:
-            with open(f, "rb") as fp:
-                docs.append((str(f), tomllib.load(fp)))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            docs.append((str(f), tomllib.loads(f.read_bytes().decode("utf-8"))))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SignatureError(f"cannot read rule file: {exc}", path=str(f)) from None
     lists: Dict[str, List[str]] = {}
     skip: Dict[str, List[Pattern]] = {}

@@ -5,6 +5,7 @@ pay for the signature engine or the batch machinery at start-up.
 This is the only place where TriageError becomes a message and an exit code.
 """
 
+import errno
 import functools
 import importlib
 import os
@@ -14,7 +15,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import click
 
 from triage import __version__
-from triage.errors import EXIT_INTERNAL, TriageError, about_input
+from triage.errors import EXIT_INTERNAL, OutputError, TriageError, about_input
+
+# errno values only a write can give: an OSError carrying one is an output failure
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
 
 # name -> (module, attribute, one-line help)
 _COMMANDS: Dict[str, Tuple[str, str, str]] = {
@@ -51,12 +55,34 @@ class LazyGroup(click.Group):
         if spec is None:
             return None
         module, attr, _ = spec
-        return getattr(importlib.import_module(module), attr)
+        return _accept_debug(getattr(importlib.import_module(module), attr))
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            # click's main() turns EPIPE into a silent exit 1: name it before click sees it
+            if exc.errno in _OUTPUT_ERRNOS:
+                raise _output_error(exc) from None
+            raise
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _accept_debug(cmd: click.Command) -> click.Command:
+    """Let `--debug` follow the subcommand too (`triage analyze --debug x`).
+
+    main() reads the flag from argv before parsing; here click only has to
+    accept it wherever it stands."""
+    if not any(p.name == "debug" for p in cmd.params):
+        cmd.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True,
+                                       help="Show tracebacks instead of one-line errors."))
+    for sub in getattr(cmd, "commands", {}).values():
+        _accept_debug(sub)
+    return cmd
 
 
 @click.group(cls=LazyGroup)
@@ -69,12 +95,32 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _output_error(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write the output: {exc.strerror or exc}", errno=exc.errno)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: run the CLI, mapping TriageError to one line and an exit code."""
+    args = argv if argv is not None else sys.argv[1:]
     # decided before parsing: a parse error must obey it too (the option's envvar alone would not)
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("TRIAGE_DEBUG"))
+    debug = "--debug" in args[:args.index("--")] if "--" in args else "--debug" in args
+    debug = debug or bool(os.environ.get("TRIAGE_DEBUG"))
     try:
-        rv = cli.main(args=argv, prog_name="triage", standalone_mode=False)
+        try:
+            rv = cli.main(args=argv, prog_name="triage", standalone_mode=False)
+            sys.stdout.flush()     # a full disk or closed pipe must surface here, not at exit
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            raise _output_error(exc) from None
+    except OutputError as exc:
+        if debug:
+            raise
+        _quiet_stdout()
+        # `triage dmesg vmcore | head` closes the pipe on purpose: no message then
+        if exc.errno != errno.EPIPE:
+            click.echo(f"triage: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except TriageError as exc:
         if debug:
             raise
@@ -86,10 +132,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        # `triage dmesg vmcore | head` must end quietly.
-        sys.stderr.close()
-        sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the CLI boundary: never a traceback for users
@@ -99,3 +141,13 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(EXIT_INTERNAL)
     # Commands signal partial results etc. with ctx.exit(code); click returns it here.
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered would fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

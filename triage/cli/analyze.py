@@ -2,23 +2,30 @@
 
 import os
 import shutil
+import stat
 import tempfile
 from typing import Optional, Tuple
 
 import click
 
 from triage.cli import names_input
-from triage.errors import EXIT_PARTIAL, InputError
+from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
 from triage.report.render import FORMATS
 from triage.report.text import WIDTH
+
+# Temporary space a whole-file-compressed input may take once decompressed (batch's default).
+TEMP_LIMIT = 4096 << 20
+_SPLIT_MAGICS = (b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
+_BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts of one "
+               "makedumpfile --split dump); for several dumps use `triage batch PATH...`")
 
 
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the --output file's extension, else text).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=str),
-              help="Write the report to FILE instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the report to FILE instead of standard output ('-': standard output).")
 @click.option("--signatures", "signature_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable.")
@@ -35,27 +42,33 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
             signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str]) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
-    Give several paths only for the parts of one `makedumpfile --split` dump.
+    Give several paths only for the parts of one `makedumpfile --split` dump
+    (for several dumps, use `triage batch`). A dump or log compressed as a
+    whole file (.gz, .xz, .zst, .bz2, .lz4) is decompressed into a temporary
+    directory first, as `triage batch` does.
 
     Exit status 6 means the input was partial: the report is printed, from
     what could be read.
     """
-    from triage.analysis import analyze_path, load_ruleset
+    from triage.analysis import load_ruleset
     from triage.report.render import render
 
     if fmt is None:
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
-    diag = analyze_path(paths[0] if len(paths) == 1 else list(paths), rules=rules,
-                        facts=facts, vmlinux=vmlinux)
+    if len(paths) > 1:
+        diag = _analyze_parts(paths, rules, facts=facts, vmlinux=vmlinux)
+    else:
+        diag = _analyze_one(paths[0], rules, facts=facts, vmlinux=vmlinux)
     if redact:
         from triage.redact import redact as redact_diagnosis
         diag = redact_diagnosis(diag)
+    to_file = bool(output) and output != "-"
     # on a terminal the text fits its width (COLUMNS or the tty's; at least 80 columns);
     # a report written to a file keeps the default width
-    width = None if output else shutil.get_terminal_size((WIDTH, 24)).columns
+    width = None if to_file else shutil.get_terminal_size((WIDTH, 24)).columns
     text = render(diag, fmt, width=width)
-    if output:
+    if to_file:
         _write(output, text)
     else:
         click.echo(text, nl=False)
@@ -75,13 +88,66 @@ def _format_for(output: Optional[str]) -> str:
     return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "text")
 
 
+def _analyze_parts(paths: Tuple[str, ...], rules, facts: bool = False, vmlinux: Optional[str] = None):
+    """The parts of one --split dump; anything else is several inputs: point at batch."""
+    from triage.analysis import analyze_path
+    from triage.logsource import sniff
+    for p in paths:
+        if not sniff(p).startswith(_SPLIT_MAGICS):   # sniff: InputError for a missing file
+            raise click.UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
+    try:
+        return analyze_path(list(paths), rules=rules, facts=facts, vmlinux=vmlinux)
+    except FormatError as exc:
+        raise click.UsageError(f"{exc}: {_BATCH_HINT}") from None
+
+
+def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] = None):
+    """One input; a whole-file-compressed one is decompressed (bounded) into a temporary directory."""
+    from triage.analysis import analyze_path
+    from triage.batch.archive import decompress_file, outer_compression
+    from triage.logsource import sniff
+    sniff(path)                                   # InputError: missing, unreadable, directory, empty
+    kind = outer_compression(path)
+    if kind is None:
+        return analyze_path(path, rules=rules, facts=facts, vmlinux=vmlinux)
+    with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
+        # bounded by the free space too: a full /tmp would otherwise fail half-way
+        room = shutil.disk_usage(tmp).free - (64 << 20)
+        limit = max(0, min(TEMP_LIMIT, room))
+        plain = os.path.join(tmp, os.path.basename(path) or "input")
+        try:
+            decompress_file(path, plain, limit)
+            diag = analyze_path(plain, rules=rules, facts=facts, vmlinux=vmlinux, display_path=path)
+        except TriageError as exc:
+            if exc.path in (None, plain):
+                exc.path = path
+            raise
+        except OSError as exc:       # ENOSPC in the temporary directory
+            raise InputError(f"cannot decompress into {tmp}: {exc.strerror or exc}", path=path) from None
+    return diag
+
+
 def _write(path: str, text: str) -> None:
-    """Write atomically so a reader never sees half a report."""
+    """Write a regular file atomically so a reader never sees half a report;
+    write a device or FIFO (/dev/stdout, /dev/full, a pipe) in place."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"cannot write the report: {exc.strerror}", path=path) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write the report: {exc.strerror}", path=path) from None
+        return
     d = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".triage-", dir=d)
     except OSError as exc:
-        raise InputError(f"cannot write the report: {exc.strerror}", path=path) from None
+        raise OutputError(f"cannot write the report: {exc.strerror}", path=path) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -94,4 +160,4 @@ def _write(path: str, text: str) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        raise InputError(f"cannot write the report: {exc.strerror}", path=path) from None
+        raise OutputError(f"cannot write the report: {exc.strerror}", path=path) from None

@@ -43,7 +43,7 @@ def show(ctx: click.Context, rule_id: str, signature_dirs: Tuple[str, ...]) -> N
     rs = _load(signature_dirs)
     r = rs.rule(rule_id)
     if r is None:
-        click.echo(f"triage: error: no rule with id {safe_text(rule_id)!r}", err=True)
+        click.echo(f"triage: error: no rule with id {safe_text(rule_id)!r} (see `triage signatures list`)", err=True)
         ctx.exit(2)
     m = r.match
     lines = [
@@ -101,6 +101,9 @@ def test(ctx: click.Context, rule_id: str, signature_dirs: Tuple[str, ...], verb
     """Run every rule's inline example logs (or RULE_ID's); exit 8 when one fails."""
     from triage.classify import run_examples
     rs = _load(signature_dirs)
+    if rule_id is not None and rs.rule(rule_id) is None:
+        click.echo(f"triage: error: no rule with id {safe_text(rule_id)!r} (see `triage signatures list`)", err=True)
+        ctx.exit(2)
     results = run_examples(rs, only=rule_id)
     failed = [r for r in results if not r.ok]
     for r in results:

@@ -18,6 +18,10 @@ def iter_lines(fp: BinaryIO) -> Iterator[str]:
         chunk = fp.read(_CHUNK)
         if not chunk:
             break
+        if b"\0" in chunk:
+            # NULs carry no text: serial consoles emit runs of them at a reset, and a
+            # file cut by a crash ends in zero-filled blocks
+            chunk = chunk.replace(b"\0", b"")
         start = 0
         while True:
             nl = chunk.find(b"\n", start)
