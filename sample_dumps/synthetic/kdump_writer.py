@@ -5,6 +5,7 @@ DISKDUMP signature, other header versions, split sets and damaged variants. Zero
 pages share one stored page, as makedumpfile does.
 """
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -82,8 +83,11 @@ def write_kdump(out: BinaryIO, max_mapnr: int, ram: Iterable[int], pages: Callab
     note_off = vmci_off + len(vmcoreinfo)
 
     uts = b"".join(s.encode().ljust(65, b"\0")[:65] for s in spec.utsname)
+    # makedumpfile stamps the header with the crash time VMCOREINFO carries
+    m = re.search(rb"^CRASHTIME=(\d+)$", vmcoreinfo, re.M)
+    stamp = int(m.group(1)) if m else 1606399261
     hdr = struct.pack("<8si390s6xqqIiiIIIIIIi", spec.signature, spec.header_version, uts,
-                      1606399261, 0, spec.status, bs, sub_hdr_size, bitmap_blocks,
+                      stamp, 0, spec.status, bs, sub_hdr_size, bitmap_blocks,
                       min(max_mapnr, 0xFFFFFFFF), 0, 0, 0, 0, spec.nr_cpus)
     out.write(hdr.ljust(bs, b"\0"))
     sub = struct.pack("<QiiQQqQqQqQQQQ", spec.phys_base & (2**64 - 1), spec.dump_level,

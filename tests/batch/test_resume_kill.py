@@ -38,7 +38,8 @@ def build_tree(root: Path):
             for i in range(8):
                 d = root / f"node{i}-{serial.parent.name}" / f"2026112{i}0900"
                 d.mkdir(parents=True)
-                (d / f"dmesg.2026112{i}0900").write_bytes(serial.read_bytes())
+                # a distinct last line per copy: identical logs would be folded into one analysis
+                (d / f"dmesg.2026112{i}0900").write_bytes(serial.read_bytes() + f"copy {i}\n".encode())
                 n += 1
     return n
 

@@ -26,7 +26,9 @@ def test_many_kills_never_lose_or_duplicate(tmp_path):
     for i in range(N):
         d = root / f"h{i:03d}" / "202611201000"
         d.mkdir(parents=True)
-        (d / "dmesg.202611201000").write_text(f"[    1.000000] Kernel panic - not syncing: {i % 7}\n")
+        # each log its own crash (a distinct line), or batch would fold identical logs into one analysis
+        (d / "dmesg.202611201000").write_text(f"[    0.500000] Hostname: h{i:03d}\n"
+                                               f"[    1.000000] Kernel panic - not syncing: {i % 7}\n")
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     rnd = random.Random(11)

@@ -78,7 +78,7 @@ KDUMP_FIELDS = [
     (UTS, 0x20, "utsname.sysname"),
     (UTS + 2 * 65, 0x01, "utsname.release"),
     (UTS + 4 * 65, 0x20, "utsname.machine"),
-    (408, 0x01, "timestamp"),
+    (411, 0x80, "timestamp"),        # tv_sec moved by 2^31 s: decades off the crash time
     (425, 0x01, "status"),
     (429, 0x01, "block_size"),
     (432, 0x01, "sub_hdr_size"),

@@ -406,10 +406,14 @@ class KdumpReader(DumpReader):
             if h.header_version >= 6 and h.max_mapnr_32 != min(h.max_mapnr, 0xFFFFFFFF):
                 bad("max_mapnr", f"of block 0 ({h.max_mapnr_32}) disagrees with the sub-header's "
                     f"max_mapnr_64 ({h.max_mapnr})")
-            if uts.get("sysname") and crash_time and crash_time.isdigit() \
-                    and int(h.timestamp) != int(crash_time):
-                # makedumpfile (not QEMU, which leaves utsname empty) stamps the crash time
-                bad("timestamp", f"is {int(h.timestamp)} but VMCOREINFO CRASHTIME is {crash_time}")
+            # makedumpfile (not QEMU, which leaves utsname empty) stamps the header with
+            # a time at or after the crash (the crash time itself in the versions here;
+            # others may stamp when they wrote): only a stamp before the crash, or
+            # decades after it, is damage. 0 means "not set".
+            if uts.get("sysname") and crash_time and crash_time.isdigit() and int(h.timestamp) \
+                    and not int(crash_time) - 86400 <= int(h.timestamp) <= int(crash_time) + (20 << 25):
+                bad("timestamp", f"is {int(h.timestamp)}, before VMCOREINFO CRASHTIME {crash_time} "
+                    "or decades after it")
             # The first descriptor points at the start of the page data (or one page past
             # it, after the shared zero page): anything else means the bitmaps or the
             # block counts that place the descriptor table are damaged.
