@@ -7,7 +7,7 @@ import time
 from typing import List
 
 from triage.batch import fleet as fleet_views
-from triage.batch.session import BatchResult, lock_outdir
+from triage.batch.session import BatchResult, open_outdir
 from triage.batch.store import DB_NAME, Store
 from triage.errors import InputError
 
@@ -26,11 +26,7 @@ def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
         if os.path.abspath(d) == outdir:
             raise InputError("a shard directory cannot also be the --output directory", path=d)
         sources.append((d, db))
-    try:
-        os.makedirs(outdir, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
-    lock = lock_outdir(outdir)
+    lock = open_outdir(outdir)
     try:
         store = Store(outdir)
         try:

@@ -87,15 +87,20 @@ def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress]
     """Triage every dump under `roots`, resuming from the store in opts.outdir."""
     t0 = time.monotonic()
     outdir = os.path.abspath(opts.outdir)
-    try:
-        os.makedirs(outdir, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
-    lock = lock_outdir(outdir)
+    lock = open_outdir(outdir)
     try:
         return _run_locked(roots, opts, outdir, progress, t0)
     finally:
         lock.close()
+
+
+def open_outdir(outdir: str):
+    """Create the output directory if needed and hold its lock (see lock_outdir)."""
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory: {exc.strerror}", path=outdir) from None
+    return lock_outdir(outdir)
 
 
 def lock_outdir(outdir: str):

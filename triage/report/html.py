@@ -5,7 +5,7 @@ from typing import List
 
 from triage.report.escape import safe_html as h
 from triage.findings import Crash, Diagnosis
-from triage.report.text import (check_texts, culprit_words, frame_text, modules_text, oom_task_text, shown_trace,
+from triage.report.text import (check_texts, crash_code_lines, culprit_words, modules_text, oom_task_text,
                                 system_rows, task_text)
 from triage.diagnosis.timeline import deltas, label, story
 
@@ -67,15 +67,7 @@ def _crash(c: Crash) -> List[str]:
             rows.append(["largest memory users", "<br>".join(h(oom_task_text(t)) for t in c.oom.consumers)])
     for t in check_texts(c):
         rows.append(["log vs dump", h(t)])
-    code = [x.text for x in c.header]
-    if c.ip is not None:
-        code.append("at " + frame_text(c.ip))
-    shown = shown_trace(c.trace)
-    if shown:
-        code.append("Call trace:")
-        code += ["  " + frame_text(e) for e in shown]
-        if len(shown) < len(c.trace):
-            code.append(f"  (+{len(c.trace) - len(shown)} more entries in --format json)")
+    code = crash_code_lines(c)
     if not rows and not code:
         return []
     out = ["<h2>Crash</h2>"]

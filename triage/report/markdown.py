@@ -5,7 +5,7 @@ from typing import List
 
 from triage.report.escape import markdown_fence, safe_markdown as m, safe_text
 from triage.findings import Crash, Diagnosis
-from triage.report.text import (check_texts, culprit_words, frame_text, modules_text, oom_task_text, shown_trace,
+from triage.report.text import (check_texts, crash_code_lines, culprit_words, modules_text, oom_task_text,
                                 system_rows, task_text)
 from triage.diagnosis.timeline import deltas, label, story
 
@@ -56,15 +56,7 @@ def _crash(c: Crash) -> List[str]:
         if c.oom.consumers:
             bullets.append("- largest memory users: " + "; ".join(m(oom_task_text(t)) for t in c.oom.consumers))
     bullets += [f"- log vs dump: {m(t)}" for t in check_texts(c)]
-    code = [h.text for h in c.header]
-    if c.ip is not None:
-        code.append("at " + frame_text(c.ip))
-    shown = shown_trace(c.trace)
-    if shown:
-        code.append("Call trace:")
-        code += ["  " + frame_text(e) for e in shown]
-        if len(shown) < len(c.trace):
-            code.append(f"  (+{len(c.trace) - len(shown)} more entries in --format json)")
+    code = crash_code_lines(c)
     if not bullets and not code:
         return []
     out = ["## Crash", ""] + bullets

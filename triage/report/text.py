@@ -236,6 +236,21 @@ def shown_trace(trace: List[TraceEntry], limit: int = MAX_TRACE_SHOWN) -> List[T
     return [e for e in trace if e.reliable or e.boundary][:limit]
 
 
+def crash_code_lines(c: Crash) -> List[str]:
+    """The oops header, the faulting location and the shown call trace: the code
+    block of the Markdown and HTML summaries (frames escaped, header lines raw)."""
+    code = [x.text for x in c.header]
+    if c.ip is not None:
+        code.append("at " + frame_text(c.ip))
+    shown = shown_trace(c.trace)
+    if shown:
+        code.append("Call trace:")
+        code += ["  " + frame_text(e) for e in shown]
+        if len(shown) < len(c.trace):
+            code.append(f"  (+{len(c.trace) - len(shown)} more entries in --format json)")
+    return code
+
+
 def oom_task_text(t: OomTask) -> str:
     """"hog (pid 95) rss 52.9 MiB" (escaped)."""
     bits = [s(t.comm or "?", 64)]
