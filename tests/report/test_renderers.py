@@ -121,3 +121,10 @@ def test_text_fits_the_width(width):
     out = render(d, "text", width=width)
     assert max(len(ln) for ln in out.splitlines()) <= max(80, width)
     assert "x" * 60 in out                  # wrapped, not dropped
+
+
+def test_empty_table_renders_with_every_supported_tabulate():
+    # tabulate 0.9.0 (the newest for Python 3.9) raised IndexError on maxcolwidths with no rows:
+    # a log with no system facts crashed the text report there
+    from triage.report.text import _fit_table
+    assert _fit_table([], [], 1, 80) == ""

@@ -21,8 +21,10 @@ _STATUS = {"supported": "SUPPORTED", "ruled_out": "ruled out", "inconclusive": "
 
 
 def _table(rows, headers, maxcol=None) -> str:
+    # tabulate 0.9.0 (the last release serving Python 3.9) fails on maxcolwidths
+    # with no rows; there is nothing to wrap then anyway
     return tabulate(rows, headers=headers, tablefmt="simple" if headers else "plain",
-                    disable_numparse=True, maxcolwidths=maxcol)
+                    disable_numparse=True, maxcolwidths=maxcol if rows else None)
 
 
 def _fit_table(rows, headers, flex: int, width: int, caps: Optional[Sequence[Optional[int]]] = None) -> str:
