@@ -5,41 +5,15 @@ ring sizes are taken from the header bytes as the reader does, capped small so
 that one execution stays fast (the reader's size checks are covered by fuzz_elf).
 """
 
+from pathlib import Path
+
 from _harness import run
 from triage.dumps.vmcoreinfo import parse_vmcoreinfo
 from triage.printk.format import record_lines
 from triage.printk.lockless import LocklessLayout, decode_lockless, iter_lockless, parse_ring_header
 
-VMCOREINFO_61 = """SYMBOL(prb)=ffffffff834643e0
-SIZE(printk_ringbuffer)=88
-OFFSET(printk_ringbuffer.desc_ring)=0
-OFFSET(printk_ringbuffer.text_data_ring)=48
-OFFSET(prb_desc_ring.count_bits)=0
-OFFSET(prb_desc_ring.descs)=8
-OFFSET(prb_desc_ring.infos)=16
-OFFSET(prb_desc_ring.head_id)=24
-OFFSET(prb_desc_ring.tail_id)=32
-SIZE(prb_desc)=24
-OFFSET(prb_desc.state_var)=0
-OFFSET(prb_desc.text_blk_lpos)=8
-OFFSET(prb_data_blk_lpos.begin)=0
-OFFSET(prb_data_blk_lpos.next)=8
-SIZE(printk_info)=88
-OFFSET(printk_info.seq)=0
-OFFSET(printk_info.ts_nsec)=8
-OFFSET(printk_info.text_len)=16
-OFFSET(printk_info.caller_id)=20
-OFFSET(printk_info.dev_info)=24
-OFFSET(dev_printk_info.subsystem)=0
-LENGTH(printk_info_subsystem)=16
-OFFSET(dev_printk_info.device)=16
-LENGTH(printk_info_device)=48
-OFFSET(prb_data_ring.size_bits)=0
-OFFSET(prb_data_ring.data)=8
-OFFSET(prb_data_ring.head_lpos)=16
-OFFSET(prb_data_ring.tail_lpos)=24
-OFFSET(atomic_long_t.counter)=0
-"""
+VMCOREINFO_61 = "SYMBOL(prb)=ffffffff834643e0\n" + (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "vmcoreinfo" / "printk-ringbuffer-6.1.txt").read_text()
 LAY = LocklessLayout.from_vmcoreinfo(parse_vmcoreinfo(VMCOREINFO_61))
 MAX_COUNT_BITS, MAX_SIZE_BITS = 6, 12
 

@@ -13,6 +13,7 @@ Run `python3 tests/data/hostile_dumps.py DIR` to write them all to DIR.
 import struct
 import sys
 import zlib
+from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 KBASE = 0xFFFFFFFF82000000        # virtual address of the mapped window
@@ -28,46 +29,16 @@ LOGBUF = KBASE + 0x4000           # log_buf for the printk_log / plain variants
 COUNT_BITS, SIZE_BITS = 4, 9
 M64 = (1 << 64) - 1
 
+# struct printk_ringbuffer layout as a real Debian 6.1 kernel exports it (shared with
+# the fuzz targets and tests/printk/test_fuzz_printk.py)
+RINGBUFFER_61 = (Path(__file__).resolve().parent / "vmcoreinfo" / "printk-ringbuffer-6.1.txt").read_text()
+
 VMCOREINFO_LOCKLESS = f"""OSRELEASE=6.1.0-hostile
 PAGESIZE=4096
 SYMBOL(init_uts_ns)={UTS:x}
 OFFSET(uts_namespace.name)=0
 SYMBOL(prb)={PRB_PTR:x}
-SIZE(printk_ringbuffer)=88
-OFFSET(printk_ringbuffer.desc_ring)=0
-OFFSET(printk_ringbuffer.text_data_ring)=48
-OFFSET(printk_ringbuffer.fail)=80
-SIZE(prb_desc_ring)=48
-OFFSET(prb_desc_ring.count_bits)=0
-OFFSET(prb_desc_ring.descs)=8
-OFFSET(prb_desc_ring.infos)=16
-OFFSET(prb_desc_ring.head_id)=24
-OFFSET(prb_desc_ring.tail_id)=32
-SIZE(prb_desc)=24
-OFFSET(prb_desc.state_var)=0
-OFFSET(prb_desc.text_blk_lpos)=8
-SIZE(prb_data_blk_lpos)=16
-OFFSET(prb_data_blk_lpos.begin)=0
-OFFSET(prb_data_blk_lpos.next)=8
-SIZE(printk_info)=88
-OFFSET(printk_info.seq)=0
-OFFSET(printk_info.ts_nsec)=8
-OFFSET(printk_info.text_len)=16
-OFFSET(printk_info.caller_id)=20
-OFFSET(printk_info.dev_info)=24
-SIZE(dev_printk_info)=64
-OFFSET(dev_printk_info.subsystem)=0
-LENGTH(printk_info_subsystem)=16
-OFFSET(dev_printk_info.device)=16
-LENGTH(printk_info_device)=48
-SIZE(prb_data_ring)=32
-OFFSET(prb_data_ring.size_bits)=0
-OFFSET(prb_data_ring.data)=8
-OFFSET(prb_data_ring.head_lpos)=16
-OFFSET(prb_data_ring.tail_lpos)=24
-SIZE(atomic_long_t)=8
-OFFSET(atomic_long_t.counter)=0
-NUMBER(phys_base)=0
+{RINGBUFFER_61}NUMBER(phys_base)=0
 SYMBOL(init_top_pgt)=ffffffff83410000
 NUMBER(pgtable_l5_enabled)=0
 KERNELOFFSET=0
