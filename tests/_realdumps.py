@@ -125,3 +125,19 @@ def is_suffix_run(sub: List[str], full: List[str]) -> Tuple[bool, str]:
 def boot_dumps(kind: str = "elf") -> List[Path]:
     """Dumps whose serial console is a full oracle (ignore_loglevel, boot log kept)."""
     return [d for d in dump_files(kind) if serial_is_oracle(d)]
+
+
+_CONSOLE_PREFIX = re.compile(rb"^\[\s*\d+\.\d{6}\] ")
+
+
+def unindent(out: bytes) -> List[str]:
+    """makedumpfile indents continuation lines; the console repeats the prefix instead."""
+    lines, prefix = [], b""
+    for ln in out.split(b"\n")[:-1]:
+        m = _CONSOLE_PREFIX.match(ln)
+        if m:
+            prefix = m.group(0)
+            lines.append(ln.decode())
+        else:
+            lines.append((prefix + ln[len(prefix):]).decode())
+    return lines

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdumps import is_suffix_run, serial_kernel_lines  # noqa: E402
+from _realdumps import is_suffix_run, serial_kernel_lines, unindent  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":") if p] \
@@ -55,19 +55,6 @@ def _drop_empty(text: bytes) -> bytes:
     return re.sub(rb"(?m)^\[\s*\d+\.\d{6}\] \n", b"", text)
 
 
-def _unindent(out: bytes):
-    prefix_re = re.compile(rb"^\[\s*\d+\.\d{6}\] ")
-    lines, prefix = [], b""
-    for ln in out.split(b"\n")[:-1]:
-        m = prefix_re.match(ln)
-        if m:
-            prefix = m.group(0)
-            lines.append(ln.decode())
-        else:
-            lines.append((prefix + ln[len(prefix):]).decode())
-    return lines
-
-
 @needs_dumps
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_dmesg_equals_arm64_makedumpfile_or_serial(entry):
@@ -80,7 +67,7 @@ def test_dmesg_equals_arm64_makedumpfile_or_serial(entry):
         assert _drop_empty(r.stdout) == _normalise_mdf(want)
     else:
         # QEMU's own formats: no makedumpfile reads them; the console printed every record.
-        ok, why = is_suffix_run(_unindent(r.stdout), serial_kernel_lines(base / e["oracles"]["serial_log"]))
+        ok, why = is_suffix_run(unindent(r.stdout), serial_kernel_lines(base / e["oracles"]["serial_log"]))
         assert ok, why
 
 

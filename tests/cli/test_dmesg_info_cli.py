@@ -15,30 +15,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _realdumps import (boot_dumps, dump_files, dump_ids, is_suffix_run, serial_is_oracle,  # noqa: E402
-                        serial_kernel_lines, serial_log_for)
+                        serial_kernel_lines, serial_log_for, unindent)
 
 ELF = dump_files("elf")
 BOOT = boot_dumps("any") or ELF
 BOOT_ELF = boot_dumps("elf") or ELF
 needs_dump = pytest.mark.skipif(not ELF, reason="no real ELF dumps generated")
-PREFIX = re.compile(rb"^\[\s*\d+\.\d{6}\] ")
 
 
 def triage(*args):
     return subprocess.run([sys.executable, "-m", "triage", *map(str, args)], capture_output=True)
-
-
-def unindent(out: bytes):
-    """makedumpfile indents continuation lines; the console repeats the prefix instead."""
-    lines, prefix = [], b""
-    for ln in out.split(b"\n")[:-1]:
-        m = PREFIX.match(ln)
-        if m:
-            prefix = m.group(0)
-            lines.append(ln.decode())
-        else:
-            lines.append((prefix + ln[len(prefix):]).decode())
-    return lines
 
 
 ANY = dump_files("any")
