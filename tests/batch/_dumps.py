@@ -2,8 +2,10 @@
 the generator has declared finished in its READY file (it may be writing others)."""
 
 import os
+import signal
+import subprocess
 from pathlib import Path
-from typing import List
+from typing import List, Sequence, Tuple
 
 from _realdumps import ROOT, dump_files
 
@@ -32,3 +34,24 @@ def finished_dumps() -> List[Path]:
             continue
         out.append(p)
     return sorted(out, key=lambda p: p.stat().st_size)
+
+
+def interrupt_after_first_result(argv: Sequence[str], skip_other_lines: bool = False) -> Tuple[int, str]:
+    """Run `argv` (a `triage batch` with progress on), send SIGINT once its first
+    progress line (printed per finished dump) appears, and return the exit code and
+    the rest of stderr. `skip_other_lines` passes over lines before it (Dask's own
+    start-up warnings); otherwise the first line must be progress."""
+    p = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stderr.readline()
+        while skip_other_lines and first and not first.startswith("["):
+            first = p.stderr.readline()
+        assert first.startswith("[1/"), first
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait(120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(30)
+    return p.returncode, err

@@ -10,7 +10,6 @@ the --split parts), the directory tree (which links lead where).
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _dumps import finished_dumps  # noqa: E402
+from _dumps import finished_dumps, interrupt_after_first_result  # noqa: E402
 from _realdumps import ROOT  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
@@ -164,19 +163,9 @@ def test_ctrl_c_says_how_many_are_done_and_a_rerun_resumes(tmp_path):
         d.mkdir(parents=True)
         # distinct logs (one extra line each): distinct crashes, none folded onto another
         (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
-    p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "out"), "-j", "1", "--format", "json"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        first = p.stderr.readline()             # one progress line per finished dump
-        assert first.startswith("[1/"), first
-        p.send_signal(signal.SIGINT)
-        err = p.stderr.read()
-        p.wait(120)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(30)
-    assert p.returncode == 130, err
+    code, err = interrupt_after_first_result(
+        TRIAGE + ["batch", str(root), "-o", str(tmp_path / "out"), "-j", "1", "--format", "json"])
+    assert code == 130, err
     line = [ln for ln in err.splitlines() if "run again to resume" in ln]
     assert line and "Traceback" not in err, err
     done, left = (int(x.split()[0]) for x in line[0].split(": ")[-1].split(";")[0].split(", "))

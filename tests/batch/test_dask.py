@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _dumps import finished_dumps  # noqa: E402
+from _dumps import finished_dumps, interrupt_after_first_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIAGE = [sys.executable, "-m", "triage"]
@@ -159,28 +159,16 @@ def test_local_cluster_option(tmp_path):
 def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
     """SIGINT while tasks run on a LocalCluster: the finished results are stored, the
     message says what is left, the cluster goes away, a re-run finishes the rest."""
-    import signal
     root = tmp_path / "crash"
     dumps = finished_dumps()[:8]
     for i, dump in enumerate(dumps):
         d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
         d.mkdir(parents=True)
         (d / "vmcore").symlink_to(dump)
-    p = subprocess.Popen(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:1",
-                                   "--format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        first = p.stderr.readline()
-        while first and not first.startswith("["):     # Dask's own start-up warnings, if any
-            first = p.stderr.readline()
-        assert first.startswith("[1/"), first
-        p.send_signal(signal.SIGINT)
-        err = p.stderr.read()
-        p.wait(120)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(30)
-    assert p.returncode == 130 and "Traceback" not in err, err
+    code, err = interrupt_after_first_result(
+        TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:1", "--format", "json"],
+        skip_other_lines=True)                          # Dask's own start-up warnings, if any
+    assert code == 130 and "Traceback" not in err, err
     [line] = [ln for ln in err.splitlines() if "run again to resume" in ln]
     left = int(line.split(", ")[1].split()[0])
     r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--format", "json",
