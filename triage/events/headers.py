@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
-from triage.events.model import Frame
+from triage.events.model import Frame, is_near_null
 
 
 @dataclass
@@ -116,17 +116,11 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     return None
 
 
-# Fault addresses below this are a NULL pointer plus an offset (a member of a
-# struct reached through NULL), even when the kernel words the fault as a paging
-# request because the address is past the first page: user space can never map
-# them (vm.mmap_min_addr, 65536 by default on x86 and the major distributions),
-# so nothing but a NULL-based access reaches them.
-NEAR_NULL_LIMIT = 65536
 
 
 def _paging(addr: Optional[int]) -> Header:
     """A kernel page fault at `addr`: a NULL dereference when the address is near NULL."""
-    if addr is not None and 0 <= addr < NEAR_NULL_LIMIT:
+    if is_near_null(addr):
         return Header("null_deref", "BUG: unable to handle kernel paging request", {"address": addr, "near_null": True})
     return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": addr})
 

@@ -22,9 +22,9 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, parse_symbol
-from triage.events.headers import NEAR_NULL_LIMIT, Header, match_header
+from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
-from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
+from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
 from triage.events.shared import Shared
@@ -724,7 +724,7 @@ def _name_headerless(ev: Event) -> None:
         addr: Optional[int] = int(cr2, 16) if cr2 else None
     except ValueError:
         addr = None
-    if addr is not None and addr < NEAR_NULL_LIMIT:
+    if is_near_null(addr):
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
