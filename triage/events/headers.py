@@ -37,6 +37,10 @@ _NULL_NEW = re.compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40
 _PAGING_NEW = re.compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
 _ARM_UNABLE = re.compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
 _GPF = re.compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
+# arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
+# "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")
+_ARM_DIE = re.compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
+_UNHANDLED_AT = re.compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
 _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
@@ -123,6 +127,24 @@ def _paging(addr: Optional[int]) -> Header:
     if is_near_null(addr):
         return Header("null_deref", "BUG: unable to handle kernel paging request", {"address": addr, "near_null": True})
     return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": addr})
+
+
+def _arm_die(text: str) -> Header:
+    """An arm/arm64 "Internal error: <what>: <code> [#n]" line (die()).
+
+    Secondary: after "Unable to handle kernel ..." or "kernel BUG at" it only
+    adds to that report. Alone (an excerpt that starts after the fault line,
+    or a fault the kernel words only this way) it opens the report: "Oops -
+    BUG" is the BUG() trap (arm64 bug_brk_handler, arm32 do_undefinstr), a
+    plain "Oops" carries the fault status the parser decodes later
+    (triage.events.parser._name_arm_die)."""
+    m = _ARM_DIE.match(text)
+    fields: Dict[str, Any] = {"detail": text[16:80]}
+    if m:
+        fields["die"], fields["die_code"] = m.group(1), m.group(2)
+    if m and m.group(1).startswith("Oops - BUG"):
+        return Header("kernel_bug", "kernel BUG", fields, secondary=True)
+    return Header("oops_other", "Internal error", fields, secondary=True)
 
 
 def _match_bug(text: str) -> Optional[Header]:
@@ -524,6 +546,12 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("kernel tried to execute NX-protected page"):
             return Header("paging_fault", "BUG: unable to handle kernel paging request", {"nx": True}, secondary=True)
         return None
+    if c == "M":
+        if text.startswith("Mem abort info:"):
+            # arm64 mem_abort_decode(): the second line of a kernel fault report; when the
+            # excerpt starts here, it opens the report the die() line then completes
+            return Header("oops_other", "Mem abort info", {"abort_info": True}, secondary=True)
+        return None
     if c == "V":
         if text.startswith("VFS: Busy inodes after unmount"):
             # generic_shutdown_super(): inodes still referenced after the superblock went away
@@ -534,7 +562,7 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("INFO: "):
             return _match_info(text)
         if text.startswith("Internal error: "):
-            return Header("oops_other", "Internal error", {"detail": text[16:80]}, secondary=True)
+            return _arm_die(text)
         return None
     if c == "U":
         if text.startswith("Unable to handle kernel "):
@@ -553,7 +581,9 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
                 f["file"] = m.group(2)
             return Header("ubsan", f"UBSAN: {what}", f)
         if text.startswith("Unhandled fault"):
-            return Header("oops_other", "Unhandled fault", {})
+            # arm64 do_bad_area()/die_kernel_fault() variants: "Unhandled fault at 0x<far>"
+            m = _UNHANDLED_AT.match(text)
+            return Header("oops_other", "Unhandled fault", {"far": m.group(1)} if m else {})
         return None
     if c == "O":
         if text.startswith("Oops: general protection fault"):
