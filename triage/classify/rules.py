@@ -147,6 +147,7 @@ class XidInfo:
     name: str
     cause: str                       # one of XID_CAUSES
     also: Tuple[str, ...] = ()       # other possible causes
+    source: str = ""                 # where NVIDIA says so (signatures/xid.toml `source`)
 
 
 @dataclass
@@ -349,10 +350,13 @@ def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
     also = raw.get("also") or []
     if not isinstance(also, list) or any(a not in XID_CAUSES for a in also):
         raise SignatureError(f"xid {key}: 'also' must list causes among {', '.join(XID_CAUSES)}", path=path)
-    unknown = set(raw) - {"name", "cause", "also"}
+    unknown = set(raw) - {"name", "cause", "also", "source"}
     if unknown:
         raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
-    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
+    source = raw.get("source", "")
+    if not isinstance(source, str):
+        raise SignatureError(f"xid {key}: 'source' must be a string", path=path)
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also), source)
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:
