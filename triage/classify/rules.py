@@ -160,6 +160,7 @@ class RuleSet:
     gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
     sections: Dict[str, Section] = field(default_factory=dict)
+    gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
@@ -171,6 +172,18 @@ class RuleSet:
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
         """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
         return driver_by_prefix(self.gpu_prefixes, function)
+
+    def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
+        """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
+        from [gpu_source_dirs]; None otherwise."""
+        if not path:
+            return None
+        p = path.lstrip("./")
+        for pre in ("../", "./"):
+            while p.startswith(pre):
+                p = p[len(pre):]
+        i = p.find("drivers/gpu/")
+        return driver_by_prefix(self.gpu_source_dirs, p[i:] if i >= 0 else p)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -297,12 +310,14 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                 raise SignatureError(f"alias '{name}' must map to a function name", path=path)
             aliases[name] = canon
     prefixes: Dict[str, List[str]] = {}
+    source_dirs: Dict[str, List[str]] = {}
     xids: Dict[int, XidInfo] = {}
     for path, doc in docs:
-        for name, items in (doc.get("gpu_prefixes") or {}).items():
-            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-                raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
-            prefixes.setdefault(name.replace("-", "_"), []).extend(items)
+        for key, target in (("gpu_prefixes", prefixes), ("gpu_source_dirs", source_dirs)):
+            for name, items in (doc.get(key) or {}).items():
+                if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                    raise SignatureError(f"{key} '{name}' must be a list of non-empty strings", path=path)
+                target.setdefault(name.replace("-", "_"), []).extend(items)
         for key, raw in (doc.get("xid") or {}).items():
             number = _xid_number(key, path)
             xids[number] = _xid_info(number, raw, path)
@@ -312,13 +327,14 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             sections[kind] = _section(spec, path, kind, skip)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid", "section"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "xid", "section"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
+                   gpu_source_dirs=source_dirs)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:

@@ -67,6 +67,8 @@ _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
+_OLD_NOUVEAU_FIFO = re.compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
+_OLD_NOUVEAU_DEV = re.compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
@@ -455,6 +457,14 @@ def _match_gpu(text: str) -> Optional[Header]:
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
+    if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
+        # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
+        # "PFIFO_CACHE_ERROR", "PFIFO: read fault at ...", "PFIFO: unknown status 0x%08x",
+        # "PFIFO - playlist update failed"
+        m = _OLD_NOUVEAU_DEV.match(text)
+        return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
+                                                               "device": m.group(1) if m else None,
+                                                               "detail": text[6:300]})
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
@@ -491,6 +501,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU engine trap"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
+    if low.startswith("gpu reset begin"):
+        # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
+        # fault (job timeout, RAS error, KFD queue-eviction failure); the trigger may be cut off
+        return "GPU reset"
     return None
 
 

@@ -246,8 +246,9 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
-                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
+            elif text[:1] == " " and _opens_trace(text, self._shared.trace_frame(text)):
+                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
+                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c")
                 ev = self._headerless(ctx, ll)
             elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
                   or (text[:1] == "[" and (meminfo.is_task_header(text)
@@ -640,7 +641,7 @@ class LogParser:
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
             fr = self._shared.trace_frame(text, ctx.stack)
-            if fr is not None and (s.startswith("[<") or fr.offset is not None):
+            if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr)
                 return True
@@ -734,6 +735,14 @@ def _name_arm_die(ev: Event) -> None:
 _DIE_PANICS = ("Fatal exception", "Oops")
 
 
+def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
+    """A line that can only be a call-trace frame: one with a `[<addr>]` or `?` mark, or a
+    function with its `+0xoff/0xsize` (plain indented words are not enough)."""
+    if fr is None:
+        return False
+    return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
 def _headerless_is_leftover(events: List[Event]) -> bool:
     """A headerless start is the tail of an earlier report the log was cut from,
     not the crash the input is about, when a report with its own header follows;
@@ -757,6 +766,9 @@ _REPORTING_FRAMES = (
     ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
     ("warn_alloc", "alloc_failure", "page allocation failure"),
     ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
+    # the sanitizers' report entry points (lib/ubsan.c, mm/kasan/report.c)
+    ("__ubsan_handle_", "ubsan", "UBSAN"), ("ubsan_epilogue", "ubsan", "UBSAN"),
+    ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
 )
 
 
