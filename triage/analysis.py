@@ -121,6 +121,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
         diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
+        from triage.diagnosis.crash import add_dump_modules
+        add_dump_modules(diag.crash, (diag.dump or {}).get("modules"))
     return diag
 
 

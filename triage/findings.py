@@ -168,6 +168,9 @@ class Crash:
     ip: Optional[TraceEntry] = None    # faulting location (RIP:/pc :), when the report has one
     trace: List[TraceEntry] = field(default_factory=list)
     modules: List[CrashModule] = field(default_factory=list)
+    # where `modules` comes from: "log" (Modules linked in:), "dump" (the dump's
+    # module list, when the log printed none: sysrq and OOM panics), None when empty
+    modules_source: Optional[str] = None
     oom: Optional[OomPicture] = None
     checks: List[Crosscheck] = field(default_factory=list)
 

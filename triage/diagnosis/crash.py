@@ -175,12 +175,36 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     # an OOM panic's report starts at "<comm> invoked oom-killer: gfp_mask=..., order=..."
     oom_panic = any(ev is not None and (ev.fields or {}).get("oom") for ev in (main, panic))
     invoked = [e for e in events if e.kind == "oom_invoked" and (stop is None or e.line <= stop)]
+    modules = _modules(main, panic, facts)
     return Crash(
         task=_task(log, (main, panic, invoked[-1] if invoked else None)),
         header=_header(log, main, panic, invoked[-1] if oom_panic and invoked else None),
         ip=ip,
         trace=trace_entries(src.frames) if src is not None else [],
-        modules=_modules(main, panic, facts),
+        modules=modules,
+        modules_source="log" if modules else None,
         oom=_oom(events, stop, arch),
         checks=checks,
     )
+
+
+def add_dump_modules(crash: Crash, dump_modules: Optional[Sequence[Any]]) -> None:
+    """Complete `crash` with the dump's own module list (Diagnosis.dump["modules"]).
+
+    A panic that is not an oops (sysrq, panic_on_oom, hung-task panic) prints
+    no `Modules linked in:`, yet the loaded modules are what an expert reads
+    first: the dump's list stands in, marked as the dump's. When the log has
+    the list too, both are compared by module name (a `modules` check)."""
+    if not dump_modules or not (crash.task or crash.header or crash.trace):
+        return          # no crash in the log: nothing to complete
+    mods = [m for m in list(dump_modules)[:MAX_MODULES] if isinstance(m, dict) and m.get("name")]
+    if not mods:
+        return
+    if not crash.modules:
+        crash.modules = [CrashModule(name=str(m["name"]), taint=str(m.get("taint") or "")) for m in mods]
+        crash.modules_source = "dump"
+        return
+    c = crosscheck("modules", " ".join(sorted(m.name for m in crash.modules)),
+                   " ".join(sorted(str(m["name"]) for m in mods)))
+    if c is not None and not any(k.field == "modules" for k in crash.checks):
+        crash.checks.append(c)

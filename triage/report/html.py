@@ -59,7 +59,7 @@ def _crash(c: Crash) -> List[str]:
     if tt:
         rows.append(["task", h(tt)])
     if c.modules:
-        rows.append(["modules", h(modules_text(c))])
+        rows.append(["modules (dump)" if c.modules_source == "dump" else "modules", h(modules_text(c))])
     if c.oom is not None:
         if c.oom.victim is not None:
             rows.append(["OOM victim", h(oom_task_text(c.oom.victim))])

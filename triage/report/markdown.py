@@ -49,7 +49,7 @@ def _crash(c: Crash) -> List[str]:
     if tt:
         bullets.append(f"- task: {m(tt)}")
     if c.modules:
-        bullets.append(f"- modules: {m(modules_text(c))}")
+        bullets.append(f"- modules{' (dump)' if c.modules_source == 'dump' else ''}: {m(modules_text(c))}")
     if c.oom is not None:
         if c.oom.victim is not None:
             bullets.append(f"- OOM victim: {m(oom_task_text(c.oom.victim))}")

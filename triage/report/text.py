@@ -311,7 +311,7 @@ def crash_lines(c: Crash, width: int) -> List[str]:
     if len(shown) < len(c.trace):
         rows.append(["", f"(+{len(c.trace) - len(shown)} more entries; --format json has them all)"])
     if c.modules:
-        rows.append(["modules", modules_text(c)])
+        rows.append(["modules" if c.modules_source != "dump" else "modules (dump)", modules_text(c)])
     if c.oom is not None:
         if c.oom.victim is not None:
             rows.append(["OOM victim", oom_task_text(c.oom.victim)])
