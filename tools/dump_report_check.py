@@ -197,6 +197,7 @@ class Result:
     passed: List[str] = field(default_factory=list)
     failed: List[Tuple[str, str]] = field(default_factory=list)
     modules_oracle: str = "serial log"
+    facts_read: bool = False      # the report holds the dump's module list (dump facts were read)
 
     def check(self, name: str, ok: bool, why: str = "") -> None:
         (self.passed.append(name) if ok else self.failed.append((name, why)))
@@ -312,6 +313,7 @@ def oracle_modules(entry: dict, base: Path, siblings: List[dict]) -> Tuple[List[
 def check_dump(entry: dict, base: Path, run: Run, sc: SerialCrash, frames: List[str],
                others: Dict[str, Optional[Tuple]], siblings: List[dict]) -> Result:
     res = Result(entry["path"])
+    res.facts_read = (run.data.get("dump") or {}).get("modules") is not None
     if not sc.modules:
         # a panic that is no oops (sysrq, panic_on_oom) prints no module list:
         # the loaded modules are then drgn+DWARF's
@@ -349,54 +351,73 @@ def _dmesg_beside(entry: dict, base: Path) -> Optional[Path]:
     return found[0] if found else None
 
 
+class Checker:
+    """Checks the dumps of manifests; the verdicts of the text logs (serial.log,
+    vmcore-dmesg.txt), shared by the dumps of one run, are computed once."""
+
+    def __init__(self, cli: bool = False) -> None:
+        from triage.analysis import load_ruleset
+        self.cli = cli
+        self.rules = load_ruleset(())
+        self.report = report_patterns()
+        self._text_keys: Dict[str, Optional[Tuple]] = {}
+        self.notes: List[str] = []
+
+    def text_key(self, p: Path) -> Optional[Tuple]:
+        """The verdict of a text log, None when it could not be analysed."""
+        k = str(p)
+        if k not in self._text_keys:
+            try:
+                if self.cli:
+                    self._text_keys[k] = verdict_key(run_cli(k, facts=False).data)
+                else:
+                    from triage.analysis import analyze_path
+                    from triage.report.render import render
+                    self._text_keys[k] = verdict_key(json.loads(render(analyze_path(k, rules=self.rules), "json")))
+            except Exception as exc:          # a failure is a finding, not a stop
+                self.notes.append(f"{p}: {type(exc).__name__}: {exc}")
+                self._text_keys[k] = None
+        return self._text_keys[k]
+
+    def check_entry(self, entry: dict, base: Path, entries: List[dict]) -> Result:
+        """Every check of one manifest entry (its dump must exist)."""
+        path = base / entry["path"]
+        serial = base / entry["oracles"]["serial_log"]
+        sc = parse_serial(serial)
+        frames = expected_frames(sc, self.report)
+        others = {"serial.log": self.text_key(serial)}
+        dm = _dmesg_beside(entry, base)
+        if dm is not None and dm.exists():
+            others["vmcore-dmesg.txt"] = self.text_key(dm)
+        try:
+            run = run_cli(str(path)) if self.cli else run_inprocess(str(path), self.rules)
+        except Exception as exc:
+            res = Result(entry["path"])
+            res.check("analyze", False, f"{type(exc).__name__}: {exc}")
+            return res
+        return check_dump(entry, base, run, sc, frames, others, entries)
+
+
 def check_manifest(manifest: Path, cli: bool = False, limit: Optional[int] = None,
-                   log=print) -> List[Result]:
-    from triage.analysis import analyze_path, load_ruleset
+                   log=print, checker: Optional[Checker] = None) -> List[Result]:
+    """Check every dump of `manifest` that exists; one line per dump to `log`."""
     base = manifest.parent
     entries = json.loads(manifest.read_text())["dumps"]
     if limit:
         entries = entries[:limit]
-    rules = load_ruleset(())
-    report = report_patterns()
-    text_keys: Dict[str, Optional[Tuple]] = {}
-
-    def text_key(p: Path) -> Optional[Tuple]:
-        k = str(p)
-        if k not in text_keys:
-            try:
-                if cli:
-                    text_keys[k] = verdict_key(run_cli(k, facts=False).data)
-                else:
-                    from triage.report.render import render
-                    text_keys[k] = verdict_key(json.loads(render(analyze_path(k, rules=rules), "json")))
-            except Exception as exc:          # a failure is a finding, not a stop
-                log(f"  {p}: {type(exc).__name__}: {exc}")
-                text_keys[k] = None
-        return text_keys[k]
-
+    ck = checker or Checker(cli)
     results = []
     for entry in entries:
-        path = base / entry["path"]
-        if not path.exists():
+        if not (base / entry["path"]).exists():
             continue
-        serial = base / entry["oracles"]["serial_log"]
-        sc = parse_serial(serial)
-        frames = expected_frames(sc, report)
-        others = {"serial.log": text_key(serial)}
-        dm = _dmesg_beside(entry, base)
-        if dm is not None and dm.exists():
-            others["vmcore-dmesg.txt"] = text_key(dm)
-        try:
-            run = run_cli(str(path)) if cli else run_inprocess(str(path), rules)
-        except Exception as exc:
-            res = Result(entry["path"])
-            res.check("analyze", False, f"{type(exc).__name__}: {exc}")
-        else:
-            res = check_dump(entry, base, run, sc, frames, others, entries)
+        res = ck.check_entry(entry, base, entries)
         results.append(res)
         log(f"{'FAIL' if res.failed else 'ok  '} {entry['path']} ({len(res.passed)}/{len(res.passed) + len(res.failed)})")
         for name, why in res.failed:
             log(f"       {name}: {why}")
+    for n in ck.notes:
+        log(f"  note: {n}")
+    ck.notes.clear()
     return results
 
 
