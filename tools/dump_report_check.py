@@ -23,6 +23,8 @@ runs `triage analyze` on the vmcore (text at COLUMNS=80 and wide, and
                        same from the vmcore, from the vmcore-dmesg.txt beside an
                        in-guest kdump dump, and from the run's serial.log
   width                no text line is wider than the width asked for
+  gpu-not-blamed       when the expected culprit is no GPU driver, the verdict
+                       blames none (category gpu_*, or a GPU culprit)
 
 The expectations come from the serial log text (parsed here, independently of
 triage's parser) and the manifest, never from triage's own output.
@@ -132,6 +134,12 @@ def parse_serial(path: Path) -> SerialCrash:
             sc.modules = m.group(1).split()
             break
     return sc
+
+
+def gpu_modules(lists_toml: Path = ROOT / "signatures" / "lists.toml") -> List[str]:
+    """The one list of GPU driver modules ([lists] gpu_modules)."""
+    with open(lists_toml, "rb") as fp:
+        return list(tomllib.load(fp)["lists"]["gpu_modules"])
 
 
 def report_patterns(lists_toml: Path = ROOT / "signatures" / "lists.toml") -> List["re.Pattern[str]"]:
@@ -326,6 +334,10 @@ def check_dump(entry: dict, base: Path, run: Run, sc: SerialCrash, frames: List[
     res.check("culprit", v["culprit"]["module"] == exp["culprit_module"],
               f"{v['culprit']['module']} != {exp['culprit_module']}")
     res.check("panicked", v["panicked"] is True, f"panicked={v['panicked']}")
+    if exp["culprit_module"] not in gpu_modules():
+        # a crash elsewhere (another module, sysrq, OOM) while a GPU driver is loaded
+        res.check("gpu-not-blamed", not v["culprit"]["is_gpu_driver"] and not v["category"].startswith("gpu"),
+                  f"GPU blamed: {v['category']}, {v['culprit']['module']}")
     task = (run.data.get("crash") or {}).get("task") or {}
     if sc.comm is not None:
         res.check("task-json", (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
