@@ -60,6 +60,9 @@ def test_dump_report(manifest, entry):
     res = _checker().check_entry(entry, base, entries)
     failed = dict(res.failed)
     only_modules = failed and set(failed) <= {"modules@80", "modules@200"}
+    if only_modules and res.modules_oracle.startswith(("no facts oracle", "drgn could open")):
+        # the log printed no module list and no drgn+DWARF oracle can be had here
+        pytest.skip(f"no oracle for the loaded modules: {res.modules_oracle}")
     if only_modules and not res.facts_read:
         # the log printed no module list (sysrq/OOM/hung-task panic) and triage read
         # no dump facts for this dump (arm64 and pre-6.0 kernels: other branches)
