@@ -122,7 +122,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
         from triage.diagnosis.crash import add_dump_modules
-        add_dump_modules(diag.crash, (diag.dump or {}).get("modules"))
+        add_dump_modules(diag.crash, (diag.dump or {}).get("modules"),
+                         ((diag.dump or {}).get("source") or {}).get("unavailable"))
     return diag
 
 

@@ -171,6 +171,9 @@ class Crash:
     # where `modules` comes from: "log" (Modules linked in:), "dump" (the dump's
     # module list, when the log printed none: sysrq and OOM panics), None when empty
     modules_source: Optional[str] = None
+    # why `modules` is empty for a dump whose log printed no module list and
+    # whose own list could not be read (the dump facts' reason); None otherwise
+    modules_missing: Optional[str] = None
     oom: Optional[OomPicture] = None
     checks: List[Crosscheck] = field(default_factory=list)
 

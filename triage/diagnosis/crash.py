@@ -188,17 +188,23 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     )
 
 
-def add_dump_modules(crash: Crash, dump_modules: Optional[Sequence[Any]]) -> None:
+def add_dump_modules(crash: Crash, dump_modules: Optional[Sequence[Any]], unavailable: Optional[str] = None) -> None:
     """Complete `crash` with the dump's own module list (Diagnosis.dump["modules"]).
 
     A panic that is not an oops (sysrq, panic_on_oom, hung-task panic) prints
     no `Modules linked in:`, yet the loaded modules are what an expert reads
     first: the dump's list stands in, marked as the dump's. When the log has
-    the list too, both are compared by module name (a `modules` check)."""
-    if not dump_modules or not (crash.task or crash.header or crash.trace):
+    the list too, both are compared by module name (a `modules` check). When
+    neither has one, `modules_missing` says why (`unavailable`: the dump
+    facts' reason)."""
+    if not (crash.task or crash.header or crash.trace):
         return          # no crash in the log: nothing to complete
-    mods = [m for m in list(dump_modules)[:MAX_MODULES] if isinstance(m, dict) and m.get("name")]
+    mods = [m for m in list(dump_modules or [])[:MAX_MODULES] if isinstance(m, dict) and m.get("name")]
     if not mods:
+        if not crash.modules and dump_modules is None:
+            # say so, or an empty list reads as "no modules loaded"
+            crash.modules_missing = ("the log prints no module list and the dump's could not be read"
+                                     + (f": {clip(str(unavailable), 200)}" if unavailable else ""))
         return
     if not crash.modules:
         crash.modules = [CrashModule(name=str(m["name"]), taint=str(m.get("taint") or "")) for m in mods]

@@ -60,6 +60,8 @@ def _crash(c: Crash) -> List[str]:
         rows.append(["task", h(tt)])
     if c.modules:
         rows.append(["modules (dump)" if c.modules_source == "dump" else "modules", h(modules_text(c))])
+    elif c.modules_missing:
+        rows.append(["modules", h("unknown: " + c.modules_missing)])
     if c.oom is not None:
         if c.oom.victim is not None:
             rows.append(["OOM victim", h(oom_task_text(c.oom.victim))])

@@ -50,6 +50,8 @@ def _crash(c: Crash) -> List[str]:
         bullets.append(f"- task: {m(tt)}")
     if c.modules:
         bullets.append(f"- modules{' (dump)' if c.modules_source == 'dump' else ''}: {m(modules_text(c))}")
+    elif c.modules_missing:
+        bullets.append(f"- modules: unknown: {m(c.modules_missing)}")
     if c.oom is not None:
         if c.oom.victim is not None:
             bullets.append(f"- OOM victim: {m(oom_task_text(c.oom.victim))}")

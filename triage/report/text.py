@@ -312,6 +312,8 @@ def crash_lines(c: Crash, width: int) -> List[str]:
         rows.append(["", f"(+{len(c.trace) - len(shown)} more entries; --format json has them all)"])
     if c.modules:
         rows.append(["modules" if c.modules_source != "dump" else "modules (dump)", modules_text(c)])
+    elif c.modules_missing:
+        rows.append(["modules", f"unknown: {s(c.modules_missing, 300)}"])
     if c.oom is not None:
         if c.oom.victim is not None:
             rows.append(["OOM victim", oom_task_text(c.oom.victim)])
