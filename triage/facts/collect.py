@@ -289,7 +289,10 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     from drgn.helpers.linux.cpumask import for_each_present_cpu
     for cpu in for_each_present_cpu(prog):
         if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
-            return drgn.Object.from_bytes_(prog, "struct pt_regs", cpu_regs[cpu])
+            # PRSTATUS holds the leading registers; arm64's struct pt_regs goes on
+            # (orig_x0, syscallno, ...), which unwinding does not use
+            typ = prog.type("struct pt_regs")
+            return drgn.Object.from_bytes_(prog, typ, cpu_regs[cpu].ljust(typ.size, b"\0"))
     return None
 
 
