@@ -140,7 +140,14 @@ class Collector:
     def _hugetlb(self) -> int:
         """Pages held by hugetlb pools (meminfo's Hugetlb), over every hstate."""
         prog = self.prog
-        n = prog["hugetlb_max_hstate"].value_()
+        try:
+            n = prog["hugetlb_max_hstate"].value_()
+        except LookupError:
+            # not named by a functions-only kallsyms: the registered hstates are
+            # the leading entries that have a name (the rest are zeroed)
+            n = 0
+            while n < 16 and prog["hstates"][n].name[0].value_():
+                n += 1
         total = 0
         for i in range(min(n, 16)):
             h = prog["hstates"][i]

@@ -365,7 +365,12 @@ def _btf_and_symbols(prog, info, notes: List[str]):
         lo, hi = info.number("MODULES_VADDR"), info.number("MODULES_END")
         if lo is not None and hi is not None:
             windows.append((lo & u64, hi & u64))
-        found = {"modules": lambda: modules_head(prog, windows, (stext, stext + MAX_IMAGE_BYTES))}
+        from triage.facts.a64code import loaded_address
+        from triage.facts.hstates import hstates_address
+        found = {"modules": lambda: modules_head(prog, windows, (stext, stext + MAX_IMAGE_BYTES)),
+                 "hstates": lambda: hstates_address(prog)}
+        if info.number("kimage_voffset") is not None:      # arm64 machine code
+            found["nr_vmalloc_pages"] = lambda: loaded_address(prog, "vmalloc_nr_pages")
         return blob, DumpSymbols(scan, syms, found)
 
 
