@@ -110,3 +110,31 @@ def test_image_scan_finds_nothing_in_noise_quickly():
 def test_image_scan_refuses_an_implausible_window():
     with pytest.raises(ValueError):
         ImageScan(lambda a, n: bytes(n), 0x1000, 0x1000 + (1 << 40))
+
+
+# crash_kexec() as Debian's 6.1.0-57-arm64 compiled it (from its -dbg vmlinux, link
+# address): the LSE casal and the LL/SC ldxr/stlxr alternative of
+# atomic_cmpxchg(&panic_cpu, ...), panic_cpu at 0xffff800009cd4798 in that vmlinux
+CRASH_KEXEC_PC = 0xFFFF800008187694
+CRASH_KEXEC = [
+    0xD503201F, 0xD503201F, 0xD503233F, 0xA9BE7BFD, 0xB000B3E1, 0x910003FD, 0xA90153F3, 0x91002021,
+    0xAA0003E3, 0xD538D080, 0xB8A06822, 0x1400000E, 0xB000DA74, 0x12800001, 0x911E6280, 0x2A0103E5,
+    0x88E5FC02, 0x2A0503E0, 0x2A0003F3, 0x3100067F, 0x54000220, 0xA94153F3, 0xA8C27BFD, 0xD50323BF,
+    0xD65F03C0, 0xB000DA74, 0xB2407FE0, 0x911E6284, 0xF9800091, 0x885F7C93, 0x4A000261, 0x35000081,
+    0x8801FC82, 0x35FFFF81, 0xD5033BBF, 0x3100067F, 0x54FFFE21, 0xAA0303E0, 0x97FFFF79, 0xB9079A93,
+    0xA94153F3, 0xA8C27BFD, 0xD50323BF, 0xD65F03C0]
+
+
+def test_atomic_target_is_decoded():
+    from triage.facts.a64code import decode_atomic_target
+    assert decode_atomic_target(CRASH_KEXEC_PC, _code(CRASH_KEXEC)) == 0xFFFF800009CD4798
+
+
+def test_atomic_target_disagreeing_or_unknown_gives_nothing():
+    from triage.facts.a64code import decode_atomic_target
+    w = list(CRASH_KEXEC)
+    w[27] = 0x911E6684          # the LL/SC path's add now points 1 byte further: two targets
+    assert decode_atomic_target(CRASH_KEXEC_PC, _code(w)) is None
+    w = list(CRASH_KEXEC)
+    w[12] = w[25] = 0xD503201F  # no ADRP: the bases are unknown
+    assert decode_atomic_target(CRASH_KEXEC_PC, _code(w)) is None

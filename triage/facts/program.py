@@ -371,7 +371,25 @@ def _btf_and_symbols(prog, info, notes: List[str]):
                  "hstates": lambda: hstates_address(prog)}
         if info.number("kimage_voffset") is not None:      # arm64 machine code
             found["nr_vmalloc_pages"] = lambda: loaded_address(prog, "vmalloc_nr_pages")
+            found["panic_cpu"] = lambda: _panic_cpu(prog)
         return blob, DumpSymbols(scan, syms, found)
+
+
+def _panic_cpu(prog) -> Optional[int]:
+    """&panic_cpu (drgn's panic_task reads it): the variable nmi_panic() and
+    crash_kexec() both atomic_cmpxchg; they must agree, and the value must be a
+    CPU number or PANIC_CPU_INVALID (-1)."""
+    from triage.facts.a64code import atomic_target
+    got = {a for a in (atomic_target(prog, f) for f in ("nmi_panic", "crash_kexec")) if a is not None}
+    if len(got) != 1:
+        return None
+    addr = got.pop()
+    try:
+        (value,) = struct.unpack("<i", prog.read(addr, 4))
+        ncpus = struct.unpack("<I", prog.read(prog["nr_cpu_ids"].address_, 4))[0]
+    except Exception:           # noqa: BLE001
+        return None
+    return addr if -1 <= value < min(ncpus, MAX_CPUS) else None
 
 
 def read_btf(prog) -> bytes:
