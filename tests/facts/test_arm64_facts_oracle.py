@@ -38,7 +38,7 @@ def arm64_vmlinux(osrelease: str):
     return None
 
 
-IDS = [e["path"] for _b, e in ENTRIES]
+IDS = [f"{b.name}/{e['path']}" for b, e in ENTRIES]     # out-arm64-16k and -16k-va47 share paths
 
 
 def _oracle(dump: Path, vmlinux: Path):
