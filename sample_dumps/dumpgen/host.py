@@ -225,6 +225,7 @@ def build_modules(cache: Path, abi: str, target: Target = X86_64,
     suite: the Debian release the kernel comes from when it is not the host's."""
     make_vars: List[str] = []
     if suite:
+        apt_install(list(target.host_packages))   # the host tools; the headers are unpacked
         build, make_vars = _suite_headers(cache, abi, target)
         kdir = str(build)
     elif target.foreign:
