@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check every real dump's report against its manifest and its serial log.
 
-Usage: tools/dump_report_check.py [--cli] [--limit N] [--verbose] MANIFEST_OR_DIR...
+Usage: tools/dump_report_check.py [--cli] [--limit N] [--scenarios a,b] MANIFEST_OR_DIR...
 
 For every dump of each manifest (sample_dumps/generate's manifest.json) it
 runs `triage analyze` on the vmcore (text at COLUMNS=80 and wide, and
@@ -411,10 +411,13 @@ class Checker:
 
 
 def check_manifest(manifest: Path, cli: bool = False, limit: Optional[int] = None,
-                   log=print, checker: Optional[Checker] = None) -> List[Result]:
+                   log=print, checker: Optional[Checker] = None,
+                   scenarios: Optional[List[str]] = None) -> List[Result]:
     """Check every dump of `manifest` that exists; one line per dump to `log`."""
     base = manifest.parent
     entries = json.loads(manifest.read_text())["dumps"]
+    if scenarios:
+        entries = [e for e in entries if e.get("scenario") in scenarios]
     if limit:
         entries = entries[:limit]
     ck = checker or Checker(cli)
@@ -446,13 +449,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("manifests", nargs="+", help="manifest.json files or the directories holding them")
     ap.add_argument("--cli", action="store_true", help="run the triage command (3x per dump) instead of in-process")
     ap.add_argument("--limit", type=int, help="check only the first N dumps of each manifest")
+    ap.add_argument("--scenarios", help="comma-separated scenarios to check (default: all)")
     a = ap.parse_args(argv)
     total_dumps = total_pass = total_checks = bad_dumps = 0
     for m in _manifests(a.manifests):
         if not m.exists():
             print(f"{m}: no such manifest", file=sys.stderr)
             return 2
-        results = check_manifest(m, cli=a.cli, limit=a.limit)
+        results = check_manifest(m, cli=a.cli, limit=a.limit,
+                                 scenarios=a.scenarios.split(",") if a.scenarios else None)
         n_pass = sum(len(r.passed) for r in results)
         n_all = n_pass + sum(len(r.failed) for r in results)
         n_bad = sum(1 for r in results if r.failed)
