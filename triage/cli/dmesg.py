@@ -58,7 +58,7 @@ def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
         return
     raw = not as_json and not caller
     with open_reader(list(paths)) as reader:
-        log, records, _info = stream_dump_log(reader, raw=raw)
+        log, records, _info = stream_dump_log(reader, columns=raw)
         if log.kind == "plain" and not as_json:
             out.write(log.raw_text or b"")
         elif as_json:
@@ -73,8 +73,8 @@ def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
             if chunk:
                 out.write(("\n".join(chunk) + "\n").encode())
         else:
-            from triage.printk.format import format_raw, format_records
-            blocks = format_raw(records, _BATCH) if raw else format_records(records, caller, _BATCH)
+            from triage.printk.format import format_columns, format_records
+            blocks = format_columns(records) if raw else format_records(records, caller, _BATCH)
             for block in blocks:
                 out.write(block)
         out.flush()

@@ -71,13 +71,20 @@ class _Part:
         needed = min(h.bitmap_bytes, -(-h.max_mapnr // 8))
         self.truncated_meta = self.bitmap1.available_bytes < needed or \
             self.bitmap2.available_bytes < needed
+        # rank of the pfn after the last one looked up: reading a run of pages (a log
+        # ring) ranks neighbouring pfns, each then costs one bit test, not a count
+        self._next_pfn = -1
+        self._next_rank = 0
 
     def dumpable(self, pfn: int) -> bool:
         h = self.hdr
         return h.start_pfn <= pfn < h.end_pfn and self.bitmap2.test(pfn)
 
     def desc_offset(self, pfn: int) -> int:
-        return self.hdr.page_desc_offset + (self.bitmap2.rank(pfn) - self.base_rank) * PAGE_DESC_SIZE
+        bm = self.bitmap2
+        rank = self._next_rank if pfn == self._next_pfn else bm.rank(pfn)
+        self._next_pfn, self._next_rank = pfn + 1, rank + bm.test(pfn)
+        return self.hdr.page_desc_offset + (rank - self.base_rank) * PAGE_DESC_SIZE
 
     def descriptor(self, pfn: int):
         """(offset, size, flags) of a dumpable pfn, or None when the descriptor is missing."""
