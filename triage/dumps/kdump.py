@@ -124,6 +124,7 @@ class KdumpReader(DumpReader):
         self._vmcoreinfo_source: Optional[str] = None
         self._vmci_loaded = False
         self._codecs_seen: Dict[str, int] = {}
+        self._codec_of: Dict[int, str] = {}     # page_desc.flags -> codec name, as met
 
     # -- structure checks ------------------------------------------------------
     def _check_set(self) -> None:
@@ -236,10 +237,10 @@ class KdumpReader(DumpReader):
         if page is not None:
             self._cache.move_to_end(pfn)
             return page
-        p = self._part_for(pfn)
-        if p is None:
+        p = self._parts[0] if len(self._parts) == 1 else self._part_for(pfn)
+        if p is None or not p.hdr.start_pfn <= pfn < p.hdr.end_pfn:
             raise self._missing(pfn, "is outside the memory covered by the dump files")
-        if not p.dumpable(pfn):
+        if not p.bitmap2.test(pfn):
             if p.bitmap2.available_bytes * 8 <= pfn:
                 raise self._missing(pfn, "lies beyond the truncated end of the page bitmap")
             if p.hdr.dump_level is not None and p.hdr.dump_level & 1 and p.bitmap1.test(pfn):
@@ -255,7 +256,9 @@ class KdumpReader(DumpReader):
             raise self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
         offset, size, flags = d
         ps = self.page_size
-        name = codec_name(flags)
+        name = self._codec_of.get(flags)
+        if name is None:
+            name = self._codec_of[flags] = codec_name(flags)
         # Writers store a page compressed only when that makes it smaller (makedumpfile
         # and QEMU both test size_out < page_size), else raw: so a compressed size of a
         # page or more is damage, and it also bounds what a decoder can be fed.

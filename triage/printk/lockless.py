@@ -18,7 +18,7 @@ from operator import add, and_, eq, ge, getitem, gt, lt, sub, xor
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
-from triage.errors import CorruptDumpError
+from triage.errors import CorruptDumpError, MemoryReadError
 from triage.printk.layout import require
 from triage.printk.record import PrintkRecord
 
@@ -36,7 +36,7 @@ MAX_COUNT_BITS = MAX_SIZE_BITS - 5
 READ_TEXT_BITS = 25
 READ_COUNT_BITS = READ_TEXT_BITS - 5
 _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
-_RUN = 1 << 16               # descriptors unpacked per pass (bounds the temporary copies)
+_RUN = 1 << 14               # descriptors unpacked per pass (bounds the temporary copies)
 
 
 @dataclass
@@ -412,17 +412,20 @@ _ARRAY_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 def _column(buf, first: int, k: int, rec_size: int, off: int, width: int):
     """Field `off` (an unsigned little-endian integer of `width` bytes) of records
-    first..first+k-1 of `buf`, as an array: one C-level copy and a strided slice, no
-    Python object per record (a tuple per record would also keep the garbage collector
-    busy). None when the field is not aligned to its width (then struct unpacks it)."""
+    first..first+k-1 of `buf`, as a strided view (no copy, no Python object per
+    record: a tuple per record would also keep the garbage collector busy). None
+    when the field is not aligned to its width (then struct unpacks it)."""
     code = _ARRAY_CODES.get(width)
     if code is None or array(code).itemsize != width or rec_size % width or off % width:
         return None
-    col = array(code)
-    col.frombytes(buf[first * rec_size:(first + k) * rec_size])
+    raw = buf[first * rec_size:(first + k) * rec_size] if isinstance(buf, RingWindow) else \
+        memoryview(buf)[first * rec_size:(first + k) * rec_size]
     if sys.byteorder != "little":
+        col = array(code)
+        col.frombytes(raw)
         col.byteswap()
-    return col[off // width::rec_size // width]
+        return col[off // width::rec_size // width]
+    return memoryview(raw).cast(code)[off // width::rec_size // width]
 
 
 def _columns(buf, first: int, k: int, rec_size: int, fields: Sequence[Tuple[int, int]]) -> list:
@@ -482,6 +485,7 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
         tss, tls = _columns(infos, s0, k, isz, ifields)
         touches_missing = (missing_descs and _missing(missing_descs, s0 * dsz, (s0 + k) * dsz)) or \
             (missing_infos and _missing(missing_infos, s0 * isz, (s0 + k) * isz))
+        at = range(k)           # run index of each entry of the columns below
         if touches_missing or rid0 + k - 1 > id_mask:
             # judged one by one (pages missing, ids wrapping)
             keep = [True] * k
@@ -489,39 +493,47 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
             texts: list = [b""] * k
         else:
             # a slot whose state_var is not this id finalized is skipped (a reused slot,
-            # a record being reserved), unless it holds this id committed: judged below
-            # the state sits above the id bits: id | state << sv_shift == id + that
+            # a record being reserved), unless it holds this id committed: judged below.
+            # The state sits above the id bits: id | state << sv_shift == id + that.
             keep = list(map(eq, svs, range(finalized + rid0, finalized + rid0 + k)))
             odd_set = set(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
+            if not odd_set and not all(keep):
+                # drop the skipped slots now (a wrapped ring holds many whose text was
+                # overwritten): the tests below then run on the records kept only
+                at = list(compress(at, keep))
+                begins, nexts = list(compress(begins, keep)), list(compress(nexts, keep))
+                tss, tls = list(compress(tss, keep)), list(compress(tls, keep))
+                keep = [True] * len(at)
             # begin and next in one wrap of the ring: they differ only below size_bits
             xors = list(map(xor, begins, nexts))
-            if max(xors) >> sb:
+            if xors and max(xors) >> sb:
                 odd_set.update(_where(list(map(ge, xors, repeat(1 << sb)))))
             lengths = list(map(sub, nexts, begins))
-            if min(lengths) < ps:
+            if lengths and min(lengths) < ps:
                 odd_set.update(_where(list(map(lt, lengths, repeat(ps)))))
             if any(map(and_, begins, repeat(1))):
                 odd_set.update(_where(list(map(bool, map(and_, begins, repeat(1))))))
             starts = list(map(add, map(and_, begins, repeat(ring.size_mask)), repeat(ps)))
-            if max(map(sub, tls, lengths)) <= -ps:
+            if not tls or max(map(sub, tls, lengths)) <= -ps:
                 ends = list(map(add, starts, tls))      # every text fits its block: the usual case
             else:
                 ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
             for a, b in missing_data:
                 odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
             texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
-            odd = sorted(i for i in odd_set if keep[i] or svs[i] & ~id_mask == committed)
-        for i in odd:
-            got = ring.text(s0 + i, svs[i], begins[i], nexts[i], tls[i], (rid0 + i) & id_mask)
+            odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
+        for j in odd:
+            i = at[j]
+            got = ring.text(s0 + i, svs[i], begins[j], nexts[j], tls[j], (rid0 + i) & id_mask)
             if got.__class__ is int:
-                keep[i] = False
+                keep[j] = False
                 if got == _LOST:
                     lost += 1
                 elif got == _INVALID:
                     invalid += 1
             else:
-                keep[i] = True
-                texts[i] = got
+                keep[j] = True
+                texts[j] = got
         if all(keep):
             yield tss, texts
         else:
@@ -540,38 +552,59 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
     return hdr.tail_id, n
 
 
-def _read_window(mem, base: int, total: int, start: int, length: int):
-    """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
-    buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
+def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True):
+    """Read `length` bytes at ring offset `start` (wrapping at `total`); returns
+    (buffer, missing ranges, unread ranges). The buffer is indexed by ring offset:
+    with `whole`, the whole ring (unread parts as zeros) up to _FULL_BUFFER_MAX
+    bytes; else, or past that size, a RingWindow of the `length` bytes read (the
+    descriptor arrays: the walk only visits the slots read)."""
+    length = min(length, total)
+    if total <= _FULL_BUFFER_MAX:
+        view = mem.view(base, total) if hasattr(mem, "view") else None
+        if view is not None:
+            # Mapped in place: only the pages the walk touches are ever read.
+            return view, [], []
+    first = min(length, total - start)
+    pieces = [(start, first)]
+    if length > first:
+        pieces.append((0, length - first))
+    end = (start + length) % total
+    unread = [(a, b) for a, b in ([(end, start)] if end <= start else [(end, total), (0, start)]) if a < b]
+    window = total > _FULL_BUFFER_MAX or not whole
+    if length >= total and not window:
+        pieces, unread = [(0, total)], []
+    try:
+        # Every page present (the usual case): the bytes themselves, one copy, no
+        # zero-filled buffer the size of the ring.
+        got = {off: mem.read(base + off, n) for off, n in pieces}
+    except MemoryReadError:
+        got = None
+    if got is not None:
+        if window:
+            return RingWindow(total, start, b"".join(got[off] for off, _ in pieces)), [], unread
+        if not unread:
+            return got[0], [], []
+        # ring order, unread parts as zeros (never decoded: they are listed as unread)
+        parts, pos = [], 0
+        for off, n in sorted(pieces):
+            parts += [bytes(off - pos), got[off]]
+            pos = off + n
+        parts.append(bytes(total - pos))
+        return b"".join(parts), [], unread
     if total > _FULL_BUFFER_MAX:
         # A ring this large (or a damaged header claiming one) is read only where the
         # walk goes: a buffer of `length` bytes, never one of `total`.
-        length = min(length, total)
         buf = bytearray(length)
         missing = []
-        first = min(length, total - start)
         for off, n, at in ((start, first, 0), (0, length - first, first)):
             if n > 0:
                 missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, at)]
-        end = (start + length) % total
-        unread = [(end, start)] if end <= start else [(end, total), (0, start)]
-        return RingWindow(total, start, buf), missing, [(a, b) for a, b in unread if a < b]
-    view = mem.view(base, total) if hasattr(mem, "view") else None
-    if view is not None:
-        # Mapped in place: only the pages the walk touches are ever read.
-        return view, [], []
+        return RingWindow(total, start, buf), missing, unread
     buf = bytearray(total)
-    if length >= total:
-        return buf, mem.read_into(base, total, buf, 0), []
     missing: List[Tuple[int, int]] = []
-    pieces = [(start, min(length, total - start))]
-    if start + length > total:
-        pieces.append((0, start + length - total))
     for off, n in pieces:
         missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, off)]
-    end = (start + length) % total
-    unread = [(end, start)] if end <= start else [(end, total), (0, start)]
-    return buf, missing, [(a, b) for a, b in unread if a < b]
+    return buf, missing, unread
 
 
 def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = False):
@@ -592,8 +625,10 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = F
     count, size = 1 << hdr.count_bits, 1 << hdr.size_bits
     first, n = _id_range(lay, hdr)
     slot = first % count
-    descs, md, _ = _read_window(mem, hdr.descs, count * lay.desc_size, slot * lay.desc_size, n * lay.desc_size)
-    infos, mi, _ = _read_window(mem, hdr.infos, count * lay.info_size, slot * lay.info_size, n * lay.info_size)
+    descs, md, _ = _read_window(mem, hdr.descs, count * lay.desc_size, slot * lay.desc_size, n * lay.desc_size,
+                                whole=False)
+    infos, mi, _ = _read_window(mem, hdr.infos, count * lay.info_size, slot * lay.info_size, n * lay.info_size,
+                                whole=False)
     head_off = info.offset("prb_data_ring.head_lpos")
     tail_off = info.offset("prb_data_ring.tail_lpos")
     unread: List[Tuple[int, int]] = []
