@@ -251,7 +251,10 @@ class KdumpReader(DumpReader):
                 # (log buffer, ring descriptors) is never of those kinds.
                 return self._zero_page()
             raise self._missing(pfn, "was excluded from the dump")
-        d = p.descriptor(pfn)
+        return self._page_at(p, pfn, p.descriptor(pfn))
+
+    def _page_at(self, p: _Part, pfn: int, d) -> bytes:
+        """The page of dumpable `pfn` from its descriptor (None: missing); cached."""
         if d is None:
             raise self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
         offset, size, flags = d
@@ -285,16 +288,47 @@ class KdumpReader(DumpReader):
         return zp
 
     def read_phys(self, paddr: int, size: int) -> bytes:
+        if size <= 0:
+            return b""
         ps = self.page_size
+        pfn, off = divmod(paddr, ps)
+        if off + size <= ps:
+            return self.read_page(pfn)[off:off + size]
+        last = (paddr + size - 1) // ps
+        if len(self._parts) == 1 and self._parts[0].hdr.start_pfn <= pfn and last < self._parts[0].hdr.end_pfn:
+            out = self._read_run(self._parts[0], pfn, last + 1)
+        else:
+            out = [self.read_page(f) for f in range(pfn, last + 1)]
+        out[0] = out[0][off:]
+        tail = (paddr + size) - last * ps
+        out[-1] = out[-1][:tail]
+        return b"".join(out)
+
+    def _read_run(self, p: _Part, first: int, end: int) -> List[bytes]:
+        """Pages first..end-1 of one part: the descriptors of the dumpable ones read
+        in one piece (their ranks are consecutive), each page then as read_page reads
+        it; pages not dumpable (and any a descriptor problem touches) through read_page."""
+        bm = p.bitmap2
+        dumpable = [bm.test(f) for f in range(first, end)]
+        count = sum(dumpable)
+        raw = p.store.read_present(p.desc_offset(first + dumpable.index(True)), count * PAGE_DESC_SIZE) \
+            if count else None
+        if raw is None:
+            return [self.read_page(f) for f in range(first, end)]
+        descs = PAGE_DESC.iter_unpack(raw)
         out = []
-        addr, left = paddr, size
-        while left > 0:
-            pfn, off = divmod(addr, ps)
-            n = min(left, ps - off)
-            out.append(self.read_page(pfn)[off:off + n])
-            addr += n
-            left -= n
-        return out[0] if len(out) == 1 else b"".join(out)
+        cache = self._cache
+        for f, ok in zip(range(first, end), dumpable):
+            if not ok:
+                out.append(self.read_page(f))
+                continue
+            offset, size, flags, _pf = next(descs)
+            page = cache.get(f)
+            if page is None:
+                page = self._page_at(p, f, None if offset <= 0 or size == 0 else (offset, size, flags))
+            out.append(page)
+        p._next_pfn = -1        # desc_offset's running rank no longer follows
+        return out
 
     # -- facts ---------------------------------------------------------------------
     def _compression(self) -> str:
