@@ -496,7 +496,9 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
             # a record being reserved), unless it holds this id committed: judged below.
             # The state sits above the id bits: id | state << sv_shift == id + that.
             keep = list(map(eq, svs, range(finalized + rid0, finalized + rid0 + k)))
-            odd_set = set(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
+            odd_set = set()
+            if not all(keep):
+                odd_set.update(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
             if not odd_set and not all(keep):
                 # drop the skipped slots now (a wrapped ring holds many whose text was
                 # overwritten): the tests below then run on the records kept only
