@@ -81,20 +81,22 @@ def record_lines(rec: PrintkRecord) -> Iterator[str]:
 def format_columns(batches: Iterable[Tuple[Sequence[int], Sequence[bytes]]]) -> Iterator[bytes]:
     """makedumpfile-style output of (timestamps, texts) batches, one block per batch.
 
-    Each record is formatted by a C-level map; one translate() over the block then
+    The prefixes are formatted by a C-level map; one translate() over the block then
     tells whether any text holds a byte that needs escaping or an embedded newline
     (the block then holds more newlines than records), and only those records are
     formatted again one by one."""
     special = _SPECIAL.search
     for tss, texts in batches:
-        parts = list(map(mod, repeat(b"[%5d.%06d] %s\n"),
-                         zip(map(floordiv, tss, repeat(1_000_000_000)),
-                             map(floordiv, map(mod, tss, repeat(1_000_000_000)), repeat(1000)),
-                             texts)))
+        k = len(texts)
+        # prefix, text, newline of each record, side by side in one list for one join
+        parts = [b"\n"] * (3 * k)
+        parts[0::3] = map(mod, repeat(b"[%5d.%06d] "),
+                          map(divmod, map(floordiv, tss, repeat(1000)), repeat(1_000_000)))
+        parts[1::3] = texts
         block = b"".join(parts)
-        if block.translate(None, _PLAIN) != b"\n" * len(parts):
+        if block.translate(None, _PLAIN) != b"\n" * k:
             for i, text in enumerate(texts):
                 if special(text) is not None:
-                    parts[i] = format_record(PrintkRecord(None, tss[i], text))
+                    parts[3 * i:3 * i + 3] = format_record(PrintkRecord(None, tss[i], text)), b"", b""
             block = b"".join(parts)
         yield block
