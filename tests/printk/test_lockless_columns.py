@@ -109,3 +109,32 @@ def test_columns_on_a_flooded_ring():
     assert recs and len(recs) > 500
     # and with pages missing in each array
     _both(hdr, d, i, data, [(24 * 100, 24 * 140)], [(88 * 3000, 88 * 3001)], [(4096, 8192)])
+
+
+def test_columns_unaligned_fields_fall_back_to_struct():
+    """A field not aligned to its width (no kernel lays one out so, but VMCOREINFO is
+    data) is unpacked with struct, with the same values a strided view gives."""
+    import os
+    from triage.printk.lockless import _columns
+    buf = os.urandom(24 * 50)
+    got = _columns(buf, 3, 40, 24, [(1, 8), (16, 2), (12, 4)])
+    want = [[struct.unpack_from("<Q", buf, 24 * r + 1)[0] for r in range(3, 43)],
+            [struct.unpack_from("<H", buf, 24 * r + 16)[0] for r in range(3, 43)],
+            [struct.unpack_from("<I", buf, 24 * r + 12)[0] for r in range(3, 43)]]
+    assert [list(c) for c in got] == want
+    aligned = _columns(buf, 3, 40, 24, [(16, 2), (12, 4)])
+    assert [list(c) for c in aligned] == want[1:]
+
+
+def test_columns_refuse_the_layouts_records_refuse():
+    """Overlapping fields (a damaged VMCOREINFO) are refused by both paths alike."""
+    import dataclasses
+    hdr, d, i, data = _valid_ring([b"one", b"two"])
+    bad = dataclasses.replace(LAY, lpos_next=LAY.lpos_begin)
+    refused = []
+    for decode in (iter_lockless, iter_lockless_columns):
+        try:
+            list(decode(bad, hdr, d, i, data, (), (), (), []))
+        except TriageError as exc:
+            refused.append(type(exc))
+    assert len(refused) == 2 and refused[0] == refused[1]

@@ -330,6 +330,20 @@ def _desc_struct(lay: LocklessLayout) -> Tuple[struct.Struct, Tuple[int, int, in
     return _struct_for(dfields, lay.desc_size), (dinv[0], dinv[1], dinv[2])
 
 
+def _info_fields(lay: LocklessLayout) -> List[Tuple[int, str]]:
+    """(offset, struct code) of the printk_info fields a record is built from, in the
+    order iter_lockless reads them: ts_nsec, text_len, then seq, caller_id and the
+    facility/level bytes when exported."""
+    ifields = [(lay.ts_nsec, "Q"), (lay.text_len, "H")]
+    if lay.seq is not None:
+        ifields.append((lay.seq, "Q"))
+    if lay.caller_id is not None:
+        ifields.append((lay.caller_id, "I"))
+    if lay.level_byte is not None:
+        ifields += [(lay.level_byte - 1, "B"), (lay.level_byte, "B")]
+    return ifields
+
+
 def _tally(problems: List[str], lost: int, invalid: int) -> None:
     if lost:
         problems.append(f"{lost} printk records lie in pages missing from the dump")
@@ -343,16 +357,10 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
     """Generator form of decode_lockless; appends to `problems` when it finishes."""
     _check_sizes(lay, hdr, descs, infos, data)
     dstruct, (d_sv, d_begin, d_next) = _desc_struct(lay)
-    ifields = [(lay.ts_nsec, "Q"), (lay.text_len, "H")]
+    ifields = _info_fields(lay)
     want_seq = lay.seq is not None
     want_caller = lay.caller_id is not None
     want_level = lay.level_byte is not None
-    if want_seq:
-        ifields.append((lay.seq, "Q"))
-    if want_caller:
-        ifields.append((lay.caller_id, "I"))
-    if want_level:
-        ifields += [(lay.level_byte - 1, "B"), (lay.level_byte, "B")]
     istruct = _struct_for(ifields, lay.info_size)
     iorder = sorted(range(len(ifields)), key=lambda i: ifields[i][0])
     inv = [0] * len(ifields)
@@ -470,6 +478,10 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
     one by one by the same _Ring.text as iter_lockless, so both give the same records
     and problems."""
     _check_sizes(lay, hdr, descs, infos, data)
+    # the layout checks of iter_lockless (overlapping or oversized fields are damage),
+    # so that both paths accept and refuse the same layouts
+    _desc_struct(lay)
+    _struct_for(_info_fields(lay), lay.info_size)
     ps = lay.pointer_size
     dfields = [(lay.state_var + lay.counter, ps), (lay.text_blk_lpos + lay.lpos_begin, ps),
                (lay.text_blk_lpos + lay.lpos_next, ps)]
