@@ -15,7 +15,10 @@ loglevel=1 keeps the flood off the serial console so the run stays short.
 /proc/vmcore three ways: a plain copy (kexec ELF with virtual PT_LOADs,
 vmcore.kexec-elf), `makedumpfile -E -d 31` (vmcore.mdf-E-d31) and `makedumpfile
 -l -d 31` (vmcore.mdf-l-d31), plus vmcore-dmesg and makedumpfile --dump-dmesg
-output from /proc/vmcore as oracles, written as a tar onto a virtio disk.
+output from /proc/vmcore as oracles, written as a tar onto a virtio disk. The capture
+kernel keeps those files in RAM: with --crashkernel 160 the -E and -l files of an 8M
+ring did not fit ("No space left on device"); `makedumpfile -l -d 31` run on the host
+from the plain copy makes the same kind of file.
 """
 
 import argparse
