@@ -144,3 +144,23 @@ def test_user_cs_is_told_by_its_privilege_level():
     assert not _user_cs("RIP: 0010:exit_thread+0x12/0xc0")
     assert not _user_cs("RIP: e030:xen_hypercall_xen_version+0xa/0x20")    # Xen PV kernel CS
     assert not _user_cs("RIP: 0010:[<ffffffff8003ab2c>]  [<ffffffff8003ab2c>] foo+0x1c/0x40")
+
+
+def test_victim_line_sizes_with_digit_group_separators():
+    # 287: "Out of memory: Killed process 7899 (python) total-vm:26,184,840kB, anon-rss:153,700,88kB, ..."
+    # mm/oom_kill.c prints the sizes as bare %lu; separators come from whoever displayed the line
+    h = match_header("Out of memory: Killed process 7899 (python) total-vm:26,184,840kB, "
+                     "anon-rss:153,700,88kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:38964kB oom_score_adj:0")
+    assert h is not None and h.kind == "oom_kill"
+    assert h.fields["victim_pid"] == 7899 and h.fields["total_vm_kb"] == 26184840
+    assert h.fields["anon_rss_kb"] == 15370088
+    # the posted log, dmesg -T with markdown fences glued to it, is an OOM kill
+    _log, top = _top(_posted("287"))
+    assert top.category == "oom_kill"
+
+
+def test_victim_line_still_needs_numeric_sizes():
+    # separators are tolerated, words are not: this is not the kernel's victim line
+    assert match_header("Killed process 12 (sh) total-vm:lots kB, anon-rss:some kB, file-rss:0kB") is None
+    h = match_header("Out of memory: Killed process 5 (a) total-vm:1kB, anon-rss:2kB, file-rss:3kB, shmem-rss:4kB")
+    assert h.fields["total_vm_kb"] == 1 and h.fields["shmem_rss_kb"] == 4
