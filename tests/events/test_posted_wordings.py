@@ -164,3 +164,26 @@ def test_victim_line_still_needs_numeric_sizes():
     assert match_header("Killed process 12 (sh) total-vm:lots kB, anon-rss:some kB, file-rss:0kB") is None
     h = match_header("Out of memory: Killed process 5 (a) total-vm:1kB, anon-rss:2kB, file-rss:3kB, shmem-rss:4kB")
     assert h.fields["total_vm_kb"] == 1 and h.fields["shmem_rss_kb"] == 4
+
+
+def test_kms_helper_functions_and_files_name_drm_kms_helper():
+    # 281: "WARNING: ... at drivers/gpu/drm/drm_atomic_helper.c:1612 drm_atomic_helper_commit_hw_done+0x89/0x90"
+    # with no [module] tag: the KMS helper library is the drm_kms_helper module (drivers/gpu/drm/Makefile)
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("drm_atomic_helper_commit_hw_done") == "drm_kms_helper"
+    assert rules.builtin_gpu_driver("__drm_atomic_helper_crtc_duplicate_state") == "drm_kms_helper"
+    assert rules.builtin_gpu_driver("drm_helper_probe_single_connector_modes") == "drm_kms_helper"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic_helper.c") == "drm_kms_helper"
+    _log, top = _top(_posted("281"))
+    assert top.category == "warning" and top.culprit.module == "drm_kms_helper"
+
+
+def test_drm_core_and_ambiguous_helpers_stay_drm():
+    # the DRM core's own functions and files are drm; drm_dp_* moved between modules (5.19),
+    # so its name alone does not say drm_kms_helper
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("drm_gem_object_free") == "drm"
+    assert rules.builtin_gpu_driver("drm_atomic_commit") == "drm"
+    assert rules.builtin_gpu_driver("drm_dp_dpcd_read") == "drm"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic.c") is None
+    assert rules.builtin_gpu_driver("drm_atomic_helperish") == "drm"
