@@ -187,3 +187,36 @@ def test_drm_core_and_ambiguous_helpers_stay_drm():
     assert rules.builtin_gpu_driver("drm_dp_dpcd_read") == "drm"
     assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic.c") is None
     assert rules.builtin_gpu_driver("drm_atomic_helperish") == "drm"
+
+
+_OOPS_TAIL = [
+    "[    3.173595] Modules linked in: amdgpu(+) ttm",
+    "[    3.173609] CR2: 0000000000000000",
+    "[    3.173615] ---[ end trace 06b7945e94c2b724 ]---",
+    "[    3.423597] RIP: 0010:enable_disp_power_gating_v2_1+0x48/0x150 [amdgpu]",
+    "[    3.423631] RSP: 0018:ffffbc5f405d7810 EFLAGS: 00010246",
+    "[    3.423694] CR2: 0000000000000000 CR3: 0000000213a88000 CR4: 00000000003406e0",
+]
+_ATOMIC_SLEEP = "[    3.423704] BUG: sleeping function called from invalid context at ./include/linux/percpu-rwsem.h:38"
+
+
+def test_page_fault_summary_and_its_after_effect():
+    # 198: the excerpt starts in an oops' tail: the lone "CR2: %016lx" page-fault summary
+    # (arch/x86/mm/fault.c), the end marker, the registers printed again, then the
+    # sleeping-in-atomic BUG of the oopsing task's exit: the oops is the crash
+    _log, top = _top(_OOPS_TAIL + [_ATOMIC_SLEEP])
+    assert top.category == "gpu_null_deref" and top.culprit.module == "amdgpu"
+    _log, top = _top(_posted("198"))
+    assert top.category == "gpu_null_deref" and top.culprit.module == "amdgpu"
+
+
+def test_register_dump_without_summary_stays_a_leftover():
+    # no lone CR2 line: nothing says the tail was a page-fault oops, so the report with
+    # its own header is the crash (the tail of an earlier report the log was cut from)
+    tail = [ln for ln in _OOPS_TAIL if not ln.endswith("CR2: 0000000000000000")]
+    _log, top = _top(tail + [_ATOMIC_SLEEP])
+    assert top.category == "kernel_bug"
+    # a sleeping-in-atomic BUG long after the oops is a report of its own
+    later = _OOPS_TAIL + ["[    9.0] usb 1-1: new high-speed USB device"] * 5 + [_ATOMIC_SLEEP]
+    _log, top = _top(later)
+    assert top.category == "kernel_bug"
