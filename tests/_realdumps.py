@@ -141,3 +141,40 @@ def unindent(out: bytes) -> List[str]:
         else:
             lines.append((prefix + ln[len(prefix):]).decode())
     return lines
+
+
+def run_triage(*args):
+    """`python -m triage ARGS` in a child, output as bytes."""
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "triage", *map(str, args)], capture_output=True,
+                          timeout=600)
+
+
+def drop_empty(text: bytes) -> bytes:
+    """Without empty records: makedumpfile prints nothing for one, triage its prefix."""
+    return re.sub(rb"(?m)^\[\s*\d+\.\d{6}\] \n", b"", text)
+
+
+def check_dmesg_against_oracles(base: Path, e: dict, normalise_mdf=lambda b: b) -> None:
+    """`triage dmesg` of a manifest entry equals makedumpfile --dump-dmesg's output
+    recorded beside it, or, where makedumpfile cannot read the format (QEMU's own),
+    is a run of the records the serial console printed."""
+    r = run_triage("dmesg", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    mdf = e["oracles"].get("makedumpfile-dmesg", {})
+    if mdf.get("status") == "ok":
+        assert drop_empty(r.stdout) == normalise_mdf((base / mdf["output"]).read_bytes())
+    else:
+        ok, why = is_suffix_run(unindent(r.stdout), serial_kernel_lines(base / e["oracles"]["serial_log"]))
+        assert ok, why
+
+
+def check_analyze_matches_manifest(base: Path, e: dict) -> None:
+    """`triage analyze` gives the category and culprit module the serial log showed."""
+    import json
+    r = run_triage("analyze", "--format", "json", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)["verdict"]
+    assert (v["category"], v["culprit"]["module"]) == (e["expected"]["category"],
+                                                       e["expected"]["culprit_module"])

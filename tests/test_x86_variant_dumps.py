@@ -15,14 +15,13 @@ import json
 import mmap
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdumps import is_suffix_run, serial_kernel_lines, unindent  # noqa: E402
+from _realdumps import check_analyze_matches_manifest, check_dmesg_against_oracles, run_triage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = [Path(p) for p in os.environ.get("TRIAGE_X86_VARIANT_DUMP_DIRS", "").split(":") if p] \
@@ -48,11 +47,6 @@ pytestmark = [pytest.mark.matrix, pytest.mark.slow,
                                  "(sample_dumps/generate --suite bullseye, --la57)")]
 
 
-def triage(*args):
-    return subprocess.run([sys.executable, "-m", "triage", *map(str, args)], capture_output=True,
-                          timeout=600)
-
-
 def _vmcoreinfo_number(dump: Path, name: str):
     """NUMBER(name) straight from the file's bytes: ELF notes and the kdump
     sub-header keep VMCOREINFO uncompressed, so no triage code is involved."""
@@ -61,40 +55,21 @@ def _vmcoreinfo_number(dump: Path, name: str):
         return int(m.group(1)) if m else None
 
 
-def _drop_empty(text: bytes) -> bytes:
-    # makedumpfile prints nothing for an empty record; triage prints its prefix.
-    return re.sub(rb"(?m)^\[\s*\d+\.\d{6}\] \n", b"", text)
-
-
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_dmesg_equals_makedumpfile_or_serial(entry):
-    base, e = entry
-    r = triage("dmesg", base / e["path"])
-    assert r.returncode == 0, r.stderr
-    mdf = e["oracles"].get("makedumpfile-dmesg", {})
-    if mdf.get("status") == "ok":
-        assert _drop_empty(r.stdout) == (base / mdf["output"]).read_bytes()
-    else:
-        # QEMU's own formats: makedumpfile reads none of them; the console printed every record.
-        ok, why = is_suffix_run(unindent(r.stdout), serial_kernel_lines(base / e["oracles"]["serial_log"]))
-        assert ok, why
+    check_dmesg_against_oracles(*entry)
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_analyze_category_and_culprit(entry):
-    base, e = entry
-    r = triage("analyze", "--format", "json", base / e["path"])
-    assert r.returncode == 0, r.stderr
-    v = json.loads(r.stdout)["verdict"]
-    assert (v["category"], v["culprit"]["module"]) == (e["expected"]["category"],
-                                                       e["expected"]["culprit_module"])
+    check_analyze_matches_manifest(*entry)
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_info_release_and_paging_mode(entry):
     base, e = entry
     dump = base / e["path"]
-    r = triage("info", "--json", dump)
+    r = run_triage("info", "--json", dump)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert (d["arch"], d["osrelease"]) == ("x86_64", e["kernel_release"])
