@@ -39,6 +39,19 @@ class BatchOptions:
     signature_dirs: Tuple[str, ...] = ()     # extra rule directories (Dask workers load them too)
     scheduler: Optional[str] = None          # Dask scheduler address, "local:N", or None: local forks
     shard: Optional[Tuple[int, int]] = None  # (K, N): only the items whose path hashes to K mod N
+    facts: bool = False         # read the dump facts (drgn, BTF) in each dump's worker
+
+    def store_key(self) -> str:
+        """What a stored result depends on besides the dump: analysis key and whether facts were read."""
+        return self.analysis_key + ("+facts" if self.facts else "")
+
+    def analyze_fn(self) -> Optional[Callable[[str], Any]]:
+        """The per-dump analysis: `analyze` when given, else analyze_path with or without facts."""
+        if self.analyze is not None or not self.facts:
+            return self.analyze
+        import functools
+        from triage.batch.work import default_analyze
+        return functools.partial(default_analyze, facts=True)   # picklable: Dask workers run it too
 
 
 class BatchInterrupted(TriageError):
@@ -168,7 +181,7 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
     first_of: Dict[str, str] = {}        # crash key -> the task analysing it
     for it in items:
         try:
-            key = store.change_key(it, opts.analysis_key)
+            key = store.change_key(it, opts.store_key())
         except OSError as exc:
             key = f"unreadable:{exc.errno}"
             if done.get(it.id) != key:
@@ -180,7 +193,7 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
         if done.get(it.id) == key and not (opts.retry_errors and statuses.get(it.id) == "error"):
             continue
         ident = crash_identity(it, store.fingerprint)
-        ck = hashlib.sha256(f"{opts.analysis_key}\n{ident}".encode()).hexdigest() if ident else None
+        ck = hashlib.sha256(f"{opts.store_key()}\n{ident}".encode()).hexdigest() if ident else None
         plan.crash[it.id] = ck
         if ck is not None:
             if ck in first_of:
@@ -250,12 +263,12 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         if opts.scheduler:
             from triage.batch.dask_exec import DaskPool
             with DaskPool(opts.scheduler) as pool:
-                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze, limits,
+                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
                                              tuple(opts.signature_dirs), opts.analysis_key):
                     settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=opts.analyze, reports=opts.reports)
+                              analyze=opts.analyze_fn(), reports=opts.reports)
 
             def work(item: DumpItem) -> Dict[str, Any]:
                 return analyze_item(item, ctx)

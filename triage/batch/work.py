@@ -122,9 +122,12 @@ def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
     del triage
 
 
-def _default_analyze(path: str) -> Any:
+def default_analyze(path: str, facts: bool = False) -> Any:
+    """analyze_path with this process's rules; `facts` also reads the dump facts
+    (types from the dump's BTF: a batch does not search for debuginfo, so each
+    dump stays within its worker's memory and time limits)."""
     from triage.analysis import analyze_path
-    return analyze_path(path, rules=_RULES)
+    return analyze_path(path, rules=_RULES, facts=facts)
 
 
 def _diag_dict(diag: Any) -> Dict[str, Any]:
@@ -172,7 +175,7 @@ def _analyze_log(loc: Location, ctx: WorkContext, analyze: AnalyzeFn) -> Any:
 
 def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     """Analyse one item and return its record (errors become records too)."""
-    analyze = ctx.analyze or _default_analyze
+    analyze = ctx.analyze or default_analyze
     t0 = time.monotonic()
     rec = base_record(item)
     if item.note:
@@ -195,6 +198,9 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()
+    if d.get("dump"):
+        from triage.batch.facts import dump_summary
+        rec["dump_facts"] = dump_summary(d["dump"], d.get("hypotheses") or [])
     rec["problems"] = list(dict.fromkeys((d.get("source") or {}).get("problems", []) + problems))
     rec["disagreements"] = disagree
     partial = bool((d.get("source") or {}).get("partial")) or bool(problems)

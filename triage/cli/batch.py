@@ -93,12 +93,15 @@ def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
 @click.option("--shard", "shard_text", metavar="K/N",
               help="Analyse only shard K of N (0 <= K < N): a stable slice of the dumps by path, "
                    "for job arrays. Merge the shards' directories with --merge.")
+@click.option("--facts/--no-facts", default=True,
+              help="Read each vmcore's memory, task and module facts through drgn (types from the dump's "
+                   "BTF; no debuginfo search) inside its worker (default: on).")
 @click.option("--merge", is_flag=True,
               help="ROOT... are batch output directories (shards) to merge into --output; nothing is analysed.")
 @click.pass_context
 def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: float, memory_limit: int,
           temp_limit: int, signature_dirs, retry_errors: bool, progress: bool, scheduler: Optional[str],
-          shard_text: Optional[str], merge: bool) -> None:
+          shard_text: Optional[str], facts: bool, merge: bool) -> None:
     """Triage every dump and kernel log under ROOT... (directories, files, tar archives).
 
     Finished results are kept in DIR; a re-run analyses only new or changed
@@ -124,7 +127,7 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
                             memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
                             analysis_key=analysis_key(tuple(signature_dirs)),
                             signature_dirs=tuple(os.path.abspath(d) for d in signature_dirs),
-                            scheduler=scheduler, shard=shard)
+                            scheduler=scheduler, shard=shard, facts=facts)
         try:
             res = run_batch(list(roots), opts, _Progress(sys.stderr, base) if progress else None)
         except BatchInterrupted as exc:
