@@ -170,3 +170,4 @@ def test_found_in_usr_lib_debug_boot_and_named_in_the_report(tmp_path):
     assert res.exit_code == 0, res.output
     want = f"read with drgn (dwarf, memory via drgn core dump); DWARF from {d}/vmlinux-{release}"
     assert "".join(want.split()) in "".join(res.output.split())      # the text report wraps lines
+    assert "stacks of every task" in res.output and "(dump.tasks.stacks)" in res.output

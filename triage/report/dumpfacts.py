@@ -69,6 +69,8 @@ def sections(d: Diagnosis) -> List[Section]:
     tasks = f.get("tasks") or {}
     if tasks.get("count") is not None:
         rows.append(["tasks", str(tasks["count"])])
+    if tasks.get("stacks"):
+        rows.append(["stacks of every task", f"{len(tasks['stacks'])}, in the JSON report (dump.tasks.stacks)"])
     p = tasks.get("panic")
     if p:
         rows.append(["panicking task", f"{p['comm']} (pid {p['pid']})"])
