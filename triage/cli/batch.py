@@ -121,7 +121,7 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     else:
         # Import the analysis once in the parent: forked workers then start warm.
         from triage.batch.work import analysis_key, warm
-        warm(tuple(signature_dirs))
+        warm(tuple(signature_dirs), facts=facts)
         base = _common_dir(roots)
         opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
                             memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
