@@ -1,8 +1,9 @@
 """Where the tests find Debian's DWARF vmlinux (package linux-image-<release>-dbg), and
 a live drgn+DWARF oracle on a dump (for generated dumps: CI makes new bytes every run).
 
-Looked for in sample_dumps/cache/dbg (CI extracts the -dbg package there), the
-system's /usr/lib/debug/boot, and /work/dbg (this development machine)."""
+Looked for where sample_dumps/generate extracts it (sample_dumps/cache/dbg-<release>/),
+in sample_dumps/cache/dbg/usr/lib/debug/boot, the system's /usr/lib/debug/boot,
+and /work/dbg (this development machine)."""
 
 from pathlib import Path
 from typing import Optional
@@ -14,7 +15,7 @@ DBG_DIRS = [ROOT / "sample_dumps" / "cache" / "dbg" / "usr" / "lib" / "debug" / 
 
 def dbg_vmlinux(release: str = "6.1.0-57-amd64") -> Optional[Path]:
     """The DWARF vmlinux of `release`, or None when no -dbg package is at hand."""
-    for d in DBG_DIRS:
+    for d in [ROOT / "sample_dumps" / "cache" / f"dbg-{release}", *DBG_DIRS]:
         p = d / f"vmlinux-{release}"
         if p.is_file():
             return p

@@ -171,3 +171,17 @@ def test_found_in_usr_lib_debug_boot_and_named_in_the_report(tmp_path):
     want = f"read with drgn (dwarf, memory via drgn core dump); DWARF from {d}/vmlinux-{release}"
     assert "".join(want.split()) in "".join(res.output.split())      # the text report wraps lines
     assert "stacks of every task" in res.output and "(dump.tasks.stacks)" in res.output
+
+
+def test_a_named_vmlinux_of_another_build_is_an_error_where_it_must_be_used():
+    """open_program(vmlinux=...) (the drgn+DWARF oracle, `triage shell --vmlinux`) refuses
+    a file that is not the dump's rather than hand back a BTF Program."""
+    from triage.facts.program import FactsUnavailable, open_program
+    other = _elf_with_other_build_id()
+    with pytest.raises(FactsUnavailable, match="is not this dump's vmlinux: build id"):
+        open_program([str(LZO)], vmlinux=other)
+    import subprocess
+    res = subprocess.run([sys.executable, "-m", "triage", "shell", "--vmlinux", other, str(LZO)],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 7, res.stderr
+    assert f"{other} is not this dump's vmlinux: build id" in res.stderr and "Traceback" not in res.stderr

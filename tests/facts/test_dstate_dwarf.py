@@ -3,10 +3,13 @@
 The generator's `hung_task` scenario leaves a task of `init` in uninterruptible
 sleep in acme_storage (wait_for_completion) until khungtaskd panics. Its stack
 is unwound with the kernel's ORC tables found in the dump (no debuginfo) and
-must equal drgn's DWARF-CFI unwinding with Debian's -dbg vmlinux, computed
-live on the same file (generated dumps differ at every generation). Skips when
-no hung_task dump was generated (`sample_dumps/generate --scenarios hung_task`;
-TRIAGE_EXTRA_DUMP_DIRS adds a directory) or the -dbg vmlinux is absent.
+must equal drgn's DWARF-CFI unwinding with Debian's -dbg vmlinux on the same
+file: the oracle sample_dumps/generate wrote beside the dump
+(<dump>.drgn-dwarf.json, refused when made from another file), else computed
+live with the -dbg vmlinux (tests/facts/_dbg.py). Skips when no hung_task dump
+was generated (`sample_dumps/generate --scenarios hung_task`, into
+sample_dumps/out or out-*; TRIAGE_EXTRA_DUMP_DIRS adds a directory) or no
+oracle can be had.
 """
 
 import sys
@@ -19,10 +22,21 @@ pytest.importorskip("drgn")
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _dbg import dbg_vmlinux, dump_identity  # noqa: E402
-from _realdumps import dump_files  # noqa: E402
+import _realdumps  # noqa: E402
+from _dbg import ROOT, dbg_vmlinux, dump_identity  # noqa: E402
 
-HUNG = [p for p in dump_files("any") if "hung_task" in str(p)]
+
+def _hung_dumps():
+    dirs = list(_realdumps.DUMP_DIRS) + sorted((ROOT / "sample_dumps").glob("out-*"))
+    old = _realdumps.DUMP_DIRS
+    try:
+        _realdumps.DUMP_DIRS = list(dict.fromkeys(d.resolve() for d in dirs))
+        return [p for p in _realdumps.dump_files("any") if "hung_task" in str(p)]
+    finally:
+        _realdumps.DUMP_DIRS = old
+
+
+HUNG = _hung_dumps()
 pytestmark = [pytest.mark.matrix, pytest.mark.slow]
 
 
@@ -30,20 +44,30 @@ def _ids(paths):
     return [str(p).split("hung_task-", 1)[1] for p in paths]
 
 
-def _live_oracle(dump: Path, vmlinux: Path):
-    """(d_state [{pid, comm}], pid -> stack) as drgn reads them with DWARF; the return
-    addresses are named from the dump's kallsyms, as triage names them (the vmlinux's
-    ELF symbols name some addresses by an alias: entry_SYSCALL_64+0xa6 for
-    entry_SYSCALL_64_after_hwframe+0x6e)."""
-    from drgn_dwarf_oracle import dwarf_facts, dwarf_stacks
+def _oracle(dump: Path):
+    """(d_state [{pid, comm}], pid -> stack) as drgn reads them with DWARF, from the
+    generation-time oracle file or live; the return addresses are named from the
+    dump's kallsyms, as triage names them (the vmlinux's ELF symbols name some
+    addresses by an alias: entry_SYSCALL_64+0xa6 for entry_SYSCALL_64_after_hwframe+0x6e)."""
+    import json
     from triage.facts.collect import frame_text
     from triage.facts.program import open_program
-    opened = open_program([str(dump)], vmlinux=str(vmlinux))
-    try:
-        d_state = dwarf_facts(opened.prog)["tasks"]["d_state"]
-        stacks = dwarf_stacks(opened.prog)
-    finally:
-        opened.close()
+    saved = Path(str(dump) + ".drgn-dwarf.json")
+    if saved.is_file():
+        doc = json.loads(saved.read_text())
+        assert doc.get("dump_size") == dump.stat().st_size, f"{saved.name} was made from another file"
+        d_state, stacks = doc["facts"]["tasks"]["d_state"], doc["stacks"]
+    else:
+        vmlinux = dbg_vmlinux(dump_identity(dump)[0])
+        if vmlinux is None:
+            pytest.skip("no <dump>.drgn-dwarf.json and no -dbg vmlinux for this dump's release: no oracle")
+        from drgn_dwarf_oracle import dwarf_facts, dwarf_stacks
+        opened = open_program([str(dump)], vmlinux=str(vmlinux))
+        try:
+            d_state = dwarf_facts(opened.prog)["tasks"]["d_state"]
+            stacks = dwarf_stacks(opened.prog)
+        finally:
+            opened.close()
     named = open_program([str(dump)])
     try:
         text = {int(pid): [frame_text(named.prog, int(pc, 16)) for pc in pcs]
@@ -56,10 +80,7 @@ def _live_oracle(dump: Path, vmlinux: Path):
 @pytest.mark.parametrize("dump", HUNG, ids=_ids(HUNG))
 def test_d_state_tasks_equal_dwarf(dump):
     from triage.facts import read_dump_facts
-    vmlinux = dbg_vmlinux(dump_identity(dump)[0])
-    if vmlinux is None:
-        pytest.skip("Debian's -dbg vmlinux for this dump's release is absent: no oracle")
-    want, want_stacks = _live_oracle(dump, vmlinux)
+    want, want_stacks = _oracle(dump)
     got = read_dump_facts([str(dump)])
     assert got["source"]["method"] == "btf+kallsyms" and got["source"]["missing"] == []
     d_state = got["tasks"]["d_state"]

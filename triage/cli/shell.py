@@ -17,7 +17,8 @@ from triage.errors import FormatError
 @click.command("shell")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="A DWARF vmlinux to load instead of the dump's own BTF (when its build id is the dump's).")
+              help="A DWARF vmlinux to load instead of the dump's own BTF (exit 7 when its build id is not "
+                   "the dump's).")
 @click.option("--debuginfo-search/--no-debuginfo-search", default=True,
               help="Without --vmlinux, look for the dump's DWARF vmlinux in the standard debuginfo "
                    "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")

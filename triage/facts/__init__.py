@@ -29,7 +29,7 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, search_
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     try:
         opened = open_program(paths, vmlinux=vmlinux, search_debuginfo=search_debuginfo,
-                              debuginfo_root=debuginfo_root)
+                              debuginfo_root=debuginfo_root, strict_vmlinux=False)
     except TriageError as exc:
         source["unavailable"] = exc.message
         return out

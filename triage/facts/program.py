@@ -69,14 +69,17 @@ def _import_drgn():
 
 def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                  triage_reader: bool = False, search_debuginfo: bool = False,
-                 debuginfo_root: str = "/") -> OpenedProgram:
+                 debuginfo_root: str = "/", strict_vmlinux: bool = True) -> OpenedProgram:
     """A drgn Program over the dump `paths` (several for a split dump).
 
     Types come from DWARF when a vmlinux matching the dump is at hand: `vmlinux`
     when given, else (`search_debuginfo`) the standard debuginfo paths under
     `debuginfo_root` (triage.facts.debuginfo), else debuginfod when the user set
-    DEBUGINFOD_URLS. A vmlinux that does not match the dump is ignored, and
-    `debuginfo.rejected` says why. Otherwise types come from the dump's BTF.
+    DEBUGINFOD_URLS. A found vmlinux that does not match the dump is ignored, and
+    `debuginfo.rejected` says why; so is a given `vmlinux` with
+    `strict_vmlinux=False`, while by default it raises FactsUnavailable (a caller
+    that names a file, like the drgn+DWARF oracle, must not get BTF instead).
+    Otherwise types come from the dump's BTF.
     `triage_reader=True` serves memory through triage's reader even where drgn
     could open the file (tests compare the two paths on the same dump).
     Raises FactsUnavailable with the reason when no usable Program results.
@@ -100,7 +103,7 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                                cpu_regs=prstatus_regs(reader.notes()) if keep else {})
         if not keep:
             reader.close()
-        if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root):
+        if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
             opened.method = "dwarf"
             opened.notes += _module_symbols(prog)
             return opened
@@ -234,7 +237,7 @@ DEBUGINFOD_MAXTIME_S = "300"     # libdebuginfod's whole-download limit, unless 
 
 
 def _load_dwarf(drgn, prog, info, opened: OpenedProgram, vmlinux: Optional[str],
-                search: bool, root: str) -> bool:
+                search: bool, root: str, strict: bool = True) -> bool:
     """Load the DWARF vmlinux matching the dump into `prog`; False when there is none.
     Fills opened.debuginfo with the file used and every file rejected, with why."""
     from triage.facts.debuginfo import find_vmlinux, mismatch
@@ -244,6 +247,8 @@ def _load_dwarf(drgn, prog, info, opened: OpenedProgram, vmlinux: Optional[str],
         why = mismatch(vmlinux, info.osrelease, info.build_id)
         if why is None:
             path, how = vmlinux, "--vmlinux"
+        elif strict:
+            raise FactsUnavailable(f"{vmlinux} is not this dump's vmlinux: {why}")
         else:
             di["rejected"].append(f"{vmlinux}: {why}")
     if path is None and search:
@@ -254,6 +259,8 @@ def _load_dwarf(drgn, prog, info, opened: OpenedProgram, vmlinux: Optional[str],
         try:
             prog.load_debug_info([path])
         except Exception as exc:     # noqa: BLE001 - MissingDebugInfoError: the file has no usable DWARF
+            if strict and how == "--vmlinux":
+                raise FactsUnavailable(f"drgn could not load {path}: {exc}"[:300]) from None
             di["rejected"].append(f"{path}: drgn could not load it: {exc}"[:300])
             return False
         di["file"], di["how"] = path, how
