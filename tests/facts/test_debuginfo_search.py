@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _dbg import ROOT, build_id_root, dbg_vmlinux, dump_identity  # noqa: E402
 from triage.cli import cli  # noqa: E402
 from triage.facts import read_dump_facts  # noqa: E402
-from triage.facts.debuginfo import candidates, elf_build_id, find_vmlinux, mismatch  # noqa: E402
+from triage.facts.debuginfo import candidates, elf_build_id, find_vmlinux, has_dwarf, mismatch  # noqa: E402
 
 LZO = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
 COMMITTED = sorted((ROOT / "sample_dumps" / "committed").glob("*/*.facts-oracle.json"))
@@ -105,10 +105,25 @@ def test_banner_decides_without_build_id(tmp_path):
     """A dump without BUILD-ID (before 5.9) is matched by the `Linux version <release> ` banner."""
     f = tmp_path / "vmlinux"
     f.write_bytes(b"\0" * 100 + b"Linux version 5.4.0-42-generic (buildd@lgw01) #46\0")
-    assert mismatch(str(f), "5.4.0-42-generic", None) is None
+    # the banner matches; this file then fails only the next check (it has no DWARF)
+    assert mismatch(str(f), "5.4.0-42-generic", None) == "no DWARF in it (no .debug_info section: a stripped vmlinux)"
     assert mismatch(str(f), "5.4.0-42", None) == ("no 'Linux version 5.4.0-42' banner in the file "
                                                   "(the dump has no BUILD-ID)")
     assert mismatch(str(f), "5.4.0-42-generic", "6a2b") == "not an ELF file with a GNU build id"
+
+
+def test_matching_build_id_without_dwarf_is_rejected():
+    """A file with the right build id but no DWARF (/boot/vmlinux-<release> is often a
+    stripped ELF) is not used: drgn would load its ELF symbols alone, with no types."""
+    exe = _elf_with_other_build_id()
+    assert not has_dwarf(exe)
+    assert mismatch(exe, "6.1.0-57-amd64", elf_build_id(exe)) == \
+        "no DWARF in it (no .debug_info section: a stripped vmlinux)"
+
+
+@needs_dbg
+def test_the_dbg_vmlinux_has_dwarf():
+    assert has_dwarf(str(VMLINUX)) and mismatch(str(VMLINUX), *dump_identity(LZO)) is None
 
 
 def compare(got, want, path="dump"):

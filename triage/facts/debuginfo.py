@@ -10,7 +10,9 @@ Looked for under a search root (default `/`), in this order:
 
 A candidate is used only when it matches the dump: the same GNU build id as
 VMCOREINFO's BUILD-ID, or, when the dump has no BUILD-ID (kernels before 5.9),
-a `Linux version <release> ` banner in the file's .rodata. Every candidate
+a `Linux version <release> ` banner in the file; and only when it has DWARF
+(a .debug_info section: /boot/vmlinux-<release> is often stripped, and drgn
+would take its ELF symbols alone, with no types). Every candidate
 that exists but does not match is reported with the reason. debuginfod is
 asked (through drgn's own finder, triage.facts.program) only when the user
 configured it with DEBUGINFOD_URLS; nothing here touches the network.
@@ -28,6 +30,7 @@ MAX_SECTIONS = 1 << 16        # vmlinux has ~80 sections; debug files a few more
 MAX_NOTE_BYTES = 1 << 20
 NT_GNU_BUILD_ID = 3
 SHT_NOTE = 7
+SHT_NOBITS = 8
 ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
 SECTION_HEADER = struct.Struct("<IIQQQQIIQQ")
 
@@ -58,7 +61,7 @@ def candidates(root: str, release: Optional[str], build_id: Optional[str]) -> Li
 
 
 def _sections(mm: "mmap.mmap"):
-    """(type, offset, size, name offset) of each ELF64 little-endian section; [] when not ELF64."""
+    """(type, offset, size, name) of each ELF64 little-endian section; [] when not ELF64."""
     if len(mm) < ELF_HEADER.size or mm[:4] != b"\x7fELF" or mm[4] != 2 or mm[5] != 1:
         return []
     h = ELF_HEADER.unpack_from(mm, 0)
@@ -68,11 +71,20 @@ def _sections(mm: "mmap.mmap"):
     if not shoff or shentsize < SECTION_HEADER.size or not 0 < shnum <= MAX_SECTIONS \
             or shoff + shnum * shentsize > len(mm):
         return []
-    out = []
-    for i in range(shnum):
-        name, stype, _flags, _addr, off, size = SECTION_HEADER.unpack_from(mm, shoff + i * shentsize)[:6]
-        out.append((stype, off, size, name))
-    return out
+    raw = [SECTION_HEADER.unpack_from(mm, shoff + i * shentsize)[:6] for i in range(shnum)]
+    shstrndx = h[13]
+    if shstrndx == 0xFFFF and raw:
+        shstrndx = SECTION_HEADER.unpack_from(mm, shoff)[7]     # extended: sh_link of section 0
+    names_off, names_size = (raw[shstrndx][4], raw[shstrndx][5]) if shstrndx < len(raw) else (0, 0)
+    if names_off + names_size > len(mm):
+        names_size = 0
+
+    def name(at: int) -> str:
+        if not 0 <= at < names_size:
+            return ""
+        end = mm.find(b"\0", names_off + at, names_off + names_size)
+        return mm[names_off + at:end if end >= 0 else names_off + names_size].decode("latin-1")
+    return [(stype, off, size, name(noff)) for noff, stype, _flags, _addr, off, size in raw]
 
 
 def elf_build_id(path: str) -> Optional[str]:
@@ -85,6 +97,13 @@ def elf_build_id(path: str) -> Optional[str]:
                 if note.name == "GNU" and note.type == NT_GNU_BUILD_ID and note.desc:
                     return bytes(note.desc).hex()
     return None
+
+
+def has_dwarf(path: str) -> bool:
+    """Whether the ELF file has a non-empty .debug_info (or zlib-compressed .zdebug_info) section."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return any(name in (".debug_info", ".zdebug_info") and size > 0 and stype != SHT_NOBITS
+                   for stype, _off, size, name in _sections(mm))
 
 
 def _has_banner(path: str, release: str) -> bool:
@@ -107,11 +126,12 @@ def mismatch(path: str, release: Optional[str], build_id: Optional[str]) -> Opti
                 return "not an ELF file with a GNU build id"
             if got != build_id.lower():
                 return f"build id {got} is not the dump's {build_id.lower()}"
-            return None
-        if not release:
+        elif not release:
             return "the dump has neither BUILD-ID nor OSRELEASE in VMCOREINFO to match against"
-        if not _has_banner(path, release):
+        elif not _has_banner(path, release):
             return f"no 'Linux version {release}' banner in the file (the dump has no BUILD-ID)"
+        if not has_dwarf(path):
+            return "no DWARF in it (no .debug_info section: a stripped vmlinux)"
         return None
     except (OSError, ValueError) as exc:
         return f"cannot read it: {getattr(exc, 'strerror', None) or exc}"
