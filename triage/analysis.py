@@ -125,6 +125,10 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
                                     debuginfo_root=debuginfo_root)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
+        found = ((diag.dump.get("source") or {}).get("debuginfo") or {}).get("file")
+        if found:
+            from triage.diagnosis.debuginfo import with_found_vmlinux
+            diag.verdict.next_steps = with_found_vmlinux(diag.verdict.next_steps, found, shown)
     return diag
 
 

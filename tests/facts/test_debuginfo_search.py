@@ -200,3 +200,18 @@ def test_a_named_vmlinux_of_another_build_is_an_error_where_it_must_be_used():
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert res.returncode == 7, res.stderr
     assert f"{other} is not this dump's vmlinux: build id" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_next_steps_name_the_found_vmlinux():
+    """Once the dump's vmlinux was found, the next steps do not ask to install it and
+    the crash/drgn command lines name it."""
+    from triage.diagnosis.debuginfo import next_steps, with_found_vmlinux
+    steps = next_steps("6.1.0-57-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", "6a2b", "/var/crash/vm core",
+                       True, "nvidia", True)
+    assert steps[0].startswith("Install the kernel's debug symbols, package linux-image-6.1.0-57-amd64-dbg")
+    got = with_found_vmlinux(steps, "/srv/debug/vmlinux", "/var/crash/vm core")
+    assert got[0] == ("The kernel's debug symbols are at /srv/debug/vmlinux (its build ID is the dump's): "
+                      "the dump facts were read with them.")
+    assert got[1] == steps[1]                      # the out-of-tree module's note stays
+    assert got[2].splitlines()[1:] == ["crash /srv/debug/vmlinux '/var/crash/vm core'",
+                                       "drgn -c '/var/crash/vm core' -s /srv/debug/vmlinux"]
