@@ -266,11 +266,11 @@ def _load_dwarf(drgn, prog, info, opened: OpenedProgram, vmlinux: Optional[str],
         di["file"], di["how"] = path, how
         return True
     if search and os.environ.get("DEBUGINFOD_URLS") and info.build_id:
-        return _load_from_debuginfod(drgn, prog, di)
+        return _load_from_debuginfod(drgn, prog, info, di)
     return False
 
 
-def _load_from_debuginfod(drgn, prog, di: Dict[str, Any]) -> bool:
+def _load_from_debuginfod(drgn, prog, info, di: Dict[str, Any]) -> bool:
     """Ask the debuginfod servers the user configured (DEBUGINFOD_URLS) for the
     kernel's debuginfo by build id, through drgn's own debuginfod finder
     (libdebuginfod, which verifies the build id). Time-bounded by
@@ -293,6 +293,11 @@ def _load_from_debuginfod(drgn, prog, di: Dict[str, Any]) -> bool:
     except LookupError:
         path = None
     if not path:
+        return False
+    from triage.facts.debuginfo import mismatch
+    why = mismatch(path, info.osrelease, info.build_id)   # a server may hand out a stripped file
+    if why is not None:
+        di["rejected"].append(f"debuginfod: {path}: {why}")
         return False
     di["file"], di["how"] = path, "debuginfod"
     return True
