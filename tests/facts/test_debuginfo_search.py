@@ -215,3 +215,16 @@ def test_next_steps_name_the_found_vmlinux():
     assert got[1] == steps[1]                      # the out-of-tree module's note stays
     assert got[2].splitlines()[1:] == ["crash /srv/debug/vmlinux '/var/crash/vm core'",
                                        "drgn -c '/var/crash/vm core' -s /srv/debug/vmlinux"]
+
+
+@needs_dbg
+@pytest.mark.slow
+def test_redact_covers_every_task_stack(tmp_path):
+    """With DWARF, tasks.stacks names every task: --redact replaces each of their comms."""
+    _, build_id = dump_identity(LZO)
+    root = build_id_root(tmp_path, VMLINUX, build_id)
+    res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--redact", "--debuginfo-root", str(root), str(LZO)])
+    assert res.exit_code == 0, res.output
+    stacks = json.loads(res.output)["dump"]["tasks"]["stacks"]
+    assert len(stacks) > 10
+    assert all(s["comm"].startswith("comm-") for s in stacks), [s["comm"] for s in stacks][:10]
