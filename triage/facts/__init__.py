@@ -44,7 +44,8 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, search_
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
         dwarf = opened.method == "dwarf"
-        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=not dwarf, all_stacks=dwarf).collect()
+        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=not dwarf and opened.arch == "x86_64",
+                        all_stacks=dwarf).collect()
         out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
         source["missing"] = got["missing"]
         source["notes"] = list(opened.notes)
