@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="everything: the full matrix, then the committed set")
     p.add_argument("--facts-oracle", dest="facts_oracle", action="store_true", default=None,
                    help="write the drgn + DWARF facts oracle <dump>.drgn-dwarf.json beside each "
-                        "dump (default for x86_64; it needs Debian's linux-image-<abi>-dbg, "
+                        "dump (the default; it needs Debian's linux-image-<abi>-dbg, "
                         "about 860 MB, and drgn from PyPI)")
     p.add_argument("--no-facts-oracle", dest="facts_oracle", action="store_false")
     p.add_argument("--facts-oracle-only", action="store_true",
@@ -322,7 +322,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.out = str(SAMPLE / default_out(args))
     target = TARGETS[args.arch]
     if args.facts_oracle is None:
-        args.facts_oracle = args.arch == "x86_64"
+        args.facts_oracle = True
     if args.kdump_ram is None:
         args.kdump_ram = target.kdump_ram_mib
     if args.crashkernel is None:
