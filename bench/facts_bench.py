@@ -7,8 +7,10 @@ Per dump and command: CPU time (user + system) of the whole process, median of
 --runs runs taken in turn (same run, same machine state), and peak RSS from GNU
 time (`/usr/bin/time -f %M`: a child of this Python process would otherwise
 inherit its high-water mark). Commands:
-  analyze+facts   triage analyze --format json DUMP
+  analyze+facts   triage analyze --no-debuginfo-search --format json DUMP (BTF)
   analyze         triage analyze --no-facts --format json DUMP (today's baseline)
+  analyze+DWARF   triage analyze --vmlinux VMLINUX --format json DUMP (facts from DWARF,
+                  plus every task's stack)
   drgn+DWARF      drgn: set_core_dump, load_debug_info([vmlinux]), print get_dmesg
 Neither triage nor drgn keeps an on-disk cache, so every run is a cold start of
 the tool; the dump and vmlinux pages may be in the OS page cache (not dropped:
@@ -65,13 +67,16 @@ def main() -> int:
         print("GNU time is needed (apt-get install time)", file=sys.stderr)
         return 2
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    print("| dump | analyze+facts CPU s | analyze (no facts) CPU s | drgn+DWARF dmesg CPU s | facts / drgn | peak RSS facts / drgn MiB |")
-    print("|---|---|---|---|---|---|")
+    print("| dump | analyze+facts CPU s | analyze (no facts) CPU s | analyze --vmlinux CPU s | "
+          "drgn+DWARF dmesg CPU s | facts / drgn | --vmlinux / drgn | peak RSS facts / --vmlinux / drgn MiB |")
+    print("|---|---|---|---|---|---|---|---|")
     for dump in a.dumps:
         vml = a.vmlinux or vmlinux_for(dump)
-        cmds = {"facts": [sys.executable, "-m", "triage", "analyze", "--format", "json", dump],
+        cmds = {"facts": [sys.executable, "-m", "triage", "analyze", "--no-debuginfo-search", "--format", "json",
+                          dump],
                 "nofacts": [sys.executable, "-m", "triage", "analyze", "--no-facts", "--format", "json", dump]}
         if vml:
+            cmds["dwarf"] = [sys.executable, "-m", "triage", "analyze", "--vmlinux", vml, "--format", "json", dump]
             cmds["drgn"] = [sys.executable, "-c", DRGN_DMESG, dump, vml]
         res: Dict[str, List[Tuple[Optional[float], Optional[int], int]]] = {k: [] for k in cmds}
         for _ in range(a.runs):
@@ -84,11 +89,12 @@ def main() -> int:
                 return None, None
             return statistics.median(r[0] for r in ok), max(r[1] for r in ok) / 1024
 
-        f, n, d = med("facts"), med("nofacts"), med("drgn")
+        f, n, w, d = med("facts"), med("nofacts"), med("dwarf"), med("drgn")
         fmt = lambda x: f"{x:.2f}" if x is not None else "fails"  # noqa: E731
         ratio = f"{f[0] / d[0]:.2f}x" if f[0] and d[0] else "-"
-        print(f"| {dump} | {fmt(f[0])} | {fmt(n[0])} | {fmt(d[0])} | {ratio} | "
-              f"{fmt(f[1])} / {fmt(d[1])} |", flush=True)
+        wratio = f"{w[0] / d[0]:.2f}x" if w[0] and d[0] else "-"
+        print(f"| {dump} | {fmt(f[0])} | {fmt(n[0])} | {fmt(w[0])} | {fmt(d[0])} | {ratio} | {wratio} | "
+              f"{fmt(f[1])} / {fmt(w[1])} / {fmt(d[1])} |", flush=True)
     return 0
 
 

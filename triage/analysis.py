@@ -87,7 +87,8 @@ def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
 
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
-                 vmlinux: Optional[str] = None, display_path: Optional[str] = None) -> Diagnosis:
+                 vmlinux: Optional[str] = None, display_path: Optional[str] = None,
+                 search_debuginfo: bool = False, debuginfo_root: str = "/") -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
@@ -96,7 +97,9 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
     `facts=True` also reads the machine's state from a dump into
-    Diagnosis.dump (triage.facts; types from `vmlinux` when given, else BTF).
+    Diagnosis.dump (triage.facts; types from a DWARF vmlinux matching the dump:
+    `vmlinux`, or with `search_debuginfo` the standard debuginfo paths under
+    `debuginfo_root` and debuginfod when configured; else from the dump's BTF).
     `display_path` names the input in the Diagnosis when `path` is a stand-in
     for it (the decompressed temporary copy of a .gz dump).
     """
@@ -122,12 +125,17 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     diag = analyze_lines(opened.lines, source_info(shown, opened), rules)
     if facts:
         from triage.facts import read_dump_facts
-        diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux)
+        diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux, search_debuginfo=search_debuginfo,
+                                    debuginfo_root=debuginfo_root)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
         from triage.diagnosis.crash import add_dump_modules
         add_dump_modules(diag.crash, (diag.dump or {}).get("modules"),
                          ((diag.dump or {}).get("source") or {}).get("unavailable"))
+        found = ((diag.dump.get("source") or {}).get("debuginfo") or {}).get("file")
+        if found:
+            from triage.diagnosis.debuginfo import with_found_vmlinux
+            diag.verdict.next_steps = with_found_vmlinux(diag.verdict.next_steps, found, shown)
     return diag
 
 

@@ -175,7 +175,7 @@ def redact(diag: Any, key: Optional[bytes] = None, hosts: Iterable[str] = ()) ->
     # the dump's task facts (triage.facts) name processes too
     tasks = (getattr(diag, "dump", None) or {}).get("tasks") or {}
     for t in [tasks.get("panic")] + list(tasks.get("cpus") or []) + list(tasks.get("top_rss") or []) \
-            + list(tasks.get("d_state") or []):
+            + list(tasks.get("d_state") or []) + list(tasks.get("stacks") or []):
         if t:
             r.learn("comm", t.get("comm"))
     for s in _strings(diag):

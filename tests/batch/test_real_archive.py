@@ -284,8 +284,8 @@ def test_per_dump_reports_written_like_triage_analyze(fleet_tree, batch_run):
     rep = out / d["report"]
     # on stdout the text fits the terminal (COLUMNS); a report file has the default width
     from triage.report.text import WIDTH
-    # batch does not read the dump facts (drgn) yet: compare with analyze --no-facts
-    want = cli("analyze", "--no-facts", str(fleet_tree["b"]), "--format", "text",
+    # batch reads the dump facts with the dump's BTF, never a debuginfo vmlinux it might find
+    want = cli("analyze", "--no-debuginfo-search", str(fleet_tree["b"]), "--format", "text",
                env={**os.environ, "COLUMNS": str(WIDTH)}).stdout
     got = (rep / "report.txt").read_text()
     # the same renderer: identical apart from the path the dump was read from, which the

@@ -155,10 +155,15 @@ def errors(records: Iterable[Record]) -> List[Record]:
 
 
 def summary(records: List[Record]) -> Dict[str, Any]:
+    from triage.batch.facts import fleet_summary
     c = Counter(r.get("status") for r in records)
-    return {"dumps": len(records), "ok": c.get("ok", 0), "partial": c.get("partial", 0),
-            "error": c.get("error", 0), "hosts": len({r.get("host") for r in records}),
-            "titles": len({_title(r) for r in analysed(records)})}
+    out = {"dumps": len(records), "ok": c.get("ok", 0), "partial": c.get("partial", 0),
+           "error": c.get("error", 0), "hosts": len({r.get("host") for r in records}),
+           "titles": len({_title(r) for r in analysed(records)})}
+    facts = fleet_summary(records)
+    if facts:
+        out["dump_facts"] = facts
+    return out
 
 
 VIEWS = {

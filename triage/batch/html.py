@@ -8,7 +8,7 @@ from a dump or log goes through safe_html.
 from collections import OrderedDict
 from typing import Any, Dict, List
 
-from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, format_cell, dump_rows, short_id
+from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, facts_lines, format_cell, dump_rows, short_id
 from triage.report.escape import safe_html
 
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -133,6 +133,7 @@ def render_html(records: List[Dict[str, Any]], views: Dict[str, Any], base: str 
            "style-src 'unsafe-inline'; img-src data:\">",
            "<title>triage batch report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>triage batch report</h1>", f'<div class="cards">{cards}</div>',
+           *[f"<p>{_e(line)}</p>" for line in facts_lines(views)],
            "<h2>Crashes over time, by category</h2>", chart_over_time(views.get("over_time") or []),
            "<h2>Top crash titles</h2>", chart_top_titles(views.get("by_title") or []),
            "<h2>Dumps</h2>" + (f"<p>Paths under {_e(base, 4000)}</p>" if base else ""),

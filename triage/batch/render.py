@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from tabulate import tabulate
 
+from triage.batch.facts import memory_cell, summary_text
 from triage.report.escape import clean_json_value, safe_text
 
 BATCH_SCHEMA_VERSION = 1
@@ -32,7 +33,7 @@ VIEW_TABLES = [
                                                       "first_seen", "last_seen"]),
     ("errors", "Dumps that could not be analysed", ["dump", "host", "error"]),
 ]
-DUMP_COLUMNS = ["dump", "host", "status", "kernel", "crash_time", "uptime_s", "title", "culprit", "note"]
+DUMP_COLUMNS = ["dump", "host", "status", "kernel", "crash_time", "uptime_s", "title", "culprit", "memory", "note"]
 
 
 _MD_CELL = re.compile(r"([\\`*_\[\]|~#])")
@@ -67,7 +68,7 @@ def dump_rows(records: List[Dict[str, Any]], base: Optional[str] = None) -> List
         rows.append({"dump": short_id(r["id"], base), "host": r.get("host"), "status": r.get("status"),
                      "kernel": r.get("kernel_release"), "crash_time": r.get("crash_time"),
                      "uptime_s": None if r.get("uptime_s") is None else round(r["uptime_s"], 1),
-                     "title": v.get("title"), "culprit": culprit, "note": note or None})
+                     "title": v.get("title"), "culprit": culprit, "memory": memory_cell(r), "note": note or None})
     return rows
 
 
@@ -88,10 +89,17 @@ def _table(rows: List[Dict[str, Any]], cols: List[str], fmt: str,
     return tabulate(body, headers=cols, tablefmt=fmt, disable_numparse=True)
 
 
+def facts_lines(views: Dict[str, Any]) -> List[str]:
+    """The summary's line on the dump facts, when the batch read any."""
+    line = summary_text(views["summary"].get("dump_facts"))
+    return [line] if line else []
+
+
 def render_text(records: List[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
     s = views["summary"]
     out = [f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
            f"{s['hosts']} hosts, {s['titles']} distinct crashes" + (f" (paths under {safe_text(base)})" if base else ""),
+           *facts_lines(views),
            "",
            _table(dump_rows(records, base), DUMP_COLUMNS, "simple", safe_text, 90)]
     for key, heading, cols in VIEW_TABLES:
@@ -104,7 +112,8 @@ def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any], base: 
     s = views["summary"]
     out = ["# triage batch", "",
            f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
-           f"{s['hosts']} hosts, {s['titles']} distinct crashes.", "", "## Dumps", "",
+           f"{s['hosts']} hosts, {s['titles']} distinct crashes.", *[x + "." for x in facts_lines(views)],
+           "", "## Dumps", "",
            _table(dump_rows(records, base), DUMP_COLUMNS, "pipe", md_cell, 300)]
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
@@ -118,7 +127,7 @@ def batch_document(records: List[Dict[str, Any]], views: Dict[str, Any],
     keep = ("id", "paths", "layout", "vmcore", "log", "extras", "host", "host_source", "origin",
             "status", "error", "error_kind", "verdict", "kernel_release", "crash_time",
             "crash_time_source", "uptime_s", "analyzed", "problems", "disagreements", "report", "report_files",
-            "duration_s", "same_crash_as", "worker")
+            "duration_s", "same_crash_as", "worker", "dump_facts")
     dumps = [{k: r.get(k) for k in keep} for r in records]
     doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": dumps,
            "fleet": {k: v for k, v in views.items() if k != "summary"},

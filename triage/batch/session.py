@@ -39,7 +39,16 @@ class BatchOptions:
     signature_dirs: Tuple[str, ...] = ()     # extra rule directories (Dask workers load them too)
     scheduler: Optional[str] = None          # Dask scheduler address, "local:N", or None: local forks
     shard: Optional[Tuple[int, int]] = None  # (K, N): only the items whose path hashes to K mod N
+    facts: bool = False         # read the dump facts (drgn, BTF) in each dump's worker
     redact_key: Optional[bytes] = None       # --redact: reports with keyed placeholders (triage.batch.redact)
+
+    def analyze_fn(self) -> Optional[Callable[[str], Any]]:
+        """The per-dump analysis: `analyze` when given, else analyze_path with or without facts."""
+        if self.analyze is not None or not self.facts:
+            return self.analyze
+        import functools
+        from triage.batch.work import default_analyze
+        return functools.partial(default_analyze, facts=True)   # picklable: Dask workers run it too
 
 
 class BatchInterrupted(TriageError):
@@ -162,11 +171,13 @@ class _Plan:
 
 def _salt(opts: BatchOptions) -> str:
     """The analysis part of the change key: a redacted run's results (and report
-    files) are not reused by a plain run, nor the other way round; runs with
+    files) are not reused by a plain run, nor the other way round, and likewise
+    with and without dump facts; runs with
     different keys give different placeholders, so the key's hash counts too."""
+    key = opts.analysis_key + ("+facts" if opts.facts else "")      # facts read or not: other reports
     if opts.redact_key is None:
-        return opts.analysis_key
-    return f"{opts.analysis_key}+redact:{hashlib.sha256(opts.redact_key).hexdigest()[:16]}"
+        return key
+    return f"{key}+redact:{hashlib.sha256(opts.redact_key).hexdigest()[:16]}"
 
 
 def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
@@ -260,12 +271,12 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         if opts.scheduler:
             from triage.batch.dask_exec import DaskPool
             with DaskPool(opts.scheduler) as pool:
-                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze, limits,
+                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
                                              tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
                     settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=opts.analyze, reports=opts.reports, redact_key=opts.redact_key)
+                              analyze=opts.analyze_fn(), reports=opts.reports, redact_key=opts.redact_key)
 
             def work(item: DumpItem) -> Dict[str, Any]:
                 return analyze_item(item, ctx)

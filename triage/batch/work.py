@@ -96,10 +96,18 @@ def current_rules() -> Any:
     return _RULES
 
 
-def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
+_FACTS_MODULES = ("triage.facts.program", "triage.facts.collect", "triage.facts.finders", "triage.facts.orc",
+                  "drgn.helpers.linux.kallsyms", "drgn.helpers.linux.pid", "drgn.helpers.linux.sched",
+                  "drgn.helpers.linux.mm", "drgn.helpers.linux.mmzone", "drgn.helpers.linux.vmstat",
+                  "drgn.helpers.linux.module", "drgn.helpers.linux.panic", "drgn.helpers.linux.cpumask")
+
+
+def warm(signature_dirs: Tuple[str, ...] = (), facts: bool = False) -> None:
     """Do once, in the parent, what every analysis would otherwise repeat: import
     the readers, load the signature rules, compile the parsers' patterns (by
-    analysing and rendering a tiny log). Forked workers start with all of it."""
+    analysing and rendering a tiny log), and with `facts` import drgn and its
+    helpers (~0.3 s a dump otherwise; no Program is made, so no drgn threads
+    exist when the workers fork). Forked workers start with all of it."""
     global _RULES
     import importlib
     import pkgutil
@@ -118,6 +126,15 @@ def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    if facts:
+        from triage.errors import TriageError as _NoDrgn
+        try:
+            from triage.facts.program import _import_drgn
+            _import_drgn()              # sets DRGN_DISABLE_PLUGINS before drgn is imported
+            for name in _FACTS_MODULES:
+                importlib.import_module(name)
+        except (ImportError, _NoDrgn):
+            pass                        # no drgn: each dump's facts say so
     try:
         diag = analyze_lines(_WARM_LOG, rules=_RULES)
         for fmt in ("text", "markdown", "html"):
@@ -127,9 +144,12 @@ def warm(signature_dirs: Tuple[str, ...] = ()) -> None:
     del triage
 
 
-def _default_analyze(path: str) -> Any:
+def default_analyze(path: str, facts: bool = False) -> Any:
+    """analyze_path with this process's rules; `facts` also reads the dump facts
+    (types from the dump's BTF: a batch does not search for debuginfo, so each
+    dump stays within its worker's memory and time limits)."""
     from triage.analysis import analyze_path
-    return analyze_path(path, rules=_RULES)
+    return analyze_path(path, rules=_RULES, facts=facts)
 
 
 def _diag_dict(diag: Any) -> Dict[str, Any]:
@@ -177,7 +197,7 @@ def _analyze_log(loc: Location, ctx: WorkContext, analyze: AnalyzeFn) -> Any:
 
 def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     """Analyse one item and return its record (errors become records too)."""
-    analyze = ctx.analyze or _default_analyze
+    analyze = ctx.analyze or default_analyze
     t0 = time.monotonic()
     rec = base_record(item)
     if item.note:
@@ -203,6 +223,9 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()
+    if d.get("dump"):
+        from triage.batch.facts import dump_summary
+        rec["dump_facts"] = dump_summary(d["dump"], d.get("hypotheses") or [])
     rec["problems"] = list(dict.fromkeys((d.get("source") or {}).get("problems", []) + problems))
     rec["disagreements"] = disagree
     partial = bool((d.get("source") or {}).get("partial")) or bool(problems)

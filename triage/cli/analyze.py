@@ -35,11 +35,18 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
 @click.option("--facts/--no-facts", default=True,
               help="Read memory, task and module facts from a dump through drgn (default: on).")
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="A DWARF vmlinux for the dump facts instead of the dump's own BTF.")
+              help="A DWARF vmlinux for the dump facts instead of the dump's own BTF "
+                   "(ignored, saying why, when its build id is not the dump's).")
+@click.option("--debuginfo-search/--no-debuginfo-search", default=True,
+              help="Without --vmlinux, look for the dump's DWARF vmlinux in the standard debuginfo "
+                   "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")
+@click.option("--debuginfo-root", type=click.Path(exists=True, file_okay=False, path_type=str), default="/",
+              show_default=True, help="Directory the standard debuginfo paths are searched under.")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
-            signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str]) -> None:
+            signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str],
+            debuginfo_search: bool, debuginfo_root: str) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump
@@ -56,10 +63,11 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     if fmt is None:
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
+    how = dict(facts=facts, vmlinux=vmlinux, search_debuginfo=debuginfo_search, debuginfo_root=debuginfo_root)
     if len(paths) > 1:
-        diag = _analyze_parts(paths, rules, facts=facts, vmlinux=vmlinux)
+        diag = _analyze_parts(paths, rules, **how)
     else:
-        diag = _analyze_one(paths[0], rules, facts=facts, vmlinux=vmlinux)
+        diag = _analyze_one(paths[0], rules, **how)
     if redact:
         from triage.redact import redact as redact_diagnosis
         diag = redact_diagnosis(diag)
@@ -88,28 +96,30 @@ def _format_for(output: Optional[str]) -> str:
     return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "text")
 
 
-def _analyze_parts(paths: Tuple[str, ...], rules, facts: bool = False, vmlinux: Optional[str] = None):
-    """The parts of one --split dump; anything else is several inputs: point at batch."""
+def _analyze_parts(paths: Tuple[str, ...], rules, **how):
+    """The parts of one --split dump; anything else is several inputs: point at batch.
+    `how`: analyze_path's facts options."""
     from triage.analysis import analyze_path
     from triage.logsource import sniff
     for p in paths:
         if not sniff(p).startswith(_SPLIT_MAGICS):   # sniff: InputError for a missing file
             raise click.UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
     try:
-        return analyze_path(list(paths), rules=rules, facts=facts, vmlinux=vmlinux)
+        return analyze_path(list(paths), rules=rules, **how)
     except FormatError as exc:
         raise click.UsageError(f"{exc}: {_BATCH_HINT}") from None
 
 
-def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] = None):
-    """One input; a whole-file-compressed one is decompressed (bounded) into a temporary directory."""
+def _analyze_one(path: str, rules, **how):
+    """One input; a whole-file-compressed one is decompressed (bounded) into a temporary directory.
+    `how`: analyze_path's facts options."""
     from triage.analysis import analyze_path
     from triage.batch.archive import decompress_file, outer_compression
     from triage.logsource import sniff
     sniff(path)                                   # InputError: missing, unreadable, directory, empty
     kind = outer_compression(path)
     if kind is None:
-        return analyze_path(path, rules=rules, facts=facts, vmlinux=vmlinux)
+        return analyze_path(path, rules=rules, **how)
     with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
         # bounded by the free space too: a full /tmp would otherwise fail half-way
         room = shutil.disk_usage(tmp).free - (64 << 20)
@@ -117,7 +127,7 @@ def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] =
         plain = os.path.join(tmp, os.path.basename(path) or "input")
         try:
             decompress_file(path, plain, limit)
-            diag = analyze_path(plain, rules=rules, facts=facts, vmlinux=vmlinux, display_path=path)
+            diag = analyze_path(plain, rules=rules, display_path=path, **how)
         except TriageError as exc:
             if exc.path in (None, plain):
                 exc.path = path

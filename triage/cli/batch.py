@@ -93,6 +93,9 @@ def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
 @click.option("--shard", "shard_text", metavar="K/N",
               help="Analyse only shard K of N (0 <= K < N): a stable slice of the dumps by path, "
                    "for job arrays. Merge the shards' directories with --merge.")
+@click.option("--facts/--no-facts", default=True,
+              help="Read each vmcore's memory, task and module facts through drgn (types from the dump's "
+                   "BTF; no debuginfo search) inside its worker (default: on).")
 @click.option("--merge", is_flag=True,
               help="ROOT... are batch output directories (shards) to merge into --output; nothing is analysed.")
 @click.option("--redact", is_flag=True,
@@ -102,7 +105,7 @@ def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
 @click.pass_context
 def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: float, memory_limit: int,
           temp_limit: int, signature_dirs, retry_errors: bool, progress: bool, scheduler: Optional[str],
-          shard_text: Optional[str], merge: bool, redact: bool) -> None:
+          shard_text: Optional[str], facts: bool, merge: bool, redact: bool) -> None:
     """Triage every dump and kernel log under ROOT... (directories, files, tar archives).
 
     Finished results are kept in DIR; a re-run analyses only new or changed
@@ -126,13 +129,13 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     else:
         # Import the analysis once in the parent: forked workers then start warm.
         from triage.batch.work import analysis_key, warm
-        warm(tuple(signature_dirs))
+        warm(tuple(signature_dirs), facts=facts)
         base = _common_dir(roots)
         opts = BatchOptions(outdir=outdir, jobs=jobs or os.cpu_count() or 1, timeout_s=timeout,
                             memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
                             analysis_key=analysis_key(tuple(signature_dirs)),
                             signature_dirs=tuple(os.path.abspath(d) for d in signature_dirs),
-                            scheduler=scheduler, shard=shard, redact_key=redact_key)
+                            scheduler=scheduler, shard=shard, facts=facts, redact_key=redact_key)
         try:
             res = run_batch(list(roots), opts, _Progress(sys.stderr, base) if progress else None)
         except BatchInterrupted as exc:

@@ -2,7 +2,8 @@
 
 The Program is the one the dump facts use (triage.facts.program): types from
 the dump's BTF, symbols from its kallsyms, memory from drgn's reader or from
-triage's (flattened and split dumps). `--vmlinux` loads DWARF instead.
+triage's (flattened and split dumps). `--vmlinux`, or a vmlinux matching the
+dump in the standard debuginfo paths, loads DWARF instead.
 """
 
 from typing import Optional, Tuple
@@ -16,10 +17,17 @@ from triage.errors import FormatError
 @click.command("shell")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="A DWARF vmlinux to load instead of the dump's own BTF.")
+              help="A DWARF vmlinux to load instead of the dump's own BTF (exit 7 when its build id is not "
+                   "the dump's).")
+@click.option("--debuginfo-search/--no-debuginfo-search", default=True,
+              help="Without --vmlinux, look for the dump's DWARF vmlinux in the standard debuginfo "
+                   "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")
+@click.option("--debuginfo-root", type=click.Path(exists=True, file_okay=False, path_type=str), default="/",
+              show_default=True, help="Directory the standard debuginfo paths are searched under.")
 @click.pass_context
 @names_input
-def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str]) -> None:
+def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str], debuginfo_search: bool,
+          debuginfo_root: str) -> None:
     """Open drgn's interactive shell on the dump in PATH (`prog` is the kernel).
 
     Give several paths only for the parts of one `makedumpfile --split` dump.
@@ -28,12 +36,15 @@ def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str]) ->
     if not is_dump(sniff(paths[0])):
         raise FormatError("not a vmcore: the shell needs a dump, not a text log", path=paths[0])
     from triage.facts.program import open_program
-    opened = open_program(list(paths), vmlinux=vmlinux)
+    opened = open_program(list(paths), vmlinux=vmlinux, search_debuginfo=debuginfo_search,
+                          debuginfo_root=debuginfo_root)
     import drgn.cli
 
     def banner(default: str) -> str:
-        how = "DWARF " + vmlinux if vmlinux else "BTF + kallsyms from the dump (no debuginfo)"
-        return f"{default}\ntriage: types and symbols from {how}; memory via {opened.memory}."
+        di = opened.debuginfo
+        how = ("DWARF " + di["file"]) if di["file"] else "BTF + kallsyms from the dump (no debuginfo)"
+        skipped = "".join(f"\ntriage: not used: {r}" for r in di["rejected"])
+        return f"{default}\ntriage: types and symbols from {how}; memory via {opened.memory}.{skipped}"
 
     try:
         drgn.cli.run_interactive(opened.prog, banner_func=banner)

@@ -76,7 +76,28 @@ def next_steps(release: Optional[str], version: Optional[str], build_id: Optiona
                    "kernel's debuginfo; without them crash and drgn show its frames as bare addresses.")
     if is_dump and dump_path:
         vmlinux = info.vmlinux if info is not None else "VMLINUX"
-        core = shlex.quote(dump_path)
-        out.append("Open the dump with crash (then `bt`, `log`, `kmem -i`, `ps`) or drgn:\n"
-                   f"crash {shlex.quote(vmlinux)} {core}\ndrgn -c {core} -s {shlex.quote(vmlinux)}")
+        out.append(_open_step(dump_path, vmlinux))
+    return out
+
+
+_OPEN = "Open the dump with crash (then `bt`, `log`, `kmem -i`, `ps`) or drgn:\n"
+_GET = ("Install the kernel's debug symbols", "Get the vmlinux with debug symbols")
+
+
+def _open_step(dump_path: str, vmlinux: str) -> str:
+    core, vml = shlex.quote(dump_path), shlex.quote(vmlinux)
+    return f"{_OPEN}crash {vml} {core}\ndrgn -c {core} -s {vml}"
+
+
+def with_found_vmlinux(steps: List[str], found: str, dump_path: Optional[str]) -> List[str]:
+    """`steps` (from next_steps) once the dump's DWARF vmlinux was found at `found`
+    (triage.facts.debuginfo checked its build id): no step to install it, and the
+    crash/drgn command lines name that file."""
+    out = []
+    for s in steps:
+        if s.startswith(_GET):
+            s = f"The kernel's debug symbols are at {found} (its build ID is the dump's): the dump facts were read with them."
+        elif s.startswith(_OPEN) and dump_path:
+            s = _open_step(dump_path, found)
+        out.append(s)
     return out

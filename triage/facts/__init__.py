@@ -15,15 +15,21 @@ from typing import Any, Dict, Optional, Sequence
 __all__ = ["read_dump_facts"]
 
 
-def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict[str, Any]:
-    """Facts of the dump `paths` (several for a split dump); see the module docstring."""
+def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, search_debuginfo: bool = False,
+                    debuginfo_root: str = "/") -> Dict[str, Any]:
+    """Facts of the dump `paths` (several for a split dump); see the module docstring.
+
+    With a DWARF vmlinux matching the dump (`vmlinux`, or found when
+    `search_debuginfo`: triage.facts.program.open_program) the facts come from
+    DWARF, and `tasks.stacks` holds the stack of every task."""
     from triage.errors import TriageError
     from triage.facts.program import open_program
-    source: Dict[str, Any] = {"method": None, "memory": None, "btf": None,
+    source: Dict[str, Any] = {"method": None, "memory": None, "btf": None, "debuginfo": None,
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     try:
-        opened = open_program(paths, vmlinux=vmlinux)
+        opened = open_program(paths, vmlinux=vmlinux, search_debuginfo=search_debuginfo,
+                              debuginfo_root=debuginfo_root, strict_vmlinux=False)
     except TriageError as exc:
         source["unavailable"] = exc.message
         return out
@@ -34,9 +40,12 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict
         from triage.facts.collect import Collector
         source["method"] = opened.method
         source["memory"] = opened.memory
+        source["debuginfo"] = opened.debuginfo
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
-        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf" and opened.arch == "x86_64").collect()
+        dwarf = opened.method == "dwarf"
+        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=not dwarf and opened.arch == "x86_64",
+                        all_stacks=dwarf).collect()
         out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
         source["missing"] = got["missing"]
         source["notes"] = list(opened.notes)

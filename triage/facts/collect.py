@@ -13,6 +13,7 @@ MAX_TASKS = 1_000_000        # a task list longer than this is corrupt (pid_max 
 MAX_MODULES = 10_000
 MAX_ORDERS = 64
 MAX_FRAMES = 64
+MAX_STACK_TASKS = 4096       # tasks.stacks (DWARF): ~64 frames each; a bigger host keeps the first
 
 
 def _has(obj: Any, member: str) -> bool:
@@ -47,9 +48,10 @@ class Collector:
     """Collects the facts of one Program; `missing` lists what could not be read, and why."""
 
     def __init__(self, prog: Any, with_stacks: bool = True, cpu_regs: Optional[Dict[int, bytes]] = None,
-                 orc: bool = True):
+                 orc: bool = True, all_stacks: bool = False):
         self.prog = prog
         self.with_stacks = with_stacks
+        self.all_stacks = all_stacks and with_stacks   # tasks.stacks: every task's stack, like crash's foreach bt
         self.cpu_regs = cpu_regs or {}
         self.orc = orc               # unwinding uses the dump's ORC tables (no DWARF CFI)
         self.missing: List[Dict[str, str]] = []
@@ -161,11 +163,13 @@ class Collector:
         from drgn.helpers.linux.mm import task_rss
         prog = self.prog
         out: Dict[str, Any] = {"count": None, "panic": None, "cpus": [], "top_rss": [], "d_state": []}
+        if self.all_stacks:
+            out["stacks"] = []
         out["panic"] = self._try("tasks.panic", self._panic)
         out["cpus"] = self._try("tasks.cpus", self._cpus, [])
 
         def walk() -> None:
-            count, rss, dstate, seen = 0, [], [], set()
+            count, rss, dstate, stacks, seen = 0, [], [], [], set()
             for task in for_each_task(prog):
                 count += 1
                 addr = task.value_()
@@ -175,8 +179,16 @@ class Collector:
                 pid = task.pid.value_()
                 if task.mm.value_() and pid == task.tgid.value_():
                     rss.append((task_rss(prog, task).total, pid, _comm(task)))
-                if task_state_to_char(task) == "D":
+                state = task_state_to_char(task)
+                if state == "D":
                     dstate.append(self._d_task(task))
+                if self.all_stacks and len(stacks) < MAX_STACK_TASKS:
+                    stacks.append(self._with_stack({"pid": pid, "comm": _comm(task), "state": state}, task))
+            if self.all_stacks:
+                out["stacks"] = sorted(stacks, key=lambda d: d["pid"])
+                if count > MAX_STACK_TASKS:
+                    self.missing.append({"fact": "tasks.stacks", "reason": f"only the first {MAX_STACK_TASKS} "
+                                         f"of {count} tasks' stacks are listed"})
             out["count"] = count
             rss.sort(key=lambda r: (-r[0], r[1]))
             out["top_rss"] = [{"pid": p, "comm": c, "rss_pages": r} for r, p, c in rss[:TOP_RSS]]

@@ -40,6 +40,8 @@ class OpenedProgram:
     prog: Any
     method: str                        # "btf+kallsyms" or "dwarf"
     memory: str                        # "drgn core dump" or "triage reader"
+    # {file, how, rejected}: the DWARF vmlinux used (file None when none) and why others were not
+    debuginfo: Dict[str, Any] = field(default_factory=lambda: {"file": None, "how": None, "rejected": []})
     btf: Any = None                    # triage.facts.btf.Btf when types come from BTF
     notes: List[str] = field(default_factory=list)
     reader: Any = None                 # kept open while the Program serves reads from it
@@ -67,10 +69,18 @@ def _import_drgn():
 
 
 def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
-                 triage_reader: bool = False) -> OpenedProgram:
+                 triage_reader: bool = False, search_debuginfo: bool = False,
+                 debuginfo_root: str = "/", strict_vmlinux: bool = True) -> OpenedProgram:
     """A drgn Program over the dump `paths` (several for a split dump).
 
-    Types come from `vmlinux` (DWARF) when given, else from the dump's BTF.
+    Types come from DWARF when a vmlinux matching the dump is at hand: `vmlinux`
+    when given, else (`search_debuginfo`) the standard debuginfo paths under
+    `debuginfo_root` (triage.facts.debuginfo), else debuginfod when the user set
+    DEBUGINFOD_URLS. A found vmlinux that does not match the dump is ignored, and
+    `debuginfo.rejected` says why; so is a given `vmlinux` with
+    `strict_vmlinux=False`, while by default it raises FactsUnavailable (a caller
+    that names a file, like the drgn+DWARF oracle, must not get BTF instead).
+    Otherwise types come from the dump's BTF.
     `triage_reader=True` serves memory through triage's reader even where drgn
     could open the file (tests compare the two paths on the same dump).
     Raises FactsUnavailable with the reason when no usable Program results.
@@ -91,7 +101,7 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
             _add_arm64_image_segment(prog, info, reader.read_phys if keep else None)
         else:
             _add_kernel_image_segment(prog, info, reader.read_phys if keep else None)
-        opened = OpenedProgram(prog, "dwarf" if vmlinux else "btf+kallsyms", memory,
+        opened = OpenedProgram(prog, "btf+kallsyms", memory,
                                reader=reader if keep else None,
                                # drgn finds a running task's registers through crash_notes,
                                # which a functions-only kallsyms (arm64) lacks: keep PRSTATUS
@@ -100,10 +110,16 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
         opened.arch = arch
         if not keep:
             reader.close()
-        if vmlinux:
-            prog.load_debug_info([vmlinux])
+        if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
+            opened.method = "dwarf"
+            opened.notes += _module_symbols(prog)
             return opened
-        _add_kallsyms(drgn, prog, info)
+        try:
+            _add_kallsyms(drgn, prog, info)
+        except FactsUnavailable as exc:
+            if opened.debuginfo["rejected"]:      # say why no vmlinux served instead
+                exc.message += "; debuginfo not used: " + "; ".join(opened.debuginfo["rejected"])
+            raise
         from triage.facts.finders import install_btf
         blob, symbols = _btf_and_symbols(prog, info, opened.notes)
         opened.btf = install_btf(prog, blob, symbols)
@@ -259,6 +275,86 @@ def _add_kallsyms(drgn, prog, info) -> None:
     except Exception as exc:    # noqa: BLE001 - a damaged table must degrade, not crash
         raise FactsUnavailable(f"kallsyms could not be decoded: {exc}") from None
     prog.register_symbol_finder("kallsyms", index, enable_index=0)
+
+
+DEBUGINFOD_MAXTIME_S = "300"     # libdebuginfod's whole-download limit, unless the user set one
+
+
+def _load_dwarf(drgn, prog, info, opened: OpenedProgram, vmlinux: Optional[str],
+                search: bool, root: str, strict: bool = True) -> bool:
+    """Load the DWARF vmlinux matching the dump into `prog`; False when there is none.
+    Fills opened.debuginfo with the file used and every file rejected, with why."""
+    from triage.facts.debuginfo import find_vmlinux, mismatch
+    di = opened.debuginfo
+    path, how = None, None
+    if vmlinux:
+        why = mismatch(vmlinux, info.osrelease, info.build_id)
+        if why is None:
+            path, how = vmlinux, "--vmlinux"
+        elif strict:
+            raise FactsUnavailable(f"{vmlinux} is not this dump's vmlinux: {why}")
+        else:
+            di["rejected"].append(f"{vmlinux}: {why}")
+    if path is None and search:
+        found = find_vmlinux(info.osrelease, info.build_id, root)
+        di["rejected"] += found.rejected
+        path, how = found.path, found.how
+    if path is not None:
+        try:
+            prog.load_debug_info([path])
+        except Exception as exc:     # noqa: BLE001 - MissingDebugInfoError: the file has no usable DWARF
+            if strict and how == "--vmlinux":
+                raise FactsUnavailable(f"drgn could not load {path}: {exc}"[:300]) from None
+            di["rejected"].append(f"{path}: drgn could not load it: {exc}"[:300])
+            return False
+        di["file"], di["how"] = path, how
+        return True
+    if search and os.environ.get("DEBUGINFOD_URLS") and info.build_id:
+        return _load_from_debuginfod(drgn, prog, info, di)
+    return False
+
+
+def _load_from_debuginfod(drgn, prog, info, di: Dict[str, Any]) -> bool:
+    """Ask the debuginfod servers the user configured (DEBUGINFOD_URLS) for the
+    kernel's debuginfo by build id, through drgn's own debuginfod finder
+    (libdebuginfod, which verifies the build id). Time-bounded by
+    DEBUGINFOD_MAXTIME (set to DEBUGINFOD_MAXTIME_S unless the user set it)."""
+    if "debuginfod" not in prog.registered_debug_info_finders():
+        di["rejected"].append("debuginfod: drgn has no debuginfod support here (libdebuginfod not found)")
+        return False
+    os.environ.setdefault("DEBUGINFOD_MAXTIME", DEBUGINFOD_MAXTIME_S)
+    prog.set_enabled_debug_info_finders(["debuginfod"])
+    try:
+        prog.load_debug_info(main=True)
+    except drgn.MissingDebugInfoError as exc:
+        di["rejected"].append(f"debuginfod: {exc}"[:300])
+    except Exception as exc:         # noqa: BLE001 - a server or cache failure: fall back to BTF
+        di["rejected"].append(f"debuginfod: {type(exc).__name__}: {exc}"[:300])
+    finally:
+        prog.set_enabled_debug_info_finders([])
+    try:
+        path = prog.main_module().debug_file_path
+    except LookupError:
+        path = None
+    if not path:
+        return False
+    from triage.facts.debuginfo import mismatch
+    why = mismatch(path, info.osrelease, info.build_id)   # a server may hand out a stripped file
+    if why is not None:
+        di["rejected"].append(f"debuginfod: {path}: {why}")
+        return False
+    di["file"], di["how"] = path, "debuginfod"
+    return True
+
+
+def _module_symbols(prog) -> List[str]:
+    """Name module frames from the modules' kallsyms (no module debuginfo is loaded)."""
+    from drgn.helpers.linux.kallsyms import load_module_kallsyms
+    try:
+        prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=-1)
+    except Exception as exc:         # noqa: BLE001 - module frames are then unnamed, nothing worse
+        return [f"module symbols not loaded: {exc}"[:200]]
+    return []
 
 
 def _enable_orc(drgn, prog) -> List[str]:

@@ -27,9 +27,28 @@ def status_line(d: Diagnosis) -> Optional[str]:
     if src.get("unavailable"):
         return f"dump facts not read: {src['unavailable']}"
     line = f"read with drgn ({src.get('method')}, memory via {src.get('memory')})"
+    di = src.get("debuginfo") or {}
+    if di.get("file"):
+        line += f"; DWARF from {di['file']}"
+    if di.get("rejected"):
+        line += "; debuginfo not used: " + "; ".join(di["rejected"][:3])
     if src.get("missing"):
         line += "; not readable: " + ", ".join(m["fact"] for m in src["missing"][:6])
     return line
+
+
+MAX_D_ROWS = 20             # D-state tasks listed in the reports (the JSON has them all)
+MAX_D_FRAMES = 6            # frames shown per D-state task, below the scheduler's own
+_SCHED_FRAMES = ("__schedule", "schedule", "schedule_timeout", "schedule_preempt_disabled", "io_schedule")
+
+
+def _brief_stack(t: Dict[str, Any]) -> str:
+    """The first frames of a D-state task's stack past the scheduler (where it waits)."""
+    frames = list(t.get("stack") or [])
+    while frames and frames[0].split("+", 1)[0] in _SCHED_FRAMES:
+        frames.pop(0)
+    text = " < ".join(frames[:MAX_D_FRAMES]) + (" < ..." if len(frames) > MAX_D_FRAMES else "")
+    return text or t.get("stack_reason") or ""
 
 
 def sections(d: Diagnosis) -> List[Section]:
@@ -50,6 +69,8 @@ def sections(d: Diagnosis) -> List[Section]:
     tasks = f.get("tasks") or {}
     if tasks.get("count") is not None:
         rows.append(["tasks", str(tasks["count"])])
+    if tasks.get("stacks"):
+        rows.append(["stacks of every task", f"{len(tasks['stacks'])}, in the JSON report (dump.tasks.stacks)"])
     p = tasks.get("panic")
     if p:
         rows.append(["panicking task", f"{p['comm']} (pid {p['pid']})"])
@@ -72,9 +93,11 @@ def sections(d: Diagnosis) -> List[Section]:
         out.append(("Largest processes by RSS", ["pid", "command", "RSS"],
                     [[str(t["pid"]), t["comm"], _mib(t["rss_pages"], ps)] for t in tasks["top_rss"]]))
     if tasks.get("d_state"):
-        out.append(("Tasks in uninterruptible sleep (D)", ["pid", "command", "stack"],
-                    [[str(t["pid"]), t["comm"], " < ".join(t["stack"]) or t.get("stack_reason") or ""]
-                     for t in tasks["d_state"]]))
+        dstate = tasks["d_state"]
+        rows = [[str(t["pid"]), t["comm"], _brief_stack(t)] for t in dstate[:MAX_D_ROWS]]
+        if len(dstate) > MAX_D_ROWS:
+            rows.append(["", "", f"... and {len(dstate) - MAX_D_ROWS} more (all in the JSON report)"])
+        out.append((f"Tasks in uninterruptible sleep (D): {len(dstate)}", ["pid", "command", "waiting in"], rows))
     mods = f.get("modules")
     if mods:
         out.append(("Loaded modules", ["module", "size", "taint", "version"],
