@@ -68,6 +68,20 @@ class DumpReader:
         """(vaddr, paddr, size) ranges the file itself maps, if any (ELF PT_LOAD vaddrs)."""
         return []
 
+    def phys_ranges(self) -> Optional[List[tuple]]:
+        """(paddr, memsz, filesz) of each physical range the dump describes (an ELF
+        dump's PT_LOADs; bytes past filesz were left out by the writer), or None
+        when the format has no such list."""
+        return None
+
+    def max_pfn(self) -> int:
+        """One past the highest page frame the dump covers (the kdump header's max_mapnr)."""
+        mx = self.facts().header.get("max_mapnr")
+        if not isinstance(mx, int) or mx < 0:
+            from triage.errors import CorruptDumpError
+            raise CorruptDumpError("the dump does not say how many page frames it covers")
+        return mx
+
     def close(self) -> None:
         pass
 

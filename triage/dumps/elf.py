@@ -349,6 +349,10 @@ class ElfReader(DumpReader):
         s = self._segment_at(addr)
         return s is not None and addr - s.paddr + ps <= s.avail
 
+    def phys_ranges(self) -> Optional[List[tuple]]:
+        """(p_paddr, p_memsz, p_filesz) of every PT_LOAD, as the headers give them."""
+        return [(paddr, memsz, filesz) for paddr, _v, _o, filesz, memsz in self._raw_loads if memsz]
+
     def virtual_segments(self) -> List[tuple]:
         """(vaddr, paddr, size) of PT_LOADs that carry real kernel virtual addresses."""
         out = []
