@@ -83,7 +83,8 @@ def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
 
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
-                 vmlinux: Optional[str] = None, display_path: Optional[str] = None) -> Diagnosis:
+                 vmlinux: Optional[str] = None, display_path: Optional[str] = None,
+                 facts_method: str = "auto", page_census: bool = False) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
@@ -92,7 +93,9 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     RuleSet from load_ruleset() (built-in rules when None); pass one RuleSet
     when analysing many inputs so the rules are loaded once.
     `facts=True` also reads the machine's state from a dump into
-    Diagnosis.dump (triage.facts; types from `vmlinux` when given, else BTF).
+    Diagnosis.dump (triage.facts; types from `vmlinux` when given, else BTF;
+    `facts_method` "vmcoreinfo" reads VMCOREINFO alone; `page_census` adds
+    dump.census, every page classified from mem_map).
     `display_path` names the input in the Diagnosis when `path` is a stand-in
     for it (the decompressed temporary copy of a .gz dump).
     """
@@ -118,7 +121,8 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     diag = analyze_lines(opened.lines, source_info(shown, opened), rules)
     if facts:
         from triage.facts import read_dump_facts
-        diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux)
+        diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux, method=facts_method,
+                                    census=page_census)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
     return diag

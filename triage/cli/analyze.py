@@ -36,10 +36,17 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
               help="Read memory, task and module facts from a dump through drgn (default: on).")
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="A DWARF vmlinux for the dump facts instead of the dump's own BTF.")
+@click.option("--facts-method", type=click.Choice(["auto", "vmcoreinfo"]), default="auto",
+              help="auto: drgn with the dump's BTF and kallsyms, VMCOREINFO alone when those fail; "
+                   "vmcoreinfo: VMCOREINFO alone (zones and free pages only).")
+@click.option("--page-census", is_flag=True,
+              help="Also classify every page from mem_map's page flags (free, cache, user, slab, zero, ...) "
+                   "as makedumpfile -d 31 does; reads all of mem_map (about 16 GB per TB of RAM).")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
-            signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str]) -> None:
+            signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str],
+            facts_method: str, page_census: bool) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump
@@ -57,9 +64,11 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
     if len(paths) > 1:
-        diag = _analyze_parts(paths, rules, facts=facts, vmlinux=vmlinux)
+        diag = _analyze_parts(paths, rules, facts=facts, vmlinux=vmlinux,
+                              facts_method=facts_method, page_census=page_census)
     else:
-        diag = _analyze_one(paths[0], rules, facts=facts, vmlinux=vmlinux)
+        diag = _analyze_one(paths[0], rules, facts=facts, vmlinux=vmlinux,
+                            facts_method=facts_method, page_census=page_census)
     if redact:
         from triage.redact import redact as redact_diagnosis
         diag = redact_diagnosis(diag)
@@ -88,7 +97,7 @@ def _format_for(output: Optional[str]) -> str:
     return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "text")
 
 
-def _analyze_parts(paths: Tuple[str, ...], rules, facts: bool = False, vmlinux: Optional[str] = None):
+def _analyze_parts(paths: Tuple[str, ...], rules, facts: bool = False, **fopts):
     """The parts of one --split dump; anything else is several inputs: point at batch."""
     from triage.analysis import analyze_path
     from triage.logsource import sniff
@@ -96,12 +105,12 @@ def _analyze_parts(paths: Tuple[str, ...], rules, facts: bool = False, vmlinux: 
         if not sniff(p).startswith(_SPLIT_MAGICS):   # sniff: InputError for a missing file
             raise click.UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
     try:
-        return analyze_path(list(paths), rules=rules, facts=facts, vmlinux=vmlinux)
+        return analyze_path(list(paths), rules=rules, facts=facts, **fopts)
     except FormatError as exc:
         raise click.UsageError(f"{exc}: {_BATCH_HINT}") from None
 
 
-def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] = None):
+def _analyze_one(path: str, rules, facts: bool = False, **fopts):
     """One input; a whole-file-compressed one is decompressed (bounded) into a temporary directory."""
     from triage.analysis import analyze_path
     from triage.batch.archive import decompress_file, outer_compression
@@ -109,7 +118,7 @@ def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] =
     sniff(path)                                   # InputError: missing, unreadable, directory, empty
     kind = outer_compression(path)
     if kind is None:
-        return analyze_path(path, rules=rules, facts=facts, vmlinux=vmlinux)
+        return analyze_path(path, rules=rules, facts=facts, **fopts)
     with tempfile.TemporaryDirectory(prefix="triage-") as tmp:
         # bounded by the free space too: a full /tmp would otherwise fail half-way
         room = shutil.disk_usage(tmp).free - (64 << 20)
@@ -117,7 +126,7 @@ def _analyze_one(path: str, rules, facts: bool = False, vmlinux: Optional[str] =
         plain = os.path.join(tmp, os.path.basename(path) or "input")
         try:
             decompress_file(path, plain, limit)
-            diag = analyze_path(plain, rules=rules, facts=facts, vmlinux=vmlinux, display_path=path)
+            diag = analyze_path(plain, rules=rules, facts=facts, display_path=path, **fopts)
         except TriageError as exc:
             if exc.path in (None, plain):
                 exc.path = path
