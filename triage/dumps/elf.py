@@ -349,6 +349,17 @@ class ElfReader(DumpReader):
         s = self._segment_at(addr)
         return s is not None and addr - s.paddr + ps <= s.avail
 
+    def release_memory(self) -> None:
+        if self._file is not None and hasattr(self._buf, "madvise"):
+            try:
+                self._buf.madvise(mmap.MADV_DONTNEED)
+            except (OSError, AttributeError, ValueError):
+                pass
+        else:
+            release = getattr(self._buf, "release", None)   # a flattened store
+            if release is not None:
+                release(0, self._size)
+
     def phys_ranges(self) -> Optional[List[tuple]]:
         """(p_paddr, p_memsz, p_filesz) of every PT_LOAD, as the headers give them."""
         return [(paddr, memsz, filesz) for paddr, _v, _o, filesz, memsz in self._raw_loads if memsz]

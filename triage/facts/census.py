@@ -31,6 +31,7 @@ SECTION_FLAG_BITS = 5         # low bits of section_mem_map holding flags (SECTI
 SECTION_MARKED_PRESENT = 1
 PAGE_MAPPING_ANON = 1
 ZERO_RUN = 256                # pages read at once for the zero test
+RELEASE_EVERY = 16 << 20      # bytes read between drops of the file mapping (RSS stays bounded)
 
 CLASSES = ("zero", "cache", "cache_private", "user", "free", "hwpoison", "offline")
 
@@ -112,6 +113,7 @@ class Census:
         self.slab = 0
         self.unreadable = 0
         self._zero = bytes(m.page_size)
+        self._read_bytes = 0
 
     # -- which pfns the dump holds -------------------------------------------------
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
@@ -181,6 +183,10 @@ class Census:
             else:
                 keep = parts
             self._zero_pages(keep)
+            self._read_bytes += (end - pfn) * lay.page + sum(b - a for a, b in keep) * self.m.page_size
+            if self._read_bytes >= RELEASE_EVERY:
+                self.m.reader.release_memory()
+                self._read_bytes = 0
             pfn = end
         in_dump = sum(min(b, self.max_pfn) - a for a, b in self.held_ranges if a < self.max_pfn)
         with_data = self.held(0, self.max_pfn)
