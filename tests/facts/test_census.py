@@ -20,6 +20,7 @@ from triage.facts.census import page_census
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "sample_dumps" / "out"
+X86_ROOTS = [ROOT / "sample_dumps" / "out", ROOT / "sample_dumps" / "out-5.10"]   # Debian 6.1 and 5.10
 LZO = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
 
 # makedumpfile report line -> census key
@@ -78,12 +79,13 @@ def overlapping_loads(dump: Path) -> bool:
 
 
 def _elf_dumps():
-    return sorted(OUT.glob("*/vmcore.qemu-elf")) + sorted(OUT.glob("*/capture/vmcore-elf"))
+    return [p for root in X86_ROOTS
+            for p in sorted(root.glob("*/vmcore.qemu-elf")) + sorted(root.glob("*/capture/vmcore-elf"))]
 
 
 @pytest.mark.matrix
 @pytest.mark.slow
-@pytest.mark.parametrize("dump", _elf_dumps(), ids=lambda p: str(p.relative_to(OUT)))
+@pytest.mark.parametrize("dump", _elf_dumps(), ids=lambda p: str(p.relative_to(ROOT / "sample_dumps")))
 def test_census_equals_makedumpfile(dump, tmp_path):
     if shutil.which("makedumpfile") is None:
         pytest.skip("makedumpfile is not installed: the census oracle cannot run")
