@@ -5,68 +5,25 @@ unfiltered ELF dumps (QEMU's dump-guest-memory) and the kdump capture's ELF.
 
 makedumpfile (1.7.2) reads program headers only right after the ELF header,
 while QEMU writes section headers there first: for QEMU dumps makedumpfile is
-given a copy whose headers are moved (same program headers, same memory).
+given a copy whose headers are moved (same program headers, same memory;
+tests/facts/mdf_oracle.py).
 """
 
-import re
 import shutil
-import struct
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from triage.facts.census import page_census
 
+sys.path.insert(0, str(Path(__file__).parent))
+from mdf_oracle import makedumpfile_counts, phdrs_after_ehdr  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "sample_dumps" / "out"
 X86_ROOTS = [ROOT / "sample_dumps" / "out", ROOT / "sample_dumps" / "out-5.10"]   # Debian 6.1 and 5.10
 LZO = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
-
-# makedumpfile report line -> census key
-REPORT = {"Pages filled with zero": "zero", "Non-private cache pages": "cache",
-          "Private cache pages": "cache_private", "User process data pages": "user",
-          "Free pages": "free", "Hwpoison pages": "hwpoison", "Offline pages": "offline",
-          "Total pages": "total_pages", "Original pages": "original", "Memory Hole": "memory_hole"}
-
-
-def makedumpfile_counts(dump: Path, tmp: Path) -> dict:
-    out = tmp / "filtered"
-    res = subprocess.run(["makedumpfile", "-d", "31", "--message-level", "31", str(dump), str(out)],
-                         capture_output=True, text=True, timeout=600)
-    text = (res.stdout + res.stderr).replace("\r", "\n")
-    assert res.returncode == 0, text[-2000:]
-    counts = {}
-    for label, key in REPORT.items():
-        m = re.search(rf"^\s*{re.escape(label)}\s*:\s*0x([0-9a-f]+)", text, re.M)
-        assert m, f"no {label!r} in makedumpfile's report"
-        counts[key] = int(m.group(1), 16)
-    return counts
-
-
-def phdrs_after_ehdr(dump: Path, tmp: Path) -> Path:
-    """`dump` itself when its program headers follow the ELF header, else a copy
-    with them moved there (and the section headers dropped)."""
-    with open(dump, "rb") as f:
-        eh = bytearray(f.read(64))
-        phoff, = struct.unpack_from("<Q", eh, 32)
-        if phoff == 64:
-            return dump
-        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
-        f.seek(phoff)
-        ph = f.read(phentsize * phnum)
-    first_data = min(struct.unpack_from("<Q", ph, i * phentsize + 8)[0] for i in range(phnum))
-    assert 64 + len(ph) <= first_data, "no room to move the program headers"
-    copy = tmp / "moved-phdrs.elf"
-    shutil.copyfile(dump, copy)
-    struct.pack_into("<QQ", eh, 32, 64, 0)            # e_phoff, e_shoff
-    struct.pack_into("<H", eh, 52, 64)                # e_ehsize
-    struct.pack_into("<HHH", eh, 58, 0, 0, 0)         # e_shentsize, e_shnum, e_shstrndx
-    with open(copy, "r+b") as f:
-        f.write(eh)
-        f.write(ph)
-    return copy
-
 
 def overlapping_loads(dump: Path) -> bool:
     """makedumpfile counts a page twice in Original pages/Memory Hole when two

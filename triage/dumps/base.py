@@ -82,6 +82,11 @@ class DumpReader:
             raise CorruptDumpError("the dump does not say how many page frames it covers")
         return mx
 
+    def read_phys_bulk(self, paddr: int, size: int) -> bytes:
+        """read_phys for large sequential reads (a walk over all of memory); readers
+        may serve it without mapping the file's pages into this process."""
+        return self.read_phys(paddr, size)
+
     def release_memory(self) -> None:
         """Drop this process's mapping of the file pages read so far (the page cache
         keeps them), so a walk over all of memory keeps RSS bounded."""

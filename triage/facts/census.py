@@ -59,6 +59,7 @@ class _Layout:
         self.max_order = m.length("zone.free_area", 64)
         self.hugetlb_dtor = m.info.number("HUGETLB_PAGE_DTOR")
         self.order_off, self.dtor_off, self.width = self._compound(m)
+        self.unpack, self.index = self._unpacker()
         # sparsemem
         self.sec_size = m.size("mem_section")
         self.sec_map = m.offset("mem_section.section_mem_map", self.sec_size, 8)
@@ -75,6 +76,24 @@ class _Layout:
         self.extreme = per_root > 0 and m.info.length("mem_section") in (
             None, -(-self.nr_sections // per_root))
         self.per_root = per_root if self.extreme else 1
+
+    def _unpacker(self) -> Tuple[struct.Struct, Dict[str, int]]:
+        """One struct.Struct reading the fields the census needs from a struct page
+        (one iter_unpack per chunk instead of a call per field and page)."""
+        fields = [("flags", self.flags, "Q"), ("mapcount", self.mapcount, "I"),
+                  ("mapping", self.mapping, "Q"), ("private", self.private, "Q")]
+        if self.compound_head is not None:
+            fields.append(("compound_head", self.compound_head, "Q"))
+        fmt, pos, index = "<", 0, {}
+        for i, (name, off, code) in enumerate(sorted(fields, key=lambda f: f[1])):
+            if off < pos:
+                raise LayoutError(f"OFFSET(page.{name.replace('mapcount', '_mapcount')})={off} overlaps "
+                                  "another struct page field")
+            fmt += f"{off - pos}x{code}" if off > pos else code
+            pos = off + struct.calcsize("<" + code)
+            index[name] = i
+        fmt += f"{self.page - pos}x" if self.page > pos else ""
+        return struct.Struct(fmt), index
 
     @staticmethod
     def _opt_bit(m: VmciMemory, name: str) -> Optional[int]:
@@ -217,40 +236,44 @@ class Census:
         swapbacked = 1 << lay.pg_swapbacked if lay.pg_swapbacked is not None else None
         hwpoison = 1 << lay.pg_hwpoison if lay.pg_hwpoison is not None else 0
         counts = self.counts
+        rows = list(lay.unpack.iter_unpack(data)) if data is not None else None
+        ix = lay.index
+        i_flags, i_mapcount, i_mapping, i_private = ix["flags"], ix["mapcount"], ix["mapping"], ix["private"]
+        i_head = ix.get("compound_head")
         i = max(0, skip_to - lo)     # pages inside an exclusion begun earlier were counted then
         while i < n:
             if not holds[i]:
                 i += 1
                 continue
             pfn = lo + i
-            if data is None:
+            if rows is None:
                 self.unreadable += 1
                 keep.append((pfn, pfn + 1))
                 i += 1
                 continue
-            base = i * size
-            flags = _read_int(data, base + lay.flags, 8)
-            mapcount = _read_int(data, base + lay.mapcount, 4)
+            row = rows[i]
+            flags = row[i_flags]
+            mapcount = row[i_mapcount]
             is_slab = bool(flags & slab) or (lay.slab_type is not None and mapcount == lay.slab_type)
             order, dtor = 0, None
             if flags & lay.head_mask and i < n - 1 and lay.order_off is not None:
-                order = data[base + size + lay.order_off] if lay.width == 1 else \
-                    _read_int(data, base + size + lay.order_off, lay.width)
-                dtor = _read_int(data, base + size + lay.dtor_off, lay.width)
+                tail = (i + 1) * size
+                order = _read_int(data, tail + lay.order_off, lay.width)
+                dtor = _read_int(data, tail + lay.dtor_off, lay.width)
                 if order >= 64 or pfn & ((1 << order) - 1):
                     order = 0
-            if lay.compound_head is not None and _read_int(data, base + lay.compound_head, 8) & 1:
+            if i_head is not None and row[i_head] & 1:
                 keep.append((pfn, pfn + 1))             # a tail page: its head decided
                 i += 1
                 continue
             nr = 1 << order
             kind = None
-            mapping = _read_int(data, base + lay.mapping, 8)
+            mapping = row[i_mapping]
             anon = bool(mapping & PAGE_MAPPING_ANON) and not is_slab
             cache = bool(flags & lru) or (bool(flags & swapcache) and
                                           (swapbacked is None or bool(flags & swapbacked)))
             if not is_slab and mapcount == lay.buddy:
-                prv = _read_int(data, base + lay.private, 8)
+                prv = row[i_private]
                 if prv < lay.max_order:
                     nr, kind = 1 << prv, "free"
             elif cache and not anon:
@@ -274,7 +297,7 @@ class Census:
 
     def _zero_pages(self, runs: List[Tuple[int, int]]) -> None:
         """Count the pages filled with zero among `runs` (pages no class excluded)."""
-        ps, zero, read = self.m.page_size, self._zero, self.m.reader.read_phys
+        ps, zero, read = self.m.page_size, self._zero, self.m.reader.read_phys_bulk
         merged: List[List[int]] = []
         for a, b in runs:
             if merged and merged[-1][1] == a:
