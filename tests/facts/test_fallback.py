@@ -239,3 +239,20 @@ def test_no_vmcoreinfo_at_all(monkeypatch):
     got = read_dump_facts([str(LZO)], method="vmcoreinfo")
     assert got["source"]["method"] is None
     assert "no VMCOREINFO" in got["source"]["unavailable"]
+
+
+def test_reports_show_vmcoreinfo_facts_without_watermarks():
+    """Every format shows the zones with '-' for what VMCOREINFO lacks; the HTML
+    draws the free blocks by order (no watermark chart without watermarks)."""
+    import xml.dom.minidom
+    from triage.analysis import analyze_path
+    from triage.report.render import render
+    d = analyze_path(str(LZO), facts=True, facts_method="vmcoreinfo")
+    text = render(d, "text")
+    assert "read from VMCOREINFO alone" in text and "DMA32" in text
+    assert "2 5 19 17 10 11 10 9 10 5 33" in text          # DMA32's free blocks, as the oracle has them
+    html = render(d, "html")
+    assert html.count("<svg") == 1 and "Free blocks by order" in html
+    svg = html[html.index("<svg"):html.index("</svg>") + 6]
+    xml.dom.minidom.parseString(svg)
+    assert "Memory zones" in render(d, "markdown")
