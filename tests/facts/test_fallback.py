@@ -256,3 +256,53 @@ def test_reports_show_vmcoreinfo_facts_without_watermarks():
     svg = html[html.index("<svg"):html.index("</svg>") + 6]
     xml.dom.minidom.parseString(svg)
     assert "Memory zones" in render(d, "markdown")
+
+
+FUZZ_KEYS = ["SYMBOL(node_data)", "LENGTH(node_data)", "SYMBOL(node_online_map)", "SIZE(nodemask_t)",
+             "SIZE(pglist_data)", "OFFSET(pglist_data.node_zones)", "OFFSET(pglist_data.nr_zones)",
+             "OFFSET(pglist_data.node_id)", "SIZE(zone)", "OFFSET(zone.free_area)", "OFFSET(zone.vm_stat)",
+             "OFFSET(zone.spanned_pages)", "LENGTH(zone.free_area)", "SIZE(free_area)",
+             "OFFSET(free_area.free_list)", "LENGTH(free_area.free_list)", "SIZE(list_head)",
+             "OFFSET(list_head.next)", "NUMBER(NR_FREE_PAGES)", "SIZE(atomic_long_t)",
+             "SYMBOL(mem_section)", "LENGTH(mem_section)", "SIZE(mem_section)",
+             "OFFSET(mem_section.section_mem_map)", "NUMBER(SECTION_SIZE_BITS)", "NUMBER(MAX_PHYSMEM_BITS)",
+             "SIZE(page)", "OFFSET(page.flags)", "OFFSET(page._mapcount)", "OFFSET(page.mapping)",
+             "OFFSET(page.private)", "OFFSET(page.compound_head)", "OFFSET(page.compound_order)",
+             "OFFSET(page.compound_dtor)", "NUMBER(PG_slab)", "NUMBER(PG_head_mask)",
+             "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)", "NUMBER(phys_base)", "SYMBOL(init_top_pgt)"]
+
+
+@pytest.mark.slow
+def test_fuzzed_vmcoreinfo_never_raises_or_hangs(monkeypatch):
+    """Any of the keys the fallback and the census use, set to any value (or
+    removed, or nudged off its real value): facts or a stated reason, in bounded
+    time, never an exception."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.logsource import open_reader
+    with open_reader([str(LZO)]) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+
+    def real(key):
+        kind, name = key[:-1].split("(", 1)
+        return {"SYMBOL": info.symbol, "SIZE": info.size, "OFFSET": info.offset, "LENGTH": info.length,
+                "NUMBER": info.number}[kind](name)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(key=st.sampled_from(FUZZ_KEYS),
+           value=st.one_of(st.none(), st.integers(-(1 << 63), (1 << 64) - 1), st.integers(-8, 8),
+                           st.integers(-64, 64).map(lambda d: ("delta", d))))
+    def run(key, value):
+        if isinstance(value, tuple):
+            value = (real(key) or 0) + value[1]
+        text = None if value is None else (f"{value % (1 << 64):x}" if key.startswith("SYMBOL") else str(value))
+        with monkeypatch.context() as m:
+            _with_vmcoreinfo(m, _set(key, text))
+            t = time.monotonic()
+            got = read_dump_facts([str(LZO)], method="vmcoreinfo", census=True)
+            assert time.monotonic() - t < 60
+        src = got["source"]
+        assert src["method"] == "vmcoreinfo" or src["unavailable"]
+        assert isinstance(got["census"], dict)
+        json.dumps(got)
+    run()

@@ -100,11 +100,13 @@ def node_pgdats(m: VmciMemory) -> List[Tuple[int, int]]:
 class FallbackFacts:
     """Memory facts of one dump from VMCOREINFO; `missing` says what is not read, and why."""
 
-    def __init__(self, m: VmciMemory):
+    def __init__(self, m: VmciMemory, page_bound: int = MAX_FREE_BLOCKS):
         self.m = m
         self.missing: List[Dict[str, str]] = []
         self.notes: List[str] = []
         self._walked = 0
+        # free blocks are struct pages: no more of them than the dump has page frames
+        self.page_bound = max(1, min(page_bound, MAX_FREE_BLOCKS))
 
     def memory(self) -> Dict[str, Any]:
         m = self.m
@@ -162,24 +164,37 @@ class FallbackFacts:
         return zones, free_total
 
     def _free_blocks(self, lay: ZoneLayout, zone: int, spanned: int) -> List[int]:
-        """Blocks on the free lists of each order: every migrate type's list walked."""
+        """Blocks on the free lists of each order: every migrate type's list walked.
+
+        Bounded three ways: a list cannot hold more blocks than the zone spans
+        (nor the dump has pages), Brent's cycle test stops a loop that misses the
+        head after at most twice its length, and all lists together stop at
+        `page_bound` blocks."""
         m = self.m
         out = []
+        pages = min(spanned, self.page_bound)
         for order in range(lay.orders):
-            bound = (spanned >> order) + 1      # more blocks than the zone can hold: a loop
+            bound = (pages >> order) + 1        # more blocks than the zone can hold: damage
             count = 0
             for mt in range(lay.mtypes):
                 head = zone + lay.free_area + order * lay.area_size + lay.free_list + mt * lay.list_size
                 node = m.kernel_pointer(head + lay.next, "free list head")
+                saved, power, steps = node, 1, 0
                 while node != head:
                     count += 1
                     self._walked += 1
-                    if count > bound or self._walked > MAX_FREE_BLOCKS:
+                    if count > bound or self._walked > self.page_bound:
                         raise LayoutError(f"free list of order {order} at {head:#x} loops or is longer "
                                           f"than the zone ({spanned} pages)")
                     if not node:
                         raise LayoutError(f"free list of order {order} at {head:#x} has a NULL link")
                     node = m.kernel_pointer(node + lay.next, f"free list of order {order}")
+                    steps += 1
+                    if node == saved:
+                        raise LayoutError(f"free list of order {order} at {head:#x} loops or is longer "
+                                          f"than the zone ({spanned} pages)")
+                    if steps == power:
+                        saved, power, steps = node, power * 2, 0
             out.append(count)
         return out
 
@@ -218,10 +233,23 @@ class FallbackFacts:
         return [None] * len(zones)
 
 
+def page_frames(reader: Any, page_size: int) -> int:
+    """One past the highest page frame the dump describes (its PT_LOADs, or the
+    kdump header's max_mapnr); MAX_FREE_BLOCKS when it does not say."""
+    from triage.errors import TriageError
+    loads = reader.phys_ranges()
+    if loads:
+        return max(-(-(p + mem) // page_size) for p, mem, _f in loads)
+    try:
+        return reader.max_pfn()
+    except TriageError:
+        return MAX_FREE_BLOCKS
+
+
 def fallback_facts(reader: Any, info: Any, arch: Optional[str]) -> Dict[str, Any]:
     """{memory, tasks, modules, missing, notes} from VMCOREINFO alone (see the module docstring)."""
     m = VmciMemory(reader, info, arch)
-    f = FallbackFacts(m)
+    f = FallbackFacts(m, page_frames(reader, m.page_size))
     memory = f.memory()
     f.missing.append(missing("tasks", "VMCOREINFO describes no task_struct, so tasks need BTF or DWARF"))
     f.missing.append(missing("modules", "VMCOREINFO describes no struct module, so modules need BTF or DWARF"))
