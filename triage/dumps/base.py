@@ -74,6 +74,11 @@ class DumpReader:
         when the format has no such list."""
         return None
 
+    def pfn_ranges(self) -> Optional[List[tuple]]:
+        """(first, one past last) page frames the dump holds, from its own index (the
+        kdump bitmap), or None when the format has none (then ask has_page)."""
+        return None
+
     def max_pfn(self) -> int:
         """One past the highest page frame the dump covers (the kdump header's max_mapnr)."""
         mx = self.facts().header.get("max_mapnr")

@@ -354,7 +354,8 @@ def dump_ranges(reader: Any, page_size: int) -> Tuple[List[Tuple[int, int]], Lis
     """(pfn ranges the dump describes, pfn ranges it holds data for, one past the
     highest pfn). For an ELF dump: its PT_LOADs, and the pages past p_filesz are
     left out of the data (makedumpfile's exclude_nodata_pages: a filtering writer
-    already excluded them); other formats: the pfns the reader has, page by page."""
+    already excluded them); a kdump file: its bitmap of dumped pages; other
+    formats: the pfns the reader has, page by page."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
@@ -362,6 +363,10 @@ def dump_ranges(reader: Any, page_size: int) -> Tuple[List[Tuple[int, int]], Lis
         nodata = _union([(-(-(p + f) // ps), -(-(p + mem) // ps)) for p, mem, f in loads if f < mem])
         return held, _minus(held, nodata), max((b for _a, b in held), default=0)
     max_pfn = reader.max_pfn()
+    runs = reader.pfn_ranges()
+    if runs is not None:
+        runs = _union([(a, min(b, max_pfn)) for a, b in runs])
+        return runs, runs, max_pfn
     out: List[Tuple[int, int]] = []
     for pfn in range(max_pfn):
         if reader.has_page(pfn):
