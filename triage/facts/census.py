@@ -57,7 +57,16 @@ class _Layout:
         slab = m.info.number("PAGE_SLAB_MAPCOUNT_VALUE")      # 6.10+: slab is a page type
         self.slab_type = slab & 0xFFFFFFFF if slab is not None else None
         self.max_order = m.length("zone.free_area", 64)
+        unaccepted = m.info.number("PAGE_UNACCEPTED_MAPCOUNT_VALUE")   # free pages not yet accepted (TDX/SNP)
+        self.unaccepted = unaccepted & 0xFFFFFFFF if unaccepted is not None else None
         self.hugetlb_dtor = m.info.number("HUGETLB_PAGE_DTOR")
+        self.free_huge_page = m.info.symbol("free_huge_page")   # before 4.4 the destructor was a function
+        # Kernels whose folios keep the order in the low byte of the first tail page's
+        # flags say so by exporting NUMBER(PG_hugetlb) (hugetlb is a flag there) or
+        # NUMBER(PAGE_HUGETLB_MAPCOUNT_VALUE) (hugetlb is a page type), as makedumpfile reads them
+        hm = m.info.number("PAGE_HUGETLB_MAPCOUNT_VALUE")
+        self.hugetlb_type = hm & 0xFFFFFFFF if hm is not None else None
+        self.pg_hugetlb = self._opt_bit(m, "PG_hugetlb") if self.hugetlb_type is None else None
         self.order_off, self.dtor_off, self.width = self._compound(m)
         self.unpack, self.index = self._unpacker()
         # sparsemem
@@ -255,11 +264,9 @@ class Census:
             flags = row[i_flags]
             mapcount = row[i_mapcount]
             is_slab = bool(flags & slab) or (lay.slab_type is not None and mapcount == lay.slab_type)
-            order, dtor = 0, None
-            if flags & lay.head_mask and i < n - 1 and lay.order_off is not None:
-                tail = (i + 1) * size
-                order = _read_int(data, tail + lay.order_off, lay.width)
-                dtor = _read_int(data, tail + lay.dtor_off, lay.width)
+            order, hugetlb = 0, False
+            if flags & lay.head_mask and i < n - 1:
+                order, hugetlb = self._compound(rows[i + 1][i_flags], mapcount, data, (i + 1) * size)
                 if order >= 64 or pfn & ((1 << order) - 1):
                     order = 0
             if i_head is not None and row[i_head] & 1:
@@ -276,9 +283,11 @@ class Census:
                 prv = row[i_private]
                 if prv < lay.max_order:
                     nr, kind = 1 << prv, "free"
+            elif lay.unaccepted is not None and mapcount == lay.unaccepted:
+                nr, kind = 1 << (lay.max_order - 1), "free"
             elif cache and not anon:
                 kind = "cache_private" if flags & private else "cache"
-            elif anon or (dtor is not None and dtor == lay.hugetlb_dtor):
+            elif anon or hugetlb:
                 kind = "user"
             elif flags & hwpoison:
                 kind = "hwpoison"
@@ -294,6 +303,20 @@ class Census:
             i += nr
             skip_to = max(skip_to, pfn + nr)
         return keep, skip_to
+
+    def _compound(self, tail_flags: int, head_mapcount: int, data: bytes, tail: int) -> Tuple[int, bool]:
+        """(order, is hugetlb) of a compound head, from its first tail page at
+        data[tail:]: the layout is told by which VMCOREINFO keys the kernel exports."""
+        lay = self.lay
+        if lay.hugetlb_type is not None:
+            return tail_flags & 0xFF, head_mapcount == lay.hugetlb_type
+        if lay.pg_hugetlb is not None:
+            return tail_flags & 0xFF, bool(tail_flags >> lay.pg_hugetlb & 1)
+        if lay.order_off is None:
+            return 0, False
+        dtor = _read_int(data, tail + lay.dtor_off, lay.width)
+        return (_read_int(data, tail + lay.order_off, lay.width),
+                dtor in (lay.hugetlb_dtor, lay.free_huge_page) and dtor is not None)
 
     def _zero_pages(self, runs: List[Tuple[int, int]]) -> None:
         """Count the pages filled with zero among `runs` (pages no class excluded)."""

@@ -97,8 +97,9 @@ def sections(d: Diagnosis) -> List[Section]:
     return out + census
 
 
-_CENSUS_ROWS = (("free", "free (buddy)"), ("cache", "page cache, not private"), ("cache_private", "page cache, private"),
-                ("user", "user data (anonymous, hugetlbfs)"), ("zero", "filled with zero"),
+_CENSUS_ROWS = (("free", "free (buddy)"), ("cache", "page cache, not private"),
+                ("cache_private", "page cache, private"), ("user", "user data (anonymous, hugetlbfs)"),
+                ("zero", "filled with zero"),
                 ("hwpoison", "hwpoison"), ("offline", "offline"), ("remaining", "kept by makedumpfile -d 31"),
                 ("slab", "  of which slab"), ("not_in_file", "listed but left out of the file"),
                 ("memory_hole", "memory hole"), ("total_pages", "total page frames"))
