@@ -56,7 +56,7 @@ def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any
         source["memory"] = opened.memory
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
-        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf").collect()
+        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf" and opened.arch == "x86_64").collect()
         out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
         source["missing"] = got["missing"]
         source["notes"] = list(opened.notes)
