@@ -88,7 +88,8 @@ def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
                  vmlinux: Optional[str] = None, display_path: Optional[str] = None,
-                 search_debuginfo: bool = False, debuginfo_root: str = "/") -> Diagnosis:
+                 search_debuginfo: bool = False, debuginfo_root: str = "/",
+                 facts_method: str = "auto", page_census: bool = False) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 
     `path` is one file, or the parts of one `makedumpfile --split` dump in
@@ -99,7 +100,9 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     `facts=True` also reads the machine's state from a dump into
     Diagnosis.dump (triage.facts; types from a DWARF vmlinux matching the dump:
     `vmlinux`, or with `search_debuginfo` the standard debuginfo paths under
-    `debuginfo_root` and debuginfod when configured; else from the dump's BTF).
+    `debuginfo_root` and debuginfod when configured; else from the dump's BTF);
+    `facts_method` "vmcoreinfo" reads VMCOREINFO alone; `page_census` adds
+    dump.census, every page classified from mem_map).
     `display_path` names the input in the Diagnosis when `path` is a stand-in
     for it (the decompressed temporary copy of a .gz dump).
     """
@@ -126,7 +129,7 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     if facts:
         from triage.facts import read_dump_facts
         diag.dump = read_dump_facts([str(p) for p in paths], vmlinux=vmlinux, search_debuginfo=search_debuginfo,
-                                    debuginfo_root=debuginfo_root)
+                                    debuginfo_root=debuginfo_root, method=facts_method, census=page_census)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
         from triage.diagnosis.crash import add_dump_modules

@@ -81,3 +81,20 @@ def test_consumers_and_absent_facts():
     d.dump = {"source": {"unavailable": "drgn is not installed"}, "memory": None}
     apply_dump_facts(d, [])
     assert _hyp(d).reason == before
+
+
+def test_vmcoreinfo_only_facts_state_fragmentation_but_do_not_judge():
+    """Facts read from VMCOREINFO alone have free pages and free blocks but no
+    watermarks: the hypothesis keeps the log's status, and the reason says why."""
+    from triage.facts import read_dump_facts
+    lines = _without_meminfo((LZO / "vmcore-dmesg.txt").read_text(errors="replace").splitlines())
+    d = analyze_lines(lines)
+    before = _hyp(d).status
+    assert before == "inconclusive"
+    d.dump = read_dump_facts([str(LZO / "vmcore")], method="vmcoreinfo")
+    apply_dump_facts(d, lines)
+    h = _hyp(d)
+    assert h.status == before
+    assert "no watermarks (read from VMCOREINFO alone)" in h.reason
+    assert "DMA32 has 41440 free pages, largest free block order 10" in h.reason
+    assert "above the high watermark" not in h.reason

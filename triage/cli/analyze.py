@@ -42,11 +42,17 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
                    "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")
 @click.option("--debuginfo-root", type=click.Path(exists=True, file_okay=False, path_type=str), default="/",
               show_default=True, help="Directory the standard debuginfo paths are searched under.")
+@click.option("--facts-method", type=click.Choice(["auto", "vmcoreinfo"]), default="auto",
+              help="auto: drgn with the dump's BTF and kallsyms, VMCOREINFO alone when those fail; "
+                   "vmcoreinfo: VMCOREINFO alone (zones and free pages only).")
+@click.option("--page-census", is_flag=True,
+              help="Also classify every page from mem_map's page flags (free, cache, user, slab, zero, ...) "
+                   "as makedumpfile -d 31 does; reads all of mem_map (about 16 GB per TB of RAM).")
 @click.pass_context
 @names_input
 def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Optional[str],
             signature_dirs: Tuple[str, ...], redact: bool, facts: bool, vmlinux: Optional[str],
-            debuginfo_search: bool, debuginfo_root: str) -> None:
+            debuginfo_search: bool, debuginfo_root: str, facts_method: str, page_census: bool) -> None:
     """Classify the crash in PATH (a vmcore or a kernel log) and summarise it.
 
     Give several paths only for the parts of one `makedumpfile --split` dump
@@ -63,7 +69,8 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
     if fmt is None:
         fmt = _format_for(output)
     rules = load_ruleset(signature_dirs)
-    how = dict(facts=facts, vmlinux=vmlinux, search_debuginfo=debuginfo_search, debuginfo_root=debuginfo_root)
+    how = dict(facts=facts, vmlinux=vmlinux, search_debuginfo=debuginfo_search, debuginfo_root=debuginfo_root,
+               facts_method=facts_method, page_census=page_census)
     if len(paths) > 1:
         diag = _analyze_parts(paths, rules, **how)
     else:

@@ -63,7 +63,8 @@ def _failed_order(d: Diagnosis) -> Optional[int]:
 def fragmentation(dump: Dict[str, Any], order: Optional[int]) -> Optional[str]:
     """"fragmentation: DMA32 has 41440 free pages, largest free block order 10; an order-N
     request ..." for the highest populated zone; None without zones."""
-    zones = [z for z in (dump.get("memory") or {}).get("zones") or [] if z.get("managed_pages")]
+    zones = [z for z in (dump.get("memory") or {}).get("zones") or []
+             if z.get("free_blocks_by_order") and z.get("free_pages") is not None and z.get("name")]
     if not zones:
         return None
     z = zones[-1]        # node_zones order: the highest zone last, where most allocations start
@@ -101,11 +102,18 @@ def apply_dump_facts(d: Diagnosis, lines: Iterable[str]) -> None:
     if h is None:
         return
     zones = dump_zones(d.dump)
+    order = _failed_order(d)
+    allocs = any(e.kind in ALLOC_KINDS for e in list(d.timeline) + list(d.contributing))
+    if not zones:
+        # VMCOREINFO-only facts: free pages and free blocks, but no watermarks to judge them by
+        frag = fragmentation(d.dump, order)
+        if frag:
+            h.reason += ("; the dump's facts have no watermarks (read from VMCOREINFO alone), so they "
+                         "do not judge it; " + frag)
+        return
     state = zone_state(zones)
     desc = _zones_desc(zones)
     has_meminfo = _log_has_meminfo(lines)
-    order = _failed_order(d)
-    allocs = any(e.kind in ALLOC_KINDS for e in list(d.timeline) + list(d.contributing))
     notes: List[str] = []
     if has_meminfo:
         notes.append(f"the dump at the crash: {desc}, memory {state}")

@@ -68,6 +68,34 @@ class DumpReader:
         """(vaddr, paddr, size) ranges the file itself maps, if any (ELF PT_LOAD vaddrs)."""
         return []
 
+    def phys_ranges(self) -> Optional[List[tuple]]:
+        """(paddr, memsz, filesz) of each physical range the dump describes (an ELF
+        dump's PT_LOADs; bytes past filesz were left out by the writer), or None
+        when the format has no such list."""
+        return None
+
+    def pfn_ranges(self) -> Optional[List[tuple]]:
+        """(first, one past last) page frames the dump holds, from its own index (the
+        kdump bitmap), or None when the format has none (then ask has_page)."""
+        return None
+
+    def max_pfn(self) -> int:
+        """One past the highest page frame the dump covers (the kdump header's max_mapnr)."""
+        mx = self.facts().header.get("max_mapnr")
+        if not isinstance(mx, int) or mx < 0:
+            from triage.errors import CorruptDumpError
+            raise CorruptDumpError("the dump does not say how many page frames it covers")
+        return mx
+
+    def read_phys_bulk(self, paddr: int, size: int) -> bytes:
+        """read_phys for large sequential reads (a walk over all of memory); readers
+        may serve it without mapping the file's pages into this process."""
+        return self.read_phys(paddr, size)
+
+    def release_memory(self) -> None:
+        """Drop this process's mapping of the file pages read so far (the page cache
+        keeps them), so a walk over all of memory keeps RSS bounded."""
+
     def close(self) -> None:
         pass
 

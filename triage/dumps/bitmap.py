@@ -8,7 +8,7 @@ chunks are counted the first time a lookup reaches them. For a 1 TiB machine
 """
 
 from array import array
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from triage.dumps.store import Store
 
@@ -54,6 +54,39 @@ class Bitmap:
             self._chunk_no = i
             self._sub = None
         return self._chunk
+
+    def runs(self, start: int, end: int) -> List[Tuple[int, int]]:
+        """(first, one past last) of each run of set bits in [start, end), read a
+        chunk at a time (whole 0x00/0xff bytes skipped or taken at once)."""
+        out: List[Tuple[int, int]] = []
+        end = min(end, self.available_bytes * 8)
+        bit = max(0, start)
+        while bit < end:
+            byte = bit >> 3
+            chunk = self._get_chunk(byte // self.chunk)
+            i = byte % self.chunk
+            if i >= len(chunk):
+                break
+            value = chunk[i]
+            if value in (0, 0xFF) and bit & 7 == 0:
+                rest = chunk[i:]
+                whole = len(rest) - len(rest.lstrip(b"\xff" if value else b"\0"))   # bytes alike
+                stop = min(bit + whole * 8, end & ~7)
+                if stop > bit:
+                    if value:
+                        if out and out[-1][1] == bit:
+                            out[-1] = (out[-1][0], stop)
+                        else:
+                            out.append((bit, stop))
+                    bit = stop
+                    continue
+            if value >> (bit & 7) & 1:
+                if out and out[-1][1] == bit:
+                    out[-1] = (out[-1][0], bit + 1)
+                else:
+                    out.append((bit, bit + 1))
+            bit += 1
+        return out
 
     def _sub_index(self, chunk: bytes) -> array:
         sub = self._sub

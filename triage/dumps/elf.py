@@ -349,6 +349,31 @@ class ElfReader(DumpReader):
         s = self._segment_at(addr)
         return s is not None and addr - s.paddr + ps <= s.avail
 
+    def read_phys_bulk(self, paddr: int, size: int) -> bytes:
+        """pread(2) when the range is file data of one segment: no page faults and no
+        RSS for a walk over all of memory (the mapping faults page by page under
+        MADV_RANDOM)."""
+        s = self._segment_at(paddr)
+        if self._file is None or s is None or paddr - s.paddr + size > min(s.avail, s.filesz):
+            return self.read_phys(paddr, size)
+        data = os.pread(self._file.fileno(), size, s.offset + paddr - s.paddr)
+        return data if len(data) == size else self.read_phys(paddr, size)
+
+    def release_memory(self) -> None:
+        if self._file is not None and hasattr(self._buf, "madvise"):
+            try:
+                self._buf.madvise(mmap.MADV_DONTNEED)
+            except (OSError, AttributeError, ValueError):
+                pass
+        else:
+            release = getattr(self._buf, "release", None)   # a flattened store
+            if release is not None:
+                release(0, self._size)
+
+    def phys_ranges(self) -> Optional[List[tuple]]:
+        """(p_paddr, p_memsz, p_filesz) of every PT_LOAD, as the headers give them."""
+        return [(paddr, memsz, filesz) for paddr, _v, _o, filesz, memsz in self._raw_loads if memsz]
+
     def virtual_segments(self) -> List[tuple]:
         """(vaddr, paddr, size) of PT_LOADs that carry real kernel virtual addresses."""
         out = []

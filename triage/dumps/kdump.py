@@ -219,6 +219,16 @@ class KdumpReader(DumpReader):
         d = p.descriptor(pfn)
         return d is not None and p.store.read_present(d[0], d[1]) is not None
 
+    def pfn_ranges(self) -> Optional[List[tuple]]:
+        out: List[tuple] = []
+        for p in self._parts:
+            out += p.bitmap2.runs(p.hdr.start_pfn, p.hdr.end_pfn)
+        return out
+
+    def release_memory(self) -> None:
+        for p in self._parts:
+            p.store.release(0, p.store.size)
+
     def _missing(self, pfn: int, why: str) -> MemoryReadError:
         addr = pfn * self.page_size
         return MemoryReadError(f"physical address {addr:#x} (pfn {pfn:#x}) {why}", address=addr)

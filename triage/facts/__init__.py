@@ -5,37 +5,57 @@
 drgn reads the dump (triage.facts.program), with types from the dump's own BTF
 (triage.facts.btf, .btf_types, .finders) and symbols from its kallsyms, and
 drgn's helpers compute the facts (triage.facts.collect). The result is plain
-data for Diagnosis.dump (schema in docs/json-schema.md). Facts are optional:
-when drgn is missing or the dump lacks kallsyms/BTF, only `source` is filled
-and says why; this function never raises for a bad dump.
+data for Diagnosis.dump (schema in docs/json-schema.md). When drgn is missing
+or the dump's kallsyms/BTF are absent or damaged, the memory facts come from
+VMCOREINFO alone (triage.facts.fallback, `source.method` "vmcoreinfo") and
+`source.missing` lists the rest; when even that fails only `source` is filled
+and says why. This function never raises for a bad dump.
 """
 
 from typing import Any, Dict, Optional, Sequence
 
-__all__ = ["read_dump_facts"]
+__all__ = ["read_dump_facts", "METHODS"]
+
+METHODS = ("auto", "vmcoreinfo")
 
 
-def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, search_debuginfo: bool = False,
+def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method: str = "auto",
+                    census: bool = False, search_debuginfo: bool = False,
                     debuginfo_root: str = "/") -> Dict[str, Any]:
     """Facts of the dump `paths` (several for a split dump); see the module docstring.
 
-    With a DWARF vmlinux matching the dump (`vmlinux`, or found when
-    `search_debuginfo`: triage.facts.program.open_program) the facts come from
-    DWARF, and `tasks.stacks` holds the stack of every task."""
-    from triage.errors import TriageError
-    from triage.facts.program import open_program
+    method "auto": drgn with a DWARF vmlinux matching the dump (`vmlinux`, or found
+    when `search_debuginfo`: triage.facts.program.open_program; `tasks.stacks` then
+    holds the stack of every task), else with the dump's BTF and kallsyms, falling
+    back to VMCOREINFO alone (triage.facts.fallback) when drgn is missing or the
+    dump's BTF/kallsyms are absent or damaged; "vmcoreinfo": the fallback only.
+    `census=True` adds dump.census, every page classified from mem_map
+    (triage.facts.census)."""
     source: Dict[str, Any] = {"method": None, "memory": None, "btf": None, "debuginfo": None,
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
+    why_not = ("asked for VMCOREINFO-only facts" if method == "vmcoreinfo"
+               else _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root))
+    if why_not is not None:
+        _fallback_facts(paths, out, why_not)
+    if census:
+        out["census"] = _census(paths)
+    return out
+
+
+def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any],
+                search_debuginfo: bool = False, debuginfo_root: str = "/") -> Optional[str]:
+    """Fill `out` through drgn; None on success, else why drgn could not be used."""
+    from triage.errors import TriageError
+    from triage.facts.program import open_program
+    source = out["source"]
     try:
         opened = open_program(paths, vmlinux=vmlinux, search_debuginfo=search_debuginfo,
                               debuginfo_root=debuginfo_root, strict_vmlinux=False)
     except TriageError as exc:
-        source["unavailable"] = exc.message
-        return out
+        return exc.message
     except Exception as exc:     # noqa: BLE001 - drgn errors on a damaged dump: facts are optional
-        source["unavailable"] = f"{type(exc).__name__}: {exc}"[:300]
-        return out
+        return f"{type(exc).__name__}: {exc}"[:300]
     try:
         from triage.facts.collect import Collector
         source["method"] = opened.method
@@ -51,4 +71,37 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, search_
         source["notes"] = list(opened.notes)
     finally:
         opened.close()
-    return out
+    return None
+
+
+def _fallback_facts(paths: Sequence[str], out: Dict[str, Any], why_not: str) -> None:
+    """Fill `out` from VMCOREINFO alone; `source.unavailable` when even that fails."""
+    from triage.errors import TriageError
+    from triage.facts.fallback import fallback_facts
+    from triage.logsource import open_reader
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    source = out["source"]
+    source.update(method=None, memory=None, btf=None, missing=[],
+                  notes=[f"BTF+kallsyms facts not read: {why_not}"[:400]])
+    try:
+        with open_reader(list(paths)) as reader:
+            raw = reader.vmcoreinfo()
+            if not raw:
+                raise TriageError("the dump carries no VMCOREINFO")
+            got = fallback_facts(reader, parse_vmcoreinfo(raw), reader.facts().arch)
+    except TriageError as exc:
+        source["unavailable"] = f"{why_not}; VMCOREINFO fallback: {exc.message}"[:600]
+        return
+    source.update(method="vmcoreinfo", memory="triage reader", missing=got["missing"])
+    source["notes"] += got["notes"]
+    out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
+
+
+def _census(paths: Sequence[str]) -> Dict[str, Any]:
+    """dump.census: the page census, or {"unavailable": reason}."""
+    from triage.errors import TriageError
+    from triage.facts.census import page_census
+    try:
+        return page_census(paths)
+    except TriageError as exc:
+        return {"unavailable": exc.message[:300]}

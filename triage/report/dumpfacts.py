@@ -18,6 +18,11 @@ def _mib(pages: Optional[int], page_size: int) -> str:
     return f"{pages * page_size / (1 << 20):.1f} MiB ({pages} pages)"
 
 
+def _n(value: Any) -> str:
+    """A count, or "-" for one the dump's facts could not give."""
+    return "-" if value is None else str(value)
+
+
 def status_line(d: Diagnosis) -> Optional[str]:
     """One line on how the facts were read, or why they were not; None without facts."""
     f = d.dump
@@ -26,7 +31,13 @@ def status_line(d: Diagnosis) -> Optional[str]:
     src = f.get("source") or {}
     if src.get("unavailable"):
         return f"dump facts not read: {src['unavailable']}"
-    line = f"read with drgn ({src.get('method')}, memory via {src.get('memory')})"
+    if src.get("method") == "vmcoreinfo":
+        line = f"read from VMCOREINFO alone (memory via {src.get('memory')})"
+        why = next((n for n in src.get("notes") or [] if n.startswith("BTF+kallsyms facts not read")), None)
+        if why:
+            line += f"; {why}"
+    else:
+        line = f"read with drgn ({src.get('method')}, memory via {src.get('memory')})"
     di = src.get("debuginfo") or {}
     if di.get("file"):
         line += f"; DWARF from {di['file']}"
@@ -54,8 +65,11 @@ def _brief_stack(t: Dict[str, Any]) -> str:
 def sections(d: Diagnosis) -> List[Section]:
     """The facts' tables; [] when the dump facts are absent."""
     f = d.dump
-    if not f or not f.get("memory"):
+    if not f:
         return []
+    census = _census(f.get("census"))
+    if not f.get("memory"):
+        return census
     mem: Dict[str, Any] = f["memory"]
     ps = mem.get("page_size") or 4096
     tot = mem.get("totals") or {}
@@ -86,8 +100,8 @@ def sections(d: Diagnosis) -> List[Section]:
     if zones:
         out.append(("Memory zones (pages)", ["node", "zone", "managed", "free", "min", "low", "high",
                                              "free blocks by order 0.."],
-                    [[str(z["node"]), z["name"], str(z["managed_pages"]), str(z["free_pages"]),
-                      str(z["wmark_min"]), str(z["wmark_low"]), str(z["wmark_high"]),
+                    [[str(z["node"]), z["name"] or "?", _n(z["managed_pages"]), _n(z["free_pages"]),
+                      _n(z["wmark_min"]), _n(z["wmark_low"]), _n(z["wmark_high"]),
                       " ".join(str(n) for n in z["free_blocks_by_order"])] for z in zones]))
     if tasks.get("top_rss"):
         out.append(("Largest processes by RSS", ["pid", "command", "RSS"],
@@ -103,4 +117,26 @@ def sections(d: Diagnosis) -> List[Section]:
         out.append(("Loaded modules", ["module", "size", "taint", "version"],
                     [[m["name"], f"{m['core_size'] // 1024} KiB", m["taint"] or "", m["version"] or ""]
                      for m in mods]))
-    return out
+    return out + census
+
+
+_CENSUS_ROWS = (("free", "free (buddy)"), ("cache", "page cache, not private"),
+                ("cache_private", "page cache, private"), ("user", "user data (anonymous, hugetlbfs)"),
+                ("zero", "filled with zero"),
+                ("hwpoison", "hwpoison"), ("offline", "offline"), ("remaining", "kept by makedumpfile -d 31"),
+                ("slab", "  of which slab"), ("not_in_file", "listed but left out of the file"),
+                ("memory_hole", "memory hole"), ("total_pages", "total page frames"))
+
+
+def _census(c: Optional[Dict[str, Any]]) -> List[Section]:
+    """The page census (dump.census) as one table; [] when not asked for."""
+    if not c:
+        return []
+    title = "Page census (mem_map page flags, makedumpfile -d 31 classes)"
+    if c.get("unavailable"):
+        return [(title, ["class", "pages"], [["not read", c["unavailable"]]])]
+    ps = c.get("page_size") or 4096
+    rows = [[label, _mib(c.get(key), ps)] for key, label in _CENSUS_ROWS]
+    if c.get("unreadable_mem_map"):
+        rows.append(["struct page not readable", _mib(c["unreadable_mem_map"], ps)])
+    return [(title, ["class", "size"], rows)]

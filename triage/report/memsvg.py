@@ -14,11 +14,11 @@ _FREE, _MARK = "#4c78a8", "#c00"
 
 
 def memory_svg(dump: Dict[str, Any], esc: Callable[[str], str]) -> str:
-    """Both charts as one HTML fragment; "" when the dump has no zones."""
-    zones = [z for z in ((dump or {}).get("memory") or {}).get("zones") or [] if z.get("managed_pages")]
-    if not zones:
-        return ""
-    return _watermarks(zones, esc) + _orders(zones, esc)
+    """Both charts as one HTML fragment; "" when the dump has no zones. Facts read
+    from VMCOREINFO alone have no watermarks: only the free blocks are drawn."""
+    zones = [z for z in ((dump or {}).get("memory") or {}).get("zones") or [] if z.get("free_blocks_by_order")]
+    marked = [z for z in zones if z.get("managed_pages") and z.get("wmark_high") is not None]
+    return (_watermarks(marked, esc) if marked else "") + (_orders(zones, esc) if zones else "")
 
 
 def _watermarks(zones: List[Dict[str, Any]], esc: Callable[[str], str]) -> str:

@@ -1,0 +1,65 @@
+"""makedumpfile as the oracle of the page census: run `makedumpfile -d 31
+--message-level 31` on a dump and read its per-class page counts (used by
+tests/facts/test_census.py and bench/census_bench.py).
+
+makedumpfile (1.7.2) reads an ELF's program headers as if they followed the ELF
+header; QEMU's dump-guest-memory writes section headers there first, so for QEMU
+dumps makedumpfile gets a copy whose program headers are moved (same headers,
+same memory bytes).
+"""
+
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Optional
+
+# makedumpfile report line -> census key
+REPORT = {"Pages filled with zero": "zero", "Non-private cache pages": "cache",
+          "Private cache pages": "cache_private", "User process data pages": "user",
+          "Free pages": "free", "Hwpoison pages": "hwpoison", "Offline pages": "offline",
+          "Total pages": "total_pages", "Original pages": "original", "Memory Hole": "memory_hole"}
+
+
+def makedumpfile_counts(dump: Path, tmp: Path, extra: Optional[List[str]] = None) -> Dict[str, int]:
+    """The page counts makedumpfile -d 31 reports for `dump` (its output goes to `tmp`)."""
+    out = tmp / "filtered"
+    if out.exists():
+        out.unlink()
+    cmd = ["makedumpfile", "-d", "31", "--message-level", "31"] + (extra or []) + [str(dump), str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    text = (res.stdout + res.stderr).replace("\r", "\n")
+    assert res.returncode == 0, text[-2000:]
+    counts = {}
+    for label, key in REPORT.items():
+        m = re.search(rf"^\s*{re.escape(label)}\s*:\s*0x([0-9a-f]+)", text, re.M)
+        assert m, f"no {label!r} in makedumpfile's report"
+        counts[key] = int(m.group(1), 16)
+    return counts
+
+
+def phdrs_after_ehdr(dump: Path, tmp: Path) -> Path:
+    """`dump` itself when its program headers follow the ELF header, else a copy
+    with them moved there (and the section headers dropped)."""
+    with open(dump, "rb") as f:
+        eh = bytearray(f.read(64))
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        if phoff == 64:
+            return dump
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    first_data = min(struct.unpack_from("<Q", ph, i * phentsize + 8)[0] for i in range(phnum))
+    assert 64 + len(ph) <= first_data, "no room to move the program headers"
+    copy = tmp / "moved-phdrs.elf"
+    shutil.copyfile(dump, copy)
+    struct.pack_into("<QQ", eh, 32, 64, 0)            # e_phoff, e_shoff
+    struct.pack_into("<H", eh, 52, 64)                # e_ehsize
+    struct.pack_into("<HHH", eh, 58, 0, 0, 0)         # e_shentsize, e_shnum, e_shstrndx
+    with open(copy, "r+b") as f:
+        f.write(eh)
+        f.write(ph)
+    return copy
+
+
