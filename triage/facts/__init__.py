@@ -15,15 +15,17 @@ from typing import Any, Dict, Optional, Sequence
 __all__ = ["read_dump_facts"]
 
 
-def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict[str, Any]:
-    """Facts of the dump `paths` (several for a split dump); see the module docstring."""
+def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None,
+                    kallsyms: str = "auto") -> Dict[str, Any]:
+    """Facts of the dump `paths` (several for a split dump); see the module docstring.
+    `kallsyms` chooses where the symbol tables are found (triage.facts.program.open_program)."""
     from triage.errors import TriageError
     from triage.facts.program import open_program
-    source: Dict[str, Any] = {"method": None, "memory": None, "btf": None,
+    source: Dict[str, Any] = {"method": None, "memory": None, "kallsyms": None, "btf": None,
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     try:
-        opened = open_program(paths, vmlinux=vmlinux)
+        opened = open_program(paths, vmlinux=vmlinux, kallsyms=kallsyms)
     except TriageError as exc:
         source["unavailable"] = exc.message
         return out
@@ -34,6 +36,7 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None) -> Dict
         from triage.facts.collect import Collector
         source["method"] = opened.method
         source["memory"] = opened.memory
+        source["kallsyms"] = opened.kallsyms
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
         got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf").collect()
