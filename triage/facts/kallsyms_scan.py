@@ -251,16 +251,23 @@ def _names(read: ReadFn, markers_at: int, markers: List[int],
         candidates.append((s, n))
     for s, n in candidates:
         for long_names in (True, False):
-            end = _walk_names(data, s, n, markers, long_names)
-            if end is not None and 0 <= end_max - end < 8 and not any(data[end:end_max]):
-                return base + s, n, long_names
+            walked = _walk_names(data, s, n, markers, long_names)
+            if walked is None:
+                continue
+            end, saw_long = walked
+            if 0 <= end_max - end < 8 and not any(data[end:end_max]):
+                # without a length >= 0x80 both encodings read the same
+                return base + s, n, long_names and saw_long
     raise KallsymsScanError(f"no kallsyms_num_syms + kallsyms_names fill the {k} marked blocks")
 
 
-def _walk_names(data: bytes, s: int, n: int, markers: List[int], long_names: bool) -> Optional[int]:
-    """End offset of n length-prefixed names from `s` when every 256th starts at its marker."""
+def _walk_names(data: bytes, s: int, n: int, markers: List[int],
+                long_names: bool) -> Optional[Tuple[int, bool]]:
+    """(end offset, a 2-byte length was read) of n length-prefixed names from `s`,
+    when every 256th starts at its marker; None otherwise."""
     pos = s
     size = len(data)
+    saw_long = False
     for i in range(n):
         if not i & 0xFF and pos - s != markers[i >> 8]:
             return None
@@ -272,10 +279,11 @@ def _walk_names(data: bytes, s: int, n: int, markers: List[int], long_names: boo
                 return None
             length = (length & 0x7F) | (data[pos + 1] << 7)
             pos += 1
+            saw_long = True
         if length == 0:
             return None
         pos += 1 + length
-    return pos if pos <= size else None
+    return (pos, saw_long) if pos <= size else None
 
 
 def decode_names(names: bytes, n: int, tokens: List[bytes], long_names: bool,

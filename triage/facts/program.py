@@ -255,10 +255,20 @@ def _scan_locations(reader, info, arch: Optional[str]):
 
         def read(vaddr: int, size: int) -> bytes:
             return bytes(mem.read_tolerant(vaddr, size)[0])
-        return scan_kallsyms(read, stext, stext)
+        return scan_kallsyms(read, stext, stext, _image_span(info, stext))
     except TriageError as exc:
         raise FactsUnavailable(f"VMCOREINFO has no kallsyms_* symbols and the kernel image scan "
                                f"found none: {exc.message}") from None
+
+
+DEFAULT_SCAN = 64 << 20
+
+
+def _image_span(info, stext: int) -> int:
+    """Bytes from _stext to the last VMCOREINFO variable in the kernel image (.data
+    and .bss follow .rodata, where kallsyms is); DEFAULT_SCAN when none is there."""
+    inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
+    return max(inside) - stext if inside else DEFAULT_SCAN
 
 
 # SYMBOL()s every kernel's VMCOREINFO exports whose value is the symbol's address
