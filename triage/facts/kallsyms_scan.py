@@ -52,10 +52,26 @@ MAX_NAME = 0x3FFF             # "big" names: 2-byte length, 14 bits
 MAX_NAMES_BYTES = 64 << 20
 MIN_NAMES_PER_BLOCK_BYTES = 2 * 256   # a name is a length byte and at least one token
 STEXT = "_stext"
+MAX_HITS = 16                 # token-table candidates examined
+# steps (a name walked or decoded, a marker word looked at) of one scan, all
+# candidates together: ~3 s of Python; a real table takes ~0.3M
+STEP_BUDGET = 8 << 20
 
 
 class KallsymsScanError(CorruptDumpError):
     """The kallsyms tables were not found in the kernel image; the message says why."""
+
+
+class _Budget:
+    """Steps a scan may still take: hostile tables that keep matching cannot make it slow."""
+
+    def __init__(self, steps: int = STEP_BUDGET):
+        self.left = steps
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise KallsymsScanError(f"gave up after {STEP_BUDGET} steps of examining candidates")
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,8 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
     the whole table. Raises KallsymsScanError when no candidate survives."""
     size = min(max(image_size, 0), MAX_SCAN)
     reasons: List[str] = []
+    budget = _Budget()
+    hits = 0
     overlap = len(DIGITS)
     pos = 0
     while pos < size:
@@ -99,8 +117,11 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
         hit = chunk.find(DIGITS)
         while hit >= 0:
             if hit < n:
+                hits += 1
+                if hits > MAX_HITS or budget.left <= 0:
+                    raise KallsymsScanError("kallsyms token table candidates rejected: " + "; ".join(reasons))
                 try:
-                    return _from_digits(read, image_start + pos + hit, stext)
+                    return _from_digits(read, image_start + pos + hit, stext, budget)
                 except KallsymsScanError as exc:
                     if len(reasons) < 4:
                         reasons.append(f"{image_start + pos + hit:#x}: {exc.message}")
@@ -112,20 +133,20 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
     raise KallsymsScanError("kallsyms token table candidates rejected: " + "; ".join(reasons))
 
 
-def _from_digits(read: ReadFn, at: int, stext: int) -> KallsymsLocations:
+def _from_digits(read: ReadFn, at: int, stext: int, budget: _Budget) -> KallsymsLocations:
     """All the tables, given the address of token "0" (entry 0x30) of a candidate token table."""
     tok = _token_table(read, at)
     last: Optional[KallsymsScanError] = None
     # u32 markers, or unsigned long markers on old kernels
     for width in (4, 8):
-        for markers_at, markers, markers_end in _marker_runs(read, tok.start, width):
+        for markers_at, markers, markers_end in _marker_runs(read, tok.start, width, budget):
             try:
-                names_at, n, long_names = _names(read, markers_at, markers, tok.tokens)
+                names_at, n, long_names = _names(read, markers_at, markers, budget)
                 seqs = _seqs_gap(tok.start, markers_end, n)
                 if seqs is None:
                     raise KallsymsScanError("the markers do not end before the token table "
                                             "(nor before kallsyms_seqs_of_names)")
-                return _addresses(read, tok, names_at, n, markers_at, long_names, stext)
+                return _addresses(read, tok, names_at, n, markers_at, long_names, stext, budget)
             except KallsymsScanError as exc:
                 last = exc
     raise last or KallsymsScanError("no kallsyms_markers before the token table")
@@ -189,12 +210,12 @@ def _tokens_by_index(table: bytes, index: Tuple[int, ...]) -> Optional[List[byte
 
 
 MAX_BLOCK = 256 * 300         # bytes of 256 compressed names (KSYM_NAME_LEN 512 names compress to < 300)
-MAX_MARKER_CANDIDATES = 8
+MAX_MARKER_CANDIDATES = 4
 MARKER_SEARCH = 3 * MAX_SYMS + 4 * (MAX_SYMS // 256 + 1) + 8   # seqs_of_names + markers
 BACK_CHUNK = 1 << 19
 
 
-def _marker_runs(read: ReadFn, end_at: int, width: int):
+def _marker_runs(read: ReadFn, end_at: int, width: int, budget: _Budget):
     """Candidate kallsyms_markers below `end_at`, nearest first, as (address, values,
     end address): runs of `width`-byte words that start with 0 and rise by one
     block's size (MIN_NAMES_PER_BLOCK_BYTES..MAX_BLOCK) each, at least 2 long.
@@ -212,6 +233,7 @@ def _marker_runs(read: ReadFn, end_at: int, width: int):
             return
         words = array(fmt)
         words.frombytes(read(lo, pos - lo))
+        budget.spend(len(words))
         for i in range(len(words) - 1, -1, -1):
             v = words[i]
             if run and MIN_NAMES_PER_BLOCK_BYTES <= run[-1] - v <= MAX_BLOCK:
@@ -231,8 +253,7 @@ def _marker_runs(read: ReadFn, end_at: int, width: int):
         pos = lo
 
 
-def _names(read: ReadFn, markers_at: int, markers: List[int],
-           tokens: List[bytes]) -> Tuple[int, int, bool]:
+def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -> Tuple[int, int, bool]:
     """(address of kallsyms_names, num_syms, long names) whose names fill exactly the marked blocks."""
     k = len(markers)
     last = markers[-1]
@@ -251,7 +272,7 @@ def _names(read: ReadFn, markers_at: int, markers: List[int],
         candidates.append((s, n))
     for s, n in candidates:
         for long_names in (True, False):
-            walked = _walk_names(data, s, n, markers, long_names)
+            walked = _walk_names(data, s, n, markers, long_names, budget)
             if walked is None:
                 continue
             end, saw_long = walked
@@ -261,16 +282,18 @@ def _names(read: ReadFn, markers_at: int, markers: List[int],
     raise KallsymsScanError(f"no kallsyms_num_syms + kallsyms_names fill the {k} marked blocks")
 
 
-def _walk_names(data: bytes, s: int, n: int, markers: List[int],
-                long_names: bool) -> Optional[Tuple[int, bool]]:
+def _walk_names(data: bytes, s: int, n: int, markers: List[int], long_names: bool,
+                budget: _Budget) -> Optional[Tuple[int, bool]]:
     """(end offset, a 2-byte length was read) of n length-prefixed names from `s`,
     when every 256th starts at its marker; None otherwise."""
     pos = s
     size = len(data)
     saw_long = False
     for i in range(n):
-        if not i & 0xFF and pos - s != markers[i >> 8]:
-            return None
+        if not i & 0xFF:
+            if pos - s != markers[i >> 8]:
+                return None
+            budget.spend(256)
         if pos >= size:
             return None
         length = data[pos]
@@ -311,10 +334,11 @@ def decode_names(names: bytes, n: int, tokens: List[bytes], long_names: bool,
 
 
 def _addresses(read: ReadFn, tok: _Tokens, names_at: int, n: int, markers_at: int,
-               long_names: bool, stext: int) -> KallsymsLocations:
+               long_names: bool, stext: int, budget: _Budget) -> KallsymsLocations:
     """Pick the address table whose "_stext" entry is `stext`; the addresses must be sorted."""
     names_size = markers_at - names_at
     names = read(names_at, names_size)
+    budget.spend(n)
     stext_idx = _index_of(names, n, tok.tokens, long_names, STEXT)
     if stext_idx is None:
         raise KallsymsScanError("kallsyms_names has no _stext")
