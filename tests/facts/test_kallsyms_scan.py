@@ -253,9 +253,8 @@ BASE = 0xFFFFFFFF81000000
 def _image_reader(image: bytes, base: int = BASE):
     def read(vaddr: int, size: int) -> bytes:
         off = vaddr - base
-        if off < 0:
-            return bytes(size)
-        return image[off:off + size].ljust(size, b"\0")
+        head = bytes(min(-off, size)) if off < 0 else b""
+        return (head + image[max(off, 0):off + size]).ljust(size, b"\0")
     return read
 
 

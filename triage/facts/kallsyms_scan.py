@@ -63,10 +63,12 @@ class KallsymsScanError(CorruptDumpError):
 
 
 class _Budget:
-    """Steps a scan may still take: hostile tables that keep matching cannot make it slow."""
+    """Steps a scan may still take (hostile tables that keep matching cannot make it
+    slow), and the image's start, below which no table is looked for."""
 
-    def __init__(self, steps: int = STEP_BUDGET):
+    def __init__(self, floor: int, steps: int = STEP_BUDGET):
         self.left = steps
+        self.floor = floor
 
     def spend(self, n: int) -> None:
         self.left -= n
@@ -107,7 +109,7 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
     the whole table. Raises KallsymsScanError when no candidate survives."""
     size = min(max(image_size, 0), MAX_SCAN)
     reasons: List[str] = []
-    budget = _Budget()
+    budget = _Budget(image_start)
     hits = 0
     overlap = len(DIGITS)
     pos = 0
@@ -215,6 +217,12 @@ MARKER_SEARCH = 3 * MAX_SYMS + 4 * (MAX_SYMS // 256 + 1) + 8   # seqs_of_names +
 BACK_CHUNK = 1 << 19
 
 
+def _gap_fits(gap: int, k: int) -> bool:
+    """Whether `gap` bytes between k markers and the token table are padding, or
+    kallsyms_seqs_of_names (3 bytes for each of the 256(k-1)+1..256k names) plus padding."""
+    return gap < 8 or 3 * (256 * (k - 1) + 1) <= gap < 3 * 256 * k + 16
+
+
 def _marker_runs(read: ReadFn, end_at: int, width: int, budget: _Budget):
     """Candidate kallsyms_markers below `end_at`, nearest first, as (address, values,
     end address): runs of `width`-byte words that start with 0 and rise by one
@@ -222,7 +230,7 @@ def _marker_runs(read: ReadFn, end_at: int, width: int, budget: _Budget):
     The markers sit just below the token table, or below kallsyms_seqs_of_names."""
     fmt = "I" if width == 4 else "Q"
     pos = end_at - end_at % width
-    lower = max(end_at - MARKER_SEARCH, 0)
+    lower = max(end_at - MARKER_SEARCH, budget.floor)
     run: List[int] = []
     run_end = pos
     found = 0
@@ -239,11 +247,14 @@ def _marker_runs(read: ReadFn, end_at: int, width: int, budget: _Budget):
             if run and MIN_NAMES_PER_BLOCK_BYTES <= run[-1] - v <= MAX_BLOCK:
                 run.append(v)
                 if v == 0:
-                    if len(run) >= 2:
-                        found += 1
-                        yield lo + i * width, run[::-1], run_end
-                        if found >= MAX_MARKER_CANDIDATES:
-                            return
+                    # the run's top words may belong to what follows the markers
+                    for top in range(len(run) - 1):
+                        end = run_end - top * width
+                        if _gap_fits(end_at - end, len(run) - top):
+                            found += 1
+                            yield lo + i * width, run[:top - 1 if top else None:-1], end
+                            if found >= MAX_MARKER_CANDIDATES:
+                                return
                     run = []
             elif 0 < v <= MAX_NAMES_BYTES:
                 run = [v]
@@ -259,7 +270,7 @@ def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -
     last = markers[-1]
     # the last block holds 1..256 names of 2..2+MAX_NAME bytes
     max_last = 256 * (2 + 255)
-    lo = max(markers_at - last - max_last - 8, 0)
+    lo = max(markers_at - last - max_last - 8, budget.floor)
     lo -= lo % 8
     data = read(lo, markers_at - lo)
     base = lo
@@ -351,7 +362,7 @@ def _addresses(read: ReadFn, tok: _Tokens, names_at: int, n: int, markers_at: in
     off_after = (tok.index_at + 512 + 7) & ~7
     relbase_after = (off_after + 4 * n + 7) & ~7
     for off_at, rb_at in ((off_before, relbase_before), (off_after, relbase_after)):
-        if off_at <= 0:
+        if off_at < budget.floor:
             continue
         (rb,) = struct.unpack("<Q", read(rb_at, 8))
         offs = array("i")
@@ -366,7 +377,7 @@ def _addresses(read: ReadFn, tok: _Tokens, names_at: int, n: int, markers_at: in
                 return KallsymsLocations(kallsyms_offsets=off_at, kallsyms_relative_base=rb_at,
                                          absolute_percpu=absolute_percpu, **common)
     abs_at = names_at - 8 - 8 * n
-    if abs_at > 0:
+    if abs_at >= budget.floor:
         addrs = array("Q")
         addrs.frombytes(read(abs_at, 8 * n))
         if addrs[stext_idx] == stext and all(a <= b for a, b in zip(addrs, addrs[1:])):
