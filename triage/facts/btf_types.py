@@ -126,7 +126,7 @@ class TypeBuilder:
             if bits:
                 return self._drgn.Object(self.prog, typ, bit_field_size=bits)
             return self._drgn.Object(self.prog, typ)
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, TypeError) as exc:   # TypeError: an array of void, ...
             raise B.BtfError(f"member of type {tid}: {exc}") from None
 
     def _complete(self, name: str, kind: int) -> Optional[int]:
