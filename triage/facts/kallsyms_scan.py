@@ -223,45 +223,78 @@ def _gap_fits(gap: int, k: int) -> bool:
     return gap < 8 or 3 * (256 * (k - 1) + 1) <= gap < 3 * 256 * k + 16
 
 
+MAX_MARKERS_BYTES = 8 * (MAX_SYMS // 256 + 1)
+
+
 def _marker_runs(read: ReadFn, end_at: int, width: int, budget: _Budget):
     """Candidate kallsyms_markers below `end_at`, nearest first, as (address, values,
-    end address): runs of `width`-byte words that start with 0 and rise by one
-    block's size (MIN_NAMES_PER_BLOCK_BYTES..MAX_BLOCK) each, at least 2 long.
-    The markers sit just below the token table, or below kallsyms_seqs_of_names."""
-    fmt = "I" if width == 4 else "Q"
+    end address): a zero word, then words rising by one block's size
+    (MIN_NAMES_PER_BLOCK_BYTES..MAX_BLOCK) each, at least 2 in all, ending where
+    the token table (or kallsyms_seqs_of_names before it) begins.
+
+    Zero words are found with bytes.find, not word by word in Python: the
+    region searched is up to MARKER_SEARCH bytes, read backwards in chunks."""
     pos = end_at - end_at % width
     lower = max(end_at - MARKER_SEARCH, budget.floor)
-    run: List[int] = []
-    run_end = pos
     found = 0
     while pos > lower and found < MAX_MARKER_CANDIDATES:
         lo = max(pos - BACK_CHUNK, lower)
         lo += (-lo) % width
         if lo >= pos:
             return
-        words = array(fmt)
-        words.frombytes(read(lo, pos - lo))
-        budget.spend(len(words))
-        for i in range(len(words) - 1, -1, -1):
-            v = words[i]
-            if run and MIN_NAMES_PER_BLOCK_BYTES <= run[-1] - v <= MAX_BLOCK:
-                run.append(v)
-                if v == 0:
-                    # the run's top words may belong to what follows the markers
-                    for top in range(len(run) - 1):
-                        end = run_end - top * width
-                        if _gap_fits(end_at - end, len(run) - top):
-                            found += 1
-                            yield lo + i * width, run[:top - 1 if top else None:-1], end
-                            if found >= MAX_MARKER_CANDIDATES:
-                                return
-                    run = []
-            elif 0 < v <= MAX_NAMES_BYTES:
-                run = [v]
-                run_end = lo + (i + 1) * width
-            else:
-                run = []
+        # a run starting in this chunk may reach past it: read its longest possible tail too
+        hi = min(pos + MAX_MARKERS_BYTES, end_at - end_at % width)
+        data = read(lo, hi - lo)
+        budget.spend((pos - lo) // 64)
+        cands = []
+        for start in _zero_words(data, pos - lo, width):
+            cands += _runs_from(data, start, width, lo, end_at)
+        for cand in sorted(cands, key=lambda c: -c[2]):
+            found += 1
+            yield cand
+            if found >= MAX_MARKER_CANDIDATES:
+                return
         pos = lo
+
+
+def _zero_words(data: bytes, limit: int, width: int):
+    """Offsets below `limit` of the aligned zero words of `data` followed by a non-zero word."""
+    zero = bytes(width)
+    pos = data.find(zero, 0, limit + width)
+    while 0 <= pos < limit:
+        if pos % width:
+            pos = data.find(zero, pos + width - pos % width, limit + width)
+            continue
+        nxt = pos + width
+        if data[nxt:nxt + width] == zero:
+            # inside a run of zeros: only its last aligned word can start the markers
+            stripped = len(data) - len(data[nxt:].lstrip(b"\0"))
+            pos = stripped - stripped % width - width
+            if pos < nxt:
+                pos = nxt
+            if data[pos + width:pos + 2 * width] == zero or pos >= limit:
+                pos = data.find(zero, pos + width, limit + width)
+                continue
+        yield pos
+        pos = data.find(zero, pos + width, limit + width)
+
+
+def _runs_from(data: bytes, start: int, width: int, base: int, end_at: int) -> list:
+    """The (address, values, end) marker arrays starting with the zero word at `start`
+    whose end fits the distance to the token table (each rising prefix is tried)."""
+    fmt = "<I" if width == 4 else "<Q"
+    values = [0]
+    out = []
+    pos = start + width
+    while pos + width <= len(data) and len(values) <= MAX_SYMS // 256 + 1:
+        (v,) = struct.unpack_from(fmt, data, pos)
+        if not MIN_NAMES_PER_BLOCK_BYTES <= v - values[-1] <= MAX_BLOCK:
+            break
+        values.append(v)
+        pos += width
+        if _gap_fits(end_at - (base + pos), len(values)):
+            out.append((base + start, list(values), base + pos))
+    return out
 
 
 def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -> Tuple[int, int, bool]:
