@@ -325,3 +325,12 @@ def test_facts_from_a_dump_whose_scan_fails_say_why(tmp_path, monkeypatch):
     got = read_dump_facts([str(COMMITTED[0])], kallsyms="scan")
     assert "the kernel image scan found none: no kallsyms token table" in got["source"]["unavailable"]
     assert got["memory"] is None
+
+
+def test_report_says_the_kallsyms_were_scanned():
+    from types import SimpleNamespace
+    from triage.report.dumpfacts import status_line
+    src = {"method": "btf+kallsyms", "memory": "drgn core dump", "kallsyms": "scan", "missing": []}
+    assert "kallsyms found by scanning the kernel image" in status_line(SimpleNamespace(dump={"source": src}))
+    src["kallsyms"] = "vmcoreinfo"
+    assert "scanning" not in status_line(SimpleNamespace(dump={"source": src}))

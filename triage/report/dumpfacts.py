@@ -27,6 +27,8 @@ def status_line(d: Diagnosis) -> Optional[str]:
     if src.get("unavailable"):
         return f"dump facts not read: {src['unavailable']}"
     line = f"read with drgn ({src.get('method')}, memory via {src.get('memory')})"
+    if src.get("kallsyms") == "scan":
+        line += "; kallsyms found by scanning the kernel image (VMCOREINFO names none before 6.0)"
     if src.get("missing"):
         line += "; not readable: " + ", ".join(m["fact"] for m in src["missing"][:6])
     return line
