@@ -4,23 +4,26 @@ VMCOREINFO does not name them (before 6.0: RHEL 8/9, Ubuntu 20.04/22.04, Debian 
 scripts/kallsyms.c emits the tables into .rodata, each 8-byte aligned on 64-bit
 kernels, in one of two orders:
 
-    up to 6.1:  kallsyms_offsets (or _addresses), kallsyms_relative_base,
+    up to 6.3:  kallsyms_offsets (or _addresses), kallsyms_relative_base,
                 kallsyms_num_syms, kallsyms_names, kallsyms_markers,
-                kallsyms_token_table, kallsyms_token_index
+                [kallsyms_seqs_of_names: 6.2, and stable backports such as
+                Debian's 6.1], kallsyms_token_table, kallsyms_token_index
     6.4 on:     kallsyms_num_syms, kallsyms_names, kallsyms_markers,
                 kallsyms_token_table, kallsyms_token_index, kallsyms_offsets,
                 kallsyms_relative_base (then kallsyms_seqs_of_names)
 
-(6.2 and 6.3 put kallsyms_seqs_of_names between the markers and the token table;
-that layout is not recognised.) Like vmlinux-to-elf on a raw kernel image, the
+(The real dumps here are 5.10 and 6.1 on x86_64 and arm64; the 6.4 order is
+implemented from scripts/kallsyms.c but no such dump has been scanned.)
+Like vmlinux-to-elf on a raw kernel image, the
 scan keys on the token table: every digit occurs alone in some symbol name, so
 the compressor keeps "0".."9" as one-character tokens and the table holds
 "0\\0" "1\\0" ... "9\\0" as entries 0x30-0x39. From there:
 
 * the 256 tokens end where kallsyms_token_index starts; the index (256 u16
   offsets) must point at every token, which pins the table's start;
-* kallsyms_markers ends just before the token table: one u32 (u64 on old
-  kernels) per 256 names, 0 first, strictly increasing;
+* kallsyms_markers ends just before the token table, or before the 3 bytes
+  per name of kallsyms_seqs_of_names: one u32 (u64 on old kernels) per 256
+  names, 0 first, rising by one block's size;
 * kallsyms_num_syms sits just before kallsyms_names, and the names (length
   byte(s) + token bytes) must fill exactly the blocks the markers announce and
   end at the markers;
@@ -48,7 +51,6 @@ MAX_SCAN = 256 << 20          # image bytes searched for the token table (vmlinu
 CHUNK = 4 << 20               # read this much image at a time (bounded memory)
 MAX_TOKEN = 64                # kernel tokens are a few characters (Debian 6.1: at most 19)
 MAX_SYMS = 1 << 22            # vmlinux has ~100k-250k symbols
-MAX_NAME = 0x3FFF             # "big" names: 2-byte length, 14 bits
 MAX_NAMES_BYTES = 64 << 20
 MIN_NAMES_PER_BLOCK_BYTES = 2 * 256   # a name is a length byte and at least one token
 STEXT = "_stext"
@@ -130,7 +132,7 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
             hit = chunk.find(DIGITS, hit + 1)
         pos += n
     if not reasons:
-        raise KallsymsScanError(f"no kallsyms token table in the {size >> 20} MiB of kernel image "
+        raise KallsymsScanError(f"no kallsyms token table in the {size} bytes of kernel image "
                                 f"from {image_start:#x}")
     raise KallsymsScanError("kallsyms token table candidates rejected: " + "; ".join(reasons))
 
@@ -301,7 +303,7 @@ def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -
     """(address of kallsyms_names, num_syms, long names) whose names fill exactly the marked blocks."""
     k = len(markers)
     last = markers[-1]
-    # the last block holds 1..256 names of 2..2+MAX_NAME bytes
+    # the last block holds 1..256 names of 2..257 bytes (one length byte, up to 255 tokens)
     max_last = 256 * (2 + 255)
     lo = max(markers_at - last - max_last - 8, budget.floor)
     lo -= lo % 8
