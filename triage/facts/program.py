@@ -257,8 +257,8 @@ def _scan_locations(reader, info, arch: Optional[str]):
             return bytes(mem.read_tolerant(vaddr, size)[0])
         return scan_kallsyms(read, stext, stext, _image_span(info, stext))
     except TriageError as exc:
-        raise FactsUnavailable(f"VMCOREINFO has no kallsyms_* symbols and the kernel image scan "
-                               f"found none: {exc.message}") from None
+        raise FactsUnavailable(f"no kallsyms tables found by scanning the kernel image (VMCOREINFO "
+                               f"names them only from 6.0): {exc.message}") from None
 
 
 DEFAULT_SCAN = 64 << 20
