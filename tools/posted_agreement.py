@@ -201,6 +201,35 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _arrival_section(corpus: str = DEFAULT_CORPUS) -> List[str]:
+    """The blind figures of each batch at arrival (tests/data/posted/arrival.toml), as recorded."""
+    path = os.path.join(corpus, "arrival.toml")
+    if not os.path.isfile(path):
+        return []
+    with open(path, "rb") as fp:
+        doc = tomllib.load(fp)
+    out = ["### Each batch at arrival (blind: before any rule was changed for it)", "",
+           "| batch, half | logs | category | culprit module | both | GPU/OOM logs: both | GPU blamed for a non-GPU crash | measured with |",
+           "|---|---|---|---|---|---|---|---|"]
+    for b in doc.get("batch", []):
+        tot = {k: 0 for k in ("logs", "category", "module", "both", "gpu_oom_both", "gpu_oom_logs", "gpu_blamed",
+                              "non_gpu_logs")}
+        for half in HALVES:
+            h = b[half]
+            for k in tot:
+                tot[k] += h.get(k, 0)
+            out.append(_arrival_row(f"{b['name']}, {half}", h, b.get("measured", "")))
+        out.append(_arrival_row(f"{b['name']}, all", tot, b.get("measured", "")))
+    return out + [""]
+
+
+def _arrival_row(name: str, h: Dict[str, int], measured: str) -> str:
+    n = h["logs"]
+    wrong = f"{h['gpu_blamed']} of {h['non_gpu_logs']}" if h.get("non_gpu_logs") else str(h["gpu_blamed"])
+    return (f"| {name} | {n} | {_pct(h['category'], n)} | {_pct(h['module'], n)} | {_pct(h['both'], n)} "
+            f"| {_pct(h['gpu_oom_both'], h['gpu_oom_logs'])} | {wrong} | {measured} |")
+
+
 def write_markdown(outcomes: List[Outcome], path: str) -> None:
     """docs/posted-agreement.md: the figures per half and every disagreement."""
     rep = report(outcomes)
@@ -236,9 +265,12 @@ def write_markdown(outcomes: List[Outcome], path: str) -> None:
         "",
         "A batch is a set of logs collected together after the rules existed (labels.toml `batch`); its rows",
         "count the same logs as the half rows above. Its figures at arrival, before any rule was changed for",
-        "it (the closest thing to logs nobody has seen), are in `tests/data/posted/README.md`; the rows here",
-        "are with the current rules, after its tuning-half logs may have been read.",
+        "it (the closest thing to logs nobody has seen), are below (tests/data/posted/arrival.toml); the",
+        "rows above are with the current rules, after its tuning-half logs may have been read.",
         "",
+    ]
+    lines += _arrival_section()
+    lines += [
         "\"GPU/OOM logs\" are those labelled with a GPU category or GPU culprit module, or with",
         "`oom_kill`/`oom_panic`/`alloc_failure`. \"GPU blamed for a non-GPU crash\" counts logs whose label has",
         "neither a GPU category nor a GPU module (of `[lists] gpu_modules`) where triage's verdict has one.",

@@ -188,6 +188,9 @@ HISTORY = [
     ("posted GPU/OOM round (branch tune): hostless stamps, OOM tails, all-'?' traces fall back to module "
      "frames, near-NULL below mmap_min_addr, arm32 unwind_backtrace, page-fragment allocators",
      (175, 168, 161), (185, 179, 170)),
+    ("posted batch fresh-2026-12-06b round (branch posted): arm/arm64 die() reports without their fault line, "
+     "newest-first pastes, sanitizer entry points as reporting frames, frame-only excerpts, DMA allocators, "
+     "nouveau 3.x PFIFO, amdgpu GPU reset, GPU source directories", (175, 168, 161), (185, 179, 170)),
 ]
 
 

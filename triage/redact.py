@@ -1,7 +1,10 @@
 """Redact a Diagnosis so a report can go to a vendor: host names, IP
 addresses (v4 and v6), user names and process names (comm) become stable
 placeholders (`host-1`, `ip-1`, `user-1`, `comm-1`): the same value gets the
-same placeholder everywhere in one report, so the report still reads.
+same placeholder everywhere in one report, so the report still reads. With a
+key (`triage batch --redact`), a placeholder is a keyed hash of the value
+(`host-3f2a9c01`), so every report and fleet table of a batch agrees on it
+without the reports sharing any state.
 
 The Diagnosis is data; redacting it before rendering covers every format,
 the evidence lines, the trace, the hypotheses' reasons and the source path.
@@ -13,9 +16,11 @@ IP addresses are recognised anywhere by pattern and checked with `ipaddress`.
 """
 
 import dataclasses
+import hashlib
+import hmac
 import ipaddress
 import re
-from typing import Any, Callable, Dict, Iterable, Iterator
+from typing import Any, Callable, Dict, Iterable, Iterator, Optional
 
 # Wordings of the kernel (and of tools' paths) that name a process, a user or a host.
 _COMM_PATTERNS = [
@@ -42,6 +47,7 @@ _USER_PATTERNS = [
 # IPv4 dotted quads and IPv6 (hex groups with colons, optionally an embedded v4 tail).
 _IP_CANDIDATE = re.compile(r"(?<![\w.:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])"
                            r"|(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.]*\d)")
+_PLACEHOLDER = re.compile(r"(?:host|ip|user|comm)-(?:\d{1,6}|[0-9a-f]{8})")
 _NOT_NAMES = frozenset({"", "-", "?", "(none)", "<unknown>", "'<unknown>'", "unknown", "null", "(null)"})
 
 
@@ -51,20 +57,25 @@ class Redactor:
     (a kernel thread named like its function, khugepaged, is not user data,
     and its function must stay readable in the trace)."""
 
-    def __init__(self, keep: Iterable[str] = ()) -> None:
+    def __init__(self, keep: Iterable[str] = (), key: Optional[bytes] = None) -> None:
         self.maps: Dict[str, Dict[str, str]] = {"host": {}, "ip": {}, "user": {}, "comm": {}}
         self.keep = frozenset(keep)
+        self.key = key
 
     def placeholder(self, kind: str, value: str) -> str:
         m = self.maps[kind]
         if value not in m:
-            m[value] = f"{kind}-{len(m) + 1}"
+            if self.key is None:
+                m[value] = f"{kind}-{len(m) + 1}"
+            else:
+                digest = hmac.new(self.key, f"{kind}\0{value}".encode("utf-8", "surrogateescape"), hashlib.sha256)
+                m[value] = f"{kind}-{digest.hexdigest()[:8]}"
         return m[value]
 
     def learn(self, kind: str, value: Any) -> None:
         if isinstance(value, str):
             v = value.strip()
-            if v not in _NOT_NAMES and not v.startswith(("host-", "ip-", "user-", "comm-")) \
+            if v not in _NOT_NAMES and not _PLACEHOLDER.fullmatch(v) \
                     and not (kind == "comm" and v in self.keep):
                 self.placeholder(kind, v)
 
@@ -141,13 +152,17 @@ def _map(obj: Any, fn: Callable[[str], str]) -> Any:
     return obj
 
 
-def redact(diag: Any) -> Any:
+def redact(diag: Any, key: Optional[bytes] = None, hosts: Iterable[str] = ()) -> Any:
     """A copy of `diag` (a Diagnosis) with host names, IP addresses, user
-    names and process names replaced by stable placeholders."""
+    names and process names replaced by stable placeholders (keyed hashes
+    when `key` is given, see Redactor); `hosts` are more host names to replace
+    (a batch's crash-directory names)."""
     c = diag.crash
     functions = {e.function for e in c.trace if e.function} | {x for x in (
         c.ip.function if c.ip else None, diag.verdict.culprit.function) if x}
-    r = Redactor(keep=functions)
+    r = Redactor(keep=functions, key=key)
+    for h in hosts:
+        r.learn("host", h)
     sy = diag.system
     if sy.hostname:
         r.learn("host", sy.hostname)

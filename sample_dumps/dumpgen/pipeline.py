@@ -211,6 +211,10 @@ def execute(args: argparse.Namespace) -> Path:
         (out / run.run_id / "run.json").write_text(json.dumps(
             {"run": run.__dict__, "seconds": round(time.monotonic() - t0, 1),
              "entries": entries}, indent=1))
+    if args.facts_oracle:
+        from .dwarf import add_facts_oracles
+        failures += [("facts oracle", f) for f in
+                     add_facts_oracles(out, Path(args.cache), TARGETS[args.arch])]
     path = collect_manifest(out)
     if failures:
         (out / "FAILURES").write_text("".join(f"{r}: {e}\n" for r, e in failures))
@@ -262,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "(trial runs; the manifest goes to its parent directory)")
     p.add_argument("--all", action="store_true",
                    help="everything: the full matrix, then the committed set")
+    p.add_argument("--facts-oracle", dest="facts_oracle", action="store_true", default=None,
+                   help="write the drgn + DWARF facts oracle <dump>.drgn-dwarf.json beside each "
+                        "dump (default for x86_64; it needs Debian's linux-image-<abi>-dbg, "
+                        "about 860 MB, and drgn from PyPI)")
+    p.add_argument("--no-facts-oracle", dest="facts_oracle", action="store_false")
+    p.add_argument("--facts-oracle-only", action="store_true",
+                   help="no boots: (re)compute the facts oracle of every dump already in --out")
     p.add_argument("--refresh", action="store_true",
                    help="re-derive the manifests from existing dumps and serial logs, no boots")
     return p
@@ -272,6 +283,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.out is None:
         args.out = str(SAMPLE / ("out" if args.arch == "x86_64" else f"out-{args.arch}"))
     target = TARGETS[args.arch]
+    if args.facts_oracle is None:
+        args.facts_oracle = args.arch == "x86_64"
     if args.kdump_ram is None:
         args.kdump_ram = target.kdump_ram_mib
     if args.crashkernel is None:
@@ -296,6 +309,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             write_manifest(cm, [refresh_entry(e, SAMPLE) for e in doc["dumps"]], doc["note"])
             print(f"manifest: {cm}")
         return 0
+    if args.facts_oracle_only:
+        from .dwarf import add_facts_oracles
+        out = Path(args.out)
+        failures = add_facts_oracles(out, Path(args.cache), target)
+        print(f"manifest: {collect_manifest(out)}")
+        for f in failures:
+            print(f"facts oracle failed: {f}")
+        return 1 if failures else 0
     if args.arch != "x86_64" and (args.committed or args.all):
         raise SystemExit("--committed/--all make the x86_64 committed set only")
     if args.committed:

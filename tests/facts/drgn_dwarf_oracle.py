@@ -1,11 +1,14 @@
 """Record the dump facts drgn reads with Debian's DWARF vmlinux, as a test oracle.
 
     python3 tests/facts/drgn_dwarf_oracle.py DUMP [VMLINUX]          # writes DUMP's oracle JSON
+    python3 tests/facts/drgn_dwarf_oracle.py --out F DUMP [VMLINUX]  # ... to F
     python3 tests/facts/drgn_dwarf_oracle.py --trace DUMP [VMLINUX]  # globals/types looked up
 
-The oracle goes beside a committed dump (<dump>.facts-oracle.json) and, for the
-generated matrix in sample_dumps/out, to tests/data/facts-oracle/ (small JSON,
-committed, so CI, which has no debuginfo, compares against it).
+The oracle goes beside a committed dump (<dump>.facts-oracle.json, committed, so
+CI needs no debuginfo for them). For generated dumps, sample_dumps/generate runs
+this with --out <dump>.drgn-dwarf.json at generation time (sample_dumps/dumpgen/
+dwarf.py): a regenerated dump has other bytes, so its oracle is made from the
+same file the tests read.
 VMLINUX defaults to /usr/lib/debug/boot/vmlinux-<OSRELEASE> or
 /work/dbg/usr/lib/debug/boot/vmlinux-<OSRELEASE> (package linux-image-<release>-dbg).
 
@@ -27,18 +30,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def oracle_path(dump: Path) -> Path:
-    """Beside a committed dump; under tests/data/facts-oracle/ for generated ones
-    (sample_dumps/out is not in git), named after the path below sample_dumps/."""
+    """<dump>.facts-oracle.json beside a committed dump (in git); <dump>.drgn-dwarf.json
+    beside a generated one (where sample_dumps/generate writes it)."""
     dump = Path(dump).absolute()
-    committed = ROOT / "sample_dumps" / "committed"
-    if committed in dump.parents:
+    if ROOT / "sample_dumps" / "committed" in dump.parents:
         return Path(str(dump) + ".facts-oracle.json")
-    rel = dump.relative_to(ROOT / "sample_dumps")
-    return ROOT / "tests" / "data" / "facts-oracle" / (str(rel).replace("/", "__") + ".json")
+    return Path(str(dump) + ".drgn-dwarf.json")
 
 
 def default_vmlinux(osrelease: str) -> Optional[Path]:
-    for base in ("/usr/lib/debug/boot", "/work/dbg/usr/lib/debug/boot"):
+    for base in ("/usr/lib/debug/boot", ROOT / "sample_dumps" / "cache" / f"dbg-{osrelease}"):
         p = Path(base) / f"vmlinux-{osrelease}"
         if p.is_file():
             return p
@@ -195,6 +196,11 @@ class Recorder:
 def main(argv: List[str]) -> int:
     trace = "--trace" in argv
     args = [a for a in argv[1:] if a != "--trace"]
+    out_arg = None
+    if "--out" in args:
+        i = args.index("--out")
+        out_arg = Path(args[i + 1])
+        del args[i:i + 2]
     dump = Path(args[0])
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.logsource import open_reader
@@ -224,10 +230,12 @@ def main(argv: List[str]) -> int:
     facts = dwarf_facts(prog)
     types = layouts(prog) if "committed" in str(dump) else None
     stacks = dwarf_stacks(prog)
-    out = oracle_path(dump)
+    out = out_arg or oracle_path(dump)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"tool": "drgn %s + DWARF %s" % (__import__("drgn").__version__, vmlinux.name),
                                "build_id": info.build_id, "osrelease": info.osrelease,
+                               # which file it was read from: the tests refuse another one
+                               "dump_size": dump.stat().st_size,
                                "memory_source": opened.memory, "facts": facts, "stacks": stacks,
                                **({"types": types} if types else {})}, indent=1) + "\n")
     print(f"{out}: {facts['tasks']['count']} tasks, {len(facts['modules'])} modules, "

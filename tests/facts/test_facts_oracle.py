@@ -1,8 +1,10 @@
 """Dump facts read with BTF + kallsyms equal drgn's with Debian's DWARF vmlinux.
 
-Oracle: tests/facts/drgn_dwarf_oracle.py ran drgn 0.3.0 with the -dbg package's
-vmlinux on the same files and wrote the JSON beside the committed dumps and in
-tests/data/facts-oracle/ for the generated matrix (CI has no debuginfo).
+Oracle: tests/facts/drgn_dwarf_oracle.py runs drgn 0.3.0 with the -dbg package's
+vmlinux on the same files. Its JSON is committed beside the committed dumps; for
+the generated matrix, sample_dumps/generate writes it beside each dump when it
+makes the dump (the entry's `facts_oracle` in out*/manifest.json), since every
+generation has other bytes.
 """
 
 import json
@@ -16,11 +18,29 @@ from triage.facts import read_dump_facts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = sorted((ROOT / "sample_dumps" / "committed").glob("*/*.facts-oracle.json"))
-MATRIX_ORACLES = sorted((ROOT / "tests" / "data" / "facts-oracle").glob("*.json"))
 
 
-def _dump_of_matrix_oracle(p: Path) -> Path:
-    return ROOT / "sample_dumps" / p.name[:-len(".json")].replace("__", "/")
+def _matrix_oracles():
+    """(dump, oracle) for every generated dump whose manifest entry has a facts oracle."""
+    pairs = []
+    for manifest in sorted((ROOT / "sample_dumps").glob("out*/manifest.json")):
+        for e in json.loads(manifest.read_text())["dumps"]:
+            res = e.get("facts_oracle") or {}
+            if res.get("status") == "ok":
+                pairs.append(pytest.param(manifest.parent / e["path"], manifest.parent / res["output"],
+                                          id=f"{manifest.parent.name}/{e['path']}"))
+    return pairs
+
+
+MATRIX_ORACLES = _matrix_oracles()
+
+
+def _same_file(dump: Path, oracle: Path) -> None:
+    """The oracle was read from this very file (the generator writes both together)."""
+    size = json.loads(oracle.read_text()).get("dump_size")
+    assert size == dump.stat().st_size, (
+        f"{oracle.name} was made from another {dump.name} ({size} bytes, now "
+        f"{dump.stat().st_size}): rerun sample_dumps/generate --facts-oracle-only")
 
 
 def compare(got, want, path="dump"):
@@ -66,11 +86,9 @@ def test_committed_oracles_present():
 
 @pytest.mark.matrix
 @pytest.mark.slow
-@pytest.mark.parametrize("oracle", MATRIX_ORACLES, ids=lambda p: p.name[:-5])
-def test_matrix_dump_facts_equal_dwarf(oracle):
-    dump = _dump_of_matrix_oracle(oracle)
-    if not dump.is_file():
-        pytest.skip("generated dump absent (sample_dumps/generate --ci makes it)")
+@pytest.mark.parametrize("dump,oracle", MATRIX_ORACLES)
+def test_matrix_dump_facts_equal_dwarf(dump, oracle):
+    _same_file(dump, oracle)
     _check(dump, oracle)
 
 
@@ -121,6 +139,7 @@ def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
         orc = OrcTable(opened.prog)
         for pid, pcs in want.items():
             task = find_task(opened.prog, int(pid))
+            assert task, f"pid {pid} of the oracle is not in {dump.name}"
             got = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, orc)]
             if got != pcs:
                 diffs.append(f"pid {pid}: {got} != {pcs}")
@@ -146,9 +165,7 @@ def test_running_task_unwound_from_prstatus_like_drgn():
 
 @pytest.mark.matrix
 @pytest.mark.slow
-@pytest.mark.parametrize("oracle", MATRIX_ORACLES, ids=lambda p: p.name[:-5])
-def test_matrix_stacks_equal_dwarf(oracle):
-    dump = _dump_of_matrix_oracle(oracle)
-    if not dump.is_file():
-        pytest.skip("generated dump absent (sample_dumps/generate --ci makes it)")
+@pytest.mark.parametrize("dump,oracle", MATRIX_ORACLES)
+def test_matrix_stacks_equal_dwarf(dump, oracle):
+    _same_file(dump, oracle)
     _stacks_match(dump, oracle)

@@ -42,7 +42,8 @@ def _import_distributed():
 
 
 def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits, file_bytes: int,
-                temp_bytes: int, signature_dirs: Tuple[str, ...], want_key: str) -> Dict[str, Any]:
+                temp_bytes: int, signature_dirs: Tuple[str, ...], want_key: str,
+                redact_key: Optional[bytes] = None) -> Dict[str, Any]:
     """Run on a Dask worker: analyse one item in an isolated fork, return its record."""
     from distributed import get_worker
     address = get_worker().address
@@ -60,7 +61,7 @@ def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits,
         return rec
     tmp = tempfile.mkdtemp(prefix="triage-dask-")
     ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=temp_limit, analyze=analyze,
-                      reports=False, inline_reports=True)
+                      reports=False, inline_reports=True, redact_key=redact_key)
     try:
         def work(it: Any) -> Dict[str, Any]:
             return analyze_item(it, ctx)
@@ -120,7 +121,7 @@ class DaskPool:
 
     def run(self, tasks: List[Tuple[Any, Any, int, int]], temp_limit: int, analyze: Any,
             limits: runner.Limits, signature_dirs: Tuple[str, ...],
-            want_key: str) -> Iterator[Tuple[Any, Dict[str, Any]]]:
+            want_key: str, redact_key: Optional[bytes] = None) -> Iterator[Tuple[Any, Dict[str, Any]]]:
         """Yield (key, record) as tasks finish. At most a few tasks per worker thread are
         in flight, so a million-dump archive is not one million futures at once."""
         distributed = _import_distributed()
@@ -141,7 +142,7 @@ class DaskPool:
         def submit() -> None:
             key, item, file_bytes, temp_bytes = queue.pop()
             fut = self.client.submit(remote_task, item, temp_limit, analyze, limits, file_bytes, temp_bytes,
-                                     signature_dirs, want_key, pure=False, retries=0,
+                                     signature_dirs, want_key, redact_key, pure=False, retries=0,
                                      key=f"triage-{run_id}-{serial[0]}")
             serial[0] += 1
             keys[fut.key] = key

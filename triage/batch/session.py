@@ -39,6 +39,7 @@ class BatchOptions:
     signature_dirs: Tuple[str, ...] = ()     # extra rule directories (Dask workers load them too)
     scheduler: Optional[str] = None          # Dask scheduler address, "local:N", or None: local forks
     shard: Optional[Tuple[int, int]] = None  # (K, N): only the items whose path hashes to K mod N
+    redact_key: Optional[bytes] = None       # --redact: reports with keyed placeholders (triage.batch.redact)
 
 
 class BatchInterrupted(TriageError):
@@ -159,6 +160,15 @@ class _Plan:
     same_crash: int = 0                                  # items settled from another copy's result
 
 
+def _salt(opts: BatchOptions) -> str:
+    """The analysis part of the change key: a redacted run's results (and report
+    files) are not reused by a plain run, nor the other way round; runs with
+    different keys give different placeholders, so the key's hash counts too."""
+    if opts.redact_key is None:
+        return opts.analysis_key
+    return f"{opts.analysis_key}+redact:{hashlib.sha256(opts.redact_key).hexdigest()[:16]}"
+
+
 def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
     """What must be analysed: items new or changed since their stored result, with
     the copies of one crash folded onto a single task (or onto a stored result)."""
@@ -168,7 +178,7 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
     first_of: Dict[str, str] = {}        # crash key -> the task analysing it
     for it in items:
         try:
-            key = store.change_key(it, opts.analysis_key)
+            key = store.change_key(it, _salt(opts))
         except OSError as exc:
             key = f"unreadable:{exc.errno}"
             if done.get(it.id) != key:
@@ -180,7 +190,7 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
         if done.get(it.id) == key and not (opts.retry_errors and statuses.get(it.id) == "error"):
             continue
         ident = crash_identity(it, store.fingerprint)
-        ck = hashlib.sha256(f"{opts.analysis_key}\n{ident}".encode()).hexdigest() if ident else None
+        ck = hashlib.sha256(f"{_salt(opts)}\n{ident}".encode()).hexdigest() if ident else None
         plan.crash[it.id] = ck
         if ck is not None:
             if ck in first_of:
@@ -234,7 +244,7 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
             rec = full
         inline = rec.pop("_reports", None)
         if inline is not None:        # rendered on a Dask worker: written here
-            rec["report"], rec["report_files"] = save_reports(outdir, item, inline)
+            rec["report"], rec["report_files"] = save_reports(outdir, item, inline, opts.redact_key is not None)
         store.put(item_id, plan.keys[item_id], rec, plan.crash.get(item_id))
         n += 1
         if progress:
@@ -251,11 +261,11 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
             from triage.batch.dask_exec import DaskPool
             with DaskPool(opts.scheduler) as pool:
                 for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze, limits,
-                                             tuple(opts.signature_dirs), opts.analysis_key):
+                                             tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
                     settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=opts.analyze, reports=opts.reports)
+                              analyze=opts.analyze, reports=opts.reports, redact_key=opts.redact_key)
 
             def work(item: DumpItem) -> Dict[str, Any]:
                 return analyze_item(item, ctx)

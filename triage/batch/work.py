@@ -40,12 +40,17 @@ class WorkContext:
     inline_reports: bool = False
     # (display name, bytes) -> Diagnosis, for log members; default: analyze_lines
     analyze_lines: Optional[Callable[[str, bytes], Any]] = None
+    # `triage batch --redact`: the key of the keyed placeholders (triage.batch.redact)
+    redact_key: Optional[bytes] = None
 
 
-def item_slug(item_id: str) -> str:
-    """A file-system-safe, unique, recognisable name for an item's outputs."""
+def item_slug(item_id: str, redacted: bool = False) -> str:
+    """A file-system-safe, unique, recognisable name for an item's outputs
+    (with `redacted`, no part of the path: it may name the host)."""
     import hashlib
     h = hashlib.sha1(item_id.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    if redacted:
+        return f"dump-{h}"
     tail = "_".join(item_id.replace("::", "/").split("/")[-3:])
     tail = re.sub(r"[^A-Za-z0-9._-]+", "_", tail)[-80:].strip("._") or "dump"
     return f"{tail}-{h}"
@@ -192,6 +197,9 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
             relocate(diag, used.display())   # not the temporary copy it was read from
         elif hasattr(diag.source, "path"):
             diag.source.path = used.display()
+    if ctx.redact_key is not None and hasattr(diag, "crash"):
+        from triage.redact import redact
+        diag = redact(diag, ctx.redact_key, [item.host_hint] if item.host_hint else [])
     d = _diag_dict(diag)
     fill_from_diagnosis(rec, d, item)
     rec["analyzed"] = used.display()
@@ -202,7 +210,8 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     if ctx.inline_reports:
         rec["_reports"] = render_reports(diag, d)
     elif ctx.reports:
-        rec["report"], rec["report_files"] = write_reports(ctx.outdir, item, diag, d)
+        rec["report"], rec["report_files"] = write_reports(ctx.outdir, item, diag, d,
+                                                           redacted=ctx.redact_key is not None)
     rec["analysis_s"] = round(time.monotonic() - t0, 3)
     return rec
 
@@ -314,14 +323,16 @@ def render_reports(diag: Any, d: Dict[str, Any]) -> Dict[str, str]:
     return outputs
 
 
-def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any]) -> Tuple[str, List[str]]:
+def write_reports(outdir: str, item: DumpItem, diag: Any, d: Dict[str, Any],
+                  redacted: bool = False) -> Tuple[str, List[str]]:
     """Write the item's report files the way `triage analyze` renders them; return the dir."""
-    return save_reports(outdir, item, render_reports(diag, d))
+    return save_reports(outdir, item, render_reports(diag, d), redacted)
 
 
-def save_reports(outdir: str, item: DumpItem, outputs: Dict[str, str]) -> Tuple[str, List[str]]:
+def save_reports(outdir: str, item: DumpItem, outputs: Dict[str, str],
+                 redacted: bool = False) -> Tuple[str, List[str]]:
     """Write rendered reports under outdir/reports/<slug>/; return (that dir, file names)."""
-    rel = os.path.join("reports", item_slug(item.id))
+    rel = os.path.join("reports", item_slug(item.id, redacted))
     target = os.path.join(outdir, rel)
     os.makedirs(target, exist_ok=True)
     for name, text in outputs.items():

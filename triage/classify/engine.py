@@ -359,6 +359,11 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     if module is None and fr is not None:
         # a built-in GPU driver prints no [module] tag; its function prefix names it
         module = scope.rules.builtin_gpu_driver(fr.function)
+    if module is None and (fr is None or fr.function == (ev.ip.function if ev.ip else None)):
+        # ... and the WARNING/BUG's own source file names it (drivers/gpu/drm/i915/...), also
+        # when the line is cut before its [module] tag
+        module = scope.rules.gpu_driver_by_source(ev.fields.get("file") if isinstance(ev.fields.get("file"), str)
+                                                  else None)
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
     guilty = (function, module)

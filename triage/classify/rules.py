@@ -147,6 +147,7 @@ class XidInfo:
     name: str
     cause: str                       # one of XID_CAUSES
     also: Tuple[str, ...] = ()       # other possible causes
+    source: str = ""                 # where NVIDIA says so (signatures/xid.toml `source`)
 
 
 @dataclass
@@ -159,6 +160,7 @@ class RuleSet:
     gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
     sections: Dict[str, Section] = field(default_factory=dict)
+    gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
@@ -170,6 +172,18 @@ class RuleSet:
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
         """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
         return driver_by_prefix(self.gpu_prefixes, function)
+
+    def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
+        """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
+        from [gpu_source_dirs]; None otherwise."""
+        if not path:
+            return None
+        p = path.lstrip("./")
+        for pre in ("../", "./"):
+            while p.startswith(pre):
+                p = p[len(pre):]
+        i = p.find("drivers/gpu/")
+        return driver_by_prefix(self.gpu_source_dirs, p[i:] if i >= 0 else p)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -296,12 +310,14 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                 raise SignatureError(f"alias '{name}' must map to a function name", path=path)
             aliases[name] = canon
     prefixes: Dict[str, List[str]] = {}
+    source_dirs: Dict[str, List[str]] = {}
     xids: Dict[int, XidInfo] = {}
     for path, doc in docs:
-        for name, items in (doc.get("gpu_prefixes") or {}).items():
-            if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-                raise SignatureError(f"gpu_prefixes '{name}' must be a list of non-empty strings", path=path)
-            prefixes.setdefault(name.replace("-", "_"), []).extend(items)
+        for key, target in (("gpu_prefixes", prefixes), ("gpu_source_dirs", source_dirs)):
+            for name, items in (doc.get(key) or {}).items():
+                if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+                    raise SignatureError(f"{key} '{name}' must be a list of non-empty strings", path=path)
+                target.setdefault(name.replace("-", "_"), []).extend(items)
         for key, raw in (doc.get("xid") or {}).items():
             number = _xid_number(key, path)
             xids[number] = _xid_info(number, raw, path)
@@ -311,13 +327,14 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             sections[kind] = _section(spec, path, kind, skip)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "xid", "section"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "xid", "section"}
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip)
             rules[rule.id] = rule
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
+                   gpu_source_dirs=source_dirs)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
@@ -349,10 +366,13 @@ def _xid_info(key: int, raw: Any, path: str) -> XidInfo:
     also = raw.get("also") or []
     if not isinstance(also, list) or any(a not in XID_CAUSES for a in also):
         raise SignatureError(f"xid {key}: 'also' must list causes among {', '.join(XID_CAUSES)}", path=path)
-    unknown = set(raw) - {"name", "cause", "also"}
+    unknown = set(raw) - {"name", "cause", "also", "source"}
     if unknown:
         raise SignatureError(f"xid {key}: unknown keys {sorted(unknown)}", path=path)
-    return XidInfo(key, raw["name"], raw["cause"], tuple(also))
+    source = raw.get("source", "")
+    if not isinstance(source, str):
+        raise SignatureError(f"xid {key}: 'source' must be a string", path=path)
+    return XidInfo(key, raw["name"], raw["cause"], tuple(also), source)
 
 
 def _err(path: str, rid: str, msg: str) -> SignatureError:

@@ -95,10 +95,14 @@ def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
                    "for job arrays. Merge the shards' directories with --merge.")
 @click.option("--merge", is_flag=True,
               help="ROOT... are batch output directories (shards) to merge into --output; nothing is analysed.")
+@click.option("--redact", is_flag=True,
+              help="Replace host names, IP addresses, user names and process names by placeholders in every "
+                   "report and fleet file (as analyze --redact), the same placeholder for one value across "
+                   "the batch (keyed by DIR/redact.key; copy it into shard directories to share placeholders).")
 @click.pass_context
 def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: float, memory_limit: int,
           temp_limit: int, signature_dirs, retry_errors: bool, progress: bool, scheduler: Optional[str],
-          shard_text: Optional[str], merge: bool) -> None:
+          shard_text: Optional[str], merge: bool, redact: bool) -> None:
     """Triage every dump and kernel log under ROOT... (directories, files, tar archives).
 
     Finished results are kept in DIR; a re-run analyses only new or changed
@@ -110,6 +114,10 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     from triage.batch import html, render
 
     shard = _parse_shard(shard_text)
+    redact_key = None
+    if redact:
+        from triage.batch.redact import load_key
+        redact_key = load_key(outdir)
     if merge:
         if shard or scheduler:
             raise click.UsageError("--merge only merges finished shards: no --shard or --scheduler")
@@ -124,7 +132,7 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
                             memory_mb=memory_limit, temp_limit_mb=temp_limit, retry_errors=retry_errors,
                             analysis_key=analysis_key(tuple(signature_dirs)),
                             signature_dirs=tuple(os.path.abspath(d) for d in signature_dirs),
-                            scheduler=scheduler, shard=shard)
+                            scheduler=scheduler, shard=shard, redact_key=redact_key)
         try:
             res = run_batch(list(roots), opts, _Progress(sys.stderr, base) if progress else None)
         except BatchInterrupted as exc:
@@ -132,24 +140,32 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
                 click.echo("", err=True)        # end the progress bar's line
             click.echo(f"triage: interrupted: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
-    doc_json = render.render_json(res.records, res.views, res.skipped, res.stats)
+    records, views, skipped = res.records, res.views, res.skipped
+    if redact_key is not None:
+        from triage.batch import fleet as fleet_views
+        from triage.batch.redact import redact_records
+        records, skipped = redact_records(records, redact_key, skipped)
+        views = fleet_views.fleet(records)
+    doc_json = render.render_json(records, views, skipped, res.stats)
+    if redact_key is not None:
+        base = ""       # the common directory of real paths would name what was redacted
     if fmt == "text":
-        out = render.render_text(res.records, res.views, base)
+        out = render.render_text(records, views, base)
     elif fmt == "json":
         out = doc_json
     elif fmt == "csv":
-        out = render.render_csv(res.records)
+        out = render.render_csv(records)
         for key, _, cols in render.VIEW_TABLES:
-            _write(os.path.join(outdir, f"fleet-{key}.csv"), render.render_csv_rows(res.views[key], cols))
+            _write(os.path.join(outdir, f"fleet-{key}.csv"), render.render_csv_rows(views[key], cols))
     elif fmt == "markdown":
-        out = render.render_markdown(res.records, res.views, base)
+        out = render.render_markdown(records, views, base)
     else:
-        out = html.render_html(res.records, res.views, base)
+        out = html.render_html(records, views, base)
     _write(os.path.join(outdir, "batch.json"), doc_json)
     _write(os.path.join(outdir, f"fleet.{_EXT[fmt]}"), out)
     click.echo(out, nl=False)
     if res.errors:
-        click.echo(f"triage: {res.errors} of {len(res.records)} dumps ended as errors", err=True)
+        click.echo(f"triage: {res.errors} of {len(records)} dumps ended as errors", err=True)
         ctx.exit(EXIT_BATCH_ERRORS)
 
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from triage.events.model import line_at
+from triage.events.model import is_near_null, line_at
 from triage.textclip import clip
 from triage.diagnosis.gpu import GpuKnowledge
 from triage.diagnosis.meminfo import ZoneFree, usable, zone_blocks
@@ -319,7 +319,7 @@ def gpu_driver_fault(ctx: Context) -> Hypothesis:
         where = "" if ctx.main is None else f" at line {ctx.main.line}"
         null = ""
         addr = (ctx.main.fields or {}).get("address") if ctx.main is not None else None
-        if ctx.main is not None and ctx.main.kind == "null_deref" and isinstance(addr, int) and addr < 4096:
+        if ctx.main is not None and ctx.main.kind == "null_deref" and is_near_null(addr):
             null = (f"; it dereferenced address {addr:#x}, i.e. NULL + {addr:#x}: a field of a structure "
                     "whose pointer was NULL")
         return Hypothesis(name, SUPPORTED, f"the fault is in GPU driver {mod}{m},{fn}{where}{null}",

@@ -23,6 +23,10 @@ _TRACE = re.compile(
     r"(?: \[inline\])?"
     r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
 _ARM32 = re.compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
+# arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
+# the line's frame is the callee (the caller is the next line's callee)
+_ARM32_FROM = re.compile(r"\s{0,16}(" + _NAME + r")(?: \[([\w-]{1,64})\])? from (" + _NAME +
+                         r")\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\s{0,8}$")
 _ADDR_ONLY = re.compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
@@ -72,6 +76,10 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         m = _ARM32.match(text)
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)
+    if " from " in text:
+        m = _ARM32_FROM.match(text)
+        if m:
+            return Frame(m.group(1), None, None, m.group(2), context=context)
     return None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
-from triage.events.model import Frame
+from triage.events.model import Frame, is_near_null
 
 
 @dataclass
@@ -37,6 +37,10 @@ _NULL_NEW = re.compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40
 _PAGING_NEW = re.compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
 _ARM_UNABLE = re.compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
 _GPF = re.compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
+# arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
+# "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")
+_ARM_DIE = re.compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
+_UNHANDLED_AT = re.compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
 _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
@@ -63,6 +67,8 @@ _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
+_OLD_NOUVEAU_FIFO = re.compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
+_OLD_NOUVEAU_DEV = re.compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
@@ -116,19 +122,31 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     return None
 
 
-# Fault addresses below this are a NULL pointer plus an offset (a member of a
-# struct reached through NULL), even when the kernel words the fault as a paging
-# request because the address is past the first page: user space can never map
-# them (vm.mmap_min_addr, 65536 by default on x86 and the major distributions),
-# so nothing but a NULL-based access reaches them.
-NEAR_NULL_LIMIT = 65536
 
 
 def _paging(addr: Optional[int]) -> Header:
     """A kernel page fault at `addr`: a NULL dereference when the address is near NULL."""
-    if addr is not None and 0 <= addr < NEAR_NULL_LIMIT:
+    if is_near_null(addr):
         return Header("null_deref", "BUG: unable to handle kernel paging request", {"address": addr, "near_null": True})
     return Header("paging_fault", "BUG: unable to handle kernel paging request", {"address": addr})
+
+
+def _arm_die(text: str) -> Header:
+    """An arm/arm64 "Internal error: <what>: <code> [#n]" line (die()).
+
+    Secondary: after "Unable to handle kernel ..." or "kernel BUG at" it only
+    adds to that report. Alone (an excerpt that starts after the fault line,
+    or a fault the kernel words only this way) it opens the report: "Oops -
+    BUG" is the BUG() trap (arm64 bug_brk_handler, arm32 do_undefinstr), a
+    plain "Oops" carries the fault status the parser decodes later
+    (triage.events.parser._name_arm_die)."""
+    m = _ARM_DIE.match(text)
+    fields: Dict[str, Any] = {"detail": text[16:80]}
+    if m:
+        fields["die"], fields["die_code"] = m.group(1), m.group(2)
+    if m and m.group(1).startswith("Oops - BUG"):
+        return Header("kernel_bug", "kernel BUG", fields, secondary=True)
+    return Header("oops_other", "Internal error", fields, secondary=True)
 
 
 def _match_bug(text: str) -> Optional[Header]:
@@ -439,6 +457,14 @@ def _match_gpu(text: str) -> Optional[Header]:
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
+    if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
+        # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
+        # "PFIFO_CACHE_ERROR", "PFIFO: read fault at ...", "PFIFO: unknown status 0x%08x",
+        # "PFIFO - playlist update failed"
+        m = _OLD_NOUVEAU_DEV.match(text)
+        return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
+                                                               "device": m.group(1) if m else None,
+                                                               "detail": text[6:300]})
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
@@ -475,6 +501,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU engine trap"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
+    if low.startswith("gpu reset begin"):
+        # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
+        # fault (job timeout, RAS error, KFD queue-eviction failure); the trigger may be cut off
+        return "GPU reset"
     return None
 
 
@@ -530,6 +560,12 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("kernel tried to execute NX-protected page"):
             return Header("paging_fault", "BUG: unable to handle kernel paging request", {"nx": True}, secondary=True)
         return None
+    if c == "M":
+        if text.startswith("Mem abort info:"):
+            # arm64 mem_abort_decode(): the second line of a kernel fault report; when the
+            # excerpt starts here, it opens the report the die() line then completes
+            return Header("oops_other", "Mem abort info", {"abort_info": True}, secondary=True)
+        return None
     if c == "V":
         if text.startswith("VFS: Busy inodes after unmount"):
             # generic_shutdown_super(): inodes still referenced after the superblock went away
@@ -540,7 +576,7 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("INFO: "):
             return _match_info(text)
         if text.startswith("Internal error: "):
-            return Header("oops_other", "Internal error", {"detail": text[16:80]}, secondary=True)
+            return _arm_die(text)
         return None
     if c == "U":
         if text.startswith("Unable to handle kernel "):
@@ -559,7 +595,9 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
                 f["file"] = m.group(2)
             return Header("ubsan", f"UBSAN: {what}", f)
         if text.startswith("Unhandled fault"):
-            return Header("oops_other", "Unhandled fault", {})
+            # arm64 do_bad_area()/die_kernel_fault() variants: "Unhandled fault at 0x<far>"
+            m = _UNHANDLED_AT.match(text)
+            return Header("oops_other", "Unhandled fault", {"far": m.group(1)} if m else {})
         return None
     if c == "O":
         if text.startswith("Oops: general protection fault"):

@@ -131,6 +131,24 @@ class KernelLog:
     truncated_lines: int = 0        # lines cut because they exceeded the line limit
 
 
+# The one NULL-pointer threshold for kernel fault addresses (the parser's
+# classification, the headerless-oops naming and the hypotheses' "NULL +
+# offset" wording all use it). The kernel itself calls a fault "NULL pointer
+# dereference" only below PAGE_SIZE (x86 show_fault_oops(); arm64
+# die_kernel_fault()), but every address below vm.mmap_min_addr (65536 by
+# default on x86, arm64 and the major distributions, and never below
+# PAGE_SIZE) is unmappable by user space, so a kernel access there can only be
+# NULL plus a structure offset, e.g. `address: 0000000000001a81`. The larger
+# bound is therefore the right one: it covers the kernel's own wording and the
+# NULL+offset faults it words as paging requests.
+NEAR_NULL_LIMIT = 65536
+
+
+def is_near_null(addr: Optional[int]) -> bool:
+    """True when a kernel fault address can only be NULL plus an offset (below NEAR_NULL_LIMIT)."""
+    return isinstance(addr, int) and 0 <= addr < NEAR_NULL_LIMIT
+
+
 def line_at(lines: Sequence[LogLine], number: int) -> Optional[LogLine]:
     """The line numbered `number` in `lines` (a LineStore or a plain list of
     LogLine in order), None when it is not there."""

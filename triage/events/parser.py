@@ -22,9 +22,9 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, parse_symbol
-from triage.events.headers import NEAR_NULL_LIMIT, Header, match_header
+from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
-from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts
+from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
 from triage.events.shared import Shared
@@ -246,8 +246,9 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif text[:1] == " " and self._shared.trace_frame(text) is not None and text.lstrip()[:1] in "[?":
-                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..")
+            elif text[:1] == " " and _opens_trace(text, self._shared.trace_frame(text)):
+                # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
+                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c")
                 ev = self._headerless(ctx, ll)
             elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
                   or (text[:1] == "[" and (meminfo.is_task_header(text)
@@ -599,6 +600,13 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
+        if c == "[":
+            m = _ARM_SHOW_PTE.match(s)
+            if m:
+                # arm/arm64 show_pte(): "[<far>] pgd=..." / "[<far>] address between user and
+                # kernel address ranges": the faulting address when the "Unable to handle" line is cut
+                ev.fields.setdefault("far", "0x" + m.group(1))
+                return True
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
@@ -623,6 +631,7 @@ class LogParser:
                 ctx.mode = ""
             if s.startswith("ESR = "):
                 ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
+
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
                 ev.fields.setdefault("cr2", s.split()[1][:40])
@@ -632,7 +641,7 @@ class LogParser:
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
             fr = self._shared.trace_frame(text, ctx.stack)
-            if fr is not None and (s.startswith("[<") or fr.offset is not None):
+            if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr)
                 return True
@@ -670,13 +679,68 @@ class LogParser:
                 del self.events[0]
             else:
                 _name_headerless(self.events[0])
+        for ev in self.events:
+            _name_arm_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
 
 
+_ARM_SHOW_PTE = re.compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between )")
+
+# ESR_ELx exception classes of a kernel memory abort (arch/arm64/include/asm/esr.h:
+# ESR_ELx_EC_IABT_LOW 0x20, IABT_CUR 0x21, DABT_LOW 0x24, DABT_CUR 0x25)
+_ESR_ABORT_CLASSES = (0x20, 0x21, 0x24, 0x25)
+
+
+def _arm_code(ev: Event) -> Optional[int]:
+    for key in ("esr", "die_code"):
+        raw = str(ev.fields.get(key) or "").strip()
+        try:
+            return int(raw, 16) if raw else None
+        except ValueError:
+            continue
+    return None
+
+
+def _name_arm_die(ev: Event) -> None:
+    """Name an arm/arm64 report opened by its die() or "Mem abort info" line (its
+    "Unable to handle kernel ..." line absent): a plain "Oops" is a kernel fault
+    (arm32 __do_kernel_fault() dies only with "Oops"; arm64 die_kernel_fault()
+    with the ESR, whose exception class says data/instruction abort), a NULL
+    dereference when the show_pte()/"Unhandled fault at" address is near NULL."""
+    if ev.kind != "oops_other" or not (ev.fields.get("die") or ev.fields.get("abort_info")):
+        return
+    die = str(ev.fields.get("die") or "")
+    code = _arm_code(ev)
+    if code is not None and code >= 0x10000:      # an arm64 ESR (arm32 FSRs are below 0x800)
+        abort = (code >> 26) & 0x3f in _ESR_ABORT_CLASSES
+    else:
+        abort = die == "Oops" or bool(ev.fields.get("abort_info"))
+    if not abort:
+        return
+    try:
+        addr: Optional[int] = int(str(ev.fields.get("far")), 16) if ev.fields.get("far") else None
+    except ValueError:
+        addr = None
+    if addr is not None:
+        ev.fields.setdefault("address", addr)
+    if is_near_null(addr):
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle kernel paging request"
+
+
 # Panic reasons die() gives after an oops: the consequence of the report before them.
 _DIE_PANICS = ("Fatal exception", "Oops")
+
+
+def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
+    """A line that can only be a call-trace frame: one with a `[<addr>]` or `?` mark, or a
+    function with its `+0xoff/0xsize` (plain indented words are not enough)."""
+    if fr is None:
+        return False
+    return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
 
 
 def _headerless_is_leftover(events: List[Event]) -> bool:
@@ -702,6 +766,9 @@ _REPORTING_FRAMES = (
     ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
     ("warn_alloc", "alloc_failure", "page allocation failure"),
     ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
+    # the sanitizers' report entry points (lib/ubsan.c, mm/kasan/report.c)
+    ("__ubsan_handle_", "ubsan", "UBSAN"), ("ubsan_epilogue", "ubsan", "UBSAN"),
+    ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
 )
 
 
@@ -724,7 +791,7 @@ def _name_headerless(ev: Event) -> None:
         addr: Optional[int] = int(cr2, 16) if cr2 else None
     except ValueError:
         addr = None
-    if addr is not None and addr < NEAR_NULL_LIMIT:
+    if is_near_null(addr):
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"

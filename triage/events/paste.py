@@ -12,7 +12,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `strip_markup`     markdown emphasis a user put around a line (`**...**`);
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
-                     the continuation is unmistakably the tail of the previous line.
+                     the continuation is unmistakably the tail of the previous line;
+* `unreverse`        newest-first pastes (`journalctl -r`, `dmesg | tac`) put back in time order.
 
 Console prefixes on single lines (dmesg -T in any locale, dmesg -H/--reltime, journal
 short-* modes) are handled by triage.events.prefix, which the parser calls per line.
@@ -41,7 +42,8 @@ MAX_RECORD_CHARS = 1 << 16
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = ((i, s) for i, s in enumerate(lines, 1))
-    return rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(strip_cr(numbered)))))))
+    return unreverse(rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
+        strip_cr(numbered))))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -478,3 +480,133 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
+
+
+# -- newest first ------------------------------------------------------------------
+
+# Lines buffered to reverse a newest-first paste (about 40 MiB of text at most);
+# a longer input is passed on in file order rather than held whole.
+MAX_REVERSE_LINES = 1 << 18
+# Lines read to decide the order.
+ORDER_WINDOW = 4 * WINDOW
+
+_CLOCK = re.compile(r"(?:^|[ T])(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?=[ +Z-])")
+_TRACE_HEADS = ("Call Trace:", "Call trace:")
+# Adjacent lines of one report in the order the kernel prints them (x86 __die()/
+# show_regs(), __warn(), arm64 mem_abort_decode()): seen the other way round,
+# the paste runs newest first.
+_PRINT_ORDER = (("BUG: ", "#PF: "), ("#PF: ", "#PF: error_code"), ("Oops: ", "CPU: "), ("CPU: ", "Hardware name: "),
+                ("RIP: ", "Code: "), ("Code: ", "RSP: "), ("RSP: ", "RAX: "), ("RAX: ", "RDX: "),
+                ("RDX: ", "RBP: "), ("RBP: ", "R10: "), ("R10: ", "R13: "), ("R13: ", "FS: "), ("FS: ", "CS: "),
+                ("CS: ", "CR2: "), ("------------[ cut here ]", "WARNING: "), ("Mem abort info:", "ESR = "),
+                ("Unable to handle kernel", "Mem abort info:"), ("pc : ", "lr : "), ("lr : ", "sp : "))
+_TRACE_TAILS = ("entry_SYSCALL_64", "system_call_fastpath", "ret_from_fork", "el0t_64_sync", "el0_svc",
+                "kthread+", "start_kernel+", "secondary_startup", "cpu_startup_entry")
+
+
+def _stamp(text: str) -> Optional[float]:
+    """A sortable time of one line: the printk timestamp, else a wall-clock time of
+    day in the line's first 48 characters (journal/syslog/ISO stamps)."""
+    _, ts, _, _, _ = strip_prefix(text[:MAX_LINE])
+    if ts is not None:
+        return ts
+    m = _CLOCK.search(text[:48])
+    if m is None:
+        return None
+    frac = float("0." + m.group(4)) if m.group(4) else 0.0
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3)) + frac
+
+
+def _order_votes(texts: List[str]) -> Tuple[int, int]:
+    """(votes for newest-first, votes for oldest-first) from timestamps that step
+    backwards or forwards, and from the shape of call traces: in time order a
+    trace's header precedes its frames and the outermost frame (the syscall or
+    thread entry) comes last; newest first, both are reversed. A timestamp step
+    counts 1, a report-shape clue 2 (one clue settles a paste without usable
+    timestamps, one stray timestamp does not)."""
+    rev = fwd = 0
+    prev: Optional[float] = None
+    for t in texts:
+        ts = _stamp(t)
+        if ts is None:
+            continue
+        if prev is not None:
+            if ts < prev and not (ts < 5.0 <= prev):
+                rev += 1        # (a step back to a few seconds is a reboot's first lines, not reversal)
+            elif ts > prev:
+                fwd += 1
+        prev = ts
+    msgs = [strip_prefix(t[:MAX_LINE])[0].strip() for t in texts]
+    frames = [parse_trace_line(" " + m) if m else None for m in msgs]
+    for a, b in zip(msgs, msgs[1:]):
+        for first, second in _PRINT_ORDER:
+            if a.startswith(first) and b.startswith(second) and not (first == "#PF: " and a.startswith(second)):
+                fwd += 2
+            elif a.startswith(second) and b.startswith(first) and not (first == "#PF: " and b.startswith(second)):
+                rev += 2
+    for i, m in enumerate(msgs):
+        before = i > 0 and frames[i - 1] is not None
+        after = i + 1 < len(msgs) and frames[i + 1] is not None
+        if m.startswith(_TRACE_HEADS):
+            if after and not before:
+                fwd += 2
+            elif before and not after:
+                rev += 2
+        elif frames[i] is not None and frames[i].function.startswith(_TRACE_TAILS):
+            # the outermost frame (the syscall or thread entry): last of its trace in time order
+            if before and not after:
+                fwd += 2
+            elif after and not before:
+                rev += 2
+    return rev, fwd
+
+
+def _prefixed(text: str) -> bool:
+    """The line carries a console/journal prefix (printk time, syslog/journal stamp, caller id)."""
+    msg, ts, caller, host, _ = strip_prefix(text[:MAX_LINE])
+    return ts is not None or host is not None or caller is not None or len(msg) < len(text.lstrip(" \t"))
+
+
+def unreverse(lines: Numbered) -> Numbered:
+    """Put a newest-first paste (`journalctl -r`, `dmesg -r | tac`) back in time order.
+
+    Decided from the first ORDER_WINDOW lines: reversed only when the timestamps
+    and report shapes say newest first (two votes at least, _order_votes) three
+    times as often as time order. Records are reversed as units, so a
+    multi-line record's unprefixed continuation lines stay after its first line.
+    The reversed lines are renumbered 1, 2, ... in time order (the parser needs
+    increasing numbers), so report line numbers then count from the paste's end.
+    """
+    it = iter(lines)
+    head: List[Tuple[int, str]] = []
+    for item in it:
+        head.append(item)
+        if len(head) >= ORDER_WINDOW:
+            break
+    rev, fwd = _order_votes([s for _, s in head])
+    if rev < 2 or rev < 3 * fwd:
+        yield from chain(head, it)
+        return
+    buf = head
+    for item in chain([], it):
+        buf.append(item)
+        if len(buf) > MAX_REVERSE_LINES:
+            break
+    if len(buf) > MAX_REVERSE_LINES:
+        # too long to hold: pass it on as it is
+        yield from chain(buf, it)
+        return
+    # A record's continuation lines (journalctl and dmesg indent them, without a
+    # prefix) stay after its first line; in an unprefixed paste every line is a record.
+    prefixed = sum(1 for _, s in buf if _prefixed(s)) * 2 > len(buf)
+    records: List[List[str]] = []
+    for _, s in buf:
+        if records and prefixed and s[:1] in (" ", "\t") and s.strip() and not _prefixed(s):
+            records[-1].append(s)
+        else:
+            records.append([s])
+    n = 0
+    for rec in reversed(records):
+        for s in rec:
+            n += 1
+            yield n, s
