@@ -4,9 +4,11 @@ symbol table and the same dump facts.
 
 Oracles: on 6.1 dumps, VMCOREINFO's SYMBOL(kallsyms_*) (the scan is run as if
 they were absent) and drgn's own kallsyms loader on them; on dumps whose
-VMCOREINFO has no kallsyms (Debian 11's 5.10), drgn with the -dbg vmlinux's
-DWARF on the same file, computed live (tests/facts/drgn_dwarf_oracle.py), or a
-skip saying that the vmlinux is absent.
+VMCOREINFO has no kallsyms (Debian 11's 5.10), the -dbg package's System.map and
+drgn with its DWARF vmlinux on the same file, computed live
+(tests/facts/drgn_dwarf_oracle.py), or a skip saying that the vmlinux is absent;
+their facts and stacks are also judged by tests/facts/test_facts_oracle.py
+against the generator's oracle.
 """
 
 import json
@@ -167,7 +169,11 @@ def test_matrix_scan_finds_the_tables_and_symbols(path):
         s.close()
 
 
-# -- kernels whose VMCOREINFO has no kallsyms: facts against drgn + DWARF -------------
+# -- kernels whose VMCOREINFO has no kallsyms --------------------------------------------
+# Their facts and stacks are compared with the generator's drgn+DWARF oracle of the
+# same file by tests/facts/test_facts_oracle.py (the scan is what "auto" uses there);
+# here: the symbol table against the -dbg package's System.map, and the BTF-built
+# types against DWARF, live when the vmlinux is at hand.
 
 def _pre60_dumps():
     out = []
@@ -182,44 +188,71 @@ def _pre60_dumps():
     return out
 
 
-def _dwarf_oracle(path: Path):
-    """(facts, stacks, layouts) drgn reads with the -dbg vmlinux, computed live."""
+PRE60 = _pre60_dumps()
+
+
+def _vmlinux_for(path: Path):
     sys.path.insert(0, str(Path(__file__).parent))
     import drgn_dwarf_oracle as O
-    from triage.facts.program import open_program
     with open_reader([str(path)]) as r:
-        release = parse_vmcoreinfo(r.vmcoreinfo()).osrelease
-    vmlinux = O.default_vmlinux(release)
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+    vmlinux = O.default_vmlinux(info.osrelease)
     if vmlinux is None:
-        pytest.skip(f"no -dbg vmlinux for {release} (linux-image-{release}-dbg): no DWARF oracle")
-    opened = open_program([str(path)], vmlinux=str(vmlinux))
-    try:
-        return O.dwarf_facts(opened.prog), O.dwarf_stacks(opened.prog), O.layouts(opened.prog), O.describe
-    finally:
-        opened.close()
-
-
-def _diff(got, want, path="dump"):
-    if isinstance(want, dict) and isinstance(got, dict):
-        return [d for k in want for d in _diff(got.get(k), want[k], f"{path}.{k}")]
-    if isinstance(want, list) and isinstance(got, list) and len(got) == len(want):
-        return [d for i, (g, w) in enumerate(zip(got, want)) for d in _diff(g, w, f"{path}[{i}]")]
-    return [] if got == want else [f"{path}: {got!r} != {want!r}"]
+        pytest.skip(f"no -dbg vmlinux for {info.osrelease} (linux-image-{info.osrelease}-dbg in "
+                    f"/usr/lib/debug/boot or sample_dumps/cache/dbg-{info.osrelease}/)")
+    return O, vmlinux, info
 
 
 @pytest.mark.matrix
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _pre60_dumps(), ids=_rel)
-def test_matrix_pre60_facts_equal_dwarf(path):
-    """Facts, every task's stack and the BTF-built types equal drgn's with DWARF, on a
-    dump whose kallsyms were found by the scan."""
+@pytest.mark.parametrize("path", PRE60, ids=_rel)
+def test_matrix_pre60_symbols_equal_system_map(path):
+    """Every symbol the scanned tables give drgn is in the -dbg package's System.map
+    at the same address, moved by KASLR (KERNELOFFSET); per-CPU symbols unmoved."""
+    pytest.importorskip("drgn")
+    _O, vmlinux, info = _vmlinux_for(path)
+    system_map = vmlinux.parent / f"System.map-{info.osrelease}"
+    if not system_map.is_file():
+        pytest.skip(f"{system_map} absent")
+    want = {}
+    for line in system_map.read_text().splitlines():
+        addr, _type, name = line.split()[:3]
+        want.setdefault(name, set()).add(int(addr, 16))
+    from triage.facts.program import open_program
+    opened = open_program([str(path)])
+    try:
+        assert opened.kallsyms == "scan"
+        opened.prog.set_enabled_symbol_finders(["kallsyms"])     # vmlinux's, not the modules'
+        syms = opened.prog.symbols()
+    finally:
+        opened.close()
+    offset = info.kernel_offset or 0
+    # scripts/mksysmap leaves assembler-local .L labels out of System.map
+    bad = [s.name for s in syms if not s.name.startswith(".L")
+           and not ({s.address, s.address - offset} & want.get(s.name, set()))]
+    assert len(syms) > 50000
+    assert not bad, f"{len(bad)} of {len(syms)} symbols differ, e.g. {bad[:10]}"
+
+
+@pytest.mark.matrix
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PRE60[:4], ids=_rel)
+def test_matrix_pre60_btf_types_equal_dwarf(path):
+    """On a kernel before 6.0 (its BTF has no per-CPU VAR records), the drgn types built
+    from BTF equal DWARF's for every type the facts use, and the facts read through
+    the scanned kallsyms equal drgn+DWARF's, stacks included (live oracle)."""
     pytest.importorskip("drgn")
     from drgn.helpers.linux.pid import find_task
     from triage.facts import read_dump_facts
     from triage.facts.collect import stack_pcs
     from triage.facts.orc import OrcTable
     from triage.facts.program import open_program
-    facts, stacks, layouts, describe = _dwarf_oracle(path)
+    O, vmlinux, _info = _vmlinux_for(path)
+    dw = open_program([str(path)], vmlinux=str(vmlinux))
+    try:
+        facts, stacks, layouts = O.dwarf_facts(dw.prog), O.dwarf_stacks(dw.prog), O.layouts(dw.prog)
+    finally:
+        dw.close()
     got = read_dump_facts([str(path)])
     assert got["source"]["kallsyms"] == "scan" and got["source"]["unavailable"] is None, got["source"]
     assert got["source"]["missing"] == []
@@ -228,13 +261,13 @@ def test_matrix_pre60_facts_equal_dwarf(path):
     try:
         orc = OrcTable(opened.prog)
         for pid, pcs in stacks.items():
-            task = find_task(opened.prog, int(pid))
-            mine = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, orc)]
+            mine = [hex(pc) for pc in stack_pcs(opened.prog, find_task(opened.prog, int(pid)),
+                                                opened.cpu_regs, orc)]
             if mine != pcs:
                 diffs.append(f"stack of pid {pid}: {mine} != {pcs}")
         for name, w in layouts.items():
             try:
-                g = describe(opened.prog.type(name))
+                g = O.describe(opened.prog.type(name))
             except LookupError:
                 g = None
             diffs += _diff(g, w, name)
@@ -243,6 +276,14 @@ def test_matrix_pre60_facts_equal_dwarf(path):
     assert not diffs, "\n".join(diffs[:20])
     assert facts["tasks"]["count"] > 10 and facts["memory"]["zones"] and facts["modules"]
     assert len(stacks) > 10 and sum(1 for w in layouts.values() if w) > 30
+
+
+def _diff(got, want, path="dump"):
+    if isinstance(want, dict) and isinstance(got, dict):
+        return [d for k in want for d in _diff(got.get(k), want[k], f"{path}.{k}")]
+    if isinstance(want, list) and isinstance(got, list) and len(got) == len(want):
+        return [d for i, (g, w) in enumerate(zip(got, want)) for d in _diff(g, w, f"{path}[{i}]")]
+    return [] if got == want else [f"{path}: {got!r} != {want!r}"]
 
 
 # -- what the scan refuses --------------------------------------------------------------
