@@ -1,7 +1,8 @@
 """Whole-process comparison of `triage dmesg` with makedumpfile --dump-dmesg, vmcore-dmesg
 and drgn (with debuginfo) on the same dumps, in one run.
 
-    python3 bench/dmesg_bench.py [--runs 5] [--out docs/benchmarks.md] DUMP...
+    python3 bench/dmesg_bench.py [--runs 5] [--out docs/benchmarks.md] [--no-compile]
+                                 [--baseline OLD_CHECKOUT] DUMP...
 
 For every tool and dump it records:
   * wall time, median of --runs warm-cache runs (after one warm-up run), and the
@@ -15,6 +16,17 @@ For every tool and dump it records:
     Python parent inherits the parent's RSS high-water mark across exec, so
     wait4's ru_maxrss would over-report small tools.
 A tool that cannot read a dump is reported as failing (its exit status), not timed.
+
+Tools run in turn within each round (triage, makedumpfile, ...; then again), so a
+change in the machine's load hits them alike; the tables give the ratio of each
+tool to triage from the same run.
+
+Before timing, the triage package that `python3 -m triage` imports is byte-compiled
+(compileall, into its __pycache__), as pip does when it installs it: with
+PYTHONDONTWRITEBYTECODE set (as in this project's sandbox) a source checkout would
+otherwise recompile every module on every run. --no-compile measures the checkout
+as it is. --baseline DIR also times the triage of another checkout (byte-compiled
+the same way) in the same rounds, to show what a change gained.
 """
 
 import argparse
@@ -40,9 +52,14 @@ def osrelease(dump: str) -> Optional[str]:
     return parse_vmcoreinfo(text).osrelease if text else None
 
 
-def commands(dump: str, tmp: str) -> Dict[str, List[str]]:
+def commands(dump: str, tmp: str, baseline: Optional[str] = None) -> Dict[str, List[str]]:
     triage = shutil.which("triage") or sys.executable + " -m triage"
     cmds = {"triage": triage.split() + ["dmesg", dump]}
+    if baseline:
+        # the other checkout's package first on sys.path (run from there, as -m does)
+        code = (f"import sys; sys.path.insert(0, {baseline!r}); sys.argv = ['triage'] + sys.argv[1:]; "
+                "from triage.cli import main; main()")
+        cmds["triage (baseline)"] = [sys.executable, "-c", code, "dmesg", dump]
     if shutil.which("makedumpfile"):
         cmds["makedumpfile"] = ["makedumpfile", "--dump-dmesg", dump, os.path.join(tmp, "mdf.out")]
     if shutil.which("vmcore-dmesg"):
@@ -57,6 +74,22 @@ def commands(dump: str, tmp: str) -> Dict[str, List[str]]:
                 "sys.stdout.buffer.write(get_dmesg(p))\n")
         cmds["drgn+debuginfo"] = [sys.executable, "-c", code, dump, vmlinux]
     return cmds
+
+
+def compile_triage(baseline: Optional[str] = None) -> Optional[str]:
+    """Byte-compile the triage package `python3 -m triage` would import (or the
+    baseline checkout's); its path."""
+    import compileall
+    import importlib.util
+    if baseline:
+        pkg = os.path.join(baseline, "triage")
+    else:
+        spec = importlib.util.find_spec("triage")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        pkg = list(spec.submodule_search_locations)[0]
+    compileall.compile_dir(pkg, quiet=1)
+    return pkg
 
 
 def run_once(argv: List[str]) -> dict:
@@ -111,32 +144,38 @@ def cached_bytes(path: str) -> Optional[int]:
         return None
 
 
-def bench_dump(dump: str, runs: int) -> Dict[str, dict]:
+def bench_dump(dump: str, runs: int, baseline: Optional[str] = None) -> Dict[str, dict]:
     out: Dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for tool, argv in commands(dump, tmp).items():
-            def fresh():
-                p = os.path.join(tmp, "mdf.out")
-                if os.path.exists(p):
-                    os.unlink(p)
+        def fresh():
+            p = os.path.join(tmp, "mdf.out")
+            if os.path.exists(p):
+                os.unlink(p)
+        tools = commands(dump, tmp, baseline)
+        for tool, argv in tools.items():
             fresh()
             drop_cache(dump)
             cold = run_once(argv)
             cold["dump_bytes_cached"] = cached_bytes(dump)
             if cold["rc"] != 0:
                 out[tool] = {"ok": False, **cold, "peak_rss_kb": None}
-                continue
-            times, cpus = [], []
-            warm = None
-            for _ in range(runs + 1):
+            else:
+                out[tool] = {"ok": True, **cold, "times": [], "cpus": []}
+        ok = [t for t in tools if out[t]["ok"]]
+        # one warm-up round, then `runs` rounds, the tools alternating within each round
+        for rnd in range(runs + 1):
+            for tool in ok:
                 fresh()
-                warm = run_once(argv)
-                times.append(warm["wall"])
-                cpus.append(warm["cpu"])
+                warm = run_once(tools[tool])
+                if rnd:
+                    out[tool]["times"].append(warm["wall"])
+                    out[tool]["cpus"].append(warm["cpu"])
+        for tool in ok:
             fresh()
-            out[tool] = {"ok": True, "median_s": statistics.median(times[1:]),
-                         "median_cpu_s": statistics.median(cpus[1:]), **cold,
-                         "peak_rss_kb": peak_rss_kb(argv)}
+            r = out[tool]
+            r["median_s"] = statistics.median(r["times"])
+            r["median_cpu_s"] = statistics.median(r["cpus"])
+            r["peak_rss_kb"] = peak_rss_kb(tools[tool])
     return out
 
 
@@ -157,11 +196,12 @@ def _mib(kb: Optional[int]) -> str:
     return "-" if kb is None else f"{kb / 1024:.1f}"
 
 
-def render(results: Dict[str, Dict[str, dict]], runs: int) -> str:
+def render(results: Dict[str, Dict[str, dict]], runs: int, compiled: bool = True) -> str:
     lines = ["# dmesg benchmark", "",
              f"Generated by `python3 bench/dmesg_bench.py --runs {runs} ...` on "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs shared with other jobs, "
-             "so compare ratios, not absolute times.", "",
+             "so compare ratios, not absolute times. triage "
+             + ("byte-compiled first (as installed)." if compiled else "run from source (--no-compile)."), "",
              "time = median whole-process wall time, warm page cache; cpu = median user+sys CPU time of "
              "the process (robust when the machine is shared); ratios = tool / triage (>1: triage is faster); dump bytes = bytes of the dump in the page cache after a cold run "
              "(what the process read from the dump, read-ahead included); rchar/read_bytes from /proc/PID/io; "
@@ -177,6 +217,10 @@ def render(results: Dict[str, Dict[str, dict]], runs: int) -> str:
         lines.append("|---|---|---|---|---|---|---|---|---|")
         base = tools.get("triage", {}).get("median_s")
         cbase = tools.get("triage", {}).get("median_cpu_s")
+        mdf = tools.get("makedumpfile", {})
+        if base and mdf.get("ok"):
+            lines.insert(len(lines) - 2, f"triage / makedumpfile, same run: wall {base / mdf['median_s']:.2f}, "
+                         f"cpu {cbase / mdf['median_cpu_s']:.2f} (<= 1: triage is as fast or faster)\n")
         for tool, r in tools.items():
             if not r["ok"]:
                 why = (r["stderr"] or [""])[0][:90].replace("|", "/")
@@ -197,9 +241,16 @@ def main() -> int:
     ap.add_argument("dumps", nargs="+")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default=None, help="write the markdown table here (else stdout)")
+    ap.add_argument("--no-compile", action="store_true",
+                    help="do not byte-compile triage first (measure the checkout as it is)")
+    ap.add_argument("--baseline", help="another triage checkout to time in the same rounds")
     a = ap.parse_args()
-    results = {d: bench_dump(d, a.runs) for d in a.dumps}
-    text = render(results, a.runs)
+    if not a.no_compile:
+        compile_triage()
+        if a.baseline:
+            compile_triage(a.baseline)
+    results = {d: bench_dump(d, a.runs, a.baseline) for d in a.dumps}
+    text = render(results, a.runs, compiled=not a.no_compile)
     if a.out:
         Path(a.out).write_text(text)
     sys.stdout.write(text)

@@ -1,6 +1,7 @@
 """Make a real dump with a large, wrapped printk ring for the dmesg benchmark.
 
     python3 bench/make_logflood_dump.py OUTDIR [--lines 100000] [--log-buf-len 8M] [--la57]
+        [--cache sample_dumps/cache]
 
 Boots the Debian kernel of sample_dumps/cache under QEMU (TCG) with
 log_buf_len=8M, an extra initramfs layer whose /init writes LINES numbered lines
@@ -14,7 +15,10 @@ loglevel=1 keeps the flood off the serial console so the run stays short.
 /proc/vmcore three ways: a plain copy (kexec ELF with virtual PT_LOADs,
 vmcore.kexec-elf), `makedumpfile -E -d 31` (vmcore.mdf-E-d31) and `makedumpfile
 -l -d 31` (vmcore.mdf-l-d31), plus vmcore-dmesg and makedumpfile --dump-dmesg
-output from /proc/vmcore as oracles, written as a tar onto a virtio disk.
+output from /proc/vmcore as oracles, written as a tar onto a virtio disk. The capture
+kernel keeps those files in RAM: with --crashkernel 160 the -E and -l files of an 8M
+ring did not fit ("No space left on device"); `makedumpfile -l -d 31` run on the host
+from the plain copy makes the same kind of file.
 """
 
 import argparse
@@ -53,7 +57,7 @@ while true; do sleep 60; done
 
 
 ARM_KDUMP = ('kexec -p /boot/vmlinuz --initrd=/boot/capture-flood.img '
-             '--append="console=ttyS0,115200 irqpoll nr_cpus=1 reset_devices panic=1" '
+             '--append="console=ttyS0,115200 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check" '
              '&& echo "triage-bench: kdump armed"')
 CAPTURE_INIT = """#!/bin/busybox sh
 export PATH=/bin
@@ -112,15 +116,19 @@ def main() -> int:
     ap.add_argument("--paging", action="store_true",
                     help="also write vmcore.qemu-elf-paging (QEMU's own page walk: an oracle for ours)")
     ap.add_argument("--crashkernel", type=int, default=256, help="MiB reserved for the capture kernel")
+    ap.add_argument("--cache", type=Path, default=CACHE,
+                    help="the dump generator's cache (kernel-*/, initramfs-*/)")
     a = ap.parse_args()
-    kdir = sorted(CACHE.glob("kernel-*"))[-1]
+    kdir = sorted(a.cache.glob("kernel-*"))[-1]
     vmlinuz = sorted((kdir / "boot").glob("vmlinuz-*"))[-1]
-    base = CACHE / "initramfs" / "main.img"
+    idir = a.cache / ("initramfs-" + kdir.name[len("kernel-"):])
+    # the generator's kdump image carries kexec, the kernel and the capture image
+    base = idir / ("main-kdump.img" if a.kdump else "main-lean.img")
     a.outdir.mkdir(parents=True, exist_ok=True)
     initrd = a.outdir / "flood-initrd.img"
     files = {"init": (0o100755, FLOOD_INIT.format(lines=a.lines, arm_kdump=ARM_KDUMP if a.kdump else "").encode())}
     if a.kdump:
-        cap = (CACHE / "initramfs" / "capture.img").read_bytes()
+        cap = (idir / "capture.img").read_bytes()
         cap += gzip.compress(cpio_newc({"init": (0o100755, CAPTURE_INIT.encode())}))
         files["boot/capture-flood.img"] = (0o100644, cap)
     layer = gzip.compress(cpio_newc(files))
@@ -187,7 +195,11 @@ def run_kdump(a, vmlinuz, initrd, serial, cmdline) -> int:
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=a.timeout, check=True)
     subprocess.run(["tar", "-xf", str(disk), "-C", str(a.outdir), "--strip-components=1"], check=True)
-    size = int((a.outdir / "vmcore.kexec-elf.size").read_text().split()[0])
+    size_file = a.outdir / "vmcore.kexec-elf.size"
+    if not size_file.exists():
+        print(f"the capture kernel saved nothing: see {serial}", file=sys.stderr)
+        return 1
+    size = int(size_file.read_text().split()[0])
     os.truncate(raw, size)
     disk.unlink()
     initrd.unlink()

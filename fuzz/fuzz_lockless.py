@@ -10,7 +10,7 @@ from pathlib import Path
 from _harness import run
 from triage.dumps.vmcoreinfo import parse_vmcoreinfo
 from triage.printk.format import record_lines
-from triage.printk.lockless import LocklessLayout, decode_lockless, iter_lockless, parse_ring_header
+from triage.printk.lockless import LocklessLayout, decode_lockless, iter_lockless_columns, parse_ring_header
 
 VMCOREINFO_61 = "SYMBOL(prb)=ffffffff834643e0\n" + (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "vmcoreinfo" / "printk-ringbuffer-6.1.txt").read_text()
@@ -28,12 +28,15 @@ def test_one(data: bytes) -> None:
     descs = rest[:nd].ljust(nd, b"\0")
     infos = rest[nd:nd + ni].ljust(ni, b"\0")
     ring = rest[nd + ni:nd + ni + size].ljust(size, b"\0")
-    records, _problems = decode_lockless(LAY, hdr, descs, infos, ring)
+    records, problems = decode_lockless(LAY, hdr, descs, infos, ring)
     for rec in records:
         record_lines(rec)
-    # the lean path of `triage dmesg` (bare (ts, text) tuples) must agree on the texts
-    lean = [text for _ts, text in iter_lockless(LAY, hdr, descs, infos, ring, (), (), (), [], raw=True)]
-    assert lean == [rec.text for rec in records], "raw and full decodes disagree"
+    # the column path of `triage dmesg` must agree on every record and problem
+    lean_problems = []
+    lean = [(ts, text) for tss, texts in iter_lockless_columns(LAY, hdr, descs, infos, ring, (), (), (), lean_problems)
+            for ts, text in zip(tss, texts)]
+    assert lean == [(rec.ts_nsec, rec.text) for rec in records], "column and record decodes disagree"
+    assert lean_problems == problems, "column and record decodes report different problems"
 
 if __name__ == "__main__":
     run(test_one)

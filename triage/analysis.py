@@ -67,8 +67,12 @@ class _KernelLineWatch:
         self.seen = False
 
     def __iter__(self):
+        from triage.events.prefix import MAX_LINE
+        # as much of a line as the parser reads (sanitize keeps 2 * MAX_LINE): a 32 MiB
+        # line of a hostile plain ring took the search 15 s
+        cap = MAX_LINE * 2
         for line in self._lines:
-            if not self.seen and _KERNEL_LINE.search(line):
+            if not self.seen and _KERNEL_LINE.search(line, 0, cap):
                 self.seen = True
             yield line
 

@@ -148,14 +148,14 @@ def read_dump_log(reader: DumpReader):
         raise _cut_before_log(reader, exc) from None
 
 
-def stream_dump_log(reader: DumpReader, raw: bool = False):
+def stream_dump_log(reader: DumpReader, columns: bool = False):
     """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo).
 
-    raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords."""
+    columns=True iterates (timestamps, texts) batches instead of PrintkRecords."""
     from triage.printk.reader import stream_printk
     info, mem = _kernel_memory(reader)
     try:
-        log, it = stream_printk(mem, info, raw=raw)
+        log, it = stream_printk(mem, info, columns=columns)
     except MemoryReadError as exc:
         raise _cut_before_log(reader, exc) from None
     return log, it, info

@@ -20,15 +20,18 @@ from .scenarios import SCENARIOS
 from .serial_log import crashed_kernel_records, parse_serial_file
 
 # Literal log text each category requires: every item must appear; an item that
-# is a tuple is satisfied by any one of its alternatives.
+# is a tuple is satisfied by any one of its alternatives (x86_64's and arm64's
+# wording of the same oops).
+NULL_DEREF = ("BUG: kernel NULL pointer dereference", "Unable to handle kernel NULL pointer dereference")
 CATEGORY_TEXT = {
     "oom_panic": ["invoked oom-killer", "Kernel panic - not syncing: Out of memory"],
     "oom_kill": ["Out of memory: Killed process"],
     "alloc_failure": [],
-    "gpu_alloc_fail_null_deref": [("page allocation failure: ", "vmalloc error: "),
-                                  "BUG: kernel NULL pointer dereference"],
-    "gpu_null_deref": ["BUG: kernel NULL pointer dereference"],
-    "null_deref": ["BUG: kernel NULL pointer dereference"],
+    "gpu_alloc_fail_null_deref": [("page allocation failure: ", "vmalloc error: ",
+                                   "vmalloc: allocation failure: "),
+                                  NULL_DEREF],
+    "gpu_null_deref": [NULL_DEREF],
+    "null_deref": [NULL_DEREF],
     "gpf": ["general protection fault"],
     "kernel_bug": ["kernel BUG at "],
     "warn_panic": ["WARNING: CPU: ", "panic_on_warn set"],

@@ -131,10 +131,17 @@ def prepare(args: argparse.Namespace) -> Dict[str, Any]:
     if not args.no_apt:
         host.apt_install(list(target.host_packages))
         ensure_foreign_arch(target)
+        if args.suite:
+            host.ensure_suite(args.suite)
     cache = Path(args.cache)
-    abi = args.kernel_abi or host.default_kernel_abi(target)
+    if args.kernel_abi:
+        abi = args.kernel_abi
+    elif args.suite:
+        abi = host.suite_kernel_abi(args.suite, target)
+    else:
+        abi = host.default_kernel_abi(target)
     kernel = host.fetch_kernel(cache, abi, target)
-    mods = host.build_modules(cache, abi, target)
+    mods = host.build_modules(cache, abi, target, suite=args.suite)
     sysroot = make_sysroot(target, cache)
     work = cache / f"initramfs-{abi}"
     work.mkdir(parents=True, exist_ok=True)
@@ -148,6 +155,8 @@ def prepare(args: argparse.Namespace) -> Dict[str, Any]:
            "makedumpfile": tuple(sysroot.runner() + [sysroot.path("/usr/bin/makedumpfile")]),
            # x86_64 entries keep their historical shape; others say what they are.
            "arch_extra": {} if target.name == "x86_64" else {"arch": target.name}}
+    if args.la57:
+        env["arch_extra"] = dict(env["arch_extra"], la57=True)
     if target.foreign:
         env["accel"] = "tcg"     # a foreign guest never runs under KVM here
     elif args.accel == "auto":
@@ -242,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tcg-cpu", help="-cpu model under TCG (default max,la57=off for x86_64, max for "
                                      "arm64; e.g. max,lpa2=off: a 52-bit-VA arm64 kernel then runs "
                                      "with 47/48-bit VAs)")
+    p.add_argument("--la57", action="store_true",
+                   help="x86_64 guests with 5-level paging (-cpu max under TCG, which has "
+                        "la57); default --out out-la57")
+    p.add_argument("--suite", choices=sorted(host.SUITES),
+                   help="take the kernel from this Debian release (added through its own "
+                        "/etc/apt/sources.list.d/triage-<suite>.list), e.g. bullseye for "
+                        "5.10; the default --kernel-abi is the newest of that suite and the "
+                        "default --out out-<major.minor>")
     p.add_argument("--init-on-free", action="store_true",
                    help="boot QEMU-captured guests with init_on_free=1 (much smaller dumps)")
     p.add_argument("--no-kdump", dest="kdump", action="store_false",
@@ -268,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="everything: the full matrix, then the committed set")
     p.add_argument("--facts-oracle", dest="facts_oracle", action="store_true", default=None,
                    help="write the drgn + DWARF facts oracle <dump>.drgn-dwarf.json beside each "
-                        "dump (default for x86_64; it needs Debian's linux-image-<abi>-dbg, "
+                        "dump (the default; it needs Debian's linux-image-<abi>-dbg, "
                         "about 860 MB, and drgn from PyPI)")
     p.add_argument("--no-facts-oracle", dest="facts_oracle", action="store_false")
     p.add_argument("--facts-oracle-only", action="store_true",
@@ -278,13 +295,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def default_out(args: argparse.Namespace) -> str:
+    """out/ for Debian 12's x86_64 kernel; otherwise out-<arch>, out-5.10 (a --suite
+    kernel: its series), out-la57, ... joined in that order."""
+    parts = ["out"]
+    if args.arch != "x86_64":
+        parts.append(args.arch)
+    if args.suite:
+        abi = args.kernel_abi
+        parts.append(".".join(abi.split("-")[0].split(".")[:2]) if abi
+                     else host.SUITE_KERNEL_SERIES[args.suite])
+    if args.la57:
+        parts.append("la57")
+    return "-".join(parts)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.la57:
+        if args.arch != "x86_64":
+            raise SystemExit("--la57 is an x86_64 option")
+        if args.tcg_cpu and "la57=off" in args.tcg_cpu:
+            raise SystemExit("--la57 contradicts --tcg-cpu " + args.tcg_cpu)
+        args.tcg_cpu = args.tcg_cpu or "max"
     if args.out is None:
-        args.out = str(SAMPLE / ("out" if args.arch == "x86_64" else f"out-{args.arch}"))
+        args.out = str(SAMPLE / default_out(args))
     target = TARGETS[args.arch]
     if args.facts_oracle is None:
-        args.facts_oracle = args.arch == "x86_64"
+        args.facts_oracle = True
     if args.kdump_ram is None:
         args.kdump_ram = target.kdump_ram_mib
     if args.crashkernel is None:

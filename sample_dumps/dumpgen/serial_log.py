@@ -19,7 +19,10 @@ _PANIC = re.compile(r"Kernel panic - not syncing: (.*)$")
 
 # (event name, pattern) checked in this order on each kernel record.
 _EVENT_PATTERNS: List[Tuple[str, re.Pattern]] = [
-    ("alloc_failure", re.compile(r"page allocation failure: |vmalloc error: ")),
+    # vmalloc's warn_alloc said "vmalloc: allocation failure: N bytes" before 5.18
+    # (Debian 11's 5.10), "vmalloc error: size N" since.
+    ("alloc_failure", re.compile(r"page allocation failure: |vmalloc error: |"
+                                 r"vmalloc: allocation failure: ")),
     # One record per kill (the "oom-kill:constraint=" line precedes it).
     ("oom_kill", re.compile(r"[Oo]ut of memory: Killed process")),
     # x86_64 wording, then arm64's (arch/arm64/mm/fault.c die_kernel_fault).

@@ -45,12 +45,13 @@ class KdumpSpec:
     status: int = 0
     split: Optional[Tuple[int, int]] = None     # (start_pfn, end_pfn)
     nr_cpus: int = 1
+    block_size: int = PAGE      # pfns count blocks of this size (the guest's page size)
 
 
 def write_kdump(out: BinaryIO, max_mapnr: int, ram: Iterable[int], pages: Callable[[int], Optional[bytes]],
                 vmcoreinfo: bytes, notes: bytes, spec: KdumpSpec) -> None:
     """pages(pfn) gives a dumpable page's bytes, or None when the page is excluded."""
-    bs = PAGE
+    bs = spec.block_size
     comp = _compressor(spec.codec)
     kdump = spec.signature == b"KDUMP   "
     nbytes = (max_mapnr + 7) // 8
@@ -108,7 +109,7 @@ def write_kdump(out: BinaryIO, max_mapnr: int, ram: Iterable[int], pages: Callab
             if zero_at is None:
                 c = comp(data)
                 flags = FLAGS[spec.codec]
-                if len(c) >= PAGE:
+                if len(c) >= bs:
                     c, flags = data, 0
                 zero_at = (pos, len(c), flags)
                 body.append(c)
@@ -117,7 +118,7 @@ def write_kdump(out: BinaryIO, max_mapnr: int, ram: Iterable[int], pages: Callab
         else:
             c = comp(data)
             f = FLAGS[spec.codec]
-            if len(c) >= PAGE:
+            if len(c) >= bs:
                 c, f = data, 0
             o, n = pos, len(c)
             body.append(c)

@@ -75,15 +75,15 @@ def test_live_window_read_equals_whole_ring_read(dump):
 
 @pytest.mark.parametrize("dump", ELF[:2], ids=dump_ids(ELF[:2]))
 def test_raw_fast_path_equals_record_path(dump):
-    """`triage dmesg`'s (ts, text) fast path prints exactly what the full records print."""
+    """`triage dmesg`'s (timestamps, texts) column path prints exactly what the full records print."""
     from triage.logsource import stream_dump_log
-    from triage.printk.format import format_raw, format_records
+    from triage.printk.format import format_columns, format_records
     with open_reader([str(dump)]) as r:
         log, recs, _ = stream_dump_log(r)
         full = b"".join(format_records(recs))
     with open_reader([str(dump)]) as r:
-        log, pairs, _ = stream_dump_log(r, raw=True)
-        fast = b"".join(format_raw(pairs))
+        log, batches, _ = stream_dump_log(r, columns=True)
+        fast = b"".join(format_columns(batches))
     assert fast == full and fast.count(b"\n") >= 400
 
 

@@ -1,102 +1,47 @@
-"""The `triage` command line: a click group whose subcommands load lazily.
+"""The `triage` command line: main(), the boundary where TriageError becomes one
+line on stderr and an exit code (docs/exit-codes.md).
 
-Subcommand modules are imported only when invoked, so `triage dmesg` does not
-pay for the signature engine or the batch machinery at start-up.
-This is the only place where TriageError becomes a message and an exit code.
+The click group lives in triage.cli.app and is imported only when a command
+needs it: `triage dmesg PATH...` without options is the log path that must
+stand beside makedumpfile --dump-dmesg, and click costs it a fifth of a
+small run's start-up, so main() runs it directly (triage.cli.printlog, the
+same code the click command calls). Every other command line goes through click.
 """
 
 import errno
-import functools
-import importlib
 import os
 import sys
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, List, Optional
 
-import click
-
-from triage import __version__
 from triage.errors import EXIT_INTERNAL, OutputError, TriageError, about_input
 
 # errno values only a write can give: an OSError carrying one is an output failure
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
-
-# name -> (module, attribute, one-line help)
-_COMMANDS: Dict[str, Tuple[str, str, str]] = {
-    "dmesg": ("triage.cli.dmesg", "dmesg", "Print the kernel log held in a dump (no debuginfo needed)."),
-    "info": ("triage.cli.info", "info", "Describe a dump: format, kernel, crash time, completeness."),
-    "analyze": ("triage.cli.analyze", "analyze", "Classify the crash and summarise it for an OS expert."),
-    "signatures": ("triage.cli.signatures", "signatures", "List, show, test and lint crash signatures."),
-    "batch": ("triage.cli.batch", "batch", "Triage a whole archive of dumps, resumably and in parallel."),
-    "harvest": ("triage.cli.harvest", "harvest", "Write a report beside every new dump (at boot)."),
-    "shell": ("triage.cli.shell", "shell", "Open drgn's interactive shell on a dump, with no debuginfo."),
-}
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
 
 
-def names_input(func: Callable) -> Callable:
-    """Decorate a command taking `paths` so its errors name the first input file."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        paths = kwargs.get("paths") or ("",)
-        with about_input(paths[0]):
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-class LazyGroup(click.Group):
-    """A group that imports a subcommand's module only when it runs."""
-
-    def list_commands(self, ctx: click.Context) -> List[str]:
-        return sorted(_COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
-        spec = _COMMANDS.get(name)
-        if spec is None:
-            return None
-        module, attr, _ = spec
-        return _accept_debug(getattr(importlib.import_module(module), attr))
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except OSError as exc:
-            # click's main() turns EPIPE into a silent exit 1: name it before click sees it
-            if exc.errno in _OUTPUT_ERRNOS:
-                raise _output_error(exc) from None
-            raise
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-def _accept_debug(cmd: click.Command) -> click.Command:
-    """Let `--debug` follow the subcommand too (`triage analyze --debug x`).
-
-    main() reads the flag from argv before parsing; here click only has to
-    accept it wherever it stands."""
-    if not any(p.name == "debug" for p in cmd.params):
-        cmd.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, hidden=True,
-                                       help="Show tracebacks instead of one-line errors."))
-    for sub in getattr(cmd, "commands", {}).values():
-        _accept_debug(sub)
-    return cmd
-
-
-@click.group(cls=LazyGroup)
-@click.version_option(__version__, prog_name="triage")
-@click.option("--debug", is_flag=True, envvar="TRIAGE_DEBUG", help="Show tracebacks instead of one-line errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Turn a Linux crash dump or kernel log into a diagnosis."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-
-
-def _output_error(exc: OSError) -> OutputError:
+def output_error(exc: OSError) -> OutputError:
+    """The OutputError for an OSError raised while writing the output."""
     return OutputError(f"cannot write the output: {exc.strerror or exc}", errno=exc.errno)
+
+
+def __getattr__(name: str):
+    # `from triage.cli import cli, names_input`: the click side, loaded on first use
+    if name in ("cli", "names_input", "LazyGroup"):
+        from triage.cli import app
+        return getattr(app, name)
+    raise AttributeError(f"module 'triage.cli' has no attribute {name!r}")
+
+
+def _plain_dmesg(args: List[str]) -> Optional[List[str]]:
+    """The paths of `dmesg PATH...` with no option (nothing starting with '-'), else None."""
+    if len(args) >= 2 and args[0] == "dmesg" and not any(a.startswith("-") for a in args[1:]):
+        return args[1:]
+    return None
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -105,42 +50,58 @@ def main(argv: Optional[List[str]] = None) -> None:
     # decided before parsing: a parse error must obey it too (the option's envvar alone would not)
     debug = "--debug" in args[:args.index("--")] if "--" in args else "--debug" in args
     debug = debug or bool(os.environ.get("TRIAGE_DEBUG"))
+    paths = _plain_dmesg(args)
+    if paths is not None:
+        def run() -> int:
+            from triage.cli.printlog import print_log
+            with about_input(paths[0]):
+                return print_log(paths)
+    else:
+        def run() -> int:
+            from triage.cli.app import cli
+            return cli.main(args=argv, prog_name="triage", standalone_mode=False)
+    sys.exit(_guarded(run, debug))
+
+
+def _guarded(run: Callable[[], object], debug: bool) -> int:
+    """Run a command; its exit code, or the message and code of what it raised."""
     try:
         try:
-            rv = cli.main(args=argv, prog_name="triage", standalone_mode=False)
+            rv = run()
             sys.stdout.flush()     # a full disk or closed pipe must surface here, not at exit
         except OSError as exc:
-            if exc.errno not in _OUTPUT_ERRNOS:
+            if exc.errno not in OUTPUT_ERRNOS:
                 raise
-            raise _output_error(exc) from None
+            raise output_error(exc) from None
     except OutputError as exc:
         if debug:
             raise
         _quiet_stdout()
         # `triage dmesg vmcore | head` closes the pipe on purpose: no message then
         if exc.errno != errno.EPIPE:
-            click.echo(f"triage: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+            _err(f"triage: error: {exc}")
+        return exc.exit_code
     except TriageError as exc:
         if debug:
             raise
-        click.echo(f"triage: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("triage: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _err(f"triage: error: {exc}")
+        return exc.exit_code
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except Exception as exc:  # noqa: BLE001 - the CLI boundary: never a traceback for users
+        click = sys.modules.get("click")
+        if click is not None and isinstance(exc, click.exceptions.Abort):
+            _err("triage: aborted")
+            return 130
+        if click is not None and isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
         if debug:
             raise
-        click.echo(f"triage: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)", err=True)
-        sys.exit(EXIT_INTERNAL)
+        _err(f"triage: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
+        return EXIT_INTERNAL
     # Commands signal partial results etc. with ctx.exit(code); click returns it here.
-    sys.exit(rv if isinstance(rv, int) else 0)
+    return rv if isinstance(rv, int) else 0
 
 
 def _quiet_stdout() -> None:

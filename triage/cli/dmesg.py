@@ -4,38 +4,13 @@ A text log is passed through unchanged. `--json` prints one JSON object per reco
 (level and facility included: their position beside text_len is checked against
 drgn with debuginfo in tests/printk/test_printk_vs_drgn.py). A truncated or
 incomplete dump prints every record it could read, says so in one line on
-stderr and exits with EXIT_PARTIAL (6).
+stderr and exits with EXIT_PARTIAL (6). The work is triage.cli.printlog.print_log,
+which triage.cli.main also runs directly for `triage dmesg PATH...` without options.
 """
-
-import sys
 
 import click
 
 from triage.cli import names_input
-from triage.errors import EXIT_PARTIAL
-
-_BATCH = 2048
-
-
-def _json_record(rec, with_levels: bool) -> dict:
-    obj = {"seq": rec.seq, "ts_nsec": rec.ts_nsec, "caller": rec.caller,
-           "text": rec.text.decode("utf-8", "backslashreplace"), "dict": dict(rec.dict)}
-    if with_levels and rec.level is not None:
-        obj["level"] = rec.level
-        obj["facility"] = rec.facility
-    return obj
-
-
-def _write_text_log(path: str, as_json: bool, out) -> None:
-    import json
-    with open(path, "rb") as f:
-        if not as_json:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                out.write(block)
-            return
-        for n, line in enumerate(f, 1):
-            text = line.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
-            out.write(json.dumps({"line": n, "text": text}).encode() + b"\n")
 
 
 @click.command("dmesg")
@@ -47,39 +22,7 @@ def _write_text_log(path: str, as_json: bool, out) -> None:
 @names_input
 def dmesg(ctx: click.Context, paths, as_json: bool, caller: bool) -> None:
     """Print the kernel log held in PATHS (one dump, its --split parts, or a text log)."""
-    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log
-    from triage.errors import FormatError
-    out = sys.stdout.buffer
-    head = sniff(paths[0])
-    if not is_dump(head):
-        if not looks_like_text(head):
-            raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
-        _write_text_log(paths[0], as_json, out)
-        return
-    raw = not as_json and not caller
-    with open_reader(list(paths)) as reader:
-        log, records, _info = stream_dump_log(reader, raw=raw)
-        if log.kind == "plain" and not as_json:
-            out.write(log.raw_text or b"")
-        elif as_json:
-            import json
-            levels = log.kind == "lockless"
-            chunk = []
-            for rec in records:
-                chunk.append(json.dumps(_json_record(rec, levels)))
-                if len(chunk) >= _BATCH:
-                    out.write(("\n".join(chunk) + "\n").encode())
-                    chunk = []
-            if chunk:
-                out.write(("\n".join(chunk) + "\n").encode())
-        else:
-            from triage.printk.format import format_raw, format_records
-            blocks = format_raw(records, _BATCH) if raw else format_records(records, caller, _BATCH)
-            for block in blocks:
-                out.write(block)
-        out.flush()
-        facts = reader.facts()
-    if log.partial or not facts.complete:
-        why = "; ".join(facts.problems + log.problems) or "some log pages are missing"
-        click.echo(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})", err=True)
-        ctx.exit(EXIT_PARTIAL)
+    from triage.cli.printlog import print_log
+    code = print_log(list(paths), as_json, caller)
+    if code:
+        ctx.exit(code)

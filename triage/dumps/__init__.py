@@ -29,7 +29,6 @@ def _kind_of(head: bytes) -> Optional[str]:
 
 
 def _open_store(path: str):
-    from triage.dumps.flattened import FlatStore
     from triage.dumps.store import FileStore
 
     raw = FileStore(path)
@@ -40,6 +39,7 @@ def _open_store(path: str):
                               path=path)
         if kind != "flattened":
             return kind, raw
+        from triage.dumps.flattened import FlatStore     # only flattened streams need it
         flat = FlatStore(raw)
         inner = _kind_of(flat.read(0, 16))
         if inner is None or inner == "flattened":

@@ -13,6 +13,7 @@ from typing import Optional
 from triage.dumps.store import Store
 
 CHUNK = 1 << 16          # bytes per index entry (more for bitmaps past 64 GiB)
+BLOCK = 1 << 10          # bytes per entry of the index inside the current chunk
 _MAX_ENTRIES = 1 << 20   # index entries at most: 8 MiB however large a bitmap is claimed
 
 if hasattr(int, "bit_count"):
@@ -33,6 +34,10 @@ class Bitmap:
         self._prefix = array("q", [0])   # set bits before chunk i
         self._chunk_no = -1
         self._chunk = b""
+        # set bits before each BLOCK of the current chunk, built on its first rank():
+        # a rank then counts at most BLOCK bytes, not up to a whole chunk (reading
+        # the pages of a log ranks thousands of neighbouring pfns)
+        self._sub: Optional[array] = None
         # Bytes past the end of a truncated file (or a hole in a flattened stream) read
         # as absent, not as zero pages; and every loop over the bitmap is bounded by them.
         self.available_bytes = store.present_extent(offset, nbytes)
@@ -47,7 +52,19 @@ class Bitmap:
             n = min(self.chunk, self.available_bytes - start)
             self._chunk = self.store.read(self.offset + start, n) if n > 0 else b""
             self._chunk_no = i
+            self._sub = None
         return self._chunk
+
+    def _sub_index(self, chunk: bytes) -> array:
+        sub = self._sub
+        if sub is None:
+            sub = array("q", [0])
+            total = 0
+            for b in range(0, len(chunk) - BLOCK, BLOCK):
+                total += _popcount(chunk[b:b + BLOCK])
+                sub.append(total)
+            self._sub = sub
+        return sub
 
     def test(self, bit: int) -> bool:
         """True when the bit is set; bits beyond the (possibly truncated) bitmap are clear."""
@@ -91,7 +108,10 @@ class Bitmap:
         total = self._prefix_upto(chunk_no)
         chunk = self._get_chunk(chunk_no)
         i = byte % self.chunk
-        total += _popcount(chunk[:i])
+        blk = i // BLOCK
+        if blk:
+            total += self._sub_index(chunk)[blk]
+        total += _popcount(chunk[blk * BLOCK:i])
         rem = bit & 7
         if rem and i < len(chunk):
             total += bin(chunk[i] & ((1 << rem) - 1)).count("1")

@@ -71,13 +71,20 @@ class _Part:
         needed = min(h.bitmap_bytes, -(-h.max_mapnr // 8))
         self.truncated_meta = self.bitmap1.available_bytes < needed or \
             self.bitmap2.available_bytes < needed
+        # rank of the pfn after the last one looked up: reading a run of pages (a log
+        # ring) ranks neighbouring pfns, each then costs one bit test, not a count
+        self._next_pfn = -1
+        self._next_rank = 0
 
     def dumpable(self, pfn: int) -> bool:
         h = self.hdr
         return h.start_pfn <= pfn < h.end_pfn and self.bitmap2.test(pfn)
 
     def desc_offset(self, pfn: int) -> int:
-        return self.hdr.page_desc_offset + (self.bitmap2.rank(pfn) - self.base_rank) * PAGE_DESC_SIZE
+        bm = self.bitmap2
+        rank = self._next_rank if pfn == self._next_pfn else bm.rank(pfn)
+        self._next_pfn, self._next_rank = pfn + 1, rank + bm.test(pfn)
+        return self.hdr.page_desc_offset + (rank - self.base_rank) * PAGE_DESC_SIZE
 
     def descriptor(self, pfn: int):
         """(offset, size, flags) of a dumpable pfn, or None when the descriptor is missing."""
@@ -117,6 +124,7 @@ class KdumpReader(DumpReader):
         self._vmcoreinfo_source: Optional[str] = None
         self._vmci_loaded = False
         self._codecs_seen: Dict[str, int] = {}
+        self._codec_of: Dict[int, str] = {}     # page_desc.flags -> codec name, as met
 
     # -- structure checks ------------------------------------------------------
     def _check_set(self) -> None:
@@ -229,10 +237,10 @@ class KdumpReader(DumpReader):
         if page is not None:
             self._cache.move_to_end(pfn)
             return page
-        p = self._part_for(pfn)
-        if p is None:
+        p = self._parts[0] if len(self._parts) == 1 else self._part_for(pfn)
+        if p is None or not p.hdr.start_pfn <= pfn < p.hdr.end_pfn:
             raise self._missing(pfn, "is outside the memory covered by the dump files")
-        if not p.dumpable(pfn):
+        if not p.bitmap2.test(pfn):
             if p.bitmap2.available_bytes * 8 <= pfn:
                 raise self._missing(pfn, "lies beyond the truncated end of the page bitmap")
             if p.hdr.dump_level is not None and p.hdr.dump_level & 1 and p.bitmap1.test(pfn):
@@ -243,12 +251,17 @@ class KdumpReader(DumpReader):
                 # (log buffer, ring descriptors) is never of those kinds.
                 return self._zero_page()
             raise self._missing(pfn, "was excluded from the dump")
-        d = p.descriptor(pfn)
+        return self._page_at(p, pfn, p.descriptor(pfn))
+
+    def _page_at(self, p: _Part, pfn: int, d) -> bytes:
+        """The page of dumpable `pfn` from its descriptor (None: missing); cached."""
         if d is None:
             raise self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
         offset, size, flags = d
         ps = self.page_size
-        name = codec_name(flags)
+        name = self._codec_of.get(flags)
+        if name is None:
+            name = self._codec_of[flags] = codec_name(flags)
         # Writers store a page compressed only when that makes it smaller (makedumpfile
         # and QEMU both test size_out < page_size), else raw: so a compressed size of a
         # page or more is damage, and it also bounds what a decoder can be fed.
@@ -275,16 +288,47 @@ class KdumpReader(DumpReader):
         return zp
 
     def read_phys(self, paddr: int, size: int) -> bytes:
+        if size <= 0:
+            return b""
         ps = self.page_size
+        pfn, off = divmod(paddr, ps)
+        if off + size <= ps:
+            return self.read_page(pfn)[off:off + size]
+        last = (paddr + size - 1) // ps
+        if len(self._parts) == 1 and self._parts[0].hdr.start_pfn <= pfn and last < self._parts[0].hdr.end_pfn:
+            out = self._read_run(self._parts[0], pfn, last + 1)
+        else:
+            out = [self.read_page(f) for f in range(pfn, last + 1)]
+        out[0] = out[0][off:]
+        tail = (paddr + size) - last * ps
+        out[-1] = out[-1][:tail]
+        return b"".join(out)
+
+    def _read_run(self, p: _Part, first: int, end: int) -> List[bytes]:
+        """Pages first..end-1 of one part: the descriptors of the dumpable ones read
+        in one piece (their ranks are consecutive), each page then as read_page reads
+        it; pages not dumpable (and any a descriptor problem touches) through read_page."""
+        bm = p.bitmap2
+        dumpable = [bm.test(f) for f in range(first, end)]
+        count = sum(dumpable)
+        raw = p.store.read_present(p.desc_offset(first + dumpable.index(True)), count * PAGE_DESC_SIZE) \
+            if count else None
+        if raw is None:
+            return [self.read_page(f) for f in range(first, end)]
+        descs = PAGE_DESC.iter_unpack(raw)
         out = []
-        addr, left = paddr, size
-        while left > 0:
-            pfn, off = divmod(addr, ps)
-            n = min(left, ps - off)
-            out.append(self.read_page(pfn)[off:off + n])
-            addr += n
-            left -= n
-        return out[0] if len(out) == 1 else b"".join(out)
+        cache = self._cache
+        for f, ok in zip(range(first, end), dumpable):
+            if not ok:
+                out.append(self.read_page(f))
+                continue
+            offset, size, flags, _pf = next(descs)
+            page = cache.get(f)
+            if page is None:
+                page = self._page_at(p, f, None if offset <= 0 or size == 0 else (offset, size, flags))
+            out.append(page)
+        p._next_pfn = -1        # desc_offset's running rank no longer follows
+        return out
 
     # -- facts ---------------------------------------------------------------------
     def _compression(self) -> str:

@@ -41,7 +41,7 @@ MAX_RECORD_CHARS = 1 << 16
 
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
-    numbered: Numbered = ((i, s) for i, s in enumerate(lines, 1))
+    numbered: Numbered = enumerate(lines, 1)
     return unreverse(rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
         strip_cr(numbered))))))))
 
@@ -50,8 +50,10 @@ def normalise(lines: Iterable[str]) -> Numbered:
 
 def strip_cr(lines: Numbered) -> Numbered:
     """Drop the CR of CRLF line ends (and trailing CRs a serial console doubles)."""
-    for n, s in lines:
-        yield (n, s.rstrip("\r")) if s[-1:] == "\r" else (n, s)
+    for item in lines:
+        s = item[1]
+        # most lines pass through as the same tuple (no allocation per line)
+        yield (item[0], s.rstrip("\r")) if s[-1:] == "\r" else item
 
 
 # -- journal structured modes ----------------------------------------------------
@@ -103,12 +105,16 @@ def decode_journal(lines: Numbered) -> Numbered:
     ("within 40 lines") count log records, and one record is 10-20 lines there."""
     head, rest = _window(lines, WRAP_WINDOW)
     if not any(_journal_like(x) for _, x in head):
-        # journal output is one format from its first line on: a plain log passes untouched
-        yield from chain(head, rest)
-        return
+        # journal output is one format from its first line on: a plain log passes
+        # untouched, with no generator step per line
+        return chain(head, rest)
+    return _renumber_journal(chain(head, rest))
+
+
+def _renumber_journal(lines: Numbered) -> Numbered:
     multi = [False]
     out_n, last_in = 0, None
-    for n, s in _decode_journal(chain(head, rest), multi):
+    for n, s in _decode_journal(lines, multi):
         if not multi[0]:
             out_n = n
         elif n != last_in:
@@ -310,13 +316,14 @@ def strip_markup(lines: Numbered) -> Numbered:
 
     Only around a line that starts with a console prefix: the kernel prints
     lines of its own that start with "**" ("** 2395 printk messages dropped **")."""
-    for n, s in lines:
-        if s[:3] in ("**[", "**<"):
+    for item in lines:
+        s = item[1]
+        if s[:1] == "*" and s[1:3] in ("*[", "*<"):
             t = s.rstrip()
             inner = t[2:-2] if len(t) > 4 and t.endswith("**") else t[2:]
             if len(strip_prefix(inner)[0]) != len(inner):
-                s = inner
-        yield n, s
+                item = (item[0], inner)
+        yield item
 
 
 def dedent(lines: Numbered) -> Numbered:
@@ -451,7 +458,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     last_len = 0          # length of the last physical line in `held`
     held_prefixed = False  # `held` starts with a console prefix
     marked = False        # `held` may end in a Code: run, a module list or a frame
-    for n, s in chain(head, rest):
+    for item in chain(head, rest):
+        s = item[1]
         if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
             sep = None
             has_prefix = None
@@ -473,10 +481,12 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 continue
         if held is not None:
             yield held
-        held = (n, s)
+        held = item
         held_msg = None
         last_len = len(s)
-        marked = "Code: " in s or "Modules linked in:" in s or "+0x" in s or "+" in s[-3:]
+        # "+0x" (a frame) and a "+" in the last 3 characters (a frame cut after its "+")
+        # both need a "+": one search answers both for most lines
+        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s
         held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
@@ -585,8 +595,11 @@ def unreverse(lines: Numbered) -> Numbered:
             break
     rev, fwd = _order_votes([s for _, s in head])
     if rev < 2 or rev < 3 * fwd:
-        yield from chain(head, it)
-        return
+        return chain(head, it)          # in time order: no generator step per line
+    return _unreversed(head, it)
+
+
+def _unreversed(head: List[Tuple[int, str]], it: Numbered) -> Numbered:
     buf = head
     for item in chain([], it):
         buf.append(item)

@@ -20,6 +20,9 @@ _HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
 _PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
 _CALLER = re.compile(r"\[ *([TC]\d{1,10})\]")
+# The common line in one match: a printk stamp, an optional caller column ("[T123]",
+# with or without a blank before it) and the blank after them.
+_PRINTK_LINE = re.compile(r"\[ *(\d{1,12}\.\d{1,9})\](?: ?\[ *([TC]\d{1,10})\])? ?")
 # "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
 # is absent where syslogd is told not to log it or the poster cut it out
 # ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware).
@@ -107,6 +110,14 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
     Returns (message, timestamp, caller id, syslog host, length of the printk
     prefix that was removed — used to recognise makedumpfile's indented
     continuation lines)."""
+    if text[:1] == "[":
+        # The common case first: a line opening with a printk stamp. Of the other
+        # stamps that open with "[", only journal -o short-monotonic ("[ 1.2] host
+        # kernel: ") can match there, and it needs " kernel:" in the line.
+        m = _PRINTK_LINE.match(text)
+        if m is not None and (" kernel:" not in text or _MONO_HOST.match(text) is None):
+            end = m.end()
+            return text[end:], float(m.group(1)), m.group(2), None, end
     if text[:1] in (" ", "\t"):
         # a paste indented as a whole ("    [  12.3] BUG: ..."): blanks before a
         # recognised prefix are not the message's own indentation

@@ -39,7 +39,7 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None,
         source["kallsyms"] = opened.kallsyms
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
-        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf").collect()
+        got = Collector(opened.prog, cpu_regs=opened.cpu_regs, orc=opened.method != "dwarf" and opened.arch == "x86_64").collect()
         out.update(memory=got["memory"], tasks=got["tasks"], modules=got["modules"])
         source["missing"] = got["missing"]
         source["notes"] = list(opened.notes)

@@ -140,7 +140,14 @@ class Collector:
     def _hugetlb(self) -> int:
         """Pages held by hugetlb pools (meminfo's Hugetlb), over every hstate."""
         prog = self.prog
-        n = prog["hugetlb_max_hstate"].value_()
+        try:
+            n = prog["hugetlb_max_hstate"].value_()
+        except LookupError:
+            # not named by a functions-only kallsyms: the registered hstates are
+            # the leading entries that have a name (the rest are zeroed)
+            n = 0
+            while n < 16 and prog["hstates"][n].name[0].value_():
+                n += 1
         total = 0
         for i in range(min(n, 16)):
             h = prog["hstates"][i]
@@ -278,8 +285,56 @@ def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None,
         if regs is None:
             raise
         trace = prog.stack_trace(regs)
+    if orc is None and prog.platform.arch.name == "AARCH64":
+        return _arm64_pcs(prog, trace, MAX_FRAMES)
     from triage.facts.orc import repaired_pcs
     return repaired_pcs(prog, trace, orc, MAX_FRAMES)
+
+
+def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
+    """Return addresses of an arm64 frame-pointer unwind, with the caller the frame
+    records miss: a frame interrupted (an exception, or the CPU's saved registers)
+    in a leaf function, or before its prologue stored x29/x30, has not pushed a
+    frame record, so the chain skips from it to its caller's caller; its caller
+    is then in the saved LR. LR is taken only when it lies in another function
+    than the interrupted pc and is not already the next frame (after a prologue
+    LR is a return address inside the function itself, or equals that frame).
+    Module frames are left as the frame records give them (see below)."""
+    frames = [f for f in trace if not f.is_inline]
+    try:
+        text = (prog.symbol("_stext").address, prog.symbol("_etext").address)
+    except LookupError:
+        text = (0, 0)
+    out: List[int] = []
+    for i, f in enumerate(frames):
+        out.append(f.pc)
+        if len(out) >= limit:
+            break
+        # only in the kernel image: module code is unwound by frame records alone,
+        # as drgn does with vmlinux debuginfo (which has no modules' CFI) and as
+        # the kernel's own Call trace does (it prints the LR on a line of its own)
+        if not f.interrupted or not text[0] <= f.pc < text[1]:
+            continue
+        regs = f.registers()
+        lr = regs.get("lr", regs.get("x30"))
+        nxt = frames[i + 1].pc if i + 1 < len(frames) else None
+        if lr is None or lr == nxt or lr == f.pc:
+            continue
+        try:
+            here, there = prog.symbol(f.pc), prog.symbol(lr)
+        except LookupError:
+            continue            # LR outside kernel text: not a return address
+        if _at_exception_vector(here, f.pc):
+            continue            # LR is the interrupted code's, whose own pc (ELR) is not saved here
+        if here.address != there.address:
+            out.append(lr)
+    return out[:limit]
+
+
+def _at_exception_vector(sym: Any, pc: int) -> bool:
+    """pc is an entry of an exception vector table (architectural layout: 2 KiB
+    aligned, 16 entries of 0x80 bytes), i.e. the CPU had just taken an exception."""
+    return sym.size == 0x800 and sym.address & 0x7FF == 0 and (pc - sym.address) % 0x80 == 0
 
 
 def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[Any]:
@@ -289,7 +344,10 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     from drgn.helpers.linux.cpumask import for_each_present_cpu
     for cpu in for_each_present_cpu(prog):
         if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
-            return drgn.Object.from_bytes_(prog, "struct pt_regs", cpu_regs[cpu])
+            # PRSTATUS holds the leading registers; arm64's struct pt_regs goes on
+            # (orig_x0, syscallno, ...), which unwinding does not use
+            typ = prog.type("struct pt_regs")
+            return drgn.Object.from_bytes_(prog, typ, cpu_regs[cpu].ljust(typ.size, b"\0"))
     return None
 
 

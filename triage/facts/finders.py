@@ -7,8 +7,10 @@ Objects: enumerator constants and functions come from BTF; per-CPU variables
 from their BTF VAR records; other globals (vmlinux BTF describes none) from
 GLOBALS, a curated name -> C type table. The table was built by tracing the
 globals drgn's helpers and libdrgn look up on a DWARF Program while computing
-dump facts (tests/facts/drgn_dwarf_oracle.py --trace). Addresses always come
-from kallsyms; array lengths from BTF enumerators, never from kernel versions.
+dump facts (tests/facts/drgn_dwarf_oracle.py --trace). Addresses come from
+kallsyms, or, for a kernel whose kallsyms lists functions only, from
+triage.facts.symbols (VMCOREINFO, the export table, BTF's per-CPU section);
+array lengths from BTF enumerators, never from kernel versions.
 """
 
 from typing import Any, Dict, Optional, Tuple, Union
@@ -87,10 +89,12 @@ def _kinds_for(drgn, kinds) -> Tuple[int, ...]:
 class BtfFinders:
     """The type and object finder callbacks for one Program."""
 
-    def __init__(self, prog: Any, btf: B.Btf):
+    def __init__(self, prog: Any, btf: B.Btf, symbols: Any = None):
         import drgn
         self._drgn = drgn
         self.btf = btf
+        # triage.facts.symbols.DumpSymbols when kallsyms lists functions only
+        self.symbols = symbols
         self.types = TypeBuilder(prog, btf)
         self._type_cache: Dict[Tuple[str, Tuple[int, ...]], Optional[int]] = {}
 
@@ -124,13 +128,13 @@ class BtfFinders:
         if flags & F.FUNCTION:
             ids = self.btf.find(name, (B.FUNC,))
             if ids:
-                addr = _address(prog, name)
+                addr = self._address(prog, name)
                 if addr is not None:
                     return drgn.Object(prog, self.types.type(ids[0]), address=addr)
         if flags & F.VARIABLE:
             typ = self._variable_type(prog, name)
             if typ is not None:
-                addr = _address(prog, name)
+                addr = self._address(prog, name)
                 if addr is not None:
                     return drgn.Object(prog, typ, address=addr)
         return None
@@ -152,7 +156,10 @@ class BtfFinders:
         if length == "":
             return prog.array_type(typ)
         if length == SYM:
-            return prog.array_type(typ, _symbol_length(prog, name, typ.size))
+            size = self._size(prog, name)
+            if size is None:
+                return None
+            return prog.array_type(typ, _symbol_length(prog, name, typ.size, size, self._address(prog, name)))
         if isinstance(length, str):
             hit = self.btf.enumerator(length)
             if hit is None:
@@ -161,27 +168,41 @@ class BtfFinders:
         return prog.array_type(typ, length)
 
 
-def _address(prog: Any, name: str) -> Optional[int]:
-    try:
-        return prog.symbol(name).address
-    except LookupError:
-        return None
+    def _address(self, prog: Any, name: str) -> Optional[int]:
+        """kallsyms' address of `name`, else what the dump says without it (symbols)."""
+        try:
+            return prog.symbol(name).address
+        except LookupError:
+            pass
+        hit = self.symbols.lookup(name) if self.symbols is not None else None
+        return hit[0] if hit else None
+
+    def _size(self, prog: Any, name: str) -> Optional[int]:
+        try:
+            return prog.symbol(name).size
+        except LookupError:
+            pass
+        hit = self.symbols.lookup(name) if self.symbols is not None else None
+        return hit[1] if hit else None
 
 
-def _symbol_length(prog: Any, name: str, elem: int) -> int:
-    """Elements in the table `name`: kallsyms size / element size, minus zero padding."""
-    n = min(prog.symbol(name).size // elem, MAX_SYM_ELEMS) if elem else 0
-    data = prog.read(prog.symbol(name).address, n * elem) if n else b""
+def _symbol_length(prog: Any, name: str, elem: int, size: int, address: int) -> int:
+    """Elements in the table `name`: its size / element size, minus zero padding."""
+    n = min(size // elem, MAX_SYM_ELEMS) if elem else 0
+    data = prog.read(address, n * elem) if n else b""
     zero = bytes(elem)
     while n and data[(n - 1) * elem:n * elem] == zero:
         n -= 1
     return n
 
 
-def install_btf(prog: Any, blob: bytes) -> B.Btf:
-    """Parse `blob` and register its finders on `prog`; BtfError when the blob is bad."""
+def install_btf(prog: Any, blob: bytes, symbols: Any = None) -> B.Btf:
+    """Parse `blob` and register its finders on `prog`; BtfError when the blob is bad.
+    `symbols` (triage.facts.symbols.DumpSymbols) answers for data kallsyms lacks."""
     btf = B.Btf(blob)
-    finders = BtfFinders(prog, btf)
+    if symbols is not None:
+        symbols.btf = btf
+    finders = BtfFinders(prog, btf, symbols)
     prog.register_type_finder(TYPE_FINDER, finders.find_type, enable_index=-1)
     prog.register_object_finder(OBJECT_FINDER, finders.find_object, enable_index=-1)
     return btf

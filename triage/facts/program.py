@@ -48,6 +48,7 @@ class OpenedProgram:
     # CPU -> struct pt_regs bytes from the dump's PRSTATUS notes, for Programs drgn
     # did not open itself (it then has no saved registers for the running tasks)
     cpu_regs: Dict[int, bytes] = field(default_factory=dict)
+    arch: str = "x86_64"
 
     def close(self) -> None:
         if self.reader is not None:
@@ -94,13 +95,19 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
             raise FactsUnavailable("the dump carries no VMCOREINFO")
         info = parse_vmcoreinfo(raw)
         facts = reader.facts()
-        if (facts.arch or "x86_64") != "x86_64":
-            raise FactsUnavailable(f"dump facts are read only for x86_64 dumps, not {facts.arch}")
-        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader)
-        _add_kernel_image_segment(prog, info, reader.read_phys if keep else None)
+        arch = dump_arch(facts.arch, info)
+        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader, arch)
+        if arch == "aarch64":
+            _add_arm64_image_segment(prog, info, reader.read_phys if keep else None)
+        else:
+            _add_kernel_image_segment(prog, info, reader.read_phys if keep else None)
         opened = OpenedProgram(prog, "dwarf" if vmlinux else "btf+kallsyms", memory,
                                reader=reader if keep else None,
-                               cpu_regs=prstatus_regs(reader.notes()) if keep else {})
+                               # drgn finds a running task's registers through crash_notes,
+                               # which a functions-only kallsyms (arm64) lacks: keep PRSTATUS
+                               cpu_regs=prstatus_regs(reader.notes(), arch)
+                               if keep or arch != "x86_64" else {})
+        opened.arch = arch
         if vmlinux:
             if not keep:
                 reader.close()
@@ -108,15 +115,16 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
             return opened
         use_scan = kallsyms == "scan" or (kallsyms == "auto" and _vmcoreinfo_locations(info) is None)
         # the scan reads the image through triage's own reader and translator
-        loc = _scan_locations(reader, info, facts.arch) if use_scan else _vmcoreinfo_locations(info)
+        loc = _scan_locations(reader, info, arch) if use_scan else _vmcoreinfo_locations(info)
         if not keep:
             reader.close()
         if loc is None:
             raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols")
-        _add_kallsyms(drgn, prog, info, loc, scanned=use_scan)
+        _add_kallsyms(drgn, prog, info, loc, arch, scanned=use_scan)
         opened.kallsyms = "scan" if use_scan else "vmcoreinfo"
         from triage.facts.finders import install_btf
-        opened.btf = install_btf(prog, read_btf(prog))
+        blob, symbols = _btf_and_symbols(prog, info, opened.notes)
+        opened.btf = install_btf(prog, blob, symbols)
         opened.notes += _enable_orc(drgn, prog)
         return opened
     except BaseException:
@@ -124,7 +132,22 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
         raise
 
 
-def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False):
+ARCHES = {"x86_64": "X86_64", "aarch64": "AARCH64"}
+
+
+def dump_arch(arch: Optional[str], info) -> str:
+    """The dump's architecture as triage.memory names it ("x86_64", "aarch64"): the
+    file's own word, else the VMCOREINFO keys only one architecture exports.
+    FactsUnavailable for any other (drgn Programs are built for these two only)."""
+    from triage.memory.arch import _ALIASES, arch_from_vmcoreinfo
+    name = _ALIASES.get(arch) if arch else arch_from_vmcoreinfo(info)
+    if name not in ARCHES:
+        raise FactsUnavailable(f"dump facts are read for x86_64 and aarch64 dumps only, not {arch or 'this one'}")
+    return name
+
+
+def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False,
+                         arch: str = "x86_64"):
     """(Program with memory, how memory is read, keep the reader open?)."""
     if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader:
         prog = drgn.Program()
@@ -134,7 +157,7 @@ def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], tr
         except Exception:       # noqa: BLE001 - drgn rejects some files; triage's reader serves them
             pass
     from triage.errors import MemoryReadError
-    prog = drgn.Program(drgn.Platform(drgn.Architecture.X86_64,
+    prog = drgn.Program(drgn.Platform(getattr(drgn.Architecture, ARCHES[arch]),
                                       drgn.PlatformFlags.IS_64_BIT | drgn.PlatformFlags.IS_LITTLE_ENDIAN))
     read_phys = reader.read_phys
 
@@ -198,18 +221,45 @@ def _add_kernel_image_segment(prog, info, read_phys: Optional[Callable[[int, int
     prog.add_memory_segment(START_KERNEL_MAP, size, read_fn)
 
 
-PRSTATUS_REG_OFFSET = 112     # x86_64 struct elf_prstatus: pr_reg follows 112 bytes of header
-PT_REGS_SIZE = 21 * 8         # struct pt_regs = the first 21 slots of user_regs_struct (r15..ss)
+def _add_arm64_image_segment(prog, info, read_phys: Optional[Callable[[int, int], bytes]]) -> None:
+    """arm64's kernel image, _stext up to swapper_pg_dir (text, rodata with the
+    kallsyms tables and BTF), served as vaddr - kimage_voffset: the window
+    triage's aarch64 translator uses, so kallsyms and BTF need no page walks."""
+    import drgn
+    voff, lo, pgd = info.number("kimage_voffset"), info.symbol("_stext"), info.symbol("swapper_pg_dir")
+    if voff is None or lo is None or pgd is None or not 0 < pgd - lo <= MAX_IMAGE_BYTES:
+        return
+    if read_phys is None:
+        def read_phys(paddr: int, count: int) -> bytes:
+            return prog.read(paddr, count, True)
+    cache = _PageCache(read_phys)
+    from triage.errors import MemoryReadError
+
+    def read_fn(address: int, count: int, offset: int, physical: bool) -> bytes:
+        try:
+            return cache.read((address - voff) & ((1 << 64) - 1), count)
+        except MemoryReadError as exc:
+            raise drgn.FaultError(str(exc.message), address) from None
+
+    prog.add_memory_segment(lo, pgd - lo, read_fn)
+
+
+MAX_IMAGE_BYTES = 1 << 30
+PRSTATUS_REG_OFFSET = 112     # struct elf_prstatus (64-bit): pr_reg follows 112 bytes of header
+# struct pt_regs starts with the registers PRSTATUS carries: x86_64 the first 21
+# slots of user_regs_struct (r15..ss), arm64 user_pt_regs (x0-x30, sp, pc, pstate)
+PT_REGS_SIZE = {"x86_64": 21 * 8, "aarch64": 34 * 8}
 MAX_CPUS = 8192
 
 
-def prstatus_regs(notes: Sequence[Any]) -> Dict[int, bytes]:
-    """CPU number -> pt_regs bytes of each NT_PRSTATUS note, in note order (the order
-    kdump and QEMU write them: one per CPU, ascending)."""
+def prstatus_regs(notes: Sequence[Any], arch: str = "x86_64") -> Dict[int, bytes]:
+    """CPU number -> the pt_regs prefix of each NT_PRSTATUS note, in note order (the
+    order kdump and QEMU write them: one per CPU, ascending)."""
+    size = PT_REGS_SIZE[arch]
     out: Dict[int, bytes] = {}
     for n in notes:
-        if n.type == 1 and len(n.desc) >= PRSTATUS_REG_OFFSET + PT_REGS_SIZE and len(out) < MAX_CPUS:
-            out[len(out)] = bytes(n.desc[PRSTATUS_REG_OFFSET:PRSTATUS_REG_OFFSET + PT_REGS_SIZE])
+        if n.type == 1 and len(n.desc) >= PRSTATUS_REG_OFFSET + size and len(out) < MAX_CPUS:
+            out[len(out)] = bytes(n.desc[PRSTATUS_REG_OFFSET:PRSTATUS_REG_OFFSET + size])
     return out
 
 
@@ -278,7 +328,7 @@ CHECK_SYMBOLS = ("_stext", "init_uts_ns", "swapper_pg_dir", "init_top_pgt", "vma
                  "log_buf", "log_buf_len", "log_first_idx", "log_next_idx")
 
 
-def _add_kallsyms(drgn, prog, info, loc, scanned: bool) -> None:
+def _add_kallsyms(drgn, prog, info, loc, arch: str, scanned: bool) -> None:
     """Symbols from the kernel's own kallsyms tables at `loc` (KallsymsLocations)."""
     # drgn sizes its tables by kallsyms_num_syms: bound it before drgn allocates
     try:
@@ -292,7 +342,7 @@ def _add_kallsyms(drgn, prog, info, loc, scanned: bool) -> None:
         raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
     try:
         if scanned:
-            index = _load_kallsyms_at(prog, loc, kernel_stext(info, "x86_64"))
+            index = _load_kallsyms_at(prog, loc, kernel_stext(info, arch))
         else:
             from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
             index = load_vmlinux_kallsyms(prog)
@@ -333,9 +383,11 @@ def _check_scanned(prog, index, info) -> None:
             raise FactsUnavailable(f"the kallsyms tables found in the image put {name} at "
                                    f"{', '.join(map(hex, got))}, VMCOREINFO at {want:#x}")
         agree += 1
-    if agree < 2:
+    # the scan itself matched _stext; arm64 kallsyms may list functions only, so
+    # VMCOREINFO's data symbols cannot always add to it
+    if agree < 1:
         raise FactsUnavailable("the kallsyms tables found in the image cannot be checked: "
-                               f"fewer than 2 of {', '.join(CHECK_SYMBOLS)} are in both it and VMCOREINFO")
+                               f"none of {', '.join(CHECK_SYMBOLS)} is in both it and VMCOREINFO")
 
 
 def _enable_orc(drgn, prog) -> List[str]:
@@ -403,6 +455,64 @@ def _kallsyms_tables_problem(prog, loc, n: int) -> Optional[str]:
             pos += 1
         pos += 1 + length
     return None if pos <= len(data) else "names run past the token table"
+
+
+def _btf_and_symbols(prog, info, notes: List[str]):
+    """(BTF blob, DumpSymbols or None). A kallsyms with data symbols (CONFIG_KALLSYMS_ALL)
+    gives __start_BTF and every global; one listing functions only (Debian arm64) does
+    not, and then the image's read-only data is searched (triage.facts.symbols)."""
+    try:
+        return read_btf(prog), None
+    except FactsUnavailable as exc:
+        try:
+            prog.symbol("init_task")
+            raise               # kallsyms has data symbols: the BTF is really missing
+        except LookupError:
+            pass
+        from triage.facts.symbols import DumpSymbols, ImageScan, image_window
+        try:
+            scan = ImageScan(lambda a, n: prog.read(a, n), *image_window(prog, info))
+        except ValueError as why:
+            raise FactsUnavailable(f"{exc.message}; and the image cannot be searched: {why}") from None
+        blob = scan.btf()
+        if blob is None:
+            raise FactsUnavailable("kernel has no BTF (not in kallsyms, and no BTF header in its "
+                                   "read-only data)") from None
+        notes.append("kallsyms lists functions only (no CONFIG_KALLSYMS_ALL): BTF found by its header "
+                     f"in the image ({len(blob)} bytes), data addresses from VMCOREINFO, the export "
+                     f"table ({len(scan.exports())} symbols) and BTF's per-CPU section")
+        syms = dict(info.symbols)
+        from triage.facts.modlist import modules_head
+        stext, u64 = prog.symbol("_stext").address, (1 << 64) - 1
+        windows = [(max(stext - (4 << 30), 0), min(stext + (4 << 30), u64))]
+        lo, hi = info.number("MODULES_VADDR"), info.number("MODULES_END")
+        if lo is not None and hi is not None:
+            windows.append((lo & u64, hi & u64))
+        from triage.facts.a64code import loaded_address
+        from triage.facts.hstates import hstates_address
+        found = {"modules": lambda: modules_head(prog, windows, (stext, stext + MAX_IMAGE_BYTES)),
+                 "hstates": lambda: hstates_address(prog)}
+        if info.number("kimage_voffset") is not None:      # arm64 machine code
+            found["nr_vmalloc_pages"] = lambda: loaded_address(prog, "vmalloc_nr_pages")
+            found["panic_cpu"] = lambda: _panic_cpu(prog)
+        return blob, DumpSymbols(scan, syms, found)
+
+
+def _panic_cpu(prog) -> Optional[int]:
+    """&panic_cpu (drgn's panic_task reads it): the variable nmi_panic() and
+    crash_kexec() both atomic_cmpxchg; they must agree, and the value must be a
+    CPU number or PANIC_CPU_INVALID (-1)."""
+    from triage.facts.a64code import atomic_target
+    got = {a for a in (atomic_target(prog, f) for f in ("nmi_panic", "crash_kexec")) if a is not None}
+    if len(got) != 1:
+        return None
+    addr = got.pop()
+    try:
+        (value,) = struct.unpack("<i", prog.read(addr, 4))
+        ncpus = struct.unpack("<I", prog.read(prog["nr_cpu_ids"].address_, 4))[0]
+    except Exception:           # noqa: BLE001
+        return None
+    return addr if -1 <= value < min(ncpus, MAX_CPUS) else None
 
 
 def read_btf(prog) -> bytes:

@@ -31,6 +31,7 @@ _PA_LOW = 0x0000FFFFFFFFFFFF              # descriptor bits [47:0]
 _TABLE_CACHE_MAX = 4096                   # table pages kept (bounded memory)
 _U64 = (1 << 64) - 1
 _IMAGE_TAIL_MAX = 256 << 20              # image data+bss after swapper_pg_dir (fallback bound)
+_FIRST_MAPPING_TABLES = 64               # tables searched for a linear-map page (PHYS_OFFSET)
 
 
 class AArch64Translator(Translator):
@@ -59,8 +60,13 @@ class AArch64Translator(Translator):
         self.t1sz = t1sz
         self.kimage_voffset = _need(info, "kimage_voffset")
         # 5.11+ 52-bit kernels on 48-bit hardware lower memstart_addr below zero:
-        # the linear-map formula then works modulo 2**64.
-        self.phys_offset = _need(info, "PHYS_OFFSET") & _U64
+        # the linear-map formula then works modulo 2**64. Without the key (kernels
+        # before 4.12's export, trimmed VMCOREINFO) it is derived per layout from
+        # the page tables (_derive_phys_offset).
+        given = info.number("PHYS_OFFSET")
+        self._phys_offset_given = None if given is None else given & _U64
+        self.phys_offset = self._phys_offset_given or 0
+        self.phys_offset_source = "VMCOREINFO" if given is not None else None
         self.pgd_vaddr = info.symbol("swapper_pg_dir")
         if self.pgd_vaddr is None:
             raise NoLogError("aarch64 VMCOREINFO has no SYMBOL(swapper_pg_dir)")
@@ -118,6 +124,10 @@ class AArch64Translator(Translator):
         for name, a, page_offset, page_end in self._candidates(actual, flipped_known):
             self._set_walk(a)
             self.page_offset, self.page_end = page_offset, page_end
+            if self._phys_offset_given is None:
+                if not self._derive_phys_offset():
+                    continue
+                probes = self._probe_paddrs()
             verdict = self._check(probes)
             if verdict is True:
                 self._record(name, "verified against swapper_pg_dir")
@@ -125,11 +135,14 @@ class AArch64Translator(Translator):
             if verdict is None and fallback is None:
                 fallback = (name, a, page_offset, page_end)
         if fallback is None:
+            po = (f"PHYS_OFFSET={self.phys_offset:#x}" if self._phys_offset_given is not None
+                  else "no NUMBER(PHYS_OFFSET), and no linear-map page found in swapper_pg_dir to derive it")
             raise NoLogError("no aarch64 memory layout agrees with the page tables "
-                             f"(VA_BITS={self.va_bits}, PAGE_SIZE={self.page_size}, "
-                             f"PHYS_OFFSET={self.phys_offset:#x})")
+                             f"(VA_BITS={self.va_bits}, PAGE_SIZE={self.page_size}, {po})")
         name, a, self.page_offset, self.page_end = fallback
         self._set_walk(a)
+        if self._phys_offset_given is None:
+            self._derive_phys_offset()
         self._record(name, "unverified: no probe address is mapped in swapper_pg_dir")
 
     def _record(self, name: str, how: str) -> None:
@@ -137,8 +150,61 @@ class AArch64Translator(Translator):
             "layout": name, "check": how, "page_size": self.page_size,
             "va_bits": self.va_bits, "vabits_actual": self.vabits_actual, "levels": self.levels,
             "entry_format": self.entry_format, "page_offset": f"{self.page_offset:#x}",
-            "phys_offset": f"{self.phys_offset:#x}",
+            "phys_offset": f"{self.phys_offset:#x}", "phys_offset_source": self.phys_offset_source,
         }
+
+    def _derive_phys_offset(self) -> bool:
+        """Set phys_offset from the first page the linear map maps in swapper_pg_dir
+        (paddr - (vaddr - PAGE_OFFSET): the linear map is one offset for all of RAM,
+        so any mapped page gives it, whether or not RAM starts at memstart_addr).
+        False when this layout's linear range maps nothing readable."""
+        try:
+            hit = self._first_mapping(self.page_offset, self.page_end)
+        except MemoryReadError:
+            hit = None
+        if hit is None:
+            return False
+        vaddr, paddr = hit
+        self.phys_offset = (paddr - (vaddr - self.page_offset)) & _U64
+        self.phys_offset_source = (f"derived from swapper_pg_dir: linear-map page {vaddr:#x} "
+                                   f"-> physical {paddr:#x} (no NUMBER(PHYS_OFFSET) in VMCOREINFO)")
+        return True
+
+    def _first_mapping(self, lo: int, hi: int) -> Optional[Tuple[int, int]]:
+        """(vaddr, paddr) of the lowest mapped address in [lo, hi), walking at most
+        _FIRST_MAPPING_TABLES tables (the linear range of a real kernel maps RAM
+        within its first few tables; a hostile table tree stays cheap)."""
+        bits = self.page_shift - 3
+        budget = [_FIRST_MAPPING_TABLES]
+
+        def visit(table: int, level: int, entries: int, base: int) -> Optional[Tuple[int, int]]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            raw = self._table(table)
+            shift = self.page_shift + bits * (level - 1)
+            span = 1 << shift
+            first = (lo - base) >> shift if lo > base else 0
+            for idx in range(first, entries):
+                va = base + idx * span
+                if va >= hi:
+                    return None
+                (entry,) = struct.unpack_from("<Q", raw, idx * 8)
+                kind = entry & 3
+                if level > 1 and kind == 3:
+                    got = visit(self._oa(entry), level - 1, 1 << bits, va)
+                    if got is not None or budget[0] < 0:
+                        return got
+                elif kind == (3 if level == 1 else 1):
+                    start = max(va, lo)
+                    return start, (self._oa(entry) & ~(span - 1)) + (start - va)
+            return None
+
+        return visit(self.pgd_paddr, self.levels, self.top_entries, _neg(self.vabits_actual))
+
+    def _oa(self, entry: int) -> int:
+        """The output address of a table/block/page descriptor (48-bit, LPA or LPA2)."""
+        return (entry & self._oa_mask) | ((entry & self._oa_high_mask) << self._oa_high_shift)
 
     def _probe_paddrs(self) -> List[int]:
         """Physical pages the linear map must cover: the top-level table, start of RAM."""
@@ -219,7 +285,7 @@ class AArch64Translator(Translator):
             shift = self.page_shift + bits * (level - 1)
             idx = (vaddr >> shift) & (entries - 1)
             (entry,) = struct.unpack_from("<Q", self._table(table), idx * 8)
-            out = (entry & self._oa_mask) | ((entry & self._oa_high_mask) << self._oa_high_shift)
+            out = self._oa(entry)
             kind = entry & 3
             if level > 1 and kind == 3:
                 table = out

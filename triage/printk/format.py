@@ -8,11 +8,14 @@ neither printable ASCII nor whitespace become `\\xNN` (makedumpfile writes
 """
 
 import re
-from typing import Iterable, Iterator
+from itertools import repeat
+from operator import floordiv, mod
+from typing import Iterable, Iterator, Sequence, Tuple
 
 from triage.printk.record import PrintkRecord
 
 _SPECIAL = re.compile(rb"[^\x20-\x7e\t\x0b\x0c\r]")
+_PLAIN = bytes(range(0x20, 0x7f)) + b"\t\x0b\x0c\r"    # the bytes _SPECIAL does not match
 
 
 def _escape(m: "re.Match[bytes]") -> bytes:
@@ -75,18 +78,25 @@ def record_lines(rec: PrintkRecord) -> Iterator[str]:
         yield p + _SPECIAL.sub(_escape, line).decode("ascii")
 
 
-def format_raw(pairs: Iterable[tuple], batch: int = 2048) -> Iterator[bytes]:
-    """makedumpfile-style output of (ts_nsec, text) pairs, in chunks of `batch` records."""
+def format_columns(batches: Iterable[Tuple[Sequence[int], Sequence[bytes]]]) -> Iterator[bytes]:
+    """makedumpfile-style output of (timestamps, texts) batches, one block per batch.
+
+    The prefixes are formatted by a C-level map; one translate() over the block then
+    tells whether any text holds a byte that needs escaping or an embedded newline
+    (the block then holds more newlines than records), and only those records are
+    formatted again one by one."""
     special = _SPECIAL.search
-    out: list = []
-    append = out.append
-    for ns, text in pairs:
-        if special(text) is None:
-            append(b"[%5d.%06d] %s\n" % (ns // 1_000_000_000, ns % 1_000_000_000 // 1000, text))
-        else:
-            append(format_record(PrintkRecord(None, ns, text)))
-        if len(out) >= batch:
-            yield b"".join(out)
-            out = []
-            append = out.append
-    yield b"".join(out)
+    for tss, texts in batches:
+        k = len(texts)
+        # prefix, text, newline of each record, side by side in one list for one join
+        parts = [b"\n"] * (3 * k)
+        parts[0::3] = map(mod, repeat(b"[%5d.%06d] "),
+                          map(divmod, map(floordiv, tss, repeat(1000)), repeat(1_000_000)))
+        parts[1::3] = texts
+        block = b"".join(parts)
+        if block.translate(None, _PLAIN) != b"\n" * k:
+            for i, text in enumerate(texts):
+                if special(text) is not None:
+                    parts[3 * i:3 * i + 3] = format_record(PrintkRecord(None, tss[i], text)), b"", b""
+            block = b"".join(parts)
+        yield block

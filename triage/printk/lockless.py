@@ -10,11 +10,15 @@ unsigned long) before the text.
 """
 
 import struct
+import sys
+from array import array
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import add, and_, eq, ge, getitem, gt, lt, sub, xor
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from triage.dumps.vmcoreinfo import VmcoreInfo
-from triage.errors import CorruptDumpError
+from triage.errors import CorruptDumpError, MemoryReadError
 from triage.printk.layout import require
 from triage.printk.record import PrintkRecord
 
@@ -32,7 +36,7 @@ MAX_COUNT_BITS = MAX_SIZE_BITS - 5
 READ_TEXT_BITS = 25
 READ_COUNT_BITS = READ_TEXT_BITS - 5
 _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
-_RUN = 1 << 16               # descriptors unpacked per pass (bounds the temporary copies)
+_RUN = 1 << 14               # descriptors unpacked per pass (bounds the temporary copies)
 
 
 @dataclass
@@ -207,38 +211,156 @@ def decode_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: b
     return records, problems
 
 
-def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: bytes, data: bytes,
-                  missing_descs: Sequence[Tuple[int, int]], missing_infos: Sequence[Tuple[int, int]],
-                  missing_data: Sequence[Tuple[int, int]], problems: List[str],
-                  raw: bool = False) -> Iterator[PrintkRecord]:
-    """Generator form of decode_lockless; appends to `problems` when it finishes.
+# Outcomes of one descriptor that yields no text (Ring.text): not a record of this
+# id (skipped silently, as the kernel's readers do), lost to a page missing from the
+# dump, or an impossible data position.
+_SKIP, _LOST, _INVALID = 0, 1, 2
 
-    raw=True yields bare (ts_nsec, text) tuples instead of PrintkRecords: the
-    plain `triage dmesg` output needs nothing else, and it halves the per-record cost.
-    """
+
+class _Ring:
+    """What decoding one descriptor needs: the ring's sizes and bytes, and the
+    ranges missing from the dump. `text` is the one place a descriptor's state
+    and data position are judged; the column fast path only uses it for the
+    descriptors its bulk tests could not clear."""
+
+    __slots__ = ("id_mask", "sv_shift", "size_bits", "size", "size_mask", "lpos_mask", "ps",
+                 "dsz", "isz", "data", "missing_descs", "missing_infos", "missing_data")
+
+    def __init__(self, lay: LocklessLayout, hdr: RingHeader, data, missing_descs, missing_infos,
+                 missing_data):
+        bits = lay.pointer_size * 8
+        self.id_mask = (1 << (bits - 2)) - 1
+        self.sv_shift = bits - 2
+        self.size_bits = hdr.size_bits
+        self.size = 1 << hdr.size_bits
+        self.size_mask = self.size - 1
+        self.lpos_mask = (1 << bits) - 1
+        self.ps = lay.pointer_size
+        self.dsz, self.isz = lay.desc_size, lay.info_size
+        if isinstance(data, (bytearray, memoryview)):
+            # one copy of the text ring (at most 2**READ_TEXT_BITS: larger rings come as a
+            # RingWindow) makes every per-record slice a single bytes allocation
+            data = bytes(data)
+        self.data = data
+        self.missing_descs, self.missing_infos, self.missing_data = missing_descs, missing_infos, missing_data
+
+    def text(self, slot: int, sv: int, begin: int, nxt: int, text_len: int, expect: int):
+        """The text of the descriptor in `slot` expected to hold id `expect`, or
+        _SKIP/_LOST/_INVALID."""
+        if self.missing_descs and _missing(self.missing_descs, slot * self.dsz, slot * self.dsz + self.dsz):
+            return _LOST
+        if (sv & self.id_mask) != expect:
+            return _SKIP
+        state = sv >> self.sv_shift
+        if state != DESC_COMMITTED and state != DESC_FINALIZED:
+            return _SKIP
+        ioff = slot * self.isz
+        if self.missing_infos and _missing(self.missing_infos, ioff, ioff + self.isz):
+            return _LOST
+        if begin & 1 and nxt & 1:
+            # Dataless: an empty line is a real record; anything else lost its text.
+            return b"" if begin == EMPTY_LINE_LPOS and nxt == EMPTY_LINE_LPOS else _SKIP
+        size_bits, size = self.size_bits, self.size
+        if (begin >> size_bits) == (nxt >> size_bits) and begin < nxt:
+            off, length = begin & self.size_mask, nxt - begin
+        elif (((begin + size) & self.lpos_mask) >> size_bits) == (nxt >> size_bits):
+            # unsigned long arithmetic: lpos starts just below 2**bits and wraps past it
+            off, length = 0, nxt & self.size_mask
+        else:
+            return _INVALID
+        if length < self.ps or off + length > size:
+            return _INVALID
+        off += self.ps
+        length -= self.ps
+        if text_len > length:
+            text_len = length
+        if self.missing_data and _missing(self.missing_data, off, off + text_len):
+            return _LOST
+        return self.data[off:off + text_len]
+
+
+def _runs(lay: LocklessLayout, hdr: RingHeader, problems: List[str]) -> List[Tuple[int, int, int]]:
+    """(first slot, count, first id) of the runs of consecutive slots the walk from
+    tail_id to head_id visits (wrapping once at the end of the arrays), each at most
+    _RUN long so that its unpacked copy stays bounded."""
     count = 1 << hdr.count_bits
-    size = 1 << hdr.size_bits
-    ps = lay.pointer_size
-    bits = ps * 8
-    id_mask = (1 << (bits - 2)) - 1
-    lpos_mask = (1 << bits) - 1
-    if len(descs) < count * lay.desc_size or len(infos) < count * lay.info_size or len(data) < size:
+    id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
+    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
+    first = hdr.tail_id
+    if n > count:
+        problems.append(f"printk descriptor ids span {n} entries but the ring holds {count}; "
+                        "reading the newest ones")
+        n = count
+        first = (hdr.head_id - count + 1) & id_mask
+    if n > 1 << READ_COUNT_BITS:
+        # only the newest part of a ring larger than any kernel config builds (read_lockless
+        # names the cut)
+        n = 1 << READ_COUNT_BITS
+        first = (hdr.head_id - n + 1) & id_mask
+    slot0 = first % count
+    runs = [(slot0, min(n, count - slot0))]
+    if n > count - slot0:
+        runs.append((0, n - (count - slot0)))
+    out = []
+    rid = first
+    for a, k in runs:
+        for i in range(0, k, _RUN):
+            m = min(_RUN, k - i)
+            out.append((a + i, m, rid))
+            rid = (rid + m) & id_mask
+    return out
+
+
+def _check_sizes(lay: LocklessLayout, hdr: RingHeader, descs, infos, data) -> None:
+    count = 1 << hdr.count_bits
+    if len(descs) < count * lay.desc_size or len(infos) < count * lay.info_size or len(data) < 1 << hdr.size_bits:
         raise CorruptDumpError("printk ring arrays are shorter than the ring header says")
-    pcode = "Q" if ps == 8 else "I"
+
+
+def _desc_struct(lay: LocklessLayout) -> Tuple[struct.Struct, Tuple[int, int, int]]:
+    """The Struct of the descriptor fields read, and the tuple positions of
+    (state_var, text begin, text next)."""
+    pcode = "Q" if lay.pointer_size == 8 else "I"
     dfields = [(lay.state_var + lay.counter, pcode), (lay.text_blk_lpos + lay.lpos_begin, pcode),
                (lay.text_blk_lpos + lay.lpos_next, pcode)]
-    dstruct = _struct_for(dfields, lay.desc_size)
     order = sorted(range(3), key=lambda i: dfields[i][0])
+    dinv = [0] * 3
+    for pos, i in enumerate(order):
+        dinv[i] = pos
+    return _struct_for(dfields, lay.desc_size), (dinv[0], dinv[1], dinv[2])
+
+
+def _info_fields(lay: LocklessLayout) -> List[Tuple[int, str]]:
+    """(offset, struct code) of the printk_info fields a record is built from, in the
+    order iter_lockless reads them: ts_nsec, text_len, then seq, caller_id and the
+    facility/level bytes when exported."""
     ifields = [(lay.ts_nsec, "Q"), (lay.text_len, "H")]
-    want_seq = lay.seq is not None and not raw          # raw output needs ts and text only
-    want_caller = lay.caller_id is not None and not raw
-    want_level = lay.level_byte is not None and not raw
-    if want_seq:
+    if lay.seq is not None:
         ifields.append((lay.seq, "Q"))
-    if want_caller:
+    if lay.caller_id is not None:
         ifields.append((lay.caller_id, "I"))
-    if want_level:
+    if lay.level_byte is not None:
         ifields += [(lay.level_byte - 1, "B"), (lay.level_byte, "B")]
+    return ifields
+
+
+def _tally(problems: List[str], lost: int, invalid: int) -> None:
+    if lost:
+        problems.append(f"{lost} printk records lie in pages missing from the dump")
+    if invalid:
+        problems.append(f"{invalid} printk records have impossible data positions; skipped")
+
+
+def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: bytes, data: bytes,
+                  missing_descs: Sequence[Tuple[int, int]], missing_infos: Sequence[Tuple[int, int]],
+                  missing_data: Sequence[Tuple[int, int]], problems: List[str]) -> Iterator[PrintkRecord]:
+    """Generator form of decode_lockless; appends to `problems` when it finishes."""
+    _check_sizes(lay, hdr, descs, infos, data)
+    dstruct, (d_sv, d_begin, d_next) = _desc_struct(lay)
+    ifields = _info_fields(lay)
+    want_seq = lay.seq is not None
+    want_caller = lay.caller_id is not None
+    want_level = lay.level_byte is not None
     istruct = _struct_for(ifields, lay.info_size)
     iorder = sorted(range(len(ifields)), key=lambda i: ifields[i][0])
     inv = [0] * len(ifields)
@@ -254,91 +376,27 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
         i_caller, j = inv[j], j + 1
     if want_level:
         i_fac, i_lf = inv[j], inv[j + 1]
-    dinv = [0] * 3
-    for pos, i in enumerate(order):
-        dinv[i] = pos
-    d_sv, d_begin, d_next = dinv
-    size_bits, size_mask = hdr.size_bits, size - 1
-    if isinstance(data, (bytearray, memoryview)):
-        # one copy of the text ring (at most 2**READ_TEXT_BITS: larger rings come as a
-        # RingWindow) makes every per-record slice a single bytes allocation
-        data = bytes(data)
+    ring = _Ring(lay, hdr, data, missing_descs, missing_infos, missing_data)
+    runs = _runs(lay, hdr, problems)
     dsz, isz = lay.desc_size, lay.info_size
     has_dev = (lay.dev_info is not None and lay.subsystem is not None and lay.device is not None
                and lay.dev_info + max(lay.subsystem + lay.subsystem_len, lay.device + lay.device_len)
                <= lay.info_size)
     dev_base, sub_off, dev_off = lay.dev_info, lay.subsystem, lay.device
-
-    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
-    first = hdr.tail_id
-    if n > count:
-        problems.append(f"printk descriptor ids span {n} entries but the ring holds {count}; "
-                        "reading the newest ones")
-        n = count
-        first = (hdr.head_id - count + 1) & id_mask
-    if n > 1 << READ_COUNT_BITS:
-        # only the newest part of a ring larger than any kernel config builds (read_lockless
-        # names the cut)
-        n = 1 << READ_COUNT_BITS
-        first = (hdr.head_id - n + 1) & id_mask
+    id_mask = ring.id_mask
+    text_of = ring.text
     lost = invalid = 0
-    # ids first..first+n-1 sit in consecutive slots (wrapping once at the end of the
-    # arrays), so each run is unpacked in one C-level pass.
-    slot0 = first % count
-    runs = [(slot0, min(n, count - slot0))]
-    if n > count - slot0:
-        runs.append((0, n - (count - slot0)))
-    runs = [(a + i, min(_RUN, k - i)) for a, k in runs for i in range(0, k, _RUN)]
-    rid = first
-    sv_shift = bits - 2
-    for s0, k in runs:
+    for s0, k, rid in runs:
         dts = dstruct.iter_unpack(descs[s0 * dsz:(s0 + k) * dsz])
         its = istruct.iter_unpack(infos[s0 * isz:(s0 + k) * isz])
         for slot, dv, iv in zip(range(s0, s0 + k), dts, its):
-            expect = rid
+            text = text_of(slot, dv[d_sv], dv[d_begin], dv[d_next], iv[i_tl], rid)
             rid = (rid + 1) & id_mask
-            if missing_descs and _missing(missing_descs, slot * dsz, slot * dsz + dsz):
-                lost += 1
-                continue
-            sv = dv[d_sv]
-            if (sv & id_mask) != expect:
-                continue
-            state = sv >> sv_shift
-            if state != DESC_COMMITTED and state != DESC_FINALIZED:
-                continue
-            ioff = slot * isz
-            if missing_infos and _missing(missing_infos, ioff, ioff + isz):
-                lost += 1
-                continue
-            begin, nxt = dv[d_begin], dv[d_next]
-            if begin & 1 and nxt & 1:
-                # Dataless: an empty line is a real record; anything else lost its text.
-                if begin != EMPTY_LINE_LPOS or nxt != EMPTY_LINE_LPOS:
-                    continue
-                text = b""
-            else:
-                if (begin >> size_bits) == (nxt >> size_bits) and begin < nxt:
-                    off, length = begin & size_mask, nxt - begin
-                elif (((begin + size) & lpos_mask) >> size_bits) == (nxt >> size_bits):
-                    # unsigned long arithmetic: lpos starts just below 2**bits and wraps past it
-                    off, length = 0, nxt & size_mask
-                else:
-                    invalid += 1
-                    continue
-                if length < ps or off + length > size:
-                    invalid += 1
-                    continue
-                off += ps
-                length -= ps
-                text_len = iv[i_tl]
-                if text_len > length:
-                    text_len = length
-                if missing_data and _missing(missing_data, off, off + text_len):
+            if text.__class__ is int:
+                if text == _LOST:
                     lost += 1
-                    continue
-                text = data[off:off + text_len]
-            if raw:
-                yield iv[i_ts], text
+                elif text == _INVALID:
+                    invalid += 1
                 continue
             if i_lf >= 0:
                 lf = iv[i_lf]
@@ -348,16 +406,153 @@ def iter_lockless(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: byt
                 rec = PrintkRecord(iv[i_seq] if i_seq >= 0 else None, iv[i_ts], text,
                                    iv[i_caller] if i_caller >= 0 else None)
             if has_dev:
-                base = ioff + dev_base
+                base = slot * isz + dev_base
                 if infos[base + sub_off]:
                     rec.dict["SUBSYSTEM"] = _cstr(infos, base + sub_off, lay.subsystem_len)
                 if infos[base + dev_off]:
                     rec.dict["DEVICE"] = _cstr(infos, base + dev_off, lay.device_len)
             yield rec
-    if lost:
-        problems.append(f"{lost} printk records lie in pages missing from the dump")
-    if invalid:
-        problems.append(f"{invalid} printk records have impossible data positions; skipped")
+    _tally(problems, lost, invalid)
+
+
+_ARRAY_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _column(buf, first: int, k: int, rec_size: int, off: int, width: int):
+    """Field `off` (an unsigned little-endian integer of `width` bytes) of records
+    first..first+k-1 of `buf`, as a strided view (no copy, no Python object per
+    record: a tuple per record would also keep the garbage collector busy). None
+    when the field is not aligned to its width (then struct unpacks it)."""
+    code = _ARRAY_CODES.get(width)
+    if code is None or array(code).itemsize != width or rec_size % width or off % width:
+        return None
+    raw = buf[first * rec_size:(first + k) * rec_size] if isinstance(buf, RingWindow) else \
+        memoryview(buf)[first * rec_size:(first + k) * rec_size]
+    if sys.byteorder != "little":
+        col = array(code)
+        col.frombytes(raw)
+        col.byteswap()
+        return col[off // width::rec_size // width]
+    return memoryview(raw).cast(code)[off // width::rec_size // width]
+
+
+def _columns(buf, first: int, k: int, rec_size: int, fields: Sequence[Tuple[int, int]]) -> list:
+    """The columns of `fields` ((offset, width) pairs) of k records; struct-unpacked
+    when a field is not aligned."""
+    cols = [_column(buf, first, k, rec_size, off, width) for off, width in fields]
+    if all(c is not None for c in cols):
+        return cols
+    st = _struct_for([(off, _ARRAY_CODES[width]) for off, width in fields], rec_size)
+    order = sorted(range(len(fields)), key=lambda i: fields[i][0])
+    unpacked = tuple(zip(*st.iter_unpack(buf[first * rec_size:(first + k) * rec_size])))
+    out = [None] * len(fields)
+    for pos, i in enumerate(order):
+        out[i] = unpacked[pos]
+    return out
+
+
+def _where(flags: list) -> List[int]:
+    """Indices of the true items of `flags` (list.index runs in C: the true ones are few)."""
+    out: List[int] = []
+    i = -1
+    try:
+        while True:
+            i = flags.index(True, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
+
+
+def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, infos: bytes, data: bytes,
+                          missing_descs: Sequence[Tuple[int, int]], missing_infos: Sequence[Tuple[int, int]],
+                          missing_data: Sequence[Tuple[int, int]],
+                          problems: List[str]) -> Iterator[Tuple[Sequence[int], Sequence[bytes]]]:
+    """The (ts_nsec, text) of the records of iter_lockless, as columns: one
+    (timestamps, texts) pair per run of up to _RUN descriptors. What `triage dmesg`
+    prints needs nothing else.
+
+    A run is tested in bulk, in C (map, zip, list compares): every id and state as
+    expected (finalized), every text block inside one wrap of the ring, aligned and
+    long enough, and clear of missing data. The few descriptors that fail a test
+    (the block that wraps, a record still being written, a reused slot) are judged
+    one by one by the same _Ring.text as iter_lockless, so both give the same records
+    and problems."""
+    _check_sizes(lay, hdr, descs, infos, data)
+    # the layout checks of iter_lockless (overlapping or oversized fields are damage),
+    # so that both paths accept and refuse the same layouts
+    _desc_struct(lay)
+    _struct_for(_info_fields(lay), lay.info_size)
+    ps = lay.pointer_size
+    dfields = [(lay.state_var + lay.counter, ps), (lay.text_blk_lpos + lay.lpos_begin, ps),
+               (lay.text_blk_lpos + lay.lpos_next, ps)]
+    ifields = [(lay.ts_nsec, 8), (lay.text_len, 2)]
+    ring = _Ring(lay, hdr, data, missing_descs, missing_infos, missing_data)
+    dsz, isz = lay.desc_size, lay.info_size
+    sb, id_mask = ring.size_bits, ring.id_mask
+    finalized = DESC_FINALIZED << ring.sv_shift
+    committed = DESC_COMMITTED << ring.sv_shift
+    lost = invalid = 0
+    for s0, k, rid0 in _runs(lay, hdr, problems):
+        svs, begins, nexts = _columns(descs, s0, k, dsz, dfields)
+        tss, tls = _columns(infos, s0, k, isz, ifields)
+        touches_missing = (missing_descs and _missing(missing_descs, s0 * dsz, (s0 + k) * dsz)) or \
+            (missing_infos and _missing(missing_infos, s0 * isz, (s0 + k) * isz))
+        at = range(k)           # run index of each entry of the columns below
+        if touches_missing or rid0 + k - 1 > id_mask:
+            # judged one by one (pages missing, ids wrapping)
+            keep = [True] * k
+            odd = list(range(k))
+            texts: list = [b""] * k
+        else:
+            # a slot whose state_var is not this id finalized is skipped (a reused slot,
+            # a record being reserved), unless it holds this id committed: judged below.
+            # The state sits above the id bits: id | state << sv_shift == id + that.
+            keep = list(map(eq, svs, range(finalized + rid0, finalized + rid0 + k)))
+            odd_set = set()
+            if not all(keep):
+                odd_set.update(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
+            if not odd_set and not all(keep):
+                # drop the skipped slots now (a wrapped ring holds many whose text was
+                # overwritten): the tests below then run on the records kept only
+                at = list(compress(at, keep))
+                begins, nexts = list(compress(begins, keep)), list(compress(nexts, keep))
+                tss, tls = list(compress(tss, keep)), list(compress(tls, keep))
+                keep = [True] * len(at)
+            # begin and next in one wrap of the ring: they differ only below size_bits
+            xors = list(map(xor, begins, nexts))
+            if xors and max(xors) >> sb:
+                odd_set.update(_where(list(map(ge, xors, repeat(1 << sb)))))
+            lengths = list(map(sub, nexts, begins))
+            if lengths and min(lengths) < ps:
+                odd_set.update(_where(list(map(lt, lengths, repeat(ps)))))
+            if any(map(and_, begins, repeat(1))):
+                odd_set.update(_where(list(map(bool, map(and_, begins, repeat(1))))))
+            starts = list(map(add, map(and_, begins, repeat(ring.size_mask)), repeat(ps)))
+            if not tls or max(map(sub, tls, lengths)) <= -ps:
+                ends = list(map(add, starts, tls))      # every text fits its block: the usual case
+            else:
+                ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
+            for a, b in missing_data:
+                odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
+            texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
+            odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
+        for j in odd:
+            i = at[j]
+            got = ring.text(s0 + i, svs[i], begins[j], nexts[j], tls[j], (rid0 + i) & id_mask)
+            if got.__class__ is int:
+                keep[j] = False
+                if got == _LOST:
+                    lost += 1
+                elif got == _INVALID:
+                    invalid += 1
+            else:
+                keep[j] = True
+                texts[j] = got
+        if all(keep):
+            yield tss, texts
+        else:
+            yield list(compress(tss, keep)), list(compress(texts, keep))
+    _tally(problems, lost, invalid)
 
 
 def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
@@ -371,44 +566,67 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
     return hdr.tail_id, n
 
 
-def _read_window(mem, base: int, total: int, start: int, length: int):
-    """Read `length` bytes at ring offset `start` (wrapping at `total`) into a zeroed
-    buffer of `total` bytes; returns (buffer, missing ranges, unread ranges)."""
+def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True):
+    """Read `length` bytes at ring offset `start` (wrapping at `total`); returns
+    (buffer, missing ranges, unread ranges). The buffer is indexed by ring offset:
+    with `whole`, the whole ring (unread parts as zeros) up to _FULL_BUFFER_MAX
+    bytes; else, or past that size, a RingWindow of the `length` bytes read (the
+    descriptor arrays: the walk only visits the slots read)."""
+    length = min(length, total)
+    if total <= _FULL_BUFFER_MAX:
+        view = mem.view(base, total) if hasattr(mem, "view") else None
+        if view is not None:
+            # Mapped in place: only the pages the walk touches are ever read.
+            return view, [], []
+    first = min(length, total - start)
+    pieces = [(start, first)]
+    if length > first:
+        pieces.append((0, length - first))
+    end = (start + length) % total
+    unread = [(a, b) for a, b in ([(end, start)] if end <= start else [(end, total), (0, start)]) if a < b]
+    window = total > _FULL_BUFFER_MAX or not whole
+    if length >= total and not window:
+        pieces, unread = [(0, total)], []
+    try:
+        # Every page present (the usual case): the bytes themselves, one copy, no
+        # zero-filled buffer the size of the ring.
+        got = {off: mem.read(base + off, n) for off, n in pieces}
+    except MemoryReadError:
+        got = None
+    if got is not None:
+        if window:
+            return RingWindow(total, start, b"".join(got[off] for off, _ in pieces)), [], unread
+        if not unread:
+            return got[0], [], []
+        # ring order, unread parts as zeros (never decoded: they are listed as unread)
+        parts, pos = [], 0
+        for off, n in sorted(pieces):
+            parts += [bytes(off - pos), got[off]]
+            pos = off + n
+        parts.append(bytes(total - pos))
+        return b"".join(parts), [], unread
     if total > _FULL_BUFFER_MAX:
         # A ring this large (or a damaged header claiming one) is read only where the
         # walk goes: a buffer of `length` bytes, never one of `total`.
-        length = min(length, total)
         buf = bytearray(length)
         missing = []
-        first = min(length, total - start)
         for off, n, at in ((start, first, 0), (0, length - first, first)):
             if n > 0:
                 missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, at)]
-        end = (start + length) % total
-        unread = [(end, start)] if end <= start else [(end, total), (0, start)]
-        return RingWindow(total, start, buf), missing, [(a, b) for a, b in unread if a < b]
-    view = mem.view(base, total) if hasattr(mem, "view") else None
-    if view is not None:
-        # Mapped in place: only the pages the walk touches are ever read.
-        return view, [], []
+        return RingWindow(total, start, buf), missing, unread
     buf = bytearray(total)
-    if length >= total:
-        return buf, mem.read_into(base, total, buf, 0), []
     missing: List[Tuple[int, int]] = []
-    pieces = [(start, min(length, total - start))]
-    if start + length > total:
-        pieces.append((0, start + length - total))
     for off, n in pieces:
         missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, off)]
-    end = (start + length) % total
-    unread = [(end, start)] if end <= start else [(end, total), (0, start)]
-    return buf, missing, [(a, b) for a, b in unread if a < b]
+    return buf, missing, unread
 
 
-def read_lockless(mem, info: VmcoreInfo, stream: bool = False, raw: bool = False):
+def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = False):
     """Read and decode the ring of the dumped kernel: (records, problems, partial).
 
-    With stream=True `records` is an iterator and `problems` fills in as it runs.
+    With stream=True `records` is an iterator and `problems` fills in as it runs;
+    columns=True (with stream) iterates (timestamps, texts) batches instead
+    (iter_lockless_columns).
 
     Only the descriptor slots between tail_id and head_id and the live part of the
     text ring (tail_lpos..head_lpos, when exported) are read, so a large, mostly
@@ -421,8 +639,10 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, raw: bool = False
     count, size = 1 << hdr.count_bits, 1 << hdr.size_bits
     first, n = _id_range(lay, hdr)
     slot = first % count
-    descs, md, _ = _read_window(mem, hdr.descs, count * lay.desc_size, slot * lay.desc_size, n * lay.desc_size)
-    infos, mi, _ = _read_window(mem, hdr.infos, count * lay.info_size, slot * lay.info_size, n * lay.info_size)
+    descs, md, _ = _read_window(mem, hdr.descs, count * lay.desc_size, slot * lay.desc_size, n * lay.desc_size,
+                                whole=False)
+    infos, mi, _ = _read_window(mem, hdr.infos, count * lay.info_size, slot * lay.info_size, n * lay.info_size,
+                                whole=False)
     head_off = info.offset("prb_data_ring.head_lpos")
     tail_off = info.offset("prb_data_ring.tail_lpos")
     unread: List[Tuple[int, int]] = []
@@ -445,7 +665,8 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, raw: bool = False
         problems.append(f"the printk ring holds {size} bytes of text; only the newest "
                         f"{1 << READ_TEXT_BITS} bytes and {1 << READ_COUNT_BITS} records are read")
     partial = bool(md or mi or mdata or problems)
-    it = iter_lockless(lay, hdr, descs, infos, data, md, mi, mdata + unread, problems, raw=raw)
+    decode = iter_lockless_columns if columns and stream else iter_lockless
+    it = decode(lay, hdr, descs, infos, data, md, mi, mdata + unread, problems)
     if stream:
         return it, problems, partial
     records = list(it)

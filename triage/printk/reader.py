@@ -51,19 +51,26 @@ def read_printk(mem, info: VmcoreInfo) -> PrintkLog:
     return PrintkLog(kind, split_plain(text), raw_text=text, problems=problems, partial=partial)
 
 
-def stream_printk(mem, info: VmcoreInfo, raw: bool = False):
+def stream_printk(mem, info: VmcoreInfo, columns: bool = False):
     """(PrintkLog without records, iterator of records): the lean path of `triage dmesg`.
 
-    raw=True iterates (ts_nsec, text) tuples instead of PrintkRecords. The log's
-    `problems` list fills in while the iterator runs; read it afterwards.
+    columns=True iterates (timestamps, texts) batches instead of PrintkRecords
+    (all that makedumpfile-style output needs). The log's `problems` list fills
+    in while the iterator runs; read it afterwards.
     """
     kind = buffer_kind(info)
     if kind == "lockless":
         from triage.printk.lockless import read_lockless
-        it, problems, partial = read_lockless(mem, info, stream=True, raw=raw)
+        it, problems, partial = read_lockless(mem, info, stream=True, columns=columns)
         return PrintkLog(kind, problems=problems, partial=partial), it
     log = read_printk(mem, info)
     records, log.records = log.records, []
-    if raw:
-        return log, ((r.ts_nsec, r.text) for r in records)
+    if columns:
+        return log, _as_columns(records)
     return log, iter(records)
+
+
+def _as_columns(records: List[PrintkRecord], batch: int = 4096):
+    for i in range(0, len(records), batch):
+        part = records[i:i + batch]
+        yield [r.ts_nsec for r in part], [r.text for r in part]

@@ -1,0 +1,140 @@
+"""The column path of `triage dmesg` (iter_lockless_columns) against the record path
+(iter_lockless): same records, same order, same problems, on well-formed rings,
+damaged ones, rings with missing pages, records still being written and large
+rings with a wrapping text block (its bulk tests and its one-by-one fallback).
+"""
+
+import struct
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.printk.test_fuzz_printk import FUZZ, LAY, _valid_ring
+from triage.errors import TriageError
+from triage.printk.format import format_columns, format_records
+from triage.printk.lockless import RingHeader, iter_lockless, iter_lockless_columns
+
+M64 = (1 << 64) - 1
+
+
+def _both(hdr, d, i, data, md=(), mi=(), mdata=()):
+    p_rec, p_col = [], []
+    try:
+        recs = list(iter_lockless(LAY, hdr, d, i, data, md, mi, mdata, p_rec))
+    except TriageError as exc:
+        recs = type(exc)
+    try:
+        batches = list(iter_lockless_columns(LAY, hdr, d, i, data, md, mi, mdata, p_col))
+    except TriageError as exc:
+        batches = type(exc)
+    if isinstance(recs, type) or isinstance(batches, type):
+        assert recs == batches
+        return None
+    cols = [(ts, text) for tss, texts in batches for ts, text in zip(tss, texts)]
+    assert cols == [(r.ts_nsec, r.text) for r in recs]
+    assert p_col == p_rec
+    assert b"".join(format_columns(batches)) == b"".join(format_records(recs))
+    return recs
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=16),
+       st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2047), st.integers(0, 255)), max_size=30),
+       st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2047), st.integers(1, 200)), max_size=3),
+       st.one_of(st.just(0), st.integers((1 << 64) - 4 * 512, (1 << 64) - 8).map(lambda v: v & ~7)))
+def test_columns_equal_records_on_damaged_rings(texts, flips, holes, base):
+    hdr, d, i, data = _valid_ring(texts, base)
+    arrays = [bytearray(d), bytearray(i), bytearray(data)]
+    for which, pos, val in flips:
+        a = arrays[which]
+        a[pos % len(a)] = val
+    missing = [[], [], []]
+    for which, start, length in holes:
+        start %= len(arrays[which])
+        missing[which].append((start, start + length))
+    _both(hdr, bytes(arrays[0]), bytes(arrays[1]), bytes(arrays[2]), *missing)
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=16), st.lists(st.integers(0, 15), max_size=4),
+       st.lists(st.integers(0, 3), min_size=4, max_size=4))
+def test_columns_equal_records_on_states(texts, slots, states):
+    """Committed (not finalized), reserved and reusable descriptors, and stale ids."""
+    hdr, d, i, data = _valid_ring(texts)
+    descs = bytearray(d)
+    for n, slot in enumerate(slots):
+        sv, begin, nxt = struct.unpack_from("<QQQ", descs, slot * 24)
+        state = states[n % 4]
+        sid = sv & ((1 << 62) - 1)
+        if n % 3 == 2:
+            sid += 16                       # a newer id: the slot was reused
+        struct.pack_into("<Q", descs, slot * 24, (state << 62) | sid)
+    _both(hdr, bytes(descs), i, data)
+
+
+def _big_ring(n_records: int, count_bits: int, size_bits: int, first_id: int, base: int):
+    """A ring like a flooded kernel's: many records, the text ring wrapped several times."""
+    count, size = 1 << count_bits, 1 << size_bits
+    descs, infos, data = bytearray(count * 24), bytearray(count * 88), bytearray(size)
+    lpos = base
+    for n in range(n_records):
+        rid = first_id + n
+        text = b"flood line %d the quick brown fox" % n + (b"\n2nd line" if n % 997 == 0 else b"")
+        blk = (8 + len(text) + 7) & ~7
+        if (lpos % size) + blk >= size:
+            begin, lpos = lpos, lpos + (size - lpos % size)
+        else:
+            begin = lpos
+        start = lpos % size
+        data[start:start + 8] = struct.pack("<Q", rid)
+        data[start + 8:start + 8 + len(text)] = text
+        nxt = lpos + blk
+        slot = rid % count
+        state = 1 if n == n_records - 1 else 2      # the newest one only committed
+        struct.pack_into("<QQQ", descs, slot * 24, (state << 62) | rid, begin & M64, nxt & M64)
+        struct.pack_into("<QQHBBI", infos, slot * 88, rid, 1_000_000 * n + 7, len(text), 0, 6 << 5, n)
+        lpos = nxt
+    last = first_id + n_records - 1
+    # the tail as the kernel leaves it after pushing: older descriptors are stale
+    tail = max(first_id, last - count + 1)
+    hdr = RingHeader(count_bits, 0, 0, last, tail, size_bits, 0)
+    return hdr, bytes(descs), bytes(infos), bytes(data)
+
+
+def test_columns_on_a_flooded_ring():
+    """Thousands of records in runs, slots reused, blocks wrapping the text ring, the
+    descriptor array wrapping, one committed record, multi-line records."""
+    hdr, d, i, data = _big_ring(20000, 12, 16, first_id=(1 << 32) - 300, base=M64 + 1 - (1 << 16))
+    recs = _both(hdr, d, i, data)
+    assert recs and len(recs) > 500
+    # and with pages missing in each array
+    _both(hdr, d, i, data, [(24 * 100, 24 * 140)], [(88 * 3000, 88 * 3001)], [(4096, 8192)])
+
+
+def test_columns_unaligned_fields_fall_back_to_struct():
+    """A field not aligned to its width (no kernel lays one out so, but VMCOREINFO is
+    data) is unpacked with struct, with the same values a strided view gives."""
+    import os
+    from triage.printk.lockless import _columns
+    buf = os.urandom(24 * 50)
+    got = _columns(buf, 3, 40, 24, [(1, 8), (16, 2), (12, 4)])
+    want = [[struct.unpack_from("<Q", buf, 24 * r + 1)[0] for r in range(3, 43)],
+            [struct.unpack_from("<H", buf, 24 * r + 16)[0] for r in range(3, 43)],
+            [struct.unpack_from("<I", buf, 24 * r + 12)[0] for r in range(3, 43)]]
+    assert [list(c) for c in got] == want
+    aligned = _columns(buf, 3, 40, 24, [(16, 2), (12, 4)])
+    assert [list(c) for c in aligned] == want[1:]
+
+
+def test_columns_refuse_the_layouts_records_refuse():
+    """Overlapping fields (a damaged VMCOREINFO) are refused by both paths alike."""
+    import dataclasses
+    hdr, d, i, data = _valid_ring([b"one", b"two"])
+    bad = dataclasses.replace(LAY, lpos_next=LAY.lpos_begin)
+    refused = []
+    for decode in (iter_lockless, iter_lockless_columns):
+        try:
+            list(decode(bad, hdr, d, i, data, (), (), (), []))
+        except TriageError as exc:
+            refused.append(type(exc))
+    assert len(refused) == 2 and refused[0] == refused[1]

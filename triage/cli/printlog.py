@@ -1,0 +1,78 @@
+"""The work of `triage dmesg`: print the kernel log held in a dump (or a text log)
+the way makedumpfile --dump-dmesg does. Click-free, so that `triage dmesg PATH`
+can run without loading click (triage.cli.main); the click command in
+triage.cli.dmesg calls the same function.
+"""
+
+import sys
+from typing import List
+
+from triage.errors import EXIT_PARTIAL
+
+_BATCH = 2048
+
+
+def _json_record(rec, with_levels: bool) -> dict:
+    obj = {"seq": rec.seq, "ts_nsec": rec.ts_nsec, "caller": rec.caller,
+           "text": rec.text.decode("utf-8", "backslashreplace"), "dict": dict(rec.dict)}
+    if with_levels and rec.level is not None:
+        obj["level"] = rec.level
+        obj["facility"] = rec.facility
+    return obj
+
+
+def _write_text_log(path: str, as_json: bool, out) -> None:
+    import json
+    with open(path, "rb") as f:
+        if not as_json:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                out.write(block)
+            return
+        for n, line in enumerate(f, 1):
+            text = line.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+            out.write(json.dumps({"line": n, "text": text}).encode() + b"\n")
+
+
+def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> int:
+    """Write the log of `paths` (one dump, its --split parts, or a text log) to stdout.
+
+    Returns 0, or EXIT_PARTIAL after a one-line warning on stderr when the dump is
+    truncated or incomplete (every record that could be read is printed)."""
+    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log
+    from triage.errors import FormatError
+    out = sys.stdout.buffer
+    head = sniff(paths[0])
+    if not is_dump(head):
+        if not looks_like_text(head):
+            raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
+        _write_text_log(paths[0], as_json, out)
+        return 0
+    raw = not as_json and not caller
+    with open_reader(list(paths)) as reader:
+        log, records, _info = stream_dump_log(reader, columns=raw)
+        if log.kind == "plain" and not as_json:
+            out.write(log.raw_text or b"")
+        elif as_json:
+            import json
+            levels = log.kind == "lockless"
+            chunk = []
+            for rec in records:
+                chunk.append(json.dumps(_json_record(rec, levels)))
+                if len(chunk) >= _BATCH:
+                    out.write(("\n".join(chunk) + "\n").encode())
+                    chunk = []
+            if chunk:
+                out.write(("\n".join(chunk) + "\n").encode())
+        else:
+            from triage.printk.format import format_columns, format_records
+            blocks = format_columns(records) if raw else format_records(records, caller, _BATCH)
+            for block in blocks:
+                out.write(block)
+        out.flush()
+        facts = reader.facts()
+    if log.partial or not facts.complete:
+        why = "; ".join(facts.problems + log.problems) or "some log pages are missing"
+        sys.stderr.write(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})\n")
+        sys.stderr.flush()
+        return EXIT_PARTIAL
+    return 0
