@@ -191,6 +191,9 @@ HISTORY = [
     ("posted batch fresh-2026-12-06b round (branch posted): arm/arm64 die() reports without their fault line, "
      "newest-first pastes, sanitizer entry points as reporting frames, frame-only excerpts, DMA allocators, "
      "nouveau 3.x PFIFO, amdgpu GPU reset, GPU source directories", (175, 168, 161), (185, 179, 170)),
+    ("posted batch fresh-2026-12-06c round (branch posted2): OOM victim sizes with digit-group separators, "
+     "drm_kms_helper by prefix and source file, the lone CR2 page-fault summary and its sleeping-in-atomic "
+     "after-effect", (175, 168, 161), (185, 179, 170)),
 ]
 
 

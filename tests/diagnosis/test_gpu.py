@@ -64,7 +64,9 @@ def test_one_list_from_the_signature_data():
 @pytest.mark.parametrize("function,driver", [
     ("amdgpu_vm_bo_update", "amdgpu"), ("amdgpu_dm_atomic_commit_tail", "amdgpu"), ("gfx_v9_0_ring_emit_ib", "amdgpu"),
     ("i915_gem_do_execbuffer", "i915"), ("intel_atomic_commit_tail", "i915"), ("gen8_write32", "i915"), ("nouveau_bo_move", "nouveau"),
-    ("nvkm_fifo_chan_put", "nouveau"), ("drm_atomic_helper_commit", "drm"), ("ttm_bo_vm_fault", "ttm"),
+    ("nvkm_fifo_chan_put", "nouveau"), ("drm_gem_object_free", "drm"), ("ttm_bo_vm_fault", "ttm"),
+    # drm_atomic_helper.c is built into the drm_kms_helper module (drivers/gpu/drm/Makefile)
+    ("drm_atomic_helper_commit", "drm_kms_helper"),
     ("drm_sched_job_timedout", "gpu_sched"), ("radeon_ring_lock", "radeon"), ("_nv011745rm", "nvidia"),
     # prefixes other subsystems share are not GPU drivers
     ("intel_idle", None), ("intel_pstate_set_pstate", None), ("intel_iommu_map", None), ("nv_open", None),

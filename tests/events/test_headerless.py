@@ -29,8 +29,10 @@ def _after(lines, marker):
 
 @pytest.mark.parametrize("start,kind,function", [
     ("#PF: supervisor", "null_deref", "nv_gpu_init_channel"),      # #PF: and CR2 < 4096: a NULL dereference
-    ("RIP: 0010:nv_gpu", "oops_other", "nv_gpu_init_channel"),      # the faulting location
-    ("Call Trace:", "oops_other", "nv_trigger_write"),              # only the trace remains
+    # the faulting location, then the trace; both excerpts still hold the lone "CR2: %016lx"
+    # page-fault summary (arch/x86/mm/fault.c) after the trace: a NULL dereference
+    ("RIP: 0010:nv_gpu", "null_deref", "nv_gpu_init_channel"),
+    ("Call Trace:", "null_deref", "nv_trigger_write"),
 ])
 def test_x86_excerpt_without_header(start, kind, function):
     lines = _after(_lines("journal/gpu_alloc_null.vmcore-dmesg.txt"), start)
@@ -96,3 +98,11 @@ def test_work_function_is_the_last_resort_section():
     # a real posted excerpt cut before its trace: RIP in an rbtree helper, "Workqueue: i915 __i915_gem_free_work [i915]"
     top = classify(parse_log(_lines("posted/093-i915-gem-free-work-rb-erase-null-journal-precise.log")), load_rules())[0]
     assert (top.culprit.module, top.culprit.function) == ("i915", "__i915_gem_free_work")
+
+
+def test_x86_excerpt_without_header_or_page_fault_summary():
+    # cut before the lone CR2 summary: nothing says which kind of oops it was
+    lines = _after(_lines("journal/gpu_alloc_null.vmcore-dmesg.txt"), "RIP: 0010:nv_gpu")
+    lines = lines[:next(k for k, s in enumerate(lines) if s.rstrip().endswith("] CR2: 0000000000000008"))]
+    ev = parse_log(lines).events[0]
+    assert ev.kind == "oops_other" and ev.fields["header_missing"]

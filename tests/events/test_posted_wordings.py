@@ -144,3 +144,79 @@ def test_user_cs_is_told_by_its_privilege_level():
     assert not _user_cs("RIP: 0010:exit_thread+0x12/0xc0")
     assert not _user_cs("RIP: e030:xen_hypercall_xen_version+0xa/0x20")    # Xen PV kernel CS
     assert not _user_cs("RIP: 0010:[<ffffffff8003ab2c>]  [<ffffffff8003ab2c>] foo+0x1c/0x40")
+
+
+def test_victim_line_sizes_with_digit_group_separators():
+    # 287: "Out of memory: Killed process 7899 (python) total-vm:26,184,840kB, anon-rss:153,700,88kB, ..."
+    # mm/oom_kill.c prints the sizes as bare %lu; separators come from whoever displayed the line
+    h = match_header("Out of memory: Killed process 7899 (python) total-vm:26,184,840kB, "
+                     "anon-rss:153,700,88kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:38964kB oom_score_adj:0")
+    assert h is not None and h.kind == "oom_kill"
+    assert h.fields["victim_pid"] == 7899 and h.fields["total_vm_kb"] == 26184840
+    assert h.fields["anon_rss_kb"] == 15370088
+    # the posted log, dmesg -T with markdown fences glued to it, is an OOM kill
+    _log, top = _top(_posted("287"))
+    assert top.category == "oom_kill"
+
+
+def test_victim_line_still_needs_numeric_sizes():
+    # separators are tolerated, words are not: this is not the kernel's victim line
+    assert match_header("Killed process 12 (sh) total-vm:lots kB, anon-rss:some kB, file-rss:0kB") is None
+    h = match_header("Out of memory: Killed process 5 (a) total-vm:1kB, anon-rss:2kB, file-rss:3kB, shmem-rss:4kB")
+    assert h.fields["total_vm_kb"] == 1 and h.fields["shmem_rss_kb"] == 4
+
+
+def test_kms_helper_functions_and_files_name_drm_kms_helper():
+    # 281: "WARNING: ... at drivers/gpu/drm/drm_atomic_helper.c:1612 drm_atomic_helper_commit_hw_done+0x89/0x90"
+    # with no [module] tag: the KMS helper library is the drm_kms_helper module (drivers/gpu/drm/Makefile)
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("drm_atomic_helper_commit_hw_done") == "drm_kms_helper"
+    assert rules.builtin_gpu_driver("__drm_atomic_helper_crtc_duplicate_state") == "drm_kms_helper"
+    assert rules.builtin_gpu_driver("drm_helper_probe_single_connector_modes") == "drm_kms_helper"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic_helper.c") == "drm_kms_helper"
+    _log, top = _top(_posted("281"))
+    assert top.category == "warning" and top.culprit.module == "drm_kms_helper"
+
+
+def test_drm_core_and_ambiguous_helpers_stay_drm():
+    # the DRM core's own functions and files are drm; drm_dp_* moved between modules (5.19),
+    # so its name alone does not say drm_kms_helper
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("drm_gem_object_free") == "drm"
+    assert rules.builtin_gpu_driver("drm_atomic_commit") == "drm"
+    assert rules.builtin_gpu_driver("drm_dp_dpcd_read") == "drm"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic.c") is None
+    assert rules.builtin_gpu_driver("drm_atomic_helperish") == "drm"
+
+
+_OOPS_TAIL = [
+    "[    3.173595] Modules linked in: amdgpu(+) ttm",
+    "[    3.173609] CR2: 0000000000000000",
+    "[    3.173615] ---[ end trace 06b7945e94c2b724 ]---",
+    "[    3.423597] RIP: 0010:enable_disp_power_gating_v2_1+0x48/0x150 [amdgpu]",
+    "[    3.423631] RSP: 0018:ffffbc5f405d7810 EFLAGS: 00010246",
+    "[    3.423694] CR2: 0000000000000000 CR3: 0000000213a88000 CR4: 00000000003406e0",
+]
+_ATOMIC_SLEEP = "[    3.423704] BUG: sleeping function called from invalid context at ./include/linux/percpu-rwsem.h:38"
+
+
+def test_page_fault_summary_and_its_after_effect():
+    # 198: the excerpt starts in an oops' tail: the lone "CR2: %016lx" page-fault summary
+    # (arch/x86/mm/fault.c), the end marker, the registers printed again, then the
+    # sleeping-in-atomic BUG of the oopsing task's exit: the oops is the crash
+    _log, top = _top(_OOPS_TAIL + [_ATOMIC_SLEEP])
+    assert top.category == "gpu_null_deref" and top.culprit.module == "amdgpu"
+    _log, top = _top(_posted("198"))
+    assert top.category == "gpu_null_deref" and top.culprit.module == "amdgpu"
+
+
+def test_register_dump_without_summary_stays_a_leftover():
+    # no lone CR2 line: nothing says the tail was a page-fault oops, so the report with
+    # its own header is the crash (the tail of an earlier report the log was cut from)
+    tail = [ln for ln in _OOPS_TAIL if not ln.endswith("CR2: 0000000000000000")]
+    _log, top = _top(tail + [_ATOMIC_SLEEP])
+    assert top.category == "kernel_bug"
+    # a sleeping-in-atomic BUG long after the oops is a report of its own
+    later = _OOPS_TAIL + ["[    9.0] usb 1-1: new high-speed USB device"] * 5 + [_ATOMIC_SLEEP]
+    _log, top = _top(later)
+    assert top.category == "kernel_bug"

@@ -75,3 +75,18 @@ def test_rsyslog_escaped_newlines_are_split():
     log = parse_log(["Jan  3 22:06:01 h kernel: Mem-Info:",
                      "Jan  3 22:06:01 h kernel: active_anon:5 inactive_anon:6#012 free:7 free_pcp:1"])
     assert [ln.text for ln in log.lines][-2:] == ["active_anon:5 inactive_anon:6", " free:7 free_pcp:1"]
+
+
+def test_talosctl_dmesg_columns_are_a_prefix():
+    # talosctl dmesg: node, facility, level, bracketed RFC 3339 time, then the kernel text
+    msg, ts, _caller, host, _plen = strip_prefix(
+        "10.200.70.91: kern:    info: [2025-06-04T04:51:57.572293906Z]: memory: usage 4194304kB, limit 4194304kB, failcnt 2")
+    assert msg == "memory: usage 4194304kB, limit 4194304kB, failcnt 2" and host == "10.200.70.91"
+    msg, *_ = strip_prefix("node-1: kern:    warning: [2025-06-04T04:51:57Z]: WARNING: CPU: 1 PID: 2 at x.c:3 f+0x1/0x2")
+    assert msg.startswith("WARNING: CPU: 1")
+
+
+def test_kernel_text_with_a_kern_word_is_not_a_talos_prefix():
+    # a message that merely contains "x: kern: info:" without the bracketed time stays as it is
+    text = "audit: kern: info: something"
+    assert strip_prefix(text)[0] == text

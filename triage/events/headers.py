@@ -54,7 +54,10 @@ _UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
 _OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
 _OOM_KILL_OLD = re.compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
-_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:(\d{1,20})kB, anon-rss:(\d{1,20})kB, file-rss:(\d{1,20})kB(?:, shmem-rss:(\d{1,20})kB)?")
+# The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
+# digit-group separators ("26,184,840kB"), which carry no value of their own.
+_KB = r"(\d[\d,.' ]{0,30}?)kB"
+_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
 _OOM_CONSTRAINT = re.compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = re.compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = re.compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
@@ -379,6 +382,11 @@ def _panic_headline(reason: str) -> str:
     return r.strip().rstrip(".!: ")
 
 
+def _kb(text: str) -> int:
+    """A kB size from a victim line, digit-group separators dropped (see _KB)."""
+    return int(re.sub(r"[,.' ]", "", text))
+
+
 def _match_memory(text: str) -> Optional[Header]:
     if " invoked oom-killer: " in text:
         m = _OOM_INVOKED.match(text)
@@ -397,10 +405,10 @@ def _match_memory(text: str) -> Optional[Header]:
     if "Killed process " in text:
         m = _OOM_KILLED.match(text)
         if m:
-            f = {"victim_pid": int(m.group(2)), "victim_comm": m.group(3), "total_vm_kb": int(m.group(4)),
-                 "anon_rss_kb": int(m.group(5)), "file_rss_kb": int(m.group(6))}
+            f = {"victim_pid": int(m.group(2)), "victim_comm": m.group(3), "total_vm_kb": _kb(m.group(4)),
+                 "anon_rss_kb": _kb(m.group(5)), "file_rss_kb": _kb(m.group(6))}
             if m.group(7):
-                f["shmem_rss_kb"] = int(m.group(7))
+                f["shmem_rss_kb"] = _kb(m.group(7))
             if m.group(1):
                 f["memcg"] = m.group(1).startswith("Memory cgroup")
             return Header("oom_kill", "Out of memory: Killed process", f)

@@ -18,7 +18,7 @@ hundred thousand reports of one kind does not hold a hundred thousand copies.
 
 import re
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, parse_symbol
@@ -120,6 +120,7 @@ class LogParser:
         self._booting = False       # inside the early boot messages of a (re)boot
         self._shutdown = False      # a clean shutdown/restart was logged
         self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
+        self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -238,6 +239,12 @@ class LogParser:
                 ctx.traces = 1 if stall.frames else 0
                 return True
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
+            m_cr2 = _LONE_CR2.match(text)
+            if m_cr2:
+                # arch/x86/mm/fault.c prints "CR2: %016lx" alone after a page-fault
+                # oops ("executive summary"), then the end marker and (4.19+) the
+                # registers again: a register dump right after it is that oops
+                self._cr2_summary = (ll.number, m_cr2.group(1))
             if text.startswith("RIP: ") and _user_cs(text):
                 # a user-mode register dump (CS 0033/0023): the interrupted user
                 # context that OOM, hung-task and warning reports print, not an oops
@@ -387,6 +394,9 @@ class LogParser:
                    fields={"headline": headline, "header_missing": True})
         if ll.caller:
             ev.fields["caller"] = ll.caller
+        cr2_line, cr2 = self._cr2_summary
+        if kind == "oops_other" and 0 < ll.number - cr2_line <= _CR2_SUMMARY_GAP:
+            ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
         self._close(ctx)
         ctx.event = ev
         self.events.append(ev)
@@ -635,6 +645,8 @@ class LogParser:
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
                 ev.fields.setdefault("cr2", s.split()[1][:40])
+                if _LONE_CR2.match(s):
+                    ev.fields["cr2_summary"] = True     # only a page-fault oops prints it alone
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -731,6 +743,13 @@ def _name_arm_die(ev: Event) -> None:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle kernel paging request"
 
 
+# The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
+# before a headerless register dump it may be (it, the end marker, then the dump).
+_LONE_CR2 = re.compile(r"CR2: ([0-9a-fA-F]{8,16})\s*$")
+_CR2_SUMMARY_GAP = 3
+# Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
+_AFTER_EFFECT_GAP = 2
+
 # Panic reasons die() gives after an oops: the consequence of the report before them.
 _DIE_PANICS = ("Fatal exception", "Oops")
 
@@ -753,6 +772,11 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
         if ev.kind in ("meminfo", "reboot"):
             continue
         if ev.kind == "panic" and first.frames and str(ev.fields.get("reason", "")).startswith(_DIE_PANICS):
+            continue
+        if (ev.kind == "atomic_sleep" and first.ip is not None and first.fields.get("cr2_summary")
+                and 0 <= ev.line - first.end_line <= _AFTER_EFFECT_GAP):
+            # the oopsing task exits (make_task_dead -> do_exit) with the oops' atomic
+            # context still held: the sleeping-in-atomic BUG right after is its after-effect
             continue
         return True
     return False
@@ -778,7 +802,7 @@ def _name_headerless(ev: Event) -> None:
     a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
     if ev.kind != "oops_other":
         return
-    if not ev.fields.get("pf"):
+    if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
         # the reporting frames at the top of the trace say which report it was
         for f in ev.frames[:12]:
             for prefix, kind, headline in _REPORTING_FRAMES:

@@ -49,6 +49,11 @@ _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
+# talosctl dmesg: "<node>: <facility>: <level>: [<RFC 3339 time>]: " (the node's name or IP,
+# then the decoded facility and level padded like dmesg -x, then the time in brackets)
+_NODE_DECODE = re.compile(r"(\S{1,255}): (?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+                          r": {0,8}(?:emerg|alert|crit|err|warning|warn|notice|info|debug): "
+                          r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]: ")
 # dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
 # (a decimal comma in locales that write one: "[  +0,006982]").
 _RELTIME = re.compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
@@ -167,6 +172,11 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
                 pos, ts = end, stamp_ts
     if host is None and pos == 0 and c and not c.isspace() and c != "[" and " kernel:" in text[:300]:
         m = _LOCALE_DATE.match(text, pos)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    if host is None and pos == 0 and c and not c.isspace() and ": kern" in text[:260]:
+        m = _NODE_DECODE.match(text)
         if m:
             host = m.group(1)
             pos = m.end()
