@@ -21,7 +21,7 @@ METHODS = ("auto", "vmcoreinfo")
 
 def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method: str = "auto",
                     census: bool = False, search_debuginfo: bool = False,
-                    debuginfo_root: str = "/") -> Dict[str, Any]:
+                    debuginfo_root: str = "/", kallsyms: str = "auto") -> Dict[str, Any]:
     """Facts of the dump `paths` (several for a split dump); see the module docstring.
 
     method "auto": drgn with a DWARF vmlinux matching the dump (`vmlinux`, or found
@@ -29,9 +29,10 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method:
     holds the stack of every task), else with the dump's BTF and kallsyms, falling
     back to VMCOREINFO alone (triage.facts.fallback) when drgn is missing or the
     dump's BTF/kallsyms are absent or damaged; "vmcoreinfo": the fallback only.
+    `kallsyms` chooses where the symbol tables are found (triage.facts.program.open_program).
     `census=True` adds dump.census, every page classified from mem_map
     (triage.facts.census)."""
-    source: Dict[str, Any] = {"method": None, "memory": None, "btf": None, "debuginfo": None,
+    source: Dict[str, Any] = {"method": None, "memory": None, "kallsyms": None, "btf": None, "debuginfo": None,
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     why_not = ("asked for VMCOREINFO-only facts" if method == "vmcoreinfo"
@@ -51,7 +52,7 @@ def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any
     source = out["source"]
     try:
         opened = open_program(paths, vmlinux=vmlinux, search_debuginfo=search_debuginfo,
-                              debuginfo_root=debuginfo_root, strict_vmlinux=False)
+                              debuginfo_root=debuginfo_root, strict_vmlinux=False, kallsyms=kallsyms)
     except TriageError as exc:
         return exc.message
     except Exception as exc:     # noqa: BLE001 - drgn errors on a damaged dump: facts are optional
@@ -61,6 +62,7 @@ def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any
         source["method"] = opened.method
         source["memory"] = opened.memory
         source["debuginfo"] = opened.debuginfo
+        source["kallsyms"] = opened.kallsyms
         if opened.btf is not None:
             source["btf"] = {"bytes": len(opened.btf.blob), "types": opened.btf.count - 1}
         dwarf = opened.method == "dwarf"

@@ -36,6 +36,9 @@ class TypeBuilder:
             if self._depth > MAX_DEPTH:
                 raise B.BtfError(f"type {tid}: reference chain deeper than {MAX_DEPTH}")
             t = self._build(self.btf.type(tid))
+        except (ValueError, OverflowError) as exc:
+            # drgn refuses the type (an integer of 10**8 bits, ...): the BTF is corrupt
+            raise B.BtfError(f"type {tid}: {exc}") from None
         finally:
             self._depth -= 1
         self._cache[tid] = t
@@ -89,12 +92,12 @@ class TypeBuilder:
             if variadic:
                 params = params[:-1]
             return prog.function_type(self.type(t.size_or_type),
-                                      [drgn.TypeParameter(self._lazy(ptid), name or None)
+                                      [drgn.TypeParameter(self._param(ptid), name or None)
                                        for name, ptid in params], variadic)
         raise B.BtfError(f"type {t.id}: kind {B.KIND_NAMES.get(k, k)} is not a C type")
 
-    def _lazy(self, tid: int):
-        return lambda: self.type(tid)
+    def _param(self, tid: int):
+        return lambda: self._member_object(tid, 0)
 
     def _flexible(self, tid: int) -> Any:
         """`elem []` for a trailing zero-length array member: BTF writes C's flexible
@@ -109,11 +112,22 @@ class TypeBuilder:
     def _member(self, name: str, tid: int, bit_off: int, bits: int, last: bool = False) -> Any:
         drgn = self._drgn
         if bits:
-            return drgn.TypeMember(lambda: drgn.Object(self.prog, self.type(tid), bit_field_size=bits),
-                                   name or None, bit_off)
+            return drgn.TypeMember(lambda: self._member_object(tid, bits), name or None, bit_off)
         if last:
-            return drgn.TypeMember(lambda: self._flexible(tid), name or None, bit_off)
-        return drgn.TypeMember(self._lazy(tid), name or None, bit_off)
+            return drgn.TypeMember(lambda: self._member_object(tid, 0, flexible=True), name or None, bit_off)
+        return drgn.TypeMember(lambda: self._member_object(tid, 0), name or None, bit_off)
+
+    def _member_object(self, tid: int, bits: int, flexible: bool = False) -> Any:
+        """The (absent) object drgn keeps for a member: built here, where drgn's refusal
+        of a corrupt type (a size past 2**64 bits, a bit field wider than its type)
+        becomes a BtfError."""
+        typ = self._flexible(tid) if flexible else self.type(tid)
+        try:
+            if bits:
+                return self._drgn.Object(self.prog, typ, bit_field_size=bits)
+            return self._drgn.Object(self.prog, typ)
+        except (ValueError, OverflowError, TypeError) as exc:   # TypeError: an array of void, ...
+            raise B.BtfError(f"member of type {tid}: {exc}") from None
 
     def _complete(self, name: str, kind: int) -> Optional[int]:
         ids = self.btf.find(name, (kind,)) if name else []

@@ -67,6 +67,9 @@ GLOBALS: Dict[str, Tuple[str, Length]] = {
     "jiffies": ("volatile unsigned long", None),
     "totalreserve_pages": ("unsigned long", None),
     "prb": ("struct printk_ringbuffer *", None),
+    # per-CPU variables come from BTF VAR records; BTF without them (pahole
+    # before 1.18, e.g. Debian 11's 5.10) still needs the ones the helpers use
+    "runqueues": ("struct rq", None),
 }
 
 _TYPE_KINDS: Dict[Any, Tuple[int, ...]] = {}

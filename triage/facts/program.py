@@ -5,7 +5,8 @@ Memory: drgn's own core-dump reader (`set_core_dump`) where it opens the file
 flattened kdump, split dumps, anything drgn rejects) physical memory is served
 by triage's reader through `add_memory_segment(..., physical=True)` and the
 kernel is declared with `set_linux_kernel_custom(vmcoreinfo)`.
-Symbols: drgn's kallsyms loader (VMCOREINFO carries kallsyms_* since 6.0).
+Symbols: drgn's kallsyms loader, on the tables VMCOREINFO names (6.0+) or,
+before 6.0, on those triage.facts.kallsyms_scan finds in the kernel image.
 Types and globals: the BTF finders of triage.facts.finders, or a DWARF
 vmlinux when one is given (the oracle and `--vmlinux` path).
 """
@@ -45,6 +46,7 @@ class OpenedProgram:
     btf: Any = None                    # triage.facts.btf.Btf when types come from BTF
     notes: List[str] = field(default_factory=list)
     reader: Any = None                 # kept open while the Program serves reads from it
+    kallsyms: Optional[str] = None     # where the kallsyms tables were found: "vmcoreinfo" or "scan"
     # CPU -> struct pt_regs bytes from the dump's PRSTATUS notes, for Programs drgn
     # did not open itself (it then has no saved registers for the running tasks)
     cpu_regs: Dict[int, bytes] = field(default_factory=dict)
@@ -68,9 +70,13 @@ def _import_drgn():
     return drgn
 
 
+KALLSYMS_SOURCES = ("auto", "vmcoreinfo", "scan")
+
+
 def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                  triage_reader: bool = False, search_debuginfo: bool = False,
-                 debuginfo_root: str = "/", strict_vmlinux: bool = True) -> OpenedProgram:
+                 debuginfo_root: str = "/", strict_vmlinux: bool = True,
+                 kallsyms: str = "auto") -> OpenedProgram:
     """A drgn Program over the dump `paths` (several for a split dump).
 
     Types come from DWARF when a vmlinux matching the dump is at hand: `vmlinux`
@@ -83,8 +89,13 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
     Otherwise types come from the dump's BTF.
     `triage_reader=True` serves memory through triage's reader even where drgn
     could open the file (tests compare the two paths on the same dump).
+    `kallsyms`: where the symbol tables are found: "vmcoreinfo" (6.0+), "scan"
+    (the kernel image, as for older kernels), "auto" (VMCOREINFO when it names
+    them, else the scan).
     Raises FactsUnavailable with the reason when no usable Program results.
     """
+    if kallsyms not in KALLSYMS_SOURCES:
+        raise ValueError(f"kallsyms must be one of {KALLSYMS_SOURCES}, not {kallsyms!r}")
     drgn = _import_drgn()
     from triage.logsource import open_reader
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
@@ -108,18 +119,26 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                                cpu_regs=prstatus_regs(reader.notes(), arch)
                                if keep or arch != "x86_64" else {})
         opened.arch = arch
-        if not keep:
-            reader.close()
         if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
+            if not keep:
+                reader.close()
             opened.method = "dwarf"
             opened.notes += _module_symbols(prog)
             return opened
+        use_scan = kallsyms == "scan" or (kallsyms == "auto" and _vmcoreinfo_locations(info) is None)
+        # the scan reads the image through triage's own reader and translator
+        loc = _scan_locations(reader, info, arch) if use_scan else _vmcoreinfo_locations(info)
+        if not keep:
+            reader.close()
         try:
-            _add_kallsyms(drgn, prog, info)
+            if loc is None:
+                raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols")
+            _add_kallsyms(drgn, prog, info, loc, arch, scanned=use_scan)
         except FactsUnavailable as exc:
             if opened.debuginfo["rejected"]:      # say why no vmlinux served instead
                 exc.message += "; debuginfo not used: " + "; ".join(opened.debuginfo["rejected"])
             raise
+        opened.kallsyms = "scan" if use_scan else "vmcoreinfo"
         from triage.facts.finders import install_btf
         blob, symbols = _btf_and_symbols(prog, info, opened.notes)
         opened.btf = install_btf(prog, blob, symbols)
@@ -255,25 +274,95 @@ def prstatus_regs(notes: Sequence[Any], arch: str = "x86_64") -> Dict[int, bytes
     return out
 
 
-def _add_kallsyms(drgn, prog, info) -> None:
-    """Symbols from the kernel's own kallsyms tables (located through VMCOREINFO)."""
-    if info.symbol("kallsyms_names") is None or info.symbol("kallsyms_num_syms") is None:
-        raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols (kernel before 6.0 or no backport)")
-    from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+def _vmcoreinfo_locations(info):
+    """The kallsyms tables VMCOREINFO names (6.0+), or None."""
+    from triage.facts.kallsyms_scan import KallsymsLocations
+    need = ("kallsyms_names", "kallsyms_num_syms", "kallsyms_token_table", "kallsyms_token_index")
+    if any(info.symbol(k) is None for k in need):
+        return None
+    if info.symbol("kallsyms_offsets") is None and info.symbol("kallsyms_addresses") is None:
+        return None
+    return KallsymsLocations(
+        num_syms=0, kallsyms_num_syms=info.symbol("kallsyms_num_syms"),
+        kallsyms_names=info.symbol("kallsyms_names"), kallsyms_markers=0,
+        kallsyms_token_table=info.symbol("kallsyms_token_table"),
+        kallsyms_token_index=info.symbol("kallsyms_token_index"),
+        kallsyms_offsets=info.symbol("kallsyms_offsets") or 0,
+        kallsyms_relative_base=info.symbol("kallsyms_relative_base") or 0,
+        kallsyms_addresses=info.symbol("kallsyms_addresses") or 0)
+
+
+X86_64_TEXT_BASE = START_KERNEL_MAP + 0x1000000    # _text without KASLR (CONFIG_PHYSICAL_START 16 MiB)
+
+
+def kernel_stext(info, arch: Optional[str]) -> Optional[int]:
+    """_stext: VMCOREINFO's SYMBOL(_stext), else (x86_64) the default text base + KERNELOFFSET."""
+    stext = info.symbol("_stext")
+    if stext is None and (arch or "x86_64") == "x86_64":
+        stext = X86_64_TEXT_BASE + (info.kernel_offset or 0)
+    return stext
+
+
+def _scan_locations(reader, info, arch: Optional[str]):
+    """The kallsyms tables found by scanning the kernel image (FactsUnavailable when not)."""
+    from triage.errors import TriageError
+    from triage.facts.kallsyms_scan import scan_kallsyms
+    from triage.memory.kernel import KernelMemory
+    stext = kernel_stext(info, arch)
+    if stext is None:
+        raise FactsUnavailable("VMCOREINFO has no kallsyms_* symbols and no _stext to scan the image from")
+    try:
+        mem = KernelMemory(reader, info, arch=arch)
+
+        def read(vaddr: int, size: int) -> bytes:
+            return bytes(mem.read_tolerant(vaddr, size)[0])
+        return scan_kallsyms(read, stext, stext, _image_span(info, stext))
+    except TriageError as exc:
+        raise FactsUnavailable(f"no kallsyms tables found by scanning the kernel image (VMCOREINFO "
+                               f"names them only from 6.0): {exc.message}") from None
+
+
+DEFAULT_SCAN = 64 << 20
+
+
+def _image_span(info, stext: int) -> int:
+    """Bytes from _stext to the last VMCOREINFO variable in the kernel image (.data
+    and .bss follow .rodata, where kallsyms is); DEFAULT_SCAN when none is there."""
+    inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
+    return max(inside) - stext if inside else DEFAULT_SCAN
+
+
+# SYMBOL()s every kernel's VMCOREINFO exports whose value is the symbol's address
+# (mem_section's is the pointer's value): the scanned table must agree with them
+CHECK_SYMBOLS = ("_stext", "init_uts_ns", "swapper_pg_dir", "init_top_pgt", "vmap_area_list",
+                 "node_online_map", "node_data", "prb", "printk_rb_static", "clear_seq",
+                 "log_buf", "log_buf_len", "log_first_idx", "log_next_idx")
+
+
+def _add_kallsyms(drgn, prog, info, loc, arch: str, scanned: bool) -> None:
+    """Symbols from the kernel's own kallsyms tables at `loc` (KallsymsLocations)."""
     # drgn sizes its tables by kallsyms_num_syms: bound it before drgn allocates
     try:
-        (n,) = struct.unpack("<I", prog.read(info.symbol("kallsyms_num_syms"), 4))
+        (n,) = struct.unpack("<I", prog.read(loc.kallsyms_num_syms, 4))
     except Exception as exc:    # noqa: BLE001 - FaultError: the page is not in the dump
         raise FactsUnavailable(f"kallsyms_num_syms not readable: {exc}") from None
     if not 0 < n <= MAX_KALLSYMS:
         raise FactsUnavailable(f"kallsyms_num_syms {n} is not plausible (1..{MAX_KALLSYMS})")
-    problem = _kallsyms_tables_problem(prog, info, n)
+    problem = _kallsyms_tables_problem(prog, loc, n)
     if problem:
         raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
     try:
-        index = load_vmlinux_kallsyms(prog)
+        if scanned:
+            index = _load_kallsyms_at(prog, loc, kernel_stext(info, arch))
+        else:
+            from drgn.helpers.linux.kallsyms import load_vmlinux_kallsyms
+            index = load_vmlinux_kallsyms(prog)
+    except FactsUnavailable:
+        raise
     except Exception as exc:    # noqa: BLE001 - a damaged table must degrade, not crash
         raise FactsUnavailable(f"kallsyms could not be decoded: {exc}") from None
+    if scanned:
+        _check_scanned(prog, index, info)
     prog.register_symbol_finder("kallsyms", index, enable_index=0)
 
 
@@ -357,6 +446,41 @@ def _module_symbols(prog) -> List[str]:
     return []
 
 
+def _load_kallsyms_at(prog, loc, stext: Optional[int]):
+    """drgn's own kallsyms decoder (what load_vmlinux_kallsyms runs on VMCOREINFO's
+    addresses) on the tables at `loc`. drgn has no public call taking the
+    addresses, so this uses the private helper its public wrapper calls."""
+    try:
+        from _drgn import _linux_helper_load_builtin_kallsyms as load
+    except ImportError:
+        raise FactsUnavailable("this drgn cannot decode kallsyms found outside VMCOREINFO") from None
+    return load(prog, loc.kallsyms_names, loc.kallsyms_token_table, loc.kallsyms_token_index,
+                loc.kallsyms_num_syms, loc.kallsyms_offsets, loc.kallsyms_relative_base,
+                loc.kallsyms_addresses, stext or 0)
+
+
+def _check_scanned(prog, index, info) -> None:
+    """The scanned table must put every symbol VMCOREINFO names, and that the table
+    has, where VMCOREINFO says (some are macros for others: x86_64 swapper_pg_dir)."""
+    agree = 0
+    for name in CHECK_SYMBOLS:
+        want = info.symbol(name)
+        if want is None:
+            continue
+        got = [sym.address for sym in index(prog, name, None, False)]
+        if not got:
+            continue
+        if want not in got:
+            raise FactsUnavailable(f"the kallsyms tables found in the image put {name} at "
+                                   f"{', '.join(map(hex, got))}, VMCOREINFO at {want:#x}")
+        agree += 1
+    # the scan itself matched _stext; arm64 kallsyms may list functions only, so
+    # VMCOREINFO's data symbols cannot always add to it
+    if agree < 1:
+        raise FactsUnavailable("the kallsyms tables found in the image cannot be checked: "
+                               f"none of {', '.join(CHECK_SYMBOLS)} is in both it and VMCOREINFO")
+
+
 def _enable_orc(drgn, prog) -> List[str]:
     """Let drgn unwind kernel stacks with the ORC tables in the dump's memory.
 
@@ -384,7 +508,7 @@ MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Deb
 MAX_NAMES_BYTES = 32 << 20
 
 
-def _kallsyms_tables_problem(prog, info, n: int) -> Optional[str]:
+def _kallsyms_tables_problem(prog, loc, n: int) -> Optional[str]:
     """Why drgn's decoder should not be run on these tables, or None.
 
     drgn expands every name through the 256-entry token table; garbage there
@@ -393,8 +517,8 @@ def _kallsyms_tables_problem(prog, info, n: int) -> Optional[str]:
     must be short NUL-terminated strings in increasing order, and the n
     length-prefixed names must fit before the token table that follows them."""
     try:
-        index = struct.unpack("<256H", prog.read(info.symbol("kallsyms_token_index"), 512))
-        table = prog.read(info.symbol("kallsyms_token_table"), index[255] + MAX_TOKEN + 1)
+        index = struct.unpack("<256H", prog.read(loc.kallsyms_token_index, 512))
+        table = prog.read(loc.kallsyms_token_table, index[255] + MAX_TOKEN + 1)
     except Exception as exc:    # noqa: BLE001 - FaultError, missing symbol
         return f"token table not readable ({exc})"
     if any(b <= a for a, b in zip(index, index[1:])):
@@ -403,8 +527,8 @@ def _kallsyms_tables_problem(prog, info, n: int) -> Optional[str]:
         end = table.find(b"\0", start, start + MAX_TOKEN + 1)
         if end <= start:
             return f"token {i} is empty or longer than {MAX_TOKEN} bytes"
-    names, tokens = info.symbol("kallsyms_names"), info.symbol("kallsyms_token_table")
-    if names is None or tokens is None or not 0 < tokens - names <= MAX_NAMES_BYTES:
+    names, tokens = loc.kallsyms_names, loc.kallsyms_token_table
+    if not 0 < tokens - names <= MAX_NAMES_BYTES:
         return None             # another table order: nothing to bound the names by
     try:
         data = prog.read(names, tokens - names)

@@ -43,6 +43,8 @@ def status_line(d: Diagnosis) -> Optional[str]:
         line += f"; DWARF from {di['file']}"
     if di.get("rejected"):
         line += "; debuginfo not used: " + "; ".join(di["rejected"][:3])
+    if src.get("kallsyms") == "scan":
+        line += "; kallsyms found by scanning the kernel image (VMCOREINFO names none before 6.0)"
     if src.get("missing"):
         line += "; not readable: " + ", ".join(m["fact"] for m in src["missing"][:6])
     return line
