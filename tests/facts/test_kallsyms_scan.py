@@ -358,15 +358,19 @@ def test_scan_survives_random_damage(real_tables):
 
 
 def test_facts_from_a_dump_whose_scan_fails_say_why(tmp_path, monkeypatch):
-    """No tables in the image: dump.source.unavailable states the scan's reason."""
+    """No tables in the image: the facts fall back to VMCOREINFO alone, and
+    dump.source.notes states the scan's reason."""
     pytest.importorskip("drgn")
     from triage.facts import read_dump_facts
     import triage.facts.kallsyms_scan as K
     monkeypatch.setattr(K, "DIGITS", b"\xff\xfe\xfd no such token table \xfc")
     got = read_dump_facts([str(COMMITTED[0])], kallsyms="scan")
-    assert got["source"]["unavailable"].startswith("no kallsyms tables found by scanning the kernel image")
-    assert "no kallsyms token table in the" in got["source"]["unavailable"]
-    assert got["memory"] is None
+    src = got["source"]
+    assert src["method"] == "vmcoreinfo" and src["unavailable"] is None
+    why = src["notes"][0]
+    assert why.startswith("BTF+kallsyms facts not read: no kallsyms tables found by scanning the kernel image")
+    assert "no kallsyms token table in the" in why
+    assert got["memory"]["zones"] and got["tasks"] is None
 
 
 def test_report_says_the_kallsyms_were_scanned():

@@ -36,7 +36,7 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method:
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
     why_not = ("asked for VMCOREINFO-only facts" if method == "vmcoreinfo"
-               else _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root))
+               else _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root, kallsyms))
     if why_not is not None:
         _fallback_facts(paths, out, why_not)
     if census:
@@ -45,7 +45,8 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method:
 
 
 def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any],
-                search_debuginfo: bool = False, debuginfo_root: str = "/") -> Optional[str]:
+                search_debuginfo: bool = False, debuginfo_root: str = "/",
+                kallsyms: str = "auto") -> Optional[str]:
     """Fill `out` through drgn; None on success, else why drgn could not be used."""
     from triage.errors import TriageError
     from triage.facts.program import open_program
