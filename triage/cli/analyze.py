@@ -9,6 +9,7 @@ from typing import Optional, Tuple
 import click
 
 from triage.cli import names_input
+from triage.cli.debuginfo_options import debuginfo_options
 from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
 from triage.report.render import FORMATS
 from triage.report.text import WIDTH
@@ -37,11 +38,7 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="A DWARF vmlinux for the dump facts instead of the dump's own BTF "
                    "(ignored, saying why, when its build id is not the dump's).")
-@click.option("--debuginfo-search/--no-debuginfo-search", default=True,
-              help="Without --vmlinux, look for the dump's DWARF vmlinux in the standard debuginfo "
-                   "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")
-@click.option("--debuginfo-root", type=click.Path(exists=True, file_okay=False, path_type=str), default="/",
-              show_default=True, help="Directory the standard debuginfo paths are searched under.")
+@debuginfo_options
 @click.option("--facts-method", type=click.Choice(["auto", "vmcoreinfo"]), default="auto",
               help="auto: drgn with the dump's BTF and kallsyms, VMCOREINFO alone when those fail; "
                    "vmcoreinfo: VMCOREINFO alone (zones and free pages only).")

@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 import click
 
 from triage.cli import names_input
+from triage.cli.debuginfo_options import debuginfo_options
 from triage.errors import FormatError
 
 
@@ -19,11 +20,7 @@ from triage.errors import FormatError
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="A DWARF vmlinux to load instead of the dump's own BTF (exit 7 when its build id is not "
                    "the dump's).")
-@click.option("--debuginfo-search/--no-debuginfo-search", default=True,
-              help="Without --vmlinux, look for the dump's DWARF vmlinux in the standard debuginfo "
-                   "paths, and ask debuginfod when DEBUGINFOD_URLS is set (default: on).")
-@click.option("--debuginfo-root", type=click.Path(exists=True, file_okay=False, path_type=str), default="/",
-              show_default=True, help="Directory the standard debuginfo paths are searched under.")
+@debuginfo_options
 @click.pass_context
 @names_input
 def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str], debuginfo_search: bool,
