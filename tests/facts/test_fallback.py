@@ -88,8 +88,13 @@ def test_matrix_fallback_equals_dwarf(dump):
         want = _live_dwarf_memory(dump, info.osrelease)
     check_against(read_dump_facts([str(dump)], method="vmcoreinfo"), want)
     if info.symbol("kallsyms_names") is None:
-        # a kernel before 6.0: drgn cannot be used without debuginfo, the fallback is automatic
-        got = read_dump_facts([str(dump)])
+        # a kernel before 6.0 whose kallsyms the image scan cannot find either: the
+        # fallback is automatic (the scan finds them on every real 5.10 dump here,
+        # so they are hidden from it)
+        import triage.facts.kallsyms_scan as K
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(K, "DIGITS", b"\xff\xfe\xfd no such token table \xfc")
+            got = read_dump_facts([str(dump)])
         check_against(got, want)
         assert "kallsyms" in got["source"]["notes"][0]
 
