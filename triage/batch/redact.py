@@ -57,13 +57,18 @@ def load_key(outdir: str) -> bytes:
     return key
 
 
+def _is_name(v: Any) -> bool:
+    """A host or directory name worth replacing (not a placeholder for "no host", not too short)."""
+    return isinstance(v, str) and v.strip().lower() not in _NO_HOST and len(v.strip()) >= _MIN_PATH_NAME
+
+
 def _learn(r: Redactor, records: Iterable[Dict[str, Any]]) -> List[str]:
     """Learn the names to replace; return the crash-directory names, replaced in
     paths and in the `origin` field only (a directory name may be any word)."""
     dirs: List[str] = []
     for rec in records:
         o = rec.get("origin")
-        if isinstance(o, str) and o.strip().lower() not in _NO_HOST and len(o.strip()) >= _MIN_PATH_NAME:
+        if _is_name(o):
             dirs.append(o.strip())
         # the host as the record names it (from the dump's utsname or the crash directory);
         # the directory hint only when the record took its host from it (else it may be any
@@ -72,7 +77,7 @@ def _learn(r: Redactor, records: Iterable[Dict[str, Any]]) -> List[str]:
         if rec.get("host_source") == "directory":
             names.append(rec.get("origin"))
         for v in names:
-            if isinstance(v, str) and v.strip().lower() not in _NO_HOST and len(v.strip()) >= _MIN_PATH_NAME:
+            if _is_name(v):
                 r.learn("host", v)
                 r.learn("host", v.split(".")[0])
         for s in _strings(rec):
