@@ -601,7 +601,7 @@ def unreverse(lines: Numbered) -> Numbered:
 
 def _unreversed(head: List[Tuple[int, str]], it: Numbered) -> Numbered:
     buf = head
-    for item in chain([], it):
+    for item in it:
         buf.append(item)
         if len(buf) > MAX_REVERSE_LINES:
             break
@@ -611,10 +611,11 @@ def _unreversed(head: List[Tuple[int, str]], it: Numbered) -> Numbered:
         return
     # A record's continuation lines (journalctl and dmesg indent them, without a
     # prefix) stay after its first line; in an unprefixed paste every line is a record.
-    prefixed = sum(1 for _, s in buf if _prefixed(s)) * 2 > len(buf)
+    flags = [_prefixed(s) for _, s in buf]     # one strip_prefix per line, for both uses
+    prefixed = sum(flags) * 2 > len(buf)
     records: List[List[str]] = []
-    for _, s in buf:
-        if records and prefixed and s[:1] in (" ", "\t") and s.strip() and not _prefixed(s):
+    for (_, s), has_prefix in zip(buf, flags):
+        if records and prefixed and s[:1] in (" ", "\t") and s.strip() and not has_prefix:
             records[-1].append(s)
         else:
             records.append([s])
