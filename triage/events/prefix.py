@@ -46,13 +46,15 @@ _LOCALE_DATE = re.compile(
     r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
 # journal -o short-unix: "1713542610.123456 host kernel: "
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+# syslog facility names, as dmesg -x and talosctl dmesg decode them
+_FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
 # dmesg -x / --decode: "kern  :warn  : "
-_DECODE = re.compile(r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) {0,4}:"
+_DECODE = re.compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
 # talosctl dmesg: "<node>: <facility>: <level>: [<RFC 3339 time>]: " (the node's name or IP,
 # then the decoded facility and level padded like dmesg -x, then the time in brackets)
-_NODE_DECODE = re.compile(r"(\S{1,255}): (?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
-                          r": {0,8}(?:emerg|alert|crit|err|warning|warn|notice|info|debug): "
+_NODE_DECODE = re.compile(r"(\S{1,255}): " + _FACILITY
+                          + r": {0,8}(?:emerg|alert|crit|err|warning|warn|notice|info|debug): "
                           r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]: ")
 # dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
 # (a decimal comma in locales that write one: "[  +0,006982]").
