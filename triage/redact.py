@@ -61,6 +61,9 @@ class Redactor:
         self.maps: Dict[str, Dict[str, str]] = {"host": {}, "ip": {}, "user": {}, "comm": {}}
         self.keep = frozenset(keep)
         self.key = key
+        # apply() runs once per string of a report (of every record, in a batch):
+        # each learned value's pattern is compiled once, not left to re's 512-entry cache
+        self._patterns: Dict[str, "re.Pattern[str]"] = {}
 
     def placeholder(self, kind: str, value: str) -> str:
         m = self.maps[kind]
@@ -102,7 +105,10 @@ class Redactor:
         for kind in ("host", "user", "comm"):
             for value in sorted(self.maps[kind], key=len, reverse=True):
                 if value in text:
-                    text = _bounded(value).sub(self.maps[kind][value], text)
+                    pat = self._patterns.get(value)
+                    if pat is None:
+                        pat = self._patterns[value] = _bounded(value)
+                    text = pat.sub(self.maps[kind][value], text)
         return text
 
 
