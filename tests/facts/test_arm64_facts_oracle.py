@@ -25,19 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from test_arm64_dumps import ENTRIES  # noqa: E402
 from test_facts_oracle import compare, stacks_equal  # noqa: E402
 
-DBG_DIRS = [Path("/work/dbg-arm64"), Path("/usr/lib/debug/boot")]
-
-
-def arm64_vmlinux(osrelease: str):
-    """Debian's DWARF vmlinux for `osrelease`, wherever the -dbg package was unpacked."""
-    name = f"vmlinux-{osrelease}"
-    for d in [ROOT / "sample_dumps" / "cache" / f"dbg-{osrelease}"] + DBG_DIRS:
-        if (d / name).is_file():
-            return d / name
-        if d.is_dir():
-            for hit in d.glob(f"**/{name}"):
-                return hit
-    return None
+from _dbg import dbg_vmlinux as arm64_vmlinux  # noqa: E402
 
 
 IDS = [f"{b.name}/{e['path']}" for b, e in ENTRIES]     # out-arm64-16k and -16k-va47 share paths
