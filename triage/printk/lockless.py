@@ -285,18 +285,12 @@ def _runs(lay: LocklessLayout, hdr: RingHeader, problems: List[str]) -> List[Tup
     _RUN long so that its unpacked copy stays bounded."""
     count = 1 << hdr.count_bits
     id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
-    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
-    first = hdr.tail_id
-    if n > count:
-        problems.append(f"printk descriptor ids span {n} entries but the ring holds {count}; "
+    span = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
+    if span > count:
+        problems.append(f"printk descriptor ids span {span} entries but the ring holds {count}; "
                         "reading the newest ones")
-        n = count
-        first = (hdr.head_id - count + 1) & id_mask
-    if n > 1 << READ_COUNT_BITS:
-        # only the newest part of a ring larger than any kernel config builds (read_lockless
-        # names the cut)
-        n = 1 << READ_COUNT_BITS
-        first = (hdr.head_id - n + 1) & id_mask
+    # the newest ids that fit the ring and what triage reads (read_lockless names the cut)
+    first, n = _id_range(lay, hdr)
     slot0 = first % count
     runs = [(slot0, min(n, count - slot0))]
     if n > count - slot0:
