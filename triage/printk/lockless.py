@@ -526,8 +526,12 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
                 ends = list(map(add, starts, tls))      # every text fits its block: the usual case
             else:
                 ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
+            # only the missing ranges that meet this run's texts are tested record by record
+            # (a partial dump can list many; one pass of k compares each would follow them)
+            lo, hi = (min(starts), max(ends)) if starts else (0, 0)
             for a, b in missing_data:
-                odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
+                if a < hi and b > lo:
+                    odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
             texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
             odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
         for j in odd:
