@@ -23,7 +23,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 from test_arm64_dumps import ENTRIES  # noqa: E402
-from test_facts_oracle import compare  # noqa: E402
+from test_facts_oracle import compare, stacks_equal  # noqa: E402
 
 DBG_DIRS = [Path("/work/dbg-arm64"), Path("/usr/lib/debug/boot")]
 
@@ -98,17 +98,4 @@ def test_arm64_facts_equal_dwarf(entry):
 def _check_stacks(dump: Path, want):
     """Every task's kernel stack unwound through frame pointers (drgn's aarch64
     fallback, no DWARF CFI) equals drgn's DWARF-CFI unwinding with the vmlinux."""
-    from drgn.helpers.linux.pid import find_task
-    from triage.facts.collect import stack_pcs
-    from triage.facts.program import open_program
-    opened = open_program([str(dump)])
-    try:
-        diffs = []
-        for pid, pcs in want.items():
-            got = [hex(pc) for pc in stack_pcs(opened.prog, find_task(opened.prog, int(pid)), opened.cpu_regs)]
-            if got != pcs:
-                diffs.append(f"pid {pid}: {got} != {pcs}")
-    finally:
-        opened.close()
-    assert not diffs, "\n".join(diffs[:10])
-    assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
+    stacks_equal(dump, want, orc=False)
