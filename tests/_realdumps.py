@@ -178,3 +178,19 @@ def check_analyze_matches_manifest(base: Path, e: dict) -> None:
     v = json.loads(r.stdout)["verdict"]
     assert (v["category"], v["culprit"]["module"]) == (e["expected"]["category"],
                                                        e["expected"]["culprit_module"])
+
+
+def manifest_entries(dirs, arch: str) -> List[Tuple[Path, dict]]:
+    """(directory, entry) for every dump of `arch` ("x86_64" or "arm64"; the
+    generator leaves `arch` out of x86_64 entries) listed in dirs' manifest.json
+    and present on disk."""
+    import json
+    out = []
+    for d in dirs:
+        man = d / "manifest.json"
+        if not man.is_file():
+            continue
+        for e in json.loads(man.read_text())["dumps"]:
+            if e.get("arch", "x86_64") == arch and (d / e["path"]).is_file():
+                out.append((d, e))
+    return out

@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _realdumps import (check_analyze_matches_manifest, check_dmesg_against_oracles,  # noqa: E402
-                        run_triage)
+                        manifest_entries, run_triage)
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":") if p] \
@@ -27,15 +27,7 @@ DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":")
 
 
 def _entries():
-    out = []
-    for d in DIRS:
-        man = d / "manifest.json"
-        if not man.is_file():
-            continue
-        for e in json.loads(man.read_text())["dumps"]:
-            if e.get("arch") == "arm64" and (d / e["path"]).is_file():
-                out.append((d, e))
-    return out
+    return manifest_entries(DIRS, "arm64")
 
 
 ENTRIES = _entries()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _realdumps import check_analyze_matches_manifest, check_dmesg_against_oracles, run_triage  # noqa: E402
+from _realdumps import check_analyze_matches_manifest, check_dmesg_against_oracles, manifest_entries, run_triage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRS = [Path(p) for p in os.environ.get("TRIAGE_X86_VARIANT_DUMP_DIRS", "").split(":") if p] \
@@ -29,15 +29,7 @@ DIRS = [Path(p) for p in os.environ.get("TRIAGE_X86_VARIANT_DUMP_DIRS", "").spli
 
 
 def _entries():
-    out = []
-    for d in DIRS:
-        man = d / "manifest.json"
-        if not man.is_file():
-            continue
-        for e in json.loads(man.read_text())["dumps"]:
-            if e.get("arch", "x86_64") == "x86_64" and (d / e["path"]).is_file():
-                out.append((d, e))
-    return out
+    return manifest_entries(DIRS, "x86_64")
 
 
 ENTRIES = _entries()

@@ -3,14 +3,15 @@ a live drgn+DWARF oracle on a dump (for generated dumps: CI makes new bytes ever
 
 Looked for where sample_dumps/generate extracts it (sample_dumps/cache/dbg-<release>/),
 in sample_dumps/cache/dbg/usr/lib/debug/boot, the system's /usr/lib/debug/boot,
-and /work/dbg (this development machine)."""
+and /work/dbg, /work/dbg-arm64 (this development machine)."""
 
 from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 DBG_DIRS = [ROOT / "sample_dumps" / "cache" / "dbg" / "usr" / "lib" / "debug" / "boot",
-            Path("/usr/lib/debug/boot"), Path("/work/dbg/usr/lib/debug/boot")]
+            Path("/usr/lib/debug/boot"), Path("/work/dbg/usr/lib/debug/boot"),
+            Path("/work/dbg-arm64/usr/lib/debug/boot")]
 
 
 def dbg_vmlinux(release: str = "6.1.0-57-amd64") -> Optional[Path]:

@@ -39,11 +39,10 @@ def oracle_path(dump: Path) -> Path:
 
 
 def default_vmlinux(osrelease: str) -> Optional[Path]:
-    for base in ("/usr/lib/debug/boot", ROOT / "sample_dumps" / "cache" / f"dbg-{osrelease}"):
-        p = Path(base) / f"vmlinux-{osrelease}"
-        if p.is_file():
-            return p
-    return None
+    """Debian's DWARF vmlinux for `osrelease` wherever the tests look (tests/facts/_dbg.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _dbg import dbg_vmlinux
+    return dbg_vmlinux(osrelease)
 
 
 def dwarf_facts(prog: Any) -> Dict[str, Any]:

@@ -23,21 +23,9 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 from test_arm64_dumps import ENTRIES  # noqa: E402
-from test_facts_oracle import compare  # noqa: E402
+from test_facts_oracle import compare, stacks_equal  # noqa: E402
 
-DBG_DIRS = [Path("/work/dbg-arm64"), Path("/usr/lib/debug/boot")]
-
-
-def arm64_vmlinux(osrelease: str):
-    """Debian's DWARF vmlinux for `osrelease`, wherever the -dbg package was unpacked."""
-    name = f"vmlinux-{osrelease}"
-    for d in [ROOT / "sample_dumps" / "cache" / f"dbg-{osrelease}"] + DBG_DIRS:
-        if (d / name).is_file():
-            return d / name
-        if d.is_dir():
-            for hit in d.glob(f"**/{name}"):
-                return hit
-    return None
+from _dbg import dbg_vmlinux as arm64_vmlinux  # noqa: E402
 
 
 IDS = [f"{b.name}/{e['path']}" for b, e in ENTRIES]     # out-arm64-16k and -16k-va47 share paths
@@ -98,17 +86,4 @@ def test_arm64_facts_equal_dwarf(entry):
 def _check_stacks(dump: Path, want):
     """Every task's kernel stack unwound through frame pointers (drgn's aarch64
     fallback, no DWARF CFI) equals drgn's DWARF-CFI unwinding with the vmlinux."""
-    from drgn.helpers.linux.pid import find_task
-    from triage.facts.collect import stack_pcs
-    from triage.facts.program import open_program
-    opened = open_program([str(dump)])
-    try:
-        diffs = []
-        for pid, pcs in want.items():
-            got = [hex(pc) for pc in stack_pcs(opened.prog, find_task(opened.prog, int(pid)), opened.cpu_regs)]
-            if got != pcs:
-                diffs.append(f"pid {pid}: {got} != {pcs}")
-    finally:
-        opened.close()
-    assert not diffs, "\n".join(diffs[:10])
-    assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
+    stacks_equal(dump, want, orc=False)

@@ -126,28 +126,32 @@ def test_btf_types_equal_dwarf_types(oracle):
     assert sum(1 for w in want.values() if w) > 30
 
 
-def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
-    """Every task's kernel stack (return addresses) unwound with the dump's own
-    ORC tables equals drgn's DWARF-CFI unwinding with the vmlinux."""
+def stacks_equal(dump: Path, want, orc: bool, triage_reader: bool = False) -> None:
+    """Every task's kernel stack (return addresses) as triage unwinds it without
+    debuginfo (x86_64: the dump's own ORC tables; arm64: frame pointers) equals
+    the oracle's, drgn's DWARF-CFI unwinding with the vmlinux."""
+    from drgn.helpers.linux.pid import find_task
     from triage.facts.collect import stack_pcs
     from triage.facts.orc import OrcTable
     from triage.facts.program import open_program
-    from drgn.helpers.linux.pid import find_task
-    want = json.loads(oracle.read_text())["stacks"]
     opened = open_program([str(dump)], triage_reader=triage_reader)
     try:
         diffs = []
-        orc = OrcTable(opened.prog)
+        table = OrcTable(opened.prog) if orc else None
         for pid, pcs in want.items():
             task = find_task(opened.prog, int(pid))
             assert task, f"pid {pid} of the oracle is not in {dump.name}"
-            got = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, orc)]
+            got = [hex(pc) for pc in stack_pcs(opened.prog, task, opened.cpu_regs, table)]
             if got != pcs:
                 diffs.append(f"pid {pid}: {got} != {pcs}")
     finally:
         opened.close()
     assert not diffs, "\n".join(diffs[:10])
     assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
+
+
+def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
+    stacks_equal(dump, json.loads(oracle.read_text())["stacks"], orc=True, triage_reader=triage_reader)
 
 
 @pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)

@@ -11,8 +11,9 @@ sizeof(struct hstate) strides. Member offsets come from BTF.
 import re
 from typing import Any, Optional
 
+from triage.facts.modlist import read_present
+
 MAX_DATA_BYTES = 256 << 20
-PAGE = 4096
 NAME = re.compile(rb"hugepages-(\d{1,9})kB\0")
 
 
@@ -37,7 +38,7 @@ def hstates_address(prog: Any) -> Optional[int]:
     page_shift = prog["PAGE_SHIFT"].value_()
     found = []
     for chunk in range(lo, hi, 1 << 20):
-        data = _read_present(prog, chunk, min(1 << 20, hi - chunk))
+        data = read_present(prog, chunk, min(1 << 20, hi - chunk))
         for m in NAME.finditer(data):
             h = chunk + m.start() - name_off
             try:
@@ -54,13 +55,3 @@ def hstates_address(prog: Any) -> Optional[int]:
         first -= typ.size
     return first
 
-
-def _read_present(prog: Any, addr: int, size: int) -> bytes:
-    parts = []
-    for a in range(addr, addr + size, PAGE):
-        n = min(PAGE, addr + size - a)
-        try:
-            parts.append(prog.read(a, n))
-        except Exception:      # noqa: BLE001 - a page a filtered dump left out
-            parts.append(bytes(n))
-    return b"".join(parts)

@@ -68,7 +68,7 @@ def _module_in(prog: Any, mod_t: Any, start: int, size: int, base_off: int) -> O
     name_off = mod_t.member("name").bit_offset // 8
     name_len = min(mod_t.member("name").type.length or 0, NAME_LEN_MAX)
     for chunk_at in range(start, start + size, CHUNK):
-        data = _read_present(prog, chunk_at, min(CHUNK, start + size - chunk_at))
+        data = read_present(prog, chunk_at, min(CHUNK, start + size - chunk_at))
         pos = data.find(needle)
         while pos >= 0:
             cand = chunk_at + pos - base_off
@@ -78,7 +78,7 @@ def _module_in(prog: Any, mod_t: Any, start: int, size: int, base_off: int) -> O
     return None
 
 
-def _read_present(prog: Any, addr: int, size: int) -> bytes:
+def read_present(prog: Any, addr: int, size: int) -> bytes:
     """[addr, addr+size) with unreadable pages (the area's trailing guard page, pages
     a filtered dump left out) as zeros."""
     parts = []

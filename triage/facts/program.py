@@ -348,7 +348,9 @@ def _add_kallsyms(drgn, prog, info, loc, arch: str, scanned: bool) -> None:
         raise FactsUnavailable(f"kallsyms_num_syms not readable: {exc}") from None
     if not 0 < n <= MAX_KALLSYMS:
         raise FactsUnavailable(f"kallsyms_num_syms {n} is not plausible (1..{MAX_KALLSYMS})")
-    problem = _kallsyms_tables_problem(prog, loc, n)
+    # scanned tables were found by these same checks (tokens short and ordered, the
+    # n names filling their marked blocks exactly): only VMCOREINFO's are checked here
+    problem = None if scanned else _kallsyms_tables_problem(prog, loc, n)
     if problem:
         raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
     try:

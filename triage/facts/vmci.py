@@ -35,7 +35,6 @@ class VmciMemory:
         self.mem = KernelMemory(reader, info, arch)
         self.ptr_size = self.mem.pointer_size
         self.page_size = info.page_size or self.mem.translator.page_size
-        self.arch = self.mem.translator.arch
 
     # -- VMCOREINFO keys, bounded ------------------------------------------
     def symbol(self, name: str) -> int:
@@ -93,9 +92,6 @@ class VmciMemory:
 
     def u64(self, addr: int, what: str) -> int:
         return struct.unpack("<Q", self.read(addr, 8, what))[0]
-
-    def s64(self, addr: int, what: str) -> int:
-        return struct.unpack("<q", self.read(addr, 8, what))[0]
 
     def pointer(self, addr: int, what: str) -> int:
         if self.ptr_size != 8:

@@ -285,18 +285,12 @@ def _runs(lay: LocklessLayout, hdr: RingHeader, problems: List[str]) -> List[Tup
     _RUN long so that its unpacked copy stays bounded."""
     count = 1 << hdr.count_bits
     id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
-    n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
-    first = hdr.tail_id
-    if n > count:
-        problems.append(f"printk descriptor ids span {n} entries but the ring holds {count}; "
+    span = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
+    if span > count:
+        problems.append(f"printk descriptor ids span {span} entries but the ring holds {count}; "
                         "reading the newest ones")
-        n = count
-        first = (hdr.head_id - count + 1) & id_mask
-    if n > 1 << READ_COUNT_BITS:
-        # only the newest part of a ring larger than any kernel config builds (read_lockless
-        # names the cut)
-        n = 1 << READ_COUNT_BITS
-        first = (hdr.head_id - n + 1) & id_mask
+    # the newest ids that fit the ring and what triage reads (read_lockless names the cut)
+    first, n = _id_range(lay, hdr)
     slot0 = first % count
     runs = [(slot0, min(n, count - slot0))]
     if n > count - slot0:
@@ -532,8 +526,12 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
                 ends = list(map(add, starts, tls))      # every text fits its block: the usual case
             else:
                 ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
+            # only the missing ranges that meet this run's texts are tested record by record
+            # (a partial dump can list many; one pass of k compares each would follow them)
+            lo, hi = (min(starts), max(ends)) if starts else (0, 0)
             for a, b in missing_data:
-                odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
+                if a < hi and b > lo:
+                    odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
             texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
             odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
         for j in odd:
