@@ -10,9 +10,14 @@ every other item's result.
 import ctypes
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from triage.batch.runner import Limits, run
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def work(payload):
@@ -82,3 +87,27 @@ def test_temp_budget_keeps_big_extractions_apart():
     assert a["end"] <= b["start"] + 0.05 or b["end"] <= a["start"] + 0.05
     seen.append(out["c"])
     assert out["c"]["status"] == "ok"
+
+
+_CTRL_C_DURING_FORK = r"""
+import os, signal, sys, time
+from triage.batch import runner
+# Ctrl-C arriving inside an at-fork handler, where CPython drops exceptions
+os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
+done = []
+try:
+    for key, rec in runner.run([(i, i, 0, 0) for i in range(20)], lambda x: {"v": x}, runner.Limits()):
+        done.append(key)
+except KeyboardInterrupt:
+    print("interrupted after", len(done))
+    sys.exit(0)
+print("ran all", len(done))
+sys.exit(1)
+"""
+
+
+def test_ctrl_c_during_fork_stops_the_run():
+    r = subprocess.run([sys.executable, "-c", _CTRL_C_DURING_FORK], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0 and r.stdout.startswith("interrupted after"), (r.stdout, r.stderr)
+    assert "Exception ignored" not in r.stderr, r.stderr

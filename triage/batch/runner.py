@@ -53,7 +53,6 @@ def _die_with_parent() -> None:
 def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
     _die_with_parent()
     faulthandler.disable()      # a crashing dump is a result, not a traceback on stderr
-    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if mem_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
@@ -79,12 +78,19 @@ class _Forked:
 
     def __init__(self, target: Callable[..., None], args: tuple):
         self.exitcode: Optional[int] = None
+        # Ctrl-C is held back across fork: delivered inside the interpreter's
+        # at-fork handlers (logging registers one) its KeyboardInterrupt is
+        # printed as "Exception ignored" and lost, and the batch runs on.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self.pid = os.fork()
         if self.pid == 0:       # the child: never returns into the parent's code
             try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 target(*args)
             finally:
                 os._exit(1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)   # a held Ctrl-C arrives here, in plain code
         try:
             # readable when the child exits (Linux 5.3+); else the pipe's EOF tells
             self.sentinel: Optional[int] = os.pidfd_open(self.pid)
@@ -140,8 +146,10 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
     queue = list(tasks)
     running: List[_Running] = []
     temp_used = 0
+    interrupted = _CtrlC()
     try:
         while queue or running:
+            interrupted.check()
             # Start what fits. An item larger than the whole budget runs alone.
             i = 0
             while len(running) < max(1, limits.jobs) and i < len(queue):
@@ -196,9 +204,37 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
                 rec.setdefault("duration_s", round(now - r.started, 3))
                 yield r.key, rec
     finally:
+        interrupted.restore()
         for r in running:
             r.proc.kill()
             r.proc.join(5)
+
+
+class _CtrlC:
+    """Remember a Ctrl-C as well as raising it: Python drops a KeyboardInterrupt
+    raised inside a destructor or callback ("Exception ignored"), and the loop
+    must still stop at its next turn."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._prev: Any = None
+        try:
+            self._prev = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:      # not the main thread: the caller's handling stands
+            self._prev = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self._prev is not None:
+            signal.signal(signal.SIGINT, self._prev)
+            self._prev = None
 
 
 def _death(code: int) -> str:
