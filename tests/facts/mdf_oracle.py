@@ -25,13 +25,20 @@ REPORT = {"Pages filled with zero": "zero", "Non-private cache pages": "cache",
           "Total pages": "total_pages", "Original pages": "original", "Memory Hole": "memory_hole"}
 
 
+# makedumpfile's words when it cannot read a dump's configuration at all (no page
+# counts to compare): Debian 12's 1.7.2 on 16K pages with 52-bit VAs, upstream's
+# own page-table walk on them
+CANNOT_READ = ("not supported", "Can't convert a virtual address")
+
+
 class MakedumpfileFailed(AssertionError):
-    """makedumpfile exited non-zero; `refused` is its "... not supported" line when
-    it declined the dump's configuration rather than failed on it."""
+    """makedumpfile exited non-zero; `refused` is its line saying it cannot read
+    the dump's configuration (CANNOT_READ), else None."""
 
     def __init__(self, text: str):
         super().__init__(text[-2000:])
-        self.refused = next((ln.strip() for ln in text.splitlines() if "not supported" in ln), None)
+        self.refused = next((ln.strip() for ln in text.splitlines() if any(w in ln for w in CANNOT_READ)),
+                            None)
 
 
 def arm64_makedumpfile() -> Tuple[Optional[List[str]], str]:
@@ -39,10 +46,13 @@ def arm64_makedumpfile() -> Tuple[Optional[List[str]], str]:
     qemu-user, or (None, why not). It is the one `sample_dumps/generate --arch
     arm64` unpacks into its sysroot (sample_dumps/cache/sysroot-arm64;
     TRIAGE_ARM64_SYSROOT names another) and runs the same way for its dmesg
-    oracle; the host's x86 makedumpfile cannot read arm64 dumps."""
+    oracle; the host's x86 makedumpfile cannot read arm64 dumps.
+    TRIAGE_ARM64_MAKEDUMPFILE names another arm64 makedumpfile binary (a static
+    build of upstream's, which reads 16K-page dumps Debian 12's 1.7.2 declines)."""
     root = Path(os.environ.get("TRIAGE_ARM64_SYSROOT") or ROOT / "sample_dumps" / "cache" / "sysroot-arm64")
-    binary = next((p for p in (root / "usr/bin/makedumpfile", root / "usr/sbin/makedumpfile") if p.is_file()),
-                  None)
+    own = os.environ.get("TRIAGE_ARM64_MAKEDUMPFILE")
+    binary = Path(own) if own and Path(own).is_file() else \
+        next((p for p in (root / "usr/bin/makedumpfile", root / "usr/sbin/makedumpfile") if p.is_file()), None)
     if binary is None:
         return None, (f"no arm64 makedumpfile in {root} (made by sample_dumps/generate --arch arm64; "
                       "TRIAGE_ARM64_SYSROOT names another sysroot)")

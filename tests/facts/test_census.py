@@ -88,7 +88,7 @@ def test_arm64_census_equals_arm64_makedumpfile(dump, tmp_path):
         if e.refused is None:
             raise
         # Debian 12's makedumpfile (1.7.2) predates 16K pages with 52-bit VAs
-        pytest.skip(f"the arm64 makedumpfile declines this dump ({e.refused}): no oracle")
+        pytest.skip(f"the arm64 makedumpfile cannot read this dump ({e.refused}): no oracle")
     check_census(dump, want)
 
 
