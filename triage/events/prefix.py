@@ -48,6 +48,10 @@ _LOCALE_DATE = re.compile(
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
 _FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+# OpenWrt logread (ubox logd): ctime, then "<facility>.<level>" and the tag:
+# "Sun Jun  6 16:14:57 2021 kern.warn kernel: "
+_LOGREAD = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} " + _FACILITY
+                      + r"\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
@@ -147,6 +151,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         if m:
             host = m.group(1)
             pos = m.end()
+        else:
+            m = _LOGREAD.match(text, pos)
+            if m:
+                pos = m.end()
     elif c.isdigit():
         m = _ISO_DATE.match(text, pos)
         if m:
