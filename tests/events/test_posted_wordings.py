@@ -220,3 +220,34 @@ def test_register_dump_without_summary_stays_a_leftover():
     later = _OOPS_TAIL + ["[    9.0] usb 1-1: new high-speed USB device"] * 5 + [_ATOMIC_SLEEP]
     _log, top = _top(later)
     assert top.category == "kernel_bug"
+
+
+def test_amdgpu_driver_tag_after_device_prefix():
+    # amdgpu.h dev_fmt "amdgpu: " (5.x on) repeats the driver after the device (434, 435):
+    # "amdgpu 0000:c5:00.0: amdgpu: GPU reset begin!. Source:  3"
+    h = match_header("amdgpu 0000:c5:00.0: amdgpu: GPU reset begin!. Source:  3")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "amdgpu"
+    h = match_header("amdgpu 0000:28:00.0: amdgpu: [drm] ring gfx_0.0.0 timeout, signaled seq=1, emitted seq=3")
+    assert h is not None and h.kind == "gpu_fault"
+    # the tags are dropped, not the message: chatter after them stays chatter
+    for line in ("amdgpu 0000:c5:00.0: amdgpu: [drm] VRAM is lost due to GPU reset!",
+                 "amdgpu 0000:c5:00.0: amdgpu: SMU is resumed successfully!",
+                 "amdgpu 0000:c5:00.0: amdgpu: [drm] AMDGPU device coredump file has been created"):
+        assert match_header(line) is None, line
+    for n in ("434", "435"):
+        top = _top(_posted(n))[1]
+        assert top.category == "gpu_fault" and top.culprit.module == "amdgpu", n
+
+
+def test_gpu_recovery_completion_is_a_gpu_reset():
+    # amdgpu_device_gpu_recover() "GPU reset(%d) succeeded!" (432), amdgpu_do_asic_reset() and
+    # radeon_gpu_reset() "GPU reset succeeded, trying to resume": printed only by a recovery
+    for line in ("amdgpu 0000:c3:00.0: amdgpu: GPU reset(5) succeeded!",
+                 "amdgpu 0000:05:00.0: amdgpu: GPU reset succeeded, trying to resume",
+                 "radeon 0000:01:00.0: GPU reset succeeded, trying to resume"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.headline.endswith("GPU reset"), line
+    # the same words from a device that is not a GPU driver's are not a GPU fault
+    assert match_header("nvme 0000:01:00.0: GPU reset succeeded, trying to resume") is None
+    top = _top(_posted("432"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "amdgpu"

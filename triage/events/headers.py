@@ -460,7 +460,7 @@ def _match_gpu(text: str) -> Optional[Header]:
     m = _DEV_PREFIX.match(text)
     if m:
         drv = m.group(1).replace("-", "_")
-        rest = text[m.end():]
+        rest = _drop_driver_tags(text[m.end():], m.group(1))
         what = _gpu_fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
@@ -488,6 +488,21 @@ def _match_gpu(text: str) -> Optional[Header]:
     return None
 
 
+def _drop_driver_tags(rest: str, drv: str) -> str:
+    """The message after a GPU device prefix without the tags the driver adds again:
+    amdgpu's dev_fmt/pr_fmt "amdgpu: " (amdgpu.h, 5.x on: "amdgpu 0000:c5:00.0: amdgpu:
+    GPU reset begin!") and the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG")."""
+    tag = drv + ": "
+    for _ in range(2):
+        if rest.startswith(tag):
+            rest = rest[len(tag):]
+        elif rest.startswith("[drm] "):
+            rest = rest[6:]
+        else:
+            break
+    return rest
+
+
 def _gpu_fault_kind(low: str) -> Optional[str]:
     """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
     if "ring " in low and "timeout" in low and "test" not in low:
@@ -509,9 +524,11 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU engine trap"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
-    if low.startswith("gpu reset begin"):
+    if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded")):
         # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
-        # fault (job timeout, RAS error, KFD queue-eviction failure); the trigger may be cut off
+        # fault (job timeout, RAS error, KFD queue-eviction failure), "GPU reset(%d) succeeded!"
+        # closes it; amdgpu_do_asic_reset() and radeon_gpu_reset() print "GPU reset succeeded,
+        # trying to resume" in between. Only a recovery prints them: the trigger may be cut off
         return "GPU reset"
     return None
 
