@@ -251,3 +251,17 @@ def test_gpu_recovery_completion_is_a_gpu_reset():
     assert match_header("nvme 0000:01:00.0: GPU reset succeeded, trying to resume") is None
     top = _top(_posted("432"))[1]
     assert top.category == "gpu_fault" and top.culprit.module == "amdgpu"
+
+
+def test_new_warning_wording_with_module_tag():
+    # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code carries
+    # " [mod]" before the comma (418)
+    h = match_header("WARNING: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c:219 at "
+                     "amdgpu_dma_buf_map+0x18f/0x220 [amdgpu], CPU#0: kwin_wayla:cs0/3455")
+    assert h is not None and h.kind == "warning" and h.fields["src_line"] == 219
+    assert h.ip.function == "amdgpu_dma_buf_map" and h.ip.module == "amdgpu"
+    # core code keeps no tag, and the tag never swallows the CPU field
+    h = match_header("WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: syz.0.17/6007")
+    assert h.kind == "warning" and h.ip.module is None and h.fields["cpu"] == 0
+    top = _top(_posted("418"))[1]
+    assert top.category == "warning" and top.culprit.module == "amdgpu"
