@@ -265,3 +265,34 @@ def test_new_warning_wording_with_module_tag():
     assert h.kind == "warning" and h.ip.module is None and h.fields["cpu"] == 0
     top = _top(_posted("418"))[1]
     assert top.category == "warning" and top.culprit.module == "amdgpu"
+
+
+def test_facility_column_before_kernel_tag_after_a_stamp():
+    # 407: "[Feb 09 10:20:44] kern kernel: msm 5100000.mdp: ..." (a bracketed date, the
+    # syslog facility, the tag); also with a level and with the tag alone
+    assert strip_prefix("[Feb 09 10:20:44] kern kernel: msm 5100000.mdp: x")[0] == "msm 5100000.mdp: x"
+    assert strip_prefix("[Feb 09 10:20:44] kern.warn kernel: [    1.5] x")[:2] == ("x", 1.5)
+    assert strip_prefix("[Feb 09 10:20:44] kernel: x")[0] == "x"
+    # a word that only starts like the tag, or a facility without the tag, is message text
+    assert strip_prefix("[Feb 09 10:20:44] kernelx: x")[0] == "kernelx: x"
+    assert strip_prefix("[Feb 09 10:20:44] kern x")[0] == "kern x"
+
+
+def test_soc_gpu_driver_device_prefix_and_msm_hangcheck():
+    # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" / "%s: hangcheck recover!" after the
+    # platform device's dev_printk prefix "msm 5100000.mdp: " (407)
+    h = match_header("msm 5100000.mdp: [drm:hangcheck_handler] *ERROR* A320: hangcheck detected gpu lockup rb 0!")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "msm"
+    h = match_header("msm_dpu ae01000.display-controller: [drm:recover_worker] *ERROR* 67.5.10.1: hangcheck recover!")
+    assert h is not None and h.fields["module"] == "msm"       # msm's sub-driver names its module
+    # radeon_fence.c "GPU lockup (current fence id ...)"
+    h = match_header("radeon 0000:01:00.0: GPU lockup (current fence id 0x00000000000002ce last fence id "
+                     "0x00000000000002d1 on ring 0)")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "radeon"
+    # the same driver's chatter is not a fault; a non-GPU platform device is not a GPU driver
+    for line in ("msm 5100000.mdp: [drm:adreno_recover] *ERROR* gpu hw init failed: -22",
+                 "panfrost 13040000.gpu: clock rate = 511999970",
+                 "dwc2 fe980000.usb: GPU lockup"):
+        assert match_header(line) is None, line
+    top = _top(_posted("407"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "msm"

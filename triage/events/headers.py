@@ -74,6 +74,13 @@ _DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\
 _OLD_NOUVEAU_FIFO = re.compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_DEV = re.compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
+# dev_printk() of the SoC GPU drivers: "<driver> <device>: ", the device a platform device
+# named "<unit address>.<node>" ("msm 5100000.mdp:", "adreno 3d00000.gpu:", "v3d fec00000.v3d:")
+# or a PCI one (etnaviv on Loongson: "etnaviv 0000:00:06.0:"). The driver is the platform
+# driver's .name, which is not always its module's name: msm's sub-drivers print their own.
+_SOC_DEV_PREFIX = re.compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv) "
+                             r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
+_SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm"}
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -458,9 +465,10 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
         return None
-    m = _DEV_PREFIX.match(text)
+    m = _DEV_PREFIX.match(text) or _SOC_DEV_PREFIX.match(text)
     if m:
         drv = m.group(1).replace("-", "_")
+        drv = _SOC_DRIVER_MODULE.get(drv, drv)
         rest = _drop_driver_tags(text[m.end():], m.group(1))
         what = _gpu_fault_kind(rest.lower())
         if what:
@@ -508,7 +516,9 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
     """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
     if "ring " in low and "timeout" in low and "test" not in low:
         return "GPU ring timeout"
-    if "gpu hang" in low:
+    if "gpu hang" in low or "gpu lockup" in low or "hangcheck recover" in low:
+        # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
+        # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"
         return "GPU hang"
     if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
                        # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",

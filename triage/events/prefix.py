@@ -48,6 +48,9 @@ _LOCALE_DATE = re.compile(
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
 _FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+# the "kernel:" tag after a stamp, with the syslog facility (and level) column some log
+# viewers print before it ("[Feb 09 10:20:44] kern kernel: ", "... kern.warn kernel: ")
+_FACILITY_TAG = re.compile(r"(?:" + _FACILITY + r"(?:\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug))? )?kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
@@ -172,6 +175,9 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             end, stamp_ts = strip_stamp(text, pos)
             if end > pos:
                 pos, ts = end, stamp_ts
+                m = _FACILITY_TAG.match(text, pos)
+                if m:
+                    pos = m.end()
     if host is None and pos == 0 and c and not c.isspace() and c != "[" and " kernel:" in text[:300]:
         m = _LOCALE_DATE.match(text, pos)
         if m:
