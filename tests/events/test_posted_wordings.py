@@ -296,3 +296,29 @@ def test_soc_gpu_driver_device_prefix_and_msm_hangcheck():
         assert match_header(line) is None, line
     top = _top(_posted("407"))[1]
     assert top.category == "gpu_fault" and top.culprit.module == "msm"
+
+
+def test_mali_kbase_device_prefix_and_job_slot_fault():
+    # ARM's Mali kbase: platform driver "mali", module mali_kbase; "t6xx: GPU fault 0x%x from job slot %d" (453)
+    h = match_header("mali ffe40000.gpu_mali_vulkan: t6xx: GPU fault 0x4002 from job slot 0")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "mali_kbase"
+    for line in ("mali ffe40000.gpu_mali_vulkan:   SHADER_CONFIG=0x00020000   L2_MMU_CONFIG=0x00000000",
+                 "mali ffe40000.gpu_mali_vulkan: Reset complete"):
+        assert match_header(line) is None, line
+    top = _top(_posted("453"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "mali_kbase"
+
+
+def test_xe_job_timeout_after_gt_tags_and_bare_iso_stamp():
+    # xe_guc_submit.c "Timedout job: ..." / "Engine reset: engine_class=..." after the
+    # xe_gt_printk tags "Tile0: GT0: " (455); the poster's ISO stamps have no fraction or zone
+    assert strip_prefix("2026-09-13T22:23:00 xe 0000:3d:00.0: [drm] x")[0] == "xe 0000:3d:00.0: [drm] x"
+    assert strip_prefix("2024-01-03T22:06:01,123456+00:00 x")[0] == "x"
+    for line in ("xe 0000:3d:00.0: [drm] Tile0: GT0: Timedout job: seqno=1523, lrc_seqno=1523, guc_id=9, flags=0x20 in python [2693]",
+                 "xe 0000:0b:00.0: [drm] Tile0: GT0: Engine reset: engine_class=ccs, logical_mask: 0x1, guc_id=2, state=0x3"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "xe", line
+    # the same tags before chatter stay chatter
+    assert match_header("xe 0000:03:00.0: [drm] Tile0: GT0: Using GuC firmware from xe/bmg_guc_70.bin") is None
+    top = _top(_posted("455"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "xe"

@@ -78,9 +78,11 @@ _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl
 # named "<unit address>.<node>" ("msm 5100000.mdp:", "adreno 3d00000.gpu:", "v3d fec00000.v3d:")
 # or a PCI one (etnaviv on Loongson: "etnaviv 0000:00:06.0:"). The driver is the platform
 # driver's .name, which is not always its module's name: msm's sub-drivers print their own.
-_SOC_DEV_PREFIX = re.compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv) "
+_GT_TAG = re.compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
+_SOC_DEV_PREFIX = re.compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv|mali) "
                              r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
-_SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm"}
+# ARM's out-of-tree Mali driver registers as "mali" and builds mali_kbase.ko
+_SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali": "mali_kbase"}
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -500,15 +502,19 @@ def _match_gpu(text: str) -> Optional[Header]:
 def _drop_driver_tags(rest: str, drv: str) -> str:
     """The message after a GPU device prefix without the tags the driver adds again:
     amdgpu's dev_fmt/pr_fmt "amdgpu: " (amdgpu.h, 5.x on: "amdgpu 0000:c5:00.0: amdgpu:
-    GPU reset begin!") and the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG")."""
+    GPU reset begin!"), the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG") and
+    the GT tags of xe_gt_printk.h / intel_gt_print.h ("Tile0: GT0: Timedout job: ...")."""
     tag = drv + ": "
-    for _ in range(2):
+    for _ in range(4):
         if rest.startswith(tag):
             rest = rest[len(tag):]
         elif rest.startswith("[drm] "):
             rest = rest[6:]
         else:
-            break
+            m = _GT_TAG.match(rest)
+            if not m:
+                break
+            rest = rest[m.end():]
     return rest
 
 
@@ -516,6 +522,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
     """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
     if "ring " in low and "timeout" in low and "test" not in low:
         return "GPU ring timeout"
+    if low.startswith(("timedout job:", "engine reset: engine_class=")):
+        # xe_guc_submit.c: "Timedout job: seqno=%u, lrc_seqno=%u, guc_id=%d, flags=0x%lx in %s [%d]"
+        # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ")
+        return "GPU job timeout"
     if "gpu hang" in low or "gpu lockup" in low or "hangcheck recover" in low:
         # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
         # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"
@@ -533,6 +543,9 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU page fault"
     if "gr: trap" in low:
         return "GPU engine trap"
+    if low.startswith("t6xx: gpu fault ") or " gpu fault 0x" in low:
+        # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt)
+        return "GPU fault"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
     if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded")):

@@ -35,8 +35,9 @@ _ISO_DATE = re.compile(
 _FULL_DATE = re.compile(r"[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: [A-Z]{1,5})? (\S{1,255}) kernel: ?")
 # dmesg -T: "[Wed Jan  3 22:06:01 2024] "
 _CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?")
-# dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "
-_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d{1,9}[+-]\d\d:?\d\d ")
+# dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "; also cut to the second,
+# without the zone, as posters trim it ("2026-09-13T22:23:00 xe 0000:3d:00.0: ...")
+_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
