@@ -298,6 +298,27 @@ def test_soc_gpu_driver_device_prefix_and_msm_hangcheck():
     assert top.category == "gpu_fault" and top.culprit.module == "msm"
 
 
+def test_radeon_soft_reset_is_a_gpu_reset():
+    # r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X" (448)
+    h = match_header("radeon 0000:01:00.0: GPU softreset: 0x00000049")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "radeon"
+    # the status dump that follows it is not a second fault
+    assert match_header("radeon 0000:01:00.0:   GRBM_STATUS               = 0xE7DE0028") is None
+    top = _top(_posted("448"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "radeon"
+
+
+def test_msm_adreno_fault_handler_line():
+    # a6xx_fault_handler(): "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s ..."
+    # with no device prefix (451, a retyped paste whose stamps lost their brackets)
+    h = match_header("*** gpu fault: ttbr0=00000001e7d67000 iova=00000001033f0000 dir=READ type=TRANSLATION "
+                     "source=CCU (0,0,0,1)")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "msm"
+    assert match_header("gpu fault: something") is None
+    top = _top(_posted("451"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "msm"
+
+
 def test_mali_kbase_device_prefix_and_job_slot_fault():
     # ARM's Mali kbase: platform driver "mali", module mali_kbase; "t6xx: GPU fault 0x%x from job slot %d" (453)
     h = match_header("mali ffe40000.gpu_mali_vulkan: t6xx: GPU fault 0x4002 from job slot 0")

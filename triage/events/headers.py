@@ -484,6 +484,10 @@ def _match_gpu(text: str) -> Optional[Header]:
         return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
                                                                "device": m.group(1) if m else None,
                                                                "detail": text[6:300]})
+    if text.startswith("*** gpu fault:"):
+        # msm's Adreno a5xx/a6xx fault handler prints this without a device prefix:
+        # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)"
+        return Header("gpu_fault", "msm: GPU page fault", {"module": "msm", "detail": text[:300]})
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
@@ -546,6 +550,9 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
     if low.startswith("t6xx: gpu fault ") or " gpu fault 0x" in low:
         # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt)
         return "GPU fault"
+    if low.startswith("gpu softreset: "):
+        # radeon r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X": resetting a hung GPU
+        return "GPU reset"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
     if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded")):
