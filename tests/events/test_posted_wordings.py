@@ -343,3 +343,23 @@ def test_xe_job_timeout_after_gt_tags_and_bare_iso_stamp():
     assert match_header("xe 0000:03:00.0: [drm] Tile0: GT0: Using GuC firmware from xe/bmg_guc_70.bin") is None
     top = _top(_posted("455"))[1]
     assert top.category == "gpu_fault" and top.culprit.module == "xe"
+
+
+def test_openwrt_logread_prefix():
+    # busybox/OpenWrt logread: "Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] ..." (466)
+    msg, ts, _c, host, _p = strip_prefix("Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] WARNING: x")
+    assert msg == "WARNING: x" and ts == 293371.377895 and host is None
+    # a daemon's line in the same log keeps its text (only the kernel tag is a kernel line's prefix)
+    assert strip_prefix("Fri Aug 28 08:33:06 2020 daemon.info hostapd: wlan0: STA")[0].startswith("Fri Aug 28")
+    top = _top(_posted("466"))[1]
+    assert top.category == "warning" and top.culprit.module == "cfg80211"
+
+
+def test_warning_without_file_and_line():
+    # kernel/panic.c __warn() with CONFIG_DEBUG_BUGVERBOSE off: "WARNING: CPU: %d PID: %d at %pS" (466)
+    h = match_header("WARNING: CPU: 3 PID: 4356 at cfg80211_probe_status+0x54c/0x750 [cfg80211]")
+    assert h is not None and h.kind == "warning" and h.ip.function == "cfg80211_probe_status"
+    assert h.ip.module == "cfg80211" and h.fields["pid"] == 4356
+    # the usual wording with a file still takes the file
+    h = match_header("WARNING: CPU: 1 PID: 35 at drivers/gpu/drm/i915/intel_pm.c:3603 skl_update_other_pipe_wm+0x1ba/0x1c0 [i915]()")
+    assert h.fields.get("file") == "drivers/gpu/drm/i915/intel_pm.c"
