@@ -363,3 +363,44 @@ def test_warning_without_file_and_line():
     # the usual wording with a file still takes the file
     h = match_header("WARNING: CPU: 1 PID: 35 at drivers/gpu/drm/i915/intel_pm.c:3603 skl_update_other_pipe_wm+0x1ba/0x1c0 [i915]()")
     assert h.fields.get("file") == "drivers/gpu/drm/i915/intel_pm.c"
+
+
+def test_slub_unable_to_allocate_is_an_allocation_failure():
+    # 515 (tuning): mm/slub.c slab_out_of_memory() "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"
+    # after a show_mem tail whose page-allocation-failure header is cut off
+    log, top = _top(_posted("515"))
+    assert top is not None and top.category == "alloc_failure"
+    hdr = match_header("SLUB: Unable to allocate memory on node -1, gfp=0x900(GFP_NOWAIT|__GFP_ZERO)")
+    assert hdr is not None and hdr.kind == "alloc_failure"
+    assert hdr.fields["node"] == -1 and hdr.fields["gfp_mask"] == "0x900"
+    hdr = match_header("SLAB: Unable to allocate memory on node 0 (gfp=0x20)")
+    assert hdr is not None and hdr.kind == "alloc_failure" and hdr.fields["gfp_mask"] == "0x20"
+
+
+def test_slub_lines_join_the_allocation_failure_report_before_them():
+    # the slab lines come after the page allocator's own report: one report, whose
+    # caller (a module's frame) still names the culprit; repeated slab lines add no report
+    lines = ["[  1.000000] kworker/0:1: page allocation failure: order:3, mode:0x20",
+             "[  1.000001] Call Trace:",
+             "[  1.000002]  dump_stack+0x1/0x2",
+             "[  1.000003]  warn_alloc+0x1/0x2",
+             "[  1.000004]  __alloc_pages_nodemask+0x1/0x2",
+             "[  1.000005]  new_slab+0x1/0x2",
+             "[  1.000006]  rx_refill+0x1/0x2 [mynic]",
+             "[  1.000007]  net_rx_action+0x1/0x2"]
+    lines += ["[  1.1%05d] Node 0 DMA: 0*4kB 0*8kB = 0kB" % i for i in range(300)]
+    lines += ["[  1.200000] SLUB: Unable to allocate memory on node -1 (gfp=0x20)",
+              "[  1.200001]   cache: kmalloc-1024, object size: 1024, buffer size: 1024, default order: 3, min order: 0",
+              "[  1.200002] SLUB: Unable to allocate memory on node -1 (gfp=0x20)"]
+    log, top = _top(lines)
+    assert [e.kind for e in log.events] == ["alloc_failure"]
+    assert top.category == "alloc_failure" and top.culprit.module == "mynic"
+
+
+def test_slub_debug_reports_are_not_allocation_failures():
+    # SLUB's debugging reports and other words about allocation stay what they are
+    for text in ("SLUB kmalloc-64: Poison overwritten", "=============================================",
+                 "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs=8, Nodes=1",
+                 "mlx5_core 0000:01:00.0: Unable to allocate memory for the command interface"):
+        hdr = match_header(text)
+        assert hdr is None or hdr.kind != "alloc_failure", text

@@ -71,6 +71,10 @@ _ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3
 _ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
+# mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
+# "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
+# "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
+_SLAB_OOM = re.compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
@@ -456,6 +460,12 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if text.startswith(("SLUB: Unable to allocate memory", "SLAB: Unable to allocate memory")):
+        m = _SLAB_OOM.match(text)
+        f = {"slab_oom": True}
+        if m:
+            f.update({"node": int(m.group(1)), "gfp_mask": m.group(2), "gfp_flags": m.group(3)})
+        return Header("alloc_failure", "page allocation failure", f)
     return None
 
 
@@ -762,7 +772,7 @@ def _anywhere(text: str) -> Optional[Header]:
         return Header("mce", "Machine check", {"detail": text[:200]})
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
-    hit = _match_memory(text) if ("oom" in text or "allocation" in text or "Kill" in text or "vmalloc" in text) else None
+    hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text) else None
     if hit:
         return hit
     return _match_gpu(text)

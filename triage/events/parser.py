@@ -68,6 +68,9 @@ _MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup sta
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
+# Lines after an allocation-failure report within which a slab_out_of_memory()
+# line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
+_SLAB_OOM_WITHIN = 1000
 
 
 def _user_cs(rip_line: str) -> bool:
@@ -343,6 +346,14 @@ class LogParser:
             ev2 = self._recent("oom_invoked", ctx)
             if ev2 is not None:
                 self._merge_secondary(ev2, hdr, ll)
+                return True
+        if hdr.fields.get("slab_oom"):
+            # slab_out_of_memory() prints after the page allocator's own failure report
+            # (its show_mem can be hundreds of lines long) and repeats per failed slab:
+            # the lines belong to the allocation-failure report before them
+            prev = self._recent_any(("alloc_failure", "vmalloc_failure"), within=_SLAB_OOM_WITHIN)
+            if prev is not None:
+                self._merge_secondary(prev, hdr, ll)
                 return True
         if hdr.kind == "oom_kill" and not hdr.fields.get("selected_only"):
             prev = self._recent("oom_kill", ctx, within=20)

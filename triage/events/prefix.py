@@ -52,10 +52,10 @@ _FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|f
 # the "kernel:" tag after a stamp, with the syslog facility (and level) column some log
 # viewers print before it ("[Feb 09 10:20:44] kern kernel: ", "... kern.warn kernel: ")
 _FACILITY_TAG = re.compile(r"(?:" + _FACILITY + r"(?:\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug))? )?kernel: ?")
-# busybox/OpenWrt logread: ctime with the year, then facility.level and the tag
-# ("Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] ...")
+# OpenWrt logread (ubox logd): ctime, then "<facility>.<level>" and the tag:
+# "Sun Jun  6 16:14:57 2021 kern.warn kernel: "
 _LOGREAD = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} " + _FACILITY
-                      + r"\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug) kernel: ?")
+                      + r"\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
