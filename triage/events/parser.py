@@ -256,9 +256,10 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif text[:1] == " " and _opens_trace(text, self._shared.trace_frame(text)):
+            elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
-                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c")
+                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
+                # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
                 ev = self._headerless(ctx, ll)
             elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
                   or (text[:1] == "[" and (meminfo.is_task_header(text)
