@@ -26,6 +26,8 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("Wed 2024-01-03 22:06:01 UTC h kernel: BUG: x", "BUG: x", None, None, "h"),      # journal short-full
     ("[Wed Jan  3 22:06:01 2024] BUG: x", "BUG: x", None, None, None),                 # dmesg -T
     ("2024-01-03T22:06:01,123456+00:00 BUG: x", "BUG: x", None, None, None),           # dmesg --time-format iso
+    # a logger's wall-clock date in front of the printk stamp (posted corpus 620)
+    ("2024-12-26 16:17:45 [16002.085540] BUG: x", "BUG: x", 16002.08554, None, None),
     # dmesg -T in other locales: opaque, dropped, not parsed
     ("[dim. 19 avril 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
     ("[Sa Apr 19 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
@@ -107,3 +109,10 @@ def test_logread_lines_of_other_tags_and_bad_levels_stay():
     for text in ("Sun Jun  6 16:14:57 2021 daemon.info dnsmasq[1]: started",
                  "Sun Jun  6 16:14:57 2021 kern.loud kernel: x"):
         assert strip_prefix(text)[0] == text
+
+
+def test_a_date_is_a_prefix_only_before_a_printk_stamp():
+    """A bare "YYYY-MM-DD HH:MM:SS " is stripped only when the kernel's own stamp follows;
+    without one the line is left as it is (it may be anyone's text)."""
+    for line in ("2024-12-26 16:17:45 BUG: x", "2024-12-26 16:17:45 [drm] x", "2024-12-26 16:17:45 [T12] x"):
+        assert strip_prefix(line)[0] == line

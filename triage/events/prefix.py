@@ -38,6 +38,10 @@ _CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}
 # dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "; also cut to the second,
 # without the zone, as posters trim it ("2026-09-13T22:23:00 xe 0000:3d:00.0: ...")
 _DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
+# A wall-clock date and time a console logger or the poster's script wrote in front of the
+# kernel's own line ("2024-12-26 16:17:45 [16002.085540] BUG: ..."): taken as a prefix only
+# when a printk stamp follows it, which no kernel message text starts with after a date.
+_DATE_BEFORE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d{1,9})? (?=\[ *\d{1,12}\.\d{1,9}\])")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
@@ -165,7 +169,7 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
         else:
-            m = _DMESG_ISO.match(text, pos) or _UNIX_DATE.match(text, pos)
+            m = _DMESG_ISO.match(text, pos) or _DATE_BEFORE_STAMP.match(text, pos) or _UNIX_DATE.match(text, pos)
             if m:
                 if m.re is _UNIX_DATE:
                     host = m.group(1)
