@@ -184,6 +184,34 @@ def test_rejoin_wrapped_tails(pair, joined):
     assert _run(paste.rejoin_wrapped, pair) == [(1, joined)]
 
 
+@pytest.mark.parametrize("lines,joined", [
+    # __warn()'s header cut after "at" and after the file:line (posted 612, a 72-column mail)
+    (["[  129.374284] WARNING: CPU: 14 PID: 1710 at", "drivers/gpu/drm/amd/dc/core/dc_link.c:3153",
+      "dc_link_allocate_mst_payload+0x1f7/0x220 [amdgpu]"],
+     "[  129.374284] WARNING: CPU: 14 PID: 1710 at drivers/gpu/drm/amd/dc/core/dc_link.c:3153 "
+     "dc_link_allocate_mst_payload+0x1f7/0x220 [amdgpu]"),
+    # cut after the file:line only (an 80-column Bugzilla wrap)
+    (["[ 2164.138004] WARNING: CPU: 8 PID: 10745 at lib/list_debug.c:55", "__list_del_entry_valid+0x89/0xd0"],
+     "[ 2164.138004] WARNING: CPU: 8 PID: 10745 at lib/list_debug.c:55 __list_del_entry_valid+0x89/0xd0"),
+    # no CONFIG_DEBUG_BUGVERBOSE: "at %pS" moved to the next line
+    (["[  5.0] WARNING: CPU: 0 PID: 1 at", "foo_probe+0x10/0x20 [foo]"],
+     "[  5.0] WARNING: CPU: 0 PID: 1 at foo_probe+0x10/0x20 [foo]"),
+])
+def test_rejoin_cut_warn_header(lines, joined):
+    assert _run(paste.rejoin_wrapped, lines) == [(1, joined)]
+
+
+@pytest.mark.parametrize("lines", [
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "[  5.1] Modules linked in: foo"],          # next line has a stamp
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "Modules linked in: foo bar"],               # not a location
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "CPU: 0 PID: 1 Comm: swapper/0"],
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2", "g+0x1/0x2"],                # header complete
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at a.c:1", "Modules linked in: foo"],             # a symbol must follow
+])
+def test_complete_or_unrelated_warn_lines_stay_apart(lines):
+    assert _run(paste.rejoin_wrapped, lines) == list(enumerate(lines, 1))
+
+
 @pytest.mark.parametrize("pair", [
     ["[  12.3] Code: 48 8b 45 f0", "[  12.4] 85 c0"],                            # the next line has its own stamp
     ["[  12.3] Code: 48 8b 45 f0 48 89 c7 e8 12 34 56 78 48 8b 45 f0 48 8b 40 08 48", "executing program"],
