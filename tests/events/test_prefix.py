@@ -11,6 +11,7 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
     ("[    0.000000] Linux version 6.1.0", "Linux version 6.1.0", 0.0, None, None),
     ("<4>[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
+    ("<1> [299.836356] BUG: x", "BUG: x", 299.836356, None, None),              # IGT runner / CI dmesg
     ("[ 1992.224966][   T28] INFO: x", "INFO: x", 1992.224966, "T28", None),
     ("[   20.143962][T17530] WARNING: x", "WARNING: x", 20.143962, "T17530", None),
     ("[  150.665887][    C0] CPU: 0", "CPU: 0", 150.665887, "C0", None),
@@ -116,3 +117,10 @@ def test_a_date_is_a_prefix_only_before_a_printk_stamp():
     without one the line is left as it is (it may be anyone's text)."""
     for line in ("2024-12-26 16:17:45 BUG: x", "2024-12-26 16:17:45 [drm] x", "2024-12-26 16:17:45 [T12] x"):
         assert strip_prefix(line)[0] == line
+
+
+def test_a_level_and_a_blank_before_other_text_is_not_a_stamp_prefix():
+    """Only "<N> [seconds.micros]" loses the blank: text after "<N> " that is no printk
+    stamp keeps it, as before."""
+    assert strip_prefix("<4> [drm] x")[0] == " [drm] x"
+    assert strip_prefix("<4> [Apr19 18:03] x")[1] is None

@@ -153,6 +153,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
     m = _SYSLOG_PRI.match(text)
     if m:
         pos = m.end()
+        # IGT's runner and CI store kmsg records as "<level> [seconds.micros] text" (a blank
+        # after the level): the stamp is still the kernel's own
+        if text.startswith(" [", pos) and _PRINTK_TS.match(text, pos + 1):
+            pos += 1
     c = text[pos:pos + 1]
     if c.isalpha() and c.isupper():
         m = _SYSLOG_DATE.match(text, pos) or _FULL_DATE.match(text, pos)
