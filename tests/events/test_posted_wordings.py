@@ -196,6 +196,18 @@ def test_kms_helper_functions_and_files_name_drm_kms_helper():
     assert top.category == "warning" and top.culprit.module == "drm_kms_helper"
 
 
+def test_builtin_nouveau_is_named_by_its_chip_codename_prefixes():
+    # nvkm's functions carry the codename of the chip whose file holds them
+    # (drivers/gpu/drm/nouveau/nvkm/subdev/pmu/gm20b.c: gm20b_pmu_init)
+    rules = load_rules()
+    for fn in ("gm20b_pmu_init", "g84_gr_tlb_flush", "mcp77_fb_new", "gk20a_gr_new", "r535_gsp_msgq_wait",
+               "nv41_vmm_flush", "nv50_disp_atomic_commit_tail", "gt215_pmu_init", "ad102_gsp_new"):
+        assert rules.builtin_gpu_driver(fn) == "nouveau", fn
+    # forcedeth's nv_ functions, an MCP CAN driver and other codename-like words are not nouveau
+    for fn in ("nv_napi_poll", "nv_do_interrupt", "mcp251x_open", "gpio_request", "gfs2_glock_put", "g_serial_init"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+
+
 def test_drm_core_and_ambiguous_helpers_stay_drm():
     # the DRM core's own functions and files are drm; drm_dp_* moved between modules (5.19),
     # so its name alone does not say drm_kms_helper
