@@ -434,3 +434,53 @@ def test_slub_debug_reports_are_not_allocation_failures():
                  "mlx5_core 0000:01:00.0: Unable to allocate memory for the command interface"):
         hdr = match_header(text)
         assert hdr is None or hdr.kind != "alloc_failure", text
+
+
+def test_old_arm32_trace_cut_after_a_line_keeps_its_caller():
+    # 544 (tuning): the old arm32 unwinder prints "[<a>] (callee+..) from [<b>] (caller+.. [mod])";
+    # the excerpt ends on such a line, so its caller (the driver that asked) is the last frame
+    log, top = _top(_posted("544"))
+    assert top.category == "alloc_failure" and top.culprit.module == "mt7601Usta"
+    # a complete trace does not get the caller twice
+    lines = ["[  1.0] x: page allocation failure: order:5, mode:0x20",
+             "[  1.1] [<c1>] (warn_alloc_failed+0x0/0x1) from [<c2>] (__alloc_pages_nodemask+0x1/0x2)",
+             "[  1.2] [<c2>] (__alloc_pages_nodemask+0x1/0x2) from [<bf>] (drv_alloc+0x1/0x2 [drv])",
+             "[  1.3] [<bf>] (drv_alloc+0x1/0x2 [drv]) from [<c3>] (ret_fast_syscall+0x0/0x30)",
+             "[  1.4] Mem-info:"]
+    log, top = _top(lines)
+    names = [f.function for f in log.events[0].frames]
+    assert names == ["warn_alloc_failed", "__alloc_pages_nodemask", "drv_alloc", "ret_fast_syscall"]
+    assert top.culprit.module == "drv"
+
+
+def test_rhel5_colon_module_frames_and_stale_words_between_allocators():
+    # 508 (tuning): 2.6.18 x86_64 printk_address() wrote module symbols ":module:func+0x/0x",
+    # and printed every text address on the stack without '?': may_open between two
+    # allocator frames is a stale word, not the caller that asked
+    log, top = _top(_posted("508"))
+    assert top.category == "alloc_failure" and top.culprit.module == "ip_conntrack"
+    assert top.culprit.function == "alloc_hashtable"
+    from triage.events.frames import parse_trace_line
+    fr = parse_trace_line("  [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a")
+    assert fr.function == "alloc_hashtable" and fr.module == "ip_conntrack" and fr.offset == 0x33
+    assert parse_trace_line("Name: foo: bar+0x1/0x2") is None
+
+
+def test_a_lone_frame_after_the_allocators_is_still_the_caller():
+    # stale_between passes over a frame only when allocator frames sit on both sides
+    head = ["[  1.0] x: page allocation failure: order:4, mode:0xd0",
+            "[  1.1] Call Trace:",
+            "[  1.2]  warn_alloc+0x1/0x2",
+            "[  1.3]  __alloc_pages_nodemask+0x1/0x2",
+            "[  1.4]  kmalloc_order+0x1/0x2",
+            "[  1.5]  drv_probe+0x1/0x2 [drv]"]
+    # called by an allocator and calling one: part of the allocator, not the caller that asked
+    log, top = _top(head + ["[  1.6]  __get_free_pages+0x1/0x2", "[  1.7]  other_init+0x1/0x2 [other]"])
+    assert top.culprit.function == "other_init" and top.culprit.module == "other"
+    log, top = _top(head + ["[  1.6]  pci_device_probe+0x1/0x2"])
+    assert top.culprit.function == "drv_probe" and top.culprit.module == "drv"
+    # a helper that calls back into drivers (usb_hcd_submit_urb, device_for_each_child) is
+    # skipped as a culprit but does not make the driver between it and the allocator stale
+    for helper in ("usb_hcd_submit_urb", "device_for_each_child", "__kmalloc"):
+        log, top = _top(head + [f"[  1.6]  {helper}+0x1/0x2", "[  1.7]  other_init+0x1/0x2 [other]"])
+        assert top.culprit.function == "drv_probe" and top.culprit.module == "drv", helper

@@ -324,7 +324,7 @@ def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
     """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
     sec = rules.section(ev.kind, rule)
     return guilty_frame(ev, sec.read, rules.skip_patterns(sec.skip), rules.skip_patterns(sec.anchor),
-                        rules.skip_patterns(sec.prefer))
+                        rules.skip_patterns(sec.prefer), between=rules.skip_patterns(sec.stale_between))
 
 
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from triage.events import blockinfo, meminfo
-from triage.events.frames import CONTEXT_MARKERS, parse_symbol
+from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
@@ -88,7 +88,7 @@ def _user_cs(rip_line: str) -> bool:
 class _Ctx:
     """Parser state of one printing context (one caller id)."""
 
-    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last")
+    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller")
 
     def __init__(self) -> None:
         self.event: Optional[Event] = None
@@ -100,6 +100,7 @@ class _Ctx:
         self.meminfo: Optional[Dict[str, Any]] = None
         self.tasks: Optional[Dict[str, Any]] = None
         self.last = 0
+        self.arm_caller: Optional[Frame] = None
 
 
 class LogParser:
@@ -440,7 +441,16 @@ class LogParser:
         if hdr.kind == "paging_fault" and ev.kind == "paging_fault":
             ev.fields["nx"] = True
 
+    def _flush_caller(self, ctx: _Ctx) -> None:
+        """The held arm32 caller of a trace that stopped after its line (see _add_frame)."""
+        caller, ctx.arm_caller = ctx.arm_caller, None
+        ev = ctx.event
+        if caller is not None and ev is not None and ctx.traces <= 1 and ev.frames \
+                and ev.frames[-1].function != caller.function and len(ev.frames) < MAX_FRAMES:
+            ev.frames.append(caller)
+
     def _close(self, ctx: _Ctx) -> None:
+        self._flush_caller(ctx)
         if ctx.tasks is not None:
             meminfo.finish_tasks(ctx.tasks)
         ctx.event = None
@@ -504,7 +514,7 @@ class LogParser:
                 return True
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None:
-                self._add_frame(ctx, ev, fr)
+                self._add_frame(ctx, ev, fr, text)
                 return True
         c = s[0]
         if c == "C":
@@ -667,7 +677,7 @@ class LogParser:
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
-                self._add_frame(ctx, ev, fr)
+                self._add_frame(ctx, ev, fr, text)
                 return True
         if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
             return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
@@ -680,7 +690,10 @@ class LogParser:
         ctx.stack = "task"
         ctx.traces += 1
 
-    def _add_frame(self, ctx: _Ctx, ev: Event, fr: Frame) -> None:
+    def _add_frame(self, ctx: _Ctx, ev: Event, fr: Frame, text: str = "") -> None:
+        # an old arm32 line also names its caller, which the next line repeats as its
+        # callee; held until then, and kept as the last frame when no line follows
+        ctx.arm_caller = arm32_caller(text, fr.context) if text else None
         if ctx.traces <= 1:
             if len(ev.frames) < MAX_FRAMES:
                 ev.frames.append(fr)
@@ -696,6 +709,7 @@ class LogParser:
     # -- output ----------------------------------------------------------
     def result(self) -> KernelLog:
         for ctx in self._ctx.values():
+            self._flush_caller(ctx)
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
         if self.events and self.events[0].fields.get("header_missing"):
