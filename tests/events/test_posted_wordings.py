@@ -484,3 +484,34 @@ def test_a_lone_frame_after_the_allocators_is_still_the_caller():
     for helper in ("usb_hcd_submit_urb", "device_for_each_child", "__kmalloc"):
         log, top = _top(head + [f"[  1.6]  {helper}+0x1/0x2", "[  1.7]  other_init+0x1/0x2 [other]"])
         assert top.culprit.function == "drv_probe" and top.culprit.module == "drv", helper
+
+
+def test_bare_stack_below_warn_alloc_is_an_allocation_failure():
+    # 511 (tuning): an arm32 excerpt cut right below warn_alloc: its first frame is
+    # __vmalloc_node_range, the function that calls warn_alloc(); no pc, no fault decode
+    log, top = _top(_posted("511"))
+    assert log.events[0].kind == "vmalloc_failure" and top.category == "alloc_failure"
+    assert top.culprit.module is None
+    stack = ["[  5.1]  __alloc_pages_slowpath.constprop.0+0x1/0x2",
+             "[  5.2]  __alloc_pages+0x1/0x2",
+             "[  5.3]  drv_rx_refill+0x1/0x2 [drv]",
+             "[  5.4]  drv_poll+0x1/0x2 [drv]"]
+    log, top = _top(stack)
+    assert log.events[0].kind == "alloc_failure" and top.culprit.module == "drv"
+
+
+def test_bare_stack_through_the_allocator_is_not_an_allocation_failure():
+    # the allocator deeper in the stack (a task blocked in reclaim), or a faulting
+    # location in it (an oops inside the allocator), is not warn_alloc()'s backtrace
+    deeper = ["[  5.0]  __schedule+0x1/0x2",
+              "[  5.1]  schedule+0x1/0x2",
+              "[  5.2]  __alloc_pages_slowpath.constprop.0+0x1/0x2",
+              "[  5.3]  __alloc_pages+0x1/0x2",
+              "[  5.4]  drv_rx_refill+0x1/0x2 [drv]"]
+    assert parse_log(deeper).events[0].kind != "alloc_failure"
+    oops = ["[  5.0] RIP: 0010:__alloc_pages_slowpath.constprop.0+0x40/0x900",
+            "[  5.1] Call Trace:",
+            "[  5.2]  __alloc_pages_slowpath.constprop.0+0x40/0x900",
+            "[  5.3]  __alloc_pages+0x1/0x2",
+            "[  5.4]  drv_rx_refill+0x1/0x2 [drv]"]
+    assert parse_log(oops).events[0].kind not in ("alloc_failure", "vmalloc_failure")

@@ -821,6 +821,14 @@ _REPORTING_FRAMES = (
     ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
 )
 
+# The functions that call warn_alloc() (warn_alloc_failed() before 4.12) themselves:
+# mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
+_WARN_ALLOC_CALLERS = (
+    ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
+    ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
+    ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
+)
+
 
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
@@ -833,6 +841,14 @@ def _name_headerless(ev: Event) -> None:
         for f in ev.frames[:12]:
             for prefix, kind, headline in _REPORTING_FRAMES:
                 if f.function.startswith(prefix):
+                    ev.kind, ev.fields["headline"] = kind, headline
+                    return
+        if ev.ip is None and ev.frames:
+            # no faulting location: a bare stack whose innermost frame is warn_alloc()'s
+            # caller is its backtrace with the warn_alloc line cut off
+            first = ev.frames[0].function
+            for prefix, kind, headline in _WARN_ALLOC_CALLERS:
+                if first.startswith(prefix):
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
         return
