@@ -515,3 +515,49 @@ def test_bare_stack_through_the_allocator_is_not_an_allocation_failure():
             "[  5.3]  __alloc_pages+0x1/0x2",
             "[  5.4]  drv_rx_refill+0x1/0x2 [drv]"]
     assert parse_log(oops).events[0].kind not in ("alloc_failure", "vmalloc_failure")
+
+
+def _kasan_then_oops(fault_addr):
+    return ["[  9.000000] ==================================================================",
+            "[  9.000001] BUG: KASAN: slab-out-of-bounds in drv_rx+0x40/0x90 [drv]",
+            "[  9.000002] Write of size 8 at addr ffff888012345678 by task kworker/0:1/12",
+            "[  9.000003] Call Trace:",
+            "[  9.000004]  kasan_report+0x1/0x2",
+            "[  9.000005]  drv_rx+0x40/0x90 [drv]",
+            "[  9.000006]  process_one_work+0x1/0x2",
+            "[  9.000007] The buggy address belongs to the object at ffff888012345600",
+            "[  9.000008] Memory state around the buggy address:",
+            "[  9.000009]  ffff888012345500: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+            "[  9.000010]  ffff888012345580: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+            "[  9.000011] >ffff888012345600: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 fc",
+            "[  9.000012]                                                                 ^",
+            "[  9.000013]  ffff888012345680: fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc",
+            "[  9.000014] ==================================================================",
+            f"[  9.000100] BUG: unable to handle page fault for address: {fault_addr}",
+            "[  9.000101] #PF: supervisor write access in kernel mode",
+            "[  9.000102] Oops: 0002 [#1] PREEMPT SMP KASAN NOPTI",
+            "[  9.000103] RIP: 0010:other_fn+0x10/0x20 [other]",
+            "[  9.000104] Call Trace:",
+            "[  9.000105]  other_caller+0x1/0x2 [other]",
+            "[  9.000200] Kernel panic - not syncing: Fatal exception"]
+
+
+def test_an_oops_at_the_address_kasan_just_reported_is_that_access():
+    # 364 (tuning): 'BUG: KASAN: vmalloc-out-of-bounds ... Write of size 1 at addr
+    # ffff8000db950000', then 'Unable to handle kernel paging request at virtual address
+    # ffff8000db950000' and the panic: KASAN let the access go on, and it faulted
+    log, top = _top(_posted("364"))
+    assert top.category == "kasan" and top.culprit.module == "spi_tegra210_quad"
+    log, top = _top(_kasan_then_oops("ffff888012345678"))
+    assert top.category == "kasan" and top.culprit.module == "drv"
+    log, top = _top(_kasan_then_oops("ffff88801234567c"))      # inside the 8-byte access
+    assert top.category == "kasan"
+
+
+def test_an_oops_elsewhere_after_a_kasan_report_stays_the_cause():
+    # a fault at another address is another bug; the fatal oops stays the verdict (the
+    # report is more than a burst's few lines before it)
+    log, top = _top(_kasan_then_oops("ffff888012345680"))
+    assert top.category == "paging_fault" and top.culprit.module == "other"
+    log, top = _top(_kasan_then_oops("ffffc90000a3f000"))
+    assert top.category == "paging_fault" and top.culprit.module == "other"

@@ -60,6 +60,9 @@ _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
+# KASAN/KFENCE access line: "Write of size 1 at addr ffff8000db950000 by task ..." (KASAN),
+# "Read at addr ffff... (in kfence-#12):" (KFENCE)
+_SANITIZER_ACCESS = re.compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
@@ -593,6 +596,11 @@ class LogParser:
                                                                             "Read at addr", "Write at addr")):
             access = s.split(" ", 1)[0]
             ev.fields.setdefault("access", access)
+            m = _SANITIZER_ACCESS.match(s)
+            if m and "access_addr" not in ev.fields:
+                # the address the access went to: an oops that follows at it is that access
+                ev.fields["access_addr"] = int(m.group(2), 16)
+                ev.fields["access_size"] = int(m.group(1)) if m.group(1) else 1
             return True
         elif c == "<":
             marker = CONTEXT_MARKERS.get(s)
