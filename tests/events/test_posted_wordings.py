@@ -561,3 +561,11 @@ def test_an_oops_elsewhere_after_a_kasan_report_stays_the_cause():
     assert top.category == "paging_fault" and top.culprit.module == "other"
     log, top = _top(_kasan_then_oops("ffffc90000a3f000"))
     assert top.category == "paging_fault" and top.culprit.module == "other"
+
+
+def test_lockdep_site_wrapped_after_at_names_the_driver():
+    # 357 (tuning): the mail client cut "(&cli->mutex){+.+.}-{3:3}, at:" from its site
+    # "nouveau_bo_move+0x4bf/0x2ec0 [nouveau]", and faddr2line output follows
+    log, top = _top(_posted("357"))
+    assert top.category == "lockdep" and top.culprit.module == "nouveau"
+    assert top.culprit.function == "nouveau_bo_move"
