@@ -129,13 +129,10 @@ def _read_int(data: bytes, off: int, width: int) -> int:
 class Census:
     """Counts of one dump (see the module docstring)."""
 
-    def __init__(self, m: VmciMemory, held: List[Tuple[int, int]], data: List[Tuple[int, int]],
-                 max_pfn: int):
+    def __init__(self, m: VmciMemory, pfns: "PfnSet", max_pfn: int):
         self.m = m
         self.lay = _Layout(m)
-        self.held_ranges = held            # sorted (start pfn, end pfn) the dump describes
-        self.ranges = data                 # ... and those it holds the data of
-        self._starts = [r[0] for r in data]
+        self.pfns = pfns                   # which page frames the dump describes and holds
         self.max_pfn = max_pfn
         self.counts = {c: 0 for c in CLASSES}
         self.slab = 0
@@ -146,14 +143,7 @@ class Census:
     # -- which pfns the dump holds -------------------------------------------------
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
         """The parts of [lo, hi) the dump holds."""
-        out = []
-        i = max(0, bisect.bisect_right(self._starts, lo) - 1)
-        while i < len(self.ranges) and self.ranges[i][0] < hi:
-            a, b = max(lo, self.ranges[i][0]), min(hi, self.ranges[i][1])
-            if a < b:
-                out.append((a, b))
-            i += 1
-        return out
+        return self.pfns.covered(lo, hi)
 
     def held(self, lo: int, hi: int) -> int:
         return sum(b - a for a, b in self.covered(lo, min(hi, self.max_pfn)))
@@ -201,8 +191,8 @@ class Census:
             end = min(pfn + CHUNK - pfn % CHUNK, self.max_pfn)
             parts = self.covered(pfn, end)
             if not parts:
-                nxt = bisect.bisect_right(self._starts, pfn)
-                pfn = self.ranges[nxt][0] if nxt < len(self.ranges) else self.max_pfn
+                nxt = self.pfns.next_from(end, self.max_pfn)
+                pfn = nxt if nxt is not None else self.max_pfn
                 continue
             sec = pfn // pps
             if sec in mapped:
@@ -216,8 +206,7 @@ class Census:
                 self.m.reader.release_memory()
                 self._read_bytes = 0
             pfn = end
-        in_dump = sum(min(b, self.max_pfn) - a for a, b in self.held_ranges if a < self.max_pfn)
-        with_data = self.held(0, self.max_pfn)
+        in_dump, with_data = self.pfns.described(self.max_pfn), self.pfns.held(self.max_pfn)
         excluded = sum(self.counts.values())
         return {"method": "mem_map page flags, classified as makedumpfile -d 31 does",
                 "page_size": self.m.page_size, "total_pages": self.max_pfn, "pages_in_dump": in_dump,
@@ -373,23 +362,75 @@ def _minus(ranges: List[Tuple[int, int]], holes: List[Tuple[int, int]]) -> List[
     return out
 
 
-def dump_ranges(reader: Any, page_size: int) -> Tuple[List[Tuple[int, int]], List[Tuple[int, int]], int]:
-    """(pfn ranges the dump describes, pfn ranges it holds data for, one past the
-    highest pfn). For an ELF dump: its PT_LOADs, and the pages past p_filesz are
-    left out of the data (makedumpfile's exclude_nodata_pages: a filtering writer
-    already excluded them); a kdump file: its bitmap of dumped pages; other
-    formats: the pfns the reader has, page by page."""
+class PfnSet:
+    """Which page frames a dump describes and which it holds the data of, as sorted
+    (start pfn, end pfn) ranges: an ELF's PT_LOADs, or pfns probed one by one."""
+
+    def __init__(self, described: List[Tuple[int, int]], data: List[Tuple[int, int]]):
+        self._described = described
+        self._data = data
+        self._starts = [r[0] for r in data]
+
+    def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
+        """The parts of [lo, hi) the dump holds."""
+        out = []
+        ranges = self._data
+        i = max(0, bisect.bisect_right(self._starts, lo) - 1)
+        while i < len(ranges) and ranges[i][0] < hi:
+            a, b = max(lo, ranges[i][0]), min(hi, ranges[i][1])
+            if a < b:
+                out.append((a, b))
+            i += 1
+        return out
+
+    def next_from(self, pfn: int, end: int) -> Optional[int]:
+        """The first held pfn in [pfn, end), or None."""
+        got = self.covered(pfn, end)
+        return got[0][0] if got else None
+
+    def described(self, hi: int) -> int:
+        return sum(min(b, hi) - a for a, b in self._described if a < hi)
+
+    def held(self, hi: int) -> int:
+        return sum(min(b, hi) - a for a, b in self._data if a < hi)
+
+
+class IndexedPfns(PfnSet):
+    """The page frames of a dump with its own index (the kdump bitmap), asked one
+    window at a time: no list over the whole machine is ever built (a heavily
+    filtered 1 TiB dump has millions of runs), and time follows the bitmap bytes."""
+
+    def __init__(self, reader: Any):
+        self.reader = reader
+
+    def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
+        return self.reader.pfn_runs(lo, hi)
+
+    def next_from(self, pfn: int, end: int) -> Optional[int]:
+        return self.reader.next_pfn(pfn, end)
+
+    def described(self, hi: int) -> int:
+        return self.reader.pfn_count(hi)
+
+    def held(self, hi: int) -> int:
+        return self.reader.pfn_count(hi)
+
+
+def dump_pfns(reader: Any, page_size: int) -> Tuple[PfnSet, int]:
+    """(the page frames the dump describes and holds, one past the highest pfn).
+    For an ELF dump: its PT_LOADs, and the pages past p_filesz are left out of
+    the data (makedumpfile's exclude_nodata_pages: a filtering writer already
+    excluded them); a kdump file: its bitmap of dumped pages; other formats: the
+    pfns the reader has, page by page."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
         held = _union([(p // ps, -(-(p + mem) // ps)) for p, mem, _f in loads])
         nodata = _union([(-(-(p + f) // ps), -(-(p + mem) // ps)) for p, mem, f in loads if f < mem])
-        return held, _minus(held, nodata), max((b for _a, b in held), default=0)
+        return PfnSet(held, _minus(held, nodata)), max((b for _a, b in held), default=0)
     max_pfn = reader.max_pfn()
-    runs = reader.pfn_ranges()
-    if runs is not None:
-        runs = _union([(a, min(b, max_pfn)) for a, b in runs])
-        return runs, runs, max_pfn
+    if reader.pfn_runs(0, 0) is not None:
+        return IndexedPfns(reader), max_pfn
     out: List[Tuple[int, int]] = []
     for pfn in range(max_pfn):
         if reader.has_page(pfn):
@@ -397,7 +438,7 @@ def dump_ranges(reader: Any, page_size: int) -> Tuple[List[Tuple[int, int]], Lis
                 out[-1] = (out[-1][0], pfn + 1)
             else:
                 out.append((pfn, pfn + 1))
-    return out, out, max_pfn
+    return PfnSet(out, out), max_pfn
 
 
 def page_census(paths: Sequence[str]) -> Dict[str, Any]:
@@ -412,5 +453,5 @@ def page_census(paths: Sequence[str]) -> Dict[str, Any]:
         m = VmciMemory(reader, info, reader.facts().arch)
         if info.symbol("mem_section") is None:
             raise LayoutError("VMCOREINFO has no SYMBOL(mem_section): only SPARSEMEM kernels are counted")
-        held, data, max_pfn = dump_ranges(reader, m.page_size)
-        return Census(m, held, data, max_pfn).run()
+        pfns, max_pfn = dump_pfns(reader, m.page_size)
+        return Census(m, pfns, max_pfn).run()
