@@ -102,8 +102,12 @@ class Bitmap:
                 pieces = ((0, 8 * (m.end() - a)),) if chunk[a] == 0xFF else _BYTE_RUNS[chunk[a]]
                 bit0 = (base + a) * 8
                 for r0, r1 in pieces:
-                    r0 += bit0
-                    r1 += bit0
+                    # clipped to the window here (its first and last bytes hold bits
+                    # outside it), so that only runs inside count towards the limit
+                    r0 = max(r0 + bit0, start)
+                    r1 = min(r1 + bit0, end)
+                    if r0 >= r1:
+                        continue
                     if out and out[-1][1] == r0:
                         out[-1] = (out[-1][0], r1)
                     else:
@@ -112,15 +116,6 @@ class Bitmap:
                                                    f"{limit} runs of dumped pages in bits {start}..{end}")
                         out.append((r0, r1))
             first = base + hi
-        # the window's partial first and last bytes
-        while out and out[0][1] <= start:
-            out.pop(0)
-        if out and out[0][0] < start:
-            out[0] = (start, out[0][1])
-        while out and out[-1][0] >= end:
-            out.pop()
-        if out and out[-1][1] > end:
-            out[-1] = (out[-1][0], end)
         return out
 
     def next_set(self, bit: int, end: int) -> Optional[int]:

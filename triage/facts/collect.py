@@ -14,6 +14,7 @@ MAX_MODULES = 10_000
 MAX_ORDERS = 64
 MAX_FRAMES = 64
 MAX_STACK_TASKS = 4096       # tasks.stacks (DWARF): ~64 frames each; a bigger host keeps the first
+MAX_CPUS = 8192              # NR_CPUS at most (CONFIG_MAXSMP)
 MAX_PAGES = 1 << 40          # page counts: 2**52 bytes (MAX_PHYSMEM_BITS) of 4 KiB pages; more is garbage
 
 
@@ -251,6 +252,8 @@ class Collector:
         from drgn.helpers.linux.sched import cpu_curr
         out = []
         for cpu in for_each_present_cpu(self.prog):
+            if len(out) >= MAX_CPUS:
+                raise ValueError(f"more than {MAX_CPUS} CPUs are present: the CPU masks are corrupt")
             t = cpu_curr(self.prog, cpu)
             out.append({"cpu": cpu, "pid": t.pid.value_(), "comm": _comm(t)})
         return out
@@ -404,9 +407,10 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     """struct pt_regs of the CPU `task` is current on, from `cpu_regs`; None if not running."""
     import drgn
     from drgn.helpers.linux.sched import cpu_curr
-    from drgn.helpers.linux.cpumask import for_each_present_cpu
-    for cpu in for_each_present_cpu(prog):
-        if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
+    # only the CPUs with saved registers: a damaged present mask can claim 8192
+    # CPUs, and this runs for every stack
+    for cpu in sorted(cpu_regs):
+        if cpu_curr(prog, cpu).value_() == task.value_():
             # PRSTATUS holds the leading registers; arm64's struct pt_regs goes on
             # (orig_x0, syscallno, ...), which unwinding does not use
             typ = prog.type("struct pt_regs")
