@@ -320,7 +320,15 @@ def btf_enum_vlen_huge(p: Patcher) -> None:
 
 # -- kallsyms -------------------------------------------------------------------------
 def _ks(p: Patcher, name: str) -> int:
-    return p.info.symbol(name)
+    """A kallsyms table's address: VMCOREINFO's (6.0+), else where the image scan
+    (triage.facts.kallsyms_scan, kernels before 6.0) finds it."""
+    addr = p.info.symbol(name)
+    if addr is not None:
+        return addr
+    if not hasattr(p, "_scanned"):
+        from triage.facts.program import _scan_locations
+        p._scanned = _scan_locations(p.reader, p.info, p.reader.facts().arch)
+    return getattr(p._scanned, name)
 
 
 def kallsyms_num_syms_huge(p: Patcher) -> None:
@@ -655,7 +663,7 @@ def pgtable_self(p: Patcher) -> None:
 
 
 def mem_section_garbage(p: Patcher) -> None:
-    """Every root of mem_section points at kernel text: mem_maps decode to garbage."""
+    """Every other root pointer of mem_section points at kernel text."""
     ms = p.var("mem_section")
     root = p.u64(ms)
     for i in range(64):
@@ -663,18 +671,40 @@ def mem_section_garbage(p: Patcher) -> None:
 
 
 def mem_section_huge_map(p: Patcher) -> None:
-    """section_mem_map of each section present, pointing far below the kernel map."""
+    """Every other root pointer of mem_section points at an unmapped address."""
     ms = p.var("mem_section")
     root = p.u64(ms)
     for i in range(64):
         p.write_u64(root + 16 * i, 0xFFFF800000000000 | 3)
 
 
+def mem_map_excluded(p: Patcher) -> None:
+    """Every section's mem_map moved onto RAM the dump left out (kdump) or into a
+    hole (ELF): the struct pages cannot be read."""
+    part = p.reader._parts[0] if hasattr(p.reader, "_parts") else None
+    target = None
+    if part is not None:
+        target = next(pfn for pfn in range(0x1000, part.hdr.max_mapnr)
+                      if part.bitmap1.test(pfn) and not part.bitmap2.test(pfn))
+    base = p.u64(p.var("page_offset_base"))
+    addr = base + (target if target is not None else 0xFFFFFFF) * PAGE
+    block = _mem_section_block(p)
+    pps = 1 << (p.info.number("SECTION_SIZE_BITS") - 12)
+    size = p.prog.type("struct page").size
+    for sec in range(64):
+        if p.u64(block + 16 * sec) & 1:
+            p.write_u64(block + 16 * sec, (addr - sec * pps * size) | 3)
+
+
+def _mem_section_block(p: Patcher) -> int:
+    """Address of mem_section[0][0] (SPARSEMEM_EXTREME: mem_section is an array of
+    pointers to blocks of struct mem_section, 16 bytes each)."""
+    return p.u64(p.u64(p.var("mem_section")))
+
+
 def page_flags_all_buddy(p: Patcher) -> None:
     """The first 8 MiB of struct pages claim to be free order-63 buddies."""
-    ms = p.var("mem_section")
-    root = p.u64(ms)
-    mem_map = p.u64(root) & ~0x1F
+    mem_map = p.u64(_mem_section_block(p)) & ~0x1F
     page = p.prog.type("struct page").size
     mc = p.offsetof("struct page", "_mapcount")
     pv = p.offsetof("struct page", "private")
@@ -722,7 +752,7 @@ MUTATIONS: Dict[str, Callable[[Patcher], None]] = {
         modules_cycle, modules_garbage, module_name_no_nul, vmap_area_cycle,
         free_list_cycle, free_list_garbage, nr_free_huge, zone_counts_absurd, vm_stat_absurd,
         node_data_garbage, pgtable_self, mem_section_garbage, mem_section_huge_map,
-        page_flags_all_buddy, panic_cpu_huge, per_cpu_offset_garbage, cpu_masks_full)}
+        page_flags_all_buddy, mem_map_excluded, panic_cpu_huge, per_cpu_offset_garbage, cpu_masks_full)}
 # seeded random flips beyond the default seed
 for _seed in (11, 12, 13):
     MUTATIONS[f"btf_random_types_{_seed}"] = (lambda s: lambda p: btf_random_types(p, s))(_seed)
