@@ -211,7 +211,7 @@ class Collector:
 
         def walk() -> None:
             _check_pid_idr(prog)
-            count, rss, dstate, stacks, seen = 0, [], [], [], set()
+            count, rss, dstate, stacks, seen, bad_rss = 0, [], [], [], set(), []
             for task in for_each_task(prog):
                 count += 1
                 addr = task.value_()
@@ -220,7 +220,11 @@ class Collector:
                 seen.add(addr)
                 pid = task.pid.value_()
                 if task.mm.value_() and pid == task.tgid.value_():
-                    rss.append((task_rss(prog, task).total, pid, _comm(task)))
+                    total = task_rss(prog, task).total
+                    if -MAX_PAGES <= total <= MAX_PAGES:
+                        rss.append((total, pid, _comm(task)))
+                    else:
+                        bad_rss.append(pid)
                 state = task_state_to_char(task)
                 if state == "D":
                     dstate.append(self._d_task(task))
@@ -234,6 +238,10 @@ class Collector:
             out["count"] = count
             rss.sort(key=lambda r: (-r[0], r[1]))
             out["top_rss"] = [{"pid": p, "comm": c, "rss_pages": r} for r, p, c in rss[:TOP_RSS]]
+            if bad_rss:
+                self.missing.append({"fact": "tasks.top_rss", "reason": (
+                    f"{len(bad_rss)} processes have RSS counters that are not plausible page counts "
+                    f"(damaged mm_struct; pids {', '.join(map(str, bad_rss[:10]))}): left out")})
             out["d_state"] = sorted(dstate, key=lambda d: d["pid"])
         self._try("tasks.list", walk)
         return out
