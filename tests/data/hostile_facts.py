@@ -416,6 +416,35 @@ def kallsyms_init_task_elsewhere(p: Patcher) -> None:
         _kallsyms_set(p, name, p.sym("_stext"))
 
 
+def orc_ip_garbage(p: Patcher) -> None:
+    """The kernel's ORC ip table (what drgn and triage.facts.orc unwind with) overwritten."""
+    start = p.sym("__start_orc_unwind_ip")
+    n = min(p.sym("__stop_orc_unwind_ip") - start, 1 << 20)
+    rng = random.Random(7)
+    p.write(start, bytes(rng.randrange(256) for _ in range(n)))
+
+
+def orc_unwind_garbage(p: Patcher) -> None:
+    """The ORC entries themselves (sp/bp offsets, types) overwritten: unwinding follows garbage."""
+    start = p.sym("__start_orc_unwind")
+    n = min(p.sym("__stop_orc_unwind") - start, 1 << 20)
+    rng = random.Random(8)
+    p.write(start, bytes(rng.randrange(256) for _ in range(n)))
+
+
+def orc_stop_far(p: Patcher) -> None:
+    """__stop_orc_unwind_ip (and __stop_orc_unwind) moved 1 GiB on: tables claimed huge."""
+    _kallsyms_set(p, "__stop_orc_unwind_ip", p.sym("__stop_orc_unwind_ip") + (1 << 30))
+    _kallsyms_set(p, "__stop_orc_unwind", p.sym("__stop_orc_unwind") + (1 << 30))
+
+
+def task_stacks_garbage(p: Patcher) -> None:
+    """Every listed task's saved stack pointer (thread.sp) points at its own task_struct."""
+    off = p.offsetof("struct task_struct", "thread") + p.offsetof("struct thread_struct", "sp")
+    for t in _task_list(p, 200):
+        p.write_u64(t + off, t)
+
+
 # -- VMCOREINFO pointing elsewhere ------------------------------------------------------
 def _vmci_sym(p: Patcher, key: str, target: int) -> None:
     old = p.info.symbol(key)
@@ -745,6 +774,7 @@ MUTATIONS: Dict[str, Callable[[Patcher], None]] = {
         kallsyms_token_index_garbage, kallsyms_token_index_far, kallsyms_names_garbage,
         kallsyms_names_long, kallsyms_offsets_garbage, kallsyms_relative_base_garbage,
         kallsyms_btf_symbols_swapped, kallsyms_stop_btf_far, kallsyms_init_task_elsewhere,
+        orc_ip_garbage, orc_unwind_garbage, orc_stop_far, task_stacks_garbage,
         vmci_names_at_token_table, vmci_num_syms_at_text, vmci_token_table_at_names,
         vmci_offsets_at_names, vmci_kallsyms_unmapped, vmci_mem_section_garbage,
         pid_idr_self, pid_idr_child_loop, pid_idr_fanout, pid_idr_leaves_garbage,

@@ -68,6 +68,10 @@ CASES = {
     # an mm whose counters are code: RSS of 1.9e17 pages was listed as the top process
     "task_mm_garbage": lambda s: any("not plausible" in r for r in _missing(s, "tasks.top_rss")),
     "pgtable_self": lambda s: _missing(s, "tasks.list") and _missing(s, "memory.zones"),
+    # the kernel's ORC tables (stacks without debuginfo): a bad table cuts the stack, no more
+    "orc_unwind_garbage": lambda s: s["method"] == "btf+kallsyms",
+    "orc_stop_far": lambda s: _missing(s, "tasks.orc_tables") != [],
+    "task_stacks_garbage": lambda s: s["method"] == "btf+kallsyms",
 }
 
 
