@@ -125,11 +125,18 @@ def test_hostile_page_census_is_bounded(hostile, name, tmp_path):
 
 
 @pytest.mark.slow
-def test_every_mutation_is_bounded(hostile, tmp_path):
-    """The whole generator set (about 70 mutations), analyze with facts."""
+def test_every_mutation_is_bounded(tmp_path):
+    """The whole generator set (about 75 mutations), analyze with facts; each copy
+    (22 MB) is removed before the next is made."""
+    if not os.path.exists(LZO):
+        pytest.skip(f"{LZO} is absent")
     import hostile_facts
     for name in sorted(hostile_facts.MUTATIONS):
-        _source(_bounded(["analyze", "--format", "json", hostile(name)], tmp_path))
+        path = hostile_facts.make(LZO, name, str(tmp_path / name))
+        try:
+            _source(_bounded(["analyze", "--format", "json", path], tmp_path))
+        finally:
+            os.unlink(path)
 
 
 def _qemu_elf():
