@@ -75,20 +75,20 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+@pytest.fixture
+def hostile(tmp_path):
+    """make(name): the committed lzo dump with mutation `name`, removed after the test
+    (each copy is 22 MB)."""
     if not os.path.exists(LZO):
         pytest.skip(f"{LZO} is absent")
     import hostile_facts
-    out = tmp_path_factory.mktemp("hostile-facts")
-    made = {}
+    made = []
 
     def get(name):
-        if name not in made:
-            made[name] = hostile_facts.make(LZO, name, str(out / name.replace("+", "_")))
-        return made[name]
+        made.append(hostile_facts.make(LZO, name, str(tmp_path / name.replace("+", "_"))))
+        return made[-1]
     yield get
-    for path in made.values():
+    for path in made:
         os.unlink(path)
 
 
