@@ -23,7 +23,7 @@ from triage.facts.vmci import LayoutError, VmciMemory
 
 CHUNK = 4096                  # struct pages read at once (256 KiB); a power of two, so a
                               # compound head (aligned to its order) is never a chunk's last page
-MAX_SECTIONS = 1 << 24
+MAX_SECTIONS = 1 << 25       # 52-bit physical addresses in 128 MiB sections (x86 5-level paging, arm64 LPA2)
 MAX_SECTION_BITS = 40
 MAX_PHYSMEM_BITS = 56
 SECTION_FLAG_BITS = 5         # low bits of section_mem_map holding flags (SECTION_MAP_LAST_BIT,
@@ -47,15 +47,17 @@ class _Layout:
         self.private = m.offset("page.private", self.page, 8)
         ch = m.info.offset("page.compound_head")
         self.compound_head = ch if ch is not None and 0 <= ch <= self.page - 8 else None
-        self.pg = {name: m.number(f"PG_{name}", 0, 63) for name in ("lru", "private", "swapcache", "slab")}
+        self.pg = {name: m.number(f"PG_{name}", 0, 63) for name in ("lru", "private", "swapcache")}
+        slab = m.info.number("PAGE_SLAB_MAPCOUNT_VALUE")      # 6.10+: slab is a page type
+        self.slab_type = slab & 0xFFFFFFFF if slab is not None else None
+        # PG_slab is gone where slab is a page type (6.10+); it is needed only without one
+        self.pg_slab = m.number("PG_slab", 0, 63) if slab is None else self._opt_bit(m, "PG_slab")
         self.pg_swapbacked = self._opt_bit(m, "PG_swapbacked")
         self.pg_hwpoison = self._opt_bit(m, "PG_hwpoison")
         self.head_mask = m.number("PG_head_mask", 1, (1 << 63))
         self.buddy = m.number("PAGE_BUDDY_MAPCOUNT_VALUE", -(1 << 31), (1 << 31) - 1) & 0xFFFFFFFF
         off = m.info.number("PAGE_OFFLINE_MAPCOUNT_VALUE")
         self.offline = off & 0xFFFFFFFF if off is not None else None
-        slab = m.info.number("PAGE_SLAB_MAPCOUNT_VALUE")      # 6.10+: slab is a page type
-        self.slab_type = slab & 0xFFFFFFFF if slab is not None else None
         self.max_order = m.length("zone.free_area", 64)
         unaccepted = m.info.number("PAGE_UNACCEPTED_MAPCOUNT_VALUE")   # free pages not yet accepted (TDX/SNP)
         self.unaccepted = unaccepted & 0xFFFFFFFF if unaccepted is not None else None
@@ -129,11 +131,12 @@ def _read_int(data: bytes, off: int, width: int) -> int:
 class Census:
     """Counts of one dump (see the module docstring)."""
 
-    def __init__(self, m: VmciMemory, pfns: "PfnSet", max_pfn: int):
+    def __init__(self, m: VmciMemory, pfns: "PfnSet"):
         self.m = m
         self.lay = _Layout(m)
         self.pfns = pfns                   # which page frames the dump describes and holds
-        self.max_pfn = max_pfn
+        self.max_pfn = pfns.max_pfn
+        self.kept = 0
         self.counts = {c: 0 for c in CLASSES}
         self.slab = 0
         self.unreadable = 0
@@ -142,7 +145,7 @@ class Census:
 
     # -- which pfns the dump holds -------------------------------------------------
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
-        """The parts of [lo, hi) the dump holds."""
+        """The parts of [lo, hi) some part of the dump holds the data of."""
         return self.pfns.covered(lo, hi)
 
     def held(self, lo: int, hi: int) -> int:
@@ -200,18 +203,20 @@ class Census:
                                                parts, skip_to)
             else:
                 keep = parts
+            keep = self.pfns.with_data(keep)
+            self.kept += sum(b - a for a, b in keep)
             self._zero_pages(keep)
             self._read_bytes += (end - pfn) * lay.page + sum(b - a for a, b in keep) * self.m.page_size
             if self._read_bytes >= RELEASE_EVERY:
                 self.m.reader.release_memory()
                 self._read_bytes = 0
             pfn = end
-        in_dump, with_data = self.pfns.described(self.max_pfn), self.pfns.held(self.max_pfn)
+        in_dump, with_data = self.pfns.described(self.max_pfn), self.pfns.with_data_count(self.max_pfn)
         excluded = sum(self.counts.values())
         return {"method": "mem_map page flags, classified as makedumpfile -d 31 does",
                 "page_size": self.m.page_size, "total_pages": self.max_pfn, "pages_in_dump": in_dump,
                 "memory_hole": self.max_pfn - in_dump, "not_in_file": in_dump - with_data,
-                **self.counts, "excluded": excluded, "remaining": with_data - excluded,
+                **self.counts, "excluded": excluded, "remaining": self.kept - self.counts["zero"],
                 "slab": self.slab, "unreadable_mem_map": self.unreadable}
 
     def _classify(self, mem_map: int, lo: int, hi: int, parts: List[Tuple[int, int]],
@@ -229,8 +234,8 @@ class Census:
         for a, b in parts:
             holds[a - lo:b - lo] = b"\1" * (b - a)
         pg, size = lay.pg, lay.page
-        lru, private, swapcache, slab = (1 << pg["lru"], 1 << pg["private"], 1 << pg["swapcache"],
-                                         1 << pg["slab"])
+        lru, private, swapcache = 1 << pg["lru"], 1 << pg["private"], 1 << pg["swapcache"]
+        slab = 1 << lay.pg_slab if lay.pg_slab is not None else 0
         swapbacked = 1 << lay.pg_swapbacked if lay.pg_swapbacked is not None else None
         hwpoison = 1 << lay.pg_hwpoison if lay.pg_hwpoison is not None else 0
         counts = self.counts
@@ -363,82 +368,147 @@ def _minus(ranges: List[Tuple[int, int]], holes: List[Tuple[int, int]]) -> List[
 
 
 class PfnSet:
-    """Which page frames a dump describes and which it holds the data of, as sorted
-    (start pfn, end pfn) ranges: an ELF's PT_LOADs, or pfns probed one by one."""
+    """Which page frames a dump has, as sorted (start pfn, end pfn) runs: those it
+    describes (`held`: an ELF's PT_LOAD p_memsz), those some part of it holds the
+    data of (`segs`: classified, makedumpfile's is_in_segs) and those no part of it
+    leaves out (`data`: zero-tested and kept; None when the same as segs)."""
 
-    def __init__(self, described: List[Tuple[int, int]], data: List[Tuple[int, int]]):
-        self._described = described
-        self._data = data
-        self._starts = [r[0] for r in data]
+    def __init__(self, held: List[Tuple[int, int]], segs: List[Tuple[int, int]],
+                 data: List[Tuple[int, int]], max_pfn: int):
+        self.held_ranges = held
+        self.segs = segs
+        self._starts = [r[0] for r in segs]
+        self.data = data if data != segs else None
+        self._data_starts = [r[0] for r in data]
+        self.max_pfn = max_pfn
 
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
-        """The parts of [lo, hi) the dump holds."""
+        """The parts of [lo, hi) in segs."""
         out = []
-        ranges = self._data
         i = max(0, bisect.bisect_right(self._starts, lo) - 1)
-        while i < len(ranges) and ranges[i][0] < hi:
-            a, b = max(lo, ranges[i][0]), min(hi, ranges[i][1])
+        while i < len(self.segs) and self.segs[i][0] < hi:
+            a, b = max(lo, self.segs[i][0]), min(hi, self.segs[i][1])
             if a < b:
                 out.append((a, b))
             i += 1
         return out
 
     def next_from(self, pfn: int, end: int) -> Optional[int]:
-        """The first held pfn in [pfn, end), or None."""
+        """The first frame of segs in [pfn, end), or None."""
         got = self.covered(pfn, end)
         return got[0][0] if got else None
 
-    def described(self, hi: int) -> int:
-        return sum(min(b, hi) - a for a, b in self._described if a < hi)
+    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """The parts of `runs` no PT_LOAD leaves out: makedumpfile clears every frame
+        past a PT_LOAD's p_filesz from its bitmap before it classifies
+        (exclude_nodata_pages), though another PT_LOAD may hold that frame's data."""
+        if self.data is None:
+            return runs
+        out = []
+        for lo, hi in runs:
+            i = max(0, bisect.bisect_right(self._data_starts, lo) - 1)
+            while i < len(self.data) and self.data[i][0] < hi:
+                a, b = max(lo, self.data[i][0]), min(hi, self.data[i][1])
+                if a < b:
+                    out.append((a, b))
+                i += 1
+        return out
 
-    def held(self, hi: int) -> int:
-        return sum(min(b, hi) - a for a, b in self._data if a < hi)
+    def described(self, hi: int) -> int:
+        """Frames below `hi` the dump describes."""
+        return sum(min(b, hi) - a for a, b in self.held_ranges if a < hi)
+
+    def with_data_count(self, hi: int) -> int:
+        """Frames below `hi` in segs and not left out."""
+        return sum(b - a for a, b in self.with_data(self.covered(0, hi)))
 
 
 class IndexedPfns(PfnSet):
     """The page frames of a dump with its own index (the kdump bitmap), asked one
     window at a time: no list over the whole machine is ever built (a heavily
-    filtered 1 TiB dump has millions of runs), and time follows the bitmap bytes."""
+    filtered 1 TiB dump has millions of runs), and time follows the bitmap bytes.
+    The file's blocks may be `k` kernel pages each (QEMU writes an arm64 guest's
+    kdump-compressed dump in 64 KiB blocks whatever the kernel's pages are)."""
 
-    def __init__(self, reader: Any):
+    def __init__(self, reader: Any, k: int, max_pfn: int):
         self.reader = reader
+        self.k = k
+        self.max_pfn = max_pfn
+        self.data = None
 
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
-        return self.reader.pfn_runs(lo, hi)
+        k = self.k
+        hi = min(hi, self.max_pfn)
+        if lo >= hi:
+            return []
+        if k == 1:
+            return self.reader.pfn_runs(lo, hi)
+        out = []
+        for a, b in self.reader.pfn_runs(lo // k, -(-hi // k)):
+            a, b = max(a * k, lo), min(b * k, hi)
+            if a < b:
+                out.append((a, b))
+        return out
 
     def next_from(self, pfn: int, end: int) -> Optional[int]:
-        return self.reader.next_pfn(pfn, end)
+        k = self.k
+        end = min(end, self.max_pfn)
+        got = self.reader.next_pfn(pfn // k, -(-end // k))
+        if got is None:
+            return None
+        got = max(got * k, pfn)
+        return got if got < end else None
+
+    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        return runs
 
     def described(self, hi: int) -> int:
-        return self.reader.pfn_count(hi)
+        k = self.k
+        hi = min(hi, self.max_pfn)
+        whole = self.reader.pfn_count(hi // k) * k
+        return whole + (hi % k if hi % k and self.reader.pfn_runs(hi // k, hi // k + 1) else 0)
 
-    def held(self, hi: int) -> int:
-        return self.reader.pfn_count(hi)
+    def with_data_count(self, hi: int) -> int:
+        return self.described(hi)
 
 
-def dump_pfns(reader: Any, page_size: int) -> Tuple[PfnSet, int]:
-    """(the page frames the dump describes and holds, one past the highest pfn).
-    For an ELF dump: its PT_LOADs, and the pages past p_filesz are left out of
-    the data (makedumpfile's exclude_nodata_pages: a filtering writer already
-    excluded them); a kdump file: its bitmap of dumped pages; other formats: the
-    pfns the reader has, page by page."""
+def dump_ranges(reader: Any, page_size: int) -> PfnSet:
+    """The frames the dump has. For an ELF dump: its PT_LOADs. A frame is
+    classified where some PT_LOAD's file data holds it (makedumpfile's
+    is_in_segs), and zero-tested and kept only where no PT_LOAD lists it past
+    p_filesz (makedumpfile's exclude_nodata_pages: a filtering writer already
+    excluded it). The two differ only where PT_LOADs overlap: arm64's kdump
+    /proc/vmcore lists the kernel image both alone, with its data, and inside a
+    direct-map PT_LOAD whose first frames have none. A kdump file: its bitmap of
+    dumped pages, asked a window at a time (IndexedPfns); other formats: the pfns
+    the reader has, page by page."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
         held = _union([(p // ps, -(-(p + mem) // ps)) for p, mem, _f in loads])
+        segs = _union([(-(-p // ps), -(-(p + f) // ps)) for p, _mem, f in loads if f > 0])
         nodata = _union([(-(-(p + f) // ps), -(-(p + mem) // ps)) for p, mem, f in loads if f < mem])
-        return PfnSet(held, _minus(held, nodata)), max((b for _a, b in held), default=0)
+        return PfnSet(held, segs, _minus(held, nodata), max((b for _a, b in held), default=0))
     max_pfn = reader.max_pfn()
-    if reader.pfn_runs(0, 0) is not None:
-        return IndexedPfns(reader), max_pfn
-    out: List[Tuple[int, int]] = []
-    for pfn in range(max_pfn):
-        if reader.has_page(pfn):
-            if out and out[-1][1] == pfn:
-                out[-1] = (out[-1][0], pfn + 1)
-            else:
-                out.append((pfn, pfn + 1))
-    return PfnSet(out, out), max_pfn
+    # The file counts frames of its own block size, which need not be the kernel's
+    # page size: QEMU writes an arm64 guest's kdump-compressed dump in 64 KiB
+    # blocks whatever the kernel's pages are.
+    unit = reader.facts().page_size or page_size
+    if unit % page_size == 0 and reader.pfn_runs(0, 0) is not None:
+        k = unit // page_size
+        return IndexedPfns(reader, k, max_pfn * k)
+    runs = reader.pfn_ranges()
+    if runs is None:
+        runs = []
+        for pfn in range(max_pfn):
+            if reader.has_page(pfn):
+                if runs and runs[-1][1] == pfn:
+                    runs[-1] = (runs[-1][0], pfn + 1)
+                else:
+                    runs.append((pfn, pfn + 1))
+    runs = _union([(a * unit // page_size, -(-min(b, max_pfn) * unit // page_size)) for a, b in runs])
+    max_pfn = -(-max_pfn * unit // page_size)
+    return PfnSet(runs, runs, runs, max_pfn)
 
 
 def page_census(paths: Sequence[str]) -> Dict[str, Any]:
@@ -453,5 +523,4 @@ def page_census(paths: Sequence[str]) -> Dict[str, Any]:
         m = VmciMemory(reader, info, reader.facts().arch)
         if info.symbol("mem_section") is None:
             raise LayoutError("VMCOREINFO has no SYMBOL(mem_section): only SPARSEMEM kernels are counted")
-        pfns, max_pfn = dump_pfns(reader, m.page_size)
-        return Census(m, pfns, max_pfn).run()
+        return Census(m, dump_ranges(reader, m.page_size)).run()
