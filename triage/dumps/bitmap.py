@@ -17,7 +17,7 @@ from triage.errors import CorruptDumpError
 CHUNK = 1 << 16          # bytes per index entry (more for bitmaps past 64 GiB)
 BLOCK = 1 << 10          # bytes per entry of the index inside the current chunk
 _MAX_ENTRIES = 1 << 20   # index entries at most: 8 MiB however large a bitmap is claimed
-MAX_RUNS = 1 << 20       # runs one runs() call returns at most (~100 MiB of tuples)
+MAX_RUNS = 1 << 18       # runs one runs() call returns at most (~30 MiB of tuples)
 _SEGMENTS = re.compile(rb"\xff+|[^\x00\xff]", re.S)   # runs of 0xff bytes, or one mixed byte
 _NONZERO = re.compile(rb"[^\x00]", re.S)
 
