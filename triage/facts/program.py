@@ -665,6 +665,16 @@ def read_btf(prog) -> bytes:
     if not 0 < size <= MAX_BTF_BYTES:
         raise FactsUnavailable(f"BTF section size {size} is not plausible")
     try:
+        # Only the bytes the header's sections cover: a __stop_BTF moved by damage
+        # (up to MAX_BTF_BYTES on) must not make this read, and the copies parsing
+        # makes, tens of MiB of whatever follows the blob. A header that is not
+        # BTF's is left for the parser to name.
+        head = prog.read(start, min(size, 24))
+        if len(head) == 24 and head[:2] == b"\x9f\xeb":
+            hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<IIIII", head, 4)
+            need = hdr_len + max(type_off + type_len, str_off + str_len)
+            if 24 <= need < size:
+                size = need
         return prog.read(start, size)
     except Exception as exc:    # noqa: BLE001 - FaultError: BTF pages missing from the dump
         raise FactsUnavailable(f"BTF section not readable from the dump: {exc}") from None
