@@ -196,3 +196,18 @@ def test_damaged_blob_raises_only_btf_error(blob, data):
         except (ValueError, OverflowError) as exc:
             # drgn refuses some impossible shapes (e.g. a bit offset past 2**64) itself
             assert "drgn" in type(exc).__module__ or isinstance(exc, (ValueError, OverflowError))
+
+
+def test_find_is_memoised_and_bounded(blob, monkeypatch):
+    """drgn asks the object finder again for every use of a variable (cpu_curr() once
+    per CPU): Btf.find answers a repeated name from its memo, identically, and the
+    memo stops growing at MAX_MEMO names (then it searches again, still right)."""
+    b = B.Btf(blob)
+    first = b.find("task_struct", (B.STRUCT,))
+    calls = []
+    real = b._find
+    monkeypatch.setattr(b, "_find", lambda *a: calls.append(a) or real(*a))
+    assert b.find("task_struct", (B.STRUCT,)) == first and calls == []
+    monkeypatch.setattr(B, "MAX_MEMO", len(b._found))
+    assert b.find("list_head", (B.STRUCT,)) == b.find("list_head", (B.STRUCT,)) != []
+    assert len(calls) == 2 and ("list_head", (B.STRUCT,)) not in b._found

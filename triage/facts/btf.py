@@ -86,6 +86,7 @@ class Btf:
         self._names = array("I", [0])
         self._walk(tstart, tstart + type_len)
         self._strings: Dict[str, List[int]] = {}
+        self._found: Dict[Tuple[str, Tuple[int, ...]], Tuple[int, ...]] = {}
         # enumerator name offset -> (enum type id, value), built on first use
         self._enumerators: Optional[Dict[int, Tuple[int, int]]] = None
 
@@ -173,7 +174,21 @@ class Btf:
             start = i + 1
 
     def find(self, name: str, kinds: Tuple[int, ...]) -> List[int]:
-        """Ids of the types called `name` whose kind is in `kinds`."""
+        """Ids of the types called `name` whose kind is in `kinds`.
+
+        Memoised (bounded): drgn asks its object finder again for every use of a
+        variable (cpu_curr() looks `runqueues` up once per CPU), and each search
+        scans the whole name index (~0.5 ms for vmlinux BTF)."""
+        key = (name, kinds)
+        hit = self._found.get(key)
+        if hit is not None:
+            return list(hit)
+        out = self._find(name, kinds)
+        if len(self._found) < MAX_MEMO:
+            self._found[key] = tuple(out)
+        return out
+
+    def _find(self, name: str, kinds: Tuple[int, ...]) -> List[int]:
         out: List[int] = []
         nb = self._names_bytes
         for off in self._string_offsets(name):
