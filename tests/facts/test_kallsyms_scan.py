@@ -321,6 +321,28 @@ def test_scan_of_the_real_tables_alone(real_tables):
     assert scan_kallsyms(_image_reader(image, lo), lo, stext, len(image)) == loc
 
 
+@pytest.mark.parametrize("split", [0.0, 0.3, 0.9, 1.0])
+def test_scan_from_the_data_start_down_finds_the_same_tables(real_tables, monkeypatch, split):
+    """Searching downwards from the data start first (then upwards from it) covers
+    the image once, whatever the split: the same tables, with the token table in
+    the first piece read, the second, or across two pieces (CHUNK made small)."""
+    import triage.facts.kallsyms_scan as K
+    image, lo, stext, loc = real_tables
+    monkeypatch.setattr(K, "CHUNK", 1 << 16)
+    pad = bytes(1 << 18)                  # image below and above the tables, no DIGITS in it
+    whole = pad + image + pad
+    base = lo - len(pad)
+    reads = []
+
+    def read(vaddr, size):
+        reads.append(vaddr)
+        return _image_reader(whole, base)(vaddr, size)
+    split = base + int(len(whole) * split)
+    assert scan_kallsyms(read, base, stext, len(whole), data_start=split) == loc
+    inside = base < split < base + len(whole)
+    assert reads[0] == (max(split - K.CHUNK, base) if inside else base)     # the first piece read
+
+
 @pytest.mark.parametrize("what", ["token_index", "marker", "num_syms", "name_length", "stext"])
 def test_scan_rejects_damaged_tables(real_tables, what):
     """Each table damaged in turn: the scan names a reason, never a wrong table."""

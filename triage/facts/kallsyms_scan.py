@@ -107,20 +107,22 @@ class _Tokens:
 
 
 def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
-                  image_size: int = MAX_SCAN) -> KallsymsLocations:
+                  image_size: int = MAX_SCAN, data_start: Optional[int] = None) -> KallsymsLocations:
     """Locate the kallsyms tables in the image [image_start, +image_size).
 
     `stext` is the kernel's _stext (VMCOREINFO SYMBOL(_stext), or the arch's text
     base + KERNELOFFSET): the address encoding is chosen by it and it validates
-    the whole table. Raises KallsymsScanError when no candidate survives."""
+    the whole table. `data_start`, when known (the lowest VMCOREINFO variable in
+    the image), is where the read-only data ends: the tables are linked near the
+    end of .rodata, so the image below it is searched first, downwards (about a
+    third of the bytes the upward search from _stext reads on Debian 11), then
+    the rest upwards. Raises KallsymsScanError when no candidate survives."""
     size = min(max(image_size, 0), MAX_SCAN)
     reasons: List[str] = []
     budget = _Budget(image_start)
     hits = 0
     overlap = len(DIGITS)
-    pos = 0
-    while pos < size:
-        n = min(CHUNK, size - pos)
+    for pos, n in _chunk_order(size, (data_start - image_start) if data_start is not None else None):
         chunk = read(image_start + pos, n + overlap if pos + n < size else n)
         hit = chunk.find(DIGITS)
         while hit >= 0:
@@ -134,11 +136,20 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
                     if len(reasons) < 4:
                         reasons.append(f"{image_start + pos + hit:#x}: {exc.message}")
             hit = chunk.find(DIGITS, hit + 1)
-        pos += n
     if not reasons:
         raise KallsymsScanError(f"no kallsyms token table in the {size} bytes of kernel image "
                                 f"from {image_start:#x}")
     raise KallsymsScanError("kallsyms token table candidates rejected: " + "; ".join(reasons))
+
+
+def _chunk_order(size: int, split: Optional[int]) -> List[Tuple[int, int]]:
+    """(offset, length) of pieces of at most CHUNK bytes covering [0, size) once
+    each: from `split` down to 0, then from `split` up; plainly upwards when there
+    is no split inside."""
+    if split is None or not 0 < split < size:
+        split = 0
+    down = [(max(end - CHUNK, 0), end - max(end - CHUNK, 0)) for end in range(split, 0, -CHUNK)]
+    return down + [(pos, min(CHUNK, size - pos)) for pos in range(split, size, CHUNK)]
 
 
 def _from_digits(read: ReadFn, at: int, stext: int, budget: _Budget) -> KallsymsLocations:

@@ -316,7 +316,7 @@ def _scan_locations(reader, info, arch: Optional[str]):
 
         def read(vaddr: int, size: int) -> bytes:
             return bytes(mem.read_tolerant(vaddr, size)[0])
-        return scan_kallsyms(read, stext, stext, _image_span(info, stext))
+        return scan_kallsyms(read, stext, stext, _image_span(info, stext), _data_start(info, stext))
     except TriageError as exc:
         raise FactsUnavailable(f"no kallsyms tables found by scanning the kernel image (VMCOREINFO "
                                f"names them only from 6.0): {exc.message}") from None
@@ -330,6 +330,13 @@ def _image_span(info, stext: int) -> int:
     and .bss follow .rodata, where kallsyms is); DEFAULT_SCAN when none is there."""
     inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
     return max(inside) - stext if inside else DEFAULT_SCAN
+
+
+def _data_start(info, stext: int) -> Optional[int]:
+    """The lowest VMCOREINFO variable in the kernel image (its .data, above the
+    read-only data holding kallsyms), or None."""
+    inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
+    return min(inside) if inside else None
 
 
 # SYMBOL()s every kernel's VMCOREINFO exports whose value is the symbol's address
