@@ -171,6 +171,7 @@ def _naming_differences(dump: Path):
     """(differences, frames checked, frames whose return-address name differs from
     the bare pc's) of frame_text against drgn's StackFrame.symbol() (pc - 1 for a
     frame that was not interrupted) over every task of `dump`."""
+    import drgn
     from drgn.helpers.linux.pid import for_each_task
     from triage.facts.collect import frame_text
     from triage.facts.program import open_program
@@ -180,8 +181,8 @@ def _naming_differences(dump: Path):
         for task in for_each_task(prog):
             try:
                 frames = [f for f in prog.stack_trace(task) if not f.is_inline]
-            except (LookupError, ValueError):
-                continue
+            except (LookupError, ValueError, drgn.FaultError):
+                continue        # no registers for it (a running task drgn has no notes for)
             for f in frames:
                 try:
                     sym = f.symbol()
