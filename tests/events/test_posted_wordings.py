@@ -106,6 +106,24 @@ def test_nouveau_dma_pusher_is_a_fifo_fault():
     assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau"
 
 
+def test_nouveau_gr_engine_errors_are_gpu_faults():
+    # nvkm/engine/gr/gf100.c and nv50.c format strings
+    for line in ("nouveau 0000:01:00.0: gr: DATA_ERROR 00000012 [RT_LINEAR_WITH_ZETA]",
+                 "nouveau 0000:01:00.0: gr: DATA_ERROR 0000000d [BEGIN_END_ACTIVE] ch 3 [003fa2a000 X[462]] "
+                 "subc 3 class 8297 mthd 15e0 data 00000000",
+                 "nouveau 0000:01:00.0: gr: ILLEGAL_MTHD ch 2 [007fb48000 Xorg[977]] subc 0 class a097 mthd 0104 "
+                 "data 00000000",
+                 "nouveau 0000:01:00.0: gr: ILLEGAL_CLASS ch 2 [007fb48000 Xorg[977]] subc 0 class a097 mthd 0000 "
+                 "data 00000000"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau", line
+    # the engine's set-up chatter is not an error report
+    for line in ("nouveau 0000:01:00.0: gr: firmware unavailable",
+                 "nouveau 0000:01:00.0: gr: using external firmware",
+                 "nouveau 0000:01:00.0: gr: 00100000 [] ch 3 [003fa2a000 X[462]] subc 3 class 8297 mthd 15e0 data 0"):
+        assert match_header(line) is None, line
+
+
 def test_near_null_paging_request_is_a_null_dereference():
     # an address below vm.mmap_min_addr (65536) is NULL plus a member offset
     h = match_header("BUG: unable to handle page fault for address: 0000000000001a81")

@@ -564,6 +564,11 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU page fault"
     if "gr: trap" in low:
         return "GPU engine trap"
+    if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")):
+        # nvkm/engine/gr (nv50.c, gf100.c) engine-error interrupts: "DATA_ERROR %08x [%s]",
+        # "ILLEGAL_MTHD ch %d [%010llx %s] subc %d class %04x mthd %04x data %08x",
+        # "ILLEGAL_CLASS ch ...": the graphics engine rejected a channel's command, like a TRAP
+        return "GPU engine error"
     if low.startswith("t6xx: gpu fault ") or " gpu fault 0x" in low:
         # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt)
         return "GPU fault"

@@ -68,6 +68,11 @@ _MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup sta
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
+# sched_show_task() (kernel/sched/core.c, 5.10+): "task:%-15.15s state:%c stack:..."; a
+# task in uninterruptible sleep (state D) shown without a report header is the body of a
+# hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
+# blocked for more than" line), as pasted from after that line
+_BLOCKED_TASK = re.compile(r"task:.{1,15}? {0,15} state:D\b")
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -254,6 +259,8 @@ class LogParser:
                 self._user_regs = ll.number
             elif text.startswith("Code: ") and 0 <= ll.number - self._user_regs <= 2:
                 pass    # the user code bytes of that dump
+            elif text.startswith("task:") and _BLOCKED_TASK.match(text):
+                ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
