@@ -179,6 +179,11 @@ def test_dedent_removes_only_shared_indentation():
     (["[  12.3]  amdgpu_job_timedout+0x1a4/", "0x220 [amdgpu]"], "[  12.3]  amdgpu_job_timedout+0x1a4/0x220 [amdgpu]"),
     (["[  12.3]  amdgpu_device_gpu_recover.cold+0x5c2/0x8f0", "[amdgpu]"],
      "[  12.3]  amdgpu_device_gpu_recover.cold+0x5c2/0x8f0 [amdgpu]"),
+    # lockdep's lock line cut before its acquisition site (posted 357; 4.x prints "[<addr>] f+..")
+    (["[   57.207521] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"],
+     "[   57.207521] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"),
+    (["[  5.1]  (&dev->struct_mutex){+.+.+.}, at:", "[<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"],
+     "[  5.1]  (&dev->struct_mutex){+.+.+.}, at: [<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"),
 ])
 def test_rejoin_wrapped_tails(pair, joined):
     assert _run(paste.rejoin_wrapped, pair) == [(1, joined)]
@@ -190,6 +195,10 @@ def test_rejoin_wrapped_tails(pair, joined):
     ["[  12.3]  dump_stack+0x1/0x2", "SYZFAIL: failed to recv rpc"],
     ["[  12.3] Modules linked in: a b", "CPU: 0 PID: 1 Comm: x"],
     ["[  12.3]  ? SyS_shutdown+0x1b0/0x1b0", " executing program"],
+    # after ", at:" only a whole frame without a stamp of its own is the rest of the line
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "[  57.3] nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"],
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "nouveau_bo_move+0x4bf/0x2ec0:"],
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "--------------------------------------------------------"],
 ])
 def test_rejoin_leaves_separate_lines_alone(pair):
     assert _run(paste.rejoin_wrapped, pair) == list(enumerate(pair, 1))

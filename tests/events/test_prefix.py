@@ -41,6 +41,12 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("avril 19 18:03:30 h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("dim. 2026-04-19 18:03:30 CEST h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("1776614407.133267 h kernel: BUG: x", "BUG: x", None, None, "h"),
+    # the host and the tag alone, date columns cut (posted log 302)
+    ("qay kernel: RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", "RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", None, None, "qay"),
+    ("pop-os kernel:  snd_compress snd_intel_dspcfg", " snd_compress snd_intel_dspcfg", None, None, "pop-os"),
+    # ... but kernel text with "kernel:" after more than one word is not a prefix
+    ("Booting paravirtualized kernel: on bare hardware", "Booting paravirtualized kernel: on bare hardware", None, None, None),
+    ("Kernel command line: root=/dev/sda1", "Kernel command line: root=/dev/sda1", None, None, None),
     # leading blanks before a prefix are the paste's, not the message's
     ("    [  12.500000] BUG: x", "BUG: x", 12.5, None, None),
     # kernel text that opens with a bracket stays as it is

@@ -212,3 +212,18 @@ def test_every_copy_of_a_repeated_string_is_found():
     assert btf.find("E", (B.ENUM,)) == [3]
     assert btf.enumerator("dup") == (3, 7)
     assert btf.find("nope", (B.STRUCT,)) == [] and btf.enumerator("E") is None
+
+
+def test_find_is_memoised_and_bounded(blob, monkeypatch):
+    """drgn asks the object finder again for every use of a variable (cpu_curr() once
+    per CPU): Btf.find answers a repeated name from its memo, identically, and the
+    memo stops growing at MAX_MEMO names (then it searches again, still right)."""
+    b = B.Btf(blob)
+    first = b.find("task_struct", (B.STRUCT,))
+    calls = []
+    real = b._find
+    monkeypatch.setattr(b, "_find", lambda *a: calls.append(a) or real(*a))
+    assert b.find("task_struct", (B.STRUCT,)) == first and calls == []
+    monkeypatch.setattr(B, "MAX_MEMO", len(b._found))
+    assert b.find("list_head", (B.STRUCT,)) == b.find("list_head", (B.STRUCT,)) != []
+    assert len(calls) == 2 and ("list_head", (B.STRUCT,)) not in b._found

@@ -118,6 +118,8 @@ class Section:
     skip: Tuple[str, ...] = ()
     anchor: Tuple[str, ...] = ()
     prefer: Tuple[str, ...] = ()
+    # skip lists whose frames, one on each side of a lone frame, make it part of them
+    stale_between: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -350,19 +352,19 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer"}:
-        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer", path=path)
+    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer", "stale_between"}:
+        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer, stale_between", path=path)
     read = spec.get("read", "ip_then_trace")
     if read not in GUILTY_STRATEGIES:
         raise SignatureError(f"'{where}.read': unknown '{read}' (one of {', '.join(GUILTY_STRATEGIES)})", path=path)
     lists = {}
-    for key in ("skip", "anchor", "prefer"):
+    for key in ("skip", "anchor", "prefer", "stale_between"):
         names = _str_list(spec.get(key, []), path, where, key)
         for n in names:
             if n not in skip:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
-    return Section(read, lists["skip"], lists["anchor"], lists["prefer"])
+    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"])
 
 
 def _xid_number(key: str, path: str) -> int:

@@ -382,6 +382,8 @@ _MOD_TAG = re.compile(r"\[[\w-]{1,64}\]")
 _PARTIAL_FRAME = re.compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
 _FRAME_TAIL = re.compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
 _WHOLE_FRAME_END = re.compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+# The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
+_AT_END = ", at:"
 # Only a line at least this long can have been wrapped by a 72-80 column client.
 MIN_WRAPPED = 60
 
@@ -406,6 +408,11 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
     body = prev_msg.strip()
     if not body:
         return None
+    if body.endswith(_AT_END):
+        # lockdep prints a lock and the site that took it as one line ("(&cli->mutex){+.+.}-{3:3},
+        # at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"); nothing prints ", at:" at a line's end
+        fr = parse_trace_line(tail)
+        return " " if fr is not None and fr.offset is not None and fr.size is not None else None
     if prev_len >= MIN_WRAPPED and "Code: " in body[:12] and _HEX_RUN.fullmatch(tail) \
             and _HEX_RUN.fullmatch(body.rsplit(" ", 1)[-1] + " "):
         return " "
@@ -474,13 +481,14 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     last_len = 0          # length of the last physical line in `held`
     held_prefixed = False  # `held` starts with a console prefix
     marked = False        # `held` may end in a Code: run, a module list or a frame
+    held_at = False       # `held` ends with a lockdep ", at:"
     for item in chain(head, rest):
         s = item[1]
         if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
             sep = None
             has_prefix = None
             # cheap tests first: most lines cannot be a tail
-            if marked and _tail_shaped(s):
+            if marked and (held_at or _tail_shaped(s)):
                 if held_msg is None:
                     held_msg = strip_prefix(held[1])[0]
                 has_prefix = len(strip_prefix(s)[0]) != len(s)
@@ -502,7 +510,9 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         last_len = len(s)
         # "+0x" (a frame) and a "+" in the last 3 characters (a frame cut after its "+")
         # both need a "+": one search answers both for most lines
-        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s
+        # a lockdep lock line cut after ", at:" takes the whole frame that follows
+        held_at = s.rstrip().endswith(_AT_END)
+        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at
         held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held

@@ -45,6 +45,10 @@ _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
 _LOCALE_DATE = re.compile(
     r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
+# The host and the syslog tag alone, the date columns cut by the poster ("qay kernel: BUG: ...",
+# "pop-os kernel: "): one host-name token, then "kernel:". printk text never opens with a
+# single word followed by " kernel: ".
+_HOST_TAG = re.compile(r"([A-Za-z0-9][\w.-]{0,62}) kernel: ?")
 # journal -o short-unix: "1713542610.123456 host kernel: "
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
@@ -194,6 +198,11 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             pos = m.end()
     if host is None and pos == 0 and c and not c.isspace() and ": kern" in text[:260]:
         m = _NODE_DECODE.match(text)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    if host is None and pos == 0 and c.isalnum() and " kernel: " in text[:72]:
+        m = _HOST_TAG.match(text)
         if m:
             host = m.group(1)
             pos = m.end()

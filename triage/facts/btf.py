@@ -96,6 +96,7 @@ class Btf:
         # strings present more than once are in _dup_strings and searched for
         self._string_index: Optional[Dict[bytes, int]] = None
         self._dup_strings: frozenset = frozenset()
+        self._found: Dict[Tuple[str, Tuple[int, ...]], Tuple[int, ...]] = {}
         # enumerator name offset -> (enum type id, value), built on first use
         self._enumerators: Optional[Dict[int, Tuple[int, int]]] = None
 
@@ -201,7 +202,21 @@ class Btf:
             self._dup_strings = frozenset(p for p in parts if p in seen or seen.add(p))
 
     def find(self, name: str, kinds: Tuple[int, ...]) -> List[int]:
-        """Ids of the types called `name` whose kind is in `kinds`."""
+        """Ids of the types called `name` whose kind is in `kinds`.
+
+        Memoised (bounded): drgn asks its object finder again for every use of a
+        variable (cpu_curr() looks `runqueues` up once per CPU), and each search
+        scans the whole name index (~0.5 ms for vmlinux BTF)."""
+        key = (name, kinds)
+        hit = self._found.get(key)
+        if hit is not None:
+            return list(hit)
+        out = self._find(name, kinds)
+        if len(self._found) < MAX_MEMO:
+            self._found[key] = tuple(out)
+        return out
+
+    def _find(self, name: str, kinds: Tuple[int, ...]) -> List[int]:
         out: List[int] = []
         nb = self._names_bytes
         for off in self._string_offsets(name):

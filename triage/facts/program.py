@@ -452,6 +452,9 @@ def _load_from_debuginfod(drgn, prog, info, di: Dict[str, Any]) -> bool:
 def _module_symbols(prog) -> List[str]:
     """Name module frames from the modules' kallsyms (no module debuginfo is loaded)."""
     from drgn.helpers.linux.kallsyms import load_module_kallsyms
+    bad_list = _modules_list_problem(prog)
+    if bad_list:
+        return [f"module symbols not loaded: {bad_list}"[:200]]
     try:
         prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=-1)
     except Exception as exc:         # noqa: BLE001 - module frames are then unnamed, nothing worse
@@ -522,16 +525,41 @@ def _enable_orc(drgn, prog) -> List[str]:
     Returns notes for dump.source; stacks stay empty, with a reason, on failure."""
     from drgn.helpers.linux.kallsyms import load_module_kallsyms
     notes = []
+    bad_list = _modules_list_problem(prog)
+    if bad_list:
+        notes.append(f"module symbols not loaded: {bad_list}"[:200])
+    else:
+        try:
+            prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
+        except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
+            notes.append(f"module symbols not loaded: {exc}"[:200])
     try:
-        prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
-    except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
-        notes.append(f"module symbols not loaded: {exc}"[:200])
-    try:
-        prog.create_loaded_modules()
-        prog.main_module().address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
+        if bad_list:
+            # the kernel alone: libdrgn's module discovery would walk the broken list
+            main = prog.main_module("kernel", create=True)
+        else:
+            prog.create_loaded_modules()
+            main = prog.main_module()
+        main.address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     except Exception as exc:    # noqa: BLE001
         notes.append(f"kernel ORC not enabled: {exc}"[:200])
     return notes
+
+
+def _modules_list_problem(prog) -> Optional[str]:
+    """Why the `modules` list must not be handed to libdrgn, or None. libdrgn walks it
+    in C (module kallsyms, loaded-module discovery), where a loop in a damaged dump
+    runs until memory is exhausted; a missing `modules` symbol is left to drgn."""
+    from triage.facts.bounds import ContainerError, check_list
+    try:
+        head = prog["modules"].address_
+    except (LookupError, ValueError):
+        return None
+    try:
+        check_list(prog, head, "modules")
+    except ContainerError as exc:
+        return str(exc)
+    return None
 
 
 MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Debian 6.1: at most 19)
@@ -671,6 +699,16 @@ def read_btf(prog) -> bytes:
     if not 0 < size <= MAX_BTF_BYTES:
         raise FactsUnavailable(f"BTF section size {size} is not plausible")
     try:
+        # Only the bytes the header's sections cover: a __stop_BTF moved by damage
+        # (up to MAX_BTF_BYTES on) must not make this read, and the copies parsing
+        # makes, tens of MiB of whatever follows the blob. A header that is not
+        # BTF's is left for the parser to name.
+        head = prog.read(start, min(size, 24))
+        if len(head) == 24 and head[:2] == b"\x9f\xeb":
+            hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<IIIII", head, 4)
+            need = hdr_len + max(type_off + type_len, str_off + str_len)
+            if 24 <= need < size:
+                size = need
         return prog.read(start, size)
     except Exception as exc:    # noqa: BLE001 - FaultError: BTF pages missing from the dump
         raise FactsUnavailable(f"BTF section not readable from the dump: {exc}") from None
