@@ -6,7 +6,7 @@ on its own: one that fails (a missing global, an excluded page) is recorded in
 detected from the types (a member present or not), never from versions.
 """
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 TOP_RSS = 5
 MAX_TASKS = 1_000_000        # a task list longer than this is corrupt (pid_max is 4M, real hosts far fewer)
@@ -277,14 +277,14 @@ class Collector:
             return d
         from triage.facts.orc import StackCut
         try:
-            pcs = stack_pcs(self.prog, task, self.cpu_regs, self._orc_table())
+            frames = stack_frames(self.prog, task, self.cpu_regs, self._orc_table())
         except StackCut as cut:
-            pcs = cut.pcs
+            frames = cut.frames
             d["stack_reason"] = str(cut)[:300]
         except Exception as exc:   # noqa: BLE001 - no registers for the task, missing stack pages, ...
             d["stack_reason"] = f"{type(exc).__name__}: {exc}"[:200]
             return d
-        d["stack"] = [frame_text(self.prog, pc) for pc in pcs]
+        d["stack"] = [frame_text(self.prog, pc, call) for pc, call in frames]
         return d
 
     def _orc_table(self) -> Any:
@@ -346,7 +346,14 @@ def _comm(task: Any) -> str:
 def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None, orc: Any = None) -> List[int]:
     """Return addresses of the task's kernel stack, innermost first, as crash's `bt`
     lists them: one per real frame (inlined-function frames share their caller's pc
-    and are left out), at most MAX_FRAMES.
+    and are left out), at most MAX_FRAMES. See stack_frames()."""
+    return [pc for pc, _ in stack_frames(prog, task, cpu_regs, orc)]
+
+
+def stack_frames(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None,
+                 orc: Any = None) -> List[Tuple[int, bool]]:
+    """(pc, is_return_address) of each frame stack_pcs() lists: a frame that was not
+    interrupted holds the return address of a call, named by frame_text(call=True).
 
     A task running on a CPU is unwound from that CPU's saved registers: drgn's
     own (the dump's PRSTATUS notes) when it opened the file, else `cpu_regs`.
@@ -360,12 +367,12 @@ def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None,
             raise
         trace = prog.stack_trace(regs)
     if orc is None and prog.platform.arch.name == "AARCH64":
-        return _arm64_pcs(prog, trace, MAX_FRAMES)
-    from triage.facts.orc import repaired_pcs
-    return repaired_pcs(prog, trace, orc, MAX_FRAMES)
+        return _arm64_frames(prog, trace, MAX_FRAMES)
+    from triage.facts.orc import repaired_frames
+    return repaired_frames(prog, trace, orc, MAX_FRAMES)
 
 
-def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
+def _arm64_frames(prog: Any, trace: Any, limit: int) -> List[Tuple[int, bool]]:
     """Return addresses of an arm64 frame-pointer unwind, with the caller the frame
     records miss: a frame interrupted (an exception, or the CPU's saved registers)
     in a leaf function, or before its prologue stored x29/x30, has not pushed a
@@ -379,9 +386,9 @@ def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
         text = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     except LookupError:
         text = (0, 0)
-    out: List[int] = []
+    out: List[Tuple[int, bool]] = []
     for i, f in enumerate(frames):
-        out.append(f.pc)
+        out.append((f.pc, not f.interrupted))
         if len(out) >= limit:
             break
         # only in the kernel image: module code is unwound by frame records alone,
@@ -401,7 +408,7 @@ def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
         if _at_exception_vector(here, f.pc):
             continue            # LR is the interrupted code's, whose own pc (ELR) is not saved here
         if here.address != there.address:
-            out.append(lr)
+            out.append((lr, True))
     return out[:limit]
 
 
@@ -426,15 +433,21 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     return None
 
 
-def frame_text(prog: Any, pc: int) -> str:
-    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown)."""
+def frame_text(prog: Any, pc: int, call: bool = False) -> str:
+    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown).
+
+    `call`: pc is a return address, named (as drgn's StackFrame.symbol() names it)
+    by the function holding pc - 1, the call itself: after a call to a noreturn
+    function at a function's end, pc is already the next function's first byte
+    (`oops_end.cold+0x18`, not `show_opcodes.cold+0x0`)."""
+    look = pc - 1 if call and pc > 0 else pc      # 0: drgn's frame-pointer walk ran off user space
     try:
-        sym = prog.symbol(pc)
+        sym = prog.symbol(look)
     except LookupError:
         return hex(pc)
     text = f"{sym.name}+{pc - sym.address:#x}"
     try:
-        mod = prog.module(pc)
+        mod = prog.module(look)
     except (LookupError, AttributeError):
         return text
     return text if mod.name == "kernel" else f"{text} [{mod.name}]"
