@@ -53,6 +53,40 @@ _REL_KEYS = {"kind", "fields", "within_s", "within_lines", "same_module", "modul
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 
 
+class LazyPattern:
+    """A regex of a built-in rule, compiled on first use.
+
+    The built-in files hold ~900 regexes and one dump or log consults only the
+    few rules whose event kinds occur in it; compiling them all at load cost
+    ~80 ms of every `triage analyze`. Built-in regexes are checked by the
+    test suite (tests/classify/test_lazy_patterns.py compiles every one);
+    regexes from user rule files are still compiled at load, so a bad one is
+    reported there, with its file and rule."""
+
+    __slots__ = ("pattern", "_re")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._re: Optional[Pattern] = None
+
+    def compiled(self) -> Pattern:
+        """The compiled pattern (compiles it the first time)."""
+        if self._re is None:
+            self._re = re.compile(self.pattern)
+        return self._re
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.compiled(), name)
+
+    def __reduce__(self):
+        return (LazyPattern, (self.pattern,))
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r})"
+
+
 @dataclass
 class Relation:
     """`preceded_by` / `followed_by`: another event near the matched one."""
@@ -295,7 +329,11 @@ def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
 
 
 def load_files(files: Sequence[Traversable]) -> RuleSet:
-    """Load the given rule files (paths or importlib.resources Traversables) in order."""
+    """Load the given rule files (paths or importlib.resources Traversables) in order.
+    The regexes of the built-in files are compiled on first use (LazyPattern),
+    those of any other file here, so that a bad one is reported at load."""
+    bdir = builtin_dir()
+    builtin = {str(f) for f in _toml_files(bdir)} if bdir.is_dir() else set()
     docs = []
     for f in files:
         try:
@@ -315,7 +353,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                 raise SignatureError(f"skip list '{name}' must be a list of regexes", path=path)
             pats = skip.setdefault(name, [])
             for i in items:
-                pats.append(_regex(i, path, f"skip.{name}"))
+                pats.append(_regex(i, path, f"skip.{name}", path in builtin))
     aliases: Dict[str, str] = {}
     for path, doc in docs:
         for name, canon in (doc.get("alias") or {}).items():
@@ -344,7 +382,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
-            rule = _rule(raw, path, i, lists, skip)
+            rule = _rule(raw, path, i, lists, skip, path in builtin)
             rules[rule.id] = rule
     return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
                    gpu_source_dirs=source_dirs)
@@ -392,9 +430,11 @@ def _err(path: str, rid: str, msg: str) -> SignatureError:
     return SignatureError(f"rule '{rid}': {msg}", path=path)
 
 
-def _regex(s: Any, path: str, rid: str) -> Pattern:
+def _regex(s: Any, path: str, rid: str, lazy: bool = False) -> Pattern:
     if not isinstance(s, str):
         raise _err(path, rid, f"expected a regex string, got {s!r}")
+    if lazy:
+        return LazyPattern(s)  # type: ignore[return-value]
     try:
         return re.compile(s)
     except re.error as exc:
@@ -409,15 +449,16 @@ def _str_list(v: Any, path: str, rid: str, key: str) -> List[str]:
     return list(v)
 
 
-def _fields(v: Any, path: str, rid: str, key: str) -> Dict[str, Pattern]:
+def _fields(v: Any, path: str, rid: str, key: str, lazy: bool = False) -> Dict[str, Pattern]:
     if v is None:
         return {}
     if not isinstance(v, dict):
         raise _err(path, rid, f"'{key}' must be a table of field = regex")
-    return {k: _regex(p, path, rid) for k, p in v.items()}
+    return {k: _regex(p, path, rid, lazy) for k, p in v.items()}
 
 
-def _relation(v: Any, path: str, rid: str, key: str, lists: Dict[str, List[str]]) -> Optional[Relation]:
+def _relation(v: Any, path: str, rid: str, key: str, lists: Dict[str, List[str]],
+              lazy: bool = False) -> Optional[Relation]:
     if v is None:
         return None
     if not isinstance(v, dict):
@@ -429,11 +470,12 @@ def _relation(v: Any, path: str, rid: str, key: str, lists: Dict[str, List[str]]
         raise _err(path, rid, f"'{key}' needs 'kind'")
     if v.get("module_in") and v["module_in"] not in lists:
         raise _err(path, rid, f"'{key}.module_in' names unknown list '{v['module_in']}'")
-    return Relation(_str_list(v["kind"], path, rid, key + ".kind"), _fields(v.get("fields"), path, rid, key + ".fields"),
+    return Relation(_str_list(v["kind"], path, rid, key + ".kind"), _fields(v.get("fields"), path, rid, key + ".fields", lazy),
                     v.get("within_s"), v.get("within_lines"), bool(v.get("same_module", False)), v.get("module_in"))
 
 
-def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Dict[str, Any]) -> Rule:
+def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Dict[str, Any],
+          lazy: bool = False) -> Rule:
     if not isinstance(raw, dict):
         raise SignatureError(f"rule #{index + 1} is not a table", path=path)
     rid = raw.get("id")
@@ -471,15 +513,15 @@ def _rule(raw: Any, path: str, index: int, lists: Dict[str, List[str]], skip: Di
             raise _err(path, rid, f"'match.{lk}' names unknown list '{m[lk]}'")
     cond = Condition(
         kinds=_str_list(m["kind"], path, rid, "match.kind"),
-        fields=_fields(m.get("fields"), path, rid, "match.fields"),
-        not_fields=_fields(m.get("not_fields"), path, rid, "match.not_fields"),
+        fields=_fields(m.get("fields"), path, rid, "match.fields", lazy),
+        not_fields=_fields(m.get("not_fields"), path, rid, "match.not_fields", lazy),
         culprit_module_in=m.get("culprit_module_in"),
         culprit_module_not_in=m.get("culprit_module_not_in"),
         any_frame_module_in=m.get("any_frame_module_in"),
         panicked=m.get("panicked"),
-        preceded_by=_relation(m.get("preceded_by"), path, rid, "preceded_by", lists),
-        not_preceded_by=_relation(m.get("not_preceded_by"), path, rid, "not_preceded_by", lists),
-        followed_by=_relation(m.get("followed_by"), path, rid, "followed_by", lists),
+        preceded_by=_relation(m.get("preceded_by"), path, rid, "preceded_by", lists, lazy),
+        not_preceded_by=_relation(m.get("not_preceded_by"), path, rid, "not_preceded_by", lists, lazy),
+        followed_by=_relation(m.get("followed_by"), path, rid, "followed_by", lists, lazy),
     )
     skips = _str_list(raw["skip"], path, rid, "skip") if "skip" in raw else None
     anchors = _str_list(raw["anchor"], path, rid, "anchor") if "anchor" in raw else None
