@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from triage.classify.rules import LazyPattern, load_files, load_rules
+from triage.classify.rules import load_files, load_rules
+from triage.lazyre import LazyPattern
 from triage.errors import SignatureError
 
 
@@ -33,6 +34,7 @@ def test_lazy_pattern_behaves_like_compiled():
     p = LazyPattern(r"^(foo|ba+r)$")
     assert p._re is None
     assert p.search("baar") and not p.match("x") and p.pattern == r"^(foo|ba+r)$"
+    assert "search" in vars(p)        # later calls skip __getattr__
     assert p.flags == re.compile(p.pattern).flags
 
 

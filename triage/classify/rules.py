@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
+from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,40 +52,6 @@ _MATCH_KEYS = {"kind", "fields", "not_fields", "culprit_module_in", "culprit_mod
                "preceded_by", "followed_by", "not_preceded_by", "any_frame_module_in"}
 _REL_KEYS = {"kind", "fields", "within_s", "within_lines", "same_module", "module_in"}
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-
-
-class LazyPattern:
-    """A regex of a built-in rule, compiled on first use.
-
-    The built-in files hold ~900 regexes and one dump or log consults only the
-    few rules whose event kinds occur in it; compiling them all at load cost
-    ~80 ms of every `triage analyze`. Built-in regexes are checked by the
-    test suite (tests/classify/test_lazy_patterns.py compiles every one);
-    regexes from user rule files are still compiled at load, so a bad one is
-    reported there, with its file and rule."""
-
-    __slots__ = ("pattern", "_re")
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self._re: Optional[Pattern] = None
-
-    def compiled(self) -> Pattern:
-        """The compiled pattern (compiles it the first time)."""
-        if self._re is None:
-            self._re = re.compile(self.pattern)
-        return self._re
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.compiled(), name)
-
-    def __reduce__(self):
-        return (LazyPattern, (self.pattern,))
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r})"
 
 
 @dataclass
@@ -330,8 +297,9 @@ def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
 
 def load_files(files: Sequence[Traversable]) -> RuleSet:
     """Load the given rule files (paths or importlib.resources Traversables) in order.
-    The regexes of the built-in files are compiled on first use (LazyPattern),
-    those of any other file here, so that a bad one is reported at load."""
+    The regexes of the built-in files are compiled on first use (LazyPattern,
+    ~900 of them, ~25 ms; tests/classify/test_lazy_patterns.py compiles every
+    one), those of any other file here, so that a bad one is reported at load."""
     bdir = builtin_dir()
     builtin = {str(f) for f in _toml_files(bdir)} if bdir.is_dir() else set()
     docs = []

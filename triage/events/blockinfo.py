@@ -2,22 +2,22 @@
 `CPU: .. PID: .. Comm: .. Tainted: ..`, `Modules linked in:`, `Hardware name:`,
 and the boot banner lines that fill SystemFacts."""
 
-import re
 from typing import List, Optional, Tuple
 
 from triage.events.model import Module
+from triage.lazyre import lazy_compile
 
-_CPU_LINE = re.compile(
+_CPU_LINE = lazy_compile(
     r"CPU: (\d{1,5}) (?:UID: \d{1,10} )?PID: (-?\d{1,10}) Comm: (.{0,64}?) (Not tainted|Tainted: (.{0,40}?)) ?(\S{0,120})(?: #|$)")
-_PID_OLD = re.compile(r"Pid: (\d{1,10}), comm: (.{0,64}?) (Not tainted|Tainted: (.{0,40}?)) ?(\S{0,120})")
-_MODULE = re.compile(r"([\w-]{1,64})(?:\(([A-Z+-]{1,12})\))?$")
-_LAST_UNLOADED = re.compile(r"\[last unloaded: ([^\]]{1,64})\]")
-_LINUX_VERSION = re.compile(r"Linux version (\S{1,120})")
-_MEMORY = re.compile(r"Memory: (\d{1,14})K/(\d{1,14})K available")
-_CPUS = re.compile(r"(?:smp: Brought up \d{1,4} nodes?, (\d{1,5}) CPUs?|smpboot: Allowing (\d{1,5}) CPUs)")
+_PID_OLD = lazy_compile(r"Pid: (\d{1,10}), comm: (.{0,64}?) (Not tainted|Tainted: (.{0,40}?)) ?(\S{0,120})")
+_MODULE = lazy_compile(r"([\w-]{1,64})(?:\(([A-Z+-]{1,12})\))?$")
+_LAST_UNLOADED = lazy_compile(r"\[last unloaded: ([^\]]{1,64})\]")
+_LINUX_VERSION = lazy_compile(r"Linux version (\S{1,120})")
+_MEMORY = lazy_compile(r"Memory: (\d{1,14})K/(\d{1,14})K available")
+_CPUS = lazy_compile(r"(?:smp: Brought up \d{1,4} nodes?, (\d{1,5}) CPUs?|smpboot: Allowing (\d{1,5}) CPUs)")
 
 
-_RELEASE = re.compile(r"\s(\d{1,3}\.\d{1,3}[\w.+~-]{0,100})")
+_RELEASE = lazy_compile(r"\s(\d{1,3}\.\d{1,3}[\w.+~-]{0,100})")
 
 
 def _split_taint(text: str, taint: str, release: str) -> Tuple[str, str]:

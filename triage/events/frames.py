@@ -6,35 +6,35 @@ frames (`func+0x1/0x2 net/core/dev.c:12`, `func net/x.c:3 [inline]`) and the
 faulting-location lines RIP/IP/pc/PC is at/EIP.
 """
 
-import re
 from typing import Optional
 
 from triage.events.model import Frame
+from triage.lazyre import lazy_compile
 
 _NAME = r"[A-Za-z_.$][\w.$]{0,255}"
-_SYM = re.compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: \[([\w-]{1,64})\])?")
+_SYM = lazy_compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: \[([\w-]{1,64})\])?")
 # One call-trace line (anchored). Either an offset/size or a source location is
 # required so ordinary words are not taken for frames.
-_TRACE = re.compile(
+_TRACE = lazy_compile(
     r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
     r"(?: \[([\w-]{1,64})\])?"
     r"(?: ((?:[\w.-]{1,128}/){0,16}[\w.-]{1,128}:\d{1,7}))?"
     r"(?: \[inline\])?"
     r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
-_ARM32 = re.compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
+_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
 # The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
-_ARM32_CALLER = re.compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
+_ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
                            r"(?: \[([\w-]{1,64})\])?\)\s{0,8}$")
 # arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
 # the line's frame is the callee (the caller is the next line's callee)
-_ARM32_FROM = re.compile(r"\s{0,16}(" + _NAME + r")(?: \[([\w-]{1,64})\])? from (" + _NAME +
+_ARM32_FROM = lazy_compile(r"\s{0,16}(" + _NAME + r")(?: \[([\w-]{1,64})\])? from (" + _NAME +
                          r")\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\s{0,8}$")
 # 2.6.x x86_64 printk_address() put a module symbol's module first, between colons:
 # " [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a" (RHEL 5)
-_COLON_MODULE = re.compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?) )?:([\w-]{1,64}):(" + _NAME + r")"
+_COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?) )?:([\w-]{1,64}):(" + _NAME + r")"
                            r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})\s{0,8}$")
-_ADDR_ONLY = re.compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
+_ADDR_ONLY = lazy_compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
 CONTEXT_MARKERS = {
@@ -59,7 +59,7 @@ def parse_symbol(text: str) -> Optional[Frame]:
 
 # A module tag cut by a terminal or a pager ("... [nvid", "... [nvidia>"): the frame is
 # still a frame, its module unknown.
-_CUT_TAG = re.compile(r" \[[\w-]{0,63}[>\u2026]?$")
+_CUT_TAG = lazy_compile(r" \[[\w-]{0,63}[>\u2026]?$")
 
 
 def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:

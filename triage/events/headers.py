@@ -16,6 +16,7 @@ from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
 from triage.events.model import Frame, is_near_null
+from triage.lazyre import lazy_compile
 
 
 @dataclass
@@ -31,74 +32,74 @@ class Header:
 
 
 _HEX = r"(?:0x)?[0-9a-fA-F]{1,16}"
-_NULL_OLD = re.compile(r"BUG: unable to handle kernel NULL pointer dereference(?: at\s{0,32}(\S{1,40}))?")
-_PAGING_OLD = re.compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
-_NULL_NEW = re.compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
-_PAGING_NEW = re.compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
-_ARM_UNABLE = re.compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
-_GPF = re.compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
+_NULL_OLD = lazy_compile(r"BUG: unable to handle kernel NULL pointer dereference(?: at\s{0,32}(\S{1,40}))?")
+_PAGING_OLD = lazy_compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
+_NULL_NEW = lazy_compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
+_PAGING_NEW = lazy_compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
+_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
+_GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
 # "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")
-_ARM_DIE = re.compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
-_UNHANDLED_AT = re.compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
-_KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
-_WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+_ARM_DIE = lazy_compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
+_UNHANDLED_AT = lazy_compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
+_KBUG = lazy_compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
+_WARN_NEW = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
-_WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
+_WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
 # __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
 # "WARNING: CPU: %d PID: %d at %pS"
-_WARN_NOFILE = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
-_WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
-_SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
-_PPC_HARD = re.compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
-_HARD = re.compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
-_HUNG = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
-_SANITIZER = re.compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
-_UBSAN = re.compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
-_PANIC = re.compile(r"Kernel panic - not syncing:? ?(.{0,400})")
-_OOM_INVOKED = re.compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
-_OOM_KILL_OLD = re.compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
+_WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
+_WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+_SOFT = lazy_compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
+_PPC_HARD = lazy_compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
+_HARD = lazy_compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
+_HUNG = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
+_SANITIZER = lazy_compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
+_UBSAN = lazy_compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
+_PANIC = lazy_compile(r"Kernel panic - not syncing:? ?(.{0,400})")
+_OOM_INVOKED = lazy_compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
+_OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
-_OOM_KILLED = re.compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
-_OOM_CONSTRAINT = re.compile(r"oom-kill:constraint=(\w{1,40})")
-_KV = re.compile(r"(\w{1,40})=([^,]{0,200})")
-_OOM_REAPER = re.compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
+_OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+_OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
+_KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
+_OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
 # "%s: page allocation failure: order:%u, mode:%#x(%pGg)"; 2.6 kernels wrote
 # "%s: page allocation failure. order:%d, mode:0x%x" (mm/page_alloc.c, 2.6.x)
-_ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
-_ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
-_VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
-_VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
+_ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+_ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
+_VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
+_VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
 # "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
-_SLAB_OOM = re.compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
-_XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
-_NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
-_DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
-_OLD_NOUVEAU_FIFO = re.compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
-_OLD_NOUVEAU_DEV = re.compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
-_DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
+_SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+_XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
+_NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
+_DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
+_OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
+_OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
+_DEV_PREFIX = lazy_compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
 # dev_printk() of the SoC GPU drivers: "<driver> <device>: ", the device a platform device
 # named "<unit address>.<node>" ("msm 5100000.mdp:", "adreno 3d00000.gpu:", "v3d fec00000.v3d:")
 # or a PCI one (etnaviv on Loongson: "etnaviv 0000:00:06.0:"). The driver is the platform
 # driver's .name, which is not always its module's name: msm's sub-drivers print their own.
-_GT_TAG = re.compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
-_SOC_DEV_PREFIX = re.compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv|mali) "
+_GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
+_SOC_DEV_PREFIX = lazy_compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv|mali) "
                              r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
 # ARM's out-of-tree Mali driver registers as "mali" and builds mali_kbase.ko
 _SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali": "mali_kbase"}
-_BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
-_BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
-_INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
-_RCU = re.compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
-_MCE = re.compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
+_BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
+_BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
+_INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
+_RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
+_MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
-_LOCKS_HELD = re.compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
-_CANT_DIE = re.compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
-_STACKPROT = re.compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
+_LOCKS_HELD = lazy_compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
+_CANT_DIE = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
+_STACKPROT = lazy_compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
 # Where a generic "BUG: <what>" headline ends.
 _BUG_CUTS = (" mm:", " on CPU", " at ", " in process", " in preemptible", " in non-preemptible", " detected", " suspected",

@@ -1,13 +1,14 @@
 """The OOM report's body: the Mem-Info block and the task table."""
 
-import re
 from typing import Any, Dict, List, Optional
 
-_COUNTER = re.compile(r"([a-z_]{2,40}):(\d{1,20})(kB)?")
-_ZONE = re.compile(r"Node (\d{1,4}) (\w{1,16}) free:(\d{1,20})kB(?: boost:\d{1,20}kB)? min:(\d{1,20})kB low:(\d{1,20})kB high:(\d{1,20})kB")
-_SWAP = re.compile(r"(Free swap|Total swap)\s{0,4}=\s{0,4}(-?\d{1,20})kB")
-_PAGES = re.compile(r"(\d{1,20}) (pages RAM|pages reserved|total pagecache pages|pages HighMem/MovableOnly|pages in swap cache)")
-_TASK_ROW = re.compile(r"\[\s{0,10}(\d{1,10})\]((?:\s{1,20}-?\d{1,20}){4,12})\s{1,20}(\S.{0,63})$")
+from triage.lazyre import lazy_compile
+
+_COUNTER = lazy_compile(r"([a-z_]{2,40}):(\d{1,20})(kB)?")
+_ZONE = lazy_compile(r"Node (\d{1,4}) (\w{1,16}) free:(\d{1,20})kB(?: boost:\d{1,20}kB)? min:(\d{1,20})kB low:(\d{1,20})kB high:(\d{1,20})kB")
+_SWAP = lazy_compile(r"(Free swap|Total swap)\s{0,4}=\s{0,4}(-?\d{1,20})kB")
+_PAGES = lazy_compile(r"(\d{1,20}) (pages RAM|pages reserved|total pagecache pages|pages HighMem/MovableOnly|pages in swap cache)")
+_TASK_ROW = lazy_compile(r"\[\s{0,10}(\d{1,10})\]((?:\s{1,20}-?\d{1,20}){4,12})\s{1,20}(\S.{0,63})$")
 
 TOP_TASKS = 10
 

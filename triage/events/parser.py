@@ -28,6 +28,7 @@ from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, i
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
 from triage.events.shared import Shared
+from triage.lazyre import lazy_compile
 
 MAX_FRAMES = 256
 MAX_TRACES = 8
@@ -52,17 +53,17 @@ _SHUTDOWN = ("reboot: Restarting system", "reboot: Power down", "reboot: System 
              "Kernel panic - not syncing", "---[ end Kernel panic", "kvm: exiting hardware virtualization",
              "ACPI: Preparing to enter system sleep state S5", "ACPI: PM: Preparing to enter system sleep state S5",
              "Power down", "Synchronizing SCSI cache", "reboot: ")
-_MERGED = re.compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
+_MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
-_AT_SYM = re.compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
-_MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
+_AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
+_MIDLINE_RE = lazy_compile("|".join(re.escape(m) for m in _MIDLINE))
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
 # KASAN/KFENCE access line: "Write of size 1 at addr ffff8000db950000 by task ..." (KASAN),
 # "Read at addr ffff... (in kfence-#12):" (KFENCE)
-_SANITIZER_ACCESS = re.compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
+_SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
@@ -75,7 +76,7 @@ HEADERLESS_WINDOW = 30
 # task in uninterruptible sleep (state D) shown without a report header is the body of a
 # hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
 # blocked for more than" line), as pasted from after that line
-_BLOCKED_TASK = re.compile(r"task:.{1,15}? {0,15} state:D\b")
+_BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -739,7 +740,7 @@ class LogParser:
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
 
 
-_ARM_SHOW_PTE = re.compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between )")
+_ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between )")
 
 # ESR_ELx exception classes of a kernel memory abort (arch/arm64/include/asm/esr.h:
 # ESR_ELx_EC_IABT_LOW 0x20, IABT_CUR 0x21, DABT_LOW 0x24, DABT_CUR 0x25)
@@ -786,7 +787,7 @@ def _name_arm_die(ev: Event) -> None:
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
 # before a headerless register dump it may be (it, the end marker, then the dump).
-_LONE_CR2 = re.compile(r"CR2: ([0-9a-fA-F]{8,16})\s*$")
+_LONE_CR2 = lazy_compile(r"CR2: ([0-9a-fA-F]{8,16})\s*$")
 _CR2_SUMMARY_GAP = 3
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2

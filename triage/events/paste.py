@@ -30,6 +30,7 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 
 from triage.events.frames import parse_trace_line
 from triage.events.prefix import MAX_LINE, strip_prefix
+from triage.lazyre import lazy_compile
 
 Numbered = Iterator[Tuple[int, str]]
 
@@ -74,8 +75,8 @@ def unbreak_spaces(lines: Numbered) -> Numbered:
 
 # -- journal structured modes ----------------------------------------------------
 
-_VERBOSE_HEAD = re.compile(r"\S.{0,80} \[s=[0-9a-f]{32};i=[0-9a-f]{1,16};")
-_FIELD = re.compile(r"([A-Z0-9_]{1,64})=(.*)", re.S)
+_VERBOSE_HEAD = lazy_compile(r"\S.{0,80} \[s=[0-9a-f]{32};i=[0-9a-f]{1,16};")
+_FIELD = lazy_compile(r"([A-Z0-9_]{1,64})=(.*)", re.S)
 
 
 def _console(fields: dict) -> List[str]:
@@ -258,8 +259,8 @@ def _verbose(n: int, first: str, it: Numbered) -> Numbered:
 
 # Quote markers, optionally behind the "+" of a diff that adds the quoted text (a patch or PR
 # that pastes a quoted log).
-_QUOTE = re.compile(r"\+?(?:> ?){1,16}")
-_INDENT = re.compile(r"[ \t]{1,32}")
+_QUOTE = lazy_compile(r"\+?(?:> ?){1,16}")
+_INDENT = lazy_compile(r"[ \t]{1,32}")
 
 
 def _window(lines: Numbered, size: int = WINDOW) -> Tuple[List[Tuple[int, str]], Numbered]:
@@ -297,7 +298,7 @@ def _unquote(lines: Numbered) -> Numbered:
         yield n, s
 
 
-_LINE_NUMBER = re.compile(r"\d{1,10}[:-]")
+_LINE_NUMBER = lazy_compile(r"\d{1,10}[:-]")
 
 
 def strip_line_numbers(lines: Numbered) -> Numbered:
@@ -376,12 +377,12 @@ def _dedent(lines: Numbered, common: str) -> Numbered:
 # -- wrapped lines ------------------------------------------------------------
 
 # Tails a wrapping client leaves on the next line.
-_HEX_RUN = re.compile(r"(?:[<(]?[0-9a-f]{2,16}[>)]?(?: |$)){1,64}")
-_MODULE_RUN = re.compile(r"(?:[\w-]{1,64}(?:\([A-Z+-]{1,12}\))?(?: |$)){1,64}(?:\[last unloaded: [\w-]{1,64}\] ?)?")
-_MOD_TAG = re.compile(r"\[[\w-]{1,64}\]")
-_PARTIAL_FRAME = re.compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
-_FRAME_TAIL = re.compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
-_WHOLE_FRAME_END = re.compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+_HEX_RUN = lazy_compile(r"(?:[<(]?[0-9a-f]{2,16}[>)]?(?: |$)){1,64}")
+_MODULE_RUN = lazy_compile(r"(?:[\w-]{1,64}(?:\([A-Z+-]{1,12}\))?(?: |$)){1,64}(?:\[last unloaded: [\w-]{1,64}\] ?)?")
+_MOD_TAG = lazy_compile(r"\[[\w-]{1,64}\]")
+_PARTIAL_FRAME = lazy_compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
+_FRAME_TAIL = lazy_compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
+_WHOLE_FRAME_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
 # Only a line at least this long can have been wrapped by a 72-80 column client.
@@ -390,9 +391,9 @@ MIN_WRAPPED = 60
 # __warn()'s header, "WARNING: CPU: %d PID: %d at %s:%d %pS" (or "at %pS" without
 # CONFIG_DEBUG_BUGVERBOSE), cut by a wrapping client after "at" or after the file:line:
 # the kernel never ends the line there, so the next line is the rest of it.
-_WARN_OPEN = re.compile(r"WARNING: CPU: \d{1,5} PID: -?\d{1,10} at(?: ([^\s:]{1,200}:\d{1,7}))?")
-_WARN_LOCATION = re.compile(r"[^\s:]{1,200}:\d{1,7}(?: .{1,300})?")
-_WARN_SYMBOL = re.compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+_WARN_OPEN = lazy_compile(r"WARNING: CPU: \d{1,5} PID: -?\d{1,10} at(?: ([^\s:]{1,200}:\d{1,7}))?")
+_WARN_LOCATION = lazy_compile(r"[^\s:]{1,200}:\d{1,7}(?: .{1,300})?")
+_WARN_SYMBOL = lazy_compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
 
 
 def _warn_open(msg: str) -> Optional[bool]:
@@ -560,7 +561,7 @@ MAX_REVERSE_LINES = 1 << 18
 # Lines read to decide the order.
 ORDER_WINDOW = 4 * WINDOW
 
-_CLOCK = re.compile(r"(?:^|[ T])(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?=[ +Z-])")
+_CLOCK = lazy_compile(r"(?:^|[ T])(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?=[ +Z-])")
 _TRACE_HEADS = ("Call Trace:", "Call trace:")
 # Adjacent lines of one report in the order the kernel prints them (x86 __die()/
 # show_regs(), __warn(), arm64 mem_abort_decode()): seen the other way round,

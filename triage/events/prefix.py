@@ -5,80 +5,81 @@ Every regex here is anchored and free of nested quantifiers, so a line costs
 time linear in its (capped) length.
 """
 
-import re
 from typing import Optional, Tuple
+
+from triage.lazyre import lazy_compile
 
 # Longest message text kept per line; longer lines are cut and counted.
 MAX_LINE = 4096
 
 # ANSI/VT escape sequences (CSI ... final byte, OSC ... BEL/ST, two-byte ESC x).
-_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?<=>]{0,64}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_ESCAPE = lazy_compile(r"\x1b(?:\[[0-9;?<=>]{0,64}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?|[@-Z\\-_])")
 # C0/C1 control characters other than tab; replaced by "?" so offsets stay visible.
 _CONTROL_TABLE = {c: "?" for c in list(range(0, 9)) + list(range(10, 32)) + [127] + list(range(0x80, 0xA0))}
-_HAS_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_HAS_CONTROL = lazy_compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
-_SYSLOG_PRI = re.compile(r"<(\d{1,3})>")
-_PRINTK_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
-_CALLER = re.compile(r"\[ *([TC]\d{1,10})\]")
+_SYSLOG_PRI = lazy_compile(r"<(\d{1,3})>")
+_PRINTK_TS = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9})\]")
+_CALLER = lazy_compile(r"\[ *([TC]\d{1,10})\]")
 # The common line in one match: a printk stamp, an optional caller column ("[T123]",
 # with or without a blank before it) and the blank after them.
-_PRINTK_LINE = re.compile(r"\[ *(\d{1,12}\.\d{1,9})\](?: ?\[ *([TC]\d{1,10})\])? ?")
+_PRINTK_LINE = lazy_compile(r"\[ *(\d{1,12}\.\d{1,9})\](?: ?\[ *([TC]\d{1,10})\])? ?")
 # "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
 # is absent where syslogd is told not to log it or the poster cut it out
 # ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware).
-_SYSLOG_DATE = re.compile(
+_SYSLOG_DATE = lazy_compile(
     r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (?:(\S{1,255}) )?kernel: ?")
 # rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
-_ISO_DATE = re.compile(
+_ISO_DATE = lazy_compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
 # journal -o short-full: "Wed 2024-01-03 22:06:01 UTC host kernel: "
-_FULL_DATE = re.compile(r"[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: [A-Z]{1,5})? (\S{1,255}) kernel: ?")
+_FULL_DATE = lazy_compile(r"[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: [A-Z]{1,5})? (\S{1,255}) kernel: ?")
 # dmesg -T: "[Wed Jan  3 22:06:01 2024] "
-_CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?")
+_CTIME = lazy_compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?")
 # dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "; also cut to the second,
 # without the zone, as posters trim it ("2026-09-13T22:23:00 xe 0000:3d:00.0: ...")
-_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
+_DMESG_ISO = lazy_compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
 # A wall-clock date and time a console logger or the poster's script wrote in front of the
 # kernel's own line ("2024-12-26 16:17:45 [16002.085540] BUG: ..."): taken as a prefix only
 # when a printk stamp follows it, which no kernel message text starts with after a date.
-_DATE_BEFORE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d{1,9})? (?=\[ *\d{1,12}\.\d{1,9}\])")
+_DATE_BEFORE_STAMP = lazy_compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d{1,9})? (?=\[ *\d{1,12}\.\d{1,9}\])")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
-_MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
+_MONO_HOST = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
 # "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:";
 # or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
-_LOCALE_DATE = re.compile(
+_LOCALE_DATE = lazy_compile(
     r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
 # The host and the syslog tag alone, the date columns cut by the poster ("qay kernel: BUG: ...",
 # "pop-os kernel: "): one host-name token, then "kernel:". printk text never opens with a
 # single word followed by " kernel: ".
-_HOST_TAG = re.compile(r"([A-Za-z0-9][\w.-]{0,62}) kernel: ?")
+_HOST_TAG = lazy_compile(r"([A-Za-z0-9][\w.-]{0,62}) kernel: ?")
 # journal -o short-unix: "1713542610.123456 host kernel: "
-_UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
+_UNIX_DATE = lazy_compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
 _FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
 # the "kernel:" tag after a stamp, with the syslog facility (and level) column some log
 # viewers print before it ("[Feb 09 10:20:44] kern kernel: ", "... kern.warn kernel: ")
-_FACILITY_TAG = re.compile(r"(?:" + _FACILITY + r"(?:\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug))? )?kernel: ?")
+_FACILITY_TAG = lazy_compile(r"(?:" + _FACILITY + r"(?:\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug))? )?kernel: ?")
 # OpenWrt logread (ubox logd): ctime, then "<facility>.<level>" and the tag:
 # "Sun Jun  6 16:14:57 2021 kern.warn kernel: "
-_LOGREAD = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} " + _FACILITY
+_LOGREAD = lazy_compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} " + _FACILITY
                       + r"\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
-_DECODE = re.compile(_FACILITY + r" {0,4}:"
+_DECODE = lazy_compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
 # talosctl dmesg: "<node>: <facility>: <level>: [<RFC 3339 time>]: " (the node's name or IP,
 # then the decoded facility and level padded like dmesg -x, then the time in brackets)
-_NODE_DECODE = re.compile(r"(\S{1,255}): " + _FACILITY
+_NODE_DECODE = lazy_compile(r"(\S{1,255}): " + _FACILITY
                           + r": {0,8}(?:emerg|alert|crit|err|warning|warn|notice|info|debug): "
                           r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]: ")
 # dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
 # (a decimal comma in locales that write one: "[  +0,006982]").
-_RELTIME = re.compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
-_DELTA_TS = re.compile(r"\[ *(\d{1,12})\.(\d{1,9}) <[ \d.]{1,24}>\] ?")
+_RELTIME = lazy_compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
+_DELTA_TS = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9}) <[ \d.]{1,24}>\] ?")
 # Any other bracketed stamp holding a clock time ("[dim. 19 avril 18:03:30 2026]", "[Apr19 18:03]"):
 # opaque, dropped, not parsed. Kernel text never opens a line with a bracket around a clock time.
-_OPAQUE_STAMP = re.compile(r"\[[^\[\]]{0,40}?\d:\d\d[^\[\]]{0,40}\] ?")
+_OPAQUE_STAMP = lazy_compile(r"\[[^\[\]]{0,40}?\d:\d\d[^\[\]]{0,40}\] ?")
 
 
 def sanitize(raw: str) -> Tuple[str, bool]:
@@ -179,7 +180,7 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         else:
             m = _DMESG_ISO.match(text, pos) or _DATE_BEFORE_STAMP.match(text, pos) or _UNIX_DATE.match(text, pos)
             if m:
-                if m.re is _UNIX_DATE:
+                if m.re is _UNIX_DATE.compiled():
                     host = m.group(1)
                 pos = m.end()
     elif c == "[":
