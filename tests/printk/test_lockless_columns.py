@@ -130,9 +130,8 @@ def test_columns_unaligned_fields_fall_back_to_struct():
 
 def test_columns_refuse_the_layouts_records_refuse():
     """Overlapping fields (a damaged VMCOREINFO) are refused by both paths alike."""
-    import dataclasses
     hdr, d, i, data = _valid_ring([b"one", b"two"])
-    bad = dataclasses.replace(LAY, lpos_next=LAY.lpos_begin)
+    bad = LAY.replace(lpos_next=LAY.lpos_begin)
     refused = []
     for decode in (iter_lockless, iter_lockless_columns):
         try:

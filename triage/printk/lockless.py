@@ -12,11 +12,11 @@ unsigned long) before the text.
 import struct
 import sys
 from array import array
-from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import add, and_, eq, ge, getitem, gt, is_not, lt, sub, xor
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+from triage.datarecord import DataRecord
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import CorruptDumpError, MemoryReadError
 from triage.printk import lanes
@@ -41,8 +41,7 @@ _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-fil
 _RUN = 1 << 14               # descriptors unpacked per pass (bounds the temporary copies)
 
 
-@dataclass
-class LocklessLayout:
+class LocklessLayout(DataRecord):
     """Sizes and offsets of the ring structures, taken from VMCOREINFO."""
 
     ring_size: int
@@ -115,8 +114,7 @@ class LocklessLayout:
         )
 
 
-@dataclass
-class RingHeader:
+class RingHeader(DataRecord):
     """The variable part of struct printk_ringbuffer: where the arrays are and the id range."""
 
     count_bits: int
