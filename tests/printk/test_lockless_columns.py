@@ -237,3 +237,17 @@ def test_lane_path_hands_over_what_it_cannot_settle(map_runs):
         struct.pack_into("<Q", d, (rid % 4096) * 24, rid)                           # state 0: reserved
     recs = _both(hdr, bytes(d), bytes(i), bytes(data))
     assert len(map_runs) == 1 and len(recs) > 1000
+
+
+def test_ring_window_pieces_read_as_the_joined_window():
+    """A window that wraps is kept as two pieces: slices and bytes inside one piece read as
+    the ring does, anything else as zeros (what the joined window gave)."""
+    from triage.printk.lockless import RingWindow
+    ring = bytes(range(256)) * 4                   # a ring of 1024 bytes
+    start, length = 900, 300                       # offsets 900..1023 and 0..175
+    w = RingWindow(1024, [(start, ring[start:]), (0, memoryview(ring)[:length - (1024 - start)])])
+    for a, b in [(900, 1024), (950, 960), (0, 176), (10, 20), (170, 180), (176, 900), (890, 910), (0, 0)]:
+        inside = (start <= a and b <= 1024) or b <= 176
+        assert w[a:b] == (ring[a:b] if inside else bytes(b - a)), (a, b)
+        assert bytes(w.view(a, b)) == w[a:b]
+    assert [w[i] for i in (899, 900, 1023, 0, 175, 176)] == [0, ring[900], ring[1023], ring[0], ring[175], 0]

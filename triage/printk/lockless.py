@@ -152,25 +152,31 @@ def parse_ring_header(lay: LocklessLayout, raw: bytes) -> RingHeader:
 
 
 class RingWindow:
-    """Part of a ring of `total` bytes: `buf` holds ring offsets [start, start + len(buf))
-    (wrapping at the end). Slices outside it read as zeros; the reader lists them as
-    unread, so records there are counted, never decoded from the zeros."""
+    """Part of a ring of `total` bytes, read in pieces: `pieces` pairs a ring offset with
+    the buffer holding the ring from there (a window that wraps is two pieces, kept
+    apart rather than joined). Slices outside one piece read as zeros; the reader lists
+    them as unread, so records there are counted, never decoded from the zeros."""
 
-    def __init__(self, total: int, start: int, buf: bytearray):
-        self.total, self.start, self.buf = total, start, buf
+    def __init__(self, total: int, pieces: Sequence[Tuple[int, object]]):
+        self.total, self.pieces = total, [(at, buf) for at, buf in pieces if len(buf)]
 
     def __len__(self) -> int:
         return self.total
 
+    def view(self, a: int, b: int):
+        """Ring offsets [a, b): a memoryview into the piece holding them, else zeros."""
+        for at, buf in self.pieces:
+            if at <= a and b <= at + len(buf):
+                return memoryview(buf)[a - at:b - at]
+        return bytes(max(0, b - a))
+
     def __getitem__(self, key):
         if isinstance(key, slice):
-            a, b = key.start or 0, key.stop
-            rel = (a - self.start) % self.total
-            if rel + (b - a) <= len(self.buf):
-                return bytes(self.buf[rel:rel + b - a])
-            return bytes(max(0, b - a))
-        rel = (key - self.start) % self.total
-        return self.buf[rel] if rel < len(self.buf) else 0
+            return bytes(self.view(key.start or 0, key.stop))
+        for at, buf in self.pieces:
+            if at <= key < at + len(buf):
+                return buf[key - at]
+        return 0
 
 
 def _struct_for(fields: Sequence[Tuple[int, str]], size: int) -> struct.Struct:
@@ -420,7 +426,7 @@ def _column(buf, first: int, k: int, rec_size: int, off: int, width: int):
     code = _ARRAY_CODES.get(width)
     if code is None or array(code).itemsize != width or rec_size % width or off % width:
         return None
-    raw = buf[first * rec_size:(first + k) * rec_size] if isinstance(buf, RingWindow) else \
+    raw = buf.view(first * rec_size, (first + k) * rec_size) if isinstance(buf, RingWindow) else \
         memoryview(buf)[first * rec_size:(first + k) * rec_size]
     if sys.byteorder != "little":
         col = array(code)
@@ -647,7 +653,7 @@ class _LaneRun:
 def _run_view(buf, s0: int, k: int, rec_size: int):
     """The bytes of records s0..s0+k-1 of `buf` (a view where buf allows one)."""
     if isinstance(buf, RingWindow):
-        return buf[s0 * rec_size:(s0 + k) * rec_size]
+        return buf.view(s0 * rec_size, (s0 + k) * rec_size)
     return memoryview(buf)[s0 * rec_size:(s0 + k) * rec_size]
 
 
@@ -754,6 +760,14 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
     window = total > _FULL_BUFFER_MAX or not whole
     if length >= total and not window:
         pieces, unread = [(0, total)], []
+    elif not window and total - length <= total // 4:
+        # Most of the ring is live (it has wrapped): one read of all of it is one copy,
+        # where the live part in two pieces would be joined with zeros into another.
+        # The rest stays listed as unread, never decoded.
+        try:
+            return mem.read(base, total), [], unread
+        except MemoryReadError:
+            pass
     try:
         # Every page present (the usual case): the bytes themselves, one copy, no
         # zero-filled buffer the size of the ring.
@@ -762,7 +776,7 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         got = None
     if got is not None:
         if window:
-            return RingWindow(total, start, b"".join(got[off] for off, _ in pieces)), [], unread
+            return RingWindow(total, [(off, got[off]) for off, _ in pieces]), [], unread
         if not unread:
             return got[0], [], []
         # ring order, unread parts as zeros (never decoded: they are listed as unread)
@@ -780,7 +794,8 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         for off, n, at in ((start, first, 0), (0, length - first, first)):
             if n > 0:
                 missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, at)]
-        return RingWindow(total, start, buf), missing, unread
+        whole_buf = memoryview(buf)
+        return RingWindow(total, [(start, whole_buf[:first]), (0, whole_buf[first:])]), missing, unread
     buf = bytearray(total)
     missing: List[Tuple[int, int]] = []
     for off, n in pieces:
