@@ -38,7 +38,8 @@ MAX_COUNT_BITS = MAX_SIZE_BITS - 5
 READ_TEXT_BITS = 25
 READ_COUNT_BITS = READ_TEXT_BITS - 5
 _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
-_RUN = 1 << 14               # descriptors unpacked per pass (bounds the temporary copies)
+_RUN = 1 << 12               # descriptors unpacked per pass: bounds the temporary copies, which
+                             # then come from the heap, not from fresh pages (page faults)
 
 
 class LocklessLayout(DataRecord):
