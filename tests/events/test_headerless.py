@@ -106,3 +106,19 @@ def test_x86_excerpt_without_header_or_page_fault_summary():
     lines = lines[:next(k for k, s in enumerate(lines) if s.rstrip().endswith("] CR2: 0000000000000008"))]
     ev = parse_log(lines).events[0]
     assert ev.kind == "oops_other" and ev.fields["header_missing"]
+
+
+def test_unindented_arm32_unwinder_lines_open_a_headerless_report():
+    # the arm32 unwinder before 5.x: "[<addr>] (callee) from [<addr>] (caller+0x../0x..)", not
+    # indented; through warn_slowpath_null it is a WARN's stack (posted 420)
+    log = parse_log([
+        "[   16.118849] [<80320044>] (dump_stack) from [<80025300>] (warn_slowpath_common+0x98/0xc8)",
+        "[   16.118861] [<80025300>] (warn_slowpath_common) from [<800253ec>] (warn_slowpath_null+0x2c/0x34)",
+        "[   16.118899] [<800253ec>] (warn_slowpath_null) from [<7f133a9c>] (drm_update_vblank_count+0x188/0x368 [drm])",
+        "[   16.118972] [<7f133a9c>] (drm_update_vblank_count [drm]) from [<7f133cec>] (vblank_disable_and_save+0x70/0x80 [drm])",
+    ])
+    assert [e.kind for e in log.events] == ["warning"]
+    top = classify(log, load_rules())[0]
+    assert top.category == "warning" and top.culprit.module == "drm"
+    # a bracketed word that is no frame opens nothing
+    assert parse_log(["[   16.1] [<none>] (not a frame)", "[   16.2] [<80320044>] text"]).events == []

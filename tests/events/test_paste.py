@@ -64,7 +64,15 @@ def _wrap(lines, width=72):
     return out
 
 
+def _nbsp(lines):
+    """An HTML mail client keeping runs of blanks: all but the last blank of a run
+    become no-break spaces ("[\u00a0\u00a0 28.848701]", as in posted log 305)."""
+    return [re.sub(r" {2,}", lambda m: "\u00a0" * (len(m.group()) - 1) + " ", s) for s in lines]
+
+
 PASTES = {
+    "html-nbsp": _nbsp,
+    "html-nbsp-wrapped-72": lambda ls: _nbsp(_wrap(ls)),
     "indented": lambda ls: ["    " + s for s in ls],
     "tab-indented": lambda ls: ["\t" + s for s in ls],
     "mail-quoted": lambda ls: ["> " + s for s in ls],
@@ -120,6 +128,15 @@ def _run(step, lines):
 
 def test_strip_cr():
     assert _run(paste.strip_cr, ["a\r", "b", "c\r\r"]) == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_unbreak_spaces():
+    nbsp = "[\u00a0\u00a0 28.848701] nouveau 0000:03:00.0: fifo: fault 00 [READ] at"
+    got = _run(paste.unbreak_spaces, [nbsp, "[   28.848710] plain"])
+    assert got == [(1, "[   28.848701] nouveau 0000:03:00.0: fifo: fault 00 [READ] at"), (2, "[   28.848710] plain")]
+    # a line without one is passed on as the same object
+    item = (7, "[   1.0] no no-break space here")
+    assert next(paste.unbreak_spaces(iter([item]))) is item
 
 
 def test_unquote_only_when_most_lines_are_quoted():
@@ -179,7 +196,7 @@ def test_rejoin_leaves_separate_lines_alone(pair):
 
 
 def test_no_step_changes_the_real_logs_in_the_repo():
-    """Measured false-positive rate of the rejoin/unquote/dedent/journal steps:
+    """Measured false-positive rate of the no-break-space/rejoin/unquote/dedent/journal steps:
     on every real log here (syzkaller's corpus, serial, vmcore-dmesg) they change nothing."""
     files = sorted(glob.glob(os.path.join(DATA, "syzkaller", "*.txt"))) + REAL[:-1] \
         + sorted(glob.glob(os.path.join(DATA, "analyze", "*.log")))
@@ -191,7 +208,7 @@ def test_no_step_changes_the_real_logs_in_the_repo():
             text = text.partition("\n\n")[2]
         raw = list(enumerate(text.replace("\r", "").split("\n"), 1))
         out = list(paste.rejoin_wrapped(paste.dedent(paste.strip_markup(paste.strip_line_numbers(
-            paste.unquote(paste.decode_journal(iter(raw))))))))
+            paste.unquote(paste.decode_journal(paste.unbreak_spaces(iter(raw)))))))))
         if out != raw:
             changed.append(os.path.basename(f))
     assert len(files) > 350 and changed == []

@@ -106,6 +106,24 @@ def test_nouveau_dma_pusher_is_a_fifo_fault():
     assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau"
 
 
+def test_nouveau_gr_engine_errors_are_gpu_faults():
+    # nvkm/engine/gr/gf100.c and nv50.c format strings
+    for line in ("nouveau 0000:01:00.0: gr: DATA_ERROR 00000012 [RT_LINEAR_WITH_ZETA]",
+                 "nouveau 0000:01:00.0: gr: DATA_ERROR 0000000d [BEGIN_END_ACTIVE] ch 3 [003fa2a000 X[462]] "
+                 "subc 3 class 8297 mthd 15e0 data 00000000",
+                 "nouveau 0000:01:00.0: gr: ILLEGAL_MTHD ch 2 [007fb48000 Xorg[977]] subc 0 class a097 mthd 0104 "
+                 "data 00000000",
+                 "nouveau 0000:01:00.0: gr: ILLEGAL_CLASS ch 2 [007fb48000 Xorg[977]] subc 0 class a097 mthd 0000 "
+                 "data 00000000"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "nouveau", line
+    # the engine's set-up chatter is not an error report
+    for line in ("nouveau 0000:01:00.0: gr: firmware unavailable",
+                 "nouveau 0000:01:00.0: gr: using external firmware",
+                 "nouveau 0000:01:00.0: gr: 00100000 [] ch 3 [003fa2a000 X[462]] subc 3 class 8297 mthd 15e0 data 0"):
+        assert match_header(line) is None, line
+
+
 def test_near_null_paging_request_is_a_null_dereference():
     # an address below vm.mmap_min_addr (65536) is NULL plus a member offset
     h = match_header("BUG: unable to handle page fault for address: 0000000000001a81")
@@ -220,3 +238,187 @@ def test_register_dump_without_summary_stays_a_leftover():
     later = _OOPS_TAIL + ["[    9.0] usb 1-1: new high-speed USB device"] * 5 + [_ATOMIC_SLEEP]
     _log, top = _top(later)
     assert top.category == "kernel_bug"
+
+
+def test_amdgpu_driver_tag_after_device_prefix():
+    # amdgpu.h dev_fmt "amdgpu: " (5.x on) repeats the driver after the device (434, 435):
+    # "amdgpu 0000:c5:00.0: amdgpu: GPU reset begin!. Source:  3"
+    h = match_header("amdgpu 0000:c5:00.0: amdgpu: GPU reset begin!. Source:  3")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "amdgpu"
+    h = match_header("amdgpu 0000:28:00.0: amdgpu: [drm] ring gfx_0.0.0 timeout, signaled seq=1, emitted seq=3")
+    assert h is not None and h.kind == "gpu_fault"
+    # the tags are dropped, not the message: chatter after them stays chatter
+    for line in ("amdgpu 0000:c5:00.0: amdgpu: [drm] VRAM is lost due to GPU reset!",
+                 "amdgpu 0000:c5:00.0: amdgpu: SMU is resumed successfully!",
+                 "amdgpu 0000:c5:00.0: amdgpu: [drm] AMDGPU device coredump file has been created"):
+        assert match_header(line) is None, line
+    for n in ("434", "435"):
+        top = _top(_posted(n))[1]
+        assert top.category == "gpu_fault" and top.culprit.module == "amdgpu", n
+
+
+def test_gpu_recovery_completion_is_a_gpu_reset():
+    # amdgpu_device_gpu_recover() "GPU reset(%d) succeeded!" (432), amdgpu_do_asic_reset() and
+    # radeon_gpu_reset() "GPU reset succeeded, trying to resume": printed only by a recovery
+    for line in ("amdgpu 0000:c3:00.0: amdgpu: GPU reset(5) succeeded!",
+                 "amdgpu 0000:05:00.0: amdgpu: GPU reset succeeded, trying to resume",
+                 "radeon 0000:01:00.0: GPU reset succeeded, trying to resume"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.headline.endswith("GPU reset"), line
+    # the same words from a device that is not a GPU driver's are not a GPU fault
+    assert match_header("nvme 0000:01:00.0: GPU reset succeeded, trying to resume") is None
+    top = _top(_posted("432"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "amdgpu"
+
+
+def test_new_warning_wording_with_module_tag():
+    # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code carries
+    # " [mod]" before the comma (418)
+    h = match_header("WARNING: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c:219 at "
+                     "amdgpu_dma_buf_map+0x18f/0x220 [amdgpu], CPU#0: kwin_wayla:cs0/3455")
+    assert h is not None and h.kind == "warning" and h.fields["src_line"] == 219
+    assert h.ip.function == "amdgpu_dma_buf_map" and h.ip.module == "amdgpu"
+    # core code keeps no tag, and the tag never swallows the CPU field
+    h = match_header("WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: syz.0.17/6007")
+    assert h.kind == "warning" and h.ip.module is None and h.fields["cpu"] == 0
+    top = _top(_posted("418"))[1]
+    assert top.category == "warning" and top.culprit.module == "amdgpu"
+
+
+def test_facility_column_before_kernel_tag_after_a_stamp():
+    # 407: "[Feb 09 10:20:44] kern kernel: msm 5100000.mdp: ..." (a bracketed date, the
+    # syslog facility, the tag); also with a level and with the tag alone
+    assert strip_prefix("[Feb 09 10:20:44] kern kernel: msm 5100000.mdp: x")[0] == "msm 5100000.mdp: x"
+    assert strip_prefix("[Feb 09 10:20:44] kern.warn kernel: [    1.5] x")[:2] == ("x", 1.5)
+    assert strip_prefix("[Feb 09 10:20:44] kernel: x")[0] == "x"
+    # a word that only starts like the tag, or a facility without the tag, is message text
+    assert strip_prefix("[Feb 09 10:20:44] kernelx: x")[0] == "kernelx: x"
+    assert strip_prefix("[Feb 09 10:20:44] kern x")[0] == "kern x"
+
+
+def test_soc_gpu_driver_device_prefix_and_msm_hangcheck():
+    # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" / "%s: hangcheck recover!" after the
+    # platform device's dev_printk prefix "msm 5100000.mdp: " (407)
+    h = match_header("msm 5100000.mdp: [drm:hangcheck_handler] *ERROR* A320: hangcheck detected gpu lockup rb 0!")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "msm"
+    h = match_header("msm_dpu ae01000.display-controller: [drm:recover_worker] *ERROR* 67.5.10.1: hangcheck recover!")
+    assert h is not None and h.fields["module"] == "msm"       # msm's sub-driver names its module
+    # radeon_fence.c "GPU lockup (current fence id ...)"
+    h = match_header("radeon 0000:01:00.0: GPU lockup (current fence id 0x00000000000002ce last fence id "
+                     "0x00000000000002d1 on ring 0)")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "radeon"
+    # the same driver's chatter is not a fault; a non-GPU platform device is not a GPU driver
+    for line in ("msm 5100000.mdp: [drm:adreno_recover] *ERROR* gpu hw init failed: -22",
+                 "panfrost 13040000.gpu: clock rate = 511999970",
+                 "dwc2 fe980000.usb: GPU lockup"):
+        assert match_header(line) is None, line
+    top = _top(_posted("407"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "msm"
+
+
+def test_radeon_soft_reset_is_a_gpu_reset():
+    # r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X" (448)
+    h = match_header("radeon 0000:01:00.0: GPU softreset: 0x00000049")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "radeon"
+    # the status dump that follows it is not a second fault
+    assert match_header("radeon 0000:01:00.0:   GRBM_STATUS               = 0xE7DE0028") is None
+    top = _top(_posted("448"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "radeon"
+
+
+def test_msm_adreno_fault_handler_line():
+    # a6xx_fault_handler(): "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s ..."
+    # with no device prefix (451, a retyped paste whose stamps lost their brackets)
+    h = match_header("*** gpu fault: ttbr0=00000001e7d67000 iova=00000001033f0000 dir=READ type=TRANSLATION "
+                     "source=CCU (0,0,0,1)")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "msm"
+    assert match_header("gpu fault: something") is None
+    top = _top(_posted("451"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "msm"
+
+
+def test_mali_kbase_device_prefix_and_job_slot_fault():
+    # ARM's Mali kbase: platform driver "mali", module mali_kbase; "t6xx: GPU fault 0x%x from job slot %d" (453)
+    h = match_header("mali ffe40000.gpu_mali_vulkan: t6xx: GPU fault 0x4002 from job slot 0")
+    assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "mali_kbase"
+    for line in ("mali ffe40000.gpu_mali_vulkan:   SHADER_CONFIG=0x00020000   L2_MMU_CONFIG=0x00000000",
+                 "mali ffe40000.gpu_mali_vulkan: Reset complete"):
+        assert match_header(line) is None, line
+    top = _top(_posted("453"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "mali_kbase"
+
+
+def test_xe_job_timeout_after_gt_tags_and_bare_iso_stamp():
+    # xe_guc_submit.c "Timedout job: ..." / "Engine reset: engine_class=..." after the
+    # xe_gt_printk tags "Tile0: GT0: " (455); the poster's ISO stamps have no fraction or zone
+    assert strip_prefix("2026-09-13T22:23:00 xe 0000:3d:00.0: [drm] x")[0] == "xe 0000:3d:00.0: [drm] x"
+    assert strip_prefix("2024-01-03T22:06:01,123456+00:00 x")[0] == "x"
+    for line in ("xe 0000:3d:00.0: [drm] Tile0: GT0: Timedout job: seqno=1523, lrc_seqno=1523, guc_id=9, flags=0x20 in python [2693]",
+                 "xe 0000:0b:00.0: [drm] Tile0: GT0: Engine reset: engine_class=ccs, logical_mask: 0x1, guc_id=2, state=0x3"):
+        h = match_header(line)
+        assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "xe", line
+    # the same tags before chatter stay chatter
+    assert match_header("xe 0000:03:00.0: [drm] Tile0: GT0: Using GuC firmware from xe/bmg_guc_70.bin") is None
+    top = _top(_posted("455"))[1]
+    assert top.category == "gpu_fault" and top.culprit.module == "xe"
+
+
+def test_openwrt_logread_prefix():
+    # busybox/OpenWrt logread: "Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] ..." (466)
+    msg, ts, _c, host, _p = strip_prefix("Fri Aug 28 08:33:06 2020 kern.warn kernel: [293371.377895] WARNING: x")
+    assert msg == "WARNING: x" and ts == 293371.377895 and host is None
+    # a daemon's line in the same log keeps its text (only the kernel tag is a kernel line's prefix)
+    assert strip_prefix("Fri Aug 28 08:33:06 2020 daemon.info hostapd: wlan0: STA")[0].startswith("Fri Aug 28")
+    top = _top(_posted("466"))[1]
+    assert top.category == "warning" and top.culprit.module == "cfg80211"
+
+
+def test_warning_without_file_and_line():
+    # kernel/panic.c __warn() with CONFIG_DEBUG_BUGVERBOSE off: "WARNING: CPU: %d PID: %d at %pS" (466)
+    h = match_header("WARNING: CPU: 3 PID: 4356 at cfg80211_probe_status+0x54c/0x750 [cfg80211]")
+    assert h is not None and h.kind == "warning" and h.ip.function == "cfg80211_probe_status"
+    assert h.ip.module == "cfg80211" and h.fields["pid"] == 4356
+    # the usual wording with a file still takes the file
+    h = match_header("WARNING: CPU: 1 PID: 35 at drivers/gpu/drm/i915/intel_pm.c:3603 skl_update_other_pipe_wm+0x1ba/0x1c0 [i915]()")
+    assert h.fields.get("file") == "drivers/gpu/drm/i915/intel_pm.c"
+
+
+def test_slub_unable_to_allocate_is_an_allocation_failure():
+    # 515 (tuning): mm/slub.c slab_out_of_memory() "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"
+    # after a show_mem tail whose page-allocation-failure header is cut off
+    log, top = _top(_posted("515"))
+    assert top is not None and top.category == "alloc_failure"
+    hdr = match_header("SLUB: Unable to allocate memory on node -1, gfp=0x900(GFP_NOWAIT|__GFP_ZERO)")
+    assert hdr is not None and hdr.kind == "alloc_failure"
+    assert hdr.fields["node"] == -1 and hdr.fields["gfp_mask"] == "0x900"
+    hdr = match_header("SLAB: Unable to allocate memory on node 0 (gfp=0x20)")
+    assert hdr is not None and hdr.kind == "alloc_failure" and hdr.fields["gfp_mask"] == "0x20"
+
+
+def test_slub_lines_join_the_allocation_failure_report_before_them():
+    # the slab lines come after the page allocator's own report: one report, whose
+    # caller (a module's frame) still names the culprit; repeated slab lines add no report
+    lines = ["[  1.000000] kworker/0:1: page allocation failure: order:3, mode:0x20",
+             "[  1.000001] Call Trace:",
+             "[  1.000002]  dump_stack+0x1/0x2",
+             "[  1.000003]  warn_alloc+0x1/0x2",
+             "[  1.000004]  __alloc_pages_nodemask+0x1/0x2",
+             "[  1.000005]  new_slab+0x1/0x2",
+             "[  1.000006]  rx_refill+0x1/0x2 [mynic]",
+             "[  1.000007]  net_rx_action+0x1/0x2"]
+    lines += ["[  1.1%05d] Node 0 DMA: 0*4kB 0*8kB = 0kB" % i for i in range(300)]
+    lines += ["[  1.200000] SLUB: Unable to allocate memory on node -1 (gfp=0x20)",
+              "[  1.200001]   cache: kmalloc-1024, object size: 1024, buffer size: 1024, default order: 3, min order: 0",
+              "[  1.200002] SLUB: Unable to allocate memory on node -1 (gfp=0x20)"]
+    log, top = _top(lines)
+    assert [e.kind for e in log.events] == ["alloc_failure"]
+    assert top.category == "alloc_failure" and top.culprit.module == "mynic"
+
+
+def test_slub_debug_reports_are_not_allocation_failures():
+    # SLUB's debugging reports and other words about allocation stay what they are
+    for text in ("SLUB kmalloc-64: Poison overwritten", "=============================================",
+                 "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs=8, Nodes=1",
+                 "mlx5_core 0000:01:00.0: Unable to allocate memory for the command interface"):
+        hdr = match_header(text)
+        assert hdr is None or hdr.kind != "alloc_failure", text

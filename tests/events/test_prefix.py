@@ -90,3 +90,20 @@ def test_kernel_text_with_a_kern_word_is_not_a_talos_prefix():
     # a message that merely contains "x: kern: info:" without the bracketed time stays as it is
     text = "audit: kern: info: something"
     assert strip_prefix(text)[0] == text
+
+
+def test_openwrt_logread_columns_are_a_prefix():
+    # OpenWrt logread (ubox logd): ctime, "<facility>.<level>", the tag, then the printk stamp
+    msg, ts, _caller, host, _plen = strip_prefix(
+        "Sun Jun  6 16:14:57 2021 kern.warn kernel: [  164.087315] [<c0320a34>] (__vmalloc_node_range) from "
+        "[<c020c124>] (module_alloc+0x44/0x4c)")
+    assert msg.startswith("[<c0320a34>] (__vmalloc_node_range)") and ts == 164.087315 and host is None
+    msg, ts, *_ = strip_prefix("Mon Mar  1 09:00:01 2021 kern.err kernel: Out of memory: Killed process 1 (a)")
+    assert msg == "Out of memory: Killed process 1 (a)" and ts is None
+
+
+def test_logread_lines_of_other_tags_and_bad_levels_stay():
+    # only the kernel's own lines lose their columns; a daemon's line and an unknown level are text
+    for text in ("Sun Jun  6 16:14:57 2021 daemon.info dnsmasq[1]: started",
+                 "Sun Jun  6 16:14:57 2021 kern.loud kernel: x"):
+        assert strip_prefix(text)[0] == text

@@ -8,10 +8,12 @@ file: the oracle sample_dumps/generate wrote beside the dump
 (<dump>.drgn-dwarf.json, refused when made from another file), else computed
 live with the -dbg vmlinux (tests/facts/_dbg.py). Skips when no hung_task dump
 was generated (`sample_dumps/generate --scenarios hung_task`, into
-sample_dumps/out or out-*; TRIAGE_EXTRA_DUMP_DIRS adds a directory) or no
-oracle can be had.
+sample_dumps/out or out-*; .ci/run makes out-hung; TRIAGE_EXTRA_DUMP_DIRS adds a
+directory) or no oracle can be had; with TRIAGE_REQUIRE_HUNG_TASK_DUMP=1 (CI) a
+missing dump fails instead.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +60,8 @@ def _oracle(dump: Path):
         assert doc.get("dump_size") == dump.stat().st_size, f"{saved.name} was made from another file"
         d_state, stacks = doc["facts"]["tasks"]["d_state"], doc["stacks"]
     else:
+        # CI's hung_task dump comes with its generation-time oracle: never a live one there
+        assert os.environ.get("TRIAGE_REQUIRE_HUNG_TASK_DUMP") != "1", f"no {saved.name} beside the dump"
         vmlinux = dbg_vmlinux(dump_identity(dump)[0])
         if vmlinux is None:
             pytest.skip("no <dump>.drgn-dwarf.json and no -dbg vmlinux for this dump's release: no oracle")
@@ -107,5 +111,8 @@ def test_text_report_lists_d_state_briefly(dump):
 
 def test_hung_task_dumps_present_or_skipped():
     if not HUNG:
+        if os.environ.get("TRIAGE_REQUIRE_HUNG_TASK_DUMP") == "1":
+            pytest.fail("TRIAGE_REQUIRE_HUNG_TASK_DUMP=1 but no hung_task dump was generated "
+                        "(.ci/run: sample_dumps/generate --scenarios hung_task ... --out sample_dumps/out-hung)")
         pytest.skip("no hung_task dump generated (sample_dumps/generate --scenarios hung_task)")
     assert all(p.stat().st_size > 1 << 20 for p in HUNG)

@@ -323,3 +323,22 @@ def test_fuzzed_vmcoreinfo_never_raises_or_hangs(monkeypatch):
         assert isinstance(got["census"], dict)
         json.dumps(got)
     run()
+
+
+def test_page_frames_counts_kernel_pages_not_file_blocks():
+    """A kdump file's max_mapnr counts its blocks: QEMU writes an arm64 guest of
+    4 KiB pages in 64 KiB blocks, and the free-list bound must be in pages."""
+    from triage.facts.fallback import page_frames
+
+    class Blocks:
+        page_size = 65536
+
+        def phys_ranges(self):
+            return []
+
+        def max_pfn(self):
+            return 0x4000          # 1 GiB in 64 KiB blocks
+
+    assert page_frames(Blocks(), 4096) == 0x40000
+    Blocks.page_size = 4096
+    assert page_frames(Blocks(), 4096) == 0x4000

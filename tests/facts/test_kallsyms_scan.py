@@ -373,6 +373,37 @@ def test_facts_from_a_dump_whose_scan_fails_say_why(tmp_path, monkeypatch):
     assert got["memory"]["zones"] and got["tasks"] is None
 
 
+def _private_kallsyms_replaced(monkeypatch, replacement):
+    """Facts of the committed dump through the scan, with drgn's private kallsyms
+    decoder removed (replacement None) or replaced."""
+    _drgn = pytest.importorskip("_drgn")
+    from triage.facts import read_dump_facts
+    from triage.facts.program import PRIVATE_KALLSYMS
+    if replacement is None:
+        monkeypatch.delattr(_drgn, PRIVATE_KALLSYMS)
+    else:
+        monkeypatch.setattr(_drgn, PRIVATE_KALLSYMS, replacement)
+    return read_dump_facts([str(COMMITTED[0])], kallsyms="scan")["source"]
+
+
+def test_scanned_kallsyms_without_drgns_private_decoder_say_why(monkeypatch):
+    """drgn 0.3.0 has no public call that decodes kallsyms at given addresses; a
+    drgn without the private one degrades to VMCOREINFO alone, saying so."""
+    src = _private_kallsyms_replaced(monkeypatch, None)
+    assert src["method"] == "vmcoreinfo" and src["unavailable"] is None
+    assert src["notes"][0].startswith("BTF+kallsyms facts not read: drgn ")
+    assert "has no _linux_helper_load_builtin_kallsyms" in src["notes"][0]
+
+
+def test_scanned_kallsyms_with_a_changed_private_decoder_say_why(monkeypatch):
+    def other_signature(prog, tables):      # a later drgn's, taking other arguments
+        raise AssertionError("called with drgn 0.3.0's keywords")
+    src = _private_kallsyms_replaced(monkeypatch, other_signature)
+    assert src["method"] == "vmcoreinfo" and src["unavailable"] is None
+    assert "_linux_helper_load_builtin_kallsyms takes other arguments than drgn 0.3.0's" in src["notes"][0]
+    assert "unexpected keyword argument" in src["notes"][0]
+
+
 def test_report_says_the_kallsyms_were_scanned():
     from types import SimpleNamespace
     from triage.report.dumpfacts import status_line

@@ -43,7 +43,11 @@ _ARM_DIE = re.compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
 _UNHANDLED_AT = re.compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = re.compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
 _WARN_NEW = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
-_WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}), CPU#(\d{1,5}): (.{0,80})")
+# 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
+_WARN_NEW2 = re.compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
+# __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
+# "WARNING: CPU: %d PID: %d at %pS"
+_WARN_NOFILE = re.compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = re.compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 _SOFT = re.compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _PPC_HARD = re.compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
@@ -67,12 +71,25 @@ _ALLOC_FAIL = re.compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3
 _ALLOC_STALL = re.compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = re.compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 _VMALLOC_FAIL = re.compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
+# mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
+# "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
+# "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
+_SLAB_OOM = re.compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _XID = re.compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
 _NV_BUS = re.compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DRM_ERROR = re.compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = re.compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_DEV = re.compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
 _DEV_PREFIX = re.compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
+# dev_printk() of the SoC GPU drivers: "<driver> <device>: ", the device a platform device
+# named "<unit address>.<node>" ("msm 5100000.mdp:", "adreno 3d00000.gpu:", "v3d fec00000.v3d:")
+# or a PCI one (etnaviv on Loongson: "etnaviv 0000:00:06.0:"). The driver is the platform
+# driver's .name, which is not always its module's name: msm's sub-drivers print their own.
+_GT_TAG = re.compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
+_SOC_DEV_PREFIX = re.compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv|mali) "
+                             r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
+# ARM's out-of-tree Mali driver registers as "mali" and builds mali_kbase.ko
+_SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali": "mali_kbase"}
 _BAD_PAGE = re.compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = re.compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = re.compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -266,6 +283,10 @@ def _match_warning(text: str) -> Optional[Header]:
         # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "cpu": int(m.group(4))},
                       ip=_sym_from_header(m.group(3)))
+    m = _WARN_NOFILE.match(text)
+    if m:
+        return Header("warning", "WARNING", {"cpu": int(m.group(1)), "pid": int(m.group(2))},
+                      ip=_sym_from_header(m.group(3)))
     m = _WARN_OLD.match(text)
     if m:
         rest = m.group(3).replace("()", "")
@@ -439,6 +460,12 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if text.startswith(("SLUB: Unable to allocate memory", "SLAB: Unable to allocate memory")):
+        m = _SLAB_OOM.match(text)
+        f = {"slab_oom": True}
+        if m:
+            f.update({"node": int(m.group(1)), "gfp_mask": m.group(2), "gfp_flags": m.group(3)})
+        return Header("alloc_failure", "page allocation failure", f)
     return None
 
 
@@ -457,10 +484,11 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
         return None
-    m = _DEV_PREFIX.match(text)
+    m = _DEV_PREFIX.match(text) or _SOC_DEV_PREFIX.match(text)
     if m:
         drv = m.group(1).replace("-", "_")
-        rest = text[m.end():]
+        drv = _SOC_DRIVER_MODULE.get(drv, drv)
+        rest = _drop_driver_tags(text[m.end():], m.group(1))
         what = _gpu_fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
@@ -473,6 +501,10 @@ def _match_gpu(text: str) -> Optional[Header]:
         return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
                                                                "device": m.group(1) if m else None,
                                                                "detail": text[6:300]})
+    if text.startswith("*** gpu fault:"):
+        # msm's Adreno a5xx/a6xx fault handler prints this without a device prefix:
+        # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)"
+        return Header("gpu_fault", "msm: GPU page fault", {"module": "msm", "detail": text[:300]})
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
@@ -488,11 +520,36 @@ def _match_gpu(text: str) -> Optional[Header]:
     return None
 
 
+def _drop_driver_tags(rest: str, drv: str) -> str:
+    """The message after a GPU device prefix without the tags the driver adds again:
+    amdgpu's dev_fmt/pr_fmt "amdgpu: " (amdgpu.h, 5.x on: "amdgpu 0000:c5:00.0: amdgpu:
+    GPU reset begin!"), the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG") and
+    the GT tags of xe_gt_printk.h / intel_gt_print.h ("Tile0: GT0: Timedout job: ...")."""
+    tag = drv + ": "
+    for _ in range(4):
+        if rest.startswith(tag):
+            rest = rest[len(tag):]
+        elif rest.startswith("[drm] "):
+            rest = rest[6:]
+        else:
+            m = _GT_TAG.match(rest)
+            if not m:
+                break
+            rest = rest[m.end():]
+    return rest
+
+
 def _gpu_fault_kind(low: str) -> Optional[str]:
     """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
     if "ring " in low and "timeout" in low and "test" not in low:
         return "GPU ring timeout"
-    if "gpu hang" in low:
+    if low.startswith(("timedout job:", "engine reset: engine_class=")):
+        # xe_guc_submit.c: "Timedout job: seqno=%u, lrc_seqno=%u, guc_id=%d, flags=0x%lx in %s [%d]"
+        # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ")
+        return "GPU job timeout"
+    if "gpu hang" in low or "gpu lockup" in low or "hangcheck recover" in low:
+        # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
+        # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"
         return "GPU hang"
     if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
                        # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
@@ -507,11 +564,24 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU page fault"
     if "gr: trap" in low:
         return "GPU engine trap"
+    if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")):
+        # nvkm/engine/gr (nv50.c, gf100.c) engine-error interrupts: "DATA_ERROR %08x [%s]",
+        # "ILLEGAL_MTHD ch %d [%010llx %s] subc %d class %04x mthd %04x data %08x",
+        # "ILLEGAL_CLASS ch ...": the graphics engine rejected a channel's command, like a TRAP
+        return "GPU engine error"
+    if low.startswith("t6xx: gpu fault ") or " gpu fault 0x" in low:
+        # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt)
+        return "GPU fault"
+    if low.startswith("gpu softreset: "):
+        # radeon r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X": resetting a hung GPU
+        return "GPU reset"
     if "gpu reset" in low and "fail" in low:
         return "GPU reset failed"
-    if low.startswith("gpu reset begin"):
+    if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded")):
         # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
-        # fault (job timeout, RAS error, KFD queue-eviction failure); the trigger may be cut off
+        # fault (job timeout, RAS error, KFD queue-eviction failure), "GPU reset(%d) succeeded!"
+        # closes it; amdgpu_do_asic_reset() and radeon_gpu_reset() print "GPU reset succeeded,
+        # trying to resume" in between. Only a recovery prints them: the trigger may be cut off
         return "GPU reset"
     return None
 
@@ -707,7 +777,7 @@ def _anywhere(text: str) -> Optional[Header]:
         return Header("mce", "Machine check", {"detail": text[:200]})
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
-    hit = _match_memory(text) if ("oom" in text or "allocation" in text or "Kill" in text or "vmalloc" in text) else None
+    hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text) else None
     if hit:
         return hit
     return _match_gpu(text)

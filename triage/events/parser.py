@@ -68,6 +68,9 @@ _MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup sta
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
+# Lines after an allocation-failure report within which a slab_out_of_memory()
+# line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
+_SLAB_OOM_WITHIN = 1000
 
 
 def _user_cs(rip_line: str) -> bool:
@@ -253,9 +256,10 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif text[:1] == " " and _opens_trace(text, self._shared.trace_frame(text)):
+            elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
-                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c")
+                # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
+                # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
                 ev = self._headerless(ctx, ll)
             elif (text.startswith(("Tasks state",) + _MEMCG_OOM_STARTS)
                   or (text[:1] == "[" and (meminfo.is_task_header(text)
@@ -342,6 +346,14 @@ class LogParser:
             ev2 = self._recent("oom_invoked", ctx)
             if ev2 is not None:
                 self._merge_secondary(ev2, hdr, ll)
+                return True
+        if hdr.fields.get("slab_oom"):
+            # slab_out_of_memory() prints after the page allocator's own failure report
+            # (its show_mem can be hundreds of lines long) and repeats per failed slab:
+            # the lines belong to the allocation-failure report before them
+            prev = self._recent_any(("alloc_failure", "vmalloc_failure"), within=_SLAB_OOM_WITHIN)
+            if prev is not None:
+                self._merge_secondary(prev, hdr, ll)
                 return True
         if hdr.kind == "oom_kill" and not hdr.fields.get("selected_only"):
             prev = self._recent("oom_kill", ctx, within=20)

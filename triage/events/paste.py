@@ -6,6 +6,7 @@ keeps numbering lines as they are in the file, and each has its own tests
 (tests/events/test_paste.py):
 
 * `strip_cr`         CRLF and stray CR line ends;
+* `unbreak_spaces`   no-break spaces (U+00A0) a mail or HTML client put in place of blanks;
 * `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
 * `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
 * `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
@@ -43,7 +44,7 @@ def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = enumerate(lines, 1)
     return unreverse(rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
-        strip_cr(numbered))))))))
+        unbreak_spaces(strip_cr(numbered)))))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -54,6 +55,21 @@ def strip_cr(lines: Numbered) -> Numbered:
         s = item[1]
         # most lines pass through as the same tuple (no allocation per line)
         yield (item[0], s.rstrip("\r")) if s[-1:] == "\r" else item
+
+
+# -- no-break spaces ---------------------------------------------------------------
+
+def unbreak_spaces(lines: Numbered) -> Numbered:
+    """Turn no-break spaces (U+00A0) back into blanks.
+
+    Mail and HTML clients keep a run of blanks from collapsing by writing it as
+    no-break spaces ("[\u00a0\u00a0 28.848701]"): the printk stamp's padding, a
+    frame's indentation. printk pads with plain blanks, so every U+00A0 in a console
+    line is the client's, and a prefix or frame parser would not see the blank it
+    replaced."""
+    for item in lines:
+        s = item[1]
+        yield (item[0], s.replace("\u00a0", " ")) if "\u00a0" in s else item
 
 
 # -- journal structured modes ----------------------------------------------------

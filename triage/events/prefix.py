@@ -35,8 +35,9 @@ _ISO_DATE = re.compile(
 _FULL_DATE = re.compile(r"[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: [A-Z]{1,5})? (\S{1,255}) kernel: ?")
 # dmesg -T: "[Wed Jan  3 22:06:01 2024] "
 _CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?")
-# dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "
-_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[,.]\d{1,9}[+-]\d\d:?\d\d ")
+# dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "; also cut to the second,
+# without the zone, as posters trim it ("2026-09-13T22:23:00 xe 0000:3d:00.0: ...")
+_DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
@@ -48,6 +49,13 @@ _LOCALE_DATE = re.compile(
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
 _FACILITY = r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])"
+# the "kernel:" tag after a stamp, with the syslog facility (and level) column some log
+# viewers print before it ("[Feb 09 10:20:44] kern kernel: ", "... kern.warn kernel: ")
+_FACILITY_TAG = re.compile(r"(?:" + _FACILITY + r"(?:\.(?:emerg|alert|crit|err|warning|warn|notice|info|debug))? )?kernel: ?")
+# OpenWrt logread (ubox logd): ctime, then "<facility>.<level>" and the tag:
+# "Sun Jun  6 16:14:57 2021 kern.warn kernel: "
+_LOGREAD = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} " + _FACILITY
+                      + r"\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) kernel: ?")
 # dmesg -x / --decode: "kern  :warn  : "
 _DECODE = re.compile(_FACILITY + r" {0,4}:"
                      r"(?:emerg|alert|crit|err|warn|notice|info|debug) {0,4}: ")
@@ -147,6 +155,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         if m:
             host = m.group(1)
             pos = m.end()
+        else:
+            m = _LOGREAD.match(text, pos)
+            if m:
+                pos = m.end()
     elif c.isdigit():
         m = _ISO_DATE.match(text, pos)
         if m:
@@ -172,6 +184,9 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             end, stamp_ts = strip_stamp(text, pos)
             if end > pos:
                 pos, ts = end, stamp_ts
+                m = _FACILITY_TAG.match(text, pos)
+                if m:
+                    pos = m.end()
     if host is None and pos == 0 and c and not c.isspace() and c != "[" and " kernel:" in text[:300]:
         m = _LOCALE_DATE.match(text, pos)
         if m:

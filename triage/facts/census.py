@@ -17,13 +17,13 @@ makedumpfile reports for the same input. mem_map is streamed in bounded chunks
 
 import bisect
 import struct
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from triage.facts.vmci import LayoutError, VmciMemory
 
 CHUNK = 4096                  # struct pages read at once (256 KiB); a power of two, so a
                               # compound head (aligned to its order) is never a chunk's last page
-MAX_SECTIONS = 1 << 24
+MAX_SECTIONS = 1 << 25       # 52-bit physical addresses in 128 MiB sections (x86 5-level paging, arm64 LPA2)
 MAX_SECTION_BITS = 40
 MAX_PHYSMEM_BITS = 56
 SECTION_FLAG_BITS = 5         # low bits of section_mem_map holding flags (SECTION_MAP_LAST_BIT,
@@ -47,15 +47,17 @@ class _Layout:
         self.private = m.offset("page.private", self.page, 8)
         ch = m.info.offset("page.compound_head")
         self.compound_head = ch if ch is not None and 0 <= ch <= self.page - 8 else None
-        self.pg = {name: m.number(f"PG_{name}", 0, 63) for name in ("lru", "private", "swapcache", "slab")}
+        self.pg = {name: m.number(f"PG_{name}", 0, 63) for name in ("lru", "private", "swapcache")}
+        slab = m.info.number("PAGE_SLAB_MAPCOUNT_VALUE")      # 6.10+: slab is a page type
+        self.slab_type = slab & 0xFFFFFFFF if slab is not None else None
+        # PG_slab is gone where slab is a page type (6.10+); it is needed only without one
+        self.pg_slab = m.number("PG_slab", 0, 63) if slab is None else self._opt_bit(m, "PG_slab")
         self.pg_swapbacked = self._opt_bit(m, "PG_swapbacked")
         self.pg_hwpoison = self._opt_bit(m, "PG_hwpoison")
         self.head_mask = m.number("PG_head_mask", 1, (1 << 63))
         self.buddy = m.number("PAGE_BUDDY_MAPCOUNT_VALUE", -(1 << 31), (1 << 31) - 1) & 0xFFFFFFFF
         off = m.info.number("PAGE_OFFLINE_MAPCOUNT_VALUE")
         self.offline = off & 0xFFFFFFFF if off is not None else None
-        slab = m.info.number("PAGE_SLAB_MAPCOUNT_VALUE")      # 6.10+: slab is a page type
-        self.slab_type = slab & 0xFFFFFFFF if slab is not None else None
         self.max_order = m.length("zone.free_area", 64)
         unaccepted = m.info.number("PAGE_UNACCEPTED_MAPCOUNT_VALUE")   # free pages not yet accepted (TDX/SNP)
         self.unaccepted = unaccepted & 0xFFFFFFFF if unaccepted is not None else None
@@ -129,14 +131,17 @@ def _read_int(data: bytes, off: int, width: int) -> int:
 class Census:
     """Counts of one dump (see the module docstring)."""
 
-    def __init__(self, m: VmciMemory, held: List[Tuple[int, int]], data: List[Tuple[int, int]],
-                 max_pfn: int):
+    def __init__(self, m: VmciMemory, ranges: "DumpRanges"):
         self.m = m
         self.lay = _Layout(m)
-        self.held_ranges = held            # sorted (start pfn, end pfn) the dump describes
-        self.ranges = data                 # ... and those it holds the data of
-        self._starts = [r[0] for r in data]
-        self.max_pfn = max_pfn
+        self.held_ranges = ranges.held     # sorted (start pfn, end pfn) the dump describes
+        self.ranges = ranges.segs          # ... those some part of it holds the data of: classified
+        self._starts = [r[0] for r in ranges.segs]
+        # ... and those no part of it leaves out: zero-tested and kept (None: the same as segs)
+        self.data = ranges.data if ranges.data != ranges.segs else None
+        self._data_starts = [r[0] for r in ranges.data]
+        self.max_pfn = ranges.max_pfn
+        self.kept = 0
         self.counts = {c: 0 for c in CLASSES}
         self.slab = 0
         self.unreadable = 0
@@ -157,6 +162,22 @@ class Census:
 
     def held(self, lo: int, hi: int) -> int:
         return sum(b - a for a, b in self.covered(lo, min(hi, self.max_pfn)))
+
+    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """The parts of `runs` no PT_LOAD leaves out: makedumpfile clears every frame
+        past a PT_LOAD's p_filesz from its bitmap before it classifies
+        (exclude_nodata_pages), though another PT_LOAD may hold that frame's data."""
+        if self.data is None:
+            return runs
+        out = []
+        for lo, hi in runs:
+            i = max(0, bisect.bisect_right(self._data_starts, lo) - 1)
+            while i < len(self.data) and self.data[i][0] < hi:
+                a, b = max(lo, self.data[i][0]), min(hi, self.data[i][1])
+                if a < b:
+                    out.append((a, b))
+                i += 1
+        return out
 
     # -- mem_map ----------------------------------------------------------------------
     def section_maps(self) -> List[Tuple[int, int]]:
@@ -210,6 +231,8 @@ class Census:
                                                parts, skip_to)
             else:
                 keep = parts
+            keep = self.with_data(keep)
+            self.kept += sum(b - a for a, b in keep)
             self._zero_pages(keep)
             self._read_bytes += (end - pfn) * lay.page + sum(b - a for a, b in keep) * self.m.page_size
             if self._read_bytes >= RELEASE_EVERY:
@@ -217,12 +240,12 @@ class Census:
                 self._read_bytes = 0
             pfn = end
         in_dump = sum(min(b, self.max_pfn) - a for a, b in self.held_ranges if a < self.max_pfn)
-        with_data = self.held(0, self.max_pfn)
+        with_data = sum(b - a for a, b in self.with_data(self.covered(0, self.max_pfn)))
         excluded = sum(self.counts.values())
         return {"method": "mem_map page flags, classified as makedumpfile -d 31 does",
                 "page_size": self.m.page_size, "total_pages": self.max_pfn, "pages_in_dump": in_dump,
                 "memory_hole": self.max_pfn - in_dump, "not_in_file": in_dump - with_data,
-                **self.counts, "excluded": excluded, "remaining": with_data - excluded,
+                **self.counts, "excluded": excluded, "remaining": self.kept - self.counts["zero"],
                 "slab": self.slab, "unreadable_mem_map": self.unreadable}
 
     def _classify(self, mem_map: int, lo: int, hi: int, parts: List[Tuple[int, int]],
@@ -240,8 +263,8 @@ class Census:
         for a, b in parts:
             holds[a - lo:b - lo] = b"\1" * (b - a)
         pg, size = lay.pg, lay.page
-        lru, private, swapcache, slab = (1 << pg["lru"], 1 << pg["private"], 1 << pg["swapcache"],
-                                         1 << pg["slab"])
+        lru, private, swapcache = 1 << pg["lru"], 1 << pg["private"], 1 << pg["swapcache"]
+        slab = 1 << lay.pg_slab if lay.pg_slab is not None else 0
         swapbacked = 1 << lay.pg_swapbacked if lay.pg_swapbacked is not None else None
         hwpoison = 1 << lay.pg_hwpoison if lay.pg_hwpoison is not None else 0
         counts = self.counts
@@ -373,31 +396,47 @@ def _minus(ranges: List[Tuple[int, int]], holes: List[Tuple[int, int]]) -> List[
     return out
 
 
-def dump_ranges(reader: Any, page_size: int) -> Tuple[List[Tuple[int, int]], List[Tuple[int, int]], int]:
-    """(pfn ranges the dump describes, pfn ranges it holds data for, one past the
-    highest pfn). For an ELF dump: its PT_LOADs, and the pages past p_filesz are
-    left out of the data (makedumpfile's exclude_nodata_pages: a filtering writer
-    already excluded them); a kdump file: its bitmap of dumped pages; other
-    formats: the pfns the reader has, page by page."""
+class DumpRanges(NamedTuple):
+    """Which page frames a dump has, as sorted (start pfn, end pfn) runs."""
+    held: List[Tuple[int, int]]    # described (ELF: PT_LOAD p_memsz)
+    segs: List[Tuple[int, int]]    # some part of the dump holds the data of (makedumpfile's is_in_segs)
+    data: List[Tuple[int, int]]    # described, minus every PT_LOAD's part past p_filesz
+    max_pfn: int                   # one past the highest frame described
+
+
+def dump_ranges(reader: Any, page_size: int) -> DumpRanges:
+    """The frames the dump has. For an ELF dump: its PT_LOADs. A frame is
+    classified where some PT_LOAD's file data holds it (makedumpfile's
+    is_in_segs), and zero-tested and kept only where no PT_LOAD lists it past
+    p_filesz (makedumpfile's exclude_nodata_pages: a filtering writer already
+    excluded it). The two differ only where PT_LOADs overlap: arm64's kdump
+    /proc/vmcore lists the kernel image both alone, with its data, and inside a
+    direct-map PT_LOAD whose first frames have none. A kdump file: its bitmap of
+    dumped pages; other formats: the pfns the reader has, page by page."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
         held = _union([(p // ps, -(-(p + mem) // ps)) for p, mem, _f in loads])
+        segs = _union([(-(-p // ps), -(-(p + f) // ps)) for p, _mem, f in loads if f > 0])
         nodata = _union([(-(-(p + f) // ps), -(-(p + mem) // ps)) for p, mem, f in loads if f < mem])
-        return held, _minus(held, nodata), max((b for _a, b in held), default=0)
+        return DumpRanges(held, segs, _minus(held, nodata), max((b for _a, b in held), default=0))
     max_pfn = reader.max_pfn()
     runs = reader.pfn_ranges()
-    if runs is not None:
-        runs = _union([(a, min(b, max_pfn)) for a, b in runs])
-        return runs, runs, max_pfn
-    out: List[Tuple[int, int]] = []
-    for pfn in range(max_pfn):
-        if reader.has_page(pfn):
-            if out and out[-1][1] == pfn:
-                out[-1] = (out[-1][0], pfn + 1)
-            else:
-                out.append((pfn, pfn + 1))
-    return out, out, max_pfn
+    if runs is None:
+        runs = []
+        for pfn in range(max_pfn):
+            if reader.has_page(pfn):
+                if runs and runs[-1][1] == pfn:
+                    runs[-1] = (runs[-1][0], pfn + 1)
+                else:
+                    runs.append((pfn, pfn + 1))
+    # The file counts frames of its own block size, which need not be the kernel's
+    # page size: QEMU writes an arm64 guest's kdump-compressed dump in 64 KiB
+    # blocks whatever the kernel's pages are.
+    unit = reader.facts().page_size or page_size
+    runs = _union([(a * unit // page_size, -(-min(b, max_pfn) * unit // page_size)) for a, b in runs])
+    max_pfn = -(-max_pfn * unit // page_size)
+    return DumpRanges(runs, runs, runs, max_pfn)
 
 
 def page_census(paths: Sequence[str]) -> Dict[str, Any]:
@@ -412,5 +451,4 @@ def page_census(paths: Sequence[str]) -> Dict[str, Any]:
         m = VmciMemory(reader, info, reader.facts().arch)
         if info.symbol("mem_section") is None:
             raise LayoutError("VMCOREINFO has no SYMBOL(mem_section): only SPARSEMEM kernels are counted")
-        held, data, max_pfn = dump_ranges(reader, m.page_size)
-        return Census(m, held, data, max_pfn).run()
+        return Census(m, dump_ranges(reader, m.page_size)).run()

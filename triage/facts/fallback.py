@@ -241,9 +241,15 @@ def page_frames(reader: Any, page_size: int) -> int:
     if loads:
         return max(-(-(p + mem) // page_size) for p, mem, _f in loads)
     try:
-        return reader.max_pfn()
+        blocks = reader.max_pfn()
     except TriageError:
         return MAX_FREE_BLOCKS
+    # max_mapnr counts the file's blocks, which QEMU writes at 64 KiB for an
+    # arm64 guest of 4 KiB pages: count kernel pages, not blocks
+    block = getattr(reader, "page_size", None)
+    if isinstance(block, int) and block > 0 and block != page_size:
+        return -(-blocks * block // page_size)
+    return blocks
 
 
 def fallback_facts(reader: Any, info: Any, arch: Optional[str]) -> Dict[str, Any]:

@@ -13,6 +13,7 @@ vmlinux when one is given (the oracle and `--vmlinux` path).
 
 import os
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -448,17 +449,34 @@ def _module_symbols(prog) -> List[str]:
     return []
 
 
+PRIVATE_KALLSYMS = "_linux_helper_load_builtin_kallsyms"
+
+
 def _load_kallsyms_at(prog, loc, stext: Optional[int]):
     """drgn's own kallsyms decoder (what load_vmlinux_kallsyms runs on VMCOREINFO's
-    addresses) on the tables at `loc`. drgn has no public call taking the
-    addresses, so this uses the private helper its public wrapper calls."""
+    addresses) on the tables at `loc`.
+
+    drgn 0.3.0 has no public call taking the addresses: load_vmlinux_kallsyms reads
+    them from the Program's VMCOREINFO only (which names them from Linux 6.0), and
+    a SymbolIndex of Symbols would mean decoding kallsyms again in Python. So this
+    calls the private helper drgn's public wrapper calls, by its keyword names;
+    when a drgn release drops it or changes its arguments, the facts degrade to
+    VMCOREINFO alone with that reason (docs/json-schema.md, `source.notes`)."""
+    import _drgn
+    load = getattr(_drgn, PRIVATE_KALLSYMS, None)
+    version = getattr(sys.modules.get("drgn"), "__version__", "?")
+    if load is None:
+        raise FactsUnavailable(f"drgn {version} has no {PRIVATE_KALLSYMS} (drgn 0.3.0's private kallsyms "
+                               "decoder), so kallsyms found by scanning the kernel image cannot be loaded")
     try:
-        from _drgn import _linux_helper_load_builtin_kallsyms as load
-    except ImportError:
-        raise FactsUnavailable("this drgn cannot decode kallsyms found outside VMCOREINFO") from None
-    return load(prog, loc.kallsyms_names, loc.kallsyms_token_table, loc.kallsyms_token_index,
-                loc.kallsyms_num_syms, loc.kallsyms_offsets, loc.kallsyms_relative_base,
-                loc.kallsyms_addresses, stext or 0)
+        return load(prog, names=loc.kallsyms_names, token_table=loc.kallsyms_token_table,
+                    token_index=loc.kallsyms_token_index, num_syms=loc.kallsyms_num_syms,
+                    offsets=loc.kallsyms_offsets, relative_base=loc.kallsyms_relative_base,
+                    addresses=loc.kallsyms_addresses, _stext=stext or 0)
+    except TypeError as exc:    # the arguments drgn 0.3.0's helper takes are not this one's
+        raise FactsUnavailable(f"drgn {version}'s {PRIVATE_KALLSYMS} takes other arguments than drgn "
+                               f"0.3.0's ({exc}), so kallsyms found by scanning the kernel image cannot "
+                               "be loaded") from None
 
 
 def _check_scanned(prog, index, info) -> None:
