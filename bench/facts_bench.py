@@ -39,11 +39,11 @@ def vmlinux_for(dump: str) -> Optional[str]:
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     with open_reader([dump]) as r:
         rel = parse_vmcoreinfo(r.vmcoreinfo()).osrelease
-    for base in ("/usr/lib/debug/boot", "/work/dbg/usr/lib/debug/boot"):
-        p = os.path.join(base, f"vmlinux-{rel}")
-        if os.path.isfile(p):
-            return p
-    return None
+    # where the tests look (sample_dumps/cache/dbg-<release>/, /usr/lib/debug/boot, ...)
+    sys.path.insert(0, str(ROOT / "tests" / "facts"))
+    from _dbg import dbg_vmlinux
+    found = dbg_vmlinux(rel)
+    return str(found) if found else None
 
 
 def run(cmd: List[str], env: Dict[str, str]) -> Tuple[Optional[float], Optional[int], int]:

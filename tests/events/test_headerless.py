@@ -122,3 +122,38 @@ def test_unindented_arm32_unwinder_lines_open_a_headerless_report():
     assert top.category == "warning" and top.culprit.module == "drm"
     # a bracketed word that is no frame opens nothing
     assert parse_log(["[   16.1] [<none>] (not a frame)", "[   16.2] [<80320044>] text"]).events == []
+
+
+def _syzkaller_log(number):
+    """The log of a syzkaller report test file (the lines after its header block)."""
+    lines = _lines(f"syzkaller/{number}.txt")
+    return lines[lines.index("") + 1:]
+
+
+def test_blocked_task_shown_without_its_header_is_a_hung_task():
+    """sched_show_task() prints "task:%-15.15s state:%c"; a task in state D pasted
+    from after check_hung_task()'s "INFO: task ... blocked for more than" line is
+    that report's body. Oracle: the same real report (syzkaller 550, arm32 5.10)
+    with its header."""
+    full = _syzkaller_log(550)
+    cut = full[next(k for k, s in enumerate(full) if s.startswith("task:")):]
+    log = parse_log(cut)
+    assert log.events[0].kind == "hung_task" and log.events[0].fields["header_missing"]
+    want = classify(parse_log(full), load_rules())[0]
+    got = classify(log, load_rules())[0]
+    assert want.category == got.category == "hung_task"
+    assert got.culprit.function == want.culprit.function == "mpage_prepare_extent_to_map"
+
+
+def test_task_line_inside_a_hung_task_report_opens_no_second_report():
+    full = _syzkaller_log(550)
+    assert [ev.kind for ev in parse_log(full).events if ev.kind == "hung_task"] == ["hung_task"]
+
+
+def test_running_task_shown_without_a_header_is_not_a_hung_task():
+    """A task in state R (the holdout an RCU-tasks stall shows, syzkaller 1002) is
+    not blocked: its "task:" line opens no hung-task report."""
+    full = _syzkaller_log(1002)
+    cut = full[next(k for k, s in enumerate(full) if "task:" in s):]
+    assert "task:" in cut[0] and "state:R" in cut[0]
+    assert all(ev.kind != "hung_task" for ev in parse_log(cut).events)

@@ -179,9 +179,42 @@ def test_dedent_removes_only_shared_indentation():
     (["[  12.3]  amdgpu_job_timedout+0x1a4/", "0x220 [amdgpu]"], "[  12.3]  amdgpu_job_timedout+0x1a4/0x220 [amdgpu]"),
     (["[  12.3]  amdgpu_device_gpu_recover.cold+0x5c2/0x8f0", "[amdgpu]"],
      "[  12.3]  amdgpu_device_gpu_recover.cold+0x5c2/0x8f0 [amdgpu]"),
+    # lockdep's lock line cut before its acquisition site (posted 357; 4.x prints "[<addr>] f+..")
+    (["[   57.207521] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"],
+     "[   57.207521] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"),
+    (["[  5.1]  (&dev->struct_mutex){+.+.+.}, at:", "[<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"],
+     "[  5.1]  (&dev->struct_mutex){+.+.+.}, at: [<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"),
 ])
 def test_rejoin_wrapped_tails(pair, joined):
     assert _run(paste.rejoin_wrapped, pair) == [(1, joined)]
+
+
+@pytest.mark.parametrize("lines,joined", [
+    # __warn()'s header cut after "at" and after the file:line (posted 612, a 72-column mail)
+    (["[  129.374284] WARNING: CPU: 14 PID: 1710 at", "drivers/gpu/drm/amd/dc/core/dc_link.c:3153",
+      "dc_link_allocate_mst_payload+0x1f7/0x220 [amdgpu]"],
+     "[  129.374284] WARNING: CPU: 14 PID: 1710 at drivers/gpu/drm/amd/dc/core/dc_link.c:3153 "
+     "dc_link_allocate_mst_payload+0x1f7/0x220 [amdgpu]"),
+    # cut after the file:line only (an 80-column Bugzilla wrap)
+    (["[ 2164.138004] WARNING: CPU: 8 PID: 10745 at lib/list_debug.c:55", "__list_del_entry_valid+0x89/0xd0"],
+     "[ 2164.138004] WARNING: CPU: 8 PID: 10745 at lib/list_debug.c:55 __list_del_entry_valid+0x89/0xd0"),
+    # no CONFIG_DEBUG_BUGVERBOSE: "at %pS" moved to the next line
+    (["[  5.0] WARNING: CPU: 0 PID: 1 at", "foo_probe+0x10/0x20 [foo]"],
+     "[  5.0] WARNING: CPU: 0 PID: 1 at foo_probe+0x10/0x20 [foo]"),
+])
+def test_rejoin_cut_warn_header(lines, joined):
+    assert _run(paste.rejoin_wrapped, lines) == [(1, joined)]
+
+
+@pytest.mark.parametrize("lines", [
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "[  5.1] Modules linked in: foo"],          # next line has a stamp
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "Modules linked in: foo bar"],               # not a location
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at", "CPU: 0 PID: 1 Comm: swapper/0"],
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at a.c:1 f+0x1/0x2", "g+0x1/0x2"],                # header complete
+    ["[  5.0] WARNING: CPU: 0 PID: 1 at a.c:1", "Modules linked in: foo"],             # a symbol must follow
+])
+def test_complete_or_unrelated_warn_lines_stay_apart(lines):
+    assert _run(paste.rejoin_wrapped, lines) == list(enumerate(lines, 1))
 
 
 @pytest.mark.parametrize("pair", [
@@ -190,6 +223,10 @@ def test_rejoin_wrapped_tails(pair, joined):
     ["[  12.3]  dump_stack+0x1/0x2", "SYZFAIL: failed to recv rpc"],
     ["[  12.3] Modules linked in: a b", "CPU: 0 PID: 1 Comm: x"],
     ["[  12.3]  ? SyS_shutdown+0x1b0/0x1b0", " executing program"],
+    # after ", at:" only a whole frame without a stamp of its own is the rest of the line
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "[  57.3] nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"],
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "nouveau_bo_move+0x4bf/0x2ec0:"],
+    ["[  57.2] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at:", "--------------------------------------------------------"],
 ])
 def test_rejoin_leaves_separate_lines_alone(pair):
     assert _run(paste.rejoin_wrapped, pair) == list(enumerate(pair, 1))

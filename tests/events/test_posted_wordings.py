@@ -196,6 +196,18 @@ def test_kms_helper_functions_and_files_name_drm_kms_helper():
     assert top.category == "warning" and top.culprit.module == "drm_kms_helper"
 
 
+def test_builtin_nouveau_is_named_by_its_chip_codename_prefixes():
+    # nvkm's functions carry the codename of the chip whose file holds them
+    # (drivers/gpu/drm/nouveau/nvkm/subdev/pmu/gm20b.c: gm20b_pmu_init)
+    rules = load_rules()
+    for fn in ("gm20b_pmu_init", "g84_gr_tlb_flush", "mcp77_fb_new", "gk20a_gr_new", "r535_gsp_msgq_wait",
+               "nv41_vmm_flush", "nv50_disp_atomic_commit_tail", "gt215_pmu_init", "ad102_gsp_new"):
+        assert rules.builtin_gpu_driver(fn) == "nouveau", fn
+    # forcedeth's nv_ functions, an MCP CAN driver and other codename-like words are not nouveau
+    for fn in ("nv_napi_poll", "nv_do_interrupt", "mcp251x_open", "gpio_request", "gfs2_glock_put", "g_serial_init"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+
+
 def test_drm_core_and_ambiguous_helpers_stay_drm():
     # the DRM core's own functions and files are drm; drm_dp_* moved between modules (5.19),
     # so its name alone does not say drm_kms_helper
@@ -422,3 +434,138 @@ def test_slub_debug_reports_are_not_allocation_failures():
                  "mlx5_core 0000:01:00.0: Unable to allocate memory for the command interface"):
         hdr = match_header(text)
         assert hdr is None or hdr.kind != "alloc_failure", text
+
+
+def test_old_arm32_trace_cut_after_a_line_keeps_its_caller():
+    # 544 (tuning): the old arm32 unwinder prints "[<a>] (callee+..) from [<b>] (caller+.. [mod])";
+    # the excerpt ends on such a line, so its caller (the driver that asked) is the last frame
+    log, top = _top(_posted("544"))
+    assert top.category == "alloc_failure" and top.culprit.module == "mt7601Usta"
+    # a complete trace does not get the caller twice
+    lines = ["[  1.0] x: page allocation failure: order:5, mode:0x20",
+             "[  1.1] [<c1>] (warn_alloc_failed+0x0/0x1) from [<c2>] (__alloc_pages_nodemask+0x1/0x2)",
+             "[  1.2] [<c2>] (__alloc_pages_nodemask+0x1/0x2) from [<bf>] (drv_alloc+0x1/0x2 [drv])",
+             "[  1.3] [<bf>] (drv_alloc+0x1/0x2 [drv]) from [<c3>] (ret_fast_syscall+0x0/0x30)",
+             "[  1.4] Mem-info:"]
+    log, top = _top(lines)
+    names = [f.function for f in log.events[0].frames]
+    assert names == ["warn_alloc_failed", "__alloc_pages_nodemask", "drv_alloc", "ret_fast_syscall"]
+    assert top.culprit.module == "drv"
+
+
+def test_rhel5_colon_module_frames_and_stale_words_between_allocators():
+    # 508 (tuning): 2.6.18 x86_64 printk_address() wrote module symbols ":module:func+0x/0x",
+    # and printed every text address on the stack without '?': may_open between two
+    # allocator frames is a stale word, not the caller that asked
+    log, top = _top(_posted("508"))
+    assert top.category == "alloc_failure" and top.culprit.module == "ip_conntrack"
+    assert top.culprit.function == "alloc_hashtable"
+    from triage.events.frames import parse_trace_line
+    fr = parse_trace_line("  [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a")
+    assert fr.function == "alloc_hashtable" and fr.module == "ip_conntrack" and fr.offset == 0x33
+    assert parse_trace_line("Name: foo: bar+0x1/0x2") is None
+
+
+def test_a_lone_frame_after_the_allocators_is_still_the_caller():
+    # stale_between passes over a frame only when allocator frames sit on both sides
+    head = ["[  1.0] x: page allocation failure: order:4, mode:0xd0",
+            "[  1.1] Call Trace:",
+            "[  1.2]  warn_alloc+0x1/0x2",
+            "[  1.3]  __alloc_pages_nodemask+0x1/0x2",
+            "[  1.4]  kmalloc_order+0x1/0x2",
+            "[  1.5]  drv_probe+0x1/0x2 [drv]"]
+    # called by an allocator and calling one: part of the allocator, not the caller that asked
+    log, top = _top(head + ["[  1.6]  __get_free_pages+0x1/0x2", "[  1.7]  other_init+0x1/0x2 [other]"])
+    assert top.culprit.function == "other_init" and top.culprit.module == "other"
+    log, top = _top(head + ["[  1.6]  pci_device_probe+0x1/0x2"])
+    assert top.culprit.function == "drv_probe" and top.culprit.module == "drv"
+    # a helper that calls back into drivers (usb_hcd_submit_urb, device_for_each_child) is
+    # skipped as a culprit but does not make the driver between it and the allocator stale
+    for helper in ("usb_hcd_submit_urb", "device_for_each_child", "__kmalloc"):
+        log, top = _top(head + [f"[  1.6]  {helper}+0x1/0x2", "[  1.7]  other_init+0x1/0x2 [other]"])
+        assert top.culprit.function == "drv_probe" and top.culprit.module == "drv", helper
+
+
+def test_bare_stack_below_warn_alloc_is_an_allocation_failure():
+    # 511 (tuning): an arm32 excerpt cut right below warn_alloc: its first frame is
+    # __vmalloc_node_range, the function that calls warn_alloc(); no pc, no fault decode
+    log, top = _top(_posted("511"))
+    assert log.events[0].kind == "vmalloc_failure" and top.category == "alloc_failure"
+    assert top.culprit.module is None
+    stack = ["[  5.1]  __alloc_pages_slowpath.constprop.0+0x1/0x2",
+             "[  5.2]  __alloc_pages+0x1/0x2",
+             "[  5.3]  drv_rx_refill+0x1/0x2 [drv]",
+             "[  5.4]  drv_poll+0x1/0x2 [drv]"]
+    log, top = _top(stack)
+    assert log.events[0].kind == "alloc_failure" and top.culprit.module == "drv"
+
+
+def test_bare_stack_through_the_allocator_is_not_an_allocation_failure():
+    # the allocator deeper in the stack (a task blocked in reclaim), or a faulting
+    # location in it (an oops inside the allocator), is not warn_alloc()'s backtrace
+    deeper = ["[  5.0]  __schedule+0x1/0x2",
+              "[  5.1]  schedule+0x1/0x2",
+              "[  5.2]  __alloc_pages_slowpath.constprop.0+0x1/0x2",
+              "[  5.3]  __alloc_pages+0x1/0x2",
+              "[  5.4]  drv_rx_refill+0x1/0x2 [drv]"]
+    assert parse_log(deeper).events[0].kind != "alloc_failure"
+    oops = ["[  5.0] RIP: 0010:__alloc_pages_slowpath.constprop.0+0x40/0x900",
+            "[  5.1] Call Trace:",
+            "[  5.2]  __alloc_pages_slowpath.constprop.0+0x40/0x900",
+            "[  5.3]  __alloc_pages+0x1/0x2",
+            "[  5.4]  drv_rx_refill+0x1/0x2 [drv]"]
+    assert parse_log(oops).events[0].kind not in ("alloc_failure", "vmalloc_failure")
+
+
+def _kasan_then_oops(fault_addr):
+    return ["[  9.000000] ==================================================================",
+            "[  9.000001] BUG: KASAN: slab-out-of-bounds in drv_rx+0x40/0x90 [drv]",
+            "[  9.000002] Write of size 8 at addr ffff888012345678 by task kworker/0:1/12",
+            "[  9.000003] Call Trace:",
+            "[  9.000004]  kasan_report+0x1/0x2",
+            "[  9.000005]  drv_rx+0x40/0x90 [drv]",
+            "[  9.000006]  process_one_work+0x1/0x2",
+            "[  9.000007] The buggy address belongs to the object at ffff888012345600",
+            "[  9.000008] Memory state around the buggy address:",
+            "[  9.000009]  ffff888012345500: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+            "[  9.000010]  ffff888012345580: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+            "[  9.000011] >ffff888012345600: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 fc",
+            "[  9.000012]                                                                 ^",
+            "[  9.000013]  ffff888012345680: fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc fc",
+            "[  9.000014] ==================================================================",
+            f"[  9.000100] BUG: unable to handle page fault for address: {fault_addr}",
+            "[  9.000101] #PF: supervisor write access in kernel mode",
+            "[  9.000102] Oops: 0002 [#1] PREEMPT SMP KASAN NOPTI",
+            "[  9.000103] RIP: 0010:other_fn+0x10/0x20 [other]",
+            "[  9.000104] Call Trace:",
+            "[  9.000105]  other_caller+0x1/0x2 [other]",
+            "[  9.000200] Kernel panic - not syncing: Fatal exception"]
+
+
+def test_an_oops_at_the_address_kasan_just_reported_is_that_access():
+    # 364 (tuning): 'BUG: KASAN: vmalloc-out-of-bounds ... Write of size 1 at addr
+    # ffff8000db950000', then 'Unable to handle kernel paging request at virtual address
+    # ffff8000db950000' and the panic: KASAN let the access go on, and it faulted
+    log, top = _top(_posted("364"))
+    assert top.category == "kasan" and top.culprit.module == "spi_tegra210_quad"
+    log, top = _top(_kasan_then_oops("ffff888012345678"))
+    assert top.category == "kasan" and top.culprit.module == "drv"
+    log, top = _top(_kasan_then_oops("ffff88801234567c"))      # inside the 8-byte access
+    assert top.category == "kasan"
+
+
+def test_an_oops_elsewhere_after_a_kasan_report_stays_the_cause():
+    # a fault at another address is another bug; the fatal oops stays the verdict (the
+    # report is more than a burst's few lines before it)
+    log, top = _top(_kasan_then_oops("ffff888012345680"))
+    assert top.category == "paging_fault" and top.culprit.module == "other"
+    log, top = _top(_kasan_then_oops("ffffc90000a3f000"))
+    assert top.category == "paging_fault" and top.culprit.module == "other"
+
+
+def test_lockdep_site_wrapped_after_at_names_the_driver():
+    # 357 (tuning): the mail client cut "(&cli->mutex){+.+.}-{3:3}, at:" from its site
+    # "nouveau_bo_move+0x4bf/0x2ec0 [nouveau]", and faddr2line output follows
+    log, top = _top(_posted("357"))
+    assert top.category == "lockdep" and top.culprit.module == "nouveau"
+    assert top.culprit.function == "nouveau_bo_move"

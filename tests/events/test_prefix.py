@@ -11,6 +11,7 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
     ("[    0.000000] Linux version 6.1.0", "Linux version 6.1.0", 0.0, None, None),
     ("<4>[  312.401234] BUG: x", "BUG: x", 312.401234, None, None),
+    ("<1> [299.836356] BUG: x", "BUG: x", 299.836356, None, None),              # IGT runner / CI dmesg
     ("[ 1992.224966][   T28] INFO: x", "INFO: x", 1992.224966, "T28", None),
     ("[   20.143962][T17530] WARNING: x", "WARNING: x", 20.143962, "T17530", None),
     ("[  150.665887][    C0] CPU: 0", "CPU: 0", 150.665887, "C0", None),
@@ -26,6 +27,8 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("Wed 2024-01-03 22:06:01 UTC h kernel: BUG: x", "BUG: x", None, None, "h"),      # journal short-full
     ("[Wed Jan  3 22:06:01 2024] BUG: x", "BUG: x", None, None, None),                 # dmesg -T
     ("2024-01-03T22:06:01,123456+00:00 BUG: x", "BUG: x", None, None, None),           # dmesg --time-format iso
+    # a logger's wall-clock date in front of the printk stamp (posted corpus 620)
+    ("2024-12-26 16:17:45 [16002.085540] BUG: x", "BUG: x", 16002.08554, None, None),
     # dmesg -T in other locales: opaque, dropped, not parsed
     ("[dim. 19 avril 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
     ("[Sa Apr 19 18:03:30 2026] BUG: x", "BUG: x", None, None, None),
@@ -41,6 +44,12 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("avril 19 18:03:30 h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("dim. 2026-04-19 18:03:30 CEST h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("1776614407.133267 h kernel: BUG: x", "BUG: x", None, None, "h"),
+    # the host and the tag alone, date columns cut (posted log 302)
+    ("qay kernel: RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", "RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", None, None, "qay"),
+    ("pop-os kernel:  snd_compress snd_intel_dspcfg", " snd_compress snd_intel_dspcfg", None, None, "pop-os"),
+    # ... but kernel text with "kernel:" after more than one word is not a prefix
+    ("Booting paravirtualized kernel: on bare hardware", "Booting paravirtualized kernel: on bare hardware", None, None, None),
+    ("Kernel command line: root=/dev/sda1", "Kernel command line: root=/dev/sda1", None, None, None),
     # leading blanks before a prefix are the paste's, not the message's
     ("    [  12.500000] BUG: x", "BUG: x", 12.5, None, None),
     # kernel text that opens with a bracket stays as it is
@@ -107,3 +116,17 @@ def test_logread_lines_of_other_tags_and_bad_levels_stay():
     for text in ("Sun Jun  6 16:14:57 2021 daemon.info dnsmasq[1]: started",
                  "Sun Jun  6 16:14:57 2021 kern.loud kernel: x"):
         assert strip_prefix(text)[0] == text
+
+
+def test_a_date_is_a_prefix_only_before_a_printk_stamp():
+    """A bare "YYYY-MM-DD HH:MM:SS " is stripped only when the kernel's own stamp follows;
+    without one the line is left as it is (it may be anyone's text)."""
+    for line in ("2024-12-26 16:17:45 BUG: x", "2024-12-26 16:17:45 [drm] x", "2024-12-26 16:17:45 [T12] x"):
+        assert strip_prefix(line)[0] == line
+
+
+def test_a_level_and_a_blank_before_other_text_is_not_a_stamp_prefix():
+    """Only "<N> [seconds.micros]" loses the blank: text after "<N> " that is no printk
+    stamp keeps it, as before."""
+    assert strip_prefix("<4> [drm] x")[0] == " [drm] x"
+    assert strip_prefix("<4> [Apr19 18:03] x")[1] is None

@@ -196,3 +196,34 @@ def test_damaged_blob_raises_only_btf_error(blob, data):
         except (ValueError, OverflowError) as exc:
             # drgn refuses some impossible shapes (e.g. a bit offset past 2**64) itself
             assert "drgn" in type(exc).__module__ or isinstance(exc, (ValueError, OverflowError))
+
+
+def test_every_copy_of_a_repeated_string_is_found():
+    """pahole writes each string once, but a blob may repeat one: a name is found at
+    every offset it has (the string index falls back to searching for repeats)."""
+    strings = b"\0dup\0dup\0E\0"                      # "dup" at 1 and 5, "E" at 9
+    types = (struct.pack("<III", 1, B.STRUCT << 24, 4)             # [1] struct dup (copy 1)
+             + struct.pack("<III", 5, B.STRUCT << 24, 8)           # [2] struct dup (copy 2)
+             + struct.pack("<III", 9, B.ENUM << 24 | 1, 4)         # [3] enum E { dup = 7 }
+             + struct.pack("<Ii", 5, 7))
+    hdr = struct.pack("<HBBIIIII", B.BTF_MAGIC, 1, 0, 24, 0, len(types), len(types), len(strings))
+    btf = B.Btf(hdr + types + strings)
+    assert btf.find("dup", (B.STRUCT,)) == [1, 2]
+    assert btf.find("E", (B.ENUM,)) == [3]
+    assert btf.enumerator("dup") == (3, 7)
+    assert btf.find("nope", (B.STRUCT,)) == [] and btf.enumerator("E") is None
+
+
+def test_find_is_memoised_and_bounded(blob, monkeypatch):
+    """drgn asks the object finder again for every use of a variable (cpu_curr() once
+    per CPU): Btf.find answers a repeated name from its memo, identically, and the
+    memo stops growing at MAX_MEMO names (then it searches again, still right)."""
+    b = B.Btf(blob)
+    first = b.find("task_struct", (B.STRUCT,))
+    calls = []
+    real = b._find
+    monkeypatch.setattr(b, "_find", lambda *a: calls.append(a) or real(*a))
+    assert b.find("task_struct", (B.STRUCT,)) == first and calls == []
+    monkeypatch.setattr(B, "MAX_MEMO", len(b._found))
+    assert b.find("list_head", (B.STRUCT,)) == b.find("list_head", (B.STRUCT,)) != []
+    assert len(calls) == 2 and ("list_head", (B.STRUCT,)) not in b._found

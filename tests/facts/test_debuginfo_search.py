@@ -146,7 +146,8 @@ def test_found_by_build_id_gives_oracle_facts_and_every_stack(oracle, tmp_path):
     """The -dbg vmlinux under usr/lib/debug/.build-id/ is found and used: the facts equal
     the committed drgn+DWARF oracle field by field, and tasks.stacks lists every task
     with the stack the oracle's DWARF unwinding gives (frame by frame)."""
-    from triage.facts.collect import frame_text
+    from drgn.helpers.linux.pid import find_task
+    from test_facts_oracle import named_oracle_stack
     from triage.facts.program import open_program
     dump = _dump_of(oracle)
     _, build_id = dump_identity(dump)
@@ -164,7 +165,7 @@ def test_found_by_build_id_gives_oracle_facts_and_every_stack(oracle, tmp_path):
     opened = open_program([str(dump)], vmlinux=str(VMLINUX))
     try:
         diffs = [f"pid {pid}: {stacks[pid]['stack']} != {pcs}" for pid, pcs in want["stacks"].items()
-                 if stacks[pid]["stack"] != [frame_text(opened.prog, int(pc, 16)) for pc in pcs]]
+                 if stacks[pid]["stack"] != named_oracle_stack(opened.prog, find_task(opened.prog, int(pid)), pcs)]
     finally:
         opened.close()
     assert not diffs, "\n".join(diffs[:10])

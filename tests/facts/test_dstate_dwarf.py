@@ -52,7 +52,6 @@ def _oracle(dump: Path):
     dump's kallsyms, as triage names them (the vmlinux's ELF symbols name some
     addresses by an alias: entry_SYSCALL_64+0xa6 for entry_SYSCALL_64_after_hwframe+0x6e)."""
     import json
-    from triage.facts.collect import frame_text
     from triage.facts.program import open_program
     saved = Path(str(dump) + ".drgn-dwarf.json")
     if saved.is_file():
@@ -72,9 +71,14 @@ def _oracle(dump: Path):
             stacks = dwarf_stacks(opened.prog)
         finally:
             opened.close()
+    from drgn.helpers.linux.pid import find_task
+    from test_facts_oracle import named_oracle_stack
+    from triage.facts.orc import OrcTable
     named = open_program([str(dump)])
     try:
-        text = {int(pid): [frame_text(named.prog, int(pc, 16)) for pc in pcs]
+        orc = OrcTable(named.prog)
+        text = {int(pid): named_oracle_stack(named.prog, find_task(named.prog, int(pid)), pcs,
+                                             named.cpu_regs, orc)
                 for pid, pcs in stacks.items() if int(pid) in {d["pid"] for d in d_state}}
     finally:
         named.close()

@@ -150,6 +150,79 @@ def stacks_equal(dump: Path, want, orc: bool, triage_reader: bool = False) -> No
     assert len(want) > 40 and sum(len(p) for p in want.values()) > 200
 
 
+def named_oracle_stack(prog, task, pcs, cpu_regs=None, orc=None):
+    """The oracle's return addresses `pcs` for `task` named as triage names them
+    (frame_text): each pc that is a return address by pc - 1, which function holds
+    the call (drgn's StackFrame.symbol() rule). Which pcs are return addresses is
+    taken from triage's own unwinding of the task, and only where it found the very
+    same pcs: a stack that differs stays unnamed, so the comparison fails."""
+    from triage.facts.collect import frame_text, stack_frames
+    from triage.facts.orc import StackCut
+    try:
+        mine = stack_frames(prog, task, cpu_regs, orc)
+    except StackCut as cut:
+        mine = cut.frames
+    if [hex(pc) for pc, _ in mine] != pcs:
+        return [f"(unwound otherwise) {pc}" for pc in pcs]
+    return [frame_text(prog, pc, call) for pc, call in mine]
+
+
+def _naming_differences(dump: Path):
+    """(differences, frames checked, frames whose return-address name differs from
+    the bare pc's) of frame_text against drgn's StackFrame.symbol() (pc - 1 for a
+    frame that was not interrupted) over every task of `dump`."""
+    import drgn
+    from drgn.helpers.linux.pid import for_each_task
+    from triage.facts.collect import frame_text
+    from triage.facts.program import open_program
+    opened = open_program([str(dump)])
+    try:
+        prog, diffs, checked, differs = opened.prog, [], 0, 0
+        for task in for_each_task(prog):
+            try:
+                frames = [f for f in prog.stack_trace(task) if not f.is_inline]
+            except (LookupError, ValueError, drgn.FaultError):
+                continue        # no registers for it (a running task drgn has no notes for)
+            for f in frames:
+                try:
+                    sym = f.symbol()
+                except LookupError:
+                    continue
+                want = f"{sym.name}+{f.pc - sym.address:#x}"
+                got = frame_text(prog, f.pc, not f.interrupted)
+                checked += 1
+                if got.split(" [")[0] != want:
+                    diffs.append(f"pid {task.pid.value_()}: {got} != {want}")
+                differs += got != frame_text(prog, f.pc)
+    finally:
+        opened.close()
+    return diffs, checked, differs
+
+
+@pytest.mark.parametrize("oracle", COMMITTED, ids=lambda p: p.parent.name)
+def test_return_addresses_named_as_drgn_names_frames(oracle):
+    """frame_text names a frame's pc as drgn's StackFrame.symbol() does, on every task."""
+    diffs, checked, _ = _naming_differences(Path(str(oracle)[:-len(".facts-oracle.json")]))
+    assert not diffs, "\n".join(diffs[:10])
+    assert checked > 200
+
+
+GPU_QEMU = ROOT / "sample_dumps" / "out" / "gpu_alloc_null-128M-kaslr-qemu" / "vmcore.qemu-elf"
+
+
+@pytest.mark.matrix
+@pytest.mark.skipif(not GPU_QEMU.is_file(), reason="sample_dumps/generate made no gpu_alloc_null QEMU ELF dump")
+def test_return_address_after_a_noreturn_call_named_by_the_call():
+    """QEMU's dump keeps the panicking CPU inside panic(), called from oops_end.cold
+    as its last instruction: the return address is the next function's first byte,
+    and the frame is named oops_end.cold, as drgn names it, not that next function."""
+    diffs, checked, differs = _naming_differences(GPU_QEMU)
+    assert not diffs, "\n".join(diffs[:10])
+    assert differs >= 1
+    stack = read_dump_facts([str(GPU_QEMU)])["tasks"]["panic"]["stack"]
+    assert any(f.startswith("oops_end.cold+") for f in stack) and not any(f.endswith("+0x0") for f in stack[1:]), stack
+
+
 def _stacks_match(dump: Path, oracle: Path, triage_reader: bool = False):
     stacks_equal(dump, json.loads(oracle.read_text())["stacks"], orc=True, triage_reader=triage_reader)
 

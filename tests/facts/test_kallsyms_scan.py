@@ -321,6 +321,28 @@ def test_scan_of_the_real_tables_alone(real_tables):
     assert scan_kallsyms(_image_reader(image, lo), lo, stext, len(image)) == loc
 
 
+@pytest.mark.parametrize("split", [0.0, 0.3, 0.9, 1.0])
+def test_scan_from_the_data_start_down_finds_the_same_tables(real_tables, monkeypatch, split):
+    """Searching downwards from the data start first (then upwards from it) covers
+    the image once, whatever the split: the same tables, with the token table in
+    the first piece read, the second, or across two pieces (CHUNK made small)."""
+    import triage.facts.kallsyms_scan as K
+    image, lo, stext, loc = real_tables
+    monkeypatch.setattr(K, "CHUNK", 1 << 16)
+    pad = bytes(1 << 18)                  # image below and above the tables, no DIGITS in it
+    whole = pad + image + pad
+    base = lo - len(pad)
+    reads = []
+
+    def read(vaddr, size):
+        reads.append(vaddr)
+        return _image_reader(whole, base)(vaddr, size)
+    split = base + int(len(whole) * split)
+    assert scan_kallsyms(read, base, stext, len(whole), data_start=split) == loc
+    inside = base < split < base + len(whole)
+    assert reads[0] == (max(split - K.CHUNK, base) if inside else base)     # the first piece read
+
+
 @pytest.mark.parametrize("what", ["token_index", "marker", "num_syms", "name_length", "stext"])
 def test_scan_rejects_damaged_tables(real_tables, what):
     """Each table damaged in turn: the scan names a reason, never a wrong table."""
@@ -411,3 +433,34 @@ def test_report_says_the_kallsyms_were_scanned():
     assert "kallsyms found by scanning the kernel image" in status_line(SimpleNamespace(dump={"source": src}))
     src["kallsyms"] = "vmcoreinfo"
     assert "scanning" not in status_line(SimpleNamespace(dump={"source": src}))
+
+
+def test_sorted_check_equals_the_plain_definition():
+    """_sorted_relative (C-level comparisons, the sign-bit search) says what the plain
+    definition says: the decoded addresses, in table order, never fall."""
+    from array import array
+    from triage.facts.kallsyms_scan import _sorted_relative
+
+    def plain(offs, rb, absolute_percpu):
+        vals = ([o if o >= 0 else rb - 1 - o for o in offs] if absolute_percpu
+                else [o & 0xFFFFFFFF for o in offs])
+        return all(a <= b for a, b in zip(vals, vals[1:]))
+
+    rng = random.Random(9)
+    sorted_seen = 0
+    for _ in range(20000):
+        n = rng.randint(0, 8)
+        if rng.random() < 0.5:       # near the real shape: absolutes rising, then negatives falling
+            k = rng.randint(0, n)
+            offs = sorted(rng.randint(0, 50) for _ in range(k)) + \
+                sorted((rng.randint(-50, -1) for _ in range(n - k)), reverse=True)
+            if offs and rng.random() < 0.3:
+                offs[rng.randrange(len(offs))] = rng.randint(-60, 60)
+        else:
+            offs = [rng.choice([rng.randint(-2**31, 2**31 - 1), rng.randint(-60, 60)]) for _ in range(n)]
+        rb = rng.choice([0, 10, 1 << 31, (1 << 31) + 1, 1 << 63, (1 << 64) - (1 << 31)])
+        for ap in (False, True):
+            want = plain(offs, rb, ap)
+            sorted_seen += want
+            assert _sorted_relative(array("i", offs), rb, ap) == want, (offs, rb, ap)
+    assert 1000 < sorted_seen < 39000

@@ -188,6 +188,15 @@ def panic_cause(log: KernelLog) -> Tuple[Optional[Event], Optional[Event]]:
 BURST_LINES = 10
 
 
+def _faulted_at_access(report: Event, oops: Event) -> bool:
+    """Whether `oops` faulted on the address of the access `report` (KASAN/KFENCE) describes."""
+    addr, size, fault = (report.fields.get("access_addr"), report.fields.get("access_size"),
+                         oops.fields.get("address"))
+    if not (isinstance(addr, int) and isinstance(size, int) and isinstance(fault, int)):
+        return False
+    return oops.kind in OOPS_KINDS and addr <= fault < addr + max(size, 1)
+
+
 def _first_of_burst(evs: List[Event], j: int) -> Event:
     """Reports that start within a few lines of each other come from CPUs
     crashing together, and hung-task/stall reports come in runs; the first
@@ -205,6 +214,12 @@ def _first_of_burst(evs: List[Event], j: int) -> Event:
             k -= 1
             continue
         if prev.kind == "meminfo" and evs[k].line - prev.line <= BURST_LINES:
+            k -= 1
+            continue
+        if prev.kind in ("kasan", "kfence") and evs[k].line - prev.line <= CAUSE_WINDOW_LINES \
+                and _faulted_at_access(prev, evs[k]):
+            # KASAN/KFENCE report a bad access and let it go on; when it reaches unmapped
+            # memory the oops follows at that very address: the report names it first
             k -= 1
             continue
         break
@@ -324,7 +339,7 @@ def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
     """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
     sec = rules.section(ev.kind, rule)
     return guilty_frame(ev, sec.read, rules.skip_patterns(sec.skip), rules.skip_patterns(sec.anchor),
-                        rules.skip_patterns(sec.prefer))
+                        rules.skip_patterns(sec.prefer), between=rules.skip_patterns(sec.stale_between))
 
 
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:

@@ -81,15 +81,23 @@ def _work(ev: Event) -> List[Frame]:
 
 
 def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
-                 anchors: Iterable[Pattern] = (), prefer: Iterable[Pattern] = ()) -> Optional[Frame]:
+                 anchors: Iterable[Pattern] = (), prefer: Iterable[Pattern] = (),
+                 between: Iterable[Pattern] = ()) -> Optional[Frame]:
     """The first non-helper frame, or None when every frame is a helper.
 
     With anchors (entry points such as vfs_write, do_syscall_64,
     call_timer_fn), the callee of the innermost anchor frame is preferred
     (after any frame matching `prefer`, e.g. a CPU stuck in an IPI call):
     for stalls and lockups the code that looped is better named by the
-    operation it serves than by the helper it spun in."""
+    operation it serves than by the helper it spun in.
+
+    With `between` (allocator patterns), a frame whose callee and caller both
+    match is passed over: on an allocation-failure stack the allocators call only
+    allocators, so a frame between two of them is part of the allocator or a
+    stale word of a stack printed without '?' marks (2.6 kernels), never the
+    caller that asked."""
     skip = list(skip)
+    between = list(between)
     anchors = list(anchors)
     cands = candidates(ev, strategy)
     prefer = list(prefer)
@@ -108,8 +116,11 @@ def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
                     if not _skipped(g, skip) and not any(p.search(g.function) for p in anchors):
                         return g
                 break
-    for f in cands:
+    for k, f in enumerate(cands):
         if not _skipped(f, skip):
+            if (between and 0 < k < len(cands) - 1 and _skipped(cands[k - 1], between)
+                    and _skipped(cands[k + 1], between)):
+                continue
             return f
     return None
 

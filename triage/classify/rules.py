@@ -118,6 +118,8 @@ class Section:
     skip: Tuple[str, ...] = ()
     anchor: Tuple[str, ...] = ()
     prefer: Tuple[str, ...] = ()
+    # skip lists whose frames, one on each side of a lone frame, make it part of them
+    stale_between: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -162,6 +164,7 @@ class RuleSet:
     sections: Dict[str, Section] = field(default_factory=dict)
     gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
+    _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -203,16 +206,26 @@ class RuleSet:
 
     def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
         """The regexes of the named [skip] lists, joined into one alternation where
-        that keeps their meaning: a frame is tested against hundreds of them."""
+        that keeps their meaning: a frame is tested against hundreds of them.
+
+        The join is made from the JOIN_AFTER-th request on: compiling the
+        alternation (~15 ms for a section's ~200 patterns) costs more than testing
+        one event's few frames against the patterns one by one, which is all a
+        single dump or log asks for; a batch of thousands of events gets the join."""
         key = tuple(names)
         got = self._joined.get(key)
         if got is None:
             out: List[Pattern] = []
             for n in names:
                 out.extend(self.skip.get(n, ()))
+            uses = self._uses[key] = self._uses.get(key, 0) + 1
+            if uses < JOIN_AFTER:
+                return out
             got = self._joined[key] = _join(out)
         return got
 
+
+JOIN_AFTER = 4      # requests of one skip-list combination before it is joined into one regex
 
 # Inline flags, backreferences and named groups change meaning (or fail) inside an alternation.
 _UNJOINABLE = re.compile(r"\\[1-9]|\(\?[aiLmsux]|\(\?P[<=]")
@@ -339,19 +352,19 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer"}:
-        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer", path=path)
+    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer", "stale_between"}:
+        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer, stale_between", path=path)
     read = spec.get("read", "ip_then_trace")
     if read not in GUILTY_STRATEGIES:
         raise SignatureError(f"'{where}.read': unknown '{read}' (one of {', '.join(GUILTY_STRATEGIES)})", path=path)
     lists = {}
-    for key in ("skip", "anchor", "prefer"):
+    for key in ("skip", "anchor", "prefer", "stale_between"):
         names = _str_list(spec.get(key, []), path, where, key)
         for n in names:
             if n not in skip:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
-    return Section(read, lists["skip"], lists["anchor"], lists["prefer"])
+    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"])
 
 
 def _xid_number(key: str, path: str) -> int:

@@ -78,6 +78,21 @@ class DumpReader:
         kdump bitmap), or None when the format has none (then ask has_page)."""
         return None
 
+    def pfn_runs(self, lo: int, hi: int) -> Optional[List[tuple]]:
+        """pfn_ranges() within [lo, hi), read from the index for that window only
+        (time and memory follow the window, not the machine), or None likewise."""
+        return None
+
+    def next_pfn(self, pfn: int, end: int) -> Optional[int]:
+        """The first page frame in [pfn, end) the dump holds, by its index; only for
+        readers whose pfn_runs() is not None."""
+        raise NotImplementedError
+
+    def pfn_count(self, hi: int) -> int:
+        """Page frames below `hi` the dump holds, by its index; only for readers
+        whose pfn_runs() is not None."""
+        raise NotImplementedError
+
     def max_pfn(self) -> int:
         """One past the highest page frame the dump covers (the kdump header's max_mapnr)."""
         mx = self.facts().header.get("max_mapnr")

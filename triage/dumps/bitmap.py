@@ -7,14 +7,36 @@ chunks are counted the first time a lookup reaches them. For a 1 TiB machine
 (32 MiB bitmap, 64 KiB chunks) the index is 512 integers.
 """
 
+import re
 from array import array
 from typing import List, Optional, Tuple
 
 from triage.dumps.store import Store
+from triage.errors import CorruptDumpError
 
 CHUNK = 1 << 16          # bytes per index entry (more for bitmaps past 64 GiB)
 BLOCK = 1 << 10          # bytes per entry of the index inside the current chunk
 _MAX_ENTRIES = 1 << 20   # index entries at most: 8 MiB however large a bitmap is claimed
+MAX_RUNS = 1 << 18       # runs one runs() call returns at most (~30 MiB of tuples)
+_SEGMENTS = re.compile(rb"\xff+|[^\x00\xff]", re.S)   # runs of 0xff bytes, or one mixed byte
+_NONZERO = re.compile(rb"[^\x00]", re.S)
+
+
+def _byte_runs(v: int) -> Tuple[Tuple[int, int], ...]:
+    """(first, one past last) bit of each run of set bits in the byte v, LSB first."""
+    out, bit = [], 0
+    while bit < 8:
+        if v >> bit & 1:
+            a = bit
+            while bit < 8 and v >> bit & 1:
+                bit += 1
+            out.append((a, bit))
+        else:
+            bit += 1
+    return tuple(out)
+
+
+_BYTE_RUNS = [_byte_runs(v) for v in range(256)]
 
 if hasattr(int, "bit_count"):
     def _popcount(data: bytes) -> int:
@@ -55,38 +77,65 @@ class Bitmap:
             self._sub = None
         return self._chunk
 
-    def runs(self, start: int, end: int) -> List[Tuple[int, int]]:
-        """(first, one past last) of each run of set bits in [start, end), read a
-        chunk at a time (whole 0x00/0xff bytes skipped or taken at once)."""
+    def runs(self, start: int, end: int, limit: int = MAX_RUNS) -> List[Tuple[int, int]]:
+        """(first, one past last) of each run of set bits in [start, end), sorted and
+        merged. Time is linear in the bitmap bytes present in the window: stretches
+        of 0x00 and 0xff bytes are found by the regex engine and a mixed byte costs
+        one table lookup. CorruptDumpError past `limit` runs (a window of n bits
+        holds at most n/2 + 1: callers bound the list by the window they ask for)."""
         out: List[Tuple[int, int]] = []
         end = min(end, self.available_bytes * 8)
-        bit = max(0, start)
+        start = max(0, start)
+        if start >= end:
+            return out
+        first, last = start >> 3, (end + 7) >> 3          # bytes [first, last)
+        while first < last:
+            ci = first // self.chunk
+            chunk = self._get_chunk(ci)
+            lo = first - ci * self.chunk
+            hi = min(len(chunk), last - ci * self.chunk)
+            if lo >= hi:
+                break
+            base = ci * self.chunk
+            for m in _SEGMENTS.finditer(chunk, lo, hi):
+                a = m.start()
+                pieces = ((0, 8 * (m.end() - a)),) if chunk[a] == 0xFF else _BYTE_RUNS[chunk[a]]
+                bit0 = (base + a) * 8
+                for r0, r1 in pieces:
+                    # clipped to the window here (its first and last bytes hold bits
+                    # outside it), so that only runs inside count towards the limit
+                    r0 = max(r0 + bit0, start)
+                    r1 = min(r1 + bit0, end)
+                    if r0 >= r1:
+                        continue
+                    if out and out[-1][1] == r0:
+                        out[-1] = (out[-1][0], r1)
+                    else:
+                        if len(out) >= limit:
+                            raise CorruptDumpError(f"page bitmap at offset {self.offset:#x}: more than "
+                                                   f"{limit} runs of dumped pages in bits {start}..{end}")
+                        out.append((r0, r1))
+            first = base + hi
+        return out
+
+    def next_set(self, bit: int, end: int) -> Optional[int]:
+        """The first set bit in [bit, end), or None; zero bytes are skipped at C speed."""
+        end = min(end, self.available_bytes * 8)
+        bit = max(0, bit)
         while bit < end:
             byte = bit >> 3
-            chunk = self._get_chunk(byte // self.chunk)
-            i = byte % self.chunk
+            ci = byte // self.chunk
+            chunk = self._get_chunk(ci)
+            i = byte - ci * self.chunk
             if i >= len(chunk):
-                break
-            value = chunk[i]
-            if value in (0, 0xFF) and bit & 7 == 0:
-                rest = chunk[i:]
-                whole = len(rest) - len(rest.lstrip(b"\xff" if value else b"\0"))   # bytes alike
-                stop = min(bit + whole * 8, end & ~7)
-                if stop > bit:
-                    if value:
-                        if out and out[-1][1] == bit:
-                            out[-1] = (out[-1][0], stop)
-                        else:
-                            out.append((bit, stop))
-                    bit = stop
-                    continue
-            if value >> (bit & 7) & 1:
-                if out and out[-1][1] == bit:
-                    out[-1] = (out[-1][0], bit + 1)
-                else:
-                    out.append((bit, bit + 1))
-            bit += 1
-        return out
+                return None
+            v = chunk[i] >> (bit & 7)
+            if v:
+                got = bit + ((v & -v).bit_length() - 1)
+                return got if got < end else None
+            m = _NONZERO.search(chunk, i + 1)
+            bit = (ci * self.chunk + (m.start() if m else len(chunk))) * 8
+        return None
 
     def _sub_index(self, chunk: bytes) -> array:
         sub = self._sub

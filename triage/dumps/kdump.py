@@ -220,10 +220,29 @@ class KdumpReader(DumpReader):
         return d is not None and p.store.read_present(d[0], d[1]) is not None
 
     def pfn_ranges(self) -> Optional[List[tuple]]:
+        return self.pfn_runs(0, self.max_pfn())
+
+    def pfn_runs(self, lo: int, hi: int) -> Optional[List[tuple]]:
         out: List[tuple] = []
         for p in self._parts:
-            out += p.bitmap2.runs(p.hdr.start_pfn, p.hdr.end_pfn)
+            a, b = max(lo, p.hdr.start_pfn), min(hi, p.hdr.end_pfn)
+            if a < b:
+                out += p.bitmap2.runs(a, b)
         return out
+
+    def next_pfn(self, pfn: int, end: int) -> Optional[int]:
+        got = [p.bitmap2.next_set(max(pfn, p.hdr.start_pfn), min(end, p.hdr.end_pfn))
+               for p in self._parts if p.hdr.end_pfn > pfn and p.hdr.start_pfn < end]
+        got = [g for g in got if g is not None]
+        return min(got) if got else None
+
+    def pfn_count(self, hi: int) -> int:
+        total = 0
+        for p in self._parts:
+            b = min(hi, p.hdr.end_pfn)
+            if p.hdr.start_pfn < b:
+                total += p.bitmap2.rank(b) - p.bitmap2.rank(p.hdr.start_pfn)
+        return total
 
     def release_memory(self) -> None:
         for p in self._parts:

@@ -1,6 +1,6 @@
 """Stack frames: turn `func+0xoff/0xsize [module]` text into Frame objects.
 
-Handles x86 (`[<addr>] ? func+..`), arm64 (`func+0x14/0x30 [mod]`), arm32
+Handles x86 (`[<addr>] ? func+..`, 2.6 x86_64 `[<addr>] :module:func+..`), arm64 (`func+0x14/0x30 [mod]`), arm32
 unwinder (`[<addr>] (func) from [<addr>] (caller+0x..)`), syzkaller-symbolised
 frames (`func+0x1/0x2 net/core/dev.c:12`, `func net/x.c:3 [inline]`) and the
 faulting-location lines RIP/IP/pc/PC is at/EIP.
@@ -23,10 +23,17 @@ _TRACE = re.compile(
     r"(?: \[inline\])?"
     r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
 _ARM32 = re.compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
+# The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
+_ARM32_CALLER = re.compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
+                           r"(?: \[([\w-]{1,64})\])?\)\s{0,8}$")
 # arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
 # the line's frame is the callee (the caller is the next line's callee)
 _ARM32_FROM = re.compile(r"\s{0,16}(" + _NAME + r")(?: \[([\w-]{1,64})\])? from (" + _NAME +
                          r")\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\s{0,8}$")
+# 2.6.x x86_64 printk_address() put a module symbol's module first, between colons:
+# " [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a" (RHEL 5)
+_COLON_MODULE = re.compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?) )?:([\w-]{1,64}):(" + _NAME + r")"
+                           r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})\s{0,8}$")
 _ADDR_ONLY = re.compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
@@ -76,6 +83,11 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         m = _ARM32.match(text)
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)
+    if ":" in text:
+        m = _COLON_MODULE.match(text)
+        if m:
+            return Frame(m.group(3), _int(m.group(4)), _int(m.group(5)), m.group(2),
+                         reliable=m.group(1) is None, context=context)
     if " from " in text:
         m = _ARM32_FROM.match(text)
         if m:
@@ -97,3 +109,16 @@ def parse_ip_line(text: str) -> Optional[Frame]:
             return None
         return parse_symbol(text)
     return None
+
+
+def arm32_caller(text: str, context: str = "task") -> Optional[Frame]:
+    """The caller an old arm32 unwinder line names after "from" (`[<a>] (f+..) from [<b>] (g+0x40/0x5c [mod])`).
+
+    The next line's callee repeats it, so it is a frame of its own only where the
+    trace stops (an excerpt cut right after the line)."""
+    if " from [<" not in text:
+        return None
+    m = _ARM32_CALLER.search(text)
+    if m is None:
+        return None
+    return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from triage.events import blockinfo, meminfo
-from triage.events.frames import CONTEXT_MARKERS, parse_symbol
+from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
@@ -60,6 +60,9 @@ _MIDLINE_RE = re.compile("|".join(re.escape(m) for m in _MIDLINE))
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
 # dump_stack() or sysrq register dump inside a full log is never taken for a crash.
+# KASAN/KFENCE access line: "Write of size 1 at addr ffff8000db950000 by task ..." (KASAN),
+# "Read at addr ffff... (in kfence-#12):" (KFENCE)
+_SANITIZER_ACCESS = re.compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
@@ -68,6 +71,11 @@ _MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup sta
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
+# sched_show_task() (kernel/sched/core.c, 5.10+): "task:%-15.15s state:%c stack:..."; a
+# task in uninterruptible sleep (state D) shown without a report header is the body of a
+# hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
+# blocked for more than" line), as pasted from after that line
+_BLOCKED_TASK = re.compile(r"task:.{1,15}? {0,15} state:D\b")
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -88,7 +96,7 @@ def _user_cs(rip_line: str) -> bool:
 class _Ctx:
     """Parser state of one printing context (one caller id)."""
 
-    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last")
+    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller")
 
     def __init__(self) -> None:
         self.event: Optional[Event] = None
@@ -100,6 +108,7 @@ class _Ctx:
         self.meminfo: Optional[Dict[str, Any]] = None
         self.tasks: Optional[Dict[str, Any]] = None
         self.last = 0
+        self.arm_caller: Optional[Frame] = None
 
 
 class LogParser:
@@ -254,6 +263,8 @@ class LogParser:
                 self._user_regs = ll.number
             elif text.startswith("Code: ") and 0 <= ll.number - self._user_regs <= 2:
                 pass    # the user code bytes of that dump
+            elif text.startswith("task:") and _BLOCKED_TASK.match(text):
+                ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
@@ -440,7 +451,16 @@ class LogParser:
         if hdr.kind == "paging_fault" and ev.kind == "paging_fault":
             ev.fields["nx"] = True
 
+    def _flush_caller(self, ctx: _Ctx) -> None:
+        """The held arm32 caller of a trace that stopped after its line (see _add_frame)."""
+        caller, ctx.arm_caller = ctx.arm_caller, None
+        ev = ctx.event
+        if caller is not None and ev is not None and ctx.traces <= 1 and ev.frames \
+                and ev.frames[-1].function != caller.function and len(ev.frames) < MAX_FRAMES:
+            ev.frames.append(caller)
+
     def _close(self, ctx: _Ctx) -> None:
+        self._flush_caller(ctx)
         if ctx.tasks is not None:
             meminfo.finish_tasks(ctx.tasks)
         ctx.event = None
@@ -504,7 +524,7 @@ class LogParser:
                 return True
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None:
-                self._add_frame(ctx, ev, fr)
+                self._add_frame(ctx, ev, fr, text)
                 return True
         c = s[0]
         if c == "C":
@@ -583,6 +603,11 @@ class LogParser:
                                                                             "Read at addr", "Write at addr")):
             access = s.split(" ", 1)[0]
             ev.fields.setdefault("access", access)
+            m = _SANITIZER_ACCESS.match(s)
+            if m and "access_addr" not in ev.fields:
+                # the address the access went to: an oops that follows at it is that access
+                ev.fields["access_addr"] = int(m.group(2), 16)
+                ev.fields["access_size"] = int(m.group(1)) if m.group(1) else 1
             return True
         elif c == "<":
             marker = CONTEXT_MARKERS.get(s)
@@ -667,7 +692,7 @@ class LogParser:
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
-                self._add_frame(ctx, ev, fr)
+                self._add_frame(ctx, ev, fr, text)
                 return True
         if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
             return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
@@ -680,7 +705,10 @@ class LogParser:
         ctx.stack = "task"
         ctx.traces += 1
 
-    def _add_frame(self, ctx: _Ctx, ev: Event, fr: Frame) -> None:
+    def _add_frame(self, ctx: _Ctx, ev: Event, fr: Frame, text: str = "") -> None:
+        # an old arm32 line also names its caller, which the next line repeats as its
+        # callee; held until then, and kept as the last frame when no line follows
+        ctx.arm_caller = arm32_caller(text, fr.context) if text else None
         if ctx.traces <= 1:
             if len(ev.frames) < MAX_FRAMES:
                 ev.frames.append(fr)
@@ -696,6 +724,7 @@ class LogParser:
     # -- output ----------------------------------------------------------
     def result(self) -> KernelLog:
         for ctx in self._ctx.values():
+            self._flush_caller(ctx)
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
         if self.events and self.events[0].fields.get("header_missing"):
@@ -807,6 +836,14 @@ _REPORTING_FRAMES = (
     ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
 )
 
+# The functions that call warn_alloc() (warn_alloc_failed() before 4.12) themselves:
+# mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
+_WARN_ALLOC_CALLERS = (
+    ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
+    ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
+    ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
+)
+
 
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
@@ -819,6 +856,14 @@ def _name_headerless(ev: Event) -> None:
         for f in ev.frames[:12]:
             for prefix, kind, headline in _REPORTING_FRAMES:
                 if f.function.startswith(prefix):
+                    ev.kind, ev.fields["headline"] = kind, headline
+                    return
+        if ev.ip is None and ev.frames:
+            # no faulting location: a bare stack whose innermost frame is warn_alloc()'s
+            # caller is its backtrace with the warn_alloc line cut off
+            first = ev.frames[0].function
+            for prefix, kind, headline in _WARN_ALLOC_CALLERS:
+                if first.startswith(prefix):
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
         return

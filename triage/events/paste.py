@@ -382,8 +382,34 @@ _MOD_TAG = re.compile(r"\[[\w-]{1,64}\]")
 _PARTIAL_FRAME = re.compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
 _FRAME_TAIL = re.compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
 _WHOLE_FRAME_END = re.compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+# The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
+_AT_END = ", at:"
 # Only a line at least this long can have been wrapped by a 72-80 column client.
 MIN_WRAPPED = 60
+
+# __warn()'s header, "WARNING: CPU: %d PID: %d at %s:%d %pS" (or "at %pS" without
+# CONFIG_DEBUG_BUGVERBOSE), cut by a wrapping client after "at" or after the file:line:
+# the kernel never ends the line there, so the next line is the rest of it.
+_WARN_OPEN = re.compile(r"WARNING: CPU: \d{1,5} PID: -?\d{1,10} at(?: ([^\s:]{1,200}:\d{1,7}))?")
+_WARN_LOCATION = re.compile(r"[^\s:]{1,200}:\d{1,7}(?: .{1,300})?")
+_WARN_SYMBOL = re.compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+
+
+def _warn_open(msg: str) -> Optional[bool]:
+    """None when `msg` is not a cut __warn header; else whether the cut came after the
+    file:line (True: the symbol is missing) or right after "at" (False)."""
+    m = _WARN_OPEN.fullmatch(msg.strip())
+    if m is None:
+        return None
+    return m.group(1) is not None
+
+
+def _warn_tail(after_location: bool, cur: str) -> bool:
+    """`cur` is what a wrapping client moved off a cut __warn header."""
+    tail = cur.rstrip()
+    if after_location:
+        return _WARN_SYMBOL.fullmatch(tail) is not None
+    return _WARN_LOCATION.fullmatch(tail) is not None or _WARN_SYMBOL.fullmatch(tail) is not None
 
 
 def _tail_shaped(s: str) -> bool:
@@ -406,6 +432,11 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
     body = prev_msg.strip()
     if not body:
         return None
+    if body.endswith(_AT_END):
+        # lockdep prints a lock and the site that took it as one line ("(&cli->mutex){+.+.}-{3:3},
+        # at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"); nothing prints ", at:" at a line's end
+        fr = parse_trace_line(tail)
+        return " " if fr is not None and fr.offset is not None and fr.size is not None else None
     if prev_len >= MIN_WRAPPED and "Code: " in body[:12] and _HEX_RUN.fullmatch(tail) \
             and _HEX_RUN.fullmatch(body.rsplit(" ", 1)[-1] + " "):
         return " "
@@ -474,17 +505,24 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     last_len = 0          # length of the last physical line in `held`
     held_prefixed = False  # `held` starts with a console prefix
     marked = False        # `held` may end in a Code: run, a module list or a frame
+    warn_open: Optional[bool] = None  # `held` is a __warn header cut after "at" / after file:line
+    held_at = False       # `held` ends with a lockdep ", at:"
     for item in chain(head, rest):
         s = item[1]
         if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
             sep = None
             has_prefix = None
             # cheap tests first: most lines cannot be a tail
-            if marked and _tail_shaped(s):
+            if marked and (held_at or _tail_shaped(s)):
                 if held_msg is None:
                     held_msg = strip_prefix(held[1])[0]
                 has_prefix = len(strip_prefix(s)[0]) != len(s)
                 sep = _joinable(held_msg, last_len, s, has_prefix)
+            if sep is None and warn_open is not None:
+                if has_prefix is None:
+                    has_prefix = len(strip_prefix(s)[0]) != len(s)
+                if not has_prefix and _warn_tail(warn_open, s):
+                    sep = " "
             if sep is None and wrapped and held_prefixed and _word_wrapped(last_len, s):
                 if has_prefix is None:
                     has_prefix = len(strip_prefix(s)[0]) != len(s)
@@ -494,6 +532,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 held = (held[0], held[1].rstrip() + sep + s.rstrip())
                 held_msg = None
                 last_len = len(s)
+                if warn_open is not None:
+                    warn_open = _warn_open(strip_prefix(held[1])[0])
                 continue
         if held is not None:
             yield held
@@ -502,7 +542,11 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         last_len = len(s)
         # "+0x" (a frame) and a "+" in the last 3 characters (a frame cut after its "+")
         # both need a "+": one search answers both for most lines
-        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s
+        # a lockdep lock line cut after ", at:" takes the whole frame that follows
+        held_at = s.rstrip().endswith(_AT_END)
+        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at
+        warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s else None
+        marked = marked or warn_open is not None
         held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held

@@ -38,6 +38,10 @@ _CTIME = re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}
 # dmesg --time-format iso: "2024-01-03T22:06:01,123456+00:00 "; also cut to the second,
 # without the zone, as posters trim it ("2026-09-13T22:23:00 xe 0000:3d:00.0: ...")
 _DMESG_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ")
+# A wall-clock date and time a console logger or the poster's script wrote in front of the
+# kernel's own line ("2024-12-26 16:17:45 [16002.085540] BUG: ..."): taken as a prefix only
+# when a printk stamp follows it, which no kernel message text starts with after a date.
+_DATE_BEFORE_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d{1,9})? (?=\[ *\d{1,12}\.\d{1,9}\])")
 # journal -o short-monotonic: "[  123.456789] host kernel: "
 _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
@@ -45,6 +49,10 @@ _MONO_HOST = re.compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
 _LOCALE_DATE = re.compile(
     r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
+# The host and the syslog tag alone, the date columns cut by the poster ("qay kernel: BUG: ...",
+# "pop-os kernel: "): one host-name token, then "kernel:". printk text never opens with a
+# single word followed by " kernel: ".
+_HOST_TAG = re.compile(r"([A-Za-z0-9][\w.-]{0,62}) kernel: ?")
 # journal -o short-unix: "1713542610.123456 host kernel: "
 _UNIX_DATE = re.compile(r"\d{9,11}(?:\.\d{1,9})? (\S{1,255}) kernel: ?")
 # syslog facility names, as dmesg -x and talosctl dmesg decode them
@@ -149,6 +157,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
     m = _SYSLOG_PRI.match(text)
     if m:
         pos = m.end()
+        # IGT's runner and CI store kmsg records as "<level> [seconds.micros] text" (a blank
+        # after the level): the stamp is still the kernel's own
+        if text.startswith(" [", pos) and _PRINTK_TS.match(text, pos + 1):
+            pos += 1
     c = text[pos:pos + 1]
     if c.isalpha() and c.isupper():
         m = _SYSLOG_DATE.match(text, pos) or _FULL_DATE.match(text, pos)
@@ -165,7 +177,7 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
         else:
-            m = _DMESG_ISO.match(text, pos) or _UNIX_DATE.match(text, pos)
+            m = _DMESG_ISO.match(text, pos) or _DATE_BEFORE_STAMP.match(text, pos) or _UNIX_DATE.match(text, pos)
             if m:
                 if m.re is _UNIX_DATE:
                     host = m.group(1)
@@ -194,6 +206,11 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             pos = m.end()
     if host is None and pos == 0 and c and not c.isspace() and ": kern" in text[:260]:
         m = _NODE_DECODE.match(text)
+        if m:
+            host = m.group(1)
+            pos = m.end()
+    if host is None and pos == 0 and c.isalnum() and " kernel: " in text[:72]:
+        m = _HOST_TAG.match(text)
         if m:
             host = m.group(1)
             pos = m.end()

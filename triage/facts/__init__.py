@@ -12,7 +12,9 @@ VMCOREINFO alone (triage.facts.fallback, `source.method` "vmcoreinfo") and
 and says why. This function never raises for a bad dump.
 """
 
-from typing import Any, Dict, Optional, Sequence
+import logging
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 __all__ = ["read_dump_facts", "METHODS"]
 
@@ -35,13 +37,47 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method:
     source: Dict[str, Any] = {"method": None, "memory": None, "kallsyms": None, "btf": None, "debuginfo": None,
                               "unavailable": None, "missing": [], "notes": []}
     out: Dict[str, Any] = {"source": source, "memory": None, "tasks": None, "modules": None}
-    why_not = ("asked for VMCOREINFO-only facts" if method == "vmcoreinfo"
-               else _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root, kallsyms))
+    if method == "vmcoreinfo":
+        why_not: Optional[str] = "asked for VMCOREINFO-only facts"
+    else:
+        with _drgn_log() as logged:
+            why_not = _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root, kallsyms)
+        if why_not is None:
+            source["notes"] += [f"drgn: {m}" for m in logged]
     if why_not is not None:
         _fallback_facts(paths, out, why_not)
     if census:
         out["census"] = _census(paths)
     return out
+
+
+MAX_LOGGED = 20
+
+
+@contextmanager
+def _drgn_log() -> Iterator[List[str]]:
+    """Collect what drgn logs while the facts are read (its warnings about a damaged
+    dump, e.g. "ignoring module: ..."), instead of letting Python's last-resort
+    handler print them on stderr: a run that succeeds prints nothing there, and
+    the reasons belong in dump.source.notes. The logger is restored after."""
+    got: List[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            msg = record.getMessage()[:300]
+            if len(got) < MAX_LOGGED and msg not in got:
+                got.append(msg)
+
+    log = logging.getLogger("drgn")
+    handler = _Collect(logging.WARNING)
+    saved = log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield got
+    finally:
+        log.removeHandler(handler)
+        log.propagate = saved
 
 
 def _drgn_facts(paths: Sequence[str], vmlinux: Optional[str], out: Dict[str, Any],

@@ -17,7 +17,7 @@ makedumpfile reports for the same input. mem_map is streamed in bounded chunks
 
 import bisect
 import struct
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from triage.facts.vmci import LayoutError, VmciMemory
 
@@ -131,16 +131,11 @@ def _read_int(data: bytes, off: int, width: int) -> int:
 class Census:
     """Counts of one dump (see the module docstring)."""
 
-    def __init__(self, m: VmciMemory, ranges: "DumpRanges"):
+    def __init__(self, m: VmciMemory, pfns: "PfnSet"):
         self.m = m
         self.lay = _Layout(m)
-        self.held_ranges = ranges.held     # sorted (start pfn, end pfn) the dump describes
-        self.ranges = ranges.segs          # ... those some part of it holds the data of: classified
-        self._starts = [r[0] for r in ranges.segs]
-        # ... and those no part of it leaves out: zero-tested and kept (None: the same as segs)
-        self.data = ranges.data if ranges.data != ranges.segs else None
-        self._data_starts = [r[0] for r in ranges.data]
-        self.max_pfn = ranges.max_pfn
+        self.pfns = pfns                   # which page frames the dump describes and holds
+        self.max_pfn = pfns.max_pfn
         self.kept = 0
         self.counts = {c: 0 for c in CLASSES}
         self.slab = 0
@@ -150,34 +145,11 @@ class Census:
 
     # -- which pfns the dump holds -------------------------------------------------
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
-        """The parts of [lo, hi) the dump holds."""
-        out = []
-        i = max(0, bisect.bisect_right(self._starts, lo) - 1)
-        while i < len(self.ranges) and self.ranges[i][0] < hi:
-            a, b = max(lo, self.ranges[i][0]), min(hi, self.ranges[i][1])
-            if a < b:
-                out.append((a, b))
-            i += 1
-        return out
+        """The parts of [lo, hi) some part of the dump holds the data of."""
+        return self.pfns.covered(lo, hi)
 
     def held(self, lo: int, hi: int) -> int:
         return sum(b - a for a, b in self.covered(lo, min(hi, self.max_pfn)))
-
-    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
-        """The parts of `runs` no PT_LOAD leaves out: makedumpfile clears every frame
-        past a PT_LOAD's p_filesz from its bitmap before it classifies
-        (exclude_nodata_pages), though another PT_LOAD may hold that frame's data."""
-        if self.data is None:
-            return runs
-        out = []
-        for lo, hi in runs:
-            i = max(0, bisect.bisect_right(self._data_starts, lo) - 1)
-            while i < len(self.data) and self.data[i][0] < hi:
-                a, b = max(lo, self.data[i][0]), min(hi, self.data[i][1])
-                if a < b:
-                    out.append((a, b))
-                i += 1
-        return out
 
     # -- mem_map ----------------------------------------------------------------------
     def section_maps(self) -> List[Tuple[int, int]]:
@@ -222,8 +194,8 @@ class Census:
             end = min(pfn + CHUNK - pfn % CHUNK, self.max_pfn)
             parts = self.covered(pfn, end)
             if not parts:
-                nxt = bisect.bisect_right(self._starts, pfn)
-                pfn = self.ranges[nxt][0] if nxt < len(self.ranges) else self.max_pfn
+                nxt = self.pfns.next_from(end, self.max_pfn)
+                pfn = nxt if nxt is not None else self.max_pfn
                 continue
             sec = pfn // pps
             if sec in mapped:
@@ -231,7 +203,7 @@ class Census:
                                                parts, skip_to)
             else:
                 keep = parts
-            keep = self.with_data(keep)
+            keep = self.pfns.with_data(keep)
             self.kept += sum(b - a for a, b in keep)
             self._zero_pages(keep)
             self._read_bytes += (end - pfn) * lay.page + sum(b - a for a, b in keep) * self.m.page_size
@@ -239,8 +211,7 @@ class Census:
                 self.m.reader.release_memory()
                 self._read_bytes = 0
             pfn = end
-        in_dump = sum(min(b, self.max_pfn) - a for a, b in self.held_ranges if a < self.max_pfn)
-        with_data = sum(b - a for a, b in self.with_data(self.covered(0, self.max_pfn)))
+        in_dump, with_data = self.pfns.described(self.max_pfn), self.pfns.with_data_count(self.max_pfn)
         excluded = sum(self.counts.values())
         return {"method": "mem_map page flags, classified as makedumpfile -d 31 does",
                 "page_size": self.m.page_size, "total_pages": self.max_pfn, "pages_in_dump": in_dump,
@@ -396,15 +367,112 @@ def _minus(ranges: List[Tuple[int, int]], holes: List[Tuple[int, int]]) -> List[
     return out
 
 
-class DumpRanges(NamedTuple):
-    """Which page frames a dump has, as sorted (start pfn, end pfn) runs."""
-    held: List[Tuple[int, int]]    # described (ELF: PT_LOAD p_memsz)
-    segs: List[Tuple[int, int]]    # some part of the dump holds the data of (makedumpfile's is_in_segs)
-    data: List[Tuple[int, int]]    # described, minus every PT_LOAD's part past p_filesz
-    max_pfn: int                   # one past the highest frame described
+class PfnSet:
+    """Which page frames a dump has, as sorted (start pfn, end pfn) runs: those it
+    describes (`held`: an ELF's PT_LOAD p_memsz), those some part of it holds the
+    data of (`segs`: classified, makedumpfile's is_in_segs) and those no part of it
+    leaves out (`data`: zero-tested and kept; None when the same as segs)."""
+
+    def __init__(self, held: List[Tuple[int, int]], segs: List[Tuple[int, int]],
+                 data: List[Tuple[int, int]], max_pfn: int):
+        self.held_ranges = held
+        self.segs = segs
+        self._starts = [r[0] for r in segs]
+        self.data = data if data != segs else None
+        self._data_starts = [r[0] for r in data]
+        self.max_pfn = max_pfn
+
+    def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
+        """The parts of [lo, hi) in segs."""
+        out = []
+        i = max(0, bisect.bisect_right(self._starts, lo) - 1)
+        while i < len(self.segs) and self.segs[i][0] < hi:
+            a, b = max(lo, self.segs[i][0]), min(hi, self.segs[i][1])
+            if a < b:
+                out.append((a, b))
+            i += 1
+        return out
+
+    def next_from(self, pfn: int, end: int) -> Optional[int]:
+        """The first frame of segs in [pfn, end), or None."""
+        got = self.covered(pfn, end)
+        return got[0][0] if got else None
+
+    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """The parts of `runs` no PT_LOAD leaves out: makedumpfile clears every frame
+        past a PT_LOAD's p_filesz from its bitmap before it classifies
+        (exclude_nodata_pages), though another PT_LOAD may hold that frame's data."""
+        if self.data is None:
+            return runs
+        out = []
+        for lo, hi in runs:
+            i = max(0, bisect.bisect_right(self._data_starts, lo) - 1)
+            while i < len(self.data) and self.data[i][0] < hi:
+                a, b = max(lo, self.data[i][0]), min(hi, self.data[i][1])
+                if a < b:
+                    out.append((a, b))
+                i += 1
+        return out
+
+    def described(self, hi: int) -> int:
+        """Frames below `hi` the dump describes."""
+        return sum(min(b, hi) - a for a, b in self.held_ranges if a < hi)
+
+    def with_data_count(self, hi: int) -> int:
+        """Frames below `hi` in segs and not left out."""
+        return sum(b - a for a, b in self.with_data(self.covered(0, hi)))
 
 
-def dump_ranges(reader: Any, page_size: int) -> DumpRanges:
+class IndexedPfns(PfnSet):
+    """The page frames of a dump with its own index (the kdump bitmap), asked one
+    window at a time: no list over the whole machine is ever built (a heavily
+    filtered 1 TiB dump has millions of runs), and time follows the bitmap bytes.
+    The file's blocks may be `k` kernel pages each (QEMU writes an arm64 guest's
+    kdump-compressed dump in 64 KiB blocks whatever the kernel's pages are)."""
+
+    def __init__(self, reader: Any, k: int, max_pfn: int):
+        self.reader = reader
+        self.k = k
+        self.max_pfn = max_pfn
+        self.data = None
+
+    def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
+        k = self.k
+        hi = min(hi, self.max_pfn)
+        if lo >= hi:
+            return []
+        if k == 1:
+            return self.reader.pfn_runs(lo, hi)
+        out = []
+        for a, b in self.reader.pfn_runs(lo // k, -(-hi // k)):
+            a, b = max(a * k, lo), min(b * k, hi)
+            if a < b:
+                out.append((a, b))
+        return out
+
+    def next_from(self, pfn: int, end: int) -> Optional[int]:
+        k = self.k
+        end = min(end, self.max_pfn)
+        got = self.reader.next_pfn(pfn // k, -(-end // k))
+        if got is None:
+            return None
+        got = max(got * k, pfn)
+        return got if got < end else None
+
+    def with_data(self, runs: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        return runs
+
+    def described(self, hi: int) -> int:
+        k = self.k
+        hi = min(hi, self.max_pfn)
+        whole = self.reader.pfn_count(hi // k) * k
+        return whole + (hi % k if hi % k and self.reader.pfn_runs(hi // k, hi // k + 1) else 0)
+
+    def with_data_count(self, hi: int) -> int:
+        return self.described(hi)
+
+
+def dump_ranges(reader: Any, page_size: int) -> PfnSet:
     """The frames the dump has. For an ELF dump: its PT_LOADs. A frame is
     classified where some PT_LOAD's file data holds it (makedumpfile's
     is_in_segs), and zero-tested and kept only where no PT_LOAD lists it past
@@ -412,15 +480,23 @@ def dump_ranges(reader: Any, page_size: int) -> DumpRanges:
     excluded it). The two differ only where PT_LOADs overlap: arm64's kdump
     /proc/vmcore lists the kernel image both alone, with its data, and inside a
     direct-map PT_LOAD whose first frames have none. A kdump file: its bitmap of
-    dumped pages; other formats: the pfns the reader has, page by page."""
+    dumped pages, asked a window at a time (IndexedPfns); other formats: the pfns
+    the reader has, page by page."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
         held = _union([(p // ps, -(-(p + mem) // ps)) for p, mem, _f in loads])
         segs = _union([(-(-p // ps), -(-(p + f) // ps)) for p, _mem, f in loads if f > 0])
         nodata = _union([(-(-(p + f) // ps), -(-(p + mem) // ps)) for p, mem, f in loads if f < mem])
-        return DumpRanges(held, segs, _minus(held, nodata), max((b for _a, b in held), default=0))
+        return PfnSet(held, segs, _minus(held, nodata), max((b for _a, b in held), default=0))
     max_pfn = reader.max_pfn()
+    # The file counts frames of its own block size, which need not be the kernel's
+    # page size: QEMU writes an arm64 guest's kdump-compressed dump in 64 KiB
+    # blocks whatever the kernel's pages are.
+    unit = reader.facts().page_size or page_size
+    if unit % page_size == 0 and reader.pfn_runs(0, 0) is not None:
+        k = unit // page_size
+        return IndexedPfns(reader, k, max_pfn * k)
     runs = reader.pfn_ranges()
     if runs is None:
         runs = []
@@ -430,13 +506,9 @@ def dump_ranges(reader: Any, page_size: int) -> DumpRanges:
                     runs[-1] = (runs[-1][0], pfn + 1)
                 else:
                     runs.append((pfn, pfn + 1))
-    # The file counts frames of its own block size, which need not be the kernel's
-    # page size: QEMU writes an arm64 guest's kdump-compressed dump in 64 KiB
-    # blocks whatever the kernel's pages are.
-    unit = reader.facts().page_size or page_size
     runs = _union([(a * unit // page_size, -(-min(b, max_pfn) * unit // page_size)) for a, b in runs])
     max_pfn = -(-max_pfn * unit // page_size)
-    return DumpRanges(runs, runs, runs, max_pfn)
+    return PfnSet(runs, runs, runs, max_pfn)
 
 
 def page_census(paths: Sequence[str]) -> Dict[str, Any]:

@@ -6,7 +6,7 @@ on its own: one that fails (a missing global, an excluded page) is recorded in
 detected from the types (a member present or not), never from versions.
 """
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 TOP_RSS = 5
 MAX_TASKS = 1_000_000        # a task list longer than this is corrupt (pid_max is 4M, real hosts far fewer)
@@ -14,6 +14,8 @@ MAX_MODULES = 10_000
 MAX_ORDERS = 64
 MAX_FRAMES = 64
 MAX_STACK_TASKS = 4096       # tasks.stacks (DWARF): ~64 frames each; a bigger host keeps the first
+MAX_CPUS = 8192              # NR_CPUS at most (CONFIG_MAXSMP)
+MAX_PAGES = 1 << 40          # page counts: 2**52 bytes (MAX_PHYSMEM_BITS) of 4 KiB pages; more is garbage
 
 
 def _has(obj: Any, member: str) -> bool:
@@ -32,6 +34,34 @@ def _count(obj: Any) -> int:
     if t.kind.name in ("STRUCT", "UNION"):
         return obj.counter.value_()
     return obj.value_()
+
+
+def _pages(value: int, what: str, limit: int = MAX_PAGES) -> int:
+    """`value`, a page count read from the dump, when |value| <= limit; else ValueError
+    (the fact is then missing with this reason, not shown as 2**63 pages)."""
+    if not -limit <= value <= limit:
+        raise ValueError(f"{what} is {value} pages: not plausible (at most {limit})")
+    return value
+
+
+def _cstring(obj: Any, limit: int) -> str:
+    """The NUL-terminated string in a `char []` or that a `char *` points to, at most
+    `limit` bytes: drgn's string_() reads on until a NUL, however far a garbage
+    pointer (or an array length from damaged BTF) leads it."""
+    prog = obj.prog_
+    if obj.type_.kind.name == "ARRAY":
+        addr = obj.address_
+        limit = min(limit, obj.type_.length or limit)
+    else:
+        addr = obj.value_()
+    first = min(limit, 4096 - addr % 4096)     # the rest of this page, then the next
+    raw = prog.read(addr, first)
+    if b"\0" not in raw and first < limit:
+        try:
+            raw += prog.read(addr + first, limit - first)
+        except Exception:       # noqa: BLE001 - FaultError: the string ends the mapping
+            pass
+    return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
 def _const(prog: Any, *names: str) -> Optional[int]:
@@ -70,8 +100,9 @@ class Collector:
         prog = self.prog
         return {
             "page_size": self._try("memory.page_size", lambda: prog["PAGE_SIZE"].value_()),
-            "totalram_pages": self._try("memory.totalram_pages", lambda: totalram_pages(prog)),
-            "free_pages": self._try("memory.free_pages", lambda: nr_free_pages(prog)),
+            "totalram_pages": self._try("memory.totalram_pages",
+                                        lambda: _pages(totalram_pages(prog), "totalram_pages")),
+            "free_pages": self._try("memory.free_pages", lambda: _pages(nr_free_pages(prog), "NR_FREE_PAGES")),
             "zones": self._try("memory.zones", self.zones, []),
             "totals": self.totals(),
         }
@@ -89,18 +120,24 @@ class Collector:
                 spanned = zone.spanned_pages.value_()
                 if not spanned:
                     continue            # an empty zone type (e.g. Movable) on this node
+                where = f"node {node} zone {len(out)}"
+                _pages(spanned, f"{where} spanned_pages")
                 orders = min(len(zone.free_area), MAX_ORDERS)
+                # a zone cannot hold more free blocks of an order than fit in its span
+                blocks = [_pages(zone.free_area[o].nr_free.value_(), f"{where} free_area[{o}].nr_free",
+                                 (spanned >> o) + 1) for o in range(orders)]
                 out.append({
                     "node": node,
-                    "name": zone.name.string_().decode("latin-1"),
-                    "managed_pages": _count(zone.managed_pages),
+                    "name": _cstring(zone.name, 32),
+                    "managed_pages": _pages(_count(zone.managed_pages), f"{where} managed_pages", spanned),
                     "spanned_pages": spanned,
-                    "present_pages": zone.present_pages.value_(),
-                    "free_pages": zone_page_state(zone.address_of_(), nr_free),
-                    "wmark_min": min_wmark_pages(zone),
-                    "wmark_low": low_wmark_pages(zone),
-                    "wmark_high": high_wmark_pages(zone),
-                    "free_blocks_by_order": [zone.free_area[o].nr_free.value_() for o in range(orders)],
+                    "present_pages": _pages(zone.present_pages.value_(), f"{where} present_pages", spanned),
+                    "free_pages": _pages(zone_page_state(zone.address_of_(), nr_free), f"{where} free pages",
+                                         spanned),
+                    "wmark_min": _pages(min_wmark_pages(zone), f"{where} min watermark"),
+                    "wmark_low": _pages(low_wmark_pages(zone), f"{where} low watermark"),
+                    "wmark_high": _pages(high_wmark_pages(zone), f"{where} high watermark"),
+                    "free_blocks_by_order": blocks,
                 })
         return out
 
@@ -114,7 +151,7 @@ class Collector:
                 item = _const(prog, *names)
                 if item is None:
                     raise LookupError(f"no enumerator {' or '.join(names)}")
-                return global_node_page_state(prog, item)
+                return _pages(global_node_page_state(prog, item), names[0])
             return f
 
         def zone(*names: str) -> Callable[[], int]:
@@ -122,7 +159,7 @@ class Collector:
                 item = _const(prog, *names)
                 if item is None:
                     raise LookupError(f"no enumerator {' or '.join(names)}")
-                return global_zone_page_state(prog, item)
+                return _pages(global_zone_page_state(prog, item), names[0])
             return f
 
         t = {
@@ -136,7 +173,8 @@ class Collector:
         out: Dict[str, Optional[int]] = {k: self._try(f"memory.totals.{k}", node(*v)) for k, v in t.items()}
         out["mlocked"] = self._try("memory.totals.mlocked", zone("NR_MLOCK"))
         out["hugetlb"] = self._try("memory.totals.hugetlb", self._hugetlb)
-        out["vmalloc"] = self._try("memory.totals.vmalloc", lambda: _count(prog["nr_vmalloc_pages"]))
+        out["vmalloc"] = self._try("memory.totals.vmalloc",
+                                   lambda: _pages(_count(prog["nr_vmalloc_pages"]), "nr_vmalloc_pages"))
         return out
 
     def _hugetlb(self) -> int:
@@ -153,8 +191,11 @@ class Collector:
         total = 0
         for i in range(min(n, 16)):
             h = prog["hstates"][i]
-            total += h.nr_huge_pages.value_() << h.order.value_()
-        return total
+            order = h.order.value_()
+            if order >= 64:
+                raise ValueError(f"hstates[{i}].order is {order}: not plausible")
+            total += h.nr_huge_pages.value_() << order
+        return _pages(total, "hugetlb pages")
 
     # -- tasks ----------------------------------------------------------------
     def tasks(self) -> Dict[str, Any]:
@@ -169,7 +210,8 @@ class Collector:
         out["cpus"] = self._try("tasks.cpus", self._cpus, [])
 
         def walk() -> None:
-            count, rss, dstate, stacks, seen = 0, [], [], [], set()
+            _check_pid_idr(prog)
+            count, rss, dstate, stacks, seen, bad_rss = 0, [], [], [], set(), []
             for task in for_each_task(prog):
                 count += 1
                 addr = task.value_()
@@ -178,7 +220,11 @@ class Collector:
                 seen.add(addr)
                 pid = task.pid.value_()
                 if task.mm.value_() and pid == task.tgid.value_():
-                    rss.append((task_rss(prog, task).total, pid, _comm(task)))
+                    total = task_rss(prog, task).total
+                    if -MAX_PAGES <= total <= MAX_PAGES:
+                        rss.append((total, pid, _comm(task)))
+                    else:
+                        bad_rss.append(pid)
                 state = task_state_to_char(task)
                 if state == "D":
                     dstate.append(self._d_task(task))
@@ -192,6 +238,10 @@ class Collector:
             out["count"] = count
             rss.sort(key=lambda r: (-r[0], r[1]))
             out["top_rss"] = [{"pid": p, "comm": c, "rss_pages": r} for r, p, c in rss[:TOP_RSS]]
+            if bad_rss:
+                self.missing.append({"fact": "tasks.top_rss", "reason": (
+                    f"{len(bad_rss)} processes have RSS counters that are not plausible page counts "
+                    f"(damaged mm_struct; pids {', '.join(map(str, bad_rss[:10]))}): left out")})
             out["d_state"] = sorted(dstate, key=lambda d: d["pid"])
         self._try("tasks.list", walk)
         return out
@@ -210,6 +260,8 @@ class Collector:
         from drgn.helpers.linux.sched import cpu_curr
         out = []
         for cpu in for_each_present_cpu(self.prog):
+            if len(out) >= MAX_CPUS:
+                raise ValueError(f"more than {MAX_CPUS} CPUs are present: the CPU masks are corrupt")
             t = cpu_curr(self.prog, cpu)
             out.append({"cpu": cpu, "pid": t.pid.value_(), "comm": _comm(t)})
         return out
@@ -225,14 +277,14 @@ class Collector:
             return d
         from triage.facts.orc import StackCut
         try:
-            pcs = stack_pcs(self.prog, task, self.cpu_regs, self._orc_table())
+            frames = stack_frames(self.prog, task, self.cpu_regs, self._orc_table())
         except StackCut as cut:
-            pcs = cut.pcs
+            frames = cut.frames
             d["stack_reason"] = str(cut)[:300]
         except Exception as exc:   # noqa: BLE001 - no registers for the task, missing stack pages, ...
             d["stack_reason"] = f"{type(exc).__name__}: {exc}"[:200]
             return d
-        d["stack"] = [frame_text(self.prog, pc) for pc in pcs]
+        d["stack"] = [frame_text(self.prog, pc, call) for pc, call in frames]
         return d
 
     def _orc_table(self) -> Any:
@@ -254,8 +306,8 @@ class Collector:
             seen.add(mod.value_())
             version = None
             if _has(mod, "version") and mod.version.value_():
-                version = mod.version.string_().decode("latin-1")
-            out.append({"name": mod.name.string_().decode("latin-1"),
+                version = _cstring(mod.version, 256)
+            out.append({"name": _cstring(mod.name, 64),
                         "core_size": _core_size(mod),
                         "taint": module_taints(mod),
                         "version": version})
@@ -265,6 +317,16 @@ class Collector:
         """{memory, tasks, modules, missing}: every fact this Program gives."""
         return {"memory": self.memory(), "tasks": self.tasks(),
                 "modules": self._try("modules", self.modules, []), "missing": self.missing}
+
+
+def _check_pid_idr(prog: Any) -> None:
+    """for_each_task walks init_pid_ns.idr with drgn's xa_for_each, which a damaged
+    tree can send into an endless descent before any task is yielded: check its
+    shape first (triage.facts.bounds). Kernels before 4.15 hash pids instead."""
+    from triage.facts.bounds import check_xarray
+    ns = prog["init_pid_ns"]
+    if _has(ns, "idr") and _has(ns.idr, "idr_rt") and _has(ns.idr.idr_rt, "xa_head"):
+        check_xarray(prog, ns.idr.idr_rt, "init_pid_ns.idr")
 
 
 def _core_size(mod: Any) -> int:
@@ -278,13 +340,20 @@ def _core_size(mod: Any) -> int:
 
 
 def _comm(task: Any) -> str:
-    return task.comm.string_().decode("latin-1")
+    return _cstring(task.comm, 64)
 
 
 def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None, orc: Any = None) -> List[int]:
     """Return addresses of the task's kernel stack, innermost first, as crash's `bt`
     lists them: one per real frame (inlined-function frames share their caller's pc
-    and are left out), at most MAX_FRAMES.
+    and are left out), at most MAX_FRAMES. See stack_frames()."""
+    return [pc for pc, _ in stack_frames(prog, task, cpu_regs, orc)]
+
+
+def stack_frames(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None,
+                 orc: Any = None) -> List[Tuple[int, bool]]:
+    """(pc, is_return_address) of each frame stack_pcs() lists: a frame that was not
+    interrupted holds the return address of a call, named by frame_text(call=True).
 
     A task running on a CPU is unwound from that CPU's saved registers: drgn's
     own (the dump's PRSTATUS notes) when it opened the file, else `cpu_regs`.
@@ -298,12 +367,12 @@ def stack_pcs(prog: Any, task: Any, cpu_regs: Optional[Dict[int, bytes]] = None,
             raise
         trace = prog.stack_trace(regs)
     if orc is None and prog.platform.arch.name == "AARCH64":
-        return _arm64_pcs(prog, trace, MAX_FRAMES)
-    from triage.facts.orc import repaired_pcs
-    return repaired_pcs(prog, trace, orc, MAX_FRAMES)
+        return _arm64_frames(prog, trace, MAX_FRAMES)
+    from triage.facts.orc import repaired_frames
+    return repaired_frames(prog, trace, orc, MAX_FRAMES)
 
 
-def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
+def _arm64_frames(prog: Any, trace: Any, limit: int) -> List[Tuple[int, bool]]:
     """Return addresses of an arm64 frame-pointer unwind, with the caller the frame
     records miss: a frame interrupted (an exception, or the CPU's saved registers)
     in a leaf function, or before its prologue stored x29/x30, has not pushed a
@@ -317,9 +386,9 @@ def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
         text = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     except LookupError:
         text = (0, 0)
-    out: List[int] = []
+    out: List[Tuple[int, bool]] = []
     for i, f in enumerate(frames):
-        out.append(f.pc)
+        out.append((f.pc, not f.interrupted))
         if len(out) >= limit:
             break
         # only in the kernel image: module code is unwound by frame records alone,
@@ -339,7 +408,7 @@ def _arm64_pcs(prog: Any, trace: Any, limit: int) -> List[int]:
         if _at_exception_vector(here, f.pc):
             continue            # LR is the interrupted code's, whose own pc (ELR) is not saved here
         if here.address != there.address:
-            out.append(lr)
+            out.append((lr, True))
     return out[:limit]
 
 
@@ -353,9 +422,10 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     """struct pt_regs of the CPU `task` is current on, from `cpu_regs`; None if not running."""
     import drgn
     from drgn.helpers.linux.sched import cpu_curr
-    from drgn.helpers.linux.cpumask import for_each_present_cpu
-    for cpu in for_each_present_cpu(prog):
-        if cpu in cpu_regs and cpu_curr(prog, cpu).value_() == task.value_():
+    # only the CPUs with saved registers: a damaged present mask can claim 8192
+    # CPUs, and this runs for every stack
+    for cpu in sorted(cpu_regs):
+        if cpu_curr(prog, cpu).value_() == task.value_():
             # PRSTATUS holds the leading registers; arm64's struct pt_regs goes on
             # (orig_x0, syscallno, ...), which unwinding does not use
             typ = prog.type("struct pt_regs")
@@ -363,15 +433,21 @@ def _running_regs(prog: Any, task: Any, cpu_regs: Dict[int, bytes]) -> Optional[
     return None
 
 
-def frame_text(prog: Any, pc: int) -> str:
-    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown)."""
+def frame_text(prog: Any, pc: int, call: bool = False) -> str:
+    """`function+0xoff [module]` from kallsyms, or the bare address (user space, unknown).
+
+    `call`: pc is a return address, named (as drgn's StackFrame.symbol() names it)
+    by the function holding pc - 1, the call itself: after a call to a noreturn
+    function at a function's end, pc is already the next function's first byte
+    (`oops_end.cold+0x18`, not `show_opcodes.cold+0x0`)."""
+    look = pc - 1 if call and pc > 0 else pc      # 0: drgn's frame-pointer walk ran off user space
     try:
-        sym = prog.symbol(pc)
+        sym = prog.symbol(look)
     except LookupError:
         return hex(pc)
     text = f"{sym.name}+{pc - sym.address:#x}"
     try:
-        mod = prog.module(pc)
+        mod = prog.module(look)
     except (LookupError, AttributeError):
         return text
     return text if mod.name == "kernel" else f"{text} [{mod.name}]"

@@ -37,9 +37,13 @@ reads at most MAX_SCAN bytes of image plus the tables' own bytes. A failed
 scan raises KallsymsScanError with the reason.
 """
 
+import operator
+import re
 import struct
+import sys
 from array import array
 from dataclasses import dataclass
+from itertools import islice
 from typing import Callable, List, Optional, Tuple
 
 from triage.errors import CorruptDumpError
@@ -103,20 +107,22 @@ class _Tokens:
 
 
 def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
-                  image_size: int = MAX_SCAN) -> KallsymsLocations:
+                  image_size: int = MAX_SCAN, data_start: Optional[int] = None) -> KallsymsLocations:
     """Locate the kallsyms tables in the image [image_start, +image_size).
 
     `stext` is the kernel's _stext (VMCOREINFO SYMBOL(_stext), or the arch's text
     base + KERNELOFFSET): the address encoding is chosen by it and it validates
-    the whole table. Raises KallsymsScanError when no candidate survives."""
+    the whole table. `data_start`, when known (the lowest VMCOREINFO variable in
+    the image), is where the read-only data ends: the tables are linked near the
+    end of .rodata, so the image below it is searched first, downwards (about a
+    third of the bytes the upward search from _stext reads on Debian 11), then
+    the rest upwards. Raises KallsymsScanError when no candidate survives."""
     size = min(max(image_size, 0), MAX_SCAN)
     reasons: List[str] = []
     budget = _Budget(image_start)
     hits = 0
     overlap = len(DIGITS)
-    pos = 0
-    while pos < size:
-        n = min(CHUNK, size - pos)
+    for pos, n in _chunk_order(size, (data_start - image_start) if data_start is not None else None):
         chunk = read(image_start + pos, n + overlap if pos + n < size else n)
         hit = chunk.find(DIGITS)
         while hit >= 0:
@@ -130,11 +136,20 @@ def scan_kallsyms(read: ReadFn, image_start: int, stext: int,
                     if len(reasons) < 4:
                         reasons.append(f"{image_start + pos + hit:#x}: {exc.message}")
             hit = chunk.find(DIGITS, hit + 1)
-        pos += n
     if not reasons:
         raise KallsymsScanError(f"no kallsyms token table in the {size} bytes of kernel image "
                                 f"from {image_start:#x}")
     raise KallsymsScanError("kallsyms token table candidates rejected: " + "; ".join(reasons))
+
+
+def _chunk_order(size: int, split: Optional[int]) -> List[Tuple[int, int]]:
+    """(offset, length) of pieces of at most CHUNK bytes covering [0, size) once
+    each: from `split` down to 0, then from `split` up; plainly upwards when there
+    is no split inside."""
+    if split is None or not 0 < split < size:
+        split = 0
+    down = [(max(end - CHUNK, 0), end - max(end - CHUNK, 0)) for end in range(split, 0, -CHUNK)]
+    return down + [(pos, min(CHUNK, size - pos)) for pos in range(split, size, CHUNK)]
 
 
 def _from_digits(read: ReadFn, at: int, stext: int, budget: _Budget) -> KallsymsLocations:
@@ -415,19 +430,42 @@ def _addresses(read: ReadFn, tok: _Tokens, names_at: int, n: int, markers_at: in
     if abs_at >= budget.floor:
         addrs = array("Q")
         addrs.frombytes(read(abs_at, 8 * n))
-        if addrs[stext_idx] == stext and all(a <= b for a, b in zip(addrs, addrs[1:])):
+        if addrs[stext_idx] == stext and all(map(operator.le, addrs, islice(addrs, 1, None))):
             return KallsymsLocations(kallsyms_addresses=abs_at, **common)
     raise KallsymsScanError(f"no address table gives _stext = {stext:#x}")
 
 
 def _sorted_relative(offs: "array[int]", rb: int, absolute_percpu: bool) -> bool:
-    """Whether the decoded addresses are in ascending order (scripts/kallsyms sorts them)."""
-    if absolute_percpu:
-        # non-negative entries are absolute (per-CPU, near 0) and sort first
+    """Whether the decoded addresses are in ascending order (scripts/kallsyms sorts them).
+    (The pairs are compared by map(operator.le): ~100k of them, no Python loop.)"""
+    if not absolute_percpu:
+        vals = array("I", offs.tobytes())        # the same words, unsigned
+        return all(map(operator.le, vals, islice(vals, 1, None)))
+    # non-negative entries are absolute (per-CPU, near 0); a negative o stands for
+    # rb - 1 - o, which rises as o falls and, with a base above 2^31 (a kernel
+    # address), lies above every absolute one. Sorted then means: the
+    # non-negatives rising, then only negatives, falling.
+    if rb <= 1 << 31:
         vals = [o if o >= 0 else rb - 1 - o for o in offs]
-    else:
-        vals = [o & 0xFFFFFFFF for o in offs]
-    return all(a <= b for a, b in zip(vals, vals[1:]))
+        return all(map(operator.le, vals, islice(vals, 1, None)))
+    first_neg = _first_negative(offs)
+    head, tail = offs[:first_neg], offs[first_neg:]
+    if tail and max(tail) >= 0:
+        return False
+    return (all(map(operator.le, head, islice(head, 1, None)))
+            and all(map(operator.ge, tail, islice(tail, 1, None))))
+
+
+_NEG_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _first_negative(offs: "array[int]") -> int:
+    """Index of the first negative entry of an int32 array (len when none): the
+    first high byte with its sign bit set, found by re in C."""
+    raw = offs.tobytes()
+    high = raw[3::4] if sys.byteorder == "little" else raw[0::4]
+    m = _NEG_HIGH_BYTE.search(high)
+    return m.start() if m else len(offs)
 
 
 def _index_of(names: bytes, n: int, tokens: List[bytes], long_names: bool, want: str) -> Optional[int]:

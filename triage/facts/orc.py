@@ -19,7 +19,7 @@ import bisect
 import struct
 import sys
 from array import array
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 MAX_ORC_ENTRIES = 1 << 22      # vmlinux has ~400k; the bound keeps a corrupt table cheap
 ORC_ENTRY_SIZE = 6
@@ -122,17 +122,26 @@ def repaired_pcs(prog: Any, trace: Any, orc: Optional[OrcTable], limit: int) -> 
     """Return addresses of `trace` (inlined frames left out), repaired past frames
     the ORC tables leave undefined; raises StackCut (with the frames so far) when a
     repair is impossible."""
-    out: List[int] = []
+    return [pc for pc, _ in repaired_frames(prog, trace, orc, limit)]
+
+
+def repaired_frames(prog: Any, trace: Any, orc: Optional[OrcTable], limit: int) -> List[Tuple[int, bool]]:
+    """(pc, is_return_address) of every frame as repaired_pcs() finds them: a frame
+    that was not interrupted holds a return address, whose own code is at pc - 1
+    (as drgn's StackFrame.symbol() looks it up). StackCut.frames holds the pairs."""
+    out: List[Tuple[int, bool]] = []
     resumed = False
     while True:
         frames = [f for f in trace if not f.is_inline]
         for i, f in enumerate(frames):
-            out.append(f.pc)
+            # a caller's pc is a return address, possibly just past a noreturn call
+            # at the function's end: its own code is at pc - 1. The first frame of a
+            # resumed trace is one, though drgn sees it as interrupted (from pt_regs).
+            call = not f.interrupted or (resumed and i == 0)
+            out.append((f.pc, call))
             if len(out) >= limit:
                 return out
-            # a caller's pc is a return address, possibly just past a noreturn call
-            # at the function's end: its own code is at pc - 1
-            look = f.pc if f.interrupted and not (resumed and i == 0) else f.pc - 1
+            look = f.pc - 1 if call else f.pc
             if orc is None or i == len(frames) - 1 or orc.defined(look):
                 continue
             slot = caller_slot(prog, look, f.sp)
@@ -147,11 +156,13 @@ def repaired_pcs(prog: Any, trace: Any, orc: Optional[OrcTable], limit: int) -> 
 
 
 class StackCut(Exception):
-    """The stack could be unwound only up to a point; `pcs` holds that part."""
+    """The stack could be unwound only up to a point; `pcs` holds that part
+    (`frames`: with each pc, whether it is a return address)."""
 
-    def __init__(self, pcs: List[int], reason: str):
+    def __init__(self, frames: List[Tuple[int, bool]], reason: str):
         super().__init__(reason)
-        self.pcs = pcs
+        self.frames = list(frames)
+        self.pcs = [pc for pc, _ in frames]
 
 
 def _name(prog: Any, pc: int) -> str:

@@ -317,7 +317,7 @@ def _scan_locations(reader, info, arch: Optional[str]):
 
         def read(vaddr: int, size: int) -> bytes:
             return bytes(mem.read_tolerant(vaddr, size)[0])
-        return scan_kallsyms(read, stext, stext, _image_span(info, stext))
+        return scan_kallsyms(read, stext, stext, _image_span(info, stext), _data_start(info, stext))
     except TriageError as exc:
         raise FactsUnavailable(f"no kallsyms tables found by scanning the kernel image (VMCOREINFO "
                                f"names them only from 6.0): {exc.message}") from None
@@ -331,6 +331,13 @@ def _image_span(info, stext: int) -> int:
     and .bss follow .rodata, where kallsyms is); DEFAULT_SCAN when none is there."""
     inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
     return max(inside) - stext if inside else DEFAULT_SCAN
+
+
+def _data_start(info, stext: int) -> Optional[int]:
+    """The lowest VMCOREINFO variable in the kernel image (its .data, above the
+    read-only data holding kallsyms), or None."""
+    inside = [v for v in info.symbols.values() if stext < v < stext + (1 << 30)]
+    return min(inside) if inside else None
 
 
 # SYMBOL()s every kernel's VMCOREINFO exports whose value is the symbol's address
@@ -351,9 +358,12 @@ def _add_kallsyms(drgn, prog, info, loc, arch: str, scanned: bool) -> None:
         raise FactsUnavailable(f"kallsyms_num_syms {n} is not plausible (1..{MAX_KALLSYMS})")
     # scanned tables were found by these same checks (tokens short and ordered, the
     # n names filling their marked blocks exactly): only VMCOREINFO's are checked here
-    problem = None if scanned else _kallsyms_tables_problem(prog, loc, n)
+    names = _names_bytes(prog, loc)
+    problem = None if scanned else _kallsyms_tables_problem(prog, loc, n, names)
     if problem:
         raise FactsUnavailable(f"kallsyms tables look damaged: {problem}")
+    if names:
+        _add_bytes_segment(prog, loc.kallsyms_names, names)
     try:
         if scanned:
             index = _load_kallsyms_at(prog, loc, kernel_stext(info, arch))
@@ -442,6 +452,9 @@ def _load_from_debuginfod(drgn, prog, info, di: Dict[str, Any]) -> bool:
 def _module_symbols(prog) -> List[str]:
     """Name module frames from the modules' kallsyms (no module debuginfo is loaded)."""
     from drgn.helpers.linux.kallsyms import load_module_kallsyms
+    bad_list = _modules_list_problem(prog)
+    if bad_list:
+        return [f"module symbols not loaded: {bad_list}"[:200]]
     try:
         prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=-1)
     except Exception as exc:         # noqa: BLE001 - module frames are then unnamed, nothing worse
@@ -512,23 +525,74 @@ def _enable_orc(drgn, prog) -> List[str]:
     Returns notes for dump.source; stacks stay empty, with a reason, on failure."""
     from drgn.helpers.linux.kallsyms import load_module_kallsyms
     notes = []
+    bad_list = _modules_list_problem(prog)
+    if bad_list:
+        notes.append(f"module symbols not loaded: {bad_list}"[:200])
+    else:
+        try:
+            prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
+        except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
+            notes.append(f"module symbols not loaded: {exc}"[:200])
     try:
-        prog.register_symbol_finder("module_kallsyms", load_module_kallsyms(prog), enable_index=1)
-    except Exception as exc:    # noqa: BLE001 - module frames are then unnamed, nothing worse
-        notes.append(f"module symbols not loaded: {exc}"[:200])
-    try:
-        prog.create_loaded_modules()
-        prog.main_module().address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
+        if bad_list:
+            # the kernel alone: libdrgn's module discovery would walk the broken list
+            main = prog.main_module("kernel", create=True)
+        else:
+            prog.create_loaded_modules()
+            main = prog.main_module()
+        main.address_range = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     except Exception as exc:    # noqa: BLE001
         notes.append(f"kernel ORC not enabled: {exc}"[:200])
     return notes
+
+
+def _modules_list_problem(prog) -> Optional[str]:
+    """Why the `modules` list must not be handed to libdrgn, or None. libdrgn walks it
+    in C (module kallsyms, loaded-module discovery), where a loop in a damaged dump
+    runs until memory is exhausted; a missing `modules` symbol is left to drgn."""
+    from triage.facts.bounds import ContainerError, check_list
+    try:
+        head = prog["modules"].address_
+    except (LookupError, ValueError):
+        return None
+    try:
+        check_list(prog, head, "modules")
+    except ContainerError as exc:
+        return str(exc)
+    return None
 
 
 MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Debian 6.1: at most 19)
 MAX_NAMES_BYTES = 32 << 20
 
 
-def _kallsyms_tables_problem(prog, loc, n: int) -> Optional[str]:
+def _names_bytes(prog, loc) -> Optional[bytes]:
+    """kallsyms_names up to the token table that follows it (both orders of the
+    tables, triage.facts.kallsyms_scan), read at once; None when the tables are in
+    another order, the span is implausible, or it is not readable."""
+    span = loc.kallsyms_token_table - loc.kallsyms_names
+    if not 0 < span <= MAX_NAMES_BYTES:
+        return None
+    try:
+        return prog.read(loc.kallsyms_names, span)
+    except Exception:           # noqa: BLE001 - FaultError: the decoder then reads (and reports) itself
+        return None
+
+
+def _add_bytes_segment(prog, start: int, data: bytes) -> None:
+    """Serve [start, start + len(data)) from `data`, already read from the dump.
+
+    drgn's kallsyms decoder finds the end of kallsyms_names with one 1-byte read
+    per symbol (~95k on Debian 6.1) before reading the names whole; through the
+    image segment each is a Python call into the page cache (~120 ms in all),
+    through this one a slice (about half)."""
+    def read_fn(address: int, count: int, offset: int, physical: bool) -> bytes:
+        return data[offset:offset + count]
+
+    prog.add_memory_segment(start, len(data), read_fn)
+
+
+def _kallsyms_tables_problem(prog, loc, n: int, names: Optional[bytes] = None) -> Optional[str]:
     """Why drgn's decoder should not be run on these tables, or None.
 
     drgn expands every name through the 256-entry token table; garbage there
@@ -547,13 +611,11 @@ def _kallsyms_tables_problem(prog, loc, n: int) -> Optional[str]:
         end = table.find(b"\0", start, start + MAX_TOKEN + 1)
         if end <= start:
             return f"token {i} is empty or longer than {MAX_TOKEN} bytes"
-    names, tokens = loc.kallsyms_names, loc.kallsyms_token_table
-    if not 0 < tokens - names <= MAX_NAMES_BYTES:
+    if not 0 < loc.kallsyms_token_table - loc.kallsyms_names <= MAX_NAMES_BYTES:
         return None             # another table order: nothing to bound the names by
-    try:
-        data = prog.read(names, tokens - names)
-    except Exception as exc:    # noqa: BLE001
-        return f"names not readable ({exc})"
+    if names is None:
+        return "names not readable"
+    data = names
     pos = 0
     for _ in range(n):
         if pos >= len(data):
@@ -637,6 +699,16 @@ def read_btf(prog) -> bytes:
     if not 0 < size <= MAX_BTF_BYTES:
         raise FactsUnavailable(f"BTF section size {size} is not plausible")
     try:
+        # Only the bytes the header's sections cover: a __stop_BTF moved by damage
+        # (up to MAX_BTF_BYTES on) must not make this read, and the copies parsing
+        # makes, tens of MiB of whatever follows the blob. A header that is not
+        # BTF's is left for the parser to name.
+        head = prog.read(start, min(size, 24))
+        if len(head) == 24 and head[:2] == b"\x9f\xeb":
+            hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<IIIII", head, 4)
+            need = hdr_len + max(type_off + type_len, str_off + str_len)
+            if 24 <= need < size:
+                size = need
         return prog.read(start, size)
     except Exception as exc:    # noqa: BLE001 - FaultError: BTF pages missing from the dump
         raise FactsUnavailable(f"BTF section not readable from the dump: {exc}") from None

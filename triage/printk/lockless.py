@@ -244,9 +244,16 @@ class _Ring:
         self.lpos_mask = (1 << bits) - 1
         self.ps = lay.pointer_size
         self.dsz, self.isz = lay.desc_size, lay.info_size
-        if isinstance(data, (bytearray, memoryview)):
-            # one copy of the text ring (at most 2**READ_TEXT_BITS: larger rings come as a
-            # RingWindow) makes every per-record slice a single bytes allocation
+        if isinstance(data, (bytearray, memoryview)) and len(data) > 1 << READ_TEXT_BITS:
+            # A mapped ring past 2**READ_TEXT_BITS (up to _FULL_BUFFER_MAX: a log_buf_len=
+            # boot parameter, or a damaged header) is not copied: each record's text is
+            # sliced from the mapping, so memory follows the pages the walk reads. Every
+            # record stays readable, as makedumpfile (which reads the whole ring) shows them.
+            data = RingWindow(len(data), 0, data)
+        elif isinstance(data, (bytearray, memoryview)):
+            # one copy of the text ring (at most 2**READ_TEXT_BITS: larger ones are sliced
+            # in place above, or come as a RingWindow) makes every per-record slice a
+            # single bytes allocation
             data = bytes(data)
         self.data = data
         self.missing_descs, self.missing_infos, self.missing_data = missing_descs, missing_infos, missing_data
@@ -740,12 +747,16 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
     return hdr.tail_id, n
 
 
-def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True):
+def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True,
+                 copy_max: int = _FULL_BUFFER_MAX):
     """Read `length` bytes at ring offset `start` (wrapping at `total`); returns
     (buffer, missing ranges, unread ranges). The buffer is indexed by ring offset:
-    with `whole`, the whole ring (unread parts as zeros) up to _FULL_BUFFER_MAX
-    bytes; else, or past that size, a RingWindow of the `length` bytes read (the
-    descriptor arrays: the walk only visits the slots read)."""
+    a mapped view of the whole ring when the dump is mapped in place (up to
+    _FULL_BUFFER_MAX bytes); else with `whole`, the whole ring (unread parts as
+    zeros) up to `copy_max` bytes; else, or past that size, a RingWindow of the
+    `length` bytes read (the descriptor arrays: the walk only visits the slots
+    read; the text ring past 2**READ_TEXT_BITS: a zero-filled copy of a ring
+    of 128 MiB would double the memory read)."""
     length = min(length, total)
     if total <= _FULL_BUFFER_MAX:
         view = mem.view(base, total) if hasattr(mem, "view") else None
@@ -758,7 +769,7 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         pieces.append((0, length - first))
     end = (start + length) % total
     unread = [(a, b) for a, b in ([(end, start)] if end <= start else [(end, total), (0, start)]) if a < b]
-    window = total > _FULL_BUFFER_MAX or not whole
+    window = total > copy_max or not whole
     if length >= total and not window:
         pieces, unread = [(0, total)], []
     elif not window and total - length <= total // 4:
@@ -787,7 +798,7 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
             pos = off + n
         parts.append(bytes(total - pos))
         return b"".join(parts), [], unread
-    if total > _FULL_BUFFER_MAX:
+    if window:
         # A ring this large (or a damaged header claiming one) is read only where the
         # walk goes: a buffer of `length` bytes, never one of `total`.
         buf = bytearray(length)
@@ -838,10 +849,11 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = F
         tail_lpos = struct.unpack_from(pfmt, ring, t + tail_off + lay.counter)[0]
         live = min((head_lpos - tail_lpos) & ((1 << (psz * 8)) - 1), size)
         keep = min(live, 1 << READ_TEXT_BITS)
-        data, mdata, unread = _read_window(mem, hdr.data, size, (head_lpos - keep) % size, keep)
+        data, mdata, unread = _read_window(mem, hdr.data, size, (head_lpos - keep) % size, keep,
+                                           copy_max=1 << READ_TEXT_BITS)
     else:
         keep = live = min(size, 1 << READ_TEXT_BITS)
-        data, mdata, unread = _read_window(mem, hdr.data, size, 0, keep)
+        data, mdata, unread = _read_window(mem, hdr.data, size, 0, keep, copy_max=1 << READ_TEXT_BITS)
     problems: List[str] = []
     span = min(((hdr.head_id - hdr.tail_id) & ((1 << (psz * 8 - 2)) - 1)) + 1, count)
     if n < span or keep < live:

@@ -8,8 +8,6 @@ and no line is wider than the width asked for (at least MIN_WIDTH columns).
 import textwrap
 from typing import List, Optional, Sequence
 
-from tabulate import tabulate
-
 from triage.report.escape import safe_text as s
 from triage.findings import Crash, Culprit, Diagnosis, OomTask, TraceEntry
 from triage.diagnosis.timeline import deltas, label, story
@@ -21,6 +19,9 @@ _STATUS = {"supported": "SUPPORTED", "ruled_out": "ruled out", "inconclusive": "
 
 
 def _table(rows, headers, maxcol=None) -> str:
+    # imported here: tabulate (with wcwidth) costs ~40 ms to import, which
+    # `analyze --format json` (this module's WIDTH only) need not pay
+    from tabulate import tabulate
     # tabulate 0.9.0 (the last release serving Python 3.9) fails on maxcolwidths
     # with no rows; there is nothing to wrap then anyway
     return tabulate(rows, headers=headers, tablefmt="simple" if headers else "plain",
