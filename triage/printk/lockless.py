@@ -249,7 +249,7 @@ class _Ring:
             # boot parameter, or a damaged header) is not copied: each record's text is
             # sliced from the mapping, so memory follows the pages the walk reads. Every
             # record stays readable, as makedumpfile (which reads the whole ring) shows them.
-            data = RingWindow(len(data), 0, data)
+            data = RingWindow(len(data), [(0, data)])
         elif isinstance(data, (bytearray, memoryview)):
             # one copy of the text ring (at most 2**READ_TEXT_BITS: larger ones are sliced
             # in place above, or come as a RingWindow) makes every per-record slice a
