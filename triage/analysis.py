@@ -88,7 +88,7 @@ def _is_kernel_log(log: Any, watch: _KernelLineWatch) -> bool:
 
 def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool = False,
                  vmlinux: Optional[str] = None, display_path: Optional[str] = None,
-                 search_debuginfo: bool = False, debuginfo_root: str = "/",
+                 search_debuginfo: Optional[bool] = False, debuginfo_root: str = "/",
                  facts_method: str = "auto", page_census: bool = False) -> Diagnosis:
     """Diagnose one input: a vmcore in any supported format or a kernel-log text.
 

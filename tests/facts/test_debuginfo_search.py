@@ -96,9 +96,37 @@ def test_no_debuginfo_search_looks_nowhere(tmp_path):
     res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--no-debuginfo-search",
                                     "--debuginfo-root", str(tmp_path), str(LZO)])
     assert json.loads(res.output)["dump"]["source"]["debuginfo"] == {"file": None, "how": None, "rejected": []}
+    # by default the dump's own BTF is enough: no search either
     res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--debuginfo-root", str(tmp_path), str(LZO)])
+    assert json.loads(res.output)["dump"]["source"]["debuginfo"] == {"file": None, "how": None, "rejected": []}
+    res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--debuginfo-search",
+                                   "--debuginfo-root", str(tmp_path), str(LZO)])
     assert json.loads(res.output)["dump"]["source"]["debuginfo"]["rejected"] == [
         f"{tmp_path}/boot/vmlinux-{release}: not an ELF file with a GNU build id"]
+
+
+@needs_dbg
+def test_default_searches_debuginfo_only_when_the_dumps_btf_fails(tmp_path, monkeypatch):
+    """With the dump's BTF usable, a matching vmlinux in the standard paths is not
+    loaded (DWARF costs more than drgn's whole dmesg); when the BTF cannot be used,
+    the same default finds it and says why it was needed."""
+    release, _ = dump_identity(LZO)
+    (tmp_path / "usr/lib/debug/boot").mkdir(parents=True)
+    (tmp_path / f"usr/lib/debug/boot/vmlinux-{release}").symlink_to(VMLINUX)
+    argv = ["analyze", "--format", "json", "--debuginfo-root", str(tmp_path), str(LZO)]
+    src = json.loads(CliRunner().invoke(cli, argv).output)["dump"]["source"]
+    assert src["method"] == "btf+kallsyms" and src["debuginfo"]["file"] is None
+    import triage.facts.finders as finders
+    from triage.facts.program import FactsUnavailable
+
+    def broken(*a, **k):
+        raise FactsUnavailable("BTF damaged (test)")
+    monkeypatch.setattr(finders, "install_btf", broken)
+    src = json.loads(CliRunner().invoke(cli, argv).output)["dump"]["source"]
+    assert src["method"] == "dwarf" and src["debuginfo"]["file"].endswith(f"vmlinux-{release}")
+    assert src["notes"][0].startswith("the dump's BTF/kallsyms could not be used (BTF damaged (test))")
+    src = json.loads(CliRunner().invoke(cli, argv[:3] + ["--no-debuginfo-search"] + argv[3:]).output)["dump"]["source"]
+    assert src["method"] == "vmcoreinfo"
 
 
 def test_banner_decides_without_build_id(tmp_path):
@@ -182,7 +210,7 @@ def test_found_in_usr_lib_debug_boot_and_named_in_the_report(tmp_path):
     d = tmp_path / "usr/lib/debug/boot"
     d.mkdir(parents=True)
     (d / f"vmlinux-{release}").symlink_to(VMLINUX)
-    res = CliRunner().invoke(cli, ["analyze", "--debuginfo-root", str(tmp_path), str(LZO)])
+    res = CliRunner().invoke(cli, ["analyze", "--debuginfo-search", "--debuginfo-root", str(tmp_path), str(LZO)])
     assert res.exit_code == 0, res.output
     want = f"read with drgn (dwarf, memory via drgn core dump); DWARF from {d}/vmlinux-{release}"
     assert "".join(want.split()) in "".join(res.output.split())      # the text report wraps lines
@@ -224,7 +252,7 @@ def test_redact_covers_every_task_stack(tmp_path):
     """With DWARF, tasks.stacks names every task: --redact replaces each of their comms."""
     _, build_id = dump_identity(LZO)
     root = build_id_root(tmp_path, VMLINUX, build_id)
-    res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--redact", "--debuginfo-root", str(root), str(LZO)])
+    res = CliRunner().invoke(cli, ["analyze", "--format", "json", "--redact", "--debuginfo-search", "--debuginfo-root", str(root), str(LZO)])
     assert res.exit_code == 0, res.output
     stacks = json.loads(res.output)["dump"]["tasks"]["stacks"]
     assert len(stacks) > 10

@@ -22,15 +22,18 @@ METHODS = ("auto", "vmcoreinfo")
 
 
 def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method: str = "auto",
-                    census: bool = False, search_debuginfo: bool = False,
+                    census: bool = False, search_debuginfo: Optional[bool] = False,
                     debuginfo_root: str = "/", kallsyms: str = "auto") -> Dict[str, Any]:
     """Facts of the dump `paths` (several for a split dump); see the module docstring.
 
     method "auto": drgn with a DWARF vmlinux matching the dump (`vmlinux`, or found
-    when `search_debuginfo`: triage.facts.program.open_program; `tasks.stacks` then
-    holds the stack of every task), else with the dump's BTF and kallsyms, falling
-    back to VMCOREINFO alone (triage.facts.fallback) when drgn is missing or the
-    dump's BTF/kallsyms are absent or damaged; "vmcoreinfo": the fallback only.
+    when `search_debuginfo` is True: triage.facts.program.open_program; `tasks.stacks`
+    then holds the stack of every task), else with the dump's BTF and kallsyms,
+    falling back to VMCOREINFO alone (triage.facts.fallback) when drgn is missing
+    or the dump's BTF/kallsyms are absent or damaged; "vmcoreinfo": the fallback only.
+    `search_debuginfo=None` ("when needed") reads the dump's own BTF first and
+    searches the debuginfo paths only when that fails: loading DWARF costs more
+    than drgn's whole dmesg, and BTF gives the same facts.
     `kallsyms` chooses where the symbol tables are found (triage.facts.program.open_program).
     `census=True` adds dump.census, every page classified from mem_map
     (triage.facts.census)."""
@@ -41,7 +44,15 @@ def read_dump_facts(paths: Sequence[str], vmlinux: Optional[str] = None, method:
         why_not: Optional[str] = "asked for VMCOREINFO-only facts"
     else:
         with _drgn_log() as logged:
-            why_not = _drgn_facts(paths, vmlinux, out, search_debuginfo, debuginfo_root, kallsyms)
+            why_not = _drgn_facts(paths, vmlinux, out, bool(search_debuginfo), debuginfo_root, kallsyms)
+            if why_not is not None and search_debuginfo is None and vmlinux is None:
+                first = why_not
+                why_not = _drgn_facts(paths, vmlinux, out, True, debuginfo_root, kallsyms)
+                if why_not is None and out["source"]["method"] == "dwarf":
+                    out["source"]["notes"].insert(0, f"the dump's BTF/kallsyms could not be used ({first}): "
+                                                     "facts from the DWARF vmlinux found")
+                elif why_not is not None:
+                    why_not = first
         if why_not is None:
             source["notes"] += [f"drgn: {m}" for m in logged]
     if why_not is not None:
