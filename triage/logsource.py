@@ -18,9 +18,9 @@ It raises the triage.errors exceptions (InputError, FormatError, NoLogError...).
 """
 
 import os
-from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Union
 
+from triage.datarecord import DataRecord, Factory
 from triage.dumps.base import DumpFacts, DumpReader
 from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, TriageError
 
@@ -28,18 +28,17 @@ _DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
 _TEXT_PROBE = 65536
 
 
-@dataclass
-class LogSource:
+class LogSource(DataRecord):
     """The kernel log of one input plus what is known about where it came from."""
 
     path: str
     kind: str
-    lines: List[str] = field(default_factory=list)
-    records: list = field(default_factory=list)
+    lines: List[str] = Factory(list)
+    records: list = Factory(list)
     facts: Optional[DumpFacts] = None
     vmcoreinfo: object = None
     partial: bool = False
-    problems: List[str] = field(default_factory=list)
+    problems: List[str] = Factory(list)
     buffer_kind: Optional[str] = None      # "lockless", "printk_log", "plain" for dumps
     raw_text: Optional[bytes] = None       # plain (<3.5) buffers: the text as stored
     kernel_release: Optional[str] = None

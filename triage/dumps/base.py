@@ -5,12 +5,12 @@ the ELF notes (for PRSTATUS registers) and facts about the file. Readers open
 their files read-only and memory-map them; they never read a whole dump.
 """
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from triage.datarecord import DataRecord, Factory
 
-@dataclass
-class Note:
+
+class Note(DataRecord):
     """One ELF note: name (without NUL), type, and descriptor bytes."""
 
     name: str
@@ -18,8 +18,7 @@ class Note:
     desc: bytes
 
 
-@dataclass
-class DumpFacts:
+class DumpFacts(DataRecord):
     """What a reader knows about its file, for `triage info`."""
 
     format: str                        # "elf", "kdump", "flattened-kdump", "flattened-elf", "text"
@@ -30,10 +29,10 @@ class DumpFacts:
     pages_present: Optional[int] = None
     pages_total: Optional[int] = None
     complete: bool = True              # False when truncated or flagged incomplete
-    problems: List[str] = field(default_factory=list)   # why it is partial, for users
+    problems: List[str] = Factory(list)   # why it is partial, for users
     vmcoreinfo_source: Optional[str] = None              # e.g. "ELF PT_NOTE", "kdump sub-header"
     writer: Optional[str] = None       # "qemu", "kexec /proc/vmcore", "makedumpfile", ...
-    header: Dict[str, object] = field(default_factory=dict)  # format-specific header fields
+    header: Dict[str, object] = Factory(dict)  # format-specific header fields
 
 
 class DumpReader:

@@ -83,14 +83,22 @@ def _load(name: str) -> Callable[[bytes, int], bytes]:
     raise FormatError(f"unknown page compression {name}")
 
 
+def decoder(name: str) -> Callable[[bytes, int], bytes]:
+    """The raw decoder of a codec, fn(data, page_size) -> bytes: it may raise anything
+    on bad data and its result may have any length (decompress checks both). For
+    loops over many pages; FormatError when the codec's package is missing."""
+    fn = _cache.get(name)
+    if fn is None:
+        fn = _cache[name] = _load(name)
+    return fn
+
+
 def decompress(name: str, data: bytes, page_size: int, *, offset: int = None) -> bytes:
     """Decompress one page; the result must be exactly page_size bytes.
 
     Raises CorruptDumpError (with the file offset) when the data does not decode.
     """
-    fn = _cache.get(name)
-    if fn is None:
-        fn = _cache[name] = _load(name)
+    fn = decoder(name)
     try:
         out = fn(data, page_size)
     except FormatError:

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
 from triage.dumps.bitmap import Bitmap
-from triage.dumps.codecs import codec_name, decompress
+from triage.dumps.codecs import codec_name, decoder, decompress
 from triage.dumps.kdump_header import PAGE_DESC, PAGE_DESC_SIZE, KdumpHeader, parse_header
 from triage.dumps.store import Store
 from triage.errors import CorruptDumpError, FormatError, MemoryReadError
@@ -347,6 +347,10 @@ class KdumpReader(DumpReader):
         descs = PAGE_DESC.iter_unpack(raw)
         out = []
         cache = self._cache
+        ps = self.page_size
+        read = p.store.read_present
+        decoders: Dict[int, tuple] = {}     # flags -> (codec name, raw decoder or None)
+        seen: Dict[str, int] = {}
         for f, ok in zip(range(first, end), dumpable):
             if not ok:
                 out.append(self.read_page(f))
@@ -354,8 +358,29 @@ class KdumpReader(DumpReader):
             offset, size, flags, _pf = next(descs)
             page = cache.get(f)
             if page is None:
-                page = self._page_at(p, f, None if offset <= 0 or size == 0 else (offset, size, flags))
+                # The usual page, decoded here without _page_at's per-page calls (a large
+                # read is thousands of pages); anything unusual (a descriptor or page
+                # that is missing or damaged) is left to _page_at, which names it.
+                dec = decoders.get(flags)
+                if dec is None:
+                    name = codec_name(flags)
+                    dec = decoders[flags] = (name, None if name == "none" else decoder(name))
+                name, fn = dec
+                if offset > 0 and (size == ps if fn is None else 0 < size < ps):
+                    data = read(offset, size)
+                    if data is not None and fn is not None:
+                        try:
+                            data = fn(data, ps)
+                        except Exception:  # noqa: BLE001 - each library has its own error type
+                            data = None
+                    if data is not None and len(data) == ps:
+                        page = data
+                        seen[name] = seen.get(name, 0) + 1
+                if page is None:
+                    page = self._page_at(p, f, None if offset <= 0 or size == 0 else (offset, size, flags))
             out.append(page)
+        for name, n in seen.items():
+            self._codecs_seen[name] = self._codecs_seen.get(name, 0) + n
         p._next_pfn = -1        # desc_offset's running rank no longer follows
         return out
 

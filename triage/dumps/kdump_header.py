@@ -15,9 +15,9 @@ diskdump_mod.h:
 """
 
 import struct
-from dataclasses import dataclass
 from typing import Dict, Optional
 
+from triage.datarecord import DataRecord
 from triage.dumps.store import Store
 from triage.errors import CorruptDumpError, FormatError
 
@@ -42,8 +42,7 @@ _SUB = struct.Struct("<QiiQQqQqQqQQQQ")          # all fields of a v6 kdump_sub_
 _SUB_FIELDS_BY_VERSION = ((1, 16), (2, 32), (3, 48), (4, 64), (5, 80), (6, 104))
 
 
-@dataclass
-class KdumpHeader:
+class KdumpHeader(DataRecord):
     """Parsed header and sub-header of one kdump-compressed file."""
 
     signature: str

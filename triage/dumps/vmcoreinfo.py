@@ -6,9 +6,9 @@ OSRELEASE, BUILD-ID, PAGESIZE, KERNELOFFSET (hex) and CRASHTIME (appended at
 crash time; the last line may lack its newline). Unknown keys are kept raw.
 """
 
-from dataclasses import dataclass, field
 from typing import Dict, Optional
 
+from triage.datarecord import DataRecord, Factory
 from triage.errors import NoLogError
 
 _KINDS = ("SYMBOL", "SIZE", "OFFSET", "LENGTH", "NUMBER")
@@ -26,17 +26,16 @@ def _to_int(value: str, base: int) -> Optional[int]:
         return None
 
 
-@dataclass
-class VmcoreInfo:
+class VmcoreInfo(DataRecord):
     """Parsed VMCOREINFO. Lookups return None for keys the kernel did not export."""
 
     raw: str = ""
-    symbols: Dict[str, int] = field(default_factory=dict)
-    sizes: Dict[str, int] = field(default_factory=dict)
-    offsets: Dict[str, int] = field(default_factory=dict)
-    lengths: Dict[str, int] = field(default_factory=dict)
-    numbers: Dict[str, int] = field(default_factory=dict)
-    values: Dict[str, str] = field(default_factory=dict)   # bare KEY=value lines
+    symbols: Dict[str, int] = Factory(dict)
+    sizes: Dict[str, int] = Factory(dict)
+    offsets: Dict[str, int] = Factory(dict)
+    lengths: Dict[str, int] = Factory(dict)
+    numbers: Dict[str, int] = Factory(dict)
+    values: Dict[str, str] = Factory(dict)   # bare KEY=value lines
 
     # -- typed accessors --------------------------------------------------
     def symbol(self, name: str) -> Optional[int]:

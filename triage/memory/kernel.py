@@ -55,6 +55,41 @@ class KernelMemory:
         """Read `size` bytes at kernel virtual address `vaddr`; MemoryReadError when absent."""
         if size < 0 or vaddr < 0 or vaddr + size > 1 << 64:
             raise MemoryReadError(f"bad virtual range {vaddr:#x}+{size}", address=vaddr)
+        # Translated first, so that a range the page tables map in several pieces (a
+        # direct-map range crosses 2 MiB entries) but that is one physical run is read
+        # with one read_phys, one copy. A translation that fails is raised after the
+        # runs before it are read, in the order a chunk-by-chunk read meets them.
+        runs: List[List[int]] = []
+        failed: Optional[Exception] = None
+        addr, left = vaddr, size
+        while left > 0:
+            try:
+                paddr, span = self.translate(addr)
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the reads before it
+                failed = exc
+                break
+            n = min(left, span)
+            if runs and runs[-1][1] + runs[-1][2] == paddr:
+                runs[-1][2] += n
+            else:
+                runs.append([addr, paddr, n])
+            addr += n
+            left -= n
+        parts = []
+        for v, p, n in runs:
+            try:
+                parts.append(self.reader.read_phys(p, n))
+            except MemoryReadError:
+                parts += self._read_pieces(v, n)    # names the piece that is absent
+        if failed is not None:
+            raise failed
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(parts)
+
+    def _read_pieces(self, vaddr: int, size: int) -> List[bytes]:
+        """The range read one translation at a time; MemoryReadError naming the virtual
+        and physical address of the first piece that is absent."""
         parts = []
         addr, left = vaddr, size
         while left > 0:
@@ -67,9 +102,7 @@ class KernelMemory:
                                       address=addr) from None
             addr += n
             left -= n
-        if len(parts) == 1:
-            return parts[0]
-        return b"".join(parts)
+        return parts
 
     def read_tolerant(self, vaddr: int, size: int) -> Tuple[bytes, List[Tuple[int, int]]]:
         """Read a range, zero-filling pages that are absent.

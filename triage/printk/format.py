@@ -81,22 +81,27 @@ def record_lines(rec: PrintkRecord) -> Iterator[str]:
 def format_columns(batches: Iterable[Tuple[Sequence[int], Sequence[bytes]]]) -> Iterator[bytes]:
     """makedumpfile-style output of (timestamps, texts) batches, one block per batch.
 
-    The prefixes are formatted by a C-level map; one translate() over the block then
-    tells whether any text holds a byte that needs escaping or an embedded newline
-    (the block then holds more newlines than records), and only those records are
-    formatted again one by one."""
+    A batch is formatted by one bytes %-format of its whole block (a "%s%06d] %s\n"
+    per record; the "[%5d." of each second, which many records share, formatted once).
+    One translate() over the joined texts then tells whether any holds a byte that
+    needs escaping or an embedded newline, and only those records are formatted
+    again one by one."""
     special = _SPECIAL.search
     for tss, texts in batches:
         k = len(texts)
-        # prefix, text, newline of each record, side by side in one list for one join
-        parts = [b"\n"] * (3 * k)
-        parts[0::3] = map(mod, repeat(b"[%5d.%06d] "),
-                          map(divmod, map(floordiv, tss, repeat(1000)), repeat(1_000_000)))
-        parts[1::3] = texts
-        block = b"".join(parts)
-        if block.translate(None, _PLAIN) != b"\n" * k:
-            for i, text in enumerate(texts):
-                if special(text) is not None:
-                    parts[3 * i:3 * i + 3] = format_record(PrintkRecord(None, tss[i], text)), b"", b""
-            block = b"".join(parts)
-        yield block
+        if not k:
+            continue
+        micros = list(map(floordiv, tss, repeat(1000)))
+        secs = list(map(floordiv, micros, repeat(1_000_000)))
+        second = {s: b"[%5d." % s for s in set(secs)}
+        args = [None] * (3 * k)
+        args[0::3] = map(second.__getitem__, secs)
+        args[1::3] = map(mod, micros, repeat(1_000_000))
+        args[2::3] = texts
+        if not b"".join(texts).translate(None, _PLAIN):
+            yield (b"%s%06d] %s\n" * k) % tuple(args)
+            continue
+        out = [b"%s%06d] %s\n" % tuple(args[i:i + 3]) if special(text) is None
+               else format_record(PrintkRecord(None, tss[i // 3], text))
+               for i, text in zip(range(0, 3 * k, 3), texts)]
+        yield b"".join(out)

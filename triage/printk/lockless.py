@@ -12,18 +12,20 @@ unsigned long) before the text.
 import struct
 import sys
 from array import array
-from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import add, and_, eq, ge, getitem, gt, lt, sub, xor
+from operator import add, and_, eq, ge, getitem, gt, is_not, lt, sub, xor
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+from triage.datarecord import DataRecord
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import CorruptDumpError, MemoryReadError
+from triage.printk import lanes
 from triage.printk.layout import require
 from triage.printk.record import PrintkRecord
 
 DESC_COMMITTED = 1
 DESC_FINALIZED = 2
+DESC_REUSABLE = 3
 EMPTY_LINE_LPOS = 0x3     # dataless record that is a real empty line (NO_LPOS)
 # The kernel's maxima: log_buf_len is at most 2 GiB (LOG_BUF_LEN_MAX, kernel/printk/
 # printk.c) and the descriptor ring has one slot per 32 bytes of text (PRB_AVGBITS 5):
@@ -36,11 +38,11 @@ MAX_COUNT_BITS = MAX_SIZE_BITS - 5
 READ_TEXT_BITS = 25
 READ_COUNT_BITS = READ_TEXT_BITS - 5
 _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
-_RUN = 1 << 14               # descriptors unpacked per pass (bounds the temporary copies)
+_RUN = 1 << 12               # descriptors unpacked per pass: bounds the temporary copies, which
+                             # then come from the heap, not from fresh pages (page faults)
 
 
-@dataclass
-class LocklessLayout:
+class LocklessLayout(DataRecord):
     """Sizes and offsets of the ring structures, taken from VMCOREINFO."""
 
     ring_size: int
@@ -113,8 +115,7 @@ class LocklessLayout:
         )
 
 
-@dataclass
-class RingHeader:
+class RingHeader(DataRecord):
     """The variable part of struct printk_ringbuffer: where the arrays are and the id range."""
 
     count_bits: int
@@ -152,25 +153,31 @@ def parse_ring_header(lay: LocklessLayout, raw: bytes) -> RingHeader:
 
 
 class RingWindow:
-    """Part of a ring of `total` bytes: `buf` holds ring offsets [start, start + len(buf))
-    (wrapping at the end). Slices outside it read as zeros; the reader lists them as
-    unread, so records there are counted, never decoded from the zeros."""
+    """Part of a ring of `total` bytes, read in pieces: `pieces` pairs a ring offset with
+    the buffer holding the ring from there (a window that wraps is two pieces, kept
+    apart rather than joined). Slices outside one piece read as zeros; the reader lists
+    them as unread, so records there are counted, never decoded from the zeros."""
 
-    def __init__(self, total: int, start: int, buf: bytearray):
-        self.total, self.start, self.buf = total, start, buf
+    def __init__(self, total: int, pieces: Sequence[Tuple[int, object]]):
+        self.total, self.pieces = total, [(at, buf) for at, buf in pieces if len(buf)]
 
     def __len__(self) -> int:
         return self.total
 
+    def view(self, a: int, b: int):
+        """Ring offsets [a, b): a memoryview into the piece holding them, else zeros."""
+        for at, buf in self.pieces:
+            if at <= a and b <= at + len(buf):
+                return memoryview(buf)[a - at:b - at]
+        return bytes(max(0, b - a))
+
     def __getitem__(self, key):
         if isinstance(key, slice):
-            a, b = key.start or 0, key.stop
-            rel = (a - self.start) % self.total
-            if rel + (b - a) <= len(self.buf):
-                return bytes(self.buf[rel:rel + b - a])
-            return bytes(max(0, b - a))
-        rel = (key - self.start) % self.total
-        return self.buf[rel] if rel < len(self.buf) else 0
+            return bytes(self.view(key.start or 0, key.stop))
+        for at, buf in self.pieces:
+            if at <= key < at + len(buf):
+                return buf[key - at]
+        return 0
 
 
 def _struct_for(fields: Sequence[Tuple[int, str]], size: int) -> struct.Struct:
@@ -242,7 +249,7 @@ class _Ring:
             # boot parameter, or a damaged header) is not copied: each record's text is
             # sliced from the mapping, so memory follows the pages the walk reads. Every
             # record stays readable, as makedumpfile (which reads the whole ring) shows them.
-            data = RingWindow(len(data), 0, data)
+            data = RingWindow(len(data), [(0, data)])
         elif isinstance(data, (bytearray, memoryview)):
             # one copy of the text ring (at most 2**READ_TEXT_BITS: larger ones are sliced
             # in place above, or come as a RingWindow) makes every per-record slice a
@@ -427,7 +434,7 @@ def _column(buf, first: int, k: int, rec_size: int, off: int, width: int):
     code = _ARRAY_CODES.get(width)
     if code is None or array(code).itemsize != width or rec_size % width or off % width:
         return None
-    raw = buf[first * rec_size:(first + k) * rec_size] if isinstance(buf, RingWindow) else \
+    raw = buf.view(first * rec_size, (first + k) * rec_size) if isinstance(buf, RingWindow) else \
         memoryview(buf)[first * rec_size:(first + k) * rec_size]
     if sys.byteorder != "little":
         col = array(code)
@@ -472,92 +479,261 @@ def iter_lockless_columns(lay: LocklessLayout, hdr: RingHeader, descs: bytes, in
     (timestamps, texts) pair per run of up to _RUN descriptors. What `triage dmesg`
     prints needs nothing else.
 
-    A run is tested in bulk, in C (map, zip, list compares): every id and state as
-    expected (finalized), every text block inside one wrap of the ring, aligned and
-    long enough, and clear of missing data. The few descriptors that fail a test
-    (the block that wraps, a record still being written, a reused slot) are judged
-    one by one by the same _Ring.text as iter_lockless, so both give the same records
-    and problems."""
+    A run is tested in bulk, in C: as lanes of big ints (_LaneRun: every id and
+    state as expected, every text block regular and long enough, every text_len
+    inside its block) where the layout allows, else by maps and list compares
+    (_map_run). The few descriptors that fail a test (the block that wraps, a
+    record still being written, a reused slot) are judged one by one by the same
+    _Ring.text as iter_lockless, and a run the bulk tests cannot settle goes to
+    _map_run, so both paths give the same records and problems."""
     _check_sizes(lay, hdr, descs, infos, data)
     # the layout checks of iter_lockless (overlapping or oversized fields are damage),
     # so that both paths accept and refuse the same layouts
     _desc_struct(lay)
     _struct_for(_info_fields(lay), lay.info_size)
+    ring = _Ring(lay, hdr, data, missing_descs, missing_infos, missing_data)
+    lane_run = _LaneRun(lay, ring) if _LaneRun.fits(lay, ring) else None
+    dsz, isz = lay.desc_size, lay.info_size
+    tally = [0, 0]          # lost, invalid
+    for s0, k, rid0 in _runs(lay, hdr, problems):
+        touches_missing = (missing_descs and _missing(missing_descs, s0 * dsz, (s0 + k) * dsz)) or \
+            (missing_infos and _missing(missing_infos, s0 * isz, (s0 + k) * isz))
+        got = None
+        if lane_run is not None and not touches_missing and rid0 + k - 1 <= ring.id_mask:
+            got = lane_run(descs, infos, s0, k, rid0, tally)
+        if got is None:
+            got = _map_run(lay, ring, descs, infos, s0, k, rid0, bool(touches_missing), tally)
+        yield got
+    _tally(problems, tally[0], tally[1])
+
+
+def _judge(ring: "_Ring", tally: List[int], slot: int, sv: int, begin: int, nxt: int, text_len: int,
+           expect: int):
+    """ring.text of one descriptor; its loss or damage counted in `tally`. None: no record."""
+    got = ring.text(slot, sv, begin, nxt, text_len, expect)
+    if got.__class__ is int:
+        if got == _LOST:
+            tally[0] += 1
+        elif got == _INVALID:
+            tally[1] += 1
+        return None
+    return got
+
+
+# descriptors of one run judged one by one (or state changes followed) before the
+# lane tests give the run to _map_run: each costs a few passes over the run's lanes
+_LANE_ODD_MAX = 64
+
+
+class _LaneRun:
+    """The bulk tests of a run of descriptors as lanes of big ints (triage.printk.lanes).
+
+    A descriptor is taken in bulk when its state_var holds its id, finalized, its text
+    block is regular (begin and next in one wrap of the ring, not both odd: _Ring.text's
+    first branch) and holds the id and text_len bytes of text. Slots holding their id in
+    the reusable state are skipped in bulk (the old end of a wrapped ring: the kernel's
+    readers skip them too). Any other descriptor is judged by _Ring.text; a run with
+    more of them than _LANE_ODD_MAX goes to _map_run."""
+
+    def __init__(self, lay: LocklessLayout, ring: "_Ring"):
+        self.ring, self.lay = ring, lay
+        ps = ring.ps
+        self.sv_off = lay.state_var + lay.counter
+        self.begin_off = lay.text_blk_lpos + lay.lpos_begin
+        self.next_off = lay.text_blk_lpos + lay.lpos_next
+        self.tl_lane_off = lay.text_len - lay.text_len % ps     # the lane holding the u16 text_len
+        self.tl_shift = 8 * (lay.text_len % ps)
+        self.finalized = DESC_FINALIZED << ring.sv_shift
+        self.skip_bit = (DESC_FINALIZED ^ DESC_REUSABLE) << ring.sv_shift
+        self._lanes = {}
+
+    @staticmethod
+    def fits(lay: LocklessLayout, ring: "_Ring") -> bool:
+        """Whether the layout allows lanes: fields aligned to the pointer size in
+        records a multiple of it (text_len inside one lane), ts_nsec aligned, a host
+        that reads lanes back (lanes.usable), and room between a text offset and the
+        lane's top bit for the fit test of __call__."""
+        ps = ring.ps
+        offs = (lay.state_var + lay.counter, lay.text_blk_lpos + lay.lpos_begin, lay.text_blk_lpos + lay.lpos_next)
+        return (lanes.usable(ps) and lay.desc_size % ps == 0 and lay.info_size % ps == 0
+                and all(o % ps == 0 and o + ps <= lay.desc_size for o in offs)
+                and lay.text_len % 2 == 0 and lay.text_len % ps + 2 <= ps and lay.text_len + 2 <= lay.info_size
+                and lay.ts_nsec % 8 == 0 and lay.info_size % 8 == 0 and lay.ts_nsec + 8 <= lay.info_size
+                and ring.size_bits + 3 <= 8 * ps)
+
+    def _lanes_of(self, k: int) -> Tuple[lanes.Lanes, int]:
+        """The Lanes of k descriptors, and "id i, finalized" in lane i."""
+        got = self._lanes.get(k)
+        if got is None:
+            ln = lanes.Lanes(k, self.ring.ps)
+            got = self._lanes[k] = (ln, ln.iota() + ln.splat(self.finalized))
+        return got
+
+    def __call__(self, descs, infos, s0: int, k: int, rid0: int, tally: List[int]):
+        """(timestamps, texts) of the run, or None when _map_run must judge it."""
+        ring, ps = self.ring, self.ring.ps
+        ln, expect0 = self._lanes_of(k)
+        W = ln.bits
+        dv, iv = _run_view(descs, s0, k, ring.dsz), _run_view(infos, s0, k, ring.isz)
+        sv = lanes.pack_column(dv, 0, k, ring.dsz, self.sv_off, ps)
+        # lanes differing from "this id, finalized" (ids do not wrap in the run: the caller checked)
+        x = sv ^ (expect0 + rid0 * ln.ones)
+        if x:
+            odd = ln.nonzero(x & ln.splat(ln.lane ^ self.skip_bit), _LANE_ODD_MAX)
+            # 1 in the lanes whose state differs from finalized by the reusable bit (the
+            # lowest state bit, W - 2: sv_shift): the skipped slots, unless odd (their
+            # other bits differ too); edges: the lanes where that changes
+            sk = (x >> (W - 2)) & ln.ones
+            edges = ln.nonzero((sk ^ (sk << W)) & ln.full, _LANE_ODD_MAX)
+            if odd is None or edges is None:
+                return None
+            segs, pos, keep = [], 0, True
+            for e in edges + [k]:
+                if keep and e > pos:
+                    segs.append((pos, e))
+                pos, keep = e, not keep
+        else:
+            odd, segs = [], [(0, k)]
+        if segs:
+            begin = lanes.pack_column(dv, 0, k, ring.dsz, self.begin_off, ps)
+            nxt = lanes.pack_column(dv, 0, k, ring.dsz, self.next_off, ps)
+            tl = (lanes.pack_column(iv, 0, k, ring.isz, self.tl_lane_off, ps) >> self.tl_shift) & ln.splat(0xFFFF)
+            high = ln.splat(ln.lane ^ ring.size_mask)
+            size_lanes = ln.splat(ring.size_mask)
+            # the top bit of each lane, above offsets of size_bits + 3 <= lane bits (fits()):
+            # set there, a difference of offsets never borrows from the next lane, and the
+            # bit stays set exactly when the difference is not negative
+            top = ln.splat(1 << (W - 1))
+            keep_mask = ln.mask(segs)
+            for again in (True, False):
+                for j in odd:
+                    keep_mask &= ~(ln.lane << (W * j))
+                # lanes not kept read as an empty block at offset 0 (begin 0, next = the id's size)
+                b = begin & keep_mask
+                n = (nxt & keep_mask) | (ln.splat(ps) & (ln.full ^ keep_mask))
+                t = tl & keep_mask
+                ob, on = b & size_lanes, n & size_lanes
+                # top bit set: next >= begin + ps + text_len, the block holds the id and the text
+                fits = (on | top) - ob - ln.splat(ps) - t
+                # not in one wrap or dataless (both odd): _Ring.text's other branches; or a
+                # block shorter than its id, or a text_len to clamp: judged one by one
+                bad = ((b ^ n) & high) | (b & n & ln.ones) | ((fits & top) ^ top)
+                if not bad:
+                    break
+                more = ln.nonzero(bad, _LANE_ODD_MAX - len(odd)) if again else None
+                if more is None:
+                    return None
+                odd = sorted(set(odd).union(more))
+            starts = ob + ln.splat(ps)
+            starts_l, ends_l = ln.to_list(starts), ln.to_list(starts + t)
+        if not segs and not odd:
+            return [], []
+        tss = _column(iv, 0, k, ring.isz, self.lay.ts_nsec, 8).tolist()
+        odd_set = set(odd)
+        whole = segs == [(0, k)]        # every lane kept in bulk (the usual run)
+        texts: list = None if whole else [None] * k
+        data = ring.data
+        for a, b_ in segs:
+            st, en = (starts_l, ends_l) if whole else (starts_l[a:b_], ends_l[a:b_])
+            lo, hi = min(st), max(en)
+            for ma, mb in ring.missing_data:
+                if ma < hi and mb > lo:
+                    odd_set.update(a + j for j in _where(list(map(and_, map(lt, st, repeat(mb)),
+                                                                   map(gt, en, repeat(ma))))))
+            got = list(map(getitem, repeat(data), map(slice, st, en)))
+            if whole:
+                texts = got
+            else:
+                texts[a:b_] = got
+        if odd_set:
+            svs, begins, nexts = _columns(dv, 0, k, ring.dsz, [(self.sv_off, ps), (self.begin_off, ps),
+                                                               (self.next_off, ps)])
+            tls = _column(iv, 0, k, ring.isz, self.lay.text_len, 2)
+            id_mask = ring.id_mask
+            for j in sorted(odd_set):
+                texts[j] = _judge(ring, tally, s0 + j, svs[j], begins[j], nexts[j], tls[j], (rid0 + j) & id_mask)
+        elif whole:
+            return tss, texts
+        present = list(map(is_not, texts, repeat(None)))
+        return list(compress(tss, present)), list(compress(texts, present))
+
+
+def _run_view(buf, s0: int, k: int, rec_size: int):
+    """The bytes of records s0..s0+k-1 of `buf` (a view where buf allows one)."""
+    if isinstance(buf, RingWindow):
+        return buf.view(s0 * rec_size, (s0 + k) * rec_size)
+    return memoryview(buf)[s0 * rec_size:(s0 + k) * rec_size]
+
+
+def _map_run(lay: LocklessLayout, ring: "_Ring", descs, infos, s0: int, k: int, rid0: int,
+             touches_missing: bool, tally: List[int]) -> Tuple[Sequence[int], Sequence[bytes]]:
+    """(timestamps, texts) of one run, tested by maps and list compares (every layout):
+    every id and state as expected (finalized), every text block inside one wrap of
+    the ring, aligned and long enough, and clear of missing data; the descriptors
+    that fail a test are judged one by one by _Ring.text."""
     ps = lay.pointer_size
     dfields = [(lay.state_var + lay.counter, ps), (lay.text_blk_lpos + lay.lpos_begin, ps),
                (lay.text_blk_lpos + lay.lpos_next, ps)]
     ifields = [(lay.ts_nsec, 8), (lay.text_len, 2)]
-    ring = _Ring(lay, hdr, data, missing_descs, missing_infos, missing_data)
     dsz, isz = lay.desc_size, lay.info_size
     sb, id_mask = ring.size_bits, ring.id_mask
     finalized = DESC_FINALIZED << ring.sv_shift
     committed = DESC_COMMITTED << ring.sv_shift
-    lost = invalid = 0
-    for s0, k, rid0 in _runs(lay, hdr, problems):
-        svs, begins, nexts = _columns(descs, s0, k, dsz, dfields)
-        tss, tls = _columns(infos, s0, k, isz, ifields)
-        touches_missing = (missing_descs and _missing(missing_descs, s0 * dsz, (s0 + k) * dsz)) or \
-            (missing_infos and _missing(missing_infos, s0 * isz, (s0 + k) * isz))
-        at = range(k)           # run index of each entry of the columns below
-        if touches_missing or rid0 + k - 1 > id_mask:
-            # judged one by one (pages missing, ids wrapping)
-            keep = [True] * k
-            odd = list(range(k))
-            texts: list = [b""] * k
+    missing_data = ring.missing_data
+    svs, begins, nexts = _columns(descs, s0, k, dsz, dfields)
+    tss, tls = _columns(infos, s0, k, isz, ifields)
+    at = range(k)           # run index of each entry of the columns below
+    if touches_missing or rid0 + k - 1 > id_mask:
+        # judged one by one (pages missing, ids wrapping)
+        keep = [True] * k
+        odd = list(range(k))
+        texts: list = [b""] * k
+    else:
+        # a slot whose state_var is not this id finalized is skipped (a reused slot,
+        # a record being reserved), unless it holds this id committed: judged below.
+        # The state sits above the id bits: id | state << sv_shift == id + that.
+        keep = list(map(eq, svs, range(finalized + rid0, finalized + rid0 + k)))
+        odd_set = set()
+        if not all(keep):
+            odd_set.update(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
+        if not odd_set and not all(keep):
+            # drop the skipped slots now (a wrapped ring holds many whose text was
+            # overwritten): the tests below then run on the records kept only
+            at = list(compress(at, keep))
+            begins, nexts = list(compress(begins, keep)), list(compress(nexts, keep))
+            tss, tls = list(compress(tss, keep)), list(compress(tls, keep))
+            keep = [True] * len(at)
+        # begin and next in one wrap of the ring: they differ only below size_bits
+        xors = list(map(xor, begins, nexts))
+        if xors and max(xors) >> sb:
+            odd_set.update(_where(list(map(ge, xors, repeat(1 << sb)))))
+        lengths = list(map(sub, nexts, begins))
+        if lengths and min(lengths) < ps:
+            odd_set.update(_where(list(map(lt, lengths, repeat(ps)))))
+        if any(map(and_, begins, repeat(1))):
+            odd_set.update(_where(list(map(bool, map(and_, begins, repeat(1))))))
+        starts = list(map(add, map(and_, begins, repeat(ring.size_mask)), repeat(ps)))
+        if not tls or max(map(sub, tls, lengths)) <= -ps:
+            ends = list(map(add, starts, tls))      # every text fits its block: the usual case
         else:
-            # a slot whose state_var is not this id finalized is skipped (a reused slot,
-            # a record being reserved), unless it holds this id committed: judged below.
-            # The state sits above the id bits: id | state << sv_shift == id + that.
-            keep = list(map(eq, svs, range(finalized + rid0, finalized + rid0 + k)))
-            odd_set = set()
-            if not all(keep):
-                odd_set.update(_where(list(map(eq, svs, range(committed + rid0, committed + rid0 + k)))))
-            if not odd_set and not all(keep):
-                # drop the skipped slots now (a wrapped ring holds many whose text was
-                # overwritten): the tests below then run on the records kept only
-                at = list(compress(at, keep))
-                begins, nexts = list(compress(begins, keep)), list(compress(nexts, keep))
-                tss, tls = list(compress(tss, keep)), list(compress(tls, keep))
-                keep = [True] * len(at)
-            # begin and next in one wrap of the ring: they differ only below size_bits
-            xors = list(map(xor, begins, nexts))
-            if xors and max(xors) >> sb:
-                odd_set.update(_where(list(map(ge, xors, repeat(1 << sb)))))
-            lengths = list(map(sub, nexts, begins))
-            if lengths and min(lengths) < ps:
-                odd_set.update(_where(list(map(lt, lengths, repeat(ps)))))
-            if any(map(and_, begins, repeat(1))):
-                odd_set.update(_where(list(map(bool, map(and_, begins, repeat(1))))))
-            starts = list(map(add, map(and_, begins, repeat(ring.size_mask)), repeat(ps)))
-            if not tls or max(map(sub, tls, lengths)) <= -ps:
-                ends = list(map(add, starts, tls))      # every text fits its block: the usual case
-            else:
-                ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
-            # only the missing ranges that meet this run's texts are tested record by record
-            # (a partial dump can list many; one pass of k compares each would follow them)
-            lo, hi = (min(starts), max(ends)) if starts else (0, 0)
-            for a, b in missing_data:
-                if a < hi and b > lo:
-                    odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
-            texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
-            odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
-        for j in odd:
-            i = at[j]
-            got = ring.text(s0 + i, svs[i], begins[j], nexts[j], tls[j], (rid0 + i) & id_mask)
-            if got.__class__ is int:
-                keep[j] = False
-                if got == _LOST:
-                    lost += 1
-                elif got == _INVALID:
-                    invalid += 1
-            else:
-                keep[j] = True
-                texts[j] = got
-        if all(keep):
-            yield tss, texts
-        else:
-            yield list(compress(tss, keep)), list(compress(texts, keep))
-    _tally(problems, lost, invalid)
+            ends = list(map(add, starts, map(min, tls, map(sub, lengths, repeat(ps)))))
+        # only the missing ranges that meet this run's texts are tested record by record
+        # (a partial dump can list many; one pass of k compares each would follow them)
+        lo, hi = (min(starts), max(ends)) if starts else (0, 0)
+        for a, b in missing_data:
+            if a < hi and b > lo:
+                odd_set.update(_where(list(map(and_, map(lt, starts, repeat(b)), map(gt, ends, repeat(a))))))
+        texts = list(map(getitem, repeat(ring.data), map(slice, starts, ends)))
+        odd = sorted(j for j in odd_set if keep[j] or svs[at[j]] & ~id_mask == committed)
+    for j in odd:
+        i = at[j]
+        got = _judge(ring, tally, s0 + i, svs[i], begins[j], nexts[j], tls[j], (rid0 + i) & id_mask)
+        keep[j] = got is not None
+        if got is not None:
+            texts[j] = got
+    if all(keep):
+        return tss, texts
+    return list(compress(tss, keep)), list(compress(texts, keep))
 
 
 def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
@@ -596,6 +772,14 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
     window = total > copy_max or not whole
     if length >= total and not window:
         pieces, unread = [(0, total)], []
+    elif not window and total - length <= total // 4:
+        # Most of the ring is live (it has wrapped): one read of all of it is one copy,
+        # where the live part in two pieces would be joined with zeros into another.
+        # The rest stays listed as unread, never decoded.
+        try:
+            return mem.read(base, total), [], unread
+        except MemoryReadError:
+            pass
     try:
         # Every page present (the usual case): the bytes themselves, one copy, no
         # zero-filled buffer the size of the ring.
@@ -604,7 +788,7 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         got = None
     if got is not None:
         if window:
-            return RingWindow(total, start, b"".join(got[off] for off, _ in pieces)), [], unread
+            return RingWindow(total, [(off, got[off]) for off, _ in pieces]), [], unread
         if not unread:
             return got[0], [], []
         # ring order, unread parts as zeros (never decoded: they are listed as unread)
@@ -622,7 +806,8 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         for off, n, at in ((start, first, 0), (0, length - first, first)):
             if n > 0:
                 missing += [(a + off, b + off) for a, b in mem.read_into(base + off, n, buf, at)]
-        return RingWindow(total, start, buf), missing, unread
+        whole_buf = memoryview(buf)
+        return RingWindow(total, [(start, whole_buf[:first]), (0, whole_buf[first:])]), missing, unread
     buf = bytearray(total)
     missing: List[Tuple[int, int]] = []
     for off, n in pieces:

@@ -4,22 +4,21 @@ SYMBOL(prb) means the lockless ring (5.10+); SYMBOL(log_first_idx) the struct
 printk_log buffer (3.5-5.9); SYMBOL(log_end) the plain character ring (<3.5).
 """
 
-from dataclasses import dataclass, field
 from typing import List, Optional
 
+from triage.datarecord import DataRecord, Factory
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import NoLogError
 from triage.printk.record import PrintkRecord
 
 
-@dataclass
-class PrintkLog:
+class PrintkLog(DataRecord):
     """The log of one dump: records (or raw text for the plain ring), and what went wrong."""
 
     kind: str                                   # "lockless", "printk_log", "plain"
-    records: List[PrintkRecord] = field(default_factory=list)
+    records: List[PrintkRecord] = Factory(list)
     raw_text: Optional[bytes] = None            # only for kind == "plain"
-    problems: List[str] = field(default_factory=list)
+    problems: List[str] = Factory(list)
     partial: bool = False
     levels_known: bool = False
 

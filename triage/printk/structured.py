@@ -8,9 +8,9 @@ index that leaves the buffer is corruption, and what was read before it is kept.
 """
 
 import struct
-from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
+from triage.datarecord import DataRecord
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import CorruptDumpError, NoLogError
 from triage.printk.layout import require
@@ -25,8 +25,7 @@ MAX_LOG_BUF = 1 << 31
 READ_LOG_BUF = 1 << 25
 
 
-@dataclass
-class PrintkLogLayout:
+class PrintkLogLayout(DataRecord):
     """SIZE/OFFSET values of struct printk_log (or struct log)."""
 
     size: int
