@@ -24,6 +24,12 @@ def _top(lines):
     return log, classify(log, load_rules())[0]
 
 
+def _culprit(prefix):
+    """(category, culprit module) of the top finding of posted log `prefix`."""
+    top = _top(_posted(prefix))[1]
+    return top.category, top.culprit.module
+
+
 def test_syslog_stamp_without_host_is_stripped():
     # 115: "Feb  2 08:03:20 kernel: [37937.168911] ..." (syslogd not logging the host)
     msg, ts, _caller, host, _plen = strip_prefix(
@@ -50,8 +56,7 @@ def test_alloc_failure_2_6_wording():
     # mm/page_alloc.c 2.6.x: "%s: page allocation failure. order:%d, mode:0x%x" (189)
     h = match_header("swapper: page allocation failure. order:3, mode:0x4020")
     assert h is not None and h.kind == "alloc_failure" and h.fields["order"] == 3
-    top = _top(_posted("189"))[1]
-    assert top.category == "alloc_failure" and top.culprit.module == "wl"
+    assert _culprit("189") == ("alloc_failure", "wl")
 
 
 def test_task_table_rows_alone_are_an_oom_report():
@@ -265,8 +270,7 @@ def test_amdgpu_driver_tag_after_device_prefix():
                  "amdgpu 0000:c5:00.0: amdgpu: [drm] AMDGPU device coredump file has been created"):
         assert match_header(line) is None, line
     for n in ("434", "435"):
-        top = _top(_posted(n))[1]
-        assert top.category == "gpu_fault" and top.culprit.module == "amdgpu", n
+        assert _culprit(n) == ("gpu_fault", "amdgpu"), n
 
 
 def test_gpu_recovery_completion_is_a_gpu_reset():
@@ -279,8 +283,7 @@ def test_gpu_recovery_completion_is_a_gpu_reset():
         assert h is not None and h.kind == "gpu_fault" and h.headline.endswith("GPU reset"), line
     # the same words from a device that is not a GPU driver's are not a GPU fault
     assert match_header("nvme 0000:01:00.0: GPU reset succeeded, trying to resume") is None
-    top = _top(_posted("432"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "amdgpu"
+    assert _culprit("432") == ("gpu_fault", "amdgpu")
 
 
 def test_new_warning_wording_with_module_tag():
@@ -293,8 +296,7 @@ def test_new_warning_wording_with_module_tag():
     # core code keeps no tag, and the tag never swallows the CPU field
     h = match_header("WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: syz.0.17/6007")
     assert h.kind == "warning" and h.ip.module is None and h.fields["cpu"] == 0
-    top = _top(_posted("418"))[1]
-    assert top.category == "warning" and top.culprit.module == "amdgpu"
+    assert _culprit("418") == ("warning", "amdgpu")
 
 
 def test_facility_column_before_kernel_tag_after_a_stamp():
@@ -324,8 +326,7 @@ def test_soc_gpu_driver_device_prefix_and_msm_hangcheck():
                  "panfrost 13040000.gpu: clock rate = 511999970",
                  "dwc2 fe980000.usb: GPU lockup"):
         assert match_header(line) is None, line
-    top = _top(_posted("407"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "msm"
+    assert _culprit("407") == ("gpu_fault", "msm")
 
 
 def test_radeon_soft_reset_is_a_gpu_reset():
@@ -334,8 +335,7 @@ def test_radeon_soft_reset_is_a_gpu_reset():
     assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "radeon"
     # the status dump that follows it is not a second fault
     assert match_header("radeon 0000:01:00.0:   GRBM_STATUS               = 0xE7DE0028") is None
-    top = _top(_posted("448"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "radeon"
+    assert _culprit("448") == ("gpu_fault", "radeon")
 
 
 def test_msm_adreno_fault_handler_line():
@@ -345,8 +345,7 @@ def test_msm_adreno_fault_handler_line():
                      "source=CCU (0,0,0,1)")
     assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "msm"
     assert match_header("gpu fault: something") is None
-    top = _top(_posted("451"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "msm"
+    assert _culprit("451") == ("gpu_fault", "msm")
 
 
 def test_mali_kbase_device_prefix_and_job_slot_fault():
@@ -356,8 +355,7 @@ def test_mali_kbase_device_prefix_and_job_slot_fault():
     for line in ("mali ffe40000.gpu_mali_vulkan:   SHADER_CONFIG=0x00020000   L2_MMU_CONFIG=0x00000000",
                  "mali ffe40000.gpu_mali_vulkan: Reset complete"):
         assert match_header(line) is None, line
-    top = _top(_posted("453"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "mali_kbase"
+    assert _culprit("453") == ("gpu_fault", "mali_kbase")
 
 
 def test_xe_job_timeout_after_gt_tags_and_bare_iso_stamp():
@@ -371,8 +369,7 @@ def test_xe_job_timeout_after_gt_tags_and_bare_iso_stamp():
         assert h is not None and h.kind == "gpu_fault" and h.fields["module"] == "xe", line
     # the same tags before chatter stay chatter
     assert match_header("xe 0000:03:00.0: [drm] Tile0: GT0: Using GuC firmware from xe/bmg_guc_70.bin") is None
-    top = _top(_posted("455"))[1]
-    assert top.category == "gpu_fault" and top.culprit.module == "xe"
+    assert _culprit("455") == ("gpu_fault", "xe")
 
 
 def test_openwrt_logread_prefix():
@@ -381,8 +378,7 @@ def test_openwrt_logread_prefix():
     assert msg == "WARNING: x" and ts == 293371.377895 and host is None
     # a daemon's line in the same log keeps its text (only the kernel tag is a kernel line's prefix)
     assert strip_prefix("Fri Aug 28 08:33:06 2020 daemon.info hostapd: wlan0: STA")[0].startswith("Fri Aug 28")
-    top = _top(_posted("466"))[1]
-    assert top.category == "warning" and top.culprit.module == "cfg80211"
+    assert _culprit("466") == ("warning", "cfg80211")
 
 
 def test_warning_without_file_and_line():
