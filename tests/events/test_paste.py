@@ -184,12 +184,6 @@ def test_dedent_removes_only_shared_indentation():
      "[   57.207521] ffff888016edc518 (&cli->mutex){+.+.}-{3:3}, at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"),
     (["[  5.1]  (&dev->struct_mutex){+.+.+.}, at:", "[<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"],
      "[  5.1]  (&dev->struct_mutex){+.+.+.}, at: [<ffffffffa01b2f6c>] i915_gem_fault+0x5c/0x5e0 [i915]"),
-])
-def test_rejoin_wrapped_tails(pair, joined):
-    assert _run(paste.rejoin_wrapped, pair) == [(1, joined)]
-
-
-@pytest.mark.parametrize("lines,joined", [
     # __warn()'s header cut after "at" and after the file:line (posted 612, a 72-column mail)
     (["[  129.374284] WARNING: CPU: 14 PID: 1710 at", "drivers/gpu/drm/amd/dc/core/dc_link.c:3153",
       "dc_link_allocate_mst_payload+0x1f7/0x220 [amdgpu]"],
@@ -202,8 +196,8 @@ def test_rejoin_wrapped_tails(pair, joined):
     (["[  5.0] WARNING: CPU: 0 PID: 1 at", "foo_probe+0x10/0x20 [foo]"],
      "[  5.0] WARNING: CPU: 0 PID: 1 at foo_probe+0x10/0x20 [foo]"),
 ])
-def test_rejoin_cut_warn_header(lines, joined):
-    assert _run(paste.rejoin_wrapped, lines) == [(1, joined)]
+def test_rejoin_wrapped_tails(pair, joined):
+    assert _run(paste.rejoin_wrapped, pair) == [(1, joined)]
 
 
 @pytest.mark.parametrize("lines", [
