@@ -74,39 +74,14 @@ def test_columns_equal_records_on_states(texts, slots, states):
     _both(hdr, bytes(descs), i, data)
 
 
-def _big_ring(n_records: int, count_bits: int, size_bits: int, first_id: int, base: int):
-    """A ring like a flooded kernel's: many records, the text ring wrapped several times."""
-    count, size = 1 << count_bits, 1 << size_bits
-    descs, infos, data = bytearray(count * 24), bytearray(count * 88), bytearray(size)
-    lpos = base
-    for n in range(n_records):
-        rid = first_id + n
-        text = b"flood line %d the quick brown fox" % n + (b"\n2nd line" if n % 997 == 0 else b"")
-        blk = (8 + len(text) + 7) & ~7
-        if (lpos % size) + blk >= size:
-            begin, lpos = lpos, lpos + (size - lpos % size)
-        else:
-            begin = lpos
-        start = lpos % size
-        data[start:start + 8] = struct.pack("<Q", rid)
-        data[start + 8:start + 8 + len(text)] = text
-        nxt = lpos + blk
-        slot = rid % count
-        state = 1 if n == n_records - 1 else 2      # the newest one only committed
-        struct.pack_into("<QQQ", descs, slot * 24, (state << 62) | rid, begin & M64, nxt & M64)
-        struct.pack_into("<QQHBBI", infos, slot * 88, rid, 1_000_000 * n + 7, len(text), 0, 6 << 5, n)
-        lpos = nxt
-    last = first_id + n_records - 1
-    # the tail as the kernel leaves it after pushing: older descriptors are stale
-    tail = max(first_id, last - count + 1)
-    hdr = RingHeader(count_bits, 0, 0, last, tail, size_bits, 0)
-    return hdr, bytes(descs), bytes(infos), bytes(data)
-
-
 def test_columns_on_a_flooded_ring():
     """Thousands of records in runs, slots reused, blocks wrapping the text ring, the
     descriptor array wrapping, one committed record, multi-line records."""
-    hdr, d, i, data = _big_ring(20000, 12, 16, first_id=(1 << 32) - 300, base=M64 + 1 - (1 << 16))
+    hdr, d, i, data = _kernel_ring(20000, 12, 16, first_id=(1 << 32) - 300, base=M64 + 1 - (1 << 16),
+                                   text_of=lambda n: b"flood line %d the quick brown fox" % n
+                                   + (b"\n2nd line" if n % 997 == 0 else b""),
+                                   ts_step=1_000_000, reusable=False)
+    d, i, data = bytes(d), bytes(i), bytes(data)
     recs = _both(hdr, d, i, data)
     assert recs and len(recs) > 500
     # and with pages missing in each array
@@ -141,9 +116,12 @@ def test_columns_refuse_the_layouts_records_refuse():
     assert len(refused) == 2 and refused[0] == refused[1]
 
 
-def _kernel_ring(n_records: int, count_bits: int, size_bits: int, first_id: int, base: int, text_of=None):
-    """A ring as a flooded kernel leaves it: descriptors whose text was overwritten are
-    made reusable (state 3, id kept: desc_make_reusable), the newest is only committed."""
+def _kernel_ring(n_records: int, count_bits: int, size_bits: int, first_id: int, base: int, text_of=None,
+                 ts_step: int = 1_000_003, reusable: bool = True):
+    """A ring as a flooded kernel leaves it: many records, the text ring wrapped several
+    times, the newest only committed; descriptors whose text was overwritten are made
+    reusable (state 3, id kept: desc_make_reusable), or with reusable=False left
+    finalized over text that is gone."""
     count, size = 1 << count_bits, 1 << size_bits
     descs, infos, data = bytearray(count * 24), bytearray(count * 88), bytearray(size)
     lpos = base
@@ -164,10 +142,10 @@ def _kernel_ring(n_records: int, count_bits: int, size_bits: int, first_id: int,
         slot = rid % count
         state = 1 if n == n_records - 1 else 2
         struct.pack_into("<QQQ", descs, slot * 24, (state << 62) | rid, begin & M64, nxt & M64)
-        struct.pack_into("<QQHBBI", infos, slot * 88, rid, 1_000_003 * n + 7, len(text), 0, 6 << 5, n)
+        struct.pack_into("<QQHBBI", infos, slot * 88, rid, ts_step * n + 7, len(text), 0, 6 << 5, n)
         lpos = nxt
     tail_lpos = lpos - size
-    for rid, begin, nxt in blocks[-count:]:
+    for rid, begin, nxt in blocks[-count:] if reusable else ():
         if begin < tail_lpos:
             struct.pack_into("<Q", descs, (rid % count) * 24, (3 << 62) | rid)
     last = first_id + n_records - 1
@@ -232,7 +210,6 @@ def test_lane_path_hands_over_what_it_cannot_settle(map_runs):
     same records."""
     hdr, d, i, data = _kernel_ring(3000, 12, 16, first_id=5000, base=0)
     last = 5000 + 2999
-    hdr, d, i, data = _kernel_ring(3000, 12, 16, first_id=5000, base=0)
     for rid in range(last - 400, last, 5):
         struct.pack_into("<Q", d, (rid % 4096) * 24, rid)                           # state 0: reserved
     recs = _both(hdr, bytes(d), bytes(i), bytes(data))

@@ -72,7 +72,9 @@ class _Part:
         self.truncated_meta = self.bitmap1.available_bytes < needed or \
             self.bitmap2.available_bytes < needed
         # rank of the pfn after the last one looked up: reading a run of pages (a log
-        # ring) ranks neighbouring pfns, each then costs one bit test, not a count
+        # ring) ranks neighbouring pfns, each then costs one bit test, not a count.
+        # rank(pfn + 1) = rank(pfn) + test(pfn) whatever was looked up in between,
+        # so it never needs resetting
         self._next_pfn = -1
         self._next_rank = 0
 
@@ -381,7 +383,6 @@ class KdumpReader(DumpReader):
             out.append(page)
         for name, n in seen.items():
             self._codecs_seen[name] = self._codecs_seen.get(name, 0) + n
-        p._next_pfn = -1        # desc_offset's running rank no longer follows
         return out
 
     # -- facts ---------------------------------------------------------------------
