@@ -26,11 +26,7 @@ DIRS = [Path(p) for p in os.environ.get("TRIAGE_ARM64_DUMP_DIRS", "").split(":")
     or sorted((ROOT / "sample_dumps").glob("out-arm64*"))
 
 
-def _entries():
-    return manifest_entries(DIRS, "arm64")
-
-
-ENTRIES = _entries()
+ENTRIES = manifest_entries(DIRS, "arm64")
 IDS = [e["path"] for _d, e in ENTRIES]
 needs_dumps = pytest.mark.skipif(not ENTRIES, reason="no arm64 dumps (sample_dumps/generate --arch arm64)")
 

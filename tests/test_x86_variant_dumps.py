@@ -28,11 +28,7 @@ DIRS = [Path(p) for p in os.environ.get("TRIAGE_X86_VARIANT_DUMP_DIRS", "").spli
     or [d for d in sorted((ROOT / "sample_dumps").glob("out-*")) if "arm64" not in d.name]
 
 
-def _entries():
-    return manifest_entries(DIRS, "x86_64")
-
-
-ENTRIES = _entries()
+ENTRIES = manifest_entries(DIRS, "x86_64")
 IDS = [f"{d.name}/{e['path']}" for d, e in ENTRIES]
 pytestmark = [pytest.mark.matrix, pytest.mark.slow,
               pytest.mark.skipif(not ENTRIES, reason="no out-5.10/out-la57 dumps "

@@ -133,9 +133,9 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
         from triage.diagnosis.crash import add_dump_modules
-        add_dump_modules(diag.crash, (diag.dump or {}).get("modules"),
-                         ((diag.dump or {}).get("source") or {}).get("unavailable"))
-        found = ((diag.dump.get("source") or {}).get("debuginfo") or {}).get("file")
+        src = diag.dump.get("source") or {}     # read_dump_facts always returns a dict
+        add_dump_modules(diag.crash, diag.dump.get("modules"), src.get("unavailable"))
+        found = (src.get("debuginfo") or {}).get("file")
         if found:
             from triage.diagnosis.debuginfo import with_found_vmlinux
             diag.verdict.next_steps = with_found_vmlinux(diag.verdict.next_steps, found, shown)

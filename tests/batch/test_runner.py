@@ -8,12 +8,15 @@ every other item's result.
 """
 
 import ctypes
+import errno
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from triage.batch.runner import Limits, run
 
@@ -111,3 +114,15 @@ def test_ctrl_c_during_fork_stops_the_run():
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0 and r.stdout.startswith("interrupted after"), (r.stdout, r.stderr)
     assert "Exception ignored" not in r.stderr, r.stderr
+
+
+def test_failed_fork_leaves_ctrl_c_unblocked(monkeypatch):
+    from triage.batch import runner
+
+    def no_fork():
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(runner.os, "fork", no_fork)
+    with pytest.raises(OSError):
+        runner._Forked(work, ("ok",))
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())

@@ -8,6 +8,7 @@ triage's output. The unit tests show the checker fails when a report leaves
 something out.
 """
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -44,13 +45,9 @@ def _entries():
     return params
 
 
-_CHECKER = []
-
-
+@functools.lru_cache(maxsize=None)
 def _checker():
-    if not _CHECKER:
-        _CHECKER.append(drc.Checker())
-    return _CHECKER[0]
+    return drc.Checker()        # one for the module: rules loaded, text-log verdicts kept, once
 
 
 @pytest.mark.parametrize("manifest,entry", _entries())

@@ -82,7 +82,11 @@ class _Forked:
         # at-fork handlers (logging registers one) its KeyboardInterrupt is
         # printed as "Exception ignored" and lost, and the batch runs on.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except BaseException:   # no child (EAGAIN, ENOMEM): Ctrl-C must not stay blocked
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
         if self.pid == 0:       # the child: never returns into the parent's code
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the parent's to handle

@@ -9,7 +9,7 @@ from typing import Optional, Tuple
 import click
 
 from triage.cli import names_input
-from triage.cli.debuginfo_options import debuginfo_options_when_needed
+from triage.cli.debuginfo_options import debuginfo_options
 from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
 from triage.report.render import FORMATS
 from triage.report.text import WIDTH
@@ -38,7 +38,7 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="A DWARF vmlinux for the dump facts instead of the dump's own BTF "
                    "(ignored, saying why, when its build id is not the dump's).")
-@debuginfo_options_when_needed
+@debuginfo_options(when_needed=True)
 @click.option("--facts-method", type=click.Choice(["auto", "vmcoreinfo"]), default="auto",
               help="auto: drgn with the dump's BTF and kallsyms, VMCOREINFO alone when those fail; "
                    "vmcoreinfo: VMCOREINFO alone (zones and free pages only).")

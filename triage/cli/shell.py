@@ -20,7 +20,7 @@ from triage.errors import FormatError
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="A DWARF vmlinux to load instead of the dump's own BTF (exit 7 when its build id is not "
                    "the dump's).")
-@debuginfo_options
+@debuginfo_options()
 @click.pass_context
 @names_input
 def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str], debuginfo_search: bool,
