@@ -126,3 +126,35 @@ def test_failed_fork_leaves_ctrl_c_unblocked(monkeypatch):
     with pytest.raises(OSError):
         runner._Forked(work, ("ok",))
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+_CTRL_C_IN_A_DESTRUCTOR = r"""
+import os, signal, sys
+from triage.batch import runner
+
+class Drops:
+    # a Ctrl-C that lands inside a destructor: CPython prints "Exception ignored" and
+    # drops the KeyboardInterrupt, so only the runner's own record of it can stop the run
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))
+
+done = []
+try:
+    for key, rec in runner.run([(i, i, 0, 0) for i in range(20)], lambda x: {"v": x}, runner.Limits()):
+        done.append(key)
+        if key == 0:
+            Drops()
+except KeyboardInterrupt:
+    print("interrupted after", len(done))
+    sys.exit(0)
+print("ran all", len(done))
+sys.exit(1)
+"""
+
+
+def test_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
+    r = subprocess.run([sys.executable, "-c", _CTRL_C_IN_A_DESTRUCTOR], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Exception ignored" in r.stderr, r.stderr          # the drop did happen
+    assert r.returncode == 0 and r.stdout.startswith("interrupted after 1"), (r.stdout, r.stderr)
