@@ -367,6 +367,18 @@ def _minus(ranges: List[Tuple[int, int]], holes: List[Tuple[int, int]]) -> List[
     return out
 
 
+def _clip(ranges: List[Tuple[int, int]], starts: List[int], lo: int, hi: int) -> List[Tuple[int, int]]:
+    """The parts of [lo, hi) in sorted disjoint `ranges` (`starts`: their first frames)."""
+    out = []
+    i = max(0, bisect.bisect_right(starts, lo) - 1)
+    while i < len(ranges) and ranges[i][0] < hi:
+        a, b = max(lo, ranges[i][0]), min(hi, ranges[i][1])
+        if a < b:
+            out.append((a, b))
+        i += 1
+    return out
+
+
 class PfnSet:
     """Which page frames a dump has, as sorted (start pfn, end pfn) runs: those it
     describes (`held`: an ELF's PT_LOAD p_memsz), those some part of it holds the
@@ -384,14 +396,7 @@ class PfnSet:
 
     def covered(self, lo: int, hi: int) -> List[Tuple[int, int]]:
         """The parts of [lo, hi) in segs."""
-        out = []
-        i = max(0, bisect.bisect_right(self._starts, lo) - 1)
-        while i < len(self.segs) and self.segs[i][0] < hi:
-            a, b = max(lo, self.segs[i][0]), min(hi, self.segs[i][1])
-            if a < b:
-                out.append((a, b))
-            i += 1
-        return out
+        return _clip(self.segs, self._starts, lo, hi)
 
     def next_from(self, pfn: int, end: int) -> Optional[int]:
         """The first frame of segs in [pfn, end), or None."""
@@ -404,15 +409,7 @@ class PfnSet:
         (exclude_nodata_pages), though another PT_LOAD may hold that frame's data."""
         if self.data is None:
             return runs
-        out = []
-        for lo, hi in runs:
-            i = max(0, bisect.bisect_right(self._data_starts, lo) - 1)
-            while i < len(self.data) and self.data[i][0] < hi:
-                a, b = max(lo, self.data[i][0]), min(hi, self.data[i][1])
-                if a < b:
-                    out.append((a, b))
-                i += 1
-        return out
+        return [r for lo, hi in runs for r in _clip(self.data, self._data_starts, lo, hi)]
 
     def described(self, hi: int) -> int:
         """Frames below `hi` the dump describes."""

@@ -160,12 +160,12 @@ def _from_digits(read: ReadFn, at: int, stext: int, budget: _Budget) -> Kallsyms
     for width in (4, 8):
         for markers_at, markers, markers_end in _marker_runs(read, tok.start, width, budget):
             try:
-                names_at, n, long_names = _names(read, markers_at, markers, budget)
+                names_at, n, long_names, names = _names(read, markers_at, markers, budget)
                 seqs = _seqs_gap(tok.start, markers_end, n)
                 if seqs is None:
                     raise KallsymsScanError("the markers do not end before the token table "
                                             "(nor before kallsyms_seqs_of_names)")
-                return _addresses(read, tok, names_at, n, markers_at, long_names, stext, budget)
+                return _addresses(read, tok, names_at, names, n, markers_at, long_names, stext, budget)
             except KallsymsScanError as exc:
                 last = exc
     raise last or KallsymsScanError("no kallsyms_markers before the token table")
@@ -314,8 +314,10 @@ def _runs_from(data: bytes, start: int, width: int, base: int, end_at: int) -> l
     return out
 
 
-def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -> Tuple[int, int, bool]:
-    """(address of kallsyms_names, num_syms, long names) whose names fill exactly the marked blocks."""
+def _names(read: ReadFn, markers_at: int, markers: List[int],
+           budget: _Budget) -> Tuple[int, int, bool, bytes]:
+    """(address of kallsyms_names, num_syms, long names, the names' bytes) whose names
+    fill exactly the marked blocks."""
     k = len(markers)
     last = markers[-1]
     # the last block holds 1..256 names of 2..257 bytes (one length byte, up to 255 tokens)
@@ -339,7 +341,7 @@ def _names(read: ReadFn, markers_at: int, markers: List[int], budget: _Budget) -
             end, saw_long = walked
             if 0 <= end_max - end < 8 and not any(data[end:end_max]):
                 # without a length >= 0x80 both encodings read the same
-                return base + s, n, long_names and saw_long
+                return base + s, n, long_names and saw_long, data[s:]
     raise KallsymsScanError(f"no kallsyms_num_syms + kallsyms_names fill the {k} marked blocks")
 
 
@@ -394,11 +396,10 @@ def decode_names(names: bytes, n: int, tokens: List[bytes], long_names: bool,
     return out
 
 
-def _addresses(read: ReadFn, tok: _Tokens, names_at: int, n: int, markers_at: int,
+def _addresses(read: ReadFn, tok: _Tokens, names_at: int, names: bytes, n: int, markers_at: int,
                long_names: bool, stext: int, budget: _Budget) -> KallsymsLocations:
-    """Pick the address table whose "_stext" entry is `stext`; the addresses must be sorted."""
-    names_size = markers_at - names_at
-    names = read(names_at, names_size)
+    """Pick the address table whose "_stext" entry is `stext` (`names`: the
+    kallsyms_names bytes _names read); the addresses must be sorted."""
     budget.spend(n)
     stext_idx = _index_of(names, n, tok.tokens, long_names, STEXT)
     if stext_idx is None:

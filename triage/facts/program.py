@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from triage.errors import EXIT_NO_LOG, TriageError
+from triage.facts.kallsyms_scan import MAX_SYMS as MAX_KALLSYMS, MAX_TOKEN
 from triage.memory.x86_64 import DEFAULT_KERNEL_IMAGE_SIZE, START_KERNEL_MAP
 
 MAX_PHYS_BITS = 52            # x86_64 MAXPHYSADDR: the physical segment's upper bound
 MAX_BTF_BYTES = 64 << 20
 PAGE = 4096
-MAX_KALLSYMS = 1 << 22        # vmlinux has ~100k-250k symbols
 MAX_CACHED_PAGES = 4096       # 16 MiB of kernel-image pages at most
 
 
@@ -562,7 +562,6 @@ def _modules_list_problem(prog) -> Optional[str]:
     return None
 
 
-MAX_TOKEN = 64                # kernel kallsyms tokens are a few characters (Debian 6.1: at most 19)
 MAX_NAMES_BYTES = 32 << 20
 
 
