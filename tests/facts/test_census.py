@@ -175,3 +175,29 @@ def test_census_wild_mem_section_root(monkeypatch):
         addr = parse_vmcoreinfo(r.vmcoreinfo()).symbol("mem_section")
     c = _census_with(monkeypatch, "SYMBOL(mem_section)", f"{addr + 4:x}")
     assert "unavailable" in c, c
+
+
+def test_a_reader_without_a_page_index_is_refused_not_walked():
+    """No loop over an untrusted max_mapnr: a reader with neither segments nor a page
+    index gets LayoutError at once, however many frames its header claims."""
+    from triage.facts.census import dump_ranges
+    from triage.facts.vmci import LayoutError
+
+    class NoIndex:
+        def phys_ranges(self):
+            return None
+
+        def max_pfn(self):
+            return 1 << 40
+
+        def facts(self):
+            return type("F", (), {"page_size": 4096})()
+
+        def pfn_runs(self, lo, hi):
+            return None
+
+        def pfn_ranges(self):
+            return None
+
+    with pytest.raises(LayoutError, match="no index of the pages"):
+        dump_ranges(NoIndex(), 4096)

@@ -477,8 +477,8 @@ def dump_ranges(reader: Any, page_size: int) -> PfnSet:
     excluded it). The two differ only where PT_LOADs overlap: arm64's kdump
     /proc/vmcore lists the kernel image both alone, with its data, and inside a
     direct-map PT_LOAD whose first frames have none. A kdump file: its bitmap of
-    dumped pages, asked a window at a time (IndexedPfns); other formats: the pfns
-    the reader has, page by page."""
+    dumped pages, asked a window at a time (IndexedPfns), or the reader's page runs;
+    LayoutError for a format with neither."""
     loads = reader.phys_ranges()
     if loads is not None:
         ps = page_size
@@ -496,13 +496,9 @@ def dump_ranges(reader: Any, page_size: int) -> PfnSet:
         return IndexedPfns(reader, k, max_pfn * k)
     runs = reader.pfn_ranges()
     if runs is None:
-        runs = []
-        for pfn in range(max_pfn):
-            if reader.has_page(pfn):
-                if runs and runs[-1][1] == pfn:
-                    runs[-1] = (runs[-1][0], pfn + 1)
-                else:
-                    runs.append((pfn, pfn + 1))
+        # asking has_page for every frame up to the header's max_mapnr would loop on an
+        # untrusted count; every reader today gives segments or a page index
+        raise LayoutError("the dump format gives no index of the pages it holds")
     runs = _union([(a * unit // page_size, -(-min(b, max_pfn) * unit // page_size)) for a, b in runs])
     max_pfn = -(-max_pfn * unit // page_size)
     return PfnSet(runs, runs, runs, max_pfn)
