@@ -92,15 +92,15 @@ def test_temp_budget_keeps_big_extractions_apart():
     assert out["c"]["status"] == "ok"
 
 
-_CTRL_C_DURING_FORK = r"""
-import os, signal, sys, time
+_RUN_20 = r"""
+import os, signal, sys
 from triage.batch import runner
-# Ctrl-C arriving inside an at-fork handler, where CPython drops exceptions
-os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
+{setup}
 done = []
 try:
-    for key, rec in runner.run([(i, i, 0, 0) for i in range(20)], lambda x: {"v": x}, runner.Limits()):
+    for key, rec in runner.run([(i, i, 0, 0) for i in range(20)], lambda x: {{"v": x}}, runner.Limits()):
         done.append(key)
+{in_loop}
 except KeyboardInterrupt:
     print("interrupted after", len(done))
     sys.exit(0)
@@ -109,9 +109,17 @@ sys.exit(1)
 """
 
 
+def run_20_in_a_child(setup: str, in_loop: str = "") -> "subprocess.CompletedProcess":
+    """A child running 20 trivial tasks through runner.run, with `setup` before and
+    `in_loop` inside the loop over results; it prints how far it got."""
+    script = _RUN_20.format(setup=setup, in_loop=in_loop)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
 def test_ctrl_c_during_fork_stops_the_run():
-    r = subprocess.run([sys.executable, "-c", _CTRL_C_DURING_FORK], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    # Ctrl-C arriving inside an at-fork handler, where CPython drops exceptions
+    r = run_20_in_a_child("os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))")
     assert r.returncode == 0 and r.stdout.startswith("interrupted after"), (r.stdout, r.stderr)
     assert "Exception ignored" not in r.stderr, r.stderr
 
@@ -128,33 +136,17 @@ def test_failed_fork_leaves_ctrl_c_unblocked(monkeypatch):
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
 
 
-_CTRL_C_IN_A_DESTRUCTOR = r"""
-import os, signal, sys
-from triage.batch import runner
-
+_DROPS = """
 class Drops:
     # a Ctrl-C that lands inside a destructor: CPython prints "Exception ignored" and
     # drops the KeyboardInterrupt, so only the runner's own record of it can stop the run
     def __del__(self):
         os.kill(os.getpid(), signal.SIGINT)
         sum(range(1000))
-
-done = []
-try:
-    for key, rec in runner.run([(i, i, 0, 0) for i in range(20)], lambda x: {"v": x}, runner.Limits()):
-        done.append(key)
-        if key == 0:
-            Drops()
-except KeyboardInterrupt:
-    print("interrupted after", len(done))
-    sys.exit(0)
-print("ran all", len(done))
-sys.exit(1)
 """
 
 
 def test_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
-    r = subprocess.run([sys.executable, "-c", _CTRL_C_IN_A_DESTRUCTOR], capture_output=True, text=True,
-                       timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    r = run_20_in_a_child(_DROPS, "        if key == 0:\n            Drops()")
     assert "Exception ignored" in r.stderr, r.stderr          # the drop did happen
     assert r.returncode == 0 and r.stdout.startswith("interrupted after 1"), (r.stdout, r.stderr)
