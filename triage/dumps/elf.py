@@ -11,9 +11,13 @@ import bisect
 import mmap
 import os
 import struct
-from typing import List, Optional, Tuple
+import sys
+from array import array
+from itertools import compress
+from typing import Iterator, List, Optional, Tuple
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
+from triage.dumps.vmcoreinfo import arch_of_text
 from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError
 
 ELFMAG = b"\x7fELF"
@@ -40,6 +44,11 @@ MAX_NOTES = 1 << 17
 MAX_PHNUM = 1 << 22
 # Physical addresses: MAX_PHYSMEM_BITS is at most 56 (riscv64 sv57; 52 on x86_64/arm64).
 MAX_PHYS = 1 << 56
+_PH_CHUNK = 1 << 20               # program header table bytes held at once
+_PH_TYPES = frozenset((PT_LOAD, PT_NOTE))
+# The same damage in many headers is named for the first few and counted for the rest,
+# so that the one stderr line stays short whatever the header count.
+_SAME_PROBLEM_SHOWN = 3
 
 
 class _Segment:
@@ -185,21 +194,32 @@ class ElfReader(DumpReader):
         if phnum == 0:
             raise CorruptDumpError("ELF core has no program headers (e_phnum is 0)", path=self.path,
                                    offset=56 if self.elf64 else 44)
-        table = self._read_table(e_phoff, phnum * phent, f"program header table ({phnum} entries at "
-                                 f"e_phoff {e_phoff:#x})")
+        what = f"program header table ({phnum} entries at e_phoff {e_phoff:#x})"
+        # Checked whole, then read a chunk at a time: a PN_XNUM count of 2**22 makes a
+        # 235 MB table, which a sparse file holds in a few KB of disk (a hole of zeros).
+        self._read_table(e_phoff, 0, what)
+        self._read_table(e_phoff + phnum * phent - 1, 1, what)
+        if self._read_present is not None and self._buf.present_extent(e_phoff, phnum * phent) < phnum * phent:
+            raise CorruptDumpError(f"{what} is not in the file", path=self.path, offset=e_phoff)
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
-        for i in range(phnum):
-            f = struct.unpack_from(fmt, table, i * phent)
+        note_seen = set()
+        into_headers = 0
+        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what):
             if self.elf64:
                 p_type, _flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = f
             else:
                 p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _flags, _align = f
             if p_type == PT_NOTE:
-                if (p_offset, p_filesz) not in self._note_ranges:
+                if p_filesz and (p_offset, p_filesz) not in note_seen:
+                    # one PT_NOTE per CPU at most (NR_CPUS 8192) plus the writer's own
+                    if len(note_seen) >= MAX_NOTES:
+                        raise CorruptDumpError(f"program header {i}: more than {MAX_NOTES} PT_NOTE segments",
+                                               path=self.path, offset=e_phoff + i * phent)
+                    note_seen.add((p_offset, p_filesz))
                     self._note_ranges.append((p_offset, p_filesz))
                     note_bytes += p_filesz
                     if note_bytes > MAX_NOTES_BYTES:
@@ -208,7 +228,9 @@ class ElfReader(DumpReader):
                                                path=self.path, offset=e_phoff + i * phent)
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
-                bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
+                into_headers += 1
+                if into_headers <= _SAME_PROBLEM_SHOWN:
+                    bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
             if p_type == PT_LOAD:
                 if p_filesz > p_memsz:
                     raise CorruptDumpError(f"program header {i} (PT_LOAD) has p_filesz {p_filesz} > "
@@ -218,11 +240,44 @@ class ElfReader(DumpReader):
                                            f"{p_memsz:#x} is past the largest physical address (2**56)",
                                            path=self.path, offset=e_phoff + i * phent)
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
+        if into_headers > _SAME_PROBLEM_SHOWN:
+            bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
         self._raw_loads = loads
         self._build_segments(loads)
         self._problems.extend(bad)
         if e_flags & EF_MAKEDUMPFILE_INCOMPLETE:
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
+
+    def _program_headers(self, e_phoff: int, phnum: int, phent: int, fmt: str,
+                         what: str) -> Iterator[Tuple[int, tuple]]:
+        """(index, fields) of every PT_LOAD and PT_NOTE entry of the table.
+
+        Read a chunk at a time with pread (a 2**22-entry PN_XNUM table is 235 MB, and
+        a sparse file holds it in a few KB: a copy, or the mapping's pages, would pass
+        the memory bound), and the entries of other types (PT_NULL in a hole) skipped
+        in C, so that time stays linear and small in the table's size."""
+        per_chunk = _PH_CHUNK // phent
+        words = phent // 4
+        swap = (self._endian == "<") != (sys.byteorder == "little")
+        for first in range(0, phnum, per_chunk):
+            n = min(per_chunk, phnum - first)
+            table = self._read_bytes(e_phoff + first * phent, n * phent, what)
+            types = array("I", table)
+            if swap:
+                types.byteswap()
+            wanted = compress(range(n), map(_PH_TYPES.__contains__, types[::words]))
+            for k in wanted:
+                yield first + k, struct.unpack_from(fmt, table, k * phent)
+
+    def _read_bytes(self, off: int, size: int, what: str) -> bytes:
+        """Like _read, by pread(2) on a file, so no page of the mapping stays resident."""
+        if self._file is None:
+            return self._read(off, size, what)
+        data = os.pread(self._file.fileno(), size, off)
+        if len(data) < size:
+            raise CorruptDumpError(f"{what} lies beyond the end of the file ({self._size} bytes)",
+                                   path=self.path, offset=off)
+        return data
 
     def _build_segments(self, loads: list) -> None:
         segs: List[_Segment] = []
@@ -258,10 +313,13 @@ class ElfReader(DumpReader):
     def _parse_notes(self) -> List[Note]:
         out: List[Note] = []
         e = self._endian
+        cut = overrun = 0
         for off, size in self._note_ranges:
             end = min(off + size, self._size)
             if end < off + size:
-                self._problems.append(f"note segment at {off:#x} is cut short by the end of the file")
+                cut += 1
+                if cut <= _SAME_PROBLEM_SHOWN:
+                    self._problems.append(f"note segment at {off:#x} is cut short by the end of the file")
             pos = off
             while pos + 12 <= end:
                 namesz, descsz, ntype = struct.unpack(e + "III", bytes(self._buf[pos:pos + 12]))
@@ -275,7 +333,9 @@ class ElfReader(DumpReader):
                                            f"{descsz}; no kernel note exceeds {MAX_NOTE_DESC} bytes",
                                            path=self.path, offset=pos)
                 if desc_off + descsz > end:
-                    self._problems.append(f"note at {pos:#x} runs past its segment; notes after it ignored")
+                    overrun += 1
+                    if overrun <= _SAME_PROBLEM_SHOWN:
+                        self._problems.append(f"note at {pos:#x} runs past its segment; notes after it ignored")
                     break
                 if len(out) >= MAX_NOTES:
                     raise CorruptDumpError(f"PT_NOTE segments hold more than {MAX_NOTES} notes",
@@ -283,6 +343,10 @@ class ElfReader(DumpReader):
                 name = bytes(self._buf[name_off:name_off + namesz]).rstrip(b"\0").decode("ascii", "replace")
                 out.append(Note(name, ntype, bytes(self._buf[desc_off:desc_off + descsz])))
                 pos = nxt
+        for n, what in ((cut, "note segments are cut short by the end of the file"),
+                        (overrun, "notes run past their segment")):
+            if n > _SAME_PROBLEM_SHOWN:
+                self._problems.append(f"{n - _SAME_PROBLEM_SHOWN} more {what}")
         return out
 
     def vmcoreinfo(self) -> Optional[str]:
@@ -406,6 +470,24 @@ class ElfReader(DumpReader):
             return "kexec /proc/vmcore or makedumpfile -E"
         return "unknown (physical-only ELF)"
 
+    def _arch(self) -> str:
+        """The e_machine's architecture; when that is not one triage translates but
+        VMCOREINFO holds x86_64's or aarch64's own keys, the one VMCOREINFO names (a
+        damaged e_machine: the problem names the field)."""
+        machine = MACHINES.get(self.e_machine, f"e_machine {self.e_machine}")
+        if machine in ("x86_64", "aarch64"):
+            return machine
+        vmci_arch = arch_of_text(self.vmcoreinfo())
+        if vmci_arch is None:
+            return machine
+        named = f" ({machine})" if self.e_machine in MACHINES else ""
+        msg = (f"ELF header field e_machine is {self.e_machine}{named} but VMCOREINFO holds "
+               f"{vmci_arch} keys (read as {vmci_arch})")
+        if msg not in self._header_problems:
+            self._header_problems.append(msg)
+            self._problems.append(msg)
+        return vmci_arch
+
     def facts(self) -> DumpFacts:
         notes = self.notes()
         ps = self.page_size
@@ -416,7 +498,7 @@ class ElfReader(DumpReader):
         return DumpFacts(
             format=self._format_name,
             compression="none",
-            arch=MACHINES.get(self.e_machine, f"e_machine {self.e_machine}"),
+            arch=self._arch(),
             page_size=ps,
             pages_present=present,
             pages_total=total,

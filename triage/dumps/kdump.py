@@ -20,8 +20,10 @@ from triage.dumps.bitmap import Bitmap
 from triage.dumps.codecs import codec_name, decoder, decompress
 from triage.dumps.kdump_header import PAGE_DESC, PAGE_DESC_SIZE, KdumpHeader, parse_header
 from triage.dumps.store import Store
+from triage.dumps.vmcoreinfo import arch_of_text
 from triage.errors import CorruptDumpError, FormatError, MemoryReadError
 
+_ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
 # The kernel's VMCOREINFO is one page (VMCOREINFO_BYTES = PAGE_SIZE, 256 KiB at most);
 # its ELF notes are a PRSTATUS of a few hundred bytes per CPU (NR_CPUS max 8192) plus
@@ -102,6 +104,30 @@ class _Part:
         h = self.hdr
         return self.bitmap2.count(h.end_pfn) - self.base_rank
 
+    def areas_past_end(self) -> List[str]:
+        """The areas the headers name (VMCOREINFO, notes, eraseinfo, bitmaps, page
+        descriptors) that do not lie whole in the file, each naming its fields.
+
+        triage reads each area only if it is present, but libkdumpfile (drgn's kdump
+        reader) maps the note and eraseinfo areas and reads them in place: one past the
+        end of the file kills the process with SIGBUS, so such a file is never handed
+        to it (triage.facts.program)."""
+        h, size = self.hdr, self.store.size
+        out = []
+        for what, off, length in (("vmcoreinfo", h.offset_vmcoreinfo, h.size_vmcoreinfo),
+                                  ("note", h.offset_note, h.size_note),
+                                  ("eraseinfo", h.offset_eraseinfo, h.size_eraseinfo)):
+            if length and (off < 0 or off + length > size):
+                out.append(f"sub-header fields offset_{what} {off:#x} / size_{what} {length} name bytes "
+                           f"past the end of the file ({size} bytes)")
+        bitmaps = h.bitmap_offset + h.bitmap_blocks * h.block_size
+        if bitmaps > size:
+            out.append(f"header fields sub_hdr_size {h.sub_hdr_size} / bitmap_blocks {h.bitmap_blocks} "
+                       f"put the page bitmaps past the end of the file ({size} bytes)")
+        elif h.page_desc_offset + self.dumpable_count() * PAGE_DESC_SIZE > size:
+            out.append("the page descriptor table runs past the end of the file")
+        return out
+
 
 class KdumpReader(DumpReader):
     """Physical-memory view of a kdump-compressed dump (one file or a split set)."""
@@ -152,12 +178,23 @@ class KdumpReader(DumpReader):
         if covered_from < first.hdr.max_mapnr:
             self._problems.append(f"pfns {covered_from:#x}-{first.hdr.max_mapnr:#x} are in no split file given")
         for p in parts:
+            h = p.hdr
+            if h.size_eraseinfo and (h.offset_eraseinfo < 0 or h.offset_eraseinfo + h.size_eraseinfo > p.store.size):
+                # triage never reads eraseinfo (makedumpfile --eraseinfo's record of what it
+                # scrubbed); a header naming it outside the file is still damage to say
+                self._problems.append(f"{p.store.path}: sub-header fields offset_eraseinfo "
+                                      f"{h.offset_eraseinfo:#x} / size_eraseinfo {h.size_eraseinfo} name bytes "
+                                      f"past the end of the file")
             if p.hdr.incomplete:
                 self._problems.append(f"{p.store.path}: makedumpfile marked the dump incomplete (status bit 0x8)")
             if p.truncated_meta:
                 self._problems.append(f"{p.store.path}: file ends inside the page bitmaps")
             if not p.store.complete:
                 self._problems.extend(p.store.problems)
+
+    def areas_past_end(self) -> List[str]:
+        """Header-named areas of any part that lie (partly) past its file's end."""
+        return [f"{p.store.path}: {msg}" for p in self._parts for msg in p.areas_past_end()]
 
     def _part_for(self, pfn: int) -> Optional[_Part]:
         i = bisect.bisect_right(self._starts, pfn) - 1
@@ -466,14 +503,12 @@ class KdumpReader(DumpReader):
 
     def arch(self) -> Optional[str]:
         machine = self._parts[0].hdr.utsname.get("machine")
-        if machine and machine != "Unknown":     # QEMU writes "Unknown" for arm64 guests
-            return machine
-        text = self.vmcoreinfo() or ""
-        if "SYMBOL(init_top_pgt)" in text or "SYMBOL(init_level4_pgt)" in text:
-            return "x86_64"
-        if "NUMBER(kimage_voffset)" in text:
-            return "aarch64"
-        return None
+        known = _ARCH_ALIASES.get(machine or "")
+        if known:
+            return known
+        # QEMU writes "Unknown" for arm64 guests; a damaged utsname.machine that
+        # VMCOREINFO contradicts (_header_problems names it) is read as VMCOREINFO says
+        return arch_of_text(self.vmcoreinfo()) or (machine if machine and machine != "Unknown" else None)
 
     def _header_problems(self) -> List[str]:
         """Header fields that contradict VMCOREINFO, the notes or the file's own layout:
@@ -489,6 +524,11 @@ class KdumpReader(DumpReader):
             if h.status & ~0x2F:
                 bad("status", f"has unknown bits set ({h.status:#x})")
             uts = h.utsname
+            vmci_arch = arch_of_text(self.vmcoreinfo())
+            if uts.get("machine") not in ("", "Unknown", None) and vmci_arch and \
+                    _ARCH_ALIASES.get(uts["machine"]) != vmci_arch:
+                bad("utsname.machine", f"is {uts['machine']!r} but VMCOREINFO holds {vmci_arch} keys "
+                                       f"(read as {vmci_arch})")
             if uts.get("sysname") not in ("", "Linux"):
                 bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
             if uts.get("release") and release and uts["release"] != release:

@@ -84,6 +84,24 @@ class VmcoreInfo(DataRecord):
             key in d for d in (self.symbols, self.sizes, self.offsets, self.lengths, self.numbers))
 
 
+# Keys only one architecture's kernel exports (arch/x86/kernel/machine_kexec_64.c,
+# arch/arm64/kernel/crash_core.c).
+_ARCH_KEYS = (("x86_64", ("SYMBOL(init_top_pgt)=", "SYMBOL(init_level4_pgt)=")),
+              ("aarch64", ("NUMBER(kimage_voffset)=",)))
+
+
+def arch_of_text(text: Optional[str]) -> Optional[str]:
+    """The architecture ("x86_64", "aarch64") whose own keys the VMCOREINFO text holds
+    (at a line start), or None."""
+    if not text:
+        return None
+    for arch, keys in _ARCH_KEYS:
+        for key in keys:
+            if text.startswith(key) or "\n" + key in text:
+                return arch
+    return None
+
+
 def parse_vmcoreinfo(text: str) -> VmcoreInfo:
     """Parse VMCOREINFO text; tolerant of NUL padding, CR, and a final line without newline.
 

@@ -120,6 +120,10 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                                cpu_regs=prstatus_regs(reader.notes(), arch)
                                if keep or arch != "x86_64" else {})
         opened.arch = arch
+        past_end = getattr(reader, "areas_past_end", None)
+        if keep and facts.format == "kdump" and past_end is not None and past_end():
+            opened.notes.append("memory read through triage's reader, not libkdumpfile (which would be "
+                                "killed by SIGBUS): " + "; ".join(past_end())[:300])
         if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
             if not keep:
                 reader.close()
@@ -167,7 +171,13 @@ def dump_arch(arch: Optional[str], info) -> str:
 def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False,
                          arch: str = "x86_64"):
     """(Program with memory, how memory is read, keep the reader open?)."""
-    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader:
+    # libkdumpfile reads the kdump areas its header names in place through a mapping: an
+    # area past the end of the file (damaged offset_eraseinfo, size_note, ...) kills the
+    # process with SIGBUS, which no exception handler can catch. Such a file is read
+    # through triage's reader, which reads only what is present.
+    past_end = getattr(reader, "areas_past_end", None)
+    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader and \
+            not (facts.format == "kdump" and past_end is not None and past_end()):
         prog = drgn.Program()
         try:
             prog.set_core_dump(str(paths[0]))
