@@ -463,6 +463,33 @@ def kdump_bitmap_full() -> bytes:
     return bytes(head) + bm + bm + base[_desc_off(base):]
 
 
+def kdump_sparse_bitmap(bits: int):
+    """A kdump file whose header claims 2**bits pages, with bitmaps of that size that
+    are holes of a sparse file (20 KB on disk) but for the block with the 5 real pages,
+    and their descriptors and data after them: readers must skip the holes (SEEK_DATA),
+    not read or allocate terabytes of zeros."""
+    base = H.kdump()
+    mapnr = 1 << bits
+    blocks = 2 * (mapnr // 8 // 4096)
+    head = bytearray(base[:2 * 4096])
+    struct.pack_into("<II", head, 436, blocks, mapnr & 0xFFFFFFFF)
+    struct.pack_into("<QQ", head, SUB + 88, mapnr, mapnr)
+    bm = bytearray(4096)
+    pfn0 = H.PBASE // 4096
+    for i in range(H.WINDOW // 4096):
+        bm[(pfn0 + i) // 8] |= 1 << ((pfn0 + i) % 8)
+    bm2_off = 2 * 4096 + (blocks // 2) * 4096
+    desc_off = 2 * 4096 + blocks * 4096
+    tail = base[_desc_off(base):]
+    # the descriptors' page offsets move with the table
+    shift = desc_off - _desc_off(base)
+    tail = bytearray(tail)
+    for i in range(H.WINDOW // 4096):
+        off, = struct.unpack_from("<q", tail, 24 * i)
+        struct.pack_into("<q", tail, 24 * i, off + shift)
+    return bytes(head) + bytes(bm), 0, [(bm2_off, bytes(bm)), (desc_off, bytes(tail))]
+
+
 def diskdump() -> bytes:
     """The base kdump relabelled DISKDUMP (one bitmap, no sub-header: no VMCOREINFO)."""
     data = bytearray(H.kdump())
@@ -632,6 +659,8 @@ def builders() -> Dict[str, Callable[[], object]]:
     out["kd-zlib-not-a-page.kdump"] = kdump_zlib_nonpage
     out["kd-bitmap-full-2e20.kdump"] = kdump_bitmap_full
     out["kd-diskdump.kdump"] = diskdump
+    out["kd-sparse-bitmap-2e36.kdump"] = lambda: kdump_sparse_bitmap(36)
+    out["kd-sparse-bitmap-2e40.kdump"] = lambda: kdump_sparse_bitmap(40)
     for at in (100, 464, 4096 + 50, 4096 + 300, 8192 + 10, 3 * 4096 + 30):
         out[f"kd-cut-{at}.kdump"] = (lambda at=at: kdump_cut(at))
     for name, data in flat_cases().items():

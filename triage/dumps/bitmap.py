@@ -90,6 +90,9 @@ class Bitmap:
             return out
         first, last = start >> 3, (end + 7) >> 3          # bytes [first, last)
         while first < last:
+            first = self._skip_hole(first)
+            if first >= last:
+                break
             ci = first // self.chunk
             chunk = self._get_chunk(ci)
             lo = first - ci * self.chunk
@@ -123,7 +126,11 @@ class Bitmap:
         end = min(end, self.available_bytes * 8)
         bit = max(0, bit)
         while bit < end:
-            byte = bit >> 3
+            byte = self._skip_hole(bit >> 3)
+            if byte > bit >> 3:
+                bit = byte * 8
+                if bit >= end:
+                    return None
             ci = byte // self.chunk
             chunk = self._get_chunk(ci)
             i = byte - ci * self.chunk
@@ -136,6 +143,15 @@ class Bitmap:
             m = _NONZERO.search(chunk, i + 1)
             bit = (ci * self.chunk + (m.start() if m else len(chunk))) * 8
         return None
+
+    def _skip_hole(self, byte: int) -> int:
+        """`byte`, or the first byte after it backed by data when it lies in a hole of
+        the store (a sparse file, a flattened stream's skipped zero blocks): holes hold
+        no set bits, so walks over them take one step, not a read of every chunk."""
+        nxt = self.store.next_present(self.offset + byte)
+        if nxt is None:
+            return max(byte, self.available_bytes)
+        return max(byte, nxt - self.offset)
 
     def _sub_index(self, chunk: bytes) -> array:
         sub = self._sub

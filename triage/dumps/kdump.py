@@ -192,6 +192,10 @@ class KdumpReader(DumpReader):
             if not p.store.complete:
                 self._problems.extend(p.store.problems)
 
+    def bitmap_bytes(self) -> int:
+        """Bytes of the largest page bitmap the headers claim (one of KDUMP's two)."""
+        return max(p.hdr.bitmap_bytes for p in self._parts)
+
     def areas_past_end(self) -> List[str]:
         """Header-named areas of any part that lie (partly) past its file's end."""
         return [f"{p.store.path}: {msg}" for p in self._parts for msg in p.areas_past_end()]

@@ -6,6 +6,7 @@ read in place. Readers only use the small interface below, so every format reade
 works on both.
 """
 
+import errno
 import mmap
 import os
 import stat
@@ -100,7 +101,8 @@ class FileStore(Store):
         except (OSError, ValueError) as exc:
             os.close(fd)
             raise InputError(f"cannot map file: {exc}", path=path) from None
-        os.close(fd)
+        # kept open for lseek(SEEK_DATA): next_present finds the holes of a sparse file
+        self._fd = fd
         try:
             # Dump reads are scattered (record headers, descriptors, single pages):
             # read-ahead would only multiply the bytes brought in from disk.
@@ -117,6 +119,22 @@ class FileStore(Store):
         if offset < 0 or offset + length > self.size:
             return None
         return self._mm[offset:offset + length]
+
+    def next_present(self, offset: int) -> Optional[int]:
+        """The next offset holding data: a sparse file's holes (a few KB on disk whose
+        header claims a bitmap of terabytes) are skipped in one step, as a flattened
+        stream's are; without SEEK_DATA every offset counts as data."""
+        if offset >= self.size:
+            return None
+        offset = max(0, offset)
+        seek_data = getattr(os, "SEEK_DATA", None)
+        if seek_data is None or self._fd is None:
+            return offset
+        try:
+            return os.lseek(self._fd, offset, seek_data)
+        except OSError as exc:
+            # ENXIO: only a hole from here to the end; any other error: the offset is data
+            return None if exc.errno == errno.ENXIO else offset
 
     def buffer(self):
         """The read-only mapping itself, for struct.unpack_from over many small fields."""
@@ -142,4 +160,7 @@ class FileStore(Store):
         mm, self._mm = getattr(self, "_mm", None), None
         if mm is not None:
             mm.close()
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
 

@@ -120,10 +120,9 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                                cpu_regs=prstatus_regs(reader.notes(), arch)
                                if keep or arch != "x86_64" else {})
         opened.arch = arch
-        past_end = getattr(reader, "areas_past_end", None)
-        if keep and facts.format == "kdump" and past_end is not None and past_end():
-            opened.notes.append("memory read through triage's reader, not libkdumpfile (which would be "
-                                "killed by SIGBUS): " + "; ".join(past_end())[:300])
+        refused = _libkdumpfile_refusal(reader, facts)
+        if keep and refused:
+            opened.notes.append(f"memory read through triage's reader, not libkdumpfile: {refused}"[:400])
         if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
             if not keep:
                 reader.close()
@@ -168,16 +167,36 @@ def dump_arch(arch: Optional[str], info) -> str:
     return name
 
 
+# libkdumpfile (drgn's kdump reader) reads a page bitmap whole into memory: past this
+# (a 2 TiB machine's bitmap with 4 KiB pages) the dump is read through triage's
+# reader, which counts the bitmap a chunk at a time.
+MAX_LIBKDUMPFILE_BITMAP = 64 << 20
+
+
+def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
+    """Why a kdump file must not be handed to libkdumpfile, or None.
+
+    It maps the areas the header names and reads them in place: an area past the end
+    of the file (a damaged offset_eraseinfo, size_note, ...) kills the process with
+    SIGBUS, which no handler can catch. And it allocates the whole page bitmap: a
+    header claiming 2**36 pages (a sparse file of a few KB) made it allocate 8 GiB."""
+    if facts.format != "kdump":
+        return None
+    past_end = getattr(reader, "areas_past_end", None)
+    if past_end is not None and past_end():
+        return "; ".join(past_end())
+    bitmap = getattr(reader, "bitmap_bytes", None)
+    if bitmap is not None and bitmap() > MAX_LIBKDUMPFILE_BITMAP:
+        return (f"its page bitmap is {bitmap()} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
+                f"which libkdumpfile would hold in memory)")
+    return None
+
+
 def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False,
                          arch: str = "x86_64"):
     """(Program with memory, how memory is read, keep the reader open?)."""
-    # libkdumpfile reads the kdump areas its header names in place through a mapping: an
-    # area past the end of the file (damaged offset_eraseinfo, size_note, ...) kills the
-    # process with SIGBUS, which no exception handler can catch. Such a file is read
-    # through triage's reader, which reads only what is present.
-    past_end = getattr(reader, "areas_past_end", None)
     if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader and \
-            not (facts.format == "kdump" and past_end is not None and past_end()):
+            not _libkdumpfile_refusal(reader, facts):
         prog = drgn.Program()
         try:
             prog.set_core_dump(str(paths[0]))
