@@ -490,6 +490,21 @@ def kdump_sparse_bitmap(bits: int):
     return bytes(head) + bytes(bm), 0, [(bm2_off, bytes(bm)), (desc_off, bytes(tail))]
 
 
+def elf_sparse_ring(count_bits: int = 26, size_bits: int = 31, head_id: int = None):
+    """An ELF whose second PT_LOAD maps 10 GiB of direct-map memory from a sparse file
+    (holes read as zeros) and whose printk ring lies in it at the kernel's largest:
+    2**26 descriptors and infos, a 2 GiB text ring. A reader may read the newest 2**20
+    descriptors and 32 MiB of text (docs/dump-formats.md), never more."""
+    dm, span = 0xFFFF888000000000, 10 << 30
+    descs, infos, data = dm, dm + (2 << 30), dm + (8 << 30)
+    n = 1 << count_bits
+    w = H.window(count_bits=count_bits, size_bits=size_bits, descs=descs, infos=infos, data=data,
+                 head_id=n + 5 if head_id is None else head_id, tail_id=6)
+    head = H.elf(mem=bytes(w), loads=[(H.KBASE, H.PBASE, H.WINDOW, H.WINDOW),
+                                      (dm, 1 << 32, span, span)])
+    return head, len(head) + span, []
+
+
 def diskdump() -> bytes:
     """The base kdump relabelled DISKDUMP (one bitmap, no sub-header: no VMCOREINFO)."""
     data = bytearray(H.kdump())
@@ -614,6 +629,7 @@ def builders() -> Dict[str, Callable[[], object]]:
     out["ring-dev-info-no-nul.elf"] = lambda: ring_desc_patch(
         lambda w, d, inf, i: w.__setitem__(slice(inf + 24, inf + 88), b"\xff" * 64))
     out["ring-same-block.elf"] = _full_ring_same_block
+    out["ring-2e26-sparse.elf"] = elf_sparse_ring
     out["ring-wrapping-blocks.elf"] = _wrapping_blocks
     # printk_log records
     rec = _plog(1000, 40, 20, text=b"hostile printk_log!!")

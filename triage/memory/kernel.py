@@ -16,6 +16,9 @@ from triage.errors import MemoryReadError
 from triage.memory.arch import Translator, make_translator
 
 
+_BULK = 1 << 20     # reads this large go through read_phys_bulk
+
+
 class KernelMemory:
     """Virtual-address reads over a DumpReader, configured from VMCOREINFO."""
 
@@ -78,7 +81,10 @@ class KernelMemory:
         parts = []
         for v, p, n in runs:
             try:
-                parts.append(self.reader.read_phys(p, n))
+                # A large run (a printk ring's descriptor and info arrays: up to 2**20
+                # of each) by pread where the reader can: a copy through the mapping
+                # would also leave every page of it resident, doubling the memory.
+                parts.append(self.reader.read_phys_bulk(p, n) if n >= _BULK else self.reader.read_phys(p, n))
             except MemoryReadError:
                 parts += self._read_pieces(v, n)    # names the piece that is absent
         if failed is not None:
