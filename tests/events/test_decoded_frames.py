@@ -85,3 +85,14 @@ def test_decoded_core_frame_names_no_gpu_driver():
              for s in _posted("762")]
     d = analyze_lines(lines)
     assert d.verdict.category == "paging_fault" and d.verdict.culprit.module is None
+
+
+def test_decoded_faulting_location_with_a_bare_module_name():
+    # 778: the kernel test robot's decode_stacktrace output keeps the module bare after the
+    # parentheses, also on the RIP line
+    fr = parse_ip_line("RIP: 0010:i915_gem_mmap (arch/x86/include/asm/atomic.h:23 "
+                       "drivers/gpu/drm/i915/gem/i915_gem_mman.c:1027) i915")
+    assert (fr.function, fr.module) == ("i915_gem_mmap", "i915")
+    d = analyze_lines(_posted("778"))
+    assert (d.verdict.category, d.verdict.culprit.module, d.verdict.culprit.function) == \
+        ("gpu_fault", "i915", "i915_gem_mmap")

@@ -155,7 +155,7 @@ def parse_ip_line(text: str) -> Optional[Frame]:
         if head.startswith("Hardware name"):
             return None
         fr = parse_symbol(text)
-        if fr is None and text.endswith(")"):
+        if fr is None and " (" in text:
             fr = _decoded_ip(text)
         return fr
     return None
