@@ -505,6 +505,23 @@ def elf_sparse_ring(count_bits: int = 26, size_bits: int = 31, head_id: int = No
     return head, len(head) + span, []
 
 
+def elf_sparse_log_buf(kind: str):
+    """A struct printk_log or plain log_buf of 2 GiB (LOG_BUF_LEN_MAX) in a sparse
+    file's holes, with a record at the end and log_first_idx/log_end so that the walk
+    spans the whole buffer: read at most 32 MiB (docs/dump-formats.md)."""
+    dm, span = 0xFFFF888000000000, 2 << 30
+    w = H.window(log_buf_len=span, printk_log=b"", log_end=span + 5)
+    struct.pack_into("<Q", w, H.LOG_BUF_PTR - H.KBASE, dm)
+    if kind == "printk_log":
+        struct.pack_into("<QQ", w, H.LOG_FIRST - H.KBASE, 0, span - 64)
+        base = H.VMCOREINFO_PRINTK_LOG
+    else:
+        base = H.VMCOREINFO_PLAIN
+    head = H.elf(base, mem=bytes(w), loads=[(H.KBASE, H.PBASE, H.WINDOW, H.WINDOW), (dm, 1 << 32, span, span)])
+    rec = _plog(1000, 40, 20, text=b"hostile printk_log!!") if kind == "printk_log" else b"<6>hello\n"
+    return head, len(head) + span, [(len(head) + span - 64, rec)]
+
+
 def diskdump() -> bytes:
     """The base kdump relabelled DISKDUMP (one bitmap, no sub-header: no VMCOREINFO)."""
     data = bytearray(H.kdump())
@@ -630,6 +647,8 @@ def builders() -> Dict[str, Callable[[], object]]:
         lambda w, d, inf, i: w.__setitem__(slice(inf + 24, inf + 88), b"\xff" * 64))
     out["ring-same-block.elf"] = _full_ring_same_block
     out["ring-2e26-sparse.elf"] = elf_sparse_ring
+    out["plog-2G-sparse.elf"] = lambda: elf_sparse_log_buf("printk_log")
+    out["plain-2G-sparse.elf"] = lambda: elf_sparse_log_buf("plain")
     out["ring-wrapping-blocks.elf"] = _wrapping_blocks
     # printk_log records
     rec = _plog(1000, 40, 20, text=b"hostile printk_log!!")
