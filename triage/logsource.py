@@ -67,7 +67,9 @@ def sniff(path: str) -> bytes:
 
 
 def is_dump(head: bytes) -> bool:
-    return head.startswith(_DUMP_MAGICS)
+    """A dump's first bytes, or a file so short that it ends inside a dump's signature
+    (the dump reader then says it is cut short, rather than calling it text)."""
+    return head.startswith(_DUMP_MAGICS) or (2 <= len(head) < 16 and any(m.startswith(head) for m in _DUMP_MAGICS))
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -83,12 +85,57 @@ def looks_like_text(head: bytes) -> bool:
     return printable >= 0.95 * len(head)
 
 
+_NUL_SCAN = 64 << 20         # NUL bytes looked past before a file is called "not text"
+
+
+def text_sample(path: str, head: bytes) -> bytes:
+    """What looks_like_text should judge: `head`, or, when `head` is nothing but NULs,
+    the first bytes after the leading run of NULs.
+
+    A log can begin with a long run of NULs: `logrotate copytruncate` leaves a sparse
+    hole where the writer's offset still points, and a crash leaves zero-filled blocks.
+    Holes are skipped with SEEK_DATA; NUL bytes really written are read, at most
+    _NUL_SCAN of them, so a zero-filled file costs bounded time."""
+    if len(head) < _TEXT_PROBE or head.strip(b"\0"):
+        return head
+    try:
+        with open(path, "rb") as f:
+            pos = len(head)
+            scanned = 0
+            while scanned < _NUL_SCAN:
+                try:
+                    pos = os.lseek(f.fileno(), pos, getattr(os, "SEEK_DATA", os.SEEK_SET))
+                except OSError:          # ENXIO: only a hole is left
+                    return head
+                chunk = os.pread(f.fileno(), 1 << 20, pos)
+                if not chunk:
+                    return head
+                rest = chunk.lstrip(b"\0")
+                if rest:
+                    at = pos + len(chunk) - len(rest)
+                    return os.pread(f.fileno(), _TEXT_PROBE, at)
+                pos += len(chunk)
+                scanned += len(chunk)
+    except OSError:
+        return head
+    return head
+
+
 def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
     """Open a dump (several paths for a --split dump) with the reader its content calls for."""
     from triage.dumps import open_dump
     if isinstance(paths, str):
         paths = [paths]
-    return open_dump(list(paths))
+    try:
+        return open_dump(list(paths))
+    except CorruptDumpError as exc:
+        # damaged before anything could be read (a header cut or flipped): the log a
+        # kdump tool saved beside the dump is then the user's way on
+        if exc.hint is None and exc.path == paths[0]:
+            beside = sibling_log(paths[0])
+            if beside:
+                exc.hint = f"the kernel log saved beside it is {beside}"
+        raise
 
 
 def _kernel_memory(reader: DumpReader):
@@ -167,7 +214,7 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
     path = paths[0]
     head = sniff(path)
     if not is_dump(head):
-        if not looks_like_text(head):
+        if not looks_like_text(text_sample(path, head)):
             raise FormatError("neither a vmcore nor a text kernel log", path=path)
         with open(path, "rb") as f:
             data = f.read()

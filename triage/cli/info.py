@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from triage.cli import names_input
+from triage.cli import names_input, INPUT_PATH
 from triage.errors import EXIT_PARTIAL
 
 # makedumpfile -d bits: which page classes a filtered dump left out.
@@ -72,7 +72,7 @@ def gather(paths):
 
 
 @click.command("info")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("paths", nargs=-1, required=True, type=INPUT_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @names_input

@@ -38,12 +38,12 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
 
     Returns 0, or EXIT_PARTIAL after a one-line warning on stderr when the dump is
     truncated or incomplete (every record that could be read is printed)."""
-    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log
+    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log, text_sample
     from triage.errors import FormatError
     out = sys.stdout.buffer
     head = sniff(paths[0])
     if not is_dump(head):
-        if not looks_like_text(head):
+        if not looks_like_text(text_sample(paths[0], head)):
             raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
         _write_text_log(paths[0], as_json, out)
         return 0

@@ -129,8 +129,10 @@ class ElfReader(DumpReader):
         return self._read(off, size, what)
 
     def _parse_headers(self) -> None:
-        if self._size < 16 or bytes(self._buf[:4]) != ELFMAG:
+        if self._size < 4 or bytes(self._buf[:4]) != ELFMAG:
             raise FormatError("not an ELF file", path=self.path)
+        if self._size < 16:
+            raise CorruptDumpError(f"file ends inside the ELF header's e_ident ({self._size} bytes)", path=self.path)
         ei_class, ei_data = self._buf[4], self._buf[5]
         if ei_class not in (1, 2):
             raise CorruptDumpError(f"bad ELF class byte {ei_class}", path=self.path, offset=4)
