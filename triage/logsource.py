@@ -184,6 +184,21 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
     return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
 
 
+def utsname_mismatch(reader: DumpReader, nodename: Optional[str], version: Optional[str]) -> List[str]:
+    """Header utsname fields that disagree with init_uts_ns read from memory: a flipped
+    byte inside the host name or version string of a kdump header (makedumpfile copies
+    init_uts_ns into it, so the two are equal in an undamaged dump)."""
+    uts = reader.header_utsname()
+    if not uts:
+        return []
+    out = []
+    for field, mem_value in (("nodename", nodename), ("version", version)):
+        if mem_value is not None and uts.get(field) and uts[field] != mem_value:
+            out.append(f"{reader.paths[0]}: header field utsname.{field} is {uts[field]!r} but init_uts_ns "
+                       f"in memory holds {mem_value!r}")
+    return out
+
+
 def read_dump_log(reader: DumpReader):
     """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
     from triage.printk.reader import read_printk
@@ -226,15 +241,16 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
         log, info, mem = read_dump_log(reader)
         host, version, _machine = read_utsname(mem, info)
         facts = reader.facts()   # after reading: it may have uncovered more problems
+        uts_problems = utsname_mismatch(reader, host, version)
     lines: List[str] = []
     if log.kind == "plain" and log.raw_text is not None:
         lines = log.raw_text.decode("utf-8", "replace").splitlines()
     else:
         for rec in log.records:
             lines.extend(record_lines(rec))
-    problems = list(facts.problems) + list(log.problems)
+    problems = list(facts.problems) + uts_problems + list(log.problems)
     return LogSource(path=path, kind="dump", lines=lines, records=log.records, facts=facts,
-                     vmcoreinfo=info, partial=(not facts.complete) or log.partial,
+                     vmcoreinfo=info, partial=(not facts.complete) or log.partial or bool(uts_problems),
                      problems=problems, buffer_kind=log.kind, raw_text=log.raw_text,
                      kernel_release=info.osrelease, kernel_version=version, hostname=host,
                      arch=facts.arch, crash_time=info.crash_time)

@@ -86,8 +86,23 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         click.echo(text, nl=False)
     if diag.source.partial:
         where = diag.source.path if redact else paths[0]
-        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read", err=True)
+        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read"
+                   f"{_why(diag.source.problems, where)}", err=True)
         ctx.exit(EXIT_PARTIAL)
+
+
+def _why(problems, where: str) -> str:
+    """" (what is wrong)" for the one-line warning: the reader's problems name the damage
+    (a header field, where the file ends), each once, without the path said already."""
+    from triage.report.escape import safe_text
+    seen = []
+    for p in problems or []:
+        for prefix in (f"{where}: ", ):
+            if p.startswith(prefix):
+                p = p[len(prefix):]
+        if p not in seen:
+            seen.append(p)
+    return f" ({safe_text('; '.join(seen), 600)})" if seen else ""
 
 
 _EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}

@@ -21,7 +21,7 @@ def excluded_classes(level):
 
 def gather(paths):
     """Everything `info` reports, as a dict, plus the partial flag."""
-    from triage.logsource import open_reader
+    from triage.logsource import open_reader, utsname_mismatch
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import TriageError, UnsupportedArchError
     with open_reader(list(paths)) as reader:
@@ -37,6 +37,10 @@ def gather(paths):
                 mem = KernelMemory(reader, info, facts.arch)
                 layout = mem.translator.layout or None
                 hostname, version, machine = read_utsname(mem, info)
+                mismatch = utsname_mismatch(reader, hostname, version)
+                if mismatch:
+                    facts.problems.extend(mismatch)
+                    facts.complete = False
             except UnsupportedArchError:
                 raise                   # exit 10: what the dump is cannot be described further
             except TriageError as exc:

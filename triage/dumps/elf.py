@@ -86,6 +86,23 @@ def open_source(path: str) -> Tuple[object, int, object]:
     return f, size, mm
 
 
+def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
+    """PT_LOAD segments whose file bytes overlap, except where they hold the same
+    physical frames (QEMU's paging dumps point every virtual mapping of a frame at one
+    copy of it): a p_offset or p_filesz moved by a flipped byte shows as an overlap."""
+    out = []
+    prev = None
+    for start, end, paddr, i in sorted(ranges):
+        if prev is not None and start < prev[1] and start - prev[0] != paddr - prev[2]:
+            out.append(f"program header {i} field p_offset or p_filesz: its file data "
+                       f"[{start:#x}, {end:#x}) overlaps that of program header {prev[3]}")
+            if len(out) >= 3:
+                break
+        if prev is None or end > prev[1]:
+            prev = (start, end, paddr, i)
+    return out
+
+
 class ElfReader(DumpReader):
     """Physical-memory view of one ELF core file.
 
@@ -191,6 +208,7 @@ class ElfReader(DumpReader):
                                  f"e_phoff {e_phoff:#x})")
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
+        file_ranges: List[Tuple[int, int, int, int]] = []
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
@@ -208,6 +226,10 @@ class ElfReader(DumpReader):
                         raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
+            if p_type not in (PT_NOTE, PT_LOAD):
+                # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose type
+                # byte flipped would otherwise drop its memory without a word
+                bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
@@ -220,6 +242,9 @@ class ElfReader(DumpReader):
                                            f"{p_memsz:#x} is past the largest physical address (2**56)",
                                            path=self.path, offset=e_phoff + i * phent)
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
+                if p_filesz:
+                    file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
+        bad.extend(_overlapping_data(file_ranges))
         self._raw_loads = loads
         self._build_segments(loads)
         self._problems.extend(bad)

@@ -475,6 +475,10 @@ class KdumpReader(DumpReader):
             return "aarch64"
         return None
 
+    def header_utsname(self) -> Optional[Dict[str, str]]:
+        uts = self._parts[0].hdr.utsname
+        return dict(uts) if uts.get("sysname") else None     # QEMU leaves it empty
+
     def _header_problems(self) -> List[str]:
         """Header fields that contradict VMCOREINFO, the notes or the file's own layout:
         what a flipped byte looks like. Each names the field (docs/dump-formats.md)."""
@@ -489,6 +493,8 @@ class KdumpReader(DumpReader):
             if h.status & ~0x2F:
                 bad("status", f"has unknown bits set ({h.status:#x})")
             uts = h.utsname
+            for why in h.utsname_damage:
+                out.append(f"{name}: header field {why}")
             if uts.get("sysname") not in ("", "Linux"):
                 bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
             if uts.get("release") and release and uts["release"] != release:
