@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Union
 
 from triage.datarecord import DataRecord, Factory
 from triage.dumps.base import DumpFacts, DumpReader
-from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, TriageError
+from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, NoLogError, TriageError
 
 _DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
 _TEXT_PROBE = 65536
@@ -204,9 +204,23 @@ def read_dump_log(reader: DumpReader):
     from triage.printk.reader import read_printk
     info, mem = _kernel_memory(reader)
     try:
-        return read_printk(mem, info), info, mem
+        log = read_printk(mem, info)
     except MemoryReadError as exc:
         raise _cut_before_log(reader, exc) from None
+    if nothing_read(log):
+        raise _cut_before_log(reader, no_record_error(reader, log))
+    return log, info, mem
+
+
+def nothing_read(log) -> bool:
+    """True when the ring was found but not one record of it could be read (its pages
+    lie past the cut of a truncated or incomplete dump)."""
+    return log.partial and not log.records and not log.raw_text
+
+
+def no_record_error(reader: DumpReader, log) -> TriageError:
+    why = "; ".join(log.problems) or "every record lies in pages missing from the dump"
+    return NoLogError(f"no printk record could be read ({why})", path=reader.paths[0])
 
 
 def stream_dump_log(reader: DumpReader, columns: bool = False):

@@ -137,3 +137,52 @@ def test_real_elf_dumps_have_no_header_problem(dump):
     shared by its mappings) included."""
     with ElfReader(str(dump)) as r:
         assert not [p for p in r.facts().problems if "program header" in p], r.facts().problems
+
+
+@pytest.mark.skipif(not ELF_REAL, reason="no makedumpfile -E dump in sample_dumps/out")
+def test_all_zero_program_headers_are_unwritten_not_flipped():
+    """makedumpfile -E stopped by a full disk leaves its program headers zero: that is an
+    incomplete dump, not a damaged p_type."""
+    with open(ELF_REAL[0], "rb") as f:
+        phnum = struct.unpack_from("<H", f.read(64), 56)[0]
+    last = _phdr(ELF_REAL[0], phnum - 1)
+    said = _elf_problems(ELF_REAL[0], {last + k: 0 for k in range(56)})
+    assert f"program header {phnum - 1} was never written" in said and "p_type" not in said, said
+
+
+class _Hidden(Patched):
+    """The real file with some pages missing (read_present says so), as a flattened
+    stream or a cut file leaves the pages behind it."""
+
+    def __init__(self, path, pages):
+        super().__init__(path, {})
+        self.pages = pages
+
+    def read_present(self, offset, length):
+        if any(p in self.pages for p in range(offset // 4096, (offset + length - 1) // 4096 + 1)):
+            return None
+        return super().read_present(offset, length)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ELF_REAL, reason="no makedumpfile -E dump in sample_dumps/out")
+def test_ring_found_but_no_record_readable_is_cut_before_the_log():
+    """The ring's descriptors read, its text pages do not: an error naming that no record
+    could be read (the CLI then says "cut short before its kernel log" and points at the
+    log beside it), not exit 6 after printing nothing."""
+    from triage.errors import TriageError
+    from triage.logsource import read_dump_log
+    with ElfReader(str(ELF_REAL[0])) as r:
+        log, _info, _mem = read_dump_log(r)
+        texts = [rec.text for rec in log.records if len(rec.text) > 20]
+    data = ELF_REAL[0].read_bytes()
+    pages = set()                  # every page holding a record's text: the text_data ring
+    for t in texts:
+        at = data.find(t)
+        while at >= 0:
+            pages.update(range(at // 4096, (at + len(t)) // 4096 + 1))
+            at = data.find(t, at + 1)
+    with ElfReader(str(ELF_REAL[0]), data=_Hidden(ELF_REAL[0], pages)) as r:
+        with pytest.raises(TriageError) as err:
+            read_dump_log(r)
+    assert "no printk record could be read" in str(err.value), str(err.value)

@@ -86,8 +86,12 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         click.echo(text, nl=False)
     if diag.source.partial:
         where = diag.source.path if redact else paths[0]
+        hint = ""
+        if diag.source.kind == "vmcore" and not redact:
+            from triage.cli.printlog import beside_hint
+            hint = beside_hint(paths[0])
         click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read"
-                   f"{_why(diag.source.problems, where)}", err=True)
+                   f"{_why(diag.source.problems, where)}{hint}", err=True)
         ctx.exit(EXIT_PARTIAL)
 
 

@@ -209,6 +209,7 @@ class ElfReader(DumpReader):
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         file_ranges: List[Tuple[int, int, int, int]] = []
+        unwritten: List[int] = []
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
@@ -227,9 +228,15 @@ class ElfReader(DumpReader):
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
             if p_type not in (PT_NOTE, PT_LOAD):
-                # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose type
-                # byte flipped would otherwise drop its memory without a word
-                bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
+                if not any(f):
+                    # all zeros: makedumpfile -E ran out of space before writing it
+                    # (e_flags says incomplete); a PT_LOAD with a flipped type keeps
+                    # its other fields
+                    unwritten.append(i)
+                else:
+                    # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose
+                    # type byte flipped would otherwise drop its memory without a word
+                    bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
@@ -245,6 +252,10 @@ class ElfReader(DumpReader):
                 if p_filesz:
                     file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
         bad.extend(_overlapping_data(file_ranges))
+        if unwritten:
+            bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
+                       "the writer stopped before them)" if len(unwritten) > 1 else
+                       f"program header {unwritten[0]} was never written (all zeros)")
         self._raw_loads = loads
         self._build_segments(loads)
         self._problems.extend(bad)
