@@ -106,14 +106,14 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
     `display_path` names the input in the Diagnosis when `path` is a stand-in
     for it (the decompressed temporary copy of a .gz dump).
     """
-    from triage.logsource import is_dump, looks_like_text, open_log, sniff
+    from triage.logsource import is_dump, looks_like_text, open_log, sniff, text_sample
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     if not paths:
         raise InputError("no input path given")
     first = str(paths[0])
     head = sniff(first)          # InputError for missing, unreadable, directory, empty
     if not is_dump(head):
-        if not looks_like_text(head):
+        if not looks_like_text(text_sample(first, head)):
             raise FormatError("neither a vmcore nor a text kernel log", path=first)
         if len(paths) > 1:
             raise InputError("several paths are accepted only as the parts of one split dump", path=first)

@@ -26,6 +26,7 @@ class TriageError(Exception):
     """Base of every error triage reports to a user."""
 
     exit_code = EXIT_INTERNAL
+    hint: Optional[str] = None      # what the user can do instead, after the offset
 
     def __init__(self, message: str, *, path: Optional[str] = None, offset: Optional[int] = None):
         super().__init__(message)
@@ -38,7 +39,8 @@ class TriageError(Exception):
         if self.path:
             where = f"{self.path}: "
         tail = f" (at offset {self.offset:#x})" if self.offset is not None else ""
-        return f"{where}{self.message}{tail}"
+        hint = f"; {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{tail}{hint}"
 
 
 class InputError(TriageError):

@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Union
 
 from triage.datarecord import DataRecord, Factory
 from triage.dumps.base import DumpFacts, DumpReader
-from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, TriageError
+from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, NoLogError, TriageError
 
 _DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
 _TEXT_PROBE = 65536
@@ -67,7 +67,9 @@ def sniff(path: str) -> bytes:
 
 
 def is_dump(head: bytes) -> bool:
-    return head.startswith(_DUMP_MAGICS)
+    """A dump's first bytes, or a file so short that it ends inside a dump's signature
+    (the dump reader then says it is cut short, rather than calling it text)."""
+    return head.startswith(_DUMP_MAGICS) or (2 <= len(head) < 16 and any(m.startswith(head) for m in _DUMP_MAGICS))
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -83,12 +85,57 @@ def looks_like_text(head: bytes) -> bool:
     return printable >= 0.95 * len(head)
 
 
+_NUL_SCAN = 64 << 20         # NUL bytes looked past before a file is called "not text"
+
+
+def text_sample(path: str, head: bytes) -> bytes:
+    """What looks_like_text should judge: `head`, or, when `head` is nothing but NULs,
+    the first bytes after the leading run of NULs.
+
+    A log can begin with a long run of NULs: `logrotate copytruncate` leaves a sparse
+    hole where the writer's offset still points, and a crash leaves zero-filled blocks.
+    Holes are skipped with SEEK_DATA; NUL bytes really written are read, at most
+    _NUL_SCAN of them, so a zero-filled file costs bounded time."""
+    if len(head) < _TEXT_PROBE or head.strip(b"\0"):
+        return head
+    try:
+        with open(path, "rb") as f:
+            pos = len(head)
+            scanned = 0
+            while scanned < _NUL_SCAN:
+                try:
+                    pos = os.lseek(f.fileno(), pos, getattr(os, "SEEK_DATA", os.SEEK_SET))
+                except OSError:          # ENXIO: only a hole is left
+                    return head
+                chunk = os.pread(f.fileno(), 1 << 20, pos)
+                if not chunk:
+                    return head
+                rest = chunk.lstrip(b"\0")
+                if rest:
+                    at = pos + len(chunk) - len(rest)
+                    return os.pread(f.fileno(), _TEXT_PROBE, at)
+                pos += len(chunk)
+                scanned += len(chunk)
+    except OSError:
+        return head
+    return head
+
+
 def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
     """Open a dump (several paths for a --split dump) with the reader its content calls for."""
     from triage.dumps import open_dump
     if isinstance(paths, str):
         paths = [paths]
-    return open_dump(list(paths))
+    try:
+        return open_dump(list(paths))
+    except CorruptDumpError as exc:
+        # damaged before anything could be read (a header cut or flipped): the log a
+        # kdump tool saved beside the dump is then the user's way on
+        if exc.hint is None and exc.path == paths[0]:
+            beside = sibling_log(paths[0])
+            if beside:
+                exc.hint = f"the kernel log saved beside it is {beside}"
+        raise
 
 
 def _kernel_memory(reader: DumpReader):
@@ -137,14 +184,43 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
     return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
 
 
+def utsname_mismatch(reader: DumpReader, nodename: Optional[str], version: Optional[str]) -> List[str]:
+    """Header utsname fields that disagree with init_uts_ns read from memory: a flipped
+    byte inside the host name or version string of a kdump header (makedumpfile copies
+    init_uts_ns into it, so the two are equal in an undamaged dump)."""
+    uts = reader.header_utsname()
+    if not uts:
+        return []
+    out = []
+    for field, mem_value in (("nodename", nodename), ("version", version)):
+        if mem_value is not None and uts.get(field) and uts[field] != mem_value:
+            out.append(f"{reader.paths[0]}: header field utsname.{field} is {uts[field]!r} but init_uts_ns "
+                       f"in memory holds {mem_value!r}")
+    return out
+
+
 def read_dump_log(reader: DumpReader):
     """(PrintkLog, VmcoreInfo, KernelMemory) of an open dump. NoLogError without VMCOREINFO."""
     from triage.printk.reader import read_printk
     info, mem = _kernel_memory(reader)
     try:
-        return read_printk(mem, info), info, mem
+        log = read_printk(mem, info)
     except MemoryReadError as exc:
         raise _cut_before_log(reader, exc) from None
+    if nothing_read(log):
+        raise _cut_before_log(reader, no_record_error(reader, log))
+    return log, info, mem
+
+
+def nothing_read(log) -> bool:
+    """True when the ring was found but not one record of it could be read (its pages
+    lie past the cut of a truncated or incomplete dump)."""
+    return log.partial and not log.records and not log.raw_text
+
+
+def no_record_error(reader: DumpReader, log) -> TriageError:
+    why = "; ".join(log.problems) or "every record lies in pages missing from the dump"
+    return NoLogError(f"no printk record could be read ({why})", path=reader.paths[0])
 
 
 def stream_dump_log(reader: DumpReader, columns: bool = False):
@@ -167,7 +243,7 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
     path = paths[0]
     head = sniff(path)
     if not is_dump(head):
-        if not looks_like_text(head):
+        if not looks_like_text(text_sample(path, head)):
             raise FormatError("neither a vmcore nor a text kernel log", path=path)
         with open(path, "rb") as f:
             data = f.read()
@@ -179,15 +255,16 @@ def open_log(paths: Union[str, Sequence[str]]) -> LogSource:
         log, info, mem = read_dump_log(reader)
         host, version, _machine = read_utsname(mem, info)
         facts = reader.facts()   # after reading: it may have uncovered more problems
+        uts_problems = utsname_mismatch(reader, host, version)
     lines: List[str] = []
     if log.kind == "plain" and log.raw_text is not None:
         lines = log.raw_text.decode("utf-8", "replace").splitlines()
     else:
         for rec in log.records:
             lines.extend(record_lines(rec))
-    problems = list(facts.problems) + list(log.problems)
+    problems = list(facts.problems) + uts_problems + list(log.problems)
     return LogSource(path=path, kind="dump", lines=lines, records=log.records, facts=facts,
-                     vmcoreinfo=info, partial=(not facts.complete) or log.partial,
+                     vmcoreinfo=info, partial=(not facts.complete) or log.partial or bool(uts_problems),
                      problems=problems, buffer_kind=log.kind, raw_text=log.raw_text,
                      kernel_release=info.osrelease, kernel_version=version, hostname=host,
                      arch=facts.arch, crash_time=info.crash_time)

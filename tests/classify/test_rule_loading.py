@@ -73,3 +73,24 @@ def test_rules_load_from_a_zip(tmp_path):
                          cwd=tmp_path, env=env, check=True).stdout.split()
     assert int(out[0]) == len(load_rules().rules) > 20
     assert out[1].startswith(str(pyz)) and out[2].startswith(str(pyz))
+
+
+@pytest.mark.parametrize("shape", ["empty", "absent"])
+def test_installed_package_without_rules_names_the_directory(tmp_path, shape):
+    """An install whose package data went missing (a packager's slip): exit 8, one line
+    naming where the rules belong, not a Traversable's repr (MultiplexedPath('...') for
+    an empty package directory) nor a checkout path that does not apply."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[2] / "triage"
+    site = tmp_path / "site"
+    shutil.copytree(src, site / "triage", ignore=shutil.ignore_patterns("__pycache__"))
+    if shape == "empty":
+        (site / "triage" / "signatures").mkdir(exist_ok=True)
+    r = subprocess.run([sys.executable, "-m", "triage", "signatures", "list"], capture_output=True, text=True,
+                       cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)}, timeout=120)
+    assert r.returncode == 8, r.stderr
+    assert r.stderr.count("\n") == 1 and "Multiplexed" not in r.stderr, r.stderr
+    assert str(site / "triage" / "signatures") in r.stderr and "reinstall" in r.stderr, r.stderr

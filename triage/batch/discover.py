@@ -403,11 +403,22 @@ def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int]) 
         yield from _group(parts, bydir[d], "/tar")
 
 
+def _check_listable(given: str) -> None:
+    """InputError for a directory named on the command line that cannot be listed: a
+    silent "0 dumps" would hide it (sub-directories are skipped, saying why, instead)."""
+    try:
+        with os.scandir(given):
+            pass
+    except OSError as exc:
+        what = "permission denied" if isinstance(exc, PermissionError) else f"cannot list: {exc.strerror or exc}"
+        raise InputError(what, path=given) from None
+
+
 def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
     """Walk files and directories, return every dump item found, in a stable order.
 
     `exclude` is a directory never entered (the batch's own output directory).
-    A root that does not exist raises InputError.
+    A root that does not exist, or a root directory that cannot be listed, raises InputError.
     """
     items: List[DumpItem] = []
     skipped: List[Tuple[str, str]] = []
@@ -420,6 +431,7 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
         # absolute ids: a re-run from another directory finds its stored results
         root = os.path.abspath(given)
         if os.path.isdir(root):
+            _check_listable(given)
             items.extend(_walk_dir(root, exclude, skipped, budget, seen_dirs))
             continue
         fn = os.path.basename(root)

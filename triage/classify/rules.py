@@ -246,7 +246,8 @@ def builtin_dir() -> Traversable:
     the signatures/ directory of the source checkout this triage runs from."""
     try:
         return resources.files("triage.signatures")
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, TypeError):
+        # TypeError: Python 3.9 on a namespace package (an install whose rules are gone)
         # A checkout on PYTHONPATH (or an editable install): triage/ has no
         # signatures/ package there, the rules sit beside it.
         return Path(__file__).resolve().parent.parent.parent / "signatures"
@@ -278,8 +279,13 @@ def rule_files(extra_dirs: Iterable[str] = ()) -> List[Traversable]:
     builtin, *rest = search_dirs(extra)
     files = _toml_files(builtin) if builtin.is_dir() else []
     if not files:
-        raise SignatureError("the built-in signature rules are missing; the installation is incomplete "
-                             "(reinstall triage)", path=str(builtin))
+        # name directories, not a Traversable's repr (MultiplexedPath('...') for an
+        # empty package directory): where an install keeps the rules, and a checkout
+        package_dir = Path(__file__).resolve().parent.parent / "signatures"
+        where = [str(package_dir)] + ([str(builtin)] if isinstance(builtin, Path) else [])
+        raise SignatureError("the built-in signature rules are missing (no *.toml in "
+                             f"{' or '.join(dict.fromkeys(where))}); the installation is incomplete "
+                             "(reinstall triage)")
     for d in rest:
         if d.is_dir():
             files.extend(_toml_files(d))

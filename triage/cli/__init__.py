@@ -26,7 +26,7 @@ def output_error(exc: OSError) -> OutputError:
 
 def __getattr__(name: str):
     # `from triage.cli import cli, names_input`: the click side, loaded on first use
-    if name in ("cli", "names_input", "LazyGroup"):
+    if name in ("cli", "names_input", "LazyGroup", "INPUT_PATH", "INPUT_FILE"):
         from triage.cli import app
         return getattr(app, name)
     raise AttributeError(f"module 'triage.cli' has no attribute {name!r}")

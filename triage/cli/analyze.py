@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 
 import click
 
-from triage.cli import names_input
+from triage.cli import names_input, INPUT_FILE, INPUT_PATH
 from triage.cli.debuginfo_options import debuginfo_options
 from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
 from triage.report.render import FORMATS
@@ -22,7 +22,7 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
 
 
 @click.command("analyze")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=INPUT_PATH)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the --output file's extension, else text).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
@@ -35,7 +35,7 @@ _BATCH_HINT = ("analyze reads one dump or log (several paths only as the parts o
                    "placeholders (host-1, ip-1, user-1, comm-1) so the report can be shared.")
 @click.option("--facts/--no-facts", default=True,
               help="Read memory, task and module facts from a dump through drgn (default: on).")
-@click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
+@click.option("--vmlinux", type=INPUT_FILE,
               help="A DWARF vmlinux for the dump facts instead of the dump's own BTF "
                    "(ignored, saying why, when its build id is not the dump's).")
 @debuginfo_options(when_needed=True)
@@ -86,8 +86,27 @@ def analyze(ctx: click.Context, paths: Tuple[str, ...], fmt: str, output: Option
         click.echo(text, nl=False)
     if diag.source.partial:
         where = diag.source.path if redact else paths[0]
-        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read", err=True)
+        hint = ""
+        if diag.source.kind == "vmcore" and not redact:
+            from triage.cli.printlog import beside_hint
+            hint = beside_hint(paths[0])
+        click.echo(f"triage: warning: {where}: partial input; the diagnosis uses what could be read"
+                   f"{_why(diag.source.problems, where)}{hint}", err=True)
         ctx.exit(EXIT_PARTIAL)
+
+
+def _why(problems, where: str) -> str:
+    """" (what is wrong)" for the one-line warning: the reader's problems name the damage
+    (a header field, where the file ends), each once, without the path said already."""
+    from triage.report.escape import safe_text
+    seen = []
+    for p in problems or []:
+        for prefix in (f"{where}: ", ):
+            if p.startswith(prefix):
+                p = p[len(prefix):]
+        if p not in seen:
+            seen.append(p)
+    return f" ({safe_text('; '.join(seen), 600)})" if seen else ""
 
 
 _EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}

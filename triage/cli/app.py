@@ -27,6 +27,13 @@ _COMMANDS: Dict[str, Tuple[str, str, str]] = {
 }
 
 
+# Input paths are opened by triage itself, which turns a missing or unreadable file into
+# one line and exit 3 (InputError). click's own check (readable=True by default) would
+# pre-empt that with a usage error, exit 2, whenever the file exists but cannot be read.
+INPUT_PATH = click.Path(dir_okay=True, readable=False, path_type=str)
+INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=False, path_type=str)
+
+
 def names_input(func: Callable) -> Callable:
     """Decorate a command taking `paths` so its errors name the first input file."""
 

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import click
 
+from triage.cli import INPUT_PATH
 from triage.errors import EXIT_BATCH_ERRORS
 
 FORMATS = ("text", "json", "csv", "markdown", "html")
@@ -68,7 +69,7 @@ def _parse_shard(text: Optional[str]) -> Optional[Tuple[int, int]]:
 
 
 @click.command("batch")
-@click.argument("roots", nargs=-1, required=True, type=click.Path())
+@click.argument("roots", nargs=-1, required=True, type=INPUT_PATH)
 @click.option("--output", "-o", "outdir", default="triage-batch", show_default=True,
               type=click.Path(file_okay=False), help="Directory for the result store, per-dump reports and fleet files.")
 @click.option("--jobs", "-j", default=0, type=click.IntRange(min=0),

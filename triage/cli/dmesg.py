@@ -10,11 +10,11 @@ which triage.cli.main also runs directly for `triage dmesg PATH...` without opti
 
 import click
 
-from triage.cli import names_input
+from triage.cli import names_input, INPUT_PATH
 
 
 @click.command("dmesg")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("paths", nargs=-1, required=True, type=INPUT_PATH)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
 @click.option("--caller", is_flag=True,
               help="Add the caller column ([T123]/[C1]) as makedumpfile 1.7.4+ prints it.")

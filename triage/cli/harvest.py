@@ -5,11 +5,12 @@ from typing import Tuple
 
 import click
 
+from triage.cli import INPUT_PATH
 from triage.errors import EXIT_BATCH_ERRORS, InputError
 
 
 @click.command("harvest")
-@click.argument("dirs", nargs=-1, type=click.Path(path_type=str))
+@click.argument("dirs", nargs=-1, type=INPUT_PATH)
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Dumps analysed at once (1 keeps boot light).")
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from triage.cli import names_input
+from triage.cli import names_input, INPUT_PATH
 from triage.errors import EXIT_PARTIAL
 
 # makedumpfile -d bits: which page classes a filtered dump left out.
@@ -21,7 +21,7 @@ def excluded_classes(level):
 
 def gather(paths):
     """Everything `info` reports, as a dict, plus the partial flag."""
-    from triage.logsource import open_reader
+    from triage.logsource import open_reader, utsname_mismatch
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import TriageError, UnsupportedArchError
     with open_reader(list(paths)) as reader:
@@ -37,6 +37,10 @@ def gather(paths):
                 mem = KernelMemory(reader, info, facts.arch)
                 layout = mem.translator.layout or None
                 hostname, version, machine = read_utsname(mem, info)
+                mismatch = utsname_mismatch(reader, hostname, version)
+                if mismatch:
+                    facts.problems.extend(mismatch)
+                    facts.complete = False
             except UnsupportedArchError:
                 raise                   # exit 10: what the dump is cannot be described further
             except TriageError as exc:
@@ -72,7 +76,7 @@ def gather(paths):
 
 
 @click.command("info")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("paths", nargs=-1, required=True, type=INPUT_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @names_input

@@ -38,20 +38,22 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
 
     Returns 0, or EXIT_PARTIAL after a one-line warning on stderr when the dump is
     truncated or incomplete (every record that could be read is printed)."""
-    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log
+    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log, text_sample
     from triage.errors import FormatError
     out = sys.stdout.buffer
     head = sniff(paths[0])
     if not is_dump(head):
-        if not looks_like_text(head):
+        if not looks_like_text(text_sample(paths[0], head)):
             raise FormatError("neither a vmcore nor a text kernel log", path=paths[0])
         _write_text_log(paths[0], as_json, out)
         return 0
     raw = not as_json and not caller
+    wrote = 0
     with open_reader(list(paths)) as reader:
         log, records, _info = stream_dump_log(reader, columns=raw)
         if log.kind == "plain" and not as_json:
             out.write(log.raw_text or b"")
+            wrote += bool(log.raw_text)
         elif as_json:
             import json
             levels = log.kind == "lockless"
@@ -60,19 +62,36 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
                 chunk.append(json.dumps(_json_record(rec, levels)))
                 if len(chunk) >= _BATCH:
                     out.write(("\n".join(chunk) + "\n").encode())
+                    wrote += len(chunk)
                     chunk = []
             if chunk:
                 out.write(("\n".join(chunk) + "\n").encode())
+                wrote += len(chunk)
         else:
             from triage.printk.format import format_columns, format_records
             blocks = format_columns(records) if raw else format_records(records, caller, _BATCH)
             for block in blocks:
                 out.write(block)
+                wrote += bool(block)
         out.flush()
+        if not wrote and log.partial:
+            # the ring was found, but its records lie past the cut: say so as for a dump
+            # cut before its log (exit 5, the log saved beside it), not "partial" with nothing
+            from triage.logsource import _cut_before_log, no_record_error
+            raise _cut_before_log(reader, no_record_error(reader, log))
         facts = reader.facts()
     if log.partial or not facts.complete:
         why = "; ".join(facts.problems + log.problems) or "some log pages are missing"
-        sys.stderr.write(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})\n")
+        sys.stderr.write(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})"
+                         f"{beside_hint(paths[0]) if log.partial else ''}\n")
         sys.stderr.flush()
         return EXIT_PARTIAL
     return 0
+
+
+def beside_hint(path: str) -> str:
+    """"; the kernel log saved beside it is PATH" when a kdump tool saved one: what to
+    read for the records a partial dump lost."""
+    from triage.logsource import sibling_log
+    beside = sibling_log(path)
+    return f"; the kernel log saved beside it is {beside}" if beside else ""

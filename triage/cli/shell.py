@@ -10,14 +10,14 @@ from typing import Optional, Tuple
 
 import click
 
-from triage.cli import names_input
+from triage.cli import names_input, INPUT_FILE, INPUT_PATH
 from triage.cli.debuginfo_options import debuginfo_options
 from triage.errors import FormatError
 
 
 @click.command("shell")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
-@click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=str),
+@click.argument("paths", nargs=-1, required=True, type=INPUT_PATH)
+@click.option("--vmlinux", type=INPUT_FILE,
               help="A DWARF vmlinux to load instead of the dump's own BTF (exit 7 when its build id is not "
                    "the dump's).")
 @debuginfo_options()

@@ -16,6 +16,7 @@ from triage.errors import CorruptDumpError, FormatError, InputError
 
 ELF_MAGIC = b"\x7fELF"
 KDUMP_SIGNATURES = (b"KDUMP   ", b"DISKDUMP")
+_SIGNATURES = (ELF_MAGIC, *KDUMP_SIGNATURES, b"makedumpfile")
 
 
 def _kind_of(head: bytes) -> Optional[str]:
@@ -33,7 +34,11 @@ def _open_store(path: str):
 
     raw = FileStore(path)
     try:
-        kind = _kind_of(raw.read(0, 16))
+        head = raw.read(0, 16)
+        kind = _kind_of(head)
+        if kind is None and 2 <= len(head) < 16 and any(m.startswith(head) for m in _SIGNATURES):
+            raise CorruptDumpError(f"file ends inside the dump signature: a dump cut short after "
+                                   f"{len(head)} bytes", path=path)
         if kind is None:
             raise FormatError("not a vmcore (no ELF, KDUMP/DISKDUMP or makedumpfile flattened signature)",
                               path=path)

@@ -63,6 +63,11 @@ class DumpReader:
         """True when the page frame is present in the dump."""
         raise NotImplementedError
 
+    def header_utsname(self) -> Optional[Dict[str, str]]:
+        """The utsname the dump's own header carries (kdump-compressed files written by
+        makedumpfile), to be checked against init_uts_ns in memory; None when none."""
+        return None
+
     def virtual_segments(self) -> List[tuple]:
         """(vaddr, paddr, size) ranges the file itself maps, if any (ELF PT_LOAD vaddrs)."""
         return []

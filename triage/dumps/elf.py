@@ -95,6 +95,23 @@ def open_source(path: str) -> Tuple[object, int, object]:
     return f, size, mm
 
 
+def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
+    """PT_LOAD segments whose file bytes overlap, except where they hold the same
+    physical frames (QEMU's paging dumps point every virtual mapping of a frame at one
+    copy of it): a p_offset or p_filesz moved by a flipped byte shows as an overlap."""
+    out = []
+    prev = None
+    for start, end, paddr, i in sorted(ranges):
+        if prev is not None and start < prev[1] and start - prev[0] != paddr - prev[2]:
+            out.append(f"program header {i} field p_offset or p_filesz: its file data "
+                       f"[{start:#x}, {end:#x}) overlaps that of program header {prev[3]}")
+            if len(out) >= 3:
+                break
+        if prev is None or end > prev[1]:
+            prev = (start, end, paddr, i)
+    return out
+
+
 class ElfReader(DumpReader):
     """Physical-memory view of one ELF core file.
 
@@ -138,8 +155,10 @@ class ElfReader(DumpReader):
         return self._read(off, size, what)
 
     def _parse_headers(self) -> None:
-        if self._size < 16 or bytes(self._buf[:4]) != ELFMAG:
+        if self._size < 4 or bytes(self._buf[:4]) != ELFMAG:
             raise FormatError("not an ELF file", path=self.path)
+        if self._size < 16:
+            raise CorruptDumpError(f"file ends inside the ELF header's e_ident ({self._size} bytes)", path=self.path)
         ei_class, ei_data = self._buf[4], self._buf[5]
         if ei_class not in (1, 2):
             raise CorruptDumpError(f"bad ELF class byte {ei_class}", path=self.path, offset=4)
@@ -203,6 +222,9 @@ class ElfReader(DumpReader):
             raise CorruptDumpError(f"{what} is not in the file", path=self.path, offset=e_phoff)
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
+        file_ranges: List[Tuple[int, int, int, int]] = []
+        unwritten: List[int] = []       # first and last index only: phnum is untrusted
+        odd_types = 0
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
@@ -226,6 +248,18 @@ class ElfReader(DumpReader):
                         raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
+            if p_type not in (PT_NOTE, PT_LOAD):
+                if not any(f):
+                    # all zeros: makedumpfile -E ran out of space before writing it
+                    # (e_flags says incomplete); a PT_LOAD with a flipped type keeps
+                    # its other fields
+                    unwritten[1 if unwritten else 0:] = [i]
+                else:
+                    # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose
+                    # type byte flipped would otherwise drop its memory without a word
+                    odd_types += 1
+                    if odd_types <= _SAME_PROBLEM_SHOWN:
+                        bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 into_headers += 1
@@ -240,8 +274,18 @@ class ElfReader(DumpReader):
                                            f"{p_memsz:#x} is past the largest physical address (2**56)",
                                            path=self.path, offset=e_phoff + i * phent)
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
+                if p_filesz:
+                    file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
         if into_headers > _SAME_PROBLEM_SHOWN:
             bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
+        if odd_types > _SAME_PROBLEM_SHOWN:
+            bad.append(f"{odd_types - _SAME_PROBLEM_SHOWN} more program headers have a p_type neither "
+                       "PT_LOAD nor PT_NOTE")
+        bad.extend(_overlapping_data(file_ranges))
+        if unwritten:
+            bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
+                       "the writer stopped before them)" if len(unwritten) > 1 else
+                       f"program header {unwritten[0]} was never written (all zeros)")
         self._raw_loads = loads
         self._build_segments(loads)
         self._problems.extend(bad)

@@ -514,6 +514,10 @@ class KdumpReader(DumpReader):
         # VMCOREINFO contradicts (_header_problems names it) is read as VMCOREINFO says
         return arch_of_text(self.vmcoreinfo()) or (machine if machine and machine != "Unknown" else None)
 
+    def header_utsname(self) -> Optional[Dict[str, str]]:
+        uts = self._parts[0].hdr.utsname
+        return dict(uts) if uts.get("sysname") else None     # QEMU leaves it empty
+
     def _header_problems(self) -> List[str]:
         """Header fields that contradict VMCOREINFO, the notes or the file's own layout:
         what a flipped byte looks like. Each names the field (docs/dump-formats.md)."""
@@ -533,6 +537,8 @@ class KdumpReader(DumpReader):
                     _ARCH_ALIASES.get(uts["machine"]) != vmci_arch:
                 bad("utsname.machine", f"is {uts['machine']!r} but VMCOREINFO holds {vmci_arch} keys "
                                        f"(read as {vmci_arch})")
+            for why in h.utsname_damage:
+                out.append(f"{name}: header field {why}")
             if uts.get("sysname") not in ("", "Linux"):
                 bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
             if uts.get("release") and release and uts["release"] != release:

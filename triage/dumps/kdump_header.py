@@ -15,9 +15,9 @@ diskdump_mod.h:
 """
 
 import struct
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
-from triage.datarecord import DataRecord
+from triage.datarecord import DataRecord, Factory
 from triage.dumps.store import Store
 from triage.errors import CorruptDumpError, FormatError
 
@@ -67,6 +67,7 @@ class KdumpHeader(DataRecord):
     offset_eraseinfo: int = 0
     size_eraseinfo: int = 0
     max_mapnr_32: int = 0        # the 32-bit max_mapnr of block 0 (v6 writers clamp it)
+    utsname_damage: List[str] = Factory(list)   # utsname fields whose bytes no kernel writes
 
     @property
     def incomplete(self) -> bool:
@@ -89,6 +90,31 @@ class KdumpHeader(DataRecord):
 
 def _cstr(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _uts_damage(uts: bytes) -> List[str]:
+    """utsname fields holding bytes no kernel writes: the kernel keeps each one a
+    text string (sethostname takes any bytes: UTF-8 is allowed) zero-padded to 65 bytes (sethostname and friends clear the rest),
+    and makedumpfile copies the struct whole; so a non-printable byte, or a non-zero
+    byte after the terminator, is a damaged header (a flipped byte in padding would
+    otherwise change nothing anyone sees)."""
+    out = []
+    for i, name in enumerate(UTS_FIELDS):
+        field = uts[i * 65:(i + 1) * 65]
+        text, _, pad = field.partition(b"\0")
+        if any(b < 0x20 or b == 0x7F for b in text) or not _is_utf8(text):
+            out.append(f"utsname.{name} holds bytes that are no text ({text[:65]!r})")
+        elif any(pad):
+            out.append(f"utsname.{name} has non-zero bytes after its terminating NUL")
+    return out
 
 
 def parse_header(store: Store) -> KdumpHeader:
@@ -120,7 +146,7 @@ def parse_header(store: Store) -> KdumpHeader:
         signature=sig.decode("ascii").strip(), header_version=version, utsname=utsname,
         timestamp=tv_sec + tv_usec / 1e6, status=status, block_size=block_size,
         sub_hdr_size=sub_hdr_size, bitmap_blocks=bitmap_blocks, max_mapnr=max_mapnr,
-        nr_cpus=nr_cpus, end_pfn=max_mapnr, max_mapnr_32=max_mapnr)
+        nr_cpus=nr_cpus, end_pfn=max_mapnr, max_mapnr_32=max_mapnr, utsname_damage=_uts_damage(uts))
     if hdr.signature == "KDUMP" and sub_hdr_size > 0:
         _parse_sub_header(store, hdr)
     if hdr.max_mapnr * block_size > MAX_PHYS:

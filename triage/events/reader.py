@@ -1,6 +1,9 @@
 """Read kernel log text from a file without trusting it: bounded line length,
 any bytes (invalid UTF-8 decoded with replacement characters)."""
 
+import io
+import os
+import stat
 from typing import BinaryIO, Iterator
 
 from triage.events.prefix import MAX_LINE
@@ -14,7 +17,10 @@ def iter_lines(fp: BinaryIO) -> Iterator[str]:
     """Yield decoded lines from a binary stream; memory stays O(_KEEP + _CHUNK)."""
     buf = bytearray()
     overflow = False
+    holes = _hole_skipper(fp)
     while True:
+        if holes is not None:
+            holes()
         chunk = fp.read(_CHUNK)
         if not chunk:
             break
@@ -44,6 +50,32 @@ def iter_lines(fp: BinaryIO) -> Iterator[str]:
             start = nl + 1
     if buf or overflow:
         yield _decode(buf, overflow)
+
+
+def _hole_skipper(fp: BinaryIO):
+    """For a regular file: a function that moves `fp` past a hole it stands in, else None.
+
+    A hole reads as NULs, which carry no text: `logrotate copytruncate` leaves a log
+    that begins with gigabytes of hole, and time must follow the bytes really present."""
+    seek_data = getattr(os, "SEEK_DATA", None)
+    try:
+        fd = fp.fileno()
+        if seek_data is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+    def skip() -> None:
+        pos = fp.tell()
+        try:
+            data = os.lseek(fd, pos, seek_data)
+        except OSError:            # ENXIO: nothing but a hole up to the end
+            data = os.fstat(fd).st_size
+        if data > pos:
+            fp.seek(data)
+        else:
+            fp.seek(pos)            # lseek moved the descriptor under the buffer
+    return skip
 
 
 def _decode(buf: bytearray, overflow: bool) -> str:
