@@ -47,6 +47,7 @@ class HarvestOptions:
     timeout_s: float = 300.0
     memory_mb: int = 0
     temp_limit_mb: int = 4096
+    facts: bool = True                      # read the dump facts (drgn, BTF), as `triage analyze` does
     analyze: Optional[Callable[[Any], Any]] = None
     before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
 
@@ -75,7 +76,18 @@ def file_state(item: DumpItem) -> List[List[Any]]:
 
 
 def wanted_state(item: DumpItem, opts: HarvestOptions) -> Dict[str, Any]:
-    return {"triage_version": triage.__version__, "rules": opts.analysis_key, "files": file_state(item)}
+    # with and without dump facts the reports differ: a change of --facts redoes them
+    rules = opts.analysis_key + ("+facts" if opts.facts else "")
+    return {"triage_version": triage.__version__, "rules": rules, "files": file_state(item)}
+
+
+def _analyze_fn(opts: HarvestOptions) -> Optional[Callable[[Any], Any]]:
+    """The per-dump analysis: `opts.analyze`, else analyze_path with or without the dump facts."""
+    if opts.analyze is not None or not opts.facts:
+        return opts.analyze
+    import functools
+    from triage.batch.work import default_analyze
+    return functools.partial(default_analyze, facts=True)
 
 
 class _Dir:
@@ -260,7 +272,7 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         tmp = tempfile.mkdtemp(prefix="triage-harvest-")
         try:
             ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=opts.analyze, reports=False, inline_reports=True)
+                              analyze=_analyze_fn(opts), reports=False, inline_reports=True)
             limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
                                    temp_budget=opts.temp_limit_mb << 20)
 
