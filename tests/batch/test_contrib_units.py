@@ -98,3 +98,51 @@ def test_kdump_post_hook_only_leaves_a_marker(tmp_path):
     assert after == sorted(before + [marker.relative_to(tmp_path)])
     conf = (CONTRIB / "kdump" / "kdump.conf.example").read_text()
     assert "\nkdump_post /usr/local/sbin/kdump-post-triage.sh\n" in conf
+
+
+def _unit_command(line: str) -> list:
+    """An Exec*= value as the argv systemd runs: the "-" prefix dropped, quotes
+    split as systemd does for this simple case, "$$" turned into "$"."""
+    import shlex
+    return [a.replace("$$", "$") for a in shlex.split(line.split("=", 1)[1].lstrip("-@:+!"))]
+
+
+def test_kdump_tools_hook_leaves_its_marker_before_the_dump(tmp_path):
+    """Debian's /etc/init.d/kdump-tools start (the ExecStart of kdump-tools-dump.service
+    in the capture kernel) runs `kdump-config savecore` and then `reboot -f` in the
+    same process: an ExecStartPost= would never run. So the drop-in's command is an
+    ExecStartPre=; run it as systemd would, with KDUMP_COREDIR from
+    /etc/default/kdump-tools (here a temporary directory, created if missing)."""
+    text = (CONTRIB / "kdump-tools" / "kdump-tools-dump.service.d" / "triage.conf").read_text()
+    lines = [ln for ln in text.splitlines() if ln.startswith("Exec")]
+    assert [ln.split("=", 1)[0] for ln in lines] == ["ExecStartPre"]
+    assert lines[0].split("=", 1)[1].startswith("-")           # never fails the dump
+    argv = _unit_command(lines[0])
+    for shell in ("sh", "busybox sh"):
+        if shutil.which(shell.split()[0]) is None:
+            continue
+        coredir = tmp_path / shell.replace(" ", "-") / "crash"
+        r = subprocess.run(shell.split() + argv[1:], env={"PATH": os.environ["PATH"], "KDUMP_COREDIR": str(coredir)},
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert (coredir / ".triage-pending").read_text() == "kdump-tools\n"
+        assert sorted(p.name for p in coredir.iterdir()) == [".triage-pending"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "busybox sh"])
+def test_kdump_post_hook_runs_in_small_shells(tmp_path, shell):
+    """The dracut initramfs runs kdump_post with its own shell (bash or busybox): the
+    hook parses and runs in each; a non-zero dump status is recorded, the marker
+    lands under whichever of /sysroot or /kdumproot holds the crash directory, and
+    with no crash directory at all nothing is created."""
+    if shutil.which(shell.split()[0]) is None:
+        pytest.skip(f"{shell} not installed")
+    hook = str(CONTRIB / "kdump" / "kdump-post-triage.sh")
+    assert subprocess.run(shell.split() + ["-n", hook], timeout=60).returncode == 0
+    kroot = tmp_path / "kdumproot"
+    (kroot / "data" / "crash").mkdir(parents=True)
+    env = dict(os.environ, KDUMP_ROOTS=f"{tmp_path / 'sysroot'} {kroot}", KDUMP_PATH="/data/crash")
+    r = subprocess.run(shell.split() + [hook, "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (kroot / "data" / "crash" / ".triage-pending").read_text() == "kdump-status=1\n"
+    assert not (tmp_path / "sysroot").exists()

@@ -22,6 +22,8 @@ import errno
 import fcntl
 import json
 import os
+import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -31,7 +33,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import triage
 from triage.batch import runner
-from triage.batch.discover import DumpItem, discover
+from triage.batch.discover import LINK_NOT_FOLLOWED, DumpItem, discover
 from triage.batch.work import WorkContext, analyze_item, base_record
 
 REPORT_TXT = "triage.txt"
@@ -138,12 +140,33 @@ class _Dir:
         except OSError:
             return False
 
+    def remove_stale_temps(self) -> None:
+        """Unlink the temporary reports a killed run left here (we hold the lock:
+        no other harvest is writing them). unlink never follows a link."""
+        try:
+            names = os.listdir(self.fd)
+        except OSError:
+            return
+        for n in names:
+            if _TEMP_RE.match(n):
+                try:
+                    os.unlink(n, dir_fd=self.fd)
+                except OSError:
+                    pass
+
     def write(self, name: str, data: bytes, mode: int) -> None:
         """Write `name` here atomically: a new temporary file (O_EXCL|O_NOFOLLOW),
         fsync, rename over `name` (which replaces a symlink rather than following it)."""
-        tmp = f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
-                     dir_fd=self.fd)
+        for _ in range(_TEMP_TRIES):
+            tmp = _temp_name(name)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
+                             dir_fd=self.fd)
+                break
+            except FileExistsError:
+                continue        # something (a planted link?) holds that name: never reuse it, take another
+        else:
+            raise FileExistsError(errno.EEXIST, f"no free temporary name for {name}")
         try:
             try:
                 os.fchmod(fd, mode)          # not widened by the umask, not narrowed either
@@ -167,14 +190,33 @@ class _Dir:
             pass
 
 
+_TEMP_TRIES = 16
+_TEMP_RE = re.compile(r"^\.triage\.(?:txt|json)\.[0-9a-f]{16}\.tmp$")
+
+
+def _temp_name(name: str) -> str:
+    """An unpredictable temporary name beside `name` (a dot file: not a dump name)."""
+    return f".{name}.{secrets.token_hex(8)}.tmp"
+
+
 def _dir_problem(d: _Dir) -> Optional[str]:
     """Why harvest must not write in this directory (None: it may)."""
-    if d.st.st_mode & 0o022:
-        return (f"crash directory is group- or world-writable (mode {stat.S_IMODE(d.st.st_mode):04o}); "
+    return _stat_problem(d.st)
+
+
+def _stat_problem(st: os.stat_result) -> Optional[str]:
+    """Why a directory with this stat is not harvest's to read or write (None: it is)."""
+    if st.st_mode & 0o022:
+        return (f"crash directory is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o}); "
                 "skipped: another user could plant files there")
-    if d.st.st_uid not in (0, os.geteuid()):
-        return f"crash directory is owned by uid {d.st.st_uid}, not by root or this user; skipped"
+    if st.st_uid not in (0, os.geteuid()):
+        return f"crash directory is owned by uid {st.st_uid}, not by root or this user; skipped"
     return None
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """Discovery may open files in this directory: only root (or this user) can put them there."""
+    return _stat_problem(st) is None
 
 
 def _report_mode(item: DumpItem) -> int:
@@ -202,7 +244,10 @@ def _pick(items: List[DumpItem]) -> Tuple[DumpItem, List[DumpItem]]:
 def harvest(dirs: List[str], opts: HarvestOptions,
             on_outcome: Optional[Callable[[Outcome], None]] = None) -> List[Outcome]:
     """Write a report beside every dump under `dirs` that has none or an outdated one."""
-    found = discover(dirs)
+    # Below the roots no directory link is followed (a planted link to /etc or /proc
+    # would make root read and write there), and in a directory others may write
+    # to no file is even opened: a planted FIFO or /proc/kmsg link would block boot.
+    found = discover(dirs, follow_links=False, trust=_trusted)
     bydir: Dict[str, List[DumpItem]] = {}
     outcomes: List[Outcome] = []
 
@@ -210,6 +255,12 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         outcomes.append(o)
         if on_outcome:
             on_outcome(o)
+
+    for path, why in found.skipped:
+        if why == LINK_NOT_FOLLOWED:
+            emit(Outcome(directory=path, action="skipped",
+                         message="a symbolic link to a directory; not followed: harvest reads and writes "
+                                 "only in real directories below the ones it is given"))
 
     for it in found.items:
         main = (it.vmcore or it.log)
@@ -318,6 +369,7 @@ def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], 
         text = f"triage could not analyse {item.id}: {out.message}\n"
     doc["harvest"] = state
     mode = _report_mode(item)
+    d.remove_stale_temps()
     try:
         # text first: triage.json carries the state, so a run cut between the two redoes both
         d.write(REPORT_TXT, text.encode("utf-8", "surrogateescape"), mode)
