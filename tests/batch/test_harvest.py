@@ -238,6 +238,8 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
     big = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-02-10:00:00", files=("vmcore",))
     r = harvest(tmp_path / "crash", "--memory-limit", "40")
     assert r.returncode == 9 and "Traceback" not in r.stderr
+    [line] = [ln for ln in r.stdout.splitlines() if ln.startswith(str(bad / "vmcore") + ": ")]
+    assert line.startswith(f"{bad / 'vmcore'}: error: ") and line.count(str(bad)) == 1, line
     assert "error" in (bad / "triage.txt").read_text()
     doc = json.loads((big / "triage.json").read_text())
     assert doc["harvest"]["status"] == "error" and "memory" in doc["harvest"]["error"].lower()
@@ -308,14 +310,17 @@ def test_read_only_crash_dir_fails_softly(tmp_path):
         r = harvest(tmp_path / "crash")
         assert r.returncode == 9 and "Traceback" not in r.stderr
         assert "cannot write the report here: Read-only file system" in r.stderr
+        assert "(analysis:" not in r.stderr         # seen from the mount before spending time on the dump
     finally:
         subprocess.run(["umount", str(d)])
     assert sorted(p.name for p in d.iterdir()) == sorted(KDUMP_FILES)
 
 
-def test_full_disk_fails_softly(tmp_path):
-    """A 64 KiB tmpfs as the crash directory, filled up: ENOSPC while writing the
-    report is a message, exit 9, and no half-written or temporary file stays."""
+@pytest.mark.parametrize("left_kib", [0, 8])
+def test_full_disk_fails_softly(tmp_path, left_kib):
+    """A 64 KiB tmpfs as the crash directory, filled up (0 KiB left: known from the
+    file system before analysing) or nearly (8 KiB left: ENOSPC while writing the
+    report): a message, exit 9, and no half-written or temporary file stays."""
     _need_mount(tmp_path)
     src = kdump_dirs(1)[0]
     d = tmp_path / "crash" / "127.0.0.1-2026-12-01-10:00:00"
@@ -331,10 +336,14 @@ def test_full_disk_fails_softly(tmp_path):
             pass
         finally:
             os.close(fd)
+        size = (d / "filler").stat().st_size
+        os.truncate(d / "filler", max(0, size - (left_kib << 10)))
         r = harvest(tmp_path / "crash")
         assert r.returncode == 9 and "Traceback" not in r.stderr
         assert "No space left on device" in r.stderr
-        assert sorted(p.name for p in d.iterdir()) == ["filler", "vmcore"]
+        assert ("(analysis: ok)" in r.stderr) == (left_kib > 0), r.stderr
+        assert not [p.name for p in d.iterdir() if p.name.startswith(".")]     # no temporary file
+        assert not (d / "triage.json").exists()
         (d / "filler").unlink()                           # space again: the next boot's run succeeds
         r = harvest(tmp_path / "crash")
         assert r.returncode == 0 and (d / "triage.json").is_file()

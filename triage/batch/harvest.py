@@ -199,6 +199,25 @@ def _temp_name(name: str) -> str:
     return f".{name}.{secrets.token_hex(8)}.tmp"
 
 
+_MIN_FREE = 4096           # less than one block free: the disk is full (nearly full: the write will tell)
+
+
+def _no_room(d: _Dir) -> Optional[str]:
+    """Why the reports cannot be written in this directory, known from its file
+    system (read-only mount, no space, no inodes); None when they may fit."""
+    try:
+        vfs = os.fstatvfs(d.fd)
+    except OSError:
+        return None             # not known: the write itself will tell
+    if vfs.f_flag & os.ST_RDONLY:
+        return os.strerror(errno.EROFS)
+    if vfs.f_bfree * vfs.f_frsize < _MIN_FREE:
+        return f"{os.strerror(errno.ENOSPC)} ({vfs.f_bfree * vfs.f_frsize >> 10} KiB free)"
+    if vfs.f_files and vfs.f_ffree < 2:
+        return f"{os.strerror(errno.ENOSPC)} (no free inode)"
+    return None
+
+
 def _dir_problem(d: _Dir) -> Optional[str]:
     """Why harvest must not write in this directory (None: it may)."""
     return _stat_problem(d.st)
@@ -310,6 +329,13 @@ def harvest(dirs: List[str], opts: HarvestOptions,
                 out.action = "unchanged"
                 out.status = have.get("status")
                 out.title, out.category = have.get("title"), have.get("category")
+                d.close()
+                emit(out)
+                continue
+            full = _no_room(d)
+            if full is not None:
+                # known before analysing: a read-only or full disk costs no analysis time at boot
+                out.action, out.message = "failed", f"cannot write the report here: {full}"
                 d.close()
                 emit(out)
                 continue

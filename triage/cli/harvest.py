@@ -59,7 +59,10 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
             click.echo(f"triage: harvest: warning: {safe_text(o.directory, 1000)}: {safe_text(w, 1000)}", err=True)
         if o.action in ("new", "updated"):
             if o.status == "error":
-                line = f"{where}: error: {safe_text(o.message, 500)}"
+                why = o.message or ""
+                if o.item_id and why.startswith(o.item_id + ": "):
+                    why = why[len(o.item_id) + 2:]          # the line starts with the path already
+                line = f"{where}: error: {safe_text(why, 500)}"
             else:
                 tag = " (partial)" if o.status == "partial" else ""
                 line = f"{where}: {safe_text(o.title, 300)} [{safe_text(o.category, 80)}]{tag}"
