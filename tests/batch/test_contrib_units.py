@@ -1,18 +1,19 @@
-"""The shipped integration (contrib/): systemd units pass `systemd-analyze verify`,
-the capture-kernel hooks only leave their marker.
+"""The shipped integration (contrib/): systemd units pass `systemd-analyze verify`
+as shipped, the service's command lines do what they say when run by hand, the
+capture-kernel hooks only leave their marker.
 
-`systemd-analyze verify` also checks that ExecStart's binary exists. The unit
-names /usr/bin/triage, where a package installs the console script; this
-machine runs triage from the source tree and may have no /usr/bin/triage, so
-the test verifies a copy whose ExecStart points at a stub executable in a
-temporary directory (and checks that the shipped line is exactly
-`/usr/bin/triage harvest`). A negative control (an unknown key) proves that
-verify really parses the files it is given.
+`systemd-analyze verify` also checks that ExecStart's binary exists: the service
+runs `/usr/bin/env triage harvest` (triage from systemd's default PATH, where pip
+puts it, /usr/local/bin or /usr/bin), so the shipped files verify unmodified on a
+machine where triage is not installed yet, as a reviewer's clean clone is. A
+negative control (an unknown key) proves that verify really parses the files.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTRIB = ROOT / "contrib"
 ANALYZE = shutil.which("systemd-analyze")
 needs_systemd = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze not installed (apt-get install systemd)")
+SERVICE = CONTRIB / "systemd" / "triage-harvest.service"
+# systemd's default PATH for services (systemd.exec(5), merged /usr).
+SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 
 
 def verify(*paths, env=None):
@@ -28,36 +32,91 @@ def verify(*paths, env=None):
                           timeout=120, cwd=paths[0].parent, env=env)
 
 
-def staged(tmp_path: Path, bogus: str = "") -> list:
-    stub = tmp_path / "bin" / "triage"
-    stub.parent.mkdir()
-    stub.write_text("#!/bin/sh\nexit 0\n")
-    stub.chmod(0o755)
-    out = []
-    for unit in sorted((CONTRIB / "systemd").iterdir()):
-        text = unit.read_text()
-        if unit.suffix == ".service":
-            assert "\nExecStart=/usr/bin/triage harvest\n" in text
-            text = text.replace("/usr/bin/triage", str(stub))
-        dest = tmp_path / unit.name
-        dest.write_text(text + bogus)
-        out.append(dest)
-    return out
+def units() -> list:
+    return sorted((CONTRIB / "systemd").iterdir())
 
 
 @needs_systemd
-def test_units_pass_systemd_analyze_verify(tmp_path):
-    units = staged(tmp_path)
-    assert {u.suffix for u in units} == {".service", ".path"}
-    r = verify(*units)
+def test_units_pass_systemd_analyze_verify():
+    """Every file under contrib/systemd, as shipped, one by one and together."""
+    shipped = units()
+    assert {u.suffix for u in shipped} == {".service", ".path"}
+    for u in shipped:
+        r = verify(u)
+        assert r.returncode == 0 and r.stderr.strip() == "", (u.name, r.stderr)
+    r = verify(*shipped)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
 
 
 @needs_systemd
 def test_verify_would_catch_a_broken_unit(tmp_path):
-    units = staged(tmp_path, bogus="\n[Service]\nNoSuchSetting=1\n")
-    r = verify(*[u for u in units if u.suffix == ".service"])
+    for u in units():
+        (tmp_path / u.name).write_text(u.read_text() + "\n[Service]\nNoSuchSetting=1\n")
+    r = verify(tmp_path / SERVICE.name)
     assert "NoSuchSetting" in r.stderr
+    # and a missing program: verify checks ExecStart's binary
+    (tmp_path / SERVICE.name).write_text(SERVICE.read_text().replace("/usr/bin/env triage", "/nonexistent/triage"))
+    r = verify(tmp_path / SERVICE.name)
+    assert r.returncode != 0 and "/nonexistent/triage" in r.stderr
+
+
+def _service_lines(key: str) -> list:
+    return [ln.split("=", 1)[1] for ln in SERVICE.read_text().splitlines() if ln.startswith(key + "=")]
+
+
+def test_service_command_lines_work_by_hand(tmp_path):
+    """Run ExecStartPre= and ExecStart= as systemd would (its default PATH, the unit's
+    Environment=, cwd /), in a private mount namespace whose /var is a temporary
+    tree: a RHEL kdump directory in /var/crash with the marker a capture-kernel
+    hook left, an ABRT problem directory in /var/spool/abrt. The marker is gone,
+    both dumps get their reports, and a second start writes nothing."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare (a private /var in a mount namespace)")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -m not permitted here: {probe.stderr.decode().strip()[:200]}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_harvest import copy_dir, kdump_dirs, snapshot
+    src = kdump_dirs(1)[0]
+    var = tmp_path / "var"
+    crash = copy_dir(src, var / "crash" / "192.168.0.7-2026-12-01-10:00:00", files=("vmcore-dmesg.txt",))
+    abrt = copy_dir(src, var / "spool" / "abrt" / "vmcore-192.168.0.8-2026-12-02-10:00:00",
+                    files=("vmcore-dmesg.txt",))
+    (var / "crash" / ".triage-pending").write_text("kdump-status=0\n")
+    (var / "tmp").mkdir()
+    # `triage` on PATH: the console script pip would install, here running this source tree
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "triage").write_text(f"#!/bin/sh\nPYTHONPATH={ROOT} exec {sys.executable} -m triage \"$@\"\n")
+    (bindir / "triage").chmod(0o755)
+    env = {"PATH": f"{bindir}:{SYSTEMD_PATH}", "LANG": "C.UTF-8"}
+    for assignment in _service_lines("Environment"):
+        k, v = assignment.split("=", 1)
+        env[k] = v
+    script = ["set -e", f"mount --make-rprivate / && mount --bind {shlex.quote(str(var))} /var"]
+    for key in ("ExecStartPre", "ExecStart"):
+        for line in _service_lines(key):
+            ignore = line.startswith("-")
+            cmd = line.lstrip("-@:+!")
+            script.append(f"{cmd}" + (" || true" if ignore else ""))
+
+    def start():
+        return subprocess.run(["unshare", "-m", "sh", "-c", "\n".join(script)], cwd="/", env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    r = start()
+    assert r.returncode == 0, r.stderr
+    assert not (var / "crash" / ".triage-pending").exists()
+    lines = r.stdout.splitlines()
+    assert [ln.split(": ")[0] for ln in lines] == ["/var/crash/192.168.0.7-2026-12-01-10:00:00/vmcore-dmesg.txt",
+                                                  "/var/spool/abrt/vmcore-192.168.0.8-2026-12-02-10:00:00/"
+                                                  "vmcore-dmesg.txt"], r.stdout
+    for d in (crash, abrt):
+        assert (d / "triage.json").is_file() and (d / "triage.txt").is_file()
+    before = snapshot(var)
+    r = start()
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    assert snapshot(var) == before
 
 
 @needs_systemd

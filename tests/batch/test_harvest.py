@@ -157,12 +157,16 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
     assert "(partial)" in [ln for ln in lines if "vmcore-incomplete" in ln][0]
 
 
-def test_second_run_writes_nothing(crashdir, first_run):
+def test_second_run_writes_nothing(crashdir, first_run, tmp_path):
     root, made = crashdir
     before = snapshot(root)
-    r = harvest(root)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    tmp_before = tmpdir.stat().st_mtime_ns
+    r = harvest(root, env=dict(os.environ, TMPDIR=str(tmpdir)))
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     assert snapshot(root) == before                   # same inodes, mtimes, sizes; no temp files
+    assert tmpdir.stat().st_mtime_ns == tmp_before    # not even a temporary directory made and removed
 
 
 def test_changed_dump_is_analysed_again(tmp_path):

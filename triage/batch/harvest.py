@@ -344,7 +344,9 @@ def harvest(dirs: List[str], opts: HarvestOptions,
             files = sum(loc.size for loc in item.locations())
             todo.append((item.id, item, files, 0))
 
-        if todo and opts.before_work:
+        if not todo:
+            return outcomes     # nothing new: not even a temporary directory is made
+        if opts.before_work:
             opts.before_work()
         tmp = tempfile.mkdtemp(prefix="triage-harvest-")
         try:
