@@ -353,3 +353,32 @@ def test_full_disk_fails_softly(tmp_path, left_kib):
         assert r.returncode == 0 and (d / "triage.json").is_file()
     finally:
         subprocess.run(["umount", str(d)])
+
+
+def test_abrt_carries_the_reports_along(tmp_path):
+    """The unit runs before abrt-vmcore.service. What abrt-harvest-vmcore then does
+    (abrt/abrt src/hooks/abrt_harvest_vmcore.py.in): copy the kdump directory with
+    shutil.copytree to <spool>/vmcore-<name>.new, remove the original (CopyVMcore
+    = no), add its own files, chown 0:0, chmod 0700/0600, rename to vmcore-<name>.
+    The copy's report is up to date (copytree keeps mtimes): the path unit's next
+    run, over both directories, analyses nothing again."""
+    src = kdump_dirs(1)[0]
+    crash, spool = tmp_path / "crash", tmp_path / "abrt"
+    name = "127.0.0.1-2026-12-01-10:00:00"
+    d = copy_dir(src, crash / name, files=("vmcore", "vmcore-dmesg.txt"))
+    r = harvest(crash, "--no-facts")
+    assert r.returncode == 0 and (d / "triage.json").is_file(), r.stderr
+    spool.mkdir(mode=0o755)
+    new = spool / f"vmcore-{name}.new"
+    shutil.copytree(d, new)
+    shutil.rmtree(d)
+    for k, v in (("analyzer", "vmcore"), ("type", "vmcore"), ("component", "kernel"), ("uid", "0")):
+        (new / k).write_text(v)
+    os.chmod(new, 0o700)
+    for p in new.iterdir():
+        os.chmod(p, 0o600)
+    new.rename(spool / f"vmcore-{name}")
+    before = snapshot(spool)
+    r = harvest(crash, spool, "--no-facts")
+    assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
+    assert snapshot(spool) == before
