@@ -382,3 +382,47 @@ def test_abrt_carries_the_reports_along(tmp_path):
     r = harvest(crash, spool, "--no-facts")
     assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
     assert snapshot(spool) == before
+
+
+def test_journal_priorities_only_when_connected_to_the_journal(tmp_path):
+    """Under systemd, stdout and stderr are journal streams and JOURNAL_STREAM names
+    their device:inode: each line then starts with its syslog priority (<5> a new
+    report, <4> partial or a warning, <3> an error), which journald strips and
+    stores (`journalctl -p err -u triage-harvest`). Not connected: no prefix."""
+    src = kdump_dirs(1)[0]
+    crash = tmp_path / "crash"
+    good = copy_dir(src, crash / "127.0.0.1-2026-12-01-10:00:00", files=("vmcore-dmesg.txt",))
+    bad = crash / "127.0.0.1-2026-12-02-10:00:00"
+    bad.mkdir(mode=0o755)
+    (bad / "vmcore").write_bytes(b"\x7fELF" + bytes(4000))
+    wild = copy_dir(src, crash / "127.0.0.1-2026-12-03-10:00:00", files=("vmcore-dmesg.txt",))
+    os.chmod(wild, 0o777)
+
+    def run(journal: bool):
+        for p in crash.rglob("triage.*"):
+            p.unlink()
+        (r_out, w_out), (r_err, w_err) = os.pipe(), os.pipe()
+        st = os.fstat(w_err) if journal else None
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        if journal:
+            # stdout and stderr as one journal stream, as systemd connects them
+            os.close(w_out)
+            w_out = os.dup(w_err)
+            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+        p = subprocess.Popen(TRIAGE + ["harvest", str(crash), "--no-facts"], stdout=w_out, stderr=w_err, env=env)
+        os.close(w_out)
+        os.close(w_err)
+        with os.fdopen(r_out) as f1, os.fdopen(r_err) as f2:
+            out, err = f1.read(), f2.read()
+        assert p.wait(timeout=600) == 9
+        return out.splitlines(), err.splitlines()
+
+    out, err = run(journal=False)
+    assert not [ln for ln in out + err if ln.startswith("<")]
+    _, lines = run(journal=True)          # one stream: both outputs arrive on the stderr pipe
+    by_start = {ln.split(": ")[0]: ln for ln in lines if not ln.startswith("<") or "triage: harvest" not in ln}
+    assert by_start[f"<5>{good / 'vmcore-dmesg.txt'}"]
+    assert by_start[f"<3>{bad / 'vmcore'}"].startswith(f"<3>{bad / 'vmcore'}: error: ")
+    assert [ln for ln in lines if ln.startswith("<4>triage: harvest: warning: ") and str(wild) in ln]
+    assert [ln for ln in lines if ln.startswith("<3>triage: harvest: 1 of 3 dumps ended as errors")]
