@@ -49,8 +49,10 @@ def kdump_dirs(n=3):
 
 
 def harvest(*args, **kw):
-    return subprocess.run(TRIAGE + ["harvest", *map(str, args)], capture_output=True, text=True,
-                          timeout=900, **kw)
+    """`triage harvest ARGS` with --settle 0: the files a test has just copied are
+    young, and the default would wait 10 s for them (test_settle checks the wait)."""
+    return subprocess.run(TRIAGE + ["harvest", "--settle", "0", *map(str, args)], capture_output=True,
+                          text=True, timeout=900, **kw)
 
 
 def analyze_oracle(path, fmt="json"):
@@ -410,7 +412,8 @@ def test_journal_priorities_only_when_connected_to_the_journal(tmp_path):
             os.close(w_out)
             w_out = os.dup(w_err)
             env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        p = subprocess.Popen(TRIAGE + ["harvest", str(crash), "--no-facts"], stdout=w_out, stderr=w_err, env=env)
+        p = subprocess.Popen(TRIAGE + ["harvest", str(crash), "--no-facts", "--settle", "0"], stdout=w_out,
+                             stderr=w_err, env=env)
         os.close(w_out)
         os.close(w_err)
         with os.fdopen(r_out) as f1, os.fdopen(r_err) as f2:

@@ -29,7 +29,7 @@ LOG = "vmcore-dmesg.txt"
 
 
 def opts(**kw):
-    return hv.HarvestOptions(analysis_key=analysis_key(), facts=False, **kw)
+    return hv.HarvestOptions(analysis_key=analysis_key(), facts=False, settle_s=0, **kw)
 
 
 def test_planted_directory_link_is_not_followed(tmp_path):
@@ -213,3 +213,58 @@ def test_reports_are_written_through_the_directory_descriptor_with_o_nofollow(tm
     assert dir_opens
     renames = [ln for ln in lines if "rename" in ln and ".triage." in ln]
     assert len(renames) == 2 and all("AT_FDCWD" not in ln for ln in renames), renames
+
+
+def test_a_dump_still_being_copied_in_is_waited_for(tmp_path):
+    """The path unit starts harvest when a crash directory appears; `cp -r` is then
+    still writing the vmcore and nothing would start harvest again when it ends.
+    With --settle 2, harvest waits until the files have been still for 2 s and
+    reports the whole dump (before: the half-copied file, a wrong or error report)."""
+    import threading
+    src = kdump_dirs(1)[0]
+    d = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-01-10:00:00", files=(LOG,))
+    data = (src / "vmcore").read_bytes()
+    chunks = 8
+    step = len(data) // chunks + 1
+    started = threading.Event()
+
+    def copy_slowly():
+        with open(d / "vmcore", "wb") as f:
+            for i in range(chunks):
+                f.write(data[i * step:(i + 1) * step])
+                f.flush()
+                started.set()
+                time.sleep(0.5)
+
+    t = threading.Thread(target=copy_slowly)
+    t.start()
+    try:
+        assert started.wait(60)
+        outs = hv.harvest([str(tmp_path / "crash")], hv.HarvestOptions(analysis_key=analysis_key(), facts=False,
+                                                                         settle_s=2))
+    finally:
+        t.join()
+    [out] = outs
+    doc = json.loads((d / "triage.json").read_text())
+    assert doc["harvest"]["files"][0][:2] == ["vmcore", len(data)], doc["harvest"]["files"]
+    assert out.status == "ok" and doc["harvest"]["status"] == "ok"
+
+
+def test_settle_ignores_times_in_the_future_and_is_bounded(tmp_path):
+    """A dump whose mtime lies in the future (another clock) does not make harvest
+    wait; a file that keeps changing makes it wait no longer than settle_max_s."""
+    src = kdump_dirs(1)[0]
+    d = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-01-10:00:00", files=(LOG,))
+    future = time.time() + 7 * 86400
+    os.utime(d / LOG, (future, future))
+    # its ctime is now: young. With settle 1 s the wait is about 1 s, not a week.
+    t0 = time.monotonic()
+    hv.harvest([str(tmp_path / "crash")], hv.HarvestOptions(analysis_key=analysis_key(), facts=False,
+                                                            settle_s=1, settle_max_s=120))
+    assert time.monotonic() - t0 < 60
+    assert (d / "triage.json").is_file()
+    (d / "triage.json").unlink()
+    t0 = time.monotonic()
+    hv.harvest([str(tmp_path / "crash")], hv.HarvestOptions(analysis_key=analysis_key(), facts=False,
+                                                            settle_s=3600, settle_max_s=2))
+    assert time.monotonic() - t0 < 60 and (d / "triage.json").is_file()

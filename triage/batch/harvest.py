@@ -33,7 +33,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import triage
 from triage.batch import runner
-from triage.batch.discover import LINK_NOT_FOLLOWED, DumpItem, discover
+from triage.batch.discover import LINK_NOT_FOLLOWED, Discovery, DumpItem, discover
 from triage.batch.work import WorkContext, analyze_item, base_record
 
 REPORT_TXT = "triage.txt"
@@ -50,6 +50,8 @@ class HarvestOptions:
     memory_mb: int = 0
     temp_limit_mb: int = 4096
     facts: bool = True                      # read the dump facts (drgn, BTF), as `triage analyze` does
+    settle_s: float = 10.0                  # wait until the dumps found have been still this long
+    settle_max_s: float = 600.0             # ... but no longer than this
     analyze: Optional[Callable[[Any], Any]] = None
     before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
 
@@ -260,13 +262,54 @@ def _pick(items: List[DumpItem]) -> Tuple[DumpItem, List[DumpItem]]:
     return ordered[0], ordered[1:]
 
 
+def _settled_discovery(dirs: List[str], opts: HarvestOptions) -> Discovery:
+    """Discovery, once the dumps and logs found have not changed for opts.settle_s.
+
+    The path unit starts harvest as soon as a crash directory appears; one being
+    copied in (cp -r, rsync) is still growing, and nothing would start harvest
+    again when the copy ends. Files being written have a young mtime, or ctime
+    (cp -p sets the old mtime only at the end; ctime is always now). At boot the
+    dumps were written before the reboot, and this costs nothing."""
+    deadline = time.monotonic() + opts.settle_max_s
+    while True:
+        found = discover(dirs, follow_links=False, trust=_trusted)
+        if opts.settle_s <= 0:
+            return found
+        quiet = _quiet_for(found)
+        left = deadline - time.monotonic()
+        if quiet >= opts.settle_s or left <= 0:
+            return found
+        time.sleep(min(opts.settle_s - quiet, left) + 0.05)
+
+
+def _quiet_for(found: Discovery) -> float:
+    """Seconds since the last change of a dump or log found in a trusted directory."""
+    newest = None
+    now = time.time()
+    for it in found.items:
+        for loc in it.locations():
+            if loc.member is not None:
+                continue
+            try:
+                if not _trusted(os.stat(os.path.dirname(loc.path))):
+                    continue        # skipped anyway: nobody else can make harvest wait
+                st = os.stat(loc.path)
+            except OSError:
+                continue
+            # a time in the future (another clock, a copy with -p) says nothing of a write going on
+            times = [t for t in (st.st_mtime, st.st_ctime) if t <= now + 1]
+            if times:
+                newest = max(times) if newest is None else max(newest, *times)
+    return float("inf") if newest is None else now - newest
+
+
 def harvest(dirs: List[str], opts: HarvestOptions,
             on_outcome: Optional[Callable[[Outcome], None]] = None) -> List[Outcome]:
     """Write a report beside every dump under `dirs` that has none or an outdated one."""
     # Below the roots no directory link is followed (a planted link to /etc or /proc
     # would make root read and write there), and in a directory others may write
     # to no file is even opened: a planted FIFO or /proc/kmsg link would block boot.
-    found = discover(dirs, follow_links=False, trust=_trusted)
+    found = _settled_discovery(dirs, opts)
     bydir: Dict[str, List[DumpItem]] = {}
     outcomes: List[Outcome] = []
 

@@ -22,12 +22,15 @@ from triage.errors import EXIT_BATCH_ERRORS, InputError
 @click.option("--signatures", "signature_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=str),
               help="Extra directory of signature rules (*.toml); repeatable. Changed rules re-analyse.")
+@click.option("--settle", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds the dumps found must have been still before they are analysed: a dump being "
+                   "copied in is waited for (at most 10 minutes). At boot they are long still.")
 @click.option("--facts/--no-facts", default=True,
               help="Read each vmcore's memory, task and module facts through drgn (types from the dump's "
                    "BTF; no debuginfo search), as `triage analyze` does (default: on).")
 @click.pass_context
 def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float, memory_limit: int,
-            temp_limit: int, signature_dirs: Tuple[str, ...], facts: bool) -> None:
+            temp_limit: int, signature_dirs: Tuple[str, ...], settle: float, facts: bool) -> None:
     """Write triage.txt and triage.json beside every dump under DIR... that has no
     up-to-date report (default: /var/crash and /var/spool/abrt, those that exist).
 
@@ -50,7 +53,7 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
             click.echo(f"triage: harvest: none of {', '.join(DEFAULT_DIRS)} exists; nothing to do", err=True)
             return
     opts = HarvestOptions(analysis_key=analysis_key(tuple(signature_dirs)), jobs=jobs, timeout_s=timeout,
-                          memory_mb=memory_limit, temp_limit_mb=temp_limit, facts=facts,
+                          memory_mb=memory_limit, temp_limit_mb=temp_limit, facts=facts, settle_s=settle,
                           # only when there is work: a boot with no new dump stays cheap
                           before_work=lambda: warm(tuple(signature_dirs), facts=facts))
 
