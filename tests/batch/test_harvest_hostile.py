@@ -268,3 +268,46 @@ def test_settle_ignores_times_in_the_future_and_is_bounded(tmp_path):
     hv.harvest([str(tmp_path / "crash")], hv.HarvestOptions(analysis_key=analysis_key(), facts=False,
                                                             settle_s=3600, settle_max_s=2))
     assert time.monotonic() - t0 < 60 and (d / "triage.json").is_file()
+
+
+def test_many_new_crash_directories_within_a_small_descriptor_limit(tmp_path):
+    """60 new crash directories under RLIMIT_NOFILE 40: no directory stays open while
+    the dumps are analysed (before: 'Too many open files' for the later ones, then
+    an internal error), every one gets its report."""
+    import resource
+    src = kdump_dirs(1)[0]
+    crash = tmp_path / "crash"
+    for i in range(60):
+        copy_dir(src, crash / f"10.5.0.{i}-2026-12-05-10:00:00", files=(LOG,))
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+    r = subprocess.run([sys.executable, "-m", "triage", "harvest", "--settle", "0", "--no-facts", str(crash)],
+                       capture_output=True, text=True, timeout=900, preexec_fn=low_limit)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(r.stdout.splitlines()) == 60 and r.stderr == ""
+    assert len(list(crash.glob("*/triage.json"))) == 60
+
+
+def test_a_crash_directory_replaced_during_the_analysis_is_not_written(tmp_path):
+    """The directory is opened again to write (no descriptor is held during the
+    analysis): when it is no longer the one planned (moved away and another put
+    in its place, by ABRT or by someone else), nothing is written, neither into
+    the newcomer nor after the moved one, and the outcome says why; the next run
+    finds the moved directory wherever it went."""
+    src = kdump_dirs(1)[0]
+    crash = tmp_path / "crash"
+    d = copy_dir(src, crash / "127.0.0.1-2026-12-01-10:00:00", files=(LOG,))
+    moved = tmp_path / "moved"
+
+    def analyze(path):
+        from triage.batch.work import default_analyze
+        diag = default_analyze(path)
+        os.rename(d, moved)                 # in the worker: the file system is shared
+        d.mkdir(mode=0o755)
+        return diag
+
+    [out] = hv.harvest([str(crash)], opts(analyze=analyze))
+    assert out.action == "failed" and "replaced" in out.message, out
+    assert list(d.iterdir()) == [] and not (moved / "triage.json").exists()

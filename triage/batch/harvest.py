@@ -334,100 +334,138 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         bydir.setdefault(where, []).append(it)
 
     todo: List[Tuple[str, DumpItem, int, int]] = []
-    pending: Dict[str, Tuple[_Dir, DumpItem, Dict[str, Any], Outcome]] = {}
-    try:
-        for path in sorted(bydir):
-            item, others = _pick(bydir[path])
-            out = Outcome(directory=path, action="skipped", item_id=item.id)
-            others = [o for o in others if o.vmcore is not None]
-            if others:
-                out.warnings.append(f"{len(others)} other dump(s) here not reported: "
-                                    + ", ".join(os.path.basename(o.id) for o in others))
-            try:
-                d = _Dir(path)
-            except OSError as exc:
-                link = exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path)
-                out.message = ("crash directory is a symbolic link; skipped: harvest writes only in "
-                               "real directories" if link else f"cannot open the crash directory: {exc.strerror}")
-                emit(out)
-                continue
-            why = _dir_problem(d)
-            if why is None and not d.lock():
-                why = "another triage harvest is writing here; skipped"
-            if why is not None:
-                out.message = why
-                d.close()
-                emit(out)
-                continue
-            try:
-                want = wanted_state(item, opts)
-            except OSError as exc:
-                out.action, out.status, out.message = "failed", "error", f"cannot stat the dump: {exc.strerror}"
-                d.close()
-                emit(out)
-                continue
-            have, warns = d.read_state()
-            out.warnings += warns
-            if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
-                out.action = "unchanged"
-                out.status = have.get("status")
-                out.title, out.category = have.get("title"), have.get("category")
-                d.close()
-                emit(out)
-                continue
-            full = _no_room(d)
-            if full is not None:
-                # known before analysing: a read-only or full disk costs no analysis time at boot
-                out.action, out.message = "failed", f"cannot write the report here: {full}"
-                d.close()
-                emit(out)
-                continue
-            out.action = "updated" if have is not None else "new"
-            pending[item.id] = (d, item, want, out)
-            files = sum(loc.size for loc in item.locations())
-            todo.append((item.id, item, files, 0))
-
-        if not todo:
-            return outcomes     # nothing new: not even a temporary directory is made
-        if opts.before_work:
-            opts.before_work()
-        tmp = tempfile.mkdtemp(prefix="triage-harvest-")
+    # No descriptor is kept while the dumps are analysed (a thousand new crash
+    # directories must not exhaust RLIMIT_NOFILE): each directory is opened again
+    # to write, and must still be the very directory (device, inode) planned.
+    pending: Dict[str, Tuple[str, Tuple[int, int], DumpItem, Dict[str, Any], Outcome]] = {}
+    for path in sorted(bydir):
+        item, others = _pick(bydir[path])
+        out = Outcome(directory=path, action="skipped", item_id=item.id)
+        others = [o for o in others if o.vmcore is not None]
+        if others:
+            out.warnings.append(f"{len(others)} other dump(s) here not reported: "
+                                + ", ".join(os.path.basename(o.id) for o in others))
         try:
-            ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=_analyze_fn(opts), reports=False, inline_reports=True)
-            limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
-                                   temp_budget=opts.temp_limit_mb << 20)
+            d = _Dir(path)
+        except OSError as exc:
+            link = exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path)
+            out.message = ("crash directory is a symbolic link; skipped: harvest writes only in "
+                           "real directories" if link else f"cannot open the crash directory: {exc.strerror}")
+            emit(out)
+            continue
+        why = _dir_problem(d)
+        if why is None and not d.lock():
+            why = "another triage harvest is writing here; skipped"
+        if why is not None:
+            out.message = why
+            d.close()
+            emit(out)
+            continue
+        try:
+            want = wanted_state(item, opts)
+        except OSError as exc:
+            out.action, out.status, out.message = "failed", "error", f"cannot stat the dump: {exc.strerror}"
+            d.close()
+            emit(out)
+            continue
+        have, warns = d.read_state()
+        out.warnings += warns
+        if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
+            out.action = "unchanged"
+            out.status = have.get("status")
+            out.title, out.category = have.get("title"), have.get("category")
+            d.close()
+            emit(out)
+            continue
+        full = _no_room(d)
+        d.close()
+        if full is not None:
+            # known before analysing: a read-only or full disk costs no analysis time at boot
+            out.action, out.message = "failed", f"cannot write the report here: {full}"
+            emit(out)
+            continue
+        out.action = "updated" if have is not None else "new"
+        pending[item.id] = (path, (d.st.st_dev, d.st.st_ino), item, want, out)
+        files = sum(loc.size for loc in item.locations())
+        todo.append((item.id, item, files, 0))
 
-            def work(it: DumpItem) -> Dict[str, Any]:
-                return analyze_item(it, ctx)
+    if not todo:
+        return outcomes     # nothing new: not even a temporary directory is made
+    if opts.before_work:
+        opts.before_work()
+    tmp = tempfile.mkdtemp(prefix="triage-harvest-")
+    try:
+        ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
+                          analyze=_analyze_fn(opts), reports=False, inline_reports=True)
+        limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
+                               temp_budget=opts.temp_limit_mb << 20)
 
-            for item_id, rec in runner.run(todo, work, limits):
-                d, item, want, out = pending.pop(item_id)
+        def work(it: DumpItem) -> Dict[str, Any]:
+            return analyze_item(it, ctx)
+
+        for item_id, rec in runner.run(todo, work, limits):
+            path, ident, item, want, out = pending.pop(item_id)
+            d, why = _reopen(path, ident)
+            if d is None:
+                out.action, out.message = "failed", why
+                _fill(item, rec, out)
+            else:
                 try:
                     _finish(d, item, want, rec, out)
                 finally:
                     d.close()
-                emit(out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            emit(out)
     finally:
-        for d, _, _, _ in pending.values():
-            d.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     return outcomes
 
 
-def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], out: Outcome) -> None:
-    """Write the two reports of one analysed item and fill its outcome."""
+_LOCK_WAIT_S = 5.0
+
+
+def _reopen(path: str, ident: Tuple[int, int]) -> Tuple[Optional[_Dir], str]:
+    """The crash directory opened again (no link followed) and locked, if it is still
+    the one planned and still harvest's to write in; else (None, why not)."""
+    try:
+        d = _Dir(path)
+    except OSError as exc:
+        return None, f"cannot open the crash directory: {exc.strerror}; report not written"
+    why = None
+    if (d.st.st_dev, d.st.st_ino) != ident:
+        why = "the crash directory was replaced while its dump was analysed; report not written"
+    else:
+        why = _dir_problem(d)
+    if why is None:
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        while not d.lock():
+            if time.monotonic() >= deadline:
+                why = "another process holds this crash directory's lock; report not written"
+                break
+            time.sleep(0.1)
+    if why is not None:
+        d.close()
+        return None, why
+    return d, ""
+
+
+def _fill(item: DumpItem, rec: Dict[str, Any], out: Outcome) -> Dict[str, Any]:
+    """Fill the outcome from an analysis record; return the full record."""
     if "id" not in rec:             # the worker died: only the runner's error fields
         full = base_record(item)
         full.update(rec)
         rec = full
-    reports = rec.pop("_reports", None) or {}
     verdict = rec.get("verdict") or {}
     out.status = rec.get("status", "error")
     out.title, out.category = verdict.get("title"), verdict.get("category")
-    if out.status == "error":
+    if out.status == "error" and out.action != "failed":
         out.message = rec.get("error") or "analysis failed"
+    return rec
+
+
+def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], out: Outcome) -> None:
+    """Write the two reports of one analysed item and fill its outcome."""
+    rec = _fill(item, rec, out)
+    reports = rec.pop("_reports", None) or {}
     state = dict(want, status=out.status, title=out.title, category=out.category,
                  analyzed=rec.get("analyzed"), problems=rec.get("problems") or [],
                  disagreements=rec.get("disagreements") or [], error=rec.get("error"),
