@@ -40,7 +40,7 @@ def units() -> list:
 def test_units_pass_systemd_analyze_verify():
     """Every file under contrib/systemd, as shipped, one by one and together."""
     shipped = units()
-    assert {u.suffix for u in shipped} == {".service", ".path"}
+    assert {u.suffix for u in shipped} == {".service", ".path", ".timer"}
     for u in shipped:
         r = verify(u)
         assert r.returncode == 0 and r.stderr.strip() == "", (u.name, r.stderr)
@@ -131,14 +131,40 @@ def test_kdump_tools_drop_in_verifies_merged_into_a_service(tmp_path):
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
 
 
-def test_service_never_runs_in_the_capture_kernel():
-    text = (CONTRIB / "systemd" / "triage-harvest.service").read_text()
+def test_service_never_runs_in_the_capture_kernel_nor_holds_the_boot():
+    """A oneshot service ordered after kdump and kdump-tools, kept out of the capture
+    kernel; started by a boot timer (not wanted by multi-user.target, which would
+    wait for every dump's analysis) and by the path unit watching the crash
+    directories; the timer and the path unit are kept out of the capture kernel too."""
+    text = SERVICE.read_text()
     assert "ConditionPathExists=!/proc/vmcore" in text
     assert "Type=oneshot" in text
     after = [ln for ln in text.splitlines() if ln.startswith("After=")][0].split("=", 1)[1].split()
     assert {"kdump.service", "kdump-tools.service"} <= set(after)
+    assert "WantedBy=" not in text and "RequiredBy=" not in text
     path = (CONTRIB / "systemd" / "triage-harvest.path").read_text()
-    assert "PathChanged=/var/crash" in path and "Unit=triage-harvest.service" in path
+    assert "PathChanged=/var/crash" in path and "PathChanged=/var/spool/abrt" in path
+    assert "PathExists=/var/crash/.triage-pending" in path and "Unit=triage-harvest.service" in path
+    timer = (CONTRIB / "systemd" / "triage-harvest.timer").read_text()
+    assert "OnBootSec=" in timer and "Unit=triage-harvest.service" in timer
+    for unit in (path, timer):
+        assert "ConditionPathExists=!/proc/vmcore" in unit
+
+
+@pytest.mark.skipif(shutil.which("systemctl") is None, reason="systemctl not installed")
+def test_enabling_the_service_enables_the_timer_and_the_path_unit(tmp_path):
+    """`systemctl --root DIR enable` works offline on a directory tree: enabling the
+    service (as docs/harvest.md says) hooks the timer into timers.target and the
+    path unit into paths.target, and nothing into multi-user.target."""
+    unitdir = tmp_path / "etc" / "systemd" / "system"
+    unitdir.mkdir(parents=True)
+    for u in units():
+        shutil.copy(u, unitdir / u.name)
+    r = subprocess.run(["systemctl", f"--root={tmp_path}", "enable", "triage-harvest.service"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    links = sorted(str(p.relative_to(unitdir)) for p in unitdir.rglob("*") if p.is_symlink())
+    assert links == ["paths.target.wants/triage-harvest.path", "timers.target.wants/triage-harvest.timer"]
 
 
 def test_kdump_post_hook_only_leaves_a_marker(tmp_path):
