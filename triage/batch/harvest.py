@@ -12,10 +12,13 @@ crash directory itself (opened with O_NOFOLLOW) and renamed into place: a
 planted `triage.json` symlink is replaced, never followed, and the directory
 cannot be swapped for a link mid-way. Group- or world-writable crash
 directories, directories owned by another user and crash directories that are
-symbolic links are skipped with a warning. Dumps are only ever opened
-read-only. Each dump is analysed by the batch's isolated runner (time and
-memory limits, crash isolation), so one bad dump cannot stall boot. Nothing
-here prints: outcomes are data for the CLI.
+symbolic links are skipped with a warning; in them no file is even opened, and
+no directory link below the roots is followed. Dumps are only ever opened
+read-only. No directory stays open while the dumps are analysed: each is opened
+again to write and must still be the same directory. Dumps still being copied
+in are waited for (--settle). Each dump is analysed by the batch's isolated
+runner (time and memory limits, crash isolation), so one bad dump cannot stall
+boot. Nothing here prints: outcomes are data for the CLI.
 """
 
 import errno
