@@ -13,6 +13,7 @@ Oracles:
     failure with a clear message, exit 9, no temporary file left).
 """
 
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from _dumps import finished_dumps  # noqa: E402
 from test_real_archive import expected_category, scenario_of  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
+HAVE_DRGN = importlib.util.find_spec("drgn") is not None
 KDUMP_FILES = ("vmcore", "vmcore-dmesg.txt", "kexec-dmesg.log")
 SOURCE = {}     # crash directory made by the fixture -> the generator's dump it copies
 
@@ -143,7 +145,8 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
             # the very report analyze gives, dump facts included (task, stack, modules, zones)
             assert {k: v for k, v in doc.items() if k != "harvest"} == oracle, d
             assert text == analyze_oracle(dump, "text")[1], d
-            assert "Loaded modules" in text and (doc.get("dump") or {}).get("tasks"), d
+            if HAVE_DRGN:       # without drgn both say the facts could not be read
+                assert "Loaded modules" in text and (doc.get("dump") or {}).get("tasks"), d
         line = [ln for ln in lines if ln.startswith(str(dump) + ":")]
         assert len(line) == 1 and oracle["verdict"]["title"] in line[0]
         assert f"[{oracle['verdict']['category']}]" in line[0]
