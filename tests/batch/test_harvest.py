@@ -186,13 +186,17 @@ def test_changed_dump_is_analysed_again(tmp_path):
     assert r.returncode == 0
     assert r.stdout.splitlines() and all(ln.startswith(str(d / "vmcore")) for ln in r.stdout.splitlines())
     assert (other / "triage.json").stat().st_ino == json_ino
-    # a new triage version (or other rules) re-analyses too
-    doc = json.loads((other / "triage.json").read_text())
-    doc["harvest"]["rules"] = "older-rules"
-    (other / "triage.json").write_text(json.dumps(doc))
-    r = harvest(tmp_path / "crash")
-    [line] = r.stdout.splitlines()
-    assert line.startswith(str(other / "vmcore-dmesg.txt") + ": ")
+    # a new triage version, other rules, or reports made without the dump facts re-analyse too
+    for key, old in (("rules", "older-rules"), ("triage_version", "0.0.1"), ("rules", None)):
+        doc = json.loads((other / "triage.json").read_text())
+        doc["harvest"][key] = old if old is not None else doc["harvest"][key].replace("+facts", "")
+        (other / "triage.json").write_text(json.dumps(doc))
+        r = harvest(tmp_path / "crash")
+        [line] = r.stdout.splitlines()
+        assert line.startswith(str(other / "vmcore-dmesg.txt") + ": "), (key, old)
+    assert harvest(tmp_path / "crash").stdout == ""
+    r = harvest(tmp_path / "crash", "--no-facts")         # --no-facts reports differ: made again
+    assert len(r.stdout.splitlines()) == 2
 
 
 def test_planted_symlinks_are_replaced_never_followed(tmp_path):
