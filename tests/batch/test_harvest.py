@@ -216,7 +216,8 @@ def test_planted_symlinks_are_replaced_never_followed(tmp_path):
     assert "symbolic link" in r.stderr
     # a link planted where the temporary name will be: O_EXCL|O_NOFOLLOW refuse it,
     # and the temporary names are unpredictable anyway; nothing but our files appear
-    assert sorted(p.name for p in d.iterdir()) == sorted(list(KDUMP_FILES) + ["triage.json", "triage.txt"])
+    assert sorted(p.name for p in d.iterdir()) == sorted(list(KDUMP_FILES) + ["triage.json", "triage.txt",
+                                                                            ".triage.lock"])
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
@@ -355,7 +356,7 @@ def test_full_disk_fails_softly(tmp_path, left_kib):
         assert r.returncode == 9 and "Traceback" not in r.stderr
         assert "No space left on device" in r.stderr
         assert ("(analysis: ok)" in r.stderr) == (left_kib > 0), r.stderr
-        assert not [p.name for p in d.iterdir() if p.name.startswith(".")]     # no temporary file
+        assert not [p.name for p in d.iterdir() if p.name.startswith(".triage.") and p.name.endswith(".tmp")]
         assert not (d / "triage.json").exists()
         (d / "filler").unlink()                           # space again: the next boot's run succeeds
         r = harvest(tmp_path / "crash")

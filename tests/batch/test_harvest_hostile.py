@@ -157,7 +157,8 @@ def test_planted_temporary_names_are_never_used(tmp_path, monkeypatch):
     assert (d / ".triage.txt.00000000000000aa.tmp").is_symlink()
     assert (d / ".triage.json.00000000000000bb.tmp").read_text() == "planted\n"
     assert not stale.exists()
-    assert sorted(p.name for p in d.iterdir()) == sorted([LOG, "triage.json", "triage.txt", *planted])
+    assert sorted(p.name for p in d.iterdir()) == sorted([LOG, "triage.json", "triage.txt", ".triage.lock",
+                                                          *planted])
 
 
 def test_a_hanging_dump_is_cut_at_the_timeout_and_the_next_goes_on(tmp_path):
@@ -204,7 +205,9 @@ def test_reports_are_written_through_the_directory_descriptor_with_o_nofollow(tm
         opens = [ln for ln in lines if f'{d / name}"' in ln and "open" in ln]
         assert opens, name
         assert all("O_RDONLY" in ln and "O_WRONLY" not in ln and "O_RDWR" not in ln for ln in opens), opens
-    creates = [ln for ln in lines if ".triage." in ln and "O_CREAT" in ln]
+    lock = [ln for ln in lines if '".triage.lock"' in ln]
+    assert lock and all("O_NOFOLLOW" in ln and "AT_FDCWD" not in ln for ln in lock), lock
+    creates = [ln for ln in lines if ".triage." in ln and "O_CREAT" in ln and ln not in lock]
     assert len(creates) == 2, creates
     for ln in creates:
         assert "openat(" in ln and "AT_FDCWD" not in ln
@@ -311,3 +314,31 @@ def test_a_crash_directory_replaced_during_the_analysis_is_not_written(tmp_path)
     [out] = hv.harvest([str(crash)], opts(analyze=analyze))
     assert out.action == "failed" and "replaced" in out.message, out
     assert list(d.iterdir()) == [] and not (moved / "triage.json").exists()
+
+
+def test_a_lock_on_the_directory_itself_cannot_stop_the_report(tmp_path):
+    """Any user may open a 0755 crash directory and flock it. Harvest locks a 0600
+    file inside instead, which only root can open: a lock held on the directory
+    (here by this test) does not stop the report (before: 'another triage
+    harvest is writing here; skipped', every boot). A harvest that does hold the
+    lock file makes another wait, then give up on that directory with exit 9."""
+    import fcntl
+    src = kdump_dirs(1)[0]
+    d = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-01-10:00:00", files=(LOG,))
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = harvest(tmp_path / "crash", "--no-facts")
+        assert r.returncode == 0 and (d / "triage.json").is_file(), r.stderr
+    finally:
+        os.close(fd)
+    assert stat.S_IMODE((d / ".triage.lock").stat().st_mode) == 0o600
+    (d / "triage.json").unlink()
+    fd = os.open(d / ".triage.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = harvest(tmp_path / "crash", "--no-facts")
+        assert r.returncode == 9 and "another triage harvest is writing here" in r.stderr, r.stderr
+        assert not (d / "triage.json").exists()
+    finally:
+        os.close(fd)

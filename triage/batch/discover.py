@@ -54,7 +54,7 @@ _LOG_MARK = re.compile(
 # they are ours, not the crashed kernel's.
 _OWN_REPORTS = {"triage.txt", "triage.json"}
 # ... and the temporary names it writes them under (one a killed run left behind).
-_OWN_TEMP = re.compile(r"^\.triage\.(?:txt|json)\.[0-9a-f]+\.tmp$")
+_OWN_TEMP = re.compile(r"^\.triage\.(?:(?:txt|json)\.[0-9a-f]+\.tmp|lock)$")
 _SNIFF = 65536
 # Why discover(follow_links=False) did not enter a directory (triage harvest warns with it).
 LINK_NOT_FOLLOWED = "symbolic link to a directory; not followed"

@@ -41,6 +41,7 @@ from triage.batch.work import WorkContext, analyze_item, base_record
 
 REPORT_TXT = "triage.txt"
 REPORT_JSON = "triage.json"
+LOCK_NAME = ".triage.lock"     # what harvest locks in a crash directory while it writes there
 DEFAULT_DIRS = ("/var/crash", "/var/spool/abrt")
 _STATE_MAX = 64 << 20       # a triage.json bigger than this is not ours
 
@@ -104,13 +105,24 @@ class _Dir:
         self.path = path
         self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         self.st = os.fstat(self.fd)
+        self.lock_fd: Optional[int] = None
 
     def close(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
         os.close(self.fd)
 
     def lock(self) -> bool:
+        """Take this directory's write lock: flock on LOCK_NAME, a 0600 file only
+        root (this user) can open, so that no other user can hold it (any user
+        may open and flock a 0755 directory itself). OSError when it cannot be made."""
+        if self.lock_fd is None:
+            self.lock_fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                                   | os.O_NONBLOCK, 0o600, dir_fd=self.fd)
+            if not stat.S_ISREG(os.fstat(self.lock_fd).st_mode):
+                raise OSError(errno.EINVAL, f"{LOCK_NAME} is not a regular file")
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except OSError:
             return False
@@ -357,8 +369,6 @@ def harvest(dirs: List[str], opts: HarvestOptions,
             emit(out)
             continue
         why = _dir_problem(d)
-        if why is None and not d.lock():
-            why = "another triage harvest is writing here; skipped"
         if why is not None:
             out.message = why
             d.close()
@@ -440,11 +450,14 @@ def _reopen(path: str, ident: Tuple[int, int]) -> Tuple[Optional[_Dir], str]:
         why = _dir_problem(d)
     if why is None:
         deadline = time.monotonic() + _LOCK_WAIT_S
-        while not d.lock():
-            if time.monotonic() >= deadline:
-                why = "another process holds this crash directory's lock; report not written"
-                break
-            time.sleep(0.1)
+        try:
+            while not d.lock():
+                if time.monotonic() >= deadline:
+                    why = "another triage harvest is writing here; report not written"
+                    break
+                time.sleep(0.1)
+        except OSError as exc:
+            why = f"cannot write the report here: {exc.strerror}"
     if why is not None:
         d.close()
         return None, why
