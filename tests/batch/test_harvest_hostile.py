@@ -342,3 +342,15 @@ def test_a_lock_on_the_directory_itself_cannot_stop_the_report(tmp_path):
         assert not (d / "triage.json").exists()
     finally:
         os.close(fd)
+
+
+def test_the_crash_root_itself_may_be_a_link(tmp_path):
+    """/var/crash as a link to a bigger disk (an admin's choice, not a plant): the
+    root given is followed, only links below it are not."""
+    src = kdump_dirs(1)[0]
+    real = copy_dir(src, tmp_path / "data" / "crash" / "127.0.0.1-2026-12-01-10:00:00", files=(LOG,))
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "crash").symlink_to(tmp_path / "data" / "crash")
+    r = harvest(tmp_path / "var" / "crash", "--no-facts")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (real / "triage.json").is_file()
