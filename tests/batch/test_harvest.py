@@ -366,7 +366,8 @@ def test_full_disk_fails_softly(tmp_path, left_kib):
 
 
 def test_abrt_carries_the_reports_along(tmp_path):
-    """The unit runs before abrt-vmcore.service. What abrt-harvest-vmcore then does
+    """A kdump directory ABRT copies after harvest reported it (a path-unit run
+    before abrt-vmcore.service, a later copy). What abrt-harvest-vmcore does
     (abrt/abrt src/hooks/abrt_harvest_vmcore.py.in): copy the kdump directory with
     shutil.copytree to <spool>/vmcore-<name>.new, remove the original (CopyVMcore
     = no), add its own files, chown 0:0, chmod 0700/0600, rename to vmcore-<name>.
