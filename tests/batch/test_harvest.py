@@ -13,6 +13,7 @@ Oracles:
     failure with a clear message, exit 9, no temporary file left).
 """
 
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from _dumps import finished_dumps  # noqa: E402
 from test_real_archive import expected_category, scenario_of  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
+HAVE_DRGN = importlib.util.find_spec("drgn") is not None
 KDUMP_FILES = ("vmcore", "vmcore-dmesg.txt", "kexec-dmesg.log")
 SOURCE = {}     # crash directory made by the fixture -> the generator's dump it copies
 
@@ -49,14 +51,22 @@ def kdump_dirs(n=3):
 
 
 def harvest(*args, **kw):
-    return subprocess.run(TRIAGE + ["harvest", *map(str, args)], capture_output=True, text=True,
-                          timeout=900, **kw)
+    """`triage harvest ARGS` with --settle 0: the files a test has just copied are
+    young, and the default would wait 10 s for them (test_settle checks the wait)."""
+    return subprocess.run(TRIAGE + ["harvest", "--settle", "0", *map(str, args)], capture_output=True,
+                          text=True, timeout=900, **kw)
 
 
-def analyze_oracle(path):
-    r = subprocess.run(TRIAGE + ["analyze", str(path), "--format", "json"], capture_output=True,
-                       text=True, timeout=600)
-    return {0: "ok", 6: "partial"}.get(r.returncode, "error"), json.loads(r.stdout) if r.stdout.strip() else None
+def analyze_oracle(path, fmt="json"):
+    """(status, document) of `triage analyze` on the same file. No debuginfo search:
+    harvest reads the dump facts from the dump's own BTF, as batch does."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}     # the file width, not a terminal's
+    r = subprocess.run(TRIAGE + ["analyze", str(path), "--format", fmt, "--no-debuginfo-search"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    status = {0: "ok", 6: "partial"}.get(r.returncode, "error")
+    if fmt != "json":
+        return status, r.stdout
+    return status, json.loads(r.stdout) if r.stdout.strip() else None
 
 
 def snapshot(root: Path):
@@ -131,6 +141,12 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
         assert doc["verdict"]["title"] == oracle["verdict"]["title"], d
         assert doc["harvest"]["status"] == status, d
         assert text.splitlines()[0] == oracle["verdict"]["title"]
+        if dump.name == "vmcore":
+            # the very report analyze gives, dump facts included (task, stack, modules, zones)
+            assert {k: v for k, v in doc.items() if k != "harvest"} == oracle, d
+            assert text == analyze_oracle(dump, "text")[1], d
+            if HAVE_DRGN:       # without drgn both say the facts could not be read
+                assert "Loaded modules" in text and (doc.get("dump") or {}).get("tasks"), d
         line = [ln for ln in lines if ln.startswith(str(dump) + ":")]
         assert len(line) == 1 and oracle["verdict"]["title"] in line[0]
         assert f"[{oracle['verdict']['category']}]" in line[0]
@@ -146,12 +162,16 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
     assert "(partial)" in [ln for ln in lines if "vmcore-incomplete" in ln][0]
 
 
-def test_second_run_writes_nothing(crashdir, first_run):
+def test_second_run_writes_nothing(crashdir, first_run, tmp_path):
     root, made = crashdir
     before = snapshot(root)
-    r = harvest(root)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    tmp_before = tmpdir.stat().st_mtime_ns
+    r = harvest(root, env=dict(os.environ, TMPDIR=str(tmpdir)))
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
     assert snapshot(root) == before                   # same inodes, mtimes, sizes; no temp files
+    assert tmpdir.stat().st_mtime_ns == tmp_before    # not even a temporary directory made and removed
 
 
 def test_changed_dump_is_analysed_again(tmp_path):
@@ -166,13 +186,17 @@ def test_changed_dump_is_analysed_again(tmp_path):
     assert r.returncode == 0
     assert r.stdout.splitlines() and all(ln.startswith(str(d / "vmcore")) for ln in r.stdout.splitlines())
     assert (other / "triage.json").stat().st_ino == json_ino
-    # a new triage version (or other rules) re-analyses too
-    doc = json.loads((other / "triage.json").read_text())
-    doc["harvest"]["rules"] = "older-rules"
-    (other / "triage.json").write_text(json.dumps(doc))
-    r = harvest(tmp_path / "crash")
-    [line] = r.stdout.splitlines()
-    assert line.startswith(str(other / "vmcore-dmesg.txt") + ": ")
+    # a new triage version, other rules, or reports made without the dump facts re-analyse too
+    for key, old in (("rules", "older-rules"), ("triage_version", "0.0.1"), ("rules", None)):
+        doc = json.loads((other / "triage.json").read_text())
+        doc["harvest"][key] = old if old is not None else doc["harvest"][key].replace("+facts", "")
+        (other / "triage.json").write_text(json.dumps(doc))
+        r = harvest(tmp_path / "crash")
+        [line] = r.stdout.splitlines()
+        assert line.startswith(str(other / "vmcore-dmesg.txt") + ": "), (key, old)
+    assert harvest(tmp_path / "crash").stdout == ""
+    r = harvest(tmp_path / "crash", "--no-facts")         # --no-facts reports differ: made again
+    assert len(r.stdout.splitlines()) == 2
 
 
 def test_planted_symlinks_are_replaced_never_followed(tmp_path):
@@ -192,7 +216,8 @@ def test_planted_symlinks_are_replaced_never_followed(tmp_path):
     assert "symbolic link" in r.stderr
     # a link planted where the temporary name will be: O_EXCL|O_NOFOLLOW refuse it,
     # and the temporary names are unpredictable anyway; nothing but our files appear
-    assert sorted(p.name for p in d.iterdir()) == sorted(list(KDUMP_FILES) + ["triage.json", "triage.txt"])
+    assert sorted(p.name for p in d.iterdir()) == sorted(list(KDUMP_FILES) + ["triage.json", "triage.txt",
+                                                                            ".triage.lock"])
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
@@ -227,6 +252,8 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
     big = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-02-10:00:00", files=("vmcore",))
     r = harvest(tmp_path / "crash", "--memory-limit", "40")
     assert r.returncode == 9 and "Traceback" not in r.stderr
+    [line] = [ln for ln in r.stdout.splitlines() if ln.startswith(str(bad / "vmcore") + ": ")]
+    assert line.startswith(f"{bad / 'vmcore'}: error: ") and line.count(str(bad)) == 1, line
     assert "error" in (bad / "triage.txt").read_text()
     doc = json.loads((big / "triage.json").read_text())
     assert doc["harvest"]["status"] == "error" and "memory" in doc["harvest"]["error"].lower()
@@ -297,14 +324,17 @@ def test_read_only_crash_dir_fails_softly(tmp_path):
         r = harvest(tmp_path / "crash")
         assert r.returncode == 9 and "Traceback" not in r.stderr
         assert "cannot write the report here: Read-only file system" in r.stderr
+        assert "(analysis:" not in r.stderr         # seen from the mount before spending time on the dump
     finally:
         subprocess.run(["umount", str(d)])
     assert sorted(p.name for p in d.iterdir()) == sorted(KDUMP_FILES)
 
 
-def test_full_disk_fails_softly(tmp_path):
-    """A 64 KiB tmpfs as the crash directory, filled up: ENOSPC while writing the
-    report is a message, exit 9, and no half-written or temporary file stays."""
+@pytest.mark.parametrize("left_kib", [0, 8])
+def test_full_disk_fails_softly(tmp_path, left_kib):
+    """A 64 KiB tmpfs as the crash directory, filled up (0 KiB left: known from the
+    file system before analysing) or nearly (8 KiB left: ENOSPC while writing the
+    report): a message, exit 9, and no half-written or temporary file stays."""
     _need_mount(tmp_path)
     src = kdump_dirs(1)[0]
     d = tmp_path / "crash" / "127.0.0.1-2026-12-01-10:00:00"
@@ -320,12 +350,91 @@ def test_full_disk_fails_softly(tmp_path):
             pass
         finally:
             os.close(fd)
+        size = (d / "filler").stat().st_size
+        os.truncate(d / "filler", max(0, size - (left_kib << 10)))
         r = harvest(tmp_path / "crash")
         assert r.returncode == 9 and "Traceback" not in r.stderr
         assert "No space left on device" in r.stderr
-        assert sorted(p.name for p in d.iterdir()) == ["filler", "vmcore"]
+        assert ("(analysis: ok)" in r.stderr) == (left_kib > 0), r.stderr
+        assert not [p.name for p in d.iterdir() if p.name.startswith(".triage.") and p.name.endswith(".tmp")]
+        assert not (d / "triage.json").exists()
         (d / "filler").unlink()                           # space again: the next boot's run succeeds
         r = harvest(tmp_path / "crash")
         assert r.returncode == 0 and (d / "triage.json").is_file()
     finally:
         subprocess.run(["umount", str(d)])
+
+
+def test_abrt_carries_the_reports_along(tmp_path):
+    """A kdump directory ABRT copies after harvest reported it (a path-unit run
+    before abrt-vmcore.service, a later copy). What abrt-harvest-vmcore does
+    (abrt/abrt src/hooks/abrt_harvest_vmcore.py.in): copy the kdump directory with
+    shutil.copytree to <spool>/vmcore-<name>.new, remove the original (CopyVMcore
+    = no), add its own files, chown 0:0, chmod 0700/0600, rename to vmcore-<name>.
+    The copy's report is up to date (copytree keeps mtimes): the path unit's next
+    run, over both directories, analyses nothing again."""
+    src = kdump_dirs(1)[0]
+    crash, spool = tmp_path / "crash", tmp_path / "abrt"
+    name = "127.0.0.1-2026-12-01-10:00:00"
+    d = copy_dir(src, crash / name, files=("vmcore", "vmcore-dmesg.txt"))
+    r = harvest(crash, "--no-facts")
+    assert r.returncode == 0 and (d / "triage.json").is_file(), r.stderr
+    spool.mkdir(mode=0o755)
+    new = spool / f"vmcore-{name}.new"
+    shutil.copytree(d, new)
+    shutil.rmtree(d)
+    for k, v in (("analyzer", "vmcore"), ("type", "vmcore"), ("component", "kernel"), ("uid", "0")):
+        (new / k).write_text(v)
+    os.chmod(new, 0o700)
+    for p in new.iterdir():
+        os.chmod(p, 0o600)
+    new.rename(spool / f"vmcore-{name}")
+    before = snapshot(spool)
+    r = harvest(crash, spool, "--no-facts")
+    assert r.returncode == 0 and r.stdout == "", (r.stdout, r.stderr)
+    assert snapshot(spool) == before
+
+
+def test_journal_priorities_only_when_connected_to_the_journal(tmp_path):
+    """Under systemd, stdout and stderr are journal streams and JOURNAL_STREAM names
+    their device:inode: each line then starts with its syslog priority (<5> a new
+    report, <4> partial or a warning, <3> an error), which journald strips and
+    stores (`journalctl -p err -u triage-harvest`). Not connected: no prefix."""
+    src = kdump_dirs(1)[0]
+    crash = tmp_path / "crash"
+    good = copy_dir(src, crash / "127.0.0.1-2026-12-01-10:00:00", files=("vmcore-dmesg.txt",))
+    bad = crash / "127.0.0.1-2026-12-02-10:00:00"
+    bad.mkdir(mode=0o755)
+    (bad / "vmcore").write_bytes(b"\x7fELF" + bytes(4000))
+    wild = copy_dir(src, crash / "127.0.0.1-2026-12-03-10:00:00", files=("vmcore-dmesg.txt",))
+    os.chmod(wild, 0o777)
+
+    def run(journal: bool):
+        for p in crash.rglob("triage.*"):
+            p.unlink()
+        (r_out, w_out), (r_err, w_err) = os.pipe(), os.pipe()
+        st = os.fstat(w_err) if journal else None
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        if journal:
+            # stdout and stderr as one journal stream, as systemd connects them
+            os.close(w_out)
+            w_out = os.dup(w_err)
+            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+        p = subprocess.Popen(TRIAGE + ["harvest", str(crash), "--no-facts", "--settle", "0"], stdout=w_out,
+                             stderr=w_err, env=env)
+        os.close(w_out)
+        os.close(w_err)
+        with os.fdopen(r_out) as f1, os.fdopen(r_err) as f2:
+            out, err = f1.read(), f2.read()
+        assert p.wait(timeout=600) == 9
+        return out.splitlines(), err.splitlines()
+
+    out, err = run(journal=False)
+    assert not [ln for ln in out + err if ln.startswith("<")]
+    _, lines = run(journal=True)          # one stream: both outputs arrive on the stderr pipe
+    by_start = {ln.split(": ")[0]: ln for ln in lines if not ln.startswith("<") or "triage: harvest" not in ln}
+    assert by_start[f"<5>{good / 'vmcore-dmesg.txt'}"]
+    assert by_start[f"<3>{bad / 'vmcore'}"].startswith(f"<3>{bad / 'vmcore'}: error: ")
+    assert [ln for ln in lines if ln.startswith("<4>triage: harvest: warning: ") and str(wild) in ln]
+    assert [ln for ln in lines if ln.startswith("<3>triage: harvest: 1 of 3 dumps ended as errors")]

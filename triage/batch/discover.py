@@ -20,7 +20,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members
 from triage.errors import InputError
@@ -53,7 +53,11 @@ _LOG_MARK = re.compile(
 # The reports `triage harvest` writes beside a dump: they quote the kernel log, but
 # they are ours, not the crashed kernel's.
 _OWN_REPORTS = {"triage.txt", "triage.json"}
+# ... and the temporary names it writes them under (one a killed run left behind).
+_OWN_TEMP = re.compile(r"^\.triage\.(?:(?:txt|json)\.[0-9a-f]+\.tmp|lock)$")
 _SNIFF = 65536
+# Why discover(follow_links=False) did not enter a directory (triage harvest warns with it).
+LINK_NOT_FOLLOWED = "symbolic link to a directory; not followed"
 LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
 
 
@@ -187,14 +191,15 @@ def _split_key(loc: Location) -> Optional[tuple]:
             hdr.start_pfn)
 
 
-def split_sets(dumps: List[Location]) -> List[List[Location]]:
+def split_sets(dumps: List[Location], read: bool = True) -> List[List[Location]]:
     """The dumps of one directory as sets: the parts of one --split dump (same
     header time, utsname and size, ordered by their first page frame) form one
-    set, every other file a set of its own. Discovery order is kept."""
+    set, every other file a set of its own. Discovery order is kept. Without
+    `read`, no header is read and every file is a set of its own."""
     keyed: Dict[tuple, List[Tuple[int, Location]]] = {}
     order: List[object] = []
     for d in dumps:
-        k = _split_key(d)
+        k = _split_key(d) if read else None
         if k is None:
             order.append(d)
             continue
@@ -212,8 +217,10 @@ def split_sets(dumps: List[Location]) -> List[List[Location]]:
     return out
 
 
-def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> Iterator[DumpItem]:
-    """Turn the files of one directory into items: pair each dump with its log."""
+def _group(dirparts: List[str], files: List[Location], layout_suffix: str,
+           read: bool = True) -> Iterator[DumpItem]:
+    """Turn the files of one directory into items: pair each dump with its log
+    (without `read`, by names and sizes only: no --split header is read)."""
     layout, host, when = dir_facts(dirparts)
     layout += layout_suffix
     dumps = [f for f in files if _DUMP_NAME.match(f.name)]
@@ -222,7 +229,7 @@ def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> It
     # vmcore-dmesg.txt beats the 0-byte vmcore-dmesg-incomplete.txt left by a failed run
     logs.sort(key=lambda f: (f.size == 0, "incomplete" in f.name, f.name))
     used_logs = set()
-    for parts in split_sets(sorted(dumps, key=lambda f: f.name)):
+    for parts in split_sets(sorted(dumps, key=lambda f: f.name), read):
         d = parts[0]
         stamp = _stamp_of(d.name)
         log = None
@@ -267,18 +274,36 @@ def _stamp_of(name: str) -> Optional[str]:
 
 def _read_head(path: str) -> bytes:
     try:
-        with open(path, "rb") as f:
-            return f.read(_SNIFF)
+        return _sniff_read(path)
     except OSError:
         return b""
 
 
+def _sniff_read(path: str) -> bytes:
+    """The first bytes of a regular file. O_NONBLOCK: a FIFO or device swapped in
+    after the stat cannot block the walk (and one that is there is refused)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file", path)
+        return os.read(fd, _SNIFF)
+    finally:
+        os.close(fd)
+
+
+Trust = Callable[[os.stat_result], bool]
+
+
 def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
-              budget: List[int], seen_dirs: Dict[Tuple[int, int], str]) -> Iterator[DumpItem]:
-    """Walk `root`, following symbolic links to directories. `seen_dirs` maps each
+              budget: List[int], seen_dirs: Dict[Tuple[int, int], str],
+              follow_links: bool = True, trust: Optional[Trust] = None) -> Iterator[DumpItem]:
+    """Walk `root`, following symbolic links to directories (unless not
+    `follow_links`). `seen_dirs` maps each
     directory entered (device, inode) to the path it was first entered by: a link
     back to an ancestor (a cycle) or to a directory already walked is not entered
-    again, so every directory is read once whatever links point at it."""
+    again, so every directory is read once whatever links point at it. In a
+    directory `trust` refuses, no file is opened: dumps and logs are found by
+    name only."""
     root_parent = os.path.dirname(os.path.abspath(root).rstrip("/"))
     def unreadable(err: OSError) -> None:
         skipped.append((err.filename or root, f"cannot list directory: {err.strerror}"))
@@ -292,7 +317,7 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
         skipped.append((root, f"directory already walked as {seen_dirs[(st.st_dev, st.st_ino)]}"))
         return
     seen_dirs[(st.st_dev, st.st_ino)] = root
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=follow_links):
         dirnames.sort()
         if exclude and _same_dir(dirpath, exclude):
             dirnames[:] = []
@@ -301,6 +326,9 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
         for d in dirnames:
             sub = os.path.join(dirpath, d)
             if exclude and _same_dir(sub, exclude):
+                continue
+            if not follow_links and os.path.islink(sub):
+                skipped.append((sub, LINK_NOT_FOLLOWED))
                 continue
             try:
                 dst = os.stat(sub)
@@ -317,6 +345,10 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
         dirnames[:] = keep
         known: List[Location] = []
         bare_dumps: List[Location] = []
+        try:
+            readable = trust is None or trust(os.stat(dirpath))
+        except OSError:
+            readable = False
         for fn in sorted(filenames):
             path = os.path.join(dirpath, fn)
             try:
@@ -327,16 +359,17 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
             if not stat.S_ISREG(st.st_mode):
                 continue
             loc = Location(path=path, size=st.st_size)
-            if fn in _OWN_REPORTS:
+            if fn in _OWN_REPORTS or _OWN_TEMP.match(fn):
                 skipped.append((path, "a report written by triage harvest"))
-            elif is_archive(fn):
-                yield from _walk_archive(path, skipped, budget)
             elif _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
                 known.append(loc)
+            elif not readable:
+                skipped.append((path, "not opened: a directory others may write to"))
+            elif is_archive(fn):
+                yield from _walk_archive(path, skipped, budget)
             else:
                 try:
-                    with open(path, "rb") as f:
-                        head = f.read(_SNIFF)
+                    head = _sniff_read(path)
                 except OSError as exc:
                     skipped.append((path, f"cannot read: {exc.strerror}"))
                     continue
@@ -347,13 +380,13 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                     yield _bare(loc, "log", path, root_parent)
                 else:
                     skipped.append((path, "not a dump or kernel log"))
-        for parts in split_sets(bare_dumps):
+        for parts in split_sets(bare_dumps, readable):
             item = _bare(parts[0], "vmcore", parts[0].path, root_parent)
             item.parts = parts[1:]
             yield item
         if known:
             rel = os.path.relpath(os.path.abspath(dirpath), root_parent)
-            yield from _group(rel.split(os.sep), known, "")
+            yield from _group(rel.split(os.sep), known, "", readable)
 
 
 def _same_dir(path: str, other: str) -> bool:
@@ -414,11 +447,16 @@ def _check_listable(given: str) -> None:
         raise InputError(what, path=given) from None
 
 
-def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
+def discover(roots: Iterable[str], exclude: Optional[str] = None, follow_links: bool = True,
+             trust: Optional[Trust] = None) -> Discovery:
     """Walk files and directories, return every dump item found, in a stable order.
 
     `exclude` is a directory never entered (the batch's own output directory).
-    A root that does not exist, or a root directory that cannot be listed, raises InputError.
+    Without `follow_links`, symbolic links to directories below the roots are
+    not entered (skipped with LINK_NOT_FOLLOWED). `trust` judges a directory by
+    its stat: in one it refuses no file is opened (`triage harvest`, as root,
+    reads nothing others could have planted). A root that does not exist, or a
+    root directory that cannot be listed, raises InputError.
     """
     items: List[DumpItem] = []
     skipped: List[Tuple[str, str]] = []
@@ -432,7 +470,7 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None) -> Discovery:
         root = os.path.abspath(given)
         if os.path.isdir(root):
             _check_listable(given)
-            items.extend(_walk_dir(root, exclude, skipped, budget, seen_dirs))
+            items.extend(_walk_dir(root, exclude, skipped, budget, seen_dirs, follow_links, trust))
             continue
         fn = os.path.basename(root)
         loc = Location(path=root, size=os.path.getsize(root))

@@ -12,16 +12,21 @@ crash directory itself (opened with O_NOFOLLOW) and renamed into place: a
 planted `triage.json` symlink is replaced, never followed, and the directory
 cannot be swapped for a link mid-way. Group- or world-writable crash
 directories, directories owned by another user and crash directories that are
-symbolic links are skipped with a warning. Dumps are only ever opened
-read-only. Each dump is analysed by the batch's isolated runner (time and
-memory limits, crash isolation), so one bad dump cannot stall boot. Nothing
-here prints: outcomes are data for the CLI.
+symbolic links are skipped with a warning; in them no file is even opened, and
+no directory link below the roots is followed. Dumps are only ever opened
+read-only. No directory stays open while the dumps are analysed: each is opened
+again to write and must still be the same directory. Dumps still being copied
+in are waited for (--settle). Each dump is analysed by the batch's isolated
+runner (time and memory limits, crash isolation), so one bad dump cannot stall
+boot. Nothing here prints: outcomes are data for the CLI.
 """
 
 import errno
 import fcntl
 import json
 import os
+import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -31,11 +36,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import triage
 from triage.batch import runner
-from triage.batch.discover import DumpItem, discover
+from triage.batch.discover import LINK_NOT_FOLLOWED, Discovery, DumpItem, discover
 from triage.batch.work import WorkContext, analyze_item, base_record
 
 REPORT_TXT = "triage.txt"
 REPORT_JSON = "triage.json"
+LOCK_NAME = ".triage.lock"     # what harvest locks in a crash directory while it writes there
 DEFAULT_DIRS = ("/var/crash", "/var/spool/abrt")
 _STATE_MAX = 64 << 20       # a triage.json bigger than this is not ours
 
@@ -47,6 +53,9 @@ class HarvestOptions:
     timeout_s: float = 300.0
     memory_mb: int = 0
     temp_limit_mb: int = 4096
+    facts: bool = True                      # read the dump facts (drgn, BTF), as `triage analyze` does
+    settle_s: float = 10.0                  # wait until the dumps found have been still this long
+    settle_max_s: float = 600.0             # ... but no longer than this
     analyze: Optional[Callable[[Any], Any]] = None
     before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
 
@@ -75,7 +84,18 @@ def file_state(item: DumpItem) -> List[List[Any]]:
 
 
 def wanted_state(item: DumpItem, opts: HarvestOptions) -> Dict[str, Any]:
-    return {"triage_version": triage.__version__, "rules": opts.analysis_key, "files": file_state(item)}
+    # with and without dump facts the reports differ: a change of --facts redoes them
+    rules = opts.analysis_key + ("+facts" if opts.facts else "")
+    return {"triage_version": triage.__version__, "rules": rules, "files": file_state(item)}
+
+
+def _analyze_fn(opts: HarvestOptions) -> Optional[Callable[[Any], Any]]:
+    """The per-dump analysis: `opts.analyze`, else analyze_path with or without the dump facts."""
+    if opts.analyze is not None or not opts.facts:
+        return opts.analyze
+    import functools
+    from triage.batch.work import default_analyze
+    return functools.partial(default_analyze, facts=True)
 
 
 class _Dir:
@@ -85,13 +105,24 @@ class _Dir:
         self.path = path
         self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         self.st = os.fstat(self.fd)
+        self.lock_fd: Optional[int] = None
 
     def close(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
         os.close(self.fd)
 
     def lock(self) -> bool:
+        """Take this directory's write lock: flock on LOCK_NAME, a 0600 file only
+        root (this user) can open, so that no other user can hold it (any user
+        may open and flock a 0755 directory itself). OSError when it cannot be made."""
+        if self.lock_fd is None:
+            self.lock_fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                                   | os.O_NONBLOCK, 0o600, dir_fd=self.fd)
+            if not stat.S_ISREG(os.fstat(self.lock_fd).st_mode):
+                raise OSError(errno.EINVAL, f"{LOCK_NAME} is not a regular file")
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except OSError:
             return False
@@ -126,12 +157,33 @@ class _Dir:
         except OSError:
             return False
 
+    def remove_stale_temps(self) -> None:
+        """Unlink the temporary reports a killed run left here (we hold the lock:
+        no other harvest is writing them). unlink never follows a link."""
+        try:
+            names = os.listdir(self.fd)
+        except OSError:
+            return
+        for n in names:
+            if _TEMP_RE.match(n):
+                try:
+                    os.unlink(n, dir_fd=self.fd)
+                except OSError:
+                    pass
+
     def write(self, name: str, data: bytes, mode: int) -> None:
         """Write `name` here atomically: a new temporary file (O_EXCL|O_NOFOLLOW),
         fsync, rename over `name` (which replaces a symlink rather than following it)."""
-        tmp = f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
-                     dir_fd=self.fd)
+        for _ in range(_TEMP_TRIES):
+            tmp = _temp_name(name)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
+                             dir_fd=self.fd)
+                break
+            except FileExistsError:
+                continue        # something (a planted link?) holds that name: never reuse it, take another
+        else:
+            raise FileExistsError(errno.EEXIST, f"no free temporary name for {name}")
         try:
             try:
                 os.fchmod(fd, mode)          # not widened by the umask, not narrowed either
@@ -155,14 +207,52 @@ class _Dir:
             pass
 
 
+_TEMP_TRIES = 16
+_TEMP_RE = re.compile(r"^\.triage\.(?:txt|json)\.[0-9a-f]{16}\.tmp$")
+
+
+def _temp_name(name: str) -> str:
+    """An unpredictable temporary name beside `name` (a dot file: not a dump name)."""
+    return f".{name}.{secrets.token_hex(8)}.tmp"
+
+
+_MIN_FREE = 4096           # less than one block free: the disk is full (nearly full: the write will tell)
+
+
+def _no_room(d: _Dir) -> Optional[str]:
+    """Why the reports cannot be written in this directory, known from its file
+    system (read-only mount, no space, no inodes); None when they may fit."""
+    try:
+        vfs = os.fstatvfs(d.fd)
+    except OSError:
+        return None             # not known: the write itself will tell
+    if vfs.f_flag & os.ST_RDONLY:
+        return os.strerror(errno.EROFS)
+    if vfs.f_bfree * vfs.f_frsize < _MIN_FREE:
+        return f"{os.strerror(errno.ENOSPC)} ({vfs.f_bfree * vfs.f_frsize >> 10} KiB free)"
+    if vfs.f_files and vfs.f_ffree < 2:
+        return f"{os.strerror(errno.ENOSPC)} (no free inode)"
+    return None
+
+
 def _dir_problem(d: _Dir) -> Optional[str]:
     """Why harvest must not write in this directory (None: it may)."""
-    if d.st.st_mode & 0o022:
-        return (f"crash directory is group- or world-writable (mode {stat.S_IMODE(d.st.st_mode):04o}); "
+    return _stat_problem(d.st)
+
+
+def _stat_problem(st: os.stat_result) -> Optional[str]:
+    """Why a directory with this stat is not harvest's to read or write (None: it is)."""
+    if st.st_mode & 0o022:
+        return (f"crash directory is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o}); "
                 "skipped: another user could plant files there")
-    if d.st.st_uid not in (0, os.geteuid()):
-        return f"crash directory is owned by uid {d.st.st_uid}, not by root or this user; skipped"
+    if st.st_uid not in (0, os.geteuid()):
+        return f"crash directory is owned by uid {st.st_uid}, not by root or this user; skipped"
     return None
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """Discovery may open files in this directory: only root (or this user) can put them there."""
+    return _stat_problem(st) is None
 
 
 def _report_mode(item: DumpItem) -> int:
@@ -187,10 +277,54 @@ def _pick(items: List[DumpItem]) -> Tuple[DumpItem, List[DumpItem]]:
     return ordered[0], ordered[1:]
 
 
+def _settled_discovery(dirs: List[str], opts: HarvestOptions) -> Discovery:
+    """Discovery, once the dumps and logs found have not changed for opts.settle_s.
+
+    The path unit starts harvest as soon as a crash directory appears; one being
+    copied in (cp -r, rsync) is still growing, and nothing would start harvest
+    again when the copy ends. Files being written have a young mtime, or ctime
+    (cp -p sets the old mtime only at the end; ctime is always now). At boot the
+    dumps were written before the reboot, and this costs nothing."""
+    deadline = time.monotonic() + opts.settle_max_s
+    while True:
+        found = discover(dirs, follow_links=False, trust=_trusted)
+        if opts.settle_s <= 0:
+            return found
+        quiet = _quiet_for(found)
+        left = deadline - time.monotonic()
+        if quiet >= opts.settle_s or left <= 0:
+            return found
+        time.sleep(min(opts.settle_s - quiet, left) + 0.05)
+
+
+def _quiet_for(found: Discovery) -> float:
+    """Seconds since the last change of a dump or log found in a trusted directory."""
+    newest = None
+    now = time.time()
+    for it in found.items:
+        for loc in it.locations():
+            if loc.member is not None:
+                continue
+            try:
+                if not _trusted(os.stat(os.path.dirname(loc.path))):
+                    continue        # skipped anyway: nobody else can make harvest wait
+                st = os.stat(loc.path)
+            except OSError:
+                continue
+            # a time in the future (another clock, a copy with -p) says nothing of a write going on
+            times = [t for t in (st.st_mtime, st.st_ctime) if t <= now + 1]
+            if times:
+                newest = max(times) if newest is None else max(newest, *times)
+    return float("inf") if newest is None else now - newest
+
+
 def harvest(dirs: List[str], opts: HarvestOptions,
             on_outcome: Optional[Callable[[Outcome], None]] = None) -> List[Outcome]:
     """Write a report beside every dump under `dirs` that has none or an outdated one."""
-    found = discover(dirs)
+    # Below the roots no directory link is followed (a planted link to /etc or /proc
+    # would make root read and write there), and in a directory others may write
+    # to no file is even opened: a planted FIFO or /proc/kmsg link would block boot.
+    found = _settled_discovery(dirs, opts)
     bydir: Dict[str, List[DumpItem]] = {}
     outcomes: List[Outcome] = []
 
@@ -198,6 +332,12 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         outcomes.append(o)
         if on_outcome:
             on_outcome(o)
+
+    for path, why in found.skipped:
+        if why == LINK_NOT_FOLLOWED:
+            emit(Outcome(directory=path, action="skipped",
+                         message="a symbolic link to a directory; not followed: harvest reads and writes "
+                                 "only in real directories below the ones it is given"))
 
     for it in found.items:
         main = (it.vmcore or it.log)
@@ -209,91 +349,139 @@ def harvest(dirs: List[str], opts: HarvestOptions,
         bydir.setdefault(where, []).append(it)
 
     todo: List[Tuple[str, DumpItem, int, int]] = []
-    pending: Dict[str, Tuple[_Dir, DumpItem, Dict[str, Any], Outcome]] = {}
-    try:
-        for path in sorted(bydir):
-            item, others = _pick(bydir[path])
-            out = Outcome(directory=path, action="skipped", item_id=item.id)
-            others = [o for o in others if o.vmcore is not None]
-            if others:
-                out.warnings.append(f"{len(others)} other dump(s) here not reported: "
-                                    + ", ".join(os.path.basename(o.id) for o in others))
-            try:
-                d = _Dir(path)
-            except OSError as exc:
-                link = exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path)
-                out.message = ("crash directory is a symbolic link; skipped: harvest writes only in "
-                               "real directories" if link else f"cannot open the crash directory: {exc.strerror}")
-                emit(out)
-                continue
-            why = _dir_problem(d)
-            if why is None and not d.lock():
-                why = "another triage harvest is writing here; skipped"
-            if why is not None:
-                out.message = why
-                d.close()
-                emit(out)
-                continue
-            try:
-                want = wanted_state(item, opts)
-            except OSError as exc:
-                out.action, out.status, out.message = "failed", "error", f"cannot stat the dump: {exc.strerror}"
-                d.close()
-                emit(out)
-                continue
-            have, warns = d.read_state()
-            out.warnings += warns
-            if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
-                out.action = "unchanged"
-                out.status = have.get("status")
-                out.title, out.category = have.get("title"), have.get("category")
-                d.close()
-                emit(out)
-                continue
-            out.action = "updated" if have is not None else "new"
-            pending[item.id] = (d, item, want, out)
-            files = sum(loc.size for loc in item.locations())
-            todo.append((item.id, item, files, 0))
-
-        if todo and opts.before_work:
-            opts.before_work()
-        tmp = tempfile.mkdtemp(prefix="triage-harvest-")
+    # No descriptor is kept while the dumps are analysed (a thousand new crash
+    # directories must not exhaust RLIMIT_NOFILE): each directory is opened again
+    # to write, and must still be the very directory (device, inode) planned.
+    pending: Dict[str, Tuple[str, Tuple[int, int], DumpItem, Dict[str, Any], Outcome]] = {}
+    for path in sorted(bydir):
+        item, others = _pick(bydir[path])
+        out = Outcome(directory=path, action="skipped", item_id=item.id)
+        others = [o for o in others if o.vmcore is not None]
+        if others:
+            out.warnings.append(f"{len(others)} other dump(s) here not reported: "
+                                + ", ".join(os.path.basename(o.id) for o in others))
         try:
-            ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
-                              analyze=opts.analyze, reports=False, inline_reports=True)
-            limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
-                                   temp_budget=opts.temp_limit_mb << 20)
+            d = _Dir(path)
+        except OSError as exc:
+            link = exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(path)
+            out.message = ("crash directory is a symbolic link; skipped: harvest writes only in "
+                           "real directories" if link else f"cannot open the crash directory: {exc.strerror}")
+            emit(out)
+            continue
+        why = _dir_problem(d)
+        if why is not None:
+            out.message = why
+            d.close()
+            emit(out)
+            continue
+        try:
+            want = wanted_state(item, opts)
+        except OSError as exc:
+            out.action, out.status, out.message = "failed", "error", f"cannot stat the dump: {exc.strerror}"
+            d.close()
+            emit(out)
+            continue
+        have, warns = d.read_state()
+        out.warnings += warns
+        if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
+            out.action = "unchanged"
+            out.status = have.get("status")
+            out.title, out.category = have.get("title"), have.get("category")
+            d.close()
+            emit(out)
+            continue
+        full = _no_room(d)
+        d.close()
+        if full is not None:
+            # known before analysing: a read-only or full disk costs no analysis time at boot
+            out.action, out.message = "failed", f"cannot write the report here: {full}"
+            emit(out)
+            continue
+        out.action = "updated" if have is not None else "new"
+        pending[item.id] = (path, (d.st.st_dev, d.st.st_ino), item, want, out)
+        files = sum(loc.size for loc in item.locations())
+        todo.append((item.id, item, files, 0))
 
-            def work(it: DumpItem) -> Dict[str, Any]:
-                return analyze_item(it, ctx)
+    if not todo:
+        return outcomes     # nothing new: not even a temporary directory is made
+    if opts.before_work:
+        opts.before_work()
+    tmp = tempfile.mkdtemp(prefix="triage-harvest-")
+    try:
+        ctx = WorkContext(outdir=tmp, tempdir=tmp, temp_limit=opts.temp_limit_mb << 20,
+                          analyze=_analyze_fn(opts), reports=False, inline_reports=True)
+        limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
+                               temp_budget=opts.temp_limit_mb << 20)
 
-            for item_id, rec in runner.run(todo, work, limits):
-                d, item, want, out = pending.pop(item_id)
+        def work(it: DumpItem) -> Dict[str, Any]:
+            return analyze_item(it, ctx)
+
+        for item_id, rec in runner.run(todo, work, limits):
+            path, ident, item, want, out = pending.pop(item_id)
+            d, why = _reopen(path, ident)
+            if d is None:
+                out.action, out.message = "failed", why
+                _fill(item, rec, out)
+            else:
                 try:
                     _finish(d, item, want, rec, out)
                 finally:
                     d.close()
-                emit(out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            emit(out)
     finally:
-        for d, _, _, _ in pending.values():
-            d.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     return outcomes
 
 
-def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], out: Outcome) -> None:
-    """Write the two reports of one analysed item and fill its outcome."""
+_LOCK_WAIT_S = 5.0
+
+
+def _reopen(path: str, ident: Tuple[int, int]) -> Tuple[Optional[_Dir], str]:
+    """The crash directory opened again (no link followed) and locked, if it is still
+    the one planned and still harvest's to write in; else (None, why not)."""
+    try:
+        d = _Dir(path)
+    except OSError as exc:
+        return None, f"cannot open the crash directory: {exc.strerror}; report not written"
+    why = None
+    if (d.st.st_dev, d.st.st_ino) != ident:
+        why = "the crash directory was replaced while its dump was analysed; report not written"
+    else:
+        why = _dir_problem(d)
+    if why is None:
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        try:
+            while not d.lock():
+                if time.monotonic() >= deadline:
+                    why = "another triage harvest is writing here; report not written"
+                    break
+                time.sleep(0.1)
+        except OSError as exc:
+            why = f"cannot write the report here: {exc.strerror}"
+    if why is not None:
+        d.close()
+        return None, why
+    return d, ""
+
+
+def _fill(item: DumpItem, rec: Dict[str, Any], out: Outcome) -> Dict[str, Any]:
+    """Fill the outcome from an analysis record; return the full record."""
     if "id" not in rec:             # the worker died: only the runner's error fields
         full = base_record(item)
         full.update(rec)
         rec = full
-    reports = rec.pop("_reports", None) or {}
     verdict = rec.get("verdict") or {}
     out.status = rec.get("status", "error")
     out.title, out.category = verdict.get("title"), verdict.get("category")
-    if out.status == "error":
+    if out.status == "error" and out.action != "failed":
         out.message = rec.get("error") or "analysis failed"
+    return rec
+
+
+def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], out: Outcome) -> None:
+    """Write the two reports of one analysed item and fill its outcome."""
+    rec = _fill(item, rec, out)
+    reports = rec.pop("_reports", None) or {}
     state = dict(want, status=out.status, title=out.title, category=out.category,
                  analyzed=rec.get("analyzed"), problems=rec.get("problems") or [],
                  disagreements=rec.get("disagreements") or [], error=rec.get("error"),
@@ -306,6 +494,7 @@ def _finish(d: _Dir, item: DumpItem, want: Dict[str, Any], rec: Dict[str, Any], 
         text = f"triage could not analyse {item.id}: {out.message}\n"
     doc["harvest"] = state
     mode = _report_mode(item)
+    d.remove_stale_temps()
     try:
         # text first: triage.json carries the state, so a run cut between the two redoes both
         d.write(REPORT_TXT, text.encode("utf-8", "surrogateescape"), mode)
