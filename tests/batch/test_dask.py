@@ -7,6 +7,7 @@ the rows (path, status, category, title) must be identical, each entry must
 name the worker that analysed it, and both workers must have done work.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -49,32 +50,41 @@ def build_tree(root: Path) -> int:
     return n + 1
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("dask")
-    # daemonic workers (the default, said explicitly): multiprocessing cannot start
-    # children there, the runner forks with os.fork instead
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__DAEMON="True")
+def _wait_for(path: Path, log: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert path.exists(), log.read_text()
+
+
+@contextlib.contextmanager
+def dask_cluster(tmp: Path, workers):
+    """`dask scheduler` plus one `dask worker --nthreads 1` per entry of `workers`
+    ((environment, working directory) each), on 127.0.0.1; yields (address, worker
+    addresses) and tears everything down.
+
+    The scheduler gets no PYTHONPATH and runs in `tmp`: unless triage is installed
+    in site-packages it cannot import triage, as on a cluster someone else runs;
+    the tasks it is given must not need it."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     sched_file = tmp / "scheduler.json"
     procs = []
     try:
         procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                       "--scheduler-file", str(sched_file)], env=env, cwd=tmp,
+                                       "--scheduler-file", str(sched_file)], env=base, cwd=tmp,
                                       stdout=subprocess.DEVNULL, stderr=open(tmp / "scheduler.log", "w")))
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert sched_file.exists(), (tmp / "scheduler.log").read_text()
-        for i in range(2):
+        _wait_for(sched_file, tmp / "scheduler.log")
+        for i, (env, cwd) in enumerate(workers):
             procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
                                            "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}",
-                                           "--local-directory", str(tmp / f"w{i}")], env=env, cwd=tmp,
-                                          stdout=subprocess.DEVNULL, stderr=open(tmp / f"worker{i}.log", "w")))
+                                           "--local-directory", str(tmp / f"w{i}")], env=dict(base, **env),
+                                          cwd=cwd, stdout=subprocess.DEVNULL,
+                                          stderr=open(tmp / f"worker{i}.log", "w")))
         address = json.loads(sched_file.read_text())["address"]
         with distributed.Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=120)
-            workers = sorted(client.scheduler_info()["workers"])
-        yield address, workers, tmp
+            client.wait_for_workers(len(workers), timeout=180)
+            addresses = sorted(client.scheduler_info()["workers"])
+        yield address, addresses
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -84,6 +94,21 @@ def cluster(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(10)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dask")
+    # two workers that find triage by different paths from different directories
+    # (a worker's import path and cwd must not matter); daemonic (the default, said
+    # explicitly): multiprocessing cannot start children there, the runner forks
+    other = tmp / "elsewhere"
+    other.mkdir()
+    (other / "src").symlink_to(ROOT)
+    daemon = {"DASK_DISTRIBUTED__WORKER__DAEMON": "True"}
+    with dask_cluster(tmp, [(dict(daemon, PYTHONPATH=str(ROOT)), tmp),
+                            (dict(daemon, PYTHONPATH=str(other / "src")), other)]) as (address, workers):
+        yield address, workers, tmp
 
 
 def rows(doc):
@@ -175,3 +200,36 @@ def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
                                  "--no-progress"], capture_output=True, text=True, timeout=600)
     doc = json.loads(r.stdout)
     assert doc["stats"]["analysed_now"] == left and len(doc["dumps"]) == len(dumps)
+
+
+@pytest.mark.slow
+def test_a_task_the_cluster_could_not_run_is_analysed_again_next_run(tmp_path):
+    """A worker that cannot import triage (here a `triage` package on its path that
+    fails to import: a broken or missing install) runs no task. Each dump is an
+    error row that says so, in one line; the row is not the dump's result, so a
+    re-run on a healthy worker analyses every dump again (without --retry-errors)."""
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:2]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    shadow = tmp_path / "shadow" / "triage"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('this triage install is broken')\n")
+    argv = TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--format", "json", "--no-progress"]
+    (tmp_path / "c1").mkdir()
+    with dask_cluster(tmp_path / "c1", [({"PYTHONPATH": str(shadow.parent)}, tmp_path)]) as (address, _):
+        r = subprocess.run(argv + ["--scheduler", address], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 9, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    for d in doc["dumps"]:
+        assert d["status"] == "error" and "cannot import triage" in d["error"] and "\n" not in d["error"]
+    (tmp_path / "c2").mkdir()
+    with dask_cluster(tmp_path / "c2", [({"PYTHONPATH": str(ROOT)}, tmp_path)]) as (address, [worker]):
+        r = subprocess.run(argv + ["--scheduler", address], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["stats"]["analysed_now"] == len(dumps)
+    assert all(d["status"] in ("ok", "partial") and d["worker"] == worker for d in doc["dumps"])

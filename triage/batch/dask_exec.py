@@ -15,6 +15,7 @@ Python >= 3.10); it is imported only here.
 """
 
 import logging
+import pickle
 import shutil
 import tempfile
 import uuid
@@ -39,6 +40,31 @@ def _import_distributed():
         raise InputError("--scheduler needs Dask distributed: pip install 'triage[distributed]' "
                          "(Python 3.10 or later)") from None
     return distributed
+
+
+class _Call:
+    """remote_task(*args), pickled so that unpickling it runs it.
+
+    The task Dask sees is `pickle.loads(<bytes>)`: the scheduler, which
+    deserialises every task it is given, needs nothing but the standard library
+    (a cluster someone else runs need not have triage installed on its
+    scheduler); only the worker that runs the task imports triage."""
+
+    def __init__(self, *args: Any):
+        self.args = args
+
+    def __reduce__(self):
+        return remote_task, self.args
+
+
+def cluster_failure(exc: BaseException) -> Dict[str, Any]:
+    """The error record of a task the cluster could not run (one line)."""
+    if isinstance(exc, ImportError):
+        msg = (f"a Dask worker cannot import triage ({exc}): install the same triage on every worker "
+               "(docs/batch.md)")
+    else:
+        msg = f"Dask task failed: {type(exc).__name__}: {exc}"
+    return runner.error_record(" ".join(msg.split()), "dask")
 
 
 def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits, file_bytes: int,
@@ -125,6 +151,7 @@ class DaskPool:
         """Yield (key, record) as tasks finish. At most a few tasks per worker thread are
         in flight, so a million-dump archive is not one million futures at once."""
         distributed = _import_distributed()
+        import cloudpickle      # a dependency of distributed: pickles a test's local analyse function too
         threads = sum(self.client.nthreads().values()) or 1
         window = max(4, 2 * threads)
         queue = list(tasks)
@@ -141,8 +168,9 @@ class DaskPool:
         # allowed-failures, then comes back here as KilledWorker (an error row).
         def submit() -> None:
             key, item, file_bytes, temp_bytes = queue.pop()
-            fut = self.client.submit(remote_task, item, temp_limit, analyze, limits, file_bytes, temp_bytes,
-                                     signature_dirs, want_key, redact_key, pure=False, retries=0,
+            call = cloudpickle.dumps(_Call(item, temp_limit, analyze, limits, file_bytes, temp_bytes,
+                                           signature_dirs, want_key, redact_key))
+            fut = self.client.submit(pickle.loads, call, pure=False, retries=0,
                                      key=f"triage-{run_id}-{serial[0]}")
             serial[0] += 1
             keys[fut.key] = key
@@ -158,7 +186,7 @@ class DaskPool:
                 try:
                     rec = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a lost worker or a task Dask could not run
-                    rec = runner.error_record(f"Dask task failed: {type(exc).__name__}: {exc}", "dask")
+                    rec = cluster_failure(exc)
                 fut.release()
                 if queue:
                     submit()

@@ -256,13 +256,16 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         inline = rec.pop("_reports", None)
         if inline is not None:        # rendered on a Dask worker: written here
             rec["report"], rec["report_files"] = save_reports(outdir, item, inline, opts.redact_key is not None)
-        store.put(item_id, plan.keys[item_id], rec, plan.crash.get(item_id))
+        # a task the cluster could not run says nothing about the dump: stored under
+        # a change key that never matches, so the next run analyses it again
+        retry = "retry:" if rec.get("error_kind") in runner.CLUSTER_FAILURES else ""
+        store.put(item_id, retry + plan.keys[item_id], rec, plan.crash.get(item_id))
         n += 1
         if progress:
             progress(n, total, item, rec)
         for dup in plan.dups.get(item_id, ()):
             copy = same_crash_record(rec, dup)
-            store.put(dup.id, plan.keys[dup.id], copy, plan.crash.get(dup.id))
+            store.put(dup.id, retry + plan.keys[dup.id], copy, plan.crash.get(dup.id))
             n += 1
             if progress:
                 progress(n, total, dup, copy)
