@@ -160,6 +160,25 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     assert "cannot reach the Dask scheduler" in r.stderr
 
 
+@pytest.mark.parametrize("address, says", [
+    ("bogus", "not a Dask scheduler address"),                  # Dask: a minute, then a traceback
+    ("tcp://127.0.0.1:99999", "port 1-65535"),
+    ("tls://127.0.0.1:8786", "needs Dask's TLS settings"),      # Dask: TypeError about ssl_context
+])
+def test_unusable_scheduler_address_is_one_line_before_any_work(tmp_path, address, says):
+    (tmp_path / "crash").mkdir()
+    (tmp_path / "crash" / "dmesg.txt").write_text("[    0.000000] Linux version 6.1.0\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_DISTRIBUTED__COMM__TLS")}
+    r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "o"),
+                                 "--scheduler", address, "--no-progress"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 3 and says in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert not (tmp_path / "o").exists()            # refused before discovery and the store
+    empty = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "--scheduler", " "],
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and "needs an address" in empty.stderr
+
+
 @pytest.mark.slow
 def test_local_cluster_option(tmp_path):
     """--scheduler local:N starts (and stops) a LocalCluster of N worker processes."""

@@ -106,19 +106,51 @@ def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits,
     return rec
 
 
+def check_scheduler(scheduler: str) -> int:
+    """Check a --scheduler value before any work (a typo must not wait for the end
+    of a long discovery): N of local:N, else 0 for a usable scheduler address."""
+    _import_distributed()
+    if scheduler.startswith("local:"):
+        try:
+            n = int(scheduler[len("local:"):])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise InputError(f"--scheduler {scheduler}: local:N needs N >= 1 workers")
+        return n
+    check_address(scheduler)
+    return 0
+
+
+def check_address(address: str) -> None:
+    """Refuse, in one line, a scheduler address Dask could not use (Dask itself takes
+    a minute and prints tracebacks for `bogus` or for tls:// without TLS settings)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:
+        scheme, loc = parse_address(address)
+        host, port = parse_host_port(loc) if scheme in ("tcp", "tls", "ws", "wss") else (loc, 1)
+    except ValueError as exc:
+        raise InputError(f"not a Dask scheduler address ({exc}): expected tcp://HOST:PORT or local:N",
+                         path=address) from None
+    if not host or not 0 < port < 65536:
+        raise InputError("not a Dask scheduler address: expected tcp://HOST:PORT (port 1-65535) or local:N",
+                         path=address)
+    if scheme in ("tls", "wss"):
+        from distributed.security import Security
+        if Security().get_connection_args("client").get("ssl_context") is None:
+            raise InputError(f"{scheme}:// needs Dask's TLS settings (distributed.comm.tls.ca-file and "
+                             "distributed.comm.tls.client.cert/key, or DASK_DISTRIBUTED__COMM__TLS__* "
+                             "variables)", path=address)
+
+
 class DaskPool:
     """A connection to a Dask scheduler (or a LocalCluster it started), closed on exit."""
 
     def __init__(self, scheduler: str):
         distributed = _import_distributed()
         self.cluster = None
-        if scheduler.startswith("local:"):
-            try:
-                n = int(scheduler[len("local:"):])
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise InputError(f"--scheduler {scheduler}: local:N needs N >= 1 workers")
+        n = check_scheduler(scheduler)
+        if n:
             # its workers' log lines (a cancelled task on Ctrl-C, ...) are not the user's business
             self.cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                     dashboard_address=None, silence_logs=logging.ERROR)
@@ -131,6 +163,11 @@ class DaskPool:
             if self.cluster is not None:
                 self.cluster.close()
             raise InputError(f"cannot reach the Dask scheduler: {exc}", path=scheduler) from None
+        except (ValueError, TypeError) as exc:      # an address or configuration Dask cannot use
+            if self.cluster is not None:
+                self.cluster.close()
+            raise InputError(f"cannot use the Dask scheduler: {type(exc).__name__}: {exc}",
+                             path=scheduler) from None
 
     def close(self) -> None:
         try:

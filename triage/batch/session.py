@@ -96,6 +96,9 @@ def _task_sizes(item: DumpItem) -> Tuple[int, int]:
 def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress] = None) -> BatchResult:
     """Triage every dump under `roots`, resuming from the store in opts.outdir."""
     t0 = time.monotonic()
+    if opts.scheduler:
+        from triage.batch.dask_exec import check_scheduler
+        check_scheduler(opts.scheduler)
     outdir = os.path.abspath(opts.outdir)
     lock = open_outdir(outdir)
     try:

@@ -117,6 +117,8 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     from triage.batch import html, render
 
     shard = _parse_shard(shard_text)
+    if scheduler is not None and not scheduler.strip():
+        raise click.BadParameter("needs an address: tcp://HOST:PORT or local:N", param_hint="--scheduler")
     redact_key = None
     if redact:
         from triage.batch.redact import load_key
