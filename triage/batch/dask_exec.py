@@ -158,7 +158,8 @@ class DaskPool:
         else:
             address = scheduler
         try:
-            self.client = distributed.Client(address, timeout="30s", set_as_default=False)
+            # the timeout is Dask's connect timeout (30 s unless configured: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT)
+            self.client = distributed.Client(address, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             if self.cluster is not None:
                 self.cluster.close()

@@ -96,15 +96,26 @@ def _task_sizes(item: DumpItem) -> Tuple[int, int]:
 def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress] = None) -> BatchResult:
     """Triage every dump under `roots`, resuming from the store in opts.outdir."""
     t0 = time.monotonic()
+    pool = None
     if opts.scheduler:
-        from triage.batch.dask_exec import check_scheduler
+        # connect before discovery: a wrong or unreachable scheduler is said at once,
+        # not after walking a whole archive
+        from triage.batch.dask_exec import DaskPool, check_scheduler
         check_scheduler(opts.scheduler)
-    outdir = os.path.abspath(opts.outdir)
-    lock = open_outdir(outdir)
+        try:
+            pool = DaskPool(opts.scheduler)
+        except KeyboardInterrupt:
+            raise BatchInterrupted(None, None) from None
     try:
-        return _run_locked(roots, opts, outdir, progress, t0)
+        outdir = os.path.abspath(opts.outdir)
+        lock = open_outdir(outdir)
+        try:
+            return _run_locked(roots, opts, outdir, progress, t0, pool)
+        finally:
+            lock.close()
     finally:
-        lock.close()
+        if pool is not None:
+            pool.close()
 
 
 def open_outdir(outdir: str):
@@ -129,7 +140,7 @@ def lock_outdir(outdir: str):
 
 
 def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
-                t0: float) -> BatchResult:
+                t0: float, pool: Any = None) -> BatchResult:
     try:
         found = discover(roots, exclude=outdir)
     except KeyboardInterrupt:
@@ -146,7 +157,7 @@ def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Opt
             plan = _plan(found.items, store, opts)
         except KeyboardInterrupt:
             raise BatchInterrupted(None, None) from None
-        _execute(plan, store, opts, outdir, tempdir, progress)
+        _execute(plan, store, opts, outdir, tempdir, progress, pool)
         records = store.records([it.id for it in found.items])
     finally:
         store.close()
@@ -242,7 +253,7 @@ def same_crash_record(rec: Dict[str, Any], item: DumpItem) -> Dict[str, Any]:
 
 
 def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,
-             progress: Optional[Progress]) -> int:
+             progress: Optional[Progress], pool: Any = None) -> int:
     """Run the plan's tasks, locally or on Dask, storing each result as it arrives."""
     total = len(plan.tasks) + sum(len(v) for v in plan.dups.values())
     limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
@@ -274,12 +285,10 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
                 progress(n, total, dup, copy)
 
     try:
-        if opts.scheduler:
-            from triage.batch.dask_exec import DaskPool
-            with DaskPool(opts.scheduler) as pool:
-                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
-                                             tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
-                    settle(item_id, rec)
+        if pool is not None:
+            for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
+                                         tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
+                settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
                               analyze=opts.analyze_fn(), reports=opts.reports, redact_key=opts.redact_key)
