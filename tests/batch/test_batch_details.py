@@ -114,23 +114,58 @@ def test_same_crash_at_several_paths_is_analysed_once(tmp_path):
 
 
 def test_split_parts_in_one_directory_are_one_dump(tmp_path):
+    """makedumpfile --split parts (with --splitblock-size, so that each part really
+    holds a slice of memory: without it this small dump all lands in part 1) in a
+    RHEL directory with the log saved beside them: ONE item, the parts and the log,
+    read clean. Oracle: the same parts put back together by makedumpfile
+    --reassemble and analysed as one file. Parts 1 and 3 alone: still one item with
+    the log, partial, the verdict from the log."""
     if not shutil.which("makedumpfile"):
         pytest.skip("makedumpfile not installed")
     src = COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore"
     d = tmp_path / "crash" / "127.0.0.1-2026-11-20-10:00:00"
     d.mkdir(parents=True)
-    r = subprocess.run(["makedumpfile", "-l", "-d", "31", "--split", str(src), str(d / "vmcore-1"),
-                        str(d / "vmcore-2"), str(d / "vmcore-3")], capture_output=True, text=True, timeout=300)
+    parts = [d / f"vmcore-{i}" for i in (1, 2, 3)]
+    r = subprocess.run(["makedumpfile", "-l", "-d", "31", "--splitblock-size", "4", "--split", str(src),
+                        *map(str, parts)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    shutil.copy(COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore-dmesg.txt", d / "vmcore-dmesg.txt")
+    from triage.dumps.kdump_header import parse_header
+    from triage.dumps.store import FileStore
+    spans = []
+    for p in parts:
+        store = FileStore(str(p))
+        try:
+            h = parse_header(store)
+        finally:
+            store.close()
+        spans.append(h.end_pfn - h.start_pfn)
+    assert all(n > 0 for n in spans), spans             # every part holds pages
+    log = COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore-dmesg.txt"
+    shutil.copy(log, d / "vmcore-dmesg.txt")
+    whole = tmp_path / "reassembled"
+    r = subprocess.run(["makedumpfile", "--reassemble", *map(str, parts), str(whole)], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    oracle = analyze_json(whole)
+    assert oracle["source"]["partial"] is False
+    miss = tmp_path / "crash" / "127.0.0.1-2026-11-21-10:00:00"
+    miss.mkdir()
+    for name in ("vmcore-1", "vmcore-3", "vmcore-dmesg.txt"):
+        shutil.copy(d / name, miss / name)
     r = batch(tmp_path / "crash", "-o", tmp_path / "out", "--format", "json", "--no-progress")
     doc = json.loads(r.stdout)
-    dumps = [x for x in doc["dumps"] if x["vmcore"]]
-    assert len(dumps) == 1, [x["id"] for x in doc["dumps"]]
-    [item] = dumps
-    assert item["paths"][:3] == [str(d / f"vmcore-{i}") for i in (1, 2, 3)]
-    assert item["status"] == "ok" and item["disagreements"] == []
-    assert core(item["verdict"]) == core(analyze_json(d / "vmcore-2", d / "vmcore-1", d / "vmcore-3")["verdict"])
+    assert len(doc["dumps"]) == 2, [x["id"] for x in doc["dumps"]]     # no separate log items
+    by = {x["id"]: x for x in doc["dumps"]}
+    item = by[str(d / "vmcore-1")]
+    assert item["paths"] == [str(p) for p in parts] + [str(d / "vmcore-dmesg.txt")]
+    assert item["layout"] == "rhel" and item["log"] == str(d / "vmcore-dmesg.txt")
+    assert item["status"] == "ok" and item["problems"] == [] and item["disagreements"] == []
+    assert core(item["verdict"]) == core(oracle["verdict"])
+    assert core(item["verdict"]) == core(analyze_json(parts[1], parts[0], parts[2])["verdict"])
+    cut = by[str(miss / "vmcore-1")]
+    assert cut["log"] == str(miss / "vmcore-dmesg.txt") and cut["status"] == "partial"
+    assert any("no split file given" in p for p in cut["problems"]), cut["problems"]
+    assert cut["verdict"]["title"] == oracle["verdict"]["title"]
 
 
 def test_symlinked_directories_followed_with_cycles_detected(tmp_path):

@@ -20,7 +20,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members
 from triage.errors import InputError
@@ -212,17 +212,20 @@ def split_sets(dumps: List[Location]) -> List[List[Location]]:
     return out
 
 
-def _group(dirparts: List[str], files: List[Location], layout_suffix: str) -> Iterator[DumpItem]:
-    """Turn the files of one directory into items: pair each dump with its log."""
+def _group(dirparts: List[str], files: List[Location], layout_suffix: str,
+           other_dumps: Sequence[Location] = ()) -> Iterator[DumpItem]:
+    """Turn the files of one directory into items: pair each dump with its log.
+    `other_dumps`: dumps recognised by content, not name (after the named ones)."""
     layout, host, when = dir_facts(dirparts)
     layout += layout_suffix
-    dumps = [f for f in files if _DUMP_NAME.match(f.name)]
+    dumps = sorted((f for f in files if _DUMP_NAME.match(f.name)), key=lambda f: f.name)
+    dumps += sorted(other_dumps, key=lambda f: f.name)
     logs = [f for f in files if _LOG_NAME.match(f.name)]
     extras = [f for f in files if _EXTRA_NAME.match(f.name)]
     # vmcore-dmesg.txt beats the 0-byte vmcore-dmesg-incomplete.txt left by a failed run
     logs.sort(key=lambda f: (f.size == 0, "incomplete" in f.name, f.name))
     used_logs = set()
-    for parts in split_sets(sorted(dumps, key=lambda f: f.name)):
+    for parts in split_sets(dumps):
         d = parts[0]
         stamp = _stamp_of(d.name)
         log = None
@@ -347,13 +350,17 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                     yield _bare(loc, "log", path, root_parent)
                 else:
                     skipped.append((path, "not a dump or kernel log"))
-        for parts in split_sets(bare_dumps):
+        dirparts = os.path.relpath(os.path.abspath(dirpath), root_parent).split(os.sep)
+        # In a crash directory, dumps under other names (the parts of a --split dump:
+        # vmcore-1, vmcore-2, ...) are its dumps like a `vmcore`: paired with its
+        # log, with its host and time.
+        crash_dir = bool(bare_dumps) and dir_facts(dirparts)[0] != "bare"
+        for parts in ([] if crash_dir else split_sets(bare_dumps)):
             item = _bare(parts[0], "vmcore", parts[0].path, root_parent)
             item.parts = parts[1:]
             yield item
-        if known:
-            rel = os.path.relpath(os.path.abspath(dirpath), root_parent)
-            yield from _group(rel.split(os.sep), known, "")
+        if known or crash_dir:
+            yield from _group(dirparts, known, "", bare_dumps if crash_dir else [])
 
 
 def _same_dir(path: str, other: str) -> bool:
