@@ -9,6 +9,7 @@ the --split parts), the directory tree (which links lead where).
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -186,6 +187,32 @@ def test_symlinked_directories_followed_with_cycles_detected(tmp_path):
     reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
     assert any("link back to" in why for why in reasons.values()), reasons
     assert any("already walked" in why for why in reasons.values()), reasons
+
+
+def test_a_directory_reached_directly_and_by_link_is_walked_by_its_real_path(tmp_path):
+    """A link that sorts before the directory it points to (`a-alias -> real`), a
+    root given again inside another root, a FIFO named like a dump: the item keeps
+    its real path, the skips say what happened, nothing blocks."""
+    log = serial_log().read_bytes()
+    root = tmp_path / "crash"
+    real = root / "real" / "202611200900"
+    real.mkdir(parents=True)
+    (real / "dmesg.202611200900").write_bytes(log)
+    (root / "a-alias").symlink_to("real")
+    fifo = root / "real" / "127.0.0.1-2026-11-20-10:00:00"
+    fifo.mkdir()
+    os.mkfifo(fifo / "vmcore")
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress", timeout=300)
+    doc = json.loads(r.stdout)
+    assert [d["id"] for d in doc["dumps"]] == [str(real / "dmesg.202611200900")]
+    reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert reasons[str(root / "a-alias")] == f"directory already walked as {root / 'real'}"
+    assert reasons[str(fifo / "vmcore")] == "not a regular file"
+    r = batch(root / "real", root, "-o", tmp_path / "out2", "--format", "json", "--no-progress", timeout=300)
+    doc = json.loads(r.stdout)
+    assert [d["id"] for d in doc["dumps"]] == [str(real / "dmesg.202611200900")]
+    reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert reasons[str(root / "real")] == f"directory already walked as {root / 'real'}"     # not "a link back"
 
 
 @pytest.mark.slow

@@ -296,7 +296,9 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
         return
     seen_dirs[(st.st_dev, st.st_ino)] = root
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
-        dirnames.sort()
+        # real directories before links to them: an item's id is its real path when
+        # the directory holding it is reachable both ways
+        dirnames.sort(key=lambda d: (os.path.islink(os.path.join(dirpath, d)), d))
         if exclude and _same_dir(dirpath, exclude):
             dirnames[:] = []
             continue
@@ -328,6 +330,8 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                 skipped.append((path, f"cannot stat: {exc.strerror}"))
                 continue
             if not stat.S_ISREG(st.st_mode):
+                # a FIFO or device is never opened (a FIFO would block the walk), but said
+                skipped.append((path, "not a regular file"))
                 continue
             loc = Location(path=path, size=st.st_size)
             if fn in _OWN_REPORTS:
@@ -369,7 +373,8 @@ def _same_dir(path: str, other: str) -> bool:
 
 def _is_ancestor(anc: str, path: str) -> bool:
     """True when `path` lies under `anc` in the walk (so a link at `path` to `anc` is a cycle)."""
-    return os.path.commonpath([os.path.abspath(anc), os.path.abspath(path)]) == os.path.abspath(anc)
+    anc, path = os.path.abspath(anc), os.path.abspath(path)
+    return anc != path and os.path.commonpath([anc, path]) == anc
 
 
 def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:
