@@ -284,6 +284,32 @@ def test_progress_path_is_cut_from_the_left_and_never_grows():
     assert shorten_path(long, 60).endswith("/10.0.0.7-2026-11-20-10:00:00/vmcore")
 
 
+def test_progress_bar_fits_the_terminal_it_redraws_on():
+    """On a terminal the bar is redrawn with \\r: a line wider than the terminal wraps
+    and every redraw leaves a line behind. Each drawn line fits, for narrow and
+    wide terminals, and the path is still cut from the left."""
+    import io
+    from types import SimpleNamespace
+    from triage.cli.batch import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    item = SimpleNamespace(id="/archive/" + "sub/" * 30 + "10.0.0.7-2026-11-20-10:00:00/vmcore")
+    for cols in (40, 60, 80, 200):
+        out = Tty()
+        bar = _Progress(out)
+        bar.columns = lambda cols=cols: cols
+        for n in (1, 2):
+            bar(n, 2, item, {"status": "partial", "verdict": {"title": "t"}})
+        lines = [seg for seg in out.getvalue().replace("\n", "\r").split("\r") if seg]
+        assert len(lines) == 2 and all(len(seg) <= cols - 1 for seg in lines), (cols, lines)
+        assert all(seg.rstrip().endswith("/vmcore") for seg in lines)
+        if cols >= 80:
+            assert "10.0.0.7-2026-11-20-10:00:00/vmcore" in lines[0]
+
+
 def test_jobs_zero_is_explained():
     r = subprocess.run(TRIAGE + ["batch", "--help"], capture_output=True, text=True, timeout=60)
     assert "0 (the default) means one per CPU" in " ".join(r.stdout.split())
