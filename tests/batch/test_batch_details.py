@@ -273,6 +273,49 @@ def test_shards_merge_into_the_full_run(tmp_path):
     assert batch(root, "--shard", "3/3", "-o", tmp_path / "x").returncode == 2
 
 
+def test_merge_refuses_unusable_or_running_shards_and_takes_any_directory_name(tmp_path):
+    """--merge sources: a directory whose name holds '?' and '#' (SQLite URI syntax:
+    the store was opened elsewhere, read-write, creating a stray file), a store
+    that is not a database, a shard whose batch still runs (its lock is held).
+    Unusable sources are one line, exit 3, before anything is written."""
+    from triage.batch.session import lock_outdir
+    log = serial_log().read_bytes()
+    root = tmp_path / "crash"
+    for i in range(3):
+        d = root / f"node{i}" / "202611200900"
+        d.mkdir(parents=True)
+        (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
+    odd = tmp_path / "shard?k=1#0"
+    full = json.loads(batch(root, "-o", tmp_path / "full", "--format", "json", "--no-progress").stdout)
+    assert batch(root, "-o", odd, "--format", "json", "--no-progress").returncode == 0
+    before = set(os.listdir(tmp_path))
+    r = batch("--merge", odd, "-o", tmp_path / "m1", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert rows(json.loads(r.stdout)) == rows(full)
+    assert set(os.listdir(tmp_path)) == before | {"m1"}         # nothing created beside it
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "triage-batch.sqlite").write_bytes(b"not a database\n" * 100)
+    r = batch("--merge", odd, garbage, "-o", tmp_path / "m2")
+    assert r.returncode == 3 and "cannot read this batch store" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "m2").exists()
+    lock = lock_outdir(str(odd))                 # what a running batch holds
+    try:
+        r = batch("--merge", odd, "-o", tmp_path / "m3")
+    finally:
+        lock.close()
+    assert r.returncode == 3 and "still running" in r.stderr and not (tmp_path / "m3").exists()
+
+
+def test_a_damaged_result_store_is_one_line(tmp_path):
+    (tmp_path / "crash").mkdir()
+    (tmp_path / "crash" / "dmesg.txt").write_bytes(serial_log().read_bytes())
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "triage-batch.sqlite").write_bytes(b"\0garbage" * 512)
+    r = batch(tmp_path / "crash", "-o", tmp_path / "out", "--no-progress")
+    assert r.returncode == 3 and "move it away" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_progress_path_is_cut_from_the_left_and_never_grows():
     from triage.cli.batch import shorten_path
     for p in ("/var/crash/a/vmcore", "x" * 60, "/" + "d/" * 50 + "vmcore"):
