@@ -18,6 +18,7 @@ import logging
 import pickle
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -27,10 +28,11 @@ from triage.batch.work import (WorkContext, analysis_key, analyze_item, current_
                                warm)
 from triage.errors import InputError
 
-# What a worker process has loaded: signature dirs -> (analysis key, ruleset). Warming
-# once per worker process is what keeps a task as cheap as a local fork; a worker
-# process is ours alone, so this cache is its state by design.
-_WARM: Dict[Tuple[str, ...], Tuple[str, Any]] = {}
+# What a worker process has loaded: (signature dirs, facts) -> (analysis key, ruleset).
+# Warming once per worker process (rules, parsers, and drgn with its helpers when
+# facts are read) is what keeps a task as cheap as a local fork; a worker process
+# is ours alone, so this cache is its state by design.
+_WARM: Dict[Tuple[Tuple[str, ...], bool], Tuple[str, Any]] = {}
 
 
 def _import_distributed():
@@ -69,14 +71,15 @@ def cluster_failure(exc: BaseException) -> Dict[str, Any]:
 
 def remote_task(item: Any, temp_limit: int, analyze: Any, limits: runner.Limits, file_bytes: int,
                 temp_bytes: int, signature_dirs: Tuple[str, ...], want_key: str,
-                redact_key: Optional[bytes] = None) -> Dict[str, Any]:
+                redact_key: Optional[bytes] = None, facts: bool = False) -> Dict[str, Any]:
     """Run on a Dask worker: analyse one item in an isolated fork, return its record."""
     from distributed import get_worker
     address = get_worker().address
-    if signature_dirs not in _WARM:
-        warm(signature_dirs)
-        _WARM[signature_dirs] = (analysis_key(signature_dirs), current_rules())
-    key, rules = _WARM[signature_dirs]
+    if (signature_dirs, facts) not in _WARM:
+        # with facts, drgn is imported here once, not in every task's fork
+        warm(signature_dirs, facts=facts)
+        _WARM[(signature_dirs, facts)] = (analysis_key(signature_dirs), current_rules())
+    key, rules = _WARM[(signature_dirs, facts)]
     use_rules(rules)
     if key != want_key:
         # Another triage release or other rules on this worker: its verdict would
@@ -185,13 +188,21 @@ class DaskPool:
 
     def run(self, tasks: List[Tuple[Any, Any, int, int]], temp_limit: int, analyze: Any,
             limits: runner.Limits, signature_dirs: Tuple[str, ...],
-            want_key: str, redact_key: Optional[bytes] = None) -> Iterator[Tuple[Any, Dict[str, Any]]]:
-        """Yield (key, record) as tasks finish. At most a few tasks per worker thread are
-        in flight, so a million-dump archive is not one million futures at once."""
+            want_key: str, redact_key: Optional[bytes] = None,
+            facts: bool = False) -> Iterator[Tuple[Any, Dict[str, Any]]]:
+        """Yield (key, record) as tasks finish. At most two tasks per worker thread are
+        in flight, so a million-dump archive is not one million futures at once; the
+        count follows the workers that join or leave while the batch runs."""
         distributed = _import_distributed()
         import cloudpickle      # a dependency of distributed: pickles a test's local analyse function too
-        threads = sum(self.client.nthreads().values()) or 1
-        window = max(4, 2 * threads)
+        window = [0, 0.0]       # tasks allowed in flight, when last asked
+
+        def allowed() -> int:
+            # asked at most every 2 s: it is a round trip to the scheduler
+            if time.monotonic() - window[1] >= 2.0:
+                window[:] = [max(4, 2 * sum(self.client.nthreads().values())), time.monotonic()]
+            return int(window[0])
+
         queue = list(tasks)
         queue.reverse()
         keys: Dict[Any, Any] = {}
@@ -207,7 +218,7 @@ class DaskPool:
         def submit() -> None:
             key, item, file_bytes, temp_bytes = queue.pop()
             call = cloudpickle.dumps(_Call(item, temp_limit, analyze, limits, file_bytes, temp_bytes,
-                                           signature_dirs, want_key, redact_key))
+                                           signature_dirs, want_key, redact_key, facts))
             fut = self.client.submit(pickle.loads, call, pure=False, retries=0,
                                      key=f"triage-{run_id}-{serial[0]}")
             serial[0] += 1
@@ -216,7 +227,7 @@ class DaskPool:
             done.add(fut)
 
         try:
-            for _ in range(min(window, len(queue))):
+            while queue and len(pending) < allowed():
                 submit()
             for fut in done:
                 key = keys.pop(fut.key)
@@ -226,7 +237,7 @@ class DaskPool:
                 except Exception as exc:  # noqa: BLE001 - a lost worker or a task Dask could not run
                     rec = cluster_failure(exc)
                 fut.release()
-                if queue:
+                while queue and len(pending) < allowed():   # workers may have joined
                     submit()
                 yield key, rec
         finally:

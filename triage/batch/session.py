@@ -287,7 +287,8 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
     try:
         if pool is not None:
             for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
-                                         tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
+                                         tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key,
+                                         opts.facts):
                 settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
