@@ -149,6 +149,37 @@ def test_dask_cluster_gives_the_rows_of_a_local_run(cluster, tmp_path):
     assert json.loads(again.stdout)["stats"]["analysed_now"] == 0
 
 
+@pytest.mark.slow
+def test_the_per_dump_limits_hold_on_the_workers(cluster, tmp_path):
+    """--memory-limit applies to the fork each task makes on its Dask worker: with a
+    1 MiB address space every analysis fails there, as in a local run, each row says
+    so and names its worker, and the workers live on (a second batch on the same
+    cluster analyses normally)."""
+    address, workers, _ = cluster
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:3]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    argv = TRIAGE + ["batch", str(root), "--format", "json", "--no-progress", "--memory-limit", "1"]
+    local = subprocess.run(argv + ["-o", str(tmp_path / "local")], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(argv + ["-o", str(tmp_path / "dask"), "--scheduler", address], capture_output=True,
+                       text=True, timeout=600)
+    assert local.returncode == r.returncode == 9, (local.stderr, r.stderr)
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    for d in doc["dumps"] + json.loads(local.stdout)["dumps"]:
+        # MemoryError, or ENOMEM mapping the dump ("Cannot allocate memory"), or a crash
+        assert d["status"] == "error" and (d["error_kind"] == "crash" or "memory" in d["error"].lower()), d
+    assert all(d["worker"] in workers for d in doc["dumps"])
+    again = subprocess.run(TRIAGE + ["batch", str(root), "--format", "json", "--no-progress", "-o",
+                                     str(tmp_path / "dask2"), "--scheduler", address],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert {d["worker"] for d in json.loads(again.stdout)["dumps"]} <= set(workers)
+
+
 def test_unreachable_scheduler_is_one_line(tmp_path):
     (tmp_path / "crash").mkdir()
     (tmp_path / "crash" / "dmesg.txt").write_text("[    0.000000] Linux version 6.1.0\n")
