@@ -9,6 +9,7 @@ the --split parts), the directory tree (which links lead where).
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -114,23 +115,58 @@ def test_same_crash_at_several_paths_is_analysed_once(tmp_path):
 
 
 def test_split_parts_in_one_directory_are_one_dump(tmp_path):
+    """makedumpfile --split parts (with --splitblock-size, so that each part really
+    holds a slice of memory: without it this small dump all lands in part 1) in a
+    RHEL directory with the log saved beside them: ONE item, the parts and the log,
+    read clean. Oracle: the same parts put back together by makedumpfile
+    --reassemble and analysed as one file. Parts 1 and 3 alone: still one item with
+    the log, partial, the verdict from the log."""
     if not shutil.which("makedumpfile"):
         pytest.skip("makedumpfile not installed")
     src = COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore"
     d = tmp_path / "crash" / "127.0.0.1-2026-11-20-10:00:00"
     d.mkdir(parents=True)
-    r = subprocess.run(["makedumpfile", "-l", "-d", "31", "--split", str(src), str(d / "vmcore-1"),
-                        str(d / "vmcore-2"), str(d / "vmcore-3")], capture_output=True, text=True, timeout=300)
+    parts = [d / f"vmcore-{i}" for i in (1, 2, 3)]
+    r = subprocess.run(["makedumpfile", "-l", "-d", "31", "--splitblock-size", "4", "--split", str(src),
+                        *map(str, parts)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    shutil.copy(COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore-dmesg.txt", d / "vmcore-dmesg.txt")
+    from triage.dumps.kdump_header import parse_header
+    from triage.dumps.store import FileStore
+    spans = []
+    for p in parts:
+        store = FileStore(str(p))
+        try:
+            h = parse_header(store)
+        finally:
+            store.close()
+        spans.append(h.end_pfn - h.start_pfn)
+    assert all(n > 0 for n in spans), spans             # every part holds pages
+    log = COMMITTED / "gpu_alloc_null-kdump-lzo" / "vmcore-dmesg.txt"
+    shutil.copy(log, d / "vmcore-dmesg.txt")
+    whole = tmp_path / "reassembled"
+    r = subprocess.run(["makedumpfile", "--reassemble", *map(str, parts), str(whole)], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    oracle = analyze_json(whole)
+    assert oracle["source"]["partial"] is False
+    miss = tmp_path / "crash" / "127.0.0.1-2026-11-21-10:00:00"
+    miss.mkdir()
+    for name in ("vmcore-1", "vmcore-3", "vmcore-dmesg.txt"):
+        shutil.copy(d / name, miss / name)
     r = batch(tmp_path / "crash", "-o", tmp_path / "out", "--format", "json", "--no-progress")
     doc = json.loads(r.stdout)
-    dumps = [x for x in doc["dumps"] if x["vmcore"]]
-    assert len(dumps) == 1, [x["id"] for x in doc["dumps"]]
-    [item] = dumps
-    assert item["paths"][:3] == [str(d / f"vmcore-{i}") for i in (1, 2, 3)]
-    assert item["status"] == "ok" and item["disagreements"] == []
-    assert core(item["verdict"]) == core(analyze_json(d / "vmcore-2", d / "vmcore-1", d / "vmcore-3")["verdict"])
+    assert len(doc["dumps"]) == 2, [x["id"] for x in doc["dumps"]]     # no separate log items
+    by = {x["id"]: x for x in doc["dumps"]}
+    item = by[str(d / "vmcore-1")]
+    assert item["paths"] == [str(p) for p in parts] + [str(d / "vmcore-dmesg.txt")]
+    assert item["layout"] == "rhel" and item["log"] == str(d / "vmcore-dmesg.txt")
+    assert item["status"] == "ok" and item["problems"] == [] and item["disagreements"] == []
+    assert core(item["verdict"]) == core(oracle["verdict"])
+    assert core(item["verdict"]) == core(analyze_json(parts[1], parts[0], parts[2])["verdict"])
+    cut = by[str(miss / "vmcore-1")]
+    assert cut["log"] == str(miss / "vmcore-dmesg.txt") and cut["status"] == "partial"
+    assert any("no split file given" in p for p in cut["problems"]), cut["problems"]
+    assert cut["verdict"]["title"] == oracle["verdict"]["title"]
 
 
 def test_symlinked_directories_followed_with_cycles_detected(tmp_path):
@@ -151,6 +187,32 @@ def test_symlinked_directories_followed_with_cycles_detected(tmp_path):
     reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
     assert any("link back to" in why for why in reasons.values()), reasons
     assert any("already walked" in why for why in reasons.values()), reasons
+
+
+def test_a_directory_reached_directly_and_by_link_is_walked_by_its_real_path(tmp_path):
+    """A link that sorts before the directory it points to (`a-alias -> real`), a
+    root given again inside another root, a FIFO named like a dump: the item keeps
+    its real path, the skips say what happened, nothing blocks."""
+    log = serial_log().read_bytes()
+    root = tmp_path / "crash"
+    real = root / "real" / "202611200900"
+    real.mkdir(parents=True)
+    (real / "dmesg.202611200900").write_bytes(log)
+    (root / "a-alias").symlink_to("real")
+    fifo = root / "real" / "127.0.0.1-2026-11-20-10:00:00"
+    fifo.mkdir()
+    os.mkfifo(fifo / "vmcore")
+    r = batch(root, "-o", tmp_path / "out", "--format", "json", "--no-progress", timeout=300)
+    doc = json.loads(r.stdout)
+    assert [d["id"] for d in doc["dumps"]] == [str(real / "dmesg.202611200900")]
+    reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert reasons[str(root / "a-alias")] == f"directory already walked as {root / 'real'}"
+    assert reasons[str(fifo / "vmcore")] == "not a regular file"
+    r = batch(root / "real", root, "-o", tmp_path / "out2", "--format", "json", "--no-progress", timeout=300)
+    doc = json.loads(r.stdout)
+    assert [d["id"] for d in doc["dumps"]] == [str(real / "dmesg.202611200900")]
+    reasons = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert reasons[str(root / "real")] == f"directory already walked as {root / 'real'}"     # not "a link back"
 
 
 @pytest.mark.slow
@@ -211,6 +273,49 @@ def test_shards_merge_into_the_full_run(tmp_path):
     assert batch(root, "--shard", "3/3", "-o", tmp_path / "x").returncode == 2
 
 
+def test_merge_refuses_unusable_or_running_shards_and_takes_any_directory_name(tmp_path):
+    """--merge sources: a directory whose name holds '?' and '#' (SQLite URI syntax:
+    the store was opened elsewhere, read-write, creating a stray file), a store
+    that is not a database, a shard whose batch still runs (its lock is held).
+    Unusable sources are one line, exit 3, before anything is written."""
+    from triage.batch.session import lock_outdir
+    log = serial_log().read_bytes()
+    root = tmp_path / "crash"
+    for i in range(3):
+        d = root / f"node{i}" / "202611200900"
+        d.mkdir(parents=True)
+        (d / "dmesg.202611200900").write_bytes(log + f"[99999.000000] copy {i}\n".encode())
+    odd = tmp_path / "shard?k=1#0"
+    full = json.loads(batch(root, "-o", tmp_path / "full", "--format", "json", "--no-progress").stdout)
+    assert batch(root, "-o", odd, "--format", "json", "--no-progress").returncode == 0
+    before = set(os.listdir(tmp_path))
+    r = batch("--merge", odd, "-o", tmp_path / "m1", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert rows(json.loads(r.stdout)) == rows(full)
+    assert set(os.listdir(tmp_path)) == before | {"m1"}         # nothing created beside it
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "triage-batch.sqlite").write_bytes(b"not a database\n" * 100)
+    r = batch("--merge", odd, garbage, "-o", tmp_path / "m2")
+    assert r.returncode == 3 and "cannot read this batch store" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "m2").exists()
+    lock = lock_outdir(str(odd))                 # what a running batch holds
+    try:
+        r = batch("--merge", odd, "-o", tmp_path / "m3")
+    finally:
+        lock.close()
+    assert r.returncode == 3 and "still running" in r.stderr and not (tmp_path / "m3").exists()
+
+
+def test_a_damaged_result_store_is_one_line(tmp_path):
+    (tmp_path / "crash").mkdir()
+    (tmp_path / "crash" / "dmesg.txt").write_bytes(serial_log().read_bytes())
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "triage-batch.sqlite").write_bytes(b"\0garbage" * 512)
+    r = batch(tmp_path / "crash", "-o", tmp_path / "out", "--no-progress")
+    assert r.returncode == 3 and "move it away" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_progress_path_is_cut_from_the_left_and_never_grows():
     from triage.cli.batch import shorten_path
     for p in ("/var/crash/a/vmcore", "x" * 60, "/" + "d/" * 50 + "vmcore"):
@@ -220,6 +325,32 @@ def test_progress_path_is_cut_from_the_left_and_never_grows():
     assert shorten_path("/var/crash/a/vmcore", 60) == "/var/crash/a/vmcore"
     long = "/archive/" + "sub/" * 30 + "10.0.0.7-2026-11-20-10:00:00/vmcore"
     assert shorten_path(long, 60).endswith("/10.0.0.7-2026-11-20-10:00:00/vmcore")
+
+
+def test_progress_bar_fits_the_terminal_it_redraws_on():
+    """On a terminal the bar is redrawn with \\r: a line wider than the terminal wraps
+    and every redraw leaves a line behind. Each drawn line fits, for narrow and
+    wide terminals, and the path is still cut from the left."""
+    import io
+    from types import SimpleNamespace
+    from triage.cli.batch import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    item = SimpleNamespace(id="/archive/" + "sub/" * 30 + "10.0.0.7-2026-11-20-10:00:00/vmcore")
+    for cols in (40, 60, 80, 200):
+        out = Tty()
+        bar = _Progress(out)
+        bar.columns = lambda cols=cols: cols
+        for n in (1, 2):
+            bar(n, 2, item, {"status": "partial", "verdict": {"title": "t"}})
+        lines = [seg for seg in out.getvalue().replace("\n", "\r").split("\r") if seg]
+        assert len(lines) == 2 and all(len(seg) <= cols - 1 for seg in lines), (cols, lines)
+        assert all(seg.rstrip().endswith("/vmcore") for seg in lines)
+        if cols >= 80:
+            assert "10.0.0.7-2026-11-20-10:00:00/vmcore" in lines[0]
 
 
 def test_jobs_zero_is_explained():

@@ -7,6 +7,7 @@ the rows (path, status, category, title) must be identical, each entry must
 name the worker that analysed it, and both workers must have done work.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -49,32 +50,41 @@ def build_tree(root: Path) -> int:
     return n + 1
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("dask")
-    # daemonic workers (the default, said explicitly): multiprocessing cannot start
-    # children there, the runner forks with os.fork instead
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__DAEMON="True")
+def _wait_for(path: Path, log: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert path.exists(), log.read_text()
+
+
+@contextlib.contextmanager
+def dask_cluster(tmp: Path, workers):
+    """`dask scheduler` plus one `dask worker --nthreads 1` per entry of `workers`
+    ((environment, working directory) each), on 127.0.0.1; yields (address, worker
+    addresses) and tears everything down.
+
+    The scheduler gets no PYTHONPATH and runs in `tmp`: unless triage is installed
+    in site-packages it cannot import triage, as on a cluster someone else runs;
+    the tasks it is given must not need it."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     sched_file = tmp / "scheduler.json"
     procs = []
     try:
         procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                       "--scheduler-file", str(sched_file)], env=env, cwd=tmp,
+                                       "--scheduler-file", str(sched_file)], env=base, cwd=tmp,
                                       stdout=subprocess.DEVNULL, stderr=open(tmp / "scheduler.log", "w")))
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert sched_file.exists(), (tmp / "scheduler.log").read_text()
-        for i in range(2):
+        _wait_for(sched_file, tmp / "scheduler.log")
+        for i, (env, cwd) in enumerate(workers):
             procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
                                            "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}",
-                                           "--local-directory", str(tmp / f"w{i}")], env=env, cwd=tmp,
-                                          stdout=subprocess.DEVNULL, stderr=open(tmp / f"worker{i}.log", "w")))
+                                           "--local-directory", str(tmp / f"w{i}")], env=dict(base, **env),
+                                          cwd=cwd, stdout=subprocess.DEVNULL,
+                                          stderr=open(tmp / f"worker{i}.log", "w")))
         address = json.loads(sched_file.read_text())["address"]
         with distributed.Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=120)
-            workers = sorted(client.scheduler_info()["workers"])
-        yield address, workers, tmp
+            client.wait_for_workers(len(workers), timeout=180)
+            addresses = sorted(client.scheduler_info()["workers"])
+        yield address, addresses
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -84,6 +94,21 @@ def cluster(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(10)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dask")
+    # two workers that find triage by different paths from different directories
+    # (a worker's import path and cwd must not matter); daemonic (the default, said
+    # explicitly): multiprocessing cannot start children there, the runner forks
+    other = tmp / "elsewhere"
+    other.mkdir()
+    (other / "src").symlink_to(ROOT)
+    daemon = {"DASK_DISTRIBUTED__WORKER__DAEMON": "True"}
+    with dask_cluster(tmp, [(dict(daemon, PYTHONPATH=str(ROOT)), tmp),
+                            (dict(daemon, PYTHONPATH=str(other / "src")), other)]) as (address, workers):
+        yield address, workers, tmp
 
 
 def rows(doc):
@@ -124,6 +149,37 @@ def test_dask_cluster_gives_the_rows_of_a_local_run(cluster, tmp_path):
     assert json.loads(again.stdout)["stats"]["analysed_now"] == 0
 
 
+@pytest.mark.slow
+def test_the_per_dump_limits_hold_on_the_workers(cluster, tmp_path):
+    """--memory-limit applies to the fork each task makes on its Dask worker: with a
+    1 MiB address space every analysis fails there, as in a local run, each row says
+    so and names its worker, and the workers live on (a second batch on the same
+    cluster analyses normally)."""
+    address, workers, _ = cluster
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:3]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    argv = TRIAGE + ["batch", str(root), "--format", "json", "--no-progress", "--memory-limit", "1"]
+    local = subprocess.run(argv + ["-o", str(tmp_path / "local")], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(argv + ["-o", str(tmp_path / "dask"), "--scheduler", address], capture_output=True,
+                       text=True, timeout=600)
+    assert local.returncode == r.returncode == 9, (local.stderr, r.stderr)
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    for d in doc["dumps"] + json.loads(local.stdout)["dumps"]:
+        # MemoryError, or ENOMEM mapping the dump ("Cannot allocate memory"), or a crash
+        assert d["status"] == "error" and (d["error_kind"] == "crash" or "memory" in d["error"].lower()), d
+    assert all(d["worker"] in workers for d in doc["dumps"])
+    again = subprocess.run(TRIAGE + ["batch", str(root), "--format", "json", "--no-progress", "-o",
+                                     str(tmp_path / "dask2"), "--scheduler", address],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert {d["worker"] for d in json.loads(again.stdout)["dumps"]} <= set(workers)
+
+
 def test_unreachable_scheduler_is_one_line(tmp_path):
     (tmp_path / "crash").mkdir()
     (tmp_path / "crash" / "dmesg.txt").write_text("[    0.000000] Linux version 6.1.0\n")
@@ -133,6 +189,26 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
                        env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s"))
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert "cannot reach the Dask scheduler" in r.stderr
+    assert not (tmp_path / "o").exists()        # said before discovery, which may take long on an archive
+
+
+@pytest.mark.parametrize("address, says", [
+    ("bogus", "not a Dask scheduler address"),                  # Dask: a minute, then a traceback
+    ("tcp://127.0.0.1:99999", "port 1-65535"),
+    ("tls://127.0.0.1:8786", "needs Dask's TLS settings"),      # Dask: TypeError about ssl_context
+])
+def test_unusable_scheduler_address_is_one_line_before_any_work(tmp_path, address, says):
+    (tmp_path / "crash").mkdir()
+    (tmp_path / "crash" / "dmesg.txt").write_text("[    0.000000] Linux version 6.1.0\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_DISTRIBUTED__COMM__TLS")}
+    r = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "-o", str(tmp_path / "o"),
+                                 "--scheduler", address, "--no-progress"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 3 and says in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert not (tmp_path / "o").exists()            # refused before discovery and the store
+    empty = subprocess.run(TRIAGE + ["batch", str(tmp_path / "crash"), "--scheduler", " "],
+                           capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and "needs an address" in empty.stderr
 
 
 @pytest.mark.slow
@@ -184,3 +260,36 @@ def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
                                  "--no-progress"], capture_output=True, text=True, timeout=600)
     doc = json.loads(r.stdout)
     assert doc["stats"]["analysed_now"] == left and len(doc["dumps"]) == len(dumps) + pad
+
+
+@pytest.mark.slow
+def test_a_task_the_cluster_could_not_run_is_analysed_again_next_run(tmp_path):
+    """A worker that cannot import triage (here a `triage` package on its path that
+    fails to import: a broken or missing install) runs no task. Each dump is an
+    error row that says so, in one line; the row is not the dump's result, so a
+    re-run on a healthy worker analyses every dump again (without --retry-errors)."""
+    root = tmp_path / "crash"
+    dumps = finished_dumps()[:2]
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+    shadow = tmp_path / "shadow" / "triage"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('this triage install is broken')\n")
+    argv = TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--format", "json", "--no-progress"]
+    (tmp_path / "c1").mkdir()
+    with dask_cluster(tmp_path / "c1", [({"PYTHONPATH": str(shadow.parent)}, tmp_path)]) as (address, _):
+        r = subprocess.run(argv + ["--scheduler", address], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 9, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(doc["dumps"]) == len(dumps)
+    for d in doc["dumps"]:
+        assert d["status"] == "error" and "cannot import triage" in d["error"] and "\n" not in d["error"]
+    (tmp_path / "c2").mkdir()
+    with dask_cluster(tmp_path / "c2", [({"PYTHONPATH": str(ROOT)}, tmp_path)]) as (address, [worker]):
+        r = subprocess.run(argv + ["--scheduler", address], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["stats"]["analysed_now"] == len(dumps)
+    assert all(d["status"] in ("ok", "partial") and d["worker"] == worker for d in doc["dumps"])

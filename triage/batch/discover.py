@@ -20,7 +20,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members
 from triage.errors import InputError
@@ -218,18 +218,20 @@ def split_sets(dumps: List[Location], read: bool = True) -> List[List[Location]]
 
 
 def _group(dirparts: List[str], files: List[Location], layout_suffix: str,
-           read: bool = True) -> Iterator[DumpItem]:
-    """Turn the files of one directory into items: pair each dump with its log
-    (without `read`, by names and sizes only: no --split header is read)."""
+           other_dumps: Sequence[Location] = (), read: bool = True) -> Iterator[DumpItem]:
+    """Turn the files of one directory into items: pair each dump with its log.
+    `other_dumps`: dumps recognised by content, not name (after the named ones).
+    Without `read`, pairing goes by names and sizes only: no --split header is read."""
     layout, host, when = dir_facts(dirparts)
     layout += layout_suffix
-    dumps = [f for f in files if _DUMP_NAME.match(f.name)]
+    dumps = sorted((f for f in files if _DUMP_NAME.match(f.name)), key=lambda f: f.name)
+    dumps += sorted(other_dumps, key=lambda f: f.name)
     logs = [f for f in files if _LOG_NAME.match(f.name)]
     extras = [f for f in files if _EXTRA_NAME.match(f.name)]
     # vmcore-dmesg.txt beats the 0-byte vmcore-dmesg-incomplete.txt left by a failed run
     logs.sort(key=lambda f: (f.size == 0, "incomplete" in f.name, f.name))
     used_logs = set()
-    for parts in split_sets(sorted(dumps, key=lambda f: f.name), read):
+    for parts in split_sets(dumps, read):
         d = parts[0]
         stamp = _stamp_of(d.name)
         log = None
@@ -318,7 +320,9 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
         return
     seen_dirs[(st.st_dev, st.st_ino)] = root
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=follow_links):
-        dirnames.sort()
+        # real directories before links to them: an item's id is its real path when
+        # the directory holding it is reachable both ways
+        dirnames.sort(key=lambda d: (os.path.islink(os.path.join(dirpath, d)), d))
         if exclude and _same_dir(dirpath, exclude):
             dirnames[:] = []
             continue
@@ -357,6 +361,8 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                 skipped.append((path, f"cannot stat: {exc.strerror}"))
                 continue
             if not stat.S_ISREG(st.st_mode):
+                # a FIFO or device is never opened (a FIFO would block the walk), but said
+                skipped.append((path, "not a regular file"))
                 continue
             loc = Location(path=path, size=st.st_size)
             if fn in _OWN_REPORTS or _OWN_TEMP.match(fn):
@@ -380,13 +386,17 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
                     yield _bare(loc, "log", path, root_parent)
                 else:
                     skipped.append((path, "not a dump or kernel log"))
-        for parts in split_sets(bare_dumps, readable):
+        dirparts = os.path.relpath(os.path.abspath(dirpath), root_parent).split(os.sep)
+        # In a crash directory, dumps under other names (the parts of a --split dump:
+        # vmcore-1, vmcore-2, ...) are its dumps like a `vmcore`: paired with its
+        # log, with its host and time.
+        crash_dir = bool(bare_dumps) and dir_facts(dirparts)[0] != "bare"
+        for parts in ([] if crash_dir else split_sets(bare_dumps, readable)):
             item = _bare(parts[0], "vmcore", parts[0].path, root_parent)
             item.parts = parts[1:]
             yield item
-        if known:
-            rel = os.path.relpath(os.path.abspath(dirpath), root_parent)
-            yield from _group(rel.split(os.sep), known, "", readable)
+        if known or crash_dir:
+            yield from _group(dirparts, known, "", other_dumps=bare_dumps if crash_dir else [], read=readable)
 
 
 def _same_dir(path: str, other: str) -> bool:
@@ -395,7 +405,8 @@ def _same_dir(path: str, other: str) -> bool:
 
 def _is_ancestor(anc: str, path: str) -> bool:
     """True when `path` lies under `anc` in the walk (so a link at `path` to `anc` is a cycle)."""
-    return os.path.commonpath([os.path.abspath(anc), os.path.abspath(path)]) == os.path.abspath(anc)
+    anc, path = os.path.abspath(anc), os.path.abspath(path)
+    return anc != path and os.path.commonpath([anc, path]) == anc
 
 
 def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:

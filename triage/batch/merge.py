@@ -1,6 +1,7 @@
 """`triage batch --merge DIR...`: the result stores of several batch directories
 (the shards of one archive, `--shard K/N`) merged into one, with their reports."""
 
+import fcntl
 import os
 import shutil
 import time
@@ -8,8 +9,23 @@ from typing import List
 
 from triage.batch import fleet as fleet_views
 from triage.batch.session import BatchResult, open_outdir
-from triage.batch.store import DB_NAME, Store
+from triage.batch.store import DB_NAME, Store, check_readable
 from triage.errors import InputError
+
+
+def _still_running(d: str) -> bool:
+    """True when a batch holds the directory's lock (its store is not finished)."""
+    try:
+        f = open(os.path.join(d, ".lock"), "rb")
+    except OSError:
+        return False            # no lock file (copied without it) or unreadable: nothing runs here
+    try:
+        fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        f.close()
 
 
 def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
@@ -25,6 +41,10 @@ def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
             raise InputError(f"not a triage batch directory (no {DB_NAME})", path=d)
         if os.path.abspath(d) == outdir:
             raise InputError("a shard directory cannot also be the --output directory", path=d)
+        if _still_running(d):
+            raise InputError("a triage batch is still running in this directory; merge once it is done",
+                             path=d)
+        check_readable(db)      # every source before anything is written
         sources.append((d, db))
     lock = open_outdir(outdir)
     try:

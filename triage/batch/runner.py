@@ -38,6 +38,12 @@ class Limits:
     temp_budget: int = 0        # bytes of temporary space shared by running items (0 = no check)
 
 
+# error_kind of a record that says nothing about its dump: the cluster could not
+# run the task (a lost worker, a worker without triage or with other rules).
+# The session stores such a row so that the next run analyses the dump again.
+CLUSTER_FAILURES = frozenset({"dask", "worker-mismatch"})
+
+
 def error_record(message: str, kind: str = "error") -> Dict[str, Any]:
     return {"status": "error", "error": message, "error_kind": kind}
 

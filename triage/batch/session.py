@@ -96,12 +96,26 @@ def _task_sizes(item: DumpItem) -> Tuple[int, int]:
 def run_batch(roots: List[str], opts: BatchOptions, progress: Optional[Progress] = None) -> BatchResult:
     """Triage every dump under `roots`, resuming from the store in opts.outdir."""
     t0 = time.monotonic()
-    outdir = os.path.abspath(opts.outdir)
-    lock = open_outdir(outdir)
+    pool = None
+    if opts.scheduler:
+        # connect before discovery: a wrong or unreachable scheduler is said at once,
+        # not after walking a whole archive
+        from triage.batch.dask_exec import DaskPool, check_scheduler
+        check_scheduler(opts.scheduler)
+        try:
+            pool = DaskPool(opts.scheduler)
+        except KeyboardInterrupt:
+            raise BatchInterrupted(None, None) from None
     try:
-        return _run_locked(roots, opts, outdir, progress, t0)
+        outdir = os.path.abspath(opts.outdir)
+        lock = open_outdir(outdir)
+        try:
+            return _run_locked(roots, opts, outdir, progress, t0, pool)
+        finally:
+            lock.close()
     finally:
-        lock.close()
+        if pool is not None:
+            pool.close()
 
 
 def open_outdir(outdir: str):
@@ -126,7 +140,7 @@ def lock_outdir(outdir: str):
 
 
 def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
-                t0: float) -> BatchResult:
+                t0: float, pool: Any = None) -> BatchResult:
     try:
         found = discover(roots, exclude=outdir)
     except KeyboardInterrupt:
@@ -143,7 +157,7 @@ def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Opt
             plan = _plan(found.items, store, opts)
         except KeyboardInterrupt:
             raise BatchInterrupted(None, None) from None
-        _execute(plan, store, opts, outdir, tempdir, progress)
+        _execute(plan, store, opts, outdir, tempdir, progress, pool)
         records = store.records([it.id for it in found.items])
     finally:
         store.close()
@@ -239,7 +253,7 @@ def same_crash_record(rec: Dict[str, Any], item: DumpItem) -> Dict[str, Any]:
 
 
 def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,
-             progress: Optional[Progress]) -> int:
+             progress: Optional[Progress], pool: Any = None) -> int:
     """Run the plan's tasks, locally or on Dask, storing each result as it arrives."""
     total = len(plan.tasks) + sum(len(v) for v in plan.dups.values())
     limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
@@ -256,24 +270,26 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         inline = rec.pop("_reports", None)
         if inline is not None:        # rendered on a Dask worker: written here
             rec["report"], rec["report_files"] = save_reports(outdir, item, inline, opts.redact_key is not None)
-        store.put(item_id, plan.keys[item_id], rec, plan.crash.get(item_id))
+        # a task the cluster could not run says nothing about the dump: stored under
+        # a change key that never matches, so the next run analyses it again
+        retry = "retry:" if rec.get("error_kind") in runner.CLUSTER_FAILURES else ""
+        store.put(item_id, retry + plan.keys[item_id], rec, plan.crash.get(item_id))
         n += 1
         if progress:
             progress(n, total, item, rec)
         for dup in plan.dups.get(item_id, ()):
             copy = same_crash_record(rec, dup)
-            store.put(dup.id, plan.keys[dup.id], copy, plan.crash.get(dup.id))
+            store.put(dup.id, retry + plan.keys[dup.id], copy, plan.crash.get(dup.id))
             n += 1
             if progress:
                 progress(n, total, dup, copy)
 
     try:
-        if opts.scheduler:
-            from triage.batch.dask_exec import DaskPool
-            with DaskPool(opts.scheduler) as pool:
-                for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
-                                             tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key):
-                    settle(item_id, rec)
+        if pool is not None:
+            for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
+                                         tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key,
+                                         opts.facts):
+                settle(item_id, rec)
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
                               analyze=opts.analyze_fn(), reports=opts.reports, redact_key=opts.redact_key)

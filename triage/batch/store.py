@@ -14,9 +14,11 @@ import json
 import os
 import sqlite3
 import time
+import urllib.parse
 from typing import Any, Dict, Iterable, List, Optional
 
 from triage.batch.discover import DumpItem, Location
+from triage.errors import InputError
 
 DB_NAME = "triage-batch.sqlite"
 _CHUNK = 65536
@@ -37,6 +39,39 @@ CREATE TABLE IF NOT EXISTS files (
     UNIQUE (path, size, mtime_ns)
 );
 """
+
+
+def _open_read_only(path: str) -> sqlite3.Connection:
+    """Another store, opened without ever writing to it or beside it. The path is
+    quoted into the URI (a '?' or '#' in a directory name would otherwise end
+    it, and SQLite would create a database elsewhere); a store on a read-only
+    file system whose WAL index (-shm) is absent cannot be opened in mode=ro, so
+    it is read as immutable (nothing writes a finished shard)."""
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path))
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.DatabaseError:
+        pass
+    try:
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"cannot read this batch store: {exc}", path=path) from None
+
+
+def check_readable(path: str) -> None:
+    """InputError unless `path` is a batch store this version can merge from."""
+    db = _open_read_only(path)
+    try:
+        if not any(row[1] == "record" for row in db.execute("PRAGMA table_info(results)")):
+            raise InputError("not a triage batch store (no results table)", path=path)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"cannot read this batch store: {exc}", path=path) from None
+    finally:
+        db.close()
 
 
 def fingerprint(path: str, size: int) -> str:
@@ -60,13 +95,18 @@ class Store:
         os.makedirs(outdir, exist_ok=True)
         self.path = os.path.join(outdir, DB_NAME)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_SCHEMA)
-        cols = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
-        if "crash_key" not in cols:     # a store written before crash identities
-            self.db.execute("ALTER TABLE results ADD COLUMN crash_key TEXT")
-        self.db.execute("CREATE INDEX IF NOT EXISTS results_crash ON results (crash_key)")
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(_SCHEMA)
+            cols = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+            if "crash_key" not in cols:     # a store written before crash identities
+                self.db.execute("ALTER TABLE results ADD COLUMN crash_key TEXT")
+            self.db.execute("CREATE INDEX IF NOT EXISTS results_crash ON results (crash_key)")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise InputError(f"the result store cannot be used ({exc}); move it away to start afresh",
+                             path=self.path) from None
 
     def close(self) -> None:
         self.db.close()
@@ -143,18 +183,22 @@ class Store:
     def merge_from(self, other_path: str) -> int:
         """Copy the rows of another store (a shard's) into this one; where both hold an
         item, the one finished last wins. Returns the number of rows taken."""
-        other = sqlite3.connect(f"file:{other_path}?mode=ro", uri=True, timeout=30)
         taken = 0
+        mine = dict(self.db.execute("SELECT item_id, finished_at FROM results"))
+        other = _open_read_only(other_path)
         try:
             cols = {row[1] for row in other.execute("PRAGMA table_info(results)")}
+            if not cols:
+                raise InputError("not a triage batch store (no results table)", path=other_path)
             crash = "crash_key" if "crash_key" in cols else "NULL"     # a store from before crash keys
-            mine = dict(self.db.execute("SELECT item_id, finished_at FROM results"))
             for item_id, change_key, status, finished_at, record, crash_key in other.execute(
                     f"SELECT item_id, change_key, status, finished_at, record, {crash} FROM results"):
                 if item_id in mine and mine[item_id] >= finished_at:
                     continue
                 self.put(item_id, change_key, json.loads(record), crash_key, finished_at)
                 taken += 1
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise InputError(f"cannot read this batch store: {exc}", path=other_path) from None
         finally:
             other.close()
         return taken

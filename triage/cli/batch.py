@@ -22,16 +22,25 @@ class _Progress:
         self.tty = stream.isatty()
         self.base = base
 
+    def columns(self) -> int:
+        """The terminal's width (asked each time: it may be resized)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            return 80
+
     def __call__(self, n: int, total: int, item, rec: Dict[str, Any]) -> None:
         from triage.report.escape import safe_text
         status = rec.get("status", "error")
         title = ((rec.get("verdict") or {}).get("title") or rec.get("error") or "")
         if self.tty:
-            width = 30
+            # one column short of the terminal: a line that wraps cannot be redrawn by \r
+            cols = max(20, self.columns() - 1)
+            width = max(5, min(30, cols // 4))
             fill = int(width * n / max(total, 1))
-            path = shorten_path(safe_text(_relative(item.id, self.base), 4000), 60)
-            line = f"\r[{'#' * fill}{'.' * (width - fill)}] {n}/{total} {status:<7} {path}"
-            self.stream.write(line[:150].ljust(150))
+            head = f"[{'#' * fill}{'.' * (width - fill)}] {n}/{total} {status:<7} "
+            path = shorten_path(safe_text(_relative(item.id, self.base), 4000), max(8, cols - len(head)))
+            self.stream.write("\r" + (head + path)[:cols].ljust(cols))
             if n == total:
                 self.stream.write("\n")
         else:
@@ -118,6 +127,8 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     from triage.batch import html, render
 
     shard = _parse_shard(shard_text)
+    if scheduler is not None and not scheduler.strip():
+        raise click.BadParameter("needs an address: tcp://HOST:PORT or local:N", param_hint="--scheduler")
     redact_key = None
     if redact:
         from triage.batch.redact import load_key

@@ -565,12 +565,17 @@ class KdumpReader(DumpReader):
                     "or decades after it")
             # The first descriptor points at the start of the page data (or one page past
             # it, after the shared zero page): anything else means the bitmaps or the
-            # block counts that place the descriptor table are damaged.
+            # block counts that place the descriptor table are damaged. A --split part
+            # holds descriptors for its own pfns only, but makedumpfile sizes its
+            # table for every dumpable page of the whole dump (seen with
+            # --splitblock-size parts; reassembled, the same pages read clean).
             n = p.dumpable_count()
             raw = p.store.read_present(h.page_desc_offset, PAGE_DESC_SIZE) if n else None
             if raw is not None and any(raw):        # all zeros: never written (incomplete)
                 d_off = PAGE_DESC.unpack(raw)[0]
                 data_start = h.page_desc_offset + n * PAGE_DESC_SIZE
+                if h.split and not 0 <= d_off - data_start <= h.block_size:
+                    data_start = h.page_desc_offset + p.bitmap2.count(h.max_mapnr) * PAGE_DESC_SIZE
                 if not 0 <= d_off - data_start <= h.block_size:
                     bad("bitmap_blocks/sub_hdr_size or the 2nd bitmap",
                         f"place the page data at {data_start:#x}, but the first page descriptor "
