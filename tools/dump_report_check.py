@@ -23,6 +23,9 @@ runs `triage analyze` on the vmcore (text at COLUMNS=80 and wide, and
                        same from the vmcore, from the vmcore-dmesg.txt beside an
                        in-guest kdump dump, and from the run's serial.log
   width                no text line is wider than the width asked for
+  log-vs-dump          every value the log and the dump both give (crash.checks:
+                       kernel release, arch, modules) agrees: both come from the
+                       same crash, so a disagreement is a false alarm
   gpu-not-blamed       when the expected culprit is no GPU driver, the verdict
                        blames none (category gpu_*, or a GPU culprit)
 
@@ -342,6 +345,10 @@ def check_dump(entry: dict, base: Path, run: Run, sc: SerialCrash, frames: List[
     if sc.comm is not None:
         res.check("task-json", (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
                   f"{task} != {sc.comm}/{sc.pid}")
+    checks = (run.data.get("crash") or {}).get("checks") or []
+    res.check("log-vs-dump", all(c.get("agree") for c in checks),
+              "; ".join(f"{c.get('field')}: log {c.get('log')!r}, dump {c.get('dump')!r}"
+                        for c in checks if not c.get("agree")))
     check_text(res, run.text80, NARROW, sc, frames)
     check_text(res, run.text_wide, WIDE, sc, frames)
     mine = verdict_key(run.data)

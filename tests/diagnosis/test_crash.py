@@ -66,6 +66,16 @@ def test_crosscheck():
     assert crosscheck("kernel_release", None, "x") is None and crosscheck("arch", "x86_64", "") is None
 
 
+def test_crosscheck_arch_by_canonical_name():
+    # the arm64 kernel's banner says arm64, the dump's ELF header aarch64: one machine
+    c = crosscheck("arch", "arm64", "aarch64")
+    assert c.agree and (c.log, c.dump) == ("arm64", "aarch64")
+    assert crosscheck("arch", "x86_64", "amd64").agree
+    assert not crosscheck("arch", "arm64", "x86_64").agree
+    # only the arch field is compared by alias
+    assert not crosscheck("kernel_release", "arm64", "aarch64").agree
+
+
 def test_disagreement_is_flagged_in_every_format():
     d = analyze_path(str(_need(GPU / "vmcore")))
     d = dataclasses.replace(d, crash=dataclasses.replace(

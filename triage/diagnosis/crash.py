@@ -10,6 +10,7 @@ value, `crosscheck` records both and whether they agree.
 import re
 from typing import Any, Iterable, List, Optional, Sequence
 
+from triage.archnames import canonical_arch
 from triage.events.model import lines_between
 from triage.findings import (Crash, CrashModule, CrashTask, Crosscheck, EvidenceLine, OomPicture, OomTask,
                              TraceEntry)
@@ -143,13 +144,20 @@ def _oom(events: Sequence[Any], stop: Optional[int], arch: Optional[str]) -> Opt
     return pic
 
 
+# Fields whose two sources name one value differently: compared through these.
+# (The log's banner says "arm64", the dump's ELF header "aarch64".)
+_SAME_AS = {"arch": canonical_arch}
+
+
 def crosscheck(name: str, log_value: Any, dump_value: Any) -> Optional[Crosscheck]:
     """Both values and whether they agree; None unless both sources give one.
-    Values are compared as stripped text."""
+    Values are compared as stripped text (architecture names by their
+    canonical name); both are kept as each source gave them."""
     if log_value in (None, "") or dump_value in (None, ""):
         return None
     a, b = str(log_value).strip(), str(dump_value).strip()
-    return Crosscheck(field=name, log=a, dump=b, agree=a == b)
+    same = _SAME_AS.get(name, lambda v: v)
+    return Crosscheck(field=name, log=a, dump=b, agree=same(a) == same(b))
 
 
 def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Optional[int],
