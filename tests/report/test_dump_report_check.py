@@ -2,7 +2,8 @@
 
 The matrix tests run the checker over whatever generated dumps exist
 (sample_dumps/out, out-arm64, out-5.10, out-la57, ... as symlinks or
-directories, each with its manifest.json); the committed dumps run always.
+directories, each with its manifest.json, and the directories named in
+TRIAGE_REPORT_DUMP_DIRS); the committed dumps run always.
 Expectations come from the serial console text and drgn+DWARF, never from
 triage's output. The unit tests show the checker fails when a report leaves
 something out.
@@ -10,6 +11,7 @@ something out.
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +28,9 @@ OOM_SERIAL = COMMITTED / "oom_panic-qemu-flat-zlib-nokaslr" / "serial.log"
 
 def _manifests():
     out = [(ROOT / "sample_dumps" / "manifest.json", False)]
-    for d in sorted((ROOT / "sample_dumps").glob("out*")):
+    # more generated sets kept outside the tree (hold-out dumps): TRIAGE_REPORT_DUMP_DIRS=dir:dir
+    extra = [Path(p) for p in os.environ.get("TRIAGE_REPORT_DUMP_DIRS", "").split(":") if p]
+    for d in sorted((ROOT / "sample_dumps").glob("out*")) + extra:
         if (d / "manifest.json").is_file():
             out.append((d / "manifest.json", True))
     return out
