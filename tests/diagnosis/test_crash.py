@@ -53,6 +53,23 @@ def test_oom_panic_crash():
     assert c.trace[0].function == "dump_stack_lvl"
 
 
+def test_dump_page_size_gives_oom_kb():
+    from triage.diagnosis.crash import add_dump_page_size
+    from triage.findings import Crash, OomPicture, OomTask
+
+    def crash():
+        return Crash(oom=OomPicture(victim=OomTask("hog", 96, rss_pages=10),
+                                    consumers=[OomTask("hog", 96, rss_pages=19574), OomTask("sh", 1, rss_kb=8)]))
+    c = crash()
+    add_dump_page_size(c, 16384)
+    assert [t.rss_kb for t in c.oom.consumers] == [19574 * 16, 8] and c.oom.victim.rss_kb == 160
+    for bad in (None, 0, 12345, 1 << 40, "4096"):      # a dump's value is untrusted
+        c = crash()
+        add_dump_page_size(c, bad)
+        assert c.oom.consumers[0].rss_kb is None, bad
+    add_dump_page_size(Crash(), 4096)                  # no OOM: nothing to do
+
+
 def test_irq_boundary_is_an_entry():
     c = analyze_path(str(_need(SOFTIRQ))).crash
     assert c.trace[0].boundary == "irq" and c.trace[0].function is None

@@ -196,6 +196,23 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
     )
 
 
+# The page sizes a Linux kernel is built with (x86_64 4K; arm64 4K, 16K, 64K);
+# any other value read from a dump is not trusted.
+_PAGE_SIZES = (4096, 16384, 65536)
+
+
+def add_dump_page_size(crash: Crash, page_size: Any) -> None:
+    """Give the OOM report's page counts in kB with the dump's own page size.
+
+    The task table counts resident pages; a log alone says their size only
+    on x86_64 (always 4 KiB), while a dump knows PAGE_SIZE on every arch."""
+    if crash.oom is None or page_size not in _PAGE_SIZES:
+        return
+    for t in list(crash.oom.consumers) + [crash.oom.victim]:
+        if t is not None and t.rss_kb is None and isinstance(t.rss_pages, int):
+            t.rss_kb = t.rss_pages * (page_size // 1024)
+
+
 def add_dump_modules(crash: Crash, dump_modules: Optional[Sequence[Any]], unavailable: Optional[str] = None) -> None:
     """Complete `crash` with the dump's own module list (Diagnosis.dump["modules"]).
 
