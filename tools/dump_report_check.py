@@ -66,7 +66,8 @@ _CRASH_START = re.compile(
     r"^(?:BUG: |Oops|general protection fault|kernel BUG at|Unable to handle kernel|Internal error:|"
     r"watchdog: BUG: soft lockup|INFO: task \S+ blocked for more than|WARNING: CPU: )")
 _PANIC = re.compile(r"^Kernel panic - not syncing")
-_TASK = re.compile(r"\bCPU: (\d+) PID: (\d+) Comm: (\S+)")
+# 6.10+ prints the task's UID between CPU and PID ("CPU: 0 UID: 0 PID: 1 Comm: init")
+_TASK = re.compile(r"\bCPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)")
 _HUNG = re.compile(r"^INFO: task (\S+):(\d+) blocked for more than")
 _TRACE = re.compile(r"^Call [Tt]race:")
 _FRAME = re.compile(r"^\s*(\? )?([A-Za-z_][\w.$]*)\+(0x[0-9a-f]+)/0x[0-9a-f]+(?: \[(\w+)\])?\s*$")

@@ -53,6 +53,19 @@ def test_oom_panic_crash():
     assert c.trace[0].function == "dump_stack_lvl"
 
 
+def test_task_from_a_cut_cpu_line_with_uid():
+    # 6.10+ prints "CPU: 0 UID: 0 PID: 1 Comm: init Tainted: ..." (records of a
+    # real Debian 6.12.115 oops); pasted with the line cut after the comm, the
+    # parser cannot take it apart and the crash's own CPU-line search must
+    from triage.analysis import analyze_lines
+    lines = ["[    6.412520] BUG: kernel NULL pointer dereference, address: 0000000000000004",
+             "[    6.413323] Oops: Oops: 0000 [#1] PREEMPT SMP NOPTI",
+             "[    6.413612] CPU: 0 UID: 0 PID: 1 Comm: init",
+             "[    6.414271] RIP: 0010:acme_submit_rq.constprop.0.isra.0+0x5/0x20 [acme_storage]"]
+    t = analyze_lines(lines).crash.task
+    assert (t.comm, t.pid, t.cpu) == ("init", 1, 0)
+
+
 def test_dump_page_size_gives_oom_kb():
     from triage.diagnosis.crash import add_dump_page_size
     from triage.findings import Crash, OomPicture, OomTask

@@ -93,6 +93,18 @@ def test_serial_parse_panic_skips_reporting_frames():
     assert frames[0].startswith("out_of_memory") and not any(f.startswith(("dump_stack", "panic+")) for f in frames)
 
 
+def test_serial_task_with_uid(tmp_path):
+    # 6.10+ prints "CPU: N UID: U PID: P Comm: C": the checker must still find the
+    # task, or its task checks silently drop out (they did on every 6.12 dump)
+    log = tmp_path / "serial.log"
+    log.write_text("[    0.000000] Linux version 6.12.115+deb12-amd64 x\n"
+                   "[    6.412520] BUG: kernel NULL pointer dereference, address: 0000000000000004\n"
+                   "[    6.413612] CPU: 0 UID: 0 PID: 1 Comm: init Tainted: P           OE      "
+                   "6.12.115+deb12-amd64 #1  Debian 6.12.115-2~deb12u1\n")
+    sc = drc.parse_serial(log)
+    assert (sc.comm, sc.pid) == ("init", 1)
+
+
 def test_capture_kernel_boot_is_left_out(tmp_path):
     log = tmp_path / "serial.log"
     log.write_text("[    0.000000] Linux version 6.1.0 x\n"

@@ -32,7 +32,8 @@ TOP_CONSUMERS = 5
 _BLOCK_LINES = 80     # how far into an event's block the header lines are looked for
 
 
-_CPU_LINE = re.compile(r"CPU: ?(\d{1,5}) PID: (\d{1,10}) Comm: (\S{1,64})")
+# 6.10+ prints the UID between CPU and PID (as blockinfo's CPU-line pattern knows)
+_CPU_LINE = re.compile(r"CPU: ?(\d{1,5}) (?:UID: \d{1,10} )?PID: (\d{1,10}) Comm: (\S{1,64})")
 
 
 def _task(log: Any, events: Sequence[Any]) -> Optional[CrashTask]:
