@@ -243,15 +243,20 @@ def _in_order_whole(lines: List[str], tokens: List[str]) -> Optional[str]:
     return None
 
 
+NO_TASK = "no crashing task (CPU:/Comm: or hung-task line) found in the serial log"
+
+
 def check_text(res: Result, text: str, width: int, sc: SerialCrash, frames: List[str]) -> None:
     tag = f"@{width}"
     long = [ln for ln in text.splitlines() if len(ln) > width]
     res.check("width" + tag, not long, f"{len(long)} line(s) wider than {width}: {long[:1]}")
     crash = _crash_section(text)
     res.check("crash-section" + tag, bool(crash), "no Crash section")
-    if sc.comm is not None:
-        want = f"{sc.comm} (pid {sc.pid})"
-        res.check("task" + tag, any(want in ln for ln in crash), f"{want!r} not in the Crash section")
+    # every crash here prints its task: a serial log where none is found is a
+    # failure too, never a check left out
+    want = f"{sc.comm} (pid {sc.pid})"
+    res.check("task" + tag, sc.comm is not None and any(want in ln for ln in crash),
+              f"{want!r} not in the Crash section" if sc.comm is not None else NO_TASK)
     miss = _in_order_whole(crash, frames)
     res.check("frames" + tag, bool(frames) and miss is None,
               f"frame {miss!r} of {frames} not shown whole, in order" if frames else "no frames in the serial log")
@@ -343,9 +348,8 @@ def check_dump(entry: dict, base: Path, run: Run, sc: SerialCrash, frames: List[
         res.check("gpu-not-blamed", not v["culprit"]["is_gpu_driver"] and not v["category"].startswith("gpu"),
                   f"GPU blamed: {v['category']}, {v['culprit']['module']}")
     task = (run.data.get("crash") or {}).get("task") or {}
-    if sc.comm is not None:
-        res.check("task-json", (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
-                  f"{task} != {sc.comm}/{sc.pid}")
+    res.check("task-json", sc.comm is not None and (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
+              f"{task} != {sc.comm}/{sc.pid}" if sc.comm is not None else NO_TASK)
     checks = (run.data.get("crash") or {}).get("checks") or []
     res.check("log-vs-dump", all(c.get("agree") for c in checks),
               "; ".join(f"{c.get('field')}: log {c.get('log')!r}, dump {c.get('dump')!r}"

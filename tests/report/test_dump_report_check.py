@@ -153,3 +153,11 @@ def test_check_text_fails_what_is_missing(broken, which):
     res = drc.Result("x")
     drc.check_text(res, _text(broken), 80, SC, FRAMES)
     assert which in dict(res.failed), res.failed
+
+
+def test_no_task_in_the_serial_log_fails_not_skips():
+    # a serial log whose CPU line the checker cannot read (as 6.12's UID form once)
+    # must fail the task check, not leave it out
+    res = drc.Result("x")
+    drc.check_text(res, _text(GOOD), 80, drc.SerialCrash(modules=SC.modules), FRAMES)
+    assert dict(res.failed).get("task@80") == drc.NO_TASK
