@@ -68,6 +68,33 @@ def test_analyze_category_and_culprit(entry):
     check_analyze_matches_manifest(*entry)
 
 
+def _raw_pagesize(dump: Path):
+    """PAGESIZE straight from the file's bytes (ELF notes and the kdump
+    sub-header keep VMCOREINFO uncompressed): no triage code involved."""
+    import mmap
+    with open(dump, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        m = re.search(rb"\nPAGESIZE=(\d+)\n", data)
+        return int(m.group(1)) if m else None
+
+
+OOM = [(d, e) for d, e in ENTRIES if e["expected"]["category"] == "oom_panic"]
+
+
+@pytest.mark.skipif(not OOM, reason="no arm64 oom_panic dump")
+@pytest.mark.parametrize("entry", OOM, ids=[e["path"] for _d, e in OOM])
+def test_oom_consumers_in_kb_by_the_dumps_page_size(entry):
+    # the OOM task table counts pages; arm64's page size is the dump's to say
+    base, e = entry
+    r = run_triage("analyze", "--format", "json", base / e["path"])
+    assert r.returncode == 0, r.stderr
+    top = json.loads(r.stdout)["crash"]["oom"]["consumers"][0]
+    serial = (base / e["oracles"]["serial_log"]).read_text(errors="replace")
+    # the task table row: [  pid  ]   uid  tgid total_vm      rss ...
+    row = re.search(r"\[\s*%d\]\s+\d+\s+%d\s+\d+\s+(\d+)\s" % (top["pid"], top["pid"]), serial)
+    assert row and top["rss_pages"] == int(row.group(1))
+    assert top["rss_kb"] == top["rss_pages"] * _raw_pagesize(base / e["path"]) // 1024
+
+
 @needs_dumps
 def test_batch_over_an_arm64_dump_dir(tmp_path):
     base = ENTRIES[0][0]

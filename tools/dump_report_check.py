@@ -23,6 +23,9 @@ runs `triage analyze` on the vmcore (text at COLUMNS=80 and wide, and
                        same from the vmcore, from the vmcore-dmesg.txt beside an
                        in-guest kdump dump, and from the run's serial.log
   width                no text line is wider than the width asked for
+  log-vs-dump          every value the log and the dump both give (crash.checks:
+                       kernel release, arch, modules) agrees: both come from the
+                       same crash, so a disagreement is a false alarm
   gpu-not-blamed       when the expected culprit is no GPU driver, the verdict
                        blames none (category gpu_*, or a GPU culprit)
 
@@ -63,7 +66,8 @@ _CRASH_START = re.compile(
     r"^(?:BUG: |Oops|general protection fault|kernel BUG at|Unable to handle kernel|Internal error:|"
     r"watchdog: BUG: soft lockup|INFO: task \S+ blocked for more than|WARNING: CPU: )")
 _PANIC = re.compile(r"^Kernel panic - not syncing")
-_TASK = re.compile(r"\bCPU: (\d+) PID: (\d+) Comm: (\S+)")
+# 6.10+ prints the task's UID between CPU and PID ("CPU: 0 UID: 0 PID: 1 Comm: init")
+_TASK = re.compile(r"\bCPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)")
 _HUNG = re.compile(r"^INFO: task (\S+):(\d+) blocked for more than")
 _TRACE = re.compile(r"^Call [Tt]race:")
 _FRAME = re.compile(r"^\s*(\? )?([A-Za-z_][\w.$]*)\+(0x[0-9a-f]+)/0x[0-9a-f]+(?: \[(\w+)\])?\s*$")
@@ -239,15 +243,20 @@ def _in_order_whole(lines: List[str], tokens: List[str]) -> Optional[str]:
     return None
 
 
+NO_TASK = "no crashing task (CPU:/Comm: or hung-task line) found in the serial log"
+
+
 def check_text(res: Result, text: str, width: int, sc: SerialCrash, frames: List[str]) -> None:
     tag = f"@{width}"
     long = [ln for ln in text.splitlines() if len(ln) > width]
     res.check("width" + tag, not long, f"{len(long)} line(s) wider than {width}: {long[:1]}")
     crash = _crash_section(text)
     res.check("crash-section" + tag, bool(crash), "no Crash section")
-    if sc.comm is not None:
-        want = f"{sc.comm} (pid {sc.pid})"
-        res.check("task" + tag, any(want in ln for ln in crash), f"{want!r} not in the Crash section")
+    # every crash here prints its task: a serial log where none is found is a
+    # failure too, never a check left out
+    want = f"{sc.comm} (pid {sc.pid})"
+    res.check("task" + tag, sc.comm is not None and any(want in ln for ln in crash),
+              f"{want!r} not in the Crash section" if sc.comm is not None else NO_TASK)
     miss = _in_order_whole(crash, frames)
     res.check("frames" + tag, bool(frames) and miss is None,
               f"frame {miss!r} of {frames} not shown whole, in order" if frames else "no frames in the serial log")
@@ -339,9 +348,12 @@ def check_dump(entry: dict, base: Path, run: Run, sc: SerialCrash, frames: List[
         res.check("gpu-not-blamed", not v["culprit"]["is_gpu_driver"] and not v["category"].startswith("gpu"),
                   f"GPU blamed: {v['category']}, {v['culprit']['module']}")
     task = (run.data.get("crash") or {}).get("task") or {}
-    if sc.comm is not None:
-        res.check("task-json", (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
-                  f"{task} != {sc.comm}/{sc.pid}")
+    res.check("task-json", sc.comm is not None and (task.get("comm"), task.get("pid")) == (sc.comm, sc.pid),
+              f"{task} != {sc.comm}/{sc.pid}" if sc.comm is not None else NO_TASK)
+    checks = (run.data.get("crash") or {}).get("checks") or []
+    res.check("log-vs-dump", all(c.get("agree") for c in checks),
+              "; ".join(f"{c.get('field')}: log {c.get('log')!r}, dump {c.get('dump')!r}"
+                        for c in checks if not c.get("agree")))
     check_text(res, run.text80, NARROW, sc, frames)
     check_text(res, run.text_wide, WIDE, sc, frames)
     mine = verdict_key(run.data)

@@ -132,9 +132,10 @@ def analyze_path(path: Union[str, Sequence[str]], rules: Any = None, facts: bool
                                     debuginfo_root=debuginfo_root, method=facts_method, census=page_census)
         from triage.diagnosis.dumpstate import apply_dump_facts
         apply_dump_facts(diag, opened.lines)
-        from triage.diagnosis.crash import add_dump_modules
+        from triage.diagnosis.crash import add_dump_modules, add_dump_page_size
         src = diag.dump.get("source") or {}     # read_dump_facts always returns a dict
         add_dump_modules(diag.crash, diag.dump.get("modules"), src.get("unavailable"))
+        add_dump_page_size(diag.crash, (diag.dump.get("memory") or {}).get("page_size"))
         found = (src.get("debuginfo") or {}).get("file")
         if found:
             from triage.diagnosis.debuginfo import with_found_vmlinux

@@ -33,6 +33,8 @@ CATEGORY_TEXT = {
     "gpu_null_deref": [NULL_DEREF],
     "null_deref": [NULL_DEREF],
     "gpf": ["general protection fault"],
+    "paging_fault": [("Unable to handle kernel paging request at virtual address",
+                      "BUG: unable to handle page fault for address")],
     "kernel_bug": ["kernel BUG at "],
     "warn_panic": ["WARNING: CPU: ", "panic_on_warn set"],
     "soft_lockup": ["watchdog: BUG: soft lockup"],
@@ -77,8 +79,9 @@ def check_entry(e: Dict[str, Any], base: Path) -> List[str]:
     if sc is None:
         errs.append(f"{e['path']}: unknown scenario {e['scenario']}")
     else:
-        if exp["category"] != sc.expected_category:
-            errs.append(f"{e['path']}: scenario {sc.name} meant {sc.expected_category}, "
+        meant = sc.category_for(e.get("arch", "x86_64"))
+        if exp["category"] != meant:
+            errs.append(f"{e['path']}: scenario {sc.name} meant {meant}, "
                         f"log shows {exp['category']}")
         if exp["culprit_module"] != sc.expected_module:
             errs.append(f"{e['path']}: scenario meant culprit {sc.expected_module}, "

@@ -16,6 +16,7 @@ GPU_MODULES = {"nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm", "amdgpu",
 _REC = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
 _MOD = re.compile(r"\[([A-Za-z0-9_]+)\]\s*$")
 _PANIC = re.compile(r"Kernel panic - not syncing: (.*)$")
+_FATAL = re.compile(r"(?:Oops[^:]{0,40}: )?Fatal exception")
 
 # (event name, pattern) checked in this order on each kernel record.
 _EVENT_PATTERNS: List[Tuple[str, re.Pattern]] = [
@@ -29,6 +30,12 @@ _EVENT_PATTERNS: List[Tuple[str, re.Pattern]] = [
     ("null_deref", re.compile(r"BUG: kernel NULL pointer dereference|"
                               r"Unable to handle kernel NULL pointer dereference at virtual address")),
     ("gpf", re.compile(r"general protection fault")),
+    # arm64 has no general protection fault: any other bad kernel address
+    # (0xdead4ead00000000, "address between user and kernel address ranges"
+    # included) is a translation fault reported as a paging request, as x86_64
+    # reports a canonical unmapped one (die_kernel_fault, page_fault_oops).
+    ("paging_fault", re.compile(r"Unable to handle kernel paging request at virtual address|"
+                                r"BUG: unable to handle page fault for address")),
     ("kernel_bug", re.compile(r"kernel BUG at ")),
     ("warn", re.compile(r"WARNING: CPU: \d+ PID: \d+ at ")),
     ("soft_lockup", re.compile(r"watchdog: BUG: soft lockup")),
@@ -96,7 +103,7 @@ def _event_module(name: str, records: List[str], i: int) -> Optional[str]:
     if name == "warn":
         m = re.search(r" \[([A-Za-z0-9_]+)\]$", msg)
         return m.group(1) if m else _module_after(records, i, True)
-    if name in ("null_deref", "gpf", "kernel_bug", "soft_lockup"):
+    if name in ("null_deref", "gpf", "paging_fault", "kernel_bug", "soft_lockup"):
         return _module_after(records, i, True)
     if name in ("hung_task", "alloc_failure"):
         return _module_after(records, i + 1, False)
@@ -119,9 +126,10 @@ def _category(panic: Optional[str], events: List[Event]) -> Tuple[Optional[str],
         return "soft_lockup", last["soft_lockup"].module
     if "hung_task" in panic and "hung_task" in last:
         return "hung_task", last["hung_task"].module
-    oopses = [e for e in events if e.name in ("null_deref", "gpf", "kernel_bug")]
-    # arm64's die() panics with "Oops: Fatal exception".
-    if (not panic or panic.startswith(("Fatal exception", "Oops: Fatal exception"))) and oopses:
+    oopses = [e for e in events if e.name in ("null_deref", "gpf", "paging_fault", "kernel_bug")]
+    # arm64's die() panics with "<its oops string>: Fatal exception": "Oops: Fatal
+    # exception" after a fault, "Oops - BUG: Fatal exception" after a BUG().
+    if (not panic or _FATAL.match(panic)) and oopses:
         first = oopses[0]
         mod = first.module
         if first.name == "null_deref" and mod in GPU_MODULES:

@@ -53,6 +53,36 @@ def test_oom_panic_crash():
     assert c.trace[0].function == "dump_stack_lvl"
 
 
+def test_task_from_a_cut_cpu_line_with_uid():
+    # 6.10+ prints "CPU: 0 UID: 0 PID: 1 Comm: init Tainted: ..." (records of a
+    # real Debian 6.12.115 oops); pasted with the line cut after the comm, the
+    # parser cannot take it apart and the crash's own CPU-line search must
+    from triage.analysis import analyze_lines
+    lines = ["[    6.412520] BUG: kernel NULL pointer dereference, address: 0000000000000004",
+             "[    6.413323] Oops: Oops: 0000 [#1] PREEMPT SMP NOPTI",
+             "[    6.413612] CPU: 0 UID: 0 PID: 1 Comm: init",
+             "[    6.414271] RIP: 0010:acme_submit_rq.constprop.0.isra.0+0x5/0x20 [acme_storage]"]
+    t = analyze_lines(lines).crash.task
+    assert (t.comm, t.pid, t.cpu) == ("init", 1, 0)
+
+
+def test_dump_page_size_gives_oom_kb():
+    from triage.diagnosis.crash import add_dump_page_size
+    from triage.findings import Crash, OomPicture, OomTask
+
+    def crash():
+        return Crash(oom=OomPicture(victim=OomTask("hog", 96, rss_pages=10),
+                                    consumers=[OomTask("hog", 96, rss_pages=19574), OomTask("sh", 1, rss_kb=8)]))
+    c = crash()
+    add_dump_page_size(c, 16384)
+    assert [t.rss_kb for t in c.oom.consumers] == [19574 * 16, 8] and c.oom.victim.rss_kb == 160
+    for bad in (None, 0, 12345, 1 << 40, "4096"):      # a dump's value is untrusted
+        c = crash()
+        add_dump_page_size(c, bad)
+        assert c.oom.consumers[0].rss_kb is None, bad
+    add_dump_page_size(Crash(), 4096)                  # no OOM: nothing to do
+
+
 def test_irq_boundary_is_an_entry():
     c = analyze_path(str(_need(SOFTIRQ))).crash
     assert c.trace[0].boundary == "irq" and c.trace[0].function is None
@@ -64,6 +94,16 @@ def test_crosscheck():
     assert crosscheck("kernel_release", "6.1.0-57-amd64", "6.1.0-57-amd64").agree
     assert not crosscheck("kernel_release", "6.1.0-57-amd64", "6.1.0-58-amd64").agree
     assert crosscheck("kernel_release", None, "x") is None and crosscheck("arch", "x86_64", "") is None
+
+
+def test_crosscheck_arch_by_canonical_name():
+    # the arm64 kernel's banner says arm64, the dump's ELF header aarch64: one machine
+    c = crosscheck("arch", "arm64", "aarch64")
+    assert c.agree and (c.log, c.dump) == ("arm64", "aarch64")
+    assert crosscheck("arch", "x86_64", "amd64").agree
+    assert not crosscheck("arch", "arm64", "x86_64").agree
+    # only the arch field is compared by alias
+    assert not crosscheck("kernel_release", "arm64", "aarch64").agree
 
 
 def test_disagreement_is_flagged_in_every_format():

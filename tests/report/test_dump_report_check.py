@@ -2,7 +2,8 @@
 
 The matrix tests run the checker over whatever generated dumps exist
 (sample_dumps/out, out-arm64, out-5.10, out-la57, ... as symlinks or
-directories, each with its manifest.json); the committed dumps run always.
+directories, each with its manifest.json, and the directories named in
+TRIAGE_REPORT_DUMP_DIRS); the committed dumps run always.
 Expectations come from the serial console text and drgn+DWARF, never from
 triage's output. The unit tests show the checker fails when a report leaves
 something out.
@@ -10,6 +11,7 @@ something out.
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +28,9 @@ OOM_SERIAL = COMMITTED / "oom_panic-qemu-flat-zlib-nokaslr" / "serial.log"
 
 def _manifests():
     out = [(ROOT / "sample_dumps" / "manifest.json", False)]
-    for d in sorted((ROOT / "sample_dumps").glob("out*")):
+    # more generated sets kept outside the tree (hold-out dumps): TRIAGE_REPORT_DUMP_DIRS=dir:dir
+    extra = [Path(p) for p in os.environ.get("TRIAGE_REPORT_DUMP_DIRS", "").split(":") if p]
+    for d in sorted((ROOT / "sample_dumps").glob("out*")) + extra:
         if (d / "manifest.json").is_file():
             out.append((d / "manifest.json", True))
     return out
@@ -89,6 +93,18 @@ def test_serial_parse_panic_skips_reporting_frames():
     assert frames[0].startswith("out_of_memory") and not any(f.startswith(("dump_stack", "panic+")) for f in frames)
 
 
+def test_serial_task_with_uid(tmp_path):
+    # 6.10+ prints "CPU: N UID: U PID: P Comm: C": the checker must still find the
+    # task, or its task checks silently drop out (they did on every 6.12 dump)
+    log = tmp_path / "serial.log"
+    log.write_text("[    0.000000] Linux version 6.12.115+deb12-amd64 x\n"
+                   "[    6.412520] BUG: kernel NULL pointer dereference, address: 0000000000000004\n"
+                   "[    6.413612] CPU: 0 UID: 0 PID: 1 Comm: init Tainted: P           OE      "
+                   "6.12.115+deb12-amd64 #1  Debian 6.12.115-2~deb12u1\n")
+    sc = drc.parse_serial(log)
+    assert (sc.comm, sc.pid) == ("init", 1)
+
+
 def test_capture_kernel_boot_is_left_out(tmp_path):
     log = tmp_path / "serial.log"
     log.write_text("[    0.000000] Linux version 6.1.0 x\n"
@@ -137,3 +153,11 @@ def test_check_text_fails_what_is_missing(broken, which):
     res = drc.Result("x")
     drc.check_text(res, _text(broken), 80, SC, FRAMES)
     assert which in dict(res.failed), res.failed
+
+
+def test_no_task_in_the_serial_log_fails_not_skips():
+    # a serial log whose CPU line the checker cannot read (as 6.12's UID form once)
+    # must fail the task check, not leave it out
+    res = drc.Result("x")
+    drc.check_text(res, _text(GOOD), 80, drc.SerialCrash(modules=SC.modules), FRAMES)
+    assert dict(res.failed).get("task@80") == drc.NO_TASK

@@ -10,6 +10,7 @@ value, `crosscheck` records both and whether they agree.
 import re
 from typing import Any, Iterable, List, Optional, Sequence
 
+from triage.archnames import canonical_arch
 from triage.events.model import lines_between
 from triage.findings import (Crash, CrashModule, CrashTask, Crosscheck, EvidenceLine, OomPicture, OomTask,
                              TraceEntry)
@@ -31,7 +32,8 @@ TOP_CONSUMERS = 5
 _BLOCK_LINES = 80     # how far into an event's block the header lines are looked for
 
 
-_CPU_LINE = re.compile(r"CPU: ?(\d{1,5}) PID: (\d{1,10}) Comm: (\S{1,64})")
+# 6.10+ prints the UID between CPU and PID (as blockinfo's CPU-line pattern knows)
+_CPU_LINE = re.compile(r"CPU: ?(\d{1,5}) (?:UID: \d{1,10} )?PID: (\d{1,10}) Comm: (\S{1,64})")
 
 
 def _task(log: Any, events: Sequence[Any]) -> Optional[CrashTask]:
@@ -143,13 +145,20 @@ def _oom(events: Sequence[Any], stop: Optional[int], arch: Optional[str]) -> Opt
     return pic
 
 
+# Fields whose two sources name one value differently: compared through these.
+# (The log's banner says "arm64", the dump's ELF header "aarch64".)
+_SAME_AS = {"arch": canonical_arch}
+
+
 def crosscheck(name: str, log_value: Any, dump_value: Any) -> Optional[Crosscheck]:
     """Both values and whether they agree; None unless both sources give one.
-    Values are compared as stripped text."""
+    Values are compared as stripped text (architecture names by their
+    canonical name); both are kept as each source gave them."""
     if log_value in (None, "") or dump_value in (None, ""):
         return None
     a, b = str(log_value).strip(), str(dump_value).strip()
-    return Crosscheck(field=name, log=a, dump=b, agree=a == b)
+    same = _SAME_AS.get(name, lambda v: v)
+    return Crosscheck(field=name, log=a, dump=b, agree=same(a) == same(b))
 
 
 def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Optional[int],
@@ -186,6 +195,23 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
         oom=_oom(events, stop, arch),
         checks=checks,
     )
+
+
+# The page sizes a Linux kernel is built with (x86_64 4K; arm64 4K, 16K, 64K);
+# any other value read from a dump is not trusted.
+_PAGE_SIZES = (4096, 16384, 65536)
+
+
+def add_dump_page_size(crash: Crash, page_size: Any) -> None:
+    """Give the OOM report's page counts in kB with the dump's own page size.
+
+    The task table counts resident pages; a log alone says their size only
+    on x86_64 (always 4 KiB), while a dump knows PAGE_SIZE on every arch."""
+    if crash.oom is None or page_size not in _PAGE_SIZES:
+        return
+    for t in list(crash.oom.consumers) + [crash.oom.victim]:
+        if t is not None and t.rss_kb is None and isinstance(t.rss_pages, int):
+            t.rss_kb = t.rss_pages * (page_size // 1024)
 
 
 def add_dump_modules(crash: Crash, dump_modules: Optional[Sequence[Any]], unavailable: Optional[str] = None) -> None:

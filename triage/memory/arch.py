@@ -10,13 +10,13 @@ translating an arm64 dump as x86_64 would only produce garbage.
 
 from typing import Callable, Dict, Optional, Tuple
 
+from triage.archnames import ALIASES as _ALIASES
 from triage.dumps.vmcoreinfo import VmcoreInfo
 from triage.errors import UnsupportedArchError
 
 PhysReader = Callable[[int, int], bytes]
 
 SUPPORTED = ("x86_64", "aarch64")
-_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 
 
 class Translator:
