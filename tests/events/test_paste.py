@@ -273,3 +273,28 @@ def test_frame_whose_module_tag_a_terminal_cut():
     fr = parse_trace_line("[<ffffffffc10610c0>] _nv043989rm+0x10/0x40 [nv")
     assert fr is not None and (fr.function, fr.offset, fr.module) == ("_nv043989rm", 0x10, None)
     assert parse_trace_line(" foo+0x10/0x40 [nvidia>").module is None
+
+
+def test_dedent_log_blocks_indented_between_prose_paragraphs():
+    # posted 732 (tuning): a commit message quoting its log as paragraphs indented by two
+    # blanks, prose paragraphs between them ("This causes a timeout trying to bring up ...")
+    text = ["  nouveau 0000:01:00.0: disp: chid 0 mthd 0000 data 00000400 00001000 00000002", "",
+            "This causes a timeout trying to bring up the GR ctx:", "",
+            "  nouveau 0000:01:00.0: timeout",
+            "  WARNING: CPU: 0 PID: 12 at drivers/gpu/drm/nouveau/nvkm/engine/gr/ctxgf100.c:1547 "
+            "gf100_grctx_generate+0x7b2/0x850 [nouveau]",
+            "  ..."]
+    out = [s for _, s in _run(paste.dedent, text)]
+    assert out[4] == "nouveau 0000:01:00.0: timeout" and out[5].startswith("WARNING: CPU: 0 PID: 12 at ")
+    assert out[2] == text[2]                          # the prose stays as it is
+    # a flush header with its indented frames in one paragraph is a report, not a quoted block
+    report = ["WARNING: CPU: 0 PID: 14459 at kernel/irq/irqdesc.c:666", "Call trace:",
+              " handle_irq_desc+0x20/0x58 (P)", "", "The warning occurs because ...", "",
+              "  tegra186_pmc_wake_syscore_resume+0xe4/0x15c"]
+    assert _run(paste.dedent, report) == list(enumerate(report, 1))
+    # a paragraph of console-prefixed lines is log, not prose: the indented one beside it stays
+    stamped = ["[   41.6] WARNING: CPU: 4 PID: 794 at kernel/locking/mutex.c:587 __mutex_lock+0x670/0x878", "",
+               "  host1x_intr_start+0x54/0xf8 [host1x]"]
+    assert _run(paste.dedent, stamped) == list(enumerate(stamped, 1))
+    from tests.events.test_posted_wordings import _culprit
+    assert _culprit("732") == ("gpu_fault", "nouveau")

@@ -565,3 +565,19 @@ def test_lockdep_site_wrapped_after_at_names_the_driver():
     log, top = _top(_posted("357"))
     assert top.category == "lockdep" and top.culprit.module == "nouveau"
     assert top.culprit.function == "nouveau_bo_move"
+
+
+def test_nvgpu_log_format_fault_reports():
+    # nvgpu (NVIDIA's Jetson GPU driver, out of tree) prints through os/linux/log.c
+    # LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s": 714 (tuning) is its MMU-fault report
+    # without timestamps, which the reader refused as 'not a kernel log'
+    assert _culprit("714") == ("gpu_fault", "nvgpu")
+    hdr = match_header("nvgpu: 17000000.gpu gv11b_mm_mmu_fault_handle_buf_valid_entry:532  [ERR]  "
+                       "page fault error: err_type = 0x8, fault_status = 0x200")
+    assert hdr is not None and hdr.kind == "gpu_fault" and hdr.fields["module"] == "nvgpu"
+    # its other messages are not faults (OE4T/meta-tegra#1613: a failed comptag allocation at power-on)
+    for text in ("nvgpu: 17000000.gpu               nvgpu_dma_print_err:101  [INFO]  DMA alloc FAILED: "
+                 "[sysmem] size=257490944 aligned=257490944 flags:PHYSICALLY_ADDRESSED",
+                 "nvgpu: 17000000.gpu            nvgpu_cbc_init_support:91   [ERR]  Failed to allocate comptags"):
+        assert match_header(text) is None, text
+    assert "nvgpu" in load_rules().lists["gpu_modules"]

@@ -91,6 +91,11 @@ _SOC_DEV_PREFIX = lazy_compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|li
                              r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
 # ARM's out-of-tree Mali driver registers as "mali" and builds mali_kbase.ko
 _SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali": "mali_kbase"}
+# NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
+# macro, not dev_printk: os/linux/log.c LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s\n" (device
+# name, function, line, ERR/WRN/DBG/INFO, message): "nvgpu: 17000000.gpu
+# nvgpu_rc_mmu_fault_recovery:399  [ERR]  mmu fault id=8 ...".
+_NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WRN|DBG|INFO)\] +(.{0,300})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -484,6 +489,13 @@ def _match_gpu(text: str) -> Optional[Header]:
         if m or "fallen off the bus" in text:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
+        return None
+    if text.startswith("nvgpu: "):
+        m = _NVGPU_LOG.match(text)
+        what = _gpu_fault_kind(m.group(4).lower()) if m else None
+        if what:
+            return Header("gpu_fault", f"nvgpu: {what}", {"module": "nvgpu", "device": m.group(1) or None,
+                                                          "function": m.group(2), "detail": m.group(4)[:300]})
         return None
     m = _DEV_PREFIX.match(text) or _SOC_DEV_PREFIX.match(text)
     if m:

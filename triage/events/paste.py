@@ -364,9 +364,45 @@ def dedent(lines: Numbered) -> Numbered:
             common = common[:k]
         if not common:
             break
+    if not common:
+        common = _block_indent(head)
     if not common or len(body) < 2:
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
+
+
+def _block_indent(head: List[Tuple[int, str]]) -> str:
+    """The indentation of a log quoted in prose as indented blocks (a commit message or a
+    mail: "This results in ...:", a blank line, the log lines indented by two blanks, a
+    blank line, more prose): every paragraph (lines between blank lines) is either indented
+    as a whole or has no indented line and no console prefix (prose); the indentation the
+    indented paragraphs share. "" when the window is not shaped so: a report whose header
+    is flush and whose frames are indented mixes both in one paragraph."""
+    common: Optional[str] = None
+    blocks = 0
+    para: List[str] = []
+    for _, s in head + [(0, "")]:
+        if s.strip():
+            para.append(s)
+            continue
+        if not para:
+            continue
+        indents = [_INDENT.match(t) for t in para]
+        if all(indents):
+            blocks += 1
+            for m in indents:
+                ind = m.group(0)
+                if common is None:
+                    common = ind
+                else:
+                    k = 0
+                    while k < min(len(common), len(ind)) and common[k] == ind[k]:
+                        k += 1
+                    common = common[:k]
+        elif any(indents) or any(len(strip_prefix(t)[0]) != len(t) for t in para):
+            return ""
+        para = []
+    return common or "" if blocks else ""
 
 
 def _dedent(lines: Numbered, common: str) -> Numbered:
