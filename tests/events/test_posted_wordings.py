@@ -565,3 +565,27 @@ def test_lockdep_site_wrapped_after_at_names_the_driver():
     log, top = _top(_posted("357"))
     assert top.category == "lockdep" and top.culprit.module == "nouveau"
     assert top.culprit.function == "nouveau_bo_move"
+
+
+def test_oom_summary_line_alone_is_the_kill_it_announces():
+    # mm/oom_kill.c dump_oom_summary() (4.19+): "oom-kill:constraint=%s,nodemask=%*pbl,...,task=%s,pid=%d,uid=%d",
+    # printed from oom_kill_process() for the chosen victim only; 829 is that line grepped out of dmesg
+    log, top = _top(_posted("829"))
+    assert [e.kind for e in log.events] == ["oom_kill"]
+    assert top.category == "oom_kill" and log.events[0].fields["victim_comm"] == "java"
+    assert log.events[0].fields["victim_pid"] == 7134 and log.events[0].fields["memcg"] is False
+    memcg = parse_log(["[   11.000001] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                       "oom_memcg=/a,task_memcg=/a,task=java,pid=77,uid=0"])
+    assert memcg.events[0].fields["memcg"] is True
+    assert classify(memcg, load_rules())[0].rule.id == "oom-kill-memcg"
+    # followed by its victim line: one kill, not two
+    both = parse_log(["[   11.000001] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "oom_memcg=/a,task_memcg=/a,task=java,pid=77,uid=0",
+                      "[   11.000002] Memory cgroup out of memory: Killed process 77 (java) total-vm:2676kB, "
+                      "anon-rss:84kB, file-rss:1468kB, shmem-rss:4kB, UID:0 pgtables:40kB oom_score_adj:0"])
+    assert [e.kind for e in both.events] == ["oom_kill"] and both.events[0].fields["anon_rss_kb"] == 84
+    # inside a full report the summary stays a part of it (no second event)
+    full = parse_log(["[   11.000000] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                      "[   11.000001] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "global_oom,task_memcg=/,task=java,pid=77,uid=0"])
+    assert [e.kind for e in full.events] == ["oom_invoked"]

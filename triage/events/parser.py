@@ -359,6 +359,10 @@ class LogParser:
             if ev2 is not None:
                 self._merge_secondary(ev2, hdr, ll)
                 return True
+            # no report before it (cut, or grepped out): mm/oom_kill.c prints the summary
+            # (dump_oom_summary) only for the victim it is about to kill, so the line
+            # alone is an OOM kill of task=/pid=
+            hdr = _summary_kill(hdr)
         if hdr.fields.get("slab_oom"):
             # slab_out_of_memory() prints after the page allocator's own failure report
             # (its show_mem can be hundreds of lines long) and repeats per failed slab:
@@ -369,11 +373,11 @@ class LogParser:
                 return True
         if hdr.kind == "oom_kill" and not hdr.fields.get("selected_only"):
             prev = self._recent("oom_kill", ctx, within=20)
-            if prev is not None and prev.fields.get("selected_only") and \
+            if prev is not None and (prev.fields.get("selected_only") or prev.fields.get("summary_only")) and \
                     prev.fields.get("victim_pid") == hdr.fields.get("victim_pid"):
                 # two-line form (<= 5.0): "Kill process N ... or sacrifice child" then "Killed process N ..."
                 prev.fields.update(hdr.fields)
-                prev.fields["selected_only"] = False
+                prev.fields["selected_only"] = prev.fields["summary_only"] = False
                 prev.end_line = ll.number
                 return True
         if ev is not None and ev.fields.get("absorbs_bug") and hdr.kind in ("kernel_bug", "warning", "oops_other") \
@@ -802,6 +806,21 @@ def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
     if fr is None:
         return False
     return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
+def _summary_kill(hdr: Header) -> Header:
+    """The OOM killer's one-line summary ("oom-kill:constraint=...,task=%s,pid=%d,uid=%d")
+    read as the kill it announces, for a summary with no report before it."""
+    f = hdr.fields
+    fields: Dict[str, Any] = {"victim_comm": f.get("task", ""), "summary_only": True,
+                              "memcg": f.get("constraint") == "CONSTRAINT_MEMCG"}
+    pid = str(f.get("pid", "")).strip()
+    if pid.isdigit():
+        fields["victim_pid"] = int(pid)
+    for k in ("constraint", "oom_memcg", "task_memcg"):
+        if k in f:
+            fields[k] = f[k]
+    return Header("oom_kill", "oom-kill", fields)
 
 
 def _headerless_is_leftover(events: List[Event]) -> bool:
