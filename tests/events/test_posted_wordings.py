@@ -589,3 +589,33 @@ def test_oom_summary_line_alone_is_the_kill_it_announces():
                       "[   11.000001] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
                       "global_oom,task_memcg=/,task=java,pid=77,uid=0"])
     assert [e.kind for e in full.events] == ["oom_invoked"]
+
+
+def test_no_killable_processes_is_the_oom_killers_panic():
+    # mm/oom_kill.c out_of_memory(): with no victim, 3.x panic("Out of memory and no killable
+    # processes...") and, since 4.12, pr_warn() of the same words then panic("System is deadlocked
+    # on memory") unless the OOM is a memory cgroup's or sysrq's. 811 quotes the warning alone.
+    log, top = _top(_posted("811"))
+    assert top.category == "oom_panic"
+    two = parse_log(["[    4.923156] Out of memory and no killable processes...",
+                     "[    4.923200] Kernel panic - not syncing: System is deadlocked on memory"])
+    assert [e.kind for e in two.events] == ["panic"]
+    assert classify(two, load_rules())[0].category == "oom_panic"
+    alone = parse_log(["Kernel panic - not syncing: System is deadlocked on memory"])
+    assert classify(alone, load_rules())[0].category == "oom_panic"
+    # a memory cgroup's OOM with nothing to kill returns without a panic: not an oom_panic
+    memcg = parse_log(["[ 1.0] a invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                       "[ 1.1] memory: usage 132kB, limit 132kB, failcnt 9",
+                       "[ 1.2] Out of memory and no killable processes..."])
+    assert [e.kind for e in memcg.events] == ["oom_invoked"]
+    assert classify(memcg, load_rules())[0].category == "oom_kill"
+    # other panics keep their own reason
+    assert match_header("Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009").fields.get("oom") is None
+
+
+def test_no_killable_processes_then_another_report_is_no_panic():
+    # 017: the line ends one memory cgroup's OOM report and the next report follows: the
+    # kernel lived on, so the warning was not followed by the panic (memcg OOM)
+    log, top = _top(_posted("017"))
+    assert top.category == "oom_kill"
+    assert "panic" not in [e.kind for e in log.events]

@@ -363,7 +363,8 @@ def _match_panic(text: str) -> Header:
     reason = m.group(1).strip() if m else ""
     fields: Dict[str, Any] = {"reason": reason}
     low = reason.lower()
-    if low.startswith("out of memory"):
+    if low.startswith(("out of memory", "system is deadlocked on memory")):
+        # the OOM killer's panics (mm/oom_kill.c): panic_on_oom, and no victim left
         fields["oom"] = True
     if "panic_on_warn" in low:
         fields["panic_on_warn"] = True
@@ -690,6 +691,13 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return Header("oops_other", "Oops", {"detail": text[:80]}, secondary=True)
         if text.startswith("Out of memory") and ("Kill" in text):
             return _match_memory(text)
+        if text.startswith("Out of memory and no killable processes"):
+            # mm/oom_kill.c out_of_memory() found no victim: before 4.12 this was the panic
+            # message itself; since, a warning that panic("System is deadlocked on memory")
+            # follows unless the OOM is a memory cgroup's or sysrq's (the parser checks)
+            return Header("panic", "kernel panic: Out of memory and no killable processes",
+                          {"reason": "Out of memory and no killable processes...", "oom": True,
+                           "no_killable": True})
         return None
     if c == "g":
         if text.startswith("general protection fault"):

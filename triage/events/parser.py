@@ -349,6 +349,15 @@ class LogParser:
 
     # -- headers ---------------------------------------------------------
     def _header(self, ctx: _Ctx, ll: LogLine, hdr: Header) -> bool:
+        last = self.events[-1] if self.events else None
+        if last is not None and last.kind == "panic" and last.fields.get("no_killable") \
+                and not str(hdr.fields.get("reason", "")).startswith("System is deadlocked on memory"):
+            # since 4.12 "Out of memory and no killable processes..." is a warning that the panic
+            # follows for a system-wide OOM; a further report instead of that panic means the
+            # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
+            last.kind = "oom_invoked"
+            last.fields["headline"] = "invoked oom-killer"
+            last.fields.pop("oom", None)
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
@@ -363,6 +372,19 @@ class LogParser:
             # (dump_oom_summary) only for the victim it is about to kill, so the line
             # alone is an OOM kill of task=/pid=
             hdr = _summary_kill(hdr)
+        if hdr.fields.get("no_killable"):
+            prev = self._recent("oom_invoked", ctx)
+            if prev is not None and prev.fields.get("memcg"):
+                # a memory cgroup's OOM with no victim: out_of_memory() returns, no panic
+                self._merge_secondary(prev, Header("oom_invoked", hdr.headline, {"no_killable": True}), ll)
+                return True
+        if hdr.kind == "panic" and str(hdr.fields.get("reason", "")).startswith("System is deadlocked on memory"):
+            prev = self._recent("panic", ctx, within=10)
+            if prev is not None and prev.fields.get("no_killable"):
+                # the panic the "no killable processes" warning announced: one report
+                prev.fields["reason"] = hdr.fields["reason"]
+                prev.end_line = ll.number
+                return True
         if hdr.fields.get("slab_oom"):
             # slab_out_of_memory() prints after the page allocator's own failure report
             # (its show_mem can be hundreds of lines long) and repeats per failed slab:
@@ -483,6 +505,8 @@ class LogParser:
         s = text.strip()
         if not s:
             return False
+        if ev.kind == "oom_invoked" and s.startswith(_MEMCG_OOM_STARTS):
+            ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
         if s.startswith("---[ end "):
             ev.end_line = ll.number
             self._close(ctx)
