@@ -619,3 +619,21 @@ def test_no_killable_processes_then_another_report_is_no_panic():
     log, top = _top(_posted("017"))
     assert top.category == "oom_kill"
     assert "panic" not in [e.kind for e in log.events]
+
+
+def test_linux_2_4_oom_and_allocation_wordings():
+    # 2.4 mm/page_alloc.c: "__alloc_pages: %u-order allocation failed (gfp=0x%x/%i)";
+    # 2.2-2.6 arch/*/mm/fault.c out_of_memory: "VM: killing process %s". A log of only these
+    # lines (a 2.4 router, posted log 819) was rejected as not a kernel log.
+    h = match_header("__alloc_pages: 0-order allocation failed (gfp=0x1d2/0)")
+    assert h is not None and h.kind == "alloc_failure" and h.fields == {"order": 0, "gfp_mask": "0x1d2"}
+    h = match_header("VM: killing process gammu-smsd")
+    assert h is not None and h.kind == "oom_kill" and h.fields["victim_comm"] == "gammu-smsd"
+    log, top = _top(["__alloc_pages: 0-order allocation failed (gfp=0x1d2/0)",
+                     "VM: killing process gammu-smsd",
+                     "__alloc_pages: 0-order allocation failed (gfp=0xf0/0)"])
+    assert top.category == "oom_kill"
+    assert _top(["__alloc_pages: 3-order allocation failed (gfp=0x20/0)"])[1].category == "alloc_failure"
+    # other "VM:" lines and a different function's failure are not these reports
+    assert match_header("VM: terminating process foo") is None
+    assert match_header("vmap: 0-order allocation failed") is None
