@@ -2,10 +2,13 @@
 
 Handles x86 (`[<addr>] ? func+..`, 2.6 x86_64 `[<addr>] :module:func+..`), arm64 (`func+0x14/0x30 [mod]`), arm32
 unwinder (`[<addr>] (func) from [<addr>] (caller+0x..)`), syzkaller-symbolised
-frames (`func+0x1/0x2 net/core/dev.c:12`, `func net/x.c:3 [inline]`) and the
-faulting-location lines RIP/IP/pc/PC is at/EIP.
+frames (`func+0x1/0x2 net/core/dev.c:12`, `func net/x.c:3 [inline]`), frames decoded by
+scripts/decode_stacktrace.sh (`func (mm/slub.c:12 include/x.h:3) [mod]`), arm64's unwind-source
+marker after a frame (`func+0x1/0x2 (P)`, 6.13+) and the faulting-location lines
+RIP/IP/pc/PC is at/EIP.
 """
 
+from dataclasses import replace
 from typing import Optional
 
 from triage.events.model import Frame
@@ -22,6 +25,18 @@ _TRACE = lazy_compile(
     r"(?: ((?:[\w.-]{1,128}/){0,16}[\w.-]{1,128}:\d{1,7}))?"
     r"(?: \[inline\])?"
     r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
+# scripts/decode_stacktrace.sh replaces "func+0x1c/0x30" by "func (file:line ...)": addr2line -i's
+# inline chain, innermost first, so the last location is the function's own file; a module's
+# frame keeps its name after the parentheses ("[mod]", or bare in newer versions of the script).
+_LOCATION = r"(?:[\w.+-]{1,128}/){0,16}[\w.+-]{1,128}:\d{1,7}(?: \(discriminator \d{1,10}\))?"
+_DECODED = lazy_compile(
+    r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
+    r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))? \((" + _LOCATION + r"(?: " + _LOCATION + r"){0,32})\)"
+    r"(?: \[([\w-]{1,64})\]| ([a-z][\w-]{0,63}))?(?: \([A-Z]{1,4}\))?\s{0,8}$")
+# arm64 dump_backtrace_entry() (6.13+) marks where the unwinder found a frame: " (P)" the pc of
+# an exception's regs, " (L)" its lr, " (T)" a blocked task's saved pc, " (C)" a caller, plus
+# F/K for ftrace and kretprobe trampolines. The marker is not part of the frame.
+_SOURCE_MARK = lazy_compile(r" \([A-Z]{1,4}\)\s{0,8}$")
 _ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
 # The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
 _ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
@@ -57,6 +72,29 @@ def parse_symbol(text: str) -> Optional[Frame]:
     return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4))
 
 
+def _decoded(m) -> Frame:
+    """A Frame from a _DECODED match; its source is the last location of the inline chain."""
+    where = m.group(5).split(" (discriminator")[0].split(" ")[-1]
+    return Frame(m.group(2), _int(m.group(3)), _int(m.group(4)), m.group(6) or m.group(7),
+                 reliable=m.group(1) is None, source=where.rsplit(":", 1)[0])
+
+
+def _decoded_ip(text: str) -> Optional[Frame]:
+    """The faulting location of a RIP:/pc : line decoded by decode_stacktrace.sh
+    ("pc : f (drivers/x.c:12)", "RIP: 0010:f (mm/y.c:3)")."""
+    rest = text.lstrip()
+    for head in ("RIP: ", "pc : ", "IP: ", "EIP: "):
+        if rest.startswith(head):
+            rest = rest[len(head):]
+            break
+    else:
+        return None
+    if rest[:5].endswith(":") and rest[:4].isdigit():
+        rest = rest[5:]                     # the x86 code segment, "0010:"
+    m = _DECODED.match(rest)
+    return _decoded(m) if m else None
+
+
 # A module tag cut by a terminal or a pager ("... [nvid", "... [nvidia>"): the frame is
 # still a frame, its module unknown.
 _CUT_TAG = lazy_compile(r" \[[\w-]{0,63}[>\u2026]?$")
@@ -66,6 +104,15 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
     """A call-trace frame, or None when the line is not one."""
     if len(text) > 600:
         return None
+    if " (" in text:
+        if ":" in text:
+            m = _DECODED.match(text)
+            if m:
+                return replace(_decoded(m), context=context)
+        if text.rstrip().endswith(")"):
+            mark = _SOURCE_MARK.search(text)
+            if mark is not None:
+                text = text[:mark.start()]
     m = _TRACE.match(text)
     if m is None and text[-1:] != "]" and " [" in text[-66:]:
         cut = _CUT_TAG.search(text)
@@ -107,7 +154,10 @@ def parse_ip_line(text: str) -> Optional[Frame]:
                         "RIP:", "Hardware name")):
         if head.startswith("Hardware name"):
             return None
-        return parse_symbol(text)
+        fr = parse_symbol(text)
+        if fr is None and " (" in text:
+            fr = _decoded_ip(text)
+        return fr
     return None
 
 

@@ -51,6 +51,9 @@ class Frame:
     module: Optional[str] = None
     reliable: bool = True       # False for frames printed with "? "
     context: str = "task"       # "task", "irq", "softirq", "nmi", "exception" stack
+    # the function's own source file when decode_stacktrace.sh printed it ("func (file:line ...)"):
+    # for a frame with no [module] tag it can name a built-in driver
+    source: Optional[str] = None
 
     def __str__(self) -> str:
         s = self.function

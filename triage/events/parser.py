@@ -763,6 +763,7 @@ class LogParser:
                 _name_headerless(self.events[0])
         for ev in self.events:
             _name_arm_die(ev)
+            _name_x86_page_fault_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
@@ -811,6 +812,35 @@ def _name_arm_die(ev: Event) -> None:
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle kernel paging request"
+
+
+# x86 page_fault_oops() dies with "Oops": __die_header() prints "Oops: %04lx [#%d]" with the
+# page-fault error code (6.12+: "Oops: Oops: %04lx [#%d]"). No other x86 die() string is
+# "Oops", and other architectures word it otherwise ("Internal error: Oops: 17 [#1]" on arm,
+# "Oops: Kernel access of bad area, sig: 11" on powerpc, "ilc:" on s390).
+_X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
+
+
+def _name_x86_page_fault_die(ev: Event) -> None:
+    """Name a report opened by x86's page-fault die line alone (its "BUG: ..." and "#PF:"
+    lines absent): a kernel page fault, a NULL dereference when the register dump's CR2
+    is near NULL."""
+    if ev.kind != "oops_other":
+        return
+    line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
+    m = _X86_PF_DIE.match(line)
+    if m is None:
+        return
+    try:
+        addr: Optional[int] = int(str(ev.fields.get("cr2")), 16) if ev.fields.get("cr2") else None
+    except ValueError:
+        addr = None
+    if addr is not None:
+        ev.fields.setdefault("address", addr)
+    if is_near_null(addr):
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
 
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far

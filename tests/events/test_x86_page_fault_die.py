@@ -1,0 +1,47 @@
+"""A report pasted from x86's page-fault die line on ("Oops: 0000 [#1]", 6.12+ "Oops: Oops:
+0000 [#1]"), its "BUG: ..." and "#PF:" lines cut: arch/x86/mm/fault.c page_fault_oops() is
+the only x86 caller of die("Oops"), so it is a kernel page fault, a NULL dereference when
+the register dump's CR2 is near NULL. The logs are tuning-half posted logs (779, 778) with
+the lines before the die line removed, as a poster who copies from there pastes them."""
+
+import os
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.events import parse_log
+
+POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
+
+
+def _posted(prefix):
+    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
+    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def _from_die_line(lines):
+    i = next(k for k, s in enumerate(lines) if "Oops: " in s)
+    return lines[i:]
+
+
+def test_die_line_with_cr2_near_null_is_a_null_dereference():
+    d = analyze_lines(_from_die_line(_posted("779")))       # CR2: 0000000000000010
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "i915")
+
+
+def test_die_line_with_cr2_elsewhere_is_a_page_fault():
+    d = analyze_lines(_from_die_line(_posted("778")))       # CR2: 0000000000040000
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_fault", "i915")
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("Oops: Oops: 0000 [#1] SMP NOPTI", "paging_fault"),      # 6.12+, no CR2 in the excerpt
+    ("Oops: 0002 [#1] PREEMPT SMP PTI", "paging_fault"),
+    # other architectures' die lines are not x86 page faults
+    ("Oops: Kernel access of bad area, sig: 11 [#1]", "oops_other"),
+    ("Oops: 0010 ilc:3 [#1] SMP", "oops_other"),
+])
+def test_die_line_alone(line, kind):
+    log = parse_log(["[  1.000000] " + line, "[  1.000001] CPU: 0 PID: 1 Comm: x Not tainted 6.1.0 #1"])
+    assert log.events[0].kind == kind
