@@ -55,6 +55,7 @@ _KERNEL_LINE = re.compile(
     r"|\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}"
     r"|Call Trace|Modules linked in|Tainted: |Hardware name: |Kernel panic|BUG: |WARNING: |Oops|RIP: |\bEIP: "
     r"|\bpc : |NVRM: |oom-killer|[Oo]ut of memory|Killed process|page allocation failure|blocked for more than"
+    r"|VM: killing process |-order allocation failed \(gfp="
     r"|soft lockup|hard LOCKUP|rcu_sched|rcu: |general protection fault|segfault at|traps: |Machine [Cc]heck"
     r"|Linux version \d|\b(?:amdgpu|i915|nouveau|radeon|drm|nvidia|EDAC|mce|EXT4-fs|XFS)\b")
 

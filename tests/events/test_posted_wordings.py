@@ -581,3 +581,75 @@ def test_nvgpu_log_format_fault_reports():
                  "nvgpu: 17000000.gpu            nvgpu_cbc_init_support:91   [ERR]  Failed to allocate comptags"):
         assert match_header(text) is None, text
     assert "nvgpu" in load_rules().lists["gpu_modules"]
+
+
+def test_oom_summary_line_alone_is_the_kill_it_announces():
+    # mm/oom_kill.c dump_oom_summary() (4.19+): "oom-kill:constraint=%s,nodemask=%*pbl,...,task=%s,pid=%d,uid=%d",
+    # printed from oom_kill_process() for the chosen victim only; 829 is that line grepped out of dmesg
+    log, top = _top(_posted("829"))
+    assert [e.kind for e in log.events] == ["oom_kill"]
+    assert top.category == "oom_kill" and log.events[0].fields["victim_comm"] == "java"
+    assert log.events[0].fields["victim_pid"] == 7134 and log.events[0].fields["memcg"] is False
+    memcg = parse_log(["[   11.000001] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                       "oom_memcg=/a,task_memcg=/a,task=java,pid=77,uid=0"])
+    assert memcg.events[0].fields["memcg"] is True
+    assert classify(memcg, load_rules())[0].rule.id == "oom-kill-memcg"
+    # followed by its victim line: one kill, not two
+    both = parse_log(["[   11.000001] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "oom_memcg=/a,task_memcg=/a,task=java,pid=77,uid=0",
+                      "[   11.000002] Memory cgroup out of memory: Killed process 77 (java) total-vm:2676kB, "
+                      "anon-rss:84kB, file-rss:1468kB, shmem-rss:4kB, UID:0 pgtables:40kB oom_score_adj:0"])
+    assert [e.kind for e in both.events] == ["oom_kill"] and both.events[0].fields["anon_rss_kb"] == 84
+    # inside a full report the summary stays a part of it (no second event)
+    full = parse_log(["[   11.000000] java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                      "[   11.000001] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "global_oom,task_memcg=/,task=java,pid=77,uid=0"])
+    assert [e.kind for e in full.events] == ["oom_invoked"]
+
+
+def test_no_killable_processes_is_the_oom_killers_panic():
+    # mm/oom_kill.c out_of_memory(): with no victim, 3.x panic("Out of memory and no killable
+    # processes...") and, since 4.12, pr_warn() of the same words then panic("System is deadlocked
+    # on memory") unless the OOM is a memory cgroup's or sysrq's. 811 quotes the warning alone.
+    log, top = _top(_posted("811"))
+    assert top.category == "oom_panic"
+    two = parse_log(["[    4.923156] Out of memory and no killable processes...",
+                     "[    4.923200] Kernel panic - not syncing: System is deadlocked on memory"])
+    assert [e.kind for e in two.events] == ["panic"]
+    assert classify(two, load_rules())[0].category == "oom_panic"
+    alone = parse_log(["Kernel panic - not syncing: System is deadlocked on memory"])
+    assert classify(alone, load_rules())[0].category == "oom_panic"
+    # a memory cgroup's OOM with nothing to kill returns without a panic: not an oom_panic
+    memcg = parse_log(["[ 1.0] a invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+                       "[ 1.1] memory: usage 132kB, limit 132kB, failcnt 9",
+                       "[ 1.2] Out of memory and no killable processes..."])
+    assert [e.kind for e in memcg.events] == ["oom_invoked"]
+    assert classify(memcg, load_rules())[0].category == "oom_kill"
+    # other panics keep their own reason
+    assert match_header("Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009").fields.get("oom") is None
+
+
+def test_no_killable_processes_then_another_report_is_no_panic():
+    # 017: the line ends one memory cgroup's OOM report and the next report follows: the
+    # kernel lived on, so the warning was not followed by the panic (memcg OOM)
+    log, top = _top(_posted("017"))
+    assert top.category == "oom_kill"
+    assert "panic" not in [e.kind for e in log.events]
+
+
+def test_linux_2_4_oom_and_allocation_wordings():
+    # 2.4 mm/page_alloc.c: "__alloc_pages: %u-order allocation failed (gfp=0x%x/%i)";
+    # 2.2-2.6 arch/*/mm/fault.c out_of_memory: "VM: killing process %s". A log of only these
+    # lines (a 2.4 router, posted log 819) was rejected as not a kernel log.
+    h = match_header("__alloc_pages: 0-order allocation failed (gfp=0x1d2/0)")
+    assert h is not None and h.kind == "alloc_failure" and h.fields == {"order": 0, "gfp_mask": "0x1d2"}
+    h = match_header("VM: killing process gammu-smsd")
+    assert h is not None and h.kind == "oom_kill" and h.fields["victim_comm"] == "gammu-smsd"
+    log, top = _top(["__alloc_pages: 0-order allocation failed (gfp=0x1d2/0)",
+                     "VM: killing process gammu-smsd",
+                     "__alloc_pages: 0-order allocation failed (gfp=0xf0/0)"])
+    assert top.category == "oom_kill"
+    assert _top(["__alloc_pages: 3-order allocation failed (gfp=0x20/0)"])[1].category == "alloc_failure"
+    # other "VM:" lines and a different function's failure are not these reports
+    assert match_header("VM: terminating process foo") is None
+    assert match_header("vmap: 0-order allocation failed") is None

@@ -164,7 +164,7 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
     ("oom_reaper: reaped process 1234 (stress), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB", "oom_reaper",
      {"victim_pid": 1234}),
     ("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,task_memcg=/a,"
-     "task=java,pid=77,uid=0", "oom_summary", {"constraint": "CONSTRAINT_MEMCG", "task": "java"}),
+     "task=java,pid=77,uid=0", "oom_kill", {"constraint": "CONSTRAINT_MEMCG", "victim_comm": "java", "memcg": True}),
     ("swapper/0: page allocation failure: order:2, mode:0x104020", "alloc_failure", {"order": 2, "gfp_mask": "0x104020"}),
     ("modprobe: vmalloc error: size 1073741824, vm_struct allocation failed, mode:0xdc0(GFP_KERNEL|__GFP_ZERO)",
      "vmalloc_failure", {"size": 1073741824, "comm": "modprobe"}),

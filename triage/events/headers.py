@@ -68,6 +68,8 @@ _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
 # "%s: page allocation failure: order:%u, mode:%#x(%pGg)"; 2.6 kernels wrote
 # "%s: page allocation failure. order:%d, mode:0x%x" (mm/page_alloc.c, 2.6.x)
+# 2.4 mm/page_alloc.c: "__alloc_pages: %u-order allocation failed (gfp=0x%x/%i)"
+_ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed \(gfp=(0x[0-9a-fA-F]{1,16})")
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
@@ -368,7 +370,8 @@ def _match_panic(text: str) -> Header:
     reason = m.group(1).strip() if m else ""
     fields: Dict[str, Any] = {"reason": reason}
     low = reason.lower()
-    if low.startswith("out of memory"):
+    if low.startswith(("out of memory", "system is deadlocked on memory")):
+        # the OOM killer's panics (mm/oom_kill.c): panic_on_oom, and no victim left
         fields["oom"] = True
     if "panic_on_warn" in low:
         fields["panic_on_warn"] = True
@@ -453,6 +456,10 @@ def _match_memory(text: str) -> Optional[Header]:
         f = {}
         if m:
             f = {"comm": m.group(1), "order": int(m.group(2)), "gfp_mask": m.group(3), "gfp_flags": m.group(4)}
+        return Header("alloc_failure", "page allocation failure", f)
+    if text.startswith("__alloc_pages: ") and "-order allocation failed" in text:
+        m = _ALLOC_FAIL_24.match(text)
+        f = {"order": int(m.group(1)), "gfp_mask": m.group(2)} if m else {}
         return Header("alloc_failure", "page allocation failure", f)
     if ": page allocation stall" in text:
         m = _ALLOC_STALL.match(text)
@@ -662,6 +669,11 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             # generic_shutdown_super(): inodes still referenced after the superblock went away
             return Header("kernel_bug_other", "VFS: Busy inodes after unmount (use-after-free)",
                           {"no_function": True, "oneline": True})
+        if text.startswith("VM: killing process "):
+            # 2.2-2.6 arch/*/mm/fault.c out_of_memory: "VM: killing process %s": the page
+            # fault handler killed the faulting task because memory ran out
+            return Header("oom_kill", "VM: killing process",
+                          {"victim_comm": text[len("VM: killing process "):].strip()[:64], "fault_kill": True})
         return None
     if c == "I":
         if text.startswith("INFO: "):
@@ -702,6 +714,13 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return Header("oops_other", "Oops", {"detail": text[:80]}, secondary=True)
         if text.startswith("Out of memory") and ("Kill" in text):
             return _match_memory(text)
+        if text.startswith("Out of memory and no killable processes"):
+            # mm/oom_kill.c out_of_memory() found no victim: before 4.12 this was the panic
+            # message itself; since, a warning that panic("System is deadlocked on memory")
+            # follows unless the OOM is a memory cgroup's or sysrq's (the parser checks)
+            return Header("panic", "kernel panic: Out of memory and no killable processes",
+                          {"reason": "Out of memory and no killable processes...", "oom": True,
+                           "no_killable": True})
         return None
     if c == "g":
         if text.startswith("general protection fault"):

@@ -349,6 +349,15 @@ class LogParser:
 
     # -- headers ---------------------------------------------------------
     def _header(self, ctx: _Ctx, ll: LogLine, hdr: Header) -> bool:
+        last = self.events[-1] if self.events else None
+        if last is not None and last.kind == "panic" and last.fields.get("no_killable") \
+                and not str(hdr.fields.get("reason", "")).startswith("System is deadlocked on memory"):
+            # since 4.12 "Out of memory and no killable processes..." is a warning that the panic
+            # follows for a system-wide OOM; a further report instead of that panic means the
+            # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
+            last.kind = "oom_invoked"
+            last.fields["headline"] = "invoked oom-killer"
+            last.fields.pop("oom", None)
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
@@ -358,6 +367,23 @@ class LogParser:
             ev2 = self._recent("oom_invoked", ctx)
             if ev2 is not None:
                 self._merge_secondary(ev2, hdr, ll)
+                return True
+            # no report before it (cut, or grepped out): mm/oom_kill.c prints the summary
+            # (dump_oom_summary) only for the victim it is about to kill, so the line
+            # alone is an OOM kill of task=/pid=
+            hdr = _summary_kill(hdr)
+        if hdr.fields.get("no_killable"):
+            prev = self._recent("oom_invoked", ctx)
+            if prev is not None and prev.fields.get("memcg"):
+                # a memory cgroup's OOM with no victim: out_of_memory() returns, no panic
+                self._merge_secondary(prev, Header("oom_invoked", hdr.headline, {"no_killable": True}), ll)
+                return True
+        if hdr.kind == "panic" and str(hdr.fields.get("reason", "")).startswith("System is deadlocked on memory"):
+            prev = self._recent("panic", ctx, within=10)
+            if prev is not None and prev.fields.get("no_killable"):
+                # the panic the "no killable processes" warning announced: one report
+                prev.fields["reason"] = hdr.fields["reason"]
+                prev.end_line = ll.number
                 return True
         if hdr.fields.get("slab_oom"):
             # slab_out_of_memory() prints after the page allocator's own failure report
@@ -369,11 +395,11 @@ class LogParser:
                 return True
         if hdr.kind == "oom_kill" and not hdr.fields.get("selected_only"):
             prev = self._recent("oom_kill", ctx, within=20)
-            if prev is not None and prev.fields.get("selected_only") and \
+            if prev is not None and (prev.fields.get("selected_only") or prev.fields.get("summary_only")) and \
                     prev.fields.get("victim_pid") == hdr.fields.get("victim_pid"):
                 # two-line form (<= 5.0): "Kill process N ... or sacrifice child" then "Killed process N ..."
                 prev.fields.update(hdr.fields)
-                prev.fields["selected_only"] = False
+                prev.fields["selected_only"] = prev.fields["summary_only"] = False
                 prev.end_line = ll.number
                 return True
         if ev is not None and ev.fields.get("absorbs_bug") and hdr.kind in ("kernel_bug", "warning", "oops_other") \
@@ -479,6 +505,8 @@ class LogParser:
         s = text.strip()
         if not s:
             return False
+        if ev.kind == "oom_invoked" and s.startswith(_MEMCG_OOM_STARTS):
+            ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
         if s.startswith("---[ end "):
             ev.end_line = ll.number
             self._close(ctx)
@@ -832,6 +860,21 @@ def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
     if fr is None:
         return False
     return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
+def _summary_kill(hdr: Header) -> Header:
+    """The OOM killer's one-line summary ("oom-kill:constraint=...,task=%s,pid=%d,uid=%d")
+    read as the kill it announces, for a summary with no report before it."""
+    f = hdr.fields
+    fields: Dict[str, Any] = {"victim_comm": f.get("task", ""), "summary_only": True,
+                              "memcg": f.get("constraint") == "CONSTRAINT_MEMCG"}
+    pid = str(f.get("pid", "")).strip()
+    if pid.isdigit():
+        fields["victim_pid"] = int(pid)
+    for k in ("constraint", "oom_memcg", "task_memcg"):
+        if k in f:
+            fields[k] = f[k]
+    return Header("oom_kill", "oom-kill", fields)
 
 
 def _headerless_is_leftover(events: List[Event]) -> bool:
