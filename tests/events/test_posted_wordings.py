@@ -653,3 +653,39 @@ def test_linux_2_4_oom_and_allocation_wordings():
     # other "VM:" lines and a different function's failure are not these reports
     assert match_header("VM: terminating process foo") is None
     assert match_header("vmap: 0-order allocation failed") is None
+
+
+def test_gsp_rpc_poll_stack_dump_is_the_xid_119_report():
+    # 277 (tuning): the Xid 119 report's own stack, dumped by the driver (kernel_gsp.c:
+    # _kgspRpcRecvPoll -> _kgspLogXid119 -> osAssertFailed -> os_dump_stack), without the Xid line
+    log, top = _top(_posted("277"))
+    assert (top.category, top.culprit.module) == ("gpu_xid", "nvidia")
+    assert log.events[0].kind == "nvrm_xid" and log.events[0].fields["xid"] == 119
+
+
+def test_gsp_rpc_poll_frames_without_the_driver_dump_stay_an_oops():
+    # the RPC poll in a trace that the driver did not dump itself (no os_dump_stack above it)
+    lines = ["CPU: 8 UID: 0 PID: 1185 Comm: nv_queue Tainted: G           OE      6.16.3 #1",
+             "Call Trace:",
+             " <TASK>",
+             " _kgspRpcRecvPoll+0x650/0x820 [nvidia]",
+             " _issueRpcAndWait+0xdd/0x970 [nvidia]",
+             " rpcRmApiControl_GSP+0x76f/0x940 [nvidia]"]
+    assert _top(lines)[0].events[0].kind == "oops_other"
+    # os_dump_stack called from elsewhere in the driver is not the GSP report either
+    lines[3] = " os_dump_stack+0xe/0x20 [nvidia]"
+    lines.insert(4, " osAssertFailed+0x12/0x30 [nvidia]")
+    assert _top(lines)[0].events[0].kind == "oops_other"
+
+
+def test_gsp_timeout_banner_without_the_xid_line():
+    # kernel_gsp.c _kgspLogXid119 / _kgspLogRpcTimeout: NV_PRINTF(LEVEL_ERROR,
+    # "********************************* GSP Timeout **********************************\\n")
+    h = match_header("NVRM: GPU6 _kgspLogRpcTimeout: ********************************* GSP Timeout "
+                     "**********************************")
+    assert h is not None and h.kind == "nvrm_xid" and h.fields["xid"] == 119
+    h = match_header("NVRM: _kgspLogXid119: ********************************* GSP Timeout "
+                     "**********************************")
+    assert h is not None and h.fields["xid"] == 119
+    # a sentence about GSP timeouts is not the banner
+    assert match_header("NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, GSP Timeout soon") is None

@@ -79,6 +79,11 @@ _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\
 # "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
 _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
+# The banner NVIDIA's driver prints when an RPC to the GPU's GSP firmware times out, the
+# Xid 119 report (src/nvidia/src/kernel/gpu/gsp/kernel_gsp.c, _kgspLogXid119 and, in later
+# releases, _kgspLogRpcTimeout: "***...*** GSP Timeout ***...***"), also when the poster's
+# excerpt lacks the Xid line itself.
+_NV_GSP_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_kgsp\w{1,40}: \*{8,} GSP Timeout \*{8,}")
 _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 _DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
@@ -492,6 +497,8 @@ def _match_gpu(text: str) -> Optional[Header]:
             if xid == 79 or "fallen off the bus" in detail:
                 f["fallen_off_bus"] = True
             return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
+        if "GSP Timeout" in text and _NV_GSP_TIMEOUT.match(text):
+            return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": "GSP Timeout", "module": "nvidia"})
         m = _NV_BUS.match(text)
         if m or "fallen off the bus" in text:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",

@@ -919,6 +919,25 @@ _WARN_ALLOC_CALLERS = (
 )
 
 
+# A bare stack the NVIDIA driver dumps itself: os_dump_stack [nvidia] (its assert helper)
+# called from its GSP RPC poll. kernel_gsp.c's _kgspRpcRecvPoll dumps the stack only while
+# logging an RPC failure, the Xid 119 report (_kgspLogXid119 -> osAssertFailed): not an oops.
+_NV_DUMP_STACK = "os_dump_stack"
+_NV_GSP_RPC_POLL = ("_kgspRpcRecvPoll", "_kgspLogXid119", "_kgspLogRpcTimeout")
+_NV_ASSERT = "osAssertFailed"
+
+
+def _nvidia_gsp_rpc_dump(ev: Event) -> bool:
+    """The headerless trace is the stack NVIDIA's GSP RPC poll dumped (see _NV_GSP_RPC_POLL)."""
+    names = [f.function for f in ev.frames[:8] if f.reliable]
+    if _NV_DUMP_STACK not in names:
+        return False
+    k = names.index(_NV_DUMP_STACK) + 1
+    if k < len(names) and names[k] == _NV_ASSERT:
+        k += 1      # not inlined: os_dump_stack <- osAssertFailed <- the GSP report
+    return k < len(names) and names[k].startswith(_NV_GSP_RPC_POLL)
+
+
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
@@ -926,6 +945,10 @@ def _name_headerless(ev: Event) -> None:
     if ev.kind != "oops_other":
         return
     if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
+        if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
+            ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
+            ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
+            return
         # the reporting frames at the top of the trace say which report it was
         for f in ev.frames[:12]:
             for prefix, kind, headline in _REPORTING_FRAMES:
