@@ -160,7 +160,7 @@ def prepare(args: argparse.Namespace) -> Dict[str, Any]:
     if target.foreign:
         env["accel"] = "tcg"     # a foreign guest never runs under KVM here
     elif args.accel == "auto":
-        env["accel"] = "kvm" if qemu.kvm_usable() else "tcg"
+        env["accel"] = "kvm" if qemu.kvm_usable(kernel.vmlinuz) else "tcg"
     else:
         env["accel"] = args.accel
     print(f"kernel {abi}, accel {env['accel']}")

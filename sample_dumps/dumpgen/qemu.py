@@ -34,22 +34,37 @@ class BootConfig:
     target: Target = X86_64
 
 
-def kvm_usable() -> bool:
-    """True when /dev/kvm opens; under a nested sandbox it often does not."""
+def kvm_usable(vmlinuz: Optional[Path] = None) -> bool:
+    """True when a KVM guest really runs; under a nested sandbox it often does not."""
     try:
         fd = os.open("/dev/kvm", os.O_RDWR)
         os.close(fd)
     except OSError:
         return False
-    # Opening /dev/kvm is not enough: nested setups fail at the first vCPU run
-    # (e.g. "failed to set MSR"), so run the real CPU model for a few seconds.
+    if vmlinuz is None:
+        # Opening /dev/kvm is not enough: nested setups fail at the first vCPU run
+        # (e.g. "failed to set MSR"), so run the real CPU model for a few seconds.
+        try:
+            subprocess.run(["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "64",
+                            "-display", "none", "-monitor", "none", "-serial", "none",
+                            "-nodefaults"], capture_output=True, timeout=4)
+        except subprocess.TimeoutExpired:
+            return True  # still running: the vCPU works
+        return False
+    # Seen here: a KVM guest that neither fails nor runs (QEMU alive, no serial output
+    # for minutes), which the probe above takes for a working vCPU. Boot the kernel
+    # itself and wait for its banner: under a working KVM it prints it within a second.
+    proc = subprocess.Popen(["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "128",
+                             "-display", "none", "-monitor", "none", "-nodefaults", "-no-reboot",
+                             "-serial", "stdio", "-kernel", str(vmlinuz),
+                             "-append", "console=ttyS0 earlyprintk=serial panic=-1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        subprocess.run(["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host", "-m", "64",
-                        "-display", "none", "-monitor", "none", "-serial", "none",
-                        "-nodefaults"], capture_output=True, timeout=4)
+        out, _ = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
-        return True  # still running: the vCPU works
-    return False
+        proc.kill()
+        out, _ = proc.communicate()
+    return b"Linux version" in out
 
 
 def kernel_cmdline(sc: Scenario, cfg: BootConfig) -> str:
