@@ -89,8 +89,14 @@ def test_installed_package_without_rules_names_the_directory(tmp_path, shape):
     shutil.copytree(src, site / "triage", ignore=shutil.ignore_patterns("__pycache__"))
     if shape == "empty":
         (site / "triage" / "signatures").mkdir(exist_ok=True)
-    r = subprocess.run([sys.executable, "-m", "triage", "signatures", "list"], capture_output=True, text=True,
-                       cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)}, timeout=120)
+    # -S: no .pth files, so an editable install of this checkout (the README's test
+    # command makes one) cannot lend its mapping of triage.signatures to the copy;
+    # the dependencies come from where this interpreter found them
+    import click
+    deps = os.path.dirname(os.path.dirname(click.__file__))
+    r = subprocess.run([sys.executable, "-S", "-m", "triage", "signatures", "list"], capture_output=True,
+                       text=True, cwd=str(tmp_path),
+                       env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join([str(site), deps])}, timeout=120)
     assert r.returncode == 8, r.stderr
     assert r.stderr.count("\n") == 1 and "Multiplexed" not in r.stderr, r.stderr
     assert str(site / "triage" / "signatures") in r.stderr and "reinstall" in r.stderr, r.stderr
