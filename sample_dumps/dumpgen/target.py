@@ -45,7 +45,8 @@ X86_64 = Target("x86_64", "amd64", "qemu-system-x86_64", (), "max,la57=off", "tt
 ARM64 = Target(
     "arm64", "arm64", "qemu-system-aarch64", ("-machine", "virt"), "max", "ttyAMA0",
     "aarch64-linux-gnu-",
-    ("qemu-system-arm", "qemu-user-static", "gcc-aarch64-linux-gnu"),
+    ("qemu-system-arm", "qemu-user-static", "gcc-aarch64-linux-gnu",
+     "libc6-dev-arm64-cross"),   # a Recommends of the compiler: the static hog needs its libc
     ("busybox-static", "makedumpfile", "kexec-tools", "libc6", "zlib1g", "liblzo2-2", "libdw1",
      "libelf1", "liblzma5", "libbz2-1.0", "libzstd1", "libxenmisc4.17", "libxentoollog1",
      "libxencall1", "libxenevtchn1", "libxengnttab1", "libxenforeignmemory1",
