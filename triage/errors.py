@@ -49,6 +49,13 @@ class InputError(TriageError):
     exit_code = EXIT_INPUT
 
 
+class UsageError(TriageError):
+    """The command line asks for something the command does not do (several dumps to
+    `analyze`): one line and exit 2, as click's own usage errors, without its usage text."""
+
+    exit_code = EXIT_USAGE
+
+
 class FormatError(TriageError):
     """The input is not in a format triage understands."""
 

@@ -10,7 +10,7 @@ import click
 
 from triage.cli import names_input, INPUT_FILE, INPUT_PATH
 from triage.cli.debuginfo_options import debuginfo_options
-from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError
+from triage.errors import EXIT_PARTIAL, FormatError, InputError, OutputError, TriageError, UsageError
 from triage.report.render import FORMATS
 from triage.report.text import WIDTH
 
@@ -126,11 +126,11 @@ def _analyze_parts(paths: Tuple[str, ...], rules, **how):
     from triage.logsource import sniff
     for p in paths:
         if not sniff(p).startswith(_SPLIT_MAGICS):   # sniff: InputError for a missing file
-            raise click.UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
+            raise UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
     try:
         return analyze_path(list(paths), rules=rules, **how)
     except FormatError as exc:
-        raise click.UsageError(f"{exc}: {_BATCH_HINT}") from None
+        raise UsageError(f"{exc.message}: {_BATCH_HINT}", path=exc.path) from None
 
 
 def _analyze_one(path: str, rules, **how):

@@ -13,7 +13,6 @@ import os
 import struct
 import sys
 from array import array
-from itertools import compress
 from typing import Iterator, List, Optional, Tuple
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
@@ -110,6 +109,41 @@ def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
         if prev is None or end > prev[1]:
             prev = (start, end, paddr, i)
     return out
+
+
+class _OtherHeaders:
+    """Program header entries neither PT_LOAD nor PT_NOTE, tallied in constant space
+    (e_phnum is untrusted): all-zero entries, which a writer stopped before writing
+    (makedumpfile -E on a full disk), by their first and last index; any other (a
+    PT_LOAD whose type byte flipped) counted, the first few kept to be named."""
+
+    def __init__(self) -> None:
+        self.first_zero: Optional[int] = None
+        self.last_zero: Optional[int] = None
+        self.odd_count = 0
+        self.odd_first: List[Tuple[int, int]] = []
+
+    def zeros(self, first: int, last: int) -> None:
+        if self.first_zero is None:
+            self.first_zero = first
+        self.last_zero = last
+
+    def odd(self, index: int, p_type: int) -> None:
+        self.odd_count += 1
+        if len(self.odd_first) < _SAME_PROBLEM_SHOWN:
+            self.odd_first.append((index, p_type))
+
+    def problems(self) -> List[str]:
+        out = [f"program header {i} field p_type is {t:#x}, neither PT_LOAD nor PT_NOTE"
+               for i, t in self.odd_first]
+        if self.odd_count > len(self.odd_first):
+            out.append(f"{self.odd_count - len(self.odd_first)} more program headers have a p_type "
+                       "neither PT_LOAD nor PT_NOTE")
+        if self.first_zero is not None:
+            out.append(f"program headers {self.first_zero}-{self.last_zero} were never written (all zeros: "
+                       "the writer stopped before them)" if self.last_zero != self.first_zero else
+                       f"program header {self.first_zero} was never written (all zeros)")
+        return out
 
 
 class ElfReader(DumpReader):
@@ -223,14 +257,13 @@ class ElfReader(DumpReader):
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         file_ranges: List[Tuple[int, int, int, int]] = []
-        unwritten: List[int] = []       # first and last index only: phnum is untrusted
-        odd_types = 0
+        others = _OtherHeaders()
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
         note_seen = set()
         into_headers = 0
-        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what):
+        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what, others):
             if self.elf64:
                 p_type, _flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = f
             else:
@@ -248,18 +281,6 @@ class ElfReader(DumpReader):
                         raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
-            if p_type not in (PT_NOTE, PT_LOAD):
-                if not any(f):
-                    # all zeros: makedumpfile -E ran out of space before writing it
-                    # (e_flags says incomplete); a PT_LOAD with a flipped type keeps
-                    # its other fields
-                    unwritten[1 if unwritten else 0:] = [i]
-                else:
-                    # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose
-                    # type byte flipped would otherwise drop its memory without a word
-                    odd_types += 1
-                    if odd_types <= _SAME_PROBLEM_SHOWN:
-                        bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 into_headers += 1
@@ -278,14 +299,8 @@ class ElfReader(DumpReader):
                     file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
         if into_headers > _SAME_PROBLEM_SHOWN:
             bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
-        if odd_types > _SAME_PROBLEM_SHOWN:
-            bad.append(f"{odd_types - _SAME_PROBLEM_SHOWN} more program headers have a p_type neither "
-                       "PT_LOAD nor PT_NOTE")
+        bad.extend(others.problems())
         bad.extend(_overlapping_data(file_ranges))
-        if unwritten:
-            bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
-                       "the writer stopped before them)" if len(unwritten) > 1 else
-                       f"program header {unwritten[0]} was never written (all zeros)")
         self._raw_loads = loads
         self._build_segments(loads)
         self._problems.extend(bad)
@@ -293,8 +308,9 @@ class ElfReader(DumpReader):
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
 
     def _program_headers(self, e_phoff: int, phnum: int, phent: int, fmt: str,
-                         what: str) -> Iterator[Tuple[int, tuple]]:
-        """(index, fields) of every PT_LOAD and PT_NOTE entry of the table.
+                         what: str, others: "_OtherHeaders") -> Iterator[Tuple[int, tuple]]:
+        """(index, fields) of every PT_LOAD and PT_NOTE entry of the table; the other
+        entries are tallied in `others` (all-zero ones by range, the rest counted).
 
         Read a chunk at a time with pread (a 2**22-entry PN_XNUM table is 235 MB, and
         a sparse file holds it in a few KB: a copy, or the mapping's pages, would pass
@@ -309,9 +325,17 @@ class ElfReader(DumpReader):
             types = array("I", table)
             if swap:
                 types.byteswap()
-            wanted = compress(range(n), map(_PH_TYPES.__contains__, types[::words]))
-            for k in wanted:
-                yield first + k, struct.unpack_from(fmt, table, k * phent)
+            kinds = types[::words]
+            if table.count(0) == len(table):
+                others.zeros(first, first + n - 1)      # a hole: nothing written there
+                continue
+            for k, wanted in enumerate(map(_PH_TYPES.__contains__, kinds)):
+                if wanted:
+                    yield first + k, struct.unpack_from(fmt, table, k * phent)
+                elif table.count(0, k * phent, (k + 1) * phent) == phent:
+                    others.zeros(first + k, first + k)
+                else:
+                    others.odd(first + k, kinds[k])
 
     def _read_bytes(self, off: int, size: int, what: str) -> bytes:
         """Like _read, by pread(2) on a file, so no page of the mapping stays resident."""

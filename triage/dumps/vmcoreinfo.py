@@ -26,6 +26,9 @@ def _to_int(value: str, base: int) -> Optional[int]:
         return None
 
 
+MAX_CRASHTIME = 253402300800          # 10000-01-01T00:00:00Z
+
+
 class VmcoreInfo(DataRecord):
     """Parsed VMCOREINFO. Lookups return None for keys the kernel did not export."""
 
@@ -77,7 +80,10 @@ class VmcoreInfo(DataRecord):
     def crash_time(self) -> Optional[int]:
         """Seconds since the epoch when the kernel crashed (CRASHTIME)."""
         v = self.values.get("CRASHTIME")
-        return _to_int(v, 10) if v is not None else None
+        t = _to_int(v, 10) if v is not None else None
+        # the kernel writes get_seconds() at the crash: a negative value or one past
+        # year 9999 is damage, and no date can be made of it
+        return t if t is not None and 0 <= t < MAX_CRASHTIME else None
 
     def __contains__(self, key: str) -> bool:
         return key in self.values or any(

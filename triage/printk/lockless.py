@@ -32,6 +32,8 @@ EMPTY_LINE_LPOS = 0x3     # dataless record that is a real empty line (NO_LPOS)
 # a header past them is damaged.
 MAX_SIZE_BITS = 31
 MAX_COUNT_BITS = MAX_SIZE_BITS - 5
+# struct printk_ringbuffer, prb_desc and printk_info are 24 to a few hundred bytes
+MAX_STRUCT_SIZE = 4096
 # What triage reads: the newest 32 MiB of text and 2**20 descriptors, i.e. all of the
 # largest ring a kernel config builds (CONFIG_LOG_BUF_SHIFT max 25). Only a log_buf_len=
 # boot parameter makes a larger ring; of that, the newest part is read (partial).
@@ -90,6 +92,11 @@ class LocklessLayout(DataRecord):
                      "printk_info.ts_nsec", "printk_info.text_len",
                      "prb_data_ring.size_bits", "prb_data_ring.data"),
             symbols=("prb",))
+        for name in ("printk_ringbuffer", "prb_desc", "printk_info"):
+            if not 0 < r[name] <= MAX_STRUCT_SIZE:
+                # a zero size would make every descriptor slot the same bytes
+                raise CorruptDumpError(f"VMCOREINFO SIZE({name}) is {r[name]}: the kernel's struct is "
+                                       f"1 to {MAX_STRUCT_SIZE} bytes")
         caller = info.offset("printk_info.caller_id")
         text_len = r["printk_info.text_len"]
         dev = info.offset("printk_info.dev_info")
