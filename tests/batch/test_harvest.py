@@ -134,6 +134,10 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
             assert analyze_oracle(dump)[0] in ("error", "partial")
             _, oracle = analyze_oracle(d / "vmcore-dmesg.txt")
             status = "partial"
+            # and the report beside the dump says so: the reader of triage.txt must know
+            flat = " ".join(text.split())
+            assert doc["source"]["partial"] is True, doc["source"]
+            assert "PARTIAL INPUT: vmcore unusable (" in flat and "verdict taken from vmcore-dmesg.txt" in flat
         else:
             status, oracle = analyze_oracle(dump)
         assert oracle is not None
