@@ -264,6 +264,13 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
     before = snapshot(tmp_path / "crash")
     r = harvest(tmp_path / "crash", "--memory-limit", "40")
     assert r.returncode == 9 and r.stdout == "" and snapshot(tmp_path / "crash") == before
+    # still errors, not analysed again: each is named (with the earlier error), or exit 9
+    # would say "2 of 2 dumps ended as errors" and leave the reader to guess which
+    for d, why in ((bad, json.loads((bad / "triage.json").read_text())["harvest"]["error"]),
+                   (big, doc["harvest"]["error"])):
+        [line] = [ln for ln in r.stderr.splitlines() if f": {d / 'vmcore'}: " in ln]
+        assert line.startswith(f"triage: harvest: error: {d / 'vmcore'}: no report could be made (")
+        assert why.split(": ", 1)[-1][:40] in line and "remove triage.json" in line, (line, why)
 
 
 def test_abrt_problem_directory(tmp_path):
