@@ -51,7 +51,7 @@ def serial_log() -> Path:
 
 def core(verdict: dict) -> dict:
     """A verdict without its next steps, whose crash/drgn command lines name the
-    path that was analysed (the first copy's for a crash found again)."""
+    path that was analysed (each copy's own for a crash found again)."""
     return {k: v for k, v in verdict.items() if k != "next_steps"}
 
 
@@ -101,6 +101,10 @@ def test_same_crash_at_several_paths_is_analysed_once(tmp_path):
         d = by[str(root / host / "127.0.0.1-2026-11-20-10:00:00/vmcore")]
         assert d["same_crash_as"] == first and core(d["verdict"]) == core(oracle["verdict"])
         assert d["analyzed"] == d["id"] and d["host"] in (host, oracle["system"]["hostname"])
+        # the shared result's crash/drgn command lines name this copy, not the first
+        steps = "\n".join(d["verdict"]["next_steps"])
+        assert d["id"] in steps and first not in steps, steps
+        assert d["verdict"]["next_steps"] == [x.replace(str(dump), d["id"]) for x in oracle["verdict"]["next_steps"]]
     assert cut_row["same_crash_as"] is None
     assert by[str(root / "node2/202611200900/dmesg.202611200900")]["same_crash_as"] == \
         str(root / "node1/202611200900/dmesg.202611200900")

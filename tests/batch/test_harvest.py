@@ -134,6 +134,10 @@ def test_reports_beside_each_dump_match_triage_analyze(crashdir, first_run):
             assert analyze_oracle(dump)[0] in ("error", "partial")
             _, oracle = analyze_oracle(d / "vmcore-dmesg.txt")
             status = "partial"
+            # and the report beside the dump says so: the reader of triage.txt must know
+            flat = " ".join(text.split())
+            assert doc["source"]["partial"] is True, doc["source"]
+            assert "PARTIAL INPUT: vmcore unusable (" in flat and "verdict taken from vmcore-dmesg.txt" in flat
         else:
             status, oracle = analyze_oracle(dump)
         assert oracle is not None
@@ -260,6 +264,13 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
     before = snapshot(tmp_path / "crash")
     r = harvest(tmp_path / "crash", "--memory-limit", "40")
     assert r.returncode == 9 and r.stdout == "" and snapshot(tmp_path / "crash") == before
+    # still errors, not analysed again: each is named (with the earlier error), or exit 9
+    # would say "2 of 2 dumps ended as errors" and leave the reader to guess which
+    for d, why in ((bad, json.loads((bad / "triage.json").read_text())["harvest"]["error"]),
+                   (big, doc["harvest"]["error"])):
+        [line] = [ln for ln in r.stderr.splitlines() if f": {d / 'vmcore'}: " in ln]
+        assert line.startswith(f"triage: harvest: error: {d / 'vmcore'}: no report could be made (")
+        assert why.split(": ", 1)[-1][:40] in line and "remove triage.json" in line, (line, why)
 
 
 def test_abrt_problem_directory(tmp_path):

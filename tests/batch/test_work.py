@@ -42,3 +42,42 @@ def test_slugs_are_unique_and_safe():
     b = item_slug("/d/web1/127.0.0.1-2026-11-20-10:11:12/vmcore")
     assert a != b and "/" not in a and ":" not in a and a.startswith("web1_127.0.0.1")
     assert item_slug("/x.tar.gz::crash/h/../../etc/passwd").count("/") == 0
+
+
+def test_log_read_in_place_of_an_unusable_vmcore_says_partial_input(tmp_path):
+    """A vmcore-incomplete cut before its kernel log, with vmcore-dmesg.txt beside it
+    (what kdump leaves on a full disk): the verdict comes from the log, and the
+    report itself (text and JSON, what harvest writes beside the dump) says the
+    input was partial and why, without the path of the dump or a pointer to the log."""
+    import json
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _dumps import finished_dumps
+    from triage.batch.discover import discover
+    from triage.batch.work import WorkContext, analyze_item
+
+    src = next((p for p in finished_dumps() if p.name == "vmcore" and (p.parent / "vmcore-dmesg.txt").is_file()),
+               None)
+    if src is None:
+        pytest.skip("no real kdump directory (vmcore + vmcore-dmesg.txt)")
+    d = tmp_path / "crash" / "127.0.0.1-2026-12-07-01:00:00"
+    d.mkdir(parents=True)
+    (d / "vmcore-incomplete").write_bytes(src.read_bytes()[:64 << 10])     # cut long before the log
+    (d / "vmcore-dmesg.txt").write_bytes((src.parent / "vmcore-dmesg.txt").read_bytes())
+    [it] = discover([str(tmp_path / "crash")]).items
+    ctx = WorkContext(outdir=str(tmp_path), tempdir=str(tmp_path), temp_limit=1 << 30, reports=False,
+                      inline_reports=True)
+    rec = analyze_item(it, ctx)
+    assert rec["analyzed"] == str(d / "vmcore-dmesg.txt") and rec["status"] == "partial", rec
+    problem = rec["problems"][0]
+    assert problem.startswith("vmcore unusable (") and problem.endswith("; verdict taken from vmcore-dmesg.txt")
+    assert str(d) not in problem and "saved beside it" not in problem, problem
+    doc = json.loads(rec["_reports"]["report.json"])
+    assert doc["source"]["partial"] is True and doc["source"]["problems"][0] == problem
+    text = " ".join(rec["_reports"]["report.txt"].split())
+    assert "PARTIAL INPUT: " + " ".join(problem.split()) in text
+    assert rec["problems"].count(problem) == 1          # said once, not once per place it is kept

@@ -387,6 +387,10 @@ def harvest(dirs: List[str], opts: HarvestOptions,
             out.action = "unchanged"
             out.status = have.get("status")
             out.title, out.category = have.get("title"), have.get("category")
+            if out.status == "error":
+                # the earlier run's error: still counted (exit 9), so it must be named
+                err = have.get("error")
+                out.message = err if isinstance(err, str) and err else "analysis failed"
             d.close()
             emit(out)
             continue

@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import os
 import resource
+import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -248,8 +249,26 @@ def same_crash_record(rec: Dict[str, Any], item: DumpItem) -> Dict[str, Any]:
     if rec.get("analyzed"):
         used = item.vmcore if rec.get("analyzed") == rec.get("vmcore") else item.log
         out["analyzed"] = used.display() if used is not None else rec["analyzed"]
+        _relocate(out, rec["analyzed"], out["analyzed"])
     out["same_crash_as"] = rec.get("same_crash_as") or rec.get("id")
     return out
+
+
+def _relocate(rec: Dict[str, Any], old: str, new: str) -> None:
+    """Name `new` instead of `old` where a shared result names the file it read:
+    source.path and the crash/drgn command lines of the next steps (as
+    diagnose.relocate does for a Diagnosis). The nested dicts are copied: the
+    other copy's record is not touched."""
+    if old == new:
+        return
+    q_old, q_new = shlex.quote(old), shlex.quote(new)
+    verdict = rec.get("verdict")
+    if isinstance(verdict, dict) and isinstance(verdict.get("next_steps"), list):
+        rec["verdict"] = dict(verdict, next_steps=[x.replace(q_old, q_new) if isinstance(x, str) else x
+                                                   for x in verdict["next_steps"]])
+    source = rec.get("source")
+    if isinstance(source, dict) and source.get("path") == old:
+        rec["source"] = dict(source, path=new)
 
 
 def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,

@@ -263,7 +263,8 @@ def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
                 raise
             # The vmcore is beyond use but the log written at crash time is not.
             diag = _analyze_log(item.log, ctx, analyze)
-            problems.append(f"vmcore unusable ({exc}); verdict taken from {item.log.name}")
+            problems.append(f"vmcore unusable ({_reason(exc)}); verdict taken from {item.log.name}")
+            _mark_partial(diag, problems[-1])
             return diag, item.log, problems, disagree
         if log_ok:
             disagree = _cross_check(diag, vpath, item, ctx, analyze, tmp)
@@ -272,6 +273,28 @@ def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
         raise InputError("nothing to analyse", path=item.id)
     diag = _analyze_log(item.log, ctx, analyze)
     return diag, item.log, problems, disagree
+
+
+def _reason(exc: TriageError) -> str:
+    """What is wrong with a dump, without its path (the item names it) or a hint
+    to read the log beside it (the verdict already comes from that log)."""
+    message = exc.message.split(_LOG_BESIDE, 1)[0]
+    tail = f" (at offset {exc.offset:#x})" if exc.offset is not None else ""
+    return f"{message}{tail}"
+
+
+_LOG_BESIDE = "; the kernel log saved beside it is "     # logsource's pointer to the log
+
+
+def _mark_partial(diag: Any, problem: str) -> None:
+    """Make the report of a log read in place of an unusable vmcore say so: its
+    input, the crash, is only partly there (PARTIAL INPUT in the text report,
+    source.partial in the JSON), though the log itself was read whole."""
+    src = getattr(diag, "source", None)
+    if src is None or not hasattr(src, "partial"):
+        return                  # a test's stand-in analysis returns plain dicts
+    src.partial = True
+    src.problems = [problem] + [p for p in src.problems if p != problem]
 
 
 def _cross_check(diag: Any, vpath: str, item: DumpItem, ctx: WorkContext,

@@ -39,7 +39,7 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
     writes nothing. Exits 9 when some dumps ended as errors or their reports
     could not be written.
     """
-    from triage.batch.harvest import DEFAULT_DIRS, HarvestOptions, harvest as run_harvest
+    from triage.batch.harvest import DEFAULT_DIRS, REPORT_JSON, HarvestOptions, harvest as run_harvest
     from triage.batch.work import analysis_key, warm
     from triage.report.escape import safe_text
 
@@ -76,6 +76,15 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
                 level = out_level(_WARNING if o.status == "partial" else _NOTICE)
                 line = f"{level}{where}: {safe_text(o.title, 300)} [{safe_text(o.category, 80)}]{tag}"
             click.echo(line)
+        elif o.action == "unchanged" and o.status == "error":
+            # Not analysed again (same dump, same triage), but still an error each run:
+            # say which dump, or the exit status 9 (and `systemctl --failed`) names none.
+            why = o.message or ""
+            if o.item_id and why.startswith(o.item_id + ": "):
+                why = why[len(o.item_id) + 2:]
+            click.echo(f"{err_level(_ERR)}triage: harvest: error: {where}: no report could be made "
+                       f"({safe_text(why, 500)}); not retried until the dump or triage changes: remove "
+                       f"{REPORT_JSON} beside it to try again", err=True)
         elif o.action in ("skipped", "failed"):
             label, level = ("warning", _WARNING) if o.action == "skipped" else ("error", _ERR)
             click.echo(f"{err_level(level)}triage: harvest: {label}: {safe_text(o.directory, 1000)}: "
