@@ -110,6 +110,13 @@ _RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-det
 _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
 _LOCKS_HELD = lazy_compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
+# kernel/hung_task.c debug_show_blocker() (6.16+), printed only inside a hung-task report,
+# after the blocked task's stack: "INFO: task %s:%d is blocked on a mutex likely owned by
+# task %s:%d.", "... blocked on a semaphore likely last held by task %s:%d", "... blocked on
+# an rw-semaphore likely owned by task ...". An excerpt that starts there is that report with
+# its header cut.
+_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:\w{1,8} )?blocked on an? "
+                             r"(mutex|semaphore|rw-semaphore) likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})")
 _CANT_DIE = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
 _STACKPROT = lazy_compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
@@ -343,6 +350,11 @@ def _match_info(text: str) -> Optional[Header]:
         if m:
             return Header("hung_task", "INFO: task hung",
                           {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+        m = _HUNG_BLOCKER.match(text)
+        if m:
+            return Header("hung_task", "INFO: task hung",
+                          {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3),
+                           "blocker_comm": m.group(4), "blocker_pid": int(m.group(5))})
         m = _CANT_DIE.match(text)
         if m:
             # a killed task stuck in the kernel: check_hung_task()'s other wording
