@@ -689,3 +689,20 @@ def test_gsp_timeout_banner_without_the_xid_line():
     assert h is not None and h.fields["xid"] == 119
     # a sentence about GSP timeouts is not the banner
     assert match_header("NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, GSP Timeout soon") is None
+
+
+def test_untagged_nvidia_prefixed_kernel_functions_are_not_the_nvidia_driver():
+    # The NVIDIA driver is out of tree and never built in: only its blob's obfuscated
+    # symbols name it without a [module] tag. The kernel has nvidia_* functions of its
+    # own (Debian 6.1 vmlinux: arch/x86/kernel/early-quirks.c nvidia_bugs and
+    # nvidia_hpet_check, drivers/pci/quirks.c nvidia_ion_ahci_fixup,
+    # drivers/iommu/arm/arm-smmu/arm-smmu-nvidia.c nvidia_smmu_context_fault).
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("_nv011740rm") == "nvidia"
+    for fn in ("nvidia_smmu_context_fault", "nvidia_smmu_global_fault", "nvidia_bugs", "nvidia_hpet_check",
+               "nvidia_ion_ahci_fixup"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+    # 702 (tuning): arm64 NULL dereference in the built-in SMMU glue, 'Modules linked in:' empty
+    assert _culprit("702") == ("null_deref", None)
+    # an untagged blob symbol on a 4.4 'IP:' line still names nvidia (720, tuning)
+    assert _culprit("720") == ("gpu_null_deref", "nvidia")
