@@ -706,3 +706,20 @@ def test_untagged_nvidia_prefixed_kernel_functions_are_not_the_nvidia_driver():
     assert _culprit("702") == ("null_deref", None)
     # an untagged blob symbol on a 4.4 'IP:' line still names nvidia (720, tuning)
     assert _culprit("720") == ("gpu_null_deref", "nvidia")
+
+
+def test_a_bare_proc_pid_stack_listing_is_not_an_oops():
+    # 728 (tuning): a CentOS 7 user's /proc/<pid>/stack of a process spinning in
+    # nvidia_uvm ("[<addr>] func+0x../0x.. [mod]" lines, fs/proc/base.c proc_pid_stack):
+    # no RIP, no #PF, no Code:, no CPU/taint line, no '?' frame, no reporting frame
+    log = parse_log(_posted("728"))
+    assert log.events == []
+    assert _culprit("728")[0] == "none"
+    # headerless stacks that do show a report stay reports: a WARNING's arm32 unwind
+    # ("(f) from (g)", 420) and warn_alloc()'s caller at the top of a bare stack (511)
+    assert _culprit("420")[0] == "warning"
+    assert _culprit("511")[0] == "alloc_failure"
+    # the same frame lines with one '?' frame are a printk'd trace cut from its report
+    lines = _posted("728")
+    lines[3] = lines[3].replace("] uvm_push_end_and_wait", "] ? uvm_push_end_and_wait")
+    assert parse_log(lines).events and parse_log(lines).events[0].fields.get("header_missing")

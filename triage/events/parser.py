@@ -761,6 +761,8 @@ class LogParser:
                 del self.events[0]
             else:
                 _name_headerless(self.events[0])
+                if _bare_stack_listing(self.events[0]):
+                    del self.events[0]
         for ev in self.events:
             _name_arm_die(ev)
             _name_x86_page_fault_die(ev)
@@ -875,6 +877,26 @@ def _summary_kill(hdr: Header) -> Header:
         if k in f:
             fields[k] = f[k]
     return Header("oom_kill", "oom-kill", fields)
+
+
+def _bare_stack_listing(ev: Event) -> bool:
+    """A headerless "oops" that is only a list of stack frames, none of them marked
+    unreliable ('?') and none a reporting frame (_name_headerless found no report kind),
+    with nothing an exception report prints (no RIP/pc/IP, no #PF decode or CR2, no
+    Code: bytes, no CPU/comm/taint line): a task's stack as /proc/<pid>/stack shows it
+    ("[<addr>] func+0x../0x.. [mod]", fs/proc/base.c proc_pid_stack), read by the user,
+    not a report the kernel made. arm32's "(f) from (g)" unwinder lines are kernel
+    output and stay."""
+    if ev.kind != "oops_other" or not ev.frames or ev.ip is not None:
+        return False
+    if " from " in ev.text:
+        return False
+    f = ev.fields
+    if f.get("pf") or f.get("cr2") or f.get("code") or ev.cpu is not None or ev.comm or ev.taint:
+        return False
+    if not ev.text.lstrip().startswith("[<"):
+        return False
+    return all(fr.reliable for fr in ev.frames)
 
 
 def _headerless_is_leftover(events: List[Event]) -> bool:
