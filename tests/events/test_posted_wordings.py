@@ -723,3 +723,18 @@ def test_a_bare_proc_pid_stack_listing_is_not_an_oops():
     lines = _posted("728")
     lines[3] = lines[3].replace("] uvm_push_end_and_wait", "] ? uvm_push_end_and_wait")
     assert parse_log(lines).events and parse_log(lines).events[0].fields.get("header_missing")
+
+
+def test_victim_line_with_its_sizes_cut():
+    # mm/oom_kill.c __oom_kill_process(): "%s: Killed process %d (%s) total-vm:%lukB, ..." with
+    # "Out of memory" or "Memory cgroup out of memory" as %s; 823 posts it cut after the comm
+    h = match_header("Out of memory: Killed process 5017 (test) ")
+    assert h is not None and h.kind == "oom_kill" and h.fields["victim_comm"] == "test"
+    assert h.fields["memcg"] is False and h.fields["sizes_cut"] is True
+    h = match_header("Memory cgroup out of memory: Killed process 1849 (java)")
+    assert h is not None and h.kind == "oom_kill" and h.fields["memcg"] is True
+    assert _culprit("823")[0] == "oom_kill"
+    # without the OOM killer's prefix a bare "Killed process N (comm)" is any program's
+    # wording: only the full kernel line (with its sizes) is taken then
+    assert match_header("Killed process 5017 (test)") is None
+    assert match_header("Killed process 5017 (test) total-vm:2676kB, anon-rss:84kB, file-rss:1468kB").kind == "oom_kill"

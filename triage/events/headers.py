@@ -63,6 +63,10 @@ _OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
 _OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+# The victim line with its sizes cut off (by the poster, a pager or the terminal width):
+# only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
+# alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
+_OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
@@ -459,6 +463,11 @@ def _match_memory(text: str) -> Optional[Header]:
             if m.group(1):
                 f["memcg"] = m.group(1).startswith("Memory cgroup")
             return Header("oom_kill", "Out of memory: Killed process", f)
+        m = _OOM_KILLED_CUT.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
+                           "memcg": m.group(1).startswith("Memory cgroup"), "sizes_cut": True})
     if text.startswith("oom-kill:constraint="):
         f = {}
         for km in _KV.finditer(text[len("oom-kill:"):]):
