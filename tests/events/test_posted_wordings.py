@@ -738,3 +738,18 @@ def test_victim_line_with_its_sizes_cut():
     # wording: only the full kernel line (with its sizes) is taken then
     assert match_header("Killed process 5017 (test)") is None
     assert match_header("Killed process 5017 (test) total-vm:2676kB, anon-rss:84kB, file-rss:1468kB").kind == "oom_kill"
+
+
+def test_headerless_2_6_allocator_stack_and_mempool_requester():
+    # 2.6.x mm/page_alloc.c __alloc_pages(): printk("%s: page allocation failure. order:%d,
+    # mode:0x%x") then dump_stack(), so its backtrace starts at __alloc_pages; 814 (RHEL 4
+    # 2.6.9) is that backtrace without the header line. mm/mempool.c only fills the pool of
+    # its owner (here dm_mod's kcopyd), so the requester is the frame after it.
+    log, top = _top(_posted("814"))
+    assert top.category == "alloc_failure" and top.culprit.module == "dm_mod"
+    bare = parse_log([" [<c013fa77>] __alloc_pages+0x28b/0x29d", " [<c013faa1>] __get_free_pages+0x18/0x24",
+                      " [<f8bb1322>] resize_pool+0x3a/0xa2 [dm_mod]"])
+    assert [e.kind for e in bare.events] == ["alloc_failure"]
+    # a bare stack that starts elsewhere is not read as an allocation failure
+    other = parse_log([" [<c013fa77>] ext3_get_block+0x28b/0x29d", " [<c013faa1>] __get_free_pages+0x18/0x24"])
+    assert [e.kind for e in other.events] != ["alloc_failure"]

@@ -936,6 +936,9 @@ _REPORTING_FRAMES = (
 # mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
 _WARN_ALLOC_CALLERS = (
     ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
+    # before warn_alloc_failed() (2.6.x), __alloc_pages() / __alloc_pages_nodemask() printed
+    # "page allocation failure. order:" and called dump_stack() themselves
+    ("__alloc_pages", "alloc_failure", "page allocation failure"),
     ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
     ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
 )
