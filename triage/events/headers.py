@@ -655,8 +655,9 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _match_bug(text)
         if text.startswith("BUG ") and "): " in text[:120]:
             # SLUB debug: "BUG kmalloc-8 (Tainted: G B): Object already free"
-            what = _cut_headline(text[text.index("): ") + 3:])
-            return Header("bad_page", "BUG: " + what, {"slab": text[4:text.find(" (")][:64]})
+            check = text[text.index("): ") + 3:]
+            return Header("bad_page", "BUG: " + _cut_headline(check),
+                          {"slab": text[4:text.find(" (")][:64], "slab_check": check[:120]})
         return None
     if c == "W":
         if text.startswith("WARNING: "):
