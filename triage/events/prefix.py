@@ -229,10 +229,12 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
     if pos == 0 and c and c in "kudalnscf":
-        if text.startswith("kernel: "):
+        if text.startswith("kernel:"):
             # the syslog tag alone: journal or syslog output whose date and host
-            # columns the poster cut ("kernel: NVRM: Xid ...", "kernel:  dump_stack+0x..")
-            pos = len("kernel: ")
+            # columns the poster cut ("kernel: NVRM: Xid ...", "kernel:  dump_stack+0x.."),
+            # or rsyslog's wall broadcast to terminals, which prints the tag glued to the
+            # message under a "Message from syslogd@host at ..." line (" kernel:NMI watchdog: ...")
+            pos = len("kernel: ") if text.startswith("kernel: ") else len("kernel:")
         else:
             m = _DECODE.match(text, pos)
             if m:
