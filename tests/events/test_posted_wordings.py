@@ -753,3 +753,21 @@ def test_headerless_2_6_allocator_stack_and_mempool_requester():
     # a bare stack that starts elsewhere is not read as an allocation failure
     other = parse_log([" [<c013fa77>] ext3_get_block+0x28b/0x29d", " [<c013faa1>] __get_free_pages+0x18/0x24"])
     assert [e.kind for e in other.events] != ["alloc_failure"]
+
+
+def test_2_6_9_victim_line_is_an_oom_kill():
+    # 869 (RHEL 4 era): mm/oom_kill.c of 2.4 and 2.6.9, "Out of Memory: Killed process %d (%s)."
+    h = match_header("Out of Memory: Killed process 2368 (jserver).")
+    assert h is not None and h.kind == "oom_kill"
+    assert (h.fields["victim_pid"], h.fields["victim_comm"]) == (2368, "jserver")
+    # 2.4: "..., saved process %d (%s)." when the victim was not the allocating task
+    h = match_header("Out of Memory: Killed process 12 (a b), saved process 13 (c).")
+    assert h is not None and h.fields["victim_comm"] == "a b"
+    assert _top(["Jul 19 05:19:24 asl131 kernel: Out of Memory: Killed process 2368 (jserver)."])[1].category == "oom_kill"
+
+
+def test_2_6_9_victim_wording_needs_its_full_stop():
+    # the format string ends the comm's parenthesis with "." or ", saved process": a line cut
+    # after the parenthesis, or a sentence quoting the wording, is not the kernel's line
+    assert match_header("Out of Memory: Killed process 2368 (jserver)") is None
+    assert match_header("Out of Memory: Killed process 2368 (jserver) because of x") is None

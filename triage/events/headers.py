@@ -67,6 +67,10 @@ _OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
 _OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+# 2.4 and early 2.6 kernels (RHEL 4's 2.6.9) printed the victim alone, capital M and a
+# full stop: "Out of Memory: Killed process %d (%s)." (mm/oom_kill.c); 2.4 could add
+# ", saved process %d (%s)." when the victim was not the allocating task.
+_OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
@@ -468,6 +472,11 @@ def _match_memory(text: str) -> Optional[Header]:
             return Header("oom_kill", "Out of memory: Killed process",
                           {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
                            "memcg": m.group(1).startswith("Memory cgroup"), "sizes_cut": True})
+    if text.startswith("Out of Memory: Killed process "):
+        m = _OOM_KILLED_2_4.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)})
     if text.startswith("oom-kill:constraint="):
         f = {}
         for km in _KV.finditer(text[len("oom-kill:"):]):
