@@ -771,3 +771,15 @@ def test_2_6_9_victim_wording_needs_its_full_stop():
     # after the parenthesis, or a sentence quoting the wording, is not the kernel's line
     assert match_header("Out of Memory: Killed process 2368 (jserver)") is None
     assert match_header("Out of Memory: Killed process 2368 (jserver) because of x") is None
+
+
+def test_arm64_serror_is_a_hardware_error_report():
+    # arch/arm64/kernel/traps.c arm64_serror_panic(): "SError Interrupt on CPU%d, code
+    # 0x%016lx -- %s" on each CPU, then "Kernel panic - not syncing: Asynchronous SError
+    # Interrupt": arm64's asynchronous external abort, a hardware/bus error report (705, tuning)
+    hdr = match_header("SError Interrupt on CPU0, code 0xbf40c000 -- SError")
+    assert hdr is not None and hdr.kind == "hw_error" and hdr.fields["cpu"] == 0
+    assert _culprit("705") == ("mce", None)
+    # other lines naming SError are not the report
+    assert match_header("SError: reserved") is None
+    assert match_header("Some SError Interrupt text") is None

@@ -111,6 +111,7 @@ _SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali
 # name, function, line, ERR/WRN/DBG/INFO, message): "nvgpu: 17000000.gpu
 # nvgpu_rc_mmu_fault_recovery:399  [ERR]  mmu fault id=8 ...".
 _NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WRN|DBG|INFO)\] +(.{0,300})")
+_SERROR = lazy_compile(r"SError Interrupt on CPU(\d{1,5}), code (0x[0-9a-fA-F]{1,16})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -773,6 +774,14 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
     if c == "S":
         if text.startswith("SysRq : Trigger a crash"):
             return Header("sysrq", "sysrq: Trigger a crash", {})
+        if text.startswith("SError Interrupt on CPU"):
+            # arm64 traps.c arm64_serror_panic(): "SError Interrupt on CPU%d, code 0x%016lx -- %s",
+            # an uncontainable asynchronous external abort (the RAS/bus error report of arm64,
+            # what a machine check is on x86), printed on every CPU that took it before the
+            # "Asynchronous SError Interrupt" panic
+            m = _SERROR.match(text)
+            return Header("hw_error", "SError Interrupt", {"detail": text[:200], "cpu": int(m.group(1)) if m else None,
+                                                           "esr": m.group(2) if m else None})
         return None
     if c == "i":
         if text.startswith("invalid opcode: "):
