@@ -963,6 +963,28 @@ def _nvidia_gsp_rpc_dump(ev: Event) -> bool:
     return k < len(names) and names[k].startswith(_NV_GSP_RPC_POLL)
 
 
+# panic() dumps the stack of its caller (kernel/panic.c: dump_stack() unless the report
+# before it printed one): a bare stack whose first non-dumping frame is panic()/vpanic() is
+# the panic's, its "Kernel panic - not syncing" line cut. When the frame below is a report
+# that panics on purpose (panic_on_warn, die(), the OOM killer, a watchdog), that report
+# names the stack instead.
+_DUMP_FRAMES = ("dump_backtrace", "show_stack", "dump_stack", "__dump_stack", "unwind_backtrace")
+_PANICKING_REPORTS = ("check_panic_on_warn", "__warn", "warn_slowpath", "oops_end", "die", "__die",
+                      "out_of_memory", "oom_kill", "watchdog", "check_hung", "rcu_", "nmi_panic")
+
+
+def _panic_stack(frames: List[Frame]) -> bool:
+    for i, f in enumerate(frames):
+        name = f.function.split(".", 1)[0]
+        if name.startswith(_DUMP_FRAMES):
+            continue
+        if name not in ("panic", "vpanic"):
+            return False
+        below = [g.function for g in frames[i + 1:i + 4]]
+        return not any(b.startswith(_PANICKING_REPORTS) for b in below)
+    return False
+
+
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
@@ -973,6 +995,10 @@ def _name_headerless(ev: Event) -> None:
         if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
+            return
+        if _panic_stack(ev.frames[:12]):
+            ev.kind, ev.fields["headline"] = "panic", "kernel panic"
+            ev.fields.setdefault("reason", "")
             return
         # the reporting frames at the top of the trace say which report it was
         for f in ev.frames[:12]:
