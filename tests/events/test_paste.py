@@ -298,3 +298,41 @@ def test_dedent_log_blocks_indented_between_prose_paragraphs():
     assert _run(paste.dedent, stamped) == list(enumerate(stamped, 1))
     from tests.events.test_posted_wordings import _culprit
     assert _culprit("732") == ("gpu_fault", "nouveau")
+
+
+def test_split_glued_separates_syslog_records_run_together():
+    # posted log 863: a tracker lost the line breaks of a journal paste
+    line = ("Jan 31 22:06:05 debian gnome-session[1109]: JS LOG: remove ConnectionMonitor"
+            "Jan 31 22:06:16 debian kernel: ------------[ cut here ]------------"
+            "Jan 31 22:06:16 debian kernel: WARNING: CPU: 6 PID: 130 at x.c:1 f+0x1/0x2 [m]()")
+    got = list(paste.split_glued(iter([(7, line)])))
+    assert [n for n, _ in got] == [7, 7, 7]
+    assert [s for _, s in got] == [
+        "Jan 31 22:06:05 debian gnome-session[1109]: JS LOG: remove ConnectionMonitor",
+        "Jan 31 22:06:16 debian kernel: ------------[ cut here ]------------",
+        "Jan 31 22:06:16 debian kernel: WARNING: CPU: 6 PID: 130 at x.c:1 f+0x1/0x2 [m]()"]
+    # posted log 869: records run together in a paragraph, a blank between them
+    got = list(paste.split_glued(iter([(1, "Jul 19 05:19:24 h kernel: a. Jul 19 05:19:24 h kernel: b.")])))
+    assert [s for _, s in got] == ["Jul 19 05:19:24 h kernel: a.", "Jul 19 05:19:24 h kernel: b."]
+
+
+@pytest.mark.parametrize("line", [
+    # a date inside kernel text, but not followed by the line's own host and a tag
+    "Jan  3 22:06:01 h kernel: rtc_cmos 00:00: setting system clock to Jan  3 22:06:01 UTC",
+    "Jan  3 22:06:01 h kernel: clock Jan  3 22:06:01 other kernel: not this host",
+    # the host appears again, with no date before it
+    "Jan  3 22:06:01 h kernel: eth0: link h kernel: up and running for a while now",
+    # no syslog head at the start: left alone
+    "[  12.5] Jan  3 22:06:01 h kernel: x Jan  3 22:06:02 h kernel: y",
+])
+def test_split_glued_leaves_single_records_alone(line):
+    assert list(paste.split_glued(iter([(1, line)]))) == [(1, line)]
+
+
+def test_glued_real_journal_parses_like_the_original(rules):
+    # oracle: journalctl's own short output of a real vmcore-dmesg (tests/data/journal),
+    # with every line break removed as a tracker does
+    path = os.path.join(DATA, "journal", "gpu_alloc_null.short.txt")
+    lines = _lines(path)
+    glued = ["".join(lines)]
+    assert _summary(glued, rules) == _summary(lines, rules)

@@ -220,7 +220,8 @@ def test_drm_core_and_ambiguous_helpers_stay_drm():
     assert rules.builtin_gpu_driver("drm_gem_object_free") == "drm"
     assert rules.builtin_gpu_driver("drm_atomic_commit") == "drm"
     assert rules.builtin_gpu_driver("drm_dp_dpcd_read") == "drm"
-    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic.c") is None
+    # the DRM core's files are drm.ko's ([gpu_source_dirs] drm, p7): a file names its module
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic.c") == "drm"
     assert rules.builtin_gpu_driver("drm_atomic_helperish") == "drm"
 
 
@@ -689,3 +690,97 @@ def test_gsp_timeout_banner_without_the_xid_line():
     assert h is not None and h.fields["xid"] == 119
     # a sentence about GSP timeouts is not the banner
     assert match_header("NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, GSP Timeout soon") is None
+
+
+def test_untagged_nvidia_prefixed_kernel_functions_are_not_the_nvidia_driver():
+    # The NVIDIA driver is out of tree and never built in: only its blob's obfuscated
+    # symbols name it without a [module] tag. The kernel has nvidia_* functions of its
+    # own (Debian 6.1 vmlinux: arch/x86/kernel/early-quirks.c nvidia_bugs and
+    # nvidia_hpet_check, drivers/pci/quirks.c nvidia_ion_ahci_fixup,
+    # drivers/iommu/arm/arm-smmu/arm-smmu-nvidia.c nvidia_smmu_context_fault).
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("_nv011740rm") == "nvidia"
+    for fn in ("nvidia_smmu_context_fault", "nvidia_smmu_global_fault", "nvidia_bugs", "nvidia_hpet_check",
+               "nvidia_ion_ahci_fixup"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+    # 702 (tuning): arm64 NULL dereference in the built-in SMMU glue, 'Modules linked in:' empty
+    assert _culprit("702") == ("null_deref", None)
+    # an untagged blob symbol on a 4.4 'IP:' line still names nvidia (720, tuning)
+    assert _culprit("720") == ("gpu_null_deref", "nvidia")
+
+
+def test_a_bare_proc_pid_stack_listing_is_not_an_oops():
+    # 728 (tuning): a CentOS 7 user's /proc/<pid>/stack of a process spinning in
+    # nvidia_uvm ("[<addr>] func+0x../0x.. [mod]" lines, fs/proc/base.c proc_pid_stack):
+    # no RIP, no #PF, no Code:, no CPU/taint line, no '?' frame, no reporting frame
+    log = parse_log(_posted("728"))
+    assert log.events == []
+    assert _culprit("728")[0] == "none"
+    # headerless stacks that do show a report stay reports: a WARNING's arm32 unwind
+    # ("(f) from (g)", 420) and warn_alloc()'s caller at the top of a bare stack (511)
+    assert _culprit("420")[0] == "warning"
+    assert _culprit("511")[0] == "alloc_failure"
+    # the same frame lines with one '?' frame are a printk'd trace cut from its report
+    lines = _posted("728")
+    lines[3] = lines[3].replace("] uvm_push_end_and_wait", "] ? uvm_push_end_and_wait")
+    assert parse_log(lines).events and parse_log(lines).events[0].fields.get("header_missing")
+
+
+def test_victim_line_with_its_sizes_cut():
+    # mm/oom_kill.c __oom_kill_process(): "%s: Killed process %d (%s) total-vm:%lukB, ..." with
+    # "Out of memory" or "Memory cgroup out of memory" as %s; 823 posts it cut after the comm
+    h = match_header("Out of memory: Killed process 5017 (test) ")
+    assert h is not None and h.kind == "oom_kill" and h.fields["victim_comm"] == "test"
+    assert h.fields["memcg"] is False and h.fields["sizes_cut"] is True
+    h = match_header("Memory cgroup out of memory: Killed process 1849 (java)")
+    assert h is not None and h.kind == "oom_kill" and h.fields["memcg"] is True
+    assert _culprit("823")[0] == "oom_kill"
+    # without the OOM killer's prefix a bare "Killed process N (comm)" is any program's
+    # wording: only the full kernel line (with its sizes) is taken then
+    assert match_header("Killed process 5017 (test)") is None
+    assert match_header("Killed process 5017 (test) total-vm:2676kB, anon-rss:84kB, file-rss:1468kB").kind == "oom_kill"
+
+
+def test_headerless_2_6_allocator_stack_and_mempool_requester():
+    # 2.6.x mm/page_alloc.c __alloc_pages(): printk("%s: page allocation failure. order:%d,
+    # mode:0x%x") then dump_stack(), so its backtrace starts at __alloc_pages; 814 (RHEL 4
+    # 2.6.9) is that backtrace without the header line. mm/mempool.c only fills the pool of
+    # its owner (here dm_mod's kcopyd), so the requester is the frame after it.
+    log, top = _top(_posted("814"))
+    assert top.category == "alloc_failure" and top.culprit.module == "dm_mod"
+    bare = parse_log([" [<c013fa77>] __alloc_pages+0x28b/0x29d", " [<c013faa1>] __get_free_pages+0x18/0x24",
+                      " [<f8bb1322>] resize_pool+0x3a/0xa2 [dm_mod]"])
+    assert [e.kind for e in bare.events] == ["alloc_failure"]
+    # a bare stack that starts elsewhere is not read as an allocation failure
+    other = parse_log([" [<c013fa77>] ext3_get_block+0x28b/0x29d", " [<c013faa1>] __get_free_pages+0x18/0x24"])
+    assert [e.kind for e in other.events] != ["alloc_failure"]
+
+
+def test_2_6_9_victim_line_is_an_oom_kill():
+    # 869 (RHEL 4 era): mm/oom_kill.c of 2.4 and 2.6.9, "Out of Memory: Killed process %d (%s)."
+    h = match_header("Out of Memory: Killed process 2368 (jserver).")
+    assert h is not None and h.kind == "oom_kill"
+    assert (h.fields["victim_pid"], h.fields["victim_comm"]) == (2368, "jserver")
+    # 2.4: "..., saved process %d (%s)." when the victim was not the allocating task
+    h = match_header("Out of Memory: Killed process 12 (a b), saved process 13 (c).")
+    assert h is not None and h.fields["victim_comm"] == "a b"
+    assert _top(["Jul 19 05:19:24 asl131 kernel: Out of Memory: Killed process 2368 (jserver)."])[1].category == "oom_kill"
+
+
+def test_2_6_9_victim_wording_needs_its_full_stop():
+    # the format string ends the comm's parenthesis with "." or ", saved process": a line cut
+    # after the parenthesis, or a sentence quoting the wording, is not the kernel's line
+    assert match_header("Out of Memory: Killed process 2368 (jserver)") is None
+    assert match_header("Out of Memory: Killed process 2368 (jserver) because of x") is None
+
+
+def test_arm64_serror_is_a_hardware_error_report():
+    # arch/arm64/kernel/traps.c arm64_serror_panic(): "SError Interrupt on CPU%d, code
+    # 0x%016lx -- %s" on each CPU, then "Kernel panic - not syncing: Asynchronous SError
+    # Interrupt": arm64's asynchronous external abort, a hardware/bus error report (705, tuning)
+    hdr = match_header("SError Interrupt on CPU0, code 0xbf40c000 -- SError")
+    assert hdr is not None and hdr.kind == "hw_error" and hdr.fields["cpu"] == 0
+    assert _culprit("705") == ("mce", None)
+    # other lines naming SError are not the report
+    assert match_header("SError: reserved") is None
+    assert match_header("Some SError Interrupt text") is None

@@ -47,6 +47,12 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     # the host and the tag alone, date columns cut (posted log 302)
     ("qay kernel: RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", "RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", None, None, "qay"),
     ("pop-os kernel:  snd_compress snd_intel_dspcfg", " snd_compress snd_intel_dspcfg", None, None, "pop-os"),
+    # rsyslog's wall broadcast: the tag glued to the message, the line indented (posted log 852)
+    (" kernel:NMI watchdog: BUG: soft lockup - CPU#3 stuck for 23s! [java:102195]",
+     "NMI watchdog: BUG: soft lockup - CPU#3 stuck for 23s! [java:102195]", None, None, None),
+    ("kernel:NMI watchdog: BUG: x", "NMI watchdog: BUG: x", None, None, None),
+    # ... but a word that merely starts with "kernel" is not the tag
+    ("kernelshark: x", "kernelshark: x", None, None, None),
     # ... but kernel text with "kernel:" after more than one word is not a prefix
     ("Booting paravirtualized kernel: on bare hardware", "Booting paravirtualized kernel: on bare hardware", None, None, None),
     ("Kernel command line: root=/dev/sda1", "Kernel command line: root=/dev/sda1", None, None, None),

@@ -371,10 +371,20 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     fr = _guilty(scope.rules, ev, rule)
     function = fr.function if fr else None
     module = fr.module.replace("-", "_") if fr and fr.module else None
+    report_file = ev.fields.get("file") if isinstance(ev.fields.get("file"), str) else None
+    if (module is None and fr is not None and not fr.source and report_file
+            and ev.ip is not None and fr.function == ev.ip.function):
+        # the WARNING/BUG line's own file ("at drivers/gpu/drm/drm_bridge.c:708"), printed by
+        # the kernel for the function it names, decides over a name prefix as a decoded
+        # source does below (a WARN in an inlined helper is the helper's file's)
+        module = scope.rules.gpu_driver_by_source(report_file)
     if module is None and fr is not None:
         # a built-in GPU driver prints no [module] tag; its function prefix names it, or the
-        # source file a symboliser printed beside the frame (drivers/gpu/drm/msm/...)
-        module = scope.rules.builtin_gpu_driver(fr.function) or scope.rules.gpu_driver_by_source(fr.source)
+        # source file a symboliser printed beside the frame (drivers/gpu/drm/msm/...); that file,
+        # when printed, is the compiler's record of where the function lives and decides over
+        # a name prefix
+        module = (scope.rules.gpu_driver_by_source(fr.source) if fr.source
+                  else scope.rules.builtin_gpu_driver(fr.function))
     if module is None and (fr is None or fr.function == (ev.ip.function if ev.ip else None)):
         # ... and the WARNING/BUG's own source file names it (drivers/gpu/drm/i915/...), also
         # when the line is cut before its [module] tag

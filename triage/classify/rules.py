@@ -244,6 +244,12 @@ def _join(patterns: List[Pattern]) -> List[Pattern]:
 def builtin_dir() -> Traversable:
     """The built-in rules: package data of triage.signatures when installed, else
     the signatures/ directory of the source checkout this triage runs from."""
+    checkout = Path(__file__).resolve().parent.parent.parent
+    if (checkout / "setup.py").is_file() and (checkout / "signatures" / "__init__.py").is_file():
+        # Run from a source checkout (PYTHONPATH, a worktree): that checkout's rules. An
+        # editable install of another checkout maps triage.signatures onto its own
+        # signatures/, and code from here with rules from there would disagree.
+        return checkout / "signatures"
     try:
         return resources.files("triage.signatures")
     except (ModuleNotFoundError, TypeError):

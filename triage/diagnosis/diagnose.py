@@ -208,8 +208,9 @@ def _culprit(view: Optional[_MatchView], main, facts, source: SourceInfo, gpu: G
                    or source.module_versions.get(module))
     # the signature layer may know the module is a GPU driver from its own list
     is_gpu = gpu.is_gpu_module(module) or bool(module and view is not None and view.is_gpu)
-    if module is None and gpu.builtin_driver(function):
-        # a built-in GPU driver prints no [module] tag: its function prefix names it
+    if module is None and view is None and gpu.builtin_driver(function):
+        # a built-in GPU driver prints no [module] tag: its function prefix names it (the
+        # classifier's view already applied the prefixes, and a decoded source file over them)
         module, is_gpu = gpu.builtin_driver(function), True
     return Culprit(module=module, function=function, taint=taint or None,
                    out_of_tree=marks["out_of_tree"], proprietary=marks["proprietary"],

@@ -15,16 +15,19 @@ from triage.events.model import Frame
 from triage.lazyre import lazy_compile
 
 _NAME = r"[A-Za-z_.$][\w.$]{0,255}"
-_SYM = lazy_compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: \[([\w-]{1,64})\])?")
+# A module tag: "[mod]", or "[mod <build id>]" where the kernel prints module build ids
+# (CONFIG_STACKTRACE_BUILD_ID, lib/vsprintf.c "%pSb": the GNU build id in hex after a blank).
+_TAG = r"\[([\w-]{1,64})(?: [0-9a-f]{16,128})?\]"
+_SYM = lazy_compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?")
 # One call-trace line (anchored). Either an offset/size or a source location is
 # required so ordinary words are not taken for frames.
 _TRACE = lazy_compile(
     r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
-    r"(?: \[([\w-]{1,64})\])?"
+    r"(?: " + _TAG + r")?"
     r"(?: ((?:[\w.-]{1,128}/){0,16}[\w.-]{1,128}:\d{1,7}))?"
     r"(?: \[inline\])?"
-    r"(?: \[([\w-]{1,64})\])?\s{0,8}$")
+    r"(?: " + _TAG + r")?\s{0,8}$")
 # scripts/decode_stacktrace.sh replaces "func+0x1c/0x30" by "func (file:line ...)": addr2line -i's
 # inline chain, innermost first, so the last location is the function's own file; a module's
 # frame keeps its name after the parentheses ("[mod]", or bare in newer versions of the script).
@@ -32,19 +35,19 @@ _LOCATION = r"(?:[\w.+-]{1,128}/){0,16}[\w.+-]{1,128}:\d{1,7}(?: \(discriminator
 _DECODED = lazy_compile(
     r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))? \((" + _LOCATION + r"(?: " + _LOCATION + r"){0,32})\)"
-    r"(?: \[([\w-]{1,64})\]| ([a-z][\w-]{0,63}))?(?: \([A-Z]{1,4}\))?\s{0,8}$")
+    r"(?: " + _TAG + r"| ([a-z][\w-]{0,63}))?(?: \([A-Z]{1,4}\))?\s{0,8}$")
 # arm64 dump_backtrace_entry() (6.13+) marks where the unwinder found a frame: " (P)" the pc of
 # an exception's regs, " (L)" its lr, " (T)" a blocked task's saved pc, " (C)" a caller, plus
 # F/K for ftrace and kretprobe trampolines. The marker is not part of the frame.
 _SOURCE_MARK = lazy_compile(r" \([A-Z]{1,4}\)\s{0,8}$")
-_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: \[([\w-]{1,64})\])?\) from ")
+_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")
 # The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
 _ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
-                           r"(?: \[([\w-]{1,64})\])?\)\s{0,8}$")
+                           r"(?: " + _TAG + r")?\)\s{0,8}$")
 # arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
 # the line's frame is the callee (the caller is the next line's callee)
-_ARM32_FROM = lazy_compile(r"\s{0,16}(" + _NAME + r")(?: \[([\w-]{1,64})\])? from (" + _NAME +
-                         r")\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\s{0,8}$")
+_ARM32_FROM = lazy_compile(r"\s{0,16}(" + _NAME + r")(?: " + _TAG + r")? from (" + _NAME +
+                         r")\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}(?: [0-9a-f]{16,128})?\])?\s{0,8}$")
 # 2.6.x x86_64 printk_address() put a module symbol's module first, between colons:
 # " [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a" (RHEL 5)
 _COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?) )?:([\w-]{1,64}):(" + _NAME + r")"

@@ -63,6 +63,14 @@ _OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
 _OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+# The victim line with its sizes cut off (by the poster, a pager or the terminal width):
+# only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
+# alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
+_OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+# 2.4 and early 2.6 kernels (RHEL 4's 2.6.9) printed the victim alone, capital M and a
+# full stop: "Out of Memory: Killed process %d (%s)." (mm/oom_kill.c); 2.4 could add
+# ", saved process %d (%s)." when the victim was not the allocating task.
+_OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 _OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
@@ -103,6 +111,7 @@ _SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali
 # name, function, line, ERR/WRN/DBG/INFO, message): "nvgpu: 17000000.gpu
 # nvgpu_rc_mmu_fault_recovery:399  [ERR]  mmu fault id=8 ...".
 _NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WRN|DBG|INFO)\] +(.{0,300})")
+_SERROR = lazy_compile(r"SError Interrupt on CPU(\d{1,5}), code (0x[0-9a-fA-F]{1,16})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
 _INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
@@ -110,6 +119,13 @@ _RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-det
 _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
 _LOCKS_HELD = lazy_compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
+# kernel/hung_task.c debug_show_blocker() (6.16+), printed only inside a hung-task report,
+# after the blocked task's stack: "INFO: task %s:%d is blocked on a mutex likely owned by
+# task %s:%d.", "... blocked on a semaphore likely last held by task %s:%d", "... blocked on
+# an rw-semaphore likely owned by task ...". An excerpt that starts there is that report with
+# its header cut.
+_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:\w{1,8} )?blocked on an? "
+                             r"(mutex|semaphore|rw-semaphore) likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})")
 _CANT_DIE = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
 _STACKPROT = lazy_compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
@@ -343,6 +359,11 @@ def _match_info(text: str) -> Optional[Header]:
         if m:
             return Header("hung_task", "INFO: task hung",
                           {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+        m = _HUNG_BLOCKER.match(text)
+        if m:
+            return Header("hung_task", "INFO: task hung",
+                          {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3),
+                           "blocker_comm": m.group(4), "blocker_pid": int(m.group(5))})
         m = _CANT_DIE.match(text)
         if m:
             # a killed task stuck in the kernel: check_hung_task()'s other wording
@@ -447,6 +468,16 @@ def _match_memory(text: str) -> Optional[Header]:
             if m.group(1):
                 f["memcg"] = m.group(1).startswith("Memory cgroup")
             return Header("oom_kill", "Out of memory: Killed process", f)
+        m = _OOM_KILLED_CUT.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
+                           "memcg": m.group(1).startswith("Memory cgroup"), "sizes_cut": True})
+    if text.startswith("Out of Memory: Killed process "):
+        m = _OOM_KILLED_2_4.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)})
     if text.startswith("oom-kill:constraint="):
         f = {}
         for km in _KV.finditer(text[len("oom-kill:"):]):
@@ -634,8 +665,9 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _match_bug(text)
         if text.startswith("BUG ") and "): " in text[:120]:
             # SLUB debug: "BUG kmalloc-8 (Tainted: G B): Object already free"
-            what = _cut_headline(text[text.index("): ") + 3:])
-            return Header("bad_page", "BUG: " + what, {"slab": text[4:text.find(" (")][:64]})
+            check = text[text.index("): ") + 3:]
+            return Header("bad_page", "BUG: " + _cut_headline(check),
+                          {"slab": text[4:text.find(" (")][:64], "slab_check": check[:120]})
         return None
     if c == "W":
         if text.startswith("WARNING: "):
@@ -742,6 +774,14 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
     if c == "S":
         if text.startswith("SysRq : Trigger a crash"):
             return Header("sysrq", "sysrq: Trigger a crash", {})
+        if text.startswith("SError Interrupt on CPU"):
+            # arm64 traps.c arm64_serror_panic(): "SError Interrupt on CPU%d, code 0x%016lx -- %s",
+            # an uncontainable asynchronous external abort (the RAS/bus error report of arm64,
+            # what a machine check is on x86), printed on every CPU that took it before the
+            # "Asynchronous SError Interrupt" panic
+            m = _SERROR.match(text)
+            return Header("hw_error", "SError Interrupt", {"detail": text[:200], "cpu": int(m.group(1)) if m else None,
+                                                           "esr": m.group(2) if m else None})
         return None
     if c == "i":
         if text.startswith("invalid opcode: "):

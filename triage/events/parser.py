@@ -761,6 +761,8 @@ class LogParser:
                 del self.events[0]
             else:
                 _name_headerless(self.events[0])
+                if _bare_stack_listing(self.events[0]):
+                    del self.events[0]
         for ev in self.events:
             _name_arm_die(ev)
             _name_x86_page_fault_die(ev)
@@ -877,6 +879,26 @@ def _summary_kill(hdr: Header) -> Header:
     return Header("oom_kill", "oom-kill", fields)
 
 
+def _bare_stack_listing(ev: Event) -> bool:
+    """A headerless "oops" that is only a list of stack frames, none of them marked
+    unreliable ('?') and none a reporting frame (_name_headerless found no report kind),
+    with nothing an exception report prints (no RIP/pc/IP, no #PF decode or CR2, no
+    Code: bytes, no CPU/comm/taint line): a task's stack as /proc/<pid>/stack shows it
+    ("[<addr>] func+0x../0x.. [mod]", fs/proc/base.c proc_pid_stack), read by the user,
+    not a report the kernel made. arm32's "(f) from (g)" unwinder lines are kernel
+    output and stay."""
+    if ev.kind != "oops_other" or not ev.frames or ev.ip is not None:
+        return False
+    if " from " in ev.text:
+        return False
+    f = ev.fields
+    if f.get("pf") or f.get("cr2") or f.get("code") or ev.cpu is not None or ev.comm or ev.taint:
+        return False
+    if not ev.text.lstrip().startswith("[<"):
+        return False
+    return all(fr.reliable for fr in ev.frames)
+
+
 def _headerless_is_leftover(events: List[Event]) -> bool:
     """A headerless start is the tail of an earlier report the log was cut from,
     not the crash the input is about, when a report with its own header follows;
@@ -914,6 +936,9 @@ _REPORTING_FRAMES = (
 # mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
 _WARN_ALLOC_CALLERS = (
     ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
+    # before warn_alloc_failed() (2.6.x), __alloc_pages() / __alloc_pages_nodemask() printed
+    # "page allocation failure. order:" and called dump_stack() themselves
+    ("__alloc_pages", "alloc_failure", "page allocation failure"),
     ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
     ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
 )
@@ -938,6 +963,28 @@ def _nvidia_gsp_rpc_dump(ev: Event) -> bool:
     return k < len(names) and names[k].startswith(_NV_GSP_RPC_POLL)
 
 
+# panic() dumps the stack of its caller (kernel/panic.c: dump_stack() unless the report
+# before it printed one): a bare stack whose first non-dumping frame is panic()/vpanic() is
+# the panic's, its "Kernel panic - not syncing" line cut. When the frame below is a report
+# that panics on purpose (panic_on_warn, die(), the OOM killer, a watchdog), that report
+# names the stack instead.
+_DUMP_FRAMES = ("dump_backtrace", "show_stack", "dump_stack", "__dump_stack", "unwind_backtrace")
+_PANICKING_REPORTS = ("check_panic_on_warn", "__warn", "warn_slowpath", "oops_end", "die", "__die",
+                      "out_of_memory", "oom_kill", "watchdog", "check_hung", "rcu_", "nmi_panic")
+
+
+def _panic_stack(frames: List[Frame]) -> bool:
+    for i, f in enumerate(frames):
+        name = f.function.split(".", 1)[0]
+        if name.startswith(_DUMP_FRAMES):
+            continue
+        if name not in ("panic", "vpanic"):
+            return False
+        below = [g.function for g in frames[i + 1:i + 4]]
+        return not any(b.startswith(_PANICKING_REPORTS) for b in below)
+    return False
+
+
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
@@ -948,6 +995,10 @@ def _name_headerless(ev: Event) -> None:
         if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
+            return
+        if _panic_stack(ev.frames[:12]):
+            ev.kind, ev.fields["headline"] = "panic", "kernel panic"
+            ev.fields.setdefault("reason", "")
             return
         # the reporting frames at the top of the trace say which report it was
         for f in ev.frames[:12]:

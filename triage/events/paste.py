@@ -12,6 +12,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
 * `strip_markup`     markdown emphasis a user put around a line (`**...**`);
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
+* `split_glued`      syslog records a paste ran together on one line (its line breaks lost),
+                     split where the next record's date and the same host begin;
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
                      the continuation is unmistakably the tail of the previous line;
 * `unreverse`        newest-first pastes (`journalctl -r`, `dmesg | tac`) put back in time order.
@@ -44,8 +46,8 @@ MAX_RECORD_CHARS = 1 << 16
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = enumerate(lines, 1)
-    return unreverse(rejoin_wrapped(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
-        unbreak_spaces(strip_cr(numbered)))))))))
+    return unreverse(rejoin_wrapped(split_glued(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
+        unbreak_spaces(strip_cr(numbered))))))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -408,6 +410,59 @@ def _block_indent(head: List[Tuple[int, str]]) -> str:
 def _dedent(lines: Numbered, common: str) -> Numbered:
     for n, s in lines:
         yield n, s[len(common):] if s.startswith(common) else s
+
+
+# -- syslog records run together ------------------------------------------------
+
+# A BSD syslog record's head: "Jan 31 22:06:16 host tag[pid]: " (journal -o short, /var/log/messages).
+_SYSLOG_HEAD = lazy_compile(r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (\S{1,255}) [\w./-]{1,64}(?:\[\d{1,10}\])?: ")
+_SYSLOG_DATE_AT = lazy_compile(r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? $")
+_SYSLOG_TAG_AT = lazy_compile(r"[\w./-]{1,64}(?:\[\d{1,10}\])?: ")
+# Longest line searched for glued records (longer lines pass through unchanged).
+MAX_GLUED_LINE = 1 << 16
+
+
+def split_glued(lines: Numbered) -> Numbered:
+    """Split syslog records that a paste ran together on one line.
+
+    A forum or tracker that drops line breaks leaves "...ConnectionMonitorJan 31
+    22:06:16 debian kernel: ------------[ cut here ]------------Jan 31 22:06:16 debian
+    kernel: WARNING: ..." (posted corpus 863, 869). Kernel text never carries a syslog
+    date followed by the host that logged the line and a tag, so a line that opens with
+    a record head is split before every later date + same host + tag; each piece keeps
+    the line's number."""
+    for item in lines:
+        s = item[1]
+        if len(s) < 40 or len(s) > MAX_GLUED_LINE or not s[:1].isupper():
+            yield item
+            continue
+        m = _SYSLOG_HEAD.match(s)
+        host = m.group(1) if m else None
+        needle = f" {host} " if host else ""
+        if not host or s.find(needle, m.end()) < 0:
+            yield item
+            continue
+        start, pos = 0, m.end()
+        while True:
+            k = s.find(needle, pos)
+            if k < 0:
+                break
+            # the date ends right before " host ": at most 23 characters back
+            # ("Jan 31 22:06:16.123456789"), at least 15 ("Jan  1 22:06:16")
+            head = -1
+            for back in range(15, 26):
+                b = k - back
+                if b <= start:
+                    break
+                if _SYSLOG_DATE_AT.match(s, b, k + 1):
+                    head = b
+                    break
+            tag_at = k + len(needle)
+            if head > start and _SYSLOG_TAG_AT.match(s, tag_at):
+                yield item[0], s[start:head].rstrip(" ")
+                start = head
+            pos = tag_at
+        yield (item[0], s[start:]) if start else item
 
 
 # -- wrapped lines ------------------------------------------------------------

@@ -73,6 +73,15 @@ _DECODE = lazy_compile(_FACILITY + r" {0,4}:"
 _NODE_DECODE = lazy_compile(r"(\S{1,255}): " + _FACILITY
                           + r": {0,8}(?:emerg|alert|crit|err|warning|warn|notice|info|debug): "
                           r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]: ")
+# A /dev/kmsg record header, as `cat /dev/kmsg` and netconsole's extended mode send it
+# (Documentation/ABI/testing/dev-kmsg, Documentation/networking/netconsole.rst):
+# "<level>,<seq>,<usec since boot>,<flags>[,caller=T123][,ncfrag=<off>/<len>];<message>".
+_KMSG = lazy_compile(r"(\d{1,3}),\d{1,20},(\d{1,20}),[-c+]{0,2}((?:,[a-z]{1,16}=[^,;\s]{0,64}){0,8});")
+# The same header with its numeric fields cut, down to the caller id ("T124;", "T124,ncfrag=0/1022;"):
+# a poster's filter that kept what follows "caller=". No kernel message opens with a caller id and ";".
+_KMSG_CALLER = lazy_compile(r"([TC]\d{1,10})((?:,[a-z]{1,16}=[^,;\s]{0,64}){0,8});")
+# A syslog date and host before such a record (a netconsole receiver logging through syslogd).
+_SYSLOG_KMSG = lazy_compile(r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (\S{1,255}) (?=\d{1,3},\d{1,20},\d{1,20},)")
 # dmesg -H / --reltime / -d: "[  +0.006982]", "[<    0.006982>]", "[    5.123456 <    0.006982>]"
 # (a decimal comma in locales that write one: "[  +0,006982]").
 _RELTIME = lazy_compile(r"\[(?: {0,12}[+-]\d{1,12}[.,]\d{1,9}|< {0,12}\d{1,12}[.,]\d{1,9}>)\] ?")
@@ -163,6 +172,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         if text.startswith(" [", pos) and _PRINTK_TS.match(text, pos + 1):
             pos += 1
     c = text[pos:pos + 1]
+    if c.isdigit() or c.isupper():
+        got = _kmsg_record(text, pos)
+        if got is not None:
+            return got
     if c.isalpha() and c.isupper():
         m = _SYSLOG_DATE.match(text, pos) or _FULL_DATE.match(text, pos)
         if m:
@@ -216,10 +229,12 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             host = m.group(1)
             pos = m.end()
     if pos == 0 and c and c in "kudalnscf":
-        if text.startswith("kernel: "):
+        if text.startswith("kernel:"):
             # the syslog tag alone: journal or syslog output whose date and host
-            # columns the poster cut ("kernel: NVRM: Xid ...", "kernel:  dump_stack+0x..")
-            pos = len("kernel: ")
+            # columns the poster cut ("kernel: NVRM: Xid ...", "kernel:  dump_stack+0x.."),
+            # or rsyslog's wall broadcast to terminals, which prints the tag glued to the
+            # message under a "Message from syslogd@host at ..." line (" kernel:NMI watchdog: ...")
+            pos = len("kernel: ") if text.startswith("kernel: ") else len("kernel:")
         else:
             m = _DECODE.match(text, pos)
             if m:
@@ -248,3 +263,31 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
                 caller = m.group(1)
                 pos = m.end() + 1
     return text[pos:], ts, caller, host, pos - ts_start
+
+
+def _kmsg_record(text: str, pos: int) -> Optional[Tuple[str, Optional[float], Optional[str], Optional[str], int]]:
+    """A /dev/kmsg or netconsole extended record header at `pos` (optionally after a syslog
+    date and host, or cut down to its caller id); None when there is none."""
+    host: Optional[str] = None
+    if text[pos:pos + 1].isalpha() and not text.startswith(("T", "C"), pos):
+        m = _SYSLOG_KMSG.match(text, pos)
+        if m is None:
+            return None
+        host, pos = m.group(1), m.end()
+    m = _KMSG.match(text, pos)
+    if m is not None:
+        ts: Optional[float] = int(m.group(2)) / 1e6
+        extra = m.group(3)
+    elif host is None:
+        m = _KMSG_CALLER.match(text, pos)
+        if m is None:
+            return None
+        ts, extra = None, ",caller=" + m.group(1) + m.group(2)
+    else:
+        return None
+    caller = None
+    for kv in extra.split(","):
+        if kv.startswith("caller="):
+            caller = kv[len("caller="):]
+    # no printk stamp was removed (the length makedumpfile's continuation lines are matched on)
+    return text[m.end():], ts, caller, host, 0

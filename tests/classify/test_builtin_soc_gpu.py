@@ -1,0 +1,65 @@
+"""Built-in SoC GPU drivers named by their function prefixes ([gpu_prefixes] msm,
+etnaviv in signatures/lists.toml), and a lock query at the faulting pc passed over
+like the lock primitives.
+
+msm's prefixes are the DRM driver's own (msm_gem_, msm_gpu_, adreno_, a6xx_, dpu_, ...),
+never `msm_` alone: Qualcomm's built-in pin controller and serial drivers are
+msm_gpio_*, msm_pinctrl_*, msm_serial_* (label of posted 444: pinctrl-msm is not the
+GPU driver). The oops is quoted from tuning-half posted log 918."""
+
+from triage.analysis import analyze_lines
+from triage.classify import load_rules
+
+
+def test_msm_drm_prefixes_name_msm():
+    rules = load_rules()
+    for fn in ("msm_gem_shrinker_count", "msm_gpu_submit", "msm_atomic_commit_tail", "msm_devfreq_suspend",
+               "adreno_suspend", "a6xx_gmu_set_oob", "a5xx_recover", "dpu_encoder_frame_done_timeout",
+               "mdp5_crtc_atomic_flush", "msm_drv_shutdown", "msm_job_run"):
+        assert rules.builtin_gpu_driver(fn) == "msm", fn
+
+
+def test_qualcomm_non_gpu_msm_names_are_not_msm():
+    rules = load_rules()
+    for fn in ("msm_gpio_get_direction", "msm_pinctrl_probe", "msm_pinmux_set_mux", "msm_serial_probe",
+               "msm_uart_irq", "msm_console_write", "msm_restart", "msm_get_mctrl"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+
+
+def test_etnaviv_prefix():
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("etnaviv_gem_free_object") == "etnaviv"
+    assert rules.builtin_gpu_driver("etna_something") is None
+
+
+SHRINKER_OOPS = [
+    "[10027.553044] Unable to handle kernel NULL pointer dereference at virtual address 0000000000000068",
+    "[10027.693900] Internal error: Oops: 96000006 [#1] PREEMPT SMP",
+    "[10027.738261] CPU: 3 PID: 214 Comm: kswapd0 Tainted: G S                5.4.40 #1",
+    "[10027.745766] Hardware name: Qualcomm Technologies, Inc. SC7180 IDP (DT)",
+    "[10027.757409] pc : mutex_is_locked+0x14/0x2c",
+    "[10027.761626] lr : msm_gem_shrinker_count+0x70/0xec",
+    "[10027.851748] Call trace:",
+    "[10027.854264]  mutex_is_locked+0x14/0x2c",
+    "[10027.858121]  msm_gem_shrinker_count+0x70/0xec",
+    "[10027.862603]  shrink_slab+0xc0/0x4b4",
+    "[10027.866187]  shrink_node+0x4a8/0x818",
+    "[10027.869860]  kswapd+0x624/0x890",
+    "[10027.873097]  kthread+0x11c/0x12c",
+    "[10027.876424]  ret_from_fork+0x10/0x18",
+    "[10027.880102] Code: f9000bf3 910003fd aa0003f3 d503201f (f9400268)",
+    "[10027.891518] Kernel panic - not syncing: Fatal exception",
+]
+
+
+def test_lock_query_at_the_pc_is_passed_over_to_the_builtin_gpu_caller():
+    v = analyze_lines(SHRINKER_OOPS).verdict
+    assert v.category == "gpu_null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("msm", "msm_gem_shrinker_count")
+
+
+def test_a_core_caller_of_a_lock_query_stays_core():
+    lines = [l.replace("msm_gem_shrinker_count", "super_cache_count") for l in SHRINKER_OOPS]
+    v = analyze_lines(lines).verdict
+    assert v.category == "null_deref"
+    assert v.culprit.module in (None, "") and v.culprit.function == "super_cache_count"

@@ -1,0 +1,59 @@
+"""A WARNING's or BUG's own file names the module of built-in DRM code over the function
+name: "WARNING: ... at drivers/gpu/drm/drm_bridge.c:708 drm_atomic_helper_commit_modeset_enables"
+is drm.ko's drm_bridge.c (inlined into a KMS-helper function), so the module is drm, not the
+drm_kms_helper the name prefix guesses. [gpu_source_dirs] maps the top-level drm_*.c files to
+drm, except the helper libraries built as modules of their own (drivers/gpu/drm/Makefile).
+
+Lines quoted from tuning-half posted log 911 (omapdrm on a Nokia N900, DRM built in)."""
+
+from triage.analysis import analyze_lines
+from triage.classify import load_rules
+
+N900 = [
+    "[    6.626617] ------------[ cut here ]------------",
+    "[    6.631774] WARNING: CPU: 0 PID: 18 at drivers/gpu/drm/drm_bridge.c:708 "
+    "drm_atomic_helper_commit_modeset_enables+0x134/0x268",
+    "[    6.643768] Modules linked in:",
+    "[    6.647033] CPU: 0 PID: 18 Comm: kworker/0:1 Tainted: G     U            5.8.0-omap3 #2",
+    "[    6.658966] Hardware name: Nokia RX-51 board",
+    "[    6.669097] [<c010bf18>] (unwind_backtrace) from [<c010a0f4>] (show_stack+0x10/0x14)",
+    "[    6.677429] [<c010a0f4>] (show_stack) from [<c0124f18>] (__warn+0xbc/0xd4)",
+    "[    6.684844] [<c0124f18>] (__warn) from [<c0124f90>] (warn_slowpath_fmt+0x60/0xb8)",
+    "[    6.692901] [<c0124f90>] (warn_slowpath_fmt) from [<c040c0e8>] "
+    "(drm_atomic_helper_commit_modeset_enables+0x134/0x268)",
+    "[    6.704254] [<c040c0e8>] (drm_atomic_helper_commit_modeset_enables) from [<c045442c>] "
+    "(omap_atomic_commit_tail+0xb4/0xc0)",
+    "[    7.123687] ---[ end trace 415544dc9303b330 ]---",
+]
+
+
+def test_source_dirs_name_drm_core_and_its_helper_modules():
+    rules = load_rules()
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_bridge.c") == "drm"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_atomic_helper.c") == "drm_kms_helper"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/drm_gem_shmem_helper.c") == "drm_shmem_helper"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/display/drm_dp_helper.c") == "drm_display_helper"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/ttm/ttm_bo.c") == "ttm"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/scheduler/sched_main.c") == "gpu_sched"
+    assert rules.gpu_driver_by_source("drivers/gpu/drm/i915/display/intel_dp.c") == "i915"
+    assert rules.gpu_driver_by_source("drivers/gpu/host1x/dev.c") is None
+    assert rules.gpu_driver_by_source("include/drm/drm_print.h") is None
+
+
+def test_builtin_warning_is_named_by_its_file():
+    v = analyze_lines(N900).verdict
+    assert v.category == "warning" and v.culprit.module == "drm"
+    assert v.culprit.function == "drm_atomic_helper_commit_modeset_enables"
+
+
+def test_without_a_file_the_name_prefix_still_decides():
+    lines = [l.replace("at drivers/gpu/drm/drm_bridge.c:708 ", "at ") for l in N900]
+    v = analyze_lines(lines).verdict
+    assert v.category == "warning" and v.culprit.module == "drm_kms_helper"
+
+
+def test_a_tagged_frame_keeps_its_module():
+    lines = [l.replace("drm_atomic_helper_commit_modeset_enables+0x134/0x268",
+                       "drm_atomic_helper_commit_modeset_enables+0x134/0x268 [drm_kms_helper]") for l in N900]
+    v = analyze_lines(lines).verdict
+    assert v.culprit.module == "drm_kms_helper"
