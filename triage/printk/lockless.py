@@ -765,6 +765,9 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
     read; the text ring past 2**READ_TEXT_BITS: a zero-filled copy of a ring
     of 128 MiB would double the memory read)."""
     length = min(length, total)
+    if length <= 0:
+        # nothing live (head == tail): no bytes to read, and no piece starts at 0
+        return RingWindow(total, []), [], []
     if total <= _FULL_BUFFER_MAX:
         view = mem.view(base, total) if hasattr(mem, "view") else None
         if view is not None:
