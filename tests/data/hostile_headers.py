@@ -505,6 +505,20 @@ def elf_sparse_ring(count_bits: int = 26, size_bits: int = 31, head_id: int = No
     return head, len(head) + span, []
 
 
+def elf_sparse_ring_big_structs(struct_size: int = 4096):
+    """elf_sparse_ring with 2**20 descriptors whose VMCOREINFO sizes of struct prb_desc
+    and struct printk_info are a page each (the kernel's are 24 and 88): the arrays are
+    4 GiB each, in holes. Reading the newest 2**20 of them would be 8 GiB; a reader
+    reads fewer, within the bytes 2**20 of today's structs take."""
+    dm, span = 0xFFFF888000000000, 10 << 30
+    n = 1 << 20
+    w = H.window(count_bits=20, size_bits=31, descs=dm, infos=dm + (4 << 30), data=dm + (8 << 30),
+                 head_id=n + 5, tail_id=6)
+    text = vmci(**{"SIZE(prb_desc)": str(struct_size), "SIZE(printk_info)": str(struct_size)})
+    head = H.elf(text, mem=bytes(w), loads=[(H.KBASE, H.PBASE, H.WINDOW, H.WINDOW), (dm, 1 << 32, span, span)])
+    return head, len(head) + span, []
+
+
 def elf_sparse_log_buf(kind: str):
     """A struct printk_log or plain log_buf of 2 GiB (LOG_BUF_LEN_MAX) in a sparse
     file's holes, with a record at the end and log_first_idx/log_end so that the walk
@@ -647,6 +661,7 @@ def builders() -> Dict[str, Callable[[], object]]:
         lambda w, d, inf, i: w.__setitem__(slice(inf + 24, inf + 88), b"\xff" * 64))
     out["ring-same-block.elf"] = _full_ring_same_block
     out["ring-2e26-sparse.elf"] = elf_sparse_ring
+    out["ring-2e20-page-structs-sparse.elf"] = elf_sparse_ring_big_structs
     out["plog-2G-sparse.elf"] = lambda: elf_sparse_log_buf("printk_log")
     out["plain-2G-sparse.elf"] = lambda: elf_sparse_log_buf("plain")
     out["ring-wrapping-blocks.elf"] = _wrapping_blocks

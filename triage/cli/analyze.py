@@ -120,7 +120,8 @@ def _format_for(output: Optional[str]) -> str:
 
 
 def _analyze_parts(paths: Tuple[str, ...], rules, **how):
-    """The parts of one --split dump; anything else is several inputs: point at batch.
+    """The parts of one --split dump; anything else is several inputs: point at batch
+    (a usage error when one is not a kdump file at all, else the reader's FormatError).
     `how`: analyze_path's facts options."""
     from triage.analysis import analyze_path
     from triage.logsource import sniff
@@ -130,7 +131,10 @@ def _analyze_parts(paths: Tuple[str, ...], rules, **how):
     try:
         return analyze_path(list(paths), rules=rules, **how)
     except FormatError as exc:
-        raise click.UsageError(f"{exc}: {_BATCH_HINT}") from None
+        # One line and exit 4, as dmesg and info report it (a click usage error is four
+        # lines and exit 2, outside the codes a damaged input gets), plus the batch hint.
+        exc.hint = _BATCH_HINT
+        raise
 
 
 def _analyze_one(path: str, rules, **how):
