@@ -112,6 +112,26 @@ def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
     return out
 
 
+class _OddHeaders:
+    """Program header entries neither PT_LOAD nor PT_NOTE: the first and last all-zero
+    index, how many others, and the first _SAME_PROBLEM_SHOWN of those (e_phnum is
+    untrusted: nothing here grows with it)."""
+
+    def __init__(self) -> None:
+        self.zero: List[int] = []
+        self.count = 0
+        self.shown: List[Tuple[int, int]] = []
+
+    def add_zero(self, first: int, last: int) -> None:
+        start = self.zero[0] if self.zero else first
+        self.zero = [start] if start == last else [start, last]
+
+    def add_type(self, index: int, p_type: int) -> None:
+        self.count += 1
+        if len(self.shown) < _SAME_PROBLEM_SHOWN:
+            self.shown.append((index, p_type))
+
+
 class ElfReader(DumpReader):
     """Physical-memory view of one ELF core file.
 
@@ -223,14 +243,13 @@ class ElfReader(DumpReader):
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         file_ranges: List[Tuple[int, int, int, int]] = []
-        unwritten: List[int] = []       # first and last index only: phnum is untrusted
-        odd_types = 0
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
         note_seen = set()
         into_headers = 0
-        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what):
+        odd = _OddHeaders()
+        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what, odd):
             if self.elf64:
                 p_type, _flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = f
             else:
@@ -248,18 +267,6 @@ class ElfReader(DumpReader):
                         raise CorruptDumpError(f"program header {i} (PT_NOTE) p_filesz {p_filesz} brings "
                                                f"the notes past {MAX_NOTES_BYTES} bytes",
                                                path=self.path, offset=e_phoff + i * phent)
-            if p_type not in (PT_NOTE, PT_LOAD):
-                if not any(f):
-                    # all zeros: makedumpfile -E ran out of space before writing it
-                    # (e_flags says incomplete); a PT_LOAD with a flipped type keeps
-                    # its other fields
-                    unwritten[1 if unwritten else 0:] = [i]
-                else:
-                    # kexec, makedumpfile and QEMU write nothing else: a PT_LOAD whose
-                    # type byte flipped would otherwise drop its memory without a word
-                    odd_types += 1
-                    if odd_types <= _SAME_PROBLEM_SHOWN:
-                        bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
             if p_type in (PT_NOTE, PT_LOAD) and p_filesz and (
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 into_headers += 1
@@ -276,11 +283,17 @@ class ElfReader(DumpReader):
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
                 if p_filesz:
                     file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
+        # kexec, makedumpfile and QEMU write nothing but PT_LOAD and PT_NOTE: a PT_LOAD
+        # whose type byte flipped would otherwise drop its memory without a word; an
+        # all-zero entry is one makedumpfile -E never wrote (it writes the table last)
+        for i, p_type in odd.shown:
+            bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
+        if odd.count > len(odd.shown):
+            bad.append(f"{odd.count - len(odd.shown)} more program headers have a p_type neither "
+                       "PT_LOAD nor PT_NOTE")
+        unwritten = odd.zero
         if into_headers > _SAME_PROBLEM_SHOWN:
             bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
-        if odd_types > _SAME_PROBLEM_SHOWN:
-            bad.append(f"{odd_types - _SAME_PROBLEM_SHOWN} more program headers have a p_type neither "
-                       "PT_LOAD nor PT_NOTE")
         bad.extend(_overlapping_data(file_ranges))
         if unwritten:
             bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
@@ -293,25 +306,37 @@ class ElfReader(DumpReader):
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
 
     def _program_headers(self, e_phoff: int, phnum: int, phent: int, fmt: str,
-                         what: str) -> Iterator[Tuple[int, tuple]]:
-        """(index, fields) of every PT_LOAD and PT_NOTE entry of the table.
+                         what: str, odd: "_OddHeaders") -> Iterator[Tuple[int, tuple]]:
+        """(index, fields) of every PT_LOAD and PT_NOTE entry of the table; the other
+        entries are tallied in `odd` (all-zero ones by first and last index).
 
         Read a chunk at a time with pread (a 2**22-entry PN_XNUM table is 235 MB, and
         a sparse file holds it in a few KB: a copy, or the mapping's pages, would pass
-        the memory bound), and the entries of other types (PT_NULL in a hole) skipped
-        in C, so that time stays linear and small in the table's size."""
+        the memory bound), and the entries of other types (PT_NULL in a hole) sorted
+        out in C where they are zero, so that time stays linear and small in the
+        table's size."""
         per_chunk = _PH_CHUNK // phent
         words = phent // 4
         swap = (self._endian == "<") != (sys.byteorder == "little")
+        zero = bytes(phent)
         for first in range(0, phnum, per_chunk):
             n = min(per_chunk, phnum - first)
             table = self._read_bytes(e_phoff + first * phent, n * phent, what)
+            if not table.strip(b"\0"):
+                # a hole or an unwritten stretch: its first and last entry say it all
+                odd.add_zero(first, first + n - 1)
+                continue
             types = array("I", table)
             if swap:
                 types.byteswap()
-            wanted = compress(range(n), map(_PH_TYPES.__contains__, types[::words]))
-            for k in wanted:
+            kinds = types[::words]
+            for k in compress(range(n), map(_PH_TYPES.__contains__, kinds)):
                 yield first + k, struct.unpack_from(fmt, table, k * phent)
+            for k in compress(range(n), [t not in _PH_TYPES for t in kinds]):
+                if table[k * phent:(k + 1) * phent] == zero:
+                    odd.add_zero(first + k, first + k)
+                else:
+                    odd.add_type(first + k, kinds[k])
 
     def _read_bytes(self, off: int, size: int, what: str) -> bytes:
         """Like _read, by pread(2) on a file, so no page of the mapping stays resident."""
