@@ -181,6 +181,9 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
     beside = sibling_log(reader.paths[0])
     hint = f"; the kernel log saved beside it is {beside}" if beside else \
         "; no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
+    if "header field" in why or "damaged page" in why:
+        # a damaged field, not a cut: say so (the reason names the field)
+        return CorruptDumpError(f"{what} cannot be read ({why}){hint}", path=reader.paths[0])
     return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
 
 
