@@ -164,3 +164,30 @@ def test_many_odd_program_headers_are_counted(tmp_path):
     assert "2 more program headers have a p_type neither PT_LOAD nor PT_NOTE" in said, said
     clean = _problems(tmp_path, bytes(_three_loads()))
     assert not any("p_type" in s or "never written" in s for s in clean), clean
+
+
+# -- a p_offset past the end of a whole file (damaged real dumps, issue 11) ------------
+
+def test_p_offset_past_the_end_of_a_whole_file_is_named(tmp_path):
+    """The file ends where a segment's data ends and one PT_LOAD's p_offset points past
+    it: a damaged p_offset, named, not 'file is truncated'. A file cut inside a segment
+    still says truncated."""
+    raw = _three_loads()
+    struct.pack_into("<Q", raw, 64 + 2 * 56 + 8, 1 << 40)
+    said = "; ".join(_problems(tmp_path, bytes(raw)))
+    assert f"program header 2 (PT_LOAD) field p_offset {1 << 40:#x} puts its data past the end" in said, said
+    assert "truncated" not in said, said
+    cut = "; ".join(_problems(tmp_path, bytes(_three_loads()[:-0x800])))
+    assert "file is truncated: 2048 bytes" in cut and "p_offset" not in cut, cut
+
+
+def test_whole_copy_of_the_same_frames_is_read_before_a_damaged_one(tmp_path):
+    """makedumpfile -E writes the kernel image twice (text mapping and direct map, same
+    paddr): when the first copy's p_offset is damaged, the frames read from the other."""
+    raw = bytearray(build_core(loads=[(0x1000, b"K" * 0x1000, 0x1000), (0x1000, b"K" * 0x1000, 0x1000)]))
+    struct.pack_into("<Q", raw, 64 + 1 * 56 + 8, 1 << 40)
+    p = tmp_path / "core"
+    p.write_bytes(bytes(raw))
+    with ElfReader(str(p)) as r:
+        assert r.read_phys(0x1000, 0x1000) == b"K" * 0x1000
+        assert any("program header 1 (PT_LOAD) field p_offset" in s for s in r.facts().problems)

@@ -112,6 +112,24 @@ def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
     return out
 
 
+def _data_past_whole_file(ranges: List[Tuple[int, int, int, int]], size: int) -> List[str]:
+    """PT_LOADs whose data starts past the end of a file that ends exactly where
+    another segment's data ends: writers leave a whole file so, and a cut rarely falls
+    on that byte, so such a segment has a damaged p_offset (or p_filesz), not a file
+    cut short. Empty when any segment straddles the end (a truncation)."""
+    if not ranges or any(start < size < end for start, end, _p, _i in ranges) or \
+            not any(end == size for _s, end, _p, _i in ranges):
+        return []
+    past = sorted((i, start) for start, end, _p, i in ranges if end > size)
+    out = [f"program header {i} (PT_LOAD) field p_offset {start:#x} puts its data past the end of the "
+           f"file ({size} bytes), which is whole (it ends where another segment's data ends)"
+           for i, start in past[:_SAME_PROBLEM_SHOWN]]
+    if len(past) > _SAME_PROBLEM_SHOWN:
+        out.append(f"{len(past) - _SAME_PROBLEM_SHOWN} more program headers put their data past the end "
+                   "of the file")
+    return out
+
+
 class _OddHeaders:
     """Program header entries neither PT_LOAD nor PT_NOTE: the first and last all-zero
     index, how many others, and the first _SAME_PROBLEM_SHOWN of those (e_phnum is
@@ -295,12 +313,14 @@ class ElfReader(DumpReader):
         if into_headers > _SAME_PROBLEM_SHOWN:
             bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
         bad.extend(_overlapping_data(file_ranges))
+        past_end = _data_past_whole_file(file_ranges, self._size)
+        bad.extend(past_end)
         if unwritten:
             bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
                        "the writer stopped before them)" if len(unwritten) > 1 else
                        f"program header {unwritten[0]} was never written (all zeros)")
         self._raw_loads = loads
-        self._build_segments(loads)
+        self._build_segments(loads, truncated=not past_end)
         self._problems.extend(bad)
         if e_flags & EF_MAKEDUMPFILE_INCOMPLETE:
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
@@ -348,11 +368,18 @@ class ElfReader(DumpReader):
                                    path=self.path, offset=off)
         return data
 
-    def _build_segments(self, loads: list) -> None:
+    def _build_segments(self, loads: list, truncated: bool = True) -> None:
+        """The physical map from the PT_LOADs; bytes listed but not in the file are a
+        truncation (named here) unless `truncated` is False (then a damaged p_offset,
+        named by _data_past_whole_file)."""
         segs: List[_Segment] = []
         cover_end = -1
         missing = 0
-        for paddr, vaddr, off, filesz, memsz in sorted(loads, key=lambda s: (s[0], -s[4])):
+        # Of segments mapping the same frames (makedumpfile -E writes the kernel image
+        # once under its text mapping and once in the direct map), the one whose data
+        # lies in the file comes first: a damaged copy must not hide a whole one.
+        size = self._size
+        for paddr, vaddr, off, filesz, memsz in sorted(loads, key=lambda s: (s[0], -s[4], s[2] + s[3] > size)):
             if memsz == 0:
                 continue
             if paddr < cover_end:
@@ -368,7 +395,7 @@ class ElfReader(DumpReader):
             cover_end = paddr + memsz
         self._segs = segs
         self._starts = [s.paddr for s in segs]
-        if missing:
+        if missing and truncated:
             self._problems.append(
                 f"file is truncated: {missing} bytes of memory listed in the program headers "
                 f"are missing (file is {self._size} bytes)")
