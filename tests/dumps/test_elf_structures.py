@@ -191,3 +191,15 @@ def test_whole_copy_of_the_same_frames_is_read_before_a_damaged_one(tmp_path):
     with ElfReader(str(p)) as r:
         assert r.read_phys(0x1000, 0x1000) == b"K" * 0x1000
         assert any("program header 1 (PT_LOAD) field p_offset" in s for s in r.facts().problems)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_flipped_ei_data_is_named(tmp_path, big):
+    """A core whose EI_DATA byte says the other byte order reads e_type as 0x400: the
+    flipped byte is named (exit 5), not 'ELF file of type 1024, not a core dump'."""
+    raw = bytearray(build_core(big=big))
+    raw[5] = 1 if big else 2
+    p = tmp_path / "core"
+    p.write_bytes(bytes(raw))
+    with pytest.raises(CorruptDumpError, match=r"e_ident\[EI_DATA\] is \d .*damaged EI_DATA"):
+        ElfReader(str(p))

@@ -212,6 +212,12 @@ class ElfReader(DumpReader):
         (e_type, e_machine, e_version, _entry, e_phoff, e_shoff, e_flags,
          e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, _shstrndx) = hdr
         if e_type != ET_CORE:
+            if e_type == ET_CORE << 8:
+                # ET_CORE read with the other byte order: the data-encoding byte flipped
+                raise CorruptDumpError(f"ELF header field e_ident[EI_DATA] is {ei_data} "
+                                       f"({'big' if ei_data == 2 else 'little'}-endian), but e_type is "
+                                       f"ET_CORE only in the other byte order (a damaged EI_DATA)",
+                                       path=self.path, offset=5)
             raise FormatError(f"ELF file of type {e_type}, not a core dump (ET_CORE)", path=self.path)
         self.e_machine = e_machine
         self.e_flags = e_flags
