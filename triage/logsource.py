@@ -131,11 +131,16 @@ def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
     except CorruptDumpError as exc:
         # damaged before anything could be read (a header cut or flipped): the log a
         # kdump tool saved beside the dump is then the user's way on
-        if exc.hint is None and exc.path == paths[0]:
-            beside = sibling_log(paths[0])
-            if beside:
-                exc.hint = f"the kernel log saved beside it is {beside}"
+        _hint_log_beside(exc, paths[0])
         raise
+
+
+def _hint_log_beside(exc: TriageError, path: str) -> None:
+    """Point a damage error about `path` at the kernel log saved beside it, if any."""
+    if exc.hint is None and exc.path == path:
+        beside = sibling_log(path)
+        if beside:
+            exc.hint = f"the kernel log saved beside it is {beside}"
 
 
 def _kernel_memory(reader: DumpReader):
@@ -143,7 +148,12 @@ def _kernel_memory(reader: DumpReader):
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import NoLogError
     from triage.memory.kernel import KernelMemory
-    text = reader.vmcoreinfo()
+    try:
+        text = reader.vmcoreinfo()
+    except CorruptDumpError as exc:
+        # a damaged VMCOREINFO area (a flipped size_vmcoreinfo): no log without it
+        _hint_log_beside(exc, reader.paths[0])
+        raise
     if not text:
         missing = NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
                              path=reader.paths[0])

@@ -289,3 +289,23 @@ def _cut_problem(size: int) -> str:
             return None if offset + length > size else self.inner.read_present(offset, length)
     with KdumpReader([Cut()]) as r:
         return " | ".join(r.facts().problems)
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+def test_damaged_vmcoreinfo_area_points_at_the_log_beside(tmp_path):
+    """size_vmcoreinfo with a flipped high byte: named (exit 5) and, as for the other
+    damage that leaves no log, pointing at the vmcore-dmesg.txt beside the dump (the
+    error came from reading VMCOREINFO, after the open, and had no hint)."""
+    d = tmp_path / "127.0.0.1-2026-12-06-14:29:22"
+    d.mkdir()
+    p = d / "vmcore"
+    shutil.copyfile(KDUMP, p)
+    shutil.copyfile(KDUMP.parent / "vmcore-dmesg.txt", d / "vmcore-dmesg.txt")
+    with open(p, "r+b") as f:
+        f.seek(BLOCK + 43)
+        f.write(b"\x7f")
+    r = subprocess.run([sys.executable, "-m", "triage", "dmesg", str(p)], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 5, r.stderr
+    line, = r.stderr.splitlines()
+    assert "size_vmcoreinfo" in line and line.endswith(f"the kernel log saved beside it is {d / 'vmcore-dmesg.txt'}")
