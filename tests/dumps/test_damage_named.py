@@ -85,6 +85,7 @@ KDUMP_FIELDS = [
     (436, 0x01, "bitmap_blocks"),
     (442, 0x01, "max_mapnr"),
     (460, 0x04, "nr_cpus"),
+    (BLOCK + 3, 0x01, "phys_base"),          # sub-header phys_base vs NUMBER(phys_base)
     (BLOCK + 8, 0x40, "dump_level"),
     (BLOCK + 45, 0x01, "size_vmcoreinfo"),
     (BLOCK + 61, 0x01, "size_note"),

@@ -541,6 +541,11 @@ class KdumpReader(DumpReader):
         release = self._vmci_value("OSRELEASE")
         cpus = sum(1 for n in notes if n.name == "CORE" and n.type == 1)
         crash_time = self._vmci_value("CRASHTIME")
+        phys_text = self._vmci_value("NUMBER(phys_base)")
+        try:
+            phys_base = int(phys_text, 10) if phys_text else None
+        except ValueError:
+            phys_base = None
         for p in self._parts:
             h, name = p.hdr, p.store.path
             bad = lambda field, why: out.append(f"{name}: header field {field} {why}")  # noqa: E731
@@ -563,6 +568,14 @@ class KdumpReader(DumpReader):
                                                              "s390x", "ppc64", "ppc64le", "riscv64", "arm",
                                                              "Unknown"):
                 bad("utsname.machine", f"is {uts['machine']!r}, no Linux architecture")
+            # makedumpfile copies x86_64's NUMBER(phys_base) into the sub-header (triage
+            # translates with VMCOREINFO's, so a flip there changes nothing read). QEMU,
+            # which leaves utsname empty, writes a guess of its own (seen: not even
+            # page-aligned), so only makedumpfile's is checked.
+            if vmci_arch == "x86_64" and uts.get("sysname") and phys_base is not None and h.phys_base is not None \
+                    and (h.phys_base - phys_base) % (1 << 64):
+                bad("phys_base", f"is {h.phys_base:#x} but VMCOREINFO NUMBER(phys_base) is "
+                    f"{phys_base % (1 << 64):#x}")
             if cpus and h.nr_cpus != cpus:
                 bad("nr_cpus", f"is {h.nr_cpus} but the notes hold {cpus} CPU register sets (PRSTATUS)")
             if h.dump_level is not None and not 0 <= h.dump_level <= 31:
