@@ -181,6 +181,18 @@ def _wrapping_blocks() -> bytes:
     return ring_desc_patch(fn)
 
 
+def ring_no_live_text() -> bytes:
+    """tail_lpos == head_lpos (no live text) at a ring offset other than 0, in a text
+    ring of 16 KiB that runs past the mapped window (so it is read, not viewed in
+    place). Found by the elf fuzz target: the reader indexed the pieces it had read
+    by offset 0, and had read none (KeyError, an internal error)."""
+    w = H.window(size_bits=14)
+    ring_text = H.RING - H.KBASE + 48          # struct prb_data_ring inside printk_ringbuffer
+    head_lpos = struct.unpack_from("<Q", w, ring_text + 16)[0]
+    struct.pack_into("<Q", w, ring_text + 24, head_lpos)      # tail_lpos = head_lpos
+    return H.elf(mem=bytes(w))
+
+
 # -- struct printk_log and the plain ring -----------------------------------------------
 def printk_log_records(recs: bytes, first: int = 0, nxt: int = None, log_buf_len: int = 0x400,
                        base: str = H.VMCOREINFO_PRINTK_LOG) -> bytes:
@@ -665,6 +677,7 @@ def builders() -> Dict[str, Callable[[], object]]:
     out["plog-2G-sparse.elf"] = lambda: elf_sparse_log_buf("printk_log")
     out["plain-2G-sparse.elf"] = lambda: elf_sparse_log_buf("plain")
     out["ring-wrapping-blocks.elf"] = _wrapping_blocks
+    out["ring-no-live-text.elf"] = ring_no_live_text
     # printk_log records
     rec = _plog(1000, 40, 20, text=b"hostile printk_log!!")
     out["plog-len-0.elf"] = lambda: printk_log_records(_plog(1, 0, 5) + rec, nxt=0x200)

@@ -49,6 +49,7 @@ FAST = {
                                           # 75 s and 18.5 GB of zeros read from the holes
     "vmci-crashtime-huge.elf",       # info, analyze: OverflowError converting CRASHTIME
     "vmci-crashtime-neg.elf",        # info, analyze: ValueError (year -3166904)
+    "ring-no-live-text.elf",         # dmesg, analyze: KeyError in _read_window (elf fuzz target)
 }
 FAST_SPLIT = {"split-mixed", "split-block-size"}   # analyze: a four-line usage error, exit 2
 

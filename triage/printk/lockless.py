@@ -775,6 +775,11 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
         if view is not None:
             # Mapped in place: only the pages the walk touches are ever read.
             return view, [], []
+    if length <= 0:
+        # Nothing live (head_lpos == tail_lpos): nothing to read, the whole ring unread.
+        # (Went on to index the pieces read by offset 0, absent when start was not 0:
+        # KeyError, found by the elf fuzz target.)
+        return RingWindow(total, []), [], [(0, total)]
     first = min(length, total - start)
     pieces = [(start, first)]
     if length > first:
