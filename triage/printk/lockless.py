@@ -756,7 +756,10 @@ def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
     n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
     if n > count:
         return (hdr.head_id - count + 1) & id_mask, count
-    return hdr.tail_id, n
+    # masked: the kernel's ids never carry the state bits; a tail_id that does (damage)
+    # would give the first descriptor of the walk an id no descriptor can match in one
+    # decoder and a masked one in the other (found by the lockless fuzz target)
+    return hdr.tail_id & id_mask, n
 
 
 def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True,
