@@ -177,7 +177,10 @@ def _iso(t: Any) -> Optional[str]:
         return t
     import datetime
     if isinstance(t, (int, float)):
-        return datetime.datetime.fromtimestamp(t, tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        try:
+            return datetime.datetime.fromtimestamp(t, tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        except (OverflowError, ValueError, OSError):
+            return None         # outside what a clock can show: from a damaged input
     if isinstance(t, datetime.datetime):
         if t.tzinfo is None:
             t = t.replace(tzinfo=datetime.timezone.utc)

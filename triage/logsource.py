@@ -131,11 +131,16 @@ def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
     except CorruptDumpError as exc:
         # damaged before anything could be read (a header cut or flipped): the log a
         # kdump tool saved beside the dump is then the user's way on
-        if exc.hint is None and exc.path == paths[0]:
-            beside = sibling_log(paths[0])
-            if beside:
-                exc.hint = f"the kernel log saved beside it is {beside}"
+        _hint_log_beside(exc, paths[0])
         raise
+
+
+def _hint_log_beside(exc: TriageError, path: str) -> None:
+    """Point a damage error about `path` at the kernel log saved beside it, if any."""
+    if exc.hint is None and exc.path == path:
+        beside = sibling_log(path)
+        if beside:
+            exc.hint = f"the kernel log saved beside it is {beside}"
 
 
 def _kernel_memory(reader: DumpReader):
@@ -143,7 +148,12 @@ def _kernel_memory(reader: DumpReader):
     from triage.dumps.vmcoreinfo import parse_vmcoreinfo
     from triage.errors import NoLogError
     from triage.memory.kernel import KernelMemory
-    text = reader.vmcoreinfo()
+    try:
+        text = reader.vmcoreinfo()
+    except CorruptDumpError as exc:
+        # a damaged VMCOREINFO area (a flipped size_vmcoreinfo): no log without it
+        _hint_log_beside(exc, reader.paths[0])
+        raise
     if not text:
         missing = NoLogError("the dump carries no VMCOREINFO, so the log cannot be found without vmlinux",
                              path=reader.paths[0])
@@ -181,6 +191,9 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
     beside = sibling_log(reader.paths[0])
     hint = f"; the kernel log saved beside it is {beside}" if beside else \
         "; no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
+    if "header field" in why or "damaged page" in why:
+        # a damaged field, not a cut: say so (the reason names the field)
+        return CorruptDumpError(f"{what} cannot be read ({why}){hint}", path=reader.paths[0])
     return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
 
 

@@ -181,6 +181,18 @@ def _wrapping_blocks() -> bytes:
     return ring_desc_patch(fn)
 
 
+def ring_no_live_text() -> bytes:
+    """tail_lpos == head_lpos (no live text) at a ring offset other than 0, in a text
+    ring of 16 KiB that runs past the mapped window (so it is read, not viewed in
+    place). Found by the elf fuzz target: the reader indexed the pieces it had read
+    by offset 0, and had read none (KeyError, an internal error)."""
+    w = H.window(size_bits=14)
+    ring_text = H.RING - H.KBASE + 48          # struct prb_data_ring inside printk_ringbuffer
+    head_lpos = struct.unpack_from("<Q", w, ring_text + 16)[0]
+    struct.pack_into("<Q", w, ring_text + 24, head_lpos)      # tail_lpos = head_lpos
+    return H.elf(mem=bytes(w))
+
+
 # -- struct printk_log and the plain ring -----------------------------------------------
 def printk_log_records(recs: bytes, first: int = 0, nxt: int = None, log_buf_len: int = 0x400,
                        base: str = H.VMCOREINFO_PRINTK_LOG) -> bytes:
@@ -505,6 +517,20 @@ def elf_sparse_ring(count_bits: int = 26, size_bits: int = 31, head_id: int = No
     return head, len(head) + span, []
 
 
+def elf_sparse_ring_big_structs(struct_size: int = 4096):
+    """elf_sparse_ring with 2**20 descriptors whose VMCOREINFO sizes of struct prb_desc
+    and struct printk_info are a page each (the kernel's are 24 and 88): the arrays are
+    4 GiB each, in holes. Reading the newest 2**20 of them would be 8 GiB; a reader
+    reads fewer, within the bytes 2**20 of today's structs take."""
+    dm, span = 0xFFFF888000000000, 10 << 30
+    n = 1 << 20
+    w = H.window(count_bits=20, size_bits=31, descs=dm, infos=dm + (4 << 30), data=dm + (8 << 30),
+                 head_id=n + 5, tail_id=6)
+    text = vmci(**{"SIZE(prb_desc)": str(struct_size), "SIZE(printk_info)": str(struct_size)})
+    head = H.elf(text, mem=bytes(w), loads=[(H.KBASE, H.PBASE, H.WINDOW, H.WINDOW), (dm, 1 << 32, span, span)])
+    return head, len(head) + span, []
+
+
 def elf_sparse_log_buf(kind: str):
     """A struct printk_log or plain log_buf of 2 GiB (LOG_BUF_LEN_MAX) in a sparse
     file's holes, with a record at the end and log_first_idx/log_end so that the walk
@@ -647,9 +673,11 @@ def builders() -> Dict[str, Callable[[], object]]:
         lambda w, d, inf, i: w.__setitem__(slice(inf + 24, inf + 88), b"\xff" * 64))
     out["ring-same-block.elf"] = _full_ring_same_block
     out["ring-2e26-sparse.elf"] = elf_sparse_ring
+    out["ring-2e20-page-structs-sparse.elf"] = elf_sparse_ring_big_structs
     out["plog-2G-sparse.elf"] = lambda: elf_sparse_log_buf("printk_log")
     out["plain-2G-sparse.elf"] = lambda: elf_sparse_log_buf("plain")
     out["ring-wrapping-blocks.elf"] = _wrapping_blocks
+    out["ring-no-live-text.elf"] = ring_no_live_text
     # printk_log records
     rec = _plog(1000, 40, 20, text=b"hostile printk_log!!")
     out["plog-len-0.elf"] = lambda: printk_log_records(_plog(1, 0, 5) + rec, nxt=0x200)

@@ -85,6 +85,7 @@ KDUMP_FIELDS = [
     (436, 0x01, "bitmap_blocks"),
     (442, 0x01, "max_mapnr"),
     (460, 0x04, "nr_cpus"),
+    (BLOCK + 3, 0x01, "phys_base"),          # sub-header phys_base vs NUMBER(phys_base)
     (BLOCK + 8, 0x40, "dump_level"),
     (BLOCK + 45, 0x01, "size_vmcoreinfo"),
     (BLOCK + 61, 0x01, "size_note"),
@@ -227,3 +228,85 @@ def test_truncated_real_dump_names_where_it_was_cut(tmp_path, cut, says):
     assert r.returncode == 5
     line, = r.stderr.splitlines()
     assert line.startswith(f"triage: error: {p}: ") and says in line, line
+
+
+def _ring_infos_desc_offset() -> int:
+    """File offset of the page descriptor of the page holding the committed dump's
+    printk_info array (the first page the log reader needs)."""
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.memory.kernel import KernelMemory
+    from triage.printk.lockless import LocklessLayout, parse_ring_header
+    with KdumpReader([FileStore(str(KDUMP))]) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+        km = KernelMemory(r, info, r.facts().arch)
+        lay = LocklessLayout.from_vmcoreinfo(info, km.pointer_size)
+        hdr = parse_ring_header(lay, km.read(km.read_pointer(info.symbol("prb")), lay.ring_size))
+        pfn = km.translate(hdr.infos)[0] // r.page_size
+        return r._part_for(pfn).desc_offset(pfn)
+
+
+def _log_error(patches: dict) -> str:
+    from triage.logsource import read_dump_log
+    with KdumpReader([Patched(KDUMP, patches)]) as r:
+        with pytest.raises(TriageError) as exc:
+            read_dump_log(r)
+        return str(exc.value)
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+def test_page_descriptor_offset_past_the_end_is_damage_not_a_cut():
+    """A flipped high byte of one page descriptor's offset: the file is whole (its last
+    descriptors end at its end), so this is a damaged descriptor, named with its
+    offset, not 'beyond the truncated end of the file' nor 'cut short'."""
+    at = _ring_infos_desc_offset() + 6
+    said = _log_error({at: 0x7F})
+    assert "has a damaged page descriptor (offset 0x7f" in said and "whose page data is whole" in said, said
+    assert "cut short" not in said and "truncated" not in said, said
+    assert said.startswith(f"{KDUMP}: its kernel log cannot be read (")
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+def test_sub_hdr_size_past_the_end_is_named_not_a_cut():
+    """sub_hdr_size 0xffff (two flipped bytes) puts the bitmaps 256 MiB into a 22 MB
+    file whose sub-header areas end in block 2: the field is named, not 'file ends
+    inside the page bitmaps' (a truncation)."""
+    said = _kdump_problem({432: 0xFF, 433: 0xFF})
+    assert "header field sub_hdr_size is 65535 blocks, but the sub-header's areas end in block 2" in said, said
+    assert "file ends inside the page bitmaps" not in said, said
+    # a file really cut inside its bitmaps still says so
+    assert "file ends inside the page bitmaps" in _cut_problem(20000)
+
+
+def _cut_problem(size: int) -> str:
+    class Cut(Patched):
+        def __init__(self):
+            super().__init__(KDUMP, {})
+            self.size = size
+
+        def read(self, offset, length):
+            return self.inner.read(offset, max(0, min(length, size - offset)))
+
+        def read_present(self, offset, length):
+            return None if offset + length > size else self.inner.read_present(offset, length)
+    with KdumpReader([Cut()]) as r:
+        return " | ".join(r.facts().problems)
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+def test_damaged_vmcoreinfo_area_points_at_the_log_beside(tmp_path):
+    """size_vmcoreinfo with a flipped high byte: named (exit 5) and, as for the other
+    damage that leaves no log, pointing at the vmcore-dmesg.txt beside the dump (the
+    error came from reading VMCOREINFO, after the open, and had no hint)."""
+    d = tmp_path / "127.0.0.1-2026-12-06-14:29:22"
+    d.mkdir()
+    p = d / "vmcore"
+    shutil.copyfile(KDUMP, p)
+    shutil.copyfile(KDUMP.parent / "vmcore-dmesg.txt", d / "vmcore-dmesg.txt")
+    with open(p, "r+b") as f:
+        f.seek(BLOCK + 43)
+        f.write(b"\x7f")
+    r = subprocess.run([sys.executable, "-m", "triage", "dmesg", str(p)], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 5, r.stderr
+    line, = r.stderr.splitlines()
+    assert "size_vmcoreinfo" in line and line.endswith(f"the kernel log saved beside it is {d / 'vmcore-dmesg.txt'}")

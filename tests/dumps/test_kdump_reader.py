@@ -108,7 +108,7 @@ def test_split_set_with_a_missing_part_is_partial(tmp_path):
     parts = []
     for i, rng in enumerate(ranges):
         p = tmp_path / f"vmcore-{i}"
-        generate.write_kdump(g, str(p), kdump_writer.KdumpSpec(codec="zstd", split=rng))
+        generate.write_kdump(g, str(p), kdump_writer.KdumpSpec(codec="zstd", split=rng, phys_base=g.phys_base))
         parts.append(str(p))
     with open_dump(parts) as r:
         f = r.facts()

@@ -51,3 +51,12 @@ def test_real_note():
         assert info.symbol(key) is not None, key
     assert info.number("phys_base") is not None and info.kernel_offset is not None
     assert info.symbol("_stext") & 0xFFF == 0
+
+
+@pytest.mark.parametrize("value", ["-99999999999999", "-1", str(1 << 70), "253402300800"])
+def test_impossible_crashtime_is_absent(value):
+    """A CRASHTIME no clock can show (negative, past year 9999) is damage, treated as
+    absent like a non-numeric one: `info` and `analyze` turned it into a datetime and
+    ended in an internal error (OverflowError, ValueError)."""
+    assert parse_vmcoreinfo(f"OSRELEASE=6.1.0\nCRASHTIME={value}\n").crash_time is None
+    assert parse_vmcoreinfo("OSRELEASE=6.1.0\nCRASHTIME=253402300799\n").crash_time == 253402300799

@@ -120,17 +120,23 @@ def _format_for(output: Optional[str]) -> str:
 
 
 def _analyze_parts(paths: Tuple[str, ...], rules, **how):
-    """The parts of one --split dump; anything else is several inputs: point at batch.
+    """The parts of one --split dump; anything else is several inputs: point at batch
+    (a usage error, exit 2, when one is not a kdump file at all, else the reader's
+    FormatError).
     `how`: analyze_path's facts options."""
     from triage.analysis import analyze_path
     from triage.logsource import sniff
     for p in paths:
         if not sniff(p).startswith(_SPLIT_MAGICS):   # sniff: InputError for a missing file
+            # one line, exit 2 (click's usage error would add its usage text)
             raise UsageError(f"{len(paths)} inputs given: {_BATCH_HINT}")
     try:
         return analyze_path(list(paths), rules=rules, **how)
     except FormatError as exc:
-        raise UsageError(f"{exc.message}: {_BATCH_HINT}", path=exc.path) from None
+        # One line and exit 4, as dmesg and info report it (a click usage error is four
+        # lines and exit 2, outside the codes a damaged input gets), plus the batch hint.
+        exc.hint = _BATCH_HINT
+        raise
 
 
 def _analyze_one(path: str, rules, **how):

@@ -13,6 +13,7 @@ import os
 import struct
 import sys
 from array import array
+from itertools import compress
 from typing import Iterator, List, Optional, Tuple
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
@@ -111,39 +112,42 @@ def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
     return out
 
 
-class _OtherHeaders:
-    """Program header entries neither PT_LOAD nor PT_NOTE, tallied in constant space
-    (e_phnum is untrusted): all-zero entries, which a writer stopped before writing
-    (makedumpfile -E on a full disk), by their first and last index; any other (a
-    PT_LOAD whose type byte flipped) counted, the first few kept to be named."""
+def _data_past_whole_file(ranges: List[Tuple[int, int, int, int]], size: int) -> List[str]:
+    """PT_LOADs whose data starts past the end of a file that ends exactly where
+    another segment's data ends: writers leave a whole file so, and a cut rarely falls
+    on that byte, so such a segment has a damaged p_offset (or p_filesz), not a file
+    cut short. Empty when any segment straddles the end (a truncation)."""
+    if not ranges or any(start < size < end for start, end, _p, _i in ranges) or \
+            not any(end == size for _s, end, _p, _i in ranges):
+        return []
+    past = sorted((i, start) for start, end, _p, i in ranges if end > size)
+    out = [f"program header {i} (PT_LOAD) field p_offset {start:#x} puts its data past the end of the "
+           f"file ({size} bytes), which is whole (it ends where another segment's data ends)"
+           for i, start in past[:_SAME_PROBLEM_SHOWN]]
+    if len(past) > _SAME_PROBLEM_SHOWN:
+        out.append(f"{len(past) - _SAME_PROBLEM_SHOWN} more program headers put their data past the end "
+                   "of the file")
+    return out
+
+
+class _OddHeaders:
+    """Program header entries neither PT_LOAD nor PT_NOTE: the first and last all-zero
+    index, how many others, and the first _SAME_PROBLEM_SHOWN of those (e_phnum is
+    untrusted: nothing here grows with it)."""
 
     def __init__(self) -> None:
-        self.first_zero: Optional[int] = None
-        self.last_zero: Optional[int] = None
-        self.odd_count = 0
-        self.odd_first: List[Tuple[int, int]] = []
+        self.zero: List[int] = []
+        self.count = 0
+        self.shown: List[Tuple[int, int]] = []
 
-    def zeros(self, first: int, last: int) -> None:
-        if self.first_zero is None:
-            self.first_zero = first
-        self.last_zero = last
+    def add_zero(self, first: int, last: int) -> None:
+        start = self.zero[0] if self.zero else first
+        self.zero = [start] if start == last else [start, last]
 
-    def odd(self, index: int, p_type: int) -> None:
-        self.odd_count += 1
-        if len(self.odd_first) < _SAME_PROBLEM_SHOWN:
-            self.odd_first.append((index, p_type))
-
-    def problems(self) -> List[str]:
-        out = [f"program header {i} field p_type is {t:#x}, neither PT_LOAD nor PT_NOTE"
-               for i, t in self.odd_first]
-        if self.odd_count > len(self.odd_first):
-            out.append(f"{self.odd_count - len(self.odd_first)} more program headers have a p_type "
-                       "neither PT_LOAD nor PT_NOTE")
-        if self.first_zero is not None:
-            out.append(f"program headers {self.first_zero}-{self.last_zero} were never written (all zeros: "
-                       "the writer stopped before them)" if self.last_zero != self.first_zero else
-                       f"program header {self.first_zero} was never written (all zeros)")
-        return out
+    def add_type(self, index: int, p_type: int) -> None:
+        self.count += 1
+        if len(self.shown) < _SAME_PROBLEM_SHOWN:
+            self.shown.append((index, p_type))
 
 
 class ElfReader(DumpReader):
@@ -208,6 +212,12 @@ class ElfReader(DumpReader):
         (e_type, e_machine, e_version, _entry, e_phoff, e_shoff, e_flags,
          e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, _shstrndx) = hdr
         if e_type != ET_CORE:
+            if e_type == ET_CORE << 8:
+                # ET_CORE read with the other byte order: the data-encoding byte flipped
+                raise CorruptDumpError(f"ELF header field e_ident[EI_DATA] is {ei_data} "
+                                       f"({'big' if ei_data == 2 else 'little'}-endian), but e_type is "
+                                       f"ET_CORE only in the other byte order (a damaged EI_DATA)",
+                                       path=self.path, offset=5)
             raise FormatError(f"ELF file of type {e_type}, not a core dump (ET_CORE)", path=self.path)
         self.e_machine = e_machine
         self.e_flags = e_flags
@@ -257,13 +267,13 @@ class ElfReader(DumpReader):
         fmt = e + ("IIQQQQQQ" if self.elf64 else "IIIIIIII")
         loads = []
         file_ranges: List[Tuple[int, int, int, int]] = []
-        others = _OtherHeaders()
         self._note_ranges: List[Tuple[int, int]] = []
         self.has_virtual = False
         note_bytes = 0
         note_seen = set()
         into_headers = 0
-        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what, others):
+        odd = _OddHeaders()
+        for i, f in self._program_headers(e_phoff, phnum, phent, fmt, what, odd):
             if self.elf64:
                 p_type, _flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, _align = f
             else:
@@ -297,45 +307,62 @@ class ElfReader(DumpReader):
                 loads.append((p_paddr, p_vaddr, p_offset, p_filesz, p_memsz))
                 if p_filesz:
                     file_ranges.append((p_offset, p_offset + p_filesz, p_paddr, i))
+        # kexec, makedumpfile and QEMU write nothing but PT_LOAD and PT_NOTE: a PT_LOAD
+        # whose type byte flipped would otherwise drop its memory without a word; an
+        # all-zero entry is one makedumpfile -E never wrote (it writes the table last)
+        for i, p_type in odd.shown:
+            bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
+        if odd.count > len(odd.shown):
+            bad.append(f"{odd.count - len(odd.shown)} more program headers have a p_type neither "
+                       "PT_LOAD nor PT_NOTE")
+        unwritten = odd.zero
         if into_headers > _SAME_PROBLEM_SHOWN:
             bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
-        bad.extend(others.problems())
         bad.extend(_overlapping_data(file_ranges))
+        past_end = _data_past_whole_file(file_ranges, self._size)
+        bad.extend(past_end)
+        if unwritten:
+            bad.append(f"program headers {unwritten[0]}-{unwritten[-1]} were never written (all zeros: "
+                       "the writer stopped before them)" if len(unwritten) > 1 else
+                       f"program header {unwritten[0]} was never written (all zeros)")
         self._raw_loads = loads
-        self._build_segments(loads)
+        self._build_segments(loads, truncated=not past_end)
         self._problems.extend(bad)
         if e_flags & EF_MAKEDUMPFILE_INCOMPLETE:
             self._problems.append("makedumpfile marked the dump incomplete (ELF e_flags bit 0)")
 
     def _program_headers(self, e_phoff: int, phnum: int, phent: int, fmt: str,
-                         what: str, others: "_OtherHeaders") -> Iterator[Tuple[int, tuple]]:
+                         what: str, odd: "_OddHeaders") -> Iterator[Tuple[int, tuple]]:
         """(index, fields) of every PT_LOAD and PT_NOTE entry of the table; the other
-        entries are tallied in `others` (all-zero ones by range, the rest counted).
+        entries are tallied in `odd` (all-zero ones by first and last index).
 
         Read a chunk at a time with pread (a 2**22-entry PN_XNUM table is 235 MB, and
         a sparse file holds it in a few KB: a copy, or the mapping's pages, would pass
-        the memory bound), and the entries of other types (PT_NULL in a hole) skipped
-        in C, so that time stays linear and small in the table's size."""
+        the memory bound), and the entries of other types (PT_NULL in a hole) sorted
+        out in C where they are zero, so that time stays linear and small in the
+        table's size."""
         per_chunk = _PH_CHUNK // phent
         words = phent // 4
         swap = (self._endian == "<") != (sys.byteorder == "little")
+        zero = bytes(phent)
         for first in range(0, phnum, per_chunk):
             n = min(per_chunk, phnum - first)
             table = self._read_bytes(e_phoff + first * phent, n * phent, what)
+            if not table.strip(b"\0"):
+                # a hole or an unwritten stretch: its first and last entry say it all
+                odd.add_zero(first, first + n - 1)
+                continue
             types = array("I", table)
             if swap:
                 types.byteswap()
             kinds = types[::words]
-            if table.count(0) == len(table):
-                others.zeros(first, first + n - 1)      # a hole: nothing written there
-                continue
-            for k, wanted in enumerate(map(_PH_TYPES.__contains__, kinds)):
-                if wanted:
-                    yield first + k, struct.unpack_from(fmt, table, k * phent)
-                elif table.count(0, k * phent, (k + 1) * phent) == phent:
-                    others.zeros(first + k, first + k)
+            for k in compress(range(n), map(_PH_TYPES.__contains__, kinds)):
+                yield first + k, struct.unpack_from(fmt, table, k * phent)
+            for k in compress(range(n), [t not in _PH_TYPES for t in kinds]):
+                if table[k * phent:(k + 1) * phent] == zero:
+                    odd.add_zero(first + k, first + k)
                 else:
-                    others.odd(first + k, kinds[k])
+                    odd.add_type(first + k, kinds[k])
 
     def _read_bytes(self, off: int, size: int, what: str) -> bytes:
         """Like _read, by pread(2) on a file, so no page of the mapping stays resident."""
@@ -347,11 +374,18 @@ class ElfReader(DumpReader):
                                    path=self.path, offset=off)
         return data
 
-    def _build_segments(self, loads: list) -> None:
+    def _build_segments(self, loads: list, truncated: bool = True) -> None:
+        """The physical map from the PT_LOADs; bytes listed but not in the file are a
+        truncation (named here) unless `truncated` is False (then a damaged p_offset,
+        named by _data_past_whole_file)."""
         segs: List[_Segment] = []
         cover_end = -1
         missing = 0
-        for paddr, vaddr, off, filesz, memsz in sorted(loads, key=lambda s: (s[0], -s[4])):
+        # Of segments mapping the same frames (makedumpfile -E writes the kernel image
+        # once under its text mapping and once in the direct map), the one whose data
+        # lies in the file comes first: a damaged copy must not hide a whole one.
+        size = self._size
+        for paddr, vaddr, off, filesz, memsz in sorted(loads, key=lambda s: (s[0], -s[4], s[2] + s[3] > size)):
             if memsz == 0:
                 continue
             if paddr < cover_end:
@@ -367,7 +401,7 @@ class ElfReader(DumpReader):
             cover_end = paddr + memsz
         self._segs = segs
         self._starts = [s.paddr for s in segs]
-        if missing:
+        if missing and truncated:
             self._problems.append(
                 f"file is truncated: {missing} bytes of memory listed in the program headers "
                 f"are missing (file is {self._size} bytes)")

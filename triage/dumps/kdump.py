@@ -188,7 +188,7 @@ class KdumpReader(DumpReader):
             if p.hdr.incomplete:
                 self._problems.append(f"{p.store.path}: makedumpfile marked the dump incomplete (status bit 0x8)")
             if p.truncated_meta:
-                self._problems.append(f"{p.store.path}: file ends inside the page bitmaps")
+                self._problems.append(f"{p.store.path}: " + _bitmaps_cut(p))
             if not p.store.complete:
                 self._problems.extend(p.store.problems)
 
@@ -342,6 +342,12 @@ class KdumpReader(DumpReader):
                                 p.desc_offset(pfn))
         data = p.store.read_present(offset, size)
         if data is None:
+            if not self._truncated():
+                # the file's page data ends where its last descriptors say: this one
+                # descriptor points past it (a flipped offset), the file was not cut
+                raise self._damaged(p, pfn, f"has a damaged page descriptor (offset {offset:#x} lies past "
+                                    f"the end of the file, {p.store.size} bytes, whose page data is whole)",
+                                    p.desc_offset(pfn))
             raise self._missing(pfn, "lies beyond the truncated end of the file")
         try:
             page = data if name == "none" else decompress(name, data, ps, offset=offset)
@@ -455,6 +461,15 @@ class KdumpReader(DumpReader):
             return "mixed"
         return comp.pop() if comp else "none"
 
+    def _truncated(self) -> bool:
+        """Whether the page data or the metadata of any part is cut short (cached: the
+        check reads the last page descriptors)."""
+        got = getattr(self, "_truncated_memo", None)
+        if got is None:
+            got = self._truncated_memo = bool(self._truncation()) or any(
+                p.truncated_meta or not p.store.complete for p in self._parts)
+        return got
+
     def _truncation(self) -> List[str]:
         """Problems found by checking that the end of the page data is in the file.
 
@@ -526,6 +541,11 @@ class KdumpReader(DumpReader):
         release = self._vmci_value("OSRELEASE")
         cpus = sum(1 for n in notes if n.name == "CORE" and n.type == 1)
         crash_time = self._vmci_value("CRASHTIME")
+        phys_text = self._vmci_value("NUMBER(phys_base)")
+        try:
+            phys_base = int(phys_text, 10) if phys_text else None
+        except ValueError:
+            phys_base = None
         for p in self._parts:
             h, name = p.hdr, p.store.path
             bad = lambda field, why: out.append(f"{name}: header field {field} {why}")  # noqa: E731
@@ -548,6 +568,14 @@ class KdumpReader(DumpReader):
                                                              "s390x", "ppc64", "ppc64le", "riscv64", "arm",
                                                              "Unknown"):
                 bad("utsname.machine", f"is {uts['machine']!r}, no Linux architecture")
+            # makedumpfile copies x86_64's NUMBER(phys_base) into the sub-header (triage
+            # translates with VMCOREINFO's, so a flip there changes nothing read). QEMU,
+            # which leaves utsname empty, writes a guess of its own (seen: not even
+            # page-aligned), so only makedumpfile's is checked.
+            if vmci_arch == "x86_64" and uts.get("sysname") and phys_base is not None and h.phys_base is not None \
+                    and (h.phys_base - phys_base) % (1 << 64):
+                bad("phys_base", f"is {h.phys_base:#x} but VMCOREINFO NUMBER(phys_base) is "
+                    f"{phys_base % (1 << 64):#x}")
             if cpus and h.nr_cpus != cpus:
                 bad("nr_cpus", f"is {h.nr_cpus} but the notes hold {cpus} CPU register sets (PRSTATUS)")
             if h.dump_level is not None and not 0 <= h.dump_level <= 31:
@@ -635,6 +663,23 @@ class KdumpReader(DumpReader):
         for s in self._stores:
             s.close()
         self._cache.clear()
+
+
+def _bitmaps_cut(p: _Part) -> str:
+    """Why the page bitmaps are not whole: the file ends inside them, or (when they
+    start past the end while the sub-header's own areas end far before where
+    sub_hdr_size puts them: writers size it to those areas) a damaged sub_hdr_size."""
+    h, size, bs = p.hdr, p.store.size, p.hdr.block_size
+    ends = [bs + 1]
+    for off, length in ((h.offset_vmcoreinfo, h.size_vmcoreinfo), (h.offset_note, h.size_note)):
+        if length and 0 < off and off + length <= size:
+            ends.append(off + length)
+    used = -(-max(ends) // bs) - 1            # blocks after block 0 the sub-header needs
+    if h.bitmap_offset >= size and h.sub_hdr_size > used + 1:
+        return (f"header field sub_hdr_size is {h.sub_hdr_size} blocks, but the sub-header's areas end "
+                f"in block {used}: it puts the page bitmaps at {h.bitmap_offset:#x}, past the end of the "
+                f"file ({size} bytes)")
+    return "file ends inside the page bitmaps"
 
 
 def _is_int(s: str) -> bool:

@@ -12,6 +12,9 @@ from triage.datarecord import DataRecord, Factory
 from triage.errors import NoLogError
 
 _KINDS = ("SYMBOL", "SIZE", "OFFSET", "LENGTH", "NUMBER")
+# CRASHTIME is the kernel's real-time clock in seconds (ktime_get_real_seconds()): never
+# negative, and a value past year 9999 (what Python's datetime can show) is damage.
+CRASHTIME_MAX = 253402300799
 
 
 def _to_int(value: str, base: int) -> Optional[int]:
@@ -24,9 +27,6 @@ def _to_int(value: str, base: int) -> Optional[int]:
         return int(value, 10)
     except ValueError:
         return None
-
-
-MAX_CRASHTIME = 253402300800          # 10000-01-01T00:00:00Z
 
 
 class VmcoreInfo(DataRecord):
@@ -78,12 +78,12 @@ class VmcoreInfo(DataRecord):
 
     @property
     def crash_time(self) -> Optional[int]:
-        """Seconds since the epoch when the kernel crashed (CRASHTIME)."""
+        """Seconds since the epoch when the kernel crashed (CRASHTIME); None when absent,
+        not a number, negative or past year 9999."""
         v = self.values.get("CRASHTIME")
         t = _to_int(v, 10) if v is not None else None
-        # the kernel writes get_seconds() at the crash: a negative value or one past
-        # year 9999 is damage, and no date can be made of it
-        return t if t is not None and 0 <= t < MAX_CRASHTIME else None
+        # an impossible value is treated as absent, as a non-numeric one is
+        return t if t is not None and 0 <= t <= CRASHTIME_MAX else None
 
     def __contains__(self, key: str) -> bool:
         return key in self.values or any(

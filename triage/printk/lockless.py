@@ -32,13 +32,17 @@ EMPTY_LINE_LPOS = 0x3     # dataless record that is a real empty line (NO_LPOS)
 # a header past them is damaged.
 MAX_SIZE_BITS = 31
 MAX_COUNT_BITS = MAX_SIZE_BITS - 5
-# struct printk_ringbuffer, prb_desc and printk_info are 24 to a few hundred bytes
-MAX_STRUCT_SIZE = 4096
 # What triage reads: the newest 32 MiB of text and 2**20 descriptors, i.e. all of the
 # largest ring a kernel config builds (CONFIG_LOG_BUF_SHIFT max 25). Only a log_buf_len=
 # boot parameter makes a larger ring; of that, the newest part is read (partial).
 READ_TEXT_BITS = 25
 READ_COUNT_BITS = READ_TEXT_BITS - 5
+# struct prb_desc is 24 bytes and struct printk_info 88 on 64-bit kernels (12 and 80 on
+# 32-bit): a VMCOREINFO size outside 1..MAX_STRUCT_SIZE is damage. The descriptors read
+# are also capped by bytes, what 2**READ_COUNT_BITS of today's structs take, so that a
+# layout with larger structs reads fewer of them instead of more memory.
+MAX_STRUCT_SIZE = 4096
+READ_ARRAY_BYTES = (24 + 88) << READ_COUNT_BITS
 _FULL_BUFFER_MAX = 1 << 27   # arrays up to this size are read into one zero-filled buffer
 _RUN = 1 << 12               # descriptors unpacked per pass: bounds the temporary copies, which
                              # then come from the heap, not from fresh pages (page faults)
@@ -92,11 +96,10 @@ class LocklessLayout(DataRecord):
                      "printk_info.ts_nsec", "printk_info.text_len",
                      "prb_data_ring.size_bits", "prb_data_ring.data"),
             symbols=("prb",))
-        for name in ("printk_ringbuffer", "prb_desc", "printk_info"):
-            if not 0 < r[name] <= MAX_STRUCT_SIZE:
-                # a zero size would make every descriptor slot the same bytes
-                raise CorruptDumpError(f"VMCOREINFO SIZE({name}) is {r[name]}: the kernel's struct is "
-                                       f"1 to {MAX_STRUCT_SIZE} bytes")
+        for key in ("prb_desc", "printk_info"):
+            if not 0 < r[key] <= MAX_STRUCT_SIZE:
+                raise CorruptDumpError(f"VMCOREINFO SIZE({key}) is {r[key]}: impossible for the "
+                                       f"lockless printk ring (damaged VMCOREINFO)")
         caller = info.offset("printk_info.caller_id")
         text_len = r["printk_info.text_len"]
         dev = info.offset("printk_info.dev_info")
@@ -745,13 +748,18 @@ def _map_run(lay: LocklessLayout, ring: "_Ring", descs, infos, s0: int, k: int, 
 
 def _id_range(lay: LocklessLayout, hdr: RingHeader) -> Tuple[int, int]:
     """(first id, number of ids) the walk from tail_id to head_id visits, at most the
-    newest 2**READ_COUNT_BITS."""
+    newest 2**READ_COUNT_BITS (fewer when the structs are larger than today's:
+    READ_ARRAY_BYTES)."""
     id_mask = (1 << (lay.pointer_size * 8 - 2)) - 1
-    count = min(1 << hdr.count_bits, 1 << READ_COUNT_BITS)
+    count = min(1 << hdr.count_bits, 1 << READ_COUNT_BITS,
+                max(1, READ_ARRAY_BYTES // (lay.desc_size + lay.info_size)))
     n = ((hdr.head_id - hdr.tail_id) & id_mask) + 1
     if n > count:
         return (hdr.head_id - count + 1) & id_mask, count
-    return hdr.tail_id, n
+    # masked: the kernel's ids never carry the state bits; a tail_id that does (damage)
+    # would give the first descriptor of the walk an id no descriptor can match in one
+    # decoder and a masked one in the other (found by the lockless fuzz target)
+    return hdr.tail_id & id_mask, n
 
 
 def _read_window(mem, base: int, total: int, start: int, length: int, whole: bool = True,
@@ -765,14 +773,16 @@ def _read_window(mem, base: int, total: int, start: int, length: int, whole: boo
     read; the text ring past 2**READ_TEXT_BITS: a zero-filled copy of a ring
     of 128 MiB would double the memory read)."""
     length = min(length, total)
-    if length <= 0:
-        # nothing live (head == tail): no bytes to read, and no piece starts at 0
-        return RingWindow(total, []), [], []
     if total <= _FULL_BUFFER_MAX:
         view = mem.view(base, total) if hasattr(mem, "view") else None
         if view is not None:
             # Mapped in place: only the pages the walk touches are ever read.
             return view, [], []
+    if length <= 0:
+        # Nothing live (head_lpos == tail_lpos): nothing to read, the whole ring unread.
+        # (Went on to index the pieces read by offset 0, absent when start was not 0:
+        # KeyError, found by the elf fuzz target.)
+        return RingWindow(total, []), [], [(0, total)]
     first = min(length, total - start)
     pieces = [(start, first)]
     if length > first:
@@ -837,6 +847,9 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = F
     empty log_buf costs what it holds, not its size.
     """
     lay = LocklessLayout.from_vmcoreinfo(info, mem.pointer_size)
+    # the layout checks of the decoders, before anything is read with these sizes
+    _desc_struct(lay)
+    _struct_for(_info_fields(lay), lay.info_size)
     prb = mem.read_pointer(info.symbol("prb"))
     ring = mem.read(prb, lay.ring_size)
     hdr = parse_ring_header(lay, ring)
@@ -868,7 +881,7 @@ def read_lockless(mem, info: VmcoreInfo, stream: bool = False, columns: bool = F
     span = min(((hdr.head_id - hdr.tail_id) & ((1 << (psz * 8 - 2)) - 1)) + 1, count)
     if n < span or keep < live:
         problems.append(f"the printk ring holds {size} bytes of text; only the newest "
-                        f"{1 << READ_TEXT_BITS} bytes and {1 << READ_COUNT_BITS} records are read")
+                        f"{1 << READ_TEXT_BITS} bytes and {n} records are read")
     partial = bool(md or mi or mdata or problems)
     decode = iter_lockless_columns if columns and stream else iter_lockless
     it = decode(lay, hdr, descs, infos, data, md, mi, mdata + unread, problems)
