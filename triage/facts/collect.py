@@ -397,7 +397,7 @@ def _arm64_frames(prog: Any, trace: Any, limit: int) -> List[Tuple[int, bool]]:
         if not f.interrupted or not text[0] <= f.pc < text[1]:
             continue
         regs = f.registers()
-        lr = regs.get("lr", regs.get("x30"))
+        lr = _strip_pac(regs.get("lr", regs.get("x30")), f.pc, text)
         nxt = frames[i + 1].pc if i + 1 < len(frames) else None
         if lr is None or lr == nxt or lr == f.pc:
             continue
@@ -410,6 +410,23 @@ def _arm64_frames(prog: Any, trace: Any, limit: int) -> List[Tuple[int, bool]]:
         if here.address != there.address:
             out.append((lr, True))
     return out[:limit]
+
+
+# VA_BITS is at least 39 on arm64: a pointer authentication code sits above it
+_PAC_FREE = (1 << 39) - 1
+
+
+def _strip_pac(lr: Optional[int], pc: int, text: Tuple[int, int]) -> Optional[int]:
+    """LR without its pointer authentication code. A kernel built with
+    CONFIG_ARM64_PTR_AUTH_KERNEL signs the return address in x30 (paciasp) before
+    storing it; a CPU stopped in such a function holds the signed value
+    (0x9ad3c61e71098e00 for 0xffffc61e71098e00), which names no symbol, so the caller
+    it holds was dropped. The address bits come from the pc's own upper bits (both
+    lie in the kernel image), and are taken only when that lands in kernel text."""
+    if lr is None or text[0] <= lr < text[1] or not text[1]:
+        return lr
+    cand = (pc & ~_PAC_FREE & 0xFFFFFFFFFFFFFFFF) | (lr & _PAC_FREE)
+    return cand if text[0] <= cand < text[1] else lr
 
 
 def _at_exception_vector(sym: Any, pc: int) -> bool:
