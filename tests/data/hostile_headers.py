@@ -732,6 +732,7 @@ def builders() -> Dict[str, Callable[[], object]]:
     out["machine-unknown.elf"] = lambda: elf_machine(0x7777)
     out["machine-unknown-no-arch-keys.elf"] = lambda: elf_machine_no_arch_keys(0x7777)
     out["kd-machine-x80_64-no-arch-keys.kdump"] = lambda: kdump_machine_no_arch_keys(b"x80_64")
+    out["kd-machine-nul-no-arch-keys.kdump"] = lambda: kdump_machine_no_arch_keys(b"\0x86_64")
     out["phoff-2e63.elf"] = elf_phoff_huge
     # kdump
     for name, fields in KDUMP_CASES.items():

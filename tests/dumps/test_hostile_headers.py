@@ -120,7 +120,9 @@ def test_wrong_e_machine_reads_as_vmcoreinfo_says(files, tmp_path):
 
 
 @pytest.mark.parametrize("name,field", [("machine-unknown-no-arch-keys.elf", "e_machine is 30583"),
-                                        ("kd-machine-x80_64-no-arch-keys.kdump", "utsname.machine is 'x80_64'")])
+                                        ("kd-machine-x80_64-no-arch-keys.kdump", "utsname.machine is 'x80_64'"),
+                                        ("kd-machine-nul-no-arch-keys.kdump",
+                                         "utsname.machine has non-zero bytes after its terminating NUL")])
 def test_garbled_machine_without_arch_keys_is_damage(files, tmp_path, name, field):
     """A machine field that names no Linux architecture (a flipped byte) in a dump
     whose VMCOREINFO names none either: damage naming the field (exit 5), not 'the

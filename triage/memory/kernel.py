@@ -21,14 +21,18 @@ _BULK = 1 << 20     # reads this large go through read_phys_bulk
 
 def _damaged_arch(reader: DumpReader, exc: UnsupportedArchError) -> TriageError:
     """An architecture triage cannot translate, when the header field naming it holds
-    no Linux architecture at all (a flipped byte: 'x80_64') and VMCOREINFO names none
-    either: damage (exit 5) naming the field, not an unsupported machine (exit 10)."""
+    no Linux architecture at all (a flipped byte: 'x80_64', or a NUL over its first
+    byte) and VMCOREINFO names none either: damage (exit 5) naming the field, not an
+    unsupported machine (exit 10)."""
     try:
         problems = reader.facts().problems
     except TriageError:
         return exc
     for p in problems:
-        if "no Linux architecture" in p or "no architecture Linux dumps" in p:
+        # the field naming the machine is itself damaged: a name that is no Linux
+        # architecture, or (kdump) an emptied utsname.machine with bytes after its NUL
+        if "no Linux architecture" in p or "no architecture Linux dumps" in p or \
+                "utsname.machine has non-zero bytes" in p:
             why = p.split(": ", 1)[1] if p.startswith(reader.paths[0] + ": ") else p
             return CorruptDumpError(f"{why}, and VMCOREINFO holds no architecture's own keys: the CPU "
                                     "architecture is unknown (damaged header)", path=reader.paths[0])
