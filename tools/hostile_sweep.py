@@ -10,6 +10,7 @@ its high-water mark across exec). A watchdog kills a run past --kill-seconds of 
 time or --kill-mib of resident memory, so that a regression cannot swap the machine.
 
     python3 tools/hostile_sweep.py [--python PY] [--out sweep.json] [--only NAME ...]
+                                   [--extra DIR ... [--extra-every N] [--no-generated]]
 
 Exit status 1 when any run breaks a bound: more than 10 s wall, more than 256 MiB peak
 RSS, an exit code outside {0, 3, 4, 5, 6, 7} (2 is allowed for split sets whose files
@@ -141,12 +142,20 @@ def main() -> int:
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs triage")
     ap.add_argument("--out", help="write every run as JSON here")
     ap.add_argument("--only", nargs="*", help="substrings of file names to keep")
+    ap.add_argument("--extra", nargs="*", default=[], metavar="DIR",
+                    help="also every file in DIR (e.g. a fuzz corpus: hostile inputs the generators do not build)")
+    ap.add_argument("--extra-every", type=int, default=1, metavar="N", help="of the --extra files, every Nth")
+    ap.add_argument("--no-generated", action="store_true", help="only the --extra files")
     ap.add_argument("--kill-seconds", type=float, default=60.0)
     ap.add_argument("--kill-mib", type=int, default=1024)
     args = ap.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="hostile-sweep-") as tmp:
-        files = build_files(os.path.join(tmp, "files"), args.only)
+        files = {} if args.no_generated else build_files(os.path.join(tmp, "files"), args.only)
+        for d in args.extra:
+            names = sorted(os.listdir(d))[::max(1, args.extra_every)]
+            for n in names:
+                files[f"{os.path.basename(os.path.normpath(d))}/{n}"] = [os.path.join(d, n)]
         work = os.path.join(tmp, "work")
         os.makedirs(work)
         for name in sorted(files):

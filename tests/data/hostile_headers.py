@@ -353,6 +353,24 @@ def elf_machine(machine: int) -> Tuple[bytes, int]:
     return bytes(data), 0
 
 
+def _no_arch_keys() -> str:
+    """The base VMCOREINFO without x86_64's own key (SYMBOL(init_top_pgt)): nothing in
+    it says which architecture wrote it."""
+    return vmci(**{"SYMBOL(init_top_pgt)": None})
+
+
+def elf_machine_no_arch_keys(machine: int) -> Tuple[bytes, int]:
+    data = bytearray(H.elf(_no_arch_keys()))
+    struct.pack_into("<H", data, 18, machine)
+    return bytes(data), 0
+
+
+def kdump_machine_no_arch_keys(machine: bytes) -> bytes:
+    data = bytearray(H.kdump(_no_arch_keys()))
+    data[12 + 4 * 65:12 + 5 * 65] = machine.ljust(65, b"\0")
+    return bytes(data)
+
+
 def elf_phoff_huge() -> Tuple[bytes, int]:
     data = bytearray(H.elf())
     struct.pack_into("<Q", data, 32, 1 << 63)
@@ -712,6 +730,9 @@ def builders() -> Dict[str, Callable[[], object]]:
     out["machine-s390x.elf"] = lambda: elf_machine(22)
     out["machine-riscv.elf"] = lambda: elf_machine(243)
     out["machine-unknown.elf"] = lambda: elf_machine(0x7777)
+    out["machine-unknown-no-arch-keys.elf"] = lambda: elf_machine_no_arch_keys(0x7777)
+    out["kd-machine-x80_64-no-arch-keys.kdump"] = lambda: kdump_machine_no_arch_keys(b"x80_64")
+    out["kd-machine-nul-no-arch-keys.kdump"] = lambda: kdump_machine_no_arch_keys(b"\0x86_64")
     out["phoff-2e63.elf"] = elf_phoff_huge
     # kdump
     for name, fields in KDUMP_CASES.items():

@@ -119,6 +119,30 @@ def test_wrong_e_machine_reads_as_vmcoreinfo_says(files, tmp_path):
     assert "Kernel panic - not syncing: sysrq triggered crash" in out
 
 
+@pytest.mark.parametrize("name,field", [("machine-unknown-no-arch-keys.elf", "e_machine is 30583"),
+                                        ("kd-machine-x80_64-no-arch-keys.kdump", "utsname.machine is 'x80_64'"),
+                                        ("kd-machine-nul-no-arch-keys.kdump",
+                                         "utsname.machine has non-zero bytes after its terminating NUL")])
+def test_garbled_machine_without_arch_keys_is_damage(files, tmp_path, name, field):
+    """A machine field that names no Linux architecture (a flipped byte) in a dump
+    whose VMCOREINFO names none either: damage naming the field (exit 5), not 'the
+    dump is from a x80_64 machine' (exit 10, found sweeping the kdump fuzz corpus)."""
+    rc, out, err = check_bounded(["dmesg", files[name][0]], tmp_path, expect_rc=5)
+    assert field in err and "damaged header" in err, err
+
+
+@pytest.mark.parametrize("build", [lambda: hostile_headers.elf_machine_no_arch_keys(22),
+                                   lambda: hostile_headers.kdump_machine_no_arch_keys(b"s390x")],
+                         ids=["elf", "kdump"])
+def test_real_other_architecture_stays_unsupported(build, tmp_path):
+    """s390x is a Linux architecture triage does not translate: exit 10 as before (not
+    among the hostile files, whose codes are 0 and 3-7)."""
+    path = str(tmp_path / "s390x-dump")
+    hostile_headers.write_file(path, build())
+    rc, out, err, took, kb = run_cli(["dmesg", path], tmp_path)
+    assert rc == 10 and "s390x" in err, err
+
+
 def test_sparse_bitmap_is_read_not_refused(files, tmp_path):
     """The sparse kdump claiming 2**36 pages is read (its log printed, partial naming
     max_mapnr), not refused: the holes are skipped, not read or allocated."""

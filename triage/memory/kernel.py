@@ -12,11 +12,31 @@ from typing import List, Optional, Tuple
 
 from triage.dumps.base import DumpReader
 from triage.dumps.vmcoreinfo import VmcoreInfo
-from triage.errors import MemoryReadError
+from triage.errors import CorruptDumpError, MemoryReadError, TriageError, UnsupportedArchError
 from triage.memory.arch import Translator, make_translator
 
 
 _BULK = 1 << 20     # reads this large go through read_phys_bulk
+
+
+def _damaged_arch(reader: DumpReader, exc: UnsupportedArchError) -> TriageError:
+    """An architecture triage cannot translate, when the header field naming it holds
+    no Linux architecture at all (a flipped byte: 'x80_64', or a NUL over its first
+    byte) and VMCOREINFO names none either: damage (exit 5) naming the field, not an
+    unsupported machine (exit 10)."""
+    try:
+        problems = reader.facts().problems
+    except TriageError:
+        return exc
+    for p in problems:
+        # the field naming the machine is itself damaged: a name that is no Linux
+        # architecture, or (kdump) an emptied utsname.machine with bytes after its NUL
+        if "no Linux architecture" in p or "no architecture Linux dumps" in p or \
+                "utsname.machine has non-zero bytes" in p:
+            why = p.split(": ", 1)[1] if p.startswith(reader.paths[0] + ": ") else p
+            return CorruptDumpError(f"{why}, and VMCOREINFO holds no architecture's own keys: the CPU "
+                                    "architecture is unknown (damaged header)", path=reader.paths[0])
+    return exc
 
 
 class KernelMemory:
@@ -26,7 +46,10 @@ class KernelMemory:
                  use_segments: bool = True):
         self.reader = reader
         self.info = info
-        self.translator: Translator = make_translator(arch, info, reader.read_phys)
+        try:
+            self.translator: Translator = make_translator(arch, info, reader.read_phys)
+        except UnsupportedArchError as exc:
+            raise _damaged_arch(reader, exc) from None
         self.pointer_size = self.translator.pointer_size
         segs = sorted(reader.virtual_segments()) if use_segments else []
         self._vstarts = [s[0] for s in segs]
