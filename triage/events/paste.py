@@ -356,14 +356,7 @@ def dedent(lines: Numbered) -> Numbered:
         if not m:
             common = ""
             break
-        ind = m.group(0)
-        if common is None:
-            common = ind
-        else:
-            k = 0
-            while k < min(len(common), len(ind)) and common[k] == ind[k]:
-                k += 1
-            common = common[:k]
+        common = _shared_prefix(common, m.group(0))
         if not common:
             break
     if not common:
@@ -371,6 +364,16 @@ def dedent(lines: Numbered) -> Numbered:
     if not common or len(body) < 2:
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
+
+
+def _shared_prefix(common: Optional[str], ind: str) -> str:
+    """The indentation `common` and `ind` share (all of `ind` when there is none yet)."""
+    if common is None:
+        return ind
+    k = 0
+    while k < min(len(common), len(ind)) and common[k] == ind[k]:
+        k += 1
+    return common[:k]
 
 
 def _block_indent(head: List[Tuple[int, str]]) -> str:
@@ -393,14 +396,7 @@ def _block_indent(head: List[Tuple[int, str]]) -> str:
         if all(indents):
             blocks += 1
             for m in indents:
-                ind = m.group(0)
-                if common is None:
-                    common = ind
-                else:
-                    k = 0
-                    while k < min(len(common), len(ind)) and common[k] == ind[k]:
-                        k += 1
-                    common = common[:k]
+                common = _shared_prefix(common, m.group(0))
         elif any(indents) or any(len(strip_prefix(t)[0]) != len(t) for t in para):
             return ""
         para = []
