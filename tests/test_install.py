@@ -94,13 +94,16 @@ def test_install_mode_finds_rules(work, tmp_path, mode):
     src, wheel, deps = work
     dest = tmp_path / mode
     if mode == "prefix":
-        _pip("install", "--no-deps", "--no-index", "--prefix", str(dest), str(wheel))
+        # --ignore-installed: with --prefix, pip otherwise uninstalls the triage of the
+        # environment running the tests (the editable install of the README's test
+        # command), and every later test that imports it from elsewhere fails
+        _pip("install", "--no-deps", "--no-index", "--ignore-installed", "--prefix", str(dest), str(wheel))
         site = _site_packages(dest)
     elif mode == "target":
         _pip("install", "--no-deps", "--no-index", "--target", str(dest), str(wheel))
         site = dest
     else:
-        _pip("install", "--no-deps", "--prefix", str(dest), "-e", str(src))
+        _pip("install", "--no-deps", "--ignore-installed", "--prefix", str(dest), "-e", str(src))
         site = _site_packages(dest)
     assert site.is_dir()
     _check(_run(tmp_path, [sys.executable, "-S", "-c", _analyze_code([site], deps)]))
