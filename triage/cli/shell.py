@@ -6,6 +6,7 @@ triage's (flattened and split dumps). `--vmlinux`, or a vmlinux matching the
 dump in the standard debuginfo paths, loads DWARF instead.
 """
 
+import sys
 from typing import Optional, Tuple
 
 import click
@@ -44,6 +45,27 @@ def shell(ctx: click.Context, paths: Tuple[str, ...], vmlinux: Optional[str], de
         return f"{default}\ntriage: types and symbols from {how}; memory via {opened.memory}.{skipped}"
 
     try:
-        drgn.cli.run_interactive(opened.prog, banner_func=banner)
+        if sys.stdin.isatty():
+            drgn.cli.run_interactive(opened.prog, banner_func=banner)
+        else:
+            _run_piped(opened.prog, banner)
     finally:
         opened.close()
+
+
+def _run_piped(prog, banner) -> None:
+    """drgn's shell namespace for commands piped in, without a line editor: drgn's own
+    loop sets up readline, which on Python 3.13 without GNU readline is the new REPL's
+    terminal code (curses setupterm: an internal error with no terminal or TERM)."""
+    import code
+    ns = {"prog": prog}
+    exec("import drgn\nfrom drgn import *\nfrom drgn.helpers.common import *\n"
+         "from drgn.helpers.linux import *", ns)
+    code.interact(banner=banner(f"drgn {drgn_version()} (using Python {sys.version.split()[0]})"),
+                  local=ns, exitmsg="")
+
+
+def drgn_version() -> str:
+    """The installed drgn's version string."""
+    import drgn
+    return getattr(drgn, "__version__", "?")
