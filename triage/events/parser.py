@@ -804,8 +804,15 @@ def _name_arm_die(ev: Event) -> None:
         abort = die == "Oops" or bool(ev.fields.get("abort_info"))
     if not abort:
         return
+    _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
+    """Make `ev` the fault its faulting address (hex in `addr_field`) says: a NULL
+    dereference when near NULL, else a paging fault headed `paging_headline`."""
+    raw = ev.fields.get(addr_field)
     try:
-        addr: Optional[int] = int(str(ev.fields.get("far")), 16) if ev.fields.get("far") else None
+        addr: Optional[int] = int(str(raw), 16) if raw else None
     except ValueError:
         addr = None
     if addr is not None:
@@ -813,7 +820,7 @@ def _name_arm_die(ev: Event) -> None:
     if is_near_null(addr):
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
-        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle kernel paging request"
+        ev.kind, ev.fields["headline"] = "paging_fault", paging_headline
 
 
 # x86 page_fault_oops() dies with "Oops": __die_header() prints "Oops: %04lx [#%d]" with the
@@ -833,16 +840,7 @@ def _name_x86_page_fault_die(ev: Event) -> None:
     m = _X86_PF_DIE.match(line)
     if m is None:
         return
-    try:
-        addr: Optional[int] = int(str(ev.fields.get("cr2")), 16) if ev.fields.get("cr2") else None
-    except ValueError:
-        addr = None
-    if addr is not None:
-        ev.fields.setdefault("address", addr)
-    if is_near_null(addr):
-        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-    else:
-        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
+    _name_fault(ev, "cr2", "BUG: unable to handle page fault")
 
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
