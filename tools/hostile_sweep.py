@@ -30,6 +30,7 @@ from typing import Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "data"))
+from child_cli import rss_kb  # noqa: E402  (the tests' watchdog reads RSS the same way)
 
 MAX_SECONDS = 10.0
 MAX_RSS_KB = 256 * 1024
@@ -59,17 +60,6 @@ def _children(pid: int) -> List[int]:
         return []
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def run_one(python: str, command: str, paths: List[str], workdir: str, kill_seconds: float,
             kill_kb: int) -> dict:
     """Run `triage COMMAND PATHS` under /usr/bin/time with a wall/RSS watchdog."""
@@ -85,7 +75,7 @@ def run_one(python: str, command: str, paths: List[str], workdir: str, kill_seco
     with open(errf, "wb") as err, open(os.devnull, "wb") as out:
         child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=workdir, start_new_session=True)
         while child.poll() is None:
-            rss = sum(_rss_kb(p) for p in _children(child.pid))
+            rss = sum(rss_kb(p) for p in _children(child.pid))
             if rss > kill_kb:
                 killed = f"RSS {rss} kB"
             elif time.monotonic() - start > kill_seconds:
@@ -99,20 +89,20 @@ def run_one(python: str, command: str, paths: List[str], workdir: str, kill_seco
     with open(errf, "rb") as f:
         stderr = f.read().decode("utf-8", "replace")
     rc = child.returncode
-    rss_kb = -1
+    peak_kb = -1
     try:
         with open(timef) as f:
             lines = f.read().splitlines()
         # time prints "Command exited with non-zero status N" / "Command terminated by
         # signal N" before the format line
-        rss_kb = int(lines[-1].split()[1])
+        peak_kb = int(lines[-1].split()[1])
         wall = float(lines[-1].split()[0])
         sig = [ln for ln in lines if ln.startswith("Command terminated by signal")]
         if sig:
             rc = -int(sig[0].split()[-1])
     except (OSError, IndexError, ValueError):
         pass
-    return {"command": command, "paths": paths, "rc": rc, "wall": round(wall, 2), "rss_kb": rss_kb,
+    return {"command": command, "paths": paths, "rc": rc, "wall": round(wall, 2), "rss_kb": peak_kb,
             "stderr_lines": len(stderr.splitlines()), "stderr": stderr[:400],
             "traceback": "Traceback" in stderr or "internal error" in stderr, "killed": killed}
 
@@ -161,7 +151,7 @@ def main() -> int:
         for name in sorted(files):
             split = len(files[name]) > 1
             for command in COMMANDS:
-                r = run_one(args.python, command, files[name], work, args.kill_seconds, args.kill_mib << 10)
+                r = run_one(os.path.abspath(args.python) if os.sep in args.python else args.python, command, files[name], work, args.kill_seconds, args.kill_mib << 10)
                 r["name"] = name
                 r["violations"] = violations(r, split)
                 results.append(r)

@@ -55,7 +55,7 @@ def run_cli(args: List[str], tmp_path, as_limit: Optional[int] = AS_LIMIT) -> Tu
         child = subprocess.Popen([sys.executable, "-c", CHILD, *args], stdout=out, stderr=err, env=env)
         seen, start = 0, time.monotonic()
         while child.poll() is None:
-            seen = max(seen, _rss_kb(child.pid))
+            seen = max(seen, rss_kb(child.pid))
             if seen > WATCH_KILL_KB or time.monotonic() - start > MAX_SECONDS * 6:
                 child.kill()
                 child.wait()
@@ -66,7 +66,8 @@ def run_cli(args: List[str], tmp_path, as_limit: Optional[int] = AS_LIMIT) -> Tu
             float(cpu), int(kb))
 
 
-def _rss_kb(pid: int) -> int:
+def rss_kb(pid: int) -> int:
+    """VmRSS of `pid` in kB (0 once it is gone)."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
