@@ -36,6 +36,15 @@ def finished_dumps() -> List[Path]:
     return sorted(out, key=lambda p: p.stat().st_size)
 
 
+def rhel_tree(root: Path, dumps: Sequence[Path], day: int = 1) -> None:
+    """Link each dump as `vmcore` into its own RHEL-layout crash directory under root:
+    host<i>/127.0.0.1-2026-11-<day><i>-10:00:00/."""
+    for i, dump in enumerate(dumps):
+        d = root / f"host{i}" / f"127.0.0.1-2026-11-{day}{i}-10:00:00"
+        d.mkdir(parents=True)
+        (d / "vmcore").symlink_to(dump)
+
+
 def interrupt_after_first_result(argv: Sequence[str], skip_other_lines: bool = False) -> Tuple[int, str]:
     """Run `argv` (a `triage batch` with progress on), send SIGINT once its first
     progress line (printed per finished dump) appears, and return the exit code and

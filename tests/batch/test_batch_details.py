@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _dumps import finished_dumps, interrupt_after_first_result  # noqa: E402
+from _dumps import finished_dumps, interrupt_after_first_result, rhel_tree  # noqa: E402
 from _realdumps import ROOT  # noqa: E402
 
 TRIAGE = [sys.executable, "-m", "triage"]
@@ -244,10 +244,7 @@ def test_ctrl_c_says_how_many_are_done_and_a_rerun_resumes(tmp_path):
 def test_shards_merge_into_the_full_run(tmp_path):
     root = tmp_path / "crash"
     dumps = finished_dumps()[:3]
-    for i, dump in enumerate(dumps):
-        d = root / f"host{i}" / f"127.0.0.1-2026-11-2{i}-10:00:00"
-        d.mkdir(parents=True)
-        (d / "vmcore").symlink_to(dump)
+    rhel_tree(root, dumps, day=2)
     log = serial_log().read_bytes()
     for i in range(4):
         d = root / f"node{i}" / "202611200900"

@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _dumps import finished_dumps, interrupt_after_first_result  # noqa: E402
+from _dumps import finished_dumps, interrupt_after_first_result, rhel_tree  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIAGE = [sys.executable, "-m", "triage"]
@@ -158,10 +158,7 @@ def test_the_per_dump_limits_hold_on_the_workers(cluster, tmp_path):
     address, workers, _ = cluster
     root = tmp_path / "crash"
     dumps = finished_dumps()[:3]
-    for i, dump in enumerate(dumps):
-        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
-        d.mkdir(parents=True)
-        (d / "vmcore").symlink_to(dump)
+    rhel_tree(root, dumps)
     argv = TRIAGE + ["batch", str(root), "--format", "json", "--no-progress", "--memory-limit", "1"]
     local = subprocess.run(argv + ["-o", str(tmp_path / "local")], capture_output=True, text=True, timeout=600)
     r = subprocess.run(argv + ["-o", str(tmp_path / "dask"), "--scheduler", address], capture_output=True,
@@ -216,10 +213,7 @@ def test_local_cluster_option(tmp_path):
     """--scheduler local:N starts (and stops) a LocalCluster of N worker processes."""
     root = tmp_path / "crash"
     dumps = finished_dumps()[:2]
-    for i, dump in enumerate(dumps):
-        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
-        d.mkdir(parents=True)
-        (d / "vmcore").symlink_to(dump)
+    rhel_tree(root, dumps)
     r = subprocess.run(TRIAGE + ["batch", str(root), "-o", str(tmp_path / "o"), "--scheduler", "local:2",
                                  "--format", "json", "--no-progress"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
@@ -237,10 +231,7 @@ def test_ctrl_c_on_dask_stops_and_resumes(tmp_path):
     message says what is left, the cluster goes away, a re-run finishes the rest."""
     root = tmp_path / "crash"
     dumps = finished_dumps()[:8]
-    for i, dump in enumerate(dumps):
-        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
-        d.mkdir(parents=True)
-        (d / "vmcore").symlink_to(dump)
+    rhel_tree(root, dumps)
     # A fresh checkout holds only the two committed dumps: both could finish before the
     # SIGINT sent after the first lands (exit 0, seen on a loaded machine). Distinct text
     # logs make sure work is left when it does.
@@ -270,10 +261,7 @@ def test_a_task_the_cluster_could_not_run_is_analysed_again_next_run(tmp_path):
     re-run on a healthy worker analyses every dump again (without --retry-errors)."""
     root = tmp_path / "crash"
     dumps = finished_dumps()[:2]
-    for i, dump in enumerate(dumps):
-        d = root / f"host{i}" / f"127.0.0.1-2026-11-1{i}-10:00:00"
-        d.mkdir(parents=True)
-        (d / "vmcore").symlink_to(dump)
+    rhel_tree(root, dumps)
     shadow = tmp_path / "shadow" / "triage"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('this triage install is broken')\n")
