@@ -58,14 +58,10 @@ def _run_piped(prog, banner) -> None:
     loop sets up readline, which on Python 3.13 without GNU readline is the new REPL's
     terminal code (curses setupterm: an internal error with no terminal or TERM)."""
     import code
+
+    import drgn
     ns = {"prog": prog}
     exec("import drgn\nfrom drgn import *\nfrom drgn.helpers.common import *\n"
          "from drgn.helpers.linux import *", ns)
-    code.interact(banner=banner(f"drgn {drgn_version()} (using Python {sys.version.split()[0]})"),
-                  local=ns, exitmsg="")
-
-
-def drgn_version() -> str:
-    """The installed drgn's version string."""
-    import drgn
-    return getattr(drgn, "__version__", "?")
+    version = getattr(drgn, "__version__", "?")
+    code.interact(banner=banner(f"drgn {version} (using Python {sys.version.split()[0]})"), local=ns, exitmsg="")
