@@ -71,7 +71,7 @@ def test_files_exist_and_are_labelled_once(labels):
     on_disk = {n for n in os.listdir(CORPUS) if n.endswith(".log")}
     assert set(names) == on_disk
     for n in names:
-        assert re.fullmatch(r"\d{3}-[A-Za-z0-9.-]+\.log", n), n
+        assert re.fullmatch(r"\d{3,4}-[A-Za-z0-9.-]+\.log", n), n
         assert os.path.getsize(os.path.join(CORPUS, n)) > 0
 
 
