@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
+from triage.events.gpudevs import gpu_names
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
 
@@ -93,19 +94,18 @@ _XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:
 # excerpt lacks the Xid line itself.
 _NV_GSP_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_kgsp\w{1,40}: \*{8,} GSP Timeout \*{8,}")
 _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
-_DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4} \[([\w-]{1,40})\]\] \*ERROR\* (.{0,300})")
+# DRM_ERROR() of every kernel: "[drm:func [module]] *ERROR* msg"; a built-in driver prints
+# no "[module]" (then its function prefix names it)
+_DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40})\])?\] \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
-_DEV_PREFIX = lazy_compile(r"(amdgpu|radeon|i915|xe|nouveau|nvidia|ast|mgag200|qxl|bochs-drm|virtio_gpu|vmwgfx|gma500) ([0-9a-fA-F:.]{5,20}): ")
-# dev_printk() of the SoC GPU drivers: "<driver> <device>: ", the device a platform device
-# named "<unit address>.<node>" ("msm 5100000.mdp:", "adreno 3d00000.gpu:", "v3d fec00000.v3d:")
-# or a PCI one (etnaviv on Loongson: "etnaviv 0000:00:06.0:"). The driver is the platform
-# driver's .name, which is not always its module's name: msm's sub-drivers print their own.
+# dev_printk() of the GPU drivers, "<driver> <device>: ": the driver names and the module
+# each belongs to are data (signatures/lists.toml [gpu_devices], triage.events.gpudevs).
 _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
-_SOC_DEV_PREFIX = lazy_compile(r"(msm|msm_dpu|msm_mdp|adreno|panfrost|panthor|lima|v3d|etnaviv|mali) "
-                             r"([0-9a-f]{3,16}\.[a-z][\w-]{0,40}|[0-9a-fA-F:.]{5,20}): ")
-# ARM's out-of-tree Mali driver registers as "mali" and builds mali_kbase.ko
-_SOC_DRIVER_MODULE = {"msm_dpu": "msm", "msm_mdp": "msm", "adreno": "msm", "mali": "mali_kbase"}
+# DRM_DEV_ERROR()/drm_err() after the device prefix: "[drm:v3d_reset [v3d]] *ERROR* ",
+# "[drm] *ERROR* ", "*ERROR* " (drm_print.c __drm_dev_printk / __drm_printk)
+_DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
+_GPU_FAULT_0X = lazy_compile(r"(?:^|\W)gpu fault 0x")
 # NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
 # macro, not dev_printk: os/linux/log.c LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s\n" (device
 # name, function, line, ERR/WRN/DBG/INFO, message): "nvgpu: 17000000.gpu
@@ -542,14 +542,21 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("gpu_fault", f"nvgpu: {what}", {"module": "nvgpu", "device": m.group(1) or None,
                                                           "function": m.group(2), "detail": m.group(4)[:300]})
         return None
-    m = _DEV_PREFIX.match(text) or _SOC_DEV_PREFIX.match(text)
+    m = gpu_names().device_prefix.match(text)
     if m:
-        drv = m.group(1).replace("-", "_")
-        drv = _SOC_DRIVER_MODULE.get(drv, drv)
+        drv = gpu_names().devices.get(m.group(1), m.group(1).replace("-", "_"))
         rest = _drop_driver_tags(text[m.end():], m.group(1))
         what = _gpu_fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
+        return None
+    if text.startswith(("amdgpu: ", "kfd: ", "amdkfd: ")):
+        # amdgpu's and amdkfd's pr_fmt without a device (amdkfd's pr_err(), 3.x "kfd: "):
+        # "amdgpu: qcm fence wait loop timeout expired", "amdgpu: sq_intr: error, se 0, ..."
+        rest = _drop_driver_tags(text[text.index(": ") + 2:], "amdgpu")
+        what = _gpu_fault_kind(rest.lower())
+        if what:
+            return Header("gpu_fault", f"amdgpu: {what}", {"module": "amdgpu", "detail": rest[:300]})
         return None
     if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
         # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
@@ -559,20 +566,26 @@ def _match_gpu(text: str) -> Optional[Header]:
         return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
                                                                "device": m.group(1) if m else None,
                                                                "detail": text[6:300]})
-    if text.startswith("*** gpu fault:"):
+    if text.startswith(("*** gpu fault:", "*** fault: iova=")):
         # msm's Adreno a5xx/a6xx fault handler prints this without a device prefix:
-        # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)"
+        # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)";
+        # 4.x msm_iommu.c msm_fault_handler: "*** fault: iova=%08lx, flags=%d"
         return Header("gpu_fault", "msm: GPU page fault", {"module": "msm", "detail": text[:300]})
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
+        # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
+        return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
+                                                                                 "detail": text[10:300]})
     if text.startswith("[drm:"):
-        # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=..."
+        # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=...",
+        # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
         m = _DRM_ERROR.match(text)
         if m:
             what = _gpu_fault_kind(m.group(3).lower())
-            if what == "GPU ring timeout":
-                drv = m.group(2).replace("-", "_")
+            drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
+            if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
                                                               "detail": m.group(3)[:300]})
     return None
@@ -581,12 +594,18 @@ def _match_gpu(text: str) -> Optional[Header]:
 def _drop_driver_tags(rest: str, drv: str) -> str:
     """The message after a GPU device prefix without the tags the driver adds again:
     amdgpu's dev_fmt/pr_fmt "amdgpu: " (amdgpu.h, 5.x on: "amdgpu 0000:c5:00.0: amdgpu:
-    GPU reset begin!"), the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG") and
-    the GT tags of xe_gt_printk.h / intel_gt_print.h ("Tile0: GT0: Timedout job: ...")."""
+    GPU reset begin!"), the drm_dev_*() "[drm] " ("i915 0000:00:02.0: [drm] GPU HANG"),
+    DRM_DEV_ERROR()'s "[drm:func [module]] *ERROR* " ("v3d fec00000.v3d: [drm:v3d_reset
+    [v3d]] *ERROR* Resetting GPU for hang.") and the GT tags of xe_gt_printk.h /
+    intel_gt_print.h ("Tile0: GT0: Timedout job: ...")."""
     tag = drv + ": "
-    for _ in range(4):
+    for _ in range(5):
         if rest.startswith(tag):
             rest = rest[len(tag):]
+            continue
+        m = _DRM_TAG.match(rest)
+        if m:
+            rest = rest[m.end():]
         elif rest.startswith("[drm] "):
             rest = rest[6:]
         else:
@@ -594,52 +613,135 @@ def _drop_driver_tags(rest: str, drv: str) -> str:
             if not m:
                 break
             rest = rest[m.end():]
-    return rest
+    return rest.lstrip()
 
 
+# Messages of GPU drivers that are not faults, decided: the drm core's display timeouts
+# "[CRTC:%d:%s] flip_done timed out", "[CRTC:%d:%s] hw_done or flip_done timed out" and
+# "[CRTC|PLANE|CONNECTOR:%d:%s] commit wait timed out" (drm_atomic_helper.c
+# drm_atomic_helper_wait_for_flip_done / _wait_for_dependencies): the display controller
+# did not signal a vblank or page flip (monitor unplugged or asleep, link training, a
+# missed vblank interrupt); no GPU job is lost and no reset follows; the kernel goes on.
+# Ring and IB self-tests ("ring %d test failed", "IB test failed on gfx"): init and resume
+# checks. amdgpu's suspend-time resets ("MODE1 reset", "GPU mode1 reset", "MODE2 reset",
+# "BACO reset"): amdgpu_device_mode1_reset() etc. also run at every suspend/hibernate on
+# some ASICs, so they are not a recovery.
 def _gpu_fault_kind(low: str) -> Optional[str]:
     """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
-    if "ring " in low and "timeout" in low and "test" not in low:
+    if "test failed" in low or "test timed out" in low:
+        # self-tests at init and resume: amdgpu "ring %s test failed (%d)", "IB test failed on %s
+        # (%d)", radeon "radeon: ring %d test failed (scratch(0x%04X)=0x%08X)"
+        return None
+    if ("ring " in low and ("timeout" in low or "stalled for more than" in low)):
+        # amdgpu_job.c amdgpu_job_timedout "ring %s timeout, signaled seq=%u, emitted seq=%u";
+        # radeon_ring.c radeon_ring_test_lockup "ring %d stalled for more than %umsec"
         return "GPU ring timeout"
-    if low.startswith(("timedout job:", "engine reset: engine_class=")):
+    if low.startswith("starting ") and low.endswith("ring reset"):
+        # amdgpu_job_timedout (6.12+): "Starting %s ring reset" after a ring timeout
+        return "GPU ring timeout"
+    if low.startswith(("timedout job:", "engine reset: engine_class=", "gpu sched timeout", "job timeout")) \
+            or " job timeout" in low or "waiting for fences timed out" in low or "ctxsw timeout" in low \
+            or "progress_timer timeout" in low or low.startswith("js: job hard-stopped"):
         # xe_guc_submit.c: "Timedout job: seqno=%u, lrc_seqno=%u, guc_id=%d, flags=0x%lx in %s [%d]"
-        # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ")
+        # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ");
+        # panfrost_job.c panfrost_job_timedout "gpu sched timeout, js=%d, config=0x%x, ...";
+        # panthor_sched.c queue_timedout_job "job timeout: pid=%d, comm=%s, seqno=%llu";
+        # lima_sched.c lima_sched_timedout_job "%s job timeout" / "lima job timeout";
+        # amdgpu_dm.c amdgpu_dm_atomic_commit_tail/commit_planes "Waiting for fences timed out!"
+        # (the render fences of a frame never signalled: the GPU did not finish it);
+        # nvgpu "fifo sched ctxsw timeout error"; Mali kbase CSF "Iterator PROGRESS_TIMER timeout
+        # notification received for group %u ..." and JM "JS: Job Hard-Stopped (took more than ...)"
         return "GPU job timeout"
-    if "gpu hang" in low or "gpu lockup" in low or "hangcheck recover" in low:
+    if ("gpu hang" in low or "gpu lockup" in low or "device lockup" in low or "hangcheck recover" in low
+            or (" hung" in low and ("gpu" in low or "hangcheck" in low)) or " for hang" in low
+            or (low.startswith("resetting ") and " for " in low)
+            or "gpu crash dump saved" in low or "failed to idle channel" in low
+            or "cp might be in an unrecoverable state" in low or "qcm fence wait loop timeout" in low
+            or "queue preemption time out" in low or "mes failed to respon" in low
+            or "pgraph tlb flush idle timeout" in low):
         # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
-        # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"
+        # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"; vmwgfx_fence/irq.c
+        # "SVGA device lockup."; i915 intel_reset.c "Resetting chip for %s" (reason "hang on %s",
+        # "stopped heartbeat on %s", "preemption time out") and intel_engine_reset "Resetting %s
+        # for %s", 3.x i915_hangcheck_elapsed "Hangcheck timer elapsed... %s hung",
+        # i915_gpu_error.c "GPU crash dump saved to %s" (after a GPU HANG only);
+        # etnaviv_gpu.c etnaviv_gpu_recover_hang "recover hung GPU!"; v3d_gem.c v3d_reset
+        # "Resetting GPU for hang."; nouveau_chan.c nouveau_channel_idle "failed to idle channel
+        # %d [%s]"; nvkm nv50_gr_tlb_flush "PGRAPH TLB flush idle timeout fail"; amdkfd
+        # kfd_device_queue_manager.c "The cp might be in an unrecoverable state due to an
+        # unsuccessful queues preemption", amdkfd_fence_wait_timeout "qcm fence wait loop timeout
+        # expired", kfd_mqd_manager "HIQ MQD's queue_doorbell_id0 is not 0, Queue preemption time
+        # out"; amdgpu_mes.c/mes_v11_0.c "MES failed to response msg=%d" / "MES failed to respond
+        # to msg=%s" (the GPU's scheduler firmware hung)
         return "GPU hang"
     if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
                        # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
                        # "CACHE_ERROR - ch %d [%s] subc %d mthd ...", gk104 "CHSW_ERROR %08x"
-                       "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")):
+                       "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")) \
+            or (low.startswith("fifo: ") and (low.endswith(": killed") or "scheduled for recovery" in low)):
+        # nvkm chan.c nvkm_chan_error "channel %d: killed" and gk104_fifo_recover_runl/_engn
+        # "runlist %d: scheduled for recovery", "engine %d: scheduled for recovery": run only
+        # from the fifo's fault, SCHED_ERROR and PBDMA handlers, to kill the faulting channel
         return "GPU fifo fault"
     if ("page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:")
             # gmc_v9 / gfxhub_v2+ print "[GC|MM]VM_L2_PROTECTION_FAULT_STATUS:0x%08X" only for a
-            # GPU VM fault: the report's tail still says what it was when its first line is cut
-            or "vm_l2_protection_fault_status:" in low):
+            # GPU VM fault: the report's tail still says what it was when its first line is cut;
+            # gmc_v6-v8 / radeon cik/si/evergreen "  VM_CONTEXT1_PROTECTION_FAULT_ADDR   0x%08X"
+            or "vm_l2_protection_fault_status:" in low or "vm_context1_protection_fault" in low
+            # v3d_irq.c "MMU error from client %s (%d) at 0x%llx%s%s%s"; nvkm nv50_fb_intr
+            # "trapped %s at %02x_%08x ch %d ..."; xe_guc_submit.c "Engine memory cat error:
+            # engine_class=%s, ..."; Mali kbase "GPU bus fault in AS%d at 0x%016llx"
+            or low.startswith(("mmu error from client", "fb: trapped", "engine memory cat error",
+                               "gpu bus fault in as"))):
         # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
         return "GPU page fault"
-    if "gr: trap" in low:
+    if "gr: trap" in low or (low.startswith("gr: ") and " trap:" in low):
+        # nvkm gr nv50/gf100: "TRAP ch %d [%s] ...", gf100_gr_trap_mp "GPC%d/TPC%d/MP trap: global ..."
         return "GPU engine trap"
-    if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")):
+    if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")) \
+            or low.startswith(("illegal register access in command stream", "illegal instruction in command stream",
+                               "sq_intr: error", "cp | ", "cp illegal instruction", "rbbm | ", "js fault,",
+                               "error detected from slot")) \
+            or low.startswith("gpu fault ring "):
         # nvkm/engine/gr (nv50.c, gf100.c) engine-error interrupts: "DATA_ERROR %08x [%s]",
         # "ILLEGAL_MTHD ch %d [%010llx %s] subc %d class %04x mthd %04x data %08x",
-        # "ILLEGAL_CLASS ch ...": the graphics engine rejected a channel's command, like a TRAP
+        # "ILLEGAL_CLASS ch ...": the graphics engine rejected a channel's command, like a TRAP;
+        # amdgpu gfx_v*_0.c priv_reg_irq/priv_inst_irq "Illegal register access in command
+        # stream", "Illegal instruction in command stream"; gfx_v9/amdkfd "sq_intr: error, se %d,
+        # ..." (a shader wave's error); msm a5xx/a6xx_gpu.c cp_hw_err_irq "CP | opcode error |
+        # ...", "CP | HW fault | ...", "CP | AHB bus error", "CP illegal instruction error",
+        # a5xx "RBBM | AHB bus error | ..." and a5xx/a6xx_fault_detect_irq "gpu fault ring %d fence
+        # %x status ..." (the hang detector); panfrost_job.c "js fault, js=%d, status=%s, ...";
+        # Mali kbase JM "error detected from slot %d, job status 0x%08x (%s)". Not nvkm nv31/g94_bus
+        # "MMIO %s of %08x FAULT at %06x [ %s%s]": the CPU's own register access the GPU's bus
+        # refused (a driver touching a unit that is off), no GPU work faulted
         return "GPU engine error"
-    if low.startswith("t6xx: gpu fault ") or " gpu fault 0x" in low:
-        # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt)
+    if low.startswith("t6xx: gpu fault ") or _GPU_FAULT_0X.search(low):
+        # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt);
+        # panfrost_gpu.c / panthor_gpu.c / kbase "GPU Fault 0x%08x (%s) at 0x%016llx"
         return "GPU fault"
+    if "uncorrectable hardware error" in low:
+        # amdgpu_ras.c amdgpu_ras_global_ras_isr "uncorrectable hardware error(ERREVENT_ATHUB_INTERRUPT)
+        # detected!": the GPU's RAS reported a fatal hardware error
+        return "GPU hardware error"
     if low.startswith("gpu softreset: "):
         # radeon r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X": resetting a hung GPU
         return "GPU reset"
-    if "gpu reset" in low and "fail" in low:
+    if ("reset" in low and ("fail" in low or "timed out" in low)) or "gpu recovery failed" in low:
+        # amdgpu_device_gpu_recover "GPU reset(%d) failed", "ASIC reset failed with error, %d for
+        # drm dev, %s", amdgpu_job_timedout "Ring %s reset failed", mes "reset via MES failed";
+        # i915 intel_reset.c "Failed to reset chip", "%s reset request timed out: {...}",
+        # 4.x "GPU recovery failed"; i915 GuC "GUC: Engine reset failed on %d:%d (%s) because
+        # 0x%08X"; panfrost_gpu.c "gpu soft reset timed out"; etnaviv "GPU failed to reset: ..."
         return "GPU reset failed"
-    if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded")):
+    if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded", "resetting gpu (allowing up to",
+                       "preparing to soft-reset gpu")):
         # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
         # fault (job timeout, RAS error, KFD queue-eviction failure), "GPU reset(%d) succeeded!"
         # closes it; amdgpu_do_asic_reset() and radeon_gpu_reset() print "GPU reset succeeded,
-        # trying to resume" in between. Only a recovery prints them: the trigger may be cut off
+        # trying to resume" in between. Only a recovery prints them: the trigger may be cut off.
+        # Mali kbase jm "Resetting GPU (allowing up to %d ms)", "Preparing to soft-reset GPU:
+        # Waiting (upto %d ms) for all jobs to complete soft-stop": its hang recovery
         return "GPU reset"
     return None
 

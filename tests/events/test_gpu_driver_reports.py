@@ -1,0 +1,113 @@
+"""GPU drivers' own fault, hang, job-timeout and failed-reset reports, one line each in
+the wording of the driver's format string (the source is cited beside each recogniser in
+triage/events/headers.py), and the driver messages deliberately not read as faults.
+
+Oracle: the format strings themselves (drivers/gpu/drm and the out-of-tree Mali kbase),
+as printed through dev_printk ("<driver> <device>: "), DRM_DEV_ERROR ("[drm:func
+[module]] *ERROR* "), DRM_ERROR without a device, and pr_fmt ("amdgpu: ")."""
+
+import pytest
+
+from triage.events.headers import match_header
+
+FAULTS = [
+    # (line, module, kind of report in the headline)
+    ("v3d fec00000.v3d: [drm:v3d_reset [v3d]] *ERROR* Resetting GPU for hang.", "v3d", "GPU hang"),
+    ("v3d fec00000.v3d: [drm] *ERROR* Resetting GPU for hang.", "v3d", "GPU hang"),
+    ("etnaviv-gpu 130000.gpu: recover hung GPU!", "etnaviv", "GPU hang"),
+    ("etnaviv-gpu 130000.gpu: hangcheck detected gpu lockup!", "etnaviv", "GPU hang"),
+    ("panfrost ff9a0000.gpu: gpu sched timeout, js=1, config=0x7300, status=0x58, head=0x0, tail=0x0, "
+     "sched_job=00000000a9a32ff6", "panfrost", "GPU job timeout"),
+    ("panfrost ff9a0000.gpu: GPU Fault 0x00000088 (UNKNOWN) at 0x0000000000000000", "panfrost", "GPU fault"),
+    ("panfrost ff9a0000.gpu: js fault, js=0, status=DATA_INVALID_FAULT, head=0x6d0f200, tail=0x6d0f200",
+     "panfrost", "GPU engine error"),
+    ("panfrost ff9a0000.gpu: Unhandled Page fault in AS1 at VA 0x0000000002000000", "panfrost", "GPU page fault"),
+    ("panthor fb000000.gpu: [drm] job timeout: pid=1634, comm=weston, seqno=46", "panthor", "GPU job timeout"),
+    ("[drm:lima_sched_timedout_job [lima]] *ERROR* gp job timeout", "lima", "GPU job timeout"),
+    ("[drm:lima_sched_timedout_job [lima]] *ERROR* lima job timeout", "lima", "GPU job timeout"),
+    ("lima 1c40000.gpu: mmu page fault at 0x2017c00 from bus id 0 of type read on ppmmu0", "lima", "GPU page fault"),
+    ("[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung", "i915", "GPU hang"),
+    ("i915 0000:00:02.0: Resetting chip for hang on rcs0", "i915", "GPU hang"),
+    ("i915 0000:00:02.0: [drm] Resetting chip for stopped heartbeat on rcs0", "i915", "GPU hang"),
+    ("i915 0000:00:02.0: [drm] Resetting rcs0 for preemption time out", "i915", "GPU hang"),
+    ("i915 0000:00:02.0: [drm] *ERROR* Failed to reset chip", "i915", "GPU reset failed"),
+    ("drm/i915: Resetting chip after gpu hang", "i915", "GPU hang"),
+    ("xe 0000:03:00.0: [drm] Tile0: GT0: Engine memory cat error: engine_class=vcs, logical_mask: 0x1, guc_id=2",
+     "xe", "GPU page fault"),
+    ("amdgpu: qcm fence wait loop timeout expired", "amdgpu", "GPU hang"),
+    ("kfd: the cp might be in an unrecoverable state due to an unsuccessful queues preemption", "amdgpu", "GPU hang"),
+    ("amdgpu 0000:03:00.0: amdgpu: The cp might be in an unrecoverable state due to an unsuccessful queues preemption",
+     "amdgpu", "GPU hang"),
+    ("amdgpu: sq_intr: error, se 0, data 0x80000, sh 0, priv 1, wave_id 0, simd_id 0, wgp_id 0", "amdgpu",
+     "GPU engine error"),
+    ("amdgpu 0000:65:00.0: amdgpu: MES failed to respond to msg=RESET", "amdgpu", "GPU hang"),
+    ("[drm:amdgpu_mes_reg_write_reg_wait [amdgpu]] *ERROR* MES failed to response msg=3", "amdgpu", "GPU hang"),
+    ("amdgpu 0000:65:00.0: amdgpu: Starting gfx_0.0.0 ring reset", "amdgpu", "GPU ring timeout"),
+    ("amdgpu 0000:65:00.0: amdgpu: Ring gfx_0.0.0 reset failed", "amdgpu", "GPU reset failed"),
+    ("amdgpu 0000:03:00.0: amdgpu: ASIC reset failed with error, -110 for drm dev, 0000:03:00.0", "amdgpu",
+     "GPU reset failed"),
+    ("[drm:gfx_v10_0_priv_reg_irq [amdgpu]] *ERROR* Illegal register access in command stream", "amdgpu",
+     "GPU engine error"),
+    ("[drm:amdgpu_dm_atomic_commit_tail [amdgpu]] *ERROR* Waiting for fences timed out!", "amdgpu",
+     "GPU job timeout"),
+    ("[drm:amdgpu_job_timedout] *ERROR* ring gfx timeout, signaled seq=1, emitted seq=2", "amdgpu",
+     "GPU ring timeout"),
+    ("amdgpu 0000:03:00.0: amdgpu: uncorrectable hardware error(ERREVENT_ATHUB_INTERRUPT) detected!", "amdgpu",
+     "GPU hardware error"),
+    ("radeon 0000:01:00.0: ring 0 stalled for more than 10240msec", "radeon", "GPU ring timeout"),
+    ("radeon 0000:01:00.0:   VM_CONTEXT1_PROTECTION_FAULT_ADDR   0x0001E8B4", "radeon", "GPU page fault"),
+    ("nouveau 0000:01:00.0: fifo: channel 3: killed", "nouveau", "GPU fifo fault"),
+    ("nouveau 0000:01:00.0: fifo: runlist 0: scheduled for recovery", "nouveau", "GPU fifo fault"),
+    ("nouveau 0000:01:00.0: gr: GPC0/TPC0/MP trap: global 00000004 [MULTIPLE_WARP_ERRORS] warp 000f [OOR_ADDR]",
+     "nouveau", "GPU engine trap"),
+    ("nouveau 0000:01:00.0: fb: trapped read at 00_0001e3c0 on channel 2 [1fb3a000 X[1234]] engine 00 [PGRAPH]",
+     "nouveau", "GPU page fault"),
+    ("nouveau 0000:01:00.0: Xorg[1234]: failed to idle channel 0 [Xorg[1234]]", "nouveau", "GPU hang"),
+    ("adreno 3d00000.gpu: [drm:a6xx_fault_detect_irq] *ERROR* gpu fault ring 0 fence 1a2b status 00800005 rb "
+     "0000/0000 ib1 0000000000000000/0000 ib2 0000000000000000/0000", "msm", "GPU engine error"),
+    ("msm 5000000.gpu: CP | opcode error | possible opcode=0xDEADDEAD", "msm", "GPU engine error"),
+    ("*** fault: iova=00400000, flags=0", "msm", "GPU page fault"),
+    ("[drm:vmw_fallback_wait [vmwgfx]] *ERROR* SVGA device lockup.", "vmwgfx", "GPU hang"),
+    ("mali 13000000.gpu: GPU Fault 0x00000004 (UNKNOWN) at 0x0000000000000000", "mali_kbase", "GPU fault"),
+    ("mali ffe40000.gpu: Resetting GPU (allowing up to 500 ms)", "mali_kbase", "GPU reset"),
+]
+
+
+@pytest.mark.parametrize("line,module,what", FAULTS, ids=[f[0][:48] for f in FAULTS])
+def test_gpu_driver_report_is_a_gpu_fault_of_the_driver(line, module, what):
+    h = match_header(line)
+    assert h is not None and h.kind == "gpu_fault", line
+    assert h.fields["module"] == module
+    assert h.headline == f"{module}: {what}"
+
+
+NOT_FAULTS = [
+    # the drm core's display timeouts: no GPU job lost, no reset (decided in headers.py)
+    "[drm:drm_atomic_helper_wait_for_flip_done [drm_kms_helper]] *ERROR* [CRTC:62:crtc-0] flip_done timed out",
+    "[drm:drm_atomic_helper_wait_for_dependencies [drm_kms_helper]] *ERROR* [CRTC:62:crtc-0] commit wait timed out",
+    "vc4-drm gpu: [drm] *ERROR* [CRTC:91:crtc-3] hw_done or flip_done timed out",
+    # self-tests at init/resume
+    "amdgpu 0000:03:00.0: [drm:amdgpu_ring_test_helper [amdgpu]] *ERROR* ring kiq_2.1.0 test failed (-110)",
+    "[drm:amdgpu_ib_ring_tests [amdgpu]] *ERROR* IB test failed on gfx (-110).",
+    "radeon 0000:01:00.0: radeon: ring 0 test failed (scratch(0x850C)=0xCAFEDEAD)",
+    # suspend-time resets of some ASICs, run at every suspend
+    "amdgpu 0000:03:00.0: amdgpu: MODE1 reset",
+    "amdgpu 0000:03:00.0: amdgpu: GPU mode1 reset",
+    "amdgpu 0000:03:00.0: amdgpu: BACO reset",
+    # init chatter, firmware loads, a missed interrupt, the CPU's own refused register write
+    "nouveau 0000:01:00.0: DRM: VRAM: 2048 MiB",
+    "amdgpu 0000:03:00.0: amdgpu: Fetched VBIOS from VFCT",
+    "i915 0000:00:02.0: [drm] GuC firmware i915/tgl_guc_70.bin version 70.5.1",
+    "[drm:i915_hangcheck_elapsed [i915]] *ERROR* Hangcheck timer elapsed... blt ring idle",
+    "nouveau 0000:01:00.0: bus: MMIO write of 00000002 FAULT at 13b154 [ IBUS ]",
+    "amdgpu 0000:01:00.0: IH ring buffer overflow (0x00080C10, 0x00000AD0, 0x00000C20)",
+    # a device prefix of a driver that is not a GPU driver
+    "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
+    "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",
+]
+
+
+@pytest.mark.parametrize("line", NOT_FAULTS, ids=[l[:48] for l in NOT_FAULTS])
+def test_not_a_gpu_fault(line):
+    h = match_header(line)
+    assert h is None or h.kind != "gpu_fault", (line, h)
