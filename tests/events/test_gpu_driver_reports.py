@@ -111,3 +111,35 @@ NOT_FAULTS = [
 def test_not_a_gpu_fault(line):
     h = match_header(line)
     assert h is None or h.kind != "gpu_fault", (line, h)
+
+
+NVRM = [
+    # (line, header kind, Xid number or None)
+    ("NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:00): 31, pid=1234, name=python3, Ch 00000008", "nvrm_xid", 31),
+    ("NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000", "nvrm_xid", 16),
+    ("NVRM: Xid (PCI:0000:01:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.", "nvrm_xid", 79),
+    ("NVRM: GPU at PCI:0000:01:00: GPU has fallen off the bus.", "nvrm_xid", 79),
+    ("NVRM: _issueRpcAndWait: rpcRecvPoll timedout for fn 76!", "nvrm_xid", 119),
+    ("NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0xffff:1863)", "gpu_fault", None),
+    ("NVRM: RmInitAdapter failed! (0x27:0x38:1193)", "gpu_fault", None),
+    ("NVRM: rm_init_adapter(0) failed", "gpu_fault", None),
+    ("NVRM: A GPU crash dump has been created. If possible, please run", "gpu_fault", None),
+]
+
+
+@pytest.mark.parametrize("line,kind,xid", NVRM, ids=[n[0][:48] for n in NVRM])
+def test_nvrm_reports(line, kind, xid):
+    h = match_header(line)
+    assert h is not None and h.kind == kind and h.fields["module"] == "nvidia", line
+    assert h.fields.get("xid") == xid
+
+
+@pytest.mark.parametrize("line", [
+    "NVRM: nvAssertFailedNoLog: Assertion failed: 0 @ gpu_mgr.c:296",
+    "NVRM: os_schedule: Attempted to yield the CPU while in atomic or interrupt context",
+    "NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023",
+    "NVRM: GPU at PCI:0000:01:00: GPU-9fe1319c-8dd3-44e4-2b74-de93f8b02c6a",
+    "nvidia-modeset: ERROR: GPU:0: Idling display engine timed out: 0x0000c67d:0:0:1128",
+])
+def test_nvrm_chatter_is_not_a_fault(line):
+    assert match_header(line) is None

@@ -87,7 +87,20 @@ _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
 # "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
 _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
-_XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})\): (\d{1,5})(?:, (.{0,300}))?")
+# src/nvidia/src/kernel/gpu/rc/kernel_rc.c (and the closed driver's older builds):
+# "NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s", "NVRM: Xid (PCI:...): %d, %s",
+# on a MIG GPU "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, ...", and the
+# pre-2015 "NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000"
+_XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\): "
+                    r"(\d{1,5})(?:, (.{0,300}))?")
+# RmInitAdapter() failing: the GPU could not be brought up (GSP boot, VBIOS, a GPU that does
+# not answer): "NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0x40:2028)", older
+# "NVRM: RmInitAdapter failed! (0x27:0x38:1193)", and nv.c's "rm_init_adapter failed, device
+# minor number %d" / "NVRM: rm_init_adapter(%d) failed"
+_NV_INIT_FAIL = lazy_compile(r"NVRM: (?:GPU [0-9a-fA-F:.]{1,20}: )?(?:RmInitAdapter failed|rm_init_adapter(?:\(\d{1,3}\))? failed)")
+# The GSP RPC timeout before _kgspLogXid119 existed (r525-r535 rpc.c _issueRpcAndWait):
+# "NVRM: _issueRpcAndWait: rpcRecvPoll timedout for fn %d!", the Xid 119 condition
+_NV_RPC_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_issueRpcAndWait: rpcRecvPoll timedout for fn (\d{1,5})")
 # The banner NVIDIA's driver prints when an RPC to the GPU's GSP firmware times out, the
 # Xid 119 report (src/nvidia/src/kernel/gpu/gsp/kernel_gsp.c, _kgspLogXid119 and, in later
 # releases, _kgspLogRpcTimeout: "***...*** GSP Timeout ***...***"), also when the poster's
@@ -534,6 +547,15 @@ def _match_gpu(text: str) -> Optional[Header]:
         if m or "fallen off the bus" in text:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
+        m = _NV_RPC_TIMEOUT.match(text)
+        if m:
+            return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": text[6:300], "module": "nvidia"})
+        if _NV_INIT_FAIL.match(text):
+            return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300]})
+        if text.startswith("NVRM: A GPU crash dump has been created"):
+            # the resman's crash record (rcdb), written only after a GPU error it could not
+            # recover in place (fallen off the bus, GSP error, an RC error): the Xid line may be cut
+            return Header("gpu_fault", "nvidia: GPU crash dump", {"module": "nvidia", "detail": text[6:300]})
         return None
     if text.startswith("nvgpu: "):
         m = _NVGPU_LOG.match(text)
