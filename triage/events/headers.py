@@ -59,11 +59,16 @@ _SANITIZER = lazy_compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: 
 _UBSAN = lazy_compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = lazy_compile(r"Kernel panic - not syncing:? ?(.{0,400})")
 _OOM_INVOKED = lazy_compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?,(?: nodemask=[^,]{0,100},)? order=(-?\d{1,3})(?:, oom_score_adj=(-?\d{1,6}))?")
-_OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or sacrifice child")
+# mm/oom_kill.c oom_kill_process(), the selection line: 2.6.36-5.0 "%s: Kill process %d (%s)
+# score %u or sacrifice child"; 2.6.32-2.6.35 "%s: kill process %d (%s) score %li or a child"
+# (message "Out of memory", "Memory cgroup out of memory", "Out of memory
+# (oom_kill_allocating_task)")
+_OOM_INVOKED_26 = lazy_compile(r"oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16}), order=(-?\d{1,3})")
+_OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
-_OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? total-vm:" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+_OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
 # The victim line with its sizes cut off (by the poster, a pager or the terminal width):
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
@@ -74,7 +79,9 @@ _OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: 
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
-_OOM_REAPER = lazy_compile(r"oom_reaper: reaped process (\d{1,10}) \((.{0,64}?)\)")
+# oom_reap_task(): "oom_reaper: reaped process %d (%s), now anon-rss:%lukB, ..." and, when the
+# victim's mm could not be reaped, "oom_reaper: unable to reap pid:%d (%s)" (4.6+)
+_OOM_REAPER = lazy_compile(r"oom_reaper: (?:reaped process |unable to reap pid:)(\d{1,10}) \((.{0,64}?)\)")
 # "%s: page allocation failure: order:%u, mode:%#x(%pGg)"; 2.6 kernels wrote
 # "%s: page allocation failure. order:%d, mode:0x%x" (mm/page_alloc.c, 2.6.x)
 # 2.4 mm/page_alloc.c: "__alloc_pages: %u-order allocation failed (gfp=0x%x/%i)"
@@ -457,6 +464,11 @@ def _kb(text: str) -> int:
 
 
 def _match_memory(text: str) -> Optional[Header]:
+    if text.startswith("oom-killer: gfp_mask="):
+        # 2.6.9-2.6.18 out_of_memory() named no task: "oom-killer: gfp_mask=0x%x, order=%d"
+        m = _OOM_INVOKED_26.match(text)
+        f = {"gfp_mask": m.group(1), "order": int(m.group(2))} if m else {}
+        return Header("oom_invoked", "invoked oom-killer", f)
     if " invoked oom-killer: " in text:
         m = _OOM_INVOKED.match(text)
         f: Dict[str, Any] = {}
@@ -465,7 +477,7 @@ def _match_memory(text: str) -> Optional[Header]:
             if m.group(5) is not None:
                 f["oom_score_adj"] = int(m.group(5))
         return Header("oom_invoked", "invoked oom-killer", f)
-    if "of memory" in text and ("Kill process" in text or "Killed process" in text):
+    if "of memory" in text and ("Kill process" in text or "kill process" in text or "Killed process" in text):
         m = _OOM_KILL_OLD.match(text)
         if m:
             return Header("oom_kill", "Out of memory: Kill process",
@@ -496,7 +508,7 @@ def _match_memory(text: str) -> Optional[Header]:
         for km in _KV.finditer(text[len("oom-kill:"):]):
             f[km.group(1)] = km.group(2)
         return Header("oom_summary", "oom-kill", f, secondary=True)
-    if text.startswith("oom_reaper: reaped process"):
+    if text.startswith(("oom_reaper: reaped process", "oom_reaper: unable to reap pid:")):
         m = _OOM_REAPER.match(text)
         f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
         return Header("oom_reaper", "oom_reaper", f)
@@ -980,7 +992,8 @@ def _anywhere(text: str) -> Optional[Header]:
         return Header("mce", "Machine check", {"detail": text[:200]})
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
-    hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text) else None
+    hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
+                                  or "kill process" in text) else None
     if hit:
         return hit
     return _match_gpu(text)

@@ -68,7 +68,10 @@ _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call 
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
-_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup stats for ", "Task in /")
+# mem_cgroup_print_oom_meminfo(): "memory: usage %llukB, limit %llukB, failcnt %lu", then
+# "memory+swap: usage ..." and "kmem: usage ..." (cgroup v1) or "swap: usage ..." (v2).
+_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "swap: usage ", "kmem: usage ",
+                     "Memory cgroup stats for ", "Task in /")
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
@@ -372,6 +375,11 @@ class LogParser:
             # (dump_oom_summary) only for the victim it is about to kill, so the line
             # alone is an OOM kill of task=/pid=
             hdr = _summary_kill(hdr)
+        if hdr.kind == "oom_reaper" and self._recent("oom_kill", ctx) is None \
+                and self._recent("oom_invoked", ctx) is None:
+            # the reaper frees only the memory of a task the OOM killer chose (oom_kill_process,
+            # or a dying task it picked over a kill): its line alone is that OOM kill
+            hdr = Header("oom_kill", "oom_reaper", dict(hdr.fields, reaper_only=True))
         if hdr.fields.get("no_killable"):
             prev = self._recent("oom_invoked", ctx)
             if prev is not None and prev.fields.get("memcg"):
