@@ -37,6 +37,9 @@ _NULL_OLD = lazy_compile(r"BUG: unable to handle kernel NULL pointer dereference
 _PAGING_OLD = lazy_compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
 _NULL_NEW = lazy_compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
 _PAGING_NEW = lazy_compile(r"BUG: unable to handle page fault for address: (\S{1,40})")
+_PPC_AT = lazy_compile(r" at (0x[0-9a-fA-F]{1,16})\b")
+_PPC_OLD_UNABLE = lazy_compile(r"Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault)"
+                               r" at address (0x[0-9a-fA-F]{1,16})")
 _ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
 _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
@@ -266,8 +269,19 @@ def _match_bug(text: str) -> Optional[Header]:
     if text.startswith(("BUG: bad unlock balance", "BUG: held lock freed")):
         what = "bad unlock balance" if "unlock" in text[:30] else "held lock freed"
         return Header("lockdep", "BUG: " + what, {})
+    if text.startswith("BUG: Kernel NULL pointer dereference"):
+        # powerpc 5.x bad_kernel_fault/__bad_page_fault: "BUG: Kernel NULL pointer dereference on
+        # %s at 0x%08lx" (read/write), and "... dereference at 0x%08lx" for an instruction fetch
+        m = _PPC_AT.search(text)
+        return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: Unable to handle kernel"):
-        return Header("paging_fault", "BUG: unable to handle kernel paging request", {"what": text[29:80]})
+        # powerpc 5.x: "BUG: Unable to handle kernel data access on %s at 0x%08lx" (the address
+        # is at least PAGE_SIZE there, but below mmap_min_addr it is still NULL plus an offset)
+        m = _PPC_AT.search(text)
+        if m and is_near_null(_addr(m.group(1))):
+            return _paging(_addr(m.group(1)))
+        return Header("paging_fault", "BUG: unable to handle kernel paging request",
+                      {"what": text[29:80], "address": _addr(m.group(1)) if m else None})
     if text.startswith("BUG: Bad rss-counter state"):
         return Header("kernel_bug_other", "BUG: Bad rss-counter state", {})
     if text.startswith("BUG: TASK stack guard page was hit"):
@@ -861,8 +875,21 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             m = _ARM_UNABLE.match(text)
             if m and m.group(1).startswith("NULL"):
                 return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(2))})
+            if m is None:
+                # powerpc before 5.x (bad_page_fault): "Unable to handle kernel paging request for
+                # data at address 0x%08lx", with no NULL wording of its own
+                m2 = _PPC_OLD_UNABLE.match(text)
+                if m2:
+                    return _paging(_addr(m2.group(1)))
+            addr = _addr(m.group(2)) if m else None
+            if is_near_null(addr):
+                # arm/arm64 __do_kernel_fault() says "NULL pointer dereference" only below
+                # PAGE_SIZE; an address up to mmap_min_addr (NEAR_NULL_LIMIT) is "paging
+                # request", yet only NULL plus a structure offset reaches it, as on x86
+                return Header("null_deref", "BUG: kernel NULL pointer dereference",
+                              {"address": addr, "near_null": True, "what": m.group(1) if m else None})
             return Header("paging_fault", "BUG: unable to handle kernel paging request",
-                          {"address": _addr(m.group(2)) if m else None, "what": m.group(1) if m else None})
+                          {"address": addr, "what": m.group(1) if m else None})
         if text.startswith("UBSAN: "):
             m = _UBSAN.match(text)
             what = m.group(1).strip() if m else "corrupted"

@@ -1,0 +1,37 @@
+"""A kernel fault address below mmap_min_addr (NEAR_NULL_LIMIT, 65536) is a NULL dereference
+whatever the architecture's wording: arm/arm64 __do_kernel_fault() says "NULL pointer
+dereference" only below PAGE_SIZE and "paging request" above it; powerpc before 5.x has
+no NULL wording at all; powerpc 5.x says "Kernel NULL pointer dereference on %s at 0x%08lx".
+Above the limit the same lines stay paging faults (negative cases)."""
+
+import pytest
+
+from triage.events.headers import match_header
+
+NEAR_NULL = [
+    ("Unable to handle kernel paging request at virtual address 00000000000000a8", 0xa8),
+    ("Unable to handle kernel paging request at virtual address 00001008", 0x1008),
+    ("Unable to handle kernel access to user memory outside uaccess routines at virtual address 0000000000001008",
+     0x1008),
+    ("Unable to handle kernel paging request for data at address 0x00000010", 0x10),
+    ("BUG: Unable to handle kernel data access on read at 0x00000010", 0x10),
+    ("BUG: Kernel NULL pointer dereference on read at 0x00000010", 0x10),
+    ("BUG: Kernel NULL pointer dereference on write at 0x00000000", 0),
+]
+
+
+@pytest.mark.parametrize("line,addr", NEAR_NULL, ids=[n[0][:50] for n in NEAR_NULL])
+def test_near_null_fault_is_a_null_deref(line, addr):
+    h = match_header(line)
+    assert h is not None and h.kind == "null_deref" and h.fields["address"] == addr
+
+
+@pytest.mark.parametrize("line", [
+    "Unable to handle kernel paging request at virtual address 0000000000010008",
+    "Unable to handle kernel paging request at virtual address ffff800012345678",
+    "Unable to handle kernel paging request for data at address 0xc0000000deadbeef",
+    "BUG: Unable to handle kernel data access on write at 0xc00000000badbeef",
+])
+def test_far_fault_stays_a_paging_fault(line):
+    h = match_header(line)
+    assert h is not None and h.kind == "paging_fault"
