@@ -70,6 +70,26 @@ FAULTS = [
     ("[drm:vmw_fallback_wait [vmwgfx]] *ERROR* SVGA device lockup.", "vmwgfx", "GPU hang"),
     ("mali 13000000.gpu: GPU Fault 0x00000004 (UNKNOWN) at 0x0000000000000000", "mali_kbase", "GPU fault"),
     ("mali ffe40000.gpu: Resetting GPU (allowing up to 500 ms)", "mali_kbase", "GPU reset"),
+    ("amdgpu 0000:09:00.0: amdgpu: SMU: I'm not done with your previous command: SMN_C2PMSG_66:0x00000028 "
+     "SMN_C2PMSG_82:0x00000000", "amdgpu", "GPU hang"),
+    ("[drm] GPU recovery disabled.", "amdgpu", "GPU hang"),
+    ("amdgpu 0000:03:00.0: amdgpu: Dumping IP State", "amdgpu", "GPU hang"),
+    ("amdgpu 0000:03:00.0: amdgpu:   in page starting at address 0x00007f1c00000000 from client 0x1b (UTCL2)",
+     "amdgpu", "GPU page fault"),
+    ("amdgpu 0000:03:00.0: amdgpu: \t Faulty UTCL2 client ID: CPC (0x5)", "amdgpu", "GPU page fault"),
+    ("radeon 0000:01:00.0: VM fault (0x04, vmid 1) at page 123, read from 'TC0' (0x54433000) (72)", "radeon",
+     "GPU page fault"),
+    ("[drm:adreno_idle [msm]] *ERROR* 5.0.9.0: timeout waiting to drain ringbuffer 0 rptr/wptr = 32C/C", "msm",
+     "GPU hang"),
+    ("[drm:a5xx_idle [msm]] *ERROR* A530: timeout waiting for GPU to idle: status 00000001 irq 00000000", "msm",
+     "GPU hang"),
+    ("nouveau 0000:01:00.0: Xorg[1234]: channel 2 killed!", "nouveau", "GPU hang"),
+    ("nouveau 0000:01:00.0: gr: 00000030 [ILLEGAL_MTHD ILLEGAL_CLASS] ch 2 [003f7a2000 Xorg[1234]] subc 0 "
+     "class 0000 mthd 0000 data 00000000", "nouveau", "GPU engine error"),
+    ("nouveau 0000:01:00.0: gsp: Xid:13 Graphics Exception: ESR 0x404490=0x80000002", "nouveau", "GPU engine error"),
+    ("i915 0000:00:02.0: [drm] *ERROR* GPU hanging too fast, declaring wedged!", "i915", "GPU hang"),
+    ("xe 0000:03:00.0: [drm] *ERROR* CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", "xe", "GPU hang"),
+    ("i915 0000:00:02.0: [drm] rcs0 heartbeat {seqno:5:1234, prio:2147483646} not ticking", "i915", "GPU hang"),
 ]
 
 
@@ -101,6 +121,13 @@ NOT_FAULTS = [
     "[drm:i915_hangcheck_elapsed [i915]] *ERROR* Hangcheck timer elapsed... blt ring idle",
     "nouveau 0000:01:00.0: bus: MMIO write of 00000002 FAULT at 13b154 [ IBUS ]",
     "amdgpu 0000:01:00.0: IH ring buffer overflow (0x00080C10, 0x00000AD0, 0x00000C20)",
+    # display-side errors: FIFO underruns, vblank-evasion misses, a DPU frame-done timeout,
+    # a missed fence interrupt caught by the fallback timer; an unhandled gr interrupt
+    "i915 0000:00:02.0: [drm] *ERROR* CPU pipe A FIFO underrun",
+    "[drm:intel_pipe_update_end [i915]] *ERROR* Atomic update failure on pipe A (start=1 end=2) time 1 us",
+    "msm_dpu ae01000.display-controller: [drm:dpu_encoder_frame_done_timeout:2398] [dpu error]enc33 frame done timeout",
+    "[drm] Fence fallback timer expired on ring gfx",
+    "nouveau 0000:01:00.0: gr: intr 00000040",
     # a device prefix of a driver that is not a GPU driver
     "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
     "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",

@@ -128,6 +128,7 @@ _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 # DRM_DEV_ERROR()/drm_err() after the device prefix: "[drm:v3d_reset [v3d]] *ERROR* ",
 # "[drm] *ERROR* ", "*ERROR* " (drm_print.c __drm_dev_printk / __drm_printk)
 _DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
+_NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
 _GPU_FAULT_0X = lazy_compile(r"(?:^|\W)gpu fault 0x")
 # NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
 # macro, not dev_printk: os/linux/log.c LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s\n" (device
@@ -622,6 +623,9 @@ def _match_gpu(text: str) -> Optional[Header]:
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith("[drm] GPU recovery disabled"):
+        # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
+        return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
     if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
         return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
@@ -706,7 +710,12 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
             or "gpu crash dump saved" in low or "failed to idle channel" in low
             or "cp might be in an unrecoverable state" in low or "qcm fence wait loop timeout" in low
             or "queue preemption time out" in low or "mes failed to respon" in low
-            or "pgraph tlb flush idle timeout" in low):
+            or "pgraph tlb flush idle timeout" in low or "gpu recovery disabled" in low
+            or low.startswith(("dumping ip state", "smu: i'm not done with your previous command", "smu: no response"))
+            or "wedged" in low or ("heartbeat" in low and "not ticking" in low)
+            or "timeout waiting to drain ringbuffer" in low or "timeout waiting for gpu to idle" in low
+            or "timeout waiting for gmu" in low
+            or _NOUVEAU_CHAN_KILLED.search(low)):
         # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
         # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"; vmwgfx_fence/irq.c
         # "SVGA device lockup."; i915 intel_reset.c "Resetting chip for %s" (reason "hang on %s",
@@ -720,7 +729,17 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         # unsuccessful queues preemption", amdkfd_fence_wait_timeout "qcm fence wait loop timeout
         # expired", kfd_mqd_manager "HIQ MQD's queue_doorbell_id0 is not 0, Queue preemption time
         # out"; amdgpu_mes.c/mes_v11_0.c "MES failed to response msg=%d" / "MES failed to respond
-        # to msg=%s" (the GPU's scheduler firmware hung)
+        # to msg=%s" (the GPU's scheduler firmware hung); amdgpu_device_should_recover_gpu "GPU
+        # recovery disabled." (asked only by the timeout/RAS/KFD hang paths); amdgpu_job_timedout
+        # (6.10+) "Dumping IP State"; smu_cmn.c __smu_cmn_reg_print_error "SMU: I'm not done with
+        # your previous command: SMN_C2PMSG_66:0x%08X ..." and "SMU: No response msg_reg: ..."
+        # (the GPU's power-management firmware stopped answering); i915 "GPU hanging too fast,
+        # declaring wedged!", "Failed to idle engines, declaring wedged!", xe_device_declare_wedged
+        # "CRITICAL: Xe has declared device %s as wedged."; intel_engine_heartbeat.c "%s heartbeat
+        # {seqno:...} not ticking"; msm adreno_gpu.c adreno_idle "%s: timeout waiting to drain
+        # ringbuffer %d rptr/wptr = %X/%X", a5xx/a6xx_idle "%s: timeout waiting for GPU to idle:
+        # status ...", a6xx_gmu.c "Timeout waiting for GMU OOB set %s: 0x%x"; nouveau_chan.c
+        # nouveau_channel_killed "channel %d killed!" (after the client name)
         return "GPU hang"
     if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
                        # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
@@ -736,6 +755,11 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
             # GPU VM fault: the report's tail still says what it was when its first line is cut;
             # gmc_v6-v8 / radeon cik/si/evergreen "  VM_CONTEXT1_PROTECTION_FAULT_ADDR   0x%08X"
             or "vm_l2_protection_fault_status:" in low or "vm_context1_protection_fault" in low
+            # the other lines only a VM-fault report prints: gmc_v9/v10+ "  in page starting at
+            # address 0x%016llx from IH client 0x%x (%s)" (older "from client %d"), gfxhub_v2+
+            # "\t Faulty UTCL2 client ID: %s (0x%x)"; radeon/amdgpu cik_vm_decode_fault
+            # "VM fault (0x%02x, vmid %d) at page %u, %s from '%s' (0x%08x) (%d)"
+            or low.startswith(("in page starting at address", "faulty utcl2 client id", "vm fault (0x"))
             # v3d_irq.c "MMU error from client %s (%d) at 0x%llx%s%s%s"; nvkm nv50_fb_intr
             # "trapped %s at %02x_%08x ch %d ..."; xe_guc_submit.c "Engine memory cat error:
             # engine_class=%s, ..."; Mali kbase "GPU bus fault in AS%d at 0x%016llx"
@@ -746,6 +770,13 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
     if "gr: trap" in low or (low.startswith("gr: ") and " trap:" in low):
         # nvkm gr nv50/gf100: "TRAP ch %d [%s] ...", gf100_gr_trap_mp "GPC%d/TPC%d/MP trap: global ..."
         return "GPU engine trap"
+    if low.startswith("gr: ") and ("[illegal_" in low or " illegal_" in low or "data_error" in low) \
+            or low.startswith(("gsp: xid:", "gsp: rc engn:")):
+        # nvkm gf100_gr_intr's catch-all "%08x [%s] ch %d [%010llx %s] subc %d class %04x mthd %04x
+        # data %08x", the bracket naming the error bits (ILLEGAL_MTHD, ILLEGAL_CLASS, DATA_ERROR);
+        # nvkm r535 GSP-RM: r535_gsp_msg_os_error_log "Xid:%d %s" and r535_gsp_msg_rc_triggered
+        # "rc engn:%08x chid:%d type:%d scope:%d part:%d" (the GSP's robust-channel recovery)
+        return "GPU engine error"
     if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")) \
             or low.startswith(("illegal register access in command stream", "illegal instruction in command stream",
                                "sq_intr: error", "cp | ", "cp illegal instruction", "rbbm | ", "js fault,",
