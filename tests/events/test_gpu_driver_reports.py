@@ -151,6 +151,12 @@ NVRM = [
     ("NVRM: RmInitAdapter failed! (0x27:0x38:1193)", "gpu_fault", None),
     ("NVRM: rm_init_adapter(0) failed", "gpu_fault", None),
     ("NVRM: A GPU crash dump has been created. If possible, please run", "gpu_fault", None),
+    ("NVRM: Xid (PCI:0000:02:00): 154, GPU recovery action changed from 0x0 (None) to 0x2 (Node Reboot Required)",
+     "nvrm_xid", 154),
+    ("NVRM: GPU0 nvAssertOkFailedNoLog: Assertion failed: GPU lost from the bus [NV_ERR_GPU_IS_LOST] (0x0000000F) "
+     "returned from status @ kernel_gsp.c:123", "nvrm_xid", 79),
+    ("NVRM: nvGpuOpsReportFatalError: uvm encountered global fatal error 0x60, requiring os reboot to recover.",
+     "gpu_fault", None),
 ]
 
 

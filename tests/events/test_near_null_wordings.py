@@ -35,3 +35,12 @@ def test_near_null_fault_is_a_null_deref(line, addr):
 def test_far_fault_stays_a_paging_fault(line):
     h = match_header(line)
     assert h is not None and h.kind == "paging_fault"
+
+
+def test_kasan_null_ptr_deref_range_gives_the_address():
+    # mm/kasan/report.c kasan_non_canonical_hook(): the GPF's pointer before KASAN's shadow arithmetic
+    h = match_header("KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]")
+    assert h is not None and h.kind == "gpf" and h.secondary
+    assert h.fields["kasan_range"] == "null-ptr-deref" and h.fields["address"] == 0x10
+    h = match_header("KASAN: maybe wild-memory-access in range [0x0003088000000010-0x0003088000000017]")
+    assert h is not None and h.fields["kasan_range"] == "maybe wild-memory-access" and "address" not in h.fields

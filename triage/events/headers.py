@@ -129,6 +129,8 @@ _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 # "[drm] *ERROR* ", "*ERROR* " (drm_print.c __drm_dev_printk / __drm_printk)
 _DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
 _NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
+_KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
+                            r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
 _GPU_FAULT_0X = lazy_compile(r"(?:^|\W)gpu fault 0x")
 # NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
 # macro, not dev_printk: os/linux/log.c LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s\n" (device
@@ -571,7 +573,9 @@ def _match_gpu(text: str) -> Optional[Header]:
         if "GSP Timeout" in text and _NV_GSP_TIMEOUT.match(text):
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": "GSP Timeout", "module": "nvidia"})
         m = _NV_BUS.match(text)
-        if m or "fallen off the bus" in text:
+        if m or "fallen off the bus" in text or "NV_ERR_GPU_IS_LOST" in text or "GPU lost from the bus" in text:
+            # NV_ERR_GPU_IS_LOST's own text is "GPU lost from the bus" (nvstatuscodes.h): the resman's
+            # status and assertion lines carry it when the GPU no longer answers, the Xid 79 condition
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
         m = _NV_RPC_TIMEOUT.match(text)
@@ -579,6 +583,10 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": text[6:300], "module": "nvidia"})
         if _NV_INIT_FAIL.match(text):
             return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300]})
+        if "uvm encountered global fatal error" in text:
+            # nv_gpu_ops.c nvGpuOpsReportFatalError "uvm encountered global fatal error 0x%x, requiring
+            # os reboot to recover.": the GPU's memory manager gave up (with Xid 154 on recent drivers)
+            return Header("gpu_fault", "nvidia: UVM fatal error", {"module": "nvidia", "detail": text[6:300]})
         if text.startswith("NVRM: A GPU crash dump has been created"):
             # the resman's crash record (rcdb), written only after a GPU error it could not
             # recover in place (fallen off the bus, GSP error, an RC error): the Xid line may be cut
@@ -867,6 +875,17 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _kbug(text)
         if text.startswith("Kernel panic"):
             return _match_panic(text)
+        if text.startswith("KASAN: ") and " in range [" in text:
+            # mm/kasan/report.c kasan_non_canonical_hook(), called by x86's GPF handler only:
+            # "KASAN: null-ptr-deref in range [0x%016lx-0x%016lx]" (also "maybe wild-memory-access",
+            # "probably user-memory-access"): the pointer the code used, before KASAN's shadow
+            # arithmetic made it non-canonical. A null-ptr-deref range is NULL plus an offset.
+            m = _KASAN_RANGE.match(text)
+            if m:
+                f: Dict[str, Any] = {"kasan_range": m.group(1)}
+                if m.group(1) == "null-ptr-deref":
+                    f["address"] = int(m.group(2), 16)
+                return Header("gpf", "general protection fault", f, secondary=True)
         return None
     if c == "k":
         if text.startswith("kernel BUG at "):
