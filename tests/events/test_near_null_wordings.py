@@ -44,3 +44,32 @@ def test_kasan_null_ptr_deref_range_gives_the_address():
     assert h.fields["kasan_range"] == "null-ptr-deref" and h.fields["address"] == 0x10
     h = match_header("KASAN: maybe wild-memory-access in range [0x0003088000000010-0x0003088000000017]")
     assert h is not None and h.fields["kasan_range"] == "maybe wild-memory-access" and "address" not in h.fields
+
+
+def _verdict(lines):
+    from triage.analysis import analyze_lines
+    return analyze_lines([f"[    1.{i:06d}] {l}" for i, l in enumerate(lines)]).verdict
+
+
+@pytest.mark.parametrize("pte", [
+    "[0000000000000010] user address but active_mm is swapper",      # arm64 show_pte()
+    "[00000010] *pgd=00000000",                                        # arm32 show_pte()
+])
+def test_show_pte_before_the_die_line_gives_the_address(pte):
+    # the "Unable to handle" line cut off: show_pte() printed the address before die()
+    v = _verdict(["pgd = c0004000", pte, "Internal error: Oops: 5 [#1] SMP ARM",
+                  "PC is at lima_sched_run_job+0x2c/0x90 [lima]"] if "*pgd" in pte else
+                 [pte, "Internal error: Oops: 96000005 [#1] PREEMPT SMP", "pc : panfrost_job_run+0x2c/0x90 [panfrost]"])
+    assert v.category == "gpu_null_deref"
+
+
+def test_show_pte_of_a_kernel_address_stays_a_paging_fault():
+    v = _verdict(["[ffff800012345678] pgd=0000000000000000", "Internal error: Oops: 96000005 [#1] PREEMPT SMP",
+                  "pc : panfrost_job_run+0x2c/0x90 [panfrost]"])
+    assert v.category == "gpu_fault"
+
+
+def test_x86_ip_line_opens_a_headerless_page_fault():
+    # 2.6-4.x show_fault_oops(): "IP: [<addr>] func" right after the cut "BUG: unable to handle" line
+    v = _verdict(["IP: [<ffffffffc0a1b2c4>] amdgpu_vm_bo_update+0x2c/0x90 [amdgpu]", "PGD 0 ", "Oops: 0000 [#1] SMP"])
+    assert v.category == "gpu_fault" and v.culprit.module == "amdgpu"
