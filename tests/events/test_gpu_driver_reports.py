@@ -70,6 +70,14 @@ FAULTS = [
     ("[drm:vmw_fallback_wait [vmwgfx]] *ERROR* SVGA device lockup.", "vmwgfx", "GPU hang"),
     ("mali 13000000.gpu: GPU Fault 0x00000004 (UNKNOWN) at 0x0000000000000000", "mali_kbase", "GPU fault"),
     ("mali ffe40000.gpu: Resetting GPU (allowing up to 500 ms)", "mali_kbase", "GPU reset"),
+    ("amdgpu 0000:62:00.0: amdgpu: Mode2 reset failed!", "amdgpu", "GPU reset failed"),
+    ("i915 0000:00:02.0: [drm] *ERROR* rcs0 reset request timed out: {request: 00000001, RESET_CTL: 00000001}",
+     "i915", "GPU reset failed"),
+    ("i915 0000:00:02.0: [drm] *ERROR* GT0: GUC: Engine reset failed on 0:0 (rcs0) because 0x00000000", "i915",
+     "GPU reset failed"),
+    ("etnaviv-gpu 130000.gpu: GPU failed to reset: FE not idle, 3D not idle, 2D not idle", "etnaviv",
+     "GPU reset failed"),
+    ("panfrost ff9a0000.gpu: gpu soft reset timed out", "panfrost", "GPU reset failed"),
     ("amdgpu 0000:09:00.0: amdgpu: SMU: I'm not done with your previous command: SMN_C2PMSG_66:0x00000028 "
      "SMN_C2PMSG_82:0x00000000", "amdgpu", "GPU hang"),
     ("[drm] GPU recovery disabled.", "amdgpu", "GPU hang"),
@@ -128,6 +136,9 @@ NOT_FAULTS = [
     "msm_dpu ae01000.display-controller: [drm:dpu_encoder_frame_done_timeout:2398] [dpu error]enc33 frame done timeout",
     "[drm] Fence fallback timer expired on ring gfx",
     "nouveau 0000:01:00.0: gr: intr 00000040",
+    # a failed reset of something that is not the GPU's recovery
+    "i915 0000:00:02.0: [drm] *ERROR* Failed to reset DDI PHY A",
+    "amdgpu 0000:03:00.0: amdgpu: failed to reset connector HDMI-A-1 link",
     # a device prefix of a driver that is not a GPU driver
     "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
     "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",

@@ -128,6 +128,10 @@ _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 # DRM_DEV_ERROR()/drm_err() after the device prefix: "[drm:v3d_reset [v3d]] *ERROR* ",
 # "[drm] *ERROR* ", "*ERROR* " (drm_print.c __drm_dev_printk / __drm_printk)
 _DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
+# What a failed reset must be a reset of to be the GPU's recovery failing (not a display
+# PHY's, a connector's or an audio codec's)
+_RESET_OF_GPU = ("gpu", "asic", "chip", "engine", "ring", "mode1", "mode2", "baco", "soft reset", "via mes", "pipe reset",
+                 "queue", "reset request")
 _NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
 _KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
                             r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
@@ -814,7 +818,8 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
     if low.startswith("gpu softreset: "):
         # radeon r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X": resetting a hung GPU
         return "GPU reset"
-    if ("reset" in low and ("fail" in low or "timed out" in low)) or "gpu recovery failed" in low:
+    if ("reset" in low and ("fail" in low or "timed out" in low)
+            and any(w in low for w in _RESET_OF_GPU)) or "gpu recovery failed" in low:
         # amdgpu_device_gpu_recover "GPU reset(%d) failed", "ASIC reset failed with error, %d for
         # drm dev, %s", amdgpu_job_timedout "Ring %s reset failed", mes "reset via MES failed";
         # i915 intel_reset.c "Failed to reset chip", "%s reset request timed out: {...}",
