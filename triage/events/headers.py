@@ -705,7 +705,8 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         return "GPU ring timeout"
     if low.startswith(("timedout job:", "engine reset: engine_class=", "gpu sched timeout", "job timeout")) \
             or " job timeout" in low or "waiting for fences timed out" in low or "ctxsw timeout" in low \
-            or "progress_timer timeout" in low or low.startswith("js: job hard-stopped"):
+            or "progress_timer timeout" in low or low.startswith("js: job hard-stopped") \
+            or low.startswith("cdma_timeout_handler: timeout:"):
         # xe_guc_submit.c: "Timedout job: seqno=%u, lrc_seqno=%u, guc_id=%d, flags=0x%lx in %s [%d]"
         # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ");
         # panfrost_job.c panfrost_job_timedout "gpu sched timeout, js=%d, config=0x%x, ...";
@@ -714,7 +715,9 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         # amdgpu_dm.c amdgpu_dm_atomic_commit_tail/commit_planes "Waiting for fences timed out!"
         # (the render fences of a frame never signalled: the GPU did not finish it);
         # nvgpu "fifo sched ctxsw timeout error"; Mali kbase CSF "Iterator PROGRESS_TIMER timeout
-        # notification received for group %u ..." and JM "JS: Job Hard-Stopped (took more than ...)"
+        # notification received for group %u ..." and JM "JS: Job Hard-Stopped (took more than ...)";
+        # host1x hw/cdma_hw.c cdma_timeout_handler "%s: timeout: %u (%s), HW thresh %d, done %d"
+        # (a Tegra engine's channel job did not reach its syncpoint)
         return "GPU job timeout"
     if ("gpu hang" in low or "gpu lockup" in low or "device lockup" in low or "hangcheck recover" in low
             or (" hung" in low and ("gpu" in low or "hangcheck" in low)) or " for hang" in low
