@@ -12,7 +12,8 @@ def test_builtin_driver_prefixes():
     for fn, drv in (("vc4_hvs_atomic_flush", "vc4"), ("v3d_job_free", "v3d"), ("virtio_gpu_dequeue_ctrl_func",
                     "virtio_gpu"), ("qxl_release_free", "qxl"), ("ast_primary_plane_helper_atomic_update", "ast"),
                     ("vmw_bo_pin_reserved", "vmwgfx"), ("lima_sched_run_job", "lima"),
-                    ("panfrost_job_run", "panfrost"), ("panthor_sched_tick", "panthor")):
+                    ("panfrost_job_run", "panfrost"), ("panthor_sched_tick", "panthor"),
+                    ("kgsl_mmu_map", "msm_kgsl")):
         assert rules.builtin_gpu_driver(fn) == drv, fn
 
 
@@ -58,3 +59,11 @@ def test_core_oops_is_not_blamed_on_a_gpu():
     v = analyze_lines(_oops("vmw_steal_time")).verdict
     assert v.category == "null_deref"
     assert v.culprit.module in (None, "")
+
+
+def test_vendor_tree_gpu_modules_are_gpu():
+    from triage.diagnosis.gpu import builtin_knowledge
+    k = builtin_knowledge()
+    for mod in ("mali", "pvrsrvkm", "galcore", "msm_kgsl", "asahi", "powervr"):
+        assert k.is_gpu_module(mod), mod
+    assert not k.is_gpu_module("mali_dp_x") and not k.is_gpu_module("xfs")

@@ -78,6 +78,8 @@ FAULTS = [
     ("etnaviv-gpu 130000.gpu: GPU failed to reset: FE not idle, 3D not idle, 2D not idle", "etnaviv",
      "GPU reset failed"),
     ("panfrost ff9a0000.gpu: gpu soft reset timed out", "panfrost", "GPU reset failed"),
+    ("kgsl kgsl-3d0: |kgsl_iommu_fault_handler| GPU PAGE FAULT: addr = 7F3C0000 pid= 1234 name=com.example",
+     "msm_kgsl", "GPU page fault"),
     ("tegra-host1x 50000000.host1x: cdma_timeout_handler: timeout: 15 (15340000.vic), HW thresh 1200, done 1199",
      "host1x", "GPU job timeout"),
     ("amdgpu 0000:09:00.0: amdgpu: SMU: I'm not done with your previous command: SMN_C2PMSG_66:0x00000028 "
