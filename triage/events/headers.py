@@ -635,6 +635,11 @@ def _match_gpu(text: str) -> Optional[Header]:
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event")):
+        # i915_gpu_error.c, DRM_INFO without a device before 4.x: "GPU crash dump saved to %s"
+        # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
+        # only when a GPU hang's error state was captured
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
     if text.startswith("[drm] GPU recovery disabled"):
         # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
         return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
@@ -723,6 +728,7 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
             or (" hung" in low and ("gpu" in low or "hangcheck" in low)) or " for hang" in low
             or (low.startswith("resetting ") and " for " in low)
             or "gpu crash dump saved" in low or "failed to idle channel" in low
+            or " hung inside bo" in low or (low.startswith("stuck on ") and low.endswith(" ring"))
             or "cp might be in an unrecoverable state" in low or "qcm fence wait loop timeout" in low
             or "queue preemption time out" in low or "mes failed to respon" in low
             or "pgraph tlb flush idle timeout" in low or "gpu recovery disabled" in low
@@ -736,7 +742,9 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         # "SVGA device lockup."; i915 intel_reset.c "Resetting chip for %s" (reason "hang on %s",
         # "stopped heartbeat on %s", "preemption time out") and intel_engine_reset "Resetting %s
         # for %s", 3.x i915_hangcheck_elapsed "Hangcheck timer elapsed... %s hung",
-        # i915_gpu_error.c "GPU crash dump saved to %s" (after a GPU HANG only);
+        # i915_gpu_error.c "GPU crash dump saved to %s" (after a GPU HANG only); 3.x
+        # i915_set_reset_status "%s hung inside bo (0x%lx ctx %d) at 0x%x" and hangcheck
+        # "stuck on %s ring";
         # etnaviv_gpu.c etnaviv_gpu_recover_hang "recover hung GPU!"; v3d_gem.c v3d_reset
         # "Resetting GPU for hang."; nouveau_chan.c nouveau_channel_idle "failed to idle channel
         # %d [%s]"; nvkm nv50_gr_tlb_flush "PGRAPH TLB flush idle timeout fail"; amdkfd
