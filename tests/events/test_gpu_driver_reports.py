@@ -107,6 +107,8 @@ FAULTS = [
     ("i915 0000:00:02.0: [drm] *ERROR* GPU hanging too fast, declaring wedged!", "i915", "GPU hang"),
     ("xe 0000:03:00.0: [drm] *ERROR* CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", "xe", "GPU hang"),
     ("i915 0000:00:02.0: [drm] rcs0 heartbeat {seqno:5:1234, prio:2147483646} not ticking", "i915", "GPU hang"),
+    ("xe 0000:03:00.0: [drm:xe_guc_exec_queue_memory_cat_error_handler [xe]] GT0: Engine memory cat error: "
+     "engine_class=rcs, logical_mask: 0x1, guc_id=2", "xe", "GPU page fault"),
 ]
 
 
@@ -148,6 +150,8 @@ NOT_FAULTS = [
     # a failed reset of something that is not the GPU's recovery
     "i915 0000:00:02.0: [drm] *ERROR* Failed to reset DDI PHY A",
     "amdgpu 0000:03:00.0: amdgpu: failed to reset connector HDMI-A-1 link",
+    # drm_dbg chatter after a device prefix
+    "xe 0000:03:00.0: [drm:xe_hw_engine_snapshot_capture [xe]] GT0: Proceeding with manual engine snapshot",
     # a device prefix of a driver that is not a GPU driver
     "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
     "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",
