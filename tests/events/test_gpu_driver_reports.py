@@ -152,6 +152,12 @@ NOT_FAULTS = [
     "amdgpu 0000:03:00.0: amdgpu: failed to reset connector HDMI-A-1 link",
     # drm_dbg chatter after a device prefix
     "xe 0000:03:00.0: [drm:xe_hw_engine_snapshot_capture [xe]] GT0: Proceeding with manual engine snapshot",
+    # firmware loading at init (missing or refused firmware is a setup problem, not a GPU fault)
+    "amdgpu 0000:03:00.0: Direct firmware load for amdgpu/navi10_mes.bin failed with error -2",
+    "i915 0000:00:02.0: [drm] Failed to load DMC firmware i915/kbl_dmc_ver1_04.bin. Disabling runtime power management.",
+    "nouveau 0000:01:00.0: gr: failed to load firmware \"gr/fecs_inst\"",
+    "i915 0000:00:02.0: [drm] GuC firmware i915/adlp_guc_70.bin version 70.20.0",
+    "amdgpu 0000:03:00.0: amdgpu: SMU is initialized successfully!",
     # a device prefix of a driver that is not a GPU driver
     "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
     "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",
