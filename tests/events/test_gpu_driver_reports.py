@@ -190,6 +190,9 @@ NVRM = [
 ]
 
 
+NVRM.append(("NVRM: Xid (PCI:0000:01:00):", "nvrm_xid", None))      # the number wrapped onto the next line
+
+
 @pytest.mark.parametrize("line,kind,xid", NVRM, ids=[n[0][:48] for n in NVRM])
 def test_nvrm_reports(line, kind, xid):
     h = match_header(line)

@@ -576,6 +576,10 @@ def _match_gpu(text: str) -> Optional[Header]:
             if xid == 79 or "fallen off the bus" in detail:
                 f["fallen_off_bus"] = True
             return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
+        if text.startswith(("NVRM: Xid (", "NVRM: Xid:")):
+            # the Xid line cut before its number (a pager, a terminal or a mail client wrapped
+            # it): only kernel_rc.c prints "NVRM: Xid (": an Xid whose number is not in the excerpt
+            return Header("nvrm_xid", "NVRM: Xid", {"detail": text[6:300], "module": "nvidia", "number_cut": True})
         if "GSP Timeout" in text and _NV_GSP_TIMEOUT.match(text):
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": "GSP Timeout", "module": "nvidia"})
         m = _NV_BUS.match(text)
