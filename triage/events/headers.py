@@ -134,6 +134,7 @@ _DRM_FN_TAG = lazy_compile(r"\[drm:\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\
 # PHY's, a connector's or an audio codec's)
 _RESET_OF_GPU = ("gpu", "asic", "chip", "engine", "ring", "mode1", "mode2", "baco", "soft reset", "via mes", "pipe reset",
                  "queue", "reset request")
+_TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
 _NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
 _KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
                             r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
@@ -659,6 +660,12 @@ def _match_gpu(text: str) -> Optional[Header]:
         m = _DRM_ERROR.match(text)
         if m:
             what = _gpu_fault_kind(m.group(3).lower())
+            if what is None and _TIMEOUT_HANDLER.search(m.group(1)):
+                # the drm scheduler's timedout_job callbacks (amdgpu_job_timedout,
+                # lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only when a job
+                # timed out: any error they print ("Process information: process %s pid %d
+                # thread %s pid %d") belongs to that report, also when its ring line is cut
+                what = "GPU ring timeout" if m.group(1) == "amdgpu_job_timedout" else "GPU job timeout"
             drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
             if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
