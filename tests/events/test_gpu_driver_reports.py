@@ -61,6 +61,8 @@ FAULTS = [
     ("[drm:amdgpu_job_timedout [amdgpu]] *ERROR* Process information: process Xorg pid 2184 thread Xorg:cs0 pid 2284",
      "amdgpu", "GPU ring timeout"),
     ("[drm:etnaviv_sched_timedout_job [etnaviv]] *ERROR* something new", "etnaviv", "GPU job timeout"),
+    ("amdgpu 0000:0b:00.0: amdgpu: Process information: process Xorg pid 2184 thread Xorg:cs0 pid 2284", "amdgpu",
+     "GPU ring timeout"),
     ("amdgpu 0000:03:00.0: amdgpu: uncorrectable hardware error(ERREVENT_ATHUB_INTERRUPT) detected!", "amdgpu",
      "GPU hardware error"),
     ("radeon 0000:01:00.0: ring 0 stalled for more than 10240msec", "radeon", "GPU ring timeout"),

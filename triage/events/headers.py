@@ -718,6 +718,10 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         # amdgpu_job.c amdgpu_job_timedout "ring %s timeout, signaled seq=%u, emitted seq=%u";
         # radeon_ring.c radeon_ring_test_lockup "ring %d stalled for more than %umsec"
         return "GPU ring timeout"
+    if low.startswith("process information: process "):
+        # amdgpu_job_timedout (5.x-6.8) "Process information: process %s pid %d thread %s pid %d",
+        # the second line of a ring timeout (device-prefixed in 6.x)
+        return "GPU ring timeout"
     if low.startswith("starting ") and low.endswith("ring reset"):
         # amdgpu_job_timedout (6.12+): "Starting %s ring reset" after a ring timeout
         return "GPU ring timeout"
