@@ -107,6 +107,11 @@ FAULTS = [
     ("[drm:a5xx_idle [msm]] *ERROR* A530: timeout waiting for GPU to idle: status 00000001 irq 00000000", "msm",
      "GPU hang"),
     ("nouveau 0000:01:00.0: Xorg[1234]: channel 2 killed!", "nouveau", "GPU hang"),
+    ("[drm] nouveau 0000:01:00.0: PGRAPH - TRAP_MP_EXEC - TP 0 MP 0: INVALID_OPCODE at 07f8b0 warp 2, opcode 00000000 "
+     "00000000", "nouveau", "GPU engine trap"),
+    ("[drm] nouveau 0000:01:00.0: PGRAPH_ERROR - nSource: DATA_ERROR, nStatus: BAD_ARGUMENT", "nouveau",
+     "GPU engine error"),
+    ("[drm] nouveau 0000:01:00.0: Failed to idle channel 1.", "nouveau", "GPU hang"),
     ("nouveau 0000:01:00.0: gr: 00000030 [ILLEGAL_MTHD ILLEGAL_CLASS] ch 2 [003f7a2000 Xorg[1234]] subc 0 "
      "class 0000 mthd 0000 data 00000000", "nouveau", "GPU engine error"),
     ("nouveau 0000:01:00.0: gsp: Xid:13 Graphics Exception: ESR 0x404490=0x80000002", "nouveau", "GPU engine error"),
@@ -164,6 +169,7 @@ NOT_FAULTS = [
     "nouveau 0000:01:00.0: gr: failed to load firmware \"gr/fecs_inst\"",
     "i915 0000:00:02.0: [drm] GuC firmware i915/adlp_guc_70.bin version 70.20.0",
     "amdgpu 0000:03:00.0: amdgpu: SMU is initialized successfully!",
+    "[drm] nouveau 0000:01:00.0: Detected an NV50 generation card (0x086f00a2)",
     # a device prefix of a driver that is not a GPU driver
     "nvme 0000:01:00.0: I/O 12 QID 3 timeout, reset controller",
     "xhci_hcd 0000:00:14.0: Timeout while waiting for setup device command",

@@ -121,6 +121,7 @@ _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen 
 # no "[module]" (then its function prefix names it)
 _DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40})\])?\] \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
+_OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
 # dev_printk() of the GPU drivers, "<driver> <device>: ": the driver names and the module
 # each belongs to are data (signatures/lists.toml [gpu_devices], triage.events.gpudevs).
@@ -634,6 +635,18 @@ def _match_gpu(text: str) -> Optional[Header]:
         return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
                                                                "device": m.group(1) if m else None,
                                                                "detail": text[6:300]})
+    if text.startswith("[drm] nouveau "):
+        # nouveau before nvkm (2.6.3x-3.x) printed through NV_ERROR with "[drm] nouveau <dev>: ":
+        # its graph engine's errors nv04/nv10/nv50_graph.c "PGRAPH_ERROR - nSource: ...",
+        # "PGRAPH - ERROR nsource: ...", "PGRAPH - TRAP_MP_EXEC - TP %d MP %d: ...", and the
+        # wordings read after a device prefix ("Failed to idle channel %d.", "GPU lockup - ...")
+        m = _OLD_NOUVEAU_DEV.match(text)
+        rest = text[m.end():] if m else text[6:]
+        pg = _OLD_NOUVEAU_PGRAPH.search(rest)
+        what = (f"GPU engine {pg.group(1).lower()}" if pg else None) or _gpu_fault_kind(rest.lower())
+        if what:
+            return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(1) if m else None,
+                                                            "detail": rest[:300]})
     if text.startswith(("*** gpu fault:", "*** fault: iova=")):
         # msm's Adreno a5xx/a6xx fault handler prints this without a device prefix:
         # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)";
