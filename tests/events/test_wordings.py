@@ -161,8 +161,9 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
      "shmem-rss:0kB, UID:0 pgtables:16000kB oom_score_adj:0", "oom_kill", {"victim_comm": "stress"}),
     ("Memory cgroup out of memory: Killed process 77 (java) total-vm:1kB, anon-rss:2kB, file-rss:3kB, shmem-rss:0kB",
      "oom_kill", {"memcg": True}),
-    ("oom_reaper: reaped process 1234 (stress), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB", "oom_reaper",
-     {"victim_pid": 1234}),
+    # alone, the reaper's line is the OOM kill of the task it reaped (parser: reaper_only)
+    ("oom_reaper: reaped process 1234 (stress), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB", "oom_kill",
+     {"victim_pid": 1234, "reaper_only": True}),
     ("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/a,task_memcg=/a,"
      "task=java,pid=77,uid=0", "oom_kill", {"constraint": "CONSTRAINT_MEMCG", "victim_comm": "java", "memcg": True}),
     ("swapper/0: page allocation failure: order:2, mode:0x104020", "alloc_failure", {"order": 2, "gfp_mask": "0x104020"}),

@@ -358,7 +358,12 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             sections[kind] = _section(spec, path, kind, skip)
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "xid", "section"}
+        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
+                              "xid", "section"}
+        for name, module in (doc.get("gpu_devices") or {}).items():
+            # read by the event parser (triage.events.gpudevs); checked here with the rest
+            if not isinstance(module, str) or not module:
+                raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):

@@ -64,11 +64,16 @@ _MIDLINE_RE = lazy_compile("|".join(re.escape(m) for m in _MIDLINE))
 # KASAN/KFENCE access line: "Write of size 1 at addr ffff8000db950000 by task ..." (KASAN),
 # "Read at addr ffff... (in kfence-#12):" (KFENCE)
 _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
-_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:")
+# x86 show_fault_oops() of 2.6-4.x printed "IP: [<%p>] %pS" (3.x+ "IP: %pS") right after its
+# "BUG: unable to handle kernel ..." line: only a kernel page fault prints it.
+_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
-_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "Memory cgroup stats for ", "Task in /")
+# mem_cgroup_print_oom_meminfo(): "memory: usage %llukB, limit %llukB, failcnt %lu", then
+# "memory+swap: usage ..." and "kmem: usage ..." (cgroup v1) or "swap: usage ..." (v2).
+_MEMCG_OOM_STARTS = ("memory: usage ", "memory+swap: usage ", "swap: usage ", "kmem: usage ",
+                     "Memory cgroup stats for ", "Task in /")
 # A task-table row of dump_tasks() has at least six numeric columns after the pid.
 _OOM_ROW_MIN_COLUMNS = 6
 HEADERLESS_WINDOW = 30
@@ -133,6 +138,7 @@ class LogParser:
         self._booting = False       # inside the early boot messages of a (re)boot
         self._shutdown = False      # a clean shutdown/restart was logged
         self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
+        self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
@@ -251,6 +257,13 @@ class LogParser:
                 ctx.event = ev = stall
                 ctx.traces = 1 if stall.frames else 0
                 return True
+        if ev is None and text[:1] == "[":
+            m_pte = _ARM_SHOW_PTE.match(text)
+            if m_pte:
+                # arm/arm64 show_pte() runs before die(): "[<far>] *pgd=...", "[<far>] pgd=...",
+                # "[<far>] user address but active_mm is swapper": the fault address for the
+                # die line that follows when the "Unable to handle" line is cut
+                self._pte_far.append((ll.number, m_pte.group(1)))
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
             m_cr2 = _LONE_CR2.match(text)
             if m_cr2:
@@ -372,6 +385,11 @@ class LogParser:
             # (dump_oom_summary) only for the victim it is about to kill, so the line
             # alone is an OOM kill of task=/pid=
             hdr = _summary_kill(hdr)
+        if hdr.kind == "oom_reaper" and self._recent("oom_kill", ctx) is None \
+                and self._recent("oom_invoked", ctx) is None:
+            # the reaper frees only the memory of a task the OOM killer chose (oom_kill_process,
+            # or a dying task it picked over a kill): its line alone is that OOM kill
+            hdr = Header("oom_kill", "oom_reaper", dict(hdr.fields, reaper_only=True))
         if hdr.fields.get("no_killable"):
             prev = self._recent("oom_invoked", ctx)
             if prev is not None and prev.fields.get("memcg"):
@@ -764,6 +782,10 @@ class LogParser:
                 if _bare_stack_listing(self.events[0]):
                     del self.events[0]
         for ev in self.events:
+            if (ev.fields.get("die") or ev.fields.get("abort_info")) and "far" not in ev.fields:
+                for line, far in self._pte_far:
+                    if 0 < ev.line - line <= _PTE_BEFORE_DIE:
+                        ev.fields["far"] = "0x" + far
             _name_arm_die(ev)
             _name_x86_page_fault_die(ev)
         if self._last_ts is not None:
@@ -771,7 +793,10 @@ class LogParser:
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
 
 
-_ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between )")
+_ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
+# How many lines before an arm die() line its show_pte() lines may be (pgd, pud/pmd/pte on
+# arm32, "Internal error" right after)
+_PTE_BEFORE_DIE = 8
 
 # ESR_ELx exception classes of a kernel memory abort (arch/arm64/include/asm/esr.h:
 # ESR_ELx_EC_IABT_LOW 0x20, IABT_CUR 0x21, DABT_LOW 0x24, DABT_CUR 0x25)
