@@ -754,6 +754,11 @@ def _gpu_fault_kind(low: str) -> Optional[str]:
         # host1x hw/cdma_hw.c cdma_timeout_handler "%s: timeout: %u (%s), HW thresh %d, done %d"
         # (a Tegra engine's channel job did not reach its syncpoint)
         return "GPU job timeout"
+    if "wedged, but recovered" in low:
+        # drm_drv.c drm_dev_wedged_event(): drm_info "device wedged, but recovered through reset"
+        # when the driver's own reset already brought the device back (WEDGE_RECOVERY_NONE): an
+        # info-level notice that a hang happened and is over, not a report of a live fault
+        return "GPU recovered"
     if ("gpu hang" in low or "gpu lockup" in low or "device lockup" in low or "hangcheck recover" in low
             or (" hung" in low and ("gpu" in low or "hangcheck" in low)) or " for hang" in low
             or (low.startswith("resetting ") and " for " in low)
