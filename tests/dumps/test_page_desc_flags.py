@@ -180,3 +180,30 @@ def test_flags_damage_wording():
     assert flags_damage(0x3) == "several codec bits (zlib, lzo)"
     assert flags_damage(0x102) == "unknown bits 0x100"
     assert flags_damage(0x123) == "several codec bits (zlib, lzo, zstd) and unknown bits 0x100"
+
+
+def test_flags_flip_onto_a_codec_whose_library_is_missing(tmp_path, monkeypatch):
+    """lzo 0x2 -> 0x6 adds the snappy bit; without cramjam snappy cannot be tried, which
+    says nothing about the page: it reads as lzo, and the flags field is named (not
+    'install cramjam')."""
+    import builtins
+    from triage.dumps import codecs
+    src = DATA / "centos7-wrapped.kdump-lzo"
+    with open_dump(str(src)) as r:
+        at = r._parts[0].desc_offset(PFN)
+        want = r.read_phys(PFN * 4096, 4096)
+    p = tmp_path / "flipped"
+    assert _flipped_copy(src, p, at + FLAGS_AT, 0x4) == 0x2
+    real_import = builtins.__import__
+
+    def no_cramjam(name, *a, **kw):
+        if name == "cramjam":
+            raise ImportError(name)
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_cramjam)
+    monkeypatch.setattr(codecs, "_cache", {})
+    with open_dump(str(p)) as r:
+        assert r.read_phys(PFN * 4096, 4096) == want
+        assert any("flags field 0x6: several codec bits (lzo, snappy)); its page data reads as lzo" in x
+                   for x in r.facts().problems)

@@ -329,7 +329,7 @@ class KdumpReader(DumpReader):
             elif size < ps:
                 try:
                     pages.append((name, decompress(name, data, ps, offset=offset)))
-                except CorruptDumpError:
+                except (CorruptDumpError, FormatError):    # FormatError: its library is missing
                     continue
         if len(pages) != 1:
             raise self._damaged(p, pfn, why, at)
