@@ -32,7 +32,7 @@ DASK = shutil.which("dask") or str(Path(sys.executable).parent / "dask")
 
 
 def build(root: Path, n: int) -> int:
-    dumps = finished_dumps()[:n]
+    dumps = finished_dumps(one_per_crash=True)[:n]
     for i, dump in enumerate(dumps):
         d = root / f"host{i:03d}" / f"127.0.0.1-2026-11-{1 + i % 28:02d}-10:00:00"
         d.mkdir(parents=True)

@@ -52,6 +52,42 @@ def dump_files(kind: str = "elf", incomplete: bool = False) -> List[Path]:
     return sorted(out)
 
 
+SAMPLE = ROOT / "sample_dumps"
+
+
+def generated_sets() -> List[Path]:
+    """The generator's output sets (sample_dumps/out, out-arm64, out-5.10, ...), each
+    with its manifest.json; with TRIAGE_REAL_DUMP_DIRS, only those of the directories given."""
+    tops = [d for d in DUMP_DIRS if d.parent == SAMPLE] if os.environ.get("TRIAGE_REAL_DUMP_DIRS") \
+        else sorted(SAMPLE.glob("out*"))
+    return [d for d in tops if d.name.startswith("out") and (d / "manifest.json").is_file()]
+
+
+def finished_generated_dumps(sets: List[Path]) -> List[Tuple[Path, str]]:
+    """(dump, run directory name) of every dump the generator has finished in `sets`.
+
+    The generator writes a set's manifest.json (by rename) only after its runs end, from
+    the run.json each finished run leaves, so a run still booting or converting is in
+    none; a dump listed there must also still have the size recorded (a later run may be
+    rewriting it in place). Dumps named "incomplete" are left out, as dump_files does."""
+    import json
+    out = []
+    for top in sets:
+        try:
+            doc = json.loads((top / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue            # being replaced: no set is half-read
+        for e in doc.get("dumps", []):
+            p = top / e["path"]
+            try:
+                size = p.stat().st_size
+            except OSError:
+                continue
+            if size == e.get("size_bytes") and "incomplete" not in p.name:
+                out.append((p, Path(e["path"]).parts[0]))
+    return out
+
+
 def serial_log_for(dump: Path) -> Path:
     """The serial.log of the scenario directory a dump belongs to (searching upward)."""
     for d in [dump.parent, *dump.parents]:

@@ -4,10 +4,11 @@
 exit code and stderr (issue 11's first judging point, measured outside pytest).
 
 The files come from tests/data/hostile_dumps.py and tests/data/hostile_headers.py
-(split sets are given as all their parts). Each run goes through /usr/bin/time, so the
-peak RSS is the triage process's own (a child forked from this script would inherit
-its high-water mark across exec). A watchdog kills a run past --kill-seconds of wall
-time or --kill-mib of resident memory, so that a regression cannot swap the machine.
+(split sets are given as all their parts). Each run is the tests' child runner
+(tests/data/child_cli.run_child): the peak RSS is the triage process's own VmHWM
+(ru_maxrss would carry this script's high-water mark across exec), and a watchdog
+kills a run past --kill-seconds of wall time or --kill-mib of resident memory, so
+that a regression cannot swap the machine.
 
     python3 tools/hostile_sweep.py [--python PY] [--out sweep.json] [--only NAME ...]
                                    [--extra DIR ... [--extra-every N] [--no-generated]]
@@ -21,16 +22,13 @@ import argparse
 import collections
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from typing import Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "data"))
-from child_cli import rss_kb  # noqa: E402  (the tests' watchdog reads RSS the same way)
+from child_cli import run_child  # noqa: E402  (the tests' watched child runner)
 
 MAX_SECONDS = 10.0
 MAX_RSS_KB = 256 * 1024
@@ -52,59 +50,16 @@ def build_files(outdir: str, only: Optional[List[str]]) -> Dict[str, List[str]]:
     return files
 
 
-def _children(pid: int) -> List[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
 def run_one(python: str, command: str, paths: List[str], workdir: str, kill_seconds: float,
             kill_kb: int) -> dict:
-    """Run `triage COMMAND PATHS` under /usr/bin/time with a wall/RSS watchdog."""
-    timef = os.path.join(workdir, "time.out")
-    errf = os.path.join(workdir, "stderr")
-    if os.path.exists(timef):
-        os.unlink(timef)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    env.pop("TRIAGE_DEBUG", None)
-    argv = ["/usr/bin/time", "-f", "%e %M", "-o", timef, python, "-m", "triage", command, *paths]
-    killed = None
-    start = time.monotonic()
-    with open(errf, "wb") as err, open(os.devnull, "wb") as out:
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=workdir, start_new_session=True)
-        while child.poll() is None:
-            rss = sum(rss_kb(p) for p in _children(child.pid))
-            if rss > kill_kb:
-                killed = f"RSS {rss} kB"
-            elif time.monotonic() - start > kill_seconds:
-                killed = f"wall {kill_seconds} s"
-            if killed:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-                break
-            time.sleep(0.05)
-    wall = time.monotonic() - start
-    with open(errf, "rb") as f:
-        stderr = f.read().decode("utf-8", "replace")
-    rc = child.returncode
-    peak_kb = -1
-    try:
-        with open(timef) as f:
-            lines = f.read().splitlines()
-        # time prints "Command exited with non-zero status N" / "Command terminated by
-        # signal N" before the format line
-        peak_kb = int(lines[-1].split()[1])
-        wall = float(lines[-1].split()[0])
-        sig = [ln for ln in lines if ln.startswith("Command terminated by signal")]
-        if sig:
-            rc = -int(sig[0].split()[-1])
-    except (OSError, IndexError, ValueError):
-        pass
-    return {"command": command, "paths": paths, "rc": rc, "wall": round(wall, 2), "rss_kb": peak_kb,
-            "stderr_lines": len(stderr.splitlines()), "stderr": stderr[:400],
-            "traceback": "Traceback" in stderr or "internal error" in stderr, "killed": killed}
+    """Run `triage COMMAND PATHS` in a child watched for wall time and RSS, as the
+    hostile tests run it (tests/data/child_cli.run_child, without an address-space
+    limit: some files are sparse and terabytes long)."""
+    r = run_child([command, *paths], workdir, as_limit=None, python=python, kill_seconds=kill_seconds,
+                  kill_kb=kill_kb, cwd=workdir)
+    return {"command": command, "paths": paths, "rc": r.rc, "wall": round(r.wall, 2), "rss_kb": r.hwm_kb,
+            "stderr_lines": len(r.stderr.splitlines()), "stderr": r.stderr[:400],
+            "traceback": "Traceback" in r.stderr or "internal error" in r.stderr, "killed": r.killed}
 
 
 def violations(r: dict, split: bool) -> List[str]:

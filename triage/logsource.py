@@ -237,7 +237,8 @@ def no_record_error(reader: DumpReader, log) -> TriageError:
 
 
 def stream_dump_log(reader: DumpReader, columns: bool = False):
-    """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo).
+    """(PrintkLog whose problems fill in while iterating, record iterator, VmcoreInfo,
+    KernelMemory).
 
     columns=True iterates (timestamps, texts) batches instead of PrintkRecords."""
     from triage.printk.reader import stream_printk
@@ -246,7 +247,7 @@ def stream_dump_log(reader: DumpReader, columns: bool = False):
         log, it = stream_printk(mem, info, columns=columns)
     except MemoryReadError as exc:
         raise _cut_before_log(reader, exc) from None
-    return log, it, info
+    return log, it, info, mem
 
 
 def open_log(paths: Union[str, Sequence[str]]) -> LogSource:

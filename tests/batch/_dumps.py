@@ -1,39 +1,43 @@
-"""Real dumps for the batch tests: committed ones, and in sample_dumps/out only those
-the generator has declared finished in its READY file (it may be writing others)."""
+"""Real dumps for the batch tests: committed ones, and the generated ones the generator
+has finished (listed in the manifest.json of a sample_dumps/out* set; it may be writing
+others)."""
 
 import os
 import signal
 import subprocess
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from _realdumps import ROOT, dump_files
-
-OUT = ROOT / "sample_dumps" / "out"
+from _realdumps import SAMPLE, dump_files, finished_generated_dumps, generated_sets
 
 
-def _ready() -> set:
-    ready = OUT / "READY"
-    if not ready.is_file():
-        return set()
-    out = set()
-    for line in ready.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            out.add((OUT / line.split()[0]).resolve())
+def _crashes() -> Dict[Path, str]:
+    """Every usable real dump -> the crash it holds (its generator run directory, or its
+    directory under the committed set): the formats made of one run are one crash."""
+    sets = [] if os.environ.get("BATCH_TEST_COMMITTED_ONLY") else generated_sets()
+    out = {p: f"{top.name}/{run}" for top in sets for p, run in finished_generated_dumps([top])}
+    for p in dump_files("any"):
+        # dump_files walks sample_dumps/out too: there only what a manifest lists counts
+        if not any(d.parent == SAMPLE and d.name.startswith("out") for d in p.parents):
+            out.setdefault(p, str(p.parent))
     return out
 
 
-def finished_dumps() -> List[Path]:
+def finished_dumps(one_per_crash: bool = False) -> List[Path]:
     """Real dump files that are complete on disk, smallest first.
 
+    one_per_crash keeps the smallest dump of each crash (each generator run is one
+    boot, captured in several formats): distinct crashes, none folded onto another.
     BATCH_TEST_COMMITTED_ONLY=1 uses only sample_dumps/committed, as a CI checkout has."""
-    ready = set() if os.environ.get("BATCH_TEST_COMMITTED_ONLY") else _ready()
-    out = []
-    for p in dump_files("any"):
-        if OUT in p.resolve().parents and p.resolve() not in ready:
-            continue
-        out.append(p)
-    return sorted(out, key=lambda p: p.stat().st_size)
+    found = sorted(_crashes().items(), key=lambda pc: (pc[0].stat().st_size, str(pc[0])))
+    if not one_per_crash:
+        return [p for p, _crash in found]
+    seen, kept = set(), []
+    for p, crash in found:
+        if crash not in seen:
+            seen.add(crash)
+            kept.append(p)
+    return kept
 
 
 def rhel_tree(root: Path, dumps: Sequence[Path], day: int = 1) -> None:

@@ -273,6 +273,34 @@ def test_errors_exit_9_and_bounded_memory(tmp_path):
         assert why.split(": ", 1)[-1][:40] in line and "remove triage.json" in line, (line, why)
 
 
+def test_retry_errors_analyses_error_reports_again(tmp_path):
+    """An error report made at boot (here: a memory limit too small for the dump) stays
+    while the dump and triage stay the same; --retry-errors analyses it again, and only
+    it: the dumps with a good report are left alone, as a plain run leaves them."""
+    src = kdump_dirs(1)[0]
+    good = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-03-10:00:00", files=("vmcore-dmesg.txt",))
+    assert harvest(tmp_path / "crash").returncode == 0
+    big = copy_dir(src, tmp_path / "crash" / "127.0.0.1-2026-12-02-10:00:00", files=("vmcore",))
+    r = harvest(tmp_path / "crash", "--memory-limit", "40")
+    assert r.returncode == 9, r.stderr
+    assert json.loads((big / "triage.json").read_text())["harvest"]["status"] == "error"
+    assert json.loads((good / "triage.json").read_text())["harvest"]["status"] == "ok"
+    good_ino = (good / "triage.json").stat().st_ino
+    assert "--retry-errors" in [ln for ln in harvest(tmp_path / "crash").stderr.splitlines()
+                                if str(big / "vmcore") in ln][0]
+    r = harvest(tmp_path / "crash", "--retry-errors")
+    assert r.returncode == 0, r.stderr
+    [line] = r.stdout.splitlines()                            # the error report only
+    assert line.startswith(f"{big / 'vmcore'}: ") and ": error:" not in line, line
+    doc = json.loads((big / "triage.json").read_text())
+    status, oracle = analyze_oracle(big / "vmcore")
+    assert doc["harvest"]["status"] == status and doc["verdict"]["title"] == oracle["verdict"]["title"]
+    assert (good / "triage.json").stat().st_ino == good_ino
+    before = snapshot(tmp_path / "crash")
+    r = harvest(tmp_path / "crash", "--retry-errors")       # no error report left: nothing to do
+    assert r.returncode == 0 and r.stdout == "" and snapshot(tmp_path / "crash") == before
+
+
 def test_abrt_problem_directory(tmp_path):
     """ABRT's abrt-harvest-vmcore copies /var/crash/<dir> to /var/spool/abrt/vmcore-<dir>.new,
     adds its own small files (analyzer, type, component, time, uuid...) and renames it to

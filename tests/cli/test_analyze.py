@@ -16,26 +16,24 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _realdumps import DUMP_DIRS, ROOT  # noqa: E402
+from _realdumps import DUMP_DIRS, ROOT, finished_generated_dumps  # noqa: E402
 
 from triage.cli import cli  # noqa: E402
 
 
 def _scenario_dirs():
-    """Directories holding a finished scenario's serial.log: every committed one, and those of
-    sample_dumps/out that the generator lists in its READY file (others may still be running)."""
+    """Directories holding a finished scenario's serial.log: every committed one, and those
+    of sample_dumps/out whose dumps its manifest.json lists (others may still be running)."""
     out = []
     for top in DUMP_DIRS:
         if not top.is_dir():
             continue
-        ready = None
-        if top.name == "out":
-            r = top / "READY"
-            ready = {ln.split("/", 1)[0] for ln in r.read_text().splitlines()
-                     if ln.strip() and not ln.startswith("#")} if r.is_file() else set()
+        finished = None
+        if top.name.startswith("out"):
+            finished = {run for _p, run in finished_generated_dumps([top])}
         for d in sorted(top.iterdir()):
             log = d / "serial.log"
-            if log.is_file() and (ready is None or d.name in ready):
+            if log.is_file() and (finished is None or d.name in finished):
                 out.append(d)
     return out
 

@@ -175,7 +175,8 @@ def kdump(vmcoreinfo: str = VMCOREINFO_LOCKLESS, max_mapnr: int = None, bitmap_b
     hdr = bytearray(block_size)
     hdr[0:8] = b"KDUMP   "
     struct.pack_into("<i", hdr, 8, 6)
-    uts = b"".join(s.ljust(65, b"\0") for s in (b"Linux", b"hostile", b"6.1.0-hostile", b"#1", b"x86_64",
+    # makedumpfile copies init_uts_ns into the header: the same strings as in memory (window())
+    uts = b"".join(s.ljust(65, b"\0") for s in (b"Linux", b"hostile", b"6.1.0-hostile", b"#1 SMP", b"x86_64",
                                                 b"(none)"))
     hdr[12:12 + len(uts)] = uts
     struct.pack_into("<qqIiiIIIIIIi", hdr, 408, 1795966694, 0, 1, block_size, sub_hdr_size,

@@ -73,19 +73,24 @@ def test_unflipped_utsname_is_clean():
 
 
 @pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
-@pytest.mark.parametrize("command", ["info", "analyze"])
-def test_utsname_string_flip_is_caught_against_memory(tmp_path, command):
-    """A printable flip inside the version string: only init_uts_ns in memory shows it."""
+@pytest.mark.parametrize("command", ["info", "analyze", "dmesg"])
+@pytest.mark.parametrize("field,at", [("version", VERSION + 1),      # "#1 SMP ..." -> "#0 SMP ..."
+                                      ("nodename", NODENAME + 1)])   # "(none)" -> "(oone)"
+def test_utsname_string_flip_is_caught_against_memory(tmp_path, command, field, at):
+    """A printable flip inside the version or host name string: only init_uts_ns in
+    memory shows it, and every command that reads memory names it alike (dmesg said
+    nothing: it read the log but never compared the header with init_uts_ns)."""
     p = tmp_path / "vmcore"
     shutil.copyfile(KDUMP, p)
-    at = VERSION + 1                      # "#1 SMP ..." -> "#0 SMP ..."
     with open(p, "r+b") as f:
         f.seek(at)
         f.write(bytes([_byte(KDUMP, at) ^ 0x01]))
     r = _run(command, p)
     assert r.returncode == 6, r.stderr
-    assert "utsname.version" in r.stderr and "init_uts_ns" in r.stderr and str(p) in r.stderr, r.stderr
+    assert f"utsname.{field}" in r.stderr and "init_uts_ns" in r.stderr and str(p) in r.stderr, r.stderr
     assert r.stderr.count("\n") == 1, r.stderr
+    if command == "dmesg":
+        assert r.stdout == _run("dmesg", KDUMP).stdout          # the log itself is whole
 
 
 @pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")

@@ -79,10 +79,10 @@ def test_raw_fast_path_equals_record_path(dump):
     from triage.logsource import stream_dump_log
     from triage.printk.format import format_columns, format_records
     with open_reader([str(dump)]) as r:
-        log, recs, _ = stream_dump_log(r)
+        log, recs, _, _ = stream_dump_log(r)
         full = b"".join(format_records(recs))
     with open_reader([str(dump)]) as r:
-        log, batches, _ = stream_dump_log(r, columns=True)
+        log, batches, _, _ = stream_dump_log(r, columns=True)
         fast = b"".join(format_columns(batches))
     assert fast == full and fast.count(b"\n") >= 400
 

@@ -4,7 +4,7 @@ For every crash directory under the given kdump directories (found as `triage
 batch` finds them), write `triage.txt` and `triage.json` beside the dump. The
 JSON records the triage version, the rules in use and each dump file's size
 and mtime; a directory whose record still matches is left alone, so a second
-run writes nothing.
+run writes nothing (an error report too, unless retry_errors).
 
 It runs as root in directories other users may write to, so every output is
 created with O_NOFOLLOW|O_EXCL as a temporary name through a descriptor of the
@@ -58,6 +58,7 @@ class HarvestOptions:
     settle_max_s: float = 600.0             # ... but no longer than this
     analyze: Optional[Callable[[Any], Any]] = None
     before_work: Optional[Callable[[], None]] = None   # e.g. work.warm, run once if any dump needs analysis
+    retry_errors: bool = False              # analyse again the dumps whose report is an error report
 
 
 @dataclass
@@ -383,7 +384,9 @@ def harvest(dirs: List[str], opts: HarvestOptions,
             continue
         have, warns = d.read_state()
         out.warnings += warns
-        if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT):
+        retry = opts.retry_errors and have is not None and have.get("status") == "error"
+        if have is not None and all(have.get(k) == v for k, v in want.items()) and d.is_regular(REPORT_TXT) \
+                and not retry:
             out.action = "unchanged"
             out.status = have.get("status")
             out.title, out.category = have.get("title"), have.get("category")

@@ -29,15 +29,19 @@ from triage.errors import EXIT_BATCH_ERRORS, InputError
 @click.option("--facts/--no-facts", default=True,
               help="Read each vmcore's memory, task and module facts through drgn (types from the dump's "
                    "BTF; no debuginfo search), as `triage analyze` does (default: on).")
+@click.option("--retry-errors", is_flag=True,
+              help="Analyse again the dumps whose report is an error report (a timeout or memory limit "
+                   "hit at boot), though the dump and triage are unchanged.")
 @click.pass_context
 def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float, memory_limit: int,
-            temp_limit: int, signature_dirs: Tuple[str, ...], settle: float, facts: bool) -> None:
+            temp_limit: int, signature_dirs: Tuple[str, ...], settle: float, facts: bool,
+            retry_errors: bool) -> None:
     """Write triage.txt and triage.json beside every dump under DIR... that has no
     up-to-date report (default: /var/crash and /var/spool/abrt, those that exist).
 
     Prints one line per newly reported dump. A second run over unchanged dumps
-    writes nothing. Exits 9 when some dumps ended as errors or their reports
-    could not be written.
+    writes nothing (nor analyses an error report again, unless --retry-errors).
+    Exits 9 when some dumps ended as errors or their reports could not be written.
     """
     from triage.batch.harvest import DEFAULT_DIRS, REPORT_JSON, HarvestOptions, harvest as run_harvest
     from triage.batch.work import analysis_key, warm
@@ -55,6 +59,7 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
             return
     opts = HarvestOptions(analysis_key=analysis_key(tuple(signature_dirs)), jobs=jobs, timeout_s=timeout,
                           memory_mb=memory_limit, temp_limit_mb=temp_limit, facts=facts, settle_s=settle,
+                          retry_errors=retry_errors,
                           # only when there is work: a boot with no new dump stays cheap
                           before_work=lambda: warm(tuple(signature_dirs), facts=facts))
 
@@ -83,8 +88,9 @@ def harvest(ctx: click.Context, dirs: Tuple[str, ...], jobs: int, timeout: float
             if o.item_id and why.startswith(o.item_id + ": "):
                 why = why[len(o.item_id) + 2:]
             click.echo(f"{err_level(_ERR)}triage: harvest: error: {where}: no report could be made "
-                       f"({safe_text(why, 500)}); not retried until the dump or triage changes: remove "
-                       f"{REPORT_JSON} beside it to try again", err=True)
+                       f"({safe_text(why, 500)}); not retried until the dump or triage changes: run "
+                       f"`triage harvest --retry-errors` (or remove {REPORT_JSON} beside it) to try again",
+                       err=True)
         elif o.action in ("skipped", "failed"):
             label, level = ("warning", _WARNING) if o.action == "skipped" else ("error", _ERR)
             click.echo(f"{err_level(level)}triage: harvest: {label}: {safe_text(o.directory, 1000)}: "

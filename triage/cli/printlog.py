@@ -38,7 +38,8 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
 
     Returns 0, or EXIT_PARTIAL after a one-line warning on stderr when the dump is
     truncated or incomplete (every record that could be read is printed)."""
-    from triage.logsource import sniff, is_dump, looks_like_text, open_reader, stream_dump_log, text_sample
+    from triage.logsource import (sniff, is_dump, looks_like_text, open_reader, stream_dump_log, text_sample,
+                                  utsname_mismatch)
     from triage.errors import FormatError
     out = sys.stdout.buffer
     head = sniff(paths[0])
@@ -50,7 +51,7 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
     raw = not as_json and not caller
     wrote = 0
     with open_reader(list(paths)) as reader:
-        log, records, _info = stream_dump_log(reader, columns=raw)
+        log, records, info, mem = stream_dump_log(reader, columns=raw)
         if log.kind == "plain" and not as_json:
             out.write(log.raw_text or b"")
             wrote += bool(log.raw_text)
@@ -79,9 +80,13 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
             # cut before its log (exit 5, the log saved beside it), not "partial" with nothing
             from triage.logsource import _cut_before_log, no_record_error
             raise _cut_before_log(reader, no_record_error(reader, log))
+        # a host name or version flipped inside the header: named as info and analyze name it
+        from triage.memory.utsname import read_utsname
+        host, version, _machine = read_utsname(mem, info)
+        uts_problems = utsname_mismatch(reader, host, version)
         facts = reader.facts()
-    if log.partial or not facts.complete:
-        why = "; ".join(facts.problems + log.problems) or "some log pages are missing"
+    if log.partial or not facts.complete or uts_problems:
+        why = "; ".join(facts.problems + uts_problems + log.problems) or "some log pages are missing"
         sys.stderr.write(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})"
                          f"{beside_hint(paths[0]) if log.partial else ''}\n")
         sys.stderr.flush()

@@ -13,7 +13,7 @@ it smaller), and by LZO1X's maximum expansion of about 256 times.
 """
 
 import zlib
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from triage.errors import CorruptDumpError, FormatError
 
@@ -36,12 +36,28 @@ _PACKAGES = {"lzo": "lzallright", "snappy": "cramjam", "zstd": "cramjam"}
 _cache: Dict[str, Callable[[bytes, int], bytes]] = {}
 
 
-def codec_name(flags: int) -> str:
-    """Name of the compression a page_desc.flags value announces ("none" if none)."""
-    for bit, name in CODEC_FLAGS.items():
-        if flags & bit:
-            return name
-    return "none"
+# The only page_desc.flags values writers use: makedumpfile and QEMU set one codec bit,
+# or none for a page stored raw, and never another bit (page_desc.page_flags is apart).
+_CODEC_OF_FLAGS = {0: "none", **CODEC_FLAGS}
+
+
+def codec_name(flags: int) -> Optional[str]:
+    """Name of the compression a page_desc.flags value announces ("none" if none);
+    None for a value no writer writes (flags_damage says why): a damaged flags field,
+    not damaged page data."""
+    return _CODEC_OF_FLAGS.get(flags)
+
+
+def flags_damage(flags: int) -> str:
+    """Why a page_desc.flags value is no writer's: several codec bits, unknown bits."""
+    codecs = [name for bit, name in CODEC_FLAGS.items() if flags & bit]
+    unknown = flags & ~sum(CODEC_FLAGS)
+    why = []
+    if len(codecs) > 1:
+        why.append("several codec bits (" + ", ".join(codecs) + ")")
+    if unknown:
+        why.append(f"unknown bits {unknown:#x}")
+    return " and ".join(why) or "a valid value"
 
 
 def _zlib(data: bytes, size: int) -> bytes:

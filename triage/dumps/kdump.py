@@ -17,13 +17,14 @@ from typing import Dict, List, Optional, Sequence
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
 from triage.dumps.bitmap import Bitmap
-from triage.dumps.codecs import codec_name, decoder, decompress
+from triage.dumps.codecs import CODEC_FLAGS, codec_name, decoder, decompress, flags_damage
 from triage.dumps.kdump_header import PAGE_DESC, PAGE_DESC_SIZE, KdumpHeader, parse_header
 from triage.dumps.store import Store
 from triage.dumps.vmcoreinfo import arch_of_text
 from triage.errors import CorruptDumpError, FormatError, MemoryReadError
 
 _ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+_DESC_FLAGS_AT = 12         # page_desc.flags, after offset (8 bytes) and size (4)
 _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
 # The kernel's VMCOREINFO is one page (VMCOREINFO_BYTES = PAGE_SIZE, 256 KiB at most);
 # its ELF notes are a PRSTATUS of a few hundred bytes per CPU (NR_CPUS max 8192) plus
@@ -298,10 +299,47 @@ class KdumpReader(DumpReader):
     def _damaged(self, part: _Part, pfn: int, why: str, offset: int) -> MemoryReadError:
         """One damaged page makes that page unreadable (and the dump partial), not the dump."""
         addr = pfn * self.page_size
-        msg = f"physical address {addr:#x} (pfn {pfn:#x}) {why}"
-        if len(self._problems) < 50:
-            self._problems.append(f"{part.store.path}: {msg} (at offset {offset:#x})")
+        msg = self._note_damage(part, pfn, why, offset)
         return MemoryReadError(msg, address=addr, path=part.store.path, offset=offset)
+
+    def _note_damage(self, part: _Part, pfn: int, why: str, offset: int) -> str:
+        """Record damage at `offset` of one page as a problem (once; at most 50); the message."""
+        msg = f"physical address {pfn * self.page_size:#x} (pfn {pfn:#x}) {why}"
+        problem = f"{part.store.path}: {msg} (at offset {offset:#x})"
+        if len(self._problems) < 50 and problem not in self._problems:
+            self._problems.append(problem)
+        return msg
+
+    def _page_of_damaged_flags(self, p: _Part, pfn: int, offset: int, size: int, flags: int) -> bytes:
+        """The page whose descriptor holds a flags value no writer writes (several codec
+        bits, unknown bits: a flipped bit). The flags field is named either way (not the
+        page data, which the first codec bit would blame). The page is read when exactly
+        one codec its bits name (raw, if none) decodes its data to one page: the real bit
+        beside the flipped one. Otherwise it is unreadable."""
+        ps = self.page_size
+        why = f"has a damaged page descriptor (flags field {flags:#x}: {flags_damage(flags)})"
+        at = p.desc_offset(pfn) + _DESC_FLAGS_AT
+        names = [n for bit, n in CODEC_FLAGS.items() if flags & bit] or ["none"]
+        data = p.store.read_present(offset, size) if 0 < size <= ps else None
+        pages = []
+        for name in names if data is not None else ():
+            if name == "none":
+                if size == ps:
+                    pages.append((name, data))
+            elif size < ps:
+                try:
+                    pages.append((name, decompress(name, data, ps, offset=offset)))
+                except (CorruptDumpError, FormatError):    # FormatError: its library is missing
+                    continue
+        if len(pages) != 1:
+            raise self._damaged(p, pfn, why, at)
+        name, page = pages[0]
+        self._note_damage(p, pfn, f"{why}; its page data reads as {name}", at)
+        self._codecs_seen[name] = self._codecs_seen.get(name, 0) + 1
+        self._cache[pfn] = page
+        if len(self._cache) > _PAGE_CACHE:
+            self._cache.popitem(last=False)
+        return page
 
     def read_page(self, pfn: int) -> bytes:
         """The decompressed page `pfn`; MemoryReadError when it is not in the dump."""
@@ -333,7 +371,10 @@ class KdumpReader(DumpReader):
         ps = self.page_size
         name = self._codec_of.get(flags)
         if name is None:
-            name = self._codec_of[flags] = codec_name(flags)
+            name = codec_name(flags)
+            if name is None:
+                return self._page_of_damaged_flags(p, pfn, offset, size, flags)
+            self._codec_of[flags] = name
         # Writers store a page compressed only when that makes it smaller (makedumpfile
         # and QEMU both test size_out < page_size), else raw: so a compressed size of a
         # page or more is damage, and it also bounds what a decoder can be fed.
@@ -413,9 +454,9 @@ class KdumpReader(DumpReader):
                 dec = decoders.get(flags)
                 if dec is None:
                     name = codec_name(flags)
-                    dec = decoders[flags] = (name, None if name == "none" else decoder(name))
+                    dec = decoders[flags] = (name, None if name in (None, "none") else decoder(name))
                 name, fn = dec
-                if offset > 0 and (size == ps if fn is None else 0 < size < ps):
+                if name is not None and offset > 0 and (size == ps if fn is None else 0 < size < ps):
                     data = read(offset, size)
                     if data is not None and fn is not None:
                         try:
@@ -456,7 +497,7 @@ class KdumpReader(DumpReader):
             for _o, size, flags, _pf in PAGE_DESC.iter_unpack(raw):
                 if size:
                     seen.add(codec_name(flags))
-        comp = seen - {"none"}
+        comp = seen - {"none", None}        # None: a damaged flags field, not a codec
         if len(comp) > 1:
             return "mixed"
         return comp.pop() if comp else "none"
