@@ -91,6 +91,7 @@ def test_utsname_string_flip_is_caught_against_memory(tmp_path, command, field, 
     assert r.stderr.count("\n") == 1, r.stderr
     if command == "dmesg":
         assert r.stdout == _run("dmesg", KDUMP).stdout          # the log itself is whole
+        assert "printed the whole log" in r.stderr and "partial" not in r.stderr, r.stderr
 
 
 @pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")

@@ -87,7 +87,10 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
         facts = reader.facts()
     if log.partial or not facts.complete or uts_problems:
         why = "; ".join(facts.problems + uts_problems + log.problems) or "some log pages are missing"
-        sys.stderr.write(f"triage: warning: {paths[0]}: partial dump, printed what could be read ({why})"
+        # a damaged header field alone leaves every record readable: say the log is whole
+        what = ("printed the whole log, but the dump is damaged" if not log.partial and facts.complete
+                else "partial dump, printed what could be read")
+        sys.stderr.write(f"triage: warning: {paths[0]}: {what} ({why})"
                          f"{beside_hint(paths[0]) if log.partial else ''}\n")
         sys.stderr.flush()
         return EXIT_PARTIAL
