@@ -1,7 +1,7 @@
 """GPU driver reports read after a line prefix the prefix reader does not know.
 
 Two wordings are printed by one driver only and are searched mid-line: nvidia's
-kernel_rc.c "NVRM: Xid (PCI:...): %d, ..." and amdgpu_job.c amdgpu_job_timedout()'s
+"NVRM: " (its Xid, fallen-off-the-bus and GSP RPC timeout reports) and amdgpu_job.c amdgpu_job_timedout()'s
 "ring %s timeout, signaled seq=%u, emitted seq=%u". The amdgpu line is also read
 bare, its device prefix cut (posted 1002, 1006: syslog lines with neither host
 nor 'kernel:' tag, or with the host scrubbed and the driver prefix cut).
@@ -27,6 +27,14 @@ def test_xid_after_unknown_prefix(line):
     assert _events(line) == [("nvrm_xid", "NVRM: Xid 109", "nvidia")]
 
 
+@pytest.mark.parametrize("line,headline", [
+    ("Sep 18 20:07:01 NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.", "NVRM: GPU has fallen off the bus"),
+    ("Sep 18 20:07:01 NVRM: _issueRpcAndWait: rpcRecvPoll timedout for fn 76!", "NVRM: Xid 119"),
+])
+def test_other_nvrm_reports_after_unknown_prefix(line, headline):
+    assert _events(line) == [("nvrm_xid", headline, "nvidia")]
+
+
 @pytest.mark.parametrize("line", [
     "Sep 03 21:38:54 HOSTNAME  ring gfx_0.0.0 timeout, signaled seq=9113028, emitted seq=9113031",
     "ring sdma0 timeout, signaled seq=121570, emitted seq=121572",
@@ -43,6 +51,9 @@ def test_amdgpu_ring_timeout_without_device_prefix(line):
     "Sep 03 21:38:54 HOSTNAME  ring 0 stalled for more than 10000msec",
     # prose naming an Xid without its '(PCI:' part, and a marker glued to a word
     "Sep 18 20:07:01 I grep for NVRM: Xid 109 every day",
+    # NVRM's load banner and assertion chatter after the same prefix
+    "Sep 18 20:07:01 NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.154.05",
+    "Sep 18 20:07:01 NVRM: nvAssertFailedNoLog: Assertion failed: 0 @ gpu_mgr.c:296",
     "Sep 18 20:07:01 host foo:NVRM: Xid (PCI:0000:02:00): 79, GPU has fallen off the bus.",
 ])
 def test_lookalikes_are_not_reports(line):
