@@ -1,6 +1,6 @@
 """APIs that act on an object their caller owns and passed in (devres actions, ACPI
 namespace lookups) are helper frames: the guilty frame is the caller that handed them the
-object ([skip] helpers in signatures/lists.toml). debugfs removal is not in that list:
+object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes. debugfs removal is not in that list:
 syzkaller names simple_recursive_removal itself as the guilty frame of its own reports."""
 
 from triage.analysis import analyze_lines
@@ -27,3 +27,43 @@ def test_devres_warning_blames_the_driver_that_released_its_action():
     ]).verdict
     assert v.category == "warning"
     assert (v.culprit.module, v.culprit.function) == ("amdgpu", "svm_migrate_fini")
+
+
+def test_device_property_and_hwmon_registration_are_helpers():
+    skip = load_rules().skip["helpers"]
+    for fn in ("device_property_present", "device_property_read_u32_array", "fwnode_property_present",
+               "dev_fwnode", "__hwmon_device_register", "hwmon_device_register_with_info",
+               "devm_hwmon_device_register_with_groups"):
+        assert any(p.search(fn) for p in skip), fn
+    # the hwmon core's own sysfs and read paths are not registration: a fault there is hwmon's
+    for fn in ("hwmon_attr_show", "hwmon_thermal_add_sensor", "hwmon_device_unregister", "dev_fwnode_x"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_null_device_passed_to_hwmon_registration_blames_the_driver():
+    """posted 1014: thinkpad_acpi's hwmon probe hands a bad device to the hwmon core."""
+    v = analyze_lines([
+        "[    3.737008] BUG: kernel NULL pointer dereference, address: 00000000000002a0",
+        "[    3.737022] Oops: Oops: 0000 [#1] SMP NOPTI",
+        "[    3.737031] RIP: 0010:device_property_present+0x9/0x20",
+        "[    3.737061] Call Trace:",
+        "[    3.737106]  __hwmon_device_register+0x2cd/0x550",
+        "[    3.737111]  devm_hwmon_device_register_with_groups+0x6d/0xc0",
+        "[    3.737116]  tpacpi_hwmon_pdriver_probe+0x29/0x60 [thinkpad_acpi]",
+        "[    3.737132]  platform_probe+0x41/0xa0",
+    ]).verdict
+    assert v.category == "null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("thinkpad_acpi", "tpacpi_hwmon_pdriver_probe")
+
+
+def test_fault_in_hwmon_sysfs_read_is_hwmon_core():
+    v = analyze_lines([
+        "[   93.100000] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+        "[   93.100100] Oops: 0000 [#1] SMP NOPTI",
+        "[   93.100200] RIP: 0010:hwmon_attr_show+0x2a/0x110",
+        "[   93.100300] Call Trace:",
+        "[   93.100400]  dev_attr_show+0x19/0x40",
+        "[   93.100500]  sysfs_kf_seq_show+0xa8/0x100",
+    ]).verdict
+    assert v.category == "null_deref"
+    assert v.culprit.function == "hwmon_attr_show"

@@ -136,6 +136,11 @@ _DRM_FN_TAG = lazy_compile(r"\[drm:\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\
 _RESET_OF_GPU = ("gpu", "asic", "chip", "engine", "ring", "mode1", "mode2", "baco", "soft reset", "via mes", "pipe reset",
                  "queue", "reset request")
 _TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
+# amdgpu_job.c amdgpu_job_timedout(): "ring %s timeout, signaled seq=%u, emitted seq=%u" (DRM_ERROR
+# before 6.x, dev_err after the device prefix since). No other driver prints "signaled seq=" with
+# "emitted seq=" (radeon says "ring %d stalled for more than %umsec"), so the line names amdgpu
+# also when a poster's grep or cut removed the device prefix and the "[drm:...]" tag.
+AMDGPU_RING_TIMEOUT = lazy_compile(r"ring (\S{1,40}) timeout, signaled seq=\d{1,10}, emitted seq=\d{1,10}")
 _NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
 _KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
                             r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
@@ -1094,6 +1099,9 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _hard(text)
         return None
     if c == "r":
+        if text.startswith("ring ") and AMDGPU_RING_TIMEOUT.match(text):
+            # amdgpu's ring-timeout line without its device prefix (see AMDGPU_RING_TIMEOUT)
+            return Header("gpu_fault", "amdgpu: GPU ring timeout", {"module": "amdgpu", "detail": text[:300]})
         if text.startswith("rcu: INFO: "):
             m = _RCU.match(text)
             if m:

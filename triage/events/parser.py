@@ -56,7 +56,14 @@ _SHUTDOWN = ("reboot: Restarting system", "reboot: Power down", "reboot: System 
 _MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
-_MIDLINE_RE = lazy_compile("|".join(re.escape(m) for m in _MIDLINE))
+# GPU driver reports whose wording only that driver prints, searched after a line prefix the
+# prefix reader does not know (a syslog stamp with neither host nor "kernel:" tag, a host
+# scrubbed to a placeholder and the tag cut): nvidia's resman prefixes every message with
+# "NVRM: " (its Xid, fallen-off-the-bus, GSP RPC timeout reports; match_header keeps only
+# those, not the banner or assertion chatter) and amdgpu_job_timedout prints
+# "ring %s timeout, signaled seq=%u, emitted seq=%u".
+_MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
+_MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
