@@ -14,6 +14,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `split_glued`      syslog records a paste ran together on one line (its line breaks lost),
                      split where the next record's date and the same host begin;
+* `strip_learned`    a logger prefix no rule names, learned from the lines where the kernel's
+                     message must start (triage.events.learnprefix);
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
                      the continuation is unmistakably the tail of the previous line;
 * `unreverse`        newest-first pastes (`journalctl -r`, `dmesg | tac`) put back in time order.
@@ -31,6 +33,7 @@ from itertools import chain
 from typing import Iterable, Iterator, List, Optional, Tuple
 
 from triage.events.frames import parse_trace_line
+from triage.events.learnprefix import strip_learned
 from triage.events.prefix import MAX_LINE, strip_prefix
 from triage.lazyre import lazy_compile
 
@@ -46,8 +49,8 @@ MAX_RECORD_CHARS = 1 << 16
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = enumerate(lines, 1)
-    return unreverse(rejoin_wrapped(split_glued(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
-        unbreak_spaces(strip_cr(numbered))))))))))
+    return unreverse(rejoin_wrapped(strip_learned(split_glued(dedent(strip_markup(strip_line_numbers(unquote(
+        decode_journal(unbreak_spaces(strip_cr(numbered)))))))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -109,9 +112,21 @@ def _json_record(text: str) -> Optional[List[str]]:
         obj = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(obj, dict) or "MESSAGE" not in obj:
+    if not isinstance(obj, dict):
         return None
-    return _console(obj)
+    if "MESSAGE" in obj:
+        return _console(obj)
+    # a log shipper's or container runtime's record of one console line: docker's json-file
+    # driver ({"log": "...\n", "stream": ..., "time": ...}), fluent-bit/Vector/Loki exports
+    # ("message", "msg"); the line is the record's text field
+    for key in _TEXT_FIELDS:
+        text = obj.get(key)
+        if isinstance(text, str):
+            return text[:MAX_LINE * 2].rstrip("\r\n").split("\n")[:64]
+    return None
+
+
+_TEXT_FIELDS = ("log", "message", "msg")
 
 
 def decode_journal(lines: Numbered) -> Numbered:
@@ -158,7 +173,8 @@ def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
             continue
         head = s.lstrip("\x1e")
         if head.startswith("{"):
-            if head.rstrip().endswith("}") and '"MESSAGE"' in head:
+            if head.rstrip().endswith("}") and ('"MESSAGE"' in head or '"log"' in head or '"message"' in head
+                                                 or '"msg"' in head):
                 got = _json_record(head)
                 if got is not None:
                     for line in got:
