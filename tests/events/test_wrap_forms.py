@@ -73,3 +73,20 @@ def test_word_wrap_of_alike_lines_is_not_a_hard_wrap():
     wrapped = pi._word_wrap(72)(lines)
     assert _looks_wrapped(wrapped).width == 0
     assert [s for _, s in normalise(wrapped)] == lines
+
+
+def test_one_wrapped_record_in_a_short_excerpt_is_rejoined(rules):
+    # posted 251's single memcg victim line, re-wrapped at 72 columns as a mail client does
+    line = ("[ 1836.276684] Memory cgroup out of memory: Killed process 4971 (netdata) total-vm:47820kB, "
+            "anon-rss:7560kB, file-rss:0kB, shmem-rss:0kB, UID:201 pgtables:100kB oom_score_adj:1000")
+    wrapped = pi._word_wrap(72)([line])
+    assert len(wrapped) == 3
+    assert [s for _, s in normalise(wrapped)] == [line]
+    assert pi.verdict(wrapped, rules)[0] == "oom_kill"
+
+
+def test_prose_after_a_short_line_is_not_a_tail():
+    # a line without a prefix that a word wrap cannot have moved (the line before it had room)
+    lines = ["[  12.000001] nouveau 0000:01:00.0: fifo: fault", "any idea what this means?"]
+    assert _looks_wrapped(lines).words is False
+    assert [s for _, s in normalise(lines)] == lines

@@ -592,6 +592,10 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
     pairs: Counter = Counter()       # tails after a near-width prefixed line, by their indentation
     cut: Counter = Counter()         # lengths of prefixed lines followed by a tail
     chained: Counter = Counter()     # lengths of tails followed by another tail
+    # tails a greedy word wrap explains / does not, by indentation (none, or 2-8 blanks: one
+    # blank is a frame's own indentation)
+    fits: Counter = Counter()
+    misfits: Counter = Counter()
     long_blank = False
     prev_near = False
     prev_len = 0
@@ -608,8 +612,21 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
                     pairs[indent] += 1
                 if not indent:
                     cut[prev_len] += 1
+            if len(indent) != 1:
+                if _word_wrapped(prev_len, body):
+                    fits[indent] += 1
+                else:
+                    misfits[indent] += 1
         if prev_tail and s.strip() and not prefixed:
             chained[prev_tail] += 1
+            body = s.lstrip(" ")
+            indent = s[:len(s) - len(body)]
+            if len(indent) != 1 and len(indent) <= MAX_WRAP_INDENT:
+                # a tail's own tail: what the wrap moved off the tail before it
+                if _word_wrapped(prev_tail, body):
+                    fits[indent] += 1
+                else:
+                    misfits[indent] += 1
         prev_tail = len(s) if (prev_len or prev_tail) and s.strip() and not prefixed else 0
         prev_near = prefixed and WRAP_MIN <= len(s)
         prev_len = len(s) if prefixed else 0
@@ -619,6 +636,12 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         # unindented tails first (the common client); else the most common continuation indent
         indent, n = ("", pairs[""]) if pairs[""] >= 3 else pairs.most_common(1)[0]
         words = n >= 3 and n * 4 >= near
+    if not words and not long_blank and len(fits) == 1 and not misfits:
+        # a short excerpt (one OOM victim line wrapped in three): too few tails to count, but
+        # every line without a prefix is what a greedy wrap moved off the line before it, twice
+        # at least (one line after a long one may be the next message: "executing program")
+        indent, n = fits.most_common(1)[0]
+        words = n >= 2
     width = 0
     if cut:
         w, n = cut.most_common(1)[0]
