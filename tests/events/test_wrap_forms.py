@@ -90,3 +90,14 @@ def test_prose_after_a_short_line_is_not_a_tail():
     lines = ["[  12.000001] nouveau 0000:01:00.0: fifo: fault", "any idea what this means?"]
     assert _looks_wrapped(lines).words is False
     assert [s for _, s in normalise(lines)] == lines
+
+
+@pytest.mark.parametrize("indent", ["  ", "\t", "    "])
+def test_one_line_paste_indented(indent, rules):
+    line = "NVRM: Xid (PCI:0000:01:00): 79, pid=1234, GPU has fallen off the bus."
+    assert [s for _, s in normalise([indent + line])] == [line]
+    assert pi.verdict([indent + line], rules)[:2] == ("gpu_xid", "nvidia")
+
+
+def test_one_frame_keeps_its_blank():
+    assert [s for _, s in normalise(["  dump_stack+0x10/0x20"])] == ["  dump_stack+0x10/0x20"]

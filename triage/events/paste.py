@@ -377,7 +377,10 @@ def dedent(lines: Numbered) -> Numbered:
             break
     if not common:
         common = _block_indent(head)
-    if not common or len(body) < 2:
+    if not common or (len(body) < 2 and not ((len(common) >= 2 or common == "\t")
+                                            and parse_trace_line(body[0].strip()) is None)):
+        # (one line indented by a tab or two blanks or more is a one-line paste indented,
+        # unless it is a frame, whose single blank is its own)
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
 
