@@ -2,7 +2,7 @@
 """Metamorphic test of triage's log reader: does the verdict hold when the same
 log is pasted another way?
 
-For every log of tests/data/posted (and, with --syzkaller, tests/data/syzkaller)
+For every log of tests/data/posted (or, with --corpus syzkaller, tests/data/syzkaller)
 this computes triage's verdict (category, culprit module, title) on the file as
 it is, then re-renders the same records the ways users paste kernel logs
 (indentation, markdown fences, mail quoting, CRLF, wrapping by mail and forum
@@ -23,7 +23,7 @@ changed / logs tried, and how many changed their title only. Only the tuning
 half's logs are ever listed (--list): the validation half is for measuring.
 
 Usage:
-  tools/paste_invariance.py [--transform NAME ...] [--list] [--json] [--syzkaller]
+  tools/paste_invariance.py [--transform NAME ...] [--list] [--json] [--corpus posted|syzkaller]
 """
 
 import argparse
@@ -321,27 +321,28 @@ def _read(path: str) -> List[str]:
         return list(iter_lines(fp))
 
 
-def corpus_logs(syzkaller: bool) -> List[Tuple[str, str, List[str]]]:
-    """(name, half, lines) of every log measured."""
+def corpus_logs(corpus: str) -> List[Tuple[str, str, List[str]]]:
+    """(name, half, lines) of every log measured: the posted corpus, or syzkaller's (its own halves)."""
     out = []
-    for label in load_labels(DEFAULT_CORPUS):
-        name = label["file"]
-        out.append((name, split_half(name), _read(os.path.join(DEFAULT_CORPUS, name))))
-    if syzkaller:
+    if corpus == "syzkaller":
         from syzkaller_agreement import half_of, load_case
         for name in sorted(os.listdir(SYZ_CORPUS)):
             if name.endswith(".txt"):
-                out.append(("syzkaller/" + name, half_of(name), load_case(os.path.join(SYZ_CORPUS, name)).log))
+                out.append((name, half_of(name), load_case(os.path.join(SYZ_CORPUS, name)).log))
+        return out
+    for label in load_labels(DEFAULT_CORPUS):
+        name = label["file"]
+        out.append((name, split_half(name), _read(os.path.join(DEFAULT_CORPUS, name))))
     return out
 
 
-def measure(names: Sequence[str], syzkaller: bool = False) -> Dict[str, Any]:
+def measure(names: Sequence[str], corpus: str = "posted") -> Dict[str, Any]:
     """Per transformation and half: tried, verdict changed, title changed only; and the tuning half's changed logs."""
     from triage.analysis import load_ruleset
     rules = load_ruleset()
     res: Dict[str, Any] = {t: {h: {"tried": 0, "changed": 0, "title_only": 0} for h in HALVES} for t in names}
     changed_tuning: Dict[str, List[str]] = {t: [] for t in names}
-    for name, half, lines in corpus_logs(syzkaller):
+    for name, half, lines in corpus_logs(corpus):
         base = verdict(lines, rules)
         recs = records(lines)
         for t in names:
@@ -362,11 +363,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--transform", action="append", choices=sorted(TRANSFORMS), help="only these (repeatable)")
     ap.add_argument("--list", action="store_true", help="print the tuning half's logs whose verdict changed")
     ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--syzkaller", action="store_true", help="also the syzkaller corpus (tests/data/syzkaller)")
+    ap.add_argument("--corpus", choices=("posted", "syzkaller"), default="posted",
+                    help="tests/data/posted (default) or tests/data/syzkaller (each with its own halves)")
     args = ap.parse_args(argv)
     names = args.transform or list(TRANSFORMS)
     start = time.monotonic()
-    got = measure(names, args.syzkaller)
+    got = measure(names, args.corpus)
     if args.json:
         json.dump(got["transforms"], sys.stdout, indent=1)
         sys.stdout.write("\n")

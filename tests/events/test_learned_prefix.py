@@ -126,3 +126,22 @@ def test_container_json_record_is_its_log_line():
     # a JSON line that is no log record passes through
     other = json.dumps({"level": 3, "count": 7})
     assert _norm([other]) == [other]
+
+
+def test_wordings_inside_other_text_are_not_anchors():
+    # syzkaller 144/649: "ODEBUG: " holds "BUG: "; a user-space trap line names a
+    # "general protection fault" after the task's name
+    lines = [f"[   36.8{i}] ODEBUG: Out of memory. ODEBUG disabled" for i in range(3)]
+    lines += [f"traps: syz-executor229[36{i}] general protection fault ip:7feb96eb56a1 sp:20000fd0 error:0"
+              for i in range(4)]
+    assert learnprefix.learn(lines) is None
+    assert _norm(lines) == lines
+
+
+def test_a_line_of_nothing_but_the_prefix_is_an_empty_record():
+    # a blank line of the log behind the prefix must not stay "[WARN]": read as a frame's
+    # module tag, it named a module "WARN" (syzkaller 74)
+    body = ["INFO: task syz-executor:3615 blocked for more than 143 seconds.", "Call Trace:",
+            " __schedule+0x10/0x20", " schedule+0x10/0x20", "", "Modules linked in:"]
+    lines = ["[WARN] " + s for s in body]
+    assert _norm(lines) == body

@@ -54,7 +54,7 @@ _ANCHORS = ("Call Trace:", "Call trace:", "RIP: ", "pc : ", "lr : ", "PC is at "
             "---[ end trace", "------------[ cut here ]", "oom-kill:constraint=", "Tasks state (memory values",
             "Kernel panic - not syncing", "Internal error: ", "Unable to handle kernel ", "<TASK>", "</TASK>",
             "Out of memory: Kill", "Memory cgroup out of memory: Kill", "oom_reaper: ",
-            "BUG: ", "WARNING: CPU: ", "Oops: ", "general protection fault", "INFO: task ", "INFO: rcu",
+            "BUG: ", "WARNING: CPU: ", "Oops: ", "INFO: task ", "INFO: rcu",
             "rcu: INFO: ", "NMI watchdog: ", "watchdog: BUG: ", "sysrq: ", "SysRq : ", "[drm:", "[drm] ")
 # Anchors whose message starts one token before them: the task's comm ("Xorg invoked
 # oom-killer: gfp_mask=", "kworker/0:1: page allocation failure: order:").
@@ -96,7 +96,8 @@ def _anchor_at(s: str) -> int:
             if p < k:
                 best = p
                 break
-        elif word != "CPU: " or _CPU_PID.match(head, k):
+        elif (k == 0 or not head[k - 1].isalnum()) and (word != "CPU: " or _CPU_PID.match(head, k)):
+            # (a wording inside a word is not one: "ODEBUG: " holds "BUG: ")
             best = k
             break
         m = _LITERALS.search(head, k + 1)
@@ -282,4 +283,5 @@ def _strip(lines: Numbered, rx: Pattern[str]) -> Numbered:
     for item in lines:
         s = item[1]
         m = match(s, 0, MAX_PREFIX + 1)
-        yield (item[0], s[m.end():]) if m is not None and m.end() < len(s) else item
+        # a line that is nothing but the prefix is an empty record (a blank line in the log)
+        yield (item[0], s[m.end():]) if m is not None else item
