@@ -145,3 +145,18 @@ def test_a_line_of_nothing_but_the_prefix_is_an_empty_record():
             " __schedule+0x10/0x20", " schedule+0x10/0x20", "", "Modules linked in:"]
     lines = ["[WARN] " + s for s in body]
     assert _norm(lines) == body
+
+
+def test_a_prefix_most_lines_lack_is_not_a_loggers():
+    # the anchor lines agree, but a logger puts its prefix before every line: here most lines
+    # open with the message, so "note | " is text of the log, not a prefix
+    lines = ["note | Call Trace:", "note | Modules linked in: drm", "note | Hardware name: QEMU"]
+    lines += [f"plain chatter line {i}" for i in range(6)]
+    assert _norm(lines) == lines
+
+
+def test_clock_runs_are_classes_even_when_the_anchors_agree():
+    # the anchors fall within one hour; the lines after it still carry the prefix
+    lines = [f"2026-12-07T04:00:0{i}.123456789Z stdout F Call Trace:" for i in range(3)]
+    lines += [f"2026-12-07T05:1{i}:00.000000001Z stdout F  dump_stack+0x10/0x20" for i in range(3)]
+    assert _norm(lines) == ["Call Trace:"] * 3 + [" dump_stack+0x10/0x20"] * 3

@@ -67,6 +67,11 @@ _TASK_ROW = lazy_compile(r"\[ {0,8}(?:pid|\d{1,10}) {0,8}\] {1,8}(?:uid|\d{1,10}
 _CPU_PID = lazy_compile(r"CPU: \d{1,5} (?:UID: \d{1,10} )?PID: \d{1,10} Comm: ")
 _FRAME_TAIL = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}")
 _ADDR_TAG = lazy_compile(r"\[<?[0-9a-fA-F]{8,16}>?\] ?")
+# Text the kernel itself glues before a record: kernel/printk/printk.c's notice of lost
+# messages, "** %lu printk messages dropped **", printed before the next record on a console
+# that could not keep up (syzkaller's consoles, 132 and 164 of its corpus, carry it on nearly
+# every line). Message text, never a logger's prefix.
+_KERNEL_TEXT = ("printk messages dropped",)
 # The run kinds a prefix is split into.
 _RUN = lazy_compile(r"[^\W_]{1,64}| {1,64}|.", re.S)
 
@@ -207,7 +212,8 @@ def _pattern(instances: List[str]) -> Pattern[str]:
         elif kind in ("9", "a"):
             if kind == "9":
                 parts.append(r"[0-9]{1,%d}" % max(12, max(len(t) for t in col)))
-            elif all(t == first for t in col):
+            elif all(t == first for t in col) and not any(c.isdigit() for c in first):
+                # (a run with a digit in it is a date, a time or a counter, whatever the anchors show)
                 parts.append(re.escape(first))
             else:
                 parts.append(r"[^\W_]{1,%d}" % max(16, 2 * max(len(t) for t in col)))
@@ -233,7 +239,7 @@ def _learn(found: List[str], stamped: int = 0) -> Optional[Pattern[str]]:
     seen = stamped + len(found)
     shapes: Dict[Tuple[str, ...], List[str]] = {}
     for pre in found[:MAX_ANCHORS]:
-        if pre.strip(" ") and len(pre) <= MAX_PREFIX:
+        if pre.strip(" ") and len(pre) <= MAX_PREFIX and not any(t in pre for t in _KERNEL_TEXT):
             shape = _coarse(pre)
             if 0 < len(shape) <= MAX_TOKENS and not _wordy(shape):
                 shapes.setdefault(shape, []).append(pre)
@@ -273,6 +279,12 @@ def strip_learned(lines: Numbered) -> Numbered:
             break
     # (a log whose anchors all open their messages has nothing to learn: no prefix work at all)
     rx = _learn(found, stamped) if unknown else None
+    if rx is not None:
+        # a logger puts its prefix before every line: one that most lines lack is text the log
+        # prints now and then ("** 2395 printk messages dropped ** " glued before a record)
+        body = [s for _, s in head if s.strip()]
+        if sum(1 for s in body if rx.match(s, 0, MAX_PREFIX + 1)) * 2 <= len(body):
+            rx = None
     if rx is None:
         return chain(head, it)
     return _strip(chain(head, it), rx)
