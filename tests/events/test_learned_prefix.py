@@ -160,3 +160,21 @@ def test_clock_runs_are_classes_even_when_the_anchors_agree():
     lines = [f"2026-12-07T04:00:0{i}.123456789Z stdout F Call Trace:" for i in range(3)]
     lines += [f"2026-12-07T05:1{i}:00.000000001Z stdout F  dump_stack+0x10/0x20" for i in range(3)]
     assert _norm(lines) == ["Call Trace:"] * 3 + [" dump_stack+0x10/0x20"] * 3
+
+
+@pytest.mark.parametrize("body", [
+    # arm32's unwinder, new and old formats (posted 270, 420): the frame starts at the caller
+    [" unwind_backtrace from show_stack+0x18/0x1c", " show_stack from dump_stack_lvl+0x90/0xac",
+     " dump_stack_lvl from warn_alloc+0x110/0x19c"],
+    ["[<80018724>] (unwind_backtrace) from [<80014058>] (show_stack+0x20/0x24)",
+     "[<80014058>] (show_stack) from [<80320044>] (dump_stack+0xd4/0x118)",
+     "[<80320044>] (dump_stack) from [<80025300>] (warn_slowpath_common+0x98/0xc8)"],
+    # OOM victim lines alone (posted 175) and show_mem's zone lines (515)
+    ["Killed process 799153 (node), UID 1000, total-vm:606096kB, anon-rss:68308kB",
+     "Killed process 799402 (node), UID 1000, total-vm:642596kB, anon-rss:102060kB"],
+    ["lowmem_reserve[]: 0 0 0 0", "active_anon:830108 inactive_anon:104416 isolated_anon:0",
+     "Free swap  = 0kB", "Total swap = 0kB"],
+])
+def test_anchors_of_frames_and_memory_reports(body):
+    lines = [f"host-3 | {s}" for s in body]
+    assert _norm(lines) == body

@@ -55,7 +55,9 @@ _ANCHORS = ("Call Trace:", "Call trace:", "RIP: ", "pc : ", "lr : ", "PC is at "
             "Kernel panic - not syncing", "Internal error: ", "Unable to handle kernel ", "<TASK>", "</TASK>",
             "Out of memory: Kill", "Memory cgroup out of memory: Kill", "oom_reaper: ",
             "BUG: ", "WARNING: CPU: ", "Oops: ", "INFO: task ", "INFO: rcu",
-            "rcu: INFO: ", "NMI watchdog: ", "watchdog: BUG: ", "sysrq: ", "SysRq : ", "[drm:", "[drm] ")
+            "rcu: INFO: ", "NMI watchdog: ", "watchdog: BUG: ", "sysrq: ", "SysRq : ", "[drm:", "[drm] ",
+            # show_mem()/show_free_areas() and the OOM victim line
+            "lowmem_reserve[]: ", "active_anon:", "Free swap  = ", "Total swap = ", "Killed process ")
 # Anchors whose message starts one token before them: the task's comm ("Xorg invoked
 # oom-killer: gfp_mask=", "kworker/0:1: page allocation failure: order:").
 _AFTER_COMM = (" invoked oom-killer: ", ": page allocation failure")
@@ -126,8 +128,9 @@ def _anchor_at(s: str) -> int:
         p = k
         while p > 0 and (s[p - 1].isalnum() or s[p - 1] in "_."):
             p -= 1
-        # the function must stand after a blank (a frame line), not inside text ("at file:123 f+0x")
-        if k - p > 0 and p > 0 and s[p - 1] == " ":
+        # the function must stand after a blank (a frame line), not inside text ("at file:123 f+0x"),
+        # or in arm32's "(callee+0x..)"
+        if k - p > 0 and p > 0 and (s[p - 1] == " " or (s[p - 1] == "(" and "] (" in s[:p])):
             p = _frame_start(s, p)
             if best < 0 or p < best:
                 best = p
@@ -137,7 +140,19 @@ def _anchor_at(s: str) -> int:
 def _frame_start(s: str, p: int) -> int:
     """Back from a frame's function name at `p` over what a frame line prints before it:
     `? ` (unreliable) and bracketed addresses (`[<ffffffff8139f342>] `, powerpc's
-    `[c0000000053f7380] [c0003d0001be0830] `)."""
+    `[c0000000053f7380] [c0003d0001be0830] `); arm32's `caller from callee+0x..` starts at
+    the caller, and its older `[<addr>] (caller) from [<addr>] (callee+0x..)` at the first address."""
+    if s.startswith("from ", p - 5):
+        q = s.rfind(" ", 0, p - 6) + 1
+        if 0 < q < p - 6 or (q == 0 and p > 6):
+            p = q
+    elif s.startswith("(", p - 1):
+        k = s.find("] (")
+        if 0 < k < p:
+            b = s.rfind("[<", 0, k)
+            m = _ADDR_TAG.match(s, b) if b >= 0 else None
+            if m is not None:
+                return b
     for _ in range(4):
         if s.startswith("? ", p - 2):
             p -= 2
