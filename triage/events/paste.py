@@ -14,6 +14,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `split_glued`      syslog records a paste ran together on one line (its line breaks lost),
                      split where the next record's date and the same host begin;
+* `strip_learned`    a logger prefix no rule names, learned from the lines where the kernel's
+                     message must start (triage.events.learnprefix);
 * `rejoin_wrapped`   lines a mail or forum client wrapped at ~72-80 columns, rejoined only where
                      the continuation is unmistakably the tail of the previous line;
 * `unreverse`        newest-first pastes (`journalctl -r`, `dmesg | tac`) put back in time order.
@@ -28,9 +30,10 @@ WINDOW lines; a JSON record is held only up to MAX_RECORD_LINES lines.
 import json
 import re
 from itertools import chain
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Counter, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from triage.events.frames import parse_trace_line
+from triage.events.learnprefix import strip_learned
 from triage.events.prefix import MAX_LINE, strip_prefix
 from triage.lazyre import lazy_compile
 
@@ -46,8 +49,8 @@ MAX_RECORD_CHARS = 1 << 16
 def normalise(lines: Iterable[str]) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text)."""
     numbered: Numbered = enumerate(lines, 1)
-    return unreverse(rejoin_wrapped(split_glued(dedent(strip_markup(strip_line_numbers(unquote(decode_journal(
-        unbreak_spaces(strip_cr(numbered))))))))))
+    return unreverse(rejoin_wrapped(strip_learned(split_glued(dedent(strip_markup(strip_line_numbers(unquote(
+        decode_journal(unbreak_spaces(strip_cr(numbered)))))))))))
 
 
 # -- CR ------------------------------------------------------------------------
@@ -109,9 +112,21 @@ def _json_record(text: str) -> Optional[List[str]]:
         obj = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(obj, dict) or "MESSAGE" not in obj:
+    if not isinstance(obj, dict):
         return None
-    return _console(obj)
+    if "MESSAGE" in obj:
+        return _console(obj)
+    # a log shipper's or container runtime's record of one console line: docker's json-file
+    # driver ({"log": "...\n", "stream": ..., "time": ...}), fluent-bit/Vector/Loki exports
+    # ("message", "msg"); the line is the record's text field
+    for key in _TEXT_FIELDS:
+        text = obj.get(key)
+        if isinstance(text, str):
+            return text[:MAX_LINE * 2].rstrip("\r\n").split("\n")[:64]
+    return None
+
+
+_TEXT_FIELDS = ("log", "message", "msg")
 
 
 def decode_journal(lines: Numbered) -> Numbered:
@@ -158,7 +173,8 @@ def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
             continue
         head = s.lstrip("\x1e")
         if head.startswith("{"):
-            if head.rstrip().endswith("}") and '"MESSAGE"' in head:
+            if head.rstrip().endswith("}") and ('"MESSAGE"' in head or '"log"' in head or '"message"' in head
+                                                 or '"msg"' in head):
                 got = _json_record(head)
                 if got is not None:
                     for line in got:
@@ -361,7 +377,10 @@ def dedent(lines: Numbered) -> Numbered:
             break
     if not common:
         common = _block_indent(head)
-    if not common or len(body) < 2:
+    if not common or (len(body) < 2 and not ((len(common) >= 2 or common == "\t")
+                                            and parse_trace_line(body[0].strip()) is None)):
+        # (one line indented by a tab or two blanks or more is a one-line paste indented,
+        # unless it is a frame, whose single blank is its own)
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
 
@@ -549,23 +568,93 @@ WRAP_MIN, WRAP_MAX = 64, 80
 
 # Lines looked at to decide whether a client word-wrapped the whole paste.
 WRAP_WINDOW = 200
+# A client's continuation indent is at most this many blanks (deeper is the log's own).
+MAX_WRAP_INDENT = 8
+# Terminal widths a hard wrap is recognised at.
+MAX_HARD_WIDTH = 320
 
 
-def _looks_wrapped(lines: List[str]) -> bool:
+class _Wrap(NamedTuple):
+    """How a client wrapped the paste: a greedy word wrap (its tails indented by `indent`),
+    and/or a terminal's hard wrap at exactly `width` columns (0: none)."""
+    words: bool
+    indent: str
+    width: int
+
+
+_NO_WRAP = _Wrap(False, "", 0)
+
+
+def _looks_wrapped(lines: List[str]) -> _Wrap:
     """A word-wrapping client leaves no line longer than its width that it could
     have broken at a blank, and leaves many near-width prefixed lines followed
-    by an unindented line without a prefix (the tails)."""
-    near = pairs = 0
+    by a line without a prefix (the tails), all indented alike (none, or the client's
+    continuation indent). A terminal's hard wrap leaves many prefixed lines of exactly
+    its width followed by a line without a prefix."""
+    near = 0
+    pairs: Counter = Counter()       # tails after a near-width prefixed line, by their indentation
+    cut: Counter = Counter()         # lengths of prefixed lines followed by a tail
+    chained: Counter = Counter()     # lengths of tails followed by another tail
+    # tails a greedy word wrap explains / does not, by indentation (none, or 2-8 blanks: one
+    # blank is a frame's own indentation)
+    fits: Counter = Counter()
+    misfits: Counter = Counter()
+    long_blank = False
     prev_near = False
+    prev_len = 0
+    prev_tail = 0
     for s in lines:
         if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip():
-            return False
+            long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
-        if prev_near and s and not s[0].isspace() and not prefixed:
-            pairs += 1
+        if prev_len and s.strip() and not prefixed:
+            body = s.lstrip(" ")
+            indent = s[:len(s) - len(body)]
+            if len(indent) <= MAX_WRAP_INDENT:
+                if prev_near:
+                    pairs[indent] += 1
+                if not indent:
+                    cut[prev_len] += 1
+            if len(indent) != 1:
+                if _word_wrapped(prev_len, body):
+                    fits[indent] += 1
+                else:
+                    misfits[indent] += 1
+        if prev_tail and s.strip() and not prefixed:
+            chained[prev_tail] += 1
+            body = s.lstrip(" ")
+            indent = s[:len(s) - len(body)]
+            if len(indent) != 1 and len(indent) <= MAX_WRAP_INDENT:
+                # a tail's own tail: what the wrap moved off the tail before it
+                if _word_wrapped(prev_tail, body):
+                    fits[indent] += 1
+                else:
+                    misfits[indent] += 1
+        prev_tail = len(s) if (prev_len or prev_tail) and s.strip() and not prefixed else 0
         prev_near = prefixed and WRAP_MIN <= len(s)
+        prev_len = len(s) if prefixed else 0
         near += prev_near
-    return pairs >= 3 and pairs * 4 >= near
+    words, indent = False, ""
+    if pairs and not long_blank:
+        # unindented tails first (the common client); else the most common continuation indent
+        indent, n = ("", pairs[""]) if pairs[""] >= 3 else pairs.most_common(1)[0]
+        words = n >= 3 and n * 4 >= near
+    if not words and not long_blank and len(fits) == 1 and not misfits:
+        # a short excerpt (one OOM victim line wrapped in three): too few tails to count, but
+        # every line without a prefix is what a greedy wrap moved off the line before it, twice
+        # at least (one line after a long one may be the next message: "executing program")
+        indent, n = fits.most_common(1)[0]
+        words = n >= 2
+    width = 0
+    if cut:
+        w, n = cut.most_common(1)[0]
+        # a hard wrap cuts at one width, whatever the text: every tail follows a line of that
+        # length, a tail's own tail too (a word wrap breaks at the last blank, so its lines'
+        # lengths vary)
+        if n >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
+                and all(k == w for k in chained):
+            width = w
+    return _Wrap(words, indent if words else "", width)
 
 
 def _word_wrapped(last_len: int, cur: str) -> bool:
@@ -587,7 +676,9 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     unindented line without one follows a line that a greedy 64-80 column word
     wrap would have broken before it. The joined line keeps the first line's number."""
     head, rest = _window(lines, WRAP_WINDOW)
-    wrapped = _looks_wrapped([s for _, s in head])
+    wrap = _looks_wrapped([s for _, s in head])
+    wrapped = wrap.words
+    indent = wrap.indent
     held: Optional[Tuple[int, str]] = None
     held_msg: Optional[str] = None     # `held` without its console prefix, computed when needed
     last_len = 0          # length of the last physical line in `held`
@@ -597,6 +688,17 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     held_at = False       # `held` ends with a lockdep ", at:"
     for item in chain(head, rest):
         s = item[1]
+        if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
+                and held_prefixed:
+            # the client's continuation indent is not part of the text
+            s = s[len(indent):]
+        if held is not None and wrap.width and held_prefixed and last_len == wrap.width and s \
+                and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
+            # a terminal's hard wrap: the line went on where the width cut it, mid-word
+            held = (held[0], held[1] + s.rstrip())
+            held_msg = None
+            last_len = len(s)
+            continue
         if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
             sep = None
             has_prefix = None
@@ -635,7 +737,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s else None
         marked = marked or warn_open is not None
-        held_prefixed = wrapped and bool(s) and len(strip_prefix(s)[0]) != len(s)
+        held_prefixed = (wrapped or wrap.width > 0) and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
 

@@ -1,0 +1,103 @@
+"""Lines wrapped by a client with a continuation indent, and cut by a terminal at its width
+(triage.events.paste.rejoin_wrapped), measured as tools/paste_invariance.py does.
+
+Oracle: triage's verdict on the same committed posted log (tuning half) as it was posted.
+Each test re-renders the log's records as a mail or forum client wraps them at 72 columns
+with a two-blank continuation indent, or as a terminal shows them cut at 80 columns, and asks
+for the same (category, culprit module). Before the change each of these changed verdict.
+"""
+
+import os
+import sys
+
+import pytest
+
+from triage.analysis import load_ruleset
+from triage.events.paste import _looks_wrapped, normalise
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import paste_invariance as pi  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, split_half  # noqa: E402
+
+CASES = [("wrap-72-indent", "026-arm32-null-deref-seq-vprintf-htop.log"),
+         ("wrap-72-indent", "048-hung-task-nvidia-uvm-retain-elrepo.log"),
+         ("wrap-72-indent", "078-amdgpu-no-retry-fault-two-gpus-interleaved.log"),
+         ("wrap-72-indent", "123-amdgpu-warning-uvd-v7-ring-insert-nop.log"),
+         ("hard-wrap-80", "026-arm32-null-deref-seq-vprintf-htop.log"),
+         ("hard-wrap-80", "048-hung-task-nvidia-uvm-retain-elrepo.log"),
+         ("hard-wrap-80", "122-amdgpu-warning-rn-clk-mgr-dkms.log"),
+         ("hard-wrap-80", "124-amdgpu-warning-irq-put-probe-fail.log")]
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_ruleset()
+
+
+@pytest.mark.parametrize("transform,name", CASES)
+def test_verdict_holds_when_wrapped(transform, name, rules):
+    assert split_half(name) == "tuning"
+    lines = pi._read(os.path.join(DEFAULT_CORPUS, name))
+    base = pi.verdict(lines, rules)
+    got = pi.verdict(pi.TRANSFORMS[transform](pi.records(lines)), rules)
+    assert got[:2] == base[:2]
+
+
+def _console(n):
+    return [f"[  {100 + i}.{i:06d}] " + " ".join(f"word{i}x{k}" for k in range(14)) for i in range(n)]
+
+
+def test_continuation_indent_rejoined():
+    lines = _console(6)
+    wrapped = pi._word_wrap(72, "  ")(lines)
+    assert any(s.startswith("  word") for s in wrapped)
+    assert _looks_wrapped(wrapped).indent == "  "
+    assert [s for _, s in normalise(wrapped)] == lines
+
+
+def test_hard_wrap_rejoined_without_a_blank():
+    lines = _console(6)
+    cut = pi._hard_wrap(80)(lines)
+    assert _looks_wrapped(cut).width == 80
+    assert [s for _, s in normalise(cut)] == lines
+
+
+def test_word_wrap_of_alike_lines_is_not_a_hard_wrap():
+    # every record broken at the same column (one message repeated): a word wrap still,
+    # whose tails follow tails shorter than the width; joined with a blank
+    lines = [f"[18026.2{i:05d}] Memory cgroup out of memory: Killed process 14{i:04d} (python3) "
+             f"total-vm:120832kB, anon-rss:15596kB, file-rss:8924kB, shmem-rss:0kB, UID:0 pgtables:276kB "
+             f"oom_score_adj:-997" for i in range(6)]
+    wrapped = pi._word_wrap(72)(lines)
+    assert _looks_wrapped(wrapped).width == 0
+    assert [s for _, s in normalise(wrapped)] == lines
+
+
+def test_one_wrapped_record_in_a_short_excerpt_is_rejoined(rules):
+    # posted 251's single memcg victim line, re-wrapped at 72 columns as a mail client does
+    line = ("[ 1836.276684] Memory cgroup out of memory: Killed process 4971 (netdata) total-vm:47820kB, "
+            "anon-rss:7560kB, file-rss:0kB, shmem-rss:0kB, UID:201 pgtables:100kB oom_score_adj:1000")
+    wrapped = pi._word_wrap(72)([line])
+    assert len(wrapped) == 3
+    assert [s for _, s in normalise(wrapped)] == [line]
+    assert pi.verdict(wrapped, rules)[0] == "oom_kill"
+
+
+def test_prose_after_a_short_line_is_not_a_tail():
+    # a line without a prefix that a word wrap cannot have moved (the line before it had room)
+    lines = ["[  12.000001] nouveau 0000:01:00.0: fifo: fault", "any idea what this means?"]
+    assert _looks_wrapped(lines).words is False
+    assert [s for _, s in normalise(lines)] == lines
+
+
+@pytest.mark.parametrize("indent", ["  ", "\t", "    "])
+def test_one_line_paste_indented(indent, rules):
+    line = "NVRM: Xid (PCI:0000:01:00): 79, pid=1234, GPU has fallen off the bus."
+    assert [s for _, s in normalise([indent + line])] == [line]
+    assert pi.verdict([indent + line], rules)[:2] == ("gpu_xid", "nvidia")
+
+
+def test_one_frame_keeps_its_blank():
+    assert [s for _, s in normalise(["  dump_stack+0x10/0x20"])] == ["  dump_stack+0x10/0x20"]
