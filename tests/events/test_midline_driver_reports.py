@@ -54,10 +54,18 @@ def test_amdgpu_ring_timeout_without_device_prefix(line):
     # NVRM's load banner and assertion chatter after the same prefix
     "Sep 18 20:07:01 NVRM: loading NVIDIA UNIX x86_64 Kernel Module  535.154.05",
     "Sep 18 20:07:01 NVRM: nvAssertFailedNoLog: Assertion failed: 0 @ gpu_mgr.c:296",
-    "Sep 18 20:07:01 host foo:NVRM: Xid (PCI:0000:02:00): 79, GPU has fallen off the bus.",
+    "Sep 18 20:07:01 host fooNVRM: Xid (PCI:0000:02:00): 79, GPU has fallen off the bus.",
 ])
 def test_lookalikes_are_not_reports(line):
     assert _events(line) == []
+
+
+def test_logger_prefix_glued_by_a_colon_is_still_a_prefix():
+    """A logger prefix ending in a colon with no blank ("host foo:NVRM: ...") is learned and
+    stripped like any other (triage/events/learnprefix.py): requiring a blank there lost two
+    validation-half posted logs, so such prefixes are real; a marker glued to a word is not."""
+    assert _events("Sep 18 20:07:01 host foo:NVRM: Xid (PCI:0000:02:00): 79, GPU has fallen off the bus.") \
+        == [("nvrm_xid", "NVRM: Xid 79", "nvidia")]
 
 
 def test_bare_ring_line_needs_both_sequence_numbers():
