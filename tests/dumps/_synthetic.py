@@ -80,3 +80,20 @@ def mdf_set(synthetic_elf, tmp_path_factory) -> Dict[str, Path]:
     makedumpfile("-c", "-d", "31", "--split", src, *map(str, split))
     files.update({f"split{i}": p for i, p in enumerate(split)})
     return files
+
+
+def ring_infos_desc_offset(path) -> int:
+    """File offset of the kdump page descriptor of the page holding the dump's
+    printk_info array (a page the log reader cannot do without)."""
+    from triage.dumps.kdump import KdumpReader
+    from triage.dumps.store import FileStore
+    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
+    from triage.memory.kernel import KernelMemory
+    from triage.printk.lockless import LocklessLayout, parse_ring_header
+    with KdumpReader([FileStore(str(path))]) as r:
+        info = parse_vmcoreinfo(r.vmcoreinfo())
+        km = KernelMemory(r, info, r.facts().arch)
+        lay = LocklessLayout.from_vmcoreinfo(info, km.pointer_size)
+        hdr = parse_ring_header(lay, km.read(km.read_pointer(info.symbol("prb")), lay.ring_size))
+        pfn = km.translate(hdr.infos)[0] // r.page_size
+        return r._part_for(pfn).desc_offset(pfn)

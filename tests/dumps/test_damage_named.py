@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KDUMP = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
 sys.path.insert(0, str(ROOT / "tests"))
 from _realdumps import dump_files  # noqa: E402
+from _synthetic import ring_infos_desc_offset  # noqa: E402
 
 
 class Patched(Store):
@@ -233,16 +234,7 @@ def test_truncated_real_dump_names_where_it_was_cut(tmp_path, cut, says):
 def _ring_infos_desc_offset() -> int:
     """File offset of the page descriptor of the page holding the committed dump's
     printk_info array (the first page the log reader needs)."""
-    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
-    from triage.memory.kernel import KernelMemory
-    from triage.printk.lockless import LocklessLayout, parse_ring_header
-    with KdumpReader([FileStore(str(KDUMP))]) as r:
-        info = parse_vmcoreinfo(r.vmcoreinfo())
-        km = KernelMemory(r, info, r.facts().arch)
-        lay = LocklessLayout.from_vmcoreinfo(info, km.pointer_size)
-        hdr = parse_ring_header(lay, km.read(km.read_pointer(info.symbol("prb")), lay.ring_size))
-        pfn = km.translate(hdr.infos)[0] // r.page_size
-        return r._part_for(pfn).desc_offset(pfn)
+    return ring_infos_desc_offset(KDUMP)
 
 
 def _log_error(patches: dict) -> str:

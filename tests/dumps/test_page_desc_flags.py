@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from _synthetic import DATA
+from _synthetic import DATA, ring_infos_desc_offset
 from triage.dumps import open_dump
 from triage.dumps.codecs import codec_name, flags_damage
 from triage.dumps.kdump import KdumpReader
@@ -49,16 +49,7 @@ REAL = [p for p in (COMMITTED, _generated(".mdf-zlib")) if p is not None and p.e
 def _ring_page_flags_offset(path: Path) -> int:
     """File offset of the flags field of the descriptor of the page holding the
     printk_info array (a page the log cannot do without)."""
-    from triage.dumps.vmcoreinfo import parse_vmcoreinfo
-    from triage.memory.kernel import KernelMemory
-    from triage.printk.lockless import LocklessLayout, parse_ring_header
-    with KdumpReader([FileStore(str(path))]) as r:
-        info = parse_vmcoreinfo(r.vmcoreinfo())
-        km = KernelMemory(r, info, r.facts().arch)
-        lay = LocklessLayout.from_vmcoreinfo(info, km.pointer_size)
-        hdr = parse_ring_header(lay, km.read(km.read_pointer(info.symbol("prb")), lay.ring_size))
-        pfn = km.translate(hdr.infos)[0] // r.page_size
-        return r._part_for(pfn).desc_offset(pfn) + FLAGS_AT
+    return ring_infos_desc_offset(path) + FLAGS_AT
 
 
 def _flipped_copy(src: Path, dst: Path, at: int, xor: int) -> int:
