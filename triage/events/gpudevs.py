@@ -1,10 +1,12 @@
-"""The GPU driver names the event parser needs, read from the built-in signature data.
+"""The GPU driver names and fault wordings the event parser needs, read from the built-in signature data.
 
 signatures/lists.toml holds them once for every reader: `[gpu_devices]` (the name a
-driver's dev_printk() prints before its device -> the module) and `[gpu_prefixes]`
+driver's dev_printk() prints before its device -> the module), `[gpu_prefixes]`
 (function prefixes of built-in drivers, for a `[drm:func] *ERROR*` line without a
-`[module]` tag). The data is read once and never changes: an immutable view of the
-package's own files, not state that one analysis could leave for the next.
+`[module]` tag) and `[[gpu_fault_wordings]]` (what a GPU driver's message reports: its
+wordings in order of precedence, each group with its headline). The data is read once
+and never changes: an immutable view of the package's own files, not state that one
+analysis could leave for the next.
 """
 
 from dataclasses import dataclass
@@ -44,3 +46,83 @@ def gpu_names() -> GpuNames:
     pairs = [(p, drv.replace("-", "_")) for drv, ps in (doc.get("gpu_prefixes") or {}).items() for p in ps]
     pairs.sort(key=lambda x: len(x[0]), reverse=True)
     return GpuNames(devices, device_prefix, tuple(pairs))
+
+
+@dataclass(frozen=True)
+class GpuWordingCombo:
+    """Several tests of one message that must all hold (a `combos` entry of [[gpu_fault_wordings]])."""
+
+    starts: str = ""
+    ends: str = ""
+    has: Tuple[str, ...] = ()                  # every one is in the message
+    has_any: Tuple[Tuple[str, ...], ...] = ()  # for each tuple, one of its members is in the message
+
+    def matches(self, low: str) -> bool:
+        """Whether every test of the combination holds for `low`."""
+        return (low.startswith(self.starts) and low.endswith(self.ends)
+                and all(s in low for s in self.has)
+                and all(any(s in low for s in group) for group in self.has_any))
+
+
+@dataclass(frozen=True)
+class GpuWordingGroup:
+    """The wordings of one headline (a [[gpu_fault_wordings]] table); "" = decided not a fault."""
+
+    headline: str
+    contains: Tuple[str, ...]
+    starts: Tuple[str, ...]
+    regex: Tuple[Pattern[str], ...]
+    combos: Tuple[GpuWordingCombo, ...]
+
+    def matches(self, low: str) -> bool:
+        """Whether one of the group's wordings is in `low` (lower-cased)."""
+        return (any(s in low for s in self.contains) or low.startswith(self.starts)
+                or any(r.search(low) for r in self.regex) or any(c.matches(low) for c in self.combos))
+
+
+_GROUP_KEYS = {"headline", "contains", "starts", "regex", "combos"}
+_COMBO_KEYS = {"starts", "ends", "has", "has_any"}
+
+
+def _strings(value: object, what: str) -> Tuple[str, ...]:
+    """A TOML list of non-empty strings as a tuple; ValueError naming `what` otherwise."""
+    if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+        raise ValueError(f"gpu_fault_wordings: {what} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _combo(raw: object) -> GpuWordingCombo:
+    """One `combos` entry, checked."""
+    if not isinstance(raw, dict) or not raw or set(raw) - _COMBO_KEYS:
+        raise ValueError(f"gpu_fault_wordings: a combo takes only {sorted(_COMBO_KEYS)}: {raw!r}")
+    for key in ("starts", "ends"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ValueError(f"gpu_fault_wordings: combo {key} must be a string: {raw!r}")
+    return GpuWordingCombo(raw.get("starts", ""), raw.get("ends", ""), _strings(raw.get("has", []), "has"),
+                           tuple(_strings(g, "has_any") for g in raw.get("has_any", [])))
+
+
+def parse_gpu_fault_wordings(tables: object) -> Tuple[GpuWordingGroup, ...]:
+    """The [[gpu_fault_wordings]] tables as groups, in file order; ValueError on a malformed table."""
+    if not isinstance(tables, list):
+        raise ValueError("gpu_fault_wordings must be an array of tables ([[gpu_fault_wordings]])")
+    groups = []
+    for raw in tables:
+        if not isinstance(raw, dict) or set(raw) - _GROUP_KEYS or not isinstance(raw.get("headline"), str):
+            raise ValueError(f"gpu_fault_wordings: a table takes a headline and {sorted(_GROUP_KEYS)}: {raw!r}")
+        group = GpuWordingGroup(raw["headline"], _strings(raw.get("contains", []), "contains"),
+                                _strings(raw.get("starts", []), "starts"),
+                                tuple(re.compile(p) for p in _strings(raw.get("regex", []), "regex")),
+                                tuple(_combo(c) for c in raw.get("combos", [])))
+        if not (group.contains or group.starts or group.regex or group.combos):
+            raise ValueError(f"gpu_fault_wordings: '{group.headline}' has no wording")
+        groups.append(group)
+    return tuple(groups)
+
+
+@lru_cache(maxsize=1)
+def gpu_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
+    """The [[gpu_fault_wordings]] of the built-in signature data (signatures/lists.toml)."""
+    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
+    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
+    return parse_gpu_fault_wordings(doc.get("gpu_fault_wordings") or [])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
-from triage.events.gpudevs import gpu_names
+from triage.events.gpudevs import gpu_fault_wordings, gpu_names
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
 
@@ -131,20 +131,14 @@ _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 _DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
 # drm_dbg()/drm_dev_dbg() after the device prefix: "[drm:func [module]] " with no *ERROR*
 _DRM_FN_TAG = lazy_compile(r"\[drm:\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?\] ")
-# What a failed reset must be a reset of to be the GPU's recovery failing (not a display
-# PHY's, a connector's or an audio codec's)
-_RESET_OF_GPU = ("gpu", "asic", "chip", "engine", "ring", "mode1", "mode2", "baco", "soft reset", "via mes", "pipe reset",
-                 "queue", "reset request")
 _TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
 # amdgpu_job.c amdgpu_job_timedout(): "ring %s timeout, signaled seq=%u, emitted seq=%u" (DRM_ERROR
 # before 6.x, dev_err after the device prefix since). No other driver prints "signaled seq=" with
 # "emitted seq=" (radeon says "ring %d stalled for more than %umsec"), so the line names amdgpu
 # also when a poster's grep or cut removed the device prefix and the "[drm:...]" tag.
 AMDGPU_RING_TIMEOUT = lazy_compile(r"ring (\S{1,40}) timeout, signaled seq=\d{1,10}, emitted seq=\d{1,10}")
-_NOUVEAU_CHAN_KILLED = lazy_compile(r"(?:^|: )channel \d{1,5} killed!")
 _KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
                             r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
-_GPU_FAULT_0X = lazy_compile(r"(?:^|\W)gpu fault 0x")
 # NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
 # macro, not dev_printk: os/linux/log.c LOG_FMT "nvgpu: %s %33s:%-4d [%s]  %s\n" (device
 # name, function, line, ERR/WRN/DBG/INFO, message): "nvgpu: 17000000.gpu
@@ -727,167 +721,14 @@ def _drop_driver_tags(rest: str, drv: str) -> str:
 # "BACO reset"): amdgpu_device_mode1_reset() etc. also run at every suspend/hibernate on
 # some ASICs, so they are not a recovery.
 def _gpu_fault_kind(low: str) -> Optional[str]:
-    """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang."""
-    if "test failed" in low or "test timed out" in low:
-        # self-tests at init and resume: amdgpu "ring %s test failed (%d)", "IB test failed on %s
-        # (%d)", radeon "radeon: ring %d test failed (scratch(0x%04X)=0x%08X)"
-        return None
-    if ("ring " in low and ("timeout" in low or "stalled for more than" in low)):
-        # amdgpu_job.c amdgpu_job_timedout "ring %s timeout, signaled seq=%u, emitted seq=%u";
-        # radeon_ring.c radeon_ring_test_lockup "ring %d stalled for more than %umsec"
-        return "GPU ring timeout"
-    if low.startswith("process information: process "):
-        # amdgpu_job_timedout (5.x-6.8) "Process information: process %s pid %d thread %s pid %d",
-        # the second line of a ring timeout (device-prefixed in 6.x)
-        return "GPU ring timeout"
-    if low.startswith("starting ") and low.endswith("ring reset"):
-        # amdgpu_job_timedout (6.12+): "Starting %s ring reset" after a ring timeout
-        return "GPU ring timeout"
-    if low.startswith(("timedout job:", "engine reset: engine_class=", "gpu sched timeout", "job timeout")) \
-            or " job timeout" in low or "waiting for fences timed out" in low or "ctxsw timeout" in low \
-            or "progress_timer timeout" in low or low.startswith("js: job hard-stopped") \
-            or low.startswith("cdma_timeout_handler: timeout:"):
-        # xe_guc_submit.c: "Timedout job: seqno=%u, lrc_seqno=%u, guc_id=%d, flags=0x%lx in %s [%d]"
-        # and "Engine reset: engine_class=%s, logical_mask: 0x%x, guc_id=%d" (after "Tile0: GT0: ");
-        # panfrost_job.c panfrost_job_timedout "gpu sched timeout, js=%d, config=0x%x, ...";
-        # panthor_sched.c queue_timedout_job "job timeout: pid=%d, comm=%s, seqno=%llu";
-        # lima_sched.c lima_sched_timedout_job "%s job timeout" / "lima job timeout";
-        # amdgpu_dm.c amdgpu_dm_atomic_commit_tail/commit_planes "Waiting for fences timed out!"
-        # (the render fences of a frame never signalled: the GPU did not finish it);
-        # nvgpu "fifo sched ctxsw timeout error"; Mali kbase CSF "Iterator PROGRESS_TIMER timeout
-        # notification received for group %u ..." and JM "JS: Job Hard-Stopped (took more than ...)";
-        # host1x hw/cdma_hw.c cdma_timeout_handler "%s: timeout: %u (%s), HW thresh %d, done %d"
-        # (a Tegra engine's channel job did not reach its syncpoint)
-        return "GPU job timeout"
-    if "wedged, but recovered" in low:
-        # drm_drv.c drm_dev_wedged_event(): drm_info "device wedged, but recovered through reset"
-        # when the driver's own reset already brought the device back (WEDGE_RECOVERY_NONE): an
-        # info-level notice that a hang happened and is over, not a report of a live fault
-        return "GPU recovered"
-    if ("gpu hang" in low or "gpu lockup" in low or "device lockup" in low or "hangcheck recover" in low
-            or (" hung" in low and ("gpu" in low or "hangcheck" in low)) or " for hang" in low
-            or (low.startswith("resetting ") and " for " in low)
-            or "gpu crash dump saved" in low or "failed to idle channel" in low
-            or " hung inside bo" in low or (low.startswith("stuck on ") and low.endswith(" ring"))
-            or "cp might be in an unrecoverable state" in low or "qcm fence wait loop timeout" in low
-            or "queue preemption time out" in low or "mes failed to respon" in low
-            or "pgraph tlb flush idle timeout" in low or "gpu recovery disabled" in low
-            or low.startswith(("dumping ip state", "smu: i'm not done with your previous command", "smu: no response"))
-            or "wedged" in low or ("heartbeat" in low and "not ticking" in low)
-            or "timeout waiting to drain ringbuffer" in low or "timeout waiting for gpu to idle" in low
-            or "timeout waiting for gmu" in low
-            or _NOUVEAU_CHAN_KILLED.search(low)):
-        # msm_gpu.c "%s: hangcheck detected gpu lockup rb %d!" and "%s: hangcheck recover!";
-        # radeon_fence.c "GPU lockup (current fence id 0x%016llx ...)"; vmwgfx_fence/irq.c
-        # "SVGA device lockup."; i915 intel_reset.c "Resetting chip for %s" (reason "hang on %s",
-        # "stopped heartbeat on %s", "preemption time out") and intel_engine_reset "Resetting %s
-        # for %s", 3.x i915_hangcheck_elapsed "Hangcheck timer elapsed... %s hung",
-        # (not the devcoredump notices "Xe device coredump has been created", "AMDGPU device
-        # coredump file has been created": kept chatter, as test_posted_wordings decided;
-        # the report they follow is read on its own) i915_gpu_error.c "GPU crash dump saved to %s" (after a GPU HANG only); 3.x
-        # i915_set_reset_status "%s hung inside bo (0x%lx ctx %d) at 0x%x" and hangcheck
-        # "stuck on %s ring";
-        # etnaviv_gpu.c etnaviv_gpu_recover_hang "recover hung GPU!"; v3d_gem.c v3d_reset
-        # "Resetting GPU for hang."; nouveau_chan.c nouveau_channel_idle "failed to idle channel
-        # %d [%s]"; nvkm nv50_gr_tlb_flush "PGRAPH TLB flush idle timeout fail"; amdkfd
-        # kfd_device_queue_manager.c "The cp might be in an unrecoverable state due to an
-        # unsuccessful queues preemption", amdkfd_fence_wait_timeout "qcm fence wait loop timeout
-        # expired", kfd_mqd_manager "HIQ MQD's queue_doorbell_id0 is not 0, Queue preemption time
-        # out"; amdgpu_mes.c/mes_v11_0.c "MES failed to response msg=%d" / "MES failed to respond
-        # to msg=%s" (the GPU's scheduler firmware hung); amdgpu_device_should_recover_gpu "GPU
-        # recovery disabled." (asked only by the timeout/RAS/KFD hang paths); amdgpu_job_timedout
-        # (6.10+) "Dumping IP State"; smu_cmn.c __smu_cmn_reg_print_error "SMU: I'm not done with
-        # your previous command: SMN_C2PMSG_66:0x%08X ..." and "SMU: No response msg_reg: ..."
-        # (the GPU's power-management firmware stopped answering); i915 "GPU hanging too fast,
-        # declaring wedged!", "Failed to idle engines, declaring wedged!", xe_device_declare_wedged
-        # "CRITICAL: Xe has declared device %s as wedged."; intel_engine_heartbeat.c "%s heartbeat
-        # {seqno:...} not ticking"; msm adreno_gpu.c adreno_idle "%s: timeout waiting to drain
-        # ringbuffer %d rptr/wptr = %X/%X", a5xx/a6xx_idle "%s: timeout waiting for GPU to idle:
-        # status ...", a6xx_gmu.c "Timeout waiting for GMU OOB set %s: 0x%x"; nouveau_chan.c
-        # nouveau_channel_killed "channel %d killed!" (after the client name)
-        return "GPU hang"
-    if low.startswith(("fifo: fault", "fifo: read fault", "fifo: write fault", "fifo: sched_error", "fifo: pbdma",
-                       # nvkm/engine/fifo (nv04/nv50 and later): "DMA_PUSHER - ch %d [%s] get ... (err: %s)",
-                       # "CACHE_ERROR - ch %d [%s] subc %d mthd ...", gk104 "CHSW_ERROR %08x"
-                       "fifo: dma_pusher", "fifo: cache_error", "fifo: chsw_error")) \
-            or (low.startswith("fifo: ") and (low.endswith(": killed") or "scheduled for recovery" in low)):
-        # nvkm chan.c nvkm_chan_error "channel %d: killed" and gk104_fifo_recover_runl/_engn
-        # "runlist %d: scheduled for recovery", "engine %d: scheduled for recovery": run only
-        # from the fifo's fault, SCHED_ERROR and PBDMA handlers, to kill the faulting channel
-        return "GPU fifo fault"
-    if ("page fault" in low or "mmu fault" in low or low.startswith("gpu fault detected:")
-            # gmc_v9 / gfxhub_v2+ print "[GC|MM]VM_L2_PROTECTION_FAULT_STATUS:0x%08X" only for a
-            # GPU VM fault: the report's tail still says what it was when its first line is cut;
-            # gmc_v6-v8 / radeon cik/si/evergreen "  VM_CONTEXT1_PROTECTION_FAULT_ADDR   0x%08X"
-            or "vm_l2_protection_fault_status:" in low or "vm_context1_protection_fault" in low
-            # the other lines only a VM-fault report prints: gmc_v9/v10+ "  in page starting at
-            # address 0x%016llx from IH client 0x%x (%s)" (older "from client %d"), gfxhub_v2+
-            # "\t Faulty UTCL2 client ID: %s (0x%x)"; radeon/amdgpu cik_vm_decode_fault
-            # "VM fault (0x%02x, vmid %d) at page %u, %s from '%s' (0x%08x) (%d)"
-            or low.startswith(("in page starting at address", "faulty utcl2 client id", "vm fault (0x"))
-            # v3d_irq.c "MMU error from client %s (%d) at 0x%llx%s%s%s"; nvkm nv50_fb_intr
-            # "trapped %s at %02x_%08x ch %d ..."; xe_guc_submit.c "Engine memory cat error:
-            # engine_class=%s, ..."; Mali kbase "GPU bus fault in AS%d at 0x%016llx"
-            or low.startswith(("mmu error from client", "fb: trapped", "engine memory cat error",
-                               "gpu bus fault in as"))):
-        # "GPU fault detected: 147 0x0e384801" is the VM protection fault of radeon/amdgpu (gmc v6-v8)
-        return "GPU page fault"
-    if "gr: trap" in low or (low.startswith("gr: ") and " trap:" in low):
-        # nvkm gr nv50/gf100: "TRAP ch %d [%s] ...", gf100_gr_trap_mp "GPC%d/TPC%d/MP trap: global ..."
-        return "GPU engine trap"
-    if low.startswith("gr: ") and ("[illegal_" in low or " illegal_" in low or "data_error" in low) \
-            or low.startswith(("gsp: xid:", "gsp: rc engn:")):
-        # nvkm gf100_gr_intr's catch-all "%08x [%s] ch %d [%010llx %s] subc %d class %04x mthd %04x
-        # data %08x", the bracket naming the error bits (ILLEGAL_MTHD, ILLEGAL_CLASS, DATA_ERROR);
-        # nvkm r535 GSP-RM: r535_gsp_msg_os_error_log "Xid:%d %s" and r535_gsp_msg_rc_triggered
-        # "rc engn:%08x chid:%d type:%d scope:%d part:%d" (the GSP's robust-channel recovery)
-        return "GPU engine error"
-    if low.startswith(("gr: data_error", "gr: illegal_mthd", "gr: illegal_class")) \
-            or low.startswith(("illegal register access in command stream", "illegal instruction in command stream",
-                               "sq_intr: error", "cp | ", "cp illegal instruction", "rbbm | ", "js fault,",
-                               "error detected from slot")) \
-            or low.startswith("gpu fault ring "):
-        # nvkm/engine/gr (nv50.c, gf100.c) engine-error interrupts: "DATA_ERROR %08x [%s]",
-        # "ILLEGAL_MTHD ch %d [%010llx %s] subc %d class %04x mthd %04x data %08x",
-        # "ILLEGAL_CLASS ch ...": the graphics engine rejected a channel's command, like a TRAP;
-        # amdgpu gfx_v*_0.c priv_reg_irq/priv_inst_irq "Illegal register access in command
-        # stream", "Illegal instruction in command stream"; gfx_v9/amdkfd "sq_intr: error, se %d,
-        # ..." (a shader wave's error); msm a5xx/a6xx_gpu.c cp_hw_err_irq "CP | opcode error |
-        # ...", "CP | HW fault | ...", "CP | AHB bus error", "CP illegal instruction error",
-        # a5xx "RBBM | AHB bus error | ..." and a5xx/a6xx_fault_detect_irq "gpu fault ring %d fence
-        # %x status ..." (the hang detector); panfrost_job.c "js fault, js=%d, status=%s, ...";
-        # Mali kbase JM "error detected from slot %d, job status 0x%08x (%s)". Not nvkm nv31/g94_bus
-        # "MMIO %s of %08x FAULT at %06x [ %s%s]": the CPU's own register access the GPU's bus
-        # refused (a driver touching a unit that is off), no GPU work faulted
-        return "GPU engine error"
-    if low.startswith("t6xx: gpu fault ") or _GPU_FAULT_0X.search(low):
-        # the Mali kbase driver: "t6xx: GPU fault 0x%x from job slot %d" (kbase_gpu_fault_interrupt);
-        # panfrost_gpu.c / panthor_gpu.c / kbase "GPU Fault 0x%08x (%s) at 0x%016llx"
-        return "GPU fault"
-    if "uncorrectable hardware error" in low:
-        # amdgpu_ras.c amdgpu_ras_global_ras_isr "uncorrectable hardware error(ERREVENT_ATHUB_INTERRUPT)
-        # detected!": the GPU's RAS reported a fatal hardware error
-        return "GPU hardware error"
-    if low.startswith("gpu softreset: "):
-        # radeon r600/evergreen/si/cik_gpu_soft_reset() "GPU softreset: 0x%08X": resetting a hung GPU
-        return "GPU reset"
-    if ("reset" in low and ("fail" in low or "timed out" in low)
-            and any(w in low for w in _RESET_OF_GPU)) or "gpu recovery failed" in low:
-        # amdgpu_device_gpu_recover "GPU reset(%d) failed", "ASIC reset failed with error, %d for
-        # drm dev, %s", amdgpu_job_timedout "Ring %s reset failed", mes "reset via MES failed";
-        # i915 intel_reset.c "Failed to reset chip", "%s reset request timed out: {...}",
-        # 4.x "GPU recovery failed"; i915 GuC "GUC: Engine reset failed on %d:%d (%s) because
-        # 0x%08X"; panfrost_gpu.c "gpu soft reset timed out"; etnaviv "GPU failed to reset: ..."
-        return "GPU reset failed"
-    if low.startswith(("gpu reset begin", "gpu reset(", "gpu reset succeeded", "resetting gpu (allowing up to",
-                       "preparing to soft-reset gpu")):
-        # amdgpu_device_gpu_recover(): "GPU reset begin!" opens the recovery from a GPU hang or
-        # fault (job timeout, RAS error, KFD queue-eviction failure), "GPU reset(%d) succeeded!"
-        # closes it; amdgpu_do_asic_reset() and radeon_gpu_reset() print "GPU reset succeeded,
-        # trying to resume" in between. Only a recovery prints them: the trigger may be cut off.
-        # Mali kbase jm "Resetting GPU (allowing up to %d ms)", "Preparing to soft-reset GPU:
-        # Waiting (upto %d ms) for all jobs to complete soft-stop": its hang recovery
-        return "GPU reset"
+    """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang.
+
+    The wordings, their headlines and order of precedence are data with their driver sources
+    (signatures/lists.toml [[gpu_fault_wordings]]): the first group with a matching wording wins,
+    and a group with the headline "" decides the message is not a fault (ring/IB self-tests)."""
+    for group in gpu_fault_wordings():
+        if group.matches(low):
+            return group.headline or None
     return None
 
 
