@@ -342,6 +342,15 @@ def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
                         rules.skip_patterns(sec.prefer), between=rules.skip_patterns(sec.stale_between))
 
 
+def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
+    """Whether `ev` faulted in code whose fault means state someone else corrupted (its
+    section's victim_ip lists): then the code that called it is not to blame."""
+    sec = rules.section(ev.kind, rule)
+    if not sec.victim_ip or ev.ip is None or not ev.ip.function:
+        return False
+    return any(p.search(ev.ip.function) for p in rules.skip_patterns(sec.victim_ip))
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -392,6 +401,8 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
                                                   else None)
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
+    if module is not None and _victim_ip(scope.rules, ev, rule):
+        module = None
     guilty = (function, module)
     if not _fields_ok(ev, fields_guilty, guilty, rules=scope.rules):
         return None
@@ -535,6 +546,8 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         if got is None and ev.kind in CRASH_KINDS:
             fr = _guilty(rules, ev, None)
             mod = (fr.module or rules.builtin_gpu_driver(fr.function)) if fr else None
+            if mod is not None and _victim_ip(rules, ev, None):
+                mod = None
             got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None, mod, [], ev is cause or ev is panic)
         if got is not None:
             n = counts[got.rule.id] = counts.get(got.rule.id, 0) + 1

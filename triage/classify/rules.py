@@ -122,6 +122,10 @@ class Section:
     prefer: Tuple[str, ...] = ()
     # skip lists whose frames, one on each side of a lone frame, make it part of them
     stale_between: Tuple[str, ...] = ()
+    # skip lists naming code whose fault means state corrupted by someone else (the slab
+    # allocator's freelist): when the faulting IP is there, the frames that called it are
+    # victims, so no module is blamed (the guilty function is still named, as syzkaller does)
+    victim_ip: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -382,19 +386,20 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    if not isinstance(spec, dict) or set(spec) - {"read", "skip", "anchor", "prefer", "stale_between"}:
-        raise SignatureError(f"'{where}' must be a table of read, skip, anchor, prefer, stale_between", path=path)
+    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip")
+    if not isinstance(spec, dict) or set(spec) - {"read", *keys}:
+        raise SignatureError(f"'{where}' must be a table of read, {', '.join(keys)}", path=path)
     read = spec.get("read", "ip_then_trace")
     if read not in GUILTY_STRATEGIES:
         raise SignatureError(f"'{where}.read': unknown '{read}' (one of {', '.join(GUILTY_STRATEGIES)})", path=path)
     lists = {}
-    for key in ("skip", "anchor", "prefer", "stale_between"):
+    for key in keys:
         names = _str_list(spec.get(key, []), path, where, key)
         for n in names:
             if n not in skip:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
-    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"])
+    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"], lists["victim_ip"])
 
 
 def _xid_number(key: str, path: str) -> int:
