@@ -4,18 +4,10 @@ kmem_cache_destroy()'s WARN()): a warning about leaked objects, not a corrupted 
 is not the memory-state bug that SLUB's other reports (poison, redzone, double free) are.
 The log is tuning-half posted log 781: an i915 WARNING on unbind, then the leak on unload."""
 
-import os
-
 from triage.analysis import analyze_lines
 from triage.events import parse_log
 
-POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
-
-
-def _posted(prefix):
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
-        return f.read().splitlines()
+from _posted import posted_lines as _posted
 
 
 def _leak_only(lines):

@@ -11,20 +11,12 @@ The lines are quoted from tuning-half posted logs 762 (decode_stacktrace output 
 a dri-devel mail) and 364 (a Grace KASAN report with (P) marks), or built on the
 script's format string where the corpus has no example (the bare module word)."""
 
-import os
-
 import pytest
 
 from triage.analysis import analyze_lines
 from triage.events.frames import parse_ip_line, parse_trace_line
 
-POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
-
-
-def _posted(prefix):
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
-        return f.read().splitlines()
+from _posted import posted_lines as _posted
 
 
 def test_decoded_frame_keeps_the_function_and_its_own_file():

@@ -4,18 +4,10 @@ power-domain driver panics while panthor resumes the GPU). When the frame below 
 is a report that panics on purpose (panic_on_warn, die(), the OOM killer), that report
 names the stack instead."""
 
-import os
-
 from triage.analysis import analyze_lines
 from triage.events import parse_log
 
-POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
-
-
-def _posted(prefix):
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
-        return f.read().splitlines()
+from _posted import posted_lines as _posted
 
 
 def test_bare_panic_stack_is_a_panic_with_no_gpu_culprit():

@@ -2,21 +2,13 @@
 reader used to miss. Each case quotes lines of a posted log; the oracle is the
 kernel's own format string named in the comment."""
 
-import os
-
 from triage.classify import classify, load_rules
 from triage.classify.guilty import candidates
 from triage.events import parse_log
 from triage.events.headers import match_header
 from triage.events.prefix import strip_prefix
 
-POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
-
-
-def _posted(prefix):
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
-        return f.read().splitlines()
+from _posted import posted_lines as _posted
 
 
 def _top(lines):

@@ -4,20 +4,12 @@ the only x86 caller of die("Oops"), so it is a kernel page fault, a NULL derefer
 the register dump's CR2 is near NULL. The logs are tuning-half posted logs (779, 778) with
 the lines before the die line removed, as a poster who copies from there pastes them."""
 
-import os
-
 import pytest
 
 from triage.analysis import analyze_lines
 from triage.events import parse_log
 
-POSTED = os.path.join(os.path.dirname(__file__), "..", "data", "posted")
-
-
-def _posted(prefix):
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
-        return f.read().splitlines()
+from _posted import posted_lines as _posted
 
 
 def _from_die_line(lines):
