@@ -34,10 +34,16 @@ class GpuNames:
 
 
 @lru_cache(maxsize=1)
+def _builtin_lists() -> Dict[str, object]:
+    """signatures/lists.toml of the built-in data, read and parsed once for both views below."""
+    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
+    return tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
+
+
+@lru_cache(maxsize=1)
 def gpu_names() -> GpuNames:
     """The names of the built-in signature data (signatures/lists.toml)."""
-    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
-    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
+    doc = _builtin_lists()
     devices = {str(k): str(v).replace("-", "_") for k, v in (doc.get("gpu_devices") or {}).items()}
     names = "|".join(re.escape(n) for n in sorted(devices, key=len, reverse=True))
     # the device: a PCI address ("0000:03:00.0"), a platform device ("fec00000.v3d",
@@ -123,6 +129,5 @@ def parse_gpu_fault_wordings(tables: object) -> Tuple[GpuWordingGroup, ...]:
 @lru_cache(maxsize=1)
 def gpu_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
     """The [[gpu_fault_wordings]] of the built-in signature data (signatures/lists.toml)."""
-    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
-    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
+    doc = _builtin_lists()
     return parse_gpu_fault_wordings(doc.get("gpu_fault_wordings") or [])
