@@ -237,14 +237,18 @@ def _pattern(instances: List[str]) -> Pattern[str]:
     return re.compile("".join(parts) + " ?")
 
 
+def _line_prefix(s: str) -> Optional[str]:
+    """The unknown prefix before the anchor of line `s` ("" when the anchor opens it), None
+    when `s` has no anchor."""
+    k = _anchor_at(s)
+    if k < 0:
+        return None
+    return _unknown_prefix(s[:MAX_LINE], k) if k > 0 else ""
+
+
 def learn(lines: List[str]) -> Optional[Pattern[str]]:
     """The prefix regex the anchor lines of `lines` show, None when they show none."""
-    found = []
-    for s in lines:
-        s = s[:MAX_LINE]
-        k = _anchor_at(s)
-        if k >= 0:
-            found.append(_unknown_prefix(s, k) if k > 0 else "")
+    found = [pre for pre in (_line_prefix(s[:MAX_LINE]) for s in lines) if pre is not None]
     return _learn(found)
 
 
@@ -283,9 +287,8 @@ def strip_learned(lines: Numbered) -> Numbered:
             # it counts against learning one, without an anchor search
             stamped += 1
         else:
-            k = _anchor_at(s)
-            if k >= 0:
-                pre = _unknown_prefix(s[:MAX_LINE], k) if k > 0 else ""
+            pre = _line_prefix(s)
+            if pre is not None:
                 found.append(pre)
                 unknown += pre != ""
         if len(found) + stamped >= MAX_ANCHORS or (unknown == 0 and len(found) + stamped >= SETTLED):
