@@ -24,7 +24,7 @@ from triage.dumps.vmcoreinfo import arch_of_text
 from triage.errors import CorruptDumpError, FormatError, MemoryReadError
 
 _ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
-_DESC_FLAGS_AT = 12         # page_desc.flags, after offset (8 bytes) and size (4)
+_DESC_FLAGS_AT = struct.calcsize(PAGE_DESC.format[:3])   # page_desc.flags, after offset (q) and size (I)
 _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
 # The kernel's VMCOREINFO is one page (VMCOREINFO_BYTES = PAGE_SIZE, 256 KiB at most);
 # its ELF notes are a PRSTATUS of a few hundred bytes per CPU (NR_CPUS max 8192) plus
@@ -335,7 +335,11 @@ class KdumpReader(DumpReader):
             raise self._damaged(p, pfn, why, at)
         name, page = pages[0]
         self._note_damage(p, pfn, f"{why}; its page data reads as {name}", at)
-        self._codecs_seen[name] = self._codecs_seen.get(name, 0) + 1
+        return self._keep(pfn, name, page)
+
+    def _keep(self, pfn: int, codec: str, page: bytes) -> bytes:
+        """Count a page read with `codec` and keep it in the bounded page cache; the page."""
+        self._codecs_seen[codec] = self._codecs_seen.get(codec, 0) + 1
         self._cache[pfn] = page
         if len(self._cache) > _PAGE_CACHE:
             self._cache.popitem(last=False)
@@ -394,11 +398,7 @@ class KdumpReader(DumpReader):
             page = data if name == "none" else decompress(name, data, ps, offset=offset)
         except CorruptDumpError as exc:
             raise self._damaged(p, pfn, f"has damaged page data: {exc.message}", offset) from None
-        self._codecs_seen[name] = self._codecs_seen.get(name, 0) + 1
-        self._cache[pfn] = page
-        if len(self._cache) > _PAGE_CACHE:
-            self._cache.popitem(last=False)
-        return page
+        return self._keep(pfn, name, page)
 
     def _zero_page(self) -> bytes:
         zp = getattr(self, "_zero", None)
