@@ -10,6 +10,8 @@ from triage.analysis import analyze_lines
 from triage.classify import load_rules
 from triage.errors import SignatureError
 
+from _posted import posted_lines
+
 
 def _verdict(ip: str, caller: str):
     return analyze_lines([
@@ -35,6 +37,18 @@ def test_fault_inside_the_allocator_blames_no_caller_module(ip):
     assert v.category == "paging_fault"
     assert v.culprit.module in (None, "")
     assert v.culprit.function == "nouveau_fence_new"          # syzkaller's title function
+
+
+@pytest.mark.parametrize("prefix, category, function", [
+    ("1103", "gpf", "nvif_object_ctor"),                 # __kmalloc+0xa9, hardened freelist
+    ("1216", "paging_fault", "nouveau_fence_new"),       # kmem_cache_alloc_trace+0x95, netconsole
+])
+def test_the_posted_allocator_faults_blame_no_module(prefix, category, function):
+    # the real logs the synthetic one above stands for (labels.toml: culprit_module = "")
+    v = analyze_lines(posted_lines(prefix)).verdict
+    assert v.category == category
+    assert v.culprit.module in (None, "")
+    assert v.culprit.function == function
 
 
 def test_fault_in_kfree_still_blames_the_caller_that_passed_the_pointer():
