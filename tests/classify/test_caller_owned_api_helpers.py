@@ -6,6 +6,8 @@ syzkaller names simple_recursive_removal itself as the guilty frame of its own r
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
+from _posted import posted_lines
+
 
 def test_helper_patterns():
     skip = load_rules().skip["helpers"]
@@ -52,6 +54,13 @@ def test_null_device_passed_to_hwmon_registration_blames_the_driver():
         "[    3.737116]  tpacpi_hwmon_pdriver_probe+0x29/0x60 [thinkpad_acpi]",
         "[    3.737132]  platform_probe+0x41/0xa0",
     ]).verdict
+    assert v.category == "null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("thinkpad_acpi", "tpacpi_hwmon_pdriver_probe")
+
+
+def test_posted_1014_blames_thinkpad_acpi():
+    # the real log the lines above are quoted from (labels.toml: null_deref, thinkpad_acpi)
+    v = analyze_lines(posted_lines("1014")).verdict
     assert v.category == "null_deref"
     assert (v.culprit.module, v.culprit.function) == ("thinkpad_acpi", "tpacpi_hwmon_pdriver_probe")
 

@@ -7,6 +7,8 @@ beside a crash elsewhere is not."""
 from triage.analysis import analyze_lines
 from triage.diagnosis.diagnose import SourceInfo
 
+from _posted import posted_lines
+
 HEAD = [
     "[  547.662532] BUG: kernel NULL pointer dereference, address: 0000000000000020",
     "[  547.669485] #PF: supervisor read access in kernel mode",
@@ -30,6 +32,12 @@ def test_null_deref_in_nvkm_is_a_gpu_driver_fault():
                "process_one_work+0x196/0x3d0", "worker_thread+0x2e0/0x3f0", "kthread+0xe1/0x110"])
     assert d.verdict.category == "gpu_null_deref"
     assert d.verdict.culprit.module == "nvkm"
+
+
+def test_posted_1015_is_nvkm_s_null_dereference():
+    # the real log the lines above are quoted from (labels.toml: gpu_null_deref, nvkm)
+    v = analyze_lines(posted_lines("1015")).verdict
+    assert (v.category, v.culprit.module, v.culprit.function) == ("gpu_null_deref", "nvkm", "r535_gsp_msg_recv")
 
 
 def test_nvkm_loaded_beside_a_core_crash_is_not_blamed():
