@@ -10,6 +10,8 @@ GPU driver). The oops is quoted from tuning-half posted log 918."""
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
+from _posted import posted_lines
+
 
 def test_msm_drm_prefixes_name_msm():
     rules = load_rules()
@@ -63,3 +65,10 @@ def test_a_core_caller_of_a_lock_query_stays_core():
     v = analyze_lines(lines).verdict
     assert v.category == "null_deref"
     assert v.culprit.module in (None, "") and v.culprit.function == "super_cache_count"
+
+
+def test_posted_918_whole_log_blames_msm():
+    # the real log SHRINKER_OOPS is quoted from (labels.toml: gpu_null_deref, msm)
+    v = analyze_lines(posted_lines("918")).verdict
+    assert v.category == "gpu_null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("msm", "msm_gem_shrinker_count")

@@ -9,6 +9,8 @@ Lines quoted from tuning-half posted log 911 (omapdrm on a Nokia N900, DRM built
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
+from _posted import posted_lines
+
 N900 = [
     "[    6.626617] ------------[ cut here ]------------",
     "[    6.631774] WARNING: CPU: 0 PID: 18 at drivers/gpu/drm/drm_bridge.c:708 "
@@ -57,3 +59,10 @@ def test_a_tagged_frame_keeps_its_module():
                        "drm_atomic_helper_commit_modeset_enables+0x134/0x268 [drm_kms_helper]") for l in N900]
     v = analyze_lines(lines).verdict
     assert v.culprit.module == "drm_kms_helper"
+
+
+def test_posted_911_whole_log_is_drm_s_warning():
+    # the real log N900 is quoted from (labels.toml: warning, drm)
+    v = analyze_lines(posted_lines("911")).verdict
+    assert v.category == "warning" and v.culprit.module == "drm"
+    assert v.culprit.function == "drm_atomic_helper_commit_modeset_enables"

@@ -9,6 +9,8 @@ import pytest
 from triage.analysis import analyze_lines
 from triage.events.frames import parse_symbol, parse_trace_line
 
+from _posted import posted_lines
+
 BID = "40df44e07c05479f7a6e7b90fba9f0e0031a7814"
 
 
@@ -63,3 +65,10 @@ def test_allocation_failure_blames_the_module_that_asked():
     v = analyze_lines(lines).verdict
     assert v.category == "alloc_failure"
     assert v.culprit is not None and v.culprit.module == "mhi"
+
+
+def test_posted_917_whole_log_blames_mhi():
+    # the real log the lines above are quoted from (labels.toml: alloc_failure, mhi)
+    v = analyze_lines(posted_lines("917")).verdict
+    assert v.category == "alloc_failure"
+    assert (v.culprit.module, v.culprit.function) == ("mhi", "mhi_prepare_channel")
