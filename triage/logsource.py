@@ -135,12 +135,17 @@ def open_reader(paths: Union[str, Sequence[str]]) -> DumpReader:
         raise
 
 
+def log_beside_hint(path: str) -> Optional[str]:
+    """"the kernel log saved beside it is PATH" when a kdump tool saved one beside the dump
+    `path`: what to read instead of, or for the records lost from, a damaged dump."""
+    beside = sibling_log(path)
+    return f"the kernel log saved beside it is {beside}" if beside else None
+
+
 def _hint_log_beside(exc: TriageError, path: str) -> None:
     """Point a damage error about `path` at the kernel log saved beside it, if any."""
     if exc.hint is None and exc.path == path:
-        beside = sibling_log(path)
-        if beside:
-            exc.hint = f"the kernel log saved beside it is {beside}"
+        exc.hint = log_beside_hint(path)
 
 
 def _kernel_memory(reader: DumpReader):
@@ -188,13 +193,13 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
     named = [p for p in facts.problems if "vmcoreinfo" in p.lower()] if "VMCOREINFO" in what else []
     why = (named or facts.problems or ["the dump is incomplete"])[0]
     why = why[len(reader.paths[0]) + 2:] if why.startswith(reader.paths[0] + ": ") else why
-    beside = sibling_log(reader.paths[0])
-    hint = f"; the kernel log saved beside it is {beside}" if beside else \
-        "; no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
     if "header field" in why or "damaged page" in why:
         # a damaged field, not a cut: say so (the reason names the field)
-        return CorruptDumpError(f"{what} cannot be read ({why}){hint}", path=reader.paths[0])
-    return CorruptDumpError(f"the dump is cut short before {what} ({why}){hint}", path=reader.paths[0])
+        err = CorruptDumpError(f"{what} cannot be read ({why})", path=reader.paths[0])
+    else:
+        err = CorruptDumpError(f"the dump is cut short before {what} ({why})", path=reader.paths[0])
+    err.hint = log_beside_hint(reader.paths[0]) or "no vmcore-dmesg.txt or dmesg.<stamp> lies beside it"
+    return err
 
 
 def utsname_mismatch(reader: DumpReader, nodename: Optional[str], version: Optional[str]) -> List[str]:

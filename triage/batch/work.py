@@ -276,14 +276,10 @@ def _analyze(item: DumpItem, ctx: WorkContext, analyze: AnalyzeFn, tmp: str):
 
 
 def _reason(exc: TriageError) -> str:
-    """What is wrong with a dump, without its path (the item names it) or a hint
+    """What is wrong with a dump, without its path (the item names it) or its hint
     to read the log beside it (the verdict already comes from that log)."""
-    message = exc.message.split(_LOG_BESIDE, 1)[0]
     tail = f" (at offset {exc.offset:#x})" if exc.offset is not None else ""
-    return f"{message}{tail}"
-
-
-_LOG_BESIDE = "; the kernel log saved beside it is "     # logsource's pointer to the log
+    return f"{exc.message}{tail}"
 
 
 def _mark_partial(diag: Any, problem: str) -> None:

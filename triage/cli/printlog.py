@@ -100,6 +100,6 @@ def print_log(paths: List[str], as_json: bool = False, caller: bool = False) -> 
 def beside_hint(path: str) -> str:
     """"; the kernel log saved beside it is PATH" when a kdump tool saved one: what to
     read for the records a partial dump lost."""
-    from triage.logsource import sibling_log
-    beside = sibling_log(path)
-    return f"; the kernel log saved beside it is {beside}" if beside else ""
+    from triage.logsource import log_beside_hint
+    hint = log_beside_hint(path)
+    return f"; {hint}" if hint else ""
