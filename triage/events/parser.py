@@ -270,7 +270,8 @@ class LogParser:
                 # arm/arm64 show_pte() runs before die(): "[<far>] *pgd=...", "[<far>] pgd=...",
                 # "[<far>] user address but active_mm is swapper": the fault address for the
                 # die line that follows when the "Unable to handle" line is cut
-                self._pte_far.append((ll.number, m_pte.group(1)))
+                if len(self._pte_far) < MAX_PTE_LINES:
+                    self._pte_far.append((ll.number, m_pte.group(1)))
         if ev is None and not self.events and ll.number <= HEADERLESS_WINDOW:
             m_cr2 = _LONE_CR2.match(text)
             if m_cr2:
@@ -804,6 +805,9 @@ _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address betwee
 # How many lines before an arm die() line its show_pte() lines may be (pgd, pud/pmd/pte on
 # arm32, "Internal error" right after)
 _PTE_BEFORE_DIE = 8
+# show_pte() lines kept (a fault prints at most 4): a log of nothing but such lines must not
+# grow the list, nor result()'s walk of it per event, without bound
+MAX_PTE_LINES = 4096
 
 # ESR_ELx exception classes of a kernel memory abort (arch/arm64/include/asm/esr.h:
 # ESR_ELx_EC_IABT_LOW 0x20, IABT_CUR 0x21, DABT_LOW 0x24, DABT_CUR 0x25)
