@@ -277,6 +277,10 @@ class LogParser:
         if text.startswith(_SHUTDOWN):
             self._shutdown = True
         ctx = self._context(ll)
+        if self.events and text:
+            last = self.events[-1]
+            if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
+                _lived_on(last)
         hdr = match_header(text) if text else None
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
@@ -415,9 +419,7 @@ class LogParser:
             # since 4.12 "Out of memory and no killable processes..." is a warning that the panic
             # follows for a system-wide OOM; a further report instead of that panic means the
             # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
-            last.kind = "oom_invoked"
-            last.fields["headline"] = "invoked oom-killer"
-            last.fields.pop("oom", None)
+            _lived_on(last)
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
@@ -841,6 +843,27 @@ class LogParser:
             self._cap()
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated,
                          dropped_events=self.dropped_events)
+
+
+# A user's shell prompt ("[root@host ~]# ", "user@host:~$ "): a poster's shell kept running.
+_SHELL_PROMPT = lazy_compile(r"\[?[\w.-]{1,32}@[\w.-]{1,64}[ :][^\]#$]{0,80}\]?[#$] ")
+
+
+def _after_no_killable(ev: Event, ll: LogLine) -> bool:
+    """Whether `ll`, a line after a bare "Out of memory and no killable processes...",
+    shows that the kernel lived on: out_of_memory() calls panic("System is deadlocked on
+    memory") right after that warning for a system-wide OOM, so a kernel line a second or
+    more later, or the poster's shell prompt, means it returned (a memory cgroup's OOM)."""
+    if ll.ts is not None and ev.ts is not None:
+        return ll.ts - ev.ts >= 1.0
+    return ll.ts is None and _SHELL_PROMPT.match(ll.text) is not None
+
+
+def _lived_on(ev: Event) -> None:
+    """Turn a bare no-killable-processes "panic" into the OOM report without a victim it was."""
+    ev.kind = "oom_invoked"
+    ev.fields["headline"] = "invoked oom-killer"
+    ev.fields.pop("oom", None)
 
 
 def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
