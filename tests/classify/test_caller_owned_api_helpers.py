@@ -1,6 +1,6 @@
 """APIs that act on an object their caller owns and passed in (devres actions, ACPI
 namespace lookups) are helper frames: the guilty frame is the caller that handed them the
-object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes. debugfs removal is not in that list:
+object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes, and the irq release APIs, which check the irq their caller frees. debugfs removal is not in that list:
 syzkaller names simple_recursive_removal itself as the guilty frame of its own reports."""
 
 from triage.analysis import analyze_lines
@@ -76,3 +76,49 @@ def test_fault_in_hwmon_sysfs_read_is_hwmon_core():
     ]).verdict
     assert v.category == "null_deref"
     assert v.culprit.function == "hwmon_attr_show"
+
+
+FREE_IRQ_WARNING = [   # quoted from tuning-half posted log 1231 (SM8350 HDK, msm deferred probe)
+    "[    8.571329] Trying to free already-free IRQ 187",
+    "[    8.571339] WARNING: CPU: 0 PID: 76 at kernel/irq/manage.c:1895 free_irq+0x1e0/0x35c",
+    "[    8.588746] Modules linked in: msm gpu_sched drm_dp_aux_bus qrtr",
+    "[    8.641496] Workqueue: events_unbound deferred_probe_work_func",
+    "[    8.654681] pc : free_irq+0x1e0/0x35c",
+    "[    8.658454] lr : free_irq+0x1e0/0x35c",
+    "[    8.739217] Call trace:",
+    "[    8.741755]  free_irq+0x1e0/0x35c",
+    "[    8.745198]  msm_drm_uninit.isra.0+0x14c/0x294 [msm]",
+    "[    8.750548]  msm_drm_bind+0x28c/0x5d0 [msm]",
+    "[    8.755081]  try_to_bring_up_aggregate_device+0x164/0x1d0",
+    "[    8.764626]  component_add+0x14/0x20",
+]
+
+
+def test_irq_release_apis_are_helpers():
+    skip = load_rules().skip["helpers"]
+    for fn in ("free_irq", "__free_irq", "devm_free_irq", "free_percpu_irq", "__free_percpu_irq", "free_nmi",
+               "free_percpu_nmi"):
+        assert any(p.search(fn) for p in skip), fn
+    # requesting, handling and synchronising interrupts are the irq core's own work
+    for fn in ("request_threaded_irq", "__setup_irq", "synchronize_irq", "handle_irq_event", "free_irq_cpu_rmap",
+               "irq_free_descs"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_already_free_irq_warning_blames_the_driver_that_freed_it():
+    v = analyze_lines(FREE_IRQ_WARNING).verdict
+    assert v.category == "warning"
+    assert v.culprit.module == "msm" and v.culprit.function.startswith("msm_drm_uninit")
+
+
+def test_already_free_irq_warning_from_core_code_stays_core():
+    lines = [l.replace("msm_drm_uninit.isra.0", "pcie_port_remove_service").replace(" [msm]", "")
+             for l in FREE_IRQ_WARNING]
+    v = analyze_lines(lines).verdict
+    assert v.category == "warning"
+    assert v.culprit.module in (None, "") and v.culprit.function == "pcie_port_remove_service"
+
+
+def test_posted_1231_whole_log_blames_msm():
+    v = analyze_lines(posted_lines("1231")).verdict
+    assert v.category == "warning" and v.culprit.module == "msm"
