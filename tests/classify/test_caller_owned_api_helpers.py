@@ -1,6 +1,6 @@
 """APIs that act on an object their caller owns and passed in (devres actions, ACPI
 namespace lookups) are helper frames: the guilty frame is the caller that handed them the
-object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes, and the irq release APIs, which check the irq their caller frees. debugfs removal is not in that list:
+object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes, the irq release APIs, which check the irq their caller frees, and the streaming DMA API, which maps the device and scatterlist its caller passes. debugfs removal is not in that list:
 syzkaller names simple_recursive_removal itself as the guilty frame of its own reports."""
 
 from triage.analysis import analyze_lines
@@ -122,3 +122,52 @@ def test_already_free_irq_warning_from_core_code_stays_core():
 def test_posted_1231_whole_log_blames_msm():
     v = analyze_lines(posted_lines("1231")).verdict
     assert v.category == "warning" and v.culprit.module == "msm"
+
+
+DMA_UNMAP_FAULT = [   # quoted from tuning-half posted log 1122 (Rock 5T, 'modprobe -r panthor', decoded)
+    "[  598.515550] Unable to handle kernel paging request at virtual address 0000000000400267",
+    "[  598.530170] Internal error: Oops: 0000000096000004 [#1]  SMP",
+    "[  598.531158] Modules linked in: panthor drm_gpuvm drm_exec gpu_sched",
+    "[  598.541237] CPU: 6 UID: 0 PID: 806 Comm: modprobe Not tainted 7.1.0-rc2 #2 PREEMPT",
+    "[  598.544991] pc : dma_unmap_sg_attrs (kernel/dma/mapping.c:0)",
+    "[  598.546021] lr : panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+    "[  598.561069] Call trace:",
+    "[  598.561961]  dma_unmap_sg_attrs (kernel/dma/mapping.c:0) (P)",
+    "[  598.563038] panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+    "[  598.564218] drm_gem_object_free (drivers/gpu/drm/drm_gem.c:1148) drm",
+    "[  598.565386] panthor_kernel_bo_destroy (drivers/gpu/drm/panthor/panthor_gem.c:1317) panthor",
+    "[  598.568878] panthor_remove (drivers/gpu/drm/panthor/panthor_drv.c:1846) panthor",
+    "[  598.569991]  platform_remove (drivers/base/platform.c:1435)",
+]
+
+
+def test_streaming_dma_api_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("dma_unmap_sg_attrs", "dma_map_sg_attrs", "__dma_map_sg_attrs", "dma_map_sgtable",
+               "dma_map_page_attrs", "dma_unmap_page_attrs", "dma_map_resource", "dma_sync_sg_for_cpu",
+               "dma_sync_single_for_device", "dma_direct_unmap_sg", "dma_direct_map_page", "dma_free_attrs"):
+        assert any(p.search(fn) for p in skip), fn
+    # the IOMMU back ends and the DMA-API debug checks are code of their own
+    for fn in ("iommu_dma_map_sg", "__iommu_dma_unmap", "check_unmap", "check_sync", "debug_dma_map_sg",
+               "check_for_illegal_area", "dma_fence_wait", "dma_buf_export"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_fault_in_dma_unmap_blames_the_gpu_driver_that_passed_the_sg_table():
+    v = analyze_lines(DMA_UNMAP_FAULT).verdict
+    assert v.category == "gpu_fault"
+    assert (v.culprit.module, v.culprit.function) == ("panthor", "panthor_gem_free_object")
+
+
+def test_fault_in_dma_unmap_from_a_core_caller_stays_core():
+    lines = [l.replace("panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+                       "sg_pool_free (lib/sg_pool.c:50)").replace("panthor_", "nvme_")
+             for l in DMA_UNMAP_FAULT]
+    v = analyze_lines(lines).verdict
+    assert v.category == "paging_fault"
+    assert v.culprit.function == "sg_pool_free" and v.culprit.module in (None, "")
+
+
+def test_posted_1122_whole_log_blames_panthor():
+    v = analyze_lines(posted_lines("1122")).verdict
+    assert v.category == "gpu_fault" and v.culprit.module == "panthor"
