@@ -727,8 +727,9 @@ class LogParser:
                          "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
                          "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
             if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
-                # later stacks in a KASAN/KMSAN report are not the crash stack
-                ctx.mode = "aux"
+                # later stacks in a KASAN/KMSAN report are not the crash stack; the
+                # "Freed by task" stack is kept apart: who freed a used-after-free object
+                ctx.mode = "aux_freed" if s.startswith("Freed by") and ev.kind == "kasan" else "aux"
             elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
                 ctx.mode = ""
             if s.startswith("ESR = "):
@@ -742,6 +743,14 @@ class LogParser:
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
+        if ctx.mode == "aux_freed":
+            fr = self._shared.trace_frame(text)
+            if fr is None:
+                return False
+            freed = ev.fields.setdefault("freed_frames", [])
+            if len(freed) < MAX_FRAMES:
+                freed.append(fr)
+            return True
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
             fr = self._shared.trace_frame(text, ctx.stack)
