@@ -171,3 +171,42 @@ def test_fault_in_dma_unmap_from_a_core_caller_stays_core():
 def test_posted_1122_whole_log_blames_panthor():
     v = analyze_lines(posted_lines("1122")).verdict
     assert v.category == "gpu_fault" and v.culprit.module == "panthor"
+
+
+def test_scatterlist_library_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("sg_init_one", "sg_init_table", "sg_set_buf", "sg_set_page", "sg_next", "sg_nents_for_len",
+               "sg_alloc_table_from_pages_segment", "__sg_alloc_table", "sg_free_table", "sg_miter_next",
+               "sg_copy_buffer", "sg_pcopy_to_buffer", "__sg_page_iter_next", "sg_zero_buffer"):
+        assert any(p.search(fn) for p in skip), fn
+    # the SCSI generic driver (drivers/scsi/sg.c) is code of its own: syzkaller names it
+    for fn in ("sg_read", "sg_remove_request", "sg_io", "sg_scsi_ioctl", "sg_open", "sg_build_indirect",
+               "sg_add_device", "sg_new_write"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_bug_in_sg_set_buf_blames_the_driver_that_passed_the_buffer():
+    v = analyze_lines([
+        "[   30.000000] kernel BUG at include/linux/scatterlist.h:187!",
+        "[   30.000100] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI",
+        "[   30.000200] RIP: 0010:sg_init_one+0x85/0x90",
+        "[   30.000300] Call Trace:",
+        "[   30.000400]  <TASK>",
+        "[   30.000500]  mydrv_load_firmware+0x120/0x2d0 [mydrv]",
+        "[   30.000600]  mydrv_probe+0x5a/0x200 [mydrv]",
+        "[   30.000700]  pci_device_probe+0xa3/0x1d0",
+    ]).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module, v.culprit.function) == ("mydrv", "mydrv_load_firmware")
+
+
+def test_fault_in_the_scsi_generic_driver_stays_its_own():
+    v = analyze_lines([
+        "[   30.000000] general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1]",
+        "[   30.000200] RIP: 0010:sg_remove_request+0x35/0x190",
+        "[   30.000300] Call Trace:",
+        "[   30.000500]  sg_finish_rem_req+0x1b1/0x260",
+        "[   30.000600]  sg_read+0x8b0/0x1170",
+        "[   30.000700]  vfs_read+0x1a2/0x4a0",
+    ]).verdict
+    assert v.culprit.function == "sg_remove_request"
