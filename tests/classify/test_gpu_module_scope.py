@@ -48,3 +48,20 @@ def test_bug_in_the_nvidia_driver_is_a_gpu_fault():
 def test_posted_1040_whole_log():
     v = analyze_lines(posted_lines("1040")).verdict
     assert (v.category, v.culprit.module) == ("kernel_bug", "nvidia_fs")
+
+
+def test_gvt_g_module_is_a_gpu_driver():
+    """kvmgt.ko is i915's GVT-g (drivers/gpu/drm/i915/gvt); the corpus labels its oops
+    gpu_null_deref/kvmgt (931)."""
+    assert load_rules().in_list("gpu_modules", "kvmgt")
+    v = analyze_lines([
+        "[  100.000000] BUG: kernel NULL pointer dereference, address: 0000000000000018",
+        "[  100.000100] #PF: supervisor read access in kernel mode",
+        "[  100.000200] Oops: 0000 [#1] PREEMPT SMP NOPTI",
+        "[  100.000300] RIP: 0010:intel_vgpu_detach_regions+0x2a/0x90 [kvmgt]",
+        "[  100.000400] Call Trace:",
+        "[  100.000500]  <TASK>",
+        "[  100.000600]  intel_vgpu_close_device+0x57/0xd0 [kvmgt]",
+        "[  100.000700]  vfio_device_fops_release+0x2a/0x60",
+    ]).verdict
+    assert (v.category, v.culprit.module) == ("gpu_null_deref", "kvmgt")
