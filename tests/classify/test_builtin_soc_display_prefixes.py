@@ -10,7 +10,7 @@ from triage.classify import load_rules
 
 def test_soc_drm_functions_name_their_driver():
     rules = load_rules()
-    for fn, drv in (("tegra_sor_probe", "tegra_drm"), ("tegra_dsi_enable", "tegra_drm"),
+    for fn, drv in (("tegra_drm_open", "tegra_drm"), ("tegra_plane_atomic_check", "tegra_drm"),
                     ("host1x_syncpt_wait", "host1x"), ("host1x_cdma_update", "host1x"),
                     ("vop_crtc_atomic_enable", "rockchipdrm"), ("vop2_plane_atomic_update", "rockchipdrm"),
                     ("rockchip_drm_bind", "rockchipdrm"), ("meson_crtc_irq", "meson_drm"),
@@ -26,6 +26,8 @@ def test_soc_drm_functions_name_their_driver():
 def test_platform_drivers_of_the_same_vendors_are_not_gpu():
     rules = load_rules()
     for fn in ("tegra_i2c_xfer", "tegra_pmc_probe", "tegra_dc_update_windows", "host1x_client_register",
+               "tegra_sor_config_dp_clk", "tegra_dsi_init_hw", "tegra_hdmi_setup", "tegra_dpaux_prepare", "tegra_fb_suspend",
+               "omap_irq_soft_reset",
                "meson_gpio_irq_handler", "sun4i_i2s_probe", "mtk_pinctrl_probe", "omap_i2c_xfer",
                "rockchip_pcie_probe", "exynos_tmu_probe", "armada_3700_periph_clock_probe", "pvr_probe",
                "sti_cpufreq_init", "imx_pinctrl_probe"):
