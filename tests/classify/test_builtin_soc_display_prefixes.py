@@ -59,3 +59,26 @@ def test_builtin_tegra_i2c_null_deref_stays_core():
     v = analyze_lines(_oops("tegra_i2c_xfer", "tegra_i2c_xfer_msg")).verdict
     assert v.category == "null_deref"
     assert v.culprit.module in (None, "")
+
+
+EXYNOS_DSI_OOPS = [   # quoted from tuning-half posted log 1306 (Exynos, 5.9-next, built-in exynosdrm)
+    "8<--- cut here ---",
+    "Unable to handle kernel NULL pointer dereference at virtual address 00000280",
+    "Internal error: Oops: 5 [#1] PREEMPT SMP ARM",
+    "Modules linked in:",
+    "PC is at __mutex_lock+0x54/0xb18",
+    "LR is at lock_is_held_type+0x80/0x138",
+    "[<c0afc920>] (__mutex_lock) from [<c0afd400>] (mutex_lock_nested+0x1c/0x24)",
+    "[<c0afd400>] (mutex_lock_nested) from [<c064d4b8>] (__exynos_dsi_host_attach+0x20/0x6c)",
+    "[<c064d4b8>] (__exynos_dsi_host_attach) from [<c064d914>] (exynos_dsi_host_attach+0x70/0x194)",
+    "[<c064d914>] (exynos_dsi_host_attach) from [<c0656b64>] (s6e8aa0_probe+0x1b0/0x218)",
+]
+
+
+def test_builtin_exynos_dsi_null_deref_is_exynosdrm():
+    rules = load_rules()
+    assert rules.builtin_gpu_driver("exynos_dsi_host_attach") == "exynosdrm"
+    assert rules.builtin_gpu_driver("exynos_dp_bridge_attach") is None
+    v = analyze_lines(EXYNOS_DSI_OOPS).verdict
+    assert v.category == "gpu_null_deref"
+    assert v.culprit.module == "exynosdrm"
