@@ -210,3 +210,34 @@ def test_fault_in_the_scsi_generic_driver_stays_its_own():
         "[   30.000700]  vfs_read+0x1a2/0x4a0",
     ]).verdict
     assert v.culprit.function == "sg_remove_request"
+
+
+GEM_PUT_WARNING = [   # quoted from tuning-half posted log 1334 (i.MX6, 5.4 BSP, arm32 unwinder)
+    "[   58.234599] WARNING: CPU: 1 PID: 565 at drivers/gpu/drm/drm_gem.c:1020 drm_gem_object_put+0x90/0x98",
+    "[   58.249935] Modules linked in: etnaviv qmi_wwan cdc_wdm",
+    "[   58.288877] CPU: 1 PID: 565 Comm: android.display Not tainted 5.4.256 #2195",
+    "[   58.288888] Backtrace:",
+    "[   58.288912] [<c010e784>] (dump_backtrace) from [<c010eaa4>] (show_stack+0x20/0x24)",
+    "[   58.328337] [<c010ea84>] (show_stack) from [<c0cf9ca4>] (dump_stack+0xe8/0x120)",
+    "[   58.335661] [<c0cf9bbc>] (dump_stack) from [<c012efd0>] (__warn+0xd4/0xe8)",
+    "[   58.353957] [<c012eefc>] (__warn) from [<c012f094>] (warn_slowpath_fmt+0xb0/0xc0)",
+    "[   58.369198] [<c012efe8>] (warn_slowpath_fmt) from [<c06ca53c>] (drm_gem_object_put+0x90/0x98)",
+    "[   58.385524] [<c06ca4ac>] (drm_gem_object_put) from [<bf0125a8>] (etnaviv_gem_prime_mmap_obj+0x34/0x3c [etnaviv])",
+    "[   58.399334] [<bf012574>] (etnaviv_gem_prime_mmap_obj [etnaviv]) from [<bf0143a0>] (etnaviv_gem_mmap+0x3c/0x60 [etnaviv])",
+    "[   58.413816] [<bf014364>] (etnaviv_gem_mmap [etnaviv]) from [<c02c5e08>] (mmap_region+0x37c/0x67c)",
+]
+
+
+def test_gem_reference_drop_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("drm_gem_object_put", "__drm_gem_object_put", "drm_gem_object_put_unlocked",
+               "drm_gem_object_put_locked"):
+        assert any(p.search(fn) for p in skip), fn
+    for fn in ("drm_gem_object_free", "drm_gem_object_release", "drm_gem_object_init", "drm_gem_object_lookup"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
+    v = analyze_lines(GEM_PUT_WARNING).verdict
+    assert v.category == "warning"
+    assert (v.culprit.module, v.culprit.function) == ("etnaviv", "etnaviv_gem_prime_mmap_obj")
