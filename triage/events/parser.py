@@ -843,6 +843,7 @@ class LogParser:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
             _name_arm_die(ev)
+            _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
@@ -907,6 +908,17 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _name_unaddressed_arm_fault(ev: Event) -> None:
+    """An arm/arm64 "Unable to handle kernel paging request at virtual address %08lx" line
+    whose address was lost (the line wrapped or cut after "virtual"): show_pte() prints
+    the same faulting address on its "[%016lx] pgd=" line (arch/arm64/mm/fault.c,
+    arch/arm/mm/fault.c), so that address decides NULL dereference against paging fault."""
+    if ev.kind != "paging_fault" or ev.fields.get("address") is not None or not ev.fields.get("far"):
+        return
+    ev.fields.pop("address", None)
+    _name_fault(ev, "far", str(ev.fields.get("headline") or "BUG: unable to handle kernel paging request"))
 
 
 def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
