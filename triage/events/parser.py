@@ -768,8 +768,9 @@ class LogParser:
                          "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
                          "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
             if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
-                # later stacks in a KASAN/KMSAN report are not the crash stack
-                ctx.mode = "aux"
+                # later stacks in a KASAN/KMSAN report are not the crash stack; the
+                # "Freed by task" stack is kept apart: who freed a used-after-free object
+                ctx.mode = "aux_freed" if s.startswith("Freed by") and ev.kind == "kasan" else "aux"
             elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
                 ctx.mode = ""
             if s.startswith("ESR = "):
@@ -783,6 +784,14 @@ class LogParser:
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
+        if ctx.mode == "aux_freed":
+            fr = self._shared.trace_frame(text)
+            if fr is None:
+                return False
+            freed = ev.fields.setdefault("freed_frames", [])
+            if len(freed) < MAX_FRAMES:
+                freed.append(fr)
+            return True
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
             fr = self._shared.trace_frame(text, ctx.stack)
@@ -836,6 +845,7 @@ class LogParser:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
             _name_arm_die(ev)
+            _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
@@ -921,6 +931,17 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _name_unaddressed_arm_fault(ev: Event) -> None:
+    """An arm/arm64 "Unable to handle kernel paging request at virtual address %08lx" line
+    whose address was lost (the line wrapped or cut after "virtual"): show_pte() prints
+    the same faulting address on its "[%016lx] pgd=" line (arch/arm64/mm/fault.c,
+    arch/arm/mm/fault.c), so that address decides NULL dereference against paging fault."""
+    if ev.kind != "paging_fault" or ev.fields.get("address") is not None or not ev.fields.get("far"):
+        return
+    ev.fields.pop("address", None)
+    _name_fault(ev, "far", str(ev.fields.get("headline") or "BUG: unable to handle kernel paging request"))
 
 
 def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
