@@ -420,6 +420,15 @@ class LogParser:
             # follows for a system-wide OOM; a further report instead of that panic means the
             # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
             _lived_on(last)
+        if last is not None and ll.ts is not None and last.ts == ll.ts and last.text == ll.text \
+                and not last.frames and last.ip is None and ll.number - last.line <= SECONDARY_WINDOW:
+            # the same record again, stamp and all: one printk line pasted twice (a console
+            # and a log file both copied, a doubled paste). The kernel stamps each record
+            # once, so the copy that goes on to its trace is the report; the bare one is dropped.
+            self.events.pop()
+            for c in self._ctx.values():
+                if c.event is last:
+                    c.event = None
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
