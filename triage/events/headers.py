@@ -659,6 +659,21 @@ def _match_gpu(text: str) -> Optional[Header]:
         # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
         # only when a GPU hang's error state was captured
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    if text.startswith(("GPU hangs can indicate a bug anywhere", "[drm] GPU hangs can indicate a bug anywhere",
+                        "The GPU crash dump is required to analyze GPU hangs",
+                        "[drm] The GPU crash dump is required to analyze GPU hangs")):
+        # i915_gpu_error.c i915_error_state_store(): pr_info (DRM_INFO before 5.x) printed once,
+        # right after the first "GPU HANG: ecode ..." of the boot
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[:300]})
+    if text.startswith("Fence expiration time out i915-"):
+        # gt/intel_gt_requests.c intel_gt_watchdog_work(): pr_notice "Fence expiration time out
+        # i915-%s:%s:%llx!": a request overran its watchdog (the context's request timeout) and
+        # was cancelled, i915's job timeout
+        return Header("gpu_fault", "i915: GPU job timeout", {"module": "i915", "detail": text[:300]})
+    if text == "[drm] Resetting GPU.":
+        # vc4_gem.c vc4_reset(): DRM_INFO("Resetting GPU.\n") without a device, queued only by
+        # vc4_hangcheck_elapsed() (v3d's own wording is "Resetting GPU for hang.")
+        return Header("gpu_fault", "vc4: GPU hang", {"module": "vc4", "detail": text[6:300]})
     if text.startswith("[drm] GPU recovery disabled"):
         # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
         return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
