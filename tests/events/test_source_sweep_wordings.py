@@ -202,3 +202,64 @@ def test_a_real_oops_still_outranks_a_swept_gpu_report(line, where):
     lines = [line] + _OOPS if where == "before" else _OOPS + [line]
     v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
     assert (v.category, v.culprit.module) == ("null_deref", None), (line, v.title)
+
+
+MEMORY = [
+    # mm/oom_kill.c 2.6.19-2.6.24 oom_kill_process
+    (["Out of Memory: Kill process 2345 (java) score 1234 and children."], "oom_kill",
+     "out of memory: process killed by the OOM killer"),
+    # 2.6.2x-2.6.35 the constrained kills (out_of_memory's CONSTRAINT_MEMORY_POLICY / CPUSET)
+    (["No available memory (MPOL_BIND): Killed process 2345 (java)."], "oom_kill",
+     "out of memory: process killed by the OOM killer"),
+    (["No available memory in cpuset: Killed process 2345 (java)."], "oom_kill",
+     "out of memory: process killed by the OOM killer"),
+    (["No available memory (MPOL_BIND): kill process 2345 (java) score 0 or a child"], "oom_kill",
+     "out of memory: process killed by the OOM killer"),
+    # 2.6.18-2.6.2x out_of_memory: panic("out of memory. panic_on_oom is selected\n")
+    (["Kernel panic - not syncing: out of memory. panic_on_oom is selected"], "oom_panic",
+     "kernel panic: out of memory. panic_on_oom is selected"),
+    # mm/percpu.c pcpu_alloc
+    (["percpu: allocation failed, size=4096 align=8 atomic=0, alloc from reserved chunk failed"], "alloc_failure",
+     "page allocation failure"),
+    # drivers/staging/android/lowmemorykiller.c: 2.6.3x lowmem_shrink (bare printk, then with
+    # pr_fmt), 3.10-4.11 lowmem_scan; lmkd (tag lowmemorykiller), Android 10+ and older
+    (["send sigkill to 2345 (com.android.browser), adj 12, size 4567"], "oom_kill",
+     "out of memory: process killed by Android's low memory killer"),
+    (["lowmemorykiller: send sigkill to 2345 (com.android.browser), adj 900, size 4567"], "oom_kill",
+     "out of memory: process killed by Android's low memory killer"),
+    (["lowmemorykiller: Killing 'com.android.chrome' (12345), adj 900,",
+      "   to free 45678kB on behalf of 'kswapd0' (85) because",
+      "   cache 123456kB is below limit 135000kB for oom_score_adj 900",
+      "   Free memory is 4567kB above reserved"], "oom_kill",
+     "out of memory: process killed by Android's low memory killer"),
+    (["lowmemorykiller: Kill 'com.android.chrome' (12345), uid 10100, oom_score_adj 900 to free 123456kB rss, "
+      "4567kB swap; reason: low watermark is breached"], "oom_kill",
+     "out of memory: process killed by Android's low memory killer"),
+    (["lowmemorykiller: Kill 'com.android.chrome' (12345), uid 10100, oom_adj 900 to free 123456kB"], "oom_kill",
+     "out of memory: process killed by Android's low memory killer"),
+]
+
+
+@pytest.mark.parametrize("lines,category,title", MEMORY, ids=[m[0][0][:56] for m in MEMORY])
+def test_swept_memory_report_is_read(lines, category, title):
+    v = analyze_lines([f"[  101.{i:06d}] {l}" for i, l in enumerate(lines)]).verdict
+    assert (v.category, v.title) == (category, title), lines
+
+
+@pytest.mark.parametrize("line", [
+    # the low memory killer's own tuning chatter, not a kill
+    "lowmemorykiller: lowmem_shrink 128, 200da, ofree 12345 67890, ma 900",
+    "lowmemorykiller: Using psi monitors for memory pressure detection",
+    # mm/util.c __vm_enough_memory (strict overcommit refused a user mapping: ENOMEM, no kill)
+    "__vm_enough_memory: pid: 2345, comm: java, bytes: 4096 not enough memory for the allocation",
+    # the page-fault path's OOM retry (mm/oom_kill.c pagefault_out_of_memory): a warning
+    "Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF",
+])
+def test_swept_memory_chatter_is_not_a_crash(line):
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line
+
+
+def test_a_real_oops_outranks_a_low_memory_kill():
+    lines = ["lowmemorykiller: Killing 'com.android.chrome' (12345), adj 900,"] + _OOPS
+    v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
+    assert v.category == "null_deref"

@@ -67,7 +67,13 @@ _OOM_INVOKED = lazy_compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-f
 # (message "Out of memory", "Memory cgroup out of memory", "Out of memory
 # (oom_kill_allocating_task)")
 _OOM_INVOKED_26 = lazy_compile(r"oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16}), order=(-?\d{1,3})")
-_OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
+# The constrained kills name their constraint instead (2.6.25-2.6.35 out_of_memory():
+# "No available memory (MPOL_BIND)" for a mempolicy OOM, 2.6.2x "No available memory in
+# cpuset"), then the same selection line; 2.6.19-2.6.24 wrote "Out of Memory: Kill process %d
+# (%s) score %li and children." (_OOM_KILL_CHILDREN)
+_OOM_PREFIX = r"(Memory cgroup out of memory|Out of memory|No available memory \(MPOL_BIND\)|No available memory in cpuset)"
+_OOM_KILL_OLD = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
+_OOM_KILL_CHILDREN = lazy_compile(r"Out of Memory: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) and children")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
@@ -75,7 +81,17 @@ _OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \
 # The victim line with its sizes cut off (by the poster, a pager or the terminal width):
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
-_OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+_OOM_KILLED_CUT = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+# Android's in-kernel low memory killer (drivers/staging/android/lowmemorykiller.c, 2.6.2x-4.11,
+# a shrinker that kills by oom_score_adj when free memory and file cache fall below its
+# thresholds): 2.6.2x-3.x lowmem_shrink "send sigkill to %d (%s), adj %d, size %d" (bare
+# printk, later with pr_fmt "lowmemorykiller: "), 3.10+ "lowmemorykiller: Killing '%s' (%d),
+# adj %hd,\n   to free %ldkB on behalf of ..."; and Android's user-space successor lmkd
+# (system/memory/lmkd, log tag "lowmemorykiller") "Kill '%s' (%d), uid %d, oom_score_adj %d
+# to free %ldkB rss, ..." (older "oom_adj %d to free %ldkB"), which some builds copy to the
+# kernel log. Each is a process killed because memory ran low: the OOM kill of a phone.
+_LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \((\d{1,10})\)"
+                         r"|send sigkill to (\d{1,10}) \((.{0,64}?)\), adj )")
 # 2.4 and early 2.6 kernels (RHEL 4's 2.6.9) printed the victim alone, capital M and a
 # full stop: "Out of Memory: Killed process %d (%s)." (mm/oom_kill.c); 2.4 could add
 # ", saved process %d (%s)." when the victim was not the allocating task.
@@ -501,12 +517,25 @@ def _match_memory(text: str) -> Optional[Header]:
             if m.group(5) is not None:
                 f["oom_score_adj"] = int(m.group(5))
         return Header("oom_invoked", "invoked oom-killer", f)
-    if "of memory" in text and ("Kill process" in text or "kill process" in text or "Killed process" in text):
+    if ("of memory" in text or text.startswith(("No available memory", "Out of Memory: Kill process "))) and (
+            "Kill process" in text or "kill process" in text or "Killed process" in text):
         m = _OOM_KILL_OLD.match(text)
         if m:
             return Header("oom_kill", "Out of memory: Kill process",
                           {"memcg": m.group(1).startswith("Memory cgroup"), "victim_pid": int(m.group(2)),
                            "victim_comm": m.group(3), "score": int(m.group(4)), "selected_only": True})
+        m = _OOM_KILL_CHILDREN.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Kill process",
+                          {"victim_pid": int(m.group(1)), "victim_comm": m.group(2), "score": int(m.group(3)),
+                           "selected_only": True})
+    if text.startswith(("lowmemorykiller: ", "send sigkill to ")):
+        m = _LMK_KILL.match(text)
+        if m:
+            pid, comm = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
+            return Header("oom_kill", "lowmemorykiller: Killed process",
+                          {"victim_pid": int(pid), "victim_comm": comm, "lowmemorykiller": True})
+        return None
     if "Killed process " in text:
         m = _OOM_KILLED.match(text)
         if m:
@@ -558,6 +587,11 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if text.startswith("percpu: allocation failed, size="):
+        # mm/percpu.c pcpu_alloc() (3.x-6.x, pr_fmt "percpu: "): "allocation failed, size=%zu
+        # align=%zu atomic=%d, %s", then dump_stack() the first time: a kernel allocation
+        # (of per-CPU memory) that failed, reported like a page allocation failure
+        return Header("alloc_failure", "page allocation failure", {"percpu": True, "detail": text[8:200]})
     if text.startswith(("SLUB: Unable to allocate memory", "SLAB: Unable to allocate memory")):
         m = _SLAB_OOM.match(text)
         f = {"slab_oom": True}
@@ -987,7 +1021,7 @@ def _anywhere(text: str) -> Optional[Header]:
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
-                                  or "kill process" in text) else None
+                                  or "kill process" in text or "sigkill to " in text) else None
     if hit:
         return hit
     return _match_gpu(text)
