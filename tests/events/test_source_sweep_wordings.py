@@ -263,3 +263,58 @@ def test_a_real_oops_outranks_a_low_memory_kill():
     lines = ["lowmemorykiller: Killing 'com.android.chrome' (12345), adj 900,"] + _OOPS
     v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
     assert v.category == "null_deref"
+
+
+# NVIDIA resman (open-gpu-kernel-modules src/nvidia/src/kernel/gpu/rc and gsp): signatures/
+# lists.toml [[nvrm_fault_wordings]]
+NVRM_REPORTS = [
+    ("NVRM: krcWatchdog_IMPL: RC watchdog: GPU is probably locked!  Notify Timeout Seconds: 7", "GPU hang"),
+    ("NVRM: RC watchdog: GPU is probably locked!  Notify Timeout Seconds: 7", "GPU hang"),
+    ("NVRM: GPU0 _krcRcResetCallback: Gpu marked for reset. Triggering TDR.", "GPU hang"),
+    ("NVRM: GPU0 kgspHealthCheck_TU102: GSP RM heartbeat timed out", "GPU hang"),
+    ("NVRM: GPU0 _kgspIsHeartbeatTimedOut: LibOS heartbeat timed out", "GPU hang"),
+    ("NVRM: GPU0 kgspHealthCheck_TU102: Heartbeat timed out, currentTimeMs 1234 heartbeat 1000 "
+     "heartbeatWithOffsetMs 1100 diff 134 timeout 100", "GPU hang"),
+    ("NVRM: GPU0 kgspHealthCheck_TU102: ****************************** GSP-CrashCat Report "
+     "*******************************", "GPU fault"),
+    ("NVRM: GPU0 kgspService_TU102: NV_PGSP_FALCON_IRQSTAT_FATAL_ERROR PRI error pending (mask: 0x1)", "GPU fault"),
+]
+
+
+@pytest.mark.parametrize("line,what", NVRM_REPORTS, ids=[n[0][:56] for n in NVRM_REPORTS])
+def test_swept_nvrm_report_is_read(line, what):
+    h = match_header(line)
+    assert h is not None and h.kind == "gpu_fault" and h.headline == f"nvidia: {what}", line
+    v = analyze_lines([f"[  101.000000] {line}"]).verdict
+    assert (v.category, v.culprit.module, v.title) == ("gpu_fault", "nvidia", f"nvidia: {what}")
+
+
+@pytest.mark.parametrize("line", [n[0] for n in NVRM_REPORTS[::3]], ids=[n[0][:56] for n in NVRM_REPORTS[::3]])
+def test_an_xid_names_the_failure_before_the_resmans_own_words(line):
+    # the resman reports the same failure by an Xid: a log with both is the Xid's (also an
+    # application Xid, ranked medium: rule nvrm-fault-report ranks below every Xid rule)
+    xid = "NVRM: Xid (PCI:0000:01:00): 13, pid=1234, name=python3, Graphics Exception: ESR 0x504648=0x102001f"
+    for lines in ([xid, line], [line, xid]):
+        v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
+        assert v.category == "gpu_xid", (lines, v.title)
+
+
+@pytest.mark.parametrize("line", [
+    "NVRM: GPU at PCI:0000:01:00: GPU-12345678-1234-1234-1234-123456789012",
+    "NVRM: GPU Board Serial Number: 0",
+    "NVRM: os_schedule: Attempted to yield the CPU while in atomic or interrupt context",
+    "NVRM: GPU0 _kgspInitLibosLogDecoder: Failed to load gsp_log_*.bin, no GSP-RM logs will be printed (non-fatal)",
+])
+def test_nvrm_chatter_is_not_a_crash(line):
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line
+
+
+def test_a_malformed_nvrm_table_is_refused(tmp_path):
+    from triage.classify.rules import builtin_dir, load_files
+    from triage.errors import SignatureError
+    # a well-formed table is a known key, checked like [[gpu_fault_wordings]]; a malformed one is refused
+    (tmp_path / "extra.toml").write_text('[[nvrm_fault_wordings]]\nheadline = "GPU hang"\ncontains = ["x"]\n')
+    load_files([builtin_dir() / "lists.toml", tmp_path / "extra.toml"])
+    (tmp_path / "extra.toml").write_text('[[nvrm_fault_wordings]]\nheadline = "GPU hang"\ncontains = [1]\n')
+    with pytest.raises(SignatureError):
+        load_files([builtin_dir() / "lists.toml", tmp_path / "extra.toml"])

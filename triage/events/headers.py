@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
-from triage.events.gpudevs import gpu_fault_wordings, gpu_names
+from triage.events.gpudevs import gpu_fault_wordings, gpu_names, nvrm_fault_wordings
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
 
@@ -636,6 +636,16 @@ def _match_gpu(text: str) -> Optional[Header]:
             # the resman's crash record (rcdb), written only after a GPU error it could not
             # recover in place (fallen off the bus, GSP error, an RC error): the Xid line may be cut
             return Header("gpu_fault", "nvidia: GPU crash dump", {"module": "nvidia", "detail": text[6:300]})
+        low = text[6:].lower()
+        for group in nvrm_fault_wordings():
+            # the resman's other fault reports (RC watchdog, GSP heartbeat and crash), data with
+            # their sources: signatures/lists.toml [[nvrm_fault_wordings]]
+            if group.matches(low):
+                if not group.headline:
+                    return None
+                # nvrm_report: ranked below the Xids (rule nvrm-fault-report), which name the same failure
+                return Header("gpu_fault", f"nvidia: {group.headline}", {"module": "nvidia", "detail": text[6:300],
+                                                                          "nvrm_report": True})
         return None
     if text.startswith("nvgpu: "):
         m = _NVGPU_LOG.match(text)
