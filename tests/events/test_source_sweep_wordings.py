@@ -121,6 +121,16 @@ GPU_REPORTS = [
     # vc4_gem.c vc4_reset (DRM_INFO without a device; drm_info with one)
     ("vc4-drm gpu: [drm] Resetting GPU.", "vc4", "GPU hang"),
     ("[drm] Resetting GPU.", "vc4", "GPU hang"),
+    # panthor_sched.c cs_slot_process_fatal/fault_event_locked (first line of the record)
+    ("panthor fb000000.gpu: [drm] CSG slot 0 CS slot: 1", "panthor", "GPU fault"),
+    # lima_gp.c / lima_pp.c irq handlers
+    ("lima 1c40000.gpu: gp error irq state=1 status=2", "lima", "GPU engine error"),
+    ("lima 1c40000.gpu: pp0 error irq state=1 status=2", "lima", "GPU engine error"),
+    # msm a6xx_gpu.c a6xx_cp_hw_err_irq
+    ("adreno 3d00000.gpu: CP ucode error interrupt", "msm", "GPU engine error"),
+    ("adreno 3d00000.gpu: CP AHB error interrupt", "msm", "GPU engine error"),
+    # amdgpu_gfx.c amdgpu_gfx_cp_ecc_error_irq
+    ("[drm:amdgpu_gfx_cp_ecc_error_irq [amdgpu]] *ERROR* CP ECC ERROR IRQ", "amdgpu", "GPU hardware error"),
     # host1x syncpt.c host1x_syncpt_wait
     ("tegra-host1x 50000000.host1x: host1x_syncpt_wait: syncpoint id 18 (15340000.vic) stuck waiting 2, "
      "timeout=-1", "host1x", "GPU job timeout"),
