@@ -231,6 +231,11 @@ MEMORY = [
     # mm/percpu.c pcpu_alloc
     (["percpu: allocation failed, size=4096 align=8 atomic=0, alloc from reserved chunk failed"], "alloc_failure",
      "page allocation failure"),
+    # mm/oom_kill.c oom_kill_process (4.x-6.x): the chosen victim was already dying
+    (["Out of memory: OOM victim 2345 (java) is already exiting. Skip killing the task"], "oom_kill",
+     "out of memory: process killed by the OOM killer"),
+    (["Memory cgroup out of memory: OOM victim 2345 (java) is already exiting. Skip killing the task"], "oom_kill",
+     "memory cgroup out of memory: process killed"),
     # drivers/staging/android/lowmemorykiller.c: 2.6.3x lowmem_shrink (bare printk, then with
     # pr_fmt), 3.10-4.11 lowmem_scan; lmkd (tag lowmemorykiller), Android 10+ and older
     (["send sigkill to 2345 (com.android.browser), adj 12, size 4567"], "oom_kill",
@@ -262,6 +267,11 @@ def test_swept_memory_report_is_read(lines, category, title):
     "lowmemorykiller: Using psi monitors for memory pressure detection",
     # mm/util.c __vm_enough_memory (strict overcommit refused a user mapping: ENOMEM, no kill)
     "__vm_enough_memory: pid: 2345, comm: java, bytes: 4096 not enough memory for the allocation",
+    # mm/vmalloc.c alloc_vmap_area's "vmap allocation for size %lu failed" is the precursor of the
+    # warn_alloc() report ("vmalloc: allocation failure: ..." / "vmalloc error: size ...", with the
+    # stack) that __vmalloc_node_range prints right after it: read alone it would take that
+    # report's place (posted 070 and 519 lose their guilty function module_alloc)
+    "vmap allocation for size 1052672 failed: use vmalloc=<size> to increase size",
     # the page-fault path's OOM retry (mm/oom_kill.c pagefault_out_of_memory): a warning
     "Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF",
 ])

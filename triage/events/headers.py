@@ -108,6 +108,9 @@ _ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
+# mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
+# killing the task": the OOM killer ran and chose a task that was already dying
+_OOM_VICTIM_EXITING = lazy_compile(r"(Memory cgroup out of memory|Out of memory): OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
@@ -583,6 +586,12 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_ERR.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if "OOM victim " in text:
+        m = _OOM_VICTIM_EXITING.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
+                           "memcg": m.group(1).startswith("Memory cgroup"), "already_exiting": True})
     if "vmalloc: allocation failure" in text:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
@@ -1031,7 +1040,8 @@ def _anywhere(text: str) -> Optional[Header]:
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
-                                  or "kill process" in text or "sigkill to " in text) else None
+                                  or "kill process" in text or "sigkill to " in text
+                                  or "OOM victim " in text) else None
     if hit:
         return hit
     return _match_gpu(text)
