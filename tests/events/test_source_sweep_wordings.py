@@ -338,3 +338,35 @@ def test_a_malformed_nvrm_table_is_refused(tmp_path):
     (tmp_path / "extra.toml").write_text('[[nvrm_fault_wordings]]\nheadline = "GPU hang"\ncontains = [1]\n')
     with pytest.raises(SignatureError):
         load_files([builtin_dir() / "lists.toml", tmp_path / "extra.toml"])
+
+
+# nouveau 3.7-4.2: core/core/printk.c nv_printk_() "nouveau %c[%8s][%s]%s %s" (a subdev's line)
+# and "nouveau %c[%8s] %s" (a client's); the messages are those of the later nvkm
+# ("fifo: SCHED_ERROR ..."): nvc0/nve0_fifo.c intr_sched, intr_fault, nv50/nvc0_graph.c TRAP,
+# nouveau_fbcon.c nouveau_fbcon_gpu_lockup, nouveau_chan.c nouveau_channel_idle
+NOUVEAU_3X = [
+    ("nouveau E[   PFIFO][0000:01:00.0] SCHED_ERROR [ CTXSW_TIMEOUT ]", "GPU fifo fault"),
+    ("nouveau E[   PFIFO][0000:01:00.0] read fault at 0x0000296000 [PAGE_NOT_PRESENT] from PGRAPH/GPC0/PE_2 "
+     "on channel 0x007fa3b000 [Xorg[1234]]", "GPU fifo fault"),
+    ("nouveau E[  PGRAPH][0000:01:00.0] TRAP ch 2 [0x003fb57000 X[1234]]", "GPU engine trap"),
+    ("nouveau E[  PGRAPH][0000:01:00.0][0x0000902d] DATA_ERROR", "GPU engine error"),
+    ("nouveau E[     DRM] GPU lockup - switching to software fbcon", "GPU hang"),
+    ("nouveau E[     DRM] failed to idle channel 0xcccc0000 [Xorg[1234]]", "GPU hang"),
+]
+
+
+@pytest.mark.parametrize("line,what", NOUVEAU_3X, ids=[n[0][:56] for n in NOUVEAU_3X])
+def test_nouveau_3x_printk_form_is_read(line, what):
+    h = match_header(line)
+    assert h is not None and h.kind == "gpu_fault" and h.headline == f"nouveau: {what}", line
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "gpu_fault"
+
+
+@pytest.mark.parametrize("line", [
+    "nouveau  [  DEVICE][0000:01:00.0] BOOT0  : 0x0e7000a1",
+    "nouveau  [     DRM] VRAM: 1024 MiB",
+    "nouveau  [     PFB][0000:01:00.0] RAM type: GDDR5",
+    "nouveau E[     DRM] failed to create ce channel, -22",
+])
+def test_nouveau_3x_chatter_is_not_a_crash(line):
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line

@@ -142,6 +142,10 @@ _DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
+# nouveau 3.7-4.2 core/core/printk.c nv_printk_(): "nouveau %c[%8s][%s]%s %s" (level E/W/!,
+# the subdev's name right-aligned in 8 columns: "  PFIFO", "  PGRAPH", "     PFB", the device,
+# an optional "[0x%08x]" object class) and, for a client, "nouveau %c[%8s] %s" ("[     DRM]")
+_NOUVEAU_3X = lazy_compile(r"nouveau [!EW ]\[ {0,8}([\w-]{1,16})\](?:\[([0-9a-fA-F:.]{5,20})\])?(?:\[0x[0-9a-fA-F]{8}\])? (.{1,300})")
 # dev_printk() of the GPU drivers, "<driver> <device>: ": the driver names and the module
 # each belongs to are data (signatures/lists.toml [gpu_devices], triage.events.gpudevs).
 _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
@@ -678,6 +682,19 @@ def _match_gpu(text: str) -> Optional[Header]:
         what = _gpu_fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"amdgpu: {what}", {"module": "amdgpu", "detail": rest[:300]})
+        return None
+    if text.startswith("nouveau ") and text[9:10] == "[":
+        m = _NOUVEAU_3X.match(text)
+        if m:
+            # the subdev's old name is the later nvkm tag ("fifo: ", "gr: ", "fb: "): PFIFO -> fifo,
+            # PGRAPH -> gr, PFB -> fb; a client's line ("[     DRM]") has no subdev tag
+            sub = m.group(1).upper()
+            tag = "" if not m.group(2) else ("gr: " if sub == "PGRAPH" else sub[1:].lower() + ": "
+                                              if sub.startswith("P") else sub.lower() + ": ")
+            what = _gpu_fault_kind(tag + m.group(3).lower())
+            if what:
+                return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(2),
+                                                                "detail": m.group(3)[:300]})
         return None
     if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
         # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
