@@ -74,6 +74,13 @@ GPU_REPORTS = [
     ("[drm] GPU hangs can indicate a bug anywhere in the entire gfx stack, including userspace.", "i915",
      "GPU hang"),
     ("The GPU crash dump is required to analyze GPU hangs, so please always attach it.", "i915", "GPU hang"),
+    # the same notices in 3.x/4.x (DRM_INFO; "gpu" in lower case), and 3.11-4.x i915_irq.c
+    # i915_hangcheck_elapsed() DRM_INFO("%s on %s\n", stuck ? "stuck" : "no progress", ring)
+    ("[drm] The gpu crash dump is required to analyze gpu hangs, so please always attach it.", "i915", "GPU hang"),
+    ("[drm] Please file a _new_ bug report on bugs.freedesktop.org against DRI -> DRM/Intel", "i915", "GPU hang"),
+    ("[drm] stuck on render ring", "i915", "GPU hang"),
+    ("[drm] stuck on blitter ring", "i915", "GPU hang"),
+    ("[drm] no progress on bsd ring", "i915", "GPU hang"),
     # gt/intel_gt_requests.c intel_gt_watchdog_work
     ("Fence expiration time out i915-0000:00:02.0:kwin_wayland[1234]:2a!", "i915", "GPU job timeout"),
     # nvkm fifo gf100/gk104/channv50, gr gf100/nv40, xtensa

@@ -142,6 +142,10 @@ _DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
+# i915's notices after the first GPU hang's error capture (lower-cased; see _match_gpu)
+_I915_HANG_NOTICE = ("gpu hangs can indicate a bug anywhere", "the gpu crash dump is required to analyze gpu hangs",
+                     "please file a _new_ bug report on bugs.freedesktop.org against dri -> drm/intel",
+                     "drm/i915 developers can then reassign to the right component")
 # nouveau 3.7-4.2 core/core/printk.c nv_printk_(): "nouveau %c[%8s][%s]%s %s" (level E/W/!,
 # the subdev's name right-aligned in 8 columns: "  PFIFO", "  PGRAPH", "     PFB", the device,
 # an optional "[0x%08x]" object class) and, for a client, "nouveau %c[%8s] %s" ("[     DRM]")
@@ -729,11 +733,14 @@ def _match_gpu(text: str) -> Optional[Header]:
         # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
         # only when a GPU hang's error state was captured
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
-    if text.startswith(("GPU hangs can indicate a bug anywhere", "[drm] GPU hangs can indicate a bug anywhere",
-                        "The GPU crash dump is required to analyze GPU hangs",
-                        "[drm] The GPU crash dump is required to analyze GPU hangs")):
-        # i915_gpu_error.c i915_error_state_store(): pr_info (DRM_INFO before 5.x) printed once,
-        # right after the first "GPU HANG: ecode ..." of the boot
+    bare = text[6:] if text.startswith("[drm] ") else text
+    if bare.lower().startswith(_I915_HANG_NOTICE) or (bare.startswith(("stuck on ", "no progress on "))
+                                                       and bare.endswith(" ring")):
+        # i915_gpu_error.c i915_error_state_store() (i915_capture_error_state() before 4.x): pr_info
+        # (DRM_INFO before 5.x, "The gpu crash dump ..." in lower case) printed once, right after the
+        # first "GPU HANG: ecode ..." of the boot; 3.11-4.x i915_irq.c i915_hangcheck_elapsed()
+        # DRM_INFO("%s on %s\n", stuck ? "stuck" : "no progress", ring name) for each ring it found
+        # hung ("[drm] stuck on render ring"), the hangcheck's verdict before the GPU HANG line
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[:300]})
     if text.startswith("Fence expiration time out i915-"):
         # gt/intel_gt_requests.c intel_gt_watchdog_work(): pr_notice "Fence expiration time out
