@@ -38,6 +38,8 @@ GPU_REPORTS = [
     ("amdgpu 0000:03:00.0: amdgpu: GFX Watchdog Timeout: SE 0, SH 0, CU 3", "amdgpu", "GPU hang"),
     # amdgpu_device.c amdgpu_device_should_recover_gpu (asked by the job-timeout path)
     ("amdgpu 0000:03:00.0: amdgpu: Timeout, but no hardware hang detected.", "amdgpu", "GPU job timeout"),
+    # its 4.x wording, DRM_INFO without a device (amdgpu_device_gpu_recover)
+    ("[drm] No hardware hang detected. Did some blocks stall?", "amdgpu", "GPU job timeout"),
     # gfx_v10_0.c gfx_v10_0_bad_op_irq; sdma_v3_0.c sdma_v3_0_process_illegal_inst_irq
     ("[drm:gfx_v10_0_bad_op_irq [amdgpu]] *ERROR* Illegal opcode in command stream", "amdgpu", "GPU engine error"),
     ("[drm:sdma_v3_0_process_illegal_inst_irq [amdgpu]] *ERROR* Illegal instruction in SDMA command stream",

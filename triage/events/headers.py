@@ -754,6 +754,10 @@ def _match_gpu(text: str) -> Optional[Header]:
     if text.startswith("[drm] GPU recovery disabled"):
         # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
         return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
+    if text.startswith("[drm] No hardware hang detected. Did some blocks stall?"):
+        # amdgpu 4.x amdgpu_device_gpu_recover(): DRM_INFO when a job timed out but the IP blocks'
+        # soft-reset check found none hung (6.x words it "Timeout, but no hardware hang detected.")
+        return Header("gpu_fault", "amdgpu: GPU job timeout", {"module": "amdgpu", "detail": text[6:300]})
     if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
         return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
