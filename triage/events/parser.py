@@ -33,8 +33,20 @@ from triage.lazyre import lazy_compile
 MAX_FRAMES = 256
 MAX_TRACES = 8
 MAX_KEPT_LINES = 200_000
+# Events kept per log. Real logs hold tens (the posted corpus at most 26, a kernel
+# ring buffer of a few MB a few thousand OOM reports); a hostile log can make every
+# line a report. Past the cap the parser keeps the first EVENTS_HEAD, the last
+# EVENTS_TAIL and, from the dropped middle, the first event of each kind, so one
+# oops inside a flood of warnings still reaches the classifier.
+EVENTS_HEAD = 256
+EVENTS_TAIL = 768
+MAX_EVENTS = EVENTS_HEAD + EVENTS_TAIL
+# Compaction runs when this many events beyond the cap have arrived (amortised cost).
+_EVENTS_SLACK = 512
 # Ordinary lines past MAX_KEPT_LINES that the report still reads.
 _ALWAYS_KEEP = ("NVRM: loading",)
+# ...and at most this many of them (a hostile log may repeat one forever).
+MAX_WANTED_LINES = 65536
 # Lines after a header during which a secondary header (Oops:, invalid
 # opcode, Internal error) still belongs to the same report.
 SECONDARY_WINDOW = 40
@@ -133,6 +145,8 @@ class LogParser:
         self.events: List[Event] = []
         self.facts = SystemFacts()
         self.truncated = 0
+        self.dropped_events = 0
+        self._wanted_kept = 0
         self.number = 0
         self._ctx: Dict[Optional[str], _Ctx] = {}
         self._has_callers = False
@@ -195,7 +209,10 @@ class LogParser:
 
     def _emit(self, ll: LogLine) -> None:
         kept = self._line(ll)
-        if kept or ll.number <= MAX_KEPT_LINES or self._wanted(ll.text):
+        if kept or ll.number <= MAX_KEPT_LINES:
+            self.lines.append(ll)
+        elif self._wanted_kept < MAX_WANTED_LINES and self._wanted(ll.text):
+            self._wanted_kept += 1
             self.lines.append(ll)
 
     @staticmethod
@@ -203,6 +220,28 @@ class LogParser:
         """Ordinary lines kept past the head: Mem-Info zone lines printed outside
         a block and driver load banners (module versions)."""
         return (" free:" in text[:40]) or text.startswith(_ALWAYS_KEEP)
+
+    def _add_event(self, ev: Event) -> None:
+        """Append one event, keeping the list within MAX_EVENTS (plus slack)."""
+        self.events.append(ev)
+        if len(self.events) >= MAX_EVENTS + _EVENTS_SLACK:
+            self._cap()
+
+    def _cap(self) -> None:
+        """Apply cap_events(), and forget the stored lines past the kept head of the
+        log that belonged only to dropped events (the store keeps event lines past
+        MAX_KEPT_LINES, so without this a flood of reports would grow it unbounded)."""
+        self.events, dropped = cap_events(self.events)
+        if not dropped:
+            return
+        self.dropped_events += dropped
+        first_tail = self.events[-EVENTS_TAIL].line
+        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]
+                 if max(ev.line, ev.end_line or ev.line) > MAX_KEPT_LINES]
+
+        def keep(number: int) -> bool:
+            return number >= first_tail or any(a <= number <= b for a, b in spans)
+        self.lines.retain_after(MAX_KEPT_LINES, keep)
 
     # -- per line --------------------------------------------------------
     def _context(self, ll: LogLine) -> _Ctx:
@@ -226,7 +265,7 @@ class LogParser:
                 # a new boot with no crash record or clean shutdown before it
                 ev = Event("reboot", ll.number, text[:200], ll.ts, end_line=ll.number,
                            fields={"headline": "unexpected kernel reboot"})
-                self.events.append(ev)
+                self._add_event(ev)
             self._booting = True
             self._shutdown = False
             return False
@@ -238,6 +277,10 @@ class LogParser:
         if text.startswith(_SHUTDOWN):
             self._shutdown = True
         ctx = self._context(ll)
+        if self.events and text:
+            last = self.events[-1]
+            if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
+                _lived_on(last)
         hdr = match_header(text) if text else None
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
@@ -376,9 +419,7 @@ class LogParser:
             # since 4.12 "Out of memory and no killable processes..." is a warning that the panic
             # follows for a system-wide OOM; a further report instead of that panic means the
             # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
-            last.kind = "oom_invoked"
-            last.fields["headline"] = "invoked oom-killer"
-            last.fields.pop("oom", None)
+            _lived_on(last)
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
@@ -437,7 +478,7 @@ class LogParser:
         if hdr.fields.get("oneline"):
             # a one-line report another task prints in the middle of a block (netdev_wait_allrefs
             # every 10 s): an event of its own that leaves the open block as it is
-            self.events.append(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+            self._add_event(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
                                      fields={**hdr.fields, "headline": self._shared.text(hdr.headline)}))
             return True
         text_of = self._shared.text
@@ -460,7 +501,7 @@ class LogParser:
         self._close(ctx)
         ctx.event = new
         ctx.share = share
-        self.events.append(new)
+        self._add_event(new)
         return True
 
     def _headerless(self, ctx: _Ctx, ll: LogLine, kind: str = "oops_other", headline: str = "Oops") -> Event:
@@ -475,7 +516,7 @@ class LogParser:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
         self._close(ctx)
         ctx.event = ev
-        self.events.append(ev)
+        self._add_event(ev)
         return ev
 
     def _recent_any(self, kinds, within: int) -> Optional[Event]:
@@ -618,7 +659,7 @@ class LogParser:
                 ev.fields["meminfo"] = info
                 mev = Event("meminfo", ll.number, text, ll.ts, end_line=ll.number,
                             fields={"headline": "Mem-Info", "meminfo": info, "parent_line": ev.line})
-                self.events.append(mev)
+                self._add_event(mev)
                 return True
         elif c == "W" and s.startswith("Workqueue: "):
             if "workqueue" not in ev.fields:
@@ -798,7 +839,46 @@ class LogParser:
             _name_x86_page_fault_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
-        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
+        if len(self.events) > MAX_EVENTS:
+            self._cap()
+        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated,
+                         dropped_events=self.dropped_events)
+
+
+# A user's shell prompt ("[root@host ~]# ", "user@host:~$ "): a poster's shell kept running.
+_SHELL_PROMPT = lazy_compile(r"\[?[\w.-]{1,32}@[\w.-]{1,64}[ :][^\]#$]{0,80}\]?[#$] ")
+
+
+def _after_no_killable(ev: Event, ll: LogLine) -> bool:
+    """Whether `ll`, a line after a bare "Out of memory and no killable processes...",
+    shows that the kernel lived on: out_of_memory() calls panic("System is deadlocked on
+    memory") right after that warning for a system-wide OOM, so a kernel line a second or
+    more later, or the poster's shell prompt, means it returned (a memory cgroup's OOM)."""
+    if ll.ts is not None and ev.ts is not None:
+        return ll.ts - ev.ts >= 1.0
+    return ll.ts is None and _SHELL_PROMPT.match(ll.text) is not None
+
+
+def _lived_on(ev: Event) -> None:
+    """Turn a bare no-killable-processes "panic" into the OOM report without a victim it was."""
+    ev.kind = "oom_invoked"
+    ev.fields["headline"] = "invoked oom-killer"
+    ev.fields.pop("oom", None)
+
+
+def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
+    """Keep the first EVENTS_HEAD and last EVENTS_TAIL events and, from between
+    them, the first event of each kind; return the kept list and how many were dropped."""
+    if len(events) <= MAX_EVENTS:
+        return events, 0
+    head, middle, tail = events[:EVENTS_HEAD], events[EVENTS_HEAD:-EVENTS_TAIL], events[-EVENTS_TAIL:]
+    seen = {ev.kind for ev in head}
+    kept: List[Event] = []
+    for ev in middle:
+        if ev.kind not in seen:
+            seen.add(ev.kind)
+            kept.append(ev)
+    return head + kept + tail, len(middle) - len(kept)
 
 
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
