@@ -379,3 +379,20 @@ def test_nouveau_3x_printk_form_is_read(line, what):
 ])
 def test_nouveau_3x_chatter_is_not_a_crash(line):
     assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line
+
+
+def test_slub_sheaf_refill_frames_are_the_allocator():
+    # mm/slub.c 6.18+ per-CPU sheaves: an order-0 failure inside the sheaf refill names the
+    # caller of kmalloc, here drm_suballoc_new (drm_suballoc.c, drm_suballoc_helper.ko), as the
+    # first frame outside the allocator (the corpus rule for allocation failures)
+    trace = ["chrome: page allocation failure: order:0, mode:0xc0cc0(GFP_KERNEL|__GFP_COMP|__GFP_NOMEMALLOC)",
+             "CPU: 3 PID: 1234 Comm: chrome Not tainted 7.0.0-rc1 #1", "Call Trace:", " <TASK>",
+             " dump_stack_lvl+0x5d/0x80", " warn_alloc+0x164/0x190", " __alloc_frozen_pages_noprof+0x1234/0x1300",
+             " allocate_slab+0x100/0x400", " refill_objects+0x50/0x200", " __pcs_replace_empty_main+0x80/0x300",
+             " __kmalloc_cache_noprof+0x300/0x400", " drm_suballoc_new+0x90/0x300{tag}",
+             " amdgpu_sa_bo_new+0x20/0x40 [amdgpu]", " </TASK>"]
+    for tag in (" [drm_suballoc_helper]", ""):
+        lines = [l.replace("{tag}", tag) for l in trace]
+        v = analyze_lines([f"[  1.{i:06d}] {l}" for i, l in enumerate(lines)]).verdict
+        assert (v.category, v.culprit.module, v.culprit.function) == (
+            "alloc_failure", "drm_suballoc_helper", "drm_suballoc_new"), (tag, v.title)
