@@ -71,6 +71,8 @@ GPU_REPORTS = [
     ("xe 0000:03:00.0: [drm] *ERROR* Tile0: GT0: Received early GuC crash dump notification!", "xe", "GPU fault"),
     ("xe 0000:03:00.0: [drm] *ERROR* Tile0: GT0: reset failed (-ETIMEDOUT)", "xe", "GPU reset failed"),
     ("xe 0000:03:00.0: [drm] exec queue reset detected", "xe", "GPU reset"),
+    # xe_device.c xe_device_declare_wedged, the device prefix cut by the poster (tuning log 1629)
+    ("[drm] *ERROR* CRITICAL: Xe has declared device 0000:00:02.0 as wedged.", "xe", "GPU hang"),
     # i915_gpu_error.c i915_error_state_store (pr_info, DRM_INFO before 5.x)
     ("GPU hangs can indicate a bug anywhere in the entire gfx stack, including userspace.", "i915", "GPU hang"),
     ("[drm] GPU hangs can indicate a bug anywhere in the entire gfx stack, including userspace.", "i915",

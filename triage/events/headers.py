@@ -758,6 +758,11 @@ def _match_gpu(text: str) -> Optional[Header]:
         # vc4_gem.c vc4_reset(): DRM_INFO("Resetting GPU.\n") without a device, queued only by
         # vc4_hangcheck_elapsed() (v3d's own wording is "Resetting GPU for hang.")
         return Header("gpu_fault", "vc4: GPU hang", {"module": "vc4", "detail": text[6:300]})
+    if "CRITICAL: Xe has declared device " in text[:64]:
+        # xe_device.c xe_device_declare_wedged(): drm_err "CRITICAL: Xe has declared device %s as
+        # wedged." printed with its device prefix cut ("[drm] *ERROR* CRITICAL: Xe ..."): the
+        # message names its driver
+        return Header("gpu_fault", "xe: GPU hang", {"module": "xe", "detail": text[:300]})
     if text.startswith("[drm] GPU recovery disabled"):
         # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
         return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
