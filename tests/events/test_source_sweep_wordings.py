@@ -142,6 +142,19 @@ GPU_REPORTS = [
     ("adreno 3d00000.gpu: CP AHB error interrupt", "msm", "GPU engine error"),
     # amdgpu_gfx.c amdgpu_gfx_cp_ecc_error_irq
     ("[drm:amdgpu_gfx_cp_ecc_error_irq [amdgpu]] *ERROR* CP ECC ERROR IRQ", "amdgpu", "GPU hardware error"),
+    # third pass (error names, exceptions): nvkm fifo gk104, ce/gt215 and sec/g98, v3d_irq.c,
+    # lima_mmu.c, amdkfd kfd_events.c, i915/xe GuC exception, i915 5.x+ crash-dump notice
+    ("nouveau 0000:01:00.0: fifo: BIND_ERROR 01 [BIND_ERROR_SUBCH_MISMATCH]", "nouveau", "GPU fifo fault"),
+    ("nouveau 0000:01:00.0: fifo: PIO_ERROR", "nouveau", "GPU fifo fault"),
+    ("nouveau 0000:01:00.0: fifo: LB_ERROR", "nouveau", "GPU fifo fault"),
+    ("nouveau 0000:01:00.0: ce0: DISPATCH_ERROR 0001 [ILLEGAL_MTHD] ch 2 [003f7a2000 Xorg[1234]] subc 0 mthd 0100 "
+     "data 00000000", "nouveau", "GPU engine error"),
+    ("v3d fec00000.v3d: GMP violation", "v3d", "GPU page fault"),
+    ("lima 1c40000.gpu: mmu gpmmu irq bus error", "lima", "GPU engine error"),
+    ("amdgpu 0000:03:00.0: Process 1234 (pasid 0x8001) got unhandled exception", "amdgpu", "GPU fault"),
+    ("i915 0000:00:02.0: [drm] *ERROR* GT0: GUC: Exception notification", "i915", "GPU fault"),
+    ("xe 0000:03:00.0: [drm] *ERROR* Tile0: GT0: Received early GuC exception notification!", "xe", "GPU fault"),
+    ("GPU crash dump saved to /sys/class/drm/card0/error", "i915", "GPU hang"),
     # host1x syncpt.c host1x_syncpt_wait
     ("tegra-host1x 50000000.host1x: host1x_syncpt_wait: syncpoint id 18 (15340000.vic) stuck waiting 2, "
      "timeout=-1", "host1x", "GPU job timeout"),

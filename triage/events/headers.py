@@ -735,10 +735,11 @@ def _match_gpu(text: str) -> Optional[Header]:
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
-    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event")):
+    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event",
+                        "GPU crash dump saved to /sys/class/drm/")):
         # i915_gpu_error.c, DRM_INFO without a device before 4.x: "GPU crash dump saved to %s"
         # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
-        # only when a GPU hang's error state was captured
+        # only when a GPU hang's error state was captured; 5.x+ pr_info without "[drm] "
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
     bare = text[6:] if text.startswith("[drm] ") else text
     if bare.lower().startswith(_I915_HANG_NOTICE) or (bare.startswith(("stuck on ", "no progress on "))
