@@ -147,6 +147,10 @@ def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) ->
     return best[1] if best else None
 
 
+# [lists] the classifier's code reads itself (not through a rule's culprit_module_in & co.)
+CODE_LISTS = ("gpu_modules", "gpu_helper_libs")
+
+
 XID_CAUSES = ("application", "driver", "hardware", "memory", "bus", "thermal")
 
 

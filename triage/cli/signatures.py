@@ -122,6 +122,7 @@ _UNSTABLE = re.compile(r"\{(comm)\}")
 
 def lint_problems(rs) -> List[str]:
     """Problems that make rules hard to trust even though they load."""
+    from triage.classify import rules as rules_mod
     problems: List[str] = []
     used_lists = set()
     for r in rs.rules:
@@ -153,7 +154,7 @@ def lint_problems(rs) -> List[str]:
                 # search every position of every frame name
                 problems.append(f"skip list '{name}': regex {pat.pattern!r} is not anchored with '^'")
     for name in rs.lists:
-        if name not in used_lists and name != "gpu_modules":
+        if name not in used_lists and name not in rules_mod.CODE_LISTS:
             problems.append(f"list '{name}' is not used by any rule")
     return problems
 
