@@ -148,6 +148,27 @@ def test_unquote_only_when_most_lines_are_quoted():
     assert _run(paste.unquote, text) == list(enumerate(text, 1))
 
 
+def test_strip_markup_drops_a_blockquote_marker_before_a_console_line():
+    # posted 1208: only the first line quoted ("> "), the rest of the dmesg -H paste not
+    first = "> [ +14.888230] mali fb000000.gpu: Unhandled Page fault in AS1 at VA 0x00007FE0DA65CB80"
+    text = [first, "              Reason: Memory is not mapped on the GPU",
+            "[  +0.000145] mali fb000000.gpu: queue not bound when handling fatal event"]
+    assert _run(paste.strip_markup, text) == [(1, first[2:]), (2, text[1]), (3, text[2])]
+    assert _run(paste.strip_markup, [">> [  12.3] BUG: x", "> kernel: Call Trace:"]) == \
+        [(1, "[  12.3] BUG: x"), (2, "kernel: Call Trace:")]
+    # a ">" before anything that is not a console line is left: prose, a shell's
+    # continuation prompt, a kernel line's own text
+    for line in ("> c", "> Call Trace:", ">", "> ", ">echo 1 > /proc/sys/kernel/sysrq"):
+        assert _run(paste.strip_markup, [line]) == [(1, line)]
+
+
+def test_posted_1208_partly_quoted_dmesg_h_is_read():
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("1208")).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", "mali_kbase")
+
+
 def test_strip_line_numbers_of_grep_n():
     text = ["1261929:Apr 13 18:52:32 ifserv kernel: BUG: unable to handle kernel paging request at ffffea0003d852",
             "1262024-Apr 13 18:52:32 ifserv kernel: IP: [<ffffffff81116e22>] unmap_single_vma+0x2d9/0x6b8", "--"]

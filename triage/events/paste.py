@@ -10,7 +10,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
 * `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
 * `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
-* `strip_markup`     markdown emphasis a user put around a line (`**...**`);
+* `strip_markup`     markdown emphasis a user put around a line (`**...**`), and a blockquote
+                     marker `> ` before a console line when only some lines are quoted;
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `split_glued`      syslog records a paste ran together on one line (its line breaks lost),
                      split where the next record's date and the same host begin;
@@ -347,16 +348,26 @@ def _numbered_text(s: str) -> bool:
 
 
 def strip_markup(lines: Numbered) -> Numbered:
-    """Remove markdown emphasis a user wrapped around a console line (`**[ 12.3] BUG: ...**`).
+    """Remove markdown a user put around a console line: emphasis (`**[ 12.3] BUG: ...**`)
+    and a blockquote marker on some lines only (`> [ +14.888230] mali ...: Unhandled Page
+    fault`, the rest of the paste unquoted; unquote handles a paste quoted as a whole).
 
     Only around a line that starts with a console prefix: the kernel prints
-    lines of its own that start with "**" ("** 2395 printk messages dropped **")."""
+    lines of its own that start with "**" ("** 2395 printk messages dropped **"), and a
+    console line starts with its stamp or level, never with ">", so a ">" before one is
+    the poster's."""
     for item in lines:
         s = item[1]
-        if s[:1] == "*" and s[1:3] in ("*[", "*<"):
+        c = s[:1]
+        if c == "*" and s[1:3] in ("*[", "*<"):
             t = s.rstrip()
             inner = t[2:-2] if len(t) > 4 and t.endswith("**") else t[2:]
             if len(strip_prefix(inner)[0]) != len(inner):
+                item = (item[0], inner)
+        elif c == ">":
+            m = _QUOTE.match(s)
+            inner = s[m.end():] if m else s
+            if inner and len(strip_prefix(inner)[0]) != len(inner):
                 item = (item[0], inner)
         yield item
 
