@@ -54,6 +54,12 @@ _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: 
 # "WARNING: CPU: %d PID: %d at %pS"
 _WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+# Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): the head
+# says WARN report whatever the paste did to the site after it (a line cut at the terminal
+# width inside the file name or the symbol, blanks a copy inserted: "intel_dis play.c:14382")
+_WARN_HEAD = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at(?: (.{0,300}))?")
+# the %pS symbol somewhere in a broken site, whole (its "+0x../0x.." complete)
+_WARN_SITE_SYM = lazy_compile(r"(?<![\w.])([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})(?:$| |\()")
 _SOFT = lazy_compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _PPC_HARD = lazy_compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = lazy_compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
@@ -344,13 +350,34 @@ def _sanitizer(text: str) -> Header:
     return Header(tool.lower(), f"{tool}: {what}", fields, ip=ip)
 
 
+def _warn_symbol(rest: str) -> Optional[Frame]:
+    """The function of a __warn() site's %pS (`func+0x1/0x2 [mod]`, 3.x `func+0x1/0x2()`); None
+    when the line was cut inside the name (`verify_single_dpl`): %pS always prints `+0x` after
+    the name, so a name without it is a cut one, and the RIP line names the function instead."""
+    head = rest.lstrip().split(" ", 1)[0]
+    return _sym_from_header(rest) if "+" in head else None
+
+
+def _broken_warn_site(cpu: int, pid: int, site: str) -> Header:
+    """A __warn() head whose "%s:%d %pS" site did not read: cut or with blanks inserted. The
+    file's leading path is kept when it shows one (a directory names a built-in GPU driver
+    even when the file name is cut), the symbol when one is whole."""
+    fields: Dict[str, Any] = {"cpu": cpu, "pid": pid, "site_broken": True}
+    first = site.split(" ", 1)[0].split(":", 1)[0]
+    if "/" in first:
+        fields["file"] = first
+    m = _WARN_SITE_SYM.search(site)
+    ip = _sym_from_header(site[m.start(1):]) if m else None
+    return Header("warning", "WARNING", fields, ip=ip)
+
+
 def _match_warning(text: str) -> Optional[Header]:
     if text.endswith("still has locks held!") and _LOCKS_HELD.match(text):
         return Header("lockdep", "WARNING: still has locks held", {})
     m = _WARN_NEW.match(text)
     if m:
         fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
-        return Header("warning", "WARNING", fields, ip=_sym_from_header(m.group(5)))
+        return Header("warning", "WARNING", fields, ip=_warn_symbol(m.group(5)))
     m = _WARN_NEW2.match(text)
     if m:
         # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
@@ -364,6 +391,9 @@ def _match_warning(text: str) -> Optional[Header]:
     if m:
         rest = m.group(3).replace("()", "")
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))}, ip=_sym_from_header(rest))
+    m = _WARN_HEAD.match(text)
+    if m:
+        return _broken_warn_site(int(m.group(1)), int(m.group(2)), (m.group(3) or "").strip())
     what = text[len("WARNING: "):]
     if what.startswith(("possible circular locking", "possible recursive locking", "possible irq lock inversion",
                         "HARDIRQ-safe -> HARDIRQ-unsafe", "SOFTIRQ-safe -> SOFTIRQ-unsafe")):
