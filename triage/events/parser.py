@@ -64,6 +64,10 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 # "ring %s timeout, signaled seq=%u, emitted seq=%u".
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
+_MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
+# Blanks a line that lost its console prefix may keep before its message (the separator after
+# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
+_LOST_PREFIX_BLANKS = 2
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -239,6 +243,17 @@ class LogParser:
             self._shutdown = True
         ctx = self._context(ll)
         hdr = match_header(text) if text else None
+        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+            t = text.lstrip(" ")
+            if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
+                # a report's head is printed at a message's start, never indented: one behind a
+                # blank or two is the message of a line that lost its console prefix but kept the
+                # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
+                # not a continuation or a frame
+                hdr = match_header(t)
+                if hdr is not None:
+                    ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
+                    text = t
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
             while m is not None:
