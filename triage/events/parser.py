@@ -811,6 +811,7 @@ class LogParser:
                         ev.fields["far"] = "0x" + far
             _name_arm_die(ev)
             _name_x86_page_fault_die(ev)
+            _name_cut_fault(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
@@ -856,6 +857,15 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _name_cut_fault(ev: Event) -> None:
+    """A kernel paging fault whose head line lost its address (cut at the terminal width:
+    "Unable to handle kernel paging request at virtua") takes the address show_pte() printed
+    in the same report ("[0000000000001008] pgd=..."): a NULL dereference when it is near NULL."""
+    if ev.kind == "paging_fault" and ev.fields.get("address") is None and ev.fields.get("far"):
+        ev.fields.pop("address", None)
+        _name_fault(ev, "far", str(ev.fields.get("headline") or "BUG: unable to handle kernel paging request"))
 
 
 def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
