@@ -128,3 +128,38 @@ def test_new_warning_head_cut_before_its_cpu(line, function):
     h = match_header(line)
     assert h.kind == "warning" and h.fields["file"].endswith(".c")
     assert (h.ip.function if h.ip else None) == function
+
+
+# -- module tags cut ------------------------------------------------------------------
+
+def test_cut_tag_start_is_kept_on_the_frame():
+    from triage.events.frames import parse_symbol, parse_trace_line
+    fr = parse_trace_line(" [<ffffffffa09c376e>] uvm_gpu_retain_by_uuid+0x1e/0x40 [nvidia_uv")
+    assert (fr.function, fr.module, fr.module_cut) == ("uvm_gpu_retain_by_uuid", None, "nvidia_uv")
+    assert parse_symbol("use after free in tfw_http_msg_free+0x2c9/0x340 [temp").module_cut == "temp"
+    # a whole tag is the module; a bare "[" leaves nothing to resolve
+    assert parse_trace_line(" f+0x1/0x2 [nvidia_uvm]").module_cut is None
+    assert parse_trace_line(" f+0x1/0x2 [").module_cut is None
+
+
+KASAN = ["[  797.730264] BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [temp",
+         "[  797.771358] INFO: Allocated in tfw_sock_clnt_new+0xb3/0x350 [tempesta_fw] age=5 cpu=1 pid=3"]
+
+
+def test_cut_tag_is_the_one_whole_tag_it_begins():
+    # posted 137 cut at 80 columns: the header's tag is cut, another line names the module whole
+    ev = parse_log(KASAN).events[0]
+    assert ev.kind == "kasan" and ev.ip.module == "tempesta_fw"
+
+
+@pytest.mark.parametrize("other, module", [
+    # two modules the cut part begins: left unknown
+    (["[  1.0] Modules linked in: tempesta_fw tempesta_db"], None),
+    # no module the log names begins with it: left unknown
+    (["[  1.0] Modules linked in: xfs"], None),
+    # the modules list names it
+    (["[  1.0] Modules linked in: tempesta_fw(O) xfs"], "tempesta_fw"),
+])
+def test_cut_tag_needs_exactly_one_candidate(other, module):
+    ev = parse_log(other + KASAN[:1]).events[0]
+    assert ev.ip.module == module

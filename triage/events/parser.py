@@ -17,8 +17,9 @@ hundred thousand reports of one kind does not hold a hundred thousand copies.
 """
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
@@ -804,6 +805,7 @@ class LogParser:
                 _name_headerless(self.events[0])
                 if _bare_stack_listing(self.events[0]):
                     del self.events[0]
+        _resolve_cut_tags(self.events, self.facts, self.lines)
         for ev in self.events:
             if (ev.fields.get("die") or ev.fields.get("abort_info")) and "far" not in ev.fields:
                 for line, far in self._pte_far:
@@ -818,6 +820,11 @@ class LogParser:
 
 
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
+# Frames per event and module names looked at to resolve cut module tags (bounded work).
+MAX_CUT_FRAMES = 256
+MAX_CUT_NAMES = 4096
+MAX_CUT_LINES = 20000
+_WHOLE_TAG = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}\)? \[([\w-]{1,64})(?: [0-9a-f]{16,128})?\]")
 # How many lines before an arm die() line its show_pte() lines may be (pgd, pud/pmd/pte on
 # arm32, "Internal error" right after)
 _PTE_BEFORE_DIE = 8
@@ -857,6 +864,38 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[LogLine]) -> None:
+    """Name the module of frames whose `[module]` tag a terminal cut ("[nvidia_uv"): the one
+    module, among the log's whole tags (a `func+0x../0x.. [mod]` on any kept line) and its
+    `Modules linked in:` lists, whose name the cut part begins; left unknown when none or
+    several do ("[d": drm, drm_kms_helper). A tag is the module's name, so its start can
+    only stand for a module the log names."""
+    cut = [fr for ev in events for fr in ([ev.ip] if ev.ip is not None else []) + ev.frames[:MAX_CUT_FRAMES]
+           if fr.module is None and fr.module_cut]
+    if not cut:
+        return
+    names = {m.name.replace("-", "_") for m in facts.modules[:MAX_CUT_NAMES]}
+    for ev in events:
+        for m in ev.fields.get("modules") or ():
+            if len(names) >= MAX_CUT_NAMES:
+                break
+            names.add(m.name.replace("-", "_"))
+    for i, ll in enumerate(lines):
+        if i >= MAX_CUT_LINES or len(names) >= MAX_CUT_NAMES:
+            break
+        text = ll.text
+        if "] " in text or text.endswith("]"):
+            for m in _WHOLE_TAG.finditer(text, 0, 600):
+                names.add(m.group(1).replace("-", "_"))
+    ordered = sorted(names)
+    for fr in cut:
+        start = fr.module_cut.replace("-", "_")
+        k = bisect_left(ordered, start)
+        found = ordered[k:k + 2]
+        if found and found[0].startswith(start) and (len(found) == 1 or not found[1].startswith(start)):
+            fr.module = found[0]
 
 
 def _name_cut_fault(ev: Event) -> None:
