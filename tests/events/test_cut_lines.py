@@ -137,9 +137,10 @@ def test_cut_tag_start_is_kept_on_the_frame():
     fr = parse_trace_line(" [<ffffffffa09c376e>] uvm_gpu_retain_by_uuid+0x1e/0x40 [nvidia_uv")
     assert (fr.function, fr.module, fr.module_cut) == ("uvm_gpu_retain_by_uuid", None, "nvidia_uv")
     assert parse_symbol("use after free in tfw_http_msg_free+0x2c9/0x340 [temp").module_cut == "temp"
-    # a whole tag is the module; a bare "[" leaves nothing to resolve
+    # a whole tag is the module; a bare "[" says only that a tag was cut
     assert parse_trace_line(" f+0x1/0x2 [nvidia_uvm]").module_cut is None
-    assert parse_trace_line(" f+0x1/0x2 [").module_cut is None
+    assert parse_trace_line(" f+0x1/0x2 [").module_cut == ""
+    assert parse_trace_line(" f+0x1/0x2").module_cut is None
 
 
 KASAN = ["[  797.730264] BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [temp",
@@ -163,3 +164,54 @@ def test_cut_tag_is_the_one_whole_tag_it_begins():
 def test_cut_tag_needs_exactly_one_candidate(other, module):
     ev = parse_log(other + KASAN[:1]).events[0]
     assert ev.ip.module == module
+
+
+@pytest.mark.parametrize("line, fallen", [
+    ("NVRM: GPU 0000:01:00.0: GPU has fallen off th", True),
+    ("NVRM: GPU at PCI:0000:01:00: GPU has fallen off", True),
+    ("NVRM: GPU 0000:01:00.0: GPU has fallen off the b", True),
+    ("NVRM: GPU has fallen off a cliff", False),         # not a cut "the bus."
+    ("NVRM: GPU has fallen of", False),                  # too little left to say it
+])
+def test_fallen_off_the_bus_cut(line, fallen):
+    from triage.events.headers import match_header
+    h = match_header(line)
+    assert (h is not None and h.fields.get("fallen_off_bus") is True) == fallen
+
+
+def test_tag_cut_off_entirely_takes_the_functions_whole_tag():
+    # posted 138 cut at 80: the header's symbol ends inside its size, the frame below is whole
+    lines = ["[ 3131.046482] BUG: KASAN: use-after-free in tfw_http_msg_process_generic+0x7bc/",
+             "[ 3131.046490] Call Trace:",
+             "[ 3131.046500]  tfw_http_msg_process_generic+0x7bc/0x1220 [tempesta_fw]"]
+    ev = parse_log(lines).events[0]
+    assert (ev.ip.function, ev.ip.module) == ("tfw_http_msg_process_generic", "tempesta_fw")
+    # a function printed whole without a tag is core: nothing to take
+    lines[2] = "[ 3131.046500]  tfw_http_msg_process_generic+0x7bc/0x1220"
+    assert parse_log(lines).events[0].ip.module is None
+    # a function printed with two different tags names no module
+    lines[2:] = ["[ 3131.046500]  tfw_http_msg_process_generic+0x7bc/0x1220 [a]",
+                 "[ 3131.046500]  tfw_http_msg_process_generic+0x7bc/0x1220 [b]"]
+    assert parse_log(lines).events[0].ip.module is None
+
+
+LOCKDEP = ["[ 1.0] ======================================================",
+           "[ 1.0] WARNING: possible circular locking dependency detected",
+           "[ 1.0] ------------------------------------------------------",
+           "[ 1.0] rsyslogd/1234 is trying to acquire lock:",
+           "[ 1.0]  (&sb->s_type->i_mutex_key#19){+.+.+.}, at: [<ffffffffa04b609d>] xfs_file_buffere",
+           "[ 1.0] but task is already holding lock:",
+           "[ 1.0]  (&pipe->mutex/1){+.+.+.}, at: [<ffffffff8126ca7d>] pipe_lock+0x1d/0x20",
+           "[ 1.0] the existing dependency chain (in reverse order) is:",
+           "[ 1.0]        [<ffffffffa04b609d>] xfs_file_buffered_aio_write+0x6d/0x2b0 [xfs]"]
+
+
+def test_function_name_cut_is_the_one_whole_name_it_begins():
+    ev = parse_log(LOCKDEP).events[0]
+    assert ev.kind == "lockdep"
+    assert (ev.ip.function, ev.ip.module) == ("xfs_file_buffered_aio_write", "xfs")
+
+
+def test_function_name_cut_with_two_candidates_stays():
+    lines = LOCKDEP + ["[ 1.0]        [<ffffffffa04b6000>] xfs_file_buffered_read+0x6d/0x2b0 [xfs]"]
+    assert parse_log(lines).events[0].ip.function == "xfs_file_buffere"

@@ -79,10 +79,9 @@ def parse_symbol(text: str) -> Optional[Frame]:
     return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), module_cut=cut)
 
 
-def _cut_module(tag: str) -> Optional[str]:
-    """The module name's start in a cut tag (" [nvidia_uv" -> "nvidia_uv"); None when nothing is left."""
-    name = tag.strip().lstrip("[").rstrip(">\u2026")
-    return name or None
+def _cut_module(tag: str) -> str:
+    """The module name's start in a cut tag (" [nvidia_uv" -> "nvidia_uv"; "" when nothing is left)."""
+    return tag.strip().lstrip("[").rstrip(">\u2026")
 
 
 def _decoded(m) -> Frame:

@@ -223,9 +223,11 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     name = rest.split()[0] if rest.split() else ""
     if re.fullmatch(r"(0x)?[0-9a-fA-F]{8,16}", name):
         return None         # an unsymbolised address is not a function name
+    cut = "+" in name and rest.rstrip() == rest.split()[0]
     name = name.split("+", 1)[0]
     if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
-        return Frame(name)
+        # a "%pS" that ends inside its offset/size ("f+0x7bc/") was cut there, its module tag with it
+        return Frame(name, module_cut="" if cut else None)
     return None
 
 
@@ -367,6 +369,19 @@ def _sanitizer(text: str) -> Header:
     else:
         ip = _sym_from_header(rest)
     return Header(tool.lower(), f"{tool}: {what}", fields, ip=ip)
+
+
+_FALLEN_OFF = "has fallen off"
+
+
+def _fallen_off_cut(text: str) -> bool:
+    """An NVRM line that ends in a cut "has fallen off the bus." (a terminal's width cut it
+    after "fallen off"): nothing else of the resman says "has fallen off"."""
+    i = text.rfind(_FALLEN_OFF)
+    if i < 0:
+        return False
+    tail = text[i + len(_FALLEN_OFF):]
+    return " the bus."[:len(tail)] == tail
 
 
 def _warn_symbol(rest: str) -> Optional[Frame]:
@@ -645,7 +660,8 @@ def _match_gpu(text: str) -> Optional[Header]:
         if "GSP Timeout" in text and _NV_GSP_TIMEOUT.match(text):
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": "GSP Timeout", "module": "nvidia"})
         m = _NV_BUS.match(text)
-        if m or "fallen off the bus" in text or "NV_ERR_GPU_IS_LOST" in text or "GPU lost from the bus" in text:
+        if m or "fallen off the bus" in text or "NV_ERR_GPU_IS_LOST" in text or "GPU lost from the bus" in text \
+                or _fallen_off_cut(text):
             # NV_ERR_GPU_IS_LOST's own text is "GPU lost from the bus" (nvstatuscodes.h): the resman's
             # status and assertion lines carry it when the GPU no longer answers, the Xid 79 condition
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",

@@ -694,7 +694,10 @@ class LogParser:
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
                 m = _AT_SYM.search(s)
-                fr = Frame(m.group(1)) if m else None
+                # lockdep prints the site with %pS ("+0x../0x.."): a name that ends the line
+                # without it was cut there ("at: [<ffffffffa04b609d>] xfs_file_buffere")
+                fr = Frame(m.group(1), name_cut=m.end() == len(s.rstrip()), module_cut="" if m.end() == len(s.rstrip())
+                           else None) if m else None
             if fr is not None:
                 ev.ip = fr
                 return True
@@ -824,7 +827,9 @@ _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address betwee
 MAX_CUT_FRAMES = 256
 MAX_CUT_NAMES = 4096
 MAX_CUT_LINES = 20000
-_WHOLE_TAG = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}\)? \[([\w-]{1,64})(?: [0-9a-f]{16,128})?\]")
+# A whole symbol on a kept line: name, offset/size, and its module tag when it has one.
+_WHOLE_SYM = lazy_compile(r"(?<![\w.$])([A-Za-z_.$][\w.$]{0,200})\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}\)?"
+                          r"(?: \[([\w-]{1,64})(?: [0-9a-f]{16,128})?\])?")
 # How many lines before an arm die() line its show_pte() lines may be (pgd, pud/pmd/pte on
 # arm32, "Internal error" right after)
 _PTE_BEFORE_DIE = 8
@@ -867,13 +872,19 @@ def _name_arm_die(ev: Event) -> None:
 
 
 def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[LogLine]) -> None:
-    """Name the module of frames whose `[module]` tag a terminal cut ("[nvidia_uv"): the one
-    module, among the log's whole tags (a `func+0x../0x.. [mod]` on any kept line) and its
-    `Modules linked in:` lists, whose name the cut part begins; left unknown when none or
-    several do ("[d": drm, drm_kms_helper). A tag is the module's name, so its start can
-    only stand for a module the log names."""
+    """Complete the frames a terminal or pager cut, from what the log prints whole elsewhere.
+
+    * a cut `[module]` tag ("[nvidia_uv"): a tag is the module's name, so its start stands for
+      the one module, among the log's whole tags and its `Modules linked in:` lists, whose name
+      it begins;
+    * a tag cut off entirely (the line ends inside "+0x7bc/", or at " ["): a function lives in
+      one module, so a whole `func+0x../0x.. [mod]` of the same function names it;
+    * a function name cut ("at: xfs_file_buffere"): the one function the log prints whole
+      (`name+0x../0x..`) whose name it begins, with that frame's module.
+
+    Left as they are when no candidate or several ("[d": drm, drm_kms_helper)."""
     cut = [fr for ev in events for fr in ([ev.ip] if ev.ip is not None else []) + ev.frames[:MAX_CUT_FRAMES]
-           if fr.module is None and fr.module_cut]
+           if fr.module is None and (fr.module_cut is not None or fr.name_cut)]
     if not cut:
         return
     names = {m.name.replace("-", "_") for m in facts.modules[:MAX_CUT_NAMES]}
@@ -882,20 +893,50 @@ def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[L
             if len(names) >= MAX_CUT_NAMES:
                 break
             names.add(m.name.replace("-", "_"))
+    module_of: Dict[str, Optional[str]] = {}      # function -> its one tag (None: several, or none)
     for i, ll in enumerate(lines):
-        if i >= MAX_CUT_LINES or len(names) >= MAX_CUT_NAMES:
+        if i >= MAX_CUT_LINES or len(module_of) >= MAX_CUT_NAMES:
             break
         text = ll.text
-        if "] " in text or text.endswith("]"):
-            for m in _WHOLE_TAG.finditer(text, 0, 600):
-                names.add(m.group(1).replace("-", "_"))
+        if "+0x" not in text:
+            continue
+        for m in _WHOLE_SYM.finditer(text, 0, 600):
+            fn, mod = m.group(1), m.group(2)
+            if mod:
+                mod = mod.replace("-", "_")
+                if len(names) < MAX_CUT_NAMES:
+                    names.add(mod)
+            if fn not in module_of:
+                module_of[fn] = mod
+            elif module_of[fn] != mod:
+                module_of[fn] = None
     ordered = sorted(names)
+    functions = sorted(module_of)
     for fr in cut:
-        start = fr.module_cut.replace("-", "_")
-        k = bisect_left(ordered, start)
-        found = ordered[k:k + 2]
-        if found and found[0].startswith(start) and (len(found) == 1 or not found[1].startswith(start)):
-            fr.module = found[0]
+        if fr.name_cut:
+            whole = _one_starting_with(functions, fr.function)
+            if whole is None or whole == fr.function:
+                continue
+            fr.function = whole
+            fr.name_cut = False
+        start = (fr.module_cut or "").replace("-", "_")
+        own = module_of.get(fr.function)
+        if own and own.startswith(start):
+            # the same function printed whole with its tag elsewhere in the log
+            fr.module = own
+        elif start:
+            found = _one_starting_with(ordered, start)
+            if found is not None:
+                fr.module = found
+
+
+def _one_starting_with(ordered: List[str], start: str) -> Optional[str]:
+    """The one string of sorted `ordered` that begins with `start`, None when none or several do."""
+    k = bisect_left(ordered, start)
+    found = ordered[k:k + 2]
+    if found and found[0].startswith(start) and (len(found) == 1 or not found[1].startswith(start)):
+        return found[0]
+    return None
 
 
 def _name_cut_fault(ev: Event) -> None:
