@@ -65,6 +65,26 @@ def test_hard_wrap_rejoined_without_a_blank():
     assert [s for _, s in normalise(cut)] == lines
 
 
+def test_hard_wrap_of_one_long_record_is_rejoined():
+    # posted 466 hard-wrapped at 80: two records wrapped (the WARNING line, the module list),
+    # the module list over many lines of exactly the width: the tails' own tails count
+    mods = " ".join(f"mod{k:03d}_x" for k in range(90))
+    lines = ["[293371.377895] ------------[ cut here ]------------",
+             "[293371.378837] WARNING: CPU: 3 PID: 4356 at cfg80211_probe_status+0x54c/0x750 [cfg80211]",
+             "[293371.380571] Modules linked in: " + mods, "[293371.380600] CPU: 3 PID: 4356 Comm: kworker"]
+    cut = pi._hard_wrap(80)(lines)
+    assert len(cut) > 10
+    assert _looks_wrapped(cut).width == 80
+    assert [s for _, s in normalise(cut)] == lines
+
+
+def test_one_long_record_over_two_lines_is_no_hard_wrap():
+    # a single record of two lines and a tail: too little to tell a terminal's width
+    lines = ["[  1.000000] " + "x" * 67 + "tail of it", "[  1.100000] next"]
+    cut = pi._hard_wrap(80)(lines)
+    assert _looks_wrapped(cut).width == 0
+
+
 def test_word_wrap_of_alike_lines_is_not_a_hard_wrap():
     # every record broken at the same column (one message repeated): a word wrap still,
     # whose tails follow tails shorter than the width; joined with a blank

@@ -662,7 +662,9 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         # a hard wrap cuts at one width, whatever the text: every tail follows a line of that
         # length, a tail's own tail too (a word wrap breaks at the last blank, so its lines'
         # lengths vary)
-        if n >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
+        # (a tail's own tail of exactly that width is evidence too: one long record, the module
+        # list, wrapped over many lines shows the width once per line, not once per record)
+        if n + chained[w] >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
                 and all(k == w for k in chained):
             width = w
     return _Wrap(words, indent if words else "", width)
@@ -705,8 +707,9 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             s = s[len(indent):]
         if held is not None and wrap.width and held_prefixed and last_len == wrap.width and s \
                 and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
-            # a terminal's hard wrap: the line went on where the width cut it, mid-word
-            held = (held[0], held[1] + s.rstrip())
+            # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
+            # of exactly the width goes on too: a blank at its end is text, not padding)
+            held = (held[0], held[1] + (s if len(s) == wrap.width else s.rstrip()))
             held_msg = None
             last_len = len(s)
             continue
