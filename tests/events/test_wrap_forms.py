@@ -122,3 +122,18 @@ def test_one_line_paste_indented(indent, rules):
 
 def test_one_frame_keeps_its_blank():
     assert [s for _, s in normalise(["  dump_stack+0x10/0x20"])] == ["  dump_stack+0x10/0x20"]
+
+
+def test_drm_error_mark_continues_the_line_ending_with_its_tag():
+    # posted 460 wrapped at 72 columns, no console prefix: "*ERROR* " is printed only after
+    # a "[drm:func]" tag, so a line opening with it is that line's rest
+    lines = ["msm_dpu ae01000.display-controller: [drm:hangcheck_handler [msm]]",
+             "*ERROR* 67.5.20.1: hangcheck detected gpu lockup rb 2!"]
+    assert [s for _, s in normalise(lines)] == [" ".join(lines)]
+    lines = ["[  5.1] i915 0000:00:02.0: [drm]", "*ERROR* GPU HANG: ecode 9:1:85dffffb"]
+    assert [s for _, s in normalise(lines)] == [" ".join(lines)]
+    # not after a line that does not end with the tag, nor a line that merely mentions it
+    for first in ("msm_dpu ae01000.display-controller: [drm:hangcheck_handler [msm]] x",
+                  "see [drm] docs", "plain line"):
+        lines = [first, "*ERROR* something"]
+        assert [s for _, s in normalise(lines)] == lines

@@ -572,6 +572,16 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
     return None
 
 
+# DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
+_DRM_ERROR_MARK = "*ERROR* "
+_DRM_TAG_END = lazy_compile(r"\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\]$")
+
+
+def _drm_tag_ends(text: str) -> bool:
+    """`text` ends with a DRM printk tag (searched in its last 200 characters only)."""
+    return _DRM_TAG_END.search(text, max(0, len(text) - 200)) is not None
+
+
 # A general wrap: the client breaks at the last blank before its width, so the first word
 # of the tail would not have fitted on the line. Clients wrap at 72-80 columns.
 WRAP_MIN, WRAP_MAX = 64, 80
@@ -710,6 +720,14 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
             # of exactly the width goes on too: a blank at its end is text, not padding)
             held = (held[0], held[1] + (s if len(s) == wrap.width else s.rstrip()))
+            held_msg = None
+            last_len = len(s)
+            continue
+        if held is not None and s[:8] == _DRM_ERROR_MARK and len(held[1]) < MAX_LINE \
+                and held[1].rstrip().endswith("]") and _drm_tag_ends(held[1].rstrip()):
+            # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
+            # tag: a line that opens with it is the rest of the line that ends with the tag
+            held = (held[0], held[1].rstrip() + " " + s.rstrip())
             held_msg = None
             last_len = len(s)
             continue
