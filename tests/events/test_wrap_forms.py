@@ -137,3 +137,17 @@ def test_drm_error_mark_continues_the_line_ending_with_its_tag():
                   "see [drm] docs", "plain line"):
         lines = [first, "*ERROR* something"]
         assert [s for _, s in normalise(lines)] == lines
+
+
+def test_harness_records_take_a_multi_line_records_continuation_as_its_message():
+    # posted 014: the continuation lines of one NVRM record, indented by the stamp's width;
+    # re-rendered (dmesg -T, journal cat) they must not carry that indentation as text
+    lines = ["[ 1843.308145] NVRM: The NVIDIA GPU 0000:b3:00.0",
+             "               NVRM: (PCI ID: 10de:26b5) installed in this system has",
+             "               NVRM: fallen off the bus and is not responding to commands."]
+    recs = pi.records(lines)
+    assert [m for m, _ in recs] == [s.strip()[15:] if i == 0 else s.strip() for i, s in enumerate(lines)]
+    assert {ts for _, ts in recs} == {1843.308145}
+    # deeper indentation is the message's own
+    deep = pi.records(["[   1.000000] a", "                         b"])
+    assert deep[1] == ("                         b", None)
