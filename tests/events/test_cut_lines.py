@@ -215,3 +215,19 @@ def test_function_name_cut_is_the_one_whole_name_it_begins():
 def test_function_name_cut_with_two_candidates_stays():
     lines = LOCKDEP + ["[ 1.0]        [<ffffffffa04b6000>] xfs_file_buffered_read+0x6d/0x2b0 [xfs]"]
     assert parse_log(lines).events[0].ip.function == "xfs_file_buffere"
+
+
+def test_many_cut_frames_and_drm_error_tails_stay_bounded():
+    import time
+    from triage.events.prefix import MAX_LINE
+    # 50,000 frames with cut tags and 50,000 whole ones: the resolution looks at a bounded
+    # number of lines and names; 50,000 "*ERROR* " lines after a tag join up to MAX_LINE only
+    lines = ["[ 1.0] INFO: task a:1 blocked for more than 120 seconds.", "[ 1.0] Call Trace:"]
+    lines += [f"[ 1.0]  fn{i}+0x1/0x2 [mo" for i in range(50000)]
+    lines += [f"[ 1.0]  fn{i}+0x1/0x2 [mod{i % 5000}]" for i in range(50000)]
+    lines += ["a [drm]"] + ["*ERROR* " + "y" * 100] * 50000
+    start = time.process_time()
+    log = parse_log(lines)
+    assert time.process_time() - start < 20
+    assert log.events[0].kind == "hung_task"
+    assert max(len(ll.text) for ll in log.lines) <= MAX_LINE + 200
