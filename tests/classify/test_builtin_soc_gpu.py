@@ -72,3 +72,55 @@ def test_posted_918_whole_log_blames_msm():
     v = analyze_lines(posted_lines("918")).verdict
     assert v.category == "gpu_null_deref"
     assert (v.culprit.module, v.culprit.function) == ("msm", "msm_gem_shrinker_count")
+
+
+def test_msm_drm_device_functions_name_msm():
+    """The drm_driver file operations and the other msm.ko functions named after the DRM
+    device (msm_drv.c, msm_rd.c, msm_gem_submit.c, the DPU/MDP4 registration)."""
+    rules = load_rules()
+    for fn in ("msm_open", "msm_postclose", "msm_rd_dump_submit", "msm_submit_retire", "msm_fop_show_fdinfo",
+               "msm_file_private_set_sysprof", "msm_fault_handler", "msm_update_fence", "msm_use_mmu",
+               "msm_alloc_stolen_fb", "msm_dpu_register", "msm_mdp4_unregister", "_dpu_plane_set_qos_ctrl",
+               "_a6xx_get_gmu_registers"):
+        assert rules.builtin_gpu_driver(fn) == "msm", fn
+
+
+def test_qualcomm_platform_msm_names_are_not_msm():
+    """Names the Qualcomm platform code also uses in older and vendor kernels (mach-msm's
+    irq/pm/clock code, drivers/video/msm's framebuffer, the interconnect) stay unnamed."""
+    rules = load_rules()
+    for fn in ("msm_irq_ack", "msm_pm_enter", "msm_clk_get", "msm_fb_probe", "msm_ioremap",
+               "msm_icc_get", "msm_perf_init", "msm_release_port", "msm_restart_probe"):
+        assert rules.builtin_gpu_driver(fn) is None, fn
+
+
+MSM_OPEN_OOPS = [   # quoted from tuning-half posted log 1220 (KernelCI arm32, addresses stripped)
+    "[    4.623229] 8<--- cut here ---",
+    "[    4.631111] Unable to handle kernel NULL pointer dereference at virtual address 00000088",
+    "[    4.665947] Workqueue: events deferred_probe_work_func",
+    "[    4.670532] PC is at msm_open+0x64/0x90",
+    "[    4.675656] LR is at _raw_write_unlock+0x20/0x4c",
+    "[    4.949553] [] (msm_open) from [] (drm_file_alloc+0x134/0x21c)",
+    "[    4.957703] [] (drm_file_alloc) from [] (drm_client_init+0xa8/0x124)",
+    "[    4.965162] [] (drm_client_init) from [] (drm_fb_helper_init.part.0+0x30/0x3c)",
+    "[    4.973411] [] (drm_fb_helper_init.part.0) from [] (msm_fbdev_init+0x50/0xb4)",
+]
+
+
+def test_builtin_msm_open_null_deref_is_msm():
+    v = analyze_lines(MSM_OPEN_OOPS).verdict
+    assert v.category == "gpu_null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("msm", "msm_open")
+
+
+def test_a_core_open_at_the_pc_stays_core():
+    lines = [l.replace("msm_open", "chrdev_open").replace("msm_fbdev_init", "fbcon_init") for l in MSM_OPEN_OOPS]
+    v = analyze_lines(lines).verdict
+    assert v.category == "null_deref"
+    assert v.culprit.module in (None, "")
+
+
+def test_posted_1220_whole_log_blames_msm():
+    v = analyze_lines(posted_lines("1220")).verdict
+    assert v.category == "gpu_null_deref"
+    assert v.culprit.module == "msm"

@@ -1,6 +1,6 @@
 """APIs that act on an object their caller owns and passed in (devres actions, ACPI
 namespace lookups) are helper frames: the guilty frame is the caller that handed them the
-object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes. debugfs removal is not in that list:
+object ([skip] helpers in signatures/lists.toml); so are device-property reads and hwmon registration, which read the device their driver passes, the irq release APIs, which check the irq their caller frees, and the streaming DMA API, which maps the device and scatterlist its caller passes. debugfs removal is not in that list:
 syzkaller names simple_recursive_removal itself as the guilty frame of its own reports."""
 
 from triage.analysis import analyze_lines
@@ -76,3 +76,168 @@ def test_fault_in_hwmon_sysfs_read_is_hwmon_core():
     ]).verdict
     assert v.category == "null_deref"
     assert v.culprit.function == "hwmon_attr_show"
+
+
+FREE_IRQ_WARNING = [   # quoted from tuning-half posted log 1231 (SM8350 HDK, msm deferred probe)
+    "[    8.571329] Trying to free already-free IRQ 187",
+    "[    8.571339] WARNING: CPU: 0 PID: 76 at kernel/irq/manage.c:1895 free_irq+0x1e0/0x35c",
+    "[    8.588746] Modules linked in: msm gpu_sched drm_dp_aux_bus qrtr",
+    "[    8.641496] Workqueue: events_unbound deferred_probe_work_func",
+    "[    8.654681] pc : free_irq+0x1e0/0x35c",
+    "[    8.658454] lr : free_irq+0x1e0/0x35c",
+    "[    8.739217] Call trace:",
+    "[    8.741755]  free_irq+0x1e0/0x35c",
+    "[    8.745198]  msm_drm_uninit.isra.0+0x14c/0x294 [msm]",
+    "[    8.750548]  msm_drm_bind+0x28c/0x5d0 [msm]",
+    "[    8.755081]  try_to_bring_up_aggregate_device+0x164/0x1d0",
+    "[    8.764626]  component_add+0x14/0x20",
+]
+
+
+def test_irq_release_apis_are_helpers():
+    skip = load_rules().skip["helpers"]
+    for fn in ("free_irq", "__free_irq", "devm_free_irq", "free_percpu_irq", "__free_percpu_irq", "free_nmi",
+               "free_percpu_nmi"):
+        assert any(p.search(fn) for p in skip), fn
+    # requesting, handling and synchronising interrupts are the irq core's own work
+    for fn in ("request_threaded_irq", "__setup_irq", "synchronize_irq", "handle_irq_event", "free_irq_cpu_rmap",
+               "irq_free_descs"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_already_free_irq_warning_blames_the_driver_that_freed_it():
+    v = analyze_lines(FREE_IRQ_WARNING).verdict
+    assert v.category == "warning"
+    assert v.culprit.module == "msm" and v.culprit.function.startswith("msm_drm_uninit")
+
+
+def test_already_free_irq_warning_from_core_code_stays_core():
+    lines = [l.replace("msm_drm_uninit.isra.0", "pcie_port_remove_service").replace(" [msm]", "")
+             for l in FREE_IRQ_WARNING]
+    v = analyze_lines(lines).verdict
+    assert v.category == "warning"
+    assert v.culprit.module in (None, "") and v.culprit.function == "pcie_port_remove_service"
+
+
+def test_posted_1231_whole_log_blames_msm():
+    v = analyze_lines(posted_lines("1231")).verdict
+    assert v.category == "warning" and v.culprit.module == "msm"
+
+
+DMA_UNMAP_FAULT = [   # quoted from tuning-half posted log 1122 (Rock 5T, 'modprobe -r panthor', decoded)
+    "[  598.515550] Unable to handle kernel paging request at virtual address 0000000000400267",
+    "[  598.530170] Internal error: Oops: 0000000096000004 [#1]  SMP",
+    "[  598.531158] Modules linked in: panthor drm_gpuvm drm_exec gpu_sched",
+    "[  598.541237] CPU: 6 UID: 0 PID: 806 Comm: modprobe Not tainted 7.1.0-rc2 #2 PREEMPT",
+    "[  598.544991] pc : dma_unmap_sg_attrs (kernel/dma/mapping.c:0)",
+    "[  598.546021] lr : panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+    "[  598.561069] Call trace:",
+    "[  598.561961]  dma_unmap_sg_attrs (kernel/dma/mapping.c:0) (P)",
+    "[  598.563038] panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+    "[  598.564218] drm_gem_object_free (drivers/gpu/drm/drm_gem.c:1148) drm",
+    "[  598.565386] panthor_kernel_bo_destroy (drivers/gpu/drm/panthor/panthor_gem.c:1317) panthor",
+    "[  598.568878] panthor_remove (drivers/gpu/drm/panthor/panthor_drv.c:1846) panthor",
+    "[  598.569991]  platform_remove (drivers/base/platform.c:1435)",
+]
+
+
+def test_streaming_dma_api_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("dma_unmap_sg_attrs", "dma_map_sg_attrs", "__dma_map_sg_attrs", "dma_map_sgtable",
+               "dma_map_page_attrs", "dma_unmap_page_attrs", "dma_map_resource", "dma_sync_sg_for_cpu",
+               "dma_sync_single_for_device", "dma_direct_unmap_sg", "dma_direct_map_page", "dma_free_attrs"):
+        assert any(p.search(fn) for p in skip), fn
+    # the IOMMU back ends and the DMA-API debug checks are code of their own
+    for fn in ("iommu_dma_map_sg", "__iommu_dma_unmap", "check_unmap", "check_sync", "debug_dma_map_sg",
+               "check_for_illegal_area", "dma_fence_wait", "dma_buf_export"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_fault_in_dma_unmap_blames_the_gpu_driver_that_passed_the_sg_table():
+    v = analyze_lines(DMA_UNMAP_FAULT).verdict
+    assert v.category == "gpu_fault"
+    assert (v.culprit.module, v.culprit.function) == ("panthor", "panthor_gem_free_object")
+
+
+def test_fault_in_dma_unmap_from_a_core_caller_stays_core():
+    lines = [l.replace("panthor_gem_free_object (drivers/gpu/drm/panthor/panthor_gem.c:469) panthor",
+                       "sg_pool_free (lib/sg_pool.c:50)").replace("panthor_", "nvme_")
+             for l in DMA_UNMAP_FAULT]
+    v = analyze_lines(lines).verdict
+    assert v.category == "paging_fault"
+    assert v.culprit.function == "sg_pool_free" and v.culprit.module in (None, "")
+
+
+def test_posted_1122_whole_log_blames_panthor():
+    v = analyze_lines(posted_lines("1122")).verdict
+    assert v.category == "gpu_fault" and v.culprit.module == "panthor"
+
+
+def test_scatterlist_library_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("sg_init_one", "sg_init_table", "sg_set_buf", "sg_set_page", "sg_next", "sg_nents_for_len",
+               "sg_alloc_table_from_pages_segment", "__sg_alloc_table", "sg_free_table", "sg_miter_next",
+               "sg_copy_buffer", "sg_pcopy_to_buffer", "__sg_page_iter_next", "sg_zero_buffer"):
+        assert any(p.search(fn) for p in skip), fn
+    # the SCSI generic driver (drivers/scsi/sg.c) is code of its own: syzkaller names it
+    for fn in ("sg_read", "sg_remove_request", "sg_io", "sg_scsi_ioctl", "sg_open", "sg_build_indirect",
+               "sg_add_device", "sg_new_write"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_bug_in_sg_set_buf_blames_the_driver_that_passed_the_buffer():
+    v = analyze_lines([
+        "[   30.000000] kernel BUG at include/linux/scatterlist.h:187!",
+        "[   30.000100] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI",
+        "[   30.000200] RIP: 0010:sg_init_one+0x85/0x90",
+        "[   30.000300] Call Trace:",
+        "[   30.000400]  <TASK>",
+        "[   30.000500]  mydrv_load_firmware+0x120/0x2d0 [mydrv]",
+        "[   30.000600]  mydrv_probe+0x5a/0x200 [mydrv]",
+        "[   30.000700]  pci_device_probe+0xa3/0x1d0",
+    ]).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module, v.culprit.function) == ("mydrv", "mydrv_load_firmware")
+
+
+def test_fault_in_the_scsi_generic_driver_stays_its_own():
+    v = analyze_lines([
+        "[   30.000000] general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1]",
+        "[   30.000200] RIP: 0010:sg_remove_request+0x35/0x190",
+        "[   30.000300] Call Trace:",
+        "[   30.000500]  sg_finish_rem_req+0x1b1/0x260",
+        "[   30.000600]  sg_read+0x8b0/0x1170",
+        "[   30.000700]  vfs_read+0x1a2/0x4a0",
+    ]).verdict
+    assert v.culprit.function == "sg_remove_request"
+
+
+GEM_PUT_WARNING = [   # quoted from tuning-half posted log 1334 (i.MX6, 5.4 BSP, arm32 unwinder)
+    "[   58.234599] WARNING: CPU: 1 PID: 565 at drivers/gpu/drm/drm_gem.c:1020 drm_gem_object_put+0x90/0x98",
+    "[   58.249935] Modules linked in: etnaviv qmi_wwan cdc_wdm",
+    "[   58.288877] CPU: 1 PID: 565 Comm: android.display Not tainted 5.4.256 #2195",
+    "[   58.288888] Backtrace:",
+    "[   58.288912] [<c010e784>] (dump_backtrace) from [<c010eaa4>] (show_stack+0x20/0x24)",
+    "[   58.328337] [<c010ea84>] (show_stack) from [<c0cf9ca4>] (dump_stack+0xe8/0x120)",
+    "[   58.335661] [<c0cf9bbc>] (dump_stack) from [<c012efd0>] (__warn+0xd4/0xe8)",
+    "[   58.353957] [<c012eefc>] (__warn) from [<c012f094>] (warn_slowpath_fmt+0xb0/0xc0)",
+    "[   58.369198] [<c012efe8>] (warn_slowpath_fmt) from [<c06ca53c>] (drm_gem_object_put+0x90/0x98)",
+    "[   58.385524] [<c06ca4ac>] (drm_gem_object_put) from [<bf0125a8>] (etnaviv_gem_prime_mmap_obj+0x34/0x3c [etnaviv])",
+    "[   58.399334] [<bf012574>] (etnaviv_gem_prime_mmap_obj [etnaviv]) from [<bf0143a0>] (etnaviv_gem_mmap+0x3c/0x60 [etnaviv])",
+    "[   58.413816] [<bf014364>] (etnaviv_gem_mmap [etnaviv]) from [<c02c5e08>] (mmap_region+0x37c/0x67c)",
+]
+
+
+def test_gem_reference_drop_is_a_helper():
+    skip = load_rules().skip["helpers"]
+    for fn in ("drm_gem_object_put", "__drm_gem_object_put", "drm_gem_object_put_unlocked",
+               "drm_gem_object_put_locked"):
+        assert any(p.search(fn) for p in skip), fn
+    for fn in ("drm_gem_object_free", "drm_gem_object_release", "drm_gem_object_init", "drm_gem_object_lookup"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
+    v = analyze_lines(GEM_PUT_WARNING).verdict
+    assert v.category == "warning"
+    assert (v.culprit.module, v.culprit.function) == ("etnaviv", "etnaviv_gem_prime_mmap_obj")

@@ -66,3 +66,24 @@ def test_posted_911_whole_log_is_drm_s_warning():
     v = analyze_lines(posted_lines("911")).verdict
     assert v.category == "warning" and v.culprit.module == "drm"
     assert v.culprit.function == "drm_atomic_helper_commit_modeset_enables"
+
+
+def test_every_drivers_gpu_directory_names_its_module():
+    """The other drivers/gpu directories and the modules their Makefiles build; the longest
+    prefix wins (i915/gvt/ is kvmgt's inside i915/)."""
+    rules = load_rules()
+    for path, mod in (("drivers/gpu/drm/i915/gvt/kvmgt.c", "kvmgt"), ("drivers/gpu/drm/i915/i915_gem.c", "i915"),
+                      ("drivers/gpu/drm/panthor/panthor_mmu.c", "panthor"), ("drivers/gpu/drm/tegra/dc.c", "tegra_drm"),
+                      ("drivers/gpu/drm/rockchip/rockchip_drm_vop2.c", "rockchipdrm"),
+                      ("drivers/gpu/drm/meson/meson_crtc.c", "meson_drm"), ("drivers/gpu/drm/exynos/exynos_drm_fimd.c", "exynosdrm"),
+                      ("drivers/gpu/drm/mediatek/mtk_drm_crtc.c", "mediatek_drm"), ("drivers/gpu/drm/imx/dcss/dcss-crtc.c", "imx_dcss"),
+                      ("drivers/gpu/drm/imx/ipuv3/ipuv3-crtc.c", "imxdrm"), ("drivers/gpu/drm/omapdrm/omap_gem.c", "omapdrm"),
+                      ("drivers/gpu/drm/arm/display/komeda/komeda_kms.c", "komeda"), ("drivers/gpu/drm/arm/malidp_hw.c", "mali_dp"),
+                      ("drivers/gpu/drm/hisilicon/hibmc/hibmc_drm_drv.c", "hibmc_drm"), ("drivers/gpu/drm/xen/xen_drm_front.c", "drm_xen_front"),
+                      ("drivers/gpu/drm/hyperv/hyperv_drm_modeset.c", "hyperv_drm"), ("drivers/gpu/drm/imagination/pvr_vm.c", "powervr")):
+        assert rules.gpu_driver_by_source(path) == mod, path
+        assert rules.in_list("gpu_modules", mod), mod
+    # files outside drivers/gpu, and drivers/gpu/drm/bridge/panel code, name no GPU module here
+    for path in ("drivers/soc/tegra/pmc.c", "drivers/gpu/drm/bridge/ti-sn65dsi86.c", "drivers/gpu/drm/panel/panel-simple.c",
+                 "drivers/video/fbdev/core/fbmem.c"):
+        assert rules.gpu_driver_by_source(path) is None, path

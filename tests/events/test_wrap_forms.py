@@ -151,3 +151,22 @@ def test_harness_records_take_a_multi_line_records_continuation_as_its_message()
     # deeper indentation is the message's own
     deep = pi.records(["[   1.000000] a", "                         b"])
     assert deep[1] == ("                         b", None)
+
+
+def test_warning_line_cut_after_its_file_and_line():
+    # real posted log 1531 (a 7.0 amdgpu WARNING wrapped by a mail client after "<file>:<line>")
+    from triage.events.parser import parse_log
+    log = parse_log([" WARNING: drivers/gpu/drm/amd/amdgpu/../display/amdgpu_dm/dc_fpu.c:58",
+                     "          at dc_assert_fp_enabled+0x14/0x20 [amdgpu]",
+                     " RIP: 0010:dc_assert_fp_enabled+0x14/0x20 [amdgpu]"])
+    ev = log.events[0]
+    assert (ev.kind, ev.fields["src_line"], ev.ip.module) == ("warning", 58, "amdgpu")
+    # cut inside " at %pS", before ", CPU#"
+    ev = parse_log(["WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430", "Modules linked in: ext4"]).events[0]
+    assert (ev.kind, ev.ip.function) == ("warning", "fast_dput")
+
+
+def test_warning_notice_with_a_file_name_in_prose_stays_a_notice():
+    from triage.events.parser import parse_log
+    assert [e.kind for e in parse_log(["WARNING: deprecated foo.c:12 is used"]).events] == ["notice"]
+    assert [e.kind for e in parse_log(["WARNING: foo.c:12"]).events] == ["notice"]   # no directory: not __warn()'s path

@@ -351,6 +351,42 @@ def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     return any(p.search(ev.ip.function) for p in rules.skip_patterns(sec.victim_ip))
 
 
+def _frame_module(rules: RuleSet, fr: Frame) -> Optional[str]:
+    """The module a frame is in: its [module] tag, else the built-in GPU driver its decoded
+    source file or its name prefix names."""
+    if fr.module:
+        return fr.module.replace("-", "_")
+    return rules.gpu_driver_by_source(fr.source) if fr.source else rules.builtin_gpu_driver(fr.function)
+
+
+def _lifetime_owner(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Optional[Tuple[Frame, str]]:
+    """For a KASAN use-after-free whose access site `fr` is in module `module`: the first
+    frame of another module that called it, when that same module also freed the object
+    (it is the first other module on KASAN's "Freed by task" stack). The site's module then
+    only acted on an object whose lifetime its caller owns on both paths (nouveau tearing
+    down gpu_sched's scheduler, then flushing an entity of it): the caller ordered the free
+    before the use. None otherwise, and for every other report kind."""
+    if ev.kind != "kasan" or "use-after-free" not in ev.text:
+        return None
+    freed = ev.fields.get("freed_frames")
+    if not isinstance(freed, list) or not freed:
+        return None
+    freer = next((m for m in (_frame_module(rules, f) for f in freed if isinstance(f, Frame) and f.reliable)
+                  if m is not None and m != module), None)
+    if freer is None:
+        return None
+    reliable = [f for f in ev.frames if f.reliable]
+    start = next((i for i, f in enumerate(reliable) if f.function == fr.function), None)
+    if start is None:
+        return None
+    for f in reliable[start + 1:]:
+        m = _frame_module(rules, f)
+        if m is None or m == module:
+            continue
+        return (f, m) if m == freer else None
+    return None
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -403,6 +439,11 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
         module = ev.fields["module"]
     if module is not None and _victim_ip(scope.rules, ev, rule):
         module = None
+    if module is not None and fr is not None:
+        owner = _lifetime_owner(scope.rules, ev, fr, module)
+        if owner is not None:
+            fr, module = owner
+            function = fr.function
     guilty = (function, module)
     if not _fields_ok(ev, fields_guilty, guilty, rules=scope.rules):
         return None

@@ -133,13 +133,16 @@ DEFAULT_SECTION = Section("ip_then_trace", ("report", "helpers", "sanitizer", "l
 
 
 def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) -> Optional[str]:
-    """The driver whose function prefix (longest first) starts `function`."""
+    """The driver whose function prefix (longest first) starts `function`, or starts
+    it once its leading underscores are dropped (`__ttm_dma_free_page` is ttm's: the
+    kernel names a function's inner helper by prefixing underscores to its name)."""
     if not function:
         return None
+    bare = function.lstrip("_")
     best: Optional[Tuple[int, str]] = None
     for drv, ps in prefixes.items():
         for p in ps:
-            if function.startswith(p) and (best is None or len(p) > best[0]):
+            if (function.startswith(p) or bare.startswith(p)) and (best is None or len(p) > best[0]):
                 best = (len(p), drv)
     return best[1] if best else None
 

@@ -439,6 +439,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
     problems = list(source.problems)
     if main is not None and (main.fields or {}).get("header_missing"):
         problems.append(HEADER_MISSING)
+    if getattr(log, "dropped_events", 0):
+        problems.append(f"the log holds {log.dropped_events} more crash reports than triage keeps; "
+                        "the first and last ones and the first of each kind between them were read")
     dump_values = {"kernel_release": source.kernel_release, "arch": source.arch} if source.kind == "vmcore" else {}
     crash = build_crash(log, main, panic, events, crash_line, source.arch or facts.arch, dump_values)
     return Diagnosis(

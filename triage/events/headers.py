@@ -51,6 +51,9 @@ _KBUG = lazy_compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
 _WARN_NEW = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
 _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
+# ...the same line cut by a mail or forum wrap after "<file>:<line>" or inside " at %pS":
+# only __warn() prints a source path and line straight after "WARNING: "
+_WARN_NEW2_CUT = lazy_compile(r"WARNING: ([\w.+-]{1,64}/[^\s:]{1,200}\.(?:c|h|rs)):(\d{1,7})(?: at (\S{1,300}))?\s*$")
 # __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
 # "WARNING: CPU: %d PID: %d at %pS"
 _WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
@@ -417,6 +420,10 @@ def _match_warning(text: str) -> Optional[Header]:
         # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "cpu": int(m.group(4))},
                       ip=_sym_from_header(m.group(3)))
+    m = _WARN_NEW2_CUT.match(text)
+    if m:
+        return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))},
+                      ip=_warn_symbol(m.group(3)) if m.group(3) else None)
     m = _WARN_NOFILE.match(text)
     if m:
         return Header("warning", "WARNING", {"cpu": int(m.group(1)), "pid": int(m.group(2))},

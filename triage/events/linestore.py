@@ -11,8 +11,8 @@ repeat in every report are stored once.
 
 import math
 from array import array
-from bisect import bisect_left
-from typing import Dict, Iterator, List, Optional, Sequence, Union, overload
+from bisect import bisect_left, bisect_right
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union, overload
 
 from triage.events.model import LogLine
 
@@ -112,3 +112,21 @@ class LineStore(Sequence[LogLine]):
             out.append(self._at(i))
             i += 1
         return out
+
+    def retain_after(self, floor: int, keep: Callable[[int], bool]) -> int:
+        """Drop the lines numbered above `floor` for which keep(number) is false;
+        return how many were dropped. Lines at or below `floor` are never touched."""
+        nums = self._numbers
+        start = bisect_right(nums, floor) if self._sorted else 0
+        idx = [i for i in range(start, len(nums)) if nums[i] <= floor or keep(nums[i])]
+        dropped = len(nums) - start - len(idx)
+        if not dropped:
+            return 0
+        # cut the tail in place and append what stays: the kept head is never copied
+        for name in ("_numbers", "_ts", "_texts", "_callers", "_hosts"):
+            col = getattr(self, name)
+            if col is not None:
+                rest = [col[i] for i in idx]
+                del col[start:]
+                col.extend(rest)
+        return dropped

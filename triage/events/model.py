@@ -138,6 +138,7 @@ class KernelLog:
     events: List[Event]
     facts: SystemFacts
     truncated_lines: int = 0        # lines cut because they exceeded the line limit
+    dropped_events: int = 0         # reports past the parser's cap that were not kept
 
 
 # The one NULL-pointer threshold for kernel fault addresses (the parser's

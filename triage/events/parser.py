@@ -34,8 +34,20 @@ from triage.lazyre import lazy_compile
 MAX_FRAMES = 256
 MAX_TRACES = 8
 MAX_KEPT_LINES = 200_000
+# Events kept per log. Real logs hold tens (the posted corpus at most 26, a kernel
+# ring buffer of a few MB a few thousand OOM reports); a hostile log can make every
+# line a report. Past the cap the parser keeps the first EVENTS_HEAD, the last
+# EVENTS_TAIL and, from the dropped middle, the first event of each kind, so one
+# oops inside a flood of warnings still reaches the classifier.
+EVENTS_HEAD = 256
+EVENTS_TAIL = 768
+MAX_EVENTS = EVENTS_HEAD + EVENTS_TAIL
+# Compaction runs when this many events beyond the cap have arrived (amortised cost).
+_EVENTS_SLACK = 512
 # Ordinary lines past MAX_KEPT_LINES that the report still reads.
 _ALWAYS_KEEP = ("NVRM: loading",)
+# ...and at most this many of them (a hostile log may repeat one forever).
+MAX_WANTED_LINES = 65536
 # Lines after a header during which a secondary header (Oops:, invalid
 # opcode, Internal error) still belongs to the same report.
 SECONDARY_WINDOW = 40
@@ -138,6 +150,8 @@ class LogParser:
         self.events: List[Event] = []
         self.facts = SystemFacts()
         self.truncated = 0
+        self.dropped_events = 0
+        self._wanted_kept = 0
         self.number = 0
         self._ctx: Dict[Optional[str], _Ctx] = {}
         self._has_callers = False
@@ -200,7 +214,10 @@ class LogParser:
 
     def _emit(self, ll: LogLine) -> None:
         kept = self._line(ll)
-        if kept or ll.number <= MAX_KEPT_LINES or self._wanted(ll.text):
+        if kept or ll.number <= MAX_KEPT_LINES:
+            self.lines.append(ll)
+        elif self._wanted_kept < MAX_WANTED_LINES and self._wanted(ll.text):
+            self._wanted_kept += 1
             self.lines.append(ll)
 
     @staticmethod
@@ -208,6 +225,28 @@ class LogParser:
         """Ordinary lines kept past the head: Mem-Info zone lines printed outside
         a block and driver load banners (module versions)."""
         return (" free:" in text[:40]) or text.startswith(_ALWAYS_KEEP)
+
+    def _add_event(self, ev: Event) -> None:
+        """Append one event, keeping the list within MAX_EVENTS (plus slack)."""
+        self.events.append(ev)
+        if len(self.events) >= MAX_EVENTS + _EVENTS_SLACK:
+            self._cap()
+
+    def _cap(self) -> None:
+        """Apply cap_events(), and forget the stored lines past the kept head of the
+        log that belonged only to dropped events (the store keeps event lines past
+        MAX_KEPT_LINES, so without this a flood of reports would grow it unbounded)."""
+        self.events, dropped = cap_events(self.events)
+        if not dropped:
+            return
+        self.dropped_events += dropped
+        first_tail = self.events[-EVENTS_TAIL].line
+        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]
+                 if max(ev.line, ev.end_line or ev.line) > MAX_KEPT_LINES]
+
+        def keep(number: int) -> bool:
+            return number >= first_tail or any(a <= number <= b for a, b in spans)
+        self.lines.retain_after(MAX_KEPT_LINES, keep)
 
     # -- per line --------------------------------------------------------
     def _context(self, ll: LogLine) -> _Ctx:
@@ -231,7 +270,7 @@ class LogParser:
                 # a new boot with no crash record or clean shutdown before it
                 ev = Event("reboot", ll.number, text[:200], ll.ts, end_line=ll.number,
                            fields={"headline": "unexpected kernel reboot"})
-                self.events.append(ev)
+                self._add_event(ev)
             self._booting = True
             self._shutdown = False
             return False
@@ -243,6 +282,10 @@ class LogParser:
         if text.startswith(_SHUTDOWN):
             self._shutdown = True
         ctx = self._context(ll)
+        if self.events and text:
+            last = self.events[-1]
+            if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
+                _lived_on(last)
         hdr = match_header(text) if text else None
         if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
@@ -392,9 +435,16 @@ class LogParser:
             # since 4.12 "Out of memory and no killable processes..." is a warning that the panic
             # follows for a system-wide OOM; a further report instead of that panic means the
             # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
-            last.kind = "oom_invoked"
-            last.fields["headline"] = "invoked oom-killer"
-            last.fields.pop("oom", None)
+            _lived_on(last)
+        if last is not None and ll.ts is not None and last.ts == ll.ts and last.text == ll.text \
+                and not last.frames and last.ip is None and ll.number - last.line <= SECONDARY_WINDOW:
+            # the same record again, stamp and all: one printk line pasted twice (a console
+            # and a log file both copied, a doubled paste). The kernel stamps each record
+            # once, so the copy that goes on to its trace is the report; the bare one is dropped.
+            self.events.pop()
+            for c in self._ctx.values():
+                if c.event is last:
+                    c.event = None
         ev = ctx.event
         if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
             self._merge_secondary(ev, hdr, ll)
@@ -453,7 +503,7 @@ class LogParser:
         if hdr.fields.get("oneline"):
             # a one-line report another task prints in the middle of a block (netdev_wait_allrefs
             # every 10 s): an event of its own that leaves the open block as it is
-            self.events.append(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
+            self._add_event(Event(hdr.kind, ll.number, ll.text, ll.ts, end_line=ll.number,
                                      fields={**hdr.fields, "headline": self._shared.text(hdr.headline)}))
             return True
         text_of = self._shared.text
@@ -476,7 +526,7 @@ class LogParser:
         self._close(ctx)
         ctx.event = new
         ctx.share = share
-        self.events.append(new)
+        self._add_event(new)
         return True
 
     def _headerless(self, ctx: _Ctx, ll: LogLine, kind: str = "oops_other", headline: str = "Oops") -> Event:
@@ -491,7 +541,7 @@ class LogParser:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
         self._close(ctx)
         ctx.event = ev
-        self.events.append(ev)
+        self._add_event(ev)
         return ev
 
     def _recent_any(self, kinds, within: int) -> Optional[Event]:
@@ -634,7 +684,7 @@ class LogParser:
                 ev.fields["meminfo"] = info
                 mev = Event("meminfo", ll.number, text, ll.ts, end_line=ll.number,
                             fields={"headline": "Mem-Info", "meminfo": info, "parent_line": ev.line})
-                self.events.append(mev)
+                self._add_event(mev)
                 return True
         elif c == "W" and s.startswith("Workqueue: "):
             if "workqueue" not in ev.fields:
@@ -746,8 +796,9 @@ class LogParser:
                          "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
                          "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
             if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
-                # later stacks in a KASAN/KMSAN report are not the crash stack
-                ctx.mode = "aux"
+                # later stacks in a KASAN/KMSAN report are not the crash stack; the
+                # "Freed by task" stack is kept apart: who freed a used-after-free object
+                ctx.mode = "aux_freed" if s.startswith("Freed by") and ev.kind == "kasan" else "aux"
             elif s.startswith(("NMI backtrace", "Sending NMI")) and ctx.mode == "trace":
                 ctx.mode = ""
             if s.startswith("ESR = "):
@@ -761,6 +812,14 @@ class LogParser:
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
+        if ctx.mode == "aux_freed":
+            fr = self._shared.trace_frame(text)
+            if fr is None:
+                return False
+            freed = ev.fields.setdefault("freed_frames", [])
+            if len(freed) < MAX_FRAMES:
+                freed.append(fr)
+            return True
         if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
             # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
             fr = self._shared.trace_frame(text, ctx.stack)
@@ -815,11 +874,50 @@ class LogParser:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
             _name_arm_die(ev)
+            _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
-            _name_cut_fault(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
-        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated)
+        if len(self.events) > MAX_EVENTS:
+            self._cap()
+        return KernelLog(lines=self.lines, events=self.events, facts=self.facts, truncated_lines=self.truncated,
+                         dropped_events=self.dropped_events)
+
+
+# A user's shell prompt ("[root@host ~]# ", "user@host:~$ "): a poster's shell kept running.
+_SHELL_PROMPT = lazy_compile(r"\[?[\w.-]{1,32}@[\w.-]{1,64}[ :][^\]#$]{0,80}\]?[#$] ")
+
+
+def _after_no_killable(ev: Event, ll: LogLine) -> bool:
+    """Whether `ll`, a line after a bare "Out of memory and no killable processes...",
+    shows that the kernel lived on: out_of_memory() calls panic("System is deadlocked on
+    memory") right after that warning for a system-wide OOM, so a kernel line a second or
+    more later, or the poster's shell prompt, means it returned (a memory cgroup's OOM)."""
+    if ll.ts is not None and ev.ts is not None:
+        return ll.ts - ev.ts >= 1.0
+    return ll.ts is None and _SHELL_PROMPT.match(ll.text) is not None
+
+
+def _lived_on(ev: Event) -> None:
+    """Turn a bare no-killable-processes "panic" into the OOM report without a victim it was."""
+    ev.kind = "oom_invoked"
+    ev.fields["headline"] = "invoked oom-killer"
+    ev.fields.pop("oom", None)
+
+
+def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
+    """Keep the first EVENTS_HEAD and last EVENTS_TAIL events and, from between
+    them, the first event of each kind; return the kept list and how many were dropped."""
+    if len(events) <= MAX_EVENTS:
+        return events, 0
+    head, middle, tail = events[:EVENTS_HEAD], events[EVENTS_HEAD:-EVENTS_TAIL], events[-EVENTS_TAIL:]
+    seen = {ev.kind for ev in head}
+    kept: List[Event] = []
+    for ev in middle:
+        if ev.kind not in seen:
+            seen.add(ev.kind)
+            kept.append(ev)
+    return head + kept + tail, len(middle) - len(kept)
 
 
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
@@ -939,13 +1037,15 @@ def _one_starting_with(ordered: List[str], start: str) -> Optional[str]:
     return None
 
 
-def _name_cut_fault(ev: Event) -> None:
-    """A kernel paging fault whose head line lost its address (cut at the terminal width:
-    "Unable to handle kernel paging request at virtua") takes the address show_pte() printed
-    in the same report ("[0000000000001008] pgd=..."): a NULL dereference when it is near NULL."""
-    if ev.kind == "paging_fault" and ev.fields.get("address") is None and ev.fields.get("far"):
-        ev.fields.pop("address", None)
-        _name_fault(ev, "far", str(ev.fields.get("headline") or "BUG: unable to handle kernel paging request"))
+def _name_unaddressed_arm_fault(ev: Event) -> None:
+    """An arm/arm64 "Unable to handle kernel paging request at virtual address %08lx" line
+    whose address was lost (the line wrapped or cut after "virtual"): show_pte() prints
+    the same faulting address on its "[%016lx] pgd=" line (arch/arm64/mm/fault.c,
+    arch/arm/mm/fault.c), so that address decides NULL dereference against paging fault."""
+    if ev.kind != "paging_fault" or ev.fields.get("address") is not None or not ev.fields.get("far"):
+        return
+    ev.fields.pop("address", None)
+    _name_fault(ev, "far", str(ev.fields.get("headline") or "BUG: unable to handle kernel paging request"))
 
 
 def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:

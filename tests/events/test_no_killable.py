@@ -1,0 +1,52 @@
+"""mm/oom_kill.c out_of_memory() with no victim: since 4.12 it prints the warning
+"Out of memory and no killable processes..." and, for a system-wide OOM only,
+panic("System is deadlocked on memory") right after it. A memory cgroup's OOM
+returns. The bare warning is a panic only while nothing shows the kernel lived on."""
+
+from triage.events.parser import parse_log
+
+
+def _kinds(lines):
+    return [e.kind for e in parse_log(lines).events]
+
+
+def test_bare_warning_at_the_end_of_the_excerpt_is_the_panic():
+    # real log 811 (a kdump kernel that crashed): the excerpt ends at the warning
+    assert _kinds(["[    4.548703] Node 0 DMA free:484kB min:4kB low:4kB high:4kB",
+                   "[    4.923156] Out of memory and no killable processes..."]) == ["panic"]
+
+
+def test_deadlocked_panic_after_it_is_one_panic():
+    assert _kinds(["[    4.923156] Out of memory and no killable processes...",
+                   "[    4.923200] Kernel panic - not syncing: System is deadlocked on memory"]) == ["panic"]
+
+
+def test_shell_prompt_after_it_means_a_cgroup_oom_that_returned():
+    # real log 1405 (tests/data/posted, Fedora, memory.max lowered on a parent cgroup)
+    lines = ["[root@fedora ~]# echo 1000 > /sys/fs/cgroup/test1/memory.max",
+             "[  108.130895] bash invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL),",
+             "order=0, oom_score_adj=0",
+             "...",
+             "[  108.260164] Out of memory and no killable processes...",
+             "[root@fedora ~]# cat /sys/fs/cgroup/test1/test2/memory.max",
+             "8192"]
+    assert "panic" not in _kinds(lines)
+    assert "oom_invoked" in _kinds(lines)
+
+
+def test_kernel_lines_a_second_later_mean_it_returned():
+    lines = ["[  108.260164] Out of memory and no killable processes...",
+             "[  111.000000] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex"]
+    assert _kinds(lines) == ["oom_invoked"]
+
+
+def test_other_cpus_lines_in_the_same_instant_keep_the_panic():
+    lines = ["[  108.260164] Out of memory and no killable processes...",
+             "[  108.260170] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex"]
+    assert _kinds(lines) == ["panic"]
+
+
+def test_the_old_panic_wording_is_always_a_panic():
+    lines = ["[28663.625375] Kernel panic - not syncing: Out of memory and no killable processes...",
+             "[root@host ~]# uptime"]
+    assert _kinds(lines) == ["panic"]
