@@ -170,3 +170,23 @@ def test_warning_notice_with_a_file_name_in_prose_stays_a_notice():
     from triage.events.parser import parse_log
     assert [e.kind for e in parse_log(["WARNING: deprecated foo.c:12 is used"]).events] == ["notice"]
     assert [e.kind for e in parse_log(["WARNING: foo.c:12"]).events] == ["notice"]   # no directory: not __warn()'s path
+
+
+def test_a_word_longer_than_any_line_does_not_deny_a_wrap():
+    # posted 1711: rsyslog lines wrapped at 72 columns by a client that leaves a word longer
+    # than the width where it stands ("O-key=[56] '0100010c...'", 110 characters)
+    from triage.events.paste import _movable_overflow
+    assert not _movable_overflow("O-key=[56] '" + "0" * 110 + "'")
+    assert _movable_overflow("a line of ordinary words " * 5)
+    msgs = [f"netfs: fscache_begin_operation: cookie state change wait timed out: cookie->state={i} state={i}"
+            for i in range(4)]
+    lines = [f"2025-12-03T15:54:24.18953{i}+00:00 ip-172-23-113-43 kernel: {m}" for i, m in enumerate(msgs)]
+    wrapped = pi._word_wrap(72)(lines) + ["O-key=[56] '" + "0" * 110 + "'"]
+    assert _looks_wrapped(wrapped).words
+    assert [s for _, s in normalise(wrapped)][:4] == lines
+
+
+def test_posted_1711_wrapped_hung_task_is_read():
+    from triage.events.parser import parse_log
+    from _posted import posted_lines
+    assert "hung_task" in [e.kind for e in parse_log(posted_lines("1711")).events]

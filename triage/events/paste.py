@@ -625,7 +625,7 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
     prev_len = 0
     prev_tail = 0
     for s in lines:
-        if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip():
+        if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
         if prev_len and s.strip() and not prefixed:
@@ -678,6 +678,18 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
                 and all(k == w for k in chained):
             width = w
     return _Wrap(words, indent if words else "", width)
+
+
+def _movable_overflow(s: str) -> bool:
+    """A line longer than WRAP_MAX that a wrapping client would have broken: the word that
+    runs past the width would fit a line of its own. A word longer than any line (a key's hex,
+    a long path) is left where it stands by clients that do not split words, so a line it
+    overflows says nothing against a wrap."""
+    k = s.rfind(" ", 1, WRAP_MAX + 1)
+    if k < 0:
+        return False
+    word = s[k + 1:].split(" ", 1)[0]
+    return len(word) <= WRAP_MAX
 
 
 def _word_wrapped(last_len: int, cur: str) -> bool:
