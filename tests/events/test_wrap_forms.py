@@ -190,3 +190,20 @@ def test_posted_1711_wrapped_hung_task_is_read():
     from triage.events.parser import parse_log
     from _posted import posted_lines
     assert "hung_task" in [e.kind for e in parse_log(posted_lines("1711")).events]
+
+
+def test_build_id_tag_broken_at_its_blank_is_rejoined():
+    # posted 1409: "[mhi <build id>]" (%pSb) broken by a mail client at the blank inside the tag
+    bid = "a96cb91daba500cc77f86bad60c1f332dc3babdf"
+    lines = ["kernel:  mhi_fw_load_handler+0x126/0x340 [mhi", bid + "]"]
+    assert [s for _, s in normalise(lines)] == [f"kernel:  mhi_fw_load_handler+0x126/0x340 [mhi {bid}]"]
+    # a hex line after a frame with a whole tag, or without "]", is not the tag's rest
+    for other in (["kernel:  f+0x1/0x2 [mhi]", bid + "]"], ["kernel:  f+0x1/0x2 [mhi", bid]):
+        assert [s for _, s in normalise(other)] == other
+
+
+def test_posted_1409_names_mhi():
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("1409")).verdict
+    assert (v.category, v.culprit.module) == ("alloc_failure", "mhi")

@@ -500,6 +500,10 @@ _MOD_TAG = lazy_compile(r"\[[\w-]{1,64}\]")
 _PARTIAL_FRAME = lazy_compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
 _FRAME_TAIL = lazy_compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
 _WHOLE_FRAME_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+# A frame whose "[mod <build id>]" tag (lib/vsprintf.c %pSb) a client broke at its blank: the
+# line ends in "+0x../0x.. [mod", the next line is the build id and "]" alone.
+_OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]{1,64}$")
+_BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
 # Only a line at least this long can have been wrapped by a 72-80 column client.
@@ -562,6 +566,8 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
             and _MODULE_RUN.fullmatch(tail):
         return " "
     if _WHOLE_FRAME_END.search(body) and _MOD_TAG.fullmatch(tail):
+        return " "
+    if tail[-1:] == "]" and _BUILD_ID_CLOSE.fullmatch(tail) and _OPEN_TAG_END.search(body, max(0, len(body) - 120)):
         return " "
     m = _PARTIAL_FRAME.search(body)
     if m and _FRAME_TAIL.fullmatch(tail) and (m.start() == 0 or body[m.start() - 1] in " :?"):
