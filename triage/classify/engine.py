@@ -387,6 +387,32 @@ def _lifetime_owner(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Option
     return None
 
 
+# Reports of a task blocked, not of code that went wrong: the frame a task waits in is where,
+# the driver that made it wait is why.
+_BLOCKED_KINDS = ("hung_task",)
+
+
+def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Optional[Tuple[Frame, str]]:
+    """For a blocked-task report whose guilty frame `fr` is in a GPU library (gpu_helper_libs:
+    drm, ttm, gpu_sched...): the first frame of a GPU driver that called it, the library frames
+    between skipped (v3d's timeout handler stuck in drm_sched_stop). None when a core or
+    non-GPU frame comes first (the library was entered from the core: it is then the culprit)."""
+    if ev.kind not in _BLOCKED_KINDS or not rules.in_list("gpu_helper_libs", module):
+        return None
+    reliable = [f for f in ev.frames if f.reliable]
+    start = next((i for i, f in enumerate(reliable) if f is fr or f.function == fr.function), None)
+    if start is None:
+        return None
+    for f in reliable[start + 1:]:
+        m = _frame_module(rules, f)
+        if m is not None and rules.in_list("gpu_helper_libs", m):
+            continue
+        if m is not None and rules.in_list("gpu_modules", m):
+            return f, m
+        return None
+    return None
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -440,7 +466,7 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
     if module is not None and _victim_ip(scope.rules, ev, rule):
         module = None
     if module is not None and fr is not None:
-        owner = _lifetime_owner(scope.rules, ev, fr, module)
+        owner = _lifetime_owner(scope.rules, ev, fr, module) or _driver_behind_library(scope.rules, ev, fr, module)
         if owner is not None:
             fr, module = owner
             function = fr.function

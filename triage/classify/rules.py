@@ -367,17 +367,18 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
-                              "gpu_fault_wordings", "xid", "section"}
+                              "gpu_fault_wordings", "nvrm_fault_wordings", "xid", "section"}
         for name, module in (doc.get("gpu_devices") or {}).items():
             # read by the event parser (triage.events.gpudevs); checked here with the rest
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
-        if "gpu_fault_wordings" in doc:
-            # read by the event parser (triage.events.gpudevs); checked here with the rest
-            try:
-                parse_gpu_fault_wordings(doc["gpu_fault_wordings"])
-            except (ValueError, re.error) as exc:
-                raise SignatureError(str(exc), path=path) from exc
+        for key in ("gpu_fault_wordings", "nvrm_fault_wordings"):
+            if key in doc:
+                # read by the event parser (triage.events.gpudevs); checked here with the rest
+                try:
+                    parse_gpu_fault_wordings(doc[key], key)
+                except (ValueError, re.error) as exc:
+                    raise SignatureError(str(exc), path=path) from exc
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):

@@ -108,14 +108,15 @@ def _combo(raw: object) -> GpuWordingCombo:
                            tuple(_strings(g, "has_any") for g in raw.get("has_any", [])))
 
 
-def parse_gpu_fault_wordings(tables: object) -> Tuple[GpuWordingGroup, ...]:
-    """The [[gpu_fault_wordings]] tables as groups, in file order; ValueError on a malformed table."""
+def parse_gpu_fault_wordings(tables: object, key: str = "gpu_fault_wordings") -> Tuple[GpuWordingGroup, ...]:
+    """The [[gpu_fault_wordings]] (or another `key` of the same form, [[nvrm_fault_wordings]])
+    tables as groups, in file order; ValueError on a malformed table."""
     if not isinstance(tables, list):
-        raise ValueError("gpu_fault_wordings must be an array of tables ([[gpu_fault_wordings]])")
+        raise ValueError(f"{key} must be an array of tables ([[{key}]])")
     groups = []
     for raw in tables:
         if not isinstance(raw, dict) or set(raw) - _GROUP_KEYS or not isinstance(raw.get("headline"), str):
-            raise ValueError(f"gpu_fault_wordings: a table takes a headline and {sorted(_GROUP_KEYS)}: {raw!r}")
+            raise ValueError(f"{key}: a table takes a headline and {sorted(_GROUP_KEYS)}: {raw!r}")
         group = GpuWordingGroup(raw["headline"], _strings(raw.get("contains", []), "contains"),
                                 _strings(raw.get("starts", []), "starts"),
                                 tuple(re.compile(p) for p in _strings(raw.get("regex", []), "regex")),
@@ -131,3 +132,11 @@ def gpu_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
     """The [[gpu_fault_wordings]] of the built-in signature data (signatures/lists.toml)."""
     doc = _builtin_lists()
     return parse_gpu_fault_wordings(doc.get("gpu_fault_wordings") or [])
+
+
+@lru_cache(maxsize=1)
+def nvrm_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
+    """The [[nvrm_fault_wordings]] of the built-in signature data: what an NVIDIA resman
+    (NVRM) message other than an Xid reports, in the same form as [[gpu_fault_wordings]]."""
+    doc = _builtin_lists()
+    return parse_gpu_fault_wordings(doc.get("nvrm_fault_wordings") or [], "nvrm_fault_wordings")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import parse_symbol
-from triage.events.gpudevs import gpu_fault_wordings, gpu_names
+from triage.events.gpudevs import gpu_fault_wordings, gpu_names, nvrm_fault_wordings
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
 
@@ -80,7 +80,13 @@ _OOM_INVOKED = lazy_compile(r"(.{0,64}?) invoked oom-killer: gfp_mask=(0x[0-9a-f
 # (message "Out of memory", "Memory cgroup out of memory", "Out of memory
 # (oom_kill_allocating_task)")
 _OOM_INVOKED_26 = lazy_compile(r"oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16}), order=(-?\d{1,3})")
-_OOM_KILL_OLD = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
+# The constrained kills name their constraint instead (2.6.25-2.6.35 out_of_memory():
+# "No available memory (MPOL_BIND)" for a mempolicy OOM, 2.6.2x "No available memory in
+# cpuset"), then the same selection line; 2.6.19-2.6.24 wrote "Out of Memory: Kill process %d
+# (%s) score %li and children." (_OOM_KILL_CHILDREN)
+_OOM_PREFIX = r"(Memory cgroup out of memory|Out of memory|No available memory \(MPOL_BIND\)|No available memory in cpuset)"
+_OOM_KILL_OLD = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
+_OOM_KILL_CHILDREN = lazy_compile(r"Out of Memory: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) and children")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
@@ -88,7 +94,17 @@ _OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \
 # The victim line with its sizes cut off (by the poster, a pager or the terminal width):
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
-_OOM_KILLED_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+_OOM_KILLED_CUT = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: Killed process (\d{1,10}) \((.{0,64}?)\)")
+# Android's in-kernel low memory killer (drivers/staging/android/lowmemorykiller.c, 2.6.2x-4.11,
+# a shrinker that kills by oom_score_adj when free memory and file cache fall below its
+# thresholds): 2.6.2x-3.x lowmem_shrink "send sigkill to %d (%s), adj %d, size %d" (bare
+# printk, later with pr_fmt "lowmemorykiller: "), 3.10+ "lowmemorykiller: Killing '%s' (%d),
+# adj %hd,\n   to free %ldkB on behalf of ..."; and Android's user-space successor lmkd
+# (system/memory/lmkd, log tag "lowmemorykiller") "Kill '%s' (%d), uid %d, oom_score_adj %d
+# to free %ldkB rss, ..." (older "oom_adj %d to free %ldkB"), which some builds copy to the
+# kernel log. Each is a process killed because memory ran low: the OOM kill of a phone.
+_LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \((\d{1,10})\)"
+                         r"|send sigkill to (\d{1,10}) \((.{0,64}?)\), adj )")
 # 2.4 and early 2.6 kernels (RHEL 4's 2.6.9) printed the victim alone, capital M and a
 # full stop: "Out of Memory: Killed process %d (%s)." (mm/oom_kill.c); 2.4 could add
 # ", saved process %d (%s)." when the victim was not the allocating task.
@@ -111,6 +127,9 @@ _ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
+# mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
+# killing the task": the OOM killer ran and chose a task that was already dying
+_OOM_VICTIM_EXITING = lazy_compile(r"(Memory cgroup out of memory|Out of memory): OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
@@ -142,6 +161,14 @@ _DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
+# i915's notices after the first GPU hang's error capture (lower-cased; see _match_gpu)
+_I915_HANG_NOTICE = ("gpu hangs can indicate a bug anywhere", "the gpu crash dump is required to analyze gpu hangs",
+                     "please file a _new_ bug report on bugs.freedesktop.org against dri -> drm/intel",
+                     "drm/i915 developers can then reassign to the right component")
+# nouveau 3.7-4.2 core/core/printk.c nv_printk_(): "nouveau %c[%8s][%s]%s %s" (level E/W/!,
+# the subdev's name right-aligned in 8 columns: "  PFIFO", "  PGRAPH", "     PFB", the device,
+# an optional "[0x%08x]" object class) and, for a client, "nouveau %c[%8s] %s" ("[     DRM]")
+_NOUVEAU_3X = lazy_compile(r"nouveau [!EW ]\[ {0,8}([\w-]{1,16})\](?:\[([0-9a-fA-F:.]{5,20})\])?(?:\[0x[0-9a-fA-F]{8}\])? (.{1,300})")
 # dev_printk() of the GPU drivers, "<driver> <device>: ": the driver names and the module
 # each belongs to are data (signatures/lists.toml [gpu_devices], triage.events.gpudevs).
 _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
@@ -577,14 +604,33 @@ def _match_memory(text: str) -> Optional[Header]:
             if m.group(5) is not None:
                 f["oom_score_adj"] = int(m.group(5))
         return Header("oom_invoked", "invoked oom-killer", f)
-    if "of memory" in text and ("Kill process" in text or "kill process" in text or "Killed process" in text):
-        m = _OOM_KILL_OLD.match(text) or _OOM_KILL_OLD_CUT.match(text)
+    if ("of memory" in text or text.startswith(("No available memory", "Out of Memory: Kill process "))) and (
+            "Kill process" in text or "kill process" in text or "Killed process" in text):
+        m = _OOM_KILL_OLD.match(text)
         if m:
+            return Header("oom_kill", "Out of memory: Kill process",
+                          {"memcg": m.group(1).startswith("Memory cgroup"), "victim_pid": int(m.group(2)),
+                           "victim_comm": m.group(3), "score": int(m.group(4)), "selected_only": True})
+        m = _OOM_KILL_CHILDREN.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Kill process",
+                          {"victim_pid": int(m.group(1)), "victim_comm": m.group(2), "score": int(m.group(3)),
+                           "selected_only": True})
+        m = _OOM_KILL_OLD_CUT.match(text)
+        if m:
+            # the selection line cut by a terminal after its comm or score
             f = {"memcg": m.group(1).startswith("Memory cgroup"), "victim_pid": int(m.group(2)),
                  "victim_comm": m.group(3), "selected_only": True}
             if m.group(4) is not None:
                 f["score"] = int(m.group(4))
             return Header("oom_kill", "Out of memory: Kill process", f)
+    if text.startswith(("lowmemorykiller: ", "send sigkill to ")):
+        m = _LMK_KILL.match(text)
+        if m:
+            pid, comm = (m.group(2), m.group(1)) if m.group(2) else (m.group(3), m.group(4))
+            return Header("oom_kill", "lowmemorykiller: Killed process",
+                          {"victim_pid": int(pid), "victim_comm": comm, "lowmemorykiller": True})
+        return None
     if "Killed process " in text:
         m = _OOM_KILLED.match(text)
         if m:
@@ -637,10 +683,21 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_ERR.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if "OOM victim " in text:
+        m = _OOM_VICTIM_EXITING.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
+                           "memcg": m.group(1).startswith("Memory cgroup"), "already_exiting": True})
     if "vmalloc: allocation failure" in text:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if text.startswith("percpu: allocation failed, size="):
+        # mm/percpu.c pcpu_alloc() (3.x-6.x, pr_fmt "percpu: "): "allocation failed, size=%zu
+        # align=%zu atomic=%d, %s", then dump_stack() the first time: a kernel allocation
+        # (of per-CPU memory) that failed, reported like a page allocation failure
+        return Header("alloc_failure", "page allocation failure", {"percpu": True, "detail": text[8:200]})
     if text.startswith(("SLUB: Unable to allocate memory", "SLAB: Unable to allocate memory")):
         m = _SLAB_OOM.match(text)
         f = {"slab_oom": True}
@@ -686,6 +743,16 @@ def _match_gpu(text: str) -> Optional[Header]:
             # the resman's crash record (rcdb), written only after a GPU error it could not
             # recover in place (fallen off the bus, GSP error, an RC error): the Xid line may be cut
             return Header("gpu_fault", "nvidia: GPU crash dump", {"module": "nvidia", "detail": text[6:300]})
+        low = text[6:].lower()
+        for group in nvrm_fault_wordings():
+            # the resman's other fault reports (RC watchdog, GSP heartbeat and crash), data with
+            # their sources: signatures/lists.toml [[nvrm_fault_wordings]]
+            if group.matches(low):
+                if not group.headline:
+                    return None
+                # nvrm_report: ranked below the Xids (rule nvrm-fault-report), which name the same failure
+                return Header("gpu_fault", f"nvidia: {group.headline}", {"module": "nvidia", "detail": text[6:300],
+                                                                          "nvrm_report": True})
         return None
     if text.startswith("nvgpu: "):
         m = _NVGPU_LOG.match(text)
@@ -709,6 +776,19 @@ def _match_gpu(text: str) -> Optional[Header]:
         what = _gpu_fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"amdgpu: {what}", {"module": "amdgpu", "detail": rest[:300]})
+        return None
+    if text.startswith("nouveau ") and text[9:10] == "[":
+        m = _NOUVEAU_3X.match(text)
+        if m:
+            # the subdev's old name is the later nvkm tag ("fifo: ", "gr: ", "fb: "): PFIFO -> fifo,
+            # PGRAPH -> gr, PFB -> fb; a client's line ("[     DRM]") has no subdev tag
+            sub = m.group(1).upper()
+            tag = "" if not m.group(2) else ("gr: " if sub == "PGRAPH" else sub[1:].lower() + ": "
+                                              if sub.startswith("P") else sub.lower() + ": ")
+            what = _gpu_fault_kind(tag + m.group(3).lower())
+            if what:
+                return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(2),
+                                                                "detail": m.group(3)[:300]})
         return None
     if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
         # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
@@ -738,14 +818,42 @@ def _match_gpu(text: str) -> Optional[Header]:
     if text.startswith("[drm] GPU HANG: ecode "):
         # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
-    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event")):
+    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event",
+                        "GPU crash dump saved to /sys/class/drm/")):
         # i915_gpu_error.c, DRM_INFO without a device before 4.x: "GPU crash dump saved to %s"
         # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
-        # only when a GPU hang's error state was captured
+        # only when a GPU hang's error state was captured; 5.x+ pr_info without "[drm] "
         return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
+    bare = text[6:] if text.startswith("[drm] ") else text
+    if bare.lower().startswith(_I915_HANG_NOTICE) or (bare.startswith(("stuck on ", "no progress on "))
+                                                       and bare.endswith(" ring")):
+        # i915_gpu_error.c i915_error_state_store() (i915_capture_error_state() before 4.x): pr_info
+        # (DRM_INFO before 5.x, "The gpu crash dump ..." in lower case) printed once, right after the
+        # first "GPU HANG: ecode ..." of the boot; 3.11-4.x i915_irq.c i915_hangcheck_elapsed()
+        # DRM_INFO("%s on %s\n", stuck ? "stuck" : "no progress", ring name) for each ring it found
+        # hung ("[drm] stuck on render ring"), the hangcheck's verdict before the GPU HANG line
+        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[:300]})
+    if text.startswith("Fence expiration time out i915-"):
+        # gt/intel_gt_requests.c intel_gt_watchdog_work(): pr_notice "Fence expiration time out
+        # i915-%s:%s:%llx!": a request overran its watchdog (the context's request timeout) and
+        # was cancelled, i915's job timeout
+        return Header("gpu_fault", "i915: GPU job timeout", {"module": "i915", "detail": text[:300]})
+    if text == "[drm] Resetting GPU.":
+        # vc4_gem.c vc4_reset(): DRM_INFO("Resetting GPU.\n") without a device, queued only by
+        # vc4_hangcheck_elapsed() (v3d's own wording is "Resetting GPU for hang.")
+        return Header("gpu_fault", "vc4: GPU hang", {"module": "vc4", "detail": text[6:300]})
+    if "CRITICAL: Xe has declared device " in text[:64]:
+        # xe_device.c xe_device_declare_wedged(): drm_err "CRITICAL: Xe has declared device %s as
+        # wedged." printed with its device prefix cut ("[drm] *ERROR* CRITICAL: Xe ..."): the
+        # message names its driver
+        return Header("gpu_fault", "xe: GPU hang", {"module": "xe", "detail": text[:300]})
     if text.startswith("[drm] GPU recovery disabled"):
         # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
         return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
+    if text.startswith("[drm] No hardware hang detected. Did some blocks stall?"):
+        # amdgpu 4.x amdgpu_device_gpu_recover(): DRM_INFO when a job timed out but the IP blocks'
+        # soft-reset check found none hung (6.x words it "Timeout, but no hardware hang detected.")
+        return Header("gpu_fault", "amdgpu: GPU job timeout", {"module": "amdgpu", "detail": text[6:300]})
     if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
         return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
@@ -1083,7 +1191,8 @@ def _anywhere(text: str) -> Optional[Header]:
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
-                                  or "kill process" in text) else None
+                                  or "kill process" in text or "sigkill to " in text
+                                  or "OOM victim " in text) else None
     if hit:
         return hit
     return _match_gpu(text)
