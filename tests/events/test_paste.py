@@ -186,6 +186,20 @@ def test_strip_markup_only_around_console_lines():
     assert _run(paste.strip_markup, [own]) == [(1, own)]
 
 
+def test_a_one_line_paste_behind_one_blank_is_dedented_unless_a_frame():
+    # posted 1903: a lone vmalloc error line behind the poster's blank ("no kernel log" before)
+    line = (" kworker/u17:5: vmalloc error: size 0, failed to allocate pages, mode:0x10dc2(GFP_KERNEL|"
+            "__GFP_HIGHMEM|__GFP_NORETRY|__GFP_ZERO), nodemask=(null),cpuset=/,mems_allowed=0")
+    assert _run(paste.dedent, [line]) == [(1, line[1:])]
+    assert _run(paste.dedent, ["\t" + line[1:]]) == [(1, line[1:])]
+    # a frame's blank is its own, one blank or two
+    for frame in (" dump_stack+0x10/0x20", "  dump_stack+0x10/0x20"):
+        assert _run(paste.dedent, [frame]) == [(1, frame)]
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    assert analyze_lines(posted_lines("1903")).verdict.category == "alloc_failure"
+
+
 def test_dedent_removes_only_shared_indentation():
     assert _run(paste.dedent, ["    a", "      b", "    c"]) == [(1, "a"), (2, "  b"), (3, "c")]
     text = ["[ 1.0] Call Trace:", " dump_stack+0x1/0x2"]

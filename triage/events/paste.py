@@ -388,10 +388,10 @@ def dedent(lines: Numbered) -> Numbered:
             break
     if not common:
         common = _block_indent(head)
-    if not common or (len(body) < 2 and not ((len(common) >= 2 or common == "\t")
-                                            and parse_trace_line(body[0].strip()) is None)):
-        # (one line indented by a tab or two blanks or more is a one-line paste indented,
-        # unless it is a frame, whose single blank is its own)
+    if not common or (len(body) < 2 and parse_trace_line(body[0].strip()) is not None):
+        # (one indented line is a one-line paste indented, by the poster's blank, tab or
+        # markdown, unless it is a frame, whose blank is its own: no other console line
+        # starts with a blank, and a continuation line alone says nothing)
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
 
