@@ -67,9 +67,18 @@ def records(lines: Iterable[str]) -> List[Record]:
     from triage.events.paste import normalise
     from triage.events.prefix import sanitize, strip_prefix
     out: List[Record] = []
+    prev_ts: Optional[float] = None
+    width = 0
     for _, raw in normalise(lines):
         text, _ = sanitize(raw)
-        msg, ts, _, _, _ = strip_prefix(text)
+        msg, ts, _, _, plen = strip_prefix(text)
+        if ts is None and prev_ts is not None and width and msg.startswith(" " * width) \
+                and not msg.startswith(" " * (width + 8)):
+            # a multi-line record's continuation, indented by the printk prefix's width (as
+            # triage.events.parser reads it): its message is the rest, at the record's time
+            msg, ts = msg[width:], prev_ts
+        elif ts is not None:
+            prev_ts, width = ts, plen
         out.append((msg, ts))
     return out
 

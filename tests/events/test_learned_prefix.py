@@ -178,3 +178,36 @@ def test_clock_runs_are_classes_even_when_the_anchors_agree():
 def test_anchors_of_frames_and_memory_reports(body):
     lines = [f"host-3 | {s}" for s in body]
     assert _norm(lines) == body
+
+
+def test_a_colon_left_of_a_cut_away_column_is_a_prefix():
+    # posted 1022: the poster cut the stamp and host off every line, leaving the tag's ": "
+    body = ["------------[ cut here ]------------", "nouveau 0000:01:00.0: timeout",
+            "WARNING: CPU: 3 PID: 1970 at drivers/gpu/drm/nouveau/nvkm/engine/fifo/gpfifogf100.c:90 "
+            "gf100_fifo_gpfifo_engine_fini+0x168/0x1b0 [nouveau]",
+            "Modules linked in: nouveau drm", "RIP: 0010:gf100_fifo_gpfifo_engine_fini+0x168/0x1b0 [nouveau]",
+            "Call Trace:", " nvkm_fifo_chan_child_fini+0x79/0xf0 [nouveau]"]
+    assert _norm([": " + s for s in body]) == body
+    # words before the colon are still message text ("foo: Call Trace:", test above)
+    lines = ["drm: Call Trace:", "drm: Modules linked in: x", "drm: RIP: 0010:f+0x1/0x2"]
+    assert _norm(lines) == lines
+
+
+def test_padded_table_columns_are_one_prefix():
+    # posted 235: a log aggregator's table export, columns padded with runs of blanks
+    # as wide as the column ("UTC | host      |     | "), the padding varying with the value
+    def row(frac, msg):
+        return (f"1763319381553\t2025-11-16T18:56:21.553Z\t2025-11-16 18:56:21.{frac} +0000 UTC"
+                f"{' ' * (7 - len(frac))}| rasp-wbibfd42j           |                         | {msg}")
+    body = ["pc : vc_sm_release_resource+0x54/0xf8 [vc_sm_cma]", "lr : vc_sm_release_resource+0x50/0xf8 [vc_sm_cma]",
+            "sp : ffffffc08190bcd0", "x29: ffffffc08190bcd0 x28: ffffffc08197ed70 x27: ffffffc08197ed78",
+            "Call trace:", " vc_sm_release_resource+0x54/0xf8 [vc_sm_cma]"]
+    fracs = ["553823", "553848", "55399", "553895", "553939", "553966"]
+    assert _norm([row(f, s) for f, s in zip(fracs, body)]) == body
+
+
+def test_posted_235_table_export_names_the_module():
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("235")).verdict
+    assert v.culprit.module == "vc_sm_cma"

@@ -70,7 +70,12 @@ def test_logger_prefix_glued_by_a_colon_is_still_a_prefix():
 
 def test_bare_ring_line_needs_both_sequence_numbers():
     assert match_header("ring gfx_0.0.0 timeout, signaled seq=9113028, emitted seq=9113031") is not None
-    assert match_header("ring gfx_0.0.0 timeout, signaled seq=9113028") is None
+    # ... or the line ends (cut by the terminal width) after "signaled seq=N": nothing but
+    # amdgpu_job_timedout prints "ring %s timeout, signaled seq="; text after the number that
+    # is not ", emitted seq=" (or a cut start of it) is not that line
+    assert match_header("ring gfx_0.0.0 timeout, signaled seq=9113028") is not None
+    assert match_header("ring gfx_0.0.0 timeout, signaled seq=9113028, emitted") is not None
+    assert match_header("ring gfx_0.0.0 timeout, signaled seq=9113028 while the user waited 5 minutes") is None
     assert match_header("ring gfx_0.0.0 timeout") is None
 
 

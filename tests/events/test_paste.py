@@ -148,6 +148,27 @@ def test_unquote_only_when_most_lines_are_quoted():
     assert _run(paste.unquote, text) == list(enumerate(text, 1))
 
 
+def test_strip_markup_drops_a_blockquote_marker_before_a_console_line():
+    # posted 1208: only the first line quoted ("> "), the rest of the dmesg -H paste not
+    first = "> [ +14.888230] mali fb000000.gpu: Unhandled Page fault in AS1 at VA 0x00007FE0DA65CB80"
+    text = [first, "              Reason: Memory is not mapped on the GPU",
+            "[  +0.000145] mali fb000000.gpu: queue not bound when handling fatal event"]
+    assert _run(paste.strip_markup, text) == [(1, first[2:]), (2, text[1]), (3, text[2])]
+    assert _run(paste.strip_markup, [">> [  12.3] BUG: x", "> kernel: Call Trace:"]) == \
+        [(1, "[  12.3] BUG: x"), (2, "kernel: Call Trace:")]
+    # a ">" before anything that is not a console line is left: prose, a shell's
+    # continuation prompt, a kernel line's own text
+    for line in ("> c", "> Call Trace:", ">", "> ", ">echo 1 > /proc/sys/kernel/sysrq"):
+        assert _run(paste.strip_markup, [line]) == [(1, line)]
+
+
+def test_posted_1208_partly_quoted_dmesg_h_is_read():
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("1208")).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", "mali_kbase")
+
+
 def test_strip_line_numbers_of_grep_n():
     text = ["1261929:Apr 13 18:52:32 ifserv kernel: BUG: unable to handle kernel paging request at ffffea0003d852",
             "1262024-Apr 13 18:52:32 ifserv kernel: IP: [<ffffffff81116e22>] unmap_single_vma+0x2d9/0x6b8", "--"]
@@ -163,6 +184,20 @@ def test_strip_markup_only_around_console_lines():
     # the kernel's own line (syzkaller corpus 132.txt) stays as it is
     own = "** 2395 printk messages dropped ** [   96.027166] BUG fasync_cache (Tainted: G    B          ): kasan"
     assert _run(paste.strip_markup, [own]) == [(1, own)]
+
+
+def test_a_one_line_paste_behind_one_blank_is_dedented_unless_a_frame():
+    # posted 1903: a lone vmalloc error line behind the poster's blank ("no kernel log" before)
+    line = (" kworker/u17:5: vmalloc error: size 0, failed to allocate pages, mode:0x10dc2(GFP_KERNEL|"
+            "__GFP_HIGHMEM|__GFP_NORETRY|__GFP_ZERO), nodemask=(null),cpuset=/,mems_allowed=0")
+    assert _run(paste.dedent, [line]) == [(1, line[1:])]
+    assert _run(paste.dedent, ["\t" + line[1:]]) == [(1, line[1:])]
+    # a frame's blank is its own, one blank or two
+    for frame in (" dump_stack+0x10/0x20", "  dump_stack+0x10/0x20"):
+        assert _run(paste.dedent, [frame]) == [(1, frame)]
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    assert analyze_lines(posted_lines("1903")).verdict.category == "alloc_failure"
 
 
 def test_dedent_removes_only_shared_indentation():

@@ -44,6 +44,12 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("avril 19 18:03:30 h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("dim. 2026-04-19 18:03:30 CEST h kernel: BUG: x", "BUG: x", None, None, "h"),
     ("1776614407.133267 h kernel: BUG: x", "BUG: x", None, None, "h"),
+    # journalctl short with no host name: the empty host column between two blanks (posted 1109)
+    ("Mai 29 11:43:58  kernel: nouveau 0000:08:00.0: gr: x", "nouveau 0000:08:00.0: gr: x", None, None, None),
+    ("May 29 11:53:24.123456  kernel:       Tainted: G", "      Tainted: G", None, None, None),
+    ("avril 19 18:03:30  kernel: BUG: x", "BUG: x", None, None, None),
+    # ... three blanks are no empty column
+    ("May 29 11:53:24   kernel: BUG: x", "May 29 11:53:24   kernel: BUG: x", None, None, None),
     # the host and the tag alone, date columns cut (posted log 302)
     ("qay kernel: RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", "RIP: 0010:nvkm_gr_units+0x9/0x30 [nouveau]", None, None, "qay"),
     ("pop-os kernel:  snd_compress snd_intel_dspcfg", " snd_compress snd_intel_dspcfg", None, None, "pop-os"),
@@ -136,3 +142,16 @@ def test_a_level_and_a_blank_before_other_text_is_not_a_stamp_prefix():
     stamp keeps it, as before."""
     assert strip_prefix("<4> [drm] x")[0] == " [drm] x"
     assert strip_prefix("<4> [Apr19 18:03] x")[1] is None
+
+
+def test_posted_1109_journal_without_host_rejoins_its_wrapped_gr_error():
+    """posted 1109: 'journalctl -p 4' with an empty host column, wrapped at 80 columns: read with
+    its prefix, the wrapped 'PGRAPH TLB flush idle' / 'timeout fail' line is rejoined (a learned
+    prefix was stripped before and shortened the lines below any wrap width)."""
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    lines = posted_lines("1109")
+    kinds = [e.kind for e in parse_log(lines).events]
+    assert kinds[0] == "gpu_fault"
+    v = analyze_lines(lines).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", "nouveau")

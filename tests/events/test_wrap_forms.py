@@ -65,6 +65,26 @@ def test_hard_wrap_rejoined_without_a_blank():
     assert [s for _, s in normalise(cut)] == lines
 
 
+def test_hard_wrap_of_one_long_record_is_rejoined():
+    # posted 466 hard-wrapped at 80: two records wrapped (the WARNING line, the module list),
+    # the module list over many lines of exactly the width: the tails' own tails count
+    mods = " ".join(f"mod{k:03d}_x" for k in range(90))
+    lines = ["[293371.377895] ------------[ cut here ]------------",
+             "[293371.378837] WARNING: CPU: 3 PID: 4356 at cfg80211_probe_status+0x54c/0x750 [cfg80211]",
+             "[293371.380571] Modules linked in: " + mods, "[293371.380600] CPU: 3 PID: 4356 Comm: kworker"]
+    cut = pi._hard_wrap(80)(lines)
+    assert len(cut) > 10
+    assert _looks_wrapped(cut).width == 80
+    assert [s for _, s in normalise(cut)] == lines
+
+
+def test_one_long_record_over_two_lines_is_no_hard_wrap():
+    # a single record of two lines and a tail: too little to tell a terminal's width
+    lines = ["[  1.000000] " + "x" * 67 + "tail of it", "[  1.100000] next"]
+    cut = pi._hard_wrap(80)(lines)
+    assert _looks_wrapped(cut).width == 0
+
+
 def test_word_wrap_of_alike_lines_is_not_a_hard_wrap():
     # every record broken at the same column (one message repeated): a word wrap still,
     # whose tails follow tails shorter than the width; joined with a blank
@@ -104,6 +124,35 @@ def test_one_frame_keeps_its_blank():
     assert [s for _, s in normalise(["  dump_stack+0x10/0x20"])] == ["  dump_stack+0x10/0x20"]
 
 
+def test_drm_error_mark_continues_the_line_ending_with_its_tag():
+    # posted 460 wrapped at 72 columns, no console prefix: "*ERROR* " is printed only after
+    # a "[drm:func]" tag, so a line opening with it is that line's rest
+    lines = ["msm_dpu ae01000.display-controller: [drm:hangcheck_handler [msm]]",
+             "*ERROR* 67.5.20.1: hangcheck detected gpu lockup rb 2!"]
+    assert [s for _, s in normalise(lines)] == [" ".join(lines)]
+    lines = ["[  5.1] i915 0000:00:02.0: [drm]", "*ERROR* GPU HANG: ecode 9:1:85dffffb"]
+    assert [s for _, s in normalise(lines)] == [" ".join(lines)]
+    # not after a line that does not end with the tag, nor a line that merely mentions it
+    for first in ("msm_dpu ae01000.display-controller: [drm:hangcheck_handler [msm]] x",
+                  "see [drm] docs", "plain line"):
+        lines = [first, "*ERROR* something"]
+        assert [s for _, s in normalise(lines)] == lines
+
+
+def test_harness_records_take_a_multi_line_records_continuation_as_its_message():
+    # posted 014: the continuation lines of one NVRM record, indented by the stamp's width;
+    # re-rendered (dmesg -T, journal cat) they must not carry that indentation as text
+    lines = ["[ 1843.308145] NVRM: The NVIDIA GPU 0000:b3:00.0",
+             "               NVRM: (PCI ID: 10de:26b5) installed in this system has",
+             "               NVRM: fallen off the bus and is not responding to commands."]
+    recs = pi.records(lines)
+    assert [m for m, _ in recs] == [s.strip()[15:] if i == 0 else s.strip() for i, s in enumerate(lines)]
+    assert {ts for _, ts in recs} == {1843.308145}
+    # deeper indentation is the message's own
+    deep = pi.records(["[   1.000000] a", "                         b"])
+    assert deep[1] == ("                         b", None)
+
+
 def test_warning_line_cut_after_its_file_and_line():
     # real posted log 1531 (a 7.0 amdgpu WARNING wrapped by a mail client after "<file>:<line>")
     from triage.events.parser import parse_log
@@ -121,3 +170,40 @@ def test_warning_notice_with_a_file_name_in_prose_stays_a_notice():
     from triage.events.parser import parse_log
     assert [e.kind for e in parse_log(["WARNING: deprecated foo.c:12 is used"]).events] == ["notice"]
     assert [e.kind for e in parse_log(["WARNING: foo.c:12"]).events] == ["notice"]   # no directory: not __warn()'s path
+
+
+def test_a_word_longer_than_any_line_does_not_deny_a_wrap():
+    # posted 1711: rsyslog lines wrapped at 72 columns by a client that leaves a word longer
+    # than the width where it stands ("O-key=[56] '0100010c...'", 110 characters)
+    from triage.events.paste import _movable_overflow
+    assert not _movable_overflow("O-key=[56] '" + "0" * 110 + "'")
+    assert _movable_overflow("a line of ordinary words " * 5)
+    msgs = [f"netfs: fscache_begin_operation: cookie state change wait timed out: cookie->state={i} state={i}"
+            for i in range(4)]
+    lines = [f"2025-12-03T15:54:24.18953{i}+00:00 ip-172-23-113-43 kernel: {m}" for i, m in enumerate(msgs)]
+    wrapped = pi._word_wrap(72)(lines) + ["O-key=[56] '" + "0" * 110 + "'"]
+    assert _looks_wrapped(wrapped).words
+    assert [s for _, s in normalise(wrapped)][:4] == lines
+
+
+def test_posted_1711_wrapped_hung_task_is_read():
+    from triage.events.parser import parse_log
+    from _posted import posted_lines
+    assert "hung_task" in [e.kind for e in parse_log(posted_lines("1711")).events]
+
+
+def test_build_id_tag_broken_at_its_blank_is_rejoined():
+    # posted 1409: "[mhi <build id>]" (%pSb) broken by a mail client at the blank inside the tag
+    bid = "a96cb91daba500cc77f86bad60c1f332dc3babdf"
+    lines = ["kernel:  mhi_fw_load_handler+0x126/0x340 [mhi", bid + "]"]
+    assert [s for _, s in normalise(lines)] == [f"kernel:  mhi_fw_load_handler+0x126/0x340 [mhi {bid}]"]
+    # a hex line after a frame with a whole tag, or without "]", is not the tag's rest
+    for other in (["kernel:  f+0x1/0x2 [mhi]", bid + "]"], ["kernel:  f+0x1/0x2 [mhi", bid]):
+        assert [s for _, s in normalise(other)] == other
+
+
+def test_posted_1409_names_mhi():
+    from triage.analysis import analyze_lines
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("1409")).verdict
+    assert (v.category, v.culprit.module) == ("alloc_failure", "mhi")

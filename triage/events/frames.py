@@ -72,7 +72,16 @@ def parse_symbol(text: str) -> Optional[Frame]:
     m = _SYM.search(text)
     if not m:
         return None
-    return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4))
+    cut = None
+    if m.group(4) is None and text[m.end():m.end() + 2] == " [":
+        c = _CUT_TAG.match(text, m.end())
+        cut = _cut_module(c.group(0)) if c is not None else None
+    return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), module_cut=cut)
+
+
+def _cut_module(tag: str) -> str:
+    """The module name's start in a cut tag (" [nvidia_uv" -> "nvidia_uv"; "" when nothing is left)."""
+    return tag.strip().lstrip("[").rstrip(">\u2026")
 
 
 def _decoded(m) -> Frame:
@@ -117,10 +126,12 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
             if mark is not None:
                 text = text[:mark.start()]
     m = _TRACE.match(text)
+    module_cut = None
     if m is None and text[-1:] != "]" and " [" in text[-66:]:
         cut = _CUT_TAG.search(text)
         if cut is not None:
             m = _TRACE.match(text[:cut.start()])
+            module_cut = _cut_module(cut.group(0))
     if m:
         if m.group(3) is None and m.group(6) is None:
             return None
@@ -128,7 +139,8 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         if name.startswith(".") or name[0].isdigit():
             return None
         return Frame(name, _int(m.group(3)), _int(m.group(4)), m.group(5) or m.group(7),
-                     reliable=m.group(1) is None, context=context)
+                     reliable=m.group(1) is None, context=context,
+                     module_cut=module_cut if not (m.group(5) or m.group(7)) else None)
     if "] (" in text:
         m = _ARM32.match(text)
         if m:

@@ -40,6 +40,7 @@ _PAGING_NEW = lazy_compile(r"BUG: unable to handle page fault for address: (\S{1
 _PPC_AT = lazy_compile(r" at (0x[0-9a-fA-F]{1,16})\b")
 _PPC_OLD_UNABLE = lazy_compile(r"Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault)"
                                r" at address (0x[0-9a-fA-F]{1,16})")
+_ARM_NULL_WORDING = "Unable to handle kernel NULL pointer dereference"
 _ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
 _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
@@ -57,6 +58,15 @@ _WARN_NEW2_CUT = lazy_compile(r"WARNING: ([\w.+-]{1,64}/[^\s:]{1,200}\.(?:c|h|rs
 # "WARNING: CPU: %d PID: %d at %pS"
 _WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+# Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): the head
+# says WARN report whatever the paste did to the site after it (a line cut at the terminal
+# width inside the file name or the symbol, blanks a copy inserted: "intel_dis play.c:14382")
+_WARN_HEAD = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at(?: (.{0,300}))?")
+# 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; nothing else prints a source
+# file and line then " at " after "WARNING: "
+_WARN_HEAD2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at(?: (\S{0,300}))?")
+# the %pS symbol somewhere in a broken site, whole (its "+0x../0x.." complete)
+_WARN_SITE_SYM = lazy_compile(r"(?<![\w.])([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})(?:$| |\()")
 _SOFT = lazy_compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _PPC_HARD = lazy_compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = lazy_compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
@@ -98,6 +108,12 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 # 2.4 and early 2.6 kernels (RHEL 4's 2.6.9) printed the victim alone, capital M and a
 # full stop: "Out of Memory: Killed process %d (%s)." (mm/oom_kill.c); 2.4 could add
 # ", saved process %d (%s)." when the victim was not the allocating task.
+# Both cut by a terminal's width (`less -S`): the selection line after its comm (only the OOM
+# killer prints "<Out of memory|Memory cgroup out of memory>: Kill process N (comm)"), the
+# victim line without a prefix after its first size (only oom_kill's victim line prints
+# "Killed process N (comm) total-vm:%lukB").
+_OOM_KILL_OLD_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
+_OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
@@ -162,11 +178,20 @@ _DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,4
 # drm_dbg()/drm_dev_dbg() after the device prefix: "[drm:func [module]] " with no *ERROR*
 _DRM_FN_TAG = lazy_compile(r"\[drm:\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?\] ")
 _TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
+# msm_gpu.c hangcheck_handler() prints its DRM_DEV_ERROR()s ("%s: hangcheck detected gpu lockup
+# rb %d!", "%s:     completed fence: %u", "%s:     submitted fence: %u") only in its "no
+# progress and not done.. hung!" branch: any error it prints is the lockup report, also when
+# the line is cut before the wording
+_HANG_HANDLER = ("hangcheck_handler",)
+# the "[drm:func" of DRM_DEV_ERROR() after a device prefix
+_DRM_ERROR_FN = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?\] \*ERROR\* ")
 # amdgpu_job.c amdgpu_job_timedout(): "ring %s timeout, signaled seq=%u, emitted seq=%u" (DRM_ERROR
 # before 6.x, dev_err after the device prefix since). No other driver prints "signaled seq=" with
 # "emitted seq=" (radeon says "ring %d stalled for more than %umsec"), so the line names amdgpu
 # also when a poster's grep or cut removed the device prefix and the "[drm:...]" tag.
-AMDGPU_RING_TIMEOUT = lazy_compile(r"ring (\S{1,40}) timeout, signaled seq=\d{1,10}, emitted seq=\d{1,10}")
+# Cut by the terminal width after "signaled seq=" (", emitted seq=" lost in part or whole), the
+# line still holds what only amdgpu prints.
+AMDGPU_RING_TIMEOUT = lazy_compile(r"ring (\S{1,40}) timeout, signaled seq=\d{1,10}(?:, emitted seq=\d{1,10}|,? ?[a-z ]{0,12}$)")
 _KASAN_RANGE = lazy_compile(r"KASAN: (null-ptr-deref|maybe wild-memory-access|probably user-memory-access) "
                             r"in range \[0x([0-9a-fA-F]{1,16})-0x[0-9a-fA-F]{1,16}\]")
 # NVIDIA's Tegra/Jetson GPU driver (nvgpu, out of tree in L4T) prints through its own
@@ -228,9 +253,11 @@ def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
     name = rest.split()[0] if rest.split() else ""
     if re.fullmatch(r"(0x)?[0-9a-fA-F]{8,16}", name):
         return None         # an unsymbolised address is not a function name
+    cut = "+" in name and rest.rstrip() == rest.split()[0]
     name = name.split("+", 1)[0]
     if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
-        return Frame(name)
+        # a "%pS" that ends inside its offset/size ("f+0x7bc/") was cut there, its module tag with it
+        return Frame(name, module_cut="" if cut else None)
     return None
 
 
@@ -374,13 +401,47 @@ def _sanitizer(text: str) -> Header:
     return Header(tool.lower(), f"{tool}: {what}", fields, ip=ip)
 
 
+_FALLEN_OFF = "has fallen off"
+
+
+def _fallen_off_cut(text: str) -> bool:
+    """An NVRM line that ends in a cut "has fallen off the bus." (a terminal's width cut it
+    after "fallen off"): nothing else of the resman says "has fallen off"."""
+    i = text.rfind(_FALLEN_OFF)
+    if i < 0:
+        return False
+    tail = text[i + len(_FALLEN_OFF):]
+    return " the bus."[:len(tail)] == tail
+
+
+def _warn_symbol(rest: str) -> Optional[Frame]:
+    """The function of a __warn() site's %pS (`func+0x1/0x2 [mod]`, 3.x `func+0x1/0x2()`); None
+    when the line was cut inside the name (`verify_single_dpl`): %pS always prints `+0x` after
+    the name, so a name without it is a cut one, and the RIP line names the function instead."""
+    head = rest.lstrip().split(" ", 1)[0]
+    return _sym_from_header(rest) if "+" in head else None
+
+
+def _broken_warn_site(cpu: int, pid: int, site: str) -> Header:
+    """A __warn() head whose "%s:%d %pS" site did not read: cut or with blanks inserted. The
+    file's leading path is kept when it shows one (a directory names a built-in GPU driver
+    even when the file name is cut), the symbol when one is whole."""
+    fields: Dict[str, Any] = {"cpu": cpu, "pid": pid, "site_broken": True}
+    first = site.split(" ", 1)[0].split(":", 1)[0]
+    if "/" in first:
+        fields["file"] = first
+    m = _WARN_SITE_SYM.search(site)
+    ip = _sym_from_header(site[m.start(1):]) if m else None
+    return Header("warning", "WARNING", fields, ip=ip)
+
+
 def _match_warning(text: str) -> Optional[Header]:
     if text.endswith("still has locks held!") and _LOCKS_HELD.match(text):
         return Header("lockdep", "WARNING: still has locks held", {})
     m = _WARN_NEW.match(text)
     if m:
         fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
-        return Header("warning", "WARNING", fields, ip=_sym_from_header(m.group(5)))
+        return Header("warning", "WARNING", fields, ip=_warn_symbol(m.group(5)))
     m = _WARN_NEW2.match(text)
     if m:
         # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
@@ -389,7 +450,7 @@ def _match_warning(text: str) -> Optional[Header]:
     m = _WARN_NEW2_CUT.match(text)
     if m:
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))},
-                      ip=_sym_from_header(m.group(3)) if m.group(3) else None)
+                      ip=_warn_symbol(m.group(3)) if m.group(3) else None)
     m = _WARN_NOFILE.match(text)
     if m:
         return Header("warning", "WARNING", {"cpu": int(m.group(1)), "pid": int(m.group(2))},
@@ -398,6 +459,14 @@ def _match_warning(text: str) -> Optional[Header]:
     if m:
         rest = m.group(3).replace("()", "")
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))}, ip=_sym_from_header(rest))
+    m = _WARN_HEAD.match(text)
+    if m:
+        return _broken_warn_site(int(m.group(1)), int(m.group(2)), (m.group(3) or "").strip())
+    m = _WARN_HEAD2.match(text)
+    if m:
+        # the 6.16+ head cut before ", CPU#%d": "WARNING: drivers/gpu/drm/drm_vblank.c:2309 at drm_crtc_vbl"
+        return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "site_broken": True},
+                      ip=_warn_symbol(m.group(3) or ""))
     what = text[len("WARNING: "):]
     if what.startswith(("possible circular locking", "possible recursive locking", "possible irq lock inversion",
                         "HARDIRQ-safe -> HARDIRQ-unsafe", "SOFTIRQ-safe -> SOFTIRQ-unsafe")):
@@ -547,6 +616,14 @@ def _match_memory(text: str) -> Optional[Header]:
             return Header("oom_kill", "Out of memory: Kill process",
                           {"victim_pid": int(m.group(1)), "victim_comm": m.group(2), "score": int(m.group(3)),
                            "selected_only": True})
+        m = _OOM_KILL_OLD_CUT.match(text)
+        if m:
+            # the selection line cut by a terminal after its comm or score
+            f = {"memcg": m.group(1).startswith("Memory cgroup"), "victim_pid": int(m.group(2)),
+                 "victim_comm": m.group(3), "selected_only": True}
+            if m.group(4) is not None:
+                f["score"] = int(m.group(4))
+            return Header("oom_kill", "Out of memory: Kill process", f)
     if text.startswith(("lowmemorykiller: ", "send sigkill to ")):
         m = _LMK_KILL.match(text)
         if m:
@@ -569,6 +646,11 @@ def _match_memory(text: str) -> Optional[Header]:
             return Header("oom_kill", "Out of memory: Killed process",
                           {"victim_pid": int(m.group(2)), "victim_comm": m.group(3),
                            "memcg": m.group(1).startswith("Memory cgroup"), "sizes_cut": True})
+        m = _OOM_KILLED_SIZES_CUT.match(text)
+        if m:
+            return Header("oom_kill", "Out of memory: Killed process",
+                          {"victim_pid": int(m.group(1)), "victim_comm": m.group(2), "total_vm_kb": _kb(m.group(3)),
+                           "sizes_cut": True})
     if text.startswith("Out of Memory: Killed process "):
         m = _OOM_KILLED_2_4.match(text)
         if m:
@@ -642,7 +724,8 @@ def _match_gpu(text: str) -> Optional[Header]:
         if "GSP Timeout" in text and _NV_GSP_TIMEOUT.match(text):
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": "GSP Timeout", "module": "nvidia"})
         m = _NV_BUS.match(text)
-        if m or "fallen off the bus" in text or "NV_ERR_GPU_IS_LOST" in text or "GPU lost from the bus" in text:
+        if m or "fallen off the bus" in text or "NV_ERR_GPU_IS_LOST" in text or "GPU lost from the bus" in text \
+                or _fallen_off_cut(text):
             # NV_ERR_GPU_IS_LOST's own text is "GPU lost from the bus" (nvstatuscodes.h): the resman's
             # status and assertion lines carry it when the GPU no longer answers, the Xid 79 condition
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
@@ -682,7 +765,7 @@ def _match_gpu(text: str) -> Optional[Header]:
     if m:
         drv = gpu_names().devices.get(m.group(1), m.group(1).replace("-", "_"))
         rest = _drop_driver_tags(text[m.end():], m.group(1))
-        what = _gpu_fault_kind(rest.lower())
+        what = _gpu_fault_kind(rest.lower()) or _handler_report(text[m.end():])
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
@@ -781,16 +864,38 @@ def _match_gpu(text: str) -> Optional[Header]:
         m = _DRM_ERROR.match(text)
         if m:
             what = _gpu_fault_kind(m.group(3).lower())
-            if what is None and _TIMEOUT_HANDLER.search(m.group(1)):
-                # the drm scheduler's timedout_job callbacks (amdgpu_job_timedout,
-                # lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only when a job
-                # timed out: any error they print ("Process information: process %s pid %d
-                # thread %s pid %d") belongs to that report, also when its ring line is cut
-                what = "GPU ring timeout" if m.group(1) == "amdgpu_job_timedout" else "GPU job timeout"
+            if what is None:
+                what = _handler_report(text)
             drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
             if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
                                                               "detail": m.group(3)[:300]})
+    return None
+
+
+def _handler_report(tagged: str) -> Optional[str]:
+    """The report a DRM_DEV_ERROR() line belongs to by the function its "[drm:func [mod]]
+    *ERROR* " tag names, whatever the message (cut, or a line of the report other than its
+    wording): the drm scheduler's timedout_job callbacks (amdgpu_job_timedout,
+    lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only when a job timed out
+    ("Process information: process %s pid %d thread %s pid %d" belongs to that report), msm's
+    hangcheck_handler prints errors only for a lockup (_HANG_HANDLER); None for other functions."""
+    for _ in range(2):
+        m = _DRM_ERROR_FN.match(tagged)
+        if m is not None:
+            break
+        # amdgpu's dev_fmt "amdgpu: " before the tag
+        k = tagged.find(": ", 0, 40)
+        if k < 0:
+            return None
+        tagged = tagged[k + 2:]
+    if m is None:
+        return None
+    fn = m.group(1)
+    if _TIMEOUT_HANDLER.search(fn):
+        return "GPU ring timeout" if fn == "amdgpu_job_timedout" else "GPU job timeout"
+    if fn in _HANG_HANDLER:
+        return "GPU hang"
     return None
 
 
@@ -933,6 +1038,11 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             m = _ARM_UNABLE.match(text)
             if m and m.group(1).startswith("NULL"):
                 return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(2))})
+            if m is None and text.startswith(_ARM_NULL_WORDING):
+                # the line cut before its address: arm/arm64 __do_kernel_fault() says "NULL
+                # pointer dereference" only for an address below PAGE_SIZE, so the wording alone
+                # is the NULL dereference
+                return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": None})
             if m is None:
                 # powerpc before 5.x (bad_page_fault): "Unable to handle kernel paging request for
                 # data at address 0x%08lx", with no NULL wording of its own

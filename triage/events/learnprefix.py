@@ -16,9 +16,10 @@ The shape: the prefix split into runs of letters and digits, runs of blanks and
 single other characters. A run that reads the same on every anchor line stays
 literal (`stdout`, `node-7`'s `node`, `kern`); a run that differs becomes a
 class (digits: `[0-9]{1,N}`, else `[^\\W_]{1,N}`); a blank run matches 1-8 blanks
-(`Dec  7` / `Dec 17`). Text is never taken for a prefix unless the log shows the
-same shape in front of several anchors and in front of most of them, so a log
-whose lines open with the message (every log triage reads today) is untouched.
+(`Dec  7` / `Dec 17`), or up to twice the widest the anchors show (a table's padded
+columns). Text is never taken for a prefix unless the log shows the same shape in front
+of several anchors and in front of most of them, so a log whose lines open with the
+message (every log triage reads today) is untouched.
 
 Bounded: LEARN_WINDOW lines are held while learning; the regex built has one
 bounded quantifier per token, each over a class disjoint from the next token's
@@ -44,7 +45,7 @@ SETTLED = 8
 MIN_ANCHORS = 3
 # A learned prefix is at most this long (characters) and this many tokens.
 MAX_PREFIX = 160
-MAX_TOKENS = 40
+MAX_TOKENS = 64     # (a log aggregator's table export: epoch, ISO time, date, host columns)
 
 # Wordings the kernel prints only at the start of a message (printk format strings of
 # dump_stack/show_regs/__warn/oom_kill/NVIDIA's nv_printf), so what stands before them
@@ -210,8 +211,10 @@ def _coarse(prefix: str) -> Tuple[str, ...]:
 def _wordy(shape: Tuple[str, ...]) -> bool:
     """Words, blanks and colons alone ("Out of Memory: ", "foo: "): the shape of message text
     (a subsystem's prefix, a wording printed before the anchor), never taken for a prefix.
-    A logger's prefix has a number, a bracket, a bar or another mark in it."""
-    return all(k in ("a", " ", ":") for k in shape)
+    A logger's prefix has a number, a bracket, a bar or another mark in it. A colon with no
+    word ("WARNING: CPU: ..." behind ": ") is no message text: what is left of a column the
+    poster cut away (the stamp and host before a syslog tag's colon)."""
+    return "a" in shape and all(k in ("a", " ", ":") for k in shape)
 
 
 def _pattern(instances: List[str]) -> Pattern[str]:
@@ -223,7 +226,8 @@ def _pattern(instances: List[str]) -> Pattern[str]:
         first = col[0]
         kind = _kind(first)
         if kind == " ":
-            parts.append(" {1,8}")
+            # a column padded to its width varies with what it holds ("UTC | ", "UTC  | ")
+            parts.append(" {1,%d}" % min(64, max(8, 2 * max(len(t) for t in col))))
         elif kind in ("9", "a"):
             if kind == "9":
                 parts.append(r"[0-9]{1,%d}" % max(12, max(len(t) for t in col)))

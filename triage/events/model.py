@@ -54,6 +54,12 @@ class Frame:
     # the function's own source file when decode_stacktrace.sh printed it ("func (file:line ...)"):
     # for a frame with no [module] tag it can name a built-in driver
     source: Optional[str] = None
+    # the start of a module tag a terminal or pager cut ("[nvidia_uv" -> "nvidia_uv"); the
+    # parser resolves it against the log's whole tags (triage.events.parser)
+    # (None: not cut; "": the line ended before any of the tag, or inside the offset)
+    module_cut: Optional[str] = field(default=None, compare=False, repr=False)
+    # the function's name itself is cut ("at: xfs_file_buffere"): resolved like module_cut
+    name_cut: bool = field(default=False, compare=False, repr=False)
 
     def __str__(self) -> str:
         s = self.function

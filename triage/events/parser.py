@@ -17,8 +17,9 @@ hundred thousand reports of one kind does not hold a hundred thousand copies.
 """
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
@@ -76,6 +77,10 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 # "ring %s timeout, signaled seq=%u, emitted seq=%u".
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
+_MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
+# Blanks a line that lost its console prefix may keep before its message (the separator after
+# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
+_LOST_PREFIX_BLANKS = 2
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -282,6 +287,17 @@ class LogParser:
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
         hdr = match_header(text) if text else None
+        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+            t = text.lstrip(" ")
+            if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
+                # a report's head is printed at a message's start, never indented: one behind a
+                # blank or two is the message of a line that lost its console prefix but kept the
+                # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
+                # not a continuation or a frame
+                hdr = match_header(t)
+                if hdr is not None:
+                    ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
+                    text = t
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
             while m is not None:
@@ -728,7 +744,10 @@ class LogParser:
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
                 m = _AT_SYM.search(s)
-                fr = Frame(m.group(1)) if m else None
+                # lockdep prints the site with %pS ("+0x../0x.."): a name that ends the line
+                # without it was cut there ("at: [<ffffffffa04b609d>] xfs_file_buffere")
+                fr = Frame(m.group(1), name_cut=m.end() == len(s.rstrip()), module_cut="" if m.end() == len(s.rstrip())
+                           else None) if m else None
             if fr is not None:
                 ev.ip = fr
                 return True
@@ -848,6 +867,7 @@ class LogParser:
                 _name_headerless(self.events[0])
                 if _bare_stack_listing(self.events[0]):
                     del self.events[0]
+        _resolve_cut_tags(self.events, self.facts, self.lines)
         for ev in self.events:
             if (ev.fields.get("die") or ev.fields.get("abort_info")) and "far" not in ev.fields:
                 for line, far in self._pte_far:
@@ -901,6 +921,13 @@ def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
 
 
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
+# Frames per event and module names looked at to resolve cut module tags (bounded work).
+MAX_CUT_FRAMES = 256
+MAX_CUT_NAMES = 4096
+MAX_CUT_LINES = 20000
+# A whole symbol on a kept line: name, offset/size, and its module tag when it has one.
+_WHOLE_SYM = lazy_compile(r"(?<![\w.$])([A-Za-z_.$][\w.$]{0,200})\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}\)?"
+                          r"(?: \[([\w-]{1,64})(?: [0-9a-f]{16,128})?\])?")
 # How many lines before an arm die() line its show_pte() lines may be (pgd, pud/pmd/pte on
 # arm32, "Internal error" right after)
 _PTE_BEFORE_DIE = 8
@@ -940,6 +967,74 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+
+
+def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[LogLine]) -> None:
+    """Complete the frames a terminal or pager cut, from what the log prints whole elsewhere.
+
+    * a cut `[module]` tag ("[nvidia_uv"): a tag is the module's name, so its start stands for
+      the one module, among the log's whole tags and its `Modules linked in:` lists, whose name
+      it begins;
+    * a tag cut off entirely (the line ends inside "+0x7bc/", or at " ["): a function lives in
+      one module, so a whole `func+0x../0x.. [mod]` of the same function names it;
+    * a function name cut ("at: xfs_file_buffere"): the one function the log prints whole
+      (`name+0x../0x..`) whose name it begins, with that frame's module.
+
+    Left as they are when no candidate or several ("[d": drm, drm_kms_helper)."""
+    cut = [fr for ev in events for fr in ([ev.ip] if ev.ip is not None else []) + ev.frames[:MAX_CUT_FRAMES]
+           if fr.module is None and (fr.module_cut is not None or fr.name_cut)]
+    if not cut:
+        return
+    names = {m.name.replace("-", "_") for m in facts.modules[:MAX_CUT_NAMES]}
+    for ev in events:
+        for m in ev.fields.get("modules") or ():
+            if len(names) >= MAX_CUT_NAMES:
+                break
+            names.add(m.name.replace("-", "_"))
+    module_of: Dict[str, Optional[str]] = {}      # function -> its one tag (None: several, or none)
+    for i, ll in enumerate(lines):
+        if i >= MAX_CUT_LINES or len(module_of) >= MAX_CUT_NAMES:
+            break
+        text = ll.text
+        if "+0x" not in text:
+            continue
+        for m in _WHOLE_SYM.finditer(text, 0, 600):
+            fn, mod = m.group(1), m.group(2)
+            if mod:
+                mod = mod.replace("-", "_")
+                if len(names) < MAX_CUT_NAMES:
+                    names.add(mod)
+            if fn not in module_of:
+                module_of[fn] = mod
+            elif module_of[fn] != mod:
+                module_of[fn] = None
+    ordered = sorted(names)
+    functions = sorted(module_of)
+    for fr in cut:
+        if fr.name_cut:
+            whole = _one_starting_with(functions, fr.function)
+            if whole is None or whole == fr.function:
+                continue
+            fr.function = whole
+            fr.name_cut = False
+        start = (fr.module_cut or "").replace("-", "_")
+        own = module_of.get(fr.function)
+        if own and own.startswith(start):
+            # the same function printed whole with its tag elsewhere in the log
+            fr.module = own
+        elif start:
+            found = _one_starting_with(ordered, start)
+            if found is not None:
+                fr.module = found
+
+
+def _one_starting_with(ordered: List[str], start: str) -> Optional[str]:
+    """The one string of sorted `ordered` that begins with `start`, None when none or several do."""
+    k = bisect_left(ordered, start)
+    found = ordered[k:k + 2]
+    if found and found[0].startswith(start) and (len(found) == 1 or not found[1].startswith(start)):
+        return found[0]
+    return None
 
 
 def _name_unaddressed_arm_fault(ev: Event) -> None:

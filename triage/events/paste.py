@@ -10,7 +10,8 @@ keeps numbering lines as they are in the file, and each has its own tests
 * `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
 * `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
 * `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
-* `strip_markup`     markdown emphasis a user put around a line (`**...**`);
+* `strip_markup`     markdown emphasis a user put around a line (`**...**`), and a blockquote
+                     marker `> ` before a console line when only some lines are quoted;
 * `dedent`           a paste indented as a whole (markdown code blocks, forum quotes);
 * `split_glued`      syslog records a paste ran together on one line (its line breaks lost),
                      split where the next record's date and the same host begin;
@@ -347,16 +348,26 @@ def _numbered_text(s: str) -> bool:
 
 
 def strip_markup(lines: Numbered) -> Numbered:
-    """Remove markdown emphasis a user wrapped around a console line (`**[ 12.3] BUG: ...**`).
+    """Remove markdown a user put around a console line: emphasis (`**[ 12.3] BUG: ...**`)
+    and a blockquote marker on some lines only (`> [ +14.888230] mali ...: Unhandled Page
+    fault`, the rest of the paste unquoted; unquote handles a paste quoted as a whole).
 
     Only around a line that starts with a console prefix: the kernel prints
-    lines of its own that start with "**" ("** 2395 printk messages dropped **")."""
+    lines of its own that start with "**" ("** 2395 printk messages dropped **"), and a
+    console line starts with its stamp or level, never with ">", so a ">" before one is
+    the poster's."""
     for item in lines:
         s = item[1]
-        if s[:1] == "*" and s[1:3] in ("*[", "*<"):
+        c = s[:1]
+        if c == "*" and s[1:3] in ("*[", "*<"):
             t = s.rstrip()
             inner = t[2:-2] if len(t) > 4 and t.endswith("**") else t[2:]
             if len(strip_prefix(inner)[0]) != len(inner):
+                item = (item[0], inner)
+        elif c == ">":
+            m = _QUOTE.match(s)
+            inner = s[m.end():] if m else s
+            if inner and len(strip_prefix(inner)[0]) != len(inner):
                 item = (item[0], inner)
         yield item
 
@@ -377,10 +388,10 @@ def dedent(lines: Numbered) -> Numbered:
             break
     if not common:
         common = _block_indent(head)
-    if not common or (len(body) < 2 and not ((len(common) >= 2 or common == "\t")
-                                            and parse_trace_line(body[0].strip()) is None)):
-        # (one line indented by a tab or two blanks or more is a one-line paste indented,
-        # unless it is a frame, whose single blank is its own)
+    if not common or (len(body) < 2 and parse_trace_line(body[0].strip()) is not None):
+        # (one indented line is a one-line paste indented, by the poster's blank, tab or
+        # markdown, unless it is a frame, whose blank is its own: no other console line
+        # starts with a blank, and a continuation line alone says nothing)
         return chain(head, rest)
     return _dedent(chain(head, rest), common)
 
@@ -489,6 +500,10 @@ _MOD_TAG = lazy_compile(r"\[[\w-]{1,64}\]")
 _PARTIAL_FRAME = lazy_compile(r"[A-Za-z_.$][\w.$]{0,255}\+(?:0x[0-9a-fA-F]{0,16}(?:/(?:0x[0-9a-fA-F]{0,16})?)?)?$")
 _FRAME_TAIL = lazy_compile(r"(?:0x)?[0-9a-fA-F]{0,16}(?:/(?:0x)?[0-9a-fA-F]{1,16})?(?: \[[\w-]{1,64}\])?")
 _WHOLE_FRAME_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}$")
+# A frame whose "[mod <build id>]" tag (lib/vsprintf.c %pSb) a client broke at its blank: the
+# line ends in "+0x../0x.. [mod", the next line is the build id and "]" alone.
+_OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]{1,64}$")
+_BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
 # Only a line at least this long can have been wrapped by a 72-80 column client.
@@ -552,6 +567,8 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
         return " "
     if _WHOLE_FRAME_END.search(body) and _MOD_TAG.fullmatch(tail):
         return " "
+    if tail[-1:] == "]" and _BUILD_ID_CLOSE.fullmatch(tail) and _OPEN_TAG_END.search(body, max(0, len(body) - 120)):
+        return " "
     m = _PARTIAL_FRAME.search(body)
     if m and _FRAME_TAIL.fullmatch(tail) and (m.start() == 0 or body[m.start() - 1] in " :?"):
         joined = body[m.start():] + tail
@@ -559,6 +576,16 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
         if fr is not None and fr.offset is not None and fr.size is not None:
             return ""
     return None
+
+
+# DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
+_DRM_ERROR_MARK = "*ERROR* "
+_DRM_TAG_END = lazy_compile(r"\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\]$")
+
+
+def _drm_tag_ends(text: str) -> bool:
+    """`text` ends with a DRM printk tag (searched in its last 200 characters only)."""
+    return _DRM_TAG_END.search(text, max(0, len(text) - 200)) is not None
 
 
 # A general wrap: the client breaks at the last blank before its width, so the first word
@@ -604,7 +631,7 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
     prev_len = 0
     prev_tail = 0
     for s in lines:
-        if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip():
+        if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
         if prev_len and s.strip() and not prefixed:
@@ -651,10 +678,24 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         # a hard wrap cuts at one width, whatever the text: every tail follows a line of that
         # length, a tail's own tail too (a word wrap breaks at the last blank, so its lines'
         # lengths vary)
-        if n >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
+        # (a tail's own tail of exactly that width is evidence too: one long record, the module
+        # list, wrapped over many lines shows the width once per line, not once per record)
+        if n + chained[w] >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
                 and all(k == w for k in chained):
             width = w
     return _Wrap(words, indent if words else "", width)
+
+
+def _movable_overflow(s: str) -> bool:
+    """A line longer than WRAP_MAX that a wrapping client would have broken: the word that
+    runs past the width would fit a line of its own. A word longer than any line (a key's hex,
+    a long path) is left where it stands by clients that do not split words, so a line it
+    overflows says nothing against a wrap."""
+    k = s.rfind(" ", 1, WRAP_MAX + 1)
+    if k < 0:
+        return False
+    word = s[k + 1:].split(" ", 1)[0]
+    return len(word) <= WRAP_MAX
 
 
 def _word_wrapped(last_len: int, cur: str) -> bool:
@@ -694,8 +735,17 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             s = s[len(indent):]
         if held is not None and wrap.width and held_prefixed and last_len == wrap.width and s \
                 and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
-            # a terminal's hard wrap: the line went on where the width cut it, mid-word
-            held = (held[0], held[1] + s.rstrip())
+            # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
+            # of exactly the width goes on too: a blank at its end is text, not padding)
+            held = (held[0], held[1] + (s if len(s) == wrap.width else s.rstrip()))
+            held_msg = None
+            last_len = len(s)
+            continue
+        if held is not None and s[:8] == _DRM_ERROR_MARK and len(held[1]) < MAX_LINE \
+                and held[1].rstrip().endswith("]") and _drm_tag_ends(held[1].rstrip()):
+            # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
+            # tag: a line that opens with it is the rest of the line that ends with the tag
+            held = (held[0], held[1].rstrip() + " " + s.rstrip())
             held_msg = None
             last_len = len(s)
             continue

@@ -26,9 +26,11 @@ _CALLER = lazy_compile(r"\[ *([TC]\d{1,10})\]")
 _PRINTK_LINE = lazy_compile(r"\[ *(\d{1,12}\.\d{1,9})\](?: ?\[ *([TC]\d{1,10})\])? ?")
 # "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
 # is absent where syslogd is told not to log it or the poster cut it out
-# ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware).
+# ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware); journalctl's
+# short modes print "%s %s %s:" (time, host, identifier), so a journal without a host name
+# leaves the host column empty between two blanks ("Mai 29 11:43:58  kernel: ").
 _SYSLOG_DATE = lazy_compile(
-    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (?:(\S{1,255}) )?kernel: ?")
+    r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})? (?:(\S{1,255}) | )?kernel: ?")
 # rsyslog RFC 3339 and journal -o short-iso / short-iso-precise.
 _ISO_DATE = lazy_compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? (\S{1,255}) kernel: ?")
@@ -49,7 +51,7 @@ _MONO_HOST = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
 # "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:";
 # or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
 _LOCALE_DATE = lazy_compile(
-    r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | )kernel: ?")
+    r"(?:[^\s\[\]<>:]{1,16} {1,2}){0,3}\d{1,2}:\d\d:\d\d(?:[.,]\d{1,9})?(?:(?: [A-Za-z][\w+-]{0,7})? (\S{1,255}) | {1,2})kernel: ?")
 # The host and the syslog tag alone, the date columns cut by the poster ("qay kernel: BUG: ...",
 # "pop-os kernel: "): one host-name token, then "kernel:". printk text never opens with a
 # single word followed by " kernel: ".
