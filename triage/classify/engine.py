@@ -413,6 +413,26 @@ def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     return None
 
 
+def _module_behind_core(rules: RuleSet, ev: Event, fr: Frame) -> Optional[Tuple[Frame, str]]:
+    """For a blocked-task report whose guilty frame `fr` is core code (no module): the first
+    module frame that called it, when one lies below in the trace. A task blocked in a core
+    service (a mailbox send, a page-flag wait, a firmware call) waits on the operation the
+    module below asked for: the module's request is why it waits (a clock driver's firmware
+    call stuck in mbox_send_message; nfs releasing a folio stuck in folio_wait_private_2).
+    None when no module frame lies below (a core task blocked on core work stays core)."""
+    if ev.kind not in _BLOCKED_KINDS:
+        return None
+    reliable = [f for f in ev.frames if f.reliable]
+    start = next((i for i, f in enumerate(reliable) if f is fr or f.function == fr.function), None)
+    if start is None:
+        return None
+    for f in reliable[start + 1:]:
+        m = _frame_module(rules, f)
+        if m is not None:
+            return f, m
+    return None
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -465,6 +485,11 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
         module = ev.fields["module"]
     if module is not None and _victim_ip(scope.rules, ev, rule):
         module = None
+    if module is None and fr is not None:
+        behind = _module_behind_core(scope.rules, ev, fr)
+        if behind is not None:
+            fr, module = behind
+            function = fr.function
     if module is not None and fr is not None:
         owner = _lifetime_owner(scope.rules, ev, fr, module) or _driver_behind_library(scope.rules, ev, fr, module)
         if owner is not None:
