@@ -241,3 +241,20 @@ def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
     v = analyze_lines(GEM_PUT_WARNING).verdict
     assert v.category == "warning"
     assert (v.culprit.module, v.culprit.function) == ("etnaviv", "etnaviv_gem_prime_mmap_obj")
+
+
+def test_fence_array_constructor_is_a_helper():
+    """dma_fence_array_create/_init WARN_ON a container fence their caller passed; the
+    fence library's own release and signalling of arrays are not constructors."""
+    skip = load_rules().skip["helpers"]
+    for fn in ("dma_fence_array_create", "dma_fence_array_init"):
+        assert any(p.search(fn) for p in skip), fn
+    for fn in ("dma_fence_array_release", "dma_fence_array_cb_func", "dma_fence_array_signaled"):
+        assert not any(p.search(fn) for p in skip), fn
+
+
+def test_container_fence_warning_blames_the_caller_that_built_the_array():
+    """posted 1614: drm_syncobj_transfer_ioctl (built-in drm) passed a container fence."""
+    v = analyze_lines(posted_lines("1614")).verdict
+    assert v.category == "warning"
+    assert (v.culprit.module, v.culprit.function) == ("drm", "drm_syncobj_transfer_ioctl")
