@@ -387,6 +387,12 @@ def _lifetime_owner(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Option
     return None
 
 
+# Verdicts of the kernel coping with a shortage (an OOM kill frees memory as designed), not
+# failing: at equal severity, a report of the kernel itself failing beside one (a CPU stuck in
+# a soft lockup while a memcg kill iterates its tasks) is the verdict, as a page in an
+# impossible state outranks one by its severity.
+_COPING = ("oom_kill",)
+
 # Reports of a task blocked, not of code that went wrong: the frame a task waits in is where,
 # the driver that made it wait is why.
 _BLOCKED_KINDS = ("hung_task",)
@@ -652,8 +658,9 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
     def key(m: Match):
         ev = m.event
         rank = 2 if ev is cause else (1 if ev is panic else 0)
-        # a bare panic line ranks below the report that caused it
-        return (-rank, sev.get(m.severity, 9), -m.rule.priority, ev.line if ev else 0)
+        # a bare panic line ranks below the report that caused it; an OOM kill below a report
+        # of the same severity of the kernel failing (_COPING)
+        return (-rank, sev.get(m.severity, 9), m.rule.category in _COPING, -m.rule.priority, ev.line if ev else 0)
 
     matches.sort(key=key)
     # The panic record itself is evidence for the cause, not a second verdict.
