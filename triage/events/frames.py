@@ -52,6 +52,11 @@ _ARM32_FROM = lazy_compile(r"\s{0,16}(" + _NAME + r")(?: " + _TAG + r")? from ("
 # " [<ffffffff884a9aa0>] :ip_conntrack:alloc_hashtable+0x33/0x7a" (RHEL 5)
 _COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?) )?:([\w-]{1,64}):(" + _NAME + r")"
                            r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})\s{0,8}$")
+# powerpc (arch/powerpc/kernel/process.c show_stack): "[sp] [ip] %pS" per frame, the first one
+# followed by " (unreliable)" when it is the link register's guess; 64-bit ELFv1 kernels name
+# functions by their dot symbols (".tg3_poll_work+0x900/0x1110 [tg3]").
+_PPC = lazy_compile(r"\s{0,16}\[[0-9a-fA-F]{8,16}\] \[[0-9a-fA-F]{8,16}\] \.?(" + _NAME + r")"
+                    r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?( \(unreliable\))?\s{0,8}$")
 _ADDR_ONLY = lazy_compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
@@ -141,6 +146,11 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         return Frame(name, _int(m.group(3)), _int(m.group(4)), m.group(5) or m.group(7),
                      reliable=m.group(1) is None, context=context,
                      module_cut=module_cut if not (m.group(5) or m.group(7)) else None)
+    if "] [" in text:
+        m = _PPC.match(text)
+        if m:
+            return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4),
+                         reliable=m.group(5) is None, context=context)
     if "] (" in text:
         m = _ARM32.match(text)
         if m:
