@@ -439,6 +439,24 @@ def _module_behind_core(rules: RuleSet, ev: Event, fr: Frame) -> Optional[Tuple[
     return None
 
 
+_OOPS_KINDS = ("null_deref", "paging_fault", "gpf", "kernel_bug", "oops_other")
+
+
+def _gpu_work_item(rules: RuleSet, ev: Event) -> Optional[Tuple[Frame, str]]:
+    """For an oops in core code run by a kworker: the work function its "Workqueue: wq func"
+    line names, when that function is a GPU driver's. The oops runs in the driver's own work
+    item, on objects the driver queued (i915's GEM free work oopsing in __rb_erase_color)."""
+    if ev.kind not in _OOPS_KINDS:
+        return None
+    wq = ev.fields.get("workqueue")
+    if not isinstance(wq, Frame):
+        return None
+    m = _frame_module(rules, wq)
+    if m is None or not rules.in_list("gpu_modules", m):
+        return None
+    return wq, m
+
+
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
     fr = ev.ip or next((f for f in ev.frames if f.reliable), None)
     return (fr.function, fr.module) if fr else (None, None)
@@ -491,6 +509,11 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
         module = ev.fields["module"]
     if module is not None and _victim_ip(scope.rules, ev, rule):
         module = None
+    if module is None and fr is not None:
+        wq = _gpu_work_item(scope.rules, ev)
+        if wq is not None:
+            fr, module = wq
+            function = fr.function
     if module is None and fr is not None:
         behind = _module_behind_core(scope.rules, ev, fr)
         if behind is not None:
