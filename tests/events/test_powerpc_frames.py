@@ -44,3 +44,10 @@ def test_ppc64_allocation_failure_names_the_driver_that_asked():
         "[ 11.2] [c000000ffffcbdb0] [c00000000071fcec] .net_rx_action+0x1dc/0x310",
     ]).verdict
     assert (v.category, v.culprit.module, v.culprit.function) == ("alloc_failure", "tg3", "tg3_poll_work")
+
+
+def test_ppc64_elfv1_nip_line_names_the_function_without_its_dot():
+    from triage.events.frames import parse_ip_line
+    fr = parse_ip_line("NIP [d000000009639b40] .tg3_poll_work+0x900/0x1110 [tg3]")
+    assert (fr.function, fr.module) == ("tg3_poll_work", "tg3")
+    assert parse_ip_line("NIP [c0458840] BIT_flushBits+0x1c/0x58").function == "BIT_flushBits"

@@ -182,6 +182,9 @@ def parse_ip_line(text: str) -> Optional[Frame]:
         fr = parse_symbol(text)
         if fr is None and " (" in text:
             fr = _decoded_ip(text)
+        if fr is not None and head.startswith("NIP [") and fr.function.startswith(".") and len(fr.function) > 1:
+            # powerpc 64-bit ELFv1 names the function by its dot symbol (show_regs "NIP [%lx] %pS")
+            fr = replace(fr, function=fr.function[1:])
         return fr
     return None
 
