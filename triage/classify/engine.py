@@ -351,6 +351,22 @@ def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     return any(p.search(ev.ip.function) for p in rules.skip_patterns(sec.victim_ip))
 
 
+def _allocation_listing(rules: RuleSet, ev: Event) -> bool:
+    """Whether `ev` is a report the log lost the head of (header_missing) that holds only
+    frames atop an allocator ([skip] alloc, heap_alloc), with nothing an exception prints (no
+    faulting IP, page-fault decode, CR2 or code bytes): the trace of an allocation-failure or
+    OOM report cut above, whose caller only asked for memory, so no module is blamed."""
+    f = ev.fields
+    if ev.kind != "oops_other" or not f.get("header_missing") or ev.ip is not None:
+        return False
+    if f.get("pf") or f.get("cr2") or f.get("cr2_summary") or f.get("code"):
+        return False
+    top = next((fr for fr in ev.frames if fr.reliable), None)
+    if top is None or not top.function:
+        return False
+    return any(p.search(top.function) for p in rules.skip_patterns(("alloc", "heap_alloc")))
+
+
 def _frame_module(rules: RuleSet, fr: Frame) -> Optional[str]:
     """The module a frame is in: its [module] tag, else the built-in GPU driver its decoded
     source file or its name prefix names."""
@@ -507,7 +523,7 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
                                                   else None)
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
-    if module is not None and _victim_ip(scope.rules, ev, rule):
+    if module is not None and (_victim_ip(scope.rules, ev, rule) or _allocation_listing(scope.rules, ev)):
         module = None
     if module is None and fr is not None:
         wq = _gpu_work_item(scope.rules, ev)
@@ -667,7 +683,7 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         if got is None and ev.kind in CRASH_KINDS:
             fr = _guilty(rules, ev, None)
             mod = (fr.module or rules.builtin_gpu_driver(fr.function)) if fr else None
-            if mod is not None and _victim_ip(rules, ev, None):
+            if mod is not None and (_victim_ip(rules, ev, None) or _allocation_listing(rules, ev)):
                 mod = None
             got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None, mod, [], ev is cause or ev is panic)
         if got is not None:
