@@ -77,3 +77,13 @@ def test_one_caller_id_per_report_keeps_the_contexts_bounded():
     log = p.result()
     assert log.events[-1].kind == "null_deref" and log.events[-1].ip.function == "foo_ioctl"
     assert len(log.events) + log.dropped_events == n + 1
+
+
+def test_in_spans_is_membership_in_the_union_of_the_spans():
+    import random
+    rnd = random.Random(7)
+    for _ in range(200):
+        spans = [(a, a + rnd.randrange(0, 6)) for a in (rnd.randrange(0, 60) for _ in range(rnd.randrange(0, 8)))]
+        inside = parser._in_spans(spans)
+        for n in range(-2, 70):
+            assert inside(n) == any(a <= n <= b for a, b in spans), (spans, n)

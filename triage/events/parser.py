@@ -17,10 +17,10 @@ hundred thousand reports of one kind does not hold a hundred thousand copies.
 """
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import replace
-from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
@@ -248,11 +248,11 @@ class LogParser:
             return
         self.dropped_events += dropped
         first_tail = self.events[-EVENTS_TAIL].line
-        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]
-                 if max(ev.line, ev.end_line or ev.line) > MAX_KEPT_LINES]
+        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]]
+        inside = _in_spans([(a, b) for a, b in spans if b > MAX_KEPT_LINES])
 
         def keep(number: int) -> bool:
-            return number >= first_tail or any(a <= number <= b for a, b in spans)
+            return number >= first_tail or inside(number)
         self.lines.retain_after(MAX_KEPT_LINES, keep)
 
     # -- per line --------------------------------------------------------
@@ -920,6 +920,25 @@ def _lived_on(ev: Event) -> None:
     ev.kind = "oom_invoked"
     ev.fields["headline"] = "invoked oom-killer"
     ev.fields.pop("oom", None)
+
+
+def _in_spans(spans: List[Tuple[int, int]]) -> Callable[[int], bool]:
+    """A test of whether a line number lies in one of the inclusive `spans`: the spans merged
+    into disjoint ones and bisected, O(log n) a line (the store can hold a few hundred
+    thousand lines past its kept head, each tested against a few hundred spans)."""
+    starts: List[int] = []
+    ends: List[int] = []
+    for a, b in sorted(spans):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+
+    def inside(number: int) -> bool:
+        k = bisect_right(starts, number) - 1
+        return k >= 0 and number <= ends[k]
+    return inside
 
 
 def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
