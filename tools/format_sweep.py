@@ -27,7 +27,7 @@ import bisect
 import os
 import re
 import sys
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Set, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -150,10 +150,11 @@ def prints(driver: str, path: str, rel: str) -> Iterator[Row]:
                   synthetic_line(driver, rel, function, m.group(1), fill(fmt).strip()))
 
 
-def sweep(src: str) -> Iterator[Row]:
-    """The keyword-matching print formats of SRC's GPU drivers, one row per distinct (driver, format)."""
+def sweep(src: str, seen: Optional[Set[Tuple[str, str]]] = None) -> Iterator[Row]:
+    """The keyword-matching print formats of SRC's GPU drivers, one row per distinct (driver,
+    format) not already in `seen` (which it extends: pass one set to sweep several trees)."""
     gpu = os.path.join(src, "drivers", "gpu")
-    seen = set()
+    seen = set() if seen is None else seen
     for driver in DRIVERS:
         base = os.path.join(gpu, driver)
         for dirpath, _dirs, files in sorted(os.walk(base)):
@@ -175,22 +176,26 @@ def headline(line: str) -> Optional[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Sweep the trees named in `argv` and print the counts (and --unread rows); 0, or an
+    argparse error (exit 2) for a tree without drivers/gpu or an --out that cannot be written."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("src", nargs="+", help="kernel source trees (each with drivers/gpu)")
     ap.add_argument("--unread", action="store_true", help="list the formats not read as a GPU fault")
     ap.add_argument("--out", help="write every row as TSV")
     args = ap.parse_args(argv)
-    rows: List[Tuple[Row, Optional[str]]] = []
-    seen = set()
     for src in args.src:
-        for row in sweep(src):
-            if (row.driver, row.fmt) not in seen:
-                seen.add((row.driver, row.fmt))
-                rows.append((row, headline(row.line)))
+        if not os.path.isdir(os.path.join(src, "drivers", "gpu")):
+            # a wrong path would otherwise sweep nothing and print zero counts as a result
+            ap.error(f"{src}: no drivers/gpu directory (not a kernel source tree)")
+    seen: Set[Tuple[str, str]] = set()
+    rows = [(row, headline(row.line)) for src in args.src for row in sweep(src, seen)]
     if args.out:
-        with open(args.out, "w") as fp:
-            for row, what in rows:
-                fp.write("\t".join(s.replace("\t", " ") for s in (*row, what or "-")) + "\n")
+        try:
+            with open(args.out, "w") as fp:
+                for row, what in rows:
+                    fp.write("\t".join(s.replace("\t", " ") for s in (*row, what or "-")) + "\n")
+        except OSError as exc:
+            ap.error(f"cannot write {args.out}: {exc.strerror or exc}")
     for driver in DRIVERS:
         mine = [what for row, what in rows if row.driver == driver]
         if mine:

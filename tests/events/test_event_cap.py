@@ -4,7 +4,7 @@ the rest, and forgets the stored lines that only dropped reports needed."""
 
 from triage.analysis import analyze_lines
 from triage.events import parser
-from triage.events.parser import EVENTS_HEAD, EVENTS_TAIL, MAX_EVENTS, cap_events, parse_log
+from triage.events.parser import EVENTS_HEAD, EVENTS_TAIL, MAX_CONTEXTS, MAX_EVENTS, cap_events, parse_log
 from triage.events.model import Event
 
 OOPS = ["[9999999.000000] BUG: kernel NULL pointer dereference, address: 0000000000000010",
@@ -62,3 +62,28 @@ def test_report_says_reports_were_dropped():
     assert diag.verdict.category == "gpu_null_deref"
     assert any("more crash reports than triage keeps" in p for p in diag.source.problems)
     assert not any("more crash reports" in p for p in analyze_lines(_warnings(5) + OOPS).source.problems)
+
+
+def test_one_caller_id_per_report_keeps_the_contexts_bounded():
+    # every report under its own caller id: the parser holds at most MAX_CONTEXTS contexts
+    # (it held one per id, and rescanned them all for each new id: quadratic time)
+    n = 3 * MAX_CONTEXTS
+    lines = [f"[{i}.000000] [T{i + 1}] WARNING: CPU: 0 PID: {i} at drivers/x/y.c:1 bar+0x1/0x2" for i in range(n)]
+    p = parser.LogParser()
+    for number, raw in enumerate(lines + ["[99999.000000] [T1] " + OOPS[0].split("] ", 1)[1],
+                                          "[99999.000000] [T1] " + OOPS[1].split("] ", 1)[1]], 1):
+        p.feed(raw, number)
+        assert len(p._ctx) <= MAX_CONTEXTS + 1
+    log = p.result()
+    assert log.events[-1].kind == "null_deref" and log.events[-1].ip.function == "foo_ioctl"
+    assert len(log.events) + log.dropped_events == n + 1
+
+
+def test_in_spans_is_membership_in_the_union_of_the_spans():
+    import random
+    rnd = random.Random(7)
+    for _ in range(200):
+        spans = [(a, a + rnd.randrange(0, 6)) for a in (rnd.randrange(0, 60) for _ in range(rnd.randrange(0, 8)))]
+        inside = parser._in_spans(spans)
+        for n in range(-2, 70):
+            assert inside(n) == any(a <= n <= b for a, b in spans), (spans, n)

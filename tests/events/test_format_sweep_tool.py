@@ -54,3 +54,16 @@ def test_the_parser_verdict_of_each_line(tmp_path):
 def test_fill():
     tool = _tool()
     assert tool.fill("%s: %d%% %pe %08x %llu %pS") == "gfx: 1% -110 1f 1 00000000deadbeef"
+
+
+def test_two_trees_count_a_format_once(tmp_path, capsys):
+    a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    assert _tool().main([str(a), str(b)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].split()[:3] == ["all", "formats", "4"]
+
+
+def test_a_path_without_drivers_gpu_is_an_error_not_zero_counts(tmp_path, capsys):
+    import pytest
+    with pytest.raises(SystemExit) as exc:
+        _tool().main([str(tmp_path)])
+    assert exc.value.code == 2 and "no drivers/gpu" in capsys.readouterr().err

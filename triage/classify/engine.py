@@ -375,6 +375,17 @@ def _frame_module(rules: RuleSet, fr: Frame) -> Optional[str]:
     return rules.gpu_driver_by_source(fr.source) if fr.source else rules.builtin_gpu_driver(fr.function)
 
 
+def _callers_of(rules: RuleSet, ev: Event, fr: Frame) -> Iterator[Tuple[Frame, Optional[str]]]:
+    """The reliable frames of `ev`'s trace below its first reliable frame of `fr`'s function
+    (the code that called it, innermost first), each with its module (_frame_module)."""
+    reliable = [f for f in ev.frames if f.reliable]
+    start = next((i for i, f in enumerate(reliable) if f.function == fr.function), None)
+    if start is None:
+        return
+    for f in reliable[start + 1:]:
+        yield f, _frame_module(rules, f)
+
+
 def _lifetime_owner(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Optional[Tuple[Frame, str]]:
     """For a KASAN use-after-free whose access site `fr` is in module `module`: the first
     frame of another module that called it, when that same module also freed the object
@@ -391,12 +402,7 @@ def _lifetime_owner(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Option
                   if m is not None and m != module), None)
     if freer is None:
         return None
-    reliable = [f for f in ev.frames if f.reliable]
-    start = next((i for i, f in enumerate(reliable) if f.function == fr.function), None)
-    if start is None:
-        return None
-    for f in reliable[start + 1:]:
-        m = _frame_module(rules, f)
+    for f, m in _callers_of(rules, ev, fr):
         if m is None or m == module:
             continue
         return (f, m) if m == freer else None
@@ -421,12 +427,7 @@ def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     non-GPU frame comes first (the library was entered from the core: it is then the culprit)."""
     if ev.kind not in _BLOCKED_KINDS or not rules.in_list("gpu_helper_libs", module):
         return None
-    reliable = [f for f in ev.frames if f.reliable]
-    start = next((i for i, f in enumerate(reliable) if f is fr or f.function == fr.function), None)
-    if start is None:
-        return None
-    for f in reliable[start + 1:]:
-        m = _frame_module(rules, f)
+    for f, m in _callers_of(rules, ev, fr):
         if m is not None and rules.in_list("gpu_helper_libs", m):
             continue
         if m is not None and rules.in_list("gpu_modules", m):
@@ -514,8 +515,7 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
         # source file a symboliser printed beside the frame (drivers/gpu/drm/msm/...); that file,
         # when printed, is the compiler's record of where the function lives and decides over
         # a name prefix
-        module = (scope.rules.gpu_driver_by_source(fr.source) if fr.source
-                  else scope.rules.builtin_gpu_driver(fr.function))
+        module = _frame_module(scope.rules, fr)
     if module is None and (fr is None or fr.function == (ev.ip.function if ev.ip else None)):
         # ... and the WARNING/BUG's own source file names it (drivers/gpu/drm/i915/...), also
         # when the line is cut before its [module] tag

@@ -18,6 +18,12 @@ _NAME = r"[A-Za-z_.$][\w.$]{0,255}"
 # A module tag: "[mod]", or "[mod <build id>]" where the kernel prints module build ids
 # (CONFIG_STACKTRACE_BUILD_ID, lib/vsprintf.c "%pSb": the GNU build id in hex after a blank).
 _TAG = r"\[([\w-]{1,64})(?: [0-9a-f]{16,128})?\]"
+# The tag DRM's printers put before a message (drm_print.c __drm_printk, DRM_ERROR()): "[drm:%ps]"
+# of the caller -- its name (group 1), up to four compiler suffixes (".isra.0", ".cold") and
+# " [module]" (group 2) unless built in. One grammar for the header and paste patterns that read it.
+DRM_FN_TAG = r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40})\])?\]"
+# ...or the bare "[drm]" of drm_dev_printk() and DRM_INFO()
+DRM_TAG = r"(?:\[drm\]|" + DRM_FN_TAG + ")"
 _SYM = lazy_compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?")
 # One call-trace line (anchored). Either an offset/size or a source location is
 # required so ordinary words are not taken for frames.

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from triage.events.frames import parse_symbol
+from triage.events.frames import DRM_FN_TAG, DRM_TAG, parse_symbol
 from triage.events.gpudevs import gpu_fault_wordings, gpu_names, nvrm_fault_wordings
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
@@ -157,7 +157,7 @@ _NV_GSP_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_kgsp\w{1,40}: \*{8,} GSP
 _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 # DRM_ERROR() of every kernel: "[drm:func [module]] *ERROR* msg"; a built-in driver prints
 # no "[module]" (then its function prefix names it)
-_DRM_ERROR = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[([\w-]{1,40})\])?\] \*ERROR\* (.{0,300})")
+_DRM_ERROR = lazy_compile(DRM_FN_TAG + r" \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
@@ -174,17 +174,15 @@ _NOUVEAU_3X = lazy_compile(r"nouveau [!EW ]\[ {0,8}([\w-]{1,16})\](?:\[([0-9a-fA
 _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 # DRM_DEV_ERROR()/drm_err() after the device prefix: "[drm:v3d_reset [v3d]] *ERROR* ",
 # "[drm] *ERROR* ", "*ERROR* " (drm_print.c __drm_dev_printk / __drm_printk)
-_DRM_TAG = lazy_compile(r"(?:\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\] )?\*ERROR\* ")
+_DRM_TAG = lazy_compile(r"(?:" + DRM_TAG + r" )?\*ERROR\* ")
 # drm_dbg()/drm_dev_dbg() after the device prefix: "[drm:func [module]] " with no *ERROR*
-_DRM_FN_TAG = lazy_compile(r"\[drm:\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?\] ")
+_DRM_FN_TAG = lazy_compile(DRM_FN_TAG + " ")
 _TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
 # msm_gpu.c hangcheck_handler() prints its DRM_DEV_ERROR()s ("%s: hangcheck detected gpu lockup
 # rb %d!", "%s:     completed fence: %u", "%s:     submitted fence: %u") only in its "no
 # progress and not done.. hung!" branch: any error it prints is the lockup report, also when
 # the line is cut before the wording
 _HANG_HANDLER = ("hangcheck_handler",)
-# the "[drm:func" of DRM_DEV_ERROR() after a device prefix
-_DRM_ERROR_FN = lazy_compile(r"\[drm:(\w{1,80})(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?\] \*ERROR\* ")
 # amdgpu_job.c amdgpu_job_timedout(): "ring %s timeout, signaled seq=%u, emitted seq=%u" (DRM_ERROR
 # before 6.x, dev_err after the device prefix since). No other driver prints "signaled seq=" with
 # "emitted seq=" (radeon says "ring %d stalled for more than %umsec"), so the line names amdgpu
@@ -881,7 +879,7 @@ def _handler_report(tagged: str) -> Optional[str]:
     ("Process information: process %s pid %d thread %s pid %d" belongs to that report), msm's
     hangcheck_handler prints errors only for a lockup (_HANG_HANDLER); None for other functions."""
     for _ in range(2):
-        m = _DRM_ERROR_FN.match(tagged)
+        m = _DRM_ERROR.match(tagged)
         if m is not None:
             break
         # amdgpu's dev_fmt "amdgpu: " before the tag

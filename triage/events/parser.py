@@ -17,9 +17,10 @@ hundred thousand reports of one kind does not hold a hundred thousand copies.
 """
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import deque
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
@@ -51,6 +52,9 @@ MAX_WANTED_LINES = 65536
 # Lines after a header during which a secondary header (Oops:, invalid
 # opcode, Internal error) still belongs to the same report.
 SECONDARY_WINDOW = 40
+# Printing contexts (caller ids) held at once. A real log interleaves tens; a hostile one can
+# give every line its own id, and every new id past the cap would otherwise rescan them all.
+MAX_CONTEXTS = 4096
 # A block ends after this many lines that add nothing to it.
 IDLE_LIMIT = 150
 
@@ -154,6 +158,9 @@ class LogParser:
         self._wanted_kept = 0
         self.number = 0
         self._ctx: Dict[Optional[str], _Ctx] = {}
+        # the contexts of the last SECONDARY_WINDOW + 1 lines: the only ones that can hold an
+        # event that recent (a doubled record's twin is looked for there, not in every context)
+        self._recent_ctx: Deque[_Ctx] = deque(maxlen=SECONDARY_WINDOW + 1)
         self._has_callers = False
         self._prev_ts: Optional[float] = None
         self._prev_caller: Optional[str] = None
@@ -241,11 +248,11 @@ class LogParser:
             return
         self.dropped_events += dropped
         first_tail = self.events[-EVENTS_TAIL].line
-        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]
-                 if max(ev.line, ev.end_line or ev.line) > MAX_KEPT_LINES]
+        spans = [(ev.line, max(ev.line, ev.end_line or ev.line)) for ev in self.events[:-EVENTS_TAIL]]
+        inside = _in_spans([(a, b) for a, b in spans if b > MAX_KEPT_LINES])
 
         def keep(number: int) -> bool:
-            return number >= first_tail or any(a <= number <= b for a, b in spans)
+            return number >= first_tail or inside(number)
         self.lines.retain_after(MAX_KEPT_LINES, keep)
 
     # -- per line --------------------------------------------------------
@@ -255,11 +262,21 @@ class LogParser:
             key = self._prev_caller
         ctx = self._ctx.get(key)
         if ctx is None:
-            if len(self._ctx) > 4096:
-                # pathological number of callers: forget idle ones
-                self._ctx = {k: v for k, v in self._ctx.items() if v.event is not None}
+            if len(self._ctx) > MAX_CONTEXTS:
+                self._forget_contexts()
             ctx = self._ctx[key] = _Ctx()
+        self._recent_ctx.append(ctx)
         return ctx
+
+    def _forget_contexts(self) -> None:
+        """A pathological number of callers: forget the idle contexts and, when more than half
+        the cap still hold a report, close the oldest of them, so that the next pass is at least
+        MAX_CONTEXTS // 2 new callers away (amortised O(1) a line, where a pass each new caller
+        made a log of one report per caller id quadratic: 20,000 lines took 14 s)."""
+        busy = [(k, v) for k, v in self._ctx.items() if v.event is not None]
+        for _, v in busy[:-(MAX_CONTEXTS // 2)]:
+            self._close(v)
+        self._ctx = dict(busy[-(MAX_CONTEXTS // 2):])
 
     def _line(self, ll: LogLine) -> bool:
         """Process one line; True when it belongs to an event block."""
@@ -442,7 +459,7 @@ class LogParser:
             # and a log file both copied, a doubled paste). The kernel stamps each record
             # once, so the copy that goes on to its trace is the report; the bare one is dropped.
             self.events.pop()
-            for c in self._ctx.values():
+            for c in self._recent_ctx:
                 if c.event is last:
                     c.event = None
         ev = ctx.event
@@ -903,6 +920,25 @@ def _lived_on(ev: Event) -> None:
     ev.kind = "oom_invoked"
     ev.fields["headline"] = "invoked oom-killer"
     ev.fields.pop("oom", None)
+
+
+def _in_spans(spans: List[Tuple[int, int]]) -> Callable[[int], bool]:
+    """A test of whether a line number lies in one of the inclusive `spans`: the spans merged
+    into disjoint ones and bisected, O(log n) a line (the store can hold a few hundred
+    thousand lines past its kept head, each tested against a few hundred spans)."""
+    starts: List[int] = []
+    ends: List[int] = []
+    for a, b in sorted(spans):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+
+    def inside(number: int) -> bool:
+        k = bisect_right(starts, number) - 1
+        return k >= 0 and number <= ends[k]
+    return inside
 
 
 def cap_events(events: List[Event]) -> Tuple[List[Event], int]:

@@ -33,7 +33,7 @@ import re
 from itertools import chain
 from typing import Counter, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
-from triage.events.frames import parse_trace_line
+from triage.events.frames import DRM_TAG, parse_trace_line
 from triage.events.learnprefix import strip_learned
 from triage.events.prefix import MAX_LINE, strip_prefix
 from triage.lazyre import lazy_compile
@@ -580,7 +580,7 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
 
 # DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
 _DRM_ERROR_MARK = "*ERROR* "
-_DRM_TAG_END = lazy_compile(r"\[drm(?::\w{1,80}(?:\.\w{1,20}){0,4}(?: \[[\w-]{1,40}\])?)?\]$")
+_DRM_TAG_END = lazy_compile(DRM_TAG + "$")
 
 
 def _drm_tag_ends(text: str) -> bool:
