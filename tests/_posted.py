@@ -2,7 +2,7 @@
 that quote them (each file is named "<number>-<description>.log")."""
 
 import os
-from typing import List
+from typing import List, Optional, Tuple
 
 POSTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "posted")
 
@@ -12,3 +12,10 @@ def posted_lines(prefix: str) -> List[str]:
     name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
     with open(os.path.join(POSTED, name), encoding="utf-8") as f:
         return f.read().splitlines()
+
+
+def verdict(lines: List[str]) -> Tuple[str, Optional[str]]:
+    """(category, culprit module or None) of triage's diagnosis of `lines`."""
+    from triage.analysis import analyze_lines
+    d = analyze_lines(lines)
+    return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None

@@ -6,30 +6,26 @@ and indented, __kmalloc called from i915)."""
 
 from pathlib import Path
 
-from triage.analysis import analyze_lines
+from _posted import verdict
 
 POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
 
-
-def _verdict(lines):
-    d = analyze_lines(lines)
-    return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None
 
 
 def test_posted_2019_quoted_oom_trace_blames_no_gpu_driver():
     lines = (POSTED / "2019-oom-kill-header-xorg-i915-alloc-gen8-temp-bitmaps-order3-fragmented-quoted-prose.log"
              ).read_text(encoding="utf-8").splitlines()
-    assert _verdict(lines)[1] is None
+    assert verdict(lines)[1] is None
 
 
 def test_allocator_topped_listing_names_no_module():
-    assert _verdict(["      __kmalloc+0x1cd/0x1f0",
+    assert verdict(["      __kmalloc+0x1cd/0x1f0",
                      "      alloc_gen8_temp_bitmaps+0x47/0x80 [i915]",
                      "      i915_gem_do_execbuffer+0x1a0/0x600 [i915]"])[1] is None
 
 
 def test_a_headerless_fault_in_the_driver_still_names_it():
     # a faulting IP is what an exception report prints: the driver is the culprit
-    assert _verdict(["RIP: 0010:alloc_gen8_temp_bitmaps+0x47/0x80 [i915]",
+    assert verdict(["RIP: 0010:alloc_gen8_temp_bitmaps+0x47/0x80 [i915]",
                      "Call Trace:",
                      " i915_gem_do_execbuffer+0x1a0/0x600 [i915]"])[1] == "i915"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from triage.analysis import analyze_lines
 
+from _posted import verdict
+
 POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
 HUNG = ["[  242.1] INFO: task kworker/2:0:62785 blocked for more than 966 seconds.",
         "[  242.2] Call Trace:",
@@ -16,26 +18,22 @@ HUNG = ["[  242.1] INFO: task kworker/2:0:62785 blocked for more than 966 second
         "[  242.6]  dma_fence_default_wait+0x1f4/0x238"]
 
 
-def _verdict(lines):
-    d = analyze_lines(lines)
-    return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None
-
 
 def test_posted_1340_v3d_timeout_handler_stuck_in_drm_sched_stop():
     lines = (POSTED / "1340-hung-task-kworker-drm-sched-stop-v3d-bin-job-timedout-pi4-6-18-mid-trace-cut.log"
              ).read_text(encoding="utf-8").splitlines()
-    assert _verdict(lines) == ("hung_task", "v3d")
+    assert verdict(lines) == ("hung_task", "v3d")
 
 
 def test_amdgpu_reset_stuck_in_the_scheduler_names_amdgpu():
-    assert _verdict(HUNG + ["[  242.7]  drm_sched_stop+0x13c/0x220 [gpu_sched]",
+    assert verdict(HUNG + ["[  242.7]  drm_sched_stop+0x13c/0x220 [gpu_sched]",
                             "[  242.8]  drm_sched_entity_flush+0x10/0x20 [gpu_sched]",
                             "[  242.9]  amdgpu_device_gpu_recover+0x2b0/0x9a0 [amdgpu]",
                             "[  243.0]  process_one_work+0x158/0x3b8"]) == ("hung_task", "amdgpu")
 
 
 def test_library_entered_from_the_core_stays_the_library():
-    assert _verdict(HUNG + ["[  242.7]  drm_atomic_helper_commit+0x118/0x120 [drm_kms_helper]",
+    assert verdict(HUNG + ["[  242.7]  drm_atomic_helper_commit+0x118/0x120 [drm_kms_helper]",
                             "[  242.8]  drm_mode_atomic_ioctl+0x8f0/0xa20 [drm]",
                             "[  242.9]  drm_ioctl+0x1d8/0x410 [drm]",
                             "[  243.0]  __x64_sys_ioctl+0x91/0xc0"]) == ("hung_task", "drm_kms_helper")

@@ -4,7 +4,7 @@ by the driver that asked for the lock, as with mutex_lock."""
 
 from pathlib import Path
 
-from triage.analysis import analyze_lines
+from _posted import verdict
 
 POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
 HEAD = ["[  242.1] INFO: task Xorg:797 blocked for more than 120 seconds.",
@@ -15,25 +15,21 @@ HEAD = ["[  242.1] INFO: task Xorg:797 blocked for more than 120 seconds.",
         "[  242.6]  ww_mutex_lock+0x38/0x90"]
 
 
-def _verdict(lines):
-    d = analyze_lines(lines)
-    return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None
-
 
 def test_posted_1309_qxl_cursor_update_waits_in_ttm_eu_reserve_buffers():
     lines = (POSTED / "1309-hung-task-xorg-ttm-eu-reserve-buffers-qxl-cursor-update-doubled-lines-wrapped.log"
              ).read_text(encoding="utf-8").splitlines()
-    assert _verdict(lines) == ("hung_task", "qxl")
+    assert verdict(lines) == ("hung_task", "qxl")
 
 
 def test_dma_resv_lock_for_amdgpu_names_amdgpu():
-    assert _verdict(HEAD + ["[  242.7]  dma_resv_lock+0x20/0x40",
+    assert verdict(HEAD + ["[  242.7]  dma_resv_lock+0x20/0x40",
                             "[  242.8]  amdgpu_bo_reserve+0x30/0x70 [amdgpu]",
                             "[  242.9]  amdgpu_gem_va_ioctl+0x1e0/0x400 [amdgpu]"]) == ("hung_task", "amdgpu")
 
 
 def test_ttm_own_work_after_the_lock_stays_ttm():
     # the lock was taken inside ttm's own eviction: ttm's work, not a caller's reservation
-    assert _verdict(HEAD + ["[  242.7]  ttm_bo_reserve+0x20/0x40 [ttm]",
+    assert verdict(HEAD + ["[  242.7]  ttm_bo_reserve+0x20/0x40 [ttm]",
                             "[  242.8]  ttm_mem_evict_first+0x180/0x3c0 [ttm]",
                             "[  242.9]  ttm_bo_mem_space+0x1f0/0x2c0 [ttm]"]) == ("hung_task", "ttm")
