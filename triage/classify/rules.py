@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
-from triage.events.gpudevs import parse_gpu_fault_wordings
+from triage.events.gpudevs import PrefixTable, parse_gpu_fault_wordings
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -132,21 +132,6 @@ class Section:
 DEFAULT_SECTION = Section("ip_then_trace", ("report", "helpers", "sanitizer", "locking"))
 
 
-def driver_by_prefix(prefixes: Dict[str, List[str]], function: Optional[str]) -> Optional[str]:
-    """The driver whose function prefix (longest first) starts `function`, or starts
-    it once its leading underscores are dropped (`__ttm_dma_free_page` is ttm's: the
-    kernel names a function's inner helper by prefixing underscores to its name)."""
-    if not function:
-        return None
-    bare = function.lstrip("_")
-    best: Optional[Tuple[int, str]] = None
-    for drv, ps in prefixes.items():
-        for p in ps:
-            if (function.startswith(p) or bare.startswith(p)) and (best is None or len(p) > best[0]):
-                best = (len(p), drv)
-    return best[1] if best else None
-
-
 # [lists] the classifier's code reads itself (not through a rule's culprit_module_in & co.)
 CODE_LISTS = ("gpu_modules", "gpu_helper_libs")
 
@@ -178,6 +163,8 @@ class RuleSet:
     gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
     _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
+    # PrefixTable of gpu_prefixes and gpu_source_dirs, made on first use (asked per frame)
+    _tables: Dict[str, PrefixTable] = field(default_factory=dict, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -187,7 +174,13 @@ class RuleSet:
 
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
         """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
-        return driver_by_prefix(self.gpu_prefixes, function)
+        return self._table("gpu_prefixes").longest(function)
+
+    def _table(self, name: str) -> PrefixTable:
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = PrefixTable.of(getattr(self, name).items())
+        return table
 
     def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
         """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
@@ -199,7 +192,7 @@ class RuleSet:
             while p.startswith(pre):
                 p = p[len(pre):]
         i = p.find("drivers/gpu/")
-        return driver_by_prefix(self.gpu_source_dirs, p[i:] if i >= 0 else p)
+        return self._table("gpu_source_dirs").longest(p[i:] if i >= 0 else p)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:

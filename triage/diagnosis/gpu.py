@@ -10,7 +10,7 @@ uses, so diagnose() answers the same whatever was analysed before.
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
-from triage.classify.rules import driver_by_prefix
+from triage.events.gpudevs import PrefixTable
 
 # Xid causes that point at the GPU hardware, its memory, its bus or cooling, not at code.
 HARDWARE_CAUSES = frozenset({"hardware", "memory", "bus", "thermal"})
@@ -27,6 +27,11 @@ class GpuKnowledge:
     modules: FrozenSet[str] = frozenset()
     prefixes: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Mapping[int, Any] = field(default_factory=dict)   # number -> XidInfo (name, cause, also)
+    # `prefixes` as a PrefixTable, derived once (builtin_driver is asked per frame)
+    _table: PrefixTable = field(init=False, repr=False, compare=False, default=PrefixTable((), ()))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_table", PrefixTable.of(self.prefixes.items()))
 
     @classmethod
     def from_rules(cls, rules: Any) -> "GpuKnowledge":
@@ -43,7 +48,7 @@ class GpuKnowledge:
 
     def builtin_driver(self, function: Optional[str]) -> Optional[str]:
         """The GPU driver a function of a built-in driver belongs to, from its prefix."""
-        return driver_by_prefix(self.prefixes, function)
+        return self._table.longest(function)
 
     def frame_driver(self, frame: Any) -> Optional[str]:
         """The GPU driver of a frame: its `[module]` when that is a GPU module,

@@ -12,7 +12,7 @@ analysis could leave for the next.
 from dataclasses import dataclass
 from functools import lru_cache
 import re
-from typing import Dict, Optional, Pattern, Tuple
+from typing import Dict, Iterable, Optional, Pattern, Tuple
 
 
 @dataclass(frozen=True)
@@ -21,15 +21,39 @@ class GpuNames:
 
     devices: Dict[str, str]
     device_prefix: Pattern[str]          # "<driver> <device>: " at the start of a message
-    prefixes: Tuple[Tuple[str, str], ...]   # (function prefix, driver), longest prefix first
+    prefixes: "PrefixTable"             # built-in drivers' function prefixes
 
     def driver_of_function(self, function: Optional[str]) -> Optional[str]:
         """The built-in GPU driver whose function prefix starts `function`."""
-        if not function:
+        return self.prefixes.longest(function, bare=False)
+
+
+@dataclass(frozen=True)
+class PrefixTable:
+    """A name -> prefixes table as (prefix, name) pairs, longest prefix first (among equal
+    lengths, the table's order), so that the first prefix that matches is the longest."""
+
+    pairs: Tuple[Tuple[str, str], ...]
+    starts: Tuple[str, ...]          # every prefix: one C-level startswith() rejects most texts
+
+    @classmethod
+    def of(cls, table: Iterable[Tuple[str, Iterable[str]]]) -> "PrefixTable":
+        """The table of (name, prefixes) items."""
+        pairs = sorted(((p, name) for name, ps in table for p in ps), key=lambda x: len(x[0]), reverse=True)
+        return cls(tuple(pairs), tuple(p for p, _ in pairs))
+
+    def longest(self, text: Optional[str], bare: bool = True) -> Optional[str]:
+        """The name of the longest prefix that starts `text`, or with `bare`, starts it once
+        its leading underscores are dropped (`__ttm_dma_free_page` is ttm's: the kernel names
+        a function's inner helper by prefixing underscores)."""
+        if not text:
             return None
-        for prefix, drv in self.prefixes:
-            if function.startswith(prefix):
-                return drv
+        stripped = text.lstrip("_") if bare else text
+        if not (text.startswith(self.starts) or stripped.startswith(self.starts)):
+            return None
+        for prefix, name in self.pairs:
+            if text.startswith(prefix) or stripped.startswith(prefix):
+                return name
         return None
 
 
@@ -49,9 +73,8 @@ def gpu_names() -> GpuNames:
     # the device: a PCI address ("0000:03:00.0"), a platform device ("fec00000.v3d",
     # "3d00000.gpu") or a bare device-tree node name (vc4's "vc4-drm gpu:")
     device_prefix = re.compile(rf"({names}) ([0-9a-fA-F]{{2,4}}:[0-9a-fA-F:.]{{3,16}}|[^\s:]{{1,60}}): ")
-    pairs = [(p, drv.replace("-", "_")) for drv, ps in (doc.get("gpu_prefixes") or {}).items() for p in ps]
-    pairs.sort(key=lambda x: len(x[0]), reverse=True)
-    return GpuNames(devices, device_prefix, tuple(pairs))
+    table = PrefixTable.of((drv.replace("-", "_"), ps) for drv, ps in (doc.get("gpu_prefixes") or {}).items())
+    return GpuNames(devices, device_prefix, table)
 
 
 @dataclass(frozen=True)
