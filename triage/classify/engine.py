@@ -351,6 +351,12 @@ def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     return any(p.search(ev.ip.function) for p in rules.skip_patterns(sec.victim_ip))
 
 
+def _blames_no_module(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
+    """Whether `ev`'s guilty code only suffered or only asked (_victim_ip, _allocation_listing):
+    then no module is to blame, whatever the guilty frame's module."""
+    return _victim_ip(rules, ev, rule) or _allocation_listing(rules, ev)
+
+
 def _allocation_listing(rules: RuleSet, ev: Event) -> bool:
     """Whether `ev` is a report the log lost the head of (header_missing) that holds only
     frames atop an allocator ([skip] alloc, heap_alloc), with nothing an exception prints (no
@@ -445,15 +451,7 @@ def _module_behind_core(rules: RuleSet, ev: Event, fr: Frame) -> Optional[Tuple[
     None when no module frame lies below (a core task blocked on core work stays core)."""
     if ev.kind not in _BLOCKED_KINDS:
         return None
-    reliable = [f for f in ev.frames if f.reliable]
-    start = next((i for i, f in enumerate(reliable) if f is fr or f.function == fr.function), None)
-    if start is None:
-        return None
-    for f in reliable[start + 1:]:
-        m = _frame_module(rules, f)
-        if m is not None:
-            return f, m
-    return None
+    return next(((f, m) for f, m in _callers_of(rules, ev, fr) if m is not None), None)
 
 
 _OOPS_KINDS = ("null_deref", "paging_fault", "gpf", "kernel_bug", "oops_other")
@@ -472,6 +470,22 @@ def _gpu_work_item(rules: RuleSet, ev: Event) -> Optional[Tuple[Frame, str]]:
     if m is None or not rules.in_list("gpu_modules", m):
         return None
     return wq, m
+
+
+def _reattributed(rules: RuleSet, ev: Event, fr: Frame, module: Optional[str]) -> Optional[Tuple[Frame, str]]:
+    """The frame and module the verdict names instead of the guilty frame `fr` (in `module`,
+    None for core code), None when it names them. Core code run for a GPU driver's work item
+    or waited in for a module below is that code's (_gpu_work_item, _module_behind_core); a
+    module that only acted for its caller gives way to it (_lifetime_owner,
+    _driver_behind_library), also after the first step."""
+    moved = None
+    if module is None:
+        moved = _gpu_work_item(rules, ev) or _module_behind_core(rules, ev, fr)
+        if moved is not None:
+            fr, module = moved
+    if module is not None:
+        moved = _lifetime_owner(rules, ev, fr, module) or _driver_behind_library(rules, ev, fr, module) or moved
+    return moved
 
 
 def _guilty_of(ev: Event) -> Tuple[Optional[str], Optional[str]]:
@@ -523,22 +537,12 @@ def _evaluate(scope: _Scope, rule: Rule, ev: Event) -> Optional[Match]:
                                                   else None)
     if module is None and isinstance(ev.fields.get("module"), str):
         module = ev.fields["module"]
-    if module is not None and (_victim_ip(scope.rules, ev, rule) or _allocation_listing(scope.rules, ev)):
+    if module is not None and _blames_no_module(scope.rules, ev, rule):
         module = None
-    if module is None and fr is not None:
-        wq = _gpu_work_item(scope.rules, ev)
-        if wq is not None:
-            fr, module = wq
-            function = fr.function
-    if module is None and fr is not None:
-        behind = _module_behind_core(scope.rules, ev, fr)
-        if behind is not None:
-            fr, module = behind
-            function = fr.function
-    if module is not None and fr is not None:
-        owner = _lifetime_owner(scope.rules, ev, fr, module) or _driver_behind_library(scope.rules, ev, fr, module)
-        if owner is not None:
-            fr, module = owner
+    if fr is not None:
+        moved = _reattributed(scope.rules, ev, fr, module)
+        if moved is not None:
+            fr, module = moved
             function = fr.function
     guilty = (function, module)
     if not _fields_ok(ev, fields_guilty, guilty, rules=scope.rules):
@@ -683,7 +687,7 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         if got is None and ev.kind in CRASH_KINDS:
             fr = _guilty(rules, ev, None)
             mod = (fr.module or rules.builtin_gpu_driver(fr.function)) if fr else None
-            if mod is not None and (_victim_ip(rules, ev, None) or _allocation_listing(rules, ev)):
+            if mod is not None and _blames_no_module(rules, ev, None):
                 mod = None
             got = _build(scope, UNKNOWN_RULE, ev, fr.function if fr else None, mod, [], ev is cause or ev is panic)
         if got is not None:
