@@ -243,6 +243,12 @@ def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
     assert (v.culprit.module, v.culprit.function) == ("etnaviv", "etnaviv_gem_prime_mmap_obj")
 
 
+def test_posted_1334_whole_log_blames_etnaviv():
+    # the real log GEM_PUT_WARNING is quoted from (labels.toml: warning, etnaviv)
+    v = analyze_lines(posted_lines("1334")).verdict
+    assert (v.category, v.culprit.module, v.culprit.function) == ("warning", "etnaviv", "etnaviv_gem_prime_mmap_obj")
+
+
 def test_fence_array_constructor_is_a_helper():
     """dma_fence_array_create/_init WARN_ON a container fence their caller passed; the
     fence library's own release and signalling of arrays are not constructors."""
