@@ -2,7 +2,8 @@
 that quote them (each file is named "<number>-<description>.log")."""
 
 import os
-from typing import List, Optional, Tuple
+import tomllib
+from typing import Dict, List, Optional, Tuple
 
 POSTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "posted")
 
@@ -19,3 +20,11 @@ def verdict(lines: List[str]) -> Tuple[str, Optional[str]]:
     from triage.analysis import analyze_lines
     d = analyze_lines(lines)
     return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None
+
+
+def labels() -> Dict[str, Tuple[str, str]]:
+    """File name -> (category, culprit module) of labels.toml's hand labels; the module with
+    '-' as '_' and '' for the core kernel, as tools/posted_agreement.py compares them."""
+    with open(os.path.join(POSTED, "labels.toml"), "rb") as f:
+        logs = tomllib.load(f)["log"]
+    return {l["file"]: (l["category"], (l.get("culprit_module") or "").strip().replace("-", "_")) for l in logs}

@@ -91,6 +91,10 @@ def _unescape(s: str) -> str:
     return s.replace("\\n", "").replace("\\t", "\t").replace('\\"', '"').replace("\\\\", "\\")
 
 
+# the drm_printk-based calls: (call name start, the tag they print after "[drm] ")
+_DRM_TAGS = (("drm_", ""), ("xe_gt_", "Tile0: GT0: "), ("gt_", "GT0: "), ("guc_", "GT0: GUC: "))
+
+
 def synthetic_line(driver: str, path: str, function: str, call: str, msg: str) -> str:
     """The line `call` prints for `msg` (already filled) in `driver`'s file `path`."""
     dev, addr, module = DRIVERS[driver]
@@ -100,15 +104,9 @@ def synthetic_line(driver: str, path: str, function: str, call: str, msg: str) -
         return f"{dev} {addr}: [drm:{function} [{module}]] *ERROR* {msg}"
     if call.startswith("DRM_"):
         return f"[drm] {msg}"
-    if call.startswith("drm_err"):
-        return f"{dev} {addr}: [drm] *ERROR* {msg}"
-    if call.startswith("drm_"):
-        return f"{dev} {addr}: [drm] {msg}"
-    if call.startswith("xe_gt_"):
-        return f"{dev} {addr}: [drm] {'*ERROR* ' if '_err' in call else ''}Tile0: GT0: {msg}"
-    if call.startswith(("gt_", "guc_")):
-        tag = "GT0: GUC: " if call.startswith("guc_") else "GT0: "
-        return f"{dev} {addr}: [drm] {'*ERROR* ' if '_err' in call else ''}{tag}{msg}"
+    for start, tag in _DRM_TAGS:
+        if call.startswith(start):   # drm_dev_printk: "[drm] ", "*ERROR* " for the _err forms, the GT's tag
+            return f"{dev} {addr}: [drm] {'*ERROR* ' if '_err' in call else ''}{tag}{msg}"
     if call.startswith("nvkm_"):
         # nvkm_printk_: "<dev>: <subdev>: " -- the subdev from nvkm/{engine,subdev}/<name>/
         parts = path.split("nvkm/", 1)[1].split("/") if "nvkm/" in path else []

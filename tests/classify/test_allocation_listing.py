@@ -4,17 +4,11 @@ cut above it: its caller only asked for memory, so no module is blamed (posted
 2019: an OOM report's trace quoted in a mail, its 'invoked oom-killer' head wrapped
 and indented, __kmalloc called from i915)."""
 
-from pathlib import Path
-
-from _posted import verdict
-
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
-
+from _posted import posted_lines, verdict
 
 
 def test_posted_2019_quoted_oom_trace_blames_no_gpu_driver():
-    lines = (POSTED / "2019-oom-kill-header-xorg-i915-alloc-gen8-temp-bitmaps-order3-fragmented-quoted-prose.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("2019")
     assert verdict(lines)[1] is None
 
 

@@ -82,3 +82,11 @@ def test_builtin_exynos_dsi_null_deref_is_exynosdrm():
     v = analyze_lines(EXYNOS_DSI_OOPS).verdict
     assert v.category == "gpu_null_deref"
     assert v.culprit.module == "exynosdrm"
+
+
+def test_posted_1306_whole_log_is_exynosdrm():
+    # the real log EXYNOS_DSI_OOPS is quoted from (labels.toml: gpu_null_deref, exynosdrm)
+    from _posted import posted_lines
+    v = analyze_lines(posted_lines("1306")).verdict
+    assert (v.category, v.culprit.module, v.culprit.function) == (
+        "gpu_null_deref", "exynosdrm", "__exynos_dsi_host_attach")

@@ -9,12 +9,17 @@ from triage.classify import load_rules
 from _posted import posted_lines
 
 
-def test_helper_patterns():
+def _helpers(names):
+    """Those of `names` the [skip] helpers patterns of signatures/lists.toml take."""
     skip = load_rules().skip["helpers"]
-    for fn in ("devm_release_action", "devm_remove_action", "acpi_get_devices", "acpi_walk_namespace"):
-        assert any(p.search(fn) for p in skip), fn
-    for fn in ("simple_recursive_removal", "debugfs_remove", "acpi_bus_scan"):
-        assert not any(p.search(fn) for p in skip), fn
+    return [fn for fn in names if any(p.search(fn) for p in skip)]
+
+
+def test_helper_patterns():
+    names = ("devm_release_action", "devm_remove_action", "acpi_get_devices", "acpi_walk_namespace")
+    assert _helpers(names) == list(names)
+    names = ("simple_recursive_removal", "debugfs_remove", "acpi_bus_scan")
+    assert _helpers(names) == []
 
 
 def test_devres_warning_blames_the_driver_that_released_its_action():
@@ -32,14 +37,13 @@ def test_devres_warning_blames_the_driver_that_released_its_action():
 
 
 def test_device_property_and_hwmon_registration_are_helpers():
-    skip = load_rules().skip["helpers"]
-    for fn in ("device_property_present", "device_property_read_u32_array", "fwnode_property_present",
-               "dev_fwnode", "__hwmon_device_register", "hwmon_device_register_with_info",
-               "devm_hwmon_device_register_with_groups"):
-        assert any(p.search(fn) for p in skip), fn
+    names = ("device_property_present", "device_property_read_u32_array", "fwnode_property_present",
+             "dev_fwnode", "__hwmon_device_register", "hwmon_device_register_with_info",
+             "devm_hwmon_device_register_with_groups")
+    assert _helpers(names) == list(names)
     # the hwmon core's own sysfs and read paths are not registration: a fault there is hwmon's
-    for fn in ("hwmon_attr_show", "hwmon_thermal_add_sensor", "hwmon_device_unregister", "dev_fwnode_x"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("hwmon_attr_show", "hwmon_thermal_add_sensor", "hwmon_device_unregister", "dev_fwnode_x")
+    assert _helpers(names) == []
 
 
 def test_null_device_passed_to_hwmon_registration_blames_the_driver():
@@ -95,14 +99,13 @@ FREE_IRQ_WARNING = [   # quoted from tuning-half posted log 1231 (SM8350 HDK, ms
 
 
 def test_irq_release_apis_are_helpers():
-    skip = load_rules().skip["helpers"]
-    for fn in ("free_irq", "__free_irq", "devm_free_irq", "free_percpu_irq", "__free_percpu_irq", "free_nmi",
-               "free_percpu_nmi"):
-        assert any(p.search(fn) for p in skip), fn
+    names = ("free_irq", "__free_irq", "devm_free_irq", "free_percpu_irq", "__free_percpu_irq", "free_nmi",
+             "free_percpu_nmi")
+    assert _helpers(names) == list(names)
     # requesting, handling and synchronising interrupts are the irq core's own work
-    for fn in ("request_threaded_irq", "__setup_irq", "synchronize_irq", "handle_irq_event", "free_irq_cpu_rmap",
-               "irq_free_descs"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("request_threaded_irq", "__setup_irq", "synchronize_irq", "handle_irq_event", "free_irq_cpu_rmap",
+             "irq_free_descs")
+    assert _helpers(names) == []
 
 
 def test_already_free_irq_warning_blames_the_driver_that_freed_it():
@@ -142,15 +145,14 @@ DMA_UNMAP_FAULT = [   # quoted from tuning-half posted log 1122 (Rock 5T, 'modpr
 
 
 def test_streaming_dma_api_is_a_helper():
-    skip = load_rules().skip["helpers"]
-    for fn in ("dma_unmap_sg_attrs", "dma_map_sg_attrs", "__dma_map_sg_attrs", "dma_map_sgtable",
-               "dma_map_page_attrs", "dma_unmap_page_attrs", "dma_map_resource", "dma_sync_sg_for_cpu",
-               "dma_sync_single_for_device", "dma_direct_unmap_sg", "dma_direct_map_page", "dma_free_attrs"):
-        assert any(p.search(fn) for p in skip), fn
+    names = ("dma_unmap_sg_attrs", "dma_map_sg_attrs", "__dma_map_sg_attrs", "dma_map_sgtable",
+             "dma_map_page_attrs", "dma_unmap_page_attrs", "dma_map_resource", "dma_sync_sg_for_cpu",
+             "dma_sync_single_for_device", "dma_direct_unmap_sg", "dma_direct_map_page", "dma_free_attrs")
+    assert _helpers(names) == list(names)
     # the IOMMU back ends and the DMA-API debug checks are code of their own
-    for fn in ("iommu_dma_map_sg", "__iommu_dma_unmap", "check_unmap", "check_sync", "debug_dma_map_sg",
-               "check_for_illegal_area", "dma_fence_wait", "dma_buf_export"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("iommu_dma_map_sg", "__iommu_dma_unmap", "check_unmap", "check_sync", "debug_dma_map_sg",
+             "check_for_illegal_area", "dma_fence_wait", "dma_buf_export")
+    assert _helpers(names) == []
 
 
 def test_fault_in_dma_unmap_blames_the_gpu_driver_that_passed_the_sg_table():
@@ -174,15 +176,14 @@ def test_posted_1122_whole_log_blames_panthor():
 
 
 def test_scatterlist_library_is_a_helper():
-    skip = load_rules().skip["helpers"]
-    for fn in ("sg_init_one", "sg_init_table", "sg_set_buf", "sg_set_page", "sg_next", "sg_nents_for_len",
-               "sg_alloc_table_from_pages_segment", "__sg_alloc_table", "sg_free_table", "sg_miter_next",
-               "sg_copy_buffer", "sg_pcopy_to_buffer", "__sg_page_iter_next", "sg_zero_buffer"):
-        assert any(p.search(fn) for p in skip), fn
+    names = ("sg_init_one", "sg_init_table", "sg_set_buf", "sg_set_page", "sg_next", "sg_nents_for_len",
+             "sg_alloc_table_from_pages_segment", "__sg_alloc_table", "sg_free_table", "sg_miter_next",
+             "sg_copy_buffer", "sg_pcopy_to_buffer", "__sg_page_iter_next", "sg_zero_buffer")
+    assert _helpers(names) == list(names)
     # the SCSI generic driver (drivers/scsi/sg.c) is code of its own: syzkaller names it
-    for fn in ("sg_read", "sg_remove_request", "sg_io", "sg_scsi_ioctl", "sg_open", "sg_build_indirect",
-               "sg_add_device", "sg_new_write"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("sg_read", "sg_remove_request", "sg_io", "sg_scsi_ioctl", "sg_open", "sg_build_indirect",
+             "sg_add_device", "sg_new_write")
+    assert _helpers(names) == []
 
 
 def test_bug_in_sg_set_buf_blames_the_driver_that_passed_the_buffer():
@@ -229,12 +230,11 @@ GEM_PUT_WARNING = [   # quoted from tuning-half posted log 1334 (i.MX6, 5.4 BSP,
 
 
 def test_gem_reference_drop_is_a_helper():
-    skip = load_rules().skip["helpers"]
-    for fn in ("drm_gem_object_put", "__drm_gem_object_put", "drm_gem_object_put_unlocked",
-               "drm_gem_object_put_locked"):
-        assert any(p.search(fn) for p in skip), fn
-    for fn in ("drm_gem_object_free", "drm_gem_object_release", "drm_gem_object_init", "drm_gem_object_lookup"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("drm_gem_object_put", "__drm_gem_object_put", "drm_gem_object_put_unlocked",
+             "drm_gem_object_put_locked")
+    assert _helpers(names) == list(names)
+    names = ("drm_gem_object_free", "drm_gem_object_release", "drm_gem_object_init", "drm_gem_object_lookup")
+    assert _helpers(names) == []
 
 
 def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
@@ -243,14 +243,19 @@ def test_gem_put_locking_warning_blames_the_driver_that_dropped_the_reference():
     assert (v.culprit.module, v.culprit.function) == ("etnaviv", "etnaviv_gem_prime_mmap_obj")
 
 
+def test_posted_1334_whole_log_blames_etnaviv():
+    # the real log GEM_PUT_WARNING is quoted from (labels.toml: warning, etnaviv)
+    v = analyze_lines(posted_lines("1334")).verdict
+    assert (v.category, v.culprit.module, v.culprit.function) == ("warning", "etnaviv", "etnaviv_gem_prime_mmap_obj")
+
+
 def test_fence_array_constructor_is_a_helper():
     """dma_fence_array_create/_init WARN_ON a container fence their caller passed; the
     fence library's own release and signalling of arrays are not constructors."""
-    skip = load_rules().skip["helpers"]
-    for fn in ("dma_fence_array_create", "dma_fence_array_init"):
-        assert any(p.search(fn) for p in skip), fn
-    for fn in ("dma_fence_array_release", "dma_fence_array_cb_func", "dma_fence_array_signaled"):
-        assert not any(p.search(fn) for p in skip), fn
+    names = ("dma_fence_array_create", "dma_fence_array_init")
+    assert _helpers(names) == list(names)
+    names = ("dma_fence_array_release", "dma_fence_array_cb_func", "dma_fence_array_signaled")
+    assert _helpers(names) == []
 
 
 def test_container_fence_warning_blames_the_caller_that_built_the_array():

@@ -3,13 +3,10 @@ the work of the driver that called it: the hung-task verdict names that driver. 
 library stays the culprit when the core called it, and for reports other than a
 blocked task (an oops in gpu_sched is gpu_sched's)."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines
 
-from _posted import verdict
+from _posted import posted_lines, verdict
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
 HUNG = ["[  242.1] INFO: task kworker/2:0:62785 blocked for more than 966 seconds.",
         "[  242.2] Call Trace:",
         "[  242.3]  __schedule+0x3c8/0xc18",
@@ -18,10 +15,8 @@ HUNG = ["[  242.1] INFO: task kworker/2:0:62785 blocked for more than 966 second
         "[  242.6]  dma_fence_default_wait+0x1f4/0x238"]
 
 
-
 def test_posted_1340_v3d_timeout_handler_stuck_in_drm_sched_stop():
-    lines = (POSTED / "1340-hung-task-kworker-drm-sched-stop-v3d-bin-job-timedout-pi4-6-18-mid-trace-cut.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("1340")
     assert verdict(lines) == ("hung_task", "v3d")
 
 

@@ -1,19 +1,17 @@
 """A page in an impossible state (Bad page map/state) is a defect and outranks an
 OOM kill beside it; a WARNING beside an OOM kill still does not."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_lines
+
 OOM = ["[  100.000000] stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
        "[  100.100000] Out of memory: Killed process 243 (stress) total-vm:1048576kB, anon-rss:900000kB, "
        "file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:2000kB oom_score_adj:0"]
 
 
 def test_posted_1437_bad_page_map_in_oom_reaper_after_the_kill():
-    lines = (POSTED / "1437-oom-kill-min-free-kbytes-then-bad-page-map-oom-reaper-i386-next-20220412-ltp-output-wrapped.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("1437")
     assert analyze_lines(lines).verdict.category == "kernel_bug"
 
 

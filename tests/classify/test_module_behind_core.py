@@ -3,11 +3,10 @@ the module below it in the trace asked for: the hung-task verdict names the firs
 frame below the core guilty frame. A hung task whose trace holds no module stays core,
 and other report kinds keep the core frame (an oops in mbox_send_message is the core's)."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_lines
+
 WAIT = ["[ 1330.1] INFO: task kworker/0:0:6 blocked for more than 120 seconds.",
         "[ 1330.2] Call trace:",
         "[ 1330.3]  __switch_to+0xf8/0x150",
@@ -27,17 +26,12 @@ def _verdict(lines):
     return d.verdict.category, c.module if c else None, c.function if c else None
 
 
-def _posted(prefix):
-    path = next(POSTED.glob(prefix + "-*.log"))
-    return path.read_text(encoding="utf-8").splitlines()
-
-
 def test_posted_937_clock_driver_firmware_call_stuck_in_the_mailbox():
-    assert _verdict(_posted("937"))[:2] == ("hung_task", "clk_raspberrypi")
+    assert _verdict(posted_lines("937"))[:2] == ("hung_task", "clk_raspberrypi")
 
 
 def test_posted_1711_nfs_release_stuck_in_a_page_flag_wait():
-    assert _verdict(_posted("1711"))[:2] == ("hung_task", "nfs")
+    assert _verdict(posted_lines("1711"))[:2] == ("hung_task", "nfs")
 
 
 def test_module_frame_below_a_core_wait_is_named():

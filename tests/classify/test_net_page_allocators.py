@@ -2,11 +2,9 @@
 pool only hand pages to whoever asked: an allocation failure under them names the
 driver or protocol below them, and stays core when the core asked."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_lines
 
 HEAD = ["[  785.581200] kworker/0:1: page allocation failure: order:0, mode:0x4020(GFP_ATOMIC|__GFP_HIGHMEM)",
         "[  785.581210] CPU: 0 PID: 12 Comm: kworker/0:1 Not tainted 5.4.0 #1",
@@ -25,8 +23,7 @@ def _module(lines):
 
 
 def test_posted_1412_virtio_net_receive_refill():
-    lines = (POSTED / "1412-gfp-atomic-order0-page-allocation-failure-virtio-net-try-fill-recv-ceph-5-4-quoted-wrapped-prose.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("1412")
     assert _module(lines) == "virtio_net"
 
 

@@ -1,12 +1,11 @@
 """A built-in GPU driver's inner helpers (`__ttm_dma_free_page`, `__i915_...`) are
 named by the driver's prefix once their leading underscores are dropped."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_lines
+
 RULES = load_rules()
 
 
@@ -22,7 +21,6 @@ def test_core_inner_helpers_stay_unnamed():
 
 
 def test_posted_1524_bad_page_state_freed_by_builtin_ttm():
-    lines = (POSTED / "1524-bad-page-state-xorg-nonzero-mapcount-ttm-dma-unpopulate-munmap-5-3-rc2-bugzilla-quoted-wrapped.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("1524")
     d = analyze_lines(lines)
     assert (d.verdict.category, d.verdict.culprit.module) == ("kernel_bug", "ttm")

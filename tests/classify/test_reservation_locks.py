@@ -2,11 +2,8 @@
 drm_exec) take the ww_mutex of the caller's buffers: a task hung in one is named
 by the driver that asked for the lock, as with mutex_lock."""
 
-from pathlib import Path
+from _posted import posted_lines, verdict
 
-from _posted import verdict
-
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
 HEAD = ["[  242.1] INFO: task Xorg:797 blocked for more than 120 seconds.",
         "[  242.2] Call Trace:",
         "[  242.3]  __schedule+0x2b9/0x6c0",
@@ -15,10 +12,8 @@ HEAD = ["[  242.1] INFO: task Xorg:797 blocked for more than 120 seconds.",
         "[  242.6]  ww_mutex_lock+0x38/0x90"]
 
 
-
 def test_posted_1309_qxl_cursor_update_waits_in_ttm_eu_reserve_buffers():
-    lines = (POSTED / "1309-hung-task-xorg-ttm-eu-reserve-buffers-qxl-cursor-update-doubled-lines-wrapped.log"
-             ).read_text(encoding="utf-8").splitlines()
+    lines = posted_lines("1309")
     assert verdict(lines) == ("hung_task", "qxl")
 
 

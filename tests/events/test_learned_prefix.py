@@ -39,15 +39,24 @@ def rules():
     return load_ruleset()
 
 
+@pytest.fixture(scope="module")
+def labels():
+    from _posted import labels
+    return labels()
+
+
 def test_fixed_logs_are_tuning_half():
     assert all(split_half(name) == "tuning" for name in FIXED)
 
 
 @pytest.mark.parametrize("name", FIXED)
-def test_verdict_holds_behind_unknown_prefixes(name, rules):
+def test_verdict_holds_behind_unknown_prefixes(name, rules, labels):
     lines = pi._read(os.path.join(DEFAULT_CORPUS, name))
     base = pi.verdict(lines, rules)
     assert base[0] != "none"
+    # the log as posted is read right (its hand label): the prefixed pastes must be read right
+    # too, not merely as wrongly (pi.verdict turns an exception into an "ERROR ..." verdict)
+    assert base[:2] == labels[name], base
     recs = pi.records(lines)
     for t in UNKNOWN:
         got = pi.verdict(pi.TRANSFORMS[t](recs), rules)

@@ -50,3 +50,13 @@ def test_the_old_panic_wording_is_always_a_panic():
     lines = ["[28663.625375] Kernel panic - not syncing: Out of memory and no killable processes...",
              "[root@host ~]# uptime"]
     assert _kinds(lines) == ["panic"]
+
+
+def test_posted_811_and_1405_whole_logs():
+    # the real logs the first and third tests quote: 811's warning ends the excerpt (labels.toml:
+    # oom_panic), 1405's is followed by shell prompts (labels.toml: oom_kill, no panic)
+    from _posted import posted_lines, verdict
+    assert _kinds(posted_lines("811")) == ["panic"]
+    assert verdict(posted_lines("811")) == ("oom_panic", None)
+    assert "panic" not in _kinds(posted_lines("1405")) and "oom_invoked" in _kinds(posted_lines("1405"))
+    assert verdict(posted_lines("1405")) == ("oom_kill", None)

@@ -37,3 +37,10 @@ def test_a_header_with_its_address_keeps_it():
     ev = parse_log(lines).events[0]
     assert ev.kind == "paging_fault"
     assert ev.fields["address"] == 0xffff000012345678
+
+
+def test_posted_1336_whole_log():
+    # the real log WRAPPED is quoted from (labels.toml: null_deref, no module)
+    from _posted import posted_lines
+    ev = parse_log(posted_lines("1336")).events[0]
+    assert (ev.kind, ev.fields["address"]) == ("null_deref", 0x1008)

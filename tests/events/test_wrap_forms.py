@@ -36,12 +36,21 @@ def rules():
     return load_ruleset()
 
 
+@pytest.fixture(scope="module")
+def labels():
+    from _posted import labels
+    return labels()
+
+
 @pytest.mark.parametrize("transform,name", CASES)
-def test_verdict_holds_when_wrapped(transform, name, rules):
+def test_verdict_holds_when_wrapped(transform, name, rules, labels):
     assert split_half(name) == "tuning"
     lines = pi._read(os.path.join(DEFAULT_CORPUS, name))
     base = pi.verdict(lines, rules)
     assert base[0] != "none", base          # two logs nothing is found in would agree trivially
+    # the log as posted is read right (its hand label), so the wrapped paste must be read right
+    # too, not merely as wrongly (pi.verdict turns an exception into an "ERROR ..." verdict)
+    assert base[:2] == labels[name], base
     got = pi.verdict(pi.TRANSFORMS[transform](pi.records(lines)), rules)
     assert got[:2] == base[:2]
 
