@@ -852,10 +852,10 @@ def _match_gpu(text: str) -> Optional[Header]:
         # amdgpu 4.x amdgpu_device_gpu_recover(): DRM_INFO when a job timed out but the IP blocks'
         # soft-reset check found none hung (6.x words it "Timeout, but no hardware hang detected.")
         return Header("gpu_fault", "amdgpu: GPU job timeout", {"module": "amdgpu", "detail": text[6:300]})
-    if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
+    what = _gpu_fault_kind(text[10:].lower()) if text.startswith("drm/i915: ") else None
+    if what:
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
-        return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
-                                                                                 "detail": text[10:300]})
+        return Header("gpu_fault", f"i915: {what}", {"module": "i915", "detail": text[10:300]})
     if text.startswith("[drm:"):
         # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=...",
         # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
@@ -863,7 +863,7 @@ def _match_gpu(text: str) -> Optional[Header]:
         if m:
             what = _gpu_fault_kind(m.group(3).lower())
             if what is None:
-                what = _handler_report(text)
+                what = _handler_kind(m.group(1))
             drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
             if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
@@ -873,23 +873,22 @@ def _match_gpu(text: str) -> Optional[Header]:
 
 def _handler_report(tagged: str) -> Optional[str]:
     """The report a DRM_DEV_ERROR() line belongs to by the function its "[drm:func [mod]]
-    *ERROR* " tag names, whatever the message (cut, or a line of the report other than its
-    wording): the drm scheduler's timedout_job callbacks (amdgpu_job_timedout,
-    lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only when a job timed out
-    ("Process information: process %s pid %d thread %s pid %d" belongs to that report), msm's
-    hangcheck_handler prints errors only for a lockup (_HANG_HANDLER); None for other functions."""
-    for _ in range(2):
-        m = _DRM_ERROR.match(tagged)
-        if m is not None:
-            break
-        # amdgpu's dev_fmt "amdgpu: " before the tag
-        k = tagged.find(": ", 0, 40)
-        if k < 0:
-            return None
-        tagged = tagged[k + 2:]
+    *ERROR* " tag names (_handler_kind), the tag opening `tagged` or standing after amdgpu's
+    dev_fmt "amdgpu: "; None without such a tag."""
+    m = _DRM_ERROR.match(tagged)
     if m is None:
-        return None
-    fn = m.group(1)
+        k = tagged.find(": ", 0, 40)
+        m = _DRM_ERROR.match(tagged, k + 2) if k >= 0 else None
+    return _handler_kind(m.group(1)) if m is not None else None
+
+
+def _handler_kind(fn: str) -> Optional[str]:
+    """The report any error of DRM function `fn` belongs to, whatever the message (cut, or a
+    line of the report other than its wording): the drm scheduler's timedout_job callbacks
+    (amdgpu_job_timedout, lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only
+    when a job timed out ("Process information: process %s pid %d thread %s pid %d" belongs to
+    that report), msm's hangcheck_handler prints errors only for a lockup (_HANG_HANDLER);
+    None for other functions."""
     if _TIMEOUT_HANDLER.search(fn):
         return "GPU ring timeout" if fn == "amdgpu_job_timedout" else "GPU job timeout"
     if fn in _HANG_HANDLER:
