@@ -634,30 +634,25 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
-        if prev_len and s.strip() and not prefixed:
+        # a tail: a line without a prefix after a prefixed line (prev_len) or after a tail
+        # (prev_tail, its own tail: what the wrap moved off the tail before it); at most one is set
+        tail = bool(prev_len or prev_tail) and not prefixed and bool(s.strip())
+        if tail:
             body = s.lstrip(" ")
             indent = s[:len(s) - len(body)]
-            if len(indent) <= MAX_WRAP_INDENT:
+            if not prev_len:
+                chained[prev_tail] += 1
+            elif len(indent) <= MAX_WRAP_INDENT:
                 if prev_near:
                     pairs[indent] += 1
                 if not indent:
                     cut[prev_len] += 1
-            if len(indent) != 1:
-                if _word_wrapped(prev_len, body):
+            if len(indent) != 1 and (prev_len or len(indent) <= MAX_WRAP_INDENT):
+                if _word_wrapped(prev_len or prev_tail, body):
                     fits[indent] += 1
                 else:
                     misfits[indent] += 1
-        if prev_tail and s.strip() and not prefixed:
-            chained[prev_tail] += 1
-            body = s.lstrip(" ")
-            indent = s[:len(s) - len(body)]
-            if len(indent) != 1 and len(indent) <= MAX_WRAP_INDENT:
-                # a tail's own tail: what the wrap moved off the tail before it
-                if _word_wrapped(prev_tail, body):
-                    fits[indent] += 1
-                else:
-                    misfits[indent] += 1
-        prev_tail = len(s) if (prev_len or prev_tail) and s.strip() and not prefixed else 0
+        prev_tail = len(s) if tail else 0
         prev_near = prefixed and WRAP_MIN <= len(s)
         prev_len = len(s) if prefixed else 0
         near += prev_near
