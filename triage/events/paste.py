@@ -108,6 +108,12 @@ def _console(fields: dict) -> List[str]:
     return [prefix + line for line in msg.split("\n")[:64]]
 
 
+# The text field of a log shipper's record (_json_record), and the quoted keys a one-line
+# JSON record must hold to be decoded at all
+_TEXT_FIELDS = ("log", "message", "msg")
+_RECORD_KEYS = tuple(f'"{k}"' for k in ("MESSAGE",) + _TEXT_FIELDS)
+
+
 def _json_record(text: str) -> Optional[List[str]]:
     try:
         obj = json.loads(text)
@@ -125,9 +131,6 @@ def _json_record(text: str) -> Optional[List[str]]:
         if isinstance(text, str):
             return text[:MAX_LINE * 2].rstrip("\r\n").split("\n")[:64]
     return None
-
-
-_TEXT_FIELDS = ("log", "message", "msg")
 
 
 def decode_journal(lines: Numbered) -> Numbered:
@@ -174,8 +177,7 @@ def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
             continue
         head = s.lstrip("\x1e")
         if head.startswith("{"):
-            if head.rstrip().endswith("}") and ('"MESSAGE"' in head or '"log"' in head or '"message"' in head
-                                                 or '"msg"' in head):
+            if head.rstrip().endswith("}") and any(k in head for k in _RECORD_KEYS):
                 got = _json_record(head)
                 if got is not None:
                     for line in got:
