@@ -242,16 +242,21 @@ def _addr(s: Optional[str]) -> Optional[int]:
         return None
 
 
+_UNSYMBOLISED = lazy_compile(r"(0x)?[0-9a-fA-F]{8,16}")
+
+
 def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
+    """The function a report's header names after its wording (a %pS, or a bare name)."""
     if not rest:
         return None
     f = parse_symbol(rest)
     if f:
         return f
-    name = rest.split()[0] if rest.split() else ""
-    if re.fullmatch(r"(0x)?[0-9a-fA-F]{8,16}", name):
+    words = rest.split()
+    name = words[0] if words else ""
+    if _UNSYMBOLISED.fullmatch(name):
         return None         # an unsymbolised address is not a function name
-    cut = "+" in name and rest.rstrip() == rest.split()[0]
+    cut = "+" in name and rest.rstrip() == name
     name = name.split("+", 1)[0]
     if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
         # a "%pS" that ends inside its offset/size ("f+0x7bc/") was cut there, its module tag with it
