@@ -48,7 +48,9 @@ _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-c
 _ARM_DIE = lazy_compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
 _UNHANDLED_AT = lazy_compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = lazy_compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
-_WARN_NEW = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+# __warn()'s "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): cpu, pid
+_WARN_CPU_PID = r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at"
+_WARN_NEW = lazy_compile(_WARN_CPU_PID + r" ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
 _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
 # ...the same line cut by a mail or forum wrap after "<file>:<line>" or inside " at %pS":
@@ -56,12 +58,12 @@ _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: 
 _WARN_NEW2_CUT = lazy_compile(r"WARNING: ([\w.+-]{1,64}/[^\s:]{1,200}\.(?:c|h|rs)):(\d{1,7})(?: at (\S{1,300}))?\s*$")
 # __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
 # "WARNING: CPU: %d PID: %d at %pS"
-_WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
+_WARN_NOFILE = lazy_compile(_WARN_CPU_PID + r" ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): the head
 # says WARN report whatever the paste did to the site after it (a line cut at the terminal
 # width inside the file name or the symbol, blanks a copy inserted: "intel_dis play.c:14382")
-_WARN_HEAD = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at(?: (.{0,300}))?")
+_WARN_HEAD = lazy_compile(_WARN_CPU_PID + r"(?: (.{0,300}))?")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; nothing else prints a source
 # file and line then " at " after "WARNING: "
 _WARN_HEAD2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at(?: (\S{0,300}))?")
@@ -85,12 +87,14 @@ _OOM_INVOKED_26 = lazy_compile(r"oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16}), ord
 # cpuset"), then the same selection line; 2.6.19-2.6.24 wrote "Out of Memory: Kill process %d
 # (%s) score %li and children." (_OOM_KILL_CHILDREN)
 _OOM_PREFIX = r"(Memory cgroup out of memory|Out of memory|No available memory \(MPOL_BIND\)|No available memory in cpuset)"
+# out_of_memory()'s and the memcg OOM's own prefixes (oom_kill.c "%s: Killed process", "%s: OOM victim")
+_OOM_WHO = r"(Memory cgroup out of memory|Out of memory)"
 _OOM_KILL_OLD = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
 _OOM_KILL_CHILDREN = lazy_compile(r"Out of Memory: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) and children")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
-_OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+_OOM_KILLED = lazy_compile(r"(?:" + _OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
 # The victim line with its sizes cut off (by the poster, a pager or the terminal width):
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
@@ -112,7 +116,7 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 # killer prints "<Out of memory|Memory cgroup out of memory>: Kill process N (comm)"), the
 # victim line without a prefix after its first size (only oom_kill's victim line prints
 # "Killed process N (comm) total-vm:%lukB").
-_OOM_KILL_OLD_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
+_OOM_KILL_OLD_CUT = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
 _OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
@@ -129,7 +133,7 @@ _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 # mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
 # killing the task": the OOM killer ran and chose a task that was already dying
-_OOM_VICTIM_EXITING = lazy_compile(r"(Memory cgroup out of memory|Out of memory): OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
+_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r": OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
