@@ -32,7 +32,6 @@ class Header:
     secondary: bool = False
 
 
-_HEX = r"(?:0x)?[0-9a-fA-F]{1,16}"
 _NULL_OLD = lazy_compile(r"BUG: unable to handle kernel NULL pointer dereference(?: at\s{0,32}(\S{1,40}))?")
 _PAGING_OLD = lazy_compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
 _NULL_NEW = lazy_compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
@@ -119,7 +118,6 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 _OOM_KILL_OLD_CUT = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
 _OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
-_OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 # oom_reap_task(): "oom_reaper: reaped process %d (%s), now anon-rss:%lukB, ..." and, when the
 # victim's mm could not be reaped, "oom_reaper: unable to reap pid:%d (%s)" (4.6+)
@@ -204,7 +202,6 @@ _NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WR
 _SERROR = lazy_compile(r"SError Interrupt on CPU(\d{1,5}), code (0x[0-9a-fA-F]{1,16})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
-_INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
 _RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
 _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)

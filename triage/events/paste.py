@@ -611,9 +611,6 @@ class _Wrap(NamedTuple):
     width: int
 
 
-_NO_WRAP = _Wrap(False, "", 0)
-
-
 def _looks_wrapped(lines: List[str]) -> _Wrap:
     """A word-wrapping client leaves no line longer than its width that it could
     have broken at a blank, and leaves many near-width prefixed lines followed
