@@ -88,9 +88,20 @@ class GpuWordingCombo:
 
     def matches(self, low: str) -> bool:
         """Whether every test of the combination holds for `low`."""
-        return (low.startswith(self.starts) and low.endswith(self.ends)
-                and all(s in low for s in self.has)
-                and all(any(s in low for s in group) for group in self.has_any))
+        # (loops, not all()/any() over generators: every GPU driver line runs every test
+        # of every group it does not match, and a generator's set-up cost twice the test)
+        if not (low.startswith(self.starts) and low.endswith(self.ends)):
+            return False
+        for s in self.has:
+            if s not in low:
+                return False
+        for group in self.has_any:
+            for s in group:
+                if s in low:
+                    break
+            else:
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -105,8 +116,18 @@ class GpuWordingGroup:
 
     def matches(self, low: str) -> bool:
         """Whether one of the group's wordings is in `low` (lower-cased)."""
-        return (any(s in low for s in self.contains) or low.startswith(self.starts)
-                or any(r.search(low) for r in self.regex) or any(c.matches(low) for c in self.combos))
+        for s in self.contains:
+            if s in low:
+                return True
+        if low.startswith(self.starts):
+            return True
+        for r in self.regex:
+            if r.search(low):
+                return True
+        for c in self.combos:
+            if c.matches(low):
+                return True
+        return False
 
 
 _GROUP_KEYS = {"headline", "contains", "starts", "regex", "combos"}

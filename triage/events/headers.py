@@ -32,7 +32,6 @@ class Header:
     secondary: bool = False
 
 
-_HEX = r"(?:0x)?[0-9a-fA-F]{1,16}"
 _NULL_OLD = lazy_compile(r"BUG: unable to handle kernel NULL pointer dereference(?: at\s{0,32}(\S{1,40}))?")
 _PAGING_OLD = lazy_compile(r"BUG: unable to handle kernel paging request(?: at (\S{1,40}))?")
 _NULL_NEW = lazy_compile(r"BUG: kernel NULL pointer dereference, address: (\S{1,40})")
@@ -48,7 +47,9 @@ _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-c
 _ARM_DIE = lazy_compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
 _UNHANDLED_AT = lazy_compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = lazy_compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
-_WARN_NEW = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
+# __warn()'s "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): cpu, pid
+_WARN_CPU_PID = r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at"
+_WARN_NEW = lazy_compile(_WARN_CPU_PID + r" ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
 _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
 # ...the same line cut by a mail or forum wrap after "<file>:<line>" or inside " at %pS":
@@ -56,12 +57,12 @@ _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: 
 _WARN_NEW2_CUT = lazy_compile(r"WARNING: ([\w.+-]{1,64}/[^\s:]{1,200}\.(?:c|h|rs)):(\d{1,7})(?: at (\S{1,300}))?\s*$")
 # __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
 # "WARNING: CPU: %d PID: %d at %pS"
-_WARN_NOFILE = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
+_WARN_NOFILE = lazy_compile(_WARN_CPU_PID + r" ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
 # Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): the head
 # says WARN report whatever the paste did to the site after it (a line cut at the terminal
 # width inside the file name or the symbol, blanks a copy inserted: "intel_dis play.c:14382")
-_WARN_HEAD = lazy_compile(r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at(?: (.{0,300}))?")
+_WARN_HEAD = lazy_compile(_WARN_CPU_PID + r"(?: (.{0,300}))?")
 # 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; nothing else prints a source
 # file and line then " at " after "WARNING: "
 _WARN_HEAD2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at(?: (\S{0,300}))?")
@@ -85,12 +86,14 @@ _OOM_INVOKED_26 = lazy_compile(r"oom-killer: gfp_mask=(0x[0-9a-fA-F]{1,16}), ord
 # cpuset"), then the same selection line; 2.6.19-2.6.24 wrote "Out of Memory: Kill process %d
 # (%s) score %li and children." (_OOM_KILL_CHILDREN)
 _OOM_PREFIX = r"(Memory cgroup out of memory|Out of memory|No available memory \(MPOL_BIND\)|No available memory in cpuset)"
+# out_of_memory()'s and the memcg OOM's own prefixes (oom_kill.c "%s: Killed process", "%s: OOM victim")
+_OOM_WHO = r"(Memory cgroup out of memory|Out of memory)"
 _OOM_KILL_OLD = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) or (?:sacrifice|a) child")
 _OOM_KILL_CHILDREN = lazy_compile(r"Out of Memory: Kill process (\d{1,10}) \((.{0,64}?)\) score (-?\d{1,10}) and children")
 # The kernel prints the sizes as bare %lu; a viewer or a pasting user may add
 # digit-group separators ("26,184,840kB"), which carry no value of their own.
 _KB = r"(\d[\d,.' ]{0,30}?)kB"
-_OOM_KILLED = lazy_compile(r"(?:(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
+_OOM_KILLED = lazy_compile(r"(?:" + _OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: )?Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB + ", anon-rss:" + _KB + ", file-rss:" + _KB + "(?:, shmem-rss:" + _KB + ")?")
 # The victim line with its sizes cut off (by the poster, a pager or the terminal width):
 # only the OOM killer prints "Out of memory: Killed process N (comm)", so the prefix
 # alone names it; without the prefix, the sizes are required (see _OOM_KILLED).
@@ -112,10 +115,9 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 # killer prints "<Out of memory|Memory cgroup out of memory>: Kill process N (comm)"), the
 # victim line without a prefix after its first size (only oom_kill's victim line prints
 # "Killed process N (comm) total-vm:%lukB").
-_OOM_KILL_OLD_CUT = lazy_compile(r"(Memory cgroup out of memory|Out of memory)(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
+_OOM_KILL_OLD_CUT = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
 _OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
-_OOM_CONSTRAINT = lazy_compile(r"oom-kill:constraint=(\w{1,40})")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
 # oom_reap_task(): "oom_reaper: reaped process %d (%s), now anon-rss:%lukB, ..." and, when the
 # victim's mm could not be reaped, "oom_reaper: unable to reap pid:%d (%s)" (4.6+)
@@ -129,7 +131,7 @@ _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 # mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
 # killing the task": the OOM killer ran and chose a task that was already dying
-_OOM_VICTIM_EXITING = lazy_compile(r"(Memory cgroup out of memory|Out of memory): OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
+_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r": OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
@@ -200,7 +202,6 @@ _NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WR
 _SERROR = lazy_compile(r"SError Interrupt on CPU(\d{1,5}), code (0x[0-9a-fA-F]{1,16})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
-_INFO_GENERIC = lazy_compile(r"INFO: ([^:!(\[.]{1,120})")
 _RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
 _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
@@ -242,16 +243,21 @@ def _addr(s: Optional[str]) -> Optional[int]:
         return None
 
 
+_UNSYMBOLISED = lazy_compile(r"(0x)?[0-9a-fA-F]{8,16}")
+
+
 def _sym_from_header(rest: Optional[str]) -> Optional[Frame]:
+    """The function a report's header names after its wording (a %pS, or a bare name)."""
     if not rest:
         return None
     f = parse_symbol(rest)
     if f:
         return f
-    name = rest.split()[0] if rest.split() else ""
-    if re.fullmatch(r"(0x)?[0-9a-fA-F]{8,16}", name):
+    words = rest.split()
+    name = words[0] if words else ""
+    if _UNSYMBOLISED.fullmatch(name):
         return None         # an unsymbolised address is not a function name
-    cut = "+" in name and rest.rstrip() == rest.split()[0]
+    cut = "+" in name and rest.rstrip() == name
     name = name.split("+", 1)[0]
     if name and (name[0].isalpha() or name[0] == "_") and "/" not in name and ":" not in name:
         # a "%pS" that ends inside its offset/size ("f+0x7bc/") was cut there, its module tag with it
@@ -852,10 +858,10 @@ def _match_gpu(text: str) -> Optional[Header]:
         # amdgpu 4.x amdgpu_device_gpu_recover(): DRM_INFO when a job timed out but the IP blocks'
         # soft-reset check found none hung (6.x words it "Timeout, but no hardware hang detected.")
         return Header("gpu_fault", "amdgpu: GPU job timeout", {"module": "amdgpu", "detail": text[6:300]})
-    if text.startswith("drm/i915: ") and _gpu_fault_kind(text[10:].lower()):
+    what = _gpu_fault_kind(text[10:].lower()) if text.startswith("drm/i915: ") else None
+    if what:
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
-        return Header("gpu_fault", f"i915: {_gpu_fault_kind(text[10:].lower())}", {"module": "i915",
-                                                                                 "detail": text[10:300]})
+        return Header("gpu_fault", f"i915: {what}", {"module": "i915", "detail": text[10:300]})
     if text.startswith("[drm:"):
         # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=...",
         # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
@@ -863,7 +869,7 @@ def _match_gpu(text: str) -> Optional[Header]:
         if m:
             what = _gpu_fault_kind(m.group(3).lower())
             if what is None:
-                what = _handler_report(text)
+                what = _handler_kind(m.group(1))
             drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
             if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
@@ -873,23 +879,22 @@ def _match_gpu(text: str) -> Optional[Header]:
 
 def _handler_report(tagged: str) -> Optional[str]:
     """The report a DRM_DEV_ERROR() line belongs to by the function its "[drm:func [mod]]
-    *ERROR* " tag names, whatever the message (cut, or a line of the report other than its
-    wording): the drm scheduler's timedout_job callbacks (amdgpu_job_timedout,
-    lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only when a job timed out
-    ("Process information: process %s pid %d thread %s pid %d" belongs to that report), msm's
-    hangcheck_handler prints errors only for a lockup (_HANG_HANDLER); None for other functions."""
-    for _ in range(2):
-        m = _DRM_ERROR.match(tagged)
-        if m is not None:
-            break
-        # amdgpu's dev_fmt "amdgpu: " before the tag
-        k = tagged.find(": ", 0, 40)
-        if k < 0:
-            return None
-        tagged = tagged[k + 2:]
+    *ERROR* " tag names (_handler_kind), the tag opening `tagged` or standing after amdgpu's
+    dev_fmt "amdgpu: "; None without such a tag."""
+    m = _DRM_ERROR.match(tagged)
     if m is None:
-        return None
-    fn = m.group(1)
+        k = tagged.find(": ", 0, 40)
+        m = _DRM_ERROR.match(tagged, k + 2) if k >= 0 else None
+    return _handler_kind(m.group(1)) if m is not None else None
+
+
+def _handler_kind(fn: str) -> Optional[str]:
+    """The report any error of DRM function `fn` belongs to, whatever the message (cut, or a
+    line of the report other than its wording): the drm scheduler's timedout_job callbacks
+    (amdgpu_job_timedout, lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only
+    when a job timed out ("Process information: process %s pid %d thread %s pid %d" belongs to
+    that report), msm's hangcheck_handler prints errors only for a lockup (_HANG_HANDLER);
+    None for other functions."""
     if _TIMEOUT_HANDLER.search(fn):
         return "GPU ring timeout" if fn == "amdgpu_job_timedout" else "GPU job timeout"
     if fn in _HANG_HANDLER:

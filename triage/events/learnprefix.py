@@ -75,6 +75,8 @@ _ADDR_TAG = lazy_compile(r"\[<?[0-9a-fA-F]{8,16}>?\] ?")
 # that could not keep up (syzkaller's consoles, 132 and 164 of its corpus, carry it on nearly
 # every line). Message text, never a logger's prefix.
 _KERNEL_TEXT = ("printk messages dropped",)
+# The blank runs whose ends may be where a logger's prefix stops (_unknown_prefix).
+_BLANKS = lazy_compile(" +")
 # The run kinds a prefix is split into.
 _RUN = lazy_compile(r"[^\W_]{1,64}| {1,64}|.", re.S)
 
@@ -179,13 +181,12 @@ def _unknown_prefix(s: str, k: int) -> str:
         # text (a lockdep "... at (91): [<addr>] f+0x..") or another known prefix, never a
         # logger's prefix in front of the line
         return ""
-    starts = [0] + [m.end() for m in re.finditer(" +", s[:k])] + [k]
-    for j in starts:
-        if j > k:
+    # (the anchor itself is the last candidate: there the answer is s[:k] whatever it reads)
+    for j in chain((0,), (m.end() for m in _BLANKS.finditer(s, 0, k))):
+        if j >= k:
             break
-        rest = s[j:]
-        msg = strip_prefix(rest)[0]
-        if j + len(rest) - len(msg.lstrip(" ")) == k:
+        rest_msg = msg if j == 0 else strip_prefix(s[j:])[0]
+        if len(s) - len(rest_msg.lstrip(" ")) == k:
             return s[:j]
     return s[:k]
 

@@ -108,6 +108,12 @@ def _console(fields: dict) -> List[str]:
     return [prefix + line for line in msg.split("\n")[:64]]
 
 
+# The text field of a log shipper's record (_json_record), and the quoted keys a one-line
+# JSON record must hold to be decoded at all
+_TEXT_FIELDS = ("log", "message", "msg")
+_RECORD_KEYS = tuple(f'"{k}"' for k in ("MESSAGE",) + _TEXT_FIELDS)
+
+
 def _json_record(text: str) -> Optional[List[str]]:
     try:
         obj = json.loads(text)
@@ -125,9 +131,6 @@ def _json_record(text: str) -> Optional[List[str]]:
         if isinstance(text, str):
             return text[:MAX_LINE * 2].rstrip("\r\n").split("\n")[:64]
     return None
-
-
-_TEXT_FIELDS = ("log", "message", "msg")
 
 
 def decode_journal(lines: Numbered) -> Numbered:
@@ -174,8 +177,7 @@ def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
             continue
         head = s.lstrip("\x1e")
         if head.startswith("{"):
-            if head.rstrip().endswith("}") and ('"MESSAGE"' in head or '"log"' in head or '"message"' in head
-                                                 or '"msg"' in head):
+            if head.rstrip().endswith("}") and any(k in head for k in _RECORD_KEYS):
                 got = _json_record(head)
                 if got is not None:
                     for line in got:
@@ -609,9 +611,6 @@ class _Wrap(NamedTuple):
     width: int
 
 
-_NO_WRAP = _Wrap(False, "", 0)
-
-
 def _looks_wrapped(lines: List[str]) -> _Wrap:
     """A word-wrapping client leaves no line longer than its width that it could
     have broken at a blank, and leaves many near-width prefixed lines followed
@@ -634,30 +633,25 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
-        if prev_len and s.strip() and not prefixed:
+        # a tail: a line without a prefix after a prefixed line (prev_len) or after a tail
+        # (prev_tail, its own tail: what the wrap moved off the tail before it); at most one is set
+        tail = bool(prev_len or prev_tail) and not prefixed and bool(s.strip())
+        if tail:
             body = s.lstrip(" ")
             indent = s[:len(s) - len(body)]
-            if len(indent) <= MAX_WRAP_INDENT:
+            if not prev_len:
+                chained[prev_tail] += 1
+            elif len(indent) <= MAX_WRAP_INDENT:
                 if prev_near:
                     pairs[indent] += 1
                 if not indent:
                     cut[prev_len] += 1
-            if len(indent) != 1:
-                if _word_wrapped(prev_len, body):
+            if len(indent) != 1 and (prev_len or len(indent) <= MAX_WRAP_INDENT):
+                if _word_wrapped(prev_len or prev_tail, body):
                     fits[indent] += 1
                 else:
                     misfits[indent] += 1
-        if prev_tail and s.strip() and not prefixed:
-            chained[prev_tail] += 1
-            body = s.lstrip(" ")
-            indent = s[:len(s) - len(body)]
-            if len(indent) != 1 and len(indent) <= MAX_WRAP_INDENT:
-                # a tail's own tail: what the wrap moved off the tail before it
-                if _word_wrapped(prev_tail, body):
-                    fits[indent] += 1
-                else:
-                    misfits[indent] += 1
-        prev_tail = len(s) if (prev_len or prev_tail) and s.strip() and not prefixed else 0
+        prev_tail = len(s) if tail else 0
         prev_near = prefixed and WRAP_MIN <= len(s)
         prev_len = len(s) if prefixed else 0
         near += prev_near
