@@ -2,8 +2,9 @@
 that quote them (each file is named "<number>-<description>.log")."""
 
 import os
-import tomllib
 from typing import Dict, List, Optional, Tuple
+
+from triage.classify.rules import tomllib   # tomllib on 3.11+, tomli before: the project's one choice
 
 POSTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "posted")
 
