@@ -15,7 +15,6 @@ import sys
 
 import pytest
 
-from triage.analysis import load_ruleset
 from triage.events import learnprefix
 from triage.events.paste import normalise
 
@@ -32,17 +31,6 @@ FIXED = ["004-nvidia-375-old-null-deref-rm.log", "010-i915-gpu-hang-dmesg-T-chin
          "074-amdgpu-gpu-fault-147-ih-overflow.log", "020-alloc-failure-i915-gem-mail-wrapped.log"]
 UNKNOWN = ["unknown-slash-date-level", "unknown-pipe", "unknown-host-pipe", "unknown-rfc5424",
            "unknown-kernel-pid0", "unknown-cri", "unknown-level-tag", "unknown-docker-json"]
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_ruleset()
-
-
-@pytest.fixture(scope="module")
-def labels():
-    from _posted import labels
-    return labels()
 
 
 def test_fixed_logs_are_tuning_half():

@@ -12,7 +12,6 @@ import sys
 
 import pytest
 
-from triage.analysis import load_ruleset
 from triage.events.paste import _looks_wrapped, normalise
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -29,17 +28,6 @@ CASES = [("wrap-72-indent", "026-arm32-null-deref-seq-vprintf-htop.log"),
          ("hard-wrap-80", "048-hung-task-nvidia-uvm-retain-elrepo.log"),
          ("hard-wrap-80", "122-amdgpu-warning-rn-clk-mgr-dkms.log"),
          ("hard-wrap-80", "124-amdgpu-warning-irq-put-probe-fail.log")]
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_ruleset()
-
-
-@pytest.fixture(scope="module")
-def labels():
-    from _posted import labels
-    return labels()
 
 
 @pytest.mark.parametrize("transform,name", CASES)
