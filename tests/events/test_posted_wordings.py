@@ -680,10 +680,7 @@ def test_gsp_timeout_banner_without_the_xid_line():
     h = match_header("NVRM: _kgspLogXid119: ********************************* GSP Timeout "
                      "**********************************")
     assert h is not None and h.fields["xid"] == 119
-    # a sentence about GSP timeouts is not the banner (this one starts with kgspHealthCheck's
-    # own "Heartbeat timed out, ..." wording, a GSP hang of [[nvrm_fault_wordings]], not Xid 119)
-    h = match_header("NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, GSP Timeout soon")
-    assert h is None or h.kind != "nvrm_xid"
+    # a sentence about GSP timeouts is not the banner
     assert match_header("NVRM: GPU0 _kgspFoo: GSP Timeout soon") is None
 
 
@@ -779,3 +776,15 @@ def test_arm64_serror_is_a_hardware_error_report():
     # other lines naming SError are not the report
     assert match_header("SError: reserved") is None
     assert match_header("Some SError Interrupt text") is None
+
+
+def test_an_xid_line_retyped_without_the_colon_after_nvrm():
+    # posted 2116: "NVRM Xid (PCI:0000:0b:00) : 32, Channel ID 00000009 intr 00008000", typed
+    # from the screen of a mining rig
+    h = match_header("NVRM Xid (PCI:0000:0b:00) : 32, Channel ID 00000009 intr 00008000")
+    assert h is not None and (h.kind, h.fields["xid"]) == ("nvrm_xid", 32)
+    h = match_header("NVRM Xid (PCI:0000:0b:00): 79, GPU has fallen off the bus.")
+    assert h is not None and h.fields["xid"] == 79 and h.fields.get("fallen_off_bus")
+    # prose about Xids, and a retyped line with no number, are not an Xid report
+    assert match_header("NVRM Xid (PCI:0000:0b:00) : see the catalogue") is None
+    assert match_header("NVRM Xid errors keep coming") is None

@@ -143,6 +143,7 @@ _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4}
 # pre-2015 "NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000"
 _XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\): "
                     r"(\d{1,5})(?:, (.{0,300}))?")
+_XID_RETYPED = lazy_compile(r"NVRM Xid \((?:PCI:)?[0-9a-fA-F:.]{1,20}\) ?: ?\d{1,5}\b")
 # RmInitAdapter() failing: the GPU could not be brought up (GSP boot, VBIOS, a GPU that does
 # not answer): "NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0x40:2028)", older
 # "NVRM: RmInitAdapter failed! (0x27:0x38:1193)", and nv.c's "rm_init_adapter failed, device
@@ -156,6 +157,12 @@ _NV_RPC_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_issueRpcAndWait: rpcRecv
 # releases, _kgspLogRpcTimeout: "***...*** GSP Timeout ***...***"), also when the poster's
 # excerpt lacks the Xid line itself.
 _NV_GSP_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_kgsp\w{1,40}: \*{8,} GSP Timeout \*{8,}")
+# The GSP health check's own words when the firmware stopped answering (kernel_gsp.c
+# kgspHealthCheck_TU102 / _kgspIsHeartbeatTimedOut / _kgspRpcRecvPoll: "GSP RM heartbeat timed
+# out", "LibOS heartbeat timed out", "Heartbeat timed out, currentTimeMs ..."): the condition
+# the driver reports as Xid 119 (GSP RPC timeout), read as that Xid when its line is not in the
+# excerpt, as a fallen-off-the-bus line is read as Xid 79.
+_NV_HEARTBEAT = "eartbeat timed out"
 _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 # DRM_ERROR() of every kernel: "[drm:func [module]] *ERROR* msg"; a built-in driver prints
 # no "[module]" (then its function prefix names it)
@@ -735,7 +742,7 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
         m = _NV_RPC_TIMEOUT.match(text)
-        if m:
+        if m or _NV_HEARTBEAT in text:
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": text[6:300], "module": "nvidia"})
         if _NV_INIT_FAIL.match(text):
             return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300]})
@@ -1154,6 +1161,11 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _soft(text)
         if text.startswith("NVRM: "):
             return _match_gpu(text)
+        if text.startswith("NVRM Xid (") and _XID_RETYPED.match(text):
+            # an Xid line retyped by hand from a screen or a photo, the colon after NVRM lost
+            # ("NVRM Xid (PCI:0000:0b:00) : 32, ..."): only NVIDIA's driver prints "NVRM" and
+            # "Xid (", so the line is still its Xid report
+            return _match_gpu("NVRM: Xid (" + text[len("NVRM Xid ("):].replace(") : ", "): ", 1))
         return None
     if c == "w":
         if text.startswith("watchdog: BUG: soft lockup"):
