@@ -146,6 +146,21 @@ def test_arm32_alloc_failure_blames_the_first_frame_outside_the_allocator():
     assert top.category == "alloc_failure" and top.culprit.function == "rx_submit"
 
 
+def test_arm32_unwinder_lines_without_blanks_before_the_parentheses():
+    # 2328 (vendor 4.1 on a Vybrid): "[<8008e6c8>](__alloc_pages_nodemask) from [<7f0aef7c>]
+    # (mt7601u_rx_tasklet+0x114/0x46c [mt7601u])" with no blank before "(": the order-3 RX
+    # allocation of the USB Wi-Fi driver
+    top = _top(_posted("2328"))[1]
+    assert (top.category, top.culprit.module) == ("alloc_failure", "mt7601u")
+    from triage.events.frames import arm32_caller, parse_trace_line
+    f = parse_trace_line("[<80012c5c>](show_stack) from [<80584a6c>](dump_stack+0x24/0x28)")
+    assert f is not None and f.function == "show_stack"
+    c = arm32_caller("[<8008e6c8>](__alloc_pages_nodemask) from [<7f0aef7c>](mt7601u_rx_tasklet+0x114/0x46c [mt7601u])")
+    assert c is not None and (c.function, c.module) == ("mt7601u_rx_tasklet", "mt7601u")
+    # a bracketed address and a parenthesis in prose are not a frame
+    assert parse_trace_line("[<80012c5c>](see above) from the log") is None
+
+
 def test_powerpc_watchdog_hard_lockup():
     # arch/powerpc/kernel/watchdog.c: "Watchdog CPU:%d Hard LOCKUP" (105, POWER9)
     h = match_header("Watchdog CPU:59 Hard LOCKUP")

@@ -46,9 +46,11 @@ _DECODED = lazy_compile(
 # an exception's regs, " (L)" its lr, " (T)" a blocked task's saved pc, " (C)" a caller, plus
 # F/K for ftrace and kretprobe trampolines. The marker is not part of the frame.
 _SOURCE_MARK = lazy_compile(r" \([A-Z]{1,4}\)\s{0,8}$")
-_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")
+# Some vendor 4.x kernels print it without the blanks before "(" ("[<80012c5c>](show_stack) from
+# [<80584a6c>](dump_stack+0x24/0x28)", posted 2328): the same fields.
+_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] ?\((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")
 # The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
-_ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
+_ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] ?\((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
                            r"(?: " + _TAG + r")?\)\s{0,8}$")
 # arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
 # the line's frame is the callee (the caller is the next line's callee)
@@ -157,7 +159,7 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4),
                          reliable=m.group(5) is None, context=context)
-    if "] (" in text:
+    if "] (" in text or "](" in text:
         m = _ARM32.match(text)
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)
