@@ -803,3 +803,23 @@ def test_an_xid_line_retyped_without_the_colon_after_nvrm():
     # prose about Xids, and a retyped line with no number, are not an Xid report
     assert match_header("NVRM Xid (PCI:0000:0b:00) : see the catalogue") is None
     assert match_header("NVRM Xid errors keep coming") is None
+
+
+def test_lock_held_returning_to_user_names_the_acquisition_site():
+    # kernel/locking/lockdep.c lockdep_sys_exit(): "BUG: lock held when returning to user
+    # space!" before 4.15, "WARNING: ..." since; the held lock's "at:" site took the lock and
+    # never released it (syzkaller titles it "... in <that function>"). Posted 2209, wrapped
+    # by a mail client after "at: amdgpu_cs_ioctl+0x903/0x2030".
+    assert _top(_posted("2209"))[1].culprit.module == "amdgpu"
+    for head in ("WARNING", "BUG"):
+        lines = [f"[  155.950690] {head}: lock held when returning to user space!",
+                 "[  155.950695] app/4850 is leaving the kernel with locks still held!",
+                 "[  155.950697] 1 lock held by app/4850:",
+                 "[  155.950698]  #0: ffff8a4e8aaad0a8 (&list->bo_list_mutex){+.+.}-{3:3}, at: amdgpu_cs_ioctl+0x903/0x2030 [amdgpu]"]
+        top = _top(lines)[1]
+        assert (top.category, top.culprit.module, top.culprit.function) == ("lockdep", "amdgpu", "amdgpu_cs_ioctl"), head
+    # an "at:" line of another lockdep report kind (a held-locks list under a hung task) is not
+    # read as this report's site
+    lines = ["[  10.0] WARNING: suspicious RCU usage",
+             "[  10.1]  #0: ffff8a4e8aaad0a8 (&list->bo_list_mutex){+.+.}-{3:3}, at: amdgpu_cs_ioctl+0x903/0x2030 [amdgpu]"]
+    assert _top(lines)[1].culprit.function != "amdgpu_cs_ioctl"

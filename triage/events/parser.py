@@ -756,7 +756,8 @@ class LogParser:
                 return True
         if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
                 and str(ev.fields.get("headline", "")).startswith(("possible deadlock", "BUG: held lock", "WARNING: held lock",
-                                                               "inconsistent lock state", "BUG: lock held")):
+                                                               "inconsistent lock state", "BUG: lock held",
+                                                               "WARNING: lock held")):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
