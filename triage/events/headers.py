@@ -143,6 +143,7 @@ _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4}
 # pre-2015 "NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000"
 _XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\): "
                     r"(\d{1,5})(?:, (.{0,300}))?")
+_NVKM_GSP_XID = lazy_compile(r"gsp: Xid:(\d{1,5})\b ?(.{0,300})")
 _XID_RETYPED = lazy_compile(r"NVRM Xid \((?:PCI:)?[0-9a-fA-F:.]{1,20}\) ?: ?\d{1,5}\b")
 # RmInitAdapter() failing: the GPU could not be brought up (GSP boot, VBIOS, a GPU that does
 # not answer): "NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0x40:2028)", older
@@ -776,6 +777,13 @@ def _match_gpu(text: str) -> Optional[Header]:
     if m:
         drv = gpu_names().devices.get(m.group(1), m.group(1).replace("-", "_"))
         rest = _drop_driver_tags(text[m.end():], m.group(1))
+        if rest.startswith("gsp: Xid:"):
+            x = _NVKM_GSP_XID.match(rest)
+            if x:
+                # nouveau's GSP-RM path prints the firmware's own Xid (nvkm r535.c
+                # r535_gsp_msg_os_error_log "Xid:%d %s"): NVIDIA's Xid, reported through nouveau
+                return Header("nvrm_xid", f"NVRM: Xid {x.group(1)}",
+                              {"xid": int(x.group(1)), "detail": x.group(2), "module": drv, "pci": m.group(2)})
         what = _gpu_fault_kind(rest.lower()) or _handler_report(text[m.end():])
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
