@@ -375,10 +375,11 @@ def _allocation_listing(rules: RuleSet, ev: Event) -> bool:
 
 def _frame_module(rules: RuleSet, fr: Frame) -> Optional[str]:
     """The module a frame is in: its [module] tag, else the built-in GPU driver its decoded
-    source file or its name prefix names."""
+    source path or its name prefix names (a bare file name, "bochs.c", is no path)."""
     if fr.module:
         return fr.module.replace("-", "_")
-    return rules.gpu_driver_by_source(fr.source) if fr.source else rules.builtin_gpu_driver(fr.function)
+    return rules.gpu_driver_by_source(fr.source) if fr.source and "/" in fr.source \
+        else rules.builtin_gpu_driver(fr.function)
 
 
 def _callers_of(rules: RuleSet, ev: Event, fr: Frame) -> Iterator[Tuple[Frame, Optional[str]]]:

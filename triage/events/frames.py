@@ -37,7 +37,9 @@ _TRACE = lazy_compile(
 # scripts/decode_stacktrace.sh replaces "func+0x1c/0x30" by "func (file:line ...)": addr2line -i's
 # inline chain, innermost first, so the last location is the function's own file; a module's
 # frame keeps its name after the parentheses ("[mod]", or bare in newer versions of the script).
-_LOCATION = r"(?:[\w.+-]{1,128}/){0,16}[\w.+-]{1,128}:\d{1,7}(?: \(discriminator \d{1,10}\))?"
+# decode_stacktrace.sh prints "(??:?)" or "(bochs.c:?)" where addr2line could not resolve the
+# file or the line (a vmlinux without debuginfo, the robot's short form): still a frame
+_LOCATION = r"(?:[\w.+-]{1,128}/){0,16}(?:[\w.+-]{1,128}|\?\?):(?:\d{1,7}|\?)(?: \(discriminator \d{1,10}\))?"
 _DECODED = lazy_compile(
     r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))? \((" + _LOCATION + r"(?: " + _LOCATION + r"){0,32})\)"
@@ -99,9 +101,9 @@ def _cut_module(tag: str) -> str:
 
 def _decoded(m) -> Frame:
     """A Frame from a _DECODED match; its source is the last location of the inline chain."""
-    where = m.group(5).split(" (discriminator")[0].split(" ")[-1]
+    where = m.group(5).split(" (discriminator")[0].split(" ")[-1].rsplit(":", 1)[0]
     return Frame(m.group(2), _int(m.group(3)), _int(m.group(4)), m.group(6) or m.group(7),
-                 reliable=m.group(1) is None, source=where.rsplit(":", 1)[0])
+                 reliable=m.group(1) is None, source=None if where == "??" else where)
 
 
 def _decoded_ip(text: str) -> Optional[Frame]:
