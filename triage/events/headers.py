@@ -115,7 +115,10 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 # killer prints "<Out of memory|Memory cgroup out of memory>: Kill process N (comm)"), the
 # victim line without a prefix after its first size (only oom_kill's victim line prints
 # "Killed process N (comm) total-vm:%lukB").
-_OOM_KILL_OLD_CUT = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
+# The selection line's prefix is any message oom_kill_process() was given, the constrained
+# kills' of 2.6.2x-2.6.35 too ("No available memory (MPOL_BIND): kill process %d (%s) score %li
+# or a child"), as for the whole line (_OOM_KILL_OLD).
+_OOM_KILL_OLD_CUT = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
 _OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
@@ -129,9 +132,12 @@ _ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
-# mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
-# killing the task": the OOM killer ran and chose a task that was already dying
-_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r": OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
+# mm/oom_kill.c __oom_kill_process() (4.19-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
+# killing the task": the OOM killer ran and chose a task that was already dying. The message is
+# out_of_memory()'s: "Out of memory", "Memory cgroup out of memory" or "Out of memory
+# (oom_kill_allocating_task)" (also for the members of a memory.oom.group cgroup killed with
+# that victim); the constrained kills' "No available memory ..." were gone since 2.6.36.
+_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
