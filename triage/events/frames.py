@@ -67,7 +67,6 @@ _COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?
 # functions by their dot symbols (".tg3_poll_work+0x900/0x1110 [tg3]").
 _PPC = lazy_compile(r"\s{0,16}\[[0-9a-fA-F]{8,16}\] \[[0-9a-fA-F]{8,16}\] \.?(" + _NAME + r")"
                     r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?( \(unreliable\))?\s{0,8}$")
-_ADDR_ONLY = lazy_compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
 CONTEXT_MARKERS = {
@@ -175,11 +174,6 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         if m:
             return Frame(m.group(1), None, None, m.group(2), context=context)
     return None
-
-
-def is_address_only(text: str) -> bool:
-    """A raw address with no symbol (user-space frames, unsymbolised kernels)."""
-    return bool(_ADDR_ONLY.match(text))
 
 
 def parse_ip_line(text: str) -> Optional[Frame]:
