@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from importlib import resources
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
@@ -211,10 +211,12 @@ class RuleSet:
         sec = self.sections.get(kind, DEFAULT_SECTION)
         if rule is None or (rule.guilty is None and rule.skip is None and rule.anchor is None and rule.prefer is None):
             return sec
-        return Section(rule.guilty if rule.guilty is not None else sec.read,
-                       tuple(rule.skip) if rule.skip is not None else sec.skip,
-                       tuple(rule.anchor) if rule.anchor is not None else sec.anchor,
-                       tuple(rule.prefer) if rule.prefer is not None else sec.prefer)
+        # what the rule does not set (stale_between, victim_ip, ...) stays the kind's
+        return replace(sec,
+                       read=rule.guilty if rule.guilty is not None else sec.read,
+                       skip=tuple(rule.skip) if rule.skip is not None else sec.skip,
+                       anchor=tuple(rule.anchor) if rule.anchor is not None else sec.anchor,
+                       prefer=tuple(rule.prefer) if rule.prefer is not None else sec.prefer)
 
     def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
         """The regexes of the named [skip] lists, joined into one alternation where
