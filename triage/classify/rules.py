@@ -357,7 +357,10 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     source_dirs: Dict[str, List[str]] = {}
     xids: Dict[int, XidInfo] = {}
     for path, doc in docs:
-        for key, target in (("gpu_prefixes", prefixes), ("gpu_source_dirs", source_dirs)):
+        # the generated_ tables (tools/gpu_namespaces.py, from kernel source trees) complete the
+        # hand-curated ones: the same driver -> prefixes/paths, merged; the longest prefix wins
+        for key, target in (("gpu_prefixes", prefixes), ("gpu_source_dirs", source_dirs),
+                            ("generated_gpu_prefixes", prefixes), ("generated_gpu_source_dirs", source_dirs)):
             for name, items in (doc.get(key) or {}).items():
                 if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
                     raise SignatureError(f"{key} '{name}' must be a list of non-empty strings", path=path)
@@ -374,6 +377,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
+                              "generated_gpu_prefixes", "generated_gpu_source_dirs",
                               "xid", "section", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
