@@ -173,6 +173,7 @@ class LogParser:
         self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
         self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
+        self._pgd_empty = -10       # line of an x86 "PGD 0" page-table walk before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -355,6 +356,10 @@ class LogParser:
                 # oops ("executive summary"), then the end marker and (4.19+) the
                 # registers again: a register dump right after it is that oops
                 self._cr2_summary = (ll.number, m_cr2.group(1))
+            elif text.startswith("PGD ") and _PGD_EMPTY.match(text):
+                # dump_pagetable()'s walk, printed between the page-fault header and the
+                # "Oops: %04lx" die line: kept for the report that line or the register dump opens
+                self._pgd_empty = ll.number
             if text.startswith("RIP: ") and _user_cs(text):
                 # a user-mode register dump (CS 0033/0023): the interrupted user
                 # context that OOM, hung-task and warning reports print, not an oops
@@ -795,6 +800,8 @@ class LogParser:
                 # kernel address ranges": the faulting address when the "Unable to handle" line is cut
                 ev.fields.setdefault("far", "0x" + m.group(1))
                 return True
+        if c == "I" and s.startswith("IP: "):
+            ev.fields["ip_line"] = True     # show_fault_oops() of 2.6-4.x: a page fault's
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
@@ -803,6 +810,13 @@ class LogParser:
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
             return True
+        if c in "RI" and ev.ip is None and "ip_addr" not in ev.fields:
+            m_raw = _RAW_IP.match(s)
+            if m_raw and not _user_cs(s):
+                # a kernel RIP no symbol covers ("RIP: 0010:0x0", 4.x "IP:           (null)"):
+                # the address itself, which an instruction-fetch fault faulted at
+                ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
+                return True
         if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
                          "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
                          "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
@@ -823,9 +837,19 @@ class LogParser:
 
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
-                ev.fields.setdefault("cr2", s.split()[1][:40])
-                if _LONE_CR2.match(s):
-                    ev.fields["cr2_summary"] = True     # only a page-fault oops prints it alone
+                m_lone = _LONE_CR2.match(s)
+                if m_lone and not ev.fields.get("cr2_summary"):
+                    # only a page-fault oops prints it alone, from the fault's saved address
+                    # (page_fault_oops: "Executive summary"); the register dump's CR2 is
+                    # read_cr2() at dump time, which a fault while reading the code bytes
+                    # overwrites ("Code: Unable to access opcode bytes at ..."): the summary wins
+                    ev.fields["cr2"], ev.fields["cr2_summary"] = m_lone.group(1), True
+                else:
+                    ev.fields.setdefault("cr2", s.split()[1][:40])
+            elif s.startswith("PGD "):
+                ev.fields["pgd"] = True
+                if _PGD_EMPTY.match(s):
+                    ev.fields["pgd_empty"] = True
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -877,6 +901,10 @@ class LogParser:
             self._flush_caller(ctx)
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
+        if self.events and self.events[0].kind == "oops_other" \
+                and 0 < self.events[0].line - self._pgd_empty <= _CR2_SUMMARY_GAP:
+            # the "PGD 0" walk printed just before the report's first line (its die line)
+            self.events[0].fields["pgd"] = self.events[0].fields["pgd_empty"] = True
         if self.events and self.events[0].fields.get("header_missing"):
             if _headerless_is_leftover(self.events):
                 del self.events[0]
@@ -1109,26 +1137,101 @@ _X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
 
 def _name_x86_page_fault_die(ev: Event) -> None:
     """Name a report opened by x86's page-fault die line alone (its "BUG: ..." and "#PF:"
-    lines absent): a kernel page fault, a NULL dereference when the register dump's CR2
-    is near NULL."""
+    lines absent): a kernel page fault (_name_x86_fault says which). page_fault_oops()
+    always prints show_fault_oops()'s "BUG: ..." line before it, so the header is missing."""
     if ev.kind != "oops_other":
         return
     line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
     m = _X86_PF_DIE.match(line)
     if m is None:
         return
-    _name_fault(ev, "cr2", "BUG: unable to handle page fault")
+    ev.fields["pf_error_code"] = int(m.group(1), 16)
+    _name_x86_fault(ev)
+    ev.fields["header_missing"] = True
+
+
+# x86 page-fault error code bit of an instruction fetch (arch/x86/include/asm/trap_pf.h
+# X86_PF_INSTR), printed as the die line's "Oops: %04lx" and decoded by show_fault_oops()
+# as "#PF: supervisor instruction fetch in kernel mode" / "error_code(0x%04lx)".
+_X86_PF_INSTR = 0x10
+
+
+def _x86_instruction_fetch(ev: Event) -> bool:
+    if any("instruction fetch" in str(p) for p in ev.fields.get("pf") or ()):
+        return True
+    code = ev.fields.get("pf_error_code")
+    return isinstance(code, int) and bool(code & _X86_PF_INSTR)
+
+
+def _x86_fault_address(ev: Event) -> Optional[int]:
+    """The address an x86 kernel page fault (its header lost) faulted at, from what the
+    report still prints: the lone "CR2:" summary (page_fault_oops() prints the saved fault
+    address); for an instruction fetch the IP itself (the CPU faulted fetching at RIP, so
+    "RIP: 0010:0x0" is a call through a NULL pointer); else the register dump's CR2 unless
+    the code-bytes read faulted after the oops and overwrote it. None when nothing says."""
+    f = ev.fields
+    if f.get("cr2_summary"):
+        return _hex(f.get("cr2"))
+    if _x86_instruction_fetch(ev) and isinstance(f.get("ip_addr"), int):
+        return int(f["ip_addr"])
+    if str(f.get("code") or "").startswith(_OPCODES_UNREADABLE):
+        return None
+    return _hex(f.get("cr2"))
+
+
+def _hex(raw: Any) -> Optional[int]:
+    try:
+        return int(str(raw), 16) if raw else None
+    except ValueError:
+        return None
+
+
+def _name_x86_fault(ev: Event) -> None:
+    """Make a headerless x86 page-fault report the fault its address says (_x86_fault_address):
+    a NULL dereference near NULL, else a paging fault. Without any address, dump_pagetable()'s
+    "PGD 0" (an empty top-level entry: a user-half address, see _PGD_EMPTY) says NULL."""
+    addr = _x86_fault_address(ev)
+    if addr is not None:
+        ev.fields.setdefault("address", addr)
+        near = is_near_null(addr)
+    else:
+        near = bool(ev.fields.get("pgd_empty"))
+    if near:
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
 
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
 # before a headerless register dump it may be (it, the end marker, then the dump).
 _LONE_CR2 = lazy_compile(r"CR2: ([0-9a-fA-F]{8,16})\s*$")
 _CR2_SUMMARY_GAP = 3
+# x86 dump_pagetable() (arch/x86/mm/fault.c, called from show_fault_oops() for page faults
+# only) walks from the top: "PGD %lx " then P4D/PUD/PMD/PTE while an entry is present.
+# "PGD 0" says the address's top-level entry is empty. The kernel half's top-level entries
+# are always there (every page table shares them with init_mm), so the address is in the
+# user half with nothing mapped in its 512 GiB: in a kernel fault, a NULL pointer plus an
+# offset (the posted corpus labels such faults NULL dereferences; of the tuning half's
+# "PGD 0" faults whose header kept the address, 34 of 36 are below NEAR_NULL_LIMIT).
+# Evidence only when no address is printed (header and CR2 both lost).
+_PGD_EMPTY = lazy_compile(r"PGD 0(?: |$)")
+# A kernel IP no symbol covers: show_regs()'s "RIP: %04x:%pS" of an unsymbolised address
+# ("RIP: 0010:0x0", 3.x "RIP: 0010:[<0000000000000000>]  [<          (null)>]"), and 2.6-4.x
+# show_fault_oops()'s "IP: [<%p>] %pS" / "IP: %pS" of one ("IP:           (null)").
+_RAW_IP = lazy_compile(r"(?:RIP: [0-9a-fA-F]{4}:|IP: )\s*(?:\[<\s*)?(?:0x)?(?:([0-9a-fA-F]{1,16})|\(null\))"
+                       r"(?:>\])?(?:\s+\[<\s*(?:[0-9a-fA-F]{1,16}|\(null\))>\])?(?:\s+\(null\))?\s*$")
+# show_opcodes() (arch/x86/kernel/dumpstack.c) when the code bytes at RIP cannot be read:
+# "Code: Unable to access opcode bytes at 0x%lx." (5.10+; "Bad RIP value." before). The
+# failed read faults at that address, so the register dump's CR2 printed after it is that
+# read's address, not the oops'.
+_OPCODES_UNREADABLE = ("Unable to access opcode bytes", "Bad RIP value")
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2
 
 # Panic reasons die() gives after an oops: the consequence of the report before them.
-_DIE_PANICS = ("Fatal exception", "Oops")
+# "Attempted to kill init!": the oops killed init (make_task_dead -> do_exit ->
+# find_child_reaper(), kernel/exit.c), which panics with its exit code.
+_DIE_PANICS = ("Fatal exception", "Oops", "Attempted to kill init")
 
 
 def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
@@ -1266,7 +1369,7 @@ def _name_headerless(ev: Event) -> None:
     a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
     if ev.kind != "oops_other":
         return
-    if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
+    if not _x86_page_fault_body(ev):
         if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
@@ -1290,15 +1393,22 @@ def _name_headerless(ev: Event) -> None:
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
         return
-    cr2 = str(ev.fields.get("cr2") or "")
-    try:
-        addr: Optional[int] = int(cr2, 16) if cr2 else None
-    except ValueError:
-        addr = None
-    if is_near_null(addr):
-        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-    else:
-        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
+    _name_x86_fault(ev)
+
+
+def _x86_page_fault_body(ev: Event) -> bool:
+    """What only an x86 kernel page fault prints after its header: show_fault_oops()'s
+    "#PF:" decode (4.19+) or its "IP: " line (2.6-4.x), dump_pagetable()'s "PGD " walk,
+    page_fault_oops()'s lone "CR2:" summary, or the "Oops: %04lx" die line (_X86_PF_DIE)."""
+    f = ev.fields
+    if f.get("pf") or f.get("cr2_summary") or f.get("pgd") or f.get("ip_line"):
+        return True
+    line = str(f.get("oops") or "")
+    m = _X86_PF_DIE.match(line)
+    if m is not None:
+        f["pf_error_code"] = int(m.group(1), 16)
+        return True
+    return False
 
 
 def parse_log(lines: Iterable[str]) -> KernelLog:
