@@ -94,7 +94,8 @@ _LOST_PREFIX_BLANKS = 2
 _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
 # x86 show_fault_oops() of 2.6-4.x printed "IP: [<%p>] %pS" (3.x+ "IP: %pS") right after its
 # "BUG: unable to handle kernel ..." line: only a kernel page fault prints it.
-_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ")
+# arm32 __show_regs() (arch/arm/kernel/process.c) names the faulting PC "PC is at %pS".
+_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
@@ -795,11 +796,18 @@ class LogParser:
             return True
         if c == "[":
             m = _ARM_SHOW_PTE.match(s)
+            if m is None and ll.number - int(ev.fields.get("pgtable_line") or -10) == 1:
+                # arm64 show_pte() prints "[%016lx] pgd=%016llx" right after its "%s pgtable:"
+                # line: the address opens that line even when the rest was cut ("[...10] p")
+                m = _ARM64_PTE_ADDR.match(s)
             if m:
                 # arm/arm64 show_pte(): "[<far>] pgd=..." / "[<far>] address between user and
                 # kernel address ranges": the faulting address when the "Unable to handle" line is cut
                 ev.fields.setdefault("far", "0x" + m.group(1))
                 return True
+        if c in "us" and s.startswith(("user pgtable: ", "swapper pgtable: ")):
+            ev.fields["pgtable_line"] = ll.number
+            return True
         if c == "I" and s.startswith("IP: "):
             ev.fields["ip_line"] = True     # show_fault_oops() of 2.6-4.x: a page fault's
         ip, rip = self._shared.ip_frame(s)
@@ -984,6 +992,7 @@ def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
     return head + kept + tail, len(middle) - len(kept)
 
 
+_ARM64_PTE_ADDR = lazy_compile(r"\[([0-9a-fA-F]{16})\]")
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
 # Frames per event and module names looked at to resolve cut module tags (bounded work).
 MAX_CUT_FRAMES = 256
@@ -1020,6 +1029,13 @@ def _name_arm_die(ev: Event) -> None:
     (arm32 __do_kernel_fault() dies only with "Oops"; arm64 die_kernel_fault()
     with the ESR, whose exception class says data/instruction abort), a NULL
     dereference when the show_pte()/"Unhandled fault at" address is near NULL."""
+    if ev.kind == "kernel_bug" and ev.fields.get("die") and ev.fields.get("far") \
+            and ev.text.lstrip().startswith("Internal error: "):
+        # a die line that words itself a BUG ("Oops - BUG: 17") right after show_pte()'s lines:
+        # only the fault path (__do_kernel_fault) prints show_pte() before dying; BUG() does not
+        _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+        ev.fields["header_missing"] = True
+        return
     if ev.kind != "oops_other" or not (ev.fields.get("die") or ev.fields.get("abort_info")):
         return
     die = str(ev.fields.get("die") or "")
@@ -1031,6 +1047,9 @@ def _name_arm_die(ev: Event) -> None:
     if not abort:
         return
     _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+    # die_kernel_fault() (arm64) and __do_kernel_fault() (arm) print "Unable to handle kernel
+    # ... at virtual address" before the abort decode, show_pte() and die(): that line is lost
+    ev.fields["header_missing"] = True
 
 
 def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[LogLine]) -> None:

@@ -1,0 +1,85 @@
+"""arm/arm64 kernel faults pasted without their "Unable to handle kernel ..." header
+(arch/arm/mm/fault.c __do_kernel_fault(), arch/arm64/mm/fault.c die_kernel_fault(): the
+header, then the abort decode and show_pte(), then die()):
+
+* arm64 show_pte() prints "[%016lx] pgd=..." right after its "%s pgtable:" line: the
+  address opens that line even when the rest of it was cut;
+* only the fault path prints show_pte() before die(), so a die line that words itself a BUG
+  ("Internal error: Oops - BUG: 17") right after show_pte() lines is that fault;
+* arm32 __show_regs()'s "PC is at %pS" opens a headerless report like "pc : ";
+* a report opened by the die or abort lines lost its header, and the diagnosis says so.
+
+The logs are tuning-half posted logs cut after their header line."""
+
+from typing import List
+
+from triage.analysis import analyze_lines
+from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.events import parse_log
+
+from _posted import posted_lines as _posted
+
+
+def _after_header(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if "Unable to handle kernel" in s)
+    return lines[i + 1:]
+
+
+def _both(lines: List[str]):
+    d = analyze_lines(lines)
+    return d.verdict.category, d.verdict.culprit.module or ""
+
+
+def test_cut_arm64_show_pte_line_after_the_pgtable_line_gives_the_address():
+    # 543: "user pgtable: 4k pages, ..." then "[0000000000000010] p" (cut by the search tool)
+    lines = _after_header(_posted("543"))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert HEADER_MISSING in d.source.problems
+    assert _both(_posted("543")) == ("null_deref", "")
+
+
+def test_bracketed_address_elsewhere_is_not_show_pte():
+    # the same cut line without the pgtable line before it: no address, a paging fault
+    abort = ["Mem abort info:", "  ESR = 0x96000006", "  EC = 0x25: DABT (current EL), IL = 32 bits",
+             "Data abort info:", "  ISV = 0, ISS = 0x00000006", "  CM = 0, WnR = 0"]
+    with_pgtable = abort + ["user pgtable: 4k pages, 48-bit VAs, pgdp=000000007436b000", "[0000000000000010] p"]
+    without = abort + ["[0000000000000010] p"]
+    stamp = lambda ls: [f"[  306.{i:06d}] {s}" for i, s in enumerate(ls)]
+    assert parse_log(stamp(with_pgtable)).events[0].kind == "null_deref"
+    ev = parse_log(stamp(without)).events[0]
+    assert ev.kind == "paging_fault" and "far" not in ev.fields
+
+
+def test_show_pte_before_a_bug_worded_die_line_is_the_fault():
+    # 285: "pgd = eeda4000", "[0000004d] *pgd=36cf1831", "Internal error: Oops - BUG: 17 [#1]"
+    lines = _after_header(_posted("285"))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert HEADER_MISSING in d.source.problems
+
+
+def test_bug_die_line_without_show_pte_stays_a_bug():
+    lines = ["[  1.000000] Internal error: Oops - BUG: 0 [#1] PREEMPT SMP ARM",
+             "[  1.000001] PC is at foo_probe+0x10/0x40 [foo]"]
+    assert analyze_lines(lines).verdict.category == "kernel_bug"
+    # and a BUG with its "kernel BUG at" header stays one, whatever show_pte line came earlier
+    lines = ["[  1.000000] [0000004d] *pgd=36cf1831", "[  1.000001] ------------[ cut here ]------------",
+             "[  1.000002] kernel BUG at drivers/foo/foo.c:12!",
+             "[  1.000003] Internal error: Oops - BUG: 0 [#1] PREEMPT SMP ARM",
+             "[  1.000004] PC is at foo_probe+0x10/0x40 [foo]"]
+    assert analyze_lines(lines).verdict.category == "kernel_bug"
+
+
+def test_arm32_pc_is_at_opens_a_headerless_report():
+    # 1220: the excerpt keeps "PC is at msm_open+0x64/0x90" and unwinder lines: msm's oops,
+    # not "no crash" (its address, in the cut header, is lost)
+    d = analyze_lines(_after_header(_posted("1220")))
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_fault", "msm")
+    assert HEADER_MISSING in d.source.problems
+
+
+def test_pc_is_at_deep_in_a_log_opens_nothing():
+    lines = [f"[  1.{i:06d}] random: crng init step {i}" for i in range(40)]
+    lines.append("[  2.000000] PC is at cpu_idle_poll+0x10/0x40")
+    assert parse_log(lines).events == []
