@@ -127,12 +127,13 @@ def test_ip_line_alone_is_a_page_fault_of_unknown_address():
     assert _both(_after_header(_posted("004"))) == ("gpu_fault", "nvidia")
 
 
-def test_no_page_fault_evidence_stays_an_oops():
+def test_cr2_without_page_fault_evidence_is_not_read():
     # a register dump with neither #PF, PGD walk, IP: line, lone CR2 nor page-fault die line:
-    # CR2 is printed for every oops and is stale for a GPF or a BUG, so it is not read
+    # CR2 is printed for every oops and is stale for a GPF or a BUG, so a near-NULL CR2 makes
+    # no NULL dereference
     ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
                "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0")
-    assert ev.kind == "oops_other"
+    assert ev.kind == "oops_other" and "address" not in ev.fields
 
 
 def test_attempted_to_kill_init_follows_the_headerless_oops():
@@ -146,3 +147,62 @@ def test_attempted_to_kill_init_after_stray_register_lines_is_the_panic():
     lines = ["[  5.000000] RIP: 0010:f+0x1/0x20", "[  5.000001] RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
              "[  5.100000] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009"]
     assert analyze_lines(lines).verdict.category == "panic_other"
+
+
+# -- the kind when no page-fault line is left: the marked instruction (show_opcodes "<%02x>")
+
+@pytest.mark.parametrize("log", ["1103", "1816", "1828"])
+def test_general_protection_fault_without_its_header(log):
+    # "general protection fault[, probably for non-canonical address ...]: 0000 [#1]" cut: no
+    # #PF decode, PGD walk or page-fault die line, and Code: marks a memory access, not ud2/div
+    lines = _after_header_gpf(_posted(log))
+    d = analyze_lines(lines)
+    assert d.verdict.category == "gpf"
+    assert HEADER_MISSING in d.source.problems
+    assert analyze_lines(_posted(log)).verdict.category == "gpf"
+
+
+def _after_header_gpf(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if "general protection fault" in s)
+    return lines[i + 1:]
+
+
+@pytest.mark.parametrize("code, kind", [
+    ("0f 1f 44 00 00 48 8b 47 10 <48> 8b 00 c3", "gpf"),           # mov (%rax),%rax
+    ("0f 1f 44 00 00 48 8b 47 10 <0f> 0b 48 8b 00 c3", "oops_other"),  # ud2: BUG()'s #UD
+    ("0f 1f 44 00 00 31 d2 <48> f7 f1 48 89 c3", "oops_other"),    # div %rcx: #DE
+    ("0f 1f 44 00 00 31 d2 <f7> 7d f0 48 89 c3", "oops_other"),    # idivl -0x10(%rbp): #DE
+    ("0f 1f 44 00 00 48 8b 47 10 <48>", "oops_other"),             # the instruction runs past the dump
+])
+def test_marked_instruction_says_the_exception(code, kind):
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: " + code,
+               "CR2: 00007f1113f68000 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == kind
+
+
+@pytest.mark.parametrize("cr2, kind", [
+    ("CR2: 00007f1113f68000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "gpf"),   # a task's stale address
+    ("CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel NULL fault's
+    ("CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel-half fault's
+    ("CR2: b7f3c000 CR3: 3ea1c000 CR4: 000406d0", "gpf"),                               # i386, user half
+    ("CR2: f8a3c000 CR3: 3ea1c000 CR4: 000406d0", "oops_other"),                        # i386, kernel half
+    ("RSP: 0018:ffffc90000013e38 EFLAGS: 00010246", "oops_other"),                     # no CR2 in the excerpt
+])
+def test_only_a_stale_user_cr2_lets_a_protection_fault_be_claimed(cr2, kind):
+    # a page fault whose #PF/PGD/Oops lines were cut too leaves the same marked memory access;
+    # its CR2 is the kernel fault's address, a GPF's the last user page fault's
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3", cr2)
+    assert ev.kind == kind
+
+
+def test_no_code_bytes_leaves_the_kind_open():
+    # 063: CPU, Hardware name and RIP lines only: GPF, BUG and other exceptions look the same
+    lines = _after_header_gpf(_posted("063"))
+    assert analyze_lines(lines).verdict.category == "kernel_bug"
+
+
+def test_reporting_frames_come_before_the_code_bytes():
+    # a WARN body (4.x warn_slowpath_null calls, no ud2) without its WARNING line
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 8b 00 c3", "Call Trace:",
+               " warn_slowpath_null+0x1d/0x20", " g+0x10/0x40")
+    assert ev.kind == "warning"

@@ -1411,8 +1411,55 @@ def _name_headerless(ev: Event) -> None:
                 if first.startswith(prefix):
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
+        if ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
+                and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
+            ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
         return
     _name_x86_fault(ev)
+
+
+# x86 show_opcodes() marks the byte at the faulting RIP "<%02x>". A fault (not a trap)
+# leaves RIP at the faulting instruction, so the marked bytes are the instruction that raised
+# the exception whose die line ("%s: %04lx [#%d]") was lost:
+# ud2 (0f 0b) raises #UD, "invalid opcode" (BUG(), or WARN()'s report_bug);
+# div/idiv (f6/f7 with ModRM reg 6 or 7, after legacy/REX prefixes) raise #DE, "divide error".
+# Any other instruction, with no page-fault line left (_x86_page_fault_body) and a CR2 that
+# only a user page fault wrote (_stale_user_cr2), raised a protection fault: #GP for a non-canonical
+# address (a corrupted pointer), the x86 die() that remains once #PF, #UD and #DE are ruled
+# out (the rare #SS is triage's gpf kind too).
+_X86_MARKED = lazy_compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,3})")
+_X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
+
+
+def _stale_user_cr2(raw: str) -> bool:
+    """Whether a register dump's CR2 is a user-half address above NULL's reach. Only page
+    faults write CR2; a #GP leaves the last one there, which on a running system is a task's
+    demand-paging address in the user half. A CR2 a kernel fault writes is NULL plus an
+    offset or a kernel-half address (from 0x0000800000000000 on x86_64, 0xc0000000 on
+    i386's 3G/1G split): then, or with no CR2 in the excerpt, a page fault whose decode was
+    cut cannot be ruled out, and no #GP is claimed."""
+    addr = _hex(raw.strip())
+    if addr is None or is_near_null(addr):
+        return False
+    return addr < (0xc0000000 if len(raw.strip()) <= 8 else 0x0000800000000000)
+
+
+def _x86_protection_fault_code(code: str) -> bool:
+    """Whether the x86 Code: bytes mark an instruction that is neither ud2 nor div/idiv
+    (see _X86_MARKED); False when no byte is marked (other architectures, unreadable code)."""
+    m = _X86_MARKED.search(code)
+    if m is None:
+        return False
+    insn = [int(m.group(1), 16)] + [int(b, 16) for b in m.group(2).split()]
+    while insn and insn[0] in _X86_PREFIXES:
+        insn = insn[1:]
+    if len(insn) < 2:
+        return False        # the instruction runs past the bytes printed: cannot tell
+    if insn[0] == 0x0f and insn[1] == 0x0b:
+        return False        # ud2
+    if insn[0] in (0xf6, 0xf7) and (insn[1] >> 3) & 7 in (6, 7):
+        return False        # div, idiv
+    return True
 
 
 def _x86_page_fault_body(ev: Event) -> bool:
