@@ -83,3 +83,33 @@ def test_pc_is_at_deep_in_a_log_opens_nothing():
     lines = [f"[  1.{i:06d}] random: crng init step {i}" for i in range(40)]
     lines.append("[  2.000000] PC is at cpu_idle_poll+0x10/0x40")
     assert parse_log(lines).events == []
+
+
+# -- arm64 without any fault line: the load/store show_code() marks at pc, and its base register
+
+def test_arm64_load_from_a_null_base_register_is_a_null_dereference():
+    # 1337 (4.14, no abort decode): "Internal error: Oops: 96000004 [#1]" cut; pc __pi_strcmp,
+    # "Code: ... (f8408402)" = ldr x2, [x0], #8 with "x0 : 0000000000000000"
+    lines = _posted("1337")
+    i = next(k for k, s in enumerate(lines) if "Internal error: Oops" in s)
+    d = analyze_lines(lines[i + 1:])
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert HEADER_MISSING in d.source.problems
+
+
+def _a64(code_word: str, x0: str = "0000000000000000", sp_word: str = "ffff80000802b8d0"):
+    lines = ["pc : f+0x18/0x154", "lr : g+0xc8/0xe8", f"sp : {sp_word}",
+             "x29: ffff00000f3c3b10 x28: ffff80003a56a000",
+             f"x1 : ffff000000eed688 x0 : {x0}",
+             "Call trace:", " f+0x18/0x154", " g+0xc8/0xe8",
+             f"Code: f24008ff 540002e1 f2400807 54000141 ({code_word})"]
+    return parse_log([f"[  7.{i:06d}] {s}" for i, s in enumerate(lines)]).events[0]
+
+
+def test_arm64_marked_instruction_negatives():
+    assert _a64("f8408402").kind == "null_deref"                          # ldr x2, [x0], #8; x0 = 0
+    assert _a64("f8408402", x0="ffff000000eed688").kind == "oops_other"   # a valid base: kind open
+    assert _a64("d4210000").kind == "oops_other"                          # brk #0x800: BUG()
+    assert _a64("58000040").kind == "oops_other"                          # ldr x0, <literal>: no base
+    assert _a64("f94003e0").kind == "oops_other"                          # ldr x0, [sp]
+    assert _a64("8b010000").kind == "oops_other"                          # add x0, x0, x1: no access

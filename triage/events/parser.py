@@ -842,6 +842,14 @@ class LogParser:
                 ctx.mode = ""
             if s.startswith("ESR = "):
                 ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
+            elif c == "x" and ev.kind == "oops_other":
+                # arm64 __show_regs(): "x29: %016llx x28: %016llx ...", kept for the marked
+                # instruction's base register (_a64_null_base)
+                regs = ev.fields.setdefault("xregs", {})
+                for m_reg in _A64_REG.finditer(s):
+                    n = int(m_reg.group(1))
+                    if n <= 30 and n not in regs:
+                        regs[n] = int(m_reg.group(2), 16)
 
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
@@ -1411,6 +1419,9 @@ def _name_headerless(ev: Event) -> None:
                 if first.startswith(prefix):
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
+        if ev.ip is not None and _a64_null_base(ev):
+            ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+            return
         if ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
@@ -1429,6 +1440,31 @@ def _name_headerless(ev: Event) -> None:
 # out (the rare #SS is triage's gpf kind too).
 _X86_MARKED = lazy_compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,3})")
 _X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
+
+
+# arm64 __show_regs() prints the general registers "x%-2d: %016llx" and show_code() (dump_kernel_
+# instr) the words before pc and the one at pc in parentheses: "Code: ... (f8408402)". A64
+# loads and stores (op0 x1x0: bit 27 set, bit 25 clear) take their base address from Rn, bits
+# [9:5] (31 is sp); LDR (literal) (bits [29:27] 011, [25:24] 00) has none.
+_A64_REG = lazy_compile(r"(?<![\w])x(\d{1,2})\s?: ([0-9a-fA-F]{16})\b")
+_A64_MARKED = lazy_compile(r"\(([0-9a-fA-F]{8})\)")
+
+
+def _a64_null_base(ev: Event) -> bool:
+    """Whether an arm64 report's faulting instruction (the word show_code() marks at pc) is a
+    load or store whose base register holds NULL plus an offset: the access went near NULL,
+    the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
+    dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
+    translation, permission or external abort alike) leave the kind open."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("xregs")
+    if m is None or not regs:
+        return False
+    insn = int(m.group(1), 16)
+    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
+        return False
+    rn = (insn >> 5) & 31
+    return rn != 31 and is_near_null(regs.get(rn))
 
 
 def _stale_user_cr2(raw: str) -> bool:
