@@ -934,6 +934,7 @@ class LogParser:
                 for line, far in self._pte_far:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
+            _mark_lost_header(ev)
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
@@ -1029,6 +1030,22 @@ def _arm_code(ev: Event) -> Optional[int]:
         except ValueError:
             continue
     return None
+
+
+# Lines the kernel prints only after a report header of their own: a report they open lost it.
+# kasan_non_canonical_hook() ("KASAN: null-ptr-deref in range [...]") runs after x86
+# die_addr()'s "general protection fault" line (arm64: after die_kernel_fault()'s "Unable to
+# handle kernel" line); arm's bug_handler() dies with "Oops - BUG" only after report_bug()
+# printed "kernel BUG at %s:%u!" (or "Kernel BUG at %pB [verbose debug info unavailable]");
+# powerpc's bad_page_fault() dies with "Kernel access of bad area" after its "BUG: Unable to
+# handle kernel ..." and "Faulting instruction address:" lines.
+_AFTER_HEADER_OPENERS = ("Internal error: Oops - BUG", "Oops: Kernel access of bad area")
+
+
+def _mark_lost_header(ev: Event) -> None:
+    opener = ev.text.lstrip()
+    if opener.startswith(_AFTER_HEADER_OPENERS) or (ev.fields.get("kasan_range") and opener.startswith("KASAN: ")):
+        ev.fields["header_missing"] = True
 
 
 def _name_arm_die(ev: Event) -> None:
