@@ -206,3 +206,15 @@ def test_reporting_frames_come_before_the_code_bytes():
     ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 8b 00 c3", "Call Trace:",
                " warn_slowpath_null+0x1d/0x20", " g+0x10/0x40")
     assert ev.kind == "warning"
+
+
+def test_i386_eip_register_line_is_no_page_fault_evidence():
+    # i386 __show_regs() prints "EIP: %pS" for every oops; only show_fault_oops()'s "IP: " is a page fault's
+    ev = _regs("Code: 55 89 e5 8b 45 08 <8b> 00 5d c3", "EIP: f+0x1/0x20",
+               "EAX: 00000000 EBX: f5c3a000 ECX: 00000000 EDX: 00000001",
+               "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
+    assert ev.kind == "oops_other" and not ev.fields.get("ip_line")
+    # show_fault_oops()'s "IP: " line: a page fault, at i386 __show_regs()'s "CR0: .. CR2: %08lx"
+    ev = _regs("IP: [<c10a1b2c>] f+0x1/0x20", "*pde = 00000000", "Oops: 0000 [#1] SMP",
+               "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x10

@@ -825,7 +825,7 @@ class LogParser:
                 # the address itself, which an instruction-fetch fault faulted at
                 ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
                 return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
+        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
                          "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
                          "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
                          "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
@@ -862,6 +862,11 @@ class LogParser:
                     ev.fields["cr2"], ev.fields["cr2_summary"] = m_lone.group(1), True
                 else:
                     ev.fields.setdefault("cr2", s.split()[1][:40])
+            elif s.startswith("CR0:") and " CR2: " in s:
+                # i386 __show_regs(): "CR0: %08lx CR2: %08lx CR3: %08lx CR4: %08lx"
+                after = s.split(" CR2: ", 1)[1].split()
+                if after:
+                    ev.fields.setdefault("cr2", after[0][:40])
             elif s.startswith("PGD "):
                 ev.fields["pgd"] = True
                 if _PGD_EMPTY.match(s):
