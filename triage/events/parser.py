@@ -1413,9 +1413,11 @@ def _panic_stack(frames: List[Frame]) -> bool:
 
 
 def _name_headerless(ev: Event) -> None:
-    """The kind of an oops without its header, from what the body shows: the x86
-    page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
-    a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
+    """The kind of an oops without its header, from what the body shows: x86 page-fault
+    evidence (_x86_page_fault_body: a page fault, _name_x86_fault gives the address), else
+    the reporting frames atop the trace (_REPORTING_FRAMES), else the instruction the code
+    bytes mark (an arm64 load/store from a NULL base, _a64_null_base; an x86 protection
+    fault, _x86_protection_fault_code with _stale_user_cr2)."""
     if ev.kind != "oops_other":
         return
     if not _x86_page_fault_body(ev):
@@ -1457,36 +1459,11 @@ def _name_headerless(ev: Event) -> None:
 # ud2 (0f 0b) raises #UD, "invalid opcode" (BUG(), or WARN()'s report_bug);
 # div/idiv (f6/f7 with ModRM reg 6 or 7, after legacy/REX prefixes) raise #DE, "divide error".
 # Any other instruction, with no page-fault line left (_x86_page_fault_body) and a CR2 that
-# only a user page fault wrote (_stale_user_cr2), raised a protection fault: #GP for a non-canonical
-# address (a corrupted pointer), the x86 die() that remains once #PF, #UD and #DE are ruled
-# out (the rare #SS is triage's gpf kind too).
+# only a user page fault wrote (_stale_user_cr2), raised a protection fault: #GP for a
+# non-canonical address (a corrupted pointer), the x86 die() that remains once #PF, #UD and
+# #DE are ruled out (the rare #SS is triage's gpf kind too).
 _X86_MARKED = lazy_compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,3})")
 _X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
-
-
-# arm64 __show_regs() prints the general registers "x%-2d: %016llx" and show_code() (dump_kernel_
-# instr) the words before pc and the one at pc in parentheses: "Code: ... (f8408402)". A64
-# loads and stores (op0 x1x0: bit 27 set, bit 25 clear) take their base address from Rn, bits
-# [9:5] (31 is sp); LDR (literal) (bits [29:27] 011, [25:24] 00) has none.
-_A64_REG = lazy_compile(r"(?<![\w])x(\d{1,2})\s?: ([0-9a-fA-F]{16})\b")
-_A64_MARKED = lazy_compile(r"\(([0-9a-fA-F]{8})\)")
-
-
-def _a64_null_base(ev: Event) -> bool:
-    """Whether an arm64 report's faulting instruction (the word show_code() marks at pc) is a
-    load or store whose base register holds NULL plus an offset: the access went near NULL,
-    the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
-    dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
-    translation, permission or external abort alike) leave the kind open."""
-    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
-    regs = ev.fields.get("xregs")
-    if m is None or not regs:
-        return False
-    insn = int(m.group(1), 16)
-    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
-        return False
-    rn = (insn >> 5) & 31
-    return rn != 31 and is_near_null(regs.get(rn))
 
 
 def _stale_user_cr2(raw: str) -> bool:
@@ -1518,6 +1495,31 @@ def _x86_protection_fault_code(code: str) -> bool:
     if insn[0] in (0xf6, 0xf7) and (insn[1] >> 3) & 7 in (6, 7):
         return False        # div, idiv
     return True
+
+
+# arm64 __show_regs() prints the general registers "x%-2d: %016llx" and show_code() (dump_kernel_
+# instr) the words before pc and the one at pc in parentheses: "Code: ... (f8408402)". A64
+# loads and stores (op0 x1x0: bit 27 set, bit 25 clear) take their base address from Rn, bits
+# [9:5] (31 is sp); LDR (literal) (bits [29:27] 011, [25:24] 00) has none.
+_A64_REG = lazy_compile(r"(?<![\w])x(\d{1,2})\s?: ([0-9a-fA-F]{16})\b")
+_A64_MARKED = lazy_compile(r"\(([0-9a-fA-F]{8})\)")
+
+
+def _a64_null_base(ev: Event) -> bool:
+    """Whether an arm64 report's faulting instruction (the word show_code() marks at pc) is a
+    load or store whose base register holds NULL plus an offset: the access went near NULL,
+    the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
+    dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
+    translation, permission or external abort alike) leave the kind open."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("xregs")
+    if m is None or not regs:
+        return False
+    insn = int(m.group(1), 16)
+    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
+        return False
+    rn = (insn >> 5) & 31
+    return rn != 31 and is_near_null(regs.get(rn))
 
 
 def _x86_page_fault_body(ev: Event) -> bool:
