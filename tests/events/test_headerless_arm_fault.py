@@ -113,3 +113,38 @@ def test_arm64_marked_instruction_negatives():
     assert _a64("58000040").kind == "oops_other"                          # ldr x0, <literal>: no base
     assert _a64("f94003e0").kind == "oops_other"                          # ldr x0, [sp]
     assert _a64("8b010000").kind == "oops_other"                          # add x0, x0, x1: no access
+
+
+# -- arm (A32): the same for dump_instr()'s "(%08x)" word and "r%d : %08lx" registers
+
+def test_arm32_store_through_a_null_base_register():
+    # 1302: "Internal error: Oops: 805 [#1]" with no "Unable to handle" line nor show_pte();
+    # "Code: ... (e5812004)" = str r2, [r1, #4] with "r1 : 00000000": drm's NULL dereference
+    lines = _posted("1302")
+    assert _both(lines) == ("gpu_null_deref", "drm")
+    d = analyze_lines(lines[1:])            # and without the die line: a headerless report
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "drm")
+    assert HEADER_MISSING in d.source.problems
+
+
+def _a32(code_word: str, r1: str = "00000000"):
+    lines = ["PC is at f+0x24/0x40", "LR is at g+0x10/0x20",
+             "pc : [<c07716c0>]    lr : [<c0785334>]    psr: a00d0013",
+             "sp : ee92bde0  ip : 00000001  fp : 00000000",
+             "r10: c2d07000  r9 : dd581a00  r8 : c1bf2298",
+             f"r3 : 7ff302d8  r2 : 00000000  r1 : {r1}  r0 : c37fe500",
+             f"Code: e24dd00c ee1d6f70 e5963530 e58d3004 ({code_word})"]
+    return parse_log([f"[  7.{i:06d}] {s}" for i, s in enumerate(lines)]).events[0]
+
+
+def test_arm32_marked_instruction_negatives():
+    assert _a32("e5812004").kind == "null_deref"                        # str r2, [r1, #4]; r1 = 0
+    assert _a32("e1d130b4").kind == "null_deref"                        # ldrh r3, [r1, #4]
+    assert _a32("e8910003").kind == "null_deref"                        # ldm r1, {r0, r1}
+    assert _a32("e5812004", r1="edc164fc").kind == "oops_other"         # a valid base: kind open
+    assert _a32("e59f3010").kind == "oops_other"                        # ldr r3, [pc, #16]: literal
+    assert _a32("e0010291").kind == "oops_other"                        # mul r1, r1, r2: no access
+    assert _a32("f5d1f000").kind == "oops_other"                        # pld [r1]: unconditional space
+    assert _a32("e7f001f2").kind == "oops_other"                        # BUG()'s undefined instruction
+    assert _a32("e7f101f2").kind == "oops_other"                        # the same space, "Rn" bits = r1
+    assert _a32("e7912103").kind == "null_deref"                        # ldr r2, [r1, r3, lsl #2]

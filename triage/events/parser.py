@@ -818,6 +818,15 @@ class LogParser:
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
             return True
+        if c == "r" and ev.kind == "oops_other" and _A32_REG.match(s):
+            # arm __show_regs(): "r10: %08lx  r9 : %08lx  r8 : %08lx", kept for the marked
+            # instruction's base register (_arm_null_base)
+            regs = ev.fields.setdefault("rregs", {})
+            for m_reg in _A32_REG.finditer(s):
+                n = int(m_reg.group(1))
+                if n <= 12 and n not in regs:
+                    regs[n] = int(m_reg.group(2), 16)
+            return True
         if c in "RI" and ev.ip is None and "ip_addr" not in ev.fields:
             m_raw = _RAW_IP.match(s)
             if m_raw and not _user_cs(s):
@@ -1076,7 +1085,11 @@ def _name_arm_die(ev: Event) -> None:
         abort = die == "Oops" or bool(ev.fields.get("abort_info"))
     if not abort:
         return
-    _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+    if not ev.fields.get("far") and (_a64_null_base(ev) or _arm_null_base(ev)):
+        # no show_pte() address: the load/store at pc went through a NULL base register
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
     # die_kernel_fault() (arm64) and __do_kernel_fault() (arm) print "Unable to handle kernel
     # ... at virtual address" before the abort decode, show_pte() and die(): that line is lost
     ev.fields["header_missing"] = True
@@ -1443,7 +1456,7 @@ def _name_headerless(ev: Event) -> None:
                 if first.startswith(prefix):
                     ev.kind, ev.fields["headline"] = kind, headline
                     return
-        if ev.ip is not None and _a64_null_base(ev):
+        if ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
             return
         if ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
@@ -1520,6 +1533,37 @@ def _a64_null_base(ev: Event) -> bool:
         return False
     rn = (insn >> 5) & 31
     return rn != 31 and is_near_null(regs.get(rn))
+
+
+# arm (A32) __show_regs() prints "r%d : %08lx" (r0-r12) and dump_instr() the words before pc
+# and the one at pc in parentheses, "Code: ... (e5903054)" (Thumb-2 kernels print halfwords,
+# "(6818)", not read here). A32 loads and stores take their base address from Rn, bits
+# [19:16]: word/byte (bits [27:26] 01, but not bits [27:25] 011 with bit 4 set: the media and
+# permanently undefined space, where BUG()'s e7f001f2 lives), halfword/doubleword/signed (bits [27:25] 000 with
+# bits 7 and 4 set and bits [6:5] not 00, which is multiply/swap), and multiple (LDM/STM,
+# bits [27:25] 100); condition 1111 is the unconditional space (PLD, ...), not one of them.
+_A32_REG = lazy_compile(r"(?<![\w])r(\d{1,2})\s?: ([0-9a-fA-F]{8})\b")
+
+
+def _arm_null_base(ev: Event) -> bool:
+    """Whether an arm report's faulting instruction (the word dump_instr() marks at pc) is an
+    A32 load or store whose base register (r0-r12) holds NULL plus an offset: a NULL
+    dereference whose "Unable to handle kernel NULL pointer dereference" and die lines were
+    cut. Other instructions, a valid base, or sp/pc-relative accesses leave the kind open."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("rregs")
+    if m is None or not regs:
+        return False
+    insn = int(m.group(1), 16)
+    if insn >> 28 == 0xf:
+        return False
+    media = (insn >> 25) & 7 == 0b011 and (insn >> 4) & 1 == 1
+    word_byte = (insn >> 26) & 3 == 1 and not media
+    extra = (insn >> 25) & 7 == 0 and insn & 0x90 == 0x90 and (insn >> 5) & 3 != 0
+    multiple = (insn >> 25) & 7 == 0b100
+    if not (word_byte or extra or multiple):
+        return False
+    return is_near_null(regs.get((insn >> 16) & 0xf))
 
 
 def _x86_page_fault_body(ev: Event) -> bool:
