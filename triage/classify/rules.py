@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 from triage.events.gpudevs import PrefixTable, parse_gpu_fault_wordings
+from triage.events.reporters import parse_report_frames
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -364,7 +365,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
-                              "gpu_fault_wordings", "nvrm_fault_wordings", "xid", "section"}
+                              "gpu_fault_wordings", "nvrm_fault_wordings", "xid", "section", "report_frames"}
         for name, module in (doc.get("gpu_devices") or {}).items():
             # read by the event parser (triage.events.gpudevs); checked here with the rest
             if not isinstance(module, str) or not module:
@@ -376,6 +377,12 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                     parse_gpu_fault_wordings(doc[key], key)
                 except (ValueError, re.error) as exc:
                     raise SignatureError(str(exc), path=path) from exc
+        if "report_frames" in doc:
+            # read by the event parser (triage.events.reporters); checked here with the rest
+            try:
+                parse_report_frames(doc["report_frames"], [])
+            except (ValueError, re.error) as exc:
+                raise SignatureError(str(exc), path=path) from exc
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):

@@ -29,6 +29,7 @@ from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
+from triage.events.reporters import reporters
 from triage.events.shared import Shared
 from triage.lazyre import lazy_compile
 
@@ -130,7 +131,8 @@ def _user_cs(rip_line: str) -> bool:
 class _Ctx:
     """Parser state of one printing context (one caller id)."""
 
-    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller")
+    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller",
+                 "regs_line")
 
     def __init__(self) -> None:
         self.event: Optional[Event] = None
@@ -143,6 +145,7 @@ class _Ctx:
         self.tasks: Optional[Dict[str, Any]] = None
         self.last = 0
         self.arm_caller: Optional[Frame] = None
+        self.regs_line = -10        # line of the last "RIP: " register line inside a headerless trace
 
 
 class LogParser:
@@ -607,6 +610,7 @@ class LogParser:
         ctx.share = None
         ctx.meminfo = None
         ctx.tasks = None
+        ctx.regs_line = -10
 
     # -- block bodies ----------------------------------------------------
     def _enrich(self, ctx: _Ctx, ev: Event, ll: LogLine) -> bool:
@@ -618,6 +622,8 @@ class LogParser:
             ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
         if s.startswith("---[ end "):
             ev.end_line = ll.number
+            if ev.fields.get("header_missing") and ctx.traces:
+                ev.fields["end_marker"] = True      # see _after_trace_is_warn
             self._close(ctx)
             return True
         mode = ctx.mode
@@ -683,9 +689,13 @@ class LogParser:
                 return True
             if s.startswith("Code: "):
                 ev.fields.setdefault("code", s[6:300])
+                if ctx.traces and ll.number - ctx.regs_line > 2 and ev.fields.get("header_missing"):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
         elif c == "M":
             if s.startswith("Modules linked in:"):
+                if ctx.traces and ev.fields.get("header_missing"):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 mods, last = self._shared.modules(s[len("Modules linked in:"):])
                 ev.fields["modules"] = mods
                 self.facts.modules = mods
@@ -795,10 +805,18 @@ class LogParser:
                 # kernel address ranges": the faulting address when the "Unable to handle" line is cut
                 ev.fields.setdefault("far", "0x" + m.group(1))
                 return True
+        trace_regs = c == "R" and ctx.traces and s.startswith("RIP: ") and ev.fields.get("header_missing")
+        if trace_regs:
+            ctx.regs_line = ll.number
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
                 ev.ip = ip
+                if trace_regs:
+                    # x86 prints the registers of an interrupted or entry context inside the
+                    # trace (show_regs_if_on_stack()): in a stack pasted from its "Call Trace:"
+                    # line on, the code an interrupt found running, not a faulting location
+                    ev.fields["trace_regs"] = True
             ev.fields.setdefault("rip", rip)
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
@@ -826,6 +844,8 @@ class LogParser:
                 ev.fields.setdefault("cr2", s.split()[1][:40])
                 if _LONE_CR2.match(s):
                     ev.fields["cr2_summary"] = True     # only a page-fault oops prints it alone
+                    if ctx.traces and ev.fields.get("header_missing"):
+                        ev.fields["die_tail"] = True    # see _after_trace_is_warn
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -1194,31 +1214,6 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
-# Frames that only one kind of report has at the top of its stack: the WARN()
-# machinery, the NMI and timer watchdogs, the OOM killer, the allocation-failure warning.
-_REPORTING_FRAMES = (
-    ("warn_slowpath", "warning", "WARNING"), ("__warn", "warning", "WARNING"),
-    ("watchdog_overflow_callback", "hard_lockup", "Hard LOCKUP"),
-    ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
-    ("warn_alloc", "alloc_failure", "page allocation failure"),
-    ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
-    # the sanitizers' report entry points (lib/ubsan.c, mm/kasan/report.c)
-    ("__ubsan_handle_", "ubsan", "UBSAN"), ("ubsan_epilogue", "ubsan", "UBSAN"),
-    ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
-)
-
-# The functions that call warn_alloc() (warn_alloc_failed() before 4.12) themselves:
-# mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
-_WARN_ALLOC_CALLERS = (
-    ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
-    # before warn_alloc_failed() (2.6.x), __alloc_pages() / __alloc_pages_nodemask() printed
-    # "page allocation failure. order:" and called dump_stack() themselves
-    ("__alloc_pages", "alloc_failure", "page allocation failure"),
-    ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
-    ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
-)
-
-
 # A bare stack the NVIDIA driver dumps itself: os_dump_stack [nvidia] (its assert helper)
 # called from its GSP RPC poll. kernel_gsp.c's _kgspRpcRecvPoll dumps the stack only while
 # logging an RPC failure, the Xid 119 report (_kgspLogXid119 -> osAssertFailed): not an oops.
@@ -1260,10 +1255,26 @@ def _panic_stack(frames: List[Frame]) -> bool:
     return False
 
 
+def _after_trace_is_warn(ev: Event) -> bool:
+    """A stack with no faulting location that ends in the end marker with nothing an oops
+    prints after its trace: kernel/panic.c __warn() prints the modules and registers first,
+    then the trace, print_irqtrace_events() and print_oops_end_marker(). A die() prints the
+    modules after the trace on x86 (__die_body(): show_regs(), print_modules()), then a lone
+    "CR2:" for a page fault; arm/arm64 __die() and 2.6-3.x x86 print "Code:" after it."""
+    f = ev.fields
+    return bool(f.get("end_marker")) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
+
+
+def _no_fault_ip(ev: Event) -> bool:
+    """No faulting location was read: no register line, or only one printed inside the trace."""
+    return ev.ip is None or bool(ev.fields.get("trace_regs"))
+
+
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
-    a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
+    a NULL dereference), the reporting frames atop the trace ([[report_frames]] in
+    signatures/lists.toml, triage.events.reporters), or __warn()'s order of printing."""
     if ev.kind != "oops_other":
         return
     if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
@@ -1271,24 +1282,24 @@ def _name_headerless(ev: Event) -> None:
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
             return
+        # the reporting frames at the top of the trace say which report it was
+        r = reporters().report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
+        if r is not None:
+            if r.kind in ("paging_fault", "null_deref"):
+                _name_fault(ev, "cr2", r.headline)
+                return
+            ev.kind, ev.fields["headline"] = r.kind, r.headline
+            if r.reason is not None:
+                ev.fields["reason"] = r.reason
+            return
         if _panic_stack(ev.frames[:12]):
             ev.kind, ev.fields["headline"] = "panic", "kernel panic"
             ev.fields.setdefault("reason", "")
             return
-        # the reporting frames at the top of the trace say which report it was
-        for f in ev.frames[:12]:
-            for prefix, kind, headline in _REPORTING_FRAMES:
-                if f.function.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
-        if ev.ip is None and ev.frames:
-            # no faulting location: a bare stack whose innermost frame is warn_alloc()'s
-            # caller is its backtrace with the warn_alloc line cut off
-            first = ev.frames[0].function
-            for prefix, kind, headline in _WARN_ALLOC_CALLERS:
-                if first.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
+        if _after_trace_is_warn(ev):
+            # the WARNING's location is the trace's innermost frame: registers printed inside
+            # the trace are the context its interrupt found running
+            ev.kind, ev.fields["headline"], ev.ip = "warning", "WARNING", None
         return
     cr2 = str(ev.fields.get("cr2") or "")
     try:

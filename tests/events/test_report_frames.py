@@ -1,0 +1,156 @@
+"""A stack pasted without its report's header (the excerpt starts at its "Call Trace:" line) is
+named by the frames its reporter leaves at the top of it ([[report_frames]] in
+signatures/lists.toml, triage.events.reporters), or, for a WARNING, by __warn()'s order of
+printing: the end marker right after the trace. Real tuning-half posted logs, whole (their
+verdict is the label) and cut at their first "Call Trace:" line; negative cases are the same
+real stacks with the one thing the rule rests on removed or changed."""
+
+import os
+from typing import List
+
+import pytest
+
+from tests._posted import POSTED, labels, posted_lines, verdict
+from triage.analysis import analyze_lines
+from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.events.model import Frame
+from triage.events.parser import parse_log
+from triage.events.reporters import parse_report_frames, reporters
+
+
+def _name(num: str) -> str:
+    return next(n for n in sorted(os.listdir(POSTED)) if n.startswith(num + "-"))
+
+
+def _from_trace(lines: List[str]) -> List[str]:
+    """The lines from the first "Call Trace:"/"Call trace:" line on (a user copying only the stack)."""
+    i = next(i for i, s in enumerate(lines) if "Call Trace:" in s or "Call trace:" in s)
+    return lines[i:]
+
+
+def _first(lines: List[str]):
+    return parse_log(lines).events[0]
+
+
+# (posted log, event kind read from its stack alone, why)
+FROM_TRACE = [
+    ("319", "warning", "nouveau WARN_ON: trace, then only the end marker (kernel/panic.c __warn order)"),
+    ("966", "warning", "i915 WARN in a tasklet: the idle task's registers printed inside the trace are no fault site"),
+    ("045", "hung_task", "lima: __switch_to/__schedule/schedule first, no end marker (sched_show_task)"),
+    ("1430", "hung_task", "memcg: __schedule first"),
+    ("265", "rcu_stall", "rcu_dump_cpu_stacks/rcu_sched_clock_irq under the NMI backtrace (tree_stall.h)"),
+    ("357", "lockdep", "dump_stack then check_noncircular (lockdep.c)"),
+    ("1633", "lockdep", "dump_stack then spin_dump (spinlock_debug.c: spinlock recursion)"),
+    ("035", "panic", "dump_stack, panic, out_of_memory: the OOM killer's own panic"),
+    ("1722", "panic", "dump_stack, panic, check_panic_on_oom (3.10 memcg)"),
+    ("1811", "panic", "arm64 nmi_panic from arm64_serror_panic"),
+    ("1723", "alloc_failure", "3.4: __alloc_pages_nodemask is the first reliable frame (warn_alloc line cut)"),
+    ("616", "paging_fault", "? page_fault_oops ? exc_page_fault atop the trace, no CR2 in the excerpt"),
+]
+
+
+@pytest.mark.parametrize("num,kind,why", FROM_TRACE, ids=[c[0] for c in FROM_TRACE])
+def test_stack_names_its_report(num, kind, why):
+    whole = posted_lines(num)
+    want = labels()[_name(num)]
+    assert verdict(whole) == (want[0], want[1] or None)     # the header there: verdict as labelled
+    assert not _first(whole).fields.get("header_missing")
+    cut = _from_trace(whole)
+    ev = _first(cut)
+    assert ev.fields.get("header_missing") and ev.kind == kind, why
+
+
+@pytest.mark.parametrize("num", [c[0] for c in FROM_TRACE if c[0] != "616"])
+def test_cut_verdict_is_the_label(num):
+    """From the trace on, the verdict is still the hand label (616 lost its fault address:
+    a page fault in amdgpu, no longer a NULL dereference)."""
+    want = labels()[_name(num)]
+    assert verdict(_from_trace(posted_lines(num))) == (want[0], want[1] or None)
+
+
+def test_unaddressed_page_fault_keeps_its_module():
+    assert verdict(_from_trace(posted_lines("616"))) == ("gpu_fault", "amdgpu")
+
+
+def test_cut_report_says_the_header_is_missing():
+    d = analyze_lines(_from_trace(posted_lines("319")))
+    assert HEADER_MISSING in d.source.problems
+    assert HEADER_MISSING not in analyze_lines(posted_lines("319")).source.problems
+
+
+# -- negative: the same real stacks without what the rule rests on ------------------------------
+
+def test_oops_tail_is_no_warning():
+    """arm64 __die() prints "Code:" after the trace, then the end marker (350, 333): an oops."""
+    for num in ("350", "333"):
+        ev = _first(_from_trace(posted_lines(num)))
+        assert ev.fields.get("die_tail") and ev.fields.get("end_marker")
+        assert ev.kind != "warning"
+
+
+def test_x86_modules_after_trace_is_no_warning():
+    """x86 __die_body() prints the modules after the trace: with the end marker after them
+    (302's null dereference, CR2 dropped) the stack is still no WARNING."""
+    cut = [s for s in _from_trace(posted_lines("302")) if "CR2:" not in s]
+    ev = _first(cut)
+    assert ev.fields.get("end_marker") and ev.fields.get("die_tail")
+    assert ev.kind != "warning"
+
+
+def test_warning_without_end_marker_stays_unnamed():
+    cut = [s for s in _from_trace(posted_lines("319")) if "end trace" not in s]
+    assert _first(cut).kind == "oops_other"
+
+
+def test_sleeping_stack_with_end_marker_is_no_hung_task():
+    """A stack that starts in schedule() but ends with an end marker was an oops' or WARNING's
+    (sched_show_task prints none)."""
+    cut = _from_trace(posted_lines("045")) + ["[  100.000000] ---[ end trace 0000000000000000 ]---"]
+    assert _first(cut).kind != "hung_task"
+
+
+def test_lockdep_frames_need_the_reporter_dump():
+    """check_noncircular first, without dump_stack above it: the trace of an oops in lockdep
+    code starts at the faulting function's caller, no report frame above."""
+    cut = [s for s in _from_trace(posted_lines("357")) if "dump_stack" not in s]
+    assert _first(cut).kind != "lockdep"
+
+
+def test_oom_frames_without_panic_are_the_oom_report():
+    cut = [s for s in _from_trace(posted_lines("035")) if " panic+" not in s]
+    ev = _first(cut)
+    assert ev.kind == "oom_invoked"
+
+
+def test_serror_frames_without_panic_are_no_panic():
+    cut = [s for s in _from_trace(posted_lines("1811")) if "panic+" not in s]
+    assert _first(cut).kind != "panic"
+
+
+def test_alloc_caller_below_a_real_frame_is_not_first():
+    """__alloc_pages_nodemask names the report only as the innermost reliable frame."""
+    cut = _from_trace(posted_lines("1723"))
+    i = next(i for i, s in enumerate(cut) if "__alloc_pages_nodemask" in s)
+    cut.insert(i, cut[i].replace("__alloc_pages_nodemask", "mlx4_en_fake_helper"))
+    assert _first(cut).kind != "alloc_failure"
+
+
+# -- the data ----------------------------------------------------------------------------------
+
+def test_window_ends_at_first_reliable_frame_outside_report():
+    r = reporters()
+    frames = [Frame("dump_stack"), Frame("my_driver_func", module="x"), Frame("__warn")]
+    assert r.report_of(frames, has_ip=False, ended=True) is None
+    assert r.report_of(frames[:1] + frames[2:], has_ip=False, ended=True).kind == "warning"
+    assert r.report_of([Frame("__warn", reliable=False), Frame("f")], has_ip=False, ended=True).kind == "warning"
+
+
+@pytest.mark.parametrize("table", [
+    {"kind": "warning", "frames": ["^__warn"]},                          # no headline
+    {"kind": "warning", "headline": "W", "frames": ["__warn"]},          # unanchored
+    {"kind": "warning", "headline": "W", "frames": ["^__warn"], "first_frame": "yes"},
+    {"kind": "warning", "headline": "W", "frames": ["^__warn"], "colour": "red"},
+])
+def test_malformed_tables_are_refused(table):
+    with pytest.raises(ValueError):
+        parse_report_frames([table], [])
