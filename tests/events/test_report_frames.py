@@ -6,6 +6,7 @@ verdict is the label) and cut at their first "Call Trace:" line; negative cases 
 real stacks with the one thing the rule rests on removed or changed."""
 
 import os
+import sys
 from typing import List
 
 import pytest
@@ -17,15 +18,27 @@ from triage.events.model import Frame
 from triage.events.parser import parse_log
 from triage.events.reporters import parse_report_frames, reporters
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
+import cut_agreement  # noqa: E402
+
 
 def _name(num: str) -> str:
     return next(n for n in sorted(os.listdir(POSTED)) if n.startswith(num + "-"))
 
 
 def _from_trace(lines: List[str]) -> List[str]:
-    """The lines from the first "Call Trace:"/"Call trace:" line on (a user copying only the stack)."""
-    i = next(i for i, s in enumerate(lines) if "Call Trace:" in s or "Call trace:" in s)
-    return lines[i:]
+    """The lines from the first "Call Trace:"/"Call trace:" line on (a user copying only the
+    stack), cut as tools/cut_agreement.py measures it."""
+    cut = cut_agreement.from_trace(lines)
+    assert cut is not None
+    return cut
+
+
+def test_cuts_of_the_tool():
+    lines = ["a", "x Call Trace:", " f+0x1/0x2", "y"]
+    assert cut_agreement.from_trace(lines) == lines[1:]
+    assert cut_agreement.until_trace(lines) == lines[:1]
+    assert cut_agreement.from_trace(["a", "b"]) is None
 
 
 def _first(lines: List[str]):
@@ -46,6 +59,8 @@ FROM_TRACE = [
     ("1811", "panic", "arm64 nmi_panic from arm64_serror_panic"),
     ("1723", "alloc_failure", "3.4: __alloc_pages_nodemask is the first reliable frame (warn_alloc line cut)"),
     ("616", "paging_fault", "? page_fault_oops ? exc_page_fault atop the trace, no CR2 in the excerpt"),
+    ("189", "alloc_failure", "mips 2.6: the trace, then warn_alloc's show_mem ('Mem-info:'), no OOM kill"),
+    ("1319", "warning", "arm64: the trace, then print_irqtrace_events() ('irq event stamp:'), excerpt cut there"),
 ]
 
 
@@ -60,12 +75,18 @@ def test_stack_names_its_report(num, kind, why):
     assert ev.fields.get("header_missing") and ev.kind == kind, why
 
 
-@pytest.mark.parametrize("num", [c[0] for c in FROM_TRACE if c[0] != "616"])
+@pytest.mark.parametrize("num", [c[0] for c in FROM_TRACE if c[0] not in ("616", "1319")])
 def test_cut_verdict_is_the_label(num):
     """From the trace on, the verdict is still the hand label (616 lost its fault address:
     a page fault in amdgpu, no longer a NULL dereference)."""
     want = labels()[_name(num)]
     assert verdict(_from_trace(posted_lines(num))) == (want[0], want[1] or None)
+
+
+def test_builtin_warning_cut_keeps_category():
+    """1319's msm is built in and its first frames carry no msm_ prefix: the category holds,
+    the module was named only by the WARNING line's source path."""
+    assert verdict(_from_trace(posted_lines("1319")))[0] == "warning"
 
 
 def test_unaddressed_page_fault_keeps_its_module():
@@ -95,6 +116,23 @@ def test_x86_modules_after_trace_is_no_warning():
     ev = _first(cut)
     assert ev.fields.get("end_marker") and ev.fields.get("die_tail")
     assert ev.kind != "warning"
+
+
+def test_executive_summary_after_end_marker_is_no_warning():
+    """310: a built-in kernel (no "Modules linked in:"): after the trace only the end marker,
+    then oops_end()'s register summary "RIP: 0010:..." (4.15+): a die(), not a WARNING."""
+    ev = _first(_from_trace(posted_lines("310")))
+    assert ev.fields.get("end_marker") and ev.kind == "oops_other"
+    assert verdict(_from_trace(posted_lines("310"))) == ("gpu_fault", "nouveau")
+
+
+def test_show_mem_without_kill_or_tasks_only():
+    """Mem-info after the stack: an allocation failure; with the OOM killer's task table after
+    it, the OOM report (dump_header() prints show_mem() too); without the memory state, nothing."""
+    cut = _from_trace(posted_lines("189"))
+    table = posted_lines("1027")[3:5]      # dump_tasks(): "[  pid  ]   uid  tgid ..." and a row
+    assert _first(cut + table).kind == "oom_invoked"
+    assert _first([s for s in cut if "Mem-info" not in s]).kind == "oops_other"
 
 
 def test_warning_without_end_marker_stays_unnamed():

@@ -176,6 +176,7 @@ class LogParser:
         self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
         self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
+        self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -285,6 +286,12 @@ class LogParser:
         """Process one line; True when it belongs to an event block."""
         text = ll.text
         self._facts(text)
+        if self._ended is not None:
+            ended, self._ended = self._ended, None
+            if text.startswith("RIP: ") and ll.number - ended[1] <= 2:
+                # x86 oops_end() prints the registers again after the end marker (4.15+,
+                # "executive summary in case the oops scrolled away"): a die(), no WARNING
+                ended[0].fields["die_tail"] = True
         if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
             if self._content and not self._shutdown and not self._booting:
                 # a new boot with no crash record or clean shutdown before it
@@ -624,8 +631,14 @@ class LogParser:
             ev.end_line = ll.number
             if ev.fields.get("header_missing") and ctx.traces:
                 ev.fields["end_marker"] = True      # see _after_trace_is_warn
+                self._ended = (ev, ll.number)
             self._close(ctx)
             return True
+        if ctx.traces and ev.fields.get("header_missing"):
+            if s.startswith("irq event stamp:"):
+                ev.fields["irq_stamp"] = True       # see _after_trace_is_warn
+            elif s.startswith(("Mem-Info:", "Mem-info:")):
+                ev.fields["show_mem"] = True        # see _name_headerless
         mode = ctx.mode
         if mode == "meminfo":
             if meminfo.feed_meminfo(ctx.meminfo, text):  # type: ignore[arg-type]
@@ -1258,11 +1271,14 @@ def _panic_stack(frames: List[Frame]) -> bool:
 def _after_trace_is_warn(ev: Event) -> bool:
     """A stack with no faulting location that ends in the end marker with nothing an oops
     prints after its trace: kernel/panic.c __warn() prints the modules and registers first,
-    then the trace, print_irqtrace_events() and print_oops_end_marker(). A die() prints the
+    then the trace, print_irqtrace_events() ("irq event stamp:", lockdep builds) and
+    print_oops_end_marker(); either after the trace is __warn()'s tail. A die() prints the
     modules after the trace on x86 (__die_body(): show_regs(), print_modules()), then a lone
-    "CR2:" for a page fault; arm/arm64 __die() and 2.6-3.x x86 print "Code:" after it."""
+    "CR2:" for a page fault, and the registers again after the end marker (oops_end(), 4.15+);
+    arm/arm64 __die() and 2.6-3.x x86 print "Code:" after the trace."""
     f = ev.fields
-    return bool(f.get("end_marker")) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
+    ended = f.get("end_marker") or f.get("irq_stamp")
+    return bool(ended) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
 
 
 def _no_fault_ip(ev: Event) -> bool:
@@ -1274,7 +1290,8 @@ def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: the x86
     page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
     a NULL dereference), the reporting frames atop the trace ([[report_frames]] in
-    signatures/lists.toml, triage.events.reporters), or __warn()'s order of printing."""
+    signatures/lists.toml, triage.events.reporters), __warn()'s order of printing, or
+    the memory state a memory report prints after its stack."""
     if ev.kind != "oops_other":
         return
     if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
@@ -1300,6 +1317,15 @@ def _name_headerless(ev: Event) -> None:
             # the WARNING's location is the trace's innermost frame: registers printed inside
             # the trace are the context its interrupt found running
             ev.kind, ev.fields["headline"], ev.ip = "warning", "WARNING", None
+        elif ev.ip is None and ev.fields.get("show_mem"):
+            # mm/page_alloc.c warn_alloc() and mm/oom_kill.c dump_header() print the memory
+            # state (show_mem(): "Mem-Info:", "Mem-info:" before 3.x) right after their
+            # dump_stack(); no oops prints it. The OOM killer then lists the tasks (its kill
+            # line, a report of its own, makes this stack a leftover: _headerless_is_leftover)
+            if ev.fields.get("tasks"):
+                ev.kind, ev.fields["headline"] = "oom_invoked", "invoked oom-killer"
+            else:
+                ev.kind, ev.fields["headline"] = "alloc_failure", "page allocation failure"
         return
     cr2 = str(ev.fields.get("cr2") or "")
     try:
