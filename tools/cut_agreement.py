@@ -2,7 +2,8 @@
 """How often triage's verdict is the hand label when a posted log is pasted only in part.
 
 Users often copy only part of a report: the stack alone, from its "Call Trace:" line on
-(`from-trace`), or everything before the stack (`until-trace`). For every log of
+(`from-trace`) or without that line (`bare-trace`), or everything before the stack
+(`until-trace`). For every log of
 tests/data/posted that holds a "Call Trace:"/"Call trace:" line, this reads the whole log and
 each cut with triage and compares (category, culprit module) with the log's hand label
 (tests/data/posted/labels.toml, as tools/posted_agreement.py compares them).
@@ -43,6 +44,12 @@ def from_trace(lines: Sequence[str]) -> Optional[List[str]]:
     return None if i is None else list(lines[i:])
 
 
+def bare_trace(lines: Sequence[str]) -> Optional[List[str]]:
+    """The lines after the first trace header: the stack copied without its "Call Trace:" line."""
+    i = _trace_line(lines)
+    return None if i is None else list(lines[i + 1:])
+
+
 def until_trace(lines: Sequence[str]) -> Optional[List[str]]:
     """The lines before the first trace header: the report without its stack."""
     i = _trace_line(lines)
@@ -51,6 +58,7 @@ def until_trace(lines: Sequence[str]) -> Optional[List[str]]:
 
 CUTS: Dict[str, Callable[[Sequence[str]], Optional[List[str]]]] = {
     "from-trace": from_trace,
+    "bare-trace": bare_trace,
     "until-trace": until_trace,
 }
 

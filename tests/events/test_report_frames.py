@@ -192,3 +192,31 @@ def test_window_ends_at_first_reliable_frame_outside_report():
 def test_malformed_tables_are_refused(table):
     with pytest.raises(ValueError):
         parse_report_frames([table], [])
+
+
+# -- a stack copied without its "Call Trace:" line ----------------------------------------------
+
+BARE = [
+    ("1901", "hung_task", "arm64 frames dedented as a whole by the paste: '__switch_to+0x244/0x4e4'"),
+    ("1100", "null_deref", "one blank after the stamp lost: '? nvkm_object_insert+0x6f/0x80 [nouveau]'"),
+    ("191", "oom_invoked", "journald drops the frames' blank: 'kernel: dump_stack_lvl+0x34/0x48'"),
+    ("045", "hung_task", "indented frames, as before"),
+]
+
+
+@pytest.mark.parametrize("num,kind,why", BARE, ids=[c[0] for c in BARE])
+def test_bare_stack_names_its_report(num, kind, why):
+    cut = cut_agreement.bare_trace(posted_lines(num))
+    ev = _first(cut)
+    assert ev.fields.get("header_missing") and ev.kind == kind, why
+    want = labels()[_name(num)]
+    assert verdict(cut) == (want[0], want[1] or None)
+
+
+def test_unindented_line_opens_only_as_a_whole_frame():
+    """Only a line that is one func+0xoff/0xsize (printk's %pS in a trace) opens a stack
+    without its indentation: a word before it, or no size, is text."""
+    frames = ["schedule+0x80/0x164", "rwsem_down_read_slowpath+0x4fc/0xf9c"]
+    assert parse_log(frames).events[0].kind == "hung_task"
+    for first in ("waiting in schedule+0x80/0x164", "schedule+0x80"):
+        assert parse_log([first]).events == []

@@ -375,7 +375,8 @@ class LogParser:
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
+            elif (text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_") \
+                    and _opens_bare_trace(text, self._shared.trace_frame(text)):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
                 # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
                 # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
@@ -870,8 +871,10 @@ class LogParser:
             if len(freed) < MAX_FRAMES:
                 freed.append(fr)
             return True
-        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
-            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
+        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")
+                                                   or (ll.number == ev.line and ev.fields.get("header_missing"))):
+            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line; a stack
+            # pasted without it opens its headerless report with its first frame (_opens_bare_trace)
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
@@ -1170,6 +1173,18 @@ def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
     if fr is None:
         return False
     return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
+def _opens_bare_trace(text: str, fr: Optional[Frame]) -> bool:
+    """A line that can open a stack pasted without its header: an indented or `[<addr>]` trace
+    line (_opens_trace), or a whole line that is one `func+0xoff/0xsize [mod]` (`? ` marked or
+    not) without its indentation: printk's "%pS" in that form is what a trace prints per frame,
+    and the paste (journald, a dedented quote, a lost blank after the stamp) dropped the blank."""
+    if fr is None:
+        return False
+    if text[:1] == " " or text.startswith("[<"):
+        return _opens_trace(text, fr)
+    return fr.offset is not None and fr.size is not None
 
 
 def _summary_kill(hdr: Header) -> Header:
