@@ -59,6 +59,8 @@ FROM_TRACE = [
     ("1811", "panic", "arm64 nmi_panic from arm64_serror_panic"),
     ("1723", "alloc_failure", "3.4: __alloc_pages_nodemask is the first reliable frame (warn_alloc line cut)"),
     ("616", "paging_fault", "? page_fault_oops ? exc_page_fault atop the trace, no CR2 in the excerpt"),
+    ("950", "kasan", "KASAN: print_address_description under dump_stack_lvl (mm/kasan/report.c), no kasan_report frame"),
+    ("1524", "bad_page", "dump_stack then bad_page (mm/page_alloc.c: BUG: Bad page state)"),
     ("189", "alloc_failure", "mips 2.6: the trace, then warn_alloc's show_mem ('Mem-info:'), no OOM kill"),
     ("1319", "warning", "arm64: the trace, then print_irqtrace_events() ('irq event stamp:'), excerpt cut there"),
 ]
@@ -152,6 +154,11 @@ def test_lockdep_frames_need_the_reporter_dump():
     code starts at the faulting function's caller, no report frame above."""
     cut = [s for s in _from_trace(posted_lines("357")) if "dump_stack" not in s]
     assert _first(cut).kind != "lockdep"
+
+
+def test_bad_page_frame_needs_the_reporter_dump():
+    cut = [s for s in _from_trace(posted_lines("1524")) if "dump_stack" not in s]
+    assert _first(cut).kind != "bad_page"
 
 
 def test_oom_frames_without_panic_are_the_oom_report():
