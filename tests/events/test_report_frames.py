@@ -227,3 +227,19 @@ def test_unindented_line_opens_only_as_a_whole_frame():
     assert parse_log(frames).events[0].kind == "hung_task"
     for first in ("waiting in schedule+0x80/0x164", "schedule+0x80"):
         assert parse_log([first]).events == []
+
+
+def test_trace_before_init_killed_panic_is_the_oops():
+    """kernel/exit.c do_exit() panics "Attempted to kill init!" when the task an oops killed
+    (make_task_dead()) was init: the headerless trace before it is that oops (312, a nouveau
+    NULL dereference during boot's initcalls), not the tail of an earlier report."""
+    cut = _from_trace(posted_lines("312"))
+    assert [e.kind for e in parse_log(cut).events] == ["null_deref", "panic"]
+    assert verdict(cut) == ("gpu_null_deref", "nouveau")
+
+
+def test_trace_before_another_panic_is_a_leftover():
+    cut = [s.replace("Attempted to kill init! exitcode=0x0000000b", "VFS: Unable to mount root fs on unknown-block(0,0)")
+           for s in _from_trace(posted_lines("624"))]
+    assert [e.kind for e in parse_log(cut).events] == ["panic"]
+    assert [e.kind for e in parse_log(_from_trace(posted_lines("624"))).events][0] == "oops_other"

@@ -1163,8 +1163,10 @@ _CR2_SUMMARY_GAP = 3
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2
 
-# Panic reasons die() gives after an oops: the consequence of the report before them.
-_DIE_PANICS = ("Fatal exception", "Oops")
+# Panic reasons die() gives after an oops: the consequence of the report before them; and
+# kernel/exit.c do_exit()'s when the task the oops killed (make_task_dead()) was init, as in
+# an oops during boot's initcalls: "Attempted to kill init! exitcode=0x%08x".
+_DIE_PANICS = ("Fatal exception", "Oops", "Attempted to kill init")
 
 
 def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
