@@ -48,6 +48,7 @@ def _first(lines: List[str]):
 # (posted log, event kind read from its stack alone, why)
 FROM_TRACE = [
     ("319", "warning", "nouveau WARN_ON: trace, then only the end marker (kernel/panic.c __warn order)"),
+    ("1515", "warning", "4.13 x86 amdgpu WARN: show_regs() printed the Code: bytes after the trace, then the end marker"),
     ("966", "warning", "i915 WARN in a tasklet: the idle task's registers printed inside the trace are no fault site"),
     ("045", "hung_task", "lima: __switch_to/__schedule/schedule first, no end marker (sched_show_task)"),
     ("1430", "hung_task", "memcg: __schedule first"),

@@ -131,8 +131,7 @@ def _user_cs(rip_line: str) -> bool:
 class _Ctx:
     """Parser state of one printing context (one caller id)."""
 
-    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller",
-                 "regs_line")
+    __slots__ = ("event", "mode", "stack", "traces", "idle", "share", "meminfo", "tasks", "last", "arm_caller")
 
     def __init__(self) -> None:
         self.event: Optional[Event] = None
@@ -145,7 +144,6 @@ class _Ctx:
         self.tasks: Optional[Dict[str, Any]] = None
         self.last = 0
         self.arm_caller: Optional[Frame] = None
-        self.regs_line = -10        # line of the last "RIP: " register line inside a headerless trace
 
 
 class LogParser:
@@ -618,7 +616,6 @@ class LogParser:
         ctx.share = None
         ctx.meminfo = None
         ctx.tasks = None
-        ctx.regs_line = -10
 
     # -- block bodies ----------------------------------------------------
     def _enrich(self, ctx: _Ctx, ev: Event, ll: LogLine) -> bool:
@@ -703,7 +700,7 @@ class LogParser:
                 return True
             if s.startswith("Code: "):
                 ev.fields.setdefault("code", s[6:300])
-                if ctx.traces and ll.number - ctx.regs_line > 2 and ev.fields.get("header_missing"):
+                if ctx.traces and ev.fields.get("header_missing") and _ARM_CODE_WORDS.match(s):
                     ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
         elif c == "M":
@@ -820,8 +817,6 @@ class LogParser:
                 ev.fields.setdefault("far", "0x" + m.group(1))
                 return True
         trace_regs = c == "R" and ctx.traces and s.startswith("RIP: ") and ev.fields.get("header_missing")
-        if trace_regs:
-            ctx.regs_line = ll.number
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
@@ -1163,6 +1158,10 @@ _CR2_SUMMARY_GAP = 3
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2
 
+# The instruction words arm/arm64/mips __die() prints after an oops' trace ("Code: d2800001
+# f9400020 (b9400021)"; their WARN prints none). x86 prints bytes ("Code: 0f 0b <0f> 0b"), and
+# after the trace both for an oops (2.6-4.x) and for a WARNING with registers (4.11-4.18).
+_ARM_CODE_WORDS = lazy_compile(r"Code: (?:bad PC value|\(?[0-9a-fA-F]{4,16}\)?(?: |$))")
 # Panic reasons die() gives after an oops: the consequence of the report before them; and
 # kernel/exit.c do_exit()'s when the task the oops killed (make_task_dead()) was init, as in
 # an oops during boot's initcalls: "Attempted to kill init! exitcode=0x%08x".
@@ -1292,7 +1291,9 @@ def _after_trace_is_warn(ev: Event) -> bool:
     print_oops_end_marker(); either after the trace is __warn()'s tail. A die() prints the
     modules after the trace on x86 (__die_body(): show_regs(), print_modules()), then a lone
     "CR2:" for a page fault, and the registers again after the end marker (oops_end(), 4.15+);
-    arm/arm64 __die() and 2.6-3.x x86 print "Code:" after the trace."""
+    arm/arm64 __die() prints its instruction words ("Code:") after the trace. x86's "Code:"
+    bytes follow the trace of an oops (2.6-4.x) and of a WARNING (4.11-4.18) alike, and 2.6-4.x
+    x86's "RIP  [<addr>] func" summary after an oops' trace is read as its faulting location."""
     f = ev.fields
     ended = f.get("end_marker") or f.get("irq_stamp")
     return bool(ended) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
