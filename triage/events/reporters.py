@@ -101,6 +101,6 @@ def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
 @lru_cache(maxsize=1)
 def reporters() -> Reporters:
     """The [[report_frames]] of the built-in signature data (signatures/lists.toml)."""
-    from triage.events.gpudevs import _builtin_lists   # one parse of lists.toml for every reader
-    doc = _builtin_lists()
+    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
+    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
     return parse_report_frames(doc.get("report_frames") or [], (doc.get("skip") or {}).get("report") or [])
