@@ -174,11 +174,15 @@ def test_serror_frames_without_panic_are_no_panic():
 
 
 def test_alloc_caller_below_a_real_frame_is_not_first():
-    """__alloc_pages_nodemask names the report only as the innermost reliable frame."""
-    cut = _from_trace(posted_lines("1723"))
+    """__alloc_pages_nodemask names the report only as the innermost reliable frame (1723
+    with its warn_alloc_failed frame, on the "<IRQ>" line, left out)."""
+    cut = [s.split("<IRQ>")[0] + "<IRQ>" if "<IRQ>  [<" in s else s for s in _from_trace(posted_lines("1723"))]
+    frames = _first(cut).frames
+    assert frames[0].function == "skb_copy_bits" and not frames[0].reliable
+    assert reporters().report_of(frames, has_ip=False, ended=False).kind == "alloc_failure"
     i = next(i for i, s in enumerate(cut) if "__alloc_pages_nodemask" in s)
     cut.insert(i, cut[i].replace("__alloc_pages_nodemask", "mlx4_en_fake_helper"))
-    assert _first(cut).kind != "alloc_failure"
+    assert reporters().report_of(_first(cut).frames, has_ip=False, ended=False) is None
 
 
 # -- the data ----------------------------------------------------------------------------------
@@ -244,3 +248,34 @@ def test_trace_before_another_panic_is_a_leftover():
            for s in _from_trace(posted_lines("624"))]
     assert [e.kind for e in parse_log(cut).events] == ["panic"]
     assert [e.kind for e in parse_log(_from_trace(posted_lines("624"))).events][0] == "oops_other"
+
+
+# -- 2.6.x x86_64 traces: the marker's line holds the first frame, every frame '?' ---------------
+
+@pytest.mark.parametrize("num", ["2325", "2301"])
+def test_rhel6_unvouched_trace_names_its_allocation_failure(num):
+    """RHEL 6 (2.6.32) prints " <IRQ>  [<addr>] ? __alloc_pages_nodemask+.." (dump_trace()'s
+    marker and first frame on one line) and marks every frame '?': the first frame is the
+    reporter's call (__alloc_pages_nodemask printed the failure and called dump_stack())."""
+    for cut in (_from_trace(posted_lines(num)), cut_agreement.bare_trace(posted_lines(num))):
+        ev = _first(cut)
+        assert ev.frames[0].function == "__alloc_pages_nodemask" and ev.frames[0].context == "irq"
+        assert ev.kind == "alloc_failure"
+        want = labels()[_name(num)]
+        assert verdict(cut) == (want[0], want[1] or None)
+
+
+def test_vouched_trace_needs_a_reliable_first_frame():
+    """With one frame the unwinder vouched for, '?' frames are stale words again: the '?'
+    __alloc_pages_nodemask on top no longer names the report."""
+    cut = [s.replace("] ? kmem_getpages", "] kmem_getpages") for s in _from_trace(posted_lines("2325"))]
+    assert _first(cut).kind != "alloc_failure"
+
+
+def test_stack_under_a_running_task_is_no_hung_task():
+    """sched_show_task() prints "task:%s state:%c" above the stack: only state D is a hung
+    task's (check_hung_task()); the same real stack under state R is not (045's lima task)."""
+    cut = _from_trace(posted_lines("045"))
+    shown = "[ 3021.775800] task:lima-test       state:{} stack:    0 pid: 1234 ppid:     1 flags:0x00000008"
+    assert _first([shown.format("D")] + cut).kind == "hung_task"
+    assert _first([shown.format("R")] + cut).kind != "hung_task"

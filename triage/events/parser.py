@@ -112,6 +112,10 @@ HEADERLESS_WINDOW = 30
 # hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
 # blocked for more than" line), as pasted from after that line
 _BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
+# the same line with any state: a stack shown under a task not in state D is no hung task's
+_SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
+# Lines between a sched_show_task() "task:" line and the stack it heads (its "Call Trace:").
+_SHOWN_TASK_GAP = 3
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -178,6 +182,7 @@ class LogParser:
         self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
         self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
+        self._shown_task: Tuple[int, str] = (-10, "")   # a "task: ... state:X" line before any report: line, state
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -374,10 +379,13 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith("task:") and _BLOCKED_TASK.match(text):
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
+            elif text.startswith("task:") and _SHOWN_TASK.match(text):
+                self._shown_task = (ll.number, _SHOWN_TASK.match(text).group(1))
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif (text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_") \
-                    and _opens_bare_trace(text, self._shared.trace_frame(text)):
+            elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
+                  and _opens_bare_trace(text, self._shared.trace_frame(text))) \
+                    or (text[:1] == "<" and self._marked_frame(text) is not None):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
                 # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
                 # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
@@ -565,6 +573,9 @@ class LogParser:
                    fields={"headline": headline, "header_missing": True})
         if ll.caller:
             ev.fields["caller"] = ll.caller
+        task_line, state = self._shown_task
+        if 0 < ll.number - task_line <= _SHOWN_TASK_GAP:
+            ev.fields["task_state"] = state     # the state sched_show_task() printed above the stack
         cr2_line, cr2 = self._cr2_summary
         if kind == "oops_other" and 0 < ll.number - cr2_line <= _CR2_SUMMARY_GAP:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
@@ -668,6 +679,7 @@ class LogParser:
                 return self._shared.trace_frame(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
                                                                             "task:", "<", "r"))
         if mode == "trace":
+            c0 = s[0]
             if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
@@ -684,6 +696,12 @@ class LogParser:
             if fr is not None:
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            if c0 == "<":
+                marked = self._marked_frame(s)
+                if marked is not None:
+                    ctx.stack = marked[0]
+                    self._add_frame(ctx, ev, marked[1], text)
+                    return True
         c = s[0]
         if c == "C":
             if s.startswith(("CPU: ", "Comm: ")):
@@ -879,9 +897,26 @@ class LogParser:
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            marked = self._marked_frame(s) if s[:1] == "<" and ll.number == ev.line else None
+            if marked is not None:
+                self._start_trace(ctx)
+                ctx.stack = marked[0]
+                self._add_frame(ctx, ev, marked[1], text)
+                return True
         if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
             return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
         return False
+
+    def _marked_frame(self, s: str) -> Optional[Tuple[str, Frame]]:
+        """(stack, frame) of a line holding a context marker and the first frame of that stack:
+        2.6-3.x x86_64 dump_trace() prints both on one line (print_trace_stack()'s " <IRQ> "
+        has no newline): "<IRQ>  [<ffffffff8112c127>] ? __alloc_pages_nodemask+0x757/0x8d0"."""
+        head, _, rest = s.strip().partition(" ")
+        marker = CONTEXT_MARKERS.get(head)
+        if marker is None or not rest.strip():
+            return None
+        fr = self._shared.trace_frame(" " + rest.strip(), marker)
+        return None if fr is None else (marker, fr)
 
     def _start_trace(self, ctx: _Ctx) -> None:
         if ctx.mode == "kthread":
@@ -1323,6 +1358,11 @@ def _name_headerless(ev: Event) -> None:
             return
         # the reporting frames at the top of the trace say which report it was
         r = reporters().report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
+        if r is not None and r.kind == "hung_task" and ev.fields.get("task_state", "D") != "D":
+            # check_hung_task() reports tasks in uninterruptible sleep (state D) only; a stack
+            # sched_show_task() printed under another state (a running holdout of an RCU-tasks
+            # stall, sysrq's task list) switched out without hanging
+            r = None
         if r is not None:
             if r.kind in ("paging_fault", "null_deref"):
                 _name_fault(ev, "cr2", r.headline)
