@@ -379,8 +379,8 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith("task:") and _BLOCKED_TASK.match(text):
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
-            elif text.startswith("task:") and _SHOWN_TASK.match(text):
-                self._shown_task = (ll.number, _SHOWN_TASK.match(text).group(1))
+            elif text.startswith("task:") and (shown := _SHOWN_TASK.match(text)) is not None:
+                self._shown_task = (ll.number, shown.group(1))
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
