@@ -600,7 +600,9 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_INVOKED_26.match(text)
         f = {"gfp_mask": m.group(1), "order": int(m.group(2))} if m else {}
         return Header("oom_invoked", "invoked oom-killer", f)
-    if " invoked oom-killer: " in text:
+    if " invoked oom-killer: " in text or text.rstrip().endswith(" invoked oom-killer:"):
+        # (a line wrapped at the blank after dump_header()'s "%s invoked oom-killer:" keeps
+        # its head: the words are that format string's alone, mm/oom_kill.c)
         m = _OOM_INVOKED.match(text)
         f: Dict[str, Any] = {}
         if m:
