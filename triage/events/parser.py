@@ -82,9 +82,11 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
 _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
-# Blanks a line that lost its console prefix may keep before its message (the separator after
-# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
-_LOST_PREFIX_BLANKS = 2
+# Blanks a report's head may have before it: the separator a line that lost its console
+# prefix kept (after the stamp or "kernel:"; two after a syslog tag whose host column was
+# empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
+# quote indent): the kernel never indents a head, so a head behind them is the message.
+_LOST_PREFIX_BLANKS = 8
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -304,13 +306,15 @@ class LogParser:
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
         hdr = match_header(text) if text else None
-        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+        if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
                 # a report's head is printed at a message's start, never indented: one behind a
                 # blank or two is the message of a line that lost its console prefix but kept the
                 # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
-                # not a continuation or a frame
+                # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
+                # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
+                # continuation or a frame
                 hdr = match_header(t)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
