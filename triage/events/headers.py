@@ -40,7 +40,10 @@ _PPC_AT = lazy_compile(r" at (0x[0-9a-fA-F]{1,16})\b")
 _PPC_OLD_UNABLE = lazy_compile(r"Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault)"
                                r" at address (0x[0-9a-fA-F]{1,16})")
 _ARM_NULL_WORDING = "Unable to handle kernel NULL pointer dereference"
-_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
+# (MIPS and LoongArch no_context() go on after the address: "CPU %d Unable to handle kernel
+# paging request at virtual address %0*lx, epc == %0*lx, ra == %0*lx", LoongArch "era ==":
+# the comma is not part of it)
+_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address ([^\s,]{1,40})")
 _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
 # "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")

@@ -792,6 +792,13 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
+        if c in "CD" and s.startswith(("CFAR: ", "DAR: ", "DEAR: ")):
+            # powerpc show_regs(): "DAR: %016lx DSISR: %08lx" (booke "DEAR: ... ESR: ..."), after
+            # "CFAR: %016lx" on 64-bit: the data address of a data storage interrupt
+            m = _PPC_DAR.search(s)
+            if m:
+                ev.fields.setdefault("dar", m.group(1))
+            return True
         if c == "[":
             m = _ARM_SHOW_PTE.match(s)
             if m:
@@ -897,6 +904,7 @@ class LogParser:
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_powerpc_bad_area_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         if len(self.events) > MAX_EVENTS:
@@ -1109,6 +1117,24 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
 # "Oops", and other architectures word it otherwise ("Internal error: Oops: 17 [#1]" on arm,
 # "Oops: Kernel access of bad area, sig: 11" on powerpc, "ilc:" on s390).
 _X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
+
+
+# powerpc __bad_page_fault() (arch/powerpc/mm/fault.c) dies with die("Kernel access of bad
+# area", regs, sig): __die() prints "Oops: Kernel access of bad area, sig: %ld [#%d]". Only a
+# kernel page fault says so; its address is the DAR show_regs() prints for a data access.
+_PPC_BAD_AREA_DIE = "Oops: Kernel access of bad area"
+_PPC_DAR = lazy_compile(r"\b(?:DAR|DEAR): ([0-9a-fA-F]{8,16})\b")
+
+
+def _name_powerpc_bad_area_die(ev: Event) -> None:
+    """Name a report opened by powerpc's page-fault die line alone (its "BUG: Kernel NULL
+    pointer dereference on read at ..." / "Unable to handle kernel paging request for data"
+    line absent): a kernel page fault, a NULL dereference when the DAR is near NULL."""
+    if ev.kind != "oops_other":
+        return
+    line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
+    if line.startswith(_PPC_BAD_AREA_DIE):
+        _name_fault(ev, "dar", "BUG: unable to handle kernel paging request")
 
 
 def _name_x86_page_fault_die(ev: Event) -> None:
