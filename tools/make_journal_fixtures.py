@@ -18,7 +18,8 @@ import sys
 import tempfile
 
 MODES = ["short", "short-iso", "short-iso-precise", "short-precise", "short-monotonic", "short-unix",
-         "short-full", "verbose", "export", "json", "json-pretty", "json-seq", "cat", "with-unit"]
+         "short-full", "short-delta", "verbose", "export", "json", "json-pretty", "json-seq", "json-sse", "cat",
+         "with-unit"]
 TS = re.compile(r"\[ *(\d+)\.(\d{6})\] ?(.*)")
 BOOT = "0123456789abcdef0123456789abcdef"
 MACHINE = "fedcba9876543210fedcba9876543210"

@@ -74,3 +74,38 @@ def test_reaper_after_the_kill_stays_part_of_it():
                      "[  100.100000] oom_reaper: reaped process 1234 (stress), now anon-rss:0kB, file-rss:0kB, "
                      "shmem-rss:0kB"])
     assert [e.kind for e in log.events] == ["oom_kill", "oom_reaper"]
+
+
+@pytest.mark.parametrize("line,pid", [
+    # 2.6.2x-2.6.35 oom_kill_process() "%s: kill process %d (%s) score %li or a child" with the
+    # constrained kills' messages ("No available memory (MPOL_BIND)", 2.6.2x "No available memory
+    # in cpuset"), cut by a terminal's width after the comm or the score, as the unconstrained one
+    ("No available memory (MPOL_BIND): kill process 2345 (java)", 2345),
+    ("No available memory in cpuset: kill process 2346 (java) score 0", 2346),
+    ("Out of memory: kill process 2347 (java) score 912", 2347),
+    # 4.19+ __oom_kill_process() "%s: OOM victim %d (%s) is already exiting. Skip killing the task"
+    # with out_of_memory()'s oom_kill_allocating_task message (a memory.oom.group member)
+    ("Out of memory (oom_kill_allocating_task): OOM victim 2348 (java) is already exiting. Skip killing the task",
+     2348),
+    ("Memory cgroup out of memory: OOM victim 2349 (java) is already exiting. Skip killing the task", 2349),
+])
+def test_every_oom_kill_process_message_prefixes_the_cut_and_exiting_lines(line, pid):
+    from triage.events.headers import match_header
+    h = match_header(line)
+    assert h is not None and h.kind == "oom_kill" and h.fields["victim_pid"] == pid, line
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "oom_kill"
+
+
+@pytest.mark.parametrize("line", [
+    # no kernel printed the constrained kills' messages before "OOM victim" (gone since 2.6.36)
+    "No available memory (MPOL_BIND): OOM victim 2345 (java) is already exiting. Skip killing the task",
+    "No available memory in cpuset: OOM victim 2345 (java) is already exiting. Skip killing the task",
+    # not a message of oom_kill_process()
+    "No memory available: kill process 2345 (java)",
+    "Killing process 2345 (java)",
+    "cgroup out of memory: OOM victim 2345 (java) is already exiting",
+])
+def test_not_an_oom_kill_process_message(line):
+    from triage.events.headers import match_header
+    h = match_header(line)
+    assert h is None or h.kind != "oom_kill", line

@@ -23,7 +23,8 @@ from triage.events import paste
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 REAL = sorted(glob.glob(os.path.join(DATA, "logs", "*.log"))) + [os.path.join(DATA, "journal", "gpu_alloc_null.vmcore-dmesg.txt")]
 JOURNAL_MODES = ["short", "short-iso", "short-iso-precise", "short-precise", "short-monotonic", "short-unix",
-                 "short-full", "verbose", "export", "json", "json-pretty", "json-seq", "cat", "with-unit"]
+                 "short-full", "short-delta", "verbose", "export", "json", "json-pretty", "json-seq", "json-sse", "cat",
+                 "with-unit"]
 _TS = re.compile(r"^\[ *\d+\.\d+\] ")
 
 
@@ -289,6 +290,14 @@ def test_line_numbers_follow_the_input():
 def test_json_record_with_byte_array_message():
     rec = '{"_TRANSPORT":"kernel","_SOURCE_MONOTONIC_TIMESTAMP":"5000000","MESSAGE":[66,85,71,58,32,120]}'
     assert _run(paste.decode_journal, [rec]) == [(1, "[    5.000000] BUG: x")]
+
+
+def test_decode_journal_json_sse_and_lookalikes():
+    rec = 'data: {"_TRANSPORT":"kernel","MESSAGE":"BUG: x","_SOURCE_MONOTONIC_TIMESTAMP":"5000000"}'
+    assert _run(paste.decode_journal, [rec, "", rec]) == [(1, "[    5.000000] BUG: x"), (3, "[    5.000000] BUG: x")]
+    # a plain log line that starts with "data:" is not an event stream, and blank lines stay
+    plain = ["data: 0x1234 mismatch", "", "[    1.000000] BUG: y"]
+    assert _run(paste.decode_journal, plain) == [(1, plain[0]), (2, ""), (3, plain[2])]
 
 
 def test_unclosed_json_pretty_record_passes_through_bounded():

@@ -38,6 +38,10 @@ from triage.events.prefix import MAX_LINE, sanitize, strip_prefix
     ("[Apr19 18:03] BUG: x", "BUG: x", None, None, None),
     ("[<    0.006982>] BUG: x", "BUG: x", None, None, None),
     ("[    5.123456 <    0.006982>] BUG: x", "BUG: x", 5.123456, None, None),
+    # journal -o short-delta, as journalctl 252 prints it (tests/data/journal)
+    ("[    3.564353 <    0.000157 >] gpu-node-7 kernel: BUG: x", "BUG: x", 3.564353, None, "gpu-node-7"),
+    # a printk message that happens to say "kernel:" after a dmesg -d stamp keeps its text
+    ("[    5.123456 <    0.006982>] Booting the kernel: x", "Booting the kernel: x", 5.123456, None, None),
     # dmesg -x
     ("kern  :warn  : [    1.500000] BUG: x", "BUG: x", 1.5, None, None),
     # journal/syslog stamps in any locale, -o short-unix

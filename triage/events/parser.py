@@ -24,6 +24,7 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequenc
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
+from triage.events.gpudevs import GpuData, builtin_gpu_data
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
@@ -148,9 +149,11 @@ class _Ctx:
 
 
 class LogParser:
-    """Incremental parser; feed() lines, then result()."""
+    """Incremental parser; feed() lines, then result(). `gpu` is the GPU data of the run's
+    signature set (RuleSet.gpu_data: device names, fault wordings), the built-in data when None."""
 
-    def __init__(self) -> None:
+    def __init__(self, gpu: Optional[GpuData] = None) -> None:
+        self._gpu = gpu if gpu is not None else builtin_gpu_data()
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -305,7 +308,7 @@ class LogParser:
             last = self.events[-1]
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
-        hdr = match_header(text) if text else None
+        hdr = match_header(text, self._gpu) if text else None
         if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
@@ -315,7 +318,7 @@ class LogParser:
                 # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
                 # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
                 # continuation or a frame
-                hdr = match_header(t)
+                hdr = match_header(t, self._gpu)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
@@ -328,7 +331,7 @@ class LogParser:
                     break
                 # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
                 if text[i - 1] in " ]>\t" or mark[0] in "gKk":
-                    hdr = match_header(text[i:])
+                    hdr = match_header(text[i:], self._gpu)
                     if hdr is not None:
                         break
                 m = _MIDLINE_RE.search(text, i + 1)
@@ -760,7 +763,8 @@ class LogParser:
                 return True
         if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
                 and str(ev.fields.get("headline", "")).startswith(("possible deadlock", "BUG: held lock", "WARNING: held lock",
-                                                               "inconsistent lock state", "BUG: lock held")):
+                                                               "inconsistent lock state", "BUG: lock held",
+                                                               "WARNING: lock held")):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
@@ -1331,15 +1335,16 @@ def _name_headerless(ev: Event) -> None:
         ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
 
 
-def parse_log(lines: Iterable[str]) -> KernelLog:
+def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None) -> KernelLog:
     """Parse kernel log lines (any console/syslog/journal form, as pasted into
-    mails, forums and bug trackers: triage.events.paste) into a KernelLog."""
-    p = LogParser()
+    mails, forums and bug trackers: triage.events.paste) into a KernelLog. `gpu` is the
+    GPU data of the run's signature set (RuleSet.gpu_data), the built-in data when None."""
+    p = LogParser(gpu)
     for number, raw in normalise(lines):
         p.feed(raw, number)
     return p.result()
 
 
-def parse_text(text: str) -> KernelLog:
-    """Parse a whole log held in a string."""
-    return parse_log(text.splitlines())
+def parse_text(text: str, gpu: Optional[GpuData] = None) -> KernelLog:
+    """Parse a whole log held in a string (`gpu` as for parse_log)."""
+    return parse_log(text.splitlines(), gpu)

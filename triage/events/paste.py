@@ -7,7 +7,7 @@ keeps numbering lines as they are in the file, and each has its own tests
 
 * `strip_cr`         CRLF and stray CR line ends;
 * `unbreak_spaces`   no-break spaces (U+00A0) a mail or HTML client put in place of blanks;
-* `decode_journal`   `journalctl -o json|json-pretty|json-seq|export|verbose` records -> console lines;
+* `decode_journal`   `journalctl -o json|json-pretty|json-seq|json-sse|export|verbose` records -> console lines;
 * `unquote`          mail quoting (`> `, `>> `, `> > `, and `+> ` in a diff) when most of the text is quoted;
 * `strip_line_numbers` `grep -n`/`-A` line-number prefixes (`123:`, `124-`) when most lines carry one;
 * `strip_markup`     markdown emphasis a user put around a line (`**...**`), and a blockquote
@@ -134,7 +134,7 @@ def _json_record(text: str) -> Optional[List[str]]:
 
 
 def decode_journal(lines: Numbered) -> Numbered:
-    """`journalctl -o json`, `json-pretty`, `json-seq`, `export` and `verbose`
+    """`journalctl -o json`, `json-pretty`, `json-seq`, `json-sse`, `export` and `verbose`
     records become console lines ("[ sec.usec] message" for kernel records);
     any other line passes through unchanged.
 
@@ -161,21 +161,34 @@ def _renumber_journal(lines: Numbered) -> Numbered:
         yield out_n, s
 
 
+# journalctl -o json-sse: each record as a server-sent event, "data: " before the json object
+_SSE_DATA = "data: {"
+
+
 def _journal_like(s: str) -> bool:
     """A line that may start a json, json-seq, json-pretty, export or verbose record."""
     c = s[:1]
-    return c in ("{", "\x1e") or s.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")) \
+    return c in ("{", "\x1e") or s.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=", _SSE_DATA)) \
         or (s.find("[s=", 0, 90) >= 0 and _VERBOSE_HEAD.match(s) is not None)
 
 
 def _decode_journal(lines: Numbered, multi: List[bool]) -> Numbered:
     it = iter(lines)
+    sse = False
     for n, s in it:
         c = s[:1]
-        if c not in ("{", "\x1e", "_") and s.find("[s=", 0, 90) < 0:
+        if c not in ("{", "\x1e", "_", "d") and s.find("[s=", 0, 90) < 0:
+            if sse and not s:
+                continue        # json-sse's blank line after every event
             yield n, s          # the common case: a plain line
             continue
         head = s.lstrip("\x1e")
+        if c == "d":
+            if not s.startswith(_SSE_DATA):
+                yield n, s
+                continue
+            # json-sse: a server-sent event per record, "data: {json}" then a blank line
+            head, sse = s[len("data: "):], True
         if head.startswith("{"):
             if head.rstrip().endswith("}") and any(k in head for k in _RECORD_KEYS):
                 got = _json_record(head)

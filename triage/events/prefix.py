@@ -45,8 +45,9 @@ _DMESG_ISO = lazy_compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[,.]\d{1,9})?(?:Z|[
 # kernel's own line ("2024-12-26 16:17:45 [16002.085540] BUG: ..."): taken as a prefix only
 # when a printk stamp follows it, which no kernel message text starts with after a date.
 _DATE_BEFORE_STAMP = lazy_compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[,.]\d{1,9})? (?=\[ *\d{1,12}\.\d{1,9}\])")
-# journal -o short-monotonic: "[  123.456789] host kernel: "
-_MONO_HOST = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9})\] (\S{1,255}) kernel: ?")
+# journal -o short-monotonic: "[  123.456789] host kernel: "; -o short-delta adds the time
+# since the previous entry: "[  123.456789 <    0.000120>] host kernel: "
+_MONO_HOST = lazy_compile(r"\[ *(\d{1,12})\.(\d{1,9})(?: <[ \d.]{1,24}>)?\] (\S{1,255}) kernel: ?")
 # Syslog/journal stamps in any locale ("avril 19 18:03:30", "dim. 2026-04-19 18:03:30 CEST",
 # "19.04.26 18:03:30,123"): up to three words, a clock time, an optional zone, the host, "kernel:";
 # or a clock time and "kernel:" alone (host and date cut: "22:39:31 kernel: ").
