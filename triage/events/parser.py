@@ -329,8 +329,9 @@ class LogParser:
                 mark = m.group(0)
                 if mark.startswith("-----"):
                     break
-                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
-                if text[i - 1] in " ]>\t" or mark[0] in "gKk":
+                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
+                # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
+                if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
                     hdr = match_header(text[i:], self._gpu)
                     if hdr is not None:
                         break
