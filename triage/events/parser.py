@@ -84,9 +84,11 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
 _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
-# Blanks a line that lost its console prefix may keep before its message (the separator after
-# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
-_LOST_PREFIX_BLANKS = 2
+# Blanks a report's head may have before it: the separator a line that lost its console
+# prefix kept (after the stamp or "kernel:"; two after a syslog tag whose host column was
+# empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
+# quote indent): the kernel never indents a head, so a head behind them is the message.
+_LOST_PREFIX_BLANKS = 8
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -320,13 +322,15 @@ class LogParser:
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
         hdr = match_header(text, self._gpu) if text else None
-        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+        if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
                 # a report's head is printed at a message's start, never indented: one behind a
                 # blank or two is the message of a line that lost its console prefix but kept the
                 # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
-                # not a continuation or a frame
+                # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
+                # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
+                # continuation or a frame
                 hdr = match_header(t, self._gpu)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
@@ -338,8 +342,9 @@ class LogParser:
                 mark = m.group(0)
                 if mark.startswith("-----"):
                     break
-                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
-                if text[i - 1] in " ]>\t" or mark[0] in "gKk":
+                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
+                # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
+                if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
                     hdr = match_header(text[i:], self._gpu)
                     if hdr is not None:
                         break
@@ -831,6 +836,13 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
+        if c in "CD" and s.startswith(("CFAR: ", "DAR: ", "DEAR: ")):
+            # powerpc show_regs(): "DAR: %016lx DSISR: %08lx" (booke "DEAR: ... ESR: ..."), after
+            # "CFAR: %016lx" on 64-bit: the data address of a data storage interrupt
+            m = _PPC_DAR.search(s)
+            if m:
+                ev.fields.setdefault("dar", m.group(1))
+            return True
         if c == "[":
             m = _ARM_SHOW_PTE.match(s)
             if m:
@@ -963,6 +975,7 @@ class LogParser:
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_powerpc_bad_area_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         if len(self.events) > MAX_EVENTS:
@@ -1175,6 +1188,24 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
 # "Oops", and other architectures word it otherwise ("Internal error: Oops: 17 [#1]" on arm,
 # "Oops: Kernel access of bad area, sig: 11" on powerpc, "ilc:" on s390).
 _X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
+
+
+# powerpc __bad_page_fault() (arch/powerpc/mm/fault.c) dies with die("Kernel access of bad
+# area", regs, sig): __die() prints "Oops: Kernel access of bad area, sig: %ld [#%d]". Only a
+# kernel page fault says so; its address is the DAR show_regs() prints for a data access.
+_PPC_BAD_AREA_DIE = "Oops: Kernel access of bad area"
+_PPC_DAR = lazy_compile(r"\b(?:DAR|DEAR): ([0-9a-fA-F]{8,16})\b")
+
+
+def _name_powerpc_bad_area_die(ev: Event) -> None:
+    """Name a report opened by powerpc's page-fault die line alone (its "BUG: Kernel NULL
+    pointer dereference on read at ..." / "Unable to handle kernel paging request for data"
+    line absent): a kernel page fault, a NULL dereference when the DAR is near NULL."""
+    if ev.kind != "oops_other":
+        return
+    line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
+    if line.startswith(_PPC_BAD_AREA_DIE):
+        _name_fault(ev, "dar", "BUG: unable to handle kernel paging request")
 
 
 def _name_x86_page_fault_die(ev: Event) -> None:
