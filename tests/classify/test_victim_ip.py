@@ -79,3 +79,21 @@ def test_victim_ip_naming_an_unknown_list_is_refused(tmp_path):
     (tmp_path / "extra.toml").write_text('[section]\ngpf = { read = "ip_then_trace", victim_ip = ["nope"] }\n')
     with pytest.raises(SignatureError, match="victim_ip"):
         load_rules(extra_dirs=(str(tmp_path),))
+
+
+def test_a_rule_that_sets_its_own_skip_keeps_the_kinds_victim_ip_and_stale_between():
+    # RuleSet.section(kind, rule): a rule's own guilty/skip/anchor/prefer take precedence, and
+    # what the rule does not set (victim_ip, stale_between) stays the kind's [section]; it
+    # was dropped for every rule with its own skip list
+    from dataclasses import replace
+    rules = load_rules()
+    some = rules.rules[0]
+    base = rules.section("paging_fault")
+    assert base.victim_ip
+    sec = rules.section("paging_fault", replace(some, guilty=None, anchor=None, prefer=None, skip=["report"]))
+    assert sec.skip == ("report",) and sec.victim_ip == base.victim_ip
+    base = rules.section("alloc_failure")
+    assert base.stale_between
+    sec = rules.section("alloc_failure", replace(some, guilty="trace", anchor=None, prefer=None,
+                                                               skip=["report", "alloc"]))
+    assert sec.read == "trace" and sec.stale_between == base.stale_between

@@ -83,6 +83,19 @@ def test_lint_wants_anchored_skip_regexes(tmp_path, capsys):
     assert "lock_wrapper" in out and "not anchored" in out
 
 
+def test_lint_wants_the_gpu_datas_drivers_among_the_gpu_modules(tmp_path, capsys):
+    """A [gpu_devices] name, a [gpu_prefixes] driver or a [[gpu_driverless_wordings]] driver
+    whose module is not in [lists] gpu_modules: its gpu_fault culprit is no GPU driver."""
+    (tmp_path / "gpu.toml").write_text('[gpu_devices]\nfrobgpu = "frob"\n\n[gpu_prefixes]\nzork = ["zork_"]\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "gpu_devices 'frobgpu': module 'frob' is not in [lists] gpu_modules" in out
+    assert "gpu_prefixes 'zork': module 'zork' is not in [lists] gpu_modules" in out
+    (tmp_path / "mods.toml").write_text('[lists]\ngpu_modules = ["frob", "zork"]\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == 0 and "gpu_modules" not in out, out
+
+
 def test_user_rule_overrides_and_env_var(tmp_path, monkeypatch):
     from triage.classify import classify, load_rules
     from triage.events import parse_text

@@ -45,6 +45,21 @@ def test_decoded_faulting_location():
     assert parse_ip_line("RIP: 0010:dma_fence_signal (drivers/dma-buf/dma-fence.c:467)").function == "dma_fence_signal"
 
 
+def test_unresolved_decoded_locations_are_still_frames():
+    # decode_stacktrace.sh without debuginfo: addr2line answers "??:?" or a bare file with
+    # line "?" (posted 2216, the kernel test robot's bochs/ttm report). The frame is the
+    # function; "??" is no source, and a bare file name names no driver by path, so the
+    # built-in GPU library's prefix does (ttm_mem_io_reserve: ttm, not the work item's helper)
+    fr = parse_ip_line("RIP: 0010:ttm_mem_io_reserve (??:?)")
+    assert (fr.function, fr.source) == ("ttm_mem_io_reserve", None)
+    fr = parse_trace_line(" ? bochs_pipe_update (bochs.c:?)")
+    assert (fr.function, fr.source, fr.reliable) == ("bochs_pipe_update", "bochs.c", False)
+    v = analyze_lines(_posted("2216")).verdict
+    assert (v.category, v.culprit.module) == ("gpu_null_deref", "ttm")
+    # prose with question marks in parentheses is not a frame
+    assert parse_trace_line("did it crash (??:?) again") is None
+
+
 def test_arm64_unwind_source_mark_is_not_part_of_the_frame():
     fr = parse_trace_line("\t  tegra_qspi_isr_thread+0xcc0/0x1e60 [spi_tegra210_quad] (P)")
     assert (fr.function, fr.offset, fr.module) == ("tegra_qspi_isr_thread", 0xcc0, "spi_tegra210_quad")

@@ -114,7 +114,7 @@ FAULTS = [
     ("[drm] nouveau 0000:01:00.0: Failed to idle channel 1.", "nouveau", "GPU hang"),
     ("nouveau 0000:01:00.0: gr: 00000030 [ILLEGAL_MTHD ILLEGAL_CLASS] ch 2 [003f7a2000 Xorg[1234]] subc 0 "
      "class 0000 mthd 0000 data 00000000", "nouveau", "GPU engine error"),
-    ("nouveau 0000:01:00.0: gsp: Xid:13 Graphics Exception: ESR 0x404490=0x80000002", "nouveau", "GPU engine error"),
+    ("nouveau 0000:01:00.0: gsp: rc engn:00000001 chid:2 type:31 scope:1 part:233", "nouveau", "GPU engine error"),
     ("i915 0000:00:02.0: [drm] *ERROR* GPU hanging too fast, declaring wedged!", "i915", "GPU hang"),
     ("xe 0000:03:00.0: [drm] *ERROR* CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", "xe", "GPU hang"),
     ("i915 0000:00:02.0: [drm] rcs0 heartbeat {seqno:5:1234, prio:2147483646} not ticking", "i915", "GPU hang"),
@@ -221,3 +221,17 @@ def test_nvrm_reports(line, kind, xid):
 ])
 def test_nvrm_chatter_is_not_a_fault(line):
     assert match_header(line) is None
+
+
+def test_nouveau_prints_the_gsp_firmwares_xid():
+    # nvkm r535.c r535_gsp_msg_os_error_log: nvkm_error(&gsp->subdev, "Xid:%d %s\n", ...);
+    # posted 2228: three "gsp: Xid:56 CMDre ..." lines, an NVIDIA Xid reported through nouveau
+    h = match_header("nouveau 0000:c1:00.0: gsp: Xid:56 CMDre 00000000 00000218 00102680 00000004 00800003")
+    assert h is not None and (h.kind, h.fields["xid"], h.fields["module"]) == ("nvrm_xid", 56, "nouveau")
+    from triage.analysis import analyze_lines
+    v = analyze_lines(["[ 10.000000] nouveau 0000:01:00.0: gsp: Xid:13 Graphics Exception: ESR 0x404490=0x80000002"]).verdict
+    assert (v.category, v.culprit.module) == ("gpu_xid", "nouveau")
+    # other gsp lines are not Xids
+    for line in ("nouveau 0000:01:00.0: gsp: Xid: none pending", "nouveau 0000:01:00.0: gsp: cmdq: timeout"):
+        h = match_header(line)
+        assert h is None or h.kind != "nvrm_xid", line

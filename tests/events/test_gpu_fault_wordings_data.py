@@ -8,7 +8,7 @@ import pytest
 
 from triage.classify.rules import builtin_dir, load_files
 from triage.errors import SignatureError
-from triage.events.gpudevs import GpuWordingGroup, gpu_fault_wordings, parse_gpu_fault_wordings
+from triage.events.gpudevs import GpuWordingGroup, builtin_gpu_data, parse_gpu_fault_wordings
 from triage.events.headers import match_header
 
 # the gpu_fault headlines docs/events.md describes; "" = decided not a fault
@@ -27,11 +27,11 @@ def _messages(group: GpuWordingGroup) -> List[str]:
 
 
 def _cases() -> List[Tuple[str, str]]:
-    return [(g.headline, msg) for g in gpu_fault_wordings() for msg in _messages(g)]
+    return [(g.headline, msg) for g in builtin_gpu_data().fault_wordings for msg in _messages(g)]
 
 
 def test_the_data_loads_and_every_headline_is_documented() -> None:
-    groups = gpu_fault_wordings()
+    groups = builtin_gpu_data().fault_wordings
     assert len(groups) >= 10
     assert {g.headline for g in groups} <= DOCUMENTED
     assert {g.headline for g in groups} >= DOCUMENTED - {""}
@@ -57,7 +57,7 @@ def test_a_wording_after_a_device_prefix_gives_its_headline(headline: str, messa
 ])
 def test_the_regex_wordings_give_their_headline(message: str, headline: str) -> None:
     # the regex wording itself gives the headline, and no other group's regex also takes the message
-    assert [g.headline for g in gpu_fault_wordings() if g.regex and g.matches(message.lower())] == [headline]
+    assert [g.headline for g in builtin_gpu_data().fault_wordings if g.regex and g.matches(message.lower())] == [headline]
     h = match_header("panfrost fde60000.gpu: " + message)
     assert h is not None and h.headline == f"panfrost: {headline}"
 
@@ -70,3 +70,93 @@ def test_a_malformed_table_is_refused(tmp_path) -> None:
     (tmp_path / "extra.toml").write_text('[[gpu_fault_wordings]]\nheadline = "GPU hang"\ncombos = [{ sarts = "x" }]\n')
     with pytest.raises(SignatureError):
         load_files([builtin_dir() / "lists.toml", tmp_path / "extra.toml"])
+
+
+def _all_groups() -> List[GpuWordingGroup]:
+    g = builtin_gpu_data()
+    return list(g.fault_wordings) + list(g.nvrm_wordings) + [d.wordings for d in g.driverless]
+
+
+@pytest.mark.parametrize("group", _all_groups(), ids=lambda g: g.headline or "not-a-fault")
+def test_the_driverless_quick_reject_never_rejects_a_matching_message(group: GpuWordingGroup) -> None:
+    """_any_wording (the one regex GpuData.driverless_report tries first on every line) matches
+    every message a group matches: each wording of every built-in group, as a whole message."""
+    from triage.events.gpudevs import _any_wording
+    quick = _any_wording([group])
+    msgs = _messages(group) + [f"{s}" for s in group.starts] + [f"{s}" for s in group.contains]
+    assert msgs or group.regex
+    for m in msgs:
+        assert group.matches(m) and quick.match(m), m
+
+
+def test_the_quick_reject_keeps_the_groups_meaning() -> None:
+    from triage.events.gpudevs import _any_wording
+    groups = parse_gpu_fault_wordings([
+        {"headline": "a", "combos": [{"starts": "gpu reset", "has": ["reset"], "ends": "set"}]},
+        {"headline": "b", "regex": ["^x[|]y|never", "(?<=q)z"]},
+        {"headline": "c", "contains": ["mid"]},
+    ])
+    quick = _any_wording(groups)
+    for m, want in [("gpu reset", True), ("gpu resets", False), ("gpu rese", False), ("x|y", True),
+                    ("pre never", True), ("qz", True), ("z", False), ("a mid b", True), ("nothing", False)]:
+        assert any(g.matches(m) for g in groups) is want, m
+        assert (quick.match(m) is not None) is want, m
+    # a regex with inline flags cannot join an alternation: no quick reject, the groups decide
+    assert _any_wording(parse_gpu_fault_wordings([{"headline": "d", "regex": ["(?i)x"]}])) is None
+
+
+@pytest.mark.parametrize("line,headline", [
+    # [[gpu_driverless_wordings]]: a GPU report without a device prefix, its wording naming the driver
+    ("*** gpu fault: ttbr0=00000001e7d67000 iova=00000001033f0000 dir=READ type=TRANSLATION source=TP (0,0,0,1)",
+     "msm: GPU page fault"),
+    ("*** fault: iova=00100000, flags=0", "msm: GPU page fault"),
+    ("[drm] GPU HANG: ecode 9:0:0x85dffffb, in Xorg [1296], reason: Hang on render ring", "i915: GPU hang"),
+    ("[drm] capturing error event; look for more information in /sys/class/drm/card0/error", "i915: GPU hang"),
+    ("GPU crash dump saved to /sys/class/drm/card0/error", "i915: GPU hang"),
+    ("[drm] GPU hangs can indicate a bug anywhere in the entire gfx stack, including userspace.", "i915: GPU hang"),
+    ("The GPU crash dump is required to analyze GPU hangs, so please always attach it.", "i915: GPU hang"),
+    ("[drm] stuck on render ring", "i915: GPU hang"),
+    ("no progress on blitter ring", "i915: GPU hang"),
+    ("Fence expiration time out i915-0000:00:02.0:gnome-shell[1234]:4a!", "i915: GPU job timeout"),
+    ("[drm] Resetting GPU.", "vc4: GPU hang"),
+    ("[drm] *ERROR* CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", "xe: GPU hang"),
+    ("[drm] GPU recovery disabled.", "amdgpu: GPU hang"),
+    ("[drm] No hardware hang detected. Did some blocks stall?", "amdgpu: GPU job timeout"),
+    # near misses: not these reports
+    ("[drm] Resetting GPU for hang.", None),
+    ("[drm] stuck on render ring buffer", None),
+    ("stuck on the way home", None),
+    ("GPU crash dump saved to /tmp/error", None),
+    ("gpu fault: something", None),
+    ("x" * 31 + "CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", "xe: GPU hang"),
+    ("x" * 32 + "CRITICAL: Xe has declared device 0000:03:00.0 as wedged.", None),
+    ("Fence expiration time out amdgpu-0000:03:00.0", None),
+    ("[drm] GPU recovery enabled", None),
+])
+def test_a_driverless_gpu_report_names_its_driver(line: str, headline) -> None:
+    h = match_header(line)
+    if headline is None:
+        assert h is None or h.kind != "gpu_fault", line
+    else:
+        assert h is not None and h.kind == "gpu_fault" and h.headline == headline, line
+        assert h.fields["module"] == headline.split(":")[0]
+
+
+@pytest.mark.parametrize("line,headline", [
+    # [[gpu_report_functions]]: a DRM error of a function whose every error is one report
+    ("[drm:amdgpu_job_timedout [amdgpu]] *ERROR* Process information: process X pid 1 thread X pid 1",
+     "amdgpu: GPU ring timeout"),
+    ("[drm:lima_sched_timedout_job [lima]] *ERROR* lima job timeout", "lima: GPU job timeout"),
+    ("[drm:panfrost_job_timedout [panfrost]] *ERROR* js fault", "panfrost: GPU job timeout"),
+    ("[drm:hangcheck_handler [msm]] *ERROR* A320:     completed fence: 12", "msm: GPU hang"),
+    # other functions: only a wording would make them a report
+    ("[drm:hangcheck_handler_x [msm]] *ERROR* A320:     completed fence: 12", None),
+    ("[drm:amdgpu_job_timedout_x [amdgpu]] *ERROR* something else", None),
+    ("[drm:msm_gpu_submit [msm]] *ERROR* A320:     completed fence: 12", None),
+])
+def test_a_report_functions_error_belongs_to_its_report(line: str, headline) -> None:
+    h = match_header(line)
+    if headline is None:
+        assert h is None or h.kind != "gpu_fault", line
+    else:
+        assert h is not None and h.headline == headline, line

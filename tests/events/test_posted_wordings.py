@@ -146,6 +146,21 @@ def test_arm32_alloc_failure_blames_the_first_frame_outside_the_allocator():
     assert top.category == "alloc_failure" and top.culprit.function == "rx_submit"
 
 
+def test_arm32_unwinder_lines_without_blanks_before_the_parentheses():
+    # 2328 (vendor 4.1 on a Vybrid): "[<8008e6c8>](__alloc_pages_nodemask) from [<7f0aef7c>]
+    # (mt7601u_rx_tasklet+0x114/0x46c [mt7601u])" with no blank before "(": the order-3 RX
+    # allocation of the USB Wi-Fi driver
+    top = _top(_posted("2328"))[1]
+    assert (top.category, top.culprit.module) == ("alloc_failure", "mt7601u")
+    from triage.events.frames import arm32_caller, parse_trace_line
+    f = parse_trace_line("[<80012c5c>](show_stack) from [<80584a6c>](dump_stack+0x24/0x28)")
+    assert f is not None and f.function == "show_stack"
+    c = arm32_caller("[<8008e6c8>](__alloc_pages_nodemask) from [<7f0aef7c>](mt7601u_rx_tasklet+0x114/0x46c [mt7601u])")
+    assert c is not None and (c.function, c.module) == ("mt7601u_rx_tasklet", "mt7601u")
+    # a bracketed address and a parenthesis in prose are not a frame
+    assert parse_trace_line("[<80012c5c>](see above) from the log") is None
+
+
 def test_powerpc_watchdog_hard_lockup():
     # arch/powerpc/kernel/watchdog.c: "Watchdog CPU:%d Hard LOCKUP" (105, POWER9)
     h = match_header("Watchdog CPU:59 Hard LOCKUP")
@@ -680,10 +695,7 @@ def test_gsp_timeout_banner_without_the_xid_line():
     h = match_header("NVRM: _kgspLogXid119: ********************************* GSP Timeout "
                      "**********************************")
     assert h is not None and h.fields["xid"] == 119
-    # a sentence about GSP timeouts is not the banner (this one starts with kgspHealthCheck's
-    # own "Heartbeat timed out, ..." wording, a GSP hang of [[nvrm_fault_wordings]], not Xid 119)
-    h = match_header("NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, GSP Timeout soon")
-    assert h is None or h.kind != "nvrm_xid"
+    # a sentence about GSP timeouts is not the banner
     assert match_header("NVRM: GPU0 _kgspFoo: GSP Timeout soon") is None
 
 
@@ -779,3 +791,35 @@ def test_arm64_serror_is_a_hardware_error_report():
     # other lines naming SError are not the report
     assert match_header("SError: reserved") is None
     assert match_header("Some SError Interrupt text") is None
+
+
+def test_an_xid_line_retyped_without_the_colon_after_nvrm():
+    # posted 2116: "NVRM Xid (PCI:0000:0b:00) : 32, Channel ID 00000009 intr 00008000", typed
+    # from the screen of a mining rig
+    h = match_header("NVRM Xid (PCI:0000:0b:00) : 32, Channel ID 00000009 intr 00008000")
+    assert h is not None and (h.kind, h.fields["xid"]) == ("nvrm_xid", 32)
+    h = match_header("NVRM Xid (PCI:0000:0b:00): 79, GPU has fallen off the bus.")
+    assert h is not None and h.fields["xid"] == 79 and h.fields.get("fallen_off_bus")
+    # prose about Xids, and a retyped line with no number, are not an Xid report
+    assert match_header("NVRM Xid (PCI:0000:0b:00) : see the catalogue") is None
+    assert match_header("NVRM Xid errors keep coming") is None
+
+
+def test_lock_held_returning_to_user_names_the_acquisition_site():
+    # kernel/locking/lockdep.c lockdep_sys_exit(): "BUG: lock held when returning to user
+    # space!" before 4.15, "WARNING: ..." since; the held lock's "at:" site took the lock and
+    # never released it (syzkaller titles it "... in <that function>"). Posted 2209, wrapped
+    # by a mail client after "at: amdgpu_cs_ioctl+0x903/0x2030".
+    assert _top(_posted("2209"))[1].culprit.module == "amdgpu"
+    for head in ("WARNING", "BUG"):
+        lines = [f"[  155.950690] {head}: lock held when returning to user space!",
+                 "[  155.950695] app/4850 is leaving the kernel with locks still held!",
+                 "[  155.950697] 1 lock held by app/4850:",
+                 "[  155.950698]  #0: ffff8a4e8aaad0a8 (&list->bo_list_mutex){+.+.}-{3:3}, at: amdgpu_cs_ioctl+0x903/0x2030 [amdgpu]"]
+        top = _top(lines)[1]
+        assert (top.category, top.culprit.module, top.culprit.function) == ("lockdep", "amdgpu", "amdgpu_cs_ioctl"), head
+    # an "at:" line of another lockdep report kind (a held-locks list under a hung task) is not
+    # read as this report's site
+    lines = ["[  10.0] WARNING: suspicious RCU usage",
+             "[  10.1]  #0: ffff8a4e8aaad0a8 (&list->bo_list_mutex){+.+.}-{3:3}, at: amdgpu_cs_ioctl+0x903/0x2030 [amdgpu]"]
+    assert _top(lines)[1].culprit.function != "amdgpu_cs_ioctl"

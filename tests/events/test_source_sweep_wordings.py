@@ -315,10 +315,6 @@ NVRM_REPORTS = [
     ("NVRM: krcWatchdog_IMPL: RC watchdog: GPU is probably locked!  Notify Timeout Seconds: 7", "GPU hang"),
     ("NVRM: RC watchdog: GPU is probably locked!  Notify Timeout Seconds: 7", "GPU hang"),
     ("NVRM: GPU0 _krcRcResetCallback: Gpu marked for reset. Triggering TDR.", "GPU hang"),
-    ("NVRM: GPU0 kgspHealthCheck_TU102: GSP RM heartbeat timed out", "GPU hang"),
-    ("NVRM: GPU0 _kgspIsHeartbeatTimedOut: LibOS heartbeat timed out", "GPU hang"),
-    ("NVRM: GPU0 kgspHealthCheck_TU102: Heartbeat timed out, currentTimeMs 1234 heartbeat 1000 "
-     "heartbeatWithOffsetMs 1100 diff 134 timeout 100", "GPU hang"),
     ("NVRM: GPU0 kgspHealthCheck_TU102: ****************************** GSP-CrashCat Report "
      "*******************************", "GPU fault"),
     ("NVRM: GPU0 kgspService_TU102: NV_PGSP_FALCON_IRQSTAT_FATAL_ERROR PRI error pending (mask: 0x1)", "GPU fault"),
@@ -331,6 +327,34 @@ def test_swept_nvrm_report_is_read(line, what):
     assert h is not None and h.kind == "gpu_fault" and h.headline == f"nvidia: {what}", line
     v = analyze_lines([f"[  101.000000] {line}"]).verdict
     assert (v.category, v.culprit.module, v.title) == ("gpu_fault", "nvidia", f"nvidia: {what}")
+
+
+# kgspHealthCheck_TU102 / _kgspIsHeartbeatTimedOut / _kgspRpcRecvPoll: the GSP stopped
+# answering, the condition the driver reports as Xid 119 (posted 870, 2112 label it gpu_xid)
+GSP_HEARTBEAT = [
+    "NVRM: GPU0 kgspHealthCheck_TU102: GSP RM heartbeat timed out",
+    "NVRM: GPU0 _kgspIsHeartbeatTimedOut: LibOS heartbeat timed out",
+    "NVRM: GPU0 _kgspIsHeartbeatTimedOut: Heartbeat timed out, currentTimeMs 322227881 heartbeat 0 "
+    "heartbeatWithOffsetMs 318098841 diff 4129040 timeout 5200",
+    "NVRM: GPU0 _kgspRpcRecvPoll: GSP RM heartbeat timed out",
+]
+
+
+@pytest.mark.parametrize("line", GSP_HEARTBEAT)
+def test_gsp_heartbeat_timeout_is_the_xid_119_condition(line):
+    h = match_header(line)
+    assert h is not None and (h.kind, h.fields["xid"], h.fields["module"]) == ("nvrm_xid", 119, "nvidia"), line
+    v = analyze_lines([f"[  101.000000] {line}"]).verdict
+    assert (v.category, v.culprit.module) == ("gpu_xid", "nvidia")
+
+
+@pytest.mark.parametrize("line", [
+    "NVRM: GPU0 kgspHealthCheck_TU102: heartbeat check skipped",       # not a timeout
+    "i915 0000:00:02.0: [drm] rcs0 heartbeat timed out",                # another driver's words
+])
+def test_other_heartbeat_words_are_not_an_nvidia_xid(line):
+    h = match_header(line)
+    assert h is None or h.kind != "nvrm_xid", line
 
 
 @pytest.mark.parametrize("line", [n[0] for n in NVRM_REPORTS[::3]], ids=[n[0][:56] for n in NVRM_REPORTS[::3]])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
-from triage.classify.rules import Condition, Relation, Rule, RuleSet, SEVERITIES
+from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet
 from triage.events.model import Event, Frame, KernelLog, Module
 from triage.findings import Culprit
 
@@ -241,7 +241,7 @@ def _module_taint(log: KernelLog, ev: Optional[Event], module: Optional[str]) ->
 def make_culprit(log: KernelLog, rules: RuleSet, ev: Optional[Event], module: Optional[str],
                  function: Optional[str]) -> Culprit:
     """Module/function plus what the module's taint markers say about it."""
-    c = Culprit(module=module, function=function, is_gpu_driver=rules.in_list("gpu_modules", module))
+    c = Culprit(module=module, function=function, is_gpu_driver=rules.in_list(GPU_MODULES, module))
     m = _module_taint(log, ev, module)
     if m is not None:
         c.taint = m.taint
@@ -375,10 +375,11 @@ def _allocation_listing(rules: RuleSet, ev: Event) -> bool:
 
 def _frame_module(rules: RuleSet, fr: Frame) -> Optional[str]:
     """The module a frame is in: its [module] tag, else the built-in GPU driver its decoded
-    source file or its name prefix names."""
+    source path or its name prefix names (a bare file name, "bochs.c", is no path)."""
     if fr.module:
         return fr.module.replace("-", "_")
-    return rules.gpu_driver_by_source(fr.source) if fr.source else rules.builtin_gpu_driver(fr.function)
+    return rules.gpu_driver_by_source(fr.source) if fr.source and "/" in fr.source \
+        else rules.builtin_gpu_driver(fr.function)
 
 
 def _callers_of(rules: RuleSet, ev: Event, fr: Frame) -> Iterator[Tuple[Frame, Optional[str]]]:
@@ -431,12 +432,12 @@ def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     drm, ttm, gpu_sched...): the first frame of a GPU driver that called it, the library frames
     between skipped (v3d's timeout handler stuck in drm_sched_stop). None when a core or
     non-GPU frame comes first (the library was entered from the core: it is then the culprit)."""
-    if ev.kind not in _BLOCKED_KINDS or not rules.in_list("gpu_helper_libs", module):
+    if ev.kind not in _BLOCKED_KINDS or not rules.in_list(GPU_HELPER_LIBS, module):
         return None
     for f, m in _callers_of(rules, ev, fr):
-        if m is not None and rules.in_list("gpu_helper_libs", m):
+        if m is not None and rules.in_list(GPU_HELPER_LIBS, m):
             continue
-        if m is not None and rules.in_list("gpu_modules", m):
+        if m is not None and rules.in_list(GPU_MODULES, m):
             return f, m
         return None
     return None
@@ -467,7 +468,7 @@ def _gpu_work_item(rules: RuleSet, ev: Event) -> Optional[Tuple[Frame, str]]:
     if not isinstance(wq, Frame):
         return None
     m = _frame_module(rules, wq)
-    if m is None or not rules.in_list("gpu_modules", m):
+    if m is None or not rules.in_list(GPU_MODULES, m):
         return None
     return wq, m
 

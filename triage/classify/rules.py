@@ -17,12 +17,13 @@ import os
 import re
 import sys
 from importlib import resources
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
-from triage.events.gpudevs import PrefixTable, parse_gpu_fault_wordings
+from triage.events.gpudevs import WORDING_TABLES, GpuData, PrefixTable
+from triage.events.reporters import parse_report_frames
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -132,8 +133,11 @@ class Section:
 DEFAULT_SECTION = Section("ip_then_trace", ("report", "helpers", "sanitizer", "locking"))
 
 
-# [lists] the classifier's code reads itself (not through a rule's culprit_module_in & co.)
-CODE_LISTS = ("gpu_modules", "gpu_helper_libs")
+# [lists] the classifier's code reads itself (not through a rule's culprit_module_in & co.):
+# GPU driver modules, and the GPU helper libraries (drm, ttm, gpu_sched...) that act for them
+GPU_MODULES = "gpu_modules"
+GPU_HELPER_LIBS = "gpu_helper_libs"
+CODE_LISTS = (GPU_MODULES, GPU_HELPER_LIBS)
 
 
 XID_CAUSES = ("application", "driver", "hardware", "memory", "bus", "thermal")
@@ -165,6 +169,9 @@ class RuleSet:
     _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
     # PrefixTable of gpu_prefixes and gpu_source_dirs, made on first use (asked per frame)
     _tables: Dict[str, PrefixTable] = field(default_factory=dict, repr=False, compare=False)
+    # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
+    # these files); None: the built-in data (triage.events.gpudevs.builtin_gpu_data)
+    gpu_data: Optional[GpuData] = None
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -205,10 +212,12 @@ class RuleSet:
         sec = self.sections.get(kind, DEFAULT_SECTION)
         if rule is None or (rule.guilty is None and rule.skip is None and rule.anchor is None and rule.prefer is None):
             return sec
-        return Section(rule.guilty if rule.guilty is not None else sec.read,
-                       tuple(rule.skip) if rule.skip is not None else sec.skip,
-                       tuple(rule.anchor) if rule.anchor is not None else sec.anchor,
-                       tuple(rule.prefer) if rule.prefer is not None else sec.prefer)
+        # what the rule does not set (stale_between, victim_ip, ...) stays the kind's
+        return replace(sec,
+                       read=rule.guilty if rule.guilty is not None else sec.read,
+                       skip=tuple(rule.skip) if rule.skip is not None else sec.skip,
+                       anchor=tuple(rule.anchor) if rule.anchor is not None else sec.anchor,
+                       prefer=tuple(rule.prefer) if rule.prefer is not None else sec.prefer)
 
     def skip_patterns(self, names: Sequence[str]) -> List[Pattern]:
         """The regexes of the named [skip] lists, joined into one alternation where
@@ -361,28 +370,36 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     for path, doc in docs:
         for kind, spec in (doc.get("section") or {}).items():
             sections[kind] = _section(spec, path, kind, skip)
+    devices: Dict[str, str] = {}
+    tables: Dict[str, tuple] = {}
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
-                              "gpu_fault_wordings", "nvrm_fault_wordings", "xid", "section"}
+                              "xid", "section", "report_frames", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
-            # read by the event parser (triage.events.gpudevs); checked here with the rest
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
-        for key in ("gpu_fault_wordings", "nvrm_fault_wordings"):
+            devices[name] = module          # a later file wins per name, as for [xid]
+        for key, parse in WORDING_TABLES.items():
             if key in doc:
-                # read by the event parser (triage.events.gpudevs); checked here with the rest
+                # one ordered list of precedence: a later file's tables replace the earlier ones
                 try:
-                    parse_gpu_fault_wordings(doc[key], key)
+                    tables[key] = parse(doc[key])
                 except (ValueError, re.error) as exc:
                     raise SignatureError(str(exc), path=path) from exc
+        if "report_frames" in doc:
+            # read by the event parser (triage.events.reporters); checked here with the rest
+            try:
+                parse_report_frames(doc["report_frames"], [])
+            except (ValueError, re.error) as exc:
+                raise SignatureError(str(exc), path=path) from exc
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip, path in builtin)
             rules[rule.id] = rule
     return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
-                   gpu_source_dirs=source_dirs)
+                   gpu_source_dirs=source_dirs, gpu_data=GpuData.of(devices, prefixes, tables))
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:

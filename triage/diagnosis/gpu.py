@@ -10,6 +10,7 @@ uses, so diagnose() answers the same whatever was analysed before.
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
+from triage.classify.rules import GPU_MODULES
 from triage.events.gpudevs import PrefixTable
 
 # Xid causes that point at the GPU hardware, its memory, its bus or cooling, not at code.
@@ -38,7 +39,7 @@ class GpuKnowledge:
         """The knowledge in a RuleSet (triage.classify.load_rules())."""
         lists: Dict = getattr(rules, "lists", None) or {}
         pref = {_norm(drv): tuple(ps) for drv, ps in (getattr(rules, "gpu_prefixes", None) or {}).items()}
-        return cls(modules=frozenset(_norm(n) for n in lists.get("gpu_modules", ())),
+        return cls(modules=frozenset(_norm(n) for n in lists.get(GPU_MODULES, ())),
                    prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}))
 
     def is_gpu_module(self, name: Optional[str]) -> bool:

@@ -1,9 +1,11 @@
 """events layer of triage: kernel log text -> KernelLog (lines, events, facts).
 
 Public API:
-    parse_log(lines: Iterable[str]) -> KernelLog
-    parse_text(text: str) -> KernelLog
-    read_log_file(path) -> KernelLog           (streamed, bounded line length)
+    parse_log(lines: Iterable[str], gpu: GpuData = None) -> KernelLog
+    parse_text(text: str, gpu: GpuData = None) -> KernelLog
+        `gpu`: the GPU data of the run's signature set (RuleSet.gpu_data: GPU
+        device names, fault wordings, report functions); the built-in data when None
+    read_log_file(path, gpu=None) -> KernelLog (streamed, bounded line length)
     iter_lines(binary_fp) -> Iterator[str]     (decode any bytes safely)
     decode_taint(taint: str) -> List[str]      ("P: proprietary module loaded", ...)
 

@@ -37,7 +37,9 @@ _TRACE = lazy_compile(
 # scripts/decode_stacktrace.sh replaces "func+0x1c/0x30" by "func (file:line ...)": addr2line -i's
 # inline chain, innermost first, so the last location is the function's own file; a module's
 # frame keeps its name after the parentheses ("[mod]", or bare in newer versions of the script).
-_LOCATION = r"(?:[\w.+-]{1,128}/){0,16}[\w.+-]{1,128}:\d{1,7}(?: \(discriminator \d{1,10}\))?"
+# decode_stacktrace.sh prints "(??:?)" or "(bochs.c:?)" where addr2line could not resolve the
+# file or the line (a vmlinux without debuginfo, the robot's short form): still a frame
+_LOCATION = r"(?:[\w.+-]{1,128}/){0,16}(?:[\w.+-]{1,128}|\?\?):(?:\d{1,7}|\?)(?: \(discriminator \d{1,10}\))?"
 _DECODED = lazy_compile(
     r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))? \((" + _LOCATION + r"(?: " + _LOCATION + r"){0,32})\)"
@@ -46,9 +48,11 @@ _DECODED = lazy_compile(
 # an exception's regs, " (L)" its lr, " (T)" a blocked task's saved pc, " (C)" a caller, plus
 # F/K for ftrace and kretprobe trampolines. The marker is not part of the frame.
 _SOURCE_MARK = lazy_compile(r" \([A-Z]{1,4}\)\s{0,8}$")
-_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")
+# Some vendor 4.x kernels print it without the blanks before "(" ("[<80012c5c>](show_stack) from
+# [<80584a6c>](dump_stack+0x24/0x28)", posted 2328): the same fields.
+_ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] ?\((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")
 # The caller half of that line: " from [<addr>] (caller+0x40/0x5c [mod])" at its end.
-_ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] \((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
+_ARM32_CALLER = lazy_compile(r" from \[<[0-9a-fA-F]{1,16}>\] ?\((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
                            r"(?: " + _TAG + r")?\)\s{0,8}$")
 # arm32 unwinder since 5.x (dump_backtrace_entry() "%ps from %pS"): " callee [mod] from caller+0x18/0x1c [mod]";
 # the line's frame is the callee (the caller is the next line's callee)
@@ -63,7 +67,6 @@ _COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?
 # functions by their dot symbols (".tg3_poll_work+0x900/0x1110 [tg3]").
 _PPC = lazy_compile(r"\s{0,16}\[[0-9a-fA-F]{8,16}\] \[[0-9a-fA-F]{8,16}\] \.?(" + _NAME + r")"
                     r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?( \(unreliable\))?\s{0,8}$")
-_ADDR_ONLY = lazy_compile(r"\s{0,16}(?:\? )?(?:\[<)?0x[0-9a-fA-F]{1,16}(?:>\])?\s{0,4}$")
 
 # Stack boundary markers printed inside call traces.
 CONTEXT_MARKERS = {
@@ -97,9 +100,9 @@ def _cut_module(tag: str) -> str:
 
 def _decoded(m) -> Frame:
     """A Frame from a _DECODED match; its source is the last location of the inline chain."""
-    where = m.group(5).split(" (discriminator")[0].split(" ")[-1]
+    where = m.group(5).split(" (discriminator")[0].split(" ")[-1].rsplit(":", 1)[0]
     return Frame(m.group(2), _int(m.group(3)), _int(m.group(4)), m.group(6) or m.group(7),
-                 reliable=m.group(1) is None, source=where.rsplit(":", 1)[0])
+                 reliable=m.group(1) is None, source=None if where == "??" else where)
 
 
 def _decoded_ip(text: str) -> Optional[Frame]:
@@ -157,7 +160,7 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4),
                          reliable=m.group(5) is None, context=context)
-    if "] (" in text:
+    if "] (" in text or "](" in text:
         m = _ARM32.match(text)
         if m:
             return Frame(m.group(1), _int(m.group(2)), _int(m.group(3)), m.group(4), context=context)
@@ -171,11 +174,6 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
         if m:
             return Frame(m.group(1), None, None, m.group(2), context=context)
     return None
-
-
-def is_address_only(text: str) -> bool:
-    """A raw address with no symbol (user-space frames, unsymbolised kernels)."""
-    return bool(_ADDR_ONLY.match(text))
 
 
 def parse_ip_line(text: str) -> Optional[Frame]:

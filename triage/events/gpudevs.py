@@ -1,18 +1,25 @@
-"""The GPU driver names and fault wordings the event parser needs, read from the built-in signature data.
+"""The GPU driver names, fault wordings and report functions the event parser reads.
 
 signatures/lists.toml holds them once for every reader: `[gpu_devices]` (the name a
 driver's dev_printk() prints before its device -> the module), `[gpu_prefixes]`
 (function prefixes of built-in drivers, for a `[drm:func] *ERROR*` line without a
-`[module]` tag) and `[[gpu_fault_wordings]]` (what a GPU driver's message reports: its
-wordings in order of precedence, each group with its headline). The data is read once
-and never changes: an immutable view of the package's own files, not state that one
-analysis could leave for the next.
+`[module]` tag), `[[gpu_fault_wordings]]` (what a GPU driver's message reports: its
+wordings in order of precedence, each group with its headline), `[[nvrm_fault_wordings]]`
+(the same for the NVIDIA resman), `[[gpu_report_functions]]` (DRM functions whose every
+error belongs to one report) and `[[gpu_driverless_wordings]]` (GPU reports printed
+without a device prefix, whose wording names the driver).
+
+`GpuData` is that data of one signature set: the loader (triage.classify.rules.load_files)
+merges the built-in and user files into a RuleSet's `gpu_data`, and each parse is given
+the set of its run, so a user's `--signatures` copy is what the parser reads.
+`builtin_gpu_data()` is the built-in set alone, for callers that pass none: an immutable
+view of the package's own files, not state that one analysis could leave for the next.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 import re
-from typing import Dict, Iterable, Optional, Pattern, Tuple
+from typing import Dict, Iterable, Mapping, Optional, Pattern, Tuple
 
 
 @dataclass(frozen=True)
@@ -55,26 +62,6 @@ class PrefixTable:
             if text.startswith(prefix) or stripped.startswith(prefix):
                 return name
         return None
-
-
-@lru_cache(maxsize=1)
-def _builtin_lists() -> Dict[str, object]:
-    """signatures/lists.toml of the built-in data, read and parsed once for both views below."""
-    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
-    return tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
-
-
-@lru_cache(maxsize=1)
-def gpu_names() -> GpuNames:
-    """The names of the built-in signature data (signatures/lists.toml)."""
-    doc = _builtin_lists()
-    devices = {str(k): str(v).replace("-", "_") for k, v in (doc.get("gpu_devices") or {}).items()}
-    names = "|".join(re.escape(n) for n in sorted(devices, key=len, reverse=True))
-    # the device: a PCI address ("0000:03:00.0"), a platform device ("fec00000.v3d",
-    # "3d00000.gpu") or a bare device-tree node name (vc4's "vc4-drm gpu:")
-    device_prefix = re.compile(rf"({names}) ([0-9a-fA-F]{{2,4}}:[0-9a-fA-F:.]{{3,16}}|[^\s:]{{1,60}}): ")
-    table = PrefixTable.of((drv.replace("-", "_"), ps) for drv, ps in (doc.get("gpu_prefixes") or {}).items())
-    return GpuNames(devices, device_prefix, table)
 
 
 @dataclass(frozen=True)
@@ -134,22 +121,24 @@ _GROUP_KEYS = {"headline", "contains", "starts", "regex", "combos"}
 _COMBO_KEYS = {"starts", "ends", "has", "has_any"}
 
 
-def _strings(value: object, what: str) -> Tuple[str, ...]:
-    """A TOML list of non-empty strings as a tuple; ValueError naming `what` otherwise."""
+def _strings(value: object, what: str, table: str) -> Tuple[str, ...]:
+    """A TOML list of non-empty strings as a tuple; ValueError naming `table` and `what` otherwise."""
     if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
-        raise ValueError(f"gpu_fault_wordings: {what} must be a list of non-empty strings")
+        raise ValueError(f"{table}: {what} must be a list of non-empty strings")
     return tuple(value)
 
 
-def _combo(raw: object) -> GpuWordingCombo:
-    """One `combos` entry, checked."""
+def _combo(raw: object, table: str) -> GpuWordingCombo:
+    """One `combos` entry of a `table` ([[gpu_fault_wordings]] or the like), checked."""
     if not isinstance(raw, dict) or not raw or set(raw) - _COMBO_KEYS:
-        raise ValueError(f"gpu_fault_wordings: a combo takes only {sorted(_COMBO_KEYS)}: {raw!r}")
+        raise ValueError(f"{table}: a combo takes only {sorted(_COMBO_KEYS)}: {raw!r}")
     for key in ("starts", "ends"):
         if not isinstance(raw.get(key, ""), str):
-            raise ValueError(f"gpu_fault_wordings: combo {key} must be a string: {raw!r}")
-    return GpuWordingCombo(raw.get("starts", ""), raw.get("ends", ""), _strings(raw.get("has", []), "has"),
-                           tuple(_strings(g, "has_any") for g in raw.get("has_any", [])))
+            raise ValueError(f"{table}: combo {key} must be a string: {raw!r}")
+    if not isinstance(raw.get("has_any", []), list):
+        raise ValueError(f"{table}: combo has_any must be a list of lists of strings: {raw!r}")
+    return GpuWordingCombo(raw.get("starts", ""), raw.get("ends", ""), _strings(raw.get("has", []), "has", table),
+                           tuple(_strings(g, "has_any", table) for g in raw.get("has_any", [])))
 
 
 def parse_gpu_fault_wordings(tables: object, key: str = "gpu_fault_wordings") -> Tuple[GpuWordingGroup, ...]:
@@ -161,26 +150,211 @@ def parse_gpu_fault_wordings(tables: object, key: str = "gpu_fault_wordings") ->
     for raw in tables:
         if not isinstance(raw, dict) or set(raw) - _GROUP_KEYS or not isinstance(raw.get("headline"), str):
             raise ValueError(f"{key}: a table takes a headline and {sorted(_GROUP_KEYS)}: {raw!r}")
-        group = GpuWordingGroup(raw["headline"], _strings(raw.get("contains", []), "contains"),
-                                _strings(raw.get("starts", []), "starts"),
-                                tuple(re.compile(p) for p in _strings(raw.get("regex", []), "regex")),
-                                tuple(_combo(c) for c in raw.get("combos", [])))
+        if not isinstance(raw.get("combos", []), list):
+            raise ValueError(f"{key}: combos must be a list of tables: {raw!r}")
+        group = GpuWordingGroup(raw["headline"], _strings(raw.get("contains", []), "contains", key),
+                                _strings(raw.get("starts", []), "starts", key),
+                                tuple(re.compile(p) for p in _strings(raw.get("regex", []), "regex", key)),
+                                tuple(_combo(c, key) for c in raw.get("combos", [])))
         if not (group.contains or group.starts or group.regex or group.combos):
-            raise ValueError(f"gpu_fault_wordings: '{group.headline}' has no wording")
+            raise ValueError(f"{key}: '{group.headline}' has no wording")
         groups.append(group)
     return tuple(groups)
 
 
-@lru_cache(maxsize=1)
-def gpu_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
-    """The [[gpu_fault_wordings]] of the built-in signature data (signatures/lists.toml)."""
-    doc = _builtin_lists()
-    return parse_gpu_fault_wordings(doc.get("gpu_fault_wordings") or [])
+@dataclass(frozen=True)
+class GpuReportFunctions:
+    """DRM functions whose every "[drm:func] *ERROR*" line belongs to one report (a
+    [[gpu_report_functions]] table): `names` exact, `ends` name suffixes."""
+
+    headline: str
+    names: Tuple[str, ...]
+    ends: Tuple[str, ...]
+
+    def matches(self, function: str) -> bool:
+        """Whether `function` is one of the table's."""
+        return function in self.names or function.endswith(self.ends)
+
+
+@dataclass(frozen=True)
+class GpuDriverlessGroup:
+    """GPU reports printed without a device prefix whose wording names the driver (a
+    [[gpu_driverless_wordings]] table): the wordings of one driver and headline."""
+
+    driver: str
+    wordings: GpuWordingGroup
+
+
+def _report_functions(tables: object) -> Tuple[GpuReportFunctions, ...]:
+    """The [[gpu_report_functions]] tables, in file order; ValueError on a malformed one."""
+    key = "gpu_report_functions"
+    if not isinstance(tables, list):
+        raise ValueError(f"{key} must be an array of tables ([[{key}]])")
+    out = []
+    for raw in tables:
+        if not isinstance(raw, dict) or set(raw) - {"headline", "names", "ends"} \
+                or not isinstance(raw.get("headline"), str) or not raw["headline"]:
+            raise ValueError(f"{key}: a table takes a non-empty headline, names and ends: {raw!r}")
+        funcs = GpuReportFunctions(raw["headline"], _strings(raw.get("names", []), "names", key),
+                                   _strings(raw.get("ends", []), "ends", key))
+        if not (funcs.names or funcs.ends):
+            raise ValueError(f"{key}: '{funcs.headline}' names no function")
+        out.append(funcs)
+    return tuple(out)
+
+
+def _driverless(tables: object) -> Tuple[GpuDriverlessGroup, ...]:
+    """The [[gpu_driverless_wordings]] tables, in file order; ValueError on a malformed one."""
+    key = "gpu_driverless_wordings"
+    if not isinstance(tables, list):
+        raise ValueError(f"{key} must be an array of tables ([[{key}]])")
+    out = []
+    for raw in tables:
+        if not isinstance(raw, dict) or not isinstance(raw.get("driver"), str) or not raw["driver"] \
+                or not raw.get("headline"):
+            raise ValueError(f"{key}: a table takes a driver, a non-empty headline and wordings: {raw!r}")
+        rest = {k: v for k, v in raw.items() if k != "driver"}
+        out.append(GpuDriverlessGroup(raw["driver"].replace("-", "_"), parse_gpu_fault_wordings([rest], key)[0]))
+    return tuple(out)
+
+
+# The array-of-tables keys of GpuData, each with its parser. Their tables are one ordered
+# list of precedence, so a later signature file that has the key replaces the earlier
+# tables whole (a user's --signatures copy of lists.toml, edited, is what is read).
+WORDING_TABLES = {
+    "gpu_fault_wordings": lambda t: parse_gpu_fault_wordings(t, "gpu_fault_wordings"),
+    "nvrm_fault_wordings": lambda t: parse_gpu_fault_wordings(t, "nvrm_fault_wordings"),
+    "gpu_report_functions": _report_functions,
+    "gpu_driverless_wordings": _driverless,
+}
+
+
+def _start_anchored(pattern: str) -> bool:
+    """Whether a regex starts with "^" that binds all of it: no "|" outside parentheses and
+    character classes (`^a|b` searches b anywhere)."""
+    if not pattern.startswith("^"):
+        return False
+    depth, i, cls = 0, 1, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if cls:
+            cls = ch != "]"
+        elif ch == "[":
+            cls = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":
+                i += 2 if pattern[i + 1] == "]" else 3        # "[]..." and "[^]...": "]" is a member
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return False
+        i += 1
+    return True
+
+
+def _any_wording(groups: Iterable[GpuWordingGroup]) -> Optional[Pattern[str]]:
+    """One regex, matched at the start of a message, that matches whenever one of `groups`
+    does (an alternation of every wording: `contains` and `regex` searched through the
+    message, `starts` at its start, `combos` as lookaheads); None when a regex of the
+    data cannot join it (inline flags, backreferences), so that the groups are always tried."""
+    alts = []
+    for g in groups:
+        alts += [r"(?=.*?" + re.escape(c) + ")" for c in g.contains]
+        alts += [re.escape(p) for p in g.starts]
+        for r in g.regex:
+            if r.flags & ~re.UNICODE or re.search(r"\\[1-9]|\(\?[aiLmsux]|\(\?P[<=]", r.pattern):
+                return None
+            # searched; one anchored at the start is matched there alone (no scan)
+            alts.append(r.pattern[1:] if _start_anchored(r.pattern) else ".*?(?:" + r.pattern + ")")
+        for c in g.combos:
+            # every test a lookahead from the start (a `has` may lie inside `starts`), the
+            # literal start first: it fails at once on most messages
+            alts.append("".join(([f"(?={re.escape(c.starts)})"] if c.starts else [])
+                                + [f"(?=.*?{re.escape(h)})" for h in c.has]
+                                + ["(?=.*?(?:" + "|".join(re.escape(a) for a in grp) + "))" for grp in c.has_any]
+                                + ([f"(?=.*{re.escape(c.ends)}\\Z)"] if c.ends else [])))
+    if not alts:
+        return None
+    try:
+        return re.compile("(?s:" + "|".join(f"(?:{a})" for a in alts) + ")")
+    except re.error:
+        return None
+
+
+@dataclass(frozen=True)
+class GpuData:
+    """The GPU signature data of one signature set, as the event parser reads it."""
+
+    names: GpuNames
+    fault_wordings: Tuple[GpuWordingGroup, ...] = ()
+    nvrm_wordings: Tuple[GpuWordingGroup, ...] = ()
+    report_functions: Tuple[GpuReportFunctions, ...] = ()
+    driverless: Tuple[GpuDriverlessGroup, ...] = ()
+    # every wording of `driverless` in one regex, matched at the start of a message: a
+    # quick reject, since every line without a GPU device prefix is tested (None: no reject)
+    driverless_any: Optional[Pattern[str]] = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "driverless_any", _any_wording(g.wordings for g in self.driverless))
+
+    @classmethod
+    def of(cls, devices: Mapping[str, str], prefixes: Mapping[str, Iterable[str]],
+           tables: Mapping[str, tuple]) -> "GpuData":
+        """The data of merged `[gpu_devices]` (name -> module), `[gpu_prefixes]` (driver ->
+        prefixes) and the parsed WORDING_TABLES (key -> what its parser returned)."""
+        devs = {str(k): str(v).replace("-", "_") for k, v in devices.items()}
+        names = "|".join(re.escape(n) for n in sorted(devs, key=len, reverse=True)) or "(?!)"
+        # the device: a PCI address ("0000:03:00.0"), a platform device ("fec00000.v3d",
+        # "3d00000.gpu") or a bare device-tree node name (vc4's "vc4-drm gpu:")
+        device_prefix = re.compile(rf"({names}) ([0-9a-fA-F]{{2,4}}:[0-9a-fA-F:.]{{3,16}}|[^\s:]{{1,60}}): ")
+        table = PrefixTable.of((drv.replace("-", "_"), ps) for drv, ps in prefixes.items())
+        return cls(GpuNames(devs, device_prefix, table), tables.get("gpu_fault_wordings", ()),
+                   tables.get("nvrm_fault_wordings", ()), tables.get("gpu_report_functions", ()),
+                   tables.get("gpu_driverless_wordings", ()))
+
+    def fault_kind(self, low: str) -> Optional[str]:
+        """What a GPU driver's message (lower-cased, after its device prefix) reports, if a
+        fault or hang: the headline of the first [[gpu_fault_wordings]] group that matches,
+        None when none does or that group's headline is "" (decided not a fault)."""
+        for group in self.fault_wordings:
+            if group.matches(low):
+                return group.headline or None
+        return None
+
+    def nvrm_fault(self, low: str) -> Optional[GpuWordingGroup]:
+        """The first [[nvrm_fault_wordings]] group that matches a resman message (lower-cased,
+        after "NVRM: "); its headline "" means decided not a fault."""
+        for group in self.nvrm_wordings:
+            if group.matches(low):
+                return group
+        return None
+
+    def report_of_function(self, function: str) -> Optional[str]:
+        """The headline of the report every error of DRM function `function` belongs to."""
+        for funcs in self.report_functions:
+            if funcs.matches(function):
+                return funcs.headline
+        return None
+
+    def driverless_report(self, low: str) -> Optional[GpuDriverlessGroup]:
+        """The first [[gpu_driverless_wordings]] group that matches a message (lower-cased,
+        whole) printed without a device prefix."""
+        if self.driverless_any is not None and self.driverless_any.match(low) is None:
+            return None
+        for group in self.driverless:
+            if group.wordings.matches(low):
+                return group
+        return None
 
 
 @lru_cache(maxsize=1)
-def nvrm_fault_wordings() -> Tuple[GpuWordingGroup, ...]:
-    """The [[nvrm_fault_wordings]] of the built-in signature data: what an NVIDIA resman
-    (NVRM) message other than an Xid reports, in the same form as [[gpu_fault_wordings]]."""
-    doc = _builtin_lists()
-    return parse_gpu_fault_wordings(doc.get("nvrm_fault_wordings") or [], "nvrm_fault_wordings")
+def builtin_gpu_data() -> GpuData:
+    """The GpuData of the built-in signature data alone (signatures/lists.toml), for a parse
+    given no signature set (the package's own immutable files, read once)."""
+    from triage.classify.rules import builtin_dir, load_files   # classify imports events: import late
+    return load_files([builtin_dir() / "lists.toml"]).gpu_data

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from triage.events.frames import DRM_FN_TAG, DRM_TAG, parse_symbol
-from triage.events.gpudevs import gpu_fault_wordings, gpu_names, nvrm_fault_wordings
+from triage.events.gpudevs import GpuData, builtin_gpu_data
 from triage.events.model import Frame, is_near_null
 from triage.lazyre import lazy_compile
 
@@ -40,7 +40,10 @@ _PPC_AT = lazy_compile(r" at (0x[0-9a-fA-F]{1,16})\b")
 _PPC_OLD_UNABLE = lazy_compile(r"Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault)"
                                r" at address (0x[0-9a-fA-F]{1,16})")
 _ARM_NULL_WORDING = "Unable to handle kernel NULL pointer dereference"
-_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
+# (MIPS and LoongArch no_context() go on after the address: "CPU %d Unable to handle kernel
+# paging request at virtual address %0*lx, epc == %0*lx, ra == %0*lx", LoongArch "era ==":
+# the comma is not part of it)
+_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address ([^\s,]{1,40})")
 _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
 # "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")
@@ -71,7 +74,8 @@ _WARN_SITE_SYM = lazy_compile(r"(?<![\w.])([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]
 _SOFT = lazy_compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _PPC_HARD = lazy_compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = lazy_compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
-_HUNG = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
+# (a line wrapped at the blank after "than" keeps the head: the seconds moved to the next line)
+_HUNG = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than(?: (\d{1,9}) seconds|\s{0,8}$)")
 _SANITIZER = lazy_compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
 _UBSAN = lazy_compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = lazy_compile(r"Kernel panic - not syncing:? ?(.{0,400})")
@@ -115,7 +119,10 @@ _LMK_KILL = lazy_compile(r"(?:lowmemorykiller: )?(?:Kill(?:ing)? '(.{0,64}?)' \(
 # killer prints "<Out of memory|Memory cgroup out of memory>: Kill process N (comm)"), the
 # victim line without a prefix after its first size (only oom_kill's victim line prints
 # "Killed process N (comm) total-vm:%lukB").
-_OOM_KILL_OLD_CUT = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
+# The selection line's prefix is any message oom_kill_process() was given, the constrained
+# kills' of 2.6.2x-2.6.35 too ("No available memory (MPOL_BIND): kill process %d (%s) score %li
+# or a child"), as for the whole line (_OOM_KILL_OLD).
+_OOM_KILL_OLD_CUT = lazy_compile(_OOM_PREFIX + r"(?: \(oom_kill_allocating_task\))?: [Kk]ill process (\d{1,10}) \((.{0,64}?)\)(?: score (-?\d{1,10}))?")
 _OOM_KILLED_SIZES_CUT = lazy_compile(r"Killed process (\d{1,10}) \((.{0,64}?)\),?(?: UID \d{1,10},)? (?:total-vm|vsz):" + _KB)
 _OOM_KILLED_2_4 = lazy_compile(r"Out of Memory: Killed process (\d{1,10}) \((.{0,64}?)\)(?:\.|, saved process )")
 _KV = lazy_compile(r"(\w{1,40})=([^,]{0,200})")
@@ -129,9 +136,12 @@ _ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
-# mm/oom_kill.c oom_kill_process() (4.x-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
-# killing the task": the OOM killer ran and chose a task that was already dying
-_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r": OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
+# mm/oom_kill.c __oom_kill_process() (4.19-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
+# killing the task": the OOM killer ran and chose a task that was already dying. The message is
+# out_of_memory()'s: "Out of memory", "Memory cgroup out of memory" or "Out of memory
+# (oom_kill_allocating_task)" (also for the members of a memory.oom.group cgroup killed with
+# that victim); the constrained kills' "No available memory ..." were gone since 2.6.36.
+_OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
@@ -143,6 +153,8 @@ _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4}
 # pre-2015 "NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000"
 _XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\): "
                     r"(\d{1,5})(?:, (.{0,300}))?")
+_NVKM_GSP_XID = lazy_compile(r"gsp: Xid:(\d{1,5})\b ?(.{0,300})")
+_XID_RETYPED = lazy_compile(r"NVRM Xid \((?:PCI:)?[0-9a-fA-F:.]{1,20}\) ?: ?\d{1,5}\b")
 # RmInitAdapter() failing: the GPU could not be brought up (GSP boot, VBIOS, a GPU that does
 # not answer): "NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0x40:2028)", older
 # "NVRM: RmInitAdapter failed! (0x27:0x38:1193)", and nv.c's "rm_init_adapter failed, device
@@ -156,6 +168,12 @@ _NV_RPC_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_issueRpcAndWait: rpcRecv
 # releases, _kgspLogRpcTimeout: "***...*** GSP Timeout ***...***"), also when the poster's
 # excerpt lacks the Xid line itself.
 _NV_GSP_TIMEOUT = lazy_compile(r"NVRM: (?:GPU\d{1,3} )?_kgsp\w{1,40}: \*{8,} GSP Timeout \*{8,}")
+# The GSP health check's own words when the firmware stopped answering (kernel_gsp.c
+# kgspHealthCheck_TU102 / _kgspIsHeartbeatTimedOut / _kgspRpcRecvPoll: "GSP RM heartbeat timed
+# out", "LibOS heartbeat timed out", "Heartbeat timed out, currentTimeMs ..."): the condition
+# the driver reports as Xid 119 (GSP RPC timeout), read as that Xid when its line is not in the
+# excerpt, as a fallen-off-the-bus line is read as Xid 79.
+_NV_HEARTBEAT = "eartbeat timed out"
 _NV_BUS = lazy_compile(r"NVRM: GPU at (?:PCI:)?([0-9a-fA-F:.]{1,20}) has fallen off the bus")
 # DRM_ERROR() of every kernel: "[drm:func [module]] *ERROR* msg"; a built-in driver prints
 # no "[module]" (then its function prefix names it)
@@ -163,10 +181,6 @@ _DRM_ERROR = lazy_compile(DRM_FN_TAG + r" \*ERROR\* (.{0,300})")
 _OLD_NOUVEAU_FIFO = lazy_compile(r"\bPFIFO(?:_DMA_PUSHER|_CACHE_ERROR|: read fault|: write fault|: unknown status| - playlist update failed)")
 _OLD_NOUVEAU_PGRAPH = lazy_compile(r"\bPGRAPH(?: - |_|: )(TRAP|ERROR)")
 _OLD_NOUVEAU_DEV = lazy_compile(r"\[drm\] nouveau ([0-9a-fA-F:.]{5,20}): ")
-# i915's notices after the first GPU hang's error capture (lower-cased; see _match_gpu)
-_I915_HANG_NOTICE = ("gpu hangs can indicate a bug anywhere", "the gpu crash dump is required to analyze gpu hangs",
-                     "please file a _new_ bug report on bugs.freedesktop.org against dri -> drm/intel",
-                     "drm/i915 developers can then reassign to the right component")
 # nouveau 3.7-4.2 core/core/printk.c nv_printk_(): "nouveau %c[%8s][%s]%s %s" (level E/W/!,
 # the subdev's name right-aligned in 8 columns: "  PFIFO", "  PGRAPH", "     PFB", the device,
 # an optional "[0x%08x]" object class) and, for a client, "nouveau %c[%8s] %s" ("[     DRM]")
@@ -179,12 +193,6 @@ _GT_TAG = lazy_compile(r"(?:Tile\d{1,2}|GT\d{1,2}): ")
 _DRM_TAG = lazy_compile(r"(?:" + DRM_TAG + r" )?\*ERROR\* ")
 # drm_dbg()/drm_dev_dbg() after the device prefix: "[drm:func [module]] " with no *ERROR*
 _DRM_FN_TAG = lazy_compile(DRM_FN_TAG + " ")
-_TIMEOUT_HANDLER = lazy_compile(r"(?:_job_timedout|_timedout_job)$")
-# msm_gpu.c hangcheck_handler() prints its DRM_DEV_ERROR()s ("%s: hangcheck detected gpu lockup
-# rb %d!", "%s:     completed fence: %u", "%s:     submitted fence: %u") only in its "no
-# progress and not done.. hung!" branch: any error it prints is the lockup report, also when
-# the line is cut before the wording
-_HANG_HANDLER = ("hangcheck_handler",)
 # amdgpu_job.c amdgpu_job_timedout(): "ring %s timeout, signaled seq=%u, emitted seq=%u" (DRM_ERROR
 # before 6.x, dev_err after the device prefix since). No other driver prints "signaled seq=" with
 # "emitted seq=" (radeon says "ring %d stalled for more than %umsec"), so the line names amdgpu
@@ -508,8 +516,10 @@ def _match_info(text: str) -> Optional[Header]:
     if text.startswith("INFO: task "):
         m = _HUNG.match(text)
         if m:
-            return Header("hung_task", "INFO: task hung",
-                          {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+            f = {"comm": m.group(1), "pid": int(m.group(2))}
+            if m.group(3):
+                f["seconds"] = int(m.group(3))
+            return Header("hung_task", "INFO: task hung", f)
         m = _HUNG_BLOCKER.match(text)
         if m:
             return Header("hung_task", "INFO: task hung",
@@ -600,7 +610,9 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_INVOKED_26.match(text)
         f = {"gfp_mask": m.group(1), "order": int(m.group(2))} if m else {}
         return Header("oom_invoked", "invoked oom-killer", f)
-    if " invoked oom-killer: " in text:
+    if " invoked oom-killer: " in text or text.rstrip().endswith(" invoked oom-killer:"):
+        # (a line wrapped at the blank after dump_header()'s "%s invoked oom-killer:" keeps
+        # its head: the words are that format string's alone, mm/oom_kill.c)
         m = _OOM_INVOKED.match(text)
         f: Dict[str, Any] = {}
         if m:
@@ -669,7 +681,10 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_REAPER.match(text)
         f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
         return Header("oom_reaper", "oom_reaper", f)
-    if ": page allocation failure: " in text or ": page allocation failure. order:" in text:
+    if (": page allocation failure: " in text or ": page allocation failure. order:" in text
+            or text.rstrip().endswith(": page allocation failure:")):
+        # (the last: warn_alloc()'s "%s: page allocation failure: order:%u, ..." wrapped at the
+        # blank after its colon, the order and mode moved to the next line)
         m = _ALLOC_FAIL.match(text)
         f = {}
         if m:
@@ -711,7 +726,10 @@ def _match_memory(text: str) -> Optional[Header]:
     return None
 
 
-def _match_gpu(text: str) -> Optional[Header]:
+def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
+    """GPU driver reports: NVIDIA's resman, nvgpu, a driver's dev_printk() after its device
+    prefix, and the driver tags and wordings that name their driver (`gpu`: the signature
+    set's GPU data, signatures/lists.toml)."""
     if text.startswith("NVRM: "):
         m = _XID.match(text)
         if m:
@@ -735,7 +753,7 @@ def _match_gpu(text: str) -> Optional[Header]:
             return Header("nvrm_xid", "NVRM: GPU has fallen off the bus",
                           {"pci": m.group(1) if m else None, "xid": 79, "fallen_off_bus": True, "module": "nvidia"})
         m = _NV_RPC_TIMEOUT.match(text)
-        if m:
+        if m or _NV_HEARTBEAT in text:
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": text[6:300], "module": "nvidia"})
         if _NV_INIT_FAIL.match(text):
             return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300]})
@@ -747,29 +765,33 @@ def _match_gpu(text: str) -> Optional[Header]:
             # the resman's crash record (rcdb), written only after a GPU error it could not
             # recover in place (fallen off the bus, GSP error, an RC error): the Xid line may be cut
             return Header("gpu_fault", "nvidia: GPU crash dump", {"module": "nvidia", "detail": text[6:300]})
-        low = text[6:].lower()
-        for group in nvrm_fault_wordings():
-            # the resman's other fault reports (RC watchdog, GSP heartbeat and crash), data with
-            # their sources: signatures/lists.toml [[nvrm_fault_wordings]]
-            if group.matches(low):
-                if not group.headline:
-                    return None
-                # nvrm_report: ranked below the Xids (rule nvrm-fault-report), which name the same failure
-                return Header("gpu_fault", f"nvidia: {group.headline}", {"module": "nvidia", "detail": text[6:300],
-                                                                          "nvrm_report": True})
-        return None
+        # the resman's other fault reports (RC watchdog, GSP heartbeat and crash), data with
+        # their sources: signatures/lists.toml [[nvrm_fault_wordings]]
+        group = gpu.nvrm_fault(text[6:].lower())
+        if group is None or not group.headline:
+            return None
+        # nvrm_report: ranked below the Xids (rule nvrm-fault-report), which name the same failure
+        return Header("gpu_fault", f"nvidia: {group.headline}", {"module": "nvidia", "detail": text[6:300],
+                                                                  "nvrm_report": True})
     if text.startswith("nvgpu: "):
         m = _NVGPU_LOG.match(text)
-        what = _gpu_fault_kind(m.group(4).lower()) if m else None
+        what = gpu.fault_kind(m.group(4).lower()) if m else None
         if what:
             return Header("gpu_fault", f"nvgpu: {what}", {"module": "nvgpu", "device": m.group(1) or None,
                                                           "function": m.group(2), "detail": m.group(4)[:300]})
         return None
-    m = gpu_names().device_prefix.match(text)
+    m = gpu.names.device_prefix.match(text)
     if m:
-        drv = gpu_names().devices.get(m.group(1), m.group(1).replace("-", "_"))
+        drv = gpu.names.devices.get(m.group(1), m.group(1).replace("-", "_"))
         rest = _drop_driver_tags(text[m.end():], m.group(1))
-        what = _gpu_fault_kind(rest.lower()) or _handler_report(text[m.end():])
+        if rest.startswith("gsp: Xid:"):
+            x = _NVKM_GSP_XID.match(rest)
+            if x:
+                # nouveau's GSP-RM path prints the firmware's own Xid (nvkm r535.c
+                # r535_gsp_msg_os_error_log "Xid:%d %s"): NVIDIA's Xid, reported through nouveau
+                return Header("nvrm_xid", f"NVRM: Xid {x.group(1)}",
+                              {"xid": int(x.group(1)), "detail": x.group(2), "module": drv, "pci": m.group(2)})
+        what = gpu.fault_kind(rest.lower()) or _handler_report(text[m.end():], gpu)
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
@@ -777,7 +799,7 @@ def _match_gpu(text: str) -> Optional[Header]:
         # amdgpu's and amdkfd's pr_fmt without a device (amdkfd's pr_err(), 3.x "kfd: "):
         # "amdgpu: qcm fence wait loop timeout expired", "amdgpu: sq_intr: error, se 0, ..."
         rest = _drop_driver_tags(text[text.index(": ") + 2:], "amdgpu")
-        what = _gpu_fault_kind(rest.lower())
+        what = gpu.fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"amdgpu: {what}", {"module": "amdgpu", "detail": rest[:300]})
         return None
@@ -789,7 +811,7 @@ def _match_gpu(text: str) -> Optional[Header]:
             sub = m.group(1).upper()
             tag = "" if not m.group(2) else ("gr: " if sub == "PGRAPH" else sub[1:].lower() + ": "
                                               if sub.startswith("P") else sub.lower() + ": ")
-            what = _gpu_fault_kind(tag + m.group(3).lower())
+            what = gpu.fault_kind(tag + m.group(3).lower())
             if what:
                 return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(2),
                                                                 "detail": m.group(3)[:300]})
@@ -810,55 +832,17 @@ def _match_gpu(text: str) -> Optional[Header]:
         m = _OLD_NOUVEAU_DEV.match(text)
         rest = text[m.end():] if m else text[6:]
         pg = _OLD_NOUVEAU_PGRAPH.search(rest)
-        what = (f"GPU engine {pg.group(1).lower()}" if pg else None) or _gpu_fault_kind(rest.lower())
+        what = (f"GPU engine {pg.group(1).lower()}" if pg else None) or gpu.fault_kind(rest.lower())
         if what:
             return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(1) if m else None,
                                                             "detail": rest[:300]})
-    if text.startswith(("*** gpu fault:", "*** fault: iova=")):
-        # msm's Adreno a5xx/a6xx fault handler prints this without a device prefix:
-        # "*** gpu fault: ttbr0=%.16llx iova=%.16lx dir=%s type=%s source=%s (%u,%u,%u,%u)";
-        # 4.x msm_iommu.c msm_fault_handler: "*** fault: iova=%08lx, flags=%d"
-        return Header("gpu_fault", "msm: GPU page fault", {"module": "msm", "detail": text[:300]})
-    if text.startswith("[drm] GPU HANG: ecode "):
-        # i915 before 4.x device-prefixed messages: "[drm] GPU HANG: ecode 9:0:0x85dffffb, in X [1296], ..."
-        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
-    if text.startswith(("[drm] GPU crash dump saved to ", "[drm] capturing error event",
-                        "GPU crash dump saved to /sys/class/drm/")):
-        # i915_gpu_error.c, DRM_INFO without a device before 4.x: "GPU crash dump saved to %s"
-        # (4.x) and "capturing error event; look for more information in %s" (3.x), printed
-        # only when a GPU hang's error state was captured; 5.x+ pr_info without "[drm] "
-        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[6:300]})
-    bare = text[6:] if text.startswith("[drm] ") else text
-    if bare.lower().startswith(_I915_HANG_NOTICE) or (bare.startswith(("stuck on ", "no progress on "))
-                                                       and bare.endswith(" ring")):
-        # i915_gpu_error.c i915_error_state_store() (i915_capture_error_state() before 4.x): pr_info
-        # (DRM_INFO before 5.x, "The gpu crash dump ..." in lower case) printed once, right after the
-        # first "GPU HANG: ecode ..." of the boot; 3.11-4.x i915_irq.c i915_hangcheck_elapsed()
-        # DRM_INFO("%s on %s\n", stuck ? "stuck" : "no progress", ring name) for each ring it found
-        # hung ("[drm] stuck on render ring"), the hangcheck's verdict before the GPU HANG line
-        return Header("gpu_fault", "i915: GPU hang", {"module": "i915", "detail": text[:300]})
-    if text.startswith("Fence expiration time out i915-"):
-        # gt/intel_gt_requests.c intel_gt_watchdog_work(): pr_notice "Fence expiration time out
-        # i915-%s:%s:%llx!": a request overran its watchdog (the context's request timeout) and
-        # was cancelled, i915's job timeout
-        return Header("gpu_fault", "i915: GPU job timeout", {"module": "i915", "detail": text[:300]})
-    if text == "[drm] Resetting GPU.":
-        # vc4_gem.c vc4_reset(): DRM_INFO("Resetting GPU.\n") without a device, queued only by
-        # vc4_hangcheck_elapsed() (v3d's own wording is "Resetting GPU for hang.")
-        return Header("gpu_fault", "vc4: GPU hang", {"module": "vc4", "detail": text[6:300]})
-    if "CRITICAL: Xe has declared device " in text[:64]:
-        # xe_device.c xe_device_declare_wedged(): drm_err "CRITICAL: Xe has declared device %s as
-        # wedged." printed with its device prefix cut ("[drm] *ERROR* CRITICAL: Xe ..."): the
-        # message names its driver
-        return Header("gpu_fault", "xe: GPU hang", {"module": "xe", "detail": text[:300]})
-    if text.startswith("[drm] GPU recovery disabled"):
-        # amdgpu before dev_info(): DRM_INFO("GPU recovery disabled.\n") from the hang paths
-        return Header("gpu_fault", "amdgpu: GPU hang", {"module": "amdgpu", "detail": text[6:300]})
-    if text.startswith("[drm] No hardware hang detected. Did some blocks stall?"):
-        # amdgpu 4.x amdgpu_device_gpu_recover(): DRM_INFO when a job timed out but the IP blocks'
-        # soft-reset check found none hung (6.x words it "Timeout, but no hardware hang detected.")
-        return Header("gpu_fault", "amdgpu: GPU job timeout", {"module": "amdgpu", "detail": text[6:300]})
-    what = _gpu_fault_kind(text[10:].lower()) if text.startswith("drm/i915: ") else None
+    group = gpu.driverless_report(text.lower())
+    if group is not None:
+        # a GPU report printed without a device prefix whose wording names the driver
+        # (signatures/lists.toml [[gpu_driverless_wordings]], with the driver sources)
+        return Header("gpu_fault", f"{group.driver}: {group.wordings.headline}",
+                      {"module": group.driver, "detail": text[6:300] if text.startswith("[drm] ") else text[:300]})
+    what = gpu.fault_kind(text[10:].lower()) if text.startswith("drm/i915: ") else None
     if what:
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
         return Header("gpu_fault", f"i915: {what}", {"module": "i915", "detail": text[10:300]})
@@ -867,39 +851,26 @@ def _match_gpu(text: str) -> Optional[Header]:
         # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
         m = _DRM_ERROR.match(text)
         if m:
-            what = _gpu_fault_kind(m.group(3).lower())
+            what = gpu.fault_kind(m.group(3).lower())
             if what is None:
-                what = _handler_kind(m.group(1))
-            drv = (m.group(2) or "").replace("-", "_") or gpu_names().driver_of_function(m.group(1))
+                what = gpu.report_of_function(m.group(1))
+            drv = (m.group(2) or "").replace("-", "_") or gpu.names.driver_of_function(m.group(1))
             if what and drv:
                 return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
                                                               "detail": m.group(3)[:300]})
     return None
 
 
-def _handler_report(tagged: str) -> Optional[str]:
+def _handler_report(tagged: str, gpu: GpuData) -> Optional[str]:
     """The report a DRM_DEV_ERROR() line belongs to by the function its "[drm:func [mod]]
-    *ERROR* " tag names (_handler_kind), the tag opening `tagged` or standing after amdgpu's
-    dev_fmt "amdgpu: "; None without such a tag."""
+    *ERROR* " tag names (signatures/lists.toml [[gpu_report_functions]]: the drm scheduler's
+    timedout_job callbacks, msm's hangcheck_handler), the tag opening `tagged` or standing
+    after amdgpu's dev_fmt "amdgpu: "; None without such a tag."""
     m = _DRM_ERROR.match(tagged)
     if m is None:
         k = tagged.find(": ", 0, 40)
         m = _DRM_ERROR.match(tagged, k + 2) if k >= 0 else None
-    return _handler_kind(m.group(1)) if m is not None else None
-
-
-def _handler_kind(fn: str) -> Optional[str]:
-    """The report any error of DRM function `fn` belongs to, whatever the message (cut, or a
-    line of the report other than its wording): the drm scheduler's timedout_job callbacks
-    (amdgpu_job_timedout, lima_sched_timedout_job, etnaviv_sched_timedout_job, ...) run only
-    when a job timed out ("Process information: process %s pid %d thread %s pid %d" belongs to
-    that report), msm's hangcheck_handler prints errors only for a lockup (_HANG_HANDLER);
-    None for other functions."""
-    if _TIMEOUT_HANDLER.search(fn):
-        return "GPU ring timeout" if fn == "amdgpu_job_timedout" else "GPU job timeout"
-    if fn in _HANG_HANDLER:
-        return "GPU hang"
-    return None
+    return gpu.report_of_function(m.group(1)) if m is not None else None
 
 
 def _drop_driver_tags(rest: str, drv: str) -> str:
@@ -927,43 +898,24 @@ def _drop_driver_tags(rest: str, drv: str) -> str:
     return rest.lstrip()
 
 
-# Messages of GPU drivers that are not faults, decided: the drm core's display timeouts
-# "[CRTC:%d:%s] flip_done timed out", "[CRTC:%d:%s] hw_done or flip_done timed out" and
-# "[CRTC|PLANE|CONNECTOR:%d:%s] commit wait timed out" (drm_atomic_helper.c
-# drm_atomic_helper_wait_for_flip_done / _wait_for_dependencies): the display controller
-# did not signal a vblank or page flip (monitor unplugged or asleep, link training, a
-# missed vblank interrupt); no GPU job is lost and no reset follows; the kernel goes on.
-# Ring and IB self-tests ("ring %d test failed", "IB test failed on gfx"): init and resume
-# checks. amdgpu's suspend-time resets ("MODE1 reset", "GPU mode1 reset", "MODE2 reset",
-# "BACO reset"): amdgpu_device_mode1_reset() etc. also run at every suspend/hibernate on
-# some ASICs, so they are not a recovery.
-def _gpu_fault_kind(low: str) -> Optional[str]:
-    """What a GPU driver's message (lower-cased, after its device prefix) reports, if a fault or hang.
-
-    The wordings, their headlines and order of precedence are data with their driver sources
-    (signatures/lists.toml [[gpu_fault_wordings]]): the first group with a matching wording wins,
-    and a group with the headline "" decides the message is not a fault (ring/IB self-tests)."""
-    for group in gpu_fault_wordings():
-        if group.matches(low):
-            return group.headline or None
-    return None
-
-
 # Two-way dispatch: exact first-token prefixes and substring triggers.
-def match_header(text: str) -> Optional[Header]:
-    """Recognise a report header; None for every other line."""
+def match_header(text: str, gpu: Optional[GpuData] = None) -> Optional[Header]:
+    """Recognise a report header; None for every other line. `gpu` is the GPU data of the
+    run's signature set (RuleSet.gpu_data), the built-in data when None."""
     if not text:
         return None
     c = text[0]
     if c == " " or c == "\t":
         return None
-    hit = _by_first_char(text, c)
+    if gpu is None:
+        gpu = builtin_gpu_data()
+    hit = _by_first_char(text, c, gpu)
     if hit is not None:
         return hit
-    return _anywhere(text)
+    return _anywhere(text, gpu)
 
 
-def _by_first_char(text: str, c: str) -> Optional[Header]:
+def _by_first_char(text: str, c: str, gpu: GpuData) -> Optional[Header]:
     """Headers recognised by their first character and prefix."""
     if c == "B":
         if text.startswith("BUG: "):
@@ -1080,7 +1032,7 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
             return _gpf(text)
         if text.startswith("Oops: ") and len(text) > 6 and not text[6].isdigit() and not text.startswith("Oops: Oops"):
             # 6.10+: die() prefixes "Oops: " to the exception name ("Oops: int3: 0000 [#1]")
-            inner = _by_first_char(text[6:], text[6])
+            inner = _by_first_char(text[6:], text[6], gpu)
             if inner is not None:
                 return inner
         if text.startswith("Oops"):
@@ -1153,7 +1105,12 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
         if text.startswith("NMI watchdog: BUG: soft lockup"):
             return _soft(text)
         if text.startswith("NVRM: "):
-            return _match_gpu(text)
+            return _match_gpu(text, gpu)
+        if text.startswith("NVRM Xid (") and _XID_RETYPED.match(text):
+            # an Xid line retyped by hand from a screen or a photo, the colon after NVRM lost
+            # ("NVRM Xid (PCI:0000:0b:00) : 32, ..."): only NVIDIA's driver prints "NVRM" and
+            # "Xid (", so the line is still its Xid report
+            return _match_gpu("NVRM: Xid (" + text[len("NVRM Xid ("):].replace(") : ", "): ", 1), gpu)
         return None
     if c == "w":
         if text.startswith("watchdog: BUG: soft lockup"):
@@ -1174,12 +1131,12 @@ def _by_first_char(text: str, c: str) -> Optional[Header]:
     return None
 
 
-def _anywhere(text: str) -> Optional[Header]:
+def _anywhere(text: str, gpu: GpuData) -> Optional[Header]:
     """Headers that follow a device or process name, or a syslog-style tag."""
     if text.startswith("[ ") and text.endswith(" ]") and ("BUG: " in text[:8] or "INFO: " in text[:9]):
         # 4.x lockdep banners: "[ INFO: possible circular locking dependency detected ]"
         inner = text[2:-2].strip()
-        return _by_first_char(inner, inner[0]) if inner else None
+        return _by_first_char(inner, inner[0], gpu) if inner else None
     if "[Hardware Error]: " in text:
         m = _MCE.search(text)
         detail = m.group(1) if m else ""
@@ -1198,7 +1155,7 @@ def _anywhere(text: str) -> Optional[Header]:
                                   or "OOM victim " in text) else None
     if hit:
         return hit
-    return _match_gpu(text)
+    return _match_gpu(text, gpu)
 
 
 def _kbug(text: str) -> Header:

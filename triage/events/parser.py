@@ -24,11 +24,13 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequenc
 
 from triage.events import blockinfo, meminfo
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
+from triage.events.gpudevs import GpuData, builtin_gpu_data
 from triage.events.headers import Header, match_header
 from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
+from triage.events.reporters import reporters
 from triage.events.shared import Shared
 from triage.lazyre import lazy_compile
 
@@ -82,9 +84,11 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
 _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
-# Blanks a line that lost its console prefix may keep before its message (the separator after
-# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
-_LOST_PREFIX_BLANKS = 2
+# Blanks a report's head may have before it: the separator a line that lost its console
+# prefix kept (after the stamp or "kernel:"; two after a syslog tag whose host column was
+# empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
+# quote indent): the kernel never indents a head, so a head behind them is the message.
+_LOST_PREFIX_BLANKS = 8
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -111,6 +115,10 @@ HEADERLESS_WINDOW = 30
 # hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
 # blocked for more than" line), as pasted from after that line
 _BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
+# the same line with any state: a stack shown under a task not in state D is no hung task's
+_SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
+# Lines between a sched_show_task() "task:" line and the stack it heads (its "Call Trace:").
+_SHOWN_TASK_GAP = 3
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -147,9 +155,11 @@ class _Ctx:
 
 
 class LogParser:
-    """Incremental parser; feed() lines, then result()."""
+    """Incremental parser; feed() lines, then result(). `gpu` is the GPU data of the run's
+    signature set (RuleSet.gpu_data: device names, fault wordings), the built-in data when None."""
 
-    def __init__(self) -> None:
+    def __init__(self, gpu: Optional[GpuData] = None) -> None:
+        self._gpu = gpu if gpu is not None else builtin_gpu_data()
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -175,6 +185,8 @@ class LogParser:
         self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
         self._pgd_empty = -10       # line of an x86 "PGD 0" page-table walk before any report
+        self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
+        self._shown_task: Tuple[int, str] = (-10, "")   # a "task: ... state:X" line before any report: line, state
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -284,6 +296,12 @@ class LogParser:
         """Process one line; True when it belongs to an event block."""
         text = ll.text
         self._facts(text)
+        if self._ended is not None:
+            ended, self._ended = self._ended, None
+            if text.startswith("RIP: ") and ll.number - ended[1] <= 2:
+                # x86 oops_end() prints the registers again after the end marker (4.15+,
+                # "executive summary in case the oops scrolled away"): a die(), no WARNING
+                ended[0].fields["die_tail"] = True
         if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
             if self._content and not self._shutdown and not self._booting:
                 # a new boot with no crash record or clean shutdown before it
@@ -305,15 +323,17 @@ class LogParser:
             last = self.events[-1]
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
-        hdr = match_header(text) if text else None
-        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+        hdr = match_header(text, self._gpu) if text else None
+        if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
                 # a report's head is printed at a message's start, never indented: one behind a
                 # blank or two is the message of a line that lost its console prefix but kept the
                 # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
-                # not a continuation or a frame
-                hdr = match_header(t)
+                # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
+                # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
+                # continuation or a frame
+                hdr = match_header(t, self._gpu)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
@@ -324,9 +344,10 @@ class LogParser:
                 mark = m.group(0)
                 if mark.startswith("-----"):
                     break
-                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
-                if text[i - 1] in " ]>\t" or mark[0] in "gKk":
-                    hdr = match_header(text[i:])
+                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
+                # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
+                if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
+                    hdr = match_header(text[i:], self._gpu)
                     if hdr is not None:
                         break
                 m = _MIDLINE_RE.search(text, i + 1)
@@ -369,9 +390,13 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith("task:") and _BLOCKED_TASK.match(text):
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
+            elif text.startswith("task:") and (shown := _SHOWN_TASK.match(text)) is not None:
+                self._shown_task = (ll.number, shown.group(1))
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
+            elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
+                  and _opens_bare_trace(text, self._shared.trace_frame(text))) \
+                    or (text[:1] == "<" and self._marked_frame(text) is not None):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
                 # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
                 # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
@@ -559,6 +584,9 @@ class LogParser:
                    fields={"headline": headline, "header_missing": True})
         if ll.caller:
             ev.fields["caller"] = ll.caller
+        task_line, state = self._shown_task
+        if 0 < ll.number - task_line <= _SHOWN_TASK_GAP:
+            ev.fields["task_state"] = state     # the state sched_show_task() printed above the stack
         cr2_line, cr2 = self._cr2_summary
         if kind == "oops_other" and 0 < ll.number - cr2_line <= _CR2_SUMMARY_GAP:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
@@ -624,8 +652,16 @@ class LogParser:
             ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
         if s.startswith("---[ end "):
             ev.end_line = ll.number
+            if ev.fields.get("header_missing") and ctx.traces:
+                ev.fields["end_marker"] = True      # see _after_trace_is_warn
+                self._ended = (ev, ll.number)
             self._close(ctx)
             return True
+        if ctx.traces and ev.fields.get("header_missing"):
+            if s.startswith("irq event stamp:"):
+                ev.fields["irq_stamp"] = True       # see _after_trace_is_warn
+            elif s.startswith(("Mem-Info:", "Mem-info:")):
+                ev.fields["show_mem"] = True        # see _name_headerless
         mode = ctx.mode
         if mode == "meminfo":
             if meminfo.feed_meminfo(ctx.meminfo, text):  # type: ignore[arg-type]
@@ -654,6 +690,7 @@ class LogParser:
                 return self._shared.trace_frame(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
                                                                             "task:", "<", "r"))
         if mode == "trace":
+            c0 = s[0]
             if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
@@ -670,6 +707,12 @@ class LogParser:
             if fr is not None:
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            if c0 == "<":
+                marked = self._marked_frame(s)
+                if marked is not None:
+                    ctx.stack = marked[0]
+                    self._add_frame(ctx, ev, marked[1], text)
+                    return True
         c = s[0]
         if c == "C":
             if s.startswith(("CPU: ", "Comm: ")):
@@ -689,9 +732,13 @@ class LogParser:
                 return True
             if s.startswith("Code: "):
                 ev.fields.setdefault("code", s[6:300])
+                if ctx.traces and ev.fields.get("header_missing") and _ARM_CODE_WORDS.match(s):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
         elif c == "M":
             if s.startswith("Modules linked in:"):
+                if ctx.traces and ev.fields.get("header_missing"):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 mods, last = self._shared.modules(s[len("Modules linked in:"):])
                 ev.fields["modules"] = mods
                 self.facts.modules = mods
@@ -762,7 +809,8 @@ class LogParser:
                 return True
         if ev.kind == "lockdep" and ev.ip is None and ", at: " in s \
                 and str(ev.fields.get("headline", "")).startswith(("possible deadlock", "BUG: held lock", "WARNING: held lock",
-                                                               "inconsistent lock state", "BUG: lock held")):
+                                                               "inconsistent lock state", "BUG: lock held",
+                                                               "WARNING: lock held")):
             # the lock acquisition site ("is trying to acquire lock: ..., at: func+0x..")
             fr = parse_symbol(s[s.index(", at: "):])
             if fr is None:
@@ -794,6 +842,13 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
+        if c in "CD" and s.startswith(("CFAR: ", "DAR: ", "DEAR: ")):
+            # powerpc show_regs(): "DAR: %016lx DSISR: %08lx" (booke "DEAR: ... ESR: ..."), after
+            # "CFAR: %016lx" on 64-bit: the data address of a data storage interrupt
+            m = _PPC_DAR.search(s)
+            if m:
+                ev.fields.setdefault("dar", m.group(1))
+            return True
         if c == "[":
             m = _ARM_SHOW_PTE.match(s)
             if m is None and ll.number - int(ev.fields.get("pgtable_line") or -10) == 1:
@@ -810,10 +865,16 @@ class LogParser:
             return True
         if c == "I" and s.startswith("IP: "):
             ev.fields["ip_line"] = True     # show_fault_oops() of 2.6-4.x: a page fault's
+        trace_regs = c == "R" and ctx.traces and s.startswith("RIP: ") and ev.fields.get("header_missing")
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
                 ev.ip = ip
+                if trace_regs:
+                    # x86 prints the registers of an interrupted or entry context inside the
+                    # trace (show_regs_if_on_stack()): in a stack pasted from its "Call Trace:"
+                    # line on, the code an interrupt found running, not a faulting location
+                    ev.fields["trace_regs"] = True
             ev.fields.setdefault("rip", rip)
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
@@ -863,12 +924,15 @@ class LogParser:
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
                 m_lone = _LONE_CR2.match(s)
-                if m_lone and not ev.fields.get("cr2_summary"):
-                    # only a page-fault oops prints it alone, from the fault's saved address
-                    # (page_fault_oops: "Executive summary"); the register dump's CR2 is
-                    # read_cr2() at dump time, which a fault while reading the code bytes
-                    # overwrites ("Code: Unable to access opcode bytes at ..."): the summary wins
-                    ev.fields["cr2"], ev.fields["cr2_summary"] = m_lone.group(1), True
+                if m_lone:
+                    if not ev.fields.get("cr2_summary"):
+                        # only a page-fault oops prints it alone, from the fault's saved address
+                        # (page_fault_oops: "Executive summary"); the register dump's CR2 is
+                        # read_cr2() at dump time, which a fault while reading the code bytes
+                        # overwrites ("Code: Unable to access opcode bytes at ..."): the summary wins
+                        ev.fields["cr2"], ev.fields["cr2_summary"] = m_lone.group(1), True
+                    if ctx.traces and ev.fields.get("header_missing"):
+                        ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 else:
                     ev.fields.setdefault("cr2", s.split()[1][:40])
             elif s.startswith("CR0:") and " CR2: " in s:
@@ -891,16 +955,35 @@ class LogParser:
             if len(freed) < MAX_FRAMES:
                 freed.append(fr)
             return True
-        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
-            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
+        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")
+                                                   or (ll.number == ev.line and ev.fields.get("header_missing"))):
+            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line; a stack
+            # pasted without it opens its headerless report with its first frame (_opens_bare_trace)
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            marked = self._marked_frame(s) if s[:1] == "<" and ll.number == ev.line else None
+            if marked is not None:
+                self._start_trace(ctx)
+                ctx.stack = marked[0]
+                self._add_frame(ctx, ev, marked[1], text)
+                return True
         if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
             return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
         return False
+
+    def _marked_frame(self, s: str) -> Optional[Tuple[str, Frame]]:
+        """(stack, frame) of a line holding a context marker and the first frame of that stack:
+        2.6-3.x x86_64 dump_trace() prints both on one line (print_trace_stack()'s " <IRQ> "
+        has no newline): "<IRQ>  [<ffffffff8112c127>] ? __alloc_pages_nodemask+0x757/0x8d0"."""
+        head, _, rest = s.strip().partition(" ")
+        marker = CONTEXT_MARKERS.get(head)
+        if marker is None or not rest.strip():
+            return None
+        fr = self._shared.trace_frame(" " + rest.strip(), marker)
+        return None if fr is None else (marker, fr)
 
     def _start_trace(self, ctx: _Ctx) -> None:
         if ctx.mode == "kthread":
@@ -952,6 +1035,7 @@ class LogParser:
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_powerpc_bad_area_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         if len(self.events) > MAX_EVENTS:
@@ -1197,6 +1281,24 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
 _X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
 
 
+# powerpc __bad_page_fault() (arch/powerpc/mm/fault.c) dies with die("Kernel access of bad
+# area", regs, sig): __die() prints "Oops: Kernel access of bad area, sig: %ld [#%d]". Only a
+# kernel page fault says so; its address is the DAR show_regs() prints for a data access.
+_PPC_BAD_AREA_DIE = "Oops: Kernel access of bad area"
+_PPC_DAR = lazy_compile(r"\b(?:DAR|DEAR): ([0-9a-fA-F]{8,16})\b")
+
+
+def _name_powerpc_bad_area_die(ev: Event) -> None:
+    """Name a report opened by powerpc's page-fault die line alone (its "BUG: Kernel NULL
+    pointer dereference on read at ..." / "Unable to handle kernel paging request for data"
+    line absent): a kernel page fault, a NULL dereference when the DAR is near NULL."""
+    if ev.kind != "oops_other":
+        return
+    line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
+    if line.startswith(_PPC_BAD_AREA_DIE):
+        _name_fault(ev, "dar", "BUG: unable to handle kernel paging request")
+
+
 def _name_x86_page_fault_die(ev: Event) -> None:
     """Name a report opened by x86's page-fault die line alone (its "BUG: ..." and "#PF:"
     lines absent): a kernel page fault (_name_x86_fault says which). page_fault_oops()
@@ -1290,9 +1392,13 @@ _OPCODES_UNREADABLE = ("Unable to access opcode bytes", "Bad RIP value")
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2
 
-# Panic reasons die() gives after an oops: the consequence of the report before them.
-# "Attempted to kill init!": the oops killed init (make_task_dead -> do_exit ->
-# find_child_reaper(), kernel/exit.c), which panics with its exit code.
+# The instruction words arm/arm64/mips __die() prints after an oops' trace ("Code: d2800001
+# f9400020 (b9400021)"; their WARN prints none). x86 prints bytes ("Code: 0f 0b <0f> 0b"), and
+# after the trace both for an oops (2.6-4.x) and for a WARNING with registers (4.11-4.18).
+_ARM_CODE_WORDS = lazy_compile(r"Code: (?:bad PC value|\(?[0-9a-fA-F]{4,16}\)?(?: |$))")
+# Panic reasons die() gives after an oops: the consequence of the report before them; and
+# kernel/exit.c do_exit()'s when the task the oops killed (make_task_dead()) was init, as in
+# an oops during boot's initcalls: "Attempted to kill init! exitcode=0x%08x".
 _DIE_PANICS = ("Fatal exception", "Oops", "Attempted to kill init")
 
 
@@ -1302,6 +1408,18 @@ def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
     if fr is None:
         return False
     return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
+def _opens_bare_trace(text: str, fr: Optional[Frame]) -> bool:
+    """A line that can open a stack pasted without its header: an indented or `[<addr>]` trace
+    line (_opens_trace), or a whole line that is one `func+0xoff/0xsize [mod]` (`? ` marked or
+    not) without its indentation: printk's "%pS" in that form is what a trace prints per frame,
+    and the paste (journald, a dedented quote, a lost blank after the stamp) dropped the blank."""
+    if fr is None:
+        return False
+    if text[:1] == " " or text.startswith("[<"):
+        return _opens_trace(text, fr)
+    return fr.offset is not None and fr.size is not None
 
 
 def _summary_kill(hdr: Header) -> Header:
@@ -1359,31 +1477,6 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
-# Frames that only one kind of report has at the top of its stack: the WARN()
-# machinery, the NMI and timer watchdogs, the OOM killer, the allocation-failure warning.
-_REPORTING_FRAMES = (
-    ("warn_slowpath", "warning", "WARNING"), ("__warn", "warning", "WARNING"),
-    ("watchdog_overflow_callback", "hard_lockup", "Hard LOCKUP"),
-    ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
-    ("warn_alloc", "alloc_failure", "page allocation failure"),
-    ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
-    # the sanitizers' report entry points (lib/ubsan.c, mm/kasan/report.c)
-    ("__ubsan_handle_", "ubsan", "UBSAN"), ("ubsan_epilogue", "ubsan", "UBSAN"),
-    ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
-)
-
-# The functions that call warn_alloc() (warn_alloc_failed() before 4.12) themselves:
-# mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
-_WARN_ALLOC_CALLERS = (
-    ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
-    # before warn_alloc_failed() (2.6.x), __alloc_pages() / __alloc_pages_nodemask() printed
-    # "page allocation failure. order:" and called dump_stack() themselves
-    ("__alloc_pages", "alloc_failure", "page allocation failure"),
-    ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
-    ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
-)
-
-
 # A bare stack the NVIDIA driver dumps itself: os_dump_stack [nvidia] (its assert helper)
 # called from its GSP RPC poll. kernel_gsp.c's _kgspRpcRecvPoll dumps the stack only while
 # logging an RPC failure, the Xid 119 report (_kgspLogXid119 -> osAssertFailed): not an oops.
@@ -1425,12 +1518,34 @@ def _panic_stack(frames: List[Frame]) -> bool:
     return False
 
 
+def _after_trace_is_warn(ev: Event) -> bool:
+    """A stack with no faulting location that ends in the end marker with nothing an oops
+    prints after its trace: kernel/panic.c __warn() prints the modules and registers first,
+    then the trace, print_irqtrace_events() ("irq event stamp:", lockdep builds) and
+    print_oops_end_marker(); either after the trace is __warn()'s tail. A die() prints the
+    modules after the trace on x86 (__die_body(): show_regs(), print_modules()), then a lone
+    "CR2:" for a page fault, and the registers again after the end marker (oops_end(), 4.15+);
+    arm/arm64 __die() prints its instruction words ("Code:") after the trace. x86's "Code:"
+    bytes follow the trace of an oops (2.6-4.x) and of a WARNING (4.11-4.18) alike, and 2.6-4.x
+    x86's "RIP  [<addr>] func" summary after an oops' trace is read as its faulting location."""
+    f = ev.fields
+    ended = f.get("end_marker") or f.get("irq_stamp")
+    return bool(ended) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
+
+
+def _no_fault_ip(ev: Event) -> bool:
+    """No faulting location was read: no register line, or only one printed inside the trace."""
+    return ev.ip is None or bool(ev.fields.get("trace_regs"))
+
+
 def _name_headerless(ev: Event) -> None:
     """The kind of an oops without its header, from what the body shows: x86 page-fault
-    evidence (_x86_page_fault_body: a page fault, _name_x86_fault gives the address), else
-    the reporting frames atop the trace (_REPORTING_FRAMES), else the instruction the code
-    bytes mark (an arm64 load/store from a NULL base, _a64_null_base; an x86 protection
-    fault, _x86_protection_fault_code with _stale_user_cr2)."""
+    evidence (_x86_page_fault_body: a page fault, _name_x86_fault gives the address), the
+    reporting frames atop the trace ([[report_frames]] in signatures/lists.toml,
+    triage.events.reporters), __warn()'s order of printing, the memory state a memory report
+    prints after its stack, else the instruction the code bytes mark (an arm64/arm load or
+    store through a NULL base, _a64_null_base/_arm_null_base; an x86 protection fault,
+    _x86_protection_fault_code with _stale_user_cr2)."""
     if ev.kind != "oops_other":
         return
     if not _x86_page_fault_body(ev):
@@ -1438,28 +1553,41 @@ def _name_headerless(ev: Event) -> None:
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
             return
+        # the reporting frames at the top of the trace say which report it was
+        r = reporters().report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
+        if r is not None and r.kind == "hung_task" and ev.fields.get("task_state", "D") != "D":
+            # check_hung_task() reports tasks in uninterruptible sleep (state D) only; a stack
+            # sched_show_task() printed under another state (a running holdout of an RCU-tasks
+            # stall, sysrq's task list) switched out without hanging
+            r = None
+        if r is not None:
+            if r.kind in ("paging_fault", "null_deref"):
+                _name_fault(ev, "cr2", r.headline)
+                return
+            ev.kind, ev.fields["headline"] = r.kind, r.headline
+            if r.reason is not None:
+                ev.fields["reason"] = r.reason
+            return
         if _panic_stack(ev.frames[:12]):
             ev.kind, ev.fields["headline"] = "panic", "kernel panic"
             ev.fields.setdefault("reason", "")
             return
-        # the reporting frames at the top of the trace say which report it was
-        for f in ev.frames[:12]:
-            for prefix, kind, headline in _REPORTING_FRAMES:
-                if f.function.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
-        if ev.ip is None and ev.frames:
-            # no faulting location: a bare stack whose innermost frame is warn_alloc()'s
-            # caller is its backtrace with the warn_alloc line cut off
-            first = ev.frames[0].function
-            for prefix, kind, headline in _WARN_ALLOC_CALLERS:
-                if first.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
-        if ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
+        if _after_trace_is_warn(ev):
+            # the WARNING's location is the trace's innermost frame: registers printed inside
+            # the trace are the context its interrupt found running
+            ev.kind, ev.fields["headline"], ev.ip = "warning", "WARNING", None
+        elif ev.ip is None and ev.fields.get("show_mem"):
+            # mm/page_alloc.c warn_alloc() and mm/oom_kill.c dump_header() print the memory
+            # state (show_mem(): "Mem-Info:", "Mem-info:" before 3.x) right after their
+            # dump_stack(); no oops prints it. The OOM killer then lists the tasks (its kill
+            # line, a report of its own, makes this stack a leftover: _headerless_is_leftover)
+            if ev.fields.get("tasks"):
+                ev.kind, ev.fields["headline"] = "oom_invoked", "invoked oom-killer"
+            else:
+                ev.kind, ev.fields["headline"] = "alloc_failure", "page allocation failure"
+        elif ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-            return
-        if ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
+        elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
         return
@@ -1581,15 +1709,16 @@ def _x86_page_fault_body(ev: Event) -> bool:
     return False
 
 
-def parse_log(lines: Iterable[str]) -> KernelLog:
+def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None) -> KernelLog:
     """Parse kernel log lines (any console/syslog/journal form, as pasted into
-    mails, forums and bug trackers: triage.events.paste) into a KernelLog."""
-    p = LogParser()
+    mails, forums and bug trackers: triage.events.paste) into a KernelLog. `gpu` is the
+    GPU data of the run's signature set (RuleSet.gpu_data), the built-in data when None."""
+    p = LogParser(gpu)
     for number, raw in normalise(lines):
         p.feed(raw, number)
     return p.result()
 
 
-def parse_text(text: str) -> KernelLog:
-    """Parse a whole log held in a string."""
-    return parse_log(text.splitlines())
+def parse_text(text: str, gpu: Optional[GpuData] = None) -> KernelLog:
+    """Parse a whole log held in a string (`gpu` as for parse_log)."""
+    return parse_log(text.splitlines(), gpu)

@@ -86,8 +86,9 @@ def _decode(buf: bytearray, overflow: bool) -> str:
     return s
 
 
-def read_log_file(path: str):
-    """Parse a kernel log file (read-only, streamed) into a KernelLog."""
+def read_log_file(path: str, gpu=None):
+    """Parse a kernel log file (read-only, streamed) into a KernelLog (`gpu`: the GPU data of
+    the run's signature set, RuleSet.gpu_data; the built-in data when None)."""
     from triage.events.parser import parse_log
     with open(path, "rb") as fp:
-        return parse_log(iter_lines(fp))
+        return parse_log(iter_lines(fp), gpu)
