@@ -250,6 +250,37 @@ def _from_header(recs: Sequence[Record]) -> List[str]:
     return lines
 
 
+# The oops headers an excerpt "starting after the header" lost (issue 8): x86 show_fault_oops()
+# and die() lines, arm/arm64 "Unable to handle kernel" and die() lines, BUG().
+OOPS_HEADS = ("BUG: kernel NULL pointer", "BUG: unable to handle", "Unable to handle kernel",
+              "general protection fault", "kernel BUG at", "Oops:", "Internal error:")
+# The lines a page fault prints right after its header (x86 #PF decode, dump_pagetable(), the
+# die line; arm64 abort decode and show_pte(); arm32 show_pte()), which a deeper cut loses too.
+_AFTER_HEAD = ("#PF:", "Oops:", "PGD ", "Internal error", "Mem abort", "ESR =", "EC =", "SET =", "FSC =",
+               "Data abort", "CM =", "user address", "swapper pgtable", "[0000", "[000000")
+
+
+def cut_after_header(lines: Sequence[str], deep: bool = False) -> Optional[List[str]]:
+    """The lines after the first oops header line (OOPS_HEADS), as a poster who copied from the
+    line after it pastes them; with `deep`, also without the page-fault lines that follow it
+    (_AFTER_HEAD). None when the lines hold no oops header."""
+    idx = next((i for i, s in enumerate(lines) if any(k in s for k in OOPS_HEADS)), None)
+    if idx is None:
+        return None
+    j = idx + 1
+    while deep and j < len(lines) and any(k in lines[j] for k in _AFTER_HEAD):
+        j += 1
+    return list(lines[j:])
+
+
+def _after_header(deep: bool) -> Callable[[Sequence[Record]], List[str]]:
+    def render(recs: Sequence[Record]) -> List[str]:
+        lines = _console(recs)
+        cut = cut_after_header(lines, deep)
+        return lines if cut is None else cut
+    return render
+
+
 def _caller(recs: Sequence[Record], glued: bool) -> List[str]:
     out = []
     for m, ts in recs:
@@ -306,6 +337,8 @@ TRANSFORMS: Dict[str, Callable[[Sequence[Record]], List[str]]] = {
     "unknown-docker-json": _docker_json,
     "unknown-level-tag": _before(lambda t: "[WARN] "),
     "from-header": _from_header,
+    "after-header": _after_header(False),
+    "after-header-deep": _after_header(True),
     "caller-id": lambda recs: _caller(recs, False),
     "caller-id-glued": lambda recs: _caller(recs, True),
     "no-timestamps": lambda recs: [m for m, _ in recs],

@@ -263,3 +263,44 @@ def test_container_fence_warning_blames_the_caller_that_built_the_array():
     v = analyze_lines(posted_lines("1614")).verdict
     assert v.category == "warning"
     assert (v.culprit.module, v.culprit.function) == ("drm", "drm_syncobj_transfer_ioctl")
+
+
+def test_out_of_line_mmio_accessors_are_helpers():
+    names = ("ioread8", "ioread16be", "ioread32", "ioread32be", "ioread64_lo_hi", "ioread32_rep",
+             "iowrite8", "iowrite32", "iowrite64be_hi_lo", "iowrite16_rep", "__iowrite32_copy",
+             "__ioread32_copy", "__iowrite64_copy")
+    assert _helpers(names) == list(names)
+    # mapping a BAR and the IOMMU are code of their own: a fault there is not the caller's access
+    names = ("ioremap", "ioremap_wc", "iounmap", "iommu_map", "iova_alloc", "iort_iommu_configure")
+    assert _helpers(names) == []
+
+
+MMIO_NULL = [
+    "[  210.000000] BUG: kernel NULL pointer dereference, address: 0000000000000040",
+    "[  210.000100] #PF: supervisor read access in kernel mode",
+    "[  210.000200] Oops: 0000 [#1] PREEMPT SMP NOPTI",
+    "[  210.000300] RIP: 0010:ioread32+0x2b/0x60",
+    "[  210.000400] CR2: 0000000000000040 CR3: 000000010fd93005 CR4: 00000000003706e0",
+    "[  210.000500] Call Trace:",
+    "[  210.000600]  <TASK>",
+    "[  210.000700]  amdgpu_device_rreg+0x5a/0x110 [amdgpu]",
+    "[  210.000800]  gmc_v9_0_flush_gpu_tlb+0xbf/0x2b0 [amdgpu]",
+    "[  210.000900]  amdgpu_gart_invalidate_tlb+0x4a/0x90 [amdgpu]",
+    "[  210.001000]  process_one_work+0x1e8/0x3c0",
+    "[  210.001100]  </TASK>",
+]
+
+
+def test_null_mmio_base_read_blames_the_driver_that_passed_it():
+    v = analyze_lines(MMIO_NULL).verdict
+    assert v.category == "gpu_null_deref"
+    assert (v.culprit.module, v.culprit.function) == ("amdgpu", "amdgpu_device_rreg")
+
+
+def test_null_mmio_read_from_core_code_stays_core():
+    lines = [l.replace(" [amdgpu]", "").replace("amdgpu_device_rreg", "pci_mmcfg_read")
+             .replace("gmc_v9_0_flush_gpu_tlb", "pci_bus_read_config_dword")
+             .replace("amdgpu_gart_invalidate_tlb", "pci_read_config_dword") for l in MMIO_NULL]
+    v = analyze_lines(lines).verdict
+    assert v.category == "null_deref"
+    assert v.culprit.function == "pci_mmcfg_read" and v.culprit.module in (None, "")

@@ -65,3 +65,67 @@ def test_gvt_g_module_is_a_gpu_driver():
         "[  100.000700]  vfio_device_fops_release+0x2a/0x60",
     ]).verdict
     assert (v.category, v.culprit.module) == ("gpu_null_deref", "kvmgt")
+
+
+def test_every_drivers_gpu_module_is_a_gpu_module():
+    """The modules of DRM bridges, panels, encoders and tiny drivers are built from drivers/gpu
+    (6.12 Makefiles) like the GPU drivers themselves."""
+    rules = load_rules()
+    for m in ("imx8qxp_pixel_combiner", "samsung_dsim", "adv7511", "tda998x", "panel_simple", "ti_sn65dsi86",
+              "lontium_lt9611", "rcar_lvds", "dw_hdmi", "vga_switcheroo", "ssd130x", "gm12u320"):
+        assert rules.in_list("gpu_modules", m), m
+    # the panel quirk tables and the KUnit objects are no drivers; sound, media and input are not drivers/gpu
+    for m in ("drm_panel_orientation_quirks", "gpu_buddy_tests", "xe_test", "snd_hda_intel", "uvcvideo",
+              "hid_multitouch", "lvds"):
+        assert not rules.in_list("gpu_modules", m), m
+
+
+BRIDGE_NULL = [   # the shape of tuning-half posted 2218 (i.MX8QXP pixel combiner, rmmod)
+    "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000010",
+    "Internal error: Oops: 0000000096000004 [#1] PREEMPT SMP",
+    "Modules linked in: imx8qxp_pixel_combiner(-) imx8qxp_pixel_link imx8qxp_ldb",
+    "pc : imx8qxp_pc_bridge_remove+0x28/0x60 [imx8qxp_pixel_combiner]",
+    "Call trace:",
+    " imx8qxp_pc_bridge_remove+0x28/0x60 [imx8qxp_pixel_combiner]",
+    " platform_remove+0x28/0x44",
+    " device_release_driver_internal+0x1b0/0x254",
+]
+
+
+def test_null_dereference_in_a_drm_bridge_driver_is_a_gpu_null_dereference():
+    v = analyze_lines(BRIDGE_NULL).verdict
+    assert (v.category, v.culprit.module) == ("gpu_null_deref", "imx8qxp_pixel_combiner")
+
+
+def test_null_dereference_in_a_sound_driver_stays_a_null_dereference():
+    lines = [l.replace("imx8qxp_pixel_combiner", "snd_soc_fsl_sai").replace("imx8qxp_pc_bridge_remove",
+                                                                            "fsl_sai_remove") for l in BRIDGE_NULL]
+    v = analyze_lines(lines).verdict
+    assert (v.category, v.culprit.module) == ("null_deref", "snd_soc_fsl_sai")
+
+
+def test_posted_2218_is_a_gpu_null_dereference():
+    from _posted import verdict
+    assert verdict(posted_lines("2218")) == ("gpu_null_deref", "imx8qxp_pixel_combiner")
+
+
+def test_built_in_bridge_and_panel_drivers_are_named_by_their_prefix():
+    """A built-in DRM bridge or panel driver prints no [module] tag: its function prefix names it
+    ([gpu_prefixes], from the 6.12 sources: at least half of each driver's functions carry its
+    module name, and no other drivers/gpu module uses it)."""
+    rules = load_rules()
+    for fn, drv in (("samsung_dsim_resume", "samsung_dsim"), ("rcar_lvds_clk_enable", "rcar_lvds"),
+                    ("tda998x_bridge_mode_set", "tda998x"), ("panel_simple_prepare", "panel_simple"),
+                    ("adv7511_bridge_enable", "adv7511"), ("vga_switcheroo_register_client", "vga_switcheroo")):
+        assert rules.builtin_gpu_driver(fn) == drv, fn
+    # not other subsystems' names, nor cirrus_ (sound/ codecs use it too); nor adv7511_ alone: the
+    # V4L2 driver drivers/media/i2c/adv7511-v4l2.c defines adv7511_get_edid and adv7511_log_status
+    for fn in ("samsung_i2s_probe", "rcar_gen3_phy_usb2_init", "cirrus_scodec_get_speaker_id", "panel_bridge_attach_x",
+               "lvds_enable", "adv7511_get_edid", "adv7511_log_status", "mtk_dp_phy_init"):
+        assert rules.builtin_gpu_driver(fn) in (None, "drm"), fn
+
+
+def test_posted_2402_and_2427_built_in_display_drivers():
+    from _posted import verdict
+    assert verdict(posted_lines("2402")) == ("gpu_null_deref", "samsung_dsim")
+    assert verdict(posted_lines("2427")) == ("gpu_fault", "rcar_lvds")

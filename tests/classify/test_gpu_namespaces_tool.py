@@ -117,3 +117,19 @@ def test_write_replaces_the_generated_blocks(tmp_path):
     assert set(full["lists"]["gpu_modules"]) == {"foo", "bridge_a", "bar_drm"}
     assert full["generated_gpu_prefixes"]["bar_drm"] == ["bar_crtc_"]
     assert full["generated_gpu_source_dirs"]["bridge_a"] == ["drivers/gpu/drm/bridge-a.c"]
+
+
+def test_a_driver_renamed_between_releases_keeps_its_namespace(tmp_path):
+    """bochs-drm.ko (5.10 drivers/gpu/drm/bochs) is bochs.ko in 6.12 (drivers/gpu/drm/tiny):
+    the same functions under two module names are the first tree's module's."""
+    tool = _tool()
+    new, old = tmp_path / "new", tmp_path / "old"
+    _write(new, "drivers/gpu/Makefile", "obj-$(CONFIG_DRM_BOCHS) += bochs.o\n")
+    _write(new, "drivers/gpu/bochs.c", _fn("bochs_hw_init") + _fn("bochs_hw_fini") + _fn("bochs_pci_probe"))
+    _write(old, "drivers/gpu/Makefile", "bochs-drm-y := bochs_drv.o\nobj-$(CONFIG_DRM_BOCHS) += bochs-drm.o\n")
+    _write(old, "drivers/gpu/bochs_drv.c", _fn("bochs_hw_init") + _fn("bochs_hw_fini") + _fn("bochs_pci_probe"))
+    trees = [tool.load_tree(new), tool.load_tree(old)]
+    assert tool.renames(trees) == {"bochs_drm": "bochs"}
+    prefixes, _, _ = tool.derive(trees, {}, {})
+    assert dict(prefixes["bochs"]) == {"bochs_": 3}
+    assert "bochs_drm" not in prefixes

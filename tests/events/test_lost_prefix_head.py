@@ -3,7 +3,11 @@
 The kernel prints a report's head at a message's start, never indented. A pasted line
 that lost its stamp or syslog columns but kept the blank after them (" INFO: task
 kworker/u8:2:1186 blocked for more than 505 seconds.", tuning-half posted log 1109, a
-journal paste) is that head, not a continuation line or a frame."""
+journal paste) is that head, not a continuation line or a frame. So is a head a paste
+indented on its own, behind up to eight blanks (markdown's four, a mail's quote indent:
+"     WARNING: CPU: 0 PID: 9 at drivers/gpu/drm/drm_fb_helper.c:381 ...", tuning-half
+posted log 1325): no kernel format string puts blanks before a head (grep of kernel/, mm/,
+lib/, arch/*/mm, arch/x86/kernel, drivers/gpu of 6.12)."""
 
 import pytest
 
@@ -20,8 +24,10 @@ def _kinds(lines):
 
 
 @pytest.mark.parametrize("head", [" INFO: task kworker/u8:2:1186 blocked for more than 505 seconds.",
-                                  "  INFO: task kworker/u8:2:1186 blocked for more than 505 seconds."])
-def test_head_behind_one_or_two_blanks_opens_its_report(head):
+                                  "  INFO: task kworker/u8:2:1186 blocked for more than 505 seconds.",
+                                  "     INFO: task kworker/u8:2:1186 blocked for more than 505 seconds.",
+                                  "        INFO: task kworker/u8:2:1186 blocked for more than 505 seconds."])
+def test_head_behind_a_lost_prefix_or_a_paste_indent_opens_its_report(head):
     assert _kinds([head] + HUNG)[0] == ("hung_task", 1)
     ev = parse_log([head] + HUNG).events[0]
     assert ev.fields.get("comm", ev.comm) is not None
@@ -35,8 +41,9 @@ def test_posted_1109_hung_task_line_without_its_prefix():
 
 
 @pytest.mark.parametrize("line", [
-    # deeper indentation is the log's own (a frame, a lockdep line, a hung task's Tainted:)
-    "     INFO: task kworker/u8:2:1186 blocked for more than 505 seconds.",
+    # deeper than a paste indents a line is the log's own layout (a frame, a lockdep line, a
+    # hung task's Tainted:), never a head
+    "         INFO: task kworker/u8:2:1186 blocked for more than 505 seconds.",
     # an indented line that is no head
     " INFO task is fine", " BUGS: none",
 ])
@@ -51,3 +58,17 @@ def test_a_frame_is_still_a_frame():
     evs = parse_log(lines).events
     assert [e.kind for e in evs] == ["hung_task"]
     assert [f.function for f in evs[0].frames] == ["schedule", "bug_wait"]
+
+
+def test_posted_1325_warning_quoted_with_its_own_indent():
+    """The fbdev helper's WARNING of tuning-half posted log 1325 (quoted twice, its head
+    line indented by five blanks after the unquoting): warning in drm_kms_helper, its label."""
+    from _posted import posted_lines, verdict
+    assert verdict(posted_lines("1325")) == ("warning", "drm_kms_helper")
+
+
+@pytest.mark.parametrize("line", ["     WARNING: do not unplug the device while flashing",
+                                  "    INFO: the system will reboot now"])
+def test_indented_prose_with_a_head_word_is_no_report(line):
+    from triage.analysis import analyze_lines
+    assert analyze_lines(["some chatter", line]).verdict.category == "none"

@@ -69,7 +69,13 @@ def test_show_pte_of_a_kernel_address_stays_a_paging_fault():
     assert v.category == "gpu_fault"
 
 
-def test_x86_ip_line_opens_a_headerless_page_fault():
+@pytest.mark.parametrize("pgd, category", [
+    # dump_pagetable() walked below the top level: no address evidence, a paging fault
+    ("PGD 1e0e067 P4D 1e0e067 PUD 0 ", "gpu_fault"),
+    # "PGD 0": the top-level entry is empty, a user-half address: NULL plus an offset
+    ("PGD 0 ", "gpu_null_deref"),
+])
+def test_x86_ip_line_opens_a_headerless_page_fault(pgd, category):
     # 2.6-4.x show_fault_oops(): "IP: [<addr>] func" right after the cut "BUG: unable to handle" line
-    v = _verdict(["IP: [<ffffffffc0a1b2c4>] amdgpu_vm_bo_update+0x2c/0x90 [amdgpu]", "PGD 0 ", "Oops: 0000 [#1] SMP"])
-    assert v.category == "gpu_fault" and v.culprit.module == "amdgpu"
+    v = _verdict(["IP: [<ffffffffc0a1b2c4>] amdgpu_vm_bo_update+0x2c/0x90 [amdgpu]", pgd, "Oops: 0000 [#1] SMP"])
+    assert v.category == category and v.culprit.module == "amdgpu"

@@ -19,6 +19,10 @@ OOM = [
     ["Killed process 2345 (java) vsz:4123456kB, anon-rss:3000000kB, file-rss:1234kB"],
     # (2.6.19-2.6.31 printed a bare "Killed process %d (%s)" after the kill line above; alone it
     # is any program's wording and stays unread, tests/events/test_posted_wordings.py)
+    # dump_header()'s line wrapped at the blank after "invoked oom-killer:", gfp on the next line
+    ["Xorg invoked oom-killer:", "gfp_mask=0x240c0d0(GFP_TEMPORARY|__GFP_COMP|__GFP_ZERO), order=3,",
+     "oom_score_adj=0"],
+    ["Xorg invoked oom-killer: "],
     # 2.6.36-5.0
     ["Out of memory: Kill process 2345 (java) score 953 or sacrifice child"],
     ["Out of memory (oom_kill_allocating_task): Kill process 2345 (java) score 0 or sacrifice child"],
@@ -55,6 +59,9 @@ def test_any_part_of_an_oom_report_is_an_oom_kill(lines):
     "Dec 01 10:00:01 host earlyoom[812]: sending SIGTERM to process 1234 uid 1000 \"java\": badness 900",
     "Dec 01 10:00:02 host systemd-oomd[601]: Killed /user.slice/app.scope due to memory pressure",
     "[  101.000000] Killed process 1234 (foo) because the user asked",
+    # prose naming the OOM killer without dump_header()'s colon, or the colon not at the cut
+    "[  101.000000] then Xorg invoked oom-killer",
+    "[  101.000000] Xorg invoked oom-killer:because of chrome",
 ])
 def test_not_the_oom_killer(line):
     assert analyze_lines([line]).verdict.category == "none"

@@ -30,8 +30,10 @@ def test_die_line_with_cr2_elsewhere_is_a_page_fault():
 @pytest.mark.parametrize("line, kind", [
     ("Oops: Oops: 0000 [#1] SMP NOPTI", "paging_fault"),      # 6.12+, no CR2 in the excerpt
     ("Oops: 0002 [#1] PREEMPT SMP PTI", "paging_fault"),
-    # other architectures' die lines are not x86 page faults
-    ("Oops: Kernel access of bad area, sig: 11 [#1]", "oops_other"),
+    # other architectures' die lines are not x86 page faults; powerpc's __bad_page_fault()
+    # die("Kernel access of bad area") is a page fault of its own (test_arch_fault_lines.py)
+    ("Oops: Kernel access of bad area, sig: 11 [#1]", "paging_fault"),
+    ("Oops: Exception in kernel mode, sig: 5 [#1]", "oops_other"),
     ("Oops: 0010 ilc:3 [#1] SMP", "oops_other"),
 ])
 def test_die_line_alone(line, kind):

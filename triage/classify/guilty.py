@@ -122,7 +122,23 @@ def guilty_frame(ev: Event, strategy: str, skip: Iterable[Pattern],
                     and _skipped(cands[k + 1], between)):
                 continue
             return f
+    if strategy == "trace":
+        return _chain_broken_below(ev, skip)
     return None
+
+
+def _chain_broken_below(ev: Event, skip: List[Pattern]) -> Optional[Frame]:
+    """For a trace-read report whose reliable frames are all helpers (a task asleep in
+    schedule/down/wait_for_completion and nothing else vouched for): the first module frame
+    among the questionable '?' words after the last reliable frame. The frame-pointer chain
+    broke at the caller of the last primitive: a module built without frame pointers (the
+    NVIDIA binary core on 3.10-4.x kernels) leaves its own frames on the stack unvouched for.
+    A module's code there is the best clue left, as for a stack with no reliable frame at
+    all (_reliable); questionable core words are as likely stale as callers."""
+    last = max((i for i, f in enumerate(ev.frames) if f.reliable), default=-1)
+    if last < 0:
+        return None
+    return next((f for f in ev.frames[last + 1:] if f.module and not _skipped(f, skip)), None)
 
 
 def event_modules(ev: Event) -> List[str]:

@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 from triage.events.gpudevs import WORDING_TABLES, GpuData, PrefixTable
+from triage.events.reporters import parse_report_frames
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -378,7 +379,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
                               "generated_gpu_prefixes", "generated_gpu_source_dirs",
-                              "xid", "section", *WORDING_TABLES}
+                              "xid", "section", "report_frames", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
@@ -390,6 +391,12 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                     tables[key] = parse(doc[key])
                 except (ValueError, re.error) as exc:
                     raise SignatureError(str(exc), path=path) from exc
+        if "report_frames" in doc:
+            # read by the event parser (triage.events.reporters); checked here with the rest
+            try:
+                parse_report_frames(doc["report_frames"], [])
+            except (ValueError, re.error) as exc:
+                raise SignatureError(str(exc), path=path) from exc
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):

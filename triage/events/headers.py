@@ -40,7 +40,10 @@ _PPC_AT = lazy_compile(r" at (0x[0-9a-fA-F]{1,16})\b")
 _PPC_OLD_UNABLE = lazy_compile(r"Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault)"
                                r" at address (0x[0-9a-fA-F]{1,16})")
 _ARM_NULL_WORDING = "Unable to handle kernel NULL pointer dereference"
-_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address (\S{1,40})")
+# (MIPS and LoongArch no_context() go on after the address: "CPU %d Unable to handle kernel
+# paging request at virtual address %0*lx, epc == %0*lx, ra == %0*lx", LoongArch "era ==":
+# the comma is not part of it)
+_ARM_UNABLE = lazy_compile(r"Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{1,60}?) at virtual address ([^\s,]{1,40})")
 _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-canonical address (0x[0-9a-fA-F]{1,16}))?(?:: ([0-9a-fA-F]{4}) \[#(\d{1,6})\])?")
 # arm/arm64 die(): "Internal error: <what>: <code> [#n] ..." (arch/arm64/kernel/traps.c
 # "Internal error: %s: %016lx [#%d] ", arch/arm/kernel/traps.c "... %s: %x [#%d]")
@@ -71,7 +74,8 @@ _WARN_SITE_SYM = lazy_compile(r"(?<![\w.])([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]
 _SOFT = lazy_compile(r"(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(\d{1,5}) stuck for (\d{1,9})s! \[(.{0,64}):(\d{1,10})\]")
 _PPC_HARD = lazy_compile(r"Watchdog CPU:(\d{1,5}) Hard LOCKUP")
 _HARD = lazy_compile(r"(?:NMI )?[Ww]atchdog(?::)? (?:[Dd]etected|detected) hard LOCKUP on cpu (\d{1,5})")
-_HUNG = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than (\d{1,9}) seconds")
+# (a line wrapped at the blank after "than" keeps the head: the seconds moved to the next line)
+_HUNG = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) blocked for more than(?: (\d{1,9}) seconds|\s{0,8}$)")
 _SANITIZER = lazy_compile(r"BUG: (KASAN|KMSAN|KCSAN|KFENCE): ([\w -]{1,60}?)(?: in (.{1,300})| on address .{0,80}| at addr .{0,80})?$")
 _UBSAN = lazy_compile(r"UBSAN: ([\w -]{1,60}?) in (\S{1,200})")
 _PANIC = lazy_compile(r"Kernel panic - not syncing:? ?(.{0,400})")
@@ -512,8 +516,10 @@ def _match_info(text: str) -> Optional[Header]:
     if text.startswith("INFO: task "):
         m = _HUNG.match(text)
         if m:
-            return Header("hung_task", "INFO: task hung",
-                          {"comm": m.group(1), "pid": int(m.group(2)), "seconds": int(m.group(3))})
+            f = {"comm": m.group(1), "pid": int(m.group(2))}
+            if m.group(3):
+                f["seconds"] = int(m.group(3))
+            return Header("hung_task", "INFO: task hung", f)
         m = _HUNG_BLOCKER.match(text)
         if m:
             return Header("hung_task", "INFO: task hung",
@@ -604,7 +610,9 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_INVOKED_26.match(text)
         f = {"gfp_mask": m.group(1), "order": int(m.group(2))} if m else {}
         return Header("oom_invoked", "invoked oom-killer", f)
-    if " invoked oom-killer: " in text:
+    if " invoked oom-killer: " in text or text.rstrip().endswith(" invoked oom-killer:"):
+        # (a line wrapped at the blank after dump_header()'s "%s invoked oom-killer:" keeps
+        # its head: the words are that format string's alone, mm/oom_kill.c)
         m = _OOM_INVOKED.match(text)
         f: Dict[str, Any] = {}
         if m:
@@ -673,7 +681,10 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _OOM_REAPER.match(text)
         f = {"victim_pid": int(m.group(1)), "victim_comm": m.group(2)} if m else {}
         return Header("oom_reaper", "oom_reaper", f)
-    if ": page allocation failure: " in text or ": page allocation failure. order:" in text:
+    if (": page allocation failure: " in text or ": page allocation failure. order:" in text
+            or text.rstrip().endswith(": page allocation failure:")):
+        # (the last: warn_alloc()'s "%s: page allocation failure: order:%u, ..." wrapped at the
+        # blank after its colon, the order and mode moved to the next line)
         m = _ALLOC_FAIL.match(text)
         f = {}
         if m:

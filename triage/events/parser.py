@@ -30,6 +30,7 @@ from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
+from triage.events.reporters import reporters
 from triage.events.shared import Shared
 from triage.lazyre import lazy_compile
 
@@ -83,9 +84,11 @@ _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{
 _MIDLINE_DRIVER = (re.escape("NVRM: "), r"ring \S{1,40} timeout, signaled seq=")
 _MIDLINE_RE = lazy_compile("|".join([re.escape(m) for m in _MIDLINE] + list(_MIDLINE_DRIVER)))
 _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
-# Blanks a line that lost its console prefix may keep before its message (the separator after
-# the stamp or "kernel:"; two after a syslog tag whose host column was empty).
-_LOST_PREFIX_BLANKS = 2
+# Blanks a report's head may have before it: the separator a line that lost its console
+# prefix kept (after the stamp or "kernel:"; two after a syslog tag whose host column was
+# empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
+# quote indent): the kernel never indents a head, so a head behind them is the message.
+_LOST_PREFIX_BLANKS = 8
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -95,7 +98,8 @@ _LOST_PREFIX_BLANKS = 2
 _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr (?:0x)?([0-9a-fA-F]{1,16})\b")
 # x86 show_fault_oops() of 2.6-4.x printed "IP: [<%p>] %pS" (3.x+ "IP: %pS") right after its
 # "BUG: unable to handle kernel ..." line: only a kernel page fault prints it.
-_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ")
+# arm32 __show_regs() (arch/arm/kernel/process.c) names the faulting PC "PC is at %pS".
+_HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
@@ -111,6 +115,10 @@ HEADERLESS_WINDOW = 30
 # hung-task report (check_hung_task() prints the task this way after its "INFO: task ...
 # blocked for more than" line), as pasted from after that line
 _BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
+# the same line with any state: a stack shown under a task not in state D is no hung task's
+_SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
+# Lines between a sched_show_task() "task:" line and the stack it heads (its "Call Trace:").
+_SHOWN_TASK_GAP = 3
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -176,6 +184,9 @@ class LogParser:
         self._user_regs = -10       # line of the last user-mode "RIP: 0033:" before any report
         self._pte_far: List[Tuple[int, str]] = []   # (line, address) of show_pte() lines outside a report
         self._cr2_summary: Tuple[int, str] = (-10, "")  # a lone "CR2: <addr>" before any report
+        self._pgd_empty = -10       # line of an x86 "PGD 0" page-table walk before any report
+        self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
+        self._shown_task: Tuple[int, str] = (-10, "")   # a "task: ... state:X" line before any report: line, state
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -285,6 +296,12 @@ class LogParser:
         """Process one line; True when it belongs to an event block."""
         text = ll.text
         self._facts(text)
+        if self._ended is not None:
+            ended, self._ended = self._ended, None
+            if text.startswith("RIP: ") and ll.number - ended[1] <= 2:
+                # x86 oops_end() prints the registers again after the end marker (4.15+,
+                # "executive summary in case the oops scrolled away"): a die(), no WARNING
+                ended[0].fields["die_tail"] = True
         if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
             if self._content and not self._shutdown and not self._booting:
                 # a new boot with no crash record or clean shutdown before it
@@ -307,13 +324,15 @@ class LogParser:
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
         hdr = match_header(text, self._gpu) if text else None
-        if hdr is None and text[:1] == " " and text[1:3].lstrip(" ")[:1] in _MIDLINE_FIRST:
+        if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
                 # a report's head is printed at a message's start, never indented: one behind a
                 # blank or two is the message of a line that lost its console prefix but kept the
                 # blank after it (" INFO: task kworker/u8:2:1186 blocked ..." in a journal paste),
-                # not a continuation or a frame
+                # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
+                # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
+                # continuation or a frame
                 hdr = match_header(t, self._gpu)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
@@ -325,8 +344,9 @@ class LogParser:
                 mark = m.group(0)
                 if mark.startswith("-----"):
                     break
-                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header)
-                if text[i - 1] in " ]>\t" or mark[0] in "gKk":
+                # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
+                # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
+                if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
                     hdr = match_header(text[i:], self._gpu)
                     if hdr is not None:
                         break
@@ -358,6 +378,10 @@ class LogParser:
                 # oops ("executive summary"), then the end marker and (4.19+) the
                 # registers again: a register dump right after it is that oops
                 self._cr2_summary = (ll.number, m_cr2.group(1))
+            elif text.startswith("PGD ") and _PGD_EMPTY.match(text):
+                # dump_pagetable()'s walk, printed between the page-fault header and the
+                # "Oops: %04lx" die line: kept for the report that line or the register dump opens
+                self._pgd_empty = ll.number
             if text.startswith("RIP: ") and _user_cs(text):
                 # a user-mode register dump (CS 0033/0023): the interrupted user
                 # context that OOM, hung-task and warning reports print, not an oops
@@ -366,9 +390,13 @@ class LogParser:
                 pass    # the user code bytes of that dump
             elif text.startswith("task:") and _BLOCKED_TASK.match(text):
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
+            elif text.startswith("task:") and (shown := _SHOWN_TASK.match(text)) is not None:
+                self._shown_task = (ll.number, shown.group(1))
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
-            elif (text[:1] == " " or text.startswith("[<")) and _opens_trace(text, self._shared.trace_frame(text)):
+            elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
+                  and _opens_bare_trace(text, self._shared.trace_frame(text))) \
+                    or (text[:1] == "<" and self._marked_frame(text) is not None):
                 # a stack pasted without its header or "Call Trace:" line ("[<addr>] func+0x../0x..",
                 # " func+0x1a/0x30 [mod]", arm32 " f from g+0x18/0x1c"; the arm32 unwinder before
                 # 5.x prints its "[<addr>] (f) from [<addr>] (g+0x..)" lines unindented)
@@ -556,6 +584,9 @@ class LogParser:
                    fields={"headline": headline, "header_missing": True})
         if ll.caller:
             ev.fields["caller"] = ll.caller
+        task_line, state = self._shown_task
+        if 0 < ll.number - task_line <= _SHOWN_TASK_GAP:
+            ev.fields["task_state"] = state     # the state sched_show_task() printed above the stack
         cr2_line, cr2 = self._cr2_summary
         if kind == "oops_other" and 0 < ll.number - cr2_line <= _CR2_SUMMARY_GAP:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
@@ -621,8 +652,16 @@ class LogParser:
             ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
         if s.startswith("---[ end "):
             ev.end_line = ll.number
+            if ev.fields.get("header_missing") and ctx.traces:
+                ev.fields["end_marker"] = True      # see _after_trace_is_warn
+                self._ended = (ev, ll.number)
             self._close(ctx)
             return True
+        if ctx.traces and ev.fields.get("header_missing"):
+            if s.startswith("irq event stamp:"):
+                ev.fields["irq_stamp"] = True       # see _after_trace_is_warn
+            elif s.startswith(("Mem-Info:", "Mem-info:")):
+                ev.fields["show_mem"] = True        # see _name_headerless
         mode = ctx.mode
         if mode == "meminfo":
             if meminfo.feed_meminfo(ctx.meminfo, text):  # type: ignore[arg-type]
@@ -651,6 +690,7 @@ class LogParser:
                 return self._shared.trace_frame(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
                                                                             "task:", "<", "r"))
         if mode == "trace":
+            c0 = s[0]
             if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
@@ -667,6 +707,12 @@ class LogParser:
             if fr is not None:
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            if c0 == "<":
+                marked = self._marked_frame(s)
+                if marked is not None:
+                    ctx.stack = marked[0]
+                    self._add_frame(ctx, ev, marked[1], text)
+                    return True
         c = s[0]
         if c == "C":
             if s.startswith(("CPU: ", "Comm: ")):
@@ -686,9 +732,13 @@ class LogParser:
                 return True
             if s.startswith("Code: "):
                 ev.fields.setdefault("code", s[6:300])
+                if ctx.traces and ev.fields.get("header_missing") and _ARM_CODE_WORDS.match(s):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
         elif c == "M":
             if s.startswith("Modules linked in:"):
+                if ctx.traces and ev.fields.get("header_missing"):
+                    ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 mods, last = self._shared.modules(s[len("Modules linked in:"):])
                 ev.fields["modules"] = mods
                 self.facts.modules = mods
@@ -792,22 +842,60 @@ class LogParser:
         if ev.kind == "kfence" and s.startswith(("Use-after-free read", "Use-after-free write", "Out-of-bounds read",
                                                   "Out-of-bounds write", "Invalid read", "Invalid write")):
             return True
+        if c in "CD" and s.startswith(("CFAR: ", "DAR: ", "DEAR: ")):
+            # powerpc show_regs(): "DAR: %016lx DSISR: %08lx" (booke "DEAR: ... ESR: ..."), after
+            # "CFAR: %016lx" on 64-bit: the data address of a data storage interrupt
+            m = _PPC_DAR.search(s)
+            if m:
+                ev.fields.setdefault("dar", m.group(1))
+            return True
         if c == "[":
             m = _ARM_SHOW_PTE.match(s)
+            if m is None and ll.number - int(ev.fields.get("pgtable_line") or -10) == 1:
+                # arm64 show_pte() prints "[%016lx] pgd=%016llx" right after its "%s pgtable:"
+                # line: the address opens that line even when the rest was cut ("[...10] p")
+                m = _ARM64_PTE_ADDR.match(s)
             if m:
                 # arm/arm64 show_pte(): "[<far>] pgd=..." / "[<far>] address between user and
                 # kernel address ranges": the faulting address when the "Unable to handle" line is cut
                 ev.fields.setdefault("far", "0x" + m.group(1))
                 return True
+        if c in "us" and s.startswith(("user pgtable: ", "swapper pgtable: ")):
+            ev.fields["pgtable_line"] = ll.number
+            return True
+        if c == "I" and s.startswith("IP: "):
+            ev.fields["ip_line"] = True     # show_fault_oops() of 2.6-4.x: a page fault's
+        trace_regs = c == "R" and ctx.traces and s.startswith("RIP: ") and ev.fields.get("header_missing")
         ip, rip = self._shared.ip_frame(s)
         if ip is not None:
             if ev.ip is None:
                 ev.ip = ip
+                if trace_regs:
+                    # x86 prints the registers of an interrupted or entry context inside the
+                    # trace (show_regs_if_on_stack()): in a stack pasted from its "Call Trace:"
+                    # line on, the code an interrupt found running, not a faulting location
+                    ev.fields["trace_regs"] = True
             ev.fields.setdefault("rip", rip)
             if ctx.share is not None and ctx.share.ip is None:
                 ctx.share.ip = ip
             return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
+        if c == "r" and ev.kind == "oops_other" and _A32_REG.match(s):
+            # arm __show_regs(): "r10: %08lx  r9 : %08lx  r8 : %08lx", kept for the marked
+            # instruction's base register (_arm_null_base)
+            regs = ev.fields.setdefault("rregs", {})
+            for m_reg in _A32_REG.finditer(s):
+                n = int(m_reg.group(1))
+                if n <= 12 and n not in regs:
+                    regs[n] = int(m_reg.group(2), 16)
+            return True
+        if c in "RI" and ev.ip is None and "ip_addr" not in ev.fields:
+            m_raw = _RAW_IP.match(s)
+            if m_raw and not _user_cs(s):
+                # a kernel RIP no symbol covers ("RIP: 0010:0x0", 4.x "IP:           (null)"):
+                # the address itself, which an instruction-fetch fault faulted at
+                ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
+                return True
+        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
                          "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
                          "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
                          "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
@@ -824,12 +912,38 @@ class LogParser:
                 ctx.mode = ""
             if s.startswith("ESR = "):
                 ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
+            elif c == "x" and ev.kind == "oops_other":
+                # arm64 __show_regs(): "x29: %016llx x28: %016llx ...", kept for the marked
+                # instruction's base register (_a64_null_base)
+                regs = ev.fields.setdefault("xregs", {})
+                for m_reg in _A64_REG.finditer(s):
+                    n = int(m_reg.group(1))
+                    if n <= 30 and n not in regs:
+                        regs[n] = int(m_reg.group(2), 16)
 
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
-                ev.fields.setdefault("cr2", s.split()[1][:40])
-                if _LONE_CR2.match(s):
-                    ev.fields["cr2_summary"] = True     # only a page-fault oops prints it alone
+                m_lone = _LONE_CR2.match(s)
+                if m_lone:
+                    if not ev.fields.get("cr2_summary"):
+                        # only a page-fault oops prints it alone, from the fault's saved address
+                        # (page_fault_oops: "Executive summary"); the register dump's CR2 is
+                        # read_cr2() at dump time, which a fault while reading the code bytes
+                        # overwrites ("Code: Unable to access opcode bytes at ..."): the summary wins
+                        ev.fields["cr2"], ev.fields["cr2_summary"] = m_lone.group(1), True
+                    if ctx.traces and ev.fields.get("header_missing"):
+                        ev.fields["die_tail"] = True    # see _after_trace_is_warn
+                else:
+                    ev.fields.setdefault("cr2", s.split()[1][:40])
+            elif s.startswith("CR0:") and " CR2: " in s:
+                # i386 __show_regs(): "CR0: %08lx CR2: %08lx CR3: %08lx CR4: %08lx"
+                after = s.split(" CR2: ", 1)[1].split()
+                if after:
+                    ev.fields.setdefault("cr2", after[0][:40])
+            elif s.startswith("PGD "):
+                ev.fields["pgd"] = True
+                if _PGD_EMPTY.match(s):
+                    ev.fields["pgd_empty"] = True
             return True
         if ctx.mode == "aux":
             return self._shared.trace_frame(text) is not None
@@ -841,16 +955,35 @@ class LogParser:
             if len(freed) < MAX_FRAMES:
                 freed.append(fr)
             return True
-        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")):
-            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line
+        if mode != "trace" and ctx.traces == 0 and (s.startswith("[<") or text.startswith(" ")
+                                                   or (ll.number == ev.line and ev.fields.get("header_missing"))):
+            # 3.x/arm32 and unsymbolised traces sometimes lack a "Call Trace:" line; a stack
+            # pasted without it opens its headerless report with its first frame (_opens_bare_trace)
             fr = self._shared.trace_frame(text, ctx.stack)
             if fr is not None and (s.startswith("[<") or fr.offset is not None or " from " in s):
                 self._start_trace(ctx)
                 self._add_frame(ctx, ev, fr, text)
                 return True
+            marked = self._marked_frame(s) if s[:1] == "<" and ll.number == ev.line else None
+            if marked is not None:
+                self._start_trace(ctx)
+                ctx.stack = marked[0]
+                self._add_frame(ctx, ev, marked[1], text)
+                return True
         if ev.kind in ("oom_invoked",) and text.startswith(("[", " ")) and "]" in s[:12]:
             return meminfo.feed_task_row(ctx.tasks, text) if ctx.tasks is not None else False
         return False
+
+    def _marked_frame(self, s: str) -> Optional[Tuple[str, Frame]]:
+        """(stack, frame) of a line holding a context marker and the first frame of that stack:
+        2.6-3.x x86_64 dump_trace() prints both on one line (print_trace_stack()'s " <IRQ> "
+        has no newline): "<IRQ>  [<ffffffff8112c127>] ? __alloc_pages_nodemask+0x757/0x8d0"."""
+        head, _, rest = s.strip().partition(" ")
+        marker = CONTEXT_MARKERS.get(head)
+        if marker is None or not rest.strip():
+            return None
+        fr = self._shared.trace_frame(" " + rest.strip(), marker)
+        return None if fr is None else (marker, fr)
 
     def _start_trace(self, ctx: _Ctx) -> None:
         if ctx.mode == "kthread":
@@ -881,6 +1014,10 @@ class LogParser:
             self._flush_caller(ctx)
             if ctx.tasks is not None:
                 meminfo.finish_tasks(ctx.tasks)
+        if self.events and self.events[0].kind == "oops_other" \
+                and 0 < self.events[0].line - self._pgd_empty <= _CR2_SUMMARY_GAP:
+            # the "PGD 0" walk printed just before the report's first line (its die line)
+            self.events[0].fields["pgd"] = self.events[0].fields["pgd_empty"] = True
         if self.events and self.events[0].fields.get("header_missing"):
             if _headerless_is_leftover(self.events):
                 del self.events[0]
@@ -894,9 +1031,11 @@ class LogParser:
                 for line, far in self._pte_far:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
+            _mark_lost_header(ev)
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_powerpc_bad_area_die(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         if len(self.events) > MAX_EVENTS:
@@ -960,6 +1099,7 @@ def cap_events(events: List[Event]) -> Tuple[List[Event], int]:
     return head + kept + tail, len(middle) - len(kept)
 
 
+_ARM64_PTE_ADDR = lazy_compile(r"\[([0-9a-fA-F]{16})\]")
 _ARM_SHOW_PTE = lazy_compile(r"\[([0-9a-fA-F]{8,16})\] (?:\*?pgd=|address between |user address but active_mm is swapper)")
 # Frames per event and module names looked at to resolve cut module tags (bounded work).
 MAX_CUT_FRAMES = 256
@@ -990,12 +1130,35 @@ def _arm_code(ev: Event) -> Optional[int]:
     return None
 
 
+# Lines the kernel prints only after a report header of their own: a report they open lost it.
+# kasan_non_canonical_hook() ("KASAN: null-ptr-deref in range [...]") runs after x86
+# die_addr()'s "general protection fault" line (arm64: after die_kernel_fault()'s "Unable to
+# handle kernel" line); arm's bug_handler() dies with "Oops - BUG" only after report_bug()
+# printed "kernel BUG at %s:%u!" (or "Kernel BUG at %pB [verbose debug info unavailable]");
+# powerpc's bad_page_fault() dies with "Kernel access of bad area" after its "BUG: Unable to
+# handle kernel ..." and "Faulting instruction address:" lines.
+_AFTER_HEADER_OPENERS = ("Internal error: Oops - BUG", "Oops: Kernel access of bad area")
+
+
+def _mark_lost_header(ev: Event) -> None:
+    opener = ev.text.lstrip()
+    if opener.startswith(_AFTER_HEADER_OPENERS) or (ev.fields.get("kasan_range") and opener.startswith("KASAN: ")):
+        ev.fields["header_missing"] = True
+
+
 def _name_arm_die(ev: Event) -> None:
     """Name an arm/arm64 report opened by its die() or "Mem abort info" line (its
     "Unable to handle kernel ..." line absent): a plain "Oops" is a kernel fault
     (arm32 __do_kernel_fault() dies only with "Oops"; arm64 die_kernel_fault()
     with the ESR, whose exception class says data/instruction abort), a NULL
     dereference when the show_pte()/"Unhandled fault at" address is near NULL."""
+    if ev.kind == "kernel_bug" and ev.fields.get("die") and ev.fields.get("far") \
+            and ev.text.lstrip().startswith("Internal error: "):
+        # a die line that words itself a BUG ("Oops - BUG: 17") right after show_pte()'s lines:
+        # only the fault path (__do_kernel_fault) prints show_pte() before dying; BUG() does not
+        _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+        ev.fields["header_missing"] = True
+        return
     if ev.kind != "oops_other" or not (ev.fields.get("die") or ev.fields.get("abort_info")):
         return
     die = str(ev.fields.get("die") or "")
@@ -1006,7 +1169,14 @@ def _name_arm_die(ev: Event) -> None:
         abort = die == "Oops" or bool(ev.fields.get("abort_info"))
     if not abort:
         return
-    _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+    if not ev.fields.get("far") and (_a64_null_base(ev) or _arm_null_base(ev)):
+        # no show_pte() address: the load/store at pc went through a NULL base register
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
+    # die_kernel_fault() (arm64) and __do_kernel_fault() (arm) print "Unable to handle kernel
+    # ... at virtual address" before the abort decode, show_pte() and die(): that line is lost
+    ev.fields["header_missing"] = True
 
 
 def _resolve_cut_tags(events: List[Event], facts: SystemFacts, lines: Sequence[LogLine]) -> None:
@@ -1111,28 +1281,125 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
 _X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
 
 
+# powerpc __bad_page_fault() (arch/powerpc/mm/fault.c) dies with die("Kernel access of bad
+# area", regs, sig): __die() prints "Oops: Kernel access of bad area, sig: %ld [#%d]". Only a
+# kernel page fault says so; its address is the DAR show_regs() prints for a data access.
+_PPC_BAD_AREA_DIE = "Oops: Kernel access of bad area"
+_PPC_DAR = lazy_compile(r"\b(?:DAR|DEAR): ([0-9a-fA-F]{8,16})\b")
+
+
+def _name_powerpc_bad_area_die(ev: Event) -> None:
+    """Name a report opened by powerpc's page-fault die line alone (its "BUG: Kernel NULL
+    pointer dereference on read at ..." / "Unable to handle kernel paging request for data"
+    line absent): a kernel page fault, a NULL dereference when the DAR is near NULL."""
+    if ev.kind != "oops_other":
+        return
+    line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
+    if line.startswith(_PPC_BAD_AREA_DIE):
+        _name_fault(ev, "dar", "BUG: unable to handle kernel paging request")
+
+
 def _name_x86_page_fault_die(ev: Event) -> None:
     """Name a report opened by x86's page-fault die line alone (its "BUG: ..." and "#PF:"
-    lines absent): a kernel page fault, a NULL dereference when the register dump's CR2
-    is near NULL."""
+    lines absent): a kernel page fault (_name_x86_fault says which). page_fault_oops()
+    always prints show_fault_oops()'s "BUG: ..." line before it, so the header is missing."""
     if ev.kind != "oops_other":
         return
     line = str(ev.fields.get("oops") or ev.fields.get("detail") or "")
     m = _X86_PF_DIE.match(line)
     if m is None:
         return
-    _name_fault(ev, "cr2", "BUG: unable to handle page fault")
+    ev.fields["pf_error_code"] = int(m.group(1), 16)
+    _name_x86_fault(ev)
+    ev.fields["header_missing"] = True
+
+
+# x86 page-fault error code bit of an instruction fetch (arch/x86/include/asm/trap_pf.h
+# X86_PF_INSTR), printed as the die line's "Oops: %04lx" and decoded by show_fault_oops()
+# as "#PF: supervisor instruction fetch in kernel mode" / "error_code(0x%04lx)".
+_X86_PF_INSTR = 0x10
+
+
+def _x86_instruction_fetch(ev: Event) -> bool:
+    if any("instruction fetch" in str(p) for p in ev.fields.get("pf") or ()):
+        return True
+    code = ev.fields.get("pf_error_code")
+    return isinstance(code, int) and bool(code & _X86_PF_INSTR)
+
+
+def _x86_fault_address(ev: Event) -> Optional[int]:
+    """The address an x86 kernel page fault (its header lost) faulted at, from what the
+    report still prints: the lone "CR2:" summary (page_fault_oops() prints the saved fault
+    address); for an instruction fetch the IP itself (the CPU faulted fetching at RIP, so
+    "RIP: 0010:0x0" is a call through a NULL pointer); else the register dump's CR2 unless
+    the code-bytes read faulted after the oops and overwrote it. None when nothing says."""
+    f = ev.fields
+    if f.get("cr2_summary"):
+        return _hex(f.get("cr2"))
+    if _x86_instruction_fetch(ev) and isinstance(f.get("ip_addr"), int):
+        return int(f["ip_addr"])
+    if str(f.get("code") or "").startswith(_OPCODES_UNREADABLE):
+        return None
+    return _hex(f.get("cr2"))
+
+
+def _hex(raw: Any) -> Optional[int]:
+    try:
+        return int(str(raw), 16) if raw else None
+    except ValueError:
+        return None
+
+
+def _name_x86_fault(ev: Event) -> None:
+    """Make a headerless x86 page-fault report the fault its address says (_x86_fault_address):
+    a NULL dereference near NULL, else a paging fault. Without any address, dump_pagetable()'s
+    "PGD 0" (an empty top-level entry: a user-half address, see _PGD_EMPTY) says NULL."""
+    addr = _x86_fault_address(ev)
+    if addr is not None:
+        ev.fields.setdefault("address", addr)
+        near = is_near_null(addr)
+    else:
+        near = bool(ev.fields.get("pgd_empty"))
+    if near:
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    else:
+        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
 
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
 # before a headerless register dump it may be (it, the end marker, then the dump).
 _LONE_CR2 = lazy_compile(r"CR2: ([0-9a-fA-F]{8,16})\s*$")
 _CR2_SUMMARY_GAP = 3
+# x86 dump_pagetable() (arch/x86/mm/fault.c, called from show_fault_oops() for page faults
+# only) walks from the top: "PGD %lx " then P4D/PUD/PMD/PTE while an entry is present.
+# "PGD 0" says the address's top-level entry is empty. The kernel half's top-level entries
+# are always there (every page table shares them with init_mm), so the address is in the
+# user half with nothing mapped in its 512 GiB: in a kernel fault, a NULL pointer plus an
+# offset (the posted corpus labels such faults NULL dereferences; of the tuning half's
+# "PGD 0" faults whose header kept the address, 34 of 36 are below NEAR_NULL_LIMIT).
+# Evidence only when no address is printed (header and CR2 both lost).
+_PGD_EMPTY = lazy_compile(r"PGD 0(?: |$)")
+# A kernel IP no symbol covers: show_regs()'s "RIP: %04x:%pS" of an unsymbolised address
+# ("RIP: 0010:0x0", 3.x "RIP: 0010:[<0000000000000000>]  [<          (null)>]"), and 2.6-4.x
+# show_fault_oops()'s "IP: [<%p>] %pS" / "IP: %pS" of one ("IP:           (null)").
+_RAW_IP = lazy_compile(r"(?:RIP: [0-9a-fA-F]{4}:|IP: )\s*(?:\[<\s*)?(?:0x)?(?:([0-9a-fA-F]{1,16})|\(null\))"
+                       r"(?:>\])?(?:\s+\[<\s*(?:[0-9a-fA-F]{1,16}|\(null\))>\])?(?:\s+\(null\))?\s*$")
+# show_opcodes() (arch/x86/kernel/dumpstack.c) when the code bytes at RIP cannot be read:
+# "Code: Unable to access opcode bytes at 0x%lx." (5.10+; "Bad RIP value." before). The
+# failed read faults at that address, so the register dump's CR2 printed after it is that
+# read's address, not the oops'.
+_OPCODES_UNREADABLE = ("Unable to access opcode bytes", "Bad RIP value")
 # Lines between an oops' last line and the atomic-sleep BUG its exiting task prints.
 _AFTER_EFFECT_GAP = 2
 
-# Panic reasons die() gives after an oops: the consequence of the report before them.
-_DIE_PANICS = ("Fatal exception", "Oops")
+# The instruction words arm/arm64/mips __die() prints after an oops' trace ("Code: d2800001
+# f9400020 (b9400021)"; their WARN prints none). x86 prints bytes ("Code: 0f 0b <0f> 0b"), and
+# after the trace both for an oops (2.6-4.x) and for a WARNING with registers (4.11-4.18).
+_ARM_CODE_WORDS = lazy_compile(r"Code: (?:bad PC value|\(?[0-9a-fA-F]{4,16}\)?(?: |$))")
+# Panic reasons die() gives after an oops: the consequence of the report before them; and
+# kernel/exit.c do_exit()'s when the task the oops killed (make_task_dead()) was init, as in
+# an oops during boot's initcalls: "Attempted to kill init! exitcode=0x%08x".
+_DIE_PANICS = ("Fatal exception", "Oops", "Attempted to kill init")
 
 
 def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
@@ -1141,6 +1408,18 @@ def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
     if fr is None:
         return False
     return text.lstrip()[:1] in "[?" or fr.offset is not None or " from " in text
+
+
+def _opens_bare_trace(text: str, fr: Optional[Frame]) -> bool:
+    """A line that can open a stack pasted without its header: an indented or `[<addr>]` trace
+    line (_opens_trace), or a whole line that is one `func+0xoff/0xsize [mod]` (`? ` marked or
+    not) without its indentation: printk's "%pS" in that form is what a trace prints per frame,
+    and the paste (journald, a dedented quote, a lost blank after the stamp) dropped the blank."""
+    if fr is None:
+        return False
+    if text[:1] == " " or text.startswith("[<"):
+        return _opens_trace(text, fr)
+    return fr.offset is not None and fr.size is not None
 
 
 def _summary_kill(hdr: Header) -> Header:
@@ -1198,31 +1477,6 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
-# Frames that only one kind of report has at the top of its stack: the WARN()
-# machinery, the NMI and timer watchdogs, the OOM killer, the allocation-failure warning.
-_REPORTING_FRAMES = (
-    ("warn_slowpath", "warning", "WARNING"), ("__warn", "warning", "WARNING"),
-    ("watchdog_overflow_callback", "hard_lockup", "Hard LOCKUP"),
-    ("watchdog_timer_fn", "soft_lockup", "BUG: soft lockup"),
-    ("warn_alloc", "alloc_failure", "page allocation failure"),
-    ("oom_kill_process", "oom_invoked", "invoked oom-killer"), ("out_of_memory", "oom_invoked", "invoked oom-killer"),
-    # the sanitizers' report entry points (lib/ubsan.c, mm/kasan/report.c)
-    ("__ubsan_handle_", "ubsan", "UBSAN"), ("ubsan_epilogue", "ubsan", "UBSAN"),
-    ("kasan_report", "kasan", "BUG: KASAN"), ("__kasan_report", "kasan", "BUG: KASAN"),
-)
-
-# The functions that call warn_alloc() (warn_alloc_failed() before 4.12) themselves:
-# mm/page_alloc.c's slow path and mm/vmalloc.c's area/range allocators (6.10+ add _noprof).
-_WARN_ALLOC_CALLERS = (
-    ("__alloc_pages_slowpath", "alloc_failure", "page allocation failure"),
-    # before warn_alloc_failed() (2.6.x), __alloc_pages() / __alloc_pages_nodemask() printed
-    # "page allocation failure. order:" and called dump_stack() themselves
-    ("__alloc_pages", "alloc_failure", "page allocation failure"),
-    ("__vmalloc_area_node", "vmalloc_failure", "vmalloc error"),
-    ("__vmalloc_node_range", "vmalloc_failure", "vmalloc error"),
-)
-
-
 # A bare stack the NVIDIA driver dumps itself: os_dump_stack [nvidia] (its assert helper)
 # called from its GSP RPC poll. kernel_gsp.c's _kgspRpcRecvPoll dumps the stack only while
 # logging an RPC failure, the Xid 119 report (_kgspLogXid119 -> osAssertFailed): not an oops.
@@ -1264,45 +1518,195 @@ def _panic_stack(frames: List[Frame]) -> bool:
     return False
 
 
+def _after_trace_is_warn(ev: Event) -> bool:
+    """A stack with no faulting location that ends in the end marker with nothing an oops
+    prints after its trace: kernel/panic.c __warn() prints the modules and registers first,
+    then the trace, print_irqtrace_events() ("irq event stamp:", lockdep builds) and
+    print_oops_end_marker(); either after the trace is __warn()'s tail. A die() prints the
+    modules after the trace on x86 (__die_body(): show_regs(), print_modules()), then a lone
+    "CR2:" for a page fault, and the registers again after the end marker (oops_end(), 4.15+);
+    arm/arm64 __die() prints its instruction words ("Code:") after the trace. x86's "Code:"
+    bytes follow the trace of an oops (2.6-4.x) and of a WARNING (4.11-4.18) alike, and 2.6-4.x
+    x86's "RIP  [<addr>] func" summary after an oops' trace is read as its faulting location."""
+    f = ev.fields
+    ended = f.get("end_marker") or f.get("irq_stamp")
+    return bool(ended) and not f.get("die_tail") and _no_fault_ip(ev) and bool(ev.frames)
+
+
+def _no_fault_ip(ev: Event) -> bool:
+    """No faulting location was read: no register line, or only one printed inside the trace."""
+    return ev.ip is None or bool(ev.fields.get("trace_regs"))
+
+
 def _name_headerless(ev: Event) -> None:
-    """The kind of an oops without its header, from what the body shows: the x86
-    page-fault decode (`#PF:` lines: a kernel page fault; CR2 in the first page:
-    a NULL dereference) or the reporting frames atop the trace (_REPORTING_FRAMES)."""
+    """The kind of an oops without its header, from what the body shows: x86 page-fault
+    evidence (_x86_page_fault_body: a page fault, _name_x86_fault gives the address), the
+    reporting frames atop the trace ([[report_frames]] in signatures/lists.toml,
+    triage.events.reporters), __warn()'s order of printing, the memory state a memory report
+    prints after its stack, else the instruction the code bytes mark (an arm64/arm load or
+    store through a NULL base, _a64_null_base/_arm_null_base; an x86 protection fault,
+    _x86_protection_fault_code with _stale_user_cr2)."""
     if ev.kind != "oops_other":
         return
-    if not ev.fields.get("pf") and not ev.fields.get("cr2_summary"):
+    if not _x86_page_fault_body(ev):
         if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
+            return
+        # the reporting frames at the top of the trace say which report it was
+        r = reporters().report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
+        if r is not None and r.kind == "hung_task" and ev.fields.get("task_state", "D") != "D":
+            # check_hung_task() reports tasks in uninterruptible sleep (state D) only; a stack
+            # sched_show_task() printed under another state (a running holdout of an RCU-tasks
+            # stall, sysrq's task list) switched out without hanging
+            r = None
+        if r is not None:
+            if r.kind in ("paging_fault", "null_deref"):
+                _name_fault(ev, "cr2", r.headline)
+                return
+            ev.kind, ev.fields["headline"] = r.kind, r.headline
+            if r.reason is not None:
+                ev.fields["reason"] = r.reason
             return
         if _panic_stack(ev.frames[:12]):
             ev.kind, ev.fields["headline"] = "panic", "kernel panic"
             ev.fields.setdefault("reason", "")
             return
-        # the reporting frames at the top of the trace say which report it was
-        for f in ev.frames[:12]:
-            for prefix, kind, headline in _REPORTING_FRAMES:
-                if f.function.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
-        if ev.ip is None and ev.frames:
-            # no faulting location: a bare stack whose innermost frame is warn_alloc()'s
-            # caller is its backtrace with the warn_alloc line cut off
-            first = ev.frames[0].function
-            for prefix, kind, headline in _WARN_ALLOC_CALLERS:
-                if first.startswith(prefix):
-                    ev.kind, ev.fields["headline"] = kind, headline
-                    return
+        if _after_trace_is_warn(ev):
+            # the WARNING's location is the trace's innermost frame: registers printed inside
+            # the trace are the context its interrupt found running
+            ev.kind, ev.fields["headline"], ev.ip = "warning", "WARNING", None
+        elif ev.ip is None and ev.fields.get("show_mem"):
+            # mm/page_alloc.c warn_alloc() and mm/oom_kill.c dump_header() print the memory
+            # state (show_mem(): "Mem-Info:", "Mem-info:" before 3.x) right after their
+            # dump_stack(); no oops prints it. The OOM killer then lists the tasks (its kill
+            # line, a report of its own, makes this stack a leftover: _headerless_is_leftover)
+            if ev.fields.get("tasks"):
+                ev.kind, ev.fields["headline"] = "oom_invoked", "invoked oom-killer"
+            else:
+                ev.kind, ev.fields["headline"] = "alloc_failure", "page allocation failure"
+        elif ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
+            ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+        elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
+                and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
+            ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
         return
-    cr2 = str(ev.fields.get("cr2") or "")
-    try:
-        addr: Optional[int] = int(cr2, 16) if cr2 else None
-    except ValueError:
-        addr = None
-    if is_near_null(addr):
-        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-    else:
-        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
+    _name_x86_fault(ev)
+
+
+# x86 show_opcodes() marks the byte at the faulting RIP "<%02x>". A fault (not a trap)
+# leaves RIP at the faulting instruction, so the marked bytes are the instruction that raised
+# the exception whose die line ("%s: %04lx [#%d]") was lost:
+# ud2 (0f 0b) raises #UD, "invalid opcode" (BUG(), or WARN()'s report_bug);
+# div/idiv (f6/f7 with ModRM reg 6 or 7, after legacy/REX prefixes) raise #DE, "divide error".
+# Any other instruction, with no page-fault line left (_x86_page_fault_body) and a CR2 that
+# only a user page fault wrote (_stale_user_cr2), raised a protection fault: #GP for a
+# non-canonical address (a corrupted pointer), the x86 die() that remains once #PF, #UD and
+# #DE are ruled out (the rare #SS is triage's gpf kind too).
+_X86_MARKED = lazy_compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,3})")
+_X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
+
+
+def _stale_user_cr2(raw: str) -> bool:
+    """Whether a register dump's CR2 is a user-half address above NULL's reach. Only page
+    faults write CR2; a #GP leaves the last one there, which on a running system is a task's
+    demand-paging address in the user half. A CR2 a kernel fault writes is NULL plus an
+    offset or a kernel-half address (from 0x0000800000000000 on x86_64, 0xc0000000 on
+    i386's 3G/1G split): then, or with no CR2 in the excerpt, a page fault whose decode was
+    cut cannot be ruled out, and no #GP is claimed."""
+    addr = _hex(raw.strip())
+    if addr is None or is_near_null(addr):
+        return False
+    return addr < (0xc0000000 if len(raw.strip()) <= 8 else 0x0000800000000000)
+
+
+def _x86_protection_fault_code(code: str) -> bool:
+    """Whether the x86 Code: bytes mark an instruction that is neither ud2 nor div/idiv
+    (see _X86_MARKED); False when no byte is marked (other architectures, unreadable code)."""
+    m = _X86_MARKED.search(code)
+    if m is None:
+        return False
+    insn = [int(m.group(1), 16)] + [int(b, 16) for b in m.group(2).split()]
+    while insn and insn[0] in _X86_PREFIXES:
+        insn = insn[1:]
+    if len(insn) < 2:
+        return False        # the instruction runs past the bytes printed: cannot tell
+    if insn[0] == 0x0f and insn[1] == 0x0b:
+        return False        # ud2
+    if insn[0] in (0xf6, 0xf7) and (insn[1] >> 3) & 7 in (6, 7):
+        return False        # div, idiv
+    return True
+
+
+# arm64 __show_regs() prints the general registers "x%-2d: %016llx" and show_code() (dump_kernel_
+# instr) the words before pc and the one at pc in parentheses: "Code: ... (f8408402)". A64
+# loads and stores (op0 x1x0: bit 27 set, bit 25 clear) take their base address from Rn, bits
+# [9:5] (31 is sp); LDR (literal) (bits [29:27] 011, [25:24] 00) has none.
+_A64_REG = lazy_compile(r"(?<![\w])x(\d{1,2})\s?: ([0-9a-fA-F]{16})\b")
+_A64_MARKED = lazy_compile(r"\(([0-9a-fA-F]{8})\)")
+
+
+def _a64_null_base(ev: Event) -> bool:
+    """Whether an arm64 report's faulting instruction (the word show_code() marks at pc) is a
+    load or store whose base register holds NULL plus an offset: the access went near NULL,
+    the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
+    dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
+    translation, permission or external abort alike) leave the kind open."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("xregs")
+    if m is None or not regs:
+        return False
+    insn = int(m.group(1), 16)
+    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
+        return False
+    rn = (insn >> 5) & 31
+    return rn != 31 and is_near_null(regs.get(rn))
+
+
+# arm (A32) __show_regs() prints "r%d : %08lx" (r0-r12) and dump_instr() the words before pc
+# and the one at pc in parentheses, "Code: ... (e5903054)" (Thumb-2 kernels print halfwords,
+# "(6818)", not read here). A32 loads and stores take their base address from Rn, bits
+# [19:16]: word/byte (bits [27:26] 01, but not bits [27:25] 011 with bit 4 set: the media and
+# permanently undefined space, where BUG()'s e7f001f2 lives), halfword/doubleword/signed (bits [27:25] 000 with
+# bits 7 and 4 set and bits [6:5] not 00, which is multiply/swap), and multiple (LDM/STM,
+# bits [27:25] 100); condition 1111 is the unconditional space (PLD, ...), not one of them.
+_A32_REG = lazy_compile(r"(?<![\w])r(\d{1,2})\s?: ([0-9a-fA-F]{8})\b")
+
+
+def _arm_null_base(ev: Event) -> bool:
+    """Whether an arm report's faulting instruction (the word dump_instr() marks at pc) is an
+    A32 load or store whose base register (r0-r12) holds NULL plus an offset: a NULL
+    dereference whose "Unable to handle kernel NULL pointer dereference" and die lines were
+    cut. Other instructions, a valid base, or sp/pc-relative accesses leave the kind open."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("rregs")
+    if m is None or not regs:
+        return False
+    insn = int(m.group(1), 16)
+    if insn >> 28 == 0xf:
+        return False
+    media = (insn >> 25) & 7 == 0b011 and (insn >> 4) & 1 == 1
+    word_byte = (insn >> 26) & 3 == 1 and not media
+    extra = (insn >> 25) & 7 == 0 and insn & 0x90 == 0x90 and (insn >> 5) & 3 != 0
+    multiple = (insn >> 25) & 7 == 0b100
+    if not (word_byte or extra or multiple):
+        return False
+    return is_near_null(regs.get((insn >> 16) & 0xf))
+
+
+def _x86_page_fault_body(ev: Event) -> bool:
+    """What only an x86 kernel page fault prints after its header: show_fault_oops()'s
+    "#PF:" decode (4.19+) or its "IP: " line (2.6-4.x), dump_pagetable()'s "PGD " walk,
+    page_fault_oops()'s lone "CR2:" summary, or the "Oops: %04lx" die line (_X86_PF_DIE)."""
+    f = ev.fields
+    if f.get("pf") or f.get("cr2_summary") or f.get("pgd") or f.get("ip_line"):
+        return True
+    line = str(f.get("oops") or "")
+    m = _X86_PF_DIE.match(line)
+    if m is not None:
+        f["pf_error_code"] = int(m.group(1), 16)
+        return True
+    return False
 
 
 def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None) -> KernelLog:

@@ -1,0 +1,220 @@
+"""An x86 page-fault report pasted from after its header ("BUG: kernel NULL pointer
+dereference, address: ..." / "BUG: unable to handle ..." cut): what remains says the kind and
+the address (arch/x86/mm/fault.c show_fault_oops(), dump_pagetable(), page_fault_oops();
+arch/x86/kernel/dumpstack.c show_opcodes(), __show_regs()):
+
+* the lone "CR2: %016lx" summary is the fault's saved address and beats the register dump's CR2;
+* an instruction fetch faulted at the IP itself ("RIP: 0010:0x0": a call through NULL);
+* a register-dump CR2 after "Code: Unable to access opcode bytes at ..."/"Bad RIP value." is
+  the failed code read's own address;
+* with no address at all, dump_pagetable()'s "PGD 0" (an empty top-level entry: a user-half
+  address) says NULL plus an offset;
+* 2.6-4.x show_fault_oops()'s "IP: " line is a page fault's;
+* "Attempted to kill init!" after the headerless oops is its consequence.
+
+The logs are tuning-half posted logs cut after their header line, as a poster who copies
+from there pastes them; with the header kept, the header decides as before."""
+
+from typing import List
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.events import parse_log
+
+from _posted import posted_lines as _posted
+
+_HEADS = ("BUG: kernel NULL pointer", "BUG: unable to handle")
+
+
+def _after_header(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if any(h in s for h in _HEADS))
+    return lines[i + 1:]
+
+
+def _both(lines: List[str]):
+    d = analyze_lines(lines)
+    return d.verdict.category, d.verdict.culprit.module or ""
+
+
+@pytest.mark.parametrize("log, want", [
+    ("001", ("null_deref", "")),                 # #PF + PGD 0 P4D 0, no CR2 in the excerpt
+    ("151", ("gpu_null_deref", "amdgpu")),       # the same in amdgpu
+    ("416", ("null_deref", "")),                 # a write, PGD 0
+    ("153", ("gpu_null_deref", "amdgpu")),       # 4.x "IP: [<..>] func [amdgpu]" then "PGD 0"
+    ("168", ("null_deref", "")),                 # 3.11 "IP:", "PGD 0", "Oops: 0000"
+])
+def test_pgd_0_without_an_address_is_a_null_dereference(log, want):
+    lines = _after_header(_posted(log))
+    assert _both(lines) == want
+    assert HEADER_MISSING in analyze_lines(lines).source.problems
+    assert _both(_posted(log)) == want          # the header, when kept, says the same
+
+
+def test_pgd_walk_before_the_die_line_counts():
+    # 1512: "PGD 0 P4D 0" then "Oops: 0002 [#1]" opens the report: the walk belongs to it,
+    # and the die line is not the report's header (show_fault_oops() printed one before it)
+    lines = _after_header(_posted("1512"))
+    assert lines[0].startswith("PGD 0")
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "gpu_sched")
+    assert HEADER_MISSING in d.source.problems
+
+
+def test_a_printed_address_beats_pgd_0():
+    # 1216: "PGD 0 P4D 0" but CR2 00000001067fdb67 (the header's address): a paging fault
+    assert _both(_after_header(_posted("1216"))) == ("paging_fault", "")
+    assert _both(_posted("1216")) == ("paging_fault", "")
+    # 778: PGD 0, CR2 0000000000040000 (above NEAR_NULL_LIMIT): i915's paging fault
+    assert _both(_after_header(_posted("778"))) == ("gpu_fault", "i915")
+
+
+def test_a_walk_below_the_top_level_is_no_null_evidence():
+    # 784: "PGD 5413da067 P4D 5413da067 PUD 112de1067 PMD 1159f9067 PTE 0", cut before CR2:
+    # the address is lost (the label's 0x66 was in the header), a page fault is all that is left
+    assert _both(_after_header(_posted("784"))) == ("paging_fault", "")
+
+
+@pytest.mark.parametrize("log, want", [
+    ("086", ("null_deref", "")),                 # "RIP: 0010:0x0", "Code: Bad RIP value."
+    # "CR2: ffffffffffffffd6" = RIP - 42, where "Code: Unable to access opcode bytes at" read
+    ("1019", ("gpu_null_deref", "nouveau")),
+    # register dumps say CR2 ffffffffffffffd6, the lone summary "CR2: 0000000000000000"
+    ("604", ("gpu_null_deref", "i915")),
+])
+def test_instruction_fetch_at_null(log, want):
+    assert _both(_after_header(_posted(log))) == want
+    assert _both(_posted(log)) == want
+
+
+def _regs(*lines: str):
+    return parse_log([f"[  5.{i:06d}] {s}" for i, s in enumerate(lines)]).events[0]
+
+
+def test_instruction_fetch_at_a_symbol_is_a_paging_fault():
+    # an NX fault: the fetch was at kernel text, not near NULL, whatever PGD says
+    ev = _regs("#PF: supervisor instruction fetch in kernel mode", "#PF: error_code(0x0011) - permissions violation",
+               "PGD 0 P4D 0", "Oops: 0011 [#1] SMP", "RIP: 0010:0xffffffffc0123456",
+               "Code: Unable to access opcode bytes at 0xffffffffc012342c.",
+               "CR2: ffffffffc012342c CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "paging_fault" and ev.fields["address"] == 0xffffffffc0123456
+
+
+def test_the_lone_cr2_summary_beats_the_register_dump():
+    ev = _regs("#PF: supervisor read access in kernel mode", "#PF: error_code(0x0000) - not-present page",
+               "RIP: 0010:f+0x1/0x20", "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0",
+               "CR2: ffffc90000a3f000", "---[ end trace 0000000000000000 ]---")
+    assert ev.kind == "paging_fault" and ev.fields["address"] == 0xffffc90000a3f000
+
+
+def test_a_stale_register_cr2_is_not_the_address():
+    # the code bytes could not be read: the register dump's CR2 is that read's, so with nothing
+    # else (no summary, no PGD walk) the fault stays a paging fault of unknown address
+    ev = _regs("#PF: supervisor read access in kernel mode", "#PF: error_code(0x0000) - not-present page",
+               "RIP: 0010:f+0x1/0x20", "Code: Unable to access opcode bytes at 0x0000000000000010.",
+               "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "paging_fault" and "address" not in ev.fields
+    # readable code bytes: the register dump's CR2 is the fault's
+    ev = _regs("#PF: supervisor read access in kernel mode", "#PF: error_code(0x0000) - not-present page",
+               "RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
+               "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "null_deref"
+
+
+def test_ip_line_alone_is_a_page_fault_of_unknown_address():
+    # 004: only "IP: [<..>] _nv011745rm+0x1f/0x170" is left: nvidia's page fault, address lost
+    assert _both(_after_header(_posted("004"))) == ("gpu_fault", "nvidia")
+
+
+def test_cr2_without_page_fault_evidence_is_not_read():
+    # a register dump with neither #PF, PGD walk, IP: line, lone CR2 nor page-fault die line:
+    # CR2 is printed for every oops and is stale for a GPF or a BUG, so a near-NULL CR2 makes
+    # no NULL dereference
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
+               "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "oops_other" and "address" not in ev.fields
+
+
+def test_attempted_to_kill_init_follows_the_headerless_oops():
+    # 312: nouveau's NULL dereference in swapper/0 (init), then "Kernel panic - not syncing:
+    # Attempted to kill init! exitcode=0x0000000b": the oops is the crash, not a leftover
+    assert _both(_after_header(_posted("312"))) == ("gpu_null_deref", "nouveau")
+
+
+def test_attempted_to_kill_init_after_stray_register_lines_is_the_panic():
+    # no call trace before it: the stray lines are a leftover, the panic is the report
+    lines = ["[  5.000000] RIP: 0010:f+0x1/0x20", "[  5.000001] RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
+             "[  5.100000] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009"]
+    assert analyze_lines(lines).verdict.category == "panic_other"
+
+
+# -- the kind when no page-fault line is left: the marked instruction (show_opcodes "<%02x>")
+
+@pytest.mark.parametrize("log", ["1103", "1816", "1828"])
+def test_general_protection_fault_without_its_header(log):
+    # "general protection fault[, probably for non-canonical address ...]: 0000 [#1]" cut: no
+    # #PF decode, PGD walk or page-fault die line, and Code: marks a memory access, not ud2/div
+    lines = _after_header_gpf(_posted(log))
+    d = analyze_lines(lines)
+    assert d.verdict.category == "gpf"
+    assert HEADER_MISSING in d.source.problems
+    assert analyze_lines(_posted(log)).verdict.category == "gpf"
+
+
+def _after_header_gpf(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if "general protection fault" in s)
+    return lines[i + 1:]
+
+
+@pytest.mark.parametrize("code, kind", [
+    ("0f 1f 44 00 00 48 8b 47 10 <48> 8b 00 c3", "gpf"),           # mov (%rax),%rax
+    ("0f 1f 44 00 00 48 8b 47 10 <0f> 0b 48 8b 00 c3", "oops_other"),  # ud2: BUG()'s #UD
+    ("0f 1f 44 00 00 31 d2 <48> f7 f1 48 89 c3", "oops_other"),    # div %rcx: #DE
+    ("0f 1f 44 00 00 31 d2 <f7> 7d f0 48 89 c3", "oops_other"),    # idivl -0x10(%rbp): #DE
+    ("0f 1f 44 00 00 48 8b 47 10 <48>", "oops_other"),             # the instruction runs past the dump
+])
+def test_marked_instruction_says_the_exception(code, kind):
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: " + code,
+               "CR2: 00007f1113f68000 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == kind
+
+
+@pytest.mark.parametrize("cr2, kind", [
+    ("CR2: 00007f1113f68000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "gpf"),   # a task's stale address
+    ("CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel NULL fault's
+    ("CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel-half fault's
+    ("CR2: b7f3c000 CR3: 3ea1c000 CR4: 000406d0", "gpf"),                               # i386, user half
+    ("CR2: f8a3c000 CR3: 3ea1c000 CR4: 000406d0", "oops_other"),                        # i386, kernel half
+    ("RSP: 0018:ffffc90000013e38 EFLAGS: 00010246", "oops_other"),                     # no CR2 in the excerpt
+])
+def test_only_a_stale_user_cr2_lets_a_protection_fault_be_claimed(cr2, kind):
+    # a page fault whose #PF/PGD/Oops lines were cut too leaves the same marked memory access;
+    # its CR2 is the kernel fault's address, a GPF's the last user page fault's
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3", cr2)
+    assert ev.kind == kind
+
+
+def test_no_code_bytes_leaves_the_kind_open():
+    # 063: CPU, Hardware name and RIP lines only: GPF, BUG and other exceptions look the same
+    lines = _after_header_gpf(_posted("063"))
+    assert analyze_lines(lines).verdict.category == "kernel_bug"
+
+
+def test_reporting_frames_come_before_the_code_bytes():
+    # a WARN body (4.x warn_slowpath_null calls, no ud2) without its WARNING line
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 8b 00 c3", "Call Trace:",
+               " warn_slowpath_null+0x1d/0x20", " g+0x10/0x40")
+    assert ev.kind == "warning"
+
+
+def test_i386_eip_register_line_is_no_page_fault_evidence():
+    # i386 __show_regs() prints "EIP: %pS" for every oops; only show_fault_oops()'s "IP: " is a page fault's
+    ev = _regs("Code: 55 89 e5 8b 45 08 <8b> 00 5d c3", "EIP: f+0x1/0x20",
+               "EAX: 00000000 EBX: f5c3a000 ECX: 00000000 EDX: 00000001",
+               "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
+    assert ev.kind == "oops_other" and not ev.fields.get("ip_line")
+    # show_fault_oops()'s "IP: " line: a page fault, at i386 __show_regs()'s "CR0: .. CR2: %08lx"
+    ev = _regs("IP: [<c10a1b2c>] f+0x1/0x20", "*pde = 00000000", "Oops: 0000 [#1] SMP",
+               "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x10

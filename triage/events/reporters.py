@@ -1,0 +1,109 @@
+"""Which report printed a stack whose header the excerpt lacks, from the reporter's own frames.
+
+The kernel's reporters print the stack from inside themselves (dump_stack(), show_regs()):
+kernel/panic.c __warn(), mm/oom_kill.c dump_header(), mm/page_alloc.c warn_alloc(),
+kernel/rcu/tree_stall.h rcu_dump_cpu_stacks(), lockdep's checkers, the arch page-fault
+handlers. So the innermost frames of the stack they print name the report, as syzkaller's
+pkg/report knows when it skips a report's own frames. signatures/lists.toml holds the frames
+once for every reader: `[[report_frames]]` (kind and headline per list of frames, with the
+conditions under which a frame counts) and `[skip].report` (the generic dumping and
+exception-entry frames read past on the way in). Built-in data only, read once, never changed.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+import re
+from typing import Any, List, Optional, Pattern, Sequence, Tuple
+
+from triage.events.model import Frame
+
+# How many frames from the innermost one are read at most (a reporter's frames come first).
+WINDOW = 16
+_KEYS = {"kind", "headline", "reason", "frames", "after_report", "below_panic", "first_frame", "no_end_marker"}
+_FLAGS = ("after_report", "below_panic", "first_frame", "no_end_marker")
+# panic() and its NMI-safe form: the frame below them is why the kernel panicked
+_PANIC = re.compile(r"^(?:v|nmi_)?panic(?:\.|$)")
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """One [[report_frames]] table: the report (kind, headline) its frames name, and when."""
+
+    kind: str
+    headline: str
+    frames: Pattern[str]
+    reason: Optional[str] = None       # kind "panic": the reason panic() was given
+    after_report: bool = False         # only below a [skip].report frame (the reporter dumped the stack)
+    below_panic: bool = False          # only below panic()/nmi_panic()
+    first_frame: bool = False          # only as the first reliable frame, with no faulting location
+    no_end_marker: bool = False        # only when no "---[ end trace" closed the stack
+
+
+@dataclass(frozen=True)
+class Reporters:
+    """The [[report_frames]] tables in file order, and the [skip].report frames read past."""
+
+    tables: Tuple[Reporter, ...]
+    passed: Pattern[str]
+
+    def report_of(self, frames: Sequence[Frame], has_ip: bool, ended: bool) -> Optional[Reporter]:
+        """The report whose frames are innermost in `frames` (a stack listed innermost first):
+        frames are read up to the first reliable one outside [skip].report, that one included;
+        `has_ip` says a faulting location was read, `ended` that an end marker closed the stack."""
+        seen_report = seen_panic = False
+        # a trace printed with every frame '?' (2.6.x x86_64 without frame pointers) vouches
+        # for none: its first frame is the most recent return address, the reporter's call
+        vouched = any(f.reliable for f in frames)
+        for i, f in enumerate(frames[:WINDOW]):
+            name = f.function
+            passed = self.passed.match(name) is not None
+            innermost = (f.reliable or (i == 0 and not vouched)) and not passed
+            for r in self.tables:
+                if (r.frames.match(name) and (seen_report or not r.after_report) and (seen_panic or not r.below_panic)
+                        and (not r.first_frame or (innermost and not has_ip)) and not (r.no_end_marker and ended)):
+                    return r
+            if passed:
+                seen_report = True
+                seen_panic = seen_panic or _PANIC.match(name) is not None
+            elif f.reliable:
+                return None
+        return None
+
+
+def _flag(raw: dict, key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: '{key}' must be true or false")
+    return value
+
+
+def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
+    """The [[report_frames]] tables (and the [skip].report regexes `passed`) as Reporters;
+    ValueError (or re.error) on a malformed table."""
+    if not isinstance(tables, list):
+        raise ValueError("report_frames must be an array of tables ([[report_frames]])")
+    out: List[Reporter] = []
+    for i, raw in enumerate(tables):
+        where = f"report_frames[{i}]"
+        if not isinstance(raw, dict) or set(raw) - _KEYS:
+            raise ValueError(f"{where}: a table takes only {sorted(_KEYS)}")
+        kind, headline, reason = raw.get("kind"), raw.get("headline"), raw.get("reason")
+        if not isinstance(kind, str) or not kind or not isinstance(headline, str) or not headline:
+            raise ValueError(f"{where}: 'kind' and 'headline' must be non-empty strings")
+        if reason is not None and not isinstance(reason, str):
+            raise ValueError(f"{where}: 'reason' must be a string")
+        frames = raw.get("frames")
+        if not isinstance(frames, list) or not frames or not all(isinstance(p, str) and p.startswith("^")
+                                                                  for p in frames):
+            raise ValueError(f"{where}: 'frames' must be a list of regexes, each starting with '^'")
+        flags = {k: _flag(raw, k, where) for k in _FLAGS}
+        out.append(Reporter(kind, headline, re.compile("|".join(f"(?:{p})" for p in frames)), reason, **flags))
+    return Reporters(tuple(out), re.compile("|".join(f"(?:{p})" for p in passed) or "(?!)"))
+
+
+@lru_cache(maxsize=1)
+def reporters() -> Reporters:
+    """The [[report_frames]] of the built-in signature data (signatures/lists.toml)."""
+    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
+    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
+    return parse_report_frames(doc.get("report_frames") or [], (doc.get("skip") or {}).get("report") or [])
