@@ -28,7 +28,12 @@ tool builds them from the kernel's own source:
    whose every .c file (in every tree) is the module's, else its files.
 
 A module, prefix or path on which the trees disagree (a file built into drm in
-one release and into drm_kms_helper in another) is left out.
+one release and into drm_kms_helper in another) is left out, except a driver
+renamed between them (5.10 bochs-drm, 6.12 bochs: renames()), named by the
+first tree's name. gpu_modules leaves out a name also built outside
+drivers/gpu (fbdev's omapdss and its panels), KUnit/selftest objects and
+NOT_MODULES. A header's inline stub of a module's own API (include/linux/
+vga_switcheroo.h) does not count as a function outside the module.
 
 Usage:
     python tools/gpu_namespaces.py TREE [TREE ...] [--write signatures/lists.toml]
