@@ -742,7 +742,7 @@ def write(lists: Path, blocks: Dict[str, str]) -> None:
     lines at the end of gpu_modules, the tables before [alias])."""
     text = lists.read_text()
     pat = re.compile(r"[ \t]*" + re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", re.S)
-    text = pat.sub("", text)
+    text = re.sub(r"\n{3,}", "\n\n", pat.sub("", text))     # (a re-run writes the same file)
     i = text.index("gpu_modules = [")
     j = text.index("\n]\n", i)
     text = text[:j + 1] + blocks["modules"] + "\n" + text[j + 1:]

@@ -105,9 +105,12 @@ def test_write_replaces_the_generated_blocks(tmp_path):
     lists.write_text('[lists]\ngpu_modules = [\n  "foo",\n]\n\n[gpu_prefixes]\nfoo = ["foo_drv_"]\n\n'
                      "# Function names that are one operation under several names\n[alias]\n")
     hand, hand_dirs, known = tool._hand_tables(lists.read_text())
-    for _ in range(2):      # a re-run replaces, never duplicates
+    written = []
+    for _ in range(3):      # a re-run replaces, never duplicates: the same file each time
         prefixes, paths, modules = tool.derive([tree], hand, hand_dirs)
         tool.write(lists, tool.render([tree], prefixes, paths, modules, known))
+        written.append(lists.read_text())
+    assert written[0] == written[1] == written[2]
     text = lists.read_text()
     assert text.count(tool.BEGIN) == 3
     doc = tool._hand_tables(text)
