@@ -71,7 +71,13 @@ ELSEWHERE = ("tegra_dc_", "tegra_sor_", "tegra_dsi_", "tegra_hdmi_", "tegra_dpau
              "msm_irq_", "msm_pm_", "msm_clk_", "msm_fb_", "msm_perf", "msm_ioremap", "msm_icc_",
              "omap_irq_", "exynos_dp_", "exynos_mipi_", "s3c_fb_", "s5p_mipi_",
              # Qualcomm's vendor display driver (Android trees: drivers/video/msm/mdss, mdp3)
-             "mdss_", "mdp3_", "mdp_", "msm_dss_", "msm_edp_")
+             "mdss_", "mdp3_", "mdp_", "msm_dss_", "msm_edp_",
+             # out-of-tree modules common in posted logs, whose frames lose their [module] tag in
+             # old "IP:" lines and trimmed pastes: OpenZFS (zfs.ko, and spl.ko, its Solaris
+             # Porting Layer: spl_*, dbuf_* = the DMU buffer cache), Intel's HECI (2.6.29-30
+             # drivers/staging/heci, and its out-of-tree driver before mei)
+             "spl_", "dbuf_", "zfs_", "zio_", "arc_", "dmu_", "dnode_", "dsl_", "spa_", "vdev_", "txg_", "zap_",
+             "zil_", "zpl_", "zvol_", "abd_", "metaslab_", "heci_")
 
 # Prefixes the hand-curated [gpu_prefixes] refuses as too broad (its comments say why: intel_idle,
 # forcedeth's nv_, device mapper's dm_, x86 vmware.c's vmw_sched_clock, aspeed-vhub's ast_vhub_,
