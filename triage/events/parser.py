@@ -689,8 +689,8 @@ class LogParser:
             else:
                 return self._shared.trace_frame(text) is not None or s.startswith(("Backtrace", "Call Trace", "Exception stack",
                                                                             "task:", "<", "r"))
+        c = s[0]
         if mode == "trace":
-            c0 = s[0]
             if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
@@ -707,13 +707,12 @@ class LogParser:
             if fr is not None:
                 self._add_frame(ctx, ev, fr, text)
                 return True
-            if c0 == "<":
+            if c == "<":
                 marked = self._marked_frame(s)
                 if marked is not None:
                     ctx.stack = marked[0]
                     self._add_frame(ctx, ev, marked[1], text)
                     return True
-        c = s[0]
         if c == "C":
             if s.startswith(("CPU: ", "Comm: ")):
                 info = blockinfo.parse_cpu_line(s)
