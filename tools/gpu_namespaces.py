@@ -58,6 +58,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from triage.events.gpudevs import PrefixTable  # noqa: E402
+
 MIN_PREFIX = 4          # "vc4_", "d71_": shorter word prefixes are too generic to trust
 MIN_FUNCTIONS = 3       # a prefix must name this many of the module's functions
 VOCABULARY_DIRS = 5     # a word in function names of this many directories outside drivers/gpu is vocabulary
@@ -470,11 +473,6 @@ def _word_prefixes(name: str) -> Iterator[str]:
             yield name[:i + 1]
 
 
-def _used_by(sorted_names: List[str], prefix: str) -> bool:
-    i = bisect.bisect_left(sorted_names, prefix)
-    return i < len(sorted_names) and sorted_names[i].startswith(prefix)
-
-
 _TEST_FILE = re.compile(r"/(?:tests|selftests)/|_test\.c$|kunit")
 
 
@@ -482,15 +480,6 @@ def _is_test(mod: str, trees: List["Tree"]) -> bool:
     """Whether every source of `mod` is a KUnit test or selftest (no driver: left out of gpu_modules)."""
     files = [f for t in trees for f in t.modules.get(mod, ())]
     return bool(files) and all(_TEST_FILE.search(f) for f in files)
-
-
-def _longest(table: List[Tuple[str, str]], text: str) -> Optional[str]:
-    """The module of the longest (prefix, module) pair of `table` that starts `text`."""
-    best = None
-    for p, m in table:
-        if text.startswith(p) and (best is None or len(p) > len(best[0])):
-            best = (p, m)
-    return best[1] if best else None
 
 
 def vocabulary(trees: List[Tree]) -> Dict[str, int]:
@@ -540,7 +529,8 @@ def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, L
     renamed = renames(trees)
     all_names = sorted(owners)
     prefixes: Dict[str, List[Tuple[str, int]]] = {}
-    hand_pairs = [(p, m) for m, ps in hand.items() for p in ps]
+    # what triage's lookup (the same PrefixTable) already resolves is left to the hand table
+    hand_table = PrefixTable.of(hand.items())
     for mod in sorted(modules):
         if mod in renamed:
             continue    # named by the first tree's name of the same driver
@@ -562,7 +552,7 @@ def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, L
                         break
         kept = []
         for p, c in sorted(counts.items()):
-            if c >= MIN_FUNCTIONS and _longest(hand_pairs, p) != mod:
+            if c >= MIN_FUNCTIONS and hand_table.longest(p, bare=False) != mod:
                 kept.append((p, c))     # (what the hand-curated table already names is left to it)
         if kept:
             prefixes[mod] = kept
@@ -573,7 +563,7 @@ def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, L
         while d.startswith("drivers/gpu"):
             dir_owner[d].update(ms)
             d = posixpath.dirname(d)
-    hand_dir_pairs = [(p, m) for m, ps in hand_dirs.items() for p in ps]
+    hand_dir_table = PrefixTable.of(hand_dirs.items())
     paths: Dict[str, Set[str]] = defaultdict(set)
     for f, ms in path_owner.items():
         if len(ms) != 1 or not f.startswith("drivers/gpu/"):
@@ -585,7 +575,7 @@ def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, L
             best = d
             d = posixpath.dirname(d)
         path = best + "/" if best else f
-        if _longest(hand_dir_pairs, path) != mod:
+        if hand_dir_table.longest(path, bare=False) != mod:
             paths[mod].add(path)
     return prefixes, {m: sorted(ps) for m, ps in paths.items()}, modules
 
