@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
 from paste_invariance import corpus_logs, verdict  # noqa: E402
-from posted_agreement import DEFAULT_CORPUS, HALVES, load_labels, norm_module  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts  # noqa: E402
 
 _TRACE = ("Call Trace:", "Call trace:")
 
@@ -67,8 +67,7 @@ def measure(cuts: Sequence[str]) -> Dict[str, Any]:
     """Per cut and half: tried, right on the whole log, right on the cut; tuning-half losses."""
     from triage.analysis import load_ruleset
     rules = load_ruleset()
-    want = {l["file"]: (l["category"], norm_module(l.get("culprit_module") or ""))
-            for l in load_labels(DEFAULT_CORPUS)}
+    want = labelled_verdicts(DEFAULT_CORPUS)
     counts = {c: {h: {"logs": 0, "whole": 0, "cut": 0} for h in HALVES} for c in cuts}
     lost: Dict[str, List[Dict[str, str]]] = {c: [] for c in cuts}
     for name, half, lines in corpus_logs("posted"):

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from paste_invariance import corpus_logs, cut_after_header, verdict  # noqa: E402
-from posted_agreement import DEFAULT_CORPUS, HALVES, load_labels, norm_module  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts  # noqa: E402
 
 MODES = ("header", "deep")
 
@@ -38,8 +38,7 @@ def measure() -> Dict[str, Any]:
     """Per half: logs, right as posted, right per cut mode; and the tuning half's losses."""
     from triage.analysis import load_ruleset
     rules = load_ruleset()
-    want = {l["file"]: (l["category"], norm_module(l.get("culprit_module") or ""))
-            for l in load_labels(DEFAULT_CORPUS)}
+    want = labelled_verdicts(DEFAULT_CORPUS)
     res: Dict[str, Dict[str, int]] = {h: {"logs": 0, "with_header": 0, **{m: 0 for m in MODES}} for h in HALVES}
     lost: Dict[str, List[str]] = {m: [] for m in MODES}
     for name, half, lines in corpus_logs("posted"):

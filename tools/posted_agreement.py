@@ -34,7 +34,7 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -75,6 +75,12 @@ def gpu_modules(lists_path: str = LISTS) -> FrozenSet[str]:
 def norm_module(name: Optional[str]) -> str:
     """Module names compare with '-' and '_' equal; None (core kernel) is ''."""
     return (name or "").strip().replace("-", "_")
+
+
+def labelled_verdicts(corpus: str = DEFAULT_CORPUS) -> Dict[str, Tuple[str, str]]:
+    """File name -> its hand label as (category, normalised culprit module): what the
+    tools that cut or alter a posted log compare triage's (category, module) with."""
+    return {lab["file"]: (lab["category"], norm_module(lab.get("culprit_module"))) for lab in load_labels(corpus)}
 
 
 @dataclass
