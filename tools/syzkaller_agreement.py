@@ -148,7 +148,7 @@ def evaluate(corpus: str = DEFAULT_CORPUS) -> List[Outcome]:
     out = []
     for path in sorted(glob.glob(os.path.join(corpus, "*.txt")), key=lambda p: int(re.sub(r"\D", "", os.path.basename(p)) or 0)):
         case = load_case(path)
-        top = classify(parse_log(case.log, rules.gpu_data), rules)[0]
+        top = classify(parse_log(case.log, rules.gpu_data, rules.reporters), rules)[0]
         agree, note = compare(case, top.title, top.category)
         out.append(Outcome(case, top.title, top.category, agree, note, agree or kind_agrees(case, top.title, top.category)))
     return out

@@ -20,7 +20,7 @@ class ExampleResult:
 def check_example(rules: RuleSet, rule: Rule, index: int, ex: Example) -> ExampleResult:
     """A positive example must make `rule` the top match (with the expected title/module);
     a negative one must not."""
-    top = classify(parse_text(ex.log, rules.gpu_data), rules)[0]
+    top = classify(parse_text(ex.log, rules.gpu_data, rules.reporters), rules)[0]
     got = f"got {top.rule.id!r} ({top.category}) titled {top.title!r}"
     if ex.expect == "no_match":
         ok = top.rule.id != rule.id

@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 from triage.events.gpudevs import WORDING_TABLES, GpuData, PrefixTable
-from triage.events.reporters import parse_report_frames
+from triage.events.reporters import Reporters, parse_report_frames
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -172,6 +172,9 @@ class RuleSet:
     # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
     # these files); None: the built-in data (triage.events.gpudevs.builtin_gpu_data)
     gpu_data: Optional[GpuData] = None
+    # what the event parser names a headerless stack by ([[report_frames]] and [skip].report
+    # of these files); None: the built-in data (triage.events.reporters.reporters)
+    reporters: Optional[Reporters] = None
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -375,6 +378,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             sections[kind] = _section(spec, path, kind, skip)
     devices: Dict[str, str] = {}
     tables: Dict[str, tuple] = {}
+    report_frames: List[Any] = []
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
@@ -392,18 +396,24 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
                 except (ValueError, re.error) as exc:
                     raise SignatureError(str(exc), path=path) from exc
         if "report_frames" in doc:
-            # read by the event parser (triage.events.reporters); checked here with the rest
+            # read by the event parser (triage.events.reporters); checked here with the rest.
+            # One ordered list, as the wording tables: a later file's tables replace the earlier ones
             try:
                 parse_report_frames(doc["report_frames"], [])
             except (ValueError, re.error) as exc:
                 raise SignatureError(str(exc), path=path) from exc
+            report_frames = doc["report_frames"]
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip, path in builtin)
             rules[rule.id] = rule
+    try:
+        reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())])
+    except re.error as exc:     # a [skip].report regex that cannot join the others (inline flags)
+        raise SignatureError(f"[skip].report regexes cannot be joined for [[report_frames]]: {exc}") from exc
     return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
-                   gpu_source_dirs=source_dirs, gpu_data=GpuData.of(devices, prefixes, tables))
+                   gpu_source_dirs=source_dirs, gpu_data=GpuData.of(devices, prefixes, tables), reporters=reporters)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:

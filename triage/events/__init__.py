@@ -1,11 +1,13 @@
 """events layer of triage: kernel log text -> KernelLog (lines, events, facts).
 
 Public API:
-    parse_log(lines: Iterable[str], gpu: GpuData = None) -> KernelLog
-    parse_text(text: str, gpu: GpuData = None) -> KernelLog
+    parse_log(lines: Iterable[str], gpu: GpuData = None, reps: Reporters = None) -> KernelLog
+    parse_text(text: str, gpu: GpuData = None, reps: Reporters = None) -> KernelLog
         `gpu`: the GPU data of the run's signature set (RuleSet.gpu_data: GPU
-        device names, fault wordings, report functions); the built-in data when None
-    read_log_file(path, gpu=None) -> KernelLog (streamed, bounded line length)
+        device names, fault wordings, report functions); `reps`: its reporters'
+        frames (RuleSet.reporters: [[report_frames]], [skip].report); the
+        built-in data when None
+    read_log_file(path, gpu=None, reps=None) -> KernelLog (streamed, bounded line length)
     iter_lines(binary_fp) -> Iterator[str]     (decode any bytes safely)
     decode_taint(taint: str) -> List[str]      ("P: proprietary module loaded", ...)
 

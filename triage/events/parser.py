@@ -30,7 +30,7 @@ from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
-from triage.events.reporters import reporters
+from triage.events.reporters import Reporters, reporters
 from triage.events.shared import Shared
 from triage.lazyre import lazy_compile
 
@@ -156,10 +156,12 @@ class _Ctx:
 
 class LogParser:
     """Incremental parser; feed() lines, then result(). `gpu` is the GPU data of the run's
-    signature set (RuleSet.gpu_data: device names, fault wordings), the built-in data when None."""
+    signature set (RuleSet.gpu_data: device names, fault wordings) and `reps` its reporters'
+    frames (RuleSet.reporters: [[report_frames]]), the built-in data when None."""
 
-    def __init__(self, gpu: Optional[GpuData] = None) -> None:
+    def __init__(self, gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> None:
         self._gpu = gpu if gpu is not None else builtin_gpu_data()
+        self._reps = reps if reps is not None else reporters()
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -1021,7 +1023,7 @@ class LogParser:
             if _headerless_is_leftover(self.events):
                 del self.events[0]
             else:
-                _name_headerless(self.events[0])
+                _name_headerless(self.events[0], self._reps)
                 if _bare_stack_listing(self.events[0]):
                     del self.events[0]
         _resolve_cut_tags(self.events, self.facts, self.lines)
@@ -1537,7 +1539,7 @@ def _no_fault_ip(ev: Event) -> bool:
     return ev.ip is None or bool(ev.fields.get("trace_regs"))
 
 
-def _name_headerless(ev: Event) -> None:
+def _name_headerless(ev: Event, reps: Reporters) -> None:
     """The kind of an oops without its header, from what the body shows: x86 page-fault
     evidence (_x86_page_fault_body: a page fault, _name_x86_fault gives the address), the
     reporting frames atop the trace ([[report_frames]] in signatures/lists.toml,
@@ -1553,7 +1555,7 @@ def _name_headerless(ev: Event) -> None:
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
             return
         # the reporting frames at the top of the trace say which report it was
-        r = reporters().report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
+        r = reps.report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
         if r is not None and r.kind == "hung_task" and ev.fields.get("task_state", "D") != "D":
             # check_hung_task() reports tasks in uninterruptible sleep (state D) only; a stack
             # sched_show_task() printed under another state (a running holdout of an RCU-tasks
@@ -1708,16 +1710,17 @@ def _x86_page_fault_body(ev: Event) -> bool:
     return False
 
 
-def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None) -> KernelLog:
+def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> KernelLog:
     """Parse kernel log lines (any console/syslog/journal form, as pasted into
     mails, forums and bug trackers: triage.events.paste) into a KernelLog. `gpu` is the
-    GPU data of the run's signature set (RuleSet.gpu_data), the built-in data when None."""
-    p = LogParser(gpu)
+    GPU data of the run's signature set (RuleSet.gpu_data) and `reps` its reporters'
+    frames (RuleSet.reporters), the built-in data when None."""
+    p = LogParser(gpu, reps)
     for number, raw in normalise(lines):
         p.feed(raw, number)
     return p.result()
 
 
-def parse_text(text: str, gpu: Optional[GpuData] = None) -> KernelLog:
-    """Parse a whole log held in a string (`gpu` as for parse_log)."""
-    return parse_log(text.splitlines(), gpu)
+def parse_text(text: str, gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> KernelLog:
+    """Parse a whole log held in a string (`gpu` and `reps` as for parse_log)."""
+    return parse_log(text.splitlines(), gpu, reps)

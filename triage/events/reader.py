@@ -86,9 +86,10 @@ def _decode(buf: bytearray, overflow: bool) -> str:
     return s
 
 
-def read_log_file(path: str, gpu=None):
-    """Parse a kernel log file (read-only, streamed) into a KernelLog (`gpu`: the GPU data of
-    the run's signature set, RuleSet.gpu_data; the built-in data when None)."""
+def read_log_file(path: str, gpu=None, reps=None):
+    """Parse a kernel log file (read-only, streamed) into a KernelLog (`gpu` and `reps`: the
+    GPU data and reporters' frames of the run's signature set, RuleSet.gpu_data and
+    RuleSet.reporters; the built-in data when None)."""
     from triage.events.parser import parse_log
     with open(path, "rb") as fp:
-        return parse_log(iter_lines(fp), gpu)
+        return parse_log(iter_lines(fp), gpu, reps)

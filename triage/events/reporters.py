@@ -7,7 +7,9 @@ handlers. So the innermost frames of the stack they print name the report, as sy
 pkg/report knows when it skips a report's own frames. signatures/lists.toml holds the frames
 once for every reader: `[[report_frames]]` (kind and headline per list of frames, with the
 conditions under which a frame counts) and `[skip].report` (the generic dumping and
-exception-entry frames read past on the way in). Built-in data only, read once, never changed.
+exception-entry frames read past on the way in). The loader (triage.classify.rules.load_files)
+makes a run's signature set's Reporters (RuleSet.reporters), which each parse is given;
+`reporters()` is the built-in set alone, for callers that pass none (read once, never changed).
 """
 
 from dataclasses import dataclass
@@ -103,7 +105,7 @@ def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
 
 @lru_cache(maxsize=1)
 def reporters() -> Reporters:
-    """The [[report_frames]] of the built-in signature data (signatures/lists.toml)."""
-    from triage.classify.rules import builtin_dir, tomllib   # classify imports events: import late
-    doc = tomllib.loads((builtin_dir() / "lists.toml").read_bytes().decode("utf-8"))
-    return parse_report_frames(doc.get("report_frames") or [], (doc.get("skip") or {}).get("report") or [])
+    """The [[report_frames]] of the built-in signature data alone (signatures/lists.toml),
+    as the loader reads them for a signature set."""
+    from triage.classify.rules import builtin_dir, load_files   # classify imports events: import late
+    return load_files([builtin_dir() / "lists.toml"]).reporters or parse_report_frames([], [])
