@@ -1152,7 +1152,10 @@ def _name_arm_die(ev: Event) -> None:
     "Unable to handle kernel ..." line absent): a plain "Oops" is a kernel fault
     (arm32 __do_kernel_fault() dies only with "Oops"; arm64 die_kernel_fault()
     with the ESR, whose exception class says data/instruction abort), a NULL
-    dereference when the show_pte()/"Unhandled fault at" address is near NULL."""
+    dereference when the show_pte()/"Unhandled fault at" address is near NULL or, with no
+    address, when the marked load/store's base register holds NULL (_a64_null_base,
+    _arm_null_base); an "Oops - BUG" die line after show_pte()'s lines is that fault too.
+    Either way the report is marked header_missing."""
     if ev.kind == "kernel_bug" and ev.fields.get("die") and ev.fields.get("far") \
             and ev.text.lstrip().startswith("Internal error: "):
         # a die line that words itself a BUG ("Oops - BUG: 17") right after show_pte()'s lines:
@@ -1698,7 +1701,8 @@ def _arm_null_base(ev: Event) -> bool:
 def _x86_page_fault_body(ev: Event) -> bool:
     """What only an x86 kernel page fault prints after its header: show_fault_oops()'s
     "#PF:" decode (4.19+) or its "IP: " line (2.6-4.x), dump_pagetable()'s "PGD " walk,
-    page_fault_oops()'s lone "CR2:" summary, or the "Oops: %04lx" die line (_X86_PF_DIE)."""
+    page_fault_oops()'s lone "CR2:" summary, or the "Oops: %04lx" die line (_X86_PF_DIE),
+    whose error code it keeps in the event's pf_error_code (_x86_instruction_fetch reads it)."""
     f = ev.fields
     if f.get("pf") or f.get("cr2_summary") or f.get("pgd") or f.get("ip_line"):
         return True
