@@ -64,6 +64,9 @@ FROM_TRACE = [
     ("1524", "bad_page", "dump_stack then bad_page (mm/page_alloc.c: BUG: Bad page state)"),
     ("189", "alloc_failure", "mips 2.6: the trace, then warn_alloc's show_mem ('Mem-info:'), no OOM kill"),
     ("1319", "warning", "arm64: the trace, then print_irqtrace_events() ('irq event stamp:'), excerpt cut there"),
+    ("030", "soft_lockup", "dump_stack_lvl, panic, watchdog_timer_fn (kernel/watchdog.c softlockup_panic)"),
+    ("109", "soft_lockup", "watchdog_timer_fn under the <IRQ> marker (kernel/watchdog.c)"),
+    ("674", "atomic_sleep", "arm64 dump_stack then __schedule_bug (kernel/sched/core.c: scheduling while atomic)"),
 ]
 
 
@@ -160,6 +163,17 @@ def test_lockdep_frames_need_the_reporter_dump():
 def test_bad_page_frame_needs_the_reporter_dump():
     cut = [s for s in _from_trace(posted_lines("1524")) if "dump_stack" not in s]
     assert _first(cut).kind != "bad_page"
+
+
+def test_softlockup_stack_without_the_watchdog_frame_is_no_soft_lockup():
+    cut = [s for s in _from_trace(posted_lines("030")) if "watchdog_timer_fn" not in s]
+    assert _first(cut).kind != "soft_lockup"
+
+
+def test_schedule_bug_frame_is_what_makes_atomic_sleep():
+    """674 without __schedule_bug: the dump_stack() above __schedule no longer names it."""
+    cut = [s for s in _from_trace(posted_lines("674")) if "__schedule_bug" not in s]
+    assert _first(cut).kind != "atomic_sleep"
 
 
 def test_oom_frames_without_panic_are_the_oom_report():
