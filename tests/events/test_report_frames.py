@@ -293,3 +293,33 @@ def test_stack_under_a_running_task_is_no_hung_task():
     shown = "[ 3021.775800] task:lima-test       state:{} stack:    0 pid: 1234 ppid:     1 flags:0x00000008"
     assert _first([shown.format("D")] + cut).kind == "hung_task"
     assert _first([shown.format("R")] + cut).kind != "hung_task"
+
+
+# -- tables no posted tuning log reaches: stacks as the kernel source prints them ---------------
+
+def _stack(*frames: str) -> List[str]:
+    """An x86 stack pasted from its "Call Trace:" line, innermost frame first."""
+    return ["[  50.000000] Call Trace:", "[  50.000000]  <TASK>"] + [f"[  50.000000]  {f}" for f in frames]
+
+
+# kernel/sched/core.c __might_resched() (___might_sleep() before 5.16) prints "BUG: sleeping
+# function called from invalid context at %s:%d" and calls dump_stack(); mm/memory.c
+# print_bad_pte() prints "BUG: Bad page map in process %s  pte:%08llx pmd:%08llx" and does too.
+_MIGHT_RESCHED = ("__might_resched.cold+0xcc/0xf2", "mutex_lock+0x16/0x40", "my_ioctl+0x2c/0x90 [mydrv]",
+                  "__x64_sys_ioctl+0x8b/0xc0", "do_syscall_64+0x5c/0x90")
+_BAD_PTE = ("print_bad_pte.cold+0x6a/0xc5", "zap_pte_range+0x6d4/0x8b0", "unmap_page_range+0x2ac/0x430",
+            "unmap_vmas+0x86/0x100", "exit_mmap+0xaa/0x1f0")
+
+
+@pytest.mark.parametrize("frames,kind,headline", [
+    (_MIGHT_RESCHED, "atomic_sleep", "BUG: sleeping function called from invalid context"),
+    (("___might_sleep+0x104/0x120",) + _MIGHT_RESCHED[1:], "atomic_sleep",
+     "BUG: sleeping function called from invalid context"),
+    (_BAD_PTE, "bad_page", "BUG: Bad page map"),
+])
+def test_source_reporter_frames_name_the_report(frames, kind, headline):
+    ev = _first(_stack("dump_stack_lvl+0x34/0x48", *frames))
+    assert (ev.kind, ev.fields["headline"]) == (kind, headline)
+    # without the reporter's dump_stack() above them (after_report), the frames are the
+    # innermost ones of some other report's stack: not named by them
+    assert _first(_stack(*frames)).kind != kind
