@@ -1,10 +1,11 @@
-"""The GPU lists the event parser reads come from the signature set the run was given.
+"""The GPU lists and the reporters' frames the event parser reads come from the signature set
+the run was given.
 
 A user's `--signatures` directory (a copy of signatures/ with edits, or a small file) changes
 what the parser recognises: a GPU fault wording added to the copy's [[gpu_fault_wordings]]
 makes a driver message a gpu_fault, one removed stops it, and [[nvrm_fault_wordings]],
-[gpu_devices], [gpu_prefixes], [[gpu_report_functions]] and [[gpu_driverless_wordings]] act
-likewise. The oracle is the built-in verdict of the same line, which the edit must change,
+[gpu_devices], [gpu_prefixes], [[gpu_report_functions]], [[gpu_driverless_wordings]] and
+[[report_frames]] act likewise. The oracle is the built-in verdict of the same line, which the edit must change,
 and the same line analysed again with the built-in set, which must not have changed (no
 state left in the process)."""
 
@@ -16,9 +17,13 @@ from typing import List, Optional, Tuple
 import pytest
 from click.testing import CliRunner
 
+from tests._posted import labels, posted_lines
 from triage.analysis import analyze_lines, load_ruleset
 from triage.classify import run_examples
 from triage.classify.rules import builtin_dir
+from triage.errors import SignatureError
+from triage.events.parser import parse_log
+from triage.events.reporters import reporters
 
 
 def _verdict(line: str, sig_dir: Optional[Path] = None) -> Tuple[str, Optional[str], str]:
@@ -167,10 +172,54 @@ def test_analyze_with_a_users_copy_through_the_cli(tmp_path):
     ("nvrm_fault_wordings", 'headline = "GPU hang"\ncontains = [1]\n', "nvrm_fault_wordings: contains"),
 ])
 def test_a_malformed_table_is_refused_naming_it(tmp_path, table, body, message):
-    from triage.errors import SignatureError
     d = tmp_path / "sigs"
     d.mkdir()
     (d / "bad.toml").write_text(f"[[{table}]]\n{body}")
     with pytest.raises(SignatureError) as exc:
         load_ruleset([str(d)])
     assert message in str(exc.value) and "bad.toml" in str(exc.value)
+
+
+# -- [[report_frames]]: the stack of a real tuning-half log (045, lima's hung task on arm64) cut
+# at its "Call trace:" line; its hand label is what the built-in set gives and the edit must lose
+
+# the hung_task table's frames: where sched_show_task()'s stack starts (lists.toml)
+_HUNG_FRAMES = "frames = ['^__switch_to(?:\\.|$)', '^__schedule(?:\\.|$)', '^schedule(?:\\.|$)', '^context_switch(?:\\.|$)']"
+
+
+def _cut() -> List[str]:
+    lines = posted_lines("045")
+    i = next(i for i, s in enumerate(lines) if "Call Trace:" in s or "Call trace:" in s)
+    return lines[i:]
+
+
+def _category(lines: List[str], sig_dir: Optional[Path] = None) -> str:
+    rules = load_ruleset([str(sig_dir)] if sig_dir is not None else [])
+    return analyze_lines(lines, rules=rules).verdict.category
+
+
+def test_a_cut_stacks_label_holds_with_the_builtin_report_frames():
+    name = next(n for n in labels() if n.startswith("045-"))
+    assert _category(_cut()) == labels()[name][0] == "hung_task"
+
+
+def test_a_users_edited_report_frames_are_what_the_parser_reads(tmp_path):
+    d = _copy(tmp_path)
+    _edit(d, _HUNG_FRAMES, "frames = ['^no_such_reporter_frame$']")
+    rules = load_ruleset([str(d)])
+    ev = parse_log(_cut(), rules.gpu_data, rules.reporters).events[0]
+    assert ev.fields.get("header_missing") and ev.kind != "hung_task"
+    assert _category(_cut(), d) != "hung_task"
+    # the built-in set alone, analysed after, reads the stack as before
+    assert _category(_cut()) == "hung_task"
+
+
+def test_the_builtin_set_and_the_loaded_one_agree():
+    assert load_ruleset().reporters == reporters()
+
+
+def test_a_malformed_report_frames_table_is_refused(tmp_path):
+    d = _copy(tmp_path)
+    _edit(d, _HUNG_FRAMES, "frames = ['no_caret']")
+    with pytest.raises(SignatureError):
+        load_ruleset([str(d)])
