@@ -443,6 +443,34 @@ def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     return None
 
 
+_STALL_KINDS = ("soft_lockup", "hard_lockup", "rcu_stall")
+
+
+def _driver_inside_library(rules: RuleSet, ev: Event, fr: Frame, module: str) -> Optional[Tuple[Frame, str]]:
+    """For a lockup or stall whose guilty frame `fr` is a GPU library's entry (drm_ioctl, named
+    as the callee of the syscall anchor): the first GPU driver frame the library called, on the
+    way from `fr` in towards the code that spun, the library frames between skipped. The
+    library dispatched into the driver (drm_ioctl -> a probe helper -> i915's connector
+    detect, spinning in i915's bit-banged GMBUS), so the loop is the driver's, as
+    _driver_behind_library names the driver that called a library for a blocked task.
+    None when a core or non-GPU frame comes first (the library called the core)."""
+    if ev.kind not in _STALL_KINDS or not rules.in_list(GPU_HELPER_LIBS, module):
+        return None
+    reliable = [f for f in ev.frames if f.reliable]
+    at = next((i for i, f in enumerate(reliable) if f.function == fr.function), None)
+    if at is None:
+        return None
+    inner = list(reversed(reliable[:at])) + ([ev.ip] if ev.ip is not None and ev.ip.function else [])
+    for f in inner:
+        m = _frame_module(rules, f)
+        if m is not None and rules.in_list(GPU_HELPER_LIBS, m):
+            continue
+        if m is not None and rules.in_list(GPU_MODULES, m):
+            return f, m
+        return None
+    return None
+
+
 def _module_behind_core(rules: RuleSet, ev: Event, fr: Frame) -> Optional[Tuple[Frame, str]]:
     """For a blocked-task report whose guilty frame `fr` is core code (no module): the first
     module frame that called it, when one lies below in the trace. A task blocked in a core
@@ -485,7 +513,8 @@ def _reattributed(rules: RuleSet, ev: Event, fr: Frame, module: Optional[str]) -
         if moved is not None:
             fr, module = moved
     if module is not None:
-        moved = _lifetime_owner(rules, ev, fr, module) or _driver_behind_library(rules, ev, fr, module) or moved
+        moved = (_lifetime_owner(rules, ev, fr, module) or _driver_behind_library(rules, ev, fr, module)
+                 or _driver_inside_library(rules, ev, fr, module) or moved)
     return moved
 
 
