@@ -304,3 +304,42 @@ def test_null_mmio_read_from_core_code_stays_core():
     v = analyze_lines(lines).verdict
     assert v.category == "null_deref"
     assert v.culprit.function == "pci_mmcfg_read" and v.culprit.module in (None, "")
+
+
+def test_devres_group_release_and_component_bind_are_helpers():
+    # drivers/base/devres.c release_nodes() is the static worker of devres_release_all() and
+    # devres_release_group() (both listed; which of them shows depends on inlining);
+    # drivers/base/component.c component_bind_all() binds the components of the aggregate
+    # device its caller passes and releases their devres groups when a bind fails
+    assert _helpers(("release_nodes", "component_bind_all")) == ["release_nodes", "component_bind_all"]
+    assert _helpers(("component_add", "component_master_add_with_match", "devm_clk_release")) == []
+
+
+_COMPONENT_FAULT = [
+    "[   18.500428] Unable to handle kernel execute from non-executable memory at virtual address ffff000040241c10",
+    "[   18.500612] Internal error: Oops: 8600000f [#1] PREEMPT SMP",
+    "[   18.500785] pc : 0xffff000040241c10",
+    "[   18.500800] lr : devm_clk_release+0x30/0x50",
+    "[   18.501022] Call trace:",
+    "[   18.501028]  0xffff000040241c10",
+    "[   18.501037]  release_nodes+0x64/0x104",
+    "[   18.501052]  devres_release_group+0xd8/0x14c",
+    "[   18.501063]  component_bind_all+0x144/0x290",
+]
+
+
+def test_fault_releasing_a_failed_bind_blames_the_aggregate_driver():
+    v = analyze_lines(_COMPONENT_FAULT + ["[   18.501079]  vc4_drm_bind+0x118/0x2f4 [vc4]",
+                                          "[   18.501181]  try_to_bring_up_aggregate_device+0x230/0x320"]).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", "vc4")
+
+
+def test_fault_releasing_a_bind_for_core_code_stays_core():
+    v = analyze_lines(_COMPONENT_FAULT + ["[   18.501181]  try_to_bring_up_aggregate_device+0x230/0x320",
+                                          "[   18.501198]  __component_add+0x90/0x13c"]).verdict
+    assert v.culprit is None or v.culprit.module is None
+
+
+def test_posted_2430_whole_log_blames_vc4():
+    v = analyze_lines(posted_lines("2430")).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", "vc4")
