@@ -159,3 +159,27 @@ def test_posted_1109_journal_without_host_rejoins_its_wrapped_gr_error():
     assert kinds[0] == "gpu_fault"
     v = analyze_lines(lines).verdict
     assert (v.category, v.culprit.module) == ("gpu_fault", "nouveau")
+
+
+@pytest.mark.parametrize("line,text,ts,caller", [
+    # journalctl --no-hostname -o short-monotonic (or its host column cut): the tag alone after
+    # the stamp (posted 024's "[21161.092858] kernel:  dump_stack+0x8b/0xb8")
+    ("[21161.092858] kernel: Call Trace:", "Call Trace:", 21161.092858, None),
+    ("[21161.092868] kernel:  dump_stack+0x8b/0xb8", " dump_stack+0x8b/0xb8", 21161.092868, None),
+    # not a tag: the word inside a message, glued to the colon, or after the kernel's caller column
+    ("[    5.123456] Booting the kernel: x", "Booting the kernel: x", 5.123456, None),
+    ("[    5.123456] kernel:x", "kernel:x", 5.123456, None),
+    ("[    5.123456][    T1] kernel: x", "kernel: x", 5.123456, "T1"),
+])
+def test_tag_alone_after_a_printk_stamp(line, text, ts, caller):
+    got = strip_prefix(line)
+    assert (got[0], got[1], got[2], got[3]) == (text, ts, caller, None)
+
+
+def test_posted_024_stack_pasted_from_its_call_trace_is_an_allocation_failure():
+    from triage.analysis import analyze_lines
+
+    from _posted import posted_lines
+    lines = posted_lines("024")
+    start = next(i for i, s in enumerate(lines) if "Call Trace:" in s)
+    assert analyze_lines(lines[start:]).verdict.category == "alloc_failure"

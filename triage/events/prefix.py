@@ -153,6 +153,13 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         m = _PRINTK_LINE.match(text)
         if m is not None and (" kernel:" not in text or _MONO_HOST.match(text) is None):
             end = m.end()
+            if text.startswith("kernel: ", end) and m.group(2) is None:
+                # journalctl --no-hostname -o short-monotonic ("[ 1.2] kernel: "), or its host
+                # column cut by the poster: the syslog tag alone after the stamp, taken for
+                # the tag as a line opening with it is below (a caller column "[T1]" means
+                # the kernel's own console, which prints no tag). A journal record has no
+                # makedumpfile continuation indent (prefix length 0, as for "[ 1.2] host kernel: ")
+                return text[end + len("kernel: "):], float(m.group(1)), None, None, 0
             return text[end:], float(m.group(1)), m.group(2), None, end
     if text[:1] in (" ", "\t"):
         # a paste indented as a whole ("    [  12.3] BUG: ..."): blanks before a
