@@ -67,6 +67,7 @@ FROM_TRACE = [
     ("030", "soft_lockup", "dump_stack_lvl, panic, watchdog_timer_fn (kernel/watchdog.c softlockup_panic)"),
     ("109", "soft_lockup", "watchdog_timer_fn under the <IRQ> marker (kernel/watchdog.c)"),
     ("674", "atomic_sleep", "arm64 dump_stack then __schedule_bug (kernel/sched/core.c: scheduling while atomic)"),
+    ("2501", "alloc_failure", "dump_stack then pcpu_alloc (mm/percpu.c: percpu: allocation failed)"),
 ]
 
 
@@ -174,6 +175,12 @@ def test_schedule_bug_frame_is_what_makes_atomic_sleep():
     """674 without __schedule_bug: the dump_stack() above __schedule no longer names it."""
     cut = [s for s in _from_trace(posted_lines("674")) if "__schedule_bug" not in s]
     assert _first(cut).kind != "atomic_sleep"
+
+
+def test_percpu_frame_needs_the_reporter_dump():
+    """pcpu_alloc first without dump_stack above it: an oops inside the percpu allocator."""
+    cut = [s for s in _from_trace(posted_lines("2501")) if "dump_stack" not in s]
+    assert _first(cut).kind != "alloc_failure"
 
 
 def test_oom_frames_without_panic_are_the_oom_report():
