@@ -11,7 +11,7 @@ import heapq
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet
@@ -434,7 +434,13 @@ def _driver_behind_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     non-GPU frame comes first (the library was entered from the core: it is then the culprit)."""
     if ev.kind not in _BLOCKED_KINDS or not rules.in_list(GPU_HELPER_LIBS, module):
         return None
-    for f, m in _callers_of(rules, ev, fr):
+    return _first_gpu_driver(rules, _callers_of(rules, ev, fr))
+
+
+def _first_gpu_driver(rules: RuleSet, walk: Iterable[Tuple[Frame, Optional[str]]]) -> Optional[Tuple[Frame, str]]:
+    """The first (frame, module) of `walk` in a GPU driver, GPU library frames skipped; None
+    when a core or non-GPU frame comes first."""
+    for f, m in walk:
         if m is not None and rules.in_list(GPU_HELPER_LIBS, m):
             continue
         if m is not None and rules.in_list(GPU_MODULES, m):
@@ -461,14 +467,7 @@ def _driver_inside_library(rules: RuleSet, ev: Event, fr: Frame, module: str) ->
     if at is None:
         return None
     inner = list(reversed(reliable[:at])) + ([ev.ip] if ev.ip is not None and ev.ip.function else [])
-    for f in inner:
-        m = _frame_module(rules, f)
-        if m is not None and rules.in_list(GPU_HELPER_LIBS, m):
-            continue
-        if m is not None and rules.in_list(GPU_MODULES, m):
-            return f, m
-        return None
-    return None
+    return _first_gpu_driver(rules, ((f, _frame_module(rules, f)) for f in inner))
 
 
 def _module_behind_core(rules: RuleSet, ev: Event, fr: Frame) -> Optional[Tuple[Frame, str]]:
