@@ -18,6 +18,7 @@ import re
 import sys
 from importlib import resources
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
@@ -183,7 +184,10 @@ class RuleSet:
         return None
 
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
-        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise."""
+        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise.
+        The event parser's table of these files (gpu_data) answers: one table, not two."""
+        if self.gpu_data is not None:
+            return self.gpu_data.names.prefixes.longest(function)
         return self._table("gpu_prefixes").longest(function)
 
     def _table(self, name: str) -> PrefixTable:
@@ -256,6 +260,14 @@ def _join(patterns: List[Pattern]) -> List[Pattern]:
         return [re.compile("|".join(f"(?:{p.pattern})" for p in patterns))]
     except re.error:
         return patterns
+
+
+@lru_cache(maxsize=1)
+def builtin_lists() -> "RuleSet":
+    """The signature set of the built-in signatures/lists.toml alone, read once: what the event
+    parser uses (its GPU data and report frames) when a parse is given no signature set. The
+    package's own files do not change while it runs."""
+    return load_files([builtin_dir() / "lists.toml"])
 
 
 def builtin_dir() -> Traversable:

@@ -17,7 +17,6 @@ view of the package's own files, not state that one analysis could leave for the
 """
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 import re
 from typing import Dict, Iterable, Mapping, Optional, Pattern, Tuple
 
@@ -352,9 +351,8 @@ class GpuData:
         return None
 
 
-@lru_cache(maxsize=1)
 def builtin_gpu_data() -> GpuData:
     """The GpuData of the built-in signature data alone (signatures/lists.toml), for a parse
     given no signature set (the package's own immutable files, read once)."""
-    from triage.classify.rules import builtin_dir, load_files   # classify imports events: import late
-    return load_files([builtin_dir() / "lists.toml"]).gpu_data
+    from triage.classify.rules import builtin_lists   # classify imports events: import late
+    return builtin_lists().gpu_data

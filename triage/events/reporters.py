@@ -13,7 +13,6 @@ makes a run's signature set's Reporters (RuleSet.reporters), which each parse is
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 import re
 from typing import Any, List, Optional, Pattern, Sequence, Tuple
 
@@ -103,9 +102,8 @@ def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
     return Reporters(tuple(out), re.compile("|".join(f"(?:{p})" for p in passed) or "(?!)"))
 
 
-@lru_cache(maxsize=1)
 def reporters() -> Reporters:
     """The [[report_frames]] of the built-in signature data alone (signatures/lists.toml),
     as the loader reads them for a signature set."""
-    from triage.classify.rules import builtin_dir, load_files   # classify imports events: import late
-    return load_files([builtin_dir() / "lists.toml"]).reporters or parse_report_frames([], [])
+    from triage.classify.rules import builtin_lists   # classify imports events: import late
+    return builtin_lists().reporters or parse_report_frames([], [])
