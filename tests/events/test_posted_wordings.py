@@ -800,6 +800,10 @@ def test_an_xid_line_retyped_without_the_colon_after_nvrm():
     assert h is not None and (h.kind, h.fields["xid"]) == ("nvrm_xid", 32)
     h = match_header("NVRM Xid (PCI:0000:0b:00): 79, GPU has fallen off the bus.")
     assert h is not None and h.fields["xid"] == 79 and h.fields.get("fallen_off_bus")
+    # the same hand-typed blank before the number's colon, with NVRM's colon kept: the number
+    # is read (it was taken for an Xid line cut before its number)
+    h = match_header("NVRM: Xid (PCI:0000:0b:00) : 32, Channel ID 00000009 intr 00008000")
+    assert h is not None and h.fields["xid"] == 32 and not h.fields.get("number_cut")
     # prose about Xids, and a retyped line with no number, are not an Xid report
     assert match_header("NVRM Xid (PCI:0000:0b:00) : see the catalogue") is None
     assert match_header("NVRM Xid errors keep coming") is None

@@ -151,10 +151,12 @@ _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4}
 # "NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s", "NVRM: Xid (PCI:...): %d, %s",
 # on a MIG GPU "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, ...", and the
 # pre-2015 "NVRM: Xid (0000:01:00): 16, Head 00000000 Count 00000000"
-_XID = lazy_compile(r"NVRM: Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\): "
-                    r"(\d{1,5})(?:, (.{0,300}))?")
+# A line retyped by hand from a screen or a photo keeps its fields but may lose the colon
+# after NVRM or gain a blank before the number's colon ("NVRM Xid (PCI:0000:0b:00) : 32, ..."):
+# only NVIDIA's driver prints "NVRM" and "Xid (", so it is still the Xid report.
+_XID = lazy_compile(r"NVRM:? Xid \((?:PCI:)?([0-9a-fA-F:.]{1,20})(?: GPU-I:\d{1,3})?(?: GPU-CI:\d{1,3})?\) ?: "
+                    r"(\d{1,5})\b(?:, (.{0,300}))?")
 _NVKM_GSP_XID = lazy_compile(r"gsp: Xid:(\d{1,5})\b ?(.{0,300})")
-_XID_RETYPED = lazy_compile(r"NVRM Xid \((?:PCI:)?[0-9a-fA-F:.]{1,20}\) ?: ?\d{1,5}\b")
 # RmInitAdapter() failing: the GPU could not be brought up (GSP boot, VBIOS, a GPU that does
 # not answer): "NVRM: GPU 0000:01:00.0: RmInitAdapter failed! (0x62:0x40:2028)", older
 # "NVRM: RmInitAdapter failed! (0x27:0x38:1193)", and nv.c's "rm_init_adapter failed, device
@@ -730,15 +732,15 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
     """GPU driver reports: NVIDIA's resman, nvgpu, a driver's dev_printk() after its device
     prefix, and the driver tags and wordings that name their driver (`gpu`: the signature
     set's GPU data, signatures/lists.toml)."""
+    m = _XID.match(text) if text.startswith("NVRM") else None
+    if m:
+        xid = int(m.group(2))
+        detail = m.group(3) or ""
+        f = {"pci": m.group(1), "xid": xid, "detail": detail, "module": "nvidia"}
+        if xid == 79 or "fallen off the bus" in detail:
+            f["fallen_off_bus"] = True
+        return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
     if text.startswith("NVRM: "):
-        m = _XID.match(text)
-        if m:
-            xid = int(m.group(2))
-            detail = m.group(3) or ""
-            f = {"pci": m.group(1), "xid": xid, "detail": detail, "module": "nvidia"}
-            if xid == 79 or "fallen off the bus" in detail:
-                f["fallen_off_bus"] = True
-            return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
         if text.startswith(("NVRM: Xid (", "NVRM: Xid:")):
             # the Xid line cut before its number (a pager, a terminal or a mail client wrapped
             # it): only kernel_rc.c prints "NVRM: Xid (": an Xid whose number is not in the excerpt
@@ -1104,13 +1106,8 @@ def _by_first_char(text: str, c: str, gpu: GpuData) -> Optional[Header]:
             return _hard(text)
         if text.startswith("NMI watchdog: BUG: soft lockup"):
             return _soft(text)
-        if text.startswith("NVRM: "):
+        if text.startswith(("NVRM: ", "NVRM Xid (")):
             return _match_gpu(text, gpu)
-        if text.startswith("NVRM Xid (") and _XID_RETYPED.match(text):
-            # an Xid line retyped by hand from a screen or a photo, the colon after NVRM lost
-            # ("NVRM Xid (PCI:0000:0b:00) : 32, ..."): only NVIDIA's driver prints "NVRM" and
-            # "Xid (", so the line is still its Xid report
-            return _match_gpu("NVRM: Xid (" + text[len("NVRM Xid ("):].replace(") : ", "): ", 1), gpu)
         return None
     if c == "w":
         if text.startswith("watchdog: BUG: soft lockup"):
