@@ -7,13 +7,30 @@ confidence, evidence line numbers.
 """
 
 from types import SimpleNamespace as NS
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 from triage.events.model import Event, Frame, KernelLog, LogLine, Module, SystemFacts
 
 
 def lines_of(rows: List[Tuple[float, str]]) -> List[LogLine]:
     return [LogLine(i, text, ts) for i, (ts, text) in enumerate(rows, 1)]
+
+
+def arm64_oops(pc: str, caller: str, addr: str = "0000000000000010",
+               tail: Sequence[str] = ("process_one_work+0x1d0/0x320", "worker_thread+0x1f0/0x3e0")) -> List[str]:
+    """An arm64 NULL-pointer oops (do_page_fault()'s header, die(), pc/lr, the call trace) faulting
+    at `addr` in `pc` called from `caller`, the trace ending in the `tail` frames."""
+    head = [
+        f"[   12.100000] Unable to handle kernel NULL pointer dereference at virtual address {addr}",
+        "[   12.100100] Internal error: Oops: 96000005 [#1] PREEMPT SMP",
+        "[   12.100200] Modules linked in:",
+        f"[   12.100300] pc : {pc}+0x30/0x120",
+        f"[   12.100400] lr : {caller}+0x44/0x90",
+        "[   12.100500] Call trace:",
+        f"[   12.100600]  {pc}+0x30/0x120",
+        f"[   12.100700]  {caller}+0x44/0x90",
+    ]
+    return head + [f"[   12.{100800 + 100 * i}]  {frame}" for i, frame in enumerate(tail)]
 
 
 def match(event, category, *, rule_id=None, severity="critical", module=None, function=None,

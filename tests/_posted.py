@@ -23,6 +23,14 @@ def verdict(lines: List[str]) -> Tuple[str, Optional[str]]:
     return d.verdict.category, d.verdict.culprit.module if d.verdict.culprit else None
 
 
+def verdict_with_function(lines: List[str]) -> Tuple[str, Optional[str], Optional[str]]:
+    """(category, culprit module or None, culprit function or None) of triage's diagnosis of `lines`."""
+    from triage.analysis import analyze_lines
+    d = analyze_lines(lines)
+    c = d.verdict.culprit
+    return d.verdict.category, c.module if c else None, c.function if c else None
+
+
 def labels() -> Dict[str, Tuple[str, str]]:
     """File name -> (category, culprit module) of labels.toml's hand labels; the module with
     '-' as '_' and '' for the core kernel, as tools/posted_agreement.py compares them."""

@@ -17,7 +17,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -27,15 +26,15 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
-from paste_invariance import corpus_logs, verdict  # noqa: E402
-from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts  # noqa: E402
+from paste_invariance import corpus_logs, first_holding, verdict  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts, print_json  # noqa: E402
 
 _TRACE = ("Call Trace:", "Call trace:")
 
 
 def _trace_line(lines: Sequence[str]) -> Optional[int]:
     """The index of the first line holding a trace header, None without one."""
-    return next((i for i, s in enumerate(lines) if s and any(t in s for t in _TRACE)), None)
+    return first_holding(lines, _TRACE)
 
 
 def from_trace(lines: Sequence[str]) -> Optional[List[str]]:
@@ -98,7 +97,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     result = measure(args.cut or list(CUTS))
     if args.json:
-        print(json.dumps(result, indent=1))
+        print_json(result)
         return 0
     print("| cut | half | logs | right on the whole log | right on the cut |")
     print("|---|---|---|---|---|")

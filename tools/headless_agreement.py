@@ -19,7 +19,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Dict, List, Optional
@@ -28,8 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from paste_invariance import corpus_logs, cut_after_header, verdict  # noqa: E402
-from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts  # noqa: E402
+from paste_invariance import change_row, corpus_logs, cut_after_header, print_rows, verdict  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, HALVES, labelled_verdicts, print_json  # noqa: E402
 
 MODES = ("header", "deep")
 
@@ -54,7 +53,7 @@ def measure() -> Dict[str, Any]:
             got = verdict(cut or [], rules)[:2]
             cell[m] += got == label
             if whole and got != label and half == "tuning":
-                lost[m].append(f"{name}\t{label[0]}/{label[1] or '-'} -> {got[0]}/{got[1] or '-'}")
+                lost[m].append(change_row(name, label, got))
     return {"halves": res, "tuning_lost": lost}
 
 
@@ -65,13 +64,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     got = measure()
     if args.json:
-        json.dump(got["halves"], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(got["halves"])
         return 0
     if args.list:
-        for m in MODES:
-            for row in got["tuning_lost"][m]:
-                print(f"{m}\t{row}")
+        print_rows(got["tuning_lost"])
     for h in HALVES:
         c = got["halves"][h]
         n = max(c["logs"], 1)

@@ -41,7 +41,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
-from posted_agreement import DEFAULT_CORPUS, HALVES, load_labels, norm_module, split_half  # noqa: E402
+from posted_agreement import DEFAULT_CORPUS, HALVES, load_labels, norm_module, print_json, split_half  # noqa: E402
 
 SYZ_CORPUS = os.path.join(ROOT, "tests", "data", "syzkaller")
 
@@ -260,11 +260,17 @@ _AFTER_HEAD = ("#PF:", "Oops:", "PGD ", "Internal error", "Mem abort", "ESR =", 
                "Data abort", "CM =", "user address", "swapper pgtable", "[0000", "[000000")
 
 
+def first_holding(lines: Sequence[str], keys: Sequence[str]) -> Optional[int]:
+    """The index of the first line holding any of `keys`, None without one: where a poster's
+    partial copy (tools/cut_agreement.py's trace cuts, cut_after_header) starts or ends."""
+    return next((i for i, s in enumerate(lines) if any(k in s for k in keys)), None)
+
+
 def cut_after_header(lines: Sequence[str], deep: bool = False) -> Optional[List[str]]:
     """The lines after the first oops header line (OOPS_HEADS), as a poster who copied from the
     line after it pastes them; with `deep`, also without the page-fault lines that follow it
     (_AFTER_HEAD). None when the lines hold no oops header."""
-    idx = next((i for i, s in enumerate(lines) if any(k in s for k in OOPS_HEADS)), None)
+    idx = first_holding(lines, OOPS_HEADS)
     if idx is None:
         return None
     j = idx + 1
@@ -347,6 +353,18 @@ TRANSFORMS: Dict[str, Callable[[Sequence[Record]], List[str]]] = {
 
 # -- measuring -------------------------------------------------------------------------------
 
+def change_row(name: str, before: Sequence[str], after: Sequence[str]) -> str:
+    """One --list row: the log and its (category, module) before and after, "-" for no module."""
+    return f"{name}\t{before[0]}/{before[1] or '-'} -> {after[0]}/{after[1] or '-'}"
+
+
+def print_rows(rows: Dict[str, List[str]]) -> None:
+    """--list output: every row of every transformation or cut, tab-prefixed with its name."""
+    for key, listed in rows.items():
+        for row in listed:
+            print(f"{key}\t{row}")
+
+
 def verdict(lines: Iterable[str], rules: Any) -> Verdict:
     """triage's verdict on the lines ("ERROR ..." as the category when it raised)."""
     from triage.analysis import analyze_lines
@@ -394,7 +412,7 @@ def measure(names: Sequence[str], corpus: str = "posted") -> Dict[str, Any]:
             if got[:2] != base[:2]:
                 cell["changed"] += 1
                 if half == "tuning":
-                    changed_tuning[t].append(f"{name}\t{base[0]}/{base[1] or '-'} -> {got[0]}/{got[1] or '-'}")
+                    changed_tuning[t].append(change_row(name, base, got))
             elif got[2] != base[2]:
                 cell["title_only"] += 1
     return {"transforms": res, "tuning_changed": changed_tuning}
@@ -412,13 +430,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     start = time.monotonic()
     got = measure(names, args.corpus)
     if args.json:
-        json.dump(got["transforms"], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(got["transforms"])
         return 0
     if args.list:
-        for t in names:
-            for row in got["tuning_changed"][t]:
-                print(f"{t}\t{row}")
+        print_rows(got["tuning_changed"])
     tot = {h: [0, 0] for h in HALVES}
     print(f"{'transformation':26s} {'tuning: changed/tried':>22s} {'title only':>10s}   {'validation: changed/tried':>26s} {'title only':>10s}")
     for t in names:

@@ -199,6 +199,12 @@ def _revision() -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
+def print_json(obj: Any) -> None:
+    """The --json output every agreement tool prints: `obj` indented by one, then a newline."""
+    json.dump(obj, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
 def _pct(k: int, n: int) -> str:
     return f"{k}/{n} = {k / n:.1%}" if n else "0/0"
 
@@ -319,8 +325,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.json:
         rep = report(outcomes)
         rep["logs"] = [dict(asdict(o), both_ok=o.both_ok) for o in shown]
-        json.dump(rep, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(rep)
         return 0
     if args.list:
         for o in shown:

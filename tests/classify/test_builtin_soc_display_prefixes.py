@@ -4,6 +4,7 @@ prints no [module] tag. The prefixes are multi-word namespaces no core or non-GP
 the checked Debian kernels starts with; the platform drivers sharing a vendor's first word
 (tegra_i2c_, meson_gpio_, sun4i_i2s_, mtk_pinctrl_, omap_i2c_, rockchip_pcie_) stay unnamed."""
 
+from _diag_helpers import arm64_oops
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
@@ -35,18 +36,8 @@ def test_platform_drivers_of_the_same_vendors_are_not_gpu():
 
 
 def _oops(pc: str, caller: str):
-    return [
-        "[   12.100000] Unable to handle kernel NULL pointer dereference at virtual address 0000000000000010",
-        "[   12.100100] Internal error: Oops: 96000005 [#1] PREEMPT SMP",
-        "[   12.100200] Modules linked in:",
-        f"[   12.100300] pc : {pc}+0x30/0x120",
-        f"[   12.100400] lr : {caller}+0x44/0x90",
-        "[   12.100500] Call trace:",
-        f"[   12.100600]  {pc}+0x30/0x120",
-        f"[   12.100700]  {caller}+0x44/0x90",
-        "[   12.100800]  drm_atomic_helper_commit_tail+0x5c/0xb0",
-        "[   12.100900]  process_one_work+0x1d0/0x320",
-    ]
+    """An arm64 NULL-pointer oops in `pc` under a DRM atomic commit's worker."""
+    return arm64_oops(pc, caller, tail=("drm_atomic_helper_commit_tail+0x5c/0xb0", "process_one_work+0x1d0/0x320"))
 
 
 def test_builtin_rockchip_vop_null_deref_is_a_gpu_driver_fault():

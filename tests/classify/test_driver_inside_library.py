@@ -4,11 +4,7 @@ way in to the code that spun names the stall (i915's connector detect spinning i
 bit-banged GMBUS). A library that called core code keeps the verdict, and blocked tasks
 keep their own rule (the driver that called the library, test_driver_behind_library)."""
 
-from typing import List
-
-from triage.analysis import analyze_lines
-
-from _posted import posted_lines
+from _posted import posted_lines, verdict_with_function as _verdict
 
 HEAD = ["[ 5.790] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [Xorg:537]",
         "[ 5.791] CPU: 0 PID: 537 Comm: Xorg Not tainted 6.3.0 #57",
@@ -22,12 +18,6 @@ LIBRARY = ["[ 5.795]  drm_helper_probe_detect+0x43/0xa0 [drm_kms_helper]",
            "[ 5.800]  __x64_sys_ioctl+0x3b9/0x8f0",
            "[ 5.801]  do_syscall_64+0x2b/0x50",
            "[ 5.802]  entry_SYSCALL_64_after_hwframe+0x46/0xb0"]
-
-
-def _verdict(lines: List[str]):
-    d = analyze_lines(lines)
-    c = d.verdict.culprit
-    return d.verdict.category, c.module if c else None, c.function if c else None
 
 
 def test_posted_1632_rcu_stall_in_builtin_i915_gmbus_under_drm_ioctl_names_i915():

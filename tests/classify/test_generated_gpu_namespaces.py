@@ -10,6 +10,7 @@ ti_, hdmi_, get_) is not a GPU driver's, nor is a macro-defined sysfs show funct
 (Intel PT's psb_period_show beside gma500's psb_*). Frames quoted from tuning-half posted
 logs 2402 (Exynos3250, 5.9-next) and 2427 (R-Car, dual-link LVDS)."""
 
+from _diag_helpers import arm64_oops
 from triage.analysis import analyze_lines
 from triage.classify import load_rules
 
@@ -31,21 +32,6 @@ SAMSUNG_DSIM = [
     "[<c063dcec>] (mipi_dsi_host_register) from [<c064d90c>] (samsung_dsim_bind+0x368/0x40c)",
     "[<c064d90c>] (samsung_dsim_bind) from [<c06449f8>] (exynos_dsi_bind+0x78/0x88)",
 ]
-
-
-def _arm64_oops(pc: str, caller: str, addr: str = "0000000000000010"):
-    return [
-        f"[   12.100000] Unable to handle kernel NULL pointer dereference at virtual address {addr}",
-        "[   12.100100] Internal error: Oops: 96000005 [#1] PREEMPT SMP",
-        "[   12.100200] Modules linked in:",
-        f"[   12.100300] pc : {pc}+0x30/0x120",
-        f"[   12.100400] lr : {caller}+0x44/0x90",
-        "[   12.100500] Call trace:",
-        f"[   12.100600]  {pc}+0x30/0x120",
-        f"[   12.100700]  {caller}+0x44/0x90",
-        "[   12.100800]  process_one_work+0x1d0/0x320",
-        "[   12.100900]  worker_thread+0x1f0/0x3e0",
-    ]
 
 
 def test_builtin_samsung_dsim_null_deref_is_its_gpu_null_deref():
@@ -86,13 +72,13 @@ def test_core_functions_sharing_a_short_prefix_are_no_gpu_drivers():
 
 
 def test_a_core_null_deref_with_a_shared_first_word_stays_core():
-    v = analyze_lines(_arm64_oops("samsung_clk_register_pll", "samsung_cmu_register_one")).verdict
+    v = analyze_lines(arm64_oops("samsung_clk_register_pll", "samsung_cmu_register_one")).verdict
     assert v.category == "null_deref"
     assert v.culprit is None or v.culprit.module is None
 
 
 def test_builtin_rcar_lvds_paging_fault_is_its_gpu_fault():
-    lines = _arm64_oops("rcar_lvds_clk_enable", "rcar_du_crtc_atomic_enable", "ffffffffffffff18")
+    lines = arm64_oops("rcar_lvds_clk_enable", "rcar_du_crtc_atomic_enable", "ffffffffffffff18")
     lines[0] = lines[0].replace("NULL pointer dereference", "paging request")
     v = analyze_lines(lines).verdict
     assert (v.category, v.culprit.module) == ("gpu_fault", "rcar_lvds")

@@ -5,7 +5,7 @@ and other report kinds keep the core frame (an oops in mbox_send_message is the 
 
 from triage.analysis import analyze_lines
 
-from _posted import posted_lines
+from _posted import posted_lines, verdict_with_function as _verdict
 
 WAIT = ["[ 1330.1] INFO: task kworker/0:0:6 blocked for more than 120 seconds.",
         "[ 1330.2] Call trace:",
@@ -18,12 +18,6 @@ WAIT = ["[ 1330.1] INFO: task kworker/0:0:6 blocked for more than 120 seconds.",
 CORE_BELOW = ["[ 1331.0]  mbox_send_message+0xf0/0x1f4",
               "[ 1331.1]  rpi_firmware_property_list+0xf8/0x280",
               "[ 1331.2]  rpi_firmware_property+0x7c/0xc0"]
-
-
-def _verdict(lines):
-    d = analyze_lines(lines)
-    c = d.verdict.culprit
-    return d.verdict.category, c.module if c else None, c.function if c else None
 
 
 def test_posted_937_clock_driver_firmware_call_stuck_in_the_mailbox():

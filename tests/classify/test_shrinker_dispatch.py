@@ -7,9 +7,7 @@ is still named by the thread's entry (kthread's callee)."""
 
 from typing import List
 
-from triage.analysis import analyze_lines
-
-from _posted import posted_lines
+from _posted import posted_lines, verdict_with_function as _verdict
 
 HEAD = ["[ 3950.44] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [khugepaged:36]",
         "[ 3950.45] CPU: 1 PID: 36 Comm: khugepaged Tainted: G        W          6.1.0 #107"]
@@ -25,12 +23,6 @@ RECLAIM = ["[ 3950.50]  do_shrink_slab+0x49/0x490",
            "[ 3950.59]  khugepaged+0x653/0xaf0",
            "[ 3950.60]  kthread+0x160/0x190",
            "[ 3950.61]  ret_from_fork+0x1f/0x30"]
-
-
-def _verdict(lines: List[str]):
-    d = analyze_lines(lines)
-    c = d.verdict.culprit
-    return d.verdict.category, c.module if c else None, c.function if c else None
 
 
 def _lockup(rip: str, inner: List[str], reclaim: List[str] = RECLAIM) -> List[str]:

@@ -42,6 +42,14 @@ def _copy(tmp_path: Path) -> Path:
     return d
 
 
+def _user_file(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
+    """A user's signature directory holding one file `name` with `text` (and no built-in copy)."""
+    d = tmp_path / "sigs"
+    d.mkdir()
+    (d / name).write_text(text)
+    return d
+
+
 def _edit(d: Path, old: str, new: str) -> None:
     """Replace the first `old` in the copy's lists.toml (which must hold it)."""
     p = d / "lists.toml"
@@ -76,9 +84,7 @@ def test_a_wording_removed_from_a_users_copy_no_longer_matches(tmp_path):
 def test_a_users_copy_of_the_wordings_replaces_the_built_in_tables(tmp_path):
     """[[gpu_fault_wordings]] is one ordered list of precedence: a later file that has it
     replaces the earlier tables whole (docs/signatures.md)."""
-    d = tmp_path / "sigs"
-    d.mkdir()
-    (d / "mine.toml").write_text('[[gpu_fault_wordings]]\nheadline = "GPU fault"\ncontains = ["frobnicator"]\n')
+    d = _user_file(tmp_path, '[[gpu_fault_wordings]]\nheadline = "GPU fault"\ncontains = ["frobnicator"]\n')
     assert _verdict(_NEW, d) == ("gpu_fault", "amdgpu", "amdgpu: GPU fault")
     assert _verdict(_I915_HANG, d)[0] == "none"
 
@@ -96,18 +102,14 @@ def test_an_nvrm_wording_added_to_a_users_copy_is_read(tmp_path):
 def test_a_gpu_device_name_in_a_user_file_is_read(tmp_path):
     line = "[  102.000000] frobgpu 0000:01:00.0: GPU hang detected"
     assert _verdict(line)[0] == "none"
-    d = tmp_path / "sigs"
-    d.mkdir()
-    (d / "mine.toml").write_text('[gpu_devices]\nfrobgpu = "frob"\n')
+    d = _user_file(tmp_path, '[gpu_devices]\nfrobgpu = "frob"\n')
     assert _verdict(line, d) == ("gpu_fault", "frob", "frob: GPU hang")
 
 
 def test_a_built_in_driver_prefix_in_a_user_file_names_the_driver_of_a_drm_error(tmp_path):
     line = "[  102.000000] [drm:frob_reset] *ERROR* GPU hang detected"
     assert _verdict(line)[0] == "none"
-    d = tmp_path / "sigs"
-    d.mkdir()
-    (d / "mine.toml").write_text('[gpu_prefixes]\nfrob = ["frob_"]\n')
+    d = _user_file(tmp_path, '[gpu_prefixes]\nfrob = ["frob_"]\n')
     assert _verdict(line, d) == ("gpu_fault", "frob", "frob: GPU hang")
 
 
@@ -134,9 +136,7 @@ def test_a_driverless_wording_removed_from_a_users_copy_no_longer_matches(tmp_pa
 
 def test_a_user_rules_example_is_parsed_with_the_users_lists(tmp_path):
     """`triage signatures test` parses each example with the set it tests."""
-    d = tmp_path / "sigs"
-    d.mkdir()
-    (d / "mine.toml").write_text(
+    d = _user_file(tmp_path,
         '[gpu_devices]\nfrobgpu = "frob"\n\n'
         '[[rule]]\nid = "frob-hang"\ntitle = "frob hang"\ncategory = "gpu_fault"\nseverity = "high"\n'
         'priority = 99\nmeaning = "The frob GPU stopped answering its driver."\n'
@@ -172,9 +172,7 @@ def test_analyze_with_a_users_copy_through_the_cli(tmp_path):
     ("nvrm_fault_wordings", 'headline = "GPU hang"\ncontains = [1]\n', "nvrm_fault_wordings: contains"),
 ])
 def test_a_malformed_table_is_refused_naming_it(tmp_path, table, body, message):
-    d = tmp_path / "sigs"
-    d.mkdir()
-    (d / "bad.toml").write_text(f"[[{table}]]\n{body}")
+    d = _user_file(tmp_path, f"[[{table}]]\n{body}", "bad.toml")
     with pytest.raises(SignatureError) as exc:
         load_ruleset([str(d)])
     assert message in str(exc.value) and "bad.toml" in str(exc.value)

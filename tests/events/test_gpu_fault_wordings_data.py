@@ -2,14 +2,14 @@
 maps to a documented headline, and each one, printed after a GPU driver's device prefix, gives
 its group's headline through the event parser (so a broken loader or parser fails here)."""
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 
 from triage.classify.rules import builtin_dir, load_files
 from triage.errors import SignatureError
 from triage.events.gpudevs import GpuWordingGroup, builtin_gpu_data, parse_gpu_fault_wordings
-from triage.events.headers import match_header
+from triage.events.headers import Header, match_header
 
 # the gpu_fault headlines docs/events.md describes; "" = decided not a fault
 DOCUMENTED = {"", "GPU ring timeout", "GPU job timeout", "GPU recovered", "GPU hang", "GPU fifo fault",
@@ -70,6 +70,17 @@ def test_a_malformed_table_is_refused(tmp_path) -> None:
     (tmp_path / "extra.toml").write_text('[[gpu_fault_wordings]]\nheadline = "GPU hang"\ncombos = [{ sarts = "x" }]\n')
     with pytest.raises(SignatureError):
         load_files([builtin_dir() / "lists.toml", tmp_path / "extra.toml"])
+
+
+def _header_with_headline(line: str, headline: Optional[str]) -> Optional[Header]:
+    """`line`'s header, asserted to carry `headline`; for None, asserted to be no GPU report
+    (and None returned)."""
+    h = match_header(line)
+    if headline is None:
+        assert h is None or h.kind != "gpu_fault", line
+        return None
+    assert h is not None and h.headline == headline, line
+    return h
 
 
 def _all_groups() -> List[GpuWordingGroup]:
@@ -134,11 +145,9 @@ def test_the_quick_reject_keeps_the_groups_meaning() -> None:
     ("[drm] GPU recovery enabled", None),
 ])
 def test_a_driverless_gpu_report_names_its_driver(line: str, headline) -> None:
-    h = match_header(line)
-    if headline is None:
-        assert h is None or h.kind != "gpu_fault", line
-    else:
-        assert h is not None and h.kind == "gpu_fault" and h.headline == headline, line
+    h = _header_with_headline(line, headline)
+    if h is not None:
+        assert h.kind == "gpu_fault", line
         assert h.fields["module"] == headline.split(":")[0]
 
 
@@ -155,8 +164,4 @@ def test_a_driverless_gpu_report_names_its_driver(line: str, headline) -> None:
     ("[drm:msm_gpu_submit [msm]] *ERROR* A320:     completed fence: 12", None),
 ])
 def test_a_report_functions_error_belongs_to_its_report(line: str, headline) -> None:
-    h = match_header(line)
-    if headline is None:
-        assert h is None or h.kind != "gpu_fault", line
-    else:
-        assert h is not None and h.headline == headline, line
+    _header_with_headline(line, headline)
