@@ -72,3 +72,25 @@ def test_gpu_hardware_error_gets_no_debuginfo_step():
                        "PREEMPT_DYNAMIC Debian 6.1.192-3", line])
     assert d.verdict.category == "gpu_xid"
     assert not any("debug symbols" in x for x in d.verdict.next_steps)
+
+
+def _real_dump(scenario: str):
+    import sys
+    sys.path.insert(0, str(ROOT / "tests"))
+    from _realdumps import finished_generated_dumps, generated_sets
+    from triage.dumps import detect as detect_format
+    for p, run in sorted(finished_generated_dumps(generated_sets()), key=lambda pr: pr[0].stat().st_size):
+        if run.startswith(scenario) and detect_format(str(p)) in ("elf", "kdump"):
+            return p
+    pytest.skip(f"no generated {scenario} dump (sample_dumps/generate)")
+
+
+def test_sysrq_dump_still_gets_crash_and_drgn_command_lines():
+    # a sysrq-c is taken to be opened (what hung); the log of one gets no debuginfo step
+    dump = _real_dump("sysrq")
+    d = analyze_path(str(dump))
+    assert d.verdict.category == "sysrq"
+    lines = "\n".join(d.verdict.next_steps).split("\n")
+    assert any(x.startswith("crash ") and x.endswith(str(dump)) for x in lines), lines
+    assert any(x.startswith(f"drgn -c {dump} -s ") for x in lines), lines
+    assert any("debug symbols" in x for x in d.verdict.next_steps)

@@ -310,9 +310,12 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
                      f"({label(earlier[0].kind)}); read it first.")
     intentional = it is not None and it.status == hyp.SUPPORTED
     hardware = hw is not None and hw.status == hyp.SUPPORTED
-    if category not in ("none", "gpu_xid", "mce") and not intentional and not hardware and system is not None:
+    in_code = category not in ("none", "gpu_xid", "mce") and not intentional and not hardware
+    if system is not None and (in_code or source.kind == "vmcore"):
         # a crash in code: symbols turn the trace's offsets into source lines, and the dump
-        # holds the state (task list, memory, locks) the log does not print
+        # holds the state (task list, memory, locks) the log does not print. A dump gets the
+        # steps whatever the crash: a sysrq-c or a hardware panic was captured to be opened
+        # (what hung, what the GPU's tasks were doing), and crash needs the vmlinux for it.
         steps += debuginfo.next_steps(system.kernel_release, system.kernel_version, source.build_id,
                                       source.path, source.kind == "vmcore", c.module, bool(c.out_of_tree))
     if source.partial:
