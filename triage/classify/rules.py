@@ -161,6 +161,12 @@ class RuleSet:
     lists: Dict[str, List[str]]
     skip: Dict[str, List[Pattern]]
     files: List[str]
+    # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
+    # these files); builtin_gpu_driver answers from its prefix table too: one table, not two
+    gpu_data: GpuData
+    # what the event parser names a headerless stack by ([[report_frames]] and [skip].report
+    # of these files)
+    reporters: Reporters
     aliases: Dict[str, str] = field(default_factory=dict)
     gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
@@ -168,14 +174,8 @@ class RuleSet:
     gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
     _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
-    # PrefixTable of gpu_prefixes and gpu_source_dirs, made on first use (asked per frame)
-    _tables: Dict[str, PrefixTable] = field(default_factory=dict, repr=False, compare=False)
-    # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
-    # these files); None: the built-in data (triage.events.gpudevs.builtin_gpu_data)
-    gpu_data: Optional[GpuData] = None
-    # what the event parser names a headerless stack by ([[report_frames]] and [skip].report
-    # of these files); None: the built-in data (triage.events.reporters.reporters)
-    reporters: Optional[Reporters] = None
+    # PrefixTable of gpu_source_dirs, made on first use (asked per frame)
+    _source_dirs: Optional[PrefixTable] = field(default=None, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -186,15 +186,7 @@ class RuleSet:
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
         """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise.
         The event parser's table of these files (gpu_data) answers: one table, not two."""
-        if self.gpu_data is not None:
-            return self.gpu_data.names.prefixes.longest(function)
-        return self._table("gpu_prefixes").longest(function)
-
-    def _table(self, name: str) -> PrefixTable:
-        table = self._tables.get(name)
-        if table is None:
-            table = self._tables[name] = PrefixTable.of(getattr(self, name).items())
-        return table
+        return self.gpu_data.names.prefixes.longest(function)
 
     def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
         """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
@@ -206,7 +198,9 @@ class RuleSet:
             while p.startswith(pre):
                 p = p[len(pre):]
         i = p.find("drivers/gpu/")
-        return self._table("gpu_source_dirs").longest(p[i:] if i >= 0 else p)
+        if self._source_dirs is None:
+            self._source_dirs = PrefixTable.of(self.gpu_source_dirs.items())
+        return self._source_dirs.longest(p[i:] if i >= 0 else p)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -424,8 +418,8 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
         reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())])
     except re.error as exc:     # a [skip].report regex that cannot join the others (inline flags)
         raise SignatureError(f"[skip].report regexes cannot be joined for [[report_frames]]: {exc}") from exc
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
-                   gpu_source_dirs=source_dirs, gpu_data=GpuData.of(devices, prefixes, tables), reporters=reporters)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], GpuData.of(devices, prefixes, tables),
+                   reporters, aliases, prefixes, xids, sections, gpu_source_dirs=source_dirs)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:

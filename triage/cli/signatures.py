@@ -176,8 +176,6 @@ def _gpu_data_problems(rs) -> List[str]:
     culprit of a gpu_fault report they yield would not count as a GPU driver otherwise."""
     from triage.classify.rules import GPU_MODULES
     gpu = rs.gpu_data
-    if gpu is None:
-        return []
     named = {**{m: f"gpu_devices '{d}'" for d, m in gpu.names.devices.items()},
              **{drv: f"gpu_prefixes '{drv}'" for drv in rs.gpu_prefixes},
              **{g.driver: f"gpu_driverless_wordings '{g.wordings.headline}'" for g in gpu.driverless}}

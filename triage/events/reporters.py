@@ -106,4 +106,4 @@ def reporters() -> Reporters:
     """The [[report_frames]] of the built-in signature data alone (signatures/lists.toml),
     as the loader reads them for a signature set."""
     from triage.classify.rules import builtin_lists   # classify imports events: import late
-    return builtin_lists().reporters or parse_report_frames([], [])
+    return builtin_lists().reporters
