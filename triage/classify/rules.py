@@ -24,7 +24,8 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 from triage.events.gpudevs import WORDING_TABLES, GpuData, PrefixTable
-from triage.events.reporters import Reporters, parse_report_frames
+from triage.events.reporters import (Reporters, check_parser_entry, parse_parser_names, parse_report_frames,
+                                     parse_report_tables)
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -385,11 +386,12 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     devices: Dict[str, str] = {}
     tables: Dict[str, tuple] = {}
     report_frames: List[Any] = []
+    parser: Dict[str, Any] = {}
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
                               "generated_gpu_prefixes", "generated_gpu_source_dirs",
-                              "xid", "section", "report_frames", *WORDING_TABLES}
+                              "xid", "section", "report_frames", "parser", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
@@ -405,17 +407,32 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             # read by the event parser (triage.events.reporters); checked here with the rest.
             # One ordered list, as the wording tables: a later file's tables replace the earlier ones
             try:
-                parse_report_frames(doc["report_frames"], [])
+                parse_report_tables(doc["report_frames"])
             except (ValueError, re.error) as exc:
                 raise SignatureError(str(exc), path=path) from exc
             report_frames = doc["report_frames"]
+        if "parser" in doc:
+            # read by the event parser (triage.events.reporters.ParserNames): a later file's key
+            # replaces the earlier one whole, so a user's copy with a name removed is read so
+            if not isinstance(doc["parser"], dict):
+                raise SignatureError("[parser] must be a table of name lists", path=path)
+            for key, items in doc["parser"].items():
+                try:
+                    check_parser_entry(key, items)
+                except (ValueError, re.error) as exc:
+                    raise SignatureError(str(exc), path=path) from exc
+                parser[key] = items
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip, path in builtin)
             rules[rule.id] = rule
     try:
-        reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())])
+        names = parse_parser_names(parser)
+    except ValueError as exc:   # a key no file gave (a file set without signatures/lists.toml)
+        raise SignatureError(f"{exc}; read from {', '.join(p for p, _ in docs) or 'no file'}") from exc
+    try:
+        reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())], names)
     except re.error as exc:     # a [skip].report regex that cannot join the others (inline flags)
         raise SignatureError(f"[skip].report regexes cannot be joined for [[report_frames]]: {exc}") from exc
     return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], GpuData.of(devices, prefixes, tables),
