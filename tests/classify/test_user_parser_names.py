@@ -1,7 +1,8 @@
 """The [parser] table of signatures/lists.toml (triage.events.reporters.ParserNames: panic()'s
 frames, the stack dumpers above a panic's stack, the reports that panic on purpose, the reasons
 die() panics with, the lines that open a report only after a header of their own, the arm32
-interrupt entries, NVIDIA's GSP stack dump) is read from the run's signature set.
+interrupt entries, NVIDIA's GSP stack dump, the boot banners and shutdown lines that tell an
+unexpected reboot) is read from the run's signature set.
 
 Each test edits one key in a user's --signatures copy of the built-in files (a later file
 replaces a [parser] key whole) and checks that the diagnosis of the same log changes from the
@@ -25,7 +26,7 @@ from triage.events.reporters import PARSER_KEYS
 def _copy_with(tmp_path: Path, key: str, value: str) -> Path:
     """A user's copy of the built-in signatures/ whose lists.toml sets [parser] `key` = `value`."""
     d = tmp_path / "sigs"
-    d.mkdir()
+    d.mkdir(parents=True)
     for f in Path(str(builtin_dir())).glob("*.toml"):
         shutil.copy(f, d / f.name)
     p = d / "lists.toml"
@@ -164,9 +165,35 @@ def test_irq_entries(tmp_path):
              ("rcu_stall", "frobtimer", "frobtimer_irq"))
 
 
+# rule unexpected-reboot's examples: a boot after log content with no crash and no shutdown
+# line, and a clean restart
+UNEXPECTED = ["[  100.100000] audit: type=1400 audit(1.1:2): apparmor=\"DENIED\" operation=\"open\"",
+              "SeaBIOS (version 1.8.2-20171012_061934-google)",
+              "Booting from Hard Disk 0...",
+              "early console in extract_kernel",
+              "[    0.000000] Linux version 4.15.0-rc1+ (syzkaller@ci) (gcc version 7.1.1) #1 SMP"]
+CLEAN = ["[  100.100000] systemd-shutdown[1]: Syncing filesystems and block devices.",
+         "[  100.200000] reboot: Restarting system",
+         "[    0.000000] Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) #1 SMP"]
+
+
+def test_boot_banners(tmp_path):
+    _changes(tmp_path, UNEXPECTED, "boot_banners", '["Booting from Floppy"]', ("unknown", None, None),
+             ("none", None, None))
+    assert analyze_lines(UNEXPECTED).verdict.title == "unexpected kernel reboot"
+
+
+def test_shutdown_lines(tmp_path):
+    _changes(tmp_path, CLEAN, "shutdown_lines", '["reboot: Power down"]', ("none", None, None),
+             ("unknown", None, None))
+    d = _copy_with(tmp_path / "again", "shutdown_lines", '["reboot: Power down"]')
+    assert analyze_lines(CLEAN, rules=load_ruleset([str(d)])).verdict.title == "unexpected kernel reboot"
+
+
 def test_every_parser_key_has_a_test():
     tested = {"panic_functions", "stack_dumpers", "panicking_reports", "panic_frames", "nvidia_dump_stack",
-              "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries"}
+              "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries",
+              "boot_banners", "shutdown_lines"}
     assert tested == set(PARSER_KEYS)
 
 

@@ -65,13 +65,6 @@ _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protect
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
-_BOOT_BANNERS = ("Linux version ", "Booting the kernel", "Booting Linux on physical CPU", "SeaBIOS (version",
-                 "early console in extract_kernel")
-_SHUTDOWN = ("reboot: Restarting system", "reboot: Power down", "reboot: System halted", "systemd-shutdown",
-             "kexec_core: Starting new kernel", "Starting new kernel", "Restarting system", "sysrq: Resetting",
-             "Kernel panic - not syncing", "---[ end Kernel panic", "kvm: exiting hardware virtualization",
-             "ACPI: Preparing to enter system sleep state S5", "ACPI: PM: Preparing to enter system sleep state S5",
-             "Power down", "Synchronizing SCSI cache", "reboot: ")
 _MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 # GPU driver reports whose wording only that driver prints, searched after a line prefix the
@@ -161,6 +154,11 @@ class LogParser:
     def __init__(self, gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> None:
         self._gpu = gpu if gpu is not None else builtin_gpu_data()
         self._reps = reps if reps is not None else reporters()
+        # [parser] boot_banners / shutdown_lines, asked of every line: held here, with the
+        # banners' first characters as a cheap test before startswith
+        self._boot_banners = self._reps.names.boot_banners
+        self._boot_first = frozenset(b[:1] for b in self._boot_banners)
+        self._shutdown_lines = self._reps.names.shutdown_lines
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -303,7 +301,7 @@ class LogParser:
                 # x86 oops_end() prints the registers again after the end marker (4.15+,
                 # "executive summary in case the oops scrolled away"): a die(), no WARNING
                 ended[0].fields["die_tail"] = True
-        if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
+        if text[:1] in self._boot_first and text.startswith(self._boot_banners):
             if self._content and not self._shutdown and not self._booting:
                 # a new boot with no crash record or clean shutdown before it
                 ev = Event("reboot", ll.number, text[:200], ll.ts, end_line=ll.number,
@@ -317,7 +315,7 @@ class LogParser:
         elif text and self._booting and ll.ts is not None and ll.ts > 5.0:
             self._booting = False
             self._content = True
-        if text.startswith(_SHUTDOWN):
+        if text.startswith(self._shutdown_lines):
             self._shutdown = True
         ctx = self._context(ll)
         if self.events and text:

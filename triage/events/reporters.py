@@ -42,6 +42,8 @@ PARSER_KEYS: Dict[str, str] = {
     "nvidia_dump_stack": "name",
     "nvidia_assert": "name",
     "nvidia_gsp_rpc_poll": "prefix",
+    "boot_banners": "prefix",
+    "shutdown_lines": "prefix",
 }
 
 
@@ -60,6 +62,8 @@ class ParserNames:
     nvidia_dump_stack: FrozenSet[str]      # NVIDIA's own dump_stack() wrapper
     nvidia_assert: FrozenSet[str]          # NVIDIA's assert helper between it and its caller
     nvidia_gsp_rpc_poll: Tuple[str, ...]   # the GSP RPC functions whose failure dumps the stack
+    boot_banners: Tuple[str, ...]          # lines that start a boot
+    shutdown_lines: Tuple[str, ...]        # lines that say the kernel is going down on purpose (or crashed)
 
 
 def check_parser_entry(key: str, items: Any) -> None:
