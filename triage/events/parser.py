@@ -91,6 +91,9 @@ _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr
 # x86 show_fault_oops() of 2.6-4.x printed "IP: [<%p>] %pS" (3.x+ "IP: %pS") right after its
 # "BUG: unable to handle kernel ..." line: only a kernel page fault prints it.
 # arm32 __show_regs() (arch/arm/kernel/process.c) names the faulting PC "PC is at %pS".
+# (Syntax, not a list for signatures/lists.toml: each entry is a register-dump or trace line form
+# that the body reader below dispatches on itself, the IP, #PF decode, code bytes and trace
+# readers; a form added here alone would open a report nothing then reads.)
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
