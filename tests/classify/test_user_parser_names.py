@@ -2,7 +2,7 @@
 frames, the stack dumpers above a panic's stack, the reports that panic on purpose, the reasons
 die() panics with, the lines that open a report only after a header of their own, the arm32
 interrupt entries, NVIDIA's GSP stack dump, the boot banners and shutdown lines that tell an
-unexpected reboot) is read from the run's signature set.
+unexpected reboot, the outermost trace frames that tell a newest-first paste) is read from the run's signature set.
 
 Each test edits one key in a user's --signatures copy of the built-in files (a later file
 replaces a [parser] key whole) and checks that the diagnosis of the same log changes from the
@@ -190,10 +190,25 @@ def test_shutdown_lines(tmp_path):
     assert analyze_lines(CLEAN, rules=load_ruleset([str(d)])).verdict.title == "unexpected kernel reboot"
 
 
+def test_trace_tails(tmp_path):
+    # a hung task pasted newest first (journalctl -r) without timestamps or a "Call Trace:"
+    # line: only the syscall entry before the other frames says the paste is reversed
+    fwd = ["INFO: task frobd:77 blocked for more than 120 seconds.",
+           "      Tainted: G           O      6.1.0 #1",
+           "task:frobd           state:D stack:0     pid:77    ppid:2      flags:0x00004000",
+           " __schedule+0x2c4/0x890", " schedule+0x5d/0xd0",
+           " frob_wait_idle+0x8c/0xd0 [frob]", " frob_ioctl+0x20/0x40 [frob]",
+           " __x64_sys_ioctl+0x8b/0xc0", " do_syscall_64+0x3b/0x90",
+           " entry_SYSCALL_64_after_hwframe+0x63/0xcd"]
+    assert _verdict(fwd) == ("hung_task", "frob", "frob_wait_idle")
+    _changes(tmp_path, fwd[::-1], "trace_tails", '["cpu_startup_entry"]', ("hung_task", "frob", "frob_wait_idle"),
+             ("hung_task", None, None))
+
+
 def test_every_parser_key_has_a_test():
     tested = {"panic_functions", "stack_dumpers", "panicking_reports", "panic_frames", "nvidia_dump_stack",
               "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries",
-              "boot_banners", "shutdown_lines"}
+              "boot_banners", "shutdown_lines", "trace_tails"}
     assert tested == set(PARSER_KEYS)
 
 

@@ -162,6 +162,8 @@ class LogParser:
         self._boot_banners = self._reps.names.boot_banners
         self._boot_first = frozenset(b[:1] for b in self._boot_banners)
         self._shutdown_lines = self._reps.names.shutdown_lines
+        # [parser] trace_tails, for the paste normaliser's reading of a newest-first paste
+        self.trace_tails = self._reps.names.trace_tails
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -1702,7 +1704,7 @@ def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None, reps: Optiona
     GPU data of the run's signature set (RuleSet.gpu_data) and `reps` its reporters'
     frames (RuleSet.reporters), the built-in data when None."""
     p = LogParser(gpu, reps)
-    for number, raw in normalise(lines):
+    for number, raw in normalise(lines, p.trace_tails):
         p.feed(raw, number)
     return p.result()
 

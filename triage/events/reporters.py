@@ -44,6 +44,7 @@ PARSER_KEYS: Dict[str, str] = {
     "nvidia_gsp_rpc_poll": "prefix",
     "boot_banners": "prefix",
     "shutdown_lines": "prefix",
+    "trace_tails": "prefix",
 }
 
 
@@ -64,6 +65,7 @@ class ParserNames:
     nvidia_gsp_rpc_poll: Tuple[str, ...]   # the GSP RPC functions whose failure dumps the stack
     boot_banners: Tuple[str, ...]          # lines that start a boot
     shutdown_lines: Tuple[str, ...]        # lines that say the kernel is going down on purpose (or crashed)
+    trace_tails: Tuple[str, ...]           # a call trace's outermost frames (syscall and thread entries)
 
 
 def check_parser_entry(key: str, items: Any) -> None:
