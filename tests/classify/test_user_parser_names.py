@@ -2,7 +2,8 @@
 frames, the stack dumpers above a panic's stack, the reports that panic on purpose, the reasons
 die() panics with, the lines that open a report only after a header of their own, the arm32
 interrupt entries, NVIDIA's GSP stack dump, the boot banners and shutdown lines that tell an
-unexpected reboot, the outermost trace frames that tell a newest-first paste) is read from the run's signature set.
+unexpected reboot, the outermost trace frames that tell a newest-first paste, the
+generic "BUG: <what>" wordings of atomic_sleep and lockdep reports) is read from the run's signature set.
 
 Each test edits one key in a user's --signatures copy of the built-in files (a later file
 replaces a [parser] key whole) and checks that the diagnosis of the same log changes from the
@@ -205,10 +206,42 @@ def test_trace_tails(tmp_path):
              ("hung_task", None, None))
 
 
+def test_atomic_sleep_bugs(tmp_path):
+    # an x86 oops cut before its header, then the sleeping-in-atomic BUG its exiting task prints
+    # (its after-effect, read so only as an atomic_sleep report): the oops stays the verdict
+    lines = ["[   5.00] RIP: 0010:frob_read+0x14/0x40 [frob]",
+             "[   5.01] Code: 48 8b 47 08 <8b> 40 10 c3 0f 1f 44 00 00 55 48 89 e5",
+             "[   5.02] RSP: 0018:ffffc90000a3fd48 EFLAGS: 00010246",
+             "[   5.03] Call Trace:", "[   5.04]  <TASK>",
+             "[   5.05]  vfs_read+0xb0/0x2a0", "[   5.06]  ksys_read+0x5f/0xe0", "[   5.07]  do_syscall_64+0x3b/0x90",
+             "[   5.08]  entry_SYSCALL_64_after_hwframe+0x63/0xcd", "[   5.09]  </TASK>",
+             "[   5.10] Modules linked in: frob(O)",
+             "[   5.11] CR2: 0000000000000010",
+             "[   5.12] ---[ end trace 0000000000000000 ]---",
+             "[   5.13] BUG: sleeping function called from invalid context at include/linux/percpu-rwsem.h:49",
+             "[   5.14] in_atomic(): 0, irqs_disabled(): 1, non_block: 0, pid: 77, name: frobd",
+             "[   5.15] CPU: 1 PID: 77 Comm: frobd Tainted: G      D    O      6.1.0 #1"]
+    _changes(tmp_path, lines, "atomic_sleep_bugs", '["scheduling while atomic"]', ("null_deref", "frob", "frob_read"),
+             ("kernel_bug", None, None))
+
+
+def test_lockdep_bugs(tmp_path):
+    # kernel/locking/spinlock_debug.c spin_dump(): "BUG: spinlock bad magic on CPU#%d, %s/%d"
+    lines = ["[  40.1] BUG: spinlock bad magic on CPU#1, frobd/77",
+             "[  40.2]  lock: frob_lock+0x0/0x20 [frob], .magic: 00000000, .owner: <none>/-1, .owner_cpu: 0",
+             "[  40.3] CPU: 1 PID: 77 Comm: frobd Tainted: G           O      6.1.0 #1",
+             "[  40.4] Call Trace:", "[  40.5]  <TASK>",
+             "[  40.6]  dump_stack_lvl+0x44/0x5c", "[  40.7]  do_raw_spin_lock+0x9c/0xc0",
+             "[  40.8]  _raw_spin_lock+0x2c/0x40", "[  40.9]  frob_update+0x2c/0x90 [frob]",
+             "[  41.0]  frob_ioctl+0x20/0x40 [frob]", "[  41.1]  __x64_sys_ioctl+0x8b/0xc0"]
+    _changes(tmp_path, lines, "lockdep_bugs", '["rwlock"]', ("lockdep", "frob", "frob_update"),
+             ("kernel_bug", "frob", "frob_update"))
+
+
 def test_every_parser_key_has_a_test():
     tested = {"panic_functions", "stack_dumpers", "panicking_reports", "panic_frames", "nvidia_dump_stack",
               "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries",
-              "boot_banners", "shutdown_lines", "trace_tails"}
+              "boot_banners", "shutdown_lines", "trace_tails", "atomic_sleep_bugs", "lockdep_bugs"}
     assert tested == set(PARSER_KEYS)
 
 

@@ -157,6 +157,7 @@ class LogParser:
     def __init__(self, gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> None:
         self._gpu = gpu if gpu is not None else builtin_gpu_data()
         self._reps = reps if reps is not None else reporters()
+        self._names = self._reps.names
         # [parser] boot_banners / shutdown_lines, asked of every line: held here, with the
         # banners' first characters as a cheap test before startswith
         self._boot_banners = self._reps.names.boot_banners
@@ -327,7 +328,7 @@ class LogParser:
             last = self.events[-1]
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
-        hdr = match_header(text, self._gpu) if text else None
+        hdr = match_header(text, self._gpu, self._names) if text else None
         if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
@@ -337,7 +338,7 @@ class LogParser:
                 # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
                 # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
                 # continuation or a frame
-                hdr = match_header(t, self._gpu)
+                hdr = match_header(t, self._gpu, self._names)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
@@ -351,7 +352,7 @@ class LogParser:
                 # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
                 # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
                 if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
-                    hdr = match_header(text[i:], self._gpu)
+                    hdr = match_header(text[i:], self._gpu, self._names)
                     if hdr is not None:
                         break
                 m = _MIDLINE_RE.search(text, i + 1)

@@ -45,6 +45,8 @@ PARSER_KEYS: Dict[str, str] = {
     "boot_banners": "prefix",
     "shutdown_lines": "prefix",
     "trace_tails": "prefix",
+    "atomic_sleep_bugs": "prefix",
+    "lockdep_bugs": "prefix",
 }
 
 
@@ -66,6 +68,8 @@ class ParserNames:
     boot_banners: Tuple[str, ...]          # lines that start a boot
     shutdown_lines: Tuple[str, ...]        # lines that say the kernel is going down on purpose (or crashed)
     trace_tails: Tuple[str, ...]           # a call trace's outermost frames (syscall and thread entries)
+    atomic_sleep_bugs: Tuple[str, ...]     # generic "BUG: <what>" heads of an atomic_sleep report
+    lockdep_bugs: Tuple[str, ...]          # ... and of a lockdep report
 
 
 def check_parser_entry(key: str, items: Any) -> None:
