@@ -1,8 +1,10 @@
 """Signature rules as data: load, validate and hold `signatures/*.toml`.
 
 A rule file holds `[[rule]]` tables; `lists.toml` (any file may) holds
-`[lists]` (named module lists such as gpu_modules) and `[skip]` (named
-guilty-frame skip lists of regexes). Search order: built-ins, then every
+`[lists]` (named module lists such as gpu_modules), `[skip]` (named
+guilty-frame skip lists of regexes) and the event parser's data (the GPU
+tables, `[[report_frames]]`, `[parser]`), which a RuleSet carries as
+gpu_data and reporters. Search order: built-ins, then every
 `--signatures DIR`, then $TRIAGE_SIGNATURES (colon-separated), then
 /etc/triage/signatures.d. A later rule with the same id replaces the earlier.
 The rule schema is documented in docs/signatures.md.

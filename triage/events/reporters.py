@@ -182,7 +182,7 @@ def parse_report_tables(tables: Any) -> Tuple[Reporter, ...]:
 
 
 def reporters() -> Reporters:
-    """The [[report_frames]] of the built-in signature data alone (signatures/lists.toml),
-    as the loader reads them for a signature set."""
+    """The [[report_frames]] and [parser] of the built-in signature data alone
+    (signatures/lists.toml), as the loader reads them for a signature set."""
     from triage.classify.rules import builtin_lists   # classify imports events: import late
     return builtin_lists().reporters
