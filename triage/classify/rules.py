@@ -131,6 +131,11 @@ class Section:
     # allocator's freelist): when the faulting IP is there, the frames that called it are
     # victims, so no module is blamed (the guilty function is still named, as syzkaller does)
     victim_ip: Tuple[str, ...] = ()
+    # skip lists of source-file regexes: a report whose own "at FILE:LINE" is one of them is an
+    # inline check of the caller's argument (gfp.h's gfp_zone), so the arg_check_skip lists'
+    # frames, which only carried that argument, are passed too
+    arg_check_sites: Tuple[str, ...] = ()
+    arg_check_skip: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -443,7 +448,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip")
+    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip", "arg_check_sites", "arg_check_skip")
     if not isinstance(spec, dict) or set(spec) - {"read", *keys}:
         raise SignatureError(f"'{where}' must be a table of read, {', '.join(keys)}", path=path)
     read = spec.get("read", "ip_then_trace")
@@ -456,7 +461,7 @@ def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
             if n not in skip:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
-    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"], lists["victim_ip"])
+    return Section(read, **{k: lists[k] for k in keys})
 
 
 def _xid_number(key: str, path: str) -> int:
