@@ -2,7 +2,7 @@
 arg_check_sites, include/linux/gfp.h: gfp_zone() on a gfp mask asking two zones) is
 the caller's, as the generic-API rule of tests/data/posted/README.md says: the
 allocator frames ([skip] alloc) and the frames that only carried the caller's gfp
-down ([skip] gfp_carriers: shmem's page-cache allocation, drm_gem_get_pages) are
+down ([skip] arg_carriers: shmem's page-cache allocation, drm_gem_get_pages) are
 passed. A BUG elsewhere in the allocator stays the allocator's (posted 1008, 2922)."""
 
 import pytest
@@ -63,11 +63,11 @@ def test_a_bug_in_shmem_itself_stays_shmems():
     assert v.culprit.module in (None, "")
 
 
-def test_a_warning_is_unchanged_by_the_gfp_carriers():
+def test_a_warning_is_unchanged_by_the_arg_carriers():
     # a WARNING section passes allocators already; the carriers are only the BUG's argument path
     rules = load_rules()
-    assert "gfp_carriers" not in rules.section("warning", None).skip
-    assert rules.section("kernel_bug", None).arg_check_skip == ("alloc", "gfp_carriers")
+    assert "arg_carriers" not in rules.section("warning", None).skip
+    assert rules.section("kernel_bug", None).arg_check_skip == ("alloc", "arg_carriers")
 
 
 @pytest.mark.parametrize("prefix, module", [("1008", "etnaviv"), ("2922", "ttm")])
@@ -80,3 +80,39 @@ def test_arg_check_sites_naming_an_unknown_list_is_refused(tmp_path):
     (tmp_path / "extra.toml").write_text('[section]\nkernel_bug = { read = "ip_then_trace", arg_check_sites = ["nope"] }\n')
     with pytest.raises(SignatureError, match="arg_check_sites"):
         load_rules([str(tmp_path)])
+
+
+def _loongarch_drm_gem_bug(site: str):
+    # arch/loongarch/kernel/traps.c show_regs(): "  ERA: %0*lx %pS" is the pc, and the
+    # unwinder repeats the faulting function as the trace's first frame
+    return analyze_lines([
+        f"[    7.430032] kernel BUG at {site}!",
+        "[    7.435330] Oops - BUG[#1]:",
+        "[    7.439126] CPU: 2 UID: 0 PID: 183 Comm: (udev-worker) Not tainted 6.13.0-rc4-xe+ #1",
+        "[    7.537855]    ra: ffff8000025331dc ___xe_bo_create_locked+0x158/0x3b0 [xe]",
+        "[    7.544893]   ERA: 9000000001045fa4 drm_gem_private_object_init+0xcc/0xd0",
+        "[    7.703588] Call Trace:",
+        "[    7.703590] [<9000000001045fa4>] drm_gem_private_object_init+0xcc/0xd0",
+        "[    7.712496] [<ffff8000025331d8>] ___xe_bo_create_locked+0x154/0x3b0 [xe]",
+        "[    7.719268] [<ffff80000253365c>] __xe_bo_create_locked+0x228/0x304 [xe]",
+        "[    7.760000] Modules linked in: xe(+) drm_gpuvm drm_exec gpu_sched drm_ttm_helper ttm drm_kms_helper drm",
+    ]).verdict
+
+
+def test_drm_gem_size_bug_names_the_driver_that_passed_the_size():
+    v = _loongarch_drm_gem_bug("drivers/gpu/drm/drm_gem.c:181")
+    assert (v.culprit.function, v.culprit.module) == ("___xe_bo_create_locked", "xe")
+    assert v.category == "gpu_fault"
+
+
+def test_a_bug_elsewhere_in_drm_stays_drms():
+    v = _loongarch_drm_gem_bug("drivers/gpu/drm/drm_mm.c:181")
+    assert (v.culprit.function, v.culprit.module) == ("drm_gem_private_object_init", "drm")
+
+
+def test_loongarch_era_line_is_the_faulting_location():
+    from triage.events.frames import parse_ip_line
+    fr = parse_ip_line("  ERA: 9000000001045fa4 drm_gem_private_object_init+0xcc/0xd0")
+    assert (fr.function, fr.offset, fr.module) == ("drm_gem_private_object_init", 0xcc, None)
+    assert parse_ip_line("  ERA: 9000000001045fa4") is None          # CONFIG_KALLSYMS off: no symbol
+    assert parse_ip_line("ERRATA: 9000000001045fa4 foo+0x1/0x2") is None
