@@ -210,7 +210,13 @@ class KdumpReader(DumpReader):
 
     # -- metadata --------------------------------------------------------------
     def _meta(self, part: _Part, offset: int, size: int, what: str, limit: int) -> Optional[bytes]:
-        if offset <= 0 or size <= 0:
+        if size <= 0:
+            return None
+        if offset <= 0:
+            # block 0 is the header: a size with no place for it is damage, named as a
+            # place past the end is (the other copy of VMCOREINFO may still serve)
+            self._problems.append(f"sub-header field offset_{what} is {offset:#x} for {size} bytes: "
+                                  f"no place in the file")
             return None
         if size > limit:
             raise CorruptDumpError(f"sub-header field size_{what} is {size} bytes, more than the "
