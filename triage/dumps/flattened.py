@@ -35,6 +35,10 @@ MAX_RECORDS = 1 << 22
 # more records than this overwrite each other is damage, refused before that work.
 MAX_OVERLAPPING = 1 << 16
 _SORT_RUN = 1 << 16            # records sorted at a time by the fallback sort
+# Writers never write an empty record (makedumpfile and QEMU skip empty flushes); a
+# run of zero headers is a hole or zero fill after the stream, walked 16 bytes a step
+# (a 1 TiB hole after 1 MiB of stream never ended). Past this many in a row: stop.
+MAX_EMPTY_RUN = 1 << 12
 
 
 def is_flattened(head: bytes) -> bool:
@@ -68,8 +72,18 @@ class FlatStore(Store):
         buf = raw.buffer() if hasattr(raw, "buffer") else None
         release = getattr(raw, "release", None)
         released = pos
+        empty = 0
         while pos + 16 <= size:
             off, n = _REC.unpack_from(buf, pos) if buf is not None else _REC.unpack(raw.read(pos, 16))
+            if n == 0:
+                empty += 1
+                if empty > MAX_EMPTY_RUN:
+                    self._truncated(f"{MAX_EMPTY_RUN} empty records in a row from offset "
+                                    f"{pos - 16 * (empty - 1):#x} (a hole or zero fill, not records)")
+                    ended = True
+                    break
+            else:
+                empty = 0
             if release is not None and pos - released >= _RELEASE_EVERY:
                 release(released, pos - released)
                 released = pos
