@@ -18,6 +18,7 @@ It raises the triage.errors exceptions (InputError, FormatError, NoLogError...).
 """
 
 import os
+import stat
 from typing import List, Optional, Sequence, Union
 
 from triage.datarecord import DataRecord, Factory
@@ -49,18 +50,30 @@ class LogSource(DataRecord):
 
 
 def sniff(path: str) -> bytes:
-    """The first 64 KiB of `path`; InputError for missing, unreadable, directory, empty."""
+    """The first 64 KiB of `path`; InputError for missing, unreadable, directory, empty,
+    or not a regular file.
+
+    Opened with O_NONBLOCK: a FIFO without a writer would block open(2) forever. A
+    FIFO, socket or device is refused, not read: every reader opens the input again
+    after this sniff, so a pipe's first 64 KiB would be lost, and /dev/zero never ends."""
     if os.path.isdir(path):
         raise InputError("is a directory, not a dump or log file", path=path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(_TEXT_PROBE)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError("no such file", path=path) from None
     except PermissionError:
         raise InputError("permission denied", path=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError("not a regular file (a pipe, socket or device): save it to a file first", path=path)
+        head = os.pread(fd, _TEXT_PROBE, 0)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    finally:
+        os.close(fd)
     if not head:
         raise InputError("file is empty", path=path)
     return head

@@ -177,3 +177,30 @@ def test_elf_cut_inside_e_ident(tmp_path):
     p = tmp_path / "vmcore"
     p.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
     assert "e_ident" in _one_line(_run("info", p), 5)
+
+
+# -- FIFOs and devices: refused, never waited on or read forever ----------------------------------
+
+@pytest.mark.parametrize("command", ["analyze", "dmesg", "info", "shell"])
+def test_fifo_without_writer_is_refused_not_waited_on(tmp_path, command):
+    """open(2) of a FIFO nobody writes to blocks: analyze and dmesg hung until killed."""
+    fifo = tmp_path / "vmcore"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "triage", command, str(fifo)], capture_output=True, text=True,
+                       env=_env(), timeout=60)
+    assert "not a regular file" in _one_line(r, 3)
+
+
+@pytest.mark.parametrize("command", ["analyze", "dmesg"])
+def test_piped_log_is_refused_not_half_read(tmp_path, command):
+    """A pipe was sniffed (its first 64 KiB consumed) and then opened again: dmesg printed
+    nothing and exited 0, analyze called it an empty file."""
+    r = subprocess.run(["sh", "-c", f'cat "$0" | "$1" -m triage {command} /dev/stdin', str(GPU_LOG), sys.executable],
+                       capture_output=True, text=True, env=_env(), timeout=60)
+    assert "not a regular file" in _one_line(r, 3)
+
+
+def test_endless_device_is_refused(tmp_path):
+    link = tmp_path / "vmcore"
+    link.symlink_to("/dev/zero")
+    assert "not a regular file" in _one_line(_run("dmesg", link), 3)

@@ -302,3 +302,20 @@ def test_damaged_vmcoreinfo_area_points_at_the_log_beside(tmp_path):
     assert r.returncode == 5, r.stderr
     line, = r.stderr.splitlines()
     assert "size_vmcoreinfo" in line and line.endswith(f"the kernel log saved beside it is {d / 'vmcore-dmesg.txt'}")
+
+
+@pytest.mark.skipif(not KDUMP.exists(), reason="committed dump missing")
+@pytest.mark.parametrize("field,at,value", [("offset_vmcoreinfo", BLOCK + 32, -1),
+                                            ("offset_vmcoreinfo", BLOCK + 32, 0),
+                                            ("offset_note", BLOCK + 48, -(1 << 63))])
+def test_sub_header_area_offset_before_the_file_is_named(field, at, value):
+    """A negative (or zero: block 0 is the header) offset with a non-zero size was
+    silently taken as "no such area" (exit 0, complete), while one past the end was
+    named partial (hostile campaign, session 8)."""
+    patches = dict(zip(range(at, at + 8), struct.pack("<q", value)))
+    with KdumpReader([Patched(KDUMP, patches)]) as r:
+        r.vmcoreinfo()
+        r.notes()
+        facts = r.facts()
+    assert not facts.complete
+    assert any(f"sub-header field {field} is {value:#x}" in p for p in facts.problems), facts.problems

@@ -107,9 +107,12 @@ def open_dump(paths: Union[str, Sequence[str]]) -> DumpReader:
         kind, store = opened[0]
         if kind.endswith("elf"):
             from triage.dumps.elf import ElfReader
-            if kind == "elf":
+            if kind == "elf" and getattr(store, "mapped", True):
                 store.close()
                 return ElfReader(store.path)
+            if kind == "elf":
+                # not mapped (the address-space limit): ElfReader parses the store, read by pread
+                return ElfReader(store.path, data=store, format_name=kind)
             # ElfReader parses the FlatStore in place; it takes over closing it.
             return ElfReader(store.path, data=store, format_name=kind)
         from triage.dumps.kdump import KdumpReader

@@ -25,6 +25,20 @@ HEADER_SIZE = 4096
 _REC = struct.Struct(">qq")
 _MAX_OFFSET = 1 << 56          # larger offsets are damage, not a real dump
 _RELEASE_EVERY = 32 << 20      # unmap walked header pages every 32 MiB of stream
+# The index costs 24 bytes a record. Writers write pages and 4 KiB+ caches (QEMU's
+# records are ~16 KiB, makedumpfile -F's average tens of KiB), so 4M records is a
+# stream of 64 GiB and more; a file of 17-byte records would otherwise cost more
+# memory than its own size. Records past the limit are left unread (partial).
+MAX_RECORDS = 1 << 22
+# Writers overwrite only their headers (a few records); a cluster of overlapping
+# records is resolved with Python objects (~150 bytes a record), so a stream where
+# more records than this overwrite each other is damage, refused before that work.
+MAX_OVERLAPPING = 1 << 16
+_SORT_RUN = 1 << 16            # records sorted at a time by the fallback sort
+# Writers never write an empty record (makedumpfile and QEMU skip empty flushes); a
+# run of zero headers is a hole or zero fill after the stream, walked 16 bytes a step
+# (a 1 TiB hole after 1 MiB of stream never ended). Past this many in a row: stop.
+MAX_EMPTY_RUN = 1 << 12
 
 
 def is_flattened(head: bytes) -> bool:
@@ -58,8 +72,18 @@ class FlatStore(Store):
         buf = raw.buffer() if hasattr(raw, "buffer") else None
         release = getattr(raw, "release", None)
         released = pos
+        empty = 0
         while pos + 16 <= size:
             off, n = _REC.unpack_from(buf, pos) if buf is not None else _REC.unpack(raw.read(pos, 16))
+            if n == 0:
+                empty += 1
+                if empty > MAX_EMPTY_RUN:
+                    self._truncated(f"{MAX_EMPTY_RUN} empty records in a row from offset "
+                                    f"{pos - 16 * (empty - 1):#x} (a hole or zero fill, not records)")
+                    ended = True
+                    break
+            else:
+                empty = 0
             if release is not None and pos - released >= _RELEASE_EVERY:
                 release(released, pos - released)
                 released = pos
@@ -73,6 +97,11 @@ class FlatStore(Store):
             if avail < n:
                 self._truncated(f"the last record ({n} bytes for offset {off:#x}) is cut short")
             if avail > 0:
+                if len(starts) >= MAX_RECORDS:
+                    self._truncated(f"the stream holds more than {MAX_RECORDS} records (real writers write "
+                                    f"pages and caches of KiBs); read up to offset {pos:#x}")
+                    ended = True
+                    break
                 starts.append(off)
                 lens.append(avail)
                 where.append(pos + 16)
@@ -102,6 +131,11 @@ class FlatStore(Store):
                 where = array("q", (where[i] for i in order))
             self._starts, self._lens, self._where = starts, lens, where
         else:
+            over = _overlapping_records(starts, lens, order)
+            if over > MAX_OVERLAPPING:
+                raise CorruptDumpError(f"{over} flattened records overwrite one another (writers re-write only "
+                                       f"their headers; at most {MAX_OVERLAPPING} are resolved)", path=self.path,
+                                       offset=HEADER_SIZE)
             self._starts, self._lens, self._where = _resolve_overlaps(starts, lens, where, order)
         self.size = max((s + l for s, l in zip(self._starts, self._lens)), default=0)
 
@@ -199,12 +233,37 @@ def _sorted_order(starts: array) -> array:
                 break
         else:
             if len(piles) == _MAX_PILES:
-                return array("q", sorted(range(len(starts)), key=starts.__getitem__))
+                return _run_sorted(starts)
             piles.append(array("q", [i]))
             lasts.append(s)
     if len(piles) <= 1:
         return piles[0] if piles else array("q")
     return array("q", heapq.merge(*piles, key=starts.__getitem__))
+
+
+def _run_sorted(starts: array) -> array:
+    """A stable sort of all record indices by offset that holds Python ints for only
+    _SORT_RUN records at a time (a plain sorted(range(n)) costs ~70 bytes a record)."""
+    n = len(starts)
+    runs = [array("q", sorted(range(lo, min(n, lo + _SORT_RUN)), key=starts.__getitem__))
+            for lo in range(0, n, _SORT_RUN)]
+    if len(runs) <= 1:
+        return runs[0] if runs else array("q")
+    return array("q", heapq.merge(*runs, key=starts.__getitem__))
+
+
+def _overlapping_records(starts: array, lens: array, order: array) -> int:
+    """How many records lie in clusters of two or more that overlap, in one pass."""
+    total, i, n = 0, 0, len(order)
+    while i < n:
+        j, cluster_end = i + 1, starts[order[i]] + lens[order[i]]
+        while j < n and starts[order[j]] < cluster_end:
+            cluster_end = max(cluster_end, starts[order[j]] + lens[order[j]])
+            j += 1
+        if j - i > 1:
+            total += j - i
+        i = j
+    return total
 
 
 def _resolve_overlaps(starts: array, lens: array, where: array, order: List[int]):

@@ -12,6 +12,8 @@ odd phys_base), so VMCOREINFO is preferred wherever it says the same thing.
 
 import bisect
 import struct
+import sys
+from array import array
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -32,6 +34,10 @@ _PAGE_CACHE = 32            # decompressed pages kept (bounded memory)
 MAX_VMCOREINFO = 1 << 20
 MAX_NOTES = 16 << 20
 MAX_NOTE_COUNT = 1 << 17    # s390x: 9 notes per CPU * 8192 CPUs = 73728
+# Page descriptors checked (page_data_past_end) before libkdumpfile may read a file:
+# 256 MiB is 11M dumped pages (44 GiB); past it drgn reads through triage's reader.
+MAX_DESC_CHECK = 256 << 20
+_DESC_CHUNK = 1 << 16       # descriptors checked at a time
 
 
 def parse_elf_notes(data: bytes, base: int = 0) -> List[Note]:
@@ -104,6 +110,40 @@ class _Part:
     def dumpable_count(self) -> int:
         h = self.hdr
         return self.bitmap2.count(h.end_pfn) - self.base_rank
+
+    def page_data_past_end(self) -> Optional[str]:
+        """The first page descriptor whose data does not lie whole in the file, or None.
+
+        libkdumpfile maps page data and reads it in place: a page whose data runs past
+        the end of the file (a damaged offset or size, or a file cut inside a page)
+        kills the process with SIGBUS when drgn reads it. Chunks are checked at C
+        speed (the largest offset, the high bytes of the sizes); only a chunk that may
+        hold such a page (a real dump's last one) is walked descriptor by descriptor."""
+        n = self.dumpable_count()
+        if n * PAGE_DESC_SIZE > MAX_DESC_CHECK:
+            return (f"its page descriptor table is {n * PAGE_DESC_SIZE} bytes, more than the "
+                    f"{MAX_DESC_CHECK} checked")
+        size, base = self.store.size, self.hdr.page_desc_offset
+        for lo in range(0, n, _DESC_CHUNK):
+            count = min(n, lo + _DESC_CHUNK) - lo
+            raw = self.store.read_present(base + lo * PAGE_DESC_SIZE, count * PAGE_DESC_SIZE)
+            if raw is None:
+                return "the page descriptor table runs past the end of the file"
+            words = array("q")
+            words.frombytes(raw)
+            if sys.byteorder != "little":
+                words.byteswap()
+            # sizes are u32 at bytes 8-11 of each 24-byte descriptor: zero high bytes
+            # bound them to 64 KiB, so an offset that far inside the file is safe
+            small = not raw[10::PAGE_DESC_SIZE].strip(b"\0") and not raw[11::PAGE_DESC_SIZE].strip(b"\0")
+            if small and max(words[0::3]) + (1 << 16) <= size:
+                continue
+            for i, (offset, length, _flags, _pflags) in enumerate(PAGE_DESC.iter_unpack(raw)):
+                if offset >= 0 and length and offset + length > size:
+                    return (f"page descriptor {lo + i} (at offset {base + (lo + i) * PAGE_DESC_SIZE:#x}) "
+                            f"puts {length} bytes of page data at {offset:#x}, past the end of the file "
+                            f"({size} bytes)")
+        return None
 
     def areas_past_end(self) -> List[str]:
         """The areas the headers name (VMCOREINFO, notes, eraseinfo, bitmaps, page
@@ -201,6 +241,15 @@ class KdumpReader(DumpReader):
         """Header-named areas of any part that lie (partly) past its file's end."""
         return [f"{p.store.path}: {msg}" for p in self._parts for msg in p.areas_past_end()]
 
+    def page_data_past_end(self) -> Optional[str]:
+        """The first page whose data runs past its file's end, of any part (or why the
+        descriptors were not all checked); None when every page lies whole in its file."""
+        for p in self._parts:
+            why = p.page_data_past_end()
+            if why:
+                return f"{p.store.path}: {why}"
+        return None
+
     def _part_for(self, pfn: int) -> Optional[_Part]:
         i = bisect.bisect_right(self._starts, pfn) - 1
         if i < 0:
@@ -210,7 +259,13 @@ class KdumpReader(DumpReader):
 
     # -- metadata --------------------------------------------------------------
     def _meta(self, part: _Part, offset: int, size: int, what: str, limit: int) -> Optional[bytes]:
-        if offset <= 0 or size <= 0:
+        if size <= 0:
+            return None
+        if offset <= 0:
+            # block 0 is the header: a size with no place for it is damage, named as a
+            # place past the end is (the other copy of VMCOREINFO may still serve)
+            self._problems.append(f"sub-header field offset_{what} is {offset:#x} for {size} bytes: "
+                                  f"no place in the file")
             return None
         if size > limit:
             raise CorruptDumpError(f"sub-header field size_{what} is {size} bytes, more than the "

@@ -88,21 +88,33 @@ def open_checked(path: str) -> int:
         raise InputError(f"cannot open: {exc.strerror}", path=path) from None
 
 
+def _map_refused(exc: BaseException) -> bool:
+    """ENOMEM from mmap: the address-space limit (ulimit -v, RLIMIT_AS) is smaller
+    than the file. The mapping would use no memory; the file is read by pread(2)."""
+    return isinstance(exc, OSError) and exc.errno == errno.ENOMEM
+
+
 class FileStore(Store):
-    """A regular file, memory-mapped read-only."""
+    """A regular file, memory-mapped read-only; read by pread(2) where the address-space
+    limit leaves no room to map it (a dump larger than `ulimit -v`), so memory use is
+    the same either way."""
 
     def __init__(self, path: str):
         self.path = path
         self.problems = []
         fd = open_checked(path)
+        self._mm = None
         try:
             self.size = os.fstat(fd).st_size
             self._mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
-            os.close(fd)
-            raise InputError(f"cannot map file: {exc}", path=path) from None
+            if not _map_refused(exc):
+                os.close(fd)
+                raise InputError(f"cannot map file: {exc}", path=path) from None
         # kept open for lseek(SEEK_DATA): next_present finds the holes of a sparse file
         self._fd = fd
+        if self._mm is None:
+            return
         try:
             # Dump reads are scattered (record headers, descriptors, single pages):
             # read-ahead would only multiply the bytes brought in from disk.
@@ -110,14 +122,35 @@ class FileStore(Store):
         except (AttributeError, OSError, ValueError):
             pass
 
+    @property
+    def mapped(self) -> bool:
+        """Whether the file is memory-mapped (else read by pread)."""
+        return self._mm is not None
+
+    def _pread(self, offset: int, length: int) -> bytes:
+        parts = []
+        while length > 0:
+            chunk = os.pread(self._fd, min(length, 1 << 30), offset)
+            if not chunk:
+                break
+            parts.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length <= 0 or offset >= self.size:
             return b""
+        if self._mm is None:
+            return self._pread(offset, min(length, self.size - offset))
         return self._mm[offset:offset + length]
 
     def read_present(self, offset: int, length: int) -> Optional[bytes]:
         if offset < 0 or offset + length > self.size:
             return None
+        if self._mm is None:
+            data = self._pread(offset, length)
+            return data if len(data) == length else None
         return self._mm[offset:offset + length]
 
     def next_present(self, offset: int) -> Optional[int]:
@@ -137,7 +170,8 @@ class FileStore(Store):
             return None if exc.errno == errno.ENXIO else offset
 
     def buffer(self):
-        """The read-only mapping itself, for struct.unpack_from over many small fields."""
+        """The read-only mapping itself, for struct.unpack_from over many small fields
+        (None when the file is read by pread)."""
         return self._mm
 
     def release(self, offset: int, length: int) -> None:
@@ -148,6 +182,8 @@ class FileStore(Store):
         also stops the kernel's asynchronous read-ahead, which a pread walk would
         trigger from the marker pages left by an earlier buffered read of the file head.
         """
+        if self._mm is None:
+            return
         start = offset - offset % mmap.PAGESIZE
         end = offset + length - (offset + length) % mmap.PAGESIZE
         if end > start:

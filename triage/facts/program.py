@@ -176,8 +176,9 @@ MAX_LIBKDUMPFILE_BITMAP = 64 << 20
 def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
     """Why a kdump file must not be handed to libkdumpfile, or None.
 
-    It maps the areas the header names and reads them in place: an area past the end
-    of the file (a damaged offset_eraseinfo, size_note, ...) kills the process with
+    It maps the areas the header names and the page data and reads them in place: an
+    area or a page past the end of the file (a damaged offset_eraseinfo, size_note,
+    page descriptor offset, or a file cut inside a page) kills the process with
     SIGBUS, which no handler can catch. And it allocates the whole page bitmap: a
     header claiming 2**36 pages (a sparse file of a few KB) made it allocate 8 GiB."""
     if facts.format != "kdump":
@@ -189,7 +190,9 @@ def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
     if bitmap is not None and bitmap() > MAX_LIBKDUMPFILE_BITMAP:
         return (f"its page bitmap is {bitmap()} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
                 f"which libkdumpfile would hold in memory)")
-    return None
+    # a page past the end is read in place too: SIGBUS (one damaged descriptor offset did it)
+    pages = getattr(reader, "page_data_past_end", None)
+    return pages() if pages is not None else None
 
 
 def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False,
