@@ -532,7 +532,8 @@ def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> D
     the first tree's name) and KUnit/selftest ones are left out, and so are names in
     ELSEWHERE's namespaces (vendor or out-of-tree code the trees do not hold) and in
     NOT_ALONE's (namespaces other kernel code shares: intel_idle, host1x's context bus,
-    forcedeth's nv_): a name unique in these trees may not be in another release's."""
+    forcedeth's nv_): a name unique in these trees may not be in another release's; and
+    one-word names ("log", "purge", "heartbeat"), vocabulary rather than a driver's name."""
     owners, _ = ownership(trees)
     renamed = renames(trees)
     out: Dict[str, List[str]] = defaultdict(list)
@@ -543,6 +544,9 @@ def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> D
         (mod,) = mods
         if not mod or mod in skip or _is_test(mod, trees) or name.startswith(ELSEWHERE + NOT_ALONE):
             continue
+        if "_" not in name:
+            continue    # one word ("log", "purge", "heartbeat") is vocabulary another release may define
+
         if named.longest(name) is None:
             out[mod].append(name)
     return {m: sorted(ns) for m, ns in sorted(out.items())}

@@ -135,7 +135,8 @@ def test_unique_functions_are_a_modules_own_unprefixed_names(tmp_path):
     tool = _tool()
     r = _tree(tmp_path)
     _write(r, "drivers/gpu/drm/foo/foo_gem.c", _fn("foo_gem_pin") + _fn("foo_drv_remove") + _fn("foo_drv_bind")
-           + _fn("connector_bad_edid") + _fn("shared_helper") + _fn("crtc_helper_x") + _fn("__lonely_helper"))
+           + _fn("connector_bad_edid") + _fn("shared_helper") + _fn("crtc_helper_x") + _fn("__lonely_helper")
+           + _fn("heartbeat"))
     _write(r, "drivers/gpu/drm/bar/core.c", _fn("bar_crtc_enable") + _fn("bar_crtc_disable") + _fn("crtc_helper_x"))
     _write(r, "lib/shared.c", _fn("shared_helper"))
     _write(r, "drivers/gpu/drm/foo/mdss_x.c", "")
@@ -147,6 +148,7 @@ def test_unique_functions_are_a_modules_own_unprefixed_names(tmp_path):
     assert "shared_helper" not in got["foo"]          # also core's (lib/)
     assert all("crtc_helper_x" not in v for v in got.values())    # two modules define it
     assert "foo_gem_pin" not in got["foo"]            # foo_gem_ names it already
+    assert "heartbeat" not in got["foo"]              # one word: vocabulary, not a driver's name
     assert "foo" not in tool.unique_functions([tree], named, {"foo"})   # a module left out (shared)
 
 
