@@ -529,7 +529,8 @@ MIN_WRAPPED = 60
 # the kernel never ends the line there, so the next line is the rest of it.
 _WARN_OPEN = lazy_compile(r"WARNING: CPU: \d{1,5} PID: -?\d{1,10} at(?: ([^\s:]{1,200}:\d{1,7}))?")
 _WARN_LOCATION = lazy_compile(r"[^\s:]{1,200}:\d{1,7}(?: .{1,300})?")
-_WARN_SYMBOL = lazy_compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+# (3.x-4.x warn_slowpath_common() printed "%pS()": the symbol ends in "()" there)
+_WARN_SYMBOL = lazy_compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?(?:\(\))?")
 
 
 # The sanitizers' report heads, "BUG: KASAN: %s in %pS" (mm/kasan/report.c
