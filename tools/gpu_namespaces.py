@@ -61,6 +61,12 @@ from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from triage.events.gpudevs import PrefixTable  # noqa: E402
 
+# ELSEWHERE, NOT_ALONE and NOT_MODULES below are this tool's own inputs, not triage's data: triage
+# never reads them at run time, only what the tool writes into signatures/lists.toml from them
+# (the generated blocks, which a user's --signatures copy can change like any other list). They
+# say what the kernel trees the tool reads cannot show (vendor and out-of-tree namespaces, the
+# breadth limits of the hand-curated [gpu_prefixes], objects that name no GPU driver), and a
+# change to them takes effect only through a re-run of the tool.
 MIN_PREFIX = 4          # "vc4_", "d71_": shorter word prefixes are too generic to trust
 MIN_FUNCTIONS = 3       # a prefix must name this many of the module's functions
 VOCABULARY_DIRS = 5     # a word in function names of this many directories outside drivers/gpu is vocabulary

@@ -38,7 +38,7 @@ def analyze_lines(lines: Iterable[str], source: Optional[SourceInfo] = None, rul
         rules = load_ruleset()
     watch = _KernelLineWatch(lines)
     # the parser reads the GPU wordings, device names and reporters' frames of this run's signature set
-    log = parse_log(watch, getattr(rules, "gpu_data", None), getattr(rules, "reporters", None))
+    log = parse_log(watch, rules.gpu_data, rules.reporters)
     if source is not None and source.kind == "log" and not _is_kernel_log(log, watch):
         raise FormatError("no kernel log line in it (no printk timestamp, no 'kernel:' syslog or journal "
                           "line, no kernel message): not a kernel log", path=source.path)

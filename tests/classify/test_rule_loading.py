@@ -50,7 +50,8 @@ def test_missing_builtin_rules_is_an_error(tmp_path, monkeypatch):
 
 def test_rule_files_without_a_rule_is_an_error(tmp_path, monkeypatch):
     import triage.classify.rules as rules
-    (tmp_path / "lists.toml").write_text('[lists]\ngpu_modules = ["nvidia"]\n')
+    # the built-in lists.toml alone: every table the parser needs, and no rule
+    (tmp_path / "lists.toml").write_text((ROOT / "signatures" / "lists.toml").read_text())
     monkeypatch.setattr(rules, "builtin_dir", lambda: tmp_path)
     with pytest.raises(SignatureError) as exc:
         load_rules()

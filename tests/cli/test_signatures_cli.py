@@ -96,6 +96,17 @@ def test_lint_wants_the_gpu_datas_drivers_among_the_gpu_modules(tmp_path, capsys
     assert code == 0 and "gpu_modules" not in out, out
 
 
+def test_lint_wants_the_gpu_libraries_among_the_gpu_modules(tmp_path, capsys):
+    """A [lists] gpu_helper_libs name missing from gpu_modules."""
+    (tmp_path / "libs.toml").write_text('[lists]\ngpu_helper_libs = ["frob_helper"]\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "[lists] gpu_helper_libs: 'frob_helper' is not in [lists] gpu_modules" in out
+    (tmp_path / "mods.toml").write_text('[lists]\ngpu_modules = ["frob_helper"]\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == 0 and "gpu_helper_libs" not in out, out
+
+
 def test_user_rule_overrides_and_env_var(tmp_path, monkeypatch):
     from triage.classify import classify, load_rules
     from triage.events import parse_text

@@ -29,3 +29,13 @@ def test_the_classifier_asks_the_parsers_prefix_table():
     assert rules.builtin_gpu_driver("samsung_dsim_resume") == "samsung_dsim"
     assert rules.builtin_gpu_driver("__ttm_dma_free_page") == "ttm"
     assert rules.builtin_gpu_driver("schedule") is None
+
+
+def test_a_signature_set_always_carries_the_parsers_data():
+    """A RuleSet holds the GPU data and reporters' frames of its own files: there is no
+    built-in fallback for a set made without them (the parser would read the built-in data
+    while builtin_gpu_driver read the set's own [gpu_prefixes], two tables that could differ)."""
+    import pytest
+    from triage.classify.rules import RuleSet
+    with pytest.raises(TypeError):
+        RuleSet(rules=[], lists={}, skip={}, files=[])    # type: ignore[call-arg]

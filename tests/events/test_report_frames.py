@@ -16,7 +16,7 @@ from triage.analysis import analyze_lines
 from triage.diagnosis.diagnose import HEADER_MISSING
 from triage.events.model import Frame
 from triage.events.parser import parse_log
-from triage.events.reporters import parse_report_frames, reporters
+from triage.events.reporters import parse_report_tables, reporters
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
 import cut_agreement  # noqa: E402
@@ -224,7 +224,7 @@ def test_window_ends_at_first_reliable_frame_outside_report():
 ])
 def test_malformed_tables_are_refused(table):
     with pytest.raises(ValueError):
-        parse_report_frames([table], [])
+        parse_report_tables([table])
 
 
 # -- a stack copied without its "Call Trace:" line ----------------------------------------------

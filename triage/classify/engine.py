@@ -10,7 +10,7 @@ becomes category `unknown`; a log with no crash at all becomes `none`.
 import heapq
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
@@ -338,7 +338,15 @@ def _related(scope: _Scope, ev: Event, rel: Relation, module: Optional[str], bef
 def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
     """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
     sec = rules.section(ev.kind, rule)
-    return guilty_frame(ev, sec.read, rules.skip_patterns(sec.skip), rules.skip_patterns(sec.anchor),
+    skip = rules.skip_patterns(sec.skip)
+    site = ev.fields.get("file")
+    if sec.arg_check_sites and isinstance(site, str) and any(p.search(site) for p in rules.skip_patterns(sec.arg_check_sites)):
+        # the check is on what the caller passed: the function holding it (the RIP, which
+        # arm/LoongArch traces repeat as their first frame) and the argument's carriers are passed
+        skip = skip + rules.skip_patterns(sec.arg_check_skip)
+        if ev.ip is not None and ev.ip.function:
+            skip.append(re.compile("^" + re.escape(ev.ip.function) + "$"))
+    return guilty_frame(ev, sec.read, skip, rules.skip_patterns(sec.anchor),
                         rules.skip_patterns(sec.prefer), between=rules.skip_patterns(sec.stale_between))
 
 

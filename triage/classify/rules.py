@@ -1,8 +1,10 @@
 """Signature rules as data: load, validate and hold `signatures/*.toml`.
 
 A rule file holds `[[rule]]` tables; `lists.toml` (any file may) holds
-`[lists]` (named module lists such as gpu_modules) and `[skip]` (named
-guilty-frame skip lists of regexes). Search order: built-ins, then every
+`[lists]` (named module lists such as gpu_modules), `[skip]` (named
+guilty-frame skip lists of regexes) and the event parser's data (the GPU
+tables, `[[report_frames]]`, `[parser]`), which a RuleSet carries as
+gpu_data and reporters. Search order: built-ins, then every
 `--signatures DIR`, then $TRIAGE_SIGNATURES (colon-separated), then
 /etc/triage/signatures.d. A later rule with the same id replaces the earlier.
 The rule schema is documented in docs/signatures.md.
@@ -24,7 +26,8 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Tuple
 
 from triage.errors import SignatureError
 from triage.events.gpudevs import WORDING_TABLES, GpuData, PrefixTable
-from triage.events.reporters import Reporters, parse_report_frames
+from triage.events.reporters import (Reporters, check_parser_entry, parse_parser_names, parse_report_frames,
+                                     parse_report_tables)
 from triage.lazyre import LazyPattern
 
 if sys.version_info >= (3, 11):
@@ -128,6 +131,11 @@ class Section:
     # allocator's freelist): when the faulting IP is there, the frames that called it are
     # victims, so no module is blamed (the guilty function is still named, as syzkaller does)
     victim_ip: Tuple[str, ...] = ()
+    # skip lists of source-file regexes: a report whose own "at FILE:LINE" is one of them is an
+    # inline check of the caller's argument (gfp.h's gfp_zone), so the arg_check_skip lists'
+    # frames, which only carried that argument, are passed too
+    arg_check_sites: Tuple[str, ...] = ()
+    arg_check_skip: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -161,6 +169,12 @@ class RuleSet:
     lists: Dict[str, List[str]]
     skip: Dict[str, List[Pattern]]
     files: List[str]
+    # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
+    # these files); builtin_gpu_driver answers from its prefix table too: one table, not two
+    gpu_data: GpuData
+    # what the event parser names a headerless stack by ([[report_frames]] and [skip].report
+    # of these files)
+    reporters: Reporters
     aliases: Dict[str, str] = field(default_factory=dict)
     gpu_prefixes: Dict[str, List[str]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
@@ -170,14 +184,8 @@ class RuleSet:
     gpu_functions: Dict[str, List[str]] = field(default_factory=dict)
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
     _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
-    # PrefixTable of gpu_prefixes and gpu_source_dirs, made on first use (asked per frame)
-    _tables: Dict[str, PrefixTable] = field(default_factory=dict, repr=False, compare=False)
-    # what the event parser reads ([gpu_devices], [gpu_prefixes] and the wording tables of
-    # these files); None: the built-in data (triage.events.gpudevs.builtin_gpu_data)
-    gpu_data: Optional[GpuData] = None
-    # what the event parser names a headerless stack by ([[report_frames]] and [skip].report
-    # of these files); None: the built-in data (triage.events.reporters.reporters)
-    reporters: Optional[Reporters] = None
+    # PrefixTable of gpu_source_dirs, made on first use (asked per frame)
+    _source_dirs: Optional[PrefixTable] = field(default=None, repr=False, compare=False)
 
     def rule(self, rule_id: str) -> Optional[Rule]:
         for r in self.rules:
@@ -191,18 +199,9 @@ class RuleSet:
         return self.gpu_prefix_table().longest(function)
 
     def gpu_prefix_table(self) -> PrefixTable:
-        """The table of [gpu_prefixes] and [generated_gpu_functions]. The event parser's table
-        of these files (gpu_data) is it: one table, not two."""
-        if self.gpu_data is not None:
-            return self.gpu_data.names.prefixes
-        return self._table("gpu_prefixes")
-
-    def _table(self, name: str) -> PrefixTable:
-        table = self._tables.get(name)
-        if table is None:
-            functions = self.gpu_functions.items() if name == "gpu_prefixes" else ()
-            table = self._tables[name] = PrefixTable.of(getattr(self, name).items(), functions)
-        return table
+        """The table of [gpu_prefixes] and [generated_gpu_functions]: the event parser's
+        table of these files (gpu_data), one table, not two."""
+        return self.gpu_data.names.prefixes
 
     def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
         """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
@@ -214,7 +213,9 @@ class RuleSet:
             while p.startswith(pre):
                 p = p[len(pre):]
         i = p.find("drivers/gpu/")
-        return self._table("gpu_source_dirs").longest(p[i:] if i >= 0 else p)
+        if self._source_dirs is None:
+            self._source_dirs = PrefixTable.of(self.gpu_source_dirs.items())
+        return self._source_dirs.longest(p[i:] if i >= 0 else p)
 
     def in_list(self, name: str, module: Optional[str]) -> bool:
         if not module:
@@ -408,11 +409,12 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     devices: Dict[str, str] = {}
     tables: Dict[str, tuple] = {}
     report_frames: List[Any] = []
+    parser: Dict[str, Any] = {}
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
                               "generated_gpu_prefixes", "generated_gpu_source_dirs", "generated_gpu_functions",
-                              "xid", "section", "report_frames", *WORDING_TABLES}
+                              "xid", "section", "report_frames", "parser", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
@@ -428,27 +430,42 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             # read by the event parser (triage.events.reporters); checked here with the rest.
             # One ordered list, as the wording tables: a later file's tables replace the earlier ones
             try:
-                parse_report_frames(doc["report_frames"], [])
+                parse_report_tables(doc["report_frames"])
             except (ValueError, re.error) as exc:
                 raise SignatureError(str(exc), path=path) from exc
             report_frames = doc["report_frames"]
+        if "parser" in doc:
+            # read by the event parser (triage.events.reporters.ParserNames): a later file's key
+            # replaces the earlier one whole, so a user's copy with a name removed is read so
+            if not isinstance(doc["parser"], dict):
+                raise SignatureError("[parser] must be a table of name lists", path=path)
+            for key, items in doc["parser"].items():
+                try:
+                    check_parser_entry(key, items)
+                except (ValueError, re.error) as exc:
+                    raise SignatureError(str(exc), path=path) from exc
+                parser[key] = items
         if unknown:
             raise SignatureError(f"unknown top-level keys {sorted(unknown)}", path=path)
         for i, raw in enumerate(doc.get("rule") or []):
             rule = _rule(raw, path, i, lists, skip, path in builtin)
             rules[rule.id] = rule
     try:
-        reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())])
+        names = parse_parser_names(parser)
+    except ValueError as exc:   # a key no file gave (a file set without signatures/lists.toml)
+        raise SignatureError(f"{exc}; read from {', '.join(p for p, _ in docs) or 'no file'}") from exc
+    try:
+        reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())], names)
     except re.error as exc:     # a [skip].report regex that cannot join the others (inline flags)
         raise SignatureError(f"[skip].report regexes cannot be joined for [[report_frames]]: {exc}") from exc
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], aliases, prefixes, xids, sections,
-                   gpu_source_dirs=source_dirs, gpu_functions=functions,
-                   gpu_data=GpuData.of(devices, prefixes, tables, functions), reporters=reporters)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs],
+                   GpuData.of(devices, prefixes, tables, functions), reporters, aliases, prefixes, xids, sections,
+                   gpu_source_dirs=source_dirs, gpu_functions=functions)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip")
+    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip", "arg_check_sites", "arg_check_skip")
     if not isinstance(spec, dict) or set(spec) - {"read", *keys}:
         raise SignatureError(f"'{where}' must be a table of read, {', '.join(keys)}", path=path)
     read = spec.get("read", "ip_then_trace")
@@ -461,7 +478,7 @@ def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
             if n not in skip:
                 raise SignatureError(f"'{where}.{key}' names unknown skip list '{n}'", path=path)
         lists[key] = tuple(names)
-    return Section(read, lists["skip"], lists["anchor"], lists["prefer"], lists["stale_between"], lists["victim_ip"])
+    return Section(read, **{k: lists[k] for k in keys})
 
 
 def _xid_number(key: str, path: str) -> int:

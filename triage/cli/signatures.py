@@ -157,7 +157,17 @@ def lint_problems(rs) -> List[str]:
         if name not in used_lists and name not in rules_mod.CODE_LISTS:
             problems.append(f"list '{name}' is not used by any rule")
     problems += _gpu_data_problems(rs)
+    problems += _helper_lib_problems(rs)
     return problems
+
+
+def _helper_lib_problems(rs) -> List[str]:
+    """A GPU library ([lists] gpu_helper_libs) must be a GPU module ([lists] gpu_modules): the
+    classifier steps over a library's frames to the GPU driver that called it, and blames the
+    library itself only as a GPU module."""
+    from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES
+    return [f"[lists] {GPU_HELPER_LIBS}: '{m}' is not in [lists] {GPU_MODULES}"
+            for m in rs.lists.get(GPU_HELPER_LIBS, ()) if not rs.in_list(GPU_MODULES, m)]
 
 
 def _gpu_data_problems(rs) -> List[str]:
@@ -166,8 +176,6 @@ def _gpu_data_problems(rs) -> List[str]:
     culprit of a gpu_fault report they yield would not count as a GPU driver otherwise."""
     from triage.classify.rules import GPU_MODULES
     gpu = rs.gpu_data
-    if gpu is None:
-        return []
     named = {**{m: f"gpu_devices '{d}'" for d, m in gpu.names.devices.items()},
              **{drv: f"gpu_prefixes '{drv}'" for drv in rs.gpu_prefixes},
              **{drv: f"generated_gpu_functions '{drv}'" for drv in rs.gpu_functions},

@@ -5,8 +5,8 @@ Public API:
     parse_text(text: str, gpu: GpuData = None, reps: Reporters = None) -> KernelLog
         `gpu`: the GPU data of the run's signature set (RuleSet.gpu_data: GPU
         device names, fault wordings, report functions); `reps`: its reporters'
-        frames (RuleSet.reporters: [[report_frames]], [skip].report); the
-        built-in data when None
+        frames (RuleSet.reporters: [[report_frames]], [skip].report) and the
+        [parser] lists (Reporters.names); the built-in data when None
     read_log_file(path, gpu=None, reps=None) -> KernelLog (streamed, bounded line length)
     iter_lines(binary_fp) -> Iterator[str]     (decode any bytes safely)
     decode_taint(taint: str) -> List[str]      ("P: proprietary module loaded", ...)

@@ -179,8 +179,10 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
 def parse_ip_line(text: str) -> Optional[Frame]:
     """The faulting location from RIP:/IP:/EIP:/pc :/PC is at/NIP lines."""
     head = text.lstrip()[:12]
+    # LoongArch show_regs() (arch/loongarch/kernel/traps.c): "  ERA: %0*lx %pS", the exception
+    # return address, its pc
     if head.startswith(("RIP: ", "IP: ", "EIP: ", "pc : ", "PC is at ", "EIP is at ", "NIP [", "epc   : ",
-                        "RIP:", "Hardware name")):
+                        "RIP:", "ERA: ", "Hardware name")):
         if head.startswith("Hardware name"):
             return None
         fr = parse_symbol(text)

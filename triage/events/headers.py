@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from triage.events.frames import DRM_FN_TAG, DRM_TAG, parse_symbol
 from triage.events.gpudevs import GpuData, builtin_gpu_data
 from triage.events.model import Frame, is_near_null
+from triage.events.reporters import ParserNames, reporters
 from triage.lazyre import lazy_compile
 
 
@@ -302,8 +303,9 @@ def _arm_die(text: str) -> Header:
     return Header("oops_other", "Internal error", fields, secondary=True)
 
 
-def _match_bug(text: str) -> Optional[Header]:
-    """Headers that start with "BUG: "."""
+def _match_bug(text: str, names: ParserNames) -> Optional[Header]:
+    """Headers that start with "BUG: "; a generic "BUG: <what>" is an atomic_sleep or lockdep
+    report when <what> starts with one of [parser] atomic_sleep_bugs or lockdep_bugs."""
     if text.startswith("BUG: unable to handle kernel NULL"):
         m = _NULL_OLD.match(text)
         return Header("null_deref", "BUG: kernel NULL pointer dereference", {"address": _addr(m.group(1)) if m else None})
@@ -379,10 +381,9 @@ def _match_bug(text: str) -> Optional[Header]:
     if m:
         what = _cut_headline(m.group(1))
         kind = "kernel_bug_other"
-        if what.startswith(("sleeping function", "scheduling while atomic")):
+        if what.startswith(names.atomic_sleep_bugs):
             kind = "atomic_sleep"
-        elif what.startswith(("spinlock", "rwlock", "held lock", "bad unlock", "lock held", "MAX_LOCK", "MAX_STACK",
-                              "workqueue leaked lock", "looking up invalid subclass")):
+        elif what.startswith(names.lockdep_bugs):
             kind = "lockdep"
         return Header(kind, "BUG: " + what)
     return None
@@ -901,9 +902,10 @@ def _drop_driver_tags(rest: str, drv: str) -> str:
 
 
 # Two-way dispatch: exact first-token prefixes and substring triggers.
-def match_header(text: str, gpu: Optional[GpuData] = None) -> Optional[Header]:
+def match_header(text: str, gpu: Optional[GpuData] = None, names: Optional[ParserNames] = None) -> Optional[Header]:
     """Recognise a report header; None for every other line. `gpu` is the GPU data of the
-    run's signature set (RuleSet.gpu_data), the built-in data when None."""
+    run's signature set (RuleSet.gpu_data) and `names` its [parser] lists
+    (RuleSet.reporters.names), the built-in data when None."""
     if not text:
         return None
     c = text[0]
@@ -911,17 +913,19 @@ def match_header(text: str, gpu: Optional[GpuData] = None) -> Optional[Header]:
         return None
     if gpu is None:
         gpu = builtin_gpu_data()
-    hit = _by_first_char(text, c, gpu)
+    if names is None:
+        names = reporters().names
+    hit = _by_first_char(text, c, gpu, names)
     if hit is not None:
         return hit
-    return _anywhere(text, gpu)
+    return _anywhere(text, gpu, names)
 
 
-def _by_first_char(text: str, c: str, gpu: GpuData) -> Optional[Header]:
+def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
     """Headers recognised by their first character and prefix."""
     if c == "B":
         if text.startswith("BUG: "):
-            return _match_bug(text)
+            return _match_bug(text, names)
         if text.startswith("BUG ") and "): " in text[:120]:
             # SLUB debug: "BUG kmalloc-8 (Tainted: G B): Object already free"
             check = text[text.index("): ") + 3:]
@@ -1034,7 +1038,7 @@ def _by_first_char(text: str, c: str, gpu: GpuData) -> Optional[Header]:
             return _gpf(text)
         if text.startswith("Oops: ") and len(text) > 6 and not text[6].isdigit() and not text.startswith("Oops: Oops"):
             # 6.10+: die() prefixes "Oops: " to the exception name ("Oops: int3: 0000 [#1]")
-            inner = _by_first_char(text[6:], text[6], gpu)
+            inner = _by_first_char(text[6:], text[6], gpu, names)
             if inner is not None:
                 return inner
         if text.startswith("Oops"):
@@ -1128,12 +1132,12 @@ def _by_first_char(text: str, c: str, gpu: GpuData) -> Optional[Header]:
     return None
 
 
-def _anywhere(text: str, gpu: GpuData) -> Optional[Header]:
+def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
     """Headers that follow a device or process name, or a syslog-style tag."""
     if text.startswith("[ ") and text.endswith(" ]") and ("BUG: " in text[:8] or "INFO: " in text[:9]):
         # 4.x lockdep banners: "[ INFO: possible circular locking dependency detected ]"
         inner = text[2:-2].strip()
-        return _by_first_char(inner, inner[0], gpu) if inner else None
+        return _by_first_char(inner, inner[0], gpu, names) if inner else None
     if "[Hardware Error]: " in text:
         m = _MCE.search(text)
         detail = m.group(1) if m else ""

@@ -30,7 +30,7 @@ from triage.events.linestore import LineStore
 from triage.events.model import Event, Frame, KernelLog, LogLine, SystemFacts, is_near_null
 from triage.events.paste import normalise
 from triage.events.prefix import sanitize, strip_prefix
-from triage.events.reporters import Reporters, reporters
+from triage.events.reporters import ParserNames, Reporters, reporters
 from triage.events.shared import Shared
 from triage.lazyre import lazy_compile
 
@@ -65,15 +65,7 @@ _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protect
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
-_BOOT_BANNERS = ("Linux version ", "Booting the kernel", "Booting Linux on physical CPU", "SeaBIOS (version",
-                 "early console in extract_kernel")
-_SHUTDOWN = ("reboot: Restarting system", "reboot: Power down", "reboot: System halted", "systemd-shutdown",
-             "kexec_core: Starting new kernel", "Starting new kernel", "Restarting system", "sysrq: Resetting",
-             "Kernel panic - not syncing", "---[ end Kernel panic", "kvm: exiting hardware virtualization",
-             "ACPI: Preparing to enter system sleep state S5", "ACPI: PM: Preparing to enter system sleep state S5",
-             "Power down", "Synchronizing SCSI cache", "reboot: ")
 _MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
-_IRQ_ENTRIES = frozenset(("__irq_svc", "__irq_usr", "el1_irq", "el1h_64_irq", "el1_interrupt", "gic_handle_irq"))
 _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 # GPU driver reports whose wording only that driver prints, searched after a line prefix the
 # prefix reader does not know (a syslog stamp with neither host nor "kernel:" tag, a host
@@ -99,6 +91,9 @@ _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr
 # x86 show_fault_oops() of 2.6-4.x printed "IP: [<%p>] %pS" (3.x+ "IP: %pS") right after its
 # "BUG: unable to handle kernel ..." line: only a kernel page fault prints it.
 # arm32 __show_regs() (arch/arm/kernel/process.c) names the faulting PC "PC is at %pS".
+# (Syntax, not a list for signatures/lists.toml: each entry is a register-dump or trace line form
+# that the body reader below dispatches on itself, the IP, #PF decode, code bytes and trace
+# readers; a form added here alone would open a report nothing then reads.)
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
@@ -162,6 +157,14 @@ class LogParser:
     def __init__(self, gpu: Optional[GpuData] = None, reps: Optional[Reporters] = None) -> None:
         self._gpu = gpu if gpu is not None else builtin_gpu_data()
         self._reps = reps if reps is not None else reporters()
+        self._names = self._reps.names
+        # [parser] boot_banners / shutdown_lines, asked of every line: held here, with the
+        # banners' first characters as a cheap test before startswith
+        self._boot_banners = self._reps.names.boot_banners
+        self._boot_first = frozenset(b[:1] for b in self._boot_banners)
+        self._shutdown_lines = self._reps.names.shutdown_lines
+        # [parser] trace_tails, for the paste normaliser's reading of a newest-first paste
+        self.trace_tails = self._reps.names.trace_tails
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -304,7 +307,7 @@ class LogParser:
                 # x86 oops_end() prints the registers again after the end marker (4.15+,
                 # "executive summary in case the oops scrolled away"): a die(), no WARNING
                 ended[0].fields["die_tail"] = True
-        if text[:1] in "LBSe" and text.startswith(_BOOT_BANNERS):
+        if text[:1] in self._boot_first and text.startswith(self._boot_banners):
             if self._content and not self._shutdown and not self._booting:
                 # a new boot with no crash record or clean shutdown before it
                 ev = Event("reboot", ll.number, text[:200], ll.ts, end_line=ll.number,
@@ -318,14 +321,14 @@ class LogParser:
         elif text and self._booting and ll.ts is not None and ll.ts > 5.0:
             self._booting = False
             self._content = True
-        if text.startswith(_SHUTDOWN):
+        if text.startswith(self._shutdown_lines):
             self._shutdown = True
         ctx = self._context(ll)
         if self.events and text:
             last = self.events[-1]
             if last.kind == "panic" and last.fields.get("no_killable") and _after_no_killable(last, ll):
                 _lived_on(last)
-        hdr = match_header(text, self._gpu) if text else None
+        hdr = match_header(text, self._gpu, self._names) if text else None
         if hdr is None and text[:1] == " " and text[1:_LOST_PREFIX_BLANKS + 1].lstrip(" ")[:1] in _MIDLINE_FIRST:
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and t.startswith(_MIDLINE):
@@ -335,7 +338,7 @@ class LogParser:
                 # one behind up to eight a line the paste indented on its own ("     WARNING: CPU:
                 # 0 PID: 9 at ..." quoted in a mail whose other lines are flush), not a
                 # continuation or a frame
-                hdr = match_header(t, self._gpu)
+                hdr = match_header(t, self._gpu, self._names)
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
@@ -349,7 +352,7 @@ class LogParser:
                 # "BUG: "/"INFO: " must start a word ("ODEBUG: free active" is not a BUG: header);
                 # a paste's mark glued before it (markdown's "`" or "**", a quote's '"') starts one
                 if not (text[i - 1].isalnum() or text[i - 1] == "_") or mark[0] in "gKk":
-                    hdr = match_header(text[i:], self._gpu)
+                    hdr = match_header(text[i:], self._gpu, self._names)
                     if hdr is not None:
                         break
                 m = _MIDLINE_RE.search(text, i + 1)
@@ -693,7 +696,7 @@ class LogParser:
                                                                             "task:", "<", "r"))
         c = s[0]
         if mode == "trace":
-            if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in _IRQ_ENTRIES:
+            if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in self._reps.names.irq_entries:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
                 new = {id(f): replace(f, context="irq") for f in ev.frames}
@@ -1020,7 +1023,7 @@ class LogParser:
             # the "PGD 0" walk printed just before the report's first line (its die line)
             self.events[0].fields["pgd"] = self.events[0].fields["pgd_empty"] = True
         if self.events and self.events[0].fields.get("header_missing"):
-            if _headerless_is_leftover(self.events):
+            if _headerless_is_leftover(self.events, self._reps.names):
                 del self.events[0]
             else:
                 _name_headerless(self.events[0], self._reps)
@@ -1032,7 +1035,7 @@ class LogParser:
                 for line, far in self._pte_far:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
-            _mark_lost_header(ev)
+            _mark_lost_header(ev, self._reps.names)
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
@@ -1131,19 +1134,13 @@ def _arm_code(ev: Event) -> Optional[int]:
     return None
 
 
-# Lines the kernel prints only after a report header of their own: a report they open lost it.
-# kasan_non_canonical_hook() ("KASAN: null-ptr-deref in range [...]") runs after x86
-# die_addr()'s "general protection fault" line (arm64: after die_kernel_fault()'s "Unable to
-# handle kernel" line); arm's bug_handler() dies with "Oops - BUG" only after report_bug()
-# printed "kernel BUG at %s:%u!" (or "Kernel BUG at %pB [verbose debug info unavailable]");
-# powerpc's bad_page_fault() dies with "Kernel access of bad area" after its "BUG: Unable to
-# handle kernel ..." and "Faulting instruction address:" lines.
-_AFTER_HEADER_OPENERS = ("Internal error: Oops - BUG", "Oops: Kernel access of bad area")
-
-
-def _mark_lost_header(ev: Event) -> None:
+def _mark_lost_header(ev: Event, names: ParserNames) -> None:
+    """Mark a report opened by a line the kernel prints only after a report header of its own
+    ([parser] lost_header_openers), or by the "KASAN: ... in range [...]" line
+    kasan_non_canonical_hook() adds after x86 die_addr()'s "general protection fault" line
+    (arm64: after die_kernel_fault()'s "Unable to handle kernel" line): it lost that header."""
     opener = ev.text.lstrip()
-    if opener.startswith(_AFTER_HEADER_OPENERS) or (ev.fields.get("kasan_range") and opener.startswith("KASAN: ")):
+    if opener.startswith(names.lost_header_openers) or (ev.fields.get("kasan_range") and opener.startswith("KASAN: ")):
         ev.fields["header_missing"] = True
 
 
@@ -1400,10 +1397,6 @@ _AFTER_EFFECT_GAP = 2
 # f9400020 (b9400021)"; their WARN prints none). x86 prints bytes ("Code: 0f 0b <0f> 0b"), and
 # after the trace both for an oops (2.6-4.x) and for a WARNING with registers (4.11-4.18).
 _ARM_CODE_WORDS = lazy_compile(r"Code: (?:bad PC value|\(?[0-9a-fA-F]{4,16}\)?(?: |$))")
-# Panic reasons die() gives after an oops: the consequence of the report before them; and
-# kernel/exit.c do_exit()'s when the task the oops killed (make_task_dead()) was init, as in
-# an oops during boot's initcalls: "Attempted to kill init! exitcode=0x%08x".
-_DIE_PANICS = ("Fatal exception", "Oops", "Attempted to kill init")
 
 
 def _opens_trace(text: str, fr: Optional[Frame]) -> bool:
@@ -1461,16 +1454,16 @@ def _bare_stack_listing(ev: Event) -> bool:
     return all(fr.reliable for fr in ev.frames)
 
 
-def _headerless_is_leftover(events: List[Event]) -> bool:
+def _headerless_is_leftover(events: List[Event], names: ParserNames) -> bool:
     """A headerless start is the tail of an earlier report the log was cut from,
     not the crash the input is about, when a report with its own header follows;
-    except the panic die() prints after an oops, when the headerless part holds
-    a call trace (the report proper, not a few stray register lines)."""
+    except the panic die() prints after an oops ([parser] die_panic_reasons), when the
+    headerless part holds a call trace (the report proper, not a few stray register lines)."""
     first = events[0]
     for ev in events[1:]:
         if ev.kind in ("meminfo", "reboot"):
             continue
-        if ev.kind == "panic" and first.frames and str(ev.fields.get("reason", "")).startswith(_DIE_PANICS):
+        if ev.kind == "panic" and first.frames and str(ev.fields.get("reason", "")).startswith(names.die_panic_reasons):
             continue
         if (ev.kind == "atomic_sleep" and first.ip is not None and first.fields.get("cr2_summary")
                 and 0 <= ev.line - first.end_line <= _AFTER_EFFECT_GAP):
@@ -1481,44 +1474,36 @@ def _headerless_is_leftover(events: List[Event]) -> bool:
     return False
 
 
-# A bare stack the NVIDIA driver dumps itself: os_dump_stack [nvidia] (its assert helper)
-# called from its GSP RPC poll. kernel_gsp.c's _kgspRpcRecvPoll dumps the stack only while
-# logging an RPC failure, the Xid 119 report (_kgspLogXid119 -> osAssertFailed): not an oops.
-_NV_DUMP_STACK = "os_dump_stack"
-_NV_GSP_RPC_POLL = ("_kgspRpcRecvPoll", "_kgspLogXid119", "_kgspLogRpcTimeout")
-_NV_ASSERT = "osAssertFailed"
-
-
-def _nvidia_gsp_rpc_dump(ev: Event) -> bool:
-    """The headerless trace is the stack NVIDIA's GSP RPC poll dumped (see _NV_GSP_RPC_POLL)."""
+def _nvidia_gsp_rpc_dump(ev: Event, pn: ParserNames) -> bool:
+    """The headerless trace is a stack the NVIDIA driver dumped itself: its dump_stack()
+    wrapper ([parser] nvidia_dump_stack), maybe under its assert helper (nvidia_assert),
+    called from its GSP RPC poll (nvidia_gsp_rpc_poll), which dumps the stack only while
+    logging an RPC failure, the Xid 119 report: not an oops."""
     names = [f.function for f in ev.frames[:8] if f.reliable]
-    if _NV_DUMP_STACK not in names:
+    at = next((i for i, n in enumerate(names) if n in pn.nvidia_dump_stack), None)
+    if at is None:
         return False
-    k = names.index(_NV_DUMP_STACK) + 1
-    if k < len(names) and names[k] == _NV_ASSERT:
+    k = at + 1
+    if k < len(names) and names[k] in pn.nvidia_assert:
         k += 1      # not inlined: os_dump_stack <- osAssertFailed <- the GSP report
-    return k < len(names) and names[k].startswith(_NV_GSP_RPC_POLL)
+    return k < len(names) and names[k].startswith(pn.nvidia_gsp_rpc_poll)
 
 
-# panic() dumps the stack of its caller (kernel/panic.c: dump_stack() unless the report
-# before it printed one): a bare stack whose first non-dumping frame is panic()/vpanic() is
-# the panic's, its "Kernel panic - not syncing" line cut. When the frame below is a report
-# that panics on purpose (panic_on_warn, die(), the OOM killer, a watchdog), that report
-# names the stack instead.
-_DUMP_FRAMES = ("dump_backtrace", "show_stack", "dump_stack", "__dump_stack", "unwind_backtrace")
-_PANICKING_REPORTS = ("check_panic_on_warn", "__warn", "warn_slowpath", "oops_end", "die", "__die",
-                      "out_of_memory", "oom_kill", "watchdog", "check_hung", "rcu_", "nmi_panic")
-
-
-def _panic_stack(frames: List[Frame]) -> bool:
+def _panic_stack(frames: List[Frame], names: ParserNames) -> bool:
+    """panic() dumps the stack of its caller (kernel/panic.c: dump_stack() unless the report
+    before it printed one): a bare stack whose first frame past the dumping ones ([parser]
+    stack_dumpers) is panic() ([parser] panic_functions) is the panic's, its "Kernel panic -
+    not syncing" line cut. When a frame below is a report that panics on purpose ([parser]
+    panicking_reports: panic_on_warn, die(), the OOM killer, a watchdog), that report names
+    the stack instead."""
     for i, f in enumerate(frames):
         name = f.function.split(".", 1)[0]
-        if name.startswith(_DUMP_FRAMES):
+        if name.startswith(names.stack_dumpers):
             continue
-        if name not in ("panic", "vpanic"):
+        if name not in names.panic_functions:
             return False
         below = [g.function for g in frames[i + 1:i + 4]]
-        return not any(b.startswith(_PANICKING_REPORTS) for b in below)
+        return not any(b.startswith(names.panicking_reports) for b in below)
     return False
 
 
@@ -1553,7 +1538,7 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
     if ev.kind != "oops_other":
         return
     if not _x86_page_fault_body(ev):
-        if ev.ip is None and _nvidia_gsp_rpc_dump(ev):
+        if ev.ip is None and _nvidia_gsp_rpc_dump(ev, reps.names):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
             return
@@ -1572,7 +1557,7 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
             if r.reason is not None:
                 ev.fields["reason"] = r.reason
             return
-        if _panic_stack(ev.frames[:12]):
+        if _panic_stack(ev.frames[:12], reps.names):
             ev.kind, ev.fields["headline"] = "panic", "kernel panic"
             ev.fields.setdefault("reason", "")
             return
@@ -1720,7 +1705,7 @@ def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None, reps: Optiona
     GPU data of the run's signature set (RuleSet.gpu_data) and `reps` its reporters'
     frames (RuleSet.reporters), the built-in data when None."""
     p = LogParser(gpu, reps)
-    for number, raw in normalise(lines):
+    for number, raw in normalise(lines, p.trace_tails):
         p.feed(raw, number)
     return p.result()
 

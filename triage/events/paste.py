@@ -36,6 +36,7 @@ from typing import Counter, Iterable, Iterator, List, NamedTuple, Optional, Tupl
 from triage.events.frames import DRM_TAG, parse_trace_line
 from triage.events.learnprefix import strip_learned
 from triage.events.prefix import MAX_LINE, strip_prefix
+from triage.events.reporters import reporters
 from triage.lazyre import lazy_compile
 
 Numbered = Iterator[Tuple[int, str]]
@@ -47,11 +48,12 @@ MAX_RECORD_LINES = 400
 MAX_RECORD_CHARS = 1 << 16
 
 
-def normalise(lines: Iterable[str]) -> Numbered:
-    """All the steps, in order, over raw lines; yields (line number, text)."""
+def normalise(lines: Iterable[str], trace_tails: Optional[Tuple[str, ...]] = None) -> Numbered:
+    """All the steps, in order, over raw lines; yields (line number, text). `trace_tails`
+    as for unreverse."""
     numbered: Numbered = enumerate(lines, 1)
     return unreverse(rejoin_wrapped(strip_learned(split_glued(dedent(strip_markup(strip_line_numbers(unquote(
-        decode_journal(unbreak_spaces(strip_cr(numbered)))))))))))
+        decode_journal(unbreak_spaces(strip_cr(numbered)))))))))), trace_tails)
 
 
 # -- CR ------------------------------------------------------------------------
@@ -828,8 +830,6 @@ _PRINT_ORDER = (("BUG: ", "#PF: "), ("#PF: ", "#PF: error_code"), ("Oops: ", "CP
                 ("RDX: ", "RBP: "), ("RBP: ", "R10: "), ("R10: ", "R13: "), ("R13: ", "FS: "), ("FS: ", "CS: "),
                 ("CS: ", "CR2: "), ("------------[ cut here ]", "WARNING: "), ("Mem abort info:", "ESR = "),
                 ("Unable to handle kernel", "Mem abort info:"), ("pc : ", "lr : "), ("lr : ", "sp : "))
-_TRACE_TAILS = ("entry_SYSCALL_64", "system_call_fastpath", "ret_from_fork", "el0t_64_sync", "el0_svc",
-                "kthread+", "start_kernel+", "secondary_startup", "cpu_startup_entry")
 
 
 def _stamp(text: str) -> Optional[float]:
@@ -845,11 +845,11 @@ def _stamp(text: str) -> Optional[float]:
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3)) + frac
 
 
-def _order_votes(texts: List[str]) -> Tuple[int, int]:
+def _order_votes(texts: List[str], trace_tails: Tuple[str, ...]) -> Tuple[int, int]:
     """(votes for newest-first, votes for oldest-first) from timestamps that step
     backwards or forwards, and from the shape of call traces: in time order a
     trace's header precedes its frames and the outermost frame (the syscall or
-    thread entry) comes last; newest first, both are reversed. A timestamp step
+    thread entry, [parser] trace_tails) comes last; newest first, both are reversed. A timestamp step
     counts 1, a report-shape clue 2 (one clue settles a paste without usable
     timestamps, one stray timestamp does not)."""
     rev = fwd = 0
@@ -880,7 +880,7 @@ def _order_votes(texts: List[str]) -> Tuple[int, int]:
                 fwd += 2
             elif before and not after:
                 rev += 2
-        elif frames[i] is not None and frames[i].function.startswith(_TRACE_TAILS):
+        elif frames[i] is not None and frames[i].function.startswith(trace_tails):
             # the outermost frame (the syscall or thread entry): last of its trace in time order
             if before and not after:
                 fwd += 2
@@ -895,7 +895,7 @@ def _prefixed(text: str) -> bool:
     return ts is not None or host is not None or caller is not None or len(msg) < len(text.lstrip(" \t"))
 
 
-def unreverse(lines: Numbered) -> Numbered:
+def unreverse(lines: Numbered, trace_tails: Optional[Tuple[str, ...]] = None) -> Numbered:
     """Put a newest-first paste (`journalctl -r`, `dmesg -r | tac`) back in time order.
 
     Decided from the first ORDER_WINDOW lines: reversed only when the timestamps
@@ -904,14 +904,18 @@ def unreverse(lines: Numbered) -> Numbered:
     multi-line record's unprefixed continuation lines stay after its first line.
     The reversed lines are renumbered 1, 2, ... in time order (the parser needs
     increasing numbers), so report line numbers then count from the paste's end.
+    `trace_tails`: the outermost trace frames of the run's signature set ([parser]
+    trace_tails, Reporters.names), the built-in ones when None.
     """
+    if trace_tails is None:
+        trace_tails = reporters().names.trace_tails
     it = iter(lines)
     head: List[Tuple[int, str]] = []
     for item in it:
         head.append(item)
         if len(head) >= ORDER_WINDOW:
             break
-    rev, fwd = _order_votes([s for _, s in head])
+    rev, fwd = _order_votes([s for _, s in head], trace_tails)
     if rev < 2 or rev < 3 * fwd:
         return chain(head, it)          # in time order: no generator step per line
     return _unreversed(head, it)

@@ -10,11 +10,16 @@ conditions under which a frame counts) and `[skip].report` (the generic dumping 
 exception-entry frames read past on the way in). The loader (triage.classify.rules.load_files)
 makes a run's signature set's Reporters (RuleSet.reporters), which each parse is given;
 `reporters()` is the built-in set alone, for callers that pass none (read once, never changed).
+
+The same file's `[parser]` table holds the other kernel function names and wordings the event
+parser reads a report's structure by (panic()'s frames, the reasons die() panics with, the
+lines that open a report only after a header of their own, ...): ParserNames, carried by the
+Reporters, so a user's `--signatures` copy of them is what the parse reads.
 """
 
 from dataclasses import dataclass
 import re
-from typing import Any, List, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Pattern, Sequence, Tuple
 
 from triage.events.model import Frame
 
@@ -22,8 +27,75 @@ from triage.events.model import Frame
 WINDOW = 16
 _KEYS = {"kind", "headline", "reason", "frames", "after_report", "below_panic", "first_frame", "no_end_marker"}
 _FLAGS = ("after_report", "below_panic", "first_frame", "no_end_marker")
-# panic() and its NMI-safe form: the frame below them is why the kernel panicked
-_PANIC = re.compile(r"^(?:v|nmi_)?panic(?:\.|$)")
+
+# The keys of [parser] and how each one's strings are read: "regex" (over a function name,
+# starting with '^'), "name" (a whole function name), "prefix" (a function name's or a line's
+# start). Every key is required once the files are merged: a later file replaces a key whole.
+PARSER_KEYS: Dict[str, str] = {
+    "panic_frames": "regex",
+    "stack_dumpers": "prefix",
+    "panic_functions": "name",
+    "panicking_reports": "prefix",
+    "die_panic_reasons": "prefix",
+    "lost_header_openers": "prefix",
+    "irq_entries": "name",
+    "nvidia_dump_stack": "name",
+    "nvidia_assert": "name",
+    "nvidia_gsp_rpc_poll": "prefix",
+    "boot_banners": "prefix",
+    "shutdown_lines": "prefix",
+    "trace_tails": "prefix",
+    "atomic_sleep_bugs": "prefix",
+    "lockdep_bugs": "prefix",
+}
+
+
+@dataclass(frozen=True)
+class ParserNames:
+    """The [parser] table: kernel function names and wordings the event parser reads a
+    report's structure by (signatures/lists.toml says what each one is for)."""
+
+    panic_frames: Pattern[str]             # panic() and its forms: the frame below is why it panicked
+    stack_dumpers: Tuple[str, ...]         # dump_stack() & co. atop a stack panic() dumped
+    panic_functions: FrozenSet[str]        # a bare stack under one of these (after dumpers) is the panic's
+    panicking_reports: Tuple[str, ...]     # ... unless a report that panics on purpose is below it
+    die_panic_reasons: Tuple[str, ...]     # panic reasons die() gives after an oops
+    lost_header_openers: Tuple[str, ...]   # lines printed only after a report header of their own
+    irq_entries: FrozenSet[str]            # arm32 interrupt entries before an "Exception stack("
+    nvidia_dump_stack: FrozenSet[str]      # NVIDIA's own dump_stack() wrapper
+    nvidia_assert: FrozenSet[str]          # NVIDIA's assert helper between it and its caller
+    nvidia_gsp_rpc_poll: Tuple[str, ...]   # the GSP RPC functions whose failure dumps the stack
+    boot_banners: Tuple[str, ...]          # lines that start a boot
+    shutdown_lines: Tuple[str, ...]        # lines that say the kernel is going down on purpose (or crashed)
+    trace_tails: Tuple[str, ...]           # a call trace's outermost frames (syscall and thread entries)
+    atomic_sleep_bugs: Tuple[str, ...]     # generic "BUG: <what>" heads of an atomic_sleep report
+    lockdep_bugs: Tuple[str, ...]          # ... and of a lockdep report
+
+
+def check_parser_entry(key: str, items: Any) -> None:
+    """ValueError (or re.error) unless `items` is what [parser] key `key` takes."""
+    how = PARSER_KEYS.get(key)
+    if how is None:
+        raise ValueError(f"[parser]: unknown key '{key}' (one of {', '.join(PARSER_KEYS)})")
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
+        raise ValueError(f"[parser] '{key}' must be a non-empty list of non-empty strings")
+    if how == "regex":
+        for i in items:
+            if not i.startswith("^"):
+                raise ValueError(f"[parser] '{key}': regex {i!r} must start with '^'")
+            re.compile(i)
+
+
+def parse_parser_names(raw: Mapping[str, Any]) -> ParserNames:
+    """The merged [parser] table as ParserNames; ValueError (or re.error) on a missing,
+    unknown or malformed key."""
+    missing = [k for k in PARSER_KEYS if k not in raw]
+    if missing:
+        raise ValueError(f"[parser] lacks {', '.join(missing)} (signatures/lists.toml holds every key)")
+    for key, items in raw.items():
+        check_parser_entry(key, items)
+    kinds = {"regex": lambda v: re.compile("|".join(f"(?:{p})" for p in v)), "name": frozenset, "prefix": tuple}
+    return ParserNames(**{k: kinds[how](raw[k]) for k, how in PARSER_KEYS.items()})
 
 
 @dataclass(frozen=True)
@@ -46,6 +118,7 @@ class Reporters:
 
     tables: Tuple[Reporter, ...]
     passed: Pattern[str]
+    names: ParserNames                 # the [parser] table of the same files
 
     def report_of(self, frames: Sequence[Frame], has_ip: bool, ended: bool) -> Optional[Reporter]:
         """The report whose frames are innermost in `frames` (a stack listed innermost first):
@@ -65,7 +138,7 @@ class Reporters:
                     return r
             if passed:
                 seen_report = True
-                seen_panic = seen_panic or _PANIC.match(name) is not None
+                seen_panic = seen_panic or self.names.panic_frames.match(name) is not None
             elif f.reliable:
                 return None
         return None
@@ -78,9 +151,15 @@ def _flag(raw: dict, key: str, where: str) -> bool:
     return value
 
 
-def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
-    """The [[report_frames]] tables (and the [skip].report regexes `passed`) as Reporters;
-    ValueError (or re.error) on a malformed table."""
+def parse_report_frames(tables: Any, passed: Sequence[str], names: ParserNames) -> Reporters:
+    """The [[report_frames]] tables (with the [skip].report regexes `passed` and the [parser]
+    table `names`) as Reporters; ValueError (or re.error) on a malformed table."""
+    return Reporters(parse_report_tables(tables), re.compile("|".join(f"(?:{p})" for p in passed) or "(?!)"), names)
+
+
+def parse_report_tables(tables: Any) -> Tuple[Reporter, ...]:
+    """The [[report_frames]] tables of one file or of the merged set; ValueError (or re.error)
+    on a malformed table."""
     if not isinstance(tables, list):
         raise ValueError("report_frames must be an array of tables ([[report_frames]])")
     out: List[Reporter] = []
@@ -99,11 +178,11 @@ def parse_report_frames(tables: Any, passed: Sequence[str]) -> Reporters:
             raise ValueError(f"{where}: 'frames' must be a list of regexes, each starting with '^'")
         flags = {k: _flag(raw, k, where) for k in _FLAGS}
         out.append(Reporter(kind, headline, re.compile("|".join(f"(?:{p})" for p in frames)), reason, **flags))
-    return Reporters(tuple(out), re.compile("|".join(f"(?:{p})" for p in passed) or "(?!)"))
+    return tuple(out)
 
 
 def reporters() -> Reporters:
-    """The [[report_frames]] of the built-in signature data alone (signatures/lists.toml),
-    as the loader reads them for a signature set."""
+    """The [[report_frames]] and [parser] of the built-in signature data alone
+    (signatures/lists.toml), as the loader reads them for a signature set."""
     from triage.classify.rules import builtin_lists   # classify imports events: import late
-    return builtin_lists().reporters or parse_report_frames([], [])
+    return builtin_lists().reporters

@@ -1,0 +1,118 @@
+"""A BUG whose own site is an inline check of the caller's argument ([skip]
+arg_check_sites, include/linux/gfp.h: gfp_zone() on a gfp mask asking two zones) is
+the caller's, as the generic-API rule of tests/data/posted/README.md says: the
+allocator frames ([skip] alloc) and the frames that only carried the caller's gfp
+down ([skip] arg_carriers: shmem's page-cache allocation, drm_gem_get_pages) are
+passed. A BUG elsewhere in the allocator stays the allocator's (posted 1008, 2922)."""
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.classify import load_rules
+from triage.errors import SignatureError
+
+from _posted import posted_lines
+
+
+def _bug(site: str, frames):
+    return analyze_lines([
+        "[  419.852194] ------------[ cut here ]------------",
+        f"[  419.852200] kernel BUG at {site}!",
+        "[  419.852208] invalid opcode: 0000 [#1] SMP PTI",
+        "[  419.852212] CPU: 0 PID: 1522 Comm: Xorg Not tainted 5.11.0 #187",
+        f"[  419.852216] RIP: 0010:{frames[0]}",
+        "[  419.852246] Call Trace:",
+        *[f"[  419.852252]  {f}" for f in frames[1:]],
+        "[  419.852318] Modules linked in: vboxvideo drm_vram_helper drm_kms_helper drm_ttm_helper ttm drm e1000",
+        "[  419.852375] ---[ end trace 511e5346897d9526 ]---",
+    ]).verdict
+
+
+_TTM = ["__alloc_pages_nodemask+0x31a/0x3d0", "ttm_pool_alloc+0x2e8/0x5f0 [ttm]",
+        "ttm_tt_populate+0x9f/0xe0 [ttm]", "ttm_bo_vm_fault_reserved+0x236/0x6e0 [ttm]", "__do_fault+0x37/0x110"]
+_SHMEM = ["prepare_alloc_pages+0x1a0/0x1b0", "__alloc_pages+0x7e/0x1b6", "alloc_pages_vma+0xa6/0x2e6",
+          "shmem_alloc_page+0x3c/0x62", "shmem_alloc_and_acct_page+0xe6/0x1a4", "shmem_getpage_gfp+0x280/0x7d8",
+          "shmem_read_mapping_page_gfp+0x3e/0x66", "drm_gem_get_pages+0xc0/0x1f8 [drm]",
+          "vbox_gem_get_pages+0x2c/0x82 [vboxvideo]", "vbox_gem_fault+0x44/0xc4 [vboxvideo]", "__do_fault+0x3a/0x13a"]
+
+
+@pytest.mark.parametrize("site", ["include/linux/gfp.h:457", "./include/linux/gfp.h:434"])
+def test_gfp_zone_bug_names_the_caller_past_the_allocator(site):
+    v = _bug(site, _TTM)
+    assert (v.culprit.function, v.culprit.module) == ("ttm_pool_alloc", "ttm")
+    assert v.category == "gpu_fault"
+
+
+def test_gfp_zone_bug_names_the_driver_past_shmem_and_gem_pages():
+    v = _bug("include/linux/gfp.h:435", _SHMEM)
+    assert (v.culprit.function, v.culprit.module) == ("vbox_gem_get_pages", "vboxvideo")
+
+
+@pytest.mark.parametrize("site", ["mm/page_alloc.c:4867", "include/linux/mm.h:1111", "include/linux/gfp.h.orig:1"])
+def test_a_bug_elsewhere_in_the_allocator_stays_the_allocators(site):
+    # the allocator's own state (a corrupted free list, a page's refcount) is no argument
+    v = _bug(site, _TTM)
+    assert v.culprit.function == "__alloc_pages_nodemask"
+    assert v.culprit.module in (None, "")
+    assert v.category == "kernel_bug"
+
+
+def test_a_bug_in_shmem_itself_stays_shmems():
+    v = _bug("mm/shmem.c:1234", ["shmem_getpage_gfp+0x280/0x7d8"] + _SHMEM[6:])
+    assert v.culprit.function == "shmem_getpage_gfp"
+    assert v.culprit.module in (None, "")
+
+
+def test_a_warning_is_unchanged_by_the_arg_carriers():
+    # a WARNING section passes allocators already; the carriers are only the BUG's argument path
+    rules = load_rules()
+    assert "arg_carriers" not in rules.section("warning", None).skip
+    assert rules.section("kernel_bug", None).arg_check_skip == ("alloc", "arg_carriers")
+
+
+@pytest.mark.parametrize("prefix, module", [("1008", "etnaviv"), ("2922", "ttm")])
+def test_the_posted_gfp_zone_bugs(prefix, module):
+    v = analyze_lines(posted_lines(prefix)).verdict
+    assert (v.category, v.culprit.module) == ("gpu_fault", module)
+
+
+def test_arg_check_sites_naming_an_unknown_list_is_refused(tmp_path):
+    (tmp_path / "extra.toml").write_text('[section]\nkernel_bug = { read = "ip_then_trace", arg_check_sites = ["nope"] }\n')
+    with pytest.raises(SignatureError, match="arg_check_sites"):
+        load_rules([str(tmp_path)])
+
+
+def _loongarch_drm_gem_bug(site: str):
+    # arch/loongarch/kernel/traps.c show_regs(): "  ERA: %0*lx %pS" is the pc, and the
+    # unwinder repeats the faulting function as the trace's first frame
+    return analyze_lines([
+        f"[    7.430032] kernel BUG at {site}!",
+        "[    7.435330] Oops - BUG[#1]:",
+        "[    7.439126] CPU: 2 UID: 0 PID: 183 Comm: (udev-worker) Not tainted 6.13.0-rc4-xe+ #1",
+        "[    7.537855]    ra: ffff8000025331dc ___xe_bo_create_locked+0x158/0x3b0 [xe]",
+        "[    7.544893]   ERA: 9000000001045fa4 drm_gem_private_object_init+0xcc/0xd0",
+        "[    7.703588] Call Trace:",
+        "[    7.703590] [<9000000001045fa4>] drm_gem_private_object_init+0xcc/0xd0",
+        "[    7.712496] [<ffff8000025331d8>] ___xe_bo_create_locked+0x154/0x3b0 [xe]",
+        "[    7.719268] [<ffff80000253365c>] __xe_bo_create_locked+0x228/0x304 [xe]",
+        "[    7.760000] Modules linked in: xe(+) drm_gpuvm drm_exec gpu_sched drm_ttm_helper ttm drm_kms_helper drm",
+    ]).verdict
+
+
+def test_drm_gem_size_bug_names_the_driver_that_passed_the_size():
+    v = _loongarch_drm_gem_bug("drivers/gpu/drm/drm_gem.c:181")
+    assert (v.culprit.function, v.culprit.module) == ("___xe_bo_create_locked", "xe")
+    assert v.category == "gpu_fault"
+
+
+def test_a_bug_elsewhere_in_drm_stays_drms():
+    v = _loongarch_drm_gem_bug("drivers/gpu/drm/drm_mm.c:181")
+    assert (v.culprit.function, v.culprit.module) == ("drm_gem_private_object_init", "drm")
+
+
+def test_loongarch_era_line_is_the_faulting_location():
+    from triage.events.frames import parse_ip_line
+    fr = parse_ip_line("  ERA: 9000000001045fa4 drm_gem_private_object_init+0xcc/0xd0")
+    assert (fr.function, fr.offset, fr.module) == ("drm_gem_private_object_init", 0xcc, None)
+    assert parse_ip_line("  ERA: 9000000001045fa4") is None          # CONFIG_KALLSYMS off: no symbol
+    assert parse_ip_line("ERRATA: 9000000001045fa4 foo+0x1/0x2") is None
