@@ -503,20 +503,16 @@ def vocabulary(trees: List[Tree]) -> Dict[str, int]:
     return {w: len(ds) for w, ds in dirs.items()}
 
 
-def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, List[str]]
-           ) -> Tuple[Dict[str, List[Tuple[str, int]]], Dict[str, List[str]], Set[str]]:
-    """(module -> [(prefix, functions named)]), (module -> source paths), every module."""
-    modules: Set[str] = set()
+def ownership(trees: List[Tree]) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]:
+    """(function name -> the modules defining it, "" for code outside drivers/gpu), and
+    (module -> the names of its functions), over every tree."""
     own: Dict[str, Set[str]] = defaultdict(set)
-    owners: Dict[str, Set[str]] = defaultdict(set)     # function name -> modules ("" outside) defining it
-    path_owner: Dict[str, Set[str]] = defaultdict(set)
+    owners: Dict[str, Set[str]] = defaultdict(set)
     for t in trees:
         file_mods: Dict[str, Set[str]] = defaultdict(set)
         for mod, files in t.modules.items():
-            modules.add(mod)
             for f in files:
                 file_mods[f].add(mod)
-                path_owner[f].add(mod)
         for f, names in t.functions.items():
             # a header's inline function is "outside" unless it is a stub of a module's own API
             # (include/linux/vga_switcheroo.h's vga_switcheroo_register_client() for =n builds):
@@ -531,6 +527,47 @@ def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, L
             ms.discard("h")
             if not ms - {""}:
                 ms.add("")
+    return owners, own
+
+
+def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> Dict[str, List[str]]:
+    """Per module, the names of its functions that no other code of any tree defines (no other
+    module, no code outside drivers/gpu) and that no prefix of `named` (the hand-curated and
+    generated prefixes) already names: a built-in driver's static helpers, which carry no
+    namespace (drm_edid.c's connector_bad_edid). Modules in `skip`, renamed ones (named by
+    the first tree's name) and KUnit/selftest ones are left out, and so are names in
+    ELSEWHERE's namespaces (vendor or out-of-tree code the trees do not hold) and in
+    NOT_ALONE's (namespaces other kernel code shares: intel_idle, host1x's context bus,
+    forcedeth's nv_): a name unique in these trees may not be in another release's; and
+    one-word names ("log", "purge", "heartbeat"), vocabulary rather than a driver's name."""
+    owners, _ = ownership(trees)
+    renamed = renames(trees)
+    out: Dict[str, List[str]] = defaultdict(list)
+    for name, ms in owners.items():
+        mods = {renamed.get(m, m) for m in ms}
+        if len(mods) != 1:
+            continue
+        (mod,) = mods
+        if not mod or mod in skip or _is_test(mod, trees) or name.startswith(ELSEWHERE + NOT_ALONE):
+            continue
+        if "_" not in name:
+            continue    # one word ("log", "purge", "heartbeat") is vocabulary another release may define
+
+        if named.longest(name) is None:
+            out[mod].append(name)
+    return {m: sorted(ns) for m, ns in sorted(out.items())}
+
+
+def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, List[str]]
+           ) -> Tuple[Dict[str, List[Tuple[str, int]]], Dict[str, List[str]], Set[str]]:
+    """(module -> [(prefix, functions named)]), (module -> source paths), every module."""
+    modules: Set[str] = {mod for t in trees for mod in t.modules}
+    path_owner: Dict[str, Set[str]] = defaultdict(set)
+    for t in trees:
+        for mod, files in t.modules.items():
+            for f in files:
+                path_owner[f].add(mod)
+    owners, own = ownership(trees)
     vocab = vocabulary(trees)
     renamed = renames(trees)
     all_names = sorted(owners)
@@ -654,8 +691,8 @@ def _toml_list(items: List[str], indent: int, width: int = 110) -> str:
 
 
 def render(trees: List[Tree], prefixes: Dict[str, List[Tuple[str, int]]], paths: Dict[str, List[str]],
-           modules: Set[str], known: Set[str]) -> Dict[str, str]:
-    """The generated blocks: 'modules' (lines inside gpu_modules), 'prefixes', 'paths'."""
+           modules: Set[str], known: Set[str], functions: Optional[Dict[str, List[str]]] = None) -> Dict[str, str]:
+    """The generated blocks: 'modules' (lines inside gpu_modules), 'prefixes', 'paths', 'functions'."""
     src = ", ".join(t.label for t in trees)
     new = sorted(m for m in modules if m not in known)
     groups: Dict[str, List[str]] = defaultdict(list)
@@ -703,7 +740,25 @@ def render(trees: List[Tree], prefixes: Dict[str, List[Tuple[str, int]]], paths:
             short = [p for p in paths[m]]
             path_lines.append(f"{key} = [" + _toml_list(short, len(key) + 4) + "]")
     path_lines.append(END)
-    return {"modules": "\n".join(mod_lines), "prefixes": "\n".join(pre_lines), "paths": "\n".join(path_lines)}
+    fn_lines = [BEGIN + f" from {src}.",
+                "# Per module built from drivers/gpu, the names of its functions that no other code of these",
+                "# trees defines and that no prefix above names (a built-in driver's static helpers carry no",
+                "# namespace), leading underscores dropped; one literal string of blank-separated names per module",
+                "# (tomllib reads it three times faster than a list). Asked only when no prefix matches. Re-run the tool.",
+                "[generated_gpu_functions]"]
+    for m, names in sorted((functions or {}).items()):
+        key = m if re.fullmatch(r"[A-Za-z0-9_-]+", m) else f'"{m}"'
+        rows, cur = [], ""
+        for n in names:
+            if cur and len(cur) + len(n) > 108:
+                rows.append(cur)
+                cur = ""
+            cur += n + " "
+        rows.append(cur)
+        fn_lines.append(f"{key} = " + "'" * 3 + "\n" + "\n".join(r.rstrip() for r in rows) + "'" * 3)
+    fn_lines.append(END)
+    return {"modules": "\n".join(mod_lines), "prefixes": "\n".join(pre_lines), "paths": "\n".join(path_lines),
+            "functions": "\n".join(fn_lines)}
 
 
 def _hand_tables(text: str) -> Tuple[Dict[str, List[str]], Dict[str, List[str]], Set[str]]:
@@ -740,7 +795,7 @@ def outside_objects(root: Path) -> Set[str]:
 
 
 def write(lists: Path, blocks: Dict[str, str]) -> None:
-    """Replace the three generated blocks of lists.toml (or add them: the module
+    """Replace the four generated blocks of lists.toml (or add them: the module
     lines at the end of gpu_modules, the tables before [alias])."""
     text = lists.read_text()
     pat = re.compile(r"[ \t]*" + re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", re.S)
@@ -749,7 +804,7 @@ def write(lists: Path, blocks: Dict[str, str]) -> None:
     j = text.index("\n]\n", i)
     text = text[:j + 1] + blocks["modules"] + "\n" + text[j + 1:]
     k = text.index("\n# Function names that are one operation under several names")
-    text = text[:k + 1] + blocks["prefixes"] + "\n\n" + blocks["paths"] + "\n" + text[k:]
+    text = text[:k + 1] + blocks["prefixes"] + "\n\n" + blocks["paths"] + "\n\n" + blocks["functions"] + "\n" + text[k:]
     lists.write_text(text)
 
 
@@ -773,11 +828,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     modules -= set(shared)
     prefixes = {m: v for m, v in prefixes.items() if m not in shared}
     paths = {m: v for m, v in paths.items() if m not in shared}
-    blocks = render(trees, prefixes, paths, modules, known)
+    named = PrefixTable.of(list(hand.items()) + [(m, [p for p, _ in v]) for m, v in prefixes.items()])
+    functions = unique_functions(trees, named, set(shared))
+    blocks = render(trees, prefixes, paths, modules, known, functions)
     if args.write:
         write(args.write, blocks)
     else:
-        print(blocks["modules"], blocks["prefixes"], blocks["paths"], sep="\n\n")
+        print(blocks["modules"], blocks["prefixes"], blocks["paths"], blocks["functions"], sep="\n\n")
     return 0
 
 

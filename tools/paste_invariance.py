@@ -348,6 +348,8 @@ TRANSFORMS: Dict[str, Callable[[Sequence[Record]], List[str]]] = {
     "caller-id": lambda recs: _caller(recs, False),
     "caller-id-glued": lambda recs: _caller(recs, True),
     "no-timestamps": lambda recs: [m for m, _ in recs],
+    # `dmesg --notime` / `journalctl -o cat` pasted into a mail or forum client that wraps at 72
+    "no-timestamps-wrap-72": lambda recs: _word_wrap(72)([m for m, _ in recs]),
 }
 
 

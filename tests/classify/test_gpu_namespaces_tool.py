@@ -108,11 +108,13 @@ def test_write_replaces_the_generated_blocks(tmp_path):
     written = []
     for _ in range(3):      # a re-run replaces, never duplicates: the same file each time
         prefixes, paths, modules = tool.derive([tree], hand, hand_dirs)
-        tool.write(lists, tool.render([tree], prefixes, paths, modules, known))
+        named = tool.PrefixTable.of(list(hand.items()) + [(m, [p for p, _ in v]) for m, v in prefixes.items()])
+        functions = tool.unique_functions([tree], named, set())
+        tool.write(lists, tool.render([tree], prefixes, paths, modules, known, functions))
         written.append(lists.read_text())
     assert written[0] == written[1] == written[2]
     text = lists.read_text()
-    assert text.count(tool.BEGIN) == 3
+    assert text.count(tool.BEGIN) == 4
     doc = tool._hand_tables(text)
     assert doc[2] == {"foo"}            # the hand-curated part is read without the generated blocks
     from triage.classify.rules import tomllib
@@ -120,6 +122,34 @@ def test_write_replaces_the_generated_blocks(tmp_path):
     assert set(full["lists"]["gpu_modules"]) == {"foo", "bridge_a", "bar_drm"}
     assert full["generated_gpu_prefixes"]["bar_drm"] == ["bar_crtc_"]
     assert full["generated_gpu_source_dirs"]["bridge_a"] == ["drivers/gpu/drm/bridge-a.c"]
+    # whole names: what no prefix names, read back as the loader reads them (blank-separated)
+    assert full["generated_gpu_functions"]["bridge_a"].split() == ["get_bridge_a_edid", "get_bridge_a_irq",
+                                                                   "get_bridge_a_mode"]
+    assert full["generated_gpu_functions"]["foo"].split() == ["foo_debugfs_init"]   # foo_drv_: the hand prefix
+
+
+def test_unique_functions_are_a_modules_own_unprefixed_names(tmp_path):
+    """A built-in driver's static helpers carry no namespace (drm_edid.c's connector_bad_edid):
+    a name only one module's source defines names that module; a name also defined outside
+    drivers/gpu or by another module, or that a prefix already names, is not listed."""
+    tool = _tool()
+    r = _tree(tmp_path)
+    _write(r, "drivers/gpu/drm/foo/foo_gem.c", _fn("foo_gem_pin") + _fn("foo_drv_remove") + _fn("foo_drv_bind")
+           + _fn("connector_bad_edid") + _fn("shared_helper") + _fn("crtc_helper_x") + _fn("__lonely_helper")
+           + _fn("heartbeat"))
+    _write(r, "drivers/gpu/drm/bar/core.c", _fn("bar_crtc_enable") + _fn("bar_crtc_disable") + _fn("crtc_helper_x"))
+    _write(r, "lib/shared.c", _fn("shared_helper"))
+    _write(r, "drivers/gpu/drm/foo/mdss_x.c", "")
+    tree = tool.load_tree(r)
+    prefixes, _, _ = tool.derive([tree], {}, {})
+    named = tool.PrefixTable.of((m, [p for p, _ in v]) for m, v in prefixes.items())
+    got = tool.unique_functions([tree], named, set())
+    assert "connector_bad_edid" in got["foo"] and "lonely_helper" in got["foo"]   # underscores dropped
+    assert "shared_helper" not in got["foo"]          # also core's (lib/)
+    assert all("crtc_helper_x" not in v for v in got.values())    # two modules define it
+    assert "foo_gem_pin" not in got["foo"]            # foo_gem_ names it already
+    assert "heartbeat" not in got["foo"]              # one word: vocabulary, not a driver's name
+    assert "foo" not in tool.unique_functions([tree], named, {"foo"})   # a module left out (shared)
 
 
 def test_a_driver_renamed_between_releases_keeps_its_namespace(tmp_path):

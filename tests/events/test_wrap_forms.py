@@ -204,3 +204,32 @@ def test_posted_1409_names_mhi():
     from _posted import posted_lines
     v = analyze_lines(posted_lines("1409")).verdict
     assert (v.category, v.culprit.module) == ("alloc_failure", "mhi")
+
+
+def test_old_warning_head_cut_after_its_file_and_line_takes_the_symbol_with_parentheses():
+    # posted 239 (4.5) and 799 (4.x): warn_slowpath_common() printed "at %s:%d %pS()"; a mail
+    # client wrapped the head after the file:line, so the next line is "func+0x../0x.. [mod]()"
+    lines = ["WARNING: CPU: 2 PID: 1757 at include/drm/drm_gem.h:217",
+             "evdi_dumb_create+0xdd/0xf0 [evdi]()",
+             "Modules linked in: evdi(OE) nouveau"]
+    assert [s for _, s in normalise(lines)][0] == \
+        "WARNING: CPU: 2 PID: 1757 at include/drm/drm_gem.h:217 evdi_dumb_create+0xdd/0xf0 [evdi]()"
+    from triage.events.parser import parse_log
+    ev = parse_log(lines).events[0]
+    assert (ev.kind, ev.ip.function, ev.ip.module) == ("warning", "evdi_dumb_create", "evdi")
+
+
+@pytest.mark.parametrize("tail", ["evdi_dumb_create+0xdd/0xf0 [evdi]() extra", "evdi_dumb_create()",
+                                  "(evdi_dumb_create+0xdd/0xf0)", "evdi_dumb_create+0xdd/0xf0 [evdi]("])
+def test_other_lines_after_a_cut_warning_head_stay_apart(tail):
+    lines = ["WARNING: CPU: 2 PID: 1757 at include/drm/drm_gem.h:217", tail]
+    assert [s for _, s in normalise(lines)] == lines
+
+
+@pytest.mark.parametrize("name", ["239-evdi-warning-drm-gem-h-nouveau-loaded-4.5.log",
+                                  "799-nouveau-hotplug-trace-tail-then-warning-drm-crtc-h-choose-encoder-dpms-drm-kms-helper-4-x.log"])
+def test_posted_old_warning_wrapped_without_stamps_keeps_its_module(name, rules):
+    assert split_half(name) == "tuning"
+    lines = pi._read(os.path.join(DEFAULT_CORPUS, name))
+    wrapped = pi.TRANSFORMS["no-timestamps-wrap-72"](pi.records(lines))
+    assert pi.verdict(wrapped, rules)[:2] == pi.verdict(lines, rules)[:2]

@@ -180,6 +180,8 @@ class RuleSet:
     xids: Dict[int, XidInfo] = field(default_factory=dict)              # NVIDIA Xid taxonomy
     sections: Dict[str, Section] = field(default_factory=dict)
     gpu_source_dirs: Dict[str, List[str]] = field(default_factory=dict)  # driver -> source directories
+    # driver -> whole function names only its source defines ([generated_gpu_functions])
+    gpu_functions: Dict[str, List[str]] = field(default_factory=dict)
     _joined: Dict[tuple, List[Pattern]] = field(default_factory=dict, repr=False, compare=False)
     _uses: Dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)
     # PrefixTable of gpu_source_dirs, made on first use (asked per frame)
@@ -192,9 +194,14 @@ class RuleSet:
         return None
 
     def builtin_gpu_driver(self, function: Optional[str]) -> Optional[str]:
-        """The built-in GPU driver a function belongs to, from [gpu_prefixes]; None otherwise.
-        The event parser's table of these files (gpu_data) answers: one table, not two."""
-        return self.gpu_data.names.prefixes.longest(function)
+        """The built-in GPU driver a function belongs to, from [gpu_prefixes] and
+        [generated_gpu_functions]; None otherwise."""
+        return self.gpu_prefix_table().longest(function)
+
+    def gpu_prefix_table(self) -> PrefixTable:
+        """The table of [gpu_prefixes] and [generated_gpu_functions]: the event parser's
+        table of these files (gpu_data), one table, not two."""
+        return self.gpu_data.names.prefixes
 
     def gpu_driver_by_source(self, path: Optional[str]) -> Optional[str]:
         """The GPU driver a kernel source path (a WARNING's or BUG's file) belongs to,
@@ -373,8 +380,17 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             aliases[name] = canon
     prefixes: Dict[str, List[str]] = {}
     source_dirs: Dict[str, List[str]] = {}
+    functions: Dict[str, List[str]] = {}
     xids: Dict[int, XidInfo] = {}
     for path, doc in docs:
+        # whole function names only one GPU module's source defines (tools/gpu_namespaces.py),
+        # each table entry one string of blank-separated names: a built-in driver's static
+        # helpers carry no namespace prefix (drm_edid.c's connector_bad_edid)
+        for name, names in (doc.get("generated_gpu_functions") or {}).items():
+            if not isinstance(names, str):
+                raise SignatureError(f"generated_gpu_functions '{name}' must be a string of function names",
+                                     path=path)
+            functions.setdefault(name.replace("-", "_"), []).extend(names.split())
         # the generated_ tables (tools/gpu_namespaces.py, from kernel source trees) complete the
         # hand-curated ones: the same driver -> prefixes/paths, merged; the longest prefix wins
         for key, target in (("gpu_prefixes", prefixes), ("gpu_source_dirs", source_dirs),
@@ -397,7 +413,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
         unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
-                              "generated_gpu_prefixes", "generated_gpu_source_dirs",
+                              "generated_gpu_prefixes", "generated_gpu_source_dirs", "generated_gpu_functions",
                               "xid", "section", "report_frames", "parser", *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
@@ -442,8 +458,9 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
         reporters = parse_report_frames(report_frames, [p.pattern for p in skip.get("report", ())], names)
     except re.error as exc:     # a [skip].report regex that cannot join the others (inline flags)
         raise SignatureError(f"[skip].report regexes cannot be joined for [[report_frames]]: {exc}") from exc
-    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs], GpuData.of(devices, prefixes, tables),
-                   reporters, aliases, prefixes, xids, sections, gpu_source_dirs=source_dirs)
+    return RuleSet(list(rules.values()), lists, skip, [p for p, _ in docs],
+                   GpuData.of(devices, prefixes, tables, functions), reporters, aliases, prefixes, xids, sections,
+                   gpu_source_dirs=source_dirs, gpu_functions=functions)
 
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:

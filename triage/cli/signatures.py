@@ -172,12 +172,13 @@ def _helper_lib_problems(rs) -> List[str]:
 
 def _gpu_data_problems(rs) -> List[str]:
     """The modules the event parser's GPU data names ([gpu_devices], [gpu_prefixes],
-    [[gpu_driverless_wordings]]) must be GPU driver modules ([lists] gpu_modules): the
+    [generated_gpu_functions], [[gpu_driverless_wordings]]) must be GPU driver modules ([lists] gpu_modules): the
     culprit of a gpu_fault report they yield would not count as a GPU driver otherwise."""
     from triage.classify.rules import GPU_MODULES
     gpu = rs.gpu_data
     named = {**{m: f"gpu_devices '{d}'" for d, m in gpu.names.devices.items()},
              **{drv: f"gpu_prefixes '{drv}'" for drv in rs.gpu_prefixes},
+             **{drv: f"generated_gpu_functions '{drv}'" for drv in rs.gpu_functions},
              **{g.driver: f"gpu_driverless_wordings '{g.wordings.headline}'" for g in gpu.driverless}}
     return [f"{where}: module '{m}' is not in [lists] {GPU_MODULES}" for m, where in sorted(named.items())
             if not rs.in_list(GPU_MODULES, m)]

@@ -28,19 +28,27 @@ class GpuKnowledge:
     modules: FrozenSet[str] = frozenset()
     prefixes: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Mapping[int, Any] = field(default_factory=dict)   # number -> XidInfo (name, cause, also)
-    # `prefixes` as a PrefixTable, derived once (builtin_driver is asked per frame)
-    _table: PrefixTable = field(init=False, repr=False, compare=False, default=PrefixTable((), ()))
+    # driver -> whole function names only its source defines ([generated_gpu_functions])
+    functions: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    # `prefixes` and `functions` as a PrefixTable (builtin_driver is asked per frame): a RuleSet's
+    # own, already built, or derived here once when None
+    table: Optional[PrefixTable] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_table", PrefixTable.of(self.prefixes.items()))
+        if self.table is None:
+            object.__setattr__(self, "table", PrefixTable.of(self.prefixes.items(), self.functions.items()))
 
     @classmethod
     def from_rules(cls, rules: Any) -> "GpuKnowledge":
         """The knowledge in a RuleSet (triage.classify.load_rules())."""
         lists: Dict = getattr(rules, "lists", None) or {}
         pref = {_norm(drv): tuple(ps) for drv, ps in (getattr(rules, "gpu_prefixes", None) or {}).items()}
+        # the RuleSet's table (built once per signature set), not a copy of its ~13,000 names per
+        # diagnosis; a duck-typed `rules` without one gets the table built from its data
+        table = rules.gpu_prefix_table() if hasattr(rules, "gpu_prefix_table") else None
+        funcs = getattr(rules, "gpu_functions", None) or {}
         return cls(modules=frozenset(_norm(n) for n in lists.get(GPU_MODULES, ())),
-                   prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}))
+                   prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}), functions=funcs, table=table)
 
     def is_gpu_module(self, name: Optional[str]) -> bool:
         """True when `name` is a GPU driver module (exact name; nvidia-uvm and nvidia_uvm alike)
@@ -48,8 +56,8 @@ class GpuKnowledge:
         return bool(name) and (_norm(name) in self.modules or _norm(name) in self.prefixes)
 
     def builtin_driver(self, function: Optional[str]) -> Optional[str]:
-        """The GPU driver a function of a built-in driver belongs to, from its prefix."""
-        return self._table.longest(function)
+        """The GPU driver a function of a built-in driver belongs to, from its prefix or name."""
+        return self.table.longest(function)
 
     def frame_driver(self, frame: Any) -> Optional[str]:
         """The GPU driver of a frame: its `[module]` when that is a GPU module,

@@ -34,32 +34,44 @@ class GpuNames:
         return self.prefixes.longest(function, bare=False)
 
 
+# A compiler clone's suffix on a function name (".isra.0", ".constprop.0", ".cold", ...):
+# the clone is the same source function
+_CLONE_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|llvm|lto_priv|clone)(?:\.\d+)?)+$")
+
+
 @dataclass(frozen=True)
 class PrefixTable:
     """A name -> prefixes table as (prefix, name) pairs, longest prefix first (among equal
-    lengths, the table's order), so that the first prefix that matches is the longest."""
+    lengths, the table's order), so that the first prefix that matches is the longest; and
+    whole function names (`exact`: function -> name, leading underscores dropped), each a
+    prefix as long as the function's name, asked when no prefix matches."""
 
     pairs: Tuple[Tuple[str, str], ...]
     starts: Tuple[str, ...]          # every prefix: one C-level startswith() rejects most texts
+    exact: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, table: Iterable[Tuple[str, Iterable[str]]]) -> "PrefixTable":
-        """The table of (name, prefixes) items."""
+    def of(cls, table: Iterable[Tuple[str, Iterable[str]]],
+           functions: Iterable[Tuple[str, Iterable[str]]] = ()) -> "PrefixTable":
+        """The table of (name, prefixes) items, and of (name, whole function names) items."""
         pairs = sorted(((p, name) for name, ps in table for p in ps), key=lambda x: len(x[0]), reverse=True)
-        return cls(tuple(pairs), tuple(p for p, _ in pairs))
+        exact = {f.lstrip("_"): name for name, fs in functions for f in fs}
+        return cls(tuple(pairs), tuple(p for p, _ in pairs), exact)
 
     def longest(self, text: Optional[str], bare: bool = True) -> Optional[str]:
         """The name of the longest prefix that starts `text`, or with `bare`, starts it once
         its leading underscores are dropped (`__ttm_dma_free_page` is ttm's: the kernel names
-        a function's inner helper by prefixing underscores)."""
+        a function's inner helper by prefixing underscores); else the name whose whole
+        functions hold `text` (a compiler clone's suffix dropped)."""
         if not text:
             return None
         stripped = text.lstrip("_") if bare else text
-        if not (text.startswith(self.starts) or stripped.startswith(self.starts)):
-            return None
-        for prefix, name in self.pairs:
-            if text.startswith(prefix) or stripped.startswith(prefix):
-                return name
+        if text.startswith(self.starts) or stripped.startswith(self.starts):
+            for prefix, name in self.pairs:
+                if text.startswith(prefix) or stripped.startswith(prefix):
+                    return name
+        if self.exact and (bare or not text.startswith("_")):
+            return self.exact.get(_CLONE_SUFFIX.sub("", stripped.lstrip("_")))
         return None
 
 
@@ -303,15 +315,17 @@ class GpuData:
 
     @classmethod
     def of(cls, devices: Mapping[str, str], prefixes: Mapping[str, Iterable[str]],
-           tables: Mapping[str, tuple]) -> "GpuData":
+           tables: Mapping[str, tuple], functions: Optional[Mapping[str, Iterable[str]]] = None) -> "GpuData":
         """The data of merged `[gpu_devices]` (name -> module), `[gpu_prefixes]` (driver ->
-        prefixes) and the parsed WORDING_TABLES (key -> what its parser returned)."""
+        prefixes), `[generated_gpu_functions]` (driver -> whole function names) and the parsed
+        WORDING_TABLES (key -> what its parser returned)."""
         devs = {str(k): str(v).replace("-", "_") for k, v in devices.items()}
         names = "|".join(re.escape(n) for n in sorted(devs, key=len, reverse=True)) or "(?!)"
         # the device: a PCI address ("0000:03:00.0"), a platform device ("fec00000.v3d",
         # "3d00000.gpu") or a bare device-tree node name (vc4's "vc4-drm gpu:")
         device_prefix = re.compile(rf"({names}) ([0-9a-fA-F]{{2,4}}:[0-9a-fA-F:.]{{3,16}}|[^\s:]{{1,60}}): ")
-        table = PrefixTable.of((drv.replace("-", "_"), ps) for drv, ps in prefixes.items())
+        table = PrefixTable.of(((drv.replace("-", "_"), ps) for drv, ps in prefixes.items()),
+                               ((drv.replace("-", "_"), fs) for drv, fs in (functions or {}).items()))
         return cls(GpuNames(devs, device_prefix, table), tables.get("gpu_fault_wordings", ()),
                    tables.get("nvrm_fault_wordings", ()), tables.get("gpu_report_functions", ()),
                    tables.get("gpu_driverless_wordings", ()))

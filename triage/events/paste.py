@@ -531,15 +531,26 @@ MIN_WRAPPED = 60
 # the kernel never ends the line there, so the next line is the rest of it.
 _WARN_OPEN = lazy_compile(r"WARNING: CPU: \d{1,5} PID: -?\d{1,10} at(?: ([^\s:]{1,200}:\d{1,7}))?")
 _WARN_LOCATION = lazy_compile(r"[^\s:]{1,200}:\d{1,7}(?: .{1,300})?")
-_WARN_SYMBOL = lazy_compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+# (3.x-4.x warn_slowpath_common() printed "%pS()": the symbol ends in "()" there)
+_WARN_SYMBOL = lazy_compile(r"[A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?(?:\(\))?")
+
+
+# The sanitizers' report heads, "BUG: KASAN: %s in %pS" (mm/kasan/report.c
+# print_error_description), "BUG: KFENCE: <kind> in %pS" (mm/kfence/report.c
+# kfence_report_error), "BUG: KMSAN: %s in %pSb" (mm/kmsan/report.c) and "BUG: KCSAN: %s in
+# %pS" (kernel/kcsan/report.c), cut by a wrapping client after "in": the kernel never ends
+# the line there, so the next line is the symbol (as for __warn's header cut after "at").
+_SANITIZER_OPEN = lazy_compile(r"BUG: K(?:ASAN|FENCE|MSAN|CSAN): [\w -]{1,80} in")
 
 
 def _warn_open(msg: str) -> Optional[bool]:
-    """None when `msg` is not a cut __warn header; else whether the cut came after the
-    file:line (True: the symbol is missing) or right after "at" (False)."""
-    m = _WARN_OPEN.fullmatch(msg.strip())
+    """None when `msg` is not a cut __warn header or sanitizer head; else whether the cut
+    came after the file:line or a sanitizer's "in" (True: only the symbol is missing) or
+    right after __warn's "at" (False)."""
+    body = msg.strip()
+    m = _WARN_OPEN.fullmatch(body)
     if m is None:
-        return None
+        return True if _SANITIZER_OPEN.fullmatch(body) is not None else None
     return m.group(1) is not None
 
 
@@ -794,7 +805,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
         held_at = s.rstrip().endswith(_AT_END)
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at
-        warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s else None
+        warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
         marked = marked or warn_open is not None
         held_prefixed = (wrapped or wrap.width > 0) and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
