@@ -60,3 +60,28 @@ def test_posted_811_and_1405_whole_logs():
     assert verdict(posted_lines("811")) == ("oom_panic", None)
     assert "panic" not in _kinds(posted_lines("1405")) and "oom_invoked" in _kinds(posted_lines("1405"))
     assert verdict(posted_lines("1405")) == ("oom_kill", None)
+
+
+def test_the_panics_own_trace_seconds_later_keeps_the_panic():
+    # real log 3015 (tests/data/posted, 5.8 on a serial console at ~20 ms a line): the
+    # panic's trace and registers run on for more than a second after the warning
+    lines = ["[  261.362982] Out of memory and no killable processes...",
+             "[  261.391982] Kernel panic - not syncing: System is deadlocked on memory",
+             "[  261.501318] Call Trace:",
+             "[  262.017892]  pagecache_get_page+0x15e/0x550",
+             "[  262.536172] Kernel Offset: 0x31600000 from 0xffffffff81000000",
+             "[  262.588968] ---[ end Kernel panic - not syncing: System is deadlocked on memory ]---"]
+    assert _kinds(lines) == ["panic"]
+
+
+def test_without_the_panic_line_a_trace_seconds_later_still_means_it_returned():
+    # negative: the bare warning (no panic line) followed by kernel lines 1 s later
+    lines = ["[  261.362982] Out of memory and no killable processes...",
+             "[  262.536172] Call Trace:",
+             "[  262.588968]  dump_stack+0x9d/0xe0"]
+    assert "panic" not in _kinds(lines)
+
+
+def test_posted_3015_whole_log():
+    from _posted import posted_lines, verdict
+    assert verdict(posted_lines("3015")) == ("oom_panic", None)

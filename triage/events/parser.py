@@ -1056,7 +1056,11 @@ def _after_no_killable(ev: Event, ll: LogLine) -> bool:
     """Whether `ll`, a line after a bare "Out of memory and no killable processes...",
     shows that the kernel lived on: out_of_memory() calls panic("System is deadlocked on
     memory") right after that warning for a system-wide OOM, so a kernel line a second or
-    more later, or the poster's shell prompt, means it returned (a memory cgroup's OOM)."""
+    more later, or the poster's shell prompt, means it returned (a memory cgroup's OOM).
+    Once that panic line has followed (merged into `ev`), nothing can: panic() does not
+    return, and its own trace printed over a slow serial console can take seconds."""
+    if str(ev.fields.get("reason", "")).startswith("System is deadlocked on memory"):
+        return False
     if ll.ts is not None and ev.ts is not None:
         return ll.ts - ev.ts >= 1.0
     return ll.ts is None and _SHELL_PROMPT.match(ll.text) is not None
