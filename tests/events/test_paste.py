@@ -381,3 +381,26 @@ def test_glued_real_journal_parses_like_the_original(rules):
     lines = _lines(path)
     glued = ["".join(lines)]
     assert _summary(glued, rules) == _summary(lines, rules)
+
+
+def test_dedent_reads_past_the_flush_tails_of_a_mail_clients_wrap():
+    # real log 1911 (a commit message, one blank before every line, wrapped at ~72 columns by
+    # the mail client, whose tails start flush): the tails are the block's own lines
+    text = [" kworker/11:1H: page allocation failure: order:0,",
+            "mode:0xa20(GFP_ATOMIC), nodemask=(null),cpuset=/,mems_allowed=0-1",
+            " Hardware name: HP ProLiant XL420 Gen9/ProLiant XL420 Gen9, BIOS U19",
+            "12/27/2015",
+            " Call Trace:",
+            "  dump_stack+0xa0/0xea"]
+    out = [s for _, s in _run(paste.dedent, text)]
+    assert out[0] == "kworker/11:1H: page allocation failure: order:0," and out[5] == " dump_stack+0xa0/0xea"
+    from _posted import posted_lines, verdict
+    assert verdict(posted_lines("1911")) == ("alloc_failure", None)
+
+
+def test_dedent_keeps_indentation_when_a_flush_line_is_no_wrap_tail():
+    # negative: a flush header after a short indented frame is a line of its own (the frames'
+    # blank is theirs), so nothing is shared
+    text = [" dump_stack+0xa0/0xea", "kworker/11:1H: page allocation failure: order:0, mode:0xa20",
+            " warn_alloc+0x8a/0x12d"]
+    assert _run(paste.dedent, text) == list(enumerate(text, 1))

@@ -395,8 +395,18 @@ def dedent(lines: Numbered) -> Numbered:
     head, rest = _window(lines)
     body = [s for _, s in head if s.strip()]
     common: Optional[str] = None
+    prev = ""
     for s in body:
         m = _INDENT.match(s)
+        wrapped_tail = not m and _INDENT.match(prev) is not None and _word_wrapped(len(prev), s) \
+            and parse_trace_line(prev.strip()) is None and len(strip_prefix(s)[0]) == len(s)
+        prev = s
+        if wrapped_tail:
+            # a mail client's greedy wrap starts the tail of an indented line flush: the tail
+            # of the block's line, not a line outside the indented block (not after a frame,
+            # whose blank is its own: an excerpt of a stack is no indented paste; a line with a
+            # console prefix is a record of its own)
+            continue
         if not m:
             common = ""
             break
