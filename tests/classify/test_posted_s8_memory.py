@@ -35,3 +35,45 @@ def test_a_request_from_the_core_still_blames_no_module():
                                   "[93348.306664]  [<ffffffff8100218b>] do_one_initcall+0x4b/0x180"]
     cat, mod, fn = verdict_with_function(lines)
     assert (cat, mod) == ("alloc_failure", None) and fn != "dump_trace"
+
+
+# mm/oom_kill.c dump_header() "%s invoked oom-killer: gfp_mask=%#x(%pGg), order=%d, ..." and
+# mm/page_alloc.c warn_alloc() "%s: page allocation failure: order:%u, mode:%#x(%pGg)" start with
+# the task's comm, so no fixed mark finds them behind blanks; the kernel never indents a head
+_ALLOC_REPORT = [
+    "[  100.000000] kworker/0:1: page allocation failure: order:4, mode:0x40cc0(GFP_KERNEL|__GFP_COMP)",
+    "[  100.000001] CPU: 0 PID: 5 Comm: kworker/0:1 Not tainted 5.10.0 #1",
+    "[  100.000002] Call Trace:",
+    "[  100.000003]  dump_stack+0x5c/0x7a",
+    "[  100.000004]  warn_alloc+0xdb/0x150",
+    "[  100.000005]  __alloc_pages_slowpath+0x1af/0xa10",
+    "[  100.000006]  __alloc_pages_nodemask+0x250/0x290",
+    "[  100.000007]  kmalloc_order+0x20/0x50",
+    "[  100.000008]  xfs_buf_alloc+0xaa/0x110 [xfs]",
+    "[  100.000009]  xfs_foo+0x56/0xea0 [xfs]",
+    "[  100.000010] Mem-Info:",
+]
+
+
+def test_an_indented_memory_head_is_read():
+    # 2019 (a mail quote that left "    Xorg invoked oom-killer:" indented, wrapped before gfp_mask=)
+    assert verdict(posted_lines("2019")) == ("oom_kill", None)
+    lines = ["    Xorg invoked oom-killer:", "gfp_mask=0x240c0d0(GFP_TEMPORARY|__GFP_COMP|__GFP_ZERO), order=3,",
+             "      __kmalloc+0x1cd/0x1f0", "      alloc_gen8_temp_bitmaps+0x47/0x80 [i915]"]
+    assert verdict(lines)[0] == "oom_kill"
+    head = "  " + _ALLOC_REPORT[0].split("] ", 1)[1]
+    assert verdict([head] + [s.split("] ", 1)[1] for s in _ALLOC_REPORT[1:]]) == ("alloc_failure", "xfs")
+
+
+def test_an_indented_line_that_only_mentions_the_wording_is_no_head():
+    # negative: prose or a frame that contains the words is not a head (match_header decides)
+    assert verdict(["    the box says page allocation failure sometimes", "    and then reboots"])[0] == "none"
+    # nor is an indented line whose text before the wording is longer than a task's comm (15)
+    assert verdict(["Hi all,", "    why does the log say it invoked oom-killer: here, then reboot"])[0] == "none"
+
+
+def test_a_head_quoted_alone_in_prose_gives_way_to_the_report_it_heads():
+    # the poster quotes the head line, indented, then pastes the whole report: one report,
+    # the one with the trace (same rule as a record pasted twice with one stamp)
+    lines = ["We see this:", "", "    " + _ALLOC_REPORT[0].split("] ", 1)[1], "", "full log:"] + _ALLOC_REPORT
+    assert verdict(lines) == ("alloc_failure", "xfs")

@@ -81,6 +81,12 @@ _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
 # empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
 # quote indent): the kernel never indents a head, so a head behind them is the message.
 _LOST_PREFIX_BLANKS = 8
+# The wordings of the memory reports' heads, which start with a task's comm
+_MEMORY_HEADS = (" invoked oom-killer:", ": page allocation failure")
+# ... behind a comm of at most TASK_COMM_LEN - 1 = 15 characters (blanks allowed: "Web Content"),
+# or with the report's own fields after them (gfp_mask=, order:) behind anything
+_MEMORY_HEAD = lazy_compile(r"\S.{0,14}(?: invoked oom-killer:|: page allocation failure)"
+                            r"|.{1,200}?(?: invoked oom-killer: gfp_mask=|: page allocation failure[:.] order:)")
 # An excerpt pasted from after the report's header starts with what remains of
 # the report: the faulting location, the page-fault decode, the code bytes or
 # the trace. Read only near the start of the input, before any event, so a
@@ -342,6 +348,18 @@ class LogParser:
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
+        if hdr is None and text[:1] == " " and any(m in text for m in _MEMORY_HEADS):
+            t = text.lstrip(" ")
+            if len(text) - len(t) <= _LOST_PREFIX_BLANKS and _MEMORY_HEAD.match(t):
+                # the memory reports' heads start with the task's comm (mm/oom_kill.c
+                # dump_header() "%s invoked oom-killer: gfp_mask=", mm/page_alloc.c warn_alloc()
+                # "%s: page allocation failure: order:%u"), so no fixed mark finds them behind
+                # the blanks a paste or a lost prefix left; the kernel never indents them either
+                h = match_header(t, self._gpu)
+                if h is not None and h.kind in ("oom_invoked", "alloc_failure"):
+                    hdr = Header(h.kind, h.headline, dict(h.fields, indented_head=True), h.ip, h.secondary)
+                    ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
+                    text = t
         if hdr is None and text and not text.startswith((" ", "traps: ", "---[ end")) and " traps: " not in text:
             m = _MIDLINE_RE.search(text, 1)
             while m is not None:
@@ -489,11 +507,13 @@ class LogParser:
             # follows for a system-wide OOM; a further report instead of that panic means the
             # kernel lived on (a memory cgroup's OOM): an OOM report without a victim
             _lived_on(last)
-        if last is not None and ll.ts is not None and last.ts == ll.ts and last.text == ll.text \
-                and not last.frames and last.ip is None and ll.number - last.line <= SECONDARY_WINDOW:
+        if last is not None and last.text == ll.text and not last.frames and last.ip is None \
+                and ll.number - last.line <= SECONDARY_WINDOW \
+                and ((ll.ts is not None and last.ts == ll.ts) or last.fields.get("indented_head")):
             # the same record again, stamp and all: one printk line pasted twice (a console
             # and a log file both copied, a doubled paste). The kernel stamps each record
             # once, so the copy that goes on to its trace is the report; the bare one is dropped.
+            # So is an indented memory head quoted alone in prose before the report it heads.
             self.events.pop()
             for c in self._recent_ctx:
                 if c.event is last:
