@@ -77,3 +77,19 @@ def test_a_head_quoted_alone_in_prose_gives_way_to_the_report_it_heads():
     # the one with the trace (same rule as a record pasted twice with one stamp)
     lines = ["We see this:", "", "    " + _ALLOC_REPORT[0].split("] ", 1)[1], "", "full log:"] + _ALLOC_REPORT
     assert verdict(lines) == ("alloc_failure", "xfs")
+
+
+def test_vmemmap_alloc_failure_head():
+    # mm/sparse-vmemmap.c vmemmap_alloc_block(): warn_alloc(..., "vmemmap alloc failure: order:%u")
+    # (1418, Hyper-V memory hot-add): a page allocation failure even without its stack
+    from triage.events.headers import match_header
+    h = match_header("kworker/0:1: vmemmap alloc failure: order:9, mode:0x4cc0(GFP_KERNEL|__GFP_RETRY_MAYFAIL), "
+                     "nodemask=(null),cpuset=/,mems_allowed=0")
+    assert h is not None and h.kind == "alloc_failure" and h.fields["order"] == 9 and h.fields["comm"] == "kworker/0:1"
+    lines = posted_lines("1418")
+    head = next(i for i, s in enumerate(lines) if "Call Trace:" in s)
+    assert verdict(lines[:head])[0] == "alloc_failure"
+    assert verdict(lines) == ("alloc_failure", None)
+    # negative: the words without the warn_alloc shape are no report
+    assert match_header("vmemmap alloc failure is handled by the caller") is None
+    assert match_header("hv_balloon: vmemmap alloc failure order 9") is None

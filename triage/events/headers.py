@@ -136,6 +136,7 @@ _OOM_REAPER = lazy_compile(r"oom_reaper: (?:reaped process |unable to reap pid:)
 _ALLOC_FAIL_24 = lazy_compile(r"__alloc_pages: (\d{1,3})-order allocation failed \(gfp=(0x[0-9a-fA-F]{1,16})")
 _ALLOC_FAIL = lazy_compile(r"(.{0,64}?): page allocation failure[:.] order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
 _ALLOC_STALL = lazy_compile(r"(.{0,64}?): page allocation stalls? for (\d{1,10})ms, order:(\d{1,3}), mode:(0x[0-9a-fA-F]{1,16})")
+_VMEMMAP_FAIL = lazy_compile(r"(.{0,64}?): vmemmap alloc failure: order:(\d{1,3})(?:, mode:(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?)?")
 _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 # mm/oom_kill.c __oom_kill_process() (4.19-6.x): "%s: OOM victim %d (%s) is already exiting. Skip
 # killing the task": the OOM killer ran and chose a task that was already dying. The message is
@@ -715,6 +716,15 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMALLOC_FAIL.match(text)
         f = {"comm": m.group(1), "size": int(m.group(2))} if m else {}
         return Header("vmalloc_failure", "vmalloc error", f)
+    if ": vmemmap alloc failure: order:" in text:
+        # mm/sparse-vmemmap.c vmemmap_alloc_block() (4.14+): warn_alloc(gfp_mask, NULL,
+        # "vmemmap alloc failure: order:%u", order), printed "%s: vmemmap alloc failure:
+        # order:%u, mode:%#x(%pGg), nodemask=..." with dump_stack(): the struct-page array of
+        # hot-added memory could not be had, a page allocation failure of the hot-add path
+        m = _VMEMMAP_FAIL.match(text)
+        f = {"comm": m.group(1), "order": int(m.group(2)), "gfp_mask": m.group(3), "gfp_flags": m.group(4),
+             "vmemmap": True} if m else {"vmemmap": True}
+        return Header("alloc_failure", "page allocation failure", f)
     if text.startswith("percpu: allocation failed, size="):
         # mm/percpu.c pcpu_alloc() (3.x-6.x, pr_fmt "percpu: "): "allocation failed, size=%zu
         # align=%zu atomic=%d, %s", then dump_stack() the first time: a kernel allocation
@@ -1152,6 +1162,7 @@ def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
+                                  or "vmemmap alloc failure" in text
                                   or "kill process" in text or "sigkill to " in text
                                   or "OOM victim " in text) else None
     if hit:
