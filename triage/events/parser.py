@@ -286,6 +286,14 @@ class LogParser:
         if key is None and self._has_callers:
             key = self._prev_caller
         ctx = self._ctx.get(key)
+        if ctx is None and key is not None:
+            orphan = self._ctx.get(None)
+            if orphan is not None and orphan.event is not None and ll.number - orphan.event.end_line <= 2:
+                # a report opened by a line without a caller id (its console prefix lost in
+                # the paste, " kworker/0:1: page allocation failure: ...") and continued at once
+                # by lines that carry one: the kernel prints a report from one context, so the
+                # first caller seen is the orphan report's own
+                ctx = self._ctx[key] = self._ctx.pop(None)
         if ctx is None:
             if len(self._ctx) > MAX_CONTEXTS:
                 self._forget_contexts()
