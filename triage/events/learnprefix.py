@@ -58,7 +58,14 @@ _ANCHORS = ("Call Trace:", "Call trace:", "RIP: ", "pc : ", "lr : ", "PC is at "
             "BUG: ", "WARNING: CPU: ", "Oops: ", "INFO: task ", "INFO: rcu",
             "rcu: INFO: ", "NMI watchdog: ", "watchdog: BUG: ", "sysrq: ", "SysRq : ", "[drm:", "[drm] ",
             # show_mem()/show_free_areas() and the OOM victim line
-            "lowmem_reserve[]: ", "active_anon:", "Free swap  = ", "Total swap = ", "Killed process ")
+            "lowmem_reserve[]: ", "active_anon:", "Free swap  = ", "Total swap = ", "Killed process ",
+            # the rest of the memory reports: mm/oom_kill.c out_of_memory() "Out of memory and no
+            # killable processes..." and 2.6.9-2.6.1x "Out of Memory: Killed process %d (%s).",
+            # mm/slab_common.c dump_unreclaimable_slab() "Unreclaimable slab info:",
+            # mm/memcontrol.c "memory: usage %llukB, limit" and "Memory cgroup stats for ",
+            # mm/slub.c slab_out_of_memory() "SLUB: Unable to allocate memory on node "
+            "Out of memory and no killable processes", "Out of Memory: Kill", "Unreclaimable slab info:",
+            "memory: usage ", "Memory cgroup stats for ", "SLUB: Unable to allocate memory on node ")
 # Anchors whose message starts one token before them: the task's comm ("Xorg invoked
 # oom-killer: gfp_mask=", "kworker/0:1: page allocation failure: order:").
 _AFTER_COMM = (" invoked oom-killer: ", ": page allocation failure")
