@@ -9,6 +9,9 @@ _ZONE = lazy_compile(r"Node (\d{1,4}) (\w{1,16}) free:(\d{1,20})kB(?: boost:\d{1
 _SWAP = lazy_compile(r"(Free swap|Total swap)\s{0,4}=\s{0,4}(-?\d{1,20})kB")
 _PAGES = lazy_compile(r"(\d{1,20}) (pages RAM|pages reserved|total pagecache pages|pages HighMem/MovableOnly|pages in swap cache)")
 _TASK_ROW = lazy_compile(r"\[\s{0,10}(\d{1,10})\]((?:\s{1,20}-?\d{1,20}){4,12})\s{1,20}(\S.{0,63})$")
+# The same row cut by a terminal's width (`less -S`, a console) before or inside its name: only
+# numbers after the pid
+_TASK_ROW_CUT = lazy_compile(r"\[\s{0,10}(\d{1,10})\]((?:\s{1,20}-?\d{1,20}){4,12})\s{0,20}$")
 
 TOP_TASKS = 10
 
@@ -58,7 +61,10 @@ def is_task_header(text: str) -> bool:
 def task_row_columns(text: str) -> int:
     """How many numeric columns follow the pid of a `[  pid]  uid tgid total_vm rss ... name`
     row (0 when the line is not such a row)."""
-    m = _TASK_ROW.match(text.strip())
+    s = text.strip()
+    # cut before or inside the name column: every number after the pid is a column, the last
+    # one possibly cut short (a row of nothing but numbers has lost its name)
+    m = _TASK_ROW_CUT.match(s) or _TASK_ROW.match(s)
     return len(m.group(2).split()) if m else 0
 
 
