@@ -404,3 +404,27 @@ def test_dedent_keeps_indentation_when_a_flush_line_is_no_wrap_tail():
     text = [" dump_stack+0xa0/0xea", "kworker/11:1H: page allocation failure: order:0, mode:0xa20",
             " warn_alloc+0x8a/0x12d"]
     assert _run(paste.dedent, text) == list(enumerate(text, 1))
+
+
+def test_arm32_unwinder_line_cut_after_from_is_rejoined():
+    # arch/arm/kernel/traps.c dump_backtrace_entry(): "[<%08lx>] (%ps) from [<%08lx>] (%pS)" is
+    # one line; a mail client's wrap after "from" (real log 2328 wrapped at 72) leaves the
+    # caller's half alone on the next line
+    text = ["[13690.144004] [<8008e6c8>](__alloc_pages_nodemask) from",
+            "[<7f0aef7c>](mt7601u_rx_tasklet+0x114/0x46c [mt7601u])",
+            "[13690.150000] [<80012c5c>] (show_stack) from",
+            "[<80584a6c>] (dump_stack+0x24/0x28)"]
+    out = [s for _, s in paste.normalise(text)]
+    assert out == [text[0] + " " + text[1], text[2] + " " + text[3]]
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+    import paste_invariance as pi
+    from _posted import posted_lines, verdict
+    lines = posted_lines("2328")
+    assert verdict(pi.TRANSFORMS["wrap-72"](pi.records(lines))) == verdict(lines) == ("alloc_failure", "mt7601u")
+
+
+def test_prose_ending_in_from_is_not_joined_to_an_unwinder_line():
+    # negative: only an arm32 unwinder half ("[<addr>] (func) from") takes the caller's half
+    text = ["[   12.000000] copied from", "[<80584a6c>] (dump_stack+0x24/0x28)"]
+    assert [s for _, s in paste.normalise(text)] == text

@@ -533,6 +533,9 @@ _OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]
 _BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
+# The two halves of an arm32 unwinder line cut after its "from" (dump_backtrace_entry)
+_ARM_FROM_HEAD = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?\) from$")
+_ARM_FROM_TAIL = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\)")
 # Only a line at least this long can have been wrapped by a 72-80 column client.
 MIN_WRAPPED = 60
 
@@ -577,6 +580,9 @@ def _tail_shaped(s: str) -> bool:
     if len(s) > 200:
         return False
     c = s[0]
+    if c == "[" and s[1:2] == "<":
+        # the "[<addr>] (caller+0x../0x..)" half of an arm32 unwinder line
+        return _ARM_FROM_TAIL.match(s) is not None
     if c == "[":
         # "[mod]" alone; a console stamp "[  12.3]" starts with a blank or a digit
         return len(s) <= 80 and s[1:2] not in (" ", "") and not s[1].isdigit() \
@@ -602,6 +608,10 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
         return " "
     if prev_len >= MIN_WRAPPED and body.startswith("Modules linked in:") and ":" not in tail \
             and _MODULE_RUN.fullmatch(tail):
+        return " "
+    if body.endswith(") from") and _ARM_FROM_TAIL.match(tail) and _ARM_FROM_HEAD.search(body):
+        # arch/arm/kernel/traps.c dump_backtrace_entry() prints "[<%08lx>] (%ps) from [<%08lx>]
+        # (%pS)" as one line: a line cut after its "from" goes on with the caller's half
         return " "
     if _WHOLE_FRAME_END.search(body) and _MOD_TAG.fullmatch(tail):
         return " "
@@ -814,7 +824,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # both need a "+": one search answers both for most lines
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
         held_at = s.rstrip().endswith(_AT_END)
-        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at
+        marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
+            or s.rstrip().endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
         marked = marked or warn_open is not None
         held_prefixed = (wrapped or wrap.width > 0) and bool(s) and len(strip_prefix(s)[0]) != len(s)
