@@ -150,3 +150,22 @@ def test_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
     r = run_20_in_a_child(_DROPS, "        if key == 0:\n            Drops()")
     assert "Exception ignored" in r.stderr, r.stderr          # the drop did happen
     assert r.returncode == 0 and r.stdout.startswith("interrupted after 1"), (r.stdout, r.stderr)
+
+
+def _own_mib() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") >> 20
+
+
+def test_a_limit_below_the_process_own_size_fails_every_item_the_same_way():
+    # RLIMIT_AS under what the fork already maps lets it grow by nothing: whether the work
+    # then passes would depend on the inherited heap's free space (a Dask worker's is large),
+    # so every item says so instead, and one the limit leaves room for runs
+    tiny = max(1, _own_mib() // 2)
+    out = dict(run([("a", "good1", 0, 0), ("b", "good2", 0, 0)], work, Limits(jobs=1, timeout_s=30, memory_mb=tiny)))
+    for rec in out.values():
+        assert rec["status"] == "error" and rec["error_kind"] == "memory"
+        assert f"memory limit ({tiny} MiB address space) is below" in rec["error"]
+    roomy = _own_mib() + 512
+    out = dict(run([("a", "good1", 0, 0)], work, Limits(jobs=1, timeout_s=30, memory_mb=roomy)))
+    assert (out["a"]["status"], out["a"]["value"]) == ("ok", "good1")

@@ -56,14 +56,31 @@ def _die_with_parent() -> None:
         pass
 
 
+def _address_space() -> int:
+    """This process's address-space size in bytes (what RLIMIT_AS counts), 0 if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read(64).split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
     _die_with_parent()
     faulthandler.disable()      # a crashing dump is a result, not a traceback on stderr
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    own = _address_space() if mem_bytes > 0 else 0
     if mem_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
     try:
-        rec = fn(payload)
+        if own >= mem_bytes > 0:
+            # the fork already spans more than the limit (a Dask worker's threads and heap), so it
+            # could not grow at all: whether an analysis then passed would depend on the free
+            # space left in the inherited heap, not on the dump; say so for every dump instead
+            rec = error_record(f"memory limit ({mem_bytes >> 20} MiB address space) is below the analysing "
+                               f"process's own size ({own >> 20} MiB)", "memory")
+        else:
+            rec = fn(payload)
     except MemoryError:
         rec = error_record(f"memory limit exceeded ({mem_bytes >> 20} MiB address space)", "memory")
     except TriageError as exc:
