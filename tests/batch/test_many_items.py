@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tarfile
 
+import pytest
+
 TRIAGE = [sys.executable, "-m", "triage"]
 
 
@@ -68,4 +70,46 @@ def test_resume_after_grouped_commits_repeats_nothing(tmp_path):
     import sqlite3
     db = sqlite3.connect(tmp_path / "out" / "triage-batch.sqlite")
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM results").fetchone() == (2500, 2500)
+    db.close()
+
+
+@pytest.mark.slow
+def test_sigkill_inside_commit_groups_loses_and_repeats_nothing(tmp_path):
+    """kill -9 while empty-log rows are being committed in groups, several times, then
+    finish: every progress line printed before a kill names a stored row, and the
+    final document equals a clean run's, one row per item."""
+    import re
+    import signal
+    import sqlite3
+    n = 8000
+    tar = tmp_path / "d.tar"
+    empty_log_tar(tar, n)
+    _, clean = batch_peak_kb(tar, tmp_path / "clean")
+    out = tmp_path / "killed"
+    kills = 0
+    for want in (1, 1500, 3200):
+        p = subprocess.Popen(TRIAGE + ["batch", str(tar), "-o", str(out), "-j", "1", "--format", "json"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        reported = set()
+        for line in p.stderr:
+            m = re.match(r"^\[\d+/\d+\] \w+ (.+?): ", line)
+            if m:
+                reported.add(m.group(1))
+                if len(reported) >= want:
+                    break
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            kills += 1
+        p.communicate(timeout=60)
+        db = sqlite3.connect(out / "triage-batch.sqlite")
+        stored = {r[0] for r in db.execute("SELECT item_id FROM results")}
+        db.close()
+        assert len(stored) % 1000 == 0 or len(stored) == n     # whole groups only
+        assert reported <= stored                               # nothing reported was lost
+    assert kills >= 2, "the batch finished before it could be killed"
+    _, final = batch_peak_kb(tar, out)
+    strip = lambda doc: [{k: v for k, v in d.items() if k != "duration_s"} for d in doc["dumps"]]  # noqa: E731
+    assert strip(final) == strip(clean) and final["summary"] == clean["summary"]
+    db = sqlite3.connect(out / "triage-batch.sqlite")
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM results").fetchone() == (n, n)
     db.close()
