@@ -283,8 +283,9 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
     total = len(plan.tasks) + len(plan.noted) + sum(len(v) for v in plan.dups.values())
     limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
                            temp_budget=opts.temp_limit_mb << 20)
-    n = 0
-    unreported: List[Tuple[DumpItem, Dict[str, Any]]] = []   # stored, not yet committed or shown
+    n = 0           # results shown
+    stored = 0      # results put into the store (committed, or in a group committed on Ctrl-C)
+    unreported: List[Tuple[DumpItem, Dict[str, Any]]] = []   # stored, not yet shown
 
     def report() -> None:
         """Show the results stored so far: only after their commit, so a progress
@@ -297,6 +298,7 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         unreported.clear()
 
     def settle(item_id: str, rec: Dict[str, Any]) -> None:
+        nonlocal stored
         item = plan.by_id[item_id]
         if "id" not in rec:           # the worker died: only the runner's error fields
             full = base_record(item)
@@ -309,10 +311,12 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         # a change key that never matches, so the next run analyses it again
         retry = "retry:" if rec.get("error_kind") in runner.CLUSTER_FAILURES else ""
         store.put(item_id, retry + plan.keys[item_id], rec, plan.crash.get(item_id))
+        stored += 1
         unreported.append((item, rec))
         for dup in plan.dups.get(item_id, ()):
             copy = same_crash_record(rec, dup)
             store.put(dup.id, retry + plan.keys[dup.id], copy, plan.crash.get(dup.id))
+            stored += 1
             unreported.append((dup, copy))
 
     try:
@@ -347,7 +351,9 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
                 settle(item_id, rec)
                 report()
     except KeyboardInterrupt:
-        left = total - n - len(unreported)     # grouped rows are committed on Ctrl-C
+        # counted from the store, not from the progress lines: Ctrl-C may land
+        # while one is printed (grouped rows are committed on Ctrl-C)
+        left = total - stored
         raise BatchInterrupted(len(plan.by_id) - left, left) from None
     return n
 
