@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 from tabulate import tabulate
 
@@ -121,14 +121,21 @@ def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any], base: 
     return "\n".join(out) + "\n"
 
 
+_KEEP = ("id", "paths", "layout", "vmcore", "log", "extras", "host", "host_source", "origin",
+         "status", "error", "error_kind", "verdict", "kernel_release", "crash_time",
+         "crash_time_source", "uptime_s", "analyzed", "problems", "disagreements", "report", "report_files",
+         "duration_s", "same_crash_as", "worker", "dump_facts")
+
+
+def dump_entry(r: Dict[str, Any]) -> Dict[str, Any]:
+    """One record as its entry in the --format json document's "dumps" list."""
+    return clean_json_value({k: r.get(k) for k in _KEEP})
+
+
 def batch_document(records: List[Dict[str, Any]], views: Dict[str, Any],
                    skipped: List[Any], stats: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The --format json document: one entry per dump, the fleet views, what was skipped."""
-    keep = ("id", "paths", "layout", "vmcore", "log", "extras", "host", "host_source", "origin",
-            "status", "error", "error_kind", "verdict", "kernel_release", "crash_time",
-            "crash_time_source", "uptime_s", "analyzed", "problems", "disagreements", "report", "report_files",
-            "duration_s", "same_crash_as", "worker", "dump_facts")
-    dumps = [{k: r.get(k) for k in keep} for r in records]
+    dumps = [{k: r.get(k) for k in _KEEP} for r in records]
     doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": dumps,
            "fleet": {k: v for k, v in views.items() if k != "summary"},
            "skipped": [{"path": p, "reason": why} for p, why in skipped]}
@@ -137,8 +144,30 @@ def batch_document(records: List[Dict[str, Any]], views: Dict[str, Any],
     return clean_json_value(doc)
 
 
+_DUMPS_SLOT = '\n  "dumps": "@dumps@"'    # unescaped only where the top-level key is
+
+
+def iter_json(records: Iterable[Dict[str, Any]], views: Dict[str, Any], skipped: List[Any],
+              stats: Optional[Dict[str, Any]] = None) -> Iterator[str]:
+    """render_json in pieces, one dump entry at a time: a batch of many thousand
+    dumps is written without a second copy of every record plus the whole text
+    in memory (batch_document and json.dumps of it peaked near 8 KiB per dump)."""
+    doc = batch_document([], views, skipped, stats)
+    doc["dumps"] = "@dumps@"
+    head, slot, tail = json.dumps(doc, indent=2, default=str).partition(_DUMPS_SLOT)
+    assert slot, "the dumps slot is missing"
+    yield head + '\n  "dumps": ['
+    sep = "\n"
+    for r in records:
+        # an entry at depth 2 is the same JSON indented 4 more spaces: strings hold no raw newline
+        text = json.dumps(dump_entry(r), indent=2, default=str)
+        yield sep + "    " + text.replace("\n", "\n    ")
+        sep = ",\n"
+    yield ("]" if sep == "\n" else "\n  ]") + tail + "\n"
+
+
 def render_json(records, views, skipped, stats=None) -> str:
-    return json.dumps(batch_document(records, views, skipped, stats), indent=2, default=str) + "\n"
+    return "".join(iter_json(records, views, skipped, stats))
 
 
 def _csv_safe(v: Any) -> Any:

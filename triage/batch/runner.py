@@ -10,6 +10,7 @@ Whatever happens to a worker - a hang, a segfault, os._exit, MemoryError, an
 exception - becomes an error record for that item and the batch goes on.
 """
 
+import collections
 import ctypes
 import faulthandler
 import multiprocessing
@@ -139,9 +140,18 @@ class _Forked:
         return self.exitcode
 
     def join(self, timeout: float) -> None:
+        """Reap the child, waiting at most `timeout` seconds. With a pidfd the wait
+        sleeps until the child exits (a child that just sent its result exits within
+        microseconds); without one (old kernels) it polls."""
         end = time.monotonic() + timeout
-        while self.poll() is None and time.monotonic() < end:
-            time.sleep(0.005)
+        while self.poll() is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self.sentinel is not None:
+                wait([self.sentinel], left)
+            else:
+                time.sleep(min(0.005, left))
 
     def kill(self) -> None:
         if self.poll() is None:
@@ -170,7 +180,7 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
     `on_kill(key)` runs in the parent after a worker was killed or died, to
     clean what it left behind.
     """
-    queue = list(tasks)
+    queue = collections.deque(tasks)    # popped from the front: O(1) per item, not O(items)
     running: List[_Running] = []
     temp_used = 0
     interrupted = _CtrlC()
@@ -184,7 +194,7 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
                 if limits.temp_budget and temp_bytes and running and temp_used + temp_bytes > limits.temp_budget:
                     i += 1
                     continue
-                queue.pop(i)
+                del queue[i]
                 mem = limits.memory_mb << 20 if limits.memory_mb else (2048 << 20) + file_bytes
                 parent_end, child_end = multiprocessing.Pipe(duplex=False)
                 try:

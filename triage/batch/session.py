@@ -19,11 +19,12 @@ from triage.batch import runner
 from triage.batch.discover import DumpItem, discover
 from triage.batch.identity import crash_identity
 from triage.batch.store import Store
-from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir, save_reports
+from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir, note_record, save_reports
 from triage.errors import InputError, TriageError
 
 Progress = Callable[[int, int, DumpItem, Dict[str, Any]], None]
 TEMP_DIRNAME = ".triage-tmp"
+NOTED_GROUP = 1000      # rows of items judged at discovery (empty logs) per commit
 
 
 @dataclass
@@ -163,8 +164,7 @@ def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Opt
     finally:
         store.close()
         shutil.rmtree(tempdir, ignore_errors=True)
-    tasks = plan.tasks
-    analysed_now = len(tasks) + sum(len(v) for v in plan.dups.values())
+    analysed_now = len(plan.tasks) + len(plan.noted) + sum(len(v) for v in plan.dups.values())
     views = fleet_views.fleet(records)
     stats = {"discovered": len(found.items), "analysed_now": analysed_now,
              "reused": len(found.items) - analysed_now, "same_crash": plan.same_crash,
@@ -181,6 +181,7 @@ class _Plan:
     crash: Dict[str, Optional[str]]                      # item id -> crash key
     dups: Dict[str, List[DumpItem]]                      # task id -> other items of the same crash
     by_id: Dict[str, DumpItem]
+    noted: List[str] = field(default_factory=list)       # items discovery judged: settled without a worker
     same_crash: int = 0                                  # items settled from another copy's result
 
 
@@ -230,6 +231,11 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
                 continue
             first_of[ck] = it.id
             plan.dups[it.id] = []
+        if it.note:
+            # An empty log or a damaged archive: the record is known without analysis,
+            # and a fork per item would dominate a batch of many tiny files.
+            plan.noted.append(it.id)
+            continue
         file_bytes, temp_bytes = _task_sizes(it)
         plan.tasks.append((it.id, it, file_bytes, temp_bytes))
     return plan
@@ -274,13 +280,25 @@ def _relocate(rec: Dict[str, Any], old: str, new: str) -> None:
 def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,
              progress: Optional[Progress], pool: Any = None) -> int:
     """Run the plan's tasks, locally or on Dask, storing each result as it arrives."""
-    total = len(plan.tasks) + sum(len(v) for v in plan.dups.values())
+    total = len(plan.tasks) + len(plan.noted) + sum(len(v) for v in plan.dups.values())
     limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
                            temp_budget=opts.temp_limit_mb << 20)
-    n = 0
+    n = 0           # results shown
+    stored = 0      # results put into the store (committed, or in a group committed on Ctrl-C)
+    unreported: List[Tuple[DumpItem, Dict[str, Any]]] = []   # stored, not yet shown
+
+    def report() -> None:
+        """Show the results stored so far: only after their commit, so a progress
+        line always names a result a kill cannot lose."""
+        nonlocal n
+        for item, rec in unreported:
+            n += 1
+            if progress:
+                progress(n, total, item, rec)
+        unreported.clear()
 
     def settle(item_id: str, rec: Dict[str, Any]) -> None:
-        nonlocal n
+        nonlocal stored
         item = plan.by_id[item_id]
         if "id" not in rec:           # the worker died: only the runner's error fields
             full = base_record(item)
@@ -293,22 +311,32 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         # a change key that never matches, so the next run analyses it again
         retry = "retry:" if rec.get("error_kind") in runner.CLUSTER_FAILURES else ""
         store.put(item_id, retry + plan.keys[item_id], rec, plan.crash.get(item_id))
-        n += 1
-        if progress:
-            progress(n, total, item, rec)
+        stored += 1
+        unreported.append((item, rec))
         for dup in plan.dups.get(item_id, ()):
             copy = same_crash_record(rec, dup)
             store.put(dup.id, retry + plan.keys[dup.id], copy, plan.crash.get(dup.id))
-            n += 1
-            if progress:
-                progress(n, total, dup, copy)
+            stored += 1
+            unreported.append((dup, copy))
 
     try:
+        # Items judged at discovery need no worker; their rows are committed in groups
+        # (one fsync per NOTED_GROUP rows, not per row). A kill loses at most the
+        # uncommitted group, which the next run writes again: nothing is lost or doubled.
+        for start in range(0, len(plan.noted), NOTED_GROUP):
+            with store.grouped():
+                for item_id in plan.noted[start:start + NOTED_GROUP]:
+                    t = time.monotonic()
+                    rec = note_record(plan.by_id[item_id])
+                    rec["duration_s"] = round(time.monotonic() - t, 3)
+                    settle(item_id, rec)
+            report()
         if pool is not None:
             for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
                                          tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key,
                                          opts.facts):
                 settle(item_id, rec)
+                report()
         else:
             ctx = WorkContext(outdir=outdir, tempdir=tempdir, temp_limit=opts.temp_limit_mb << 20,
                               analyze=opts.analyze_fn(), reports=opts.reports, redact_key=opts.redact_key)
@@ -321,8 +349,11 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
 
             for item_id, rec in runner.run(plan.tasks, work, limits, on_kill=cleanup):
                 settle(item_id, rec)
+                report()
     except KeyboardInterrupt:
-        left = total - n
+        # counted from the store, not from the progress lines: Ctrl-C may land
+        # while one is printed (grouped rows are committed on Ctrl-C)
+        left = total - stored
         raise BatchInterrupted(len(plan.by_id) - left, left) from None
     return n
 

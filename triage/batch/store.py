@@ -9,13 +9,14 @@ own transaction under a UNIQUE constraint, so a kill -9 at any moment loses
 nothing committed and no item is ever recorded twice.
 """
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import time
 import urllib.parse
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from triage.batch.discover import DumpItem, Location
 from triage.errors import InputError
@@ -95,6 +96,7 @@ class Store:
         os.makedirs(outdir, exist_ok=True)
         self.path = os.path.join(outdir, DB_NAME)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self._grouped = False       # inside grouped(): put() does not commit
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
@@ -155,8 +157,10 @@ class Store:
             crash_key: Optional[str] = None, finished_at: Optional[float] = None) -> None:
         """Record one finished item in its own transaction (replacing an outdated row)."""
         blob = json.dumps(record, sort_keys=True, default=str)
-        with self.db:   # BEGIN ... COMMIT; rolled back if anything fails
-            self.db.execute("BEGIN IMMEDIATE")
+        with contextlib.ExitStack() as tx:
+            if not self._grouped:
+                tx.enter_context(self.db)   # BEGIN ... COMMIT; rolled back if anything fails
+                self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
                 "INSERT INTO results (item_id, change_key, status, finished_at, record, crash_key) "
                 "VALUES (?,?,?,?,?,?) "
@@ -165,6 +169,30 @@ class Store:
                 "crash_key=excluded.crash_key",
                 (item_id, change_key, record.get("status", "error"),
                  time.time() if finished_at is None else finished_at, blob, crash_key))
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """The puts inside share one transaction: one commit (one fsync) for many
+        rows. Committed on leaving, also on Ctrl-C (every row put is whole);
+        rolled back on an error. A kill -9 inside loses the group's rows, never
+        part of one, so the next run writes them again."""
+        if self._grouped:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield
+        except KeyboardInterrupt:
+            self._grouped = False
+            self.db.execute("COMMIT")
+            raise
+        except BaseException:
+            self._grouped = False
+            self.db.execute("ROLLBACK")
+            raise
+        self._grouped = False
+        self.db.execute("COMMIT")
 
     def by_crash(self, crash_key: str) -> Optional[Dict[str, Any]]:
         """A stored record of the same crash (same identity and analysis), if any.
@@ -207,8 +235,10 @@ class Store:
         """Stored records, for the given items (in that order) or all of them."""
         if item_ids is None:
             return [json.loads(r) for (r,) in self.db.execute("SELECT record FROM results ORDER BY item_id")]
-        rows = dict(self.db.execute("SELECT item_id, record FROM results"))
-        return [json.loads(rows[i]) for i in item_ids if i in rows]
+        # decoded row by row: every row's JSON text and its decoded record together
+        # would double the peak of a batch of many thousand dumps
+        rows = {item_id: json.loads(r) for item_id, r in self.db.execute("SELECT item_id, record FROM results")}
+        return [rows[i] for i in item_ids if i in rows]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]

@@ -199,10 +199,9 @@ def analyze_item(item: DumpItem, ctx: WorkContext) -> Dict[str, Any]:
     """Analyse one item and return its record (errors become records too)."""
     analyze = ctx.analyze or default_analyze
     t0 = time.monotonic()
-    rec = base_record(item)
     if item.note:
-        rec.update(status="error", error=item.note)
-        return rec
+        return note_record(item)
+    rec = base_record(item)
     tmp = item_tempdir(ctx, item)
     try:
         diag, used, problems, disagree = _analyze(item, ctx, analyze, tmp)
@@ -314,6 +313,14 @@ def _cross_check(diag: Any, vpath: str, item: DumpItem, ctx: WorkContext,
         if s1[1] is not None and s2[1] is not None and abs(s1[1] - s2[1]) > 0.001:
             out.append(f"last timestamp differs: vmcore {s1[1]:.6f}, {item.log.name} {s2[1]:.6f}")
     return out
+
+
+def note_record(item: DumpItem) -> Dict[str, Any]:
+    """The record of an item discovery already judged (an empty log, a damaged
+    archive): nothing is analysed, so the parent writes it without a worker."""
+    rec = base_record(item)
+    rec.update(status="error", error=item.note)
+    return rec
 
 
 def base_record(item: DumpItem) -> Dict[str, Any]:

@@ -3,7 +3,7 @@
 import os
 import re
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple, Union
 
 import click
 
@@ -161,13 +161,16 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
         from triage.batch.redact import redact_records
         records, skipped = redact_records(records, redact_key, skipped)
         views = fleet_views.fleet(records)
-    doc_json = render.render_json(records, views, skipped, res.stats)
+    # batch.json is written piece by piece: one whole string of it cost ~8 KiB per dump
+    json_path = os.path.join(outdir, "batch.json")
+    _write(json_path, render.iter_json(records, views, skipped, res.stats))
     if redact_key is not None:
         base = ""       # the common directory of real paths would name what was redacted
+    out: Optional[str]
     if fmt == "text":
         out = render.render_text(records, views, base)
     elif fmt == "json":
-        out = doc_json
+        out = None
     elif fmt == "csv":
         out = render.render_csv(records)
         for key, _, cols in render.VIEW_TABLES:
@@ -176,9 +179,13 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
         out = render.render_markdown(records, views, base)
     else:
         out = html.render_html(records, views, base)
-    _write(os.path.join(outdir, "batch.json"), doc_json)
-    _write(os.path.join(outdir, f"fleet.{_EXT[fmt]}"), out)
-    click.echo(out, nl=False)
+    if out is None:         # the json format: fleet.json and stdout are batch.json
+        _write(os.path.join(outdir, "fleet.json"), _read_chunks(json_path))
+        for chunk in _read_chunks(json_path):
+            click.echo(chunk, nl=False)
+    else:
+        _write(os.path.join(outdir, f"fleet.{_EXT[fmt]}"), out)
+        click.echo(out, nl=False)
     if res.errors:
         click.echo(f"triage: {res.errors} of {len(records)} dumps ended as errors", err=True)
         ctx.exit(EXIT_BATCH_ERRORS)
@@ -194,8 +201,21 @@ def _common_dir(roots) -> str:
     return "" if common == os.sep else common
 
 
-def _write(path: str, text: str) -> None:
+def _read_chunks(path: str) -> Iterator[str]:
+    with open(path, encoding="utf-8") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                return
+            yield chunk
+
+
+def _write(path: str, text: Union[str, Iterable[str]]) -> None:
+    """Write `text` (a string or its pieces) to `path` atomically."""
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
+        if isinstance(text, str):
+            f.write(text)
+        else:
+            f.writelines(text)
     os.replace(tmp, path)
