@@ -363,7 +363,7 @@ class LogParser:
                 # dump_header() "%s invoked oom-killer: gfp_mask=", mm/page_alloc.c warn_alloc()
                 # "%s: page allocation failure: order:%u"), so no fixed mark finds them behind
                 # the blanks a paste or a lost prefix left; the kernel never indents them either
-                h = match_header(t, self._gpu)
+                h = match_header(t, self._gpu, self._names)
                 if h is not None and h.kind in ("oom_invoked", "alloc_failure"):
                     hdr = Header(h.kind, h.headline, dict(h.fields, indented_head=True), h.ip, h.secondary)
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
