@@ -146,3 +146,16 @@ def test_lint_wants_each_generated_gpu_function_once_and_unprefixed(tmp_path, ca
                                        "zork = 'shared_helper'\n")
     code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
     assert code == 0 and "generated_gpu_functions" not in out, out
+
+
+def test_lint_wants_arg_check_skip_with_its_sites(tmp_path, capsys):
+    """A section's arg_check_skip lists are passed only for a report at one of its
+    arg_check_sites: without them they are dead; with them, no problem."""
+    (tmp_path / "sec.toml").write_text('[section]\nwarning = { read = "ip_then_trace", arg_check_skip = ["alloc"] }\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "section.warning: arg_check_skip without arg_check_sites is never used" in out
+    (tmp_path / "sec.toml").write_text('[section]\nwarning = { read = "ip_then_trace", arg_check_skip = ["alloc"], '
+                                       'arg_check_sites = ["arg_check_sites"] }\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert "arg_check" not in out, out
