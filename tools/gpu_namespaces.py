@@ -552,7 +552,6 @@ def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> D
             continue
         if "_" not in name:
             continue    # one word ("log", "purge", "heartbeat") is vocabulary another release may define
-
         if named.longest(name) is None:
             out[mod].append(name)
     return {m: sorted(ns) for m, ns in sorted(out.items())}

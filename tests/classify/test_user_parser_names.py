@@ -3,7 +3,8 @@ frames, the stack dumpers above a panic's stack, the reports that panic on purpo
 die() panics with, the lines that open a report only after a header of their own, the arm32
 interrupt entries, NVIDIA's GSP stack dump, the boot banners and shutdown lines that tell an
 unexpected reboot, the outermost trace frames that tell a newest-first paste, the
-generic "BUG: <what>" wordings of atomic_sleep and lockdep reports) is read from the run's signature set.
+generic "BUG: <what>" wordings of atomic_sleep and lockdep reports, the message-start wordings
+a logger prefix is learned from) is read from the run's signature set.
 
 Each test edits one key in a user's --signatures copy of the built-in files (a later file
 replaces a [parser] key whole) and checks that the diagnosis of the same log changes from the
@@ -238,10 +239,24 @@ def test_lockdep_bugs(tmp_path):
              ("kernel_bug", "frob", "frob_update"))
 
 
+def test_message_anchors(tmp_path):
+    # an OOM excerpt behind a logger prefix no rule names, whose only anchors are the memory
+    # reports' own wordings: the prefix is learned from them, or the excerpt reads as no crash
+    body = ["Mem-Info:", "active_anon:1012345 inactive_anon:2345 isolated_anon:0",
+            "Free swap  = 0kB", "Total swap = 0kB",
+            "Out of memory: Killed process 4242 (java) total-vm:8123456kB, anon-rss:4012345kB, file-rss:0kB, "
+            "shmem-rss:0kB, UID:1000 pgtables:8000kB oom_score_adj:0",
+            "oom_reaper: reaped process 4242 (java), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"]
+    lines = [f"2026/12/07 10:00:{i:02d} | node7 | K | {s}" for i, s in enumerate(body)]
+    _changes(tmp_path, lines, "message_anchors", '["no such wording"]', ("oom_kill", None, None),
+             ("none", None, None))
+
+
 def test_every_parser_key_has_a_test():
     tested = {"panic_functions", "stack_dumpers", "panicking_reports", "panic_frames", "nvidia_dump_stack",
               "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries",
-              "boot_banners", "shutdown_lines", "trace_tails", "atomic_sleep_bugs", "lockdep_bugs"}
+              "boot_banners", "shutdown_lines", "trace_tails", "atomic_sleep_bugs", "lockdep_bugs",
+              "message_anchors"}
     assert tested == set(PARSER_KEYS)
 
 

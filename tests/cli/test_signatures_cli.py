@@ -129,3 +129,33 @@ fields = { module = '^mlx5_core$' }
     top = classify(log, rules)[0]
     assert top.rule.id == "site-mlx5"
     assert top.title == "mlx5 driver crash in mlx5e_tx_reporter_timeout_recover"
+
+
+def test_lint_wants_each_generated_gpu_function_once_and_unprefixed(tmp_path, capsys):
+    """A [generated_gpu_functions] name under two drivers is ambiguous, and one a GPU prefix
+    already names is never asked: both are reported; a name of one driver with no prefix is not."""
+    (tmp_path / "mods.toml").write_text('[lists]\ngpu_modules = ["frob", "zork"]\n')
+    (tmp_path / "fns.toml").write_text("[generated_gpu_functions]\nfrob = 'frob_only_helper shared_helper'\n"
+                                       "zork = '__shared_helper zork_bad_edid'\n\n[gpu_prefixes]\nzork = ['zork_']\n")
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "generated_gpu_functions: 'shared_helper' is listed under frob, zork" in out
+    assert "generated_gpu_functions 'zork': 'zork_bad_edid' already has a GPU prefix" in out
+    assert "frob_only_helper" not in out
+    (tmp_path / "fns.toml").write_text("[generated_gpu_functions]\nfrob = 'frob_only_helper'\n"
+                                       "zork = 'shared_helper'\n")
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == 0 and "generated_gpu_functions" not in out, out
+
+
+def test_lint_wants_arg_check_skip_with_its_sites(tmp_path, capsys):
+    """A section's arg_check_skip lists are passed only for a report at one of its
+    arg_check_sites: without them they are dead; with them, no problem."""
+    (tmp_path / "sec.toml").write_text('[section]\nwarning = { read = "ip_then_trace", arg_check_skip = ["alloc"] }\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert code == EXIT_SIGNATURES
+    assert "section.warning: arg_check_skip without arg_check_sites is never used" in out
+    (tmp_path / "sec.toml").write_text('[section]\nwarning = { read = "ip_then_trace", arg_check_skip = ["alloc"], '
+                                       'arg_check_sites = ["arg_check_sites"] }\n')
+    code, out, _ = invoke(["signatures", "lint", "--signatures", str(tmp_path)], capsys)
+    assert "arg_check" not in out, out

@@ -10,7 +10,7 @@ becomes category `unknown`; a log with no crash at all becomes `none`.
 import heapq
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame

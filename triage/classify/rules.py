@@ -345,6 +345,11 @@ def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
     return rs
 
 
+# The top-level keys whose value is a name -> value table
+_TABLE_KEYS = ("lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices", "generated_gpu_prefixes",
+               "generated_gpu_source_dirs", "generated_gpu_functions", "xid", "section", "parser")
+
+
 def load_files(files: Sequence[Traversable]) -> RuleSet:
     """Load the given rule files (paths or importlib.resources Traversables) in order.
     The regexes of the built-in files are compiled on first use (LazyPattern,
@@ -358,6 +363,10 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
             docs.append((str(f), tomllib.loads(f.read_bytes().decode("utf-8"))))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SignatureError(f"cannot read rule file: {exc}", path=str(f)) from None
+        for key in _TABLE_KEYS:
+            # read as name -> value tables below: a string or array there is the file's defect
+            if key in docs[-1][1] and not isinstance(docs[-1][1][key], dict):
+                raise SignatureError(f"[{key}] must be a table", path=str(f))
     lists: Dict[str, List[str]] = {}
     skip: Dict[str, List[Pattern]] = {}
     for path, doc in docs:
@@ -437,8 +446,6 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
         if "parser" in doc:
             # read by the event parser (triage.events.reporters.ParserNames): a later file's key
             # replaces the earlier one whole, so a user's copy with a name removed is read so
-            if not isinstance(doc["parser"], dict):
-                raise SignatureError("[parser] must be a table of name lists", path=path)
             for key, items in doc["parser"].items():
                 try:
                     check_parser_entry(key, items)

@@ -1,7 +1,7 @@
 """`triage signatures list|show|test|lint`: inspect and check signature rules."""
 
 import re
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import click
 from tabulate import tabulate
@@ -158,6 +158,30 @@ def lint_problems(rs) -> List[str]:
             problems.append(f"list '{name}' is not used by any rule")
     problems += _gpu_data_problems(rs)
     problems += _helper_lib_problems(rs)
+    problems += _gpu_function_problems(rs)
+    problems += [f"section.{kind}: arg_check_skip without arg_check_sites is never used"
+                 for kind, sec in sorted(rs.sections.items()) if sec.arg_check_skip and not sec.arg_check_sites]
+    return problems
+
+
+def _gpu_function_problems(rs) -> List[str]:
+    """[generated_gpu_functions] names are asked only when no prefix matches, and each must
+    name one driver: a name listed under two drivers is ambiguous (the lookup would keep one
+    silently), and a name a [gpu_prefixes] or [generated_gpu_prefixes] prefix already starts
+    is never asked (a dead entry)."""
+    starts = rs.gpu_prefix_table().starts
+    owners: Dict[str, List[str]] = {}
+    problems: List[str] = []
+    for drv, names in rs.gpu_functions.items():
+        for name in names:
+            bare = name.lstrip("_")
+            owners.setdefault(bare, [])
+            if drv not in owners[bare]:
+                owners[bare].append(drv)
+            if starts and (name.startswith(starts) or bare.startswith(starts)):
+                problems.append(f"generated_gpu_functions '{drv}': '{name}' already has a GPU prefix")
+    problems += [f"generated_gpu_functions: '{name}' is listed under {', '.join(drvs)}"
+                 for name, drvs in sorted(owners.items()) if len(drvs) > 1]
     return problems
 
 

@@ -110,10 +110,8 @@ def open_dump(paths: Union[str, Sequence[str]]) -> DumpReader:
             if kind == "elf" and getattr(store, "mapped", True):
                 store.close()
                 return ElfReader(store.path)
-            if kind == "elf":
-                # not mapped (the address-space limit): ElfReader parses the store, read by pread
-                return ElfReader(store.path, data=store, format_name=kind)
-            # ElfReader parses the FlatStore in place; it takes over closing it.
+            # ElfReader parses the FlatStore, or a FileStore read by pread (not mapped: the
+            # address-space limit), in place; it takes over closing it.
             return ElfReader(store.path, data=store, format_name=kind)
         from triage.dumps.kdump import KdumpReader
         fmt = "flattened-kdump" if "flattened-kdump" in kinds else "kdump"

@@ -5,9 +5,9 @@ rule here names (`2026/12/07 04:00:00.123 node-7 [kern.err] `, `host-3 | `, a
 container runtime's `<time> stdout F `, `[WARN] `). Instead of one regex per
 logger, the prefix's shape is learned from the lines where the kernel's message
 must start: lines whose message opens with a wording the kernel prints only at
-the start of a line (`Call Trace:`, `RIP: `, `pc : `, `Modules linked in:`,
-`CPU: %d PID: %d Comm:`, `Hardware name:`, `NVRM: `, a frame `func+0x../0x..`,
-...). Whatever stands before such an anchor and is not a console prefix
+the start of a line ([parser] message_anchors of the run's signature set: `Call
+Trace:`, `RIP: `, `Modules linked in:`, ...; and `CPU: %d PID: %d Comm:`, a frame
+`func+0x../0x..`, ...). Whatever stands before such an anchor and is not a console prefix
 triage.events.prefix already reads is the logger's prefix. When most anchor
 lines carry a prefix of one shape, that prefix is removed from every line that
 starts with it.
@@ -31,6 +31,7 @@ from itertools import chain
 from typing import Dict, Iterator, List, Optional, Pattern, Tuple
 
 from triage.events.prefix import _PRINTK_LINE, MAX_LINE, strip_prefix
+from triage.events.reporters import reporters
 from triage.lazyre import lazy_compile
 
 Numbered = Iterator[Tuple[int, str]]
@@ -47,25 +48,9 @@ MIN_ANCHORS = 3
 MAX_PREFIX = 160
 MAX_TOKENS = 64     # (a log aggregator's table export: epoch, ISO time, date, host columns)
 
-# Wordings the kernel prints only at the start of a message (printk format strings of
-# dump_stack/show_regs/__warn/oom_kill/NVIDIA's nv_printf), so what stands before them
-# on a line is a prefix, never message text.
-_ANCHORS = ("Call Trace:", "Call trace:", "RIP: ", "pc : ", "lr : ", "PC is at ", "LR is at ", "Modules linked in:",
-            "Hardware name: ", "NVRM: ", "Code: ", "RSP: ", "RAX: ", "CR2: ", "Mem-Info:", "Workqueue: ",
-            "---[ end trace", "------------[ cut here ]", "oom-kill:constraint=", "Tasks state (memory values",
-            "Kernel panic - not syncing", "Internal error: ", "Unable to handle kernel ", "<TASK>", "</TASK>",
-            "Out of memory: Kill", "Memory cgroup out of memory: Kill", "oom_reaper: ",
-            "BUG: ", "WARNING: CPU: ", "Oops: ", "INFO: task ", "INFO: rcu",
-            "rcu: INFO: ", "NMI watchdog: ", "watchdog: BUG: ", "sysrq: ", "SysRq : ", "[drm:", "[drm] ",
-            # show_mem()/show_free_areas() and the OOM victim line
-            "lowmem_reserve[]: ", "active_anon:", "Free swap  = ", "Total swap = ", "Killed process ",
-            # the rest of the memory reports: mm/oom_kill.c out_of_memory() "Out of memory and no
-            # killable processes..." and 2.6.9-2.6.1x "Out of Memory: Killed process %d (%s).",
-            # mm/slab_common.c dump_unreclaimable_slab() "Unreclaimable slab info:",
-            # mm/memcontrol.c "memory: usage %llukB, limit" and "Memory cgroup stats for ",
-            # mm/slub.c slab_out_of_memory() "SLUB: Unable to allocate memory on node "
-            "Out of memory and no killable processes", "Out of Memory: Kill", "Unreclaimable slab info:",
-            "memory: usage ", "Memory cgroup stats for ", "SLUB: Unable to allocate memory on node ")
+# The wordings the kernel prints only at the start of a message (what stands before one on a
+# line is a prefix, never message text) are [parser] message_anchors of signatures/lists.toml,
+# read from the run's signature set (ParserNames.message_anchors).
 # Anchors whose message starts one token before them: the task's comm ("Xorg invoked
 # oom-killer: gfp_mask=", "kworker/0:1: page allocation failure: order:").
 _AFTER_COMM = (" invoked oom-killer: ", ": page allocation failure")
@@ -94,18 +79,22 @@ _HEAD = MAX_PREFIX + 64
 _DEVICE_NAME = lazy_compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]|[0-9a-f]{3,16}\.[a-z][\w-]{0,40}")
 
 
-# One search finds the leftmost literal anchor (a plain alternation of literals: sre scans
-# it several times faster than a find() per wording).
-_LITERALS = lazy_compile("|".join(re.escape(a) for a in _ANCHORS + _AFTER_COMM + ("CPU: ",)))
 
 
-def _anchor_at(s: str) -> int:
+def _literals(anchors: Tuple[str, ...]) -> Pattern[str]:
+    """One search for the leftmost literal anchor of `anchors` ([parser] message_anchors), the
+    comm-led wordings and "CPU: " (a plain alternation of literals: sre scans it several times
+    faster than a find() per wording; re's own cache keeps it compiled between parses)."""
+    return re.compile("|".join(re.escape(a) for a in anchors + _AFTER_COMM + ("CPU: ",)))
+
+
+def _anchor_at(s: str, literals: Pattern[str]) -> int:
     """Where the kernel message of an anchor line starts (the anchor's own position;
     for a frame the `? ` / `[<addr>] ` before the function; for a dev_printk line or a
-    comm-led wording the word before); -1 when `s` has no anchor."""
+    comm-led wording the word before); -1 when `s` has no anchor. `literals`: _literals()."""
     head = s[:_HEAD]
     best = -1
-    m = _LITERALS.search(head)
+    m = literals.search(head)
     while m is not None:
         k, word = m.start(), m.group()
         if word in _AFTER_COMM:
@@ -117,7 +106,7 @@ def _anchor_at(s: str) -> int:
             # (a wording inside a word is not one: "ODEBUG: " holds "BUG: ")
             best = k
             break
-        m = _LITERALS.search(head, k + 1)
+        m = literals.search(head, k + 1)
     k = head.find("[")
     while 0 <= k and (best < 0 or k < best):
         if _TASK_ROW.match(head, k):
@@ -249,18 +238,20 @@ def _pattern(instances: List[str]) -> Pattern[str]:
     return re.compile("".join(parts) + " ?")
 
 
-def _line_prefix(s: str) -> Optional[str]:
+def _line_prefix(s: str, literals: Pattern[str]) -> Optional[str]:
     """The unknown prefix before the anchor of line `s` ("" when the anchor opens it), None
     when `s` has no anchor."""
-    k = _anchor_at(s)
+    k = _anchor_at(s, literals)
     if k < 0:
         return None
     return _unknown_prefix(s[:MAX_LINE], k) if k > 0 else ""
 
 
-def learn(lines: List[str]) -> Optional[Pattern[str]]:
-    """The prefix regex the anchor lines of `lines` show, None when they show none."""
-    found = [pre for pre in (_line_prefix(s[:MAX_LINE]) for s in lines) if pre is not None]
+def learn(lines: List[str], anchors: Optional[Tuple[str, ...]] = None) -> Optional[Pattern[str]]:
+    """The prefix regex the anchor lines of `lines` show, None when they show none.
+    `anchors`: as for strip_learned."""
+    literals = _literals(anchors if anchors is not None else reporters().names.message_anchors)
+    found = [pre for pre in (_line_prefix(s[:MAX_LINE], literals) for s in lines) if pre is not None]
     return _learn(found)
 
 
@@ -284,9 +275,11 @@ def _learn(found: List[str], stamped: int = 0) -> Optional[Pattern[str]]:
     return _pattern(instances)
 
 
-def strip_learned(lines: Numbered) -> Numbered:
+def strip_learned(lines: Numbered, anchors: Optional[Tuple[str, ...]] = None) -> Numbered:
     """Remove the learned logger prefix from every line that starts with it; pass the
-    input through unchanged when the log shows none."""
+    input through unchanged when the log shows none. `anchors`: the run's signature set's
+    [parser] message_anchors (ParserNames), the built-in ones when None."""
+    literals = _literals(anchors if anchors is not None else reporters().names.message_anchors)
     it = iter(lines)
     head: List[Tuple[int, str]] = []
     found: List[str] = []          # the unknown prefix of each anchor line ("" when none)
@@ -299,7 +292,7 @@ def strip_learned(lines: Numbered) -> Numbered:
             # it counts against learning one, without an anchor search
             stamped += 1
         else:
-            pre = _line_prefix(s)
+            pre = _line_prefix(s, literals)
             if pre is not None:
                 found.append(pre)
                 unknown += pre != ""

@@ -169,8 +169,10 @@ class LogParser:
         self._boot_banners = self._reps.names.boot_banners
         self._boot_first = frozenset(b[:1] for b in self._boot_banners)
         self._shutdown_lines = self._reps.names.shutdown_lines
-        # [parser] trace_tails, for the paste normaliser's reading of a newest-first paste
+        # [parser] trace_tails and message_anchors, for the paste normaliser's reading of a
+        # newest-first paste and its learning of a logger prefix no rule names
         self.trace_tails = self._reps.names.trace_tails
+        self.message_anchors = self._reps.names.message_anchors
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -363,7 +365,7 @@ class LogParser:
                 # dump_header() "%s invoked oom-killer: gfp_mask=", mm/page_alloc.c warn_alloc()
                 # "%s: page allocation failure: order:%u"), so no fixed mark finds them behind
                 # the blanks a paste or a lost prefix left; the kernel never indents them either
-                h = match_header(t, self._gpu)
+                h = match_header(t, self._gpu, self._names)
                 if h is not None and h.kind in ("oom_invoked", "alloc_failure"):
                     hdr = Header(h.kind, h.headline, dict(h.fields, indented_head=True), h.ip, h.secondary)
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
@@ -1737,7 +1739,7 @@ def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None, reps: Optiona
     GPU data of the run's signature set (RuleSet.gpu_data) and `reps` its reporters'
     frames (RuleSet.reporters), the built-in data when None."""
     p = LogParser(gpu, reps)
-    for number, raw in normalise(lines, p.trace_tails):
+    for number, raw in normalise(lines, p.trace_tails, p.message_anchors):
         p.feed(raw, number)
     return p.result()
 

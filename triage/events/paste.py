@@ -48,12 +48,13 @@ MAX_RECORD_LINES = 400
 MAX_RECORD_CHARS = 1 << 16
 
 
-def normalise(lines: Iterable[str], trace_tails: Optional[Tuple[str, ...]] = None) -> Numbered:
+def normalise(lines: Iterable[str], trace_tails: Optional[Tuple[str, ...]] = None,
+              anchors: Optional[Tuple[str, ...]] = None) -> Numbered:
     """All the steps, in order, over raw lines; yields (line number, text). `trace_tails`
-    as for unreverse."""
+    as for unreverse, `anchors` as for strip_learned."""
     numbered: Numbered = enumerate(lines, 1)
     return unreverse(rejoin_wrapped(strip_learned(split_glued(dedent(strip_markup(strip_line_numbers(unquote(
-        decode_journal(unbreak_spaces(strip_cr(numbered)))))))))), trace_tails)
+        decode_journal(unbreak_spaces(strip_cr(numbered)))))))), anchors)), trace_tails)
 
 
 # -- CR ------------------------------------------------------------------------

@@ -45,6 +45,7 @@ PARSER_KEYS: Dict[str, str] = {
     "boot_banners": "prefix",
     "shutdown_lines": "prefix",
     "trace_tails": "prefix",
+    "message_anchors": "prefix",
     "atomic_sleep_bugs": "prefix",
     "lockdep_bugs": "prefix",
 }
@@ -68,6 +69,7 @@ class ParserNames:
     boot_banners: Tuple[str, ...]          # lines that start a boot
     shutdown_lines: Tuple[str, ...]        # lines that say the kernel is going down on purpose (or crashed)
     trace_tails: Tuple[str, ...]           # a call trace's outermost frames (syscall and thread entries)
+    message_anchors: Tuple[str, ...]       # wordings only a message's start holds (the prefix learner's)
     atomic_sleep_bugs: Tuple[str, ...]     # generic "BUG: <what>" heads of an atomic_sleep report
     lockdep_bugs: Tuple[str, ...]          # ... and of a lockdep report
 
