@@ -345,7 +345,8 @@ def load_rules(extra_dirs: Iterable[str] = ()) -> RuleSet:
     return rs
 
 
-# The top-level keys whose value is a name -> value table
+# The top-level keys whose value is a name -> value table; with "rule", "report_frames" and the
+# wording tables, every key a signature file may hold
 _TABLE_KEYS = ("lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices", "generated_gpu_prefixes",
                "generated_gpu_source_dirs", "generated_gpu_functions", "xid", "section", "parser")
 
@@ -421,9 +422,7 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
     parser: Dict[str, Any] = {}
     rules: Dict[str, Rule] = {}
     for path, doc in docs:
-        unknown = set(doc) - {"rule", "lists", "skip", "alias", "gpu_prefixes", "gpu_source_dirs", "gpu_devices",
-                              "generated_gpu_prefixes", "generated_gpu_source_dirs", "generated_gpu_functions",
-                              "xid", "section", "report_frames", "parser", *WORDING_TABLES}
+        unknown = set(doc) - {"rule", "report_frames", *_TABLE_KEYS, *WORDING_TABLES}
         for name, module in (doc.get("gpu_devices") or {}).items():
             if not isinstance(module, str) or not module:
                 raise SignatureError(f"gpu_devices '{name}' must name a module", path=path)
