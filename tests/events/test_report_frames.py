@@ -154,33 +154,20 @@ def test_sleeping_stack_with_end_marker_is_no_hung_task():
     assert _first(cut).kind != "hung_task"
 
 
-def test_lockdep_frames_need_the_reporter_dump():
-    """check_noncircular first, without dump_stack above it: the trace of an oops in lockdep
-    code starts at the faulting function's caller, no report frame above."""
-    cut = [s for s in _from_trace(posted_lines("357")) if "dump_stack" not in s]
-    assert _first(cut).kind != "lockdep"
-
-
-def test_bad_page_frame_needs_the_reporter_dump():
-    cut = [s for s in _from_trace(posted_lines("1524")) if "dump_stack" not in s]
-    assert _first(cut).kind != "bad_page"
-
-
-def test_softlockup_stack_without_the_watchdog_frame_is_no_soft_lockup():
-    cut = [s for s in _from_trace(posted_lines("030")) if "watchdog_timer_fn" not in s]
-    assert _first(cut).kind != "soft_lockup"
-
-
-def test_schedule_bug_frame_is_what_makes_atomic_sleep():
-    """674 without __schedule_bug: the dump_stack() above __schedule no longer names it."""
-    cut = [s for s in _from_trace(posted_lines("674")) if "__schedule_bug" not in s]
-    assert _first(cut).kind != "atomic_sleep"
-
-
-def test_percpu_frame_needs_the_reporter_dump():
-    """pcpu_alloc first without dump_stack above it: an oops inside the percpu allocator."""
-    cut = [s for s in _from_trace(posted_lines("2501")) if "dump_stack" not in s]
-    assert _first(cut).kind != "alloc_failure"
+@pytest.mark.parametrize("prefix, dropped, kind", [
+    # check_noncircular first, without dump_stack above it: the trace of an oops in lockdep
+    # code starts at the faulting function's caller, no report frame above
+    ("357", "dump_stack", "lockdep"),
+    ("1524", "dump_stack", "bad_page"),
+    ("030", "watchdog_timer_fn", "soft_lockup"),
+    # 674 without __schedule_bug: the dump_stack() above __schedule no longer names it
+    ("674", "__schedule_bug", "atomic_sleep"),
+    # pcpu_alloc first without dump_stack above it: an oops inside the percpu allocator
+    ("2501", "dump_stack", "alloc_failure"),
+])
+def test_report_frames_need_the_reporters_own_frame(prefix, dropped, kind):
+    cut = [s for s in _from_trace(posted_lines(prefix)) if dropped not in s]
+    assert _first(cut).kind != kind
 
 
 def test_oom_frames_without_panic_are_the_oom_report():
