@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.batch.runner import Limits, run
+from triage.batch.runner import Limits, address_space, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -154,8 +154,7 @@ def test_ctrl_c_swallowed_by_a_destructor_still_stops_the_run():
 
 
 def _own_mib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") >> 20
+    return address_space() >> 20
 
 
 def test_a_limit_below_the_process_own_size_fails_every_item_the_same_way():

@@ -57,7 +57,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _address_space() -> int:
+def address_space() -> int:
     """This process's address-space size in bytes (what RLIMIT_AS counts), 0 if unknown."""
     try:
         with open("/proc/self/statm", "rb") as f:
@@ -70,7 +70,7 @@ def _child(conn: Connection, fn: WorkFn, payload: Any, mem_bytes: int) -> None:
     _die_with_parent()
     faulthandler.disable()      # a crashing dump is a result, not a traceback on stderr
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    own = _address_space() if mem_bytes > 0 else 0
+    own = address_space() if mem_bytes > 0 else 0
     if mem_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
     try:
