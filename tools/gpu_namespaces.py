@@ -530,7 +530,8 @@ def ownership(trees: List[Tree]) -> Tuple[Dict[str, Set[str]], Dict[str, Set[str
     return owners, own
 
 
-def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> Dict[str, List[str]]:
+def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str],
+                     owned: Optional[Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]] = None) -> Dict[str, List[str]]:
     """Per module, the names of its functions that no other code of any tree defines (no other
     module, no code outside drivers/gpu) and that no prefix of `named` (the hand-curated and
     generated prefixes) already names: a built-in driver's static helpers, which carry no
@@ -539,8 +540,9 @@ def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> D
     ELSEWHERE's namespaces (vendor or out-of-tree code the trees do not hold) and in
     NOT_ALONE's (namespaces other kernel code shares: intel_idle, host1x's context bus,
     forcedeth's nv_): a name unique in these trees may not be in another release's; and
-    one-word names ("log", "purge", "heartbeat"), vocabulary rather than a driver's name."""
-    owners, _ = ownership(trees)
+    one-word names ("log", "purge", "heartbeat"), vocabulary rather than a driver's name.
+    `owned` is ownership(trees) when the caller has it already (a pass over every function)."""
+    owners, _ = owned or ownership(trees)
     renamed = renames(trees)
     out: Dict[str, List[str]] = defaultdict(list)
     for name, ms in owners.items():
@@ -557,16 +559,18 @@ def unique_functions(trees: List[Tree], named: PrefixTable, skip: Set[str]) -> D
     return {m: sorted(ns) for m, ns in sorted(out.items())}
 
 
-def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, List[str]]
+def derive(trees: List[Tree], hand: Dict[str, List[str]], hand_dirs: Dict[str, List[str]],
+           owned: Optional[Tuple[Dict[str, Set[str]], Dict[str, Set[str]]]] = None
            ) -> Tuple[Dict[str, List[Tuple[str, int]]], Dict[str, List[str]], Set[str]]:
-    """(module -> [(prefix, functions named)]), (module -> source paths), every module."""
+    """(module -> [(prefix, functions named)]), (module -> source paths), every module.
+    `owned` is ownership(trees) when the caller has it already."""
     modules: Set[str] = {mod for t in trees for mod in t.modules}
     path_owner: Dict[str, Set[str]] = defaultdict(set)
     for t in trees:
         for mod, files in t.modules.items():
             for f in files:
                 path_owner[f].add(mod)
-    owners, own = ownership(trees)
+    owners, own = owned or ownership(trees)
     vocab = vocabulary(trees)
     renamed = renames(trees)
     all_names = sorted(owners)
@@ -817,7 +821,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     hand, hand_dirs, known = _hand_tables(args.lists.read_text())
     trees = [load_tree(r, args.cache) for r in args.trees]
-    prefixes, paths, modules = derive(trees, hand, hand_dirs)
+    owned = ownership(trees)        # one pass over every function of every tree, for both uses
+    prefixes, paths, modules = derive(trees, hand, hand_dirs, owned)
     elsewhere = set().union(*(outside_objects(t.root) for t in trees))
     shared = sorted(m for m in modules if (m in elsewhere or m in NOT_MODULES or _is_test(m, trees))
                     and m not in known)
@@ -828,7 +833,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     prefixes = {m: v for m, v in prefixes.items() if m not in shared}
     paths = {m: v for m, v in paths.items() if m not in shared}
     named = PrefixTable.of(list(hand.items()) + [(m, [p for p, _ in v]) for m, v in prefixes.items()])
-    functions = unique_functions(trees, named, set(shared))
+    functions = unique_functions(trees, named, set(shared), owned)
     blocks = render(trees, prefixes, paths, modules, known, functions)
     if args.write:
         write(args.write, blocks)
