@@ -184,12 +184,12 @@ def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
     header claiming 2**36 pages (a sparse file of a few KB) made it allocate 8 GiB."""
     if facts.format != "kdump":
         return None
-    past_end = getattr(reader, "areas_past_end", None)
-    if past_end is not None and past_end():
-        return "; ".join(past_end())
-    bitmap = getattr(reader, "bitmap_bytes", None)
-    if bitmap is not None and bitmap() > MAX_LIBKDUMPFILE_BITMAP:
-        return (f"its page bitmap is {bitmap()} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
+    past_end = getattr(reader, "areas_past_end", lambda: [])()
+    if past_end:
+        return "; ".join(past_end)
+    bitmap = getattr(reader, "bitmap_bytes", lambda: 0)()
+    if bitmap > MAX_LIBKDUMPFILE_BITMAP:
+        return (f"its page bitmap is {bitmap} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
                 f"which libkdumpfile would hold in memory)")
     # a page past the end is read in place too: SIGBUS (one damaged descriptor offset did it)
     pages = getattr(reader, "page_data_past_end", None)
