@@ -132,29 +132,21 @@ def dump_entry(r: Dict[str, Any]) -> Dict[str, Any]:
     return clean_json_value({k: r.get(k) for k in _KEEP})
 
 
-def batch_document(records: List[Dict[str, Any]], views: Dict[str, Any],
-                   skipped: List[Any], stats: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """The --format json document: one entry per dump, the fleet views, what was skipped."""
-    dumps = [{k: r.get(k) for k in _KEEP} for r in records]
-    doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": dumps,
-           "fleet": {k: v for k, v in views.items() if k != "summary"},
-           "skipped": [{"path": p, "reason": why} for p, why in skipped]}
-    if stats:
-        doc["stats"] = stats
-    return clean_json_value(doc)
-
-
 _DUMPS_SLOT = '\n  "dumps": "@dumps@"'    # unescaped only where the top-level key is
 
 
 def iter_json(records: Iterable[Dict[str, Any]], views: Dict[str, Any], skipped: List[Any],
               stats: Optional[Dict[str, Any]] = None) -> Iterator[str]:
-    """render_json in pieces, one dump entry at a time: a batch of many thousand
-    dumps is written without a second copy of every record plus the whole text
-    in memory (batch_document and json.dumps of it peaked near 8 KiB per dump)."""
-    doc = batch_document([], views, skipped, stats)
-    doc["dumps"] = "@dumps@"
-    head, slot, tail = json.dumps(doc, indent=2, default=str).partition(_DUMPS_SLOT)
+    """The --format json document (one entry per dump, the fleet views, what was
+    skipped) in pieces, one dump entry at a time: a batch of many thousand dumps is
+    written without a second copy of every record plus the whole text in memory
+    (a whole document and json.dumps of it peaked near 8 KiB per dump)."""
+    doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": "@dumps@",
+           "fleet": {k: v for k, v in views.items() if k != "summary"},
+           "skipped": [{"path": p, "reason": why} for p, why in skipped]}
+    if stats:
+        doc["stats"] = stats
+    head, slot, tail = json.dumps(clean_json_value(doc), indent=2, default=str).partition(_DUMPS_SLOT)
     assert slot, "the dumps slot is missing"
     yield head + '\n  "dumps": ['
     sep = "\n"

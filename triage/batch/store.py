@@ -181,18 +181,16 @@ class Store:
             return
         self.db.execute("BEGIN IMMEDIATE")
         self._grouped = True
+        end = "ROLLBACK"
         try:
             yield
+            end = "COMMIT"
         except KeyboardInterrupt:
-            self._grouped = False
-            self.db.execute("COMMIT")
+            end = "COMMIT"
             raise
-        except BaseException:
+        finally:
             self._grouped = False
-            self.db.execute("ROLLBACK")
-            raise
-        self._grouped = False
-        self.db.execute("COMMIT")
+            self.db.execute(end)
 
     def by_crash(self, crash_key: str) -> Optional[Dict[str, Any]]:
         """A stored record of the same crash (same identity and analysis), if any.

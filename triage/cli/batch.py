@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import sys
 from typing import Any, Dict, Iterable, Iterator, Optional, Tuple, Union
 
@@ -180,7 +181,7 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     else:
         out = html.render_html(records, views, base)
     if out is None:         # the json format: fleet.json and stdout are batch.json
-        _write(os.path.join(outdir, "fleet.json"), _read_chunks(json_path))
+        _copy(json_path, os.path.join(outdir, "fleet.json"))
         for chunk in _read_chunks(json_path):
             click.echo(chunk, nl=False)
     else:
@@ -208,6 +209,13 @@ def _read_chunks(path: str) -> Iterator[str]:
             if not chunk:
                 return
             yield chunk
+
+
+def _copy(src: str, path: str) -> None:
+    """Copy `src` to `path` atomically, inside the kernel (no decode and re-encode)."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, path)
 
 
 def _write(path: str, text: Union[str, Iterable[str]]) -> None:

@@ -108,7 +108,9 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
         info = parse_vmcoreinfo(raw)
         facts = reader.facts()
         arch = dump_arch(facts.arch, info)
-        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader, arch)
+        # checked once: it walks every page descriptor (page_data_past_end)
+        refused = _libkdumpfile_refusal(reader, facts)
+        prog, memory, keep = _program_with_memory(drgn, reader, facts, raw, paths, triage_reader, arch, refused)
         if arch == "aarch64":
             _add_arm64_image_segment(prog, info, reader.read_phys if keep else None)
         else:
@@ -120,7 +122,6 @@ def open_program(paths: Sequence[str], vmlinux: Optional[str] = None,
                                cpu_regs=prstatus_regs(reader.notes(), arch)
                                if keep or arch != "x86_64" else {})
         opened.arch = arch
-        refused = _libkdumpfile_refusal(reader, facts)
         if keep and refused:
             opened.notes.append(f"memory read through triage's reader, not libkdumpfile: {refused}"[:400])
         if _load_dwarf(drgn, prog, info, opened, vmlinux, search_debuginfo, debuginfo_root, strict_vmlinux):
@@ -183,12 +184,12 @@ def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
     header claiming 2**36 pages (a sparse file of a few KB) made it allocate 8 GiB."""
     if facts.format != "kdump":
         return None
-    past_end = getattr(reader, "areas_past_end", None)
-    if past_end is not None and past_end():
-        return "; ".join(past_end())
-    bitmap = getattr(reader, "bitmap_bytes", None)
-    if bitmap is not None and bitmap() > MAX_LIBKDUMPFILE_BITMAP:
-        return (f"its page bitmap is {bitmap()} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
+    past_end = getattr(reader, "areas_past_end", lambda: [])()
+    if past_end:
+        return "; ".join(past_end)
+    bitmap = getattr(reader, "bitmap_bytes", lambda: 0)()
+    if bitmap > MAX_LIBKDUMPFILE_BITMAP:
+        return (f"its page bitmap is {bitmap} bytes (more than {MAX_LIBKDUMPFILE_BITMAP}, "
                 f"which libkdumpfile would hold in memory)")
     # a page past the end is read in place too: SIGBUS (one damaged descriptor offset did it)
     pages = getattr(reader, "page_data_past_end", None)
@@ -196,10 +197,10 @@ def _libkdumpfile_refusal(reader, facts) -> Optional[str]:
 
 
 def _program_with_memory(drgn, reader, facts, raw: str, paths: Sequence[str], triage_reader: bool = False,
-                         arch: str = "x86_64"):
-    """(Program with memory, how memory is read, keep the reader open?)."""
-    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader and \
-            not _libkdumpfile_refusal(reader, facts):
+                         arch: str = "x86_64", refused: Optional[str] = None):
+    """(Program with memory, how memory is read, keep the reader open?). `refused`:
+    why libkdumpfile must not read the file (_libkdumpfile_refusal), or None."""
+    if len(paths) == 1 and facts.format in ("elf", "kdump") and not triage_reader and not refused:
         prog = drgn.Program()
         try:
             prog.set_core_dump(str(paths[0]))
