@@ -71,7 +71,9 @@ class PrefixTable:
                 if text.startswith(prefix) or stripped.startswith(prefix):
                     return name
         if self.exact and (bare or not text.startswith("_")):
-            return self.exact.get(_CLONE_SUFFIX.sub("", stripped.lstrip("_")))
+            name = stripped.lstrip("_")
+            # a clone suffix starts with ".": most names have none, and skip the regex
+            return self.exact.get(_CLONE_SUFFIX.sub("", name) if "." in name else name)
         return None
 
 
