@@ -66,7 +66,8 @@ class PrefixTable:
         if not text:
             return None
         stripped = text.lstrip("_") if bare else text
-        if text.startswith(self.starts) or stripped.startswith(self.starts):
+        # (a second scan of the ~1,300 prefixes only when underscores were dropped)
+        if text.startswith(self.starts) or (len(stripped) < len(text) and stripped.startswith(self.starts)):
             for prefix, name in self.pairs:
                 if text.startswith(prefix) or stripped.startswith(prefix):
                     return name
