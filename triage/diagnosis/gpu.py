@@ -28,15 +28,13 @@ class GpuKnowledge:
     modules: FrozenSet[str] = frozenset()
     prefixes: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)   # driver -> function prefixes
     xids: Mapping[int, Any] = field(default_factory=dict)   # number -> XidInfo (name, cause, also)
-    # driver -> whole function names only its source defines ([generated_gpu_functions])
-    functions: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
-    # `prefixes` and `functions` as a PrefixTable (builtin_driver is asked per frame): a RuleSet's
-    # own, already built, or derived here once when None
+    # `prefixes` and [generated_gpu_functions] as a PrefixTable (builtin_driver is asked per
+    # frame): a RuleSet's own, already built, or derived from `prefixes` once when None
     table: Optional[PrefixTable] = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.table is None:
-            object.__setattr__(self, "table", PrefixTable.of(self.prefixes.items(), self.functions.items()))
+            object.__setattr__(self, "table", PrefixTable.of(self.prefixes.items()))
 
     @classmethod
     def from_rules(cls, rules: Any) -> "GpuKnowledge":
@@ -45,10 +43,10 @@ class GpuKnowledge:
         pref = {_norm(drv): tuple(ps) for drv, ps in (getattr(rules, "gpu_prefixes", None) or {}).items()}
         # the RuleSet's table (built once per signature set), not a copy of its ~13,000 names per
         # diagnosis; a duck-typed `rules` without one gets the table built from its data
-        table = rules.gpu_prefix_table() if hasattr(rules, "gpu_prefix_table") else None
-        funcs = getattr(rules, "gpu_functions", None) or {}
+        table = rules.gpu_prefix_table() if hasattr(rules, "gpu_prefix_table") \
+            else PrefixTable.of(pref.items(), (getattr(rules, "gpu_functions", None) or {}).items())
         return cls(modules=frozenset(_norm(n) for n in lists.get(GPU_MODULES, ())),
-                   prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}), functions=funcs, table=table)
+                   prefixes=pref, xids=dict(getattr(rules, "xids", None) or {}), table=table)
 
     def is_gpu_module(self, name: Optional[str]) -> bool:
         """True when `name` is a GPU driver module (exact name; nvidia-uvm and nvidia_uvm alike)

@@ -81,7 +81,8 @@ _MIDLINE_FIRST = frozenset(m[0] for m in _MIDLINE)
 # empty), or the indentation a paste gave the line alone (markdown's four blanks, a mail's
 # quote indent): the kernel never indents a head, so a head behind them is the message.
 _LOST_PREFIX_BLANKS = 8
-# The wordings of the memory reports' heads, which start with a task's comm
+# The wordings of the memory reports' heads, which start with a task's comm (two `in` tests
+# per line opening with a blank, every frame line: no generator per line)
 _MEMORY_HEADS = (" invoked oom-killer:", ": page allocation failure")
 # ... behind a comm of at most TASK_COMM_LEN - 1 = 15 characters (blanks allowed: "Web Content"),
 # or with the report's own fields after them (gfp_mask=, order:) behind anything
@@ -166,13 +167,9 @@ class LogParser:
         self._names = self._reps.names
         # [parser] boot_banners / shutdown_lines, asked of every line: held here, with the
         # banners' first characters as a cheap test before startswith
-        self._boot_banners = self._reps.names.boot_banners
+        self._boot_banners = self._names.boot_banners
         self._boot_first = frozenset(b[:1] for b in self._boot_banners)
-        self._shutdown_lines = self._reps.names.shutdown_lines
-        # [parser] trace_tails and message_anchors, for the paste normaliser's reading of a
-        # newest-first paste and its learning of a logger prefix no rule names
-        self.trace_tails = self._reps.names.trace_tails
-        self.message_anchors = self._reps.names.message_anchors
+        self._shutdown_lines = self._names.shutdown_lines
         self.lines = LineStore()
         self._shared = Shared()
         self.events: List[Event] = []
@@ -358,7 +355,7 @@ class LogParser:
                 if hdr is not None:
                     ll = LogLine(ll.number, t, ll.ts, ll.caller, ll.host)
                     text = t
-        if hdr is None and text[:1] == " " and any(m in text for m in _MEMORY_HEADS):
+        if hdr is None and text[:1] == " " and (_MEMORY_HEADS[0] in text or _MEMORY_HEADS[1] in text):
             t = text.lstrip(" ")
             if len(text) - len(t) <= _LOST_PREFIX_BLANKS and _MEMORY_HEAD.match(t):
                 # the memory reports' heads start with the task's comm (mm/oom_kill.c
@@ -726,7 +723,7 @@ class LogParser:
                                                                             "task:", "<", "r"))
         c = s[0]
         if mode == "trace":
-            if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in self._reps.names.irq_entries:
+            if s.startswith("Exception stack(") and ev.frames and ev.frames[-1].function in self._names.irq_entries:
                 # arm32: frames so far ran in the interrupt; what follows is the interrupted code
                 # frames may be shared with other reports (triage.events.shared): replace, not modify
                 new = {id(f): replace(f, context="irq") for f in ev.frames}
@@ -1053,7 +1050,7 @@ class LogParser:
             # the "PGD 0" walk printed just before the report's first line (its die line)
             self.events[0].fields["pgd"] = self.events[0].fields["pgd_empty"] = True
         if self.events and self.events[0].fields.get("header_missing"):
-            if _headerless_is_leftover(self.events, self._reps.names):
+            if _headerless_is_leftover(self.events, self._names):
                 del self.events[0]
             else:
                 _name_headerless(self.events[0], self._reps)
@@ -1065,7 +1062,7 @@ class LogParser:
                 for line, far in self._pte_far:
                     if 0 < ev.line - line <= _PTE_BEFORE_DIE:
                         ev.fields["far"] = "0x" + far
-            _mark_lost_header(ev, self._reps.names)
+            _mark_lost_header(ev, self._names)
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
@@ -1739,7 +1736,7 @@ def parse_log(lines: Iterable[str], gpu: Optional[GpuData] = None, reps: Optiona
     GPU data of the run's signature set (RuleSet.gpu_data) and `reps` its reporters'
     frames (RuleSet.reporters), the built-in data when None."""
     p = LogParser(gpu, reps)
-    for number, raw in normalise(lines, p.trace_tails, p.message_anchors):
+    for number, raw in normalise(lines, p._names.trace_tails, p._names.message_anchors):
         p.feed(raw, number)
     return p.result()
 

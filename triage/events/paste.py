@@ -824,9 +824,10 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # "+0x" (a frame) and a "+" in the last 3 characters (a frame cut after its "+")
         # both need a "+": one search answers both for most lines
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
-        held_at = s.rstrip().endswith(_AT_END)
+        end = s.rstrip()
+        held_at = end.endswith(_AT_END)
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
-            or s.rstrip().endswith(") from")
+            or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
         marked = marked or warn_open is not None
         held_prefixed = (wrapped or wrap.width > 0) and bool(s) and len(strip_prefix(s)[0]) != len(s)
