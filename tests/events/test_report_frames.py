@@ -13,7 +13,7 @@ import pytest
 
 from tests._posted import POSTED, labels, posted_lines, verdict
 from triage.analysis import analyze_lines
-from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.diagnosis.diagnose import ADDRESS_ASSUMED, HEADER_MISSING
 from triage.events.model import Frame
 from triage.events.parser import parse_log
 from triage.events.reporters import parse_report_tables, reporters
@@ -59,7 +59,7 @@ FROM_TRACE = [
     ("1722", "panic", "dump_stack, panic, check_panic_on_oom (3.10 memcg)"),
     ("1811", "panic", "arm64 nmi_panic from arm64_serror_panic"),
     ("1723", "alloc_failure", "3.4: __alloc_pages_nodemask is the first reliable frame (warn_alloc line cut)"),
-    ("616", "paging_fault", "? page_fault_oops ? exc_page_fault atop the trace, no CR2 in the excerpt"),
+    ("616", "null_deref", "? page_fault_oops ? exc_page_fault atop the trace, no CR2 in the excerpt: address assumed"),
     ("950", "kasan", "KASAN: print_address_description under dump_stack_lvl (mm/kasan/report.c), no kasan_report frame"),
     ("1524", "bad_page", "dump_stack then bad_page (mm/page_alloc.c: BUG: Bad page state)"),
     ("189", "alloc_failure", "mips 2.6: the trace, then warn_alloc's show_mem ('Mem-info:'), no OOM kill"),
@@ -82,10 +82,10 @@ def test_stack_names_its_report(num, kind, why):
     assert ev.fields.get("header_missing") and ev.kind == kind, why
 
 
-@pytest.mark.parametrize("num", [c[0] for c in FROM_TRACE if c[0] not in ("616", "1319")])
+@pytest.mark.parametrize("num", [c[0] for c in FROM_TRACE if c[0] != "1319"])
 def test_cut_verdict_is_the_label(num):
     """From the trace on, the verdict is still the hand label (616 lost its fault address:
-    a page fault in amdgpu, no longer a NULL dereference)."""
+    the NULL dereference is the assumed reading)."""
     want = labels()[_name(num)]
     assert verdict(_from_trace(posted_lines(num))) == (want[0], want[1] or None)
 
@@ -96,8 +96,11 @@ def test_builtin_warning_cut_keeps_category():
     assert verdict(_from_trace(posted_lines("1319")))[0] == "warning"
 
 
-def test_unaddressed_page_fault_keeps_its_module():
-    assert verdict(_from_trace(posted_lines("616"))) == ("gpu_fault", "amdgpu")
+def test_unaddressed_page_fault_keeps_its_module_and_says_the_address_was_assumed():
+    d = analyze_lines(_from_trace(posted_lines("616")))
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "amdgpu")
+    assert ADDRESS_ASSUMED in d.source.problems
+    assert ADDRESS_ASSUMED not in analyze_lines(posted_lines("616")).source.problems
 
 
 def test_cut_report_says_the_header_is_missing():

@@ -28,14 +28,15 @@ def test_die_line_with_cr2_elsewhere_is_a_page_fault():
 
 
 @pytest.mark.parametrize("line, kind", [
-    ("Oops: Oops: 0000 [#1] SMP NOPTI", "paging_fault"),      # 6.12+, no CR2 in the excerpt
-    ("Oops: 0002 [#1] PREEMPT SMP PTI", "paging_fault"),
+    ("Oops: Oops: 0000 [#1] SMP NOPTI", "null_deref"),      # 6.12+, no CR2 in the excerpt: assumed
+    ("Oops: 0002 [#1] PREEMPT SMP PTI", "null_deref"),
     # other architectures' die lines are not x86 page faults; powerpc's __bad_page_fault()
     # die("Kernel access of bad area") is a page fault of its own (test_arch_fault_lines.py)
-    ("Oops: Kernel access of bad area, sig: 11 [#1]", "paging_fault"),
+    ("Oops: Kernel access of bad area, sig: 11 [#1]", "null_deref"),
     ("Oops: Exception in kernel mode, sig: 5 [#1]", "oops_other"),
     ("Oops: 0010 ilc:3 [#1] SMP", "oops_other"),
 ])
 def test_die_line_alone(line, kind):
     log = parse_log(["[  1.000000] " + line, "[  1.000001] CPU: 0 PID: 1 Comm: x Not tainted 6.1.0 #1"])
     assert log.events[0].kind == kind
+    assert bool(log.events[0].fields.get("address_unknown")) == (kind == "null_deref")

@@ -332,6 +332,8 @@ def _next_steps(verdict: Verdict, hyps, source: SourceInfo, main, events, catego
 # Said when the input starts after the crash report's first line (an excerpt).
 HEADER_MISSING = ("the log starts after the report's header; its kind was read from what remains "
                   "(RIP/pc, #PF:, Code:, call trace, OOM task table)")
+ADDRESS_ASSUMED = ("the log holds no fault address (no header, CR2 summary, page-table walk or far/DAR "
+                   "line): a NULL dereference, the commonest kernel page fault, is assumed, not read")
 
 
 def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
@@ -442,6 +444,8 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
     problems = list(source.problems)
     if main is not None and (main.fields or {}).get("header_missing"):
         problems.append(HEADER_MISSING)
+    if main is not None and (main.fields or {}).get("address_unknown"):
+        problems.append(ADDRESS_ASSUMED)
     if getattr(log, "dropped_events", 0):
         problems.append(f"the log holds {log.dropped_events} more crash reports than triage keeps; "
                         "the first and last ones and the first of each kind between them were read")

@@ -1298,12 +1298,24 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
         addr: Optional[int] = int(str(raw), 16) if raw else None
     except ValueError:
         addr = None
-    if addr is not None:
-        ev.fields.setdefault("address", addr)
+    if addr is None:
+        _assume_null_fault(ev)
+        return
+    ev.fields.setdefault("address", addr)
     if is_near_null(addr):
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", paging_headline
+
+
+def _assume_null_fault(ev: Event) -> None:
+    """Name a kernel page fault whose address the excerpt does not hold (its header, the CR2
+    summary and the page-table walk all cut off) by the base rate: most kernel page faults
+    are NULL dereferences (108 of the 137 page-fault reports with an address in the posted
+    corpus's tuning half, 79%), so that is the reading taken, marked `address_unknown` for
+    the report to say it was assumed, not read."""
+    ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    ev.fields["address_unknown"] = True
 
 
 # x86 page_fault_oops() dies with "Oops": __die_header() prints "Oops: %04lx [#%d]" with the
@@ -1385,13 +1397,17 @@ def _hex(raw: Any) -> Optional[int]:
 def _name_x86_fault(ev: Event) -> None:
     """Make a headerless x86 page-fault report the fault its address says (_x86_fault_address):
     a NULL dereference near NULL, else a paging fault. Without any address, dump_pagetable()'s
-    "PGD 0" (an empty top-level entry: a user-half address, see _PGD_EMPTY) says NULL."""
+    "PGD 0" (an empty top-level entry: a user-half address, see _PGD_EMPTY) says NULL, another
+    PGD entry a paging fault; without that either, _assume_null_fault."""
     addr = _x86_fault_address(ev)
     if addr is not None:
         ev.fields.setdefault("address", addr)
         near = is_near_null(addr)
-    else:
+    elif ev.fields.get("pgd"):
         near = bool(ev.fields.get("pgd_empty"))
+    else:
+        _assume_null_fault(ev)
+        return
     if near:
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
