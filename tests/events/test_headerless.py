@@ -100,12 +100,21 @@ def test_work_function_is_the_last_resort_section():
     assert (top.culprit.module, top.culprit.function) == ("i915", "__i915_gem_free_work")
 
 
-def test_x86_excerpt_without_header_or_page_fault_summary():
-    # cut before the lone CR2 summary: nothing says which kind of oops it was
-    lines = _after(_lines("journal/gpu_alloc_null.vmcore-dmesg.txt"), "RIP: 0010:nv_gpu")
-    lines = lines[:next(k for k, s in enumerate(lines) if s.rstrip().endswith("] CR2: 0000000000000008"))]
-    ev = parse_log(lines).events[0]
-    assert ev.kind == "oops_other" and ev.fields["header_missing"]
+def test_x86_excerpt_without_header_or_page_fault_summary_is_named_by_its_marked_instruction():
+    # a real 6.1 kernel's oops cut before the lone CR2 summary: no header, #PF or die line says
+    # which oops it was, but the instruction show_opcodes() marks, with the register dump,
+    # accessed NULL + 8; the kernel's own CR2 summary, cut here, printed the same address
+    whole = _lines("journal/gpu_alloc_null.vmcore-dmesg.txt")
+    lines = _after(whole, "RIP: 0010:nv_gpu")
+    cut = next(k for k, s in enumerate(lines) if s.rstrip().endswith("] CR2: 0000000000000008"))
+    ev = parse_log(lines[:cut]).events[0]
+    assert ev.kind == "null_deref" and ev.fields["header_missing"]
+    assert ev.fields["address"] == 0x8 and not ev.fields.get("address_unknown")
+    assert ev.fields["access"].startswith("mov")
+    # without the register dump the access cannot be computed: the kind stays open
+    no_regs = [s for s in lines[:cut] if not s.split("] ", 1)[-1].startswith(("RAX:", "RDX:", "RBP:", "R10:", "R13:"))]
+    ev = parse_log(no_regs).events[0]
+    assert ev.kind == "oops_other" and "address" not in ev.fields
 
 
 def test_unindented_arm32_unwinder_lines_open_a_headerless_report():

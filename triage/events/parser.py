@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from triage.events import blockinfo, meminfo
+from triage.events import blockinfo, meminfo, x86access
 from triage.events.frames import CONTEXT_MARKERS, arm32_caller, parse_symbol
 from triage.events.gpudevs import GpuData, builtin_gpu_data
 from triage.events.headers import Header, match_header
@@ -951,6 +951,13 @@ class LogParser:
                     n = int(m_reg.group(1))
                     if n <= 30 and n not in regs:
                         regs[n] = int(m_reg.group(2), 16)
+            elif c == "R" and not ctx.traces and ev.kind in _X86_FAULT_KINDS and s.startswith(_X86_REG_LINES):
+                # x86_64 __show_regs(), kept for the marked instruction's memory operand
+                # (_x86_access): the dump before the trace is the fault's (one printed inside the
+                # trace is an interrupted context's, whose Code: is not the fault's either)
+                regs = ev.fields.setdefault("rregs", {})
+                for k, v in x86access.register_values(s).items():
+                    regs.setdefault(k, v)
 
             elif s.startswith("CR2:") and len(s.split()) > 1:
                 # "CR2: 0000000000000008 CR3: ... CR4: ..." and the lone "CR2: 0000000000000008"
@@ -1299,6 +1306,8 @@ def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
     except ValueError:
         addr = None
     if addr is None:
+        addr = _x86_access(ev)
+    if addr is None:
         _assume_null_fault(ev)
         return
     ev.fields.setdefault("address", addr)
@@ -1406,8 +1415,12 @@ def _name_x86_fault(ev: Event) -> None:
     elif ev.fields.get("pgd"):
         near = bool(ev.fields.get("pgd_empty"))
     else:
-        _assume_null_fault(ev)
-        return
+        addr = _x86_access(ev)
+        if addr is None:
+            _assume_null_fault(ev)
+            return
+        ev.fields.setdefault("address", addr)
+        near = is_near_null(addr)
     if near:
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
@@ -1623,6 +1636,8 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
                 ev.kind, ev.fields["headline"] = "alloc_failure", "page allocation failure"
         elif ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+        elif ev.ip is not None and _x86_access_kind(ev) is not None:
+            ev.kind, ev.fields["headline"] = _x86_access_kind(ev)
         elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
@@ -1654,6 +1669,56 @@ def _stale_user_cr2(raw: str) -> bool:
     if addr is None or is_near_null(addr):
         return False
     return addr < (0xc0000000 if len(raw.strip()) <= 8 else 0x0000800000000000)
+
+
+# The x86_64 __show_regs() lines that hold general registers (RAX/RBX/RCX, RDX/RSI/RDI,
+# RBP/R08/R09, R10/R11/R12, R13/R14/R15).
+_X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:")
+_X86_FAULT_KINDS = frozenset(["oops_other", "paging_fault", "null_deref", "gpf"])
+
+
+def _x86_accesses(ev: Event) -> Optional[List[int]]:
+    """The addresses the marked x86_64 instruction accessed (triage.events.x86access), its
+    text kept in the event's `access` field; None when they cannot be computed."""
+    got = x86access.accessed_addresses(str(ev.fields.get("code") or ""), ev.fields.get("rregs") or {})
+    if got is None:
+        return None
+    ev.fields.setdefault("access", got[1])
+    return got[0]
+
+
+def _x86_access(ev: Event) -> Optional[int]:
+    """The address a page fault whose address was not printed faulted at, from the marked
+    instruction: the operand near NULL if one is, else the first canonical one (a page fault's
+    address is canonical); None when the instruction does not say."""
+    addrs = _x86_accesses(ev)
+    if not addrs:
+        return None
+    near = [a for a in addrs if is_near_null(a)]
+    if near:
+        return near[0]
+    canon = [a for a in addrs if not x86access.non_canonical(a)]
+    return canon[0] if canon else None
+
+
+def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
+    """The (kind, headline) of a headerless x86_64 oops of unknown kind that the marked
+    instruction's memory access names: a NULL dereference when an operand's address is NULL
+    plus an offset (and its address kept); a general protection fault when every operand's
+    address is non-canonical (an access there raises #GP: list poison, slab poison, garbage).
+    None otherwise: a valid address names no fault kind (a page fault, a #GP for another
+    reason, or a fault in another instruction's microcode are all possible)."""
+    addrs = _x86_accesses(ev)
+    if not addrs:
+        return None
+    near = [a for a in addrs if is_near_null(a)]
+    if near:
+        ev.fields.setdefault("address", near[0])
+        return "null_deref", "BUG: kernel NULL pointer dereference"
+    if all(x86access.non_canonical(a) for a in addrs):
+        ev.fields.setdefault("address", addrs[0])
+        return "gpf", "general protection fault"
+    return None
 
 
 def _x86_protection_fault_code(code: str) -> bool:

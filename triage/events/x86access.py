@@ -1,0 +1,103 @@
+"""The address an x86_64 oops's faulting instruction accessed, from its "Code:" line and
+register dump alone.
+
+arch/x86/kernel/dumpstack.c show_opcodes() prints the bytes around the faulting RIP and marks
+the one at RIP: "Code: 48 8b 47 10 <48> 8b 40 08 c3". A fault leaves RIP at the instruction
+that raised it, so the marked bytes start that instruction; __show_regs() prints the general
+registers it used ("RAX: %016lx RBX: %016lx RCX: %016lx", ...). Decoding the instruction's
+memory operand and adding up its base, index and displacement gives the address it accessed:
+what a kernel engineer does by hand when an excerpt lost the report's header and CR2. The
+decoding is Capstone's (a maintained disassembler; x86's prefixes, REX, VEX/EVEX and SIB
+forms are not rewritten here). Without Capstone installed the address is unknown.
+"""
+
+import re
+from typing import Dict, List, Optional, Tuple
+
+# __show_regs() (arch/x86/kernel/process_64.c): "RAX: %016lx RBX: %016lx RCX: %016lx" and the
+# RDX/RSI/RDI, RBP/R08/R09, R10/R11/R12, R13/R14/R15 lines; RSP is printed as "SS:RSP".
+_REG = re.compile(r"(?<![\w])(R[A-Z0-9]{1,2}): ([0-9a-fA-F]{16})\b")
+_GPRS = frozenset(["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "R08", "R09", "R10", "R11", "R12",
+                   "R13", "R14", "R15"])
+_MARKED = re.compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,24})")
+_MASK64 = (1 << 64) - 1
+
+
+def register_values(line: str) -> Dict[str, int]:
+    """The general registers one x86_64 __show_regs() line prints, by Capstone's name
+    ("rax", "r8"); {} for any other line."""
+    out: Dict[str, int] = {}
+    for m in _REG.finditer(line):
+        name = m.group(1)
+        if name in _GPRS:
+            key = "r" + name[1:].lstrip("0") if name[1:].isdigit() else name.lower()
+            out[key] = int(m.group(2), 16)
+    return out
+
+
+def marked_instruction(code: str) -> Optional[bytes]:
+    """The bytes from the marked one (`<%02x>`) to the end of a Code: line; None without a
+    mark (unreadable code, other architectures)."""
+    m = _MARKED.search(code)
+    if m is None:
+        return None
+    return bytes(int(b, 16) for b in [m.group(1)] + m.group(2).split())
+
+
+
+
+def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[int], str]]:
+    """The addresses the marked instruction's memory operands name, with the instruction's
+    text ("mov rax, qword ptr [rdi + 8]"); None when nothing can be computed: no mark, no
+    Capstone, bytes that do not decode, no memory operand, an operand that is not an access
+    (lea, nop, prefetch), one relative to RIP or to the FS/GS base (per-cpu and TLS bases are
+    not printed), or a register the dump does not show."""
+    raw = marked_instruction(code)
+    if not raw or not regs:
+        return None
+    try:
+        import capstone
+        from capstone import x86 as cx
+    except ImportError:
+        return None
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md.detail = True
+    insn = next(iter(md.disasm(raw, 0, 1)), None)
+    if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
+        return None
+    addrs: List[int] = []
+    for op in insn.operands:
+        if op.type != cx.X86_OP_MEM:
+            continue
+        mem = op.mem
+        if mem.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or mem.base == cx.X86_REG_RIP:
+            return None
+        total = mem.disp
+        for reg, scale in ((mem.base, 1), (mem.index, mem.scale)):
+            if reg == cx.X86_REG_INVALID:
+                continue
+            value = _register(insn.reg_name(reg), regs)
+            if value is None:
+                return None
+            total += value * scale
+        addrs.append(total & _MASK64)
+    if not addrs:
+        return None
+    return addrs, f"{insn.mnemonic} {insn.op_str}".strip()
+
+
+def _register(name: str, regs: Dict[str, int]) -> Optional[int]:
+    """A 64-bit register's value, or the low 32 bits for its 32-bit name (an 0x67 address
+    size prefix: "edi", "r8d")."""
+    if name in regs:
+        return regs[name]
+    wide = ("r" + name[1:]) if name.startswith("e") else name[:-1] if name.endswith("d") else None
+    if wide is not None and wide in regs:
+        return regs[wide] & 0xffffffff
+    return None
+
+
+def non_canonical(addr: int) -> bool:
+    """Whether an x86_64 address is non-canonical under 4- and 5-level paging alike (bits
+    63..56 not all equal), so that an access there raises #GP, not a page fault."""
+    return (addr >> 56) not in (0, 0xff)
