@@ -47,7 +47,10 @@ _DECODED = lazy_compile(
 # arm64 dump_backtrace_entry() (6.13+) marks where the unwinder found a frame: " (P)" the pc of
 # an exception's regs, " (L)" its lr, " (T)" a blocked task's saved pc, " (C)" a caller, plus
 # F/K for ftrace and kretprobe trampolines. The marker is not part of the frame.
-_SOURCE_MARK = lazy_compile(r" \([A-Z]{1,4}\)\s{0,8}$")
+# The realtime-preempt (-rt) patch's i386 trace printer of the 2.6.1x era put each frame's stack
+# distance after it, " (20)", negative where the stack switches (posted 3310: "kernel_thread_helper
+# +0x5/0x10 (164118556)", "sysenter_past_esp+0x61/0x89 (-8116)"): not part of the frame either.
+_SOURCE_MARK = lazy_compile(r" \((?:[A-Z]{1,4}|-?\d{1,12})\)\s{0,8}$")
 # Some vendor 4.x kernels print it without the blanks before "(" ("[<80012c5c>](show_stack) from
 # [<80584a6c>](dump_stack+0x24/0x28)", posted 2328): the same fields.
 _ARM32 = lazy_compile(r"\s{0,8}\[<[0-9a-fA-F]{1,16}>\] ?\((" + _NAME + r")(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?(?: " + _TAG + r")?\) from ")

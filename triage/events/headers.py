@@ -1068,6 +1068,10 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             return _gpf(text)
         return None
     if c == "s":
+        if text.startswith("scheduling while atomic: "):
+            # 2.6.0-2.6.1x kernel/sched.c schedule(): "scheduling while atomic: %s/0x%08x/%d",
+            # the "BUG: scheduling while atomic" of later kernels before it took the BUG: prefix
+            return Header("atomic_sleep", "BUG: scheduling while atomic")
         if text.startswith("sysrq: Trigger a crash") or text.startswith("sysrq: SysRq : Trigger a crash"):
             return Header("sysrq", "sysrq: Trigger a crash", {})
         if text.startswith("stack segment: "):
@@ -1094,6 +1098,14 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
     if c == "d":
         if text.startswith(("divide error: ", "divide_error: ")):
             return Header("oops_other", "divide error", {})
+        return None
+    if c == "D":
+        if text.startswith("Debug: sleeping function called "):
+            # 2.5.x-2.6.1x kernel/sched.c __might_sleep(): "Debug: sleeping function called from
+            # invalid context at %s:%d" (some -mm trees: "Debug: sleeping function called %s at
+            # %s:%d"), renamed "BUG: sleeping function called from invalid context" with the
+            # same dump_stack() after it
+            return Header("atomic_sleep", "BUG: sleeping function called from invalid context")
         return None
     if c == "P":
         if text.startswith("PANIC: double fault"):

@@ -1,0 +1,127 @@
+"""Atomic-sleep reports: their 2.6-era wordings, the -rt trace format, and which frame is guilty.
+
+* 2.5.x-2.6.1x kernel/sched.c __might_sleep() printed "Debug: sleeping function called from
+  invalid context at %s:%d" and schedule() "scheduling while atomic: %s/0x%08x/%d"; both took
+  the "BUG: " prefix later (tuning-half posted logs 3308, 3315).
+* The 2.6.1x realtime-preempt patch printed each frame's stack distance after it, " (40)"
+  (posted 3310): the frame is still a frame.
+* The guilty frame of an atomic-sleep report is the caller that slept in atomic context: the
+  may-sleep APIs it called (the allocator, the vmap area allocator and ioremap, the PCI config
+  accessors: [skip] alloc and sleeping_apis) are passed, as syzkaller's pkg/report passes
+  generic helpers. Only for atomic_sleep: a fault inside those APIs is still theirs.
+"""
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.events.frames import parse_trace_line
+from triage.events.headers import match_header
+
+
+@pytest.mark.parametrize("line, headline", [
+    ("Debug: sleeping function called from invalid context at mm/slab.c:1868",
+     "BUG: sleeping function called from invalid context"),
+    ("Debug: sleeping function called in atomic section at include/linux/mm.h:12",
+     "BUG: sleeping function called from invalid context"),
+    ("scheduling while atomic: swapper/0x00000100/0", "BUG: scheduling while atomic"),
+])
+def test_old_atomic_sleep_wordings_are_headers(line, headline):
+    h = match_header(line)
+    assert h is not None and h.kind == "atomic_sleep" and h.headline == headline
+
+
+@pytest.mark.parametrize("line", [
+    "Debug: ACPI: table loaded",
+    "Debug: sleeping",
+    "scheduling while idle",
+    " scheduling while atomic: swapper/0x00000100/0",
+])
+def test_other_lines_are_not_atomic_sleep_headers(line):
+    h = match_header(line)
+    assert h is None or h.kind != "atomic_sleep", line
+
+
+@pytest.mark.parametrize("line, function, module", [
+    (" [<f91cd909>] nv_verify_pci_config+0x3a/0xd2 [nvidia] (40)", "nv_verify_pci_config", "nvidia"),
+    (" [<c0103aa8>] sysenter_past_esp+0x61/0x89 (-8116)", "sysenter_past_esp", None),
+    (" [<c0101335>] kernel_thread_helper+0x5/0x10 (164118556)", "kernel_thread_helper", None),
+])
+def test_rt_stack_distance_is_not_part_of_the_frame(line, function, module):
+    fr = parse_trace_line(line)
+    assert fr is not None and (fr.function, fr.module) == (function, module)
+
+
+@pytest.mark.parametrize("line", [
+    " probe of device (20)",
+    "Call Trace: (3)",
+    " [<c0103aa8>] sysenter_past_esp (12)",
+])
+def test_a_parenthesised_number_does_not_make_a_frame(line):
+    assert parse_trace_line(line) is None
+
+
+IOREMAP_IN_MODULE = [
+    "Debug: sleeping function called from invalid context at mm/slab.c:1868",
+    "in_atomic():1, irqs_disabled():0",
+    "Call Trace:",
+    " [<c0120fbb>] __might_sleep+0xab/0xd0",
+    " [<c0144fa5>] kmem_cache_alloc+0x65/0x70",
+    " [<c0155161>] __get_vm_area+0x21/0xf0",
+    " [<c0155263>] get_vm_area+0x33/0x40",
+    " [<c011df03>] __ioremap+0xb3/0x100",
+    " [<c011df79>] ioremap_nocache+0x29/0xb0",
+    " [<f9a5ad87>] foo_map_regs+0x68/0x6c [foo]",
+    " [<f9a57dc9>] foo_open+0xf3/0x228 [foo]",
+    " [<c0164941>] chrdev_open+0xf1/0x220",
+    " [<c015a2c3>] sys_open+0x53/0x90",
+]
+
+
+def test_atomic_sleep_passes_ioremap_to_the_caller():
+    v = analyze_lines(IOREMAP_IN_MODULE).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module, v.culprit.function) == ("foo", "foo_map_regs")
+
+
+def test_atomic_sleep_in_core_ioremap_caller_names_no_module():
+    # the caller past ioremap is core code (pci_iomap): no module is blamed
+    lines = IOREMAP_IN_MODULE[:9] + [" [<c02f0010>] pci_iomap+0x40/0x90", " [<c0164941>] chrdev_open+0xf1/0x220"]
+    v = analyze_lines(lines).verdict
+    assert v.category == "kernel_bug" and not v.culprit.module
+    assert v.culprit.function == "pci_iomap"
+
+
+PCI_CONFIG_RT = [
+    "BUG: scheduling while atomic: IRQ 137/0x00000001/6431",
+    "caller is schedule+0x43/0x120",
+    " [<c01050ec>] dump_stack+0x1c/0x20 (20)",
+    " [<c03e7144>] __schedule+0xf44/0x1240 (236)",
+    " [<c03e7483>] schedule+0x43/0x120 (12)",
+    " [<c03e855b>] __down_mutex+0x2bb/0x5f0 (112)",
+    " [<c03ea08c>] _spin_lock_irqsave+0x1c/0x40 (24)",
+    " [<c023670d>] pci_bus_read_config_word+0x2d/0x70 (24)",
+    " [<f91cd909>] bar_check_config+0x3a/0xd2 [bar] (40)",
+    " [<f91cf726>] bar_isr+0x29/0x65 [bar] (36)",
+    " [<c015dcb3>] handle_IRQ_event+0x73/0x110 (52)",
+]
+
+
+def test_scheduling_while_atomic_in_pci_config_read_names_the_driver():
+    v = analyze_lines(PCI_CONFIG_RT).verdict
+    assert (v.culprit.module, v.culprit.function) == ("bar", "bar_check_config")
+
+
+def test_a_fault_inside_a_sleeping_api_is_still_its_own():
+    # the skip list is for atomic-sleep reports only: a NULL dereference in __get_vm_area
+    # under a module is not passed to the module
+    lines = [
+        "BUG: unable to handle kernel NULL pointer dereference at 00000010",
+        "EIP is at __get_vm_area+0x21/0xf0",
+        "Call Trace:",
+        " [<c0155161>] __get_vm_area+0x21/0xf0",
+        " [<c0155263>] get_vm_area+0x33/0x40",
+        " [<f9a5ad87>] foo_map_regs+0x68/0x6c [foo]",
+    ]
+    v = analyze_lines(lines).verdict
+    assert v.category == "null_deref"
+    assert v.culprit.function == "__get_vm_area" and not v.culprit.module
