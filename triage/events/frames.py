@@ -71,6 +71,14 @@ _COLON_MODULE = lazy_compile(r"\s{0,16}(?:\[<[0-9a-fA-F]{1,18}>\]\s{0,4})?(?:(\?
 _PPC = lazy_compile(r"\s{0,16}\[[0-9a-fA-F]{8,16}\] \[[0-9a-fA-F]{8,16}\] \.?(" + _NAME + r")"
                     r"\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?( \(unreliable\))?\s{0,8}$")
 
+# ksymoops (the 2.4-era oops decoder) appends its decoding after the oops: ">>EIP; %s <%s>   <=====" for
+# the faulting location and "Trace; %s <%s>" per word of the call trace, each symbol "<[module]name+off/size>"
+# (offsets in hex without "0x"; a name in "." is a section end, no symbol: posted 3316
+# "<[NVdriver]_nv_rmsym_01050+14/40>", "<[NVdriver].bss.end+be41/5051381>"). The 2.4 i386 trace
+# printed every kernel-text word on the stack, so its frames are as unreliable as '?' ones.
+_KSYMOOPS = lazy_compile(r"\s{0,8}(>>[A-Z]{2,4}|Trace);\s{1,4}[0-9a-fA-F]{8,16}\s{1,4}<(?:\[([\w-]{1,64})\])?(" + _NAME +
+                         r")\+([0-9a-fA-F]{1,16})/([0-9a-fA-F]{1,16})>")
+
 # Stack boundary markers printed inside call traces.
 CONTEXT_MARKERS = {
     "<IRQ>": "irq", "</IRQ>": "task", "<NMI>": "nmi", "</NMI>": "task",
@@ -129,10 +137,22 @@ def _decoded_ip(text: str) -> Optional[Frame]:
 _CUT_TAG = lazy_compile(r" \[[\w-]{0,63}[>\u2026]?$")
 
 
+def _ksymoops(text: str, head: str) -> Optional[Frame]:
+    """A ksymoops ">>EIP;" (head ">>") or "Trace;" (head "Trace") line's symbol; None for others
+    and for a section offset (".bss.end+...")."""
+    m = _KSYMOOPS.match(text)
+    if m is None or not m.group(1).startswith(head) or m.group(3).startswith("."):
+        return None
+    return Frame(m.group(3), _int(m.group(4)), _int(m.group(5)), m.group(2), reliable=head == ">>")
+
+
 def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
     """A call-trace frame, or None when the line is not one."""
     if len(text) > 600:
         return None
+    if text.startswith("Trace; "):
+        fr = _ksymoops(text, "Trace")
+        return replace(fr, context=context) if fr is not None else None
     if " (" in text:
         if ":" in text:
             m = _DECODED.match(text)
@@ -182,6 +202,8 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
 def parse_ip_line(text: str) -> Optional[Frame]:
     """The faulting location from RIP:/IP:/EIP:/pc :/PC is at/NIP lines."""
     head = text.lstrip()[:12]
+    if head.startswith(">>"):
+        return _ksymoops(text, ">>")
     # LoongArch show_regs() (arch/loongarch/kernel/traps.c): "  ERA: %0*lx %pS", the exception
     # return address, its pc
     if head.startswith(("RIP: ", "IP: ", "EIP: ", "pc : ", "PC is at ", "EIP is at ", "NIP [", "epc   : ",
