@@ -769,7 +769,11 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         if m or _NV_HEARTBEAT in text:
             return Header("nvrm_xid", "NVRM: Xid 119", {"xid": 119, "detail": text[6:300], "module": "nvidia"})
         if _NV_INIT_FAIL.match(text):
-            return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300]})
+            # "RmInitAdapter failed!" says only that the adapter did not come up; an Xid the resman
+            # printed before it (a GSP RPC timeout, fallen off the bus) says why: nvrm_report,
+            # ranked below the Xids like the resman's other own reports
+            return Header("gpu_fault", "nvidia: GPU initialisation failed", {"module": "nvidia", "detail": text[6:300],
+                                                                            "nvrm_report": True})
         if "uvm encountered global fatal error" in text:
             # nv_gpu_ops.c nvGpuOpsReportFatalError "uvm encountered global fatal error 0x%x, requiring
             # os reboot to recover.": the GPU's memory manager gave up (with Xid 154 on recent drivers)
