@@ -1641,6 +1641,9 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
         elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
+        elif ev.ip is not None and ev.fields.get("header_missing") and not ev.fields.get("die_tail") \
+                and _x86_warn_ud2(str(ev.fields.get("code") or "")):
+            ev.kind, ev.fields["headline"] = "warning", "WARNING"
         return
     _name_x86_fault(ev)
 
@@ -1721,15 +1724,41 @@ def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _x86_protection_fault_code(code: str) -> bool:
-    """Whether the x86 Code: bytes mark an instruction that is neither ud2 nor div/idiv
-    (see _X86_MARKED); False when no byte is marked (other architectures, unreadable code)."""
+def _x86_marked_insn(code: str) -> List[int]:
+    """The bytes of the instruction x86 Code: marks, past its legacy/REX prefixes (up to four
+    bytes from the marked one; [] when no byte is marked)."""
     m = _X86_MARKED.search(code)
     if m is None:
-        return False
+        return []
     insn = [int(m.group(1), 16)] + [int(b, 16) for b in m.group(2).split()]
     while insn and insn[0] in _X86_PREFIXES:
         insn = insn[1:]
+    return insn
+
+
+def _x86_warn_ud2(code: str) -> bool:
+    """Whether the x86 Code: bytes mark a ud2 that a WARN() rather than a BUG() executed.
+
+    ud2 at RIP is BUG() or WARN() (both report through report_bug() since 4.11). BUG() does
+    not return, so the compiler puts nothing live after its ud2: int3 padding (cc) or the
+    next BUG()'s ud2 follow it (posted 087, 295). Any other byte after it, or none shown,
+    leaves the base rate to decide: the kernel's rule is WARN_ON plus recovery, not BUG()
+    (checkpatch.pl: "Do not crash the kernel unless it is absolutely unavoidable--use
+    WARN_ON_ONCE() plus recovery code"); of the tuning half's GPU-module logs whose Code:
+    marks ud2, 42 are WARNINGs and 8 anything else (posted 3513)."""
+    insn = _x86_marked_insn(code)
+    if insn[:2] != [0x0f, 0x0b]:
+        return False
+    after = insn[2:4]
+    return not (after[:1] == [0xcc] or after == [0x0f, 0x0b])
+
+
+def _x86_protection_fault_code(code: str) -> bool:
+    """Whether the x86 Code: bytes mark an instruction that is neither ud2 nor div/idiv
+    (see _X86_MARKED); False when no byte is marked (other architectures, unreadable code)."""
+    if _X86_MARKED.search(code) is None:
+        return False
+    insn = _x86_marked_insn(code)
     if len(insn) < 2:
         return False        # the instruction runs past the bytes printed: cannot tell
     if insn[0] == 0x0f and insn[1] == 0x0b:
