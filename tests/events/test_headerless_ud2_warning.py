@@ -60,3 +60,13 @@ def test_ud2_that_nothing_follows_is_not_read_as_a_warning():
     for marked in ("<0f> 0b cc cc", "<0f> 0b 0f 0b"):
         v = analyze_lines(_lines(marked)).verdict
         assert v.category != "warning", marked
+
+
+def test_old_invalid_operand_die_line_is_a_header():
+    # 2.4-2.6.1x i386 do_invalid_op() died with "invalid operand: 0000": the report's header
+    from triage.events.headers import match_header
+    h = match_header("invalid operand: 0000")
+    assert h is not None and h.kind == "oops_other"
+    assert match_header("invalid operands to binary expression") is None
+    v = analyze_lines(_lines("<0f> 0b", header="invalid operand: 0000")).verdict
+    assert v.category != "warning"

@@ -1094,7 +1094,8 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
                                                            "esr": m.group(2) if m else None})
         return None
     if c == "i":
-        if text.startswith("invalid opcode: "):
+        if text.startswith(("invalid opcode: ", "invalid operand: ")):
+            # i386 traps.c DO_ERROR_INFO(6, SIGILL, ...) of 2.4-2.6.1x said "invalid operand"
             return Header("oops_other", "invalid opcode", {}, secondary=True)
         if text.startswith("int3: "):
             return Header("oops_other", "int3", {})
