@@ -1,0 +1,99 @@
+"""Principles from session 9's memory-exhaustion batch zn (tests/data/posted 3400-3425, tuning
+half), each keyed on a kernel format string or report structure; positive and negative cases."""
+
+import pytest
+
+from _posted import POSTED, posted_lines, verdict, verdict_with_function
+from triage.errors import FormatError
+from triage.events.headers import match_header
+from triage.events.prefix import strip_prefix
+
+
+# mm/cma.c cma_alloc(), pr_fmt "cma: ": pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n",
+# __func__, ...) (4.10-5.12) and pr_err_ratelimited("%s: %s: alloc failed, req-size: %lu pages,
+# ret: %d\n", __func__, cma->name, ...) (5.13+): a contiguous allocation failed, no stack printed
+@pytest.mark.parametrize("line,area,pages,errno", [
+    ("cma: cma_alloc: alloc failed, req-size: 1 pages, ret: -16", "", 1, -16),
+    ("cma: cma_alloc: linux,cma: alloc failed, req-size: 148 pages, ret: -16", "linux,cma", 148, -16),
+    ("cma: cma_alloc: reserved: alloc failed, req-size: 256 pages, ret: -12", "reserved", 256, -12),
+    ("cma: __cma_alloc: reserved: alloc failed, req-size: 4 pages, ret: -12", "reserved", 4, -12),
+])
+def test_cma_alloc_failure_line_is_an_allocation_failure(line, area, pages, errno):
+    h = match_header(line)
+    assert h is not None and h.kind == "alloc_failure"
+    assert (h.fields["cma_area"], h.fields["pages"], h.fields["errno"]) == (area, pages, errno)
+    assert verdict([f"[    2.710949] {line}"]) == ("alloc_failure", None)
+
+
+def test_posted_cma_failures():
+    # 3403 (EBUSY during xhci probe, quoted), 3408 (a commit message without stamps, refused as
+    # "not a kernel log" before), 3409 (the Samsung "[cpu: comm: pid]" column after the stamp)
+    for n in ("3403", "3408", "3409"):
+        assert verdict(posted_lines(n)) == ("alloc_failure", None), n
+
+
+@pytest.mark.parametrize("line", [
+    # cma's other messages: the reservation at boot, its debug trace, and the bitmap dump alone
+    "cma: Reserved 256 MiB at 0x00000000b0000000",
+    "cma: cma_alloc(cma 00000000c1e5b1a2, count 1, align 0)",
+    "cma: number of available pages: 3@125+20@172=> 23 free of 81920 total pages",
+    # the same words from another subsystem's pr_fmt are not cma_alloc()'s
+    "foo: foo_alloc: alloc failed, req-size: 1 pages, ret: -12",
+])
+def test_other_cma_lines_are_no_report(line):
+    h = match_header(line)
+    assert h is None or h.kind != "alloc_failure", line
+
+
+def test_an_oops_after_a_cma_failure_is_the_crash():
+    lines = ["[    2.710949] cma: cma_alloc: alloc failed, req-size: 1 pages, ret: -12",
+             "[    2.720001] BUG: kernel NULL pointer dereference, address: 0000000000000008",
+             "[    2.720002] #PF: supervisor read access in kernel mode",
+             "[    2.720003] Oops: 0000 [#1] SMP NOPTI",
+             "[    2.720004] RIP: 0010:ext4_find_entry+0x1a/0x400",
+             "[    2.720005] Call Trace:",
+             "[    2.720006]  ext4_lookup+0x4e/0x1e0"]
+    assert verdict(lines)[0] == "null_deref"
+
+
+# Samsung's Android kernels print "[%d:%15s:%5d] " (cpu, comm, pid) after the printk stamp
+def test_vendor_cpu_comm_pid_column_is_a_prefix():
+    msg, ts, _, _, _ = strip_prefix("[   11.616321]  [2:   Binder:711_1:  740] cma: cma_alloc: x")
+    assert msg == "cma: cma_alloc: x" and ts == 11.616321
+    msg, _, _, _, _ = strip_prefix("[    0.000000]  [0:        swapper:    0] Booting Linux on physical CPU 0x0")
+    assert msg == "Booting Linux on physical CPU 0x0"
+
+
+@pytest.mark.parametrize("line,msg", [
+    # not that column: a bracketed driver tag, a short field, a comm not padded to 15 columns
+    ("[    1.000000] [drm] Initialized i915 1.6.0", "[drm] Initialized i915 1.6.0"),
+    ("[    1.000000] [2: x: 7] foo", "[2: x: 7] foo"),
+    ("[    1.000000] [2:Binder:711_1:  740] foo", "[2:Binder:711_1:  740] foo"),
+])
+def test_other_brackets_after_the_stamp_stay_message_text(line, msg):
+    assert strip_prefix(line)[0] == msg
+
+
+def _analyze_file(tmp_path, text):
+    from triage.analysis import analyze_path
+    p = tmp_path / "log.txt"
+    p.write_text(text)
+    return analyze_path(str(p))
+
+
+def test_show_free_areas_zone_lines_make_a_kernel_log(tmp_path):
+    # show_free_areas()' zone lines without stamps ("%s free:%lukB min:%lukB low:%lukB ...")
+    d = _analyze_file(tmp_path, "Normal free:351096kB min:30000kB low:37500kB high:45000kB "
+                                "reserved_highatomic:0KB active_anon:98060kB\n"
+                                "Normal: 78*4kB (UECI) 1772*8kB (UMECI) = 489288kB\n")
+    assert d.verdict.category == "none"
+    d = _analyze_file(tmp_path, "DMA32 free:12kB boost:0kB min:44kB low:55kB high:66kB\n")
+    assert d.verdict.category == "none"
+
+
+def test_prose_about_cma_is_still_not_a_kernel_log(tmp_path):
+    # negative: a paragraph naming cma_alloc, free memory and pages is not a kernel log
+    with pytest.raises(FormatError):
+        _analyze_file(tmp_path, "When the issue happened cma_alloc failed with -EBUSY although\n"
+                                "there were still 33161 pages free (min: 30000kB, low: 37500kB) in the\n"
+                                "CMA bitmap; the allocation failed, request size 148 pages.\n")
