@@ -97,3 +97,32 @@ def test_prose_about_cma_is_still_not_a_kernel_log(tmp_path):
         _analyze_file(tmp_path, "When the issue happened cma_alloc failed with -EBUSY although\n"
                                 "there were still 33161 pages free (min: 30000kB, low: 37500kB) in the\n"
                                 "CMA bitmap; the allocation failed, request size 148 pages.\n")
+
+
+# The slab allocators' refill path (mm/slab.c cache_alloc_refill -> cache_grow -> kmem_getpages)
+# is allocator code: the caller of kmalloc asked (README: the first frame outside the allocator)
+_SLAB_REFILL = [
+    "swapper: page allocation failure. order:3, mode:0x20",
+    " [<c013cefc>] __alloc_pages+0x240/0x38c",
+    " [<c013d0b7>] __get_free_pages+0x18/0x31",
+    " [<c0140872>] kmem_getpages+0x1e/0xc9",
+    " [<c01415e1>] cache_grow+0xbc/0x186",
+    " [<c014176b>] cache_alloc_refill+0x1d4/0x214",
+    " [<c0141b7f>] __kmalloc+0x7a/0x7c",
+]
+
+
+def test_slab_refill_frames_are_the_allocators():
+    lines = _SLAB_REFILL + [" [<c0299f35>] alloc_skb+0x53/0xfc",
+                            " [<f8ca0529>] e1000_alloc_rx_buffers+0x47/0xe8 [e1000]",
+                            " [<f8ca0661>] e1000_clean_rx_irq+0x184/0x45e [e1000]"]
+    assert verdict_with_function(lines) == ("alloc_failure", "e1000", "e1000_alloc_rx_buffers")
+    # 3405: kmalloc from XFS's kmem_alloc wrapper under xfs_iext_realloc
+    assert verdict(posted_lines("3405")) == ("alloc_failure", "xfs")
+
+
+def test_slab_refill_for_a_core_caller_blames_no_module():
+    lines = _SLAB_REFILL + [" [<c0158619>] alloc_buffer_head+0x2c/0x78",
+                            " [<c01587e5>] create_empty_buffers+0x28/0x140"]
+    cat, mod, fn = verdict_with_function(lines)
+    assert (cat, mod) == ("alloc_failure", None) and fn not in ("cache_alloc_refill", "kmem_getpages")
