@@ -126,3 +126,38 @@ def test_slab_refill_for_a_core_caller_blames_no_module():
                             " [<c01587e5>] create_empty_buffers+0x28/0x140"]
     cat, mod, fn = verdict_with_function(lines)
     assert (cat, mod) == ("alloc_failure", None) and fn not in ("cache_alloc_refill", "kmem_getpages")
+
+
+# The memory reports print and return: no die() follows them. A die line after one opens a new
+# report (3412: powerpc's "Unable to handle kernel paging request" re-flowed into the memcg kill
+# line before "Oops: Kernel access of bad area, sig: 11 [#2]"); the later oops is the crash.
+_PPC_DIE = ["Oops: Kernel access of bad area, sig: 11 [#2]",
+            "SMP NR_CPUS=1024 NUMA pSeries",
+            "NIP: c00000000015b778 LR: c00000000015b740 CTR: 0000000000000000",
+            "DAR: 0720072007200720, DSISR: 0000000040000000",
+            "NIP [c00000000015b778] .kmem_cache_alloc+0xb0/0x13c",
+            "LR [c00000000015b740] .kmem_cache_alloc+0x78/0x13c",
+            "Call Trace:",
+            "[c000000009813310] [c00000000019bafc] .alloc_buffer_head+0x2c/0x78"]
+
+
+def test_a_die_line_after_an_oom_kill_is_a_new_report():
+    assert verdict(posted_lines("3412")) == ("paging_fault", None)
+    kill = ["Memory cgroup out of memory: Kill process 9140 (memcg_test_1) score 3 or sacrifice child",
+            "Killed process 9140 (memcg_test_1) vsz:3456kB, anon-rss:448kB, file-rss:1088kB"]
+    assert verdict(kill + _PPC_DIE)[0] == "paging_fault"
+    alloc = ["kswapd0: page allocation failure. order:0, mode:0x20"]
+    assert verdict(alloc + _PPC_DIE)[0] == "paging_fault"
+
+
+def test_a_die_line_after_its_own_header_stays_one_report():
+    from triage.analysis import analyze_lines
+    from triage.events.parser import parse_log
+    lines = ["Unable to handle kernel paging request for data at address 0x720072007200720",
+             "Faulting instruction address: 0xc00000000015b778"] + _PPC_DIE
+    log = parse_log(lines)
+    assert [e.kind for e in log.events] == ["paging_fault"]
+    assert analyze_lines(lines).verdict.category == "paging_fault"
+    # and the OOM kill alone stays an OOM kill
+    assert verdict(["Memory cgroup out of memory: Kill process 9140 (memcg_test_1) score 3 or sacrifice child",
+                    "Killed process 9140 (memcg_test_1) vsz:3456kB, anon-rss:448kB, file-rss:1088kB"])[0] == "oom_kill"
