@@ -161,3 +161,47 @@ def test_a_die_line_after_its_own_header_stays_one_report():
     # and the OOM kill alone stays an OOM kill
     assert verdict(["Memory cgroup out of memory: Kill process 9140 (memcg_test_1) score 3 or sacrifice child",
                     "Killed process 9140 (memcg_test_1) vsz:3456kB, anon-rss:448kB, file-rss:1088kB"])[0] == "oom_kill"
+
+
+# sysklogd's klogd rewrote "[<c013cefc>]" into "[sym+dec/dec]" from System.map (ksym.c
+# ExpandKadds): an address column before the kernel's own "sym+0x../0x.. [mod]"
+def test_klogd_symbol_column_is_an_address_column():
+    from triage.events.frames import parse_trace_line
+    f = parse_trace_line(" [pg0+545011501/1068684288] e1000_alloc_rx_buffers+0x47/0xe8 [e1000]")
+    assert (f.function, f.offset, f.module) == ("e1000_alloc_rx_buffers", 0x47, "e1000")
+    assert parse_trace_line(" [__alloc_pages+576/908] __alloc_pages+0x240/0x38c").function == "__alloc_pages"
+    # the column alone, or one without its decimal offset/size, is no frame
+    assert parse_trace_line(" [__alloc_pages+576/908]") is None
+    assert parse_trace_line(" [drm] e1000_alloc_rx_buffers") is None
+
+
+# 2.6 i386 show_trace(): "Stack pointer is garbage, not printing trace" in place of the stack. A
+# later report of the same request (same order and gfp mask) whose stack names the requester
+# names it for the flood (3422); a report whose stack the excerpt lacks does not borrow one.
+_TRACED_ATOMIC = ["swapper: page allocation failure. order:3, mode:0x20",
+                  " [__alloc_pages+576/908] __alloc_pages+0x240/0x38c",
+                  " [__get_free_pages+24/49] __get_free_pages+0x18/0x31",
+                  " [kmem_getpages+30/201] kmem_getpages+0x1e/0xc9",
+                  " [cache_grow+188/390] cache_grow+0xbc/0x186",
+                  " [cache_alloc_refill+468/532] cache_alloc_refill+0x1d4/0x214",
+                  " [__kmalloc+122/124] __kmalloc+0x7a/0x7c",
+                  " [alloc_skb+83/252] alloc_skb+0x53/0xfc",
+                  " [pg0+545011501/1068684288] e1000_alloc_rx_buffers+0x47/0xe8 [e1000]",
+                  " [pg0+545010700/1068684288] e1000_clean_rx_irq+0x184/0x45e [e1000]"]
+
+
+def test_stack_not_printed_takes_the_traced_report_of_the_same_request():
+    assert verdict(posted_lines("3422")) == ("alloc_failure", "e1000")
+    lines = ["rsync: page allocation failure. order:3, mode:0x20",
+             "Stack pointer is garbage, not printing trace"] * 3 + _TRACED_ATOMIC
+    assert verdict_with_function(lines) == ("alloc_failure", "e1000", "e1000_alloc_rx_buffers")
+
+
+def test_an_untraced_failure_keeps_its_own_verdict():
+    # no word from the kernel that it skipped the stack: the excerpt merely lacks it
+    lines = ["rsync: page allocation failure. order:3, mode:0x20"] + _TRACED_ATOMIC
+    assert verdict(lines) == ("alloc_failure", None)
+    # another request (order 0, GFP_KERNEL) does not lend its stack
+    lines = ["rsync: page allocation failure. order:0, mode:0xd0",
+             "Stack pointer is garbage, not printing trace"] + _TRACED_ATOMIC
+    assert verdict(lines) == ("alloc_failure", None)

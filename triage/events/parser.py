@@ -689,6 +689,9 @@ class LogParser:
             return False
         if ev.kind == "oom_invoked" and s.startswith(_MEMCG_OOM_STARTS):
             ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
+        if s.startswith("Stack pointer is garbage, not printing trace") and not ev.frames:
+            # 2.6 i386 show_trace() (arch/i386/kernel/traps.c): the kernel says it skipped the stack
+            ev.fields["stack_not_printed"] = True
         if s.startswith("---[ end "):
             ev.end_line = ll.number
             if ev.fields.get("header_missing") and ctx.traces:
