@@ -149,11 +149,12 @@ _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
 # "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
 _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
-# mm/cma.c cma_alloc() (4.10+, pr_fmt "cma: "): a contiguous allocation from a CMA area failed,
-# pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n", __func__, ...) before 5.13 and
+# mm/cma.c cma_alloc() (pr_fmt "cma: "): a contiguous allocation from a CMA area failed,
+# pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n", __func__, ...) (5.10) and
 # pr_err_ratelimited("%s: %s: alloc failed, req-size: %lu pages, ret: %d\n", __func__,
-# cma->name, ...) since (the area's name, "reserved" or "linux,cma"); later kernels moved the
-# print into a helper, so the function is read as any cma_alloc-named one ("__cma_alloc").
+# cma->name, ...) (6.12; the area's name, "reserved" or "linux,cma"); since cma_alloc() and
+# cma_alloc_folio() share the static __cma_alloc() that prints it, __func__ reads "__cma_alloc",
+# so the function is read as any cma_alloc-named one.
 # ret is -ENOMEM (no free range) or -EBUSY (pages that could not be migrated or isolated)
 _CMA_FAIL = lazy_compile(r"cma: (\w{0,32}cma_alloc\w{0,16}): (?:(.{1,64}?): )?alloc failed, req-size: (\d{1,12}) pages?, "
                          r"ret: (-?\d{1,4})")
