@@ -57,6 +57,10 @@ _KERNEL_LINE = re.compile(
     r"|Call Trace|Modules linked in|Tainted: |Hardware name: |Kernel panic|BUG: |WARNING: |Oops|RIP: |\bEIP: "
     r"|\bpc : |NVRM: |oom-killer|[Oo]ut of memory|Killed process|page allocation failure|blocked for more than"
     r"|VM: killing process |-order allocation failed \(gfp="
+    # mm/cma.c cma_alloc()'s failure line; show_free_areas()' zone line, one per zone of a Mem-Info
+    # dump ("%s free:%lukB min:%lukB low:%lukB ..." in 5.10's mm/page_alloc.c, "%s free:%lukB
+    # boost:%lukB min:%lukB ..." in 6.12's mm/show_mem.c)
+    r"|alloc failed, req-size: \d|\bfree:\d{1,20}kB (?:boost:\d{1,20}kB )?min:\d{1,20}kB low:\d"
     r"|soft lockup|hard LOCKUP|rcu_sched|rcu: |general protection fault|segfault at|traps: |Machine [Cc]heck"
     r"|Linux version \d|\b(?:amdgpu|i915|nouveau|radeon|drm|nvidia|EDAC|mce|EXT4-fs|XFS)\b")
 

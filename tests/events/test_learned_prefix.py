@@ -32,7 +32,9 @@ FIXED = ["004-nvidia-375-old-null-deref-rm.log", "010-i915-gpu-hang-dmesg-T-chin
          # OOM excerpts whose only anchors are the memory reports' own wordings: 2.6.9's "Out of
          # Memory: Killed process" (869), dump_unreclaimable_slab's "Unreclaimable slab info:" (1904)
          "869-oom-kill-rhel4-numa-out-of-memory-killed-process-lines-glued-in-paragraph.log",
-         "1904-oom-killed-lightdm-pscsi-kmalloc-192-unreclaimable-elided.log"]
+         "1904-oom-killed-lightdm-pscsi-kmalloc-192-unreclaimable-elided.log",
+         # 2.6.9 traces behind klogd's "[sym+dec/dec]" address column (frames.KLOGD_ADDR)
+         "3422-alloc-failure-order3-rsync-pdflush-swapper-e1000-rx-stack-pointer-garbage-syslog-2-6-9-ac11.log"]
 UNKNOWN = ["unknown-slash-date-level", "unknown-pipe", "unknown-host-pipe", "unknown-rfc5424",
            "unknown-kernel-pid0", "unknown-cri", "unknown-level-tag", "unknown-docker-json"]
 

@@ -359,6 +359,32 @@ def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     return any(p.search(ev.ip.function) for p in rules.skip_patterns(sec.victim_ip))
 
 
+def _traced_request_first(matches: List[Match]) -> None:
+    """Put first the traced report of the request the first allocation failure is about, when
+    the kernel said it printed no stack for that one. 2.6's __alloc_pages() prints the header,
+    then dump_stack(); 2.6 i386's show_trace() prints "Stack pointer is garbage, not printing
+    trace" instead when the stack it is on (an interrupt's) fails its check, so the report says
+    nothing of who asked, and the module that asked is the culprit (tests/data/posted/README.md).
+    A later report of the same request (same order and gfp mask) whose stack names the requester
+    does; another request's stack does not stand in for it. A report whose stack the excerpt
+    merely lacks stays as it is: then the requester is not in the excerpt."""
+    top = matches[0]
+    ev = top.event
+    if ev is None or ev.kind != "alloc_failure" or ev.frames or top.culprit.function \
+            or not ev.fields.get("stack_not_printed"):
+        return
+    order, mask = ev.fields.get("order"), ev.fields.get("gfp_mask")
+    if order is None or mask is None:
+        return
+    for i in range(1, len(matches)):
+        m = matches[i]
+        e = m.event
+        if m.rule is top.rule and e is not None and e.kind == "alloc_failure" and e.frames \
+                and m.culprit.function and e.fields.get("order") == order and e.fields.get("gfp_mask") == mask:
+            matches.insert(0, matches.pop(i))
+            return
+
+
 def _blames_no_module(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     """Whether `ev`'s guilty code only suffered or only asked (_victim_ip, _allocation_listing):
     then no module is to blame, whatever the guilty frame's module."""
@@ -743,6 +769,8 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         return (-rank, sev.get(m.severity, 9), m.rule.category in _COPING, -m.rule.priority, ev.line if ev else 0)
 
     matches.sort(key=key)
+    if matches[0].event is not cause and matches[0].event is not panic:
+        _traced_request_first(matches)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
         top = matches[0]

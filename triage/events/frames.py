@@ -27,8 +27,12 @@ DRM_TAG = r"(?:\[drm\]|" + DRM_FN_TAG + ")"
 _SYM = lazy_compile(r"(" + _NAME + r")\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16})(?: " + _TAG + r")?")
 # One call-trace line (anchored). Either an offset/size or a source location is
 # required so ordinary words are not taken for frames.
+# sysklogd's klogd (ksym.c ExpandKadds) rewrote the kernel's "[<c013cefc>]" into "[sym+dec/dec]"
+# from its System.map before logging the line ("[__alloc_pages+576/908] __alloc_pages+0x240/0x38c";
+# "[pg0+545011501/1068684288]" for a module address past the map): an address column, as "[<..>]"
+KLOGD_ADDR = r"\[" + _NAME + r"\+\d{1,12}/\d{1,12}\]"
 _TRACE = lazy_compile(
-    r"\s{0,16}(?:\[<[0-9a-fA-Fx]{1,18}>\]\s{0,4})?(?:(\?) )?(" + _NAME + r")"
+    r"\s{0,16}(?:(?:\[<[0-9a-fA-Fx]{1,18}>\]|" + KLOGD_ADDR + r")\s{0,4})?(?:(\?) )?(" + _NAME + r")"
     r"(?:\+0x([0-9a-fA-F]{1,16})/0x([0-9a-fA-F]{1,16}))?"
     r"(?: " + _TAG + r")?"
     r"(?: ((?:[\w.-]{1,128}/){0,16}[\w.-]{1,128}:\d{1,7}))?"

@@ -149,6 +149,15 @@ _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
 # "SLUB: Unable to allocate memory on node %d (gfp=0x%x)"; SLAB prints the same words.
 _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4})[,]? \(?gfp=(0x[0-9a-fA-F]{1,16})(?:\(([^)]{0,300})\))?")
+# mm/cma.c cma_alloc() (pr_fmt "cma: "): a contiguous allocation from a CMA area failed,
+# pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n", __func__, ...) (5.10) and
+# pr_err_ratelimited("%s: %s: alloc failed, req-size: %lu pages, ret: %d\n", __func__,
+# cma->name, ...) (6.12; the area's name, "reserved" or "linux,cma"); since cma_alloc() and
+# cma_alloc_folio() share the static __cma_alloc() that prints it, __func__ reads "__cma_alloc",
+# so the function is read as any cma_alloc-named one.
+# ret is -ENOMEM (no free range) or -EBUSY (pages that could not be migrated or isolated)
+_CMA_FAIL = lazy_compile(r"cma: (\w{0,32}cma_alloc\w{0,16}): (?:(.{1,64}?): )?alloc failed, req-size: (\d{1,12}) pages?, "
+                         r"ret: (-?\d{1,4})")
 # src/nvidia/src/kernel/gpu/rc/kernel_rc.c (and the closed driver's older builds):
 # "NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s", "NVRM: Xid (PCI:...): %d, %s",
 # on a MIG GPU "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, ...", and the
@@ -730,6 +739,13 @@ def _match_memory(text: str) -> Optional[Header]:
         # align=%zu atomic=%d, %s", then dump_stack() the first time: a kernel allocation
         # (of per-CPU memory) that failed, reported like a page allocation failure
         return Header("alloc_failure", "page allocation failure", {"percpu": True, "detail": text[8:200]})
+    if text.startswith("cma: ") and "alloc failed, req-size: " in text:
+        # a CMA area could not supply a contiguous range (_CMA_FAIL): the caller gets NULL, as from
+        # warn_alloc()'s report, but no stack is printed (cma_debug_show_areas() prints the bitmap)
+        m = _CMA_FAIL.match(text)
+        if m:
+            f = {"cma": True, "cma_area": m.group(2) or "", "pages": int(m.group(3)), "errno": int(m.group(4))}
+            return Header("alloc_failure", "page allocation failure", f)
     if text.startswith(("SLUB: Unable to allocate memory", "SLAB: Unable to allocate memory")):
         m = _SLAB_OOM.match(text)
         f = {"slab_oom": True}
@@ -1179,7 +1195,7 @@ def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
     if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
-                                  or "vmemmap alloc failure" in text
+                                  or "vmemmap alloc failure" in text or "alloc failed, req-size: " in text
                                   or "kill process" in text or "sigkill to " in text
                                   or "OOM victim " in text) else None
     if hit:

@@ -30,6 +30,7 @@ import re
 from itertools import chain
 from typing import Dict, Iterator, List, Optional, Pattern, Tuple
 
+from triage.events.frames import KLOGD_ADDR
 from triage.events.prefix import _PRINTK_LINE, MAX_LINE, strip_prefix
 from triage.events.reporters import reporters
 from triage.lazyre import lazy_compile
@@ -62,6 +63,8 @@ _TASK_ROW = lazy_compile(r"\[ {0,8}(?:pid|\d{1,10}) {0,8}\] {1,8}(?:uid|\d{1,10}
 _CPU_PID = lazy_compile(r"CPU: \d{1,5} (?:UID: \d{1,10} )?PID: \d{1,10} Comm: ")
 _FRAME_TAIL = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}")
 _ADDR_TAG = lazy_compile(r"\[<?[0-9a-fA-F]{8,16}>?\] ?")
+# klogd's "[sym+dec/dec] " address column (triage.events.frames.KLOGD_ADDR): part of the frame line
+_KLOGD_TAG = lazy_compile(KLOGD_ADDR + " ?")
 # Text the kernel itself glues before a record: kernel/printk/printk.c's notice of lost
 # messages, "** %lu printk messages dropped **", printed before the next record on a console
 # that could not keep up (syzkaller's consoles, 132 and 164 of its corpus, carry it on nearly
@@ -160,6 +163,12 @@ def _frame_start(s: str, p: int) -> int:
         if b >= 0:
             m = _ADDR_TAG.match(s, b)
             if m is not None and m.end() in (p, p - 1) and s[m.end():p].strip() == "":
+                p = b
+                continue
+        b = s.rfind(" [", max(0, p - 96), p) + 1 if s.endswith("] ", 0, p) else 0
+        if b > 0:
+            m = _KLOGD_TAG.match(s, b)
+            if m is not None and m.end() == p:
                 p = b
                 continue
         break

@@ -65,6 +65,12 @@ _MIDLINE = ("BUG: ", "WARNING: ", "Kernel panic - not syncing", "general protect
             "INFO: ", "UBSAN: ", "Unable to handle kernel ", "------------[ cut here")
 
 _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
+# The memory reports (mm/oom_kill.c out_of_memory(), mm/page_alloc.c warn_alloc(), mm/vmalloc.c)
+# print and return: no die() follows them, so a die line ("Oops: ...", "Internal error: ...",
+# "invalid opcode", a GPF) after one is a new report whose own first line the log lost (powerpc's
+# "Unable to handle kernel paging request" re-flowed into the kill line before it), not theirs
+_NO_DIE_LINE = ("oom_kill", "oom_invoked", "alloc_failure", "vmalloc_failure", "alloc_stall")
+_DIE_LINE_KINDS = ("oops_other", "kernel_bug", "gpf", "paging_fault")
 _MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
 _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 # GPU driver reports whose wording only that driver prints, searched after a line prefix the
@@ -526,7 +532,8 @@ class LogParser:
                 if c.event is last:
                     c.event = None
         ev = ctx.event
-        if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW:
+        if hdr.secondary and ev is not None and ll.number - ev.line <= SECONDARY_WINDOW \
+                and not (ev.kind in _NO_DIE_LINE and hdr.kind in _DIE_LINE_KINDS):
             self._merge_secondary(ev, hdr, ll)
             ev.end_line = ll.number
             return True
@@ -682,6 +689,9 @@ class LogParser:
             return False
         if ev.kind == "oom_invoked" and s.startswith(_MEMCG_OOM_STARTS):
             ev.fields["memcg"] = True    # mem_cgroup_print_oom_*(): a memory cgroup's OOM
+        if s.startswith("Stack pointer is garbage, not printing trace") and not ev.frames:
+            # 2.6 i386 show_trace() (arch/i386/kernel/traps.c): the kernel says it skipped the stack
+            ev.fields["stack_not_printed"] = True
         if s.startswith("---[ end "):
             ev.end_line = ll.number
             if ev.fields.get("header_missing") and ctx.traces:

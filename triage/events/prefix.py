@@ -24,6 +24,10 @@ _CALLER = lazy_compile(r"\[ *([TC]\d{1,10})\]")
 # The common line in one match: a printk stamp, an optional caller column ("[T123]",
 # with or without a blank before it) and the blank after them.
 _PRINTK_LINE = lazy_compile(r"\[ *(\d{1,12}\.\d{1,9})\](?: ?\[ *([TC]\d{1,10})\])? ?")
+# Samsung's Android kernels (CONFIG_PRINTK_PROCESS, not in mainline) print the CPU, task and
+# pid after the stamp as "[%d:%15s:%5d] " ("[   11.6]  [2:   Binder:711_1:  740] cma: ..."):
+# a console column like the caller id, never message text (the comm is padded to 15 columns)
+_VENDOR_TASK = lazy_compile(r" ?\[\d{1,4}:([^\]]{15}):( {0,9}\d{1,10})\] ")
 # "Jan  3 22:06:01 host kernel: " and journal -o short / short-precise; the host
 # is absent where syslogd is told not to log it or the poster cut it out
 # ("Feb  2 08:03:20 kernel: ", "Mar 29 23:11:07 kernel: " on router firmware); journalctl's
@@ -160,6 +164,10 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
                 # the kernel's own console, which prints no tag). A journal record has no
                 # makedumpfile continuation indent (prefix length 0, as for "[ 1.2] host kernel: ")
                 return text[end + len("kernel: "):], float(m.group(1)), None, None, 0
+            if text.startswith(("[", " ["), end) and m.group(2) is None:
+                v = _VENDOR_TASK.match(text, end)
+                if v is not None and not v.group(1).isspace() and len(v.group(2)) >= 5:
+                    end = v.end()
             return text[end:], float(m.group(1)), m.group(2), None, end
     if text[:1] in (" ", "\t"):
         # a paste indented as a whole ("    [  12.3] BUG: ..."): blanks before a
