@@ -229,7 +229,9 @@ class LogParser:
             parts = msg.split("#012")[:64]
         else:
             parts = [msg]
-            m = _MERGED.search(msg, 1) if "[" in msg[1:] else None
+            # (a merged record starts at a "[" after the first character: searched from the first)
+            k = msg.find("[", 1)
+            m = _MERGED.search(msg, k) if k > 0 else None
             if m is not None:
                 # two console records on one line (concurrent printk on a serial console)
                 rest, rts, rcaller, _, _ = strip_prefix(msg[m.start():])
