@@ -71,3 +71,17 @@ def test_sanitize_replaces_every_control_character():
     for c in list(range(0, 9)) + list(range(10, 32)) + [127] + list(range(0x80, 0xA0)):
         assert sanitize("a" + chr(c) + "b") == ("a?b", False), c
     assert sanitize("a\tb é\u00a0\u2028") == ("a\tb é\u00a0\u2028", False)
+
+
+def test_first_char_set_is_every_branch_of_the_dispatch():
+    """match_header calls _by_first_char only for a first character of _FIRST_CHARS: the set
+    must hold every character the dispatch has a branch for, and the dispatch nothing else."""
+    import inspect
+
+    from triage.events import headers
+    src = inspect.getsource(headers._by_first_char)
+    branches = set(re.findall(r'^    if c == "(.)":', src, re.M))
+    assert branches == set(headers._FIRST_CHARS)
+    body = [ln for ln in src.splitlines()[1:] if ln.startswith("    ") and not ln.startswith("     ")]
+    assert all(ln.startswith('    if c == "') or ln.strip().startswith(('"""', "return None")) or
+               not ln.strip() for ln in body), "a statement outside the per-character branches"

@@ -171,6 +171,14 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             if len(got[0]) < len(body):
                 return got
         return text, None, None, None, 0
+    c = text[:1]
+    if "kern" not in text and not (c.isdigit() or c in "[<") and (";" not in text or not c.isupper()) \
+            and (":" not in text or c not in "kudalnscf"):
+        # the common line of a syslog file or of plain text, cleared at once: every prefix
+        # below opens with a digit, "[" or "<", holds "kernel:"/": kern", or is a kmsg
+        # header (an upper-case or digit start, ";") or a dmesg -x facility (one of
+        # "kudalnscf", a ":")
+        return text, None, None, None, 0
     ts: Optional[float] = None
     caller: Optional[str] = None
     host: Optional[str] = None
