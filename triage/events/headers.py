@@ -1165,7 +1165,8 @@ def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
         if "Corrected error" in detail or "corrected error" in detail and "Uncorrected" not in detail:
             return None
         return Header(kind, "Hardware Error", {"detail": detail[:200]})
-    if c == "m" and text.startswith("mce: ") and ("Machine check" in text or "Machine Check" in text) and "events logged" not in text:
+    if c == "m" and text.startswith("mce: ") and ("Machine check" in text or "Machine Check" in text) \
+            and "events logged" not in text:
         return Header("mce", "Machine check", {"detail": text[5:200]})
     if c == "M" and text.startswith(("Machine check: ", "Machine Check Exception: ")):
         return Header("mce", "Machine check", {"detail": text[:200]})
