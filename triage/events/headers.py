@@ -759,7 +759,10 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
     """GPU driver reports: NVIDIA's resman, nvgpu, a driver's dev_printk() after its device
     prefix, and the driver tags and wordings that name their driver (`gpu`: the signature
     set's GPU data, signatures/lists.toml)."""
-    m = _XID.match(text) if text.startswith("NVRM") else None
+    # most messages start with none of the tags below: test the first character before each
+    c = text[:1]
+    nvrm = c == "N" and text.startswith("NVRM")
+    m = _XID.match(text) if nvrm else None
     if m:
         xid = int(m.group(2))
         detail = m.group(3) or ""
@@ -767,7 +770,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         if xid == 79 or "fallen off the bus" in detail:
             f["fallen_off_bus"] = True
         return Header("nvrm_xid", f"NVRM: Xid {xid}", f)
-    if text.startswith("NVRM: "):
+    if nvrm and text.startswith("NVRM: "):
         if text.startswith(("NVRM: Xid (", "NVRM: Xid:")):
             # the Xid line cut before its number (a pager, a terminal or a mail client wrapped
             # it): only kernel_rc.c prints "NVRM: Xid (": an Xid whose number is not in the excerpt
@@ -806,7 +809,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         # nvrm_report: ranked below the Xids (rule nvrm-fault-report), which name the same failure
         return Header("gpu_fault", f"nvidia: {group.headline}", {"module": "nvidia", "detail": text[6:300],
                                                                   "nvrm_report": True})
-    if text.startswith("nvgpu: "):
+    if c == "n" and text.startswith("nvgpu: "):
         m = _NVGPU_LOG.match(text)
         what = gpu.fault_kind(m.group(4).lower()) if m else None
         if what:
@@ -828,7 +831,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         if what:
             return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "device": m.group(2), "detail": rest[:300]})
         return None
-    if text.startswith(("amdgpu: ", "kfd: ", "amdkfd: ")):
+    if c in "ak" and text.startswith(("amdgpu: ", "kfd: ", "amdkfd: ")):
         # amdgpu's and amdkfd's pr_fmt without a device (amdkfd's pr_err(), 3.x "kfd: "):
         # "amdgpu: qcm fence wait loop timeout expired", "amdgpu: sq_intr: error, se 0, ..."
         rest = _drop_driver_tags(text[text.index(": ") + 2:], "amdgpu")
@@ -836,7 +839,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         if what:
             return Header("gpu_fault", f"amdgpu: {what}", {"module": "amdgpu", "detail": rest[:300]})
         return None
-    if text.startswith("nouveau ") and text[9:10] == "[":
+    if c == "n" and text.startswith("nouveau ") and text[9:10] == "[":
         m = _NOUVEAU_3X.match(text)
         if m:
             # the subdev's old name is the later nvkm tag ("fifo: ", "gr: ", "fb: "): PFIFO -> fifo,
@@ -849,7 +852,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
                 return Header("gpu_fault", f"nouveau: {what}", {"module": "nouveau", "device": m.group(2),
                                                                 "detail": m.group(3)[:300]})
         return None
-    if text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
+    if c == "[" and text.startswith("[drm] nouveau ") and _OLD_NOUVEAU_FIFO.search(text):
         # nouveau before nvkm (3.x), its fifo engine's errors: nv04/nvc0_fifo.c "PFIFO_DMA_PUSHER",
         # "PFIFO_CACHE_ERROR", "PFIFO: read fault at ...", "PFIFO: unknown status 0x%08x",
         # "PFIFO - playlist update failed"
@@ -857,7 +860,7 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         return Header("gpu_fault", "nouveau: GPU fifo fault", {"module": "nouveau",
                                                                "device": m.group(1) if m else None,
                                                                "detail": text[6:300]})
-    if text.startswith("[drm] nouveau "):
+    if c == "[" and text.startswith("[drm] nouveau "):
         # nouveau before nvkm (2.6.3x-3.x) printed through NV_ERROR with "[drm] nouveau <dev>: ":
         # its graph engine's errors nv04/nv10/nv50_graph.c "PGRAPH_ERROR - nSource: ...",
         # "PGRAPH - ERROR nsource: ...", "PGRAPH - TRAP_MP_EXEC - TP %d MP %d: ...", and the
@@ -875,11 +878,11 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
         # (signatures/lists.toml [[gpu_driverless_wordings]], with the driver sources)
         return Header("gpu_fault", f"{group.driver}: {group.wordings.headline}",
                       {"module": group.driver, "detail": text[6:300] if text.startswith("[drm] ") else text[:300]})
-    what = gpu.fault_kind(text[10:].lower()) if text.startswith("drm/i915: ") else None
+    what = gpu.fault_kind(text[10:].lower()) if c == "d" and text.startswith("drm/i915: ") else None
     if what:
         # 3.x/4.x i915_reset(): "drm/i915: Resetting chip after gpu hang"
         return Header("gpu_fault", f"i915: {what}", {"module": "i915", "detail": text[10:300]})
-    if text.startswith("[drm:"):
+    if c == "[" and text.startswith("[drm:"):
         # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=...",
         # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
         m = _DRM_ERROR.match(text)
@@ -945,10 +948,16 @@ def match_header(text: str, gpu: Optional[GpuData] = None, names: Optional[Parse
         gpu = builtin_gpu_data()
     if names is None:
         names = reporters().names
-    hit = _by_first_char(text, c, gpu, names)
+    hit = _by_first_char(text, c, gpu, names) if c in _FIRST_CHARS else None
     if hit is not None:
         return hit
     return _anywhere(text, gpu, names)
+
+
+# The first characters _by_first_char has a branch for (it returns None for any other): most
+# lines start with none, and one set lookup skips its twenty tests
+# (tests/events/test_fast_paths.py checks the set against the branches).
+_FIRST_CHARS = frozenset("BWKkMVIUOgsSidPulNwr")
 
 
 def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
@@ -1177,7 +1186,8 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
 
 def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
     """Headers that follow a device or process name, or a syslog-style tag."""
-    if text.startswith("[ ") and text.endswith(" ]") and ("BUG: " in text[:8] or "INFO: " in text[:9]):
+    c = text[:1]
+    if c == "[" and text.startswith("[ ") and text.endswith(" ]") and ("BUG: " in text[:8] or "INFO: " in text[:9]):
         # 4.x lockdep banners: "[ INFO: possible circular locking dependency detected ]"
         inner = text[2:-2].strip()
         return _by_first_char(inner, inner[0], gpu, names) if inner else None
@@ -1188,11 +1198,12 @@ def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
         if "Corrected error" in detail or "corrected error" in detail and "Uncorrected" not in detail:
             return None
         return Header(kind, "Hardware Error", {"detail": detail[:200]})
-    if text.startswith("mce: ") and ("Machine check" in text or "Machine Check" in text) and "events logged" not in text:
+    if c == "m" and text.startswith("mce: ") and ("Machine check" in text or "Machine Check" in text) \
+            and "events logged" not in text:
         return Header("mce", "Machine check", {"detail": text[5:200]})
-    if text.startswith(("Machine check: ", "Machine Check Exception: ")):
+    if c == "M" and text.startswith(("Machine check: ", "Machine Check Exception: ")):
         return Header("mce", "Machine check", {"detail": text[:200]})
-    if text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
+    if c == "E" and text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
     hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
                                   or "vmemmap alloc failure" in text or "alloc failed, req-size: " in text

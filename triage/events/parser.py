@@ -71,7 +71,8 @@ _STALL_KINDS = ("rcu_stall", "hard_lockup", "soft_lockup")
 # "Unable to handle kernel paging request" re-flowed into the kill line before it), not theirs
 _NO_DIE_LINE = ("oom_kill", "oom_invoked", "alloc_failure", "vmalloc_failure", "alloc_stall")
 _DIE_LINE_KINDS = ("oops_other", "kernel_bug", "gpf", "paging_fault")
-_MERGED = lazy_compile(r"(?<=\S)\[ {0,12}\d{1,12}\.\d{6}\]")
+# (the "[" first, the blank test after it: a literal start lets the regex engine skip to each "[")
+_MERGED = lazy_compile(r"\[(?<=\S\[) {0,12}\d{1,12}\.\d{6}\]")
 _AT_SYM = lazy_compile(r", at: (?:\[<[0-9a-fA-Fx]{1,18}>\] )?([A-Za-z_.$][\w.$]{0,200})")
 # GPU driver reports whose wording only that driver prints, searched after a line prefix the
 # prefix reader does not know (a syslog stamp with neither host nor "kernel:" tag, a host
@@ -209,7 +210,7 @@ class LogParser:
     # -- input ---------------------------------------------------------
     def feed(self, raw: str, number: Optional[int] = None) -> None:
         """Parse one line; `number` is its line number in the input (default: the next one)."""
-        self.number = self.number + 1 if number is None else max(number, self.number)
+        self.number = self.number + 1 if number is None else number if number > self.number else self.number
         text, cut = sanitize(raw)
         if cut:
             self.truncated += 1
@@ -235,7 +236,9 @@ class LogParser:
             parts = msg.split("#012")[:64]
         else:
             parts = [msg]
-            m = _MERGED.search(msg, 1) if "[" in msg[1:] else None
+            # (a merged record starts at a "[" after the first character: searched from the first)
+            k = msg.find("[", 1)
+            m = _MERGED.search(msg, k) if k > 0 else None
             if m is not None:
                 # two console records on one line (concurrent printk on a serial console)
                 rest, rts, rcaller, _, _ = strip_prefix(msg[m.start():])
@@ -463,10 +466,12 @@ class LogParser:
     _FACT_CHARS = frozenset("LCKMsHDRxpEI")
 
     def _facts(self, text: str) -> None:
-        if text[:1] not in self._FACT_CHARS:
+        c = text[:1]
+        if c not in self._FACT_CHARS:
             return
         f = self.facts
-        if text.startswith("Linux version "):
+        # (each test after the first character it needs: syslog lines open with "Dec", "Mar", ...)
+        if c == "L" and text.startswith("Linux version "):
             rel = blockinfo.linux_version(text)
             if rel:
                 f.kernel_release = rel
@@ -475,23 +480,23 @@ class LogParser:
                     f.arch = f.arch or "arm64"
                 elif "x86_64" in text or "x86-64" in text:
                     f.arch = f.arch or "x86_64"
-        elif text.startswith(("Command line: ", "Kernel command line: ")):
+        elif c in "CK" and text.startswith(("Command line: ", "Kernel command line: ")):
             f.cmdline = text.split(": ", 1)[1][:2000]
-        elif text.startswith("Memory: ") and "available" in text:
+        elif c == "M" and text.startswith("Memory: ") and "available" in text:
             f.mem_total_kb = blockinfo.memory_total_kb(text) or f.mem_total_kb
-        elif text.startswith(("smp: Brought up", "smpboot: Allowing")):
+        elif c == "s" and text.startswith(("smp: Brought up", "smpboot: Allowing")):
             f.cpus = blockinfo.cpu_count(text) or f.cpus
-        elif text.startswith("Hardware name: "):
+        elif c == "H" and text.startswith("Hardware name: "):
             f.hardware = text[15:].strip()[:300]
-        elif text.startswith("DMI: ") and f.hardware is None:
+        elif c == "D" and text.startswith("DMI: ") and f.hardware is None:
             f.hardware = text[5:].strip()[:300]
-        elif text.startswith("Machine model: ") and f.hardware is None:
+        elif c == "M" and text.startswith("Machine model: ") and f.hardware is None:
             f.hardware = text[15:].strip()[:300]
             f.arch = f.arch or "arm64"
         elif f.arch is None:
-            if text.startswith(("RIP: ", "x86/", "x86: ")):
+            if c in "Rx" and text.startswith(("RIP: ", "x86/", "x86: ")):
                 f.arch = "x86_64"
-            elif text.startswith(("pc : ", "ESR = ", "Internal error: Oops")):
+            elif c in "pEI" and text.startswith(("pc : ", "ESR = ", "Internal error: Oops")):
                 f.arch = "arm64"
 
     def _loose(self, text: str) -> None:

@@ -487,7 +487,8 @@ def split_glued(lines: Numbered) -> Numbered:
     the line's number."""
     for item in lines:
         s = item[1]
-        if len(s) < 40 or len(s) > MAX_GLUED_LINE or not s[:1].isupper():
+        # (a split needs six colons: the head's time and tag, and the next record's time and tag)
+        if len(s) < 40 or len(s) > MAX_GLUED_LINE or not s[:1].isupper() or s.count(":") < 6:
             yield item
             continue
         m = _SYSLOG_HEAD.match(s)
@@ -761,6 +762,9 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     wrap = _looks_wrapped([s for _, s in head])
     wrapped = wrap.words
     indent = wrap.indent
+    width = wrap.width
+    # whether a line's console prefix matters (a word or hard wrap joins only after a prefixed line)
+    prefix_matters = wrapped or width > 0
     held: Optional[Tuple[int, str]] = None
     held_msg: Optional[str] = None     # `held` without its console prefix, computed when needed
     last_len = 0          # length of the last physical line in `held`
@@ -774,15 +778,15 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 and held_prefixed:
             # the client's continuation indent is not part of the text
             s = s[len(indent):]
-        if held is not None and wrap.width and held_prefixed and last_len == wrap.width and s \
+        if held is not None and width and held_prefixed and last_len == width and s \
                 and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
             # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
             # of exactly the width goes on too: a blank at its end is text, not padding)
-            held = (held[0], held[1] + (s if len(s) == wrap.width else s.rstrip()))
+            held = (held[0], held[1] + (s if len(s) == width else s.rstrip()))
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and s[:8] == _DRM_ERROR_MARK and len(held[1]) < MAX_LINE \
+        if held is not None and s.startswith(_DRM_ERROR_MARK) and len(held[1]) < MAX_LINE \
                 and held[1].rstrip().endswith("]") and _drm_tag_ends(held[1].rstrip()):
             # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
             # tag: a line that opens with it is the rest of the line that ends with the tag
@@ -830,7 +834,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
         marked = marked or warn_open is not None
-        held_prefixed = (wrapped or wrap.width > 0) and bool(s) and len(strip_prefix(s)[0]) != len(s)
+        held_prefixed = prefix_matters and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
 

@@ -110,7 +110,8 @@ def sanitize(raw: str) -> Tuple[str, bool]:
     raw = raw.rstrip("\r\n")
     if "\x1b" in raw:
         raw = _ESCAPE.sub("", raw)
-    if _HAS_CONTROL.search(raw):
+    # every control character is unprintable: isprintable() clears most lines without the regex
+    if not raw.isprintable() and _HAS_CONTROL.search(raw):
         raw = raw.translate(_CONTROL_TABLE)
     if len(raw) > MAX_LINE:
         raw = raw[:MAX_LINE]
@@ -178,11 +179,19 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
             if len(got[0]) < len(body):
                 return got
         return text, None, None, None, 0
+    c = text[:1]
+    if "kern" not in text and not (c.isdigit() or c in "[<") and (";" not in text or not c.isupper()) \
+            and (":" not in text or c not in "kudalnscf"):
+        # the common line of a syslog file or of plain text, cleared at once: every prefix
+        # below opens with a digit, "[" or "<", holds "kernel:"/": kern", or is a kmsg
+        # header (an upper-case or digit start, ";") or a dmesg -x facility (one of
+        # "kudalnscf", a ":")
+        return text, None, None, None, 0
     ts: Optional[float] = None
     caller: Optional[str] = None
     host: Optional[str] = None
     pos = 0
-    m = _SYSLOG_PRI.match(text)
+    m = _SYSLOG_PRI.match(text) if text[:1] == "<" else None
     if m:
         pos = m.end()
         # IGT's runner and CI store kmsg records as "<level> [seconds.micros] text" (a blank
@@ -194,7 +203,8 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
         got = _kmsg_record(text, pos)
         if got is not None:
             return got
-    if c.isalpha() and c.isupper():
+    # (the syslog, journal and logread stamps are only taken before a "kernel:" tag)
+    if c.isalpha() and c.isupper() and "kernel:" in text:
         m = _SYSLOG_DATE.match(text, pos) or _FULL_DATE.match(text, pos)
         if m:
             host = m.group(1)
@@ -231,17 +241,17 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
                 m = _FACILITY_TAG.match(text, pos)
                 if m:
                     pos = m.end()
-    if host is None and pos == 0 and c and not c.isspace() and c != "[" and " kernel:" in text[:300]:
+    if host is None and pos == 0 and c and not c.isspace() and c != "[" and text.find(" kernel:", 0, 300) >= 0:
         m = _LOCALE_DATE.match(text, pos)
         if m:
             host = m.group(1)
             pos = m.end()
-    if host is None and pos == 0 and c and not c.isspace() and ": kern" in text[:260]:
+    if host is None and pos == 0 and c and not c.isspace() and text.find(": kern", 0, 260) >= 0:
         m = _NODE_DECODE.match(text)
         if m:
             host = m.group(1)
             pos = m.end()
-    if host is None and pos == 0 and c.isalnum() and " kernel: " in text[:72]:
+    if host is None and pos == 0 and c.isalnum() and text.find(" kernel: ", 0, 72) >= 0:
         m = _HOST_TAG.match(text)
         if m:
             host = m.group(1)
@@ -286,6 +296,8 @@ def strip_prefix(text: str) -> Tuple[str, Optional[float], Optional[str], Option
 def _kmsg_record(text: str, pos: int) -> Optional[Tuple[str, Optional[float], Optional[str], Optional[str], int]]:
     """A /dev/kmsg or netconsole extended record header at `pos` (optionally after a syslog
     date and host, or cut down to its caller id); None when there is none."""
+    if ";" not in text:
+        return None     # both record headers end in ";"
     host: Optional[str] = None
     if text[pos:pos + 1].isalpha() and not text.startswith(("T", "C"), pos):
         m = _SYSLOG_KMSG.match(text, pos)

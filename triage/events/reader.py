@@ -28,26 +28,29 @@ def iter_lines(fp: BinaryIO) -> Iterator[str]:
             # NULs carry no text: serial consoles emit runs of them at a reset, and a
             # file cut by a crash ends in zero-filled blocks
             chunk = chunk.replace(b"\0", b"")
-        start = 0
-        while True:
-            nl = chunk.find(b"\n", start)
-            if nl < 0:
+        # one C-level split per chunk, not a find and two copies a line in Python
+        pieces = chunk.split(b"\n")
+        tail = pieces.pop()     # the bytes after the chunk's last newline
+        for piece in pieces:
+            if buf or overflow:
+                # the end of a line begun in an earlier chunk
                 room = _KEEP - len(buf)
-                if room > 0:
-                    buf += chunk[start:start + room]
-                if len(chunk) - start > max(room, 0):
+                if len(piece) > room:
+                    piece = piece[:max(room, 0)]
                     overflow = True
-                break
-            room = _KEEP - len(buf)
-            piece = chunk[start:nl]
-            if len(piece) > room:
-                piece = piece[:max(room, 0)]
-                overflow = True
-            buf += piece
-            yield _decode(buf, overflow)
-            buf = bytearray()
-            overflow = False
-            start = nl + 1
+                buf += piece
+                yield _decode(buf, overflow)
+                buf = bytearray()
+                overflow = False
+            elif len(piece) > _KEEP:
+                yield _decode(piece[:_KEEP], True)
+            else:
+                yield piece.decode("utf-8", errors="replace")
+        room = _KEEP - len(buf)
+        if room > 0:
+            buf += tail[:room]
+        if len(tail) > max(room, 0):
+            overflow = True
     if buf or overflow:
         yield _decode(buf, overflow)
 
@@ -78,7 +81,7 @@ def _hole_skipper(fp: BinaryIO):
     return skip
 
 
-def _decode(buf: bytearray, overflow: bool) -> str:
+def _decode(buf: bytes, overflow: bool) -> str:
     s = buf.decode("utf-8", errors="replace")
     if overflow:
         # pad past the sanitiser's limit so the line is counted as truncated
