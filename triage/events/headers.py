@@ -955,9 +955,9 @@ def match_header(text: str, gpu: Optional[GpuData] = None, names: Optional[Parse
 
 
 # The first characters _by_first_char has a branch for (it returns None for any other): most
-# lines start with none, and one set lookup skips its twenty tests
+# lines start with none, and one set lookup skips its tests
 # (tests/events/test_fast_paths.py checks the set against the branches).
-_FIRST_CHARS = frozenset("BWKkMVIUOgsSidPulNwr")
+_FIRST_CHARS = frozenset("BWKkMVIUOgsSidPulNwrD")
 
 
 def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
