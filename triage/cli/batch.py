@@ -168,18 +168,33 @@ def _render(res, outdir: str, fmt: str, base: str, redact_key: Optional[bytes]) 
     """Write batch.json and DIR/fleet.<ext>, and the report to stdout. Everything is
     written piece by piece from the records and views (read from the batch's
     scratch database): no whole report is held in memory."""
-    from triage.batch import html, render
     records, views, skipped = res.records, res.views, res.skipped
-    if redact_key is not None:
-        from triage.batch import fleet as fleet_views
-        from triage.batch.redact import redact_records
-        records, skipped = redact_records(records, redact_key, skipped)
-        views = fleet_views.fleet(records)
+    if redact_key is None:
+        _render_result(records, views, skipped, res.stats, outdir, fmt, base)
+        return
+    import tempfile
+    from triage.batch.fleetdb import FleetDB
+    from triage.batch.redact import iter_redacted
+    # the redacted records and their views go through a scratch database too
+    redacted, skipped = iter_redacted(records, redact_key, skipped)
+    fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
+    os.close(fd)
+    scratch = FleetDB(path)
+    try:
+        for rec in redacted:
+            scratch.add(rec)
+        views = scratch.finish()
+        # the common directory of real paths would name what was redacted
+        _render_result(scratch.records(), views, skipped, res.stats, outdir, fmt, "")
+    finally:
+        scratch.close()
+
+
+def _render_result(records, views, skipped, stats, outdir: str, fmt: str, base: str) -> None:
+    from triage.batch import html, render
     # batch.json is written piece by piece: one whole string of it cost ~8 KiB per dump
     json_path = os.path.join(outdir, "batch.json")
-    _write(json_path, render.iter_json(records, views, skipped, res.stats))
-    if redact_key is not None:
-        base = ""       # the common directory of real paths would name what was redacted
+    _write(json_path, render.iter_json(records, views, skipped, stats))
     if fmt == "json":   # fleet.json and stdout are batch.json
         _copy(json_path, os.path.join(outdir, "fleet.json"))
     else:
@@ -190,9 +205,9 @@ def _render(res, outdir: str, fmt: str, base: str, redact_key: Optional[bytes]) 
         if fmt == "csv":
             for key, _, cols in render.VIEW_TABLES:
                 _write(os.path.join(outdir, f"fleet-{key}.csv"), render.iter_csv_rows(views[key], cols))
-        json_path = os.path.join(outdir, f"fleet.{_EXT[fmt]}")
-        _write(json_path, pieces())
-    for chunk in _read_chunks(json_path):
+        out_path = os.path.join(outdir, f"fleet.{_EXT[fmt]}")
+        _write(out_path, pieces())
+    for chunk in _read_chunks(json_path if fmt == "json" else out_path):
         click.echo(chunk, nl=False)
 
 
