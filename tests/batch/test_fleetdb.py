@@ -79,3 +79,21 @@ def test_scratch_file_is_gone_and_rows_read_again(tmp_path):
         assert views["by_host"][-1] == fleet.by_host(records)[-1]
     finally:
         fdb.close()
+
+
+def test_rows_index_and_slice_like_a_list():
+    """Rows stand in for the lists the views were (html takes rows[:10])."""
+    fdb = FleetDB()
+    try:
+        for i in range(7):
+            fdb.add({"id": f"/d/{i}", "host": f"h{i}", "status": "error", "error": "x"})
+        rows = fdb.finish()["errors"]
+        want = list(rows)
+        for s in (slice(None, 3), slice(None, 0), slice(None, -1), slice(2, 5), slice(None, None, 2),
+                  slice(None, 99)):
+            assert rows[s] == want[s], s
+        assert rows[-1] == want[-1] and rows[0] == want[0] and len(rows) == 7
+        with pytest.raises(IndexError):
+            rows[7]
+    finally:
+        fdb.close()

@@ -87,8 +87,9 @@ class Rows:
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return list(self)[index] if index.start or index.step or index.stop is None \
-                else [r for r, _ in zip(self, range(index.stop))]
+            if index.start is None and index.step is None and index.stop is not None and index.stop >= 0:
+                return [r for r, _ in zip(self, range(index.stop))]     # the first rows only
+            return list(self)[index]
         if index < 0:
             index += self._n
         row = self._db.execute("SELECT row FROM vrows WHERE view=? AND i=?", (self._view, index)).fetchone()
