@@ -169,3 +169,23 @@ def test_a_limit_below_the_process_own_size_fails_every_item_the_same_way():
     roomy = _own_mib() + 512
     out = dict(run([("a", "good1", 0, 0)], work, Limits(jobs=1, timeout_s=30, memory_mb=roomy)))
     assert (out["a"]["status"], out["a"]["value"]) == ("ok", "good1")
+
+
+def test_tasks_are_taken_from_an_iterator_a_window_at_a_time():
+    """A batch of many tasks is not held whole: the runner takes them from the
+    caller's iterator only a window ahead of the free workers (the batch reads
+    them from its scratch database), and still delivers every result."""
+    from triage.batch.runner import LOOKAHEAD
+    n = LOOKAHEAD * 2
+    taken = []
+
+    def tasks():
+        for i in range(n):
+            taken.append(i)
+            yield i, "ok", 0, 0
+    results = run(tasks(), work, Limits(jobs=1, timeout_s=30))
+    key, rec = next(results)
+    assert key == 0 and rec["status"] == "ok"
+    assert len(taken) <= LOOKAHEAD + 2, len(taken)    # not all n
+    rest = dict(results)
+    assert sorted(rest) == list(range(1, n)) and len(taken) == n

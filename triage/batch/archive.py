@@ -75,22 +75,43 @@ def scan_members(path: str, keep: Optional[Callable[[str, int], bool]] = None,
     """
     out: List[Tuple[str, int]] = []
     kept: Dict[str, bytes] = {}
+
+    def sink(name: str, size: int, data: Optional[bytes]) -> None:
+        out.append((name, size))
+        if data is not None:
+            kept[name] = data
+    err = scan_members_into(path, sink, keep, budget)
+    return out, err, kept
+
+
+def scan_members_into(path: str, sink: Callable[[str, int, Optional[bytes]], None],
+                      keep: Optional[Callable[[str, int], bool]] = None, budget: int = 0) -> Optional[FormatError]:
+    """scan_members one member at a time: `sink(name, size, bytes or None)` for each
+    regular file, in archive order; returns the error of a damaged archive (the
+    members before the damage were given) or None."""
     try:
         with _open_stream(path) as tf:
             for m in tf:
+                # tarfile keeps every member it read: ~0.5 KiB each, for nothing here
+                tf.members.clear()
                 if not m.isfile():
                     continue
-                out.append((m.name, m.size))
-                if keep is not None and m.size <= budget and keep(m.name, m.size):
-                    fo = tf.extractfile(m)
-                    if fo is not None:
-                        kept[m.name] = fo.read()
-                        budget -= m.size
+                data = None
+                try:
+                    if keep is not None and m.size <= budget and keep(m.name, m.size):
+                        fo = tf.extractfile(m)
+                        if fo is not None:
+                            data = fo.read()
+                            budget -= m.size
+                except BaseException:
+                    sink(m.name, m.size, None)      # listed, as the archive is, up to the damage
+                    raise
+                sink(m.name, m.size, data)
     except FormatError as exc:
-        return out, exc, kept
+        return exc
     except OSError as exc:
-        return out, FormatError(f"cannot read archive: {exc.strerror or exc}", path=path), kept
-    return out, None, kept
+        return FormatError(f"cannot read archive: {exc.strerror or exc}", path=path)
+    return None
 
 
 def _find(tf: tarfile.TarFile, member: str, path: str) -> Tuple[tarfile.TarInfo, IO[bytes]]:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members
-from triage.errors import InputError
+from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members, scan_members_into
+from triage.errors import FormatError, InputError
 
 _COMPRESSED = r"(?:\.(?:xz|gz|lz4|bz2|zst))?"
 # Names the kdump tools give a dump file.
@@ -59,6 +59,9 @@ _SNIFF = 65536
 # Why discover(follow_links=False) did not enter a directory (triage harvest warns with it).
 LINK_NOT_FOLLOWED = "symbolic link to a directory; not followed"
 LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
+# Page cache of each scratch SQLite file of a batch (members, items, fleet views):
+# their memory, whatever their size.
+SCRATCH_CACHE_KIB = 1024
 
 
 @dataclass
@@ -298,7 +301,8 @@ Trust = Callable[[os.stat_result], bool]
 
 def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
               budget: List[int], seen_dirs: Dict[Tuple[int, int], str],
-              follow_links: bool = True, trust: Optional[Trust] = None) -> Iterator[DumpItem]:
+              follow_links: bool = True, trust: Optional[Trust] = None,
+              spool_dir: Optional[str] = None) -> Iterator[DumpItem]:
     """Walk `root`, following symbolic links to directories (unless not
     `follow_links`). `seen_dirs` maps each
     directory entered (device, inode) to the path it was first entered by: a link
@@ -372,7 +376,7 @@ def _walk_dir(root: str, exclude: Optional[str], skipped: List[Tuple[str, str]],
             elif not readable:
                 skipped.append((path, "not opened: a directory others may write to"))
             elif is_archive(fn):
-                yield from _walk_archive(path, skipped, budget)
+                yield from _walk_archive(path, skipped, budget, spool_dir)
             else:
                 try:
                     head = _sniff_read(path)
@@ -420,24 +424,42 @@ def _bare(loc: Location, kind: str, path: str, root_parent: str) -> DumpItem:
     return item
 
 
-def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int]) -> Iterator[DumpItem]:
-    members, err, logs = scan_members(path, keep=lambda name, size: bool(_LOG_NAME.match(os.path.basename(name))),
-                                      budget=budget[0])
-    budget[0] -= sum(len(b) for b in logs.values())
-    if err is not None:
-        # A damaged archive is a result the user must see, not a skip.
-        size = os.path.getsize(path)
-        yield DumpItem(id=path, layout="archive", log=None, vmcore=Location(path=path, size=size),
-                       note=f"damaged archive ({err.message}); {len(members)} members readable before it")
+def _archive_base(path: str) -> str:
     base = os.path.basename(path)
     for suf in ARCHIVE_SUFFIXES:
         if base.endswith(suf):
-            base = base[: -len(suf)]
-            break
+            return base[: -len(suf)]
+    return base
+
+
+def _known_member(name: str) -> bool:
+    fn = os.path.basename(name)
+    return bool(_DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn))
+
+
+def _keep_log(name: str, size: int) -> bool:
+    return bool(_LOG_NAME.match(os.path.basename(name)))
+
+
+def _damaged(path: str, err: FormatError, members: int) -> DumpItem:
+    # A damaged archive is a result the user must see, not a skip.
+    return DumpItem(id=path, layout="archive", log=None, vmcore=Location(path=path, size=os.path.getsize(path)),
+                    note=f"damaged archive ({err.message}); {members} members readable before it")
+
+
+def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int],
+                  spool_dir: Optional[str] = None) -> Iterator[DumpItem]:
+    if spool_dir is not None:
+        yield from _walk_archive_spooled(path, skipped, budget, spool_dir)
+        return
+    members, err, logs = scan_members(path, keep=_keep_log, budget=budget[0])
+    budget[0] -= sum(len(b) for b in logs.values())
+    if err is not None:
+        yield _damaged(path, err, len(members))
+    base = _archive_base(path)
     bydir: Dict[str, List[Location]] = {}
     for name, size in members:
-        fn = os.path.basename(name)
-        if _DUMP_NAME.match(fn) or _LOG_NAME.match(fn) or _EXTRA_NAME.match(fn):
+        if _known_member(name):
             bydir.setdefault(os.path.dirname(name), []).append(
                 Location(path=path, member=name, size=size, data=logs.get(name)))
         else:
@@ -445,6 +467,68 @@ def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int]) 
     for d in sorted(bydir):
         parts = [base] + [p for p in d.split("/") if p and p != "."]
         yield from _group(parts, bydir[d], "/tar")
+
+
+def _utf8(s: str) -> bytes:
+    # UTF-8 bytes sort as the code points do (surrogates too): SQLite's memcmp order
+    # of these BLOBs is Python's order of the strings
+    return s.encode("utf-8", "surrogatepass")
+
+
+def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: List[int],
+                          spool_dir: str) -> Iterator[DumpItem]:
+    """_walk_archive with the member list, and the log members read from it, in a
+    scratch SQLite file in `spool_dir` (unlinked at once) instead of in memory:
+    the same items in the same order (directories sorted, members in archive
+    order), whatever the number of members."""
+    import sqlite3
+    import tempfile
+    fd, db_path = tempfile.mkstemp(prefix=".members-", suffix=".sqlite", dir=spool_dir)
+    os.close(fd)
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
+        db.executescript("CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
+                         "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
+        os.unlink(db_path)
+        db.execute("BEGIN")
+        count = 0
+
+        def sink(name: str, size: int, data: Optional[bytes]) -> None:
+            nonlocal count
+            count += 1
+            if data is not None:        # the last one read under a name, as scan_members keeps
+                db.execute("INSERT OR REPLACE INTO kept VALUES (?,?)", (_utf8(name), data))
+            if _known_member(name):
+                db.execute("INSERT INTO m VALUES (?,?,?)", (_utf8(os.path.dirname(name)), _utf8(name), size))
+            else:
+                skipped.append((f"{path}::{name}", "not a known dump or log name inside an archive"))
+        err = scan_members_into(path, sink, keep=_keep_log, budget=budget[0])
+        budget[0] -= db.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM kept").fetchone()[0]
+        db.execute("CREATE INDEX m_dir ON m (dir)")
+        db.execute("COMMIT")
+        if err is not None:
+            yield _damaged(path, err, count)
+        base = _archive_base(path)
+        group: List[Location] = []
+        current: Optional[bytes] = None
+        for d, name, size, data in db.execute("SELECT m.dir, m.name, m.size, k.data FROM m INDEXED BY m_dir "
+                                              "LEFT JOIN kept k ON k.name = m.name ORDER BY m.dir, m.rowid"):
+            if group and d != current:
+                yield from _group(_member_parts(base, current), group, "/tar")
+                group = []
+            current = d
+            group.append(Location(path=path, member=name.decode("utf-8", "surrogatepass"), size=size, data=data))
+        if group:
+            yield from _group(_member_parts(base, current), group, "/tar")
+    finally:
+        db.close()
+
+
+def _member_parts(base: str, d: bytes) -> List[str]:
+    return [base] + [p for p in d.decode("utf-8", "surrogatepass").split("/") if p and p != "."]
 
 
 def _check_listable(given: str) -> None:
@@ -469,8 +553,24 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None, follow_links: 
     reads nothing others could have planted). A root that does not exist, or a
     root directory that cannot be listed, raises InputError.
     """
-    items: List[DumpItem] = []
     skipped: List[Tuple[str, str]] = []
+    seen = set()
+    unique = []
+    for it in iter_discover(roots, skipped, exclude, follow_links, trust):
+        if it.id not in seen:
+            seen.add(it.id)
+            unique.append(it)
+    return Discovery(items=unique, skipped=skipped)
+
+
+def iter_discover(roots: Iterable[str], skipped: List[Tuple[str, str]], exclude: Optional[str] = None,
+                  follow_links: bool = True, trust: Optional[Trust] = None,
+                  spool_dir: Optional[str] = None) -> Iterator[DumpItem]:
+    """discover() one item at a time, as found (what is skipped goes to `skipped`).
+    An item reachable twice is yielded twice: the caller keeps the first (discover
+    does; triage batch keeps them in its scratch database, not in memory). With
+    `spool_dir`, an archive's member list is sorted in a scratch file there, not
+    in memory."""
     exclude = os.path.realpath(exclude) if exclude else None
     budget = [LOG_PREFETCH]
     seen_dirs: Dict[Tuple[int, int], str] = {}
@@ -481,23 +581,16 @@ def discover(roots: Iterable[str], exclude: Optional[str] = None, follow_links: 
         root = os.path.abspath(given)
         if os.path.isdir(root):
             _check_listable(given)
-            items.extend(_walk_dir(root, exclude, skipped, budget, seen_dirs, follow_links, trust))
+            yield from _walk_dir(root, exclude, skipped, budget, seen_dirs, follow_links, trust, spool_dir)
             continue
         fn = os.path.basename(root)
         loc = Location(path=root, size=os.path.getsize(root))
         if is_archive(fn):
-            items.extend(_walk_archive(root, skipped, budget))
+            yield from _walk_archive(root, skipped, budget, spool_dir)
         elif _LOG_NAME.match(fn):
-            items.append(_bare(loc, "log", root, os.path.dirname(os.path.abspath(root))))
+            yield _bare(loc, "log", root, os.path.dirname(os.path.abspath(root)))
         elif _DUMP_NAME.match(fn):
-            items.append(_bare(loc, "vmcore", root, os.path.dirname(os.path.abspath(root))))
+            yield _bare(loc, "vmcore", root, os.path.dirname(os.path.abspath(root)))
         else:
             kind = sniff(_read_head(root)) or "vmcore"   # named explicitly: let analysis decide
-            items.append(_bare(loc, kind, root, os.path.dirname(os.path.abspath(root))))
-    seen = set()
-    unique = []
-    for it in items:
-        if it.id not in seen:
-            seen.add(it.id)
-            unique.append(it)
-    return Discovery(items=unique, skipped=skipped)
+            yield _bare(loc, kind, root, os.path.dirname(os.path.abspath(root)))

@@ -6,9 +6,9 @@ from a dump or log goes through safe_html.
 """
 
 from collections import OrderedDict
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
-from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, facts_lines, format_cell, dump_rows, short_id
+from triage.batch.render import DUMP_COLUMNS, VIEW_TABLES, facts_lines, format_cell, dump_row
 from triage.report.escape import safe_html
 
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -32,21 +32,33 @@ def _e(v: Any, limit: int = 300) -> str:
 _WRAP = {"dump", "title", "note", "titles", "error", "top_title", "kernels", "host_list"}
 
 
-def _table(rows: List[Dict[str, Any]], cols: List[str], link: Dict[str, str] = None) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
-    body = []
-    for r in rows:
-        cells = []
-        for c in cols:
-            val = _e(r.get(c))
-            if c == "status":
-                val = f'<span class="{_e(r.get(c))}">{val}</span>'
-            if c == "dump" and link and r.get("dump") in link:
-                val = f'<a href="{_e(link[r["dump"]], 4000)}">{val}</a>'
-            wide = c in _WRAP
-            cells.append(f"<td>{val}</td>" if wide else f'<td class="n">{val}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _row(r: Dict[str, Any], cols: List[str], href: Optional[str] = None) -> str:
+    cells = []
+    for c in cols:
+        val = _e(r.get(c))
+        if c == "status":
+            val = f'<span class="{_e(r.get(c))}">{val}</span>'
+        if c == "dump" and href is not None:
+            val = f'<a href="{_e(href, 4000)}">{val}</a>'
+        wide = c in _WRAP
+        cells.append(f"<td>{val}</td>" if wide else f'<td class="n">{val}</td>')
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def _head(cols: List[str]) -> str:
+    return "<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+
+
+def _table(rows: Iterable[Dict[str, Any]], cols: List[str], link: Dict[str, str] = None) -> str:
+    body = "".join(_row(r, cols, (link or {}).get(r.get("dump"))) for r in rows)
+    return f"{_head(cols)}{body}</tbody></table>"
+
+
+def _report_link(r: Dict[str, Any]) -> Optional[str]:
+    """The dump's own HTML report, when it was written."""
+    if r.get("report") and "report.html" in (r.get("report_files") or []):
+        return r["report"] + "/report.html"
+    return None
 
 
 def chart_over_time(rows: List[Dict[str, Any]]) -> str:
@@ -120,11 +132,10 @@ def chart_top_titles(rows: List[Dict[str, Any]], top: int = 10) -> str:
     return "".join(parts)
 
 
-def render_html(records: List[Dict[str, Any]], views: Dict[str, Any], base: str = None) -> str:
-    """The whole report: summary cards, two charts, the dump table and every view."""
+def iter_html(records: Iterable[Dict[str, Any]], views: Dict[str, Any], base: str = None) -> Iterator[str]:
+    """The whole report in pieces, one table row at a time: summary cards, two
+    charts, the dump table and every view."""
     s = views["summary"]
-    links = {short_id(r["id"], base): r["report"] + "/report.html" for r in records
-             if r.get("report") and "report.html" in (r.get("report_files") or [])}
     cards = "".join(f'<div class="card"><b>{_e(s[k])}</b>{_e(label)}</div>'
                     for k, label in (("dumps", "dumps"), ("ok", "ok"), ("partial", "partial"),
                                      ("error", "errors"), ("hosts", "hosts"), ("titles", "distinct crashes")))
@@ -136,10 +147,19 @@ def render_html(records: List[Dict[str, Any]], views: Dict[str, Any], base: str 
            *[f"<p>{_e(line)}</p>" for line in facts_lines(views)],
            "<h2>Crashes over time, by category</h2>", chart_over_time(views.get("over_time") or []),
            "<h2>Top crash titles</h2>", chart_top_titles(views.get("by_title") or []),
-           "<h2>Dumps</h2>" + (f"<p>Paths under {_e(base, 4000)}</p>" if base else ""),
-           _table(dump_rows(records, base), DUMP_COLUMNS, links)]
+           "<h2>Dumps</h2>" + (f"<p>Paths under {_e(base, 4000)}</p>" if base else "")]
+    yield "\n".join(out) + "\n" + _head(DUMP_COLUMNS)
+    for r in records:
+        yield _row(dump_row(r, base), DUMP_COLUMNS, _report_link(r))
+    yield "</tbody></table>"
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
-            out += [f"<h2>{_e(heading)}</h2>", _table(views[key], cols)]
-    out.append("</body></html>\n")
-    return "\n".join(out)
+            yield f"\n<h2>{_e(heading)}</h2>\n" + _head(cols)
+            for r in views[key]:
+                yield _row(r, cols)
+            yield "</tbody></table>"
+    yield "\n</body></html>\n"
+
+
+def render_html(records: Iterable[Dict[str, Any]], views: Dict[str, Any], base: str = None) -> str:
+    return "".join(iter_html(records, views, base))

@@ -2,12 +2,14 @@
 (the shards of one archive, `--shard K/N`) merged into one, with their reports."""
 
 import fcntl
+import json
 import os
 import shutil
+import tempfile
 import time
 from typing import List
 
-from triage.batch import fleet as fleet_views
+from triage.batch.fleetdb import FleetDB
 from triage.batch.session import BatchResult, open_outdir
 from triage.batch.store import DB_NAME, Store, check_readable
 from triage.errors import InputError
@@ -58,11 +60,21 @@ def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
                 if n and os.path.isdir(reports):
                     shutil.copytree(reports, os.path.join(outdir, "reports"), dirs_exist_ok=True,
                                     symlinks=True)
-            records = store.records()
+            # records and views read from a scratch database, as run_batch's
+            fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
+            os.close(fd)
+            scratch = FleetDB(path)
+            try:
+                for text in store.all_record_texts():
+                    scratch.add(json.loads(text), text)
+                views = scratch.finish()
+            except BaseException:
+                scratch.close()
+                raise
         finally:
             store.close()
     finally:
         lock.close()
-    stats = {"discovered": len(records), "merged_from": len(sources), "rows_taken": taken,
-             "analysed_now": 0, "reused": len(records), "wall_s": round(time.monotonic() - t0, 3)}
-    return BatchResult(records=records, views=fleet_views.fleet(records), skipped=[], stats=stats)
+    stats = {"discovered": scratch.n, "merged_from": len(sources), "rows_taken": taken,
+             "analysed_now": 0, "reused": scratch.n, "wall_s": round(time.monotonic() - t0, 3)}
+    return BatchResult(records=scratch.records(), views=views, skipped=[], stats=stats, scratch=scratch)

@@ -20,7 +20,7 @@ spot changed dumps), not an output; its stored verdicts are the redacted ones.
 
 import os
 import secrets
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.redact import Redactor, _map, _strings
 
@@ -99,18 +99,28 @@ def _path_fn(r: Redactor, dirs: List[str]):
     return fn
 
 
-def redact_records(records: List[Dict[str, Any]], key: bytes,
+def redact_records(records: Iterable[Dict[str, Any]], key: bytes,
                    skipped: Optional[List[Tuple[str, str]]] = None) -> Tuple[List[Dict[str, Any]], List[Tuple[str, str]]]:
     """Copies of the batch records (and of the skipped-path list) with every host,
     IP, user and process name replaced by its keyed placeholder."""
+    out, skip = iter_redacted(records, key, skipped)
+    return list(out), skip
+
+
+def iter_redacted(records: Iterable[Dict[str, Any]], key: bytes, skipped: Optional[List[Tuple[str, str]]] = None
+                  ) -> Tuple[Iterator[Dict[str, Any]], List[Tuple[str, str]]]:
+    """redact_records, the records one at a time: the names are learnt in a first
+    pass over `records` (which must be iterable twice), the copies made in a
+    second, as they are asked for."""
     r = Redactor(key=key)
     dirs = _learn(r, records)
     path = _path_fn(r, dirs)
-    out = []
-    for rec in records:
-        new = {}
-        for k, v in rec.items():
-            new[k] = _map(v, path) if k in _PATH_FIELDS else _map(v, r.apply)
-        out.append(new)
+
+    def copies() -> Iterator[Dict[str, Any]]:
+        for rec in records:
+            new = {}
+            for k, v in rec.items():
+                new[k] = _map(v, path) if k in _PATH_FIELDS else _map(v, r.apply)
+            yield new
     skip = [(path(p), r.apply(why)) for p, why in (skipped or [])]
-    return out, skip
+    return copies(), skip

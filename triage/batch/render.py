@@ -55,21 +55,34 @@ def short_id(item_id: str, base: Optional[str]) -> str:
     return item_id
 
 
-def dump_rows(records: List[Dict[str, Any]], base: Optional[str] = None) -> List[Dict[str, Any]]:
+def dump_row(r: Dict[str, Any], base: Optional[str] = None) -> Dict[str, Any]:
+    """One record as a flat row of the dump table."""
+    v = r.get("verdict") or {}
+    c = v.get("culprit") or {}
+    culprit = c.get("module") or ("(kernel)" if v else None)
+    if culprit and c.get("version"):
+        culprit += f" {c['version']}"
+    note = r.get("error") or "; ".join(r.get("disagreements") or r.get("problems") or [])
+    return {"dump": short_id(r["id"], base), "host": r.get("host"), "status": r.get("status"),
+            "kernel": r.get("kernel_release"), "crash_time": r.get("crash_time"),
+            "uptime_s": None if r.get("uptime_s") is None else round(r["uptime_s"], 1),
+            "title": v.get("title"), "culprit": culprit, "memory": memory_cell(r), "note": note or None}
+
+
+def dump_rows(records: Iterable[Dict[str, Any]], base: Optional[str] = None) -> List[Dict[str, Any]]:
     """One flat row per dump, for the tables."""
-    rows = []
-    for r in records:
-        v = r.get("verdict") or {}
-        c = v.get("culprit") or {}
-        culprit = c.get("module") or ("(kernel)" if v else None)
-        if culprit and c.get("version"):
-            culprit += f" {c['version']}"
-        note = r.get("error") or "; ".join(r.get("disagreements") or r.get("problems") or [])
-        rows.append({"dump": short_id(r["id"], base), "host": r.get("host"), "status": r.get("status"),
-                     "kernel": r.get("kernel_release"), "crash_time": r.get("crash_time"),
-                     "uptime_s": None if r.get("uptime_s") is None else round(r["uptime_s"], 1),
-                     "title": v.get("title"), "culprit": culprit, "memory": memory_cell(r), "note": note or None})
-    return rows
+    return [dump_row(r, base) for r in records]
+
+
+class DumpRows:
+    """The dump table's rows, made from `records` each time they are iterated
+    (records read from a batch's scratch database: never all in memory)."""
+
+    def __init__(self, records: Iterable[Dict[str, Any]], base: Optional[str] = None):
+        self.records, self.base = records, base
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        return (dump_row(r, self.base) for r in self.records)
 
 
 def format_cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
@@ -83,10 +96,68 @@ def format_cell(v: Any, esc: Callable[[Optional[str]], str], limit: int) -> str:
     return esc(str(v), limit)
 
 
-def _table(rows: List[Dict[str, Any]], cols: List[str], fmt: str,
-           esc: Callable[..., str], limit: int) -> str:
-    body = [[format_cell(r.get(c), esc, limit) for c in cols] for r in rows]
+# A table of more rows than this is laid out in two passes over its rows, this
+# many at a time: the column widths first, then the lines (tabulate wants every
+# row at once, ~2 KiB per row of a 100,000-row table).
+TABLE_CHUNK = 2000
+
+
+def _tabulate(body: List[List[str]], cols: List[str], fmt: str) -> str:
     return tabulate(body, headers=cols, tablefmt=fmt, disable_numparse=True)
+
+
+def _body(rows: Iterable[Dict[str, Any]], cols: List[str], esc: Callable[..., str],
+          limit: int, size: int) -> Iterator[List[List[str]]]:
+    """The rows as cells, `size` rows at a time."""
+    chunk: List[List[str]] = []
+    for r in rows:
+        chunk.append([format_cell(r.get(c), esc, limit) for c in cols])
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _widths(chunk: List[List[str]], cols: List[str]) -> List[int]:
+    """The column widths tabulate gives `chunk` in its "simple" layout."""
+    if all(cell.isascii() and cell.isprintable() for row in chunk for cell in row):
+        # printable ASCII: a cell is as wide as it is long; tabulate pads headers by 2
+        return [max(len(h) + 2, max(len(row[i]) for row in chunk)) for i, h in enumerate(cols)]
+    # anything else (wide characters, line breaks): tabulate's own rules, read off its ruler line
+    ruler = _tabulate(chunk, cols, "simple").split("\n")[1]
+    return [len(dashes) for dashes in ruler.split("  ")]
+
+
+def table_lines(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
+                esc: Callable[..., str], limit: int, chunk_rows: int = TABLE_CHUNK) -> Iterator[str]:
+    """The lines of tabulate's table of `rows` (a list, or any iterable that can be
+    iterated twice), the same text, without holding more than `chunk_rows` rows.
+
+    Pass 1 takes each column's width from the ruler line of tabulate's "simple"
+    layout of each chunk (tabulate's own width rules: header padding, wide
+    characters); pass 2 lays out each chunk under an extra first row of cells
+    exactly that wide, so every chunk gets the whole table's widths, and drops
+    that row's line (and every chunk's header but the first)."""
+    chunks = _body(rows, cols, esc, limit, chunk_rows)
+    first = next(chunks, None)
+    second = next(chunks, None)
+    if second is None:                  # one chunk: tabulate as is
+        yield from _tabulate(first or [], cols, fmt).split("\n")
+        return
+    widths = [0] * len(cols)
+    for chunk in _body(rows, cols, esc, limit, chunk_rows):
+        widths = [max(w, c) for w, c in zip(widths, _widths(chunk, cols))]
+    ruler_row = ["x" * w for w in widths]
+    for i, chunk in enumerate(_body(rows, cols, esc, limit, chunk_rows)):
+        lines = _tabulate([ruler_row] + chunk, cols, fmt).split("\n")
+        # header, its rule, the width row, the chunk's rows
+        yield from (lines[:2] + lines[3:]) if i == 0 else lines[3:]
+
+
+def _table(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
+           esc: Callable[..., str], limit: int) -> str:
+    return "\n".join(table_lines(rows, cols, fmt, esc, limit))
 
 
 def facts_lines(views: Dict[str, Any]) -> List[str]:
@@ -95,30 +166,50 @@ def facts_lines(views: Dict[str, Any]) -> List[str]:
     return [line] if line else []
 
 
-def render_text(records: List[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
+def iter_text(records: Iterable[Dict[str, Any]], views: Dict[str, Any],
+              base: Optional[str] = None) -> Iterator[str]:
+    """The text report, line by line (each line ends with a newline)."""
     s = views["summary"]
-    out = [f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
-           f"{s['hosts']} hosts, {s['titles']} distinct crashes" + (f" (paths under {safe_text(base)})" if base else ""),
-           *facts_lines(views),
-           "",
-           _table(dump_rows(records, base), DUMP_COLUMNS, "simple", safe_text, 90)]
+    yield (f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
+           f"{s['hosts']} hosts, {s['titles']} distinct crashes"
+           + (f" (paths under {safe_text(base)})" if base else "") + "\n")
+    for line in facts_lines(views):
+        yield line + "\n"
+    yield "\n"
+    for line in table_lines(DumpRows(records, base), DUMP_COLUMNS, "simple", safe_text, 90):
+        yield line + "\n"
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
-            out += ["", heading, _table(views[key], cols, "simple", safe_text, 90)]
-    return "\n".join(out) + "\n"
+            yield "\n" + heading + "\n"
+            for line in table_lines(views[key], cols, "simple", safe_text, 90):
+                yield line + "\n"
 
 
-def render_markdown(records: List[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
+def render_text(records: Iterable[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
+    return "".join(iter_text(records, views, base))
+
+
+def iter_markdown(records: Iterable[Dict[str, Any]], views: Dict[str, Any],
+                  base: Optional[str] = None) -> Iterator[str]:
+    """The Markdown report, line by line (each line ends with a newline)."""
     s = views["summary"]
-    out = ["# triage batch", "",
-           f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
-           f"{s['hosts']} hosts, {s['titles']} distinct crashes.", *[x + "." for x in facts_lines(views)],
-           "", "## Dumps", "",
-           _table(dump_rows(records, base), DUMP_COLUMNS, "pipe", md_cell, 300)]
+    yield "# triage batch\n\n"
+    yield (f"{s['dumps']} dumps: {s['ok']} ok, {s['partial']} partial, {s['error']} error; "
+           f"{s['hosts']} hosts, {s['titles']} distinct crashes.\n")
+    for line in facts_lines(views):
+        yield line + ".\n"
+    yield "\n## Dumps\n\n"
+    for line in table_lines(DumpRows(records, base), DUMP_COLUMNS, "pipe", md_cell, 300):
+        yield line + "\n"
     for key, heading, cols in VIEW_TABLES:
         if views.get(key):
-            out += ["", f"## {heading}", "", _table(views[key], cols, "pipe", md_cell, 300)]
-    return "\n".join(out) + "\n"
+            yield f"\n## {heading}\n\n"
+            for line in table_lines(views[key], cols, "pipe", md_cell, 300):
+                yield line + "\n"
+
+
+def render_markdown(records: Iterable[Dict[str, Any]], views: Dict[str, Any], base: Optional[str] = None) -> str:
+    return "".join(iter_markdown(records, views, base))
 
 
 _KEEP = ("id", "paths", "layout", "vmcore", "log", "extras", "host", "host_source", "origin",
@@ -135,27 +226,48 @@ def dump_entry(r: Dict[str, Any]) -> Dict[str, Any]:
 _DUMPS_SLOT = '\n  "dumps": "@dumps@"'    # unescaped only where the top-level key is
 
 
+def _slot(key: str) -> str:
+    """Where a fleet view's rows go in the document's text (depth 2, under "fleet")."""
+    return f'\n    "{key}": "@fleet:{key}@"'
+
+
+def _json_list(items: Iterable[Any], depth: int) -> Iterator[str]:
+    """A JSON list at `depth` as json.dumps(..., indent=2) writes it inside a
+    document, one element at a time: an element at depth d+1 is its own JSON
+    indented 2*(d+1) more spaces (strings hold no raw newline)."""
+    pad = "  " * (depth + 1)
+    sep = "\n"
+    for item in items:
+        text = json.dumps(item, indent=2, default=str)
+        yield sep + pad + text.replace("\n", "\n" + pad)
+        sep = ",\n"
+    yield "]" if sep == "\n" else "\n" + "  " * depth + "]"
+
+
 def iter_json(records: Iterable[Dict[str, Any]], views: Dict[str, Any], skipped: List[Any],
               stats: Optional[Dict[str, Any]] = None) -> Iterator[str]:
     """The --format json document (one entry per dump, the fleet views, what was
-    skipped) in pieces, one dump entry at a time: a batch of many thousand dumps is
-    written without a second copy of every record plus the whole text in memory
-    (a whole document and json.dumps of it peaked near 8 KiB per dump)."""
+    skipped) in pieces, one dump entry and one view row at a time: a batch of
+    many thousand dumps is written without a second copy of every record plus
+    the whole text in memory (a whole document and json.dumps of it peaked near
+    8 KiB per dump); the views may be rows read from a scratch database."""
+    lists = [k for k, v in views.items() if k != "summary" and not isinstance(v, dict)]
+    fleet = {k: (f"@fleet:{k}@" if k in lists else v) for k, v in views.items() if k != "summary"}
     doc = {"schema_version": BATCH_SCHEMA_VERSION, "summary": views["summary"], "dumps": "@dumps@",
-           "fleet": {k: v for k, v in views.items() if k != "summary"},
-           "skipped": [{"path": p, "reason": why} for p, why in skipped]}
+           "fleet": fleet, "skipped": [{"path": p, "reason": why} for p, why in skipped]}
     if stats:
         doc["stats"] = stats
-    head, slot, tail = json.dumps(clean_json_value(doc), indent=2, default=str).partition(_DUMPS_SLOT)
+    text = json.dumps(clean_json_value(doc), indent=2, default=str)
+    head, slot, text = text.partition(_DUMPS_SLOT)
     assert slot, "the dumps slot is missing"
     yield head + '\n  "dumps": ['
-    sep = "\n"
-    for r in records:
-        # an entry at depth 2 is the same JSON indented 4 more spaces: strings hold no raw newline
-        text = json.dumps(dump_entry(r), indent=2, default=str)
-        yield sep + "    " + text.replace("\n", "\n    ")
-        sep = ",\n"
-    yield ("]" if sep == "\n" else "\n  ]") + tail + "\n"
+    yield from _json_list((dump_entry(r) for r in records), 1)
+    for key in lists:
+        head, slot, text = text.partition(_slot(key))
+        assert slot, f"the {key} slot is missing"
+        yield head + f'\n    "{key}": ['
+        yield from _json_list((clean_json_value(row) for row in views[key]), 2)
+    yield text + "\n"
 
 
 def render_json(records, views, skipped, stats=None) -> str:
@@ -171,15 +283,27 @@ def _csv_safe(v: Any) -> Any:
     return v
 
 
-def render_csv_rows(rows: List[Dict[str, Any]], cols: List[str]) -> str:
+def iter_csv_rows(rows: Iterable[Dict[str, Any]], cols: List[str]) -> Iterator[str]:
+    """CSV of `rows`, one line at a time."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in rows:
         w.writerow([_csv_safe(r.get(c)) for c in cols])
-    return buf.getvalue()
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()
 
 
-def render_csv(records: List[Dict[str, Any]]) -> str:
+def render_csv_rows(rows: Iterable[Dict[str, Any]], cols: List[str]) -> str:
+    return "".join(iter_csv_rows(rows, cols))
+
+
+def iter_csv(records: Iterable[Dict[str, Any]]) -> Iterator[str]:
     """The per-dump table as CSV (the fleet views go to separate files, see cli)."""
-    return render_csv_rows(dump_rows(records), DUMP_COLUMNS)
+    return iter_csv_rows(DumpRows(records), DUMP_COLUMNS)
+
+
+def render_csv(records: Iterable[Dict[str, Any]]) -> str:
+    return "".join(iter_csv(records))

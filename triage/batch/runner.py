@@ -21,12 +21,14 @@ import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.errors import TriageError
 
 WorkFn = Callable[[Any], Dict[str, Any]]
 _PR_SET_PDEATHSIG = 1
+# Tasks taken from the caller's iterator ahead of the free workers (at least).
+LOOKAHEAD = 64
 
 
 @dataclass
@@ -171,16 +173,28 @@ class _Running:
     temp: int
 
 
-def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
+def run(tasks: Iterable[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
         on_kill: Optional[Callable[[Any], None]] = None) -> Iterator[Tuple[Any, Dict[str, Any]]]:
     """Yield (key, record) as each task finishes, in completion order.
 
     `tasks` are (key, payload, file_bytes, temp_bytes): file_bytes feeds the
     automatic memory limit, temp_bytes the shared temporary-space budget.
-    `on_kill(key)` runs in the parent after a worker was killed or died, to
-    clean what it left behind.
+    They are taken from `tasks` (a list or any iterator) as workers free up,
+    at most a few dozen ahead: a task too big for the temporary-space budget
+    left lets the next ones in that window start first. `on_kill(key)` runs in
+    the parent after a worker was killed or died, to clean what it left behind.
     """
-    queue = collections.deque(tasks)    # popped from the front: O(1) per item, not O(items)
+    source = iter(tasks)
+    ahead = max(LOOKAHEAD, 4 * max(1, limits.jobs))
+    queue: Deque[Tuple[Any, Any, int, int]] = collections.deque()   # popped from the front: O(1)
+
+    def refill() -> None:
+        while len(queue) < ahead:
+            task = next(source, None)
+            if task is None:
+                return
+            queue.append(task)
+    refill()
     running: List[_Running] = []
     temp_used = 0
     interrupted = _CtrlC()
@@ -195,6 +209,7 @@ def run(tasks: List[Tuple[Any, Any, int, int]], fn: WorkFn, limits: Limits,
                     i += 1
                     continue
                 del queue[i]
+                refill()
                 mem = limits.memory_mb << 20 if limits.memory_mb else (2048 << 20) + file_bytes
                 parent_end, child_end = multiprocessing.Pipe(duplex=False)
                 try:

@@ -6,17 +6,20 @@ This ties discover -> store -> runner -> work -> fleet together. The CLI
 
 import fcntl
 import hashlib
+import itertools
+import json
 import os
 import resource
 import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from triage.batch import fleet as fleet_views
 from triage.batch import runner
-from triage.batch.discover import DumpItem, discover
+from triage.batch.discover import DumpItem, iter_discover
+from triage.batch.fleetdb import FleetDB
+from triage.batch.spool import Spool
 from triage.batch.identity import crash_identity
 from triage.batch.store import Store
 from triage.batch.work import WorkContext, analyze_item, base_record, item_tempdir, note_record, save_reports
@@ -75,14 +78,23 @@ def shard_of(item_id: str, n: int) -> int:
 
 @dataclass
 class BatchResult:
-    records: List[Dict[str, Any]]               # one per discovered item, discovery order
-    views: Dict[str, Any]
+    # one per discovered item, discovery order: a list, or (run_batch) a
+    # fleetdb.Records read from the scratch database on each iteration
+    records: Sequence[Dict[str, Any]]
+    views: Dict[str, Any]                       # "summary" and the fleet views (lists or fleetdb.Rows)
     skipped: List[Tuple[str, str]]
     stats: Dict[str, Any] = field(default_factory=dict)
+    scratch: Optional[FleetDB] = None           # what records and views are read from
 
     @property
     def errors(self) -> int:
-        return sum(1 for r in self.records if r.get("status") == "error")
+        return self.views["summary"]["error"]
+
+    def close(self) -> None:
+        """Let go of the scratch database (records and views cannot be read after)."""
+        if self.scratch is not None:
+            self.scratch.close()
+            self.scratch = None
 
 
 def _task_sizes(item: DumpItem) -> Tuple[int, int]:
@@ -143,46 +155,73 @@ def lock_outdir(outdir: str):
 
 def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Optional[Progress],
                 t0: float, pool: Any = None) -> BatchResult:
-    try:
-        found = discover(roots, exclude=outdir)
-    except KeyboardInterrupt:
-        raise BatchInterrupted(None, None) from None
-    if opts.shard:
-        k, n = opts.shard
-        found.items = [it for it in found.items if shard_of(it.id, n) == k]
     tempdir = os.path.join(outdir, TEMP_DIRNAME)
     shutil.rmtree(tempdir, ignore_errors=True)    # left by a killed run; ours alone
     os.makedirs(tempdir, exist_ok=True)
-    store = Store(outdir)
     try:
+        # The items go to a scratch file as they are found, and the plan reads them
+        # back from it: memory stays bounded whatever the number of items.
+        spool = Spool(os.path.join(tempdir, "items.sqlite"))
         try:
-            plan = _plan(found.items, store, opts)
-        except KeyboardInterrupt:
-            raise BatchInterrupted(None, None) from None
-        _execute(plan, store, opts, outdir, tempdir, progress, pool)
-        records = store.records([it.id for it in found.items])
+            skipped: List[Tuple[str, str]] = []
+            try:
+                for it in iter_discover(roots, skipped, exclude=outdir, spool_dir=tempdir):
+                    if not opts.shard or shard_of(it.id, opts.shard[1]) == opts.shard[0]:
+                        spool.add(it)
+            except KeyboardInterrupt:
+                raise BatchInterrupted(None, None) from None
+            store = Store(outdir)
+            try:
+                try:
+                    plan = _plan(spool, store, opts)
+                except KeyboardInterrupt:
+                    raise BatchInterrupted(None, None) from None
+                _execute(plan, store, opts, outdir, tempdir, progress, pool)
+                # The records and views are read from a scratch database from now on,
+                # not held in memory.
+                scratch = FleetDB(os.path.join(tempdir, "fleet.sqlite"))
+                try:
+                    for item_id, text in store.record_texts(spool.ids()):
+                        scratch.add(json.loads(text), text)
+                    views = scratch.finish()
+                except BaseException:
+                    scratch.close()
+                    raise
+            finally:
+                store.close()
+        finally:
+            spool.close()
     finally:
-        store.close()
         shutil.rmtree(tempdir, ignore_errors=True)
-    analysed_now = len(plan.tasks) + len(plan.noted) + sum(len(v) for v in plan.dups.values())
-    views = fleet_views.fleet(records)
-    stats = {"discovered": len(found.items), "analysed_now": analysed_now,
-             "reused": len(found.items) - analysed_now, "same_crash": plan.same_crash,
+    analysed_now = plan.total
+    stats = {"discovered": plan.items, "analysed_now": analysed_now,
+             "reused": plan.items - analysed_now, "same_crash": plan.same_crash,
              "wall_s": round(time.monotonic() - t0, 3),
              "peak_rss_kb": {"batch": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                              "largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}
-    return BatchResult(records=records, views=views, skipped=found.skipped, stats=stats)
+    return BatchResult(records=scratch.records(), views=views, skipped=skipped, stats=stats,
+                       scratch=scratch)
 
 
 @dataclass
 class _Plan:
-    tasks: List[Tuple[str, DumpItem, int, int]]          # (item id, item, file bytes, temp bytes)
-    keys: Dict[str, str]                                 # item id -> change key
-    crash: Dict[str, Optional[str]]                      # item id -> crash key
-    dups: Dict[str, List[DumpItem]]                      # task id -> other items of the same crash
-    by_id: Dict[str, DumpItem]
-    noted: List[str] = field(default_factory=list)       # items discovery judged: settled without a worker
-    same_crash: int = 0                                  # items settled from another copy's result
+    spool: Spool                 # every item, with the plan's decision (triage.batch.spool)
+    items: int = 0               # items discovered
+    tasks: int = 0               # items analysed by a worker
+    noted: int = 0               # items discovery judged: settled without a worker
+    dups: int = 0                # items of a crash a task analyses: settled from its result
+    same_crash: int = 0          # items settled from another copy's result
+
+    @property
+    def total(self) -> int:
+        """Items this run settles."""
+        return self.tasks + self.noted + self.dups
+
+    def task_iter(self) -> Iterator[Tuple[str, DumpItem, int, int]]:
+        """(item id, item, file bytes, temp bytes) of every task, read as the runner
+        takes them."""
+        for _, it in self.spool.items("task"):
+            yield (it.id, it, *_task_sizes(it))
 
 
 def _salt(opts: BatchOptions) -> str:
@@ -196,32 +235,32 @@ def _salt(opts: BatchOptions) -> str:
     return f"{key}+redact:{hashlib.sha256(opts.redact_key).hexdigest()[:16]}"
 
 
-def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
+def _plan(spool: Spool, store: Store, opts: BatchOptions) -> _Plan:
     """What must be analysed: items new or changed since their stored result, with
-    the copies of one crash folded onto a single task (or onto a stored result)."""
-    done = store.done()
-    statuses = store.statuses()
-    plan = _Plan(tasks=[], keys={}, crash={}, dups={}, by_id={it.id: it for it in items})
-    first_of: Dict[str, str] = {}        # crash key -> the task analysing it
-    for it in items:
+    the copies of one crash folded onto a single task (or onto a stored result).
+    Decisions are written beside each item in the spool, one item at a time."""
+    plan = _Plan(spool=spool, items=spool.count)
+    salt = _salt(opts)
+    for seq, it in spool.items(every=True):
+        stored_key, status = store.stored(it.id)
         try:
-            key = store.change_key(it, _salt(opts))
+            key = store.change_key(it, salt)
         except OSError as exc:
             key = f"unreadable:{exc.errno}"
-            if done.get(it.id) != key:
+            if stored_key != key:
                 rec = base_record(it)
                 rec.update(error=f"cannot read: {exc.strerror}", error_kind="InputError")
                 store.put(it.id, key, rec)
             continue
-        plan.keys[it.id] = key
-        if done.get(it.id) == key and not (opts.retry_errors and statuses.get(it.id) == "error"):
+        if stored_key == key and not (opts.retry_errors and status == "error"):
             continue
         ident = crash_identity(it, store.fingerprint)
-        ck = hashlib.sha256(f"{_salt(opts)}\n{ident}".encode()).hexdigest() if ident else None
-        plan.crash[it.id] = ck
+        ck = hashlib.sha256(f"{salt}\n{ident}".encode()).hexdigest() if ident else None
         if ck is not None:
-            if ck in first_of:
-                plan.dups[first_of[ck]].append(it)
+            lead = spool.task_of_crash(ck)
+            if lead is not None:
+                spool.decide(seq, "dup", key, ck, lead)
+                plan.dups += 1
                 plan.same_crash += 1
                 continue
             prev = store.by_crash(ck)
@@ -229,15 +268,14 @@ def _plan(items: List[DumpItem], store: Store, opts: BatchOptions) -> _Plan:
                 store.put(it.id, key, same_crash_record(prev, it), ck)
                 plan.same_crash += 1
                 continue
-            first_of[ck] = it.id
-            plan.dups[it.id] = []
         if it.note:
             # An empty log or a damaged archive: the record is known without analysis,
             # and a fork per item would dominate a batch of many tiny files.
-            plan.noted.append(it.id)
+            spool.decide(seq, "noted", key, ck)
+            plan.noted += 1
             continue
-        file_bytes, temp_bytes = _task_sizes(it)
-        plan.tasks.append((it.id, it, file_bytes, temp_bytes))
+        spool.decide(seq, "task", key, ck)
+        plan.tasks += 1
     return plan
 
 
@@ -280,12 +318,13 @@ def _relocate(rec: Dict[str, Any], old: str, new: str) -> None:
 def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir: str,
              progress: Optional[Progress], pool: Any = None) -> int:
     """Run the plan's tasks, locally or on Dask, storing each result as it arrives."""
-    total = len(plan.tasks) + len(plan.noted) + sum(len(v) for v in plan.dups.values())
+    total = plan.total
     limits = runner.Limits(jobs=opts.jobs, timeout_s=opts.timeout_s, memory_mb=opts.memory_mb,
                            temp_budget=opts.temp_limit_mb << 20)
     n = 0           # results shown
     stored = 0      # results put into the store (committed, or in a group committed on Ctrl-C)
     unreported: List[Tuple[DumpItem, Dict[str, Any]]] = []   # stored, not yet shown
+    spool = plan.spool
 
     def report() -> None:
         """Show the results stored so far: only after their commit, so a progress
@@ -299,7 +338,7 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
 
     def settle(item_id: str, rec: Dict[str, Any]) -> None:
         nonlocal stored
-        item = plan.by_id[item_id]
+        seq, item, key, crash = spool.lookup(item_id)
         if "id" not in rec:           # the worker died: only the runner's error fields
             full = base_record(item)
             full.update(rec)
@@ -310,29 +349,34 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
         # a task the cluster could not run says nothing about the dump: stored under
         # a change key that never matches, so the next run analyses it again
         retry = "retry:" if rec.get("error_kind") in runner.CLUSTER_FAILURES else ""
-        store.put(item_id, retry + plan.keys[item_id], rec, plan.crash.get(item_id))
+        store.put(item_id, retry + key, rec, crash)
         stored += 1
         unreported.append((item, rec))
-        for dup in plan.dups.get(item_id, ()):
+        for dup, dup_key, dup_crash in spool.dups(seq):
             copy = same_crash_record(rec, dup)
-            store.put(dup.id, retry + plan.keys[dup.id], copy, plan.crash.get(dup.id))
+            store.put(dup.id, retry + dup_key, copy, dup_crash)
             stored += 1
             unreported.append((dup, copy))
+            if len(unreported) >= NOTED_GROUP:
+                report()    # each put above was committed on its own
 
     try:
         # Items judged at discovery need no worker; their rows are committed in groups
         # (one fsync per NOTED_GROUP rows, not per row). A kill loses at most the
         # uncommitted group, which the next run writes again: nothing is lost or doubled.
-        for start in range(0, len(plan.noted), NOTED_GROUP):
+        noted = spool.items("noted")
+        while True:
             with store.grouped():
-                for item_id in plan.noted[start:start + NOTED_GROUP]:
+                for _, item in itertools.islice(noted, NOTED_GROUP):
                     t = time.monotonic()
-                    rec = note_record(plan.by_id[item_id])
+                    rec = note_record(item)
                     rec["duration_s"] = round(time.monotonic() - t, 3)
-                    settle(item_id, rec)
+                    settle(item.id, rec)
+            if not unreported:
+                break
             report()
         if pool is not None:
-            for item_id, rec in pool.run(plan.tasks, opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
+            for item_id, rec in pool.run(list(plan.task_iter()), opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
                                          tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key,
                                          opts.facts):
                 settle(item_id, rec)
@@ -345,15 +389,15 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
                 return analyze_item(item, ctx)
 
             def cleanup(item_id: str) -> None:
-                shutil.rmtree(item_tempdir(ctx, plan.by_id[item_id]), ignore_errors=True)
+                shutil.rmtree(item_tempdir(ctx, spool.lookup(item_id)[1]), ignore_errors=True)
 
-            for item_id, rec in runner.run(plan.tasks, work, limits, on_kill=cleanup):
+            for item_id, rec in runner.run(plan.task_iter(), work, limits, on_kill=cleanup):
                 settle(item_id, rec)
                 report()
     except KeyboardInterrupt:
         # counted from the store, not from the progress lines: Ctrl-C may land
         # while one is printed (grouped rows are committed on Ctrl-C)
         left = total - stored
-        raise BatchInterrupted(len(plan.by_id) - left, left) from None
+        raise BatchInterrupted(plan.items - left, left) from None
     return n
 

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch.discover import DumpItem, Location
 from triage.errors import InputError
@@ -150,6 +150,11 @@ class Store:
         """item_id -> change_key of every stored result."""
         return dict(self.db.execute("SELECT item_id, change_key FROM results"))
 
+    def stored(self, item_id: str) -> Tuple[Optional[str], Optional[str]]:
+        """(change key, status) of an item's stored result; (None, None) without one."""
+        row = self.db.execute("SELECT change_key, status FROM results WHERE item_id=?", (item_id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
     def statuses(self) -> Dict[str, str]:
         return dict(self.db.execute("SELECT item_id, status FROM results"))
 
@@ -237,6 +242,19 @@ class Store:
         # would double the peak of a batch of many thousand dumps
         rows = {item_id: json.loads(r) for item_id, r in self.db.execute("SELECT item_id, record FROM results")}
         return [rows[i] for i in item_ids if i in rows]
+
+    def record_texts(self, item_ids: Iterable[str]) -> Iterator[Tuple[str, str]]:
+        """(item id, record JSON) of the given items that have a row, in that order,
+        one row at a time."""
+        for item_id in item_ids:
+            row = self.db.execute("SELECT record FROM results WHERE item_id=?", (item_id,)).fetchone()
+            if row is not None:
+                yield item_id, row[0]
+
+    def all_record_texts(self) -> Iterator[str]:
+        """Every stored record's JSON, by item id, one row at a time."""
+        for (text,) in self.db.execute("SELECT record FROM results ORDER BY item_id"):
+            yield text
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]

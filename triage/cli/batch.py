@@ -125,7 +125,6 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
     """
     from triage.batch.merge import merge_stores
     from triage.batch.session import BatchInterrupted, BatchOptions, run_batch
-    from triage.batch import html, render
 
     shard = _parse_shard(shard_text)
     if scheduler is not None and not scheduler.strip():
@@ -156,40 +155,60 @@ def batch(ctx: click.Context, roots, outdir: str, jobs: int, fmt: str, timeout: 
                 click.echo("", err=True)        # end the progress bar's line
             click.echo(f"triage: interrupted: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+    try:
+        _render(res, outdir, fmt, base, redact_key)
+    finally:
+        res.close()
+    if res.errors:
+        click.echo(f"triage: {res.errors} of {res.views['summary']['dumps']} dumps ended as errors", err=True)
+        ctx.exit(EXIT_BATCH_ERRORS)
+
+
+def _render(res, outdir: str, fmt: str, base: str, redact_key: Optional[bytes]) -> None:
+    """Write batch.json and DIR/fleet.<ext>, and the report to stdout. Everything is
+    written piece by piece from the records and views (read from the batch's
+    scratch database): no whole report is held in memory."""
     records, views, skipped = res.records, res.views, res.skipped
-    if redact_key is not None:
-        from triage.batch import fleet as fleet_views
-        from triage.batch.redact import redact_records
-        records, skipped = redact_records(records, redact_key, skipped)
-        views = fleet_views.fleet(records)
+    if redact_key is None:
+        _render_result(records, views, skipped, res.stats, outdir, fmt, base)
+        return
+    import tempfile
+    from triage.batch.fleetdb import FleetDB
+    from triage.batch.redact import iter_redacted
+    # the redacted records and their views go through a scratch database too
+    redacted, skipped = iter_redacted(records, redact_key, skipped)
+    fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
+    os.close(fd)
+    scratch = FleetDB(path)
+    try:
+        for rec in redacted:
+            scratch.add(rec)
+        views = scratch.finish()
+        # the common directory of real paths would name what was redacted
+        _render_result(scratch.records(), views, skipped, res.stats, outdir, fmt, "")
+    finally:
+        scratch.close()
+
+
+def _render_result(records, views, skipped, stats, outdir: str, fmt: str, base: str) -> None:
+    from triage.batch import html, render
     # batch.json is written piece by piece: one whole string of it cost ~8 KiB per dump
     json_path = os.path.join(outdir, "batch.json")
-    _write(json_path, render.iter_json(records, views, skipped, res.stats))
-    if redact_key is not None:
-        base = ""       # the common directory of real paths would name what was redacted
-    out: Optional[str]
-    if fmt == "text":
-        out = render.render_text(records, views, base)
-    elif fmt == "json":
-        out = None
-    elif fmt == "csv":
-        out = render.render_csv(records)
-        for key, _, cols in render.VIEW_TABLES:
-            _write(os.path.join(outdir, f"fleet-{key}.csv"), render.render_csv_rows(views[key], cols))
-    elif fmt == "markdown":
-        out = render.render_markdown(records, views, base)
-    else:
-        out = html.render_html(records, views, base)
-    if out is None:         # the json format: fleet.json and stdout are batch.json
+    _write(json_path, render.iter_json(records, views, skipped, stats))
+    if fmt == "json":   # fleet.json and stdout are batch.json
         _copy(json_path, os.path.join(outdir, "fleet.json"))
-        for chunk in _read_chunks(json_path):
-            click.echo(chunk, nl=False)
     else:
-        _write(os.path.join(outdir, f"fleet.{_EXT[fmt]}"), out)
-        click.echo(out, nl=False)
-    if res.errors:
-        click.echo(f"triage: {res.errors} of {len(records)} dumps ended as errors", err=True)
-        ctx.exit(EXIT_BATCH_ERRORS)
+        pieces = {"text": lambda: render.iter_text(records, views, base),
+                  "csv": lambda: render.iter_csv(records),
+                  "markdown": lambda: render.iter_markdown(records, views, base),
+                  "html": lambda: html.iter_html(records, views, base)}[fmt]
+        if fmt == "csv":
+            for key, _, cols in render.VIEW_TABLES:
+                _write(os.path.join(outdir, f"fleet-{key}.csv"), render.iter_csv_rows(views[key], cols))
+        out_path = os.path.join(outdir, f"fleet.{_EXT[fmt]}")
+        _write(out_path, pieces())
+    for chunk in _read_chunks(json_path if fmt == "json" else out_path):
+        click.echo(chunk, nl=False)
 
 
 def _common_dir(roots) -> str:
