@@ -1,0 +1,98 @@
+"""Report wordings of the newest kernels (6.13 up to 7.x), checked format string by format
+string against the kernel source (session 9, helper fc).
+
+No kernel this project can run prints these lines, so the lines below are synthetic: each is
+built from the format string named beside it, its conversions filled in. The posted corpus
+holds few logs of these kernels; the tests keep their wordings read."""
+
+import pytest
+
+from triage.analysis import analyze_lines
+from triage.events.headers import match_header
+
+
+def _ts(lines):
+    return [f"[  100.{i:06d}] {line}" for i, line in enumerate(lines)]
+
+
+# -- kernel/panic.c __warn() and lib/bug.c __report_bug() ---------------------------------
+
+@pytest.mark.parametrize("line, file, cpu, function", [
+    # 6.19+ __warn() without a file (CONFIG_DEBUG_BUGVERBOSE off): "WARNING: at %pS, CPU#%d: %s/%d"
+    ("WARNING: at dc_commit_state+0x12/0x340 [amdgpu], CPU#3: Xorg/1234", None, 3, "dc_commit_state"),
+    ("WARNING: at fast_dput+0x334/0x430, CPU#0: syz.0.17/6007", None, 0, "fast_dput"),
+    # ...cut by the terminal after the symbol
+    ("WARNING: at dc_commit_state+0x12/0x340 [amdgpu]", None, None, "dc_commit_state"),
+    # CONFIG_DEBUG_BUGVERBOSE_DETAILED (6.16+): WARN_ON_ONCE(cond) passes "[" #condition "] ",
+    # which the arch glues to __FILE__; in the 6.16-6.18 header and in the 6.19+ one
+    ("WARNING: CPU: 3 PID: 1234 at [!dc->debug.disable_z10] drivers/gpu/drm/amd/display/dc/core/dc.c:1234 "
+     "dc_commit_state+0x12/0x340 [amdgpu]", "drivers/gpu/drm/amd/display/dc/core/dc.c", 3, "dc_commit_state"),
+    ("WARNING: [!bio] block/blk-throttle.c:205 at tg_dispatch+0x1/0x2, CPU#1: fio/77",
+     "block/blk-throttle.c", 1, "tg_dispatch"),
+    # a condition with blanks, a colon and brackets of its own
+    ("WARNING: [a[i] != b ? c : d] fs/x.c:12 at f+0x1/0x2, CPU#1: t/7", "fs/x.c", 1, "f"),
+])
+def test_warn_header_forms(line, file, cpu, function):
+    h = match_header(line)
+    assert h is not None and h.kind == "warning", line
+    assert h.fields.get("file") == file
+    assert h.fields.get("cpu") == cpu
+    assert h.ip is not None and h.ip.function == function
+
+
+@pytest.mark.parametrize("line", [
+    # notices that only look alike: free text, a bracket that is no WARN_ON condition
+    "WARNING: [Firmware Bug]: TSC_DEADLINE disabled due to Errata; please update microcode",
+    "WARNING: at least one CPU is vulnerable to Spectre",
+    "WARNING: [x] no file follows",
+])
+def test_warn_lookalikes_stay_notices(line):
+    h = match_header(line)
+    assert h is not None and h.kind == "notice"
+
+
+def test_warn_without_file_blames_the_driver():
+    # 6.19+ __warn() "WARNING: at %pS, CPU#%d: %s/%d", then show_regs()
+    d = analyze_lines(_ts([
+        "------------[ cut here ]------------",
+        "WARNING: at intel_display_power_put+0x12/0x340 [i915], CPU#3: kworker/3:1/1234",
+        "Modules linked in: i915 drm_display_helper ttm",
+        "RIP: 0010:intel_display_power_put+0x12/0x340 [i915]",
+        "Call Trace:",
+        " <TASK>",
+        " intel_atomic_commit_tail+0x100/0x3000 [i915]",
+        " </TASK>",
+        "---[ end trace 0000000000000000 ]---",
+    ]))
+    assert (d.verdict.category, d.verdict.culprit.module) == ("warning", "i915")
+
+
+def test_condition_line_before_the_7_0_header():
+    # lib/bug.c __report_bug() since the BUG_FORMAT rework: CUT_HERE, then the condition
+    # (WARN_CONDITION_STR: "[" cond "] ") through __warn_printf(), then __warn()'s header
+    d = analyze_lines(_ts([
+        "------------[ cut here ]------------",
+        "[!drm_modeset_is_locked(&crtc->mutex)] ",
+        "WARNING: drivers/gpu/drm/amd/amdgpu/amdgpu_dm.c:1234 at dm_commit+0x12/0x340 [amdgpu], CPU#3: Xorg/1234",
+        "Modules linked in: amdgpu drm_ttm_helper ttm",
+        "RIP: 0010:dm_commit+0x12/0x340 [amdgpu]",
+    ]))
+    assert (d.verdict.category, d.verdict.culprit.module) == ("warning", "amdgpu")
+
+
+# -- arch/x86/kernel/traps.c exc_general_protection() ------------------------------------
+
+@pytest.mark.parametrize("line", [
+    # a #GP with a selector error code: "segment-related " GPFSTR through die_addr(), with
+    # __die_header()'s "Oops: " before it since 6.10 and without it before
+    "Oops: segment-related general protection fault: 0000 [#1] PREEMPT SMP NOPTI",
+    "segment-related general protection fault: 0000 [#1] SMP",
+])
+def test_segment_related_gpf(line):
+    h = match_header(line)
+    assert h is not None and h.kind == "gpf"
+
+
+def test_segment_lookalike_is_no_gpf():
+    h = match_header("segment-related stuff happened")
+    assert h is None or h.kind != "gpf"
