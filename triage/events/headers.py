@@ -241,11 +241,15 @@ _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 _LOCKS_HELD = lazy_compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
 # kernel/hung_task.c debug_show_blocker() (6.16+), printed only inside a hung-task report,
 # after the blocked task's stack: "INFO: task %s:%d is blocked on a mutex likely owned by
-# task %s:%d.", "... blocked on a semaphore likely last held by task %s:%d", "... blocked on
-# an rw-semaphore likely owned by task ...". An excerpt that starts there is that report with
-# its header cut.
-_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:\w{1,8} )?blocked on an? "
-                             r"(mutex|semaphore|rw-semaphore) likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})")
+# task %s:%d.", "INFO: task %s:%d blocked on a semaphore likely last held by task %s:%d" and
+# (rw-semaphores, 6.17+) "INFO: task %s:%d <%s> blocked on an rw-semaphore likely owned by task
+# %s:%d <%s>" (reader/writer); when the owner is gone, "INFO: task %s:%d is blocked on a
+# mutex, but the owner is not found.", "... on a semaphore, but the last holder is not
+# found.", "... on an rw-semaphore, but the owner is not found.". An excerpt that starts
+# there is that report with its header cut.
+_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:<(?:reader|writer)> )?blocked on an? "
+                             r"(mutex|semaphore|rw-semaphore)(?: likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})(?=$|[.\s])"
+                             r"|, but the (?:owner|last holder) is not found)")
 _CANT_DIE = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
 _STACKPROT = lazy_compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
@@ -569,9 +573,10 @@ def _match_info(text: str) -> Optional[Header]:
             return Header("hung_task", "INFO: task hung", f)
         m = _HUNG_BLOCKER.match(text)
         if m:
-            return Header("hung_task", "INFO: task hung",
-                          {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3),
-                           "blocker_comm": m.group(4), "blocker_pid": int(m.group(5))})
+            f = {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3)}
+            if m.group(4) is not None:
+                f["blocker_comm"], f["blocker_pid"] = m.group(4), int(m.group(5))
+            return Header("hung_task", "INFO: task hung", f)
         m = _CANT_DIE.match(text)
         if m:
             # a killed task stuck in the kernel: check_hung_task()'s other wording
