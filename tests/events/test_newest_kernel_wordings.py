@@ -96,3 +96,40 @@ def test_segment_related_gpf(line):
 def test_segment_lookalike_is_no_gpf():
     h = match_header("segment-related stuff happened")
     assert h is None or h.kind != "gpf"
+
+
+# -- mm/page_alloc.c and mm/slub.c allocator frames of 6.14+ ------------------------------
+
+def _alloc_failure(frames):
+    # warn_alloc() "%s: page allocation failure: order:%u, mode:%#x(%pGg), nodemask=%*pbl"
+    return _ts([
+        "kworker/u64:3: page allocation failure: order:3, mode:0x52820(GFP_ATOMIC|__GFP_NOWARN|"
+        "__GFP_NORETRY|__GFP_COMP), nodemask=(null),cpuset=/,mems_allowed=0",
+        "CPU: 2 UID: 0 PID: 4321 Comm: kworker/u64:3 Tainted: G           OE      6.15.2-arch1-1 #1 PREEMPT(full) ",
+        "Call Trace:",
+        " <IRQ>",
+        " dump_stack_lvl+0x5d/0x80",
+        " warn_alloc+0x164/0x190",
+        " __alloc_pages_slowpath.constprop.0+0xa4d/0xc40",
+    ] + [" " + f for f in frames] + [" </IRQ>"])
+
+
+@pytest.mark.parametrize("frames, module, function", [
+    # SLUB's alloc_slab_page() through alloc_frozen_pages() (6.15+): the driver that kmalloc'd
+    (["__alloc_frozen_pages_noprof+0x2f5/0x320", "alloc_frozen_pages_noprof+0x80/0x180",
+      "alloc_slab_page+0x5a/0xa0", "allocate_slab+0x81/0x130", "___slab_alloc+0x1d/0xa0",
+      "__kmalloc_noprof+0x2b0/0x380", "rtw89_pci_rxbd_recalc+0x30/0x110 [rtw89_pci]",
+      "rtw89_pci_napi_poll+0x100/0x1000 [rtw89_pci]"], "rtw89_pci", "rtw89_pci_rxbd_recalc"),
+    # get_zeroed_page_noprof() (6.10+) straight from a driver
+    (["__alloc_frozen_pages_noprof+0x2f5/0x320", "alloc_pages_mpol+0x80/0x180",
+      "alloc_pages_noprof+0x5a/0xa0", "get_zeroed_page_noprof+0x11/0x40",
+      "amdgpu_x_init+0x30/0x110 [amdgpu]"], "amdgpu", "amdgpu_x_init"),
+    # negative: an allocation the core kernel made itself stays the core kernel's
+    (["__alloc_frozen_pages_noprof+0x2f5/0x320", "alloc_pages_mpol+0x80/0x180",
+      "alloc_pages_noprof+0x5a/0xa0", "pipe_write+0x30/0x110", "vfs_write+0x100/0x300"],
+     None, "pipe_write"),
+])
+def test_frozen_page_allocator_frames_are_skipped(frames, module, function):
+    v = analyze_lines(_alloc_failure(frames)).verdict
+    assert v.category == "alloc_failure"
+    assert (v.culprit.module, v.culprit.function) == (module, function)
