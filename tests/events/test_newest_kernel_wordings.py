@@ -133,3 +133,24 @@ def test_frozen_page_allocator_frames_are_skipped(frames, module, function):
     v = analyze_lines(_alloc_failure(frames)).verdict
     assert v.category == "alloc_failure"
     assert (v.culprit.module, v.culprit.function) == (module, function)
+
+
+# -- drivers/gpu/drm/xe: a GPU page fault xe could not service ---------------------------
+
+@pytest.mark.parametrize("line", [
+    # xe_pagefault.c xe_pagefault_queue_work (6.18+) "Fault response: Unsuccessful %pe" after
+    # xe_gt_printk's "Tile%u: GT%u: "
+    "xe 0000:43:00.0: [drm] Tile0: GT0: Fault response: Unsuccessful -EINVAL",
+    # xe_gt_pagefault.c pf_queue_work_func (6.8-6.17) drm_dbg "Fault response: Unsuccessful %d"
+    "xe 0000:03:00.0: [drm:pf_queue_work_func [xe]] Fault response: Unsuccessful -22",
+])
+def test_xe_unserviced_page_fault(line):
+    h = match_header(line)
+    assert h is not None and h.kind == "gpu_fault" and h.headline == "xe: GPU page fault"
+    assert h.fields["module"] == "xe"
+
+
+def test_fault_response_of_no_gpu_driver_is_no_gpu_fault():
+    h = match_header("mlx5_core 0000:3b:00.0: Fault response: Unsuccessful -22")
+    assert h is None or h.kind != "gpu_fault"
+
