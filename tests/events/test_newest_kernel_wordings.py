@@ -154,3 +154,28 @@ def test_fault_response_of_no_gpu_driver_is_no_gpu_fault():
     h = match_header("mlx5_core 0000:3b:00.0: Fault response: Unsuccessful -22")
     assert h is None or h.kind != "gpu_fault"
 
+
+# -- kernel/locking/percpu-rwsem.c: the wait under __percpu_down_read() (5.8+) ------------
+
+@pytest.mark.parametrize("waiter, function", [
+    (["percpu_rwsem_wait+0x1/0x2", "__percpu_down_read+0x1/0x2"], "mnt_want_write"),
+    # negative: without the lock frames the first frame under schedule() is the one to blame
+    ([], "mnt_want_write"),
+    (["percpu_counter_sum+0x1/0x2"], "percpu_counter_sum"),
+])
+def test_hung_task_in_percpu_rwsem_blames_the_caller(waiter, function):
+    # hung_task.c check_hung_task() "INFO: task %s:%d blocked for more than %ld seconds."
+    d = analyze_lines(_ts([
+        "INFO: task fsfreeze:4930 blocked for more than 122 seconds.",
+        "      Not tainted 6.12.0 #1",
+        "task:fsfreeze      state:D stack:0     pid:4930 tgid:4930 ppid:1",
+        "Call Trace:",
+        " <TASK>",
+        " __schedule+0x1/0x2",
+        " schedule+0x1/0x2",
+    ] + [" " + f for f in waiter] + [
+        " mnt_want_write+0x1/0x2",
+        " do_renameat2+0x1/0x2",
+        " </TASK>",
+    ]))
+    assert (d.verdict.category, d.verdict.culprit.function) == ("hung_task", function)
