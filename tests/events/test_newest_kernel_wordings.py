@@ -179,3 +179,31 @@ def test_hung_task_in_percpu_rwsem_blames_the_caller(waiter, function):
         " </TASK>",
     ]))
     assert (d.verdict.category, d.verdict.culprit.function) == ("hung_task", function)
+
+
+# -- mm/cma.c cma_alloc(): a contiguous allocation that failed ----------------------------
+
+@pytest.mark.parametrize("line, area, pages, ret", [
+    # 5.x pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n", __func__, ...), pr_fmt "cma: "
+    ("cma: cma_alloc: alloc failed, req-size: 148 pages, ret: -16", None, 148, -16),
+    # 5.1x-6.x pr_err_ratelimited("%s: %s: alloc failed, req-size: %lu pages, ret: %d\n",
+    # __func__, cma->name, ...)
+    ("cma: cma_alloc: linux,cma: alloc failed, req-size: 148 pages, ret: -16", "linux,cma", 148, -16),
+    ("cma: __cma_alloc: reserved: alloc failed, req-size: 4 pages, ret: -12", "reserved", 4, -12),
+])
+def test_cma_alloc_failure(line, area, pages, ret):
+    h = match_header(line)
+    assert h is not None and h.kind == "alloc_failure"
+    assert (h.fields.get("cma_area"), h.fields["pages"], h.fields["ret"]) == (area, pages, ret)
+    assert analyze_lines(_ts([line, "cma: number of available pages: 3@125+20@172=> 23 free of 81920 total pages"])
+                         ).verdict.category == "alloc_failure"
+
+
+@pytest.mark.parametrize("line", [
+    "cma: Reserved 256 MiB at 0x00000000f0000000 on node -1",   # cma_declare_contiguous_nid()
+    "cma: number of available pages: 3@125+20@172=> 23 free of 81920 total pages",
+    "imx-vpu 2040000.vpu: cma alloc failed, req-size: 148 pages",  # not mm/cma.c's words
+])
+def test_other_cma_lines_are_no_alloc_failure(line):
+    h = match_header(line)
+    assert h is None or h.kind != "alloc_failure"
