@@ -185,7 +185,7 @@ def test_hung_task_in_percpu_rwsem_blames_the_caller(waiter, function):
 
 @pytest.mark.parametrize("line, area, pages, ret", [
     # 5.x pr_err("%s: alloc failed, req-size: %zu pages, ret: %d\n", __func__, ...), pr_fmt "cma: "
-    ("cma: cma_alloc: alloc failed, req-size: 148 pages, ret: -16", None, 148, -16),
+    ("cma: cma_alloc: alloc failed, req-size: 148 pages, ret: -16", "", 148, -16),
     # 5.1x-6.x pr_err_ratelimited("%s: %s: alloc failed, req-size: %lu pages, ret: %d\n",
     # __func__, cma->name, ...)
     ("cma: cma_alloc: linux,cma: alloc failed, req-size: 148 pages, ret: -16", "linux,cma", 148, -16),
@@ -194,7 +194,7 @@ def test_hung_task_in_percpu_rwsem_blames_the_caller(waiter, function):
 def test_cma_alloc_failure(line, area, pages, ret):
     h = match_header(line)
     assert h is not None and h.kind == "alloc_failure"
-    assert (h.fields.get("cma_area"), h.fields["pages"], h.fields["ret"]) == (area, pages, ret)
+    assert (h.fields["cma_area"], h.fields["pages"], h.fields["errno"]) == (area, pages, ret)
     assert analyze_lines(_ts([line, "cma: number of available pages: 3@125+20@172=> 23 free of 81920 total pages"])
                          ).verdict.category == "alloc_failure"
 

@@ -156,7 +156,6 @@ _VMALLOC_ERR = lazy_compile(r"(?:(.{0,64}?): )?vmalloc error: size (\d{1,20})")
 # (oom_kill_allocating_task)" (also for the members of a memory.oom.group cgroup killed with
 # that victim); the constrained kills' "No available memory ..." were gone since 2.6.36.
 _OOM_VICTIM_EXITING = lazy_compile(_OOM_WHO + r"(?: \(oom_kill_allocating_task\))?: OOM victim (\d{1,10}) \((.{0,64}?)\) is already exiting")
-_CMA_FAIL = lazy_compile(r"cma: _{0,2}cma_alloc: (?:(.{1,64}?): )?alloc failed, req-size: (\d{1,12}) pages, ret: (-?\d{1,6})")
 _VMALLOC_FAIL = lazy_compile(r"(?:(.{0,64}?): )?vmalloc: allocation failure:? (\d{1,20}) bytes")
 # mm/slub.c and mm/slab.c slab_out_of_memory(): a new slab's pages could not be had.
 # "SLUB: Unable to allocate memory on node %d, gfp=%#x(%pGg)" (4.x+), and the 2.6/3.x
@@ -773,17 +772,6 @@ def _match_memory(text: str) -> Optional[Header]:
         m = _VMEMMAP_FAIL.match(text)
         f = {"comm": m.group(1), "order": int(m.group(2)), "gfp_mask": m.group(3), "gfp_flags": m.group(4),
              "vmemmap": True} if m else {"vmemmap": True}
-        return Header("alloc_failure", "page allocation failure", f)
-    if text.startswith("cma: ") and "alloc failed, req-size: " in text:
-        # mm/cma.c cma_alloc() (pr_fmt "cma: ", __func__ "cma_alloc", "__cma_alloc" once split):
-        # 5.x "%s: alloc failed, req-size: %zu pages, ret: %d", 5.1x+ "%s: %s: alloc failed,
-        # req-size: %lu pages, ret: %d" with the area's name, then cma_debug_show_areas()
-        # "number of available pages: ...": a contiguous (DMA) allocation failed, reported as
-        # a page allocation failure is
-        m = _CMA_FAIL.match(text)
-        f = {"cma": True, "detail": text[5:200]}
-        if m:
-            f.update({"cma_area": m.group(1), "pages": int(m.group(2)), "ret": int(m.group(3))})
         return Header("alloc_failure", "page allocation failure", f)
     if text.startswith("percpu: allocation failed, size="):
         # mm/percpu.c pcpu_alloc() (3.x-6.x, pr_fmt "percpu: "): "allocation failed, size=%zu
