@@ -1,5 +1,5 @@
 """A __warn() head whose site the paste broke: only __warn() prints "WARNING: CPU: %d PID: %d
-at " (kernel/panic.c, 3.11-6.15), so the line is a WARN report whatever happened to the
+at " (kernel/panic.c, 3.11-6.18), so the line is a WARN report whatever happened to the
 "%s:%d %pS" after it: blanks a copy inserted into the file name, a terminal cutting the line
 inside the file or the symbol. A cut symbol is no function name (%pS always prints "+0x").
 

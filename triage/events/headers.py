@@ -51,23 +51,35 @@ _GPF = lazy_compile(r"(?:Oops: )?general protection fault(?:, probably for non-c
 _ARM_DIE = lazy_compile(r"Internal error: (.{1,60}?): ([0-9a-fA-F]{1,16}) \[#")
 _UNHANDLED_AT = lazy_compile(r"Unhandled fault at (0x[0-9a-fA-F]{1,16})")
 _KBUG = lazy_compile(r"[Kk]ernel BUG at ([^\s:]{1,200}):(\d{1,7})!?")
-# __warn()'s "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): cpu, pid
+# __warn()'s "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.18): cpu, pid
 _WARN_CPU_PID = r"WARNING: CPU: (\d{1,5}) PID: (-?\d{1,10}) at"
 _WARN_NEW = lazy_compile(_WARN_CPU_PID + r" ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
-# 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS of module code ends in " [mod]"
+# __warn() since its 6.19 rework (kernel/panic.c): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; %pS
+# of module code ends in " [mod]"
 _WARN_NEW2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at (\S{1,300}(?: \[[\w-]{1,64}\])?), CPU#(\d{1,5}): (.{0,80})")
 # ...the same line cut by a mail or forum wrap after "<file>:<line>" or inside " at %pS":
 # only __warn() prints a source path and line straight after "WARNING: "
 _WARN_NEW2_CUT = lazy_compile(r"WARNING: ([\w.+-]{1,64}/[^\s:]{1,200}\.(?:c|h|rs)):(\d{1,7})(?: at (\S{1,300}))?\s*$")
+# ...and without a file (CONFIG_DEBUG_BUGVERBOSE off): "WARNING: at %pS, CPU#%d: %s/%d", also
+# cut after the symbol; 2.6-3.x "WARNING: at %s:%d %pS()" always had a file, so a %pS straight
+# after "WARNING: at " is this form
+_WARN_NEW2_NOFILE = lazy_compile(r"WARNING: at ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}"
+                                 r"(?: \[[\w-]{1,64}\])?)(?:, CPU#(\d{1,5})|,?\s*$)")
+# CONFIG_DEBUG_BUGVERBOSE_DETAILED (6.16+): WARN_ON()/WARN_ON_ONCE() pass "[" #condition "] "
+# (include/asm-generic/bug.h), which the arch's bug table glued to __FILE__, so the site reads
+# "[!bio] block/blk-throttle.c:205" in either header form; the condition may hold blanks,
+# colons and brackets. (Since the BUG_FORMAT rework x86-64 prints it as a line of its own
+# after "cut here" instead, lib/bug.c __report_bug().)
+_WARN_COND_SITE = lazy_compile(r"[^\s:\[\]]{1,200}:\d{1,7} ")
 # __warn() without a file and line (CONFIG_DEBUG_BUGVERBOSE off, as on OpenWrt):
 # "WARNING: CPU: %d PID: %d at %pS"
 _WARN_NOFILE = lazy_compile(_WARN_CPU_PID + r" ([A-Za-z_.][\w.]{0,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?)")
 _WARN_OLD = lazy_compile(r"WARNING: at ([^\s:]{1,200}):(\d{1,7}) ?(.{0,300})")
-# Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.15): the head
+# Only __warn() prints "WARNING: CPU: %d PID: %d at " (kernel/panic.c, 3.11-6.18): the head
 # says WARN report whatever the paste did to the site after it (a line cut at the terminal
 # width inside the file name or the symbol, blanks a copy inserted: "intel_dis play.c:14382")
 _WARN_HEAD = lazy_compile(_WARN_CPU_PID + r"(?: (.{0,300}))?")
-# 6.16+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; nothing else prints a source
+# 6.19+ __warn(): "WARNING: %s:%d at %pS, CPU#%d: %s/%d"; nothing else prints a source
 # file and line then " at " after "WARNING: "
 _WARN_HEAD2 = lazy_compile(r"WARNING: ([^\s:]{1,200}):(\d{1,7}) at(?: (\S{0,300}))?")
 # the %pS symbol somewhere in a broken site, whole (its "+0x../0x.." complete)
@@ -229,11 +241,15 @@ _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 _LOCKS_HELD = lazy_compile(r"(?:BUG|WARNING): \S.{0,80}/-?\d{1,10} still has locks held!")
 # kernel/hung_task.c debug_show_blocker() (6.16+), printed only inside a hung-task report,
 # after the blocked task's stack: "INFO: task %s:%d is blocked on a mutex likely owned by
-# task %s:%d.", "... blocked on a semaphore likely last held by task %s:%d", "... blocked on
-# an rw-semaphore likely owned by task ...". An excerpt that starts there is that report with
-# its header cut.
-_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:\w{1,8} )?blocked on an? "
-                             r"(mutex|semaphore|rw-semaphore) likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})")
+# task %s:%d.", "INFO: task %s:%d blocked on a semaphore likely last held by task %s:%d" and
+# (rw-semaphores, 6.17+) "INFO: task %s:%d <%s> blocked on an rw-semaphore likely owned by task
+# %s:%d <%s>" (reader/writer); when the owner is gone, "INFO: task %s:%d is blocked on a
+# mutex, but the owner is not found.", "... on a semaphore, but the last holder is not
+# found.", "... on an rw-semaphore, but the owner is not found.". An excerpt that starts
+# there is that report with its header cut.
+_HUNG_BLOCKER = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) (?:is )?(?:<(?:reader|writer)> )?blocked on an? "
+                             r"(mutex|semaphore|rw-semaphore)(?: likely (?:last held|owned) by task (.{1,64}?):(\d{1,10})(?=$|[.\s])"
+                             r"|, but the (?:owner|last holder) is not found)")
 _CANT_DIE = lazy_compile(r"INFO: task (.{1,64}?):(\d{1,10}) can't die for more than (\d{1,9}) seconds")
 _STACKPROT = lazy_compile(r"stack-protector: Kernel stack is corrupted in: (.{0,200})")
 
@@ -460,22 +476,44 @@ def _broken_warn_site(cpu: int, pid: int, site: str) -> Header:
     return Header("warning", "WARNING", fields, ip=ip)
 
 
+def _drop_condition(text: str) -> str:
+    """The __warn() header without the "[condition] " CONFIG_DEBUG_BUGVERBOSE_DETAILED glued
+    before the file (see _WARN_COND_SITE); the text itself when it has none."""
+    if text.startswith("WARNING: ["):
+        at = len("WARNING: ")
+    elif text.startswith("WARNING: CPU: ") and " at [" in text[:40]:
+        at = text.index(" at [") + 4
+    else:
+        return text
+    end = text.find("] ", at)
+    while end > 0:
+        if _WARN_COND_SITE.match(text, end + 2):
+            return text[:at] + text[end + 2:]
+        end = text.find("] ", end + 2)
+    return text
+
+
 def _match_warning(text: str) -> Optional[Header]:
     if text.endswith("still has locks held!") and _LOCKS_HELD.match(text):
         return Header("lockdep", "WARNING: still has locks held", {})
+    text = _drop_condition(text)
     m = _WARN_NEW.match(text)
     if m:
         fields = {"cpu": int(m.group(1)), "pid": int(m.group(2)), "file": m.group(3), "src_line": int(m.group(4))}
         return Header("warning", "WARNING", fields, ip=_warn_symbol(m.group(5)))
     m = _WARN_NEW2.match(text)
     if m:
-        # 6.16+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
+        # 6.19+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid"
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "cpu": int(m.group(4))},
                       ip=_sym_from_header(m.group(3)))
     m = _WARN_NEW2_CUT.match(text)
     if m:
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2))},
                       ip=_warn_symbol(m.group(3)) if m.group(3) else None)
+    m = _WARN_NEW2_NOFILE.match(text)
+    if m:
+        return Header("warning", "WARNING", {"cpu": int(m.group(2))} if m.group(2) else {},
+                      ip=_sym_from_header(m.group(1)))
     m = _WARN_NOFILE.match(text)
     if m:
         return Header("warning", "WARNING", {"cpu": int(m.group(1)), "pid": int(m.group(2))},
@@ -489,7 +527,7 @@ def _match_warning(text: str) -> Optional[Header]:
         return _broken_warn_site(int(m.group(1)), int(m.group(2)), (m.group(3) or "").strip())
     m = _WARN_HEAD2.match(text)
     if m:
-        # the 6.16+ head cut before ", CPU#%d": "WARNING: drivers/gpu/drm/drm_vblank.c:2309 at drm_crtc_vbl"
+        # the 6.19+ head cut before ", CPU#%d": "WARNING: drivers/gpu/drm/drm_vblank.c:2309 at drm_crtc_vbl"
         return Header("warning", "WARNING", {"file": m.group(1), "src_line": int(m.group(2)), "site_broken": True},
                       ip=_warn_symbol(m.group(3) or ""))
     what = text[len("WARNING: "):]
@@ -535,9 +573,10 @@ def _match_info(text: str) -> Optional[Header]:
             return Header("hung_task", "INFO: task hung", f)
         m = _HUNG_BLOCKER.match(text)
         if m:
-            return Header("hung_task", "INFO: task hung",
-                          {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3),
-                           "blocker_comm": m.group(4), "blocker_pid": int(m.group(5))})
+            f = {"comm": m.group(1), "pid": int(m.group(2)), "blocker_kind": m.group(3)}
+            if m.group(4) is not None:
+                f["blocker_comm"], f["blocker_pid"] = m.group(4), int(m.group(5))
+            return Header("hung_task", "INFO: task hung", f)
         m = _CANT_DIE.match(text)
         if m:
             # a killed task stuck in the kernel: check_hung_task()'s other wording
@@ -1105,6 +1144,10 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             return Header("sysrq", "sysrq: Trigger a crash", {})
         if text.startswith("stack segment: "):
             return Header("gpf", "stack segment fault", {})
+        if text.startswith("segment-related general protection fault"):
+            # x86 exc_general_protection() for a #GP with a selector error code:
+            # "segment-related " GPFSTR through die_addr() ("Oops: " before it since 6.10)
+            return Header("gpf", "general protection fault", {})
         return None
     if c == "S":
         if text.startswith("SysRq : Trigger a crash"):
