@@ -170,6 +170,13 @@ _SLAB_OOM = lazy_compile(r"SL[AU]B: Unable to allocate memory on node (-?\d{1,4}
 # ret is -ENOMEM (no free range) or -EBUSY (pages that could not be migrated or isolated)
 _CMA_FAIL = lazy_compile(r"cma: (\w{0,32}cma_alloc\w{0,16}): (?:(.{1,64}?): )?alloc failed, req-size: (\d{1,12}) pages?, "
                          r"ret: (-?\d{1,4})")
+# XFS's own allocation retry loop reports that an allocation keeps failing: 2.6's
+# fs/xfs/linux-2.6/kmem.c printk("XFS: possible memory allocation deadlock in %s (mode:0x%x)"),
+# and 3.x-5.x fs/xfs/kmem.c / xfs_buf.c xfs_err(NULL, "%s(%u) possible memory allocation deadlock
+# size %u in %s (mode:0x%x)") ("XFS: " before it, "XFS (dev): " with a mount): an allocation
+# failure inside XFS, which retries instead of returning NULL, with no stack printed
+_XFS_ALLOC_RETRY = lazy_compile(r"(?:XFS|xfs)(?: \([^)]{1,64}\))?: (?:(.{1,64}?)\((\d{1,10})\) )?possible memory "
+                                r"allocation deadlock (?:size (\d{1,12}) )?in (\w{1,64})(?: \(mode:(0x[0-9a-fA-F]{1,16})\))?")
 # src/nvidia/src/kernel/gpu/rc/kernel_rc.c (and the closed driver's older builds):
 # "NVRM: Xid (PCI:%04x:%02x:%02x): %d, pid=%s, name=%s, %s", "NVRM: Xid (PCI:...): %d, %s",
 # on a MIG GPU "NVRM: Xid (PCI:%04x:%02x:%02x GPU-I:%02u GPU-CI:%02u): %d, ...", and the
@@ -778,6 +785,15 @@ def _match_memory(text: str) -> Optional[Header]:
         # align=%zu atomic=%d, %s", then dump_stack() the first time: a kernel allocation
         # (of per-CPU memory) that failed, reported like a page allocation failure
         return Header("alloc_failure", "page allocation failure", {"percpu": True, "detail": text[8:200]})
+    if "possible memory allocation deadlock" in text and text.startswith(("XFS", "xfs")):
+        m = _XFS_ALLOC_RETRY.match(text)
+        if m:
+            f = {"xfs_retry": True, "module": "xfs", "detail": text[:200]}
+            if m.group(3):
+                f["size"] = int(m.group(3))
+            if m.group(5):
+                f["gfp"] = m.group(5)
+            return Header("alloc_failure", "XFS: possible memory allocation deadlock", f)
     if text.startswith("cma: ") and "alloc failed, req-size: " in text:
         # a CMA area could not supply a contiguous range (_CMA_FAIL): the caller gets NULL, as from
         # warn_alloc()'s report, but no stack is printed (cma_debug_show_areas() prints the bitmap)
