@@ -15,6 +15,7 @@ import pytest
 
 from triage.analysis import analyze_lines
 from triage.events.frames import parse_trace_line
+from triage.events.parser import parse_log
 from triage.events.headers import match_header
 
 
@@ -125,3 +126,70 @@ def test_a_fault_inside_a_sleeping_api_is_still_its_own():
     v = analyze_lines(lines).verdict
     assert v.category == "null_deref"
     assert v.culprit.function == "__get_vm_area" and not v.culprit.module
+
+
+# The may-sleep checks' context line (kernel/sched/core.c __might_resched()/___might_sleep()
+# "in_atomic(): %d, irqs_disabled(): %d, non_block: %d, pid: %d, name: %s"; 2.6 kernel/sched.c
+# __might_sleep() "in_atomic():%d, irqs_disabled():%d") is printed by no other report: a stack
+# it heads is the atomic-sleep report's even when the header line above it was lost (posted
+# 3805, a syslog cut after the "Debug: sleeping function" line).
+NO_HEADER_26 = IOREMAP_IN_MODULE[1:]
+NO_HEADER_NEW = [
+    "[  12.000200] in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 1234, name: modprobe",
+    "[  12.000210] preempt_count: 1, expected: 0",
+    "[  12.000220] RCU nest depth: 0, expected: 0",
+    "[  12.000300] CPU: 0 PID: 1234 Comm: modprobe Tainted: P           OE     6.1.0 #1",
+    "[  12.000310] Hardware name: Acme Board/Acme, BIOS 1.0 01/01/2020",
+    "[  12.000400] Call Trace:",
+    "[  12.000500]  <TASK>",
+    "[  12.000600]  dump_stack_lvl+0x44/0x5c",
+    "[  12.000700]  __might_resched.cold+0xcc/0xe0",
+    "[  12.000800]  mutex_lock+0x1a/0x40",
+    "[  12.000900]  my_ioctl+0x3c/0x90 [mydrv]",
+    "[  12.001000]  __x64_sys_ioctl+0x8b/0xc0",
+]
+
+
+@pytest.mark.parametrize("lines, module, function", [
+    (NO_HEADER_26, "foo", "foo_map_regs"),
+    (NO_HEADER_NEW, "mydrv", "my_ioctl"),
+])
+def test_in_atomic_line_names_a_headerless_stack(lines, module, function):
+    assert parse_log(lines).events[0].kind == "atomic_sleep"
+    v = analyze_lines(lines).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module, v.culprit.function) == (module, function)
+
+
+def test_headerless_might_sleep_stack_without_the_context_line_is_not_named_by_it():
+    # without the in_atomic() line, __might_sleep atop the stack may be another report's
+    # innermost frame (the WARN_ONCE "do not call blocking ops" in __might_sleep)
+    assert parse_log(IOREMAP_IN_MODULE[2:]).events[0].kind != "atomic_sleep"
+
+
+def test_in_atomic_line_far_above_the_stack_does_not_name_it():
+    lines = [NO_HEADER_26[0]] + [f"eth0: link up {i}" for i in range(12)] + NO_HEADER_26[1:]
+    assert parse_log(lines).events[0].kind != "atomic_sleep"
+
+
+def test_in_atomic_line_above_a_register_dump_does_not_make_a_fault_atomic_sleep():
+    lines = [
+        "in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 1, name: swapper",
+        "RIP: 0010:my_ioctl+0x3c/0x90 [mydrv]",
+        "Code: 48 8b 07 <48> 8b 40 08 c3",
+        "RAX: 0000000000000000 RBX: 0000000000000000 RCX: 0000000000000000",
+        "Call Trace:",
+        " my_ioctl+0x3c/0x90 [mydrv]",
+        " __x64_sys_ioctl+0x8b/0xc0",
+    ]
+    assert parse_log(lines).events[0].kind != "atomic_sleep"
+
+
+@pytest.mark.parametrize("line", [
+    "in_atomic: 1",
+    "in_atomic(): yes, irqs_disabled(): no",
+    "foo: in_atomic(): 1, irqs_disabled(): 0",
+])
+def test_other_in_atomic_lines_are_not_the_context_line(line):
+    lines = [line] + NO_HEADER_26[1:]
+    assert parse_log(lines).events[0].kind != "atomic_sleep"

@@ -128,6 +128,14 @@ _BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
 _SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
 # Lines between a sched_show_task() "task:" line and the stack it heads (its "Call Trace:").
 _SHOWN_TASK_GAP = 3
+# The context line only the may-sleep checks print after their header and before their
+# dump_stack(): kernel/sched/core.c __might_resched()/___might_sleep() "in_atomic(): %d,
+# irqs_disabled(): %d, non_block: %d, pid: %d, name: %s" (__cant_sleep()/__cant_migrate()
+# the same head), 2.6 kernel/sched.c __might_sleep() "in_atomic():%d, irqs_disabled():%d"
+_ATOMIC_CTX = lazy_compile(r"in_atomic\(\): ?\d+, irqs_disabled\(\): ?\d+")
+# Lines from that context line to the stack it heads: preempt_count/RCU nest depth,
+# "Preemption disabled at:" and its frame, the CPU and hardware lines.
+_ATOMIC_CTX_GAP = 10
 # Lines after an allocation-failure report within which a slab_out_of_memory()
 # line is part of it (a show_mem of a large NUMA machine runs to a few hundred lines).
 _SLAB_OOM_WITHIN = 1000
@@ -204,6 +212,7 @@ class LogParser:
         self._pgd_empty = -10       # line of an x86 "PGD 0" page-table walk before any report
         self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
         self._shown_task: Tuple[int, str] = (-10, "")   # a "task: ... state:X" line before any report: line, state
+        self._atomic_ctx = -20      # line of a may-sleep check's "in_atomic(): ..." line before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -431,6 +440,8 @@ class LogParser:
                 ev = self._headerless(ctx, ll, "hung_task", "INFO: task hung")
             elif text.startswith("task:") and (shown := _SHOWN_TASK.match(text)) is not None:
                 self._shown_task = (ll.number, shown.group(1))
+            elif text.startswith("in_atomic()") and _ATOMIC_CTX.match(text):
+                self._atomic_ctx = ll.number
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
             elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
@@ -631,6 +642,8 @@ class LogParser:
         task_line, state = self._shown_task
         if 0 < ll.number - task_line <= _SHOWN_TASK_GAP:
             ev.fields["task_state"] = state     # the state sched_show_task() printed above the stack
+        if kind == "oops_other" and 0 < ll.number - self._atomic_ctx <= _ATOMIC_CTX_GAP:
+            ev.fields["atomic_ctx"] = True      # the stack a may-sleep check dumps (_name_headerless)
         cr2_line, cr2 = self._cr2_summary
         if kind == "oops_other" and 0 < ll.number - cr2_line <= _CR2_SUMMARY_GAP:
             ev.fields["cr2"], ev.fields["cr2_summary"] = cr2, True
@@ -1616,6 +1629,13 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
         if ev.ip is None and _nvidia_gsp_rpc_dump(ev, reps.names):
             ev.kind, ev.fields["headline"] = "nvrm_xid", "NVRM: Xid 119"
             ev.fields.update({"xid": 119, "detail": "GSP RPC timeout (stack dumped by the driver)", "module": "nvidia"})
+            return
+        if ev.ip is None and ev.fields.get("atomic_ctx"):
+            # the "in_atomic(): ..." line above the stack is printed by the may-sleep checks
+            # only (_ATOMIC_CTX), with no register dump: the stack is that report's, whatever
+            # its top frame (a WARN_ONCE inside __might_sleep prints a WARNING header and no
+            # such line)
+            ev.kind, ev.fields["headline"] = "atomic_sleep", "BUG: sleeping function called from invalid context"
             return
         # the reporting frames at the top of the trace say which report it was
         r = reps.report_of(ev.frames, ev.ip is not None, bool(ev.fields.get("end_marker")))
