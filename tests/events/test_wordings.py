@@ -125,6 +125,8 @@ def test_centos7_oom_kill_syslog_two_line_victim_and_task_table():
     ("BUG: Bad page cache in process syz  pfn:12345", "bad_page", {"pfn": 0x12345}),
     ("INFO: suspicious RCU usage.", "lockdep", {}),
     ("[ INFO: suspicious RCU usage. ]", "lockdep", {}),
+    # 2.6.34-2.6.3x lockdep_rcu_dereference() banner (posted 3709)
+    ("[ INFO: suspicious rcu_dereference_check() usage. ]", "lockdep", {}),
     ("unreferenced object 0xffff888012345678 (size 32):", "leak", {}),
     # 4.0-4.3 spelling (lib/kasan/report.c of those kernels)
     ("BUG: KASan: use after free in tfw_http_msg_free+0x2c9/0x340 [tempesta_fw] at addr ffff880d59947040", "kasan",
@@ -176,6 +178,16 @@ def test_single_line_wordings(line, kind, fields):
     assert [e.kind for e in log.events] == [kind]
     for k, v in fields.items():
         assert log.events[0].fields[k] == v, k
+
+
+@pytest.mark.parametrize("line", [
+    # the lines under the banner (and today's "%s:%d %s!" body line) are no report of their own
+    "kernel/cgroup.c:4459 invoked rcu_dereference_check() without protection!",
+    "include/linux/cgroup.h:481 suspicious rcu_dereference_check() usage!",
+    "[ rcu_dereference_check() usage. ]",
+])
+def test_rcu_lockdep_body_lines_are_not_headers(line):
+    assert parse_log([f"[  100.000000] {line}"]).events == []
 
 
 def test_irq_boundaries_and_questionable_frames():

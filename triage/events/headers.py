@@ -596,8 +596,10 @@ def _match_info(text: str) -> Optional[Header]:
         return Header("lockdep", "possible deadlock", {"lockdep": text[6:].strip()})
     if text.startswith("INFO: inconsistent lock state"):
         return Header("lockdep", "inconsistent lock state", {"lockdep": text[6:].strip()})
-    if text.startswith("INFO: suspicious RCU usage"):
-        # before 4.x lockdep said INFO: where it now says WARNING:
+    if text.startswith(("INFO: suspicious RCU usage", "INFO: suspicious rcu_dereference_check() usage")):
+        # before 4.x lockdep said INFO: where it now says WARNING:; 2.6.34-2.6.3x
+        # lockdep_rcu_dereference() banner: "[ INFO: suspicious rcu_dereference_check() usage. ]"
+        # (renamed "suspicious RCU usage" with lockdep_rcu_suspicious())
         return Header("lockdep", "INFO: suspicious RCU usage", {"lockdep": "suspicious RCU usage"})
     if text.startswith("INFO: trying to register non-static key"):
         return Header("lockdep", "INFO: trying to register non-static key", {})
