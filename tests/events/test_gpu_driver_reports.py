@@ -120,6 +120,12 @@ FAULTS = [
     ("i915 0000:00:02.0: [drm] rcs0 heartbeat {seqno:5:1234, prio:2147483646} not ticking", "i915", "GPU hang"),
     ("xe 0000:03:00.0: [drm:xe_guc_exec_queue_memory_cat_error_handler [xe]] GT0: Engine memory cat error: "
      "engine_class=rcs, logical_mask: 0x1, guc_id=2", "xe", "GPU page fault"),
+    # amdgpu/radeon atom.c: the VBIOS interpreter aborted a table whose wait on the GPU never
+    # ended (posted 3608: the GPU could not be posted at probe)
+    ("[drm:atom_op_jump [amdgpu]] *ERROR* atombios stuck in loop for more than 20secs aborting", "amdgpu", "GPU hang"),
+    ("[drm:amdgpu_atom_execute_table_locked [amdgpu]] *ERROR* atombios stuck executing B456 (len 304, WS 4, "
+     "PS 0) @ 0xB51B", "amdgpu", "GPU hang"),
+    ("[drm:atom_op_jump [radeon]] *ERROR* atombios stuck in loop for more than 5secs aborting", "radeon", "GPU hang"),
 ]
 
 
@@ -147,6 +153,10 @@ NOT_FAULTS = [
     # init chatter, firmware loads, a missed interrupt, the CPU's own refused register write
     "nouveau 0000:01:00.0: DRM: VRAM: 2048 MiB",
     "amdgpu 0000:03:00.0: amdgpu: Fetched VBIOS from VFCT",
+    # the interpreter's other errors: a table or opcode it does not know, no VBIOS hang
+    "[drm:atom_execute_table_locked [radeon]] *ERROR* atombios: unknown opcode 255",
+    "[drm] atombios: table 12 not found",
+    "amdgpu 0000:03:00.0: amdgpu: ATOM BIOS: 113-D1630200-112",
     "i915 0000:00:02.0: [drm] GuC firmware i915/tgl_guc_70.bin version 70.5.1",
     "[drm:i915_hangcheck_elapsed [i915]] *ERROR* Hangcheck timer elapsed... blt ring idle",
     "nouveau 0000:01:00.0: bus: MMIO write of 00000002 FAULT at 13b154 [ IBUS ]",
