@@ -16,13 +16,12 @@ Python's order for str, so ORDER BY gives what sorted() gave.
 """
 
 import json
-import os
 import sqlite3
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
-from triage.batch.discover import SCRATCH_CACHE_KIB
 from triage.batch.facts import MEMORY_STATES
 from triage.batch.fleet import EARLY_BOOT_S, VIEWS
+from triage.batch.scratch import open_scratch
 
 Record = Dict[str, Any]
 
@@ -145,14 +144,7 @@ class FleetDB:
     None keeps it in memory (small batches, tests)."""
 
     def __init__(self, path: Optional[str] = None):
-        self.db = sqlite3.connect(path or ":memory:", isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=OFF")   # scratch: nothing to recover after a crash
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
-        self.db.executescript(_SCHEMA)
-        if path:
-            os.unlink(path)
-        self.db.execute("BEGIN")
+        self.db = open_scratch(path, _SCHEMA)
         self.n = 0
         self._status = {"ok": 0, "partial": 0, "error": 0}
         self._null_host = False

@@ -1,0 +1,41 @@
+"""The batch's scratch SQLite files (triage.batch.scratch): unlinked once open, and unlinked,
+with nothing left open, when opening fails: merge and --redact make theirs in the output
+directory, which no later run clears."""
+
+import os
+import sqlite3
+
+import pytest
+
+from triage.batch import fleetdb, scratch, spool
+
+
+def _fds() -> set:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_open_scratch_unlinks_its_file_and_works(tmp_path):
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"")
+    db = scratch.open_scratch(str(path), "CREATE TABLE t (x INTEGER);")
+    try:
+        assert not path.exists()
+        db.execute("INSERT INTO t VALUES (1)")
+        db.execute("COMMIT")
+        assert db.execute("SELECT x FROM t").fetchall() == [(1,)]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("make", [lambda p: fleetdb.FleetDB(p), lambda p: spool.Spool(p)])
+def test_a_failed_open_leaves_no_file_and_no_descriptor(tmp_path, monkeypatch, make):
+    # a full disk, or a schema SQLite refuses: executescript raises after the file exists
+    path = tmp_path / ".triage-fleet-x.sqlite"
+    path.write_bytes(b"")
+    before = _fds()
+    monkeypatch.setattr(fleetdb, "_SCHEMA", "CREATE TABLE (;")
+    monkeypatch.setattr(spool, "_SCHEMA", "CREATE TABLE (;")
+    with pytest.raises(sqlite3.Error):
+        make(str(path))
+    assert not path.exists()
+    assert _fds() == before
