@@ -39,3 +39,17 @@ def test_a_failed_open_leaves_no_file_and_no_descriptor(tmp_path, monkeypatch, m
         make(str(path))
     assert not path.exists()
     assert _fds() == before
+
+
+def test_fleet_of_texts_lets_go_of_its_database_when_a_record_fails(tmp_path):
+    path = tmp_path / "fleet.sqlite"
+    path.write_bytes(b"")
+    before = _fds()
+    with pytest.raises(ValueError):
+        fleetdb.fleet_of_texts(str(path), ['{"id": "a", "status": "error"}', "{not json"])
+    assert not path.exists() and _fds() == before
+    fdb, views = fleetdb.fleet_of_texts(None, ['{"id": "a", "status": "error"}'])
+    try:
+        assert views["summary"]["error"] == 1 and list(views["errors"]) == [{"dump": "a", "host": None, "error": None}]
+    finally:
+        fdb.close()

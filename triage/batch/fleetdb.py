@@ -17,7 +17,7 @@ Python's order for str, so ORDER BY gives what sorted() gave.
 
 import json
 import sqlite3
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch.facts import MEMORY_STATES
 from triage.batch.fleet import EARLY_BOOT_S, VIEWS
@@ -305,6 +305,19 @@ class FleetDB:
     def _errors(self) -> Iterator[Record]:
         for (text,) in self.db.execute("SELECT err FROM f WHERE err IS NOT NULL ORDER BY seq"):
             yield json.loads(text)
+
+
+def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """A FleetDB at `path` of the records whose JSON `texts` gives, in order, and its views
+    (FleetDB.finish); closed, its file gone, when anything fails on the way."""
+    fdb = FleetDB(path)
+    try:
+        for text in texts:
+            fdb.add(json.loads(text), text)
+        return fdb, fdb.finish()
+    except BaseException:
+        fdb.close()
+        raise
 
 
 def fleet_of(records: Iterable[Record]) -> Dict[str, Any]:
