@@ -126,3 +126,16 @@ def test_a_headerless_oops_decodes_its_instruction_once(monkeypatch):
     (ev,) = parse_log(log).events
     assert (ev.kind, ev.fields["address"], ev.fields["access"]) == ("null_deref", 8, "mov rax, qword ptr [rdi + 8]")
     assert len(calls) == 1
+
+
+def test_without_capstone_the_address_is_unknown_and_the_excerpt_still_parses(monkeypatch):
+    # setup.cfg requires Capstone, but a host may lack its wheel: the import fails, nothing raises
+    monkeypatch.setitem(sys.modules, "capstone", None)
+    monkeypatch.setitem(sys.modules, "capstone.x86", None)
+    assert x86access.accessed_addresses("48 89 e5 <48> 8b 47 08 c3", {"rdi": 0}) is None
+    log = ["RIP: 0010:foo_bar+0x12/0x40 [foo]", "Code: 55 48 89 e5 <48> 8b 47 08 c3 cc cc",
+           "RAX: 0000000000000000 RBX: 0000000000000001 RCX: 0000000000000000",
+           "RDX: 0000000000000000 RSI: 0000000000000000 RDI: 0000000000000000",
+           "Call Trace:", " bar_baz+0x1a/0x20 [foo]"]
+    (ev,) = parse_log(log).events
+    assert "access" not in ev.fields and ev.fields.get("address") != 8
