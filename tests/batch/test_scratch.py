@@ -53,3 +53,25 @@ def test_fleet_of_texts_lets_go_of_its_database_when_a_record_fails(tmp_path):
         assert views["summary"]["error"] == 1 and list(views["errors"]) == [{"dump": "a", "host": None, "error": None}]
     finally:
         fdb.close()
+
+
+def test_records_and_rows_index_like_lists():
+    recs = [{"id": f"d{i}", "status": "error", "error": str(i)} for i in range(5)]
+    fdb = fleetdb.FleetDB()
+    try:
+        for r in recs:
+            fdb.add(r)
+        views = fdb.finish()
+        stored, errors = fdb.records(), views["errors"]
+        want_errors = [{"dump": r["id"], "host": None, "error": r["error"]} for r in recs]
+        for i in range(-7, 7):
+            for got, want in ((stored, recs), (errors, want_errors)):
+                if -5 <= i < 5:
+                    assert got[i] == want[i]
+                else:       # SQLite takes a negative OFFSET as 0: recs[-6] was the first record
+                    with pytest.raises(IndexError):
+                        got[i]
+        assert stored[:2] == recs[:2] and stored[1:4] == recs[1:4] and errors[::-2] == want_errors[::-2]
+        assert len(stored) == 5 and stored == recs and bool(errors)
+    finally:
+        fdb.close()

@@ -68,15 +68,19 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-class Rows:
-    """One view's rows, read from the scratch database each time it is iterated."""
+class _Stored:
+    """Rows read back from the scratch database each time they are iterated: a sequence's
+    length, truth, indexing, slices and equality, none holding them all but a slice that
+    does not start at 0."""
 
-    def __init__(self, db: sqlite3.Connection, view: str, n: int):
-        self._db, self._view, self._n = db, view, n
+    _n: int
 
     def __iter__(self) -> Iterator[Record]:
-        for (text,) in self._db.execute("SELECT row FROM vrows WHERE view=? ORDER BY i", (self._view,)):
-            yield _loads(text)
+        raise NotImplementedError
+
+    def _at(self, index: int) -> Optional[str]:
+        """The JSON of row `index` (0 <= index < len), None when it has none."""
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return self._n
@@ -91,19 +95,34 @@ class Rows:
             return list(self)[index]
         if index < 0:
             index += self._n
-        row = self._db.execute("SELECT row FROM vrows WHERE view=? AND i=?", (self._view, index)).fetchone()
-        if row is None:
+        text = self._at(index) if 0 <= index < self._n else None
+        if text is None:
             raise IndexError(index)
-        return _loads(row[0])
+        return _loads(text)
 
     def __eq__(self, other: Any) -> bool:
         return list(self) == list(other)
+
+
+class Rows(_Stored):
+    """One view's rows, read from the scratch database each time it is iterated."""
+
+    def __init__(self, db: sqlite3.Connection, view: str, n: int):
+        self._db, self._view, self._n = db, view, n
+
+    def __iter__(self) -> Iterator[Record]:
+        for (text,) in self._db.execute("SELECT row FROM vrows WHERE view=? ORDER BY i", (self._view,)):
+            yield _loads(text)
+
+    def _at(self, index: int) -> Optional[str]:
+        row = self._db.execute("SELECT row FROM vrows WHERE view=? AND i=?", (self._view, index)).fetchone()
+        return row[0] if row else None
 
     def __repr__(self) -> str:
         return f"<{self._n} {self._view} rows>"
 
 
-class Records:
+class Records(_Stored):
     """The batch's records in discovery order, decoded one at a time from the scratch database."""
 
     def __init__(self, db: sqlite3.Connection, n: int):
@@ -111,26 +130,12 @@ class Records:
 
     def __iter__(self) -> Iterator[Record]:
         for (text,) in self._db.execute("SELECT record FROM recs ORDER BY seq"):
-            yield json.loads(text)
+            yield _loads(text)
 
-    def __len__(self) -> int:
-        return self._n
-
-    def __bool__(self) -> bool:
-        return self._n > 0
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += self._n
-        row = self._db.execute("SELECT record FROM recs ORDER BY seq LIMIT 1 OFFSET ?", (index,)).fetchone()
-        if row is None:
-            raise IndexError(index)
-        return json.loads(row[0])
-
-    def __eq__(self, other: Any) -> bool:
-        return list(self) == list(other)
+    def _at(self, index: int) -> Optional[str]:
+        # FleetDB.add numbers the records 1, 2, ...: a key look-up, not an OFFSET scan
+        row = self._db.execute("SELECT record FROM recs WHERE seq=?", (index + 1,)).fetchone()
+        return row[0] if row else None
 
     def __repr__(self) -> str:
         return f"<{self._n} records>"
