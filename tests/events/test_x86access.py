@@ -109,3 +109,33 @@ def test_non_canonical():
     assert not x86access.non_canonical(0xffff888100000000)     # direct map
     assert not x86access.non_canonical(0x00007f0000000000)     # user half
     assert not x86access.non_canonical(0x10)
+
+
+def test_a_headerless_oops_decodes_its_instruction_once(monkeypatch):
+    # an excerpt cut after its header: the marked load from RDI 0 + 8 names a NULL dereference;
+    # the decode (Capstone, ~0.15 ms) is not repeated to fill in the kind it decided
+    calls = []
+    decode = x86access.accessed_addresses
+    monkeypatch.setattr(x86access, "accessed_addresses", lambda *a: calls.append(a) or decode(*a))
+    log = ["RIP: 0010:foo_bar+0x12/0x40 [foo]",
+           "Code: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 55 48 89 e5 <48> 8b 47 08 c3 cc cc",
+           "RSP: 0018:ffffc90000abcd00 EFLAGS: 00010246",
+           "RAX: 0000000000000000 RBX: 0000000000000001 RCX: 0000000000000000",
+           "RDX: 0000000000000000 RSI: 0000000000000000 RDI: 0000000000000000",
+           "Call Trace:", " bar_baz+0x1a/0x20 [foo]", " do_one_initcall+0x3f/0x1c0"]
+    (ev,) = parse_log(log).events
+    assert (ev.kind, ev.fields["address"], ev.fields["access"]) == ("null_deref", 8, "mov rax, qword ptr [rdi + 8]")
+    assert len(calls) == 1
+
+
+def test_without_capstone_the_address_is_unknown_and_the_excerpt_still_parses(monkeypatch):
+    # setup.cfg requires Capstone, but a host may lack its wheel: the import fails, nothing raises
+    monkeypatch.setitem(sys.modules, "capstone", None)
+    monkeypatch.setitem(sys.modules, "capstone.x86", None)
+    assert x86access.accessed_addresses("48 89 e5 <48> 8b 47 08 c3", {"rdi": 0}) is None
+    log = ["RIP: 0010:foo_bar+0x12/0x40 [foo]", "Code: 55 48 89 e5 <48> 8b 47 08 c3 cc cc",
+           "RAX: 0000000000000000 RBX: 0000000000000001 RCX: 0000000000000000",
+           "RDX: 0000000000000000 RSI: 0000000000000000 RDI: 0000000000000000",
+           "Call Trace:", " bar_baz+0x1a/0x20 [foo]"]
+    (ev,) = parse_log(log).events
+    assert "access" not in ev.fields and ev.fields.get("address") != 8

@@ -59,9 +59,6 @@ _SNIFF = 65536
 # Why discover(follow_links=False) did not enter a directory (triage harvest warns with it).
 LINK_NOT_FOLLOWED = "symbolic link to a directory; not followed"
 LOG_PREFETCH = 256 << 20    # log members read from archives during their listing pass, in all
-# Page cache of each scratch SQLite file of a batch (members, items, fleet views):
-# their memory, whatever their size.
-SCRATCH_CACHE_KIB = 1024
 
 
 @dataclass
@@ -481,19 +478,14 @@ def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: Lis
     scratch SQLite file in `spool_dir` (unlinked at once) instead of in memory:
     the same items in the same order (directories sorted, members in archive
     order), whatever the number of members."""
-    import sqlite3
     import tempfile
+
+    from triage.batch.scratch import open_scratch
     fd, db_path = tempfile.mkstemp(prefix=".members-", suffix=".sqlite", dir=spool_dir)
     os.close(fd)
-    db = sqlite3.connect(db_path, isolation_level=None)
+    db = open_scratch(db_path, "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
+                               "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
     try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
-        db.executescript("CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
-                         "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
-        os.unlink(db_path)
-        db.execute("BEGIN")
         count = 0
 
         def sink(name: str, size: int, data: Optional[bytes]) -> None:

@@ -16,13 +16,12 @@ Python's order for str, so ORDER BY gives what sorted() gave.
 """
 
 import json
-import os
 import sqlite3
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from triage.batch.discover import SCRATCH_CACHE_KIB
 from triage.batch.facts import MEMORY_STATES
 from triage.batch.fleet import EARLY_BOOT_S, VIEWS
+from triage.batch.scratch import open_scratch
 
 Record = Dict[str, Any]
 
@@ -69,15 +68,19 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-class Rows:
-    """One view's rows, read from the scratch database each time it is iterated."""
+class _Stored:
+    """Rows read back from the scratch database each time they are iterated: a sequence's
+    length, truth, indexing, slices and equality, none holding them all but a slice that
+    does not start at 0."""
 
-    def __init__(self, db: sqlite3.Connection, view: str, n: int):
-        self._db, self._view, self._n = db, view, n
+    _n: int
 
     def __iter__(self) -> Iterator[Record]:
-        for (text,) in self._db.execute("SELECT row FROM vrows WHERE view=? ORDER BY i", (self._view,)):
-            yield _loads(text)
+        raise NotImplementedError
+
+    def _at(self, index: int) -> Optional[str]:
+        """The JSON of row `index` (0 <= index < len), None when it has none."""
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return self._n
@@ -92,19 +95,34 @@ class Rows:
             return list(self)[index]
         if index < 0:
             index += self._n
-        row = self._db.execute("SELECT row FROM vrows WHERE view=? AND i=?", (self._view, index)).fetchone()
-        if row is None:
+        text = self._at(index) if 0 <= index < self._n else None
+        if text is None:
             raise IndexError(index)
-        return _loads(row[0])
+        return _loads(text)
 
     def __eq__(self, other: Any) -> bool:
         return list(self) == list(other)
+
+
+class Rows(_Stored):
+    """One view's rows, read from the scratch database each time it is iterated."""
+
+    def __init__(self, db: sqlite3.Connection, view: str, n: int):
+        self._db, self._view, self._n = db, view, n
+
+    def __iter__(self) -> Iterator[Record]:
+        for (text,) in self._db.execute("SELECT row FROM vrows WHERE view=? ORDER BY i", (self._view,)):
+            yield _loads(text)
+
+    def _at(self, index: int) -> Optional[str]:
+        row = self._db.execute("SELECT row FROM vrows WHERE view=? AND i=?", (self._view, index)).fetchone()
+        return row[0] if row else None
 
     def __repr__(self) -> str:
         return f"<{self._n} {self._view} rows>"
 
 
-class Records:
+class Records(_Stored):
     """The batch's records in discovery order, decoded one at a time from the scratch database."""
 
     def __init__(self, db: sqlite3.Connection, n: int):
@@ -112,26 +130,12 @@ class Records:
 
     def __iter__(self) -> Iterator[Record]:
         for (text,) in self._db.execute("SELECT record FROM recs ORDER BY seq"):
-            yield json.loads(text)
+            yield _loads(text)
 
-    def __len__(self) -> int:
-        return self._n
-
-    def __bool__(self) -> bool:
-        return self._n > 0
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += self._n
-        row = self._db.execute("SELECT record FROM recs ORDER BY seq LIMIT 1 OFFSET ?", (index,)).fetchone()
-        if row is None:
-            raise IndexError(index)
-        return json.loads(row[0])
-
-    def __eq__(self, other: Any) -> bool:
-        return list(self) == list(other)
+    def _at(self, index: int) -> Optional[str]:
+        # FleetDB.add numbers the records 1, 2, ...: a key look-up, not an OFFSET scan
+        row = self._db.execute("SELECT record FROM recs WHERE seq=?", (index + 1,)).fetchone()
+        return row[0] if row else None
 
     def __repr__(self) -> str:
         return f"<{self._n} records>"
@@ -145,14 +149,7 @@ class FleetDB:
     None keeps it in memory (small batches, tests)."""
 
     def __init__(self, path: Optional[str] = None):
-        self.db = sqlite3.connect(path or ":memory:", isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=OFF")   # scratch: nothing to recover after a crash
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
-        self.db.executescript(_SCHEMA)
-        if path:
-            os.unlink(path)
-        self.db.execute("BEGIN")
+        self.db = open_scratch(path, _SCHEMA)
         self.n = 0
         self._status = {"ok": 0, "partial": 0, "error": 0}
         self._null_host = False
@@ -313,6 +310,19 @@ class FleetDB:
     def _errors(self) -> Iterator[Record]:
         for (text,) in self.db.execute("SELECT err FROM f WHERE err IS NOT NULL ORDER BY seq"):
             yield json.loads(text)
+
+
+def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """A FleetDB at `path` of the records whose JSON `texts` gives, in order, and its views
+    (FleetDB.finish); closed, its file gone, when anything fails on the way."""
+    fdb = FleetDB(path)
+    try:
+        for text in texts:
+            fdb.add(json.loads(text), text)
+        return fdb, fdb.finish()
+    except BaseException:
+        fdb.close()
+        raise
 
 
 def fleet_of(records: Iterable[Record]) -> Dict[str, Any]:

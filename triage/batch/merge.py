@@ -2,14 +2,13 @@
 (the shards of one archive, `--shard K/N`) merged into one, with their reports."""
 
 import fcntl
-import json
 import os
 import shutil
 import tempfile
 import time
 from typing import List
 
-from triage.batch.fleetdb import FleetDB
+from triage.batch.fleetdb import fleet_of_texts
 from triage.batch.session import BatchResult, open_outdir
 from triage.batch.store import DB_NAME, Store, check_readable
 from triage.errors import InputError
@@ -63,14 +62,7 @@ def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
             # records and views read from a scratch database, as run_batch's
             fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
             os.close(fd)
-            scratch = FleetDB(path)
-            try:
-                for text in store.all_record_texts():
-                    scratch.add(json.loads(text), text)
-                views = scratch.finish()
-            except BaseException:
-                scratch.close()
-                raise
+            scratch, views = fleet_of_texts(path, store.all_record_texts())
         finally:
             store.close()
     finally:

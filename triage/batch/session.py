@@ -7,7 +7,6 @@ This ties discover -> store -> runner -> work -> fleet together. The CLI
 import fcntl
 import hashlib
 import itertools
-import json
 import os
 import resource
 import shlex
@@ -18,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 from triage.batch import runner
 from triage.batch.discover import DumpItem, iter_discover
-from triage.batch.fleetdb import FleetDB
+from triage.batch.fleetdb import FleetDB, fleet_of_texts
 from triage.batch.spool import Spool
 from triage.batch.identity import crash_identity
 from triage.batch.store import Store
@@ -179,14 +178,8 @@ def _run_locked(roots: List[str], opts: BatchOptions, outdir: str, progress: Opt
                 _execute(plan, store, opts, outdir, tempdir, progress, pool)
                 # The records and views are read from a scratch database from now on,
                 # not held in memory.
-                scratch = FleetDB(os.path.join(tempdir, "fleet.sqlite"))
-                try:
-                    for item_id, text in store.record_texts(spool.ids()):
-                        scratch.add(json.loads(text), text)
-                    views = scratch.finish()
-                except BaseException:
-                    scratch.close()
-                    raise
+                scratch, views = fleet_of_texts(os.path.join(tempdir, "fleet.sqlite"),
+                                                (text for _, text in store.record_texts(spool.ids())))
             finally:
                 store.close()
         finally:

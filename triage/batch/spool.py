@@ -11,12 +11,11 @@ its task's seq). The file is unlinked as soon as it is opened: a killed run
 leaves nothing behind.
 """
 
-import os
 import pickle
-import sqlite3
 from typing import Iterator, Optional, Tuple
 
-from triage.batch.discover import SCRATCH_CACHE_KIB, DumpItem
+from triage.batch.discover import DumpItem
+from triage.batch.scratch import open_scratch
 
 PAGE = 500
 
@@ -44,13 +43,7 @@ class Spool:
     """The run's items, in discovery order, and the plan's decisions."""
 
     def __init__(self, path: str):
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute(f"PRAGMA cache_size=-{SCRATCH_CACHE_KIB}")
-        self.db.executescript(_SCHEMA)
-        os.unlink(path)
-        self.db.execute("BEGIN")
+        self.db = open_scratch(path, _SCHEMA)
         self.count = 0
 
     def close(self) -> None:

@@ -1671,8 +1671,8 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
                 ev.kind, ev.fields["headline"] = "alloc_failure", "page allocation failure"
         elif ev.ip is not None and (_a64_null_base(ev) or _arm_null_base(ev)):
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-        elif ev.ip is not None and _x86_access_kind(ev) is not None:
-            ev.kind, ev.fields["headline"] = _x86_access_kind(ev)
+        elif ev.ip is not None and (access_kind := _x86_access_kind(ev)) is not None:
+            ev.kind, ev.fields["headline"] = access_kind
         elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
