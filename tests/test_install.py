@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DUMP = ROOT / "sample_dumps" / "committed" / "gpu_alloc_null-kdump-lzo" / "vmcore"
 EXPECTED = "gpu_alloc_fail_null_deref"
-_DEPS = ("click", "tabulate", "cramjam", "lzallright", "zstandard") + (("tomli",) if sys.version_info < (3, 11) else ())
+_DEPS = ("click", "tabulate", "cramjam", "lzallright", "zstandard", "capstone") + (("tomli",) if sys.version_info < (3, 11) else ())
 _SOURCES = ("setup.py", "setup.cfg", "pyproject.toml", "README.md", "triage", "signatures")
 
 pytestmark = pytest.mark.slow
