@@ -1328,18 +1328,24 @@ def _name_unaddressed_arm_fault(ev: Event) -> None:
 def _name_fault(ev: Event, addr_field: str, paging_headline: str) -> None:
     """Make `ev` the fault its faulting address (hex in `addr_field`) says: a NULL
     dereference when near NULL, else a paging fault headed `paging_headline`."""
-    raw = ev.fields.get(addr_field)
-    try:
-        addr: Optional[int] = int(str(raw), 16) if raw else None
-    except ValueError:
-        addr = None
+    _name_fault_at(ev, _hex(ev.fields.get(addr_field)), paging_headline)
+
+
+def _name_fault_at(ev: Event, addr: Optional[int], paging_headline: str) -> None:
+    """Make `ev` the fault at `addr`: a NULL dereference near NULL, else a paging fault headed
+    `paging_headline`. Without an address, the marked x86 instruction's access gives it
+    (_x86_access); without that either, _assume_null_fault."""
     if addr is None:
         addr = _x86_access(ev)
     if addr is None:
         _assume_null_fault(ev)
         return
     ev.fields.setdefault("address", addr)
-    if is_near_null(addr):
+    _set_fault_kind(ev, is_near_null(addr), paging_headline)
+
+
+def _set_fault_kind(ev: Event, near_null: bool, paging_headline: str) -> None:
+    if near_null:
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
     else:
         ev.kind, ev.fields["headline"] = "paging_fault", paging_headline
@@ -1437,22 +1443,10 @@ def _name_x86_fault(ev: Event) -> None:
     "PGD 0" (an empty top-level entry: a user-half address, see _PGD_EMPTY) says NULL, another
     PGD entry a paging fault; without that either, _assume_null_fault."""
     addr = _x86_fault_address(ev)
-    if addr is not None:
-        ev.fields.setdefault("address", addr)
-        near = is_near_null(addr)
-    elif ev.fields.get("pgd"):
-        near = bool(ev.fields.get("pgd_empty"))
+    if addr is None and ev.fields.get("pgd"):
+        _set_fault_kind(ev, bool(ev.fields.get("pgd_empty")), "BUG: unable to handle page fault")
     else:
-        addr = _x86_access(ev)
-        if addr is None:
-            _assume_null_fault(ev)
-            return
-        ev.fields.setdefault("address", addr)
-        near = is_near_null(addr)
-    if near:
-        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
-    else:
-        ev.kind, ev.fields["headline"] = "paging_fault", "BUG: unable to handle page fault"
+        _name_fault_at(ev, addr, "BUG: unable to handle page fault")
 
 
 # The lone page-fault summary line (arch/x86/mm/fault.c: "CR2: %016lx"), and how far
