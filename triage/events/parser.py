@@ -1686,7 +1686,6 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
 # only a user page fault wrote (_stale_user_cr2), raised a protection fault: #GP for a
 # non-canonical address (a corrupted pointer), the x86 die() that remains once #PF, #UD and
 # #DE are ruled out (the rare #SS is triage's gpf kind too).
-_X86_MARKED = lazy_compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,3})")
 _X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
 
 
@@ -1753,13 +1752,13 @@ def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _x86_marked_insn(code: str) -> List[int]:
-    """The bytes of the instruction x86 Code: marks, past its legacy/REX prefixes (up to four
-    bytes from the marked one; [] when no byte is marked)."""
-    m = _X86_MARKED.search(code)
-    if m is None:
-        return []
-    insn = [int(m.group(1), 16)] + [int(b, 16) for b in m.group(2).split()]
+def _x86_marked_insn(code: str) -> Optional[List[int]]:
+    """The bytes of the instruction x86 Code: marks (x86access.marked_instruction), past its
+    legacy/REX prefixes (up to four bytes from the marked one); None when no byte is marked."""
+    raw = x86access.marked_instruction(code)
+    if raw is None:
+        return None
+    insn = list(raw[:4])
     while insn and insn[0] in _X86_PREFIXES:
         insn = insn[1:]
     return insn
@@ -1775,7 +1774,7 @@ def _x86_warn_ud2(code: str) -> bool:
     (checkpatch.pl: "Do not crash the kernel unless it is absolutely unavoidable--use
     WARN_ON_ONCE() plus recovery code"); of the tuning half's GPU-module logs whose Code:
     marks ud2, 42 are WARNINGs and 8 anything else (posted 3513)."""
-    insn = _x86_marked_insn(code)
+    insn = _x86_marked_insn(code) or []
     if insn[:2] != [0x0f, 0x0b]:
         return False
     after = insn[2:4]
@@ -1784,10 +1783,10 @@ def _x86_warn_ud2(code: str) -> bool:
 
 def _x86_protection_fault_code(code: str) -> bool:
     """Whether the x86 Code: bytes mark an instruction that is neither ud2 nor div/idiv
-    (see _X86_MARKED); False when no byte is marked (other architectures, unreadable code)."""
-    if _X86_MARKED.search(code) is None:
-        return False
+    (see _x86_marked_insn); False when no byte is marked (other architectures, unreadable code)."""
     insn = _x86_marked_insn(code)
+    if insn is None:
+        return False
     if len(insn) < 2:
         return False        # the instruction runs past the bytes printed: cannot tell
     if insn[0] == 0x0f and insn[1] == 0x0b:
