@@ -567,20 +567,40 @@ class KdumpReader(DumpReader):
         return got
 
     def _truncation(self) -> List[str]:
-        """Problems found by checking that the end of the page data is in the file.
+        """Problems found by checking that the end of the page data is in the file."""
+        return self._tail_scan()[0]
+
+    def _descriptor_damage(self) -> List[str]:
+        """Page descriptors among the last ones that are neither written nor a never-written tail."""
+        return self._tail_scan()[1]
+
+    def _tail_scan(self):
+        """(truncation problems, damaged descriptors), from the last page descriptors.
 
         Pages are stored in pfn order after the descriptor table, except that zero
         pages share the first stored page; so the data end is found among the last
         descriptors that point past that first page (scanned backwards, bounded).
+        makedumpfile fills the table in pfn order, so a dump it could not finish
+        ends in a run of descriptors that are all zero bytes. A descriptor with no
+        offset or size that is not all zeros, or that has written ones after it,
+        is damage (a flipped byte), not an unfinished dump: said apart, because
+        "incomplete" sends the reader looking for a full disk that never was.
         """
-        out = []
+        memo = getattr(self, "_tail_memo", None)
+        if memo is not None:
+            return memo
+        out: List[str] = []
+        damage: List[str] = []
         for p in self._parts:
             n = p.dumpable_count()
             if n == 0:
                 continue
             base = p.hdr.page_desc_offset
             data_start = base + n * PAGE_DESC_SIZE
-            max_end, found, unwritten, cut = 0, False, False, False
+            max_end, found, cut = 0, False, False
+            tail = 0                 # all-zero descriptors at the end, before any written one
+            in_tail = True
+            bad: List[tuple] = []    # (index, offset, size) of damaged descriptors (first few)
             hi = n
             for _ in range(64):
                 if hi <= 0 or found:
@@ -590,23 +610,33 @@ class KdumpReader(DumpReader):
                 if raw is None:
                     cut = True
                     break
-                for offset, size, _f, _pf in PAGE_DESC.iter_unpack(raw):
+                descs = list(PAGE_DESC.iter_unpack(raw))
+                for i in range(len(descs) - 1, -1, -1):
+                    offset, size, flags, pflags = descs[i]
                     if offset <= 0 or size == 0:
-                        unwritten = True
+                        if in_tail and not (offset or size or flags or pflags):
+                            tail += 1
+                        elif len(bad) < 3:
+                            bad.append((lo + i, offset, size))
                         continue
+                    in_tail = False
                     max_end = max(max_end, offset + size)
                     found = found or offset > data_start
                 hi = lo
             if cut:
                 out.append(f"{p.store.path}: file is truncated inside the page descriptor table "
                            f"({n} descriptors expected)")
-            elif unwritten:
-                out.append(f"{p.store.path}: the last page descriptors were never written "
-                           f"(dump incomplete)")
+            elif tail:
+                which = "page descriptor was" if tail == 1 else f"{tail} page descriptors were"
+                out.append(f"{p.store.path}: the last {which} never written (dump incomplete)")
             elif max_end and p.store.read_present(max_end - 1, 1) is None:
                 out.append(f"{p.store.path}: file is truncated: page data should extend to "
                            f"offset {max_end:#x}")
-        return out
+            for i, offset, size in bad:
+                damage.append(f"{p.store.path}: page descriptor {i} (at offset {base + i * PAGE_DESC_SIZE:#x}) "
+                              f"is damaged (data offset {offset}, size {size})")
+        self._tail_memo = (out, damage)
+        return self._tail_memo
 
     def writer(self) -> str:
         # QEMU leaves utsname empty; makedumpfile fills it (and keeps QEMU's notes
@@ -687,9 +717,13 @@ class KdumpReader(DumpReader):
                     and not int(crash_time) - 86400 <= int(h.timestamp) <= int(crash_time) + (20 << 25):
                 bad("timestamp", f"is {int(h.timestamp)}, before VMCOREINFO CRASHTIME {crash_time} "
                     "or decades after it")
-            # The first descriptor points at the start of the page data (or one page past
-            # it, after the shared zero page): anything else means the bitmaps or the
-            # block counts that place the descriptor table are damaged. A --split part
+            # The first descriptor points at the start of the page data or one block past
+            # it: makedumpfile and QEMU both write the zero pages' shared page there first,
+            # raw (block_size bytes), and the first pfn's page follows it unless it is a
+            # zero page itself. Anything else means the bitmaps or the block counts that
+            # place the descriptor table are damaged: one bit flipped in the 2nd bitmap
+            # moves the computed start by one descriptor (every later pfn then reads its
+            # neighbour's descriptor). A --split part
             # holds descriptors for its own pfns only, but makedumpfile sizes its
             # table for every dumpable page of the whole dump (seen with
             # --splitblock-size parts; reassembled, the same pages read clean).
@@ -698,9 +732,9 @@ class KdumpReader(DumpReader):
             if raw is not None and any(raw):        # all zeros: never written (incomplete)
                 d_off = PAGE_DESC.unpack(raw)[0]
                 data_start = h.page_desc_offset + n * PAGE_DESC_SIZE
-                if h.split and not 0 <= d_off - data_start <= h.block_size:
+                if h.split and d_off - data_start not in (0, h.block_size):
                     data_start = h.page_desc_offset + p.bitmap2.count(h.max_mapnr) * PAGE_DESC_SIZE
-                if not 0 <= d_off - data_start <= h.block_size:
+                if d_off - data_start not in (0, h.block_size):
                     bad("bitmap_blocks/sub_hdr_size or the 2nd bitmap",
                         f"place the page data at {data_start:#x}, but the first page descriptor "
                         f"points at {d_off:#x}")
@@ -709,7 +743,8 @@ class KdumpReader(DumpReader):
     def facts(self) -> DumpFacts:
         first = self._parts[0].hdr
         self.vmcoreinfo()          # first: a VMCOREINFO beyond the end of the file is a problem
-        problems = list(self._problems) + self._header_problems() + self._truncation()
+        problems = list(self._problems) + self._header_problems() + self._truncation() + \
+            self._descriptor_damage()
         vmci_ps = self._vmci_value("PAGESIZE")
         # QEMU writes arm64 guests' dumps in 64K blocks (its largest target page) whatever
         # the guest's granule: a block that is a whole number of pages is no problem.

@@ -1,0 +1,98 @@
+"""A damaged page descriptor or 2nd-bitmap bit of a real dump is named as damage, not
+as an unfinished dump.
+
+makedumpfile fills the descriptor table in pfn order, so a dump it could not finish
+ends in descriptors that are all zero bytes ("never written"). A flipped byte that
+leaves one descriptor without an offset, with written descriptors after it, or one
+extra bit in the 2nd bitmap (which shifts every later pfn onto its neighbour's
+descriptor), is damage, and the message says which.
+
+Oracle: the committed real dump (makedumpfile -c, Debian 6.1 guest), patched in place
+at offsets computed from its own header (makedumpfile's diskdump_mod.h layout).
+"""
+
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage.dumps.kdump import PAGE_DESC_SIZE, KdumpReader
+from triage.errors import TriageError
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "dumps"))
+from test_damage_named import KDUMP, Patched, _kdump_problem  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from _realdumps import dump_files  # noqa: E402
+
+# every real kdump-format file that is a whole dump (not a --split part)
+WHOLE = [p for p in dump_files("kdump") if "split" not in str(p)]
+
+
+def _layout():
+    """(descriptor count, table offset, 2nd bitmap offset, its bytes) of the committed dump."""
+    with KdumpReader([Patched(KDUMP, {})]) as r:
+        p = r._parts[0]
+        head = p.store.read(p.hdr.page_desc_offset, 1024 * PAGE_DESC_SIZE)
+        return p.dumpable_count(), p.hdr.page_desc_offset, p.bitmap2.offset, \
+            p.store.read(p.bitmap2.offset, p.bitmap2.nbytes), head
+
+
+def _zero(offset: int, n: int) -> dict:
+    return {offset + i: 0 for i in range(n)}
+
+
+def test_the_committed_dump_is_clean():
+    said = _kdump_problem({})
+    assert "descriptor" not in said and "bitmap" not in said, said
+
+
+def test_a_never_written_tail_is_an_incomplete_dump():
+    n, base, _bm, _bits, _h = _layout()
+    said = _kdump_problem(_zero(base + (n - 3) * PAGE_DESC_SIZE, 3 * PAGE_DESC_SIZE))
+    assert "the last 3 page descriptors were never written (dump incomplete)" in said, said
+    said = _kdump_problem(_zero(base + (n - 1) * PAGE_DESC_SIZE, PAGE_DESC_SIZE))
+    assert "the last page descriptor was never written" in said, said
+
+
+def test_a_descriptor_without_offset_among_written_ones_is_damage():
+    n, base, _bm, _bits, _h = _layout()
+    i = n - 10
+    said = _kdump_problem(_zero(base + i * PAGE_DESC_SIZE, 8))     # offset only: size, flags kept
+    assert f"page descriptor {i} (at offset {base + i * PAGE_DESC_SIZE:#x}) is damaged" in said, said
+    assert "never written" not in said and "incomplete" not in said, said
+
+
+def test_a_zeroed_descriptor_with_written_ones_after_it_is_damage():
+    n, base, _bm, _bits, _h = _layout()
+    i = n - 5
+    said = _kdump_problem(_zero(base + i * PAGE_DESC_SIZE, PAGE_DESC_SIZE))
+    assert f"page descriptor {i} " in said and "is damaged" in said, said
+    assert "never written" not in said, said
+
+
+def _said(path: Path, patches: dict) -> str:
+    try:
+        with KdumpReader([Patched(path, patches)]) as r:
+            return " | ".join(r.facts().problems)
+    except TriageError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("path", WHOLE, ids=[str(p.relative_to(ROOT)) for p in WHOLE])
+def test_an_extra_bit_in_the_2nd_bitmap_is_named(path):
+    """The first descriptor no longer points at the computed data start or one block past
+    it: the message names the 2nd bitmap, whether the first pfn is a zero page or not."""
+    with KdumpReader([Patched(path, {})]) as r:
+        p = r._parts[0]
+        if p.hdr.split:
+            pytest.skip("a --split part")
+        n, base = p.dumpable_count(), p.hdr.page_desc_offset
+        bm, bits = p.bitmap2.offset, p.store.read(p.bitmap2.offset, min(p.bitmap2.nbytes, 1 << 16))
+    byte = next(i for i, b in enumerate(bits) if b not in (0, 0xFF) and i > 0)
+    bit = next(k for k in range(8) if not bits[byte] >> k & 1)
+    said = _said(path, {bm + byte: bits[byte] | 1 << bit})
+    assert "2nd bitmap" in said, said
+    assert f"place the page data at {base + (n + 1) * PAGE_DESC_SIZE:#x}" in said, said
