@@ -140,3 +140,78 @@ def test_without_capstone_the_address_is_unknown_and_the_excerpt_still_parses(mo
            "Call Trace:", " bar_baz+0x1a/0x20 [foo]"]
     (ev,) = parse_log(log).events
     assert "access" not in ev.fields and ev.fields.get("address") != 8
+
+
+# -- NULL plus a large offset: a zero base register names a NULL dereference past 64 KiB --
+
+def _null_based_checked(corpus):
+    """(agree, disagree) over fault events of a corpus's tuning half whose marked instruction
+    has a zero base register and whose log prints the fault address."""
+    agree, disagree = [], []
+    for name, half, lines in corpus_logs(corpus):
+        if half != "tuning":
+            continue
+        printed = _printed_address(lines)
+        if printed is None:
+            continue
+        for ev in parse_log(lines).events:
+            if ev.kind not in ("null_deref", "paging_fault") or not ev.fields.get("rregs"):
+                continue
+            got = x86access.null_based_addresses(str(ev.fields.get("code") or ""), ev.fields["rregs"])
+            if got:
+                (agree if printed in got else disagree).append((name, hex(printed), [hex(a) for a in got]))
+            break
+    return agree, disagree
+
+
+def test_a_zero_base_register_decodes_the_printed_address():
+    agree, disagree = _null_based_checked("posted")
+    assert not disagree
+    assert len(agree) >= 15
+    # at least one of them lies past NEAR_NULL_LIMIT (4218: amdgpu's dc_state, NULL + 0x12488)
+    assert any(int(a, 16) >= 65536 for _, a, _ in agree)
+
+
+@pytest.mark.parametrize("code, regs, want", [
+    # 4218's dc_resource_state_copy_construct: mov r13d, dword ptr [rsi + 0x12488] with RSI 0
+    ("89 e5 53 <44> 8b ae 88 24 01 00 48 89 fe", {"rsi": 0}, [0x12488]),
+    # the same instruction through a real pointer: no zero base
+    ("89 e5 53 <44> 8b ae 88 24 01 00 48 89 fe", {"rsi": 0xffff8d11c3380000}, []),
+    # an absolute address (no base register) is not a NULL pointer
+    ("48 89 e5 <8b> 04 25 88 24 01 00", {"rax": 0}, []),
+    # a zero base with an index: NULL plus index * scale plus displacement
+    ("<48> 8b 44 c8 10", {"rax": 0, "rcx": 0x3000}, [0x3000 * 8 + 0x10]),
+    # lea accesses nothing
+    ("<48> 8d 86 88 24 01 00", {"rsi": 0}, []),
+])
+def test_null_based_operand_forms(code, regs, want):
+    assert x86access.null_based_addresses(code, regs) == want
+
+
+def _fault_log(rsi: str, address: str):
+    return ["BUG: unable to handle page fault for address: " + address,
+            "#PF: supervisor read access in kernel mode",
+            "#PF: error_code(0x0000) - not-present page",
+            "Oops: 0000 [#1] SMP NOPTI",
+            "RIP: 0010:dc_resource_state_copy_construct+0x18/0x130 [amdgpu]",
+            "Code: 00 49 83 c4 01 44 39 e0 7f b5 5b 5d 41 5c 41 5d c3 c3 0f 1f 44 00 00 41 56 ba 90 24 01 00 "
+            "41 55 41 54 49 89 f4 55 4c 89 e5 53 <44> 8b ae 88 24 01 00 48 89 fe 4c 89 e7 e8 16 ef 4b e4 49 8d",
+            "RSP: 0018:ffffb42e15ebbb20 EFLAGS: 00010246",
+            "RAX: ffff8d1159400010 RBX: 00000a83e545ffc4 RCX: 0000000000000001",
+            "RDX: 0000000000012490 RSI: " + rsi + " RDI: ffff8d11c3380000",
+            "Call Trace:", " amdgpu_dm_atomic_commit_tail+0x23d4/0x24e0 [amdgpu]"]
+
+
+def test_a_fault_past_64k_through_a_null_base_is_a_null_dereference():
+    # lines of posted log 4218 (a real 5.10-rc1 amdgpu oops), re-joined on one Code: line
+    (ev,) = parse_log(_fault_log("0000000000000000", "0000000000012488")).events
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x12488 and ev.fields["null_base"]
+
+
+def test_a_fault_past_64k_through_a_real_pointer_stays_a_paging_fault():
+    # the same instruction through a valid-looking pointer faulting at a user-half address
+    (ev,) = parse_log(_fault_log("0000000010000000", "0000000010012488")).events
+    assert ev.kind == "paging_fault" and "null_base" not in ev.fields
+    # a decode that disagrees with the printed address names nothing
+    (ev,) = parse_log(_fault_log("0000000000000000", "0000000000022488")).events
+    assert ev.kind == "paging_fault"

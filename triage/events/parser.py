@@ -1102,6 +1102,7 @@ class LogParser:
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
             _name_powerpc_bad_area_die(ev)
+            _name_null_based_fault(ev)
         if self._last_ts is not None:
             self.facts.uptime_s = self._last_ts
         if len(self.events) > MAX_EVENTS:
@@ -1730,6 +1731,22 @@ def _x86_access(ev: Event) -> Optional[int]:
         return near[0]
     canon = [a for a in addrs if not x86access.non_canonical(a)]
     return canon[0] if canon else None
+
+
+def _name_null_based_fault(ev: Event) -> None:
+    """A page fault above NEAR_NULL_LIMIT whose faulting instruction read or wrote through a
+    base register holding 0 is a NULL dereference all the same: NULL plus a member offset of
+    a large structure (a GPU driver's device or display state runs past 64 KiB). The marked
+    x86_64 instruction (x86access) must name that very address, so a decode that disagrees
+    with the fault address names nothing."""
+    if ev.kind != "paging_fault":
+        return
+    addr = ev.fields.get("address")
+    if not isinstance(addr, int) or is_near_null(addr) or addr >= 0x0000800000000000:
+        return
+    if addr in x86access.null_based_addresses(str(ev.fields.get("code") or ""), ev.fields.get("rregs") or {}):
+        ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+        ev.fields["null_base"] = True
 
 
 def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:

@@ -86,6 +86,42 @@ def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[i
     return addrs, f"{insn.mnemonic} {insn.op_str}".strip()
 
 
+def null_based_addresses(code: str, regs: Dict[str, int]) -> List[int]:
+    """The addresses of the marked instruction's memory operands whose base register held 0:
+    a NULL pointer plus the displacement (and any index), whatever the size of that
+    displacement. Empty when nothing decodes or no operand has a zero base."""
+    raw = marked_instruction(code)
+    if not raw or not regs:
+        return []
+    try:
+        import capstone
+        from capstone import x86 as cx
+    except ImportError:
+        return []
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md.detail = True
+    insn = next(iter(md.disasm(raw, 0, 1)), None)
+    if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
+        return []
+    out: List[int] = []
+    for op in insn.operands:
+        if op.type != cx.X86_OP_MEM:
+            continue
+        mem = op.mem
+        if mem.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or mem.base in (cx.X86_REG_RIP, cx.X86_REG_INVALID):
+            continue
+        if _register(insn.reg_name(mem.base), regs) != 0:
+            continue
+        total = mem.disp
+        if mem.index != cx.X86_REG_INVALID:
+            index = _register(insn.reg_name(mem.index), regs)
+            if index is None:
+                continue
+            total += index * mem.scale
+        out.append(total & _MASK64)
+    return out
+
+
 def _register(name: str, regs: Dict[str, int]) -> Optional[int]:
     """A 64-bit register's value, or the low 32 bits for its 32-bit name (an 0x67 address
     size prefix: "edi", "r8d")."""
