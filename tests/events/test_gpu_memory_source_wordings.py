@@ -74,6 +74,12 @@ GPU_REPORTS = [
     # ("platform"); its dev_err()s and a6xx_hfi_irq's "GMU firmware fault" name msm by wording
     ("platform 3d6a000.gmu: GMU watchdog expired", "msm", "GPU hang"),
     ("platform 3d6a000.gmu: GMU firmware fault", "msm", "GPU fault"),
+    # its DRM_DEV_ERROR()s name msm by their "[drm:func [msm]]" tag (a6xx_gmu.c a6xx_gmu_set_oob
+    # "Timeout waiting for GMU OOB set %s: 0x%x"); built in, by the function's a6xx_ prefix
+    ("platform 3d6a000.gmu: [drm:a6xx_gmu_set_oob [msm]] *ERROR* Timeout waiting for GMU OOB set GPU_SET: 0x0",
+     "msm", "GPU hang"),
+    ("platform 506a000.gmu: [drm:a6xx_gmu_set_oob] *ERROR* Timeout waiting for GMU OOB set BOOT_SLUMBER: 0x800000",
+     "msm", "GPU hang"),
     # radeon cik.c cik_vm_decode_fault, si.c/ni.c *_vm_decode_fault: printk() without a device
     ("VM fault (0x04, vmid 1) at page 12345, read from 'TC0' (0x54433000) (72)", "radeon", "GPU page fault"),
     ("VM fault (0x0c, vmid 3) at page 0, write from CB (64)", "radeon", "GPU page fault"),
@@ -123,6 +129,11 @@ CHATTER = [
     "platform 3d6a000.gmu: [drm:a6xx_hfi_send_msg.constprop.0 [msm]] *ERROR* Message HFI_H2F_MSG_GX_BW_PERF_VOTE "
     "id 25 timed out waiting for response",
     "platform 3d6a000.gmu: GMU AHB bus error",
+    # another device's prefix before a DRM tag whose message is no fault (a6xx_gmu.c
+    # a6xx_gmu_hfi_start "Unable to start the HFI queues", a power-up failure at resume), and a
+    # tag-like text that is no DRM tag
+    "platform 3d6a000.gmu: [drm:a6xx_gmu_hfi_start [msm]] *ERROR* Unable to start the HFI queues",
+    "usb 1-1: [drm:foo] GPU hang",
     # a "VM fault" that is not radeon's decode line
     "kvm: VM fault (0x04) in guest",
     "VM fault (0x04, vmid 1) at page 12345",
