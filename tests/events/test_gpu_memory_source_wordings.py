@@ -80,6 +80,9 @@ GPU_REPORTS = [
      "msm", "GPU hang"),
     ("platform 506a000.gmu: [drm:a6xx_gmu_set_oob] *ERROR* Timeout waiting for GMU OOB set BOOT_SLUMBER: 0x800000",
      "msm", "GPU hang"),
+    # powervr (drivers/gpu/drm/imagination) pvr_power.c pvr_watchdog_worker / pvr_power_reset (drm_err)
+    ("powervr fd00000.gpu: [drm] *ERROR* FW stalled, trying hard reset", "powervr", "GPU hang"),
+    ("powervr fd00000.gpu: [drm] *ERROR* GPU device lost", "powervr", "GPU reset failed"),
     # radeon cik.c cik_vm_decode_fault, si.c/ni.c *_vm_decode_fault: printk() without a device
     ("VM fault (0x04, vmid 1) at page 12345, read from 'TC0' (0x54433000) (72)", "radeon", "GPU page fault"),
     ("VM fault (0x0c, vmid 3) at page 0, write from CB (64)", "radeon", "GPU page fault"),
