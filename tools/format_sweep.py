@@ -19,7 +19,8 @@ Prints how many distinct formats each driver has and how many are read as a GPU 
 init or firmware chatter); --out writes every row (driver, file:line, function, call,
 format, synthetic line, headline or "-"). Kernel sources: Debian's linux-source-X.Y
 packages (apt-get download) unpack to a tree. Used for session 6's sweep of 6.12 and
-5.10 (tests/events/test_source_sweep_wordings.py holds its findings).
+5.10 (tests/events/test_source_sweep_wordings.py holds its findings) and session 10's wider
+pass (tests/events/test_gpu_memory_source_wordings.py).
 """
 
 import argparse
@@ -45,12 +46,13 @@ DRIVERS = {
     "drm/virtio": ("virtio_gpu", "virtio0", "virtio_gpu"), "drm/ast": ("ast", "0000:03:00.0", "ast"),
     "drm/mgag200": ("mgag200", "0000:03:00.0", "mgag200"), "drm/scheduler": ("amdgpu", "0000:03:00.0", "gpu_sched"),
     "drm/tegra": ("tegra-host1x", "50000000.host1x", "tegra_drm"), "host1x": ("tegra-host1x", "50000000.host1x", "host1x"),
+    "drm/imagination": ("powervr", "fd00000.gpu", "powervr"),
 }
 _CALL = re.compile(
     r"\b(dev_(?:err|warn|crit|info|notice)(?:_ratelimited|_once)?|drm_(?:err|warn|info|notice)(?:_ratelimited|_once)?"
     r"|DRM_(?:ERROR|DEV_ERROR|WARN|INFO|NOTE|DEV_INFO)(?:_RATELIMITED|_ONCE)?|nvkm_(?:error|warn|info)"
     r"|NV_(?:ERROR|WARN|INFO)|xe_gt_(?:err|warn|info|notice)(?:_once)?|gt_(?:err|warn|notice|info)"
-    r"|guc_(?:err|warn|notice|info)|pr_(?:err|warn|info|notice|crit)(?:_ratelimited)?|printk)\s*\(")
+    r"|guc_(?:err|warn|notice|info)|pr_(?:err|warn|info|notice|crit)(?:_ratelimited)?|printk|CT_ERROR)\s*\(")
 _STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 _FUNC = re.compile(r"^(?:static\s+|inline\s+|__\w+\s+)*[\w\s*]+?\b(\w+)\s*\([^;]*$")
 _SPEC = re.compile(r"%(?:%|[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|h|ll|l|z|j|t|L)?([diouxXcspefgn])(\w*))")
@@ -60,7 +62,11 @@ _FILL = {"d": "1", "i": "1", "u": "1", "o": "1", "x": "1f", "X": "1F", "c": "x",
 KEYWORDS = re.compile(r"time ?out|timed out|hang|hung|fault|lockup|lost|fatal|wedge|stuck|reset|recover|"
                       r"not respond|no response|unrecoverable|killed|trap|illegal|uncorrect|poison|stall|"
                       r"heartbeat|crash|dead|fallen|not ticking|error irq|error interrupt|catastroph|"
-                      r"[a-z]_error\b|pbdma|\bmmu\b|exception|violation", re.I)
+                      r"[a-z]_error\b|pbdma|\bmmu\b|exception|violation|"
+                      # (session 10) what the first passes' words missed: firmware that stopped
+                      # answering or progressing, a broken host-firmware channel, ECC/RAS poison
+                      r"failed to respon|communication stalled|no forward process|stalled|channel broken|"
+                      r"corrupted descriptor|watchdog|\becc\b|\bedc\b|poison|ras intr|device lost", re.I)
 
 
 class Row(NamedTuple):
@@ -98,6 +104,8 @@ _DRM_TAGS = (("drm_", ""), ("xe_gt_", "Tile0: GT0: "), ("gt_", "GT0: "), ("guc_"
 def synthetic_line(driver: str, path: str, function: str, call: str, msg: str) -> str:
     """The line `call` prints for `msg` (already filled) in `driver`'s file `path`."""
     dev, addr, module = DRIVERS[driver]
+    if call == "CT_ERROR":   # i915 intel_guc_ct.c: guc_err(guc, "CT: " fmt)
+        return f"{dev} {addr}: [drm] *ERROR* GT0: GUC: CT: {msg}"
     if call.startswith("DRM_ERROR"):
         return f"[drm:{function} [{module}]] *ERROR* {msg}"
     if call.startswith("DRM_DEV_ERROR"):

@@ -67,3 +67,29 @@ def test_a_path_without_drivers_gpu_is_an_error_not_zero_counts(tmp_path, capsys
     with pytest.raises(SystemExit) as exc:
         _tool().main([str(tmp_path)])
     assert exc.value.code == 2 and "no drivers/gpu" in capsys.readouterr().err
+
+
+def test_the_wider_pass_builds_guc_ct_lines_and_reads_them(tmp_path):
+    # session 10: i915's CT_ERROR() macro (guc_err(guc, "CT: " fmt)) and the words the first
+    # passes' keyword filter missed ("failed to respond", "stalled", ECC)
+    ct = tmp_path / "drivers" / "gpu" / "drm" / "i915" / "gt" / "uc"
+    ct.mkdir(parents=True)
+    (ct / "intel_guc_ct.c").write_text(
+        "static inline bool ct_deadlocked(struct intel_guc_ct *ct)\n{\n"
+        '\t\tCT_ERROR(ct, "Communication stalled for %lld ms, desc status=%#x,%#x\\n",\n\t\t\ta, b, c);\n}\n')
+    amd = tmp_path / "drivers" / "gpu" / "drm" / "amd" / "amdgpu"
+    amd.mkdir(parents=True)
+    (amd / "mes_v12_0.c").write_text(
+        "static int mes_v12_0_submit_pkt_and_poll_completion(struct amdgpu_mes *mes)\n{\n"
+        '\t\tdev_err(adev->dev, "MES(%d) failed to respond to msg=%s\\n", pipe, op_str);\n'
+        '\tDRM_ERROR("CP EDC/ECC error detected.");\n'
+        '\tdev_info(adev->dev, "FreqTableDcefclk\\n");\n}\n')
+    tool = _tool()
+    rows = {r.fmt: r for r in tool.sweep(str(tmp_path))}
+    stalled = rows["Communication stalled for %lld ms, desc status=%#x,%#x"]
+    assert stalled.line == ("i915 0000:00:02.0: [drm] *ERROR* GT0: GUC: CT: Communication stalled for 1 ms, "
+                            "desc status=1f,1f")
+    assert tool.headline(stalled.line) == "i915: GPU hang"
+    assert tool.headline(rows["MES(%d) failed to respond to msg=%s"].line) == "amdgpu: GPU hang"
+    assert tool.headline(rows["CP EDC/ECC error detected."].line) == "amdgpu: GPU hardware error"
+    assert "FreqTableDcefclk" not in rows          # "edc" inside a word is no ECC keyword

@@ -942,15 +942,37 @@ def _match_gpu(text: str, gpu: GpuData) -> Optional[Header]:
     if c == "[" and text.startswith("[drm:"):
         # "[drm:amdgpu_job_timedout [amdgpu]] *ERROR* ring gfx timeout, signaled seq=..., emitted seq=...",
         # "[drm:i915_hangcheck_elapsed] *ERROR* Hangcheck timer elapsed... render ring hung" (built in)
-        m = _DRM_ERROR.match(text)
-        if m:
-            what = gpu.fault_kind(m.group(3).lower())
-            if what is None:
-                what = gpu.report_of_function(m.group(1))
-            drv = (m.group(2) or "").replace("-", "_") or gpu.names.driver_of_function(m.group(1))
-            if what and drv:
-                return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
-                                                              "detail": m.group(3)[:300]})
+        return _drm_error_report(text, 0, gpu)
+    i = text.find(": [drm:", 0, _OTHER_DEVICE_MAX)
+    if i > 0 and _OTHER_DEVICE.match(text, 0, i):
+        # DRM_DEV_ERROR() on a device that is no GPU driver's own: msm's GMU is an unbound
+        # platform device, so dev_printk() names its bus ("platform 3d6a000.gmu: [drm:a6xx_gmu_set_oob
+        # [msm]] *ERROR* Timeout waiting for GMU OOB set GPU_SET: 0x0", a6xx_gmu.c). The
+        # "[drm:func [module]] *ERROR* " tag is DRM's print helpers' own, so the driver it names
+        # printed the line, whatever device the prefix names.
+        return _drm_error_report(text, i + 2, gpu)
+    return None
+
+
+# dev_printk()'s "<driver or bus> <device>" before ": [drm:" (both without blanks)
+_OTHER_DEVICE_MAX = 96
+_OTHER_DEVICE = lazy_compile(r"[\w.-]{1,32} [\w:.@-]{1,60}$")
+
+
+def _drm_error_report(text: str, pos: int, gpu: GpuData) -> Optional[Header]:
+    """The GPU report of a DRM_ERROR()/DRM_DEV_ERROR() message "[drm:func [module]] *ERROR* msg"
+    starting at `pos` of `text`: a fault wording of the message, or a function whose every error
+    is one report; the module is the tag's, or the GPU driver the function's name belongs to."""
+    m = _DRM_ERROR.match(text, pos)
+    if not m:
+        return None
+    what = gpu.fault_kind(m.group(3).lower())
+    if what is None:
+        what = gpu.report_of_function(m.group(1))
+    drv = (m.group(2) or "").replace("-", "_") or gpu.names.driver_of_function(m.group(1))
+    if what and drv:
+        return Header("gpu_fault", f"{drv}: {what}", {"module": drv, "function": m.group(1),
+                                                      "detail": m.group(3)[:300]})
     return None
 
 
