@@ -123,3 +123,27 @@ def test_no_crash_no_crash_section():
     assert d.verdict.category == "none"
     assert d.crash.task is None and not d.crash.modules and not d.crash.trace
     assert "\nCrash\n" not in render(d, "text")
+
+
+def test_the_faulting_access_is_the_address_the_kernel_printed():
+    # oracle: the serial console's own "address: %px" for the same fault
+    serial = _need(GPU / "serial.log").read_text(errors="replace")
+    printed = int(re.search(r"NULL pointer dereference, address: ([0-9a-f]{16})", serial).group(1), 16)
+    c = analyze_path(str(_need(GPU / "vmcore"))).crash
+    assert c.access == f"mov dword ptr [rdx + 8], eax -> {printed:#x} (NULL + {printed:#x})"
+    for fmt in ("text", "markdown", "html", "json"):
+        assert "mov dword ptr [rdx + 8], eax" in render(analyze_path(str(GPU / "vmcore")), fmt)
+
+
+def test_a_null_base_past_64k_is_shown_as_null_plus_offset():
+    # posted log 4218: amdgpu's dc_state NULL after a failed order-5 kmalloc, faulting at 0x12488
+    log = next((ROOT / "tests" / "data" / "posted").glob("4218-*.log"))
+    d = analyze_path(str(log))
+    assert d.crash.access == "mov r13d, dword ptr [rsi + 0x12488] -> 0x12488 (NULL + 0x12488)"
+    assert d.verdict.category == "gpu_alloc_fail_null_deref"
+
+
+def test_a_lockup_has_no_access():
+    # only a fault's marked instruction is the faulting access (a lockup's is wherever it spun)
+    c = analyze_path(str(_need(SOFTIRQ))).crash
+    assert c.access is None

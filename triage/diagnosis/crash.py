@@ -11,6 +11,7 @@ import re
 from typing import Any, Iterable, List, Optional, Sequence
 
 from triage.archnames import canonical_arch
+from triage.events import x86access
 from triage.events.model import lines_between
 from triage.findings import (Crash, CrashModule, CrashTask, Crosscheck, EvidenceLine, OomPicture, OomTask,
                              TraceEntry)
@@ -161,6 +162,30 @@ def crosscheck(name: str, log_value: Any, dump_value: Any) -> Optional[Crosschec
     return Crosscheck(field=name, log=a, dump=b, agree=same(a) == same(b))
 
 
+# the kinds whose marked instruction is the faulting one (a WARNING's or BUG's is ud2)
+_FAULT_KINDS = ("null_deref", "paging_fault", "gpf", "oops_other", "kernel_bug")
+
+
+def _access(ev: Any) -> Optional[str]:
+    """The faulting x86_64 instruction's memory access (x86access): the instruction, the
+    address each memory operand names, and NULL plus an offset when a base register held 0."""
+    if ev is None or getattr(ev, "kind", None) not in _FAULT_KINDS:
+        return None
+    f = ev.fields or {}
+    code, regs = str(f.get("code") or ""), f.get("rregs") or {}
+    if not code or not regs:
+        return None
+    got = x86access.accessed_addresses(code, regs)
+    if got is None:
+        return None
+    addrs, text = got
+    nulls = set(x86access.null_based_addresses(code, regs))
+    shown = []
+    for a in addrs:
+        shown.append(f"{a:#x} (NULL + {a:#x})" if a in nulls else f"{a:#x}")
+    return clip(f"{text} -> {', '.join(shown)}", 200)
+
+
 def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Optional[int],
                 arch: Optional[str] = None, dump_values: Optional[dict] = None) -> Crash:
     """The Crash of a diagnosis: `main` is the verdict's event, `panic` the panic
@@ -189,6 +214,7 @@ def build_crash(log: Any, main: Any, panic: Any, events: Sequence[Any], stop: Op
         task=_task(log, (main, panic, invoked[-1] if invoked else None)),
         header=_header(log, main, panic, invoked[-1] if oom_panic and invoked else None),
         ip=ip,
+        access=_access(main),
         trace=trace_entries(src.frames) if src is not None else [],
         modules=modules,
         modules_source="log" if modules else None,

@@ -245,6 +245,8 @@ def crash_code_lines(c: Crash) -> List[str]:
     code = [x.text for x in c.header]
     if c.ip is not None:
         code.append("at " + frame_text(c.ip))
+    if c.access:
+        code.append("access " + s(c.access, 200))
     shown = shown_trace(c.trace)
     if shown:
         code.append("Call trace:")
@@ -306,6 +308,8 @@ def crash_lines(c: Crash, width: int) -> List[str]:
         rows.append(["header" if i == 0 else "", s(h.text, 400)])
     if c.ip is not None:
         rows.append(["at", frame_text(c.ip)])
+    if c.access:
+        rows.append(["access", s(c.access, 200)])
     shown = shown_trace(c.trace)
     for i, e in enumerate(shown):
         rows.append(["trace" if i == 0 else "", frame_text(e)])
