@@ -227,3 +227,14 @@ def test_i386_eip_register_line_is_no_page_fault_evidence():
     ev = _regs("IP: [<c10a1b2c>] f+0x1/0x20", "*pde = 00000000", "Oops: 0000 [#1] SMP",
                "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
     assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
+
+
+def test_the_may_sleep_bug_of_the_oops_exit_path_is_an_after_effect():
+    # 3007 cut after its header: the oops' registers again after its end marker, then the
+    # atomic-sleep BUG its task prints exiting through rewind_stack_do_exit: the oops is the
+    # report, its lone CR2 summary 000000000000c9f4 its address
+    lines = _after_header(_posted("3007"))
+    log = parse_log(lines)
+    assert [e.kind for e in log.events][:2] == ["null_deref", "atomic_sleep"]
+    assert log.events[0].fields["address"] == 0xc9f4
+    assert _both(lines) == ("gpu_null_deref", "amdgpu")

@@ -1552,8 +1552,23 @@ def _headerless_is_leftover(events: List[Event], names: ParserNames) -> bool:
             # the oopsing task exits (make_task_dead -> do_exit) with the oops' atomic
             # context still held: the sleeping-in-atomic BUG right after is its after-effect
             continue
+        if first.ip is not None and _oops_exit_stack(ev, names):
+            # a report from the exit path only an oopsing task takes ([parser] oops_exit_frames):
+            # the after-effect of the headerless oops before it, wherever its lines end
+            continue
         return True
     return False
+
+
+def _oops_exit_stack(ev: Event, names: ParserNames) -> bool:
+    """Whether a report's stack runs through the exit path of a task an oops killed ([parser]
+    oops_exit_frames: x86 oops_end()'s rewind_stack_and_make_dead, make_task_dead)."""
+    return any(f.function.split(".", 1)[0] in names.oops_exit_frames for f in ev.frames[:MAX_EXIT_FRAMES])
+
+
+# How deep an after-effect's stack is searched for the oops exit path (the may-sleep check's
+# stack: dump_stack, __might_sleep, the sleeping call, do_exit, the exit path: 5-12 frames).
+MAX_EXIT_FRAMES = 24
 
 
 def _nvidia_gsp_rpc_dump(ev: Event, pn: ParserNames) -> bool:
