@@ -102,7 +102,7 @@ def test_nvidia_gsp_stack_dump(tmp_path, key, value):
 def test_die_panic_reasons(tmp_path):
     # an oops cut before its header, then the panic oops_end() gives: the report proper stays
     lines = ["[  30.1] RIP: 0010:frob_irq+0x12/0x40 [frob]",
-             "[  30.2] Code: 48 8b 47 08 <8b> 00 c3 0f 1f 44 00 00 55 48 89 e5",
+             "[  30.2] Code: 48 8b 47 08 <0f> 0b cc cc cc cc 0f 1f 44 00 00 55",
              "[  30.3] RSP: 0018:ffffc90000003f28 EFLAGS: 00010046",
              "[  30.4] Call Trace:", "[  30.5]  <IRQ>",
              "[  30.6]  __handle_irq_event_percpu+0x4a/0x180", "[  30.7]  handle_irq_event+0x34/0x70",

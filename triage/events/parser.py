@@ -1682,9 +1682,21 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
         elif ev.ip is not None and (access_kind := _x86_access_kind(ev)) is not None:
             ev.kind, ev.fields["headline"] = access_kind
+        elif _null_ip(ev):
+            # the CPU ran at NULL plus an offset: only a call or jump through a NULL pointer
+            # gets there, and fetching the instruction faults (an x86 "#PF: supervisor
+            # instruction fetch", its header and decode cut)
+            ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+            ev.fields.setdefault("address", ev.fields["ip_addr"])
+        elif ev.ip is not None and (cr2 := _x86_null_cr2(ev)) is not None:
+            ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+            ev.fields.setdefault("address", cr2)
         elif ev.ip is not None and _x86_protection_fault_code(str(ev.fields.get("code") or "")) \
                 and _stale_user_cr2(str(ev.fields.get("cr2") or "")):
             ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
+        elif ev.ip is not None and (insn := _x86_unaddressed_access(ev)) is not None:
+            ev.fields.setdefault("access", insn)
+            _assume_null_fault(ev)
         elif ev.ip is not None and ev.fields.get("header_missing") and not ev.fields.get("die_tail") \
                 and _x86_warn_ud2(str(ev.fields.get("code") or "")):
             ev.kind, ev.fields["headline"] = "warning", "WARNING"
@@ -1702,6 +1714,48 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
 # non-canonical address (a corrupted pointer), the x86 die() that remains once #PF, #UD and
 # #DE are ruled out (the rare #SS is triage's gpf kind too).
 _X86_PREFIXES = frozenset([0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65] + list(range(0x40, 0x50)))
+
+
+def _null_ip(ev: Event) -> bool:
+    """Whether a headerless report's faulting location is a raw kernel IP near NULL
+    ("RIP: 0010:0x0", "IP: (null)"), not one printed inside its trace."""
+    addr = ev.fields.get("ip_addr")
+    return ev.ip is None and isinstance(addr, int) and is_near_null(addr) and not ev.fields.get("trace_regs")
+
+
+def _x86_null_cr2(ev: Event) -> Optional[int]:
+    """The register dump's CR2 of a headerless x86 oops of unknown kind when it is NULL plus an
+    offset, and nothing says the oops was another exception: its marked instruction (if any)
+    is neither ud2 nor div, and the code bytes were read (a failed read overwrites CR2). Only
+    page faults write CR2 (arch/x86/mm/fault.c), and user space cannot fault near NULL without
+    a SIGSEGV (mmap_min_addr keeps the lowest pages unmapped): a CR2 there is the kernel's own
+    NULL dereference, the fault whose "BUG: kernel NULL pointer dereference" header was cut."""
+    if ev.fields.get("trace_regs"):
+        return None
+    raw = str(ev.fields.get("cr2") or "").strip()
+    addr = _hex(raw)
+    if addr is None or not is_near_null(addr):
+        return None
+    code = str(ev.fields.get("code") or "")
+    if code.startswith(_OPCODES_UNREADABLE):
+        return None
+    if _x86_marked_insn(code) is not None and not _x86_protection_fault_code(code):
+        return None     # ud2 (BUG/WARN) or div: a trap, not a page fault
+    return addr
+
+
+def _x86_unaddressed_access(ev: Event) -> Optional[str]:
+    """The marked instruction's text when a headerless x86 oops of unknown kind faulted on a
+    memory access whose address the excerpt lost: the instruction (neither ud2 nor div) loads
+    or stores through a register the dump does not show (x86access.register_access; with the
+    register shown, _x86_access_kind decides), and no CR2 is left to say more (a stale user
+    CR2 makes it a protection fault, _stale_user_cr2; a kernel-half one may be a silently
+    handled fault's). The fault is a page fault or a #GP on that access; its address is then
+    taken by the base rate (_assume_null_fault)."""
+    code = str(ev.fields.get("code") or "")
+    if ev.fields.get("trace_regs") or ev.fields.get("cr2") or not _x86_protection_fault_code(code):
+        return None
+    return x86access.register_access(code)
 
 
 def _stale_user_cr2(raw: str) -> bool:
