@@ -14,7 +14,7 @@ The logs are tuning-half posted logs cut after their header line."""
 from typing import List
 
 from triage.analysis import analyze_lines
-from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.diagnosis.diagnose import HEADER_MISSING, KIND_ASSUMED
 from triage.events import parse_log
 
 from _posted import posted_lines as _posted
@@ -73,10 +73,10 @@ def test_bug_die_line_without_show_pte_stays_a_bug():
 
 def test_arm32_pc_is_at_opens_a_headerless_report():
     # 1220: the excerpt keeps "PC is at msm_open+0x64/0x90" and unwinder lines: msm's oops,
-    # not "no crash" (its address, in the cut header, is lost)
+    # not "no crash"; its kind (in the cut header) is lost, and the commonest is assumed
     d = analyze_lines(_after_header(_posted("1220")))
-    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_fault", "msm")
-    assert HEADER_MISSING in d.source.problems
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "msm")
+    assert HEADER_MISSING in d.source.problems and KIND_ASSUMED in d.source.problems
 
 
 def test_pc_is_at_deep_in_a_log_opens_nothing():
@@ -148,3 +148,14 @@ def test_arm32_marked_instruction_negatives():
     assert _a32("e7f001f2").kind == "oops_other"                        # BUG()'s undefined instruction
     assert _a32("e7f101f2").kind == "oops_other"                        # the same space, "Rn" bits = r1
     assert _a32("e7912103").kind == "null_deref"                        # ldr r2, [r1, r3, lsl #2]
+
+
+def test_an_unclaimed_brk_is_no_fault_of_assumed_kind():
+    # 3617: pc, registers and trace, then arm64 brk_handler()'s "Unexpected kernel BRK
+    # exception at EL1": a trap the code asked for, so no NULL dereference is assumed
+    d = analyze_lines(_posted("3617"))
+    assert d.verdict.category == "gpu_fault" and KIND_ASSUMED not in d.source.problems
+    # the same pc and trace without that line: the kind is assumed
+    lines = [s for s in _posted("3617") if "Unexpected kernel BRK" not in s]
+    d = analyze_lines(lines)
+    assert d.verdict.category == "gpu_null_deref" and KIND_ASSUMED in d.source.problems

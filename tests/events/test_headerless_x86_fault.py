@@ -15,12 +15,13 @@ arch/x86/kernel/dumpstack.c show_opcodes(), __show_regs()):
 The logs are tuning-half posted logs cut after their header line, as a poster who copies
 from there pastes them; with the header kept, the header decides as before."""
 
+import re
 from typing import List
 
 import pytest
 
 from triage.analysis import analyze_lines
-from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.diagnosis.diagnose import ADDRESS_ASSUMED, HEADER_MISSING, KIND_ASSUMED
 from triage.events import parse_log
 
 from _posted import posted_lines as _posted
@@ -236,10 +237,16 @@ def test_only_a_stale_user_cr2_lets_a_protection_fault_be_claimed(cr2, kind):
     assert ev.kind == kind
 
 
-def test_no_code_bytes_leaves_the_kind_open():
-    # 063: CPU, Hardware name and RIP lines only: GPF, BUG and other exceptions look the same
+def test_no_code_bytes_is_an_oops_of_assumed_kind():
+    # 063: CPU, Hardware name and RIP lines only: GPF, BUG, WARNING and page faults look the
+    # same; the commonest, a NULL dereference, is assumed and the diagnosis says so. (063 was
+    # a GPF, "general protection fault ... rdmsr": the price of the base rate, see _unnamed_fault)
     lines = _after_header_gpf(_posted("063"))
-    assert analyze_lines(lines).verdict.category == "kernel_bug"
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module) == ("null_deref", "kutrace_mod")
+    assert KIND_ASSUMED in d.source.problems and HEADER_MISSING in d.source.problems
+    assert ADDRESS_ASSUMED not in d.source.problems
+    assert analyze_lines(_posted("063")).verdict.category == "gpf"     # the header decides
 
 
 def test_reporting_frames_come_before_the_code_bytes():
@@ -310,14 +317,14 @@ def test_posted_oopses_cut_after_their_page_fault_lines(log, want):
 
 
 # the lines x86 show_fault_oops(), dump_pagetable() and page_fault_oops() print right after the
-# header (tools/paste_invariance.py _AFTER_HEAD, x86 part)
-_PF_LINES = ("#PF:", "Oops:", "PGD ", "IP:")
+# header (tools/paste_invariance.py _AFTER_HEAD, x86 part; 2.6-4.x "IP: ", not "RIP: ")
+_PF_LINES = re.compile(r"#PF:|Oops:|PGD |(?<![A-Z])IP: ")
 
 
 def _cut_deep(lines: List[str]) -> List[str]:
     rest = _after_header(lines)
     k = 0
-    while k < len(rest) and any(h in rest[k] for h in _PF_LINES):
+    while k < len(rest) and _PF_LINES.search(rest[k]):
         k += 1
     return rest[k:]
 
@@ -331,3 +338,45 @@ def test_the_may_sleep_bug_of_the_oops_exit_path_is_an_after_effect():
     assert [e.kind for e in log.events][:2] == ["null_deref", "atomic_sleep"]
     assert log.events[0].fields["address"] == 0xc9f4
     assert _both(lines) == ("gpu_null_deref", "amdgpu")
+
+
+# -- nothing left names the exception: a faulting location alone (_unnamed_fault)
+
+@pytest.mark.parametrize("log, deep, want", [
+    ("635", False, ("null_deref", "intel_lpss")),     # "Workqueue:" and "RIP:" lines only
+    ("119", True, ("gpu_null_deref", "nvidia_uvm")),  # RIP, the call trace, make_task_dead()'s notes
+    ("622", True, ("gpu_null_deref", "ttm")),         # RIP and the call trace, mail-quoted
+    ("1512", True, ("gpu_null_deref", "gpu_sched")),  # CPU, RIP, an elided trace
+    ("2107", True, ("null_deref", "")),               # CPU, Tainted, Hardware name, RIP
+])
+def test_a_faulting_location_alone_is_an_oops_of_assumed_kind(log, deep, want):
+    lines = _cut_deep(_posted(log)) if deep else _after_header(_posted(log))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module or "") == want
+    assert KIND_ASSUMED in d.source.problems and HEADER_MISSING in d.source.problems
+    assert _both(_posted(log)) == want
+
+
+def test_a_location_with_a_trace_and_a_cut_instruction_is_of_assumed_kind():
+    trace = ("Call Trace:", " g+0x10/0x40", " h+0x20/0x80")
+    ev = _regs("RIP: 0010:f+0x1/0x20", *trace)
+    assert ev.kind == "null_deref" and ev.fields["kind_unknown"] and "address" not in ev.fields
+    # the marked bytes end inside the instruction: it says nothing
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <48>", *trace)
+    assert ev.kind == "null_deref" and ev.fields["kind_unknown"]
+
+
+@pytest.mark.parametrize("extra", [
+    ("Code: 0f 1f 44 00 00 48 8b 47 10 <48> 89 c3 c3",),                # a register move: no fault there
+    ("CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0",),   # a kernel-half CR2
+])
+def test_a_location_that_something_else_describes_keeps_the_kind_open(extra):
+    ev = _regs("RIP: 0010:f+0x1/0x20", *extra, "Call Trace:", " g+0x10/0x40")
+    assert ev.kind == "oops_other" and not ev.fields.get("kind_unknown")
+
+
+def test_registers_inside_a_pasted_trace_are_no_faulting_location():
+    ev = parse_log(["Call Trace:", " <IRQ>", " g+0x10/0x40", " </IRQ>", " <TASK>",
+                    "RIP: 0010:f+0x1/0x20", "RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
+                    " h+0x10/0x40", " </TASK>"]).events[0]
+    assert ev.kind != "null_deref" and not ev.fields.get("kind_unknown")

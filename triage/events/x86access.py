@@ -63,6 +63,20 @@ def register_access(code: str) -> Optional[str]:
     return f"{insn.mnemonic} {insn.op_str}".strip()
 
 
+def marked_decodes(code: str) -> bool:
+    """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
+    False for no mark, bytes cut inside the instruction, or no Capstone."""
+    raw = marked_instruction(code)
+    if not raw:
+        return False
+    try:
+        import capstone
+    except ImportError:
+        return False
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    return next(iter(md.disasm(raw, 0, 1)), None) is not None
+
+
 def _decode(code: str):  # -> Optional[capstone.CsInsn]
     """The marked instruction decoded by Capstone, None when it cannot be, or when it names
     no access (lea, nop, prefetch, cache and TLB maintenance)."""
