@@ -380,3 +380,27 @@ def test_registers_inside_a_pasted_trace_are_no_faulting_location():
                     "RIP: 0010:f+0x1/0x20", "RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
                     " h+0x10/0x40", " </TASK>"]).events[0]
     assert ev.kind != "null_deref" and not ev.fields.get("kind_unknown")
+
+
+# -- show_regs_print_info()'s lines right before the register dump that opens the report
+
+def test_task_and_work_item_lines_before_the_registers_belong_to_the_report():
+    # 093 cut after its page-fault lines: "CPU: 12 PID: 643 Comm: kworker/u32:10", "Hardware
+    # name:", "Workqueue: i915 __i915_gem_free_work [i915]", then "RIP: __rb_erase_color": the
+    # oops runs in i915's own work item (the README's rule), as with the header kept
+    lines = _cut_deep(_posted("093"))
+    assert lines[0].split("kernel: ", 1)[1].startswith("CPU: 12 PID: 643")
+    ev = parse_log(lines).events[0]
+    assert (ev.comm, ev.pid, ev.cpu) == ("kworker/u32:10", 643, 12)
+    assert ev.fields["workqueue"].function == "__i915_gem_free_work"
+    assert _both(lines) == ("gpu_null_deref", "i915") == _both(_posted("093"))
+
+
+def test_task_lines_further_up_are_not_taken():
+    far = ["CPU: 3 PID: 77 Comm: kworker/3:1 Not tainted 6.1.0 #1", "Workqueue: events frob_work [frob]",
+           "frob: lots of chatter", "frob: more chatter", "frob: still more", "frob: and more"]
+    ev = _regs(*far, "RIP: 0010:f+0x1/0x20", "Call Trace:", " g+0x10/0x40")
+    assert ev.comm is None and "workqueue" not in ev.fields
+    near = far[:2] + ["RIP: 0010:f+0x1/0x20", "Call Trace:", " g+0x10/0x40"]
+    ev = _regs(*near)
+    assert ev.comm == "kworker/3:1" and ev.fields["workqueue"].module == "frob"

@@ -128,6 +128,12 @@ _BLOCKED_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:D\b")
 _SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
 # Lines between a sched_show_task() "task:" line and the stack it heads (its "Call Trace:").
 _SHOWN_TASK_GAP = 3
+# The lines show_regs_print_info() (lib/dump_stack.c dump_stack_print_info(): "CPU: %d PID: %d
+# Comm: %.20s ...", 6.x "Tainted: [%c]=%s", "Hardware name: %s"; kernel/workqueue.c
+# print_worker_info(): "Workqueue: %s %ps") prints right before x86/arm64 __show_regs(), and how
+# far before the register dump's first line they may be.
+_REGS_INFO = ("CPU: ", "Hardware name: ", "Tainted: ", "Workqueue: ")
+_REGS_INFO_GAP = 4
 # The context line only the may-sleep checks print after their header and before their
 # dump_stack(): kernel/sched/core.c __might_resched()/___might_sleep() "in_atomic(): %d,
 # irqs_disabled(): %d, non_block: %d, pid: %d, name: %s" (__cant_sleep()/__cant_migrate()
@@ -213,6 +219,7 @@ class LogParser:
         self._ended: Optional[Tuple[Event, int]] = None   # a headerless stack closed by its end marker, and the line
         self._shown_task: Tuple[int, str] = (-10, "")   # a "task: ... state:X" line before any report: line, state
         self._atomic_ctx = -20      # line of a may-sleep check's "in_atomic(): ..." line before any report
+        self._regs_info: List[LogLine] = []     # the last show_regs_print_info() lines before any report
         self._indent8 = " " * 8
         self._last_ts: Optional[float] = None
 
@@ -463,6 +470,8 @@ class LogParser:
                 # or a memory cgroup's usage/limit lines: an OOM report's tail
                 ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
+            if text[:1] in "CHTW" and text.startswith(_REGS_INFO):
+                self._regs_info = (self._regs_info + [ll])[-_REGS_INFO_GAP:]
             self._loose(text)
             return False
         if (ev.kind == "oops_other" and ev.fields.get("header_missing") and ev.ip is None
@@ -655,6 +664,13 @@ class LogParser:
         self._close(ctx)
         ctx.event = ev
         self._add_event(ev)
+        if kind == "oops_other":
+            for info in self._regs_info:
+                if 0 < ll.number - info.number <= _REGS_INFO_GAP:
+                    # the task, hardware and work item lines show_regs() printed right before
+                    # the register dump that opens this report: its task and work function
+                    self._enrich(ctx, ev, info)
+        self._regs_info = []
         return ev
 
     def _recent_any(self, kinds, within: int) -> Optional[Event]:
