@@ -404,3 +404,32 @@ def test_task_lines_further_up_are_not_taken():
     near = far[:2] + ["RIP: 0010:f+0x1/0x20", "Call Trace:", " g+0x10/0x40"]
     ev = _regs(*near)
     assert ev.comm == "kworker/3:1" and ev.fields["workqueue"].module == "frob"
+
+
+# -- 2.4's i386 page-fault die line, "Oops: %04lx" with no "[#%d]" counter
+
+@pytest.mark.parametrize("log", ["3316", "3801"])
+def test_a_2_4_page_fault_die_line_without_its_header(log):
+    # "Unable to handle kernel NULL pointer dereference at virtual address 00000000" cut (3316
+    # keeps its wrapped tail "at virtual address 00000000"): "Oops: 0000", "EIP: 0010:[<..>]",
+    # ksymoops' ">>EIP; ... <[NVdriver]...>": NVdriver's page fault, its address lost
+    lines = _after_unable(_posted(log))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "NVdriver")
+    assert HEADER_MISSING in d.source.problems
+
+
+def _after_unable(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if "Unable to handle kernel" in s)
+    return lines[i + 1:]
+
+
+@pytest.mark.parametrize("die, kind", [
+    ("Oops: 0000", "null_deref"),                  # 2.4 i386
+    ("Oops: 0002 [#1] SMP", "null_deref"),         # 2.6+
+    ("Oops: 0004 ilc:2 [#1] SMP", "oops_other"),   # s390's die line: not x86's page fault
+    ("Oops: 0000 extra words", "oops_other"),
+])
+def test_the_page_fault_die_line_forms(die, kind):
+    ev = _regs(die, "EIP:    0010:[<d898ef58>]", "EFLAGS: 00010056")
+    assert ev.kind == kind

@@ -1385,8 +1385,9 @@ def _assume_null_fault(ev: Event) -> None:
 # x86 page_fault_oops() dies with "Oops": __die_header() prints "Oops: %04lx [#%d]" with the
 # page-fault error code (6.12+: "Oops: Oops: %04lx [#%d]"). No other x86 die() string is
 # "Oops", and other architectures word it otherwise ("Internal error: Oops: 17 [#1]" on arm,
-# "Oops: Kernel access of bad area, sig: 11" on powerpc, "ilc:" on s390).
-_X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4}) \[#\d{1,4}\]")
+# "Oops: Kernel access of bad area, sig: 11" on powerpc, "ilc:" on s390). 2.4's i386 die()
+# printed "%s: %04lx" with no counter (its mm/fault.c dies with "Oops" too).
+_X86_PF_DIE = lazy_compile(r"Oops: (?:Oops: )?([0-9a-fA-F]{4})(?: \[#\d{1,4}\]|\s*$)")
 
 
 # powerpc __bad_page_fault() (arch/powerpc/mm/fault.c) dies with die("Kernel access of bad
