@@ -159,3 +159,37 @@ def test_an_unclaimed_brk_is_no_fault_of_assumed_kind():
     lines = [s for s in _posted("3617") if "Unexpected kernel BRK" not in s]
     d = analyze_lines(lines)
     assert d.verdict.category == "gpu_null_deref" and KIND_ASSUMED in d.source.problems
+
+
+# -- a headerless oops followed by a report with its own header
+
+def _oops_then_warning(first_taint: str):
+    return [f"[  80.{i:03d}] {s}" for i, s in enumerate([
+        f"CPU: 0 PID: 9 Comm: kworker/0:1 Tainted: {first_taint} 6.4.0 #1",
+        "Hardware name: linux,dummy-virt (DT)", "Workqueue: events delayed_fput",
+        "pstate: 62400005 (nZCv daif +PAN -UAO +TCO -DIT -SSBS BTYPE=--)",
+        "pc : iput+0x2c4/0x328", "lr : iput+0x3c/0x328", "Call trace:", " iput+0x2c4/0x328",
+        " dentry_unlink_inode+0x12c/0x240", " __fput+0x140/0x3b0",
+        "Code: 17ffffc4 97fffb54 17ffffd4 d65f03c0 (d4210000)", "---[ end trace 0000000000000000 ]---",
+        "------------[ cut here ]------------",
+        "WARNING: CPU: 0 PID: 0 at kernel/context_tracking.c:128 ct_kernel_exit.constprop.0+0xe0/0xe8",
+        "CPU: 0 PID: 0 Comm: swapper/0 Tainted: G    B D W 6.4.0 #1",
+        "pc : ct_kernel_exit.constprop.0+0xe0/0xe8", "Call trace:", " ct_kernel_exit.constprop.0+0xe0/0xe8",
+        " ct_idle_enter+0x10/0x20", "---[ end trace 0000000000000000 ]---"])]
+
+
+def test_a_later_report_tainted_d_follows_the_headerless_oops():
+    # 3901's shape: the BRK BUG() in iput (header cut) killed its task; the WARNING after it is
+    # tainted D (TAINT_DIE) and the oops' own task line is not: the oops is the crash
+    log = parse_log(_oops_then_warning("G    B   W"))
+    assert [e.kind for e in log.events] == ["oops_other", "warning"]
+    assert log.events[0].comm == "kworker/0:1"       # the task line 4 lines above "pc :"
+    # already D before the headerless part: its die is older, the later report decides
+    log = parse_log(_oops_then_warning("G    B D W"))
+    assert [e.kind for e in log.events] == ["warning"]
+
+
+def test_posted_3901_cut_after_its_abort_lines():
+    lines = _posted("3901")
+    i = next(k for k, s in enumerate(lines) if "Modules linked in" in s)
+    assert analyze_lines(lines[i:]).verdict.category == "kernel_bug"

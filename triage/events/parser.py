@@ -130,10 +130,10 @@ _SHOWN_TASK = lazy_compile(r"task:.{1,15}? {0,15} state:([A-Za-z])\b")
 _SHOWN_TASK_GAP = 3
 # The lines show_regs_print_info() (lib/dump_stack.c dump_stack_print_info(): "CPU: %d PID: %d
 # Comm: %.20s ...", 6.x "Tainted: [%c]=%s", "Hardware name: %s"; kernel/workqueue.c
-# print_worker_info(): "Workqueue: %s %ps") prints right before x86/arm64 __show_regs(), and how
-# far before the register dump's first line they may be.
-_REGS_INFO = ("CPU: ", "Hardware name: ", "Tainted: ", "Workqueue: ")
-_REGS_INFO_GAP = 4
+# print_worker_info(): "Workqueue: %s %ps") prints right before x86/arm64 __show_regs() (whose
+# arm64 form opens with "pstate: %08llx (...)" before "pc : "), and how far apart they may be.
+_REGS_INFO = ("CPU: ", "Hardware name: ", "Tainted: ", "Workqueue: ", "pstate: ")
+_REGS_INFO_GAP = 3
 # The context line only the may-sleep checks print after their header and before their
 # dump_stack(): kernel/sched/core.c __might_resched()/___might_sleep() "in_atomic(): %d,
 # irqs_disabled(): %d, non_block: %d, pid: %d, name: %s" (__cant_sleep()/__cant_migrate()
@@ -470,8 +470,8 @@ class LogParser:
                 # or a memory cgroup's usage/limit lines: an OOM report's tail
                 ev = self._headerless(ctx, ll, "oom_invoked", "invoked oom-killer")
         if ev is None:
-            if text[:1] in "CHTW" and text.startswith(_REGS_INFO):
-                self._regs_info = (self._regs_info + [ll])[-_REGS_INFO_GAP:]
+            if text[:1] in "CHTWp" and text.startswith(_REGS_INFO):
+                self._regs_info = (self._regs_info + [ll])[-len(_REGS_INFO):]
             self._loose(text)
             return False
         if (ev.kind == "oops_other" and ev.fields.get("header_missing") and ev.ip is None
@@ -665,11 +665,18 @@ class LogParser:
         ctx.event = ev
         self._add_event(ev)
         if kind == "oops_other":
-            for info in self._regs_info:
-                if 0 < ll.number - info.number <= _REGS_INFO_GAP:
-                    # the task, hardware and work item lines show_regs() printed right before
-                    # the register dump that opens this report: its task and work function
-                    self._enrich(ctx, ev, info)
+            # the task, hardware and work item lines show_regs() printed right before the
+            # register dump that opens this report (each at most _REGS_INFO_GAP lines after the
+            # one before it: a wrapped line or a stray record between them): its task and work
+            taken: List[LogLine] = []
+            nxt = ll.number
+            for info in reversed(self._regs_info):
+                if not 0 < nxt - info.number <= _REGS_INFO_GAP:
+                    break
+                taken.append(info)
+                nxt = info.number
+            for info in reversed(taken):
+                self._enrich(ctx, ev, info)
         self._regs_info = []
         return ev
 
@@ -1578,12 +1585,31 @@ def _headerless_is_leftover(events: List[Event], names: ParserNames) -> bool:
             # the oopsing task exits (make_task_dead -> do_exit) with the oops' atomic
             # context still held: the sleeping-in-atomic BUG right after is its after-effect
             continue
+        if first.ip is not None and _died_between(first, ev):
+            # the later report's taint gained D (TAINT_DIE, set by oops_end()/die() once the
+            # oops is printed) since the headerless report's own task line: that report was
+            # the oops, the later one runs after it
+            continue
         if first.ip is not None and _oops_exit_stack(ev, names):
             # a report from the exit path only an oopsing task takes ([parser] oops_exit_frames):
             # the after-effect of the headerless oops before it, wherever its lines end
             continue
         return True
     return False
+
+
+def _died_between(first: Event, later: Event) -> bool:
+    """Whether the taint flags a later report prints hold D (TAINT_DIE) and those of the
+    headerless report's own "CPU: ... Tainted:" line do not: a die() came in between."""
+    before, after = first.taint, later.taint
+    if before is None or after is None or not first.fields.get("cpu_line"):
+        return False
+    return "D" not in _taint_letters(before) and "D" in _taint_letters(after)
+
+
+def _taint_letters(taint: str) -> str:
+    """The flag letters of a "Tainted: G    B D W" field ("Not tainted" reads as "G")."""
+    return "".join(ch for ch in taint.split("[", 1)[0] if ch.isalpha() and ch.isupper())
 
 
 def _oops_exit_stack(ev: Event, names: ParserNames) -> bool:
