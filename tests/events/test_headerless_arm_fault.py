@@ -193,3 +193,17 @@ def test_posted_3901_cut_after_its_abort_lines():
     lines = _posted("3901")
     i = next(k for k, s in enumerate(lines) if "Modules linked in" in s)
     assert analyze_lines(lines[i:]).verdict.category == "kernel_bug"
+
+
+def test_data_abort_info_opens_a_report_that_lost_its_head():
+    # 543 from its "EA = 0" line on: "Data abort info:", ISV/CM, "user pgtable:" and show_pte()'s
+    # "[0000000000000010] p" cut: a kernel fault at 0x10 (die_kernel_fault()'s decode)
+    lines = _posted("543")
+    i = next(k for k, s in enumerate(lines) if "EA = 0" in s)
+    d = analyze_lines(lines[i:])
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert HEADER_MISSING in d.source.problems
+    # with its header and "Mem abort info:" before it, the line stays inside the one report
+    whole = parse_log(lines[next(k for k, s in enumerate(lines) if "Unable to handle kernel" in s):])
+    assert [e.kind for e in whole.events] == ["null_deref"]
+    assert not whole.events[0].fields.get("header_missing")
