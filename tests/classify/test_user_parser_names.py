@@ -102,7 +102,7 @@ def test_nvidia_gsp_stack_dump(tmp_path, key, value):
 def test_die_panic_reasons(tmp_path):
     # an oops cut before its header, then the panic oops_end() gives: the report proper stays
     lines = ["[  30.1] RIP: 0010:frob_irq+0x12/0x40 [frob]",
-             "[  30.2] Code: 48 8b 47 08 <8b> 00 c3 0f 1f 44 00 00 55 48 89 e5",
+             "[  30.2] Code: 48 8b 47 08 <0f> 0b cc cc cc cc 0f 1f 44 00 00 55",
              "[  30.3] RSP: 0018:ffffc90000003f28 EFLAGS: 00010046",
              "[  30.4] Call Trace:", "[  30.5]  <IRQ>",
              "[  30.6]  __handle_irq_event_percpu+0x4a/0x180", "[  30.7]  handle_irq_event+0x34/0x70",
@@ -111,6 +111,24 @@ def test_die_panic_reasons(tmp_path):
              "[  31.2] Kernel panic - not syncing: Fatal exception in interrupt"]
     _changes(tmp_path, lines, "die_panic_reasons", '["Oops"]', ("kernel_bug", "frob", "frob_irq"),
              ("panic_other", None, None))
+
+
+def test_oops_exit_frames(tmp_path):
+    # an oops cut before its header (the 2nd register dump oops_end() prints after the end
+    # marker), then the may-sleep BUG its task prints on the way out through the oops exit
+    # path: that BUG is the oops' after-effect, the oops is the report (posted 3007's shape)
+    regs = ["RIP: 0010:frob_copy+0x18/0xf0 [frob]", "Code: 48 8b 47 08 <0f> 0b cc cc cc cc 0f 1f 44 00",
+            "RSP: 0018:ffffb439c3e377d0 EFLAGS: 00010246"]
+    lines = [f"[  30.{i:03d}] {s}" for i, s in enumerate(
+        regs + ["Call Trace:", " frob_ioctl+0x4d/0x70 [frob]", " __x64_sys_ioctl+0x16/0x20",
+                " do_syscall_64+0x5c/0xb0", "Modules linked in: frob", "---[ end trace baab6af74a9fa532 ]---"]
+        + regs + ["BUG: sleeping function called from invalid context at include/linux/percpu-rwsem.h:38",
+                  "in_atomic(): 0, irqs_disabled(): 1, pid: 12717, name: Xorg",
+                  "CPU: 2 PID: 12717 Comm: Xorg Tainted: G      D           5.3.0 #1", "Call Trace:",
+                  " dump_stack+0x85/0xc0", " ___might_sleep.cold+0xac/0xbc", " exit_signals+0x30/0x2d0",
+                  " do_exit+0xcb/0xcd0", " rewind_stack_do_exit+0x17/0x20"])]
+    _changes(tmp_path, lines, "oops_exit_frames", '["no_such_exit"]', ("kernel_bug", "frob", "frob_copy"),
+             ("kernel_bug", None, "exit_signals"))
 
 
 def test_lost_header_openers(tmp_path):
@@ -256,7 +274,7 @@ def test_every_parser_key_has_a_test():
     tested = {"panic_functions", "stack_dumpers", "panicking_reports", "panic_frames", "nvidia_dump_stack",
               "nvidia_assert", "nvidia_gsp_rpc_poll", "die_panic_reasons", "lost_header_openers", "irq_entries",
               "boot_banners", "shutdown_lines", "trace_tails", "atomic_sleep_bugs", "lockdep_bugs",
-              "message_anchors"}
+              "message_anchors", "oops_exit_frames"}
     assert tested == set(PARSER_KEYS)
 
 

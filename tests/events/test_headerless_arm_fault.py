@@ -14,7 +14,7 @@ The logs are tuning-half posted logs cut after their header line."""
 from typing import List
 
 from triage.analysis import analyze_lines
-from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.diagnosis.diagnose import HEADER_MISSING, KIND_ASSUMED
 from triage.events import parse_log
 
 from _posted import posted_lines as _posted
@@ -73,10 +73,10 @@ def test_bug_die_line_without_show_pte_stays_a_bug():
 
 def test_arm32_pc_is_at_opens_a_headerless_report():
     # 1220: the excerpt keeps "PC is at msm_open+0x64/0x90" and unwinder lines: msm's oops,
-    # not "no crash" (its address, in the cut header, is lost)
+    # not "no crash"; its kind (in the cut header) is lost, and the commonest is assumed
     d = analyze_lines(_after_header(_posted("1220")))
-    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_fault", "msm")
-    assert HEADER_MISSING in d.source.problems
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "msm")
+    assert HEADER_MISSING in d.source.problems and KIND_ASSUMED in d.source.problems
 
 
 def test_pc_is_at_deep_in_a_log_opens_nothing():
@@ -148,3 +148,62 @@ def test_arm32_marked_instruction_negatives():
     assert _a32("e7f001f2").kind == "oops_other"                        # BUG()'s undefined instruction
     assert _a32("e7f101f2").kind == "oops_other"                        # the same space, "Rn" bits = r1
     assert _a32("e7912103").kind == "null_deref"                        # ldr r2, [r1, r3, lsl #2]
+
+
+def test_an_unclaimed_brk_is_no_fault_of_assumed_kind():
+    # 3617: pc, registers and trace, then arm64 brk_handler()'s "Unexpected kernel BRK
+    # exception at EL1": a trap the code asked for, so no NULL dereference is assumed
+    d = analyze_lines(_posted("3617"))
+    assert d.verdict.category == "gpu_fault" and KIND_ASSUMED not in d.source.problems
+    # the same pc and trace without that line: the kind is assumed
+    lines = [s for s in _posted("3617") if "Unexpected kernel BRK" not in s]
+    d = analyze_lines(lines)
+    assert d.verdict.category == "gpu_null_deref" and KIND_ASSUMED in d.source.problems
+
+
+# -- a headerless oops followed by a report with its own header
+
+def _oops_then_warning(first_taint: str):
+    return [f"[  80.{i:03d}] {s}" for i, s in enumerate([
+        f"CPU: 0 PID: 9 Comm: kworker/0:1 Tainted: {first_taint} 6.4.0 #1",
+        "Hardware name: linux,dummy-virt (DT)", "Workqueue: events delayed_fput",
+        "pstate: 62400005 (nZCv daif +PAN -UAO +TCO -DIT -SSBS BTYPE=--)",
+        "pc : iput+0x2c4/0x328", "lr : iput+0x3c/0x328", "Call trace:", " iput+0x2c4/0x328",
+        " dentry_unlink_inode+0x12c/0x240", " __fput+0x140/0x3b0",
+        "Code: 17ffffc4 97fffb54 17ffffd4 d65f03c0 (d4210000)", "---[ end trace 0000000000000000 ]---",
+        "------------[ cut here ]------------",
+        "WARNING: CPU: 0 PID: 0 at kernel/context_tracking.c:128 ct_kernel_exit.constprop.0+0xe0/0xe8",
+        "CPU: 0 PID: 0 Comm: swapper/0 Tainted: G    B D W 6.4.0 #1",
+        "pc : ct_kernel_exit.constprop.0+0xe0/0xe8", "Call trace:", " ct_kernel_exit.constprop.0+0xe0/0xe8",
+        " ct_idle_enter+0x10/0x20", "---[ end trace 0000000000000000 ]---"])]
+
+
+def test_a_later_report_tainted_d_follows_the_headerless_oops():
+    # 3901's shape: the BRK BUG() in iput (header cut) killed its task; the WARNING after it is
+    # tainted D (TAINT_DIE) and the oops' own task line is not: the oops is the crash
+    log = parse_log(_oops_then_warning("G    B   W"))
+    assert [e.kind for e in log.events] == ["oops_other", "warning"]
+    assert log.events[0].comm == "kworker/0:1"       # the task line 4 lines above "pc :"
+    # already D before the headerless part: its die is older, the later report decides
+    log = parse_log(_oops_then_warning("G    B D W"))
+    assert [e.kind for e in log.events] == ["warning"]
+
+
+def test_posted_3901_cut_after_its_abort_lines():
+    lines = _posted("3901")
+    i = next(k for k, s in enumerate(lines) if "Modules linked in" in s)
+    assert analyze_lines(lines[i:]).verdict.category == "kernel_bug"
+
+
+def test_data_abort_info_opens_a_report_that_lost_its_head():
+    # 543 from its "EA = 0" line on: "Data abort info:", ISV/CM, "user pgtable:" and show_pte()'s
+    # "[0000000000000010] p" cut: a kernel fault at 0x10 (die_kernel_fault()'s decode)
+    lines = _posted("543")
+    i = next(k for k, s in enumerate(lines) if "EA = 0" in s)
+    d = analyze_lines(lines[i:])
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert HEADER_MISSING in d.source.problems
+    # with its header and "Mem abort info:" before it, the line stays inside the one report
+    whole = parse_log(lines[next(k for k, s in enumerate(lines) if "Unable to handle kernel" in s):])
+    assert [e.kind for e in whole.events] == ["null_deref"]
+    assert not whole.events[0].fields.get("header_missing")

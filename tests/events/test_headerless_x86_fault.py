@@ -15,12 +15,13 @@ arch/x86/kernel/dumpstack.c show_opcodes(), __show_regs()):
 The logs are tuning-half posted logs cut after their header line, as a poster who copies
 from there pastes them; with the header kept, the header decides as before."""
 
+import re
 from typing import List
 
 import pytest
 
 from triage.analysis import analyze_lines
-from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.diagnosis.diagnose import ADDRESS_ASSUMED, HEADER_MISSING, KIND_ASSUMED
 from triage.events import parse_log
 
 from _posted import posted_lines as _posted
@@ -70,10 +71,18 @@ def test_a_printed_address_beats_pgd_0():
     assert _both(_after_header(_posted("778"))) == ("gpu_fault", "i915")
 
 
-def test_a_walk_below_the_top_level_is_no_null_evidence():
+def test_a_walk_below_the_top_level_is_no_evidence_either_way():
     # 784: "PGD 5413da067 P4D 5413da067 PUD 112de1067 PMD 1159f9067 PTE 0", cut before CR2:
-    # the address is lost (the label's 0x66 was in the header), a page fault is all that is left
-    assert _both(_after_header(_posted("784"))) == ("paging_fault", "")
+    # the address is lost (the label's 0x66 was in the header); a present top-level entry is
+    # a kernel-half address's or a low user mapping's alike: the base rate reads it as NULL
+    d = analyze_lines(_after_header(_posted("784")))
+    assert (d.verdict.category, d.verdict.culprit.module or "") == ("null_deref", "")
+    assert ADDRESS_ASSUMED in d.source.problems
+    # a printed address still decides (1216: "PGD 0 P4D 0" but CR2 00000001067fdb67, above)
+    ev = _regs("#PF: supervisor read access in kernel mode", "PGD 5413da067 P4D 5413da067 PUD 0",
+               "Oops: 0000 [#1] SMP", "RIP: 0010:f+0x1/0x20",
+               "CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "paging_fault" and ev.fields["address"] == 0xffffc90000a3f000
 
 
 @pytest.mark.parametrize("log, want", [
@@ -133,13 +142,43 @@ def test_ip_line_alone_is_a_page_fault_of_unknown_address():
     assert _both(_after_header(_posted("004"))) == ("gpu_null_deref", "nvidia")
 
 
-def test_cr2_without_page_fault_evidence_is_not_read():
+_NULL_CR2 = "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0"
+
+
+def test_a_near_null_register_cr2_is_the_fault_address():
     # a register dump with neither #PF, PGD walk, IP: line, lone CR2 nor page-fault die line:
-    # CR2 is printed for every oops and is stale for a GPF or a BUG, so a near-NULL CR2 makes
-    # no NULL dereference
-    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
-               "CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0")
-    assert ev.kind == "oops_other" and "address" not in ev.fields
+    # CR2 is written by page faults only, and user space cannot fault near NULL without dying
+    # of SIGSEGV, so a CR2 there is the kernel's NULL dereference whose header was cut
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3", _NULL_CR2)
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
+    assert not ev.fields.get("address_unknown")
+    # no code bytes at all: the same
+    ev = _regs("RIP: 0010:f+0x1/0x20", "RSP: 0018:ffffc90000013e38 EFLAGS: 00010246", _NULL_CR2)
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
+
+
+@pytest.mark.parametrize("lines", [
+    # ud2 (a BUG()'s, int3 padding after it) or div at RIP: a trap, CR2 is an older fault's
+    ("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <0f> 0b cc cc cc cc", _NULL_CR2),
+    ("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 31 d2 <48> f7 f1 48 89 c3", _NULL_CR2),
+    # the code bytes could not be read: that failed read wrote CR2
+    ("RIP: 0010:f+0x1/0x20", "Code: Unable to access opcode bytes at 0xffffffffc0a1b2c3.", _NULL_CR2),
+    # a CR2 above NULL's reach
+    ("RIP: 0010:f+0x1/0x20", "RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
+     "CR2: 00000000deadb000 CR3: 0000000104a0e005 CR4: 00000000003706f0"),
+])
+def test_a_near_null_cr2_is_not_read_after_a_trap_or_a_failed_code_read(lines):
+    ev = _regs(*lines)
+    assert ev.kind in ("oops_other", "warning") and "address" not in ev.fields
+
+
+def test_a_near_null_cr2_of_registers_inside_the_trace_is_not_read():
+    # a stack pasted from its "Call Trace:" line: the registers printed inside it are an
+    # interrupted context's (show_regs_if_on_stack), not a faulting location
+    ev = parse_log(["Call Trace:", " <IRQ>", " g+0x10/0x40", " </IRQ>", " <TASK>",
+                    "RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3", _NULL_CR2,
+                    " h+0x10/0x40", " </TASK>"]).events[0]
+    assert ev.kind != "null_deref"
 
 
 def test_attempted_to_kill_init_follows_the_headerless_oops():
@@ -191,11 +230,13 @@ def test_marked_instruction_says_the_exception(code, kind):
 
 @pytest.mark.parametrize("cr2, kind", [
     ("CR2: 00007f1113f68000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "gpf"),   # a task's stale address
-    ("CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel NULL fault's
+    ("CR2: 0000000000000010 CR3: 0000000104a0e005 CR4: 00000000003706f0", "null_deref"),  # a kernel NULL fault's
     ("CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0", "oops_other"),  # a kernel-half fault's
     ("CR2: b7f3c000 CR3: 3ea1c000 CR4: 000406d0", "gpf"),                               # i386, user half
     ("CR2: f8a3c000 CR3: 3ea1c000 CR4: 000406d0", "oops_other"),                        # i386, kernel half
-    ("RSP: 0018:ffffc90000013e38 EFLAGS: 00010246", "oops_other"),                     # no CR2 in the excerpt
+    # no CR2 in the excerpt: the access's address (its registers cut) is lost, no #GP is
+    # claimed, and the fault on it is read by the base rate (test_an_unaddressed_access_...)
+    ("RSP: 0018:ffffc90000013e38 EFLAGS: 00010246", "null_deref"),
 ])
 def test_only_a_stale_user_cr2_lets_a_protection_fault_be_claimed(cr2, kind):
     # a page fault whose #PF/PGD/Oops lines were cut too leaves the same marked memory access;
@@ -204,10 +245,16 @@ def test_only_a_stale_user_cr2_lets_a_protection_fault_be_claimed(cr2, kind):
     assert ev.kind == kind
 
 
-def test_no_code_bytes_leaves_the_kind_open():
-    # 063: CPU, Hardware name and RIP lines only: GPF, BUG and other exceptions look the same
+def test_no_code_bytes_is_an_oops_of_assumed_kind():
+    # 063: CPU, Hardware name and RIP lines only: GPF, BUG, WARNING and page faults look the
+    # same; the commonest, a NULL dereference, is assumed and the diagnosis says so. (063 was
+    # a GPF, "general protection fault ... rdmsr": the price of the base rate, see _unnamed_fault)
     lines = _after_header_gpf(_posted("063"))
-    assert analyze_lines(lines).verdict.category == "kernel_bug"
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module) == ("null_deref", "kutrace_mod")
+    assert KIND_ASSUMED in d.source.problems and HEADER_MISSING in d.source.problems
+    assert ADDRESS_ASSUMED not in d.source.problems
+    assert analyze_lines(_posted("063")).verdict.category == "gpf"     # the header decides
 
 
 def test_reporting_frames_come_before_the_code_bytes():
@@ -219,11 +266,178 @@ def test_reporting_frames_come_before_the_code_bytes():
 
 def test_i386_eip_register_line_is_no_page_fault_evidence():
     # i386 __show_regs() prints "EIP: %pS" for every oops; only show_fault_oops()'s "IP: " is a page fault's
-    ev = _regs("Code: 55 89 e5 8b 45 08 <8b> 00 5d c3", "EIP: f+0x1/0x20",
-               "EAX: 00000000 EBX: f5c3a000 ECX: 00000000 EDX: 00000001",
-               "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
+    ev = _regs("Code: 55 89 e5 8b 45 08 <89> c3 5d c3", "EIP: f+0x1/0x20",
+               "EAX: 00000000 EBX: f5c3a000 ECX: 00000000 EDX: 00000001")
     assert ev.kind == "oops_other" and not ev.fields.get("ip_line")
     # show_fault_oops()'s "IP: " line: a page fault, at i386 __show_regs()'s "CR0: .. CR2: %08lx"
     ev = _regs("IP: [<c10a1b2c>] f+0x1/0x20", "*pde = 00000000", "Oops: 0000 [#1] SMP",
                "CR0: 80050033 CR2: 00000010 CR3: 3ea1c000 CR4: 000406d0")
     assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
+
+
+# -- the marked instruction accesses memory through a register the excerpt does not show
+
+@pytest.mark.parametrize("code, access", [
+    ("Code: 0f 1f 44 00 00 48 8b 47 10 <8b> 17 48 89 c3", "mov edx, dword ptr [rdi]"),
+    ("Code: 0f 1f 44 00 00 48 8b 47 10 <48> c7 40 08 00 00 00 00", "mov qword ptr [rax + 8], 0"),
+    ("Code: 0f 1f 44 00 00 48 8b 47 10 <f6> 45 00 01 75 0e", "test byte ptr [rbp], 1"),
+])
+def test_an_unaddressed_access_is_a_fault_read_by_the_base_rate(code, access):
+    # 834, 1033, 093 cut after the header and its page-fault lines: RIP and Code:, the registers
+    # cut; the instruction faulted on its access, whose address only the lost lines held
+    ev = _regs("RIP: 0010:f+0x1/0x20", code)
+    assert ev.kind == "null_deref" and ev.fields["address_unknown"]
+    assert ev.fields["access"] == access and "address" not in ev.fields
+
+
+@pytest.mark.parametrize("code", [
+    "Code: 0f 1f 44 00 00 48 8b 47 10 <0f> 0b cc cc cc cc",       # ud2: BUG()
+    "Code: 0f 1f 44 00 00 31 d2 <f7> 7d f0 48 89 c3",             # idiv through rbp: #DE
+    "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 8d 47 08 c3",          # lea: no access
+    "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 8b 05 10 20 30 00",    # RIP-relative: a global, no pointer
+    "Code: 0f 1f 44 00 00 48 8b 47 10 <65> 48 8b 04 25 28 00 00 00",  # %gs: per-cpu/stack canary
+    "Code: 0f 1f 44 00 00 48 8b 47 10 <48> 89 c3 c3",             # a register move
+])
+def test_no_register_access_leaves_the_kind_open(code):
+    ev = _regs("RIP: 0010:f+0x1/0x20", code)
+    assert ev.kind == "oops_other"
+
+
+def test_a_kernel_half_cr2_leaves_an_unaddressed_access_open():
+    # a kernel-half CR2 may be a silently handled fault's (a vmalloc or exception-table fixup)
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 <8b> 17 48 89 c3",
+               "CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0")
+    assert ev.kind == "oops_other"
+
+
+@pytest.mark.parametrize("log, want", [
+    ("834", ("null_deref", "")),             # <8b> 17: mov edx, [rdi], the dump cut
+    ("1033", ("gpu_null_deref", "i915")),    # <48> c7 40 08: mov qword ptr [rax + 8], the dump cut
+    ("2203", ("gpu_null_deref", "amdgpu")),  # the register dump's CR2 0000000000000008
+    ("627", ("gpu_null_deref", "ttm")),      # the register dump's CR2 00000000000000c8
+    ("086", ("null_deref", "")),             # "RIP: 0010:0x0", "Code: Bad RIP value."
+])
+def test_posted_oopses_cut_after_their_page_fault_lines(log, want):
+    lines = _cut_deep(_posted(log))
+    assert _both(lines) == want
+    assert HEADER_MISSING in analyze_lines(lines).source.problems
+    assert _both(_posted(log)) == want
+
+
+# the lines x86 show_fault_oops(), dump_pagetable() and page_fault_oops() print right after the
+# header (tools/paste_invariance.py _AFTER_HEAD, x86 part; 2.6-4.x "IP: ", not "RIP: ")
+_PF_LINES = re.compile(r"#PF:|Oops:|PGD |(?<![A-Z])IP: ")
+
+
+def _cut_deep(lines: List[str]) -> List[str]:
+    rest = _after_header(lines)
+    k = 0
+    while k < len(rest) and _PF_LINES.search(rest[k]):
+        k += 1
+    return rest[k:]
+
+
+def test_the_may_sleep_bug_of_the_oops_exit_path_is_an_after_effect():
+    # 3007 cut after its header: the oops' registers again after its end marker, then the
+    # atomic-sleep BUG its task prints exiting through rewind_stack_do_exit: the oops is the
+    # report, its lone CR2 summary 000000000000c9f4 its address
+    lines = _after_header(_posted("3007"))
+    log = parse_log(lines)
+    assert [e.kind for e in log.events][:2] == ["null_deref", "atomic_sleep"]
+    assert log.events[0].fields["address"] == 0xc9f4
+    assert _both(lines) == ("gpu_null_deref", "amdgpu")
+
+
+# -- nothing left names the exception: a faulting location alone (_unnamed_fault)
+
+@pytest.mark.parametrize("log, deep, want", [
+    ("635", False, ("null_deref", "intel_lpss")),     # "Workqueue:" and "RIP:" lines only
+    ("119", True, ("gpu_null_deref", "nvidia_uvm")),  # RIP, the call trace, make_task_dead()'s notes
+    ("622", True, ("gpu_null_deref", "ttm")),         # RIP and the call trace, mail-quoted
+    ("1512", True, ("gpu_null_deref", "gpu_sched")),  # CPU, RIP, an elided trace
+    ("2107", True, ("null_deref", "")),               # CPU, Tainted, Hardware name, RIP
+])
+def test_a_faulting_location_alone_is_an_oops_of_assumed_kind(log, deep, want):
+    lines = _cut_deep(_posted(log)) if deep else _after_header(_posted(log))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module or "") == want
+    assert KIND_ASSUMED in d.source.problems and HEADER_MISSING in d.source.problems
+    assert _both(_posted(log)) == want
+
+
+def test_a_location_with_a_trace_and_a_cut_instruction_is_of_assumed_kind():
+    trace = ("Call Trace:", " g+0x10/0x40", " h+0x20/0x80")
+    ev = _regs("RIP: 0010:f+0x1/0x20", *trace)
+    assert ev.kind == "null_deref" and ev.fields["kind_unknown"] and "address" not in ev.fields
+    # the marked bytes end inside the instruction: it says nothing
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <48>", *trace)
+    assert ev.kind == "null_deref" and ev.fields["kind_unknown"]
+
+
+@pytest.mark.parametrize("extra", [
+    ("Code: 0f 1f 44 00 00 48 8b 47 10 <48> 89 c3 c3",),                # a register move: no fault there
+    ("CR2: ffffc90000a3f000 CR3: 0000000104a0e005 CR4: 00000000003706f0",),   # a kernel-half CR2
+])
+def test_a_location_that_something_else_describes_keeps_the_kind_open(extra):
+    ev = _regs("RIP: 0010:f+0x1/0x20", *extra, "Call Trace:", " g+0x10/0x40")
+    assert ev.kind == "oops_other" and not ev.fields.get("kind_unknown")
+
+
+def test_registers_inside_a_pasted_trace_are_no_faulting_location():
+    ev = parse_log(["Call Trace:", " <IRQ>", " g+0x10/0x40", " </IRQ>", " <TASK>",
+                    "RIP: 0010:f+0x1/0x20", "RSP: 0018:ffffc90000013e38 EFLAGS: 00010246",
+                    " h+0x10/0x40", " </TASK>"]).events[0]
+    assert ev.kind != "null_deref" and not ev.fields.get("kind_unknown")
+
+
+# -- show_regs_print_info()'s lines right before the register dump that opens the report
+
+def test_task_and_work_item_lines_before_the_registers_belong_to_the_report():
+    # 093 cut after its page-fault lines: "CPU: 12 PID: 643 Comm: kworker/u32:10", "Hardware
+    # name:", "Workqueue: i915 __i915_gem_free_work [i915]", then "RIP: __rb_erase_color": the
+    # oops runs in i915's own work item (the README's rule), as with the header kept
+    lines = _cut_deep(_posted("093"))
+    assert lines[0].split("kernel: ", 1)[1].startswith("CPU: 12 PID: 643")
+    ev = parse_log(lines).events[0]
+    assert (ev.comm, ev.pid, ev.cpu) == ("kworker/u32:10", 643, 12)
+    assert ev.fields["workqueue"].function == "__i915_gem_free_work"
+    assert _both(lines) == ("gpu_null_deref", "i915") == _both(_posted("093"))
+
+
+def test_task_lines_further_up_are_not_taken():
+    far = ["CPU: 3 PID: 77 Comm: kworker/3:1 Not tainted 6.1.0 #1", "Workqueue: events frob_work [frob]",
+           "frob: lots of chatter", "frob: more chatter", "frob: still more", "frob: and more"]
+    ev = _regs(*far, "RIP: 0010:f+0x1/0x20", "Call Trace:", " g+0x10/0x40")
+    assert ev.comm is None and "workqueue" not in ev.fields
+    near = far[:2] + ["RIP: 0010:f+0x1/0x20", "Call Trace:", " g+0x10/0x40"]
+    ev = _regs(*near)
+    assert ev.comm == "kworker/3:1" and ev.fields["workqueue"].module == "frob"
+
+
+# -- 2.4's i386 page-fault die line, "Oops: %04lx" with no "[#%d]" counter
+
+@pytest.mark.parametrize("log", ["3316", "3801"])
+def test_a_2_4_page_fault_die_line_without_its_header(log):
+    # "Unable to handle kernel NULL pointer dereference at virtual address 00000000" cut (3316
+    # keeps its wrapped tail "at virtual address 00000000"): "Oops: 0000", "EIP: 0010:[<..>]",
+    # ksymoops' ">>EIP; ... <[NVdriver]...>": NVdriver's page fault, its address lost
+    lines = _after_unable(_posted(log))
+    d = analyze_lines(lines)
+    assert (d.verdict.category, d.verdict.culprit.module) == ("gpu_null_deref", "NVdriver")
+    assert HEADER_MISSING in d.source.problems
+
+
+def _after_unable(lines: List[str]) -> List[str]:
+    i = next(k for k, s in enumerate(lines) if "Unable to handle kernel" in s)
+    return lines[i + 1:]
+
+
+@pytest.mark.parametrize("die, kind", [
+    ("Oops: 0000", "null_deref"),                  # 2.4 i386
+    ("Oops: 0002 [#1] SMP", "null_deref"),         # 2.6+
+    ("Oops: 0004 ilc:2 [#1] SMP", "oops_other"),   # s390's die line: not x86's page fault
+    ("Oops: 0000 extra words", "oops_other"),
+])
+def test_the_page_fault_die_line_forms(die, kind):
+    ev = _regs(die, "EIP:    0010:[<d898ef58>]", "EFLAGS: 00010056")
+    assert ev.kind == kind

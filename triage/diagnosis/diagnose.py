@@ -334,6 +334,9 @@ HEADER_MISSING = ("the log starts after the report's header; its kind was read f
                   "(RIP/pc, #PF:, Code:, call trace, OOM task table)")
 ADDRESS_ASSUMED = ("the log holds no fault address (no header, CR2 summary, page-table walk or far/DAR "
                    "line): a NULL dereference, the commonest kernel page fault, is assumed, not read")
+KIND_ASSUMED = ("the log shows no kind of exception (no header, die line, page-fault lines, CR2 or trapping "
+                "instruction), only where it happened: a NULL dereference, the commonest kernel oops, is "
+                "assumed, not read; a WARNING or BUG pasted without its Code: line reads the same")
 
 
 def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
@@ -444,7 +447,9 @@ def diagnose(log, matches: Sequence, source: Optional[SourceInfo] = None,
     problems = list(source.problems)
     if main is not None and (main.fields or {}).get("header_missing"):
         problems.append(HEADER_MISSING)
-    if main is not None and (main.fields or {}).get("address_unknown"):
+    if main is not None and (main.fields or {}).get("kind_unknown"):
+        problems.append(KIND_ASSUMED)
+    elif main is not None and (main.fields or {}).get("address_unknown"):
         problems.append(ADDRESS_ASSUMED)
     if getattr(log, "dropped_events", 0):
         problems.append(f"the log holds {log.dropped_events} more crash reports than triage keeps; "

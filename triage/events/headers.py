@@ -1213,6 +1213,11 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             return Header("oops_other", "divide error", {})
         return None
     if c == "D":
+        if text.startswith("Data abort info:"):
+            # arm64 mem_abort_decode() -> data_abort_decode() (arch/arm64/mm/fault.c), printed
+            # only inside die_kernel_fault()'s report after "Mem abort info:": an excerpt that
+            # starts here lost the report's head, as with "Mem abort info:" above
+            return Header("oops_other", "Mem abort info", {"abort_info": True}, secondary=True)
         if text.startswith("Debug: sleeping function called "):
             # 2.5.x-2.6.1x kernel/sched.c __might_sleep(): "Debug: sleeping function called from
             # invalid context at %s:%d" (some -mm trees: "Debug: sleeping function called %s at

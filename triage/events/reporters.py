@@ -48,6 +48,7 @@ PARSER_KEYS: Dict[str, str] = {
     "message_anchors": "prefix",
     "atomic_sleep_bugs": "prefix",
     "lockdep_bugs": "prefix",
+    "oops_exit_frames": "name",
 }
 
 
@@ -72,6 +73,7 @@ class ParserNames:
     message_anchors: Tuple[str, ...]       # wordings only a message's start holds (the prefix learner's)
     atomic_sleep_bugs: Tuple[str, ...]     # generic "BUG: <what>" heads of an atomic_sleep report
     lockdep_bugs: Tuple[str, ...]          # ... and of a lockdep report
+    oops_exit_frames: FrozenSet[str]       # the path an oopsing task exits by (after its report)
 
 
 def check_parser_entry(key: str, items: Any) -> None:

@@ -46,18 +46,45 @@ def marked_instruction(code: str) -> Optional[bytes]:
 
 
 
-def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[int], str]]:
-    """The addresses the marked instruction's memory operands name, with the instruction's
-    text ("mov rax, qword ptr [rdi + 8]"); None when nothing can be computed: no mark, no
-    Capstone, bytes that do not decode, no memory operand, an operand that is not an access
-    (lea, nop, prefetch), one relative to RIP or to the FS/GS base (per-cpu and TLS bases are
-    not printed), or a register the dump does not show."""
+def register_access(code: str) -> Optional[str]:
+    """The marked instruction's text when it accesses memory through a general register
+    ("mov edx, dword ptr [rdi]"), whatever the dump shows of that register; None for no mark,
+    no Capstone, bytes that do not decode, no memory operand, an operand that is not an access
+    (lea, nop, prefetch), or one relative to RIP or to the FS/GS base."""
+    insn = _decode(code)
+    if insn is None:
+        return None
+    from capstone import x86 as cx
+    mems = [op.mem for op in insn.operands if op.type == cx.X86_OP_MEM]
+    if not mems or any(m.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or m.base == cx.X86_REG_RIP for m in mems):
+        return None
+    if all(m.base == cx.X86_REG_INVALID and m.index == cx.X86_REG_INVALID for m in mems):
+        return None     # an absolute address: no pointer in a register
+    return f"{insn.mnemonic} {insn.op_str}".strip()
+
+
+def marked_decodes(code: str) -> bool:
+    """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
+    False for no mark, bytes cut inside the instruction, or no Capstone."""
     raw = marked_instruction(code)
-    if not raw or not regs:
+    if not raw:
+        return False
+    try:
+        import capstone
+    except ImportError:
+        return False
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    return next(iter(md.disasm(raw, 0, 1)), None) is not None
+
+
+def _decode(code: str):  # -> Optional[capstone.CsInsn]
+    """The marked instruction decoded by Capstone, None when it cannot be, or when it names
+    no access (lea, nop, prefetch, cache and TLB maintenance)."""
+    raw = marked_instruction(code)
+    if not raw:
         return None
     try:
         import capstone
-        from capstone import x86 as cx
     except ImportError:
         return None
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
@@ -65,6 +92,21 @@ def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[i
     insn = next(iter(md.disasm(raw, 0, 1)), None)
     if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
         return None
+    return insn
+
+
+def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[int], str]]:
+    """The addresses the marked instruction's memory operands name, with the instruction's
+    text ("mov rax, qword ptr [rdi + 8]"); None when nothing can be computed: no mark, no
+    Capstone, bytes that do not decode, no memory operand, an operand that is not an access
+    (lea, nop, prefetch), one relative to RIP or to the FS/GS base (per-cpu and TLS bases are
+    not printed), or a register the dump does not show."""
+    if not regs:
+        return None
+    insn = _decode(code)
+    if insn is None:
+        return None
+    from capstone import x86 as cx
     addrs: List[int] = []
     for op in insn.operands:
         if op.type != cx.X86_OP_MEM:
