@@ -303,6 +303,16 @@ def test_no_register_access_leaves_the_kind_open(code):
     assert ev.kind == "oops_other"
 
 
+def test_an_access_the_registers_place_at_a_valid_address_leaves_the_kind_open():
+    # the dump shows RDI: the access was at a mapped kernel address, which names no fault
+    # kind; the base rate is only for an address the excerpt lost (not "address unknown")
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <8b> 17 48 89 c3",
+               "RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000001",
+               "RDX: 0000000000000000 RSI: 0000000000000000 RDI: ffff888100000000")
+    assert ev.kind == "oops_other" and not ev.fields.get("address_unknown")
+    assert ev.fields["access"] == "mov edx, dword ptr [rdi]"
+
+
 def test_a_kernel_half_cr2_leaves_an_unaddressed_access_open():
     # a kernel-half CR2 may be a silently handled fault's (a vmalloc or exception-table fixup)
     ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 <8b> 17 48 89 c3",
