@@ -134,6 +134,9 @@ def test_without_capstone_the_address_is_unknown_and_the_excerpt_still_parses(mo
     monkeypatch.setitem(sys.modules, "capstone", None)
     monkeypatch.setitem(sys.modules, "capstone.x86", None)
     assert x86access.accessed_addresses("48 89 e5 <48> 8b 47 08 c3", {"rdi": 0}) is None
+    assert x86access.null_based_addresses("48 89 e5 <48> 8b 87 88 24 01 00", {"rdi": 0}) == []
+    assert x86access.register_access("48 89 e5 <48> 8b 47 08 c3") is None
+    assert not x86access.marked_decodes("48 89 e5 <48> 8b 47 08 c3")
     log = ["RIP: 0010:foo_bar+0x12/0x40 [foo]", "Code: 55 48 89 e5 <48> 8b 47 08 c3 cc cc",
            "RAX: 0000000000000000 RBX: 0000000000000001 RCX: 0000000000000000",
            "RDX: 0000000000000000 RSI: 0000000000000000 RDI: 0000000000000000",

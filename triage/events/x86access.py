@@ -44,8 +44,6 @@ def marked_instruction(code: str) -> Optional[bytes]:
     return bytes(int(b, 16) for b in [m.group(1)] + m.group(2).split())
 
 
-
-
 def register_access(code: str) -> Optional[str]:
     """The marked instruction's text when it accesses memory through a general register
     ("mov edx, dword ptr [rdi]"), whatever the dump shows of that register; None for no mark,
@@ -66,20 +64,12 @@ def register_access(code: str) -> Optional[str]:
 def marked_decodes(code: str) -> bool:
     """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
     False for no mark, bytes cut inside the instruction, or no Capstone."""
-    raw = marked_instruction(code)
-    if not raw:
-        return False
-    try:
-        import capstone
-    except ImportError:
-        return False
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    return next(iter(md.disasm(raw, 0, 1)), None) is not None
+    return _disassemble(code) is not None
 
 
-def _decode(code: str):  # -> Optional[capstone.CsInsn]
-    """The marked instruction decoded by Capstone, None when it cannot be, or when it names
-    no access (lea, nop, prefetch, cache and TLB maintenance)."""
+def _disassemble(code: str):  # -> Optional[capstone.CsInsn]
+    """The marked instruction decoded by Capstone with its operands' detail; None for no mark,
+    bytes cut inside the instruction, or no Capstone."""
     raw = marked_instruction(code)
     if not raw:
         return None
@@ -89,7 +79,13 @@ def _decode(code: str):  # -> Optional[capstone.CsInsn]
         return None
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     md.detail = True
-    insn = next(iter(md.disasm(raw, 0, 1)), None)
+    return next(iter(md.disasm(raw, 0, 1)), None)
+
+
+def _decode(code: str):  # -> Optional[capstone.CsInsn]
+    """The marked instruction decoded by Capstone, None when it cannot be, or when it names
+    no access (lea, nop, prefetch, cache and TLB maintenance)."""
+    insn = _disassemble(code)
     if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
         return None
     return insn
@@ -132,19 +128,12 @@ def null_based_addresses(code: str, regs: Dict[str, int]) -> List[int]:
     """The addresses of the marked instruction's memory operands whose base register held 0:
     a NULL pointer plus the displacement (and any index), whatever the size of that
     displacement. Empty when nothing decodes or no operand has a zero base."""
-    raw = marked_instruction(code)
-    if not raw or not regs:
+    if not regs:
         return []
-    try:
-        import capstone
-        from capstone import x86 as cx
-    except ImportError:
+    insn = _decode(code)
+    if insn is None:
         return []
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    md.detail = True
-    insn = next(iter(md.disasm(raw, 0, 1)), None)
-    if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
-        return []
+    from capstone import x86 as cx
     out: List[int] = []
     for op in insn.operands:
         if op.type != cx.X86_OP_MEM:
