@@ -167,7 +167,7 @@ class Crash:
     header: List[EvidenceLine] = field(default_factory=list)
     ip: Optional[TraceEntry] = None    # faulting location (RIP:/pc :), when the report has one
     # the faulting x86_64 instruction's memory access, decoded from Code: and the registers:
-    # "mov r13d, dword ptr [rsi + 0x12488] -> 0x12488 (NULL + 0x12488: rsi = 0)"; None when
+    # "mov r13d, dword ptr [rsi + 0x12488] -> 0x12488 (NULL + 0x12488)" (rsi = 0); None when
     # the report has no marked instruction with a memory operand whose registers it printed
     access: Optional[str] = None
     trace: List[TraceEntry] = field(default_factory=list)
