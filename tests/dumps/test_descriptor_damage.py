@@ -22,7 +22,7 @@ from triage.errors import TriageError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "dumps"))
-from test_damage_named import KDUMP, Patched, _kdump_problem  # noqa: E402
+from test_damage_named import KDUMP, Patched, _flip, _kdump_problem, _log_error, _ring_infos_desc_offset  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from _realdumps import dump_files  # noqa: E402
@@ -96,3 +96,15 @@ def test_an_extra_bit_in_the_2nd_bitmap_is_named(path):
     said = _said(path, {bm + byte: bits[byte] | 1 << bit})
     assert "2nd bitmap" in said, said
     assert f"place the page data at {base + (n + 1) * PAGE_DESC_SIZE:#x}" in said, said
+
+
+@pytest.mark.parametrize("patch", ["sign", "offset"])
+def test_a_damaged_descriptor_the_log_needs_is_damage_not_a_cut(patch):
+    """The log ring's own descriptor, in the middle of the table, with its offset's sign bit
+    flipped (one bit) or its offset zeroed (size and flags kept): written bytes, so damage; the
+    log cannot be read, and neither the reader nor the CLI's message says incomplete or cut."""
+    at = _ring_infos_desc_offset()
+    said = _log_error(_flip(at + 7, 0x80) if patch == "sign" else _zero(at, 8))
+    assert said.startswith(f"{KDUMP}: its kernel log cannot be read (")
+    assert "has a damaged page descriptor (data offset " in said and f"(at offset {at:#x})" in said, said
+    assert "incomplete" not in said and "cut short" not in said and "truncated" not in said, said

@@ -365,6 +365,18 @@ class KdumpReader(DumpReader):
             self._problems.append(problem)
         return msg
 
+    def _no_descriptor(self, p: _Part, pfn: int) -> MemoryReadError:
+        """The error for a dumpable pfn whose descriptor holds no data offset or size. One
+        never written is all zero bytes (a dump cut short); writers fill all 24 bytes at
+        once, so one with other bytes set (a flipped sign bit makes the offset negative)
+        is damage, named as such and not sent looking for a full disk."""
+        at = p.desc_offset(pfn)
+        raw = p.store.read_present(at, PAGE_DESC_SIZE)
+        if raw is not None and any(raw):
+            offset, size, _flags, _pflags = PAGE_DESC.unpack(raw)
+            return self._damaged(p, pfn, f"has a damaged page descriptor (data offset {offset}, size {size})", at)
+        return self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
+
     def _page_of_damaged_flags(self, p: _Part, pfn: int, offset: int, size: int, flags: int) -> bytes:
         """The page whose descriptor holds a flags value no writer writes (several codec
         bits, unknown bits: a flipped bit). The flags field is named either way (not the
@@ -425,7 +437,7 @@ class KdumpReader(DumpReader):
     def _page_at(self, p: _Part, pfn: int, d) -> bytes:
         """The page of dumpable `pfn` from its descriptor (None: missing); cached."""
         if d is None:
-            raise self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
+            raise self._no_descriptor(p, pfn)
         offset, size, flags = d
         ps = self.page_size
         name = self._codec_of.get(flags)
