@@ -108,3 +108,30 @@ def test_a_damaged_descriptor_the_log_needs_is_damage_not_a_cut(patch):
     assert said.startswith(f"{KDUMP}: its kernel log cannot be read (")
     assert "has a damaged page descriptor (data offset " in said and f"(at offset {at:#x})" in said, said
     assert "incomplete" not in said and "cut short" not in said and "truncated" not in said, said
+
+
+class _Facts:
+    """A reader that read no log, with one problem: what _cut_before_log words."""
+
+    def __init__(self, path: str, why: str):
+        self.paths, self._why = [path], why
+
+    def facts(self):
+        from triage.dumps.base import DumpFacts
+        return DumpFacts(format="kdump", complete=False, problems=[f"{self.paths[0]}: {self._why}"])
+
+
+@pytest.mark.parametrize("why, said", [
+    ("page descriptor 7 (at offset 0x10b8) is damaged (data offset 0, size 4096)", "cannot be read"),
+    ("program header 3 field p_offset or p_filesz: its file data [0x1000, 0x2000) overlaps that of "
+     "program header 2", "cannot be read"),
+    ("program header 4 (PT_LOAD) field p_offset 0x9000 puts its data past the end of the file (8192 "
+     "bytes), which is whole (it ends where another segment's data ends)", "cannot be read"),
+    ("the last 3 page descriptors were never written (dump incomplete)", "is cut short before"),
+    ("file is truncated inside the page descriptor table (100 descriptors expected)", "is cut short before"),
+])
+def test_the_log_error_says_damage_or_a_cut_as_the_reader_worded_it(tmp_path, why, said):
+    from triage.logsource import _cut_before_log
+    path = str(tmp_path / "vmcore")
+    err = _cut_before_log(_Facts(path, why), TriageError("no log"))
+    assert said in str(err) and why in str(err), str(err)
