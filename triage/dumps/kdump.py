@@ -15,7 +15,7 @@ import struct
 import sys
 from array import array
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from triage.dumps.base import DumpFacts, DumpReader, Note
 from triage.dumps.bitmap import Bitmap
@@ -190,6 +190,7 @@ class KdumpReader(DumpReader):
         self._cache: "OrderedDict[int, bytes]" = OrderedDict()
         self._notes: Optional[List[Note]] = None
         self._vmcoreinfo: Optional[str] = None
+        self._tail_memo: Optional[Tuple[List[str], List[str]]] = None   # _tail_scan's, once
         self._vmcoreinfo_source: Optional[str] = None
         self._vmci_loaded = False
         self._codecs_seen: Dict[str, int] = {}
@@ -586,7 +587,7 @@ class KdumpReader(DumpReader):
         """Page descriptors among the last ones that are neither written nor a never-written tail."""
         return self._tail_scan()[1]
 
-    def _tail_scan(self):
+    def _tail_scan(self) -> Tuple[List[str], List[str]]:
         """(truncation problems, damaged descriptors), from the last page descriptors.
 
         Pages are stored in pfn order after the descriptor table, except that zero
@@ -598,9 +599,8 @@ class KdumpReader(DumpReader):
         is damage (a flipped byte), not an unfinished dump: said apart, because
         "incomplete" sends the reader looking for a full disk that never was.
         """
-        memo = getattr(self, "_tail_memo", None)
-        if memo is not None:
-            return memo
+        if self._tail_memo is not None:
+            return self._tail_memo
         out: List[str] = []
         damage: List[str] = []
         for p in self._parts:
@@ -612,7 +612,7 @@ class KdumpReader(DumpReader):
             max_end, found, cut = 0, False, False
             tail = 0                 # all-zero descriptors at the end, before any written one
             in_tail = True
-            bad: List[tuple] = []    # (index, offset, size) of damaged descriptors (first few)
+            bad: List[Tuple[int, int, int]] = []    # (index, offset, size) of damaged descriptors (first few)
             hi = n
             for _ in range(64):
                 if hi <= 0 or found:
