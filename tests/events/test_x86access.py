@@ -33,27 +33,33 @@ def _printed_address(lines):
     return None
 
 
-def _checked(corpus):
-    """(agree, disagree, undecided) over the fault events of a corpus's tuning half whose
-    log prints the fault address."""
-    agree, disagree, undecided = [], [], []
+def _printed_faults(corpus):
+    """(log name, the fault address its log prints, its first fault event with registers) over
+    a corpus's tuning half."""
     for name, half, lines in corpus_logs(corpus):
         if half != "tuning":
             continue
         printed = _printed_address(lines)
         if printed is None:
             continue
-        for ev in parse_log(lines).events:
-            if ev.kind not in ("null_deref", "paging_fault") or not ev.fields.get("rregs"):
-                continue
-            got = x86access.accessed_addresses(str(ev.fields.get("code") or ""), ev.fields["rregs"])
-            if got is None:
-                undecided.append(name)
-            elif printed in got[0]:
-                agree.append(name)
-            else:
-                disagree.append((name, hex(printed), [hex(a) for a in got[0]], got[1]))
-            break
+        ev = next((e for e in parse_log(lines).events
+                   if e.kind in ("null_deref", "paging_fault") and e.fields.get("rregs")), None)
+        if ev is not None:
+            yield name, printed, ev
+
+
+def _checked(corpus):
+    """(agree, disagree, undecided) over the fault events of a corpus's tuning half whose
+    log prints the fault address."""
+    agree, disagree, undecided = [], [], []
+    for name, printed, ev in _printed_faults(corpus):
+        got = x86access.accessed_addresses(str(ev.fields.get("code") or ""), ev.fields["rregs"])
+        if got is None:
+            undecided.append(name)
+        elif printed in got[0]:
+            agree.append(name)
+        else:
+            disagree.append((name, hex(printed), [hex(a) for a in got[0]], got[1]))
     return agree, disagree, undecided
 
 
@@ -151,19 +157,10 @@ def _null_based_checked(corpus):
     """(agree, disagree) over fault events of a corpus's tuning half whose marked instruction
     has a zero base register and whose log prints the fault address."""
     agree, disagree = [], []
-    for name, half, lines in corpus_logs(corpus):
-        if half != "tuning":
-            continue
-        printed = _printed_address(lines)
-        if printed is None:
-            continue
-        for ev in parse_log(lines).events:
-            if ev.kind not in ("null_deref", "paging_fault") or not ev.fields.get("rregs"):
-                continue
-            got = x86access.null_based_addresses(str(ev.fields.get("code") or ""), ev.fields["rregs"])
-            if got:
-                (agree if printed in got else disagree).append((name, hex(printed), [hex(a) for a in got]))
-            break
+    for name, printed, ev in _printed_faults(corpus):
+        got = x86access.null_based_addresses(str(ev.fields.get("code") or ""), ev.fields["rregs"])
+        if got:
+            (agree if printed in got else disagree).append((name, hex(printed), [hex(a) for a in got]))
     return agree, disagree
 
 
