@@ -649,14 +649,21 @@ WRAP_WINDOW = 200
 MAX_WRAP_INDENT = 8
 # Terminal widths a hard wrap is recognised at.
 MAX_HARD_WIDTH = 320
+# Columns below a hard wrap's width whose lines are counted against it (see _looks_wrapped).
+HARD_NEAR = 4
+# Characters of a line that tell lines of one shape (numbers aside) from different ones.
+HARD_OPENING = 16
+_HEX_TO_0 = str.maketrans("123456789abcdefABCDEF", "0" * 21)
 
 
 class _Wrap(NamedTuple):
     """How a client wrapped the paste: a greedy word wrap (its tails indented by `indent`),
-    and/or a terminal's hard wrap at exactly `width` columns (0: none)."""
+    and/or a terminal's hard wrap at exactly `width` columns (0: none); `bare`: the hard wrap
+    was told from the line lengths alone, so a line without a console prefix was cut too."""
     words: bool
     indent: str
     width: int
+    bare: bool = False
 
 
 def _looks_wrapped(lines: List[str]) -> _Wrap:
@@ -674,10 +681,12 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
     fits: Counter = Counter()
     misfits: Counter = Counter()
     long_blank = False
+    lengths: Counter = Counter()     # every line's length (a hard wrap's width stands out)
     prev_near = False
     prev_len = 0
     prev_tail = 0
     for s in lines:
+        lengths[len(s)] += 1
         if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
@@ -725,7 +734,55 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         if n + chained[w] >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
                 and all(k == w for k in chained):
             width = w
-    return _Wrap(words, indent if words else "", width)
+    bare = False
+    # (tails indented alike are a client's word wrap: a terminal does not indent its pieces)
+    if not width and lengths and not (words and indent):
+        w = max(lengths)
+        near_w = sum(lengths[k] for k in range(w - HARD_NEAR, w))
+        if WRAP_MIN <= w <= MAX_HARD_WIDTH and lengths[w] >= 3 and lengths[w] >= 2 * near_w:
+            bare = _hard_wrapped_at(lines, w, words)
+            width = w if bare else 0
+    return _Wrap(words, indent if words else "", width, bare)
+
+
+def _hard_wrapped_at(lines: List[str], w: int, words: bool) -> bool:
+    """A terminal cut the lines at `w` columns: no line is longer, lines of exactly `w` outnumber
+    twice over those a few columns shorter (a word wrap or the log's own lines spread over
+    those), and the lines of the width that go on in a line without a console prefix show it:
+
+    * they are of different shapes, at their start and at their end (three at least): a
+      fixed-width format (Code: bytes, stack dump rows, one message repeated with other numbers)
+      makes lines of one length too, but of one shape;
+    * the cut falls mid-word (twice at least) three times as often as before a capital: a
+      terminal cuts wherever the width falls, while a `less -S` cut is followed by the next
+      record, which often opens with a capital;
+    * when the prefixed lines show a word wrap too (`words`), the cut falls at a blank once at
+      least: a word wrap breaks only at blanks and drops them, so its lines of the width (a
+      module list or Code: bytes fill them exactly) are never cut next to one;
+    * what follows them does not open alike half the time or more: records of one driver
+      ("amdgpu 0000:03:00.0: ...") after lines cut by `less -S`."""
+    heads, ends = set(), set()
+    starts: Counter = Counter()      # what follows the lines of the width, by its opening's shape
+    mid_word = upper = at_blank = 0
+    for k in range(len(lines) - 1):
+        s, nxt = lines[k], lines[k + 1]
+        if len(s) != w or not nxt.strip() or len(strip_prefix(nxt)[0]) != len(nxt):
+            continue
+        heads.add(strip_prefix(s)[0][:HARD_OPENING].translate(_HEX_TO_0))
+        ends.add(s[-HARD_OPENING:].translate(_HEX_TO_0))
+        starts[nxt[:HARD_OPENING // 2].translate(_HEX_TO_0)] += 1
+        if nxt[0].isupper():
+            upper += 1
+        elif _word_char(s[-1]) and _word_char(nxt[0]):
+            mid_word += 1
+        elif s[-1] == " " or nxt[0] == " ":
+            at_blank += 1
+    return len(heads) >= 3 and len(ends) >= 3 and mid_word >= 2 and upper * 3 <= mid_word and (at_blank > 0 or not words) \
+        and starts.most_common(1)[0][1] * 2 < sum(starts.values())
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def _movable_overflow(s: str) -> bool:
@@ -763,6 +820,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     wrapped = wrap.words
     indent = wrap.indent
     width = wrap.width
+    bare = wrap.bare
     # whether a line's console prefix matters (a word or hard wrap joins only after a prefixed line)
     prefix_matters = wrapped or width > 0
     held: Optional[Tuple[int, str]] = None
@@ -778,7 +836,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 and held_prefixed:
             # the client's continuation indent is not part of the text
             s = s[len(indent):]
-        if held is not None and width and held_prefixed and last_len == width and s \
+        if held is not None and width and (held_prefixed or bare) and last_len == width and s \
                 and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
             # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
             # of exactly the width goes on too: a blank at its end is text, not padding)
