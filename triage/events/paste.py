@@ -797,6 +797,13 @@ def _movable_overflow(s: str) -> bool:
     return len(word) <= WRAP_MAX
 
 
+def _after_wrap_indent(s: str) -> str:
+    """`s` without a continuation indent of 2 to MAX_WRAP_INDENT blanks before text; else `s`."""
+    body = s.lstrip(" ")
+    d = len(s) - len(body)
+    return body if 2 <= d <= MAX_WRAP_INDENT and body and not body[0].isspace() else s
+
+
 def _word_wrapped(last_len: int, cur: str) -> bool:
     """`cur` (no prefix, no indentation) is what a greedy word wrap moved off a
     WRAP_MIN..WRAP_MAX column line of length `last_len`."""
@@ -852,27 +859,34 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
+        if held is not None and (marked or wrapped) and s and len(held[1]) < MAX_LINE:
+            t = s
+            if marked and s[0] == " ":
+                # a client's continuation indent (2-8 blanks; one is a frame's own) before what
+                # can only be the rest of a Code: run, module list, frame or cut header: the
+                # shape tests below decide, on the text after it
+                t = _after_wrap_indent(s)
             sep = None
             has_prefix = None
             # cheap tests first: most lines cannot be a tail
-            if marked and (held_at or _tail_shaped(s)):
-                if held_msg is None:
-                    held_msg = strip_prefix(held[1])[0]
-                has_prefix = len(strip_prefix(s)[0]) != len(s)
-                sep = _joinable(held_msg, last_len, s, has_prefix)
-            if sep is None and warn_open is not None:
-                if has_prefix is None:
-                    has_prefix = len(strip_prefix(s)[0]) != len(s)
-                if not has_prefix and _warn_tail(warn_open, s):
-                    sep = " "
-            if sep is None and wrapped and held_prefixed and _word_wrapped(last_len, s):
-                if has_prefix is None:
-                    has_prefix = len(strip_prefix(s)[0]) != len(s)
-                if not has_prefix:
-                    sep = " "
+            if not t[0].isspace():
+                if marked and (held_at or _tail_shaped(t)):
+                    if held_msg is None:
+                        held_msg = strip_prefix(held[1])[0]
+                    has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    sep = _joinable(held_msg, last_len, t, has_prefix)
+                if sep is None and warn_open is not None:
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    if not has_prefix and _warn_tail(warn_open, t):
+                        sep = " "
+                if sep is None and t is s and wrapped and held_prefixed and _word_wrapped(last_len, s):
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(s)[0]) != len(s)
+                    if not has_prefix:
+                        sep = " "
             if sep is not None:
-                held = (held[0], held[1].rstrip() + sep + s.rstrip())
+                held = (held[0], held[1].rstrip() + sep + t.rstrip())
                 held_msg = None
                 last_len = len(s)
                 if warn_open is not None:
