@@ -535,6 +535,21 @@ _OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]
 _BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
+# Line ends where the kernel's format always goes on, so a client wrapped the line there; each
+# kind with what the format prints next (_open_tail):
+# * "frame": lockdep print_lock() before 4.15, ", at: [<%p>] %pS" (4.x kernel/locking/lockdep.c);
+# * "text": DRM's error mark, "[drm:%ps] *ERROR* %pV" / "[drm] *ERROR* %pV" (6.12
+#   drm_print.c __drm_dev_vprintk, drm_print.h DRM_DEV_ERROR; older DRM_ERROR the same);
+# * "address": arm/arm64 "Unable to handle kernel %s at virtual address %08lx/%016lx"
+#   (arch/arm64/mm/fault.c die_kernel_fault, arch/arm/mm/fault.c __do_kernel_fault);
+# * "in": __stack_chk_fail's "stack-protector: Kernel stack is corrupted in: %pB" (kernel/panic.c);
+# * "task": the hung-task blocker lines "... likely owned by task %s:%d" / "likely last held by
+#   task %s:%d" (kernel/hung_task.c debug_show_blocker, 6.16+).
+_OPEN_SUFFIXES = (">]", "] *ERROR*", " at virtual address", "Kernel stack is corrupted", " by task")
+_OPEN_LOCK_AT = lazy_compile(r", at: \[<[0-9a-f]{8,16}>\]$")
+_OPEN_TASK = lazy_compile(r" likely (?:owned|last held) by task$")
+_ADDRESS_TAIL = lazy_compile(r"[0-9a-fA-F]{8,16}(?:[ ,.]|$)")
+_TASK_TAIL = lazy_compile(r"[^\s:]{1,64}(?::[^\s:]{1,64})?:\d{1,10}(?:[.\s]|$)")
 # The two halves of an arm32 unwinder line cut after its "from" (dump_backtrace_entry)
 _ARM_FROM_HEAD = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?\) from$")
 _ARM_FROM_TAIL = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\)")
@@ -631,6 +646,36 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
 # DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
 _DRM_ERROR_MARK = "*ERROR* "
 _DRM_TAG_END = lazy_compile(DRM_TAG + "$")
+
+
+def _open_end(end: str) -> Optional[str]:
+    """The kind of _OPEN_SUFFIXES line end `end` (a line without trailing blanks) has, if any."""
+    if not end.endswith(_OPEN_SUFFIXES):
+        return None
+    if end.endswith(">]"):
+        return "frame" if _OPEN_LOCK_AT.search(end, max(0, len(end) - 30)) else None
+    if end.endswith("] *ERROR*"):
+        return "text"
+    if end.endswith(" at virtual address"):
+        return "address" if "Unable to handle kernel " in end else None
+    if end.endswith("Kernel stack is corrupted"):
+        return "in" if end.endswith("stack-protector: Kernel stack is corrupted") else None
+    return "task" if _OPEN_TASK.search(end, max(0, len(end) - 40)) else None
+
+
+def _open_tail(kind: str, cur: str) -> bool:
+    """`cur` (no console prefix, no indentation) is what the format of an open line end of
+    `kind` prints next."""
+    if kind == "text":
+        return True
+    if kind == "address":
+        return _ADDRESS_TAIL.match(cur) is not None
+    if kind == "in":
+        return cur.startswith("in: ")
+    if kind == "task":
+        return _TASK_TAIL.match(cur) is not None
+    fr = parse_trace_line(cur.rstrip())
+    return fr is not None and fr.offset is not None and fr.size is not None
 
 
 def _drm_tag_ends(text: str) -> bool:
@@ -837,6 +882,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     marked = False        # `held` may end in a Code: run, a module list or a frame
     warn_open: Optional[bool] = None  # `held` is a __warn header cut after "at" / after file:line
     held_at = False       # `held` ends with a lockdep ", at:"
+    open_kind: Optional[str] = None  # `held` ends where its format goes on (_open_end)
     for item in chain(head, rest):
         s = item[1]
         if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
@@ -880,6 +926,11 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                         has_prefix = len(strip_prefix(t)[0]) != len(t)
                     if not has_prefix and _warn_tail(warn_open, t):
                         sep = " "
+                if sep is None and open_kind is not None:
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    if not has_prefix and _open_tail(open_kind, t):
+                        sep = " "
                 if sep is None and t is s and wrapped and held_prefixed and _word_wrapped(last_len, s):
                     if has_prefix is None:
                         has_prefix = len(strip_prefix(s)[0]) != len(s)
@@ -891,6 +942,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 last_len = len(s)
                 if warn_open is not None:
                     warn_open = _warn_open(strip_prefix(held[1])[0])
+                if open_kind is not None:
+                    open_kind = _open_end(held[1])
                 continue
         if held is not None:
             yield held
@@ -905,7 +958,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
-        marked = marked or warn_open is not None
+        open_kind = _open_end(end)
+        marked = marked or warn_open is not None or open_kind is not None
         held_prefixed = prefix_matters and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
