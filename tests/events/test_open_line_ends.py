@@ -9,6 +9,9 @@ blocker "... likely owned by task %s:%d". The lines are those of tuning-half pos
 460, 364, 3614 and 657 as a 72-80 column client wraps them without console prefixes.
 Negatives: a next line of another shape, or with its own console prefix, stays apart, and
 so does a line that ends alike outside those formats.
+
+Also scripts/decode_stacktrace.sh's "func+0x../0x.. (path:line path:line) module", one line
+per frame, wrapped before or inside its parentheses (posted 3515, 1122, 778 re-wrapped).
 """
 
 import pytest
@@ -58,4 +61,37 @@ def test_the_rest_of_an_open_line_is_rejoined(head, tail, indent):
 ])
 def test_another_line_after_an_open_end_stays_apart(head, nxt):
     lines = [head, nxt, END]
+    assert _msgs(lines) == lines
+
+
+# scripts/decode_stacktrace.sh: "func+0x../0x.. (path:line path:line ...) module" on one line
+@pytest.mark.parametrize("pieces", [
+    ["RIP: 0010:i915_gem_do_execbuffer", "(./drivers/gpu/drm/i915/gem/i915_gem_object.h:632",
+     "drivers/gpu/drm/i915/gem/i915_gem_execbuffer.c:921",
+     "drivers/gpu/drm/i915/gem/i915_gem_execbuffer.c:3391) i915"],
+    ["? parse_timeline_fences", "(drivers/gpu/drm/i915/gem/i915_gem_execbuffer.c:3292) i915"],
+    ["? lock_release (./include/trace/events/lock.h:69", "kernel/locking/lockdep.c:5677)"],
+    ["lr : panthor_gem_free_object+0x3c/0x1a8 (include/linux/dma-mapping.h:565",
+     "drivers/gpu/drm/panthor/panthor_gem.c:308) panthor"],
+])
+@pytest.mark.parametrize("indent", ["", "  "])
+def test_decoded_frame_locations_are_rejoined(pieces, indent):
+    lines = ["Call Trace:", pieces[0]] + [indent + p for p in pieces[1:]] + [END]
+    assert _msgs(lines) == ["Call Trace:", " ".join(pieces), END]
+
+
+@pytest.mark.parametrize("head,nxt", [
+    # the group is closed: a path alone on the next line is not its rest
+    ("? parse_timeline_fences (drivers/gpu/drm/i915/gem/i915_gem_execbuffer.c:3292) i915",
+     "drivers/gpu/drm/i915/gem/i915_gem_execbuffer.c:3543) i915"),
+    # an open parenthesis that holds no location
+    ("Hardware name: QEMU Standard PC (Q35 + ICH9", "kernel/locking/lockdep.c:5677)"),
+    # a line opening with "(" that is not a location group, or after a closed group
+    ("? parse_timeline_fences", "(this is a comment)"),
+    ("? lock_release (./include/trace/events/lock.h:69)", "(kernel/locking/lockdep.c:5677)"),
+    # a new record with a console prefix
+    ("? lock_release (./include/trace/events/lock.h:69", "[  5.1] kernel/locking/lockdep.c:5677)"),
+])
+def test_lines_that_are_not_a_frames_locations_stay_apart(head, nxt):
+    lines = ["Call Trace:", head, nxt, END]
     assert _msgs(lines) == lines

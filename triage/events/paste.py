@@ -546,10 +546,24 @@ _AT_END = ", at:"
 # * "task": the hung-task blocker lines "... likely owned by task %s:%d" / "likely last held by
 #   task %s:%d" (kernel/hung_task.c debug_show_blocker, 6.16+).
 _OPEN_SUFFIXES = (">]", "] *ERROR*", " at virtual address", "Kernel stack is corrupted", " by task")
+_OPEN_LAST = frozenset(s[-1] for s in _OPEN_SUFFIXES)
+_DIGITS = frozenset("0123456789")
 _OPEN_LOCK_AT = lazy_compile(r", at: \[<[0-9a-f]{8,16}>\]$")
 _OPEN_TASK = lazy_compile(r" likely (?:owned|last held) by task$")
 _ADDRESS_TAIL = lazy_compile(r"[0-9a-fA-F]{8,16}(?:[ ,.]|$)")
 _TASK_TAIL = lazy_compile(r"[^\s:]{1,64}(?::[^\s:]{1,64})?:\d{1,10}(?:[.\s]|$)")
+# scripts/decode_stacktrace.sh prints a frame's source locations in parentheses after its symbol,
+# "func+0x../0x.. (path:line path:line ...) module", all on the frame's line (the inlined
+# locations joined with blanks): a line of nothing but such locations, opening the group or
+# going on with it, is the rest of the frame line a client wrapped.
+_SRC_LOC = r"(?:[\w.+-]{1,100}/){0,16}[\w.+-]{1,100}\.[A-Za-z]{1,4}:\d{1,6}"
+_SRC_OPEN_TAIL = lazy_compile(r"\((?:" + _SRC_LOC + r" ){0,16}" + _SRC_LOC + r"(?:\)(?: [\w-]{1,64})?)?")
+_SRC_MID_TAIL = lazy_compile(r"(?:" + _SRC_LOC + r" ){0,16}" + _SRC_LOC + r"(?:\)(?: [\w-]{1,64})?)?")
+# (characters that end no symbol and no location: most lines end with one of them or a blank)
+_NOT_SYMBOL_END = frozenset(" \t)]}>!,;'\"=")
+_SRC_CLOSE = lazy_compile(r"\.[A-Za-z]{1,4}:\d{1,6}\)")
+_SRC_LAST = lazy_compile(r"(?:^|[ (])" + _SRC_LOC + r"$")
+_SYMBOL_END = lazy_compile(r"(?:^|[\s:?])[A-Za-z_.][\w.]{0,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?$")
 # The two halves of an arm32 unwinder line cut after its "from" (dump_backtrace_entry)
 _ARM_FROM_HEAD = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?\) from$")
 _ARM_FROM_TAIL = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\)")
@@ -676,6 +690,18 @@ def _open_tail(kind: str, cur: str) -> bool:
         return _TASK_TAIL.match(cur) is not None
     fr = parse_trace_line(cur.rstrip())
     return fr is not None and fr.offset is not None and fr.size is not None
+
+
+def _source_tail(held: str, cur: str) -> bool:
+    """`cur` (no console prefix) is the rest of a decode_stacktrace.sh frame line `held`: its
+    "(locations...) module" after the symbol, or, inside the still open group, more locations."""
+    end = held.rstrip()
+    tail = cur.rstrip()
+    if tail[:1] == "(":
+        return _SRC_OPEN_TAIL.fullmatch(tail) is not None and end.rfind("(") <= end.rfind(")") \
+            and _SYMBOL_END.search(end, max(0, len(end) - 220)) is not None
+    return end.rfind("(") > end.rfind(")") and _SRC_MID_TAIL.fullmatch(tail) is not None \
+        and _SRC_LAST.search(end, max(0, len(end) - 2000)) is not None
 
 
 def _drm_tag_ends(text: str) -> bool:
@@ -883,6 +909,11 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     warn_open: Optional[bool] = None  # `held` is a __warn header cut after "at" / after file:line
     held_at = False       # `held` ends with a lockdep ", at:"
     open_kind: Optional[str] = None  # `held` ends where its format goes on (_open_end)
+    held_open = False     # `held` ends with a location inside an open parenthesis
+    # decode_stacktrace.sh output (a location closing its parentheses) in the window: only then
+    # can a line be the rest of a decoded frame line
+    decoded = any(")" in s and _SRC_CLOSE.search(s) for _, s in head)
+    open_last, digits = _OPEN_LAST, _DIGITS   # (locals: looked up once per line)
     for item in chain(head, rest):
         s = item[1]
         if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
@@ -905,6 +936,19 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             held_msg = None
             last_len = len(s)
             continue
+        if decoded and held is not None and (held_open or s[:1] == "(" or s[:2] == "  ") \
+                and len(held[1]) < MAX_LINE:
+            # the rest of a decode_stacktrace.sh frame line (a client's continuation indent before
+            # it is not text)
+            src = _after_wrap_indent(s) if s[0] == " " else s
+            if src[:1] != " " and (held_open or src[0] == "(") and held[1].rstrip()[-1:] not in _NOT_SYMBOL_END \
+                    and len(strip_prefix(src)[0]) == len(src) and _source_tail(held[1], src):
+                held = (held[0], held[1].rstrip() + " " + src.rstrip())
+                held_msg = None
+                last_len = len(s)
+                end = held[1]
+                held_open = end[-1:] in digits and end.rfind("(") > end.rfind(")")
+                continue
         if held is not None and (marked or wrapped) and s and len(held[1]) < MAX_LINE:
             t = s
             if marked and s[0] == " ":
@@ -958,8 +1002,13 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
-        open_kind = _open_end(end)
+        last = end[-1:]
+        open_kind = _open_end(end) if last in open_last else None
         marked = marked or warn_open is not None or open_kind is not None
+        # a decode_stacktrace.sh frame line may go on with its source locations: inside the
+        # locations' parentheses, after a location ("path:line": a digit ends it), or after its
+        # symbol when the next line opens them
+        held_open = last in digits and end.rfind("(") > end.rfind(")")
         held_prefixed = prefix_matters and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
