@@ -35,6 +35,11 @@ def _msgs(lines):
     ("Unable to handle kernel NULL pointer dereference at virtual address", "00000008, pc : 0x0"),
     ("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted",
      "in: drm_vc4_test_pv_muxing+0x2a4/0x2a4 [vc4]"),
+    ("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in:",
+     "drm_vc4_test_pv_muxing+0x2a4/0x2a4 [vc4]"),
+    # (the line opening with DRM's mark, after a client's indent: the rest of the tagged line)
+    ("msm_dpu ae01000.display-controller: [drm:hangcheck_handler [msm]]",
+     "*ERROR* 67.5.20.1: hangcheck detected gpu lockup rb 2!"),
     ("INFO: task nvidia-modeset/:226 blocked on a semaphore likely last held by task", "kwin_wayland:1088"),
     ("INFO: task kworker/u8:3:1234 is blocked on a mutex likely owned by task", "Xorg:987."),
 ])
@@ -50,6 +55,8 @@ def test_the_rest_of_an_open_line_is_rejoined(head, tail, indent):
     # not what the format prints next
     ("Unable to handle kernel paging request at virtual address", "Mem abort info:"),
     ("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted", "CPU: 14 UID: 0 PID: 311"),
+    ("Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in:", "CPU: 14 UID: 0 PID: 311"),
+    ("msm_dpu ae01000.display-controller: no tag here", "  *ERROR* 67.5.20.1: hangcheck"),
     ("INFO: task a:1 blocked on a semaphore likely last held by task", "task:kwin_wayland state:R"),
     ("(&sb->s_type->i_mutex_key#19){+.+.+.}, at: [<ffffffffa04b609d>]", "other info that might help us"),
     # ends alike outside those formats

@@ -542,10 +542,12 @@ _AT_END = ", at:"
 #   drm_print.c __drm_dev_vprintk, drm_print.h DRM_DEV_ERROR; older DRM_ERROR the same);
 # * "address": arm/arm64 "Unable to handle kernel %s at virtual address %08lx/%016lx"
 #   (arch/arm64/mm/fault.c die_kernel_fault, arch/arm/mm/fault.c __do_kernel_fault);
-# * "in": __stack_chk_fail's "stack-protector: Kernel stack is corrupted in: %pB" (kernel/panic.c);
+# * "in": __stack_chk_fail's "stack-protector: Kernel stack is corrupted in: %pB" (kernel/panic.c),
+#   and "frame" after its "in:" too;
 # * "task": the hung-task blocker lines "... likely owned by task %s:%d" / "likely last held by
 #   task %s:%d" (kernel/hung_task.c debug_show_blocker, 6.16+).
-_OPEN_SUFFIXES = (">]", "] *ERROR*", " at virtual address", "Kernel stack is corrupted", " by task")
+_OPEN_SUFFIXES = (">]", "] *ERROR*", " at virtual address", "Kernel stack is corrupted", "Kernel stack is corrupted in:",
+                  " by task")
 _OPEN_LAST = frozenset(s[-1] for s in _OPEN_SUFFIXES)
 _DIGITS = frozenset("0123456789")
 _OPEN_LOCK_AT = lazy_compile(r", at: \[<[0-9a-f]{8,16}>\]$")
@@ -659,6 +661,7 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
 
 # DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
 _DRM_ERROR_MARK = "*ERROR* "
+_INDENTED_MARKS = tuple(" " * k + _DRM_ERROR_MARK for k in range(2, 9))
 _DRM_TAG_END = lazy_compile(DRM_TAG + "$")
 
 
@@ -674,6 +677,8 @@ def _open_end(end: str) -> Optional[str]:
         return "address" if "Unable to handle kernel " in end else None
     if end.endswith("Kernel stack is corrupted"):
         return "in" if end.endswith("stack-protector: Kernel stack is corrupted") else None
+    if end.endswith("Kernel stack is corrupted in:"):
+        return "frame" if end.endswith("stack-protector: Kernel stack is corrupted in:") else None
     return "task" if _OPEN_TASK.search(end, max(0, len(end) - 40)) else None
 
 
@@ -928,11 +933,13 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and s.startswith(_DRM_ERROR_MARK) and len(held[1]) < MAX_LINE \
-                and held[1].rstrip().endswith("]") and _drm_tag_ends(held[1].rstrip()):
+        if held is not None and (s.startswith(_DRM_ERROR_MARK) or s.startswith(_INDENTED_MARKS)) \
+                and len(held[1]) < MAX_LINE and held[1].rstrip().endswith("]") \
+                and _after_wrap_indent(s).startswith(_DRM_ERROR_MARK) and _drm_tag_ends(held[1].rstrip()):
             # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
-            # tag: a line that opens with it is the rest of the line that ends with the tag
-            held = (held[0], held[1].rstrip() + " " + s.rstrip())
+            # tag: a line that opens with it (after a client's continuation indent) is the rest
+            # of the line that ends with the tag
+            held = (held[0], held[1].rstrip() + " " + _after_wrap_indent(s).rstrip())
             held_msg = None
             last_len = len(s)
             continue
