@@ -661,7 +661,8 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
 
 # DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
 _DRM_ERROR_MARK = "*ERROR* "
-_INDENTED_MARKS = tuple(" " * k + _DRM_ERROR_MARK for k in range(2, 9))
+_DRM_MARKS = tuple(" " * k + _DRM_ERROR_MARK for k in (0, 2, 3, 4, 5, 6, 7, 8))
+_DRM_FIRST = frozenset("* ")
 _DRM_TAG_END = lazy_compile(DRM_TAG + "$")
 
 
@@ -918,7 +919,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     # decode_stacktrace.sh output (a location closing its parentheses) in the window: only then
     # can a line be the rest of a decoded frame line
     decoded = any(")" in s and _SRC_CLOSE.search(s) for _, s in head)
-    open_last, digits = _OPEN_LAST, _DIGITS   # (locals: looked up once per line)
+    open_last, digits, drm_first = _OPEN_LAST, _DIGITS, _DRM_FIRST   # (locals: looked up once per line)
     for item in chain(head, rest):
         s = item[1]
         if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
@@ -933,7 +934,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and (s.startswith(_DRM_ERROR_MARK) or s.startswith(_INDENTED_MARKS)) \
+        if s[:1] in drm_first and held is not None and s.startswith(_DRM_MARKS) \
                 and len(held[1]) < MAX_LINE and held[1].rstrip().endswith("]") \
                 and _after_wrap_indent(s).startswith(_DRM_ERROR_MARK) and _drm_tag_ends(held[1].rstrip()):
             # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
@@ -1015,7 +1016,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # a decode_stacktrace.sh frame line may go on with its source locations: inside the
         # locations' parentheses, after a location ("path:line": a digit ends it), or after its
         # symbol when the next line opens them
-        held_open = last in digits and end.rfind("(") > end.rfind(")")
+        held_open = decoded and last in digits and end.rfind("(") > end.rfind(")")
         held_prefixed = prefix_matters and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
