@@ -102,3 +102,31 @@ def test_decoded_frame_locations_are_rejoined(pieces, indent):
 def test_lines_that_are_not_a_frames_locations_stay_apart(head, nxt):
     lines = ["Call Trace:", head, nxt, END]
     assert _msgs(lines) == lines
+
+
+# lockdep print_lock() ", at: %pS" (before 4.15 ", at: [<%p>] %pS") cut inside the site's name
+@pytest.mark.parametrize("head,tail", [
+    ("ffff8b1654603e08 (&c->mark_lock){++++}-{0:0}, at: bch2_clear_page", "_bits+0x12a/0x140 [bcachefs]"),
+    (" #0: ffff8a4e8aaad0a8 (&list->bo_list_mutex){+.+.}-{3:3}, at: amd", "gpu_cs_ioctl+0x903/0x2030 [amdgpu]"),
+    ("(&sb->s_type->i_mutex_key#19){+.+.+.}, at: [<ffffffffa04b609d>] xfs_file_buffere",
+     "d_aio_write+0x6d/0x320 [xfs]"),
+])
+def test_lock_site_cut_inside_its_name_is_rejoined(head, tail):
+    lines = ["1 lock held by kworker/0:1/42:", head, tail, END]
+    assert _msgs(lines) == [lines[0], head + tail, END]
+
+
+@pytest.mark.parametrize("head,nxt", [
+    # the site is whole: the next frame line is another record
+    ("ffff8b1654603e08 (&c->mark_lock){++++}-{0:0}, at: bch2_clear_page_bits+0x12a/0x140 [bcachefs]",
+     "stack backtrace:"),
+    # a name fragment, but what follows does not complete it into a frame
+    ("ffff8b1654603e08 (&c->mark_lock){++++}-{0:0}, at: bch2_clear_page", "stack backtrace:"),
+    ("ffff8b1654603e08 (&c->mark_lock){++++}-{0:0}, at: bch2_clear_page", " dump_stack+0x10/0x20"),
+    # ", at: " in prose, not after a lock's usage bits
+    ("the lock was taken, at: boot", "x+0x1/0x2"),
+    ("{braces} but no lock, at boot", "x+0x1/0x2"),
+])
+def test_lock_line_without_a_cut_name_stays_apart(head, nxt):
+    lines = ["1 lock held by kworker/0:1/42:", head, nxt, END]
+    assert _msgs(lines) == lines

@@ -535,6 +535,15 @@ _OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]
 _BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
+# ... or inside the site's name ("{%s}, at: %pS" after the lock's usage bits, before 4.15
+# ", at: [<%p>] %pS"), and the rest
+_LOCK_AT_FRAGMENT = lazy_compile(r"\}, at: (?:\[<[0-9a-f]{8,16}>\] )?([A-Za-z_.][\w.]{0,200})$")
+_SYMBOL_REST = lazy_compile(r"[\w.]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+
+
+def held_frag_at(body: str) -> bool:
+    """`body` is a lockdep lock line cut inside its site's name (see _LOCK_AT_FRAGMENT)."""
+    return "}, at: " in body[-270:] and _LOCK_AT_FRAGMENT.search(body, max(0, len(body) - 260)) is not None
 # Line ends where the kernel's format always goes on, so a client wrapped the line there; each
 # kind with what the format prints next (_open_tail):
 # * "frame": lockdep print_lock() before 4.15, ", at: [<%p>] %pS" (4.x kernel/locking/lockdep.c);
@@ -631,6 +640,13 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
     body = prev_msg.strip()
     if not body:
         return None
+    if held_frag_at(body) and _SYMBOL_REST.fullmatch(tail):
+        # lockdep's print_lock() prints the site as %pS, always with its +off/size: a lock line
+        # ending in ", at: " and a name without them was cut inside the name (a terminal's
+        # hard wrap), and a line that completes it into a whole frame is its rest
+        m = _LOCK_AT_FRAGMENT.search(body, max(0, len(body) - 260))
+        fr = parse_trace_line(m.group(1) + tail)
+        return "" if fr is not None and fr.offset is not None and fr.size is not None else None
     if body.endswith(_AT_END):
         # lockdep prints a lock and the site that took it as one line ("(&cli->mutex){+.+.}-{3:3},
         # at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"); nothing prints ", at:" at a line's end
@@ -913,7 +929,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     held_prefixed = False  # `held` starts with a console prefix
     marked = False        # `held` may end in a Code: run, a module list or a frame
     warn_open: Optional[bool] = None  # `held` is a __warn header cut after "at" / after file:line
-    held_at = False       # `held` ends with a lockdep ", at:"
+    held_at = False       # `held` ends with a lockdep ", at:", or inside its site's name
     open_kind: Optional[str] = None  # `held` ends where its format goes on (_open_end)
     held_open = False     # `held` ends with a location inside an open parenthesis
     # decode_stacktrace.sh output (a location closing its parentheses) in the window: only then
@@ -1006,11 +1022,13 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # both need a "+": one search answers both for most lines
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
         end = s.rstrip()
-        held_at = end.endswith(_AT_END)
+        last = end[-1:]
+        # (or inside the site's name: it ends with a name's character)
+        held_at = end.endswith(_AT_END) or (last not in _NOT_SYMBOL_END and "}, at: " in end
+                                            and "+" not in end[end.rfind("}, at: "):])
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
-        last = end[-1:]
         open_kind = _open_end(end) if last in open_last else None
         marked = marked or warn_open is not None or open_kind is not None
         # a decode_stacktrace.sh frame line may go on with its source locations: inside the
