@@ -935,7 +935,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     # decode_stacktrace.sh output (a location closing its parentheses) in the window: only then
     # can a line be the rest of a decoded frame line
     decoded = any(")" in s and _SRC_CLOSE.search(s) for _, s in head)
-    open_last, digits, drm_first = _OPEN_LAST, _DIGITS, _DRM_FIRST   # (locals: looked up once per line)
+    # (locals: looked up once per line)
+    open_last, digits, drm_first, not_symbol_end = _OPEN_LAST, _DIGITS, _DRM_FIRST, _NOT_SYMBOL_END
     for item in chain(head, rest):
         s = item[1]
         if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
@@ -1024,7 +1025,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         end = s.rstrip()
         last = end[-1:]
         # (or inside the site's name: it ends with a name's character)
-        held_at = end.endswith(_AT_END) or (last not in _NOT_SYMBOL_END and "}, at: " in end
+        held_at = end.endswith(_AT_END) or (last not in not_symbol_end and "}, at: " in end
                                             and "+" not in end[end.rfind("}, at: "):])
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
