@@ -535,6 +535,46 @@ _OPEN_TAG_END = lazy_compile(r"\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16} \[[\w-]
 _BUILD_ID_CLOSE = lazy_compile(r"[0-9a-f]{16,128}\]")
 # The end of a lockdep lock line wrapped before its acquisition site (print_lock()).
 _AT_END = ", at:"
+# ... or inside the site's name ("{%s}, at: %pS" after the lock's usage bits, before 4.15
+# ", at: [<%p>] %pS"), and the rest
+_LOCK_AT_FRAGMENT = lazy_compile(r"\}, at: (?:\[<[0-9a-f]{8,16}>\] )?([A-Za-z_.][\w.]{0,200})$")
+_SYMBOL_REST = lazy_compile(r"[\w.]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?")
+
+
+def held_frag_at(body: str) -> bool:
+    """`body` is a lockdep lock line cut inside its site's name (see _LOCK_AT_FRAGMENT)."""
+    return "}, at: " in body[-270:] and _LOCK_AT_FRAGMENT.search(body, max(0, len(body) - 260)) is not None
+# Line ends where the kernel's format always goes on, so a client wrapped the line there; each
+# kind with what the format prints next (_open_tail):
+# * "frame": lockdep print_lock() before 4.15, ", at: [<%p>] %pS" (4.x kernel/locking/lockdep.c);
+# * "text": DRM's error mark, "[drm:%ps] *ERROR* %pV" / "[drm] *ERROR* %pV" (6.12
+#   drm_print.c __drm_dev_vprintk, drm_print.h DRM_DEV_ERROR; older DRM_ERROR the same);
+# * "address": arm/arm64 "Unable to handle kernel %s at virtual address %08lx/%016lx"
+#   (arch/arm64/mm/fault.c die_kernel_fault, arch/arm/mm/fault.c __do_kernel_fault);
+# * "in": __stack_chk_fail's "stack-protector: Kernel stack is corrupted in: %pB" (kernel/panic.c),
+#   and "frame" after its "in:" too;
+# * "task": the hung-task blocker lines "... likely owned by task %s:%d" / "likely last held by
+#   task %s:%d" (kernel/hung_task.c debug_show_blocker, 6.16+).
+_OPEN_SUFFIXES = (">]", "] *ERROR*", " at virtual address", "Kernel stack is corrupted", "Kernel stack is corrupted in:",
+                  " by task")
+_OPEN_LAST = frozenset(s[-1] for s in _OPEN_SUFFIXES)
+_DIGITS = frozenset("0123456789")
+_OPEN_LOCK_AT = lazy_compile(r", at: \[<[0-9a-f]{8,16}>\]$")
+_OPEN_TASK = lazy_compile(r" likely (?:owned|last held) by task$")
+_ADDRESS_TAIL = lazy_compile(r"[0-9a-fA-F]{8,16}(?:[ ,.]|$)")
+_TASK_TAIL = lazy_compile(r"[^\s:]{1,64}(?::[^\s:]{1,64})?:\d{1,10}(?:[.\s]|$)")
+# scripts/decode_stacktrace.sh prints a frame's source locations in parentheses after its symbol,
+# "func+0x../0x.. (path:line path:line ...) module", all on the frame's line (the inlined
+# locations joined with blanks): a line of nothing but such locations, opening the group or
+# going on with it, is the rest of the frame line a client wrapped.
+_SRC_LOC = r"(?:[\w.+-]{1,100}/){0,16}[\w.+-]{1,100}\.[A-Za-z]{1,4}:\d{1,6}"
+_SRC_OPEN_TAIL = lazy_compile(r"\((?:" + _SRC_LOC + r" ){0,16}" + _SRC_LOC + r"(?:\)(?: [\w-]{1,64})?)?")
+_SRC_MID_TAIL = lazy_compile(r"(?:" + _SRC_LOC + r" ){0,16}" + _SRC_LOC + r"(?:\)(?: [\w-]{1,64})?)?")
+# (characters that end no symbol and no location: most lines end with one of them or a blank)
+_NOT_SYMBOL_END = frozenset(" \t)]}>!,;'\"=")
+_SRC_CLOSE = lazy_compile(r"\.[A-Za-z]{1,4}:\d{1,6}\)")
+_SRC_LAST = lazy_compile(r"(?:^|[ (])" + _SRC_LOC + r"$")
+_SYMBOL_END = lazy_compile(r"(?:^|[\s:?])[A-Za-z_.][\w.]{0,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?$")
 # The two halves of an arm32 unwinder line cut after its "from" (dump_backtrace_entry)
 _ARM_FROM_HEAD = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?\) from$")
 _ARM_FROM_TAIL = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\)")
@@ -600,6 +640,13 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
     body = prev_msg.strip()
     if not body:
         return None
+    if held_frag_at(body) and _SYMBOL_REST.fullmatch(tail):
+        # lockdep's print_lock() prints the site as %pS, always with its +off/size: a lock line
+        # ending in ", at: " and a name without them was cut inside the name (a terminal's
+        # hard wrap), and a line that completes it into a whole frame is its rest
+        m = _LOCK_AT_FRAGMENT.search(body, max(0, len(body) - 260))
+        fr = parse_trace_line(m.group(1) + tail)
+        return "" if fr is not None and fr.offset is not None and fr.size is not None else None
     if body.endswith(_AT_END):
         # lockdep prints a lock and the site that took it as one line ("(&cli->mutex){+.+.}-{3:3},
         # at: nouveau_bo_move+0x4bf/0x2ec0 [nouveau]"); nothing prints ", at:" at a line's end
@@ -630,7 +677,53 @@ def _joinable(prev_msg: str, prev_len: int, cur: str, cur_has_prefix: bool) -> O
 
 # DRM's error mark, and the "[drm:func]" / "[drm:func [mod]]" / "[drm]" tag it follows at a line's end.
 _DRM_ERROR_MARK = "*ERROR* "
+_DRM_MARKS = tuple(" " * k + _DRM_ERROR_MARK for k in (0, 2, 3, 4, 5, 6, 7, 8))
+_DRM_FIRST = frozenset("* ")
 _DRM_TAG_END = lazy_compile(DRM_TAG + "$")
+
+
+def _open_end(end: str) -> Optional[str]:
+    """The kind of _OPEN_SUFFIXES line end `end` (a line without trailing blanks) has, if any."""
+    if not end.endswith(_OPEN_SUFFIXES):
+        return None
+    if end.endswith(">]"):
+        return "frame" if _OPEN_LOCK_AT.search(end, max(0, len(end) - 30)) else None
+    if end.endswith("] *ERROR*"):
+        return "text"
+    if end.endswith(" at virtual address"):
+        return "address" if "Unable to handle kernel " in end else None
+    if end.endswith("Kernel stack is corrupted"):
+        return "in" if end.endswith("stack-protector: Kernel stack is corrupted") else None
+    if end.endswith("Kernel stack is corrupted in:"):
+        return "frame" if end.endswith("stack-protector: Kernel stack is corrupted in:") else None
+    return "task" if _OPEN_TASK.search(end, max(0, len(end) - 40)) else None
+
+
+def _open_tail(kind: str, cur: str) -> bool:
+    """`cur` (no console prefix, no indentation) is what the format of an open line end of
+    `kind` prints next."""
+    if kind == "text":
+        return True
+    if kind == "address":
+        return _ADDRESS_TAIL.match(cur) is not None
+    if kind == "in":
+        return cur.startswith("in: ")
+    if kind == "task":
+        return _TASK_TAIL.match(cur) is not None
+    fr = parse_trace_line(cur.rstrip())
+    return fr is not None and fr.offset is not None and fr.size is not None
+
+
+def _source_tail(held: str, cur: str) -> bool:
+    """`cur` (no console prefix) is the rest of a decode_stacktrace.sh frame line `held`: its
+    "(locations...) module" after the symbol, or, inside the still open group, more locations."""
+    end = held.rstrip()
+    tail = cur.rstrip()
+    if tail[:1] == "(":
+        return _SRC_OPEN_TAIL.fullmatch(tail) is not None and end.rfind("(") <= end.rfind(")") \
+            and _SYMBOL_END.search(end, max(0, len(end) - 220)) is not None
+    return end.rfind("(") > end.rfind(")") and _SRC_MID_TAIL.fullmatch(tail) is not None \
+        and _SRC_LAST.search(end, max(0, len(end) - 2000)) is not None
 
 
 def _drm_tag_ends(text: str) -> bool:
@@ -649,14 +742,21 @@ WRAP_WINDOW = 200
 MAX_WRAP_INDENT = 8
 # Terminal widths a hard wrap is recognised at.
 MAX_HARD_WIDTH = 320
+# Columns below a hard wrap's width whose lines are counted against it (see _looks_wrapped).
+HARD_NEAR = 4
+# Characters of a line that tell lines of one shape (numbers aside) from different ones.
+HARD_OPENING = 16
+_HEX_TO_0 = str.maketrans("123456789abcdefABCDEF", "0" * 21)
 
 
 class _Wrap(NamedTuple):
     """How a client wrapped the paste: a greedy word wrap (its tails indented by `indent`),
-    and/or a terminal's hard wrap at exactly `width` columns (0: none)."""
+    and/or a terminal's hard wrap at exactly `width` columns (0: none); `bare`: the hard wrap
+    was told from the line lengths alone, so a line without a console prefix was cut too."""
     words: bool
     indent: str
     width: int
+    bare: bool = False
 
 
 def _looks_wrapped(lines: List[str]) -> _Wrap:
@@ -674,10 +774,12 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
     fits: Counter = Counter()
     misfits: Counter = Counter()
     long_blank = False
+    lengths: Counter = Counter()     # every line's length (a hard wrap's width stands out)
     prev_near = False
     prev_len = 0
     prev_tail = 0
     for s in lines:
+        lengths[len(s)] += 1
         if len(s) > WRAP_MAX and " " in s[1:WRAP_MAX].rstrip() and _movable_overflow(s):
             long_blank = True
         prefixed = bool(s) and len(strip_prefix(s)[0]) != len(s)
@@ -725,7 +827,55 @@ def _looks_wrapped(lines: List[str]) -> _Wrap:
         if n + chained[w] >= 3 and WRAP_MIN <= w <= MAX_HARD_WIDTH and n == sum(cut.values()) \
                 and all(k == w for k in chained):
             width = w
-    return _Wrap(words, indent if words else "", width)
+    bare = False
+    # (tails indented alike are a client's word wrap: a terminal does not indent its pieces)
+    if not width and lengths and not (words and indent):
+        w = max(lengths)
+        near_w = sum(lengths[k] for k in range(w - HARD_NEAR, w))
+        if WRAP_MIN <= w <= MAX_HARD_WIDTH and lengths[w] >= 3 and lengths[w] >= 2 * near_w:
+            bare = _hard_wrapped_at(lines, w, words)
+            width = w if bare else 0
+    return _Wrap(words, indent if words else "", width, bare)
+
+
+def _hard_wrapped_at(lines: List[str], w: int, words: bool) -> bool:
+    """A terminal cut the lines at `w` columns: no line is longer, lines of exactly `w` outnumber
+    twice over those a few columns shorter (a word wrap or the log's own lines spread over
+    those), and the lines of the width that go on in a line without a console prefix show it:
+
+    * they are of different shapes, at their start and at their end (three at least): a
+      fixed-width format (Code: bytes, stack dump rows, one message repeated with other numbers)
+      makes lines of one length too, but of one shape;
+    * the cut falls mid-word (twice at least) three times as often as before a capital: a
+      terminal cuts wherever the width falls, while a `less -S` cut is followed by the next
+      record, which often opens with a capital;
+    * when the prefixed lines show a word wrap too (`words`), the cut falls at a blank once at
+      least: a word wrap breaks only at blanks and drops them, so its lines of the width (a
+      module list or Code: bytes fill them exactly) are never cut next to one;
+    * what follows them does not open alike half the time or more: records of one driver
+      ("amdgpu 0000:03:00.0: ...") after lines cut by `less -S`."""
+    heads, ends = set(), set()
+    starts: Counter = Counter()      # what follows the lines of the width, by its opening's shape
+    mid_word = upper = at_blank = 0
+    for k in range(len(lines) - 1):
+        s, nxt = lines[k], lines[k + 1]
+        if len(s) != w or not nxt.strip() or len(strip_prefix(nxt)[0]) != len(nxt):
+            continue
+        heads.add(strip_prefix(s)[0][:HARD_OPENING].translate(_HEX_TO_0))
+        ends.add(s[-HARD_OPENING:].translate(_HEX_TO_0))
+        starts[nxt[:HARD_OPENING // 2].translate(_HEX_TO_0)] += 1
+        if nxt[0].isupper():
+            upper += 1
+        elif _word_char(s[-1]) and _word_char(nxt[0]):
+            mid_word += 1
+        elif s[-1] == " " or nxt[0] == " ":
+            at_blank += 1
+    return len(heads) >= 3 and len(ends) >= 3 and mid_word >= 2 and upper * 3 <= mid_word and (at_blank > 0 or not words) \
+        and starts.most_common(1)[0][1] * 2 < sum(starts.values())
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def _movable_overflow(s: str) -> bool:
@@ -738,6 +888,13 @@ def _movable_overflow(s: str) -> bool:
         return False
     word = s[k + 1:].split(" ", 1)[0]
     return len(word) <= WRAP_MAX
+
+
+def _after_wrap_indent(s: str) -> str:
+    """`s` without a continuation indent of 2 to MAX_WRAP_INDENT blanks before text; else `s`."""
+    body = s.lstrip(" ")
+    d = len(s) - len(body)
+    return body if 2 <= d <= MAX_WRAP_INDENT and body and not body[0].isspace() else s
 
 
 def _word_wrapped(last_len: int, cur: str) -> bool:
@@ -763,6 +920,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     wrapped = wrap.words
     indent = wrap.indent
     width = wrap.width
+    bare = wrap.bare
     # whether a line's console prefix matters (a word or hard wrap joins only after a prefixed line)
     prefix_matters = wrapped or width > 0
     held: Optional[Tuple[int, str]] = None
@@ -771,14 +929,21 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
     held_prefixed = False  # `held` starts with a console prefix
     marked = False        # `held` may end in a Code: run, a module list or a frame
     warn_open: Optional[bool] = None  # `held` is a __warn header cut after "at" / after file:line
-    held_at = False       # `held` ends with a lockdep ", at:"
+    held_at = False       # `held` ends with a lockdep ", at:", or inside its site's name
+    open_kind: Optional[str] = None  # `held` ends where its format goes on (_open_end)
+    held_open = False     # `held` ends with a location inside an open parenthesis
+    # decode_stacktrace.sh output (a location closing its parentheses) in the window: only then
+    # can a line be the rest of a decoded frame line
+    decoded = any(")" in s and _SRC_CLOSE.search(s) for _, s in head)
+    # (locals: looked up once per line)
+    open_last, digits, drm_first, not_symbol_end = _OPEN_LAST, _DIGITS, _DRM_FIRST, _NOT_SYMBOL_END
     for item in chain(head, rest):
         s = item[1]
         if indent and s.startswith(indent) and s[len(indent):len(indent) + 1] not in ("", " ", "\t") \
                 and held_prefixed:
             # the client's continuation indent is not part of the text
             s = s[len(indent):]
-        if held is not None and width and held_prefixed and last_len == width and s \
+        if held is not None and width and (held_prefixed or bare) and last_len == width and s \
                 and len(held[1]) < MAX_LINE and len(strip_prefix(s)[0]) == len(s):
             # a terminal's hard wrap: the line went on where the width cut it, mid-word (a piece
             # of exactly the width goes on too: a blank at its end is text, not padding)
@@ -786,39 +951,68 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and s.startswith(_DRM_ERROR_MARK) and len(held[1]) < MAX_LINE \
-                and held[1].rstrip().endswith("]") and _drm_tag_ends(held[1].rstrip()):
+        if s[:1] in drm_first and held is not None and s.startswith(_DRM_MARKS) \
+                and len(held[1]) < MAX_LINE and held[1].rstrip().endswith("]") \
+                and _after_wrap_indent(s).startswith(_DRM_ERROR_MARK) and _drm_tag_ends(held[1].rstrip()):
             # drm_dev_printk()/__drm_err() print "*ERROR* " only right after their "[drm:%ps]"
-            # tag: a line that opens with it is the rest of the line that ends with the tag
-            held = (held[0], held[1].rstrip() + " " + s.rstrip())
+            # tag: a line that opens with it (after a client's continuation indent) is the rest
+            # of the line that ends with the tag
+            held = (held[0], held[1].rstrip() + " " + _after_wrap_indent(s).rstrip())
             held_msg = None
             last_len = len(s)
             continue
-        if held is not None and (marked or wrapped) and s and not s[0].isspace() and len(held[1]) < MAX_LINE:
+        if decoded and held is not None and (held_open or s[:1] == "(" or s[:2] == "  ") \
+                and len(held[1]) < MAX_LINE:
+            # the rest of a decode_stacktrace.sh frame line (a client's continuation indent before
+            # it is not text)
+            src = _after_wrap_indent(s) if s[0] == " " else s
+            if src[:1] != " " and (held_open or src[0] == "(") and held[1].rstrip()[-1:] not in _NOT_SYMBOL_END \
+                    and len(strip_prefix(src)[0]) == len(src) and _source_tail(held[1], src):
+                held = (held[0], held[1].rstrip() + " " + src.rstrip())
+                held_msg = None
+                last_len = len(s)
+                end = held[1]
+                held_open = end[-1:] in digits and end.rfind("(") > end.rfind(")")
+                continue
+        if held is not None and (marked or wrapped) and s and len(held[1]) < MAX_LINE:
+            t = s
+            if marked and s[0] == " ":
+                # a client's continuation indent (2-8 blanks; one is a frame's own) before what
+                # can only be the rest of a Code: run, module list, frame or cut header: the
+                # shape tests below decide, on the text after it
+                t = _after_wrap_indent(s)
             sep = None
             has_prefix = None
             # cheap tests first: most lines cannot be a tail
-            if marked and (held_at or _tail_shaped(s)):
-                if held_msg is None:
-                    held_msg = strip_prefix(held[1])[0]
-                has_prefix = len(strip_prefix(s)[0]) != len(s)
-                sep = _joinable(held_msg, last_len, s, has_prefix)
-            if sep is None and warn_open is not None:
-                if has_prefix is None:
-                    has_prefix = len(strip_prefix(s)[0]) != len(s)
-                if not has_prefix and _warn_tail(warn_open, s):
-                    sep = " "
-            if sep is None and wrapped and held_prefixed and _word_wrapped(last_len, s):
-                if has_prefix is None:
-                    has_prefix = len(strip_prefix(s)[0]) != len(s)
-                if not has_prefix:
-                    sep = " "
+            if not t[0].isspace():
+                if marked and (held_at or _tail_shaped(t)):
+                    if held_msg is None:
+                        held_msg = strip_prefix(held[1])[0]
+                    has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    sep = _joinable(held_msg, last_len, t, has_prefix)
+                if sep is None and warn_open is not None:
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    if not has_prefix and _warn_tail(warn_open, t):
+                        sep = " "
+                if sep is None and open_kind is not None:
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(t)[0]) != len(t)
+                    if not has_prefix and _open_tail(open_kind, t):
+                        sep = " "
+                if sep is None and t is s and wrapped and held_prefixed and _word_wrapped(last_len, s):
+                    if has_prefix is None:
+                        has_prefix = len(strip_prefix(s)[0]) != len(s)
+                    if not has_prefix:
+                        sep = " "
             if sep is not None:
-                held = (held[0], held[1].rstrip() + sep + s.rstrip())
+                held = (held[0], held[1].rstrip() + sep + t.rstrip())
                 held_msg = None
                 last_len = len(s)
                 if warn_open is not None:
                     warn_open = _warn_open(strip_prefix(held[1])[0])
+                if open_kind is not None:
+                    open_kind = _open_end(held[1])
                 continue
         if held is not None:
             yield held
@@ -829,11 +1023,19 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # both need a "+": one search answers both for most lines
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
         end = s.rstrip()
-        held_at = end.endswith(_AT_END)
+        last = end[-1:]
+        # (or inside the site's name: it ends with a name's character)
+        held_at = end.endswith(_AT_END) or (last not in not_symbol_end and "}, at: " in end
+                                            and "+" not in end[end.rfind("}, at: "):])
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
-        marked = marked or warn_open is not None
+        open_kind = _open_end(end) if last in open_last else None
+        marked = marked or warn_open is not None or open_kind is not None
+        # a decode_stacktrace.sh frame line may go on with its source locations: inside the
+        # locations' parentheses, after a location ("path:line": a digit ends it), or after its
+        # symbol when the next line opens them
+        held_open = decoded and last in digits and end.rfind("(") > end.rfind(")")
         held_prefixed = prefix_matters and bool(s) and len(strip_prefix(s)[0]) != len(s)
     if held is not None:
         yield held
