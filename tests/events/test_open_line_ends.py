@@ -104,6 +104,15 @@ def test_lines_that_are_not_a_frames_locations_stay_apart(head, nxt):
     assert _msgs(lines) == lines
 
 
+@pytest.mark.parametrize("nxt", ["", " ", "\t"])
+def test_a_blank_line_after_an_open_location_group_stays_apart(nxt):
+    # a decoded frame line cut inside its locations, then an empty or blank line: no join, no
+    # IndexError (the open group let any line, even an empty one, into the locations test)
+    lines = ["Call Trace:", "? lock_acquire (kernel/locking/lockdep.c:5677)",
+             "? lock_release (./include/trace/events/lock.h:69", nxt, "? down_write+0x1/0x2", END]
+    assert [s.strip() for s in _msgs(lines)] == [s.strip() for s in lines]
+
+
 # lockdep print_lock() ", at: %pS" (before 4.15 ", at: [<%p>] %pS") cut inside the site's name
 @pytest.mark.parametrize("head,tail", [
     ("ffff8b1654603e08 (&c->mark_lock){++++}-{0:0}, at: bch2_clear_page", "_bits+0x12a/0x140 [bcachefs]"),

@@ -965,7 +965,7 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
                 and len(held[1]) < MAX_LINE:
             # the rest of a decode_stacktrace.sh frame line (a client's continuation indent before
             # it is not text)
-            src = _after_wrap_indent(s) if s[0] == " " else s
+            src = _after_wrap_indent(s) if s[:1] == " " else s
             if src[:1] != " " and (held_open or src[0] == "(") and held[1].rstrip()[-1:] not in _NOT_SYMBOL_END \
                     and len(strip_prefix(src)[0]) == len(src) and _source_tail(held[1], src):
                 held = (held[0], held[1].rstrip() + " " + src.rstrip())
