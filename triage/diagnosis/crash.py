@@ -162,27 +162,23 @@ def crosscheck(name: str, log_value: Any, dump_value: Any) -> Optional[Crosschec
     return Crosscheck(field=name, log=a, dump=b, agree=same(a) == same(b))
 
 
-# the kinds whose marked instruction is the faulting one (a WARNING's or BUG's is ud2)
+# the kinds whose marked instruction may be the faulting one (a BUG's and a WARNING's is ud2,
+# which names no memory, so kernel_bug yields an access only when its oops faulted on one)
 _FAULT_KINDS = ("null_deref", "paging_fault", "gpf", "oops_other", "kernel_bug")
 
 
 def _access(ev: Any) -> Optional[str]:
-    """The faulting x86_64 instruction's memory access (x86access): the instruction, the
-    address each memory operand names, and NULL plus an offset when a base register held 0."""
+    """The faulting x86_64 instruction's memory access (x86access.memory_access): the
+    instruction, the address each memory operand names, and NULL plus an offset when a base
+    register held 0."""
     if ev is None or getattr(ev, "kind", None) not in _FAULT_KINDS:
         return None
     f = ev.fields or {}
-    code, regs = str(f.get("code") or ""), f.get("rregs") or {}
-    if not code or not regs:
+    got = x86access.memory_access(str(f.get("code") or ""), f.get("rregs") or {})
+    if got is None or not got[1]:
         return None
-    got = x86access.accessed_addresses(code, regs)
-    if got is None:
-        return None
-    addrs, text = got
-    nulls = set(x86access.null_based_addresses(code, regs))
-    shown = []
-    for a in addrs:
-        shown.append(f"{a:#x} (NULL + {a:#x})" if a in nulls else f"{a:#x}")
+    text, addrs, nulls = got
+    shown = [f"{a:#x} (NULL + {a:#x})" if a in nulls else f"{a:#x}" for a in addrs]
     return clip(f"{text} -> {', '.join(shown)}", 200)
 
 

@@ -91,66 +91,64 @@ def _decode(code: str):  # -> Optional[capstone.CsInsn]
     return insn
 
 
+def _operands(insn, regs: Dict[str, int]) -> List[Optional[Tuple[int, Optional[int]]]]:
+    """Per memory operand of a decoded instruction, (the address it names, its base register's
+    value or None without a base); None for an operand relative to RIP or to the FS/GS base
+    (per-cpu and TLS bases are not printed) or naming a register the dump does not show."""
+    from capstone import x86 as cx
+    out: List[Optional[Tuple[int, Optional[int]]]] = []
+    for op in insn.operands:
+        if op.type != cx.X86_OP_MEM:
+            continue
+        mem = op.mem
+        if mem.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or mem.base == cx.X86_REG_RIP:
+            out.append(None)
+            continue
+        base = None if mem.base == cx.X86_REG_INVALID else _register(insn.reg_name(mem.base), regs)
+        index = 0 if mem.index == cx.X86_REG_INVALID else _register(insn.reg_name(mem.index), regs)
+        if (base is None and mem.base != cx.X86_REG_INVALID) or index is None:
+            out.append(None)
+            continue
+        out.append(((mem.disp + (base or 0) + index * mem.scale) & _MASK64, base))
+    return out
+
+
+def memory_access(code: str, regs: Dict[str, int]) -> Optional[Tuple[str, List[int], List[int]]]:
+    """(the instruction's text, the addresses its memory operands name, those of them whose
+    base register held 0), from one decode; the address list is empty when an operand cannot
+    be computed (see accessed_addresses). None when nothing decodes to an access or the dump
+    shows no register."""
+    if not regs:
+        return None
+    insn = _decode(code)
+    if insn is None:
+        return None
+    ops = _operands(insn, regs)
+    if not ops:
+        return None
+    addrs = [] if None in ops else [a for a, _base in ops]
+    nulls = [op[0] for op in ops if op is not None and op[1] == 0]
+    return f"{insn.mnemonic} {insn.op_str}".strip(), addrs, nulls
+
+
 def accessed_addresses(code: str, regs: Dict[str, int]) -> Optional[Tuple[List[int], str]]:
     """The addresses the marked instruction's memory operands name, with the instruction's
     text ("mov rax, qword ptr [rdi + 8]"); None when nothing can be computed: no mark, no
     Capstone, bytes that do not decode, no memory operand, an operand that is not an access
     (lea, nop, prefetch), one relative to RIP or to the FS/GS base (per-cpu and TLS bases are
     not printed), or a register the dump does not show."""
-    if not regs:
+    got = memory_access(code, regs)
+    if got is None or not got[1]:
         return None
-    insn = _decode(code)
-    if insn is None:
-        return None
-    from capstone import x86 as cx
-    addrs: List[int] = []
-    for op in insn.operands:
-        if op.type != cx.X86_OP_MEM:
-            continue
-        mem = op.mem
-        if mem.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or mem.base == cx.X86_REG_RIP:
-            return None
-        total = mem.disp
-        for reg, scale in ((mem.base, 1), (mem.index, mem.scale)):
-            if reg == cx.X86_REG_INVALID:
-                continue
-            value = _register(insn.reg_name(reg), regs)
-            if value is None:
-                return None
-            total += value * scale
-        addrs.append(total & _MASK64)
-    if not addrs:
-        return None
-    return addrs, f"{insn.mnemonic} {insn.op_str}".strip()
+    return got[1], got[0]
 
 
 def null_based_addresses(code: str, regs: Dict[str, int]) -> List[int]:
     """The addresses of the marked instruction's memory operands whose base register held 0:
     a NULL pointer plus the displacement (and any index), whatever the size of that
     displacement. Empty when nothing decodes or no operand has a zero base."""
-    if not regs:
-        return []
-    insn = _decode(code)
-    if insn is None:
-        return []
-    from capstone import x86 as cx
-    out: List[int] = []
-    for op in insn.operands:
-        if op.type != cx.X86_OP_MEM:
-            continue
-        mem = op.mem
-        if mem.segment in (cx.X86_REG_FS, cx.X86_REG_GS) or mem.base in (cx.X86_REG_RIP, cx.X86_REG_INVALID):
-            continue
-        if _register(insn.reg_name(mem.base), regs) != 0:
-            continue
-        total = mem.disp
-        if mem.index != cx.X86_REG_INVALID:
-            index = _register(insn.reg_name(mem.index), regs)
-            if index is None:
-                continue
-            total += index * mem.scale
-        out.append(total & _MASK64)
-    return out
+    got = memory_access(code, regs)
+    return got[2] if got is not None else []
 
 
 def _register(name: str, regs: Dict[str, int]) -> Optional[int]:
