@@ -62,6 +62,12 @@ def parse_elf_notes(data: bytes, base: int = 0) -> List[Note]:
     return out
 
 
+def _unwritten(offset: int, size: int, flags: int, pflags: int) -> bool:
+    """Whether a page descriptor holding no data offset or size was never written (all zero
+    bytes: a dump cut short) rather than damaged: writers fill all 24 bytes at once."""
+    return not (offset or size or flags or pflags)
+
+
 class _Part:
     """One file of a (possibly split) kdump-compressed dump."""
 
@@ -373,7 +379,7 @@ class KdumpReader(DumpReader):
         is damage, named as such and not sent looking for a full disk."""
         at = p.desc_offset(pfn)
         raw = p.store.read_present(at, PAGE_DESC_SIZE)
-        if raw is not None and any(raw):
+        if raw is not None and not _unwritten(*PAGE_DESC.unpack(raw)):
             offset, size, _flags, _pflags = PAGE_DESC.unpack(raw)
             return self._damaged(p, pfn, f"has a damaged page descriptor (data offset {offset}, size {size})", at)
         return self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
@@ -626,7 +632,7 @@ class KdumpReader(DumpReader):
                 for i in range(len(descs) - 1, -1, -1):
                     offset, size, flags, pflags = descs[i]
                     if offset <= 0 or size == 0:
-                        if in_tail and not (offset or size or flags or pflags):
+                        if in_tail and _unwritten(offset, size, flags, pflags):
                             tail += 1
                         elif len(bad) < 3:
                             bad.append((lo + i, offset, size))
