@@ -17,7 +17,6 @@ Usage: python3 bench/big_text_log_bench.py [--lines 300000] [--kinds syslog,jour
 """
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -27,6 +26,9 @@ from typing import Iterator, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from posted_agreement import split_half  # noqa: E402  (the corpus's one halving rule)
+
 OOPS = open(os.path.join(ROOT, "tests", "data", "logs", "centos8-4.18-nvidia-alloc-fail-null-deref.log"), "rb").read()
 CHILD = ("import resource,sys,time; from triage.events import read_log_file; w=time.perf_counter(); "
          "c=time.process_time(); log=read_log_file(sys.argv[1]); "
@@ -59,10 +61,10 @@ def _syslog(n: int, stamp: bytes) -> Iterator[bytes]:
 
 def _posted(n: int) -> Iterator[bytes]:
     corpus = os.path.join(ROOT, "tests", "data", "posted")
-    # the tuning half only (tools/posted_agreement.py split_half: sha256 of the name, even)
+    # the tuning half only
     logs: List[bytes] = []
     for name in sorted(os.listdir(corpus)):
-        if name.endswith(".log") and int(hashlib.sha256(name.encode()).hexdigest(), 16) % 2 == 0:
+        if name.endswith(".log") and split_half(name) == "tuning":
             text = open(os.path.join(corpus, name), "rb").read()
             logs.append(text if text.endswith(b"\n") else text + b"\n")
     done = 0
