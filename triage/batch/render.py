@@ -155,11 +155,6 @@ def table_lines(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
         yield from (lines[:2] + lines[3:]) if i == 0 else lines[3:]
 
 
-def _table(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
-           esc: Callable[..., str], limit: int) -> str:
-    return "\n".join(table_lines(rows, cols, fmt, esc, limit))
-
-
 def facts_lines(views: Dict[str, Any]) -> List[str]:
     """The summary's line on the dump facts, when the batch read any."""
     line = summary_text(views["summary"].get("dump_facts"))
