@@ -55,22 +55,24 @@ class Spool:
                               (_b(item.id), pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
         self.count += cur.rowcount
 
+    def _pages(self, cols: str, where: str, args: tuple) -> Iterator[tuple]:
+        """Rows (seq, `cols`) of the items matching `where`, in seq order, read PAGE
+        rows at a time (no cursor stays open across the caller's decide())."""
+        last = 0
+        while True:
+            page = self.db.execute(f"SELECT seq, {cols} FROM items WHERE {where} AND seq > ? ORDER BY seq "
+                                   "LIMIT ?", (*args, last, PAGE)).fetchall()
+            if not page:
+                return
+            yield from page
+            last = page[-1][0]
+
     def items(self, kind: Optional[str] = None, every: bool = False) -> Iterator[Tuple[int, DumpItem]]:
         """(seq, item) in discovery order: all of them (`every`), or those of one kind;
         read a page at a time, so the caller may decide() as it goes."""
-        last = 0
-        while True:
-            if every:
-                page = self.db.execute("SELECT seq, item FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
-                                       (last, PAGE)).fetchall()
-            else:
-                page = self.db.execute("SELECT seq, item FROM items WHERE kind=? AND seq > ? ORDER BY seq "
-                                       "LIMIT ?", (kind, last, PAGE)).fetchall()
-            if not page:
-                return
-            for seq, blob in page:
-                yield seq, pickle.loads(blob)
-            last = page[-1][0]
+        where, args = ("1", ()) if every else ("kind=?", (kind,))
+        for seq, blob in self._pages("item", where, args):
+            yield seq, pickle.loads(blob)
 
     def ids(self) -> Iterator[str]:
         """Every item's id, in discovery order."""
@@ -96,15 +98,8 @@ class Spool:
 
     def dups(self, seq: int) -> Iterator[Tuple[DumpItem, Optional[str], Optional[str]]]:
         """(item, change key, crash key) of the copies of task `seq`'s crash, a page at a time."""
-        last = 0
-        while True:
-            page = self.db.execute("SELECT seq, item, ckey, crash FROM items WHERE lead=? AND seq > ? "
-                                   "ORDER BY seq LIMIT ?", (seq, last, PAGE)).fetchall()
-            if not page:
-                return
-            for _, blob, ckey, crash in page:
-                yield pickle.loads(blob), ckey, crash
-            last = page[-1][0]
+        for _, blob, ckey, crash in self._pages("item, ckey, crash", "lead=?", (seq,)):
+            yield pickle.loads(blob), ckey, crash
 
     def counts(self) -> dict:
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM items WHERE kind IS NOT NULL GROUP BY kind"))
