@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch.facts import MEMORY_STATES
 from triage.batch.fleet import EARLY_BOOT_S, VIEWS
-from triage.batch.scratch import open_scratch
+from triage.batch.scratch import from_blob, open_scratch, to_blob
 
 Record = Dict[str, Any]
 
@@ -57,11 +57,11 @@ def _b(v: Any) -> Optional[bytes]:
     """A string as a sortable BLOB (None stays NULL)."""
     if v is None:
         return None
-    return str(v).encode("utf-8", "surrogatepass")
+    return to_blob(str(v))
 
 
 def _s(b: Optional[bytes]) -> Optional[str]:
-    return None if b is None else bytes(b).decode("utf-8", "surrogatepass")
+    return None if b is None else from_blob(b)
 
 
 def _loads(text: str) -> Any:

@@ -43,3 +43,14 @@ def open_scratch(path: Optional[str], schema: str) -> sqlite3.Connection:
             except FileNotFoundError:
                 pass
         raise
+
+
+def to_blob(s: str) -> bytes:
+    """A string as a BLOB that sorts as Python sorts strings: SQLite compares BLOBs
+    with memcmp, and UTF-8 bytes sort in code point order (surrogates passed through)."""
+    return s.encode("utf-8", "surrogatepass")
+
+
+def from_blob(b: bytes) -> str:
+    """The string to_blob() stored."""
+    return bytes(b).decode("utf-8", "surrogatepass")

@@ -15,7 +15,7 @@ import pickle
 from typing import Iterator, Optional, Tuple
 
 from triage.batch.discover import DumpItem
-from triage.batch.scratch import open_scratch
+from triage.batch.scratch import from_blob, open_scratch, to_blob
 
 PAGE = 500
 
@@ -35,10 +35,6 @@ CREATE INDEX items_lead ON items (lead, seq);
 """
 
 
-def _b(item_id: str) -> bytes:
-    return item_id.encode("utf-8", "surrogatepass")
-
-
 class Spool:
     """The run's items, in discovery order, and the plan's decisions."""
 
@@ -52,7 +48,7 @@ class Spool:
     def add(self, item: DumpItem) -> None:
         """An item as found; one whose id was already added is ignored."""
         cur = self.db.execute("INSERT OR IGNORE INTO items (id, item) VALUES (?,?)",
-                              (_b(item.id), pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
+                              (to_blob(item.id), pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
         self.count += cur.rowcount
 
     def _pages(self, cols: str, where: str, args: tuple) -> Iterator[tuple]:
@@ -77,7 +73,7 @@ class Spool:
     def ids(self) -> Iterator[str]:
         """Every item's id, in discovery order."""
         for (b,) in self.db.execute("SELECT id FROM items ORDER BY seq"):
-            yield bytes(b).decode("utf-8", "surrogatepass")
+            yield from_blob(b)
 
     def decide(self, seq: int, kind: Optional[str], ckey: Optional[str] = None, crash: Optional[str] = None,
                lead: Optional[int] = None) -> None:
@@ -93,7 +89,7 @@ class Spool:
     def lookup(self, item_id: str) -> Tuple[int, DumpItem, Optional[str], Optional[str]]:
         """(seq, item, change key, crash key) of one item."""
         seq, blob, ckey, crash = self.db.execute("SELECT seq, item, ckey, crash FROM items WHERE id=?",
-                                                 (_b(item_id),)).fetchone()
+                                                 (to_blob(item_id),)).fetchone()
         return seq, pickle.loads(blob), ckey, crash
 
     def dups(self, seq: int) -> Iterator[Tuple[DumpItem, Optional[str], Optional[str]]]:
