@@ -315,26 +315,33 @@ class FleetDB:
             yield json.loads(text)
 
 
-def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
-    """A FleetDB at `path` of the records whose JSON `texts` gives, in order, and its views
-    (FleetDB.finish); closed, its file gone, when anything fails on the way."""
+def _filled(path: Optional[str], pairs: Iterable[Tuple[Record, Optional[str]]]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """A FleetDB at `path` of the (record, its JSON or None) `pairs`, in order, and its
+    views (FleetDB.finish); closed, its file gone, when anything fails on the way."""
     fdb = FleetDB(path)
     try:
-        for text in texts:
-            fdb.add(json.loads(text), text)
+        for r, text in pairs:
+            fdb.add(r, text)
         return fdb, fdb.finish()
     except BaseException:
         fdb.close()
         raise
 
 
+def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """_filled with the records whose JSON `texts` gives (the store's rows)."""
+    return _filled(path, ((json.loads(text), text) for text in texts))
+
+
+def fleet_of_records(path: Optional[str], records: Iterable[Record]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """_filled with records made in memory (--redact's copies)."""
+    return _filled(path, ((r, None) for r in records))
+
+
 def fleet_of(records: Iterable[Record]) -> Dict[str, Any]:
     """triage.batch.fleet.fleet's views, computed through an in-memory FleetDB (tests)."""
-    fdb = FleetDB()
+    fdb, views = fleet_of_records(None, records)
     try:
-        for r in records:
-            fdb.add(r)
-        views = fdb.finish()
         return {k: (v if k == "summary" else list(v)) for k, v in views.items()}
     finally:
         fdb.close()
