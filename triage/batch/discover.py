@@ -472,12 +472,8 @@ def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: Lis
     scratch SQLite file in `spool_dir` (unlinked at once) instead of in memory:
     the same items in the same order (directories sorted, members in archive
     order), whatever the number of members."""
-    import tempfile
-
-    from triage.batch.scratch import from_blob, open_scratch, to_blob
-    fd, db_path = tempfile.mkstemp(prefix=".members-", suffix=".sqlite", dir=spool_dir)
-    os.close(fd)
-    db = open_scratch(db_path, "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
+    from triage.batch.scratch import from_blob, new_path, open_scratch, to_blob
+    db = open_scratch(new_path(spool_dir, ".members-"), "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
                                "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
     try:
         count = 0
