@@ -466,24 +466,14 @@ def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int],
         yield from _group(parts, bydir[d], "/tar")
 
 
-def _utf8(s: str) -> bytes:
-    # UTF-8 bytes sort as the code points do (surrogates too): SQLite's memcmp order
-    # of these BLOBs is Python's order of the strings
-    return s.encode("utf-8", "surrogatepass")
-
-
 def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: List[int],
                           spool_dir: str) -> Iterator[DumpItem]:
     """_walk_archive with the member list, and the log members read from it, in a
     scratch SQLite file in `spool_dir` (unlinked at once) instead of in memory:
     the same items in the same order (directories sorted, members in archive
     order), whatever the number of members."""
-    import tempfile
-
-    from triage.batch.scratch import open_scratch
-    fd, db_path = tempfile.mkstemp(prefix=".members-", suffix=".sqlite", dir=spool_dir)
-    os.close(fd)
-    db = open_scratch(db_path, "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
+    from triage.batch.scratch import from_blob, new_path, open_scratch, to_blob
+    db = open_scratch(new_path(spool_dir, ".members-"), "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
                                "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
     try:
         count = 0
@@ -492,9 +482,9 @@ def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: Lis
             nonlocal count
             count += 1
             if data is not None:        # the last one read under a name, as scan_members keeps
-                db.execute("INSERT OR REPLACE INTO kept VALUES (?,?)", (_utf8(name), data))
+                db.execute("INSERT OR REPLACE INTO kept VALUES (?,?)", (to_blob(name), data))
             if _known_member(name):
-                db.execute("INSERT INTO m VALUES (?,?,?)", (_utf8(os.path.dirname(name)), _utf8(name), size))
+                db.execute("INSERT INTO m VALUES (?,?,?)", (to_blob(os.path.dirname(name)), to_blob(name), size))
             else:
                 skipped.append((f"{path}::{name}", "not a known dump or log name inside an archive"))
         err = scan_members_into(path, sink, keep=_keep_log, budget=budget[0])
@@ -509,18 +499,18 @@ def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: Lis
         for d, name, size, data in db.execute("SELECT m.dir, m.name, m.size, k.data FROM m INDEXED BY m_dir "
                                               "LEFT JOIN kept k ON k.name = m.name ORDER BY m.dir, m.rowid"):
             if group and d != current:
-                yield from _group(_member_parts(base, current), group, "/tar")
+                yield from _group(_member_parts(base, from_blob(current)), group, "/tar")
                 group = []
             current = d
-            group.append(Location(path=path, member=name.decode("utf-8", "surrogatepass"), size=size, data=data))
+            group.append(Location(path=path, member=from_blob(name), size=size, data=data))
         if group:
-            yield from _group(_member_parts(base, current), group, "/tar")
+            yield from _group(_member_parts(base, from_blob(current)), group, "/tar")
     finally:
         db.close()
 
 
-def _member_parts(base: str, d: bytes) -> List[str]:
-    return [base] + [p for p in d.decode("utf-8", "surrogatepass").split("/") if p and p != "."]
+def _member_parts(base: str, d: str) -> List[str]:
+    return [base] + [p for p in d.split("/") if p and p != "."]
 
 
 def _check_listable(given: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch.facts import MEMORY_STATES
 from triage.batch.fleet import EARLY_BOOT_S, VIEWS
-from triage.batch.scratch import open_scratch
+from triage.batch.scratch import from_blob, open_scratch, to_blob
 
 Record = Dict[str, Any]
 
@@ -57,11 +57,11 @@ def _b(v: Any) -> Optional[bytes]:
     """A string as a sortable BLOB (None stays NULL)."""
     if v is None:
         return None
-    return str(v).encode("utf-8", "surrogatepass")
+    return to_blob(str(v))
 
 
 def _s(b: Optional[bytes]) -> Optional[str]:
-    return None if b is None else bytes(b).decode("utf-8", "surrogatepass")
+    return None if b is None else from_blob(b)
 
 
 def _loads(text: str) -> Any:
@@ -243,13 +243,20 @@ class FleetDB:
                               "ORDER BY COUNT(*) DESC, MIN(seq) LIMIT 1", args).fetchone()
         return _s(row[0]) if row else None
 
+    def _groups(self, keys: Tuple[str, ...], first: str, order: str) -> sqlite3.Cursor:
+        """One row per group of the analysed records by `keys`, most dumps first, then
+        `order`: (*keys, column `first` of the group's first record, dumps, hosts,
+        early-boot dumps, first seen, last seen)."""
+        k = ", ".join(keys)
+        return self.db.execute(
+            f"SELECT {', '.join('g.' + c for c in keys)}, f.{first}, g.dumps, g.hosts, g.early, g.first, g.last "
+            f"FROM (SELECT {k}, MIN(seq) s0, COUNT(*) dumps, COUNT(DISTINCT host) hosts, SUM(early) early, "
+            f" MIN(ct) first, MAX(ct) last FROM f WHERE an GROUP BY {k}) g JOIN f ON f.seq = g.s0 "
+            f"ORDER BY g.dumps DESC, {order}")
+
     def _by_title(self) -> Iterator[Record]:
-        cur = self.db.execute(
-            "SELECT g.title, f.category, g.dumps, g.hosts, g.early, g.first, g.last FROM "
-            "(SELECT title, MIN(seq) s0, COUNT(*) dumps, COUNT(DISTINCT host) hosts, SUM(early) early, "
-            " MIN(ct) first, MAX(ct) last FROM f WHERE an GROUP BY title) g JOIN f ON f.seq = g.s0 "
-            "ORDER BY g.dumps DESC, g.hosts DESC, g.title")
-        for title, cat, dumps, hosts, early, first, last in cur:
+        for title, cat, dumps, hosts, early, first, last in self._groups(("title",), "category",
+                                                                          "g.hosts DESC, g.title"):
             yield {"title": _s(title), "category": _s(cat), "dumps": dumps, "hosts": hosts,
                    "host_list": self._distinct("host", "an AND title=?", (title,)),
                    "kernels": self._distinct("kq", "an AND title=?", (title,)),
@@ -275,12 +282,8 @@ class FleetDB:
                    "last_seen": _s(last)}
 
     def _by_culprit(self) -> Iterator[Record]:
-        cur = self.db.execute(
-            "SELECT g.cmod, g.cver, g.dumps, g.hosts, f.taint, g.first, g.last FROM "
-            "(SELECT cmod, cver, MIN(seq) s0, COUNT(*) dumps, COUNT(DISTINCT host) hosts, MIN(ct) first, "
-            " MAX(ct) last FROM f WHERE an GROUP BY cmod, cver) g JOIN f ON f.seq = g.s0 "
-            "ORDER BY g.dumps DESC, g.cmod, g.cver")
-        for mod, ver, dumps, hosts, taint, first, last in cur:
+        for mod, ver, taint, dumps, hosts, _, first, last in self._groups(("cmod", "cver"), "taint",
+                                                                           "g.cmod, g.cver"):
             yield {"module": _s(mod), "version": _s(ver) or None, "dumps": dumps, "hosts": hosts,
                    "titles": self._distinct("title", "an AND cmod=? AND cver=?", (mod, ver)),
                    "taint": json.loads(taint), "first_seen": _s(first), "last_seen": _s(last)}
@@ -312,26 +315,33 @@ class FleetDB:
             yield json.loads(text)
 
 
-def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
-    """A FleetDB at `path` of the records whose JSON `texts` gives, in order, and its views
-    (FleetDB.finish); closed, its file gone, when anything fails on the way."""
+def _filled(path: Optional[str], pairs: Iterable[Tuple[Record, Optional[str]]]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """A FleetDB at `path` of the (record, its JSON or None) `pairs`, in order, and its
+    views (FleetDB.finish); closed, its file gone, when anything fails on the way."""
     fdb = FleetDB(path)
     try:
-        for text in texts:
-            fdb.add(json.loads(text), text)
+        for r, text in pairs:
+            fdb.add(r, text)
         return fdb, fdb.finish()
     except BaseException:
         fdb.close()
         raise
 
 
+def fleet_of_texts(path: Optional[str], texts: Iterable[str]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """_filled with the records whose JSON `texts` gives (the store's rows)."""
+    return _filled(path, ((json.loads(text), text) for text in texts))
+
+
+def fleet_of_records(path: Optional[str], records: Iterable[Record]) -> Tuple[FleetDB, Dict[str, Any]]:
+    """_filled with records made in memory (--redact's copies)."""
+    return _filled(path, ((r, None) for r in records))
+
+
 def fleet_of(records: Iterable[Record]) -> Dict[str, Any]:
     """triage.batch.fleet.fleet's views, computed through an in-memory FleetDB (tests)."""
-    fdb = FleetDB()
+    fdb, views = fleet_of_records(None, records)
     try:
-        for r in records:
-            fdb.add(r)
-        views = fdb.finish()
         return {k: (v if k == "summary" else list(v)) for k, v in views.items()}
     finally:
         fdb.close()

@@ -49,11 +49,6 @@ def _head(cols: List[str]) -> str:
     return "<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"
 
 
-def _table(rows: Iterable[Dict[str, Any]], cols: List[str], link: Dict[str, str] = None) -> str:
-    body = "".join(_row(r, cols, (link or {}).get(r.get("dump"))) for r in rows)
-    return f"{_head(cols)}{body}</tbody></table>"
-
-
 def _report_link(r: Dict[str, Any]) -> Optional[str]:
     """The dump's own HTML report, when it was written."""
     if r.get("report") and "report.html" in (r.get("report_files") or []):

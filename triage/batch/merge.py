@@ -4,11 +4,11 @@
 import fcntl
 import os
 import shutil
-import tempfile
 import time
 from typing import List
 
 from triage.batch.fleetdb import fleet_of_texts
+from triage.batch.scratch import new_path
 from triage.batch.session import BatchResult, open_outdir
 from triage.batch.store import DB_NAME, Store, check_readable
 from triage.errors import InputError
@@ -60,9 +60,7 @@ def merge_stores(dirs: List[str], outdir: str) -> BatchResult:
                     shutil.copytree(reports, os.path.join(outdir, "reports"), dirs_exist_ok=True,
                                     symlinks=True)
             # records and views read from a scratch database, as run_batch's
-            fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
-            os.close(fd)
-            scratch, views = fleet_of_texts(path, store.all_record_texts())
+            scratch, views = fleet_of_texts(new_path(outdir, ".triage-fleet-"), store.all_record_texts())
         finally:
             store.close()
     finally:

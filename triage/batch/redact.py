@@ -99,19 +99,12 @@ def _path_fn(r: Redactor, dirs: List[str]):
     return fn
 
 
-def redact_records(records: Iterable[Dict[str, Any]], key: bytes,
-                   skipped: Optional[List[Tuple[str, str]]] = None) -> Tuple[List[Dict[str, Any]], List[Tuple[str, str]]]:
-    """Copies of the batch records (and of the skipped-path list) with every host,
-    IP, user and process name replaced by its keyed placeholder."""
-    out, skip = iter_redacted(records, key, skipped)
-    return list(out), skip
-
-
 def iter_redacted(records: Iterable[Dict[str, Any]], key: bytes, skipped: Optional[List[Tuple[str, str]]] = None
                   ) -> Tuple[Iterator[Dict[str, Any]], List[Tuple[str, str]]]:
-    """redact_records, the records one at a time: the names are learnt in a first
-    pass over `records` (which must be iterable twice), the copies made in a
-    second, as they are asked for."""
+    """Copies of the batch records (and of the skipped-path list) with every host,
+    IP, user and process name replaced by its keyed placeholder, the records one
+    at a time: the names are learnt in a first pass over `records` (which must be
+    iterable twice), the copies made in a second, as they are asked for."""
     r = Redactor(key=key)
     dirs = _learn(r, records)
     path = _path_fn(r, dirs)

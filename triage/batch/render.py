@@ -7,6 +7,7 @@ triage.batch.html.
 
 import csv
 import io
+import itertools
 import json
 import re
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
@@ -146,18 +147,13 @@ def table_lines(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
         yield from _tabulate(first or [], cols, fmt).split("\n")
         return
     widths = [0] * len(cols)
-    for chunk in _body(rows, cols, esc, limit, chunk_rows):
+    for chunk in itertools.chain((first, second), chunks):     # the rest of pass 1
         widths = [max(w, c) for w, c in zip(widths, _widths(chunk, cols))]
     ruler_row = ["x" * w for w in widths]
     for i, chunk in enumerate(_body(rows, cols, esc, limit, chunk_rows)):
         lines = _tabulate([ruler_row] + chunk, cols, fmt).split("\n")
         # header, its rule, the width row, the chunk's rows
         yield from (lines[:2] + lines[3:]) if i == 0 else lines[3:]
-
-
-def _table(rows: Iterable[Dict[str, Any]], cols: List[str], fmt: str,
-           esc: Callable[..., str], limit: int) -> str:
-    return "\n".join(table_lines(rows, cols, fmt, esc, limit))
 
 
 def facts_lines(views: Dict[str, Any]) -> List[str]:

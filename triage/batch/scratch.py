@@ -11,6 +11,7 @@ no later run clears.
 
 import os
 import sqlite3
+import tempfile
 from typing import Optional
 
 # Page cache of each scratch SQLite file of a batch (members, items, fleet views):
@@ -43,3 +44,22 @@ def open_scratch(path: Optional[str], schema: str) -> sqlite3.Connection:
             except FileNotFoundError:
                 pass
         raise
+
+
+def new_path(directory: str, prefix: str) -> str:
+    """A new, empty file's path in `directory` for open_scratch (made by mkstemp: no
+    other file is taken over)."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".sqlite", dir=directory)
+    os.close(fd)
+    return path
+
+
+def to_blob(s: str) -> bytes:
+    """A string as a BLOB that sorts as Python sorts strings: SQLite compares BLOBs
+    with memcmp, and UTF-8 bytes sort in code point order (surrogates passed through)."""
+    return s.encode("utf-8", "surrogatepass")
+
+
+def from_blob(b: bytes) -> str:
+    """The string to_blob() stored."""
+    return bytes(b).decode("utf-8", "surrogatepass")

@@ -15,7 +15,7 @@ import pickle
 from typing import Iterator, Optional, Tuple
 
 from triage.batch.discover import DumpItem
-from triage.batch.scratch import open_scratch
+from triage.batch.scratch import from_blob, open_scratch, to_blob
 
 PAGE = 500
 
@@ -35,10 +35,6 @@ CREATE INDEX items_lead ON items (lead, seq);
 """
 
 
-def _b(item_id: str) -> bytes:
-    return item_id.encode("utf-8", "surrogatepass")
-
-
 class Spool:
     """The run's items, in discovery order, and the plan's decisions."""
 
@@ -52,30 +48,32 @@ class Spool:
     def add(self, item: DumpItem) -> None:
         """An item as found; one whose id was already added is ignored."""
         cur = self.db.execute("INSERT OR IGNORE INTO items (id, item) VALUES (?,?)",
-                              (_b(item.id), pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
+                              (to_blob(item.id), pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)))
         self.count += cur.rowcount
+
+    def _pages(self, cols: str, where: str, args: tuple) -> Iterator[tuple]:
+        """Rows (seq, `cols`) of the items matching `where`, in seq order, read PAGE
+        rows at a time (no cursor stays open across the caller's decide())."""
+        last = 0
+        while True:
+            page = self.db.execute(f"SELECT seq, {cols} FROM items WHERE {where} AND seq > ? ORDER BY seq "
+                                   "LIMIT ?", (*args, last, PAGE)).fetchall()
+            if not page:
+                return
+            yield from page
+            last = page[-1][0]
 
     def items(self, kind: Optional[str] = None, every: bool = False) -> Iterator[Tuple[int, DumpItem]]:
         """(seq, item) in discovery order: all of them (`every`), or those of one kind;
         read a page at a time, so the caller may decide() as it goes."""
-        last = 0
-        while True:
-            if every:
-                page = self.db.execute("SELECT seq, item FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
-                                       (last, PAGE)).fetchall()
-            else:
-                page = self.db.execute("SELECT seq, item FROM items WHERE kind=? AND seq > ? ORDER BY seq "
-                                       "LIMIT ?", (kind, last, PAGE)).fetchall()
-            if not page:
-                return
-            for seq, blob in page:
-                yield seq, pickle.loads(blob)
-            last = page[-1][0]
+        where, args = ("1", ()) if every else ("kind=?", (kind,))
+        for seq, blob in self._pages("item", where, args):
+            yield seq, pickle.loads(blob)
 
     def ids(self) -> Iterator[str]:
         """Every item's id, in discovery order."""
         for (b,) in self.db.execute("SELECT id FROM items ORDER BY seq"):
-            yield bytes(b).decode("utf-8", "surrogatepass")
+            yield from_blob(b)
 
     def decide(self, seq: int, kind: Optional[str], ckey: Optional[str] = None, crash: Optional[str] = None,
                lead: Optional[int] = None) -> None:
@@ -91,20 +89,13 @@ class Spool:
     def lookup(self, item_id: str) -> Tuple[int, DumpItem, Optional[str], Optional[str]]:
         """(seq, item, change key, crash key) of one item."""
         seq, blob, ckey, crash = self.db.execute("SELECT seq, item, ckey, crash FROM items WHERE id=?",
-                                                 (_b(item_id),)).fetchone()
+                                                 (to_blob(item_id),)).fetchone()
         return seq, pickle.loads(blob), ckey, crash
 
     def dups(self, seq: int) -> Iterator[Tuple[DumpItem, Optional[str], Optional[str]]]:
         """(item, change key, crash key) of the copies of task `seq`'s crash, a page at a time."""
-        last = 0
-        while True:
-            page = self.db.execute("SELECT seq, item, ckey, crash FROM items WHERE lead=? AND seq > ? "
-                                   "ORDER BY seq LIMIT ?", (seq, last, PAGE)).fetchall()
-            if not page:
-                return
-            for _, blob, ckey, crash in page:
-                yield pickle.loads(blob), ckey, crash
-            last = page[-1][0]
+        for _, blob, ckey, crash in self._pages("item, ckey, crash", "lead=?", (seq,)):
+            yield pickle.loads(blob), ckey, crash
 
     def counts(self) -> dict:
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM items WHERE kind IS NOT NULL GROUP BY kind"))

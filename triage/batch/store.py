@@ -155,9 +155,6 @@ class Store:
         row = self.db.execute("SELECT change_key, status FROM results WHERE item_id=?", (item_id,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    def statuses(self) -> Dict[str, str]:
-        return dict(self.db.execute("SELECT item_id, status FROM results"))
-
     def put(self, item_id: str, change_key: str, record: Dict[str, Any],
             crash_key: Optional[str] = None, finished_at: Optional[float] = None) -> None:
         """Record one finished item in its own transaction (replacing an outdated row)."""

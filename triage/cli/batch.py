@@ -172,18 +172,13 @@ def _render(res, outdir: str, fmt: str, base: str, redact_key: Optional[bytes]) 
     if redact_key is None:
         _render_result(records, views, skipped, res.stats, outdir, fmt, base)
         return
-    import tempfile
-    from triage.batch.fleetdb import FleetDB
+    from triage.batch.fleetdb import fleet_of_records
     from triage.batch.redact import iter_redacted
+    from triage.batch.scratch import new_path
     # the redacted records and their views go through a scratch database too
     redacted, skipped = iter_redacted(records, redact_key, skipped)
-    fd, path = tempfile.mkstemp(prefix=".triage-fleet-", suffix=".sqlite", dir=outdir)
-    os.close(fd)
-    scratch = FleetDB(path)
+    scratch, views = fleet_of_records(new_path(outdir, ".triage-fleet-"), redacted)
     try:
-        for rec in redacted:
-            scratch.add(rec)
-        views = scratch.finish()
         # the common directory of real paths would name what was redacted
         _render_result(scratch.records(), views, skipped, res.stats, outdir, fmt, "")
     finally:
