@@ -281,3 +281,24 @@ def test_a_task_the_cluster_could_not_run_is_analysed_again_next_run(tmp_path):
     doc = json.loads(r.stdout)
     assert doc["stats"]["analysed_now"] == len(dumps)
     assert all(d["status"] in ("ok", "partial") and d["worker"] == worker for d in doc["dumps"])
+
+
+def test_tasks_are_read_only_as_far_as_the_window_needs():
+    """DaskPool.run reads the plan's task iterator lazily (it is the batch's spool on disk):
+    when the first result comes back, at most the in-flight window (2 per worker thread, at
+    least 4) plus one look-ahead task has been read, not all 50."""
+    from triage.batch import runner
+    from triage.batch.dask_exec import DaskPool
+    read = []
+
+    def tasks():
+        for i in range(50):
+            read.append(i)
+            yield (f"k{i}", None, 0, 0)     # no item: each task ends as an error record on the worker
+
+    with DaskPool("local:1") as pool:
+        results = pool.run(tasks(), 1 << 20, None, runner.Limits(), (), "key")
+        first = next(results)
+        assert first[0] == "k0" and len(read) <= 5, len(read)
+        rest = list(results)
+    assert len(rest) == 49 and len(read) == 50

@@ -18,10 +18,11 @@ import logging
 import pickle
 import shutil
 import tempfile
+import itertools
 import time
 import uuid
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from triage.batch import runner
 from triage.batch.work import (WorkContext, analysis_key, analyze_item, current_rules, item_tempdir, use_rules,
@@ -186,13 +187,14 @@ class DaskPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def run(self, tasks: List[Tuple[Any, Any, int, int]], temp_limit: int, analyze: Any,
+    def run(self, tasks: Iterable[Tuple[Any, Any, int, int]], temp_limit: int, analyze: Any,
             limits: runner.Limits, signature_dirs: Tuple[str, ...],
             want_key: str, redact_key: Optional[bytes] = None,
             facts: bool = False) -> Iterator[Tuple[Any, Dict[str, Any]]]:
         """Yield (key, record) as tasks finish. At most two tasks per worker thread are
         in flight, so a million-dump archive is not one million futures at once; the
-        count follows the workers that join or leave while the batch runs."""
+        count follows the workers that join or leave while the batch runs. `tasks` is read
+        only as far as the window needs, so the plan stays in its spool, not in memory."""
         distributed = _import_distributed()
         import cloudpickle      # a dependency of distributed: pickles a test's local analyse function too
         window = [0, 0.0]       # tasks allowed in flight, when last asked
@@ -203,8 +205,13 @@ class DaskPool:
                 window[:] = [max(4, 2 * sum(self.client.nthreads().values())), time.monotonic()]
             return int(window[0])
 
-        queue = list(tasks)
-        queue.reverse()
+        queue = iter(tasks)
+        ahead: List[Tuple[Any, Any, int, int]] = []     # the next task, read but not yet submitted
+
+        def more() -> bool:
+            if not ahead:
+                ahead.extend(itertools.islice(queue, 1))
+            return bool(ahead)
         keys: Dict[Any, Any] = {}
         pending: Dict[Any, Any] = {}
         # our client is not the process-wide default: give as_completed its loop
@@ -216,7 +223,7 @@ class DaskPool:
         # record; a worker lost mid-task is rescheduled by Dask up to its
         # allowed-failures, then comes back here as KilledWorker (an error row).
         def submit() -> None:
-            key, item, file_bytes, temp_bytes = queue.pop()
+            key, item, file_bytes, temp_bytes = ahead.pop()
             call = cloudpickle.dumps(_Call(item, temp_limit, analyze, limits, file_bytes, temp_bytes,
                                            signature_dirs, want_key, redact_key, facts))
             fut = self.client.submit(pickle.loads, call, pure=False, retries=0,
@@ -227,7 +234,7 @@ class DaskPool:
             done.add(fut)
 
         try:
-            while queue and len(pending) < allowed():
+            while len(pending) < allowed() and more():
                 submit()
             for fut in done:
                 key = keys.pop(fut.key)
@@ -237,7 +244,7 @@ class DaskPool:
                 except Exception as exc:  # noqa: BLE001 - a lost worker or a task Dask could not run
                     rec = cluster_failure(exc)
                 fut.release()
-                while queue and len(pending) < allowed():   # workers may have joined
+                while len(pending) < allowed() and more():   # workers may have joined
                     submit()
                 yield key, rec
         finally:

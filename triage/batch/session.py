@@ -369,7 +369,7 @@ def _execute(plan: _Plan, store: Store, opts: BatchOptions, outdir: str, tempdir
                 break
             report()
         if pool is not None:
-            for item_id, rec in pool.run(list(plan.task_iter()), opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
+            for item_id, rec in pool.run(plan.task_iter(), opts.temp_limit_mb << 20, opts.analyze_fn(), limits,
                                          tuple(opts.signature_dirs), opts.analysis_key, opts.redact_key,
                                          opts.facts):
                 settle(item_id, rec)
