@@ -116,6 +116,21 @@ def test_the_quick_reject_keeps_the_groups_meaning() -> None:
     assert _any_wording(parse_gpu_fault_wordings([{"headline": "d", "regex": ["(?i)x"]}])) is None
 
 
+def test_the_quick_reject_takes_every_contains_wording_of_every_group() -> None:
+    # the `contains` wordings of all groups share one lookahead in the quick reject
+    from triage.events.gpudevs import _any_wording
+    groups = parse_gpu_fault_wordings([
+        {"headline": "a", "contains": ["gmu watchdog", "x.y"]},
+        {"headline": "b", "starts": ["lead "]},
+        {"headline": "c", "contains": ["firmware fault"]},
+    ])
+    quick = _any_wording(groups)
+    for m, want in [("the gmu watchdog fired", True), ("a x.y b", True), ("axzy", False),
+                    ("gmu firmware fault\n", True), ("lead on", True), ("a lead on", False), ("gmu watch", False)]:
+        assert any(g.matches(m) for g in groups) is want, m
+        assert (quick.match(m) is not None) is want, m
+
+
 @pytest.mark.parametrize("line,headline", [
     # [[gpu_driverless_wordings]]: a GPU report without a device prefix, its wording naming the driver
     ("*** gpu fault: ttbr0=00000001e7d67000 iova=00000001033f0000 dir=READ type=TRANSLATION source=TP (0,0,0,1)",

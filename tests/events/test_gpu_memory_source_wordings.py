@@ -11,6 +11,7 @@ or none of these lines. signatures/lists.toml [[gpu_fault_wordings]] and
 
 import pytest
 
+from _gpu_wordings import assert_core_oops_outranks, assert_gpu_chatter, assert_gpu_report_read
 from triage.analysis import analyze_lines
 from triage.events.headers import match_header
 
@@ -91,11 +92,7 @@ GPU_REPORTS = [
 
 @pytest.mark.parametrize("line,module,what", GPU_REPORTS, ids=[g[0][:60] for g in GPU_REPORTS])
 def test_source_gpu_report_is_read(line, module, what):
-    h = match_header(line)
-    assert h is not None and h.kind == "gpu_fault", line
-    assert (h.fields["module"], h.headline) == (module, f"{module}: {what}")
-    v = analyze_lines([f"[  101.000000] {line}"]).verdict
-    assert (v.category, v.culprit.module) == ("gpu_fault", module)
+    assert_gpu_report_read(line, module, what)
 
 
 # Messages of the same sources decided not to be a GPU fault (label none in the posted corpus's
@@ -145,9 +142,7 @@ CHATTER = [
 
 @pytest.mark.parametrize("line", CHATTER, ids=[c[:60] for c in CHATTER])
 def test_source_chatter_is_not_a_crash(line):
-    h = match_header(line)
-    assert h is None or h.kind != "gpu_fault", line
-    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line
+    assert_gpu_chatter(line)
 
 
 def test_a_vm_fault_report_cut_before_its_first_line_is_still_read():
@@ -162,27 +157,11 @@ def test_a_vm_fault_report_cut_before_its_first_line_is_still_read():
     assert (v.category, v.culprit.module, v.title) == ("gpu_fault", "amdgpu", "amdgpu: GPU page fault")
 
 
-_OOPS = [
-    "BUG: kernel NULL pointer dereference, address: 0000000000000008",
-    "#PF: supervisor read access in kernel mode",
-    "Oops: 0000 [#1] PREEMPT SMP NOPTI",
-    "CPU: 3 PID: 1234 Comm: kworker/3:1 Tainted: G           OE     6.1.0-18-amd64 #1",
-    "RIP: 0010:ext4_find_entry+0x1a/0x400",
-    "Call Trace:",
-    " <TASK>",
-    " ext4_lookup+0x4e/0x1e0",
-    " __lookup_slow+0x84/0x130",
-    " </TASK>",
-]
-
-
 @pytest.mark.parametrize("line", [g[0] for g in GPU_REPORTS[::3]], ids=[g[0][:60] for g in GPU_REPORTS[::3]])
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_a_core_oops_is_never_blamed_on_the_gpu(line, where):
     # the GPU report is context; the core crash is the verdict, with no GPU module blamed
-    lines = [line] + _OOPS if where == "before" else _OOPS + [line]
-    v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
-    assert (v.category, v.culprit.module) == ("null_deref", None), (line, v.title)
+    assert_core_oops_outranks(line, where)
 
 
 # -- memory reporters (mm/oom_kill.c, mm/page_alloc.c, mm/memcontrol.c, mm/vmalloc.c, mm/percpu.c,

@@ -16,6 +16,7 @@ signatures/lists.toml [[gpu_fault_wordings]] / triage/events/headers.py)."""
 
 import pytest
 
+from _gpu_wordings import CORE_OOPS, assert_core_oops_outranks, assert_gpu_chatter, assert_gpu_report_read
 from triage.analysis import analyze_lines
 from triage.events.headers import match_header
 
@@ -163,12 +164,7 @@ GPU_REPORTS = [
 
 @pytest.mark.parametrize("line,module,what", GPU_REPORTS, ids=[g[0][:56] for g in GPU_REPORTS])
 def test_swept_gpu_report_is_read(line, module, what):
-    h = match_header(line)
-    assert h is not None and h.kind == "gpu_fault", line
-    assert h.fields["module"] == module
-    assert h.headline == f"{module}: {what}"
-    v = analyze_lines([f"[  101.000000] {line}"]).verdict
-    assert (v.category, v.culprit.module) == ("gpu_fault", module)
+    assert_gpu_report_read(line, module, what)
 
 
 # Messages of the sweep decided not to be a GPU fault, with the reason.
@@ -211,31 +207,13 @@ CHATTER = [
 
 @pytest.mark.parametrize("line", CHATTER, ids=[c[:56] for c in CHATTER])
 def test_swept_chatter_is_not_a_crash(line):
-    h = match_header(line)
-    assert h is None or h.kind != "gpu_fault", line
-    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none", line
-
-
-_OOPS = [
-    "BUG: kernel NULL pointer dereference, address: 0000000000000008",
-    "#PF: supervisor read access in kernel mode",
-    "Oops: 0000 [#1] PREEMPT SMP NOPTI",
-    "CPU: 3 PID: 1234 Comm: kworker/3:1 Tainted: G           OE     6.1.0-18-amd64 #1",
-    "RIP: 0010:ext4_find_entry+0x1a/0x400",
-    "Call Trace:",
-    " <TASK>",
-    " ext4_lookup+0x4e/0x1e0",
-    " __lookup_slow+0x84/0x130",
-    " </TASK>",
-]
+    assert_gpu_chatter(line)
 
 
 @pytest.mark.parametrize("line", [g[0] for g in GPU_REPORTS[::4]], ids=[g[0][:56] for g in GPU_REPORTS[::4]])
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_a_real_oops_still_outranks_a_swept_gpu_report(line, where):
-    lines = [line] + _OOPS if where == "before" else _OOPS + [line]
-    v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
-    assert (v.category, v.culprit.module) == ("null_deref", None), (line, v.title)
+    assert_core_oops_outranks(line, where)
 
 
 MEMORY = [
@@ -304,7 +282,7 @@ def test_swept_memory_chatter_is_not_a_crash(line):
 
 
 def test_a_real_oops_outranks_a_low_memory_kill():
-    lines = ["lowmemorykiller: Killing 'com.android.chrome' (12345), adj 900,"] + _OOPS
+    lines = ["lowmemorykiller: Killing 'com.android.chrome' (12345), adj 900,"] + CORE_OOPS
     v = analyze_lines([f"[  {100 + i}.000000] {l}" for i, l in enumerate(lines)]).verdict
     assert v.category == "null_deref"
 

@@ -141,13 +141,13 @@ def _decoded_ip(text: str) -> Optional[Frame]:
 _CUT_TAG = lazy_compile(r" \[[\w-]{0,63}[>\u2026]?$")
 
 
-def _ksymoops(text: str, head: str) -> Optional[Frame]:
+def _ksymoops(text: str, head: str, context: str = "task") -> Optional[Frame]:
     """A ksymoops ">>EIP;" (head ">>") or "Trace;" (head "Trace") line's symbol; None for others
     and for a section offset (".bss.end+...")."""
     m = _KSYMOOPS.match(text)
     if m is None or not m.group(1).startswith(head) or m.group(3).startswith("."):
         return None
-    return Frame(m.group(3), _int(m.group(4)), _int(m.group(5)), m.group(2), reliable=head == ">>")
+    return Frame(m.group(3), _int(m.group(4)), _int(m.group(5)), m.group(2), reliable=head == ">>", context=context)
 
 
 def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
@@ -155,8 +155,7 @@ def parse_trace_line(text: str, context: str = "task") -> Optional[Frame]:
     if len(text) > 600:
         return None
     if text.startswith("Trace; "):
-        fr = _ksymoops(text, "Trace")
-        return replace(fr, context=context) if fr is not None else None
+        return _ksymoops(text, "Trace", context)
     if " (" in text:
         if ":" in text:
             m = _DECODED.match(text)

@@ -288,8 +288,9 @@ def _any_wording(groups: Iterable[GpuWordingGroup]) -> Optional[Pattern[str]]:
     message, `starts` at its start, `combos` as lookaheads); None when a regex of the
     data cannot join it (inline flags, backreferences), so that the groups are always tried."""
     alts = []
+    contains: List[str] = []
     for g in groups:
-        alts += [r"(?=.*?" + re.escape(c) + ")" for c in g.contains]
+        contains += g.contains
         alts += [re.escape(p) for p in g.starts]
         for r in g.regex:
             if r.flags & ~re.UNICODE or re.search(r"\\[1-9]|\(\?[aiLmsux]|\(\?P[<=]", r.pattern):
@@ -303,6 +304,10 @@ def _any_wording(groups: Iterable[GpuWordingGroup]) -> Optional[Pattern[str]]:
                                 + [f"(?=.*?{re.escape(h)})" for h in c.has]
                                 + ["(?=.*?(?:" + "|".join(re.escape(a) for a in grp) + "))" for grp in c.has_any]
                                 + ([f"(?=.*{re.escape(c.ends)}\\Z)"] if c.ends else [])))
+    if contains:
+        # every `contains` wording in one lookahead: the lazy scan of the message costs one pass
+        # for all of them (a lookahead each cost a pass each, on every line tested)
+        alts.append("(?=.*?(?:" + "|".join(re.escape(c) for c in contains) + "))")
     if not alts:
         return None
     try:

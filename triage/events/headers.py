@@ -1293,10 +1293,12 @@ def _anywhere(text: str, gpu: GpuData, names: ParserNames) -> Optional[Header]:
         return Header("mce", "Machine check", {"detail": text[:200]})
     if c == "E" and text.startswith("EDAC ") and (" UE " in text or "Uncorrected" in text):
         return Header("hw_error", "EDAC uncorrected error", {"detail": text[:200]})
-    hit = _match_memory(text) if ("oom" in text or "allocat" in text or "Kill" in text or "vmalloc" in text
-                                  or "vmemmap alloc failure" in text or "alloc failed, req-size: " in text
-                                  or "kill process" in text or "sigkill to " in text
-                                  or "OOM victim " in text) else None
+    # (the wordings that hold "alloc" or "kill" behind one scan for each: most lines hold neither)
+    hit = _match_memory(text) if ("oom" in text or "Kill" in text or "OOM victim " in text
+                                  or ("alloc" in text and ("allocat" in text or "vmalloc" in text
+                                                           or "vmemmap alloc failure" in text
+                                                           or "alloc failed, req-size: " in text))
+                                  or ("kill" in text and ("kill process" in text or "sigkill to " in text))) else None
     if hit:
         return hit
     return _match_gpu(text, gpu)

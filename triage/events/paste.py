@@ -1024,9 +1024,10 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
         # a lockdep lock line cut after ", at:" takes the whole frame that follows
         end = s.rstrip()
         last = end[-1:]
-        # (or inside the site's name: it ends with a name's character)
-        held_at = end.endswith(_AT_END) or (last not in not_symbol_end and "}, at: " in end
-                                            and "+" not in end[end.rfind("}, at: "):])
+        # (or inside the site's name: it ends with a name's character); both hold ", at:", one
+        # scan that rules out nearly every line before the tests
+        held_at = ", at:" in end and (end.endswith(_AT_END) or (last not in not_symbol_end and "}, at: " in end
+                                                                and "+" not in end[end.rfind("}, at: "):]))
         marked = ("+" in s and ("+0x" in s or "+" in s[-3:])) or "Code: " in s or "Modules linked in:" in s or held_at \
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
