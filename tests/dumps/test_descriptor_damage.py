@@ -110,6 +110,28 @@ def test_a_damaged_descriptor_the_log_needs_is_damage_not_a_cut(patch):
     assert "incomplete" not in said and "cut short" not in said and "truncated" not in said, said
 
 
+def test_an_all_zero_descriptor_the_log_needs_before_written_ones_is_damage():
+    """The log ring's descriptor, in the middle of the table, zeroed whole (all 24 bytes): as
+    a never-written descriptor looks, but written ones follow it, and makedumpfile fills the
+    table in pfn order, so the dump was not cut there; the message says damaged."""
+    at = _ring_infos_desc_offset()
+    said = _log_error(_zero(at, PAGE_DESC_SIZE))
+    assert said.startswith(f"{KDUMP}: its kernel log cannot be read (")
+    assert "has a damaged page descriptor (all zero bytes, with written descriptors after it)" in said, said
+    assert f"(at offset {at:#x})" in said, said
+    assert "incomplete" not in said and "cut short" not in said and "truncated" not in said, said
+
+
+def test_an_all_zero_descriptor_in_a_never_written_tail_stays_incomplete():
+    """Every descriptor from the log ring's on zeroed, as a dump cut short there leaves the
+    table: the read error says incomplete, not damaged."""
+    n, base, _bm, _bits, _h = _layout()
+    at = _ring_infos_desc_offset()
+    said = _log_error(_zero(at, base + n * PAGE_DESC_SIZE - at))
+    assert "damaged" not in said, said
+    assert "never written (dump incomplete)" in said or "incomplete or truncated" in said, said
+
+
 class _Facts:
     """A reader that read no log, with one problem: what _cut_before_log words."""
 

@@ -197,6 +197,9 @@ class KdumpReader(DumpReader):
         self._notes: Optional[List[Note]] = None
         self._vmcoreinfo: Optional[str] = None
         self._tail_memo: Optional[Tuple[List[str], List[str]]] = None   # _tail_scan's, once
+        # per part (by index), the first descriptor of its never-written tail, when the tail
+        # scan saw a written descriptor before that tail (None: not known)
+        self._tail_start: Dict[int, int] = {}
         self._vmcoreinfo_source: Optional[str] = None
         self._vmci_loaded = False
         self._codecs_seen: Dict[str, int] = {}
@@ -382,6 +385,15 @@ class KdumpReader(DumpReader):
         if raw is not None and not _unwritten(*PAGE_DESC.unpack(raw)):
             offset, size, _flags, _pflags = PAGE_DESC.unpack(raw)
             return self._damaged(p, pfn, f"has a damaged page descriptor (data offset {offset}, size {size})", at)
+        if raw is not None:
+            # all zeros: a dump cut short leaves every descriptor after it zero too, so one
+            # before the table's never-written tail (written descriptors follow it) was zeroed
+            self._tail_scan()
+            start = self._tail_start.get(self._parts.index(p))
+            index = (at - p.hdr.page_desc_offset) // PAGE_DESC_SIZE
+            if start is not None and index < start:
+                return self._damaged(p, pfn, f"has a damaged page descriptor (all zero bytes, with "
+                                     f"written descriptors after it)", at)
         return self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
 
     def _page_of_damaged_flags(self, p: _Part, pfn: int, offset: int, size: int, flags: int) -> bytes:
@@ -609,7 +621,7 @@ class KdumpReader(DumpReader):
             return self._tail_memo
         out: List[str] = []
         damage: List[str] = []
-        for p in self._parts:
+        for k, p in enumerate(self._parts):
             n = p.dumpable_count()
             if n == 0:
                 continue
@@ -641,6 +653,8 @@ class KdumpReader(DumpReader):
                     max_end = max(max_end, offset + size)
                     found = found or offset > data_start
                 hi = lo
+            if not in_tail:
+                self._tail_start[k] = n - tail
             if cut:
                 out.append(f"{p.store.path}: file is truncated inside the page descriptor table "
                            f"({n} descriptors expected)")
