@@ -451,3 +451,16 @@ def _after_unable(lines: List[str]) -> List[str]:
 def test_the_page_fault_die_line_forms(die, kind):
     ev = _regs(die, "EIP:    0010:[<d898ef58>]", "EFLAGS: 00010056")
     assert ev.kind == kind
+
+
+def test_a_near_null_cr2_the_marked_access_did_not_make_is_stale():
+    # mov rax, [rax] with RAX a valid kernel address: a page fault on it would have left that
+    # address in CR2, so the near-NULL CR2 is an earlier fault's (a user program's own NULL
+    # SIGSEGV writes it too) and no NULL dereference is claimed from it
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
+               "RAX: ffff888003a1b000 RBX: 0000000000000000 RCX: 0000000000000000", _NULL_CR2)
+    assert ev.kind != "null_deref" and ev.fields.get("address") != 0x10, (ev.kind, ev.fields)
+    # the same access through a NULL RAX: its address is the CR2, a NULL dereference
+    ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
+               "RAX: 0000000000000010 RBX: 0000000000000000 RCX: 0000000000000000", _NULL_CR2)
+    assert ev.kind == "null_deref" and ev.fields["address"] == 0x10

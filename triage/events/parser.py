@@ -1803,6 +1803,12 @@ def _x86_null_cr2(ev: Event) -> Optional[int]:
         return None
     if _x86_marked_insn(code) is not None and not _x86_protection_fault_code(code):
         return None     # ud2 (BUG/WARN) or div: a trap, not a page fault
+    if _x86_accesses(ev):
+        # the marked instruction's operands, computed from the registers shown, are not near
+        # NULL (_x86_access_kind took those): a page fault on it would have left one of them
+        # in CR2, so this CR2 is an earlier fault's (a user program's own NULL SIGSEGV also
+        # writes it) and says nothing about this oops
+        return None
     return addr
 
 
