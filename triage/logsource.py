@@ -22,7 +22,7 @@ import stat
 from typing import List, Optional, Sequence, Union
 
 from triage.datarecord import DataRecord, Factory
-from triage.dumps.base import DumpFacts, DumpReader
+from triage.dumps.base import Damage, DumpFacts, DumpReader
 from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError, NoLogError, TriageError
 
 _DUMP_MAGICS = (b"\x7fELF", b"KDUMP   ", b"DISKDUMP", b"makedumpfile")
@@ -204,11 +204,9 @@ def _cut_before_log(reader: DumpReader, exc: TriageError, what: str = "its kerne
         return exc
     # the problem about the missing thing itself, when a reader named it
     named = [p for p in facts.problems if "vmcoreinfo" in p.lower()] if "VMCOREINFO" in what else []
-    why = (named or facts.problems or ["the dump is incomplete"])[0]
-    why = why[len(reader.paths[0]) + 2:] if why.startswith(reader.paths[0] + ": ") else why
-    # "header field", "program header N field", "page descriptor N ... is damaged", "damaged
-    # page data", "... overlaps ...": the readers' words for damage rather than a cut
-    if " field " in why or "damaged" in why or " overlaps " in why:
+    first = (named or facts.problems or ["the dump is incomplete"])[0]
+    why = first[len(reader.paths[0]) + 2:] if first.startswith(reader.paths[0] + ": ") else first
+    if isinstance(first, Damage):
         # a damaged field, not a cut: say so (the reason names the field)
         err = CorruptDumpError(f"{what} cannot be read ({why})", path=reader.paths[0])
     else:
@@ -227,8 +225,8 @@ def utsname_mismatch(reader: DumpReader, nodename: Optional[str], version: Optio
     out = []
     for field, mem_value in (("nodename", nodename), ("version", version)):
         if mem_value is not None and uts.get(field) and uts[field] != mem_value:
-            out.append(f"{reader.paths[0]}: header field utsname.{field} is {uts[field]!r} but init_uts_ns "
-                       f"in memory holds {mem_value!r}")
+            out.append(Damage(f"{reader.paths[0]}: header field utsname.{field} is {uts[field]!r} but "
+                              f"init_uts_ns in memory holds {mem_value!r}"))
     return out
 
 

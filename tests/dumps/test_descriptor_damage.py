@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from triage.dumps.base import Damage
 from triage.dumps.kdump import PAGE_DESC_SIZE, KdumpReader
 from triage.errors import TriageError
 
@@ -139,21 +140,33 @@ class _Facts:
         self.paths, self._why = [path], why
 
     def facts(self):
-        from triage.dumps.base import DumpFacts
-        return DumpFacts(format="kdump", complete=False, problems=[f"{self.paths[0]}: {self._why}"])
+        from triage.dumps.base import DumpFacts, with_path
+        return DumpFacts(format="kdump", complete=False, problems=[with_path(self.paths[0], self._why)])
 
 
 @pytest.mark.parametrize("why, said", [
-    ("page descriptor 7 (at offset 0x10b8) is damaged (data offset 0, size 4096)", "cannot be read"),
-    ("program header 3 field p_offset or p_filesz: its file data [0x1000, 0x2000) overlaps that of "
-     "program header 2", "cannot be read"),
-    ("program header 4 (PT_LOAD) field p_offset 0x9000 puts its data past the end of the file (8192 "
-     "bytes), which is whole (it ends where another segment's data ends)", "cannot be read"),
+    (Damage("page descriptor 7 (at offset 0x10b8) is damaged (data offset 0, size 4096)"), "cannot be read"),
+    (Damage("program header 3 field p_offset or p_filesz: its file data [0x1000, 0x2000) overlaps that of "
+            "program header 2"), "cannot be read"),
     ("the last 3 page descriptors were never written (dump incomplete)", "is cut short before"),
     ("file is truncated inside the page descriptor table (100 descriptors expected)", "is cut short before"),
+    # the kind decides, not the words
+    ("page data is damaged, says a problem not marked as damage", "is cut short before"),
 ])
-def test_the_log_error_says_damage_or_a_cut_as_the_reader_worded_it(tmp_path, why, said):
+def test_the_log_error_says_damage_or_a_cut_as_the_reader_marked_it(tmp_path, why, said):
     from triage.logsource import _cut_before_log
     path = str(tmp_path / "vmcore")
     err = _cut_before_log(_Facts(path, why), TriageError("no log"))
     assert said in str(err) and why in str(err), str(err)
+
+
+def test_the_readers_mark_damage_as_damage():
+    """The real dump's damaged descriptor and ELF program header problems come out as Damage;
+    a never-written tail does not."""
+    n, base, _bm, _bits, _h = _layout()
+    with KdumpReader([Patched(KDUMP, _zero(base + (n - 10) * PAGE_DESC_SIZE, 8))]) as r:
+        probs = r.facts().problems
+    assert any(isinstance(p, Damage) and "is damaged" in p for p in probs), probs
+    with KdumpReader([Patched(KDUMP, _zero(base + (n - 3) * PAGE_DESC_SIZE, 3 * PAGE_DESC_SIZE))]) as r:
+        probs = r.facts().problems
+    assert probs and not any(isinstance(p, Damage) for p in probs), probs

@@ -18,6 +18,21 @@ class Note(DataRecord):
     desc: bytes
 
 
+class Damage(str):
+    """A problem (DumpFacts.problems) that is damage to the file: a header field, page
+    descriptor or program header holding what no writer writes, data of two segments
+    overlapping. Any other problem is a cut or an unfinished dump. Said apart because
+    "incomplete" sends the reader looking for a full disk, "damaged" for another copy;
+    the kind is data, so no caller has to tell the two by the message's words."""
+
+    __slots__ = ()
+
+
+def with_path(path: str, problem: str) -> str:
+    """`problem` prefixed with the file it is about, keeping its kind (Damage or not)."""
+    return type(problem)(f"{path}: {problem}") if isinstance(problem, Damage) else f"{path}: {problem}"
+
+
 class DumpFacts(DataRecord):
     """What a reader knows about its file, for `triage info`."""
 
@@ -29,7 +44,7 @@ class DumpFacts(DataRecord):
     pages_present: Optional[int] = None
     pages_total: Optional[int] = None
     complete: bool = True              # False when truncated or flagged incomplete
-    problems: List[str] = Factory(list)   # why it is partial, for users
+    problems: List[str] = Factory(list)   # why it is partial, for users (Damage: damage, not a cut)
     vmcoreinfo_source: Optional[str] = None              # e.g. "ELF PT_NOTE", "kdump sub-header"
     writer: Optional[str] = None       # "qemu", "kexec /proc/vmcore", "makedumpfile", ...
     header: Dict[str, object] = Factory(dict)  # format-specific header fields

@@ -16,7 +16,7 @@ from array import array
 from itertools import compress
 from typing import Iterator, List, Optional, Tuple
 
-from triage.dumps.base import DumpFacts, DumpReader, Note
+from triage.dumps.base import Damage, DumpFacts, DumpReader, Note
 from triage.dumps.vmcoreinfo import arch_of_text
 from triage.errors import CorruptDumpError, FormatError, InputError, MemoryReadError
 
@@ -103,8 +103,8 @@ def _overlapping_data(ranges: List[Tuple[int, int, int, int]]) -> List[str]:
     prev = None
     for start, end, paddr, i in sorted(ranges):
         if prev is not None and start < prev[1] and start - prev[0] != paddr - prev[2]:
-            out.append(f"program header {i} field p_offset or p_filesz: its file data "
-                       f"[{start:#x}, {end:#x}) overlaps that of program header {prev[3]}")
+            out.append(Damage(f"program header {i} field p_offset or p_filesz: its file data "
+                              f"[{start:#x}, {end:#x}) overlaps that of program header {prev[3]}"))
             if len(out) >= 3:
                 break
         if prev is None or end > prev[1]:
@@ -121,12 +121,12 @@ def _data_past_whole_file(ranges: List[Tuple[int, int, int, int]], size: int) ->
             not any(end == size for _s, end, _p, _i in ranges):
         return []
     past = sorted((i, start) for start, end, _p, i in ranges if end > size)
-    out = [f"program header {i} (PT_LOAD) field p_offset {start:#x} puts its data past the end of the "
-           f"file ({size} bytes), which is whole (it ends where another segment's data ends)"
-           for i, start in past[:_SAME_PROBLEM_SHOWN]]
+    out: List[str] = [Damage(f"program header {i} (PT_LOAD) field p_offset {start:#x} puts its data past "
+                             f"the end of the file ({size} bytes), which is whole (it ends where another "
+                             f"segment's data ends)") for i, start in past[:_SAME_PROBLEM_SHOWN]]
     if len(past) > _SAME_PROBLEM_SHOWN:
-        out.append(f"{len(past) - _SAME_PROBLEM_SHOWN} more program headers put their data past the end "
-                   "of the file")
+        out.append(Damage(f"{len(past) - _SAME_PROBLEM_SHOWN} more program headers put their data past the "
+                          "end of the file"))
     return out
 
 
@@ -225,19 +225,19 @@ class ElfReader(DumpReader):
         # shows here, so name it (the dump is then reported partial).
         bad = self._header_problems = []
         if self._buf[6] != 1:
-            bad.append(f"ELF header field e_ident[EI_VERSION] is {self._buf[6]}, not 1")
+            bad.append(Damage(f"ELF header field e_ident[EI_VERSION] is {self._buf[6]}, not 1"))
         if self._buf[7] not in (0, 3):
-            bad.append(f"ELF header field e_ident[EI_OSABI] is {self._buf[7]}, not 0 (System V) or 3 (Linux)")
+            bad.append(Damage(f"ELF header field e_ident[EI_OSABI] is {self._buf[7]}, not 0 (System V) or 3 (Linux)"))
         if e_version != 1:
-            bad.append(f"ELF header field e_version is {e_version}, not 1")
+            bad.append(Damage(f"ELF header field e_version is {e_version}, not 1"))
         ehsize = 64 if self.elf64 else 52
         # QEMU 7.2's dump-guest-memory writes e_ehsize 8 (a sizeof of a pointer): a real writer
         if e_ehsize not in (ehsize, 8):
-            bad.append(f"ELF header field e_ehsize is {e_ehsize}, not {ehsize}")
+            bad.append(Damage(f"ELF header field e_ehsize is {e_ehsize}, not {ehsize}"))
         if e_machine not in MACHINES:
-            bad.append(f"ELF header field e_machine is {e_machine}, no architecture Linux dumps")
+            bad.append(Damage(f"ELF header field e_machine is {e_machine}, no architecture Linux dumps"))
         if e_shnum and e_shentsize != (64 if self.elf64 else 40):
-            bad.append(f"ELF header field e_shentsize is {e_shentsize}, not {64 if self.elf64 else 40}")
+            bad.append(Damage(f"ELF header field e_shentsize is {e_shentsize}, not {64 if self.elf64 else 40}"))
         phent = 56 if self.elf64 else 32
         if e_phentsize != phent:
             raise CorruptDumpError(f"program header size {e_phentsize}, expected {phent}",
@@ -295,7 +295,8 @@ class ElfReader(DumpReader):
                     p_offset < ehsize or p_offset < e_phoff + phnum * phent and p_offset + p_filesz > e_phoff):
                 into_headers += 1
                 if into_headers <= _SAME_PROBLEM_SHOWN:
-                    bad.append(f"program header {i} field p_offset {p_offset:#x} points into the ELF headers")
+                    bad.append(Damage(f"program header {i} field p_offset {p_offset:#x} points into the ELF "
+                                      "headers"))
             if p_type == PT_LOAD:
                 if p_filesz > p_memsz:
                     raise CorruptDumpError(f"program header {i} (PT_LOAD) has p_filesz {p_filesz} > "
@@ -311,13 +312,14 @@ class ElfReader(DumpReader):
         # whose type byte flipped would otherwise drop its memory without a word; an
         # all-zero entry is one makedumpfile -E never wrote (it writes the table last)
         for i, p_type in odd.shown:
-            bad.append(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE")
+            bad.append(Damage(f"program header {i} field p_type is {p_type:#x}, neither PT_LOAD nor PT_NOTE"))
         if odd.count > len(odd.shown):
-            bad.append(f"{odd.count - len(odd.shown)} more program headers have a p_type neither "
-                       "PT_LOAD nor PT_NOTE")
+            bad.append(Damage(f"{odd.count - len(odd.shown)} more program headers have a p_type neither "
+                              "PT_LOAD nor PT_NOTE"))
         unwritten = odd.zero
         if into_headers > _SAME_PROBLEM_SHOWN:
-            bad.append(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the ELF headers")
+            bad.append(Damage(f"{into_headers - _SAME_PROBLEM_SHOWN} more program headers point into the "
+                              "ELF headers"))
         bad.extend(_overlapping_data(file_ranges))
         past_end = _data_past_whole_file(file_ranges, self._size)
         bad.extend(past_end)
@@ -583,8 +585,8 @@ class ElfReader(DumpReader):
         if vmci_arch is None:
             return machine
         named = f" ({machine})" if self.e_machine in MACHINES else ""
-        msg = (f"ELF header field e_machine is {self.e_machine}{named} but VMCOREINFO holds "
-               f"{vmci_arch} keys (read as {vmci_arch})")
+        msg = Damage(f"ELF header field e_machine is {self.e_machine}{named} but VMCOREINFO holds "
+                     f"{vmci_arch} keys (read as {vmci_arch})")
         if msg not in self._header_problems:
             self._header_problems.append(msg)
             self._problems.append(msg)

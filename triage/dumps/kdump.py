@@ -17,7 +17,7 @@ from array import array
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from triage.dumps.base import DumpFacts, DumpReader, Note
+from triage.dumps.base import Damage, DumpFacts, DumpReader, Note, with_path
 from triage.dumps.bitmap import Bitmap
 from triage.dumps.codecs import CODEC_FLAGS, codec_name, decoder, decompress, flags_damage
 from triage.dumps.kdump_header import PAGE_DESC, PAGE_DESC_SIZE, KdumpHeader, parse_header
@@ -239,7 +239,7 @@ class KdumpReader(DumpReader):
             if p.hdr.incomplete:
                 self._problems.append(f"{p.store.path}: makedumpfile marked the dump incomplete (status bit 0x8)")
             if p.truncated_meta:
-                self._problems.append(f"{p.store.path}: " + _bitmaps_cut(p))
+                self._problems.append(with_path(p.store.path, _bitmaps_cut(p)))
             if not p.store.complete:
                 self._problems.extend(p.store.problems)
 
@@ -274,8 +274,8 @@ class KdumpReader(DumpReader):
         if offset <= 0:
             # block 0 is the header: a size with no place for it is damage, named as a
             # place past the end is (the other copy of VMCOREINFO may still serve)
-            self._problems.append(f"sub-header field offset_{what} is {offset:#x} for {size} bytes: "
-                                  f"no place in the file")
+            self._problems.append(Damage(f"sub-header field offset_{what} is {offset:#x} for {size} bytes: "
+                                         f"no place in the file"))
             return None
         if size > limit:
             raise CorruptDumpError(f"sub-header field size_{what} is {size} bytes, more than the "
@@ -370,7 +370,7 @@ class KdumpReader(DumpReader):
     def _note_damage(self, part: _Part, pfn: int, why: str, offset: int) -> str:
         """Record damage at `offset` of one page as a problem (once; at most 50); the message."""
         msg = f"physical address {pfn * self.page_size:#x} (pfn {pfn:#x}) {why}"
-        problem = f"{part.store.path}: {msg} (at offset {offset:#x})"
+        problem = Damage(f"{part.store.path}: {msg} (at offset {offset:#x})")
         if len(self._problems) < 50 and problem not in self._problems:
             self._problems.append(problem)
         return msg
@@ -665,8 +665,8 @@ class KdumpReader(DumpReader):
                 out.append(f"{p.store.path}: file is truncated: page data should extend to "
                            f"offset {max_end:#x}")
             for i, offset, size in bad:
-                damage.append(f"{p.store.path}: page descriptor {i} (at offset {base + i * PAGE_DESC_SIZE:#x}) "
-                              f"is damaged (data offset {offset}, size {size})")
+                damage.append(Damage(f"{p.store.path}: page descriptor {i} (at offset "
+                                     f"{base + i * PAGE_DESC_SIZE:#x}) is damaged (data offset {offset}, size {size})"))
         self._tail_memo = (out, damage)
         return self._tail_memo
 
@@ -706,7 +706,7 @@ class KdumpReader(DumpReader):
             phys_base = None
         for p in self._parts:
             h, name = p.hdr, p.store.path
-            bad = lambda field, why: out.append(f"{name}: header field {field} {why}")  # noqa: E731
+            bad = lambda field, why: out.append(Damage(f"{name}: header field {field} {why}"))  # noqa: E731
             if h.status & ~0x2F:
                 bad("status", f"has unknown bits set ({h.status:#x})")
             uts = h.utsname
@@ -716,7 +716,7 @@ class KdumpReader(DumpReader):
                 bad("utsname.machine", f"is {uts['machine']!r} but VMCOREINFO holds {vmci_arch} keys "
                                        f"(read as {vmci_arch})")
             for why in h.utsname_damage:
-                out.append(f"{name}: header field {why}")
+                out.append(Damage(f"{name}: header field {why}"))
             if uts.get("sysname") not in ("", "Linux"):
                 bad("utsname.sysname", f"is {uts['sysname']!r}, not 'Linux'")
             if uts.get("release") and release and uts["release"] != release:
@@ -781,7 +781,8 @@ class KdumpReader(DumpReader):
         # QEMU writes arm64 guests' dumps in 64K blocks (its largest target page) whatever
         # the guest's granule: a block that is a whole number of pages is no problem.
         if vmci_ps and vmci_ps.isdigit() and int(vmci_ps) and self.page_size % int(vmci_ps):
-            problems.append(f"block_size {self.page_size} differs from VMCOREINFO PAGESIZE {vmci_ps}")
+            problems.append(Damage(f"header field block_size is {self.page_size}, but VMCOREINFO PAGESIZE "
+                                   f"is {vmci_ps}"))
         self.vmcoreinfo()
         present = sum(p.dumpable_count() for p in self._parts)
         total = sum(p.bitmap1.count(p.hdr.end_pfn) - p.bitmap1.rank(p.hdr.start_pfn) for p in self._parts)
@@ -839,9 +840,9 @@ def _bitmaps_cut(p: _Part) -> str:
             ends.append(off + length)
     used = -(-max(ends) // bs) - 1            # blocks after block 0 the sub-header needs
     if h.bitmap_offset >= size and h.sub_hdr_size > used + 1:
-        return (f"header field sub_hdr_size is {h.sub_hdr_size} blocks, but the sub-header's areas end "
-                f"in block {used}: it puts the page bitmaps at {h.bitmap_offset:#x}, past the end of the "
-                f"file ({size} bytes)")
+        return Damage(f"header field sub_hdr_size is {h.sub_hdr_size} blocks, but the sub-header's areas "
+                      f"end in block {used}: it puts the page bitmaps at {h.bitmap_offset:#x}, past the end "
+                      f"of the file ({size} bytes)")
     return "file ends inside the page bitmaps"
 
 
