@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members, scan_members_into
+from triage.batch.archive import ARCHIVE_SUFFIXES, is_archive, scan_members_into
 from triage.errors import FormatError, InputError
 
 _COMPRESSED = r"(?:\.(?:xz|gz|lz4|bz2|zst))?"
@@ -446,34 +446,15 @@ def _damaged(path: str, err: FormatError, members: int) -> DumpItem:
 
 def _walk_archive(path: str, skipped: List[Tuple[str, str]], budget: List[int],
                   spool_dir: Optional[str] = None) -> Iterator[DumpItem]:
-    if spool_dir is not None:
-        yield from _walk_archive_spooled(path, skipped, budget, spool_dir)
-        return
-    members, err, logs = scan_members(path, keep=_keep_log, budget=budget[0])
-    budget[0] -= sum(len(b) for b in logs.values())
-    if err is not None:
-        yield _damaged(path, err, len(members))
-    base = _archive_base(path)
-    bydir: Dict[str, List[Location]] = {}
-    for name, size in members:
-        if _known_member(name):
-            bydir.setdefault(os.path.dirname(name), []).append(
-                Location(path=path, member=name, size=size, data=logs.get(name)))
-        else:
-            skipped.append((f"{path}::{name}", "not a known dump or log name inside an archive"))
-    for d in sorted(bydir):
-        parts = [base] + [p for p in d.split("/") if p and p != "."]
-        yield from _group(parts, bydir[d], "/tar")
-
-
-def _walk_archive_spooled(path: str, skipped: List[Tuple[str, str]], budget: List[int],
-                          spool_dir: str) -> Iterator[DumpItem]:
-    """_walk_archive with the member list, and the log members read from it, in a
-    scratch SQLite file in `spool_dir` (unlinked at once) instead of in memory:
-    the same items in the same order (directories sorted, members in archive
-    order), whatever the number of members."""
+    """The dumps and logs inside one archive: its members grouped by directory
+    (directories sorted, members in archive order), the log members read during the
+    listing (within `budget`), unknown names skipped. The member list and those logs go
+    through a scratch SQLite database: in memory for discover(), or, with `spool_dir`
+    (triage batch), in a file there (unlinked at once), so that memory stays bounded
+    whatever the number of members."""
     from triage.batch.scratch import from_blob, new_path, open_scratch, to_blob
-    db = open_scratch(new_path(spool_dir, ".members-"), "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
+    scratch = new_path(spool_dir, ".members-") if spool_dir is not None else None
+    db = open_scratch(scratch, "CREATE TABLE m (dir BLOB NOT NULL, name BLOB NOT NULL, size INTEGER NOT NULL);"
                                "CREATE TABLE kept (name BLOB PRIMARY KEY, data BLOB NOT NULL);")
     try:
         count = 0
