@@ -83,6 +83,9 @@ class Match:
     confidence: float = 0.0
     evidence: List[int] = field(default_factory=list)
     panicked: bool = False
+    # the later blocked-task report this one ranks above because the task waited on it
+    # (_waited_on_first); a verdict so placed keeps its place over more severe reports
+    explains: Optional[Event] = None
 
     @property
     def category(self) -> str:
@@ -383,6 +386,53 @@ def _traced_request_first(matches: List[Match]) -> None:
                 and m.culprit.function and e.fields.get("order") == order and e.fields.get("gfp_mask") == mask:
             matches.insert(0, matches.pop(i))
             return
+
+
+# Reports a blocked task can be waiting on: a failure or memory-exhaustion report, not another
+# blocked task, a panic line, a boot or a SysRq dump.
+_WAITED_ON = (CRASH_KINDS | NOTABLE_KINDS) - {"hung_task", "panic", "reboot", "sysrq"}
+
+
+def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
+    """Put first the report a blocked task was waiting on, when the top verdict is a blocked-task
+    report (hung task, workqueue lockup, a netdevice waiting for its references) and an earlier
+    failure report of the same boot precedes it. check_hung_task() fires only after a task slept
+    120 s (kernel/hung_task.c), the workqueue watchdog after 30 s without progress
+    (kernel/workqueue.c wq_watchdog_timer_fn()), netdev_wait_allrefs() after 10 s: each reports
+    a wait that began earlier, on work, memory or a device that an earlier report says failed
+    (an Xid, an OOM livelock, a refcount underflow). The first report of an incident is its
+    root, as syzkaller's pkg/report takes the first report of a log. Of the earlier reports the
+    best-ranked is taken. A report more than CAUSE_WINDOW_LINES lines, or more than
+    CAUSE_WINDOW_S seconds plus the time the task says it was blocked, before it is not what it
+    waited on; nor is one before a reboot (another clock epoch)."""
+    top = matches[0].event
+    if top is None or top.kind not in _BLOCKED_KINDS:
+        return
+    pos = index.position.get(id(top))
+    if pos is None:
+        return
+    blocked = top.fields.get("seconds")
+    reach = CAUSE_WINDOW_S + (blocked if isinstance(blocked, int) else 0)
+    named = matches[0].culprit.module
+    for i in range(1, len(matches)):
+        m = matches[i]
+        ev = m.event
+        if ev is None or ev.kind not in _WAITED_ON or m.rule.category == "none" or ev.line >= top.line:
+            continue
+        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+            continue
+        if top.ts is not None and ev.ts is not None and top.ts - ev.ts > reach:
+            continue
+        if named and m.culprit.module != named:
+            # the blocked task's own stack names the module it waits in, and the earlier
+            # report is another's (or the core's): the task waits on something else
+            continue
+        m.explains = top
+        if all(e is not top for e in m.related):
+            m.related.append(top)
+            m.evidence = sorted(set(m.evidence) | {top.line})
+        matches.insert(0, matches.pop(i))
+        return
 
 
 def _blames_no_module(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
@@ -771,6 +821,7 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
     matches.sort(key=key)
     if matches[0].event is not cause and matches[0].event is not panic:
         _traced_request_first(matches)
+        _waited_on_first(matches, scope.index)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
         top = matches[0]
