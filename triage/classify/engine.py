@@ -16,6 +16,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet
 from triage.events.model import Event, Frame, KernelLog, Module
+from triage.events.taint import decode_taint
 from triage.findings import Culprit
 
 # Event kinds that are a crash or a bug report (not memory bookkeeping).
@@ -435,6 +436,30 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
         return
 
 
+def _soft_lockup_first(matches: List[Match], index: "EventIndex") -> None:
+    """Put first the soft lockup of the CPU an RCU stall or hard-lockup report names, when that
+    report is tainted L. kernel/watchdog.c watchdog_timer_fn() sets TAINT_SOFTLOCKUP ('L') when
+    it reports a soft lockup, so a stall report tainted L came after a soft lockup was already
+    reported: two watchdogs reporting one stuck CPU (an RCU stall is what a CPU looping in the
+    kernel without scheduling causes, Documentation/RCU/stallwarn.rst), and the soft lockup,
+    which names the looping task and its RIP, is the first report of the loop. A soft lockup of
+    another CPU, or one before a reboot, is not that loop."""
+    top = matches[0].event
+    if top is None or top.kind not in ("rcu_stall", "hard_lockup") or top.cpu is None \
+            or not any(f.startswith("L:") for f in decode_taint(top.taint or "")):
+        return
+    pos = index.position.get(id(top))
+    if pos is None:
+        return
+    for i in range(1, len(matches)):
+        ev = matches[i].event
+        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu \
+                or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+            continue
+        matches.insert(0, matches.pop(i))
+        return
+
+
 def _blames_no_module(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
     """Whether `ev`'s guilty code only suffered or only asked (_victim_ip, _allocation_listing):
     then no module is to blame, whatever the guilty frame's module."""
@@ -822,6 +847,7 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
     if matches[0].event is not cause and matches[0].event is not panic:
         _traced_request_first(matches)
         _waited_on_first(matches, scope.index)
+        _soft_lockup_first(matches, scope.index)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
         top = matches[0]
