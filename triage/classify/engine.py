@@ -3,7 +3,9 @@
 For every event, every rule whose `match.kind` lists the event's kind is
 tried; the highest-priority rule that matches an event wins for that event.
 Matches are ranked: the report that made the kernel panic first, then by
-severity, rule priority and position in the log. A crash no rule recognises
+severity, rule priority and position in the log; without a panic, the report a
+later blocked task waited on and the soft lockup an RCU stall tainted L followed
+go first (_waited_on_first, _soft_lockup_first). A crash no rule recognises
 becomes category `unknown`; a log with no crash at all becomes `none`.
 """
 
