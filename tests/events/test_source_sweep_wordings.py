@@ -296,7 +296,25 @@ NVRM_REPORTS = [
     ("NVRM: GPU0 kgspHealthCheck_TU102: ****************************** GSP-CrashCat Report "
      "*******************************", "GPU fault"),
     ("NVRM: GPU0 kgspService_TU102: NV_PGSP_FALCON_IRQSTAT_FATAL_ERROR PRI error pending (mask: 0x1)", "GPU fault"),
+    # rpc.c _issueRpcAndWait, both forms of the format
+    ("NVRM: GPU0 _issueRpcAndWait: rpcSendMessage failed with status 0x0000000f for fn 10 sequence 24013!",
+     "GPU fault"),
+    ("NVRM: _issueRpcAndWait: rpcSendMessage failed with status 0x0000000f for fn 76!", "GPU fault"),
 ]
+
+# the follow-on lines of a failed GSP RPC: not reports of their own
+NVRM_FOLLOW_ON = [
+    "NVRM: GPU0 rpcRmApiFree_GSP: GspRmFree failed: hClient=0xc1d00312; hObject=0x5c000037; "
+    "paramsStatus=0x00000000; status=0x0000000f",
+    "NVRM: GPU0 nvAssertFailedNoLog: Assertion failed: (status == NV_OK) || "
+    "(status == NV_ERR_GPU_IN_FULLCHIP_RESET) @ rs_client.c:844",
+]
+
+
+@pytest.mark.parametrize("line", NVRM_FOLLOW_ON, ids=[n[:56] for n in NVRM_FOLLOW_ON])
+def test_nvrm_follow_on_line_is_no_report(line):
+    assert match_header(line) is None
+    assert analyze_lines([f"[  101.000000] {line}"]).verdict.category == "none"
 
 
 @pytest.mark.parametrize("line,what", NVRM_REPORTS, ids=[n[0][:56] for n in NVRM_REPORTS])

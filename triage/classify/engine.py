@@ -3,7 +3,9 @@
 For every event, every rule whose `match.kind` lists the event's kind is
 tried; the highest-priority rule that matches an event wins for that event.
 Matches are ranked: the report that made the kernel panic first, then by
-severity, rule priority and position in the log. A crash no rule recognises
+severity, rule priority and position in the log; without a panic, the report a
+later blocked task waited on and the soft lockup an RCU stall tainted L followed
+go first (_waited_on_first, _soft_lockup_first). A crash no rule recognises
 becomes category `unknown`; a log with no crash at all becomes `none`.
 """
 
@@ -16,6 +18,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from triage.classify.guilty import event_modules, guilty_frame
 from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet
 from triage.events.model import Event, Frame, KernelLog, Module
+from triage.events.taint import decode_taint
 from triage.findings import Culprit
 
 # Event kinds that are a crash or a bug report (not memory bookkeeping).
@@ -83,6 +86,9 @@ class Match:
     confidence: float = 0.0
     evidence: List[int] = field(default_factory=list)
     panicked: bool = False
+    # the later blocked-task report this one ranks above because the task waited on it
+    # (_waited_on_first); a verdict so placed keeps its place over more severe reports
+    explains: Optional[Event] = None
 
     @property
     def category(self) -> str:
@@ -383,6 +389,77 @@ def _traced_request_first(matches: List[Match]) -> None:
                 and m.culprit.function and e.fields.get("order") == order and e.fields.get("gfp_mask") == mask:
             matches.insert(0, matches.pop(i))
             return
+
+
+# Reports a blocked task can be waiting on: a failure or memory-exhaustion report, not another
+# blocked task, a panic line, a boot or a SysRq dump.
+_WAITED_ON = (CRASH_KINDS | NOTABLE_KINDS) - {"hung_task", "panic", "reboot", "sysrq"}
+
+
+def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
+    """Put first the report a blocked task was waiting on, when the top verdict is a blocked-task
+    report (hung task, workqueue lockup, a netdevice waiting for its references) and an earlier
+    failure report of the same boot precedes it. check_hung_task() fires only after a task slept
+    120 s (kernel/hung_task.c), the workqueue watchdog after 30 s without progress
+    (kernel/workqueue.c wq_watchdog_timer_fn()), netdev_wait_allrefs() after 10 s: each reports
+    a wait that began earlier, on work, memory or a device that an earlier report says failed
+    (an Xid, an OOM livelock, a refcount underflow). The first report of an incident is its
+    root, as syzkaller's pkg/report takes the first report of a log. Of the earlier reports the
+    best-ranked is taken. A report more than CAUSE_WINDOW_LINES lines, or more than
+    CAUSE_WINDOW_S seconds plus the time the task says it was blocked, before it is not what it
+    waited on; nor is one before a reboot (another clock epoch)."""
+    top = matches[0].event
+    if top is None or top.kind not in _BLOCKED_KINDS:
+        return
+    pos = index.position.get(id(top))
+    if pos is None:
+        return
+    blocked = top.fields.get("seconds")
+    reach = CAUSE_WINDOW_S + (blocked if isinstance(blocked, int) else 0)
+    named = matches[0].culprit.module
+    for i in range(1, len(matches)):
+        m = matches[i]
+        ev = m.event
+        if ev is None or ev.kind not in _WAITED_ON or m.rule.category == "none" or ev.line >= top.line:
+            continue
+        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+            continue
+        if top.ts is not None and ev.ts is not None and top.ts - ev.ts > reach:
+            continue
+        if named and m.culprit.module != named:
+            # the blocked task's own stack names the module it waits in, and the earlier
+            # report is another's (or the core's): the task waits on something else
+            continue
+        m.explains = top
+        if all(e is not top for e in m.related):
+            m.related.append(top)
+            m.evidence = sorted(set(m.evidence) | {top.line})
+        matches.insert(0, matches.pop(i))
+        return
+
+
+def _soft_lockup_first(matches: List[Match], index: "EventIndex") -> None:
+    """Put first the soft lockup of the CPU an RCU stall or hard-lockup report names, when that
+    report is tainted L. kernel/watchdog.c watchdog_timer_fn() sets TAINT_SOFTLOCKUP ('L') when
+    it reports a soft lockup, so a stall report tainted L came after a soft lockup was already
+    reported: two watchdogs reporting one stuck CPU (an RCU stall is what a CPU looping in the
+    kernel without scheduling causes, Documentation/RCU/stallwarn.rst), and the soft lockup,
+    which names the looping task and its RIP, is the first report of the loop. A soft lockup of
+    another CPU, or one before a reboot, is not that loop."""
+    top = matches[0].event
+    if top is None or top.kind not in ("rcu_stall", "hard_lockup") or top.cpu is None \
+            or not any(f.startswith("L:") for f in decode_taint(top.taint or "")):
+        return
+    pos = index.position.get(id(top))
+    if pos is None:
+        return
+    for i in range(1, len(matches)):
+        ev = matches[i].event
+        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu \
+                or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+            continue
+        matches.insert(0, matches.pop(i))
+        return
 
 
 def _blames_no_module(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:
@@ -771,6 +848,8 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
     matches.sort(key=key)
     if matches[0].event is not cause and matches[0].event is not panic:
         _traced_request_first(matches)
+        _waited_on_first(matches, scope.index)
+        _soft_lockup_first(matches, scope.index)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
         top = matches[0]

@@ -124,10 +124,11 @@ def _prose(text: Optional[str]) -> Optional[str]:
 
 
 def _pick(views: List[_MatchView], panicked: bool) -> Optional[_MatchView]:
-    """classify ranks best first; without a panic the most severe event wins."""
+    """classify ranks best first; without a panic the most severe event wins, unless classify
+    put first the report a later, more severe blocked-task report waited on (Match.explains)."""
     if not views:
         return None
-    if panicked:
+    if panicked or getattr(views[0].raw, "explains", None) is not None:
         return views[0]
     best = views[0]
     for v in views[1:]:

@@ -578,6 +578,14 @@ _SYMBOL_END = lazy_compile(r"(?:^|[\s:?])[A-Za-z_.][\w.]{0,200}(?:\+0x[0-9a-fA-F
 # The two halves of an arm32 unwinder line cut after its "from" (dump_backtrace_entry)
 _ARM_FROM_HEAD = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}(?:\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16})?\) from$")
 _ARM_FROM_TAIL = lazy_compile(r"\[<[0-9a-fA-F]{8,16}>\] ?\([\w.$]{1,200}\+0x[0-9a-fA-F]{1,16}/0x[0-9a-fA-F]{1,16}(?: \[[\w-]{1,64}\])?\)")
+# lib/dump_stack.c dump_stack_print_info() prints "CPU: %d PID: %d Comm: %.20s %s%s %s %.*s"
+# (6.x: "CPU: %d UID: %u PID: %d ..."): the taint field print_tainted() gives, a fixed-width
+# run of flag letters and blanks, is always followed by the release. A line that ends inside
+# the flag run was cut there by a wrapping client (the blanks between the flags are where a
+# word wrap breaks), and a line of flag letters then a release is its rest.
+_CPU_TAINT_CUT = lazy_compile(r"CPU: \d{1,5} (?:UID: \d{1,10} )?PID: -?\d{1,10} Comm: .{0,40}? (?:Kdump: loaded )?"
+                              r"Tainted: [A-Z][A-Z ]{0,40}$")
+_TAINT_REST = lazy_compile(r"(?:[A-Z] {1,40}){0,40}\d{1,2}\.\d{1,3}[\w.+~-]{0,80}(?:\s|$)")
 # Only a line at least this long can have been wrapped by a 72-80 column client.
 MIN_WRAPPED = 60
 
@@ -710,6 +718,8 @@ def _open_tail(kind: str, cur: str) -> bool:
         return cur.startswith("in: ")
     if kind == "task":
         return _TASK_TAIL.match(cur) is not None
+    if kind == "taint":
+        return _TAINT_REST.match(cur) is not None
     fr = parse_trace_line(cur.rstrip())
     return fr is not None and fr.offset is not None and fr.size is not None
 
@@ -1032,6 +1042,8 @@ def rejoin_wrapped(lines: Numbered) -> Numbered:
             or end.endswith(") from")
         warn_open = _warn_open(strip_prefix(s)[0]) if "WARNING: CPU:" in s or "BUG: K" in s else None
         open_kind = _open_end(end) if last in open_last else None
+        if open_kind is None and "Tainted: " in end and _CPU_TAINT_CUT.search(end, max(0, len(end) - 160)):
+            open_kind = "taint"
         marked = marked or warn_open is not None or open_kind is not None
         # a decode_stacktrace.sh frame line may go on with its source locations: inside the
         # locations' parentheses, after a location ("path:line": a digit ends it), or after its
