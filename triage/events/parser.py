@@ -1129,6 +1129,7 @@ class LogParser:
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_x86_bug_trap(ev)
             _name_powerpc_bad_area_die(ev)
             _name_null_based_fault(ev)
         if self._last_ts is not None:
@@ -1428,6 +1429,21 @@ def _name_x86_page_fault_die(ev: Event) -> None:
         return
     ev.fields["pf_error_code"] = int(m.group(1), 16)
     _name_x86_fault(ev)
+    ev.fields["header_missing"] = True
+
+
+def _name_x86_bug_trap(ev: Event) -> None:
+    """Name a report opened by x86's "invalid opcode: %04lx [#%d]" die line whose Code: marks a
+    ud2 at RIP: BUG(). BUG() and WARN() both execute ud2 and report through report_bug() (4.11+),
+    but a WARN returns from the trap (handle_bug() skips the ud2) and never reaches die(); before
+    4.11 WARN() printed its report without a trap. So the #UD die line with ud2 at RIP is a BUG()
+    whose "kernel BUG at %s:%u!" line was lost. Another marked instruction (a jump into data) or
+    no code bytes leave it an invalid opcode."""
+    if ev.kind != "oops_other" or ev.fields.get("headline") != "invalid opcode":
+        return
+    if (_x86_marked_insn(str(ev.fields.get("code") or "")) or [])[:2] != [0x0f, 0x0b]:
+        return
+    ev.kind, ev.fields["headline"] = "kernel_bug", "kernel BUG"
     ev.fields["header_missing"] = True
 
 
