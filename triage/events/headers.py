@@ -1070,7 +1070,9 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
         if text.startswith("Kernel panic"):
             return _match_panic(text)
         if text.startswith("KASAN: ") and " in range [" in text:
-            # mm/kasan/report.c kasan_non_canonical_hook(), called by x86's GPF handler only:
+            # mm/kasan/report.c kasan_non_canonical_hook(), called by x86's GPF handler (and by
+            # arm64's die_kernel_fault(), whose "Mem abort info:" after it makes the report a data
+            # abort: triage.events.parser._name_arm_die):
             # "KASAN: null-ptr-deref in range [0x%016lx-0x%016lx]" (also "maybe wild-memory-access",
             # "probably user-memory-access"): the pointer the code used, before KASAN's shadow
             # arithmetic made it non-canonical. A null-ptr-deref range is NULL plus an offset.

@@ -61,6 +61,45 @@ def register_access(code: str) -> Optional[str]:
     return f"{insn.mnemonic} {insn.op_str}".strip()
 
 
+def general_access(code: str) -> bool:
+    """Whether the marked instruction accesses memory only through operands of at most 8 bytes
+    that are not vector registers' (mov, add, cmpxchg, the string instructions...): in 64-bit
+    mode such an access cannot raise #GP at a canonical address (no segment limit applies, and
+    only the aligned 16-byte and wider forms: movaps, cmpxchg16b, fxsave, check alignment), so
+    faulting there it raised #PF. False for no mark, no Capstone, no memory operand, or a wider
+    or vector operand."""
+    insn = _decode(code)
+    if insn is None:
+        return False
+    from capstone import x86 as cx
+    mems = [op for op in insn.operands if op.type == cx.X86_OP_MEM]
+    if not mems or any(not 0 < op.size <= 8 for op in mems):
+        return False
+    regs = [insn.reg_name(op.reg) or "" for op in insn.operands if op.type == cx.X86_OP_REG]
+    return not any(r.startswith(("xmm", "ymm", "zmm", "mm", "st", "k")) for r in regs)
+
+
+def marked_mnemonic(code: str) -> Optional[str]:
+    """The marked instruction's mnemonic ("mov", "ret"); None for no mark, no Capstone or bytes
+    cut inside the instruction."""
+    insn = _disassemble(code)
+    return None if insn is None else insn.mnemonic
+
+
+def reaches_memory(code: str) -> Optional[bool]:
+    """Whether the marked instruction names a memory operand it accesses (not lea, nop,
+    prefetch or cache maintenance); None when it does not decode. An instruction without one
+    (a register move, an arithmetic on registers, a ret, push or call, whose only data access
+    is the stack) cannot have page-faulted at an address other than its stack's."""
+    insn = _disassemble(code)
+    if insn is None:
+        return None
+    from capstone import x86 as cx
+    if insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
+        return False
+    return any(op.type == cx.X86_OP_MEM for op in insn.operands)
+
+
 def marked_decodes(code: str) -> bool:
     """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
     False for no mark, bytes cut inside the instruction, or no Capstone."""
