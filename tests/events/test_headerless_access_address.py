@@ -145,3 +145,26 @@ def test_x86_near_null_cr2_on_an_access_through_a_register_the_dump_lacks_stays(
     ev = _x86("<49> 8b 47 10 c3", cr2="0000000000000010")   # mov rax, [r15 + 0x10]: R15 not shown
     assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
 
+
+def test_x86_code_line_wrapped_onto_hex_lines_is_joined():
+    # a terminal's hard wrap at 90 columns splits show_opcodes()' line, and a byte with it
+    # (posted 3214: "... 59 5b 5d e" / "9 75 f4 ...")
+    lines = ["CPU 0", "RIP: 0010:[<ffffffff802a0ebb>]  [<ffffffff802a0ebb>] f+0x8b/0xa2",
+             "RAX: ffff88010b253080 RBX: ffff88010c67d618 RCX: dead000000100100",
+             "RDX: dead000000200200 RSI: ffff88010b253088 RDI: ffff88010c67d630",
+             "CR2: 00000033af86c027 CR3: 00000000c1549000 CR4: 00000000000006e0",
+             "Call Trace:", " [<ffffffff802a1cb9>] g+0x50/0x74",
+             "Code: 0b 10 eb 04 48 8d 70 08 5d e",
+             "9 75 <48> 89 51 08 48 89 0a",
+             "RIP  [<ffffffff802a0ebb>] f+0x8b/0xa2"]
+    ev = parse_log(lines).events[0]
+    assert ev.fields["code"] == "0b 10 eb 04 48 8d 70 08 5d e9 75 <48> 89 51 08 48 89 0a"
+    assert ev.kind == "gpf"          # mov [rcx + 8], rdx with RCX list poison: non-canonical
+    assert [f.function for f in ev.frames] == ["g"]
+
+
+@pytest.mark.parametrize("after", ["RSP: 0018:ffff8800bb4ad888  EFLAGS: 00010046", "e5903000 e1a00004",
+                                   "Modules linked in: a b"])
+def test_other_lines_after_a_code_line_are_not_joined(after):
+    ev = parse_log(["RIP: 0010:f+0x8b/0xa2", "Code: 48 8d 70 08 <48> 89 51 08", after]).events[0]
+    assert ev.fields["code"] == "48 8d 70 08 <48> 89 51 08"

@@ -109,6 +109,17 @@ _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr
 # that the body reader below dispatches on itself, the IP, #PF decode, code bytes and trace
 # readers; a form added here alone would open a report nothing then reads.)
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
+# x86 show_opcodes()' bytes: "%02x" each, the one at RIP "<%02x>" (arm's words are longer); a
+# hard wrap may cut a byte in two at a line's end.
+_CODE_BYTES = lazy_compile(r"(?:<?[0-9a-fA-F]{1,2}>? ){0,80}<?[0-9a-fA-F]{1,2}>?\s*")
+_ODD_DIGIT = lazy_compile(r"(?:^| )[0-9a-fA-F]$")
+_ODD_DIGIT_START = lazy_compile(r"[0-9a-fA-F](?: |$)")
+# The tail of x86 die_addr()'s line, "%s: %04lx [#%d]..." (__die_header()), whose string only a
+# general protection fault ends with an address: exc_general_protection()'s "general protection
+# fault, probably for non-canonical address 0x%lx" (", maybe for address"). A paste that wrapped
+# the line before the address starts with it once the line's head is cut; a page fault's die
+# line is "Oops: %04lx", every other die string a word.
+_GPF_DIE_TAIL = lazy_compile(r"0x([0-9a-fA-F]{1,16}): [0-9a-fA-F]{4} \[#\d{1,4}\]")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
@@ -456,6 +467,9 @@ class LogParser:
                 self._atomic_ctx = ll.number
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
+            elif text[:2] == "0x" and (m_tail := _GPF_DIE_TAIL.match(text)) is not None:
+                ev = self._headerless(ctx, ll, "gpf", "general protection fault")
+                ev.fields["address"] = int(m_tail.group(1), 16)
             elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
                   and _opens_bare_trace(text, self._shared.trace_frame(text))) \
                     or (text[:1] == "<" and self._marked_frame(text) is not None):
@@ -771,6 +785,16 @@ class LogParser:
                     ev.fields["last_unloaded"] = last
                 return True
             ctx.mode = mode = ""
+        if mode.startswith("code:"):
+            ctx.mode = mode = mode[5:]          # the mode the Code: line came in (a 2.6 trace's)
+            if _CODE_BYTES.fullmatch(s) and len(str(ev.fields.get("code") or "")) < 300:
+                # show_opcodes() prints its bytes as one line: hex bytes alone on the next line
+                # are that line wrapped (a terminal's hard wrap may split a byte: "5d e" / "9 75")
+                code = str(ev.fields.get("code") or "").rstrip()
+                glue = "" if _ODD_DIGIT.search(code) and _ODD_DIGIT_START.match(s) else " "
+                ev.fields["code"] = (code + glue + s)[:300]
+                ctx.mode = "code:" + mode
+                return True
         if mode == "kthread":
             if s.startswith(("NMI backtrace", "Sending NMI", "CPU: ", "rcu: ", "INFO: ")):
                 ctx.mode = mode = ""
@@ -818,7 +842,10 @@ class LogParser:
                 self._start_trace(ctx)
                 return True
             if s.startswith("Code: "):
-                ev.fields.setdefault("code", s[6:300])
+                if "code" not in ev.fields:
+                    ev.fields["code"] = s[6:300]
+                    if _CODE_BYTES.fullmatch(s[6:]):
+                        ctx.mode = "code:" + ctx.mode   # its wrapped rest may follow
                 if ctx.traces and ev.fields.get("header_missing") and _ARM_CODE_WORDS.match(s):
                     ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
