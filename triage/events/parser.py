@@ -1009,7 +1009,8 @@ class LogParser:
                 # the address itself, which an instruction-fetch fault faulted at
                 ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
                 return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
+        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:", "FS:", "CS:",
+                         "CR2:", "CR0:", "DR0:", "DR3:",
                          "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
                          "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
                          "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
@@ -1034,8 +1035,8 @@ class LogParser:
                     n = int(m_reg.group(1))
                     if n <= 30 and n not in regs:
                         regs[n] = int(m_reg.group(2), 16)
-            elif c == "R" and not ctx.traces and ev.kind in _X86_FAULT_KINDS and s.startswith(_X86_REG_LINES):
-                # x86_64 __show_regs(), kept for the marked instruction's memory operand
+            elif c in "ReE" and not ctx.traces and ev.kind in _X86_FAULT_KINDS and s.startswith(_X86_REG_LINES):
+                # x86_64 __show_regs() (i386's too), kept for the marked instruction's memory operand
                 # (_x86_access): the dump before the trace is the fault's (one printed inside the
                 # trace is an interrupted context's, whose Code: is not the fault's either)
                 regs = ev.fields.setdefault("rregs", {})
@@ -1928,7 +1929,7 @@ def _stale_user_cr2(raw: str) -> bool:
 
 # The x86_64 __show_regs() lines that hold general registers (RAX/RBX/RCX, RDX/RSI/RDI,
 # RBP/R08/R09, R10/R11/R12, R13/R14/R15).
-_X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:")
+_X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:")
 _X86_FAULT_KINDS = frozenset(["oops_other", "paging_fault", "null_deref", "gpf"])
 
 
@@ -2011,7 +2012,7 @@ def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
             ev.fields.setdefault("address", cr2)
             return "paging_fault", "BUG: unable to handle page fault"
         return None
-    if x86access.general_access(code):
+    if x86access.general_access(code, ev.fields.get("rregs") or {}):
         # no CR2 left: a load or store of at most 8 bytes at a canonical address can only have
         # raised #PF (x86access.general_access), the page fault at that address
         ev.fields.setdefault("address", addrs[0])
