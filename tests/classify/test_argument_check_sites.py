@@ -105,3 +105,39 @@ def test_loongarch_era_line_is_the_faulting_location():
     assert (fr.function, fr.offset, fr.module) == ("drm_gem_private_object_init", 0xcc, None)
     assert parse_ip_line("  ERA: 9000000001045fa4") is None          # CONFIG_KALLSYMS off: no symbol
     assert parse_ip_line("ERRATA: 9000000001045fa4 foo+0x1/0x2") is None
+
+
+# An excerpt that starts after the "kernel BUG at FILE:LINE" line lost the site: the BUG's trap
+# address ([skip] arg_check_ips: functions whose every BUG() is a check of the caller's argument)
+# still says it was one. Tuning-half posted logs, cut right after their site line.
+def _after_site(prefix: str):
+    lines = posted_lines(prefix)
+    i = next(k for k, s in enumerate(lines) if "kernel BUG at" in s)
+    return analyze_lines(lines[i + 1:]).verdict
+
+
+@pytest.mark.parametrize("prefix, function, module", [
+    ("2922", "ttm_pool_alloc", "ttm"),                          # x86 "invalid opcode", RIP __alloc_pages_nodemask
+    ("1008", "etnaviv_gem_shmem_get_pages", "etnaviv"),        # riscv "Kernel BUG [#1]", epc prepare_alloc_pages.constprop.0
+    ("2904", "___xe_bo_create_locked", "xe"),                  # loongarch "Oops - BUG[#1]:", ERA drm_gem_private_object_init
+])
+def test_a_lost_site_is_read_from_the_trap_address(prefix, function, module):
+    v = _after_site(prefix)
+    assert (v.category, v.culprit.function, v.culprit.module) == ("gpu_fault", function, module)
+
+
+def test_a_lost_site_elsewhere_stays_the_functions():
+    # the same cut 2922 with its RIP in a function holding BUG()s of its own state
+    lines = posted_lines("2922")
+    i = next(k for k, s in enumerate(lines) if "kernel BUG at" in s)
+    v = analyze_lines([s.replace("RIP: 0010:__alloc_pages_nodemask", "RIP: 0010:rmqueue_bulk")
+                       for s in lines[i + 1:]]).verdict
+    assert (v.category, v.culprit.function) == ("kernel_bug", "rmqueue_bulk")
+    assert v.culprit.module in (None, "")
+
+
+def test_a_printed_site_beats_the_trap_address():
+    # with the site line kept, a check of the allocator's own state stays the allocator's even at
+    # an arg_check_ips address (see test_a_bug_elsewhere_in_the_allocator_stays_the_allocators)
+    v = _posted_at("2922", "mm/page_alloc.c:4867")
+    assert v.culprit.function == "__alloc_pages_nodemask"

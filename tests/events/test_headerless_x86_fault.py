@@ -303,13 +303,15 @@ def test_no_register_access_leaves_the_kind_open(code):
     assert ev.kind == "oops_other"
 
 
-def test_an_access_the_registers_place_at_a_valid_address_leaves_the_kind_open():
-    # the dump shows RDI: the access was at a mapped kernel address, which names no fault
-    # kind; the base rate is only for an address the excerpt lost (not "address unknown")
+def test_an_access_the_registers_place_at_a_valid_address_is_a_page_fault_there():
+    # the dump shows RDI: the plain load was at a canonical kernel address, where it can only
+    # have raised #PF (no CR2 left to say otherwise): a page fault at that address, read, not
+    # assumed (no "address unknown"; the base rate is only for an address the excerpt lost)
     ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 0f 1f 44 00 00 48 8b 47 10 <8b> 17 48 89 c3",
                "RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000001",
                "RDX: 0000000000000000 RSI: 0000000000000000 RDI: ffff888100000000")
-    assert ev.kind == "oops_other" and not ev.fields.get("address_unknown")
+    assert ev.kind == "paging_fault" and not ev.fields.get("address_unknown")
+    assert ev.fields["address"] == 0xffff888100000000
     assert ev.fields["access"] == "mov edx, dword ptr [rdi]"
 
 
@@ -464,3 +466,13 @@ def test_a_near_null_cr2_the_marked_access_did_not_make_is_stale():
     ev = _regs("RIP: 0010:f+0x1/0x20", "Code: 48 8b 47 10 <48> 8b 00 c3",
                "RAX: 0000000000000010 RBX: 0000000000000000 RCX: 0000000000000000", _NULL_CR2)
     assert ev.kind == "null_deref" and ev.fields["address"] == 0x10
+
+
+def test_i386_page_fault_die_line_reads_the_address_from_the_decode():
+    # 3323 (2.6.19 i386) cut after "BUG: unable to handle kernel paging request at virtual
+    # address ff7d968c": the die line says page fault, "*pde = 00000000" no address; the marked
+    # mov eax, [eax + 0x8c] with eax ff7d9600 gives it back (a kernel address, not NULL)
+    lines = _posted("3323")
+    i = next(k for k, s in enumerate(lines) if "BUG: unable to handle" in s)
+    ev = parse_log(lines[i + 1:]).events[0]
+    assert ev.kind == "paging_fault" and ev.fields["address"] == 0xff7d968c

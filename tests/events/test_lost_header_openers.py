@@ -5,13 +5,18 @@ that header, and the diagnosis says so (triage.events.parser._mark_lost_header):
   die_addr()'s "general protection fault" line;
 * arm's bug_handler() dies with "Oops - BUG" only after report_bug() printed "kernel BUG at";
 * powerpc's bad_page_fault() dies with "Kernel access of bad area" after its "BUG: Unable to
-  handle kernel ..." line.
+  handle kernel ..." line;
+* x86 die_addr()'s "0x%lx: %04lx [#%d]" tail (of "general protection fault, probably for
+  non-canonical address 0x%lx: ...") wrapped onto a line of its own.
 
-An x86 "invalid opcode" die line is not one of them: a ud2 outside the bug table (or a truly
-invalid instruction) dies with no line before it. Tuning-half posted logs, cut after the header."""
+An x86 "invalid opcode" die line alone is not one of them: a truly invalid instruction dies
+with no line before it (with ud2 marked at RIP it is BUG(): tests/events/test_bug_die_lines.py). Tuning-half posted logs, cut after the header."""
+
+import pytest
 
 from triage.analysis import analyze_lines
 from triage.diagnosis.diagnose import HEADER_MISSING
+from triage.events import parse_log
 
 from _posted import posted_lines as _posted
 
@@ -50,3 +55,21 @@ def test_x86_invalid_opcode_die_line_is_a_header_of_its_own():
              "[  5.000002] RIP: 0010:f+0x1/0x20"]
     d = analyze_lines(lines)
     assert d.verdict.category == "kernel_bug" and HEADER_MISSING not in d.source.problems
+
+
+def test_wrapped_gpf_die_line_tail_opens_the_gpf():
+    # 2220: "general protection fault, probably for non-canonical address" wrapped before its
+    # "0x%lx: %04lx [#%d]" tail; an excerpt that starts at the tail still names the GPF
+    lines = _posted("2220")
+    assert lines[1].startswith("0xd2ff1d88269987a: 0000 [#1]")
+    log = parse_log(lines[1:])
+    assert log.events[0].kind == "gpf" and log.events[0].fields["address"] == 0xd2ff1d88269987a
+    d = analyze_lines(lines[1:])
+    assert d.verdict.category == analyze_lines(lines).verdict.category == "gpf"
+    assert HEADER_MISSING in d.source.problems
+
+
+@pytest.mark.parametrize("line", ["0xd2ff1d88269987a: 0000", "0x10: deadbeef [#1]", "Oops: 0000 [#1] SMP"])
+def test_other_lines_are_no_gpf_die_tail(line):
+    log = parse_log([line, "CPU: 0 PID: 1 Comm: t Not tainted 6.1.0 #1", "RIP: 0010:f+0x1/0x20"])
+    assert all(e.kind != "gpf" for e in log.events)

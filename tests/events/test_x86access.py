@@ -215,3 +215,23 @@ def test_a_fault_past_64k_through_a_real_pointer_stays_a_paging_fault():
     # a decode that disagrees with the printed address names nothing
     (ev,) = parse_log(_fault_log("0000000000000000", "0000000000022488")).events
     assert ev.kind == "paging_fault"
+
+
+def test_i386_register_dumps_and_32_bit_decode():
+    # 2.6 i386 show_registers() and 32-bit __show_regs(): the marked bytes decode in 32-bit
+    # mode (posted 3323: <8b> 80 8c 00 00 00 = mov eax, [eax + 0x8c] with eax ff7d9600)
+    regs = x86access.register_values("eax: ff7d9600   ebx: 00000000   ecx: f6df8000   edx: f75a61d0")
+    regs.update(x86access.register_values("ESI: f7920b68 EDI: b6b981e5 EBP: 00000000 ESP: f6df9ef4"))
+    assert regs["eax"] == 0xff7d9600 and regs["esi"] == 0xf7920b68 and regs["esp"] == 0xf6df9ef4
+    assert x86access.accessed_addresses("74 17 <8b> 80 8c 00 00 00 89 44", regs) == \
+        ([0xff7d968c], "mov eax, dword ptr [eax + 0x8c]")
+    # 0x48 is "dec eax" in 32-bit mode, a REX.W prefix in 64-bit mode
+    assert x86access.accessed_addresses("<48> 8b 47 10", regs) is None
+    assert x86access.accessed_addresses("<48> 8b 47 10", {"rdi": 0x1000}) == ([0x1010], "mov rax, qword ptr [rdi + 0x10]")
+
+
+def test_x86_64_lines_are_not_read_as_i386():
+    assert x86access.register_values("RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000001") \
+        == {"rax": 0, "rbx": 0xffff888100000000, "rcx": 1}
+    assert x86access.register_values("R13: 00000000fd145000 R14: 0000000000145000") == {"r13": 0xfd145000, "r14": 0x145000}
+    assert x86access.register_values("Code: eax: 1234") == {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from triage.classify.guilty import event_modules, guilty_frame
-from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet
+from triage.classify.rules import GPU_HELPER_LIBS, GPU_MODULES, SEVERITIES, Condition, Relation, Rule, RuleSet, Section
 from triage.events.model import Event, Frame, KernelLog, Module
 from triage.events.taint import decode_taint
 from triage.findings import Culprit
@@ -345,8 +345,7 @@ def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
     """The guilty frame of `ev`, read from the section its kind (or `rule`) names."""
     sec = rules.section(ev.kind, rule)
     skip = rules.skip_patterns(sec.skip)
-    site = ev.fields.get("file")
-    if sec.arg_check_sites and isinstance(site, str) and any(p.search(site) for p in rules.skip_patterns(sec.arg_check_sites)):
+    if _arg_check(rules, sec, ev):
         # the check is on what the caller passed: the function holding it (the RIP, which
         # arm/LoongArch traces repeat as their first frame) and the argument's carriers are passed
         skip = skip + rules.skip_patterns(sec.arg_check_skip)
@@ -354,6 +353,17 @@ def _guilty(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> Optional[Frame]:
             skip.append(re.compile("^" + re.escape(ev.ip.function) + "$"))
     return guilty_frame(ev, sec.read, skip, rules.skip_patterns(sec.anchor),
                         rules.skip_patterns(sec.prefer), between=rules.skip_patterns(sec.stale_between))
+
+
+def _arg_check(rules: RuleSet, sec: Section, ev: Event) -> bool:
+    """Whether `ev` is an inline check of its caller's argument: its own "at FILE:LINE" site is
+    one of the section's arg_check_sites, or, with that line lost, its faulting location is one
+    of the arg_check_ips functions, whose every BUG() is such a check."""
+    site = ev.fields.get("file")
+    if isinstance(site, str):
+        return bool(sec.arg_check_sites) and any(p.search(site) for p in rules.skip_patterns(sec.arg_check_sites))
+    fn = ev.ip.function if ev.ip is not None else None
+    return bool(fn and sec.arg_check_ips and any(p.search(fn) for p in rules.skip_patterns(sec.arg_check_ips)))
 
 
 def _victim_ip(rules: RuleSet, ev: Event, rule: Optional[Rule]) -> bool:

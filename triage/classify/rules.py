@@ -136,6 +136,10 @@ class Section:
     # frames, which only carried that argument, are passed too
     arg_check_sites: Tuple[str, ...] = ()
     arg_check_skip: Tuple[str, ...] = ()
+    # skip lists of the functions every BUG() inside which (their own and those inlined into
+    # them) is such a check: a report that lost its "at FILE:LINE" line (an excerpt starting
+    # after the header) is one when its faulting location is one of them
+    arg_check_ips: Tuple[str, ...] = ()
 
 
 # Kinds with no [section] entry: the faulting location, then the call trace.
@@ -471,7 +475,8 @@ def load_files(files: Sequence[Traversable]) -> RuleSet:
 
 def _section(spec: Any, path: str, kind: str, skip: Dict[str, Any]) -> Section:
     where = f"section.{kind}"
-    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip", "arg_check_sites", "arg_check_skip")
+    keys = ("skip", "anchor", "prefer", "stale_between", "victim_ip", "arg_check_sites", "arg_check_skip",
+            "arg_check_ips")
     if not isinstance(spec, dict) or set(spec) - {"read", *keys}:
         raise SignatureError(f"'{where}' must be a table of read, {', '.join(keys)}", path=path)
     read = spec.get("read", "ip_then_trace")

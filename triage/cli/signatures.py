@@ -161,6 +161,8 @@ def lint_problems(rs) -> List[str]:
     problems += _gpu_function_problems(rs)
     problems += [f"section.{kind}: arg_check_skip without arg_check_sites is never used"
                  for kind, sec in sorted(rs.sections.items()) if sec.arg_check_skip and not sec.arg_check_sites]
+    problems += [f"section.{kind}: arg_check_ips without arg_check_skip is never used"
+                 for kind, sec in sorted(rs.sections.items()) if sec.arg_check_ips and not sec.arg_check_skip]
     return problems
 
 

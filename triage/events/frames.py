@@ -208,9 +208,10 @@ def parse_ip_line(text: str) -> Optional[Frame]:
     if head.startswith(">>"):
         return _ksymoops(text, ">>")
     # LoongArch show_regs() (arch/loongarch/kernel/traps.c): "  ERA: %0*lx %pS", the exception
-    # return address, its pc
+    # return address, its pc; riscv __show_regs() (arch/riscv/kernel/process.c): "epc : %pS" for
+    # a kernel-mode pc (its later "epc : %016lx ra : ..." line names no symbol)
     if head.startswith(("RIP: ", "IP: ", "EIP: ", "pc : ", "PC is at ", "EIP is at ", "NIP [", "epc   : ",
-                        "RIP:", "ERA: ", "Hardware name")):
+                        "epc : ", "RIP:", "ERA: ", "Hardware name")):
         if head.startswith("Hardware name"):
             return None
         fr = parse_symbol(text)

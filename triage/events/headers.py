@@ -1065,10 +1065,14 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             return _match_panic(text)
         if text.startswith("Kernel BUG at"):
             return _kbug(text)
+        if text.startswith(("Kernel BUG [#", "Kernel BUG: ", "Kernel bug detected[#")):
+            return _bug_die(text)
         if text.startswith("Kernel panic"):
             return _match_panic(text)
         if text.startswith("KASAN: ") and " in range [" in text:
-            # mm/kasan/report.c kasan_non_canonical_hook(), called by x86's GPF handler only:
+            # mm/kasan/report.c kasan_non_canonical_hook(), called by x86's GPF handler (and by
+            # arm64's die_kernel_fault(), whose "Mem abort info:" after it makes the report a data
+            # abort: triage.events.parser._name_arm_die):
             # "KASAN: null-ptr-deref in range [0x%016lx-0x%016lx]" (also "maybe wild-memory-access",
             # "probably user-memory-access"): the pointer the code used, before KASAN's shadow
             # arithmetic made it non-canonical. A null-ptr-deref range is NULL plus an offset.
@@ -1159,6 +1163,8 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             inner = _by_first_char(text[6:], text[6], gpu, names)
             if inner is not None:
                 return inner
+        if text.startswith("Oops - BUG[#"):
+            return _bug_die(text)
         if text.startswith("Oops"):
             return Header("oops_other", "Oops", {"detail": text[:80]}, secondary=True)
         if text.startswith("Out of memory") and ("Kill" in text):
@@ -1308,6 +1314,23 @@ def _kbug(text: str) -> Header:
     m = _KBUG.match(text)
     f = {"file": m.group(1), "src_line": int(m.group(2))} if m else {}
     return Header("kernel_bug", "kernel BUG", f)
+
+
+# die()'s line for the BUG() trap on the architectures that do not word it "Internal error:"
+# (_arm_die): riscv die() "%s [#%d]" with do_trap_break()'s "Kernel BUG", sh die() "%s: %04lx
+# [#%d]" with "Kernel BUG", mips die() "%s[#%d]:" with do_bp()'s "Kernel bug detected" and
+# loongarch die() "%s[#%d]:" with do_bp()'s "Oops - BUG". report_bug() prints "kernel BUG at
+# %s:%u!" before each, so after that line the die line only adds to it (secondary); alone, it
+# opens a BUG whose site line was lost.
+_BUG_DIE = lazy_compile(r"(Kernel BUG|Kernel bug detected|Oops - BUG)(?::? ?([0-9a-fA-F]{4})?)? ?\[#\d{1,4}\]")
+
+
+def _bug_die(text: str) -> Optional[Header]:
+    """A BUG() trap's die line (_BUG_DIE): a kernel BUG that names no site."""
+    m = _BUG_DIE.match(text)
+    if m is None:
+        return None
+    return Header("kernel_bug", "kernel BUG", {"detail": text[:80], "die": m.group(1)}, secondary=True)
 
 
 def _hard(text: str) -> Header:

@@ -109,6 +109,17 @@ _SANITIZER_ACCESS = lazy_compile(r"(?:Read|Write)(?: of size (\d{1,9}))? at addr
 # that the body reader below dispatches on itself, the IP, #PF decode, code bytes and trace
 # readers; a form added here alone would open a report nothing then reads.)
 _HEADERLESS_STARTS = ("RIP: ", "pc : ", "#PF: ", "Code: ", "Call Trace:", "Call trace:", "IP: ", "PC is at ")
+# x86 show_opcodes()' bytes: "%02x" each, the one at RIP "<%02x>" (arm's words are longer); a
+# hard wrap may cut a byte in two at a line's end.
+_CODE_BYTES = lazy_compile(r"(?:<?[0-9a-fA-F]{1,2}>? ){0,80}<?[0-9a-fA-F]{1,2}>?\s*")
+_ODD_DIGIT = lazy_compile(r"(?:^| )[0-9a-fA-F]$")
+_ODD_DIGIT_START = lazy_compile(r"[0-9a-fA-F](?: |$)")
+# The tail of x86 die_addr()'s line, "%s: %04lx [#%d]..." (__die_header()), whose string only a
+# general protection fault ends with an address: exc_general_protection()'s "general protection
+# fault, probably for non-canonical address 0x%lx" (", maybe for address"). A paste that wrapped
+# the line before the address starts with it once the line's head is cut; a page fault's die
+# line is "Oops: %04lx", every other die string a word.
+_GPF_DIE_TAIL = lazy_compile(r"0x([0-9a-fA-F]{1,16}): [0-9a-fA-F]{4} \[#\d{1,4}\]")
 # (An OOM report's tail is recognised by the task table only the OOM killer prints,
 # and by the lines only a memory cgroup's OOM report prints: mm/memcontrol.c
 # mem_cgroup_print_oom_context() / mem_cgroup_print_oom_meminfo().)
@@ -456,6 +467,9 @@ class LogParser:
                 self._atomic_ctx = ll.number
             elif text.startswith(_HEADERLESS_STARTS):
                 ev = self._headerless(ctx, ll)
+            elif text[:2] == "0x" and (m_tail := _GPF_DIE_TAIL.match(text)) is not None:
+                ev = self._headerless(ctx, ll, "gpf", "general protection fault")
+                ev.fields["address"] = int(m_tail.group(1), 16)
             elif ((text[:1] in " ?[" or text[:1].isalpha() or text[:1] == "_")
                   and _opens_bare_trace(text, self._shared.trace_frame(text))) \
                     or (text[:1] == "<" and self._marked_frame(text) is not None):
@@ -771,6 +785,16 @@ class LogParser:
                     ev.fields["last_unloaded"] = last
                 return True
             ctx.mode = mode = ""
+        if mode.startswith("code:"):
+            ctx.mode = mode = mode[5:]          # the mode the Code: line came in (a 2.6 trace's)
+            if _CODE_BYTES.fullmatch(s) and len(str(ev.fields.get("code") or "")) < 300:
+                # show_opcodes() prints its bytes as one line: hex bytes alone on the next line
+                # are that line wrapped (a terminal's hard wrap may split a byte: "5d e" / "9 75")
+                code = str(ev.fields.get("code") or "").rstrip()
+                glue = "" if _ODD_DIGIT.search(code) and _ODD_DIGIT_START.match(s) else " "
+                ev.fields["code"] = (code + glue + s)[:300]
+                ctx.mode = "code:" + mode
+                return True
         if mode == "kthread":
             if s.startswith(("NMI backtrace", "Sending NMI", "CPU: ", "rcu: ", "INFO: ")):
                 ctx.mode = mode = ""
@@ -818,7 +842,10 @@ class LogParser:
                 self._start_trace(ctx)
                 return True
             if s.startswith("Code: "):
-                ev.fields.setdefault("code", s[6:300])
+                if "code" not in ev.fields:
+                    ev.fields["code"] = s[6:300]
+                    if _CODE_BYTES.fullmatch(s[6:]):
+                        ctx.mode = "code:" + ctx.mode   # its wrapped rest may follow
                 if ctx.traces and ev.fields.get("header_missing") and _ARM_CODE_WORDS.match(s):
                     ev.fields["die_tail"] = True    # see _after_trace_is_warn
                 return True
@@ -982,7 +1009,8 @@ class LogParser:
                 # the address itself, which an instruction-fetch fault faulted at
                 ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
                 return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
+        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:", "FS:", "CS:",
+                         "CR2:", "CR0:", "DR0:", "DR3:",
                          "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
                          "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
                          "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
@@ -999,7 +1027,7 @@ class LogParser:
                 ctx.mode = ""
             if s.startswith("ESR = "):
                 ev.fields.setdefault("esr", s.split(None, 2)[-1][:40])
-            elif c == "x" and ev.kind == "oops_other":
+            elif c == "x" and (ev.kind == "oops_other" or ev.fields.get("abort_info")):
                 # arm64 __show_regs(): "x29: %016llx x28: %016llx ...", kept for the marked
                 # instruction's base register (_a64_null_base)
                 regs = ev.fields.setdefault("xregs", {})
@@ -1007,8 +1035,8 @@ class LogParser:
                     n = int(m_reg.group(1))
                     if n <= 30 and n not in regs:
                         regs[n] = int(m_reg.group(2), 16)
-            elif c == "R" and not ctx.traces and ev.kind in _X86_FAULT_KINDS and s.startswith(_X86_REG_LINES):
-                # x86_64 __show_regs(), kept for the marked instruction's memory operand
+            elif c in "ReE" and not ctx.traces and ev.kind in _X86_FAULT_KINDS and s.startswith(_X86_REG_LINES):
+                # x86_64 __show_regs() (i386's too), kept for the marked instruction's memory operand
                 # (_x86_access): the dump before the trace is the fault's (one printed inside the
                 # trace is an interrupted context's, whose Code: is not the fault's either)
                 regs = ev.fields.setdefault("rregs", {})
@@ -1129,6 +1157,7 @@ class LogParser:
             _name_arm_die(ev)
             _name_unaddressed_arm_fault(ev)
             _name_x86_page_fault_die(ev)
+            _name_x86_bug_trap(ev)
             _name_powerpc_bad_area_die(ev)
             _name_null_based_fault(ev)
         if self._last_ts is not None:
@@ -1246,8 +1275,16 @@ def _name_arm_die(ev: Event) -> None:
     with the ESR, whose exception class says data/instruction abort), a NULL
     dereference when the show_pte()/"Unhandled fault at" address is near NULL or, with no
     address, when the marked load/store's base register holds NULL (_a64_null_base,
-    _arm_null_base); an "Oops - BUG" die line after show_pte()'s lines is that fault too.
+    _arm_null_base), else at the address the arm64 load/store formed (_a64_access_address);
+    an "Oops - BUG" die line after show_pte()'s lines is that fault too, and so is a KASAN
+    "in range" line (x86's GPF wording) followed by the arm64 abort decode.
     Either way the report is marked header_missing."""
+    if ev.kind == "gpf" and ev.fields.get("kasan_range") and ev.fields.get("abort_info") \
+            and ev.fields.get("kasan_range") != "null-ptr-deref":
+        # arm64 die_kernel_fault() calls kasan_non_canonical_hook() too, after its "Unable to
+        # handle kernel ..." line and before mem_abort_decode()'s "Mem abort info:": a kernel data
+        # abort, not x86's general protection fault (die_addr())
+        ev.kind = "oops_other"
     if ev.kind == "kernel_bug" and ev.fields.get("die") and ev.fields.get("far") \
             and ev.text.lstrip().startswith("Internal error: "):
         # a die line that words itself a BUG ("Oops - BUG: 17") right after show_pte()'s lines:
@@ -1268,6 +1305,10 @@ def _name_arm_die(ev: Event) -> None:
     if not ev.fields.get("far") and (_a64_null_base(ev) or _arm_null_base(ev)):
         # no show_pte() address: the load/store at pc went through a NULL base register
         ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
+    elif not ev.fields.get("far") and (addr := _a64_access_address(ev)) is not None:
+        # no show_pte() address: the data abort was on the address the marked load/store formed
+        # from its registers, as a kernel engineer works it out by hand
+        _name_fault_at(ev, addr, "BUG: unable to handle kernel paging request")
     else:
         _name_fault(ev, "far", "BUG: unable to handle kernel paging request")
     # die_kernel_fault() (arm64) and __do_kernel_fault() (arm) print "Unable to handle kernel
@@ -1428,6 +1469,21 @@ def _name_x86_page_fault_die(ev: Event) -> None:
         return
     ev.fields["pf_error_code"] = int(m.group(1), 16)
     _name_x86_fault(ev)
+    ev.fields["header_missing"] = True
+
+
+def _name_x86_bug_trap(ev: Event) -> None:
+    """Name a report opened by x86's "invalid opcode: %04lx [#%d]" die line whose Code: marks a
+    ud2 at RIP: BUG(). BUG() and WARN() both execute ud2 and report through report_bug() (4.11+),
+    but a WARN returns from the trap (handle_bug() skips the ud2) and never reaches die(); before
+    4.11 WARN() printed its report without a trap. So the #UD die line with ud2 at RIP is a BUG()
+    whose "kernel BUG at %s:%u!" line was lost. Another marked instruction (a jump into data) or
+    no code bytes leave it an invalid opcode."""
+    if ev.kind != "oops_other" or ev.fields.get("headline") != "invalid opcode":
+        return
+    if (_x86_marked_insn(str(ev.fields.get("code") or "")) or [])[:2] != [0x0f, 0x0b]:
+        return
+    ev.kind, ev.fields["headline"] = "kernel_bug", "kernel BUG"
     ev.fields["header_missing"] = True
 
 
@@ -1735,6 +1791,13 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
             ev.kind, ev.fields["headline"] = "null_deref", "BUG: kernel NULL pointer dereference"
         elif ev.ip is not None and (access_kind := _x86_access_kind(ev)) is not None:
             ev.kind, ev.fields["headline"] = access_kind
+        elif ev.ip is not None and not ev.fields.get("trace_regs") \
+                and x86access.marked_mnemonic(str(ev.fields.get("code") or "")) in _X86_RETURNS:
+            # a fault with RIP at a return: its only data access is the stack, and a return to an
+            # unmapped canonical address faults at that address (RIP there), so what faults on
+            # the ret itself is the #GP of a non-canonical return address (a corrupted function
+            # pointer through a retpoline thunk, a smashed stack)
+            ev.kind, ev.fields["headline"] = "gpf", "general protection fault"
         elif _null_ip(ev):
             # the CPU ran at NULL plus an offset: only a call or jump through a NULL pointer
             # gets there, and fetching the instruction faults (an x86 "#PF: supervisor
@@ -1803,6 +1866,8 @@ def _x86_null_cr2(ev: Event) -> Optional[int]:
         return None
     if _x86_marked_insn(code) is not None and not _x86_protection_fault_code(code):
         return None     # ud2 (BUG/WARN) or div: a trap, not a page fault
+    if x86access.reaches_memory(code) is False:
+        return None     # no memory operand: the instruction at RIP cannot have faulted there
     if _x86_accesses(ev):
         # the marked instruction's operands, computed from the registers shown, are not near
         # NULL (_x86_access_kind took those): a page fault on it would have left one of them
@@ -1864,7 +1929,7 @@ def _stale_user_cr2(raw: str) -> bool:
 
 # The x86_64 __show_regs() lines that hold general registers (RAX/RBX/RCX, RDX/RSI/RDI,
 # RBP/R08/R09, R10/R11/R12, R13/R14/R15).
-_X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:")
+_X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:")
 _X86_FAULT_KINDS = frozenset(["oops_other", "paging_fault", "null_deref", "gpf"])
 
 
@@ -1908,13 +1973,24 @@ def _name_null_based_fault(ev: Event) -> None:
         ev.fields["null_base"] = True
 
 
+# Near and far returns as Capstone names them.
+_X86_RETURNS = frozenset(["ret", "retf", "retq", "retfq"])
+# How far past an operand's address the CR2 of a fault on it may lie: an access that crosses
+# into an unmapped page faults at that page's first byte (8-byte operands; a string
+# instruction's registers already point at the byte it faulted on).
+_ACCESS_SPAN = 8
+
+
 def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
     """The (kind, headline) of a headerless x86_64 oops of unknown kind that the marked
     instruction's memory access names: a NULL dereference when an operand's address is NULL
     plus an offset (and its address kept); a general protection fault when every operand's
     address is non-canonical (an access there raises #GP: list poison, slab poison, garbage).
-    None otherwise: a valid address names no fault kind (a page fault, a #GP for another
-    reason, or a fault in another instruction's microcode are all possible)."""
+    At canonical addresses, a page fault there when the register dump's CR2 is one of them
+    (only #PF writes CR2), or, with no CR2 in the excerpt, when the instruction is a plain load
+    or store (x86access.general_access: #GP is impossible there). None otherwise: a CR2
+    elsewhere (this access did not page-fault), a vector or wider access (alignment #GP), or
+    registers printed inside a trace."""
     addrs = _x86_accesses(ev)
     if not addrs:
         return None
@@ -1925,6 +2001,22 @@ def _x86_access_kind(ev: Event) -> Optional[Tuple[str, str]]:
     if all(x86access.non_canonical(a) for a in addrs):
         ev.fields.setdefault("address", addrs[0])
         return "gpf", "general protection fault"
+    if any(x86access.non_canonical(a) for a in addrs) or ev.fields.get("trace_regs"):
+        return None
+    code = str(ev.fields.get("code") or "")
+    cr2 = None if code.startswith(_OPCODES_UNREADABLE) else _hex(ev.fields.get("cr2"))
+    if cr2 is not None:
+        # only a page fault writes CR2: one inside an operand's first bytes is this access's
+        hit = [a for a in addrs if a <= cr2 < a + _ACCESS_SPAN]
+        if hit:
+            ev.fields.setdefault("address", cr2)
+            return "paging_fault", "BUG: unable to handle page fault"
+        return None
+    if x86access.general_access(code, ev.fields.get("rregs") or {}):
+        # no CR2 left: a load or store of at most 8 bytes at a canonical address can only have
+        # raised #PF (x86access.general_access), the page fault at that address
+        ev.fields.setdefault("address", addrs[0])
+        return "paging_fault", "BUG: unable to handle page fault"
     return None
 
 
@@ -1995,6 +2087,52 @@ def _a64_null_base(ev: Event) -> bool:
         return False
     rn = (insn >> 5) & 31
     return rn != 31 and is_near_null(regs.get(rn))
+
+
+def _a64_access_address(ev: Event) -> Optional[int]:
+    """The address the A64 load or store show_code() marks at pc accessed, from the register
+    dump (__show_regs()' "x%-2d: %016llx"); None when the word is no load/store, the base is sp
+    or a register the dump lacks, or an index register is missing. Decoded per the Arm ARM's
+    load/store encodings: register (unsigned immediate, scaled by the access size), register
+    offset (an extended, optionally scaled index register), unscaled/pre-indexed immediate (a
+    signed 9-bit offset), pair (a signed 7-bit offset scaled by the element size); post-indexed,
+    exclusive, acquire/release and atomic forms access the base itself."""
+    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
+    regs = ev.fields.get("xregs")
+    if m is None or not regs:
+        return None
+    insn = int(m.group(1), 16)
+    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
+        return None     # not a load/store, or LDR (literal): pc-relative
+    rn = (insn >> 5) & 31
+    base = regs.get(rn) if rn != 31 else None
+    if base is None:
+        return None
+    op = (insn >> 27) & 7
+    simd = (insn >> 26) & 1
+    size = insn >> 30
+    off = 0
+    if op == 0b111:                                 # load/store register
+        scale = size | ((insn >> 21) & 4) if simd else size
+        if (insn >> 24) & 1:                        # unsigned immediate
+            off = ((insn >> 10) & 0xfff) << scale
+        elif (insn >> 21) & 1 and (insn >> 10) & 3 == 0b10:   # register offset
+            rm = (insn >> 16) & 31
+            idx = 0 if rm == 31 else regs.get(rm)
+            if idx is None:
+                return None
+            option = (insn >> 13) & 7
+            if option & 3 == 0b10:                  # UXTW / SXTW: the index's low word
+                idx &= 0xffffffff
+                if option & 4 and idx & 0x80000000:
+                    idx -= 1 << 32
+            off = idx << (scale if (insn >> 12) & 1 else 0)
+        elif not (insn >> 21) & 1 and (insn >> 10) & 3 != 0b01:   # unscaled, unprivileged, pre-index
+            off = ((insn >> 12) & 0x1ff) - (0x200 if (insn >> 20) & 1 else 0)
+    elif op == 0b101 and (insn >> 23) & 3 != 0b01:  # pair, not post-indexed
+        scale = 2 + (insn >> 30) if simd else (3 if insn >> 31 else 2)
+        off = (((insn >> 15) & 0x7f) - (0x80 if (insn >> 21) & 1 else 0)) << scale
+    return (base + off) & ((1 << 64) - 1)
 
 
 # arm (A32) __show_regs() prints "r%d : %08lx" (r0-r12) and dump_instr() the words before pc

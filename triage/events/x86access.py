@@ -19,6 +19,10 @@ from typing import Dict, List, Optional, Tuple
 _REG = re.compile(r"(?<![\w])(R[A-Z0-9]{1,2}): ([0-9a-fA-F]{16})\b")
 _GPRS = frozenset(["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "R08", "R09", "R10", "R11", "R12",
                    "R13", "R14", "R15"])
+# i386: 2.6's show_registers() "eax: %08lx   ebx: %08lx   ecx: %08lx   edx: %08lx" (and esi, edi,
+# ebp, esp), arch/x86/kernel/process_32.c __show_regs() "EAX: %08lx EBX: %08lx ..." since.
+_REG32 = re.compile(r"(?<![\w])([eE](?:[aA][xX]|[bB][xX]|[cC][xX]|[dD][xX]|[sS][iI]|[dD][iI]|[bB][pP]|[sS][pP])): +"
+                    r"([0-9a-fA-F]{8})\b")
 _MARKED = re.compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,24})")
 _MASK64 = (1 << 64) - 1
 
@@ -32,7 +36,16 @@ def register_values(line: str) -> Dict[str, int]:
         if name in _GPRS:
             key = "r" + name[1:].lstrip("0") if name[1:].isdigit() else name.lower()
             out[key] = int(m.group(2), 16)
+    if not out:
+        for m in _REG32.finditer(line):
+            out[m.group(1).lower()] = int(m.group(2), 16)
     return out
+
+
+def _is32(regs: Dict[str, int]) -> bool:
+    """Whether a register dump is i386's (32-bit names only): its code decodes in 32-bit mode,
+    where 0x40-0x4f are inc/dec, not REX prefixes."""
+    return bool(regs) and all(isinstance(k, str) and k.startswith("e") and len(k) == 3 for k in regs)
 
 
 def marked_instruction(code: str) -> Optional[bytes]:
@@ -61,15 +74,56 @@ def register_access(code: str) -> Optional[str]:
     return f"{insn.mnemonic} {insn.op_str}".strip()
 
 
+def general_access(code: str, regs: Optional[Dict[str, int]] = None) -> bool:
+    """Whether the marked instruction accesses memory only through operands of at most 8 bytes
+    that are not vector registers' (mov, add, cmpxchg, the string instructions...): in 64-bit
+    mode such an access cannot raise #GP at a canonical address (no segment limit applies, and
+    only the aligned 16-byte and wider forms: movaps, cmpxchg16b, fxsave, check alignment), so
+    faulting there it raised #PF (i386's flat 4 GiB kernel segments leave no limit to break
+    either). False for no mark, no Capstone, no memory operand, or a wider or vector operand.
+    `regs` (the dump) says the mode: 32-bit for an i386 one."""
+    insn = _decode(code, _is32(regs or {}))
+    if insn is None:
+        return False
+    from capstone import x86 as cx
+    mems = [op for op in insn.operands if op.type == cx.X86_OP_MEM]
+    if not mems or any(not 0 < op.size <= 8 for op in mems):
+        return False
+    regs = [insn.reg_name(op.reg) or "" for op in insn.operands if op.type == cx.X86_OP_REG]
+    return not any(r.startswith(("xmm", "ymm", "zmm", "mm", "st", "k")) for r in regs)
+
+
+def marked_mnemonic(code: str) -> Optional[str]:
+    """The marked instruction's mnemonic ("mov", "ret"); None for no mark, no Capstone or bytes
+    cut inside the instruction."""
+    insn = _disassemble(code)
+    return None if insn is None else insn.mnemonic
+
+
+def reaches_memory(code: str) -> Optional[bool]:
+    """Whether the marked instruction names a memory operand it accesses (not lea, nop,
+    prefetch or cache maintenance); None when it does not decode. An instruction without one
+    (a register move, an arithmetic on registers, a ret, push or call, whose only data access
+    is the stack) cannot have page-faulted at an address other than its stack's."""
+    insn = _disassemble(code)
+    if insn is None:
+        return None
+    from capstone import x86 as cx
+    if insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
+        return False
+    return any(op.type == cx.X86_OP_MEM for op in insn.operands)
+
+
 def marked_decodes(code: str) -> bool:
     """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
     False for no mark, bytes cut inside the instruction, or no Capstone."""
     return _disassemble(code) is not None
 
 
-def _disassemble(code: str):  # -> Optional[capstone.CsInsn]
-    """The marked instruction decoded by Capstone with its operands' detail; None for no mark,
-    bytes cut inside the instruction, or no Capstone."""
+def _disassemble(code: str, bits32: bool = False):  # -> Optional[capstone.CsInsn]
+    """The marked instruction decoded by Capstone with its operands' detail (64-bit mode, or
+    32-bit for an i386 dump); None for no mark, bytes cut inside the instruction, or no
+    Capstone."""
     raw = marked_instruction(code)
     if not raw:
         return None
@@ -77,15 +131,15 @@ def _disassemble(code: str):  # -> Optional[capstone.CsInsn]
         import capstone
     except ImportError:
         return None
-    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_32 if bits32 else capstone.CS_MODE_64)
     md.detail = True
     return next(iter(md.disasm(raw, 0, 1)), None)
 
 
-def _decode(code: str):  # -> Optional[capstone.CsInsn]
+def _decode(code: str, bits32: bool = False):  # -> Optional[capstone.CsInsn]
     """The marked instruction decoded by Capstone, None when it cannot be, or when it names
     no access (lea, nop, prefetch, cache and TLB maintenance)."""
-    insn = _disassemble(code)
+    insn = _disassemble(code, bits32)
     if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
         return None
     return insn
@@ -120,7 +174,7 @@ def memory_access(code: str, regs: Dict[str, int]) -> Optional[Tuple[str, List[i
     shows no register."""
     if not regs:
         return None
-    insn = _decode(code)
+    insn = _decode(code, _is32(regs))
     if insn is None:
         return None
     ops = _operands(insn, regs)
