@@ -2078,15 +2078,26 @@ def _a64_null_base(ev: Event) -> bool:
     the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
     dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
     translation, permission or external abort alike) leave the kind open."""
+    got = _a64_load_store(ev)
+    if got is None:
+        return False
+    insn, regs = got
+    rn = (insn >> 5) & 31
+    return rn != 31 and is_near_null(regs.get(rn))
+
+
+def _a64_load_store(ev: Event) -> Optional[Tuple[int, Dict[int, int]]]:
+    """The A64 word show_code() marks at pc and the register dump (xregs), when the dump is
+    there and the word is a load or store that takes its address from a register (op0 x1x0:
+    bit 27 set, bit 25 clear; not LDR (literal), which is pc-relative); None otherwise."""
     m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
     regs = ev.fields.get("xregs")
     if m is None or not regs:
-        return False
+        return None
     insn = int(m.group(1), 16)
     if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
-        return False
-    rn = (insn >> 5) & 31
-    return rn != 31 and is_near_null(regs.get(rn))
+        return None
+    return insn, regs
 
 
 def _a64_access_address(ev: Event) -> Optional[int]:
@@ -2097,13 +2108,10 @@ def _a64_access_address(ev: Event) -> Optional[int]:
     offset (an extended, optionally scaled index register), unscaled/pre-indexed immediate (a
     signed 9-bit offset), pair (a signed 7-bit offset scaled by the element size); post-indexed,
     exclusive, acquire/release and atomic forms access the base itself."""
-    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
-    regs = ev.fields.get("xregs")
-    if m is None or not regs:
+    got = _a64_load_store(ev)
+    if got is None:
         return None
-    insn = int(m.group(1), 16)
-    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
-        return None     # not a load/store, or LDR (literal): pc-relative
+    insn, regs = got
     rn = (insn >> 5) & 31
     base = regs.get(rn) if rn != 31 else None
     if base is None:
