@@ -1009,16 +1009,7 @@ class LogParser:
                 # the address itself, which an instruction-fetch fault faulted at
                 ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
                 return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:", "FS:", "CS:",
-                         "CR2:", "CR0:", "DR0:", "DR3:",
-                         "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
-                         "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
-                         "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
-                         "Oops", "Kernel Offset", "Dumping ftrace", "(ftrace buffer", "Stack:", "Stack ",
-                         "Showing ", "Sending NMI", "NMI backtrace", "Read of size", "Write of size",
-                         "The buggy address", "Memory state", "Allocated by", "Freed by", "Last potentially",
-                         "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
-                         "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
+        if s.startswith(_REPORT_BODY_STARTS):
             if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
                 # later stacks in a KASAN/KMSAN report are not the crash stack; the
                 # "Freed by task" stack is kept apart: who freed a used-after-free object
@@ -1930,6 +1921,19 @@ def _stale_user_cr2(raw: str) -> bool:
 # The x86_64 __show_regs() lines that hold general registers (RAX/RBX/RCX, RDX/RSI/RDI,
 # RBP/R08/R09, R10/R11/R12, R13/R14/R15).
 _X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:")
+# Lines LogParser._enrich takes as part of the open report's body (register dumps, the fault
+# decode, sanitizer sections, the panic's tail); the x86 register lines among them are
+# _X86_REG_LINES, the ones kept for the marked instruction.
+_REPORT_BODY_STARTS = ("RSP:",) + _X86_REG_LINES + (
+    "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
+    "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
+    "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
+    "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
+    "Oops", "Kernel Offset", "Dumping ftrace", "(ftrace buffer", "Stack:", "Stack ",
+    "Showing ", "Sending NMI", "NMI backtrace", "Read of size", "Write of size",
+    "The buggy address", "Memory state", "Allocated by", "Freed by", "Last potentially",
+    "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
+    "Disabling lock", "Shutting down cpus", "Rebooting in")
 _X86_FAULT_KINDS = frozenset(["oops_other", "paging_fault", "null_deref", "gpf"])
 
 
