@@ -1009,16 +1009,7 @@ class LogParser:
                 # the address itself, which an instruction-fetch fault faulted at
                 ev.fields["ip_addr"] = int(m_raw.group(1), 16) if m_raw.group(1) else 0
                 return True
-        if s.startswith(("RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:", "FS:", "CS:",
-                         "CR2:", "CR0:", "DR0:", "DR3:",
-                         "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
-                         "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
-                         "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
-                         "Oops", "Kernel Offset", "Dumping ftrace", "(ftrace buffer", "Stack:", "Stack ",
-                         "Showing ", "Sending NMI", "NMI backtrace", "Read of size", "Write of size",
-                         "The buggy address", "Memory state", "Allocated by", "Freed by", "Last potentially",
-                         "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
-                         "Disabling lock", "Shutting down cpus", "Rebooting in", "Kernel Offset")):
+        if s.startswith(_REPORT_BODY_STARTS):
             if s.startswith(("Allocated by", "Freed by", "Uninit was", "Last potentially")):
                 # later stacks in a KASAN/KMSAN report are not the crash stack; the
                 # "Freed by task" stack is kept apart: who freed a used-after-free object
@@ -1930,6 +1921,19 @@ def _stale_user_cr2(raw: str) -> bool:
 # The x86_64 __show_regs() lines that hold general registers (RAX/RBX/RCX, RDX/RSI/RDI,
 # RBP/R08/R09, R10/R11/R12, R13/R14/R15).
 _X86_REG_LINES = ("RAX:", "RDX:", "RBP:", "R10:", "R13:", "eax:", "esi:", "EAX:", "ESI:")
+# Lines LogParser._enrich takes as part of the open report's body (register dumps, the fault
+# decode, sanitizer sections, the panic's tail); the x86 register lines among them are
+# _X86_REG_LINES, the ones kept for the marked instruction.
+_REPORT_BODY_STARTS = ("RSP:",) + _X86_REG_LINES + (
+    "FS:", "CS:", "CR2:", "CR0:", "DR0:", "DR3:",
+    "lr : ", "sp : ", "x29:", "x2", "x1", "x0", "x9", "x8", "x7", "x6", "x5", "x4", "x3",
+    "PGD ", "pgd", "Mem abort", "ESR = ", "EC = ", "SET = ", "EA = ", "Data abort", "ISV = ",
+    "CM = ", "user pgtable", "LR is at", "pc : ", "PKRU:", "EFLAGS", "ORIG_RAX", "task: ",
+    "Oops", "Kernel Offset", "Dumping ftrace", "(ftrace buffer", "Stack:", "Stack ",
+    "Showing ", "Sending NMI", "NMI backtrace", "Read of size", "Write of size",
+    "The buggy address", "Memory state", "Allocated by", "Freed by", "Last potentially",
+    "page:", "flags:", "raw:", "page dumped", "Uninit was", "Local variable", "==========",
+    "Disabling lock", "Shutting down cpus", "Rebooting in")
 _X86_FAULT_KINDS = frozenset(["oops_other", "paging_fault", "null_deref", "gpf"])
 
 
@@ -2078,15 +2082,26 @@ def _a64_null_base(ev: Event) -> bool:
     the data abort of a NULL dereference (its "Unable to handle kernel NULL pointer
     dereference" and die lines cut). Other instructions (BRK: BUG()/WARN(); a valid base:
     translation, permission or external abort alike) leave the kind open."""
+    got = _a64_load_store(ev)
+    if got is None:
+        return False
+    insn, regs = got
+    rn = (insn >> 5) & 31
+    return rn != 31 and is_near_null(regs.get(rn))
+
+
+def _a64_load_store(ev: Event) -> Optional[Tuple[int, Dict[int, int]]]:
+    """The A64 word show_code() marks at pc and the register dump (xregs), when the dump is
+    there and the word is a load or store that takes its address from a register (op0 x1x0:
+    bit 27 set, bit 25 clear; not LDR (literal), which is pc-relative); None otherwise."""
     m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
     regs = ev.fields.get("xregs")
     if m is None or not regs:
-        return False
+        return None
     insn = int(m.group(1), 16)
     if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
-        return False
-    rn = (insn >> 5) & 31
-    return rn != 31 and is_near_null(regs.get(rn))
+        return None
+    return insn, regs
 
 
 def _a64_access_address(ev: Event) -> Optional[int]:
@@ -2097,13 +2112,10 @@ def _a64_access_address(ev: Event) -> Optional[int]:
     offset (an extended, optionally scaled index register), unscaled/pre-indexed immediate (a
     signed 9-bit offset), pair (a signed 7-bit offset scaled by the element size); post-indexed,
     exclusive, acquire/release and atomic forms access the base itself."""
-    m = _A64_MARKED.search(str(ev.fields.get("code") or ""))
-    regs = ev.fields.get("xregs")
-    if m is None or not regs:
+    got = _a64_load_store(ev)
+    if got is None:
         return None
-    insn = int(m.group(1), 16)
-    if (insn >> 25) & 0b101 != 0b100 or (insn & 0x3b000000) == 0x18000000:
-        return None     # not a load/store, or LDR (literal): pc-relative
+    insn, regs = got
     rn = (insn >> 5) & 31
     base = regs.get(rn) if rn != 31 else None
     if base is None:

@@ -89,8 +89,8 @@ def general_access(code: str, regs: Optional[Dict[str, int]] = None) -> bool:
     mems = [op for op in insn.operands if op.type == cx.X86_OP_MEM]
     if not mems or any(not 0 < op.size <= 8 for op in mems):
         return False
-    regs = [insn.reg_name(op.reg) or "" for op in insn.operands if op.type == cx.X86_OP_REG]
-    return not any(r.startswith(("xmm", "ymm", "zmm", "mm", "st", "k")) for r in regs)
+    names = [insn.reg_name(op.reg) or "" for op in insn.operands if op.type == cx.X86_OP_REG]
+    return not any(r.startswith(("xmm", "ymm", "zmm", "mm", "st", "k")) for r in names)
 
 
 def marked_mnemonic(code: str) -> Optional[str]:
@@ -109,9 +109,7 @@ def reaches_memory(code: str) -> Optional[bool]:
     if insn is None:
         return None
     from capstone import x86 as cx
-    if insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
-        return False
-    return any(op.type == cx.X86_OP_MEM for op in insn.operands)
+    return not _names_no_access(insn) and any(op.type == cx.X86_OP_MEM for op in insn.operands)
 
 
 def marked_decodes(code: str) -> bool:
@@ -140,9 +138,17 @@ def _decode(code: str, bits32: bool = False):  # -> Optional[capstone.CsInsn]
     """The marked instruction decoded by Capstone, None when it cannot be, or when it names
     no access (lea, nop, prefetch, cache and TLB maintenance)."""
     insn = _disassemble(code, bits32)
-    if insn is None or insn.mnemonic.startswith(("lea", "nop", "prefetch", "clflush", "invlpg")):
-        return None
-    return insn
+    return None if insn is None or _names_no_access(insn) else insn
+
+
+# Instructions whose memory operand is no data access: an address computed (lea), a hint
+# (nop, prefetch*) or cache and TLB maintenance (clflush*, invlpg*).
+_NO_ACCESS = ("lea", "nop", "prefetch", "clflush", "invlpg")
+
+
+def _names_no_access(insn) -> bool:
+    """Whether a decoded instruction's memory operand, if any, is not accessed (_NO_ACCESS)."""
+    return insn.mnemonic.startswith(_NO_ACCESS)
 
 
 def _operands(insn, regs: Dict[str, int]) -> List[Optional[Tuple[int, Optional[int]]]]:
