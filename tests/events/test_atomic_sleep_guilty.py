@@ -193,3 +193,54 @@ def test_in_atomic_line_above_a_register_dump_does_not_make_a_fault_atomic_sleep
 def test_other_in_atomic_lines_are_not_the_context_line(line):
     lines = [line] + NO_HEADER_26[1:]
     assert parse_log(lines).events[0].kind != "atomic_sleep"
+
+
+# kernel/sched/core.c __might_resched(): "BUG: sleeping function called from invalid context at
+# %s:%d" names the file of the might_sleep() that fired. A locks-only excerpt (no trace) keeps
+# only that site: a file under a GPU driver's directory names the driver, as a WARNING's own
+# file does; a core file names none; a trace, when printed, still decides.
+_MIGHT_SLEEP_LOCKS_ONLY = [
+    "[   23.227813] BUG: sleeping function called from invalid context at {site}",
+    "[   23.227816] in_atomic(): 1, irqs_disabled(): 1, non_block: 0, pid: 37, name: kworker/u8:1",
+    "[   23.227818] preempt_count: 1, expected: 0",
+    "[   23.227819] RCU nest depth: 0, expected: 0",
+    "[   23.227820] 1 lock held by kworker/u8:1/37:",
+    "[   23.227822]  #0: ffff88811159b538 (&x->lock){-.-.}-{2:2}, at: some_function+0x1e0/0x580",
+]
+
+
+@pytest.mark.parametrize("site, module", [
+    ("drivers/gpu/drm/i915/intel_uncore.c:2496", "i915"),
+    ("../drivers/gpu/drm/amd/amdgpu/amdgpu_device.c:610", "amdgpu"),
+    ("./include/linux/percpu-rwsem.h:49", None),
+    ("kernel/locking/spinlock_rt.c:48", None),
+    ("mm/slab.c:1868", None),
+])
+def test_might_sleep_site_names_the_gpu_driver_only_without_a_trace(site, module):
+    lines = [ln.replace("{site}", site) for ln in _MIGHT_SLEEP_LOCKS_ONLY]
+    h = match_header(lines[0].split("] ", 1)[1])
+    assert h is not None and h.kind == "atomic_sleep" and h.fields["file"] == site.rsplit(":", 1)[0]
+    v = analyze_lines(lines).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module or None) == module
+
+
+def test_might_sleep_site_yields_to_a_printed_trace():
+    lines = [ln.replace("{site}", "drivers/gpu/drm/i915/intel_uncore.c:2496") for ln in _MIGHT_SLEEP_LOCKS_ONLY[:2]] + [
+        "[   23.227830] CPU: 1 PID: 37 Comm: kworker/u8:1 Not tainted 6.1.0 #1",
+        "[   23.227831] Call Trace:",
+        "[   23.227832]  <TASK>",
+        "[   23.227833]  dump_stack_lvl+0x44/0x5c",
+        "[   23.227834]  __might_resched.cold+0xcc/0xde",
+        "[   23.227835]  foo_do_work+0x40/0x90 [foo]",
+        "[   23.227836]  process_one_work+0x1e0/0x580",
+        "[   23.227837]  </TASK>",
+    ]
+    v = analyze_lines(lines).verdict
+    assert v.category == "kernel_bug"
+    assert (v.culprit.module, v.culprit.function) == ("foo", "foo_do_work")
+
+
+def test_debug_wording_keeps_the_site():
+    h = match_header("Debug: sleeping function called from invalid context at drivers/gpu/drm/radeon/r100.c:12")
+    assert h is not None and h.fields["file"] == "drivers/gpu/drm/radeon/r100.c"

@@ -85,3 +85,36 @@ def test_without_the_panic_line_a_trace_seconds_later_still_means_it_returned():
 def test_posted_3015_whole_log():
     from _posted import posted_lines, verdict
     assert verdict(posted_lines("3015")) == ("oom_panic", None)
+
+
+# A system-wide OOM with no victim panics after its first warning: a warning the kernel lived
+# through earlier in the same run (a memory cgroup's OOM retrying its charge) makes a later
+# identical warning one more of those, also when the excerpt ends on it (posted 5309).
+_REPEATED = ["[   71.328523] a.out invoked oom-killer: gfp_mask=0x7080c0(GFP_KERNEL_ACCOUNT|__GFP_ZERO), order=0, oom_score_adj=0",
+             "[   71.328785] Out of memory and no killable processes...",
+             "[   71.329194] a.out invoked oom-killer: gfp_mask=0x7080c0(GFP_KERNEL_ACCOUNT|__GFP_ZERO), order=0, oom_score_adj=0",
+             "[   99.833413] Out of memory and no killable processes..."]
+
+
+def test_a_repeat_of_a_warning_the_kernel_lived_through_is_not_the_panic():
+    assert "panic" not in _kinds(_REPEATED)
+    # the first warning alone at the excerpt's end is still the panic (as 811)
+    assert _kinds(_REPEATED[:2])[-1] == "panic"
+
+
+def test_a_repeat_with_its_deadlocked_panic_after_it_is_still_the_panic():
+    # negative: the survived warning does not hide the panic line when it is printed
+    lines = _REPEATED + ["[   99.833500] Kernel panic - not syncing: System is deadlocked on memory"]
+    assert _kinds(lines)[-1] == "panic"
+
+
+def test_a_warning_lived_through_before_a_reboot_does_not_count():
+    # negative: stamps going back mean a new boot; its bare warning at the end is the panic
+    lines = _REPEATED[:3] + ["[    4.923156] Out of memory and no killable processes..."]
+    assert _kinds(lines)[-1] == "panic"
+
+
+def test_posted_5309_whole_log():
+    from _posted import posted_lines, verdict
+    assert "panic" not in _kinds(posted_lines("5309"))
+    assert verdict(posted_lines("5309"))[0] == "oom_kill"

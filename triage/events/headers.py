@@ -242,6 +242,10 @@ _NVGPU_LOG = lazy_compile(r"nvgpu: (\S{0,64}) +(\w{1,80}):(\d{1,6}) +\[(?:ERR|WR
 _SERROR = lazy_compile(r"SError Interrupt on CPU(\d{1,5}), code (0x[0-9a-fA-F]{1,16})")
 _BAD_PAGE = lazy_compile(r"BUG: Bad page (state|map|cache) in process (.{0,64}?)\s+pfn:([0-9a-fA-F]{1,16})")
 _BUG_GENERIC = lazy_compile(r"BUG: ([^:!(\[]{1,120})")
+# kernel/sched/core.c __might_sleep()/__might_resched(): "BUG: sleeping function called from
+# invalid context at %s:%d" (2.6.1x-: "Debug: sleeping function called from invalid context at
+# %s:%d"; some -mm trees "... called %s at %s:%d"): the file of the might_sleep() that fired
+_MIGHT_SLEEP_SITE = lazy_compile(r"sleeping function called [^:]{0,60}? at (\S{1,200}?):(\d{1,6})\b")
 _RCU = lazy_compile(r"(?:rcu: )?INFO: (rcu_\w{1,20}|rcu_tasks\w{0,20}) (self-detected stall|detected (?:expedited )?stalls?)")
 _MCE = lazy_compile(r"(?:mce: )?\[Hardware Error\]: (.{0,300})")
 # lockdep's print_held_locks_bug(): "WARNING: syz-executor/1234 still has locks held!" (BUG: before 4.x)
@@ -418,8 +422,17 @@ def _match_bug(text: str, names: ParserNames) -> Optional[Header]:
             kind = "atomic_sleep"
         elif what.startswith(names.lockdep_bugs):
             kind = "lockdep"
-        return Header(kind, "BUG: " + what)
+        return Header(kind, "BUG: " + what, _might_sleep_site(text) if kind == "atomic_sleep" else {})
     return None
+
+
+def _might_sleep_site(text: str) -> Dict[str, Any]:
+    """The "at %s:%d" site of a sleeping-function BUG, as a WARNING's: the source file of the
+    might_sleep() that fired, i.e. of the function that may sleep. With no trace left (a
+    locks-only excerpt) it is the only code location the report names; a file under a GPU
+    driver's directory names that driver, as a WARNING's or BUG's own file does."""
+    m = _MIGHT_SLEEP_SITE.search(text)
+    return {"file": m.group(1), "src_line": int(m.group(2))} if m else {}
 
 
 def _soft(text: str) -> Header:
@@ -1229,7 +1242,8 @@ def _by_first_char(text: str, c: str, gpu: GpuData, names: ParserNames) -> Optio
             # invalid context at %s:%d" (some -mm trees: "Debug: sleeping function called %s at
             # %s:%d"), renamed "BUG: sleeping function called from invalid context" with the
             # same dump_stack() after it
-            return Header("atomic_sleep", "BUG: sleeping function called from invalid context")
+            return Header("atomic_sleep", "BUG: sleeping function called from invalid context",
+                          _might_sleep_site(text))
         return None
     if c == "P":
         if text.startswith("PANIC: double fault"):

@@ -601,6 +601,16 @@ class LogParser:
                 # a memory cgroup's OOM with no victim: out_of_memory() returns, no panic
                 self._merge_secondary(prev, Header("oom_invoked", hdr.headline, {"no_killable": True}), ll)
                 return True
+            if self._survived_no_killable(ll):
+                # mm/oom_kill.c out_of_memory() (4.12+): a system-wide OOM with no victim
+                # panics right after its first "no killable processes" warning, so a warning
+                # the kernel already lived through in this log was a memory cgroup's (or
+                # sysrq's) OOM; the same warning again, repeated by that OOM's retries, is one
+                # more of them, also when the excerpt ends on it
+                if prev is not None:
+                    self._merge_secondary(prev, Header("oom_invoked", hdr.headline, {"no_killable": True}), ll)
+                    return True
+                hdr = Header("oom_invoked", "invoked oom-killer", {"no_killable": True})
         if hdr.kind == "panic" and str(hdr.fields.get("reason", "")).startswith("System is deadlocked on memory"):
             prev = self._recent("panic", ctx, within=10)
             if prev is not None and prev.fields.get("no_killable"):
@@ -701,6 +711,15 @@ class LogParser:
             if ev.kind in kinds:
                 return ev
         return None
+
+    def _survived_no_killable(self, ll: LogLine) -> bool:
+        """Whether an earlier "Out of memory and no killable processes..." of this log was
+        lived through (an OOM report without a victim, see _lived_on and the memory-cgroup
+        merge in _header) in the same run of the kernel: its stamp not after `ll`'s."""
+        for ev in reversed(self.events[-64:]):
+            if ev.kind == "oom_invoked" and ev.fields.get("no_killable"):
+                return ll.ts is None or ev.ts is None or ev.ts <= ll.ts
+        return False
 
     def _recent(self, kind: str, ctx: _Ctx, within: int = 2000) -> Optional[Event]:
         for ev in reversed(self.events[-16:]):
