@@ -230,6 +230,17 @@ def test_i386_register_dumps_and_32_bit_decode():
     assert x86access.accessed_addresses("<48> 8b 47 10", {"rdi": 0x1000}) == ([0x1010], "mov rax, qword ptr [rdi + 0x10]")
 
 
+def test_i386_addresses_wrap_at_4_gib():
+    # i386's effective-address sum is 32 bits wide: ffffff80 + 0x8c is 0xc (NULL plus 0xc, a
+    # NULL dereference), and [ebx - 4] with ebx 0 is fffffffc, never an address past 4 GiB
+    regs = {"eax": 0xffffff80, "ebx": 0}
+    assert x86access.accessed_addresses("74 17 <8b> 80 8c 00 00 00 89 44", regs) == \
+        ([0xc], "mov eax, dword ptr [eax + 0x8c]")
+    assert x86access.accessed_addresses("<8b> 43 fc", regs)[0] == [0xfffffffc]
+    # x86_64 keeps 64 bits
+    assert x86access.accessed_addresses("<48> 8b 43 fc", {"rbx": 0})[0] == [0xfffffffffffffffc]
+
+
 def test_x86_64_lines_are_not_read_as_i386():
     assert x86access.register_values("RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000001") \
         == {"rax": 0, "rbx": 0xffff888100000000, "rcx": 1}

@@ -25,6 +25,7 @@ _REG32 = re.compile(r"(?<![\w])([eE](?:[aA][xX]|[bB][xX]|[cC][xX]|[dD][xX]|[sS][
                     r"([0-9a-fA-F]{8})\b")
 _MARKED = re.compile(r"(?:^|\s)<([0-9a-fA-F]{2})>((?:\s[0-9a-fA-F]{2}){0,24})")
 _MASK64 = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
 
 
 def register_values(line: str) -> Dict[str, int]:
@@ -151,10 +152,11 @@ def _names_no_access(insn) -> bool:
     return insn.mnemonic.startswith(_NO_ACCESS)
 
 
-def _operands(insn, regs: Dict[str, int]) -> List[Optional[Tuple[int, Optional[int]]]]:
+def _operands(insn, regs: Dict[str, int], bits32: bool = False) -> List[Optional[Tuple[int, Optional[int]]]]:
     """Per memory operand of a decoded instruction, (the address it names, its base register's
     value or None without a base); None for an operand relative to RIP or to the FS/GS base
-    (per-cpu and TLS bases are not printed) or naming a register the dump does not show."""
+    (per-cpu and TLS bases are not printed) or naming a register the dump does not show. In
+    32-bit mode the address wraps at 4 GiB, as i386's effective-address sum does."""
     from capstone import x86 as cx
     out: List[Optional[Tuple[int, Optional[int]]]] = []
     for op in insn.operands:
@@ -169,7 +171,7 @@ def _operands(insn, regs: Dict[str, int]) -> List[Optional[Tuple[int, Optional[i
         if (base is None and mem.base != cx.X86_REG_INVALID) or index is None:
             out.append(None)
             continue
-        out.append(((mem.disp + (base or 0) + index * mem.scale) & _MASK64, base))
+        out.append(((mem.disp + (base or 0) + index * mem.scale) & (_MASK32 if bits32 else _MASK64), base))
     return out
 
 
@@ -180,10 +182,11 @@ def memory_access(code: str, regs: Dict[str, int]) -> Optional[Tuple[str, List[i
     shows no register."""
     if not regs:
         return None
-    insn = _decode(code, _is32(regs))
+    bits32 = _is32(regs)
+    insn = _decode(code, bits32)
     if insn is None:
         return None
-    ops = _operands(insn, regs)
+    ops = _operands(insn, regs, bits32)
     if not ops:
         return None
     addrs = [] if None in ops else [a for a, _base in ops]
