@@ -241,6 +241,21 @@ def test_i386_addresses_wrap_at_4_gib():
     assert x86access.accessed_addresses("<48> 8b 43 fc", {"rbx": 0})[0] == [0xfffffffffffffffc]
 
 
+def test_the_dump_s_mode_decides_every_decode():
+    # <40> is "inc eax" on i386 (no memory operand), a REX prefix of "mov eax, [rax]" on x86_64
+    i386, x86_64 = {"eax": 0x10}, {"rax": 0x10}
+    assert x86access.reaches_memory("<40> 8b 00", i386) is False
+    assert x86access.reaches_memory("<40> 8b 00", x86_64) is True
+    assert x86access.marked_mnemonic("<40> 8b 00", i386) == "inc"
+    assert x86access.marked_mnemonic("<40> 8b 00", x86_64) == "mov"
+    assert x86access.register_access("<40> 8b 00", i386) is None
+    assert x86access.register_access("<40> 8b 00", x86_64) == "mov eax, dword ptr [rax]"
+    # without a register dump: 64-bit, as before
+    assert x86access.marked_mnemonic("<40> 8b 00") == "mov"
+    # bytes cut inside a 64-bit instruction can be whole in 32-bit mode (0x48 is "dec eax")
+    assert x86access.marked_decodes("<48>", i386) and not x86access.marked_decodes("<48>", x86_64)
+
+
 def test_x86_64_lines_are_not_read_as_i386():
     assert x86access.register_values("RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000001") \
         == {"rax": 0, "rbx": 0xffff888100000000, "rcx": 1}

@@ -1802,7 +1802,7 @@ def _name_headerless(ev: Event, reps: Reporters) -> None:
         elif ev.ip is not None and (access_kind := _x86_access_kind(ev)) is not None:
             ev.kind, ev.fields["headline"] = access_kind
         elif ev.ip is not None and not ev.fields.get("trace_regs") \
-                and x86access.marked_mnemonic(str(ev.fields.get("code") or "")) in _X86_RETURNS:
+                and x86access.marked_mnemonic(str(ev.fields.get("code") or ""), ev.fields.get("rregs")) in _X86_RETURNS:
             # a fault with RIP at a return: its only data access is the stack, and a return to an
             # unmapped canonical address faults at that address (RIP there), so what faults on
             # the ret itself is the #GP of a non-canonical return address (a corrupted function
@@ -1876,7 +1876,7 @@ def _x86_null_cr2(ev: Event) -> Optional[int]:
         return None
     if _x86_marked_insn(code) is not None and not _x86_protection_fault_code(code):
         return None     # ud2 (BUG/WARN) or div: a trap, not a page fault
-    if x86access.reaches_memory(code) is False:
+    if x86access.reaches_memory(code, ev.fields.get("rregs")) is False:
         return None     # no memory operand: the instruction at RIP cannot have faulted there
     if _x86_accesses(ev):
         # the marked instruction's operands, computed from the registers shown, are not near
@@ -1902,7 +1902,7 @@ def _x86_unaddressed_access(ev: Event) -> Optional[str]:
         # the dump shows the registers: the address was read (_x86_access_kind), and one that
         # is neither near NULL nor non-canonical names no kind; the base rate is for lost ones
         return None
-    return x86access.register_access(code)
+    return x86access.register_access(code, ev.fields.get("rregs"))
 
 
 def _unnamed_fault(ev: Event) -> bool:
@@ -1918,7 +1918,7 @@ def _unnamed_fault(ev: Event) -> bool:
     if f.get("trace_regs") or f.get("cr2") or f.get("brk"):
         return False
     code = str(f.get("code") or "")
-    if x86access.marked_decodes(code) or _A64_MARKED.search(code) is not None:
+    if x86access.marked_decodes(code, f.get("rregs")) or _A64_MARKED.search(code) is not None:
         return False
     die = str(f.get("die") or "")
     return "BUG" not in die and "BRK" not in die and "undefined" not in die.lower()

@@ -58,12 +58,13 @@ def marked_instruction(code: str) -> Optional[bytes]:
     return bytes(int(b, 16) for b in [m.group(1)] + m.group(2).split())
 
 
-def register_access(code: str) -> Optional[str]:
+def register_access(code: str, regs: Optional[Dict[str, int]] = None) -> Optional[str]:
     """The marked instruction's text when it accesses memory through a general register
     ("mov edx, dword ptr [rdi]"), whatever the dump shows of that register; None for no mark,
     no Capstone, bytes that do not decode, no memory operand, an operand that is not an access
-    (lea, nop, prefetch), or one relative to RIP or to the FS/GS base."""
-    insn = _decode(code)
+    (lea, nop, prefetch), or one relative to RIP or to the FS/GS base. `regs` (the dump) says
+    the mode: 32-bit for an i386 one."""
+    insn = _decode(code, _is32(regs or {}))
     if insn is None:
         return None
     from capstone import x86 as cx
@@ -94,29 +95,31 @@ def general_access(code: str, regs: Optional[Dict[str, int]] = None) -> bool:
     return not any(r.startswith(("xmm", "ymm", "zmm", "mm", "st", "k")) for r in names)
 
 
-def marked_mnemonic(code: str) -> Optional[str]:
+def marked_mnemonic(code: str, regs: Optional[Dict[str, int]] = None) -> Optional[str]:
     """The marked instruction's mnemonic ("mov", "ret"); None for no mark, no Capstone or bytes
-    cut inside the instruction."""
-    insn = _disassemble(code)
+    cut inside the instruction. `regs` (the dump) says the mode."""
+    insn = _disassemble(code, _is32(regs or {}))
     return None if insn is None else insn.mnemonic
 
 
-def reaches_memory(code: str) -> Optional[bool]:
+def reaches_memory(code: str, regs: Optional[Dict[str, int]] = None) -> Optional[bool]:
     """Whether the marked instruction names a memory operand it accesses (not lea, nop,
     prefetch or cache maintenance); None when it does not decode. An instruction without one
     (a register move, an arithmetic on registers, a ret, push or call, whose only data access
-    is the stack) cannot have page-faulted at an address other than its stack's."""
-    insn = _disassemble(code)
+    is the stack) cannot have page-faulted at an address other than its stack's. `regs` (the
+    dump) says the mode: on i386, 0x40-0x4f are inc/dec, not REX prefixes."""
+    insn = _disassemble(code, _is32(regs or {}))
     if insn is None:
         return None
     from capstone import x86 as cx
     return not _names_no_access(insn) and any(op.type == cx.X86_OP_MEM for op in insn.operands)
 
 
-def marked_decodes(code: str) -> bool:
+def marked_decodes(code: str, regs: Optional[Dict[str, int]] = None) -> bool:
     """Whether the marked bytes hold one whole instruction (Capstone decodes it from them):
-    False for no mark, bytes cut inside the instruction, or no Capstone."""
-    return _disassemble(code) is not None
+    False for no mark, bytes cut inside the instruction, or no Capstone. `regs` (the dump)
+    says the mode."""
+    return _disassemble(code, _is32(regs or {})) is not None
 
 
 def _disassemble(code: str, bits32: bool = False):  # -> Optional[capstone.CsInsn]
