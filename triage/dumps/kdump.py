@@ -92,6 +92,9 @@ class _Part:
         # so it never needs resetting
         self._next_pfn = -1
         self._next_rank = 0
+        # the index of the first descriptor of the never-written tail, when the reader's tail
+        # scan saw a written descriptor before that tail (None: not known)
+        self.tail_start: Optional[int] = None
 
     def dumpable(self, pfn: int) -> bool:
         h = self.hdr
@@ -197,9 +200,6 @@ class KdumpReader(DumpReader):
         self._notes: Optional[List[Note]] = None
         self._vmcoreinfo: Optional[str] = None
         self._tail_memo: Optional[Tuple[List[str], List[str]]] = None   # _tail_scan's, once
-        # per part (by index), the first descriptor of its never-written tail, when the tail
-        # scan saw a written descriptor before that tail (None: not known)
-        self._tail_start: Dict[int, int] = {}
         self._vmcoreinfo_source: Optional[str] = None
         self._vmci_loaded = False
         self._codecs_seen: Dict[str, int] = {}
@@ -382,18 +382,17 @@ class KdumpReader(DumpReader):
         is damage, named as such and not sent looking for a full disk."""
         at = p.desc_offset(pfn)
         raw = p.store.read_present(at, PAGE_DESC_SIZE)
-        if raw is not None and not _unwritten(*PAGE_DESC.unpack(raw)):
-            offset, size, _flags, _pflags = PAGE_DESC.unpack(raw)
+        if raw is None:
+            return self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
+        offset, size, flags, pflags = PAGE_DESC.unpack(raw)
+        if not _unwritten(offset, size, flags, pflags):
             return self._damaged(p, pfn, f"has a damaged page descriptor (data offset {offset}, size {size})", at)
-        if raw is not None:
-            # all zeros: a dump cut short leaves every descriptor after it zero too, so one
-            # before the table's never-written tail (written descriptors follow it) was zeroed
-            self._tail_scan()
-            start = self._tail_start.get(self._parts.index(p))
-            index = (at - p.hdr.page_desc_offset) // PAGE_DESC_SIZE
-            if start is not None and index < start:
-                return self._damaged(p, pfn, f"has a damaged page descriptor (all zero bytes, with "
-                                     f"written descriptors after it)", at)
+        # all zeros: a dump cut short leaves every descriptor after it zero too, so one before
+        # the table's never-written tail (written descriptors follow it) was zeroed
+        self._tail_scan()
+        if p.tail_start is not None and (at - p.hdr.page_desc_offset) // PAGE_DESC_SIZE < p.tail_start:
+            return self._damaged(p, pfn, "has a damaged page descriptor (all zero bytes, with written "
+                                 "descriptors after it)", at)
         return self._missing(pfn, "has no page descriptor (dump incomplete or truncated)")
 
     def _page_of_damaged_flags(self, p: _Part, pfn: int, offset: int, size: int, flags: int) -> bytes:
@@ -616,12 +615,13 @@ class KdumpReader(DumpReader):
         offset or size that is not all zeros, or that has written ones after it,
         is damage (a flipped byte), not an unfinished dump: said apart, because
         "incomplete" sends the reader looking for a full disk that never was.
+        Each part's `tail_start` is set here, for a page read to tell the two apart.
         """
         if self._tail_memo is not None:
             return self._tail_memo
         out: List[str] = []
         damage: List[str] = []
-        for k, p in enumerate(self._parts):
+        for p in self._parts:
             n = p.dumpable_count()
             if n == 0:
                 continue
@@ -654,7 +654,7 @@ class KdumpReader(DumpReader):
                     found = found or offset > data_start
                 hi = lo
             if not in_tail:
-                self._tail_start[k] = n - tail
+                p.tail_start = n - tail
             if cut:
                 out.append(f"{p.store.path}: file is truncated inside the page descriptor table "
                            f"({n} descriptors expected)")
