@@ -30,7 +30,8 @@ class Damage(str):
 
 def with_path(path: str, problem: str) -> str:
     """`problem` prefixed with the file it is about, keeping its kind (Damage or not)."""
-    return type(problem)(f"{path}: {problem}") if isinstance(problem, Damage) else f"{path}: {problem}"
+    text = f"{path}: {problem}"
+    return Damage(text) if isinstance(problem, Damage) else text
 
 
 class DumpFacts(DataRecord):
