@@ -5,17 +5,11 @@ logs and lines built from the kernel's and the NVIDIA driver's formats; the nega
 blocked report when it came first, when its own stack names another module, when the earlier
 report is out of reach in time, and across a reboot."""
 
-from pathlib import Path
-
 import pytest
 
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
-
-
-def _log(prefix: str) -> Path:
-    return next(POSTED.glob(prefix + "-*.log"))
+from _posted import posted_path
 
 
 @pytest.mark.parametrize("prefix, category, module", [
@@ -27,7 +21,7 @@ def _log(prefix: str) -> Path:
     ("4202", "oom_kill", None),
 ])
 def test_the_report_the_task_waited_on_is_the_verdict(prefix, category, module):
-    d = analyze_path(str(_log(prefix)))
+    d = analyze_path(posted_path(prefix))
     assert (d.verdict.category, d.verdict.culprit.module) == (category, module)
 
 
