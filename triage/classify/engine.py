@@ -100,6 +100,12 @@ class Match:
     def severity(self) -> str:
         return self.rule.severity
 
+    def add_related(self, ev: Event) -> None:
+        """Count `ev` as evidence for this match: in `related` once, its line in `evidence`."""
+        if all(e is not ev for e in self.related):
+            self.related.append(ev)
+            self.evidence = sorted(set(self.evidence) | {ev.line})
+
 
 # A clock that goes back by more than this starts a new epoch (a reboot or a
 # second log appended): `within_s` never pairs events across it.
@@ -441,9 +447,7 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
             # report is another's (or the core's): the task waits on something else
             continue
         m.explains = top
-        if all(e is not top for e in m.related):
-            m.related.append(top)
-            m.evidence = sorted(set(m.evidence) | {top.line})
+        m.add_related(top)
         matches.insert(0, matches.pop(i))
         return
 
@@ -862,8 +866,5 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         _soft_lockup_first(matches, scope.index)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
-        top = matches[0]
-        if all(e is not panic for e in top.related):
-            top.related.append(panic)
-            top.evidence = sorted(set(top.evidence) | {panic.line})
+        matches[0].add_related(panic)
     return Matches(matches, counts)
