@@ -141,6 +141,11 @@ class EventIndex:
                 self.memory.append(i)
                 self.memory_lines.append(top)
 
+    def epoch_of(self, ev: Event) -> Optional[int]:
+        """The clock epoch (boot) of `ev`, or None for an event not of this log."""
+        i = self.position.get(id(ev))
+        return None if i is None else self.epoch[i]
+
     def memory_before(self, line: int, limit: int) -> List[Event]:
         """The last `limit` memory events on lines before `line`."""
         k = bisect_left(self.memory_lines, line)
@@ -427,8 +432,8 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
     top = matches[0].event
     if top is None or top.kind not in _BLOCKED_KINDS:
         return
-    pos = index.position.get(id(top))
-    if pos is None:
+    epoch = index.epoch_of(top)
+    if epoch is None:
         return
     blocked = top.fields.get("seconds")
     reach = CAUSE_WINDOW_S + (blocked if isinstance(blocked, int) else 0)
@@ -438,7 +443,7 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
         ev = m.event
         if ev is None or ev.kind not in _WAITED_ON or m.rule.category == "none" or ev.line >= top.line:
             continue
-        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch_of(ev) != epoch:
             continue
         if top.ts is not None and ev.ts is not None and top.ts - ev.ts > reach:
             continue
@@ -464,13 +469,12 @@ def _soft_lockup_first(matches: List[Match], index: "EventIndex") -> None:
     if top is None or top.kind not in ("rcu_stall", "hard_lockup") or top.cpu is None \
             or not any(f.startswith("L:") for f in decode_taint(top.taint or "")):
         return
-    pos = index.position.get(id(top))
-    if pos is None:
+    epoch = index.epoch_of(top)
+    if epoch is None:
         return
     for i in range(1, len(matches)):
         ev = matches[i].event
-        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu \
-                or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu or index.epoch_of(ev) != epoch:
             continue
         matches.insert(0, matches.pop(i))
         return
