@@ -9,10 +9,14 @@ from triage.classify.rules import tomllib   # tomllib on 3.11+, tomli before: th
 POSTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "posted")
 
 
+def posted_path(prefix: str) -> str:
+    """The path of the posted log numbered `prefix` (its first file in name order)."""
+    return os.path.join(POSTED, next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-")))
+
+
 def posted_lines(prefix: str) -> List[str]:
     """The lines of the posted log numbered `prefix` (its first file in name order)."""
-    name = next(n for n in sorted(os.listdir(POSTED)) if n.startswith(prefix + "-"))
-    with open(os.path.join(POSTED, name), encoding="utf-8") as f:
+    with open(posted_path(prefix), encoding="utf-8") as f:
         return f.read().splitlines()
 
 

@@ -4,17 +4,11 @@ names the caller past the check, and the USB core's DMA buffer allocators are al
 frames ([skip] alloc). Positives are real posted logs of the tuning half; negatives keep a
 fault inside the same functions theirs and a WARNING elsewhere where it was."""
 
-from pathlib import Path
-
 import pytest
 
 from triage.analysis import analyze_path, analyze_lines
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
-
-
-def _log(prefix: str) -> Path:
-    return next(POSTED.glob(prefix + "-*.log"))
+from _posted import posted_path
 
 
 @pytest.mark.parametrize("prefix, module, function", [
@@ -27,7 +21,7 @@ def _log(prefix: str) -> Path:
     ("4405", "uvcvideo", None),
 ])
 def test_the_caller_past_the_check_is_guilty(prefix, module, function):
-    v = analyze_path(str(_log(prefix))).verdict
+    v = analyze_path(posted_path(prefix)).verdict
     assert v.culprit.module == module
     if function:
         assert v.culprit.function == function

@@ -3,17 +3,15 @@ _write; dvb-usb's dvb_usb_generic_rw/_write) hand the tuner driver's own buffer 
 usb_bulk_msg() unchanged ([skip] helpers, beside usb_bulk_msg): a check on that buffer names
 the driver that passed it. A report elsewhere in the framework stays the framework's."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_path
 
 
 def test_posted_stack_buffer_from_mxl111sf_names_the_tuner_driver():
     # 3304: usb_hcd_map_urb_for_dma "transfer buffer not dma capable" <- usb_bulk_msg
     # <- dvb_usb_v2_generic_io <- dvb_usbv2_generic_write <- mxl111sf_ctrl_msg [dvb_usb_mxl111sf]
-    v = analyze_path(str(next(POSTED.glob("3304-*.log")))).verdict
+    v = analyze_path(posted_path("3304")).verdict
     assert (v.category, v.culprit.module) == ("warning", "dvb_usb_mxl111sf")
 
 

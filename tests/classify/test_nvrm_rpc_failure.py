@@ -3,18 +3,16 @@ that the GSP firmware no longer takes RPCs ([[nvrm_fault_wordings]]): after the 
 WARNING it is that GPU fault (the posted corpus's WARNING-then-fault rule), and an Xid in the
 log still names the failure above it."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_path
 
 _RPC = "[  200.000100] NVRM: GPU0 _issueRpcAndWait: rpcSendMessage failed with status 0x0000000f for fn 10 sequence 7!"
 
 
 def test_posted_nvidia_warning_then_gsp_rpc_failures_is_the_gpu_fault():
     # 4511: WARNING in nvidia_dev_put_uuid [nvidia], then TLB invalidation and GSP RPC failures
-    v = analyze_path(str(next(POSTED.glob("4511-*.log")))).verdict
+    v = analyze_path(posted_path("4511")).verdict
     assert (v.category, v.culprit.module) == ("gpu_fault", "nvidia")
 
 

@@ -4,17 +4,15 @@ same CPU in the log is the first report of the loop (engine._soft_lockup_first).
 is the tuning half's posted 4500 and lines built from the kernel's formats; the negatives keep
 the stall when it is not tainted L and when the soft lockup is another CPU's."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_path
 
 
 def test_posted_rcu_stall_tainted_l_before_its_soft_lockup():
     # 5.10: "rcu_sched self-detected stall on CPU" (CPU 12, Tainted: G L), then
     # "watchdog: BUG: soft lockup - CPU#12 stuck for 22s! [Xwayland:19156]" in amdgpu_gem_create_ioctl
-    d = analyze_path(str(next(POSTED.glob("4500-*.log"))))
+    d = analyze_path(posted_path("4500"))
     assert (d.verdict.category, d.verdict.culprit.module) == ("soft_lockup", "amdgpu")
 
 

@@ -5,11 +5,9 @@ hands it the PMU driver's pmu->attr_groups / attr_update unchanged (kernel/event
 and 6.12). A fault there is on the data the caller passed: [skip] helpers passes them and the
 first frame outside names the culprit. A fault elsewhere in kernfs stays the core's."""
 
-from pathlib import Path
-
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
+from _posted import posted_path
 
 
 def _gpf(rip: str, frames) -> list:
@@ -24,7 +22,7 @@ def _gpf(rip: str, frames) -> list:
 def test_posted_5123_rapl_attribute_groups():
     # internal_create_group <- sysfs_update_groups <- pmu_dev_alloc <- perf_pmu_register
     # <- init_module [rapl] (labels.toml: gpf, rapl by the generic-API rule)
-    v = analyze_path(str(next(POSTED.glob("5123-*.log")))).verdict
+    v = analyze_path(posted_path("5123")).verdict
     assert (v.category, v.culprit.module) == ("gpf", "rapl")
 
 

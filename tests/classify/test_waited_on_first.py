@@ -5,17 +5,11 @@ logs and lines built from the kernel's and the NVIDIA driver's formats; the nega
 blocked report when it came first, when its own stack names another module, when the earlier
 report is out of reach in time, and across a reboot."""
 
-from pathlib import Path
-
 import pytest
 
 from triage.analysis import analyze_lines, analyze_path
 
-POSTED = Path(__file__).resolve().parents[1] / "data" / "posted"
-
-
-def _log(prefix: str) -> Path:
-    return next(POSTED.glob(prefix + "-*.log"))
+from _posted import posted_path
 
 
 @pytest.mark.parametrize("prefix, category, module", [
@@ -27,7 +21,7 @@ def _log(prefix: str) -> Path:
     ("4202", "oom_kill", None),
 ])
 def test_the_report_the_task_waited_on_is_the_verdict(prefix, category, module):
-    d = analyze_path(str(_log(prefix)))
+    d = analyze_path(posted_path(prefix))
     assert (d.verdict.category, d.verdict.culprit.module) == (category, module)
 
 
@@ -51,27 +45,24 @@ def test_an_xid_before_a_hung_task_is_the_verdict():
     assert (v.category, v.culprit.module) == ("gpu_xid", "nvidia")
 
 
-def test_a_hung_task_in_the_same_driver_follows_its_xid():
-    frames = ["__schedule+0x2d1/0x870", "schedule+0x55/0xf0", "os_acquire_mutex+0x2a/0x40 [nvidia]",
-              "_nv042330rm+0x10/0x20 [nvidia]", "nvidia_ioctl+0x5e3/0x8a0 [nvidia]",
-              "__x64_sys_ioctl+0x95/0xd0", "do_syscall_64+0x5c/0xc0"]
-    v = analyze_lines([_XID] + _hung(221.0, frames)).verdict
-    assert (v.category, v.culprit.module) == ("gpu_xid", "nvidia")
+@pytest.mark.parametrize("frames, category, module", [
+    # its stack waits in the driver of the Xid: the Xid is what it waited on
+    (["os_acquire_mutex+0x2a/0x40 [nvidia]", "_nv042330rm+0x10/0x20 [nvidia]", "nvidia_ioctl+0x5e3/0x8a0 [nvidia]",
+      "__x64_sys_ioctl+0x95/0xd0"], "gpu_xid", "nvidia"),
+    # its stack says it waits in xfs: the Xid of the GPU is not what it waited on
+    (["xlog_grant_head_wait+0xb8/0x230 [xfs]", "xfs_log_reserve+0xc4/0x1d0 [xfs]",
+      "xfs_trans_reserve+0x17b/0x200 [xfs]", "vfs_write+0xb9/0x270"], "hung_task", "xfs"),
+], ids=["same-driver-follows-its-xid", "another-module-stays"])
+def test_the_module_a_hung_task_waits_in_decides(frames, category, module):
+    stack = ["__schedule+0x2d1/0x870", "schedule+0x55/0xf0", *frames, "do_syscall_64+0x5c/0xc0"]
+    v = analyze_lines([_XID] + _hung(221.0, stack)).verdict
+    assert (v.category, v.culprit.module) == (category, module)
 
 
 def test_a_hung_task_before_the_other_report_stays():
     # the Xid comes after the task blocked: it cannot be what the task waited on
     v = analyze_lines(_hung(100.0) + [_XID.replace("  100.000000", "  130.000000")]).verdict
     assert v.category == "hung_task"
-
-
-def test_a_hung_task_blocked_in_another_module_stays():
-    # its stack says it waits in xfs: the Xid of the GPU is not what it waited on
-    frames = ["__schedule+0x2d1/0x870", "schedule+0x55/0xf0", "xlog_grant_head_wait+0xb8/0x230 [xfs]",
-              "xfs_log_reserve+0xc4/0x1d0 [xfs]", "xfs_trans_reserve+0x17b/0x200 [xfs]",
-              "vfs_write+0xb9/0x270", "do_syscall_64+0x5c/0xc0"]
-    v = analyze_lines([_XID] + _hung(221.0, frames)).verdict
-    assert (v.category, v.culprit.module) == ("hung_task", "xfs")
 
 
 def test_a_report_out_of_reach_in_time_is_not_waited_on():

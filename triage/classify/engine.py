@@ -100,6 +100,12 @@ class Match:
     def severity(self) -> str:
         return self.rule.severity
 
+    def add_related(self, ev: Event) -> None:
+        """Count `ev` as evidence for this match: in `related` once, its line in `evidence`."""
+        if all(e is not ev for e in self.related):
+            self.related.append(ev)
+            self.evidence = sorted(set(self.evidence) | {ev.line})
+
 
 # A clock that goes back by more than this starts a new epoch (a reboot or a
 # second log appended): `within_s` never pairs events across it.
@@ -134,6 +140,11 @@ class EventIndex:
             if ev.kind in MEMORY_KINDS:
                 self.memory.append(i)
                 self.memory_lines.append(top)
+
+    def epoch_of(self, ev: Event) -> Optional[int]:
+        """The clock epoch (boot) of `ev`, or None for an event not of this log."""
+        i = self.position.get(id(ev))
+        return None if i is None else self.epoch[i]
 
     def memory_before(self, line: int, limit: int) -> List[Event]:
         """The last `limit` memory events on lines before `line`."""
@@ -421,8 +432,8 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
     top = matches[0].event
     if top is None or top.kind not in _BLOCKED_KINDS:
         return
-    pos = index.position.get(id(top))
-    if pos is None:
+    epoch = index.epoch_of(top)
+    if epoch is None:
         return
     blocked = top.fields.get("seconds")
     reach = CAUSE_WINDOW_S + (blocked if isinstance(blocked, int) else 0)
@@ -432,7 +443,7 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
         ev = m.event
         if ev is None or ev.kind not in _WAITED_ON or m.rule.category == "none" or ev.line >= top.line:
             continue
-        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+        if top.line - ev.line > CAUSE_WINDOW_LINES or index.epoch_of(ev) != epoch:
             continue
         if top.ts is not None and ev.ts is not None and top.ts - ev.ts > reach:
             continue
@@ -441,9 +452,7 @@ def _waited_on_first(matches: List[Match], index: "EventIndex") -> None:
             # report is another's (or the core's): the task waits on something else
             continue
         m.explains = top
-        if all(e is not top for e in m.related):
-            m.related.append(top)
-            m.evidence = sorted(set(m.evidence) | {top.line})
+        m.add_related(top)
         matches.insert(0, matches.pop(i))
         return
 
@@ -460,13 +469,12 @@ def _soft_lockup_first(matches: List[Match], index: "EventIndex") -> None:
     if top is None or top.kind not in ("rcu_stall", "hard_lockup") or top.cpu is None \
             or not any(f.startswith("L:") for f in decode_taint(top.taint or "")):
         return
-    pos = index.position.get(id(top))
-    if pos is None:
+    epoch = index.epoch_of(top)
+    if epoch is None:
         return
     for i in range(1, len(matches)):
         ev = matches[i].event
-        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu \
-                or index.epoch[index.position[id(ev)]] != index.epoch[pos]:
+        if ev is None or ev.kind != "soft_lockup" or ev.cpu != top.cpu or index.epoch_of(ev) != epoch:
             continue
         matches.insert(0, matches.pop(i))
         return
@@ -862,8 +870,5 @@ def classify(log: KernelLog, rules: RuleSet) -> Matches:
         _soft_lockup_first(matches, scope.index)
     # The panic record itself is evidence for the cause, not a second verdict.
     if cause is not None and panic is not None and cause is not panic and matches and matches[0].event is cause:
-        top = matches[0]
-        if all(e is not panic for e in top.related):
-            top.related.append(panic)
-            top.evidence = sorted(set(top.evidence) | {panic.line})
+        matches[0].add_related(panic)
     return Matches(matches, counts)
