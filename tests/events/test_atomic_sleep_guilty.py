@@ -244,3 +244,14 @@ def test_might_sleep_site_yields_to_a_printed_trace():
 def test_debug_wording_keeps_the_site():
     h = match_header("Debug: sleeping function called from invalid context at drivers/gpu/drm/radeon/r100.c:12")
     assert h is not None and h.fields["file"] == "drivers/gpu/drm/radeon/r100.c"
+
+
+def test_posted_5113_locks_only_report_names_i915_from_its_site():
+    # the real report the site rule was written for (tuning 5113, a locks-only excerpt with no
+    # trace): its "at drivers/gpu/drm/i915/intel_uncore.c:2496" is the only code location left
+    from _posted import posted_lines, verdict
+    lines = posted_lines("5113")
+    ev = next(e for e in parse_log(lines).events if e.kind == "atomic_sleep")
+    assert ev.fields["file"] == "drivers/gpu/drm/i915/intel_uncore.c" and ev.fields["src_line"] == 2496
+    assert not ev.frames
+    assert verdict(lines) == ("kernel_bug", "i915")

@@ -73,3 +73,17 @@ def test_x86_invalid_opcode_elsewhere_stays_an_invalid_opcode(code):
     # a jump into data, or no code bytes: a #UD with nothing to say it was BUG()
     log = parse_log(_x86(code))
     assert log.events[0].kind == "oops_other" and log.events[0].fields.get("headline") == "invalid opcode"
+
+
+@pytest.mark.parametrize("prefix, die", [("1008", "Kernel BUG [#1]"), ("2904", "Oops - BUG[#1]:")])
+def test_posted_die_lines_after_and_without_their_site_line(prefix, die):
+    # the real riscv (1008) and loongarch (2904) reports: whole, the die line adds to the
+    # "kernel BUG at" line; cut after that line, it opens the BUG that lost its site
+    from _posted import posted_lines
+    lines = posted_lines(prefix)
+    i = next(k for k, s in enumerate(lines) if "kernel BUG at " in s)
+    assert lines[i + 1].rstrip().endswith(die)
+    whole = [e for e in parse_log(lines).events if e.kind == "kernel_bug"]
+    assert len(whole) == 1 and whole[0].fields.get("file") and not whole[0].fields.get("header_missing")
+    cut = parse_log(lines[i + 1:]).events[0]
+    assert cut.kind == "kernel_bug" and cut.fields.get("header_missing") and not cut.fields.get("file")

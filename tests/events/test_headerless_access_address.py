@@ -168,3 +168,15 @@ def test_x86_code_line_wrapped_onto_hex_lines_is_joined():
 def test_other_lines_after_a_code_line_are_not_joined(after):
     ev = parse_log(["RIP: 0010:f+0x8b/0xa2", "Code: 48 8d 70 08 <48> 89 51 08", after]).events[0]
     assert ev.fields["code"] == "48 8d 70 08 <48> 89 51 08"
+
+
+def test_posted_3214_cut_after_its_header_joins_its_wrapped_code_line():
+    # the real 2.6.27 report the join was written for: its Code: line wrapped twice at 90
+    # columns, a byte split across the second break ("5d e" / "9 75"); cut after the GPF
+    # header, the joined bytes decode mov [rcx + 8], rdx with RCX list poison, the GPF again
+    from _posted import posted_lines
+    lines = posted_lines("3214")
+    assert lines[0].startswith("general protection fault")
+    ev = parse_log(lines[1:]).events[0]
+    assert "<48> 89 51 08 48 89 0a 48 8b 50 08 59 5b 5d e9 75 f4 09 00 58 5b" in ev.fields["code"]
+    assert ev.kind == "gpf" and ev.fields["address"] == 0xdead000000100108

@@ -45,3 +45,21 @@ def test_a_whole_cpu_line_takes_no_next_line():
     # the release is on the line: the field is complete, a following flag-like line is not its rest
     assert _taint(["[ 4990.525779] CPU: 12 PID: 19156 Comm: Xwayland Tainted: G    5.10.0-8-amd64 #1",
                    "L    5.10.0-8-amd64 #1 Debian 5.10.46-4"]).strip() == "G"
+
+
+def test_posted_4500_wrapped_at_72_columns_keeps_the_l_flag():
+    # the real report the rule was found on (tuning 4500, 5.10 syslog): wrap-72 of
+    # tools/paste_invariance.py breaks its CPU line inside the taint field, after "G"; the
+    # rejoined line gives the stall its L again, as the whole log does
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+    import paste_invariance as pi
+    from _posted import posted_lines
+
+    lines = posted_lines("4500")
+    wrapped = pi.TRANSFORMS["wrap-72"](pi.records(lines))
+    assert any(s.rstrip().endswith("Tainted: G") for s in wrapped)     # the field was cut
+    for form in (lines, wrapped):
+        ev = next(e for e in parse_log(form).events if e.kind == "rcu_stall")
+        assert "L" in (ev.taint or ""), ev.taint

@@ -1336,7 +1336,7 @@ def _kbug(text: str) -> Header:
 # loongarch die() "%s[#%d]:" with do_bp()'s "Oops - BUG". report_bug() prints "kernel BUG at
 # %s:%u!" before each, so after that line the die line only adds to it (secondary); alone, it
 # opens a BUG whose site line was lost.
-_BUG_DIE = lazy_compile(r"(Kernel BUG|Kernel bug detected|Oops - BUG)(?::? ?([0-9a-fA-F]{4})?)? ?\[#\d{1,4}\]")
+_BUG_DIE = lazy_compile(r"(Kernel BUG|Kernel bug detected|Oops - BUG):? ?(?:[0-9a-fA-F]{4})? ?\[#\d{1,4}\]")
 
 
 def _bug_die(text: str) -> Optional[Header]:

@@ -1898,7 +1898,7 @@ def _x86_unaddressed_access(ev: Event) -> Optional[str]:
     code = str(ev.fields.get("code") or "")
     if ev.fields.get("trace_regs") or ev.fields.get("cr2") or not _x86_protection_fault_code(code):
         return None
-    if x86access.accessed_addresses(code, ev.fields.get("rregs") or {}) is not None:
+    if _x86_accesses(ev) is not None:
         # the dump shows the registers: the address was read (_x86_access_kind), and one that
         # is neither near NULL nor non-canonical names no kind; the base rate is for lost ones
         return None
