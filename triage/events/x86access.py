@@ -12,7 +12,6 @@ forms are not rewritten here). Without Capstone installed the address is unknown
 """
 
 import re
-from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 # __show_regs() (arch/x86/kernel/process_64.c): "RAX: %016lx RBX: %016lx RCX: %016lx" and the
@@ -123,13 +122,10 @@ def marked_decodes(code: str, regs: Optional[Dict[str, int]] = None) -> bool:
     return _disassemble(code, _is32(regs or {})) is not None
 
 
-@lru_cache(maxsize=8)
 def _disassemble(code: str, bits32: bool = False):  # -> Optional[capstone.CsInsn]
     """The marked instruction decoded by Capstone with its operands' detail (64-bit mode, or
     32-bit for an i386 dump); None for no mark, bytes cut inside the instruction, or no
-    Capstone. Kept for the last few Code: lines: naming one headerless x86 report asks up to six
-    questions of the same bytes (parser._name_headerless), each a decode, and callers only read
-    the instruction."""
+    Capstone."""
     raw = marked_instruction(code)
     if not raw:
         return None
